@@ -1,0 +1,211 @@
+/**
+ * Mock OpenAI chat-completions upstream, run as its own process so it never shares a CPU budget
+ * with what is measured. Settings come from env (undici's benchmark server does the same):
+ *
+ * - MOCK_PORT         port to bind on 127.0.0.1 (0: any; the port is printed)
+ * - MOCK_TTFB_MS      delay before the first byte of every answer (default 0)
+ * - MOCK_DELTA_MS     delay between stream deltas (default 0: all deltas in one write)
+ * - MOCK_DELTAS       content deltas per stream (default 64)
+ * - MOCK_FAULT        none | 429 | 500 | refused | reset  (reset: cut the connection mid-stream,
+ *                     or before any byte for non-streamed requests; refused: nothing listens)
+ * - MOCK_FAULT_EVERY  inject the fault on every n-th request only (default 1: all)
+ *
+ * Prints `mock listening on <port>` once ready. `GET /__mock/stats` returns its counters.
+ */
+import net from 'node:net';
+import uWS from 'uWebSockets.js';
+import { FAULT_BODIES, completionBody, modelsBody, streamEvents } from './mock-payloads.js';
+
+const FAULTS = ['none', '429', '500', 'refused', 'reset'] as const;
+type Fault = (typeof FAULTS)[number];
+
+interface MockSettings {
+  port: number;
+  ttfbMs: number;
+  deltaMs: number;
+  deltas: number;
+  fault: Fault;
+  faultEvery: number;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): MockSettings {
+  const int = (name: string, fallback: number, min: number): number => {
+    const raw = env[name];
+    const n = raw === undefined || raw === '' ? fallback : Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+    return n;
+  };
+  const fault = (env.MOCK_FAULT ?? 'none') as Fault;
+  if (!FAULTS.includes(fault)) throw new Error(`MOCK_FAULT must be one of ${FAULTS.join(', ')}, got "${fault}"`);
+  return {
+    port: int('MOCK_PORT', 0, 0),
+    ttfbMs: int('MOCK_TTFB_MS', 0, 0),
+    deltaMs: int('MOCK_DELTA_MS', 0, 0),
+    deltas: int('MOCK_DELTAS', 64, 1),
+    fault,
+    faultEvery: int('MOCK_FAULT_EVERY', 1, 1),
+  };
+}
+
+interface Exchange {
+  aborted: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const settings = readSettings(process.env);
+const stats = { requests: 0, streams: 0, faults: 0, aborted: 0, badRequests: 0 };
+let seq = 0;
+
+const SSE_TYPE = 'text/event-stream; charset=utf-8';
+const JSON_TYPE = 'application/json';
+
+function respondFault(res: uWS.HttpResponse, status: 429 | 500 | 400): void {
+  const line = status === 429 ? '429 Too Many Requests' : status === 500 ? '500 Internal Server Error' : '400 Bad Request';
+  res.cork(() => {
+    res.writeStatus(line).writeHeader('content-type', JSON_TYPE);
+    if (status === 429) res.writeHeader('retry-after', '1');
+    res.end(FAULT_BODIES[status]);
+  });
+}
+
+function respondStream(res: uWS.HttpResponse, ex: Exchange, events: string[], resetAfter: number): void {
+  const contentEvents = settings.deltas;
+  const writeHead = (): void => {
+    res.writeStatus('200 OK').writeHeader('content-type', SSE_TYPE).writeHeader('cache-control', 'no-cache');
+  };
+  if (settings.deltaMs === 0) {
+    const last = resetAfter >= 0 ? resetAfter : events.length;
+    res.cork(() => {
+      writeHead();
+      for (let i = 0; i < last; i++) res.write(events[i]);
+      if (resetAfter < 0) res.end();
+    });
+    if (resetAfter >= 0) res.close();
+    return;
+  }
+  let next = 0;
+  const tick = (): void => {
+    ex.timer = undefined;
+    if (ex.aborted) return;
+    if (next === resetAfter) {
+      res.close();
+      return;
+    }
+    res.cork(() => {
+      if (next === 0) writeHead();
+      res.write(events[next++]);
+      if (next === contentEvents) {
+        // The usage chunk and [DONE] follow the last delta at once, as OpenAI sends them.
+        while (next < events.length) res.write(events[next++]);
+        res.end();
+      }
+    });
+    if (next < events.length) ex.timer = setTimeout(tick, settings.deltaMs);
+  };
+  tick();
+}
+
+function handle(res: uWS.HttpResponse, ex: Exchange, raw: Buffer): void {
+  const n = ++seq;
+  stats.requests++;
+  let body: { model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } };
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    stats.badRequests++;
+    respondFault(res, 400);
+    return;
+  }
+  const model = typeof body.model === 'string' ? body.model : 'bench-model';
+  const stream = body.stream === true;
+  const fault: Fault = settings.fault !== 'none' && n % settings.faultEvery === 0 ? settings.fault : 'none';
+  const bytes = raw.length;
+  const act = (): void => {
+    ex.timer = undefined;
+    if (ex.aborted) return;
+    if (fault !== 'none') stats.faults++;
+    if (fault === '429' || fault === '500') {
+      respondFault(res, fault === '429' ? 429 : 500);
+      return;
+    }
+    if (!stream) {
+      if (fault === 'reset') {
+        res.close();
+        return;
+      }
+      const out = completionBody(`chatcmpl-mock${n}`, model, bytes);
+      res.cork(() => {
+        res.writeStatus('200 OK').writeHeader('content-type', JSON_TYPE).end(out);
+      });
+      return;
+    }
+    stats.streams++;
+    const includeUsage = body.stream_options?.include_usage === true;
+    const events = streamEvents(`chatcmpl-mock${n}`, model, settings.deltas, includeUsage, bytes);
+    respondStream(res, ex, events, fault === 'reset' ? Math.floor(settings.deltas / 2) : -1);
+  };
+  if (settings.ttfbMs > 0) ex.timer = setTimeout(act, settings.ttfbMs);
+  else act();
+}
+
+function startRefusing(): void {
+  // A port that was just free and is closed again: connecting to it is refused.
+  const probe = net.createServer();
+  probe.listen(settings.port, '127.0.0.1', () => {
+    const { port } = probe.address() as net.AddressInfo;
+    probe.close(() => {
+      console.log(`mock listening on ${port}`);
+      console.error(`mock: MOCK_FAULT=refused, nothing listens on ${port}`);
+      setInterval(() => {}, 1 << 30);
+    });
+  });
+}
+
+function start(): void {
+  if (typeof (uWS as unknown as Record<string, unknown>).SSLApp !== 'function') {
+    // The JS fallback would make the mock the bottleneck and void every ratio.
+    console.error('mock: uWebSockets.js native binary not loaded (JS fallback); refusing to run');
+    process.exit(1);
+  }
+  const app = uWS.App();
+  app.post('/v1/chat/completions', (res) => {
+    const ex: Exchange = { aborted: false, timer: undefined };
+    res.onAborted(() => {
+      ex.aborted = true;
+      stats.aborted++;
+      if (ex.timer) clearTimeout(ex.timer);
+    });
+    let parts: Buffer[] | null = null;
+    res.onData((chunk, isLast) => {
+      if (isLast) {
+        // uWS neuters the ArrayBuffer after this callback; a single-chunk body is read right here.
+        const view = Buffer.from(chunk);
+        handle(res, ex, parts === null ? view : Buffer.concat([...parts, view]));
+        parts = null;
+      } else {
+        (parts ??= []).push(Buffer.from(Buffer.from(chunk)));
+      }
+    });
+  });
+  app.get('/v1/models', (res) => {
+    res.writeHeader('content-type', JSON_TYPE).end(modelsBody());
+  });
+  app.get('/__mock/stats', (res) => {
+    res.writeHeader('content-type', JSON_TYPE).end(JSON.stringify({ ...stats, settings }));
+  });
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').writeHeader('content-type', JSON_TYPE)
+      .end('{"error":{"message":"not found (mock)","type":"invalid_request_error","param":null,"code":null}}');
+  });
+  app.listen('127.0.0.1', settings.port, (token) => {
+    if (!token) {
+      console.error(`mock: cannot listen on 127.0.0.1:${settings.port}`);
+      process.exit(1);
+    }
+    console.log(`mock listening on ${uWS.us_socket_local_port(token)}`);
+  });
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
+if (settings.fault === 'refused') startRefusing();
+else start();

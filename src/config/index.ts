@@ -1,0 +1,14 @@
+/**
+ * @module config
+ * The gateway's YAML config: where it lives, readable validation errors (file, path, reason),
+ * defaults on first run, crash-safe saves with backups, locked read-modify-write for concurrent
+ * editors, and a watcher that hands a running gateway each valid change.
+ */
+export {
+  ConfigSchema, NAME_PATTERN, type Config, type ServerConfig, type ProviderConfig, type ClientConfig,
+} from './schema.js';
+export { resolveHome, configPath } from './paths.js';
+export { parseConfig } from './parse-config.js';
+export { defaultConfig, loadConfig, loadOrCreateConfig, saveConfig } from './load-config.js';
+export { updateConfig } from './update-config.js';
+export { ConfigWatcher } from './config-watcher.js';

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/** Provider and client names: safe in URLs, YAML keys and keychain account names. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const name = z.string().regex(NAME_PATTERN, 'must be 1-64 chars of a-z, 0-9, ".", "_", "-", starting with a letter or digit');
+
+export const ServerSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(3625),
+  /** Largest request body accepted, in bytes; larger bodies get 413. */
+  max_body_bytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(10 * 1024 * 1024),
+  /** Most messages one chat request may carry; more gets 400. */
+  max_messages: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Browser origins allowed besides http(s)://localhost, 127.0.0.1 and [::1] on any port. */
+  allowed_origins: z.array(z.string().min(1)).default([]),
+  /** Host header values allowed besides localhost, 127.0.0.1 and [::1] (with or without the port). */
+  allowed_hosts: z.array(z.string().min(1)).default([]),
+  /** How long open streams may finish after SIGINT/SIGTERM before they are cut. */
+  shutdown_grace_ms: z.number().int().min(0).max(600_000).default(10_000),
+  /** `workers`: upstream calls run in provider actor threads; `inline`: on the main thread. */
+  execution: z.enum(['workers', 'inline']).default('workers'),
+  /** Number of provider actor threads in `workers` mode. */
+  actors: z.number().int().min(1).max(64).default(1),
+  /** Upstream connect timeout and time allowed until the response headers arrive. */
+  upstream_connect_timeout_ms: z.number().int().min(1).default(10_000),
+  upstream_headers_timeout_ms: z.number().int().min(1).default(300_000),
+});
+
+export const ProviderSchema = z.strictObject({
+  name,
+  type: z.literal('openai-compatible'),
+  base_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  /** Environment variable that holds the API key. Without it, the secret store is asked. */
+  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  /** Extra headers sent upstream (not secrets: those belong in the secret store). */
+  headers: z.record(z.string(), z.string()).default({}),
+  enabled: z.boolean().default(true),
+  /** Models to list when the upstream has no model list endpoint. */
+  models: z.array(z.string().min(1)).default([]),
+});
+
+export const ClientSchema = z.strictObject({
+  id: z.string().regex(/^c_[A-Za-z0-9_-]{8,64}$/),
+  name,
+  /** SHA-256 of the full `lr-...` key, hex. The key itself is never stored. */
+  key_hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest'),
+  /** First characters of the key, for display only. */
+  key_prefix: z.string().max(16),
+  enabled: z.boolean().default(true),
+  created_at: z.string(),
+  /** Model patterns the client may use: `provider/model`, `provider/*` or `*`. */
+  allowed_models: z.array(z.string().min(1)).default(['*']),
+});
+
+export const ConfigSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  server: ServerSchema.default(() => ServerSchema.parse({})),
+  providers: z.array(ProviderSchema).default([]),
+  clients: z.array(ClientSchema).default([]),
+}).superRefine((cfg, ctx) => {
+  uniqueNames(cfg.providers, 'providers', ctx);
+  uniqueNames(cfg.clients, 'clients', ctx);
+});
+
+function uniqueNames(items: { name: string }[], path: string, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.name)) {
+      ctx.addIssue({ code: 'custom', path: [path, i, 'name'], message: `duplicate name "${item.name}"` });
+    }
+    seen.add(item.name);
+  });
+}
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ServerConfig = z.infer<typeof ServerSchema>;
+export type ProviderConfig = z.infer<typeof ProviderSchema>;
+export type ClientConfig = z.infer<typeof ClientSchema>;

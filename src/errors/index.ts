@@ -1,0 +1,100 @@
+/**
+ * @module errors
+ * One error class for the whole gateway, with stable codes. Errors cross worker threads as plain
+ * objects, so callers match on `code`, never on `instanceof`: `fromPlain` rebuilds them.
+ */
+
+/** Every error code the gateway emits, with its HTTP status, OpenAI error type and retryability. */
+export const ERROR_CODES = {
+  LR_ERR_BAD_JSON: { status: 400, type: 'invalid_request_error', retryable: false },
+  LR_ERR_BAD_REQUEST: { status: 400, type: 'invalid_request_error', retryable: false },
+  LR_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, type: 'invalid_request_error', retryable: false },
+  LR_ERR_BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error', retryable: false },
+  LR_ERR_UNAUTHORIZED: { status: 401, type: 'authentication_error', retryable: false },
+  LR_ERR_FORBIDDEN: { status: 403, type: 'permission_error', retryable: false },
+  LR_ERR_BAD_HOST: { status: 403, type: 'permission_error', retryable: false },
+  LR_ERR_BAD_ORIGIN: { status: 403, type: 'permission_error', retryable: false },
+  LR_ERR_NOT_FOUND: { status: 404, type: 'invalid_request_error', retryable: false },
+  LR_ERR_MODEL_NOT_FOUND: { status: 404, type: 'invalid_request_error', retryable: false },
+  LR_ERR_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', retryable: false },
+  LR_ERR_UPSTREAM_STATUS: { status: 502, type: 'upstream_error', retryable: false },
+  LR_ERR_UPSTREAM_UNREACHABLE: { status: 502, type: 'upstream_error', retryable: true },
+  LR_ERR_UPSTREAM_TIMEOUT: { status: 504, type: 'upstream_error', retryable: true },
+  LR_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, type: 'upstream_error', retryable: true },
+  LR_ERR_ACTOR_CRASHED: { status: 502, type: 'server_error', retryable: true },
+  LR_ERR_SHUTTING_DOWN: { status: 503, type: 'server_error', retryable: true },
+  LR_ERR_CONFIG_INVALID: { status: 500, type: 'server_error', retryable: false },
+  LR_ERR_CONFIG_IO: { status: 500, type: 'server_error', retryable: false },
+  LR_ERR_SECRET_STORE: { status: 500, type: 'server_error', retryable: false },
+  LR_ERR_INTERNAL: { status: 500, type: 'server_error', retryable: false },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The plain shape an error takes when it crosses a thread or a process boundary. */
+export interface PlainError {
+  code: ErrorCode;
+  message: string;
+  status: number;
+  param?: string | null;
+  /** Set when an upstream's own error body is passed through unchanged. */
+  upstreamBody?: string;
+}
+
+export interface LocalRouterErrorOptions {
+  status?: number;
+  param?: string | null;
+  cause?: unknown;
+  upstreamBody?: string;
+}
+
+/** The gateway's only error class: a stable `code`, the HTTP `status`, and whether a retry may help. */
+export class LocalRouterError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly param: string | null;
+  readonly upstreamBody: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: LocalRouterErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LocalRouterError';
+    this.code = code;
+    this.status = options.status ?? ERROR_CODES[code].status;
+    this.retryable = ERROR_CODES[code].retryable;
+    this.param = options.param ?? null;
+    this.upstreamBody = options.upstreamBody;
+  }
+
+  toPlain(): PlainError {
+    const plain: PlainError = { code: this.code, message: this.message, status: this.status, param: this.param };
+    if (this.upstreamBody !== undefined) plain.upstreamBody = this.upstreamBody;
+    return plain;
+  }
+}
+
+/** True when `value` carries one of our codes (an error from this thread or one rebuilt after a hop). */
+export function isLocalRouterError(value: unknown): value is LocalRouterError {
+  return typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'string'
+    && (value as { code: string }).code in ERROR_CODES && typeof (value as { status?: unknown }).status === 'number';
+}
+
+/** Rebuilds an error that crossed a thread as a plain object. */
+export function fromPlain(plain: PlainError): LocalRouterError {
+  return new LocalRouterError(plain.code, plain.message, {
+    status: plain.status, param: plain.param ?? null, upstreamBody: plain.upstreamBody,
+  });
+}
+
+/** Any thrown value as a LocalRouterError (unknown errors become LR_ERR_INTERNAL with a generic message). */
+export function toLocalRouterError(err: unknown): LocalRouterError {
+  if (err instanceof LocalRouterError) return err;
+  if (isLocalRouterError(err)) return fromPlain(err as unknown as PlainError);
+  return new LocalRouterError('LR_ERR_INTERNAL', 'internal error', { cause: err });
+}
+
+/** The OpenAI error body: `{"error":{"message","type","param","code"}}`. */
+export function openAIErrorBody(err: LocalRouterError | PlainError): string {
+  const type = ERROR_CODES[err.code].type;
+  return JSON.stringify({ error: { message: err.message, type, param: err.param ?? null, code: err.code } });
+}

@@ -1,0 +1,68 @@
+import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp } from 'uWebSockets.js';
+import { LocalRouterError } from '../errors/index.js';
+import { handleChatCompletions } from './chat-completions.js';
+import type { GatewayState } from './gateway-state.js';
+import { corsHeaders, preflightHeaders } from './guards.js';
+import { writeError, writeResponse, type HeaderPairs } from './http-io.js';
+import { handleHealth, handleModels } from './models.js';
+
+export type RouteHandler = (state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs) => void;
+type Method = 'get' | 'post' | 'delete';
+
+/** Every route, by exact path; `/v1/...` routes are also served without the prefix. */
+export function buildRoutes(extra: Record<string, Partial<Record<Method, RouteHandler>>> = {}): Map<string, Partial<Record<Method, RouteHandler>>> {
+  const table: Record<string, Partial<Record<Method, RouteHandler>>> = {
+    '/health': { get: handleHealth },
+    '/v1/models': { get: handleModels },
+    '/v1/chat/completions': { post: handleChatCompletions },
+    ...extra,
+  };
+  const routes = new Map<string, Partial<Record<Method, RouteHandler>>>();
+  for (const [path, methods] of Object.entries(table)) {
+    routes.set(path, methods);
+    if (path.startsWith('/v1/')) routes.set(path.slice(3), methods);
+  }
+  return routes;
+}
+
+/** The uWS app: Host/Origin guards, CORS, then exact-path routing with 404/405 in the OpenAI error shape. */
+export function createApp(state: GatewayState, routes: Map<string, Partial<Record<Method, RouteHandler>>>): TemplatedApp {
+  const app = uWS.App();
+  app.any('/*', (res, req) => {
+    if (!state.guards.hostAllowed(req.getHeader('host'))) {
+      writeError(res, new LocalRouterError('LR_ERR_BAD_HOST', 'Host header not allowed (DNS rebinding protection); add it to server.allowed_hosts'), [], true);
+      return;
+    }
+    const origin = req.getHeader('origin');
+    if (!state.guards.originAllowed(origin)) {
+      writeError(res, new LocalRouterError('LR_ERR_BAD_ORIGIN', `origin "${origin.slice(0, 200)}" not allowed; add it to server.allowed_origins`), [], true);
+      return;
+    }
+    const method = req.getMethod().toLowerCase();
+    const path = req.getUrl();
+    const route = routes.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+    if (method === 'options') {
+      if (!route) return writeError(res, notFound(path), corsHeaders(origin));
+      writeResponse(res, 204, 'text/plain', '', preflightHeaders(origin));
+      return;
+    }
+    const cors = corsHeaders(origin);
+    if (!route) return writeError(res, notFound(path), cors);
+    const handler = route[method as Method];
+    if (!handler) {
+      const allow = Object.keys(route).map((m) => m.toUpperCase()).join(', ');
+      writeError(res, new LocalRouterError('LR_ERR_METHOD_NOT_ALLOWED', `method ${method.toUpperCase()} not allowed on ${path}; use ${allow}`), [...cors, ['allow', allow]], true);
+      return;
+    }
+    if (state.shuttingDown) {
+      writeError(res, new LocalRouterError('LR_ERR_SHUTTING_DOWN', 'the gateway is shutting down'), cors, true);
+      return;
+    }
+    handler(state, res, req, cors);
+  });
+  return app;
+}
+
+function notFound(path: string): LocalRouterError {
+  return new LocalRouterError('LR_ERR_NOT_FOUND', `no route ${path.slice(0, 200)}; see GET /v1/models and POST /v1/chat/completions`);
+}

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import uWS from 'uWebSockets.js';
+import pino, { type Logger } from 'pino';
+import { ConfigWatcher, configPath, loadOrCreateConfig, type Config } from '../config/index.js';
+import { LocalRouterError } from '../errors/index.js';
+import { ModelDirectory } from '../providers/index.js';
+import { openSecretStore, type SecretStore } from '../secrets/index.js';
+import { createDispatcher, FRAME, type FromActorFrame, type ProviderRuntime, type UpstreamDispatcher } from '../workers/index.js';
+import { buildRoutes, createApp } from './app.js';
+import { ClientTable } from './client-table.js';
+import type { GatewayState, RequestOutcome } from './gateway-state.js';
+import { RequestGuards } from './guards.js';
+import { GatewayMetrics } from './gateway-metrics.js';
+
+export interface StartGatewayOptions {
+  home: string;
+  host?: string;
+  port?: number;
+  logger?: Logger;
+}
+
+export interface Gateway {
+  host: string;
+  port: number;
+  /** Stops accepting, lets open requests finish up to `server.shutdown_grace_ms`, then closes. */
+  close(): Promise<void>;
+  /** Live state, for tests and the admin surface. */
+  readonly state: GatewayState;
+  readonly metrics: GatewayMetrics;
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * Starts LocalRouter: loads (or creates) the config, opens the secret store, starts the provider
+ * actors, listens, and hot-reloads the config file when it changes.
+ */
+export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> {
+  assertNativeUws();
+  const log = opts.logger ?? pino({ level: process.env.LOCALROUTER_LOG_LEVEL ?? 'info', base: undefined }, pino.destination(2));
+  const file = configPath(opts.home);
+  let config = loadOrCreateConfig(opts.home);
+  const secrets = openSecretStore(opts.home);
+  const testHooks = process.env.LOCALROUTER_TEST_HOOKS === '1';
+
+  const dispatcher = createDispatcher(config.server.execution, {
+    actors: config.server.actors,
+    providers: providerRuntimes(config, secrets, log),
+    testHooks,
+    onCrash: (info) => log.error(info, 'provider actor crashed; restarted'),
+  });
+  const directory = new ModelDirectory((provider) => fetchModelIds(dispatcher, provider));
+  directory.setProviders(enabledProviders(config));
+  const metrics = new GatewayMetrics();
+
+  const state: GatewayState = {
+    server: config.server,
+    clients: new ClientTable(config.clients),
+    guards: new RequestGuards(config.server),
+    directory,
+    dispatcher,
+    testHooks,
+    shuttingDown: false,
+    inflight: 0,
+    startedAt: Date.now(),
+    version: VERSION,
+    onRequestDone: (outcome: RequestOutcome) => metrics.record(outcome),
+  };
+
+  const app = createApp(state, buildRoutes({ '/metrics': { get: (_s, res) => metrics.serve(res, state) } }));
+  const host = opts.host ?? config.server.host;
+  const listenSocket = await listen(app, host, opts.port ?? config.server.port);
+  const port = uWS.us_socket_local_port(listenSocket);
+  log.info({ host, port, execution: dispatcher.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
+
+  const watcher = new ConfigWatcher(file, (next) => {
+    const previous = config;
+    config = next;
+    state.server = next.server;
+    state.clients = new ClientTable(next.clients);
+    state.guards = new RequestGuards(next.server);
+    dispatcher.setProviders(providerRuntimes(next, secrets, log));
+    directory.setProviders(enabledProviders(next));
+    if (previous.server.host !== next.server.host || previous.server.port !== next.server.port
+      || previous.server.execution !== next.server.execution || previous.server.actors !== next.server.actors) {
+      log.warn('server host, port, execution and actors take effect at the next start');
+    }
+    log.info({ providers: next.providers.length, clients: next.clients.length }, 'config reloaded');
+  }, (err) => log.error({ err: err.message }, 'config change rejected; the previous config stays in force'));
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      state.shuttingDown = true;
+      uWS.us_listen_socket_close(listenSocket);
+      watcher.close();
+      const deadline = Date.now() + config.server.shutdown_grace_ms;
+      while (state.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (state.inflight > 0) log.warn({ inflight: state.inflight }, 'shutdown grace period over; closing open requests');
+      await dispatcher.close();
+      metrics.close();
+      log.info('stopped');
+    })();
+    return closing;
+  };
+  return { host, port, close, state, metrics };
+}
+
+function assertNativeUws(): void {
+  // The JS fallback of this uWS build is slow and silently different; refuse it rather than limp.
+  if (typeof (uWS as unknown as { getParts?: unknown }).getParts !== 'function') {
+    throw new LocalRouterError('LR_ERR_INTERNAL', `uWebSockets.js native binary not available for Node ${process.version}; LocalRouter needs Node 20 (see .nvmrc)`);
+  }
+}
+
+function listen(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new LocalRouterError('LR_ERR_INTERNAL', `cannot listen on ${host}:${port} (address in use or not available)`));
+    });
+  });
+}
+
+function enabledProviders(config: Config): { name: string; models: string[] }[] {
+  return config.providers.filter((p) => p.enabled).map((p) => ({ name: p.name, models: p.models }));
+}
+
+/** Providers as the actors need them, with API keys resolved from the environment or the secret store. */
+function providerRuntimes(config: Config, secrets: SecretStore, log: Logger): ProviderRuntime[] {
+  return config.providers.filter((p) => p.enabled).map((p) => {
+    let apiKey: string | null = null;
+    if (p.api_key_env) {
+      apiKey = process.env[p.api_key_env] ?? null;
+      if (apiKey === null) log.warn({ provider: p.name, env: p.api_key_env }, 'API key environment variable is not set');
+    } else {
+      try {
+        apiKey = secrets.get(`provider:${p.name}`) ?? null;
+      } catch (err) {
+        log.error({ provider: p.name, err: (err as Error).message }, 'cannot read the provider API key from the secret store');
+      }
+    }
+    return {
+      name: p.name, type: p.type, baseUrl: p.base_url, apiKey, headers: p.headers,
+      connectTimeoutMs: config.server.upstream_connect_timeout_ms, headersTimeoutMs: config.server.upstream_headers_timeout_ms,
+    };
+  });
+}
+
+/** Asks a provider for its model list (`GET /models`) through the dispatcher, like any upstream call. */
+function fetchModelIds(dispatcher: UpstreamDispatcher, provider: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    dispatcher.start({ provider, method: 'GET', path: '/models', body: null, flags: 0 }, {
+      onFrame(frame: FromActorFrame) {
+        if (frame[0] === FRAME.ERROR) return reject(new Error(frame[2].message));
+        if (frame[0] !== FRAME.FULL) return;
+        if (frame[2] < 200 || frame[2] >= 300) return reject(new Error(`GET /models returned ${frame[2]}`));
+        try {
+          const parsed = JSON.parse(frame[4]) as { data?: { id?: unknown }[]; models?: { name?: unknown }[] };
+          resolve((parsed.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string'));
+        } catch {
+          reject(new Error('GET /models returned invalid JSON'));
+        }
+      },
+    });
+  });
+}

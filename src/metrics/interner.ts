@@ -1,0 +1,56 @@
+const DEFAULT_MAX = 65_536;
+
+/**
+ * Maps names (client, provider, model, strategy) to small integer ids for the u32 record fields.
+ * Id 0 is reserved for "none"; the empty string maps to 0.
+ *
+ * Ids only mean something next to the table that issued them. Keep one interner per dimension on
+ * the main thread and send ids (or the table, via {@link names} / {@link fromNames}) to workers;
+ * two threads interning on their own would hand out conflicting ids.
+ *
+ * Names can come from clients (a requested model name), so the table is bounded: once it holds
+ * `max` names, unseen names get id 0 instead of growing memory without limit.
+ */
+export class Interner {
+  readonly #ids = new Map<string, number>();
+  readonly #names: string[] = [''];
+  readonly #max: number;
+
+  constructor(opts: { max?: number } = {}) {
+    this.#max = opts.max ?? DEFAULT_MAX;
+  }
+
+  /** A table that issues the same ids as the one `names` came from. */
+  static fromNames(names: readonly string[], opts: { max?: number } = {}): Interner {
+    const interner = new Interner(opts);
+    for (const name of names) interner.id(name);
+    return interner;
+  }
+
+  /** The id of `name`, assigning the next one on first sight; 0 for '' or when the table is full. */
+  id(name: string): number {
+    if (name === '') return 0;
+    const known = this.#ids.get(name);
+    if (known !== undefined) return known;
+    if (this.#ids.size >= this.#max) return 0;
+    const id = this.#names.length;
+    this.#names.push(name);
+    this.#ids.set(name, id);
+    return id;
+  }
+
+  /** The name behind `id`; undefined for 0 and for ids this table never issued. */
+  name(id: number): string | undefined {
+    return id > 0 ? this.#names[id] : undefined;
+  }
+
+  /** Number of names held (not counting "none"). */
+  get size(): number {
+    return this.#ids.size;
+  }
+
+  /** All names in id order (`names()[i]` has id `i + 1`), for sending the table to another thread. */
+  names(): string[] {
+    return this.#names.slice(1);
+  }
+}

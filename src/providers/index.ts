@@ -1,0 +1,11 @@
+/**
+ * @module providers
+ * Upstream adapters: the frame-driven engine that calls providers over pooled undici connections,
+ * the OpenAI-compatible protocol, and the shared SSE framing.
+ */
+export { ProviderEngine } from './provider-engine.js';
+export { createSseState, feedSse, endSse, type SseEvent, type SseState } from './sse/parse-sse.js';
+export { createOpenAIStreamState, passOpenAIStream, endOpenAIStream, type OpenAIStreamState } from './openai-compatible/from-openai-stream.js';
+export { extractUsage, usageTuple } from './openai-compatible/usage.js';
+export { mapStatusError, mapTransportError } from './map-upstream-error.js';
+export { ModelDirectory, type DirectoryEntry } from './model-directory.js';

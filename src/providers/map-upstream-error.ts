@@ -1,0 +1,48 @@
+import { LocalRouterError, type PlainError } from '../errors/index.js';
+
+/** Turns a transport failure (undici error) into a coded error that names the provider, never a secret. */
+export function mapTransportError(provider: string, err: Error & { code?: string }): PlainError {
+  const code = err.code ?? '';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new LocalRouterError('LR_ERR_UPSTREAM_TIMEOUT', `provider "${provider}" timed out (${code})`).toPlain();
+  }
+  const reason = code === 'ECONNREFUSED' ? 'connection refused'
+    : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' ? 'connection reset'
+    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host not found'
+    : code || err.message;
+  return new LocalRouterError('LR_ERR_UPSTREAM_UNREACHABLE', `provider "${provider}" is unreachable: ${reason}`).toPlain();
+}
+
+/**
+ * An upstream HTTP error. 4xx are passed through with their status and body (an OpenAI-shaped body
+ * as is, anything else wrapped); 5xx become 502 naming the provider and the upstream's message.
+ */
+export function mapStatusError(provider: string, status: number, body: string): { status: number; body: string } | PlainError {
+  const message = upstreamMessage(body);
+  if (status >= 400 && status < 500) {
+    if (isOpenAIErrorBody(body)) return { status, body };
+    const wrapped = JSON.stringify({ error: { message: message || `upstream returned ${status}`, type: 'invalid_request_error', param: null, code: null } });
+    return { status, body: wrapped };
+  }
+  const text = message ? `: ${message}` : '';
+  return new LocalRouterError('LR_ERR_UPSTREAM_STATUS', `provider "${provider}" returned ${status}${text}`).toPlain();
+}
+
+function isOpenAIErrorBody(body: string): boolean {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } };
+    return typeof parsed.error?.message === 'string';
+  } catch {
+    return false;
+  }
+}
+
+function upstreamMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    if (typeof parsed.error === 'string') return parsed.error;
+    if (typeof parsed.error?.message === 'string') return parsed.error.message;
+    if (typeof parsed.message === 'string') return parsed.message;
+  } catch { /* not JSON */ }
+  return body.slice(0, 300).trim();
+}

@@ -1,0 +1,63 @@
+import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
+import type { UsageTuple } from '../../workers/protocol.js';
+import { usageTuple } from './usage.js';
+
+/**
+ * Same-dialect pass-through of an OpenAI chat-completions SSE stream: events are forwarded byte for
+ * byte, while the upstream's real usage is read on the way. The gateway always asks upstream for
+ * usage (`stream_options.include_usage`); when the client did not, the usage chunk and the
+ * `"usage":null` fields it causes are removed so the client sees what it asked for.
+ */
+export interface OpenAIStreamState {
+  sse: SseState;
+  clientWantsUsage: boolean;
+  usage: UsageTuple | null;
+  sawDone: boolean;
+}
+
+export function createOpenAIStreamState(clientWantsUsage: boolean): OpenAIStreamState {
+  return { sse: createSseState(), clientWantsUsage, usage: null, sawDone: false };
+}
+
+/** Feeds upstream text; returns the text to forward to the client (possibly empty). */
+export function passOpenAIStream(state: OpenAIStreamState, text: string): string {
+  let out = '';
+  feedSse(state.sse, text, (ev) => { out += forwardEvent(state, ev); });
+  return out;
+}
+
+/** Call at upstream end: forwards an unterminated last event, if any. */
+export function endOpenAIStream(state: OpenAIStreamState): string {
+  let out = '';
+  endSse(state.sse, (ev) => { out += forwardEvent(state, ev); });
+  return out;
+}
+
+function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
+  const data = ev.data;
+  if (data === null) return ev.raw;
+  if (data === '[DONE]') {
+    state.sawDone = true;
+    return ev.raw;
+  }
+  if (data.includes('"usage":{') || data.includes('"usage": {')) return usageEvent(state, ev, data);
+  if (!state.clientWantsUsage && data.includes('"usage":null')) {
+    return ev.raw.replace(',"usage":null', '').replace('"usage":null,', '');
+  }
+  return ev.raw;
+}
+
+function usageEvent(state: OpenAIStreamState, ev: SseEvent, data: string): string {
+  let chunk: { usage?: unknown; choices?: unknown[] };
+  try {
+    chunk = JSON.parse(data) as typeof chunk;
+  } catch {
+    return ev.raw;
+  }
+  state.usage = usageTuple(chunk.usage as Parameters<typeof usageTuple>[0]) ?? state.usage;
+  if (state.clientWantsUsage) return ev.raw;
+  // The dedicated usage chunk has no choices: drop it. A content chunk that also carries usage keeps its content.
+  if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return '';
+  delete chunk.usage;
+  return `data: ${JSON.stringify(chunk)}\n\n`;
+}

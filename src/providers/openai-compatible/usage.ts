@@ -1,0 +1,68 @@
+import type { UsageTuple } from '../../workers/protocol.js';
+
+interface OpenAIUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
+}
+
+/** OpenAI's usage object as `[prompt, completion, cached, reasoning]`. */
+export function usageTuple(u: OpenAIUsage | null | undefined): UsageTuple | null {
+  if (!u || typeof u !== 'object') return null;
+  return [
+    num(u.prompt_tokens),
+    num(u.completion_tokens),
+    num(u.prompt_tokens_details?.cached_tokens),
+    num(u.completion_tokens_details?.reasoning_tokens),
+  ];
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
+}
+
+/**
+ * Reads `usage` from a whole chat-completion JSON body without parsing all of it: only the
+ * `"usage": {...}` object (the last one, where OpenAI puts it) is parsed. Falls back to a full parse
+ * when the shortcut does not apply.
+ */
+export function extractUsage(body: string): UsageTuple | null {
+  const key = body.lastIndexOf('"usage"');
+  if (key === -1) return null;
+  const open = body.indexOf('{', key + 7);
+  if (open !== -1 && /^\s*:\s*$/.test(body.slice(key + 7, open))) {
+    const close = matchBrace(body, open);
+    if (close !== -1) {
+      try {
+        return usageTuple(JSON.parse(body.slice(open, close + 1)) as OpenAIUsage);
+      } catch { /* fall through to the full parse */ }
+    }
+  }
+  try {
+    return usageTuple((JSON.parse(body) as { usage?: OpenAIUsage }).usage);
+  } catch {
+    return null;
+  }
+}
+
+/** Index of the `}` closing the `{` at `open`, skipping braces inside strings; -1 if unbalanced. */
+function matchBrace(text: string, open: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 123 /* { */) {
+      depth++;
+    } else if (c === 125 /* } */) {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
+}

@@ -1,0 +1,156 @@
+import type { Worker } from 'node:worker_threads';
+import { LocalRouterError } from '../errors/index.js';
+import type { DispatcherStats, FrameSink, UpstreamDispatcher } from './dispatcher.js';
+import { FrameBatcher } from './frame-batcher.js';
+import { FRAME, type ActorWorkerData, type FromActorFrame, type ProviderRuntime, type ToActorFrame, type UpstreamCall } from './protocol.js';
+import { spawnWorker } from './spawn-worker.js';
+
+const ACTOR_ENTRY = new URL('./provider-actor.ts', import.meta.url);
+/** Request ids carry the actor slot in their low bits, so control frames need no lookup table. */
+const SLOT_BITS = 64;
+const MAX_RESTART_DELAY_MS = 5_000;
+
+interface ActorSlot {
+  index: number;
+  worker: Worker | null;
+  out: FrameBatcher<ToActorFrame>;
+  /** Frames queued while the slot waits to restart. */
+  parked: ToActorFrame[];
+  sinks: Map<number, FrameSink>;
+  startedAt: number;
+  quickCrashes: number;
+}
+
+export interface ActorPoolOptions {
+  actors: number;
+  providers: ProviderRuntime[];
+  testHooks?: boolean;
+  onCrash?: (info: { actor: number; error: string; failedRequests: number }) => void;
+}
+
+/**
+ * Long-lived provider actor threads, each on one shared port with integer request ids and frames
+ * batched per event-loop turn. A crashed actor fails its in-flight requests cleanly and is restarted
+ * (with backoff when it keeps crashing right after start).
+ */
+export class ActorPool implements UpstreamDispatcher {
+  readonly mode = 'workers' as const;
+  #slots: ActorSlot[] = [];
+  #providers: ProviderRuntime[];
+  #testHooks: boolean;
+  #onCrash: ActorPoolOptions['onCrash'];
+  #seq = 0;
+  #next = 0;
+  #restarts = 0;
+  #closing = false;
+
+  constructor(opts: ActorPoolOptions) {
+    if (opts.actors < 1 || opts.actors > SLOT_BITS) throw new RangeError(`actors must be 1..${SLOT_BITS}`);
+    this.#providers = opts.providers;
+    this.#testHooks = opts.testHooks ?? false;
+    this.#onCrash = opts.onCrash;
+    for (let i = 0; i < opts.actors; i++) this.#slots.push(this.#createSlot(i));
+  }
+
+  start(call: UpstreamCall, sink: FrameSink): number {
+    const slot = this.#slots[this.#next]!;
+    this.#next = (this.#next + 1) % this.#slots.length;
+    const id = ++this.#seq * SLOT_BITS + slot.index;
+    slot.sinks.set(id, sink);
+    this.#send(slot, [FRAME.REQUEST, id, call.provider, call.method, call.path, call.body, call.flags]);
+    return id;
+  }
+
+  cancel(id: number): void {
+    const slot = this.#slots[id % SLOT_BITS]!;
+    if (slot.sinks.delete(id)) this.#send(slot, [FRAME.CANCEL, id]);
+  }
+
+  pause(id: number): void {
+    this.#send(this.#slots[id % SLOT_BITS]!, [FRAME.PAUSE, id]);
+  }
+
+  resume(id: number): void {
+    this.#send(this.#slots[id % SLOT_BITS]!, [FRAME.RESUME, id]);
+  }
+
+  setProviders(providers: ProviderRuntime[]): void {
+    this.#providers = providers;
+    for (const slot of this.#slots) this.#send(slot, [FRAME.PROVIDERS, 0, providers]);
+  }
+
+  stats(): DispatcherStats {
+    let inflight = 0;
+    for (const slot of this.#slots) inflight += slot.sinks.size;
+    return { mode: this.mode, actors: this.#slots.length, inflight, restarts: this.#restarts };
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all(this.#slots.map((slot) => slot.worker?.terminate()));
+  }
+
+  #createSlot(index: number): ActorSlot {
+    const slot: ActorSlot = {
+      index, worker: null, parked: [], sinks: new Map(), startedAt: 0, quickCrashes: 0,
+      out: new FrameBatcher<ToActorFrame>((frames) => {
+        if (slot.worker) slot.worker.postMessage(frames);
+        else slot.parked.push(...frames);
+      }),
+    };
+    this.#spawn(slot);
+    return slot;
+  }
+
+  #spawn(slot: ActorSlot): void {
+    const data: ActorWorkerData = { actorIndex: slot.index, providers: this.#providers, testHooks: this.#testHooks };
+    const worker = spawnWorker(ACTOR_ENTRY, { workerData: data, name: `provider-actor-${slot.index}` });
+    slot.worker = worker;
+    slot.startedAt = Date.now();
+    let lastError = 'exited';
+    worker.on('message', (frames: FromActorFrame[]) => this.#receive(slot, frames));
+    worker.on('error', (err) => { lastError = err.message; });
+    worker.on('exit', () => this.#onExit(slot, worker, lastError));
+    if (slot.parked.length > 0) {
+      worker.postMessage(slot.parked);
+      slot.parked = [];
+    }
+  }
+
+  #send(slot: ActorSlot, frame: ToActorFrame): void {
+    slot.out.push(frame);
+  }
+
+  #receive(slot: ActorSlot, frames: FromActorFrame[]): void {
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]!;
+      const kind = frame[0];
+      if (kind === FRAME.READY) {
+        slot.quickCrashes = 0;
+        continue;
+      }
+      const sink = slot.sinks.get(frame[1]);
+      if (!sink) continue; // cancelled meanwhile
+      if (kind === FRAME.END || kind === FRAME.ERROR || kind === FRAME.FULL) slot.sinks.delete(frame[1]);
+      sink.onFrame(frame);
+    }
+  }
+
+  #onExit(slot: ActorSlot, worker: Worker, error: string): void {
+    if (slot.worker !== worker) return;
+    slot.worker = null;
+    const failed = [...slot.sinks];
+    slot.sinks.clear();
+    if (this.#closing) return;
+    this.#restarts++;
+    this.#onCrash?.({ actor: slot.index, error, failedRequests: failed.length });
+    const crashError = new LocalRouterError('LR_ERR_ACTOR_CRASHED', 'the provider actor handling this request crashed; it has been restarted').toPlain();
+    for (const [id, sink] of failed) sink.onFrame([FRAME.ERROR, id, crashError]);
+    // A thread that dies right after starting would spin: back off exponentially in that case only.
+    const quick = Date.now() - slot.startedAt < 1_000;
+    slot.quickCrashes = quick ? slot.quickCrashes + 1 : 0;
+    const delay = slot.quickCrashes === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 50 * 2 ** slot.quickCrashes);
+    if (delay === 0) this.#spawn(slot);
+    else setTimeout(() => { if (!this.#closing) this.#spawn(slot); }, delay).unref();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * @module workers
+ * Provider actor threads and the dispatcher interface the ingress uses to reach them, in either
+ * `workers` mode (long-lived actor threads) or `inline` mode (same engine on the main thread).
+ */
+import { ActorPool, type ActorPoolOptions } from './actor-pool.js';
+import type { UpstreamDispatcher } from './dispatcher.js';
+import { InlineDispatcher } from './inline-dispatcher.js';
+
+export { FRAME, REQ_FLAG } from './protocol.js';
+export type { FromActorFrame, ProviderRuntime, UpstreamCall, UsageTuple } from './protocol.js';
+export type { FrameSink, UpstreamDispatcher, DispatcherStats } from './dispatcher.js';
+export { spawnWorker } from './spawn-worker.js';
+export { ActorPool, InlineDispatcher };
+
+/** The dispatcher for a configured execution mode. */
+export function createDispatcher(mode: 'workers' | 'inline', opts: ActorPoolOptions): UpstreamDispatcher {
+  return mode === 'inline' ? new InlineDispatcher(opts.providers) : new ActorPool(opts);
+}

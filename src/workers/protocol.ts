@@ -1,0 +1,84 @@
+/**
+ * Every message that crosses a thread boundary between the ingress and the provider actors.
+ *
+ * Frames are compact arrays `[kind, id, ...]` (no object per frame, integer request ids), posted in
+ * batches: one `postMessage(Frame[])` per event-loop turn per direction. `kind` discriminates.
+ */
+import type { PlainError } from '../errors/index.js';
+
+export const FRAME = {
+  // ingress → actor
+  REQUEST: 1,
+  CANCEL: 2,
+  PAUSE: 3,
+  RESUME: 4,
+  PROVIDERS: 5,
+  // actor → ingress
+  HEAD: 20,
+  CHUNK: 21,
+  END: 22,
+  ERROR: 23,
+  FULL: 24,
+  READY: 25,
+} as const;
+
+/** Request flags, a bit set. */
+export const REQ_FLAG = {
+  /** The upstream answers with an SSE stream. */
+  STREAM: 1,
+  /** The client asked for the usage chunk (`stream_options.include_usage`); otherwise it is stripped. */
+  CLIENT_WANTS_USAGE: 2,
+  /** Test hook, honoured only when LOCALROUTER_TEST_HOOKS=1: the actor thread exits mid-request. */
+  TEST_CRASH: 4,
+} as const;
+
+/** Token usage as `[prompt, completion, cached, reasoning]`. */
+export type UsageTuple = [number, number, number, number];
+
+/** A provider as the actors need it: secrets already resolved (they never leave the process). */
+export interface ProviderRuntime {
+  name: string;
+  type: 'openai-compatible';
+  baseUrl: string;
+  apiKey: string | null;
+  headers: Record<string, string>;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+}
+
+/** What the ingress asks an actor to do: one upstream HTTP call. */
+export interface UpstreamCall {
+  provider: string;
+  method: 'GET' | 'POST';
+  /** Path relative to the provider's base URL, e.g. `/chat/completions`. */
+  path: string;
+  body: string | null;
+  flags: number;
+}
+
+export type RequestFrame = [typeof FRAME.REQUEST, id: number, provider: string, method: 'GET' | 'POST', path: string, body: string | null, flags: number];
+export type CancelFrame = [typeof FRAME.CANCEL, id: number];
+export type PauseFrame = [typeof FRAME.PAUSE, id: number];
+export type ResumeFrame = [typeof FRAME.RESUME, id: number];
+export type ProvidersFrame = [typeof FRAME.PROVIDERS, id: 0, providers: ProviderRuntime[]];
+export type ToActorFrame = RequestFrame | CancelFrame | PauseFrame | ResumeFrame | ProvidersFrame;
+
+/** Start of a streamed response (status 200, SSE). */
+export type HeadFrame = [typeof FRAME.HEAD, id: number, status: number, contentType: string];
+/** Part of a streamed body, as text (undici's pooled buffers are never transferred). */
+export type ChunkFrame = [typeof FRAME.CHUNK, id: number, text: string];
+/** End of a streamed response, with the upstream's real usage when it reported any. */
+export type EndFrame = [typeof FRAME.END, id: number, usage: UsageTuple | null];
+/** The call failed; before HEAD the client gets an HTTP error, after it an error event. */
+export type ErrorFrame = [typeof FRAME.ERROR, id: number, error: PlainError];
+/** A whole non-streamed response in one frame. */
+export type FullFrame = [typeof FRAME.FULL, id: number, status: number, contentType: string, body: string, usage: UsageTuple | null];
+export type ReadyFrame = [typeof FRAME.READY, id: 0];
+export type FromActorFrame = HeadFrame | ChunkFrame | EndFrame | ErrorFrame | FullFrame | ReadyFrame;
+
+/** workerData handed to each provider actor thread at spawn. */
+export interface ActorWorkerData {
+  actorIndex: number;
+  providers: ProviderRuntime[];
+  testHooks: boolean;
+}

@@ -1,0 +1,23 @@
+/**
+ * Entry of a provider actor thread: a long-lived loop that owns upstream connections. It receives
+ * frame batches from the ingress on its port and answers with frame batches.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ProviderEngine } from '../providers/index.js';
+import { FrameBatcher } from './frame-batcher.js';
+import { FRAME, type ActorWorkerData, type FromActorFrame, type ToActorFrame } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('provider-actor must run in a worker thread');
+const data = workerData as ActorWorkerData;
+
+const out = new FrameBatcher<FromActorFrame>((frames) => port.postMessage(frames));
+const crash = data.testHooks
+  ? (): void => { setImmediate(() => { throw new Error('test hook: provider actor crash'); }); }
+  : null;
+const engine = new ProviderEngine((f) => out.push(f), data.providers, crash);
+
+port.on('message', (frames: ToActorFrame[]) => {
+  for (let i = 0; i < frames.length; i++) engine.handle(frames[i]!);
+});
+out.push([FRAME.READY, 0]);
