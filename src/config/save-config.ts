@@ -33,7 +33,6 @@ export function writeConfig(file: string, config: Config): Config {
   const current = readIfExists(file);
   // Same bytes: nothing to do, and rotating would push a real backup out for a no-op.
   if (current === text) return valid;
-  if (process.env.NONATOMIC) { writeFileSync(file, text); return valid; }
   const dir = path.dirname(file);
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {

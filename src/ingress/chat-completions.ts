@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { LocalRouterError, openAIErrorBody, toLocalRouterError } from '../errors/index.js';
+import { LocalRouterError, openAIErrorBody, toLocalRouterError, type PlainError } from '../errors/index.js';
 import { resolveModel } from '../routing/index.js';
 import { FRAME, REQ_FLAG, type FrameSink, type FromActorFrame, type UsageTuple } from '../workers/index.js';
-import type { GatewayState } from './gateway-state.js';
+import type { GatewayState, OpenExchange } from './gateway-state.js';
 import { readBody, statusLine, writeError, writeResponse, type HeaderPairs } from './http-io.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
@@ -100,7 +100,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * backpressure (a write that buffers pauses the upstream until uWS drains) and cancellation (a client
  * that goes away aborts the upstream call).
  */
-class ChatExchange implements FrameSink {
+class ChatExchange implements FrameSink, OpenExchange {
   aborted = false;
   #state: GatewayState;
   #res: HttpResponse;
@@ -122,7 +122,13 @@ class ChatExchange implements FrameSink {
     this.#res = res;
     this.#cors = cors;
     this.#t0 = t0;
-    state.inflight++;
+    state.open.add(this);
+  }
+
+  terminate(err: PlainError): void {
+    if (this.#done || this.aborted) return;
+    if (this.#id !== -1) this.#state.dispatcher.cancel(this.#id);
+    this.onFrame([FRAME.ERROR, this.#id, err]);
   }
 
   target(provider: string, model: string): void {
@@ -207,7 +213,7 @@ class ChatExchange implements FrameSink {
   #finish(status: number): void {
     if (this.#done) return;
     this.#done = true;
-    this.#state.inflight--;
+    this.#state.open.delete(this);
     this.#state.onRequestDone({
       status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,
       streamed: this.#headSent, usage: this.#usage, client: this.#client, provider: this.#provider, model: this.#model,

@@ -71,7 +71,7 @@ export class GatewayMetrics {
       `localrouter_actor_restarts_total ${d.restarts}`,
       '# HELP localrouter_inflight_requests Requests being served now.',
       '# TYPE localrouter_inflight_requests gauge',
-      `localrouter_inflight_requests ${state.inflight}`,
+      `localrouter_inflight_requests ${state.open.size}`,
     ];
     writeResponse(res, 200, 'text/plain; version=0.0.4', lines.join('\n') + '\n');
   }

@@ -1,3 +1,4 @@
+import type { PlainError } from '../errors/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory } from '../providers/index.js';
 import type { UpstreamDispatcher, UsageTuple } from '../workers/index.js';
@@ -17,6 +18,12 @@ export interface RequestOutcome {
   model: string | null;
 }
 
+/** A client request in flight, as shutdown sees it. */
+export interface OpenExchange {
+  /** Ends the request now with `err` (an HTTP error before the first byte, an error event after). */
+  terminate(err: PlainError): void;
+}
+
 /**
  * The live state the request handlers read. Config reloads swap the tables in place, so a handler
  * always sees one consistent generation.
@@ -29,7 +36,8 @@ export interface GatewayState {
   dispatcher: UpstreamDispatcher;
   testHooks: boolean;
   shuttingDown: boolean;
-  inflight: number;
+  /** Client requests being served; shutdown waits for them, then terminates the rest. */
+  open: Set<OpenExchange>;
   startedAt: number;
   version: string;
   onRequestDone(outcome: RequestOutcome): void;

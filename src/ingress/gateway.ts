@@ -51,6 +51,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   });
   const directory = new ModelDirectory((provider) => fetchModelIds(dispatcher, provider));
   directory.setProviders(enabledProviders(config));
+  // Warm the model lists so bare model ids resolve from the first request on.
+  void directory.list();
   const metrics = new GatewayMetrics();
 
   const state: GatewayState = {
@@ -61,7 +63,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     dispatcher,
     testHooks,
     shuttingDown: false,
-    inflight: 0,
+    open: new Set(),
     startedAt: Date.now(),
     version: VERSION,
     onRequestDone: (outcome: RequestOutcome) => metrics.record(outcome),
@@ -81,6 +83,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     state.guards = new RequestGuards(next.server);
     dispatcher.setProviders(providerRuntimes(next, secrets, log));
     directory.setProviders(enabledProviders(next));
+    void directory.list();
     if (previous.server.host !== next.server.host || previous.server.port !== next.server.port
       || previous.server.execution !== next.server.execution || previous.server.actors !== next.server.actors) {
       log.warn('server host, port, execution and actors take effect at the next start');
@@ -95,8 +98,12 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
       uWS.us_listen_socket_close(listenSocket);
       watcher.close();
       const deadline = Date.now() + config.server.shutdown_grace_ms;
-      while (state.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      if (state.inflight > 0) log.warn({ inflight: state.inflight }, 'shutdown grace period over; closing open requests');
+      while (state.open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (state.open.size > 0) {
+        log.warn({ open: state.open.size }, 'shutdown grace period over; closing open requests');
+        const err = new LocalRouterError('LR_ERR_SHUTTING_DOWN', 'the gateway shut down before this request finished').toPlain();
+        for (const ex of [...state.open]) ex.terminate(err);
+      }
       await dispatcher.close();
       metrics.close();
       log.info('stopped');

@@ -49,6 +49,7 @@ export interface MetricsSnapshot {
   latencyUs: LatencySummary;
   /** Only requests with a time to first token (ttftUs > 0). */
   ttftUs: LatencySummary;
+  /** Only requests that measured it (overheadUs > 0; a real gateway overhead is never 0 µs). */
   overheadUs: LatencySummary;
 }
 
@@ -222,7 +223,7 @@ export class MetricsAggregator {
         this.#reasoningTokens += rec.reasoningTokens;
         this.#costNanoUsd += Math.round(rec.costUsd * NANO);
         this.#latency.recordValue(clampUs(rec.durationUs));
-        this.#overhead.recordValue(clampUs(rec.overheadUs));
+        if (rec.overheadUs > 0) this.#overhead.recordValue(clampUs(rec.overheadUs));
         if (rec.ttftUs > 0) this.#ttft.recordValue(clampUs(rec.ttftUs));
         break;
       case RECORD_KIND.llmAttempt:

@@ -10,7 +10,12 @@ const NANO = 1e9;
 /** How often a long drain publishes its progress, so a producer sees free slots before it ends. */
 const HEAD_PUBLISH_EVERY = 256;
 
-// Element indices of each field inside one slot, per view (the record stride is RECORD_BYTES).
+// Layout numbers copied into module constants: the hot path then reads no object properties.
+const I_TAIL = HDR.tail;
+const I_HEAD = HDR.head;
+const I_OVERFLOWS = HDR.overflows;
+const U8_STRIDE = RECORD_BYTES;
+// Element indices of each field inside one slot, per view.
 const F64_STRIDE = RECORD_BYTES / 8;
 const U32_STRIDE = RECORD_BYTES / 4;
 const U16_STRIDE = RECORD_BYTES / 2;
@@ -126,16 +131,16 @@ export class MetricsRing {
   write(rec: RequestRecord): boolean {
     const tail = this.#tail;
     if (((tail - this.#headSeen) | 0) >= this.capacity) {
-      this.#headSeen = Atomics.load(this.#hdr, HDR.head);
+      this.#headSeen = Atomics.load(this.#hdr, I_HEAD);
       if (((tail - this.#headSeen) | 0) >= this.capacity) {
-        Atomics.add(this.#hdr, HDR.overflows, 1);
+        Atomics.add(this.#hdr, I_OVERFLOWS, 1);
         return false;
       }
     }
     const slot = tail & this.#mask;
     const d = slot * F64_STRIDE;
     const w = slot * U32_STRIDE;
-    const b = slot * RECORD_BYTES;
+    const b = slot * U8_STRIDE;
     const f64 = this.#f64;
     const u32 = this.#u32;
     const u8 = this.#u8;
@@ -162,7 +167,7 @@ export class MetricsRing {
     u8[b + B_STREAMED] = rec.streamed ? 1 : 0;
     u8[b + B_ATTEMPT] = rec.attempt < 255 ? rec.attempt : 255;
     const next = (tail + 1) | 0;
-    Atomics.store(this.#hdr, HDR.tail, next);
+    Atomics.store(this.#hdr, I_TAIL, next);
     this.#tail = next;
     return true;
   }
@@ -176,7 +181,7 @@ export class MetricsRing {
   drain(visit: (rec: RequestRecord) => void, max = Number.MAX_SAFE_INTEGER): number {
     const hdr = this.#hdr;
     let head = this.#head;
-    let n = (Atomics.load(hdr, HDR.tail) - head) | 0;
+    let n = (Atomics.load(hdr, I_TAIL) - head) | 0;
     if (n > max) n = max;
     if (n <= 0) return 0;
     const rec = this.#out;
@@ -187,11 +192,11 @@ export class MetricsRing {
         head = (head + 1) | 0;
         this.#head = head;
         done++;
-        if (done % HEAD_PUBLISH_EVERY === 0) Atomics.store(hdr, HDR.head, head);
+        if (done % HEAD_PUBLISH_EVERY === 0) Atomics.store(hdr, I_HEAD, head);
         visit(rec);
       }
     } finally {
-      Atomics.store(hdr, HDR.head, head);
+      Atomics.store(hdr, I_HEAD, head);
     }
     return done;
   }
@@ -209,7 +214,7 @@ export class MetricsRing {
   #read(slot: number, rec: RequestRecord): void {
     const d = slot * F64_STRIDE;
     const w = slot * U32_STRIDE;
-    const b = slot * RECORD_BYTES;
+    const b = slot * U8_STRIDE;
     const f64 = this.#f64;
     const u32 = this.#u32;
     const u8 = this.#u8;

@@ -53,6 +53,11 @@ export class ModelDirectory {
     return out;
   }
 
+  knowsModels(provider: string): boolean {
+    const p = this.#providers.get(provider);
+    return p !== undefined && (p.static.length > 0 || p.fetched.length > 0);
+  }
+
   /** Every known model; waits for lists never fetched yet, refreshes stale ones in the background. */
   async list(): Promise<DirectoryEntry[]> {
     const now = Date.now();

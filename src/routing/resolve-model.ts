@@ -14,11 +14,13 @@ export interface ModelLookup {
   providerNames(): readonly string[];
   /** Providers (in config order) whose known model list contains `model`. */
   providersListing(model: string): readonly string[];
+  /** True when the provider's model list is known (static or fetched) and not empty. */
+  knowsModels(provider: string): boolean;
 }
 
 /**
  * Resolves `provider/model` or a bare model id. A bare id goes to the first provider that lists it,
- * or to the only provider when there is just one. Throws 404 for unknown models and 403 for models
+ * or to the only provider when there is just one and its model list is unknown. Throws 404 for unknown models and 403 for models
  * the client may not use.
  */
 export function resolveModel(model: string, lookup: ModelLookup, mayUse: (id: string) => boolean): ResolvedModel {
@@ -30,7 +32,8 @@ export function resolveModel(model: string, lookup: ModelLookup, mayUse: (id: st
     if (names.includes(provider)) resolved = { provider, upstreamModel: model.slice(slash + 1), id: model };
   }
   if (resolved === null) {
-    const provider = lookup.providersListing(model)[0] ?? (names.length === 1 ? names[0] : undefined);
+    const only = names.length === 1 && !lookup.knowsModels(names[0]!) ? names[0] : undefined;
+    const provider = lookup.providersListing(model)[0] ?? only;
     if (provider === undefined) {
       throw new LocalRouterError('LR_ERR_MODEL_NOT_FOUND',
         `model "${model}" not found: use "provider/model" or a model id from GET /v1/models`, { param: 'model' });

@@ -18,11 +18,13 @@ export interface MockOpenAI {
   close(): Promise<void>;
 }
 
+const KNOWN_MODELS = new Set(['gpt-test', 'echo', 'tools', 'slow-stream', 'medium-stream']);
 const USAGE = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, prompt_tokens_details: { cached_tokens: 3 }, completion_tokens_details: { reasoning_tokens: 2 } };
 
 /**
  * A loopback upstream speaking OpenAI chat completions as the public API reference documents it.
  * The model name picks a behaviour: `error-<status>`, `slow-stream` (one delta every 50 ms for 10 s),
+ * `medium-stream` (20 deltas, 50 ms apart),
  * `tools` (answers with a tool call), `echo` (default: repeats the last user message).
  */
 export async function startMockOpenAI(): Promise<MockOpenAI> {
@@ -64,6 +66,9 @@ function route(req: SeenRequest, res: http.ServerResponse): void {
     const status = Number(m[1]);
     return json(res, status, { error: { message: `mock failure ${status}`, type: status < 500 ? 'invalid_request_error' : 'server_error', param: null, code: null } });
   }
+  if (!KNOWN_MODELS.has(body.model)) {
+    return json(res, 404, { error: { message: `The model \`${body.model}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', param: null, code: 'model_not_found' } });
+  }
   const last = body.messages[body.messages.length - 1];
   const text = body.model === 'tools' ? null : `echo: ${typeof last.content === 'string' ? last.content : JSON.stringify(last.content)}`;
   const toolCalls = body.model === 'tools'
@@ -83,14 +88,15 @@ function stream(res: http.ServerResponse, body: any, text: string | null, toolCa
   const base = { id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 1700000000, model: body.model, system_fingerprint: null };
   const usageField = includeUsage ? { usage: null } : {};
   const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...usageField })}\n\n`;
-  const pieces = body.model === 'slow-stream' ? Array.from({ length: 200 }, (_, i) => `t${i} `) : (text ?? '').match(/.{1,4}/gs) ?? [];
+  const count = body.model === 'slow-stream' ? 200 : body.model === 'medium-stream' ? 20 : 0;
+  const pieces = count > 0 ? Array.from({ length: count }, (_, i) => `t${i} `) : (text ?? '').match(/.{1,4}/gs) ?? [];
   const events: string[] = [chunk({ role: 'assistant', content: '' }, null)];
   if (toolCalls) events.push(chunk({ tool_calls: toolCalls.map((t, index) => ({ index, ...(t as object) })) }, null));
   for (const p of pieces) events.push(chunk({ content: p }, null));
   events.push(chunk({}, toolCalls ? 'tool_calls' : 'stop'));
   if (includeUsage) events.push(`data: ${JSON.stringify({ ...base, choices: [], usage: USAGE })}\n\n`);
   events.push('data: [DONE]\n\n');
-  const gap = body.model === 'slow-stream' ? 50 : 0;
+  const gap = count > 0 ? 50 : 0;
   let i = 0;
   const next = (): void => {
     if (res.destroyed) return;

@@ -1,0 +1,163 @@
+import path from 'node:path';
+import { request } from 'undici';
+import type { BenchConfig, TargetName } from './config.js';
+import { type Gateway, startGateway } from './gateway.js';
+import type { HttpTarget } from './load-protocol.js';
+import type { Child, ChildSet } from './processes.js';
+import { SseCheck } from './sse-check.js';
+
+/** How the mock upstream of one phase behaves. */
+export interface MockSettings {
+  ttfbMs: number;
+  deltaMs: number;
+  deltas: number;
+}
+
+/** One thing load is sent to. `pid` is the process whose CPU and RSS are measured (none for direct). */
+export interface TargetHandle {
+  name: TargetName;
+  origin: string;
+  key: string;
+  pid: number | null;
+}
+
+const PROMPT =
+  'Our team runs several coding agents against a mix of hosted and local models. Explain, in three short ' +
+  'paragraphs, how a local gateway should pick a provider for each request, what it should do when the ' +
+  'first provider fails before sending any bytes, and how it should account for tokens and cost.';
+
+/** Same bytes for every target, so the only difference between targets is the path they take. */
+export function chatBody(stream: boolean): string {
+  return JSON.stringify({
+    model: 'mock/bench-model',
+    messages: [
+      { role: 'system', content: 'You are a concise assistant.' },
+      { role: 'user', content: PROMPT },
+    ],
+    max_tokens: 256,
+    temperature: 0.2,
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+}
+
+const DUMMY_KEY = `lr-${'b'.repeat(43)}`;
+
+/**
+ * The processes of one phase: a mock with this phase's delays, the null proxy in front of it, and
+ * each requested gateway mode in front of it too. Everything is on 127.0.0.1.
+ */
+export class Stack {
+  readonly label: string;
+  readonly mock: Child;
+  readonly mockOrigin: string;
+  readonly targets: TargetHandle[];
+  readonly settings: MockSettings;
+  #children: ChildSet;
+  #owned: Child[];
+  #gateways: Gateway[];
+
+  private constructor(label: string, settings: MockSettings, mock: Child, mockOrigin: string, targets: TargetHandle[], children: ChildSet, owned: Child[], gateways: Gateway[]) {
+    this.label = label;
+    this.settings = settings;
+    this.mock = mock;
+    this.mockOrigin = mockOrigin;
+    this.targets = targets;
+    this.#children = children;
+    this.#owned = owned;
+    this.#gateways = gateways;
+  }
+
+  static async start(label: string, cfg: BenchConfig, children: ChildSet, settings: MockSettings): Promise<Stack> {
+    const owned: Child[] = [];
+    const gateways: Gateway[] = [];
+    const targets: TargetHandle[] = [];
+    const cleanup = async (): Promise<void> => {
+      await Promise.all(owned.map((c) => children.kill(c)));
+      for (const g of gateways) g.dispose();
+    };
+    try {
+      const e2e = path.join(cfg.repoRoot, 'bench', 'e2e');
+      const mock = await children.spawnReady({
+        name: `mock(${label})`,
+        args: ['--import', 'tsx', path.join(e2e, 'mock-upstream.ts')],
+        env: { MOCK_PORT: '0', MOCK_TTFB_MS: String(settings.ttfbMs), MOCK_DELTA_MS: String(settings.deltaMs), MOCK_DELTAS: String(settings.deltas) },
+        cwd: cfg.repoRoot,
+        ready: /^mock listening on (\d+)/,
+      });
+      owned.push(mock.child);
+      const mockOrigin = `http://127.0.0.1:${mock.match}`;
+      for (const name of cfg.targets) {
+        if (name === 'direct') {
+          targets.push({ name, origin: mockOrigin, key: DUMMY_KEY, pid: null });
+        } else if (name === 'null') {
+          const np = await children.spawnReady({
+            name: 'null-proxy',
+            args: ['--import', 'tsx', path.join(e2e, 'null-proxy.ts')],
+            env: { NULL_PROXY_UPSTREAM: mockOrigin, NULL_PROXY_PORT: '0' },
+            cwd: cfg.repoRoot,
+            ready: /^null-proxy listening on (\d+)/,
+          });
+          owned.push(np.child);
+          targets.push({ name, origin: `http://127.0.0.1:${np.match}`, key: DUMMY_KEY, pid: np.child.pid });
+        } else {
+          const gw = await startGateway({
+            children, repoRoot: cfg.repoRoot, mockOrigin, execution: name === 'gateway-workers' ? 'workers' : 'inline',
+          });
+          gateways.push(gw);
+          owned.push(gw.child);
+          targets.push({ name, origin: gw.origin, key: gw.key, pid: gw.child.pid });
+        }
+      }
+      const stack = new Stack(label, settings, mock.child, mockOrigin, targets, children, owned, gateways);
+      for (const t of targets) await stack.#smoke(t);
+      return stack;
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+  }
+
+  /** The request a load job sends to `target`. */
+  http(target: TargetHandle, stream: boolean): HttpTarget {
+    return {
+      origin: target.origin,
+      path: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${target.key}` },
+      body: chatBody(stream),
+    };
+  }
+
+  /** One plain and one streamed request must come back right before anything is measured. */
+  async #smoke(t: TargetHandle): Promise<void> {
+    for (const stream of [false, true]) {
+      const h = this.http(t, stream);
+      const res = await request(h.origin + h.path, { method: 'POST', headers: h.headers, body: h.body });
+      const text = await res.body.text();
+      let problem: string | null = null;
+      if (res.statusCode !== 200) problem = `status ${res.statusCode}: ${text.slice(0, 500)}`;
+      else if (stream) {
+        const check = new SseCheck(this.settings.deltas, true);
+        check.feed(text);
+        problem = check.verdict().problem;
+      } else {
+        const body = JSON.parse(text) as { choices?: { message?: { content?: string } }[] };
+        if (!body.choices?.[0]?.message?.content) problem = `no choices[0].message.content in ${text.slice(0, 300)}`;
+      }
+      if (problem) throw new Error(`${t.name} (${this.label}) failed its smoke ${stream ? 'stream' : 'request'}: ${problem}`);
+    }
+  }
+
+  /** Fails loudly if a measured process died since the last check. */
+  assertAlive(): void {
+    for (const c of this.#owned) {
+      if (c.proc.exitCode !== null || c.proc.signalCode !== null) {
+        throw new Error(`${c.name} exited during the run\n--- last output ---\n${c.tail()}`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#owned.map((c) => this.#children.kill(c)));
+    for (const g of this.#gateways) g.dispose();
+  }
+}
