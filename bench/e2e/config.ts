@@ -95,7 +95,7 @@ export function loadConfig(): BenchConfig {
     p4MaxP99Ms: num('BENCH_P4_P99_MS', 10),
     p4MaxC: Math.round(num('BENCH_P4_MAX_C', 256)),
     p9Streams: Math.round(num('BENCH_STREAMS', 1000)),
-    p9DeltaMs: num('BENCH_P9_DELTA_MS', 20),
+    p9DeltaMs: num('BENCH_P9_DELTA_MS', 50),
     slowTtfbMs: num('BENCH_SLOW_TTFB_MS', 20),
     deltas: Math.round(num('BENCH_DELTAS', 64)),
     targets: list('BENCH_TARGETS', TARGETS, TARGETS),

@@ -26,9 +26,16 @@ export const ServerSchema = z.strictObject({
   upstream_headers_timeout_ms: z.number().int().min(1).default(300_000),
 });
 
+/** Provider types (presets); each speaks one wire protocol. */
+export const PROVIDER_TYPE_NAMES = [
+  'openai-compatible', 'openai', 'anthropic', 'gemini', 'ollama', 'lmstudio', 'cohere', 'mistral', 'groq', 'cerebras',
+  'xai', 'deepinfra', 'together', 'perplexity', 'openrouter', 'llamacpp', 'localai', 'jan', 'gpt4all', 'vllm',
+  'github-models', 'nvidia-nim',
+] as const;
+
 export const ProviderSchema = z.strictObject({
   name,
-  type: z.literal('openai-compatible'),
+  type: z.enum(PROVIDER_TYPE_NAMES, { error: `must be one of: ${PROVIDER_TYPE_NAMES.join(', ')}` }),
   base_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   /** Environment variable that holds the API key. Without it, the secret store is asked. */
   api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),

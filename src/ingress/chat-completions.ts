@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { LocalRouterError, openAIErrorBody, toLocalRouterError, type PlainError } from '../errors/index.js';
+import { LocalRouterError, openAIErrorBody, toLocalRouterError, type ErrorCode, type PlainError } from '../errors/index.js';
 import { resolveModel } from '../routing/index.js';
 import { FRAME, REQ_FLAG, type FrameSink, type FromActorFrame, type UsageTuple } from '../workers/index.js';
 import type { GatewayState, OpenExchange } from './gateway-state.js';
@@ -45,7 +45,7 @@ export function handleChatCompletions(state: GatewayState, res: HttpResponse, re
       body.model = target.upstreamModel;
       if (stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
       const flags = (stream ? REQ_FLAG.STREAM : 0) | (wantsUsage ? REQ_FLAG.CLIENT_WANTS_USAGE : 0) | (crashHook ? REQ_FLAG.TEST_CRASH : 0);
-      exchange.dispatch({ provider: target.provider, method: 'POST', path: '/chat/completions', body: JSON.stringify(body), flags });
+      exchange.dispatch({ provider: target.provider, op: 'chat', model: target.upstreamModel, body: JSON.stringify(body), flags });
     } catch (e) {
       exchange.fail(toLocalRouterError(e), false);
     }
@@ -112,6 +112,7 @@ class ChatExchange implements FrameSink, OpenExchange {
   #paused = false;
   #ttftMs = 0;
   #usage: UsageTuple | null = null;
+  #errorCode: ErrorCode | null = null;
   #client: string;
   #provider: string | null = null;
   #model: string | null = null;
@@ -147,6 +148,7 @@ class ChatExchange implements FrameSink, OpenExchange {
   }
 
   fail(err: LocalRouterError, close: boolean): void {
+    this.#errorCode = err.code;
     writeError(this.#res, err, this.#cors, close);
     this.#finish(err.status);
   }
@@ -170,6 +172,7 @@ class ChatExchange implements FrameSink, OpenExchange {
       }
       case FRAME.ERROR: {
         const err = frame[2];
+        this.#errorCode = err.code;
         if (!this.#headSent) {
           writeError(this.#res, err, this.#cors, this.#state.shuttingDown);
         } else {
@@ -216,7 +219,7 @@ class ChatExchange implements FrameSink, OpenExchange {
     this.#state.open.delete(this);
     this.#state.onRequestDone({
       status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,
-      streamed: this.#headSent, usage: this.#usage, client: this.#client, provider: this.#provider, model: this.#model,
+      streamed: this.#headSent, usage: this.#usage, errorCode: this.#errorCode, client: this.#client, provider: this.#provider, model: this.#model,
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { createRecord, ERROR_CLASS, Interner, MetricsAggregator, MetricsRing, RECORD_KIND } from '../metrics/index.js';
+import { ERROR_CODES, type ErrorCode } from '../errors/index.js';
 import type { GatewayState, RequestOutcome } from './gateway-state.js';
 import { writeResponse } from './http-io.js';
 
@@ -29,7 +30,7 @@ export class GatewayMetrics {
     r.durationUs = Math.round(o.durationMs * 1000);
     r.ttftUs = Math.round(o.ttftMs * 1000);
     r.status = o.status;
-    r.errorClass = errorClassOf(o.status);
+    r.errorClass = errorClassOf(o.status, o.errorCode);
     r.streamed = o.streamed;
     r.clientId = o.client ? this.interner.id(o.client) : 0;
     r.providerId = o.provider ? this.interner.id(o.provider) : 0;
@@ -82,6 +83,7 @@ export class GatewayMetrics {
 }
 
 function summary(name: string, l: { p50: number; p90: number; p99: number; count: number }): string[] {
+  // No _sum: the skeleton keeps percentiles and counts only (the monitoring issue adds histograms).
   return [
     `${name}{quantile="0.5"} ${l.p50 / 1e6}`,
     `${name}{quantile="0.9"} ${l.p90 / 1e6}`,
@@ -90,11 +92,15 @@ function summary(name: string, l: { p50: number; p90: number; p99: number; count
   ];
 }
 
-function errorClassOf(status: number): number {
-  if (status < 400) return ERROR_CLASS.none;
+/** Upstream 4xx passed through count as upstream errors; our own codes say what failed. */
+function errorClassOf(status: number, code: ErrorCode | null): number {
   if (status === 499) return ERROR_CLASS.cancelled;
-  if (status === 504) return ERROR_CLASS.timeout;
-  if (status === 502) return ERROR_CLASS.upstreamUnreachable;
-  if (status >= 500) return ERROR_CLASS.internal;
-  return ERROR_CLASS.client;
+  if (code !== null) {
+    if (code === 'LR_ERR_UPSTREAM_STATUS') return ERROR_CLASS.upstreamStatus;
+    if (code === 'LR_ERR_UPSTREAM_UNREACHABLE' || code === 'LR_ERR_UPSTREAM_BAD_RESPONSE') return ERROR_CLASS.upstreamUnreachable;
+    if (code === 'LR_ERR_UPSTREAM_TIMEOUT') return ERROR_CLASS.timeout;
+    return ERROR_CODES[code].status >= 500 ? ERROR_CLASS.internal : ERROR_CLASS.client;
+  }
+  if (status < 400) return ERROR_CLASS.none;
+  return ERROR_CLASS.upstreamStatus;
 }

@@ -1,4 +1,4 @@
-import type { PlainError } from '../errors/index.js';
+import type { ErrorCode, PlainError } from '../errors/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory } from '../providers/index.js';
 import type { UpstreamDispatcher, UsageTuple } from '../workers/index.js';
@@ -13,6 +13,8 @@ export interface RequestOutcome {
   ttftMs: number;
   streamed: boolean;
   usage: UsageTuple | null;
+  /** The error code when the gateway answered with one of its own errors. */
+  errorCode: ErrorCode | null;
   client: string | null;
   provider: string | null;
   model: string | null;

@@ -148,7 +148,7 @@ function providerRuntimes(config: Config, secrets: SecretStore, log: Logger): Pr
       }
     }
     return {
-      name: p.name, type: p.type, baseUrl: p.base_url, apiKey, headers: p.headers,
+      name: p.name, protocol: protocolOf(p.type), baseUrl: p.base_url, apiKey, headers: p.headers,
       connectTimeoutMs: config.server.upstream_connect_timeout_ms, headersTimeoutMs: config.server.upstream_headers_timeout_ms,
     };
   });
@@ -157,7 +157,7 @@ function providerRuntimes(config: Config, secrets: SecretStore, log: Logger): Pr
 /** Asks a provider for its model list (`GET /models`) through the dispatcher, like any upstream call. */
 function fetchModelIds(dispatcher: UpstreamDispatcher, provider: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    dispatcher.start({ provider, method: 'GET', path: '/models', body: null, flags: 0 }, {
+    dispatcher.start({ provider, op: 'models', model: '', body: null, flags: 0 }, {
       onFrame(frame: FromActorFrame) {
         if (frame[0] === FRAME.ERROR) return reject(new Error(frame[2].message));
         if (frame[0] !== FRAME.FULL) return;
@@ -171,4 +171,9 @@ function fetchModelIds(dispatcher: UpstreamDispatcher, provider: string): Promis
       },
     });
   });
+}
+
+/** The wire protocol of a provider type: the native ones by name, every other type speaks OpenAI chat. */
+function protocolOf(type: string): ProviderRuntime['protocol'] {
+  return type === 'anthropic' || type === 'gemini' || type === 'ollama' || type === 'cohere' ? type : 'openai';
 }

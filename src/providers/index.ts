@@ -9,3 +9,5 @@ export { createOpenAIStreamState, passOpenAIStream, endOpenAIStream, type OpenAI
 export { extractUsage, usageTuple } from './openai-compatible/usage.js';
 export { mapStatusError, mapTransportError } from './map-upstream-error.js';
 export { ModelDirectory, type DirectoryEntry } from './model-directory.js';
+export { adapterFor, registerAdapter } from './adapters.js';
+export type { ProviderAdapter, WireProtocol, Operation, TranslateContext, UpstreamRequest, StreamTranslator, TranslatedBody } from './adapter.js';

@@ -1,7 +1,10 @@
 import { Pool } from 'undici';
-import { LocalRouterError } from '../errors/index.js';
+import { randomBytes } from 'node:crypto';
+import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
 import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime, type ToActorFrame } from '../workers/protocol.js';
-import { splitBaseUrl, upstreamHeaders } from './openai-compatible/api.js';
+import type { Operation, TranslateContext } from './adapter.js';
+import { adapterFor } from './adapters.js';
+import { splitBaseUrl } from './openai-compatible/api.js';
 import { UpstreamExchange } from './upstream-exchange.js';
 
 interface ProviderEntry {
@@ -72,7 +75,7 @@ export class ProviderEngine {
     await Promise.all([...this.#providers.values()].map((p) => p.pool.close().catch(() => {})));
   }
 
-  #start(id: number, provider: string, method: 'GET' | 'POST', path: string, body: string | null, flags: number): void {
+  #start(id: number, provider: string, op: Operation, model: string, body: string | null, flags: number): void {
     if ((flags & REQ_FLAG.TEST_CRASH) !== 0 && this.#onTestCrash) {
       this.#onTestCrash();
       return;
@@ -83,18 +86,29 @@ export class ProviderEngine {
       this.#emit([FRAME.ERROR, id, err.toPlain()]);
       return;
     }
-    const exchange = new UpstreamExchange(id, provider, flags, this.#emit, this.#done);
-    this.#inflight.set(id, exchange);
-    const stream = (flags & REQ_FLAG.STREAM) !== 0;
+    const adapter = adapterFor(entry.runtime.protocol);
+    const ctx: TranslateContext = {
+      provider: entry.runtime, model, stream: (flags & REQ_FLAG.STREAM) !== 0,
+      clientWantsUsage: (flags & REQ_FLAG.CLIENT_WANTS_USAGE) !== 0, now: Date.now, newId,
+    };
+    let upstream;
     try {
-      entry.pool.dispatch({
-        path: entry.prefix + path,
-        method,
-        headers: upstreamHeaders(entry.runtime, body !== null, stream),
-        body,
-      }, exchange);
+      upstream = adapter.request(op, body, ctx);
     } catch (err) {
-      exchange.onResponseError(null as never, err as Error);
+      this.#emit([FRAME.ERROR, id, toLocalRouterError(err).toPlain()]);
+      return;
+    }
+    const exchange = new UpstreamExchange(id, adapter, op, ctx, upstream.streams, this.#emit, this.#done);
+    this.#inflight.set(id, exchange);
+    try {
+      entry.pool.dispatch({ path: entry.prefix + upstream.path, method: upstream.method, headers: upstream.headers, body: upstream.body }, exchange);
+    } catch (err) {
+      exchange.onResponseError(null, err as Error);
     }
   }
+}
+
+/** Ids for translated responses (`chatcmpl-...`, `msg_...`): random, so they never collide across actors. */
+function newId(prefix: string): string {
+  return prefix + randomBytes(12).toString('base64url');
 }

@@ -1,40 +1,44 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher } from 'undici';
-import type { PlainError } from '../errors/index.js';
-import { FRAME, REQ_FLAG, type FromActorFrame } from '../workers/protocol.js';
-import { mapStatusError, mapTransportError } from './map-upstream-error.js';
-import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream, type OpenAIStreamState } from './openai-compatible/from-openai-stream.js';
-import { extractUsage } from './openai-compatible/usage.js';
+import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
+import { FRAME, type FromActorFrame } from '../workers/protocol.js';
+import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext } from './adapter.js';
+import { mapTransportError } from './map-upstream-error.js';
 
 /** Largest upstream error or non-streamed body the gateway will hold in memory. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 /**
- * One upstream HTTP exchange, as an undici dispatch handler. Streams are passed through as text
- * frames; everything else is buffered and sent as one frame. Pause, resume and abort go through
- * undici's controller, so client backpressure reaches the upstream socket.
+ * One upstream HTTP exchange, as an undici dispatch handler. A 2xx stream goes through the adapter's
+ * stream translator as text frames; everything else is buffered, translated, and sent as one frame.
+ * Pause, resume and abort go through undici's controller, so client backpressure reaches the
+ * upstream socket.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly id: number;
-  #provider: string;
+  #adapter: ProviderAdapter;
+  #op: Operation;
+  #ctx: TranslateContext;
+  #expectStream: boolean;
   #emit: (frame: FromActorFrame) => void;
   #onDone: (id: number) => void;
-  #flags: number;
   #controller: Dispatcher.DispatchController | null = null;
   #status = 0;
   #contentType = '';
-  #streaming = false;
-  #stream: OpenAIStreamState | null = null;
+  #translator: StreamTranslator | null = null;
   #decoder: StringDecoder | null = null;
   #parts: Buffer[] = [];
   #bytes = 0;
   #finished = false;
   #pauseRequested = false;
 
-  constructor(id: number, provider: string, flags: number, emit: (frame: FromActorFrame) => void, onDone: (id: number) => void) {
+  constructor(id: number, adapter: ProviderAdapter, op: Operation, ctx: TranslateContext, expectStream: boolean,
+    emit: (frame: FromActorFrame) => void, onDone: (id: number) => void) {
     this.id = id;
-    this.#provider = provider;
-    this.#flags = flags;
+    this.#adapter = adapter;
+    this.#op = op;
+    this.#ctx = ctx;
+    this.#expectStream = expectStream;
     this.#emit = emit;
     this.#onDone = onDone;
   }
@@ -67,10 +71,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#status = statusCode;
     const ct = headers['content-type'];
     this.#contentType = (Array.isArray(ct) ? ct[0] : ct) ?? 'application/json';
-    this.#streaming = (this.#flags & REQ_FLAG.STREAM) !== 0 && statusCode >= 200 && statusCode < 300
-      && this.#contentType.includes('text/event-stream');
-    if (this.#streaming && !this.#finished) {
-      this.#stream = createOpenAIStreamState((this.#flags & REQ_FLAG.CLIENT_WANTS_USAGE) !== 0);
+    if (this.#expectStream && statusCode >= 200 && statusCode < 300 && !this.#finished) {
+      this.#translator = this.#adapter.stream(this.#op, this.#ctx);
       this.#decoder = new StringDecoder('utf8');
       this.#emit([FRAME.HEAD, this.id, statusCode, 'text/event-stream; charset=utf-8']);
     }
@@ -78,14 +80,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#finished) return;
-    if (this.#streaming) {
-      const out = passOpenAIStream(this.#stream!, this.#decoder!.write(chunk));
-      if (out.length > 0) this.#emit([FRAME.CHUNK, this.id, out]);
+    if (this.#translator) {
+      this.#translate(() => this.#translator!.feed(this.#decoder!.write(chunk)), controller);
       return;
     }
     this.#bytes += chunk.length;
     if (this.#bytes > MAX_BUFFERED_BYTES) {
-      this.#fail({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE', status: 502, message: `provider "${this.#provider}" sent a body over ${MAX_BUFFERED_BYTES} bytes` });
+      this.#fail(new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${this.#ctx.provider.name}" sent a body over ${MAX_BUFFERED_BYTES} bytes`).toPlain());
       controller.abort(new Error('upstream body too large'));
       return;
     }
@@ -95,34 +96,62 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (this.#finished) return;
-    this.#finished = true;
-    this.#onDone(this.id);
-    if (this.#streaming) {
-      const rest = passOpenAIStream(this.#stream!, this.#decoder!.end()) + endOpenAIStream(this.#stream!);
-      if (rest.length > 0) this.#emit([FRAME.CHUNK, this.id, rest]);
-      this.#emit([FRAME.END, this.id, this.#stream!.usage]);
+    if (this.#translator) {
+      if (!this.#translate(() => this.#translator!.feed(this.#decoder!.end()) + this.#translator!.end(), null)) return;
+      this.#finish([FRAME.END, this.id, this.#translator.usage]);
       return;
     }
     const body = this.#parts.length === 1 ? this.#parts[0]!.toString('utf8') : Buffer.concat(this.#parts).toString('utf8');
     this.#parts = [];
     if (this.#status >= 200 && this.#status < 300) {
-      this.#emit([FRAME.FULL, this.id, this.#status, this.#contentType, body, extractUsage(body)]);
+      let out;
+      try {
+        out = this.#adapter.response(this.#op, body, this.#ctx);
+      } catch (err) {
+        this.#fail(badResponse(this.#ctx.provider.name, err));
+        return;
+      }
+      this.#finish([FRAME.FULL, this.id, this.#status, this.#op === 'chat' || this.#op === 'models' ? 'application/json' : this.#contentType, out.body, out.usage]);
       return;
     }
-    const mapped = mapStatusError(this.#provider, this.#status, body);
-    if ('code' in mapped) this.#emit([FRAME.ERROR, this.id, mapped]);
-    else this.#emit([FRAME.FULL, this.id, mapped.status, 'application/json', mapped.body, null]);
+    const mapped = this.#adapter.error(this.#status, body, this.#ctx);
+    if ('code' in mapped) this.#fail(mapped);
+    else this.#finish([FRAME.FULL, this.id, mapped.status, 'application/json', mapped.body, null]);
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(_c: Dispatcher.DispatchController | null, err: Error): void {
     if (this.#finished) return;
-    this.#fail(mapTransportError(this.#provider, err as Error & { code?: string }));
+    this.#fail(mapTransportError(this.#ctx.provider.name, err as Error & { code?: string }));
+  }
+
+  /** Runs a translator step and forwards its output; a translator that throws ends the stream with an error. */
+  #translate(step: () => string, controller: Dispatcher.DispatchController | null): boolean {
+    let out: string;
+    try {
+      out = step();
+    } catch (err) {
+      this.#fail(badResponse(this.#ctx.provider.name, err));
+      controller?.abort(new Error('untranslatable upstream stream'));
+      return false;
+    }
+    if (out.length > 0) this.#emit([FRAME.CHUNK, this.id, out]);
+    return true;
+  }
+
+  #finish(frame: FromActorFrame): void {
+    this.#finished = true;
+    this.#onDone(this.id);
+    this.#emit(frame);
   }
 
   #fail(error: PlainError): void {
     if (this.#finished) return;
-    this.#finished = true;
-    this.#onDone(this.id);
-    this.#emit([FRAME.ERROR, this.id, error]);
+    this.#finish([FRAME.ERROR, this.id, error]);
   }
+}
+
+function badResponse(provider: string, err: unknown): PlainError {
+  const coded = toLocalRouterError(err);
+  if (coded.code !== 'LR_ERR_INTERNAL') return coded.toPlain();
+  return new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${provider}" sent a response that cannot be translated: ${(err as Error).message}`).toPlain();
 }

@@ -35,10 +35,16 @@ export const REQ_FLAG = {
 /** Token usage as `[prompt, completion, cached, reasoning]`. */
 export type UsageTuple = [number, number, number, number];
 
+/** The upstream wire protocols (kept in sync with `WireProtocol` in src/providers/adapter.ts). */
+export type ProtocolName = 'openai' | 'anthropic' | 'gemini' | 'ollama' | 'cohere';
+
+/** What a request asks of a provider; the body is OpenAI-dialect JSON. */
+export type OperationName = 'chat' | 'models' | 'embeddings' | 'completions';
+
 /** A provider as the actors need it: secrets already resolved (they never leave the process). */
 export interface ProviderRuntime {
   name: string;
-  type: 'openai-compatible';
+  protocol: ProtocolName;
   baseUrl: string;
   apiKey: string | null;
   headers: Record<string, string>;
@@ -46,17 +52,18 @@ export interface ProviderRuntime {
   headersTimeoutMs: number;
 }
 
-/** What the ingress asks an actor to do: one upstream HTTP call. */
+/** What the ingress asks an actor to do: one operation against one provider. */
 export interface UpstreamCall {
   provider: string;
-  method: 'GET' | 'POST';
-  /** Path relative to the provider's base URL, e.g. `/chat/completions`. */
-  path: string;
+  op: OperationName;
+  /** The model id the upstream knows ('' for `models`). */
+  model: string;
+  /** OpenAI-dialect JSON, model already set to `model`; null for `models`. */
   body: string | null;
   flags: number;
 }
 
-export type RequestFrame = [typeof FRAME.REQUEST, id: number, provider: string, method: 'GET' | 'POST', path: string, body: string | null, flags: number];
+export type RequestFrame = [typeof FRAME.REQUEST, id: number, provider: string, op: OperationName, model: string, body: string | null, flags: number];
 export type CancelFrame = [typeof FRAME.CANCEL, id: number];
 export type PauseFrame = [typeof FRAME.PAUSE, id: number];
 export type ResumeFrame = [typeof FRAME.RESUME, id: number];

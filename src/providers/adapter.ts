@@ -1,0 +1,65 @@
+import type { PlainError } from '../errors/index.js';
+import type { ProviderRuntime, UsageTuple } from '../workers/protocol.js';
+
+/** The wire protocols LocalRouter speaks upstream. Every preset maps to one of these. */
+export type WireProtocol = 'openai' | 'anthropic' | 'gemini' | 'ollama' | 'cohere';
+
+/** What the gateway asks a provider to do. The request body is always OpenAI-dialect JSON. */
+export type Operation = 'chat' | 'models' | 'embeddings' | 'completions';
+
+/** Pure inputs of a translation: no clock or id source of its own (style: translation is pure). */
+export interface TranslateContext {
+  provider: ProviderRuntime;
+  /** The model id the upstream knows (after `provider/` was stripped). */
+  model: string;
+  stream: boolean;
+  /** The client asked for the streamed usage chunk. */
+  clientWantsUsage: boolean;
+  now(): number;
+  newId(prefix: string): string;
+}
+
+/** One upstream HTTP request, fully built. */
+export interface UpstreamRequest {
+  method: 'GET' | 'POST';
+  /** Path and query, relative to the provider's base URL. */
+  path: string;
+  headers: Record<string, string>;
+  body: string | null;
+  /** The upstream answers with a stream (SSE or NDJSON) when the status is 2xx. */
+  streams: boolean;
+}
+
+/** A streaming translator, stateful per request, owned by the caller. */
+export interface StreamTranslator {
+  /** Upstream text in (any split); OpenAI-dialect SSE text out (possibly empty). */
+  feed(text: string): string;
+  /** Upstream ended: flush. */
+  end(): string;
+  /** The upstream's real usage, once it was reported. */
+  readonly usage: UsageTuple | null;
+}
+
+/** A non-streamed answer translated to the OpenAI dialect. */
+export interface TranslatedBody {
+  body: string;
+  usage: UsageTuple | null;
+}
+
+/**
+ * One versioned interface per wire protocol (vercel/ai's LanguageModel habit). Every method is pure:
+ * text and context in, text out. Anything a target cannot express is rejected with
+ * LR_ERR_UNSUPPORTED_PARAM, never dropped.
+ */
+export interface ProviderAdapter {
+  readonly specificationVersion: 'v1';
+  readonly protocol: WireProtocol;
+  /** Builds the upstream request for an operation; `body` is the client's OpenAI-dialect JSON (null for `models`). */
+  request(op: Operation, body: string | null, ctx: TranslateContext): UpstreamRequest;
+  /** A 2xx non-streamed upstream body → the OpenAI-dialect body for the operation (`models`: an OpenAI model list). */
+  response(op: Operation, body: string, ctx: TranslateContext): TranslatedBody;
+  /** A translator for a 2xx streamed upstream body. */
+  stream(op: Operation, ctx: TranslateContext): StreamTranslator;
+  /** An upstream error status → a client answer (4xx passed through in the OpenAI shape) or a coded error. */
+  error(status: number, body: string, ctx: TranslateContext): { status: number; body: string } | PlainError;
+}
