@@ -83,9 +83,9 @@ export function loadConfig(): BenchConfig {
   return {
     quick,
     rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', quick ? 2 : 5))),
-    durationS: num('BENCH_DURATION_S', quick ? 0.5 : 1.5),
-    stepS: num('BENCH_STEP_S', quick ? 0.4 : 1),
-    warmupS: num('BENCH_WARMUP_S', quick ? 0.15 : 0.3),
+    durationS: num('BENCH_DURATION_S', quick ? 0.3 : 1.5),
+    stepS: num('BENCH_STEP_S', quick ? 0.3 : 1),
+    warmupS: num('BENCH_WARMUP_S', quick ? 0.1 : 0.3),
     seqRequests: Math.round(num('BENCH_SEQ_REQUESTS', quick ? 300 : 2000)),
     seqStreams: Math.round(num('BENCH_SEQ_STREAMS', quick ? 100 : 500)),
     seqWarmup: Math.round(num('BENCH_SEQ_WARMUP', quick ? 50 : 200)),
@@ -114,6 +114,8 @@ export function machineInfo(): Record<string, string | number> {
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     memoryGB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    // Other processes competing for these cores make every figure noisier; the report says so.
+    loadAvg1m: Math.round(os.loadavg()[0] * 100) / 100,
     date: new Date().toISOString(),
   };
 }

@@ -31,8 +31,10 @@ async function cli(repoRoot: string, home: string, args: string[]): Promise<stri
     return stdout;
   } catch (err) {
     const e = err as { message: string; stdout?: string; stderr?: string };
+    const tail = (s: string | undefined): string => (s ?? '').trim().split('\n').slice(-30).join('\n');
     throw new Error(
-      `gateway CLI failed: localrouter ${args.join(' ')}\n${e.message}\n--- stdout ---\n${e.stdout ?? ''}\n--- stderr ---\n${e.stderr ?? ''}`,
+      `gateway CLI failed: localrouter ${args.join(' ')} --home ${home}\n${e.message.split('\n')[0]}\n` +
+        `--- stdout ---\n${tail(e.stdout)}\n--- stderr ---\n${tail(e.stderr)}`,
     );
   }
 }

@@ -80,7 +80,12 @@ function respondStream(res: uWS.HttpResponse, ex: Exchange, events: string[], re
       for (let i = 0; i < last; i++) res.write(events[i]);
       if (resetAfter < 0) res.end();
     });
-    if (resetAfter >= 0) res.close();
+    if (resetAfter >= 0) {
+      // Closing in the same turn could discard the corked bytes; the point is a cut *after* some deltas.
+      ex.timer = setTimeout(() => {
+        if (!ex.aborted) res.close();
+      }, 10);
+    }
     return;
   }
   let next = 0;

@@ -68,6 +68,8 @@ export function renderMarkdown(opts: {
   lines.push(`- date: ${machine.date}`);
   lines.push(`- CPU: ${machine.cpu} × ${machine.cores} cores, ${machine.memoryGB} GB`);
   lines.push(`- Node ${machine.node}, ${machine.platform}`);
+  const load = Number(machine.loadAvg1m);
+  lines.push(`- load average (1 min) at start: ${load}${load > Number(machine.cores) * 0.25 ? ' — WARNING: other processes are using these cores; expect noisy figures' : ''}`);
   lines.push(
     `- run: ${cfg.quick ? 'QUICK (smoke, not for comparison)' : 'full'}, ${cfg.rounds} rounds (median of round values), ` +
       `${cfg.durationS} s per load run, ${cfg.stepS} s per P4 step, ${cfg.warmupS} s warmup, ${Math.round(opts.wallS)} s total`,

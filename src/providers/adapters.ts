@@ -1,5 +1,7 @@
 import { LocalRouterError } from '../errors/index.js';
+import { CLIENT_DIALECT } from '../workers/protocol.js';
 import type { ProviderAdapter, WireProtocol } from './adapter.js';
+import type { ClientDialect } from './client-dialect.js';
 import { openAIAdapter } from './openai-compatible/openai-adapter.js';
 
 const ADAPTERS = new Map<WireProtocol, ProviderAdapter>([
@@ -9,6 +11,21 @@ const ADAPTERS = new Map<WireProtocol, ProviderAdapter>([
 /** Registers the adapter of a wire protocol (each native protocol registers itself here). */
 export function registerAdapter(adapter: ProviderAdapter): void {
   ADAPTERS.set(adapter.protocol, adapter);
+}
+
+const DIALECTS = new Map<number, ClientDialect>();
+
+/** Registers a client dialect under its flag code (`CLIENT_DIALECT`). */
+export function registerDialect(dialect: ClientDialect): void {
+  DIALECTS.set(CLIENT_DIALECT[dialect.name], dialect);
+}
+
+/** The dialect for a flag code; null for OpenAI chat (no conversion). */
+export function dialectFor(code: number): ClientDialect | null {
+  if (code === 0) return null;
+  const dialect = DIALECTS.get(code);
+  if (!dialect) throw new LocalRouterError('LR_ERR_INTERNAL', `no client dialect registered for code ${code}`);
+  return dialect;
 }
 
 export function adapterFor(protocol: WireProtocol): ProviderAdapter {

@@ -9,5 +9,6 @@ export { createOpenAIStreamState, passOpenAIStream, endOpenAIStream, type OpenAI
 export { extractUsage, usageTuple } from './openai-compatible/usage.js';
 export { mapStatusError, mapTransportError } from './map-upstream-error.js';
 export { ModelDirectory, type DirectoryEntry } from './model-directory.js';
-export { adapterFor, registerAdapter } from './adapters.js';
+export { adapterFor, registerAdapter, dialectFor, registerDialect } from './adapters.js';
+export type { ClientDialect, ClientDialectName, DialectStream } from './client-dialect.js';
 export type { ProviderAdapter, WireProtocol, Operation, TranslateContext, UpstreamRequest, StreamTranslator, TranslatedBody } from './adapter.js';

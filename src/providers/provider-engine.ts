@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
 import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime, type ToActorFrame } from '../workers/protocol.js';
 import type { Operation, TranslateContext } from './adapter.js';
-import { adapterFor } from './adapters.js';
+import { adapterFor, dialectFor } from './adapters.js';
 import { splitBaseUrl } from './openai-compatible/api.js';
 import { UpstreamExchange } from './upstream-exchange.js';
 
@@ -92,13 +92,15 @@ export class ProviderEngine {
       clientWantsUsage: (flags & REQ_FLAG.CLIENT_WANTS_USAGE) !== 0, now: Date.now, newId,
     };
     let upstream;
+    let dialect;
     try {
+      dialect = op === 'chat' ? dialectFor((flags & REQ_FLAG.DIALECT_MASK) >> REQ_FLAG.DIALECT_SHIFT) : null;
       upstream = adapter.request(op, body, ctx);
     } catch (err) {
       this.#emit([FRAME.ERROR, id, toLocalRouterError(err).toPlain()]);
       return;
     }
-    const exchange = new UpstreamExchange(id, adapter, op, ctx, upstream.streams, this.#emit, this.#done);
+    const exchange = new UpstreamExchange(id, adapter, dialect, op, ctx, upstream.streams, this.#emit, this.#done);
     this.#inflight.set(id, exchange);
     try {
       entry.pool.dispatch({ path: entry.prefix + upstream.path, method: upstream.method, headers: upstream.headers, body: upstream.body }, exchange);

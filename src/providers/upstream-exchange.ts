@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
 import { FRAME, type FromActorFrame } from '../workers/protocol.js';
 import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext } from './adapter.js';
+import type { ClientDialect, DialectStream } from './client-dialect.js';
 import { mapTransportError } from './map-upstream-error.js';
 
 /** Largest upstream error or non-streamed body the gateway will hold in memory. */
@@ -17,6 +18,8 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly id: number;
   #adapter: ProviderAdapter;
+  #dialect: ClientDialect | null;
+  #dialectStream: DialectStream | null = null;
   #op: Operation;
   #ctx: TranslateContext;
   #expectStream: boolean;
@@ -32,10 +35,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #finished = false;
   #pauseRequested = false;
 
-  constructor(id: number, adapter: ProviderAdapter, op: Operation, ctx: TranslateContext, expectStream: boolean,
-    emit: (frame: FromActorFrame) => void, onDone: (id: number) => void) {
+  constructor(id: number, adapter: ProviderAdapter, dialect: ClientDialect | null, op: Operation, ctx: TranslateContext,
+    expectStream: boolean, emit: (frame: FromActorFrame) => void, onDone: (id: number) => void) {
     this.id = id;
     this.#adapter = adapter;
+    this.#dialect = dialect;
     this.#op = op;
     this.#ctx = ctx;
     this.#expectStream = expectStream;
@@ -73,6 +77,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#contentType = (Array.isArray(ct) ? ct[0] : ct) ?? 'application/json';
     if (this.#expectStream && statusCode >= 200 && statusCode < 300 && !this.#finished) {
       this.#translator = this.#adapter.stream(this.#op, this.#ctx);
+      this.#dialectStream = this.#dialect?.stream(this.#ctx) ?? null;
       this.#decoder = new StringDecoder('utf8');
       this.#emit([FRAME.HEAD, this.id, statusCode, 'text/event-stream; charset=utf-8']);
     }
@@ -81,7 +86,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#finished) return;
     if (this.#translator) {
-      this.#translate(() => this.#translator!.feed(this.#decoder!.write(chunk)), controller);
+      this.#translate(() => this.#translator!.feed(this.#decoder!.write(chunk)), false, controller);
       return;
     }
     this.#bytes += chunk.length;
@@ -97,7 +102,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.#finished) return;
     if (this.#translator) {
-      if (!this.#translate(() => this.#translator!.feed(this.#decoder!.end()) + this.#translator!.end(), null)) return;
+      if (!this.#translate(() => this.#translator!.feed(this.#decoder!.end()) + this.#translator!.end(), true, null)) return;
       this.#finish([FRAME.END, this.id, this.#translator.usage]);
       return;
     }
@@ -107,6 +112,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       let out;
       try {
         out = this.#adapter.response(this.#op, body, this.#ctx);
+        if (this.#dialect) out = { body: this.#dialect.response(out.body, this.#ctx), usage: out.usage };
       } catch (err) {
         this.#fail(badResponse(this.#ctx.provider.name, err));
         return;
@@ -124,11 +130,16 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#fail(mapTransportError(this.#ctx.provider.name, err as Error & { code?: string }));
   }
 
-  /** Runs a translator step and forwards its output; a translator that throws ends the stream with an error. */
-  #translate(step: () => string, controller: Dispatcher.DispatchController | null): boolean {
+  /**
+   * Runs a translator step (then the client dialect's, if any) and forwards the output; a translator
+   * that throws ends the stream with an error.
+   */
+  #translate(step: () => string, last: boolean, controller: Dispatcher.DispatchController | null): boolean {
     let out: string;
     try {
       out = step();
+      const ds = this.#dialectStream;
+      if (ds) out = last ? ds.feed(out) + ds.end() : ds.feed(out);
     } catch (err) {
       this.#fail(badResponse(this.#ctx.provider.name, err));
       controller?.abort(new Error('untranslatable upstream stream'));

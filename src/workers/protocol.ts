@@ -30,7 +30,13 @@ export const REQ_FLAG = {
   CLIENT_WANTS_USAGE: 2,
   /** Test hook, honoured only when LOCALROUTER_TEST_HOOKS=1: the actor thread exits mid-request. */
   TEST_CRASH: 4,
+  /** Bits 3-4: the client dialect answers are converted to (see `CLIENT_DIALECT`). */
+  DIALECT_SHIFT: 3,
+  DIALECT_MASK: 0b11 << 3,
 } as const;
+
+/** Client dialects, as encoded in the request flags: 0 is OpenAI chat (no conversion). */
+export const CLIENT_DIALECT = { chat: 0, anthropic: 1, responses: 2, completions: 3 } as const;
 
 /** Token usage as `[prompt, completion, cached, reasoning]`. */
 export type UsageTuple = [number, number, number, number];
