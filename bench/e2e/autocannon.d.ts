@@ -13,6 +13,8 @@ declare module 'autocannon' {
     duration?: number;
     /** Per-request timeout in seconds. */
     timeout?: number;
+    /** Sampling interval in ms; a run ends on the first tick after `duration`. */
+    sampleInt?: number;
   }
 
   interface Result {

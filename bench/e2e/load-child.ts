@@ -33,6 +33,9 @@ async function runAutocannon(id: number, job: Extract<LoadJob, { kind: 'autocann
     connections: job.connections,
     pipelining: 1,
     timeout: job.timeoutS,
+    // autocannon only checks for the end of a run on each sample tick (default 1 s), which would
+    // round every duration up to whole seconds.
+    sampleInt: 100,
   };
   if (job.warmupS > 0) await autocannon({ ...base, duration: job.warmupS });
   await mark(id);

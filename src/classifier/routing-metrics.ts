@@ -59,7 +59,7 @@ export function trapezoid(y: ArrayLike<number>, x: ArrayLike<number>): number {
 }
 
 /** Strong share where quality first reaches `target` on the (share-sorted) curve. */
-function sharedReaching(points: CurvePoint[], target: number): number {
+function shareReaching(points: CurvePoint[], target: number): number {
   if (points[0]!.quality >= target) return points[0]!.strongShare;
   for (let i = 1; i < points.length; i++) {
     const p = points[i - 1]!;
@@ -108,7 +108,7 @@ export function evaluateRouter(
   const gap = strongQuality - weakQuality;
   return {
     n, weakQuality, strongQuality, apgr, points,
-    cpt50: sharedReaching(points, weakQuality + 0.5 * gap),
-    cpt80: sharedReaching(points, weakQuality + 0.8 * gap),
+    cpt50: shareReaching(points, weakQuality + 0.5 * gap),
+    cpt80: shareReaching(points, weakQuality + 0.8 * gap),
   };
 }

@@ -1,6 +1,7 @@
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp } from 'uWebSockets.js';
 import { LocalRouterError } from '../errors/index.js';
-import { handleChatCompletions } from './chat-completions.js';
+import { chatFront, embeddingsFront } from './llm-fronts.js';
+import { llmRoute } from './llm-request.js';
 import type { GatewayState } from './gateway-state.js';
 import { corsHeaders, preflightHeaders } from './guards.js';
 import { writeError, writeResponse, type HeaderPairs } from './http-io.js';
@@ -14,7 +15,8 @@ export function buildRoutes(extra: Record<string, Partial<Record<Method, RouteHa
   const table: Record<string, Partial<Record<Method, RouteHandler>>> = {
     '/health': { get: handleHealth },
     '/v1/models': { get: handleModels },
-    '/v1/chat/completions': { post: handleChatCompletions },
+    '/v1/chat/completions': { post: llmRoute(chatFront) },
+    '/v1/embeddings': { post: llmRoute(embeddingsFront) },
     ...extra,
   };
   const routes = new Map<string, Partial<Record<Method, RouteHandler>>>();

@@ -7,7 +7,7 @@ import { ActorPool, type ActorPoolOptions } from './actor-pool.js';
 import type { UpstreamDispatcher } from './dispatcher.js';
 import { InlineDispatcher } from './inline-dispatcher.js';
 
-export { FRAME, REQ_FLAG } from './protocol.js';
+export { FRAME, REQ_FLAG, CLIENT_DIALECT } from './protocol.js';
 export type { FromActorFrame, ProviderRuntime, UpstreamCall, UsageTuple } from './protocol.js';
 export type { FrameSink, UpstreamDispatcher, DispatcherStats } from './dispatcher.js';
 export { spawnWorker } from './spawn-worker.js';

@@ -53,6 +53,7 @@ function route(req: SeenRequest, res: http.ServerResponse): void {
   if (req.method === 'GET' && req.url === '/v1/models') {
     return json(res, 200, { object: 'list', data: [{ id: 'gpt-test', object: 'model', created: 1, owned_by: 'mock' }, { id: 'echo', object: 'model', created: 1, owned_by: 'mock' }] });
   }
+  if (req.method === 'POST' && req.url === '/v1/embeddings') return embeddings(req, res);
   if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return json(res, 404, { error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } });
   if (req.headers.authorization !== 'Bearer sk-upstream-test') {
     return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
@@ -112,4 +113,18 @@ function json(res: http.ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function embeddings(req: SeenRequest, res: http.ServerResponse): void {
+  const input = req.body?.input;
+  const inputs = typeof input === 'string' ? [input] : Array.isArray(input) ? input : null;
+  if (!inputs || typeof req.body.model !== 'string') {
+    return json(res, 400, { error: { message: "'input' is a required property", type: 'invalid_request_error', param: 'input', code: null } });
+  }
+  const tokens = inputs.reduce((n: number, s: string) => n + String(s).split(' ').length, 0);
+  json(res, 200, {
+    object: 'list', model: req.body.model,
+    data: inputs.map((s: string, index: number) => ({ object: 'embedding', index, embedding: [s.length / 10, 0.5, -0.25] })),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
 }

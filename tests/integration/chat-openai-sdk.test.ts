@@ -128,6 +128,13 @@ describe.each(['workers', 'inline'] as const)('chat completions through the gate
     await expect.poll(() => fx.gw.state.dispatcher.stats().inflight, { timeout: 3000 }).toBe(0);
   });
 
+  it('creates embeddings through the provider', async () => {
+    const res = await client.embeddings.create({ model: 'mock/gpt-test', input: ['one two', 'three'], encoding_format: 'float' });
+    expect(res.data.map((d) => d.embedding)).toEqual([[0.7, 0.5, -0.25], [0.5, 0.5, -0.25]]);
+    expect(res.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
+    expect(mock.seen.at(-1)!.body).toEqual({ model: 'gpt-test', input: ['one two', 'three'], encoding_format: 'float' });
+  });
+
   it('lists the provider models as provider/model', async () => {
     const page = await client.models.list();
     expect(page.data.map((m) => m.id).sort()).toEqual(['mock/echo', 'mock/gpt-test']);

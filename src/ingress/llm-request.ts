@@ -1,14 +1,23 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { LocalRouterError, openAIErrorBody, toLocalRouterError, type ErrorCode, type PlainError } from '../errors/index.js';
+import { LocalRouterError, toLocalRouterError, type ErrorCode, type PlainError } from '../errors/index.js';
 import { resolveModel } from '../routing/index.js';
-import { FRAME, REQ_FLAG, type FrameSink, type FromActorFrame, type UsageTuple } from '../workers/index.js';
+import { FRAME, REQ_FLAG, type FrameSink, type FromActorFrame, type UpstreamCall, type UsageTuple } from '../workers/index.js';
 import type { GatewayState, OpenExchange } from './gateway-state.js';
-import { readBody, statusLine, writeError, writeResponse, type HeaderPairs } from './http-io.js';
+import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
+import { isObject, parseJsonObject, type LlmFront } from './llm-fronts.js';
+import type { RouteHandler } from './app.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
 
-/** `POST /v1/chat/completions`: authenticate, read and check the body, resolve the model, dispatch. */
-export function handleChatCompletions(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
+/**
+ * The shared LLM path for every client-facing API: authenticate, read and check the body (through
+ * the front), resolve the model, dispatch to an actor, and write the answer.
+ */
+export function llmRoute(front: LlmFront): RouteHandler {
+  return (state, res, req, cors) => handleLlmRequest(front, state, res, req, cors);
+}
+
+function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
   const t0 = performance.now();
   const authorization = req.getHeader('authorization');
   const xApiKey = req.getHeader('x-api-key');
@@ -27,72 +36,30 @@ export function handleChatCompletions(state: GatewayState, res: HttpResponse, re
     }
   } catch (err) {
     // Answered before reading the body: close the connection so the unread body is not parsed as a next request.
-    writeError(res, toLocalRouterError(err), cors, true);
+    const e = toLocalRouterError(err);
+    writeResponse(res, e.status, 'application/json', front.errorBody(e), cors, true);
     return;
   }
 
-  const exchange = new ChatExchange(state, res, cors, t0, client.name);
+  const exchange = new LlmExchange(front, state, res, cors, t0, client.name);
   res.onAborted(() => exchange.abort());
   readBody(res, state.server.max_body_bytes, (err, raw) => {
     if (exchange.aborted) return;
     if (err) return exchange.fail(err, true);
     try {
-      const body = parseChatBody(raw!, state.server.max_messages);
-      const target = resolveModel(body.model, state.directory, client.mayUse);
-      const stream = body.stream === true;
-      const wantsUsage = stream && isObject(body.stream_options) && body.stream_options.include_usage === true;
+      const request = front.parse(parseJsonObject(raw!), { maxMessages: state.server.max_messages });
+      const target = resolveModel(request.model, state.directory, client.mayUse);
       exchange.target(target.provider, target.id);
+      const body = request.body;
       body.model = target.upstreamModel;
-      if (stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
-      const flags = (stream ? REQ_FLAG.STREAM : 0) | (wantsUsage ? REQ_FLAG.CLIENT_WANTS_USAGE : 0) | (crashHook ? REQ_FLAG.TEST_CRASH : 0);
-      exchange.dispatch({ provider: target.provider, op: 'chat', model: target.upstreamModel, body: JSON.stringify(body), flags });
+      if (request.stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
+      const flags = (request.stream ? REQ_FLAG.STREAM : 0) | (request.wantsUsage ? REQ_FLAG.CLIENT_WANTS_USAGE : 0)
+        | (crashHook ? REQ_FLAG.TEST_CRASH : 0) | (front.dialect << REQ_FLAG.DIALECT_SHIFT);
+      exchange.dispatch({ provider: target.provider, op: front.op, model: target.upstreamModel, body: JSON.stringify(body), flags });
     } catch (e) {
       exchange.fail(toLocalRouterError(e), false);
     }
   });
-}
-
-interface ChatBody {
-  model: string;
-  messages: unknown[];
-  stream?: unknown;
-  stream_options?: unknown;
-  [key: string]: unknown;
-}
-
-/** Parses and checks the parts of a chat request the gateway relies on; the rest goes upstream as is. */
-export function parseChatBody(raw: Buffer, maxMessages: number): ChatBody {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw new LocalRouterError('LR_ERR_BAD_JSON', `request body is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!isObject(body)) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'request body must be a JSON object');
-  if (typeof body.model !== 'string' || body.model.length === 0) {
-    throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing required parameter: "model"', { param: 'model' });
-  }
-  const messages = body.messages;
-  if (!Array.isArray(messages) || messages.length === 0) {
-    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"messages" must be a non-empty array', { param: 'messages' });
-  }
-  if (messages.length > maxMessages) {
-    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `"messages" has ${messages.length} items; at most ${maxMessages} are accepted`, { param: 'messages' });
-  }
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i];
-    if (!isObject(m) || typeof m.role !== 'string') {
-      throw new LocalRouterError('LR_ERR_BAD_REQUEST', `messages[${i}] must be an object with a string "role"`, { param: `messages[${i}]` });
-    }
-  }
-  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
-    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"stream" must be a boolean', { param: 'stream' });
-  }
-  return body as ChatBody;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -100,8 +67,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * backpressure (a write that buffers pauses the upstream until uWS drains) and cancellation (a client
  * that goes away aborts the upstream call).
  */
-class ChatExchange implements FrameSink, OpenExchange {
+class LlmExchange implements FrameSink, OpenExchange {
   aborted = false;
+  #front: LlmFront;
   #state: GatewayState;
   #res: HttpResponse;
   #cors: HeaderPairs;
@@ -117,7 +85,8 @@ class ChatExchange implements FrameSink, OpenExchange {
   #provider: string | null = null;
   #model: string | null = null;
 
-  constructor(state: GatewayState, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
+  constructor(front: LlmFront, state: GatewayState, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
+    this.#front = front;
     this.#client = client;
     this.#state = state;
     this.#res = res;
@@ -137,7 +106,7 @@ class ChatExchange implements FrameSink, OpenExchange {
     this.#model = model;
   }
 
-  dispatch(call: Parameters<GatewayState['dispatcher']['start']>[0]): void {
+  dispatch(call: UpstreamCall): void {
     this.#id = this.#state.dispatcher.start(call, this);
   }
 
@@ -149,7 +118,7 @@ class ChatExchange implements FrameSink, OpenExchange {
 
   fail(err: LocalRouterError, close: boolean): void {
     this.#errorCode = err.code;
-    writeError(this.#res, err, this.#cors, close);
+    this.#writeError(err, close);
     this.#finish(err.status);
   }
 
@@ -174,15 +143,20 @@ class ChatExchange implements FrameSink, OpenExchange {
         const err = frame[2];
         this.#errorCode = err.code;
         if (!this.#headSent) {
-          writeError(this.#res, err, this.#cors, this.#state.shuttingDown);
+          this.#writeError(err, this.#state.shuttingDown);
         } else {
           // After the first byte the status is gone: end the stream with an error event.
-          const event = `data: ${openAIErrorBody(err)}\n\n`;
+          const event = this.#front.errorEvent(err);
           this.#res.cork(() => { this.#res.write(event); this.#res.end(); });
         }
         this.#finish(err.status);
       }
     }
+  }
+
+  #writeError(err: PlainError, close: boolean): void {
+    const body = err.upstreamBody ?? this.#front.errorBody(err);
+    writeResponse(this.#res, err.status, 'application/json', body, this.#cors, close);
   }
 
   #writeHead(status: number, contentType: string): void {

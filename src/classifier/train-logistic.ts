@@ -1,0 +1,222 @@
+/**
+ * L2-regularised logistic regression on sparse features, fitted with L-BFGS. The problem is convex
+ * and the optimiser has no randomness, so the same data and options give the same weights.
+ * Labels may be soft (0..1): we train on (1 + strong - weak) / 2, the strong model's win rate with
+ * a tie counted as half a win, the way arena-style win rates count ties.
+ */
+import { DENSE, FEATURE_DIM, type SparseFeatures } from './featurizer.js';
+
+/** Rows in compressed sparse row form. */
+export interface SparseMatrix {
+  rows: number;
+  rowPtr: Int32Array;
+  indices: Int32Array;
+  values: Float64Array;
+}
+
+/** Linear scorer: score = sigmoid(bias + Σ weights[i] · x[i]). */
+export interface LinearModel {
+  weights: Float64Array;
+  bias: number;
+}
+
+export interface TrainOptions {
+  /** L2 penalty on the weights (not the bias), per example. */
+  l2: number;
+  maxIter?: number;
+  /** Stop when the relative decrease of the objective falls below this. */
+  tol?: number;
+  /** Warm start. */
+  init?: LinearModel;
+}
+
+export interface DenseScaling {
+  mean: Float64Array;
+  std: Float64Array;
+}
+
+/** Stacks feature vectors into CSR. */
+export function toMatrix(rows: SparseFeatures[]): SparseMatrix {
+  let nnz = 0;
+  for (const r of rows) nnz += r.indices.length;
+  const rowPtr = new Int32Array(rows.length + 1);
+  const indices = new Int32Array(nnz);
+  const values = new Float64Array(nnz);
+  let k = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    indices.set(r.indices, k);
+    for (let j = 0; j < r.values.length; j++) values[k + j] = r.values[j]!;
+    k += r.indices.length;
+    rowPtr[i + 1] = k;
+  }
+  return { rows: rows.length, rowPtr, indices, values };
+}
+
+/**
+ * Standardises the dense slots (0..DENSE-1, present once in every row) in place and returns the
+ * statistics, so that `foldScaling` can move them into the weights afterwards.
+ */
+export function standardizeDense(m: SparseMatrix): DenseScaling {
+  const mean = new Float64Array(DENSE);
+  const sq = new Float64Array(DENSE);
+  for (let r = 0; r < m.rows; r++) {
+    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) {
+      const j = m.indices[k]!;
+      if (j < DENSE) { mean[j] = mean[j]! + m.values[k]!; sq[j] = sq[j]! + m.values[k]! * m.values[k]!; }
+    }
+  }
+  const std = new Float64Array(DENSE);
+  for (let j = 0; j < DENSE; j++) {
+    mean[j] = mean[j]! / m.rows;
+    const v = sq[j]! / m.rows - mean[j]! * mean[j]!;
+    std[j] = v > 1e-12 ? Math.sqrt(v) : 1;
+  }
+  applyScaling(m, { mean, std });
+  return { mean, std };
+}
+
+/** Applies known dense statistics in place (for validation rows). */
+export function applyScaling(m: SparseMatrix, s: DenseScaling): void {
+  for (let k = 0; k < m.indices.length; k++) {
+    const j = m.indices[k]!;
+    if (j < DENSE) m.values[k] = (m.values[k]! - s.mean[j]!) / s.std[j]!;
+  }
+}
+
+/** The equivalent model on raw (unstandardised) features. */
+export function foldScaling(model: LinearModel, s: DenseScaling): LinearModel {
+  const weights = Float64Array.from(model.weights);
+  let bias = model.bias;
+  for (let j = 0; j < DENSE; j++) {
+    weights[j] = model.weights[j]! / s.std[j]!;
+    bias -= model.weights[j]! * s.mean[j]! / s.std[j]!;
+  }
+  return { weights, bias };
+}
+
+function sigmoid(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/** log(1 + e^z), without overflow. */
+function softplus(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
+
+/** Raw logits of every row. */
+export function logits(m: SparseMatrix, model: LinearModel): Float64Array {
+  const out = new Float64Array(m.rows);
+  const w = model.weights;
+  for (let r = 0; r < m.rows; r++) {
+    let z = model.bias;
+    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) z += w[m.indices[k]!]! * m.values[k]!;
+    out[r] = z;
+  }
+  return out;
+}
+
+export function predict(m: SparseMatrix, model: LinearModel): Float64Array {
+  const z = logits(m, model);
+  for (let i = 0; i < z.length; i++) z[i] = sigmoid(z[i]!);
+  return z;
+}
+
+/** Objective and gradient; `x` packs the weights then the bias (last slot). */
+function objective(m: SparseMatrix, y: Float64Array, l2: number, x: Float64Array, grad: Float64Array): number {
+  const dim = x.length - 1;
+  grad.fill(0);
+  const inv = 1 / m.rows;
+  let loss = 0;
+  let gb = 0;
+  for (let r = 0; r < m.rows; r++) {
+    const lo = m.rowPtr[r]!;
+    const hi = m.rowPtr[r + 1]!;
+    let z = x[dim]!;
+    for (let k = lo; k < hi; k++) z += x[m.indices[k]!]! * m.values[k]!;
+    loss += softplus(z) - y[r]! * z;
+    const g = (sigmoid(z) - y[r]!) * inv;
+    gb += g;
+    for (let k = lo; k < hi; k++) grad[m.indices[k]!] += g * m.values[k]!;
+  }
+  loss *= inv;
+  let reg = 0;
+  for (let j = 0; j < dim; j++) {
+    const w = x[j]!;
+    reg += w * w;
+    grad[j] += l2 * w;
+  }
+  grad[dim] = gb;
+  return loss + 0.5 * l2 * reg;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** Fits the model with L-BFGS (memory 8, backtracking Armijo line search). */
+export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptions): LinearModel & { iterations: number; loss: number } {
+  const n = FEATURE_DIM + 1;
+  const maxIter = opts.maxIter ?? 300;
+  const tol = opts.tol ?? 1e-7;
+  const mem = 8;
+  const x = new Float64Array(n);
+  if (opts.init) { x.set(opts.init.weights); x[FEATURE_DIM] = opts.init.bias; }
+  const g = new Float64Array(n);
+  let f = objective(m, y, opts.l2, x, g);
+  const S: Float64Array[] = [];
+  const Y: Float64Array[] = [];
+  const rho: number[] = [];
+  const dir = new Float64Array(n);
+  const xNew = new Float64Array(n);
+  const gNew = new Float64Array(n);
+  const alpha = new Float64Array(mem);
+  let iter = 0;
+  for (; iter < maxIter; iter++) {
+    // Two-loop recursion: dir = -H·g.
+    for (let i = 0; i < n; i++) dir[i] = -g[i]!;
+    for (let k = S.length - 1; k >= 0; k--) {
+      alpha[k] = rho[k]! * dot(S[k]!, dir);
+      const yk = Y[k]!;
+      for (let i = 0; i < n; i++) dir[i] -= alpha[k]! * yk[i]!;
+    }
+    const gamma = S.length > 0 ? dot(S[S.length - 1]!, Y[Y.length - 1]!) / dot(Y[Y.length - 1]!, Y[Y.length - 1]!) : 1 / Math.max(1, Math.sqrt(dot(g, g)));
+    for (let i = 0; i < n; i++) dir[i] *= gamma;
+    for (let k = 0; k < S.length; k++) {
+      const beta = rho[k]! * dot(Y[k]!, dir);
+      const sk = S[k]!;
+      for (let i = 0; i < n; i++) dir[i] += (alpha[k]! - beta) * sk[i]!;
+    }
+    let slope = dot(g, dir);
+    if (slope >= 0) { // not a descent direction: restart from steepest descent
+      S.length = 0; Y.length = 0; rho.length = 0;
+      for (let i = 0; i < n; i++) dir[i] = -g[i]!;
+      slope = dot(g, dir);
+    }
+    let step = 1;
+    let fNew = Infinity;
+    for (let ls = 0; ls < 30; ls++) {
+      for (let i = 0; i < n; i++) xNew[i] = x[i]! + step * dir[i]!;
+      fNew = objective(m, y, opts.l2, xNew, gNew);
+      if (fNew <= f + 1e-4 * step * slope) break;
+      step *= 0.5;
+    }
+    if (!(fNew < f)) break;
+    const s = new Float64Array(n);
+    const yv = new Float64Array(n);
+    for (let i = 0; i < n; i++) { s[i] = xNew[i]! - x[i]!; yv[i] = gNew[i]! - g[i]!; }
+    const sy = dot(s, yv);
+    if (sy > 1e-12) {
+      if (S.length === mem) { S.shift(); Y.shift(); rho.shift(); }
+      S.push(s); Y.push(yv); rho.push(1 / sy);
+    }
+    x.set(xNew);
+    g.set(gNew);
+    const rel = (f - fNew) / Math.max(Math.abs(f), 1e-12);
+    f = fNew;
+    if (rel < tol) { iter++; break; }
+  }
+  return { weights: x.slice(0, FEATURE_DIM), bias: x[FEATURE_DIM]!, iterations: iter, loss: f };
+}

@@ -1,0 +1,104 @@
+import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
+import { CLIENT_DIALECT, type UpstreamCall } from '../workers/index.js';
+
+/** A request in the OpenAI dialect, ready for model resolution. */
+export interface FrontRequest {
+  /** The model the client named. */
+  model: string;
+  /** OpenAI-dialect body (its `model` is replaced by the upstream's before dispatch). */
+  body: Record<string, unknown>;
+  stream: boolean;
+  /** The client asked for the streamed usage chunk. */
+  wantsUsage: boolean;
+}
+
+/**
+ * One client-facing API on top of the shared LLM path: how to turn the client's body into an
+ * OpenAI-dialect request, which dialect answers are converted to, and how errors look to it.
+ */
+export interface LlmFront {
+  op: UpstreamCall['op'];
+  /** `CLIENT_DIALECT` code the actor converts answers to. */
+  dialect: number;
+  parse(body: Record<string, unknown>, limits: { maxMessages: number }): FrontRequest;
+  errorBody(err: PlainError): string;
+  /** The stream event that ends a stream after an error. */
+  errorEvent(err: PlainError): string;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** JSON body → object, with the gateway's errors for bad JSON and non-objects. */
+export function parseJsonObject(raw: Buffer): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new LocalRouterError('LR_ERR_BAD_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(body)) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'request body must be a JSON object');
+  return body;
+}
+
+function requireModel(body: Record<string, unknown>): string {
+  if (typeof body.model !== 'string' || body.model.length === 0) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing required parameter: "model"', { param: 'model' });
+  }
+  return body.model;
+}
+
+function requireStreamFlag(body: Record<string, unknown>): boolean {
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"stream" must be a boolean', { param: 'stream' });
+  }
+  return body.stream === true;
+}
+
+/** Checks the parts of a chat request the gateway relies on; the rest goes upstream as is. */
+export function checkChatBody(body: Record<string, unknown>, maxMessages: number): FrontRequest {
+  const model = requireModel(body);
+  const messages = body.messages;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"messages" must be a non-empty array', { param: 'messages' });
+  }
+  if (messages.length > maxMessages) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `"messages" has ${messages.length} items; at most ${maxMessages} are accepted`, { param: 'messages' });
+  }
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (!isObject(m) || typeof m.role !== 'string') {
+      throw new LocalRouterError('LR_ERR_BAD_REQUEST', `messages[${i}] must be an object with a string "role"`, { param: `messages[${i}]` });
+    }
+  }
+  const stream = requireStreamFlag(body);
+  const wantsUsage = stream && isObject(body.stream_options) && body.stream_options.include_usage === true;
+  return { model, body, stream, wantsUsage };
+}
+
+const openAIErrorEvent = (err: PlainError): string => `data: ${openAIErrorBody(err)}\n\n`;
+
+/** `POST /v1/chat/completions`. */
+export const chatFront: LlmFront = {
+  op: 'chat',
+  dialect: CLIENT_DIALECT.chat,
+  parse: (body, limits) => checkChatBody(body, limits.maxMessages),
+  errorBody: openAIErrorBody,
+  errorEvent: openAIErrorEvent,
+};
+
+/** `POST /v1/embeddings`. */
+export const embeddingsFront: LlmFront = {
+  op: 'embeddings',
+  dialect: CLIENT_DIALECT.chat,
+  parse(body) {
+    const model = requireModel(body);
+    const input = body.input;
+    const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0);
+    if (!ok) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"input" must be a string or a non-empty array', { param: 'input' });
+    return { model, body, stream: false, wantsUsage: false };
+  },
+  errorBody: openAIErrorBody,
+  errorEvent: openAIErrorEvent,
+};
