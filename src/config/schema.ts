@@ -21,9 +21,12 @@ export const ServerSchema = z.strictObject({
   execution: z.enum(['workers', 'inline']).default('workers'),
   /** Number of provider actor threads in `workers` mode. */
   actors: z.number().int().min(1).max(64).default(1),
-  /** Upstream connect timeout and time allowed until the response headers arrive. */
+  /** Upstream timeouts (defaults; each provider may override them under `timeouts`). */
   upstream_connect_timeout_ms: z.number().int().min(1).default(10_000),
-  upstream_headers_timeout_ms: z.number().int().min(1).default(300_000),
+  /** Until the upstream's response headers arrive (slow first tokens of large models count here). */
+  upstream_first_byte_timeout_ms: z.number().int().min(1).default(300_000),
+  /** Longest silence between two chunks of an upstream body. */
+  upstream_idle_timeout_ms: z.number().int().min(1).default(120_000),
 });
 
 /** Provider types (presets); each speaks one wire protocol. */
@@ -42,6 +45,12 @@ export const ProviderSchema = z.strictObject({
   /** Extra headers sent upstream (not secrets: those belong in the secret store). */
   headers: z.record(z.string(), z.string()).default({}),
   enabled: z.boolean().default(true),
+  /** Per-provider overrides of the server's upstream timeouts. */
+  timeouts: z.strictObject({
+    connect_ms: z.number().int().min(1).optional(),
+    first_byte_ms: z.number().int().min(1).optional(),
+    idle_ms: z.number().int().min(1).optional(),
+  }).optional(),
   /** Models to list when the upstream has no model list endpoint. */
   models: z.array(z.string().min(1)).default([]),
 });

@@ -1,7 +1,7 @@
 import type { ErrorCode, PlainError } from '../errors/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory } from '../providers/index.js';
-import type { UpstreamDispatcher, UsageTuple } from '../workers/index.js';
+import type { AttemptFrame, UpstreamDispatcher, UsageTuple } from '../workers/index.js';
 import type { ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
 
@@ -43,4 +43,6 @@ export interface GatewayState {
   startedAt: number;
   version: string;
   onRequestDone(outcome: RequestOutcome): void;
+  /** Every try against an upstream (breakers and metrics listen here). */
+  onAttempt(frame: AttemptFrame): void;
 }

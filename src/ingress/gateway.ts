@@ -67,6 +67,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     startedAt: Date.now(),
     version: VERSION,
     onRequestDone: (outcome: RequestOutcome) => metrics.record(outcome),
+    onAttempt: () => {},
   };
 
   const app = createApp(state, buildRoutes({ '/metrics': { get: (_s, res) => metrics.serve(res, state) } }));
@@ -149,7 +150,9 @@ function providerRuntimes(config: Config, secrets: SecretStore, log: Logger): Pr
     }
     return {
       name: p.name, protocol: protocolOf(p.type), baseUrl: p.base_url, apiKey, headers: p.headers,
-      connectTimeoutMs: config.server.upstream_connect_timeout_ms, headersTimeoutMs: config.server.upstream_headers_timeout_ms,
+      connectTimeoutMs: p.timeouts?.connect_ms ?? config.server.upstream_connect_timeout_ms,
+      firstByteTimeoutMs: p.timeouts?.first_byte_ms ?? config.server.upstream_first_byte_timeout_ms,
+      idleTimeoutMs: p.timeouts?.idle_ms ?? config.server.upstream_idle_timeout_ms,
     };
   });
 }
@@ -157,7 +160,7 @@ function providerRuntimes(config: Config, secrets: SecretStore, log: Logger): Pr
 /** Asks a provider for its model list (`GET /models`) through the dispatcher, like any upstream call. */
 function fetchModelIds(dispatcher: UpstreamDispatcher, provider: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    dispatcher.start({ provider, op: 'models', model: '', body: null, flags: 0 }, {
+    dispatcher.start({ candidates: [provider, ''], op: 'models', body: null, flags: 0 }, {
       onFrame(frame: FromActorFrame) {
         if (frame[0] === FRAME.ERROR) return reject(new Error(frame[2].message));
         if (frame[0] !== FRAME.FULL) return;

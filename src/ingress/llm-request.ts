@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { LocalRouterError, toLocalRouterError, type ErrorCode, type PlainError } from '../errors/index.js';
-import { resolveModel } from '../routing/index.js';
-import { FRAME, REQ_FLAG, type FrameSink, type FromActorFrame, type UpstreamCall, type UsageTuple } from '../workers/index.js';
+import { resolveModel, type ResolvedModel } from '../routing/index.js';
+import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type UsageTuple } from '../workers/index.js';
 import type { GatewayState, OpenExchange } from './gateway-state.js';
 import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
-import { isObject, parseJsonObject, type LlmFront } from './llm-fronts.js';
+import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
 import type { RouteHandler } from './app.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
@@ -15,6 +15,33 @@ const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffe
  */
 export function llmRoute(front: LlmFront): RouteHandler {
   return (state, res, req, cors) => handleLlmRequest(front, state, res, req, cors);
+}
+
+/**
+ * The request's candidates in order: its `model`, then an OpenRouter-style `models` fallback list.
+ * Entries that do not resolve are skipped; if none does, the first error is the answer.
+ */
+function resolveCandidates(request: FrontRequest, state: GatewayState, mayUse: (id: string) => boolean): ResolvedModel[] {
+  const ids = [request.model];
+  const extra = request.body.models;
+  if (extra !== undefined) {
+    if (!Array.isArray(extra) || extra.some((m) => typeof m !== 'string' || m.length === 0)) {
+      throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"models" must be an array of model ids', { param: 'models' });
+    }
+    for (const m of extra as string[]) if (!ids.includes(m)) ids.push(m);
+  }
+  const out: ResolvedModel[] = [];
+  let firstError: unknown = null;
+  for (const id of ids) {
+    try {
+      const r = resolveModel(id, state.directory, mayUse);
+      if (!out.some((o) => o.id === r.id)) out.push(r);
+    } catch (err) {
+      firstError ??= err;
+    }
+  }
+  if (out.length === 0) throw firstError;
+  return out;
 }
 
 function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
@@ -48,14 +75,16 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     if (err) return exchange.fail(err, true);
     try {
       const request = front.parse(parseJsonObject(raw!), { maxMessages: state.server.max_messages });
-      const target = resolveModel(request.model, state.directory, client.mayUse);
-      exchange.target(target.provider, target.id);
+      const targets = resolveCandidates(request, state, client.mayUse);
       const body = request.body;
-      body.model = target.upstreamModel;
+      body.model = targets[0]!.upstreamModel;
+      delete body.models;
       if (request.stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
       const flags = (request.stream ? REQ_FLAG.STREAM : 0) | (request.wantsUsage ? REQ_FLAG.CLIENT_WANTS_USAGE : 0)
         | (crashHook ? REQ_FLAG.TEST_CRASH : 0) | (front.dialect << REQ_FLAG.DIALECT_SHIFT);
-      exchange.dispatch({ provider: target.provider, op: front.op, model: target.upstreamModel, body: JSON.stringify(body), flags });
+      const candidates: string[] = [];
+      for (const t of targets) candidates.push(t.provider, t.upstreamModel);
+      exchange.dispatch({ candidates, op: front.op, body: JSON.stringify(body), flags });
     } catch (e) {
       exchange.fail(toLocalRouterError(e), false);
     }
@@ -84,6 +113,8 @@ class LlmExchange implements FrameSink, OpenExchange {
   #client: string;
   #provider: string | null = null;
   #model: string | null = null;
+  #attempts = 0;
+  #upstreamMs = 0;
 
   constructor(front: LlmFront, state: GatewayState, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
     this.#front = front;
@@ -99,11 +130,6 @@ class LlmExchange implements FrameSink, OpenExchange {
     if (this.#done || this.aborted) return;
     if (this.#id !== -1) this.#state.dispatcher.cancel(this.#id);
     this.onFrame([FRAME.ERROR, this.#id, err]);
-  }
-
-  target(provider: string, model: string): void {
-    this.#provider = provider;
-    this.#model = model;
   }
 
   dispatch(call: UpstreamCall): void {
@@ -125,9 +151,10 @@ class LlmExchange implements FrameSink, OpenExchange {
   onFrame(frame: FromActorFrame): void {
     if (this.aborted) return;
     switch (frame[0]) {
+      case FRAME.ATTEMPT: return this.#onAttempt(frame);
       case FRAME.FULL: {
         this.#usage = frame[5];
-        writeResponse(this.#res, frame[2], frame[3], frame[4], this.#cors, this.#state.shuttingDown);
+        writeResponse(this.#res, frame[2], frame[3], frame[4], this.#responseHeaders(), this.#state.shuttingDown);
         this.#finish(frame[2]);
         return;
       }
@@ -154,9 +181,27 @@ class LlmExchange implements FrameSink, OpenExchange {
     }
   }
 
+  #onAttempt(frame: AttemptFrame): void {
+    this.#attempts++;
+    this.#upstreamMs += frame[6];
+    if (frame[5] === null) {
+      this.#provider = frame[2];
+      this.#model = `${frame[2]}/${frame[3]}`;
+    }
+    this.#state.onAttempt(frame);
+  }
+
+  /** CORS plus where the request went and what the gateway itself cost. */
+  #responseHeaders(): HeaderPairs {
+    const overhead = Math.max(0, performance.now() - this.#t0 - this.#upstreamMs);
+    const h: (readonly [string, string])[] = [...this.#cors, ['x-localrouter-attempts', String(this.#attempts)], ['x-localrouter-overhead-ms', overhead.toFixed(3)]];
+    if (this.#provider !== null) h.push(['x-localrouter-provider', this.#provider], ['x-localrouter-model', this.#model!]);
+    return h;
+  }
+
   #writeError(err: PlainError, close: boolean): void {
     const body = err.upstreamBody ?? this.#front.errorBody(err);
-    writeResponse(this.#res, err.status, 'application/json', body, this.#cors, close);
+    writeResponse(this.#res, err.status, 'application/json', body, this.#responseHeaders(), close);
   }
 
   #writeHead(status: number, contentType: string): void {
@@ -166,7 +211,7 @@ class LlmExchange implements FrameSink, OpenExchange {
       res.writeStatus(statusLine(status));
       res.writeHeader('content-type', contentType);
       for (const [k, v] of SSE_HEADERS) res.writeHeader(k, v);
-      for (const [k, v] of this.#cors) res.writeHeader(k, v);
+      for (const [k, v] of this.#responseHeaders()) res.writeHeader(k, v);
     });
   }
 

@@ -2,6 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher } from 'undici';
 import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
 import { FRAME, type FromActorFrame } from '../workers/protocol.js';
+import type { RequestRun } from './request-run.js';
 import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext } from './adapter.js';
 import type { ClientDialect, DialectStream } from './client-dialect.js';
 import { mapTransportError } from './map-upstream-error.js';
@@ -17,14 +18,13 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly id: number;
+  #run: RequestRun;
   #adapter: ProviderAdapter;
   #dialect: ClientDialect | null;
   #dialectStream: DialectStream | null = null;
   #op: Operation;
   #ctx: TranslateContext;
   #expectStream: boolean;
-  #emit: (frame: FromActorFrame) => void;
-  #onDone: (id: number) => void;
   #controller: Dispatcher.DispatchController | null = null;
   #status = 0;
   #contentType = '';
@@ -34,17 +34,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #bytes = 0;
   #finished = false;
   #pauseRequested = false;
+  #headSent = false;
+  #retryAfterMs = 0;
 
-  constructor(id: number, adapter: ProviderAdapter, dialect: ClientDialect | null, op: Operation, ctx: TranslateContext,
-    expectStream: boolean, emit: (frame: FromActorFrame) => void, onDone: (id: number) => void) {
-    this.id = id;
+  constructor(run: RequestRun, adapter: ProviderAdapter, dialect: ClientDialect | null, op: Operation, ctx: TranslateContext,
+    expectStream: boolean) {
+    this.id = run.id;
+    this.#run = run;
     this.#adapter = adapter;
     this.#dialect = dialect;
     this.#op = op;
     this.#ctx = ctx;
     this.#expectStream = expectStream;
-    this.#emit = emit;
-    this.#onDone = onDone;
   }
 
   pause(): void {
@@ -61,7 +62,6 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   cancel(): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#onDone(this.id);
     this.#controller?.abort(new Error('cancelled by client'));
   }
 
@@ -75,11 +75,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#status = statusCode;
     const ct = headers['content-type'];
     this.#contentType = (Array.isArray(ct) ? ct[0] : ct) ?? 'application/json';
+    this.#retryAfterMs = parseRetryAfter(headers['retry-after']);
+    // HEAD is sent with the first translated bytes, not now: until then a failure can still fall back.
     if (this.#expectStream && statusCode >= 200 && statusCode < 300 && !this.#finished) {
       this.#translator = this.#adapter.stream(this.#op, this.#ctx);
       this.#dialectStream = this.#dialect?.stream(this.#ctx) ?? null;
       this.#decoder = new StringDecoder('utf8');
-      this.#emit([FRAME.HEAD, this.id, statusCode, 'text/event-stream; charset=utf-8']);
     }
   }
 
@@ -103,6 +104,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#finished) return;
     if (this.#translator) {
       if (!this.#translate(() => this.#translator!.feed(this.#decoder!.end()) + this.#translator!.end(), true, null)) return;
+      this.#sendHead();
       this.#finish([FRAME.END, this.id, this.#translator.usage]);
       return;
     }
@@ -121,13 +123,25 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       return;
     }
     const mapped = this.#adapter.error(this.#status, body, this.#ctx);
-    if ('code' in mapped) this.#fail(mapped);
-    else this.#finish([FRAME.FULL, this.id, mapped.status, 'application/json', mapped.body, null]);
+    const failure = { status: this.#status, retryAfterMs: this.#retryAfterMs, upstreamBody: body };
+    this.#finished = true;
+    if ('code' in mapped) {
+      this.#run.fail({ ...failure, error: mapped });
+    } else {
+      const error = new LocalRouterError('LR_ERR_UPSTREAM_STATUS', `provider "${this.#ctx.provider.name}" returned ${this.#status}`, { status: mapped.status, upstreamBody: mapped.body }).toPlain();
+      this.#run.fail({ ...failure, error, passThrough: mapped });
+    }
   }
 
   onResponseError(_c: Dispatcher.DispatchController | null, err: Error): void {
     if (this.#finished) return;
     this.#fail(mapTransportError(this.#ctx.provider.name, err as Error & { code?: string }));
+  }
+
+  #sendHead(): void {
+    if (this.#headSent) return;
+    this.#headSent = true;
+    this.#run.emit([FRAME.HEAD, this.id, this.#status, 'text/event-stream; charset=utf-8']);
   }
 
   /**
@@ -145,20 +159,33 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       controller?.abort(new Error('untranslatable upstream stream'));
       return false;
     }
-    if (out.length > 0) this.#emit([FRAME.CHUNK, this.id, out]);
+    if (out.length > 0) {
+      this.#sendHead();
+      this.#run.emit([FRAME.CHUNK, this.id, out]);
+    }
     return true;
   }
 
   #finish(frame: FromActorFrame): void {
     this.#finished = true;
-    this.#onDone(this.id);
-    this.#emit(frame);
+    this.#run.emit(frame);
   }
 
   #fail(error: PlainError): void {
     if (this.#finished) return;
-    this.#finish([FRAME.ERROR, this.id, error]);
+    this.#finished = true;
+    this.#run.fail({ error, status: 0, retryAfterMs: this.#retryAfterMs });
   }
+}
+
+/** `Retry-After` in seconds or as an HTTP date, in ms; 0 when absent or unreadable. */
+function parseRetryAfter(value: string | string[] | undefined): number {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return 0;
+  const seconds = Number(v);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
 }
 
 function badResponse(provider: string, err: unknown): PlainError {

@@ -8,7 +8,7 @@ import type { UpstreamDispatcher } from './dispatcher.js';
 import { InlineDispatcher } from './inline-dispatcher.js';
 
 export { FRAME, REQ_FLAG, CLIENT_DIALECT } from './protocol.js';
-export type { FromActorFrame, ProviderRuntime, UpstreamCall, UsageTuple } from './protocol.js';
+export type { AttemptFrame, FromActorFrame, ProviderRuntime, UpstreamCall, UsageTuple } from './protocol.js';
 export type { FrameSink, UpstreamDispatcher, DispatcherStats } from './dispatcher.js';
 export { spawnWorker } from './spawn-worker.js';
 export { ActorPool, InlineDispatcher };

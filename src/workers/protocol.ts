@@ -4,7 +4,7 @@
  * Frames are compact arrays `[kind, id, ...]` (no object per frame, integer request ids), posted in
  * batches: one `postMessage(Frame[])` per event-loop turn per direction. `kind` discriminates.
  */
-import type { PlainError } from '../errors/index.js';
+import type { ErrorCode, PlainError } from '../errors/index.js';
 
 export const FRAME = {
   // ingress → actor
@@ -20,6 +20,7 @@ export const FRAME = {
   ERROR: 23,
   FULL: 24,
   READY: 25,
+  ATTEMPT: 26,
 } as const;
 
 /** Request flags, a bit set. */
@@ -55,21 +56,26 @@ export interface ProviderRuntime {
   apiKey: string | null;
   headers: Record<string, string>;
   connectTimeoutMs: number;
-  headersTimeoutMs: number;
+  /** Until the response headers arrive. */
+  firstByteTimeoutMs: number;
+  /** Longest silence between two body chunks. */
+  idleTimeoutMs: number;
 }
 
-/** What the ingress asks an actor to do: one operation against one provider. */
+/**
+ * What the ingress asks an actor to do: one operation, tried against each candidate in order until
+ * one succeeds or a failure is not worth retrying (fallback happens only before the first byte).
+ */
 export interface UpstreamCall {
-  provider: string;
+  /** Flattened `[provider, model, provider, model, ...]`; the model is the id the upstream knows ('' for `models`). */
+  candidates: string[];
   op: OperationName;
-  /** The model id the upstream knows ('' for `models`). */
-  model: string;
-  /** OpenAI-dialect JSON, model already set to `model`; null for `models`. */
+  /** OpenAI-dialect JSON with `model` set to the first candidate's model; null for `models`. */
   body: string | null;
   flags: number;
 }
 
-export type RequestFrame = [typeof FRAME.REQUEST, id: number, provider: string, op: OperationName, model: string, body: string | null, flags: number];
+export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: OperationName, body: string | null, flags: number];
 export type CancelFrame = [typeof FRAME.CANCEL, id: number];
 export type PauseFrame = [typeof FRAME.PAUSE, id: number];
 export type ResumeFrame = [typeof FRAME.RESUME, id: number];
@@ -87,7 +93,19 @@ export type ErrorFrame = [typeof FRAME.ERROR, id: number, error: PlainError];
 /** A whole non-streamed response in one frame. */
 export type FullFrame = [typeof FRAME.FULL, id: number, status: number, contentType: string, body: string, usage: UsageTuple | null];
 export type ReadyFrame = [typeof FRAME.READY, id: 0];
-export type FromActorFrame = HeadFrame | ChunkFrame | EndFrame | ErrorFrame | FullFrame | ReadyFrame;
+/**
+ * One try against one candidate. Failed tries are reported as they happen; the successful one just
+ * before the response is committed (HEAD or FULL), so the ingress knows who answered.
+ */
+export type AttemptFrame = [typeof FRAME.ATTEMPT, id: number, provider: string, model: string,
+  /** Upstream HTTP status; 0 when none (transport error, untranslatable request). */
+  status: number,
+  /** Error code of a failed try; null on success. */
+  code: ErrorCode | null,
+  durationMs: number,
+  /** The upstream's Retry-After, in ms; 0 when absent. */
+  retryAfterMs: number];
+export type FromActorFrame = HeadFrame | ChunkFrame | EndFrame | ErrorFrame | FullFrame | ReadyFrame | AttemptFrame;
 
 /** workerData handed to each provider actor thread at spawn. */
 export interface ActorWorkerData {

@@ -62,6 +62,20 @@ function route(req: SeenRequest, res: http.ServerResponse): void {
   if (typeof body?.model !== 'string' || !Array.isArray(body.messages) || body.messages.length === 0) {
     return json(res, 400, { error: { message: "'messages' is a required property", type: 'invalid_request_error', param: 'messages', code: null } });
   }
+  if (body.model === 'hang') return; // never answers: first-byte timeouts
+  if (body.model === 'error-context') {
+    return json(res, 400, { error: { message: "This model's maximum context length is 8192 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } });
+  }
+  if (body.model === 'error-429') {
+    res.setHeader('retry-after', '7');
+    return json(res, 429, { error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' } });
+  }
+  if (body.model === 'break-stream') {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'break-stream', choices: [{ index: 0, delta: { content: 'partial' }, finish_reason: null }] })}\n\n`);
+    setTimeout(() => res.socket?.destroy(), 50);
+    return;
+  }
   const m = /^error-(\d{3})$/.exec(body.model);
   if (m) {
     const status = Number(m[1]);

@@ -46,7 +46,8 @@ export function computeCost(pricing: ModelPricing, usage: TokenUsage): number {
     + cacheWrite * (pricing.cache_write_per_mtok ?? input)
     + (completion - reasoning) * output
     + reasoning * (pricing.reasoning_per_mtok ?? output);
-  return Math.round(micro * 1e6) / 1e12;
+  // Past 9e9 micro-dollars the rounding would lose integer precision; no request costs that much.
+  return micro < 9e9 ? Math.round(micro * 1e6) / 1e12 : micro / 1e6;
 }
 
 function count(n: number | undefined): number {

@@ -1,0 +1,49 @@
+import { LocalRouterError } from '../errors/index.js';
+
+/**
+ * Reads one secret from stdin. Piped input is read to the end and trimmed (so `echo KEY |` works);
+ * on a terminal the key is typed without echo and ends at Enter.
+ */
+export async function readSecretFromStdin(prompt: string): Promise<string> {
+  const raw = process.stdin.isTTY ? await readHidden(prompt) : await readAll();
+  const value = raw.trim();
+  if (value === '') throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'no API key on stdin');
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'the API key on stdin must be one line without spaces');
+  }
+  return value;
+}
+
+async function readAll(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function readHidden(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(prompt);
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (data: Buffer) => {
+      for (const ch of data.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
+        if (ch === '\u0003') return done(new LocalRouterError('LR_ERR_BAD_REQUEST', 'cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
+}

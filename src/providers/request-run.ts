@@ -1,0 +1,173 @@
+import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
+import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime } from '../workers/protocol.js';
+import type { Operation, ProviderAdapter, TranslateContext } from './adapter.js';
+import { adapterFor, dialectFor } from './adapters.js';
+import type { ClientDialect } from './client-dialect.js';
+import { UpstreamExchange } from './upstream-exchange.js';
+import type { Pool } from 'undici';
+
+/** What a run needs from the engine that hosts it. */
+export interface RunHost {
+  provider(name: string): { runtime: ProviderRuntime; pool: Pool; prefix: string } | undefined;
+  emit(frame: FromActorFrame): void;
+  done(id: number): void;
+  newId(prefix: string): string;
+}
+
+/** How a failed try ended, for the retry decision. */
+export interface TryFailure {
+  error: PlainError;
+  /** Upstream status (0 for transport errors). */
+  status: number;
+  retryAfterMs: number;
+  /** A client answer to use if no candidate is left (an upstream 4xx passed through). */
+  passThrough?: { status: number; body: string };
+  /** The upstream's error text, for recognising context-length errors. */
+  upstreamBody?: string;
+}
+
+const CONTEXT_LENGTH = /context[_ ]length|context window|maximum context|too many tokens|prompt is too long/i;
+
+/**
+ * One client request across its candidates: tries them in order, moving on after a retryable failure
+ * as long as nothing has reached the client, and reports every try as an ATTEMPT frame.
+ */
+export class RequestRun {
+  readonly id: number;
+  #host: RunHost;
+  #candidates: string[];
+  #op: Operation;
+  #body: string | null;
+  #flags: number;
+  #index = -2;
+  #current: UpstreamExchange | null = null;
+  #tryStarted = 0;
+  #committed = false;
+  #finished = false;
+  #paused = false;
+
+  constructor(host: RunHost, id: number, candidates: string[], op: Operation, body: string | null, flags: number) {
+    this.#host = host;
+    this.id = id;
+    this.#candidates = candidates;
+    this.#op = op;
+    this.#body = body;
+    this.#flags = flags;
+  }
+
+  start(): void {
+    this.#next();
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#current?.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#current?.resume();
+  }
+
+  cancel(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#host.done(this.id);
+    this.#current?.cancel();
+  }
+
+  /** Called by the exchange for frames that reach the client: the first one commits the run. */
+  emit(frame: FromActorFrame): void {
+    if (this.#finished) return;
+    if (!this.#committed) {
+      this.#committed = true;
+      this.#reportTry(frame[0] === FRAME.FULL ? frame[2] : 200, null, 0);
+    }
+    const kind = frame[0];
+    if (kind === FRAME.END || kind === FRAME.FULL || kind === FRAME.ERROR) {
+      this.#finished = true;
+      this.#host.done(this.id);
+    }
+    this.#host.emit(frame);
+  }
+
+  /** Called by the exchange when its try failed. Falls back when allowed, else ends the request. */
+  fail(f: TryFailure): void {
+    if (this.#finished) return;
+    this.#reportTry(f.status, f.error.code, f.retryAfterMs);
+    if (!this.#committed && this.#hasNext() && isRetryable(f)) {
+      this.#next();
+      return;
+    }
+    this.#finished = true;
+    this.#host.done(this.id);
+    if (this.#committed) this.#host.emit([FRAME.ERROR, this.id, f.error]);
+    else if (f.passThrough) this.#host.emit([FRAME.FULL, this.id, f.passThrough.status, 'application/json', f.passThrough.body, null]);
+    else this.#host.emit([FRAME.ERROR, this.id, f.error]);
+  }
+
+  #hasNext(): boolean {
+    return this.#index + 2 < this.#candidates.length;
+  }
+
+  #next(): void {
+    this.#index += 2;
+    const provider = this.#candidates[this.#index]!;
+    const model = this.#candidates[this.#index + 1]!;
+    this.#tryStarted = performance.now();
+    const entry = this.#host.provider(provider);
+    if (!entry) {
+      this.fail({ error: new LocalRouterError('LR_ERR_MODEL_NOT_FOUND', `provider "${provider}" is not configured`).toPlain(), status: 0, retryAfterMs: 0 });
+      return;
+    }
+    const ctx: TranslateContext = {
+      provider: entry.runtime, model, stream: (this.#flags & REQ_FLAG.STREAM) !== 0,
+      clientWantsUsage: (this.#flags & REQ_FLAG.CLIENT_WANTS_USAGE) !== 0, now: Date.now, newId: this.#host.newId,
+    };
+    let adapter: ProviderAdapter;
+    let dialect: ClientDialect | null;
+    let upstream;
+    try {
+      adapter = adapterFor(entry.runtime.protocol);
+      dialect = this.#op === 'chat' ? dialectFor((this.#flags & REQ_FLAG.DIALECT_MASK) >> REQ_FLAG.DIALECT_SHIFT) : null;
+      upstream = adapter.request(this.#op, this.#bodyFor(model), ctx);
+    } catch (err) {
+      // A candidate that cannot express the request is skipped like a failed one.
+      this.fail({ error: toLocalRouterError(err).toPlain(), status: 0, retryAfterMs: 0 });
+      return;
+    }
+    const exchange = new UpstreamExchange(this, adapter, dialect, this.#op, ctx, upstream.streams);
+    this.#current = exchange;
+    if (this.#paused) exchange.pause();
+    try {
+      entry.pool.dispatch({
+        path: entry.prefix + upstream.path, method: upstream.method, headers: upstream.headers, body: upstream.body,
+        headersTimeout: entry.runtime.firstByteTimeoutMs, bodyTimeout: entry.runtime.idleTimeoutMs,
+      }, exchange);
+    } catch (err) {
+      exchange.onResponseError(null, err as Error);
+    }
+  }
+
+  /** The first candidate's model is already in the body; later ones need it swapped in. */
+  #bodyFor(model: string): string | null {
+    if (this.#index === 0 || this.#body === null) return this.#body;
+    const parsed = JSON.parse(this.#body) as { model?: string };
+    parsed.model = model;
+    return JSON.stringify(parsed);
+  }
+
+  #reportTry(status: number, code: PlainError['code'] | null, retryAfterMs: number): void {
+    const ms = Math.round((performance.now() - this.#tryStarted) * 1000) / 1000;
+    this.#host.emit([FRAME.ATTEMPT, this.id, this.#candidates[this.#index]!, this.#candidates[this.#index + 1]!, status, code, ms, retryAfterMs]);
+  }
+}
+
+/** Worth another candidate: rate limits, server errors, transport failures, context length, untranslatable requests. */
+function isRetryable(f: TryFailure): boolean {
+  if (f.status === 429 || f.status === 408 || f.status >= 500) return true;
+  if (f.passThrough) return f.status === 400 && f.upstreamBody !== undefined && CONTEXT_LENGTH.test(f.upstreamBody);
+  const code = f.error.code;
+  return code === 'LR_ERR_UPSTREAM_UNREACHABLE' || code === 'LR_ERR_UPSTREAM_TIMEOUT' || code === 'LR_ERR_UPSTREAM_BAD_RESPONSE'
+    || code === 'LR_ERR_UPSTREAM_STATUS' || code === 'LR_ERR_UNSUPPORTED_PARAM' || code === 'LR_ERR_MODEL_NOT_FOUND';
+}

@@ -1,0 +1,149 @@
+import type { TranslateContext } from '../adapter.js';
+import { reasoningOf, type ChatCompletionLike, type ChatUsage } from './chat-types.js';
+import { defaultResponsesEcho, type ResponsesEcho } from './from-responses-request.js';
+
+/**
+ * A TranslateContext that may carry the request's echo (from `fromResponsesRequest`). The ingress
+ * sets it when it can; the dialect falls back to the API defaults otherwise.
+ */
+export type ResponsesTranslateContext = TranslateContext & { responsesEcho?: ResponsesEcho };
+
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+
+export interface OutputText { type: 'output_text'; annotations: never[]; logprobs: never[]; text: string }
+export interface OutputRefusal { type: 'refusal'; refusal: string }
+export interface ReasoningText { type: 'reasoning_text'; text: string }
+
+export type OutputItem =
+  | { id: string; type: 'reasoning'; summary: never[]; content: ReasoningText[] }
+  | { id: string; type: 'message'; status: ResponseStatus; content: Array<OutputText | OutputRefusal>; role: 'assistant' }
+  | { id: string; type: 'function_call'; status: ResponseStatus; arguments: string; call_id: string; name: string };
+
+export interface ResponsesUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
+
+/** The parts of a Response object that vary; the rest comes from the echo. */
+export interface ResponseState {
+  id: string;
+  createdAt: number;
+  status: ResponseStatus;
+  completedAt: number | null;
+  error: { code: string; message: string } | null;
+  incompleteReason: 'max_output_tokens' | 'content_filter' | null;
+  model: string;
+  output: OutputItem[];
+  usage: ResponsesUsage | null;
+}
+
+export function echoOf(ctx: ResponsesTranslateContext): ResponsesEcho {
+  return ctx.responsesEcho ?? defaultResponsesEcho();
+}
+
+/** A Response object with the API's field order; `store` is always false (nothing is kept). */
+export function responseObject(s: ResponseState, echo: ResponsesEcho): Record<string, unknown> {
+  const r: Record<string, unknown> = {
+    id: s.id, object: 'response', created_at: s.createdAt, status: s.status, background: false,
+  };
+  if (s.completedAt !== null) r.completed_at = s.completedAt;
+  r.error = s.error;
+  r.incomplete_details = s.incompleteReason === null ? null : { reason: s.incompleteReason };
+  r.instructions = echo.instructions;
+  r.max_output_tokens = echo.max_output_tokens;
+  r.model = s.model;
+  r.output = s.output;
+  r.parallel_tool_calls = echo.parallel_tool_calls;
+  r.previous_response_id = null;
+  r.reasoning = echo.reasoning;
+  if (echo.service_tier !== undefined) r.service_tier = echo.service_tier;
+  if (echo.prompt_cache_key !== undefined) r.prompt_cache_key = echo.prompt_cache_key;
+  if (echo.safety_identifier !== undefined) r.safety_identifier = echo.safety_identifier;
+  r.store = false;
+  r.temperature = echo.temperature;
+  r.text = echo.text;
+  r.tool_choice = echo.tool_choice;
+  r.tools = echo.tools;
+  r.top_p = echo.top_p;
+  r.truncation = 'disabled';
+  r.usage = s.usage;
+  r.user = echo.user;
+  r.metadata = echo.metadata;
+  return r;
+}
+
+/** Chat usage → Responses usage (input/output naming, totals computed when the upstream omits them). */
+export function responsesUsage(u: ChatUsage | null | undefined): ResponsesUsage | null {
+  if (!u || typeof u !== 'object') return null;
+  const input = count(u.prompt_tokens);
+  const output = count(u.completion_tokens);
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: count(u.prompt_tokens_details?.cached_tokens) },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: count(u.completion_tokens_details?.reasoning_tokens) },
+    total_tokens: typeof u.total_tokens === 'number' && u.total_tokens >= input + output ? u.total_tokens : input + output,
+  };
+}
+
+function count(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
+}
+
+/** Chat `finish_reason` → why a Response is incomplete (null: it completed). */
+export function incompleteReason(finish: string | null | undefined): 'max_output_tokens' | 'content_filter' | null {
+  if (finish === 'length') return 'max_output_tokens';
+  if (finish === 'content_filter') return 'content_filter';
+  return null;
+}
+
+export function outputText(text: string): OutputText {
+  return { type: 'output_text', annotations: [], logprobs: [], text };
+}
+
+/**
+ * A whole `chat.completion` body → a Response object body. Output order: reasoning (when the upstream
+ * returned reasoning text), the message (when it has text or a refusal), then one item per tool call.
+ * A 2xx body that is an error object passes through unchanged (the error shape is the same in both APIs).
+ */
+export function toResponsesBody(chatCompletion: string, ctx: ResponsesTranslateContext): string {
+  const chat = JSON.parse(chatCompletion) as ChatCompletionLike;
+  if (chat.error && !Array.isArray(chat.choices)) return chatCompletion;
+  const choice = chat.choices?.find((c) => (c.index ?? 0) === 0) ?? chat.choices?.[0];
+  const message = choice?.message ?? {};
+  const reason = incompleteReason(choice?.finish_reason);
+  const itemStatus: ResponseStatus = reason === null ? 'completed' : 'incomplete';
+  const output: OutputItem[] = [];
+  const reasoning = reasoningOf(message);
+  if (reasoning.length > 0) {
+    output.push({ id: ctx.newId('rs_'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: reasoning }] });
+  }
+  const content: Array<OutputText | OutputRefusal> = [];
+  if (typeof message.content === 'string' && message.content.length > 0) content.push(outputText(message.content));
+  if (typeof message.refusal === 'string' && message.refusal.length > 0) content.push({ type: 'refusal', refusal: message.refusal });
+  if (content.length > 0) {
+    output.push({ id: ctx.newId('msg_'), type: 'message', status: itemStatus, content, role: 'assistant' });
+  }
+  for (const call of message.tool_calls ?? []) {
+    output.push({
+      id: ctx.newId('fc_'), type: 'function_call', status: itemStatus, arguments: call.function?.arguments ?? '',
+      call_id: call.id ?? ctx.newId('call_'), name: call.function?.name ?? '',
+    });
+  }
+  const now = Math.floor(ctx.now() / 1000);
+  const state: ResponseState = {
+    id: ctx.newId('resp_'),
+    createdAt: typeof chat.created === 'number' ? chat.created : now,
+    status: reason === null ? 'completed' : 'incomplete',
+    completedAt: reason === null ? now : null,
+    error: null,
+    incompleteReason: reason,
+    model: typeof chat.model === 'string' && chat.model.length > 0 ? chat.model : ctx.model,
+    output,
+    usage: responsesUsage(chat.usage),
+  };
+  return JSON.stringify(responseObject(state, echoOf(ctx)));
+}
