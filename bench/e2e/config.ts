@@ -82,7 +82,7 @@ export function loadConfig(): BenchConfig {
   const repoRoot = path.resolve(here, '..', '..');
   return {
     quick,
-    rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', quick ? 2 : 5))),
+    rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', quick ? 1 : 5))),
     durationS: num('BENCH_DURATION_S', quick ? 0.3 : 1.5),
     stepS: num('BENCH_STEP_S', quick ? 0.3 : 1),
     warmupS: num('BENCH_WARMUP_S', quick ? 0.1 : 0.3),

@@ -53,7 +53,8 @@ export async function p9(ctx: Ctx): Promise<ScenarioOutput> {
     checks.push({
       figure: 'P9 overlap', target: t.name, ok: r.peakOpen === n,
       detail: r.peakOpen === n ? `all ${n} streams open at once`
-        : `only ${r.peakOpen}/${n} open at once: RSS is not at ${n} streams (raise BENCH_P9_DELTA_MS)`,
+        : `only ${r.peakOpen}/${n} open at once, so the RSS is not at ${n} streams: the target caps concurrent ` +
+          `streams, or cannot open them within one stream's life (${ctx.cfg.deltas} × ${ctx.cfg.p9DeltaMs} ms; see BENCH_P9_DELTA_MS)`,
     });
     ctx.log(`    P9 ${t.name}: ${r.ok}/${n} ok, peak open ${r.peakOpen}, ${Math.round(r.wallMs)} ms`);
   }

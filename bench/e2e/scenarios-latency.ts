@@ -58,7 +58,10 @@ export async function p6(ctx: Ctx): Promise<ScenarioOutput> {
         warmupS: ctx.cfg.warmupS, timeoutS: 10,
       },
       { cpuPids: pidsOf(t) },
-    ).then((m: Measured<AutocannonResult>) => ({ ...m, target: t })));
+    ).then((m: Measured<AutocannonResult>) => {
+      const cpu = cpuOf(t, m.cpuMicros);
+      return { ...m, cpuPerStreamUs: cpu === null || m.result.ok === 0 ? null : cpu / m.result.ok };
+    }));
   const c = ctx.cfg.streamC;
   return {
     rows: [
@@ -66,10 +69,7 @@ export async function p6(ctx: Ctx): Promise<ScenarioOutput> {
       medianRow('P6', 'TTFT p99, c=1 (ms)', 'latency', seq, (r) => r.result.ttftMs?.p99 ?? null),
       medianRow('P6', `whole ${ctx.cfg.deltas}-delta stream p50, c=1 (ms)`, 'latency', seq, (r) => r.result.latencyMs.p50),
       medianRow('P6', `streams/s, c=${c}`, 'rate', sat, (m) => m.result.rps),
-      medianRow('P6', `CPU per ${ctx.cfg.deltas}-delta stream, c=${c} (µs)`, 'cost', sat, (m) => {
-        const cpu = cpuOf(m.target, m.cpuMicros);
-        return cpu === null || m.result.ok === 0 ? null : cpu / m.result.ok;
-      }),
+      medianRow('P6', `CPU per ${ctx.cfg.deltas}-delta stream, c=${c} (µs)`, 'cost', sat, (m) => m.cpuPerStreamUs),
     ],
     checks: [...sequentialChecks('P6', seq), ...noFailureChecks('P6', sat)],
     raw: { sequential: seq, saturated: sat },

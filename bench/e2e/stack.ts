@@ -86,10 +86,10 @@ export class Stack {
       });
       owned.push(mock.child);
       const mockOrigin = `http://127.0.0.1:${mock.match}`;
-      for (const name of cfg.targets) {
-        if (name === 'direct') {
-          targets.push({ name, origin: mockOrigin, key: DUMMY_KEY, pid: null });
-        } else if (name === 'null') {
+      // Start-up is mostly `node` + tsx boot time, so the targets start side by side.
+      const started = await Promise.allSettled(cfg.targets.map(async (name): Promise<TargetHandle> => {
+        if (name === 'direct') return { name, origin: mockOrigin, key: DUMMY_KEY, pid: null };
+        if (name === 'null') {
           const np = await children.spawnReady({
             name: 'null-proxy',
             args: ['--import', 'tsx', path.join(e2e, 'null-proxy.ts')],
@@ -98,15 +98,18 @@ export class Stack {
             ready: /^null-proxy listening on (\d+)/,
           });
           owned.push(np.child);
-          targets.push({ name, origin: `http://127.0.0.1:${np.match}`, key: DUMMY_KEY, pid: np.child.pid });
-        } else {
-          const gw = await startGateway({
-            children, repoRoot: cfg.repoRoot, mockOrigin, execution: name === 'gateway-workers' ? 'workers' : 'inline',
-          });
-          gateways.push(gw);
-          owned.push(gw.child);
-          targets.push({ name, origin: gw.origin, key: gw.key, pid: gw.child.pid });
+          return { name, origin: `http://127.0.0.1:${np.match}`, key: DUMMY_KEY, pid: np.child.pid };
         }
+        const gw = await startGateway({
+          children, repoRoot: cfg.repoRoot, mockOrigin, execution: name === 'gateway-workers' ? 'workers' : 'inline',
+        });
+        gateways.push(gw);
+        owned.push(gw.child);
+        return { name, origin: gw.origin, key: gw.key, pid: gw.child.pid };
+      }));
+      for (const r of started) {
+        if (r.status === 'rejected') throw r.reason;
+        targets.push(r.value);
       }
       const stack = new Stack(label, settings, mock.child, mockOrigin, targets, children, owned, gateways);
       for (const t of targets) await stack.#smoke(t);

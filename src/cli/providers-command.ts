@@ -74,8 +74,9 @@ export function registerProvidersCommand(program: Command): void {
       const provider = config.providers.find((p) => p.name === name);
       if (provider === undefined) throw notFound(name);
       const models = await listUpstreamModels(provider, resolveKey(provider, lazyStore(home)), {
-        connectTimeoutMs: config.server.upstream_connect_timeout_ms,
-        headersTimeoutMs: Math.min(config.server.upstream_headers_timeout_ms, 30_000),
+        connectTimeoutMs: provider.timeouts?.connect_ms ?? config.server.upstream_connect_timeout_ms,
+        // A model list is small and quick; waiting as long as for a large model's first token is not useful.
+        headersTimeoutMs: Math.min(provider.timeouts?.first_byte_ms ?? config.server.upstream_first_byte_timeout_ms, 30_000),
       });
       if (opts.json) return printJson({ models });
       process.stderr.write(`provider "${name}" answered with ${models.length} model(s)\n`);

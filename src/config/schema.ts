@@ -39,7 +39,8 @@ export const PROVIDER_TYPE_NAMES = [
 export const ProviderSchema = z.strictObject({
   name,
   type: z.enum(PROVIDER_TYPE_NAMES, { error: `must be one of: ${PROVIDER_TYPE_NAMES.join(', ')}` }),
-  base_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  /** Defaults to the preset's base URL; required for `openai-compatible`. */
+  base_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   /** Environment variable that holds the API key. Without it, the secret store is asked. */
   api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
   /** Extra headers sent upstream (not secrets: those belong in the secret store). */
@@ -68,14 +69,40 @@ export const ClientSchema = z.strictObject({
   allowed_models: z.array(z.string().min(1)).default(['*']),
 });
 
+const perMtok = z.number().finite().min(0).max(1_000_000);
+/** A model's price in USD per million tokens, replacing the bundled catalog's. */
+export const PriceOverrideSchema = z.strictObject({
+  input_per_mtok: perMtok,
+  output_per_mtok: perMtok,
+  cached_input_per_mtok: perMtok.optional(),
+  cache_write_per_mtok: perMtok.optional(),
+  reasoning_per_mtok: perMtok.optional(),
+});
+
 export const ConfigSchema = z.strictObject({
   version: z.literal(1).default(1),
   server: ServerSchema.default(() => ServerSchema.parse({})),
   providers: z.array(ProviderSchema).default([]),
   clients: z.array(ClientSchema).default([]),
+  /** Per-model prices, keyed `provider/model`. */
+  price_overrides: z.record(
+    z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}\/.+$/, 'must be "<provider name>/<model id>"'),
+    PriceOverrideSchema,
+  ).default({}),
 }).superRefine((cfg, ctx) => {
   uniqueNames(cfg.providers, 'providers', ctx);
   uniqueNames(cfg.clients, 'clients', ctx);
+  cfg.providers.forEach((p, i) => {
+    if (p.type === 'openai-compatible' && p.base_url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['providers', i, 'base_url'], message: 'is required for type openai-compatible' });
+    }
+  });
+  for (const key of Object.keys(cfg.price_overrides)) {
+    const provider = key.slice(0, key.indexOf('/'));
+    if (!cfg.providers.some((p) => p.name === provider)) {
+      ctx.addIssue({ code: 'custom', path: ['price_overrides', key], message: `no provider named "${provider}"` });
+    }
+  }
 });
 
 function uniqueNames(items: { name: string }[], path: string, ctx: z.RefinementCtx): void {
@@ -92,3 +119,4 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
 export type ClientConfig = z.infer<typeof ClientSchema>;
+export type PriceOverride = z.infer<typeof PriceOverrideSchema>;

@@ -3,7 +3,7 @@ import uWS from 'uWebSockets.js';
 import pino, { type Logger } from 'pino';
 import { ConfigWatcher, configPath, loadOrCreateConfig, type Config } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import { ModelDirectory } from '../providers/index.js';
+import { getPreset, ModelDirectory } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { createDispatcher, FRAME, type FromActorFrame, type ProviderRuntime, type UpstreamDispatcher } from '../workers/index.js';
 import { buildRoutes, createApp } from './app.js';
@@ -134,27 +134,37 @@ function enabledProviders(config: Config): { name: string; models: string[] }[] 
   return config.providers.filter((p) => p.enabled).map((p) => ({ name: p.name, models: p.models }));
 }
 
-/** Providers as the actors need them, with API keys resolved from the environment or the secret store. */
-function providerRuntimes(config: Config, secrets: SecretStore, log: Logger): ProviderRuntime[] {
+/**
+ * Providers as the actors need them: preset defaults filled in (base URL, protocol, headers) and the
+ * API key resolved from `api_key_env`, else the secret store, else the preset's usual variable.
+ */
+export function providerRuntimes(config: Config, secrets: SecretStore, log: Logger): ProviderRuntime[] {
   return config.providers.filter((p) => p.enabled).map((p) => {
-    let apiKey: string | null = null;
-    if (p.api_key_env) {
-      apiKey = process.env[p.api_key_env] ?? null;
-      if (apiKey === null) log.warn({ provider: p.name, env: p.api_key_env }, 'API key environment variable is not set');
-    } else {
-      try {
-        apiKey = secrets.get(`provider:${p.name}`) ?? null;
-      } catch (err) {
-        log.error({ provider: p.name, err: (err as Error).message }, 'cannot read the provider API key from the secret store');
-      }
-    }
+    const preset = getPreset(p.type)!;
     return {
-      name: p.name, protocol: protocolOf(p.type), baseUrl: p.base_url, apiKey, headers: p.headers,
+      name: p.name, protocol: preset.protocol, baseUrl: (p.base_url ?? preset.base_url)!,
+      apiKey: resolveApiKey(p, preset.key_env, secrets, log),
+      headers: { ...preset.default_headers, ...p.headers },
       connectTimeoutMs: p.timeouts?.connect_ms ?? config.server.upstream_connect_timeout_ms,
       firstByteTimeoutMs: p.timeouts?.first_byte_ms ?? config.server.upstream_first_byte_timeout_ms,
       idleTimeoutMs: p.timeouts?.idle_ms ?? config.server.upstream_idle_timeout_ms,
     };
   });
+}
+
+function resolveApiKey(p: Config['providers'][number], presetEnv: string | null, secrets: SecretStore, log: Logger): string | null {
+  if (p.api_key_env) {
+    const key = process.env[p.api_key_env];
+    if (key === undefined) log.warn({ provider: p.name, env: p.api_key_env }, 'API key environment variable is not set');
+    return key ?? null;
+  }
+  try {
+    const stored = secrets.get(`provider:${p.name}`);
+    if (stored !== undefined) return stored;
+  } catch (err) {
+    log.error({ provider: p.name, err: (err as Error).message }, 'cannot read the provider API key from the secret store');
+  }
+  return (presetEnv ? process.env[presetEnv] : undefined) ?? null;
 }
 
 /** Asks a provider for its model list (`GET /models`) through the dispatcher, like any upstream call. */
@@ -176,7 +186,3 @@ function fetchModelIds(dispatcher: UpstreamDispatcher, provider: string): Promis
   });
 }
 
-/** The wire protocol of a provider type: the native ones by name, every other type speaks OpenAI chat. */
-function protocolOf(type: string): ProviderRuntime['protocol'] {
-  return type === 'anthropic' || type === 'gemini' || type === 'ollama' || type === 'cohere' ? type : 'openai';
-}

@@ -58,7 +58,7 @@ export function createResponsesStreamState(ctx: ResponsesTranslateContext): Resp
 /** Chat SSE text in (any split) → Responses SSE text out. Throws on a chunk that is not JSON. */
 export function feedResponsesStream(state: ResponsesStreamState, text: string): string {
   if (state.terminal) return '';
-  let out = state.started ? '' : start(state);
+  let out = '';
   feedSse(state.sse, text, (ev) => { out += onEvent(state, ev); });
   return out;
 }
@@ -68,7 +68,7 @@ export function feedResponsesStream(state: ResponsesStreamState, text: string): 
  * it came); one cut short before either fails with `server_error`.
  */
 export function endResponsesStream(state: ResponsesStreamState): string {
-  let out = state.started ? '' : start(state);
+  let out = '';
   endSse(state.sse, (ev) => { out += onEvent(state, ev); });
   if (state.terminal) return out;
   if (state.finish !== null) return out + complete(state);
@@ -78,7 +78,7 @@ export function endResponsesStream(state: ResponsesStreamState): string {
 /** Ends the stream with `response.failed` (after `response.created` if nothing was sent yet). */
 export function failResponsesStream(state: ResponsesStreamState, err: StreamFailure): string {
   if (state.terminal) return '';
-  let out = state.started ? '' : start(state);
+  let out = start(state);
   for (const s of state.items) {
     if (s.open && s.item.type !== 'reasoning') s.item.status = 'incomplete';
   }
@@ -102,7 +102,9 @@ function event(state: ResponsesStreamState, type: string, fields: Record<string,
   return `event: ${type}\ndata: ${data}\n\n`;
 }
 
+/** `response.created` and `response.in_progress`, once, before anything else. */
 function start(state: ResponsesStreamState): string {
+  if (state.started) return '';
   state.started = true;
   const snapshot = responseObject(state.response, state.echo);
   return event(state, 'response.created', { response: snapshot }) + event(state, 'response.in_progress', { response: snapshot });
@@ -120,12 +122,13 @@ function onEvent(state: ResponsesStreamState, ev: SseEvent): string {
   if (chunk.error) return failResponsesStream(state, chunk.error);
   if (typeof chunk.model === 'string' && chunk.model.length > 0) state.response.model = chunk.model;
   if (chunk.usage) state.response.usage = responsesUsage(chunk.usage);
+  // Started at the first chunk rather than the first bytes, so the snapshot names the upstream's model.
+  let out = start(state);
   const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0);
-  if (!choice) return '';
-  let out = '';
+  if (!choice) return out;
   const delta: ChatMessageOut = choice.delta ?? {};
   const reasoning = reasoningOf(delta);
-  if (reasoning.length > 0) out += appendText(state, 'reasoning', reasoning);
+  if (reasoning.length > 0) out += appendText(state, 'reasoning_text', reasoning);
   if (typeof delta.content === 'string' && delta.content.length > 0) out += appendText(state, 'output_text', delta.content);
   if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out += appendText(state, 'refusal', delta.refusal);
   if (Array.isArray(delta.tool_calls)) {
@@ -135,12 +138,12 @@ function onEvent(state: ResponsesStreamState, ev: SseEvent): string {
   return out;
 }
 
-type TextKind = 'reasoning' | 'output_text' | 'refusal';
+type TextKind = 'reasoning_text' | 'output_text' | 'refusal';
 
 /** Appends text to the open reasoning or message item, opening the item and the part as needed. */
 function appendText(state: ResponsesStreamState, kind: TextKind, text: string): string {
   let out = '';
-  const itemType = kind === 'reasoning' ? 'reasoning' : 'message';
+  const itemType = kind === 'reasoning_text' ? 'reasoning' : 'message';
   let s = state.current;
   if (s === null || s.item.type !== itemType) {
     if (s !== null) out += closeItem(state, s, 'completed');
@@ -239,7 +242,7 @@ function closeItem(state: ResponsesStreamState, s: StreamItem, status: ResponseS
 function complete(state: ResponsesStreamState): string {
   if (state.terminal) return '';
   const reason = incompleteReason(state.finish);
-  let out = '';
+  let out = start(state);
   for (const s of state.items) out += closeItem(state, s, reason === null ? 'completed' : 'incomplete');
   const r = state.response;
   r.status = reason === null ? 'completed' : 'incomplete';

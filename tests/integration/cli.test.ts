@@ -1,0 +1,216 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { openSecretStore, hashClientKey } from '../../src/secrets/index.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/localrouter');
+
+interface RunResult { code: number | null; stdout: string; stderr: string }
+
+function tempHome(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'lr-'));
+}
+
+/** Runs `localrouter --home <home> ...args` with the file secret store. */
+function run(home: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  const child = spawn(process.execPath, [BIN, '--home', home, ...args], {
+    env: { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_HOME: '', ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdin.end(opts.input ?? '');
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function ok(home: string, args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<string> {
+  const r = await run(home, args, opts);
+  expect(r, `localrouter ${args.join(' ')}\n${r.stderr}`).toMatchObject({ code: 0 });
+  return r.stdout;
+}
+
+function configOf(home: string): Record<string, any> {
+  return parse(fs.readFileSync(path.join(home, 'config.yaml'), 'utf8'));
+}
+
+/** Every file under `dir`, concatenated: a secret must not appear in any of them in clear. */
+function allFilesText(dir: string): string {
+  return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'latin1')).join('\n');
+}
+
+function expectOneLineError(r: RunResult, code: number, pattern: RegExp): void {
+  expect(r.code).toBe(code);
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('localrouter CLI', () => {
+  it.concurrent('providers add/list/remove keeps an API key from stdin out of the YAML', async () => {
+    const home = tempHome();
+    const key = 'sk-test-0123456789abcdef';
+    await ok(home, ['providers', 'add', 'openai', '--type', 'openai-compatible', '--base-url', 'https://api.example.com/v1/',
+      '--api-key-stdin', '--header', 'X-Title: my app: v2'], { input: `${key}\n` });
+    await ok(home, ['providers', 'add', 'local', '--base-url', 'http://127.0.0.1:11434/v1', '--api-key-env', 'LOCAL_KEY']);
+
+    expect(fs.readFileSync(path.join(home, 'config.yaml'), 'utf8')).not.toContain(key);
+    expect(allFilesText(home)).not.toContain(key);
+    expect(openSecretStore(home, { backend: 'file' }).get('provider:openai')).toBe(key);
+    expect(configOf(home).providers[0]).toMatchObject({
+      name: 'openai', base_url: 'https://api.example.com/v1', headers: { 'X-Title': 'my app: v2' },
+    });
+
+    const listed = JSON.parse(await ok(home, ['providers', 'list', '--json']));
+    expect(listed).toEqual([
+      { name: 'openai', type: 'openai-compatible', base_url: 'https://api.example.com/v1', key_source: 'secret_store', api_key_env: null, enabled: true },
+      { name: 'local', type: 'openai-compatible', base_url: 'http://127.0.0.1:11434/v1', key_source: 'env', api_key_env: 'LOCAL_KEY', enabled: true },
+    ]);
+    expect(await ok(home, ['providers', 'list'])).toMatch(/openai\s+openai-compatible\s+https:\/\/api\.example\.com\/v1\s+yes\s+secret store/);
+
+    expectOneLineError(await run(home, ['providers', 'add', 'local', '--base-url', 'http://x']), 1,
+      /^error: a provider named "local" already exists\n$/);
+
+    await ok(home, ['providers', 'remove', 'openai']);
+    expect(openSecretStore(home, { backend: 'file' }).get('provider:openai')).toBeUndefined();
+    expect(JSON.parse(await ok(home, ['providers', 'list', '--json'])).map((p: { name: string }) => p.name)).toEqual(['local']);
+    expectOneLineError(await run(home, ['providers', 'remove', 'openai']), 1, /^error: no provider named "openai"\n$/);
+  });
+
+  it.concurrent('providers test lists the upstream models with the stored key, and reports a bad status', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      const good = req.url === '/v1/models' && req.headers.authorization === 'Bearer sk-upstream';
+      res.writeHead(good ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(good ? { object: 'list', data: [{ id: 'gpt-a' }, { id: 'gpt-b' }] }
+        : { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    try {
+      const home = tempHome();
+      await ok(home, ['providers', 'add', 'up', '--base-url', base, '--api-key-stdin'], { input: 'sk-upstream' });
+      expect(JSON.parse(await ok(home, ['providers', 'test', 'up', '--json']))).toEqual({ models: ['gpt-a', 'gpt-b'] });
+      expect(await ok(home, ['providers', 'test', 'up'])).toBe('gpt-a\ngpt-b\n');
+      expect(seen).toEqual(['Bearer sk-upstream', 'Bearer sk-upstream']);
+
+      await ok(home, ['providers', 'add', 'wrong', '--base-url', base, '--api-key-env', 'WRONG_KEY']);
+      const bad = await run(home, ['providers', 'test', 'wrong'], { env: { WRONG_KEY: 'sk-nope' } });
+      expectOneLineError(bad, 1, /^error: provider "wrong": GET http:\/\/127\.0\.0\.1:\d+\/v1\/models returned HTTP 401: Incorrect API key provided\n$/);
+      expect(bad.stderr).not.toContain('sk-nope');
+    } finally {
+      server.close();
+    }
+  });
+
+  it.concurrent('clients create/list/disable/rotate/remove with --json, storing only hashes', async () => {
+    const home = tempHome();
+    const created = JSON.parse(await ok(home, ['clients', 'create', 'dev', '--json']));
+    expect(created).toEqual({ id: expect.stringMatching(/^c_[A-Za-z0-9_-]{12}$/), name: 'dev', key: expect.stringMatching(/^lr-[A-Za-z0-9_-]{43}$/) });
+    const yaml = fs.readFileSync(path.join(home, 'config.yaml'), 'utf8');
+    expect(yaml).not.toContain(created.key);
+    expect(configOf(home).clients[0]).toMatchObject({ id: created.id, key_hash: hashClientKey(created.key), key_prefix: created.key.slice(0, 10) });
+
+    const plain = await ok(home, ['clients', 'create', 'ci']);
+    expect(plain).toMatch(/^lr-[A-Za-z0-9_-]{43}\n.*shown only once/);
+
+    const listed = JSON.parse(await ok(home, ['clients', 'list', '--json']));
+    expect(listed.map((c: { name: string }) => c.name)).toEqual(['dev', 'ci']);
+    expect(listed[0]).toEqual({
+      id: created.id, name: 'dev', key_prefix: created.key.slice(0, 10), enabled: true,
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), allowed_models: ['*'],
+    });
+    expect(JSON.stringify(listed)).not.toMatch(/key_hash|[0-9a-f]{64}/);
+
+    await ok(home, ['clients', 'disable', 'dev']);
+    expect(configOf(home).clients[0].enabled).toBe(false);
+
+    const rotated = JSON.parse(await ok(home, ['clients', 'rotate', 'dev', '--json']));
+    expect(rotated).toMatchObject({ id: created.id, name: 'dev' });
+    expect(rotated.key).not.toBe(created.key);
+    expect(configOf(home).clients[0]).toMatchObject({ key_hash: hashClientKey(rotated.key), key_prefix: rotated.key.slice(0, 10), enabled: false });
+
+    await ok(home, ['clients', 'enable', created.id]);
+    expect(configOf(home).clients[0].enabled).toBe(true);
+
+    await ok(home, ['clients', 'remove', 'dev']);
+    expect(JSON.parse(await ok(home, ['clients', 'list', '--json'])).map((c: { name: string }) => c.name)).toEqual(['ci']);
+    expectOneLineError(await run(home, ['clients', 'rotate', 'dev']), 1, /^error: no client named "dev"\n$/);
+    expectOneLineError(await run(home, ['clients', 'create', 'ci']), 1, /^error: a client named "ci" already exists\n$/);
+  });
+
+  it.concurrent('config validate/show/path, readable errors for a broken file', async () => {
+    const home = tempHome();
+    const file = path.join(home, 'config.yaml');
+    expect(await ok(home, ['config', 'path'])).toBe(`${file}\n`);
+    await ok(home, ['clients', 'create', 'dev']);
+    expect(await ok(home, ['config', 'validate'])).toBe('ok\n');
+
+    const shown = JSON.parse(await ok(home, ['config', 'show', '--json']));
+    expect(shown).toMatchObject({ secrets: 'file', server: { port: 3625 }, clients: [{ name: 'dev' }] });
+    expect(shown.clients[0].key_hash).toBeUndefined();
+    expect(await ok(home, ['config', 'show'])).toMatch(/^secrets: file$/m);
+
+    const bad = path.join(home, 'bad.yaml');
+    fs.writeFileSync(bad, 'providers:\n  - name: x\n    type: openai-compatible\n    base_url: ftp://x\n    apikey: sk\n');
+    const r = await run(home, ['config', 'validate', '--file', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `${bad}: providers[0].base_url: must be an http(s) URL (line 4)`,
+      expect.stringMatching(new RegExp(`^${bad.replace(/[.\\]/g, '\\$&')}: providers\\[0\\]: unknown key "apikey"`)),
+    ]);
+
+    fs.writeFileSync(file, 'server:\n  port: [1\n');
+    expectOneLineError(await run(home, ['config', 'validate']), 1, /config\.yaml:\d+:\d+: YAML syntax error: /);
+    // Other commands refuse to act on a broken config, with the same readable message.
+    expectOneLineError(await run(home, ['clients', 'create', 'x']), 1, /^error: \S+config\.yaml:\d+:\d+: YAML syntax error/);
+  });
+
+  it.concurrent('usage errors exit 2 with a message, not a stack trace', async () => {
+    const home = tempHome();
+    expectOneLineError(await run(home, ['frobnicate']), 2, /unknown command 'frobnicate'/);
+    expectOneLineError(await run(home, ['providers', 'add', 'x']), 2, /required option '--base-url <url>' not specified/);
+    expectOneLineError(await run(home, ['clients', 'create', 'Not Valid']), 2, /invalid for argument 'name'/);
+    expect(fs.existsSync(path.join(home, 'config.yaml'))).toBe(false);
+  });
+
+  it.concurrent('serve prints the address and exits 0 on SIGTERM; --port beats LOCALROUTER_PORT beats config', async () => {
+    const home = tempHome();
+    const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0'], {
+      env: { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_PORT: 'not-a-port', LOCALROUTER_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('\n')) resolve(stdout);
+      });
+      child.on('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
+    });
+    expect(line).toMatch(/^localrouter listening on http:\/\/127\.0\.0\.1:(\d+)\n$/);
+    const port = Number(/:(\d+)\n$/.exec(line)![1]);
+    expect(port).not.toBe(3625);
+    const health = await new Promise<number>((resolve, reject) => {
+      http.get(`http://127.0.0.1:${port}/v1/models`, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+    });
+    expect(health).toBeGreaterThan(0); // something answers HTTP on the printed port
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stdout).toBe(line); // exactly one line
+
+    const envBad = await run(home, ['serve'], { env: { LOCALROUTER_PORT: '99999' } });
+    expectOneLineError(envBad, 1, /^error: LOCALROUTER_PORT must be a port number/);
+  });
+});
