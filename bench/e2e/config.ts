@@ -83,8 +83,8 @@ export function loadConfig(): BenchConfig {
   return {
     quick,
     rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', quick ? 1 : 5))),
-    durationS: num('BENCH_DURATION_S', quick ? 0.3 : 1.5),
-    stepS: num('BENCH_STEP_S', quick ? 0.3 : 1),
+    durationS: num('BENCH_DURATION_S', quick ? 0.5 : 1.5),
+    stepS: num('BENCH_STEP_S', quick ? 0.4 : 1),
     warmupS: num('BENCH_WARMUP_S', quick ? 0.1 : 0.3),
     seqRequests: Math.round(num('BENCH_SEQ_REQUESTS', quick ? 300 : 1500)),
     seqStreams: Math.round(num('BENCH_SEQ_STREAMS', quick ? 100 : 400)),

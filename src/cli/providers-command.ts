@@ -4,7 +4,6 @@ import { LocalRouterError } from '../errors/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
 import { readSecretFromStdin } from './read-secret.js';
-import { listUpstreamModels } from './list-upstream-models.js';
 
 /** Secret store entry that holds a provider's API key. */
 export function providerSecretName(name: string): string {
@@ -73,6 +72,8 @@ export function registerProvidersCommand(program: Command): void {
       const config = readConfig(home);
       const provider = config.providers.find((p) => p.name === name);
       if (provider === undefined) throw notFound(name);
+      // undici is only needed here; loading it lazily keeps every other command's start-up short.
+      const { listUpstreamModels } = await import('./list-upstream-models.js');
       const models = await listUpstreamModels(provider, resolveKey(provider, lazyStore(home)), {
         connectTimeoutMs: provider.timeouts?.connect_ms ?? config.server.upstream_connect_timeout_ms,
         // A model list is small and quick; waiting as long as for a large model's first token is not useful.

@@ -40,6 +40,7 @@ export class GatewayMetrics {
     r.completionTokens = u ? u[1] : 0;
     r.cachedTokens = u ? u[2] : 0;
     r.reasoningTokens = u ? u[3] : 0;
+    r.costUsd = o.costUsd ?? 0;
     this.#ring.write(r);
   }
 
@@ -58,6 +59,9 @@ export class GatewayMetrics {
       `localrouter_tokens_total{kind="completion"} ${s.completionTokens}`,
       `localrouter_tokens_total{kind="cached"} ${s.cachedTokens}`,
       `localrouter_tokens_total{kind="reasoning"} ${s.reasoningTokens}`,
+      '# HELP localrouter_cost_usd_total Cost of answered requests, from real usage and model prices.',
+      '# TYPE localrouter_cost_usd_total counter',
+      `localrouter_cost_usd_total ${s.costUsd}`,
       '# HELP localrouter_request_duration_seconds Request latency.',
       '# TYPE localrouter_request_duration_seconds summary',
       ...summary('localrouter_request_duration_seconds', s.latencyUs),

@@ -13,6 +13,8 @@ export interface RequestOutcome {
   ttftMs: number;
   streamed: boolean;
   usage: UsageTuple | null;
+  /** USD, when the model's price is known. */
+  costUsd: number | null;
   /** The error code when the gateway answered with one of its own errors. */
   errorCode: ErrorCode | null;
   client: string | null;

@@ -142,7 +142,8 @@ export function providerRuntimes(config: Config, secrets: SecretStore, log: Logg
   return config.providers.filter((p) => p.enabled).map((p) => {
     const preset = getPreset(p.type)!;
     return {
-      name: p.name, protocol: preset.protocol, baseUrl: (p.base_url ?? preset.base_url)!,
+      name: p.name, type: p.type, protocol: preset.protocol, baseUrl: (p.base_url ?? preset.base_url)!,
+      prices: pricesOf(config, p.name),
       apiKey: resolveApiKey(p, preset.key_env, secrets, log),
       headers: { ...preset.default_headers, ...p.headers },
       connectTimeoutMs: p.timeouts?.connect_ms ?? config.server.upstream_connect_timeout_ms,
@@ -150,6 +151,13 @@ export function providerRuntimes(config: Config, secrets: SecretStore, log: Logg
       idleTimeoutMs: p.timeouts?.idle_ms ?? config.server.upstream_idle_timeout_ms,
     };
   });
+}
+
+function pricesOf(config: Config, provider: string): ProviderRuntime['prices'] {
+  const out: ProviderRuntime['prices'] = {};
+  const prefix = `${provider}/`;
+  for (const [key, price] of Object.entries(config.price_overrides)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = price;
+  return out;
 }
 
 function resolveApiKey(p: Config['providers'][number], presetEnv: string | null, secrets: SecretStore, log: Logger): string | null {

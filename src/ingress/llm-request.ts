@@ -109,6 +109,7 @@ class LlmExchange implements FrameSink, OpenExchange {
   #paused = false;
   #ttftMs = 0;
   #usage: UsageTuple | null = null;
+  #costUsd: number | null = null;
   #errorCode: ErrorCode | null = null;
   #client: string;
   #provider: string | null = null;
@@ -154,6 +155,7 @@ class LlmExchange implements FrameSink, OpenExchange {
       case FRAME.ATTEMPT: return this.#onAttempt(frame);
       case FRAME.FULL: {
         this.#usage = frame[5];
+        this.#costUsd = frame[6];
         writeResponse(this.#res, frame[2], frame[3], frame[4], this.#responseHeaders(), this.#state.shuttingDown);
         this.#finish(frame[2]);
         return;
@@ -162,6 +164,7 @@ class LlmExchange implements FrameSink, OpenExchange {
       case FRAME.CHUNK: return this.#writeChunk(frame[2]);
       case FRAME.END: {
         this.#usage = frame[2];
+        this.#costUsd = frame[3];
         this.#res.cork(() => this.#res.end());
         this.#finish(200);
         return;
@@ -238,7 +241,7 @@ class LlmExchange implements FrameSink, OpenExchange {
     this.#state.open.delete(this);
     this.#state.onRequestDone({
       status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,
-      streamed: this.#headSent, usage: this.#usage, errorCode: this.#errorCode, client: this.#client, provider: this.#provider, model: this.#model,
+      streamed: this.#headSent, usage: this.#usage, costUsd: this.#costUsd, errorCode: this.#errorCode, client: this.#client, provider: this.#provider, model: this.#model,
     });
   }
 }

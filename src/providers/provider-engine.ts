@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime, type ToActorFrame } from '../workers/protocol.js';
 import type { Operation } from './adapter.js';
 import { splitBaseUrl } from './openai-compatible/api.js';
+import { PriceBook } from './catalog/index.js';
 import { RequestRun, type RunHost } from './request-run.js';
 
 interface ProviderEntry {
@@ -18,10 +19,12 @@ interface ProviderEntry {
 export class ProviderEngine {
   #emit: (frame: FromActorFrame) => void;
   #providers = new Map<string, ProviderEntry>();
+  #prices = new PriceBook([]);
   #inflight = new Map<number, RequestRun>();
   #onTestCrash: (() => void) | null;
   #host: RunHost = {
     provider: (name) => this.#providers.get(name),
+    prices: () => this.#prices,
     emit: (frame) => this.#emit(frame),
     done: (id) => { this.#inflight.delete(id); },
     newId,
@@ -67,6 +70,9 @@ export class ProviderEngine {
       if (next.get(name)?.pool !== old.pool) void old.pool.close().catch(() => {});
     }
     this.#providers = next;
+    const overrides: Record<string, ProviderRuntime['prices'][string]> = {};
+    for (const p of list) for (const [model, price] of Object.entries(p.prices)) overrides[`${p.name}/${model}`] = price;
+    this.#prices = new PriceBook(list, overrides);
   }
 
   async close(): Promise<void> {

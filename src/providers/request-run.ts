@@ -1,5 +1,6 @@
 import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
-import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime } from '../workers/protocol.js';
+import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime, type UsageTuple } from '../workers/protocol.js';
+import type { PriceBook } from './catalog/index.js';
 import type { Operation, ProviderAdapter, TranslateContext } from './adapter.js';
 import { adapterFor, dialectFor } from './adapters.js';
 import type { ClientDialect } from './client-dialect.js';
@@ -9,6 +10,7 @@ import type { Pool } from 'undici';
 /** What a run needs from the engine that hosts it. */
 export interface RunHost {
   provider(name: string): { runtime: ProviderRuntime; pool: Pool; prefix: string } | undefined;
+  prices(): PriceBook;
   emit(frame: FromActorFrame): void;
   done(id: number): void;
   newId(prefix: string): string;
@@ -91,6 +93,13 @@ export class RequestRun {
     this.#host.emit(frame);
   }
 
+  /** The USD cost of `usage` on the current candidate; null when its price is unknown. */
+  costOf(usage: UsageTuple | null): number | null {
+    if (usage === null) return null;
+    return this.#host.prices().costOf(this.#candidates[this.#index]!, this.#candidates[this.#index + 1]!,
+      { prompt: usage[0], completion: usage[1], cached: usage[2], reasoning: usage[3] });
+  }
+
   /** Called by the exchange when its try failed. Falls back when allowed, else ends the request. */
   fail(f: TryFailure): void {
     if (this.#finished) return;
@@ -102,7 +111,7 @@ export class RequestRun {
     this.#finished = true;
     this.#host.done(this.id);
     if (this.#committed) this.#host.emit([FRAME.ERROR, this.id, f.error]);
-    else if (f.passThrough) this.#host.emit([FRAME.FULL, this.id, f.passThrough.status, 'application/json', f.passThrough.body, null]);
+    else if (f.passThrough) this.#host.emit([FRAME.FULL, this.id, f.passThrough.status, 'application/json', f.passThrough.body, null, null]);
     else this.#host.emit([FRAME.ERROR, this.id, f.error]);
   }
 

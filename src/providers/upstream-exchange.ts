@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
 import { FRAME, type FromActorFrame } from '../workers/protocol.js';
 import type { RequestRun } from './request-run.js';
+import { injectCost } from './openai-compatible/usage.js';
 import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext } from './adapter.js';
 import type { ClientDialect, DialectStream } from './client-dialect.js';
 import { mapTransportError } from './map-upstream-error.js';
@@ -105,21 +106,25 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#translator) {
       if (!this.#translate(() => this.#translator!.feed(this.#decoder!.end()) + this.#translator!.end(), true, null)) return;
       this.#sendHead();
-      this.#finish([FRAME.END, this.id, this.#translator.usage]);
+      const usage = this.#translator.usage;
+      this.#finish([FRAME.END, this.id, usage, this.#run.costOf(usage)]);
       return;
     }
     const body = this.#parts.length === 1 ? this.#parts[0]!.toString('utf8') : Buffer.concat(this.#parts).toString('utf8');
     this.#parts = [];
     if (this.#status >= 200 && this.#status < 300) {
       let out;
+      let cost: number | null = null;
       try {
         out = this.#adapter.response(this.#op, body, this.#ctx);
+        cost = this.#run.costOf(out.usage);
         if (this.#dialect) out = { body: this.#dialect.response(out.body, this.#ctx), usage: out.usage };
+        else if (cost !== null && this.#op === 'chat') out = { body: injectCost(out.body, cost), usage: out.usage };
       } catch (err) {
         this.#fail(badResponse(this.#ctx.provider.name, err));
         return;
       }
-      this.#finish([FRAME.FULL, this.id, this.#status, this.#op === 'chat' || this.#op === 'models' ? 'application/json' : this.#contentType, out.body, out.usage]);
+      this.#finish([FRAME.FULL, this.id, this.#status, this.#op === 'chat' || this.#op === 'models' ? 'application/json' : this.#contentType, out.body, out.usage, cost]);
       return;
     }
     const mapped = this.#adapter.error(this.#status, body, this.#ctx);
@@ -151,7 +156,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #translate(step: () => string, last: boolean, controller: Dispatcher.DispatchController | null): boolean {
     let out: string;
     try {
+      const hadUsage = this.#translator!.usage !== null;
       out = step();
+      if (!hadUsage && this.#ctx.clientWantsUsage && !this.#dialectStream && this.#translator!.usage !== null) {
+        const cost = this.#run.costOf(this.#translator!.usage);
+        if (cost !== null) out = injectCost(out, cost);
+      }
       const ds = this.#dialectStream;
       if (ds) out = last ? ds.feed(out) + ds.end() : ds.feed(out);
     } catch (err) {

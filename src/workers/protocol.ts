@@ -51,7 +51,11 @@ export type OperationName = 'chat' | 'models' | 'embeddings' | 'completions';
 /** A provider as the actors need it: secrets already resolved (they never leave the process). */
 export interface ProviderRuntime {
   name: string;
+  /** The preset type (for prices). */
+  type: string;
   protocol: ProtocolName;
+  /** Price overrides by model id, USD per million tokens (see `PriceOverride` in the config). */
+  prices: Record<string, { input_per_mtok: number; output_per_mtok: number; cached_input_per_mtok?: number; cache_write_per_mtok?: number; reasoning_per_mtok?: number }>;
   baseUrl: string;
   apiKey: string | null;
   headers: Record<string, string>;
@@ -86,12 +90,12 @@ export type ToActorFrame = RequestFrame | CancelFrame | PauseFrame | ResumeFrame
 export type HeadFrame = [typeof FRAME.HEAD, id: number, status: number, contentType: string];
 /** Part of a streamed body, as text (undici's pooled buffers are never transferred). */
 export type ChunkFrame = [typeof FRAME.CHUNK, id: number, text: string];
-/** End of a streamed response, with the upstream's real usage when it reported any. */
-export type EndFrame = [typeof FRAME.END, id: number, usage: UsageTuple | null];
+/** End of a streamed response, with the upstream's real usage when it reported any, and its cost in USD when priced. */
+export type EndFrame = [typeof FRAME.END, id: number, usage: UsageTuple | null, costUsd: number | null];
 /** The call failed; before HEAD the client gets an HTTP error, after it an error event. */
 export type ErrorFrame = [typeof FRAME.ERROR, id: number, error: PlainError];
 /** A whole non-streamed response in one frame. */
-export type FullFrame = [typeof FRAME.FULL, id: number, status: number, contentType: string, body: string, usage: UsageTuple | null];
+export type FullFrame = [typeof FRAME.FULL, id: number, status: number, contentType: string, body: string, usage: UsageTuple | null, costUsd: number | null];
 export type ReadyFrame = [typeof FRAME.READY, id: 0];
 /**
  * One try against one candidate. Failed tries are reported as they happen; the successful one just

@@ -53,7 +53,7 @@ function expectOneLineError(r: RunResult, code: number, pattern: RegExp): void {
 }
 
 describe('localrouter CLI', () => {
-  it.concurrent('providers add/list/remove keeps an API key from stdin out of the YAML', async () => {
+  it.concurrent('providers add/list/remove keeps an API key from stdin out of the YAML', { timeout: 120_000 }, async () => {
     const home = tempHome();
     const key = 'sk-test-0123456789abcdef';
     await ok(home, ['providers', 'add', 'openai', '--type', 'openai-compatible', '--base-url', 'https://api.example.com/v1/',
@@ -83,7 +83,7 @@ describe('localrouter CLI', () => {
     expectOneLineError(await run(home, ['providers', 'remove', 'openai']), 1, /^error: no provider named "openai"\n$/);
   });
 
-  it.concurrent('providers test lists the upstream models with the stored key, and reports a bad status', async () => {
+  it.concurrent('providers test lists the upstream models with the stored key, and reports a bad status', { timeout: 120_000 }, async () => {
     const seen: (string | undefined)[] = [];
     const server = http.createServer((req, res) => {
       seen.push(req.headers.authorization);
@@ -110,7 +110,7 @@ describe('localrouter CLI', () => {
     }
   });
 
-  it.concurrent('clients create/list/disable/rotate/remove with --json, storing only hashes', async () => {
+  it.concurrent('clients create/list/disable/rotate/remove with --json, storing only hashes', { timeout: 120_000 }, async () => {
     const home = tempHome();
     const created = JSON.parse(await ok(home, ['clients', 'create', 'dev', '--json']));
     expect(created).toEqual({ id: expect.stringMatching(/^c_[A-Za-z0-9_-]{12}$/), name: 'dev', key: expect.stringMatching(/^lr-[A-Za-z0-9_-]{43}$/) });
@@ -146,7 +146,7 @@ describe('localrouter CLI', () => {
     expectOneLineError(await run(home, ['clients', 'create', 'ci']), 1, /^error: a client named "ci" already exists\n$/);
   });
 
-  it.concurrent('config validate/show/path, readable errors for a broken file', async () => {
+  it.concurrent('config validate/show/path, readable errors for a broken file', { timeout: 120_000 }, async () => {
     const home = tempHome();
     const file = path.join(home, 'config.yaml');
     expect(await ok(home, ['config', 'path'])).toBe(`${file}\n`);
@@ -174,7 +174,7 @@ describe('localrouter CLI', () => {
     expectOneLineError(await run(home, ['clients', 'create', 'x']), 1, /^error: \S+config\.yaml:\d+:\d+: YAML syntax error/);
   });
 
-  it.concurrent('usage errors exit 2 with a message, not a stack trace', async () => {
+  it.concurrent('usage errors exit 2 with a message, not a stack trace', { timeout: 120_000 }, async () => {
     const home = tempHome();
     expectOneLineError(await run(home, ['frobnicate']), 2, /unknown command 'frobnicate'/);
     expectOneLineError(await run(home, ['providers', 'add', 'x']), 2, /required option '--base-url <url>' not specified/);
@@ -182,7 +182,7 @@ describe('localrouter CLI', () => {
     expect(fs.existsSync(path.join(home, 'config.yaml'))).toBe(false);
   });
 
-  it.concurrent('serve prints the address and exits 0 on SIGTERM; --port beats LOCALROUTER_PORT beats config', async () => {
+  it.concurrent('serve prints the address and exits 0 on SIGTERM; --port beats LOCALROUTER_PORT beats config', { timeout: 120_000 }, async () => {
     const home = tempHome();
     const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0'], {
       env: { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_PORT: 'not-a-port', LOCALROUTER_LOG_LEVEL: 'warn' },

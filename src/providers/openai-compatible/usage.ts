@@ -66,3 +66,23 @@ function matchBrace(text: string, open: number): number {
   }
   return -1;
 }
+
+/**
+ * Adds `"cost": <usd>` to the last `usage` object in `text` (a chat.completion body or a usage
+ * chunk), as OpenRouter reports it. Text without a usage object is returned unchanged.
+ */
+export function injectCost(text: string, costUsd: number): string {
+  const key = text.lastIndexOf('"usage"');
+  if (key === -1) return text;
+  const open = text.indexOf('{', key + 7);
+  if (open === -1 || !/^\s*:\s*$/.test(text.slice(key + 7, open))) return text;
+  const close = matchBrace(text, open);
+  if (close === -1) return text;
+  const empty = text.slice(open + 1, close).trim().length === 0;
+  return `${text.slice(0, close)}${empty ? '' : ','}"cost":${formatUsd(costUsd)}${text.slice(close)}`;
+}
+
+/** USD without float noise (costs are rounded to 1e-12 upstream of here). */
+function formatUsd(usd: number): string {
+  return String(Math.round(usd * 1e12) / 1e12);
+}

@@ -112,6 +112,7 @@ export function outputText(text: string): OutputText {
 export function toResponsesBody(chatCompletion: string, ctx: ResponsesTranslateContext): string {
   const chat = JSON.parse(chatCompletion) as ChatCompletionLike;
   if (chat.error && !Array.isArray(chat.choices)) return chatCompletion;
+  const id = ctx.newId('resp_');
   const choice = chat.choices?.find((c) => (c.index ?? 0) === 0) ?? chat.choices?.[0];
   const message = choice?.message ?? {};
   const reason = incompleteReason(choice?.finish_reason);
@@ -135,7 +136,7 @@ export function toResponsesBody(chatCompletion: string, ctx: ResponsesTranslateC
   }
   const now = Math.floor(ctx.now() / 1000);
   const state: ResponseState = {
-    id: ctx.newId('resp_'),
+    id,
     createdAt: typeof chat.created === 'number' ? chat.created : now,
     status: reason === null ? 'completed' : 'incomplete',
     completedAt: reason === null ? now : null,

@@ -1,0 +1,53 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
+import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
+
+// The mock reports prompt 11 (3 cached) and completion 7 (2 of them reasoning) on every answer.
+// With input $1, cached input $0.50 and output $2 per million tokens:
+// (11 - 3) * 1 + 3 * 0.5 + 7 * 2 = 23.5 per million → $0.0000235.
+const EXPECTED_COST = 0.0000235;
+
+describe('cost per request from real usage and model prices', () => {
+  let mock: MockOpenAI;
+  let fx: GatewayFixture;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    mock = await startMockOpenAI();
+    fx = await startGatewayFixture(mock.url, {
+      priceOverrides: { 'mock/echo': { input_per_mtok: 1, output_per_mtok: 2, cached_input_per_mtok: 0.5 } },
+    });
+    client = new OpenAI({ apiKey: fx.key, baseURL: fx.baseURL, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await fx?.close();
+    await mock?.close();
+  });
+
+  it('returns usage.cost in USD on non-streamed answers', async () => {
+    const res = await client.chat.completions.create({ model: 'mock/echo', messages: [{ role: 'user', content: 'x' }] });
+    expect((res.usage as unknown as { cost: number }).cost).toBeCloseTo(EXPECTED_COST, 12);
+    expect(res.usage!.prompt_tokens).toBe(11);
+  });
+
+  it('returns usage.cost in the streamed usage chunk when the client asked for usage', async () => {
+    const stream = await client.chat.completions.create({ model: 'mock/echo', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'x' }] });
+    let cost: number | undefined;
+    for await (const chunk of stream) if (chunk.usage) cost = (chunk.usage as unknown as { cost: number }).cost;
+    expect(cost).toBeCloseTo(EXPECTED_COST, 12);
+  });
+
+  it('leaves usage.cost out when the price is unknown', async () => {
+    const res = await client.chat.completions.create({ model: 'mock/gpt-test', messages: [{ role: 'user', content: 'x' }] });
+    expect(res.usage).not.toHaveProperty('cost');
+  });
+
+  it('counts the cost in /metrics', async () => {
+    const before = await (await fetch(`http://127.0.0.1:${fx.gw.port}/metrics`)).text();
+    const read = (t: string): number => Number(/^localrouter_cost_usd_total (\S+)$/m.exec(t)![1]);
+    await client.chat.completions.create({ model: 'mock/echo', messages: [{ role: 'user', content: 'x' }] });
+    const after = await (await fetch(`http://127.0.0.1:${fx.gw.port}/metrics`)).text();
+    expect(read(after) - read(before)).toBeCloseTo(EXPECTED_COST, 12);
+  });
+});
