@@ -55,8 +55,13 @@ export async function startGateway(opts: {
   try {
     await cli(opts.repoRoot, home, ['providers', 'add', 'mock', '--type', 'openai-compatible', '--base-url', `${opts.mockOrigin}/v1`]);
     const out = await cli(opts.repoRoot, home, ['clients', 'create', 'bench', '--json']);
-    const line = out.split('\n').reverse().find((l) => l.trim().startsWith('{'));
-    const created = line ? (JSON.parse(line) as { key?: unknown }) : {};
+    let created: { key?: unknown } = {};
+    try {
+      // `--json` output, pretty-printed or not; anything printed before it is skipped.
+      created = JSON.parse(out.slice(Math.max(0, out.indexOf('{')))) as { key?: unknown };
+    } catch {
+      // reported below with the raw output
+    }
     if (typeof created.key !== 'string' || !created.key.startsWith('lr-')) {
       throw new Error(`gateway CLI: "clients create bench --json" printed no key:\n${out}`);
     }

@@ -1,14 +1,28 @@
 import { Agent, request } from 'undici';
 import type { ProviderConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
+import { modelsUrl, parseModelList, type ProviderPreset } from '../providers/index.js';
 
-/** GET `<base_url>/models` with the provider's headers and key; returns the model ids. */
+export interface ModelListResult {
+  models: string[];
+  /** False when the preset has no list endpoint and the configured `models` were returned instead. */
+  fetched: boolean;
+}
+
+/** Asks the provider for its model list (preset path and auth style), with the provider's headers. */
 export async function listUpstreamModels(
-  provider: ProviderConfig, key: string | undefined, timeouts: { connectTimeoutMs: number; headersTimeoutMs: number },
-): Promise<string[]> {
-  const url = `${provider.base_url.replace(/\/+$/, '')}/models`;
-  const headers: Record<string, string> = { accept: 'application/json', ...provider.headers };
-  if (key !== undefined) headers.authorization = `Bearer ${key}`;
+  provider: ProviderConfig, preset: ProviderPreset, key: string | undefined,
+  timeouts: { connectTimeoutMs: number; headersTimeoutMs: number },
+): Promise<ModelListResult> {
+  const baseUrl = provider.base_url ?? preset.base_url;
+  if (baseUrl === null) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `provider "${provider.name}" has no base_url`);
+  const url = modelsUrl(preset, baseUrl);
+  if (url === null) return { models: provider.models, fetched: false };
+  const headers: Record<string, string> = { accept: 'application/json', ...preset.default_headers, ...provider.headers };
+  if (key !== undefined) {
+    if (preset.auth === 'x-api-key' || preset.auth === 'x-goog-api-key') headers[preset.auth] = key;
+    else headers.authorization = `Bearer ${key}`;
+  }
   // Own agent so the CLI can close its sockets and exit right away.
   const agent = new Agent({
     connect: { timeout: timeouts.connectTimeoutMs }, headersTimeout: timeouts.headersTimeoutMs, bodyTimeout: timeouts.headersTimeoutMs,
@@ -19,7 +33,7 @@ export async function listUpstreamModels(
     try {
       res = await request(url, { method: 'GET', headers, dispatcher: agent });
     } catch (err) {
-      const timedOut = /Timeout/.test((err as { code?: string }).code ?? '');
+      const timedOut = /TIMEOUT/i.test((err as { code?: string }).code ?? '');
       throw new LocalRouterError(timedOut ? 'LR_ERR_UPSTREAM_TIMEOUT' : 'LR_ERR_UPSTREAM_UNREACHABLE',
         `${label} failed: ${describe(err)}`, { cause: err });
     }
@@ -27,25 +41,21 @@ export async function listUpstreamModels(
     if (res.statusCode < 200 || res.statusCode > 299) {
       throw new LocalRouterError('LR_ERR_UPSTREAM_STATUS', `${label} returned HTTP ${res.statusCode}${upstreamMessage(text)}`);
     }
-    return modelIds(text, label);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `${label} did not return JSON`);
+    }
+    const models = parseModelList(body);
+    if (models === null) throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `${label} returned no list of models`);
+    return { models, fetched: true };
   } finally {
     await agent.close();
   }
 }
 
-function modelIds(text: string, label: string): string[] {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `${label} did not return JSON`);
-  }
-  const data = Array.isArray(body) ? body : (body as { data?: unknown } | null)?.data;
-  if (!Array.isArray(data)) throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `${label} returned no "data" list of models`);
-  return data.map((m) => (m as { id?: unknown } | null)?.id).filter((id): id is string => typeof id === 'string');
-}
-
-/** The upstream's own error message when it sends the OpenAI error shape, else a short excerpt. */
+/** The upstream's own error message when it sends a JSON error, else a short excerpt of the body. */
 function upstreamMessage(text: string): string {
   let message: unknown;
   try {
@@ -59,7 +69,7 @@ function upstreamMessage(text: string): string {
 }
 
 function describe(err: unknown): string {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { code?: string; message?: string; cause?: { message?: string } };
   const inner = e.cause?.message ?? e.message ?? String(err);
   return e.code && !inner.includes(e.code) ? `${inner} (${e.code})` : inner;
 }

@@ -5,8 +5,24 @@ import type { AttemptFrame, UpstreamDispatcher, UsageTuple } from '../workers/in
 import type { ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
 
-/** What a finished client request reports, for metrics. */
+/** One try against one upstream, as the request log keeps it. */
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  /** Upstream status; 0 when there was none. */
+  status: number;
+  /** Error code of a failed try; null for the one that answered. */
+  code: ErrorCode | null;
+  durationMs: number;
+}
+
+/** What a finished client request reports, for metrics and the request log. */
 export interface RequestOutcome {
+  /** The generation id returned to the client (`x-localrouter-generation-id`). */
+  id: string;
+  /** The API the client used (`chat`, `embeddings`, ...). */
+  op: string;
+  attempts: AttemptRecord[];
   status: number;
   startMs: number;
   durationMs: number;

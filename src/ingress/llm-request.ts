@@ -2,7 +2,8 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { LocalRouterError, toLocalRouterError, type ErrorCode, type PlainError } from '../errors/index.js';
 import { resolveModel, type ResolvedModel } from '../routing/index.js';
 import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type UsageTuple } from '../workers/index.js';
-import type { GatewayState, OpenExchange } from './gateway-state.js';
+import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
+import { randomBytes } from 'node:crypto';
 import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
 import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
 import type { RouteHandler } from './app.js';
@@ -114,8 +115,9 @@ class LlmExchange implements FrameSink, OpenExchange {
   #client: string;
   #provider: string | null = null;
   #model: string | null = null;
-  #attempts = 0;
+  #attempts: AttemptRecord[] = [];
   #upstreamMs = 0;
+  readonly generationId = newGenerationId();
 
   constructor(front: LlmFront, state: GatewayState, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
     this.#front = front;
@@ -185,7 +187,7 @@ class LlmExchange implements FrameSink, OpenExchange {
   }
 
   #onAttempt(frame: AttemptFrame): void {
-    this.#attempts++;
+    this.#attempts.push({ provider: frame[2], model: frame[3], status: frame[4], code: frame[5], durationMs: frame[6] });
     this.#upstreamMs += frame[6];
     if (frame[5] === null) {
       this.#provider = frame[2];
@@ -197,7 +199,7 @@ class LlmExchange implements FrameSink, OpenExchange {
   /** CORS plus where the request went and what the gateway itself cost. */
   #responseHeaders(): HeaderPairs {
     const overhead = Math.max(0, performance.now() - this.#t0 - this.#upstreamMs);
-    const h: (readonly [string, string])[] = [...this.#cors, ['x-localrouter-attempts', String(this.#attempts)], ['x-localrouter-overhead-ms', overhead.toFixed(3)]];
+    const h: (readonly [string, string])[] = [...this.#cors, ['x-localrouter-generation-id', this.generationId], ['x-localrouter-attempts', String(this.#attempts.length)], ['x-localrouter-overhead-ms', overhead.toFixed(3)]];
     if (this.#provider !== null) h.push(['x-localrouter-provider', this.#provider], ['x-localrouter-model', this.#model!]);
     return h;
   }
@@ -240,8 +242,14 @@ class LlmExchange implements FrameSink, OpenExchange {
     this.#done = true;
     this.#state.open.delete(this);
     this.#state.onRequestDone({
+      id: this.generationId, op: this.#front.op, attempts: this.#attempts,
       status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,
       streamed: this.#headSent, usage: this.#usage, costUsd: this.#costUsd, errorCode: this.#errorCode, client: this.#client, provider: this.#provider, model: this.#model,
     });
   }
+}
+
+/** `gen-` + 16 random bytes: unique across restarts, unguessable (records are per client). */
+function newGenerationId(): string {
+  return `gen-${randomBytes(16).toString('base64url')}`;
 }

@@ -3,9 +3,11 @@ import { CLIENT_DIALECT } from '../workers/protocol.js';
 import type { ProviderAdapter, WireProtocol } from './adapter.js';
 import type { ClientDialect } from './client-dialect.js';
 import { openAIAdapter } from './openai-compatible/openai-adapter.js';
+import { ollamaAdapter } from './ollama/index.js';
 
 const ADAPTERS = new Map<WireProtocol, ProviderAdapter>([
   ['openai', openAIAdapter],
+  ['ollama', ollamaAdapter],
 ]);
 
 /** Registers the adapter of a wire protocol (each native protocol registers itself here). */

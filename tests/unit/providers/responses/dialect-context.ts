@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { TranslateContext } from '../../../../src/providers/index.js';
 import type { ResponsesEcho } from '../../../../src/providers/responses/index.js';
 
@@ -15,4 +16,33 @@ export function dialectContext(opts: { clientWantsUsage?: boolean; stream?: bool
   };
   if (opts.echo) ctx.responsesEcho = opts.echo;
   return ctx;
+}
+
+/** Feeds upstream bytes to a dialect stream as the engine does: split at `splits`, bytes → utf8 decoder → text. */
+export function runDialectStream(stream: { feed(text: string): string; end(): string }, bytes: Buffer, splits: number[]): string {
+  const decoder = new StringDecoder('utf8');
+  let out = '';
+  let from = 0;
+  for (const at of [...splits, bytes.length]) {
+    out += stream.feed(decoder.write(bytes.subarray(from, at)));
+    from = at;
+  }
+  return out + stream.feed(decoder.end()) + stream.end();
+}
+
+/** Every byte offset: the worst framing an upstream can produce. */
+export function everyByte(bytes: Buffer): number[] {
+  return Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
+}
+
+/** Parses Responses SSE text into its events, checking each `event:` line matches the data's `type`. */
+export function parseResponsesEvents(text: string): Array<Record<string, unknown> & { type: string; sequence_number: number }> {
+  const blocks = text.split('\n\n').filter((b) => b.length > 0);
+  return blocks.map((block) => {
+    const lines = block.split('\n');
+    if (lines.length !== 2 || !lines[0]!.startsWith('event: ') || !lines[1]!.startsWith('data: ')) throw new Error(`malformed event: ${block}`);
+    const data = JSON.parse(lines[1]!.slice(6)) as Record<string, unknown> & { type: string; sequence_number: number };
+    if (data.type !== lines[0]!.slice(7)) throw new Error(`event line ${lines[0]} does not match type ${data.type}`);
+    return data;
+  });
 }
