@@ -146,7 +146,11 @@ export class Stack {
         const body = JSON.parse(text) as { choices?: { message?: { content?: string } }[] };
         if (!body.choices?.[0]?.message?.content) problem = `no choices[0].message.content in ${text.slice(0, 300)}`;
       }
-      if (problem) throw new Error(`${t.name} (${this.label}) failed its smoke ${stream ? 'stream' : 'request'}: ${problem}`);
+      if (problem) {
+        const child = this.#owned.find((c) => c.pid === t.pid);
+        const tail = child ? `\n--- last output of ${child.name} ---\n${child.tail()}` : '';
+        throw new Error(`${t.name} (${this.label}) failed its smoke ${stream ? 'stream' : 'request'}: ${problem}${tail}`);
+      }
     }
   }
 

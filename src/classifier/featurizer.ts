@@ -16,8 +16,9 @@
 
 export const FEATURIZER_VERSION = 'hash-ngram-v1';
 /** Number of dense slots at the start of the vector. */
-export const DENSE = 16;
-export const HASH_BITS = 18;
+export const DENSE = 32;
+export const HASH_BITS = Number(process.env.LR_FEAT_BITS ?? 18);
+export const FEAT_OPTS = { charMin: 3, charMax: 5, bigrams: true, cross: false, shape: false };
 /** Total input dimension. */
 export const FEATURE_DIM = DENSE + (1 << HASH_BITS);
 
@@ -54,7 +55,7 @@ function hashStr(seed: number, s: string): number {
  * Array#sort with a comparator on the ~18k char n-grams of a long prompt. Capacity covers
  * the capped text: at most 3 char n-grams per char.
  */
-const SCRATCH = new Int32Array(3 * (HEAD + TAIL + 4));
+const SCRATCH = new Int32Array(8 * (HEAD + TAIL + 4));
 
 
 /** Sorts scratch[0..n), appends (index, 1 + ln count) scaled to unit L2 norm. */
@@ -120,14 +121,22 @@ export function featurize(prompt: string): SparseFeatures {
   const val: number[] = [];
   const dense: number[] = [];
   denseFeatures(cut, prompt.length, words, dense);
-  for (let i = 0; i < DENSE; i++) { idx.push(i); val.push(dense[i]!); }
+  for (let i = 0; i < 16; i++) { idx.push(i); val.push(dense[i]!); }
+  if (FEAT_OPTS.cross) { const mc = dense[7]! > 0 ? 0 : 1; for (let i = 0; i < 16; i++) { idx.push(16 + i); val.push(mc * dense[i]!); } }
+  if (FEAT_OPTS.shape) {
+    const mc = dense[7]! > 0 ? 1 : 0;
+    const lb = Math.min(15, Math.floor(dense[0]! * 2));
+    const nb = Math.min(6, Math.floor(dense[4]!* 2));
+    const keys = [`l${lb}m${mc}`, `n${nb}m${mc}`, `l${lb}n${nb}m${mc}`, `q${Math.min(3, Math.round(Math.expm1(dense[9]!)))}m${mc}`, `s${Math.min(12, Math.round(Math.expm1(dense[14]!)))}m${mc}`];
+    for (const k of keys) { idx.push(DENSE + (hashStr(0x5bd1e995, k) & HASH_MASK)); val.push(1); }
+  }
 
   let n = 0;
   for (const w of words) SCRATCH[n++] = hashStr(SEED_WORD, w) & HASH_MASK;
   pushBlock(n, idx, val);
 
   n = 0;
-  for (let i = 1; i < words.length; i++) {
+  if (FEAT_OPTS.bigrams) for (let i = 1; i < words.length; i++) {
     SCRATCH[n++] = hashStr(hashStr(SEED_BIGRAM, words[i - 1]!) ^ 0x20, words[i]!) & HASH_MASK;
   }
   pushBlock(n, idx, val);
@@ -136,9 +145,9 @@ export function featurize(prompt: string): SparseFeatures {
   const squashed = ` ${words.join(' ')} `;
   for (let i = 0; i + 3 <= squashed.length; i++) {
     let h = SEED_CHAR;
-    for (let k = 0; k < 5 && i + k < squashed.length; k++) {
+    for (let k = 0; k < FEAT_OPTS.charMax && i + k < squashed.length; k++) {
       h = Math.imul(h ^ squashed.charCodeAt(i + k), FNV_PRIME);
-      if (k >= 2) SCRATCH[n++] = h & HASH_MASK;
+      if (k >= FEAT_OPTS.charMin - 1) SCRATCH[n++] = h & HASH_MASK;
     }
   }
   pushBlock(n, idx, val);

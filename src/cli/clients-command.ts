@@ -28,7 +28,7 @@ export function registerClientsCommand(program: Command): void {
       const { key, hash, prefix } = generateClientKey();
       const client: ClientConfig = {
         id: newClientId(), name, key_hash: hash, key_prefix: prefix, enabled: true,
-        created_at: new Date().toISOString(), allowed_models: ['*'],
+        created_at: new Date().toISOString(), allowed_models: ['*'], limits: [],
       };
       updateConfig(configPath(homeOf(cmd)), (cfg) => {
         if (cfg.clients.some((c) => c.name === name)) {

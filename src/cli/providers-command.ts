@@ -1,45 +1,53 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { configPath, loadOrCreateConfig, updateConfig, type ProviderConfig } from '../config/index.js';
+import {
+  configPath, loadOrCreateConfig, PROVIDER_TYPE_NAMES, updateConfig, type Config, type ProviderConfig,
+} from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
+import type { ProviderPreset } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
+import { describeKey, keyInfo, providerSecretName, resolveKey } from './provider-key.js';
 import { readSecretFromStdin } from './read-secret.js';
 
-/** Secret store entry that holds a provider's API key. */
-export function providerSecretName(name: string): string {
-  return `provider:${name}`;
-}
-
-type KeySource = 'env' | 'secret_store' | 'none';
+type ProviderType = ProviderConfig['type'];
 
 export function registerProvidersCommand(program: Command): void {
   const providers = program.command('providers').description('manage upstream LLM providers');
 
-  providers.command('add').description('add an OpenAI-compatible provider')
+  providers.command('add').description('add a provider (a preset type, or any OpenAI-compatible server)')
     .argument('<name>', 'provider name, used as the model prefix (<name>/<model>)', parseName)
-    .addOption(new Option('--type <type>', 'wire protocol').choices(['openai-compatible']).default('openai-compatible'))
-    .requiredOption('--base-url <url>', 'API base URL, e.g. https://api.openai.com/v1', parseBaseUrl)
+    .addOption(new Option('--type <type>', 'provider type').choices(PROVIDER_TYPE_NAMES).default('openai-compatible'))
+    .option('--base-url <url>', 'API base URL, e.g. https://api.example.com/v1 (default: the preset\'s)', parseBaseUrl)
     .addOption(new Option('--api-key-env <var>', 'environment variable that holds the API key')
       .argParser(parseEnvName).conflicts('apiKeyStdin'))
     .option('--api-key-stdin', 'read the API key from stdin and keep it in the secret store')
     .option('--header <name:value>', 'extra header sent upstream (repeatable)', collectHeader, {} as Record<string, string>)
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: AddOptions, cmd: Command) => addProvider(homeOf(cmd), name, opts));
+    .action(async (name: string, opts: AddOptions, cmd: Command) => {
+      if (opts.type === 'openai-compatible' && opts.baseUrl === undefined) {
+        cmd.error("error: required option '--base-url <url>' not specified (needed for --type openai-compatible)", { exitCode: 2 });
+      }
+      await addProvider(homeOf(cmd), name, opts);
+    });
 
   providers.command('list').description('list providers and where their API keys come from')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }, cmd: Command) => {
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
       const home = homeOf(cmd);
       const list = readConfig(home).providers;
       const store = lazyStore(home);
-      const rows = list.map((p) => ({
-        name: p.name, type: p.type, base_url: p.base_url,
-        key_source: keySource(p, store), api_key_env: p.api_key_env ?? null, enabled: p.enabled,
-      }));
-      if (opts.json) return printJson(rows);
+      const presets = await presetsFor(list);
+      const rows = list.map((p) => {
+        const preset = presets.get(p.type);
+        const key = keyInfo(p, store, preset);
+        return {
+          name: p.name, type: p.type, base_url: p.base_url ?? preset?.base_url ?? null,
+          key_source: key.source, api_key_env: key.env, enabled: p.enabled, key,
+        };
+      });
+      if (opts.json) return printJson(rows.map(({ key: _key, ...row }) => row));
       printTable(['NAME', 'TYPE', 'BASE URL', 'ENABLED', 'KEY'], rows.map((r) => [
-        r.name, r.type, r.base_url, r.enabled ? 'yes' : 'no',
-        r.key_source === 'env' ? `env ${r.api_key_env}` : r.key_source === 'secret_store' ? 'secret store' : 'none',
+        r.name, r.type, r.base_url ?? '-', r.enabled ? 'yes' : 'no', describeKey(r.key),
       ]), 'no providers (add one with: localrouter providers add <name> --base-url <url>)');
     });
 
@@ -72,22 +80,23 @@ export function registerProvidersCommand(program: Command): void {
       const config = readConfig(home);
       const provider = config.providers.find((p) => p.name === name);
       if (provider === undefined) throw notFound(name);
-      // undici is only needed here; loading it lazily keeps every other command's start-up short.
-      const { listUpstreamModels } = await import('./list-upstream-models.js');
-      const models = await listUpstreamModels(provider, resolveKey(provider, lazyStore(home)), {
-        connectTimeoutMs: provider.timeouts?.connect_ms ?? config.server.upstream_connect_timeout_ms,
-        // A model list is small and quick; waiting as long as for a large model's first token is not useful.
-        headersTimeoutMs: Math.min(provider.timeouts?.first_byte_ms ?? config.server.upstream_first_byte_timeout_ms, 30_000),
-      });
+      // undici and the presets are only needed here; loading them lazily keeps every other command's start-up short.
+      const [{ getPreset }, { listUpstreamModels }] = await Promise.all([
+        import('../providers/index.js'), import('./list-upstream-models.js'),
+      ]);
+      const preset = getPreset(provider.type)!;
+      const { models, fetched } = await listUpstreamModels(provider, preset, resolveKey(provider, lazyStore(home), preset),
+        timeoutsOf(config, provider));
       if (opts.json) return printJson({ models });
-      process.stderr.write(`provider "${name}" answered with ${models.length} model(s)\n`);
+      process.stderr.write(fetched ? `provider "${name}" answered with ${models.length} model(s)\n`
+        : `provider "${name}" has no model-list endpoint; these are the models configured for it\n`);
       if (models.length > 0) process.stdout.write(`${models.join('\n')}\n`);
     });
 }
 
 interface AddOptions {
-  type: 'openai-compatible';
-  baseUrl: string;
+  type: ProviderType;
+  baseUrl?: string;
   apiKeyEnv?: string;
   apiKeyStdin?: boolean;
   header: Record<string, string>;
@@ -99,7 +108,8 @@ async function addProvider(home: string, name: string, opts: AddOptions): Promis
   if (loadOrCreateConfig(home).providers.some((p) => p.name === name)) throw exists(name);
   warnAboutCredentialHeaders(opts.header);
   const provider: ProviderConfig = {
-    name, type: opts.type, base_url: opts.baseUrl, headers: opts.header, enabled: true, models: [],
+    name, type: opts.type, headers: opts.header, enabled: true, models: [],
+    ...(opts.baseUrl === undefined ? {} : { base_url: opts.baseUrl }),
     ...(opts.apiKeyEnv === undefined ? {} : { api_key_env: opts.apiKeyEnv }),
   };
   let store: SecretStore | undefined;
@@ -118,30 +128,40 @@ async function addProvider(home: string, name: string, opts: AddOptions): Promis
     store?.delete(providerSecretName(name));
     throw err;
   }
-  const source: KeySource = opts.apiKeyEnv ? 'env' : store ? 'secret_store' : 'none';
-  if (opts.json) return printJson({ ...provider, key_source: source });
-  const where = source === 'env' ? `from $${opts.apiKeyEnv}` : source === 'secret_store' ? `in the ${store!.backend} secret store` : 'none';
-  process.stdout.write(`added provider "${name}" (${provider.base_url}); API key: ${where}\n`);
+  const preset = (await presetsFor([provider])).get(provider.type);
+  const key = keyInfo(provider, () => store ?? openSecretStore(home), preset);
+  if (opts.json) return printJson({ ...provider, key_source: key.source, api_key_env: key.env });
+  const url = provider.base_url ?? preset?.base_url ?? '-';
+  process.stdout.write(`added provider "${name}" (${provider.type}, ${url}); API key: ${describeKey(key)}\n`);
+}
+
+/**
+ * Presets of the given providers' types. The providers module is heavy (adapters, catalog), so it is
+ * only loaded when a preset actually matters: a non-generic type, or a provider without base_url.
+ */
+async function presetsFor(list: readonly ProviderConfig[]): Promise<Map<string, ProviderPreset>> {
+  const out = new Map<string, ProviderPreset>();
+  if (list.every((p) => p.type === 'openai-compatible')) return out;
+  const { getPreset } = await import('../providers/index.js');
+  for (const p of list) {
+    const preset = getPreset(p.type);
+    if (preset !== undefined) out.set(p.type, preset);
+  }
+  return out;
+}
+
+function timeoutsOf(config: Config, p: ProviderConfig): { connectTimeoutMs: number; headersTimeoutMs: number } {
+  return {
+    connectTimeoutMs: p.timeouts?.connect_ms ?? config.server.upstream_connect_timeout_ms,
+    // A model list is small and quick; waiting as long as for a large model's first token is not useful.
+    headersTimeoutMs: Math.min(p.timeouts?.first_byte_ms ?? config.server.upstream_first_byte_timeout_ms, 30_000),
+  };
 }
 
 /** Opens the secret store only if a provider actually needs it (opening may probe the keychain). */
 function lazyStore(home: string): () => SecretStore {
   let store: SecretStore | undefined;
   return () => (store ??= openSecretStore(home));
-}
-
-function keySource(p: ProviderConfig, store: () => SecretStore): KeySource {
-  if (p.api_key_env !== undefined) return 'env';
-  return store().get(providerSecretName(p.name)) === undefined ? 'none' : 'secret_store';
-}
-
-function resolveKey(p: ProviderConfig, store: () => SecretStore): string | undefined {
-  if (p.api_key_env === undefined) return store().get(providerSecretName(p.name));
-  const key = process.env[p.api_key_env];
-  if (key === undefined || key === '') {
-    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `provider "${p.name}" takes its API key from $${p.api_key_env}, which is not set`);
-  }
-  return key;
 }
 
 function parseBaseUrl(value: string): string {
@@ -170,7 +190,7 @@ function collectHeader(value: string, previous: Record<string, string>): Record<
 
 function warnAboutCredentialHeaders(headers: Record<string, string>): void {
   for (const key of Object.keys(headers)) {
-    if (/^(authorization|proxy-authorization|x-api-key|api-key)$/i.test(key) || /token|secret/i.test(key)) {
+    if (/^(authorization|proxy-authorization|x-api-key|api-key|x-goog-api-key)$/i.test(key) || /token|secret/i.test(key)) {
       process.stderr.write(`warning: header "${key}" looks like a credential; headers are stored in plain text in `
         + 'config.yaml. Prefer --api-key-stdin or --api-key-env.\n');
     }

@@ -19,6 +19,11 @@ export const ServerSchema = z.strictObject({
   shutdown_grace_ms: z.number().int().min(0).max(600_000).default(10_000),
   /** `workers`: upstream calls run in provider actor threads; `inline`: on the main thread. */
   execution: z.enum(['workers', 'inline']).default('workers'),
+  /** Consecutive failures that open a provider's circuit breaker, and how long it stays open. */
+  breaker_failure_threshold: z.number().int().min(1).default(5),
+  breaker_cooldown_ms: z.number().int().min(100).default(30_000),
+  /** SSE comment sent while a stream waits for its first token, so idle proxies do not cut it; 0 = off. */
+  sse_heartbeat_ms: z.number().int().min(0).default(15_000),
   /** Number of provider actor threads in `workers` mode. */
   actors: z.number().int().min(1).max(64).default(1),
   /** Upstream timeouts (defaults; each provider may override them under `timeouts`). */
@@ -56,6 +61,42 @@ export const ProviderSchema = z.strictObject({
   models: z.array(z.string().min(1)).default([]),
 });
 
+/** A model pattern: `*`, `provider/*`, `provider/model`, with `*` wildcards. */
+const modelPattern = z.string().min(1).max(300);
+
+/** One rate limit: at most `max` of `kind` per `window`. */
+export const LimitSchema = z.strictObject({
+  kind: z.enum(['requests', 'input_tokens', 'output_tokens', 'total_tokens', 'cost']),
+  window: z.enum(['minute', 'hour', 'day']),
+  /** Requests or tokens (whole numbers), or USD for `cost`. */
+  max: z.number().positive(),
+});
+
+/** What `localrouter/auto` routes to. */
+export const AutoSchema = z.strictObject({
+  /** Prioritized candidates (fallback order) when no classifier splits strong/weak. */
+  models: z.array(modelPattern).default([]),
+  strong_models: z.array(modelPattern).default([]),
+  weak_models: z.array(modelPattern).default([]),
+  /** Classifier name (a file models/router-<name>.onnx). */
+  classifier: z.string().optional(),
+  /** Route to the strong list iff P(strong wins) >= threshold. */
+  threshold: z.number().min(0).max(1).optional(),
+  /** Or: the share of requests that should go to the strong list (calibrated). */
+  strong_share: z.number().min(0).max(1).optional(),
+});
+
+/** What a client may use and how much; several clients can share one strategy. */
+export const StrategySchema = z.strictObject({
+  name,
+  /** Allowed models; the most specific matching pattern of allow/deny wins, deny on ties. */
+  allow: z.array(modelPattern).default(['*']),
+  deny: z.array(modelPattern).default([]),
+  /** Limits applied to each client of the strategy separately. */
+  limits: z.array(LimitSchema).default([]),
+  auto: AutoSchema.default(() => AutoSchema.parse({})),
+});
+
 export const ClientSchema = z.strictObject({
   id: z.string().regex(/^c_[A-Za-z0-9_-]{8,64}$/),
   name,
@@ -65,8 +106,12 @@ export const ClientSchema = z.strictObject({
   key_prefix: z.string().max(16),
   enabled: z.boolean().default(true),
   created_at: z.string(),
-  /** Model patterns the client may use: `provider/model`, `provider/*` or `*`. */
+  /** Model patterns the client may use: `provider/model`, `provider/*` or `*` (within its strategy's rules). */
   allowed_models: z.array(z.string().min(1)).default(['*']),
+  /** The strategy it follows; the config's `default_strategy` when absent. */
+  strategy: name.optional(),
+  /** Limits of this client on top of its strategy's. */
+  limits: z.array(LimitSchema).default([]),
 });
 
 const perMtok = z.number().finite().min(0).max(1_000_000);
@@ -84,6 +129,9 @@ export const ConfigSchema = z.strictObject({
   server: ServerSchema.default(() => ServerSchema.parse({})),
   providers: z.array(ProviderSchema).default([]),
   clients: z.array(ClientSchema).default([]),
+  /** Strategies; a `default` strategy allowing everything exists implicitly unless defined. */
+  strategies: z.array(StrategySchema).default([]),
+  default_strategy: name.default('default'),
   /** Per-model prices, keyed `provider/model`. */
   price_overrides: z.record(
     z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}\/.+$/, 'must be "<provider name>/<model id>"'),
@@ -92,6 +140,16 @@ export const ConfigSchema = z.strictObject({
 }).superRefine((cfg, ctx) => {
   uniqueNames(cfg.providers, 'providers', ctx);
   uniqueNames(cfg.clients, 'clients', ctx);
+  uniqueNames(cfg.strategies, 'strategies', ctx);
+  const strategies = new Set(['default', ...cfg.strategies.map((s) => s.name)]);
+  if (!strategies.has(cfg.default_strategy)) {
+    ctx.addIssue({ code: 'custom', path: ['default_strategy'], message: `no strategy named "${cfg.default_strategy}"` });
+  }
+  cfg.clients.forEach((c, i) => {
+    if (c.strategy !== undefined && !strategies.has(c.strategy)) {
+      ctx.addIssue({ code: 'custom', path: ['clients', i, 'strategy'], message: `no strategy named "${c.strategy}"` });
+    }
+  });
   cfg.providers.forEach((p, i) => {
     if (p.type === 'openai-compatible' && p.base_url === undefined) {
       ctx.addIssue({ code: 'custom', path: ['providers', i, 'base_url'], message: 'is required for type openai-compatible' });
@@ -120,3 +178,5 @@ export type ServerConfig = z.infer<typeof ServerSchema>;
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
 export type ClientConfig = z.infer<typeof ClientSchema>;
 export type PriceOverride = z.infer<typeof PriceOverrideSchema>;
+export type StrategyConfig = z.infer<typeof StrategySchema>;
+export type LimitConfig = z.infer<typeof LimitSchema>;

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   LR_ERR_NOT_FOUND: { status: 404, type: 'invalid_request_error', retryable: false },
   LR_ERR_MODEL_NOT_FOUND: { status: 404, type: 'invalid_request_error', retryable: false },
   LR_ERR_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', retryable: false },
+  LR_ERR_RATE_LIMITED: { status: 429, type: 'rate_limit_error', retryable: true },
+  LR_ERR_NO_PROVIDER_AVAILABLE: { status: 503, type: 'server_error', retryable: true },
   LR_ERR_UPSTREAM_STATUS: { status: 502, type: 'upstream_error', retryable: false },
   LR_ERR_UPSTREAM_UNREACHABLE: { status: 502, type: 'upstream_error', retryable: true },
   LR_ERR_UPSTREAM_TIMEOUT: { status: 504, type: 'upstream_error', retryable: true },
@@ -40,6 +42,7 @@ export interface PlainError {
   param?: string | null;
   /** Set when an upstream's own error body is passed through unchanged. */
   upstreamBody?: string;
+  retryAfterMs?: number;
 }
 
 export interface LocalRouterErrorOptions {
@@ -47,6 +50,10 @@ export interface LocalRouterErrorOptions {
   param?: string | null;
   cause?: unknown;
   upstreamBody?: string;
+  /** When the client may retry (sent as `Retry-After`). */
+  retryAfterMs?: number;
+  /** Extra response headers (e.g. `x-ratelimit-*`). */
+  headers?: readonly (readonly [string, string])[];
 }
 
 /** The gateway's only error class: a stable `code`, the HTTP `status`, and whether a retry may help. */
@@ -56,6 +63,8 @@ export class LocalRouterError extends Error {
   readonly retryable: boolean;
   readonly param: string | null;
   readonly upstreamBody: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly headers: readonly (readonly [string, string])[] | undefined;
 
   constructor(code: ErrorCode, message: string, options: LocalRouterErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -65,11 +74,14 @@ export class LocalRouterError extends Error {
     this.retryable = ERROR_CODES[code].retryable;
     this.param = options.param ?? null;
     this.upstreamBody = options.upstreamBody;
+    this.retryAfterMs = options.retryAfterMs;
+    this.headers = options.headers;
   }
 
   toPlain(): PlainError {
     const plain: PlainError = { code: this.code, message: this.message, status: this.status, param: this.param };
     if (this.upstreamBody !== undefined) plain.upstreamBody = this.upstreamBody;
+    if (this.retryAfterMs !== undefined) plain.retryAfterMs = this.retryAfterMs;
     return plain;
   }
 }
@@ -83,7 +95,7 @@ export function isLocalRouterError(value: unknown): value is LocalRouterError {
 /** Rebuilds an error that crossed a thread as a plain object. */
 export function fromPlain(plain: PlainError): LocalRouterError {
   return new LocalRouterError(plain.code, plain.message, {
-    status: plain.status, param: plain.param ?? null, upstreamBody: plain.upstreamBody,
+    status: plain.status, param: plain.param ?? null, upstreamBody: plain.upstreamBody, retryAfterMs: plain.retryAfterMs,
   });
 }
 

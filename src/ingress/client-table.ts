@@ -1,13 +1,15 @@
 import type { ClientConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { hashClientKey, safeEqualHex } from '../secrets/index.js';
+import { StrategyTable, type ClientPolicy } from '../routing/index.js';
 
-/** A client as the hot path sees it, with its model patterns compiled once. */
+/** A client as the hot path sees it, with its strategy compiled once. */
 export interface AuthedClient {
   id: string;
   name: string;
   /** Matches `provider/model` ids the client may use. */
   mayUse(modelId: string): boolean;
+  policy: ClientPolicy;
 }
 
 /**
@@ -17,10 +19,21 @@ export interface AuthedClient {
 export class ClientTable {
   #byHash = new Map<string, { config: ClientConfig; client: AuthedClient }>();
 
-  constructor(clients: ClientConfig[]) {
+  #byId = new Map<string, { config: ClientConfig; client: AuthedClient }>();
+
+  constructor(clients: ClientConfig[], strategies: StrategyTable = new StrategyTable({ strategies: [], default_strategy: 'default' })) {
     for (const c of clients) {
-      this.#byHash.set(c.key_hash, { config: c, client: { id: c.id, name: c.name, mayUse: compilePatterns(c.allowed_models) } });
+      const policy = strategies.policyFor(c);
+      const entry = { config: c, client: { id: c.id, name: c.name, mayUse: policy.mayUse, policy } };
+      this.#byHash.set(c.key_hash, entry);
+      this.#byId.set(c.id, entry);
     }
+  }
+
+  /** The enabled client with this id and its current key hash (OAuth tokens check both). */
+  byId(id: string): { client: AuthedClient; keyHash: string } | null {
+    const e = this.#byId.get(id);
+    return e && e.config.enabled ? { client: e.client, keyHash: e.config.key_hash } : null;
   }
 
   get size(): number {
@@ -51,17 +64,4 @@ export class ClientTable {
 function bearer(authorization: string): string {
   if (authorization.length < 7 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return '';
   return authorization.slice(7).trim();
-}
-
-/** `*`, `provider/*`, `provider/model` (and `*` inside a segment) → one matcher. */
-export function compilePatterns(patterns: string[]): (modelId: string) => boolean {
-  if (patterns.includes('*')) return () => true;
-  if (patterns.length === 0) return () => false;
-  const source = patterns.map((p) => p.split('*').map(escapeRegex).join('.*')).join('|');
-  const re = new RegExp(`^(?:${source})$`);
-  return (modelId) => re.test(modelId);
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,6 +1,7 @@
 import type { ErrorCode, PlainError } from '../errors/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory } from '../providers/index.js';
+import type { CircuitBreakers, RateLimiter } from '../routing/index.js';
 import type { AttemptFrame, UpstreamDispatcher, UsageTuple } from '../workers/index.js';
 import type { ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
@@ -54,6 +55,10 @@ export interface GatewayState {
   guards: RequestGuards;
   directory: ModelDirectory;
   dispatcher: UpstreamDispatcher;
+  limiter: RateLimiter;
+  breakers: CircuitBreakers;
+  /** Provider name → preset type, for catalog lookups. */
+  providerTypes: Map<string, string>;
   testHooks: boolean;
   shuttingDown: boolean;
   /** Client requests being served; shutdown waits for them, then terminates the rest. */

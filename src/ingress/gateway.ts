@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import uWS from 'uWebSockets.js';
 import pino, { type Logger } from 'pino';
 import { ConfigWatcher, configPath, loadOrCreateConfig, type Config } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { getPreset, ModelDirectory } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
-import { createDispatcher, FRAME, type FromActorFrame, type ProviderRuntime, type UpstreamDispatcher } from '../workers/index.js';
+import { CircuitBreakers, RateLimiter, StrategyTable } from '../routing/index.js';
+import { createDispatcher, FRAME, type AttemptFrame, type FromActorFrame, type ProviderRuntime, type UpstreamDispatcher } from '../workers/index.js';
 import { buildRoutes, createApp } from './app.js';
 import { ClientTable } from './client-table.js';
 import type { GatewayState, RequestOutcome } from './gateway-state.js';
@@ -55,9 +57,16 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   void directory.list();
   const metrics = new GatewayMetrics();
 
+  const limiter = new RateLimiter();
+  const limitsFile = path.join(opts.home, 'ratelimits.json');
+  restoreLimits(limiter, limitsFile, log);
+  const saveLimits = setInterval(() => persistLimits(limiter, limitsFile, log), LIMITS_SNAPSHOT_MS);
+  saveLimits.unref();
+  const breakers = new CircuitBreakers({ threshold: config.server.breaker_failure_threshold, cooldownMs: config.server.breaker_cooldown_ms });
+
   const state: GatewayState = {
     server: config.server,
-    clients: new ClientTable(config.clients),
+    clients: new ClientTable(config.clients, new StrategyTable(config)),
     guards: new RequestGuards(config.server),
     directory,
     dispatcher,
@@ -67,7 +76,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     startedAt: Date.now(),
     version: VERSION,
     onRequestDone: (outcome: RequestOutcome) => metrics.record(outcome),
-    onAttempt: () => {},
+    limiter,
+    breakers,
+    providerTypes: providerTypes(config),
+    onAttempt: (frame) => recordAttempt(breakers, frame),
   };
 
   const app = createApp(state, buildRoutes({ '/metrics': { get: (_s, res) => metrics.serve(res, state) } }));
@@ -80,7 +92,9 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     const previous = config;
     config = next;
     state.server = next.server;
-    state.clients = new ClientTable(next.clients);
+    state.clients = new ClientTable(next.clients, new StrategyTable(next));
+    state.providerTypes = providerTypes(next);
+    breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms);
     state.guards = new RequestGuards(next.server);
     dispatcher.setProviders(providerRuntimes(next, secrets, log));
     directory.setProviders(enabledProviders(next));
@@ -106,12 +120,54 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
         for (const ex of [...state.open]) ex.terminate(err);
       }
       await dispatcher.close();
+      clearInterval(saveLimits);
+      persistLimits(limiter, limitsFile, log);
       metrics.close();
       log.info('stopped');
     })();
     return closing;
   };
   return { host, port, close, state, metrics };
+}
+
+const LIMITS_SNAPSHOT_MS = 5_000;
+
+/** Limiter state is snapshotted so a restart is not a reset of everyone's limits. */
+function persistLimits(limiter: RateLimiter, file: string, log: Logger): void {
+  try {
+    limiter.prune();
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(limiter.snapshot()), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'cannot save the rate limiter state');
+  }
+}
+
+function restoreLimits(limiter: RateLimiter, file: string, log: Logger): void {
+  try {
+    limiter.restore(JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ err: (err as Error).message }, 'ignoring an unreadable rate limiter state');
+  }
+}
+
+/** Breakers learn from every try: an answer closes them, failures that say the provider is unwell count. */
+function recordAttempt(breakers: CircuitBreakers, frame: AttemptFrame): void {
+  const [, , provider, , status, code, , retryAfterMs] = frame;
+  if (code === null || (status >= 400 && status < 500 && status !== 429 && status !== 408)) {
+    breakers.success(provider);
+    return;
+  }
+  if (status === 429 || status >= 500 || code === 'LR_ERR_UPSTREAM_UNREACHABLE' || code === 'LR_ERR_UPSTREAM_TIMEOUT' || code === 'LR_ERR_UPSTREAM_STATUS') {
+    breakers.failure(provider, retryAfterMs);
+  } else {
+    breakers.release(provider);
+  }
+}
+
+function providerTypes(config: Config): Map<string, string> {
+  return new Map(config.providers.map((p) => [p.name, p.type]));
 }
 
 function assertNativeUws(): void {

@@ -4,6 +4,6 @@
  * `startGateway`, which wires config, secrets, actors and metrics together.
  */
 export { startGateway, type Gateway, type StartGatewayOptions } from './gateway.js';
-export { ClientTable, compilePatterns, type AuthedClient } from './client-table.js';
+export { ClientTable, type AuthedClient } from './client-table.js';
 export { RequestGuards } from './guards.js';
 export { checkChatBody, chatFront, embeddingsFront, type LlmFront, type FrontRequest } from './llm-fronts.js';

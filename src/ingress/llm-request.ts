@@ -1,11 +1,13 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { LocalRouterError, toLocalRouterError, type ErrorCode, type PlainError } from '../errors/index.js';
-import { resolveModel, type ResolvedModel } from '../routing/index.js';
+import type { LimitState } from '../routing/index.js';
+import { admitRequest, planCandidates, projectInputTokens, rateLimitHeaders } from './admission.js';
+import type { AuthedClient } from './client-table.js';
 import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type UsageTuple } from '../workers/index.js';
 import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
 import { randomBytes } from 'node:crypto';
 import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
-import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
+import { isObject, parseJsonObject, type LlmFront } from './llm-fronts.js';
 import type { RouteHandler } from './app.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
@@ -16,33 +18,6 @@ const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffe
  */
 export function llmRoute(front: LlmFront): RouteHandler {
   return (state, res, req, cors) => handleLlmRequest(front, state, res, req, cors);
-}
-
-/**
- * The request's candidates in order: its `model`, then an OpenRouter-style `models` fallback list.
- * Entries that do not resolve are skipped; if none does, the first error is the answer.
- */
-function resolveCandidates(request: FrontRequest, state: GatewayState, mayUse: (id: string) => boolean): ResolvedModel[] {
-  const ids = [request.model];
-  const extra = request.body.models;
-  if (extra !== undefined) {
-    if (!Array.isArray(extra) || extra.some((m) => typeof m !== 'string' || m.length === 0)) {
-      throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"models" must be an array of model ids', { param: 'models' });
-    }
-    for (const m of extra as string[]) if (!ids.includes(m)) ids.push(m);
-  }
-  const out: ResolvedModel[] = [];
-  let firstError: unknown = null;
-  for (const id of ids) {
-    try {
-      const r = resolveModel(id, state.directory, mayUse);
-      if (!out.some((o) => o.id === r.id)) out.push(r);
-    } catch (err) {
-      firstError ??= err;
-    }
-  }
-  if (out.length === 0) throw firstError;
-  return out;
 }
 
 function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
@@ -76,16 +51,19 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     if (err) return exchange.fail(err, true);
     try {
       const request = front.parse(parseJsonObject(raw!), { maxMessages: state.server.max_messages });
-      const targets = resolveCandidates(request, state, client.mayUse);
+      const plan = planCandidates(request, state, client);
+      exchange.holdProbes(plan.probes);
+      const projected = projectInputTokens(raw!.length);
+      exchange.limits(client, admitRequest(state, client, projected), projected);
       const body = request.body;
-      body.model = targets[0]!.upstreamModel;
+      body.model = plan.targets[0]!.upstreamModel;
       delete body.models;
       if (request.stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
       const flags = (request.stream ? REQ_FLAG.STREAM : 0) | (request.wantsUsage ? REQ_FLAG.CLIENT_WANTS_USAGE : 0)
         | (crashHook ? REQ_FLAG.TEST_CRASH : 0) | (front.dialect << REQ_FLAG.DIALECT_SHIFT);
       const candidates: string[] = [];
-      for (const t of targets) candidates.push(t.provider, t.upstreamModel);
-      exchange.dispatch({ candidates, op: front.op, body: JSON.stringify(body), flags });
+      for (const t of plan.targets) candidates.push(t.provider, t.upstreamModel);
+      exchange.dispatch({ candidates, op: front.op, body: JSON.stringify(body), flags }, request.stream);
     } catch (e) {
       exchange.fail(toLocalRouterError(e), false);
     }
@@ -117,6 +95,11 @@ class LlmExchange implements FrameSink, OpenExchange {
   #model: string | null = null;
   #attempts: AttemptRecord[] = [];
   #upstreamMs = 0;
+  #probes: string[] = [];
+  #limitClient: AuthedClient | null = null;
+  #limitStates: LimitState[] = [];
+  #projectedInput = 0;
+  #heartbeat: NodeJS.Timeout | null = null;
   readonly generationId = newGenerationId();
 
   constructor(front: LlmFront, state: GatewayState, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
@@ -135,8 +118,34 @@ class LlmExchange implements FrameSink, OpenExchange {
     this.onFrame([FRAME.ERROR, this.#id, err]);
   }
 
-  dispatch(call: UpstreamCall): void {
+  /** Half-open breaker slots this request claimed; released at the end if no try used them. */
+  holdProbes(providers: string[]): void {
+    this.#probes = providers;
+  }
+
+  /** The client's limits, charged up front with `projectedInput` tokens and reconciled at the end. */
+  limits(client: AuthedClient, states: LimitState[], projectedInput: number): void {
+    if (states.length === 0) return;
+    this.#limitClient = client;
+    this.#limitStates = states;
+    this.#projectedInput = projectedInput;
+  }
+
+  dispatch(call: UpstreamCall, stream: boolean): void {
     this.#id = this.#state.dispatcher.start(call, this);
+    const every = this.#state.server.sse_heartbeat_ms;
+    if (stream && every > 0) this.#heartbeat = setTimeout(() => this.#beat(every), every);
+  }
+
+  /**
+   * While a stream waits for its first token, an SSE comment every `every` ms keeps idle proxies from
+   * cutting it. It commits the response as a 200 stream; later failures become error events.
+   */
+  #beat(every: number): void {
+    if (this.#done || this.aborted) return;
+    if (!this.#headSent) this.#writeHead(200, 'text/event-stream; charset=utf-8');
+    this.#res.cork(() => { this.#res.write(': keep-alive\n\n'); });
+    this.#heartbeat = setTimeout(() => this.#beat(every), every);
   }
 
   abort(): void {
@@ -147,12 +156,16 @@ class LlmExchange implements FrameSink, OpenExchange {
 
   fail(err: LocalRouterError, close: boolean): void {
     this.#errorCode = err.code;
-    this.#writeError(err, close);
+    this.#writeError(err, close, err.headers ?? []);
     this.#finish(err.status);
   }
 
   onFrame(frame: FromActorFrame): void {
     if (this.aborted) return;
+    if (this.#heartbeat !== null && frame[0] !== FRAME.ATTEMPT) {
+      clearTimeout(this.#heartbeat);
+      this.#heartbeat = null;
+    }
     switch (frame[0]) {
       case FRAME.ATTEMPT: return this.#onAttempt(frame);
       case FRAME.FULL: {
@@ -162,7 +175,10 @@ class LlmExchange implements FrameSink, OpenExchange {
         this.#finish(frame[2]);
         return;
       }
-      case FRAME.HEAD: return this.#writeHead(frame[2], frame[3]);
+      case FRAME.HEAD: {
+        if (!this.#headSent) this.#writeHead(frame[2], frame[3]);
+        return;
+      }
       case FRAME.CHUNK: return this.#writeChunk(frame[2]);
       case FRAME.END: {
         this.#usage = frame[2];
@@ -199,14 +215,31 @@ class LlmExchange implements FrameSink, OpenExchange {
   /** CORS plus where the request went and what the gateway itself cost. */
   #responseHeaders(): HeaderPairs {
     const overhead = Math.max(0, performance.now() - this.#t0 - this.#upstreamMs);
-    const h: (readonly [string, string])[] = [...this.#cors, ['x-localrouter-generation-id', this.generationId], ['x-localrouter-attempts', String(this.#attempts.length)], ['x-localrouter-overhead-ms', overhead.toFixed(3)]];
+    const h: (readonly [string, string])[] = [...this.#cors, ...rateLimitHeaders(this.#limitStates), ['x-localrouter-generation-id', this.generationId], ['x-localrouter-attempts', String(this.#attempts.length)], ['x-localrouter-overhead-ms', overhead.toFixed(3)]];
     if (this.#provider !== null) h.push(['x-localrouter-provider', this.#provider], ['x-localrouter-model', this.#model!]);
     return h;
   }
 
-  #writeError(err: PlainError, close: boolean): void {
+  #writeError(err: PlainError, close: boolean, extra: HeaderPairs = []): void {
     const body = err.upstreamBody ?? this.#front.errorBody(err);
-    writeResponse(this.#res, err.status, 'application/json', body, this.#responseHeaders(), close);
+    const headers = [...this.#responseHeaders(), ...extra];
+    if (err.retryAfterMs !== undefined) headers.push(['retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)))]);
+    writeResponse(this.#res, err.status, 'application/json', body, headers, close);
+  }
+
+  /** Replaces the projected input tokens with the real usage, and charges output tokens and cost. */
+  #reconcileLimits(): void {
+    const client = this.#limitClient;
+    if (client === null) return;
+    const u = this.#usage;
+    const prompt = u ? u[0] : 0;
+    const completion = u ? u[1] : 0;
+    this.#state.limiter.charge(client.id, client.policy.limits, {
+      input_tokens: prompt - this.#projectedInput,
+      output_tokens: completion,
+      total_tokens: prompt + completion - this.#projectedInput,
+      cost: this.#costUsd ?? 0,
+    });
   }
 
   #writeHead(status: number, contentType: string): void {
@@ -240,6 +273,9 @@ class LlmExchange implements FrameSink, OpenExchange {
   #finish(status: number): void {
     if (this.#done) return;
     this.#done = true;
+    if (this.#heartbeat !== null) clearTimeout(this.#heartbeat);
+    for (const p of this.#probes) if (!this.#attempts.some((a) => a.provider === p)) this.#state.breakers.release(p);
+    this.#reconcileLimits();
     this.#state.open.delete(this);
     this.#state.onRequestDone({
       id: this.generationId, op: this.#front.op, attempts: this.#attempts,

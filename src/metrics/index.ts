@@ -3,12 +3,17 @@
  * Request metrics without postMessage on the hot path. Every thread that finishes requests owns one
  * {@link MetricsRing} (single producer) in a SharedArrayBuffer and writes one fixed-size
  * {@link RequestRecord} per request, attempt or MCP call; the main thread's
- * {@link MetricsAggregator} (single consumer) drains all rings into HDR histograms and counters.
+ * {@link MetricsAggregator} (single consumer) drains all rings into HDR histograms and counters,
+ * and hands each record to its sinks: the {@link TimeSeries} (second, minute, hour and day buckets
+ * per dimension, persisted in SQLite) and the {@link PrometheusExporter}. The {@link RequestLogStore}
+ * keeps one row per request in the same SQLite file (`<home>/localrouter.db`, WAL), written in
+ * batches. {@link Monitoring} wires all of it together with its timers.
  *
  * ```ts
  * // main thread
+ * const monitoring = Monitoring.open({ home, logRetentionDays: 30, flushIntervalMs: 1000, logBodyMaxBytes: 0 });
  * const ring = MetricsRing.create(8192);
- * aggregator.addRing('provider-0', ring);
+ * monitoring.aggregator.addRing('provider-0', ring);
  * spawnWorker(url, { workerData: { metricsBuffer: ring.buffer } });
  * // worker
  * const ring = MetricsRing.attach(workerData.metricsBuffer);
@@ -24,3 +29,21 @@ export { MetricsRing } from './metrics-ring.js';
 export { Interner } from './interner.js';
 export { MetricsAggregator, HISTOGRAM_HIGHEST_US } from './metrics-aggregator.js';
 export type { EncodedHistograms, LatencySummary, MetricsSnapshot } from './metrics-aggregator.js';
+export { classifyError } from './classify-error.js';
+export { LogHistogram, LOG_HISTOGRAM_PRECISION } from './log-histogram.js';
+export { ERROR_CLASS_NAMES, SERIES_METRICS, emptyBucket, mergeBucket, viewBucket } from './series-bucket.js';
+export type { BucketView, SeriesBucket, SeriesMetric } from './series-bucket.js';
+export { DIMENSIONS, OTHER_KEY, RESOLUTIONS, TimeSeries, pickResolution } from './time-series.js';
+export type { Dimension, Resolution, SeriesPoint, SeriesQuery } from './time-series.js';
+export { PrometheusExporter, LATENCY_BUCKETS_S, OVERHEAD_BUCKETS_S, escapeLabel } from './prometheus.js';
+export type { PromFamily } from './prometheus.js';
+export { MONITORING_DB_FILE, monitoringDbPath, openMonitoringDb } from './monitoring-db.js';
+export type { MonitoringDb } from './monitoring-db.js';
+export { RequestLogStore, getRequestLog, queryRequestLog } from './request-log-store.js';
+export type { LogAttempt, RequestLogEntry, RequestLogFilter, RequestLogRow } from './request-log-store.js';
+export { RollupStore, readRollups } from './rollup-store.js';
+export type { RollupRow } from './rollup-store.js';
+export { storedTotals } from './stored-totals.js';
+export { parseDuration } from './parse-duration.js';
+export { Monitoring } from './monitoring.js';
+export type { MonitoringOptions } from './monitoring.js';

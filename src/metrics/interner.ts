@@ -39,6 +39,11 @@ export class Interner {
     return id;
   }
 
+  /** The id of `name` if it has one, without assigning one; undefined otherwise. */
+  peek(name: string): number | undefined {
+    return name === '' ? 0 : this.#ids.get(name);
+  }
+
   /** The name behind `id`; undefined for 0 and for ids this table never issued. */
   name(id: number): string | undefined {
     return id > 0 ? this.#names[id] : undefined;

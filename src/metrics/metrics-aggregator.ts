@@ -95,6 +95,7 @@ export class MetricsAggregator {
   readonly #rings = new Map<string, MetricsRing>();
   #timer: NodeJS.Timeout | undefined;
   #retiredOverflows = 0;
+  readonly #sinks: readonly ((rec: RequestRecord) => void)[];
 
   #requests = 0;
   #errors = 0;
@@ -114,9 +115,19 @@ export class MetricsAggregator {
   readonly #ttft = newHistogram();
   readonly #overhead = newHistogram();
 
-  /** `intervalMs`: drain period once {@link start}ed (default 100 ms); size rings to hold that long. */
-  constructor(opts: { intervalMs?: number } = {}) {
+  /**
+   * `intervalMs`: drain period once {@link start}ed (default 100 ms); size rings to hold that long.
+   * `sinks` see every drained record after the totals (time series, Prometheus); the record object
+   * is reused, so a sink copies what it keeps.
+   */
+  constructor(opts: { intervalMs?: number; sinks?: readonly ((rec: RequestRecord) => void)[] } = {}) {
     this.#intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS;
+    this.#sinks = opts.sinks ?? [];
+  }
+
+  /** Rings currently registered, with their health, for `/metrics`. */
+  rings(): { label: string; capacity: number; pending: number; overflows: number }[] {
+    return [...this.#rings].map(([label, r]) => ({ label, capacity: r.capacity, pending: r.pending, overflows: r.overflows }));
   }
 
   /** Registers a ring (or the buffer of one made in another thread). A reused label replaces the old ring after draining it. */
@@ -237,5 +248,7 @@ export class MetricsAggregator {
       default:
         break; // unknown kinds (a newer producer) are consumed and ignored
     }
+    const sinks = this.#sinks;
+    for (let i = 0; i < sinks.length; i++) sinks[i](rec);
   };
 }

@@ -3,11 +3,17 @@ import { CLIENT_DIALECT } from '../workers/protocol.js';
 import type { ProviderAdapter, WireProtocol } from './adapter.js';
 import type { ClientDialect } from './client-dialect.js';
 import { openAIAdapter } from './openai-compatible/openai-adapter.js';
+import { anthropicAdapter } from './anthropic/index.js';
 import { ollamaAdapter } from './ollama/index.js';
+import { cohereAdapter } from './cohere/index.js';
+import { geminiAdapter } from './gemini/index.js';
 
 const ADAPTERS = new Map<WireProtocol, ProviderAdapter>([
   ['openai', openAIAdapter],
+  ['anthropic', anthropicAdapter],
   ['ollama', ollamaAdapter],
+  ['cohere', cohereAdapter],
+  ['gemini', geminiAdapter],
 ]);
 
 /** Registers the adapter of a wire protocol (each native protocol registers itself here). */

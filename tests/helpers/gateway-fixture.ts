@@ -17,7 +17,7 @@ export interface GatewayFixture {
  * A real gateway on port 0 in a temp data dir, with one provider named `mock` pointing at `upstreamUrl`
  * (its API key in the file secret store) and one client whose key is returned.
  */
-export async function startGatewayFixture(upstreamUrl: string, opts: { execution?: 'workers' | 'inline'; priceOverrides?: Record<string, unknown>; server?: Record<string, unknown>; clients?: Record<string, unknown>[]; providers?: Record<string, unknown>[] } = {}): Promise<GatewayFixture> {
+export async function startGatewayFixture(upstreamUrl: string, opts: { execution?: 'workers' | 'inline'; priceOverrides?: Record<string, unknown>; strategies?: Record<string, unknown>[]; server?: Record<string, unknown>; clients?: Record<string, unknown>[]; providers?: Record<string, unknown>[] } = {}): Promise<GatewayFixture> {
   process.env.LOCALROUTER_SECRETS_BACKEND = 'file';
   process.env.LOCALROUTER_LOG_LEVEL ??= 'silent';
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-gw-'));
@@ -28,6 +28,7 @@ export async function startGatewayFixture(upstreamUrl: string, opts: { execution
     server: { execution: opts.execution ?? 'workers', shutdown_grace_ms: 2000, ...opts.server },
     providers: [{ name: 'mock', type: 'openai-compatible', base_url: upstreamUrl }, ...(opts.providers ?? [])],
     price_overrides: opts.priceOverrides ?? {},
+    strategies: opts.strategies ?? [],
     clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }, ...(opts.clients ?? [])],
   };
   fs.writeFileSync(path.join(home, 'config.yaml'), stringify(config), { mode: 0o600 });

@@ -14,9 +14,13 @@ describe.each(['workers', 'inline'] as const)('fallback across candidates (%s mo
     await dead.close();
     fx = await startGatewayFixture(mock.url, {
       execution,
+      // These tests fail providers on purpose; breakers have their own test.
+      server: { breaker_failure_threshold: 1000 },
       providers: [
         { name: 'dead', type: 'openai-compatible', base_url: deadUrl, models: ['echo'] },
         { name: 'slow', type: 'openai-compatible', base_url: mock.url, models: ['hang'], timeouts: { first_byte_ms: 300 } },
+        // A 429 with Retry-After opens this provider's breaker: keep it apart from `mock`.
+        { name: 'limited', type: 'openai-compatible', base_url: mock.url, models: ['error-429'] },
       ],
     });
   });
@@ -47,7 +51,7 @@ describe.each(['workers', 'inline'] as const)('fallback across candidates (%s mo
   }
 
   it('500 from the first candidate → the second answers', async () => { await expectServedBySecond('mock/error-500'); });
-  it('429 from the first candidate → the second answers', async () => { await expectServedBySecond('mock/error-429'); });
+  it('429 from the first candidate → the second answers', async () => { await expectServedBySecond('limited/error-429'); });
   it('context-length 400 from the first candidate → the second answers', async () => { await expectServedBySecond('mock/error-context'); });
   it('refused connection → the second answers', async () => { await expectServedBySecond('dead/echo'); });
   it('first-byte timeout → the second answers', async () => { await expectServedBySecond('slow/hang'); });
@@ -61,10 +65,10 @@ describe.each(['workers', 'inline'] as const)('fallback across candidates (%s mo
   });
 
   it('when every candidate fails, the last failure is the answer', async () => {
-    const res = await send({ model: 'mock/error-500', models: ['mock/error-429'] });
-    expect(res.status).toBe(429);
+    const res = await send({ model: 'mock/error-500', models: ['mock/error-422'] });
+    expect(res.status).toBe(422);
     expect(res.headers.get('x-localrouter-attempts')).toBe('2');
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('rate_limit_exceeded');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('mock failure 422');
   });
 
   it('streams fall back too, before the first byte', async () => {

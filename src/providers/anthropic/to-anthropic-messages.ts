@@ -194,7 +194,7 @@ function assistantBlocks(m: OpenAIMessage, path: string): AnthropicContentBlock[
     throw badRequest(`${path}.content`, `${path}.content must be a string, an array or null`);
   }
   // A refusal echoed from an earlier response is what the assistant said.
-  if (typeof m.refusal === 'string' && m.refusal.length > 0 && out.every((b) => b.type !== 'text')) out.push({ type: 'text', text: m.refusal });
+  if (typeof m.refusal === 'string' && m.refusal.length > 0 && !out.some((b) => b.type === 'text')) out.push({ type: 'text', text: m.refusal });
   if (Array.isArray(m.tool_calls)) m.tool_calls.forEach((call, j) => out.push(toolUse(call, `${path}.tool_calls[${j}]`)));
   return out;
 }

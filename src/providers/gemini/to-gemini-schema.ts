@@ -62,7 +62,10 @@ function convert(node: unknown, path: string, o: SchemaOptions): Record<string, 
   const notes: string[] = [];
   let nullable = false;
   for (const [k, v] of Object.entries(src)) {
-    if (SUPPORTED.has(k)) {
+    if (k === 'items' && Array.isArray(v)) {
+      if ('prefixItems' in src) throw reject(o, path, k, 'as a list next to "prefixItems"');
+      out.prefixItems = supported('prefixItems', v, path, o);
+    } else if (SUPPORTED.has(k)) {
       out[k] = supported(k, v, path, o);
     } else if (k === 'definitions') {
       if ('$defs' in src) throw reject(o, path, k, 'next to "$defs"');
@@ -99,7 +102,6 @@ function supported(k: string, v: unknown, path: string, o: SchemaOptions): unkno
       return out;
     }
     case 'items':
-      if (Array.isArray(v)) return schemaList(v, `${path}/items`, o);
       if (v === false) throw reject(o, path, 'items', 'set to false');
       return convert(v, `${path}/items`, o);
     case 'prefixItems':

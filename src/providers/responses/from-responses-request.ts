@@ -47,7 +47,7 @@ const VERBOSITIES = new Set(['low', 'medium', 'high']);
 /** Chat has the same field, with the same meaning: copied as is when set. */
 const SAME_IN_CHAT = ['prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'service_tier', 'moderation', 'user'] as const;
 
-/** Accepted without an upstream effect; each has a reason in `fromResponsesRequest`'s doc. */
+/** Every top-level field the conversion knows (see `fromResponsesRequest`'s doc); others are rejected. */
 const ACCEPTED = ['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'max_output_tokens', 'temperature',
   'top_p', 'text', 'reasoning', 'stream', 'stream_options', 'metadata', 'store', 'include', 'truncation', 'background', 'top_logprobs',
   'previous_response_id', 'conversation', 'prompt', 'context_management', 'max_tool_calls', ...SAME_IN_CHAT] as const;
@@ -73,6 +73,8 @@ const STATEFUL: Record<string, string> = {
  *   `background: true` are rejected. `store` is accepted whatever its value (the API defaults it to
  *   true, and SDKs send it), but nothing is stored: the Response object always says `store: false`.
  * - `metadata` is only echoed in the Response object (it labels a stored object; nothing is stored).
+ * - Without tools, `tool_choice` auto/none and `parallel_tool_calls` have no effect and are left out
+ *   of the chat request (chat APIs reject them without tools); they are still echoed.
  * - `include` values name extra output (encrypted reasoning, built-in tool results) that is never
  *   produced here, so they are accepted, except `message.output_text.logprobs`, which is rejected;
  *   so is a `top_logprobs` above 0, `max_tool_calls`, and `truncation: "auto"`.
@@ -113,12 +115,18 @@ export function fromResponsesRequest(body: unknown): ResponsesConversion {
     if (tools.chat.length > 0) chat.tools = tools.chat;
     echo.tools = tools.echo;
   }
+  // Without tools, `auto`/`none` and parallel_tool_calls mean nothing, and chat APIs reject them there.
+  const hasTools = chat.tools !== undefined;
   if (!isUnset(body.tool_choice)) {
-    chat.tool_choice = toChatToolChoice(body.tool_choice);
+    const choice = toChatToolChoice(body.tool_choice);
+    if (hasTools || (choice !== 'auto' && choice !== 'none')) chat.tool_choice = choice;
     echo.tool_choice = body.tool_choice;
   }
   const parallel = optional(body.parallel_tool_calls, 'boolean', 'parallel_tool_calls');
-  if (parallel !== null) chat.parallel_tool_calls = echo.parallel_tool_calls = parallel as boolean;
+  if (parallel !== null) {
+    echo.parallel_tool_calls = parallel as boolean;
+    if (hasTools) chat.parallel_tool_calls = parallel;
+  }
   const maxTokens = body.max_output_tokens;
   if (!isUnset(maxTokens)) {
     if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1) {

@@ -7,7 +7,7 @@
 export {
   fromResponsesRequest, defaultResponsesEcho, type ResponsesConversion, type ResponsesEcho,
 } from './from-responses-request.js';
-export { responsesDialect, type FailableDialectStream } from './responses-dialect.js';
+export { responsesDialect, type FailableDialectStream, type ResponsesClientDialect } from './responses-dialect.js';
 export { toResponsesBody, type ResponsesTranslateContext } from './to-responses-response.js';
 export {
   createResponsesStreamState, feedResponsesStream, endResponsesStream, failResponsesStream,

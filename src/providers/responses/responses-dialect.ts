@@ -13,13 +13,18 @@ export interface FailableDialectStream extends DialectStream {
   fail(err: StreamFailure): string;
 }
 
+/** The Responses dialect's type: its streams also have `fail`. */
+export interface ResponsesClientDialect extends ClientDialect {
+  stream(ctx: ResponsesTranslateContext): FailableDialectStream;
+}
+
 /**
  * The OpenAI Responses API as a client dialect (`POST /v1/responses`): chat answers from any adapter
  * become Response objects, chat chunk streams become Responses events (`response.created` ...
  * `response.completed`, each with `event:` and `data:` lines and a `sequence_number`; no `[DONE]`).
  * The stream needs the upstream's usage chunk: the ingress must set CLIENT_WANTS_USAGE for it.
  */
-export const responsesDialect: ClientDialect & { stream(ctx: ResponsesTranslateContext): FailableDialectStream } = {
+export const responsesDialect: ResponsesClientDialect = {
   specificationVersion: 'v1',
   name: 'responses',
 

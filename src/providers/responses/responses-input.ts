@@ -10,7 +10,7 @@ const IMAGE_DETAILS = new Set<string>(['auto', 'low', 'high']);
  * `instructions` system message if any. Items map as follows:
  * - messages: `developer` becomes `system` (the role every chat upstream knows); `input_text` and
  *   `output_text` parts become text, `input_image` an `image_url` part (user messages only, as in chat),
- *   `refusal` parts the assistant's `refusal`;
+ *   `refusal` parts the assistant's `refusal`; text-only content is joined into one string;
  * - `function_call` items join the assistant message right before them (or start one) as `tool_calls`;
  * - `function_call_output` items become `tool` messages;
  * - `reasoning` items are skipped: chat has no field for earlier reasoning, and chat upstreams expect
@@ -67,7 +67,7 @@ function messageItem(item: Record<string, unknown>, at: string): ChatMessage {
   for (let j = 0; j < content.length; j++) {
     parts.push(inputPart(content[j], `${at}.content[${j}]`, role === 'user'));
   }
-  const chatContent = parts.length === 1 && parts[0]!.type === 'text' ? parts[0]!.text : parts;
+  const chatContent = joinText(parts);
   return role === 'user' ? { role: 'user', content: chatContent } : { role: 'system', content: chatContent };
 }
 
@@ -118,7 +118,7 @@ function assistantMessage(content: unknown[], at: string): ChatMessage {
       texts.push(inputPart(part, pat, false));
     }
   }
-  const text = texts.length === 0 ? null : texts.length === 1 && texts[0]!.type === 'text' ? texts[0]!.text : texts;
+  const text = texts.length === 0 ? null : joinText(texts);
   return refusal === null ? { role: 'assistant', content: text } : { role: 'assistant', content: text, refusal };
 }
 
@@ -147,5 +147,18 @@ function functionOutputItem(item: Record<string, unknown>, at: string): ChatMess
   if (!Array.isArray(output)) throw badParam(`${at}.output must be a string or an array of content parts`, `${at}.output`);
   // Chat tool messages carry text only: an image or file result has nowhere to go.
   const parts = output.map((p, j) => inputPart(p, `${at}.output[${j}]`, false));
-  return { role: 'tool', tool_call_id: item.call_id, content: parts };
+  return { role: 'tool', tool_call_id: item.call_id, content: joinText(parts) };
+}
+
+/**
+ * Text-only content becomes one string (what the model reads either way, and the only form some
+ * chat servers accept); content with an image stays a part list.
+ */
+function joinText(parts: ChatContentPart[]): string | ChatContentPart[] {
+  let text = '';
+  for (const p of parts) {
+    if (p.type !== 'text') return parts;
+    text += p.text;
+  }
+  return text;
 }

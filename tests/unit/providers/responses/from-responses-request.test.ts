@@ -50,7 +50,7 @@ describe('fromResponsesRequest', () => {
       { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'w', arguments: '{}' } }] },
       { role: 'tool', tool_call_id: 'c1', content: 'sunny' },
       { role: 'assistant', content: 'Sunny.' },
-      { role: 'user', content: [{ type: 'text', text: 'and ' }, { type: 'text', text: 'tomorrow?' }] },
+      { role: 'user', content: 'and tomorrow?' },
     ]);
   });
 
@@ -73,6 +73,13 @@ describe('fromResponsesRequest', () => {
     expect(chat.tool_choice).toEqual({ type: 'function', function: { name: 'f' } });
     expect(echo.tools).toEqual([{ type: 'function', name: 'f', description: null, parameters: null, strict: false }]);
     expect(echo.tool_choice).toEqual({ type: 'function', name: 'f' });
+  });
+
+  it('leaves tool_choice auto/none and parallel_tool_calls out when there are no tools (chat APIs reject them there)', () => {
+    const { chat, echo } = fromResponsesRequest({ ...base, tools: [], tool_choice: 'auto', parallel_tool_calls: false });
+    expect(chat).toEqual({ model: 'mock/m', messages: [{ role: 'user', content: 'hi' }] });
+    expect(echo).toMatchObject({ tool_choice: 'auto', parallel_tool_calls: false });
+    expect(fromResponsesRequest({ ...base, tool_choice: 'required' }).chat.tool_choice).toBe('required');
   });
 
   it('accepts store (any value), background false, harmless include values, and reports defaults in the echo', () => {

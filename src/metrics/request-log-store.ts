@@ -1,0 +1,281 @@
+import type Database from 'better-sqlite3';
+import { classifyError } from './classify-error.js';
+import type { MonitoringDb } from './monitoring-db.js';
+import { ERROR_CLASS_NAMES } from './series-bucket.js';
+
+const DAY_MS = 86_400_000;
+const DEFAULT_MAX_PENDING = 100_000;
+const MAX_QUERY_ROWS = 1000;
+
+/** One try against one upstream, as the request log keeps it. */
+export interface LogAttempt {
+  provider: string;
+  model: string;
+  status: number;
+  code: string | null;
+  durationMs: number;
+}
+
+/**
+ * A finished request as the ingress reports it (the ingress's `RequestOutcome` has this shape, so it
+ * is appended as is: no copy on the hot path). `startMs` is on the `performance.now()` clock.
+ */
+export interface RequestLogEntry {
+  id: string;
+  op: string;
+  attempts: readonly LogAttempt[];
+  status: number;
+  startMs: number;
+  durationMs: number;
+  ttftMs: number;
+  streamed: boolean;
+  usage: readonly [number, number, number, number] | null;
+  costUsd: number | null;
+  errorCode: string | null;
+  client: string | null;
+  provider: string | null;
+  model: string | null;
+  /** Only when body logging is on; capped by the store. */
+  requestBody?: string | null;
+  responseBody?: string | null;
+}
+
+/** A request log row as the APIs and the CLI show it. */
+export interface RequestLogRow {
+  /** Insertion order; 0 for a record not written yet. */
+  seq: number;
+  id: string;
+  /** Start, epoch ms. */
+  ts: number;
+  client: string | null;
+  provider: string | null;
+  model: string | null;
+  op: string;
+  status: number;
+  error_code: string | null;
+  error_class: string | null;
+  latency_ms: number;
+  ttft_ms: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cached_tokens: number | null;
+  reasoning_tokens: number | null;
+  cost_usd: number | null;
+  streamed: boolean;
+  attempts: LogAttempt[];
+  request_body?: string | null;
+  response_body?: string | null;
+}
+
+/** Which rows {@link queryRequestLog} returns. `status`: an HTTP status, or all `ok` / `error` ones. */
+export interface RequestLogFilter {
+  sinceMs?: number;
+  untilMs?: number;
+  client?: string;
+  provider?: string;
+  model?: string;
+  status?: number | 'ok' | 'error';
+  /** At most 1000 (default 100). */
+  limit?: number;
+  /** Rows older than this seq (paging back), newest first. */
+  beforeSeq?: number;
+  /** Rows newer than this seq (following the log), oldest first. */
+  afterSeq?: number;
+  /** Include the stored bodies (when body logging was on). */
+  bodies?: boolean;
+}
+
+export interface RequestLogStoreOptions {
+  /** Rows older than this are deleted by {@link RequestLogStore.deleteExpired}. */
+  retentionDays: number;
+  /** 0: bodies are never stored; otherwise the most bytes kept of each body. */
+  bodyMaxBytes?: number;
+  /** Records waiting for the next flush beyond this are dropped (and counted), never buffered without bound. */
+  maxPending?: number;
+  /** Converts an entry's `startMs` to epoch ms (default `performance.timeOrigin`). */
+  timeOrigin?: number;
+  now?: () => number;
+}
+
+const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts';
+
+function capBody(text: string | null | undefined, max: number): string | null {
+  if (max <= 0 || text === null || text === undefined) return null;
+  if (text.length <= max / 4) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= max ? text : bytes.subarray(0, max).toString('utf8');
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+/**
+ * The request log: one row per finished request, appended on the hot path as one array push and
+ * written in batches (one transaction per {@link flush}) off it. Lookups see records still waiting
+ * for their flush.
+ */
+export class RequestLogStore {
+  readonly #db: MonitoringDb;
+  readonly #insert: Database.Statement;
+  readonly #deleteBatch: Database.Statement;
+  readonly #writeBatch: (entries: RequestLogEntry[]) => void;
+  readonly #retentionMs: number;
+  readonly #bodyMax: number;
+  readonly #maxPending: number;
+  readonly #timeOrigin: number;
+  readonly #now: () => number;
+  #pending: RequestLogEntry[] = [];
+  #dropped = 0;
+  #written = 0;
+
+  constructor(db: MonitoringDb, opts: RequestLogStoreOptions) {
+    this.#db = db;
+    this.#retentionMs = opts.retentionDays * DAY_MS;
+    this.#bodyMax = opts.bodyMaxBytes ?? 0;
+    this.#maxPending = opts.maxPending ?? DEFAULT_MAX_PENDING;
+    this.#timeOrigin = opts.timeOrigin ?? performance.timeOrigin;
+    this.#now = opts.now ?? Date.now;
+    this.#insert = db.prepare(`INSERT OR IGNORE INTO requests (id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms,
+      prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, request_body, response_body)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#deleteBatch = db.prepare('DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < ? ORDER BY ts LIMIT ?)');
+    this.#writeBatch = db.transaction((entries: RequestLogEntry[]) => {
+      for (const e of entries) this.#insertOne(e);
+    });
+  }
+
+  /** Hot path: queues `entry` for the next flush (the object is kept, not copied). */
+  append(entry: RequestLogEntry): void {
+    if (this.#pending.length >= this.#maxPending) {
+      this.#dropped++;
+      return;
+    }
+    this.#pending.push(entry);
+  }
+
+  /** Writes every queued record in one transaction; returns how many. A failed write drops the batch (counted). */
+  flush(): number {
+    const batch = this.#pending;
+    if (batch.length === 0) return 0;
+    this.#pending = [];
+    try {
+      this.#writeBatch(batch);
+      this.#written += batch.length;
+      return batch.length;
+    } catch (err) {
+      this.#dropped += batch.length;
+      throw err;
+    }
+  }
+
+  /** Records queued for the next flush. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** Records lost: queue full or a failed write. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Records written since start. */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** One request by generation id, written or still queued. */
+  get(id: string): RequestLogRow | undefined {
+    for (let i = this.#pending.length - 1; i >= 0; i--) {
+      const e = this.#pending[i];
+      if (e.id === id) return this.#toRow(e);
+    }
+    return getRequestLog(this.#db, id);
+  }
+
+  /** Rows matching `filter` (queued ones are flushed first, so the answer is complete). */
+  query(filter: RequestLogFilter = {}): RequestLogRow[] {
+    this.flush();
+    return queryRequestLog(this.#db, filter);
+  }
+
+  /** Deletes up to `max` rows older than the retention; returns how many (call again while it returns `max`). */
+  deleteExpired(max = 5000): number {
+    return this.#deleteBatch.run(this.#now() - this.#retentionMs, max).changes;
+  }
+
+  #toRow(e: RequestLogEntry): RequestLogRow {
+    const u = e.usage;
+    const errorClass = classifyError(e.status, e.errorCode);
+    const row: RequestLogRow = {
+      seq: 0, id: e.id, ts: Math.round(this.#timeOrigin + e.startMs), client: e.client, provider: e.provider ?? lastAttempt(e)?.provider ?? null,
+      model: e.model ?? modelOfAttempt(lastAttempt(e)), op: e.op, status: e.status, error_code: e.errorCode,
+      error_class: errorClass === 0 ? null : ERROR_CLASS_NAMES[errorClass], latency_ms: round3(e.durationMs),
+      ttft_ms: e.ttftMs > 0 ? round3(e.ttftMs) : null,
+      prompt_tokens: u ? u[0] : null, completion_tokens: u ? u[1] : null, cached_tokens: u ? u[2] : null, reasoning_tokens: u ? u[3] : null,
+      cost_usd: e.costUsd, streamed: e.streamed, attempts: e.attempts.map((a) => ({ ...a, durationMs: round3(a.durationMs) })),
+    };
+    if (this.#bodyMax > 0) {
+      row.request_body = capBody(e.requestBody, this.#bodyMax);
+      row.response_body = capBody(e.responseBody, this.#bodyMax);
+    }
+    return row;
+  }
+
+  #insertOne(e: RequestLogEntry): void {
+    const r = this.#toRow(e);
+    this.#insert.run(r.id, r.ts, r.client, r.provider, r.model, r.op, r.status, r.error_code, r.error_class, r.latency_ms, r.ttft_ms,
+      r.prompt_tokens, r.completion_tokens, r.cached_tokens, r.reasoning_tokens, r.cost_usd, r.streamed ? 1 : 0,
+      JSON.stringify(r.attempts), r.request_body ?? null, r.response_body ?? null);
+  }
+}
+
+function lastAttempt(e: RequestLogEntry): LogAttempt | undefined {
+  return e.attempts.length === 0 ? undefined : e.attempts[e.attempts.length - 1];
+}
+
+function modelOfAttempt(a: LogAttempt | undefined): string | null {
+  return a === undefined ? null : `${a.provider}/${a.model}`;
+}
+
+interface DbRow {
+  seq: number; id: string; ts: number; client: string | null; provider: string | null; model: string | null; op: string;
+  status: number; error_code: string | null; error_class: string | null; latency_ms: number; ttft_ms: number | null;
+  prompt_tokens: number | null; completion_tokens: number | null; cached_tokens: number | null; reasoning_tokens: number | null;
+  cost_usd: number | null; streamed: number; attempts: string; request_body?: string | null; response_body?: string | null;
+}
+
+function fromDb(r: DbRow): RequestLogRow {
+  let attempts: LogAttempt[] = [];
+  try {
+    attempts = JSON.parse(r.attempts) as LogAttempt[];
+  } catch {
+    // a damaged cell reads as no attempts rather than failing the whole query
+  }
+  return { ...r, streamed: r.streamed === 1, attempts };
+}
+
+/** One request by generation id (read side, usable on a read-only connection). */
+export function getRequestLog(db: MonitoringDb, id: string): RequestLogRow | undefined {
+  const r = db.prepare(`SELECT ${COLUMNS}, request_body, response_body FROM requests WHERE id = ?`).get(id) as DbRow | undefined;
+  return r === undefined ? undefined : fromDb(r);
+}
+
+/** Rows matching `filter` (read side, usable on a read-only connection). */
+export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {}): RequestLogRow[] {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (filter.sinceMs !== undefined) { where.push('ts >= ?'); args.push(filter.sinceMs); }
+  if (filter.untilMs !== undefined) { where.push('ts < ?'); args.push(filter.untilMs); }
+  if (filter.client !== undefined) { where.push('client = ?'); args.push(filter.client); }
+  if (filter.provider !== undefined) { where.push('provider = ?'); args.push(filter.provider); }
+  if (filter.model !== undefined) { where.push('model = ?'); args.push(filter.model); }
+  if (filter.status === 'ok') where.push('error_class IS NULL');
+  else if (filter.status === 'error') where.push('error_class IS NOT NULL');
+  else if (filter.status !== undefined) { where.push('status = ?'); args.push(filter.status); }
+  if (filter.beforeSeq !== undefined) { where.push('seq < ?'); args.push(filter.beforeSeq); }
+  if (filter.afterSeq !== undefined) { where.push('seq > ?'); args.push(filter.afterSeq); }
+  const limit = Math.max(1, Math.min(MAX_QUERY_ROWS, Math.floor(filter.limit ?? 100)));
+  const order = filter.afterSeq !== undefined ? 'ASC' : 'DESC';
+  const cols = filter.bodies ? `${COLUMNS}, request_body, response_body` : COLUMNS;
+  const sql = `SELECT ${cols} FROM requests${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ${limit}`;
+  return (db.prepare(sql).all(...args) as DbRow[]).map(fromDb);
+}

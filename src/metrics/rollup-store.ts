@@ -1,0 +1,93 @@
+import type Database from 'better-sqlite3';
+import { LogHistogram } from './log-histogram.js';
+import type { MonitoringDb } from './monitoring-db.js';
+import { errorsByClassFromNames, errorsByClassName, mergeBucket, type SeriesBucket } from './series-bucket.js';
+
+/** One persisted time-series bucket: resolution (bucket width, ms), dimension, key, start. */
+export interface RollupRow {
+  res: number;
+  dim: string;
+  key: string;
+  t: number;
+  bucket: SeriesBucket;
+}
+
+interface DbRow {
+  key: string; t: number; requests: number; errors: number; errors_by_class: string;
+  prompt_tokens: number; completion_tokens: number; cached_tokens: number; reasoning_tokens: number; cost_nano: number;
+  latency: Buffer | null; ttft: Buffer | null;
+}
+
+function toBucket(r: DbRow): SeriesBucket {
+  let byName: Record<string, number> = {};
+  try {
+    byName = JSON.parse(r.errors_by_class) as Record<string, number>;
+  } catch {
+    // a damaged cell loses the breakdown, not the row
+  }
+  return {
+    requests: r.requests, errors: r.errors, errorsByClass: errorsByClassFromNames(byName),
+    promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, cachedTokens: r.cached_tokens,
+    reasoningTokens: r.reasoning_tokens, costNano: r.cost_nano,
+    latency: LogHistogram.decode(r.latency), ttft: LogHistogram.decode(r.ttft),
+  };
+}
+
+const SELECT = 'SELECT key, t, requests, errors, errors_by_class, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_nano, latency, ttft FROM series';
+
+/**
+ * Buckets of `res` and `dim` with `from <= t <= to`, for one key or all (read side: works on a
+ * read-only connection, for the CLI).
+ */
+export function readRollups(db: MonitoringDb, res: number, dim: string, key: string | undefined, from: number, to: number): RollupRow[] {
+  const rows = key === undefined
+    ? db.prepare(`${SELECT} WHERE res = ? AND dim = ? AND t >= ? AND t <= ? ORDER BY t`).all(res, dim, from, to) as DbRow[]
+    : db.prepare(`${SELECT} WHERE res = ? AND dim = ? AND key = ? AND t >= ? AND t <= ? ORDER BY t`).all(res, dim, key, from, to) as DbRow[];
+  return rows.map((r) => ({ res, dim, key: r.key, t: r.t, bucket: toBucket(r) }));
+}
+
+/**
+ * The write side of the `series` table. Rows are merged, not replaced: the in-memory series hold
+ * only what arrived since their last persist, so a restart, a late record or two gateways writing
+ * the same bucket all add up instead of overwriting each other.
+ */
+export class RollupStore {
+  readonly #db: MonitoringDb;
+  readonly #get: Database.Statement;
+  readonly #put: Database.Statement;
+  readonly #delete: Database.Statement;
+  readonly #mergeAll: (rows: RollupRow[]) => void;
+
+  constructor(db: MonitoringDb) {
+    this.#db = db;
+    this.#get = db.prepare(`${SELECT} WHERE res = ? AND dim = ? AND key = ? AND t = ?`);
+    this.#put = db.prepare(`INSERT OR REPLACE INTO series (res, dim, key, t, requests, errors, errors_by_class, prompt_tokens,
+      completion_tokens, cached_tokens, reasoning_tokens, cost_nano, latency, ttft) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#delete = db.prepare('DELETE FROM series WHERE res = ? AND t < ?');
+    this.#mergeAll = db.transaction((rows: RollupRow[]) => {
+      for (const row of rows) this.#mergeOne(row);
+    });
+  }
+
+  /** Adds each row's bucket into the stored one (creating it), all in one transaction. */
+  merge(rows: RollupRow[]): void {
+    if (rows.length > 0) this.#mergeAll(rows);
+  }
+
+  read(res: number, dim: string, key: string | undefined, from: number, to: number): RollupRow[] {
+    return readRollups(this.#db, res, dim, key, from, to);
+  }
+
+  /** Deletes buckets of `res` that start before `t`; returns how many. */
+  deleteBefore(res: number, t: number): number {
+    return this.#delete.run(res, t).changes;
+  }
+
+  #mergeOne(row: RollupRow): void {
+    const old = this.#get.get(row.res, row.dim, row.key, row.t) as DbRow | undefined;
+    const b = row.bucket;
+    if (old !== undefined) mergeBucket(b, toBucket(old));
+    this.#put.run(row.res, row.dim, row.key, row.t, b.requests, b.errors, JSON.stringify(errorsByClassName(b)),
+      b.promptTokens, b.completionTokens, b.cachedTokens, b.reasoningTokens, b.costNano, b.latency.encode(), b.ttft.encode());
+  }
+}

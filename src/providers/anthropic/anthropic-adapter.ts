@@ -1,0 +1,60 @@
+import { LocalRouterError } from '../../errors/index.js';
+import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, UpstreamRequest } from '../adapter.js';
+import { ANTHROPIC_PATHS, anthropicHeaders } from './api.js';
+import { fromAnthropicModels, fromAnthropicResponse } from './from-anthropic-response.js';
+import { anthropicStreamUsage, createAnthropicStreamState, endAnthropicStream, feedAnthropicStream } from './from-anthropic-stream.js';
+import { mapAnthropicError } from './map-anthropic-error.js';
+import { toAnthropicRequest } from './to-anthropic-request.js';
+import type { OpenAIChatRequest } from './wire-types.js';
+
+/**
+ * The Anthropic Messages API (`POST /messages`, `x-api-key`, `anthropic-version`), translated both
+ * ways from and to OpenAI chat completions. `chat` and `models` only: Anthropic has no embeddings
+ * and no legacy completions.
+ */
+export const anthropicAdapter: ProviderAdapter = {
+  specificationVersion: 'v1',
+  protocol: 'anthropic',
+
+  request(op: Operation, body: string | null, ctx: TranslateContext): UpstreamRequest {
+    if (op === 'models') {
+      return { method: 'GET', path: ANTHROPIC_PATHS.models, headers: anthropicHeaders(ctx.provider, false, false), body: null, streams: false };
+    }
+    if (op !== 'chat') {
+      throw new LocalRouterError('LR_ERR_UNSUPPORTED_PARAM', `provider "${ctx.provider.name}" (Anthropic) does not offer ${op}`, { param: 'model' });
+    }
+    let parsed: OpenAIChatRequest;
+    try {
+      parsed = JSON.parse(body ?? '') as OpenAIChatRequest;
+    } catch {
+      throw new LocalRouterError('LR_ERR_BAD_JSON', 'request body is not valid JSON');
+    }
+    const upstream = toAnthropicRequest(parsed, ctx.model, ctx.stream);
+    return {
+      method: 'POST',
+      path: ANTHROPIC_PATHS.messages,
+      headers: anthropicHeaders(ctx.provider, true, ctx.stream),
+      body: JSON.stringify(upstream),
+      streams: ctx.stream,
+    };
+  },
+
+  response(op, body, ctx) {
+    if (op === 'models') return { body: fromAnthropicModels(body), usage: null };
+    const { completion, usage } = fromAnthropicResponse(body, Math.floor(ctx.now() / 1000));
+    return { body: JSON.stringify(completion), usage };
+  },
+
+  stream(_op, ctx): StreamTranslator {
+    const state = createAnthropicStreamState(ctx.provider.name, ctx.clientWantsUsage, Math.floor(ctx.now() / 1000), ctx.model);
+    return {
+      feed: (text) => feedAnthropicStream(state, text),
+      end: () => endAnthropicStream(state),
+      get usage() { return anthropicStreamUsage(state); },
+    };
+  },
+
+  error(status, body, ctx) {
+    return mapAnthropicError(ctx.provider.name, status, body);
+  },
+};

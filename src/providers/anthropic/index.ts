@@ -1,0 +1,27 @@
+/**
+ * @module providers/anthropic
+ * The Anthropic Messages API both ways. Upstream: `anthropicAdapter` translates OpenAI chat
+ * requests to `POST /messages` and answers (JSON and SSE) back. Ingress: the pure reverse
+ * translators let Anthropic-SDK clients use any provider through `POST /v1/messages`
+ * (`fromAnthropicRequest`, `toAnthropicResponse`, `createAnthropicClientStream`, `toAnthropicError`,
+ * bundled as the `anthropicDialect` client dialect).
+ */
+export { anthropicAdapter } from './anthropic-adapter.js';
+export { ANTHROPIC_VERSION, ANTHROPIC_PATHS, anthropicHeaders } from './api.js';
+export { toAnthropicRequest } from './to-anthropic-request.js';
+export { toAnthropicMessages } from './to-anthropic-messages.js';
+export { fromAnthropicResponse, fromAnthropicModels } from './from-anthropic-response.js';
+export {
+  createAnthropicStreamState, feedAnthropicStream, endAnthropicStream, anthropicStreamUsage, type AnthropicStreamState,
+} from './from-anthropic-stream.js';
+export { mapAnthropicFinishReason, mapOpenAIFinishReason, type OpenAIFinishReason } from './map-anthropic-finish-reason.js';
+export { mapAnthropicError, mapAnthropicStreamError, readAnthropicError } from './map-anthropic-error.js';
+export {
+  planReasoning, usesAdaptiveThinking, claudeVersion, DEFAULT_MAX_TOKENS, THINKING_BUDGETS, MIN_THINKING_BUDGET, type ReasoningPlan,
+} from './map-reasoning-effort.js';
+export { fromAnthropicRequest, type FromAnthropicOptions } from './from-anthropic-request.js';
+export { toAnthropicResponse, type AnthropicClientContext } from './to-anthropic-response.js';
+export { createAnthropicClientStream } from './to-anthropic-stream.js';
+export { toAnthropicError, anthropicErrorEvent, anthropicErrorType, openAIErrorToAnthropic } from './to-anthropic-error.js';
+export { anthropicDialect } from './anthropic-dialect.js';
+export type * from './wire-types.js';

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
+import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
+
+let mock: MockOpenAI | undefined;
+let fx: GatewayFixture | undefined;
+afterEach(async () => {
+  await fx?.close();
+  await mock?.close();
+  fx = undefined;
+  mock = undefined;
+});
+
+function sender(f: GatewayFixture) {
+  return (body: object): Promise<Response> => fetch(`${f.baseURL}/chat/completions`, {
+    method: 'POST', headers: { authorization: `Bearer ${f.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], ...body }),
+  });
+}
+
+describe('circuit breaker per provider', () => {
+  it('opens after N failures, skips the provider, half-opens after the cool-down and closes on success', async () => {
+    mock = await startMockOpenAI();
+    fx = await startGatewayFixture(mock.url, {
+      server: { breaker_failure_threshold: 2, breaker_cooldown_ms: 600 },
+      providers: [{ name: 'backup', type: 'openai-compatible', base_url: mock.url }],
+    });
+    const send = sender(fx);
+    expect((await send({ model: 'mock/error-500' })).status).toBe(502);
+    expect((await send({ model: 'mock/error-500' })).status).toBe(502);
+    expect(fx.gw.state.breakers.state('mock')).toBe('open');
+
+    // Open: mock is skipped without a call, the fallback candidate answers.
+    const before = mock.seen.length;
+    const res = await send({ model: 'mock/echo', models: ['backup/echo'] });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-localrouter-provider')).toBe('backup');
+    expect(mock.seen.length).toBe(before + 1);
+
+    // Open and no other candidate: 503 with Retry-After.
+    const refused = await send({ model: 'mock/echo' });
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('LR_ERR_NO_PROVIDER_AVAILABLE');
+
+    await new Promise((r) => setTimeout(r, 650));
+    expect(fx.gw.state.breakers.state('mock')).toBe('half_open');
+    const probe = await send({ model: 'mock/echo' });
+    expect(probe.status).toBe(200);
+    expect(fx.gw.state.breakers.state('mock')).toBe('closed');
+  });
+
+  it('an upstream 429 with Retry-After opens the breaker for that long', async () => {
+    mock = await startMockOpenAI();
+    fx = await startGatewayFixture(mock.url, { server: { breaker_failure_threshold: 5, breaker_cooldown_ms: 100 } });
+    const res = await sender(fx)({ model: 'mock/error-429' });
+    expect(res.status).toBe(429);
+    expect(fx.gw.state.breakers.state('mock')).toBe('open');
+    expect(fx.gw.state.breakers.retryInMs('mock')).toBeGreaterThan(6000); // the mock says retry-after: 7
+  });
+});
+
+describe('rate limits', () => {
+  it('64 concurrent requests against 10/minute admit exactly 10; the rest get 429 with Retry-After and x-ratelimit headers', async () => {
+    mock = await startMockOpenAI();
+    fx = await startGatewayFixture(mock.url, { strategies: [{ name: 'default', limits: [{ kind: 'requests', window: 'minute', max: 10 }] }] });
+    const send = sender(fx);
+    const results = await Promise.all(Array.from({ length: 64 }, () => send({ model: 'mock/echo' })));
+    const ok = results.filter((r) => r.status === 200);
+    const limited = results.filter((r) => r.status === 429);
+    expect(ok).toHaveLength(10);
+    expect(limited).toHaveLength(54);
+    const one = limited[0]!;
+    expect(Number(one.headers.get('retry-after'))).toBe(6);
+    expect(one.headers.get('x-ratelimit-limit-requests')).toBe('10');
+    expect(one.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    expect(((await one.json()) as { error: { code: string; type: string } }).error).toMatchObject({ code: 'LR_ERR_RATE_LIMITED', type: 'rate_limit_error' });
+    expect(ok[9]!.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+  });
+
+  it('charges real token usage and cost after the answer, and keeps the state across a restart', async () => {
+    mock = await startMockOpenAI();
+    // The mock reports 11 prompt + 7 completion tokens: two answers spend 36 of a 30-token budget.
+    const strategies = [{ name: 'default', limits: [{ kind: 'total_tokens', window: 'hour', max: 30 }] }];
+    fx = await startGatewayFixture(mock.url, { strategies });
+    const send = sender(fx);
+    expect((await send({ model: 'mock/echo' })).status).toBe(200);
+    expect((await send({ model: 'mock/echo' })).status).toBe(200);
+    const third = await send({ model: 'mock/echo' });
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as { error: { message: string } }).error.message).toContain('total tokens per hour');
+
+    const home = fx.home;
+    const key = fx.key;
+    await fx.gw.close();
+    const { startGateway } = await import('../../src/ingress/index.js');
+    const again = await startGateway({ home, host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(`http://127.0.0.1:${again.port}/v1/chat/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'mock/echo', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(429);
+    } finally {
+      await again.close();
+    }
+  });
+});

@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { describe, expect, it } from 'vitest';
+import type { TranslateContext } from '../../../../src/providers/index.js';
+import { anthropicAdapter, createAnthropicClientStream } from '../../../../src/providers/anthropic/index.js';
+import { validateMessagesRequest } from '../../../helpers/mock-anthropic-validate.js';
+
+const dir = new URL('../../../golden/providers/anthropic/', import.meta.url);
+const read = (name: string): Buffer => fs.readFileSync(new URL(name, dir));
+const text = (name: string): string => read(name).toString('utf8');
+
+function ctx(clientWantsUsage: boolean, stream = true): TranslateContext {
+  return {
+    provider: { name: 'claude', protocol: 'anthropic', baseUrl: 'https://api.anthropic.com/v1', apiKey: 'sk-ant-golden', headers: { 'anthropic-beta': 'fine-grained-tool-streaming-2025-05-14' }, connectTimeoutMs: 1, firstByteTimeoutMs: 1, idleTimeoutMs: 1 },
+    model: 'claude-sonnet-4-5-20250929', stream, clientWantsUsage, now: () => 1_700_000_000_000, newId: (p) => `${p}golden`,
+  };
+}
+
+interface Run { out: string; usage: unknown; error: { code?: string; status?: number; message?: string } | null }
+
+/** Upstream bytes through the adapter as the engine feeds them: bytes → utf8 decoder → translator, at the given splits. */
+function run(bytes: Buffer, splits: number[], clientWantsUsage: boolean): Run {
+  const t = anthropicAdapter.stream('chat', ctx(clientWantsUsage));
+  const decoder = new StringDecoder('utf8');
+  let out = '';
+  let from = 0;
+  try {
+    for (const at of [...splits, bytes.length]) {
+      out += t.feed(decoder.write(bytes.subarray(from, at)));
+      from = at;
+    }
+    out += t.feed(decoder.end()) + t.end();
+  } catch (err) {
+    return { out, usage: t.usage, error: err as Run['error'] };
+  }
+  return { out, usage: t.usage, error: null };
+}
+
+const everySplit = (bytes: Buffer): number[][] => [
+  ...Array.from({ length: bytes.length - 1 }, (_, i) => [i + 1]),
+  Array.from({ length: bytes.length - 1 }, (_, i) => i + 1),
+];
+
+describe('Anthropic → OpenAI stream translation (golden)', () => {
+  const upstream = read('thinking-text-tool.upstream.sse');
+  const withUsage = text('thinking-text-tool.client-usage.expected.sse');
+  const withoutUsage = text('thinking-text-tool.no-client-usage.expected.sse');
+
+  it('translates thinking, signature, text, tool input and usage; the usage chunk only when asked', () => {
+    const a = run(upstream, [], true);
+    expect(a.error).toBeNull();
+    expect(a.out).toBe(withUsage);
+    // [prompt = input + cache read + cache write, completion, cached, reasoning]
+    expect(a.usage).toEqual([46, 87, 30, 21]);
+    const b = run(upstream, [], false);
+    expect(b.out).toBe(withoutUsage);
+    expect(b.usage).toEqual([46, 87, 30, 21]);
+    expect(b.out).not.toContain('"usage"');
+  });
+
+  it('gives the same output for every split point, inside multi-byte characters, and byte by byte', () => {
+    for (const splits of everySplit(upstream)) expect(run(upstream, splits, false).out).toBe(withoutUsage);
+  });
+
+  it('handles CRLF framing', () => {
+    const crlf = Buffer.from(text('thinking-text-tool.upstream.sse').replace(/\n/g, '\r\n'));
+    for (const splits of [[], [crlf.indexOf('\r') + 1], Array.from({ length: crlf.length - 1 }, (_, i) => i + 1)]) {
+      expect(run(crlf, splits, true).out).toBe(withUsage);
+    }
+  });
+
+  it('finishes an upstream that ends after message_delta without message_stop', () => {
+    const bytes = read('no-message-stop.upstream.sse');
+    for (const splits of [[], [bytes.length - 5]]) {
+      const r = run(bytes, splits, true);
+      expect(r.error).toBeNull();
+      expect(r.out).toBe(withUsage);
+    }
+  });
+
+  it('fails an upstream cut before it said why it stopped, after forwarding what came', () => {
+    const bytes = read('truncated.upstream.sse');
+    const expectedPrefix = withoutUsage.slice(0, withoutUsage.indexOf('data: {"id":"msg_01Golden","object":"chat.completion.chunk","created":1700000000,"model":"claude-sonnet-4-5-20250929","choices":[{"index":0,"delta":{"tool_calls"'));
+    for (const splits of everySplit(bytes)) {
+      const r = run(bytes, splits, false);
+      expect(r.out).toBe(expectedPrefix);
+      expect(r.error?.code).toBe('LR_ERR_UPSTREAM_BAD_RESPONSE');
+      expect(r.error?.message).toMatch(/before message_stop/);
+    }
+  });
+
+  it('forwards the output before an error event, then fails with an overloaded 503', () => {
+    const bytes = read('midstream-error.upstream.sse');
+    const firstText = withoutUsage.indexOf('"content":"Grüße aus "');
+    const expectedPrefix = withoutUsage.slice(0, withoutUsage.indexOf('data: ', firstText));
+    for (const splits of everySplit(bytes)) {
+      const r = run(bytes, splits, false);
+      expect(r.out).toBe(expectedPrefix);
+      expect(r.error).toMatchObject({ code: 'LR_ERR_UPSTREAM_STATUS', status: 503 });
+      expect(r.error?.message).toBe('provider "claude" is overloaded (overloaded_error): Overloaded');
+    }
+  });
+
+  it('ignores pings, comments and unknown event types, and rejects events that are not JSON', () => {
+    const start = text('thinking-text-tool.upstream.sse').split('\n\n').slice(0, 1).join('\n\n') + '\n\n';
+    const t = anthropicAdapter.stream('chat', ctx(false));
+    expect(t.feed(start + 'event: ping\ndata: {"type":"ping"}\n\n: hi\n\nevent: future_event\ndata: {"type":"future_event","x":1}\n\n'))
+      .toBe(withoutUsage.split('\n\n')[0] + '\n\n');
+    expect(() => t.feed('event: content_block_delta\ndata: {not json\n\n')).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+  });
+});
+
+describe('OpenAI → Anthropic request translation (golden)', () => {
+  it('builds the upstream request: path, headers, system, merged turns, thinking, tools, format', () => {
+    const req = anthropicAdapter.request('chat', text('chat-request.openai.json'), ctx(true));
+    const expected = JSON.parse(text('chat-request.anthropic.expected.json'));
+    expect({ method: req.method, path: req.path, headers: req.headers, streams: req.streams, body: JSON.parse(req.body!) }).toEqual(expected);
+    // And the mock, which checks requests like the real API, accepts it.
+    expect(validateMessagesRequest(expected.body)).toBeNull();
+  });
+
+  it('translates a non-streamed message: text joined, tool calls, thinking blocks, usage', () => {
+    const res = anthropicAdapter.response('chat', text('message.upstream.json'), ctx(false, false));
+    expect(JSON.parse(res.body)).toEqual(JSON.parse(text('message.expected.json')));
+    expect(res.usage).toEqual([3895, 503, 1800, 320]);
+  });
+});
+
+describe('OpenAI chunks → Anthropic stream (golden, the Anthropic-compatible ingress)', () => {
+  const input = read('thinking-text-tool.client-usage.expected.sse');
+  const expected = text('thinking-text-tool.anthropic-client.expected.sse');
+  const runClient = (bytes: Buffer, splits: number[]): string => {
+    const s = createAnthropicClientStream({ model: 'claude/claude-sonnet-4-5', newId: (p) => `${p}golden` });
+    const decoder = new StringDecoder('utf8');
+    let out = '';
+    let from = 0;
+    for (const at of [...splits, bytes.length]) {
+      out += s.feed(decoder.write(bytes.subarray(from, at)));
+      from = at;
+    }
+    return out + s.feed(decoder.end()) + s.end();
+  };
+
+  it('rebuilds the Anthropic event sequence (indices, signature, tool input, usage) from the translated chunks', () => {
+    expect(runClient(input, [])).toBe(expected);
+  });
+
+  it('gives the same output for every split point', () => {
+    for (const splits of everySplit(input)) expect(runClient(input, splits)).toBe(expected);
+  });
+});

@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { TranslateContext } from '../../../../src/providers/index.js';
+import { createGeminiStream } from '../../../../src/providers/gemini/index.js';
+
+export const goldenDir = new URL('../../../golden/providers/gemini/', import.meta.url);
+export const readGolden = (name: string): Buffer => fs.readFileSync(new URL(name, goldenDir));
+
+/** A translation context with a fixed clock and counting ids, so outputs are byte-stable. */
+export function testContext(model = 'gemini-2.5-flash', clientWantsUsage = false): TranslateContext {
+  let n = 0;
+  return {
+    provider: { name: 'gem', type: 'gemini', prices: {}, protocol: 'gemini', baseUrl: 'http://127.0.0.1:1/v1beta', apiKey: 'k', headers: {}, connectTimeoutMs: 1000, firstByteTimeoutMs: 1000, idleTimeoutMs: 1000 },
+    model, stream: true, clientWantsUsage,
+    now: () => 1_764_000_000_000,
+    newId: (prefix) => `${prefix}${++n}`,
+  };
+}
+
+export interface StreamRun { out: string; error: Error | null; usage: unknown }
+
+/**
+ * Runs upstream bytes through the Gemini stream translator the way the engine does: bytes split
+ * at `splits` → UTF-8 decoder → feed(); at the end feed(decoder.end()) + end(). A throw ends the run
+ * (the engine then writes the error event), keeping the text emitted before it.
+ */
+export function runStream(bytes: Buffer, splits: number[], clientWantsUsage = false): StreamRun {
+  const t = createGeminiStream(testContext('gemini-2.5-flash', clientWantsUsage));
+  const decoder = new StringDecoder('utf8');
+  let out = '';
+  let from = 0;
+  try {
+    for (const at of [...splits, bytes.length]) {
+      out += t.feed(decoder.write(bytes.subarray(from, at)));
+      from = at;
+    }
+    out += t.feed(decoder.end()) + t.end();
+  } catch (err) {
+    return { out, error: err as Error, usage: t.usage };
+  }
+  return { out, error: null, usage: t.usage };
+}
+
+export const everyByte = (n: number): number[] => Array.from({ length: n - 1 }, (_, i) => i + 1);
