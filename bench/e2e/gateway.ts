@@ -49,6 +49,8 @@ export async function startGateway(opts: {
   repoRoot: string;
   mockOrigin: string;
   execution: Execution;
+  /** Give the bench client generous rate limits (BENCH_GATEWAY_LIMITS, default on). */
+  limits: boolean;
 }): Promise<Gateway> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'lr-bench-'));
   const dispose = (): void => rmSync(home, { recursive: true, force: true });
@@ -68,6 +70,16 @@ export async function startGateway(opts: {
     const configPath = path.join(home, 'config.yaml');
     const doc = parseDocument(readFileSync(configPath, 'utf8'));
     doc.setIn(['server', 'execution'], opts.execution);
+    if (opts.limits) {
+      // Limits that never bite, so the limiter and token accounting run on every request as they
+      // would for a user who set any limit (an empty list may skip them).
+      const clients = (doc.toJS() as { clients?: { name?: string }[] }).clients ?? [];
+      const at = clients.findIndex((c) => c.name === 'bench');
+      doc.setIn(['clients', at, 'limits'], [
+        { kind: 'requests', window: 'minute', max: 1e9 },
+        { kind: 'total_tokens', window: 'minute', max: 1e12 },
+      ]);
+    }
     writeFileSync(configPath, doc.toString());
 
     const { child, match } = await opts.children.spawnReady({

@@ -101,7 +101,7 @@ export class Stack {
           return { name, origin: `http://127.0.0.1:${np.match}`, key: DUMMY_KEY, pid: np.child.pid };
         }
         const gw = await startGateway({
-          children, repoRoot: cfg.repoRoot, mockOrigin, execution: name === 'gateway-workers' ? 'workers' : 'inline',
+          children, repoRoot: cfg.repoRoot, mockOrigin, execution: name === 'gateway-workers' ? 'workers' : 'inline', limits: cfg.gatewayLimits,
         });
         gateways.push(gw);
         owned.push(gw.child);

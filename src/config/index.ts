@@ -5,7 +5,7 @@
  * editors, and a watcher that hands a running gateway each valid change.
  */
 export {
-  ConfigSchema, NAME_PATTERN, PROVIDER_TYPE_NAMES, type Config, type ServerConfig, type ProviderConfig, type ClientConfig, type PriceOverride, type StrategyConfig, type LimitConfig,
+  ConfigSchema, NAME_PATTERN, PROVIDER_TYPE_NAMES, type Config, type ServerConfig, type ProviderConfig, type ClientConfig, type PriceOverride, type StrategyConfig, type LimitConfig, type MonitoringConfig,
 } from './schema.js';
 export { resolveHome, configPath } from './paths.js';
 export { parseConfig } from './parse-config.js';

@@ -124,6 +124,21 @@ export const PriceOverrideSchema = z.strictObject({
   reasoning_per_mtok: perMtok.optional(),
 });
 
+// monitoring (issue 5): added by the monitoring helper.
+/** Metrics, time series, the request log and the stats API (`<home>/localrouter.db`). */
+export const MonitoringSchema = z.strictObject({
+  /** Off: nothing is recorded, no store is opened, `/metrics` and the stats API answer empty. Read at start. */
+  enabled: z.boolean().default(true),
+  /** Days request log rows (and so `GET /v1/generation` records) are kept; at least 1. */
+  log_retention_days: z.number().int().min(1).max(3650).default(30),
+  /** Keep request and response bodies in the request log. Off by default: prompts stay out of the store. */
+  log_bodies: z.boolean().default(false),
+  /** With `log_bodies`: the most bytes kept of each request and each response body. */
+  log_body_max_bytes: z.number().int().min(256).max(1_048_576).default(16_384),
+  /** How often buffered log rows and time-series rollups are written to the store, in one transaction. */
+  flush_interval_ms: z.number().int().min(50).max(60_000).default(1000),
+});
+
 export const ConfigSchema = z.strictObject({
   version: z.literal(1).default(1),
   server: ServerSchema.default(() => ServerSchema.parse({})),
@@ -137,6 +152,7 @@ export const ConfigSchema = z.strictObject({
     z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}\/.+$/, 'must be "<provider name>/<model id>"'),
     PriceOverrideSchema,
   ).default({}),
+  monitoring: MonitoringSchema.default(() => MonitoringSchema.parse({})),
 }).superRefine((cfg, ctx) => {
   uniqueNames(cfg.providers, 'providers', ctx);
   uniqueNames(cfg.clients, 'clients', ctx);
@@ -180,3 +196,4 @@ export type ClientConfig = z.infer<typeof ClientSchema>;
 export type PriceOverride = z.infer<typeof PriceOverrideSchema>;
 export type StrategyConfig = z.infer<typeof StrategySchema>;
 export type LimitConfig = z.infer<typeof LimitSchema>;
+export type MonitoringConfig = z.infer<typeof MonitoringSchema>;

@@ -1,6 +1,6 @@
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp } from 'uWebSockets.js';
 import { LocalRouterError } from '../errors/index.js';
-import { chatFront, embeddingsFront } from './llm-fronts.js';
+import { chatFront, completionsFront, embeddingsFront, responsesFront } from './llm-fronts.js';
 import { llmRoute } from './llm-request.js';
 import type { GatewayState } from './gateway-state.js';
 import { corsHeaders, preflightHeaders } from './guards.js';
@@ -17,6 +17,8 @@ export function buildRoutes(extra: Record<string, Partial<Record<Method, RouteHa
     '/v1/models': { get: handleModels },
     '/v1/chat/completions': { post: llmRoute(chatFront) },
     '/v1/embeddings': { post: llmRoute(embeddingsFront) },
+    '/v1/responses': { post: llmRoute(responsesFront) },
+    '/v1/completions': { post: llmRoute(completionsFront) },
     ...extra,
   };
   const routes = new Map<string, Partial<Record<Method, RouteHandler>>>();

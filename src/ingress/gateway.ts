@@ -234,7 +234,7 @@ function resolveApiKey(p: Config['providers'][number], presetEnv: string | null,
 /** Asks a provider for its model list (`GET /models`) through the dispatcher, like any upstream call. */
 function fetchModelIds(dispatcher: UpstreamDispatcher, provider: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    dispatcher.start({ candidates: [provider, ''], op: 'models', body: null, flags: 0 }, {
+    dispatcher.start({ candidates: [provider, ''], op: 'models', body: null, flags: 0, meta: null }, {
       onFrame(frame: FromActorFrame) {
         if (frame[0] === FRAME.ERROR) return reject(new Error(frame[2].message));
         if (frame[0] !== FRAME.FULL) return;

@@ -1,4 +1,5 @@
 import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
+import { fromCompletionsRequest, fromResponsesRequest } from '../providers/index.js';
 import { CLIENT_DIALECT, type UpstreamCall } from '../workers/index.js';
 
 /** A request in the OpenAI dialect, ready for model resolution. */
@@ -10,6 +11,8 @@ export interface FrontRequest {
   stream: boolean;
   /** The client asked for the streamed usage chunk. */
   wantsUsage: boolean;
+  /** JSON the client dialect needs in the actor (see `UpstreamCall.meta`). */
+  meta?: string;
 }
 
 /**
@@ -98,6 +101,39 @@ export const embeddingsFront: LlmFront = {
     const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0);
     if (!ok) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"input" must be a string or a non-empty array', { param: 'input' });
     return { model, body, stream: false, wantsUsage: false };
+  },
+  errorBody: openAIErrorBody,
+  errorEvent: openAIErrorEvent,
+};
+
+/** An error event in the Responses stream shape; the SDK raises it as an APIError. */
+function responsesErrorEvent(err: PlainError): string {
+  const data = { type: 'error', code: err.code, message: err.message, param: err.param ?? null, sequence_number: 0 };
+  return `event: error\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** `POST /v1/responses`: the stateless Responses API, answered by any provider through chat. */
+export const responsesFront: LlmFront = {
+  op: 'chat',
+  dialect: CLIENT_DIALECT.responses,
+  parse(body, limits) {
+    const { chat, echo } = fromResponsesRequest(body);
+    const checked = checkChatBody(chat as unknown as Record<string, unknown>, limits.maxMessages);
+    // The Response object always reports usage, so the actor must keep the usage chunk.
+    return { ...checked, wantsUsage: true, meta: JSON.stringify({ responsesEcho: echo }) };
+  },
+  errorBody: openAIErrorBody,
+  errorEvent: responsesErrorEvent,
+};
+
+/** `POST /v1/completions`: legacy completions, mapped onto chat for every provider. */
+export const completionsFront: LlmFront = {
+  op: 'chat',
+  dialect: CLIENT_DIALECT.completions,
+  parse(body, limits) {
+    const { chat, clientWantsUsage } = fromCompletionsRequest(body);
+    const checked = checkChatBody(chat as unknown as Record<string, unknown>, limits.maxMessages);
+    return { ...checked, wantsUsage: checked.stream && clientWantsUsage };
   },
   errorBody: openAIErrorBody,
   errorEvent: openAIErrorEvent,

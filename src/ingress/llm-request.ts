@@ -63,7 +63,7 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
         | (crashHook ? REQ_FLAG.TEST_CRASH : 0) | (front.dialect << REQ_FLAG.DIALECT_SHIFT);
       const candidates: string[] = [];
       for (const t of plan.targets) candidates.push(t.provider, t.upstreamModel);
-      exchange.dispatch({ candidates, op: front.op, body: JSON.stringify(body), flags }, request.stream);
+      exchange.dispatch({ candidates, op: front.op, body: JSON.stringify(body), flags, meta: request.meta ?? null }, request.stream);
     } catch (e) {
       exchange.fail(toLocalRouterError(e), false);
     }

@@ -24,6 +24,8 @@ export interface UpstreamRequest {
   method: 'GET' | 'POST';
   /** Path and query, relative to the provider's base URL. */
   path: string;
+  /** Path and query from the origin's root, when the endpoint lives outside the base URL's path (Cohere's model list). */
+  originPath?: string;
   headers: Record<string, string>;
   body: string | null;
   /** The upstream answers with a stream (SSE or NDJSON) when the status is 2xx. */

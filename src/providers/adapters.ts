@@ -2,6 +2,8 @@ import { LocalRouterError } from '../errors/index.js';
 import { CLIENT_DIALECT } from '../workers/protocol.js';
 import type { ProviderAdapter, WireProtocol } from './adapter.js';
 import type { ClientDialect } from './client-dialect.js';
+import { completionsDialect } from './completions/index.js';
+import { responsesDialect } from './responses/index.js';
 import { openAIAdapter } from './openai-compatible/openai-adapter.js';
 import { anthropicAdapter } from './anthropic/index.js';
 import { ollamaAdapter } from './ollama/index.js';
@@ -21,7 +23,10 @@ export function registerAdapter(adapter: ProviderAdapter): void {
   ADAPTERS.set(adapter.protocol, adapter);
 }
 
-const DIALECTS = new Map<number, ClientDialect>();
+const DIALECTS = new Map<number, ClientDialect>([
+  [CLIENT_DIALECT.responses, responsesDialect],
+  [CLIENT_DIALECT.completions, completionsDialect],
+]);
 
 /** Registers a client dialect under its flag code (`CLIENT_DIALECT`). */
 export function registerDialect(dialect: ClientDialect): void {

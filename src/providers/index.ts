@@ -14,3 +14,6 @@ export type { ClientDialect, ClientDialectName, DialectStream } from './client-d
 export type { ProviderAdapter, WireProtocol, Operation, TranslateContext, UpstreamRequest, StreamTranslator, TranslatedBody } from './adapter.js';
 export { PRESETS, PROVIDER_TYPES, getPreset, isProviderType, detectLocalProviders, modelsUrl, parseModelList, type ProviderPreset, type ProviderType, type DetectedProvider } from './presets/index.js';
 export { lookupModel, computeCost, PriceBook, CATALOG_INFO, listCatalogModels } from './catalog/index.js';
+export { fromResponsesRequest, responsesDialect } from './responses/index.js';
+export { fromCompletionsRequest, completionsDialect } from './completions/index.js';
+export { createNdjsonState, feedNdjson, endNdjson } from './ndjson/parse-ndjson.js';

@@ -43,7 +43,7 @@ export class ProviderEngine {
 
   handle(frame: ToActorFrame): void {
     switch (frame[0]) {
-      case FRAME.REQUEST: return this.#start(frame[1], frame[2], frame[3], frame[4], frame[5]);
+      case FRAME.REQUEST: return this.#start(frame[1], frame[2], frame[3], frame[4], frame[5], frame[6]);
       case FRAME.CANCEL: return this.#inflight.get(frame[1])?.cancel();
       case FRAME.PAUSE: return this.#inflight.get(frame[1])?.pause();
       case FRAME.RESUME: return this.#inflight.get(frame[1])?.resume();
@@ -80,12 +80,12 @@ export class ProviderEngine {
     await Promise.all([...this.#providers.values()].map((p) => p.pool.close().catch(() => {})));
   }
 
-  #start(id: number, candidates: string[], op: Operation, body: string | null, flags: number): void {
+  #start(id: number, candidates: string[], op: Operation, body: string | null, flags: number, meta: string | null): void {
     if ((flags & REQ_FLAG.TEST_CRASH) !== 0 && this.#onTestCrash) {
       this.#onTestCrash();
       return;
     }
-    const run = new RequestRun(this.#host, id, candidates, op, body, flags);
+    const run = new RequestRun(this.#host, id, candidates, op, body, flags, meta);
     this.#inflight.set(id, run);
     run.start();
   }

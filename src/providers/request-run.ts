@@ -41,6 +41,7 @@ export class RequestRun {
   #op: Operation;
   #body: string | null;
   #flags: number;
+  #meta: Record<string, unknown> | null;
   #index = -2;
   #current: UpstreamExchange | null = null;
   #tryStarted = 0;
@@ -48,13 +49,14 @@ export class RequestRun {
   #finished = false;
   #paused = false;
 
-  constructor(host: RunHost, id: number, candidates: string[], op: Operation, body: string | null, flags: number) {
+  constructor(host: RunHost, id: number, candidates: string[], op: Operation, body: string | null, flags: number, meta: string | null = null) {
     this.#host = host;
     this.id = id;
     this.#candidates = candidates;
     this.#op = op;
     this.#body = body;
     this.#flags = flags;
+    this.#meta = meta === null ? null : JSON.parse(meta) as Record<string, unknown>;
   }
 
   start(): void {
@@ -132,6 +134,7 @@ export class RequestRun {
     const ctx: TranslateContext = {
       provider: entry.runtime, model, stream: (this.#flags & REQ_FLAG.STREAM) !== 0,
       clientWantsUsage: (this.#flags & REQ_FLAG.CLIENT_WANTS_USAGE) !== 0, now: Date.now, newId: this.#host.newId,
+      ...this.#meta,
     };
     let adapter: ProviderAdapter;
     let dialect: ClientDialect | null;
@@ -150,7 +153,7 @@ export class RequestRun {
     if (this.#paused) exchange.pause();
     try {
       entry.pool.dispatch({
-        path: entry.prefix + upstream.path, method: upstream.method, headers: upstream.headers, body: upstream.body,
+        path: upstream.originPath ?? entry.prefix + upstream.path, method: upstream.method, headers: upstream.headers, body: upstream.body,
         headersTimeout: entry.runtime.firstByteTimeoutMs, bodyTimeout: entry.runtime.idleTimeoutMs,
       }, exchange);
     } catch (err) {

@@ -57,7 +57,7 @@ export class ActorPool implements UpstreamDispatcher {
     this.#next = (this.#next + 1) % this.#slots.length;
     const id = ++this.#seq * SLOT_BITS + slot.index;
     slot.sinks.set(id, sink);
-    this.#send(slot, [FRAME.REQUEST, id, call.candidates, call.op, call.body, call.flags]);
+    this.#send(slot, [FRAME.REQUEST, id, call.candidates, call.op, call.body, call.flags, call.meta]);
     return id;
   }
 

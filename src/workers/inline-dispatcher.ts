@@ -16,7 +16,7 @@ export class InlineDispatcher implements UpstreamDispatcher {
   start(call: UpstreamCall, sink: FrameSink): number {
     const id = ++this.#seq;
     this.#sinks.set(id, sink);
-    this.#engine.handle([FRAME.REQUEST, id, call.candidates, call.op, call.body, call.flags]);
+    this.#engine.handle([FRAME.REQUEST, id, call.candidates, call.op, call.body, call.flags, call.meta]);
     return id;
   }
 

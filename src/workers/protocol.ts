@@ -77,9 +77,11 @@ export interface UpstreamCall {
   /** OpenAI-dialect JSON with `model` set to the first candidate's model; null for `models`. */
   body: string | null;
   flags: number;
+  /** JSON object merged into the translation context (what a client dialect needs to echo back); null if none. */
+  meta: string | null;
 }
 
-export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: OperationName, body: string | null, flags: number];
+export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: OperationName, body: string | null, flags: number, meta: string | null];
 export type CancelFrame = [typeof FRAME.CANCEL, id: number];
 export type PauseFrame = [typeof FRAME.PAUSE, id: number];
 export type ResumeFrame = [typeof FRAME.RESUME, id: number];

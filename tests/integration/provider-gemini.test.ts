@@ -58,6 +58,8 @@ describe.each(['workers', 'inline'] as const)('Gemini provider through the gatew
     expect(res.choices[0]!.message.content).toBe('echo: how are you');
     expect(res.choices[0]!.finish_reason).toBe('stop');
     expect(res.usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, prompt_tokens_details: { cached_tokens: 3 } });
+    // Priced from the bundled catalog: 8 fresh + 3 cached input tokens, 7 output tokens.
+    expect((res.usage as { cost?: number }).cost).toBeCloseTo((8 * 0.3 + 3 * 0.075 + 7 * 2.5) / 1e6, 12);
     const sent = upstream();
     expect(sent.url).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
     expect(sent.headers['x-goog-api-key']).toBe(MOCK_GEMINI_KEY);
@@ -89,6 +91,7 @@ describe.each(['workers', 'inline'] as const)('Gemini provider through the gatew
     }));
     expect(withUsage.chunks.at(-1)!.choices).toEqual([]);
     expect(withUsage.chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 });
+    expect((withUsage.chunks.at(-1)!.usage as { cost?: number }).cost).toBeCloseTo((8 * 0.3 + 3 * 0.075 + 7 * 2.5) / 1e6, 12);
   });
 
   it('the raw stream is OpenAI SSE ending in data: [DONE]', async () => {
@@ -232,6 +235,8 @@ describe.each(['workers', 'inline'] as const)('Gemini provider through the gatew
     expect(msg.reasoning_content).toBe('Let me think about it. ');
     expect(msg.content).toBe('echo: think');
     expect(res.usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 12, total_tokens: 23, completion_tokens_details: { reasoning_tokens: 5 } });
+    // Thought tokens are billed as output.
+    expect((res.usage as { cost?: number }).cost).toBeCloseTo((8 * 0.3 + 3 * 0.075 + 12 * 2.5) / 1e6, 12);
 
     await client.chat.completions.create({ model: 'gem/gemini-3-pro-preview', reasoning_effort: 'low', messages: [{ role: 'user', content: 'think' }] });
     expect(upstream().body.generationConfig).toEqual({ thinkingConfig: { thinkingLevel: 'low', includeThoughts: true } });

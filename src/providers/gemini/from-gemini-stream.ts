@@ -3,7 +3,7 @@ import type { UsageTuple } from '../../workers/protocol.js';
 import type { StreamTranslator, TranslateContext } from '../adapter.js';
 import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
 import { blockedReason, completionId, failedGeneration } from './from-gemini-response.js';
-import { pieceOf, type AnswerPiece } from './gemini-parts.js';
+import { pieceOf } from './gemini-parts.js';
 import type { GeminiCandidate, GeminiErrorBody, GeminiResponse } from './gemini-types.js';
 import { geminiUsage, usageTupleOf, type OpenAIUsage } from './gemini-usage.js';
 import { mapGeminiFinishReason } from './map-gemini-finish-reason.js';
@@ -23,7 +23,14 @@ export interface GeminiStreamState {
   created: number;
   model: string;
   choices: Map<number, ChoiceState>;
+  /** The latest `usageMetadata` (Gemini repeats a running count in every chunk). */
   usage: OpenAIUsage | null;
+  /**
+   * The usage is reported (the translator's `usage`) only once the answer is complete, in the same
+   * step that writes the usage chunk: the engine prices the usage the first time it appears and adds
+   * the cost to that step's usage object.
+   */
+  reported: boolean;
   /** An upstream error or untranslatable chunk, raised on the next call once earlier output is out. */
   failure: Error | null;
   /** Nothing more is read: failed, or the answer is complete. */
@@ -41,13 +48,13 @@ export interface GeminiStreamState {
  */
 export function createGeminiStream(ctx: TranslateContext): StreamTranslator & { readonly state: GeminiStreamState } {
   const state: GeminiStreamState = {
-    sse: createSseState(), ctx, id: '', created: 0, model: ctx.model, choices: new Map(), usage: null, failure: null, closed: false,
+    sse: createSseState(), ctx, id: '', created: 0, model: ctx.model, choices: new Map(), usage: null, reported: false, failure: null, closed: false,
   };
   return {
     state,
     feed: (text) => feedGeminiStream(state, text),
     end: () => endGeminiStream(state),
-    get usage(): UsageTuple | null { return state.usage ? usageTupleOf(state.usage) : null; },
+    get usage(): UsageTuple | null { return state.reported && state.usage ? usageTupleOf(state.usage) : null; },
   };
 }
 
@@ -68,6 +75,7 @@ export function endGeminiStream(state: GeminiStreamState): string {
     // Gemini always ends a candidate with a finish reason: without one the answer was cut short.
     throw badResponse(`provider "${state.ctx.provider.name}" ended the stream before the answer was finished`);
   }
+  state.reported = true;
   if (state.ctx.clientWantsUsage && state.usage) out += frame(state, [], state.usage);
   return `${out}data: [DONE]\n\n`;
 }
@@ -129,26 +137,25 @@ function onCandidate(state: GeminiStreamState, c: GeminiCandidate, index: number
   const choice = choiceState(state, index);
   if (choice.finished) return '';
   let out = '';
-  let delta: Record<string, unknown> | null = null;
-  let deltaKind: AnswerPiece['kind'] | null = null;
+  // Adjacent texts of one kind travel in one delta; a change of kind starts a new one.
+  let kind: 'text' | 'thought' | null = null;
+  let text = '';
   const flush = (): void => {
-    if (delta) out += chunkFor(state, choice, index, delta, null);
-    delta = null;
-    deltaKind = null;
+    if (kind !== null) out += chunkFor(state, choice, index, { [kind === 'text' ? 'content' : 'reasoning_content']: text }, null);
+    kind = null;
+    text = '';
   };
   for (const part of c.content?.parts ?? []) {
     const piece = pieceOf(part, state.ctx);
     if (!piece) continue;
-    // Adjacent texts of one kind travel in one delta; a change of kind starts a new one.
-    if (deltaKind !== piece.kind || piece.kind === 'call') flush();
     if (piece.kind === 'call') {
-      delta = { tool_calls: [{ index: choice.calls++, ...piece.call }] };
-    } else {
-      const key = piece.kind === 'text' ? 'content' : 'reasoning_content';
-      delta ??= { [key]: '' };
-      delta[key] += piece.text;
+      flush();
+      out += chunkFor(state, choice, index, { tool_calls: [{ index: choice.calls++, ...piece.call }] }, null);
+      continue;
     }
-    deltaKind = piece.kind;
+    if (kind !== piece.kind) flush();
+    kind = piece.kind;
+    text += piece.text;
   }
   flush();
   if (c.finishReason) {

@@ -108,7 +108,7 @@ describe('toAnthropicRequest', () => {
   });
 
   it('rejects malformed tool call arguments', () => {
-    const bad = [user('x'), { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{"a":' } }] }];
+    const bad = [user('x'), { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{"a":' } }] }] as OpenAIChatRequest['messages'];
     expect(rejection(() => translate({}, bad))).toMatchObject({ code: 'LR_ERR_BAD_REQUEST', param: 'messages[1].tool_calls[0].function.arguments' });
   });
 });

@@ -105,6 +105,15 @@ describe('Gemini stream translator (golden)', () => {
     expect(r.error!.message).toMatch(/MALFORMED_FUNCTION_CALL: bad args/);
   });
 
+  it('reports usage in the step that writes the usage chunk (where the engine adds the cost), never for a failed stream', () => {
+    const t = createGeminiStream(testContext('gemini-2.5-flash', true));
+    expect(t.feed(text.toString('utf8'))).not.toContain('"usage"');
+    expect(t.usage).toBeNull();
+    expect(t.end()).toContain('"usage":{"prompt_tokens":9');
+    expect(t.usage).toEqual([9, 10, 4, 4]);
+    expect(runStream(readGolden('error-mid-stream.upstream.sse'), [], true).usage).toBeNull();
+  });
+
   it('is pure: two translators over the same input give the same bytes', () => {
     const a = createGeminiStream(testContext());
     const b = createGeminiStream(testContext());
