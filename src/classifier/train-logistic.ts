@@ -25,6 +25,12 @@ export interface TrainOptions {
   l2: number;
   /** L2 penalty on the dense slots (default: `l2`). */
   l2Dense?: number;
+  /**
+   * Training-only columns after FEATURE_DIM (e.g. one per subject: fixed effects that soak up what
+   * the features cannot transfer to an unseen subject); dropped from the returned model.
+   */
+  extraDim?: number;
+  l2Extra?: number;
   maxIter?: number;
   /** Stop when the relative decrease of the objective falls below this. */
   tol?: number;
@@ -149,28 +155,34 @@ function dataPass(m: SparseMatrix, y: Float64Array, x: Float64Array, grad: Float
 }
 
 /** Adds the L2 term (the bias, last slot, is not penalised); returns its value. */
-function l2Pass(x: Float64Array, grad: Float64Array, l2: number, l2Dense: number): number {
+function l2Pass(x: Float64Array, grad: Float64Array, l2: number, l2Dense: number, l2Extra: number): number {
   let reg = 0;
   let regDense = 0;
+  let regExtra = 0;
   const dim = x.length - 1;
   for (let j = 0; j < DENSE; j++) {
     const w = x[j]!;
     regDense += w * w;
     grad[j] += l2Dense * w;
   }
-  for (let j = DENSE; j < dim; j++) {
+  for (let j = DENSE; j < FEATURE_DIM; j++) {
     const w = x[j]!;
     reg += w * w;
     grad[j] += l2 * w;
   }
-  return 0.5 * l2 * reg + 0.5 * l2Dense * regDense;
+  for (let j = FEATURE_DIM; j < dim; j++) {
+    const w = x[j]!;
+    regExtra += w * w;
+    grad[j] += l2Extra * w;
+  }
+  return 0.5 * l2 * reg + 0.5 * l2Dense * regDense + 0.5 * l2Extra * regExtra;
 }
 
 /** Objective and gradient; `x` packs the weights then the bias (last slot). */
-export function objective(m: SparseMatrix, y: Float64Array, l2: number, l2Dense: number, x: Float64Array, grad: Float64Array): number {
+export function objective(m: SparseMatrix, y: Float64Array, l2: number, l2Dense: number, l2Extra: number, x: Float64Array, grad: Float64Array): number {
   grad.fill(0);
   const loss = dataPass(m, y, x, grad, x[x.length - 1]!);
-  return loss + l2Pass(x, grad, l2, l2Dense);
+  return loss + l2Pass(x, grad, l2, l2Dense, l2Extra);
 }
 
 function axpy(a: number, x: Float64Array, y: Float64Array): void {
@@ -185,15 +197,16 @@ function dot(a: Float64Array, b: Float64Array): number {
 
 /** Fits the model with L-BFGS (memory 8, backtracking Armijo line search). */
 export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptions): LinearModel & { iterations: number; loss: number } {
-  const n = FEATURE_DIM + 1;
+  const n = FEATURE_DIM + (opts.extraDim ?? 0) + 1;
   const maxIter = opts.maxIter ?? 300;
   const tol = opts.tol ?? Number(process.env.LR_TOL ?? 1e-6);
   const mem = 8;
   const l2Dense = opts.l2Dense ?? opts.l2;
+  const l2Extra = opts.l2Extra ?? opts.l2;
   const x = new Float64Array(n);
-  if (opts.init) { x.set(opts.init.weights); x[FEATURE_DIM] = opts.init.bias; }
+  if (opts.init) { x.set(opts.init.weights); x[n - 1] = opts.init.bias; }
   const g = new Float64Array(n);
-  let f = objective(m, y, opts.l2, l2Dense, x, g);
+  let f = objective(m, y, opts.l2, l2Dense, l2Extra, x, g);
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
   const rho: number[] = [];
@@ -226,7 +239,7 @@ export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptio
     for (let ls = 0; ls < 30; ls++) {
       xNew.set(x);
       axpy(step, dir, xNew);
-      fNew = objective(m, y, opts.l2, l2Dense, xNew, gNew);
+      fNew = objective(m, y, opts.l2, l2Dense, l2Extra, xNew, gNew);
       if (fNew <= f + 1e-4 * step * slope) break;
       step *= 0.5;
     }
@@ -245,5 +258,5 @@ export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptio
     f = fNew;
     if (rel < tol) { iter++; break; }
   }
-  return { weights: x.slice(0, FEATURE_DIM), bias: x[FEATURE_DIM]!, iterations: iter, loss: f };
+  return { weights: x.slice(0, FEATURE_DIM), bias: x[n - 1]!, iterations: iter, loss: f };
 }

@@ -5,6 +5,7 @@ import { registerClientsCommand } from './clients-command.js';
 import { registerConfigCommand } from './config-command.js';
 import { registerProvidersCommand } from './providers-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerStrategiesCommand } from './strategies-command.js';
 
 /** Exit codes: 0 ok, 1 the command failed, 2 the command line was wrong. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerProvidersCommand(program);
   registerClientsCommand(program);
+  registerStrategiesCommand(program);
   registerConfigCommand(program);
   return program;
 }

@@ -6,6 +6,7 @@ import { LocalRouterError } from '../errors/index.js';
 import type { ProviderPreset } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
+import { registerDetectCommand } from './detect-command.js';
 import { describeKey, keyInfo, providerSecretName, resolveKey } from './provider-key.js';
 import { readSecretFromStdin } from './read-secret.js';
 
@@ -50,6 +51,8 @@ export function registerProvidersCommand(program: Command): void {
         r.name, r.type, r.base_url ?? '-', r.enabled ? 'yes' : 'no', describeKey(r.key),
       ]), 'no providers (add one with: localrouter providers add <name> --base-url <url>)');
     });
+
+  registerDetectCommand(providers);
 
   providers.command('remove').description('remove a provider and its stored API key')
     .argument('<name>', 'provider name')

@@ -24,6 +24,8 @@ export const ServerSchema = z.strictObject({
   breaker_cooldown_ms: z.number().int().min(100).default(30_000),
   /** SSE comment sent while a stream waits for its first token, so idle proxies do not cut it; 0 = off. */
   sse_heartbeat_ms: z.number().int().min(0).default(15_000),
+  /** Lifetime of OAuth access tokens from `POST /oauth/token`. */
+  oauth_token_ttl_s: z.number().int().min(60).max(86_400).default(3600),
   /** Number of provider actor threads in `workers` mode. */
   actors: z.number().int().min(1).max(64).default(1),
   /** Upstream timeouts (defaults; each provider may override them under `timeouts`). */

@@ -2,6 +2,7 @@ import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp } from 'uWe
 import { LocalRouterError } from '../errors/index.js';
 import { chatFront, completionsFront, embeddingsFront, responsesFront } from './llm-fronts.js';
 import { llmRoute } from './llm-request.js';
+import { handleOAuthToken } from './oauth-route.js';
 import type { GatewayState } from './gateway-state.js';
 import { corsHeaders, preflightHeaders } from './guards.js';
 import { writeError, writeResponse, type HeaderPairs } from './http-io.js';
@@ -19,6 +20,7 @@ export function buildRoutes(extra: Record<string, Partial<Record<Method, RouteHa
     '/v1/embeddings': { post: llmRoute(embeddingsFront) },
     '/v1/responses': { post: llmRoute(responsesFront) },
     '/v1/completions': { post: llmRoute(completionsFront) },
+    '/oauth/token': { post: handleOAuthToken },
     ...extra,
   };
   const routes = new Map<string, Partial<Record<Method, RouteHandler>>>();

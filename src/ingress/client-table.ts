@@ -2,6 +2,7 @@ import type { ClientConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { hashClientKey, safeEqualHex } from '../secrets/index.js';
 import { StrategyTable, type ClientPolicy } from '../routing/index.js';
+import { TokenSigner } from './oauth-tokens.js';
 
 /** A client as the hot path sees it, with its strategy compiled once. */
 export interface AuthedClient {
@@ -21,13 +22,28 @@ export class ClientTable {
 
   #byId = new Map<string, { config: ClientConfig; client: AuthedClient }>();
 
-  constructor(clients: ClientConfig[], strategies: StrategyTable = new StrategyTable({ strategies: [], default_strategy: 'default' })) {
+  #tokens: TokenSigner | null;
+
+  constructor(clients: ClientConfig[], strategies: StrategyTable = new StrategyTable({ strategies: [], default_strategy: 'default' }),
+    tokens: TokenSigner | null = null) {
+    this.#tokens = tokens;
     for (const c of clients) {
       const policy = strategies.policyFor(c);
       const entry = { config: c, client: { id: c.id, name: c.name, mayUse: policy.mayUse, policy } };
       this.#byHash.set(c.key_hash, entry);
       this.#byId.set(c.id, entry);
     }
+  }
+
+  /** An OAuth token is valid while its client is enabled and still has the key it was issued against. */
+  #fromToken(token: string): AuthedClient {
+    const claims = this.#tokens!.verify(token);
+    const entry = claims ? this.#byId.get(claims.clientId) : undefined;
+    if (!claims || !entry || !safeEqualHex(entry.config.key_hash.slice(0, 16), claims.keyHashPrefix)) {
+      throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'invalid or expired access token');
+    }
+    if (!entry.config.enabled) throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `client "${entry.config.name}" is disabled`);
+    return entry.client;
   }
 
   /** The enabled client with this id and its current key hash (OAuth tokens check both). */
@@ -49,6 +65,7 @@ export class ClientTable {
     if (key.length === 0) {
       throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'missing API key: send "Authorization: Bearer lr-..." or "x-api-key: lr-..."');
     }
+    if (this.#tokens !== null && TokenSigner.isToken(key)) return this.#fromToken(key);
     const hash = hashClientKey(key);
     const entry = this.#byHash.get(hash);
     // The map lookup is keyed by a hash of attacker input, which reveals nothing about stored keys;

@@ -1,40 +1,104 @@
+import type { Logger } from 'pino';
 import type { HttpResponse } from 'uWebSockets.js';
-import { createRecord, ERROR_CLASS, Interner, MetricsAggregator, MetricsRing, RECORD_KIND } from '../metrics/index.js';
-import { ERROR_CODES, type ErrorCode } from '../errors/index.js';
+import type { MonitoringConfig } from '../config/index.js';
+import { classifyError, createRecord, MetricsRing, Monitoring, RECORD_KIND, renderPromFamilies, type PromFamily } from '../metrics/index.js';
+import type { RouteHandler } from './app.js';
+import { adminRoutes } from './admin-api.js';
+import { AdminAuth, loadOrCreateAdminToken } from './admin-token.js';
+import { LiveFeed } from './admin-live.js';
+import { generationRoute } from './generation-route.js';
 import type { GatewayState, RequestOutcome } from './gateway-state.js';
 import { writeResponse } from './http-io.js';
 
 const RING_CAPACITY = 16_384;
+const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
+
+export interface GatewayMetricsOptions {
+  home: string;
+  config: MonitoringConfig;
+  log?: Logger;
+  /** Epoch ms, for tests that move retention through time. */
+  now?: () => number;
+}
 
 /**
- * The ingress side of metrics: one ring written per finished request (no allocation, no message),
- * drained by the aggregator on a timer; `/metrics` renders its totals in the Prometheus text format.
+ * The ingress side of monitoring. Per finished request it writes one ring record (plus one per
+ * upstream attempt) and appends the outcome to the request log buffer: no allocation, no I/O, no
+ * message. Everything else (draining, series, SQLite, retention) runs on {@link Monitoring}'s timers.
+ * It also serves `/metrics`, `GET /v1/generation`, the admin stats API and its live feed.
  */
 export class GatewayMetrics {
-  readonly interner = new Interner();
-  readonly aggregator = new MetricsAggregator({ intervalMs: 250 });
-  #ring = MetricsRing.create(RING_CAPACITY);
-  #rec = createRecord();
+  /** Null when `monitoring.enabled` is false. */
+  readonly monitoring: Monitoring | null;
+  readonly adminToken: string;
+  readonly #ring = MetricsRing.create(RING_CAPACITY);
+  readonly #rec = createRecord();
+  readonly #live: LiveFeed | null;
   #seq = 0;
 
-  constructor() {
-    this.aggregator.addRing('ingress', this.#ring);
-    this.aggregator.start();
+  constructor(opts: GatewayMetricsOptions) {
+    this.adminToken = loadOrCreateAdminToken(opts.home);
+    if (!opts.config.enabled) {
+      this.monitoring = null;
+      this.#live = null;
+      return;
+    }
+    this.monitoring = Monitoring.open({
+      home: opts.home,
+      logRetentionDays: opts.config.log_retention_days,
+      flushIntervalMs: opts.config.flush_interval_ms,
+      logBodyMaxBytes: opts.config.log_bodies ? opts.config.log_body_max_bytes : 0,
+      now: opts.now,
+      onError: (what, err) => opts.log?.error({ err: (err as Error).message }, `monitoring: cannot ${what}`),
+    });
+    this.monitoring.aggregator.addRing('ingress', this.#ring);
+    this.#live = new LiveFeed(this.monitoring, opts.now);
   }
 
+  /** Hot path, once per finished request. */
   record(o: RequestOutcome): void {
+    const m = this.monitoring;
+    if (m === null) return;
+    const interner = m.interner;
     const r = this.#rec;
+    const attempts = o.attempts;
+    const requestId = ++this.#seq >>> 0;
+    const startMs = performance.timeOrigin + o.startMs;
+    // Attempts first: each is one llmAttempt record, and their durations give the gateway overhead.
+    let upstreamMs = 0;
+    r.kind = RECORD_KIND.llmAttempt;
+    r.requestId = requestId;
+    r.startMs = startMs;
+    r.ttftUs = 0;
+    r.overheadUs = 0;
+    r.promptTokens = r.completionTokens = r.cachedTokens = r.reasoningTokens = 0;
+    r.costUsd = 0;
+    r.streamed = false;
+    for (let i = 0; i < attempts.length; i++) {
+      const a = attempts[i];
+      upstreamMs += a.durationMs;
+      r.attempt = i + 1;
+      r.durationUs = Math.round(a.durationMs * 1000);
+      r.status = a.status;
+      r.errorClass = a.code === null ? 0 : classifyError(a.status, a.code);
+      r.providerId = interner.id(a.provider);
+      r.modelId = 0;
+      this.#ring.write(r);
+    }
+    const last = attempts.length > 0 ? attempts[attempts.length - 1] : undefined;
     r.kind = RECORD_KIND.llmRequest;
-    r.requestId = ++this.#seq >>> 0;
-    r.startMs = performance.timeOrigin + o.startMs;
+    r.attempt = 0;
     r.durationUs = Math.round(o.durationMs * 1000);
     r.ttftUs = Math.round(o.ttftMs * 1000);
+    r.overheadUs = attempts.length > 0 ? Math.max(1, Math.round((o.durationMs - upstreamMs) * 1000)) : 0;
     r.status = o.status;
-    r.errorClass = errorClassOf(o.status, o.errorCode);
+    r.errorClass = classifyError(o.status, o.errorCode);
     r.streamed = o.streamed;
-    r.clientId = o.client ? this.interner.id(o.client) : 0;
-    r.providerId = o.provider ? this.interner.id(o.provider) : 0;
-    r.modelId = o.model ? this.interner.id(o.model) : 0;
+    r.clientId = o.client ? interner.id(o.client) : 0;
+    // A request no candidate answered is counted against the provider and model tried last.
+    r.providerId = o.provider ? interner.id(o.provider) : last ? interner.id(last.provider) : 0;
+    r.modelId = o.model ? interner.id(o.model) : last ? interner.id(`${last.provider}/${last.model}`) : 0;
+    r.strategyId = o.strategy ? interner.id(o.strategy) : 0;
     const u = o.usage;
     r.promptTokens = u ? u[0] : 0;
     r.completionTokens = u ? u[1] : 0;
@@ -42,69 +106,63 @@ export class GatewayMetrics {
     r.reasoningTokens = u ? u[3] : 0;
     r.costUsd = o.costUsd ?? 0;
     this.#ring.write(r);
+    m.log.append(o);
   }
 
-  /** `GET /metrics`. */
+  /** `/metrics`, `/v1/generation` and the admin API, for `buildRoutes`. */
+  routes(): Record<string, Partial<Record<'get' | 'post' | 'delete', RouteHandler>>> {
+    const auth = new AdminAuth(this.adminToken);
+    return {
+      '/metrics': { get: (state, res) => this.serve(res, state) },
+      '/v1/generation': { get: generationRoute(this.monitoring) },
+      ...adminRoutes(this.monitoring, auth, this.#live),
+    };
+  }
+
+  /** `GET /metrics`: Prometheus text format. */
   serve(res: HttpResponse, state: GatewayState): void {
-    this.aggregator.drainNow();
-    const s = this.aggregator.snapshot();
-    const d = state.dispatcher.stats();
-    const lines: string[] = [
-      '# HELP localrouter_requests_total LLM requests answered, by HTTP status.',
-      '# TYPE localrouter_requests_total counter',
-      ...Object.entries(s.byStatus).map(([status, n]) => `localrouter_requests_total{status="${status}"} ${n}`),
-      '# HELP localrouter_tokens_total Tokens reported by upstreams.',
-      '# TYPE localrouter_tokens_total counter',
-      `localrouter_tokens_total{kind="prompt"} ${s.promptTokens}`,
-      `localrouter_tokens_total{kind="completion"} ${s.completionTokens}`,
-      `localrouter_tokens_total{kind="cached"} ${s.cachedTokens}`,
-      `localrouter_tokens_total{kind="reasoning"} ${s.reasoningTokens}`,
-      '# HELP localrouter_cost_usd_total Cost of answered requests, from real usage and model prices.',
-      '# TYPE localrouter_cost_usd_total counter',
-      `localrouter_cost_usd_total ${s.costUsd}`,
-      '# HELP localrouter_request_duration_seconds Request latency.',
-      '# TYPE localrouter_request_duration_seconds summary',
-      ...summary('localrouter_request_duration_seconds', s.latencyUs),
-      '# HELP localrouter_ttft_seconds Time to first streamed byte.',
-      '# TYPE localrouter_ttft_seconds summary',
-      ...summary('localrouter_ttft_seconds', s.ttftUs),
-      '# HELP localrouter_metrics_ring_overflows_total Metric records lost to a full ring.',
-      '# TYPE localrouter_metrics_ring_overflows_total counter',
-      `localrouter_metrics_ring_overflows_total ${s.overflows}`,
-      '# HELP localrouter_actor_restarts_total Provider actor threads restarted after a crash.',
-      '# TYPE localrouter_actor_restarts_total counter',
-      `localrouter_actor_restarts_total ${d.restarts}`,
-      '# HELP localrouter_inflight_requests Requests being served now.',
-      '# TYPE localrouter_inflight_requests gauge',
-      `localrouter_inflight_requests ${state.open.size}`,
-    ];
-    writeResponse(res, 200, 'text/plain; version=0.0.4', lines.join('\n') + '\n');
+    const m = this.monitoring;
+    m?.aggregator.drainNow();
+    const body = m === null ? renderPromFamilies(this.#health(state)) : m.prometheus.render(this.#health(state));
+    writeResponse(res, 200, 'text/plain; version=0.0.4; charset=utf-8', body);
   }
 
+  /** Stops the live feed, writes what is buffered and closes the store. */
   close(): void {
-    this.aggregator.stop();
+    this.#live?.close();
+    this.monitoring?.close();
   }
-}
 
-function summary(name: string, l: { p50: number; p90: number; p99: number; count: number }): string[] {
-  // No _sum: the skeleton keeps percentiles and counts only (the monitoring issue adds histograms).
-  return [
-    `${name}{quantile="0.5"} ${l.p50 / 1e6}`,
-    `${name}{quantile="0.9"} ${l.p90 / 1e6}`,
-    `${name}{quantile="0.99"} ${l.p99 / 1e6}`,
-    `${name}_count ${l.count}`,
-  ];
-}
-
-/** Upstream 4xx passed through count as upstream errors; our own codes say what failed. */
-function errorClassOf(status: number, code: ErrorCode | null): number {
-  if (status === 499) return ERROR_CLASS.cancelled;
-  if (code !== null) {
-    if (code === 'LR_ERR_UPSTREAM_STATUS') return ERROR_CLASS.upstreamStatus;
-    if (code === 'LR_ERR_UPSTREAM_UNREACHABLE' || code === 'LR_ERR_UPSTREAM_BAD_RESPONSE') return ERROR_CLASS.upstreamUnreachable;
-    if (code === 'LR_ERR_UPSTREAM_TIMEOUT') return ERROR_CLASS.timeout;
-    return ERROR_CODES[code].status >= 500 ? ERROR_CLASS.internal : ERROR_CLASS.client;
+  /** Gauges and counters about the gateway itself: pool, breakers, rings, request log. */
+  #health(state: GatewayState): PromFamily[] {
+    const d = state.dispatcher.stats();
+    const m = this.monitoring;
+    const rings = m?.aggregator.rings() ?? [];
+    const providers = [...state.providerTypes.keys()];
+    const families: PromFamily[] = [
+      { name: 'localrouter_inflight_requests', help: 'Client requests being served now.', type: 'gauge', samples: [[{}, state.open.size]] },
+      { name: 'localrouter_actor_pool_actors', help: 'Provider actor threads (0 in inline mode).', type: 'gauge', samples: [[{ mode: d.mode }, d.actors]] },
+      { name: 'localrouter_actor_pool_inflight', help: 'Upstream calls the actors are handling now.', type: 'gauge', samples: [[{}, d.inflight]] },
+      { name: 'localrouter_actor_restarts_total', help: 'Provider actor threads restarted after a crash.', type: 'counter', samples: [[{}, d.restarts]] },
+      {
+        name: 'localrouter_breaker_state', help: 'Circuit breaker per provider: 1 for its current state.', type: 'gauge',
+        samples: providers.flatMap((p) => {
+          const s = state.breakers.state(p);
+          return BREAKER_STATES.map((k): [Record<string, string>, number] => [{ provider: p, state: k }, s === k ? 1 : 0]);
+        }),
+      },
+      { name: 'localrouter_metrics_ring_overflows_total', help: 'Metric records lost to a full ring.', type: 'counter', samples: rings.map((r) => [{ ring: r.label }, r.overflows]) },
+      { name: 'localrouter_metrics_ring_pending', help: 'Metric records written and not yet drained.', type: 'gauge', samples: rings.map((r) => [{ ring: r.label }, r.pending]) },
+      { name: 'localrouter_metrics_ring_capacity', help: 'Record slots per ring.', type: 'gauge', samples: rings.map((r) => [{ ring: r.label }, r.capacity]) },
+      { name: 'localrouter_uptime_seconds', help: 'Seconds since the gateway started.', type: 'gauge', samples: [[{}, Math.round((Date.now() - state.startedAt) / 1000)]] },
+    ];
+    if (m !== null) {
+      families.push(
+        { name: 'localrouter_request_log_pending', help: 'Request log rows waiting for the next batch write.', type: 'gauge', samples: [[{}, m.log.pending]] },
+        { name: 'localrouter_request_log_written_total', help: 'Request log rows written.', type: 'counter', samples: [[{}, m.log.written]] },
+        { name: 'localrouter_request_log_dropped_total', help: 'Request log rows lost (buffer full or a failed write).', type: 'counter', samples: [[{}, m.log.dropped]] },
+      );
+    }
+    return families;
   }
-  if (status < 400) return ERROR_CLASS.none;
-  return ERROR_CLASS.upstreamStatus;
 }

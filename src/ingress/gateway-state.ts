@@ -2,6 +2,7 @@ import type { ErrorCode, PlainError } from '../errors/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory } from '../providers/index.js';
 import type { CircuitBreakers, RateLimiter } from '../routing/index.js';
+import type { TokenSigner } from './oauth-tokens.js';
 import type { AttemptFrame, UpstreamDispatcher, UsageTuple } from '../workers/index.js';
 import type { ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
@@ -37,6 +38,12 @@ export interface RequestOutcome {
   client: string | null;
   provider: string | null;
   model: string | null;
+  // monitoring (issue 5): optional fields the request log and time series use when present.
+  /** The strategy the client followed (the series' `strategy` dimension). */
+  strategy?: string | null;
+  /** Request and response bodies, only when `monitoring.log_bodies` is on (capped at `logBodyBytes`). */
+  requestBody?: string | null;
+  responseBody?: string | null;
 }
 
 /** A client request in flight, as shutdown sees it. */
@@ -56,6 +63,7 @@ export interface GatewayState {
   directory: ModelDirectory;
   dispatcher: UpstreamDispatcher;
   limiter: RateLimiter;
+  tokens: TokenSigner;
   breakers: CircuitBreakers;
   /** Provider name → preset type, for catalog lookups. */
   providerTypes: Map<string, string>;
@@ -66,6 +74,9 @@ export interface GatewayState {
   startedAt: number;
   version: string;
   onRequestDone(outcome: RequestOutcome): void;
+  // monitoring (issue 5): 0 or absent = bodies are not captured for the request log.
+  /** Most bytes of each request and response body to capture for the request log. */
+  logBodyBytes?: number;
   /** Every try against an upstream (breakers and metrics listen here). */
   onAttempt(frame: AttemptFrame): void;
 }

@@ -12,6 +12,7 @@ import { buildRoutes, createApp } from './app.js';
 import { ClientTable } from './client-table.js';
 import type { GatewayState, RequestOutcome } from './gateway-state.js';
 import { RequestGuards } from './guards.js';
+import { TokenSigner } from './oauth-tokens.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 
 export interface StartGatewayOptions {
@@ -55,9 +56,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   directory.setProviders(enabledProviders(config));
   // Warm the model lists so bare model ids resolve from the first request on.
   void directory.list();
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics({ home: opts.home, config: config.monitoring, log }); // monitoring (issue 5)
 
   const limiter = new RateLimiter();
+  const tokens = TokenSigner.forHome(opts.home);
   const limitsFile = path.join(opts.home, 'ratelimits.json');
   restoreLimits(limiter, limitsFile, log);
   const saveLimits = setInterval(() => persistLimits(limiter, limitsFile, log), LIMITS_SNAPSHOT_MS);
@@ -66,7 +68,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
 
   const state: GatewayState = {
     server: config.server,
-    clients: new ClientTable(config.clients, new StrategyTable(config)),
+    clients: new ClientTable(config.clients, new StrategyTable(config), tokens),
     guards: new RequestGuards(config.server),
     directory,
     dispatcher,
@@ -76,13 +78,16 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     startedAt: Date.now(),
     version: VERSION,
     onRequestDone: (outcome: RequestOutcome) => metrics.record(outcome),
+    // monitoring (issue 5): body capture for the request log, off unless monitoring.log_bodies.
+    logBodyBytes: config.monitoring.enabled && config.monitoring.log_bodies ? config.monitoring.log_body_max_bytes : 0,
     limiter,
+    tokens,
     breakers,
     providerTypes: providerTypes(config),
     onAttempt: (frame) => recordAttempt(breakers, frame),
   };
 
-  const app = createApp(state, buildRoutes({ '/metrics': { get: (_s, res) => metrics.serve(res, state) } }));
+  const app = createApp(state, buildRoutes(metrics.routes())); // monitoring (issue 5): /metrics, /v1/generation, /api/*
   const host = opts.host ?? config.server.host;
   const listenSocket = await listen(app, host, opts.port ?? config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);
@@ -92,7 +97,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     const previous = config;
     config = next;
     state.server = next.server;
-    state.clients = new ClientTable(next.clients, new StrategyTable(next));
+    state.clients = new ClientTable(next.clients, new StrategyTable(next), tokens);
     state.providerTypes = providerTypes(next);
     breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms);
     state.guards = new RequestGuards(next.server);

@@ -35,7 +35,7 @@ export { ERROR_CLASS_NAMES, SERIES_METRICS, emptyBucket, mergeBucket, viewBucket
 export type { BucketView, SeriesBucket, SeriesMetric } from './series-bucket.js';
 export { DIMENSIONS, OTHER_KEY, RESOLUTIONS, TimeSeries, pickResolution } from './time-series.js';
 export type { Dimension, Resolution, SeriesPoint, SeriesQuery } from './time-series.js';
-export { PrometheusExporter, LATENCY_BUCKETS_S, OVERHEAD_BUCKETS_S, escapeLabel } from './prometheus.js';
+export { PrometheusExporter, LATENCY_BUCKETS_S, OVERHEAD_BUCKETS_S, escapeLabel, renderPromFamilies } from './prometheus.js';
 export type { PromFamily } from './prometheus.js';
 export { MONITORING_DB_FILE, monitoringDbPath, openMonitoringDb } from './monitoring-db.js';
 export type { MonitoringDb } from './monitoring-db.js';

@@ -159,6 +159,13 @@ function labelText(labels: Record<string, string>): string {
   return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
 
+/** Renders families (no request counters) in the text format: for `/metrics` with monitoring off. */
+export function renderPromFamilies(families: PromFamily[]): string {
+  const out: string[] = [];
+  for (const f of families) family(out, f.name, f.help, f.type, f.samples);
+  return `${out.join('\n')}\n`;
+}
+
 function family(out: string[], name: string, help: string, type: string, samples: PromFamily['samples']): void {
   out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   for (const [labels, value] of samples) out.push(`${name}${labelText(labels)} ${value}`);

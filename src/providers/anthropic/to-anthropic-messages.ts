@@ -70,7 +70,7 @@ export function toAnthropicMessages(messages: OpenAIMessage[]): { system: Anthro
   });
   return {
     system,
-    messages: turns.map((t) => ({ role: t.role, content: [...t.blocks, ...t.results] })),
+    messages: turns.map((t) => ({ role: t.role, content: [...t.results, ...t.blocks] })),
   };
 }
 

@@ -193,5 +193,7 @@ function frame(state: GeminiStreamState, choices: unknown[], usage?: OpenAIUsage
 function streamError(state: GeminiStreamState, e: GeminiErrorBody): Error {
   const what = [e.code, e.status].filter((x) => x !== undefined).join(' ');
   const message = typeof e.message === 'string' ? `: ${e.message}` : '';
-  return new LocalRouterError('LR_ERR_UPSTREAM_STATUS', `provider "${state.ctx.provider.name}" failed mid-stream${what ? ` (${what})` : ''}${message}`);
+  // Before anything reached the client its status still counts: a rate limit stays a 429.
+  const status = typeof e.code === 'number' && e.code >= 400 && e.code < 500 ? e.code : 502;
+  return new LocalRouterError('LR_ERR_UPSTREAM_STATUS', `provider "${state.ctx.provider.name}" failed mid-stream${what ? ` (${what})` : ''}${message}`, { status });
 }

@@ -51,6 +51,12 @@ describe('Gemini stream translator (golden)', () => {
     expect(want).not.toContain('[DONE]');
   });
 
+  it('an error object before any output fails at once, keeping a 4xx status (nothing reached the client yet)', () => {
+    const r = runStream(Buffer.from('data: {"error":{"code":429,"message":"Resource exhausted","status":"RESOURCE_EXHAUSTED"}}\r\n\r\n'), [], false);
+    expect(r.out).toBe('');
+    expect(r.error).toMatchObject({ code: 'LR_ERR_UPSTREAM_STATUS', status: 429 });
+  });
+
   it('an upstream that ends in the middle of an event fails after the complete events', () => {
     const bytes = readGolden('abrupt-end.upstream.sse');
     for (const splits of [[], everyByte(bytes.length)]) {

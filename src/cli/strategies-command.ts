@@ -1,0 +1,174 @@
+import { Option, type Command } from 'commander';
+import { configPath, updateConfig, type Config, type LimitConfig, type StrategyConfig } from '../config/index.js';
+import { LocalRouterError } from '../errors/index.js';
+import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
+import {
+  allStrategies, collectLimit, collectPatterns, formatLimit, formatList, IMPLICIT_DEFAULT, implicitDefault, requireStrategy,
+  strategyOf,
+} from './policy-options.js';
+
+interface StrategyOptions {
+  allow?: string[];
+  deny?: string[];
+  limit?: LimitConfig[];
+  autoModels?: string[];
+  clearDeny?: boolean;
+  clearLimits?: boolean;
+  clearAutoModels?: boolean;
+  json?: boolean;
+}
+
+const LIMIT_HELP = 'rate limit per client, KIND:WINDOW:MAX (repeatable); KIND: requests, input_tokens, output_tokens, '
+  + 'total_tokens or cost (USD); WINDOW: minute, hour or day';
+
+const UPDATE_HELP = `
+Each option given replaces that whole list; lists not mentioned are kept:
+  --allow    replaces the allow list      --deny   replaces the deny list  (--clear-deny empties it)
+  --limit    replaces the limits          (--clear-limits removes them all)
+  --auto-models replaces the auto list    (--clear-auto-models empties it)
+Updating the implicit "default" strategy writes it to the config first (allow "*"), then applies the change.
+
+Example: localrouter strategies update cheap --allow 'ollama/*' --limit requests:minute:30`;
+
+export function registerStrategiesCommand(program: Command): void {
+  const strategies = program.command('strategies')
+    .description('manage strategies: which models clients may use (allow/deny patterns), their rate limits and auto list');
+
+  withPolicyOptions(strategies.command('create').description('create a strategy')
+    .argument('<name>', 'strategy name', parseName))
+    .addHelpText('after', '\nWithout --allow the strategy allows every model ("*"). The most specific matching pattern wins; deny wins ties.')
+    .action((name: string, opts: StrategyOptions, cmd: Command) => {
+      const saved = updateConfig(configPath(homeOf(cmd)), (cfg) => {
+        if (cfg.strategies.some((s) => s.name === name)) {
+          throw new LocalRouterError('LR_ERR_BAD_REQUEST', `a strategy named "${name}" already exists`);
+        }
+        const strategy = implicitDefault();
+        strategy.name = name;
+        cfg.strategies.push(applyOptions(strategy, opts));
+      });
+      report(saved, name, opts.json, 'created');
+    });
+
+  strategies.command('list').description('list strategies (the implicit "default" one too) and how many clients use each')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const cfg = readConfig(homeOf(cmd));
+      const views = allStrategies(cfg).map(({ strategy }) => view(cfg, strategy.name));
+      if (opts.json) return printJson(views);
+      printTable(['NAME', 'DEFAULT', 'ALLOW', 'DENY', 'LIMITS', 'CLIENTS'], views.map((v) => [
+        v.implicit ? `${v.name} (implicit)` : v.name, v.is_default ? 'yes' : '', formatList(v.allow), formatList(v.deny),
+        formatList(v.limits.map(formatLimit)), String(v.clients.length),
+      ]), 'no strategies');
+    });
+
+  strategies.command('show').description('show one strategy and the clients that follow it')
+    .argument('<name>', 'strategy name')
+    .option('--json', 'print JSON')
+    .action((name: string, opts: { json?: boolean }, cmd: Command) => {
+      const cfg = readConfig(homeOf(cmd));
+      requireStrategy(cfg, name);
+      const v = view(cfg, name);
+      if (opts.json) return printJson(v);
+      const rows: [string, string][] = [
+        ['name', v.implicit ? `${v.name} (implicit: not written in the config)` : v.name],
+        ['default', v.is_default ? 'yes (clients without a strategy follow it)' : 'no'],
+        ['allow', formatList(v.allow)], ['deny', formatList(v.deny)],
+        ['limits', formatList(v.limits.map(formatLimit))], ['auto models', formatList(v.auto.models)],
+        ['clients', formatList(v.clients)],
+      ];
+      process.stdout.write(rows.map(([k, val]) => `${`${k}:`.padEnd(13)}${val}\n`).join(''));
+    });
+
+  withPolicyOptions(strategies.command('update').description('change a strategy\'s rules, limits or auto list')
+    .argument('<name>', 'strategy name'), true)
+    .addHelpText('after', UPDATE_HELP)
+    .action((name: string, opts: StrategyOptions, cmd: Command) => {
+      const changes = [opts.allow, opts.deny, opts.limit, opts.autoModels, opts.clearDeny, opts.clearLimits, opts.clearAutoModels];
+      if (changes.every((c) => c === undefined)) {
+        cmd.error('error: nothing to update: give --allow, --deny, --limit, --auto-models or a --clear-* option', { exitCode: 2 });
+      }
+      const saved = updateConfig(configPath(homeOf(cmd)), (cfg) => {
+        let strategy = cfg.strategies.find((s) => s.name === name);
+        if (strategy === undefined && name === IMPLICIT_DEFAULT) cfg.strategies.unshift(strategy = implicitDefault());
+        if (strategy === undefined) requireStrategy(cfg, name);
+        applyOptions(strategy!, opts);
+      });
+      report(saved, name, opts.json, 'updated');
+    });
+
+  strategies.command('remove').description('delete a strategy no client uses and that is not the default')
+    .argument('<name>', 'strategy name')
+    .option('--json', 'print JSON')
+    .action((name: string, opts: { json?: boolean }, cmd: Command) => {
+      updateConfig(configPath(homeOf(cmd)), (cfg) => {
+        const index = cfg.strategies.findIndex((s) => s.name === name);
+        if (index < 0 && name === IMPLICIT_DEFAULT) {
+          throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'the implicit "default" strategy is built in and cannot be removed');
+        }
+        if (index < 0) requireStrategy(cfg, name);
+        if (cfg.default_strategy === name) {
+          throw new LocalRouterError('LR_ERR_BAD_REQUEST', `strategy "${name}" is the default strategy; `
+            + 'make another one the default first (localrouter strategies default <name>)');
+        }
+        const users = cfg.clients.filter((c) => c.strategy === name).map((c) => c.name);
+        if (users.length > 0) {
+          throw new LocalRouterError('LR_ERR_BAD_REQUEST', `strategy "${name}" is used by client(s) ${users.join(', ')}; `
+            + 'move them first (localrouter clients update <client> --strategy <other>)');
+        }
+        cfg.strategies.splice(index, 1);
+      });
+      if (opts.json) return printJson({ removed: name });
+      process.stdout.write(`removed strategy "${name}"\n`);
+    });
+
+  strategies.command('default').description('make a strategy the default: clients without their own strategy follow it')
+    .argument('<name>', 'strategy name')
+    .option('--json', 'print JSON')
+    .action((name: string, opts: { json?: boolean }, cmd: Command) => {
+      updateConfig(configPath(homeOf(cmd)), (cfg) => {
+        requireStrategy(cfg, name);
+        cfg.default_strategy = name;
+      });
+      if (opts.json) return printJson({ default_strategy: name });
+      process.stdout.write(`default strategy is now "${name}"\n`);
+    });
+}
+
+function withPolicyOptions(cmd: Command, update = false): Command {
+  cmd.option('--allow <patterns>', 'allowed model patterns, comma-separated or repeated: "*", "ollama/*", "groq/llama-3.1-8b-instant"', collectPatterns)
+    .addOption(new Option('--deny <patterns>', 'denied model patterns (same form as --allow)').argParser(collectPatterns))
+    .addOption(new Option('--limit <kind:window:max>', LIMIT_HELP).argParser(collectLimit))
+    .addOption(new Option('--auto-models <models>', 'what localrouter/auto tries, in order: comma-separated provider/model ids')
+      .argParser(collectPatterns));
+  if (update) {
+    cmd.addOption(new Option('--clear-deny', 'empty the deny list').conflicts('deny'))
+      .addOption(new Option('--clear-limits', 'remove every limit').conflicts('limit'))
+      .addOption(new Option('--clear-auto-models', 'empty the auto list').conflicts('autoModels'));
+  }
+  return cmd.option('--json', 'print JSON');
+}
+
+function applyOptions(s: StrategyConfig, opts: StrategyOptions): StrategyConfig {
+  if (opts.allow !== undefined) s.allow = opts.allow;
+  if (opts.deny !== undefined || opts.clearDeny) s.deny = opts.deny ?? [];
+  if (opts.limit !== undefined || opts.clearLimits) s.limits = opts.limit ?? [];
+  if (opts.autoModels !== undefined || opts.clearAutoModels) s.auto.models = opts.autoModels ?? [];
+  return s;
+}
+
+/** A strategy as listed: its rules, whether it is the built-in or the default one, and who follows it. */
+function view(cfg: Config, name: string) {
+  const { strategy, implicit } = allStrategies(cfg).find((s) => s.strategy.name === name)!;
+  return {
+    name, implicit, is_default: cfg.default_strategy === name,
+    allow: strategy.allow, deny: strategy.deny, limits: strategy.limits, auto: strategy.auto,
+    clients: cfg.clients.filter((c) => strategyOf(cfg, c) === name).map((c) => c.name),
+  };
+}
+
+function report(saved: Config, name: string, json: boolean | undefined, verb: string): void {
+  const v = view(saved, name);
+  if (json) return printJson(v);
+  process.stdout.write(`${verb} strategy "${name}": allow ${formatList(v.allow)}; deny ${formatList(v.deny)}; `
+    + `limits ${formatList(v.limits.map(formatLimit))}\n`);
+}

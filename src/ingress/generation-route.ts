@@ -1,0 +1,73 @@
+import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
+import type { Monitoring, RequestLogRow } from '../metrics/index.js';
+import type { RouteHandler } from './app.js';
+import { writeError, writeJson } from './http-io.js';
+
+/** The generation record as `GET /v1/generation` returns it (inside `{ "data": ... }`). */
+export interface GenerationView {
+  id: string;
+  object: 'generation';
+  created_at: string;
+  client: string | null;
+  op: string;
+  model: string | null;
+  provider: string | null;
+  status: number;
+  /** `ok`, `error` or `cancelled` (the client went away). */
+  finish_status: 'ok' | 'error' | 'cancelled';
+  error: { code: string | null; class: string | null } | null;
+  streamed: boolean;
+  latency_ms: number;
+  ttft_ms: number | null;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cached_tokens: number; reasoning_tokens: number } | null;
+  cost_usd: number | null;
+  attempts: { provider: string; model: string; status: number; error_code: string | null; duration_ms: number }[];
+}
+
+export function generationView(r: RequestLogRow): GenerationView {
+  const finish = r.error_class === null ? 'ok' : r.error_class === 'cancelled' ? 'cancelled' : 'error';
+  return {
+    id: r.id,
+    object: 'generation',
+    created_at: new Date(r.ts).toISOString(),
+    client: r.client,
+    op: r.op,
+    model: r.model,
+    provider: r.provider,
+    status: r.status,
+    finish_status: finish,
+    error: finish === 'ok' ? null : { code: r.error_code, class: r.error_class },
+    streamed: r.streamed,
+    latency_ms: r.latency_ms,
+    ttft_ms: r.ttft_ms,
+    usage: r.prompt_tokens === null ? null : {
+      prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens ?? 0,
+      total_tokens: r.prompt_tokens + (r.completion_tokens ?? 0), cached_tokens: r.cached_tokens ?? 0, reasoning_tokens: r.reasoning_tokens ?? 0,
+    },
+    cost_usd: r.cost_usd,
+    attempts: r.attempts.map((a) => ({ provider: a.provider, model: a.model, status: a.status, error_code: a.code, duration_ms: a.durationMs })),
+  };
+}
+
+/**
+ * `GET /v1/generation?id=<generation id>`: the record of one finished request (kept as long as the
+ * request log, at least a day), for the client that made it. Another client's id, an unknown id and
+ * an expired one all answer 404 alike, so ids cannot be probed.
+ */
+export function generationRoute(monitoring: Monitoring | null): RouteHandler {
+  return (state, res, req, cors) => {
+    try {
+      const client = state.clients.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
+      const id = new URLSearchParams(req.getQuery() ?? '').get('id');
+      if (!id) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing query parameter "id" (the x-localrouter-generation-id of a response)', { param: 'id' });
+      if (monitoring === null) throw new LocalRouterError('LR_ERR_NOT_FOUND', 'no generation records are kept: monitoring.enabled is false');
+      const row = monitoring.log.get(id);
+      if (row === undefined || row.client !== client.name) {
+        throw new LocalRouterError('LR_ERR_NOT_FOUND', `no generation "${id.slice(0, 100)}" for this client (records are kept for monitoring.log_retention_days)`, { param: 'id' });
+      }
+      writeJson(res, 200, { data: generationView(row) }, cors);
+    } catch (err) {
+      writeError(res, toLocalRouterError(err), cors);
+    }
+  };
+}
