@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { configPath, updateConfig, type Config, type ProviderConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import type { DetectedProvider } from '../providers/index.js';
+import type { DetectedProvider, detectLocalProviders as Detect } from '../providers/index.js';
 import { homeOf, printJson, printTable, readConfig } from './cli-io.js';
 
 /** Test and power-user hook: probe these URLs (and only these types) instead of the presets' ports. */
@@ -13,6 +13,8 @@ Probes Ollama, LM Studio, llama.cpp, LocalAI, Jan, GPT4All and vLLM on their def
 its type (a server that wants an API key is not: add it with --api-key-stdin yourself).
 
 ${HOSTS_ENV}='{"ollama":"http://192.168.1.5:11434"}' probes only the listed types, at those base URLs.`;
+
+type DetectOptions = NonNullable<Parameters<typeof Detect>[0]>;
 
 type Status = 'new' | 'added' | 'configured' | 'name_taken' | 'needs_key';
 
@@ -44,7 +46,7 @@ export function registerDetectCommand(providers: Command): void {
       const hosts = hostsFromEnv(Object.values(PRESETS).filter((p) => p.local).map((p) => p.type));
       const found = await detectLocalProviders({
         timeoutMs: opts.timeout,
-        ...(hosts === undefined ? {} : { hosts, types: Object.keys(hosts) as (keyof typeof hosts)[] }),
+        ...(hosts === undefined ? {} : { hosts, types: Object.keys(hosts) as NonNullable<DetectOptions['types']> }),
       });
       const effectiveUrl = (p: ProviderConfig) => p.base_url ?? getPreset(p.type)?.base_url ?? null;
       const classify = (cfg: Config) => found.map((d) => row(d, cfg.providers, effectiveUrl));
@@ -101,7 +103,7 @@ function sameUrl(a: string | null, b: string): boolean {
   return a !== null && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
-function hostsFromEnv(local: readonly string[]): Record<string, string> | undefined {
+function hostsFromEnv(local: readonly string[]): DetectOptions['hosts'] {
   const text = process.env[HOSTS_ENV];
   if (text === undefined || text === '') return undefined;
   const bad = (why: string) => new LocalRouterError('LR_ERR_BAD_REQUEST', `${HOSTS_ENV}: ${why}`);
@@ -116,7 +118,7 @@ function hostsFromEnv(local: readonly string[]): Record<string, string> | undefi
     if (!local.includes(type)) throw bad(`"${type}" is not a local provider type (one of: ${local.join(', ')})`);
     if (typeof url !== 'string' || !/^https?:\/\/[^/]/.test(url)) throw bad(`"${type}" must map to an http(s) base URL`);
   }
-  return value as Record<string, string>;
+  return value as DetectOptions['hosts'];
 }
 
 function parseTimeout(value: string): number {

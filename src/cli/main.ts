@@ -5,6 +5,8 @@ import { registerClientsCommand } from './clients-command.js';
 import { registerConfigCommand } from './config-command.js';
 import { registerProvidersCommand } from './providers-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerLogsCommand } from './logs-command.js'; // monitoring (issue 5)
+import { registerStatsCommand } from './stats-command.js'; // monitoring (issue 5)
 import { registerStrategiesCommand } from './strategies-command.js';
 
 /** Exit codes: 0 ok, 1 the command failed, 2 the command line was wrong. */
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerClientsCommand(program);
   registerStrategiesCommand(program);
   registerConfigCommand(program);
+  registerStatsCommand(program); // monitoring (issue 5)
+  registerLogsCommand(program); // monitoring (issue 5)
   return program;
 }
 

@@ -63,6 +63,80 @@ export const ProviderSchema = z.strictObject({
   models: z.array(z.string().min(1)).default([]),
 });
 
+// mcp (issue 7): added by the MCP helper.
+const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+/** A tool, prompt or resource pattern (`*` wildcards); resources match on their URI or URI template. */
+const mcpPatternList = z.array(z.string().min(1).max(500));
+
+/** One upstream MCP server. Secrets never sit here: `env_from`/`headers_from_env` name variables, or the secret store holds `mcp:<name>`. */
+export const McpServerSchema = z.strictObject({
+  /** Also the namespace of its tools and prompts (`<name>__<tool>`); may not contain `__`. */
+  name: name.refine((n) => !n.includes('__'), 'may not contain "__" (the namespace separator)'),
+  transport: z.enum(['stdio', 'streamable-http', 'sse']),
+  /** stdio: the program and its arguments. */
+  command: z.string().min(1).optional(),
+  args: z.array(z.string()).default([]),
+  /** stdio: extra environment (not secrets); the server also gets a minimal safe environment (PATH, HOME...). */
+  env: z.record(envVarName, z.string()).default({}),
+  /** stdio: environment variables copied from the gateway's own environment, `{ NAME_FOR_SERVER: GATEWAY_VAR }`. */
+  env_from: z.record(envVarName, envVarName).default({}),
+  cwd: z.string().min(1).optional(),
+  /** streamable-http and sse: the endpoint URL. */
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Extra headers (not secrets). */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** Header values taken from the gateway's environment, `{ Authorization: GITHUB_AUTH_HEADER }`. */
+  headers_from_env: z.record(z.string(), envVarName).default({}),
+  enabled: z.boolean().default(true),
+  /** `lazy`: connect on first use; `start`: connect when the gateway starts. */
+  connect: z.enum(['lazy', 'start']).default('lazy'),
+  /** One upstream instance per client session instead of one shared by all (exact roots/sampling attribution, at the cost of a process or connection per session). */
+  per_session: z.boolean().default(false),
+  /** Per-request timeout; every progress notification from the server restarts it. */
+  timeout_ms: z.number().int().min(100).max(86_400_000).default(60_000),
+  /** Hard cap on one request even while progress keeps arriving; 0 = none. */
+  max_total_timeout_ms: z.number().int().min(0).max(86_400_000).default(0),
+  /** Namespace override (defaults to `name`). */
+  prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).refine((p) => !p.includes('__'), 'may not contain "__"').optional(),
+});
+
+/** Gateway-wide MCP settings. */
+export const McpSettingsSchema = z.strictObject({
+  /** `always`: names are `<server>__<name>`; `never`: original names (single-server or conflict-free setups; a conflict keeps the first server's). */
+  prefix: z.enum(['always', 'never']).default('always'),
+  /** `forward`: an upstream's sampling request goes to the client session that caused it; `gateway`: LocalRouter answers it through its own LLM routing. */
+  sampling: z.enum(['forward', 'gateway']).default('forward'),
+  /** Model asked for when `sampling: gateway` and the request's model hints name no model the client may use. */
+  sampling_model: z.string().min(1).default('localrouter/auto'),
+  /** Items per page of merged lists (tools, prompts, resources, templates). */
+  page_size: z.number().int().min(1).max(100_000).default(1000),
+  /** A client session with no request and no open stream for this long is closed. */
+  session_idle_ms: z.number().int().min(1000).default(30 * 60_000),
+  max_sessions: z.number().int().min(1).max(100_000).default(1000),
+  /** Restart backoff of a crashed upstream: first delay, doubled up to the cap. */
+  restart_initial_ms: z.number().int().min(10).default(500),
+  restart_max_ms: z.number().int().min(10).default(30_000),
+});
+
+/** Allow/deny patterns for one kind of MCP item; the most specific matching pattern wins, deny on ties. */
+export const McpRuleSchema = z.strictObject({
+  allow: mcpPatternList.default(['*']),
+  deny: mcpPatternList.default([]),
+});
+
+/** What a strategy's clients may use over /mcp. Absent = every server and everything on it. */
+export const McpAccessSchema = z.strictObject({
+  /** Server name patterns. */
+  servers: mcpPatternList.default(['*']),
+  deny_servers: mcpPatternList.default([]),
+  /** Per server: tool and prompt names (original, unprefixed) and resource URIs / URI templates. */
+  per_server: z.record(z.string(), z.strictObject({
+    tools: McpRuleSchema.optional(),
+    prompts: McpRuleSchema.optional(),
+    resources: McpRuleSchema.optional(),
+  })).default({}),
+});
+
 /** A model pattern: `*`, `provider/*`, `provider/model`, with `*` wildcards. */
 const modelPattern = z.string().min(1).max(300);
 
@@ -97,6 +171,8 @@ export const StrategySchema = z.strictObject({
   /** Limits applied to each client of the strategy separately. */
   limits: z.array(LimitSchema).default([]),
   auto: AutoSchema.default(() => AutoSchema.parse({})),
+  // mcp (issue 7): MCP servers/tools/prompts/resources this strategy's clients may use; absent = all.
+  mcp: McpAccessSchema.optional(),
 });
 
 export const ClientSchema = z.strictObject({
@@ -155,10 +231,15 @@ export const ConfigSchema = z.strictObject({
     PriceOverrideSchema,
   ).default({}),
   monitoring: MonitoringSchema.default(() => MonitoringSchema.parse({})),
+  // mcp (issue 7): upstream MCP servers behind /mcp, and the gateway-wide MCP settings.
+  mcp_servers: z.array(McpServerSchema).default([]),
+  mcp: McpSettingsSchema.default(() => McpSettingsSchema.parse({})),
 }).superRefine((cfg, ctx) => {
   uniqueNames(cfg.providers, 'providers', ctx);
   uniqueNames(cfg.clients, 'clients', ctx);
   uniqueNames(cfg.strategies, 'strategies', ctx);
+  uniqueNames(cfg.mcp_servers, 'mcp_servers', ctx); // mcp (issue 7)
+  cfg.mcp_servers.forEach((m, i) => checkMcpServer(m, i, ctx)); // mcp (issue 7)
   const strategies = new Set(['default', ...cfg.strategies.map((s) => s.name)]);
   if (!strategies.has(cfg.default_strategy)) {
     ctx.addIssue({ code: 'custom', path: ['default_strategy'], message: `no strategy named "${cfg.default_strategy}"` });
@@ -181,6 +262,16 @@ export const ConfigSchema = z.strictObject({
   }
 });
 
+// mcp (issue 7): each transport needs its own fields.
+function checkMcpServer(m: z.infer<typeof McpServerSchema>, i: number, ctx: z.RefinementCtx): void {
+  if (m.transport === 'stdio' && m.command === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['mcp_servers', i, 'command'], message: 'is required for transport stdio' });
+  }
+  if (m.transport !== 'stdio' && m.url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['mcp_servers', i, 'url'], message: `is required for transport ${m.transport}` });
+  }
+}
+
 function uniqueNames(items: { name: string }[], path: string, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   items.forEach((item, i) => {
@@ -199,3 +290,7 @@ export type PriceOverride = z.infer<typeof PriceOverrideSchema>;
 export type StrategyConfig = z.infer<typeof StrategySchema>;
 export type LimitConfig = z.infer<typeof LimitSchema>;
 export type MonitoringConfig = z.infer<typeof MonitoringSchema>;
+// mcp (issue 7)
+export type McpServerConfig = z.infer<typeof McpServerSchema>;
+export type McpSettings = z.infer<typeof McpSettingsSchema>;
+export type McpAccessConfig = z.infer<typeof McpAccessSchema>;

@@ -1,5 +1,5 @@
 import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
-import type { Monitoring, RequestLogRow } from '../metrics/index.js';
+import type { Monitoring, RequestLogRow, RowAttempt } from '../metrics/index.js';
 import type { RouteHandler } from './app.js';
 import { writeError, writeJson } from './http-io.js';
 
@@ -21,7 +21,7 @@ export interface GenerationView {
   ttft_ms: number | null;
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cached_tokens: number; reasoning_tokens: number } | null;
   cost_usd: number | null;
-  attempts: { provider: string; model: string; status: number; error_code: string | null; duration_ms: number }[];
+  attempts: RowAttempt[];
 }
 
 export function generationView(r: RequestLogRow): GenerationView {
@@ -45,7 +45,7 @@ export function generationView(r: RequestLogRow): GenerationView {
       total_tokens: r.prompt_tokens + (r.completion_tokens ?? 0), cached_tokens: r.cached_tokens ?? 0, reasoning_tokens: r.reasoning_tokens ?? 0,
     },
     cost_usd: r.cost_usd,
-    attempts: r.attempts.map((a) => ({ provider: a.provider, model: a.model, status: a.status, error_code: a.code, duration_ms: a.durationMs })),
+    attempts: r.attempts,
   };
 }
 

@@ -40,7 +40,7 @@ export type { PromFamily } from './prometheus.js';
 export { MONITORING_DB_FILE, monitoringDbPath, openMonitoringDb } from './monitoring-db.js';
 export type { MonitoringDb } from './monitoring-db.js';
 export { RequestLogStore, getRequestLog, queryRequestLog } from './request-log-store.js';
-export type { LogAttempt, RequestLogEntry, RequestLogFilter, RequestLogRow } from './request-log-store.js';
+export type { LogAttempt, RequestLogEntry, RequestLogFilter, RequestLogRow, RowAttempt } from './request-log-store.js';
 export { RollupStore, readRollups } from './rollup-store.js';
 export type { RollupRow } from './rollup-store.js';
 export { storedTotals } from './stored-totals.js';

@@ -40,6 +40,17 @@ export interface RequestLogEntry {
   responseBody?: string | null;
 }
 
+/** An attempt as log rows show it. */
+export interface RowAttempt {
+  provider: string;
+  model: string;
+  /** Upstream status; 0 when there was none. */
+  status: number;
+  /** Null for the try that answered. */
+  error_code: string | null;
+  duration_ms: number;
+}
+
 /** A request log row as the APIs and the CLI show it. */
 export interface RequestLogRow {
   /** Insertion order; 0 for a record not written yet. */
@@ -62,7 +73,7 @@ export interface RequestLogRow {
   reasoning_tokens: number | null;
   cost_usd: number | null;
   streamed: boolean;
-  attempts: LogAttempt[];
+  attempts: RowAttempt[];
   request_body?: string | null;
   response_body?: string | null;
 }
@@ -211,7 +222,7 @@ export class RequestLogStore {
       error_class: errorClass === 0 ? null : ERROR_CLASS_NAMES[errorClass], latency_ms: round3(e.durationMs),
       ttft_ms: e.ttftMs > 0 ? round3(e.ttftMs) : null,
       prompt_tokens: u ? u[0] : null, completion_tokens: u ? u[1] : null, cached_tokens: u ? u[2] : null, reasoning_tokens: u ? u[3] : null,
-      cost_usd: e.costUsd, streamed: e.streamed, attempts: e.attempts.map((a) => ({ ...a, durationMs: round3(a.durationMs) })),
+      cost_usd: e.costUsd, streamed: e.streamed, attempts: e.attempts.map((a) => ({ provider: a.provider, model: a.model, status: a.status, error_code: a.code, duration_ms: round3(a.durationMs) })),
     };
     if (this.#bodyMax > 0) {
       row.request_body = capBody(e.requestBody, this.#bodyMax);
@@ -244,9 +255,9 @@ interface DbRow {
 }
 
 function fromDb(r: DbRow): RequestLogRow {
-  let attempts: LogAttempt[] = [];
+  let attempts: RowAttempt[] = [];
   try {
-    attempts = JSON.parse(r.attempts) as LogAttempt[];
+    attempts = JSON.parse(r.attempts) as RowAttempt[];
   } catch {
     // a damaged cell reads as no attempts rather than failing the whole query
   }

@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { MonitoringDb, RequestLogFilter, RequestLogRow } from '../metrics/index.js';
+import { homeOf, printJson, printTable } from './cli-io.js';
+import { DURATION_SYNTAX } from './stats-command.js';
+
+const POLL_MS = 500;
+
+interface LogsOptions {
+  tail?: boolean;
+  client?: string;
+  provider?: string;
+  model?: string;
+  status?: RequestLogFilter['status'];
+  since?: string;
+  limit: number;
+  json?: boolean;
+}
+
+function parseStatus(value: string): RequestLogFilter['status'] {
+  if (value === 'ok' || value === 'error') return value;
+  if (/^\d{3}$/.test(value)) return Number(value);
+  throw new InvalidArgumentError('use ok, error or an HTTP status such as 429.');
+}
+
+function parseSince(value: string): string {
+  if (!DURATION_SYNTAX.test(value) || Number.parseFloat(value) <= 0) throw new InvalidArgumentError('use a duration like 10m, 1h or 7d.');
+  return value;
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a number from 1 to 1000.');
+  return n;
+}
+
+const HEADER = ['TIME', 'ID', 'CLIENT', 'MODEL', 'STATUS', 'MS', 'TTFT', 'TOKENS IN/OUT', 'COST USD', 'TRIES'];
+
+/** One table line of a log row. */
+export function logLine(r: RequestLogRow): string[] {
+  const tokens = r.prompt_tokens === null ? '-' : `${r.prompt_tokens}/${r.completion_tokens ?? 0}`;
+  const status = r.error_code ? `${r.status} ${r.error_code.replace(/^LR_ERR_/, '').toLowerCase()}` : String(r.status);
+  return [
+    new Date(r.ts).toISOString().replace('T', ' ').slice(0, 23), r.id, r.client ?? '-', r.model ?? '-', status,
+    r.latency_ms.toFixed(1), r.ttft_ms === null ? '-' : r.ttft_ms.toFixed(1), tokens,
+    r.cost_usd === null ? '-' : r.cost_usd.toFixed(6), String(r.attempts.length),
+  ];
+}
+
+/**
+ * `localrouter logs [--tail] [--client C] [--provider P] [--model M] [--status ok|error|NNN]
+ * [--since 1h] [--limit 50] [--json]`: the newest request log rows, oldest first; `--tail` then
+ * follows new rows until interrupted (`--json` prints one JSON object per line while tailing).
+ * Reads `<home>/localrouter.db` directly, read-only, with or without a running gateway.
+ */
+export function registerLogsCommand(program: Command): void {
+  program.command('logs').description('show (and with --tail, follow) the request log')
+    .option('--tail', 'keep printing new requests as they are logged (Ctrl-C to stop)')
+    .option('--client <name>', 'only this client')
+    .option('--provider <name>', 'only this provider')
+    .option('--model <provider/model>', 'only this model')
+    .option('--status <status>', 'ok, error, or an HTTP status', parseStatus)
+    .option('--since <duration>', 'only requests newer than this (10m, 1h, 7d)', parseSince)
+    .option('--limit <n>', 'rows to show first (1-1000)', parseLimit, 50)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: LogsOptions, cmd: Command) => {
+      // Loaded on demand: only these commands need SQLite.
+      const { monitoringDbPath, openMonitoringDb, parseDuration, queryRequestLog } = await import('../metrics/index.js');
+      const file = monitoringDbPath(homeOf(cmd));
+      if (opts.tail) {
+        while (!existsSync(file)) await sleep(POLL_MS);
+      }
+      const db = openMonitoringDb(file, { readonly: true });
+      try {
+        const filter: RequestLogFilter = {
+          client: opts.client, provider: opts.provider, model: opts.model, status: opts.status,
+          sinceMs: opts.since === undefined ? undefined : Date.now() - parseDuration(opts.since, 'since'), limit: opts.limit,
+        };
+        const first = queryRequestLog(db, filter).reverse();
+        if (opts.json && !opts.tail) printJson(first);
+        else if (opts.json) for (const r of first) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else if (!opts.tail || first.length > 0) printTable(HEADER, first.map(logLine), 'no requests logged');
+        if (opts.tail) await follow(db, queryRequestLog, filter, first.at(-1)?.seq ?? lastSeq(db), opts.json === true);
+      } finally {
+        db.close();
+      }
+    });
+}
+
+function lastSeq(db: MonitoringDb): number {
+  return (db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM requests').get() as { seq: number }).seq;
+}
+
+/** Polls for rows after `seq` until SIGINT/SIGTERM (WAL lets this reader run beside the gateway). */
+async function follow(db: MonitoringDb, query: (db: MonitoringDb, f: RequestLogFilter) => RequestLogRow[], filter: RequestLogFilter, seq: number, json: boolean): Promise<void> {
+  let stop = false;
+  const onSignal = (): void => { stop = true; };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    let after = seq;
+    while (!stop) {
+      const rows = query(db, { ...filter, sinceMs: undefined, limit: 1000, afterSeq: after });
+      for (const r of rows) {
+        process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${logLine(r).join('  ')}\n`);
+        after = r.seq;
+      }
+      if (rows.length < 1000) await sleep(POLL_MS);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

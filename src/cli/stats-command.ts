@@ -1,0 +1,66 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { BucketView, Dimension } from '../metrics/index.js';
+import { homeOf, printJson, printTable } from './cli-io.js';
+
+const BY = ['client', 'provider', 'model', 'strategy'] as const;
+
+/** Same syntax as the metrics module's parseDuration; checked here so a typo is a usage error (exit 2). */
+export const DURATION_SYNTAX = /^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w|y)?\s*$/i;
+
+function parseRange(value: string): string {
+  if (!DURATION_SYNTAX.test(value) || Number.parseFloat(value) <= 0) throw new InvalidArgumentError('use a duration like 10m, 1h, 24h, 7d, 30d or 1y.');
+  return value;
+}
+
+function parseBy(value: string): (typeof BY)[number] {
+  if (!(BY as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${BY.join(', ')}.`);
+  return value as (typeof BY)[number];
+}
+
+/** `12345` → `12,345`; costs with enough decimals to show cents of a cent. */
+const int = (n: number): string => n.toLocaleString('en-US');
+const usd = (n: number): string => (n === 0 ? '0' : n < 0.01 ? n.toFixed(6) : n.toFixed(4));
+const msText = (n: number): string => (n === 0 ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(0));
+
+/** Rows of the stats table: one per key, busiest first. */
+export function statsRows(totals: Map<string, BucketView>): string[][] {
+  return [...totals]
+    .sort((a, b) => b[1].requests - a[1].requests || a[0].localeCompare(b[0]))
+    .map(([key, v]) => [
+      key === '' ? 'all' : key, int(v.requests), int(v.errors),
+      v.requests === 0 ? '-' : `${((v.errors / v.requests) * 100).toFixed(1)}%`,
+      int(v.prompt_tokens), int(v.completion_tokens), usd(v.cost_usd),
+      msText(v.latency_ms.p50), msText(v.latency_ms.p99), msText(v.ttft_ms.p50),
+    ]);
+}
+
+/**
+ * `localrouter stats [--range 1h] [--by client|provider|model|strategy] [--json]`: totals and
+ * latency percentiles from the store's minute/hour/day rollups. Reads `<home>/localrouter.db`
+ * directly (read-only), so it works whether or not the gateway runs; the newest second or so that
+ * a running gateway has not flushed yet is not in it.
+ */
+export function registerStatsCommand(program: Command): void {
+  program.command('stats').description('requests, errors, tokens, cost and latency over a time range')
+    .option('--range <duration>', 'how far back: 10m, 1h, 24h, 7d, 30d, 1y', parseRange, '1h')
+    .option('--by <dimension>', `one row per ${BY.join(' | ')} (default: the total)`, parseBy)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { range: string; by?: Dimension; json?: boolean }, cmd: Command) => {
+      // Loaded on demand: only these commands need SQLite.
+      const { monitoringDbPath, openMonitoringDb, parseDuration, storedTotals, viewBucket } = await import('../metrics/index.js');
+      const rangeMs = parseDuration(opts.range);
+      const db = openMonitoringDb(monitoringDbPath(homeOf(cmd)), { readonly: true });
+      try {
+        const dimension: Dimension = opts.by ?? 'all';
+        const totals = new Map([...storedTotals(db, dimension, rangeMs)].map(([k, b]) => [k, viewBucket(b)] as [string, BucketView]));
+        if (opts.json) {
+          printJson({ range_ms: rangeMs, by: opts.by ?? null, rows: [...totals].map(([key, v]) => ({ key: dimension === 'all' ? null : key, ...v })) });
+          return;
+        }
+        printTable(['KEY', 'REQUESTS', 'ERRORS', 'ERR%', 'PROMPT TOK', 'COMPL TOK', 'COST USD', 'P50 MS', 'P99 MS', 'TTFT P50'],
+          statsRows(totals), `no requests in the last ${opts.range.trim()}`);
+      } finally {
+        db.close();
+      }
+    });
+}
