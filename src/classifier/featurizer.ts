@@ -16,7 +16,7 @@
 
 export const FEATURIZER_VERSION = 'hash-ngram-v1';
 /** Number of dense slots at the start of the vector. */
-export const DENSE = 32;
+export const DENSE = 48;
 export const HASH_BITS = Number(process.env.LR_FEAT_BITS ?? 18);
 export const FEAT_OPTS = { charMin: 3, charMax: 5, bigrams: true, cross: false, shape: false };
 /** Total input dimension. */
@@ -34,6 +34,7 @@ export const DENSE_NAMES = [
   'log_chars', 'log_words', 'log_lines', 'digit_frac', 'log_numbers', 'log_math_symbols', 'upper_frac',
   'mc_options', 'mean_word_len', 'log_questions', 'log_max_number_len', 'punct_frac', 'log_long_words',
   'non_ascii_frac', 'log_sentences', 'log_option_chars',
+  'log_negations', 'paired_option_frac', 'numeric_option_frac', 'log_parts', 'log_code_marks', 'log_stem_chars', 'unused_22', 'unused_23',
 ] as const;
 
 /** A sparse feature vector; indices may repeat (a model sums their contributions). */
@@ -109,6 +110,25 @@ function denseFeatures(raw: string, fullLength: number, words: string[], out: nu
     Math.log1p(maxNum), punct / len, Math.log1p(longWords), nonAscii / len, Math.log1p(sentences),
     Math.log1p(optionChars / Math.max(1, options ? options.length : 1)),
   );
+  // Structure that makes a question compound or tricky, whatever its subject.
+  let negations = 0;
+  for (const m of raw.matchAll(/\b(NOT|EXCEPT|LEAST|FALSE|INCORRECT|NEVER|CANNOT)\b/g)) if (m[0]) negations++;
+  let pairedOptions = 0;
+  let numericOptions = 0;
+  for (const m of raw.matchAll(/^\s*\(?[A-J][.)]\s(.*)$/gm)) {
+    const o = m[1]!.trim();
+    if (/^[\w'-]+(?: [\w'-]+)?, [\w'-]+(?: [\w'-]+)?$/.test(o)) pairedOptions++;
+    if (/^[-+$]?[\d.,/ %^*()x×πe-]+$/i.test(o) && /\d/.test(o)) numericOptions++;
+  }
+  const nOpt = options ? options.length : 0;
+  const parts = (raw.match(/\b(?:statement|scenario|premise|passage|case)\s*\d\b|(?:^|\n)\s*(?:I|II|III|IV|V)[.)]\s/gi) ?? []).length;
+  const code = (raw.match(/[{};]|=>|==|\bdef |\breturn\b|\bfunction\b|\bint\b/g) ?? []).length;
+  const firstOpt = raw.search(/^\s*\(?A[.)]\s/m);
+  const stem = firstOpt > 0 ? firstOpt : raw.length;
+  out.push(
+    Math.log1p(negations), nOpt ? pairedOptions / nOpt : 0, nOpt ? numericOptions / nOpt : 0, Math.log1p(parts),
+    Math.log1p(code), Math.log1p(stem), 0, 0,
+  );
 }
 
 /** The sparse feature vector of one prompt (deterministic; no state between calls). */
@@ -121,8 +141,8 @@ export function featurize(prompt: string): SparseFeatures {
   const val: number[] = [];
   const dense: number[] = [];
   denseFeatures(cut, prompt.length, words, dense);
-  for (let i = 0; i < 16; i++) { idx.push(i); val.push(dense[i]!); }
-  if (FEAT_OPTS.cross) { const mc = dense[7]! > 0 ? 0 : 1; for (let i = 0; i < 16; i++) { idx.push(16 + i); val.push(mc * dense[i]!); } }
+  for (let i = 0; i < 24; i++) { idx.push(i); val.push(dense[i]!); }
+  if (FEAT_OPTS.cross) { const mc = dense[7]! > 0 ? 0 : 1; for (let i = 0; i < 24; i++) { idx.push(24 + i); val.push(mc * dense[i]!); } }
   if (FEAT_OPTS.shape) {
     const mc = dense[7]! > 0 ? 1 : 0;
     const lb = Math.min(15, Math.floor(dense[0]! * 2));

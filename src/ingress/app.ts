@@ -1,6 +1,6 @@
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp } from 'uWebSockets.js';
 import { LocalRouterError } from '../errors/index.js';
-import { chatFront, completionsFront, embeddingsFront, responsesFront } from './llm-fronts.js';
+import { anthropicFront, chatFront, completionsFront, embeddingsFront, responsesFront } from './llm-fronts.js';
 import { llmRoute } from './llm-request.js';
 import { handleOAuthToken } from './oauth-route.js';
 import type { GatewayState } from './gateway-state.js';
@@ -20,6 +20,7 @@ export function buildRoutes(extra: Record<string, Partial<Record<Method, RouteHa
     '/v1/embeddings': { post: llmRoute(embeddingsFront) },
     '/v1/responses': { post: llmRoute(responsesFront) },
     '/v1/completions': { post: llmRoute(completionsFront) },
+    '/v1/messages': { post: llmRoute(anthropicFront) },
     '/oauth/token': { post: handleOAuthToken },
     ...extra,
   };

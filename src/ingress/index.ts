@@ -6,4 +6,4 @@
 export { startGateway, type Gateway, type StartGatewayOptions } from './gateway.js';
 export { ClientTable, type AuthedClient } from './client-table.js';
 export { RequestGuards } from './guards.js';
-export { checkChatBody, chatFront, embeddingsFront, type LlmFront, type FrontRequest } from './llm-fronts.js';
+export { checkChatBody, chatFront, embeddingsFront, anthropicFront, responsesFront, completionsFront, type LlmFront, type FrontRequest } from './llm-fronts.js';

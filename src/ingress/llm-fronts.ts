@@ -1,5 +1,7 @@
 import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
-import { fromCompletionsRequest, fromResponsesRequest } from '../providers/index.js';
+import {
+  anthropicErrorEvent, fromAnthropicRequest, fromCompletionsRequest, fromResponsesRequest, openAIErrorToAnthropic, toAnthropicError,
+} from '../providers/index.js';
 import { CLIENT_DIALECT, type UpstreamCall } from '../workers/index.js';
 
 /** A request in the OpenAI dialect, ready for model resolution. */
@@ -24,9 +26,12 @@ export interface LlmFront {
   /** `CLIENT_DIALECT` code the actor converts answers to. */
   dialect: number;
   parse(body: Record<string, unknown>, limits: { maxMessages: number }): FrontRequest;
+  /** The error body for a gateway error, or for an upstream error passed through (`err.upstreamBody`). */
   errorBody(err: PlainError): string;
   /** The stream event that ends a stream after an error. */
   errorEvent(err: PlainError): string;
+  /** An upstream 4xx body (OpenAI shape) passed through, in this API's error shape. */
+  upstreamErrorBody(status: number, body: string): string;
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -81,14 +86,17 @@ export function checkChatBody(body: Record<string, unknown>, maxMessages: number
 }
 
 const openAIErrorEvent = (err: PlainError): string => `data: ${openAIErrorBody(err)}\n\n`;
+const openAIError = (err: PlainError): string => err.upstreamBody ?? openAIErrorBody(err);
+const asIs = (_status: number, body: string): string => body;
 
 /** `POST /v1/chat/completions`. */
 export const chatFront: LlmFront = {
   op: 'chat',
   dialect: CLIENT_DIALECT.chat,
   parse: (body, limits) => checkChatBody(body, limits.maxMessages),
-  errorBody: openAIErrorBody,
+  errorBody: openAIError,
   errorEvent: openAIErrorEvent,
+  upstreamErrorBody: asIs,
 };
 
 /** `POST /v1/embeddings`. */
@@ -102,8 +110,9 @@ export const embeddingsFront: LlmFront = {
     if (!ok) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"input" must be a string or a non-empty array', { param: 'input' });
     return { model, body, stream: false, wantsUsage: false };
   },
-  errorBody: openAIErrorBody,
+  errorBody: openAIError,
   errorEvent: openAIErrorEvent,
+  upstreamErrorBody: asIs,
 };
 
 /** An error event in the Responses stream shape; the SDK raises it as an APIError. */
@@ -122,8 +131,9 @@ export const responsesFront: LlmFront = {
     // The Response object always reports usage, so the actor must keep the usage chunk.
     return { ...checked, wantsUsage: true, meta: JSON.stringify({ responsesEcho: echo }) };
   },
-  errorBody: openAIErrorBody,
+  errorBody: openAIError,
   errorEvent: responsesErrorEvent,
+  upstreamErrorBody: asIs,
 };
 
 /** `POST /v1/completions`: legacy completions, mapped onto chat for every provider. */
@@ -135,6 +145,22 @@ export const completionsFront: LlmFront = {
     const checked = checkChatBody(chat as unknown as Record<string, unknown>, limits.maxMessages);
     return { ...checked, wantsUsage: checked.stream && clientWantsUsage };
   },
-  errorBody: openAIErrorBody,
+  errorBody: openAIError,
   errorEvent: openAIErrorEvent,
+  upstreamErrorBody: asIs,
+};
+
+/** `POST /v1/messages`: Anthropic-SDK clients (Claude Code and friends) in front of any provider. */
+export const anthropicFront: LlmFront = {
+  op: 'chat',
+  dialect: CLIENT_DIALECT.anthropic,
+  parse(body, limits) {
+    const chat = fromAnthropicRequest(body) as unknown as Record<string, unknown>;
+    const checked = checkChatBody(chat, limits.maxMessages);
+    // Anthropic answers always report usage (message_start / message_delta), so keep the usage chunk.
+    return { ...checked, wantsUsage: true };
+  },
+  errorBody: (err) => err.upstreamBody !== undefined ? openAIErrorToAnthropic(err.status, err.upstreamBody) : JSON.stringify(toAnthropicError(err)),
+  errorEvent: anthropicErrorEvent,
+  upstreamErrorBody: openAIErrorToAnthropic,
 };

@@ -171,7 +171,8 @@ class LlmExchange implements FrameSink, OpenExchange {
       case FRAME.FULL: {
         this.#usage = frame[5];
         this.#costUsd = frame[6];
-        writeResponse(this.#res, frame[2], frame[3], frame[4], this.#responseHeaders(), this.#state.shuttingDown);
+        const body = frame[2] >= 400 ? this.#front.upstreamErrorBody(frame[2], frame[4]) : frame[4];
+        writeResponse(this.#res, frame[2], frame[3], body, this.#responseHeaders(), this.#state.shuttingDown);
         this.#finish(frame[2]);
         return;
       }
@@ -221,7 +222,7 @@ class LlmExchange implements FrameSink, OpenExchange {
   }
 
   #writeError(err: PlainError, close: boolean, extra: HeaderPairs = []): void {
-    const body = err.upstreamBody ?? this.#front.errorBody(err);
+    const body = this.#front.errorBody(err);
     const headers = [...this.#responseHeaders(), ...extra];
     if (err.retryAfterMs !== undefined) headers.push(['retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)))]);
     writeResponse(this.#res, err.status, 'application/json', body, headers, close);

@@ -72,8 +72,11 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean } = {}
       db.pragma('busy_timeout = 2000');
       return db;
     }
-    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
-    chmodSync(file, 0o600);
+    const memory = file === ':memory:';
+    if (!memory) {
+      if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+      chmodSync(file, 0o600);
+    }
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

@@ -3,6 +3,7 @@ import { CLIENT_DIALECT } from '../workers/protocol.js';
 import type { ProviderAdapter, WireProtocol } from './adapter.js';
 import type { ClientDialect } from './client-dialect.js';
 import { completionsDialect } from './completions/index.js';
+import { anthropicDialect } from './anthropic/index.js';
 import { responsesDialect } from './responses/index.js';
 import { openAIAdapter } from './openai-compatible/openai-adapter.js';
 import { anthropicAdapter } from './anthropic/index.js';
@@ -26,6 +27,7 @@ export function registerAdapter(adapter: ProviderAdapter): void {
 const DIALECTS = new Map<number, ClientDialect>([
   [CLIENT_DIALECT.responses, responsesDialect],
   [CLIENT_DIALECT.completions, completionsDialect],
+  [CLIENT_DIALECT.anthropic, anthropicDialect],
 ]);
 
 /** Registers a client dialect under its flag code (`CLIENT_DIALECT`). */

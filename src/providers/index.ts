@@ -17,3 +17,4 @@ export { lookupModel, computeCost, PriceBook, CATALOG_INFO, listCatalogModels } 
 export { fromResponsesRequest, responsesDialect } from './responses/index.js';
 export { fromCompletionsRequest, completionsDialect } from './completions/index.js';
 export { createNdjsonState, feedNdjson, endNdjson } from './ndjson/parse-ndjson.js';
+export { anthropicDialect, fromAnthropicRequest, toAnthropicError, anthropicErrorEvent, openAIErrorToAnthropic } from './anthropic/index.js';

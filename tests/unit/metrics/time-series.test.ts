@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ERROR_CLASS, Interner, OTHER_KEY, RECORD_KIND, RollupStore, TimeSeries, createRecord, openMonitoringDb, pickResolution,
+  type MonitoringDb, type RequestRecord,
+} from '../../../src/metrics/index.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** A fixed, minute-aligned "now" so buckets are predictable. */
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+const dbs: MonitoringDb[] = [];
+afterEach(() => { for (const db of dbs.splice(0)) db.close(); });
+
+function setup(opts: { maxKeys?: number; db?: MonitoringDb; interner?: Interner } = {}) {
+  const clock = { now: T0 };
+  const db = opts.db ?? openMonitoringDb(':memory:');
+  if (!opts.db) dbs.push(db);
+  const interner = opts.interner ?? new Interner();
+  const series = new TimeSeries({ interner, store: new RollupStore(db), now: () => clock.now, maxKeysPerDimension: opts.maxKeys });
+  const rec = (endMs: number, over: Partial<RequestRecord> & { client?: string; provider?: string; model?: string } = {}): void => {
+    const r = { ...createRecord(), kind: RECORD_KIND.llmRequest, status: 200, durationUs: 10_000, promptTokens: 11, completionTokens: 7, costUsd: 0.000025, ...over };
+    r.startMs = endMs - r.durationUs / 1000;
+    r.clientId = interner.id(over.client ?? 'alice');
+    r.providerId = interner.id(over.provider ?? 'mock');
+    r.modelId = interner.id(over.model ?? 'mock/echo');
+    series.record(r);
+  };
+  return { clock, db, interner, series, rec };
+}
+
+describe('TimeSeries', () => {
+  it('counts every dimension and the total, in second and minute buckets', () => {
+    const { series, rec } = setup();
+    for (let i = 0; i < 10; i++) rec(T0 - 5000 + i * 100, { client: i < 6 ? 'alice' : 'bob', durationUs: (i + 1) * 1000 });
+    rec(T0 - 4000, { errorClass: ERROR_CLASS.upstreamStatus, status: 502, promptTokens: 0, completionTokens: 0, costUsd: 0 });
+    const totals = series.totals('all', 10 * MIN).get('')!;
+    expect(totals.requests).toBe(11);
+    expect(totals.errors).toBe(1);
+    expect(totals.errorsByClass[ERROR_CLASS.upstreamStatus]).toBe(1);
+    expect(totals.promptTokens).toBe(110);
+    expect(totals.costNano).toBe(250_000);
+    const byClient = series.totals('client', 10 * MIN);
+    expect(byClient.get('alice')!.requests).toBe(7);
+    expect(byClient.get('bob')!.requests).toBe(4);
+    expect(series.totals('strategy', 10 * MIN).size).toBe(0); // id 0 = none: not a key
+    // per-second: T0-5000 .. T0-4100 in one second, T0-4000 in the next
+    const q = series.query({ dimension: 'all', rangeMs: 10_000, stepMs: 1000 }, 'requests');
+    expect(q.resolution).toBe('second');
+    expect(q.points.find((p) => p.t === T0 - 5000)!.value).toBe(10);
+    expect(q.points.find((p) => p.t === T0 - 4000)!.value).toBe(1);
+    const p50 = series.query({ dimension: 'client', key: 'alice', rangeMs: 10_000, stepMs: 10_000 }, 'latency_p50');
+    expect(p50.points.reduce((n, p) => n + (p.value ?? 0), 0)).toBeCloseTo(3.5, 0); // alice: 1..6 ms and the 10 ms error
+  });
+
+  it('persists minute, hour and day rollups that a restarted series reads back, without double counting', () => {
+    const { series, rec, db, clock } = setup();
+    for (let i = 0; i < 30; i++) rec(T0 - 90_000 + i * 1000);
+    expect(series.persist()).toBeGreaterThan(0);
+    expect(series.persist()).toBe(0); // nothing new: nothing written again
+    rec(T0 - 1000); // unpersisted: visible through the deltas
+    expect(series.totals('all', HOUR).get('')!.requests).toBe(31);
+    series.persist();
+
+    const restarted = setup({ db }).series;
+    clock.now = T0;
+    expect(restarted.totals('all', HOUR).get('')!.requests).toBe(31);
+    expect(restarted.totals('model', 7 * DAY).get('mock/echo')!.requests).toBe(31);
+    expect(restarted.totals('provider', 90 * DAY).get('mock')!.completionTokens).toBe(217);
+    const perMinute = restarted.query({ dimension: 'all', rangeMs: 5 * MIN, stepMs: MIN }, 'requests');
+    expect(perMinute.resolution).toBe('minute');
+    expect(perMinute.points.reduce((n, p) => n + (p.value ?? 0), 0)).toBe(31);
+    // A record that arrives late for an already persisted minute adds to it.
+    const late = setup({ db });
+    late.rec(T0 - 85_000);
+    late.series.persist();
+    expect(restarted.totals('all', HOUR).get('')!.requests).toBe(32);
+    const rows = db.prepare("SELECT res, SUM(requests) AS n FROM series WHERE dim = 'all' GROUP BY res ORDER BY res").all();
+    expect(rows).toEqual([{ res: MIN, n: 32 }, { res: HOUR, n: 32 }, { res: DAY, n: 32 }]);
+  });
+
+  it('enforces retention per resolution with the injected clock', () => {
+    const { series, rec, db, clock } = setup();
+    rec(T0 - 5000);
+    series.persist();
+    const count = (res: number): number => (db.prepare('SELECT COUNT(*) AS n FROM series WHERE res = ?').get(res) as { n: number }).n;
+    expect([count(MIN), count(HOUR), count(DAY)].every((n) => n > 0)).toBe(true);
+    clock.now = T0 + 11 * MIN;
+    series.pruneSeconds();
+    expect(series.query({ dimension: 'all', rangeMs: 10 * MIN, stepMs: 1000 }, 'requests').points.every((p) => p.value === 0)).toBe(true);
+    clock.now = T0 + DAY + MIN;
+    series.deleteExpired();
+    expect(count(MIN)).toBe(0);
+    expect(count(HOUR)).toBeGreaterThan(0);
+    clock.now = T0 + 31 * DAY;
+    series.deleteExpired();
+    expect(count(HOUR)).toBe(0);
+    expect(count(DAY)).toBeGreaterThan(0);
+    clock.now = T0 + 367 * DAY;
+    series.deleteExpired();
+    expect(count(DAY)).toBe(0);
+  });
+
+  it('folds keys beyond the per-dimension limit into (other)', () => {
+    const { series, rec } = setup({ maxKeys: 3 });
+    for (let i = 0; i < 10; i++) rec(T0 - 2000, { client: `client-${i}` });
+    const byClient = series.totals('client', MIN);
+    expect(byClient.size).toBe(4);
+    expect(byClient.get(OTHER_KEY)!.requests).toBe(7);
+    series.persist();
+    expect(series.totals('client', HOUR).get(OTHER_KEY)!.requests).toBe(7);
+  });
+
+  it('ignores attempt and MCP records', () => {
+    const { series, interner } = setup();
+    series.record({ ...createRecord(), kind: RECORD_KIND.llmAttempt, startMs: T0 - 1000, providerId: interner.id('mock') });
+    expect(series.totals('all', MIN).size).toBe(0);
+  });
+
+  it('picks the coarsest resolution that fits the step and keeps the range', () => {
+    expect(pickResolution(10 * MIN, 10_000).name).toBe('second');
+    expect(pickResolution(HOUR, MIN).name).toBe('minute');
+    expect(pickResolution(DAY, HOUR).name).toBe('hour');
+    expect(pickResolution(7 * DAY, MIN).name).toBe('hour');
+    expect(pickResolution(365 * DAY, DAY).name).toBe('day');
+    expect(() => pickResolution(400 * DAY, DAY)).toThrow(/longest kept history/);
+  });
+});
