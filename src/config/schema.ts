@@ -28,6 +28,8 @@ export const ServerSchema = z.strictObject({
   oauth_token_ttl_s: z.number().int().min(60).max(86_400).default(3600),
   /** Number of provider actor threads in `workers` mode. */
   actors: z.number().int().min(1).max(64).default(1),
+  /** Most open connections to one provider; concurrent streams beyond it wait for a free one. */
+  upstream_max_connections: z.number().int().min(1).max(100_000).default(2048),
   /** Upstream timeouts (defaults; each provider may override them under `timeouts`). */
   upstream_connect_timeout_ms: z.number().int().min(1).default(10_000),
   /** Until the upstream's response headers arrive (slow first tokens of large models count here). */

@@ -1,6 +1,6 @@
 import type { ErrorCode, PlainError } from '../errors/index.js';
 import type { ServerConfig } from '../config/index.js';
-import type { ModelDirectory } from '../providers/index.js';
+import type { ModelDirectory, PriceBook } from '../providers/index.js';
 import type { CircuitBreakers, RateLimiter } from '../routing/index.js';
 import type { TokenSigner } from './oauth-tokens.js';
 import type { AttemptFrame, UpstreamDispatcher, UsageTuple } from '../workers/index.js';
@@ -67,6 +67,8 @@ export interface GatewayState {
   breakers: CircuitBreakers;
   /** Provider name → preset type, for catalog lookups. */
   providerTypes: Map<string, string>;
+  /** Model prices (catalog plus the config's overrides), for `/v1/models`. */
+  prices: PriceBook;
   testHooks: boolean;
   shuttingDown: boolean;
   /** Client requests being served; shutdown waits for them, then terminates the rest. */

@@ -4,7 +4,7 @@ import uWS from 'uWebSockets.js';
 import pino, { type Logger } from 'pino';
 import { ConfigWatcher, configPath, loadOrCreateConfig, type Config } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import { getPreset, ModelDirectory } from '../providers/index.js';
+import { getPreset, ModelDirectory, PriceBook } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, RateLimiter, StrategyTable } from '../routing/index.js';
 import { createDispatcher, FRAME, type AttemptFrame, type FromActorFrame, type ProviderRuntime, type UpstreamDispatcher } from '../workers/index.js';
@@ -84,6 +84,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     tokens,
     breakers,
     providerTypes: providerTypes(config),
+    prices: priceBook(config),
     onAttempt: (frame) => recordAttempt(breakers, frame),
   };
 
@@ -99,6 +100,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     state.server = next.server;
     state.clients = new ClientTable(next.clients, new StrategyTable(next), tokens);
     state.providerTypes = providerTypes(next);
+    state.prices = priceBook(next);
     breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms);
     state.guards = new RequestGuards(next.server);
     dispatcher.setProviders(providerRuntimes(next, secrets, log));
@@ -171,6 +173,10 @@ function recordAttempt(breakers: CircuitBreakers, frame: AttemptFrame): void {
   }
 }
 
+function priceBook(config: Config): PriceBook {
+  return new PriceBook(config.providers.map((p) => ({ name: p.name, type: p.type })), config.price_overrides);
+}
+
 function providerTypes(config: Config): Map<string, string> {
   return new Map(config.providers.map((p) => [p.name, p.type]));
 }
@@ -208,6 +214,7 @@ export function providerRuntimes(config: Config, secrets: SecretStore, log: Logg
       apiKey: resolveApiKey(p, preset.key_env, secrets, log),
       headers: { ...preset.default_headers, ...p.headers },
       connectTimeoutMs: p.timeouts?.connect_ms ?? config.server.upstream_connect_timeout_ms,
+      maxConnections: config.server.upstream_max_connections,
       firstByteTimeoutMs: p.timeouts?.first_byte_ms ?? config.server.upstream_first_byte_timeout_ms,
       idleTimeoutMs: p.timeouts?.idle_ms ?? config.server.upstream_idle_timeout_ms,
     };

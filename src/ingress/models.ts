@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { toLocalRouterError } from '../errors/index.js';
+import { lookupModel } from '../providers/index.js';
 import type { GatewayState } from './gateway-state.js';
 import { writeError, writeJson, type HeaderPairs } from './http-io.js';
 
@@ -16,13 +17,29 @@ export function handleModels(state: GatewayState, res: HttpResponse, req: HttpRe
   res.onAborted(() => { aborted = true; });
   state.directory.list().then((entries) => {
     if (aborted) return;
-    const data = entries.filter((e) => client.mayUse(e.id)).map((e) => ({
-      id: e.id, object: 'model', created: 0, owned_by: e.provider,
-    }));
+    const data = entries.filter((e) => client.mayUse(e.id)).map((e) => describeModel(state, e.id, e.provider, e.model));
     writeJson(res, 200, { object: 'list', data }, cors);
   }, (err: unknown) => {
     if (!aborted) writeError(res, toLocalRouterError(err), cors);
   });
+}
+
+/**
+ * One `/v1/models` entry: the OpenAI fields plus what the bundled catalog knows (context length,
+ * capabilities) and the price the gateway charges with (overrides included), in USD per million tokens.
+ */
+function describeModel(state: GatewayState, id: string, provider: string, model: string): Record<string, unknown> {
+  const entry: Record<string, unknown> = { id, object: 'model', created: 0, owned_by: provider };
+  const known = lookupModel(state.providerTypes.get(provider) ?? 'openai-compatible', model);
+  if (known) {
+    entry.name = known.name;
+    entry.context_length = known.context_length;
+    entry.max_output_tokens = known.max_output;
+    entry.capabilities = known.capabilities;
+  }
+  const price = state.prices.pricingFor(provider, model);
+  if (price) entry.pricing = { ...price.pricing, source: price.source };
+  return entry;
 }
 
 /** `GET /health`: liveness, no auth. */

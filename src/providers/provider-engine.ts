@@ -57,9 +57,10 @@ export class ProviderEngine {
     for (const runtime of list) {
       const old = this.#providers.get(runtime.name);
       const { origin, prefix } = splitBaseUrl(runtime.baseUrl);
-      const reusable = old && splitBaseUrl(old.runtime.baseUrl).origin === origin && old.runtime.connectTimeoutMs === runtime.connectTimeoutMs;
+      const reusable = old && splitBaseUrl(old.runtime.baseUrl).origin === origin && old.runtime.connectTimeoutMs === runtime.connectTimeoutMs
+        && old.runtime.maxConnections === runtime.maxConnections;
       const pool = reusable ? old.pool : new Pool(origin, {
-        connections: 256,
+        connections: runtime.maxConnections,
         pipelining: 1,
         keepAliveTimeout: 30_000,
         connect: { timeout: runtime.connectTimeoutMs },

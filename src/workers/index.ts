@@ -11,6 +11,13 @@ export { FRAME, REQ_FLAG, CLIENT_DIALECT } from './protocol.js';
 export type { AttemptFrame, FromActorFrame, ProviderRuntime, UpstreamCall, UsageTuple } from './protocol.js';
 export type { FrameSink, UpstreamDispatcher, DispatcherStats } from './dispatcher.js';
 export { spawnWorker } from './spawn-worker.js';
+// mcp (issue 7): the MCP actor's frames and the batcher it shares with the provider actors.
+export { MCP_FRAME } from './protocol.js';
+export type {
+  McpJsonRpcMessage, McpServerRuntime, McpRuleRuntime, McpAccessRuntime, McpActorConfig, McpSessionInfo, McpServerStatus,
+  ToMcpFrame, FromMcpFrame, McpWorkerData,
+} from './protocol.js';
+export { FrameBatcher } from './frame-batcher.js';
 export { ActorPool, InlineDispatcher };
 
 /** The dispatcher for a configured execution mode. */

@@ -60,6 +60,8 @@ export interface ProviderRuntime {
   apiKey: string | null;
   headers: Record<string, string>;
   connectTimeoutMs: number;
+  /** Connection pool size toward this provider. */
+  maxConnections: number;
   /** Until the response headers arrive. */
   firstByteTimeoutMs: number;
   /** Longest silence between two body chunks. */
@@ -117,5 +119,141 @@ export type FromActorFrame = HeadFrame | ChunkFrame | EndFrame | ErrorFrame | Fu
 export interface ActorWorkerData {
   actorIndex: number;
   providers: ProviderRuntime[];
+  testHooks: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MCP (issue 7): frames between the ingress and the MCP actor thread (src/mcp/mcp-actor.ts).
+// Same shape as above, `[kind, id, ...]`, batched per event-loop turn; `id` is a client session
+// number (MESSAGE, SEND, OPEN, CLOSE...), a request number (STATUS, SAMPLE) or 0.
+
+export const MCP_FRAME = {
+  // ingress → MCP actor
+  /** The servers, settings and strategies' MCP rules (at start and on every config reload). */
+  CONFIG: 101,
+  /** A client session was initialized on /mcp (or the legacy SSE endpoint). */
+  OPEN: 102,
+  /** A JSON-RPC message from the client of a session. */
+  MESSAGE: 103,
+  /** The client session ended (DELETE, idle, shutdown). */
+  CLOSE: 104,
+  /** Asks for the state of every upstream server. */
+  STATUS: 105,
+  /** The answer to a SAMPLE request. */
+  SAMPLED: 106,
+  /** Metric ids the main thread assigned to names the actor asked about. */
+  INTERNED: 107,
+  // MCP actor → ingress
+  /** A JSON-RPC message for the client of a session, with the client request it belongs to. */
+  SEND: 120,
+  /** The actor closed a session (it is gone on its side). */
+  CLOSED: 121,
+  STATUS_RESULT: 122,
+  /** `sampling: gateway`: an upstream's sampling request to answer through LocalRouter's LLM routing. */
+  SAMPLE: 123,
+  /** Names (servers, tools) that need metric ids. */
+  INTERN: 124,
+  /** A log line for the gateway's logger (upstream stderr, upstream state changes). */
+  LOG: 125,
+  READY: 126,
+} as const;
+
+/** A JSON-RPC 2.0 message as it crosses the thread (a plain object, validated by the MCP SDK on each side). */
+export type McpJsonRpcMessage = { jsonrpc: '2.0' } & Record<string, unknown>;
+
+/** An upstream MCP server as the actor needs it: secrets already resolved. */
+export interface McpServerRuntime {
+  name: string;
+  /** The prefix of its tool and prompt names (`<namespace>__<name>`). */
+  namespace: string;
+  transport: 'stdio' | 'streamable-http' | 'sse';
+  command: string | null;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string | null;
+  url: string | null;
+  headers: Record<string, string>;
+  connect: 'lazy' | 'start';
+  perSession: boolean;
+  timeoutMs: number;
+  maxTotalTimeoutMs: number;
+}
+
+/** A pattern rule set (see `McpRuleSchema` in the config). */
+export interface McpRuleRuntime { allow: string[]; deny: string[] }
+
+/** A strategy's MCP access rules; null = everything. */
+export interface McpAccessRuntime {
+  servers: string[];
+  denyServers: string[];
+  perServer: Record<string, { tools?: McpRuleRuntime; prompts?: McpRuleRuntime; resources?: McpRuleRuntime }>;
+}
+
+export interface McpActorConfig {
+  servers: McpServerRuntime[];
+  prefix: 'always' | 'never';
+  sampling: 'forward' | 'gateway';
+  pageSize: number;
+  restartInitialMs: number;
+  restartMaxMs: number;
+  /** Strategy name → its MCP rules (null = all allowed). */
+  access: Record<string, McpAccessRuntime | null>;
+  /** The gateway version, reported to clients and upstreams. */
+  version: string;
+}
+
+/** Who a client session belongs to. */
+export interface McpSessionInfo {
+  client: string;
+  strategy: string;
+  /** Metric ids of the client and strategy names (0 = none). */
+  clientMetricId: number;
+  strategyMetricId: number;
+}
+
+/** One upstream server's state, for `mcp list` and the admin API. */
+export interface McpServerStatus {
+  name: string;
+  transport: McpServerRuntime['transport'];
+  /** `idle` (lazy, not connected yet), `connecting`, `ready`, `backoff` (restarting after a failure), `closed`. */
+  state: 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
+  perSession: boolean;
+  /** Connected instances (1 for a shared server; one per session with `per_session`). */
+  instances: number;
+  tools: number | null;
+  prompts: number | null;
+  resources: number | null;
+  restarts: number;
+  lastError: string | null;
+  /** The protocol revision negotiated with it. */
+  protocolVersion: string | null;
+  serverInfo: { name: string; version: string } | null;
+}
+
+export type McpConfigFrame = [typeof MCP_FRAME.CONFIG, id: 0, config: McpActorConfig];
+export type McpOpenFrame = [typeof MCP_FRAME.OPEN, session: number, info: McpSessionInfo];
+export type McpMessageFrame = [typeof MCP_FRAME.MESSAGE, session: number, message: McpJsonRpcMessage];
+export type McpCloseFrame = [typeof MCP_FRAME.CLOSE, session: number];
+export type McpStatusFrame = [typeof MCP_FRAME.STATUS, request: number];
+/** The OpenAI-dialect chat completion body of the answer, or an error message. */
+export type McpSampledFrame = [typeof MCP_FRAME.SAMPLED, request: number, completion: string | null, error: string | null];
+export type McpInternedFrame = [typeof MCP_FRAME.INTERNED, id: 0, names: string[], ids: number[]];
+export type ToMcpFrame = McpConfigFrame | McpOpenFrame | McpMessageFrame | McpCloseFrame | McpStatusFrame | McpSampledFrame | McpInternedFrame;
+
+export type McpSendFrame = [typeof MCP_FRAME.SEND, session: number, message: McpJsonRpcMessage, relatedRequestId: string | number | null];
+export type McpClosedFrame = [typeof MCP_FRAME.CLOSED, session: number];
+export type McpStatusResultFrame = [typeof MCP_FRAME.STATUS_RESULT, request: number, servers: McpServerStatus[]];
+/** `body` is an OpenAI-dialect chat completion request (JSON text) made from the sampling request. */
+export type McpSampleFrame = [typeof MCP_FRAME.SAMPLE, request: number, session: number, body: string];
+export type McpInternFrame = [typeof MCP_FRAME.INTERN, id: 0, names: string[]];
+export type McpLogFrame = [typeof MCP_FRAME.LOG, id: 0, level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string];
+export type McpReadyFrame = [typeof MCP_FRAME.READY, id: 0];
+export type FromMcpFrame = McpSendFrame | McpClosedFrame | McpStatusResultFrame | McpSampleFrame | McpInternFrame | McpLogFrame | McpReadyFrame;
+
+/** workerData of the MCP actor thread. */
+export interface McpWorkerData {
+  config: McpActorConfig;
+  /** The actor's metrics ring (SharedArrayBuffer of a `MetricsRing`); null when monitoring is off. */
+  metricsBuffer: SharedArrayBuffer | null;
   testHooks: boolean;
 }

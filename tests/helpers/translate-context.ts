@@ -7,7 +7,7 @@ export function testContext(protocol: ProtocolName, opts: { model?: string; stre
   return {
     provider: {
       name: 'p', type: protocol, protocol, prices: {}, baseUrl: opts.baseUrl ?? 'http://127.0.0.1:11434', apiKey: null, headers: {},
-      connectTimeoutMs: 1000, firstByteTimeoutMs: 1000, idleTimeoutMs: 1000,
+      connectTimeoutMs: 1000, maxConnections: 16, firstByteTimeoutMs: 1000, idleTimeoutMs: 1000,
     },
     model: opts.model ?? 'm',
     stream: opts.stream ?? true,

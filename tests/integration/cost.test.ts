@@ -43,9 +43,18 @@ describe('cost per request from real usage and model prices', () => {
     expect(res.usage).not.toHaveProperty('cost');
   });
 
+  it('lists prices (with their source) and catalog facts in /v1/models', async () => {
+    const list = await client.models.list();
+    const echo = list.data.find((m) => m.id === 'mock/echo') as unknown as { pricing: Record<string, unknown> };
+    expect(echo.pricing).toEqual({ input_per_mtok: 1, output_per_mtok: 2, cache_read_per_mtok: 0.5, source: 'override' });
+    const other = list.data.find((m) => m.id === 'mock/gpt-test') as unknown as Record<string, unknown>;
+    expect(other).not.toHaveProperty('pricing');
+  });
+
   it('counts the cost in /metrics', async () => {
     const before = await (await fetch(`http://127.0.0.1:${fx.gw.port}/metrics`)).text();
-    const read = (t: string): number => Number(/^localrouter_cost_usd_total (\S+)$/m.exec(t)![1]);
+    // One sample per client/provider/model: the total is their sum.
+    const read = (t: string): number => t.split('\n').filter((l) => l.startsWith('localrouter_cost_usd_total{')).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
     await client.chat.completions.create({ model: 'mock/echo', messages: [{ role: 'user', content: 'x' }] });
     const after = await (await fetch(`http://127.0.0.1:${fx.gw.port}/metrics`)).text();
     expect(read(after) - read(before)).toBeCloseTo(EXPECTED_COST, 12);

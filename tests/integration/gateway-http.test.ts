@@ -220,12 +220,14 @@ describe('config hot reload', () => {
 describe('metrics', () => {
   it('counts finished requests and upstream tokens in /metrics', async () => {
     const read = async (): Promise<string> => (await fetch(`${base}/metrics`)).text();
-    const count = (text: string, re: RegExp): number => Number(re.exec(text)?.[1] ?? 0);
+    // Samples carry client/provider/model labels: sum every sample of `name` with the `where` label.
+    const count = (text: string, name: string, where: string): number => text.split('\n')
+      .filter((l) => l.startsWith(`${name}{`) && l.includes(where)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
     const before = await read();
     for (let i = 0; i < 5; i++) await expectStillServing();
     const after = await read();
-    expect(count(after, /localrouter_requests_total\{status="200"\} (\d+)/) - count(before, /localrouter_requests_total\{status="200"\} (\d+)/)).toBe(5);
-    expect(count(after, /localrouter_tokens_total\{kind="prompt"\} (\d+)/) - count(before, /localrouter_tokens_total\{kind="prompt"\} (\d+)/)).toBe(55);
-    expect(count(after, /localrouter_tokens_total\{kind="completion"\} (\d+)/) - count(before, /localrouter_tokens_total\{kind="completion"\} (\d+)/)).toBe(35);
+    expect(count(after, 'localrouter_requests_total', 'status="200"') - count(before, 'localrouter_requests_total', 'status="200"')).toBe(5);
+    expect(count(after, 'localrouter_tokens_total', 'kind="prompt"') - count(before, 'localrouter_tokens_total', 'kind="prompt"')).toBe(55);
+    expect(count(after, 'localrouter_tokens_total', 'kind="completion"') - count(before, 'localrouter_tokens_total', 'kind="completion"')).toBe(35);
   });
 });

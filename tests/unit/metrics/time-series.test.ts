@@ -51,7 +51,8 @@ describe('TimeSeries', () => {
     expect(q.points.find((p) => p.t === T0 - 5000)!.value).toBe(10);
     expect(q.points.find((p) => p.t === T0 - 4000)!.value).toBe(1);
     const p50 = series.query({ dimension: 'client', key: 'alice', rangeMs: 10_000, stepMs: 10_000 }, 'latency_p50');
-    expect(p50.points.reduce((n, p) => n + (p.value ?? 0), 0)).toBeCloseTo(3.5, 0); // alice: 1..6 ms and the 10 ms error
+    // alice: 1..6 ms and the 10 ms error → nearest-rank p50 is 4 ms (within 1.6%)
+    expect(p50.points.reduce((n, p) => n + (p.value ?? 0), 0)).toBeCloseTo(4, 1);
   });
 
   it('persists minute, hour and day rollups that a restarted series reads back, without double counting', () => {

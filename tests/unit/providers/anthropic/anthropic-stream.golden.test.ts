@@ -11,7 +11,7 @@ const text = (name: string): string => read(name).toString('utf8');
 
 function ctx(clientWantsUsage: boolean, stream = true): TranslateContext {
   return {
-    provider: { name: 'claude', type: 'anthropic', prices: {}, protocol: 'anthropic', baseUrl: 'https://api.anthropic.com/v1', apiKey: 'sk-ant-golden', headers: { 'anthropic-beta': 'fine-grained-tool-streaming-2025-05-14' }, connectTimeoutMs: 1, firstByteTimeoutMs: 1, idleTimeoutMs: 1 },
+    provider: { name: 'claude', type: 'anthropic', prices: {}, protocol: 'anthropic', baseUrl: 'https://api.anthropic.com/v1', apiKey: 'sk-ant-golden', headers: { 'anthropic-beta': 'fine-grained-tool-streaming-2025-05-14' }, connectTimeoutMs: 1, maxConnections: 16, firstByteTimeoutMs: 1, idleTimeoutMs: 1 },
     model: 'claude-sonnet-4-5-20250929', stream, clientWantsUsage, now: () => 1_700_000_000_000, newId: (p) => `${p}golden`,
   };
 }

@@ -10,7 +10,7 @@ export const readGolden = (name: string): Buffer => fs.readFileSync(new URL(name
 export function testContext(model = 'gemini-2.5-flash', clientWantsUsage = false): TranslateContext {
   let n = 0;
   return {
-    provider: { name: 'gem', type: 'gemini', prices: {}, protocol: 'gemini', baseUrl: 'http://127.0.0.1:1/v1beta', apiKey: 'k', headers: {}, connectTimeoutMs: 1000, firstByteTimeoutMs: 1000, idleTimeoutMs: 1000 },
+    provider: { name: 'gem', type: 'gemini', prices: {}, protocol: 'gemini', baseUrl: 'http://127.0.0.1:1/v1beta', apiKey: 'k', headers: {}, connectTimeoutMs: 1000, maxConnections: 16, firstByteTimeoutMs: 1000, idleTimeoutMs: 1000 },
     model, stream: true, clientWantsUsage,
     now: () => 1_764_000_000_000,
     newId: (prefix) => `${prefix}${++n}`,

@@ -1,0 +1,41 @@
+import { compileAccessRules } from '../routing/index.js';
+import type { McpAccessRuntime, McpRuleRuntime } from '../workers/index.js';
+
+/** What one strategy's clients may see and use over /mcp, compiled once per config load. */
+export interface McpPolicy {
+  serverAllowed(server: string): boolean;
+  /** Tool and prompt names are the server's own (unprefixed) names. */
+  toolAllowed(server: string, tool: string): boolean;
+  promptAllowed(server: string, prompt: string): boolean;
+  /** A resource URI, or a resource template's URI template. */
+  resourceAllowed(server: string, uri: string): boolean;
+}
+
+const ALLOW_ALL: McpPolicy = {
+  serverAllowed: () => true, toolAllowed: () => true, promptAllowed: () => true, resourceAllowed: () => true,
+};
+
+type Test = (value: string) => boolean;
+
+/**
+ * Compiles a strategy's `mcp` rules. Patterns use `*` wildcards and the routing rule "most specific
+ * pattern wins, deny on ties" (the same as model access). A server or kind without rules allows all.
+ */
+export function compileMcpPolicy(access: McpAccessRuntime | null): McpPolicy {
+  if (access === null) return ALLOW_ALL;
+  const servers = compileAccessRules(access.servers, access.denyServers);
+  const per = new Map<string, { tools: Test; prompts: Test; resources: Test }>();
+  for (const [server, rules] of Object.entries(access.perServer)) {
+    per.set(server, { tools: rule(rules.tools), prompts: rule(rules.prompts), resources: rule(rules.resources) });
+  }
+  return {
+    serverAllowed: servers,
+    toolAllowed: (server, tool) => servers(server) && (per.get(server)?.tools(tool) ?? true),
+    promptAllowed: (server, prompt) => servers(server) && (per.get(server)?.prompts(prompt) ?? true),
+    resourceAllowed: (server, uri) => servers(server) && (per.get(server)?.resources(uri) ?? true),
+  };
+}
+
+function rule(r: McpRuleRuntime | undefined): Test {
+  return r === undefined ? () => true : compileAccessRules(r.allow, r.deny);
+}

@@ -1,0 +1,108 @@
+import { createInterface } from 'node:readline';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServerRuntime } from '../workers/index.js';
+import { annotatingFetch } from './annotate-related.js';
+
+/** What an upstream connection reports besides JSON-RPC messages. */
+export interface UpstreamTransportHooks {
+  /** One line of a STDIO server's stderr. */
+  onStderr(line: string): void;
+  /** Every message sent upstream, synchronously (the caller learns the JSON-RPC id of its request). */
+  onSend(message: JSONRPCMessage): void;
+}
+
+/**
+ * The SDK transport for one upstream server, wrapped so the actor sees every outgoing message and a
+ * STDIO server's stderr goes to the logs line by line (never inherited, never discarded).
+ */
+export function createUpstreamTransport(server: McpServerRuntime, hooks: UpstreamTransportHooks): ObservedTransport {
+  let inner: Transport;
+  let pid: () => number | null = () => null;
+  switch (server.transport) {
+    case 'stdio': {
+      const stdio = new StdioClientTransport({
+        command: server.command!, args: server.args, cwd: server.cwd ?? undefined,
+        env: { ...getDefaultEnvironment(), ...server.env }, stderr: 'pipe',
+      });
+      const stderr = stdio.stderr;
+      if (stderr) {
+        const lines = createInterface({ input: stderr as NodeJS.ReadableStream, crlfDelay: Infinity });
+        lines.on('line', (line) => hooks.onStderr(line));
+        lines.on('error', () => { /* the process is gone; the close handler reports it */ });
+      }
+      pid = () => stdio.pid;
+      inner = stdio;
+      break;
+    }
+    case 'streamable-http':
+      inner = new StreamableHTTPClientTransport(new URL(server.url!), {
+        requestInit: { headers: server.headers }, fetch: annotatingFetch,
+      });
+      break;
+    case 'sse':
+      inner = new SSEClientTransport(new URL(server.url!), {
+        requestInit: { headers: server.headers },
+        eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...server.headers, ...(init?.headers as Record<string, string>) } }) },
+      });
+      break;
+  }
+  return new ObservedTransport(inner, hooks, pid);
+}
+
+/**
+ * Delegates to an SDK transport and calls `onSend` for each outgoing message before it leaves. The
+ * SDK's `Protocol.request` sends synchronously, so the caller can pair its request with the id.
+ */
+export class ObservedTransport implements Transport {
+  readonly #inner: Transport;
+  readonly #hooks: UpstreamTransportHooks;
+  readonly #pid: () => number | null;
+  /** The protocol revision the upstream answered `initialize` with. */
+  protocolVersion: string | null = null;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+
+  constructor(inner: Transport, hooks: UpstreamTransportHooks, pid: () => number | null) {
+    this.#inner = inner;
+    this.#hooks = hooks;
+    this.#pid = pid;
+    inner.onclose = () => this.onclose?.();
+    inner.onerror = (err) => this.onerror?.(err);
+    inner.onmessage = (message, extra) => {
+      const result = (message as { result?: { protocolVersion?: unknown } }).result;
+      if (this.protocolVersion === null && typeof result?.protocolVersion === 'string') this.protocolVersion = result.protocolVersion;
+      this.onmessage?.(message, extra);
+    };
+  }
+
+  get sessionId(): string | undefined {
+    return this.#inner.sessionId;
+  }
+
+  get pid(): number | null {
+    return this.#pid();
+  }
+
+  start(): Promise<void> {
+    return this.#inner.start();
+  }
+
+  send(message: JSONRPCMessage, options?: Parameters<Transport['send']>[1]): Promise<void> {
+    this.#hooks.onSend(message);
+    return this.#inner.send(message, options);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
+    this.#inner.setProtocolVersion?.(version);
+  }
+}
