@@ -18,7 +18,7 @@ export const FEATURIZER_VERSION = 'hash-ngram-v1';
 /** Number of dense slots at the start of the vector. */
 export const DENSE = 48;
 export const HASH_BITS = Number(process.env.LR_FEAT_BITS ?? 18);
-export const FEAT_OPTS = { charMin: 3, charMax: 5, bigrams: true, cross: false, shape: false };
+export const FEAT_OPTS = { charMin: 9, charMax: 0, bigrams: true, cross: true, shape: false };
 /** Total input dimension. */
 export const FEATURE_DIM = DENSE + (1 << HASH_BITS);
 

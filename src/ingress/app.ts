@@ -1,6 +1,6 @@
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp } from 'uWebSockets.js';
 import { LocalRouterError } from '../errors/index.js';
-import { anthropicFront, chatFront, completionsFront, embeddingsFront, responsesFront } from './llm-fronts.js';
+import { anthropicFront, chatFront, completionsFront, countTokensFront, embeddingsFront, responsesFront } from './llm-fronts.js';
 import { llmRoute } from './llm-request.js';
 import { handleOAuthToken } from './oauth-route.js';
 import type { GatewayState } from './gateway-state.js';
@@ -21,6 +21,7 @@ export function buildRoutes(extra: Record<string, Partial<Record<Method, RouteHa
     '/v1/responses': { post: llmRoute(responsesFront) },
     '/v1/completions': { post: llmRoute(completionsFront) },
     '/v1/messages': { post: llmRoute(anthropicFront) },
+    '/v1/messages/count_tokens': { post: llmRoute(countTokensFront) },
     '/oauth/token': { post: handleOAuthToken },
     ...extra,
   };

@@ -164,3 +164,18 @@ export const anthropicFront: LlmFront = {
   errorEvent: anthropicErrorEvent,
   upstreamErrorBody: openAIErrorToAnthropic,
 };
+
+/**
+ * `POST /v1/messages/count_tokens`: answered only by providers that can count (Anthropic); others
+ * refuse with LR_ERR_UNSUPPORTED_PARAM rather than guess.
+ */
+export const countTokensFront: LlmFront = {
+  ...anthropicFront,
+  op: 'count_tokens',
+  dialect: CLIENT_DIALECT.chat,
+  parse(body, limits) {
+    // count_tokens has no max_tokens; the converter requires one, and it is not sent on.
+    const chat = fromAnthropicRequest({ max_tokens: 1, ...body, stream: false }) as unknown as Record<string, unknown>;
+    return { ...checkChatBody(chat, limits.maxMessages), stream: false, wantsUsage: false };
+  },
+};

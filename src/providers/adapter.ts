@@ -5,7 +5,7 @@ import type { ProviderRuntime, UsageTuple } from '../workers/protocol.js';
 export type WireProtocol = 'openai' | 'anthropic' | 'gemini' | 'ollama' | 'cohere';
 
 /** What the gateway asks a provider to do. The request body is always OpenAI-dialect JSON. */
-export type Operation = 'chat' | 'models' | 'embeddings' | 'completions';
+export type Operation = 'chat' | 'models' | 'embeddings' | 'completions' | 'count_tokens';
 
 /** Pure inputs of a translation: no clock or id source of its own (style: translation is pure). */
 export interface TranslateContext {

@@ -46,7 +46,7 @@ export type UsageTuple = [number, number, number, number];
 export type ProtocolName = 'openai' | 'anthropic' | 'gemini' | 'ollama' | 'cohere';
 
 /** What a request asks of a provider; the body is OpenAI-dialect JSON. */
-export type OperationName = 'chat' | 'models' | 'embeddings' | 'completions';
+export type OperationName = 'chat' | 'models' | 'embeddings' | 'completions' | 'count_tokens';
 
 /** A provider as the actors need it: secrets already resolved (they never leave the process). */
 export interface ProviderRuntime {

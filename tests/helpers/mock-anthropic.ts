@@ -67,6 +67,7 @@ function route(req: http.IncomingMessage, body: any, res: http.ServerResponse): 
     ];
     return json(res, 200, { data, has_more: false, first_id: data[0]!.id, last_id: data[1]!.id });
   }
+  if (req.method === 'POST' && req.url === '/v1/messages/count_tokens') return countTokens(body, res);
   if (req.method !== 'POST' || req.url !== '/v1/messages') return error(res, 404, `Not found: ${req.method} ${req.url}`);
   if (!/^application\/json/.test(req.headers['content-type'] ?? '')) return error(res, 400, 'content-type must be application/json');
   const invalid = validateMessagesRequest(body);
@@ -214,4 +215,14 @@ function json(res: http.ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Like the real endpoint: no sampling fields allowed; answers one token per 4 characters of text. */
+function countTokens(body: any, res: http.ServerResponse): void {
+  const allowed = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'mcp_servers']);
+  const extra = Object.keys(body ?? {}).find((k) => !allowed.has(k));
+  if (extra) return error(res, 400, `${extra}: Extra inputs are not permitted`);
+  if (!Array.isArray(body.messages) || body.messages.length === 0) return error(res, 400, 'messages: Field required');
+  const text = JSON.stringify([body.system ?? '', body.messages.map((m: any) => typeof m.content === 'string' ? m.content : JSON.stringify(m.content))]);
+  json(res, 200, { input_tokens: Math.ceil(text.length / 4) });
 }

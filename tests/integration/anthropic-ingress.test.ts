@@ -53,6 +53,12 @@ describe('POST /v1/messages routed to an OpenAI-compatible upstream', () => {
     expect(msg.content.find((b) => b.type === 'tool_use')).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } });
   });
 
+  it('count_tokens is refused for a target that cannot count', async () => {
+    const err = await sdk(fx).messages.countTokens({ model: 'mock/echo', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e) as InstanceType<typeof Anthropic.APIError>;
+    expect(err.status).toBe(400);
+    expect((err.error as { error: { message: string } }).error.message).toMatch(/does not offer count_tokens|not supported|count_tokens/);
+  });
+
   it('answers errors in the Anthropic shape', async () => {
     const err = await sdk(fx).messages.create({ model: 'mock/error-422', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e) as InstanceType<typeof Anthropic.APIError>;
     expect(err.status).toBe(422);
@@ -90,5 +96,13 @@ describe('POST /v1/messages routed to the Anthropic mock', () => {
     const tools = await client.messages.create({ model: 'claude/claude-tools', max_tokens: 64, tools: [weatherTool], messages: [{ role: 'user', content: 'weather?' }] });
     expect(tools.content.some((b) => b.type === 'tool_use' && b.name === 'get_weather')).toBe(true);
     expect(mock.seen.at(-1)!.body.tools[0].name).toBe('get_weather');
+  });
+
+  it('count_tokens is answered by the Anthropic upstream', async () => {
+    const r = await sdk(fx).messages.countTokens({ model: 'claude/claude-echo', system: 'sys', messages: [{ role: 'user', content: 'count these words please' }] });
+    expect(r.input_tokens).toBeGreaterThan(5);
+    const sent = mock.seen.at(-1)!;
+    expect(sent.body.max_tokens).toBeUndefined();
+    expect(sent.body.model).toBe('claude-echo');
   });
 });

@@ -131,6 +131,7 @@ describe('localrouter CLI', () => {
     expect(listed[0]).toEqual({
       id: created.id, name: 'dev', key_prefix: created.key.slice(0, 10), enabled: true,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), allowed_models: ['*'],
+      strategy: 'default', follows_default_strategy: true, limits: [],
     });
     expect(JSON.stringify(listed)).not.toMatch(/key_hash|[0-9a-f]{64}/);
 

@@ -20,7 +20,7 @@ export const anthropicAdapter: ProviderAdapter = {
     if (op === 'models') {
       return { method: 'GET', path: ANTHROPIC_PATHS.models, headers: anthropicHeaders(ctx.provider, false, false), body: null, streams: false };
     }
-    if (op !== 'chat') {
+    if (op !== 'chat' && op !== 'count_tokens') {
       throw new LocalRouterError('LR_ERR_UNSUPPORTED_PARAM', `provider "${ctx.provider.name}" (Anthropic) does not offer ${op}`, { param: 'model' });
     }
     let parsed: OpenAIChatRequest;
@@ -30,6 +30,7 @@ export const anthropicAdapter: ProviderAdapter = {
       throw new LocalRouterError('LR_ERR_BAD_JSON', 'request body is not valid JSON');
     }
     const upstream = toAnthropicRequest(parsed, ctx.model, ctx.stream);
+    if (op === 'count_tokens') return countTokensRequest(upstream as unknown as Record<string, unknown>, ctx);
     return {
       method: 'POST',
       path: ANTHROPIC_PATHS.messages,
@@ -41,6 +42,8 @@ export const anthropicAdapter: ProviderAdapter = {
 
   response(op, body, ctx) {
     if (op === 'models') return { body: fromAnthropicModels(body), usage: null };
+    // Anthropic's own answer (`{"input_tokens": n}`) is what count_tokens clients expect.
+    if (op === 'count_tokens') return { body, usage: null };
     const { completion, usage } = fromAnthropicResponse(body, Math.floor(ctx.now() / 1000));
     return { body: JSON.stringify(completion), usage };
   },
@@ -58,3 +61,15 @@ export const anthropicAdapter: ProviderAdapter = {
     return mapAnthropicError(ctx.provider.name, status, body);
   },
 };
+
+/** Fields the count_tokens endpoint takes; sampling settings are not among them. */
+const COUNT_TOKENS_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config'];
+
+function countTokensRequest(upstream: Record<string, unknown>, ctx: TranslateContext): UpstreamRequest {
+  const body: Record<string, unknown> = {};
+  for (const k of COUNT_TOKENS_FIELDS) if (upstream[k] !== undefined) body[k] = upstream[k];
+  return {
+    method: 'POST', path: `${ANTHROPIC_PATHS.messages}/count_tokens`,
+    headers: anthropicHeaders(ctx.provider, true, false), body: JSON.stringify(body), streams: false,
+  };
+}

@@ -5,7 +5,7 @@ import { upstreamHeaders } from './api.js';
 import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream } from './from-openai-stream.js';
 import { extractUsage } from './usage.js';
 
-const PATHS: Record<Operation, string> = {
+const PATHS: Partial<Record<Operation, string>> = {
   chat: '/chat/completions',
   models: '/models',
   embeddings: '/embeddings',

@@ -1,0 +1,237 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, ResultSchema, SetLevelRequestSchema,
+  SubscribeRequestSchema, UnsubscribeRequestSchema, type LoggingLevel,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { McpSessionInfo } from '../workers/index.js';
+import type { McpPolicy } from './access-policy.js';
+import { buildMergedView, type MergedView, type Owner } from './merged-view.js';
+import { paginate } from './paginate.js';
+import type { PortTransport } from './port-transport.js';
+import { RPC_CODE, RpcError, toRpcError } from './rpc-error.js';
+import type { UpstreamInstance } from './upstream-instance.js';
+import { LIST_KINDS, type CallRef, type Item, type ListKind } from './upstream-types.js';
+
+/** What a session needs from the MCP core. */
+export interface SessionHost {
+  readonly prefix: 'always' | 'never';
+  readonly pageSize: number;
+  readonly generation: number;
+  readonly version: string;
+  /** The upstream instances this session may use: allowed shared servers, and its own per-session ones. */
+  instancesFor(session: ClientSession): UpstreamInstance[];
+  subscribe(session: ClientSession, owner: Owner, uri: string, on: boolean): Promise<void>;
+  levelChanged(): void;
+  /** One MCP call, for the metrics rings. */
+  record(session: ClientSession, server: string | null, what: string, startMs: number, error: number | null): void;
+  conflict(kind: ListKind, key: string, kept: string, dropped: string): void;
+}
+
+/** How long a forwarded server-to-client request (a human answering an elicitation) may take. */
+const CLIENT_REQUEST_TIMEOUT_MS = 60 * 60_000;
+const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+const LIST_METHODS: Record<ListKind, typeof ListToolsRequestSchema | typeof ListPromptsRequestSchema | typeof ListResourcesRequestSchema | typeof ListResourceTemplatesRequestSchema> = {
+  tools: ListToolsRequestSchema, prompts: ListPromptsRequestSchema, resources: ListResourcesRequestSchema, resourceTemplates: ListResourceTemplatesRequestSchema,
+};
+
+/**
+ * One client session on the gateway side: an SDK `Server` (initialize, version negotiation, ping,
+ * cancellation, ids) whose handlers merge the upstreams' lists and route each call to the upstream
+ * that owns the name, with the name it has there.
+ */
+export class ClientSession {
+  readonly id: number;
+  readonly info: McpSessionInfo;
+  readonly server: Server;
+  policy: McpPolicy;
+  logLevel: LoggingLevel | null = null;
+  readonly subscriptions = new Set<string>();
+  readonly #host: SessionHost;
+  readonly #transport: PortTransport;
+  #views = new Map<ListKind, Promise<MergedView>>();
+
+  constructor(id: number, info: McpSessionInfo, policy: McpPolicy, host: SessionHost, transport: PortTransport) {
+    this.id = id;
+    this.info = info;
+    this.policy = policy;
+    this.#host = host;
+    this.#transport = transport;
+    this.server = new Server({ name: 'localrouter', version: host.version }, {
+      capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { subscribe: true, listChanged: true }, logging: {}, completions: {} },
+    });
+    this.#install();
+  }
+
+  start(): Promise<void> {
+    return this.server.connect(this.#transport);
+  }
+
+  clientCan(capability: string): boolean {
+    return (this.server.getClientCapabilities() as Record<string, unknown> | undefined)?.[capability] !== undefined;
+  }
+
+  /** True when this session wants a log line of `level`. */
+  wantsLog(level: unknown): boolean {
+    if (this.logLevel === null) return true;
+    return LEVELS.indexOf(level as LoggingLevel) >= LEVELS.indexOf(this.logLevel);
+  }
+
+  /** The merged list of `kind`, rebuilt when anything upstream (or the policy) changed. */
+  view(kind: ListKind): Promise<MergedView> {
+    const gen = this.#host.generation;
+    const cached = this.#views.get(kind);
+    if (cached !== undefined) {
+      return cached.then((v) => (v.generation === gen && v.unavailable.length === 0 ? v : this.#rebuild(kind)));
+    }
+    return this.#rebuild(kind);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  #rebuild(kind: ListKind): Promise<MergedView> {
+    const built = buildMergedView(kind, this.#host.instancesFor(this), {
+      prefix: this.#host.prefix, policy: this.policy, generation: this.#host.generation,
+      onConflict: (k, key, kept, dropped) => this.#host.conflict(k, key, kept, dropped),
+    });
+    this.#views.set(kind, built);
+    return built;
+  }
+
+  #install(): void {
+    const s = this.server;
+    for (const kind of Object.keys(LIST_KINDS) as ListKind[]) {
+      s.setRequestHandler(LIST_METHODS[kind], (req) => this.#timed(null, LIST_KINDS[kind].method, () => this.#list(kind, req.params?.cursor)));
+    }
+    s.setRequestHandler(CallToolRequestSchema, (req, extra) => {
+      const params = req.params as Item & { name: string };
+      return this.#route('tools', params.name, 'tools/call', (owner) => ({ ...params, name: owner.original }), extra) as never;
+    });
+    s.setRequestHandler(GetPromptRequestSchema, (req, extra) => {
+      const params = req.params as Item & { name: string };
+      return this.#route('prompts', params.name, 'prompts/get', (owner) => ({ ...params, name: owner.original }), extra) as never;
+    });
+    s.setRequestHandler(ReadResourceRequestSchema, (req, extra) => this.#routeUri('resources/read', req.params as Item & { uri: string }, extra) as never);
+    s.setRequestHandler(SubscribeRequestSchema, (req) => this.#subscribe(req.params.uri, true));
+    s.setRequestHandler(UnsubscribeRequestSchema, (req) => this.#subscribe(req.params.uri, false));
+    s.setRequestHandler(CompleteRequestSchema, (req, extra) => {
+      const params = req.params as Item & { ref: Item & { type: string; name?: string; uri?: string } };
+      const ref = params.ref;
+      if (ref.type === 'ref/prompt') {
+        return this.#route('prompts', String(ref.name), 'completion/complete', (owner) => ({ ...params, ref: { ...ref, name: owner.original } }), extra) as never;
+      }
+      return this.#routeUri('completion/complete', { ...params, uri: String(ref.uri) }, extra, true) as never;
+    });
+    s.setRequestHandler(SetLevelRequestSchema, (req) => {
+      this.logLevel = req.params.level;
+      this.#host.levelChanged();
+      return {};
+    });
+  }
+
+  async #list(kind: ListKind, cursor: string | undefined): Promise<Item> {
+    const view = await this.view(kind);
+    const page = paginate(view.items, cursor, this.#host.pageSize);
+    const result: Item = { [LIST_KINDS[kind].field]: page.items };
+    if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
+    // Servers left out are said, not hidden: a client (or its user) can tell a tool is missing and why.
+    if (view.unavailable.length > 0) result._meta = { 'localrouter/unavailable': view.unavailable };
+    return result;
+  }
+
+  /** A call by name: the owner from the merged view (hidden and unknown names are the same error). */
+  async #route(kind: 'tools' | 'prompts', name: string, method: string, rewrite: (owner: Owner) => Item, extra: Extra): Promise<Item> {
+    const owner = (await this.view(kind)).owners.get(name);
+    if (owner === undefined) {
+      this.#host.record(this, null, method, Date.now(), RPC_CODE.InvalidParams);
+      throw new RpcError(RPC_CODE.InvalidParams, `Unknown ${kind === 'tools' ? 'tool' : 'prompt'}: ${name}`);
+    }
+    return this.#forward(owner, method, rewrite(owner), extra, kind === 'tools' ? `${owner.inst.name}/${owner.original}` : method);
+  }
+
+  /** A call by resource URI (or, for completions, a URI template). */
+  async #routeUri(method: string, params: Item & { uri: string }, extra: Extra, isTemplateRef = false): Promise<Item> {
+    const owner = await this.#ownerOfUri(params.uri, isTemplateRef);
+    if (isTemplateRef) {
+      const { uri: _uri, ...rest } = params;
+      return this.#forward(owner, method, rest, extra, method);
+    }
+    return this.#forward(owner, method, params, extra, method);
+  }
+
+  async #ownerOfUri(uri: string, isTemplate: boolean): Promise<Owner> {
+    const notFound = (): RpcError => new RpcError(RPC_CODE.ResourceNotFound, `Resource not found: ${uri.slice(0, 500)}`, { uri });
+    const [resources, templates] = await Promise.all([this.view('resources'), this.view('resourceTemplates')]);
+    const owner = isTemplate ? templates.owners.get(uri) ?? resources.owners.get(uri) : resources.owners.get(uri) ?? matchTemplate(templates, uri);
+    if (owner !== undefined) return owner;
+    // Not listed and no template matches: the one server that has resources, if there is only one.
+    const candidates: UpstreamInstance[] = [];
+    for (const inst of this.#host.instancesFor(this)) {
+      if (inst.capabilities()?.resources !== undefined && this.policy.resourceAllowed(inst.name, uri)) candidates.push(inst);
+    }
+    if (candidates.length === 1) return { inst: candidates[0]!, original: uri };
+    throw notFound();
+  }
+
+  async #subscribe(uri: string, on: boolean): Promise<Item> {
+    const owner = await this.#ownerOfUri(uri, false);
+    await this.#host.subscribe(this, owner, uri, on);
+    return {};
+  }
+
+  #forward(owner: Owner, method: string, params: Item, extra: Extra, what: string): Promise<Item> {
+    const meta = params._meta as Item | undefined;
+    const clientToken = meta?.progressToken as string | number | undefined;
+    const upstreamParams = { ...params };
+    if (meta !== undefined) {
+      // The SDK puts its own token in; the client's is put back on every progress notification.
+      const { progressToken: _t, ...rest } = meta;
+      if (Object.keys(rest).length > 0) upstreamParams._meta = rest;
+      else delete upstreamParams._meta;
+    }
+    const call = this.#callRef(extra);
+    return this.#timed(owner.inst.name, what, () => owner.inst.request(method, upstreamParams, {
+      call, signal: extra.signal,
+      onprogress: clientToken === undefined ? undefined : (p) => {
+        void call.notify('notifications/progress', { ...p, progressToken: clientToken }).catch(() => undefined);
+      },
+    }));
+  }
+
+  #callRef(extra: Extra): CallRef {
+    return {
+      session: this.id,
+      notify: (method, params) => extra.sendNotification({ method, params } as never),
+      request: (method, params, signal) => extra.sendRequest({ method, params } as never, ResultSchema, { signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }) as Promise<Item>,
+      clientCan: (capability) => this.clientCan(capability),
+    };
+  }
+
+  async #timed(server: string | null, what: string, run: () => Promise<Item>): Promise<Item> {
+    const start = Date.now();
+    try {
+      const result = await run();
+      this.#host.record(this, server, what, start, null);
+      return result;
+    } catch (err) {
+      const e = toRpcError(err);
+      this.#host.record(this, server, what, start, e.code);
+      throw e;
+    }
+  }
+}
+
+type Extra = {
+  signal: AbortSignal;
+  sendNotification(n: never): Promise<void>;
+  sendRequest(r: never, schema: typeof ResultSchema, options: { signal: AbortSignal; timeout: number }): Promise<unknown>;
+};
+
+function matchTemplate(view: MergedView, uri: string): Owner | undefined {
+  for (const m of view.matchers) {
+    if (m.template.match(uri) !== null) return { inst: m.owner.inst, original: uri };
+  }
+  return undefined;
+}

@@ -1,0 +1,337 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  CreateMessageRequestSchema, ElicitRequestSchema, ErrorCode, ListRootsRequestSchema, LoggingMessageNotificationSchema,
+  McpError, PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema,
+  ResultSchema, ToolListChangedNotificationSchema, type ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { McpServerRuntime, McpServerStatus } from '../workers/index.js';
+import { takeRelated } from './annotate-related.js';
+import { RpcError, toRpcError } from './rpc-error.js';
+import { createUpstreamTransport, type ObservedTransport } from './upstream-transport.js';
+import { LIST_KINDS, type CallRef, type Item, type ListKind, type UpstreamRequestOptions } from './upstream-types.js';
+
+/** Where an instance reports what happens to it; implemented by the MCP core. */
+export interface UpstreamEvents {
+  /** A list changed (or the connection was renewed): caches and merged views are stale. */
+  changed(inst: UpstreamInstance, kind: ListKind | null): void;
+  resourceUpdated(inst: UpstreamInstance, uri: string, params: Item): void;
+  /** A log notification; `call` is the client request it belongs to, 'ambiguous' when it cannot be told. */
+  log(inst: UpstreamInstance, params: Item, call: CallRef | null | 'ambiguous'): void;
+  /** A server-to-client request (sampling, elicitation, roots) to answer. */
+  serverRequest(inst: UpstreamInstance, method: string, params: Item, call: CallRef | null | 'ambiguous', signal: AbortSignal): Promise<Item>;
+  stderr(inst: UpstreamInstance, line: string): void;
+  state(inst: UpstreamInstance, state: McpServerStatus['state'], error: string | null): void;
+}
+
+const MAX_LIST_PAGES = 1000;
+/** A connection that stayed up this long resets the restart backoff. */
+const STABLE_MS = 10_000;
+
+/**
+ * One connection to one upstream MCP server: the actor that owns its SDK `Client`, connects lazily or
+ * at start, caches its lists until it says they changed, reconnects with exponential backoff when it
+ * crashes or drops, re-initializes when a Streamable HTTP session expires (404), and sends each
+ * server-to-client message back to the client request that caused it.
+ */
+export class UpstreamInstance {
+  readonly runtime: McpServerRuntime;
+  /** The client session this instance belongs to (`per_session`), or null when shared. */
+  readonly owner: number | null;
+  state: McpServerStatus['state'] = 'idle';
+  lastError: string | null = null;
+  restarts = 0;
+  readonly #events: UpstreamEvents;
+  readonly #version: string;
+  readonly #backoff: { initial: number; max: number };
+  #client: Client | null = null;
+  #transport: ObservedTransport | null = null;
+  #connecting: Promise<Client> | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #retryWait: Promise<void> | null = null;
+  #failures = 0;
+  #connectedAt = 0;
+  #closed = false;
+  #lists = new Map<ListKind, Promise<Item[]>>();
+  #counts = new Map<ListKind, number>();
+  /** Upstream JSON-RPC id → the client request it serves. */
+  #inflight = new Map<string | number, CallRef>();
+  #sending: CallRef | null = null;
+  #sentId: string | number | null = null;
+
+  constructor(runtime: McpServerRuntime, owner: number | null, events: UpstreamEvents, opts: { version: string; restartInitialMs: number; restartMaxMs: number }) {
+    this.runtime = runtime;
+    this.owner = owner;
+    this.#events = events;
+    this.#version = opts.version;
+    this.#backoff = { initial: opts.restartInitialMs, max: opts.restartMaxMs };
+  }
+
+  get name(): string {
+    return this.runtime.name;
+  }
+
+  get protocolVersion(): string | null {
+    return this.#transport?.protocolVersion ?? null;
+  }
+
+  get serverInfo(): { name: string; version: string } | null {
+    const v = this.#client?.getServerVersion();
+    return v ? { name: v.name, version: v.version } : null;
+  }
+
+  capabilities(): ServerCapabilities | undefined {
+    return this.#client?.getServerCapabilities();
+  }
+
+  count(kind: ListKind): number | null {
+    return this.#counts.get(kind) ?? null;
+  }
+
+  /** The connected client; connects (or waits for the pending reconnect) when needed. */
+  async ready(): Promise<Client> {
+    if (this.#closed) throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
+    if (this.#client !== null) return this.#client;
+    if (this.#retryWait !== null) await this.#retryWait;
+    if (this.#client !== null) return this.#client;
+    this.#connecting ??= this.#connect().finally(() => { this.#connecting = null; });
+    return this.#connecting;
+  }
+
+  /** The server's full list of `kind` (following its pagination), from cache when it has not changed. */
+  list(kind: ListKind): Promise<Item[]> {
+    let cached = this.#lists.get(kind);
+    if (cached === undefined) {
+      cached = this.#fetchList(kind);
+      this.#lists.set(kind, cached);
+      cached.then((items) => this.#counts.set(kind, items.length), () => {
+        if (this.#lists.get(kind) === cached) this.#lists.delete(kind);
+      });
+    }
+    return cached;
+  }
+
+  /** Whether the server offers `kind` (after connecting). */
+  async offers(kind: ListKind): Promise<boolean> {
+    await this.ready();
+    return this.capabilities()?.[LIST_KINDS[kind].capability] !== undefined;
+  }
+
+  /**
+   * Sends one request and returns the raw result (every field kept). Progress notifications restart
+   * the timeout; a Streamable HTTP session the server forgot (404) is re-initialized once.
+   */
+  async request(method: string, params: Item, opts: UpstreamRequestOptions): Promise<Item> {
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.ready();
+      try {
+        return await this.#send(client, method, params, opts);
+      } catch (err) {
+        if (attempt === 0 && this.runtime.transport === 'streamable-http' && (err as { code?: unknown }).code === 404) {
+          this.#drop(client, 'the upstream session expired (404); re-initializing');
+          continue;
+        }
+        throw upstreamError(this.name, err);
+      }
+    }
+  }
+
+  /** A notification upstream (cancellations travel inside the SDK; this is for roots/list_changed and such). */
+  async notify(method: string, params?: Item): Promise<void> {
+    const client = this.#client;
+    if (client !== null) await client.notification(params === undefined ? { method } : { method, params });
+  }
+
+  status(): McpServerStatus {
+    return {
+      name: this.name, transport: this.runtime.transport, state: this.state, perSession: this.runtime.perSession,
+      instances: this.#client === null ? 0 : 1, tools: this.count('tools'), prompts: this.count('prompts'),
+      resources: this.count('resources'), restarts: this.restarts, lastError: this.lastError,
+      protocolVersion: this.protocolVersion, serverInfo: this.serverInfo,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    const client = this.#client;
+    this.#client = null;
+    this.#setState('closed', null);
+    await client?.close().catch(() => undefined);
+  }
+
+  #send(client: Client, method: string, params: Item, opts: UpstreamRequestOptions): Promise<Item> {
+    this.#sending = opts.call;
+    this.#sentId = null;
+    let pending: Promise<Item>;
+    try {
+      pending = client.request({ method, params } as never, ResultSchema, {
+        signal: opts.signal, timeout: this.runtime.timeoutMs, resetTimeoutOnProgress: true,
+        maxTotalTimeout: this.runtime.maxTotalTimeoutMs > 0 ? this.runtime.maxTotalTimeoutMs : undefined,
+        // Always set, so progress restarts the timeout even when the client asked for none.
+        onprogress: (p) => opts.onprogress?.(p),
+      }) as Promise<Item>;
+    } finally {
+      this.#sending = null;
+    }
+    const id = this.#sentId;
+    if (id === null || opts.call === null) return pending;
+    this.#inflight.set(id, opts.call);
+    return pending.finally(() => this.#inflight.delete(id));
+  }
+
+  async #fetchList(kind: ListKind): Promise<Item[]> {
+    if (!(await this.offers(kind))) return [];
+    const { method, field } = LIST_KINDS[kind];
+    const items: Item[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const result = await this.request(method, cursor === undefined ? {} : { cursor }, { call: null });
+      const got = result[field];
+      if (Array.isArray(got)) for (const item of got) if (typeof item === 'object' && item !== null) items.push(item as Item);
+      cursor = typeof result.nextCursor === 'string' && result.nextCursor.length > 0 ? result.nextCursor : undefined;
+      if (cursor === undefined) break;
+    }
+    return items;
+  }
+
+  async #connect(): Promise<Client> {
+    this.#setState('connecting', this.lastError);
+    const transport = createUpstreamTransport(this.runtime, {
+      onStderr: (line) => this.#events.stderr(this, line),
+      onSend: (message) => {
+        if (this.#sending !== null && 'id' in message && 'method' in message) this.#sentId = message.id;
+      },
+    });
+    const client = new Client({ name: 'localrouter', version: this.#version }, { capabilities: this.#clientCapabilities() });
+    this.#install(client);
+    try {
+      await client.connect(transport, { timeout: this.runtime.timeoutMs });
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      const message = `cannot connect: ${describe(err)}`;
+      // A server that was up before (or should always be) keeps being retried; a lazy one waits for its next use.
+      this.#scheduleRetry(message, this.restarts > 0 || this.runtime.connect === 'start');
+      throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is unavailable: ${message}`);
+    }
+    if (this.#closed) {
+      await client.close().catch(() => undefined);
+      throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
+    }
+    this.#client = client;
+    this.#transport = transport;
+    this.#connectedAt = Date.now();
+    this.#lists.clear();
+    client.onclose = () => {
+      if (this.#client === client) this.#drop(client, this.runtime.transport === 'stdio' ? 'the server process exited' : 'the connection closed');
+    };
+    this.#setState('ready', null);
+    this.#events.changed(this, null);
+    return client;
+  }
+
+  /** A shared instance serves many sessions: it offers sampling and elicitation (forwarded to the session whose call caused them) but not roots, which belong to one client. */
+  #clientCapabilities(): Record<string, unknown> {
+    const caps: Record<string, unknown> = { sampling: {}, elicitation: { form: {}, url: {} } };
+    if (this.owner !== null) caps.roots = { listChanged: true };
+    return caps;
+  }
+
+  #install(client: Client): void {
+    const forward = (method: string) => (request: { params?: Item }, extra: { signal: AbortSignal }) => {
+      const params = { ...(request.params ?? {}) };
+      const call = this.#attribute(takeRelated(params));
+      return this.#events.serverRequest(this, method, params, call, extra.signal) as Promise<never>;
+    };
+    client.setRequestHandler(CreateMessageRequestSchema, forward('sampling/createMessage'));
+    client.setRequestHandler(ElicitRequestSchema, forward('elicitation/create'));
+    if (this.owner !== null) client.setRequestHandler(ListRootsRequestSchema, forward('roots/list'));
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#invalidate('tools'));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.#invalidate('prompts'));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+      this.#invalidate('resources');
+      this.#invalidate('resourceTemplates');
+    });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      const params = { ...n.params } as Item;
+      takeRelated(params);
+      this.#events.resourceUpdated(this, String(params.uri), params);
+    });
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      const params = { ...n.params } as Item;
+      this.#events.log(this, params, this.#attribute(takeRelated(params)));
+    });
+    client.onerror = () => { /* transport hiccups surface as failed requests or a close */ };
+  }
+
+  /**
+   * The client request a server-to-client message belongs to: the one named by the stamp on it
+   * (Streamable HTTP), else the only session with requests in flight here. Several sessions at once
+   * without a stamp (STDIO, legacy SSE) cannot be told apart: 'ambiguous', never a guess.
+   */
+  #attribute(related: string | number | undefined): CallRef | null | 'ambiguous' {
+    if (related !== undefined) return this.#inflight.get(related) ?? null;
+    let found: CallRef | null = null;
+    for (const call of this.#inflight.values()) {
+      if (found !== null && found.session !== call.session) return 'ambiguous';
+      found = call;
+    }
+    return found;
+  }
+
+  #invalidate(kind: ListKind): void {
+    this.#lists.delete(kind);
+    this.#events.changed(this, kind);
+  }
+
+  /** The connection is gone: fail what is in flight (the SDK does), forget caches, restart with backoff. */
+  #drop(client: Client, reason: string): void {
+    if (this.#client !== client) return;
+    this.#client = null;
+    this.#lists.clear();
+    void client.close().catch(() => undefined);
+    if (this.#closed) return;
+    this.restarts++;
+    if (Date.now() - this.#connectedAt > STABLE_MS) this.#failures = 0;
+    this.#scheduleRetry(reason, true);
+    this.#events.changed(this, null);
+  }
+
+  #scheduleRetry(reason: string, reconnect: boolean): void {
+    if (this.#closed) return;
+    const delay = Math.min(this.#backoff.max, this.#backoff.initial * 2 ** this.#failures);
+    this.#failures++;
+    this.#setState('backoff', reason);
+    let release!: () => void;
+    this.#retryWait = new Promise<void>((resolve) => { release = resolve; });
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#retryWait = null;
+      release();
+      if (reconnect && !this.#closed && this.#client === null && this.#connecting === null) {
+        this.#connecting = this.#connect().finally(() => { this.#connecting = null; });
+        this.#connecting.catch(() => undefined);
+      }
+    }, delay);
+    this.#retryTimer.unref();
+  }
+
+  #setState(state: McpServerStatus['state'], error: string | null): void {
+    this.state = state;
+    this.lastError = error;
+    this.#events.state(this, state, error);
+  }
+}
+
+/** An upstream failure as the client sees it: the upstream's own JSON-RPC error, or a clean "unavailable". */
+function upstreamError(server: string, err: unknown): RpcError {
+  if (err instanceof RpcError) return err;
+  if (err instanceof McpError) {
+    if (err.code === ErrorCode.ConnectionClosed) return new RpcError(ErrorCode.ConnectionClosed, `MCP server "${server}" disconnected before answering`);
+    return toRpcError(err);
+  }
+  return new RpcError(ErrorCode.InternalError, `MCP server "${server}" failed: ${describe(err)}`);
+}
+
+function describe(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+}
