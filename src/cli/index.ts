@@ -1,6 +1,6 @@
 /**
  * @module cli
- * The `localrouter` command: `serve`, `providers`, `clients` and `config`, with `--json` on every
- * listing command, one-line errors (exit 1) and usage errors (exit 2).
+ * The `localrouter` command: `serve`, `providers` (with `detect`), `clients`, `strategies`, `config`
+ * and more, with `--json` on every listing command, one-line errors (exit 1) and usage errors (exit 2).
  */
 export { main } from './main.js';

@@ -5,7 +5,7 @@ import { admitRequest, planCandidates, projectInputTokens, rateLimitHeaders } fr
 import type { AuthedClient } from './client-table.js';
 import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type UsageTuple } from '../workers/index.js';
 import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
 import { isObject, parseJsonObject, type LlmFront } from './llm-fronts.js';
 import type { RouteHandler } from './app.js';
@@ -286,7 +286,7 @@ class LlmExchange implements FrameSink, OpenExchange {
   }
 }
 
-/** `gen-` + 16 random bytes: unique across restarts, unguessable (records are per client). */
+/** `gen-` + a random UUID: unique across restarts (randomUUID draws from a cached entropy pool: cheap per request). */
 function newGenerationId(): string {
-  return `gen-${randomBytes(16).toString('base64url')}`;
+  return `gen-${randomUUID().replaceAll('-', '')}`;
 }

@@ -23,7 +23,7 @@ export interface SessionHost {
   instancesFor(session: ClientSession): UpstreamInstance[];
   subscribe(session: ClientSession, owner: Owner, uri: string, on: boolean): Promise<void>;
   levelChanged(): void;
-  /** One MCP call, for the metrics rings. */
+  /** One MCP call, for the metrics rings; `start` is a `performance.now()` reading. */
   record(session: ClientSession, server: string | null, what: string, startMs: number, error: number | null): void;
   conflict(kind: ListKind, key: string, kept: string, dropped: string): void;
 }
@@ -145,7 +145,7 @@ export class ClientSession {
   async #route(kind: 'tools' | 'prompts', name: string, method: string, rewrite: (owner: Owner) => Item, extra: Extra): Promise<Item> {
     const owner = (await this.view(kind)).owners.get(name);
     if (owner === undefined) {
-      this.#host.record(this, null, method, Date.now(), RPC_CODE.InvalidParams);
+      this.#host.record(this, null, method, performance.now(), RPC_CODE.InvalidParams);
       throw new RpcError(RPC_CODE.InvalidParams, `Unknown ${kind === 'tools' ? 'tool' : 'prompt'}: ${name}`);
     }
     return this.#forward(owner, method, rewrite(owner), extra, kind === 'tools' ? `${owner.inst.name}/${owner.original}` : method);
@@ -165,7 +165,11 @@ export class ClientSession {
     const notFound = (): RpcError => new RpcError(RPC_CODE.ResourceNotFound, `Resource not found: ${uri.slice(0, 500)}`, { uri });
     const [resources, templates] = await Promise.all([this.view('resources'), this.view('resourceTemplates')]);
     const owner = isTemplate ? templates.owners.get(uri) ?? resources.owners.get(uri) : resources.owners.get(uri) ?? matchTemplate(templates, uri);
-    if (owner !== undefined) return owner;
+    if (owner !== undefined) {
+      // A URI reached through an allowed template may still be denied by a URI rule.
+      if (isTemplate || this.policy.resourceAllowed(owner.inst.name, uri)) return owner;
+      throw notFound();
+    }
     // Not listed and no template matches: the one server that has resources, if there is only one.
     const candidates: UpstreamInstance[] = [];
     for (const inst of this.#host.instancesFor(this)) {
@@ -210,7 +214,7 @@ export class ClientSession {
   }
 
   async #timed(server: string | null, what: string, run: () => Promise<Item>): Promise<Item> {
-    const start = Date.now();
+    const start = performance.now();
     try {
       const result = await run();
       this.#host.record(this, server, what, start, null);

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime, type ToActorFrame } from '../workers/protocol.js';
 import type { Operation } from './adapter.js';
 import { splitBaseUrl } from './openai-compatible/api.js';
@@ -94,5 +94,5 @@ export class ProviderEngine {
 
 /** Ids for translated responses (`chatcmpl-...`, `msg_...`): random, so they never collide across actors. */
 function newId(prefix: string): string {
-  return prefix + randomBytes(12).toString('base64url');
+  return prefix + randomUUID().replaceAll('-', '').slice(0, 24);
 }

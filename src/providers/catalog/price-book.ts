@@ -55,7 +55,11 @@ export function overrideToPricing(o: PriceOverride): ModelPricing {
  * 3. `lookupModel(type, model)` from the catalog;
  * 4. none (`null`): the cost is unknown and `usage.cost` is left out.
  */
+/** Distinct provider/model pairs remembered; model ids come from clients, so the memo is bounded. */
+const MEMO_LIMIT = 4096;
+
 export class PriceBook {
+  #memo = new Map<string, ResolvedPricing | null>();
   #types = new Map<string, string>();
   #exact = new Map<string, Map<string, ModelPricing>>();
   #normalized = new Map<string, Map<string, ModelPricing>>();
@@ -78,6 +82,18 @@ export class PriceBook {
 
   /** The price of `model` on the configured provider named `provider`, or `null` when unknown. */
   pricingFor(provider: string, model: string): ResolvedPricing | null {
+    // Catalog lookups normalise ids and scan tables: remember answers (the book is rebuilt on config change).
+    const key = `${provider}/${model}`;
+    let cached = this.#memo.get(key);
+    if (cached === undefined) {
+      cached = this.#resolve(provider, model);
+      if (this.#memo.size >= MEMO_LIMIT) this.#memo.clear();
+      this.#memo.set(key, cached);
+    }
+    return cached;
+  }
+
+  #resolve(provider: string, model: string): ResolvedPricing | null {
     const own = this.#exact.get(provider)?.get(model) ?? this.#normalized.get(provider)?.get(normalizeModelId(model));
     if (own !== undefined) return { pricing: own, source: 'override' };
     const type = this.#types.get(provider);

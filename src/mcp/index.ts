@@ -1,0 +1,24 @@
+/**
+ * @module mcp
+ * The MCP gateway: many upstream MCP servers (STDIO, Streamable HTTP, legacy SSE) behind one `/mcp`
+ * endpoint. The upstream sessions and the gateway side of each client session run in the MCP actor
+ * thread (`mcp-actor.ts`); the ingress reaches it through {@link McpHost}, which passes JSON-RPC
+ * messages as frames (src/workers/protocol.ts, MCP section).
+ *
+ * ```
+ * client ─/mcp─▶ ingress: WebStandardStreamableHTTPServerTransport per session (or legacy SSE)
+ *                   │ McpHost (frames)
+ *                   ▼
+ *          MCP actor: ClientSession (SDK Server + merge/route handlers)
+ *                   │ UpstreamInstance per server (shared) or per server and session
+ *                   ▼
+ *          SDK Client ─ STDIO / Streamable HTTP / SSE ─▶ upstream MCP servers
+ * ```
+ */
+export { McpHost, type McpHostOptions, type McpSessionLink, type McpLog } from './mcp-host.js';
+export { mcpActorConfig, serverRuntime, mcpSecretName, type McpSecrets } from './runtime-config.js';
+export { createUpstreamTransport } from './upstream-transport.js';
+export { compileMcpPolicy, type McpPolicy } from './access-policy.js';
+export { buildMergedView, NAMESPACE_SEPARATOR, type MergedView } from './merged-view.js';
+export { paginate } from './paginate.js';
+export { samplingToChat, chatToSamplingResult } from './sampling-request.js';

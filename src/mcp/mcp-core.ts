@@ -1,0 +1,342 @@
+import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  MCP_FRAME, type FromMcpFrame, type McpActorConfig, type McpServerRuntime, type McpSessionInfo, type McpServerStatus, type ToMcpFrame,
+} from '../workers/index.js';
+import { compileMcpPolicy, type McpPolicy } from './access-policy.js';
+import { ClientSession, type SessionHost } from './client-session.js';
+import type { McpMetrics } from './mcp-metrics.js';
+import type { Owner } from './merged-view.js';
+import { PortTransport } from './port-transport.js';
+import { RPC_CODE, RpcError } from './rpc-error.js';
+import { chatToSamplingResult, samplingToChat } from './sampling-request.js';
+import { UpstreamInstance, type UpstreamEvents } from './upstream-instance.js';
+import type { CallRef, Item, ListKind } from './upstream-types.js';
+
+interface ServerEntry {
+  runtime: McpServerRuntime;
+  /** JSON of the runtime, to tell a changed server from an unchanged one on reload. */
+  key: string;
+  shared: UpstreamInstance | null;
+  perSession: Map<number, UpstreamInstance>;
+}
+
+const CAPABILITY_OF: Record<string, string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/**
+ * The MCP actor's state: one entry per upstream server (a shared instance, or one per session), one
+ * `ClientSession` per client session, the strategies' compiled rules, and the frame loop between
+ * them and the ingress.
+ */
+export class McpCore implements SessionHost, UpstreamEvents {
+  generation = 0;
+  readonly #post: (frame: FromMcpFrame) => void;
+  readonly #metrics: McpMetrics | null;
+  #config: McpActorConfig;
+  #servers = new Map<string, ServerEntry>();
+  #policies = new Map<string, McpPolicy>();
+  #sessions = new Map<number, ClientSession>();
+  #transports = new Map<number, PortTransport>();
+  #samples = new Map<number, { resolve(v: Item): void; reject(e: Error): void }>();
+  #sampleSeq = 0;
+  /** Subscribed resource URIs per upstream instance, with the number of sessions on each. */
+  #subs = new Map<UpstreamInstance, Map<string, number>>();
+
+  constructor(config: McpActorConfig, post: (frame: FromMcpFrame) => void, metrics: McpMetrics | null) {
+    this.#config = config;
+    this.#post = post;
+    this.#metrics = metrics;
+    this.#configure(config);
+  }
+
+  get prefix(): 'always' | 'never' { return this.#config.prefix; }
+  get pageSize(): number { return this.#config.pageSize; }
+  get version(): string { return this.#config.version; }
+
+  handle(frame: ToMcpFrame): void {
+    switch (frame[0]) {
+      case MCP_FRAME.CONFIG: return this.#configure(frame[2]);
+      case MCP_FRAME.OPEN: return this.#open(frame[1], frame[2]);
+      case MCP_FRAME.MESSAGE: return this.#transports.get(frame[1])?.receive(frame[2]);
+      case MCP_FRAME.CLOSE: return void this.#close(frame[1], false);
+      case MCP_FRAME.STATUS: return this.#post([MCP_FRAME.STATUS_RESULT, frame[1], this.status()]);
+      case MCP_FRAME.SAMPLED: return this.#sampled(frame[1], frame[2], frame[3]);
+      case MCP_FRAME.INTERNED: return this.#metrics?.interned(frame[2], frame[3]);
+    }
+  }
+
+  status(): McpServerStatus[] {
+    return [...this.#servers.values()].map((e) => {
+      if (!e.runtime.perSession) {
+        return e.shared?.status() ?? idleStatus(e.runtime);
+      }
+      const all = [...e.perSession.values()];
+      const base = all.find((i) => i.state === 'ready')?.status() ?? all[0]?.status() ?? idleStatus(e.runtime);
+      return { ...base, instances: all.filter((i) => i.state === 'ready').length, restarts: all.reduce((n, i) => n + i.restarts, 0) };
+    });
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#sessions.keys()].map((id) => this.#close(id, false)));
+    await Promise.all([...this.#servers.values()].map((e) => closeEntry(e)));
+  }
+
+  // ---- SessionHost ----
+
+  instancesFor(session: ClientSession): UpstreamInstance[] {
+    const out: UpstreamInstance[] = [];
+    for (const e of this.#servers.values()) {
+      if (!session.policy.serverAllowed(e.runtime.name)) continue;
+      out.push(e.runtime.perSession ? this.#perSession(e, session.id) : this.#shared(e));
+    }
+    return out;
+  }
+
+  async subscribe(session: ClientSession, owner: Owner, uri: string, on: boolean): Promise<void> {
+    const had = session.subscriptions.has(uri);
+    if (had === on) return;
+    if (on) session.subscriptions.add(uri);
+    else session.subscriptions.delete(uri);
+    const inst = owner.inst;
+    let uris = this.#subs.get(inst);
+    if (uris === undefined) this.#subs.set(inst, (uris = new Map()));
+    const n = (uris.get(uri) ?? 0) + (on ? 1 : -1);
+    if (n > 0) uris.set(uri, n);
+    else uris.delete(uri);
+    // Upstream hears one subscribe per URI however many sessions want it, and one unsubscribe at the end.
+    if ((on && n === 1) || (!on && n === 0)) {
+      if (inst.capabilities()?.resources?.subscribe) await inst.request(on ? 'resources/subscribe' : 'resources/unsubscribe', { uri: owner.original }, { call: null });
+    }
+  }
+
+  levelChanged(): void {
+    let min = -1;
+    for (const s of this.#sessions.values()) {
+      const i = s.logLevel === null ? -1 : LOG_LEVELS.indexOf(s.logLevel);
+      if (i >= 0 && (min < 0 || i < min)) min = i;
+    }
+    if (min < 0) return;
+    // Upstreams log at the most verbose level any session asked for; each session then gets its own filter.
+    for (const e of this.#servers.values()) {
+      for (const inst of [e.shared, ...e.perSession.values()]) {
+        if (inst?.state === 'ready' && inst.capabilities()?.logging) void inst.request('logging/setLevel', { level: LOG_LEVELS[min] }, { call: null }).catch(() => undefined);
+      }
+    }
+  }
+
+  record(session: ClientSession, server: string | null, what: string, start: number, error: number | null): void {
+    this.#metrics?.record({
+      clientId: session.info.clientMetricId, strategyId: session.info.strategyMetricId, server, what, start,
+      durationMs: performance.now() - start, error,
+    });
+  }
+
+  conflict(kind: ListKind, key: string, kept: string, dropped: string): void {
+    this.#log('warn', { kind, name: key, kept, dropped }, 'MCP name conflict with prefix: never; the first server keeps the name');
+  }
+
+  // ---- UpstreamEvents ----
+
+  changed(inst: UpstreamInstance, kind: ListKind | null): void {
+    this.generation++;
+    if (kind === null) return;
+    for (const s of this.#sessionsSeeing(inst)) {
+      const sv = s.server;
+      const send = kind === 'tools' ? sv.sendToolListChanged() : kind === 'prompts' ? sv.sendPromptListChanged() : sv.sendResourceListChanged();
+      void send.catch(() => undefined);
+    }
+  }
+
+  resourceUpdated(inst: UpstreamInstance, uri: string, params: Item): void {
+    for (const s of this.#sessionsSeeing(inst)) {
+      if (s.subscriptions.has(uri)) void s.server.sendResourceUpdated(params as { uri: string }).catch(() => undefined);
+    }
+  }
+
+  log(inst: UpstreamInstance, params: Item, call: CallRef | null | 'ambiguous'): void {
+    if (call === 'ambiguous') return; // several sessions could own it: better lost than leaked
+    if (call !== null) {
+      const s = this.#sessions.get(call.session);
+      if (s?.wantsLog(params.level)) void call.notify('notifications/message', params).catch(() => undefined);
+      return;
+    }
+    for (const s of this.#sessionsSeeing(inst)) {
+      if (s.wantsLog(params.level)) void s.server.notification({ method: 'notifications/message', params } as never).catch(() => undefined);
+    }
+  }
+
+  async serverRequest(inst: UpstreamInstance, method: string, params: Item, call: CallRef | null | 'ambiguous', signal: AbortSignal): Promise<Item> {
+    let target = call;
+    const owner = inst.owner === null ? undefined : this.#sessions.get(inst.owner);
+    if (owner !== undefined && (target === null || target === 'ambiguous')) target = sessionRef(owner);
+    if (method === 'sampling/createMessage' && this.#config.sampling === 'gateway' && target !== null && target !== 'ambiguous') {
+      return this.#sampleViaGateway(target.session, params);
+    }
+    if (target === 'ambiguous') {
+      throw new RpcError(RPC_CODE.InternalError, `LocalRouter cannot tell which client session this ${method} request belongs to (several use "${inst.name}" at once); set per_session: true for this server`);
+    }
+    if (target === null) throw new RpcError(RPC_CODE.InternalError, `${method} arrived while no client request of "${inst.name}" was in progress; LocalRouter has no client to ask`);
+    if (!target.clientCan(CAPABILITY_OF[method] ?? method)) throw new RpcError(RPC_CODE.MethodNotFound, `the client does not support ${method}`);
+    return target.request(method, params, signal);
+  }
+
+  stderr(inst: UpstreamInstance, line: string): void {
+    this.#log('info', { server: inst.name, session: inst.owner ?? undefined }, `[mcp stderr] ${line.slice(0, 2000)}`);
+  }
+
+  state(inst: UpstreamInstance, state: McpServerStatus['state'], error: string | null): void {
+    if (state === 'backoff') this.#log('warn', { server: inst.name, error }, 'MCP server down; restarting with backoff');
+    else if (state === 'ready') this.#log('info', { server: inst.name, protocolVersion: inst.protocolVersion }, 'MCP server connected');
+  }
+
+  // ---- internals ----
+
+  #configure(config: McpActorConfig): void {
+    this.#config = config;
+    this.#policies = new Map(Object.entries(config.access).map(([name, access]) => [name, compileMcpPolicy(access)]));
+    const next = new Map<string, ServerEntry>();
+    for (const runtime of config.servers) {
+      const key = JSON.stringify(runtime);
+      const old = this.#servers.get(runtime.name);
+      if (old !== undefined && old.key === key) {
+        next.set(runtime.name, old);
+        continue;
+      }
+      if (old !== undefined) void closeEntry(old);
+      const entry: ServerEntry = { runtime, key, shared: null, perSession: new Map() };
+      next.set(runtime.name, entry);
+      if (runtime.connect === 'start' && !runtime.perSession) this.#shared(entry).ready().catch(() => undefined);
+    }
+    for (const [name, old] of this.#servers) if (!next.has(name)) void closeEntry(old);
+    const changed = next.size !== this.#servers.size || [...next].some(([n, e]) => this.#servers.get(n) !== e);
+    this.#servers = next;
+    for (const s of this.#sessions.values()) s.policy = this.#policyOf(s.info.strategy);
+    this.generation++;
+    if (changed) {
+      for (const s of this.#sessions.values()) {
+        void Promise.all([s.server.sendToolListChanged(), s.server.sendPromptListChanged(), s.server.sendResourceListChanged()]).catch(() => undefined);
+      }
+    }
+  }
+
+  #policyOf(strategy: string): McpPolicy {
+    return this.#policies.get(strategy) ?? compileMcpPolicy(null);
+  }
+
+  #shared(e: ServerEntry): UpstreamInstance {
+    e.shared ??= this.#instance(e.runtime, null);
+    return e.shared;
+  }
+
+  #perSession(e: ServerEntry, session: number): UpstreamInstance {
+    let inst = e.perSession.get(session);
+    if (inst === undefined) {
+      inst = this.#instance(e.runtime, session);
+      e.perSession.set(session, inst);
+    }
+    return inst;
+  }
+
+  #instance(runtime: McpServerRuntime, owner: number | null): UpstreamInstance {
+    return new UpstreamInstance(runtime, owner, this, {
+      version: this.#config.version, restartInitialMs: this.#config.restartInitialMs, restartMaxMs: this.#config.restartMaxMs,
+    });
+  }
+
+  *#sessionsSeeing(inst: UpstreamInstance): Iterable<ClientSession> {
+    if (inst.owner !== null) {
+      const s = this.#sessions.get(inst.owner);
+      if (s !== undefined) yield s;
+      return;
+    }
+    for (const s of this.#sessions.values()) if (s.policy.serverAllowed(inst.name)) yield s;
+  }
+
+  #open(id: number, info: McpSessionInfo): void {
+    const transport = new PortTransport(`s${id}`, (message, related) => this.#post([MCP_FRAME.SEND, id, message, related]));
+    const session = new ClientSession(id, info, this.#policyOf(info.strategy), this, transport);
+    this.#transports.set(id, transport);
+    this.#sessions.set(id, session);
+    session.server.fallbackNotificationHandler = async (n) => {
+      // The client's roots changed: only its own per-session instances asked it for roots.
+      if (n.method === 'notifications/roots/list_changed') {
+        for (const e of this.#servers.values()) void e.perSession.get(id)?.notify(n.method).catch(() => undefined);
+      }
+    };
+    void session.start();
+    for (const e of this.#servers.values()) {
+      if (e.runtime.perSession && e.runtime.connect === 'start' && session.policy.serverAllowed(e.runtime.name)) {
+        this.#perSession(e, id).ready().catch(() => undefined);
+      }
+    }
+  }
+
+  async #close(id: number, tellIngress: boolean): Promise<void> {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return;
+    this.#sessions.delete(id);
+    this.#transports.delete(id);
+    for (const uri of [...session.subscriptions]) {
+      for (const [inst, uris] of this.#subs) {
+        const n = uris.get(uri);
+        if (n !== undefined && n > 1) uris.set(uri, n - 1);
+        else if (n === 1) {
+          uris.delete(uri);
+          if (inst.state === 'ready' && inst.capabilities()?.resources?.subscribe) void inst.request('resources/unsubscribe', { uri }, { call: null }).catch(() => undefined);
+        }
+      }
+    }
+    await session.close().catch(() => undefined);
+    for (const e of this.#servers.values()) {
+      const inst = e.perSession.get(id);
+      if (inst !== undefined) {
+        e.perSession.delete(id);
+        void inst.close();
+      }
+    }
+    if (tellIngress) this.#post([MCP_FRAME.CLOSED, id]);
+  }
+
+  #sampleViaGateway(session: number, params: Item): Promise<Item> {
+    const id = ++this.#sampleSeq;
+    this.#post([MCP_FRAME.SAMPLE, id, session, JSON.stringify(samplingToChat(params))]);
+    return new Promise((resolve, reject) => this.#samples.set(id, { resolve, reject }));
+  }
+
+  #sampled(id: number, completion: string | null, error: string | null): void {
+    const pending = this.#samples.get(id);
+    if (pending === undefined) return;
+    this.#samples.delete(id);
+    if (completion === null) return pending.reject(new RpcError(RPC_CODE.InternalError, `LocalRouter sampling failed: ${error ?? 'unknown error'}`));
+    try {
+      pending.resolve(chatToSamplingResult(completion));
+    } catch (err) {
+      pending.reject(new RpcError(RPC_CODE.InternalError, `LocalRouter sampling returned an unreadable answer: ${(err as Error).message}`));
+    }
+  }
+
+  #log(level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
+    this.#post([MCP_FRAME.LOG, 0, level, fields, message]);
+  }
+}
+
+/** A session-level target for server requests of a per-session instance with no client request in flight. */
+function sessionRef(s: ClientSession): CallRef {
+  return {
+    session: s.id,
+    notify: (method, params) => s.server.notification({ method, params } as never),
+    request: (method, params, signal) => s.server.request({ method, params } as never, ResultSchema, { signal, timeout: 60 * 60_000 }) as Promise<Item>,
+    clientCan: (capability) => s.clientCan(capability),
+  };
+}
+
+function idleStatus(runtime: McpServerRuntime): McpServerStatus {
+  return {
+    name: runtime.name, transport: runtime.transport, state: 'idle', perSession: runtime.perSession, instances: 0,
+    tools: null, prompts: null, resources: null, restarts: 0, lastError: null, protocolVersion: null, serverInfo: null,
+  };
+}
+
+async function closeEntry(e: ServerEntry): Promise<void> {
+  await Promise.all([e.shared?.close(), ...[...e.perSession.values()].map((i) => i.close())]);
+}

@@ -1,0 +1,77 @@
+import type { Config, McpServerConfig } from '../config/index.js';
+import type { SecretStore } from '../secrets/index.js';
+import type { McpAccessRuntime, McpActorConfig, McpServerRuntime } from '../workers/index.js';
+
+/** Secret store entry of an MCP server: JSON `{"env": {...}, "headers": {...}}` merged over the config's. */
+export function mcpSecretName(server: string): string {
+  return `mcp:${server}`;
+}
+
+/** The secrets of one server as stored under `mcp:<name>`. */
+export interface McpSecrets {
+  env?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+export interface RuntimeWarnings {
+  warn(fields: object, message: string): void;
+}
+
+/**
+ * The actor's view of the config: enabled servers with their secrets resolved (`env_from` and
+ * `headers_from_env` from the gateway's environment, then the `mcp:<name>` secret store entry), the
+ * settings, and each strategy's MCP rules.
+ */
+export function mcpActorConfig(config: Config, secrets: SecretStore | null, version: string, log: RuntimeWarnings): McpActorConfig {
+  const access: Record<string, McpAccessRuntime | null> = { default: null };
+  for (const s of config.strategies) {
+    access[s.name] = s.mcp === undefined ? null : { servers: s.mcp.servers, denyServers: s.mcp.deny_servers, perServer: s.mcp.per_server };
+  }
+  return {
+    servers: config.mcp_servers.filter((m) => m.enabled).map((m) => serverRuntime(m, secrets, log)),
+    prefix: config.mcp.prefix,
+    sampling: config.mcp.sampling,
+    pageSize: config.mcp.page_size,
+    restartInitialMs: config.mcp.restart_initial_ms,
+    restartMaxMs: config.mcp.restart_max_ms,
+    access,
+    version,
+  };
+}
+
+/** One server's runtime settings (exported for `localrouter mcp tools`, which connects directly). */
+export function serverRuntime(m: McpServerConfig, secrets: SecretStore | null, log: RuntimeWarnings): McpServerRuntime {
+  const env: Record<string, string> = { ...m.env };
+  for (const [name, source] of Object.entries(m.env_from)) {
+    const value = process.env[source];
+    if (value === undefined) log.warn({ server: m.name, env: source }, 'MCP server env_from variable is not set');
+    else env[name] = value;
+  }
+  const headers: Record<string, string> = { ...m.headers };
+  for (const [name, source] of Object.entries(m.headers_from_env)) {
+    const value = process.env[source];
+    if (value === undefined) log.warn({ server: m.name, env: source }, 'MCP server headers_from_env variable is not set');
+    else headers[name] = value;
+  }
+  const stored = readSecrets(m.name, secrets, log);
+  Object.assign(env, stored.env);
+  Object.assign(headers, stored.headers);
+  return {
+    name: m.name, namespace: m.prefix ?? m.name, transport: m.transport, command: m.command ?? null, args: m.args, env,
+    cwd: m.cwd ?? null, url: m.url ?? null, headers, connect: m.connect, perSession: m.per_session,
+    timeoutMs: m.timeout_ms, maxTotalTimeoutMs: m.max_total_timeout_ms,
+  };
+}
+
+function readSecrets(server: string, secrets: SecretStore | null, log: RuntimeWarnings): McpSecrets {
+  if (secrets === null) return {};
+  try {
+    const raw = secrets.get(mcpSecretName(server));
+    if (raw === undefined) return {};
+    const parsed = JSON.parse(raw) as McpSecrets;
+    return { env: parsed.env ?? {}, headers: parsed.headers ?? {} };
+  } catch (err) {
+    log.warn({ server, err: (err as Error).message.split('\n')[0] }, 'cannot read the MCP server secrets from the secret store');
+    return {};
+  }
+}
