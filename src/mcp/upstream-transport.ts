@@ -30,7 +30,7 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
       });
       const stderr = stdio.stderr;
       if (stderr) {
-        const lines = createInterface({ input: stderr as NodeJS.ReadableStream, crlfDelay: Infinity });
+        const lines = createInterface({ input: stderr as unknown as NodeJS.ReadableStream, crlfDelay: Infinity });
         lines.on('line', (line) => hooks.onStderr(line));
         lines.on('error', () => { /* the process is gone; the close handler reports it */ });
       }

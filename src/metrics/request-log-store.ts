@@ -231,12 +231,29 @@ export class RequestLogStore {
     return row;
   }
 
+  // Called once per row inside the batch transaction: binds straight from the entry, no row object.
   #insertOne(e: RequestLogEntry): void {
-    const r = this.#toRow(e);
-    this.#insert.run(r.id, r.ts, r.client, r.provider, r.model, r.op, r.status, r.error_code, r.error_class, r.latency_ms, r.ttft_ms,
-      r.prompt_tokens, r.completion_tokens, r.cached_tokens, r.reasoning_tokens, r.cost_usd, r.streamed ? 1 : 0,
-      JSON.stringify(r.attempts), r.request_body ?? null, r.response_body ?? null);
+    const u = e.usage;
+    const cls = classifyError(e.status, e.errorCode);
+    const last = lastAttempt(e);
+    const bodies = this.#bodyMax > 0;
+    this.#insert.run(e.id, Math.round(this.#timeOrigin + e.startMs), e.client, e.provider ?? last?.provider ?? null,
+      e.model ?? modelOfAttempt(last), e.op, e.status, e.errorCode, cls === 0 ? null : ERROR_CLASS_NAMES[cls],
+      round3(e.durationMs), e.ttftMs > 0 ? round3(e.ttftMs) : null,
+      u ? u[0] : null, u ? u[1] : null, u ? u[2] : null, u ? u[3] : null, e.costUsd, e.streamed ? 1 : 0,
+      attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null);
   }
+}
+
+/** The attempts column: the RowAttempt shape, written by hand (cheaper than map + JSON.stringify). */
+function attemptsJson(attempts: readonly LogAttempt[]): string {
+  let s = '[';
+  for (let i = 0; i < attempts.length; i++) {
+    const a = attempts[i];
+    if (i > 0) s += ',';
+    s += `{"provider":${JSON.stringify(a.provider)},"model":${JSON.stringify(a.model)},"status":${a.status},"error_code":${a.code === null ? 'null' : JSON.stringify(a.code)},"duration_ms":${round3(a.durationMs)}}`;
+  }
+  return `${s}]`;
 }
 
 function lastAttempt(e: RequestLogEntry): LogAttempt | undefined {
