@@ -8,7 +8,7 @@ const FINGERPRINT = 'fp_bench01';
 const CREATED = 1_732_550_000;
 
 // ~650 characters, so the whole non-streamed body lands near 1 KB.
-const ANSWER =
+export const ANSWER =
   'Routing requests through a local gateway keeps provider keys on this machine and gives every ' +
   'client one endpoint. The gateway authenticates the caller, applies its limits, resolves the ' +
   'model to a provider, forwards the request, and records usage and cost when the answer comes ' +

@@ -1,6 +1,14 @@
 /**
- * Mock OpenAI chat-completions upstream, run as its own process so it never shares a CPU budget
- * with what is measured. Settings come from env (undici's benchmark server does the same):
+ * Mock LLM upstream, run as its own process so it never shares a CPU budget with what is measured.
+ * It speaks two wire formats on the same port, chosen by path:
+ *
+ * - `POST /v1/chat/completions`: OpenAI chat completions;
+ * - `POST /v1/messages`: the Anthropic Messages API (requires `x-api-key` and `anthropic-version`,
+ *   and `max_tokens` and `messages` in the body, as the real one does);
+ * - `POST /fault/<429|500|reset>/v1/...`: either of the above, always answering with that fault, so a
+ *   gateway provider whose base URL is `.../fault/500/v1` fails while `.../v1` on the same mock works.
+ *
+ * Settings come from env (undici's benchmark server does the same):
  *
  * - MOCK_PORT         port to bind on 127.0.0.1 (0: any; the port is printed)
  * - MOCK_TTFB_MS      delay before the first byte of every answer (default 0)
@@ -10,14 +18,19 @@
  *                     or before any byte for non-streamed requests; refused: nothing listens)
  * - MOCK_FAULT_EVERY  inject the fault on every n-th request only (default 1: all)
  *
- * Prints `mock listening on <port>` once ready. `GET /__mock/stats` returns its counters.
+ * Prints `mock listening on <port>` once ready. `GET /__mock/stats` returns its counters, including
+ * the usage it reported per dialect (what a gateway's token accounting must add up to).
  */
 import net from 'node:net';
 import uWS from 'uWebSockets.js';
-import { FAULT_BODIES, completionBody, modelsBody, streamEvents } from './mock-payloads.js';
+import { FAULT_BODIES, COMPLETION_TOKENS, completionBody, modelsBody, promptTokens, streamEvents } from './mock-payloads.js';
+import { ANTHROPIC_FAULT_BODIES, anthropicModelsBody, messageBody, messageStreamEvents } from './mock-payloads-anthropic.js';
 
 const FAULTS = ['none', '429', '500', 'refused', 'reset'] as const;
 type Fault = (typeof FAULTS)[number];
+/** Faults a path can ask for (`refused` needs a port nobody listens on, so it is env only). */
+const PATH_FAULTS: readonly Fault[] = ['429', '500', 'reset'];
+type Dialect = 'openai' | 'anthropic';
 
 interface MockSettings {
   port: number;
@@ -53,19 +66,32 @@ interface Exchange {
 }
 
 const settings = readSettings(process.env);
-const stats = { requests: 0, streams: 0, faults: 0, aborted: 0, badRequests: 0 };
+const usageTotals = (): { answers: number; prompt: number; completion: number } => ({ answers: 0, prompt: 0, completion: 0 });
+const stats = {
+  requests: 0, streams: 0, faults: 0, aborted: 0, badRequests: 0, anthropicRequests: 0,
+  /** Usage the mock put in its answers, per dialect (streams without a usage chunk add nothing). */
+  usage: { openai: usageTotals(), anthropic: usageTotals() },
+};
 let seq = 0;
 
 const SSE_TYPE = 'text/event-stream; charset=utf-8';
 const JSON_TYPE = 'application/json';
 
-function respondFault(res: uWS.HttpResponse, status: 429 | 500 | 400): void {
-  const line = status === 429 ? '429 Too Many Requests' : status === 500 ? '500 Internal Server Error' : '400 Bad Request';
+const STATUS_LINES = { 400: '400 Bad Request', 401: '401 Unauthorized', 429: '429 Too Many Requests', 500: '500 Internal Server Error' } as const;
+
+function respondFault(res: uWS.HttpResponse, status: 429 | 500 | 400 | 401, dialect: Dialect): void {
   res.cork(() => {
-    res.writeStatus(line).writeHeader('content-type', JSON_TYPE);
+    res.writeStatus(STATUS_LINES[status]).writeHeader('content-type', JSON_TYPE);
     if (status === 429) res.writeHeader('retry-after', '1');
-    res.end(FAULT_BODIES[status]);
+    res.end(dialect === 'anthropic' ? ANTHROPIC_FAULT_BODIES[status] : FAULT_BODIES[status === 401 ? 400 : status]);
   });
+}
+
+function countUsage(dialect: Dialect, prompt: number, completion: number): void {
+  const u = stats.usage[dialect];
+  u.answers++;
+  u.prompt += prompt;
+  u.completion += completion;
 }
 
 function respondStream(res: uWS.HttpResponse, ex: Exchange, events: string[], resetAfter: number): void {

@@ -11,6 +11,8 @@ import type { GatewayState, RequestOutcome } from './gateway-state.js';
 import { writeResponse } from './http-io.js';
 
 const RING_CAPACITY = 16_384;
+/** Read once: `performance.timeOrigin` is a getter, and outcomes carry `performance.now()` times. */
+const TIME_ORIGIN = performance.timeOrigin;
 const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 
 export interface GatewayMetricsOptions {
@@ -63,7 +65,7 @@ export class GatewayMetrics {
     const r = this.#rec;
     const attempts = o.attempts;
     const requestId = ++this.#seq >>> 0;
-    const startMs = performance.timeOrigin + o.startMs;
+    const startMs = TIME_ORIGIN + o.startMs;
     // Attempts first: each is one llmAttempt record, and their durations give the gateway overhead.
     let upstreamMs = 0;
     r.kind = RECORD_KIND.llmAttempt;

@@ -4,6 +4,7 @@
  */
 export class FrameBatcher<F> {
   #post: (frames: F[]) => void;
+  #merge: ((last: F, next: F) => boolean) | null;
   #queue: F[] = [];
   #scheduled = false;
   #flush = (): void => {
@@ -13,12 +14,16 @@ export class FrameBatcher<F> {
     if (frames.length > 0) this.#post(frames);
   };
 
-  constructor(post: (frames: F[]) => void) {
+  /** `merge` may fold a frame into the last queued one (returning true), e.g. two chunks of one stream. */
+  constructor(post: (frames: F[]) => void, merge: ((last: F, next: F) => boolean) | null = null) {
     this.#post = post;
+    this.#merge = merge;
   }
 
   push(frame: F): void {
-    this.#queue.push(frame);
+    const q = this.#queue;
+    if (this.#merge !== null && q.length > 0 && this.#merge(q[q.length - 1]!, frame)) return;
+    q.push(frame);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#flush);

@@ -226,7 +226,7 @@ describe('monitoring end to end', () => {
     const deadline = Date.now() + 5000;
     let sentDuring = 0;
     // One read in flight at a time: a read that loses the race is kept for the next turn, not dropped.
-    let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+    let pending: ReturnType<typeof reader.read> | null = null;
     while (Date.now() < deadline && seen === 0) {
       await (await chat({})).text();
       sentDuring++;

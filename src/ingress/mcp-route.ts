@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { toLocalRouterError } from '../errors/index.js';
+import type { McpHost } from '../mcp/index.js';
+import type { McpJsonRpcMessage } from '../workers/index.js';
+import type { RouteHandler } from './app.js';
+import type { AuthedClient } from './client-table.js';
+import type { GatewayState } from './gateway-state.js';
+import { readBody, writeResponse, type HeaderPairs } from './http-io.js';
+import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS } from './mcp-auth.js';
+import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
+
+/** One client session of the Streamable HTTP endpoint. */
+interface HttpSession {
+  transport: WebStandardStreamableHTTPServerTransport;
+  no: number;
+  clientId: string;
+  lastSeen: number;
+  /** Responses (SSE streams) still open; an idle session with one is not idle. */
+  open: number;
+}
+
+export interface McpEndpointOptions {
+  sessionIdleMs: number;
+  maxSessions: number;
+  /** Metric ids for a session's client and strategy names. */
+  metricId(name: string): number;
+}
+
+/** Request headers the SDK transport reads, copied out of uWS's short-lived request object. */
+const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'] as const;
+
+/**
+ * `/mcp`, spec-compliant Streamable HTTP, by bridging uWS to the SDK's
+ * `WebStandardStreamableHTTPServerTransport` (one per client session): the SDK does the protocol's
+ * HTTP rules (Accept and Content-Type checks, `Mcp-Session-Id`, `MCP-Protocol-Version`, SSE or JSON
+ * answers, the GET stream, DELETE, batches), this file does what is LocalRouter's: the `lr-` key on
+ * every request, sessions bound to the client that opened them, limits, idle expiry, and the hop to
+ * the MCP actor, which holds the SDK `Server` of the session.
+ */
+export class McpEndpoint {
+  readonly #host: McpHost;
+  readonly #opts: McpEndpointOptions;
+  #sessions = new Map<string, HttpSession>();
+  #sweep: NodeJS.Timeout;
+
+  constructor(host: McpHost, opts: McpEndpointOptions) {
+    this.#host = host;
+    this.#opts = opts;
+    this.#sweep = setInterval(() => this.#expire(), Math.min(60_000, opts.sessionIdleMs));
+    this.#sweep.unref();
+  }
+
+  get sessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** The route table entry for `/mcp`. */
+  route(): Partial<Record<'get' | 'post' | 'delete', RouteHandler>> {
+    return {
+      post: (state, res, req, cors) => this.#handle('POST', state, res, req, cors),
+      get: (state, res, req, cors) => this.#handle('GET', state, res, req, cors),
+      delete: (state, res, req, cors) => this.#handle('DELETE', state, res, req, cors),
+    };
+  }
+
+  /** Ends every session (shutdown). */
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    await Promise.all([...this.#sessions.values()].map((s) => s.transport.close().catch(() => undefined)));
+    this.#sessions.clear();
+  }
+
+  #handle(method: 'POST' | 'GET' | 'DELETE', state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
+    let client: AuthedClient;
+    try {
+      client = authenticateMcp(state, req);
+    } catch (err) {
+      const e = toLocalRouterError(err);
+      writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], method === 'POST');
+      return;
+    }
+    const headers = new Headers();
+    for (const h of FORWARDED_HEADERS) {
+      const v = req.getHeader(h);
+      if (v.length > 0) headers.set(h, v);
+    }
+    const url = `http://${req.getHeader('host') || 'localhost'}/mcp`;
+    const sink = new AbortSink(res);
+    if (method !== 'POST') {
+      void this.#serve(method, url, headers, null, client, state, res, cors, sink);
+      return;
+    }
+    readBody(res, state.server.max_body_bytes, (err, raw) => {
+      if (sink.aborted) return;
+      if (err) return writeResponse(res, 413, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw!.toString('utf8'));
+      } catch {
+        return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: Invalid JSON'), cors);
+      }
+      void this.#serve(method, url, headers, parsed, client, state, res, cors, sink);
+    });
+  }
+
+  async #serve(method: string, url: string, headers: Headers, body: unknown, client: AuthedClient, state: GatewayState,
+    res: HttpResponse, cors: HeaderPairs, sink: AbortSink): Promise<void> {
+    const sessionId = headers.get('mcp-session-id');
+    let session: HttpSession | undefined;
+    if (sessionId !== null) {
+      session = this.#sessions.get(sessionId);
+      // Another client's session id is as unknown as a made-up one.
+      if (session === undefined || session.clientId !== client.id) {
+        writeResponse(res, 404, 'application/json', jsonRpcErrorBody(-32001, 'Session not found'), cors);
+        return;
+      }
+    } else if (method === 'POST' && isInitialize(body)) {
+      if (this.#sessions.size >= this.#opts.maxSessions) {
+        writeResponse(res, 503, 'application/json', jsonRpcErrorBody(-32000, `too many MCP sessions (mcp.max_sessions = ${this.#opts.maxSessions}); end unused ones with DELETE`), [...cors, ['retry-after', '5']]);
+        return;
+      }
+      session = this.#create(client, state);
+    } else {
+      writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32000, 'Bad Request: Mcp-Session-Id header is required'), cors);
+      return;
+    }
+    session.lastSeen = Date.now();
+    let response: Response;
+    try {
+      response = await session.transport.handleRequest(new Request(url, { method, headers }), body === null ? undefined : { parsedBody: body });
+    } catch (err) {
+      if (!sink.aborted) writeResponse(res, 500, 'application/json', jsonRpcErrorBody(-32603, `internal error: ${(err as Error).message}`), cors);
+      return;
+    }
+    if (sessionId === null && session.transport.sessionId === undefined) {
+      // The initialize request was refused (bad Accept, batch...): no session came of it.
+      this.#host.close(session.no);
+    }
+    session.open++;
+    try {
+      await writeWebResponse(res, response, cors, sink);
+    } finally {
+      session.open--;
+      session.lastSeen = Date.now();
+    }
+  }
+
+  #create(client: AuthedClient, state: GatewayState): HttpSession {
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sid) => { this.#sessions.set(sid, session); },
+    });
+    const strategy = client.policy.strategy;
+    const no = this.#host.open({
+      send: (message, related) => {
+        transport.send(message as unknown as JSONRPCMessage, related === null ? undefined : { relatedRequestId: related }).catch(() => {
+          // The request's stream is gone (client disconnected): nothing left to deliver to.
+        });
+      },
+      closed: () => { void transport.close(); },
+    }, { client: client.name, strategy, clientMetricId: this.#opts.metricId(client.name), strategyMetricId: this.#opts.metricId(strategy) });
+    const session: HttpSession = { transport, no, clientId: client.id, lastSeen: Date.now(), open: 0 };
+    transport.onmessage = (message) => this.#host.deliver(no, message as unknown as McpJsonRpcMessage);
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined && this.#sessions.get(transport.sessionId) === session) this.#sessions.delete(transport.sessionId);
+      this.#host.close(no);
+    };
+    void transport.start();
+    void state;
+    return session;
+  }
+
+  #expire(): void {
+    const cutoff = Date.now() - this.#opts.sessionIdleMs;
+    for (const s of [...this.#sessions.values()]) {
+      if (s.open === 0 && s.lastSeen < cutoff) void s.transport.close();
+    }
+  }
+}
+
+/** Tracks uWS's abort of one response (it must be registered before any asynchronous step). */
+class AbortSink implements ResponseSink {
+  aborted = false;
+  #cancel: (() => void) | null = null;
+
+  constructor(res: HttpResponse) {
+    res.onAborted(() => {
+      this.aborted = true;
+      this.#cancel?.();
+    });
+  }
+
+  onAbort(cancel: () => void): void {
+    if (this.aborted) cancel();
+    else this.#cancel = cancel;
+  }
+}
+
+function isInitialize(body: unknown): boolean {
+  const msgs = Array.isArray(body) ? body : [body];
+  return msgs.some((m) => typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'initialize');
+}
