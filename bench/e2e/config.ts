@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const TARGETS = ['direct', 'null', 'gateway-workers', 'gateway-inline'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
-export const SCENARIOS = ['P1', 'P3', 'P4', 'P5', 'P6', 'P9'] as const;
+export const SCENARIOS = ['P1', 'P3', 'P4', 'P5', 'P6', 'P9', 'M1'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Every knob of a run; all come from env so a run can be reproduced from its JSON header. */

@@ -51,6 +51,8 @@ export async function startGateway(opts: {
   execution: Execution;
   /** Give the bench client generous rate limits (BENCH_GATEWAY_LIMITS, default on). */
   limits: boolean;
+  /** Further config settings as [YAML path, value] (M1 turns monitoring off with it). */
+  settings?: [path: (string | number)[], value: unknown][];
 }): Promise<Gateway> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'lr-bench-'));
   const dispose = (): void => rmSync(home, { recursive: true, force: true });
@@ -80,6 +82,7 @@ export async function startGateway(opts: {
         { kind: 'total_tokens', window: 'minute', max: 1e12 },
       ]);
     }
+    for (const [at, value] of opts.settings ?? []) doc.setIn(at, value);
     writeFileSync(configPath, doc.toString());
 
     const { child, match } = await opts.children.spawnReady({

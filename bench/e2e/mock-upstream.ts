@@ -126,7 +126,8 @@ function respondStream(res: uWS.HttpResponse, ex: Exchange, events: string[], re
       if (next === 0) writeHead();
       res.write(events[next++]);
       if (next === contentEvents) {
-        // The usage chunk and [DONE] follow the last delta at once, as OpenAI sends them.
+        // What ends the stream follows the last delta at once, as both APIs send it (OpenAI: the
+        // usage chunk and [DONE]; Anthropic: content_block_stop, message_delta, message_stop).
         while (next < events.length) res.write(events[next++]);
         res.end();
       }
@@ -136,27 +137,49 @@ function respondStream(res: uWS.HttpResponse, ex: Exchange, events: string[], re
   tick();
 }
 
-function handle(res: uWS.HttpResponse, ex: Exchange, raw: Buffer): void {
+/** What the route saw before the body arrived (uWS request objects die when the handler returns). */
+interface Incoming {
+  dialect: Dialect;
+  /** A fault the path asked for; `null`: the env settings decide. */
+  pathFault: Fault | null;
+  /** Anthropic only: the headers the real API insists on were present. */
+  authed: boolean;
+}
+
+type Body = {
+  model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown }; max_tokens?: unknown; messages?: unknown;
+};
+
+function handle(res: uWS.HttpResponse, ex: Exchange, raw: Buffer, inc: Incoming): void {
   const n = ++seq;
   stats.requests++;
-  let body: { model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } };
+  const { dialect } = inc;
+  if (dialect === 'anthropic') stats.anthropicRequests++;
+  let body: Body;
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
     stats.badRequests++;
-    respondFault(res, 400);
+    respondFault(res, 400, dialect);
+    return;
+  }
+  if (dialect === 'anthropic' && (!inc.authed || typeof body.max_tokens !== 'number' || !Array.isArray(body.messages) || body.messages.length === 0)) {
+    // A gateway that sends what the real API rejects must not look fast here.
+    stats.badRequests++;
+    respondFault(res, inc.authed ? 400 : 401, dialect);
     return;
   }
   const model = typeof body.model === 'string' ? body.model : 'bench-model';
   const stream = body.stream === true;
-  const fault: Fault = settings.fault !== 'none' && n % settings.faultEvery === 0 ? settings.fault : 'none';
+  const envFault: Fault = settings.fault !== 'none' && n % settings.faultEvery === 0 ? settings.fault : 'none';
+  const fault = inc.pathFault ?? envFault;
   const bytes = raw.length;
   const act = (): void => {
     ex.timer = undefined;
     if (ex.aborted) return;
     if (fault !== 'none') stats.faults++;
     if (fault === '429' || fault === '500') {
-      respondFault(res, fault === '429' ? 429 : 500);
+      respondFault(res, fault === '429' ? 429 : 500, dialect);
       return;
     }
     if (!stream) {
@@ -164,19 +187,57 @@ function handle(res: uWS.HttpResponse, ex: Exchange, raw: Buffer): void {
         res.close();
         return;
       }
-      const out = completionBody(`chatcmpl-mock${n}`, model, bytes);
+      const out = dialect === 'anthropic' ? messageBody(`msg_mock${n}`, model, bytes) : completionBody(`chatcmpl-mock${n}`, model, bytes);
+      countUsage(dialect, promptTokens(bytes), COMPLETION_TOKENS);
       res.cork(() => {
         res.writeStatus('200 OK').writeHeader('content-type', JSON_TYPE).end(out);
       });
       return;
     }
     stats.streams++;
-    const includeUsage = body.stream_options?.include_usage === true;
-    const events = streamEvents(`chatcmpl-mock${n}`, model, settings.deltas, includeUsage, bytes);
+    let events: string[];
+    if (dialect === 'anthropic') {
+      events = messageStreamEvents(`msg_mock${n}`, model, settings.deltas, bytes);
+      if (fault !== 'reset') countUsage(dialect, promptTokens(bytes), settings.deltas);
+    } else {
+      const includeUsage = body.stream_options?.include_usage === true;
+      events = streamEvents(`chatcmpl-mock${n}`, model, settings.deltas, includeUsage, bytes);
+      if (includeUsage && fault !== 'reset') countUsage(dialect, promptTokens(bytes), settings.deltas);
+    }
     respondStream(res, ex, events, fault === 'reset' ? Math.floor(settings.deltas / 2) : -1);
   };
   if (settings.ttfbMs > 0) ex.timer = setTimeout(act, settings.ttfbMs);
   else act();
+}
+
+/** Reads the body (uWS hands it over in chunks) and passes it to `handle`. */
+function post(res: uWS.HttpResponse, inc: Incoming): void {
+  const ex: Exchange = { aborted: false, timer: undefined };
+  res.onAborted(() => {
+    ex.aborted = true;
+    stats.aborted++;
+    if (ex.timer) clearTimeout(ex.timer);
+  });
+  let parts: Buffer[] | null = null;
+  res.onData((chunk, isLast) => {
+    if (isLast) {
+      // uWS neuters the ArrayBuffer after this callback; a single-chunk body is read right here.
+      const view = Buffer.from(chunk);
+      handle(res, ex, parts === null ? view : Buffer.concat([...parts, view]), inc);
+      parts = null;
+    } else {
+      (parts ??= []).push(Buffer.from(Buffer.from(chunk)));
+    }
+  });
+}
+
+function anthropicAuthed(req: uWS.HttpRequest): boolean {
+  return req.getHeader('x-api-key') !== '' && req.getHeader('anthropic-version') !== '';
+}
+
+function pathFault(req: uWS.HttpRequest): Fault | null {
+  const f = req.getParameter(0) as Fault;
+  return PATH_FAULTS.includes(f) ? f : null;
 }
 
 function startRefusing(): void {
@@ -199,27 +260,14 @@ function start(): void {
     process.exit(1);
   }
   const app = uWS.App();
-  app.post('/v1/chat/completions', (res) => {
-    const ex: Exchange = { aborted: false, timer: undefined };
-    res.onAborted(() => {
-      ex.aborted = true;
-      stats.aborted++;
-      if (ex.timer) clearTimeout(ex.timer);
-    });
-    let parts: Buffer[] | null = null;
-    res.onData((chunk, isLast) => {
-      if (isLast) {
-        // uWS neuters the ArrayBuffer after this callback; a single-chunk body is read right here.
-        const view = Buffer.from(chunk);
-        handle(res, ex, parts === null ? view : Buffer.concat([...parts, view]));
-        parts = null;
-      } else {
-        (parts ??= []).push(Buffer.from(Buffer.from(chunk)));
-      }
-    });
-  });
-  app.get('/v1/models', (res) => {
-    res.writeHeader('content-type', JSON_TYPE).end(modelsBody());
+  app.post('/v1/chat/completions', (res) => post(res, { dialect: 'openai', pathFault: null, authed: true }));
+  app.post('/v1/messages', (res, req) => post(res, { dialect: 'anthropic', pathFault: null, authed: anthropicAuthed(req) }));
+  app.post('/fault/:fault/v1/chat/completions', (res, req) => post(res, { dialect: 'openai', pathFault: pathFault(req), authed: true }));
+  app.post('/fault/:fault/v1/messages', (res, req) => post(res, { dialect: 'anthropic', pathFault: pathFault(req), authed: anthropicAuthed(req) }));
+  app.get('/v1/models', (res, req) => {
+    // Gateways list models at start; answer in the dialect that asked.
+    const anthropic = req.getHeader('anthropic-version') !== '';
+    res.writeHeader('content-type', JSON_TYPE).end(anthropic ? anthropicModelsBody() : modelsBody());
   });
   app.get('/__mock/stats', (res) => {
     res.writeHeader('content-type', JSON_TYPE).end(JSON.stringify({ ...stats, settings }));

@@ -12,6 +12,7 @@ import { ChildSet } from './processes.js';
 import { renderMarkdown, writeJson } from './report.js';
 import type { Check, Ctx, Row, ScenarioOutput } from './scenario-common.js';
 import { p9 } from './scenario-memory.js';
+import { m1 } from './scenario-monitoring.js';
 import { p1, p6 } from './scenarios-latency.js';
 import { p3, p4, p5 } from './scenarios-throughput.js';
 import { type MockSettings, Stack } from './stack.js';
@@ -52,7 +53,7 @@ async function main(): Promise<number> {
   }
 
   const phases: Phase[] = [
-    { label: '0 ms mock', mock: { ttfbMs: 0, deltaMs: 0, deltas: cfg.deltas }, scenarios: [['P1', p1], ['P6', p6], ['P5', p5], ['P4', p4]] },
+    { label: '0 ms mock', mock: { ttfbMs: 0, deltaMs: 0, deltas: cfg.deltas }, scenarios: [['P1', p1], ['P6', p6], ['P5', p5], ['P4', p4], ['M1', m1]] },
     { label: `${cfg.slowTtfbMs} ms mock`, mock: { ttfbMs: cfg.slowTtfbMs, deltaMs: 0, deltas: cfg.deltas }, scenarios: [['P3', p3]] },
     { label: `${cfg.p9DeltaMs} ms between deltas`, mock: { ttfbMs: 0, deltaMs: cfg.p9DeltaMs, deltas: cfg.deltas }, scenarios: [['P9', p9]] },
   ];

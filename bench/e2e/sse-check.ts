@@ -1,5 +1,28 @@
 import { deltaContent } from './mock-payloads.js';
 
+/** Token counts (and `usage.cost`, when the gateway adds it) a client read from one answer. */
+export interface UsageSeen {
+  prompt: number;
+  completion: number;
+  cost: number | null;
+}
+
+/** Reads OpenAI-dialect `usage` (what the gateway returns on every route). */
+export function openAIUsage(u: unknown): UsageSeen | null {
+  if (u === null || typeof u !== 'object') return null;
+  const { prompt_tokens: prompt, completion_tokens: completion, cost } = u as Record<string, unknown>;
+  if (typeof prompt !== 'number' || typeof completion !== 'number') return null;
+  return { prompt, completion, cost: typeof cost === 'number' ? cost : null };
+}
+
+/** What the load child needs of a stream checker, whichever dialect it reads. */
+export interface StreamChecker {
+  feed(text: string): void;
+  verdict(): StreamVerdict;
+  /** The usage the stream reported, once it did. */
+  readonly usageSeen: UsageSeen | null;
+}
+
 /** What one streamed answer looked like to the client. */
 export interface StreamVerdict {
   ok: boolean;
@@ -10,29 +33,11 @@ export interface StreamVerdict {
   problem: string | null;
 }
 
-/**
- * Incremental SSE reader that checks a mock stream frame by frame: every event must carry exactly
- * one JSON chunk, content deltas must be `t0 `, `t1 `, ... in order (so a dropped, merged or
- * reordered frame is caught), then an optional usage chunk, then `[DONE]` and nothing after it.
- * Role-only or empty-content chunks are allowed (a gateway may normalize them).
- */
-export class SseCheck {
+/** Splits SSE text (any split, LF or CRLF) into events; `rest` is what has not ended yet. */
+export class SseFramer {
   #buf = '';
-  #expected: number;
-  #expectUsage: boolean;
-  #onFirstDelta: (() => void) | null;
-  deltas = 0;
-  done = false;
-  usage = false;
-  problem: string | null = null;
 
-  constructor(expectedDeltas: number, expectUsage: boolean, onFirstDelta: (() => void) | null = null) {
-    this.#expected = expectedDeltas;
-    this.#expectUsage = expectUsage;
-    this.#onFirstDelta = onFirstDelta;
-  }
-
-  feed(text: string): void {
+  feed(text: string, onEvent: (event: string) => void): void {
     this.#buf += text;
     if (this.#buf.includes('\r')) {
       // A CR at the very end may be the first half of a CRLF split across reads.
@@ -44,8 +49,40 @@ export class SseCheck {
     while ((at = this.#buf.indexOf('\n\n')) !== -1) {
       const event = this.#buf.slice(0, at);
       this.#buf = this.#buf.slice(at + 2);
-      this.#event(event);
+      onEvent(event);
     }
+  }
+
+  get rest(): string {
+    return this.#buf;
+  }
+}
+
+/**
+ * Incremental SSE reader that checks a mock stream frame by frame: every event must carry exactly
+ * one JSON chunk, content deltas must be `t0 `, `t1 `, ... in order (so a dropped, merged or
+ * reordered frame is caught), then an optional usage chunk, then `[DONE]` and nothing after it.
+ * Role-only or empty-content chunks are allowed (a gateway may normalize them).
+ */
+export class SseCheck implements StreamChecker {
+  #framer = new SseFramer();
+  #expected: number;
+  #expectUsage: boolean;
+  #onFirstDelta: (() => void) | null;
+  deltas = 0;
+  done = false;
+  usage = false;
+  usageSeen: UsageSeen | null = null;
+  problem: string | null = null;
+
+  constructor(expectedDeltas: number, expectUsage: boolean, onFirstDelta: (() => void) | null = null) {
+    this.#expected = expectedDeltas;
+    this.#expectUsage = expectUsage;
+    this.#onFirstDelta = onFirstDelta;
+  }
+
+  feed(text: string): void {
+    this.#framer.feed(text, (event) => this.#event(event));
   }
 
   #fail(why: string): void {
@@ -84,7 +121,10 @@ export class SseCheck {
       return;
     }
     if (Array.isArray(chunk.choices) && chunk.choices.length === 0) {
-      if (chunk.usage) this.usage = true;
+      if (chunk.usage) {
+        this.usage = true;
+        this.usageSeen = openAIUsage(chunk.usage);
+      }
       return;
     }
     const content = chunk.choices?.[0]?.delta?.content;
@@ -99,7 +139,8 @@ export class SseCheck {
 
   /** Call once the body has ended. */
   verdict(): StreamVerdict {
-    if (this.#buf.trim() !== '') this.#fail(`unterminated event at end: ${JSON.stringify(this.#buf.slice(0, 80))}`);
+    const rest = this.#framer.rest;
+    if (rest.trim() !== '') this.#fail(`unterminated event at end: ${JSON.stringify(rest.slice(0, 80))}`);
     if (this.deltas !== this.#expected) this.#fail(`got ${this.deltas} deltas, expected ${this.#expected}`);
     if (!this.done) this.#fail('no [DONE]');
     if (this.#expectUsage && !this.usage) this.#fail('no usage chunk');

@@ -18,7 +18,7 @@ export interface MockOpenAI {
   close(): Promise<void>;
 }
 
-const KNOWN_MODELS = new Set(['gpt-test', 'echo', 'tools', 'slow-stream', 'medium-stream']);
+const KNOWN_MODELS = new Set(['gpt-test', 'echo', 'tools', 'slow-stream', 'medium-stream', 'slow-first']);
 const USAGE = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, prompt_tokens_details: { cached_tokens: 3 }, completion_tokens_details: { reasoning_tokens: 2 } };
 
 /**
@@ -99,7 +99,7 @@ function route(req: SeenRequest, res: http.ServerResponse): void {
 
 function stream(res: http.ServerResponse, body: any, text: string | null, toolCalls: unknown[] | undefined): void {
   const includeUsage = body.stream_options?.include_usage === true;
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+  const head = (): void => { if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }); };
   const base = { id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 1700000000, model: body.model, system_fingerprint: null };
   const usageField = includeUsage ? { usage: null } : {};
   const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...usageField })}\n\n`;
@@ -112,15 +112,19 @@ function stream(res: http.ServerResponse, body: any, text: string | null, toolCa
   if (includeUsage) events.push(`data: ${JSON.stringify({ ...base, choices: [], usage: USAGE })}\n\n`);
   events.push('data: [DONE]\n\n');
   const gap = count > 0 ? 50 : 0;
+  // `slow-first` holds its response headers and first token back for 450 ms.
+  const firstDelay = body.model === 'slow-first' ? 450 : 0;
   let i = 0;
   const next = (): void => {
     if (res.destroyed) return;
+    head();
     if (i >= events.length) { res.end(); return; }
     res.write(events[i++]);
     if (gap > 0) setTimeout(next, gap);
     else setImmediate(next);
   };
-  next();
+  if (firstDelay > 0) setTimeout(next, firstDelay);
+  else next();
 }
 
 function json(res: http.ServerResponse, status: number, value: unknown): void {

@@ -1,0 +1,117 @@
+import type { TargetName } from './config.js';
+import { type Gateway, startGateway } from './gateway.js';
+import type { AutocannonResult, SequentialResult } from './load-protocol.js';
+import { ChildSet } from './processes.js';
+import { type Check, type Ctx, type Row, type ScenarioOutput, cpuOf, failuresOf, pidsOf } from './scenario-common.js';
+import { median } from './stats.js';
+import type { TargetHandle } from './stack.js';
+
+interface Round {
+  rps: number;
+  cpuPerReqUs: number | null;
+  p50Ms: number;
+  failures: number;
+}
+
+interface Pair {
+  on: Round[];
+  off: Round[];
+}
+
+async function measure(ctx: Ctx, t: TargetHandle): Promise<Round> {
+  const c = ctx.cfg.saturationC;
+  const load = await ctx.load.run<AutocannonResult>(
+    { kind: 'autocannon', target: ctx.stack.http(t, false), connections: c, durationS: ctx.cfg.durationS, warmupS: ctx.cfg.warmupS, timeoutS: 10 },
+    { cpuPids: pidsOf(t) },
+  );
+  const seq = await ctx.load.run<SequentialResult>(
+    { kind: 'sequential', target: ctx.stack.http(t, false), count: ctx.cfg.seqRequests, warmup: ctx.cfg.seqWarmup, stream: false, deltas: ctx.cfg.deltas, expectUsage: false },
+    { cpuPids: pidsOf(t) },
+  );
+  const cpu = cpuOf(t, load.cpuMicros);
+  return {
+    rps: load.result.rps,
+    cpuPerReqUs: cpu === null || load.result.ok === 0 ? null : cpu / load.result.ok,
+    p50Ms: seq.result.latencyMs.p50,
+    failures: failuresOf(load.result) + seq.result.failures,
+  };
+}
+
+/**
+ * M1: what monitoring costs (issue 5 targets: at most 5% of throughput at c=64 and at most 0.05 ms
+ * added p50). The stack's gateways run with the default config, monitoring on (rings, time series,
+ * Prometheus, the SQLite request log and rollups); for each one a twin with `monitoring.enabled:
+ * false` starts in front of the same mock. Rounds interleave on and off: autocannon at
+ * c=`saturationC` (RPS, CPU per request), then one request at a time (p50). Ratios and differences
+ * are taken per round, then the median over rounds.
+ */
+export async function m1(ctx: Ctx): Promise<ScenarioOutput> {
+  const gateways = ctx.stack.targets.filter((t) => t.name === 'gateway-workers' || t.name === 'gateway-inline');
+  if (gateways.length === 0) return { rows: [], checks: [], raw: null };
+  const children = new ChildSet();
+  const killTwins = (): void => children.killAllSync();
+  process.on('exit', killTwins);
+  const twins: Gateway[] = [];
+  const data = new Map<TargetName, Pair>();
+  try {
+    const offTargets = await Promise.all(gateways.map(async (t): Promise<TargetHandle> => {
+      const gw = await startGateway({
+        children, repoRoot: ctx.cfg.repoRoot, mockOrigin: ctx.stack.mockOrigin, execution: t.name === 'gateway-workers' ? 'workers' : 'inline',
+        limits: ctx.cfg.gatewayLimits, settings: [[['monitoring', 'enabled'], false]],
+      });
+      twins.push(gw);
+      return { name: t.name, origin: gw.origin, key: gw.key, pid: gw.child.pid };
+    }));
+    for (let r = 0; r < ctx.cfg.rounds; r++) {
+      for (let i = 0; i < gateways.length; i++) {
+        const pair = data.get(gateways[i].name) ?? { on: [], off: [] };
+        data.set(gateways[i].name, pair);
+        // Alternate which goes first, so warm-up and drift do not always favour the same side.
+        const order = r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+        for (const side of order) {
+          ctx.stack.assertAlive();
+          pair[side].push(await measure(ctx, side === 'on' ? gateways[i] : offTargets[i]));
+        }
+      }
+    }
+  } finally {
+    await children.killAll();
+    process.off('exit', killTwins);
+    for (const g of twins) g.dispose();
+  }
+
+  const c = ctx.cfg.saturationC;
+  const row = (metric: string, kind: Row['kind'], pick: (p: Pair) => number | null): Row => {
+    const values: Row['values'] = {};
+    for (const [name, pair] of data) {
+      const v = pick(pair);
+      if (v !== null && Number.isFinite(v)) values[name] = v;
+    }
+    return { figure: 'M1', metric, kind, values };
+  };
+  const med = (xs: (number | null)[]): number | null => {
+    const ok = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+    return ok.length === 0 ? null : median(ok);
+  };
+  const rows: Row[] = [
+    row(`RPS, c=${c}, monitoring on`, 'rate', (p) => med(p.on.map((x) => x.rps))),
+    row(`RPS, c=${c}, monitoring off`, 'rate', (p) => med(p.off.map((x) => x.rps))),
+    // 'latency' kind only for its 3-decimal formatting: these are a ratio and a difference.
+    row(`RPS on / off, c=${c} (target ≥ 0.95)`, 'latency', (p) => med(p.on.map((x, i) => x.rps / p.off[i].rps))),
+    row(`CPU per request, c=${c}, monitoring on (µs)`, 'cost', (p) => med(p.on.map((x) => x.cpuPerReqUs))),
+    row(`CPU per request, c=${c}, monitoring off (µs)`, 'cost', (p) => med(p.off.map((x) => x.cpuPerReqUs))),
+    row('latency p50, c=1, monitoring on (ms)', 'latency', (p) => med(p.on.map((x) => x.p50Ms))),
+    row('latency p50, c=1, monitoring off (ms)', 'latency', (p) => med(p.off.map((x) => x.p50Ms))),
+    row('p50 added by monitoring, c=1 (ms, target ≤ 0.05)', 'latency', (p) => med(p.on.map((x, i) => x.p50Ms - p.off[i].p50Ms))),
+  ];
+  for (const [name, pair] of data) {
+    const ratio = med(pair.on.map((x, i) => x.rps / pair.off[i].rps));
+    const added = med(pair.on.map((x, i) => x.p50Ms - pair.off[i].p50Ms));
+    ctx.log(`    M1 ${name}: RPS on/off ${ratio?.toFixed(3)}, p50 added ${added?.toFixed(3)} ms`);
+  }
+  const checks: Check[] = [...data].map(([target, pair]) => {
+    const failures = [...pair.on, ...pair.off].reduce((n, x) => n + x.failures, 0);
+    return { figure: 'M1', target, ok: failures === 0, detail: failures === 0 ? 'no errors with monitoring on or off' : `${failures} failed requests` };
+  });
+  return { rows, checks, raw: Object.fromEntries(data) };
+}
