@@ -8,6 +8,9 @@ export interface HttpTarget {
   body: string;
 }
 
+/** Wire format of the answers: the gateway always answers in OpenAI's; the mock also in Anthropic's. */
+export type Dialect = 'openai' | 'anthropic';
+
 export type LoadJob =
   | { kind: 'autocannon'; target: HttpTarget; connections: number; durationS: number; warmupS: number; timeoutS: number }
   | {
@@ -18,8 +21,19 @@ export type LoadJob =
       stream: boolean;
       deltas: number;
       expectUsage: boolean;
+      /** Default `openai`. */
+      dialect?: Dialect;
+      /**
+       * What every answer must be: by default a 200 with a complete body; `{ status }` another
+       * status (a failing endpoint, timed directly); `refused` a refused connection.
+       */
+      expect?: { status: number } | 'refused';
+      /** Add up the usage every answer reported (`SequentialResult.usage`). */
+      collectUsage?: boolean;
     }
-  | { kind: 'streams'; target: HttpTarget; count: number; deltas: number; expectUsage: boolean; timeoutS: number };
+  | { kind: 'streams'; target: HttpTarget; count: number; deltas: number; expectUsage: boolean; timeoutS: number }
+  /** `total` requests, `concurrency` in flight at once, as fast as they go; answers are counted by status. */
+  | { kind: 'burst'; target: HttpTarget; total: number; concurrency: number; timeoutS: number };
 
 export interface AutocannonResult {
   ok: number;
@@ -32,14 +46,37 @@ export interface AutocannonResult {
   latencyMs: LatencySummary;
 }
 
+/** Usage summed over the measured answers (warmup excluded). */
+export interface UsageTotals {
+  /** Answers that reported usage. */
+  answers: number;
+  prompt: number;
+  completion: number;
+  /** Sum of `usage.cost` (USD), over the answers that carried one. */
+  cost: number;
+  costAnswers: number;
+}
+
 export interface SequentialResult {
   ok: number;
   failures: number;
   firstProblem: string | null;
-  /** Whole exchange: request sent until the body ended. */
+  /** Whole exchange: request sent until the body ended (or the connection was refused). */
   latencyMs: LatencySummary;
   /** Streams only: until the first content delta. */
   ttftMs: LatencySummary | null;
+  /** With `collectUsage`. */
+  usage: UsageTotals | null;
+}
+
+export interface BurstResult {
+  /** HTTP status → answers; `error` for requests that got no answer. */
+  statuses: Record<string, number>;
+  /** 429 answers without a `retry-after` header. */
+  missingRetryAfter: number;
+  firstProblem: string | null;
+  /** First request sent until the last answer ended. */
+  wallMs: number;
 }
 
 export interface StreamsResult {
@@ -53,7 +90,7 @@ export interface StreamsResult {
   wallMs: number;
 }
 
-export type LoadResult = AutocannonResult | SequentialResult | StreamsResult;
+export type LoadResult = AutocannonResult | SequentialResult | StreamsResult | BurstResult;
 
 export type ToChild = { type: 'job'; id: number; job: LoadJob } | { type: 'go'; id: number };
 

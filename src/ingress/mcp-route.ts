@@ -155,6 +155,7 @@ export class McpEndpoint {
     });
     const strategy = client.policy.strategy;
     const no = this.#host.open({
+      owner: client,
       send: (message, related) => {
         transport.send(message as unknown as JSONRPCMessage, related === null ? undefined : { relatedRequestId: related }).catch(() => {
           // The request's stream is gone (client disconnected): nothing left to deliver to.

@@ -10,6 +10,8 @@ const STATUS_TIMEOUT_MS = 5_000;
 
 /** The ingress side of one client session: where the actor's messages for it go. */
 export interface McpSessionLink {
+  /** Who the session belongs to (the ingress's client object), handed back by `onOpen`. */
+  readonly owner?: unknown;
   /** A message for the client, and the client request it belongs to (null: the session's own stream). */
   send(message: McpJsonRpcMessage, relatedRequestId: string | number | null): void;
   /** The actor ended the session (or crashed): the link should end its HTTP side. */
@@ -55,9 +57,13 @@ export class McpHost {
   #statusWaiters = new Map<number, (s: McpServerStatus[]) => void>();
   #seq = 0;
   #closing = false;
+  #started = false;
   #startedAt = 0;
   #quickCrashes = 0;
   restarts = 0;
+  /** Session lifecycle hooks (the ingress keeps each session's client for sampling through the gateway). */
+  onOpen?: (id: number, owner: unknown) => void;
+  onClose?: (id: number) => void;
 
   constructor(opts: McpHostOptions) {
     this.#opts = opts;
@@ -66,7 +72,9 @@ export class McpHost {
       if (this.#worker) this.#worker.postMessage(frames);
       else this.#parked.push(...frames);
     });
-    this.#spawn();
+    // The thread starts with the first session (or at once when a server should connect at start):
+    // a gateway nobody uses MCP with pays nothing for it.
+    if (needsStart(opts.config)) this.#spawn();
   }
 
   get sessionCount(): number {
@@ -76,7 +84,9 @@ export class McpHost {
   /** Registers a client session with the actor; returns its number. */
   open(link: McpSessionLink, info: McpSessionInfo): number {
     const id = ++this.#seq;
+    this.#ensureWorker();
     this.#sessions.set(id, { link, pending: new Set() });
+    this.onOpen?.(id, link.owner);
     this.#out.push([MCP_FRAME.OPEN, id, info]);
     return id;
   }
@@ -91,17 +101,25 @@ export class McpHost {
 
   /** The client side ended session `id`. */
   close(id: number): void {
-    if (this.#sessions.delete(id)) this.#out.push([MCP_FRAME.CLOSE, id]);
+    if (this.#sessions.delete(id)) {
+      this.onClose?.(id);
+      this.#out.push([MCP_FRAME.CLOSE, id]);
+    }
   }
 
   configure(config: McpActorConfig): void {
     this.#config = config;
+    if (this.#worker === null && !this.#started) {
+      if (needsStart(config)) this.#spawn();
+      return; // a thread not started yet gets the config in its workerData
+    }
     this.#out.push([MCP_FRAME.CONFIG, 0, config]);
   }
 
   /** Every upstream server's state, from the actor. */
   status(): Promise<McpServerStatus[]> {
     const id = ++this.#seq;
+    this.#ensureWorker();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#statusWaiters.delete(id);
@@ -120,15 +138,20 @@ export class McpHost {
       entry.link.closed();
     }
     this.#sessions.clear();
-    this.#out.push([MCP_FRAME.CONFIG, 0, { ...this.#config, servers: [] }]);
-    this.#out.flushNow();
     const worker = this.#worker;
     if (worker === null) return;
+    this.#out.push([MCP_FRAME.CONFIG, 0, { ...this.#config, servers: [] }]);
+    this.#out.flushNow();
     await new Promise((r) => setTimeout(r, 300));
     await worker.terminate();
   }
 
+  #ensureWorker(): void {
+    if (!this.#started && !this.#closing) this.#spawn();
+  }
+
   #spawn(): void {
+    this.#started = true;
     const data: McpWorkerData = { config: this.#config, metricsBuffer: this.#opts.metrics?.buffer ?? null, testHooks: this.#opts.testHooks ?? false };
     const worker = spawnWorker(ACTOR_ENTRY, { workerData: data, name: 'mcp-actor' });
     this.#worker = worker;
@@ -156,6 +179,7 @@ export class McpHost {
       case MCP_FRAME.CLOSED: {
         const entry = this.#sessions.get(f[1]);
         this.#sessions.delete(f[1]);
+        this.onClose?.(f[1]);
         entry?.link.closed();
         return;
       }
@@ -199,11 +223,13 @@ export class McpHost {
     if (this.#closing) return;
     this.restarts++;
     this.#opts.log.error({ error, sessions: this.#sessions.size }, 'MCP actor crashed; restarting it (client sessions end and must re-initialize)');
-    for (const [, entry] of this.#sessions) {
+    for (const [sid, entry] of this.#sessions) {
+      const id0 = sid;
       for (const id of entry.pending) {
         entry.link.send({ jsonrpc: '2.0', id, error: { code: -32603, message: 'the LocalRouter MCP actor crashed while handling this request; it has been restarted' } }, id);
       }
       entry.link.closed();
+      this.onClose?.(id0);
     }
     this.#sessions.clear();
     for (const [, waiter] of this.#statusWaiters) waiter([]);
@@ -213,4 +239,8 @@ export class McpHost {
     const delay = this.#quickCrashes === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 50 * 2 ** this.#quickCrashes);
     setTimeout(() => { if (!this.#closing) this.#spawn(); }, delay).unref();
   }
+}
+
+function needsStart(config: McpActorConfig): boolean {
+  return config.servers.some((s) => s.connect === 'start' && !s.perSession);
 }

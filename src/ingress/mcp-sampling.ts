@@ -1,0 +1,39 @@
+import { fromPlain } from '../errors/index.js';
+import { FRAME, type FromActorFrame } from '../workers/index.js';
+import { admitRequest, planCandidates, projectInputTokens } from './admission.js';
+import type { AuthedClient } from './client-table.js';
+import type { GatewayState } from './gateway-state.js';
+import { chatFront } from './llm-fronts.js';
+
+/**
+ * `mcp.sampling: gateway`: answers an upstream MCP server's `sampling/createMessage` through
+ * LocalRouter's own LLM path, as the client whose call caused it (its strategy, model rules and
+ * limits apply), without an HTTP hop: the same front, candidate plan and actors as
+ * `POST /v1/chat/completions`. `body` is the OpenAI chat body the MCP actor made of the request;
+ * an empty or disallowed `model` becomes `fallbackModel`. Resolves with the chat completion JSON.
+ */
+export function sampleThroughGateway(state: GatewayState, client: AuthedClient, body: string, fallbackModel: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    try {
+      const parsed = JSON.parse(body) as Record<string, unknown>;
+      if (typeof parsed.model !== 'string' || parsed.model === '' || !client.mayUse(parsed.model)) parsed.model = fallbackModel;
+      const request = chatFront.parse(parsed, { maxMessages: state.server.max_messages });
+      const plan = planCandidates(request, state, client);
+      admitRequest(state, client, projectInputTokens(body.length));
+      const upstreamBody = { ...request.body, model: plan.targets[0]!.upstreamModel, stream: false };
+      const candidates: string[] = [];
+      for (const t of plan.targets) candidates.push(t.provider, t.upstreamModel);
+      state.dispatcher.start({ candidates, op: 'chat', body: JSON.stringify(upstreamBody), flags: 0, meta: null }, {
+        onFrame(frame: FromActorFrame) {
+          if (frame[0] === FRAME.ATTEMPT) return state.onAttempt(frame);
+          if (frame[0] === FRAME.ERROR) return reject(fromPlain(frame[2]));
+          if (frame[0] !== FRAME.FULL) return;
+          if (frame[2] >= 200 && frame[2] < 300) resolve(frame[4]);
+          else reject(new Error(`the model answered with status ${frame[2]}`));
+        },
+      });
+    } catch (err) {
+      reject(err);
+    }
+  });
+}

@@ -1,0 +1,93 @@
+import type { Config } from '../config/index.js';
+import { toLocalRouterError } from '../errors/index.js';
+import { McpHost, mcpActorConfig, type McpLog } from '../mcp/index.js';
+import type { SecretStore } from '../secrets/index.js';
+import type { RouteHandler } from './app.js';
+import { AdminAuth } from './admin-token.js';
+import type { AuthedClient } from './client-table.js';
+import type { GatewayState } from './gateway-state.js';
+import { writeError, writeJson } from './http-io.js';
+import { McpEndpoint } from './mcp-route.js';
+import { McpLegacySse } from './mcp-legacy-sse.js';
+import { sampleThroughGateway } from './mcp-sampling.js';
+
+type Routes = Record<string, Partial<Record<'get' | 'post' | 'delete', RouteHandler>>>;
+
+export interface McpGatewayOptions {
+  config: Config;
+  secrets: SecretStore | null;
+  version: string;
+  log: McpLog;
+  /** The gateway state (for sampling through the LLM path); set once it exists. */
+  state(): GatewayState;
+  /** Admin API token (for `GET /api/mcp/servers`). */
+  adminToken: string;
+  /** The MCP actor's metrics ring and the main thread's interner; null when monitoring is off. */
+  metrics: { buffer: SharedArrayBuffer; intern(name: string): number } | null;
+  testHooks?: boolean;
+}
+
+/** What `startGateway` holds of the MCP side. */
+export interface McpGateway {
+  readonly host: McpHost;
+  routes(): Routes;
+  reconfigure(config: Config): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the MCP side of the gateway: the actor host, `/mcp` (Streamable HTTP), the legacy
+ * `/sse` + `/messages` endpoints, and `GET /api/mcp/servers` (admin token) with every server's state.
+ */
+export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
+  let config = opts.config;
+  const clients = new Map<number, AuthedClient>();
+  const intern = opts.metrics?.intern ?? (() => 0);
+  const host = new McpHost({
+    config: mcpActorConfig(config, opts.secrets, opts.version, opts.log), log: opts.log, metrics: opts.metrics, testHooks: opts.testHooks,
+    sample: (session, body) => {
+      const client = clients.get(session);
+      if (client === undefined) return Promise.reject(new Error('the client session is gone'));
+      return sampleThroughGateway(opts.state(), client, body, config.mcp.sampling_model);
+    },
+  });
+  host.onOpen = (no, client) => clients.set(no, client as AuthedClient);
+  host.onClose = (no) => clients.delete(no);
+  const endpoint = new McpEndpoint(host, { sessionIdleMs: config.mcp.session_idle_ms, maxSessions: config.mcp.max_sessions, metricId: intern });
+  const legacy = new McpLegacySse(host, intern);
+  const admin = new AdminAuth(opts.adminToken);
+  const status: RouteHandler = (state, res, req, cors) => {
+    try {
+      admin.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.clients);
+    } catch (err) {
+      writeError(res, toLocalRouterError(err), cors);
+      return;
+    }
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    host.status().then((live) => {
+      if (aborted) return;
+      const byName = new Map(live.map((s) => [s.name, s]));
+      const servers = config.mcp_servers.map((m) => ({ ...(byName.get(m.name) ?? {
+        name: m.name, transport: m.transport, state: 'idle', perSession: m.per_session, instances: 0, tools: null, prompts: null,
+        resources: null, restarts: 0, lastError: null, protocolVersion: null, serverInfo: null,
+      }), enabled: m.enabled, ...(m.enabled ? {} : { state: 'disabled' }) }));
+      writeJson(res, 200, { servers, sessions: host.sessionCount, actor_restarts: host.restarts }, cors);
+    }, (err: unknown) => {
+      if (!aborted) writeError(res, toLocalRouterError(err), cors);
+    });
+  };
+  return {
+    host,
+    routes: () => ({ '/mcp': endpoint.route(), ...legacy.routes(), '/api/mcp/servers': { get: status } }),
+    reconfigure(next) {
+      config = next;
+      host.configure(mcpActorConfig(next, opts.secrets, opts.version, opts.log));
+    },
+    async close() {
+      legacy.close();
+      await endpoint.close();
+      await host.stop();
+    },
+  };
+}

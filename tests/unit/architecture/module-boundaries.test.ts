@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = path.resolve(new URL('../../../src', import.meta.url).pathname);
+/** The one file every side of a thread hop shares (architecture.md: thread message types live only there). */
+const SHARED = new Set(['workers/protocol.js']);
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? sourceFiles(p) : e.name.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('module boundaries', () => {
+  it('each src/<area> is entered only through its index.ts (style: one public door per folder)', () => {
+    const violations: string[] = [];
+    for (const file of sourceFiles(SRC)) {
+      const area = path.relative(SRC, file).split(path.sep)[0];
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+        const target = path.relative(SRC, path.resolve(path.dirname(file), m[1]!));
+        const [targetArea, ...rest] = target.split(path.sep);
+        if (targetArea === area || targetArea === '..' || rest.length === 0) continue;
+        const inner = rest.join('/');
+        if (inner === 'index.js' || SHARED.has(`${targetArea}/${inner}`)) continue;
+        violations.push(`${path.relative(SRC, file)} imports ${target}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('uses named exports only', () => {
+    const defaults = sourceFiles(SRC).filter((f) => /^export default /m.test(fs.readFileSync(f, 'utf8')));
+    expect(defaults.map((f) => path.relative(SRC, f))).toEqual([]);
+  });
+});
