@@ -6,8 +6,11 @@
  */
 import autocannon from 'autocannon';
 import { Client, Pool } from 'undici';
-import type { AutocannonResult, FromChild, LoadJob, SequentialResult, StreamsResult, ToChild } from './load-protocol.js';
-import { SseCheck } from './sse-check.js';
+import type {
+  AutocannonResult, BurstResult, Dialect, FromChild, LoadJob, SequentialResult, StreamsResult, ToChild, UsageTotals,
+} from './load-protocol.js';
+import { AnthropicSseCheck } from './sse-check-anthropic.js';
+import { SseCheck, type StreamChecker, type UsageSeen, openAIUsage } from './sse-check.js';
 import { Samples } from './stats.js';
 
 const send = (msg: FromChild): void => {
@@ -56,10 +59,26 @@ async function runAutocannon(id: number, job: Extract<LoadJob, { kind: 'autocann
   };
 }
 
+function checker(job: Extract<LoadJob, { kind: 'sequential' }>, onFirst: () => void): StreamChecker {
+  return job.dialect === 'anthropic' ? new AnthropicSseCheck(job.deltas, onFirst) : new SseCheck(job.deltas, job.expectUsage, onFirst);
+}
+
+/** Usage of a non-streamed answer, in either dialect. */
+function bodyUsage(dialect: Dialect | undefined, text: string): UsageSeen | null {
+  const u = (JSON.parse(text) as { usage?: Record<string, unknown> }).usage;
+  if (dialect !== 'anthropic') return openAIUsage(u);
+  if (!u || typeof u.input_tokens !== 'number' || typeof u.output_tokens !== 'number') return null;
+  const n = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  return { prompt: u.input_tokens + n(u.cache_read_input_tokens) + n(u.cache_creation_input_tokens), completion: u.output_tokens, cost: null };
+}
+
 async function runSequential(id: number, job: Extract<LoadJob, { kind: 'sequential' }>): Promise<SequentialResult> {
   const client = new Client(job.target.origin, { pipelining: 1 });
   const total = new Samples();
   const ttft = new Samples();
+  const usage: UsageTotals | null = job.collectUsage ? { answers: 0, prompt: 0, completion: 0, cost: 0, costAnswers: 0 } : null;
+  const refused = job.expect === 'refused';
+  const status = job.expect === undefined || job.expect === 'refused' ? 200 : job.expect.status;
   let ok = 0;
   let failures = 0;
   let firstProblem: string | null = null;
@@ -67,29 +86,50 @@ async function runSequential(id: number, job: Extract<LoadJob, { kind: 'sequenti
     for (let i = 0; i < job.warmup + job.count; i++) {
       if (i === job.warmup) await mark(id);
       let firstAt = 0n;
+      let seen: UsageSeen | null = null;
       const t0 = process.hrtime.bigint();
       let problem: string | null = null;
       try {
         const { statusCode, body } = await client.request({
           path: job.target.path, method: 'POST', headers: job.target.headers, body: job.target.body,
         });
-        if (statusCode !== 200) {
-          problem = `status ${statusCode}: ${(await body.text()).slice(0, 200)}`;
+        if (refused) {
+          problem = `expected a refused connection, got status ${statusCode}`;
+          await body.dump();
+        } else if (statusCode !== status) {
+          problem = `status ${statusCode} (expected ${status}): ${(await body.text()).slice(0, 200)}`;
+        } else if (status !== 200) {
+          await body.text();
         } else if (job.stream) {
-          const check = new SseCheck(job.deltas, job.expectUsage, () => {
+          const check = checker(job, () => {
             firstAt = process.hrtime.bigint();
           });
           body.setEncoding('utf8');
           for await (const text of body) check.feed(text as string);
           problem = check.verdict().problem;
+          seen = check.usageSeen;
         } else {
-          await body.text();
+          const text = await body.text();
+          if (usage) seen = bodyUsage(job.dialect, text);
         }
       } catch (err) {
-        problem = `request failed: ${(err as Error).message}`;
+        const code = (err as { code?: string }).code;
+        if (!refused || code !== 'ECONNREFUSED') problem = `request failed: ${code ?? ''} ${(err as Error).message}`;
       }
       const t1 = process.hrtime.bigint();
       if (i < job.warmup) continue;
+      if (problem === null && usage && status === 200 && !refused) {
+        if (seen === null) problem = 'answer without usage';
+        else {
+          usage.answers++;
+          usage.prompt += seen.prompt;
+          usage.completion += seen.completion;
+          if (seen.cost !== null) {
+            usage.cost += seen.cost;
+            usage.costAnswers++;
+          }
+        }
+      }
       if (problem !== null) {
         failures++;
         firstProblem ??= problem;
@@ -97,12 +137,49 @@ async function runSequential(id: number, job: Extract<LoadJob, { kind: 'sequenti
       }
       ok++;
       total.push(ms(t0, t1));
-      if (job.stream) ttft.push(ms(t0, firstAt));
+      if (job.stream && status === 200 && !refused) ttft.push(ms(t0, firstAt));
     }
   } finally {
     await client.close();
   }
-  return { ok, failures, firstProblem, latencyMs: total.summary(), ttftMs: job.stream ? ttft.summary() : null };
+  return {
+    ok, failures, firstProblem, latencyMs: total.summary(), ttftMs: job.stream && !refused && status === 200 ? ttft.summary() : null, usage,
+  };
+}
+
+async function runBurst(id: number, job: Extract<LoadJob, { kind: 'burst' }>): Promise<BurstResult> {
+  const pool = new Pool(job.target.origin, {
+    connections: job.concurrency, pipelining: 1, headersTimeout: job.timeoutS * 1000, bodyTimeout: job.timeoutS * 1000,
+  });
+  // Open every connection first, so the burst measures the limiter, not connection set-up.
+  await Promise.all(Array.from({ length: job.concurrency }, () => pool.request({ path: '/health', method: 'GET' }).then((r) => r.body.dump(), () => {})));
+  const statuses: Record<string, number> = {};
+  let missingRetryAfter = 0;
+  let firstProblem: string | null = null;
+  let issued = 0;
+  await mark(id);
+  const t0 = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (issued < job.total) {
+      issued++;
+      try {
+        const { statusCode, headers, body } = await pool.request({
+          path: job.target.path, method: 'POST', headers: job.target.headers, body: job.target.body,
+        });
+        const text = await body.text();
+        statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+        if (statusCode === 429 && headers['retry-after'] === undefined) missingRetryAfter++;
+        if (statusCode !== 200 && statusCode !== 429) firstProblem ??= `status ${statusCode}: ${text.slice(0, 200)}`;
+      } catch (err) {
+        statuses.error = (statuses.error ?? 0) + 1;
+        firstProblem ??= `request failed: ${(err as Error).message}`;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: job.concurrency }, worker));
+  const wallMs = ms(t0, process.hrtime.bigint());
+  await pool.close();
+  return { statuses, missingRetryAfter, firstProblem, wallMs };
 }
 
 async function runStreams(id: number, job: Extract<LoadJob, { kind: 'streams' }>): Promise<StreamsResult> {
@@ -162,7 +239,8 @@ async function run(id: number, job: LoadJob): Promise<void> {
     const result =
       job.kind === 'autocannon' ? await runAutocannon(id, job)
         : job.kind === 'sequential' ? await runSequential(id, job)
-          : await runStreams(id, job);
+          : job.kind === 'burst' ? await runBurst(id, job)
+            : await runStreams(id, job);
     send({ type: 'result', id, result });
   } catch (err) {
     send({ type: 'error', id, message: (err as Error).stack ?? String(err) });

@@ -14,6 +14,7 @@ import type { GatewayState, RequestOutcome } from './gateway-state.js';
 import { RequestGuards } from './guards.js';
 import { TokenSigner } from './oauth-tokens.js';
 import { GatewayMetrics } from './gateway-metrics.js';
+import { mcpMetricsOf, startMcpGateway } from './mcp-wiring.js'; // mcp (issue 7)
 
 export interface StartGatewayOptions {
   home: string;
@@ -88,7 +89,9 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     onAttempt: (frame) => recordAttempt(breakers, frame),
   };
 
-  const app = createApp(state, buildRoutes(metrics.routes())); // monitoring (issue 5): /metrics, /v1/generation, /api/*
+  // mcp (issue 7): the MCP actor (started with the first session), /mcp, legacy /sse + /messages, GET /api/mcp/servers.
+  const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), testHooks });
+  const app = createApp(state, buildRoutes({ ...metrics.routes(), ...mcp.routes() })); // monitoring (issue 5): /metrics, /v1/generation, /api/*
   const host = opts.host ?? config.server.host;
   const listenSocket = await listen(app, host, opts.port ?? config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);
@@ -104,6 +107,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms);
     state.guards = new RequestGuards(next.server);
     dispatcher.setProviders(providerRuntimes(next, secrets, log));
+    mcp.reconfigure(next); // mcp (issue 7)
     directory.setProviders(enabledProviders(next));
     void directory.list();
     if (previous.server.host !== next.server.host || previous.server.port !== next.server.port
@@ -126,6 +130,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
         const err = new LocalRouterError('LR_ERR_SHUTTING_DOWN', 'the gateway shut down before this request finished').toPlain();
         for (const ex of [...state.open]) ex.terminate(err);
       }
+      await mcp.close(); // mcp (issue 7)
       await dispatcher.close();
       clearInterval(saveLimits);
       persistLimits(limiter, limitsFile, log);

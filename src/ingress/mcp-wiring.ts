@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import { toLocalRouterError } from '../errors/index.js';
 import { McpHost, mcpActorConfig, type McpLog } from '../mcp/index.js';
+import { MetricsRing, type Monitoring } from '../metrics/index.js';
 import type { SecretStore } from '../secrets/index.js';
 import type { RouteHandler } from './app.js';
 import { AdminAuth } from './admin-token.js';
@@ -90,4 +91,14 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
       await host.stop();
     },
   };
+}
+
+const MCP_RING_CAPACITY = 8192;
+
+/** The MCP actor's metrics ring (registered with the aggregator) and the interner its names go through. */
+export function mcpMetricsOf(monitoring: Monitoring | null): McpGatewayOptions['metrics'] {
+  if (monitoring === null) return null;
+  const ring = MetricsRing.create(MCP_RING_CAPACITY);
+  monitoring.aggregator.addRing('mcp', ring);
+  return { buffer: ring.buffer, intern: (name) => monitoring.interner.id(name) };
 }
