@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 export const TARGETS = ['direct', 'null', 'gateway-workers', 'gateway-inline'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
-export const SCENARIOS = ['P1', 'P3', 'P4', 'P5', 'P6', 'P9', 'M1'] as const;
+export const SCENARIOS = ['P1', 'P3', 'P4', 'P5', 'P6', 'P9', 'M1', 'anthropic', 'P10', 'P11', 'P12', 'P13'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/** What runs when BENCH_SCENARIOS is unset; the rest are opt-in (see bench/README.md). */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS;
 
 /** Every knob of a run; all come from env so a run can be reproduced from its JSON header. */
 export interface BenchConfig {
@@ -43,6 +45,19 @@ export interface BenchConfig {
   scenarios: ScenarioName[];
   /** Give the gateway's bench client never-reached rate limits, so the limiter is on the hot path. */
   gatewayLimits: boolean;
+  /** Anthropic-upstream scenario: sequential requests and streams per route, target and round. */
+  anthropicRequests: number;
+  anthropicStreams: number;
+  /** P10: sequential requests per case (plain, after 500, after refused, direct failing call) and round. */
+  p10Requests: number;
+  /** P11: the requests-per-minute limit N (the burst is 3N), the burst's concurrency, and the limiter-cost run's requests. */
+  p11Limit: number;
+  p11BurstC: number;
+  p11Requests: number;
+  /** P12: requests per route (OpenAI pass-through, Anthropic) and kind (plain, streamed). */
+  p12Requests: number;
+  /** P13: cold starts per target. */
+  p13Starts: number;
   resultsDir: string;
   repoRoot: string;
 }
@@ -101,8 +116,16 @@ export function loadConfig(): BenchConfig {
     slowTtfbMs: num('BENCH_SLOW_TTFB_MS', 20),
     deltas: Math.round(num('BENCH_DELTAS', 64)),
     targets: list('BENCH_TARGETS', TARGETS, TARGETS),
-    scenarios: list('BENCH_SCENARIOS', SCENARIOS, SCENARIOS),
+    scenarios: list('BENCH_SCENARIOS', SCENARIOS, DEFAULT_SCENARIOS),
     gatewayLimits: process.env.BENCH_GATEWAY_LIMITS !== '0',
+    anthropicRequests: Math.round(num('BENCH_ANTHROPIC_REQUESTS', quick ? 200 : 800)),
+    anthropicStreams: Math.round(num('BENCH_ANTHROPIC_STREAMS', quick ? 60 : 200)),
+    p10Requests: Math.round(num('BENCH_P10_REQUESTS', quick ? 100 : 400)),
+    p11Limit: Math.max(1, Math.round(num('BENCH_P11_LIMIT', 100))),
+    p11BurstC: Math.max(1, Math.round(num('BENCH_P11_BURST_C', 64))),
+    p11Requests: Math.round(num('BENCH_P11_REQUESTS', quick ? 200 : 800)),
+    p12Requests: Math.max(1, Math.round(num('BENCH_P12_REQUESTS', quick ? 20 : 100))),
+    p13Starts: Math.max(1, Math.round(num('BENCH_P13_STARTS', quick ? 2 : 5))),
     resultsDir: process.env.BENCH_RESULTS_DIR ?? path.join(repoRoot, 'bench', 'results'),
     repoRoot,
   };

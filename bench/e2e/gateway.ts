@@ -73,6 +73,8 @@ export async function prepareHome(opts: {
   execution: Execution;
   /** Give the bench client generous rate limits (BENCH_GATEWAY_LIMITS, default on). */
   limits: boolean;
+  /** Further config settings as [YAML path, value] (M1 turns monitoring off with it). */
+  settings?: [path: (string | number)[], value: unknown][];
   extras?: GatewayExtras;
 }): Promise<PreparedHome> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'lr-bench-'));
@@ -101,6 +103,7 @@ export async function prepareHome(opts: {
       const at = clients.findIndex((c) => c.name === 'bench');
       doc.setIn(['clients', at, 'limits'], NEVER_REACHED_LIMITS);
     }
+    for (const [at, value] of opts.settings ?? []) doc.setIn(at, value);
     opts.extras?.edit(doc);
     writeFileSync(configPath, doc.toString());
     return { home, key: created.key, dispose };
@@ -136,6 +139,7 @@ export async function startGateway(opts: {
   mockOrigin: string;
   execution: Execution;
   limits: boolean;
+  settings?: [path: (string | number)[], value: unknown][];
   extras?: GatewayExtras;
 }): Promise<Gateway> {
   const prepared = await prepareHome(opts);

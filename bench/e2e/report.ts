@@ -16,6 +16,7 @@ function fmt(v: number | undefined, kind: Row['kind']): string {
   if (kind === 'rate') return Math.round(v).toLocaleString('en-US');
   if (kind === 'info') return Number.isInteger(v) ? String(v) : v.toFixed(1);
   if (kind === 'cost' || kind === 'memory') return v.toFixed(1);
+  if (kind === 'value') return Math.abs(v) < 100 ? v.toFixed(3) : v.toFixed(1);
   return Math.abs(v) < 10 ? v.toFixed(3) : v.toFixed(1);
 }
 
@@ -29,6 +30,9 @@ function ratio(a: number | undefined, b: number | undefined): string {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '—';
   return (a / b).toFixed(2);
 }
+
+/** Rows printed as they are, without ratio columns. */
+const plain = (r: Row): boolean => r.kind === 'info' || r.kind === 'value';
 
 interface Column {
   title: string;
@@ -45,10 +49,10 @@ function columns(targets: TargetName[]): Column[] {
     }
   }
   for (const g of GATEWAYS.filter(has)) {
-    if (has('direct')) cols.push({ title: `${SHORT[g]} / direct`, cell: (r) => (r.kind === 'info' ? '' : ratio(r.values[g], r.values.direct)) });
-    if (has('null')) cols.push({ title: `${SHORT[g]} / null`, cell: (r) => (r.kind === 'info' ? '' : ratio(r.values[g], r.values.null)) });
+    if (has('direct')) cols.push({ title: `${SHORT[g]} / direct`, cell: (r) => (plain(r) ? '' : ratio(r.values[g], r.values.direct)) });
+    if (has('null')) cols.push({ title: `${SHORT[g]} / null`, cell: (r) => (plain(r) ? '' : ratio(r.values[g], r.values.null)) });
   }
-  if (has('null') && has('direct')) cols.push({ title: 'null / direct', cell: (r) => (r.kind === 'info' ? '' : ratio(r.values.null, r.values.direct)) });
+  if (has('null') && has('direct')) cols.push({ title: 'null / direct', cell: (r) => (plain(r) ? '' : ratio(r.values.null, r.values.direct)) });
   return cols;
 }
 

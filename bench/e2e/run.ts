@@ -7,15 +7,21 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ScenarioName, loadConfig, machineInfo } from './config.js';
+import { type ExtendedFixtures, extendedSetup } from './extended-gateway.js';
 import { LoadGenerator } from './load-generator.js';
 import { ChildSet } from './processes.js';
 import { renderMarkdown, writeJson } from './report.js';
 import type { Check, Ctx, Row, ScenarioOutput } from './scenario-common.js';
+import { p12 } from './scenario-accounting.js';
+import { anthropic } from './scenario-anthropic.js';
+import { p13 } from './scenario-cold-start.js';
+import { p10 } from './scenario-fallback.js';
+import { p11 } from './scenario-limits.js';
 import { p9 } from './scenario-memory.js';
 import { m1 } from './scenario-monitoring.js';
 import { p1, p6 } from './scenarios-latency.js';
 import { p3, p4, p5 } from './scenarios-throughput.js';
-import { type MockSettings, Stack } from './stack.js';
+import { type MockSettings, Stack, type StackOptions } from './stack.js';
 
 type Scenario = (ctx: Ctx) => Promise<ScenarioOutput>;
 
@@ -23,6 +29,9 @@ interface Phase {
   label: string;
   mock: MockSettings;
   scenarios: [ScenarioName, Scenario][];
+  stack?: StackOptions;
+  /** Sets up what the phase's scenarios need before its stack starts. */
+  extended?: boolean;
 }
 
 const log = (line: string): void => {
@@ -56,6 +65,13 @@ async function main(): Promise<number> {
     { label: '0 ms mock', mock: { ttfbMs: 0, deltaMs: 0, deltas: cfg.deltas }, scenarios: [['P1', p1], ['P6', p6], ['P5', p5], ['P4', p4], ['M1', m1]] },
     { label: `${cfg.slowTtfbMs} ms mock`, mock: { ttfbMs: cfg.slowTtfbMs, deltaMs: 0, deltas: cfg.deltas }, scenarios: [['P3', p3]] },
     { label: `${cfg.p9DeltaMs} ms between deltas`, mock: { ttfbMs: 0, deltaMs: cfg.p9DeltaMs, deltas: cfg.deltas }, scenarios: [['P9', p9]] },
+    {
+      label: '0 ms mock, extended gateway (Anthropic provider, failing providers, limits, prices)',
+      mock: { ttfbMs: 0, deltaMs: 0, deltas: cfg.deltas },
+      scenarios: [['anthropic', anthropic], ['P10', p10], ['P11', p11], ['P12', p12]],
+      extended: true,
+    },
+    { label: 'cold start', mock: { ttfbMs: 0, deltaMs: 0, deltas: cfg.deltas }, scenarios: [['P13', p13]], stack: { mockOnly: true } },
   ];
 
   log(`bench: ${machine.cpu} × ${machine.cores}, Node ${machine.node}; targets ${cfg.targets.join(', ')}; ` +
@@ -69,13 +85,20 @@ async function main(): Promise<number> {
     for (const phase of phases) {
       const selected = phase.scenarios.filter(([name]) => cfg.scenarios.includes(name));
       if (selected.length === 0 || stopping) continue;
-      log(`phase "${phase.label}": starting mock, null proxy and gateways`);
-      current = await Stack.start(phase.label, cfg, children, phase.mock);
+      log(`phase "${phase.label}": starting mock${phase.stack?.mockOnly ? '' : ', null proxy and gateways'}`);
+      let extended: ExtendedFixtures | null = null;
+      let options = phase.stack;
+      if (phase.extended) {
+        const setup = await extendedSetup(cfg);
+        extended = setup.fixtures;
+        options = { ...options, extras: setup.extras };
+      }
+      current = await Stack.start(phase.label, cfg, children, phase.mock, options);
       try {
         for (const [name, scenario] of selected) {
           const t0 = Date.now();
           log(`  ${name} ...`);
-          const out = await scenario({ cfg, stack: current, load, log });
+          const out = await scenario({ cfg, stack: current, load, log, children, extended });
           rows.push(...out.rows);
           checks.push(...out.checks);
           raw[name] = out.raw;

@@ -1,14 +1,17 @@
 import type { BenchConfig, TargetName } from './config.js';
+import type { ExtendedFixtures } from './extended-gateway.js';
 import type { LoadGenerator } from './load-generator.js';
-import type { AutocannonResult } from './load-protocol.js';
+import type { AutocannonResult, Dialect, HttpTarget, SequentialResult } from './load-protocol.js';
+import type { ChildSet } from './processes.js';
 import type { Stack, TargetHandle } from './stack.js';
 import { median } from './stats.js';
 
 /**
  * How a row is compared across targets: latency rows also get "minus direct" columns; every row
- * except `info` gets ratio columns.
+ * except `info` and `value` gets ratio columns. `value` is a figure derived per target (a
+ * difference or a ratio of two other rows), printed like a latency with 3 decimals.
  */
-export type RowKind = 'latency' | 'rate' | 'cost' | 'memory' | 'info';
+export type RowKind = 'latency' | 'rate' | 'cost' | 'memory' | 'info' | 'value';
 
 /** One line of the report: a metric with one value per target (median of round values). */
 export interface Row {
@@ -38,6 +41,10 @@ export interface Ctx {
   stack: Stack;
   load: LoadGenerator;
   log: (line: string) => void;
+  /** For scenarios that start processes of their own (P13). */
+  children: ChildSet;
+  /** Keys and ports of the extended phase's gateway; null in the other phases. */
+  extended: ExtendedFixtures | null;
 }
 
 export type PerTarget<T> = Partial<Record<TargetName, T[]>>;
@@ -82,3 +89,51 @@ export function noFailureChecks(figure: string, data: PerTarget<{ result: Autoca
 
 export const cpuOf = (t: TargetHandle, cpu: Record<number, number>): number | null => (t.pid === null ? null : (cpu[t.pid] ?? null));
 export const pidsOf = (t: TargetHandle): number[] => (t.pid === null ? [] : [t.pid]);
+
+/** One sequential (c=1) run against a target, and the target's CPU per answer during it. */
+export interface SeqRound {
+  result: SequentialResult;
+  cpuPerReqUs: number | null;
+}
+
+export interface SeqOptions {
+  stream: boolean;
+  count: number;
+  /** Default `cfg.seqWarmup`. */
+  warmup?: number;
+  dialect?: Dialect;
+  expect?: { status: number } | 'refused';
+  collectUsage?: boolean;
+}
+
+/** Sends `target` one request at a time (see the `sequential` load job), sampling `t`'s CPU around it. */
+export async function sequentialOn(ctx: Ctx, t: TargetHandle, target: HttpTarget, o: SeqOptions): Promise<SeqRound> {
+  const m = await ctx.load.run<SequentialResult>(
+    {
+      kind: 'sequential', target, count: o.count, warmup: o.warmup ?? ctx.cfg.seqWarmup, stream: o.stream,
+      deltas: ctx.cfg.deltas, expectUsage: o.stream, dialect: o.dialect, expect: o.expect, collectUsage: o.collectUsage,
+    },
+    { cpuPids: pidsOf(t) },
+  );
+  const cpu = cpuOf(t, m.cpuMicros);
+  return { result: m.result, cpuPerReqUs: cpu === null || m.result.ok === 0 ? null : cpu / m.result.ok };
+}
+
+/** A check per target that no sequential run of the scenario had a failed request. */
+export function sequentialChecks(figure: string, data: PerTarget<SeqRound>): Check[] {
+  return (Object.entries(data) as [TargetName, SeqRound[]][]).map(([target, list]) => {
+    const failures = list.reduce((n, r) => n + r.result.failures, 0);
+    const first = list.find((r) => r.result.firstProblem)?.result.firstProblem;
+    return { figure, target, ok: failures === 0, detail: failures === 0 ? 'all requests ok' : `${failures} failed; first: ${first}` };
+  });
+}
+
+/** A `value` row computed per target from other rows' values (skipped where an input is missing). */
+export function derivedRow(figure: string, metric: string, targets: readonly TargetName[], f: (t: TargetName) => number | null | undefined): Row {
+  const values: Partial<Record<TargetName, number>> = {};
+  for (const t of targets) {
+    const v = f(t);
+    if (v !== null && v !== undefined && Number.isFinite(v)) values[t] = v;
+  }
+  return { figure, metric, kind: 'value', values };
+}

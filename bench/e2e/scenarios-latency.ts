@@ -1,34 +1,12 @@
-import type { TargetName } from './config.js';
 import type { Measured } from './load-generator.js';
-import type { AutocannonResult, SequentialResult } from './load-protocol.js';
+import type { AutocannonResult } from './load-protocol.js';
 import {
-  type Check, type Ctx, type PerTarget, type ScenarioOutput, cpuOf, interleave, medianRow, noFailureChecks, pidsOf,
+  type Ctx, type ScenarioOutput, type SeqRound, cpuOf, interleave, medianRow, noFailureChecks, pidsOf, sequentialChecks, sequentialOn,
 } from './scenario-common.js';
 import type { TargetHandle } from './stack.js';
 
-interface SeqRound {
-  result: SequentialResult;
-  cpuPerReqUs: number | null;
-}
-
-function sequentialChecks(figure: string, data: PerTarget<SeqRound>): Check[] {
-  return (Object.entries(data) as [TargetName, SeqRound[]][]).map(([target, list]) => {
-    const failures = list.reduce((n, r) => n + r.result.failures, 0);
-    const first = list.find((r) => r.result.firstProblem)?.result.firstProblem;
-    return { figure, target, ok: failures === 0, detail: failures === 0 ? 'all requests ok' : `${failures} failed; first: ${first}` };
-  });
-}
-
-async function sequential(ctx: Ctx, t: TargetHandle, stream: boolean, count: number): Promise<SeqRound> {
-  const m = await ctx.load.run<SequentialResult>(
-    {
-      kind: 'sequential', target: ctx.stack.http(t, stream), count, warmup: ctx.cfg.seqWarmup, stream,
-      deltas: ctx.cfg.deltas, expectUsage: stream,
-    },
-    { cpuPids: pidsOf(t) },
-  );
-  const cpu = cpuOf(t, m.cpuMicros);
-  return { result: m.result, cpuPerReqUs: cpu === null || m.result.ok === 0 ? null : cpu / m.result.ok };
+function sequential(ctx: Ctx, t: TargetHandle, stream: boolean, count: number): Promise<SeqRound> {
+  return sequentialOn(ctx, t, ctx.stack.http(t, stream), { stream, count });
 }
 
 /** P1: added latency of one non-streamed request at a time, 0 ms mock. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { request } from 'undici';
 import type { BenchConfig, TargetName } from './config.js';
-import { type Gateway, startGateway } from './gateway.js';
+import { type Gateway, type GatewayExtras, startGateway } from './gateway.js';
 import type { HttpTarget } from './load-protocol.js';
 import type { Child, ChildSet } from './processes.js';
 import { SseCheck } from './sse-check.js';
@@ -26,21 +26,51 @@ const PROMPT =
   'paragraphs, how a local gateway should pick a provider for each request, what it should do when the ' +
   'first provider fails before sending any bytes, and how it should account for tokens and cost.';
 
-/** Same bytes for every target, so the only difference between targets is the path they take. */
-export function chatBody(stream: boolean): string {
+const SYSTEM = 'You are a concise assistant.';
+
+/**
+ * Same bytes for every target, so the only difference between targets is the path they take.
+ * `extra` adds fields (the fallback scenario's `models` list).
+ */
+export function chatBody(stream: boolean, model = 'mock/bench-model', extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
-    model: 'mock/bench-model',
+    model,
     messages: [
-      { role: 'system', content: 'You are a concise assistant.' },
+      { role: 'system', content: SYSTEM },
       { role: 'user', content: PROMPT },
     ],
     max_tokens: 256,
     temperature: 0.2,
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    ...extra,
   });
 }
 
+/** The same request in the Anthropic Messages dialect: what a client calling Anthropic itself sends. */
+export function messagesBody(stream: boolean): string {
+  return JSON.stringify({
+    model: 'bench-model',
+    system: SYSTEM,
+    messages: [{ role: 'user', content: PROMPT }],
+    max_tokens: 256,
+    temperature: 0.2,
+    ...(stream ? { stream: true } : {}),
+  });
+}
+
+/** The key the mock's Messages mode wants to see (any non-empty one), also what the gateway stores for `claude`. */
+export const MOCK_ANTHROPIC_KEY = 'sk-ant-bench-0000';
+export const ANTHROPIC_VERSION = '2023-06-01';
+
 const DUMMY_KEY = `lr-${'b'.repeat(43)}`;
+
+/** What a phase's stack is made of besides the mock. */
+export interface StackOptions {
+  /** Extra gateway set-up (providers, clients, strategies); default: the plain one. */
+  extras?: (mockOrigin: string) => GatewayExtras;
+  /** Start no target at all (a phase that starts its own processes, P13). */
+  mockOnly?: boolean;
+}
 
 /**
  * The processes of one phase: a mock with this phase's delays, the null proxy in front of it, and
@@ -67,7 +97,7 @@ export class Stack {
     this.#gateways = gateways;
   }
 
-  static async start(label: string, cfg: BenchConfig, children: ChildSet, settings: MockSettings): Promise<Stack> {
+  static async start(label: string, cfg: BenchConfig, children: ChildSet, settings: MockSettings, options: StackOptions = {}): Promise<Stack> {
     const owned: Child[] = [];
     const gateways: Gateway[] = [];
     const targets: TargetHandle[] = [];
@@ -87,7 +117,8 @@ export class Stack {
       owned.push(mock.child);
       const mockOrigin = `http://127.0.0.1:${mock.match}`;
       // Start-up is mostly `node` + tsx boot time, so the targets start side by side.
-      const started = await Promise.allSettled(cfg.targets.map(async (name): Promise<TargetHandle> => {
+      const extras = options.extras?.(mockOrigin);
+      const started = await Promise.allSettled((options.mockOnly ? [] : cfg.targets).map(async (name): Promise<TargetHandle> => {
         if (name === 'direct') return { name, origin: mockOrigin, key: DUMMY_KEY, pid: null };
         if (name === 'null') {
           const np = await children.spawnReady({
@@ -101,7 +132,7 @@ export class Stack {
           return { name, origin: `http://127.0.0.1:${np.match}`, key: DUMMY_KEY, pid: np.child.pid };
         }
         const gw = await startGateway({
-          children, repoRoot: cfg.repoRoot, mockOrigin, execution: name === 'gateway-workers' ? 'workers' : 'inline', limits: cfg.gatewayLimits,
+          children, repoRoot: cfg.repoRoot, mockOrigin, execution: name === 'gateway-workers' ? 'workers' : 'inline', limits: cfg.gatewayLimits, extras,
         });
         gateways.push(gw);
         owned.push(gw.child);
@@ -122,12 +153,37 @@ export class Stack {
 
   /** The request a load job sends to `target`. */
   http(target: TargetHandle, stream: boolean): HttpTarget {
+    return this.chat(target, stream);
+  }
+
+  /** A chat-completions request to `target`, with another model, client key or extra fields if given. */
+  chat(target: TargetHandle, stream: boolean, opts: { model?: string; key?: string; extra?: Record<string, unknown> } = {}): HttpTarget {
     return {
       origin: target.origin,
       path: '/v1/chat/completions',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${target.key}` },
-      body: chatBody(stream),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.key ?? target.key}` },
+      body: chatBody(stream, opts.model, opts.extra),
     };
+  }
+
+  /** A Messages API request in Anthropic's own dialect, to the mock or through the null proxy. */
+  messages(target: TargetHandle, stream: boolean): HttpTarget {
+    return {
+      origin: target.origin,
+      path: '/v1/messages',
+      headers: { 'content-type': 'application/json', 'x-api-key': MOCK_ANTHROPIC_KEY, 'anthropic-version': ANTHROPIC_VERSION },
+      body: messagesBody(stream),
+    };
+  }
+
+  /** The process a target runs in, for error messages. */
+  childOf(t: TargetHandle): Child | undefined {
+    return this.#owned.find((c) => c.pid === t.pid);
+  }
+
+  /** Where each gateway target keeps its home (config, store), by target name. */
+  gatewayHome(t: TargetHandle): string | undefined {
+    return this.#gateways.find((g) => g.child.pid === t.pid)?.home;
   }
 
   /** One plain and one streamed request must come back right before anything is measured. */

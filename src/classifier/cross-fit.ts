@@ -4,7 +4,7 @@
  * (nested), so no fold that is reported ever influenced a choice. Two fold schemes: `random`, and
  * `subjects`, which keeps every MMLU subject whole inside one fold (GSM8K rows are spread at random).
  */
-import { DENSE, type SparseFeatures } from './featurizer.js';
+import { type SparseFeatures } from './featurizer.js';
 import { createRng, shuffleInPlace } from './prng.js';
 import type { LabeledPrompt } from './routing-data.js';
 import { evaluateRouter } from './routing-metrics.js';
@@ -79,13 +79,7 @@ export function trainableRows(rows: readonly LabeledPrompt[], ids: readonly numb
 /** A model trained on `ids`, on raw features (the dense scaling folded into its weights). */
 export function fitRouter(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], ids: readonly number[], hyper: Hyper, init?: LinearModel): { raw: LinearModel; scaled: LinearModel } {
   const train = trainableRows(rows, ids);
-  const minGroups = Number(process.env.MINGROUPS ?? 0);
-  let X = toMatrix(train.map((i) => feats[i]!));
-  if (minGroups > 0) {
-    const seen = new Map<number, Set<string>>();
-    for (const i of train) for (const j of feats[i]!.indices) { if (j < DENSE) continue; let s = seen.get(j); if (!s) { s = new Set(); seen.set(j, s); } s.add(rows[i]!.group); }
-    X = toMatrix(train.map((i) => { const f = feats[i]!; const keep: number[] = []; f.indices.forEach((j, k) => { if (j < DENSE || seen.get(j)!.size >= minGroups) keep.push(k); }); return { indices: Int32Array.from(keep, (k) => f.indices[k]!), values: Float32Array.from(keep, (k) => f.values[k]!) }; }));
-  }
+  const X = toMatrix(train.map((i) => feats[i]!));
   const scaling = standardizeDense(X);
   const scaled = trainLogistic(X, Float64Array.from(train, (i) => label(rows[i]!)), { ...hyper, init });
   return { raw: foldScaling(scaled, scaling), scaled };

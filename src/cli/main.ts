@@ -8,6 +8,7 @@ import { registerServeCommand } from './serve-command.js';
 import { registerLogsCommand } from './logs-command.js'; // monitoring (issue 5)
 import { registerStatsCommand } from './stats-command.js'; // monitoring (issue 5)
 import { registerStrategiesCommand } from './strategies-command.js';
+import { registerMcpCommand } from './mcp-command.js'; // mcp (issue 7)
 
 /** Exit codes: 0 ok, 1 the command failed, 2 the command line was wrong. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerStatsCommand(program); // monitoring (issue 5)
   registerLogsCommand(program); // monitoring (issue 5)
+  registerMcpCommand(program); // mcp (issue 7)
   return program;
 }
 

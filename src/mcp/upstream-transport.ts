@@ -76,7 +76,11 @@ export class ObservedTransport implements Transport {
     inner.onmessage = (message, extra) => {
       const result = (message as { result?: { protocolVersion?: unknown } }).result;
       if (this.protocolVersion === null && typeof result?.protocolVersion === 'string') this.protocolVersion = result.protocolVersion;
-      this.onmessage?.(message, extra);
+      // The SDK runs notification handlers a microtask later but settles responses at once, so when
+      // a last progress notification and the response arrive in one read (STDIO), the progress would
+      // find its handler gone. Responses wait one microtask, behind any notification before them.
+      if ('method' in message) this.onmessage?.(message, extra);
+      else queueMicrotask(() => this.onmessage?.(message, extra));
     };
   }
 

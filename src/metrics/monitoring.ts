@@ -11,6 +11,11 @@ const HOUR = 3_600_000;
 const RETENTION_ROWS_PER_TICK = 50_000;
 const RETENTION_BATCH = 5000;
 const ERROR_REPORT_EVERY_MS = 60_000;
+/**
+ * Rows per log write: a batch blocks the event loop while SQLite inserts it (a few µs a row), so a
+ * large backlog is written in chunks with the loop free in between.
+ */
+const LOG_CHUNK = 2000;
 
 export interface MonitoringOptions {
   /** Data dir holding `localrouter.db`; null keeps everything in an in-memory SQLite database. */
@@ -100,12 +105,18 @@ export class Monitoring {
   tick(): void {
     if (this.#closed) return;
     this.#guard('drain the metrics rings', () => this.aggregator.drainNow());
-    this.#guard('write the request log', () => this.log.flush());
+    this.#flushLogChunk();
     this.#guard('write the time-series rollups', () => this.series.persist());
     this.series.pruneSeconds();
     if (this.#retentionBacklog || this.#now() - this.#lastMaintenance >= this.#maintenanceMs) {
       this.#guard('enforce retention', () => this.enforceRetention());
     }
+  }
+
+  #flushLogChunk(): void {
+    if (this.#closed) return;
+    this.#guard('write the request log', () => this.log.flush(LOG_CHUNK));
+    if (this.log.pending >= LOG_CHUNK) setImmediate(() => this.#flushLogChunk());
   }
 
   /** Deletes what is past retention (log rows in bounded batches; the rest is continued next tick). */
@@ -128,7 +139,7 @@ export class Monitoring {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.aggregator.stop();
     this.#guard('write the request log', () => this.log.flush());
-    this.#guard('write the time-series rollups', () => this.series.persist());
+    this.#guard('write the time-series rollups', () => this.series.persist(true));
     this.#closed = true;
     this.#guard('close the monitoring store', () => this.#db.close());
   }

@@ -163,11 +163,19 @@ export class RequestLogStore {
     this.#pending.push(entry);
   }
 
-  /** Writes every queued record in one transaction; returns how many. A failed write drops the batch (counted). */
-  flush(): number {
-    const batch = this.#pending;
-    if (batch.length === 0) return 0;
-    this.#pending = [];
+  /**
+   * Writes queued records (all, or the oldest `max`) in one transaction; returns how many. A failed
+   * write drops that batch (counted) and throws.
+   */
+  flush(max = Infinity): number {
+    if (this.#pending.length === 0) return 0;
+    let batch = this.#pending;
+    if (batch.length > max) {
+      batch = batch.slice(0, max);
+      this.#pending = this.#pending.slice(max);
+    } else {
+      this.#pending = [];
+    }
     try {
       this.#writeBatch(batch);
       this.#written += batch.length;

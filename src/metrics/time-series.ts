@@ -24,7 +24,6 @@ export type Dimension = (typeof DIMENSIONS)[number];
 /** Key id of the series that collects every key beyond `maxKeysPerDimension`. */
 const OTHER_ID = 0xffff_ffff;
 export const OTHER_KEY = '(other)';
-const DIM_SHIFT = 2 ** 32;
 /** Most points one query returns; a finer step is widened to fit. */
 const MAX_POINTS = 2000;
 
@@ -53,11 +52,19 @@ export interface SeriesPoint<V> {
   value: V;
 }
 
+/** One time slot (a second, or a minute of deltas): per dimension, buckets keyed by interned id. */
+type Slot = Map<number, SeriesBucket>[];
+
+const newSlot = (): Slot => DIMENSIONS.map(() => new Map<number, SeriesBucket>());
+/** Seconds this old are folded into the minute deltas; records for them later take the late path. */
+const FOLD_GRACE_MS = 2000;
+
 /**
  * Time-series buckets for the global total and every dimension, fed one record at a time by the
- * aggregator. Second buckets (last 10 minutes) stay in memory; minute, hour and day buckets are
- * accumulated as deltas (all three derive from the minute deltas) and merged into SQLite on
- * {@link persist}. Queries read SQLite plus the unpersisted deltas, so they are always complete.
+ * aggregator. A record lands in its second's bucket only (the last 10 minutes stay in memory); on
+ * {@link persist}, seconds older than a short grace are folded into minute deltas, which are merged
+ * into the minute, hour and day rows in SQLite. Queries read SQLite plus whatever is not persisted
+ * yet (deltas and unfolded seconds), so they are always complete.
  */
 export class TimeSeries {
   readonly #interner: Interner;
@@ -65,12 +72,15 @@ export class TimeSeries {
   readonly #now: () => number;
   readonly #maxKeys: number;
   readonly #keysSeen: Set<number>[] = DIMENSIONS.map(() => new Set<number>());
-  readonly #seconds = new Map<number, Map<number, SeriesBucket>>();
-  #minuteDeltas = new Map<number, Map<number, SeriesBucket>>();
-  #curSecondT = -1;
-  #curSecond: Map<number, SeriesBucket> | null = null;
-  #curMinuteT = -1;
-  #curMinute: Map<number, SeriesBucket> | null = null;
+  readonly #seconds = new Map<number, Slot>();
+  #minuteDeltas = new Map<number, Slot>();
+  /** Seconds before this are already in the minute deltas (or SQLite). */
+  #foldedUpTo = 0;
+  #curT = -1;
+  #cur: Slot | null = null;
+  /** Per dimension, the last id and its bucket in the current second: most records repeat them. */
+  readonly #cacheId = [-1, -1, -1, -1, -1];
+  readonly #cacheBucket: (SeriesBucket | null)[] = [null, null, null, null, null];
   readonly #ids = [0, 0, 0, 0, 0];
 
   constructor(opts: TimeSeriesOptions) {
@@ -85,63 +95,81 @@ export class TimeSeries {
     if (rec.kind !== RECORD_KIND.llmRequest) return;
     const end = rec.startMs + rec.durationUs / 1000;
     const sec = end - (end % 1000);
-    const min = end - (end % MINUTE);
-    if (sec !== this.#curSecondT) {
-      this.#curSecondT = sec;
-      this.#curSecond = sec >= this.#now() - RESOLUTIONS[0].keepMs ? getOrAdd(this.#seconds, sec) : null;
-    }
-    if (min !== this.#curMinuteT) {
-      this.#curMinuteT = min;
-      this.#curMinute = getOrAdd(this.#minuteDeltas, min);
+    if (sec !== this.#curT) {
+      this.#curT = sec;
+      this.#cur = sec >= this.#now() - RESOLUTIONS[0].keepMs ? getOrAddSlot(this.#seconds, sec) : null;
+      this.#cacheId.fill(-1);
     }
     const ids = this.#ids;
     ids[1] = rec.clientId;
     ids[2] = rec.providerId;
     ids[3] = rec.modelId;
     ids[4] = rec.strategyId;
+    const slot = this.#cur;
+    // A second already folded (a late record) or too old for memory: straight into the minute deltas.
+    const late = this.#store !== null && (slot === null || sec < this.#foldedUpTo) ? getOrAddSlot(this.#minuteDeltas, end - (end % MINUTE)) : null;
     for (let d = 0; d < ids.length; d++) {
       let id = ids[d];
       if (d > 0) {
         if (id === 0) continue;
         id = this.#admit(d, id);
       }
-      const key = d * DIM_SHIFT + id;
-      if (this.#curSecond !== null) addRecord(bucketIn(this.#curSecond, key), rec);
-      addRecord(bucketIn(this.#curMinute!, key), rec);
+      if (slot !== null) {
+        let b = this.#cacheId[d] === id ? this.#cacheBucket[d] : null;
+        if (b === null) {
+          b = bucketIn(slot[d], id);
+          this.#cacheId[d] = id;
+          this.#cacheBucket[d] = b;
+        }
+        addRecord(b, rec);
+      }
+      if (late !== null) addRecord(bucketIn(late[d], id), rec);
     }
   };
 
-  /** Merges the minute deltas into the minute, hour and day rows in SQLite, then forgets them. */
-  persist(): number {
-    if (this.#store === null || this.#minuteDeltas.size === 0) return 0;
+  /**
+   * Folds the seconds older than a 2 s grace (all of them when `final`) into minute deltas and
+   * merges those into the minute, hour and day rows in SQLite; returns the rows written.
+   */
+  persist(final = false): number {
+    if (this.#store === null) return 0;
+    const cutoff = final ? Infinity : floorTo(this.#now() - FOLD_GRACE_MS, 1000);
+    for (const [t, slot] of this.#seconds) {
+      if (t < this.#foldedUpTo || t >= cutoff) continue;
+      const minute = getOrAddSlot(this.#minuteDeltas, t - (t % MINUTE));
+      for (let d = 0; d < slot.length; d++) for (const [id, b] of slot[d]) mergeBucket(bucketIn(minute[d], id), b);
+    }
+    if (cutoff > this.#foldedUpTo) this.#foldedUpTo = cutoff;
+    if (this.#minuteDeltas.size === 0) return 0;
     const rows = new Map<string, RollupRow>();
-    for (const [t, series] of this.#minuteDeltas) {
-      for (const [key, bucket] of series) {
-        const { dim, name } = this.#decodeKey(key);
-        for (const res of RESOLUTIONS.slice(1)) {
-          const rt = t - (t % res.stepMs);
-          const id = `${res.stepMs}|${dim}|${name}|${rt}`;
-          let row = rows.get(id);
-          if (row === undefined) rows.set(id, (row = { res: res.stepMs, dim, key: name, t: rt, bucket: emptyBucket() }));
-          mergeBucket(row.bucket, bucket);
+    for (const [t, slot] of this.#minuteDeltas) {
+      for (let d = 0; d < slot.length; d++) {
+        for (const [id, bucket] of slot[d]) {
+          const dim = DIMENSIONS[d];
+          const name = this.#nameOf(d, id);
+          for (const res of RESOLUTIONS.slice(1)) {
+            const rt = t - (t % res.stepMs);
+            const key = `${res.stepMs}|${dim}|${name}|${rt}`;
+            let row = rows.get(key);
+            if (row === undefined) rows.set(key, (row = { res: res.stepMs, dim, key: name, t: rt, bucket: emptyBucket() }));
+            mergeBucket(row.bucket, bucket);
+          }
         }
       }
     }
     // Only forget the deltas once they are stored: a failed write is retried at the next persist.
     this.#store.merge([...rows.values()]);
     this.#minuteDeltas = new Map();
-    this.#curMinuteT = -1;
-    this.#curMinute = null;
     return rows.size;
   }
 
   /** Drops second buckets older than 10 minutes (cheap; call every tick). */
   pruneSeconds(): void {
     const oldest = this.#now() - RESOLUTIONS[0].keepMs;
-    for (const t of this.#seconds.keys()) if (t < oldest) this.#seconds.delete(t);
-    if (this.#curSecondT < oldest) {
-      this.#curSecondT = -1;
-      this.#curSecond = null;
+    for (const t of this.#seconds.keys()) if (t < oldest && (t < this.#foldedUpTo || this.#store === null)) this.#seconds.delete(t);
+    if (this.#curT < oldest) {
+      this.#curT = -1;
+      this.#cur = null;
     }
   }
 
@@ -156,12 +184,11 @@ export class TimeSeries {
 
   /** One second's buckets (global and each key), e.g. for the live feed. */
   second(t: number): { dimension: Dimension; key: string; bucket: SeriesBucket }[] {
-    const series = this.#seconds.get(t - (t % 1000));
-    if (series === undefined) return [];
-    return [...series].map(([key, bucket]) => {
-      const { dim, name } = this.#decodeKey(key);
-      return { dimension: dim, key: name, bucket };
-    });
+    const slot = this.#seconds.get(t - (t % 1000));
+    if (slot === undefined) return [];
+    const out: { dimension: Dimension; key: string; bucket: SeriesBucket }[] = [];
+    for (let d = 0; d < slot.length; d++) for (const [id, bucket] of slot[d]) out.push({ dimension: DIMENSIONS[d], key: this.#nameOf(d, id), bucket });
+    return out;
   }
 
   /** Buckets for one series over the range, grouped by step; `metric` picks one number per point (else full views). */
@@ -198,32 +225,37 @@ export class TimeSeries {
     return out;
   }
 
-  /** Buckets of `res` from SQLite plus the deltas (or the in-memory seconds), for one key or all. */
+  /**
+   * Buckets of `res` for one key (or all keys) of `dim`: the in-memory seconds for `second`; else
+   * SQLite plus the minute deltas plus the seconds not folded yet, each mapped onto `res`.
+   */
   #collect(res: Resolution, dim: Dimension, key: string | undefined, from: number, to: number): { key: string; t: number; bucket: SeriesBucket }[] {
     const out: { key: string; t: number; bucket: SeriesBucket }[] = [];
     const d = DIMENSIONS.indexOf(dim);
     const wantId = key === undefined ? undefined : dim === 'all' ? 0 : this.#idOf(key);
-    const fromMemory = (source: Map<number, Map<number, SeriesBucket>>): void => {
-      for (const [t, series] of source) {
-        const rt = t - (t % res.stepMs);
-        if (rt < from || rt > to) continue;
-        for (const [k, bucket] of series) {
-          if (Math.floor(k / DIM_SHIFT) !== d) continue;
-          if (wantId !== undefined && k - d * DIM_SHIFT !== wantId) continue;
-          out.push({ key: this.#decodeKey(k).name, t: rt, bucket });
-        }
-      }
-    };
     if (key !== undefined && wantId === undefined) {
       // A name this process never saw: only SQLite can have it.
       return res.name === 'second' || this.#store === null ? out : this.#store.read(res.stepMs, dim, key, from, to);
     }
+    const fromMemory = (source: Map<number, Slot>, minT: number): void => {
+      for (const [t, slot] of source) {
+        const rt = t - (t % res.stepMs);
+        if (t < minT || rt < from || rt > to) continue;
+        if (wantId !== undefined) {
+          const b = slot[d].get(wantId);
+          if (b !== undefined) out.push({ key: key!, t: rt, bucket: b });
+          continue;
+        }
+        for (const [id, bucket] of slot[d]) out.push({ key: this.#nameOf(d, id), t: rt, bucket });
+      }
+    };
     if (res.name === 'second') {
-      fromMemory(this.#seconds);
+      fromMemory(this.#seconds, 0);
       return out;
     }
     if (this.#store !== null) for (const r of this.#store.read(res.stepMs, dim, key, from, to)) out.push(r);
-    fromMemory(this.#minuteDeltas);
+    fromMemory(this.#minuteDeltas, 0);
+    fromMemory(this.#seconds, this.#store === null ? 0 : this.#foldedUpTo);
     return out;
   }
 
@@ -239,11 +271,8 @@ export class TimeSeries {
     return name === OTHER_KEY ? OTHER_ID : this.#interner.peek(name);
   }
 
-  #decodeKey(key: number): { dim: Dimension; name: string } {
-    const d = Math.floor(key / DIM_SHIFT);
-    const id = key - d * DIM_SHIFT;
-    const name = d === 0 ? '' : id === OTHER_ID ? OTHER_KEY : (this.#interner.name(id) ?? `#${id}`);
-    return { dim: DIMENSIONS[d], name };
+  #nameOf(d: number, id: number): string {
+    return d === 0 ? '' : id === OTHER_ID ? OTHER_KEY : (this.#interner.name(id) ?? `#${id}`);
   }
 }
 
@@ -259,15 +288,15 @@ function floorTo(t: number, step: number): number {
   return t - (((t % step) + step) % step);
 }
 
-function getOrAdd(m: Map<number, Map<number, SeriesBucket>>, t: number): Map<number, SeriesBucket> {
+function getOrAddSlot(m: Map<number, Slot>, t: number): Slot {
   let v = m.get(t);
-  if (v === undefined) m.set(t, (v = new Map()));
+  if (v === undefined) m.set(t, (v = newSlot()));
   return v;
 }
 
-function bucketIn(m: Map<number, SeriesBucket>, key: number): SeriesBucket {
-  let b = m.get(key);
-  if (b === undefined) m.set(key, (b = emptyBucket()));
+function bucketIn(m: Map<number, SeriesBucket>, id: number): SeriesBucket {
+  let b = m.get(id);
+  if (b === undefined) m.set(id, (b = emptyBucket()));
   return b;
 }
 

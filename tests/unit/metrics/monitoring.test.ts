@@ -18,8 +18,10 @@ function home(): string {
   return d;
 }
 
-function start(dir: string | null, clock = { now: Date.now() }, errors: string[] = []): Monitoring {
-  const m = Monitoring.open({ home: dir, logRetentionDays: 1, flushIntervalMs: 60_000, logBodyMaxBytes: 0, now: () => clock.now, onError: (what) => errors.push(what) });
+/** `clock` pins time for retention tests; without it the real clock runs. */
+function start(dir: string | null, clock?: { now: number }, errors: string[] = []): Monitoring {
+  const now = clock ? () => clock.now : Date.now;
+  const m = Monitoring.open({ home: dir, logRetentionDays: 1, flushIntervalMs: 60_000, logBodyMaxBytes: 0, now, onError: (what) => errors.push(what) });
   open.push(m);
   return m;
 }

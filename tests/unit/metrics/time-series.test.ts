@@ -60,12 +60,15 @@ describe('TimeSeries', () => {
     for (let i = 0; i < 30; i++) rec(T0 - 90_000 + i * 1000);
     expect(series.persist()).toBeGreaterThan(0);
     expect(series.persist()).toBe(0); // nothing new: nothing written again
-    rec(T0 - 1000); // unpersisted: visible through the deltas
+    rec(T0 - 1000); // unpersisted, and too recent to fold yet: visible from the in-memory seconds
     expect(series.totals('all', HOUR).get('')!.requests).toBe(31);
     series.persist();
+    expect(series.totals('all', HOUR).get('')!.requests).toBe(31);
+    clock.now = T0 + 5000; // past the fold grace
+    series.persist();
+    expect(series.totals('all', HOUR).get('')!.requests).toBe(31);
 
     const restarted = setup({ db }).series;
-    clock.now = T0;
     expect(restarted.totals('all', HOUR).get('')!.requests).toBe(31);
     expect(restarted.totals('model', 7 * DAY).get('mock/echo')!.requests).toBe(31);
     expect(restarted.totals('provider', 90 * DAY).get('mock')!.completionTokens).toBe(217);
@@ -79,6 +82,19 @@ describe('TimeSeries', () => {
     expect(restarted.totals('all', HOUR).get('')!.requests).toBe(32);
     const rows = db.prepare("SELECT res, SUM(requests) AS n FROM series WHERE dim = 'all' GROUP BY res ORDER BY res").all();
     expect(rows).toEqual([{ res: MIN, n: 32 }, { res: HOUR, n: 32 }, { res: DAY, n: 32 }]);
+  });
+
+  it('a record for a second already folded into the rollups is added once, not lost or doubled', () => {
+    const { series, rec, db } = setup();
+    rec(T0 - 10_000);
+    series.persist(); // folds T0-10s
+    rec(T0 - 10_000); // late: its second is already in SQLite
+    expect(series.totals('all', HOUR).get('')!.requests).toBe(2);
+    series.persist();
+    series.persist(true);
+    expect(series.totals('all', HOUR).get('')!.requests).toBe(2);
+    expect(series.query({ dimension: 'all', rangeMs: MIN, stepMs: MIN }, 'requests').points.reduce((n, p) => n + (p.value ?? 0), 0)).toBe(2);
+    expect((db.prepare("SELECT SUM(requests) AS n FROM series WHERE res = 60000 AND dim = 'all'").get() as { n: number }).n).toBe(2);
   });
 
   it('enforces retention per resolution with the injected clock', () => {

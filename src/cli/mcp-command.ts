@@ -1,0 +1,195 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { configPath, loadOrCreateConfig, updateConfig, type Config, type McpServerConfig } from '../config/index.js';
+import { LocalRouterError } from '../errors/index.js';
+import { openSecretStore } from '../secrets/index.js';
+import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
+import { readSecretFromStdin } from './read-secret.js';
+import { splitCommand } from './split-command.js';
+
+interface AddOptions {
+  stdio?: string[];
+  url?: string;
+  transport?: 'streamable-http' | 'sse';
+  env: Record<string, string>;
+  envFrom: Record<string, string>;
+  cwd?: string;
+  header: Record<string, string>;
+  connect: 'lazy' | 'start';
+  perSession?: boolean;
+  timeoutMs?: number;
+  secretEnv?: string;
+  secretHeader?: string;
+  json?: boolean;
+}
+
+export function registerMcpCommand(program: Command): void {
+  const mcp = program.command('mcp').description('manage upstream MCP servers (merged behind /mcp) and bridge STDIO clients');
+
+  mcp.command('add').description('add an MCP server: --stdio "<command>" or --url <url>')
+    .argument('<name>', 'server name, also the prefix of its tools (<name>__<tool>)', parseServerName)
+    .addOption(new Option('--stdio <command>', 'command line of a STDIO server (spawned without a shell)').argParser(splitCommand).conflicts('url'))
+    .option('--url <url>', 'endpoint of a Streamable HTTP (or legacy SSE) server', parseUrl)
+    .addOption(new Option('--transport <kind>', 'transport of a --url server').choices(['streamable-http', 'sse']))
+    .option('--env <K=V>', 'environment variable for a STDIO server (repeatable)', collectPair('='), {} as Record<string, string>)
+    .option('--env-from <K=VAR>', 'set K from the gateway\'s own $VAR at start (repeatable)', collectPair('='), {} as Record<string, string>)
+    .option('--cwd <dir>', 'working directory of a STDIO server')
+    .option('--header <K:V>', 'HTTP header for a --url server (repeatable; not for secrets)', collectPair(':'), {} as Record<string, string>)
+    .addOption(new Option('--connect <when>', 'connect on first use or at gateway start').choices(['lazy', 'start']).default('lazy'))
+    .option('--per-session', 'one server instance per client session instead of one shared')
+    .option('--timeout-ms <ms>', 'request timeout (restarted by progress notifications)', parsePositive)
+    .addOption(new Option('--secret-env <K>', 'read the value of env var K from stdin into the secret store').conflicts('secretHeader'))
+    .option('--secret-header <K>', 'read the value of header K from stdin into the secret store')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: AddOptions, cmd: Command) => {
+      if ((opts.stdio === undefined) === (opts.url === undefined)) cmd.error('error: give exactly one of --stdio <command> or --url <url>', { exitCode: 2 });
+      await addServer(homeOf(cmd), name, opts);
+    });
+
+  mcp.command('list').description('list MCP servers; with a running gateway also their state, tool count and last error')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const home = homeOf(cmd);
+      const config = readConfig(home);
+      const live = await liveStatus(home, config);
+      const rows = config.mcp_servers.map((m) => {
+        const s = live?.get(m.name);
+        return {
+          name: m.name, transport: m.transport, target: m.url ?? [m.command, ...m.args].join(' '), enabled: m.enabled,
+          state: !m.enabled ? 'disabled' : live === null ? 'gateway not running' : String(s?.state ?? 'idle'),
+          tools: (s?.tools as number | null | undefined) ?? null, restarts: (s?.restarts as number | undefined) ?? 0, last_error: (s?.lastError as string | null | undefined) ?? null,
+        };
+      });
+      if (opts.json) return printJson(rows);
+      printTable(['NAME', 'TRANSPORT', 'STATE', 'TOOLS', 'LAST ERROR', 'TARGET'], rows.map((r) => [
+        r.name, r.transport, r.state, r.tools === null ? '-' : String(r.tools), r.last_error ?? '-', r.target.slice(0, 80),
+      ]), 'no MCP servers (add one with: localrouter mcp add <name> --stdio "<command>")');
+    });
+
+  mcp.command('remove').description('remove an MCP server and its stored secrets')
+    .argument('<name>', 'server name')
+    .option('--json', 'print JSON')
+    .action((name: string, opts: { json?: boolean }, cmd: Command) => {
+      const home = homeOf(cmd);
+      updateConfig(configPath(home), (cfg) => {
+        const i = cfg.mcp_servers.findIndex((m) => m.name === name);
+        if (i < 0) throw notFound(name);
+        cfg.mcp_servers.splice(i, 1);
+      });
+      let secretRemoved = false;
+      try {
+        secretRemoved = openSecretStore(home).delete(`mcp:${name}`);
+      } catch (err) {
+        process.stderr.write(`warning: could not delete the stored secrets of "${name}": ${(err as Error).message}\n`);
+      }
+      if (opts.json) return printJson({ removed: name, secret_removed: secretRemoved });
+      process.stdout.write(`removed MCP server "${name}"\n`);
+    });
+
+  mcp.command('tools').description('connect to one MCP server directly and list its tools (no running gateway needed)')
+    .argument('<name>', 'server name')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+      const home = homeOf(cmd);
+      const server = readConfig(home).mcp_servers.find((m) => m.name === name);
+      if (server === undefined) throw notFound(name);
+      const { listServerTools } = await import('./mcp-probe.js');
+      const tools = await listServerTools(server, existsSync(configPath(home)) ? openSecretStore(home) : null);
+      if (opts.json) return printJson(tools);
+      printTable(['NAME', 'DESCRIPTION'], tools.map((t) => [t.name, (t.description ?? '').split('\n')[0]!.slice(0, 100)]), `server "${name}" has no tools`);
+    });
+
+  mcp.command('bridge').description('relay MCP over STDIO (for clients that only spawn processes) to the gateway\'s /mcp')
+    .option('--url <url>', 'gateway MCP endpoint (default: http://<server.host>:<server.port>/mcp from the config)', parseUrl)
+    .option('--key <key>', 'client key (default: $LOCALROUTER_API_KEY)')
+    .action(async (opts: { url?: string; key?: string }, cmd: Command) => {
+      const key = opts.key ?? process.env.LOCALROUTER_API_KEY;
+      if (key === undefined || key === '') throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'no client key: pass --key lr-... or set LOCALROUTER_API_KEY');
+      const url = new URL(opts.url ?? `${gatewayOrigin(readConfig(homeOf(cmd)))}/mcp`);
+      const { runMcpBridge } = await import('./mcp-bridge.js');
+      await runMcpBridge(url, key, (line) => process.stderr.write(`${line}\n`));
+    });
+}
+
+async function addServer(home: string, name: string, opts: AddOptions): Promise<void> {
+  if (loadOrCreateConfig(home).mcp_servers.some((m) => m.name === name)) throw exists(name);
+  const server: McpServerConfig = {
+    name, transport: opts.stdio !== undefined ? 'stdio' : (opts.transport ?? 'streamable-http'),
+    args: opts.stdio?.slice(1) ?? [], env: opts.env, env_from: opts.envFrom, headers: opts.header, headers_from_env: {},
+    enabled: true, connect: opts.connect, per_session: opts.perSession ?? false, timeout_ms: opts.timeoutMs ?? 60_000, max_total_timeout_ms: 0,
+    ...(opts.stdio !== undefined ? { command: opts.stdio[0] } : {}),
+    ...(opts.url !== undefined ? { url: opts.url } : {}),
+    ...(opts.cwd !== undefined ? { cwd: path.resolve(opts.cwd) } : {}),
+  };
+  const secretKey = opts.secretEnv ?? opts.secretHeader;
+  if (secretKey !== undefined) {
+    const value = await readSecretFromStdin(`value of ${secretKey} for ${name} (input hidden): `);
+    const secrets = opts.secretEnv !== undefined ? { env: { [secretKey]: value } } : { headers: { [secretKey]: value } };
+    openSecretStore(home).set(`mcp:${name}`, JSON.stringify(secrets));
+  }
+  updateConfig(configPath(home), (cfg) => {
+    if (cfg.mcp_servers.some((m) => m.name === name)) throw exists(name);
+    cfg.mcp_servers.push(server);
+  });
+  if (opts.json) return printJson(server);
+  process.stdout.write(`added MCP server "${name}" (${server.transport}); its tools appear as ${name}__<tool> on /mcp\n`);
+}
+
+/** Server states from a running gateway (`GET /api/mcp/servers` with the admin token), or null. */
+async function liveStatus(home: string, config: Config): Promise<Map<string, Record<string, unknown>> | null> {
+  const tokenFile = path.join(home, 'admin-token');
+  if (!existsSync(tokenFile)) return null;
+  try {
+    const res = await fetch(`${gatewayOrigin(config)}/api/mcp/servers`, {
+      headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` }, signal: AbortSignal.timeout(2000),
+    });
+    if (!res.ok) return null;
+    const body = await res.json() as { servers: Record<string, unknown>[] };
+    return new Map(body.servers.map((s) => [String(s.name), s]));
+  } catch {
+    return null;
+  }
+}
+
+function gatewayOrigin(config: Config): string {
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${process.env.LOCALROUTER_PORT ?? config.server.port}`;
+}
+
+function parseServerName(value: string): string {
+  parseName(value);
+  if (value.includes('__')) throw new InvalidArgumentError('MCP server names may not contain "__" (the namespace separator).');
+  return value;
+}
+
+function parseUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch { /* fall through */ }
+  throw new InvalidArgumentError('must be an http(s) URL.');
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 100) throw new InvalidArgumentError('must be a whole number of milliseconds, at least 100.');
+  return n;
+}
+
+function collectPair(sep: '=' | ':') {
+  return (value: string, previous: Record<string, string>): Record<string, string> => {
+    const i = value.indexOf(sep);
+    const key = i < 0 ? '' : value.slice(0, i).trim();
+    if (key.length === 0) throw new InvalidArgumentError(`expected "NAME${sep}value".`);
+    return { ...previous, [key]: value.slice(i + 1).trim() };
+  };
+}
+
+function notFound(name: string): LocalRouterError {
+  return new LocalRouterError('LR_ERR_NOT_FOUND', `no MCP server named "${name}"`);
+}
+
+function exists(name: string): LocalRouterError {
+  return new LocalRouterError('LR_ERR_BAD_REQUEST', `an MCP server named "${name}" already exists`);
+}

@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { openSecretStore } from '../../src/secrets/index.js';
+
+const BIN = path.resolve('bin/localrouter');
+
+function run(home: string, args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, '--home', home, ...args], {
+    env: { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_HOME: '' }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdin.end(input);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('localrouter mcp add / list / tools / remove', () => {
+  it('manages servers in the config, secrets in the store, and lists tools directly', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-mcpcli-'));
+    try {
+      const add = await run(home, ['mcp', 'add', 'every', '--stdio', `"${process.execPath}" ${EVERYTHING} stdio`, '--env', 'A=1', '--secret-env', 'TOKEN'], 'sekret\n');
+      expect(add.code, add.stderr).toBe(0);
+      const add2 = await run(home, ['mcp', 'add', 'remote', '--url', 'http://127.0.0.1:9/mcp', '--header', 'X-Team: blue', '--transport', 'sse']);
+      expect(add2.code, add2.stderr).toBe(0);
+      const cfg = parse(fs.readFileSync(path.join(home, 'config.yaml'), 'utf8')) as { mcp_servers: Record<string, unknown>[] };
+      expect(cfg.mcp_servers[0]).toMatchObject({ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'], env: { A: '1' } });
+      expect(cfg.mcp_servers[1]).toMatchObject({ name: 'remote', transport: 'sse', url: 'http://127.0.0.1:9/mcp', headers: { 'X-Team': 'blue' } });
+      expect(JSON.stringify(cfg)).not.toContain('sekret');
+      process.env.LOCALROUTER_SECRETS_BACKEND = 'file';
+      expect(JSON.parse(openSecretStore(home).get('mcp:every')!)).toEqual({ env: { TOKEN: 'sekret' } });
+
+      expect((await run(home, ['mcp', 'add', 'bad__name', '--url', 'http://x/'])).code).toBe(2);
+      expect((await run(home, ['mcp', 'add', 'both', '--url', 'http://x/', '--stdio', 'x'])).code).toBe(2);
+
+      const list = await run(home, ['mcp', 'list', '--json']);
+      expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'every', state: 'gateway not running' }, { name: 'remote', transport: 'sse' }]);
+
+      const tools = await run(home, ['mcp', 'tools', 'every', '--json']);
+      expect(tools.code, tools.stderr).toBe(0);
+      const names = (JSON.parse(tools.stdout) as { name: string }[]).map((t) => t.name);
+      expect(names).toContain('echo');
+      expect(names).toContain('get-env');
+
+      expect((await run(home, ['mcp', 'remove', 'every'])).code).toBe(0);
+      expect(openSecretStore(home).get('mcp:every')).toBeUndefined();
+      expect((await run(home, ['mcp', 'remove', 'every'])).code).toBe(1);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('localrouter mcp bridge and mcp list against a running gateway', () => {
+  let fx: McpGatewayFixture;
+  beforeAll(async () => {
+    fx = await startMcpGateway({ servers: [{ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }] });
+  }, 60_000);
+  afterAll(async () => { await fx?.close(); });
+
+  it('relays a STDIO client to /mcp both ways, notifications included', async () => {
+    const client = new Client({ name: 'stdio-client', version: '1' });
+    let listChanged = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => { listChanged++; });
+    await client.connect(new StdioClientTransport({
+      command: process.execPath, args: [BIN, '--home', fx.home, 'mcp', 'bridge', '--url', fx.mcpUrl.href],
+      env: { ...process.env, LOCALROUTER_API_KEY: fx.key } as Record<string, string>, stderr: 'pipe',
+    }));
+    const tools = (await client.listTools()).tools.map((t) => t.name);
+    expect(tools).toContain('every__echo');
+    const progress: number[] = [];
+    const result = await client.callTool({ name: 'every__trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    expect(JSON.stringify(result)).toContain('completed');
+    expect(progress).toEqual([1, 2, 3]);
+    await client.close();
+    void listChanged;
+  }, 60_000);
+
+  it('mcp list shows the live state from the running gateway', async () => {
+    fs.writeFileSync(path.join(fx.home, 'config.yaml'), fs.readFileSync(path.join(fx.home, 'config.yaml'), 'utf8').replace(/port: \d+/, ''));
+    const cfgText = fs.readFileSync(path.join(fx.home, 'config.yaml'), 'utf8');
+    void cfgText;
+    const child = spawn(process.execPath, [BIN, '--home', fx.home, 'mcp', 'list', '--json'], {
+      env: { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_PORT: String(fx.gw.port) },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    await new Promise((r) => child.on('close', r));
+    expect(JSON.parse(out)).toMatchObject([{ name: 'every', state: 'ready', tools: expect.any(Number) }]);
+  }, 60_000);
+});
