@@ -9,7 +9,7 @@ export type TargetName = (typeof TARGETS)[number];
 export const SCENARIOS = ['P1', 'P3', 'P4', 'P5', 'P6', 'P9', 'M1', 'anthropic', 'P10', 'P11', 'P12', 'P13'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** What runs when BENCH_SCENARIOS is unset; the rest are opt-in (see bench/README.md). */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS;
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS.filter((s) => s !== 'P13');
 
 /** Every knob of a run; all come from env so a run can be reproduced from its JSON header. */
 export interface BenchConfig {
@@ -118,12 +118,12 @@ export function loadConfig(): BenchConfig {
     targets: list('BENCH_TARGETS', TARGETS, TARGETS),
     scenarios: list('BENCH_SCENARIOS', SCENARIOS, DEFAULT_SCENARIOS),
     gatewayLimits: process.env.BENCH_GATEWAY_LIMITS !== '0',
-    anthropicRequests: Math.round(num('BENCH_ANTHROPIC_REQUESTS', quick ? 200 : 800)),
-    anthropicStreams: Math.round(num('BENCH_ANTHROPIC_STREAMS', quick ? 60 : 200)),
-    p10Requests: Math.round(num('BENCH_P10_REQUESTS', quick ? 100 : 400)),
+    anthropicRequests: Math.round(num('BENCH_ANTHROPIC_REQUESTS', quick ? 200 : 500)),
+    anthropicStreams: Math.round(num('BENCH_ANTHROPIC_STREAMS', quick ? 60 : 150)),
+    p10Requests: Math.round(num('BENCH_P10_REQUESTS', quick ? 100 : 300)),
     p11Limit: Math.max(1, Math.round(num('BENCH_P11_LIMIT', 100))),
     p11BurstC: Math.max(1, Math.round(num('BENCH_P11_BURST_C', 64))),
-    p11Requests: Math.round(num('BENCH_P11_REQUESTS', quick ? 200 : 800)),
+    p11Requests: Math.round(num('BENCH_P11_REQUESTS', quick ? 200 : 500)),
     p12Requests: Math.max(1, Math.round(num('BENCH_P12_REQUESTS', quick ? 20 : 100))),
     p13Starts: Math.max(1, Math.round(num('BENCH_P13_STARTS', quick ? 2 : 5))),
     resultsDir: process.env.BENCH_RESULTS_DIR ?? path.join(repoRoot, 'bench', 'results'),

@@ -48,7 +48,8 @@ async function saturated(ctx: Ctx, t: TargetHandle, key: string): Promise<Measur
 }
 
 async function cost(ctx: Ctx, t: TargetHandle, keys: { off: string; on: string }, flip: boolean): Promise<CostRound> {
-  const seq = (key: string): Promise<SeqRound> => sequentialOn(ctx, t, ctx.stack.chat(t, false, { key }), { stream: false, count: ctx.cfg.p11Requests });
+  const seq = (key: string): Promise<SeqRound> =>
+    sequentialOn(ctx, t, ctx.stack.chat(t, false, { key }), { stream: false, count: ctx.cfg.p11Requests, warmup: Math.min(ctx.cfg.seqWarmup, 100) });
   const order: ('off' | 'on')[] = flip ? ['on', 'off'] : ['off', 'on'];
   const out = { satOff: null, satOn: null, sat: [] } as unknown as CostRound;
   for (const which of order) out[which] = await seq(keys[which]);

@@ -1,7 +1,6 @@
 import type { TargetName } from './config.js';
 import { type Gateway, startGateway } from './gateway.js';
 import type { AutocannonResult, SequentialResult } from './load-protocol.js';
-import { ChildSet } from './processes.js';
 import { type Check, type Ctx, type Row, type ScenarioOutput, cpuOf, failuresOf, pidsOf } from './scenario-common.js';
 import { median } from './stats.js';
 import type { TargetHandle } from './stack.js';
@@ -48,9 +47,7 @@ async function measure(ctx: Ctx, t: TargetHandle): Promise<Round> {
 export async function m1(ctx: Ctx): Promise<ScenarioOutput> {
   const gateways = ctx.stack.targets.filter((t) => t.name === 'gateway-workers' || t.name === 'gateway-inline');
   if (gateways.length === 0) return { rows: [], checks: [], raw: null };
-  const children = new ChildSet();
-  const killTwins = (): void => children.killAllSync();
-  process.on('exit', killTwins);
+  const children = ctx.children; // the run's set: SIGINT and the end of the run kill the twins too
   const twins: Gateway[] = [];
   const data = new Map<TargetName, Pair>();
   try {
@@ -75,8 +72,7 @@ export async function m1(ctx: Ctx): Promise<ScenarioOutput> {
       }
     }
   } finally {
-    await children.killAll();
-    process.off('exit', killTwins);
+    await Promise.all(twins.map((g) => children.kill(g.child)));
     for (const g of twins) g.dispose();
   }
 

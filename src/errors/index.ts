@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   LR_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, type: 'upstream_error', retryable: true },
   LR_ERR_ACTOR_CRASHED: { status: 502, type: 'server_error', retryable: true },
   LR_ERR_SHUTTING_DOWN: { status: 503, type: 'server_error', retryable: true },
+  LR_ERR_CLASSIFIER: { status: 503, type: 'server_error', retryable: true },
   LR_ERR_CONFIG_INVALID: { status: 500, type: 'server_error', retryable: false },
   LR_ERR_CONFIG_IO: { status: 500, type: 'server_error', retryable: false },
   LR_ERR_SECRET_STORE: { status: 500, type: 'server_error', retryable: false },

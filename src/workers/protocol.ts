@@ -257,3 +257,41 @@ export interface McpWorkerData {
   metricsBuffer: SharedArrayBuffer | null;
   testHooks: boolean;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Classifier actor (src/classifier): the ingress asks one worker thread holding the ONNX router for
+// P(strong wins) of a prompt. Same framing as above: compact arrays `[kind, id, ...]`, integer ids,
+// batched per event-loop turn (`postMessage(Frame[])`).
+// ---------------------------------------------------------------------------------------------
+
+export const CLASSIFIER_FRAME = {
+  // ingress → classifier
+  SCORE: 1,
+  /** Test hook (honoured only with `testHooks`): the worker thread throws, as a crash would. */
+  TEST_CRASH: 2,
+  /** Test hook (honoured only with `testHooks`): the worker blocks its event loop for `ms`. */
+  TEST_STALL: 3,
+  // classifier → ingress
+  READY: 20,
+  RESULT: 21,
+  ERROR: 22,
+} as const;
+
+export type ClassifierScoreFrame = [typeof CLASSIFIER_FRAME.SCORE, id: number, prompt: string];
+export type ClassifierTestCrashFrame = [typeof CLASSIFIER_FRAME.TEST_CRASH, id: 0];
+export type ClassifierTestStallFrame = [typeof CLASSIFIER_FRAME.TEST_STALL, id: 0, ms: number];
+export type ToClassifierFrame = ClassifierScoreFrame | ClassifierTestCrashFrame | ClassifierTestStallFrame;
+
+/** The model loaded; `featurizer` is the version it was trained with. */
+export type ClassifierReadyFrame = [typeof CLASSIFIER_FRAME.READY, id: 0, featurizer: string];
+export type ClassifierResultFrame = [typeof CLASSIFIER_FRAME.RESULT, id: number, score: number];
+/** Scoring failed for this request (id 0: the model could not be loaded at all). */
+export type ClassifierErrorFrame = [typeof CLASSIFIER_FRAME.ERROR, id: number, error: PlainError];
+export type FromClassifierFrame = ClassifierReadyFrame | ClassifierResultFrame | ClassifierErrorFrame;
+
+/** workerData of the classifier thread. */
+export interface ClassifierWorkerData {
+  /** Absolute path of the `.onnx` router file. */
+  modelPath: string;
+  testHooks: boolean;
+}

@@ -6,6 +6,7 @@
 //
 //   npx tsx bench/micro/metrics/monitoring-record.ts      (env: REQUESTS, BATCH, ROUNDS)
 
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,7 @@ function outcome(): RequestOutcome {
   seq++;
   const t = performance.now();
   return {
-    id: `gen-bench${seq.toString(36).padStart(16, '0')}`, op: 'chat',
+    id: `gen-${randomBytes(16).toString('base64url')}`, op: 'chat', // random, like the gateway's: index inserts land anywhere
     attempts: [{ provider: 'mock', model: 'bench-model', status: 200, code: null, durationMs: 0.8 + (seq % 7) / 10 }],
     status: 200, startMs: t - 1.2, durationMs: 1.2 + (seq % 13) / 10, ttftMs: seq % 2 ? 0.9 : 0, streamed: seq % 2 === 1,
     usage: [38, 64, 0, 0], costUsd: 0.000166, errorCode: null, client: 'bench', provider: 'mock', model: 'mock/bench-model', strategy: 'default',

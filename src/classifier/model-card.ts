@@ -1,0 +1,98 @@
+/**
+ * The JSON card shipped next to each `models/router-<name>.onnx`: what the model computes, the
+ * featurizer version it needs, where its data came from (with checksums), its evaluation and the
+ * score percentiles used to turn a target strong share into a threshold.
+ */
+import fs from 'node:fs';
+import { LocalRouterError } from '../errors/index.js';
+import { FEATURIZER_VERSION } from './featurizer.js';
+
+export const ROUTELLM_ATTRIBUTION = 'Trained on correctness labels from RouteLLM (lm-sys/RouteLLM), Apache License 2.0.';
+
+export interface BaselineMetrics {
+  apgr: number;
+  cpt50: number;
+  cpt80: number;
+}
+
+/** One benchmark's held-out evaluation under one fold scheme. */
+export interface BenchmarkEvaluation {
+  benchmark: 'mmlu' | 'gsm8k' | string;
+  /** Prompts evaluated (contaminated ones removed). */
+  n: number;
+  weakQuality: number;
+  strongQuality: number;
+  router: BaselineMetrics;
+  /** APGR of each outer fold on its own (one model per fold), mean and min..max. */
+  perFoldApgr: { mean: number; min: number; max: number };
+  /** Seeded uniform random scores, mean (and sd of APGR) over the runs. */
+  random: BaselineMetrics & { runs: number; apgrSd: number };
+  /** Score = prompt length in characters. */
+  length: BaselineMetrics;
+}
+
+export interface SchemeEvaluation {
+  scheme: string;
+  k: number;
+  innerK: number;
+  seed: number;
+  /** Hyper-parameters the inner selection chose in each outer fold. */
+  chosen: { l2: number; l2Dense: number }[];
+  benchmarks: BenchmarkEvaluation[];
+}
+
+export interface ModelCard {
+  name: string;
+  modelFile: string;
+  modelSha256: string;
+  modelBytes: number;
+  graph: { opset: number; inputs: string; output: string };
+  featurizer: { version: string; dim: number; input: string; where: string; denseNames: readonly string[] };
+  score: string;
+  models: { weak: string; strong: string };
+  training: {
+    algorithm: string;
+    label: string;
+    seed: number;
+    hyper: { l2: number; l2Dense: number };
+    hyperSelection: string;
+    rows: number;
+    excludedGroups: string[];
+  };
+  data: { source: string; license: string; root: string; files: { path: string; sha256: string; rows: number }[] };
+  attribution: string;
+  calibration: { source: string; deciles: number[]; percentiles: number[] };
+  metrics: { protocol: string; schemes: SchemeEvaluation[] } | null;
+}
+
+/** The card path of a model file: `router-x.onnx` → `router-x.json`. */
+export function cardPathFor(modelPath: string): string {
+  return modelPath.replace(/\.onnx$/, '') + '.json';
+}
+
+/** Reads a card and checks it matches this build's featurizer. */
+export function readModelCard(path: string): ModelCard {
+  let card: ModelCard;
+  try {
+    card = JSON.parse(fs.readFileSync(path, 'utf8')) as ModelCard;
+  } catch (err) {
+    throw new LocalRouterError('LR_ERR_CLASSIFIER', `cannot read the router model card ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (card.featurizer?.version !== FEATURIZER_VERSION) {
+    throw new LocalRouterError('LR_ERR_CLASSIFIER', `router model card ${path} needs featurizer ${String(card.featurizer?.version)}, this build has ${FEATURIZER_VERSION}`);
+  }
+  return card;
+}
+
+/**
+ * The score threshold that sends about `strongShare` of prompts to the strong model, from sorted
+ * percentiles (index p = the p-th percentile): the (1 - share) quantile, linearly interpolated.
+ */
+export function thresholdForShare(percentiles: readonly number[], strongShare: number): number {
+  if (!(strongShare >= 0 && strongShare <= 1)) throw new RangeError('strong share must be within 0..1');
+  if (strongShare === 0) return Number.POSITIVE_INFINITY;
+  const pos = (1 - strongShare) * (percentiles.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, percentiles.length - 1);
+  return percentiles[lo]! + (percentiles[hi]! - percentiles[lo]!) * (pos - lo);
+}
