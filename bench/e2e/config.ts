@@ -54,6 +54,8 @@ export interface BenchConfig {
   p11Limit: number;
   p11BurstC: number;
   p11Requests: number;
+  /** P11: seconds per saturation run (CPU per request with and without limits). */
+  p11SatS: number;
   /** P12: requests per route (OpenAI pass-through, Anthropic) and kind (plain, streamed). */
   p12Requests: number;
   /** P13: cold starts per target. */
@@ -118,12 +120,13 @@ export function loadConfig(): BenchConfig {
     targets: list('BENCH_TARGETS', TARGETS, TARGETS),
     scenarios: list('BENCH_SCENARIOS', SCENARIOS, DEFAULT_SCENARIOS),
     gatewayLimits: process.env.BENCH_GATEWAY_LIMITS !== '0',
-    anthropicRequests: Math.round(num('BENCH_ANTHROPIC_REQUESTS', quick ? 200 : 500)),
-    anthropicStreams: Math.round(num('BENCH_ANTHROPIC_STREAMS', quick ? 60 : 150)),
+    anthropicRequests: Math.round(num('BENCH_ANTHROPIC_REQUESTS', quick ? 200 : 400)),
+    anthropicStreams: Math.round(num('BENCH_ANTHROPIC_STREAMS', quick ? 60 : 120)),
     p10Requests: Math.round(num('BENCH_P10_REQUESTS', quick ? 100 : 300)),
     p11Limit: Math.max(1, Math.round(num('BENCH_P11_LIMIT', 100))),
     p11BurstC: Math.max(1, Math.round(num('BENCH_P11_BURST_C', 64))),
     p11Requests: Math.round(num('BENCH_P11_REQUESTS', quick ? 200 : 500)),
+    p11SatS: num('BENCH_P11_SAT_S', quick ? 0.4 : 1),
     p12Requests: Math.max(1, Math.round(num('BENCH_P12_REQUESTS', quick ? 20 : 100))),
     p13Starts: Math.max(1, Math.round(num('BENCH_P13_STARTS', quick ? 2 : 5))),
     resultsDir: process.env.BENCH_RESULTS_DIR ?? path.join(repoRoot, 'bench', 'results'),

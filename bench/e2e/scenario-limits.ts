@@ -38,7 +38,7 @@ async function burst(ctx: Ctx, t: TargetHandle, key: string): Promise<BurstRound
 async function saturated(ctx: Ctx, t: TargetHandle, key: string): Promise<Measured<AutocannonResult> & { cpuPerReqUs: number | null }> {
   const m = await ctx.load.run<AutocannonResult>(
     {
-      kind: 'autocannon', target: ctx.stack.chat(t, false, { key }), connections: ctx.cfg.saturationC, durationS: ctx.cfg.durationS,
+      kind: 'autocannon', target: ctx.stack.chat(t, false, { key }), connections: ctx.cfg.saturationC, durationS: ctx.cfg.p11SatS,
       warmupS: ctx.cfg.warmupS, timeoutS: 10,
     },
     { cpuPids: pidsOf(t) },

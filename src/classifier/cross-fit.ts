@@ -116,7 +116,7 @@ export interface CrossFitOptions {
 }
 
 /** Picks the grid point with the best inner cross-validated mean APGR on `ids`. */
-export function selectHyper(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], ids: readonly number[], opts: CrossFitOptions): { hyper: Hyper; score: number } {
+export function selectHyper(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], ids: readonly number[], opts: CrossFitOptions): { hyper: Hyper; score: number; heldOut: Float64Array } {
   const grid = opts.grid ?? HYPER_GRID;
   const folds = assignFolds(rows, opts.innerK, opts.seed + 1, opts.scheme, ids);
   const scores = grid.map(() => new Float64Array(rows.length));
@@ -134,7 +134,8 @@ export function selectHyper(rows: readonly LabeledPrompt[], feats: readonly Spar
   let best = 0;
   const values = grid.map((_, h) => meanApgr(rows, ids, scores[h]!));
   values.forEach((v, h) => { if (v > values[best]!) best = h; });
-  return { hyper: grid[best]!, score: values[best]! };
+  opts.log?.(`  inner ${opts.scheme} CV mean APGR: ${grid.map((g, h) => `l2=${g.l2}/${g.l2Dense}: ${values[h]!.toFixed(3)}`).join(', ')}`);
+  return { hyper: grid[best]!, score: values[best]!, heldOut: scores[best]! };
 }
 
 /** Held-out score of every row, and the hyper-parameters each outer fold used. */

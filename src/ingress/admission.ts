@@ -19,8 +19,8 @@ export interface CandidatePlan {
  * `model`, then an OpenRouter-style `models` fallback list. Candidates that cannot take the request's
  * tools or images (per the catalog) are skipped, and so are providers whose breaker is open.
  */
-export function planCandidates(request: FrontRequest, state: GatewayState, client: AuthedClient): CandidatePlan {
-  const resolved = resolveAll(candidateIds(request, client), state, client);
+export function planCandidates(request: FrontRequest, state: GatewayState, client: AuthedClient, ids: string[] | null = null): CandidatePlan {
+  const resolved = resolveAll(ids ?? candidateIds(request, client), state, client);
   const capable = filterByCapability(resolved, request.body, state);
   const probes: string[] = [];
   const open: string[] = [];

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory, PriceBook } from '../providers/index.js';
 import type { CircuitBreakers, RateLimiter } from '../routing/index.js';
 import type { TokenSigner } from './oauth-tokens.js';
+import type { AutoDecision, ClassifierPool } from './auto-route.js';
 import type { AttemptFrame, UpstreamDispatcher, UsageTuple } from '../workers/index.js';
 import type { ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
@@ -25,6 +26,8 @@ export interface RequestOutcome {
   /** The API the client used (`chat`, `embeddings`, ...). */
   op: string;
   attempts: AttemptRecord[];
+  /** The classifier's choice, for requests routed by one. */
+  route?: AutoDecision | null;
   status: number;
   startMs: number;
   durationMs: number;
@@ -63,6 +66,7 @@ export interface GatewayState {
   directory: ModelDirectory;
   dispatcher: UpstreamDispatcher;
   limiter: RateLimiter;
+  classifiers: ClassifierPool;
   tokens: TokenSigner;
   breakers: CircuitBreakers;
   /** Provider name → preset type, for catalog lookups. */

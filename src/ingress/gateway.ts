@@ -13,6 +13,7 @@ import { ClientTable } from './client-table.js';
 import type { GatewayState, RequestOutcome } from './gateway-state.js';
 import { RequestGuards } from './guards.js';
 import { TokenSigner } from './oauth-tokens.js';
+import { ClassifierPool } from './auto-route.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { mcpMetricsOf, startMcpGateway } from './mcp-wiring.js'; // mcp (issue 7)
 
@@ -61,6 +62,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
 
   const limiter = new RateLimiter();
   const tokens = TokenSigner.forHome(opts.home);
+  const classifiers = new ClassifierPool((name, event) => log.warn({ classifier: name, event }, 'classifier fell back to the strong side'));
   const limitsFile = path.join(opts.home, 'ratelimits.json');
   restoreLimits(limiter, limitsFile, log);
   const saveLimits = setInterval(() => persistLimits(limiter, limitsFile, log), LIMITS_SNAPSHOT_MS);
@@ -82,6 +84,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     // monitoring (issue 5): body capture for the request log, off unless monitoring.log_bodies.
     logBodyBytes: config.monitoring.enabled && config.monitoring.log_bodies ? config.monitoring.log_body_max_bytes : 0,
     limiter,
+    classifiers,
     tokens,
     breakers,
     providerTypes: providerTypes(config),
@@ -132,6 +135,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
       }
       await mcp.close(); // mcp (issue 7)
       await dispatcher.close();
+      await classifiers.close();
       clearInterval(saveLimits);
       persistLimits(limiter, limitsFile, log);
       metrics.close();

@@ -7,7 +7,8 @@ import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame
 import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
 import { randomUUID } from 'node:crypto';
 import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
-import { isObject, parseJsonObject, type LlmFront } from './llm-fronts.js';
+import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
+import { needsClassifier, routeByClassifier, type AutoDecision } from './auto-route.js';
 import type { RouteHandler } from './app.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
@@ -51,23 +52,41 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     if (err) return exchange.fail(err, true);
     try {
       const request = front.parse(parseJsonObject(raw!), { maxMessages: state.server.max_messages });
-      const plan = planCandidates(request, state, client);
-      exchange.holdProbes(plan.probes);
-      const projected = projectInputTokens(raw!.length);
-      exchange.limits(client, admitRequest(state, client, projected), projected);
-      const body = request.body;
-      body.model = plan.targets[0]!.upstreamModel;
-      delete body.models;
-      if (request.stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
-      const flags = (request.stream ? REQ_FLAG.STREAM : 0) | (request.wantsUsage ? REQ_FLAG.CLIENT_WANTS_USAGE : 0)
-        | (crashHook ? REQ_FLAG.TEST_CRASH : 0) | (front.dialect << REQ_FLAG.DIALECT_SHIFT);
-      const candidates: string[] = [];
-      for (const t of plan.targets) candidates.push(t.provider, t.upstreamModel);
-      exchange.dispatch({ candidates, op: front.op, body: JSON.stringify(body), flags, meta: request.meta ?? null }, request.stream);
+      if (!needsClassifier(request, client)) {
+        proceed(front, state, exchange, client, request, raw!.length, crashHook, null);
+        return;
+      }
+      routeByClassifier(request, client, state.classifiers).then(({ ids, decision }) => {
+        if (exchange.aborted) return;
+        exchange.route(decision);
+        try {
+          proceed(front, state, exchange, client, request, raw!.length, crashHook, ids);
+        } catch (e) {
+          exchange.fail(toLocalRouterError(e), false);
+        }
+      }, (e: unknown) => { if (!exchange.aborted) exchange.fail(toLocalRouterError(e), false); });
     } catch (e) {
       exchange.fail(toLocalRouterError(e), false);
     }
   });
+}
+
+/** Plans the candidates, admits the request against its limits, and hands it to an actor. */
+function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, client: AuthedClient, request: FrontRequest,
+  bodyBytes: number, crashHook: boolean, ids: string[] | null): void {
+  const plan = planCandidates(request, state, client, ids);
+  exchange.holdProbes(plan.probes);
+  const projected = projectInputTokens(bodyBytes);
+  exchange.limits(client, admitRequest(state, client, projected), projected);
+  const body = request.body;
+  body.model = plan.targets[0]!.upstreamModel;
+  delete body.models;
+  if (request.stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
+  const flags = (request.stream ? REQ_FLAG.STREAM : 0) | (request.wantsUsage ? REQ_FLAG.CLIENT_WANTS_USAGE : 0)
+    | (crashHook ? REQ_FLAG.TEST_CRASH : 0) | (front.dialect << REQ_FLAG.DIALECT_SHIFT);
+  const candidates: string[] = [];
+  for (const t of plan.targets) candidates.push(t.provider, t.upstreamModel);
+  exchange.dispatch({ candidates, op: front.op, body: JSON.stringify(body), flags, meta: request.meta ?? null }, request.stream);
 }
 
 /**
@@ -100,6 +119,7 @@ class LlmExchange implements FrameSink, OpenExchange {
   #limitStates: LimitState[] = [];
   #projectedInput = 0;
   #heartbeat: NodeJS.Timeout | null = null;
+  #route: AutoDecision | null = null;
   readonly generationId = newGenerationId();
 
   constructor(front: LlmFront, state: GatewayState, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
@@ -116,6 +136,11 @@ class LlmExchange implements FrameSink, OpenExchange {
     if (this.#done || this.aborted) return;
     if (this.#id !== -1) this.#state.dispatcher.cancel(this.#id);
     this.onFrame([FRAME.ERROR, this.#id, err]);
+  }
+
+  /** The classifier's choice for an auto-routed request. */
+  route(decision: AutoDecision): void {
+    this.#route = decision;
   }
 
   /** Half-open breaker slots this request claimed; released at the end if no try used them. */
@@ -218,6 +243,10 @@ class LlmExchange implements FrameSink, OpenExchange {
     const overhead = Math.max(0, performance.now() - this.#t0 - this.#upstreamMs);
     const h: (readonly [string, string])[] = [...this.#cors, ...rateLimitHeaders(this.#limitStates), ['x-localrouter-generation-id', this.generationId], ['x-localrouter-attempts', String(this.#attempts.length)], ['x-localrouter-overhead-ms', overhead.toFixed(3)]];
     if (this.#provider !== null) h.push(['x-localrouter-provider', this.#provider], ['x-localrouter-model', this.#model!]);
+    if (this.#route !== null) {
+      const r = this.#route;
+      h.push(['x-localrouter-route', `${r.side}; classifier=${r.classifier}; score=${r.score === null ? 'none' : r.score.toFixed(4)}; threshold=${r.threshold.toFixed(4)}`]);
+    }
     return h;
   }
 
@@ -279,7 +308,7 @@ class LlmExchange implements FrameSink, OpenExchange {
     this.#reconcileLimits();
     this.#state.open.delete(this);
     this.#state.onRequestDone({
-      id: this.generationId, op: this.#front.op, attempts: this.#attempts,
+      id: this.generationId, op: this.#front.op, attempts: this.#attempts, route: this.#route,
       status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,
       streamed: this.#headSent, usage: this.#usage, costUsd: this.#costUsd, errorCode: this.#errorCode, client: this.#client, provider: this.#provider, model: this.#model,
     });

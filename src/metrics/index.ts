@@ -39,7 +39,8 @@ export { PrometheusExporter, LATENCY_BUCKETS_S, OVERHEAD_BUCKETS_S, escapeLabel,
 export type { PromFamily } from './prometheus.js';
 export { MONITORING_DB_FILE, monitoringDbPath, openMonitoringDb } from './monitoring-db.js';
 export type { MonitoringDb } from './monitoring-db.js';
-export { RequestLogStore, getRequestLog, queryRequestLog } from './request-log-store.js';
+export { RequestLogStore } from './request-log-store.js';
+export { getRequestLog, queryRequestLog } from './request-log-query.js';
 export type { LogAttempt, RequestLogEntry, RequestLogFilter, RequestLogRow, RowAttempt } from './request-log-store.js';
 export { RollupStore, readRollups } from './rollup-store.js';
 export type { RollupRow } from './rollup-store.js';

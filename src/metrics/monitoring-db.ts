@@ -18,6 +18,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL,
+  id_key INTEGER NOT NULL,
   ts INTEGER NOT NULL,
   client TEXT,
   provider TEXT,
@@ -38,7 +39,7 @@ CREATE TABLE IF NOT EXISTS requests (
   request_body TEXT,
   response_body TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS requests_id ON requests(id);
+CREATE INDEX IF NOT EXISTS requests_id_key ON requests(id_key);
 CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
 CREATE TABLE IF NOT EXISTS series (
   res INTEGER NOT NULL,

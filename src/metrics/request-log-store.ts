@@ -2,10 +2,10 @@ import type Database from 'better-sqlite3';
 import { classifyError } from './classify-error.js';
 import type { MonitoringDb } from './monitoring-db.js';
 import { ERROR_CLASS_NAMES } from './series-bucket.js';
+import { getRequestLog, idKey, queryRequestLog } from './request-log-query.js';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_MAX_PENDING = 100_000;
-const MAX_QUERY_ROWS = 1000;
 
 /** One try against one upstream, as the request log keeps it. */
 export interface LogAttempt {
@@ -108,8 +108,6 @@ export interface RequestLogStoreOptions {
   now?: () => number;
 }
 
-const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts';
-
 function capBody(text: string | null | undefined, max: number): string | null {
   if (max <= 0 || text === null || text === undefined) return null;
   if (text.length <= max / 4) return text;
@@ -145,9 +143,9 @@ export class RequestLogStore {
     this.#maxPending = opts.maxPending ?? DEFAULT_MAX_PENDING;
     this.#timeOrigin = opts.timeOrigin ?? performance.timeOrigin;
     this.#now = opts.now ?? Date.now;
-    this.#insert = db.prepare(`INSERT OR IGNORE INTO requests (id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms,
+    this.#insert = db.prepare(`INSERT INTO requests (id, id_key, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms,
       prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, request_body, response_body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#deleteBatch = db.prepare('DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < ? ORDER BY ts LIMIT ?)');
     this.#writeBatch = db.transaction((entries: RequestLogEntry[]) => {
       for (const e of entries) this.#insertOne(e);
@@ -245,7 +243,7 @@ export class RequestLogStore {
     const cls = classifyError(e.status, e.errorCode);
     const last = lastAttempt(e);
     const bodies = this.#bodyMax > 0;
-    this.#insert.run(e.id, Math.round(this.#timeOrigin + e.startMs), e.client, e.provider ?? last?.provider ?? null,
+    this.#insert.run(e.id, idKey(e.id), Math.round(this.#timeOrigin + e.startMs), e.client, e.provider ?? last?.provider ?? null,
       e.model ?? modelOfAttempt(last), e.op, e.status, e.errorCode, cls === 0 ? null : ERROR_CLASS_NAMES[cls],
       round3(e.durationMs), e.ttftMs > 0 ? round3(e.ttftMs) : null,
       u ? u[0] : null, u ? u[1] : null, u ? u[2] : null, u ? u[3] : null, e.costUsd, e.streamed ? 1 : 0,
@@ -270,48 +268,4 @@ function lastAttempt(e: RequestLogEntry): LogAttempt | undefined {
 
 function modelOfAttempt(a: LogAttempt | undefined): string | null {
   return a === undefined ? null : `${a.provider}/${a.model}`;
-}
-
-interface DbRow {
-  seq: number; id: string; ts: number; client: string | null; provider: string | null; model: string | null; op: string;
-  status: number; error_code: string | null; error_class: string | null; latency_ms: number; ttft_ms: number | null;
-  prompt_tokens: number | null; completion_tokens: number | null; cached_tokens: number | null; reasoning_tokens: number | null;
-  cost_usd: number | null; streamed: number; attempts: string; request_body?: string | null; response_body?: string | null;
-}
-
-function fromDb(r: DbRow): RequestLogRow {
-  let attempts: RowAttempt[] = [];
-  try {
-    attempts = JSON.parse(r.attempts) as RowAttempt[];
-  } catch {
-    // a damaged cell reads as no attempts rather than failing the whole query
-  }
-  return { ...r, streamed: r.streamed === 1, attempts };
-}
-
-/** One request by generation id (read side, usable on a read-only connection). */
-export function getRequestLog(db: MonitoringDb, id: string): RequestLogRow | undefined {
-  const r = db.prepare(`SELECT ${COLUMNS}, request_body, response_body FROM requests WHERE id = ?`).get(id) as DbRow | undefined;
-  return r === undefined ? undefined : fromDb(r);
-}
-
-/** Rows matching `filter` (read side, usable on a read-only connection). */
-export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {}): RequestLogRow[] {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  if (filter.sinceMs !== undefined) { where.push('ts >= ?'); args.push(filter.sinceMs); }
-  if (filter.untilMs !== undefined) { where.push('ts < ?'); args.push(filter.untilMs); }
-  if (filter.client !== undefined) { where.push('client = ?'); args.push(filter.client); }
-  if (filter.provider !== undefined) { where.push('provider = ?'); args.push(filter.provider); }
-  if (filter.model !== undefined) { where.push('model = ?'); args.push(filter.model); }
-  if (filter.status === 'ok') where.push('error_class IS NULL');
-  else if (filter.status === 'error') where.push('error_class IS NOT NULL');
-  else if (filter.status !== undefined) { where.push('status = ?'); args.push(filter.status); }
-  if (filter.beforeSeq !== undefined) { where.push('seq < ?'); args.push(filter.beforeSeq); }
-  if (filter.afterSeq !== undefined) { where.push('seq > ?'); args.push(filter.afterSeq); }
-  const limit = Math.max(1, Math.min(MAX_QUERY_ROWS, Math.floor(filter.limit ?? 100)));
-  const order = filter.afterSeq !== undefined ? 'ASC' : 'DESC';
-  const cols = filter.bodies ? `${COLUMNS}, request_body, response_body` : COLUMNS;
-  const sql = `SELECT ${cols} FROM requests${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ${limit}`;
-  return (db.prepare(sql).all(...args) as DbRow[]).map(fromDb);
 }

@@ -33,7 +33,7 @@ export interface TimeSeriesOptions {
   /** Persistence for minute, hour and day buckets; null keeps only the last 10 minutes (seconds). */
   store: RollupStore | null;
   now?: () => number;
-  /** Distinct keys per dimension before further ones fold into `(other)` (default 1000). */
+  /** Distinct keys per dimension before further ones fold into `(other)` (default 256; bounds memory). */
   maxKeysPerDimension?: number;
 }
 
@@ -87,7 +87,7 @@ export class TimeSeries {
     this.#interner = opts.interner;
     this.#store = opts.store;
     this.#now = opts.now ?? Date.now;
-    this.#maxKeys = opts.maxKeysPerDimension ?? 1000;
+    this.#maxKeys = opts.maxKeysPerDimension ?? 256;
   }
 
   /** Aggregator sink: adds one `llmRequest` record (other kinds are ignored), at its completion time. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { idKey } from '../../../src/metrics/request-log-query.js';
 import {
   RequestLogStore, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, type MonitoringDb, type RequestLogEntry,
 } from '../../../src/metrics/index.js';
@@ -48,6 +49,17 @@ describe('RequestLogStore', () => {
     expect({ ...after, seq: 0 }).toEqual({ ...before, request_body: null, response_body: null });
     expect(after.attempts).toEqual([{ provider: 'mock', model: 'echo', status: 200, error_code: null, duration_ms: 12.346 }]);
     expect(log.get('gen-unknown')).toBeUndefined();
+  });
+
+  it('finds ids whose index keys collide, and ids of any shape', () => {
+    const { log } = store();
+    const ids = ['gen-AAAAAAAAone', 'gen-AAAAAAAAtwo', 'gen-AAAAAAAA', 'chatcmpl-123', 'gen-!!bad-shape!!'];
+    for (const id of ids) log.append(entry({ id }));
+    log.flush();
+    for (const id of ids) expect(log.get(id)?.id).toBe(id);
+    expect(idKey('gen-AAAAAAAAone')).toBe(idKey('gen-AAAAAAAAtwo'));
+    expect(idKey('gen-AAAAAAAB')).toBe(1);
+    expect(log.get('gen-AAAAAAAAthree')).toBeUndefined();
   });
 
   it('attributes a failed request to the candidate tried last and classifies the error', () => {

@@ -1,0 +1,79 @@
+import type { MonitoringDb } from './monitoring-db.js';
+import type { RequestLogFilter, RequestLogRow, RowAttempt } from './request-log-store.js';
+
+const MAX_QUERY_ROWS = 1000;
+const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts';
+
+interface DbRow {
+  seq: number; id: string; ts: number; client: string | null; provider: string | null; model: string | null; op: string;
+  status: number; error_code: string | null; error_class: string | null; latency_ms: number; ttft_ms: number | null;
+  prompt_tokens: number | null; completion_tokens: number | null; cached_tokens: number | null; reasoning_tokens: number | null;
+  cost_usd: number | null; streamed: number; attempts: string; request_body?: string | null; response_body?: string | null;
+}
+
+function fromDb(r: DbRow): RequestLogRow {
+  let attempts: RowAttempt[] = [];
+  try {
+    attempts = JSON.parse(r.attempts) as RowAttempt[];
+  } catch {
+    // a damaged cell reads as no attempts rather than failing the whole query
+  }
+  return { ...r, streamed: r.streamed === 1, attempts };
+}
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64URL_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < B64URL.length; i++) B64URL_VALUE[B64URL.charCodeAt(i)] = i;
+
+/**
+ * The indexed key of a generation id: the 48 bits its first 8 base64url characters after `gen-`
+ * encode (a 32-bit FNV-1a hash for any other shape). An integer index is much cheaper to insert
+ * into than a text one, and when ids start with their creation time the key grows with time, so
+ * index inserts land at the end. Keys may collide; lookups also compare the id.
+ */
+export function idKey(id: string): number {
+  if (id.length >= 12 && id.startsWith('gen-')) {
+    let k = 0;
+    for (let i = 4; i < 12; i++) {
+      const c = id.charCodeAt(i);
+      const v = c < 128 ? B64URL_VALUE[c] : -1;
+      if (v < 0) return fnv(id);
+      k = k * 64 + v;
+    }
+    return k;
+  }
+  return fnv(id);
+}
+
+function fnv(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** One request by generation id (read side, usable on a read-only connection). */
+export function getRequestLog(db: MonitoringDb, id: string): RequestLogRow | undefined {
+  const r = db.prepare(`SELECT ${COLUMNS}, request_body, response_body FROM requests WHERE id_key = ? AND id = ?`).get(idKey(id), id) as DbRow | undefined;
+  return r === undefined ? undefined : fromDb(r);
+}
+
+/** Rows matching `filter` (read side, usable on a read-only connection). */
+export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {}): RequestLogRow[] {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (filter.sinceMs !== undefined) { where.push('ts >= ?'); args.push(filter.sinceMs); }
+  if (filter.untilMs !== undefined) { where.push('ts < ?'); args.push(filter.untilMs); }
+  if (filter.client !== undefined) { where.push('client = ?'); args.push(filter.client); }
+  if (filter.provider !== undefined) { where.push('provider = ?'); args.push(filter.provider); }
+  if (filter.model !== undefined) { where.push('model = ?'); args.push(filter.model); }
+  if (filter.status === 'ok') where.push('error_class IS NULL');
+  else if (filter.status === 'error') where.push('error_class IS NOT NULL');
+  else if (filter.status !== undefined) { where.push('status = ?'); args.push(filter.status); }
+  if (filter.beforeSeq !== undefined) { where.push('seq < ?'); args.push(filter.beforeSeq); }
+  if (filter.afterSeq !== undefined) { where.push('seq > ?'); args.push(filter.afterSeq); }
+  const limit = Math.max(1, Math.min(MAX_QUERY_ROWS, Math.floor(filter.limit ?? 100)));
+  const order = filter.afterSeq !== undefined ? 'ASC' : 'DESC';
+  const cols = filter.bodies ? `${COLUMNS}, request_body, response_body` : COLUMNS;
+  const sql = `SELECT ${cols} FROM requests${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ${limit}`;
+  return (db.prepare(sql).all(...args) as DbRow[]).map(fromDb);
+}
