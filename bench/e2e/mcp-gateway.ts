@@ -12,7 +12,7 @@
  *
  * The upstreams and the gateway each run in their own process. Env: BENCH_MCP_CALLS (samples per
  * target, default 500), BENCH_MCP_ROUNDS (default 10), BENCH_MCP_PROFILE=<dir> (runs the gateway
- * with `--cpu-prof`, one profile per thread, into <dir>).
+ * with `--cpu-prof`, one profile per thread, into <dir>), BENCH_MCP_PHASES (subset of sdk,bare,list).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +32,7 @@ const BIN = path.resolve(here, '../../bin/localrouter');
 const CALLS = Number(process.env.BENCH_MCP_CALLS ?? 500);
 const ROUNDS = Number(process.env.BENCH_MCP_ROUNDS ?? 10);
 const PROFILE_DIR = process.env.BENCH_MCP_PROFILE;
+const PHASES = new Set((process.env.BENCH_MCP_PHASES ?? 'sdk,bare,list').split(','));
 const WARMUP = 100;
 const children: ChildProcess[] = [];
 
@@ -115,48 +116,53 @@ async function main(): Promise<void> {
   const gwMcp = `${(await waitFor(gw, 'stdout', /listening on (http:\/\/\S+)/))[1]!}/mcp`;
   const auth = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
-  // 1a. tools/call with the SDK client.
-  const sdkDirect = new Client({ name: 'bench', version: '1' });
-  await sdkDirect.connect(new StreamableHTTPClientTransport(new URL(upstreamUrl)));
-  const sdkGw = new Client({ name: 'bench', version: '1' });
-  await sdkGw.connect(new StreamableHTTPClientTransport(new URL(gwMcp), { requestInit: { headers: auth(keyOne.key) } }));
+  const report: Record<string, unknown> = {
+    conditions: { cpus: os.cpus().length, loadavg_start: +load0.toFixed(2), loadavg_end: 0, samples: CALLS, rounds: ROUNDS, profiled: PROFILE_DIR !== undefined },
+  };
   let n = 0;
-  const sdk = await interleaved({
-    direct: () => sdkDirect.callTool({ name: 'tool_1', arguments: { text: `call ${n++}` } }),
-    gateway: () => sdkGw.callTool({ name: 'direct__tool_1', arguments: { text: `call ${n++}` } }),
-  });
-  await sdkDirect.close();
-  await sdkGw.close();
-
-  // 1b. tools/call with the bare client.
-  const rawDirect = new RawMcp(upstreamUrl);
-  const rawGw = new RawMcp(gwMcp, auth(keyOne.key));
-  await rawDirect.initialize();
-  await rawGw.initialize();
-  const raw = await interleaved({
-    direct: () => rawDirect.request('tools/call', { name: 'tool_1', arguments: { text: `call ${n++}` } }),
-    gateway: () => rawGw.request('tools/call', { name: 'direct__tool_1', arguments: { text: `call ${n++}` } }),
-  });
-
-  // 2. tools/list over 10 × 50 tools from cache, and ping through the same gateway.
-  const ten = new RawMcp(gwMcp, auth(keyTen.key));
-  await ten.initialize();
-  const first = await ten.request('tools/list');
-  const tools = (first.match(/"name":"s\d__tool_/g) ?? []).length;
-  const lists = await interleaved({ ping: () => ten.request('ping'), list: () => ten.request('tools/list') });
-  const list = summary(lists.list!);
-  const ping = summary(lists.ping!);
-  await Promise.all([rawDirect.close(), rawGw.close(), ten.close()]);
-
-  const report = {
-    conditions: { cpus: os.cpus().length, loadavg_start: +load0.toFixed(2), loadavg_end: +os.loadavg()[0]!.toFixed(2), samples: CALLS, rounds: ROUNDS, profiled: PROFILE_DIR !== undefined },
-    tools_call_sdk_client: compare(sdk.direct!, sdk.gateway!, 1),
-    tools_call_bare_client: compare(raw.direct!, raw.gateway!, 1),
-    tools_list_cached: {
+  if (PHASES.has('sdk')) {
+    // 1a. tools/call with the SDK client.
+    const direct = new Client({ name: 'bench', version: '1' });
+    await direct.connect(new StreamableHTTPClientTransport(new URL(upstreamUrl)));
+    const viaGw = new Client({ name: 'bench', version: '1' });
+    await viaGw.connect(new StreamableHTTPClientTransport(new URL(gwMcp), { requestInit: { headers: auth(keyOne.key) } }));
+    const sdk = await interleaved({
+      direct: () => direct.callTool({ name: 'tool_1', arguments: { text: `call ${n++}` } }),
+      gateway: () => viaGw.callTool({ name: 'direct__tool_1', arguments: { text: `call ${n++}` } }),
+    });
+    await direct.close();
+    await viaGw.close();
+    report.tools_call_sdk_client = compare(sdk.direct!, sdk.gateway!, 1);
+  }
+  if (PHASES.has('bare')) {
+    // 1b. tools/call with the bare client.
+    const direct = new RawMcp(upstreamUrl);
+    const viaGw = new RawMcp(gwMcp, auth(keyOne.key));
+    await direct.initialize();
+    await viaGw.initialize();
+    const raw = await interleaved({
+      direct: () => direct.request('tools/call', { name: 'tool_1', arguments: { text: `call ${n++}` } }),
+      gateway: () => viaGw.request('tools/call', { name: 'direct__tool_1', arguments: { text: `call ${n++}` } }),
+    });
+    await Promise.all([direct.close(), viaGw.close()]);
+    report.tools_call_bare_client = compare(raw.direct!, raw.gateway!, 1);
+  }
+  if (PHASES.has('list')) {
+    // 2. tools/list over 10 × 50 tools from cache, and ping through the same gateway.
+    const ten = new RawMcp(gwMcp, auth(keyTen.key));
+    await ten.initialize();
+    const first = await ten.request('tools/list');
+    const tools = (first.match(/"name":"s\d__tool_/g) ?? []).length;
+    const lists = await interleaved({ ping: () => ten.request('ping'), list: () => ten.request('tools/list') });
+    const list = summary(lists.list!);
+    const ping = summary(lists.ping!);
+    await ten.close();
+    report.tools_list_cached = {
       tools, bytes: first.length, list, ping_via_gateway: ping, p50_ms: list.p50_ms, target_ms: 2,
       ratio_to_target: +(list.p50_ms / 2).toFixed(3), ratio_to_ping: +(list.p50_ms / ping.p50_ms).toFixed(3), pass: list.p50_ms <= 2,
-    },
-  };
+    };
+  }
+  (report.conditions as Record<string, unknown>).loadavg_end = +os.loadavg()[0]!.toFixed(2);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   const out = path.join(here, '../results');
   fs.mkdirSync(out, { recursive: true });

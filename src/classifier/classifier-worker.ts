@@ -34,9 +34,9 @@ port.on('message', (frames: ToClassifierFrame[]) => {
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i]!;
     if (f[0] === CLASSIFIER_FRAME.SCORE) score(f[1], f[2]);
-    else if (data.testHooks && f[0] === CLASSIFIER_FRAME.TEST_CRASH) {
-      setImmediate(() => { throw new Error('test hook: classifier crash'); });
-    } else if (data.testHooks && f[0] === CLASSIFIER_FRAME.TEST_STALL) {
+    // Thrown right here, the frames after it in the batch are lost with the thread, as in a real crash.
+    else if (data.testHooks && f[0] === CLASSIFIER_FRAME.TEST_CRASH) throw new Error('test hook: classifier crash');
+    else if (data.testHooks && f[0] === CLASSIFIER_FRAME.TEST_STALL) {
       const end = Date.now() + f[2];
       while (Date.now() < end) { /* a hung thread, on purpose */ }
     }

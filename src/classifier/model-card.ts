@@ -90,7 +90,9 @@ export function readModelCard(path: string): ModelCard {
  */
 export function thresholdForShare(percentiles: readonly number[], strongShare: number): number {
   if (!(strongShare >= 0 && strongShare <= 1)) throw new RangeError('strong share must be within 0..1');
-  if (strongShare === 0) return Number.POSITIVE_INFINITY;
+  // Scores are probabilities: above 1 nothing is strong, at 0 everything is.
+  if (strongShare === 0) return 1 + 1e-6;
+  if (strongShare === 1) return 0;
   const pos = (1 - strongShare) * (percentiles.length - 1);
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, percentiles.length - 1);

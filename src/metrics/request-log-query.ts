@@ -24,14 +24,17 @@ function fromDb(r: DbRow): RequestLogRow {
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const B64URL_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < B64URL.length; i++) B64URL_VALUE[B64URL.charCodeAt(i)] = i;
+const HEX_48 = /^gen-[0-9a-f]{12}/;
 
 /**
- * The indexed key of a generation id: the 48 bits its first 8 base64url characters after `gen-`
- * encode (a 32-bit FNV-1a hash for any other shape). An integer index is much cheaper to insert
- * into than a text one, and when ids start with their creation time the key grows with time, so
- * index inserts land at the end. Keys may collide; lookups also compare the id.
+ * The indexed key of a generation id: the first 48 bits after `gen-` (12 hex digits, or else 8
+ * base64url characters; a 32-bit FNV-1a hash for any other shape). An integer index is much
+ * cheaper to insert into than a text one, and when ids start with their creation time (UUIDv7
+ * style) the key grows with time, so index inserts land at the end. Keys may collide; lookups also
+ * compare the id.
  */
 export function idKey(id: string): number {
+  if (HEX_48.test(id)) return Number.parseInt(id.slice(4, 16), 16);
   if (id.length >= 12 && id.startsWith('gen-')) {
     let k = 0;
     for (let i = 4; i < 12; i++) {

@@ -53,12 +53,15 @@ describe('RequestLogStore', () => {
 
   it('finds ids whose index keys collide, and ids of any shape', () => {
     const { log } = store();
-    const ids = ['gen-AAAAAAAAone', 'gen-AAAAAAAAtwo', 'gen-AAAAAAAA', 'chatcmpl-123', 'gen-!!bad-shape!!'];
+    const ids = ['gen-AAAAAAAAone', 'gen-AAAAAAAAtwo', 'gen-AAAAAAAA', 'chatcmpl-123', 'gen-!!bad-shape!!', 'gen-0123456789abcdef0123456789abcdef'];
     for (const id of ids) log.append(entry({ id }));
     log.flush();
     for (const id of ids) expect(log.get(id)?.id).toBe(id);
     expect(idKey('gen-AAAAAAAAone')).toBe(idKey('gen-AAAAAAAAtwo'));
     expect(idKey('gen-AAAAAAAB')).toBe(1);
+    // hex ids (UUID style): the first 12 digits, so time-first ids give growing keys
+    expect(idKey('gen-00000000000a5f3c9e')).toBe(10);
+    expect(idKey(`gen-${(1_800_000_000_000).toString(16).padStart(12, '0')}ffff`)).toBeGreaterThan(idKey(`gen-${(1_700_000_000_000).toString(16).padStart(12, '0')}ffff`));
     expect(log.get('gen-AAAAAAAAthree')).toBeUndefined();
   });
 

@@ -1,0 +1,58 @@
+// `npm run router:eval`: held-out evaluation of the router training procedure with RouteLLM's
+// protocol (APGR, CPT(50%), CPT(80%)) against a seeded random router and a length-only router,
+// cross-fitted under two fold schemes (random, and whole MMLU subjects held out).
+//   npm run router:eval [-- --k 5 --inner 3 --seed 7 --schemes random,subjects --write-card]
+//   npm run router:eval -- --data FILE.csv   (scores FILE with the shipped model instead)
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  DEFAULT_MODEL_NAME, PROTOCOL, SPLIT_SCHEMES, cardPathFor, evaluateScheme, featurize, formatBenchmark,
+  loadRoutingData, modelPathFor, runEvalCommand, type ModelCard, type SchemeEvaluation, type SplitScheme,
+} from '../src/classifier/index.js';
+
+const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string', default: process.env.LOCALROUTER_ROUTING_DATA ?? path.resolve(ROOT, '../shared/data/routing') },
+    data: { type: 'string' },
+    name: { type: 'string', default: DEFAULT_MODEL_NAME },
+    k: { type: 'string', default: '5' },
+    inner: { type: 'string', default: '3' },
+    seed: { type: 'string', default: '7' },
+    schemes: { type: 'string', default: SPLIT_SCHEMES.join(',') },
+    'write-card': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const modelPath = modelPathFor(values.name!, path.join(ROOT, 'models'));
+
+if (values.data) {
+  process.exitCode = await runEvalCommand({ dataFile: values.data, output: process.stdout, modelPath });
+} else {
+  const t0 = Date.now();
+  const data = loadRoutingData(values['data-dir']!);
+  const rows = [...data.mmlu, ...data.gsm8k];
+  const feats = rows.map((r) => featurize(r.prompt));
+  const schemes: SchemeEvaluation[] = [];
+  for (const scheme of values.schemes!.split(',') as SplitScheme[]) {
+    if (!SPLIT_SCHEMES.includes(scheme)) throw new Error(`unknown scheme ${scheme}`);
+    const ev = evaluateScheme(rows, feats, {
+      scheme, k: Number(values.k), innerK: Number(values.inner), seed: Number(values.seed), log: (l) => console.log(l),
+    });
+    schemes.push(ev);
+    for (const b of ev.benchmarks) console.log(`\n${formatBenchmark(b, `[${scheme} ${ev.k}-fold, seed ${ev.seed}] ${b.benchmark}`)}`);
+    console.log('');
+  }
+  console.log(`protocol: ${PROTOCOL}`);
+  console.log(`evaluated in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const metrics = { protocol: PROTOCOL, schemes };
+  if (values.json) fs.writeFileSync(values.json, `${JSON.stringify(metrics, null, 2)}\n`);
+  if (values['write-card']) {
+    const cardPath = cardPathFor(modelPath);
+    const card = JSON.parse(fs.readFileSync(cardPath, 'utf8')) as ModelCard;
+    card.metrics = metrics;
+    fs.writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
+    console.log(`metrics written to ${cardPath}`);
+  }
+}
