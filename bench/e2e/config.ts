@@ -126,7 +126,7 @@ export function loadConfig(): BenchConfig {
     p11Limit: Math.max(1, Math.round(num('BENCH_P11_LIMIT', 100))),
     p11BurstC: Math.max(1, Math.round(num('BENCH_P11_BURST_C', 64))),
     p11Requests: Math.round(num('BENCH_P11_REQUESTS', quick ? 200 : 500)),
-    p11SatS: num('BENCH_P11_SAT_S', quick ? 0.4 : 1),
+    p11SatS: num('BENCH_P11_SAT_S', quick ? 0.4 : 0.75),
     p12Requests: Math.max(1, Math.round(num('BENCH_P12_REQUESTS', quick ? 20 : 100))),
     p13Starts: Math.max(1, Math.round(num('BENCH_P13_STARTS', quick ? 2 : 5))),
     resultsDir: process.env.BENCH_RESULTS_DIR ?? path.join(repoRoot, 'bench', 'results'),

@@ -151,12 +151,12 @@ export async function p12(ctx: Ctx): Promise<ScenarioOutput> {
     rows: [
       row(`answers checked (2 routes × plain/streamed × ${count})`, (x) => x.metrics.requests),
       row('tokens the upstream reported (prompt + completion)', (x) => x.upstream.prompt + x.upstream.completion),
-      row('/metrics tokens − upstream, Σ|Δ| (0 = exact)', (x) => Math.abs(x.metrics.prompt - x.upstream.prompt) + Math.abs(x.metrics.completion - x.upstream.completion)),
-      row('response usage − upstream, Σ|Δ| tokens (0 = exact)', (x) => Math.abs(x.responses.prompt - x.upstream.prompt) + Math.abs(x.responses.completion - x.upstream.completion)),
-      row('/metrics cost − expected, Σ|Δ| (nano-USD)', (x) => Math.abs(x.metrics.cost - x.expectedCost) * NANO),
+      row('/metrics tokens − upstream, summed absolute difference (0 = exact)', (x) => Math.abs(x.metrics.prompt - x.upstream.prompt) + Math.abs(x.metrics.completion - x.upstream.completion)),
+      row('response usage − upstream, summed absolute difference in tokens (0 = exact)', (x) => Math.abs(x.responses.prompt - x.upstream.prompt) + Math.abs(x.responses.completion - x.upstream.completion)),
+      row('/metrics cost − expected, summed absolute difference (nano-USD)', (x) => Math.abs(x.metrics.cost - x.expectedCost) * NANO),
       row('answers without usage.cost', (x) => count - x.responses.costAnswers),
       // Over the runs where every answer carried a cost; a missing one is counted in the row above.
-      row('response usage.cost − expected, Σ|Δ| (nano-USD)', (x) =>
+      row('response usage.cost − expected, summed absolute difference (nano-USD)', (x) =>
         x.responses.costAnswers === count ? Math.abs(x.responses.cost - x.expectedCost) * NANO : 0),
     ],
     checks,

@@ -181,11 +181,6 @@ export class Stack {
     return this.#owned.find((c) => c.pid === t.pid);
   }
 
-  /** Where each gateway target keeps its home (config, store), by target name. */
-  gatewayHome(t: TargetHandle): string | undefined {
-    return this.#gateways.find((g) => g.child.pid === t.pid)?.home;
-  }
-
   /** One plain and one streamed request must come back right before anything is measured. */
   async #smoke(t: TargetHandle): Promise<void> {
     for (const stream of [false, true]) {

@@ -22,8 +22,7 @@ export interface Hyper {
 
 /** Candidates for the inner selection, strongest regularisation first (warm starts go downhill). */
 export const HYPER_GRID: readonly Hyper[] = [
-  { l2: 1e-2, l2Dense: 1e-3 }, { l2: 3e-3, l2Dense: 1e-3 }, { l2: 1e-3, l2Dense: 1e-3 },
-  { l2: 1e-2, l2Dense: 1e-4 }, { l2: 3e-3, l2Dense: 1e-4 }, { l2: 1e-3, l2Dense: 1e-4 },
+  { l2: 3e-3, l2Dense: 1e-3 }, { l2: 1e-3, l2Dense: 1e-3 }, { l2: 3e-3, l2Dense: 1e-4 }, { l2: 1e-3, l2Dense: 1e-4 },
 ];
 
 /**

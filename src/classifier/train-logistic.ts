@@ -25,14 +25,8 @@ export interface TrainOptions {
   l2: number;
   /** L2 penalty on the dense slots (default: `l2`). */
   l2Dense?: number;
-  /**
-   * Training-only columns after FEATURE_DIM (e.g. one per subject: fixed effects that soak up what
-   * the features cannot transfer to an unseen subject); dropped from the returned model.
-   */
-  extraDim?: number;
-  l2Extra?: number;
   maxIter?: number;
-  /** Stop when the relative decrease of the objective falls below this. */
+  /** Stop when the relative decrease of the objective falls below this (default 1e-5). */
   tol?: number;
   /** Warm start. */
   init?: LinearModel;
@@ -155,34 +149,28 @@ function dataPass(m: SparseMatrix, y: Float64Array, x: Float64Array, grad: Float
 }
 
 /** Adds the L2 term (the bias, last slot, is not penalised); returns its value. */
-function l2Pass(x: Float64Array, grad: Float64Array, l2: number, l2Dense: number, l2Extra: number): number {
+function l2Pass(x: Float64Array, grad: Float64Array, l2: number, l2Dense: number): number {
   let reg = 0;
   let regDense = 0;
-  let regExtra = 0;
   const dim = x.length - 1;
   for (let j = 0; j < DENSE; j++) {
     const w = x[j]!;
     regDense += w * w;
     grad[j] += l2Dense * w;
   }
-  for (let j = DENSE; j < FEATURE_DIM; j++) {
+  for (let j = DENSE; j < dim; j++) {
     const w = x[j]!;
     reg += w * w;
     grad[j] += l2 * w;
   }
-  for (let j = FEATURE_DIM; j < dim; j++) {
-    const w = x[j]!;
-    regExtra += w * w;
-    grad[j] += l2Extra * w;
-  }
-  return 0.5 * l2 * reg + 0.5 * l2Dense * regDense + 0.5 * l2Extra * regExtra;
+  return 0.5 * l2 * reg + 0.5 * l2Dense * regDense;
 }
 
 /** Objective and gradient; `x` packs the weights then the bias (last slot). */
-export function objective(m: SparseMatrix, y: Float64Array, l2: number, l2Dense: number, l2Extra: number, x: Float64Array, grad: Float64Array): number {
+function objective(m: SparseMatrix, y: Float64Array, l2: number, l2Dense: number, x: Float64Array, grad: Float64Array): number {
   grad.fill(0);
   const loss = dataPass(m, y, x, grad, x[x.length - 1]!);
-  return loss + l2Pass(x, grad, l2, l2Dense, l2Extra);
+  return loss + l2Pass(x, grad, l2, l2Dense);
 }
 
 function axpy(a: number, x: Float64Array, y: Float64Array): void {
@@ -195,43 +183,58 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
+/** y = a·x (elementwise copy with scale). */
+function scaled(a: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] = a * x[i]!;
+}
+
+/** out = a - b. */
+function diff(a: Float64Array, b: Float64Array, out: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! - b[i]!;
+}
+
 /** Fits the model with L-BFGS (memory 8, backtracking Armijo line search). */
 export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptions): LinearModel & { iterations: number; loss: number } {
-  const n = FEATURE_DIM + (opts.extraDim ?? 0) + 1;
+  const n = FEATURE_DIM + 1;
   const maxIter = opts.maxIter ?? 300;
-  const tol = opts.tol ?? Number(process.env.LR_TOL ?? 1e-6);
+  const tol = opts.tol ?? 1e-5;
   const mem = 8;
   const l2Dense = opts.l2Dense ?? opts.l2;
-  const l2Extra = opts.l2Extra ?? opts.l2;
   const x = new Float64Array(n);
   if (opts.init) { x.set(opts.init.weights); x[n - 1] = opts.init.bias; }
   const g = new Float64Array(n);
-  let f = objective(m, y, opts.l2, l2Dense, l2Extra, x, g);
-  const S: Float64Array[] = [];
-  const Y: Float64Array[] = [];
-  const rho: number[] = [];
+  let f = objective(m, y, opts.l2, l2Dense, x, g);
+  // Curvature pairs in a ring of preallocated buffers (2 MB each: allocating per step fed the GC).
+  const S = Array.from({ length: mem }, () => new Float64Array(n));
+  const Y = Array.from({ length: mem }, () => new Float64Array(n));
+  const rho = new Float64Array(mem);
+  const alpha = new Float64Array(mem);
+  let stored = 0;
+  let head = 0; // next slot to write
   const dir = new Float64Array(n);
   const xNew = new Float64Array(n);
   const gNew = new Float64Array(n);
-  const alpha = new Float64Array(mem);
   let iter = 0;
   for (; iter < maxIter; iter++) {
-    // Two-loop recursion: dir = -H·g.
-    for (let i = 0; i < n; i++) dir[i] = -g[i]!;
-    for (let k = S.length - 1; k >= 0; k--) {
+    // Two-loop recursion: dir = -H·g, newest pair first.
+    scaled(-1, g, dir);
+    for (let j = 0; j < stored; j++) {
+      const k = (head - 1 - j + mem) % mem;
       alpha[k] = rho[k]! * dot(S[k]!, dir);
       axpy(-alpha[k]!, Y[k]!, dir);
     }
-    const gamma = S.length > 0 ? dot(S[S.length - 1]!, Y[Y.length - 1]!) / dot(Y[Y.length - 1]!, Y[Y.length - 1]!) : 1 / Math.max(1, Math.sqrt(dot(g, g)));
-    for (let i = 0; i < n; i++) dir[i] *= gamma;
-    for (let k = 0; k < S.length; k++) {
+    const last = (head - 1 + mem) % mem;
+    const gamma = stored > 0 ? dot(S[last]!, Y[last]!) / dot(Y[last]!, Y[last]!) : 1 / Math.max(1, Math.sqrt(dot(g, g)));
+    scaled(gamma, dir, dir);
+    for (let j = stored - 1; j >= 0; j--) {
+      const k = (head - 1 - j + mem) % mem;
       const beta = rho[k]! * dot(Y[k]!, dir);
       axpy(alpha[k]! - beta, S[k]!, dir);
     }
     let slope = dot(g, dir);
-    if (slope >= 0) { // not a descent direction: restart from steepest descent
-      S.length = 0; Y.length = 0; rho.length = 0;
-      for (let i = 0; i < n; i++) dir[i] = -g[i]!;
+    if (slope >= 0) { // not a descent direction: forget the curvature, use steepest descent
+      stored = 0;
+      scaled(-1, g, dir);
       slope = dot(g, dir);
     }
     let step = 1;
@@ -239,18 +242,20 @@ export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptio
     for (let ls = 0; ls < 30; ls++) {
       xNew.set(x);
       axpy(step, dir, xNew);
-      fNew = objective(m, y, opts.l2, l2Dense, l2Extra, xNew, gNew);
+      fNew = objective(m, y, opts.l2, l2Dense, xNew, gNew);
       if (fNew <= f + 1e-4 * step * slope) break;
       step *= 0.5;
     }
     if (!(fNew < f)) break;
-    const s = new Float64Array(n);
-    const yv = new Float64Array(n);
-    for (let i = 0; i < n; i++) { s[i] = xNew[i]! - x[i]!; yv[i] = gNew[i]! - g[i]!; }
-    const sy = dot(s, yv);
+    const sk = S[head]!;
+    const yk = Y[head]!;
+    diff(xNew, x, sk);
+    diff(gNew, g, yk);
+    const sy = dot(sk, yk);
     if (sy > 1e-12) {
-      if (S.length === mem) { S.shift(); Y.shift(); rho.shift(); }
-      S.push(s); Y.push(yv); rho.push(1 / sy);
+      rho[head] = 1 / sy;
+      head = (head + 1) % mem;
+      stored = Math.min(stored + 1, mem);
     }
     x.set(xNew);
     g.set(gNew);

@@ -3,9 +3,9 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerRuntime } from '../workers/index.js';
-import { annotatingFetch } from './annotate-related.js';
+import { createUpstreamFetch } from './upstream-fetch.js';
 
 /** What an upstream connection reports besides JSON-RPC messages. */
 export interface UpstreamTransportHooks {
@@ -22,6 +22,7 @@ export interface UpstreamTransportHooks {
 export function createUpstreamTransport(server: McpServerRuntime, hooks: UpstreamTransportHooks): ObservedTransport {
   let inner: Transport;
   let pid: () => number | null = () => null;
+  let observed: ObservedTransport | null = null;
   switch (server.transport) {
     case 'stdio': {
       const stdio = new StdioClientTransport({
@@ -40,7 +41,7 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
     }
     case 'streamable-http':
       inner = new StreamableHTTPClientTransport(new URL(server.url!), {
-        requestInit: { headers: server.headers }, fetch: annotatingFetch,
+        requestInit: { headers: server.headers }, fetch: createUpstreamFetch((message) => observed?.late(message)),
       });
       break;
     case 'sse':
@@ -50,7 +51,8 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
       });
       break;
   }
-  return new ObservedTransport(inner, hooks, pid);
+  observed = new ObservedTransport(inner, hooks, pid);
+  return observed;
 }
 
 /**
@@ -82,6 +84,12 @@ export class ObservedTransport implements Transport {
       if ('method' in message) this.onmessage?.(message, extra);
       else queueMicrotask(() => this.onmessage?.(message, extra));
     };
+  }
+
+  /** A message that came on a POST stream after the POST's response (see `createUpstreamFetch`). */
+  late(message: JSONRPCMessage): void {
+    const parsed = JSONRPCMessageSchema.safeParse(message);
+    if (parsed.success) this.onmessage?.(parsed.data);
   }
 
   get sessionId(): string | undefined {

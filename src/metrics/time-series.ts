@@ -214,10 +214,14 @@ export class TimeSeries {
     return { stepMs: step, resolution: res.name, points };
   }
 
-  /** Totals per key of `dimension` over the last `rangeMs` (the `all` dimension has the one key ''). */
+  /**
+   * Totals per key of `dimension` over the last `rangeMs` (the `all` dimension has the one key '').
+   * Ranges over a minute read minute (or coarser) buckets, which survive restarts; the range start
+   * is rounded down to the bucket's start.
+   */
   totals(dimension: Dimension, rangeMs: number): Map<string, SeriesBucket> {
     const now = this.#now();
-    const res = pickResolution(rangeMs, 0);
+    const res = pickResolution(rangeMs, this.#store !== null && rangeMs > MINUTE ? MINUTE : 0);
     const out = new Map<string, SeriesBucket>();
     for (const { key, bucket } of this.#collect(res, dimension, undefined, floorTo(now - rangeMs, res.stepMs), now)) {
       mergeBucket(getOrAddBucket(out, key), bucket);

