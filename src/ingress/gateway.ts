@@ -95,6 +95,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   // mcp (issue 7): the MCP actor (started with the first session), /mcp, legacy /sse + /messages, GET /api/mcp/servers.
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), testHooks });
   const app = createApp(state, buildRoutes({ ...metrics.routes(), ...mcp.routes() })); // monitoring (issue 5): /metrics, /v1/generation, /api/*
+  // Listening means serving: the actors load their modules first (a cold thread takes ~0.5 s).
+  await dispatcher.ready();
   const host = opts.host ?? config.server.host;
   const listenSocket = await listen(app, host, opts.port ?? config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);

@@ -81,6 +81,8 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean } = {}
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // Index pages of a large log stay cached (inserts into the id index land anywhere in it).
+    db.pragma('cache_size = -16000');
     // The gateway is the only writer; a wait here would stall the event loop, so keep it short.
     db.pragma('busy_timeout = 1000');
     const version = db.pragma('user_version', { simple: true }) as number;

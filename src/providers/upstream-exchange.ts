@@ -156,9 +156,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #translate(step: () => string, last: boolean, controller: Dispatcher.DispatchController | null): boolean {
     let out: string;
     try {
-      const hadUsage = this.#translator!.usage !== null;
       out = step();
-      if (!hadUsage && this.#ctx.clientWantsUsage && !this.#dialectStream && this.#translator!.usage !== null) {
+      // The chunk that hands the client its usage also gets the cost, priced on the usage known then
+      // (translators that learn usage early, like Anthropic's message_start, report it at the end).
+      if (this.#ctx.clientWantsUsage && !this.#dialectStream && this.#translator!.usage !== null && out.includes('"usage":{')) {
         const cost = this.#run.costOf(this.#translator!.usage);
         if (cost !== null) out = injectCost(out, cost);
       }

@@ -19,6 +19,9 @@ interface ActorSlot {
   sinks: Map<number, FrameSink>;
   startedAt: number;
   quickCrashes: number;
+  /** Resolved by the actor's first READY frame. */
+  readyOnce: Promise<void>;
+  markReady: () => void;
 }
 
 export interface ActorPoolOptions {
@@ -79,6 +82,10 @@ export class ActorPool implements UpstreamDispatcher {
     for (const slot of this.#slots) this.#send(slot, [FRAME.PROVIDERS, 0, providers]);
   }
 
+  ready(): Promise<void> {
+    return Promise.all(this.#slots.map((s) => s.readyOnce)).then(() => undefined);
+  }
+
   stats(): DispatcherStats {
     let inflight = 0;
     for (const slot of this.#slots) inflight += slot.sinks.size;
@@ -91,8 +98,10 @@ export class ActorPool implements UpstreamDispatcher {
   }
 
   #createSlot(index: number): ActorSlot {
+    let markReady = (): void => {};
+    const readyOnce = new Promise<void>((r) => { markReady = r; });
     const slot: ActorSlot = {
-      index, worker: null, parked: [], sinks: new Map(), startedAt: 0, quickCrashes: 0,
+      index, worker: null, parked: [], sinks: new Map(), startedAt: 0, quickCrashes: 0, readyOnce, markReady,
       out: new FrameBatcher<ToActorFrame>((frames) => {
         if (slot.worker) slot.worker.postMessage(frames);
         else slot.parked.push(...frames);
@@ -127,6 +136,7 @@ export class ActorPool implements UpstreamDispatcher {
       const kind = frame[0];
       if (kind === FRAME.READY) {
         slot.quickCrashes = 0;
+        slot.markReady();
         continue;
       }
       const sink = slot.sinks.get(frame[1]);

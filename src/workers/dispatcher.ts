@@ -14,6 +14,8 @@ export interface UpstreamDispatcher {
   pause(id: number): void;
   resume(id: number): void;
   setProviders(providers: ProviderRuntime[]): void;
+  /** Resolves once every actor can take requests (at once for inline). */
+  ready(): Promise<void>;
   stats(): DispatcherStats;
   close(): Promise<void>;
 }

@@ -36,6 +36,10 @@ export class InlineDispatcher implements UpstreamDispatcher {
     this.#engine.setProviders(providers);
   }
 
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
   stats(): DispatcherStats {
     return { mode: this.mode, actors: 0, inflight: this.#sinks.size, restarts: 0 };
   }

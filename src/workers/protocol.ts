@@ -240,7 +240,12 @@ export type McpSampledFrame = [typeof MCP_FRAME.SAMPLED, request: number, comple
 export type McpInternedFrame = [typeof MCP_FRAME.INTERNED, id: 0, names: string[], ids: number[]];
 export type ToMcpFrame = McpConfigFrame | McpOpenFrame | McpMessageFrame | McpCloseFrame | McpStatusFrame | McpSampledFrame | McpInternedFrame;
 
-export type McpSendFrame = [typeof MCP_FRAME.SEND, session: number, message: McpJsonRpcMessage, relatedRequestId: string | number | null];
+/**
+ * A message for the client of a session as JSON text (serialized in the actor, written by the ingress
+ * as it is); `related` is the client request whose stream it goes on (a response's own id; null for
+ * the session's own stream), and `final` marks that request's response, which ends its stream.
+ */
+export type McpSendFrame = [typeof MCP_FRAME.SEND, session: number, json: string, related: string | number | null, final: boolean];
 export type McpClosedFrame = [typeof MCP_FRAME.CLOSED, session: number];
 export type McpStatusResultFrame = [typeof MCP_FRAME.STATUS_RESULT, request: number, servers: McpServerStatus[]];
 /** `body` is an OpenAI-dialect chat completion request (JSON text) made from the sampling request. */

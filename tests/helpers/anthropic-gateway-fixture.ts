@@ -11,7 +11,7 @@ import { MOCK_ANTHROPIC_KEY } from './mock-anthropic.js';
  * A real gateway on port 0 in a temp data dir with one provider `claude` of type `anthropic`
  * pointing at `upstreamUrl` (its key in the file secret store), and one client whose key is returned.
  */
-export async function startAnthropicGatewayFixture(upstreamUrl: string, opts: { execution?: 'workers' | 'inline' } = {}): Promise<GatewayFixture> {
+export async function startAnthropicGatewayFixture(upstreamUrl: string, opts: { execution?: 'workers' | 'inline'; priceOverrides?: Record<string, unknown> } = {}): Promise<GatewayFixture> {
   process.env.LOCALROUTER_SECRETS_BACKEND = 'file';
   process.env.LOCALROUTER_LOG_LEVEL ??= 'silent';
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-anthropic-'));
@@ -20,6 +20,7 @@ export async function startAnthropicGatewayFixture(upstreamUrl: string, opts: { 
   const config = {
     server: { execution: opts.execution ?? 'workers', shutdown_grace_ms: 2000 },
     providers: [{ name: 'claude', type: 'anthropic', base_url: upstreamUrl }],
+    price_overrides: opts.priceOverrides ?? {},
     clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }],
   };
   fs.writeFileSync(path.join(home, 'config.yaml'), stringify(config), { mode: 0o600 });

@@ -2,6 +2,8 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
+import { startAnthropicGatewayFixture } from '../helpers/anthropic-gateway-fixture.js';
+import { MOCK_USAGE, startMockAnthropic } from '../helpers/mock-anthropic.js';
 
 // The mock reports prompt 11 (3 cached) and completion 7 (2 of them reasoning) on every answer.
 // With input $1, cached input $0.50 and output $2 per million tokens:
@@ -58,5 +60,26 @@ describe('cost per request from real usage and model prices', () => {
     await client.chat.completions.create({ model: 'mock/echo', messages: [{ role: 'user', content: 'x' }] });
     const after = await (await fetch(`http://127.0.0.1:${fx.gw.port}/metrics`)).text();
     expect(read(after) - read(before)).toBeCloseTo(EXPECTED_COST, 12);
+  });
+});
+
+describe('cost of a translated (Anthropic) stream', () => {
+  it('reports the cost of the final usage in the usage chunk', async () => {
+    const mock = await startMockAnthropic();
+    const fx = await startAnthropicGatewayFixture(mock.url, { priceOverrides: { 'claude/claude-echo': { input_per_mtok: 3, output_per_mtok: 15, cached_input_per_mtok: 0.3, cache_write_per_mtok: 3.75 } } });
+    try {
+      const client = new OpenAI({ apiKey: fx.key, baseURL: fx.baseURL, maxRetries: 0 });
+      const stream = await client.chat.completions.create({ model: 'claude/claude-echo', stream: true, stream_options: { include_usage: true }, max_tokens: 50, messages: [{ role: 'user', content: 'x' }] });
+      let usage: (OpenAI.CompletionUsage & { cost?: number }) | undefined;
+      for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
+      const u = MOCK_USAGE;
+      expect(usage!.completion_tokens).toBe(u.output_tokens);
+      // Cache writes are not in the usage tuple yet: they are billed at the input price.
+      const expected = ((u.input_tokens + u.cache_creation_input_tokens) * 3 + u.cache_read_input_tokens * 0.3 + u.output_tokens * 15) / 1e6;
+      expect(usage!.cost).toBeCloseTo(expected, 12);
+    } finally {
+      await fx.close();
+      await mock.close();
+    }
   });
 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MODEL_PATH, FEATURIZER_VERSION, OnnxRouter, ROUTELLM_ATTRIBUTION, cardPathFor, featurize, readModelCard,
+  DEFAULT_MODEL_PATH, FEATURE_DIM, FEATURIZER_VERSION, OnnxRouter, ROUTELLM_ATTRIBUTION, cardPathFor, featurize, readModelCard,
   scoreFeatures, toFloat32Model, type LabeledPrompt,
 } from '../../../src/classifier/index.js';
 import { fitRouter } from '../../../src/classifier/cross-fit.js';
@@ -116,9 +116,7 @@ describe('training and export', () => {
 
   it('refuses a model whose card names another featurizer version', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-'));
-    const w = new Float64Array(featurize('').indices.length ? 0 : 0);
-    void w;
-    const model = toFloat32Model(new Float64Array(fitRouter(rows, feats, ids.slice(0, 40), { l2: 1, l2Dense: 1 }).raw.weights), 0);
+    const model = toFloat32Model(new Float64Array(FEATURE_DIM), 0);
     const modelPath = writeModel(dir, encodeRouterOnnx(model, {}), 'hash-ngram-v0');
     await expect(OnnxRouter.load(modelPath)).rejects.toMatchObject({ code: 'LR_ERR_CLASSIFIER' });
   });

@@ -1,0 +1,77 @@
+// Micro-benchmark: scoring one prompt end to end through the classifier actor (ingress thread →
+// worker thread: featurize + onnxruntime session → back), sequentially, one request in flight, as
+// `auto` routing does per request. Baseline, in the same process: the TypeScript reference scorer
+// computing the same score inline (featurize + dot product), i.e. the work without the thread hop
+// and without onnxruntime. Also prints the RSS the classifier adds (its thread, onnxruntime and
+// the model), split into anonymous and file-backed (shared library) pages.
+//
+//   npx tsx bench/micro/classifier/score.ts            (env: N, ROUNDS, MODEL)
+
+import fs from 'node:fs';
+import { DEFAULT_MODEL_PATH, startClassifier, scorePrompt } from '../../../src/classifier/index.js';
+import { decodeRouterOnnx } from '../../../src/classifier/export-onnx.js';
+
+const N = Number(process.env.N ?? 2000);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const MODEL = process.env.MODEL ?? DEFAULT_MODEL_PATH;
+
+// Prompts of the sizes `auto` sees: a short chat turn, an MMLU-style question, a GSM8K problem,
+// a pasted document (~6 KB).
+const PROMPTS = [
+  'hi, can you help me?',
+  'Which of the following is NOT a function of the liver?\nA. Bile production\nB. Insulin secretion\nC. Glycogen storage\nD. Detoxification\nAnswer:',
+  'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?',
+  `Summarise the following contract and list the obligations of each party.\n${'The Supplier shall deliver the goods within thirty (30) days of the order date. '.repeat(75)}`,
+];
+
+function memory(): { rss: number; anon: number; file: number } {
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+async function timeAll(score: (p: string) => Promise<number> | number): Promise<number[]> {
+  const lat: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const p = `${PROMPTS[i % PROMPTS.length]!} (${i})`;
+    const t0 = process.hrtime.bigint();
+    await score(p);
+    lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return lat.sort((a, b) => a - b);
+}
+
+const { model } = decodeRouterOnnx(fs.readFileSync(MODEL));
+global.gc?.();
+const before = memory();
+const classifier = await startClassifier({ modelPath: MODEL, timeoutMs: 1_000 });
+await timeAll((p) => classifier.score(p)); // warm-up: JIT on both threads, onnxruntime allocations
+await timeAll((p) => scorePrompt(model, p));
+global.gc?.();
+await new Promise((r) => setTimeout(r, 200));
+const after = memory();
+
+const actor: number[][] = [];
+const inline: number[][] = [];
+for (let r = 0; r < ROUNDS; r++) { // interleaved, so drift (turbo, other load) hits both alike
+  actor.push(await timeAll((p) => classifier.score(p)));
+  inline.push(await timeAll((p) => scorePrompt(model, p)));
+}
+const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const a50 = med(actor.map((l) => pct(l, 0.5)));
+const a99 = med(actor.map((l) => pct(l, 0.99)));
+const i50 = med(inline.map((l) => pct(l, 0.5)));
+const i99 = med(inline.map((l) => pct(l, 0.99)));
+const f = (x: number): string => x.toFixed(3).padStart(8);
+console.log(`classifier score: ${N} sequential prompts per round, median of ${ROUNDS} rounds (${process.version}, model ${fs.statSync(MODEL).size} bytes)`);
+console.log('                                  p50 ms    p99 ms');
+console.log(`actor (worker + onnxruntime)    ${f(a50)}  ${f(a99)}`);
+console.log(`inline TS reference (baseline)  ${f(i50)}  ${f(i99)}`);
+console.log(`ratio actor/baseline            ${f(a50 / i50)}x ${f(a99 / i99)}x`);
+console.log(`RSS added by the classifier: ${(after.rss - before.rss).toFixed(1)} MB (anonymous ${(after.anon - before.anon).toFixed(1)} MB, file-backed ${(after.file - before.file).toFixed(1)} MB)`);
+console.log(`stats: ${JSON.stringify(classifier.stats())}`);
+await classifier.close();
