@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   configPath, loadOrCreateConfig, PROVIDER_TYPE_NAMES, updateConfig, type Config, type ProviderConfig,
@@ -38,17 +40,21 @@ export function registerProvidersCommand(program: Command): void {
       const list = readConfig(home).providers;
       const store = lazyStore(home);
       const presets = await presetsFor(list);
+      const live = await liveProviderStatus(home, readConfig(home));
       const rows = list.map((p) => {
         const preset = presets.get(p.type);
         const key = keyInfo(p, store, preset);
+        const status = live?.get(p.name);
         return {
           name: p.name, type: p.type, base_url: p.base_url ?? preset?.base_url ?? null,
           key_source: key.source, api_key_env: key.env, enabled: p.enabled, key,
+          // The router's view when a gateway runs: an open breaker means fallback skips this provider.
+          state: live === null ? 'gateway not running' : !p.enabled ? 'disabled' : String(status?.breaker ?? 'unknown'),
         };
       });
       if (opts.json) return printJson(rows.map(({ key: _key, ...row }) => row));
-      printTable(['NAME', 'TYPE', 'BASE URL', 'ENABLED', 'KEY'], rows.map((r) => [
-        r.name, r.type, r.base_url ?? '-', r.enabled ? 'yes' : 'no', describeKey(r.key),
+      printTable(['NAME', 'TYPE', 'BASE URL', 'ENABLED', 'KEY', 'STATE'], rows.map((r) => [
+        r.name, r.type, r.base_url ?? '-', r.enabled ? 'yes' : 'no', describeKey(r.key), r.state,
       ]), 'no providers (add one with: localrouter providers add <name> --base-url <url>)');
     });
 
@@ -206,4 +212,22 @@ function notFound(name: string): LocalRouterError {
 
 function exists(name: string): LocalRouterError {
   return new LocalRouterError('LR_ERR_BAD_REQUEST', `a provider named "${name}" already exists`);
+}
+
+/** Breaker states from a running gateway (`GET /api/providers` with the admin token), or null when none answers. */
+async function liveProviderStatus(home: string, config: Config): Promise<Map<string, { breaker: string }> | null> {
+  const tokenFile = path.join(home, 'admin-token');
+  if (!existsSync(tokenFile)) return null;
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${process.env.LOCALROUTER_PORT ?? config.server.port}`;
+  try {
+    const res = await fetch(`${origin}/api/providers`, {
+      headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` }, signal: AbortSignal.timeout(2000),
+    });
+    if (!res.ok) return null;
+    const body = await res.json() as { providers: { name: string; breaker: string }[] };
+    return new Map(body.providers.map((p) => [p.name, p]));
+  } catch {
+    return null;
+  }
 }

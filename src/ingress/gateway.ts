@@ -9,6 +9,8 @@ import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, RateLimiter, StrategyTable } from '../routing/index.js';
 import { createDispatcher, FRAME, type AttemptFrame, type FromActorFrame, type ProviderRuntime, type UpstreamDispatcher } from '../workers/index.js';
 import { buildRoutes, createApp } from './app.js';
+import { AdminAuth } from './admin-token.js';
+import { providersStatusRoute } from './admin-providers.js';
 import { ClientTable } from './client-table.js';
 import type { GatewayState, RequestOutcome } from './gateway-state.js';
 import { RequestGuards } from './guards.js';
@@ -94,7 +96,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
 
   // mcp (issue 7): the MCP actor (started with the first session), /mcp, legacy /sse + /messages, GET /api/mcp/servers.
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), testHooks });
-  const app = createApp(state, buildRoutes({ ...metrics.routes(), ...mcp.routes() })); // monitoring (issue 5): /metrics, /v1/generation, /api/*
+  const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
+  const app = createApp(state, buildRoutes({ ...metrics.routes(), ...mcp.routes(), ...providersStatus })); // monitoring (issue 5): /metrics, /v1/generation, /api/*
   // Listening means serving: the actors load their modules first (a cold thread takes ~0.5 s).
   await dispatcher.ready();
   const host = opts.host ?? config.server.host;

@@ -63,7 +63,7 @@ export class McpLegacySse {
     res.onAborted(() => this.#end(session, false));
     session.no = this.#host.open({
       owner: client,
-      send: (message) => this.#write(session, `event: message\ndata: ${JSON.stringify(message)}\n\n`),
+      send: (json) => this.#write(session, `event: message\ndata: ${json}\n\n`),
       closed: () => this.#end(session, true),
     }, { client: client.name, strategy: client.policy.strategy, clientMetricId: this.#metricId(client.name), strategyMetricId: this.#metricId(client.policy.strategy) });
     this.#sessions.set(sid, session);

@@ -10,6 +10,7 @@ import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import { readBody, writeResponse, type HeaderPairs } from './http-io.js';
 import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS } from './mcp-auth.js';
+import { fastKind, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
 
 /** One client session of the Streamable HTTP endpoint. */
@@ -18,8 +19,10 @@ interface HttpSession {
   no: number;
   clientId: string;
   lastSeen: number;
-  /** Responses (SSE streams) still open; an idle session with one is not idle. */
+  /** Responses (SSE streams, pending answers) still open; an idle session with one is not idle. */
   open: number;
+  /** Requests answered by the fast path (no SDK transport), by JSON-RPC id. */
+  exchanges: Map<string | number, PostExchange>;
 }
 
 export interface McpEndpointOptions {
@@ -31,6 +34,7 @@ export interface McpEndpointOptions {
 
 /** Request headers the SDK transport reads, copied out of uWS's short-lived request object. */
 const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'] as const;
+type ForwardedHeaders = Record<(typeof FORWARDED_HEADERS)[number], string>;
 
 /**
  * `/mcp`, spec-compliant Streamable HTTP, by bridging uWS to the SDK's
@@ -39,6 +43,12 @@ const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-session-id', 'mcp-prot
  * answers, the GET stream, DELETE, batches), this file does what is LocalRouter's: the `lr-` key on
  * every request, sessions bound to the client that opened them, limits, idle expiry, and the hop to
  * the MCP actor, which holds the SDK `Server` of the session.
+ *
+ * The hot path skips the bridge: a single request or notification POSTed to an existing session
+ * (what a client sends all day) goes straight to the actor, and its answer, which crosses the thread
+ * as JSON text, is written to uWS as it is (`PostExchange`): no web `Request`, `Response` or stream,
+ * no re-validation. Everything else (initialize, GET, DELETE, batches, responses, anything unusual)
+ * takes the SDK transport.
  */
 export class McpEndpoint {
   readonly #host: McpHost;
@@ -82,15 +92,12 @@ export class McpEndpoint {
       writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], method === 'POST');
       return;
     }
-    const headers = new Headers();
-    for (const h of FORWARDED_HEADERS) {
-      const v = req.getHeader(h);
-      if (v.length > 0) headers.set(h, v);
-    }
-    const url = `http://${req.getHeader('host') || 'localhost'}/mcp`;
+    const h = {} as ForwardedHeaders;
+    for (const name of FORWARDED_HEADERS) h[name] = req.getHeader(name);
+    const host = req.getHeader('host') || 'localhost';
     const sink = new AbortSink(res);
     if (method !== 'POST') {
-      void this.#serve(method, url, headers, null, client, state, res, cors, sink);
+      void this.#serve(method, host, h, null, client, state, res, cors, sink);
       return;
     }
     readBody(res, state.server.max_body_bytes, (err, raw) => {
@@ -102,13 +109,41 @@ export class McpEndpoint {
       } catch {
         return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: Invalid JSON'), cors);
       }
-      void this.#serve(method, url, headers, parsed, client, state, res, cors, sink);
+      const session = h['mcp-session-id'] === '' ? undefined : this.#sessions.get(h['mcp-session-id']);
+      if (session !== undefined && session.clientId === client.id && this.#fast(session, h, parsed, res, cors, sink)) return;
+      void this.#serve(method, host, h, parsed, client, state, res, cors, sink);
     });
   }
 
-  async #serve(method: string, url: string, headers: Headers, body: unknown, client: AuthedClient, state: GatewayState,
+  /** The hot path (see the class comment); false when the POST needs the SDK transport. */
+  #fast(session: HttpSession, h: ForwardedHeaders, body: unknown, res: HttpResponse, cors: HeaderPairs, sink: AbortSink): boolean {
+    const headers: McpPostHeaders = { accept: h.accept, contentType: h['content-type'], protocolVersion: h['mcp-protocol-version'] };
+    const kind = fastKind(headers, body);
+    if (kind === null) return false;
+    const message = body as McpJsonRpcMessage;
+    session.lastSeen = Date.now();
+    if (kind === 'notification') {
+      this.#host.deliver(session.no, message);
+      writeAccepted(res, cors);
+      return true;
+    }
+    const id = message.id as string | number;
+    if (session.exchanges.has(id)) return false; // the same id twice in flight: the SDK path judges
+    const exchange = new PostExchange(res, id, [...cors, ['mcp-session-id', h['mcp-session-id']]], () => {
+      if (session.exchanges.get(id) === exchange) session.exchanges.delete(id);
+      session.open--;
+      session.lastSeen = Date.now();
+    });
+    session.exchanges.set(id, exchange);
+    session.open++;
+    sink.onAbort(() => exchange.aborted());
+    this.#host.deliver(session.no, message);
+    return true;
+  }
+
+  async #serve(method: string, host: string, h: ForwardedHeaders, body: unknown, client: AuthedClient, state: GatewayState,
     res: HttpResponse, cors: HeaderPairs, sink: AbortSink): Promise<void> {
-    const sessionId = headers.get('mcp-session-id');
+    const sessionId = h['mcp-session-id'] === '' ? null : h['mcp-session-id'];
     let session: HttpSession | undefined;
     if (sessionId !== null) {
       session = this.#sessions.get(sessionId);
@@ -128,9 +163,11 @@ export class McpEndpoint {
       return;
     }
     session.lastSeen = Date.now();
+    const headers = new Headers();
+    for (const name of FORWARDED_HEADERS) if (h[name].length > 0) headers.set(name, h[name]);
     let response: Response;
     try {
-      response = await session.transport.handleRequest(new Request(url, { method, headers }), body === null ? undefined : { parsedBody: body });
+      response = await session.transport.handleRequest(new Request(`http://${host}/mcp`, { method, headers }), body === null ? undefined : { parsedBody: body });
     } catch (err) {
       if (!sink.aborted) writeResponse(res, 500, 'application/json', jsonRpcErrorBody(-32603, `internal error: ${(err as Error).message}`), cors);
       return;
@@ -154,19 +191,23 @@ export class McpEndpoint {
       onsessioninitialized: (sid) => { this.#sessions.set(sid, session); },
     });
     const strategy = client.policy.strategy;
+    const exchanges = new Map<string | number, PostExchange>();
     const no = this.#host.open({
       owner: client,
-      send: (message, related) => {
-        transport.send(message as unknown as JSONRPCMessage, related === null ? undefined : { relatedRequestId: related }).catch(() => {
+      send: (json, related, final) => {
+        const exchange = related === null ? undefined : exchanges.get(related);
+        if (exchange !== undefined) return exchange.send(json, final);
+        transport.send(JSON.parse(json) as JSONRPCMessage, related === null || final ? undefined : { relatedRequestId: related }).catch(() => {
           // The request's stream is gone (client disconnected): nothing left to deliver to.
         });
       },
       closed: () => { void transport.close(); },
     }, { client: client.name, strategy, clientMetricId: this.#opts.metricId(client.name), strategyMetricId: this.#opts.metricId(strategy) });
-    const session: HttpSession = { transport, no, clientId: client.id, lastSeen: Date.now(), open: 0 };
+    const session: HttpSession = { transport, no, clientId: client.id, lastSeen: Date.now(), open: 0, exchanges };
     transport.onmessage = (message) => this.#host.deliver(no, message as unknown as McpJsonRpcMessage);
     transport.onclose = () => {
       if (transport.sessionId !== undefined && this.#sessions.get(transport.sessionId) === session) this.#sessions.delete(transport.sessionId);
+      for (const exchange of [...exchanges.values()]) exchange.close();
       this.#host.close(no);
     };
     void transport.start();

@@ -6,30 +6,32 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpSessionInfo } from '../workers/index.js';
 import type { McpPolicy } from './access-policy.js';
-import { buildMergedView, type MergedView, type Owner } from './merged-view.js';
+import type { MergedView, Owner } from './merged-view.js';
 import { paginate } from './paginate.js';
-import type { PortTransport } from './port-transport.js';
+import { preSerialized, type PortTransport } from './port-transport.js';
 import { RPC_CODE, RpcError, toRpcError } from './rpc-error.js';
 import type { UpstreamInstance } from './upstream-instance.js';
 import { LIST_KINDS, type CallRef, type Item, type ListKind } from './upstream-types.js';
 
 /** What a session needs from the MCP core. */
 export interface SessionHost {
-  readonly prefix: 'always' | 'never';
   readonly pageSize: number;
-  readonly generation: number;
   readonly version: string;
   /** The upstream instances this session may use: allowed shared servers, and its own per-session ones. */
   instancesFor(session: ClientSession): UpstreamInstance[];
+  /** The merged list of `kind` as this session sees it, rebuilt when anything upstream (or the policy) changed. */
+  view(session: ClientSession, kind: ListKind): Promise<MergedView>;
   subscribe(session: ClientSession, owner: Owner, uri: string, on: boolean): Promise<void>;
   levelChanged(): void;
   /** One MCP call, for the metrics rings; `start` is a `performance.now()` reading. */
   record(session: ClientSession, server: string | null, what: string, startMs: number, error: number | null): void;
-  conflict(kind: ListKind, key: string, kept: string, dropped: string): void;
 }
 
 /** How long a forwarded server-to-client request (a human answering an elicitation) may take. */
 const CLIENT_REQUEST_TIMEOUT_MS = 60 * 60_000;
+/** Cached pages per merged view; a view is replaced, never changed, so its pages live and die with it. */
+const pagesOf = new WeakMap<MergedView, Map<string, Item>>();
+const MAX_CACHED_PAGES = 64;
 const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 const LIST_METHODS: Record<ListKind, typeof ListToolsRequestSchema | typeof ListPromptsRequestSchema | typeof ListResourcesRequestSchema | typeof ListResourceTemplatesRequestSchema> = {
   tools: ListToolsRequestSchema, prompts: ListPromptsRequestSchema, resources: ListResourcesRequestSchema, resourceTemplates: ListResourceTemplatesRequestSchema,
@@ -47,9 +49,10 @@ export class ClientSession {
   policy: McpPolicy;
   logLevel: LoggingLevel | null = null;
   readonly subscriptions = new Set<string>();
+  /** Merged views of this session alone (it has per-session servers); see `SessionHost.view`. */
+  readonly views = new Map<ListKind, Promise<MergedView>>();
   readonly #host: SessionHost;
   readonly #transport: PortTransport;
-  #views = new Map<ListKind, Promise<MergedView>>();
 
   constructor(id: number, info: McpSessionInfo, policy: McpPolicy, host: SessionHost, transport: PortTransport) {
     this.id = id;
@@ -77,27 +80,12 @@ export class ClientSession {
     return LEVELS.indexOf(level as LoggingLevel) >= LEVELS.indexOf(this.logLevel);
   }
 
-  /** The merged list of `kind`, rebuilt when anything upstream (or the policy) changed. */
   view(kind: ListKind): Promise<MergedView> {
-    const gen = this.#host.generation;
-    const cached = this.#views.get(kind);
-    if (cached !== undefined) {
-      return cached.then((v) => (v.generation === gen && v.unavailable.length === 0 ? v : this.#rebuild(kind)));
-    }
-    return this.#rebuild(kind);
+    return this.#host.view(this, kind);
   }
 
   close(): Promise<void> {
     return this.server.close();
-  }
-
-  #rebuild(kind: ListKind): Promise<MergedView> {
-    const built = buildMergedView(kind, this.#host.instancesFor(this), {
-      prefix: this.#host.prefix, policy: this.policy, generation: this.#host.generation,
-      onConflict: (k, key, kept, dropped) => this.#host.conflict(k, key, kept, dropped),
-    });
-    this.#views.set(kind, built);
-    return built;
   }
 
   #install(): void {
@@ -131,13 +119,22 @@ export class ClientSession {
     });
   }
 
+  /**
+   * One page of a merged list. Pages are cached per view and serialized once (`preSerialized`): a
+   * repeated list costs no merge, no pagination and no JSON work until something changes upstream.
+   */
   async #list(kind: ListKind, cursor: string | undefined): Promise<Item> {
     const view = await this.view(kind);
+    let pages = pagesOf.get(view);
+    if (pages === undefined) pagesOf.set(view, (pages = new Map()));
+    const cached = pages.get(cursor ?? '');
+    if (cached !== undefined) return cached;
     const page = paginate(view.items, cursor, this.#host.pageSize);
     const result: Item = { [LIST_KINDS[kind].field]: page.items };
     if (page.nextCursor !== undefined) result.nextCursor = page.nextCursor;
     // Servers left out are said, not hidden: a client (or its user) can tell a tool is missing and why.
     if (view.unavailable.length > 0) result._meta = { 'localrouter/unavailable': view.unavailable };
+    if (pages.size < MAX_CACHED_PAGES) pages.set(cursor ?? '', preSerialized(result));
     return result;
   }
 

@@ -5,7 +5,7 @@ import {
 import { compileMcpPolicy, type McpPolicy } from './access-policy.js';
 import { ClientSession, type SessionHost } from './client-session.js';
 import type { McpMetrics } from './mcp-metrics.js';
-import type { Owner } from './merged-view.js';
+import { buildMergedView, type MergedView, type Owner } from './merged-view.js';
 import { PortTransport } from './port-transport.js';
 import { RPC_CODE, RpcError } from './rpc-error.js';
 import { chatToSamplingResult, samplingToChat } from './sampling-request.js';
@@ -41,6 +41,8 @@ export class McpCore implements SessionHost, UpstreamEvents {
   #sampleSeq = 0;
   /** Subscribed resource URIs per upstream instance, with the number of sessions on each. */
   #subs = new Map<UpstreamInstance, Map<string, number>>();
+  /** Merged views shared by the sessions of one strategy (each policy object is one strategy's rules). */
+  #sharedViews = new Map<McpPolicy, Map<ListKind, Promise<MergedView>>>();
 
   constructor(config: McpActorConfig, post: (frame: FromMcpFrame) => void, metrics: McpMetrics | null) {
     this.#config = config;
@@ -49,7 +51,6 @@ export class McpCore implements SessionHost, UpstreamEvents {
     this.#configure(config);
   }
 
-  get prefix(): 'always' | 'never' { return this.#config.prefix; }
   get pageSize(): number { return this.#config.pageSize; }
   get version(): string { return this.#config.version; }
 
@@ -92,6 +93,24 @@ export class McpCore implements SessionHost, UpstreamEvents {
     return out;
   }
 
+  /**
+   * A session's merged view of `kind`. Sessions of one strategy share it (and its cached pages),
+   * unless the session has per-session servers of its own. Rebuilt when the generation moved (an
+   * upstream connected, dropped or said its list changed; the config changed) or when a server was
+   * left out of it last time.
+   */
+  view(session: ClientSession, kind: ListKind): Promise<MergedView> {
+    let cache = session.views;
+    if (!this.#ownsServers(session)) {
+      cache = this.#sharedViews.get(session.policy) ?? new Map();
+      this.#sharedViews.set(session.policy, cache);
+    }
+    const gen = this.generation;
+    const cached = cache.get(kind);
+    if (cached === undefined) return this.#rebuild(session, kind, cache);
+    return cached.then((v) => (v.generation === gen && v.unavailable.length === 0 ? v : this.#rebuild(session, kind, cache)));
+  }
+
   async subscribe(session: ClientSession, owner: Owner, uri: string, on: boolean): Promise<void> {
     const had = session.subscriptions.has(uri);
     if (had === on) return;
@@ -129,10 +148,6 @@ export class McpCore implements SessionHost, UpstreamEvents {
       clientId: session.info.clientMetricId, strategyId: session.info.strategyMetricId, server, what, start,
       durationMs: performance.now() - start, error,
     });
-  }
-
-  conflict(kind: ListKind, key: string, kept: string, dropped: string): void {
-    this.#log('warn', { kind, name: key, kept, dropped }, 'MCP name conflict with prefix: never; the first server keeps the name');
   }
 
   // ---- UpstreamEvents ----
@@ -211,12 +226,27 @@ export class McpCore implements SessionHost, UpstreamEvents {
     const changed = next.size !== this.#servers.size || [...next].some(([n, e]) => this.#servers.get(n) !== e);
     this.#servers = next;
     for (const s of this.#sessions.values()) s.policy = this.#policyOf(s.info.strategy);
+    this.#sharedViews.clear();
     this.generation++;
     if (changed) {
       for (const s of this.#sessions.values()) {
         void Promise.all([s.server.sendToolListChanged(), s.server.sendPromptListChanged(), s.server.sendResourceListChanged()]).catch(() => undefined);
       }
     }
+  }
+
+  #rebuild(session: ClientSession, kind: ListKind, cache: Map<ListKind, Promise<MergedView>>): Promise<MergedView> {
+    const built = buildMergedView(kind, this.instancesFor(session), {
+      prefix: this.#config.prefix, policy: session.policy, generation: this.generation,
+      onConflict: (k, key, kept, dropped) => this.#log('warn', { kind: k, name: key, kept, dropped }, 'MCP name conflict with prefix: never; the first server keeps the name'),
+    });
+    cache.set(kind, built);
+    return built;
+  }
+
+  #ownsServers(session: ClientSession): boolean {
+    for (const e of this.#servers.values()) if (e.runtime.perSession && session.policy.serverAllowed(e.runtime.name)) return true;
+    return false;
   }
 
   #policyOf(strategy: string): McpPolicy {
@@ -253,7 +283,7 @@ export class McpCore implements SessionHost, UpstreamEvents {
   }
 
   #open(id: number, info: McpSessionInfo): void {
-    const transport = new PortTransport(`s${id}`, (message, related) => this.#post([MCP_FRAME.SEND, id, message, related]));
+    const transport = new PortTransport(`s${id}`, (json, related, final) => this.#post([MCP_FRAME.SEND, id, json, related, final]));
     const session = new ClientSession(id, info, this.#policyOf(info.strategy), this, transport);
     this.#transports.set(id, transport);
     this.#sessions.set(id, session);

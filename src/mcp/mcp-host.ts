@@ -12,8 +12,11 @@ const STATUS_TIMEOUT_MS = 5_000;
 export interface McpSessionLink {
   /** Who the session belongs to (the ingress's client object), handed back by `onOpen`. */
   readonly owner?: unknown;
-  /** A message for the client, and the client request it belongs to (null: the session's own stream). */
-  send(message: McpJsonRpcMessage, relatedRequestId: string | number | null): void;
+  /**
+   * A message for the client as JSON text, and the client request whose stream it goes on (null: the
+   * session's own stream); `final` marks that request's response.
+   */
+  send(json: string, relatedRequestId: string | number | null, final: boolean): void;
   /** The actor ended the session (or crashed): the link should end its HTTP side. */
   closed(): void;
 }
@@ -171,9 +174,9 @@ export class McpHost {
       case MCP_FRAME.SEND: {
         const entry = this.#sessions.get(f[1]);
         if (entry === undefined) return;
-        const msg = f[2];
-        if (msg.method === undefined && msg.id !== undefined) entry.pending.delete(msg.id as string | number);
-        entry.link.send(msg, f[3]);
+        const [, , json, related, final] = f;
+        if (final && related !== null) entry.pending.delete(related);
+        entry.link.send(json, related, final);
         return;
       }
       case MCP_FRAME.CLOSED: {
@@ -226,7 +229,7 @@ export class McpHost {
     for (const [sid, entry] of this.#sessions) {
       const id0 = sid;
       for (const id of entry.pending) {
-        entry.link.send({ jsonrpc: '2.0', id, error: { code: -32603, message: 'the LocalRouter MCP actor crashed while handling this request; it has been restarted' } }, id);
+        entry.link.send(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: 'the LocalRouter MCP actor crashed while handling this request; it has been restarted' } }), id, true);
       }
       entry.link.closed();
       this.onClose?.(id0);

@@ -1,4 +1,11 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+
+const execFileAsync = promisify(execFile);
+const BIN = path.resolve(new URL('../../bin/localrouter', import.meta.url).pathname);
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
@@ -22,7 +29,7 @@ describe('circuit breaker per provider', () => {
   it('opens after N failures, skips the provider, half-opens after the cool-down and closes on success', async () => {
     mock = await startMockOpenAI();
     fx = await startGatewayFixture(mock.url, {
-      server: { breaker_failure_threshold: 2, breaker_cooldown_ms: 600 },
+      server: { breaker_failure_threshold: 2, breaker_cooldown_ms: 3000 },
       providers: [{ name: 'backup', type: 'openai-compatible', base_url: mock.url }],
     });
     const send = sender(fx);
@@ -43,7 +50,20 @@ describe('circuit breaker per provider', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('LR_ERR_NO_PROVIDER_AVAILABLE');
 
-    await new Promise((r) => setTimeout(r, 650));
+    // The admin API and `providers list` show the open breaker.
+    const token = fs.readFileSync(path.join(fx.home, 'admin-token'), 'utf8').trim();
+    const status = await (await fetch(`http://127.0.0.1:${fx.gw.port}/api/providers`, { headers: { authorization: `Bearer ${token}` } })).json() as { providers: { name: string; breaker: string }[] };
+    expect(status.providers.find((p) => p.name === 'mock')!.breaker).toBe('open');
+    expect((await fetch(`http://127.0.0.1:${fx.gw.port}/api/providers`, { headers: { authorization: `Bearer ${fx.key}` } })).status).toBe(403);
+    // Not spawnSync: the gateway runs in this process and must keep answering while the CLI asks it.
+    const listed = await execFileAsync(process.execPath, [BIN, '--home', fx.home, 'providers', 'list', '--json'], {
+      env: { ...process.env, LOCALROUTER_PORT: String(fx.gw.port), LOCALROUTER_SECRETS_BACKEND: 'file' }, encoding: 'utf8', timeout: 30_000,
+    });
+    const rows = JSON.parse(listed.stdout) as { name: string; state: string }[];
+    expect(rows.find((r) => r.name === 'mock')!.state).toBe('open');
+    expect(rows.find((r) => r.name === 'backup')!.state).toBe('closed');
+
+    await new Promise((r) => setTimeout(r, Math.max(0, fx.gw.state.breakers.retryInMs('mock')) + 50));
     expect(fx.gw.state.breakers.state('mock')).toBe('half_open');
     const probe = await send({ model: 'mock/echo' });
     expect(probe.status).toBe(200);

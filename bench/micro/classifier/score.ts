@@ -5,7 +5,7 @@
 // and without onnxruntime. Also prints the RSS the classifier adds (its thread, onnxruntime and
 // the model), split into anonymous and file-backed (shared library) pages.
 //
-//   npx tsx bench/micro/classifier/score.ts            (env: N, ROUNDS, MODEL)
+//   node --expose-gc --import tsx bench/micro/classifier/score.ts      (env: N, ROUNDS, MODEL)
 
 import fs from 'node:fs';
 import { DEFAULT_MODEL_PATH, startClassifier, scorePrompt } from '../../../src/classifier/index.js';
@@ -50,10 +50,10 @@ global.gc?.();
 const before = memory();
 const classifier = await startClassifier({ modelPath: MODEL, timeoutMs: 1_000 });
 await timeAll((p) => classifier.score(p)); // warm-up: JIT on both threads, onnxruntime allocations
-await timeAll((p) => scorePrompt(model, p));
 global.gc?.();
 await new Promise((r) => setTimeout(r, 200));
-const after = memory();
+const after = memory(); // before the baseline warms up, so its JIT and garbage are not counted
+await timeAll((p) => scorePrompt(model, p));
 
 const actor: number[][] = [];
 const inline: number[][] = [];

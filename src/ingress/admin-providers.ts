@@ -1,0 +1,27 @@
+import { toLocalRouterError } from '../errors/index.js';
+import type { AdminAuth } from './admin-token.js';
+import type { RouteHandler } from './app.js';
+import { writeError, writeJson } from './http-io.js';
+
+/**
+ * `GET /api/providers` (admin token): each configured provider's live health as the router sees it:
+ * circuit breaker state, when an open breaker lets a probe through, and the last model-list error.
+ */
+export function providersStatusRoute(auth: AdminAuth): RouteHandler {
+  return (state, res, req, cors) => {
+    try {
+      auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.clients);
+    } catch (err) {
+      writeError(res, toLocalRouterError(err), cors);
+      return;
+    }
+    const providers = state.directory.providerNames().map((name) => ({
+      name,
+      breaker: state.breakers.state(name),
+      retry_in_ms: state.breakers.retryInMs(name),
+      models_known: state.directory.knowsModels(name),
+      model_list_error: state.directory.lastError(name),
+    }));
+    writeJson(res, 200, { providers }, cors);
+  };
+}
