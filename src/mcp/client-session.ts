@@ -1,4 +1,5 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, ResultSchema, SetLevelRequestSchema,
@@ -93,8 +94,12 @@ export class ClientSession {
     for (const kind of Object.keys(LIST_KINDS) as ListKind[]) {
       s.setRequestHandler(LIST_METHODS[kind], (req) => this.#timed(null, LIST_KINDS[kind].method, () => this.#list(kind, req.params?.cursor)));
     }
-    s.setRequestHandler(CallToolRequestSchema, (req, extra) => {
-      const params = req.params as Item & { name: string };
+    // Registered past the SDK Server's own tools/call wrapper, which parses the request twice and
+    // the result with CallToolResultSchema: that parse drops fields it does not know inside content
+    // blocks, and a gateway forwards an upstream's result as it came (the SDK client already checked
+    // it is a JSON-RPC result). The request is still parsed once, by Protocol.
+    Protocol.prototype.setRequestHandler.call(s, CallToolRequestSchema, (req: { params: Item & { name: string } }, extra: Extra) => {
+      const params = req.params;
       return this.#route('tools', params.name, 'tools/call', (owner) => ({ ...params, name: owner.original }), extra) as never;
     });
     s.setRequestHandler(GetPromptRequestSchema, (req, extra) => {
