@@ -1,14 +1,15 @@
 // `npm run router:eval`: held-out evaluation of the router training procedure with RouteLLM's
-// protocol (APGR, CPT(50%), CPT(80%)) against a seeded random router and a length-only router,
-// cross-fitted under two fold schemes (random, and whole MMLU subjects held out).
-//   npm run router:eval [-- --k 5 --inner 3 --seed 7 --schemes random,subjects --write-card]
+// protocol (APGR, CPT(50%), CPT(80%)) against a seeded random router (10 runs) and a length-only
+// router, cross-fitted under two fold schemes (random, and whole MMLU subjects held out), repeated
+// over several fold seeds.
+//   npm run router:eval [-- --k 5 --inner 3 --seeds 7,8,9 --schemes random,subjects --write-card]
 //   npm run router:eval -- --data FILE.csv   (scores FILE with the shipped model instead)
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  DEFAULT_MODEL_NAME, PROTOCOL, SPLIT_SCHEMES, cardPathFor, evaluateScheme, featurize, formatBenchmark,
-  loadRoutingData, modelPathFor, runEvalCommand, type ModelCard, type SchemeEvaluation, type SplitScheme,
+  DEFAULT_MODEL_NAME, PROTOCOL, SPLIT_SCHEMES, cardPathFor, evaluateScheme, featurize, formatBenchmark, formatSummary,
+  loadRoutingData, modelPathFor, runEvalCommand, summarize, type ModelCard, type SchemeEvaluation, type SplitScheme,
 } from '../src/classifier/index.js';
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
@@ -19,7 +20,7 @@ const { values } = parseArgs({
     name: { type: 'string', default: DEFAULT_MODEL_NAME },
     k: { type: 'string', default: '5' },
     inner: { type: 'string', default: '3' },
-    seed: { type: 'string', default: '7' },
+    seeds: { type: 'string', default: '7,8,9' },
     schemes: { type: 'string', default: SPLIT_SCHEMES.join(',') },
     'write-card': { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -34,19 +35,21 @@ if (values.data) {
   const data = loadRoutingData(values['data-dir']!);
   const rows = [...data.mmlu, ...data.gsm8k];
   const feats = rows.map((r) => featurize(r.prompt));
-  const schemes: SchemeEvaluation[] = [];
+  const runs: SchemeEvaluation[] = [];
   for (const scheme of values.schemes!.split(',') as SplitScheme[]) {
     if (!SPLIT_SCHEMES.includes(scheme)) throw new Error(`unknown scheme ${scheme}`);
-    const ev = evaluateScheme(rows, feats, {
-      scheme, k: Number(values.k), innerK: Number(values.inner), seed: Number(values.seed), log: (l) => console.log(l),
-    });
-    schemes.push(ev);
-    for (const b of ev.benchmarks) console.log(`\n${formatBenchmark(b, `[${scheme} ${ev.k}-fold, seed ${ev.seed}] ${b.benchmark}`)}`);
-    console.log('');
+    for (const seed of values.seeds!.split(',').map(Number)) {
+      const ev = evaluateScheme(rows, feats, { scheme, k: Number(values.k), innerK: Number(values.inner), seed, log: (l) => console.log(l) });
+      runs.push(ev);
+      for (const b of ev.benchmarks) console.log(`\n${formatBenchmark(b, `[${scheme} ${ev.k}-fold, seed ${seed}] ${b.benchmark}`)}`);
+      console.log('');
+    }
   }
+  const summary = summarize(runs);
+  console.log(`held-out APGR / CPT, mean ± sd over fold seeds ${values.seeds}:\n${formatSummary(summary)}\n`);
   console.log(`protocol: ${PROTOCOL}`);
   console.log(`evaluated in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  const metrics = { protocol: PROTOCOL, schemes };
+  const metrics = { protocol: PROTOCOL, summary, runs };
   if (values.json) fs.writeFileSync(values.json, `${JSON.stringify(metrics, null, 2)}\n`);
   if (values['write-card']) {
     const cardPath = cardPathFor(modelPath);

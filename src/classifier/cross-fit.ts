@@ -80,16 +80,7 @@ export function fitRouter(rows: readonly LabeledPrompt[], feats: readonly Sparse
   const train = trainableRows(rows, ids);
   const X = toMatrix(train.map((i) => feats[i]!));
   const scaling = standardizeDense(X);
-  let rowWeights: Float64Array | undefined;
-  if (process.env.BALANCE) {
-    const size = new Map<string, number>();
-    for (const i of train) size.set(rows[i]!.group, (size.get(rows[i]!.group) ?? 0) + 1);
-    const alpha = Number(process.env.BALANCE);
-    rowWeights = Float64Array.from(train, (i) => size.get(rows[i]!.group)! ** -alpha);
-    const mean = rowWeights.reduce((a, b) => a + b, 0) / rowWeights.length;
-    for (let r = 0; r < rowWeights.length; r++) rowWeights[r] = rowWeights[r]! / mean;
-  }
-  const scaled = trainLogistic(X, Float64Array.from(train, (i) => label(rows[i]!)), { ...hyper, init, rowWeights });
+  const scaled = trainLogistic(X, Float64Array.from(train, (i) => label(rows[i]!)), { ...hyper, init });
   return { raw: foldScaling(scaled, scaling), scaled };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { SparseFeatures } from './featurizer.js';
 import { crossFit, isMmlu, type SplitScheme } from './cross-fit.js';
-import type { BaselineMetrics, BenchmarkEvaluation, SchemeEvaluation } from './model-card.js';
+import type { BaselineMetrics, BenchmarkEvaluation, SchemeEvaluation, Spread } from './model-card.js';
 import { createRng } from './prng.js';
 import type { LabeledPrompt } from './routing-data.js';
 import { evaluateRouter } from './routing-metrics.js';
@@ -37,22 +37,28 @@ export function evaluateBenchmark(name: string, rows: readonly LabeledPrompt[], 
   const rApgr = randoms.map((m) => m.apgr);
   const rMean = mean(rApgr);
   const perFold: number[] = [];
+  const lengthPerFold: number[] = [];
   if (foldOf) {
     const folds = new Set(Array.from({ length: rows.length }, (_, i) => foldOf[i]!));
     for (const f of [...folds].sort((a, b) => a - b)) {
       const ids = rows.map((_, i) => i).filter((i) => foldOf[i] === f);
-      perFold.push(evaluateRouter(ids.map((i) => scores[i]!), ids.map((i) => weak[i]!), ids.map((i) => strong[i]!)).apgr);
+      const w = ids.map((i) => weak[i]!);
+      const s = ids.map((i) => strong[i]!);
+      perFold.push(evaluateRouter(ids.map((i) => scores[i]!), w, s).apgr);
+      lengthPerFold.push(evaluateRouter(ids.map((i) => rows[i]!.prompt.length), w, s).apgr);
     }
   }
+  const spread = (xs: number[], whole: number): { mean: number; min: number; max: number } => (xs.length
+    ? { mean: mean(xs), min: Math.min(...xs), max: Math.max(...xs) }
+    : { mean: whole, min: whole, max: whole });
+  const length = evaluateRouter(rows.map((r) => r.prompt.length), weak, strong);
   return {
     benchmark: name,
     n: rows.length,
     weakQuality: router.weakQuality,
     strongQuality: router.strongQuality,
     router: pick(router),
-    perFoldApgr: perFold.length
-      ? { mean: mean(perFold), min: Math.min(...perFold), max: Math.max(...perFold) }
-      : { mean: router.apgr, min: router.apgr, max: router.apgr },
+    perFoldApgr: spread(perFold, router.apgr),
     random: {
       runs: RANDOM_RUNS,
       apgr: rMean,
@@ -60,7 +66,8 @@ export function evaluateBenchmark(name: string, rows: readonly LabeledPrompt[], 
       cpt50: mean(randoms.map((m) => m.cpt50)),
       cpt80: mean(randoms.map((m) => m.cpt80)),
     },
-    length: pick(evaluateRouter(rows.map((r) => r.prompt.length), weak, strong)),
+    length: pick(length),
+    lengthPerFoldApgr: spread(lengthPerFold, length.apgr),
   };
 }
 
@@ -98,7 +105,51 @@ export function formatBenchmark(b: BenchmarkEvaluation, title: string): string {
     `  length only            ${f3(b.length.apgr)}   ${f3(b.length.cpt50)}     ${f3(b.length.cpt80)}`,
   ];
   if (b.perFoldApgr.min !== b.perFoldApgr.max) {
-    lines.push(`  classifier APGR per fold: mean ${f3(b.perFoldApgr.mean)}, min ${f3(b.perFoldApgr.min)}, max ${f3(b.perFoldApgr.max)}`);
+    lines.push(`  APGR per outer fold (one model each): classifier mean ${f3(b.perFoldApgr.mean)} (${f3(b.perFoldApgr.min)}..${f3(b.perFoldApgr.max)}), `
+      + `length mean ${f3(b.lengthPerFoldApgr.mean)} (${f3(b.lengthPerFoldApgr.min)}..${f3(b.lengthPerFoldApgr.max)})`);
   }
   return lines.join('\n');
+}
+
+
+/** One scheme × benchmark, summarised over fold seeds. */
+export interface EvaluationSummary {
+  scheme: string;
+  benchmark: string;
+  seeds: number[];
+  router: { apgr: Spread; cpt50: Spread; cpt80: Spread };
+  random: { apgr: Spread };
+  length: { apgr: Spread };
+}
+
+function spreadOf(xs: number[]): Spread {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { mean: m, sd: Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length) };
+}
+
+/** Groups repeated scheme evaluations (different fold seeds) by scheme and benchmark. */
+export function summarize(runs: readonly SchemeEvaluation[]): EvaluationSummary[] {
+  const out: EvaluationSummary[] = [];
+  const keys = new Set(runs.flatMap((r) => r.benchmarks.map((b) => `${r.scheme}\u0000${b.benchmark}`)));
+  for (const key of keys) {
+    const [scheme, benchmark] = key.split('\u0000') as [string, string];
+    const picked = runs.filter((r) => r.scheme === scheme).flatMap((r) => r.benchmarks.filter((b) => b.benchmark === benchmark).map((b) => ({ seed: r.seed, b })));
+    const bs = picked.map((p) => p.b);
+    out.push({
+      scheme, benchmark, seeds: picked.map((p) => p.seed),
+      router: { apgr: spreadOf(bs.map((b) => b.router.apgr)), cpt50: spreadOf(bs.map((b) => b.router.cpt50)), cpt80: spreadOf(bs.map((b) => b.router.cpt80)) },
+      random: { apgr: spreadOf(bs.map((b) => b.random.apgr)) },
+      length: { apgr: spreadOf(bs.map((b) => b.length.apgr)) },
+    });
+  }
+  return out;
+}
+
+/** One line per summary: mean ± sd over the fold seeds. */
+export function formatSummary(rows: readonly EvaluationSummary[]): string {
+  const pm = (s: Spread): string => `${f3(s.mean)} ± ${f3(s.sd)}`;
+  return [
+    'scheme    benchmark  seeds  classifier APGR   CPT(50%)          CPT(80%)          random APGR   length APGR',
+    ...rows.map((r) => `${r.scheme.padEnd(9)} ${r.benchmark.padEnd(10)} ${String(r.seeds.length).padEnd(6)} ${pm(r.router.apgr)}   ${pm(r.router.cpt50)}   ${pm(r.router.cpt80)}   ${f3(r.random.apgr.mean)}         ${f3(r.length.apgr.mean)}`),
+  ].join('\n');
 }

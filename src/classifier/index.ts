@@ -18,6 +18,6 @@ export { decileEdges, evaluateRouter, trapezoid, type CurvePoint, type RouterMet
 export { loadRoutingData, parseContaminated, parseLabeledCsv, type LabeledPrompt, type RoutingData } from './routing-data.js';
 export { parseCsv } from './parse-csv.js';
 export { HYPER_GRID, SPLIT_SCHEMES, assignFolds, crossFit, fitRouter, type Hyper, type SplitScheme } from './cross-fit.js';
-export { PROTOCOL, RANDOM_RUNS, evaluateBenchmark, evaluateScheme, formatBenchmark } from './evaluate-router.js';
+export { PROTOCOL, RANDOM_RUNS, evaluateBenchmark, evaluateScheme, formatBenchmark, formatSummary, summarize, type EvaluationSummary } from './evaluate-router.js';
 export { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH, MODELS_DIR, modelPathFor, trainRouterModel, type TrainRouterOptions } from './train-router.js';
 export { runCalibrateCommand, runEvalCommand, runScoreCommand, type CalibrateCommandOptions, type EvalCommandOptions, type ScoreCommandOptions } from './commands.js';

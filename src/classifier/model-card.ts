@@ -9,6 +9,11 @@ import { FEATURIZER_VERSION } from './featurizer.js';
 
 export const ROUTELLM_ATTRIBUTION = 'Trained on correctness labels from RouteLLM (lm-sys/RouteLLM), Apache License 2.0.';
 
+export interface Spread {
+  mean: number;
+  sd: number;
+}
+
 export interface BaselineMetrics {
   apgr: number;
   cpt50: number;
@@ -29,6 +34,8 @@ export interface BenchmarkEvaluation {
   random: BaselineMetrics & { runs: number; apgrSd: number };
   /** Score = prompt length in characters. */
   length: BaselineMetrics;
+  /** The length router's APGR per outer fold, for comparison with `perFoldApgr`. */
+  lengthPerFoldApgr: { mean: number; min: number; max: number };
 }
 
 export interface SchemeEvaluation {
@@ -62,7 +69,16 @@ export interface ModelCard {
   data: { source: string; license: string; root: string; files: { path: string; sha256: string; rows: number }[] };
   attribution: string;
   calibration: { source: string; deciles: number[]; percentiles: number[] };
-  metrics: { protocol: string; schemes: SchemeEvaluation[] } | null;
+  /** Held-out evaluation of the training procedure (`npm run router:eval -- --write-card`). */
+  metrics: {
+    protocol: string;
+    /** Mean ± sd over the fold seeds, per scheme and benchmark. */
+    summary: {
+      scheme: string; benchmark: string; seeds: number[];
+      router: { apgr: Spread; cpt50: Spread; cpt80: Spread }; random: { apgr: Spread }; length: { apgr: Spread };
+    }[];
+    runs: SchemeEvaluation[];
+  } | null;
 }
 
 /** The card path of a model file: `router-x.onnx` → `router-x.json`. */

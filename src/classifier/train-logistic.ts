@@ -28,8 +28,6 @@ export interface TrainOptions {
   maxIter?: number;
   /** Stop when the relative decrease of the objective falls below this (default 1e-5). */
   tol?: number;
-  /** Per-row weights of the loss (mean 1 keeps `l2` comparable); default all 1. */
-  rowWeights?: Float64Array;
   /** Warm start. */
   init?: LinearModel;
 }
@@ -131,7 +129,7 @@ export function predict(m: SparseMatrix, model: LinearModel): Float64Array {
  * deoptimised the single-function version at the end of every call (on-stack replacement inside
  * the row loop, then no type feedback for the code after it), which made training 6x slower.
  */
-function dataPass(m: SparseMatrix, y: Float64Array, w: Float64Array, x: Float64Array, grad: Float64Array, bias: number): number {
+function dataPass(m: SparseMatrix, y: Float64Array, x: Float64Array, grad: Float64Array, bias: number): number {
   const inv = 1 / m.rows;
   let loss = 0;
   let gb = 0;
@@ -141,8 +139,8 @@ function dataPass(m: SparseMatrix, y: Float64Array, w: Float64Array, x: Float64A
     const hi = rowPtr[r + 1]!;
     let z = bias;
     for (let k = lo; k < hi; k++) z += x[indices[k]!]! * values[k]!;
-    loss += w[r]! * (softplus(z) - y[r]! * z);
-    const g = w[r]! * (sigmoid(z) - y[r]!) * inv;
+    loss += softplus(z) - y[r]! * z;
+    const g = (sigmoid(z) - y[r]!) * inv;
     gb += g;
     for (let k = lo; k < hi; k++) grad[indices[k]!] += g * values[k]!;
   }
@@ -169,9 +167,9 @@ function l2Pass(x: Float64Array, grad: Float64Array, l2: number, l2Dense: number
 }
 
 /** Objective and gradient; `x` packs the weights then the bias (last slot). */
-function objective(m: SparseMatrix, y: Float64Array, w: Float64Array, l2: number, l2Dense: number, x: Float64Array, grad: Float64Array): number {
+function objective(m: SparseMatrix, y: Float64Array, l2: number, l2Dense: number, x: Float64Array, grad: Float64Array): number {
   grad.fill(0);
-  const loss = dataPass(m, y, w, x, grad, x[x.length - 1]!);
+  const loss = dataPass(m, y, x, grad, x[x.length - 1]!);
   return loss + l2Pass(x, grad, l2, l2Dense);
 }
 
@@ -202,11 +200,10 @@ export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptio
   const tol = opts.tol ?? 1e-5;
   const mem = 8;
   const l2Dense = opts.l2Dense ?? opts.l2;
-  const w = opts.rowWeights ?? new Float64Array(m.rows).fill(1);
   const x = new Float64Array(n);
   if (opts.init) { x.set(opts.init.weights); x[n - 1] = opts.init.bias; }
   const g = new Float64Array(n);
-  let f = objective(m, y, w, opts.l2, l2Dense, x, g);
+  let f = objective(m, y, opts.l2, l2Dense, x, g);
   // Curvature pairs in a ring of preallocated buffers (2 MB each: allocating per step fed the GC).
   const S = Array.from({ length: mem }, () => new Float64Array(n));
   const Y = Array.from({ length: mem }, () => new Float64Array(n));
@@ -245,7 +242,7 @@ export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptio
     for (let ls = 0; ls < 30; ls++) {
       xNew.set(x);
       axpy(step, dir, xNew);
-      fNew = objective(m, y, w, opts.l2, l2Dense, xNew, gNew);
+      fNew = objective(m, y, opts.l2, l2Dense, xNew, gNew);
       if (fNew <= f + 1e-4 * step * slope) break;
       step *= 0.5;
     }

@@ -216,7 +216,7 @@ export const MonitoringSchema = z.strictObject({
   /** With `log_bodies`: the most bytes kept of each request and each response body. */
   log_body_max_bytes: z.number().int().min(256).max(1_048_576).default(16_384),
   /** How often buffered log rows and time-series rollups are written to the store, in one transaction. */
-  flush_interval_ms: z.number().int().min(50).max(60_000).default(1000),
+  flush_interval_ms: z.number().int().min(50).max(60_000).default(250),
 });
 
 export const ConfigSchema = z.strictObject({

@@ -24,13 +24,18 @@ const TOP_N = 50;
  * - `/api/stats/live`: server-sent events, one per-second aggregate per second.
  */
 export function adminRoutes(monitoring: Monitoring | null, auth: AdminAuth, live: LiveFeed | null): Routes {
+  // Handlers may return a promise (the log waits for the writer): everything is read from `req`
+  // before the first await, and nothing is written after the client went away.
   const guarded = (handler: Handler): RouteHandler => (state, res, req, cors) => {
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    const fail = (err: unknown): void => { if (!aborted) writeError(res, toLocalRouterError(err), cors); };
     try {
       auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.clients);
       if (monitoring === null) throw new LocalRouterError('LR_ERR_NOT_FOUND', 'monitoring is off (monitoring.enabled: false in the config)');
-      writeJson(res, 200, handler(monitoring, query(req), state), cors);
+      Promise.resolve(handler(monitoring, query(req), state)).then((body) => { if (!aborted) writeJson(res, 200, body, cors); }, fail);
     } catch (err) {
-      writeError(res, toLocalRouterError(err), cors);
+      fail(err);
     }
   };
   return {
@@ -130,7 +135,7 @@ function timeParam(q: URLSearchParams, name: string): number | undefined {
   return Date.now() - parseDuration(v, name);
 }
 
-function logs(m: Monitoring, q: URLSearchParams): unknown {
+async function logs(m: Monitoring, q: URLSearchParams): Promise<unknown> {
   const status = q.get('status');
   let statusFilter: RequestLogFilter['status'];
   if (status === 'ok' || status === 'error') statusFilter = status;
@@ -144,7 +149,7 @@ function logs(m: Monitoring, q: URLSearchParams): unknown {
     status: statusFilter, limit: intParam(q, 'limit'), beforeSeq: intParam(q, 'before'), afterSeq: intParam(q, 'after'),
     bodies: q.get('bodies') === '1' || q.get('bodies') === 'true',
   };
-  const rows = m.log.query(filter);
+  const rows = await m.queryLog(filter);
   const last = rows.at(-1);
   return { data: rows, next_before: filter.afterSeq === undefined && last !== undefined ? last.seq : null };
 }

@@ -130,9 +130,9 @@ export class GatewayMetrics {
   }
 
   /** Stops the live feed, writes what is buffered and closes the store. */
-  close(): void {
+  async close(): Promise<void> {
     this.#live?.close();
-    this.monitoring?.close();
+    await this.monitoring?.close();
   }
 
   /** Gauges and counters about the gateway itself: pool, breakers, rings, request log. */

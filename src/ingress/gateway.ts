@@ -143,7 +143,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
       await classifiers.close();
       clearInterval(saveLimits);
       persistLimits(limiter, limitsFile, log);
-      metrics.close();
+      await metrics.close(); // monitoring (issue 5): waits for the store writer thread
       log.info('stopped');
     })();
     return closing;

@@ -9,6 +9,7 @@ import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
 import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS } from './mcp-auth.js';
+import { jsonString } from './mcp-post-exchange.js';
 
 interface SseSession {
   no: number;
@@ -63,7 +64,7 @@ export class McpLegacySse {
     res.onAborted(() => this.#end(session, false));
     session.no = this.#host.open({
       owner: client,
-      send: (json) => this.#write(session, `event: message\ndata: ${json}\n\n`),
+      send: (json) => this.#write(session, `event: message\ndata: ${jsonString(json)}\n\n`),
       closed: () => this.#end(session, true),
     }, { client: client.name, strategy: client.policy.strategy, clientMetricId: this.#metricId(client.name), strategyMetricId: this.#metricId(client.policy.strategy) });
     this.#sessions.set(sid, session);

@@ -1,6 +1,7 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { RELATED_TASK_META_KEY, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import type { McpJsonText } from '../workers/index.js';
 import { statusLine, type HeaderPairs } from './http-io.js';
 
 /** Keep-alive period of an SSE answer, and how long an answer may stay pending before it becomes one (the SDK's period). */
@@ -67,7 +68,7 @@ export class PostExchange {
   }
 
   /** One message for this request's stream; `final` (its response) ends the answer. */
-  send(json: string, final: boolean): void {
+  send(json: McpJsonText, final: boolean): void {
     if (this.#state === STATE.done) return;
     const res = this.#res;
     if (final && this.#state === STATE.pending) {
@@ -83,7 +84,13 @@ export class PostExchange {
     res.cork(() => {
       if (this.#state === STATE.pending) this.#openSse();
       // uWS buffers what the socket cannot take yet; the messages of one request are few.
-      res.write(`event: message\ndata: ${json}\n\n`);
+      if (typeof json === 'string') {
+        res.write(`event: message\ndata: ${json}\n\n`);
+      } else {
+        res.write('event: message\ndata: ');
+        res.write(json);
+        res.write('\n\n');
+      }
       if (final) res.end();
     });
     if (final) this.#finish();
@@ -137,6 +144,11 @@ export class PostExchange {
     clearTimeout(this.#timer);
     this.#onDone();
   }
+}
+
+/** JSON text as a string (for the paths that need one: the SDK transport, legacy SSE). */
+export function jsonString(json: McpJsonText): string {
+  return typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
 }
 
 /** The SDK transport's answer to a POST of notifications only. */

@@ -10,7 +10,7 @@ import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import { readBody, writeResponse, type HeaderPairs } from './http-io.js';
 import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS } from './mcp-auth.js';
-import { fastKind, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
+import { fastKind, jsonString, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
 
 /** One client session of the Streamable HTTP endpoint. */
@@ -197,7 +197,7 @@ export class McpEndpoint {
       send: (json, related, final) => {
         const exchange = related === null ? undefined : exchanges.get(related);
         if (exchange !== undefined) return exchange.send(json, final);
-        transport.send(JSON.parse(json) as JSONRPCMessage, related === null || final ? undefined : { relatedRequestId: related }).catch(() => {
+        transport.send(JSON.parse(jsonString(json)) as JSONRPCMessage, related === null || final ? undefined : { relatedRequestId: related }).catch(() => {
           // The request's stream is gone (client disconnected): nothing left to deliver to.
         });
       },

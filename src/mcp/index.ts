@@ -6,13 +6,15 @@
  * messages as frames (src/workers/protocol.ts, MCP section).
  *
  * ```
- * client ─/mcp─▶ ingress: WebStandardStreamableHTTPServerTransport per session (or legacy SSE)
+ * client ─/mcp─▶ ingress: requests of a session straight to the actor, answers written as they come
+ *                 (JSON text, or shared bytes for big cached lists); WebStandardStreamableHTTPServerTransport
+ *                 per session for everything else (initialize, GET, DELETE, batches), or legacy SSE
  *                   │ McpHost (frames)
  *                   ▼
  *          MCP actor: ClientSession (SDK Server + merge/route handlers)
  *                   │ UpstreamInstance per server (shared) or per server and session
  *                   ▼
- *          SDK Client ─ STDIO / Streamable HTTP / SSE ─▶ upstream MCP servers
+ *          SDK Client ─ STDIO / Streamable HTTP (undici, see upstream-fetch.ts) / SSE ─▶ upstream MCP servers
  * ```
  */
 export { McpHost, type McpHostOptions, type McpSessionLink, type McpLog } from './mcp-host.js';

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import {
-  FrameBatcher, MCP_FRAME, spawnWorker, type FromMcpFrame, type McpActorConfig, type McpJsonRpcMessage, type McpServerStatus,
+  FrameBatcher, MCP_FRAME, spawnWorker, type FromMcpFrame, type McpActorConfig, type McpJsonRpcMessage, type McpJsonText, type McpServerStatus,
   type McpSessionInfo, type McpWorkerData, type ToMcpFrame,
 } from '../workers/index.js';
 
@@ -13,10 +13,11 @@ export interface McpSessionLink {
   /** Who the session belongs to (the ingress's client object), handed back by `onOpen`. */
   readonly owner?: unknown;
   /**
-   * A message for the client as JSON text, and the client request whose stream it goes on (null: the
-   * session's own stream); `final` marks that request's response.
+   * A message for the client as JSON text (a string, or UTF-8 bytes: see `McpJsonText`), and the
+   * client request whose stream it goes on (null: the session's own stream); `final` marks that
+   * request's response.
    */
-  send(json: string, relatedRequestId: string | number | null, final: boolean): void;
+  send(json: McpJsonText, relatedRequestId: string | number | null, final: boolean): void;
   /** The actor ended the session (or crashed): the link should end its HTTP side. */
   closed(): void;
 }

@@ -1,14 +1,35 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { McpJsonRpcMessage } from '../workers/index.js';
+import type { McpJsonRpcMessage, McpJsonText } from '../workers/index.js';
+
+/** A result's JSON text, and its UTF-8 bytes once a response needed them. */
+interface Serialized { json: string; bytes: Buffer | null }
 
 /** Results whose JSON text is already known (cached list pages): sent without serializing them again. */
-const serialized = new WeakMap<object, string>();
+const serialized = new WeakMap<object, Serialized>();
+/**
+ * From this size a cached result crosses the thread as bytes in a SharedArrayBuffer: one copy here,
+ * none in postMessage, no string rebuilt and converted to UTF-8 on the ingress thread.
+ */
+const SHARED_MIN_BYTES = 16 * 1024;
 
 /** Serializes `result` once and remembers the text, so every response carrying it reuses it. */
 export function preSerialized<T extends object>(result: T): T {
-  serialized.set(result, JSON.stringify(result));
+  serialized.set(result, { json: JSON.stringify(result), bytes: null });
   return result;
+}
+
+/** `{"jsonrpc":"2.0","id":<id>,"result":<cached>}` without serializing the result again. */
+function cachedResponse(id: string | number | null, s: Serialized): McpJsonText {
+  const head = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`;
+  if (s.json.length < SHARED_MIN_BYTES) return `${head}${s.json}}`;
+  s.bytes ??= Buffer.from(s.json);
+  const headLength = Buffer.byteLength(head);
+  const out = new Uint8Array(new SharedArrayBuffer(headLength + s.bytes.length + 1));
+  out.set(Buffer.from(head));
+  out.set(s.bytes, headLength);
+  out[out.length - 1] = 0x7d; // }
+  return out;
 }
 
 /**
@@ -23,10 +44,10 @@ export class PortTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
-  readonly #post: (json: string, related: string | number | null, final: boolean) => void;
+  readonly #post: (json: McpJsonText, related: string | number | null, final: boolean) => void;
   #closed = false;
 
-  constructor(sessionId: string, post: (json: string, related: string | number | null, final: boolean) => void) {
+  constructor(sessionId: string, post: (json: McpJsonText, related: string | number | null, final: boolean) => void) {
     this.sessionId = sessionId;
     this.#post = post;
   }
@@ -49,8 +70,8 @@ export class PortTransport implements Transport {
       return;
     }
     const id = m.id ?? null;
-    const raw = typeof m.result === 'object' && m.result !== null ? serialized.get(m.result) : undefined;
-    this.#post(raw === undefined ? JSON.stringify(message) : `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${raw}}`, id, true);
+    const cached = typeof m.result === 'object' && m.result !== null ? serialized.get(m.result) : undefined;
+    this.#post(cached === undefined ? JSON.stringify(message) : cachedResponse(id, cached), id, true);
   }
 
   async close(): Promise<void> {

@@ -220,7 +220,8 @@ export class UpstreamInstance {
     this.#client = client;
     this.#transport = transport;
     this.#connectedAt = Date.now();
-    this.#lists.clear();
+    // No list cache to clear here: #drop cleared it when the last connection went, and a list being
+    // fetched now is what asked for this connection (clearing it would fetch it twice).
     client.onclose = () => {
       if (this.#client === client) this.#drop(client, this.runtime.transport === 'stdio' ? 'the server process exited' : 'the connection closed');
     };

@@ -7,11 +7,12 @@
  * and hands each record to its sinks: the {@link TimeSeries} (second, minute, hour and day buckets
  * per dimension, persisted in SQLite) and the {@link PrometheusExporter}. The {@link RequestLogStore}
  * keeps one row per request in the same SQLite file (`<home>/localrouter.db`, WAL), written in
- * batches. {@link Monitoring} wires all of it together with its timers.
+ * batches by a writer thread (`store-writer.ts`) so SQLite never runs on the event loop's time.
+ * {@link Monitoring} wires all of it together with its timers.
  *
  * ```ts
  * // main thread
- * const monitoring = Monitoring.open({ home, logRetentionDays: 30, flushIntervalMs: 1000, logBodyMaxBytes: 0 });
+ * const monitoring = Monitoring.open({ home, logRetentionDays: 30, flushIntervalMs: 250, logBodyMaxBytes: 0 });
  * const ring = MetricsRing.create(8192);
  * monitoring.aggregator.addRing('provider-0', ring);
  * spawnWorker(url, { workerData: { metricsBuffer: ring.buffer } });
@@ -43,7 +44,8 @@ export { RequestLogStore } from './request-log-store.js';
 export { getRequestLog, queryRequestLog } from './request-log-query.js';
 export type { LogAttempt, RequestLogEntry, RequestLogFilter, RequestLogRow, RowAttempt } from './request-log-store.js';
 export { RollupStore, readRollups } from './rollup-store.js';
-export type { RollupRow } from './rollup-store.js';
+export type { RollupBackend, RollupRow } from './rollup-store.js';
+export type { StoreWriter } from './store-writer.js';
 export { storedTotals } from './stored-totals.js';
 export { parseDuration } from './parse-duration.js';
 export { Monitoring } from './monitoring.js';

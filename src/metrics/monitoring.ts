@@ -2,20 +2,14 @@ import { Interner } from './interner.js';
 import { MetricsAggregator } from './metrics-aggregator.js';
 import { monitoringDbPath, openMonitoringDb, type MonitoringDb } from './monitoring-db.js';
 import { PrometheusExporter } from './prometheus.js';
-import { RequestLogStore } from './request-log-store.js';
-import { RollupStore } from './rollup-store.js';
+import { queryRequestLog } from './request-log-query.js';
+import { RequestLogStore, type RequestLogFilter, type RequestLogRow } from './request-log-store.js';
+import { RollupStore, readRollups, rollupToWire, type RollupBackend } from './rollup-store.js';
+import { InlineStoreWriter, WorkerStoreWriter, type StoreWriter } from './store-writer.js';
 import { TimeSeries } from './time-series.js';
 
 const HOUR = 3_600_000;
-/** Retention deletes at most this many log rows per tick, so a large backlog never stalls the loop. */
-const RETENTION_ROWS_PER_TICK = 50_000;
-const RETENTION_BATCH = 5000;
 const ERROR_REPORT_EVERY_MS = 60_000;
-/**
- * Rows per log write: a batch blocks the event loop while SQLite inserts it (a few µs a row), so a
- * large backlog is written in chunks with the loop free in between.
- */
-const LOG_CHUNK = 2000;
 
 export interface MonitoringOptions {
   /** Data dir holding `localrouter.db`; null keeps everything in an in-memory SQLite database. */
@@ -30,6 +24,12 @@ export interface MonitoringOptions {
   maintenanceIntervalMs?: number;
   /** How often the rings are drained (default 250 ms). */
   drainIntervalMs?: number;
+  /**
+   * `worker` (default for a file store): SQLite writes run on their own thread, so inserts, WAL
+   * checkpoints and retention never block the event loop; `inline`: on this thread, synchronously
+   * (always for an in-memory store).
+   */
+  writer?: 'worker' | 'inline';
   /** Epoch ms; injectable so tests can move retention and buckets through time. */
   now?: () => number;
   /** Called for failures of the background work (rate-limited: the first, then at most once a minute). */
@@ -51,6 +51,7 @@ export class Monitoring {
   /** The SQLite file, or ':memory:'. */
   readonly dbFile: string;
   readonly #db: MonitoringDb;
+  readonly #writer: StoreWriter;
   readonly #now: () => number;
   readonly #flushMs: number;
   readonly #maintenanceMs: number;
@@ -58,6 +59,7 @@ export class Monitoring {
   #timer: NodeJS.Timeout | undefined;
   #lastMaintenance = -Infinity;
   #retentionBacklog = false;
+  #retentionRunning = false;
   #lastErrorReport = -Infinity;
   #closed = false;
 
@@ -68,10 +70,28 @@ export class Monitoring {
     this.#flushMs = opts.flushIntervalMs;
     this.#maintenanceMs = opts.maintenanceIntervalMs ?? HOUR;
     this.#onError = opts.onError ?? (() => {});
-    this.series = new TimeSeries({ interner: this.interner, store: new RollupStore(db), now: this.#now });
+    const inline = (): StoreWriter => new InlineStoreWriter(db);
+    this.#writer = dbFile === ':memory:' || opts.writer === 'inline' ? inline() : new WorkerStoreWriter(dbFile, {
+      fallback: inline,
+      onFatal: (err) => this.#report('keep the store writer thread running (writing on the main thread from now on)', err),
+    });
+    const rollups: RollupBackend = this.#writer.mode === 'inline' ? new RollupStore(db) : {
+      read: (res, dim, key, from, to) => readRollups(db, res, dim, key, from, to),
+      merge: (rows, done) => this.#writer.mergeRollups(rows.map(rollupToWire), done),
+      deleteBefore: () => {}, // retention goes through the writer, with the log's (enforceRetention)
+    };
+    this.series = new TimeSeries({ interner: this.interner, store: rollups, now: this.#now, onError: (err) => this.#report('write the time-series rollups', err) });
     this.prometheus = new PrometheusExporter({ interner: this.interner });
     this.aggregator = new MetricsAggregator({ intervalMs: opts.drainIntervalMs ?? 250, sinks: [this.series.record, this.prometheus.record] });
-    this.log = new RequestLogStore(db, { retentionDays: opts.logRetentionDays, bodyMaxBytes: opts.logBodyMaxBytes, now: this.#now });
+    this.log = new RequestLogStore(db, {
+      retentionDays: opts.logRetentionDays, bodyMaxBytes: opts.logBodyMaxBytes, now: this.#now, writer: this.#writer,
+      onError: (err) => this.#report('write the request log', err),
+    });
+  }
+
+  /** `worker` or `inline`: where SQLite writes run. */
+  get writerMode(): 'worker' | 'inline' {
+    return this.#writer.mode;
   }
 
   /**
@@ -101,46 +121,62 @@ export class Monitoring {
     return m;
   }
 
-  /** Drains the rings, writes the log batch and the rollup deltas, prunes, and runs retention when due. */
+  /** Drains the rings, hands the log batch and the rollup deltas to the writer, prunes, and runs retention when due. */
   tick(): void {
     if (this.#closed) return;
     this.#guard('drain the metrics rings', () => this.aggregator.drainNow());
-    this.#flushLogChunk();
+    this.#guard('write the request log', () => this.log.flush());
     this.#guard('write the time-series rollups', () => this.series.persist());
     this.series.pruneSeconds();
-    if (this.#retentionBacklog || this.#now() - this.#lastMaintenance >= this.#maintenanceMs) {
+    if (!this.#retentionRunning && (this.#retentionBacklog || this.#now() - this.#lastMaintenance >= this.#maintenanceMs)) {
       this.#guard('enforce retention', () => this.enforceRetention());
     }
   }
 
-  #flushLogChunk(): void {
-    if (this.#closed) return;
-    this.#guard('write the request log', () => this.log.flush(LOG_CHUNK));
-    if (this.log.pending >= LOG_CHUNK) setImmediate(() => this.#flushLogChunk());
-  }
-
-  /** Deletes what is past retention (log rows in bounded batches; the rest is continued next tick). */
-  enforceRetention(): number {
+  /**
+   * Deletes what is past retention: request log rows (in bounded passes on the main thread; all at
+   * once on the writer thread) and rollups. Resolves when done.
+   */
+  enforceRetention(): Promise<void> {
     this.#lastMaintenance = this.#now();
-    let deleted = 0;
-    let n = RETENTION_BATCH;
-    while (n === RETENTION_BATCH && deleted < RETENTION_ROWS_PER_TICK) {
-      n = this.log.deleteExpired(RETENTION_BATCH);
-      deleted += n;
-    }
-    this.#retentionBacklog = n === RETENTION_BATCH;
-    deleted += this.series.deleteExpired();
-    return deleted;
+    this.#retentionRunning = true;
+    return new Promise((resolve) => {
+      this.#writer.deleteExpired(this.log.retentionCutoff(), this.series.retentionCutoffs(), (err, more) => {
+        this.#retentionRunning = false;
+        this.#retentionBacklog = more;
+        if (err) this.#report('enforce retention', err);
+        resolve();
+      });
+    });
   }
 
-  /** Stops the timers, writes everything still buffered, and closes the store. Idempotent. */
-  close(): void {
+  /** Resolves once every record finished before the call is in SQLite (log rows and rollups). */
+  async sync(): Promise<void> {
+    this.aggregator.drainNow();
+    this.log.flush();
+    this.series.persist();
+    await this.#writer.sync();
+  }
+
+  /** Request log rows matching `filter`, including every request finished before the call. */
+  async queryLog(filter: RequestLogFilter = {}): Promise<RequestLogRow[]> {
+    await this.sync();
+    return queryRequestLog(this.#db, filter);
+  }
+
+  /** Stops the timers, writes everything still buffered, stops the writer and closes the store. Idempotent. */
+  async close(): Promise<void> {
     if (this.#closed) return;
+    this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.aggregator.stop();
     this.#guard('write the request log', () => this.log.flush());
     this.#guard('write the time-series rollups', () => this.series.persist(true));
-    this.#closed = true;
+    try {
+      await this.#writer.close();
+    } catch (err) {
+      this.#report('stop the store writer', err);
+    }
     this.#guard('close the monitoring store', () => this.#db.close());
   }
 
@@ -148,11 +184,15 @@ export class Monitoring {
     try {
       fn();
     } catch (err) {
-      const now = Date.now();
-      if (now - this.#lastErrorReport >= ERROR_REPORT_EVERY_MS) {
-        this.#lastErrorReport = now;
-        this.#onError(what, err);
-      }
+      this.#report(what, err);
+    }
+  }
+
+  #report(what: string, err: unknown): void {
+    const now = Date.now();
+    if (now - this.#lastErrorReport >= ERROR_REPORT_EVERY_MS) {
+      this.#lastErrorReport = now;
+      this.#onError(what, err);
     }
   }
 }

@@ -1,8 +1,9 @@
-import type Database from 'better-sqlite3';
 import { classifyError } from './classify-error.js';
 import type { MonitoringDb } from './monitoring-db.js';
 import { ERROR_CLASS_NAMES } from './series-bucket.js';
 import { getRequestLog, idKey, queryRequestLog } from './request-log-query.js';
+import type { LogRow } from './sql-writer.js';
+import { InlineStoreWriter, type StoreWriter } from './store-writer.js';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_MAX_PENDING = 100_000;
@@ -97,8 +98,12 @@ export interface RequestLogFilter {
 }
 
 export interface RequestLogStoreOptions {
-  /** Rows older than this are deleted by {@link RequestLogStore.deleteExpired}. */
+  /** Rows older than this many days are past retention ({@link RequestLogStore.retentionCutoff}). */
   retentionDays: number;
+  /** Where batches are written (default: inline on `db`). Reads always use `db`. */
+  writer?: StoreWriter;
+  /** Told when a batch write fails (its rows are counted as dropped). */
+  onError?: (err: Error) => void;
   /** 0: bodies are never stored; otherwise the most bytes kept of each body. */
   bodyMaxBytes?: number;
   /** Records waiting for the next flush beyond this are dropped (and counted), never buffered without bound. */
@@ -119,20 +124,21 @@ const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 
 /**
  * The request log: one row per finished request, appended on the hot path as one array push and
- * written in batches (one transaction per {@link flush}) off it. Lookups see records still waiting
- * for their flush.
+ * handed to the writer in batches (one transaction per {@link flush}) off it. Lookups see records
+ * still waiting for their flush or their commit.
  */
 export class RequestLogStore {
   readonly #db: MonitoringDb;
-  readonly #insert: Database.Statement;
-  readonly #deleteBatch: Database.Statement;
-  readonly #writeBatch: (entries: RequestLogEntry[]) => void;
+  readonly #writer: StoreWriter;
+  readonly #onError: (err: Error) => void;
   readonly #retentionMs: number;
   readonly #bodyMax: number;
   readonly #maxPending: number;
   readonly #timeOrigin: number;
   readonly #now: () => number;
   #pending: RequestLogEntry[] = [];
+  /** Batches handed to the writer and not committed yet. */
+  readonly #inflight = new Set<RequestLogEntry[]>();
   #dropped = 0;
   #written = 0;
 
@@ -143,13 +149,8 @@ export class RequestLogStore {
     this.#maxPending = opts.maxPending ?? DEFAULT_MAX_PENDING;
     this.#timeOrigin = opts.timeOrigin ?? performance.timeOrigin;
     this.#now = opts.now ?? Date.now;
-    this.#insert = db.prepare(`INSERT INTO requests (id, id_key, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms,
-      prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, request_body, response_body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#deleteBatch = db.prepare('DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < ? ORDER BY ts LIMIT ?)');
-    this.#writeBatch = db.transaction((entries: RequestLogEntry[]) => {
-      for (const e of entries) this.#insertOne(e);
-    });
+    this.#writer = opts.writer ?? new InlineStoreWriter(db);
+    this.#onError = opts.onError ?? (() => {});
   }
 
   /** Hot path: queues `entry` for the next flush (the object is kept, not copied). */
@@ -162,8 +163,8 @@ export class RequestLogStore {
   }
 
   /**
-   * Writes queued records (all, or the oldest `max`) in one transaction; returns how many. A failed
-   * write drops that batch (counted) and throws.
+   * Hands queued records (all, or the oldest `max`) to the writer as one transaction; returns how
+   * many. A failed write drops that batch (counted, reported to `onError`).
    */
   flush(max = Infinity): number {
     if (this.#pending.length === 0) return 0;
@@ -174,14 +175,19 @@ export class RequestLogStore {
     } else {
       this.#pending = [];
     }
-    try {
-      this.#writeBatch(batch);
-      this.#written += batch.length;
-      return batch.length;
-    } catch (err) {
-      this.#dropped += batch.length;
-      throw err;
-    }
+    const rows = new Array<LogRow>(batch.length);
+    for (let i = 0; i < batch.length; i++) rows[i] = this.#params(batch[i]);
+    this.#inflight.add(batch);
+    this.#writer.writeLog(rows, (err) => {
+      this.#inflight.delete(batch);
+      if (err) {
+        this.#dropped += batch.length;
+        this.#onError(err);
+      } else {
+        this.#written += batch.length;
+      }
+    });
+    return batch.length;
   }
 
   /** Records queued for the next flush. */
@@ -194,29 +200,42 @@ export class RequestLogStore {
     return this.#dropped;
   }
 
+  /** Records handed to the writer and not committed yet. */
+  get inflight(): number {
+    let n = 0;
+    for (const b of this.#inflight) n += b.length;
+    return n;
+  }
+
   /** Records written since start. */
   get written(): number {
     return this.#written;
   }
 
-  /** One request by generation id, written or still queued. */
+  /** One request by generation id: queued, being written, or stored. */
   get(id: string): RequestLogRow | undefined {
-    for (let i = this.#pending.length - 1; i >= 0; i--) {
-      const e = this.#pending[i];
-      if (e.id === id) return this.#toRow(e);
+    const queued = findEntry(this.#pending, id);
+    if (queued) return this.#toRow(queued);
+    for (const batch of this.#inflight) {
+      const e = findEntry(batch, id);
+      if (e) return this.#toRow(e);
     }
     return getRequestLog(this.#db, id);
   }
 
-  /** Rows matching `filter` (queued ones are flushed first, so the answer is complete). */
-  query(filter: RequestLogFilter = {}): RequestLogRow[] {
+  /**
+   * Rows matching `filter`: queued records are flushed and the writer drained first, so the answer
+   * includes every request finished before the call.
+   */
+  async query(filter: RequestLogFilter = {}): Promise<RequestLogRow[]> {
     this.flush();
+    await this.#writer.sync();
     return queryRequestLog(this.#db, filter);
   }
 
-  /** Deletes up to `max` rows older than the retention; returns how many (call again while it returns `max`). */
-  deleteExpired(max = 5000): number {
-    return this.#deleteBatch.run(this.#now() - this.#retentionMs, max).changes;
+  /** Rows that started before this (epoch ms) are past retention. */
+  retentionCutoff(): number {
+    return this.#now() - this.#retentionMs;
   }
 
   #toRow(e: RequestLogEntry): RequestLogRow {
@@ -237,17 +256,17 @@ export class RequestLogStore {
     return row;
   }
 
-  // Called once per row inside the batch transaction: binds straight from the entry, no row object.
-  #insertOne(e: RequestLogEntry): void {
+  // The insert parameters, built straight from the entry (no row object), in LogRow column order.
+  #params(e: RequestLogEntry): LogRow {
     const u = e.usage;
     const cls = classifyError(e.status, e.errorCode);
     const last = lastAttempt(e);
     const bodies = this.#bodyMax > 0;
-    this.#insert.run(e.id, idKey(e.id), Math.round(this.#timeOrigin + e.startMs), e.client, e.provider ?? last?.provider ?? null,
+    return [e.id, idKey(e.id), Math.round(this.#timeOrigin + e.startMs), e.client, e.provider ?? last?.provider ?? null,
       e.model ?? modelOfAttempt(last), e.op, e.status, e.errorCode, cls === 0 ? null : ERROR_CLASS_NAMES[cls],
       round3(e.durationMs), e.ttftMs > 0 ? round3(e.ttftMs) : null,
       u ? u[0] : null, u ? u[1] : null, u ? u[2] : null, u ? u[3] : null, e.costUsd, e.streamed ? 1 : 0,
-      attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null);
+      attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null];
   }
 }
 
@@ -260,6 +279,11 @@ function attemptsJson(attempts: readonly LogAttempt[]): string {
     s += `{"provider":${JSON.stringify(a.provider)},"model":${JSON.stringify(a.model)},"status":${a.status},"error_code":${a.code === null ? 'null' : JSON.stringify(a.code)},"duration_ms":${round3(a.durationMs)}}`;
   }
   return `${s}]`;
+}
+
+function findEntry(list: RequestLogEntry[], id: string): RequestLogEntry | undefined {
+  for (let i = list.length - 1; i >= 0; i--) if (list[i].id === id) return list[i];
+  return undefined;
 }
 
 function lastAttempt(e: RequestLogEntry): LogAttempt | undefined {

@@ -33,6 +33,44 @@ function toBucket(r: DbRow): SeriesBucket {
   };
 }
 
+/** A rollup row as it crosses to the writer thread (histograms encoded: class instances do not clone). */
+export interface RollupWire {
+  res: number;
+  dim: string;
+  key: string;
+  t: number;
+  requests: number;
+  errors: number;
+  errorsByClass: number[];
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+  costNano: number;
+  latency: Uint8Array;
+  ttft: Uint8Array;
+}
+
+export function rollupToWire(r: RollupRow): RollupWire {
+  const b = r.bucket;
+  return {
+    res: r.res, dim: r.dim, key: r.key, t: r.t, requests: b.requests, errors: b.errors, errorsByClass: b.errorsByClass,
+    promptTokens: b.promptTokens, completionTokens: b.completionTokens, cachedTokens: b.cachedTokens, reasoningTokens: b.reasoningTokens,
+    costNano: b.costNano, latency: b.latency.encode(), ttft: b.ttft.encode(),
+  };
+}
+
+export function rollupFromWire(w: RollupWire): RollupRow {
+  return {
+    res: w.res, dim: w.dim, key: w.key, t: w.t,
+    bucket: {
+      requests: w.requests, errors: w.errors, errorsByClass: w.errorsByClass, promptTokens: w.promptTokens, completionTokens: w.completionTokens,
+      cachedTokens: w.cachedTokens, reasoningTokens: w.reasoningTokens, costNano: w.costNano,
+      latency: LogHistogram.decode(w.latency), ttft: LogHistogram.decode(w.ttft),
+    },
+  };
+}
+
 const SELECT = 'SELECT key, t, requests, errors, errors_by_class, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_nano, latency, ttft FROM series';
 
 /**
@@ -46,12 +84,21 @@ export function readRollups(db: MonitoringDb, res: number, dim: string, key: str
   return rows.map((r) => ({ res, dim, key: r.key, t: r.t, bucket: toBucket(r) }));
 }
 
+/** Where the time series reads and writes its persisted rollups. */
+export interface RollupBackend {
+  read(res: number, dim: string, key: string | undefined, from: number, to: number): RollupRow[];
+  /** Adds the rows into the stored buckets; `done` once committed (or failed). */
+  merge(rows: RollupRow[], done: (err: Error | null) => void): void;
+  /** Deletes buckets of each resolution that start before its cutoff. */
+  deleteBefore(cutoffs: [res: number, before: number][]): void;
+}
+
 /**
  * The write side of the `series` table. Rows are merged, not replaced: the in-memory series hold
  * only what arrived since their last persist, so a restart, a late record or two gateways writing
  * the same bucket all add up instead of overwriting each other.
  */
-export class RollupStore {
+export class RollupStore implements RollupBackend {
   readonly #db: MonitoringDb;
   readonly #get: Database.Statement;
   readonly #put: Database.Statement;
@@ -69,18 +116,33 @@ export class RollupStore {
     });
   }
 
-  /** Adds each row's bucket into the stored one (creating it), all in one transaction. */
-  merge(rows: RollupRow[]): void {
-    if (rows.length > 0) this.#mergeAll(rows);
+  /**
+   * Adds each row's bucket into the stored one (creating it), all in one transaction. Without
+   * `done` a failure throws; with it, `done` gets the outcome.
+   */
+  merge(rows: RollupRow[], done?: (err: Error | null) => void): void {
+    if (done === undefined) {
+      if (rows.length > 0) this.#mergeAll(rows);
+      return;
+    }
+    try {
+      if (rows.length > 0) this.#mergeAll(rows);
+    } catch (err) {
+      done(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    done(null);
   }
 
   read(res: number, dim: string, key: string | undefined, from: number, to: number): RollupRow[] {
     return readRollups(this.#db, res, dim, key, from, to);
   }
 
-  /** Deletes buckets of `res` that start before `t`; returns how many. */
-  deleteBefore(res: number, t: number): number {
-    return this.#delete.run(res, t).changes;
+  /** Deletes buckets of each resolution that start before its cutoff; returns how many. */
+  deleteBefore(cutoffs: [res: number, before: number][]): number {
+    let n = 0;
+    for (const [res, before] of cutoffs) n += this.#delete.run(res, before).changes;
+    return n;
   }
 
   #mergeOne(row: RollupRow): void {

@@ -1,7 +1,7 @@
 import { LocalRouterError } from '../errors/index.js';
 import type { Interner } from './interner.js';
 import { RECORD_KIND, type RequestRecord } from './request-record.js';
-import type { RollupRow, RollupStore } from './rollup-store.js';
+import type { RollupBackend, RollupRow } from './rollup-store.js';
 import { addRecord, emptyBucket, mergeBucket, metricOf, viewBucket, type BucketView, type SeriesBucket, type SeriesMetric } from './series-bucket.js';
 
 const MINUTE = 60_000;
@@ -31,7 +31,9 @@ export interface TimeSeriesOptions {
   /** Names behind the records' interned ids (one interner for clients, providers, models, strategies). */
   interner: Interner;
   /** Persistence for minute, hour and day buckets; null keeps only the last 10 minutes (seconds). */
-  store: RollupStore | null;
+  store: RollupBackend | null;
+  /** Told when a rollup write fails (those rows are lost). */
+  onError?: (err: Error) => void;
   now?: () => number;
   /** Distinct keys per dimension before further ones fold into `(other)` (default 256; bounds memory). */
   maxKeysPerDimension?: number;
@@ -68,7 +70,10 @@ const FOLD_GRACE_MS = 2000;
  */
 export class TimeSeries {
   readonly #interner: Interner;
-  readonly #store: RollupStore | null;
+  readonly #store: RollupBackend | null;
+  readonly #onError: (err: Error) => void;
+  /** Rollup rows handed to the store and not committed yet: queries still count them. */
+  readonly #inflight = new Set<RollupRow[]>();
   readonly #now: () => number;
   readonly #maxKeys: number;
   readonly #keysSeen: Set<number>[] = DIMENSIONS.map(() => new Set<number>());
@@ -86,6 +91,7 @@ export class TimeSeries {
   constructor(opts: TimeSeriesOptions) {
     this.#interner = opts.interner;
     this.#store = opts.store;
+    this.#onError = opts.onError ?? (() => {});
     this.#now = opts.now ?? Date.now;
     this.#maxKeys = opts.maxKeysPerDimension ?? 256;
   }
@@ -157,10 +163,14 @@ export class TimeSeries {
         }
       }
     }
-    // Only forget the deltas once they are stored: a failed write is retried at the next persist.
-    this.#store.merge([...rows.values()]);
+    const batch = [...rows.values()];
     this.#minuteDeltas = new Map();
-    return rows.size;
+    this.#inflight.add(batch);
+    this.#store.merge(batch, (err) => {
+      this.#inflight.delete(batch);
+      if (err) this.#onError(err);
+    });
+    return batch.length;
   }
 
   /** Drops second buckets older than 10 minutes (cheap; call every tick). */
@@ -173,13 +183,15 @@ export class TimeSeries {
     }
   }
 
-  /** Deletes SQLite buckets past their resolution's retention; returns how many. */
-  deleteExpired(): number {
-    if (this.#store === null) return 0;
+  /** Per persisted resolution, the bucket start before which rollups are past retention. */
+  retentionCutoffs(): [res: number, before: number][] {
     const now = this.#now();
-    let deleted = 0;
-    for (const res of RESOLUTIONS.slice(1)) deleted += this.#store.deleteBefore(res.stepMs, now - res.keepMs);
-    return deleted;
+    return RESOLUTIONS.slice(1).map((r) => [r.stepMs, now - r.keepMs]);
+  }
+
+  /** Deletes persisted buckets past their resolution's retention (directly; Monitoring goes through its writer). */
+  deleteExpired(): void {
+    this.#store?.deleteBefore(this.retentionCutoffs());
   }
 
   /** One second's buckets (global and each key), e.g. for the live feed. */
@@ -258,6 +270,9 @@ export class TimeSeries {
       return out;
     }
     if (this.#store !== null) for (const r of this.#store.read(res.stepMs, dim, key, from, to)) out.push(r);
+    for (const batch of this.#inflight) {
+      for (const r of batch) if (r.res === res.stepMs && r.dim === dim && (key === undefined || r.key === key) && r.t >= from && r.t <= to) out.push(r);
+    }
     fromMemory(this.#minuteDeltas, 0);
     fromMemory(this.#seconds, this.#store === null ? 0 : this.#foldedUpTo);
     return out;

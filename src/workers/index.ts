@@ -14,7 +14,7 @@ export { spawnWorker } from './spawn-worker.js';
 // mcp (issue 7): the MCP actor's frames and the batcher it shares with the provider actors.
 export { MCP_FRAME } from './protocol.js';
 export type {
-  McpJsonRpcMessage, McpServerRuntime, McpRuleRuntime, McpAccessRuntime, McpActorConfig, McpSessionInfo, McpServerStatus,
+  McpJsonRpcMessage, McpJsonText, McpServerRuntime, McpRuleRuntime, McpAccessRuntime, McpActorConfig, McpSessionInfo, McpServerStatus,
   ToMcpFrame, FromMcpFrame, McpWorkerData,
 } from './protocol.js';
 export { FrameBatcher } from './frame-batcher.js';

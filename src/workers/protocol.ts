@@ -241,11 +241,15 @@ export type McpInternedFrame = [typeof MCP_FRAME.INTERNED, id: 0, names: string[
 export type ToMcpFrame = McpConfigFrame | McpOpenFrame | McpMessageFrame | McpCloseFrame | McpStatusFrame | McpSampledFrame | McpInternedFrame;
 
 /**
- * A message for the client of a session as JSON text (serialized in the actor, written by the ingress
- * as it is); `related` is the client request whose stream it goes on (a response's own id; null for
- * the session's own stream), and `final` marks that request's response, which ends its stream.
+ * A message for the client of a session as JSON text, serialized in the actor and written by the
+ * ingress as it is: a string, or for a large cached result its UTF-8 bytes in shared memory (no copy
+ * across the thread, no conversion on the ingress). `related` is the client request whose stream it
+ * goes on (a response's own id; null for the session's own stream), and `final` marks that request's
+ * response, which ends its stream.
  */
-export type McpSendFrame = [typeof MCP_FRAME.SEND, session: number, json: string, related: string | number | null, final: boolean];
+export type McpSendFrame = [typeof MCP_FRAME.SEND, session: number, json: McpJsonText, related: string | number | null, final: boolean];
+/** JSON text as a string, or as UTF-8 bytes (over a SharedArrayBuffer). */
+export type McpJsonText = string | Uint8Array;
 export type McpClosedFrame = [typeof MCP_FRAME.CLOSED, session: number];
 export type McpStatusResultFrame = [typeof MCP_FRAME.STATUS_RESULT, request: number, servers: McpServerStatus[]];
 /** `body` is an OpenAI-dialect chat completion request (JSON text) made from the sampling request. */

@@ -283,6 +283,33 @@ describe('/mcp at the HTTP level', () => {
     expect(await ok.text()).toContain('-32601');
   });
 
+  it('answers a request as plain JSON when nothing else comes first, as SSE when progress does, and a notification with 202', async () => {
+    const init = await post(INIT);
+    const sid = init.headers.get('mcp-session-id')!;
+    await init.text();
+    const h = { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
+    expect((await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, h)).status).toBe(202);
+    const call = await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'every__echo', arguments: { message: 'plain' } } }, h);
+    expect(call.headers.get('content-type')).toBe('application/json');
+    expect(call.headers.get('mcp-session-id')).toBe(sid);
+    expect(await call.json()).toEqual({ jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'Echo: plain' }] } });
+    // A cached page is served as the same bytes every time.
+    const first = await (await post({ jsonrpc: '2.0', id: 3, method: 'tools/list' }, h)).text();
+    const again = await (await post({ jsonrpc: '2.0', id: 4, method: 'tools/list' }, h)).text();
+    expect(again).toBe(first.replace('"id":3', '"id":4'));
+    expect((JSON.parse(first) as { result: { tools: unknown[] } }).result.tools).toHaveLength(PAGE);
+    const progress = await post({
+      jsonrpc: '2.0', id: 5, method: 'tools/call',
+      params: { name: 'web__trigger-long-running-operation', arguments: { duration: 0.2, steps: 2 }, _meta: { progressToken: 'tok' } },
+    }, h);
+    expect(progress.headers.get('content-type')).toBe('text/event-stream');
+    const events = (await progress.text()).split('\n\n').filter((e) => e.includes('data: '));
+    expect(events.length).toBeGreaterThanOrEqual(3);
+    expect(events[0]).toContain('"progressToken":"tok"');
+    expect(events.at(-1)).toContain('"id":5');
+    await fetch(`${fx.origin}/mcp`, { method: 'DELETE', headers: { ...h, authorization: `Bearer ${fx.key}` } });
+  });
+
   it('negotiates an older protocol revision with an older client', async () => {
     const res = await post({ ...INIT, params: { ...INIT.params, protocolVersion: '2025-03-26' } });
     expect(await res.text()).toContain('"protocolVersion":"2025-03-26"');

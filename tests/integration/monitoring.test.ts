@@ -289,21 +289,21 @@ describe('monitoring end to end', () => {
       try { return (d.prepare(sql).get() as { n: number }).n; } finally { d.close(); }
     };
     expect(count('SELECT COUNT(*) AS n FROM requests')).toBe(sent);
-    const at = (offsetMs: number): void => {
+    const at = async (offsetMs: number): Promise<void> => {
       const m = Monitoring.open({ home: home.dir, logRetentionDays: 2, flushIntervalMs: 60_000, logBodyMaxBytes: 0, now: () => Date.now() + offsetMs });
-      m.enforceRetention();
-      m.close();
+      await m.enforceRetention();
+      await m.close();
     };
-    at(DAY + 3_600_000); // past the minute buckets' day, not the log's 2 days
+    await at(DAY + 3_600_000); // past the minute buckets' day, not the log's 2 days
     expect(count('SELECT COUNT(*) AS n FROM requests')).toBe(sent);
     expect(count('SELECT COUNT(*) AS n FROM series WHERE res = 60000')).toBe(0);
     expect(count('SELECT SUM(requests) AS n FROM series WHERE res = 3600000 AND dim = \'all\'')).toBe(sent);
-    at(3 * DAY);
+    await at(3 * DAY);
     expect(count('SELECT COUNT(*) AS n FROM requests')).toBe(0);
     expect(count('SELECT SUM(requests) AS n FROM series WHERE res = 86400000 AND dim = \'all\'')).toBe(sent);
-    at(31 * DAY);
+    await at(31 * DAY);
     expect(count('SELECT COUNT(*) AS n FROM series WHERE res = 3600000')).toBe(0);
-    at(366 * DAY);
+    await at(366 * DAY);
     expect(count('SELECT COUNT(*) AS n FROM series')).toBe(0);
     gw = await startGateway({ home: home.dir, host: '127.0.0.1', port: 0 });
   });

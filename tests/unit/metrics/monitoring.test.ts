@@ -2,13 +2,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MetricsRing, Monitoring, RECORD_KIND, createRecord, getRequestLog, openMonitoringDb, monitoringDbPath } from '../../../src/metrics/index.js';
+import {
+  MetricsRing, Monitoring, RECORD_KIND, createRecord, getRequestLog, monitoringDbPath, openMonitoringDb, type RequestLogEntry,
+} from '../../../src/metrics/index.js';
 
 const DAY = 86_400_000;
 const dirs: string[] = [];
-const open: Monitoring[] = [];
-afterEach(() => {
-  for (const m of open.splice(0)) m.close();
+const open = new Set<Monitoring>();
+afterEach(async () => {
+  for (const m of open) await m.close();
+  open.clear();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -19,68 +22,101 @@ function home(): string {
 }
 
 /** `clock` pins time for retention tests; without it the real clock runs. */
-function start(dir: string | null, clock?: { now: number }, errors: string[] = []): Monitoring {
-  const now = clock ? () => clock.now : Date.now;
-  const m = Monitoring.open({ home: dir, logRetentionDays: 1, flushIntervalMs: 60_000, logBodyMaxBytes: 0, now, onError: (what) => errors.push(what) });
-  open.push(m);
+function start(dir: string | null, opts: { clock?: { now: number }; errors?: string[]; writer?: 'worker' | 'inline' } = {}): Monitoring {
+  const now = opts.clock ? () => opts.clock!.now : Date.now;
+  const m = Monitoring.open({
+    home: dir, logRetentionDays: 1, flushIntervalMs: 60_000, logBodyMaxBytes: 0, now, writer: opts.writer,
+    onError: (what) => opts.errors?.push(what),
+  });
+  open.add(m);
   return m;
 }
 
-describe('Monitoring', () => {
-  it('drains rings into series and Prometheus, writes the log, and keeps it all across a restart', () => {
+async function stop(m: Monitoring): Promise<void> {
+  open.delete(m);
+  await m.close();
+}
+
+function entry(id: string, startMs = performance.now()): RequestLogEntry {
+  return { id, op: 'chat', attempts: [], status: 200, startMs, durationMs: 5, ttftMs: 0, streamed: false, usage: [11, 7, 0, 0], costUsd: null, errorCode: null, client: 'alice', provider: null, model: null };
+}
+
+describe.each(['inline', 'worker'] as const)('Monitoring (%s writer)', (writer) => {
+  it('drains rings into series and Prometheus, writes the log, and keeps it all across a restart', async () => {
     const dir = home();
-    const m = start(dir);
+    const m = start(dir, { writer });
+    expect(m.writerMode).toBe(writer);
     const ring = MetricsRing.create(64);
     m.aggregator.addRing('t', ring);
     const rec = { ...createRecord(), kind: RECORD_KIND.llmRequest, status: 200, startMs: Date.now() - 5, durationUs: 5000, promptTokens: 11, completionTokens: 7, clientId: m.interner.id('alice') };
     for (let i = 0; i < 3; i++) ring.write(rec);
-    m.log.append({ id: 'gen-a', op: 'chat', attempts: [], status: 200, startMs: performance.now(), durationMs: 5, ttftMs: 0, streamed: false, usage: [11, 7, 0, 0], costUsd: null, errorCode: null, client: 'alice', provider: null, model: null });
+    m.log.append(entry('gen-a'));
     m.tick();
+    // Visible at once, whether or not the writer has committed yet.
     expect(m.series.totals('client', 60_000).get('alice')!.requests).toBe(3);
+    expect(m.log.get('gen-a')!.client).toBe('alice');
     expect(m.prometheus.render()).toContain('localrouter_requests_total{client="alice",provider="none",model="none",status="200"} 3');
-    m.close();
-    open.splice(0);
+    expect((await m.queryLog()).map((r) => r.id)).toEqual(['gen-a']);
+    await stop(m);
 
-    const again = start(dir);
+    const again = start(dir, { writer });
     expect(again.series.totals('all', 3_600_000).get('')!.promptTokens).toBe(33);
-    expect(again.log.get('gen-a')!.client).toBe('alice');
+    expect(again.log.get('gen-a')!.seq).toBeGreaterThan(0);
   });
 
-  it('enforces retention on its tick once the clock moves past it', () => {
+  it('enforces retention on its tick once the clock moves past it', async () => {
     const dir = home();
     const clock = { now: Date.now() };
-    const m = start(dir, clock);
-    m.log.append({ id: 'gen-old', op: 'chat', attempts: [], status: 200, startMs: performance.now(), durationMs: 5, ttftMs: 0, streamed: false, usage: null, costUsd: null, errorCode: null, client: 'c', provider: null, model: null });
+    const m = start(dir, { clock, writer });
+    m.log.append(entry('gen-old'));
     m.tick();
+    await m.sync();
     expect(m.log.get('gen-old')).toBeDefined();
     clock.now += DAY + 60_000;
     m.tick(); // the hourly maintenance is due
+    await m.sync();
     expect(m.log.get('gen-old')).toBeUndefined();
   });
 
-  it('falls back to an in-memory store when the file cannot be opened, and reports it', () => {
+  it('close flushes what is still buffered', async () => {
+    const dir = home();
+    const m = start(dir, { writer });
+    m.log.append(entry('gen-late', 0));
+    await stop(m);
+    const db = openMonitoringDb(monitoringDbPath(dir), { readonly: true });
+    try {
+      expect(getRequestLog(db, 'gen-late')?.client).toBe('alice');
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('Monitoring store', () => {
+  it('falls back to an in-memory store when the file cannot be opened, and reports it', async () => {
     const dir = home();
     fs.mkdirSync(monitoringDbPath(dir)); // a directory where the file should be
     const errors: string[] = [];
-    const m = start(dir, undefined, errors);
+    const m = start(dir, { errors });
     expect(m.dbFile).toBe(':memory:');
+    expect(m.writerMode).toBe('inline');
     expect(errors[0]).toMatch(/open the monitoring store/);
-    m.log.append({ id: 'gen-m', op: 'chat', attempts: [], status: 200, startMs: 0, durationMs: 1, ttftMs: 0, streamed: false, usage: null, costUsd: null, errorCode: null, client: 'c', provider: null, model: null });
+    m.log.append(entry('gen-m', 0));
     m.tick();
     expect(m.log.get('gen-m')?.seq).toBeGreaterThan(0);
   });
 
-  it('close flushes what is still buffered', () => {
+  it('writes on a separate thread by default, so the event loop never runs SQLite for the log', async () => {
     const dir = home();
     const m = start(dir);
-    m.log.append({ id: 'gen-late', op: 'chat', attempts: [], status: 200, startMs: 0, durationMs: 1, ttftMs: 0, streamed: false, usage: null, costUsd: null, errorCode: null, client: 'c', provider: null, model: null });
-    m.close();
-    open.splice(0);
-    const db = openMonitoringDb(monitoringDbPath(dir), { readonly: true });
-    try {
-      expect(getRequestLog(db, 'gen-late')?.client).toBe('c');
-    } finally {
-      db.close();
-    }
+    expect(m.writerMode).toBe('worker');
+    for (let i = 0; i < 2000; i++) m.log.append(entry(`gen-w${i}`));
+    m.tick();
+    // Handed over, not yet known to be committed: still found.
+    expect(m.log.pending).toBe(0);
+    expect(m.log.get('gen-w1999')?.id).toBe('gen-w1999');
+    expect(await m.queryLog({ limit: 1000 })).toHaveLength(1000);
+    expect(m.log.written).toBe(2000);
+    expect(m.log.inflight).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { idKey } from '../../../src/metrics/request-log-query.js';
+import { createSqlWriter } from '../../../src/metrics/sql-writer.js';
 import {
   RequestLogStore, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, type MonitoringDb, type RequestLogEntry,
 } from '../../../src/metrics/index.js';
@@ -76,8 +77,9 @@ describe('RequestLogStore', () => {
     expect(log.get(e.id)).toMatchObject({ provider: 'b', model: 'b/m2', error_class: 'upstreamUnreachable', error_code: 'LR_ERR_UPSTREAM_UNREACHABLE', prompt_tokens: null, cost_usd: null });
   });
 
-  it('queries by time range, client, provider, model and status, newest first, with paging and following', () => {
-    const { log } = store();
+  it('queries by time range, client, provider, model and status, newest first, with paging and following', async () => {
+    const { log: store1, db } = store();
+    const log = { append: store1.append.bind(store1), query: (f: Parameters<typeof queryRequestLog>[1] = {}) => { store1.flush(); return queryRequestLog(db, f); } };
     const t = Date.now() - 10_000;
     for (let i = 0; i < 20; i++) {
       log.append(entry({ startMs: t + i * 100, client: i % 2 ? 'bob' : 'alice', status: i % 5 === 0 ? 429 : 200, errorCode: null, model: i < 10 ? 'mock/echo' : 'other/x', provider: i < 10 ? 'mock' : 'other' }));
@@ -97,18 +99,20 @@ describe('RequestLogStore', () => {
     expect(follow.map((r) => r.seq)).toEqual([page1[0].seq]);
   });
 
-  it('deletes rows past retention in bounded batches (clock injected)', () => {
+  it('deletes rows past retention in bounded passes (clock injected)', () => {
     const clock = { now: Date.now() };
     const { log, db } = store({ retentionDays: 2, now: () => clock.now });
-    for (let i = 0; i < 30; i++) log.append(entry({ startMs: clock.now - 3 * DAY + i }));
+    const sql = createSqlWriter(db);
+    for (let i = 0; i < 10_500; i++) log.append(entry({ startMs: clock.now - 3 * DAY + i }));
     for (let i = 0; i < 5; i++) log.append(entry({ startMs: clock.now - DAY }));
     log.flush();
-    expect(log.deleteExpired(20)).toBe(20);
-    expect(log.deleteExpired(20)).toBe(10);
-    expect(log.deleteExpired(20)).toBe(0);
+    expect(log.retentionCutoff()).toBe(clock.now - 2 * DAY);
+    expect(sql.deleteExpired(log.retentionCutoff(), [], 5000)).toEqual({ deleted: 5000, more: true });
+    expect(sql.deleteExpired(log.retentionCutoff(), [], 5000)).toEqual({ deleted: 5000, more: true });
+    expect(sql.deleteExpired(log.retentionCutoff(), [], 5000)).toEqual({ deleted: 500, more: false });
     expect(queryRequestLog(db, { limit: 1000 })).toHaveLength(5);
     clock.now += 2 * DAY;
-    expect(log.deleteExpired()).toBe(5);
+    expect(sql.deleteExpired(log.retentionCutoff(), [], Infinity)).toEqual({ deleted: 5, more: false });
   });
 
   it('keeps bodies only when asked, capped in bytes', () => {
