@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isLocalRouterError } from '../errors/index.js';
 import { registerClientsCommand } from './clients-command.js';
+import { registerRouterCommand } from './router-command.js';
 import { registerConfigCommand } from './config-command.js';
 import { registerProvidersCommand } from './providers-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerStatsCommand(program); // monitoring (issue 5)
   registerLogsCommand(program); // monitoring (issue 5)
   registerMcpCommand(program); // mcp (issue 7)
+  registerRouterCommand(program);
   return program;
 }
 

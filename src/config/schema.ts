@@ -24,6 +24,8 @@ export const ServerSchema = z.strictObject({
   breaker_cooldown_ms: z.number().int().min(100).default(30_000),
   /** SSE comment sent while a stream waits for its first token, so idle proxies do not cut it; 0 = off. */
   sse_heartbeat_ms: z.number().int().min(0).default(15_000),
+  /** Deadline for one classifier score (auto routing); past it the request goes to the strong side. */
+  classifier_timeout_ms: z.number().int().min(1).max(10_000).default(100),
   /** Lifetime of OAuth access tokens from `POST /oauth/token`. */
   oauth_token_ttl_s: z.number().int().min(60).max(86_400).default(3600),
   /** Number of provider actor threads in `workers` mode. */

@@ -8,7 +8,6 @@ const MODELS_DIR = path.resolve(new URL('../../models', import.meta.url).pathnam
 const AUTO_IDS = new Set(['localrouter/auto', 'auto']);
 /** RouteLLM-style ids: `router-<classifier>-<threshold>`, e.g. `router-hashlr-0.42`. */
 const ROUTER_ID = /^router-([a-z0-9_]+(?:-[a-z0-9_]+)*?)-(0(?:\.\d+)?|1(?:\.0+)?)$/;
-const SCORE_TIMEOUT_MS = 50;
 
 /** Which side a classifier picked, as the generation record and metrics keep it. */
 export interface AutoDecision {
@@ -32,8 +31,10 @@ export class ClassifierPool {
   #started = new Map<string, Promise<Classifier>>();
   #cards = new Map<string, number[]>();
   #onEvent: (name: string, event: unknown) => void;
+  #timeoutMs: number;
 
-  constructor(onEvent: (name: string, event: unknown) => void = () => {}) {
+  constructor(timeoutMs: number, onEvent: (name: string, event: unknown) => void = () => {}) {
+    this.#timeoutMs = timeoutMs;
     this.#onEvent = onEvent;
   }
 
@@ -41,12 +42,17 @@ export class ClassifierPool {
     const existing = this.#started.get(name);
     if (existing) return existing;
     const started = loadClassifierModule().then((m) => m.startClassifier({
-      modelPath: modelPath(name), timeoutMs: SCORE_TIMEOUT_MS, onEvent: (e: unknown) => this.#onEvent(name, e),
+      modelPath: modelPath(name), timeoutMs: this.#timeoutMs, onEvent: (e: unknown) => this.#onEvent(name, e),
     }));
     // A failed start is retried by the next request instead of being remembered forever.
     started.catch(() => this.#started.delete(name));
     this.#started.set(name, started);
     return started;
+  }
+
+  /** Starts the classifiers the config names now, so the first auto request does not wait for a cold actor. */
+  warm(names: Iterable<string>): void {
+    for (const name of names) this.get(name).catch(() => {});
   }
 
   /** The threshold that sends `share` of traffic to the strong side, from the model card's score percentiles. */

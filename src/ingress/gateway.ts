@@ -64,7 +64,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
 
   const limiter = new RateLimiter();
   const tokens = TokenSigner.forHome(opts.home);
-  const classifiers = new ClassifierPool((name, event) => log.warn({ classifier: name, event }, 'classifier fell back to the strong side'));
+  const classifiers = new ClassifierPool(config.server.classifier_timeout_ms, (name, event) => log.warn({ classifier: name, event }, 'classifier fell back to the strong side'));
+  classifiers.warm(namedClassifiers(config));
   const limitsFile = path.join(opts.home, 'ratelimits.json');
   restoreLimits(limiter, limitsFile, log);
   const saveLimits = setInterval(() => persistLimits(limiter, limitsFile, log), LIMITS_SNAPSHOT_MS);
@@ -112,6 +113,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     state.clients = new ClientTable(next.clients, new StrategyTable(next), tokens);
     state.providerTypes = providerTypes(next);
     state.prices = priceBook(next);
+    classifiers.warm(namedClassifiers(next));
     breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms);
     state.guards = new RequestGuards(next.server);
     dispatcher.setProviders(providerRuntimes(next, secrets, log));
@@ -185,6 +187,10 @@ function recordAttempt(breakers: CircuitBreakers, frame: AttemptFrame): void {
   } else {
     breakers.release(provider);
   }
+}
+
+function namedClassifiers(config: Config): Set<string> {
+  return new Set(config.strategies.map((s) => s.auto.classifier).filter((c): c is string => c !== undefined));
 }
 
 function priceBook(config: Config): PriceBook {

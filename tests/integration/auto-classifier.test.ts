@@ -11,6 +11,8 @@ describe('auto routing with the shipped classifier', () => {
   beforeAll(async () => {
     mock = await startMockOpenAI();
     fx = await startGatewayFixture(mock.url, {
+      // Generous: CI machines are loaded; the fallback on timeout has its own test below.
+      server: { classifier_timeout_ms: 5000 },
       providers: [{ name: 'weak', type: 'openai-compatible', base_url: mock.url }],
       strategies: [{ name: 'default', auto: { strong_models: ['mock/echo'], weak_models: ['weak/echo'], classifier: 'hashlr', threshold: 0.5 } }],
     });

@@ -63,7 +63,8 @@ describe('circuit breaker per provider', () => {
     expect(rows.find((r) => r.name === 'mock')!.state).toBe('open');
     expect(rows.find((r) => r.name === 'backup')!.state).toBe('closed');
 
-    await new Promise((r) => setTimeout(r, Math.max(0, fx.gw.state.breakers.retryInMs('mock')) + 50));
+    const waitMs = Math.max(0, fx.gw.state.breakers.retryInMs('mock')) + 50;
+    await new Promise((r) => setTimeout(r, waitMs));
     expect(fx.gw.state.breakers.state('mock')).toBe('half_open');
     const probe = await send({ model: 'mock/echo' });
     expect(probe.status).toBe(200);

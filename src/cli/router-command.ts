@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+
+/** `localrouter router score|eval|calibrate`: the routing classifier from the command line. */
+export function registerRouterCommand(program: Command): void {
+  const router = program.command('router').description('the RouteLLM-style routing classifier (models/router-<name>.onnx)');
+
+  router.command('score').description('read JSON lines {"prompt": "..."} on stdin, write {"score": P(strong wins)} per line, in order')
+    .option('--model <name>', 'classifier name', 'hashlr')
+    .action(async (o: { model: string }) => {
+      const c = await import('../classifier/index.js');
+      process.exitCode = await c.runScoreCommand({ input: process.stdin, output: process.stdout, modelPath: c.modelPathFor(o.model) });
+    });
+
+  router.command('eval').description("RouteLLM's evaluation (APGR, CPT(50%), CPT(80%)) on a CSV of prompt, weak-correct, strong-correct")
+    .requiredOption('--data <file.csv>', 'labelled prompts')
+    .option('--contaminated <file.jsonl>', 'prompts to drop (decontamination)')
+    .option('--model <name>', 'classifier name', 'hashlr')
+    .option('--json', 'print JSON')
+    .action(async (o: { data: string; contaminated?: string; model: string; json?: boolean }) => {
+      const c = await import('../classifier/index.js');
+      process.exitCode = await c.runEvalCommand({ dataFile: o.data, contaminatedFile: o.contaminated, json: o.json, output: process.stdout, modelPath: c.modelPathFor(o.model) });
+    });
+
+  router.command('calibrate').description('the threshold that sends a given share of prompts to the strong side')
+    .requiredOption('--strong-share <x>', 'share for the strong side, 0..1', Number)
+    .option('--prompts <file.jsonl>', 'your own prompts as {"prompt": ...} lines (else the model card\'s score percentiles)')
+    .option('--model <name>', 'classifier name', 'hashlr')
+    .action(async (o: { strongShare: number; prompts?: string; model: string }) => {
+      const c = await import('../classifier/index.js');
+      process.exitCode = await c.runCalibrateCommand({
+        strongShare: o.strongShare, prompts: o.prompts ? fs.createReadStream(o.prompts) : undefined, output: process.stdout, modelPath: c.modelPathFor(o.model),
+      });
+    });
+}
