@@ -57,10 +57,19 @@ export class GatewayMetrics {
     this.#live = new LiveFeed(this.monitoring, opts.now);
   }
 
+  /** Auto-routing decisions, `classifier|side` → count (a handful of keys: classifiers × 3 sides). */
+  #routes = new Map<string, number>();
+
+  #countRoute(classifier: string, side: string): void {
+    const key = `${classifier}|${side}`;
+    this.#routes.set(key, (this.#routes.get(key) ?? 0) + 1);
+  }
+
   /** Hot path, once per finished request. */
   record(o: RequestOutcome): void {
     const m = this.monitoring;
     if (m === null) return;
+    if (o.route) this.#countRoute(o.route.classifier, o.route.score === null ? 'strong_fallback' : o.route.side);
     const interner = m.interner;
     const r = this.#rec;
     const attempts = o.attempts;
@@ -142,6 +151,10 @@ export class GatewayMetrics {
     const rings = m?.aggregator.rings() ?? [];
     const providers = [...state.providerTypes.keys()];
     const families: PromFamily[] = [
+      {
+        name: 'localrouter_auto_routes_total', help: 'Auto-routed requests by classifier and chosen side (strong_fallback: the classifier failed).', type: 'counter',
+        samples: [...this.#routes].map(([key, n]) => { const [classifier, side] = key.split('|'); return [{ classifier: classifier!, side: side! }, n]; }),
+      },
       { name: 'localrouter_inflight_requests', help: 'Client requests being served now.', type: 'gauge', samples: [[{}, state.open.size]] },
       { name: 'localrouter_actor_pool_actors', help: 'Provider actor threads (0 in inline mode).', type: 'gauge', samples: [[{ mode: d.mode }, d.actors]] },
       { name: 'localrouter_actor_pool_inflight', help: 'Upstream calls the actors are handling now.', type: 'gauge', samples: [[{}, d.inflight]] },

@@ -22,6 +22,8 @@ export interface GenerationView {
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cached_tokens: number; reasoning_tokens: number } | null;
   cost_usd: number | null;
   attempts: RowAttempt[];
+  /** For auto-routed requests: the classifier, the side it chose, the score and the threshold. */
+  route: RequestLogRow['route'];
 }
 
 export function generationView(r: RequestLogRow): GenerationView {
@@ -46,6 +48,7 @@ export function generationView(r: RequestLogRow): GenerationView {
     },
     cost_usd: r.cost_usd,
     attempts: r.attempts,
+    route: r.route,
   };
 }
 

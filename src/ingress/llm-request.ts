@@ -5,7 +5,7 @@ import { admitRequest, planCandidates, projectInputTokens, rateLimitHeaders } fr
 import type { AuthedClient } from './client-table.js';
 import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type UsageTuple } from '../workers/index.js';
 import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
 import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
 import { needsClassifier, routeByClassifier, type AutoDecision } from './auto-route.js';
@@ -46,11 +46,14 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
   }
 
   const exchange = new LlmExchange(front, state, res, cors, t0, client.name);
+  exchange.strategy = client.policy.strategy; // monitoring: the series' strategy dimension
   res.onAborted(() => exchange.abort());
   readBody(res, state.server.max_body_bytes, (err, raw) => {
     if (exchange.aborted) return;
     if (err) return exchange.fail(err, true);
     try {
+      const cap = state.logBodyBytes ?? 0; // monitoring: request body for the request log (opt-in)
+      if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
       const request = front.parse(parseJsonObject(raw!), { maxMessages: state.server.max_messages });
       if (!needsClassifier(request, client)) {
         proceed(front, state, exchange, client, request, raw!.length, crashHook, null);
@@ -121,6 +124,9 @@ class LlmExchange implements FrameSink, OpenExchange {
   #heartbeat: NodeJS.Timeout | null = null;
   #route: AutoDecision | null = null;
   readonly generationId = newGenerationId();
+  strategy: string | null = null;
+  requestBody: string | null = null;
+  #responseBody: string | null = null;
 
   constructor(front: LlmFront, state: GatewayState, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
     this.#front = front;
@@ -194,6 +200,7 @@ class LlmExchange implements FrameSink, OpenExchange {
     switch (frame[0]) {
       case FRAME.ATTEMPT: return this.#onAttempt(frame);
       case FRAME.FULL: {
+        if (this.#state.logBodyBytes) this.#captureResponse(frame[4]);
         this.#usage = frame[5];
         this.#costUsd = frame[6];
         const body = frame[2] >= 400 ? this.#front.upstreamErrorBody(frame[2], frame[4]) : frame[4];
@@ -283,7 +290,14 @@ class LlmExchange implements FrameSink, OpenExchange {
     });
   }
 
+  /** Monitoring (opt-in `monitoring.log_bodies`): the answer as sent, up to the cap. */
+  #captureResponse(text: string): void {
+    const room = (this.#state.logBodyBytes ?? 0) - (this.#responseBody?.length ?? 0);
+    if (room > 0) this.#responseBody = (this.#responseBody ?? '') + text.slice(0, room);
+  }
+
   #writeChunk(text: string): void {
+    if (this.#state.logBodyBytes) this.#captureResponse(text);
     if (this.#ttftMs === 0) this.#ttftMs = performance.now() - this.#t0;
     let ok = true;
     this.#res.cork(() => { ok = this.#res.write(text); });
@@ -311,11 +325,14 @@ class LlmExchange implements FrameSink, OpenExchange {
       id: this.generationId, op: this.#front.op, attempts: this.#attempts, route: this.#route,
       status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,
       streamed: this.#headSent, usage: this.#usage, costUsd: this.#costUsd, errorCode: this.#errorCode, client: this.#client, provider: this.#provider, model: this.#model,
+      strategy: this.strategy, requestBody: this.requestBody, responseBody: this.#responseBody,
     });
   }
 }
 
-/** `gen-` + a random UUID: unique across restarts (randomUUID draws from a cached entropy pool: cheap per request). */
+/** `gen-` + 32 hex digits (time first, then 80 random bits): unique across restarts, unguessable. */
 function newGenerationId(): string {
-  return `gen-${randomUUID().replaceAll('-', '')}`;
+  // Time first (UUIDv7 style): the request log's id index then grows at its end instead of taking
+  // inserts anywhere (measured with bench/micro/metrics/monitoring-record.ts IDS=time).
+  return `gen-${Date.now().toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
 }

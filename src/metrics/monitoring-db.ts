@@ -5,7 +5,7 @@ import { LocalRouterError } from '../errors/index.js';
 
 /** The embedded store's file name inside the data dir. */
 export const MONITORING_DB_FILE = 'localrouter.db';
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** `<home>/localrouter.db`. */
 export function monitoringDbPath(home: string): string {
@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS requests (
   streamed INTEGER NOT NULL,
   attempts TEXT NOT NULL,
   request_body TEXT,
-  response_body TEXT
+  response_body TEXT,
+  route TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_id_key ON requests(id_key);
 CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
@@ -91,6 +92,8 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean } = {}
       throw new LocalRouterError('LR_ERR_INTERNAL', `${file} was written by a newer LocalRouter (schema ${version}, this one knows ${SCHEMA_VERSION})`);
     }
     db.exec(SCHEMA);
+    // Version 2 added the auto-routing choice to the request log.
+    if (version === 1) db.exec('ALTER TABLE requests ADD COLUMN route TEXT');
     if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
     return db;
   } catch (err) {

@@ -1,14 +1,14 @@
 import type { MonitoringDb } from './monitoring-db.js';
-import type { RequestLogFilter, RequestLogRow, RowAttempt } from './request-log-store.js';
+import type { RequestLogFilter, RequestLogRow, RouteChoice, RowAttempt } from './request-log-store.js';
 
 const MAX_QUERY_ROWS = 1000;
-const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts';
+const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, route';
 
 interface DbRow {
   seq: number; id: string; ts: number; client: string | null; provider: string | null; model: string | null; op: string;
   status: number; error_code: string | null; error_class: string | null; latency_ms: number; ttft_ms: number | null;
   prompt_tokens: number | null; completion_tokens: number | null; cached_tokens: number | null; reasoning_tokens: number | null;
-  cost_usd: number | null; streamed: number; attempts: string; request_body?: string | null; response_body?: string | null;
+  cost_usd: number | null; streamed: number; attempts: string; route: string | null; request_body?: string | null; response_body?: string | null;
 }
 
 function fromDb(r: DbRow): RequestLogRow {
@@ -18,7 +18,13 @@ function fromDb(r: DbRow): RequestLogRow {
   } catch {
     // a damaged cell reads as no attempts rather than failing the whole query
   }
-  return { ...r, streamed: r.streamed === 1, attempts };
+  let route: RouteChoice | null = null;
+  try {
+    route = r.route === null ? null : JSON.parse(r.route) as RouteChoice;
+  } catch {
+    // a damaged cell reads as no route
+  }
+  return { ...r, streamed: r.streamed === 1, attempts, route };
 }
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -39,6 +39,16 @@ export interface RequestLogEntry {
   /** Only when body logging is on; capped by the store. */
   requestBody?: string | null;
   responseBody?: string | null;
+  /** The classifier's choice for an auto-routed request. */
+  route?: RouteChoice | null;
+}
+
+/** Which side a routing classifier picked (issue: auto routing), as the log keeps it. */
+export interface RouteChoice {
+  classifier: string;
+  side: 'strong' | 'weak';
+  score: number | null;
+  threshold: number;
 }
 
 /** An attempt as log rows show it. */
@@ -75,6 +85,7 @@ export interface RequestLogRow {
   cost_usd: number | null;
   streamed: boolean;
   attempts: RowAttempt[];
+  route: RouteChoice | null;
   request_body?: string | null;
   response_body?: string | null;
 }
@@ -248,6 +259,7 @@ export class RequestLogStore {
       ttft_ms: e.ttftMs > 0 ? round3(e.ttftMs) : null,
       prompt_tokens: u ? u[0] : null, completion_tokens: u ? u[1] : null, cached_tokens: u ? u[2] : null, reasoning_tokens: u ? u[3] : null,
       cost_usd: e.costUsd, streamed: e.streamed, attempts: e.attempts.map((a) => ({ provider: a.provider, model: a.model, status: a.status, error_code: a.code, duration_ms: round3(a.durationMs) })),
+      route: e.route ?? null,
     };
     if (this.#bodyMax > 0) {
       row.request_body = capBody(e.requestBody, this.#bodyMax);
@@ -266,7 +278,8 @@ export class RequestLogStore {
       e.model ?? modelOfAttempt(last), e.op, e.status, e.errorCode, cls === 0 ? null : ERROR_CLASS_NAMES[cls],
       round3(e.durationMs), e.ttftMs > 0 ? round3(e.ttftMs) : null,
       u ? u[0] : null, u ? u[1] : null, u ? u[2] : null, u ? u[3] : null, e.costUsd, e.streamed ? 1 : 0,
-      attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null];
+      attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null,
+      e.route ? JSON.stringify(e.route) : null];
   }
 }
 

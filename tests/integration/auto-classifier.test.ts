@@ -49,6 +49,15 @@ describe('auto routing with the shipped classifier', () => {
     const weak = await ask('router-hashlr-1', 'hi');
     expect(route(weak.response).side).toBe('weak');
     expect(weak.response.headers.get('x-localrouter-provider')).toBe('weak');
+
+    // The choice is kept in the generation record and counted in /metrics.
+    const id = weak.response.headers.get('x-localrouter-generation-id')!;
+    const gen = (await (await fetch(`${fx.baseURL}/generation?id=${id}`, { headers: { authorization: `Bearer ${fx.key}` } })).json() as { data: { route: { side: string; threshold: number; score: number; classifier: string } } }).data;
+    expect(gen.route).toMatchObject({ classifier: 'hashlr', side: 'weak', threshold: 1 });
+    expect(gen.route.score).toBeGreaterThan(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${fx.gw.port}/metrics`)).text();
+    expect(metrics).toMatch(/^localrouter_auto_routes_total\{classifier="hashlr",side="weak"\} [1-9]/m);
+    expect(metrics).toMatch(/^localrouter_auto_routes_total\{classifier="hashlr",side="strong"\} [1-9]/m);
   });
 
   it('a classifier that cannot answer sends the request to the strong side, still served', async () => {
