@@ -9,9 +9,8 @@
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { LocalRouterError, type PlainError } from '../errors/index.js';
-import { spawnWorker } from '../workers/index.js';
+import { FrameBatcher, spawnWorker } from '../workers/index.js';
 import { CLASSIFIER_FRAME, type ClassifierWorkerData, type FromClassifierFrame, type ToClassifierFrame } from '../workers/protocol.js';
-import { FrameQueue } from './frame-queue.js';
 
 const WORKER_ENTRY = new URL('./classifier-worker.ts', import.meta.url);
 const MAX_RESTART_DELAY_MS = 5_000;
@@ -74,7 +73,7 @@ function classifierError(message: string, cause?: unknown): LocalRouterError {
 class ClassifierActor implements Classifier {
   #opts: Required<Omit<ClassifierOptions, 'onEvent'>> & Pick<ClassifierOptions, 'onEvent'>;
   #worker: Worker | null = null;
-  #out: FrameQueue<ToClassifierFrame>;
+  #out: FrameBatcher<ToClassifierFrame>;
   #parked: ToClassifierFrame[] = [];
   #pending = new Map<number, Pending>();
   #seq = 0;
@@ -97,7 +96,7 @@ class ClassifierActor implements Classifier {
       testHooks: opts.testHooks ?? false,
       onEvent: opts.onEvent,
     };
-    this.#out = new FrameQueue<ToClassifierFrame>((frames) => {
+    this.#out = new FrameBatcher<ToClassifierFrame>((frames) => {
       if (this.#worker) this.#worker.postMessage(frames);
       else this.#parked.push(...frames);
     });

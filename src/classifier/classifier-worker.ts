@@ -6,13 +6,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { toLocalRouterError } from '../errors/index.js';
 import { CLASSIFIER_FRAME, type ClassifierWorkerData, type FromClassifierFrame, type ToClassifierFrame } from '../workers/protocol.js';
 import { FEATURIZER_VERSION } from './featurizer.js';
-import { FrameQueue } from './frame-queue.js';
+// Direct import: the workers index would load the provider engine into this thread.
+import { FrameBatcher } from '../workers/frame-batcher.js';
 import { OnnxRouter } from './onnx-scorer.js';
 
 const port = parentPort;
 if (!port) throw new Error('classifier-worker must run in a worker thread');
 const data = workerData as ClassifierWorkerData;
-const out = new FrameQueue<FromClassifierFrame>((frames) => port.postMessage(frames));
+const out = new FrameBatcher<FromClassifierFrame>((frames) => port.postMessage(frames));
 
 let router: OnnxRouter;
 try {

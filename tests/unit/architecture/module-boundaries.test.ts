@@ -3,8 +3,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = path.resolve(new URL('../../../src', import.meta.url).pathname);
-/** The one file every side of a thread hop shares (architecture.md: thread message types live only there). */
-const SHARED = new Set(['workers/protocol.js']);
+/**
+ * Thread plumbing every side of a hop shares: the message types (architecture.md: they live only in
+ * protocol.ts) and the per-turn frame batcher, imported directly by worker entries so that a worker
+ * thread does not load the whole workers module (and the provider engine with it).
+ */
+const SHARED = new Set(['workers/protocol.js', 'workers/frame-batcher.js']);
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
