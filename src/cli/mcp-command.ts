@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { configPath, loadOrCreateConfig, updateConfig, type Config, type McpServerConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { openSecretStore } from '../secrets/index.js';
+import { fetchAdmin, gatewayOrigin } from './admin-client.js';
 import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
 import { readSecretFromStdin } from './read-secret.js';
 import { splitCommand } from './split-command.js';
@@ -138,23 +139,8 @@ async function addServer(home: string, name: string, opts: AddOptions): Promise<
 
 /** Server states from a running gateway (`GET /api/mcp/servers` with the admin token), or null. */
 async function liveStatus(home: string, config: Config): Promise<Map<string, Record<string, unknown>> | null> {
-  const tokenFile = path.join(home, 'admin-token');
-  if (!existsSync(tokenFile)) return null;
-  try {
-    const res = await fetch(`${gatewayOrigin(config)}/api/mcp/servers`, {
-      headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` }, signal: AbortSignal.timeout(2000),
-    });
-    if (!res.ok) return null;
-    const body = await res.json() as { servers: Record<string, unknown>[] };
-    return new Map(body.servers.map((s) => [String(s.name), s]));
-  } catch {
-    return null;
-  }
-}
-
-function gatewayOrigin(config: Config): string {
-  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${process.env.LOCALROUTER_PORT ?? config.server.port}`;
+  const body = await fetchAdmin<{ servers: Record<string, unknown>[] }>(home, config, '/api/mcp/servers');
+  return body === null ? null : new Map(body.servers.map((s) => [String(s.name), s]));
 }
 
 function parseServerName(value: string): string {

@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   configPath, loadOrCreateConfig, PROVIDER_TYPE_NAMES, updateConfig, type Config, type ProviderConfig,
@@ -7,6 +5,7 @@ import {
 import { LocalRouterError } from '../errors/index.js';
 import type { ProviderPreset } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
+import { fetchAdmin } from './admin-client.js';
 import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
 import { registerDetectCommand } from './detect-command.js';
 import { describeKey, keyInfo, providerSecretName, resolveKey } from './provider-key.js';
@@ -216,18 +215,6 @@ function exists(name: string): LocalRouterError {
 
 /** Breaker states from a running gateway (`GET /api/providers` with the admin token), or null when none answers. */
 async function liveProviderStatus(home: string, config: Config): Promise<Map<string, { breaker: string }> | null> {
-  const tokenFile = path.join(home, 'admin-token');
-  if (!existsSync(tokenFile)) return null;
-  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${process.env.LOCALROUTER_PORT ?? config.server.port}`;
-  try {
-    const res = await fetch(`${origin}/api/providers`, {
-      headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` }, signal: AbortSignal.timeout(2000),
-    });
-    if (!res.ok) return null;
-    const body = await res.json() as { providers: { name: string; breaker: string }[] };
-    return new Map(body.providers.map((p) => [p.name, p]));
-  } catch {
-    return null;
-  }
+  const body = await fetchAdmin<{ providers: { name: string; breaker: string }[] }>(home, config, '/api/providers');
+  return body === null ? null : new Map(body.providers.map((p) => [p.name, p]));
 }

@@ -3,6 +3,7 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LocalRouterError } from '../errors/index.js';
 import type { ClientTable } from './client-table.js';
+import { bearerToken } from './bearer-token.js';
 
 /** The admin token's file inside the data dir. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -52,7 +53,7 @@ export class AdminAuth {
    * authenticates as a client): admin data is never readable with a client key.
    */
   check(authorization: string, xApiKey: string, clients: ClientTable): void {
-    const presented = bearer(authorization) || xApiKey.trim();
+    const presented = bearerToken(authorization) || xApiKey.trim();
     if (presented.length === 0) {
       throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `missing admin token: send "Authorization: Bearer <token>" with the token from ${ADMIN_TOKEN_FILE} in the data directory`);
     }
@@ -72,9 +73,4 @@ function isClientKey(key: string, clients: ClientTable): boolean {
   } catch {
     return false;
   }
-}
-
-function bearer(authorization: string): string {
-  if (authorization.length < 7 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return '';
-  return authorization.slice(7).trim();
 }

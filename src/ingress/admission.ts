@@ -5,8 +5,8 @@ import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import type { HeaderPairs } from './http-io.js';
 import type { FrontRequest } from './llm-fronts.js';
+import { AUTO_IDS } from './auto-route.js';
 
-const AUTO_IDS = new Set(['localrouter/auto', 'auto']);
 
 /** The candidates a request will try, and the half-open probe slots it claimed on the way. */
 export interface CandidatePlan {

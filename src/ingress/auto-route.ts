@@ -5,7 +5,8 @@ import type { AuthedClient } from './client-table.js';
 import type { FrontRequest } from './llm-fronts.js';
 
 const MODELS_DIR = path.resolve(new URL('../../models', import.meta.url).pathname);
-const AUTO_IDS = new Set(['localrouter/auto', 'auto']);
+/** The model ids that mean "let the strategy choose". */
+export const AUTO_IDS: ReadonlySet<string> = new Set(['localrouter/auto', 'auto']);
 /** RouteLLM-style ids: `router-<classifier>-<threshold>`, e.g. `router-hashlr-0.42`. */
 const ROUTER_ID = /^router-([a-z0-9_]+(?:-[a-z0-9_]+)*?)-(0(?:\.\d+)?|1(?:\.0+)?)$/;
 

@@ -3,6 +3,7 @@ import { LocalRouterError } from '../errors/index.js';
 import { hashClientKey, safeEqualHex } from '../secrets/index.js';
 import { StrategyTable, type ClientPolicy } from '../routing/index.js';
 import { TokenSigner } from './oauth-tokens.js';
+import { bearerToken } from './bearer-token.js';
 
 /** A client as the hot path sees it, with its strategy compiled once. */
 export interface AuthedClient {
@@ -61,7 +62,7 @@ export class ClientTable {
    * Throws 401 for a missing, unknown or disabled key.
    */
   authenticate(authorization: string, xApiKey: string): AuthedClient {
-    const key = bearer(authorization) || xApiKey.trim();
+    const key = bearerToken(authorization) || xApiKey.trim();
     if (key.length === 0) {
       throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'missing API key: send "Authorization: Bearer lr-..." or "x-api-key: lr-..."');
     }
@@ -76,9 +77,4 @@ export class ClientTable {
     if (!entry.config.enabled) throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `API key of client "${entry.config.name}" is disabled`);
     return entry.client;
   }
-}
-
-function bearer(authorization: string): string {
-  if (authorization.length < 7 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return '';
-  return authorization.slice(7).trim();
 }

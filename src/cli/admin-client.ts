@@ -1,0 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/index.js';
+
+/** Where the running gateway of this config answers (a wildcard bind is reached on loopback). */
+export function gatewayOrigin(config: Config): string {
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${process.env.LOCALROUTER_PORT ?? config.server.port}`;
+}
+
+/**
+ * `GET <apiPath>` on the running gateway with the admin token from the data dir; the parsed JSON, or
+ * null when no gateway answers (not running, no token yet, an error status, or a 2 s timeout).
+ */
+export async function fetchAdmin<T>(home: string, config: Config, apiPath: string): Promise<T | null> {
+  const tokenFile = path.join(home, 'admin-token');
+  if (!existsSync(tokenFile)) return null;
+  try {
+    const res = await fetch(`${gatewayOrigin(config)}${apiPath}`, {
+      headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` }, signal: AbortSignal.timeout(2000),
+    });
+    return res.ok ? await res.json() as T : null;
+  } catch {
+    return null;
+  }
+}
