@@ -13,23 +13,41 @@ export interface GatewayFixture {
   close(): Promise<void>;
 }
 
+/** One provider of a test config (extra config fields pass through); `key` goes to the file secret store, as `providers add` does. */
+export interface ProviderSpec {
+  name: string;
+  type: string;
+  base_url: string;
+  key?: string;
+  [field: string]: unknown;
+}
+
+export interface GatewaySpec {
+  providers: ProviderSpec[];
+  execution?: 'workers' | 'inline';
+  server?: Record<string, unknown>;
+  strategies?: Record<string, unknown>[];
+  clients?: Record<string, unknown>[];
+  priceOverrides?: Record<string, unknown>;
+}
+
 /**
- * A real gateway on port 0 in a temp data dir, with one provider named `mock` pointing at `upstreamUrl`
- * (its API key in the file secret store) and one client whose key is returned.
+ * The one way tests start a gateway: a real one on port 0 in a temp data dir with the given config,
+ * provider keys in the file secret store, and one client (`c_testclient01`) whose key is returned.
  */
-export async function startGatewayFixture(upstreamUrl: string, opts: { execution?: 'workers' | 'inline'; priceOverrides?: Record<string, unknown>; strategies?: Record<string, unknown>[]; server?: Record<string, unknown>; clients?: Record<string, unknown>[]; providers?: Record<string, unknown>[] } = {}): Promise<GatewayFixture> {
+export async function startTestGateway(spec: GatewaySpec): Promise<GatewayFixture> {
   process.env.LOCALROUTER_SECRETS_BACKEND = 'file';
   process.env.LOCALROUTER_LOG_LEVEL ??= 'silent';
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-gw-'));
   const store = openSecretStore(home);
-  for (const name of ['mock', ...(opts.providers ?? []).map((p) => String(p.name))]) store.set(`provider:${name}`, 'sk-upstream-test');
+  for (const p of spec.providers) if (p.key) store.set(`provider:${p.name}`, p.key);
   const k = generateClientKey();
   const config = {
-    server: { execution: opts.execution ?? 'workers', shutdown_grace_ms: 2000, ...opts.server },
-    providers: [{ name: 'mock', type: 'openai-compatible', base_url: upstreamUrl }, ...(opts.providers ?? [])],
-    price_overrides: opts.priceOverrides ?? {},
-    strategies: opts.strategies ?? [],
-    clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }, ...(opts.clients ?? [])],
+    server: { execution: spec.execution ?? 'workers', shutdown_grace_ms: 2000, ...spec.server },
+    providers: spec.providers.map(({ key: _key, ...provider }) => provider),
+    price_overrides: spec.priceOverrides ?? {},
+    strategies: spec.strategies ?? [],
+    clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }, ...(spec.clients ?? [])],
   };
   fs.writeFileSync(path.join(home, 'config.yaml'), stringify(config), { mode: 0o600 });
   const gw = await startGateway({ home, host: '127.0.0.1', port: 0 });
@@ -37,4 +55,16 @@ export async function startGatewayFixture(upstreamUrl: string, opts: { execution
     gw, home, key: k.key, baseURL: `http://127.0.0.1:${gw.port}/v1`,
     close: async () => { await gw.close(); fs.rmSync(home, { recursive: true, force: true }); },
   };
+}
+
+/**
+ * A gateway with one provider named `mock` (openai-compatible) pointing at `upstreamUrl`, plus
+ * `opts.providers`; every provider gets the mock's key `sk-upstream-test`.
+ */
+export function startGatewayFixture(upstreamUrl: string, opts: Omit<GatewaySpec, 'providers'> & { providers?: Record<string, unknown>[] } = {}): Promise<GatewayFixture> {
+  const extra = (opts.providers ?? []) as ProviderSpec[];
+  return startTestGateway({
+    ...opts,
+    providers: [{ name: 'mock', type: 'openai-compatible', base_url: upstreamUrl }, ...extra].map((p) => ({ ...p, key: 'sk-upstream-test' })),
+  });
 }
