@@ -1,9 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/index.js';
+import { originOf, runningInstance, type Config } from '../config/index.js';
 
-/** Where the running gateway of this config answers (a wildcard bind is reached on loopback). */
-export function gatewayOrigin(config: Config): string {
+/**
+ * Where the gateway of this data directory answers: the address its pid file records while it runs
+ * (whatever `--port` it was started with), else the configured one (a wildcard bind is reached on
+ * loopback).
+ */
+export function gatewayOrigin(config: Config, home?: string): string {
+  const running = home === undefined ? null : runningInstance(home);
+  if (running !== null && running.port > 0) return originOf(running);
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${process.env.LOCALROUTER_PORT ?? config.server.port}`;
 }
@@ -16,7 +22,7 @@ export async function fetchAdmin<T>(home: string, config: Config, apiPath: strin
   const tokenFile = path.join(home, 'admin-token');
   if (!existsSync(tokenFile)) return null;
   try {
-    const res = await fetch(`${gatewayOrigin(config)}${apiPath}`, {
+    const res = await fetch(`${gatewayOrigin(config, home)}${apiPath}`, {
       headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` }, signal: AbortSignal.timeout(2000),
     });
     return res.ok ? await res.json() as T : null;

@@ -107,7 +107,7 @@ export function registerMcpCommand(program: Command): void {
     .action(async (opts: { url?: string; key?: string }, cmd: Command) => {
       const key = opts.key ?? process.env.LOCALROUTER_API_KEY;
       if (key === undefined || key === '') throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'no client key: pass --key lr-... or set LOCALROUTER_API_KEY');
-      const url = new URL(opts.url ?? `${gatewayOrigin(readConfig(homeOf(cmd)))}/mcp`);
+      const url = new URL(opts.url ?? `${gatewayOrigin(readConfig(homeOf(cmd)), homeOf(cmd))}/mcp`);
       const { runMcpBridge } = await import('./mcp-bridge.js');
       await runMcpBridge(url, key, (line) => process.stderr.write(`${line}\n`));
     });

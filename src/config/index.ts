@@ -14,3 +14,4 @@ export { parseConfig } from './parse-config.js';
 export { defaultConfig, loadConfig, loadOrCreateConfig, saveConfig } from './load-config.js';
 export { updateConfig } from './update-config.js';
 export { ConfigWatcher } from './config-watcher.js';
+export { acquireInstanceLock, originOf, runningInstance, type InstanceInfo, type InstanceLock } from './instance-lock.js';

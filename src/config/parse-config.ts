@@ -40,3 +40,10 @@ export function validateConfig(config: unknown, file: string): Config {
   if (!result.success) throw new LocalRouterError('LR_ERR_CONFIG_INVALID', formatIssues(file, result.error.issues, config));
   return result.data;
 }
+
+/** True for text whose YAML holds no value at all: empty, blank, or comments only. */
+export function isEmptyYaml(text: string): boolean {
+  if (text.trim().length === 0) return true;
+  const doc = parseDocument(text);
+  return doc.errors.length === 0 && (doc.contents === null || doc.toJS() === null);
+}

@@ -11,6 +11,8 @@ export const ServerSchema = z.strictObject({
   max_body_bytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(10 * 1024 * 1024),
   /** Most messages one chat request may carry; more gets 400. */
   max_messages: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Deepest nesting of objects and arrays accepted in a JSON body or JSON-RPC message; deeper gets 400. */
+  max_json_depth: z.number().int().min(8).max(1_000).default(64),
   /** Browser origins allowed besides http(s)://localhost, 127.0.0.1 and [::1] on any port. */
   allowed_origins: z.array(z.string().min(1)).default([]),
   /** Host header values allowed besides localhost, 127.0.0.1 and [::1] (with or without the port). */
@@ -117,6 +119,8 @@ export const McpSettingsSchema = z.strictObject({
   /** A client session with no request and no open stream for this long is closed. */
   session_idle_ms: z.number().int().min(1000).default(30 * 60_000),
   max_sessions: z.number().int().min(1).max(100_000).default(1000),
+  /** Sessions one client may hold; a new one past it replaces the client's least recently used session without a request in flight. */
+  max_sessions_per_client: z.number().int().min(1).max(100_000).default(100),
   /** Restart backoff of a crashed upstream: first delay, doubled up to the cap. */
   restart_initial_ms: z.number().int().min(10).default(500),
   restart_max_ms: z.number().int().min(10).default(30_000),
@@ -238,6 +242,12 @@ export const ConfigSchema = z.strictObject({
   // mcp (issue 7): upstream MCP servers behind /mcp, and the gateway-wide MCP settings.
   mcp_servers: z.array(McpServerSchema).default([]),
   mcp: McpSettingsSchema.default(() => McpSettingsSchema.parse({})),
+  /**
+   * A running gateway refuses to reload a file that leaves no providers or no clients where the
+   * config in force had some (a truncated or emptied file), unless this is true. The CLI sets it
+   * when its own edit empties one of those lists, and drops it once both have entries again.
+   */
+  allow_empty: z.boolean().optional(),
 }).superRefine((cfg, ctx) => {
   uniqueNames(cfg.providers, 'providers', ctx);
   uniqueNames(cfg.clients, 'clients', ctx);

@@ -35,6 +35,7 @@ export function updateConfig(file: string, mutate: (cfg: Config) => Config | voi
     const current = existsSync(abs) ? loadConfig(abs) : defaultConfig();
     const draft = structuredClone(current);
     const next = mutate(draft) ?? draft;
+    markDeliberateEmpty(next);
     return writeConfig(abs, next);
   } finally {
     held.delete(lock);
@@ -112,4 +113,13 @@ function readLock(lock: string): string | undefined {
 function releaseLock(lock: string, token: string): void {
   // Only remove our own lock: if it was judged stale and taken over, the new holder keeps it.
   if (readLock(lock) === token) rmSync(lock, { force: true });
+}
+
+/**
+ * An edit made through this function is deliberate, so one that empties the providers or clients
+ * says so in the file (`allow_empty`), which a running gateway requires before it reloads such a file.
+ */
+function markDeliberateEmpty(next: Config): void {
+  if (next.providers.length === 0 || next.clients.length === 0) next.allow_empty = true;
+  else delete next.allow_empty;
 }

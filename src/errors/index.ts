@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   LR_ERR_CONFIG_INVALID: { status: 500, type: 'server_error', retryable: false },
   LR_ERR_CONFIG_IO: { status: 500, type: 'server_error', retryable: false },
   LR_ERR_SECRET_STORE: { status: 500, type: 'server_error', retryable: false },
+  LR_ERR_ALREADY_RUNNING: { status: 500, type: 'server_error', retryable: false },
   LR_ERR_INTERNAL: { status: 500, type: 'server_error', retryable: false },
 } as const;
 

@@ -2,7 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import uWS from 'uWebSockets.js';
 import pino, { type Logger } from 'pino';
-import { ConfigWatcher, configPath, loadOrCreateConfig, type Config } from '../config/index.js';
+import { acquireInstanceLock, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { getPreset, ModelDirectory, PriceBook } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
@@ -45,8 +45,19 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> {
   assertNativeUws();
   const log = opts.logger ?? pino({ level: process.env.LOCALROUTER_LOG_LEVEL ?? 'info', base: undefined }, pino.destination(2));
-  const file = configPath(opts.home);
   let config = loadOrCreateConfig(opts.home);
+  const instance = acquireInstanceLock(opts.home);
+  try {
+    return await runGateway(opts, log, config, instance);
+  } catch (err) {
+    instance.release();
+    throw err;
+  }
+}
+
+async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Config, instance: InstanceLock): Promise<Gateway> {
+  const file = configPath(opts.home);
+  let config = initial;
   const secrets = openSecretStore(opts.home);
   const testHooks = process.env.LOCALROUTER_TEST_HOOKS === '1';
 
@@ -104,6 +115,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   const host = opts.host ?? config.server.host;
   const listenSocket = await listen(app, host, opts.port ?? config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);
+  instance.listening(host, port);
   log.info({ host, port, execution: dispatcher.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
 
   const watcher = new ConfigWatcher(file, (next) => {
@@ -146,6 +158,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
       clearInterval(saveLimits);
       persistLimits(limiter, limitsFile, log);
       await metrics.close(); // monitoring (issue 5): waits for the store writer thread
+      instance.release();
       log.info('stopped');
     })();
     return closing;
@@ -208,11 +221,18 @@ function assertNativeUws(): void {
   }
 }
 
+/** uWS takes `(host, port, options, cb)` though its typings list options only without a host. */
+interface ExclusiveListen {
+  listen(host: string, port: number, options: number, cb: (socket: uWS.us_listen_socket | false) => void): void;
+}
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+
 function listen(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.us_listen_socket> {
   return new Promise((resolve, reject) => {
-    app.listen(host, port, (socket) => {
+    // Exclusive: without it uWS sets SO_REUSEPORT, and a second gateway would share the port silently.
+    (app as unknown as ExclusiveListen).listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
       if (socket) resolve(socket);
-      else reject(new LocalRouterError('LR_ERR_INTERNAL', `cannot listen on ${host}:${port} (address in use or not available)`));
+      else reject(new LocalRouterError('LR_ERR_ALREADY_RUNNING', `cannot listen on ${host}:${port}: the address is in use (another LocalRouter or another program) or not available`));
     });
   });
 }

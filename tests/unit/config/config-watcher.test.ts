@@ -90,4 +90,68 @@ describe('ConfigWatcher', () => {
     expect(changes).toEqual([]);
     expect(errors).toEqual([]);
   });
+
+  describe('refuses files that would silently empty the gateway', () => {
+    /** A config in force with one provider and one client, written through the CLI's path. */
+    function populated(): { file: string; changes: Config[]; errors: { code: string; message: string }[] } {
+      const file = path.join(tempDir(), 'config.yaml');
+      updateConfig(file, (cfg) => {
+        cfg.providers.push({ name: 'p1', type: 'openai-compatible', base_url: 'http://127.0.0.1:1/v1', enabled: true, models: [], headers: {} } as unknown as Config['providers'][number]);
+        cfg.clients.push({ id: 'c_abcdefgh12', name: 'a', key_hash: 'a'.repeat(64), key_prefix: 'lr-a', enabled: true, created_at: 'now', allowed_models: ['*'], limits: [] });
+      });
+      const changes: Config[] = [];
+      const errors: { code: string; message: string }[] = [];
+      watcher = new ConfigWatcher(file, (cfg) => changes.push(cfg), (err) => errors.push(err));
+      return { file, changes, errors };
+    }
+
+    it('an emptied file (`: > config.yaml`) is reported and not loaded', async () => {
+      const { file, changes, errors } = populated();
+      fs.writeFileSync(file, '');
+      expect(await until(() => errors.length > 0, 1500)).toBe(true);
+      expect(errors[0].message).toContain('the file is empty');
+      await sleep(200);
+      expect(changes).toEqual([]);
+    });
+
+    it('a file that loses every client or provider needs allow_empty: true', async () => {
+      const { file, changes, errors } = populated();
+      fs.writeFileSync(file, 'server:\n  port: 4010\n');
+      expect(await until(() => errors.length > 0, 1500)).toBe(true);
+      expect(errors[0].message).toMatch(/removes all 1 providers and all 1 clients; set "allow_empty: true"/);
+      expect(changes).toEqual([]);
+      fs.writeFileSync(file, 'allow_empty: true\nserver:\n  port: 4010\n');
+      expect(await until(() => changes.length === 1, 1500)).toBe(true);
+      expect(changes[0].clients).toEqual([]);
+    });
+
+    it('the CLI path may remove the last client: it marks the file allow_empty, and drops the mark later', async () => {
+      const { file, changes, errors } = populated();
+      updateConfig(file, (cfg) => { cfg.clients = []; });
+      expect(await until(() => changes.length === 1, 1500)).toBe(true);
+      expect(changes[0].clients).toEqual([]);
+      expect(errors).toEqual([]);
+      expect(fs.readFileSync(file, 'utf8')).toContain('allow_empty: true');
+      const saved = updateConfig(file, (cfg) => {
+        cfg.clients.push({ id: 'c_abcdefgh13', name: 'b', key_hash: 'b'.repeat(64), key_prefix: 'lr-b', enabled: true, created_at: 'now', allowed_models: ['*'], limits: [] });
+      });
+      expect(saved.allow_empty).toBeUndefined();
+      expect(fs.readFileSync(file, 'utf8')).not.toContain('allow_empty');
+    });
+
+    it('a write caught halfway is not loaded while it is still changing', async () => {
+      const { file, changes } = populated();
+      const full = fs.readFileSync(file, 'utf8');
+      const edited = full.replace('port: 3625', 'port: 4011');
+      // Half the file, then the rest 60 ms later: the watcher must only ever deliver the whole edit.
+      const fd = fs.openSync(file, 'w');
+      fs.writeSync(fd, edited.slice(0, Math.floor(edited.length / 2)));
+      await sleep(60);
+      fs.writeSync(fd, edited.slice(Math.floor(edited.length / 2)));
+      fs.closeSync(fd);
+      expect(await until(() => changes.length >= 1, 1500)).toBe(true);
+      await sleep(300);
+      expect(changes.map((c) => [c.server.port, c.clients.length, c.providers.length])).toEqual([[4011, 1, 1]]);
+    });
+  });
 });
