@@ -11,7 +11,7 @@ export function registerServeCommand(program: Command): void {
       const port = opts.port ?? portFromEnv(process.env.LOCALROUTER_PORT);
       // Loaded on demand so that the other commands never load uWebSockets.js or the workers.
       const { startGateway } = await import('../ingress/index.js');
-      const gateway = await startGateway({ home, host: opts.host, port });
+      const gateway = await startGateway({ home, host: opts.host, port, lastResort: true });
       const host = gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host;
       process.stdout.write(`localrouter listening on http://${host}:${gateway.port}\n`);
 

@@ -13,6 +13,8 @@ export const ServerSchema = z.strictObject({
   max_messages: z.number().int().min(1).max(1_000_000).default(10_000),
   /** Deepest nesting of objects and arrays accepted in a JSON body or JSON-RPC message; deeper gets 400. */
   max_json_depth: z.number().int().min(8).max(1_000).default(64),
+  /** How long a client may take to send a whole request body; slower gets 408 and the connection closed. */
+  body_timeout_ms: z.number().int().min(1_000).max(600_000).default(60_000),
   /** Browser origins allowed besides http(s)://localhost, 127.0.0.1 and [::1] on any port. */
   allowed_origins: z.array(z.string().min(1)).default([]),
   /** Host header values allowed besides localhost, 127.0.0.1 and [::1] (with or without the port). */
@@ -24,6 +26,8 @@ export const ServerSchema = z.strictObject({
   /** Consecutive failures that open a provider's circuit breaker, and how long it stays open. */
   breaker_failure_threshold: z.number().int().min(1).default(5),
   breaker_cooldown_ms: z.number().int().min(100).default(30_000),
+  /** Longest an upstream's Retry-After may keep a breaker open (and what clients are told); 0 = ignored. */
+  max_retry_after_ms: z.number().int().min(0).default(300_000),
   /** SSE comment sent while a stream waits for its first token, so idle proxies do not cut it; 0 = off. */
   sse_heartbeat_ms: z.number().int().min(0).default(15_000),
   /** Deadline for one classifier score (auto routing); past it the request goes to the strong side. */
@@ -40,6 +44,8 @@ export const ServerSchema = z.strictObject({
   upstream_first_byte_timeout_ms: z.number().int().min(1).default(300_000),
   /** Longest silence between two chunks of an upstream body. */
   upstream_idle_timeout_ms: z.number().int().min(1).default(120_000),
+  /** Longest one whole upstream response may take, first byte to last (a stream dripping bytes ends here). */
+  upstream_total_timeout_ms: z.number().int().min(1).default(600_000),
 });
 
 /** Provider types (presets); each speaks one wire protocol. */
@@ -64,6 +70,7 @@ export const ProviderSchema = z.strictObject({
     connect_ms: z.number().int().min(1).optional(),
     first_byte_ms: z.number().int().min(1).optional(),
     idle_ms: z.number().int().min(1).optional(),
+    total_ms: z.number().int().min(1).optional(),
   }).optional(),
   /** Models to list when the upstream has no model list endpoint. */
   models: z.array(z.string().min(1)).default([]),
@@ -223,6 +230,12 @@ export const MonitoringSchema = z.strictObject({
   log_body_max_bytes: z.number().int().min(256).max(1_048_576).default(16_384),
   /** How often buffered log rows and time-series rollups are written to the store, in one transaction. */
   flush_interval_ms: z.number().int().min(50).max(60_000).default(250),
+  /**
+   * Size cap of the store (request log and rollups), MB: past it the oldest request log rows are
+   * deleted in batches, down to 90% of it, besides the age cap (this one wins: records may go before
+   * log_retention_days). Read at start.
+   */
+  log_max_mb: z.number().int().min(1).max(1_048_576).default(256),
 });
 
 export const ConfigSchema = z.strictObject({

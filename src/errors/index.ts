@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   LR_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, type: 'invalid_request_error', retryable: false },
   LR_ERR_UNSUPPORTED_PARAM: { status: 400, type: 'invalid_request_error', retryable: false },
   LR_ERR_BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error', retryable: false },
+  LR_ERR_REQUEST_TIMEOUT: { status: 408, type: 'invalid_request_error', retryable: true },
   LR_ERR_UNAUTHORIZED: { status: 401, type: 'authentication_error', retryable: false },
   LR_ERR_FORBIDDEN: { status: 403, type: 'permission_error', retryable: false },
   LR_ERR_BAD_HOST: { status: 403, type: 'permission_error', retryable: false },

@@ -74,6 +74,10 @@ export interface GatewayState {
   /** Model prices (catalog plus the config's overrides), for `/v1/models`. */
   prices: PriceBook;
   testHooks: boolean;
+  /** Logs an unexpected error (a bug, never a client's fault) with its stack; the client gets LR_ERR_INTERNAL. */
+  reportInternal(err: unknown, context: string): void;
+  /** Errors that reached the process's last-resort handlers (logged with their stack; the process stays up). */
+  faults: number;
   shuttingDown: boolean;
   /** Client requests being served; shutdown waits for them, then terminates the rest. */
   open: Set<OpenExchange>;

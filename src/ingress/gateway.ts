@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import uWS from 'uWebSockets.js';
 import pino, { type Logger } from 'pino';
@@ -6,8 +6,8 @@ import { acquireInstanceLock, ConfigWatcher, configPath, loadOrCreateConfig, typ
 import { LocalRouterError } from '../errors/index.js';
 import { getPreset, ModelDirectory, PriceBook } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
-import { CircuitBreakers, RateLimiter, StrategyTable } from '../routing/index.js';
-import { createDispatcher, FRAME, type AttemptFrame, type FromActorFrame, type ProviderRuntime, type UpstreamDispatcher } from '../workers/index.js';
+import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt, StrategyTable } from '../routing/index.js';
+import { createDispatcher, FRAME, type FromActorFrame, type ProviderRuntime, type UpstreamDispatcher } from '../workers/index.js';
 import { buildRoutes, createApp } from './app.js';
 import { AdminAuth } from './admin-token.js';
 import { providersStatusRoute } from './admin-providers.js';
@@ -24,6 +24,12 @@ export interface StartGatewayOptions {
   host?: string;
   port?: number;
   logger?: Logger;
+  /**
+   * Installs the process's last-resort handlers (uncaught exceptions, unhandled rejections): logged
+   * with their stack and counted, the process stays up. For `serve`; a host process embedding the
+   * gateway (tests) keeps its own.
+   */
+  lastResort?: boolean;
 }
 
 export interface Gateway {
@@ -77,11 +83,12 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const tokens = TokenSigner.forHome(opts.home);
   const classifiers = new ClassifierPool(config.server.classifier_timeout_ms, (name, event) => log.warn({ classifier: name, event }, 'classifier fell back to the strong side'));
   classifiers.warm(namedClassifiers(config));
-  const limitsFile = path.join(opts.home, 'ratelimits.json');
-  restoreLimits(limiter, limitsFile, log);
-  const saveLimits = setInterval(() => persistLimits(limiter, limitsFile, log), LIMITS_SNAPSHOT_MS);
-  saveLimits.unref();
-  const breakers = new CircuitBreakers({ threshold: config.server.breaker_failure_threshold, cooldownMs: config.server.breaker_cooldown_ms });
+  const limitStore = new LimitStore(opts.home, limiter, log);
+  limitStore.open();
+  const breakers = new CircuitBreakers({
+    threshold: config.server.breaker_failure_threshold, cooldownMs: config.server.breaker_cooldown_ms,
+    maxRetryAfterMs: config.server.max_retry_after_ms, onTransition: logBreakerTransitions(log),
+  });
 
   const state: GatewayState = {
     server: config.server,
@@ -90,6 +97,8 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     directory,
     dispatcher,
     testHooks,
+    reportInternal: (err, context) => log.error({ err, context }, 'internal error'),
+    faults: 0,
     shuttingDown: false,
     open: new Set(),
     startedAt: Date.now(),
@@ -107,6 +116,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   };
 
   // mcp (issue 7): the MCP actor (started with the first session), /mcp, legacy /sse + /messages, GET /api/mcp/servers.
+  const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), testHooks });
   const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
   const app = createApp(state, buildRoutes({ ...metrics.routes(), ...mcp.routes(), ...providersStatus })); // monitoring (issue 5): /metrics, /v1/generation, /api/*
@@ -126,7 +136,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     state.providerTypes = providerTypes(next);
     state.prices = priceBook(next);
     classifiers.warm(namedClassifiers(next));
-    breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms);
+    breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms, next.server.max_retry_after_ms);
     state.guards = new RequestGuards(next.server);
     dispatcher.setProviders(providerRuntimes(next, secrets, log));
     mcp.reconfigure(next); // mcp (issue 7)
@@ -155,10 +165,10 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
       await mcp.close(); // mcp (issue 7)
       await dispatcher.close();
       await classifiers.close();
-      clearInterval(saveLimits);
-      persistLimits(limiter, limitsFile, log);
+      limitStore.close();
       await metrics.close(); // monitoring (issue 5): waits for the store writer thread
       instance.release();
+      removeLastResort();
       log.info('stopped');
     })();
     return closing;
@@ -166,40 +176,25 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   return { host, port, close, state, metrics };
 }
 
-const LIMITS_SNAPSHOT_MS = 5_000;
-
-/** Limiter state is snapshotted so a restart is not a reset of everyone's limits. */
-function persistLimits(limiter: RateLimiter, file: string, log: Logger): void {
-  try {
-    limiter.prune();
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(limiter.snapshot()), { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'cannot save the rate limiter state');
-  }
-}
-
-function restoreLimits(limiter: RateLimiter, file: string, log: Logger): void {
-  try {
-    limiter.restore(JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ err: (err as Error).message }, 'ignoring an unreadable rate limiter state');
-  }
-}
-
-/** Breakers learn from every try: an answer closes them, failures that say the provider is unwell count. */
-function recordAttempt(breakers: CircuitBreakers, frame: AttemptFrame): void {
-  const [, , provider, , status, code, , retryAfterMs] = frame;
-  if (code === null || (status >= 400 && status < 500 && status !== 429 && status !== 408)) {
-    breakers.success(provider);
-    return;
-  }
-  if (status === 429 || status >= 500 || code === 'LR_ERR_UPSTREAM_UNREACHABLE' || code === 'LR_ERR_UPSTREAM_TIMEOUT' || code === 'LR_ERR_UPSTREAM_STATUS') {
-    breakers.failure(provider, retryAfterMs);
-  } else {
-    breakers.release(provider);
-  }
+/**
+ * An error no handler caught must not take every open stream down with the process: it is logged with
+ * its stack and counted (`/health` shows `faults`), and the gateway keeps serving. Returns the remover.
+ */
+function installLastResort(state: GatewayState, log: Logger): () => void {
+  const onException = (err: Error, origin: string): void => {
+    state.faults++;
+    log.error({ err, origin }, 'uncaught exception; the gateway keeps running');
+  };
+  const onRejection = (reason: unknown): void => {
+    state.faults++;
+    log.error({ err: reason instanceof Error ? reason : new Error(String(reason)) }, 'unhandled promise rejection; the gateway keeps running');
+  };
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+  return () => {
+    process.off('uncaughtException', onException);
+    process.off('unhandledRejection', onRejection);
+  };
 }
 
 function namedClassifiers(config: Config): Set<string> {
@@ -257,6 +252,7 @@ export function providerRuntimes(config: Config, secrets: SecretStore, log: Logg
       maxConnections: config.server.upstream_max_connections,
       firstByteTimeoutMs: p.timeouts?.first_byte_ms ?? config.server.upstream_first_byte_timeout_ms,
       idleTimeoutMs: p.timeouts?.idle_ms ?? config.server.upstream_idle_timeout_ms,
+      totalTimeoutMs: p.timeouts?.total_ms ?? config.server.upstream_total_timeout_ms,
     };
   });
 }

@@ -1,4 +1,5 @@
 import type { ServerConfig } from '../config/index.js';
+import { headerSafe } from '../model/index.js';
 import type { HeaderPairs } from './http-io.js';
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
@@ -49,7 +50,7 @@ const ALLOW_HEADERS = 'authorization, content-type, x-api-key, anthropic-version
 /** CORS headers for an allowed browser origin (none without an Origin). */
 export function corsHeaders(origin: string): HeaderPairs {
   if (origin.length === 0) return [];
-  return [['access-control-allow-origin', origin], ['vary', 'origin'], ['access-control-expose-headers', 'x-request-id, retry-after, mcp-session-id']];
+  return [['access-control-allow-origin', headerSafe(origin)], ['vary', 'origin'], ['access-control-expose-headers', 'x-request-id, retry-after, mcp-session-id']];
 }
 
 /** Headers answering a CORS preflight from an allowed origin. */

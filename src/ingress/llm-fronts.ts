@@ -1,4 +1,5 @@
 import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
+import { modelIdProblem, withinJsonDepth } from '../model/index.js';
 import {
   anthropicErrorEvent, fromAnthropicRequest, fromCompletionsRequest, fromResponsesRequest, openAIErrorToAnthropic, toAnthropicError,
 } from '../providers/index.js';
@@ -38,8 +39,14 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** JSON body → object, with the gateway's errors for bad JSON and non-objects. */
-export function parseJsonObject(raw: Buffer): Record<string, unknown> {
+/**
+ * JSON body → object, with the gateway's errors for bad JSON, bodies nested deeper than `maxDepth`
+ * (checked on the bytes, before anything recurses into them) and non-objects.
+ */
+export function parseJsonObject(raw: Buffer, maxDepth: number): Record<string, unknown> {
+  if (!withinJsonDepth(raw, maxDepth)) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `request body nests objects/arrays deeper than ${maxDepth} levels (server.max_json_depth)`);
+  }
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
@@ -54,7 +61,31 @@ function requireModel(body: Record<string, unknown>): string {
   if (typeof body.model !== 'string' || body.model.length === 0) {
     throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing required parameter: "model"', { param: 'model' });
   }
+  checkModelId(body.model, 'model');
   return body.model;
+}
+
+/**
+ * Model ids reach response headers, logs, metric labels and the request log: they are held to an
+ * allow-list of characters and a bounded length before anything else looks at them.
+ */
+function checkModelId(id: string, param: string): void {
+  const problem = modelIdProblem(id);
+  if (problem !== null) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `"${param}" ${problem}`, { param });
+}
+
+/** The OpenRouter-style `models` fallback list, held to the same rules as `model`. */
+function checkModelsList(body: Record<string, unknown>): void {
+  const models = body.models;
+  if (models === undefined) return;
+  if (!Array.isArray(models) || models.length > 32) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"models" must be an array of at most 32 model ids', { param: 'models' });
+  }
+  for (let i = 0; i < models.length; i++) {
+    const m: unknown = models[i];
+    if (typeof m !== 'string') throw new LocalRouterError('LR_ERR_BAD_REQUEST', `"models[${i}]" must be a string`, { param: `models[${i}]` });
+    checkModelId(m, `models[${i}]`);
+  }
 }
 
 function requireStreamFlag(body: Record<string, unknown>): boolean {
@@ -67,6 +98,7 @@ function requireStreamFlag(body: Record<string, unknown>): boolean {
 /** Checks the parts of a chat request the gateway relies on; the rest goes upstream as is. */
 export function checkChatBody(body: Record<string, unknown>, maxMessages: number): FrontRequest {
   const model = requireModel(body);
+  checkModelsList(body);
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
     throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"messages" must be a non-empty array', { param: 'messages' });
@@ -105,6 +137,7 @@ export const embeddingsFront: LlmFront = {
   dialect: CLIENT_DIALECT.chat,
   parse(body) {
     const model = requireModel(body);
+    checkModelsList(body);
     const input = body.input;
     const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0);
     if (!ok) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"input" must be a string or a non-empty array', { param: 'input' });

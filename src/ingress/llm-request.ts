@@ -1,12 +1,13 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { LocalRouterError, toLocalRouterError, type ErrorCode, type PlainError } from '../errors/index.js';
-import type { LimitState } from '../routing/index.js';
-import { admitRequest, planCandidates, projectInputTokens, rateLimitHeaders } from './admission.js';
+import { retryAfterSeconds, type LimitState } from '../routing/index.js';
+import { admitRequest, noProviderAvailable, planCandidates, projectInputTokens, rateLimitHeaders, type CandidateProbe } from './admission.js';
 import type { AuthedClient } from './client-table.js';
 import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type UsageTuple } from '../workers/index.js';
 import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
 import { randomBytes } from 'node:crypto';
-import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
+import { checkBodyFraming, readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
+import { headerSafe } from '../model/index.js';
 import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
 import { needsClassifier, routeByClassifier, type AutoDecision } from './auto-route.js';
 import type { RouteHandler } from './app.js';
@@ -28,10 +29,12 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
   const contentType = req.getHeader('content-type');
   const contentLength = Number(req.getHeader('content-length') || '0');
   const crashHook = state.testHooks && req.getHeader('x-localrouter-test-crash') === '1';
+  if (state.testHooks && req.getHeader('x-localrouter-test-crash') === 'main') throwOnMainThread();
 
   let client;
   try {
     client = state.clients.authenticate(authorization, xApiKey);
+    checkBodyFraming(req);
     if (contentType.length > 0 && !/^application\/json\b/i.test(contentType)) {
       throw new LocalRouterError('LR_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json, got "${contentType.slice(0, 100)}"`);
     }
@@ -54,7 +57,7 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     try {
       const cap = state.logBodyBytes ?? 0; // monitoring: request body for the request log (opt-in)
       if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
-      const request = front.parse(parseJsonObject(raw!), { maxMessages: state.server.max_messages });
+      const request = front.parse(parseJsonObject(raw!, state.server.max_json_depth), { maxMessages: state.server.max_messages });
       if (!needsClassifier(request, client)) {
         proceed(front, state, exchange, client, request, raw!.length, crashHook, null);
         return;
@@ -65,19 +68,36 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
         try {
           proceed(front, state, exchange, client, request, raw!.length, crashHook, ids);
         } catch (e) {
-          exchange.fail(toLocalRouterError(e), false);
+          exchange.fail(clientError(state, e), false);
         }
-      }, (e: unknown) => { if (!exchange.aborted) exchange.fail(toLocalRouterError(e), false); });
+      }, (e: unknown) => { if (!exchange.aborted) exchange.fail(clientError(state, e), false); });
     } catch (e) {
-      exchange.fail(toLocalRouterError(e), false);
+      exchange.fail(clientError(state, e), false);
     }
-  });
+  }, state.server.body_timeout_ms);
+}
+
+/** Test hook: an exception and a rejection nobody handles, on the ingress thread, outside any request. */
+function throwOnMainThread(): void {
+  setImmediate(() => { throw new Error('test hook: uncaught exception on the main thread'); });
+  void Promise.reject(new Error('test hook: unhandled rejection on the main thread'));
+}
+
+/** The coded error a client gets for `e`; anything that is not already one is a bug, logged with its stack. */
+function clientError(state: GatewayState, e: unknown): LocalRouterError {
+  const err = toLocalRouterError(e);
+  if (err.code === 'LR_ERR_INTERNAL') state.reportInternal(e, 'llm request');
+  return err;
 }
 
 /** Plans the candidates, admits the request against its limits, and hands it to an actor. */
 function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, client: AuthedClient, request: FrontRequest,
   bodyBytes: number, crashHook: boolean, ids: string[] | null): void {
   const plan = planCandidates(request, state, client, ids);
+  if (plan.targets.length === 0) {
+    exchange.countAgainst(plan.skipped[0]!);
+    throw noProviderAvailable(plan, state);
+  }
   exchange.holdProbes(plan.probes);
   const projected = projectInputTokens(bodyBytes);
   exchange.limits(client, admitRequest(state, client, projected), projected);
@@ -117,7 +137,11 @@ class LlmExchange implements FrameSink, OpenExchange {
   #model: string | null = null;
   #attempts: AttemptRecord[] = [];
   #upstreamMs = 0;
-  #probes: string[] = [];
+  #probes: CandidateProbe[] = [];
+  /** The candidate an answer of the gateway's own (no try made) is counted against in metrics. */
+  #countedAgainst: { provider: string; model: string } | null = null;
+  /** The last failed try's Retry-After, passed on with a 429 or 503 answer. */
+  #upstreamRetryAfterMs = 0;
   #limitClient: AuthedClient | null = null;
   #limitStates: LimitState[] = [];
   #projectedInput = 0;
@@ -150,8 +174,13 @@ class LlmExchange implements FrameSink, OpenExchange {
   }
 
   /** Half-open breaker slots this request claimed; released at the end if no try used them. */
-  holdProbes(providers: string[]): void {
-    this.#probes = providers;
+  holdProbes(probes: CandidateProbe[]): void {
+    this.#probes = probes;
+  }
+
+  /** Metrics count an answer no try was made for (every breaker open) against this candidate. */
+  countAgainst(target: { provider: string; id: string }): void {
+    this.#countedAgainst = { provider: target.provider, model: target.id };
   }
 
   /** The client's limits, charged up front with `projectedInput` tokens and reconciled at the end. */
@@ -204,7 +233,7 @@ class LlmExchange implements FrameSink, OpenExchange {
         this.#usage = frame[5];
         this.#costUsd = frame[6];
         const body = frame[2] >= 400 ? this.#front.upstreamErrorBody(frame[2], frame[4]) : frame[4];
-        writeResponse(this.#res, frame[2], frame[3], body, this.#responseHeaders(), this.#state.shuttingDown);
+        writeResponse(this.#res, frame[2], frame[3], body, this.#withRetryAfter(frame[2], this.#responseHeaders()), this.#state.shuttingDown);
         this.#finish(frame[2]);
         return;
       }
@@ -238,6 +267,7 @@ class LlmExchange implements FrameSink, OpenExchange {
   #onAttempt(frame: AttemptFrame): void {
     this.#attempts.push({ provider: frame[2], model: frame[3], status: frame[4], code: frame[5], durationMs: frame[6] });
     this.#upstreamMs += frame[6];
+    if (frame[5] !== null) this.#upstreamRetryAfterMs = frame[7];
     if (frame[5] === null) {
       this.#provider = frame[2];
       this.#model = `${frame[2]}/${frame[3]}`;
@@ -249,7 +279,8 @@ class LlmExchange implements FrameSink, OpenExchange {
   #responseHeaders(): HeaderPairs {
     const overhead = Math.max(0, performance.now() - this.#t0 - this.#upstreamMs);
     const h: (readonly [string, string])[] = [...this.#cors, ...rateLimitHeaders(this.#limitStates), ['x-localrouter-generation-id', this.generationId], ['x-localrouter-attempts', String(this.#attempts.length)], ['x-localrouter-overhead-ms', overhead.toFixed(3)]];
-    if (this.#provider !== null) h.push(['x-localrouter-provider', this.#provider], ['x-localrouter-model', this.#model!]);
+    // The model id can come from an upstream's model list: never echoed into a header unchecked.
+    if (this.#provider !== null) h.push(['x-localrouter-provider', this.#provider], ['x-localrouter-model', headerSafe(this.#model!)]);
     if (this.#route !== null) {
       const r = this.#route;
       h.push(['x-localrouter-route', `${r.side}; classifier=${r.classifier}; score=${r.score === null ? 'none' : r.score.toFixed(4)}; threshold=${r.threshold.toFixed(4)}`]);
@@ -261,7 +292,13 @@ class LlmExchange implements FrameSink, OpenExchange {
     const body = this.#front.errorBody(err);
     const headers = [...this.#responseHeaders(), ...extra];
     if (err.retryAfterMs !== undefined) headers.push(['retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)))]);
-    writeResponse(this.#res, err.status, 'application/json', body, headers, close);
+    writeResponse(this.#res, err.status, 'application/json', body, err.retryAfterMs === undefined ? this.#withRetryAfter(err.status, headers) : headers, close);
+  }
+
+  /** A 429 or 503 that an upstream's refusal led to carries its Retry-After (at most `server.max_retry_after_ms`). */
+  #withRetryAfter(status: number, headers: HeaderPairs): HeaderPairs {
+    if ((status !== 429 && status !== 503) || this.#upstreamRetryAfterMs <= 0) return headers;
+    return [...headers, ['retry-after', retryAfterSeconds(this.#upstreamRetryAfterMs, this.#state.server.max_retry_after_ms)]];
   }
 
   /** Replaces the projected input tokens with the real usage, and charges output tokens and cost. */
@@ -318,13 +355,15 @@ class LlmExchange implements FrameSink, OpenExchange {
     if (this.#done) return;
     this.#done = true;
     if (this.#heartbeat !== null) clearTimeout(this.#heartbeat);
-    for (const p of this.#probes) if (!this.#attempts.some((a) => a.provider === p)) this.#state.breakers.release(p);
+    // Probe slots whose try settled them are already free again; this hands back the rest.
+    for (const p of this.#probes) this.#state.breakers.release(p.claims);
     this.#reconcileLimits();
     this.#state.open.delete(this);
     this.#state.onRequestDone({
       id: this.generationId, op: this.#front.op, attempts: this.#attempts, route: this.#route,
       status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,
-      streamed: this.#headSent, usage: this.#usage, costUsd: this.#costUsd, errorCode: this.#errorCode, client: this.#client, provider: this.#provider, model: this.#model,
+      streamed: this.#headSent, usage: this.#usage, costUsd: this.#costUsd, errorCode: this.#errorCode, client: this.#client,
+      provider: this.#provider ?? this.#countedAgainst?.provider ?? null, model: this.#model ?? this.#countedAgainst?.model ?? null,
       strategy: this.strategy, requestBody: this.requestBody, responseBody: this.#responseBody,
     });
   }

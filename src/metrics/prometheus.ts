@@ -149,9 +149,16 @@ function usage(client: number, model: number, provider: number): UsageSeries {
   return { client, model, provider, prompt: 0, completion: 0, cached: 0, reasoning: 0, costNano: 0 };
 }
 
-/** Escapes a label value as the text format requires. */
+const MAX_LABEL_LENGTH = 200;
+
+/**
+ * Escapes a label value as the text format requires; other control characters (CR, NUL, ...) are
+ * replaced and the value is bounded, since label values can come from clients.
+ */
 export function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  const cut = v.length > MAX_LABEL_LENGTH ? `${v.slice(0, MAX_LABEL_LENGTH - 1)}…` : v;
+  // eslint-disable-next-line no-control-regex
+  return cut.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/[\x00-\x1f\x7f]/g, '?');
 }
 
 function labelText(labels: Record<string, string>): string {

@@ -34,6 +34,7 @@ export class RateLimiter {
   /** key → TAT (epoch ms) per limit id. */
   #tat = new Map<string, number>();
   #now: () => number;
+  #onWrite: ((entry: string, tat: number) => void) | null = null;
 
   constructor(now: () => number = Date.now) {
     this.#now = now;
@@ -77,8 +78,15 @@ export class RateLimiter {
       if (amount === 0) continue;
       const k = id(key, limit);
       const tat = Math.max(this.#tat.get(k) ?? now, now);
-      this.#tat.set(k, Math.max(now, tat + (amount * WINDOW_MS[limit.window]) / limit.max));
+      const next = Math.max(now, tat + (amount * WINDOW_MS[limit.window]) / limit.max);
+      this.#tat.set(k, next);
+      this.#onWrite?.(k, next);
     }
+  }
+
+  /** Every TAT change is reported to `write` (the journal that makes charges survive a hard kill). */
+  journal(write: (entry: string, tat: number) => void): void {
+    this.#onWrite = write;
   }
 
   states(key: string, limits: readonly LimitConfig[]): LimitState[] {
@@ -98,9 +106,10 @@ export class RateLimiter {
     return out;
   }
 
+  /** Takes entries from a snapshot or a journal; for a key seen twice the later TAT wins. */
   restore(snapshot: Record<string, number>): void {
     const now = this.#now();
-    for (const [k, tat] of Object.entries(snapshot)) if (typeof tat === 'number' && tat > now) this.#tat.set(k, tat);
+    for (const [k, tat] of Object.entries(snapshot)) if (typeof tat === 'number' && Number.isFinite(tat) && tat > now) this.#tat.set(k, tat);
   }
 
   /** Forgets expired entries so memory stays bounded by active keys. */

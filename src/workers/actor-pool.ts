@@ -118,7 +118,7 @@ export class ActorPool implements UpstreamDispatcher {
     slot.startedAt = Date.now();
     let lastError = 'exited';
     worker.on('message', (frames: FromActorFrame[]) => this.#receive(slot, frames));
-    worker.on('error', (err) => { lastError = err.message; });
+    worker.on('error', (err) => { lastError = err.stack ?? err.message; });
     worker.on('exit', () => this.#onExit(slot, worker, lastError));
     if (slot.parked.length > 0) {
       worker.postMessage(slot.parked);

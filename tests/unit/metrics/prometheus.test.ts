@@ -68,4 +68,11 @@ describe('PrometheusExporter', () => {
     rec({ client: 'we"ird' });
     expect(prom.render()).toContain('client="we\\"ird"');
   });
+
+  it('never lets CR, NUL or an unbounded value into a label', () => {
+    expect(escapeLabel('ok\r\nSet-Cookie: x\u0000y')).toBe('ok?\\nSet-Cookie: x?y');
+    const long = escapeLabel('m'.repeat(1024 * 1024));
+    expect(long.length).toBe(200);
+    expect(long.endsWith('…')).toBe(true);
+  });
 });

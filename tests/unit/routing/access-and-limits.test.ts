@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LimitConfig } from '../../../src/config/index.js';
-import { CircuitBreakers, compileAccessRules, RateLimiter, StrategyTable } from '../../../src/routing/index.js';
+import { compileAccessRules, RateLimiter, StrategyTable } from '../../../src/routing/index.js';
 
 describe('compileAccessRules', () => {
   it('most specific pattern wins: model > provider > global, deny on ties', () => {
@@ -114,38 +114,5 @@ describe('RateLimiter', () => {
     const [s] = rl.states('c', limits);
     expect(s!.remaining).toBeCloseTo(8, 6);
     expect(s!.resetMs).toBe(12_000);
-  });
-});
-
-describe('CircuitBreakers', () => {
-  it('opens after N failures, skips, half-opens one probe after the cool-down, closes on success', () => {
-    let now = 0;
-    const b = new CircuitBreakers({ threshold: 3, cooldownMs: 1000, now: () => now });
-    b.failure('p');
-    b.failure('p');
-    expect(b.state('p')).toBe('closed');
-    b.failure('p');
-    expect(b.state('p')).toBe('open');
-    expect(b.tryAcquire('p')).toBe(false);
-    expect(b.retryInMs('p')).toBe(1000);
-    now += 1000;
-    expect(b.state('p')).toBe('half_open');
-    expect(b.tryAcquire('p')).toBe(true);
-    expect(b.tryAcquire('p')).toBe(false); // one probe at a time
-    b.success('p');
-    expect(b.state('p')).toBe('closed');
-    expect(b.tryAcquire('p')).toBe(true);
-  });
-
-  it('a failed probe reopens; Retry-After opens at once for that long', () => {
-    let now = 0;
-    const b = new CircuitBreakers({ threshold: 5, cooldownMs: 100, now: () => now });
-    b.failure('q', 5000);
-    expect(b.state('q')).toBe('open');
-    expect(b.retryInMs('q')).toBe(5000);
-    now = 5000;
-    expect(b.tryAcquire('q')).toBe(true);
-    b.failure('q');
-    expect(b.state('q')).toBe('open');
   });
 });

@@ -1,0 +1,178 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
+import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
+
+let mock: MockOpenAI;
+let fx: GatewayFixture;
+let port: number;
+
+beforeAll(async () => {
+  mock = await startMockOpenAI();
+  fx = await startGatewayFixture(mock.url, { server: { max_body_bytes: 2 * 1024 * 1024, body_timeout_ms: 1000 } });
+  port = fx.gw.port;
+});
+afterAll(async () => {
+  await fx?.close();
+  await mock?.close();
+});
+
+/**
+ * Sends raw bytes and returns everything the server wrote until it closed or went quiet: what a
+ * client on the wire sees, with no HTTP library in between to hide a forged header or response.
+ */
+function raw(request: string | Buffer, quietMs = 400): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let out = '';
+    let timer: NodeJS.Timeout | undefined;
+    const done = (): void => { clearTimeout(timer); socket.destroy(); resolve(out); };
+    const arm = (): void => { clearTimeout(timer); timer = setTimeout(done, quietMs); };
+    socket.on('data', (d) => { out += d.toString('latin1'); arm(); });
+    socket.on('end', done);
+    socket.on('error', (e) => (out ? done() : reject(e)));
+    socket.write(request);
+    arm();
+  });
+}
+
+function postRaw(path: string, body: string, extraHeaders = ''): Promise<string> {
+  const len = Buffer.byteLength(body);
+  return raw(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${fx.key}\r\nContent-Type: application/json\r\nContent-Length: ${len}\r\n${extraHeaders}\r\n${body}`);
+}
+
+function post(path: string, body: unknown): Promise<Response> {
+  return fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fx.key}` },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+const deep = (levels: number): string => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+const chat = (model: string, extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'hi' }], ...extra });
+
+async function expectStillServing(): Promise<void> {
+  const res = await post('/v1/chat/completions', chat('mock/echo'));
+  expect(res.status).toBe(200);
+}
+
+describe('nesting budget', () => {
+  it.each(['/v1/chat/completions', '/v1/messages', '/v1/embeddings', '/v1/responses', '/v1/completions'])('%s: 5,000 levels deep → 400 naming the limit, and the gateway keeps serving', async (path) => {
+    const body = `{"model":"mock/echo","messages":[{"role":"user","content":"hi"}],"max_tokens":5,"input":"x","prompt":"x","x":${deep(5000)}}`;
+    const res = await post(path, body);
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).toContain('deeper than 64 levels');
+    await expectStillServing();
+  });
+
+  it('a realistic nested tool schema (30 levels) passes', async () => {
+    let schema: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 14; i++) schema = { type: 'object', properties: { a: schema } };
+    const res = await post('/v1/chat/completions', chat('mock/echo', { tools: [{ type: 'function', function: { name: 'f', parameters: schema } }] }));
+    expect(res.status).toBe(200);
+  });
+
+  it('brackets inside strings do not count', async () => {
+    const res = await post('/v1/chat/completions', { model: 'mock/echo', messages: [{ role: 'user', content: '['.repeat(10_000) + '\\"{{{' }] });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('model names never reach a header unchecked', () => {
+  const forged = ['mock/ok\r\nSet-Cookie: pwned=1', 'mock/ok\r\n\r\nHTTP/1.1 200 OK\r\nX-Forged: 1\r\n\r\n', 'mock/ok\u0000nul', 'mock/ok\nX-Evil: 1'];
+
+  it.each(forged)('chat, plain and streaming: %j → 400 on param model, nothing forged on the wire', async (model) => {
+    for (const stream of [false, true]) {
+      const out = await postRaw('/v1/chat/completions', JSON.stringify(chat(model, { stream })));
+      expect(out.startsWith('HTTP/1.1 400 ')).toBe(true);
+      expect(out).toContain('"param":"model"');
+      expect(out).not.toMatch(/\r\n(set-cookie|x-forged|x-evil):/i);
+      expect(out.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    }
+  });
+
+  it('inside models: [...] and on /v1/messages too', async () => {
+    const inList = await postRaw('/v1/chat/completions', JSON.stringify(chat('mock/echo', { models: ['mock/x\r\nSet-Cookie: a=1'] })));
+    expect(inList.startsWith('HTTP/1.1 400 ')).toBe(true);
+    expect(inList).toContain('"param":"models[0]"');
+    expect(inList).not.toMatch(/\r\nset-cookie:/i);
+    const messages = await postRaw('/v1/messages', JSON.stringify({ model: 'mock/ok\r\nSet-Cookie: b=1', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }));
+    expect(messages.startsWith('HTTP/1.1 400 ')).toBe(true);
+    expect(messages).toContain('"type":"invalid_request_error"');
+    expect(messages).not.toMatch(/\r\nset-cookie:/i);
+  });
+
+  it('a 1 MB model name is refused before it costs anything, with the limit in the message', async () => {
+    const before = mock.seen.length;
+    const res = await post('/v1/chat/completions', chat(`mock/${'a'.repeat(1024 * 1024)}`));
+    expect(res.status).toBe(400);
+    const body = await res.json() as { error: { message: string; param: string } };
+    expect(body.error.param).toBe('model');
+    expect(body.error.message).toMatch(/at most 256 are accepted/);
+    expect(body.error.message.length).toBeLessThan(300);
+    expect(mock.seen.length).toBe(before);
+  });
+
+  it('ordinary provider ids keep working (slashes, colons, dots, @)', async () => {
+    for (const model of ['mock/echo', 'mock/meta-llama/Llama-3.1-8B-Instruct:free', 'mock/qwen2.5:7b', 'mock/gpt-4o@2024-08-06']) {
+      const res = await post('/v1/chat/completions', chat(model));
+      expect(res.status, model).not.toBe(400);
+    }
+  });
+});
+
+describe('body framing', () => {
+  it('conflicting Content-Length headers → 400, not "first wins"', async () => {
+    const body = JSON.stringify(chat('mock/echo'));
+    const out = await postRaw('/v1/chat/completions', body, `Content-Length: ${Buffer.byteLength(body) + 5}\r\n`);
+    expect(out).toMatch(/^HTTP\/1\.1 400 /);
+    expect(out).not.toContain('echo: hi');
+    await expectStillServing();
+  });
+
+  it('Content-Length with Transfer-Encoding → refused', async () => {
+    const body = JSON.stringify(chat('mock/echo'));
+    const out = await postRaw('/v1/chat/completions', body, 'Transfer-Encoding: chunked\r\n');
+    // uWS's own parser may already close such a connection unanswered; either way nothing is served.
+    expect(out === '' || out.startsWith('HTTP/1.1 400 ')).toBe(true);
+    expect(out).not.toContain('echo: hi');
+    await expectStillServing();
+  });
+});
+
+describe('credentials in odd shapes', () => {
+  it('OAuth Basic credentials with a malformed percent-escape get 401, and the gateway keeps serving', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('c_testclient01:%E0%A4%A').toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    expect(res.status).toBe(401);
+    await expectStillServing();
+  });
+});
+
+describe('slow clients', () => {
+  it('a body dripping one byte at a time gets 408 at the deadline and the connection is closed', { timeout: 15_000 }, async () => {
+    const body = JSON.stringify(chat('mock/echo'));
+    const socket = net.connect(port, '127.0.0.1');
+    let out = '';
+    let closed = false;
+    socket.on('data', (d) => { out += d.toString('latin1'); });
+    socket.on('close', () => { closed = true; });
+    socket.on('error', () => {});
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${fx.key}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+    const started = Date.now();
+    let i = 5;
+    const drip = setInterval(() => { if (!closed && i < body.length - 1) socket.write(body[i++]!); }, 200);
+    while (!closed && Date.now() - started < 8_000) await new Promise((r) => setTimeout(r, 50));
+    clearInterval(drip);
+    socket.destroy();
+    expect(closed).toBe(true);
+    expect(out).toMatch(/^HTTP\/1\.1 408 /);
+    expect(out).toContain('LR_ERR_REQUEST_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(4_000);
+    await expectStillServing();
+  });
+});

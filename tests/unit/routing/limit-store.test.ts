@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { LimitStore, RateLimiter } from '../../../src/routing/index.js';
+
+const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'burst-then-kill.ts');
+const limits = [{ kind: 'requests' as const, window: 'minute' as const, max: 10 }];
+const quiet = { warn: () => {} };
+
+function burstThenKill(home: string, count: number): Promise<{ signal: string | null; out: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, home, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  return new Promise((resolve) => child.on('exit', (_code, signal) => resolve({ signal, out })));
+}
+
+describe('LimitStore', () => {
+  it('a burst followed by kill -9 does not give the quota back', { timeout: 30_000 }, async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-limits-'));
+    const run = await burstThenKill(home, 10);
+    expect(run.signal).toBe('SIGKILL');
+    expect(run.out.trim()).toBe('10');
+    // No snapshot was taken (the process never reached one): only the journal knows.
+    expect(fs.existsSync(path.join(home, 'ratelimits.json'))).toBe(false);
+    const limiter = new RateLimiter();
+    new LimitStore(home, limiter, quiet).open();
+    expect(limiter.admit('c_client', limits, { requests: 1 }).ok).toBe(false);
+    expect(limiter.admit('c_other', limits, { requests: 1 }).ok).toBe(true);
+  });
+
+  it('a snapshot empties the journal and keeps the state; a torn last line is skipped', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-limits-'));
+    const limiter = new RateLimiter();
+    const store = new LimitStore(home, limiter, quiet);
+    store.open();
+    for (let i = 0; i < 4; i++) limiter.admit('c_a', limits, { requests: 1 });
+    store.snapshot();
+    expect(fs.readFileSync(path.join(home, 'ratelimits.journal'), 'utf8')).toBe('');
+    store.close();
+    fs.appendFileSync(path.join(home, 'ratelimits.journal'), 'c_a|requests|minute|10\t17');
+    const again = new RateLimiter();
+    new LimitStore(home, again, quiet).open();
+    expect(Math.round(again.states('c_a', limits)[0]!.remaining)).toBe(6);
+  });
+});
