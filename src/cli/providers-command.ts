@@ -3,6 +3,7 @@ import {
   configPath, loadOrCreateConfig, PROVIDER_TYPE_NAMES, updateConfig, type Config, type ProviderConfig,
 } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
+import { labelSafe } from '../model/index.js';
 import type { ProviderPreset } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { fetchAdmin } from './admin-client.js';
@@ -47,13 +48,15 @@ export function registerProvidersCommand(program: Command): void {
         return {
           name: p.name, type: p.type, base_url: p.base_url ?? preset?.base_url ?? null,
           key_source: key.source, api_key_env: key.env, enabled: p.enabled, key,
-          // The router's view when a gateway runs: an open breaker means fallback skips this provider.
+          // The router's view when a gateway runs: an open breaker means fallback skips this provider
+          // (connection failures) or one of its models (`models`: those whose breaker counted failures).
           state: live === null ? 'gateway not running' : !p.enabled ? 'disabled' : String(status?.breaker ?? 'unknown'),
+          models: status?.models ?? [],
         };
       });
       if (opts.json) return printJson(rows.map(({ key: _key, ...row }) => row));
       printTable(['NAME', 'TYPE', 'BASE URL', 'ENABLED', 'KEY', 'STATE'], rows.map((r) => [
-        r.name, r.type, r.base_url ?? '-', r.enabled ? 'yes' : 'no', describeKey(r.key), r.state,
+        r.name, r.type, r.base_url ?? '-', r.enabled ? 'yes' : 'no', describeKey(r.key), describeState(r.state, r.models),
       ]), 'no providers (add one with: localrouter providers add <name> --base-url <url>)');
     });
 
@@ -213,8 +216,25 @@ function exists(name: string): LocalRouterError {
   return new LocalRouterError('LR_ERR_BAD_REQUEST', `a provider named "${name}" already exists`);
 }
 
+/** One model's breaker as `GET /api/providers` reports it. */
+interface ModelBreaker {
+  model: string;
+  breaker: string;
+  failures: number;
+  retry_in_ms: number;
+}
+
 /** Breaker states from a running gateway (`GET /api/providers` with the admin token), or null when none answers. */
-async function liveProviderStatus(home: string, config: Config): Promise<Map<string, { breaker: string }> | null> {
-  const body = await fetchAdmin<{ providers: { name: string; breaker: string }[] }>(home, config, '/api/providers');
+async function liveProviderStatus(home: string, config: Config): Promise<Map<string, { breaker: string; models?: ModelBreaker[] }> | null> {
+  const body = await fetchAdmin<{ providers: { name: string; breaker: string; models?: ModelBreaker[] }[] }>(home, config, '/api/providers');
   return body === null ? null : new Map(body.providers.map((p) => [p.name, p]));
+}
+
+/** The STATE column: the provider's breaker, then the models whose breaker is not closed (`open: gpt-4o 42s`). */
+function describeState(state: string, models: ModelBreaker[]): string {
+  const notClosed = models.filter((m) => m.breaker !== 'closed');
+  if (notClosed.length === 0) return state;
+  const shown = notClosed.slice(0, 3).map((m) => `${labelSafe(m.model, 80)} ${m.breaker}${m.retry_in_ms > 0 ? ` ${Math.ceil(m.retry_in_ms / 1000)}s` : ''}`);
+  const more = notClosed.length > shown.length ? `, +${notClosed.length - shown.length} more` : '';
+  return `${state} (models: ${shown.join(', ')}${more})`;
 }

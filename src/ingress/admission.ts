@@ -1,6 +1,6 @@
 import { LocalRouterError } from '../errors/index.js';
 import { lookupModel } from '../providers/index.js';
-import { resolveModel, type Admission, type LimitState, type ResolvedModel } from '../routing/index.js';
+import { resolveModel, type Admission, type LimitState, type ProbeClaim, type ResolvedModel } from '../routing/index.js';
 import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import type { HeaderPairs } from './http-io.js';
@@ -8,37 +8,51 @@ import type { FrontRequest } from './llm-fronts.js';
 import { AUTO_IDS } from './auto-route.js';
 
 
-/** The candidates a request will try, and the half-open probe slots it claimed on the way. */
+/** A half-open probe slot a request claimed for one candidate. */
+export interface CandidateProbe {
+  provider: string;
+  model: string;
+  claims: readonly ProbeClaim[];
+}
+
+/** The candidates a request will try, the half-open probe slots it claimed, and those open breakers kept out. */
 export interface CandidatePlan {
   targets: ResolvedModel[];
-  probes: string[];
+  probes: CandidateProbe[];
+  /** Candidates skipped because their breaker (the model's or the provider's) is open. */
+  skipped: ResolvedModel[];
 }
 
 /**
  * The request's candidates in order: `localrouter/auto` expands to the strategy's list; otherwise its
  * `model`, then an OpenRouter-style `models` fallback list. Candidates that cannot take the request's
- * tools or images (per the catalog) are skipped, and so are providers whose breaker is open.
+ * tools or images (per the catalog) are skipped, and so are those whose breaker is open (the
+ * model's own, or the provider's after connection failures). `targets` is empty when every candidate
+ * was skipped for its breaker: then {@link noProviderAvailable} is the answer.
  */
 export function planCandidates(request: FrontRequest, state: GatewayState, client: AuthedClient, ids: string[] | null = null): CandidatePlan {
   const resolved = resolveAll(ids ?? candidateIds(request, client), state, client);
   const capable = filterByCapability(resolved, request.body, state);
-  const probes: string[] = [];
-  const open: string[] = [];
+  const probes: CandidateProbe[] = [];
+  const skipped: ResolvedModel[] = [];
   const targets = capable.filter((t) => {
-    const was = state.breakers.state(t.provider);
-    if (!state.breakers.tryAcquire(t.provider)) {
-      open.push(t.provider);
+    const claims = state.breakers.acquire(t.provider, t.upstreamModel);
+    if (claims === null) {
+      skipped.push(t);
       return false;
     }
-    if (was === 'half_open') probes.push(t.provider);
+    if (claims.length > 0) probes.push({ provider: t.provider, model: t.upstreamModel, claims });
     return true;
   });
-  if (targets.length === 0) {
-    const retryMs = Math.min(...open.map((p) => state.breakers.retryInMs(p)));
-    throw new LocalRouterError('LR_ERR_NO_PROVIDER_AVAILABLE',
-      `every candidate provider is failing (${[...new Set(open)].join(', ')}); retry in ${Math.ceil(retryMs / 1000)} s`, { retryAfterMs: retryMs });
-  }
-  return { targets, probes };
+  return { targets, probes, skipped };
+}
+
+/** 503 for a plan whose every candidate has an open breaker, with Retry-After: when the first one may be probed. */
+export function noProviderAvailable(plan: CandidatePlan, state: GatewayState): LocalRouterError {
+  const retryMs = Math.min(...plan.skipped.map((t) => state.breakers.retryInMs(t.provider, t.upstreamModel)));
+  const names = [...new Set(plan.skipped.map((t) => t.id))].join(', ');
+  return new LocalRouterError('LR_ERR_NO_PROVIDER_AVAILABLE',
+    `every candidate is failing (${names}); retry in ${Math.max(1, Math.ceil(retryMs / 1000))} s`, { retryAfterMs: retryMs });
 }
 
 function candidateIds(request: FrontRequest, client: AuthedClient): string[] {

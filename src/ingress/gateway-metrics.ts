@@ -9,6 +9,7 @@ import { LiveFeed } from './admin-live.js';
 import { generationRoute } from './generation-route.js';
 import type { GatewayState, RequestOutcome } from './gateway-state.js';
 import { writeResponse } from './http-io.js';
+import { labelSafe } from '../model/index.js';
 
 const RING_CAPACITY = 16_384;
 /** Read once: `performance.timeOrigin` is a getter, and outcomes carry `performance.now()` times. */
@@ -160,10 +161,17 @@ export class GatewayMetrics {
       { name: 'localrouter_actor_pool_inflight', help: 'Upstream calls the actors are handling now.', type: 'gauge', samples: [[{}, d.inflight]] },
       { name: 'localrouter_actor_restarts_total', help: 'Provider actor threads restarted after a crash.', type: 'counter', samples: [[{}, d.restarts]] },
       {
-        name: 'localrouter_breaker_state', help: 'Circuit breaker per provider: 1 for its current state.', type: 'gauge',
+        name: 'localrouter_breaker_state', help: 'Circuit breaker per provider (connection failures): 1 for its current state.', type: 'gauge',
         samples: providers.flatMap((p) => {
           const s = state.breakers.state(p);
           return BREAKER_STATES.map((k): [Record<string, string>, number] => [{ provider: p, state: k }, s === k ? 1 : 0]);
+        }),
+      },
+      {
+        name: 'localrouter_model_breaker_state', help: 'Circuit breaker per provider and model, for models whose breaker is not closed: 1 for its current state.', type: 'gauge',
+        samples: state.breakers.entries().filter((e) => e.model !== null && e.state !== 'closed').flatMap((e) => {
+          const labels = { provider: labelSafe(e.provider), model: labelSafe(e.model!) };
+          return BREAKER_STATES.map((k): [Record<string, string>, number] => [{ ...labels, state: k }, e.state === k ? 1 : 0]);
         }),
       },
       { name: 'localrouter_metrics_ring_overflows_total', help: 'Metric records lost to a full ring.', type: 'counter', samples: rings.map((r) => [{ ring: r.label }, r.overflows]) },

@@ -1,6 +1,6 @@
 import { fromPlain } from '../errors/index.js';
 import { FRAME, type FromActorFrame } from '../workers/index.js';
-import { admitRequest, planCandidates, projectInputTokens } from './admission.js';
+import { admitRequest, noProviderAvailable, planCandidates, projectInputTokens } from './admission.js';
 import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import { chatFront } from './llm-fronts.js';
@@ -19,15 +19,24 @@ export function sampleThroughGateway(state: GatewayState, client: AuthedClient, 
       if (typeof parsed.model !== 'string' || parsed.model === '' || !client.mayUse(parsed.model)) parsed.model = fallbackModel;
       const request = chatFront.parse(parsed, { maxMessages: state.server.max_messages });
       const plan = planCandidates(request, state, client);
-      admitRequest(state, client, projectInputTokens(body.length));
+      if (plan.targets.length === 0) throw noProviderAvailable(plan, state);
+      // Probe slots the plan claimed are handed back when the call ends (settled ones are free already).
+      const releaseProbes = (): void => { for (const p of plan.probes) state.breakers.release(p.claims); };
+      try {
+        admitRequest(state, client, projectInputTokens(body.length));
+      } catch (err) {
+        releaseProbes();
+        throw err;
+      }
       const upstreamBody = { ...request.body, model: plan.targets[0]!.upstreamModel, stream: false };
       const candidates: string[] = [];
       for (const t of plan.targets) candidates.push(t.provider, t.upstreamModel);
       state.dispatcher.start({ candidates, op: 'chat', body: JSON.stringify(upstreamBody), flags: 0, meta: null }, {
         onFrame(frame: FromActorFrame) {
           if (frame[0] === FRAME.ATTEMPT) return state.onAttempt(frame);
+          if (frame[0] !== FRAME.ERROR && frame[0] !== FRAME.FULL) return;
+          releaseProbes();
           if (frame[0] === FRAME.ERROR) return reject(fromPlain(frame[2]));
-          if (frame[0] !== FRAME.FULL) return;
           if (frame[2] >= 200 && frame[2] < 300) resolve(frame[4]);
           else reject(new Error(`the model answered with status ${frame[2]}`));
         },

@@ -58,6 +58,11 @@ export interface ProviderAdapter {
   readonly protocol: WireProtocol;
   /** Builds the upstream request for an operation; `body` is the client's OpenAI-dialect JSON (null for `models`). */
   request(op: Operation, body: string | null, ctx: TranslateContext): UpstreamRequest;
+  /**
+   * Why a 2xx answer of this content type (`''` when the upstream sent none) cannot be the stream or
+   * body asked for; null when it can. Absent: every content type is tried.
+   */
+  contentTypeProblem?(contentType: string, streamed: boolean): string | null;
   /** A 2xx non-streamed upstream body → the OpenAI-dialect body for the operation (`models`: an OpenAI model list). */
   response(op: Operation, body: string, ctx: TranslateContext): TranslatedBody;
   /** A translator for a 2xx streamed upstream body. */

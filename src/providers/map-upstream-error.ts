@@ -13,6 +13,17 @@ export function mapTransportError(provider: string, err: Error & { code?: string
   return new LocalRouterError('LR_ERR_UPSTREAM_UNREACHABLE', `provider "${provider}" is unreachable: ${reason}`).toPlain();
 }
 
+/** undici / socket codes of a connection that could not be made or was dropped. */
+const CONNECTION_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+
+/**
+ * A transport failure that says the provider as a whole cannot be reached (refused, reset, DNS,
+ * connect timeout), as opposed to one model being slow. Only meaningful before any HTTP answer.
+ */
+export function isConnectionFailure(err: Error & { code?: string }): boolean {
+  return CONNECTION_CODES.has(err.code ?? '');
+}
+
 /**
  * An upstream HTTP error. 4xx are passed through with their status and body (an OpenAI-shaped body
  * as is, anything else wrapped); 5xx become 502 naming the provider and the upstream's message.

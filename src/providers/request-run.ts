@@ -5,6 +5,7 @@ import type { Operation, ProviderAdapter, TranslateContext } from './adapter.js'
 import { adapterFor, dialectFor } from './adapters.js';
 import type { ClientDialect } from './client-dialect.js';
 import { UpstreamExchange } from './upstream-exchange.js';
+import { redactExact, redactSecret } from './redact-secret.js';
 import type { Pool } from 'undici';
 
 /** What a run needs from the engine that hosts it. */
@@ -26,13 +27,17 @@ export interface TryFailure {
   passThrough?: { status: number; body: string };
   /** The upstream's error text, for recognising context-length errors. */
   upstreamBody?: string;
+  /** The try failed at the connection, before any HTTP answer (the provider is unreachable, not one model). */
+  connectionLevel?: boolean;
 }
 
 const CONTEXT_LENGTH = /context[_ ]length|context window|maximum context|too many tokens|prompt is too long/i;
 
 /**
  * One client request across its candidates: tries them in order, moving on after a retryable failure
- * as long as nothing has reached the client, and reports every try as an ATTEMPT frame.
+ * as long as nothing has reached the client, and reports every try as an ATTEMPT frame. Everything
+ * it hands on passes one door that removes the current provider's API key from upstream text (an
+ * upstream that echoes the request's Authorization header must not reach the client or the logs).
  */
 export class RequestRun {
   readonly id: number;
@@ -44,6 +49,8 @@ export class RequestRun {
   #meta: Record<string, unknown> | null;
   #index = -2;
   #current: UpstreamExchange | null = null;
+  /** The current candidate's API key, scrubbed from everything relayed. */
+  #secret: string | null = null;
   #tryStarted = 0;
   #committed = false;
   #finished = false;
@@ -85,14 +92,14 @@ export class RequestRun {
     if (this.#finished) return;
     if (!this.#committed) {
       this.#committed = true;
-      this.#reportTry(frame[0] === FRAME.FULL ? frame[2] : 200, null, 0);
+      this.#reportTry(frame[0] === FRAME.FULL ? frame[2] : 200, null, 0, false);
     }
     const kind = frame[0];
     if (kind === FRAME.END || kind === FRAME.FULL || kind === FRAME.ERROR) {
       this.#finished = true;
       this.#host.done(this.id);
     }
-    this.#host.emit(frame);
+    this.#host.emit(this.#scrub(frame));
   }
 
   /** The USD cost of `usage` on the current candidate; null when its price is unknown. */
@@ -103,9 +110,10 @@ export class RequestRun {
   }
 
   /** Called by the exchange when its try failed. Falls back when allowed, else ends the request. */
-  fail(f: TryFailure): void {
+  fail(failure: TryFailure): void {
     if (this.#finished) return;
-    this.#reportTry(f.status, f.error.code, f.retryAfterMs);
+    const f = this.#scrubFailure(failure);
+    this.#reportTry(f.status, f.error.code, f.retryAfterMs, f.connectionLevel === true);
     if (!this.#committed && this.#hasNext() && isRetryable(f)) {
       this.#next();
       return;
@@ -127,6 +135,7 @@ export class RequestRun {
     const model = this.#candidates[this.#index + 1]!;
     this.#tryStarted = performance.now();
     const entry = this.#host.provider(provider);
+    this.#secret = entry?.runtime.apiKey ?? null;
     if (!entry) {
       this.fail({ error: new LocalRouterError('LR_ERR_MODEL_NOT_FOUND', `provider "${provider}" is not configured`).toPlain(), status: 0, retryAfterMs: 0 });
       return;
@@ -169,10 +178,41 @@ export class RequestRun {
     return JSON.stringify(parsed);
   }
 
-  #reportTry(status: number, code: PlainError['code'] | null, retryAfterMs: number): void {
+  #reportTry(status: number, code: PlainError['code'] | null, retryAfterMs: number, connectionLevel: boolean): void {
     const ms = Math.round((performance.now() - this.#tryStarted) * 1000) / 1000;
-    this.#host.emit([FRAME.ATTEMPT, this.id, this.#candidates[this.#index]!, this.#candidates[this.#index + 1]!, status, code, ms, retryAfterMs]);
+    this.#host.emit([FRAME.ATTEMPT, this.id, this.#candidates[this.#index]!, this.#candidates[this.#index + 1]!, status, code, ms, retryAfterMs, connectionLevel]);
   }
+
+  /** Answers are checked for the exact key only (one `includes` per chunk); error text also for any `Bearer` token. */
+  #scrub(frame: FromActorFrame): FromActorFrame {
+    const secret = this.#secret;
+    switch (frame[0]) {
+      case FRAME.CHUNK: {
+        const text = redactExact(frame[2], secret);
+        return text === frame[2] ? frame : [FRAME.CHUNK, frame[1], text];
+      }
+      case FRAME.FULL: {
+        const body = frame[2] >= 400 ? redactSecret(frame[4], secret) : redactExact(frame[4], secret);
+        return body === frame[4] ? frame : [FRAME.FULL, frame[1], frame[2], frame[3], body, frame[5], frame[6]];
+      }
+      case FRAME.ERROR: return [FRAME.ERROR, frame[1], scrubError(frame[2], secret)];
+      default: return frame;
+    }
+  }
+
+  #scrubFailure(f: TryFailure): TryFailure {
+    const secret = this.#secret;
+    const out: TryFailure = { ...f, error: scrubError(f.error, secret) };
+    if (f.upstreamBody !== undefined) out.upstreamBody = redactSecret(f.upstreamBody, secret);
+    if (f.passThrough) out.passThrough = { status: f.passThrough.status, body: redactSecret(f.passThrough.body, secret) };
+    return out;
+  }
+}
+
+function scrubError(error: PlainError, secret: string | null): PlainError {
+  const out: PlainError = { ...error, message: redactSecret(error.message, secret) };
+  if (error.upstreamBody !== undefined) out.upstreamBody = redactSecret(error.upstreamBody, secret);
+  return out;
 }
 
 /** Worth another candidate: rate limits, server errors, transport failures, context length, untranslatable requests. */

@@ -6,7 +6,8 @@ import type { RequestRun } from './request-run.js';
 import { injectCost } from './openai-compatible/usage.js';
 import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext } from './adapter.js';
 import type { ClientDialect, DialectStream } from './client-dialect.js';
-import { mapTransportError } from './map-upstream-error.js';
+import { isConnectionFailure, mapTransportError } from './map-upstream-error.js';
+import { parseRetryAfter } from './retry-after.js';
 
 /** Largest upstream error or non-streamed body the gateway will hold in memory. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -15,7 +16,8 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
  * One upstream HTTP exchange, as an undici dispatch handler. A 2xx stream goes through the adapter's
  * stream translator as text frames; everything else is buffered, translated, and sent as one frame.
  * Pause, resume and abort go through undici's controller, so client backpressure reaches the
- * upstream socket.
+ * upstream socket. Besides undici's first-byte and idle timeouts, the whole response has a deadline
+ * (`totalTimeoutMs`), so an upstream dripping a byte at a time cannot hold a request forever.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly id: number;
@@ -37,6 +39,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #pauseRequested = false;
   #headSent = false;
   #retryAfterMs = 0;
+  #deadline: NodeJS.Timeout | null = null;
 
   constructor(run: RequestRun, adapter: ProviderAdapter, dialect: ClientDialect | null, op: Operation, ctx: TranslateContext,
     expectStream: boolean) {
@@ -47,6 +50,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#op = op;
     this.#ctx = ctx;
     this.#expectStream = expectStream;
+    const total = ctx.provider.totalTimeoutMs;
+    if (total !== undefined && total > 0) this.#deadline = setTimeout(() => this.#onDeadline(total), total).unref();
   }
 
   pause(): void {
@@ -62,7 +67,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** Client went away: abort upstream, emit nothing more. */
   cancel(): void {
     if (this.#finished) return;
-    this.#finished = true;
+    this.#settle();
     this.#controller?.abort(new Error('cancelled by client'));
   }
 
@@ -72,13 +77,21 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     else if (this.#pauseRequested) controller.pause();
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     this.#status = statusCode;
     const ct = headers['content-type'];
-    this.#contentType = (Array.isArray(ct) ? ct[0] : ct) ?? 'application/json';
-    this.#retryAfterMs = parseRetryAfter(headers['retry-after']);
+    const contentType = (Array.isArray(ct) ? ct[0] : ct) ?? '';
+    this.#contentType = contentType || 'application/json';
+    this.#retryAfterMs = parseRetryAfter(headers['retry-after'], headers['retry-after-ms'], Date.now());
+    if (this.#finished || statusCode < 200 || statusCode >= 300) return;
+    const problem = this.#adapter.contentTypeProblem?.(contentType, this.#expectStream) ?? null;
+    if (problem !== null) {
+      this.#fail(new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${this.#ctx.provider.name}" ${problem}`).toPlain());
+      controller.abort(new Error('unexpected upstream content type'));
+      return;
+    }
     // HEAD is sent with the first translated bytes, not now: until then a failure can still fall back.
-    if (this.#expectStream && statusCode >= 200 && statusCode < 300 && !this.#finished) {
+    if (this.#expectStream) {
       this.#translator = this.#adapter.stream(this.#op, this.#ctx);
       this.#dialectStream = this.#dialect?.stream(this.#ctx) ?? null;
       this.#decoder = new StringDecoder('utf8');
@@ -129,7 +142,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     const mapped = this.#adapter.error(this.#status, body, this.#ctx);
     const failure = { status: this.#status, retryAfterMs: this.#retryAfterMs, upstreamBody: body };
-    this.#finished = true;
+    this.#settle();
     if ('code' in mapped) {
       this.#run.fail({ ...failure, error: mapped });
     } else {
@@ -140,7 +153,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_c: Dispatcher.DispatchController | null, err: Error): void {
     if (this.#finished) return;
-    this.#fail(mapTransportError(this.#ctx.provider.name, err as Error & { code?: string }));
+    const coded = err as Error & { code?: string };
+    // Before any HTTP answer, a refused, reset or unresolvable connection is the provider's, not the model's.
+    this.#fail(mapTransportError(this.#ctx.provider.name, coded), this.#status === 0 && isConnectionFailure(coded));
+  }
+
+  /** The whole response took too long: the try ends as a timeout (a 504 or fallback before the first byte, an error event after). */
+  #onDeadline(totalMs: number): void {
+    this.#deadline = null;
+    if (this.#finished) return;
+    const what = this.#status === 0 ? 'did not answer' : 'did not finish its answer';
+    this.#fail(new LocalRouterError('LR_ERR_UPSTREAM_TIMEOUT', `provider "${this.#ctx.provider.name}" ${what} within ${totalMs} ms (total timeout)`).toPlain());
+    this.#controller?.abort(new Error('upstream total timeout'));
   }
 
   #sendHead(): void {
@@ -178,25 +202,23 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   #finish(frame: FromActorFrame): void {
-    this.#finished = true;
+    this.#settle();
     this.#run.emit(frame);
   }
 
-  #fail(error: PlainError): void {
+  #fail(error: PlainError, connectionLevel = false): void {
     if (this.#finished) return;
-    this.#finished = true;
-    this.#run.fail({ error, status: 0, retryAfterMs: this.#retryAfterMs });
+    this.#settle();
+    this.#run.fail({ error, status: 0, retryAfterMs: this.#retryAfterMs, connectionLevel });
   }
-}
 
-/** `Retry-After` in seconds or as an HTTP date, in ms; 0 when absent or unreadable. */
-function parseRetryAfter(value: string | string[] | undefined): number {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (!v) return 0;
-  const seconds = Number(v);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
+  #settle(): void {
+    this.#finished = true;
+    if (this.#deadline !== null) {
+      clearTimeout(this.#deadline);
+      this.#deadline = null;
+    }
+  }
 }
 
 function badResponse(provider: string, err: unknown): PlainError {

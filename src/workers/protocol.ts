@@ -66,6 +66,8 @@ export interface ProviderRuntime {
   firstByteTimeoutMs: number;
   /** Longest silence between two body chunks. */
   idleTimeoutMs: number;
+  /** Longest a whole upstream response may take, headers to last byte; absent = no such deadline. */
+  totalTimeoutMs?: number;
 }
 
 /**
@@ -112,7 +114,9 @@ export type AttemptFrame = [typeof FRAME.ATTEMPT, id: number, provider: string, 
   code: ErrorCode | null,
   durationMs: number,
   /** The upstream's Retry-After, in ms; 0 when absent. */
-  retryAfterMs: number];
+  retryAfterMs: number,
+  /** The try failed before any HTTP answer, at the connection: refused, reset, DNS, connect timeout. */
+  connectionLevel: boolean];
 export type FromActorFrame = HeadFrame | ChunkFrame | EndFrame | ErrorFrame | FullFrame | ReadyFrame | AttemptFrame;
 
 /** workerData handed to each provider actor thread at spawn. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import type { Logger } from 'pino';
 import { startGateway, type Gateway } from '../../src/ingress/index.js';
 import { generateClientKey, openSecretStore } from '../../src/secrets/index.js';
 
@@ -29,6 +30,8 @@ export interface GatewaySpec {
   strategies?: Record<string, unknown>[];
   clients?: Record<string, unknown>[];
   priceOverrides?: Record<string, unknown>;
+  /** Where the gateway logs (default: stderr at LOCALROUTER_LOG_LEVEL, silent in tests). */
+  logger?: Logger;
 }
 
 /**
@@ -50,7 +53,7 @@ export async function startTestGateway(spec: GatewaySpec): Promise<GatewayFixtur
     clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }, ...(spec.clients ?? [])],
   };
   fs.writeFileSync(path.join(home, 'config.yaml'), stringify(config), { mode: 0o600 });
-  const gw = await startGateway({ home, host: '127.0.0.1', port: 0 });
+  const gw = await startGateway({ home, host: '127.0.0.1', port: 0, logger: spec.logger });
   return {
     gw, home, key: k.key, baseURL: `http://127.0.0.1:${gw.port}/v1`,
     close: async () => { await gw.close(); fs.rmSync(home, { recursive: true, force: true }); },

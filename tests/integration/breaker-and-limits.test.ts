@@ -25,8 +25,8 @@ function sender(f: GatewayFixture) {
   });
 }
 
-describe('circuit breaker per provider', () => {
-  it('opens after N failures, skips the provider, half-opens after the cool-down and closes on success', async () => {
+describe('circuit breaker per (provider, model)', () => {
+  it("opens after N failures of one model, skips that model only, half-opens after the cool-down and reopens on a failed probe", async () => {
     mock = await startMockOpenAI();
     fx = await startGatewayFixture(mock.url, {
       server: { breaker_failure_threshold: 2, breaker_cooldown_ms: 3000 },
@@ -35,49 +35,64 @@ describe('circuit breaker per provider', () => {
     const send = sender(fx);
     expect((await send({ model: 'mock/error-500' })).status).toBe(502);
     expect((await send({ model: 'mock/error-500' })).status).toBe(502);
-    expect(fx.gw.state.breakers.state('mock')).toBe('open');
+    expect(fx.gw.state.breakers.state('mock', 'error-500')).toBe('open');
+    expect(fx.gw.state.breakers.state('mock')).toBe('closed');
 
-    // Open: mock is skipped without a call, the fallback candidate answers.
+    // Open: mock/error-500 is skipped without a call, the fallback candidate answers.
     const before = mock.seen.length;
-    const res = await send({ model: 'mock/echo', models: ['backup/echo'] });
+    const res = await send({ model: 'mock/error-500', models: ['backup/echo'] });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-localrouter-provider')).toBe('backup');
     expect(mock.seen.length).toBe(before + 1);
+    // The provider's other models are not affected.
+    expect((await send({ model: 'mock/echo' })).status).toBe(200);
 
     // Open and no other candidate: 503 with Retry-After.
-    const refused = await send({ model: 'mock/echo' });
+    const refused = await send({ model: 'mock/error-500' });
     expect(refused.status).toBe(503);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('LR_ERR_NO_PROVIDER_AVAILABLE');
 
-    // The admin API and `providers list` show the open breaker.
+    // The admin API and `providers list` show the open breaker under its model.
     const token = fs.readFileSync(path.join(fx.home, 'admin-token'), 'utf8').trim();
-    const status = await (await fetch(`http://127.0.0.1:${fx.gw.port}/api/providers`, { headers: { authorization: `Bearer ${token}` } })).json() as { providers: { name: string; breaker: string }[] };
-    expect(status.providers.find((p) => p.name === 'mock')!.breaker).toBe('open');
+    const status = await (await fetch(`http://127.0.0.1:${fx.gw.port}/api/providers`, { headers: { authorization: `Bearer ${token}` } })).json() as {
+      providers: { name: string; breaker: string; models: { model: string; breaker: string }[] }[];
+    };
+    const listedMock = status.providers.find((p) => p.name === 'mock')!;
+    expect(listedMock.breaker).toBe('closed');
+    expect(listedMock.models).toContainEqual(expect.objectContaining({ model: 'error-500', breaker: 'open' }));
     expect((await fetch(`http://127.0.0.1:${fx.gw.port}/api/providers`, { headers: { authorization: `Bearer ${fx.key}` } })).status).toBe(403);
     // Not spawnSync: the gateway runs in this process and must keep answering while the CLI asks it.
     const listed = await execFileAsync(process.execPath, [BIN, '--home', fx.home, 'providers', 'list', '--json'], {
       env: { ...process.env, LOCALROUTER_PORT: String(fx.gw.port), LOCALROUTER_SECRETS_BACKEND: 'file' }, encoding: 'utf8', timeout: 30_000,
     });
-    const rows = JSON.parse(listed.stdout) as { name: string; state: string }[];
-    expect(rows.find((r) => r.name === 'mock')!.state).toBe('open');
+    const rows = JSON.parse(listed.stdout) as { name: string; state: string; models: { model: string; breaker: string }[] }[];
+    expect(rows.find((r) => r.name === 'mock')!.state).toBe('closed');
+    // The CLI is a separate process on a shared machine: the cool-down may have run out by the time it asks.
+    expect(rows.find((r) => r.name === 'mock')!.models).toContainEqual(expect.objectContaining({ model: 'error-500', breaker: expect.stringMatching(/^(open|half_open)$/) }));
     expect(rows.find((r) => r.name === 'backup')!.state).toBe('closed');
+    const table = await execFileAsync(process.execPath, [BIN, '--home', fx.home, 'providers', 'list'], {
+      env: { ...process.env, LOCALROUTER_PORT: String(fx.gw.port), LOCALROUTER_SECRETS_BACKEND: 'file' }, encoding: 'utf8', timeout: 30_000,
+    });
+    expect(table.stdout).toMatch(/closed \(models: error-500 (open \d+s|half_open)\)/);
 
-    const waitMs = Math.max(0, fx.gw.state.breakers.retryInMs('mock')) + 50;
+    const waitMs = Math.max(0, fx.gw.state.breakers.retryInMs('mock', 'error-500')) + 50;
     await new Promise((r) => setTimeout(r, waitMs));
-    expect(fx.gw.state.breakers.state('mock')).toBe('half_open');
-    const probe = await send({ model: 'mock/echo' });
-    expect(probe.status).toBe(200);
-    expect(fx.gw.state.breakers.state('mock')).toBe('closed');
+    expect(fx.gw.state.breakers.state('mock', 'error-500')).toBe('half_open');
+    const probe = await send({ model: 'mock/error-500' });
+    expect(probe.status).toBe(502);
+    expect(fx.gw.state.breakers.state('mock', 'error-500')).toBe('open');
   });
 
-  it('an upstream 429 with Retry-After opens the breaker for that long', async () => {
+  it('an upstream 429 with Retry-After opens that model\'s breaker for that long, and the client is told', async () => {
     mock = await startMockOpenAI();
     fx = await startGatewayFixture(mock.url, { server: { breaker_failure_threshold: 5, breaker_cooldown_ms: 100 } });
     const res = await sender(fx)({ model: 'mock/error-429' });
     expect(res.status).toBe(429);
-    expect(fx.gw.state.breakers.state('mock')).toBe('open');
-    expect(fx.gw.state.breakers.retryInMs('mock')).toBeGreaterThan(6000); // the mock says retry-after: 7
+    expect(res.headers.get('retry-after')).toBe('7');
+    expect(fx.gw.state.breakers.state('mock', 'error-429')).toBe('open');
+    expect(fx.gw.state.breakers.retryInMs('mock', 'error-429')).toBeGreaterThan(6000); // the mock says retry-after: 7
+    expect(fx.gw.state.breakers.state('mock', 'echo')).toBe('closed');
   });
 });
 

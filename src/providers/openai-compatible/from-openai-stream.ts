@@ -1,3 +1,4 @@
+import { LocalRouterError } from '../../errors/index.js';
 import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
 import type { UsageTuple } from '../../workers/protocol.js';
 import { usageTuple } from './usage.js';
@@ -6,17 +7,22 @@ import { usageTuple } from './usage.js';
  * Same-dialect pass-through of an OpenAI chat-completions SSE stream: events are forwarded byte for
  * byte, while the upstream's real usage is read on the way. The gateway always asks upstream for
  * usage (`stream_options.include_usage`); when the client did not, the usage chunk and the
- * `"usage":null` fields it causes are removed so the client sees what it asked for.
+ * `"usage":null` fields it causes are removed so the client sees what it asked for. A stream that
+ * closes before a `finish_reason` or `data: [DONE]` was cut short: its end is an error.
  */
 export interface OpenAIStreamState {
   sse: SseState;
   clientWantsUsage: boolean;
   usage: UsageTuple | null;
   sawDone: boolean;
+  /** A choice reported its `finish_reason`. */
+  sawFinish: boolean;
+  /** Named in the error of a stream cut short. */
+  provider: string;
 }
 
-export function createOpenAIStreamState(clientWantsUsage: boolean): OpenAIStreamState {
-  return { sse: createSseState(), clientWantsUsage, usage: null, sawDone: false };
+export function createOpenAIStreamState(clientWantsUsage: boolean, provider = 'upstream'): OpenAIStreamState {
+  return { sse: createSseState(), clientWantsUsage, usage: null, sawDone: false, sawFinish: false, provider };
 }
 
 /** Feeds upstream text; returns the text to forward to the client (possibly empty). */
@@ -26,12 +32,20 @@ export function passOpenAIStream(state: OpenAIStreamState, text: string): string
   return out;
 }
 
-/** Call at upstream end: forwards an unterminated last event, if any. */
+/**
+ * Call at upstream end: forwards an unterminated last event, if any. Throws
+ * LR_ERR_UPSTREAM_BAD_RESPONSE when the stream never said it was finished.
+ */
 export function endOpenAIStream(state: OpenAIStreamState): string {
   let out = '';
   endSse(state.sse, (ev) => { out += forwardEvent(state, ev); });
+  if (!state.sawDone && !state.sawFinish) {
+    throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.provider}" ended the stream before a finish_reason or [DONE]`);
+  }
   return out;
 }
+
+const FINISHED = /"finish_reason"\s*:\s*"/;
 
 function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
   const data = ev.data;
@@ -40,6 +54,7 @@ function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
     state.sawDone = true;
     return ev.raw;
   }
+  if (!state.sawFinish && data.includes('"finish_reason"') && FINISHED.test(data)) state.sawFinish = true;
   if (data.includes('"usage":{') || data.includes('"usage": {')) return usageEvent(state, ev, data);
   if (!state.clientWantsUsage && data.includes('"usage":null')) {
     return ev.raw.replace(',"usage":null', '').replace('"usage":null,', '');

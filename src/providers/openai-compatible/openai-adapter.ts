@@ -1,9 +1,10 @@
 import { LocalRouterError } from '../../errors/index.js';
+import { labelSafe } from '../../model/index.js';
 import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, UpstreamRequest } from '../adapter.js';
 import { mapStatusError } from '../map-upstream-error.js';
 import { upstreamHeaders } from './api.js';
 import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream } from './from-openai-stream.js';
-import { extractUsage } from './usage.js';
+import { scanOpenAIBody } from './scan-body.js';
 
 const PATHS: Partial<Record<Operation, string>> = {
   chat: '/chat/completions',
@@ -15,7 +16,9 @@ const PATHS: Partial<Record<Operation, string>> = {
 /**
  * The OpenAI chat protocol, spoken by OpenAI and most other providers. Same dialect on both sides:
  * bodies pass through untouched (the ingress already set the upstream model), streams pass through
- * byte for byte while usage is read on the way.
+ * byte for byte while usage is read on the way. What passes through is checked on the way: a 2xx
+ * answer must have the content type asked for and a body that is one whole JSON object, and a
+ * stream must end with a `finish_reason` or `[DONE]`.
  */
 export const openAIAdapter: ProviderAdapter = {
   specificationVersion: 'v1',
@@ -33,12 +36,21 @@ export const openAIAdapter: ProviderAdapter = {
     };
   },
 
-  response(_op, body) {
-    return { body, usage: extractUsage(body) };
+  contentTypeProblem(contentType, streamed) {
+    // No content type at all: the body decides (the JSON scan, or the stream's end check).
+    if (contentType === '') return null;
+    if (streamed ? /^\s*text\/event-stream\b/i.test(contentType) : /^\s*application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType)) return null;
+    return `sent content-type "${labelSafe(contentType, 100)}" where ${streamed ? 'text/event-stream' : 'application/json'} was asked for`;
+  },
+
+  response(_op, body, ctx) {
+    const scan = scanOpenAIBody(body);
+    if (!scan.ok) throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${ctx.provider.name}" sent a body that is not valid JSON: ${scan.reason}`);
+    return { body, usage: scan.usage };
   },
 
   stream(_op, ctx): StreamTranslator {
-    const state = createOpenAIStreamState(ctx.clientWantsUsage);
+    const state = createOpenAIStreamState(ctx.clientWantsUsage, ctx.provider.name);
     return {
       feed: (text) => passOpenAIStream(state, text),
       end: () => endOpenAIStream(state),

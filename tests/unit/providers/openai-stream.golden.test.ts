@@ -54,11 +54,13 @@ describe('OpenAI stream pass-through (golden)', () => {
     }
   });
 
-  it('passes an error event mid-stream through unchanged', () => {
+  it('passes an error event mid-stream through unchanged; a stream that then ends unfinished is an error', () => {
     const text = 'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
       + 'data: {"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}\n\n';
-    const r = run(Buffer.from(text), [30, 70], false);
-    expect(r.out).toBe(text);
-    expect(r.sawDone).toBe(false);
+    const state = createOpenAIStreamState(false);
+    const out = passOpenAIStream(state, text.slice(0, 30)) + passOpenAIStream(state, text.slice(30, 70)) + passOpenAIStream(state, text.slice(70));
+    expect(out).toBe(text);
+    expect(state.sawDone).toBe(false);
+    expect(() => endOpenAIStream(state)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
   });
 });

@@ -1,0 +1,88 @@
+import type { UsageTuple } from '../../workers/protocol.js';
+import { usageTuple } from './usage.js';
+
+/** What one pass over a non-streamed OpenAI body found: its usage, or why it is not a whole JSON object. */
+export type BodyScan = { ok: true; usage: UsageTuple | null } | { ok: false; reason: string };
+
+/** Characters that may stand outside strings in JSON: structure, whitespace, numbers, true/false/null. */
+const BARE = new Uint8Array(128);
+for (const ch of ' \t\r\n{}[],:0123456789+-.eEtrufalsn') BARE[ch.charCodeAt(0)] = 1;
+
+/**
+ * One cheap pass over a whole JSON body: strings are skipped with `indexOf`, so the cost is mostly
+ * the structure, not the text. It checks what a broken upstream gets wrong (an empty, HTML or
+ * truncated body, an unterminated string, unbalanced brackets, stray characters, trailing data)
+ * without building the object, and on the way finds the top-level `usage` object, the only part
+ * parsed. Not a full validator: a misplaced comma or a malformed number inside the structure passes.
+ */
+export function scanOpenAIBody(body: string): BodyScan {
+  const n = body.length;
+  let i = skipWhitespace(body, 0);
+  if (i >= n) return { ok: false, reason: 'the body is empty' };
+  if (body.charCodeAt(i) !== 123 /* { */) return { ok: false, reason: 'the body is not a JSON object' };
+  let depth = 0;
+  let usageKeyEnd = -1;
+  let usageOpen = -1;
+  let usageClose = -1;
+  for (; i < n; i++) {
+    const c = body.charCodeAt(i);
+    if (c === 34 /* " */) {
+      const end = stringEnd(body, i);
+      if (end === -1) return { ok: false, reason: 'a string is not terminated (truncated body?)' };
+      if (depth === 1 && end - i === 6 && body.startsWith('"usage"', i)) usageKeyEnd = end + 1;
+      i = end;
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (depth === 1 && c === 123 && usageKeyEnd !== -1 && onlyColonBetween(body, usageKeyEnd, i)) {
+        usageOpen = i;
+        usageClose = -1;
+      }
+      depth++;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      depth--;
+      if (depth === 1 && usageOpen !== -1 && usageClose === -1) usageClose = i;
+      if (depth === 0) break;
+    } else if (c >= 128 || BARE[c] === 0) {
+      return { ok: false, reason: `unexpected character ${JSON.stringify(body[i])} at offset ${i}` };
+    }
+  }
+  if (depth !== 0) return { ok: false, reason: 'the JSON object is not closed (truncated body?)' };
+  if (skipWhitespace(body, i + 1) !== n) return { ok: false, reason: 'data follows the JSON object' };
+  if (usageOpen === -1 || usageClose === -1) return { ok: true, usage: null };
+  try {
+    return { ok: true, usage: usageTuple(JSON.parse(body.slice(usageOpen, usageClose + 1)) as Parameters<typeof usageTuple>[0]) };
+  } catch {
+    return { ok: false, reason: 'the usage object is not valid JSON' };
+  }
+}
+
+/** Index of the quote closing the string opened at `open`; -1 when the body ends first. */
+function stringEnd(text: string, open: number): number {
+  let j = open;
+  for (;;) {
+    j = text.indexOf('"', j + 1);
+    if (j === -1) return -1;
+    let backslashes = 0;
+    for (let k = j - 1; text.charCodeAt(k) === 92 /* \ */; k--) backslashes++;
+    if ((backslashes & 1) === 0) return j;
+  }
+}
+
+function onlyColonBetween(text: string, from: number, to: number): boolean {
+  let colons = 0;
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 58 /* : */) colons++;
+    else if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
+  }
+  return colons === 1;
+}
+
+function skipWhitespace(text: string, from: number): number {
+  let i = from;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) break;
+    i++;
+  }
+  return i;
+}
