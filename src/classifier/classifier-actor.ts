@@ -9,10 +9,10 @@
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { LocalRouterError, type PlainError } from '../errors/index.js';
-import { FrameBatcher, spawnWorker } from '../workers/index.js';
+import { FrameBatcher, moduleBeside, spawnWorker } from '../workers/index.js';
 import { CLASSIFIER_FRAME, type ClassifierWorkerData, type FromClassifierFrame, type ToClassifierFrame } from '../workers/protocol.js';
 
-const WORKER_ENTRY = new URL('./classifier-worker.ts', import.meta.url);
+const WORKER_ENTRY = moduleBeside(import.meta.url, 'classifier-worker');
 const MAX_RESTART_DELAY_MS = 5_000;
 
 export interface ClassifierOptions {

@@ -1,10 +1,15 @@
 import type { Worker } from 'node:worker_threads';
 import {
-  FrameBatcher, MCP_FRAME, spawnWorker, type FromMcpFrame, type McpActorConfig, type McpJsonRpcMessage, type McpJsonText, type McpServerStatus,
+  FrameBatcher, MCP_FRAME, moduleBeside, spawnWorker, type FromMcpFrame, type McpActorConfig, type McpJsonRpcMessage, type McpJsonText, type McpServerStatus,
   type McpSessionInfo, type McpWorkerData, type ToMcpFrame,
 } from '../workers/index.js';
+import { labelSafe } from '../model/index.js';
 
-const ACTOR_ENTRY = new URL('./mcp-actor.ts', import.meta.url);
+const ACTOR_ENTRY = moduleBeside(import.meta.url, 'mcp-actor');
+/** A thread that crashes within this long of its start counts as crashing again: its restart waits. */
+const STABLE_MS = 30_000;
+/** Restart delay of the second crash in a row, doubled for each further one up to the cap; the first restarts at once. */
+const FIRST_RESTART_DELAY_MS = 100;
 const MAX_RESTART_DELAY_MS = 5_000;
 const STATUS_TIMEOUT_MS = 5_000;
 
@@ -46,10 +51,25 @@ interface SessionEntry {
   pending: Set<string | number>;
 }
 
+/** A JSON-RPC error as the client sees it: `data.code` is one of LocalRouter's error codes (docs/errors.md). */
+interface CodedError { code: number; message: string; lrCode: string }
+
+const ACTOR_CRASHED: CodedError = {
+  code: -32603, lrCode: 'LR_ERR_ACTOR_CRASHED',
+  message: 'the LocalRouter MCP actor crashed while handling this request; it has been restarted (open a new session)',
+};
+const HOST_FAILED: CodedError = {
+  code: -32603, lrCode: 'LR_ERR_INTERNAL',
+  message: 'LocalRouter failed while passing this session\'s messages (see the gateway log); the session was ended',
+};
+
 /**
  * Owns the MCP actor thread from the ingress side: starts it (and restarts it if it crashes, ending
  * every session cleanly, each unanswered request with a JSON-RPC error), and passes messages between
- * client sessions and the actor.
+ * client sessions and the actor. Nothing that goes wrong here escapes to the process: a frame that
+ * cannot cross the thread fails the request it carried, a frame from the actor that cannot be
+ * handled ends the session it belongs to, and a crashed thread is restarted (later and later while
+ * it keeps crashing soon after starting).
  */
 export class McpHost {
   readonly #opts: McpHostOptions;
@@ -63,7 +83,8 @@ export class McpHost {
   #closing = false;
   #started = false;
   #startedAt = 0;
-  #quickCrashes = 0;
+  /** Crashes in a row, each soon after the thread (re)started: what the restart delay grows with. */
+  #crashStreak = 0;
   restarts = 0;
   /** Session lifecycle hooks (the ingress keeps each session's client for sampling through the gateway). */
   onOpen?: (id: number, owner: unknown) => void;
@@ -75,7 +96,7 @@ export class McpHost {
     this.#out = new FrameBatcher<ToMcpFrame>((frames) => {
       if (this.#worker) this.#worker.postMessage(frames);
       else this.#parked.push(...frames);
-    });
+    }, null, (frame, err) => this.#undeliverable(frame, err));
     // The thread starts with the first session (or at once when a server should connect at start):
     // a gateway nobody uses MCP with pays nothing for it.
     if (needsStart(opts.config)) this.#spawn();
@@ -160,13 +181,32 @@ export class McpHost {
     const worker = spawnWorker(ACTOR_ENTRY, { workerData: data, name: 'mcp-actor' });
     this.#worker = worker;
     this.#startedAt = Date.now();
-    let lastError = 'exited';
-    worker.on('message', (frames: FromMcpFrame[]) => { for (const f of frames) this.#receive(f); });
-    worker.on('error', (err) => { lastError = err.message; });
-    worker.on('exit', () => this.#onExit(worker, lastError));
+    let lastError: Error | null = null;
+    worker.on('message', (frames: FromMcpFrame[]) => {
+      for (const f of frames) {
+        try {
+          this.#receive(f);
+        } catch (err) {
+          this.#receiveFailed(f, err);
+        }
+      }
+    });
+    worker.on('error', (err) => { lastError = err; });
+    worker.on('exit', (code) => this.#onExit(worker, lastError, code));
     if (this.#parked.length > 0) {
-      worker.postMessage(this.#parked);
+      const parked = this.#parked;
       this.#parked = [];
+      try {
+        worker.postMessage(parked);
+      } catch {
+        for (const f of parked) {
+          try {
+            worker.postMessage([f]);
+          } catch (err) {
+            this.#undeliverable(f, err);
+          }
+        }
+      }
     }
   }
 
@@ -205,7 +245,66 @@ export class McpHost {
         return;
       }
       case MCP_FRAME.READY:
-        this.#quickCrashes = 0;
+        // The thread is up; a crash soon after still counts toward the restart delay (see #onExit).
+    }
+  }
+
+  /** A frame from the actor this side could not handle: logged, and the session it belongs to is ended. */
+  #receiveFailed(f: FromMcpFrame, err: unknown): void {
+    const session = f[0] === MCP_FRAME.SEND || f[0] === MCP_FRAME.CLOSED ? f[1] : f[0] === MCP_FRAME.SAMPLE ? f[2] : null;
+    this.#opts.log.error({ err, frame: f[0], session: session ?? undefined }, 'the MCP host failed on a frame from the MCP actor; the session it belongs to is ended');
+    if (session !== null && this.#sessions.has(session)) {
+      this.#end(session, HOST_FAILED);
+      this.#out.push([MCP_FRAME.CLOSE, session]);
+    }
+  }
+
+  /**
+   * A frame for the actor that could not be posted (structured clone failed: nested too deep, not
+   * cloneable): the request it carried gets an error; a session that could not be opened is ended.
+   */
+  #undeliverable(f: ToMcpFrame, err: unknown): void {
+    try {
+      this.#opts.log.error({ err, frame: f[0] }, 'a frame for the MCP actor could not be sent; the request it carried fails');
+      if (f[0] === MCP_FRAME.MESSAGE) {
+        const entry = this.#sessions.get(f[1]);
+        const { id, method } = f[2];
+        if (entry === undefined || typeof method !== 'string' || (typeof id !== 'string' && typeof id !== 'number')) return;
+        entry.pending.delete(id);
+        entry.link.send(errorJson(id, {
+          code: -32600, lrCode: 'LR_ERR_BAD_REQUEST',
+          message: `Invalid Request: LocalRouter could not pass this message to the MCP actor (${describe(err)})`,
+        }), id, true);
+      } else if (f[0] === MCP_FRAME.OPEN) {
+        this.#end(f[1], HOST_FAILED);
+      }
+    } catch (inner) {
+      this.#opts.log.error({ err: inner }, 'the MCP host failed while failing an undeliverable frame');
+    }
+  }
+
+  /** Ends session `id` on this side: its unanswered requests get `error`, its link is closed. Never throws. */
+  #end(id: number, error: CodedError): void {
+    const entry = this.#sessions.get(id);
+    if (entry === undefined) return;
+    this.#sessions.delete(id);
+    for (const rid of entry.pending) {
+      try {
+        entry.link.send(errorJson(rid, error), rid, true);
+      } catch {
+        // The client side of this request is gone: nothing left to tell.
+      }
+    }
+    entry.pending.clear();
+    try {
+      entry.link.closed();
+    } catch (err) {
+      this.#opts.log.warn({ err, session: id }, 'closing an MCP client session failed');
+    }
+    try {
+      this.onClose?.(id);
+    } catch (err) {
+      this.#opts.log.warn({ err, session: id }, 'the MCP session close hook failed');
     }
   }
 
@@ -221,28 +320,42 @@ export class McpHost {
     );
   }
 
-  #onExit(worker: Worker, error: string): void {
+  #onExit(worker: Worker, error: Error | null, exitCode: number): void {
     if (this.#worker !== worker) return;
     this.#worker = null;
     if (this.#closing) return;
     this.restarts++;
-    this.#opts.log.error({ error, sessions: this.#sessions.size }, 'MCP actor crashed; restarting it (client sessions end and must re-initialize)');
-    for (const [sid, entry] of this.#sessions) {
-      const id0 = sid;
-      for (const id of entry.pending) {
-        entry.link.send(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: 'the LocalRouter MCP actor crashed while handling this request; it has been restarted' } }), id, true);
-      }
-      entry.link.closed();
-      this.onClose?.(id0);
-    }
-    this.#sessions.clear();
+    this.#crashStreak = Date.now() - this.#startedAt < STABLE_MS ? this.#crashStreak + 1 : 1;
+    const delay = this.#crashStreak <= 1 ? 0 : Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** (this.#crashStreak - 2));
+    this.#opts.log.error({ err: error ?? undefined, exitCode, sessions: this.#sessions.size, restartInMs: delay },
+      'MCP actor crashed; restarting it (client sessions end and must re-initialize)');
+    for (const sid of [...this.#sessions.keys()]) this.#end(sid, ACTOR_CRASHED);
     for (const [, waiter] of this.#statusWaiters) waiter([]);
     this.#statusWaiters.clear();
-    const quick = Date.now() - this.#startedAt < 1_000;
-    this.#quickCrashes = quick ? this.#quickCrashes + 1 : 0;
-    const delay = this.#quickCrashes === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 50 * 2 ** this.#quickCrashes);
-    setTimeout(() => { if (!this.#closing) this.#spawn(); }, delay).unref();
+    this.#restartIn(delay);
   }
+
+  #restartIn(delay: number): void {
+    setTimeout(() => {
+      if (this.#closing) return;
+      try {
+        this.#spawn();
+      } catch (err) {
+        this.#crashStreak++;
+        const next = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** this.#crashStreak);
+        this.#opts.log.error({ err, restartInMs: next }, 'the MCP actor thread could not be started; trying again');
+        this.#restartIn(next);
+      }
+    }, delay).unref();
+  }
+}
+
+function errorJson(id: string | number, e: CodedError): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, error: { code: e.code, message: e.message, data: { code: e.lrCode } } });
+}
+
+function describe(err: unknown): string {
+  return labelSafe((err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split('\n')[0]!, 300);
 }
 
 function needsStart(config: McpActorConfig): boolean {

@@ -3,9 +3,9 @@ import { LocalRouterError } from '../errors/index.js';
 import type { DispatcherStats, FrameSink, UpstreamDispatcher } from './dispatcher.js';
 import { FrameBatcher } from './frame-batcher.js';
 import { FRAME, type ActorWorkerData, type FromActorFrame, type ProviderRuntime, type ToActorFrame, type UpstreamCall } from './protocol.js';
-import { spawnWorker } from './spawn-worker.js';
+import { moduleBeside, spawnWorker } from './spawn-worker.js';
 
-const ACTOR_ENTRY = new URL('./provider-actor.ts', import.meta.url);
+const ACTOR_ENTRY = moduleBeside(import.meta.url, 'provider-actor');
 /** Request ids carry the actor slot in their low bits, so control frames need no lookup table. */
 const SLOT_BITS = 64;
 const MAX_RESTART_DELAY_MS = 5_000;

@@ -69,8 +69,8 @@ describe('localrouter CLI', () => {
 
     const listed = JSON.parse(await ok(home, ['providers', 'list', '--json']));
     expect(listed).toEqual([
-      { name: 'openai', type: 'openai-compatible', base_url: 'https://api.example.com/v1', key_source: 'secret_store', api_key_env: null, enabled: true, state: 'gateway not running' },
-      { name: 'local', type: 'openai-compatible', base_url: 'http://127.0.0.1:11434/v1', key_source: 'env', api_key_env: 'LOCAL_KEY', enabled: true, state: 'gateway not running' },
+      { name: 'openai', type: 'openai-compatible', base_url: 'https://api.example.com/v1', key_source: 'secret_store', api_key_env: null, enabled: true, state: 'gateway not running', models: [] },
+      { name: 'local', type: 'openai-compatible', base_url: 'http://127.0.0.1:11434/v1', key_source: 'env', api_key_env: 'LOCAL_KEY', enabled: true, state: 'gateway not running', models: [] },
     ]);
     expect(await ok(home, ['providers', 'list'])).toMatch(/openai\s+openai-compatible\s+https:\/\/api\.example\.com\/v1\s+yes\s+secret store/);
 
