@@ -1,4 +1,5 @@
 import type { HttpRequest } from 'uWebSockets.js';
+import { withinJsonDepth } from '../model/index.js';
 import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import type { HeaderPairs } from './http-io.js';
@@ -19,8 +20,17 @@ export function authenticateMcp(state: GatewayState, req: HttpRequest): AuthedCl
 }
 
 /** A JSON-RPC error body with no id (what transport-level errors answer with). */
-export function jsonRpcErrorBody(code: number, message: string): string {
-  return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
+export function jsonRpcErrorBody(code: number, message: string, data?: unknown): string {
+  return JSON.stringify({ jsonrpc: '2.0', error: data === undefined ? { code, message } : { code, message, data }, id: null });
+}
+
+/**
+ * Checks a POSTed JSON-RPC body's nesting on its raw bytes, before it is parsed, cloned to the MCP
+ * actor or validated (each of which recurses); the 400 body for a body nested too deep, else null.
+ */
+export function tooDeepBody(raw: Uint8Array, maxDepth: number): string | null {
+  if (withinJsonDepth(raw, maxDepth)) return null;
+  return jsonRpcErrorBody(-32600, `Invalid Request: the message is nested deeper than ${maxDepth} levels of objects and arrays (server.max_json_depth)`, { code: 'LR_ERR_BAD_REQUEST' });
 }
 
 /** Headers of a 401 on an MCP endpoint. */

@@ -8,8 +8,9 @@ import type { RouteHandler } from './app.js';
 import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
-import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS } from './mcp-auth.js';
+import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS, tooDeepBody } from './mcp-auth.js';
 import { jsonString } from './mcp-post-exchange.js';
+import type { McpSessionLimits } from './mcp-route.js';
 
 interface SseSession {
   no: number;
@@ -25,16 +26,21 @@ const KEEPALIVE_MS = 25_000;
  * The legacy HTTP+SSE transport (protocol 2024-11-05) for older clients: `GET /sse` opens the
  * session's event stream and announces `messages?sessionId=...` in an `endpoint` event; the client
  * POSTs each JSON-RPC message there (202 Accepted) and every answer comes on the stream. Same key
- * rules as `/mcp`; the session is bound to the client that opened it.
+ * rules as `/mcp`; the session is bound to the client that opened it. A legacy session lives exactly
+ * as long as its stream, so one past the caps is refused (503) rather than ending a stream a client
+ * holds open: `mcp.max_sessions_per_client` legacy streams per client, and no new one while the
+ * gateway holds `mcp.max_sessions` sessions of either kind.
  */
 export class McpLegacySse {
   readonly #host: McpHost;
   readonly #metricId: (name: string) => number;
+  readonly #limits: () => McpSessionLimits;
   #sessions = new Map<string, SseSession>();
 
-  constructor(host: McpHost, metricId: (name: string) => number) {
+  constructor(host: McpHost, metricId: (name: string) => number, limits: () => McpSessionLimits) {
     this.#host = host;
     this.#metricId = metricId;
+    this.#limits = limits;
   }
 
   routes(): Record<string, Partial<Record<'get' | 'post', RouteHandler>>> {
@@ -54,6 +60,16 @@ export class McpLegacySse {
     } catch (err) {
       const e = toLocalRouterError(err);
       writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS]);
+      return;
+    }
+    const { maxSessions, maxSessionsPerClient } = this.#limits();
+    let mine = 0;
+    for (const s of this.#sessions.values()) if (s.clientId === client.id) mine++;
+    if (mine >= maxSessionsPerClient || this.#host.sessionCount >= maxSessions) {
+      const message = mine >= maxSessionsPerClient
+        ? `this client has ${mine} legacy SSE sessions open (mcp.max_sessions_per_client = ${maxSessionsPerClient}); close one first`
+        : `too many MCP sessions (mcp.max_sessions = ${maxSessions}); end unused ones`;
+      writeResponse(res, 503, 'application/json', jsonRpcErrorBody(-32000, message), [...cors, ['retry-after', '5']]);
       return;
     }
     // A client that authenticated with ?token= cannot set headers on its POSTs either.
@@ -99,6 +115,8 @@ export class McpLegacySse {
     readBody(res, state.server.max_body_bytes, (err, raw) => {
       if (aborted) return;
       if (err) return writeResponse(res, 413, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
+      const tooDeep = tooDeepBody(raw!, state.server.max_json_depth);
+      if (tooDeep !== null) return writeResponse(res, 400, 'application/json', tooDeep, cors);
       let messages: unknown[];
       try {
         const parsed = JSON.parse(raw!.toString('utf8')) as unknown;

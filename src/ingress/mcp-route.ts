@@ -3,13 +3,14 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { toLocalRouterError } from '../errors/index.js';
-import type { McpHost } from '../mcp/index.js';
+import type { McpHost, McpLog } from '../mcp/index.js';
+import { labelSafe } from '../model/index.js';
 import type { McpJsonRpcMessage } from '../workers/index.js';
 import type { RouteHandler } from './app.js';
 import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import { readBody, writeResponse, type HeaderPairs } from './http-io.js';
-import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS } from './mcp-auth.js';
+import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS, tooDeepBody } from './mcp-auth.js';
 import { fastKind, jsonString, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
 
@@ -21,15 +22,25 @@ interface HttpSession {
   lastSeen: number;
   /** Responses (SSE streams, pending answers) still open; an idle session with one is not idle. */
   open: number;
+  /** POSTed requests not answered yet; a session with one is never ended to make room for another. */
+  busy: number;
   /** Requests answered by the fast path (no SDK transport), by JSON-RPC id. */
   exchanges: Map<string | number, PostExchange>;
 }
 
 export interface McpEndpointOptions {
   sessionIdleMs: number;
-  maxSessions: number;
+  /** The session caps (read at each new session, so a config reload applies). */
+  limits(): McpSessionLimits;
   /** Metric ids for a session's client and strategy names. */
   metricId(name: string): number;
+  log: McpLog;
+}
+
+/** `mcp.max_sessions` and `mcp.max_sessions_per_client`. */
+export interface McpSessionLimits {
+  maxSessions: number;
+  maxSessionsPerClient: number;
 }
 
 /** Request headers the SDK transport reads, copied out of uWS's short-lived request object. */
@@ -49,11 +60,23 @@ type ForwardedHeaders = Record<(typeof FORWARDED_HEADERS)[number], string>;
  * as JSON text, is written to uWS as it is (`PostExchange`): no web `Request`, `Response` or stream,
  * no re-validation. Everything else (initialize, GET, DELETE, batches, responses, anything unusual)
  * takes the SDK transport.
+ *
+ * Sessions are capped in total (`mcp.max_sessions`) and per client (`mcp.max_sessions_per_client`).
+ * A client at its cap that initializes another session gets it, and loses its least recently used
+ * session that has no request in flight: agents that restart without a DELETE leak sessions, and
+ * the leaked ones are the least recently used, so a fleet on one key keeps working instead of being
+ * locked out until the idle expiry. (A session still in use that is ended this way answers 404, on
+ * which the spec has clients re-initialize.) Only when every one of its sessions has a request in
+ * flight is a new one refused (503). One client can thus never hold more than its share, and the
+ * others keep getting sessions.
  */
 export class McpEndpoint {
   readonly #host: McpHost;
   readonly #opts: McpEndpointOptions;
+  /** Initialized sessions by Mcp-Session-Id. */
   #sessions = new Map<string, HttpSession>();
+  /** Every session from its initialize request to its end (initialized or not yet), by client id. */
+  #byClient = new Map<string, Set<HttpSession>>();
   #sweep: NodeJS.Timeout;
 
   constructor(host: McpHost, opts: McpEndpointOptions) {
@@ -79,8 +102,10 @@ export class McpEndpoint {
   /** Ends every session (shutdown). */
   async close(): Promise<void> {
     clearInterval(this.#sweep);
-    await Promise.all([...this.#sessions.values()].map((s) => s.transport.close().catch(() => undefined)));
+    const all = [...this.#byClient.values()].flatMap((set) => [...set]);
+    await Promise.all(all.map((s) => s.transport.close().catch(() => undefined)));
     this.#sessions.clear();
+    this.#byClient.clear();
   }
 
   #handle(method: 'POST' | 'GET' | 'DELETE', state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
@@ -103,6 +128,8 @@ export class McpEndpoint {
     readBody(res, state.server.max_body_bytes, (err, raw) => {
       if (sink.aborted) return;
       if (err) return writeResponse(res, 413, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
+      const tooDeep = tooDeepBody(raw!, state.server.max_json_depth);
+      if (tooDeep !== null) return writeResponse(res, 400, 'application/json', tooDeep, cors);
       let parsed: unknown;
       try {
         parsed = JSON.parse(raw!.toString('utf8'));
@@ -153,8 +180,9 @@ export class McpEndpoint {
         return;
       }
     } else if (method === 'POST' && isInitialize(body)) {
-      if (this.#sessions.size >= this.#opts.maxSessions) {
-        writeResponse(res, 503, 'application/json', jsonRpcErrorBody(-32000, `too many MCP sessions (mcp.max_sessions = ${this.#opts.maxSessions}); end unused ones with DELETE`), [...cors, ['retry-after', '5']]);
+      const refused = this.#makeRoom(client);
+      if (refused !== null) {
+        writeResponse(res, 503, 'application/json', jsonRpcErrorBody(-32000, refused.message), [...cors, ['retry-after', refused.retryAfter]]);
         return;
       }
       session = this.#create(client, state);
@@ -163,17 +191,25 @@ export class McpEndpoint {
       return;
     }
     session.lastSeen = Date.now();
+    const isPost = method === 'POST';
+    if (isPost) session.busy++;
     const headers = new Headers();
     for (const name of FORWARDED_HEADERS) if (h[name].length > 0) headers.set(name, h[name]);
     let response: Response;
     try {
       response = await session.transport.handleRequest(new Request(`http://${host}/mcp`, { method, headers }), body === null ? undefined : { parsedBody: body });
     } catch (err) {
+      if (isPost) session.busy--;
+      if (sessionId === null && session.transport.sessionId === undefined) {
+        this.#forget(session);
+        this.#host.close(session.no);
+      }
       if (!sink.aborted) writeResponse(res, 500, 'application/json', jsonRpcErrorBody(-32603, `internal error: ${(err as Error).message}`), cors);
       return;
     }
     if (sessionId === null && session.transport.sessionId === undefined) {
       // The initialize request was refused (bad Accept, batch...): no session came of it.
+      this.#forget(session);
       this.#host.close(session.no);
     }
     session.open++;
@@ -181,8 +217,53 @@ export class McpEndpoint {
       await writeWebResponse(res, response, cors, sink);
     } finally {
       session.open--;
+      if (isPost) session.busy--;
       session.lastSeen = Date.now();
     }
+  }
+
+  /**
+   * Room for one more session of `client` (see the class comment): null when there is (after
+   * ending the client's least recently used idle session if it was at its cap), else why not.
+   */
+  #makeRoom(client: AuthedClient): { message: string; retryAfter: string } | null {
+    const { maxSessions, maxSessionsPerClient } = this.#opts.limits();
+    const mine = this.#byClient.get(client.id);
+    if (mine !== undefined && mine.size >= maxSessionsPerClient) {
+      // The cap may have been lowered by a reload: end as many as it takes.
+      while (mine.size >= maxSessionsPerClient) {
+        let lru: HttpSession | null = null;
+        for (const s of mine) if (s.busy === 0 && s.exchanges.size === 0 && (lru === null || s.lastSeen < lru.lastSeen)) lru = s;
+        if (lru === null) {
+          return {
+            message: `this client has ${mine.size} MCP sessions, each with a request in flight (mcp.max_sessions_per_client = ${maxSessionsPerClient}); retry when one is answered, or end unused sessions with DELETE`,
+            retryAfter: '1',
+          };
+        }
+        this.#opts.log.info({ client: labelSafe(client.name), session: lru.transport.sessionId, idleMs: Date.now() - lru.lastSeen, cap: maxSessionsPerClient },
+          'MCP session ended to make room for a new one of the same client (mcp.max_sessions_per_client)');
+        this.#end(lru);
+      }
+    }
+    // Counted by the host: sessions of /mcp and of the legacy SSE endpoint together.
+    if (this.#host.sessionCount >= maxSessions) {
+      return { message: `too many MCP sessions (mcp.max_sessions = ${maxSessions}); end unused ones with DELETE`, retryAfter: '5' };
+    }
+    return null;
+  }
+
+  /** Ends a session now: it leaves the tables at once, then its transport closes (ending its streams). */
+  #end(session: HttpSession): void {
+    this.#forget(session);
+    void session.transport.close();
+  }
+
+  /** Takes a session out of the tables (idempotent). */
+  #forget(session: HttpSession): void {
+    const sid = session.transport.sessionId;
+    if (sid !== undefined && this.#sessions.get(sid) === session) this.#sessions.delete(sid);
+    const mine = this.#byClient.get(session.clientId);
+    if (mine?.delete(session) && mine.size === 0) this.#byClient.delete(session.clientId);
   }
 
   #create(client: AuthedClient, state: GatewayState): HttpSession {
@@ -203,10 +284,13 @@ export class McpEndpoint {
       },
       closed: () => { void transport.close(); },
     }, { client: client.name, strategy, clientMetricId: this.#opts.metricId(client.name), strategyMetricId: this.#opts.metricId(strategy) });
-    const session: HttpSession = { transport, no, clientId: client.id, lastSeen: Date.now(), open: 0, exchanges };
+    const session: HttpSession = { transport, no, clientId: client.id, lastSeen: Date.now(), open: 0, busy: 0, exchanges };
+    let mine = this.#byClient.get(client.id);
+    if (mine === undefined) this.#byClient.set(client.id, (mine = new Set()));
+    mine.add(session);
     transport.onmessage = (message) => this.#host.deliver(no, message as unknown as McpJsonRpcMessage);
     transport.onclose = () => {
-      if (transport.sessionId !== undefined && this.#sessions.get(transport.sessionId) === session) this.#sessions.delete(transport.sessionId);
+      this.#forget(session);
       for (const exchange of [...exchanges.values()]) exchange.close();
       this.#host.close(no);
     };

@@ -8,7 +8,7 @@ import { AdminAuth } from './admin-token.js';
 import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import { writeError, writeJson } from './http-io.js';
-import { McpEndpoint } from './mcp-route.js';
+import { McpEndpoint, type McpSessionLimits } from './mcp-route.js';
 import { McpLegacySse } from './mcp-legacy-sse.js';
 import { sampleThroughGateway } from './mcp-sampling.js';
 
@@ -54,8 +54,9 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   });
   host.onOpen = (no, client) => clients.set(no, client as AuthedClient);
   host.onClose = (no) => clients.delete(no);
-  const endpoint = new McpEndpoint(host, { sessionIdleMs: config.mcp.session_idle_ms, maxSessions: config.mcp.max_sessions, metricId: intern });
-  const legacy = new McpLegacySse(host, intern);
+  const limits = (): McpSessionLimits => ({ maxSessions: config.mcp.max_sessions, maxSessionsPerClient: config.mcp.max_sessions_per_client });
+  const endpoint = new McpEndpoint(host, { sessionIdleMs: config.mcp.session_idle_ms, limits, metricId: intern, log: opts.log });
+  const legacy = new McpLegacySse(host, intern, limits);
   const admin = new AdminAuth(opts.adminToken);
   const status: RouteHandler = (state, res, req, cors) => {
     try {

@@ -1,4 +1,5 @@
 import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { labelSafe } from '../model/index.js';
 import {
   MCP_FRAME, type FromMcpFrame, type McpActorConfig, type McpServerRuntime, type McpSessionInfo, type McpServerStatus, type ToMcpFrame,
 } from '../workers/index.js';
@@ -22,6 +23,8 @@ interface ServerEntry {
 
 const CAPABILITY_OF: Record<string, string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+/** Longest upstream text (a stderr line, an error) put in one log line. */
+const MAX_LOGGED_LINE = 2000;
 
 /**
  * The MCP actor's state: one entry per upstream server (a shared instance, or one per session), one
@@ -54,7 +57,24 @@ export class McpCore implements SessionHost, UpstreamEvents {
   get pageSize(): number { return this.#config.pageSize; }
   get version(): string { return this.#config.version; }
 
+  /**
+   * One frame from the ingress. A handler that throws fails only what the frame carried: a client
+   * request gets a JSON-RPC error, the rest is logged with its stack; the thread goes on.
+   */
   handle(frame: ToMcpFrame): void {
+    try {
+      this.#handle(frame);
+    } catch (err) {
+      this.#log('error', { err: plainError(err), frame: frame[0], id: frame[1] }, 'the MCP actor failed on a frame from the ingress');
+      if (frame[0] !== MCP_FRAME.MESSAGE) return;
+      const { id, method } = frame[2];
+      if (typeof method !== 'string' || (typeof id !== 'string' && typeof id !== 'number')) return;
+      const error = { code: RPC_CODE.InternalError, message: 'LocalRouter failed while handling this request (see the gateway log)', data: { code: 'LR_ERR_INTERNAL' } };
+      this.#post([MCP_FRAME.SEND, frame[1], JSON.stringify({ jsonrpc: '2.0', id, error }), id, true]);
+    }
+  }
+
+  #handle(frame: ToMcpFrame): void {
     switch (frame[0]) {
       case MCP_FRAME.CONFIG: return this.#configure(frame[2]);
       case MCP_FRAME.OPEN: return this.#open(frame[1], frame[2]);
@@ -196,12 +216,16 @@ export class McpCore implements SessionHost, UpstreamEvents {
   }
 
   stderr(inst: UpstreamInstance, line: string): void {
-    this.#log('info', { server: inst.name, session: inst.owner ?? undefined }, `[mcp stderr] ${line.slice(0, 2000)}`);
+    this.#log('info', { server: inst.name, session: inst.owner ?? undefined }, `[mcp stderr] ${labelSafe(line, MAX_LOGGED_LINE)}`);
   }
 
   state(inst: UpstreamInstance, state: McpServerStatus['state'], error: string | null): void {
-    if (state === 'backoff') this.#log('warn', { server: inst.name, error }, 'MCP server down; restarting with backoff');
-    else if (state === 'ready') this.#log('info', { server: inst.name, protocolVersion: inst.protocolVersion }, 'MCP server connected');
+    if (state === 'backoff') this.#log('warn', { server: inst.name, error: error === null ? null : labelSafe(error, MAX_LOGGED_LINE) }, 'MCP server down; restarting with backoff');
+    else if (state === 'ready') this.#log('info', { server: inst.name, protocolVersion: labelSafe(inst.protocolVersion ?? '', 64) }, 'MCP server connected');
+  }
+
+  refused(inst: UpstreamInstance, what: string): void {
+    this.#log('warn', { server: inst.name, session: inst.owner ?? undefined, what: labelSafe(what) }, 'MCP server sent a message nested too deep; refused');
   }
 
   // ---- internals ----
@@ -238,7 +262,7 @@ export class McpCore implements SessionHost, UpstreamEvents {
   #rebuild(session: ClientSession, kind: ListKind, cache: Map<ListKind, Promise<MergedView>>): Promise<MergedView> {
     const built = buildMergedView(kind, this.instancesFor(session), {
       prefix: this.#config.prefix, policy: session.policy, generation: this.generation,
-      onConflict: (k, key, kept, dropped) => this.#log('warn', { kind: k, name: key, kept, dropped }, 'MCP name conflict with prefix: never; the first server keeps the name'),
+      onConflict: (k, key, kept, dropped) => this.#log('warn', { kind: k, name: labelSafe(key), kept, dropped }, 'MCP name conflict with prefix: never; the first server keeps the name'),
     });
     cache.set(kind, built);
     return built;
@@ -270,6 +294,7 @@ export class McpCore implements SessionHost, UpstreamEvents {
   #instance(runtime: McpServerRuntime, owner: number | null): UpstreamInstance {
     return new UpstreamInstance(runtime, owner, this, {
       version: this.#config.version, restartInitialMs: this.#config.restartInitialMs, restartMaxMs: this.#config.restartMaxMs,
+      maxJsonDepth: this.#config.maxJsonDepth,
     });
   }
 
@@ -348,6 +373,12 @@ export class McpCore implements SessionHost, UpstreamEvents {
   #log(level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
     this.#post([MCP_FRAME.LOG, 0, level, fields, message]);
   }
+}
+
+/** An error as plain, cloneable log fields (the ingress logger prints `err` with its stack). */
+export function plainError(err: unknown): { type: string; message: string; stack?: string } {
+  if (err instanceof Error) return { type: err.name, message: labelSafe(err.message, MAX_LOGGED_LINE), stack: err.stack };
+  return { type: typeof err, message: labelSafe(String(err), MAX_LOGGED_LINE) };
 }
 
 /** A session-level target for server requests of a per-session instance with no client request in flight. */

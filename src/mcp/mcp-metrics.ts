@@ -1,4 +1,5 @@
 import { createRecord, ERROR_CLASS, MetricsRing, RECORD_KIND, type RequestRecord } from '../metrics/index.js';
+import { labelSafe } from '../model/index.js';
 import { RPC_CODE } from './rpc-error.js';
 
 /** One finished MCP call, before its names have metric ids. */
@@ -17,11 +18,19 @@ export interface McpCallRecord {
 }
 
 const MAX_PENDING = 4096;
+/** Distinct names (servers, `<server>/<tool>`) this actor gives metric ids; later new names share one per server. */
+const MAX_NAMES = 10_000;
+/** Longest name kept in a metric label. */
+const MAX_LABEL = 200;
 
 /**
  * The MCP actor's metrics ring writer: one `mcpCall` record per client request. Metric ids of names
  * are issued by the main thread's interner (ids from two tables would clash), so a record whose
  * names are new waits in a small queue until the ids come back; later records need no message.
+ *
+ * Tool names come from upstream servers, so every name is cleaned and cut (`labelSafe`) before it
+ * becomes a label, and the set of names is bounded: past `MAX_NAMES`, a new tool is counted as
+ * `<server>/(other)`.
  */
 export class McpMetrics {
   readonly #ring: MetricsRing;
@@ -37,7 +46,8 @@ export class McpMetrics {
     this.#ask = ask;
   }
 
-  record(call: McpCallRecord): void {
+  record(raw: McpCallRecord): void {
+    const call = this.#bounded(raw);
     const missing = this.#missing(call);
     if (missing.length === 0) return this.#write(call);
     if (this.#pending.length < MAX_PENDING) this.#pending.push(call);
@@ -58,6 +68,14 @@ export class McpMetrics {
       if (this.#missing(call).length === 0) this.#write(call);
       else this.#pending.push(call);
     }
+  }
+
+  /** The record with label-safe names, a new name past the budget folded into `<server>/(other)`. */
+  #bounded(call: McpCallRecord): McpCallRecord {
+    const server = call.server === null ? null : labelSafe(call.server, MAX_LABEL);
+    let what = labelSafe(call.what, MAX_LABEL);
+    if (!this.#ids.has(what) && !this.#asked.has(what) && this.#ids.size + this.#asked.size >= MAX_NAMES) what = `${server ?? 'mcp'}/(other)`;
+    return server === call.server && what === call.what ? call : { ...call, server, what };
   }
 
   #missing(call: McpCallRecord): string[] {

@@ -71,7 +71,15 @@ export class PortTransport implements Transport {
     }
     const id = m.id ?? null;
     const cached = typeof m.result === 'object' && m.result !== null ? serialized.get(m.result) : undefined;
-    this.#post(cached === undefined ? JSON.stringify(message) : cachedResponse(id, cached), id, true);
+    let json: McpJsonText;
+    try {
+      json = cached === undefined ? JSON.stringify(message) : cachedResponse(id, cached);
+    } catch (err) {
+      // A result that cannot be serialized (too deep for the stack, a BigInt) still answers its request.
+      const reason = err instanceof Error ? err.message : String(err);
+      json = JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: `LocalRouter could not serialize this answer: ${reason}`, data: { code: 'LR_ERR_INTERNAL' } } });
+    }
+    this.#post(json, id, true);
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,8 @@ export interface UpstreamEvents {
   /** A server-to-client request (sampling, elicitation, roots) to answer. */
   serverRequest(inst: UpstreamInstance, method: string, params: Item, call: CallRef | null | 'ambiguous', signal: AbortSignal): Promise<Item>;
   stderr(inst: UpstreamInstance, line: string): void;
+  /** The server sent a message nested deeper than allowed; `what` says which and what became of it. */
+  refused(inst: UpstreamInstance, what: string): void;
   state(inst: UpstreamInstance, state: McpServerStatus['state'], error: string | null): void;
 }
 
@@ -43,6 +45,7 @@ export class UpstreamInstance {
   readonly #events: UpstreamEvents;
   readonly #version: string;
   readonly #backoff: { initial: number; max: number };
+  readonly #maxJsonDepth: number;
   #client: Client | null = null;
   #transport: ObservedTransport | null = null;
   #connecting: Promise<Client> | null = null;
@@ -58,12 +61,13 @@ export class UpstreamInstance {
   #sending: CallRef | null = null;
   #sentId: string | number | null = null;
 
-  constructor(runtime: McpServerRuntime, owner: number | null, events: UpstreamEvents, opts: { version: string; restartInitialMs: number; restartMaxMs: number }) {
+  constructor(runtime: McpServerRuntime, owner: number | null, events: UpstreamEvents, opts: { version: string; restartInitialMs: number; restartMaxMs: number; maxJsonDepth: number }) {
     this.runtime = runtime;
     this.owner = owner;
     this.#events = events;
     this.#version = opts.version;
     this.#backoff = { initial: opts.restartInitialMs, max: opts.restartMaxMs };
+    this.#maxJsonDepth = opts.maxJsonDepth;
   }
 
   get name(): string {
@@ -198,6 +202,8 @@ export class UpstreamInstance {
     this.#setState('connecting', this.lastError);
     const transport = createUpstreamTransport(this.runtime, {
       onStderr: (line) => this.#events.stderr(this, line),
+      maxDepth: this.#maxJsonDepth,
+      onRefused: (what) => this.#events.refused(this, what),
       onSend: (message) => {
         if (this.#sending !== null && 'id' in message && 'method' in message) this.#sentId = message.id;
       },

@@ -3,7 +3,8 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { DEFAULT_MAX_JSON_DEPTH, labelSafe, withinValueDepth } from '../model/index.js';
 import type { McpServerRuntime } from '../workers/index.js';
 import { createUpstreamFetch } from './upstream-fetch.js';
 
@@ -13,11 +14,16 @@ export interface UpstreamTransportHooks {
   onStderr(line: string): void;
   /** Every message sent upstream, synchronously (the caller learns the JSON-RPC id of its request). */
   onSend(message: JSONRPCMessage): void;
+  /** Deepest nesting of objects and arrays accepted in a message from the server (default `DEFAULT_MAX_JSON_DEPTH`). */
+  maxDepth?: number;
+  /** A message from the server was refused for its nesting; `what` says which and what became of it. */
+  onRefused?(what: string): void;
 }
 
 /**
- * The SDK transport for one upstream server, wrapped so the actor sees every outgoing message and a
- * STDIO server's stderr goes to the logs line by line (never inherited, never discarded).
+ * The SDK transport for one upstream server, wrapped so the actor sees every outgoing message, a
+ * STDIO server's stderr goes to the logs line by line (never inherited, never discarded), and no
+ * message nested deeper than the limit gets further (see `ObservedTransport`).
  */
 export function createUpstreamTransport(server: McpServerRuntime, hooks: UpstreamTransportHooks): ObservedTransport {
   let inner: Transport;
@@ -51,31 +57,43 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
       });
       break;
   }
-  observed = new ObservedTransport(inner, hooks, pid);
+  observed = new ObservedTransport(inner, hooks, pid, server.name);
   return observed;
 }
 
 /**
  * Delegates to an SDK transport and calls `onSend` for each outgoing message before it leaves. The
  * SDK's `Protocol.request` sends synchronously, so the caller can pair its request with the id.
+ *
+ * Incoming messages are checked for their nesting before anything else sees them: whatever crosses
+ * to the ingress is serialized (`JSON.stringify`, structured clone), which a result nested a few
+ * thousand levels deep would overflow. A too deep response becomes an error response to the same
+ * request (the client's call fails, nothing else does); a too deep request is answered upstream with
+ * an error; a too deep notification is dropped.
  */
 export class ObservedTransport implements Transport {
   readonly #inner: Transport;
   readonly #hooks: UpstreamTransportHooks;
   readonly #pid: () => number | null;
+  readonly #server: string;
+  readonly #maxDepth: number;
   /** The protocol revision the upstream answered `initialize` with. */
   protocolVersion: string | null = null;
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
 
-  constructor(inner: Transport, hooks: UpstreamTransportHooks, pid: () => number | null) {
+  constructor(inner: Transport, hooks: UpstreamTransportHooks, pid: () => number | null, server: string) {
     this.#inner = inner;
     this.#hooks = hooks;
     this.#pid = pid;
+    this.#server = server;
+    this.#maxDepth = hooks.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
     inner.onclose = () => this.onclose?.();
     inner.onerror = (err) => this.onerror?.(err);
-    inner.onmessage = (message, extra) => {
+    inner.onmessage = (received, extra) => {
+      const message = this.#admit(received);
+      if (message === null) return;
       const result = (message as { result?: { protocolVersion?: unknown } }).result;
       if (this.protocolVersion === null && typeof result?.protocolVersion === 'string') this.protocolVersion = result.protocolVersion;
       // The SDK runs notification handlers a microtask later but settles responses at once, so when
@@ -89,7 +107,37 @@ export class ObservedTransport implements Transport {
   /** A message that came on a POST stream after the POST's response (see `createUpstreamFetch`). */
   late(message: JSONRPCMessage): void {
     const parsed = JSONRPCMessageSchema.safeParse(message);
-    if (parsed.success) this.onmessage?.(parsed.data);
+    if (!parsed.success) return;
+    const admitted = this.#admit(parsed.data);
+    if (admitted !== null) this.onmessage?.(admitted);
+  }
+
+  /** The message itself when its nesting is within the limit; else what takes its place (null: nothing). */
+  #admit(message: JSONRPCMessage): JSONRPCMessage | null {
+    if (withinValueDepth(message, this.#maxDepth)) return message;
+    const m = message as { id?: string | number; method?: unknown };
+    const limit = `nested deeper than ${this.#maxDepth} levels of objects and arrays (server.max_json_depth)`;
+    if (typeof m.method === 'string') {
+      const method = labelSafe(m.method, 100);
+      if (m.id === undefined) {
+        this.#hooks.onRefused?.(`notification ${method}: dropped`);
+        return null;
+      }
+      this.#hooks.onRefused?.(`request ${method}: answered with an error`);
+      const error = { code: ErrorCode.InvalidRequest, message: `Invalid Request: LocalRouter refuses messages ${limit}` };
+      this.#inner.send({ jsonrpc: '2.0', id: m.id, error }).catch(() => undefined);
+      return null;
+    }
+    if (m.id === undefined) {
+      this.#hooks.onRefused?.('message without id: dropped');
+      return null;
+    }
+    this.#hooks.onRefused?.(`answer to request ${labelSafe(String(m.id), 100)}: the request fails`);
+    const error = {
+      code: ErrorCode.InternalError, message: `MCP server "${this.#server}" answered with JSON ${limit}; the answer was dropped`,
+      data: { code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' },
+    };
+    return { jsonrpc: '2.0', id: m.id, error };
   }
 
   get sessionId(): string | undefined {

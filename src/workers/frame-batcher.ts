@@ -5,19 +5,43 @@
 export class FrameBatcher<F> {
   #post: (frames: F[]) => void;
   #merge: ((last: F, next: F) => boolean) | null;
+  #onPostError: ((frame: F, err: unknown) => void) | null;
   #queue: F[] = [];
   #scheduled = false;
   #flush = (): void => {
     this.#scheduled = false;
     const frames = this.#queue;
     this.#queue = [];
-    if (frames.length > 0) this.#post(frames);
+    if (frames.length > 0) this.#send(frames);
   };
 
-  /** `merge` may fold a frame into the last queued one (returning true), e.g. two chunks of one stream. */
-  constructor(post: (frames: F[]) => void, merge: ((last: F, next: F) => boolean) | null = null) {
+  /**
+   * `merge` may fold a frame into the last queued one (returning true), e.g. two chunks of one stream.
+   * `onPostError`, when given, receives each frame `post` cannot send (structured clone failed: too
+   * deep, not cloneable) instead of an exception thrown out of the flush; the other frames of the
+   * batch are still sent, in order.
+   */
+  constructor(post: (frames: F[]) => void, merge: ((last: F, next: F) => boolean) | null = null, onPostError: ((frame: F, err: unknown) => void) | null = null) {
     this.#post = post;
     this.#merge = merge;
+    this.#onPostError = onPostError;
+  }
+
+  #send(frames: F[]): void {
+    const onError = this.#onPostError;
+    if (onError === null) return this.#post(frames);
+    try {
+      this.#post(frames);
+    } catch {
+      // Nothing of a batch is sent when one frame fails to clone: send them one by one to find it.
+      for (const frame of frames) {
+        try {
+          this.#post([frame]);
+        } catch (err) {
+          onError(frame, err);
+        }
+      }
+    }
   }
 
   push(frame: F): void {

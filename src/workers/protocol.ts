@@ -200,6 +200,8 @@ export interface McpActorConfig {
   pageSize: number;
   restartInitialMs: number;
   restartMaxMs: number;
+  /** Deepest nesting of objects and arrays accepted in a message from an upstream (`server.max_json_depth`). */
+  maxJsonDepth: number;
   /** Strategy name → its MCP rules (null = all allowed). */
   access: Record<string, McpAccessRuntime | null>;
   /** The gateway version, reported to clients and upstreams. */
