@@ -51,8 +51,12 @@ export class GatewayMetrics {
       logRetentionDays: opts.config.log_retention_days,
       flushIntervalMs: opts.config.flush_interval_ms,
       logBodyMaxBytes: opts.config.log_bodies ? opts.config.log_body_max_bytes : 0,
+      logMaxBytes: opts.config.log_max_mb * 1024 * 1024,
+      // As for the provider actors' crash hook: only when the process was started for tests.
+      testHooks: process.env.LOCALROUTER_TEST_HOOKS === '1',
       now: opts.now,
-      onError: (what, err) => opts.log?.error({ err: (err as Error).message }, `monitoring: cannot ${what}`),
+      // `err` goes to pino's error serializer: type, message and stack.
+      onError: (what, err) => opts.log?.error({ err }, `monitoring: cannot ${what}`),
     });
     this.monitoring.aggregator.addRing('ingress', this.#ring);
     this.#live = new LiveFeed(this.monitoring, opts.now);
@@ -180,10 +184,18 @@ export class GatewayMetrics {
       { name: 'localrouter_uptime_seconds', help: 'Seconds since the gateway started.', type: 'gauge', samples: [[{}, Math.round((Date.now() - state.startedAt) / 1000)]] },
     ];
     if (m !== null) {
+      const store = m.storeHealth();
       families.push(
         { name: 'localrouter_request_log_pending', help: 'Request log rows waiting for the next batch write.', type: 'gauge', samples: [[{}, m.log.pending]] },
         { name: 'localrouter_request_log_written_total', help: 'Request log rows written.', type: 'counter', samples: [[{}, m.log.written]] },
-        { name: 'localrouter_request_log_dropped_total', help: 'Request log rows lost (buffer full or a failed write).', type: 'counter', samples: [[{}, m.log.dropped]] },
+        {
+          name: 'localrouter_request_log_dropped_total', help: 'Request log rows lost (buffer full, a failed write, or written to a store file that was then deleted or replaced).',
+          type: 'counter', samples: [[{}, m.log.dropped]],
+        },
+        { name: 'localrouter_request_log_trimmed_total', help: 'Oldest request log rows deleted to keep the store under monitoring.log_max_mb.', type: 'counter', samples: [[{}, store.logTrimmed]] },
+        { name: 'localrouter_store_errors_total', help: 'Failed monitoring store work (writes, reads, retention, file checks, writer thread deaths).', type: 'counter', samples: [[{}, store.errors]] },
+        { name: 'localrouter_store_writer_restarts_total', help: 'Monitoring store writer threads started again after one died.', type: 'counter', samples: [[{}, store.writerRestarts]] },
+        { name: 'localrouter_store_file_lost_total', help: 'Times the monitoring store file was found deleted or replaced (a fresh one is opened).', type: 'counter', samples: [[{}, store.fileLost]] },
       );
     }
     return families;

@@ -44,6 +44,8 @@ export interface RequestOutcome {
   // monitoring (issue 5): optional fields the request log and time series use when present.
   /** The strategy the client followed (the series' `strategy` dimension). */
   strategy?: string | null;
+  /** The client's stable id (`clients[].id`): generation records are matched by it, not by the name. */
+  clientId?: string | null;
   /** Request and response bodies, only when `monitoring.log_bodies` is on (capped at `logBodyBytes`). */
   requestBody?: string | null;
   responseBody?: string | null;

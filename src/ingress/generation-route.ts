@@ -52,25 +52,36 @@ export function generationView(r: RequestLogRow): GenerationView {
   };
 }
 
+/** Generation ids are `gen-` + 32 hex digits; anything much longer is not one (and is not looked up). */
+const MAX_ID_LENGTH = 128;
+
 /**
  * `GET /v1/generation?id=<generation id>`: the record of one finished request (kept as long as the
- * request log, at least a day), for the client that made it. Another client's id, an unknown id and
- * an expired one all answer 404 alike, so ids cannot be probed.
+ * request log, at least a day), for the client that made it. Records are matched by the client's
+ * stable id (`clients[].id`), not its name: a client deleted and created again under the same name
+ * is another client and does not see the old one's records (nor do records written before the log
+ * kept client ids). Another client's id, an unknown id and an expired one all answer 404 alike, so
+ * ids cannot be probed. The lookup runs on the store's writer thread, off the event loop.
  */
 export function generationRoute(monitoring: Monitoring | null): RouteHandler {
   return (state, res, req, cors) => {
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    const fail = (err: unknown): void => { if (!aborted) writeError(res, toLocalRouterError(err), cors); };
     try {
       const client = state.clients.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
       const id = new URLSearchParams(req.getQuery() ?? '').get('id');
       if (!id) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing query parameter "id" (the x-localrouter-generation-id of a response)', { param: 'id' });
       if (monitoring === null) throw new LocalRouterError('LR_ERR_NOT_FOUND', 'no generation records are kept: monitoring.enabled is false');
-      const row = monitoring.log.get(id);
-      if (row === undefined || row.client !== client.name) {
-        throw new LocalRouterError('LR_ERR_NOT_FOUND', `no generation "${id.slice(0, 100)}" for this client (records are kept for monitoring.log_retention_days)`, { param: 'id' });
-      }
-      writeJson(res, 200, { data: generationView(row) }, cors);
+      const notFound = (): LocalRouterError => new LocalRouterError('LR_ERR_NOT_FOUND',
+        `no generation "${id.slice(0, 100)}" for this client (records are kept for monitoring.log_retention_days)`, { param: 'id' });
+      if (id.length > MAX_ID_LENGTH) throw notFound();
+      monitoring.lookupLog(id).then((row) => {
+        if (row === undefined || row.client_id !== client.id) return fail(notFound());
+        if (!aborted) writeJson(res, 200, { data: generationView(row) }, cors);
+      }, fail);
     } catch (err) {
-      writeError(res, toLocalRouterError(err), cors);
+      fail(err);
     }
   };
 }

@@ -50,6 +50,7 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
 
   const exchange = new LlmExchange(front, state, res, cors, t0, client.name);
   exchange.strategy = client.policy.strategy; // monitoring: the series' strategy dimension
+  exchange.clientId = client.id; // monitoring: generation records belong to the client's id, not its name
   res.onAborted(() => exchange.abort());
   readBody(res, state.server.max_body_bytes, (err, raw) => {
     if (exchange.aborted) return;
@@ -149,6 +150,7 @@ class LlmExchange implements FrameSink, OpenExchange {
   #route: AutoDecision | null = null;
   readonly generationId = newGenerationId();
   strategy: string | null = null;
+  clientId: string | null = null;
   requestBody: string | null = null;
   #responseBody: string | null = null;
 
@@ -364,7 +366,7 @@ class LlmExchange implements FrameSink, OpenExchange {
       status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,
       streamed: this.#headSent, usage: this.#usage, costUsd: this.#costUsd, errorCode: this.#errorCode, client: this.#client,
       provider: this.#provider ?? this.#countedAgainst?.provider ?? null, model: this.#model ?? this.#countedAgainst?.model ?? null,
-      strategy: this.strategy, requestBody: this.requestBody, responseBody: this.#responseBody,
+      strategy: this.strategy, clientId: this.clientId, requestBody: this.requestBody, responseBody: this.#responseBody,
     });
   }
 }

@@ -6,8 +6,10 @@
  * {@link MetricsAggregator} (single consumer) drains all rings into HDR histograms and counters,
  * and hands each record to its sinks: the {@link TimeSeries} (second, minute, hour and day buckets
  * per dimension, persisted in SQLite) and the {@link PrometheusExporter}. The {@link RequestLogStore}
- * keeps one row per request in the same SQLite file (`<home>/localrouter.db`, WAL), written in
- * batches by a writer thread (`store-writer.ts`) so SQLite never runs on the event loop's time.
+ * keeps one row per request in the same SQLite file (`<home>/localrouter.db`, rollback journal: no
+ * memory-mapped `-shm`), written in batches by a writer thread (`store-writer.ts`, restarted if it
+ * dies) so SQLite never runs on the event loop's time; the thread also checks that the file is still
+ * the one at its path, and keeps the store under its size cap.
  * {@link Monitoring} wires all of it together with its timers.
  *
  * ```ts
@@ -45,8 +47,8 @@ export { getRequestLog, queryRequestLog } from './request-log-query.js';
 export type { LogAttempt, RequestLogEntry, RequestLogFilter, RequestLogRow, RowAttempt } from './request-log-store.js';
 export { RollupStore, readRollups } from './rollup-store.js';
 export type { RollupBackend, RollupRow } from './rollup-store.js';
-export type { StoreWriter } from './store-writer.js';
+export type { StoreFault, StoreWriter } from './store-writer.js';
 export { storedTotals } from './stored-totals.js';
 export { parseDuration } from './parse-duration.js';
 export { Monitoring } from './monitoring.js';
-export type { MonitoringOptions } from './monitoring.js';
+export type { MonitoringOptions, StoreHealth } from './monitoring.js';

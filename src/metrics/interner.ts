@@ -1,4 +1,8 @@
+import { labelSafe } from '../model/index.js';
+
 const DEFAULT_MAX = 65_536;
+/** Longest name kept (longer ones are cut, with an ellipsis): names become metric labels and store keys. */
+export const MAX_NAME_LENGTH = 200;
 
 /**
  * Maps names (client, provider, model, strategy) to small integer ids for the u32 record fields.
@@ -9,7 +13,9 @@ const DEFAULT_MAX = 65_536;
  * two threads interning on their own would hand out conflicting ids.
  *
  * Names can come from clients (a requested model name), so the table is bounded: once it holds
- * `max` names, unseen names get id 0 instead of growing memory without limit.
+ * `max` names, unseen names get id 0 instead of growing memory without limit; and each name is made
+ * label-safe when first seen (control characters replaced, cut to {@link MAX_NAME_LENGTH}), so the
+ * names it hands back are fit for metric labels and rows of bounded size.
  */
 export class Interner {
   readonly #ids = new Map<string, number>();
@@ -27,15 +33,28 @@ export class Interner {
     return interner;
   }
 
-  /** The id of `name`, assigning the next one on first sight; 0 for '' or when the table is full. */
+  /**
+   * The id of `name`, assigning the next one on first sight; 0 for '' or when the table is full.
+   * Names that read the same once made label-safe share one id.
+   */
   id(name: string): number {
     if (name === '') return 0;
-    const known = this.#ids.get(name);
+    // Cut before the lookup: hashing a huge key costs its length on every call.
+    const key = name.length > MAX_NAME_LENGTH ? labelSafe(name, MAX_NAME_LENGTH) : name;
+    const known = this.#ids.get(key);
     if (known !== undefined) return known;
+    // Bounded on the map (names and their label-safe aliases), which is what holds the memory.
     if (this.#ids.size >= this.#max) return 0;
+    const safe = labelSafe(key, MAX_NAME_LENGTH);
+    const same = safe === key ? undefined : this.#ids.get(safe);
+    if (same !== undefined) {
+      this.#ids.set(key, same);
+      return same;
+    }
     const id = this.#names.length;
-    this.#names.push(name);
-    this.#ids.set(name, id);
+    this.#names.push(safe);
+    this.#ids.set(key, id);
+    if (safe !== key) this.#ids.set(safe, id);
     return id;
   }
 
@@ -51,7 +70,7 @@ export class Interner {
 
   /** Number of names held (not counting "none"). */
   get size(): number {
-    return this.#ids.size;
+    return this.#names.length - 1;
   }
 
   /** All names in id order (`names()[i]` has id `i + 1`), for sending the table to another thread. */

@@ -1,11 +1,11 @@
-import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LocalRouterError } from '../errors/index.js';
 
 /** The embedded store's file name inside the data dir. */
 export const MONITORING_DB_FILE = 'localrouter.db';
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** `<home>/localrouter.db`. */
 export function monitoringDbPath(home: string): string {
@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS requests (
   attempts TEXT NOT NULL,
   request_body TEXT,
   response_body TEXT,
-  route TEXT
+  route TEXT,
+  client_id TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_id_key ON requests(id_key);
 CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
@@ -62,11 +63,17 @@ CREATE TABLE IF NOT EXISTS series (
 `;
 
 /**
- * Opens (creating if needed) the monitoring store: WAL so the CLI can read while the gateway
- * writes, `synchronous = NORMAL` (a power cut may lose the last commits, never corrupt the file;
- * fine for metrics), the file 0600. `readonly` opens an existing store for the CLI and never creates.
+ * Opens (creating if needed) the monitoring store with a rollback journal (`journal_mode =
+ * TRUNCATE`), never WAL: a WAL database maps its `-shm` wal-index into memory, and a `-shm` that
+ * another process truncates or replaces then kills the whole process with SIGBUS. With a rollback
+ * journal SQLite maps nothing (mmap_size is 0) and only reads and writes through file descriptors,
+ * so a damaged file is an error, never a signal. Readers in other processes (the CLI) still read
+ * beside the gateway: they wait out a commit (busy_timeout) instead of reading a snapshot.
+ * `synchronous = NORMAL` (fine for metrics), the file 0600. `readonly` opens an existing store for
+ * the CLI and never creates; `writer` is the connection that does all the writing, on its own thread,
+ * so it may wait longer for a lock.
  */
-export function openMonitoringDb(file: string, opts: { readonly?: boolean } = {}): MonitoringDb {
+export function openMonitoringDb(file: string, opts: { readonly?: boolean; writer?: boolean } = {}): MonitoringDb {
   try {
     if (opts.readonly) {
       if (!existsSync(file)) throw new LocalRouterError('LR_ERR_NOT_FOUND', `no monitoring data yet (${file} does not exist; start the gateway with "localrouter serve")`);
@@ -80,24 +87,45 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean } = {}
       chmodSync(file, 0o600);
     }
     const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    // Index pages of a large log stay cached (inserts into the id index land anywhere in it).
-    db.pragma('cache_size = -16000');
-    // The gateway is the only writer; a wait here would stall the event loop, so keep it short.
-    db.pragma('busy_timeout = 1000');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
+    try {
+      // A store written by an older LocalRouter is in WAL mode: leaving it checkpoints the WAL and
+      // removes the -wal and -shm files (the busy timeout covers a CLI reading at that moment).
+      db.pragma(`busy_timeout = ${opts.writer ? 5000 : 1000}`);
+      if (!memory) {
+        const mode = db.pragma('journal_mode = TRUNCATE', { simple: true });
+        if (mode !== 'truncate') throw new Error(`cannot leave journal mode ${String(mode)}`);
+      }
+      db.pragma('synchronous = NORMAL');
+      // Index pages of a large log stay cached (inserts into the id index land anywhere in it).
+      db.pragma('cache_size = -16000');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new LocalRouterError('LR_ERR_INTERNAL', `${file} was written by a newer LocalRouter (schema ${version}, this one knows ${SCHEMA_VERSION})`);
+      }
+      db.exec(SCHEMA);
+      // Version 2 added the auto-routing choice to the request log, version 3 the client's id.
+      if (version === 1) db.exec('ALTER TABLE requests ADD COLUMN route TEXT');
+      if (version >= 1 && version < 3) db.exec('ALTER TABLE requests ADD COLUMN client_id TEXT');
+      if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return db;
+    } catch (err) {
       db.close();
-      throw new LocalRouterError('LR_ERR_INTERNAL', `${file} was written by a newer LocalRouter (schema ${version}, this one knows ${SCHEMA_VERSION})`);
+      throw err;
     }
-    db.exec(SCHEMA);
-    // Version 2 added the auto-routing choice to the request log.
-    if (version === 1) db.exec('ALTER TABLE requests ADD COLUMN route TEXT');
-    if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    return db;
   } catch (err) {
     if (err instanceof LocalRouterError) throw err;
     throw new LocalRouterError('LR_ERR_INTERNAL', `cannot open the monitoring store ${file}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Which file a path names now (device and inode), or null when there is none. */
+export interface StoreFileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** The identity of the file at `file` now; null when it does not exist (one stat call). */
+export function storeFileIdentity(file: string): StoreFileIdentity | null {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st === undefined ? null : { dev: st.dev, ino: st.ino };
 }

@@ -1,15 +1,20 @@
+import { labelSafe } from '../model/index.js';
 import { Interner } from './interner.js';
 import { MetricsAggregator } from './metrics-aggregator.js';
 import { monitoringDbPath, openMonitoringDb, type MonitoringDb } from './monitoring-db.js';
 import { PrometheusExporter } from './prometheus.js';
-import { queryRequestLog } from './request-log-query.js';
 import { RequestLogStore, type RequestLogFilter, type RequestLogRow } from './request-log-store.js';
-import { RollupStore, readRollups, rollupToWire, type RollupBackend } from './rollup-store.js';
-import { InlineStoreWriter, WorkerStoreWriter, type StoreWriter } from './store-writer.js';
+import { readRollups, rollupToWire, type RollupBackend } from './rollup-store.js';
+import { fromWireError, type StoreEvent } from './store-engine.js';
+import { InlineStoreWriter, WorkerStoreWriter, type StoreFault, type StoreWriter } from './store-writer.js';
 import { TimeSeries } from './time-series.js';
 
 const HOUR = 3_600_000;
 const ERROR_REPORT_EVERY_MS = 60_000;
+const DEFAULT_FILE_CHECK_MS = 1000;
+/** Error text handed to `onError` is cut to these lengths (an error can quote what a client sent). */
+const MAX_ERROR_MESSAGE = 1000;
+const MAX_ERROR_STACK = 4000;
 
 export interface MonitoringOptions {
   /** Data dir holding `localrouter.db`; null keeps everything in an in-memory SQLite database. */
@@ -32,8 +37,43 @@ export interface MonitoringOptions {
   writer?: 'worker' | 'inline';
   /** Epoch ms; injectable so tests can move retention and buckets through time. */
   now?: () => number;
-  /** Called for failures of the background work (rate-limited: the first, then at most once a minute). */
-  onError?: (what: string, err: unknown) => void;
+  /**
+   * Called for failures of the store and the background work, with the error and its stack (each
+   * kind of failure rate-limited: the first, then at most once a minute, saying how many were not
+   * reported). Every failure is counted in {@link Monitoring.storeHealth} either way.
+   */
+  onError?: (what: string, err: Error) => void;
+  /**
+   * The most bytes the store may use (request log and rollups); past it the oldest request log rows
+   * are deleted in batches, down to 90% of it, checked after each written batch (two header reads).
+   * 0 or absent: no size cap (the age cap still applies).
+   */
+  logMaxBytes?: number;
+  /** Honour {@link Monitoring.testStoreFault} (the gateway passes LOCALROUTER_TEST_HOOKS=1). */
+  testHooks?: boolean;
+  /** How often an idle store checks that its file is still the one at its path (default 1 s; writes check each time). */
+  fileCheckIntervalMs?: number;
+}
+
+/** The store's health since start. */
+export interface StoreHealth {
+  /** Failed store work: writes, reads, retention, checks, the writer thread dying, a lost file. */
+  errors: number;
+  /** Writer threads started again after one died. */
+  writerRestarts: number;
+  /** Times the store file was found deleted or replaced (a fresh one is then opened at the path). */
+  fileLost: number;
+  /** Request log rows deleted by the size cap. */
+  logTrimmed: number;
+}
+
+/** `err` with its message and stack cut to a bounded length. */
+function boundedError(err: unknown): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (e.message.length <= MAX_ERROR_MESSAGE && (e.stack === undefined || e.stack.length <= MAX_ERROR_STACK)) return e;
+  const out = new Error(labelSafe(e.message, MAX_ERROR_MESSAGE));
+  out.stack = e.stack?.slice(0, MAX_ERROR_STACK);
+  return out;
 }
 
 /**
@@ -41,26 +81,47 @@ export interface MonitoringOptions {
  * Prometheus counters, the request log and the SQLite store they persist to, and the timers that
  * drain, flush and enforce retention. The ingress writes rings and appends log entries; nothing
  * here runs on the request path.
+ *
+ * A fault in the store is never fatal and never silent: every failure is reported through
+ * `onError` (with its stack) and counted ({@link storeHealth}); log rows it loses are counted as
+ * dropped; a writer thread that dies is started again; a store file deleted or replaced underneath
+ * is noticed and a fresh one opened. The store uses a rollback journal, not WAL, so no shared-memory
+ * file is mapped and a damaged `-shm`/`-wal` next to it cannot take the process down with SIGBUS.
  */
 export class Monitoring {
-  readonly interner = new Interner();
+  /**
+   * Every label value (clients, providers, models, strategies, MCP names). Model names come from
+   * clients, so the table is capped well below what would make `/metrics` large or slow: past the
+   * cap, new names count under "none".
+   */
+  readonly interner = new Interner({ max: 4_096 });
   readonly aggregator: MetricsAggregator;
   readonly series: TimeSeries;
   readonly prometheus: PrometheusExporter;
   readonly log: RequestLogStore;
   /** The SQLite file, or ':memory:'. */
   readonly dbFile: string;
-  readonly #db: MonitoringDb;
+  /** This thread's connection for reads (the rollups), when the writer has its own thread. */
+  #db: MonitoringDb;
   readonly #writer: StoreWriter;
+  /** The inline writer, whose connection this thread reads too; null with a writer thread. */
+  readonly #inline: InlineStoreWriter | null;
   readonly #now: () => number;
   readonly #flushMs: number;
   readonly #maintenanceMs: number;
-  readonly #onError: (what: string, err: unknown) => void;
+  readonly #fileCheckMs: number;
+  readonly #testHooks: boolean;
+  readonly #onError: (what: string, err: Error) => void;
   #timer: NodeJS.Timeout | undefined;
   #lastMaintenance = -Infinity;
+  #lastFileCheck = -Infinity;
   #retentionBacklog = false;
   #retentionRunning = false;
-  #lastErrorReport = -Infinity;
+  /** Per kind of failure: when it was last reported and how many were not reported since. */
+  readonly #reports = new Map<string, { at: number; suppressed: number }>();
+  #errors = 0;
+  #fileLost = 0;
+  #logTrimmed = 0;
   #closed = false;
 
   private constructor(opts: MonitoringOptions, db: MonitoringDb, dbFile: string) {
@@ -69,21 +130,32 @@ export class Monitoring {
     this.#now = opts.now ?? Date.now;
     this.#flushMs = opts.flushIntervalMs;
     this.#maintenanceMs = opts.maintenanceIntervalMs ?? HOUR;
+    this.#fileCheckMs = opts.fileCheckIntervalMs ?? DEFAULT_FILE_CHECK_MS;
+    this.#testHooks = opts.testHooks ?? false;
     this.#onError = opts.onError ?? (() => {});
-    const inline = (): StoreWriter => new InlineStoreWriter(db);
-    this.#writer = dbFile === ':memory:' || opts.writer === 'inline' ? inline() : new WorkerStoreWriter(dbFile, {
-      fallback: inline,
-      onFatal: (err) => this.#report('keep the store writer thread running (writing on the main thread from now on)', err),
-    });
-    const rollups: RollupBackend = this.#writer.mode === 'inline' ? new RollupStore(db) : {
-      read: (res, dim, key, from, to) => readRollups(db, res, dim, key, from, to),
+    const store = { logMaxBytes: opts.logMaxBytes ?? 0, testHooks: this.#testHooks, onEvent: (e: StoreEvent) => this.#onStoreEvent(e) };
+    if (dbFile === ':memory:' || opts.writer === 'inline') {
+      this.#inline = new InlineStoreWriter(db, { ...store, file: dbFile });
+      this.#writer = this.#inline;
+    } else {
+      this.#inline = null;
+      this.#writer = new WorkerStoreWriter(dbFile, {
+        ...store, fileCheckMs: this.#fileCheckMs,
+        onError: (err) => this.#report('keep the store writer thread running (started it again)', err),
+      });
+    }
+    const rollups: RollupBackend = {
+      read: (res, dim, key, from, to) => {
+        const reader = this.#reader();
+        return reader === null ? [] : readRollups(reader, res, dim, key, from, to);
+      },
       merge: (rows, done) => this.#writer.mergeRollups(rows.map(rollupToWire), done),
       deleteBefore: () => {}, // retention goes through the writer, with the log's (enforceRetention)
     };
     this.series = new TimeSeries({ interner: this.interner, store: rollups, now: this.#now, onError: (err) => this.#report('write the time-series rollups', err) });
     this.prometheus = new PrometheusExporter({ interner: this.interner });
     this.aggregator = new MetricsAggregator({ intervalMs: opts.drainIntervalMs ?? 250, sinks: [this.series.record, this.prometheus.record] });
-    this.log = new RequestLogStore(db, {
+    this.log = new RequestLogStore(() => this.#reader(), {
       retentionDays: opts.logRetentionDays, bodyMaxBytes: opts.logBodyMaxBytes, now: this.#now, writer: this.#writer,
       onError: (err) => this.#report('write the request log', err),
     });
@@ -94,6 +166,64 @@ export class Monitoring {
     return this.#writer.mode;
   }
 
+  /** Failures, writer restarts, lost files and size-cap deletions since start. */
+  storeHealth(): StoreHealth {
+    return { errors: this.#errors, writerRestarts: this.#writer.restarts, fileLost: this.#fileLost, logTrimmed: this.#logTrimmed };
+  }
+
+  /**
+   * Test hook, refused unless `testHooks`: `throw` raises an exception inside the store writer (as a
+   * failing SQLite call would), `crash` kills the writer thread with an uncaught exception. Resolves
+   * once the writer has answered (for `crash`, before the thread dies); the fault is reported and
+   * counted like a real one.
+   */
+  async testStoreFault(fault: StoreFault): Promise<void> {
+    if (!this.#testHooks) throw new Error('store test hooks are disabled (LOCALROUTER_TEST_HOOKS=1 enables them)');
+    try {
+      await this.#writer.testFault(fault);
+    } catch (err) {
+      this.#report('run the store writer', err);
+    }
+  }
+
+  /** The connection this thread reads: the inline writer's, or its own. */
+  #reader(): MonitoringDb | null {
+    return this.#inline !== null ? this.#inline.db : this.#db;
+  }
+
+  #onStoreEvent(e: StoreEvent): void {
+    switch (e.type) {
+      case 'file-lost':
+        this.#fileLost++;
+        this.log.countLost(e.lost);
+        this.#report('keep the store file', new Error(`${this.dbFile} was ${e.reason} while open: the ${e.lost} request log rows written into it `
+          + 'are lost with it (counted as dropped), and so is the history it held; a fresh store is opened at the path'));
+        break;
+      case 'reopened':
+        this.#reopenReader();
+        break;
+      case 'trimmed':
+        this.#logTrimmed += e.rows;
+        break;
+      case 'error':
+        this.#report('check the store file', fromWireError(e.error));
+        break;
+    }
+  }
+
+  /** After the writer thread opened a fresh store at the path, this thread reads that one too. */
+  #reopenReader(): void {
+    if (this.#inline !== null || this.#closed) return;
+    const old = this.#db;
+    try {
+      this.#db = openMonitoringDb(this.dbFile, { readonly: true });
+    } catch (err) {
+      this.#report('open the fresh store for reading', err);
+      return;
+    }
+    this.#guard('close the lost store', () => old.close());
+  }
+
   /**
    * Opens the store and starts the timers. A store that cannot be opened (a damaged file, a full
    * disk) is reported through `onError` and replaced by an in-memory one: monitoring degrades, the
@@ -102,6 +232,7 @@ export class Monitoring {
   static open(opts: MonitoringOptions): Monitoring {
     let db: MonitoringDb;
     let file = ':memory:';
+    let failure: unknown = null;
     if (opts.home === null) {
       db = openMonitoringDb(file);
     } else {
@@ -109,12 +240,13 @@ export class Monitoring {
         file = monitoringDbPath(opts.home);
         db = openMonitoringDb(file);
       } catch (err) {
-        opts.onError?.('open the monitoring store (using memory instead; history will not persist)', err);
+        failure = err;
         file = ':memory:';
         db = openMonitoringDb(file);
       }
     }
     const m = new Monitoring(opts, db, file);
+    if (failure !== null) m.#report('open the monitoring store (using memory instead; history will not persist)', failure);
     m.aggregator.start();
     m.#timer = setInterval(() => m.tick(), m.#flushMs);
     m.#timer.unref();
@@ -124,6 +256,11 @@ export class Monitoring {
   /** Drains the rings, hands the log batch and the rollup deltas to the writer, prunes, and runs retention when due. */
   tick(): void {
     if (this.#closed) return;
+    // The writer thread checks its file on its own timer; the inline writer is checked from here.
+    if (this.#inline !== null && Date.now() - this.#lastFileCheck >= this.#fileCheckMs) {
+      this.#lastFileCheck = Date.now();
+      this.#guard('check the store file', () => this.#inline!.checkFile());
+    }
     this.#guard('drain the metrics rings', () => this.aggregator.drainNow());
     this.#guard('write the request log', () => this.log.flush());
     this.#guard('write the time-series rollups', () => this.series.persist());
@@ -158,10 +295,24 @@ export class Monitoring {
     await this.#writer.sync();
   }
 
-  /** Request log rows matching `filter`, including every request finished before the call. */
+  /** Request log rows matching `filter`, including every request finished before the call (read through the writer). */
   async queryLog(filter: RequestLogFilter = {}): Promise<RequestLogRow[]> {
-    await this.sync();
-    return queryRequestLog(this.#db, filter);
+    try {
+      return await this.log.query(filter);
+    } catch (err) {
+      this.#report('read the request log', err);
+      throw err;
+    }
+  }
+
+  /** One request log record by generation id (queued or stored, read through the writer); undefined when unknown. */
+  async lookupLog(id: string): Promise<RequestLogRow | undefined> {
+    try {
+      return await this.log.lookup(id);
+    } catch (err) {
+      this.#report('read the request log', err);
+      throw err;
+    }
   }
 
   /** Stops the timers, writes everything still buffered, stops the writer and closes the store. Idempotent. */
@@ -177,7 +328,10 @@ export class Monitoring {
     } catch (err) {
       this.#report('stop the store writer', err);
     }
-    this.#guard('close the monitoring store', () => this.#db.close());
+    this.#guard('close the monitoring store', () => {
+      this.#reader()?.close();
+      if (this.#db.open) this.#db.close();
+    });
   }
 
   #guard(what: string, fn: () => unknown): void {
@@ -189,10 +343,15 @@ export class Monitoring {
   }
 
   #report(what: string, err: unknown): void {
+    this.#errors++;
     const now = Date.now();
-    if (now - this.#lastErrorReport >= ERROR_REPORT_EVERY_MS) {
-      this.#lastErrorReport = now;
-      this.#onError(what, err);
+    const last = this.#reports.get(what);
+    if (last !== undefined && now - last.at < ERROR_REPORT_EVERY_MS) {
+      last.suppressed++;
+      return;
     }
+    this.#reports.set(what, { at: now, suppressed: 0 });
+    const more = last !== undefined && last.suppressed > 0 ? ` (and ${last.suppressed} more times since the last report)` : '';
+    this.#onError(`${what}${more}`, boundedError(err));
   }
 }

@@ -9,6 +9,7 @@ interface DbRow {
   status: number; error_code: string | null; error_class: string | null; latency_ms: number; ttft_ms: number | null;
   prompt_tokens: number | null; completion_tokens: number | null; cached_tokens: number | null; reasoning_tokens: number | null;
   cost_usd: number | null; streamed: number; attempts: string; route: string | null; request_body?: string | null; response_body?: string | null;
+  client_id?: string | null;
 }
 
 function fromDb(r: DbRow): RequestLogRow {
@@ -60,9 +61,12 @@ function fnv(s: string): number {
   return h >>> 0;
 }
 
-/** One request by generation id (read side, usable on a read-only connection). */
+/**
+ * One request by generation id, with the id of the client that made it (read side, usable on a
+ * read-only connection of the current schema).
+ */
 export function getRequestLog(db: MonitoringDb, id: string): RequestLogRow | undefined {
-  const r = db.prepare(`SELECT ${COLUMNS}, request_body, response_body FROM requests WHERE id_key = ? AND id = ?`).get(idKey(id), id) as DbRow | undefined;
+  const r = db.prepare(`SELECT ${COLUMNS}, client_id, request_body, response_body FROM requests WHERE id_key = ? AND id = ?`).get(idKey(id), id) as DbRow | undefined;
   return r === undefined ? undefined : fromDb(r);
 }
 

@@ -1,3 +1,4 @@
+import { labelSafe } from '../model/index.js';
 import { classifyError } from './classify-error.js';
 import type { MonitoringDb } from './monitoring-db.js';
 import { ERROR_CLASS_NAMES } from './series-bucket.js';
@@ -7,6 +8,13 @@ import { InlineStoreWriter, type StoreWriter } from './store-writer.js';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_MAX_PENDING = 100_000;
+/**
+ * Longest name (client, provider, `provider/model`, classifier) and code kept in a row. The values
+ * come from clients and upstreams; cut here, so a huge model name cannot grow the store by its size
+ * per request.
+ */
+const MAX_NAME = 512;
+const MAX_CODE = 64;
 
 /** One try against one upstream, as the request log keeps it. */
 export interface LogAttempt {
@@ -34,6 +42,8 @@ export interface RequestLogEntry {
   costUsd: number | null;
   errorCode: string | null;
   client: string | null;
+  /** The client's stable id (config `clients[].id`); generation records are matched by it. */
+  clientId?: string | null;
   provider: string | null;
   model: string | null;
   /** Only when body logging is on; capped by the store. */
@@ -70,6 +80,8 @@ export interface RequestLogRow {
   /** Start, epoch ms. */
   ts: number;
   client: string | null;
+  /** The client's stable id; only on single-record lookups ({@link RequestLogStore.lookup}); null on rows written before it was kept. */
+  client_id?: string | null;
   provider: string | null;
   model: string | null;
   op: string;
@@ -111,13 +123,17 @@ export interface RequestLogFilter {
 export interface RequestLogStoreOptions {
   /** Rows older than this many days are past retention ({@link RequestLogStore.retentionCutoff}). */
   retentionDays: number;
-  /** Where batches are written (default: inline on `db`). Reads always use `db`. */
+  /** Where batches are written and {@link RequestLogStore.lookup} / {@link RequestLogStore.query} read (default: inline on `db`). */
   writer?: StoreWriter;
   /** Told when a batch write fails (its rows are counted as dropped). */
   onError?: (err: Error) => void;
   /** 0: bodies are never stored; otherwise the most bytes kept of each body. */
   bodyMaxBytes?: number;
-  /** Records waiting for the next flush beyond this are dropped (and counted), never buffered without bound. */
+  /**
+   * Records waiting for the next flush beyond this are dropped (and counted), never buffered without
+   * bound; records handed to the writer and not committed yet are held to the same bound (a stalled
+   * writer makes records wait, then drop, instead of piling up batches).
+   */
   maxPending?: number;
   /** Converts an entry's `startMs` to epoch ms (default `performance.timeOrigin`). */
   timeOrigin?: number;
@@ -133,13 +149,22 @@ function capBody(text: string | null | undefined, max: number): string | null {
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 
+/** `value` cut to `max` characters (control characters replaced when cut); the common short value is returned as is. */
+function bounded(value: string, max: number): string {
+  return value.length > max ? labelSafe(value, max) : value;
+}
+
+function boundedOrNull(value: string | null | undefined, max: number): string | null {
+  return value === null || value === undefined ? null : value.length > max ? labelSafe(value, max) : value;
+}
+
 /**
  * The request log: one row per finished request, appended on the hot path as one array push and
  * handed to the writer in batches (one transaction per {@link flush}) off it. Lookups see records
  * still waiting for their flush or their commit.
  */
 export class RequestLogStore {
-  readonly #db: MonitoringDb;
+  readonly #db: () => MonitoringDb | null;
   readonly #writer: StoreWriter;
   readonly #onError: (err: Error) => void;
   readonly #retentionMs: number;
@@ -150,17 +175,19 @@ export class RequestLogStore {
   #pending: RequestLogEntry[] = [];
   /** Batches handed to the writer and not committed yet. */
   readonly #inflight = new Set<RequestLogEntry[]>();
+  #inflightRows = 0;
   #dropped = 0;
   #written = 0;
 
-  constructor(db: MonitoringDb, opts: RequestLogStoreOptions) {
-    this.#db = db;
+  /** `db`: the connection {@link get} reads, or a function giving the current one (null: none open). */
+  constructor(db: MonitoringDb | (() => MonitoringDb | null), opts: RequestLogStoreOptions) {
+    this.#db = typeof db === 'function' ? db : () => db;
     this.#retentionMs = opts.retentionDays * DAY_MS;
     this.#bodyMax = opts.bodyMaxBytes ?? 0;
     this.#maxPending = opts.maxPending ?? DEFAULT_MAX_PENDING;
     this.#timeOrigin = opts.timeOrigin ?? performance.timeOrigin;
     this.#now = opts.now ?? Date.now;
-    this.#writer = opts.writer ?? new InlineStoreWriter(db);
+    this.#writer = opts.writer ?? new InlineStoreWriter(this.#db()!);
     this.#onError = opts.onError ?? (() => {});
   }
 
@@ -179,6 +206,8 @@ export class RequestLogStore {
    */
   flush(max = Infinity): number {
     if (this.#pending.length === 0) return 0;
+    // The writer is behind: the records wait here (and new ones drop at maxPending).
+    if (this.#inflightRows >= this.#maxPending) return 0;
     let batch = this.#pending;
     if (batch.length > max) {
       batch = batch.slice(0, max);
@@ -189,8 +218,10 @@ export class RequestLogStore {
     const rows = new Array<LogRow>(batch.length);
     for (let i = 0; i < batch.length; i++) rows[i] = this.#params(batch[i]);
     this.#inflight.add(batch);
+    this.#inflightRows += batch.length;
     this.#writer.writeLog(rows, (err) => {
       this.#inflight.delete(batch);
+      this.#inflightRows -= batch.length;
       if (err) {
         this.#dropped += batch.length;
         this.#onError(err);
@@ -206,16 +237,19 @@ export class RequestLogStore {
     return this.#pending.length;
   }
 
-  /** Records lost: queue full or a failed write. */
+  /** Records lost: queue full, a failed write, or written to a store file that was then deleted or replaced. */
   get dropped(): number {
     return this.#dropped;
   }
 
+  /** Counts `n` records written earlier and since lost with their file (they stay counted as written too). */
+  countLost(n: number): void {
+    this.#dropped += n;
+  }
+
   /** Records handed to the writer and not committed yet. */
   get inflight(): number {
-    let n = 0;
-    for (const b of this.#inflight) n += b.length;
-    return n;
+    return this.#inflightRows;
   }
 
   /** Records written since start. */
@@ -223,25 +257,39 @@ export class RequestLogStore {
     return this.#written;
   }
 
-  /** One request by generation id: queued, being written, or stored. */
+  /** One request by generation id: queued, being written, or stored (read on this thread's connection). */
   get(id: string): RequestLogRow | undefined {
+    const held = this.#held(id);
+    if (held !== undefined) return held;
+    const db = this.#db();
+    return db === null ? undefined : getRequestLog(db, id);
+  }
+
+  /**
+   * One request by generation id: queued, being written, or stored, read through the writer (for a
+   * writer thread: off this thread, so the event loop never waits on the store's locks).
+   */
+  async lookup(id: string): Promise<RequestLogRow | undefined> {
+    return this.#held(id) ?? await this.#writer.get(id);
+  }
+
+  /**
+   * Rows matching `filter`, read through the writer: queued records are flushed first, so the answer
+   * includes every request finished before the call.
+   */
+  async query(filter: RequestLogFilter = {}): Promise<RequestLogRow[]> {
+    this.flush();
+    return this.#writer.query(filter);
+  }
+
+  #held(id: string): RequestLogRow | undefined {
     const queued = findEntry(this.#pending, id);
     if (queued) return this.#toRow(queued);
     for (const batch of this.#inflight) {
       const e = findEntry(batch, id);
       if (e) return this.#toRow(e);
     }
-    return getRequestLog(this.#db, id);
-  }
-
-  /**
-   * Rows matching `filter`: queued records are flushed and the writer drained first, so the answer
-   * includes every request finished before the call.
-   */
-  async query(filter: RequestLogFilter = {}): Promise<RequestLogRow[]> {
-    this.flush();
-    await this.#writer.sync();
-    return queryRequestLog(this.#db, filter);
+    return undefined;
   }
 
   /** Rows that started before this (epoch ms) are past retention. */
@@ -252,14 +300,19 @@ export class RequestLogStore {
   #toRow(e: RequestLogEntry): RequestLogRow {
     const u = e.usage;
     const errorClass = classifyError(e.status, e.errorCode);
+    const route = e.route ?? null;
     const row: RequestLogRow = {
-      seq: 0, id: e.id, ts: Math.round(this.#timeOrigin + e.startMs), client: e.client, provider: e.provider ?? lastAttempt(e)?.provider ?? null,
-      model: e.model ?? modelOfAttempt(lastAttempt(e)), op: e.op, status: e.status, error_code: e.errorCode,
+      seq: 0, id: e.id, ts: Math.round(this.#timeOrigin + e.startMs), client: boundedOrNull(e.client, MAX_NAME), client_id: boundedOrNull(e.clientId, MAX_NAME),
+      provider: boundedOrNull(e.provider ?? lastAttempt(e)?.provider, MAX_NAME),
+      model: boundedOrNull(e.model ?? modelOfAttempt(lastAttempt(e)), MAX_NAME), op: bounded(e.op, MAX_CODE), status: e.status, error_code: boundedOrNull(e.errorCode, MAX_CODE),
       error_class: errorClass === 0 ? null : ERROR_CLASS_NAMES[errorClass], latency_ms: round3(e.durationMs),
       ttft_ms: e.ttftMs > 0 ? round3(e.ttftMs) : null,
       prompt_tokens: u ? u[0] : null, completion_tokens: u ? u[1] : null, cached_tokens: u ? u[2] : null, reasoning_tokens: u ? u[3] : null,
-      cost_usd: e.costUsd, streamed: e.streamed, attempts: e.attempts.map((a) => ({ provider: a.provider, model: a.model, status: a.status, error_code: a.code, duration_ms: round3(a.durationMs) })),
-      route: e.route ?? null,
+      cost_usd: e.costUsd, streamed: e.streamed,
+      attempts: e.attempts.map((a) => ({
+        provider: bounded(a.provider, MAX_NAME), model: bounded(a.model, MAX_NAME), status: a.status, error_code: boundedOrNull(a.code, MAX_CODE), duration_ms: round3(a.durationMs),
+      })),
+      route: route === null ? null : { ...route, classifier: bounded(route.classifier, MAX_NAME) },
     };
     if (this.#bodyMax > 0) {
       row.request_body = capBody(e.requestBody, this.#bodyMax);
@@ -269,18 +322,23 @@ export class RequestLogStore {
   }
 
   // The insert parameters, built straight from the entry (no row object), in LogRow column order.
+  // Every string is bounded (see MAX_NAME): the length checks cost nothing for ordinary values.
   #params(e: RequestLogEntry): LogRow {
     const u = e.usage;
     const cls = classifyError(e.status, e.errorCode);
     const last = lastAttempt(e);
     const bodies = this.#bodyMax > 0;
-    return [e.id, idKey(e.id), Math.round(this.#timeOrigin + e.startMs), e.client, e.provider ?? last?.provider ?? null,
-      e.model ?? modelOfAttempt(last), e.op, e.status, e.errorCode, cls === 0 ? null : ERROR_CLASS_NAMES[cls],
+    return [bounded(e.id, MAX_CODE), idKey(e.id), Math.round(this.#timeOrigin + e.startMs), boundedOrNull(e.client, MAX_NAME), boundedOrNull(e.provider ?? last?.provider, MAX_NAME),
+      boundedOrNull(e.model ?? modelOfAttempt(last), MAX_NAME), bounded(e.op, MAX_CODE), e.status, boundedOrNull(e.errorCode, MAX_CODE), cls === 0 ? null : ERROR_CLASS_NAMES[cls],
       round3(e.durationMs), e.ttftMs > 0 ? round3(e.ttftMs) : null,
       u ? u[0] : null, u ? u[1] : null, u ? u[2] : null, u ? u[3] : null, e.costUsd, e.streamed ? 1 : 0,
       attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null,
-      e.route ? JSON.stringify(e.route) : null];
+      e.route ? routeJson(e.route) : null, boundedOrNull(e.clientId, MAX_NAME)];
   }
+}
+
+function routeJson(r: RouteChoice): string {
+  return JSON.stringify(r.classifier.length > MAX_NAME ? { ...r, classifier: bounded(r.classifier, MAX_NAME) } : r);
 }
 
 /** The attempts column: the RowAttempt shape, written by hand (cheaper than map + JSON.stringify). */
@@ -289,7 +347,7 @@ function attemptsJson(attempts: readonly LogAttempt[]): string {
   for (let i = 0; i < attempts.length; i++) {
     const a = attempts[i];
     if (i > 0) s += ',';
-    s += `{"provider":${JSON.stringify(a.provider)},"model":${JSON.stringify(a.model)},"status":${a.status},"error_code":${a.code === null ? 'null' : JSON.stringify(a.code)},"duration_ms":${round3(a.durationMs)}}`;
+    s += `{"provider":${JSON.stringify(bounded(a.provider, MAX_NAME))},"model":${JSON.stringify(bounded(a.model, MAX_NAME))},"status":${a.status},"error_code":${a.code === null ? 'null' : JSON.stringify(bounded(a.code, MAX_CODE))},"duration_ms":${round3(a.durationMs)}}`;
   }
   return `${s}]`;
 }
@@ -304,5 +362,5 @@ function lastAttempt(e: RequestLogEntry): LogAttempt | undefined {
 }
 
 function modelOfAttempt(a: LogAttempt | undefined): string | null {
-  return a === undefined ? null : `${a.provider}/${a.model}`;
+  return a === undefined ? null : `${bounded(a.provider, MAX_NAME)}/${bounded(a.model, MAX_NAME)}`;
 }

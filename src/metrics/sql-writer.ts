@@ -5,8 +5,8 @@ import { RollupStore, rollupFromWire, type RollupWire } from './rollup-store.js'
 export type LogRow = (string | number | null)[];
 
 const LOG_INSERT_SQL = `INSERT INTO requests (id, id_key, ts, client, provider, model, op, status, error_code, error_class, latency_ms,
-  ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, request_body, response_body, route)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, request_body, response_body, route, client_id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const DELETE_BATCH = 5000;
 
 /** Everything the monitoring store writes, on whichever thread owns the writing connection. */
@@ -20,15 +20,29 @@ export interface SqlWriter {
    * resolution older than its cutoff; returns the rows deleted and whether log rows are left to delete.
    */
   deleteExpired(logBefore: number, series: [res: number, before: number][], maxLogRows: number): { deleted: number; more: boolean };
+  /** Bytes of the store's pages in use (free pages not counted): two header reads, no scan. */
+  usedBytes(): number;
+  /**
+   * Deletes the oldest log rows, in batches of at most 5000 (each its own transaction), until the
+   * store uses at most `targetBytes` or `maxRows` are gone; returns the rows deleted and whether the
+   * store is still over the target.
+   */
+  trimToSize(targetBytes: number, maxRows: number): { deleted: number; more: boolean };
 }
 
 export function createSqlWriter(db: MonitoringDb): SqlWriter {
   const insert = db.prepare(LOG_INSERT_SQL);
   const deleteBatch = db.prepare('DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < ? ORDER BY ts LIMIT ?)');
+  const deleteOldest = db.prepare('DELETE FROM requests WHERE seq < ?');
+  const seqSpan = db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM requests');
+  const pageCount = db.prepare('PRAGMA page_count').pluck();
+  const freePages = db.prepare('PRAGMA freelist_count').pluck();
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
   const rollups = new RollupStore(db);
   const writeLog = db.transaction((rows: LogRow[]) => {
     for (let i = 0; i < rows.length; i++) insert.run(rows[i]);
   });
+  const usedBytes = (): number => ((pageCount.get() as number) - (freePages.get() as number)) * pageSize;
   return {
     writeLog,
     mergeRollups: (rows) => rollups.merge(rows.map(rollupFromWire)),
@@ -41,6 +55,23 @@ export function createSqlWriter(db: MonitoringDb): SqlWriter {
       }
       deleted += rollups.deleteBefore(series);
       return { deleted, more: n === DELETE_BATCH };
+    },
+    usedBytes,
+    trimToSize(targetBytes, maxRows) {
+      let deleted = 0;
+      for (;;) {
+        const used = usedBytes();
+        if (used <= targetBytes) return { deleted, more: false };
+        const span = seqSpan.get() as { lo: number | null; hi: number | null };
+        // An empty log: what is left (rollups, the schema) is not the log's to trim.
+        if (span.lo === null || span.hi === null) return { deleted, more: false };
+        if (deleted >= maxRows) return { deleted, more: true };
+        // Rows to delete, from the average row size over the whole store (an overestimate of a log
+        // row's share, so a pass deletes a little less than needed and measures again).
+        const perRow = used / (span.hi - span.lo + 1);
+        const n = Math.max(1, Math.min(DELETE_BATCH, maxRows - deleted, Math.ceil((used - targetBytes) / perRow)));
+        deleted += deleteOldest.run(span.lo + n).changes;
+      }
     },
   };
 }

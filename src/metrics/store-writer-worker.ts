@@ -1,35 +1,61 @@
-// The monitoring store's writer thread: one connection, every write of the request log, the rollups
-// and retention, in message order. Started by WorkerStoreWriter (store-writer.ts).
+// The monitoring store's writer thread: one connection, every write of the request log, the rollups,
+// retention and the size cap, and the log reads, in message order. Started (and restarted when it
+// dies) by WorkerStoreWriter (store-writer.ts). An exception while handling a message is answered
+// as that message's error, with its stack; only an uncaught one ends the thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openMonitoringDb } from './monitoring-db.js';
-import { createSqlWriter } from './sql-writer.js';
-import type { WriterMessage, WriterReply } from './store-writer.js';
+import { StoreEngine, toWireError, type StoreEvent } from './store-engine.js';
+import type { WriterMessage, WriterReply, WriterWorkerData } from './store-writer.js';
 
+const data = workerData as WriterWorkerData;
 const port = parentPort!;
-const db = openMonitoringDb((workerData as { file: string }).file);
-const sql = createSqlWriter(db);
+const event = (e: StoreEvent): void => port.postMessage({ seq: 0, event: e } satisfies WriterReply);
+const engine = new StoreEngine({ file: data.file, logMaxBytes: data.logMaxBytes, maxTrimRows: Number.POSITIVE_INFINITY, testHooks: data.testHooks, emit: event });
+
+// A store deleted or replaced while the gateway is idle is noticed here, not at the next write.
+const fileCheck = setInterval(() => {
+  try {
+    engine.checkFile();
+  } catch (err) {
+    event({ type: 'error', error: toWireError(err) });
+  }
+}, data.fileCheckMs);
 
 port.on('message', (msg: WriterMessage) => {
   const reply: WriterReply = { seq: msg.seq };
   try {
     switch (msg.type) {
       case 'log':
-        sql.writeLog(msg.rows);
+        engine.writeLog(msg.rows);
         break;
       case 'rollups':
-        sql.mergeRollups(msg.rows);
+        engine.mergeRollups(msg.rows);
         break;
       case 'retention':
-        reply.more = sql.deleteExpired(msg.logBefore, msg.series, Number.POSITIVE_INFINITY).more;
+        reply.more = engine.deleteExpired(msg.logBefore, msg.series, Number.POSITIVE_INFINITY).more;
+        break;
+      case 'query':
+        reply.rows = engine.query(msg.filter);
+        break;
+      case 'get':
+        reply.row = engine.get(msg.id) ?? null;
         break;
       case 'sync':
         break;
+      case 'test-fault':
+        if (msg.fault === 'crash' && data.testHooks) {
+          // Uncaught, outside any handler: the thread dies as it would on a bug.
+          setImmediate(() => { throw new Error('test hook: store writer thread crash'); });
+          break;
+        }
+        engine.testFault();
+        break;
       case 'close':
-        db.close();
+        clearInterval(fileCheck);
+        engine.close();
         break;
     }
   } catch (err) {
-    reply.error = err instanceof Error ? err.message : String(err);
+    reply.error = toWireError(err);
   }
   port.postMessage(reply);
 });

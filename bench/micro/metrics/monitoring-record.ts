@@ -21,7 +21,7 @@ const BATCH = Number(process.env.BATCH ?? 1500);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const TIME_IDS = process.env.IDS === 'time';
 
-const CONFIG = { enabled: true, log_retention_days: 30, log_bodies: false, log_body_max_bytes: 16384, flush_interval_ms: 3_600_000 };
+const CONFIG = { enabled: true, log_retention_days: 30, log_bodies: false, log_body_max_bytes: 16384, flush_interval_ms: 3_600_000, log_max_mb: 256 };
 
 let seq = 0;
 function outcome(): RequestOutcome {

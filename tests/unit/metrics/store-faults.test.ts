@@ -1,0 +1,245 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  Interner, Monitoring, RequestLogStore, getRequestLog, monitoringDbPath, openMonitoringDb, type MonitoringOptions, type RequestLogEntry,
+} from '../../../src/metrics/index.js';
+
+const dirs: string[] = [];
+const open = new Set<Monitoring>();
+afterEach(async () => {
+  for (const m of open) await m.close();
+  open.clear();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function home(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-store-'));
+  dirs.push(d);
+  return d;
+}
+
+interface Reported { what: string; err: Error }
+
+function start(dir: string, opts: Partial<MonitoringOptions> & { reported?: Reported[] } = {}): Monitoring {
+  const { reported, ...rest } = opts;
+  const m = Monitoring.open({
+    home: dir, logRetentionDays: 1, flushIntervalMs: 60_000, logBodyMaxBytes: 0, fileCheckIntervalMs: 50,
+    onError: (what, err) => reported?.push({ what, err }), ...rest,
+  });
+  open.add(m);
+  return m;
+}
+
+let n = 0;
+function entry(over: Partial<RequestLogEntry> = {}): RequestLogEntry {
+  n++;
+  return {
+    id: `gen-${n.toString(16).padStart(32, '0')}`, op: 'chat', attempts: [{ provider: 'mock', model: 'echo', status: 200, code: null, durationMs: 1.5 }],
+    status: 200, startMs: performance.now(), durationMs: 5, ttftMs: 0, streamed: false, usage: [11, 7, 0, 0], costUsd: 0.00001, errorCode: null,
+    client: 'alice', clientId: 'c_alice000001', provider: 'mock', model: 'mock/echo', ...over,
+  };
+}
+
+/** Bytes of pages in use in the store file, read on a connection of its own. */
+function usedBytes(file: string): number {
+  const db = openMonitoringDb(file, { readonly: true });
+  try {
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    return (pages - free) * (db.pragma('page_size', { simple: true }) as number);
+  } finally {
+    db.close();
+  }
+}
+
+function countRows(file: string): number {
+  const db = openMonitoringDb(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.each(['inline', 'worker'] as const)('monitoring store faults (%s writer)', (writer) => {
+  it('keeps the store under logMaxBytes by deleting the oldest log rows in batches', async () => {
+    const dir = home();
+    const cap = 256 * 1024;
+    const m = start(dir, { writer, logMaxBytes: cap });
+    const ids: string[] = [];
+    // About 240 B a row: some 1.5 MB of log without the cap.
+    for (let i = 0; i < 6000; i++) {
+      const e = entry();
+      ids.push(e.id);
+      m.log.append(e);
+      if (i % 500 === 499) m.tick();
+    }
+    await m.sync();
+    const file = monitoringDbPath(dir);
+    expect(usedBytes(file)).toBeLessThanOrEqual(cap);
+    // Room is made before each batch, and freed pages are reused: the file itself stays near the cap.
+    expect(fs.statSync(file).size).toBeLessThan(cap * 1.25);
+    const kept = countRows(file);
+    expect(kept).toBeGreaterThan(100);
+    expect(kept).toBeLessThan(6000);
+    expect(m.storeHealth().logTrimmed).toBe(6000 - kept);
+    expect(m.log.dropped).toBe(0);
+    expect((await m.lookupLog(ids.at(-1)!))?.id).toBe(ids.at(-1));
+    expect(await m.lookupLog(ids[0]!)).toBeUndefined();
+  });
+
+  it('notices a store file deleted underneath, counts the rows written into it as dropped, and writes on into a fresh file', async () => {
+    const dir = home();
+    const reported: Reported[] = [];
+    const m = start(dir, { writer, reported });
+    const file = monitoringDbPath(dir);
+    for (let i = 0; i < 30; i++) m.log.append(entry());
+    await m.sync();
+    expect(countRows(file)).toBe(30);
+
+    fs.rmSync(file);
+    // Idle: the periodic check finds out and opens a fresh store at once.
+    await until(() => { m.tick(); return m.storeHealth().fileLost === 1 && fs.existsSync(file); });
+    expect(m.log.dropped).toBe(30);
+    expect(reported.map((r) => r.what)).toContain('keep the store file');
+    expect(reported.find((r) => r.what === 'keep the store file')!.err.message).toMatch(/was deleted while open: the 30 request log rows/);
+
+    const after = entry();
+    m.log.append(after);
+    for (let i = 0; i < 9; i++) m.log.append(entry());
+    await m.sync();
+    expect(countRows(file)).toBe(10);
+    expect(m.log.written).toBe(40);
+    expect(m.log.dropped).toBe(30);
+    // Reads follow the fresh file.
+    expect((await m.queryLog({ limit: 100 })).length).toBe(10);
+    expect((await m.lookupLog(after.id))?.client_id).toBe('c_alice000001');
+    expect(m.storeHealth().errors).toBeGreaterThanOrEqual(1);
+  });
+
+  it('notices a store file replaced by another one, and uses the one now at the path', async () => {
+    const dir = home();
+    const m = start(dir, { writer });
+    const file = monitoringDbPath(dir);
+    for (let i = 0; i < 5; i++) m.log.append(entry());
+    await m.sync();
+    // Another store (say, a backup being restored) renamed over the open one.
+    const other = path.join(dir, 'other.db');
+    const db = openMonitoringDb(other);
+    db.close();
+    fs.renameSync(other, file);
+    for (let i = 0; i < 3; i++) m.log.append(entry());
+    await m.sync();
+    await until(() => m.storeHealth().fileLost === 1);
+    expect(countRows(file)).toBe(3);
+    expect(m.log.dropped).toBe(5);
+  });
+});
+
+describe('store writer thread faults', () => {
+  it('reports an exception in the writer with its stack, counts it, and keeps writing', async () => {
+    const dir = home();
+    const reported: Reported[] = [];
+    const m = start(dir, { reported, testHooks: true });
+    expect(m.writerMode).toBe('worker');
+    await m.testStoreFault('throw');
+    expect(m.storeHealth().errors).toBe(1);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]!.err.message).toBe('test hook: exception in the store writer');
+    expect(reported[0]!.err.stack).toMatch(/store-engine\.ts/);
+    const e = entry();
+    m.log.append(e);
+    await m.sync();
+    expect((await m.lookupLog(e.id))?.seq).toBeGreaterThan(0);
+  });
+
+  it('starts the writer thread again when it dies; batches in between are counted, later ones written', async () => {
+    const dir = home();
+    const reported: Reported[] = [];
+    const m = start(dir, { reported, testHooks: true });
+    await m.testStoreFault('crash');
+    await until(() => m.storeHealth().writerRestarts === 1);
+    expect(reported.some((r) => /writer thread running/.test(r.what) && /test hook: store writer thread crash/.test(r.err.stack ?? ''))).toBe(true);
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const e = entry();
+      ids.push(e.id);
+      m.log.append(e);
+    }
+    await m.sync();
+    const rows = await m.queryLog({ limit: 100 });
+    expect(rows.map((r) => r.id).sort()).toEqual(ids.sort());
+    expect(m.log.written + m.log.dropped).toBe(20);
+    expect(m.log.written).toBe(20);
+  });
+
+  it('keeps restarting a writer thread that keeps dying, with the process up', async () => {
+    const dir = home();
+    const m = start(dir, { testHooks: true });
+    for (let i = 0; i < 3; i++) {
+      await m.testStoreFault('crash');
+      await until(() => m.storeHealth().writerRestarts === i + 1);
+    }
+    const e = entry();
+    m.log.append(e);
+    await m.sync();
+    expect((await m.lookupLog(e.id))?.seq).toBeGreaterThan(0);
+  });
+
+  it('refuses the fault hook unless test hooks are on', async () => {
+    const m = start(home());
+    await expect(m.testStoreFault('throw')).rejects.toThrow(/test hooks are disabled/);
+    expect(m.storeHealth().errors).toBe(0);
+  });
+});
+
+describe('bounded values', () => {
+  it('cuts names and codes from clients and upstreams before they reach the store, so a 1 MB model name costs no MBs', () => {
+    const db = openMonitoringDb(':memory:');
+    try {
+      const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
+      const huge = 'm'.repeat(1024 * 1024);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const e = entry({
+          model: huge, client: huge, clientId: huge, provider: huge, errorCode: huge as never, op: huge, status: 502,
+          attempts: [{ provider: huge, model: huge, status: 502, code: huge, durationMs: 1 }],
+        });
+        ids.push(e.id);
+        log.append(e);
+      }
+      // Before the flush, lookups see the same bounded values.
+      const held = log.get(ids[0]!)!;
+      expect(held.model!.length).toBeLessThanOrEqual(512);
+      log.flush();
+      const row = getRequestLog(db, ids[0]!)!;
+      for (const v of [row.model, row.client, row.client_id, row.provider]) expect(v!.length).toBeLessThanOrEqual(512);
+      for (const v of [row.error_code, row.op]) expect(v!.length).toBeLessThanOrEqual(64);
+      expect(row.attempts[0]!.model.length).toBeLessThanOrEqual(512);
+      expect(row.attempts[0]!.error_code!.length).toBeLessThanOrEqual(64);
+      const bytes = (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
+      expect(bytes).toBeLessThan(200 * 1024);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('interns label-safe names of bounded length', () => {
+    const t = new Interner();
+    const id = t.id(`x${'y'.repeat(1024 * 1024)}`);
+    expect(t.name(id)!.length).toBeLessThanOrEqual(200);
+    const bad = t.id('model\nwith\u0000control');
+    expect(t.name(bad)).toBe('model?with?control');
+    expect(t.id('model\nwith\u0000control')).toBe(bad);
+  });
+});
