@@ -38,8 +38,17 @@ export class Interner {
    * Names that read the same once made label-safe share one id.
    */
   id(name: string): number {
+    // Hot path: a known name of ordinary length is one map lookup. A huge name is cut before any
+    // lookup (hashing a key costs its length, on every call).
+    if (name.length <= MAX_NAME_LENGTH) {
+      const known = this.#ids.get(name);
+      if (known !== undefined) return known;
+    }
+    return this.#add(name);
+  }
+
+  #add(name: string): number {
     if (name === '') return 0;
-    // Cut before the lookup: hashing a huge key costs its length on every call.
     const key = name.length > MAX_NAME_LENGTH ? labelSafe(name, MAX_NAME_LENGTH) : name;
     const known = this.#ids.get(key);
     if (known !== undefined) return known;
