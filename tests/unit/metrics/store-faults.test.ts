@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  Interner, Monitoring, RequestLogStore, getRequestLog, monitoringDbPath, openMonitoringDb, type MonitoringOptions, type RequestLogEntry,
+  Interner, Monitoring, RequestLogStore, getRequestLog, monitoringDbPath, openMonitoringDb, type MonitoringOptions, type RequestLogEntry, type StoreWriter,
 } from '../../../src/metrics/index.js';
 
 const dirs: string[] = [];
@@ -203,7 +204,59 @@ describe('store writer thread faults', () => {
   });
 });
 
+describe('store file format', () => {
+  it('converts a store left in WAL mode by an older version (schema v2) to a rollback journal, keeping its rows and adding the client id', () => {
+    const dir = home();
+    const src = path.join(dir, 'old.db');
+    const old = new Database(src);
+    old.pragma('journal_mode = WAL');
+    old.pragma('wal_autocheckpoint = 0');
+    old.exec(`CREATE TABLE requests (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, id_key INTEGER NOT NULL, ts INTEGER NOT NULL, client TEXT,
+      provider TEXT, model TEXT, op TEXT NOT NULL, status INTEGER NOT NULL, error_code TEXT, error_class TEXT, latency_ms REAL NOT NULL,
+      ttft_ms REAL, prompt_tokens INTEGER, completion_tokens INTEGER, cached_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL,
+      streamed INTEGER NOT NULL, attempts TEXT NOT NULL, request_body TEXT, response_body TEXT, route TEXT)`);
+    old.pragma('user_version = 2');
+    old.prepare(`INSERT INTO requests (id, id_key, ts, client, op, status, latency_ms, streamed, attempts) VALUES ('gen-old', 1, 1, 'alice', 'chat', 200, 1, 0, '[]')`).run();
+    // Copied while open, as a crash leaves it: the row is only in the -wal.
+    const file = monitoringDbPath(dir);
+    fs.copyFileSync(src, file);
+    fs.copyFileSync(`${src}-wal`, `${file}-wal`);
+    old.close();
+
+    const db = openMonitoringDb(file);
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('truncate');
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(fs.existsSync(`${file}-wal`)).toBe(false);
+      expect(fs.existsSync(`${file}-shm`)).toBe(false);
+      expect(db.prepare('SELECT client, client_id FROM requests WHERE id = ?').get('gen-old')).toEqual({ client: 'alice', client_id: null });
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('bounded values', () => {
+  it('holds records for a stalled writer to the queue bound, counting what it drops', () => {
+    const stalled: StoreWriter = {
+      mode: 'inline', restarts: 0, writeLog: () => {}, mergeRollups: () => {}, deleteExpired: () => {}, query: async () => [],
+      get: async () => undefined, testFault: async () => {}, sync: async () => {}, close: async () => {},
+    };
+    const db = openMonitoringDb(':memory:');
+    try {
+      const log = new RequestLogStore(db, { retentionDays: 1, writer: stalled, maxPending: 100 });
+      for (let i = 0; i < 1000; i++) {
+        log.append(entry());
+        if (i % 10 === 9) log.flush();
+      }
+      expect(log.inflight).toBe(100);
+      expect(log.pending).toBe(100);
+      expect(log.dropped).toBe(800);
+    } finally {
+      db.close();
+    }
+  });
+
   it('cuts names and codes from clients and upstreams before they reach the store, so a 1 MB model name costs no MBs', () => {
     const db = openMonitoringDb(':memory:');
     try {
