@@ -126,7 +126,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const listenSocket = await listen(app, host, opts.port ?? config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);
   instance.listening(host, port);
-  log.info({ host, port, execution: dispatcher.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
+  log.info({ host, port, runs: process.env.LOCALROUTER_RUNS ?? 'src', execution: dispatcher.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
 
   const watcher = new ConfigWatcher(file, (next) => {
     const previous = config;
