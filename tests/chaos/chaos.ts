@@ -8,6 +8,8 @@
  *
  * `--short`: a few requests per fault (well under a minute); default: the long form (minutes).
  * `--repo DIR`: run the gateway of another checkout (its bin/localrouter), e.g. a snapshot of HEAD.
+ * `--budget-s S`: faults not started within S seconds are reported as not run (the vitest file
+ * uses it so that a slow machine gives a report rather than a killed run).
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -60,6 +62,8 @@ export interface ChaosOptions {
   short: boolean;
   repo?: string;
   only?: RegExp;
+  /** Faults not started within this many ms of the start are reported as not run (failed). */
+  budgetMs?: number;
   log?: (line: string) => void;
 }
 
@@ -204,6 +208,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       }
     }
     for (const unit of units) {
+      if (opts.budgetMs !== undefined && Date.now() - t0 > opts.budgetMs) {
+        for (const fault of unit) {
+          results.push({ name: fault.name, kind: fault.kind, sent: 0, correct: 0, lost: 0, restarts: 0, notes: [`not run: the time budget of ${Math.round(opts.budgetMs / 1000)} s was used up`], observed: {}, failures: [], cases: [], durationMs: 0, pass: false });
+          log(`chaos: SKIP ${fault.name} (time budget used up)`);
+        }
+        continue;
+      }
       const pidBefore = gw.pid;
       const rows = await Promise.all(unit.map(async (fault) => {
         const cases = fault.cases(opts.short);
@@ -284,8 +295,8 @@ export function formatReport(report: ChaosReport): string {
   return out.join('\n');
 }
 
-function parseArgs(argv: string[]): { short: boolean; json?: string; repo?: string; only?: RegExp } {
-  const out: { short: boolean; json?: string; repo?: string; only?: RegExp } = { short: false };
+function parseArgs(argv: string[]): { short: boolean; json?: string; repo?: string; only?: RegExp; budgetMs?: number } {
+  const out: { short: boolean; json?: string; repo?: string; only?: RegExp; budgetMs?: number } = { short: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--short') out.short = true;
@@ -293,8 +304,9 @@ function parseArgs(argv: string[]): { short: boolean; json?: string; repo?: stri
     else if (a === '--json') out.json = argv[++i];
     else if (a === '--repo') out.repo = argv[++i];
     else if (a === '--only') out.only = new RegExp(argv[++i]!, 'i');
+    else if (a === '--budget-s') out.budgetMs = Number(argv[++i]) * 1000;
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run test:chaos [-- --short] [--only REGEX] [--json FILE] [--repo DIR]\n');
+      process.stdout.write('usage: npm run test:chaos [-- --short] [--only REGEX] [--json FILE] [--repo DIR] [--budget-s S]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -305,7 +317,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   let report: ChaosReport;
   try {
-    report = await runChaos({ short: args.short, repo: args.repo, only: args.only });
+    report = await runChaos({ short: args.short, repo: args.repo, only: args.only, budgetMs: args.budgetMs });
   } catch (err) {
     process.stderr.write(`chaos: the rig could not run: ${(err as Error).stack ?? err}\n`);
     process.exit(2);
