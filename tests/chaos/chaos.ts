@@ -142,13 +142,15 @@ async function afterFault(gw: Gateway, t: FaultTarget, pidBefore: number, actors
     restarts++;
     await gw.restart();
   };
-  if (!gw.alive()) await dead(`gateway pid ${pidBefore} died (${gw.exitInfo()}); last log: ${gw.lines.slice(-3).join(' | ').slice(0, 300)}`);
+  // The last lines that are not routine JSON log lines: a crash's stack, usually.
+  const lastWords = (): string => gw.lines.filter((l) => !l.startsWith('{"level":30')).slice(-8).map((l) => l.trim()).join(' | ').slice(0, 900);
+  if (!gw.alive()) await dead(`gateway pid ${pidBefore} died (${gw.exitInfo()}); last output: ${lastWords()}`);
   else if (gw.pid !== pidBefore) notes.push(`gateway pid changed ${pidBefore} -> ${gw.pid}`);
   let health = await getText(gw, '/health', [], 3000);
   if (!health || health.status !== 200 || !health.body.includes('"ok"')) {
     notes.push(`/health after the fault: ${health ? `${health.status} ${health.body.slice(0, 80)}` : 'no answer within 3 s'}`);
     await new Promise((r) => setTimeout(r, 300));
-    if (!gw.alive()) await dead(`gateway died right after the fault (${gw.exitInfo()})`);
+    if (!gw.alive()) await dead(`gateway died right after the fault (${gw.exitInfo()}); last output: ${lastWords()}`);
     health = await getText(gw, '/health', [], 3000);
   }
   const c = await canary(gw, t);

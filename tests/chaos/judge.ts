@@ -211,8 +211,13 @@ export function judge(result: ExchangeResult, exp: Expectation, secrets: Secrets
   }
   if (answered < want) {
     if (!(exp.closeOk && answered === 0)) {
+      const ended = `${result.reset ? 'reset' : 'closed'}${took(result.closedAtMs ?? result.elapsedMs)}`;
+      if (result.junkBytes > 0) {
+        // Bytes came, but no complete head: the answer was cut (or is not HTTP).
+        const cut = result.junk.startsWith('HTTP/') ? `${ended} inside a response head` : `unparsable bytes, then ${ended}`;
+        return { lost: false, correct: false, observed: cut, problems: [`${cut}: ${JSON.stringify(result.junk.slice(0, 120))}`] };
+      }
       const what = `${result.reset ? 'reset' : 'closed'} after ${answered}/${want} answers${took(result.closedAtMs ?? result.elapsedMs)}`;
-      if (result.junkBytes > 0) return { lost: false, correct: false, observed: `junk: ${JSON.stringify(result.junk.slice(0, 80))}`, problems: [`unparsable bytes: ${JSON.stringify(result.junk.slice(0, 120))}`] };
       return { lost: true, correct: false, observed: what, problems: [what] };
     }
   }

@@ -13,8 +13,9 @@
  *   then a reset;
  * - `stall-headers`: nothing is ever sent; `stall-body`: headers, then silence; `stall-mid`: headers
  *   and two stream chunks, then silence (every stalled socket is destroyed after STALL_CAP_MS);
- * - `drip-<n>` / `drip-all`: the answer's first n bytes (or all of them) one byte every 300 ms, then
- *   the rest at once; the content holds multi-byte UTF-8 characters, so byte drips split them;
+ * - `drip-<n>` / `drip-all`: the answer up to just before its first multi-byte UTF-8 character at
+ *   once, then n bytes (or all the rest) one byte every 300 ms, so the drip splits multi-byte
+ *   characters, then the rest at once;
  * - `garbage-sse`: a 200 event stream of non-JSON data lines, binary bytes and bad framing;
  * - `no-done`: content deltas, then the connection ends cleanly without finish_reason or `[DONE]`;
  * - `huge-event-<MB>`: one content delta of that many MB in a single event, then a normal end;
@@ -95,11 +96,15 @@ function stall(res: http.ServerResponse): void {
   later(STALL_CAP_MS, () => res.socket?.destroy());
 }
 
+/** Writes `body` up to two bytes before its first non-ASCII byte at once, then `count` bytes one every DRIP_MS, then the rest. */
 function drip(res: http.ServerResponse, body: Buffer, count: number): void {
-  let i = 0;
+  const firstWide = body.findIndex((b) => b >= 0x80);
+  const from = Math.max(0, firstWide - 2);
+  if (from > 0) res.write(body.subarray(0, from));
+  let i = from;
   const step = (): void => {
     if (res.destroyed || res.socket === null) return;
-    if (i >= count || i >= body.length) {
+    if (i >= from + count || i >= body.length) {
       res.end(body.subarray(i));
       return;
     }
