@@ -86,7 +86,7 @@ function boundedError(err: unknown): Error {
  * `onError` (with its stack) and counted ({@link storeHealth}); log rows it loses are counted as
  * dropped; a writer thread that dies is started again; a store file deleted or replaced underneath
  * is noticed and a fresh one opened. The store uses a rollback journal, not WAL, so no shared-memory
- * file is mapped and a damaged `-shm`/`-wal` next to it cannot take the process down with SIGBUS.
+ * file is mapped and a damaged or replaced `-shm` next to it cannot take the process down with SIGBUS.
  */
 export class Monitoring {
   /**

@@ -118,11 +118,28 @@ export class StoreEngine {
   /**
    * The periodic check of an idle store: reports a file that is gone or replaced and opens a fresh
    * one at once (so readers see it); does nothing while no store is open (the next write retries).
+   * Also reports (and undoes, when it can) a switch to WAL: SQLite takes up a non-empty `-wal` file
+   * it finds beside the store (another program opening it in WAL mode leaves one), and would then
+   * map a `-shm` file again.
    */
   checkFile(): void {
     if (this.#db === null) return;
     this.#checkIdentity();
-    if (this.#db === null) this.#open();
+    if (this.#db === null) {
+      this.#open();
+      return;
+    }
+    if (this.#file === ':memory:') return;
+    const mode = this.#db.pragma('journal_mode', { simple: true }) as string;
+    if (mode === 'truncate') return;
+    let now = mode;
+    try {
+      now = this.#db.pragma('journal_mode = TRUNCATE', { simple: true }) as string;
+    } catch {
+      // another connection still has the WAL open; reported below, tried again next time
+    }
+    throw new Error(`${this.#file} was switched to journal mode ${mode} by another program (a -wal file beside it); `
+      + (now === 'truncate' ? 'switched back to a rollback journal' : 'switching back failed: a truncated -shm file could now stop the process'));
   }
 
   /** Test hook: throws inside the engine, as an SQLite error or a bug would. */

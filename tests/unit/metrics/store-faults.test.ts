@@ -147,6 +147,35 @@ describe.each(['inline', 'worker'] as const)('monitoring store faults (%s writer
   });
 });
 
+describe('store journal', () => {
+  it('reports a switch to WAL by another program (a -wal file beside the store) and switches back', async () => {
+    const dir = home();
+    const reported: Reported[] = [];
+    const m = start(dir, { reported });
+    const file = monitoringDbPath(dir);
+    m.log.append(entry());
+    await m.sync();
+    // What another program's WAL-mode connection leaves beside the store; SQLite takes it up.
+    fs.writeFileSync(`${file}-wal`, Buffer.alloc(4096, 7));
+    m.log.append(entry());
+    await m.sync();
+    await until(() => reported.some((r) => /switched to journal mode wal/.test(r.err.message)));
+    expect(reported.find((r) => /journal mode wal/.test(r.err.message))!.err.message).toMatch(/switched back to a rollback journal/);
+    expect(fs.existsSync(`${file}-shm`)).toBe(false);
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+    // The file is out of WAL mode again (a rollback journal mode is per connection: a reader says 'delete').
+    const db = openMonitoringDb(file, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).not.toBe('wal');
+    } finally {
+      db.close();
+    }
+    m.log.append(entry());
+    await m.sync();
+    expect(countRows(file)).toBe(3);
+  });
+});
+
 describe('store writer thread faults', () => {
   it('reports an exception in the writer with its stack, counts it, and keeps writing', async () => {
     const dir = home();
