@@ -126,6 +126,7 @@ describe('monitoring store faults, end to end', () => {
     child.on('exit', (code, signal) => { died = `exited with ${signal ?? `code ${code}`}`; });
     let out = '';
     child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr!.resume(); // a full pipe would block the child
     await until(() => /listening on (http:\/\/\S+)/.test(out) || died !== null, 30_000);
     expect(died).toBeNull();
     const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
