@@ -5,7 +5,7 @@ import { llmRoute } from './llm-request.js';
 import { handleOAuthToken } from './oauth-route.js';
 import type { GatewayState } from './gateway-state.js';
 import { corsHeaders, preflightHeaders } from './guards.js';
-import { writeError, writeResponse, type HeaderPairs } from './http-io.js';
+import { refuseUnsafeRequest, requestHeadProblem, writeError, writeResponse, type HeaderPairs } from './http-io.js';
 import { handleHealth, handleModels } from './models.js';
 
 export type RouteHandler = (state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs) => void;
@@ -37,6 +37,8 @@ export function buildRoutes(extra: Record<string, Partial<Record<Method, RouteHa
 export function createApp(state: GatewayState, routes: Map<string, Partial<Record<Method, RouteHandler>>>): TemplatedApp {
   const app = uWS.App();
   app.any('/*', (res, req) => {
+    const unsafe = requestHeadProblem(req);
+    if (unsafe !== null) return refuseUnsafeRequest(res, unsafe, []);
     if (!state.guards.hostAllowed(req.getHeader('host'))) {
       writeError(res, new LocalRouterError('LR_ERR_BAD_HOST', 'Host header not allowed (DNS rebinding protection); add it to server.allowed_hosts'), [], true);
       return;

@@ -44,6 +44,7 @@ export function writeError(res: HttpResponse, err: LocalRouterError | PlainError
 export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
 
 interface PendingBody {
+  /** Epoch ms; a drain moves it forward while data keeps coming. */
   deadline: number;
   expire(): void;
 }
@@ -55,8 +56,14 @@ interface PendingBody {
 const pendingBodies = new Set<PendingBody>();
 let sweeper: NodeJS.Timeout | null = null;
 
-function watchBody(entry: PendingBody): void {
+function watchBody(timeoutMs: number, expire: () => void): PendingBody {
+  const entry: PendingBody = { deadline: Date.now() + timeoutMs, expire };
   pendingBodies.add(entry);
+  startSweeper();
+  return entry;
+}
+
+function startSweeper(): void {
   if (sweeper !== null) return;
   sweeper = setInterval(() => {
     const now = Date.now();
@@ -67,62 +74,135 @@ function watchBody(entry: PendingBody): void {
 }
 
 /**
+ * How much of an oversized or refused body is read and thrown away before the answer is sent. A
+ * server that answers and closes while the client is still sending makes the kernel reset the
+ * connection, and most clients (Node's fetch among them) then report a broken pipe instead of the
+ * answer; past this much, the answer is sent anyway.
+ */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+/** A refused body that stops arriving for this long is not waited for any longer. */
+const DRAIN_IDLE_MS = 2_000;
+
+/** Keeps a drain's deadline `DRAIN_IDLE_MS` after its last chunk, never past its overall deadline. */
+function extendDrain(watch: PendingBody, until: number): void {
+  watch.deadline = Math.min(until, Date.now() + DRAIN_IDLE_MS);
+}
+
+/**
  * Reads the request body up to `limit` bytes within `timeoutMs`. Calls `done` once with the body, or
- * with an error: 413 as soon as the limit is passed, 408 when the body is still incomplete at the
- * deadline (a client dripping bytes must not hold a connection forever); later data is ignored.
+ * with an error: 413 when the body passes the limit (sent once the rest has been read and dropped, up
+ * to a bound, so the client can read it), 408 when the body is still incomplete at the deadline (a
+ * client dripping bytes must not hold a connection forever).
  */
 export function readBody(res: HttpResponse, limit: number, done: (err: LocalRouterError | null, body: Buffer | null) => void,
   timeoutMs = DEFAULT_BODY_TIMEOUT_MS): void {
   let parts: Buffer[] | null = [];
   let size = 0;
+  let over: LocalRouterError | null = null;
+  let settled = false;
   let watch: PendingBody | null = null;
+  const drainUntil = Date.now() + timeoutMs;
   const finish = (err: LocalRouterError | null, body: Buffer | null): void => {
+    if (settled) return;
+    settled = true;
     parts = null;
     if (watch !== null) pendingBodies.delete(watch);
     done(err, body);
   };
   res.onData((chunk, isLast) => {
-    if (parts === null) return;
+    if (settled) return;
     size += chunk.byteLength;
-    if (size > limit) {
-      finish(new LocalRouterError('LR_ERR_BODY_TOO_LARGE', `request body is over the limit of ${limit} bytes`), null);
+    if (over === null && size > limit) {
+      over = new LocalRouterError('LR_ERR_BODY_TOO_LARGE', `request body is over the limit of ${limit} bytes`);
+      parts = null;
+    }
+    if (over !== null) {
+      if (isLast || size > limit + DRAIN_LIMIT_BYTES) finish(over, null);
+      else {
+        watch ??= watchBody(timeoutMs, () => finish(over, null));
+        extendDrain(watch, drainUntil);
+      }
       return;
     }
     // uWS neuters the ArrayBuffer after the callback: copy it.
     if (isLast) {
-      finish(null, parts.length === 0 ? Buffer.from(new Uint8Array(chunk)) : Buffer.concat([...parts, Buffer.from(new Uint8Array(chunk))]));
+      finish(null, parts!.length === 0 ? Buffer.from(new Uint8Array(chunk)) : Buffer.concat([...parts!, Buffer.from(new Uint8Array(chunk))]));
     } else {
-      parts.push(Buffer.from(new Uint8Array(chunk)));
+      parts!.push(Buffer.from(new Uint8Array(chunk)));
       if (watch === null) {
-        watch = {
-          deadline: Date.now() + timeoutMs,
-          expire: () => {
-            if (parts !== null) finish(new LocalRouterError('LR_ERR_REQUEST_TIMEOUT', `request body not received within ${Math.round(timeoutMs / 1000)} s`), null);
-          },
-        };
-        watchBody(watch);
+        watch = watchBody(timeoutMs, () => finish(new LocalRouterError('LR_ERR_REQUEST_TIMEOUT', `request body not received within ${Math.round(timeoutMs / 1000)} s`), null));
       }
     }
   });
 }
 
 /**
- * Refuses bodies whose length the peers could read differently (request smuggling): several
- * `Content-Length` headers that disagree, or `Content-Length` together with `Transfer-Encoding`.
+ * Answers a request refused before its body was read: the body still arriving is read and dropped
+ * first (up to a bound and a deadline), then `answer` runs, which should close the connection.
  */
-export function checkBodyFraming(req: HttpRequest): void {
+export function answerAfterBody(res: HttpResponse, contentLength: number, answer: () => void, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): void {
+  if (contentLength <= 0) {
+    answer();
+    return;
+  }
+  let settled = false;
+  let aborted = false;
+  let size = 0;
+  let watch: PendingBody | null = null;
+  const go = (): void => {
+    if (settled || aborted) return;
+    settled = true;
+    if (watch !== null) pendingBodies.delete(watch);
+    answer();
+  };
+  res.onAborted(() => { aborted = true; if (watch !== null) pendingBodies.delete(watch); });
+  const until = Date.now() + timeoutMs;
+  watch = watchBody(timeoutMs, go);
+  extendDrain(watch, until);
+  res.onData((chunk, isLast) => {
+    size += chunk.byteLength;
+    if (isLast || size > DRAIN_LIMIT_BYTES) go();
+    else if (watch !== null) extendDrain(watch, until);
+  });
+}
+
+/**
+ * Why a request's head is unsafe to serve, or null: a body length the peers could read differently
+ * (several `Content-Length` headers that disagree, or one together with `Transfer-Encoding`: request
+ * smuggling), or several `Host` headers (RFC 9112 requires a 400). One pass over the headers.
+ */
+export function requestHeadProblem(req: HttpRequest): string | null {
   let lengths = 0;
-  let first = '';
+  let firstLength = '';
   let conflict = false;
   let chunked = false;
+  let hosts = 0;
   req.forEach((key, value) => {
     if (key === 'content-length') {
-      if (lengths++ === 0) first = value;
-      else if (value !== first) conflict = true;
+      if (lengths++ === 0) firstLength = value;
+      else if (value !== firstLength) conflict = true;
+    } else if (key === 'host') {
+      hosts++;
     } else if (key === 'transfer-encoding') {
       chunked = true;
     }
   });
-  if (conflict) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'conflicting Content-Length headers');
-  if (chunked && lengths > 0) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'both Content-Length and Transfer-Encoding are set; send one');
+  if (conflict) return 'conflicting Content-Length headers';
+  if (chunked && lengths > 0) return 'both Content-Length and Transfer-Encoding are set; send one';
+  if (hosts > 1) return 'more than one Host header';
+  return null;
+}
+
+/**
+ * Answers a request whose framing cannot be trusted with 400 and closes the connection. The answer
+ * waits one turn: bytes the client sent after this request (a smuggled one) are already parsed by
+ * uWS, which then closes a connection that still has a request unanswered, so the smuggled request
+ * is never served and never gets a response of its own.
+ */
+export function refuseUnsafeRequest(res: HttpResponse, reason: string, headers: HeaderPairs): void {
+  let aborted = false;
+  res.onAborted(() => { aborted = true; });
+  setImmediate(() => {
+    if (!aborted) writeError(res, new LocalRouterError('LR_ERR_BAD_REQUEST', reason), headers, true);
+  });
 }

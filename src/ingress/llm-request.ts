@@ -6,7 +6,7 @@ import type { AuthedClient } from './client-table.js';
 import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type UsageTuple } from '../workers/index.js';
 import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
 import { randomBytes } from 'node:crypto';
-import { checkBodyFraming, readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
+import { answerAfterBody, readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
 import { headerSafe } from '../model/index.js';
 import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
 import { needsClassifier, routeByClassifier, type AutoDecision } from './auto-route.js';
@@ -34,7 +34,6 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
   let client;
   try {
     client = state.clients.authenticate(authorization, xApiKey);
-    checkBodyFraming(req);
     if (contentType.length > 0 && !/^application\/json\b/i.test(contentType)) {
       throw new LocalRouterError('LR_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json, got "${contentType.slice(0, 100)}"`);
     }
@@ -42,9 +41,10 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
       throw new LocalRouterError('LR_ERR_BODY_TOO_LARGE', `request body is over the limit of ${state.server.max_body_bytes} bytes`);
     }
   } catch (err) {
-    // Answered before reading the body: close the connection so the unread body is not parsed as a next request.
+    // Answered once the unread body has been dropped (a client still sending would miss an answer
+    // sent at once), then the connection is closed.
     const e = toLocalRouterError(err);
-    writeResponse(res, e.status, 'application/json', front.errorBody(e), cors, true);
+    answerAfterBody(res, Number.isFinite(contentLength) ? contentLength : 0, () => writeResponse(res, e.status, 'application/json', front.errorBody(e), cors, true), state.server.body_timeout_ms);
     return;
   }
 

@@ -127,7 +127,7 @@ export class McpEndpoint {
     }
     readBody(res, state.server.max_body_bytes, (err, raw) => {
       if (sink.aborted) return;
-      if (err) return writeResponse(res, 413, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
+      if (err) return writeResponse(res, err.status, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
       const tooDeep = tooDeepBody(raw!, state.server.max_json_depth);
       if (tooDeep !== null) return writeResponse(res, 400, 'application/json', tooDeep, cors);
       let parsed: unknown;

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { hashClientKey, safeEqualHex } from '../secrets/index.js';
 import type { GatewayState } from './gateway-state.js';
-import { readBody, writeJson, type HeaderPairs } from './http-io.js';
+import { readBody, writeJson, writeResponse, type HeaderPairs } from './http-io.js';
 
 /** Token requests per remote address and minute: enough for real clients, too few for guessing keys. */
 const ATTEMPTS_PER_MINUTE = 20;
@@ -27,7 +27,7 @@ export function handleOAuthToken(state: GatewayState, res: HttpResponse, req: Ht
   res.onAborted(() => { aborted = true; });
   readBody(res, 64 * 1024, (err, raw) => {
     if (aborted) return;
-    if (err) return writeJson(res, 413, { error: 'invalid_request', error_description: err.message }, headers);
+    if (err) return writeResponse(res, err.status, 'application/json', JSON.stringify({ error: 'invalid_request', error_description: err.message }), headers, true);
     const form = parseForm(raw!.toString('utf8'), contentType);
     if (form === null) return writeJson(res, 400, { error: 'invalid_request', error_description: 'body must be form-encoded or JSON' }, headers);
     const creds = fromBasic(basic) ?? { id: form.client_id ?? '', secret: form.client_secret ?? '' };

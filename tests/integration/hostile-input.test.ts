@@ -131,6 +131,30 @@ describe('body framing', () => {
     await expectStillServing();
   });
 
+  it('a request smuggled behind conflicting Content-Length headers is never served', async () => {
+    const smuggled = `GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${fx.key}\r\n\r\n`;
+    const body = `{"x":1}${smuggled}`;
+    const out = await raw(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${fx.key}\r\nContent-Type: application/json\r\nContent-Length: 7\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    expect(out.match(/HTTP\/1\.1 /g)?.length ?? 0).toBeLessThanOrEqual(1);
+    expect(out).not.toContain('"object":"list"');
+    await expectStillServing();
+  });
+
+  it('two Host headers → 400 (RFC 9112), even when the first is allowed', async () => {
+    const out = await raw(`GET /v1/models HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\nAuthorization: Bearer ${fx.key}\r\n\r\n`);
+    expect(out).toMatch(/^HTTP\/1\.1 400 /);
+    expect(out).toContain('more than one Host header');
+  });
+
+  it('a body over the limit gets its 413 even while the client is still sending it', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 0x20);
+    const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fx.key}` }, body: big,
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('LR_ERR_BODY_TOO_LARGE');
+  });
+
   it('Content-Length with Transfer-Encoding → refused', async () => {
     const body = JSON.stringify(chat('mock/echo'));
     const out = await postRaw('/v1/chat/completions', body, 'Transfer-Encoding: chunked\r\n');

@@ -1,6 +1,7 @@
 import { LocalRouterError } from '../../errors/index.js';
 import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
 import type { UsageTuple } from '../../workers/protocol.js';
+import { scanOpenAIBody } from './scan-body.js';
 import { usageTuple } from './usage.js';
 
 /**
@@ -8,7 +9,8 @@ import { usageTuple } from './usage.js';
  * byte, while the upstream's real usage is read on the way. The gateway always asks upstream for
  * usage (`stream_options.include_usage`); when the client did not, the usage chunk and the
  * `"usage":null` fields it causes are removed so the client sees what it asked for. A stream that
- * closes before a `finish_reason` or `data: [DONE]` was cut short: its end is an error.
+ * closes before a `finish_reason` or `data: [DONE]` was cut short, and an event that is not a JSON
+ * object is garbage: both end the stream with an error.
  */
 export interface OpenAIStreamState {
   sse: SseState;
@@ -53,6 +55,12 @@ function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
   if (data === '[DONE]') {
     state.sawDone = true;
     return ev.raw;
+  }
+  // Bytes pass through unparsed, but an event the client's SDK could not parse is never relayed:
+  // one structural pass (strings skipped natively) is far cheaper than a parse.
+  const scan = scanOpenAIBody(data);
+  if (!scan.ok) {
+    throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.provider}" sent a stream event that is not a JSON object (${scan.reason})`);
   }
   if (!state.sawFinish && data.includes('"finish_reason"') && FINISHED.test(data)) state.sawFinish = true;
   if (data.includes('"usage":{') || data.includes('"usage": {')) return usageEvent(state, ev, data);

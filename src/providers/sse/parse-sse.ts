@@ -1,11 +1,23 @@
 /**
  * Incremental Server-Sent Events framing, shared by every provider (no provider runs regexes over
  * raw stream text). Pure: the caller owns the state object, the parser owns no module state.
+ *
+ * Linear in the stream's length however it is split: complete lines are parsed once (the event being
+ * built is carried in the state), and a line still arriving is kept as parts until its end shows up.
+ * An event larger than {@link MAX_SSE_EVENT_CHARS} is refused instead of growing memory without bound.
  */
 
+/** Largest event accepted (its raw text, in UTF-16 code units): far above any real token event. */
+export const MAX_SSE_EVENT_CHARS = 16 * 1024 * 1024;
+
 export interface SseState {
-  /** Text received but not yet part of a complete event. */
-  pending: string;
+  /** The unfinished last line, in parts (a line arriving in many chunks is joined once). */
+  lineParts: string[];
+  lineChars: number;
+  /** Raw text of the complete lines of the event being built. */
+  eventRaw: string;
+  data: string | null;
+  event: string | null;
 }
 
 /** One complete event: its exact raw text (blank-line terminator included) and its joined `data:` lines. */
@@ -18,20 +30,28 @@ export interface SseEvent {
 }
 
 export function createSseState(): SseState {
-  return { pending: '' };
+  return { lineParts: [], lineChars: 0, eventRaw: '', data: null, event: null };
 }
 
 /**
  * Appends `text` and calls `onEvent` for every event it completes, in order. Line endings may be
- * `\n`, `\r\n` or `\r`, and may be split across calls.
+ * `\n`, `\r\n` or `\r`, and may be split across calls. Throws when an event passes
+ * {@link MAX_SSE_EVENT_CHARS}.
  */
 export function feedSse(state: SseState, text: string, onEvent: (ev: SseEvent) => void): void {
-  const buf = state.pending.length === 0 ? text : state.pending + text;
-  let eventStart = 0;
-  let lineStart = 0;
-  let data: string | null = null;
-  let event: string | null = null;
+  if (text.length === 0) return;
+  if (state.lineChars > 0 && text.indexOf('\n') === -1 && text.indexOf('\r') === -1) {
+    // The line goes on: nothing to parse yet.
+    state.lineParts.push(text);
+    state.lineChars += text.length;
+    checkSize(state);
+    return;
+  }
+  const buf = state.lineChars === 0 ? text : state.lineParts.join('') + text;
+  state.lineParts = [];
+  state.lineChars = 0;
   const n = buf.length;
+  let lineStart = 0;
   // The next \r is searched once and reused: most streams have none, and rescanning per line is O(n²).
   let cr = buf.indexOf('\r');
   while (lineStart < n) {
@@ -52,35 +72,58 @@ export function feedSse(state: SseState, text: string, onEvent: (ev: SseEvent) =
     }
     if (lineEnd === lineStart) {
       // Blank line: dispatch the event (an event of only blank lines is skipped).
-      if (lineStart > eventStart) {
-        onEvent({ raw: buf.slice(eventStart, next), data, event });
+      if (state.eventRaw.length > 0) {
+        const ev: SseEvent = { raw: state.eventRaw + buf.slice(lineStart, next), data: state.data, event: state.event };
+        state.eventRaw = '';
+        state.data = null;
+        state.event = null;
+        onEvent(ev);
       }
-      eventStart = next;
-      data = null;
-      event = null;
     } else {
-      const line = buf.slice(lineStart, lineEnd);
-      if (line.startsWith('data:')) {
-        const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
-        data = data === null ? value : data + '\n' + value;
-      } else if (line.startsWith('event:')) {
-        event = line.charCodeAt(6) === 32 ? line.slice(7) : line.slice(6);
-      }
+      takeLine(state, buf.slice(lineStart, lineEnd));
+      state.eventRaw += buf.slice(lineStart, next);
+      checkSize(state);
     }
     lineStart = next;
   }
-  state.pending = buf.slice(eventStart);
+  if (lineStart < n) {
+    const tail = buf.slice(lineStart);
+    state.lineParts.push(tail);
+    state.lineChars = tail.length;
+    checkSize(state);
+  }
+}
+
+function takeLine(state: SseState, line: string): void {
+  if (line.startsWith('data:')) {
+    const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+    state.data = state.data === null ? value : state.data + '\n' + value;
+  } else if (line.startsWith('event:')) {
+    state.event = line.charCodeAt(6) === 32 ? line.slice(7) : line.slice(6);
+  }
+}
+
+function checkSize(state: SseState): void {
+  if (state.eventRaw.length + state.lineChars > MAX_SSE_EVENT_CHARS) {
+    throw new Error(`an event is larger than ${MAX_SSE_EVENT_CHARS / (1024 * 1024)} MiB`);
+  }
 }
 
 /**
  * Called when the stream ends: an unterminated final event (no blank line after it) is still
- * delivered, since some upstreams close without the terminator.
+ * delivered, since some upstreams close without the terminator. Its raw text is what arrived.
  */
 export function endSse(state: SseState, onEvent: (ev: SseEvent) => void): void {
-  if (state.pending.length === 0) return;
-  const tail = state.pending;
-  state.pending = '';
-  const terminated = tail.endsWith('\n') || tail.endsWith('\r') ? tail : tail + '\n';
-  feedSse(state, terminated + '\n', (ev) => onEvent({ ...ev, raw: tail }));
-  state.pending = '';
+  const tail = state.lineParts.join('');
+  const rawSoFar = state.eventRaw + tail;
+  if (rawSoFar.length === 0) return;
+  if (tail.length > 0 && !tail.endsWith('\r')) takeLine(state, tail);
+  else if (tail.endsWith('\r') && tail.length > 1) takeLine(state, tail.slice(0, -1));
+  const ev: SseEvent = { raw: rawSoFar, data: state.data, event: state.event };
+  state.lineParts = [];
+  state.lineChars = 0;
+  state.eventRaw = '';
+  state.data = null;
+  state.event = null;
+  onEvent(ev);
 }
