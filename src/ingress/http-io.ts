@@ -83,9 +83,34 @@ const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 /** A refused body that stops arriving for this long is not waited for any longer. */
 const DRAIN_IDLE_MS = 2_000;
 
-/** Keeps a drain's deadline `DRAIN_IDLE_MS` after its last chunk, never past its overall deadline. */
-function extendDrain(watch: PendingBody, until: number): void {
-  watch.deadline = Math.min(until, Date.now() + DRAIN_IDLE_MS);
+/**
+ * Reads and drops the rest of a refused body; `done` runs once: at the body's end, past
+ * `DRAIN_LIMIT_BYTES`, or `DRAIN_IDLE_MS` after the last chunk (never later than `until`).
+ */
+function dropRest(until: number, done: () => void): { chunk(bytes: number, isLast: boolean): void; cancel(): void } {
+  let size = 0;
+  let settled = false;
+  const finish = (): void => {
+    if (settled) return;
+    settled = true;
+    pendingBodies.delete(watch);
+    done();
+  };
+  const watch = watchBody(until - Date.now(), finish);
+  const extend = (): void => { watch.deadline = Math.min(until, Date.now() + DRAIN_IDLE_MS); };
+  extend();
+  return {
+    chunk(bytes, isLast) {
+      if (settled) return;
+      size += bytes;
+      if (isLast || size > DRAIN_LIMIT_BYTES) finish();
+      else extend();
+    },
+    cancel() {
+      settled = true;
+      pendingBodies.delete(watch);
+    },
+  };
 }
 
 /**
@@ -96,42 +121,38 @@ function extendDrain(watch: PendingBody, until: number): void {
  */
 export function readBody(res: HttpResponse, limit: number, done: (err: LocalRouterError | null, body: Buffer | null) => void,
   timeoutMs = DEFAULT_BODY_TIMEOUT_MS): void {
-  let parts: Buffer[] | null = [];
+  const until = Date.now() + timeoutMs;
+  let parts: Buffer[] = [];
   let size = 0;
-  let over: LocalRouterError | null = null;
   let settled = false;
-  let watch: PendingBody | null = null;
-  const drainUntil = Date.now() + timeoutMs;
+  let timeout: PendingBody | null = null;
+  let drain: ReturnType<typeof dropRest> | null = null;
   const finish = (err: LocalRouterError | null, body: Buffer | null): void => {
     if (settled) return;
     settled = true;
-    parts = null;
-    if (watch !== null) pendingBodies.delete(watch);
+    parts = [];
+    if (timeout !== null) pendingBodies.delete(timeout);
     done(err, body);
   };
   res.onData((chunk, isLast) => {
+    if (drain !== null) return drain.chunk(chunk.byteLength, isLast);
     if (settled) return;
     size += chunk.byteLength;
-    if (over === null && size > limit) {
-      over = new LocalRouterError('LR_ERR_BODY_TOO_LARGE', `request body is over the limit of ${limit} bytes`);
-      parts = null;
-    }
-    if (over !== null) {
-      if (isLast || size > limit + DRAIN_LIMIT_BYTES) finish(over, null);
-      else {
-        watch ??= watchBody(timeoutMs, () => finish(over, null));
-        extendDrain(watch, drainUntil);
-      }
+    if (size > limit) {
+      // From here on the body only has to be read to its end: the deadline is the drain's.
+      if (timeout !== null) pendingBodies.delete(timeout);
+      const over = new LocalRouterError('LR_ERR_BODY_TOO_LARGE', `request body is over the limit of ${limit} bytes`);
+      parts = [];
+      drain = dropRest(until, () => finish(over, null));
+      drain.chunk(0, isLast);
       return;
     }
     // uWS neuters the ArrayBuffer after the callback: copy it.
     if (isLast) {
-      finish(null, parts!.length === 0 ? Buffer.from(new Uint8Array(chunk)) : Buffer.concat([...parts!, Buffer.from(new Uint8Array(chunk))]));
+      finish(null, parts.length === 0 ? Buffer.from(new Uint8Array(chunk)) : Buffer.concat([...parts, Buffer.from(new Uint8Array(chunk))]));
     } else {
-      parts!.push(Buffer.from(new Uint8Array(chunk)));
-      if (watch === null) {
-        watch = watchBody(timeoutMs, () => finish(new LocalRouterError('LR_ERR_REQUEST_TIMEOUT', `request body not received within ${Math.round(timeoutMs / 1000)} s`), null));
-      }
+      parts.push(Buffer.from(new Uint8Array(chunk)));
+      timeout ??= watchBody(timeoutMs, () => finish(new LocalRouterError('LR_ERR_REQUEST_TIMEOUT', `request body not received within ${Math.round(timeoutMs / 1000)} s`), null));
     }
   });
 }
@@ -145,25 +166,9 @@ export function answerAfterBody(res: HttpResponse, contentLength: number, answer
     answer();
     return;
   }
-  let settled = false;
-  let aborted = false;
-  let size = 0;
-  let watch: PendingBody | null = null;
-  const go = (): void => {
-    if (settled || aborted) return;
-    settled = true;
-    if (watch !== null) pendingBodies.delete(watch);
-    answer();
-  };
-  res.onAborted(() => { aborted = true; if (watch !== null) pendingBodies.delete(watch); });
-  const until = Date.now() + timeoutMs;
-  watch = watchBody(timeoutMs, go);
-  extendDrain(watch, until);
-  res.onData((chunk, isLast) => {
-    size += chunk.byteLength;
-    if (isLast || size > DRAIN_LIMIT_BYTES) go();
-    else if (watch !== null) extendDrain(watch, until);
-  });
+  const drain = dropRest(Date.now() + timeoutMs, answer);
+  res.onAborted(() => drain.cancel());
+  res.onData((chunk, isLast) => drain.chunk(chunk.byteLength, isLast));
 }
 
 /**

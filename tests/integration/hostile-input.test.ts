@@ -155,6 +155,22 @@ describe('body framing', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('LR_ERR_BODY_TOO_LARGE');
   });
 
+  it('a chunked body that passes the limit and then stalls gets 413, not 408', { timeout: 15_000 }, async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    let out = '';
+    socket.on('data', (d) => { out += d.toString('latin1'); });
+    const closed = new Promise<void>((r) => socket.on('close', () => r()));
+    socket.on('error', () => {});
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${fx.key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    const piece = Buffer.alloc(512 * 1024, 0x20);
+    for (let i = 0; i < 6; i++) socket.write(Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]));
+    // 3 MiB sent against a 2 MiB limit, and then nothing more.
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 8_000))]);
+    socket.destroy();
+    expect(out).toMatch(/^HTTP\/1\.1 413 /);
+    expect(out).toContain('LR_ERR_BODY_TOO_LARGE');
+  });
+
   it('Content-Length with Transfer-Encoding → refused', async () => {
     const body = JSON.stringify(chat('mock/echo'));
     const out = await postRaw('/v1/chat/completions', body, 'Transfer-Encoding: chunked\r\n');
