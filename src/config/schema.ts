@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_JSON_DEPTH } from '../model/index.js';
 
 /** Provider and client names: safe in URLs, YAML keys and keychain account names. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -12,7 +13,7 @@ export const ServerSchema = z.strictObject({
   /** Most messages one chat request may carry; more gets 400. */
   max_messages: z.number().int().min(1).max(1_000_000).default(10_000),
   /** Deepest nesting of objects and arrays accepted in a JSON body or JSON-RPC message; deeper gets 400. */
-  max_json_depth: z.number().int().min(8).max(1_000).default(64),
+  max_json_depth: z.number().int().min(8).max(1_000).default(DEFAULT_MAX_JSON_DEPTH),
   /** How long a client may take to send a whole request body; slower gets 408 and the connection closed. */
   body_timeout_ms: z.number().int().min(1_000).max(600_000).default(60_000),
   /** Browser origins allowed besides http(s)://localhost, 127.0.0.1 and [::1] on any port. */

@@ -293,8 +293,10 @@ class LlmExchange implements FrameSink, OpenExchange {
   #writeError(err: PlainError, close: boolean, extra: HeaderPairs = []): void {
     const body = this.#front.errorBody(err);
     const headers = [...this.#responseHeaders(), ...extra];
-    if (err.retryAfterMs !== undefined) headers.push(['retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)))]);
-    writeResponse(this.#res, err.status, 'application/json', body, err.retryAfterMs === undefined ? this.#withRetryAfter(err.status, headers) : headers, close);
+    // The gateway's own Retry-After (limits, open breakers) is exact; an upstream's is capped.
+    writeResponse(this.#res, err.status, 'application/json', body, err.retryAfterMs === undefined
+      ? this.#withRetryAfter(err.status, headers)
+      : [...headers, ['retry-after', retryAfterSeconds(err.retryAfterMs, Infinity)]], close);
   }
 
   /** A 429 or 503 that an upstream's refusal led to carries its Retry-After (at most `server.max_retry_after_ms`). */

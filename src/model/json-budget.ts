@@ -38,11 +38,6 @@ export function withinJsonDepth(bytes: Uint8Array, maxDepth: number): boolean {
   return true;
 }
 
-/** Same check for text already decoded to a JS string. */
-export function withinJsonDepthText(text: string, maxDepth: number): boolean {
-  return withinJsonDepth(Buffer.from(text, 'utf8'), maxDepth);
-}
-
 /** Index of the quote that closes the string opened at `open`, or -1 when the text ends first. */
 function closingQuote(buf: Buffer, open: number): number {
   let j = open;
