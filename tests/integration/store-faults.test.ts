@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { countRows } from '../helpers/monitoring-fixture.js';
 import { stringify } from 'yaml';
 import { startGateway, type Gateway } from '../../src/ingress/index.js';
 import { monitoringDbPath, openMonitoringDb } from '../../src/metrics/index.js';
@@ -49,15 +50,6 @@ function promValue(text: string, name: string): number {
     if (m && m[1] === name) total += Number(m[2]);
   }
   return total;
-}
-
-function countRows(file: string): number {
-  const db = openMonitoringDb(file, { readonly: true });
-  try {
-    return (db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
 }
 
 async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {

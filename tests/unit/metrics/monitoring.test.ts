@@ -1,25 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { monitoringHomes } from '../../helpers/monitoring-fixture.js';
 import {
   MetricsRing, Monitoring, RECORD_KIND, createRecord, getRequestLog, monitoringDbPath, openMonitoringDb, type RequestLogEntry,
 } from '../../../src/metrics/index.js';
 
 const DAY = 86_400_000;
-const dirs: string[] = [];
-const open = new Set<Monitoring>();
-afterEach(async () => {
-  for (const m of open) await m.close();
-  open.clear();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function home(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-mon-'));
-  dirs.push(d);
-  return d;
-}
+const homes = monitoringHomes('lr-mon-');
+const home = homes.home;
 
 /** `clock` pins time for retention tests; without it the real clock runs. */
 function start(dir: string | null, opts: { clock?: { now: number }; errors?: string[]; writer?: 'worker' | 'inline' } = {}): Monitoring {
@@ -28,12 +16,11 @@ function start(dir: string | null, opts: { clock?: { now: number }; errors?: str
     home: dir, logRetentionDays: 1, flushIntervalMs: 60_000, logBodyMaxBytes: 0, now, writer: opts.writer,
     onError: (what) => opts.errors?.push(what),
   });
-  open.add(m);
-  return m;
+  return homes.track(m);
 }
 
 async function stop(m: Monitoring): Promise<void> {
-  open.delete(m);
+  homes.forget(m);
   await m.close();
 }
 

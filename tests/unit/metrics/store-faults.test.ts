@@ -1,25 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { countRows, monitoringHomes } from '../../helpers/monitoring-fixture.js';
 import {
   Interner, Monitoring, RequestLogStore, getRequestLog, monitoringDbPath, openMonitoringDb, type MonitoringOptions, type RequestLogEntry, type StoreWriter,
 } from '../../../src/metrics/index.js';
 
-const dirs: string[] = [];
-const open = new Set<Monitoring>();
-afterEach(async () => {
-  for (const m of open) await m.close();
-  open.clear();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function home(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-store-'));
-  dirs.push(d);
-  return d;
-}
+const homes = monitoringHomes('lr-store-');
+const home = homes.home;
 
 interface Reported { what: string; err: Error }
 
@@ -29,8 +18,7 @@ function start(dir: string, opts: Partial<MonitoringOptions> & { reported?: Repo
     home: dir, logRetentionDays: 1, flushIntervalMs: 60_000, logBodyMaxBytes: 0, fileCheckIntervalMs: 50,
     onError: (what, err) => reported?.push({ what, err }), ...rest,
   });
-  open.add(m);
-  return m;
+  return homes.track(m);
 }
 
 let n = 0;
@@ -50,15 +38,6 @@ function usedBytes(file: string): number {
     const pages = db.pragma('page_count', { simple: true }) as number;
     const free = db.pragma('freelist_count', { simple: true }) as number;
     return (pages - free) * (db.pragma('page_size', { simple: true }) as number);
-  } finally {
-    db.close();
-  }
-}
-
-function countRows(file: string): number {
-  const db = openMonitoringDb(file, { readonly: true });
-  try {
-    return (db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n;
   } finally {
     db.close();
   }
