@@ -4,6 +4,10 @@
  * objects, so callers match on `code`, never on `instanceof`: `fromPlain` rebuilds them.
  */
 
+import type { ErrorCode, PlainError } from '../model/index.js';
+
+export type { ErrorCode, PlainError };
+
 /** Every error code the gateway emits, with its HTTP status, OpenAI error type and retryability. */
 export const ERROR_CODES = {
   LR_ERR_BAD_JSON: { status: 400, type: 'invalid_request_error', retryable: false },
@@ -33,20 +37,7 @@ export const ERROR_CODES = {
   LR_ERR_SECRET_STORE: { status: 500, type: 'server_error', retryable: false },
   LR_ERR_ALREADY_RUNNING: { status: 500, type: 'server_error', retryable: false },
   LR_ERR_INTERNAL: { status: 500, type: 'server_error', retryable: false },
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_CODES;
-
-/** The plain shape an error takes when it crosses a thread or a process boundary. */
-export interface PlainError {
-  code: ErrorCode;
-  message: string;
-  status: number;
-  param?: string | null;
-  /** Set when an upstream's own error body is passed through unchanged. */
-  upstreamBody?: string;
-  retryAfterMs?: number;
-}
+} as const satisfies Record<ErrorCode, { status: number; type: string; retryable: boolean }>;
 
 export interface LocalRouterErrorOptions {
   status?: number;

@@ -1,0 +1,23 @@
+/**
+ * Every error code the gateway emits. The table that gives each its HTTP status, OpenAI error type
+ * and failure policy is `ERROR_CODES` in src/errors, keyed by this union (the compiler checks both
+ * list the same codes).
+ */
+export type ErrorCode =
+  | 'LR_ERR_BAD_JSON' | 'LR_ERR_BAD_REQUEST' | 'LR_ERR_UNSUPPORTED_MEDIA_TYPE' | 'LR_ERR_UNSUPPORTED_PARAM'
+  | 'LR_ERR_BODY_TOO_LARGE' | 'LR_ERR_REQUEST_TIMEOUT' | 'LR_ERR_UNAUTHORIZED' | 'LR_ERR_FORBIDDEN' | 'LR_ERR_BAD_HOST'
+  | 'LR_ERR_BAD_ORIGIN' | 'LR_ERR_NOT_FOUND' | 'LR_ERR_MODEL_NOT_FOUND' | 'LR_ERR_METHOD_NOT_ALLOWED' | 'LR_ERR_RATE_LIMITED'
+  | 'LR_ERR_NO_PROVIDER_AVAILABLE' | 'LR_ERR_UPSTREAM_STATUS' | 'LR_ERR_UPSTREAM_UNREACHABLE' | 'LR_ERR_UPSTREAM_TIMEOUT'
+  | 'LR_ERR_UPSTREAM_BAD_RESPONSE' | 'LR_ERR_ACTOR_CRASHED' | 'LR_ERR_SHUTTING_DOWN' | 'LR_ERR_CLASSIFIER'
+  | 'LR_ERR_CONFIG_INVALID' | 'LR_ERR_CONFIG_IO' | 'LR_ERR_SECRET_STORE' | 'LR_ERR_ALREADY_RUNNING' | 'LR_ERR_INTERNAL';
+
+/** The plain shape an error takes when it crosses a thread or a process boundary. */
+export interface PlainError {
+  code: ErrorCode;
+  message: string;
+  status: number;
+  param?: string | null;
+  /** Set when an upstream's own error body is passed through unchanged. */
+  upstreamBody?: string;
+  retryAfterMs?: number;
+}
