@@ -116,10 +116,10 @@ export class GatewayMetrics {
     r.modelId = o.model ? interner.id(o.model) : last ? interner.id(`${last.provider}/${last.model}`) : 0;
     r.strategyId = o.strategy ? interner.id(o.strategy) : 0;
     const u = o.usage;
-    r.promptTokens = u ? u[0] : 0;
-    r.completionTokens = u ? u[1] : 0;
-    r.cachedTokens = u ? u[2] : 0;
-    r.reasoningTokens = u ? u[3] : 0;
+    r.promptTokens = u ? u.input : 0;
+    r.completionTokens = u ? u.output : 0;
+    r.cachedTokens = u ? u.cacheRead : 0;
+    r.reasoningTokens = u ? u.reasoning : 0;
     r.costUsd = o.costUsd ?? 0;
     this.#ring.write(r);
     m.log.append(o);

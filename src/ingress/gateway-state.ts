@@ -4,7 +4,7 @@ import type { ModelDirectory, PriceBook } from '../providers/index.js';
 import type { CircuitBreakers, RateLimiter } from '../routing/index.js';
 import type { TokenSigner } from './oauth-tokens.js';
 import type { AutoDecision, ClassifierPool } from './auto-route.js';
-import type { AttemptFrame, UpstreamDispatcher, UsageTuple } from '../workers/index.js';
+import type { AttemptFrame, UpstreamDispatcher, Usage } from '../workers/index.js';
 import type { ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
 
@@ -33,7 +33,7 @@ export interface RequestOutcome {
   durationMs: number;
   ttftMs: number;
   streamed: boolean;
-  usage: UsageTuple | null;
+  usage: Usage | null;
   /** USD, when the model's price is known. */
   costUsd: number | null;
   /** The error code when the gateway answered with one of its own errors. */

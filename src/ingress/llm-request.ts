@@ -3,7 +3,7 @@ import { LocalRouterError, toLocalRouterError, type ErrorCode, type PlainError }
 import { retryAfterSeconds, type LimitState } from '../routing/index.js';
 import { admitRequest, noProviderAvailable, planCandidates, projectInputTokens, rateLimitHeaders, type CandidateProbe } from './admission.js';
 import type { AuthedClient } from './client-table.js';
-import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type UsageTuple } from '../workers/index.js';
+import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type Usage } from '../workers/index.js';
 import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
 import { randomBytes } from 'node:crypto';
 import { answerAfterBody, readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
@@ -130,7 +130,7 @@ class LlmExchange implements FrameSink, OpenExchange {
   #done = false;
   #paused = false;
   #ttftMs = 0;
-  #usage: UsageTuple | null = null;
+  #usage: Usage | null = null;
   #costUsd: number | null = null;
   #errorCode: ErrorCode | null = null;
   #client: string;
@@ -310,8 +310,8 @@ class LlmExchange implements FrameSink, OpenExchange {
     const client = this.#limitClient;
     if (client === null) return;
     const u = this.#usage;
-    const prompt = u ? u[0] : 0;
-    const completion = u ? u[1] : 0;
+    const prompt = u ? u.input : 0;
+    const completion = u ? u.output : 0;
     this.#state.limiter.charge(client.id, client.policy.limits, {
       input_tokens: prompt - this.#projectedInput,
       output_tokens: completion,

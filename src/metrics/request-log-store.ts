@@ -1,3 +1,4 @@
+import type { Usage } from '../model/index.js';
 import { labelSafe } from '../model/index.js';
 import { classifyError } from './classify-error.js';
 import type { MonitoringDb } from './monitoring-db.js';
@@ -38,7 +39,7 @@ export interface RequestLogEntry {
   durationMs: number;
   ttftMs: number;
   streamed: boolean;
-  usage: readonly [number, number, number, number] | null;
+  usage: Readonly<Usage> | null;
   costUsd: number | null;
   errorCode: string | null;
   client: string | null;
@@ -307,7 +308,7 @@ export class RequestLogStore {
       model: boundedOrNull(e.model ?? modelOfAttempt(lastAttempt(e)), MAX_NAME), op: bounded(e.op, MAX_CODE), status: e.status, error_code: boundedOrNull(e.errorCode, MAX_CODE),
       error_class: errorClass === 0 ? null : ERROR_CLASS_NAMES[errorClass], latency_ms: round3(e.durationMs),
       ttft_ms: e.ttftMs > 0 ? round3(e.ttftMs) : null,
-      prompt_tokens: u ? u[0] : null, completion_tokens: u ? u[1] : null, cached_tokens: u ? u[2] : null, reasoning_tokens: u ? u[3] : null,
+      prompt_tokens: u ? u.input : null, completion_tokens: u ? u.output : null, cached_tokens: u ? u.cacheRead : null, reasoning_tokens: u ? u.reasoning : null,
       cost_usd: e.costUsd, streamed: e.streamed,
       attempts: e.attempts.map((a) => ({
         provider: bounded(a.provider, MAX_NAME), model: bounded(a.model, MAX_NAME), status: a.status, error_code: boundedOrNull(a.code, MAX_CODE), duration_ms: round3(a.durationMs),
@@ -331,7 +332,7 @@ export class RequestLogStore {
     return [bounded(e.id, MAX_CODE), idKey(e.id), Math.round(this.#timeOrigin + e.startMs), boundedOrNull(e.client, MAX_NAME), boundedOrNull(e.provider ?? last?.provider, MAX_NAME),
       boundedOrNull(e.model ?? modelOfAttempt(last), MAX_NAME), bounded(e.op, MAX_CODE), e.status, boundedOrNull(e.errorCode, MAX_CODE), cls === 0 ? null : ERROR_CLASS_NAMES[cls],
       round3(e.durationMs), e.ttftMs > 0 ? round3(e.ttftMs) : null,
-      u ? u[0] : null, u ? u[1] : null, u ? u[2] : null, u ? u[3] : null, e.costUsd, e.streamed ? 1 : 0,
+      u ? u.input : null, u ? u.output : null, u ? u.cacheRead : null, u ? u.reasoning : null, e.costUsd, e.streamed ? 1 : 0,
       attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null,
       e.route ? routeJson(e.route) : null, boundedOrNull(e.clientId, MAX_NAME)];
   }

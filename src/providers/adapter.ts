@@ -1,11 +1,7 @@
 import type { PlainError } from '../errors/index.js';
-import type { ProviderRuntime, UsageTuple } from '../workers/protocol.js';
+import type { Operation, ProviderRuntime, Usage, WireProtocol } from '../model/index.js';
 
-/** The wire protocols LocalRouter speaks upstream. Every preset maps to one of these. */
-export type WireProtocol = 'openai' | 'anthropic' | 'gemini' | 'ollama' | 'cohere';
-
-/** What the gateway asks a provider to do. The request body is always OpenAI-dialect JSON. */
-export type Operation = 'chat' | 'models' | 'embeddings' | 'completions' | 'count_tokens';
+export type { Operation, WireProtocol };
 
 /** Pure inputs of a translation: no clock or id source of its own (style: translation is pure). */
 export interface TranslateContext {
@@ -39,13 +35,13 @@ export interface StreamTranslator {
   /** Upstream ended: flush. */
   end(): string;
   /** The upstream's real usage, once it was reported. */
-  readonly usage: UsageTuple | null;
+  readonly usage: Usage | null;
 }
 
 /** A non-streamed answer translated to the OpenAI dialect. */
 export interface TranslatedBody {
   body: string;
-  usage: UsageTuple | null;
+  usage: Usage | null;
 }
 
 /**

@@ -6,7 +6,7 @@
 export { ProviderEngine } from './provider-engine.js';
 export { createSseState, feedSse, endSse, type SseEvent, type SseState } from './sse/parse-sse.js';
 export { createOpenAIStreamState, passOpenAIStream, endOpenAIStream, type OpenAIStreamState } from './openai-compatible/from-openai-stream.js';
-export { extractUsage, usageTuple } from './openai-compatible/usage.js';
+export { extractUsage, usageOf } from './openai-compatible/usage.js';
 export { mapStatusError, mapTransportError } from './map-upstream-error.js';
 export { ModelDirectory, type DirectoryEntry } from './model-directory.js';
 export { adapterFor, registerAdapter, dialectFor, registerDialect } from './adapters.js';

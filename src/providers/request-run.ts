@@ -1,5 +1,5 @@
 import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
-import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime, type UsageTuple } from '../workers/protocol.js';
+import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime, type Usage } from '../workers/protocol.js';
 import type { PriceBook } from './catalog/index.js';
 import type { Operation, ProviderAdapter, TranslateContext } from './adapter.js';
 import { adapterFor, dialectFor } from './adapters.js';
@@ -103,10 +103,10 @@ export class RequestRun {
   }
 
   /** The USD cost of `usage` on the current candidate; null when its price is unknown. */
-  costOf(usage: UsageTuple | null): number | null {
+  costOf(usage: Usage | null): number | null {
     if (usage === null) return null;
     return this.#host.prices().costOf(this.#candidates[this.#index]!, this.#candidates[this.#index + 1]!,
-      { prompt: usage[0], completion: usage[1], cached: usage[2], reasoning: usage[3] });
+      { prompt: usage.input, completion: usage.output, cached: usage.cacheRead, cache_write: usage.cacheWrite, reasoning: usage.reasoning });
   }
 
   /** Called by the exchange when its try failed. Falls back when allowed, else ends the request. */

@@ -8,7 +8,7 @@ import type { UpstreamDispatcher } from './dispatcher.js';
 import { InlineDispatcher } from './inline-dispatcher.js';
 
 export { FRAME, REQ_FLAG, CLIENT_DIALECT } from './protocol.js';
-export type { AttemptFrame, FromActorFrame, ProviderRuntime, UpstreamCall, UsageTuple } from './protocol.js';
+export type { AttemptFrame, FromActorFrame, ProviderRuntime, UpstreamCall, Usage } from './protocol.js';
 export type { FrameSink, UpstreamDispatcher, DispatcherStats } from './dispatcher.js';
 export { moduleBeside, spawnWorker } from './spawn-worker.js';
 // mcp (issue 7): the MCP actor's frames and the batcher it shares with the provider actors.

@@ -4,7 +4,7 @@
  * Frames are compact arrays `[kind, id, ...]` (no object per frame, integer request ids), posted in
  * batches: one `postMessage(Frame[])` per event-loop turn per direction. `kind` discriminates.
  */
-import type { ErrorCode, PlainError } from '../errors/index.js';
+import type { ErrorCode, Operation, PlainError, ProviderRuntime, Usage, WireProtocol } from '../model/index.js';
 
 export const FRAME = {
   // ingress → actor
@@ -39,36 +39,11 @@ export const REQ_FLAG = {
 /** Client dialects, as encoded in the request flags: 0 is OpenAI chat (no conversion). */
 export const CLIENT_DIALECT = { chat: 0, anthropic: 1, responses: 2, completions: 3 } as const;
 
-/** Token usage as `[prompt, completion, cached, reasoning]`. */
-export type UsageTuple = [number, number, number, number];
-
-/** The upstream wire protocols (kept in sync with `WireProtocol` in src/providers/adapter.ts). */
-export type ProtocolName = 'openai' | 'anthropic' | 'gemini' | 'ollama' | 'cohere';
-
+export type { ProviderRuntime, Usage } from '../model/index.js';
+/** The upstream wire protocols. */
+export type ProtocolName = WireProtocol;
 /** What a request asks of a provider; the body is OpenAI-dialect JSON. */
-export type OperationName = 'chat' | 'models' | 'embeddings' | 'completions' | 'count_tokens';
-
-/** A provider as the actors need it: secrets already resolved (they never leave the process). */
-export interface ProviderRuntime {
-  name: string;
-  /** The preset type (for prices). */
-  type: string;
-  protocol: ProtocolName;
-  /** Price overrides by model id, USD per million tokens (see `PriceOverride` in the config). */
-  prices: Record<string, { input_per_mtok: number; output_per_mtok: number; cached_input_per_mtok?: number; cache_write_per_mtok?: number; reasoning_per_mtok?: number }>;
-  baseUrl: string;
-  apiKey: string | null;
-  headers: Record<string, string>;
-  connectTimeoutMs: number;
-  /** Connection pool size toward this provider. */
-  maxConnections: number;
-  /** Until the response headers arrive. */
-  firstByteTimeoutMs: number;
-  /** Longest silence between two body chunks. */
-  idleTimeoutMs: number;
-  /** Longest a whole upstream response may take, headers to last byte; absent = no such deadline. */
-  totalTimeoutMs?: number;
-}
+export type OperationName = Operation;
 
 /**
  * What the ingress asks an actor to do: one operation, tried against each candidate in order until
@@ -97,11 +72,11 @@ export type HeadFrame = [typeof FRAME.HEAD, id: number, status: number, contentT
 /** Part of a streamed body, as text (undici's pooled buffers are never transferred). */
 export type ChunkFrame = [typeof FRAME.CHUNK, id: number, text: string];
 /** End of a streamed response, with the upstream's real usage when it reported any, and its cost in USD when priced. */
-export type EndFrame = [typeof FRAME.END, id: number, usage: UsageTuple | null, costUsd: number | null];
+export type EndFrame = [typeof FRAME.END, id: number, usage: Usage | null, costUsd: number | null];
 /** The call failed; before HEAD the client gets an HTTP error, after it an error event. */
 export type ErrorFrame = [typeof FRAME.ERROR, id: number, error: PlainError];
 /** A whole non-streamed response in one frame. */
-export type FullFrame = [typeof FRAME.FULL, id: number, status: number, contentType: string, body: string, usage: UsageTuple | null, costUsd: number | null];
+export type FullFrame = [typeof FRAME.FULL, id: number, status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null];
 export type ReadyFrame = [typeof FRAME.READY, id: 0];
 /**
  * One try against one candidate. Failed tries are reported as they happen; the successful one just

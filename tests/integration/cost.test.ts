@@ -74,8 +74,9 @@ describe('cost of a translated (Anthropic) stream', () => {
       for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
       const u = MOCK_USAGE;
       expect(usage!.completion_tokens).toBe(u.output_tokens);
-      // Cache writes are not in the usage tuple yet: they are billed at the input price.
-      const expected = ((u.input_tokens + u.cache_creation_input_tokens) * 3 + u.cache_read_input_tokens * 0.3 + u.output_tokens * 15) / 1e6;
+      // Each kind of input token at its own price: cache writes at the cache-write price, not the input price.
+      expect(u.cache_creation_input_tokens).toBeGreaterThan(0);
+      const expected = (u.input_tokens * 3 + u.cache_creation_input_tokens * 3.75 + u.cache_read_input_tokens * 0.3 + u.output_tokens * 15) / 1e6;
       expect(usage!.cost).toBeCloseTo(expected, 12);
     } finally {
       await fx.close();

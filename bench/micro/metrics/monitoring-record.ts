@@ -31,7 +31,7 @@ function outcome(): RequestOutcome {
     id: TIME_IDS ? `gen-${Date.now().toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}` : `gen-${randomUUID().replaceAll('-', '')}`, op: 'chat',
     attempts: [{ provider: 'mock', model: 'bench-model', status: 200, code: null, durationMs: 0.8 + (seq % 7) / 10 }],
     status: 200, startMs: t - 1.2, durationMs: 1.2 + (seq % 13) / 10, ttftMs: seq % 2 ? 0.9 : 0, streamed: seq % 2 === 1,
-    usage: [38, 64, 0, 0], costUsd: 0.000166, errorCode: null, client: 'bench', clientId: 'c_bench000001', provider: 'mock', model: 'mock/bench-model', strategy: 'default',
+    usage: { input: 38, output: 64, cacheRead: 0, cacheWrite: 0, reasoning: 0 }, costUsd: 0.000166, errorCode: null, client: 'bench', clientId: 'c_bench000001', provider: 'mock', model: 'mock/bench-model', strategy: 'default',
   };
 }
 

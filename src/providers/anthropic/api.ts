@@ -1,4 +1,4 @@
-import type { ProviderRuntime } from '../../workers/protocol.js';
+import type { ProviderRuntime } from '../../model/index.js';
 
 /**
  * The API version every request pins. 2023-06-01 is the version whose request surface this adapter

@@ -1,7 +1,7 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 import { mapAnthropicFinishReason } from './map-anthropic-finish-reason.js';
-import { emptyCounters, mergeUsage, toOpenAIUsage, toUsageTuple } from './map-anthropic-usage.js';
+import { emptyCounters, mergeUsage, toOpenAIUsage, toUsage } from './map-anthropic-usage.js';
 import type { AnthropicMessage, AnthropicThinkingLike, OpenAIChatCompletion, OpenAIToolCall } from './wire-types.js';
 
 /**
@@ -10,7 +10,7 @@ import type { AnthropicMessage, AnthropicThinkingLike, OpenAIChatCompletion, Ope
  * (the joined thinking text) and `thinking_blocks` (every thinking and redacted-thinking block with
  * its signature, to send back on the next turn of a tool loop, as LiteLLM does).
  */
-export function fromAnthropicResponse(body: string, created: number): { completion: OpenAIChatCompletion; usage: UsageTuple } {
+export function fromAnthropicResponse(body: string, created: number): { completion: OpenAIChatCompletion; usage: Usage } {
   let msg: AnthropicMessage;
   try {
     msg = JSON.parse(body) as AnthropicMessage;
@@ -65,7 +65,7 @@ export function fromAnthropicResponse(body: string, created: number): { completi
       choices: [{ index: 0, message, logprobs: null, finish_reason: mapAnthropicFinishReason(msg.stop_reason) }],
       usage: toOpenAIUsage(counters),
     },
-    usage: toUsageTuple(counters),
+    usage: toUsage(counters),
   };
 }
 

@@ -1,9 +1,9 @@
 import { LocalRouterError, type PlainError } from '../../errors/index.js';
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
 import { mapAnthropicFinishReason } from './map-anthropic-finish-reason.js';
 import { mapAnthropicStreamError } from './map-anthropic-error.js';
-import { emptyCounters, mergeUsage, toOpenAIUsage, toUsageTuple, type UsageCounters } from './map-anthropic-usage.js';
+import { emptyCounters, mergeUsage, toOpenAIUsage, toUsage, type UsageCounters } from './map-anthropic-usage.js';
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicStopReason, AnthropicUsage } from './wire-types.js';
 
 interface BlockState {
@@ -65,8 +65,8 @@ export function endAnthropicStream(state: AnthropicStreamState): string {
 }
 
 /** The usage reported so far (`message_start` onward), as the engine records it. */
-export function anthropicStreamUsage(state: AnthropicStreamState): UsageTuple | null {
-  return state.sawStart ? toUsageTuple(state.counters) : null;
+export function anthropicStreamUsage(state: AnthropicStreamState): Usage | null {
+  return state.sawStart ? toUsage(state.counters) : null;
 }
 
 function thrown(error: PlainError): LocalRouterError {

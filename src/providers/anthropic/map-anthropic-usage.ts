@@ -1,4 +1,4 @@
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 import type { AnthropicUsage, OpenAIUsage } from './wire-types.js';
 
 /** Anthropic's usage counters, accumulated (a stream reports them in `message_start` and `message_delta`). */
@@ -42,9 +42,9 @@ export function toOpenAIUsage(c: UsageCounters): OpenAIUsage {
   };
 }
 
-/** `[prompt, completion, cached, reasoning]`, as the engine records usage. */
-export function toUsageTuple(c: UsageCounters): UsageTuple {
-  return [c.input + c.cacheRead + c.cacheWrite, c.output, c.cacheRead, c.thinking];
+/** Anthropic's counters as a `Usage`: its `input_tokens` excludes cache reads and writes, so they are added. */
+export function toUsage(c: UsageCounters): Usage {
+  return { input: c.input + c.cacheRead + c.cacheWrite, output: c.output, cacheRead: c.cacheRead, cacheWrite: c.cacheWrite, reasoning: c.thinking };
 }
 
 /** OpenAI usage → Anthropic usage, for the Anthropic-compatible ingress: cached tokens leave `input_tokens`. */

@@ -1,4 +1,4 @@
-import type { ProviderRuntime } from '../../workers/protocol.js';
+import type { ProviderRuntime } from '../../model/index.js';
 
 /** Cohere's list endpoint serves up to this many models per page: one page is the whole list. */
 const MODELS_QUERY = '?page_size=1000';

@@ -1,20 +1,20 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 import type { TranslateContext, TranslatedBody } from '../adapter.js';
 import type { CohereChatResponse, CohereUsage } from './cohere-types.js';
 import { cohereFailedGeneration } from './map-cohere-error.js';
 import { mapCohereFinishReason } from './map-cohere-finish-reason.js';
 
 /**
- * Cohere's usage → `[prompt, completion, cached, reasoning]`. Billed units come first: they are what
+ * Cohere's usage as a `Usage`. Billed units come first: they are what
  * Cohere charges for (its `tokens` also count the prompt scaffolding it adds), so costs computed from
  * them match the invoice; raw token counts are the fallback.
  */
-export function cohereUsage(u: CohereUsage | undefined): UsageTuple | null {
+export function cohereUsage(u: CohereUsage | undefined): Usage | null {
   if (!u || typeof u !== 'object') return null;
   const prompt = count(u.billed_units?.input_tokens ?? u.tokens?.input_tokens);
   const completion = count(u.billed_units?.output_tokens ?? u.tokens?.output_tokens);
-  return [prompt, completion, count(u.cached_tokens), 0];
+  return { input: prompt, output: completion, cacheRead: count(u.cached_tokens), cacheWrite: 0, reasoning: 0 };
 }
 
 export function count(v: unknown): number {
@@ -29,10 +29,10 @@ export function parseJson<T>(body: string, ctx: TranslateContext, what: string):
   }
 }
 
-/** OpenAI's usage object from the tuple. */
-export function openAIUsage(u: UsageTuple): Record<string, unknown> {
-  const usage: Record<string, unknown> = { prompt_tokens: u[0], completion_tokens: u[1], total_tokens: u[0] + u[1] };
-  if (u[2] > 0) usage.prompt_tokens_details = { cached_tokens: u[2] };
+/** OpenAI's usage object from a `Usage`. */
+export function openAIUsage(u: Usage): Record<string, unknown> {
+  const usage: Record<string, unknown> = { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output };
+  if (u.cacheRead > 0) usage.prompt_tokens_details = { cached_tokens: u.cacheRead };
   return usage;
 }
 

@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
 import { createNdjsonState, endNdjson, feedNdjson, type NdjsonState } from '../ndjson/parse-ndjson.js';
 import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
@@ -28,7 +28,7 @@ export interface CohereStreamState {
   /** Cohere's tool-call `index` → the OpenAI delta index. */
   toolIndex: Map<number, number>;
   done: boolean;
-  usage: UsageTuple | null;
+  usage: Usage | null;
   /** A failure the upstream reported: raised on the next call, once the text before it is out. */
   failure: LocalRouterError | null;
 }

@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { ProviderRuntime } from '../../workers/protocol.js';
+import type { ProviderRuntime } from '../../model/index.js';
 
 /**
  * Transport facts of the Gemini API (base URL like `https://generativelanguage.googleapis.com/v1beta`):

@@ -1,7 +1,7 @@
 import type { TranslateContext, TranslatedBody } from '../adapter.js';
 import { pieceOf, type OpenAIToolCall } from './gemini-parts.js';
 import type { GeminiCandidate, GeminiResponse } from './gemini-types.js';
-import { geminiUsage, usageTupleOf } from './gemini-usage.js';
+import { geminiUsage, usageOfOpenAI } from './gemini-usage.js';
 import { mapGeminiFinishReason } from './map-gemini-finish-reason.js';
 import { badResponse, isObject } from './request-errors.js';
 
@@ -25,7 +25,7 @@ export function fromGeminiResponse(body: string, ctx: TranslateContext): Transla
     choices,
     usage,
   };
-  return { body: JSON.stringify(out), usage: usageTupleOf(usage) };
+  return { body: JSON.stringify(out), usage: usageOfOpenAI(usage) };
 }
 
 function choiceOf(c: GeminiCandidate, i: number, ctx: TranslateContext): unknown {

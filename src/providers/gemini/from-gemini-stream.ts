@@ -1,11 +1,11 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 import type { StreamTranslator, TranslateContext } from '../adapter.js';
 import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
 import { blockedReason, completionId, failedGeneration } from './from-gemini-response.js';
 import { pieceOf } from './gemini-parts.js';
 import type { GeminiCandidate, GeminiErrorBody, GeminiResponse } from './gemini-types.js';
-import { geminiUsage, usageTupleOf, type OpenAIUsage } from './gemini-usage.js';
+import { geminiUsage, usageOfOpenAI, type OpenAIUsage } from './gemini-usage.js';
 import { mapGeminiFinishReason } from './map-gemini-finish-reason.js';
 import { badResponse, isObject } from './request-errors.js';
 
@@ -54,7 +54,7 @@ export function createGeminiStream(ctx: TranslateContext): StreamTranslator & { 
     state,
     feed: (text) => feedGeminiStream(state, text),
     end: () => endGeminiStream(state),
-    get usage(): UsageTuple | null { return state.reported && state.usage ? usageTupleOf(state.usage) : null; },
+    get usage(): Usage | null { return state.reported && state.usage ? usageOfOpenAI(state.usage) : null; },
   };
 }
 

@@ -1,3 +1,4 @@
+import { emptyUsage } from '../../model/index.js';
 import type { TranslateContext, TranslatedBody } from '../adapter.js';
 import { GEMINI_PATHS, geminiModelResource } from './api.js';
 import { parseGemini } from './from-gemini-response.js';
@@ -58,7 +59,7 @@ export function fromGeminiEmbedResponse(body: string, ctx: GeminiEmbeddingsConte
     model: ctx.model,
     usage: { prompt_tokens: tokens, total_tokens: tokens },
   };
-  return { body: JSON.stringify(out), usage: [tokens, 0, 0, 0] };
+  return { body: JSON.stringify(out), usage: { ...emptyUsage(), input: tokens } };
 }
 
 /** OpenAI's base64 embedding: the vector as little-endian float32, base64-encoded. */

@@ -1,4 +1,4 @@
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 import type { GeminiUsageMetadata } from './gemini-types.js';
 
 /** OpenAI's usage object, as the gateway returns it for Gemini answers. */
@@ -29,9 +29,9 @@ export function geminiUsage(u: GeminiUsageMetadata): OpenAIUsage {
   };
 }
 
-/** `[prompt, completion, cached, reasoning]`, as the engine reports usage. */
-export function usageTupleOf(u: OpenAIUsage): UsageTuple {
-  return [u.prompt_tokens, u.completion_tokens, u.prompt_tokens_details.cached_tokens, u.completion_tokens_details.reasoning_tokens];
+/** The OpenAI usage object as a `Usage` (Gemini reports no cache writes). */
+export function usageOfOpenAI(u: OpenAIUsage): Usage {
+  return { input: u.prompt_tokens, output: u.completion_tokens, cacheRead: u.prompt_tokens_details.cached_tokens, cacheWrite: 0, reasoning: u.completion_tokens_details.reasoning_tokens };
 }
 
 function count(v: unknown): number {

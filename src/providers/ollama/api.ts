@@ -1,5 +1,5 @@
 import type { Operation } from '../adapter.js';
-import type { ProviderRuntime } from '../../workers/protocol.js';
+import type { ProviderRuntime } from '../../model/index.js';
 
 /**
  * Where each operation lives. The base URL is the server root (`http://127.0.0.1:11434`), not the

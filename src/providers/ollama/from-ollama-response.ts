@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 import type { TranslateContext, TranslatedBody } from '../adapter.js';
 import { mapOllamaFinishReason } from './map-ollama-finish-reason.js';
 import { ollamaReportedError } from './map-ollama-error.js';
@@ -36,8 +36,8 @@ export function toOpenAILogprobs(lp: OllamaLogprob[]): { content: unknown[] } {
   };
 }
 
-export function ollamaUsage(c: OllamaChatChunk): UsageTuple {
-  return [count(c.prompt_eval_count), count(c.eval_count), 0, 0];
+export function ollamaUsage(c: OllamaChatChunk): Usage {
+  return { input: count(c.prompt_eval_count), output: count(c.eval_count), cacheRead: 0, cacheWrite: 0, reasoning: 0 };
 }
 
 export function count(v: unknown): number {
@@ -78,7 +78,7 @@ export function fromOllamaChatResponse(body: string, ctx: TranslateContext): Tra
       logprobs: Array.isArray(c.logprobs) ? toOpenAILogprobs(c.logprobs) : null,
       finish_reason: mapOllamaFinishReason(c.done_reason, calls.length > 0),
     }],
-    usage: { prompt_tokens: usage[0], completion_tokens: usage[1], total_tokens: usage[0] + usage[1] },
+    usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
   };
   return { body: JSON.stringify(out), usage };
 }

@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
 import { createNdjsonState, endNdjson, feedNdjson, type NdjsonState } from '../ndjson/parse-ndjson.js';
 import { ollamaUsage, toOpenAILogprobs, toOpenAIToolCall } from './from-ollama-response.js';
@@ -23,7 +23,7 @@ export interface OllamaStreamState {
   model: string;
   toolCalls: number;
   done: boolean;
-  usage: UsageTuple | null;
+  usage: Usage | null;
   /** An error the upstream reported: raised on the next call, once the text before it is out. */
   failure: LocalRouterError | null;
 }
@@ -93,7 +93,7 @@ function onLine(state: OllamaStreamState, line: string): string {
     state.usage = ollamaUsage(c);
     out += chunk(state, '{}', mapOllamaFinishReason(c.done_reason, state.toolCalls > 0), null);
     if (state.ctx.clientWantsUsage) {
-      const [p, k] = state.usage;
+      const { input: p, output: k } = state.usage;
       out += `data: ${envelope(state)},"choices":[],"usage":{"prompt_tokens":${p},"completion_tokens":${k},"total_tokens":${p + k}}}\n\n`;
     }
     out += 'data: [DONE]\n\n';

@@ -1,3 +1,4 @@
+import { emptyUsage } from '../../model/index.js';
 import type { TranslateContext, TranslatedBody } from '../adapter.js';
 import { count, parseJson } from './from-ollama-response.js';
 import { badRequest, given, unsupported } from './request-errors.js';
@@ -40,7 +41,7 @@ export function fromOllamaEmbedResponse(body: string, ctx: EmbeddingsContext): T
     model: typeof parsed.model === 'string' ? parsed.model : ctx.model,
     usage: { prompt_tokens: tokens, total_tokens: tokens },
   };
-  return { body: JSON.stringify(out), usage: [tokens, 0, 0, 0] };
+  return { body: JSON.stringify(out), usage: { ...emptyUsage(), input: tokens } };
 }
 
 /** OpenAI's base64 embedding: the vector as little-endian float32, base64-encoded. */

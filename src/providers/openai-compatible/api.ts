@@ -1,4 +1,4 @@
-import type { ProviderRuntime } from '../../workers/protocol.js';
+import type { ProviderRuntime } from '../../model/index.js';
 
 /** Where an OpenAI-compatible provider lives: the origin for the connection pool and the path prefix. */
 export function splitBaseUrl(baseUrl: string): { origin: string; prefix: string } {

@@ -1,8 +1,8 @@
 import { LocalRouterError } from '../../errors/index.js';
 import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 import { scanOpenAIBody } from './scan-body.js';
-import { usageTuple } from './usage.js';
+import { usageOf } from './usage.js';
 
 /**
  * Same-dialect pass-through of an OpenAI chat-completions SSE stream: events are forwarded byte for
@@ -15,7 +15,7 @@ import { usageTuple } from './usage.js';
 export interface OpenAIStreamState {
   sse: SseState;
   clientWantsUsage: boolean;
-  usage: UsageTuple | null;
+  usage: Usage | null;
   sawDone: boolean;
   /** A choice reported its `finish_reason`. */
   sawFinish: boolean;
@@ -77,7 +77,7 @@ function usageEvent(state: OpenAIStreamState, ev: SseEvent, data: string): strin
   } catch {
     return ev.raw;
   }
-  state.usage = usageTuple(chunk.usage as Parameters<typeof usageTuple>[0]) ?? state.usage;
+  state.usage = usageOf(chunk.usage as Parameters<typeof usageOf>[0]) ?? state.usage;
   if (state.clientWantsUsage) return ev.raw;
   // The dedicated usage chunk has no choices: drop it. A content chunk that also carries usage keeps its content.
   if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return '';

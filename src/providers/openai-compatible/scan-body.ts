@@ -1,8 +1,8 @@
-import type { UsageTuple } from '../../workers/protocol.js';
-import { usageTuple } from './usage.js';
+import type { Usage } from '../../model/index.js';
+import { usageOf } from './usage.js';
 
 /** What one pass over a non-streamed OpenAI body found: its usage, or why it is not a whole JSON object. */
-export type BodyScan = { ok: true; usage: UsageTuple | null } | { ok: false; reason: string };
+export type BodyScan = { ok: true; usage: Usage | null } | { ok: false; reason: string };
 
 /** Characters that may stand outside strings in JSON: structure, whitespace, numbers, true/false/null. */
 const BARE = new Uint8Array(128);
@@ -49,7 +49,7 @@ export function scanOpenAIBody(body: string): BodyScan {
   if (skipWhitespace(body, i + 1) !== n) return { ok: false, reason: 'data follows the JSON object' };
   if (usageOpen === -1 || usageClose === -1) return { ok: true, usage: null };
   try {
-    return { ok: true, usage: usageTuple(JSON.parse(body.slice(usageOpen, usageClose + 1)) as Parameters<typeof usageTuple>[0]) };
+    return { ok: true, usage: usageOf(JSON.parse(body.slice(usageOpen, usageClose + 1)) as Parameters<typeof usageOf>[0]) };
   } catch {
     return { ok: false, reason: 'the usage object is not valid JSON' };
   }

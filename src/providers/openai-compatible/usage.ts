@@ -1,21 +1,23 @@
-import type { UsageTuple } from '../../workers/protocol.js';
+import type { Usage } from '../../model/index.js';
 
 interface OpenAIUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
-  prompt_tokens_details?: { cached_tokens?: number } | null;
+  /** `cache_write_tokens` is OpenRouter's name for Anthropic-style cache writes. */
+  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number } | null;
   completion_tokens_details?: { reasoning_tokens?: number } | null;
 }
 
-/** OpenAI's usage object as `[prompt, completion, cached, reasoning]`. */
-export function usageTuple(u: OpenAIUsage | null | undefined): UsageTuple | null {
+/** OpenAI's usage object as a `Usage`. */
+export function usageOf(u: OpenAIUsage | null | undefined): Usage | null {
   if (!u || typeof u !== 'object') return null;
-  return [
-    num(u.prompt_tokens),
-    num(u.completion_tokens),
-    num(u.prompt_tokens_details?.cached_tokens),
-    num(u.completion_tokens_details?.reasoning_tokens),
-  ];
+  return {
+    input: num(u.prompt_tokens),
+    output: num(u.completion_tokens),
+    cacheRead: num(u.prompt_tokens_details?.cached_tokens),
+    cacheWrite: num(u.prompt_tokens_details?.cache_write_tokens),
+    reasoning: num(u.completion_tokens_details?.reasoning_tokens),
+  };
 }
 
 function num(v: unknown): number {
@@ -27,7 +29,7 @@ function num(v: unknown): number {
  * `"usage": {...}` object (the last one, where OpenAI puts it) is parsed. Falls back to a full parse
  * when the shortcut does not apply.
  */
-export function extractUsage(body: string): UsageTuple | null {
+export function extractUsage(body: string): Usage | null {
   const key = body.lastIndexOf('"usage"');
   if (key === -1) return null;
   const open = body.indexOf('{', key + 7);
@@ -35,12 +37,12 @@ export function extractUsage(body: string): UsageTuple | null {
     const close = matchBrace(body, open);
     if (close !== -1) {
       try {
-        return usageTuple(JSON.parse(body.slice(open, close + 1)) as OpenAIUsage);
+        return usageOf(JSON.parse(body.slice(open, close + 1)) as OpenAIUsage);
       } catch { /* fall through to the full parse */ }
     }
   }
   try {
-    return usageTuple((JSON.parse(body) as { usage?: OpenAIUsage }).usage);
+    return usageOf((JSON.parse(body) as { usage?: OpenAIUsage }).usage);
   } catch {
     return null;
   }

@@ -25,7 +25,7 @@ async function stop(m: Monitoring): Promise<void> {
 }
 
 function entry(id: string, startMs = performance.now()): RequestLogEntry {
-  return { id, op: 'chat', attempts: [], status: 200, startMs, durationMs: 5, ttftMs: 0, streamed: false, usage: [11, 7, 0, 0], costUsd: null, errorCode: null, client: 'alice', provider: null, model: null };
+  return { id, op: 'chat', attempts: [], status: 200, startMs, durationMs: 5, ttftMs: 0, streamed: false, usage: { input: 11, output: 7, cacheRead: 0, cacheWrite: 0, reasoning: 0 }, costUsd: null, errorCode: null, client: 'alice', provider: null, model: null };
 }
 
 describe.each(['inline', 'worker'] as const)('Monitoring (%s writer)', (writer) => {

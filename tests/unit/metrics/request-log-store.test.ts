@@ -28,7 +28,7 @@ function entry(over: Partial<RequestLogEntry> = {}): RequestLogEntry {
   n++;
   return {
     id: `gen-${n}`, op: 'chat', attempts: [{ provider: 'mock', model: 'echo', status: 200, code: null, durationMs: 12.3456 }],
-    status: 200, startMs: Date.now(), durationMs: 15.5, ttftMs: 0, streamed: false, usage: [11, 7, 3, 2], costUsd: 0.000025,
+    status: 200, startMs: Date.now(), durationMs: 15.5, ttftMs: 0, streamed: false, usage: { input: 11, output: 7, cacheRead: 3, cacheWrite: 0, reasoning: 2 }, costUsd: 0.000025,
     errorCode: null, client: 'alice', provider: 'mock', model: 'mock/echo', ...over,
   };
 }

@@ -26,7 +26,7 @@ function entry(over: Partial<RequestLogEntry> = {}): RequestLogEntry {
   n++;
   return {
     id: `gen-${n.toString(16).padStart(32, '0')}`, op: 'chat', attempts: [{ provider: 'mock', model: 'echo', status: 200, code: null, durationMs: 1.5 }],
-    status: 200, startMs: performance.now(), durationMs: 5, ttftMs: 0, streamed: false, usage: [11, 7, 0, 0], costUsd: 0.00001, errorCode: null,
+    status: 200, startMs: performance.now(), durationMs: 5, ttftMs: 0, streamed: false, usage: { input: 11, output: 7, cacheRead: 0, cacheWrite: 0, reasoning: 0 }, costUsd: 0.00001, errorCode: null,
     client: 'alice', clientId: 'c_alice000001', provider: 'mock', model: 'mock/echo', ...over,
   };
 }

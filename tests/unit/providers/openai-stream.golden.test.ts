@@ -26,14 +26,14 @@ describe('OpenAI stream pass-through (golden)', () => {
   it('forwards every byte when the client asked for usage, and reads the real usage', () => {
     const r = run(upstream, [], true);
     expect(r.out).toBe(read('stream-with-usage.client-usage.expected.sse').toString('utf8'));
-    expect(r.usage).toEqual([9, 4, 2, 1]);
+    expect(r.usage).toEqual({ input: 9, output: 4, cacheRead: 2, cacheWrite: 0, reasoning: 1 });
     expect(r.sawDone).toBe(true);
   });
 
   it('strips the usage chunk and usage:null fields when the client did not ask, still reading usage', () => {
     const r = run(upstream, [], false);
     expect(r.out).toBe(read('stream-with-usage.no-client-usage.expected.sse').toString('utf8'));
-    expect(r.usage).toEqual([9, 4, 2, 1]);
+    expect(r.usage).toEqual({ input: 9, output: 4, cacheRead: 2, cacheWrite: 0, reasoning: 1 });
   });
 
   it('gives the same output for every split point, including inside multi-byte characters', () => {

@@ -29,7 +29,7 @@ describe('feedSse', () => {
 describe('extractUsage', () => {
   it('reads the usage object, including cached and reasoning details', () => {
     const body = JSON.stringify({ id: 'x', choices: [{ message: { content: 'the word "usage" {in} text' } }], usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11, prompt_tokens_details: { cached_tokens: 1 }, completion_tokens_details: { reasoning_tokens: 2 } } });
-    expect(extractUsage(body)).toEqual([5, 6, 1, 2]);
+    expect(extractUsage(body)).toEqual({ input: 5, output: 6, cacheRead: 1, cacheWrite: 0, reasoning: 2 });
   });
 
   it('returns null without usage and survives garbage', () => {

@@ -53,7 +53,7 @@ describe('secret redaction', () => {
 
 describe('OpenAI body scan', () => {
   it('accepts a whole body and reads its top-level usage (not a "usage" inside a string)', () => {
-    expect(scanOpenAIBody(COMPLETION)).toEqual({ ok: true, usage: [5, 6, 1, 2] });
+    expect(scanOpenAIBody(COMPLETION)).toEqual({ ok: true, usage: { input: 5, output: 6, cacheRead: 1, cacheWrite: 0, reasoning: 2 } });
     expect(scanOpenAIBody('  {"object":"list","data":[]}\n')).toEqual({ ok: true, usage: null });
     expect(scanOpenAIBody('{"usage":null,"x":{"a":1}}')).toEqual({ ok: true, usage: null });
   });
@@ -68,7 +68,7 @@ describe('OpenAI body scan', () => {
   it('the adapter turns a broken body into LR_ERR_UPSTREAM_BAD_RESPONSE', () => {
     const ctx = testContext('openai', { stream: false });
     expect(() => openAIAdapter.response('chat', COMPLETION.slice(0, 100), ctx)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
-    expect(openAIAdapter.response('chat', COMPLETION, ctx).usage).toEqual([5, 6, 1, 2]);
+    expect(openAIAdapter.response('chat', COMPLETION, ctx).usage).toEqual({ input: 5, output: 6, cacheRead: 1, cacheWrite: 0, reasoning: 2 });
   });
 
   it('the adapter names content types that cannot be the answer asked for', () => {

@@ -50,11 +50,11 @@ describe('Anthropic → OpenAI stream translation (golden)', () => {
     const a = run(upstream, [], true);
     expect(a.error).toBeNull();
     expect(a.out).toBe(withUsage);
-    // [prompt = input + cache read + cache write, completion, cached, reasoning]
-    expect(a.usage).toEqual([46, 87, 30, 21]);
+    // input = Anthropic's input_tokens + cache read + cache write; the cache write is kept apart for its price
+    expect(a.usage).toEqual({ input: 46, output: 87, cacheRead: 30, cacheWrite: 4, reasoning: 21 });
     const b = run(upstream, [], false);
     expect(b.out).toBe(withoutUsage);
-    expect(b.usage).toEqual([46, 87, 30, 21]);
+    expect(b.usage).toEqual({ input: 46, output: 87, cacheRead: 30, cacheWrite: 4, reasoning: 21 });
     expect(b.out).not.toContain('"usage"');
   });
 
@@ -122,7 +122,7 @@ describe('OpenAI → Anthropic request translation (golden)', () => {
   it('translates a non-streamed message: text joined, tool calls, thinking blocks, usage', () => {
     const res = anthropicAdapter.response('chat', text('message.upstream.json'), ctx(false, false));
     expect(JSON.parse(res.body)).toEqual(JSON.parse(text('message.expected.json')));
-    expect(res.usage).toEqual([3895, 503, 1800, 320]);
+    expect(res.usage).toEqual({ input: 3895, output: 503, cacheRead: 1800, cacheWrite: 0, reasoning: 320 });
   });
 });
 

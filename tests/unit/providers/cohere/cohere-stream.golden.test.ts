@@ -35,7 +35,7 @@ describe('Cohere v2 stream → OpenAI chunks (golden)', () => {
     const upstream = read('text.upstream.sse');
     const withUsage = run(upstream, [], true);
     expect(withUsage.out).toBe(text('text.client-usage.expected.sse'));
-    expect(withUsage.t.usage).toEqual([21, 105, 0, 0]);
+    expect(withUsage.t.usage).toEqual({ input: 21, output: 105, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
     expect(run(upstream, []).out).toBe(text('text.no-client-usage.expected.sse'));
   });
 
@@ -58,7 +58,7 @@ describe('Cohere v2 stream → OpenAI chunks (golden)', () => {
     for (const splits of [[], everyByte(upstream)]) {
       const r = run(upstream, splits);
       expect(r.out).toBe(text('tools.expected.sse'));
-      expect(r.t.usage).toEqual([37, 28, 0, 0]);
+      expect(r.t.usage).toEqual({ input: 37, output: 28, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
     }
   });
 
@@ -100,7 +100,7 @@ describe('Cohere non-streamed answers and requests (golden)', () => {
   it('translates a tool-call answer: plan as content, thinking as reasoning_content, billed and cached usage', () => {
     const r = cohereAdapter.response('chat', text('chat-response.json'), ctx());
     expect(JSON.parse(r.body)).toEqual(JSON.parse(text('chat-response.expected.json')));
-    expect(r.usage).toEqual([17, 12, 8, 0]);
+    expect(r.usage).toEqual({ input: 17, output: 12, cacheRead: 8, cacheWrite: 0, reasoning: 0 });
   });
 
   it('builds the native request from a full OpenAI request', () => {

@@ -104,7 +104,7 @@ describe('Cohere answers → OpenAI', () => {
 
   it('falls back to raw token counts when billed units are absent, and answers without usage when there is none', () => {
     const a = cohereAdapter.response('chat', JSON.stringify({ id: 'x', finish_reason: 'COMPLETE', message: { content: [{ type: 'text', text: 'hi' }] }, usage: { tokens: { input_tokens: 5, output_tokens: 2 } } }), ctx());
-    expect(a.usage).toEqual([5, 2, 0, 0]);
+    expect(a.usage).toEqual({ input: 5, output: 2, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
     const b = cohereAdapter.response('chat', JSON.stringify({ id: 'x', finish_reason: 'COMPLETE', message: { content: [{ type: 'text', text: 'hi' }] } }), ctx());
     expect(b.usage).toBeNull();
     expect(JSON.parse(b.body).choices[0].message.content).toBe('hi');

@@ -14,7 +14,7 @@ describe('Gemini generateContent answer → OpenAI chat.completion', () => {
     const out = fromGeminiResponse(readGolden('thought-and-calls.gemini-response.json').toString('utf8'), testContext());
     expect(JSON.parse(out.body)).toEqual(JSON.parse(readGolden('thought-and-calls.expected.json').toString('utf8')));
     // prompt 120 + tool-use 4; completion = candidates 30 + thoughts 60; cached 64; reasoning 60.
-    expect(out.usage).toEqual([124, 90, 64, 60]);
+    expect(out.usage).toEqual({ input: 124, output: 90, cacheRead: 64, cacheWrite: 0, reasoning: 60 });
   });
 
   it('maps finish reasons', () => {

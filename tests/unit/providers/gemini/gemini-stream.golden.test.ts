@@ -13,10 +13,10 @@ describe('Gemini stream translator (golden)', () => {
     expect(plain.error).toBeNull();
     expect(plain.out).toBe(expected('text-thought-usage.no-client-usage.expected.sse'));
     // completion = candidates 6 + thoughts 4; cached 4; reasoning 4.
-    expect(plain.usage).toEqual([9, 10, 4, 4]);
+    expect(plain.usage).toEqual({ input: 9, output: 10, cacheRead: 4, cacheWrite: 0, reasoning: 4 });
     const withUsage = runStream(text, [], true);
     expect(withUsage.out).toBe(expected('text-thought-usage.client-usage.expected.sse'));
-    expect(withUsage.usage).toEqual([9, 10, 4, 4]);
+    expect(withUsage.usage).toEqual({ input: 9, output: 10, cacheRead: 4, cacheWrite: 0, reasoning: 4 });
   });
 
   it('gives the same output for a split at every byte (inside CRLFs and multi-byte characters)', () => {
@@ -35,7 +35,7 @@ describe('Gemini stream translator (golden)', () => {
     const r = runStream(bytes, [], false);
     expect(r.error).toBeNull();
     expect(r.out).toBe(want);
-    expect(r.usage).toEqual([30, 12, 0, 0]);
+    expect(r.usage).toEqual({ input: 30, output: 12, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
     expect(runStream(bytes, everyByte(bytes.length), false).out).toBe(want);
   });
 
@@ -116,7 +116,7 @@ describe('Gemini stream translator (golden)', () => {
     expect(t.feed(text.toString('utf8'))).not.toContain('"usage"');
     expect(t.usage).toBeNull();
     expect(t.end()).toContain('"usage":{"prompt_tokens":9');
-    expect(t.usage).toEqual([9, 10, 4, 4]);
+    expect(t.usage).toEqual({ input: 9, output: 10, cacheRead: 4, cacheWrite: 0, reasoning: 4 });
     expect(runStream(readGolden('error-mid-stream.upstream.sse'), [], true).usage).toBeNull();
   });
 

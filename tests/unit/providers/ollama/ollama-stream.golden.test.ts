@@ -37,10 +37,10 @@ describe('Ollama NDJSON stream → OpenAI chunks (golden)', () => {
     const upstream = read('text.upstream.ndjson');
     const withUsage = run(upstream, [], true);
     expect(withUsage.out).toBe(text('text.client-usage.expected.sse'));
-    expect(withUsage.t.usage).toEqual([26, 259, 0, 0]);
+    expect(withUsage.t.usage).toEqual({ input: 26, output: 259, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
     const without = run(upstream, [], false);
     expect(without.out).toBe(text('text.no-client-usage.expected.sse'));
-    expect(without.t.usage).toEqual([26, 259, 0, 0]);
+    expect(without.t.usage).toEqual({ input: 26, output: 259, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
   });
 
   it('gives the same output for every split point (inside lines and inside multi-byte characters) and byte by byte', () => {
@@ -64,7 +64,7 @@ describe('Ollama NDJSON stream → OpenAI chunks (golden)', () => {
       const r = run(upstream, splits);
       expect(r.error).toBeNull();
       expect(r.out).toBe(expected);
-      expect(r.t.usage).toEqual([5, 2, 0, 0]);
+      expect(r.t.usage).toEqual({ input: 5, output: 2, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
     }
   });
 
@@ -98,7 +98,7 @@ describe('Ollama non-streamed answers and requests (golden)', () => {
   it('translates a chat answer with thinking and object arguments', () => {
     const r = ollamaAdapter.response('chat', text('chat-response.json'), testContext('ollama', { model: 'qwen3' }));
     expect(JSON.parse(r.body)).toEqual(JSON.parse(text('chat-response.expected.json')));
-    expect(r.usage).toEqual([11, 18, 0, 0]);
+    expect(r.usage).toEqual({ input: 11, output: 18, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
   });
 
   it('builds the native request from a full OpenAI request', () => {

@@ -169,7 +169,7 @@ describe('OpenAI embeddings → Ollama /api/embed', () => {
     const parsed = JSON.parse(out.body);
     const buf = Buffer.from(parsed.data[0].embedding, 'base64');
     expect([buf.readFloatLE(0), buf.readFloatLE(4)]).toEqual([0.5, -1]);
-    expect(out.usage).toEqual([3, 0, 0, 0]);
+    expect(out.usage).toEqual({ input: 3, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
     expect(() => ollamaAdapter.request('embeddings', JSON.stringify({ model: 'x', input: [[1, 2, 3]] }), ctx)).toThrow(expect.objectContaining({ code: 'LR_ERR_UNSUPPORTED_PARAM', param: 'input' }));
   });
 });
