@@ -8,3 +8,14 @@ export { emptyUsage, totalTokens, type Usage } from './usage.js';
 export type { ModelPrice, Operation, ProviderRuntime, WireProtocol } from './provider-runtime.js';
 export type { ErrorCode, PlainError } from './plain-error.js';
 export type { Attempt } from './attempt.js';
+export {
+  requestFields,
+  type AudioPart, type CacheControl, type ChatMessage, type ChatRequest, type ChatRole, type ContentPart, type FilePart, type ImagePart,
+  type JsonObject, type OutputConfig, type RefusalPart, type ResponseFormat, type TextPart, type ThinkingBlock, type ThinkingConfig,
+  type ToolCall, type ToolChoice, type ToolDefinition,
+} from './chat-request.js';
+export type {
+  ErrorPart, FinishPart, FinishReason, ReasoningDeltaPart, ReasoningEndPart, RedactedReasoningPart, RefusalDeltaPart, ResponseStartPart,
+  StreamPart, TextDeltaPart, TokenLogprob, ToolCallDeltaPart, ToolCallEndPart, ToolCallStartPart,
+} from './stream-part.js';
+export type { ChatResult, ResultChoice, ResultToolCall } from './chat-result.js';
