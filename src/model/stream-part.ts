@@ -101,6 +101,8 @@ export interface ToolCallDeltaPart {
   index: number;
   /** More argument text (JSON, in pieces). */
   args: string;
+  /** The call's name, when the start had none (some upstreams send it after the first delta). */
+  name?: string;
   choice?: number;
 }
 

@@ -1,5 +1,5 @@
 import type { PlainError } from '../errors/index.js';
-import type { Operation, ProviderRuntime, Usage, WireProtocol } from '../model/index.js';
+import type { ChatResult, Operation, ProviderRuntime, StreamPart, Usage, WireProtocol } from '../model/index.js';
 
 export type { Operation, WireProtocol };
 
@@ -38,6 +38,17 @@ export interface StreamTranslator {
   readonly usage: Usage | null;
 }
 
+/** A chat stream translator, stateful per request, owned by the caller: upstream text in, parts out. */
+export interface PartStream {
+  /** Upstream text in (any split); the parts it completes (possibly none). */
+  feed(text: string): StreamPart[];
+  /** Upstream ended: the last parts. Throws a coded error when the stream was cut short. */
+  end(): StreamPart[];
+}
+
+/** The USD cost of a usage on the current candidate; null when unknown (no usage, no price). */
+export type CostOf = (usage: Usage | null) => number | null;
+
 /** A non-streamed answer translated to the OpenAI dialect. */
 export interface TranslatedBody {
   body: string;
@@ -63,6 +74,10 @@ export interface ProviderAdapter {
   response(op: Operation, body: string, ctx: TranslateContext): TranslatedBody;
   /** A translator for a 2xx streamed upstream body. */
   stream(op: Operation, ctx: TranslateContext): StreamTranslator;
+  /** A 2xx non-streamed chat answer → the typed result. */
+  chatResult?(body: string, ctx: TranslateContext): ChatResult;
+  /** A translator for a 2xx streamed chat answer → parts. */
+  chatStream?(ctx: TranslateContext): PartStream;
   /** An upstream error status → a client answer (4xx passed through in the OpenAI shape) or a coded error. */
   error(status: number, body: string, ctx: TranslateContext): { status: number; body: string } | PlainError;
 }

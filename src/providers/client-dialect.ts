@@ -1,4 +1,5 @@
-import type { TranslateContext } from './adapter.js';
+import type { ChatResult, StreamPart } from '../model/index.js';
+import type { CostOf, TranslateContext } from './adapter.js';
 
 /**
  * A client-facing API other than OpenAI chat completions (Anthropic Messages, OpenAI Responses,
@@ -18,6 +19,21 @@ export interface ClientDialect {
 export interface DialectStream {
   feed(openAISse: string): string;
   end(): string;
+}
+
+/** Encodes one streamed answer's parts as a client dialect's stream text; stateful, owned by the caller. */
+export interface PartEncoder {
+  /** One part → the text it completes (possibly empty). */
+  part(p: StreamPart): string;
+  /** The answer ended (after its last part): any closing text. */
+  end(): string;
+}
+
+/** What a client dialect does with answers: encode parts as a stream, or a whole result as a body. */
+export interface DialectEncoder {
+  readonly name: ClientDialectName | 'chat';
+  encodeStream(ctx: TranslateContext, costOf: CostOf): PartEncoder;
+  encodeResult(result: ChatResult, ctx: TranslateContext, costOf: CostOf): string;
 }
 
 export type ClientDialectName = 'anthropic' | 'responses' | 'completions';

@@ -11,7 +11,7 @@ export { mapStatusError, mapTransportError } from './map-upstream-error.js';
 export { ModelDirectory, type DirectoryEntry } from './model-directory.js';
 export { adapterFor, registerAdapter, dialectFor, registerDialect } from './adapters.js';
 export type { ClientDialect, ClientDialectName, DialectStream } from './client-dialect.js';
-export type { ProviderAdapter, WireProtocol, Operation, TranslateContext, UpstreamRequest, StreamTranslator, TranslatedBody } from './adapter.js';
+export type { ProviderAdapter, WireProtocol, Operation, TranslateContext, UpstreamRequest, StreamTranslator, TranslatedBody, PartStream, CostOf } from './adapter.js';
 export { PRESETS, PROVIDER_TYPES, getPreset, isProviderType, detectLocalProviders, modelsUrl, parseModelList, type ProviderPreset, type ProviderType, type DetectedProvider } from './presets/index.js';
 export { lookupModel, computeCost, PriceBook, CATALOG_INFO, listCatalogModels } from './catalog/index.js';
 export { fromResponsesRequest, responsesDialect } from './responses/index.js';

@@ -3,6 +3,8 @@ import { labelSafe } from '../../model/index.js';
 import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, UpstreamRequest } from '../adapter.js';
 import { mapStatusError } from '../map-upstream-error.js';
 import { upstreamHeaders } from './api.js';
+import { createOpenAIPartStream } from './from-openai-chunks.js';
+import { fromOpenAIResponse } from './from-openai-response.js';
 import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream } from './from-openai-stream.js';
 import { scanOpenAIBody } from './scan-body.js';
 
@@ -57,6 +59,9 @@ export const openAIAdapter: ProviderAdapter = {
       get usage() { return state.usage; },
     };
   },
+
+  chatResult: (body, ctx) => fromOpenAIResponse(body, ctx),
+  chatStream: (ctx) => createOpenAIPartStream(ctx),
 
   error(status, body, ctx) {
     return mapStatusError(ctx.provider.name, status, body);

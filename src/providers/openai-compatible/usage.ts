@@ -85,6 +85,36 @@ export function injectCost(text: string, costUsd: number): string {
 }
 
 /** USD without float noise (costs are rounded to 1e-12 upstream of here). */
-function formatUsd(usd: number): string {
-  return String(Math.round(usd * 1e12) / 1e12);
+export function formatUsd(usd: number): string {
+  return String(roundUsd(usd));
+}
+
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e12) / 1e12;
+}
+
+/** OpenAI's usage object, as the gateway writes it for answers it translated. */
+export interface OpenAIUsageObject {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number; cache_write_tokens?: number };
+  completion_tokens_details?: { reasoning_tokens: number };
+  /** USD, as OpenRouter reports it. */
+  cost?: number;
+}
+
+/**
+ * A `Usage` as OpenAI's usage object. The details appear only when they count something: cache
+ * reads (`cached_tokens`, with OpenRouter's `cache_write_tokens` when the prompt also wrote to the
+ * cache) and reasoning tokens. `cost` (USD) is added when known.
+ */
+export function openAIUsage(u: Usage, costUsd: number | null = null): OpenAIUsageObject {
+  const out: OpenAIUsageObject = { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output };
+  if (u.cacheRead > 0 || u.cacheWrite > 0) {
+    out.prompt_tokens_details = u.cacheWrite > 0 ? { cached_tokens: u.cacheRead, cache_write_tokens: u.cacheWrite } : { cached_tokens: u.cacheRead };
+  }
+  if (u.reasoning > 0) out.completion_tokens_details = { reasoning_tokens: u.reasoning };
+  if (costUsd !== null) out.cost = roundUsd(costUsd);
+  return out;
 }

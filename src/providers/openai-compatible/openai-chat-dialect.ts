@@ -1,0 +1,14 @@
+import type { DialectEncoder } from '../client-dialect.js';
+import { toOpenAIResponse } from './to-openai-response.js';
+import { createOpenAIChunkEncoder } from './to-openai-stream.js';
+
+/**
+ * OpenAI chat completions as a client dialect, for answers of providers that speak something else
+ * (an OpenAI upstream's answer reaches an OpenAI-chat client as its own bytes): parts become
+ * `chat.completion.chunk` SSE, whole results a `chat.completion` body, with the usage's `cost`.
+ */
+export const openAIChatDialect: DialectEncoder = {
+  name: 'chat',
+  encodeStream: (ctx, costOf) => createOpenAIChunkEncoder(ctx, costOf),
+  encodeResult: (result, _ctx, costOf) => toOpenAIResponse(result, costOf),
+};
