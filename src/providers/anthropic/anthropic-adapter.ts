@@ -2,7 +2,8 @@ import { LocalRouterError } from '../../errors/index.js';
 import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, UpstreamRequest } from '../adapter.js';
 import { ANTHROPIC_PATHS, anthropicHeaders } from './api.js';
 import { fromAnthropicModels, fromAnthropicResponse } from './from-anthropic-response.js';
-import { anthropicStreamUsage, createAnthropicStreamState, endAnthropicStream, feedAnthropicStream } from './from-anthropic-stream.js';
+import { createAnthropicPartStream } from './from-anthropic-stream.js';
+import { openAITextBody, openAITextStream } from '../openai-text-bridge.js';
 import { mapAnthropicError } from './map-anthropic-error.js';
 import { toAnthropicRequest } from './to-anthropic-request.js';
 import type { OpenAIChatRequest } from './wire-types.js';
@@ -44,18 +45,15 @@ export const anthropicAdapter: ProviderAdapter = {
     if (op === 'models') return { body: fromAnthropicModels(body), usage: null };
     // Anthropic's own answer (`{"input_tokens": n}`) is what count_tokens clients expect.
     if (op === 'count_tokens') return { body, usage: null };
-    const { completion, usage } = fromAnthropicResponse(body, Math.floor(ctx.now() / 1000));
-    return { body: JSON.stringify(completion), usage };
+    return openAITextBody(fromAnthropicResponse(body, Math.floor(ctx.now() / 1000)));
   },
 
   stream(_op, ctx): StreamTranslator {
-    const state = createAnthropicStreamState(ctx.provider.name, ctx.clientWantsUsage, Math.floor(ctx.now() / 1000), ctx.model);
-    return {
-      feed: (text) => feedAnthropicStream(state, text),
-      end: () => endAnthropicStream(state),
-      get usage() { return anthropicStreamUsage(state); },
-    };
+    return openAITextStream(createAnthropicPartStream(ctx), ctx);
   },
+
+  chatResult: (body, ctx) => fromAnthropicResponse(body, Math.floor(ctx.now() / 1000)),
+  chatStream: (ctx) => createAnthropicPartStream(ctx),
 
   error(status, body, ctx) {
     return mapAnthropicError(ctx.provider.name, status, body);

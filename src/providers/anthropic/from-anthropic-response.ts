@@ -1,29 +1,20 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { Usage } from '../../model/index.js';
+import type { ChatResult, ResultToolCall, ThinkingBlock } from '../../model/index.js';
 import { mapAnthropicFinishReason } from './map-anthropic-finish-reason.js';
-import { emptyCounters, mergeUsage, toOpenAIUsage, toUsage } from './map-anthropic-usage.js';
-import type { AnthropicMessage, AnthropicThinkingLike, OpenAIChatCompletion, OpenAIToolCall } from './wire-types.js';
+import { emptyCounters, mergeUsage, toUsage } from './map-anthropic-usage.js';
+import type { AnthropicMessage } from './wire-types.js';
 
 /**
- * A non-streamed Anthropic `message` → an OpenAI `chat.completion`. Text blocks join into
- * `content`; `tool_use` blocks become `tool_calls`; thinking comes back as `reasoning_content`
- * (the joined thinking text) and `thinking_blocks` (every thinking and redacted-thinking block with
- * its signature, to send back on the next turn of a tool loop, as LiteLLM does).
+ * A non-streamed Anthropic `message` → the typed result. Text blocks join into the content;
+ * `tool_use` blocks become tool calls; thinking comes back as the joined reasoning text and as every
+ * thinking and redacted-thinking block with its signature, to send back on the next turn of a tool loop.
  */
-export function fromAnthropicResponse(body: string, created: number): { completion: OpenAIChatCompletion; usage: Usage } {
-  let msg: AnthropicMessage;
-  try {
-    msg = JSON.parse(body) as AnthropicMessage;
-  } catch {
-    throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', 'Anthropic sent a body that is not JSON');
-  }
-  if (typeof msg !== 'object' || msg === null || !Array.isArray(msg.content)) {
-    throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', 'Anthropic sent a body that is not a message');
-  }
+export function fromAnthropicResponse(body: string, created: number): ChatResult {
+  const msg = parseMessage(body);
   let text = '';
   let reasoning = '';
-  const thinking: AnthropicThinkingLike[] = [];
-  const toolCalls: OpenAIToolCall[] = [];
+  const thinking: ThinkingBlock[] = [];
+  const toolCalls: ResultToolCall[] = [];
   for (const block of msg.content) {
     switch (block.type) {
       case 'text':
@@ -37,7 +28,7 @@ export function fromAnthropicResponse(body: string, created: number): { completi
         thinking.push({ type: 'redacted_thinking', data: block.data });
         break;
       case 'tool_use':
-        toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+        toolCalls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
         break;
       default:
         // Only server tools produce other blocks, and this adapter never sends any.
@@ -46,27 +37,36 @@ export function fromAnthropicResponse(body: string, created: number): { completi
   }
   const counters = emptyCounters();
   mergeUsage(counters, msg.usage);
-  const message: OpenAIChatCompletion['choices'][number]['message'] = {
-    role: 'assistant',
-    content: text.length > 0 || toolCalls.length === 0 ? text : null,
-    refusal: null,
-  };
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  if (thinking.length > 0) {
-    message.reasoning_content = reasoning;
-    message.thinking_blocks = thinking;
-  }
   return {
-    completion: {
-      id: msg.id,
-      object: 'chat.completion',
-      created,
-      model: msg.model,
-      choices: [{ index: 0, message, logprobs: null, finish_reason: mapAnthropicFinishReason(msg.stop_reason) }],
-      usage: toOpenAIUsage(counters),
-    },
+    id: msg.id,
+    model: msg.model,
+    created,
+    choices: [{
+      index: 0,
+      content: text.length > 0 || toolCalls.length === 0 ? text : null,
+      refusal: null,
+      reasoning: thinking.length > 0 ? reasoning : null,
+      thinking,
+      toolCalls,
+      finishReason: mapAnthropicFinishReason(msg.stop_reason),
+      logprobs: null,
+    }],
     usage: toUsage(counters),
   };
+}
+
+/** A non-streamed body as a `message`, or LR_ERR_UPSTREAM_BAD_RESPONSE when it is not one. */
+export function parseMessage(body: string): AnthropicMessage {
+  let msg: AnthropicMessage;
+  try {
+    msg = JSON.parse(body) as AnthropicMessage;
+  } catch {
+    throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', 'Anthropic sent a body that is not JSON');
+  }
+  if (typeof msg !== 'object' || msg === null || !Array.isArray(msg.content)) {
+    throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', 'Anthropic sent a body that is not a message');
+  }
+  return msg;
 }
 
 interface AnthropicModelInfo {

@@ -10,9 +10,9 @@ export { anthropicAdapter } from './anthropic-adapter.js';
 export { ANTHROPIC_VERSION, ANTHROPIC_PATHS, anthropicHeaders } from './api.js';
 export { toAnthropicRequest } from './to-anthropic-request.js';
 export { toAnthropicMessages } from './to-anthropic-messages.js';
-export { fromAnthropicResponse, fromAnthropicModels } from './from-anthropic-response.js';
+export { fromAnthropicResponse, fromAnthropicModels, parseMessage } from './from-anthropic-response.js';
 export {
-  createAnthropicStreamState, feedAnthropicStream, endAnthropicStream, anthropicStreamUsage, type AnthropicStreamState,
+  createAnthropicPartStream, createAnthropicStreamState, feedAnthropicStream, endAnthropicStream, anthropicStreamUsage, type AnthropicStreamState,
 } from './from-anthropic-stream.js';
 export { mapAnthropicFinishReason, mapOpenAIFinishReason, type OpenAIFinishReason } from './map-anthropic-finish-reason.js';
 export { mapAnthropicError, mapAnthropicStreamError, readAnthropicError } from './map-anthropic-error.js';
