@@ -1,37 +1,39 @@
-import type { TranslateContext, TranslatedBody } from '../adapter.js';
-import { pieceOf, type OpenAIToolCall } from './gemini-parts.js';
+import type { ChatResult, ResultChoice, ResultToolCall } from '../../model/index.js';
+import type { TranslateContext } from '../adapter.js';
+import { pieceOf } from './gemini-parts.js';
 import type { GeminiCandidate, GeminiResponse } from './gemini-types.js';
-import { geminiUsage, usageOfOpenAI } from './gemini-usage.js';
+import { geminiUsage } from './gemini-usage.js';
 import { mapGeminiFinishReason } from './map-gemini-finish-reason.js';
 import { badResponse, isObject } from './request-errors.js';
 
 /**
- * A whole `generateContent` answer → an OpenAI `chat.completion`: one choice per candidate, thought
- * summaries as `reasoning_content`, function calls as `tool_calls`. A prompt Gemini blocked comes
- * back as one empty choice with `finish_reason: "content_filter"`.
+ * A whole `generateContent` answer → the typed result: one choice per candidate, thought summaries
+ * as reasoning, function calls as tool calls (with their thought signatures). A prompt Gemini
+ * blocked comes back as one empty choice finished by `content_filter`.
  */
-export function fromGeminiResponse(body: string, ctx: TranslateContext): TranslatedBody {
+export function fromGeminiResponse(body: string, ctx: TranslateContext): ChatResult {
   const res = parseGemini(body, ctx);
   const candidates = res.candidates ?? [];
   const choices = candidates.length > 0
     ? candidates.map((c, i) => choiceOf(c, i, ctx))
-    : [{ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: blockedReason(res, ctx) }];
-  const usage = geminiUsage(res.usageMetadata ?? {});
-  const out = {
+    : [{ ...emptyChoice(0), content: null, finishReason: blockedReason(res, ctx) }];
+  return {
     id: completionId(res, ctx),
-    object: 'chat.completion',
-    created: Math.floor(ctx.now() / 1000),
     model: typeof res.modelVersion === 'string' ? res.modelVersion : ctx.model,
+    created: Math.floor(ctx.now() / 1000),
     choices,
-    usage,
+    usage: geminiUsage(res.usageMetadata ?? {}),
   };
-  return { body: JSON.stringify(out), usage: usageOfOpenAI(usage) };
 }
 
-function choiceOf(c: GeminiCandidate, i: number, ctx: TranslateContext): unknown {
+function emptyChoice(index: number): ResultChoice {
+  return { index, content: '', refusal: null, reasoning: null, thinking: [], toolCalls: [], finishReason: 'stop', logprobs: null };
+}
+
+function choiceOf(c: GeminiCandidate, i: number, ctx: TranslateContext): ResultChoice {
   let text = '';
   let reasoning = '';
-  const calls: OpenAIToolCall[] = [];
+  const calls: ResultToolCall[] = [];
   for (const part of c.content?.parts ?? []) {
     const piece = pieceOf(part, ctx);
     if (piece?.kind === 'text') text += piece.text;
@@ -40,11 +42,13 @@ function choiceOf(c: GeminiCandidate, i: number, ctx: TranslateContext): unknown
   }
   const finish = mapGeminiFinishReason(c.finishReason, calls.length > 0);
   if (finish === null) throw failedGeneration(c, ctx);
-  const message: Record<string, unknown> = { role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null };
-  if (reasoning.length > 0) message.reasoning_content = reasoning;
-  if (calls.length > 0) message.tool_calls = calls;
-  message.refusal = null;
-  return { index: typeof c.index === 'number' ? c.index : i, message, logprobs: null, finish_reason: finish };
+  return {
+    ...emptyChoice(typeof c.index === 'number' ? c.index : i),
+    content: text.length > 0 || calls.length === 0 ? text : null,
+    reasoning: reasoning.length > 0 ? reasoning : null,
+    toolCalls: calls,
+    finishReason: finish,
+  };
 }
 
 /** The answer's JSON, with a failure naming the provider when it is not a response object. */

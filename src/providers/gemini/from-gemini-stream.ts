@@ -1,83 +1,67 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { Usage } from '../../model/index.js';
-import type { StreamTranslator, TranslateContext } from '../adapter.js';
+import type { FinishReason, StreamPart, Usage } from '../../model/index.js';
+import type { PartStream, TranslateContext } from '../adapter.js';
 import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
 import { blockedReason, completionId, failedGeneration } from './from-gemini-response.js';
 import { pieceOf } from './gemini-parts.js';
 import type { GeminiCandidate, GeminiErrorBody, GeminiResponse } from './gemini-types.js';
-import { geminiUsage, usageOfOpenAI, type OpenAIUsage } from './gemini-usage.js';
+import { geminiUsage } from './gemini-usage.js';
 import { mapGeminiFinishReason } from './map-gemini-finish-reason.js';
 import { badResponse, isObject } from './request-errors.js';
 
 interface ChoiceState {
-  started: boolean;
   calls: number;
-  finished: boolean;
+  /** The candidate's finish reason, once it gave one. */
+  finish: FinishReason | null;
 }
 
 /** Everything one streamed answer's translation remembers between chunks; owned by the translator. */
 export interface GeminiStreamState {
   sse: SseState;
   ctx: TranslateContext;
-  id: string;
-  created: number;
-  model: string;
+  started: boolean;
   choices: Map<number, ChoiceState>;
   /** The latest `usageMetadata` (Gemini repeats a running count in every chunk). */
-  usage: OpenAIUsage | null;
-  /**
-   * The usage is reported (the translator's `usage`) only once the answer is complete, in the same
-   * step that writes the usage chunk: the engine prices the usage the first time it appears and adds
-   * the cost to that step's usage object.
-   */
-  reported: boolean;
-  /** An upstream error or untranslatable chunk, raised on the next call once earlier output is out. */
+  usage: Usage | null;
+  /** An upstream error or untranslatable chunk, raised on the next call once earlier parts are out. */
   failure: Error | null;
-  /** Nothing more is read: failed, or the answer is complete. */
+  /** Nothing more is read: failed. */
   closed: boolean;
 }
 
 /**
- * `streamGenerateContent?alt=sse` → OpenAI `chat.completion.chunk` SSE. Each Gemini chunk is a
- * `GenerateContentResponse` holding new text, thought summaries (→ `reasoning_content` deltas)
- * or whole function calls (→ one `tool_calls` delta each, with its index). The candidate's
- * `finishReason` gives the finishing chunk; the stream has no terminator, so `data: [DONE]` (after
- * the usage chunk when the client asked for it) is written when the upstream body ends. An
- * upstream that stops before a finish reason, an error object mid-stream, or a chunk that cannot
- * be read ends the client stream with an error event, after every chunk translated before it.
+ * `streamGenerateContent?alt=sse` → parts. Each Gemini chunk is a `GenerateContentResponse` holding
+ * new text, thought summaries (reasoning deltas) or whole function calls (a tool call each, with its
+ * thought signature); adjacent texts of one kind in a chunk travel as one delta. The stream has no
+ * terminator and repeats a running usage count in every chunk, so the answer's finish (with the
+ * last count) is given when the body ends; the extra candidates of `n > 1` finish as they end. An
+ * upstream that stops before a finish reason, an error object mid-stream, or a chunk that cannot be
+ * read fails the stream, after every part translated before it.
  */
-export function createGeminiStream(ctx: TranslateContext): StreamTranslator & { readonly state: GeminiStreamState } {
-  const state: GeminiStreamState = {
-    sse: createSseState(), ctx, id: '', created: 0, model: ctx.model, choices: new Map(), usage: null, reported: false, failure: null, closed: false,
-  };
-  return {
-    state,
-    feed: (text) => feedGeminiStream(state, text),
-    end: () => endGeminiStream(state),
-    get usage(): Usage | null { return state.reported && state.usage ? usageOfOpenAI(state.usage) : null; },
-  };
+export function createGeminiPartStream(ctx: TranslateContext): PartStream & { readonly state: GeminiStreamState } {
+  const state: GeminiStreamState = { sse: createSseState(), ctx, started: false, choices: new Map(), usage: null, failure: null, closed: false };
+  return { state, feed: (text) => feedGeminiStream(state, text), end: () => endGeminiStream(state) };
 }
 
-export function feedGeminiStream(state: GeminiStreamState, text: string): string {
+export function feedGeminiStream(state: GeminiStreamState, text: string): StreamPart[] {
   raisePending(state);
-  let out = '';
-  feedSse(state.sse, text, (ev) => { out += onEvent(state, ev); });
+  const out: StreamPart[] = [];
+  feedSse(state.sse, text, (ev) => onEvent(state, ev, out));
   if (out.length === 0) raisePending(state);
   return out;
 }
 
-export function endGeminiStream(state: GeminiStreamState): string {
+export function endGeminiStream(state: GeminiStreamState): StreamPart[] {
   raisePending(state);
-  let out = '';
-  endSse(state.sse, (ev) => { out += onEvent(state, ev, true); });
+  const out: StreamPart[] = [];
+  endSse(state.sse, (ev) => onEvent(state, ev, out, true));
   raisePending(state);
-  if (state.choices.size === 0 || [...state.choices.values()].some((c) => !c.finished)) {
+  if (state.choices.size === 0 || [...state.choices.values()].some((c) => c.finish === null)) {
     // Gemini always ends a candidate with a finish reason: without one the answer was cut short.
     throw badResponse(`provider "${state.ctx.provider.name}" ended the stream before the answer was finished`);
   }
-  state.reported = true;
-  if (state.ctx.clientWantsUsage && state.usage) out += frame(state, [], state.usage);
-  return `${out}data: [DONE]\n\n`;
+  out.push({ type: 'finish', reason: state.choices.get(0)?.finish ?? 'stop', usage: state.usage });
+  return out;
 }
 
 function raisePending(state: GeminiStreamState): void {
@@ -89,8 +73,8 @@ function raisePending(state: GeminiStreamState): void {
 }
 
 /** `unterminated`: the last event, flushed at the end without its blank line. */
-function onEvent(state: GeminiStreamState, ev: SseEvent, unterminated = false): string {
-  if (state.closed || ev.data === null) return '';
+function onEvent(state: GeminiStreamState, ev: SseEvent, out: StreamPart[], unterminated = false): void {
+  if (state.closed || ev.data === null) return;
   let chunk: unknown;
   try {
     chunk = JSON.parse(ev.data);
@@ -101,47 +85,42 @@ function onEvent(state: GeminiStreamState, ev: SseEvent, unterminated = false): 
   if (!isObject(chunk)) return fail(state, badResponse(`provider "${state.ctx.provider.name}" sent a stream chunk that is not an object`));
   if (isObject(chunk.error)) return fail(state, streamError(state, chunk.error as GeminiErrorBody));
   try {
-    return onChunk(state, chunk as GeminiResponse);
+    onChunk(state, chunk as GeminiResponse, out);
   } catch (err) {
-    return fail(state, err as Error);
+    fail(state, err as Error);
   }
 }
 
-function fail(state: GeminiStreamState, err: Error): string {
+function fail(state: GeminiStreamState, err: Error): void {
   state.failure = err;
   state.closed = true;
-  return '';
 }
 
-function onChunk(state: GeminiStreamState, res: GeminiResponse): string {
-  if (state.id === '') {
-    state.id = completionId(res, state.ctx);
-    state.created = Math.floor(state.ctx.now() / 1000);
-    if (typeof res.modelVersion === 'string') state.model = res.modelVersion;
+function onChunk(state: GeminiStreamState, res: GeminiResponse, out: StreamPart[]): void {
+  if (!state.started) {
+    state.started = true;
+    const model = typeof res.modelVersion === 'string' ? res.modelVersion : state.ctx.model;
+    out.push({ type: 'response-start', id: completionId(res, state.ctx), model, created: Math.floor(state.ctx.now() / 1000) });
   }
   if (res.usageMetadata) state.usage = geminiUsage(res.usageMetadata);
   const candidates = res.candidates ?? [];
   if (candidates.length === 0) {
-    if (!res.promptFeedback?.blockReason) return ''; // A usage-only chunk.
-    const reason = blockedReason(res, state.ctx);
-    const choice = choiceState(state, 0);
-    choice.finished = true;
-    return frame(state, [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: reason }]);
+    if (!res.promptFeedback?.blockReason) return; // A usage-only chunk.
+    choiceState(state, 0).finish = blockedReason(res, state.ctx);
+    return;
   }
-  let out = '';
-  candidates.forEach((c, i) => { out += onCandidate(state, c, typeof c.index === 'number' ? c.index : i); });
-  return out;
+  candidates.forEach((c, i) => onCandidate(state, c, typeof c.index === 'number' ? c.index : i, out));
 }
 
-function onCandidate(state: GeminiStreamState, c: GeminiCandidate, index: number): string {
+function onCandidate(state: GeminiStreamState, c: GeminiCandidate, index: number, out: StreamPart[]): void {
   const choice = choiceState(state, index);
-  if (choice.finished) return '';
-  let out = '';
+  if (choice.finish !== null) return;
+  const at = index === 0 ? {} : { choice: index };
   // Adjacent texts of one kind travel in one delta; a change of kind starts a new one.
   let kind: 'text' | 'thought' | null = null;
   let text = '';
   const flush = (): void => {
-    if (kind !== null) out += chunkFor(state, choice, index, { [kind === 'text' ? 'content' : 'reasoning_content']: text }, null);
+    if (kind !== null) out.push({ type: kind === 'text' ? 'text-delta' : 'reasoning-delta', text, ...at });
     kind = null;
     text = '';
   };
@@ -150,7 +129,10 @@ function onCandidate(state: GeminiStreamState, c: GeminiCandidate, index: number
     if (!piece) continue;
     if (piece.kind === 'call') {
       flush();
-      out += chunkFor(state, choice, index, { tool_calls: [{ index: choice.calls++, ...piece.call }] }, null);
+      const { id, name, arguments: args, signature } = piece.call;
+      const call = choice.calls++;
+      out.push({ type: 'tool-call-start', index: call, id, name, args, ...(signature === undefined ? {} : { signature }), ...at });
+      out.push({ type: 'tool-call-end', index: call, ...at });
       continue;
     }
     if (kind !== piece.kind) flush();
@@ -161,32 +143,18 @@ function onCandidate(state: GeminiStreamState, c: GeminiCandidate, index: number
   if (c.finishReason) {
     const finish = mapGeminiFinishReason(c.finishReason, choice.calls > 0);
     if (finish === null) throw failedGeneration(c, state.ctx);
-    choice.finished = true;
-    out += chunkFor(state, choice, index, {}, finish);
+    choice.finish = finish;
+    if (index !== 0) out.push({ type: 'finish', reason: finish, usage: null, choice: index });
   }
-  return out;
 }
 
 function choiceState(state: GeminiStreamState, index: number): ChoiceState {
   let c = state.choices.get(index);
   if (!c) {
-    c = { started: false, calls: 0, finished: false };
+    c = { calls: 0, finish: null };
     state.choices.set(index, c);
   }
   return c;
-}
-
-/** One choice's chunk; the first chunk of each choice names the role, as OpenAI's do. */
-function chunkFor(state: GeminiStreamState, choice: ChoiceState, index: number, delta: Record<string, unknown>, finish: string | null): string {
-  const d = choice.started ? delta : { role: 'assistant', ...(Object.keys(delta).length === 0 ? { content: '' } : delta) };
-  choice.started = true;
-  return frame(state, [{ index, delta: d, logprobs: null, finish_reason: finish }]);
-}
-
-function frame(state: GeminiStreamState, choices: unknown[], usage?: OpenAIUsage): string {
-  const chunk: Record<string, unknown> = { id: state.id, object: 'chat.completion.chunk', created: state.created, model: state.model, choices };
-  if (usage) chunk.usage = usage;
-  return `data: ${JSON.stringify(chunk)}\n\n`;
 }
 
 /** An `{"error": {...}}` object in the stream (Gemini's way of failing after the 200). */

@@ -1,7 +1,8 @@
 import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, TranslatedBody, UpstreamRequest } from '../adapter.js';
 import { GEMINI_PATHS, geminiHeaders } from './api.js';
 import { fromGeminiResponse } from './from-gemini-response.js';
-import { createGeminiStream } from './from-gemini-stream.js';
+import { createGeminiPartStream } from './from-gemini-stream.js';
+import { openAITextBody, openAITextStream } from '../openai-text-bridge.js';
 import { fromGeminiEmbedResponse, toGeminiEmbedRequest } from './gemini-embeddings.js';
 import { fromGeminiModelList } from './gemini-models.js';
 import { mapGeminiError } from './map-gemini-error.js';
@@ -36,12 +37,15 @@ export const geminiAdapter: ProviderAdapter = {
   response(op, body, ctx): TranslatedBody {
     if (op === 'embeddings') return fromGeminiEmbedResponse(body, ctx);
     if (op === 'models') return fromGeminiModelList(body, ctx);
-    return fromGeminiResponse(body, ctx);
+    return openAITextBody(fromGeminiResponse(body, ctx));
   },
 
   stream(_op, ctx): StreamTranslator {
-    return createGeminiStream(ctx);
+    return openAITextStream(createGeminiPartStream(ctx), ctx);
   },
+
+  chatResult: (body, ctx) => fromGeminiResponse(body, ctx),
+  chatStream: (ctx) => createGeminiPartStream(ctx),
 
   error(status, body, ctx) {
     return mapGeminiError(ctx.provider.name, status, body);

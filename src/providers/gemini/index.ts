@@ -7,7 +7,7 @@ export { geminiAdapter } from './gemini-adapter.js';
 export { toGeminiRequest } from './to-gemini-request.js';
 export { toGeminiSchema, type SchemaOptions } from './to-gemini-schema.js';
 export { fromGeminiResponse } from './from-gemini-response.js';
-export { createGeminiStream, feedGeminiStream, endGeminiStream, type GeminiStreamState } from './from-gemini-stream.js';
+export { createGeminiPartStream, feedGeminiStream, endGeminiStream, type GeminiStreamState } from './from-gemini-stream.js';
 export { mapGeminiFinishReason, type OpenAIFinishReason } from './map-gemini-finish-reason.js';
 export { mapGeminiError } from './map-gemini-error.js';
 export { geminiUsage } from './gemini-usage.js';

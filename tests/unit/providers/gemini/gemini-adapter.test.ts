@@ -3,16 +3,17 @@ import {
   fromGeminiModelList, fromGeminiResponse, geminiAdapter, mapGeminiError, mapGeminiFinishReason, type GeminiEmbeddingsContext,
 } from '../../../../src/providers/gemini/index.js';
 import { readGolden, testContext } from './golden-helpers.js';
+import { openAIBody } from '../parts-harness.js';
 
 const ctx = testContext();
 const answer = (candidate: object, extra: object = {}) => JSON.stringify({ candidates: [candidate], usageMetadata: { promptTokenCount: 2, candidatesTokenCount: 1, totalTokenCount: 3 }, ...extra });
-const translate = (body: string) => JSON.parse(fromGeminiResponse(body, testContext()).body);
+const translate = (body: string) => JSON.parse(openAIBody(fromGeminiResponse(body, testContext())));
 const thrown = (fn: () => unknown) => { try { fn(); } catch (e) { return e as { code: string; message: string }; } throw new Error('no throw'); };
 
 describe('Gemini generateContent answer → OpenAI chat.completion', () => {
   it('translates thoughts, text, parallel calls and usage (golden)', () => {
     const out = fromGeminiResponse(readGolden('thought-and-calls.gemini-response.json').toString('utf8'), testContext());
-    expect(JSON.parse(out.body)).toEqual(JSON.parse(readGolden('thought-and-calls.expected.json').toString('utf8')));
+    expect(JSON.parse(openAIBody(out))).toEqual(JSON.parse(readGolden('thought-and-calls.expected.json').toString('utf8')));
     // prompt 120 + tool-use 4; completion = candidates 30 + thoughts 60; cached 64; reasoning 60.
     expect(out.usage).toEqual({ input: 124, output: 90, cacheRead: 64, cacheWrite: 0, reasoning: 60 });
   });

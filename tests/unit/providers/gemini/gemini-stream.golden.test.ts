@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGeminiStream } from '../../../../src/providers/gemini/index.js';
+import { createGeminiPartStream } from '../../../../src/providers/gemini/index.js';
 import { everyByte, readGolden, runStream, testContext } from './golden-helpers.js';
 
 const expected = (name: string) => readGolden(name).toString('utf8');
@@ -70,7 +70,7 @@ describe('Gemini stream translator (golden)', () => {
   it('an upstream that ends between events but before a finish reason fails too (no [DONE])', () => {
     const cut = text.subarray(0, text.lastIndexOf(Buffer.from('data: ')));
     const r = runStream(cut, [], false);
-    expect(r.out).toBe(expected('text-thought-usage.no-client-usage.expected.sse').split('data: ').slice(0, 5).join('data: '));
+    expect(r.out).toBe(expected('text-thought-usage.no-client-usage.expected.sse').split('data: ').slice(0, -2).join('data: '));
     expect(r.error!.message).toMatch(/before the answer was finished/);
     const empty = runStream(Buffer.alloc(0), [], false);
     expect(code(empty.error)).toBe('LR_ERR_UPSTREAM_BAD_RESPONSE');
@@ -86,8 +86,9 @@ describe('Gemini stream translator (golden)', () => {
     const r = runStream(Buffer.from(body), [], false);
     expect(r.error).toBeNull();
     const chunks = r.out.trim().split('\n\n');
-    expect(JSON.parse(chunks[0]!.slice(6)).choices).toEqual([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: 'content_filter' }]);
-    expect(chunks[1]).toBe('data: [DONE]');
+    expect(JSON.parse(chunks[0]!.slice(6)).choices).toEqual([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
+    expect(JSON.parse(chunks[1]!.slice(6)).choices).toEqual([{ index: 0, delta: {}, logprobs: null, finish_reason: 'content_filter' }]);
+    expect(chunks[2]).toBe('data: [DONE]');
   });
 
   it('keeps several candidates apart by index; each ends with its own finish', () => {
@@ -111,19 +112,17 @@ describe('Gemini stream translator (golden)', () => {
     expect(r.error!.message).toMatch(/MALFORMED_FUNCTION_CALL: bad args/);
   });
 
-  it('reports usage in the step that writes the usage chunk (where the engine adds the cost), never for a failed stream', () => {
-    const t = createGeminiStream(testContext('gemini-2.5-flash', true));
-    expect(t.feed(text.toString('utf8'))).not.toContain('"usage"');
-    expect(t.usage).toBeNull();
-    expect(t.end()).toContain('"usage":{"prompt_tokens":9');
-    expect(t.usage).toEqual({ input: 9, output: 10, cacheRead: 4, cacheWrite: 0, reasoning: 4 });
+  it('finishes when the body ends, with the last of the running usage counts; never for a failed stream', () => {
+    const t = createGeminiPartStream(testContext('gemini-2.5-flash', true));
+    expect(t.feed(text.toString('utf8')).some((p) => p.type === 'finish')).toBe(false);
+    expect(t.end()).toEqual([{ type: 'finish', reason: 'stop', usage: { input: 9, output: 10, cacheRead: 4, cacheWrite: 0, reasoning: 4 } }]);
     expect(runStream(readGolden('error-mid-stream.upstream.sse'), [], true).usage).toBeNull();
   });
 
-  it('is pure: two translators over the same input give the same bytes', () => {
-    const a = createGeminiStream(testContext());
-    const b = createGeminiStream(testContext());
+  it('is pure: two translators over the same input give the same parts', () => {
+    const a = createGeminiPartStream(testContext());
+    const b = createGeminiPartStream(testContext());
     const s = text.toString('utf8');
-    expect(a.feed(s) + a.end()).toBe(b.feed(s) + b.end());
+    expect([...a.feed(s), ...a.end()]).toEqual([...b.feed(s), ...b.end()]);
   });
 });

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { TranslateContext } from '../../../../src/providers/index.js';
-import { createGeminiStream } from '../../../../src/providers/gemini/index.js';
+import { createGeminiPartStream } from '../../../../src/providers/gemini/index.js';
+import { runOpenAIClient } from '../parts-harness.js';
 
 export const goldenDir = new URL('../../../golden/providers/gemini/', import.meta.url);
 export const readGolden = (name: string): Buffer => fs.readFileSync(new URL(name, goldenDir));
@@ -20,25 +21,13 @@ export function testContext(model = 'gemini-2.5-flash', clientWantsUsage = false
 export interface StreamRun { out: string; error: Error | null; usage: unknown }
 
 /**
- * Runs upstream bytes through the Gemini stream translator the way the engine does: bytes split
- * at `splits` → UTF-8 decoder → feed(); at the end feed(decoder.end()) + end(). A throw ends the run
- * (the engine then writes the error event), keeping the text emitted before it.
+ * Runs upstream bytes through the Gemini translator and the OpenAI chunk encoder, as an OpenAI-chat
+ * client gets them: bytes split at `splits` → UTF-8 decoder → parts → chunks. A throw ends the run
+ * (the engine then writes the error event), keeping the text before it.
  */
 export function runStream(bytes: Buffer, splits: number[], clientWantsUsage = false): StreamRun {
-  const t = createGeminiStream(testContext('gemini-2.5-flash', clientWantsUsage));
-  const decoder = new StringDecoder('utf8');
-  let out = '';
-  let from = 0;
-  try {
-    for (const at of [...splits, bytes.length]) {
-      out += t.feed(decoder.write(bytes.subarray(from, at)));
-      from = at;
-    }
-    out += t.feed(decoder.end()) + t.end();
-  } catch (err) {
-    return { out, error: err as Error, usage: t.usage };
-  }
-  return { out, error: null, usage: t.usage };
+  const ctx = testContext('gemini-2.5-flash', clientWantsUsage);
+  return runOpenAIClient(createGeminiPartStream(ctx), ctx, bytes, splits);
 }
 
 export const everyByte = (n: number): number[] => Array.from({ length: n - 1 }, (_, i) => i + 1);
