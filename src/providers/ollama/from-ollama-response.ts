@@ -1,39 +1,26 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { Usage } from '../../model/index.js';
+import type { ChatResult, ResultToolCall, TokenLogprob, Usage } from '../../model/index.js';
 import type { TranslateContext, TranslatedBody } from '../adapter.js';
 import { mapOllamaFinishReason } from './map-ollama-finish-reason.js';
 import { ollamaReportedError } from './map-ollama-error.js';
 import type { OllamaChatChunk, OllamaLogprob } from './ollama-types.js';
 
-/** An OpenAI tool call as it appears in a message (and, with `index`, in a stream delta). */
-export interface OpenAIToolCall {
-  index?: number;
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
-
-/** Ollama's tool call carries `arguments` as an object and often no id: OpenAI wants a JSON string and an id. */
-export function toOpenAIToolCall(call: NonNullable<NonNullable<OllamaChatChunk['message']>['tool_calls']>[number], ctx: TranslateContext): OpenAIToolCall {
+/** Ollama's tool call carries `arguments` as an object and often no id: clients want JSON text and an id. */
+export function toolCallOf(call: NonNullable<NonNullable<OllamaChatChunk['message']>['tool_calls']>[number], ctx: TranslateContext): ResultToolCall {
   const args = call.function?.arguments;
   return {
     id: typeof call.id === 'string' && call.id.length > 0 ? call.id : ctx.newId('call_'),
-    type: 'function',
-    function: {
-      name: typeof call.function?.name === 'string' ? call.function.name : '',
-      arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
-    },
+    name: typeof call.function?.name === 'string' ? call.function.name : '',
+    arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
   };
 }
 
 /** Ollama's logprobs have OpenAI's token/logprob/bytes/top_logprobs shape already, one entry per token. */
-export function toOpenAILogprobs(lp: OllamaLogprob[]): { content: unknown[] } {
-  return {
-    content: lp.map((t) => ({
-      token: t.token ?? '', logprob: t.logprob ?? 0, bytes: t.bytes ?? null,
-      top_logprobs: (t.top_logprobs ?? []).map((a) => ({ token: a.token ?? '', logprob: a.logprob ?? 0, bytes: a.bytes ?? null })),
-    })),
-  };
+export function logprobsOf(lp: OllamaLogprob[]): TokenLogprob[] {
+  return lp.map((t) => ({
+    token: t.token ?? '', logprob: t.logprob ?? 0, bytes: t.bytes ?? null,
+    top_logprobs: (t.top_logprobs ?? []).map((a) => ({ token: a.token ?? '', logprob: a.logprob ?? 0, bytes: a.bytes ?? null })),
+  }));
 }
 
 export function ollamaUsage(c: OllamaChatChunk): Usage {
@@ -52,35 +39,29 @@ export function parseJson<T>(body: string, ctx: TranslateContext, what: string):
   }
 }
 
-/** A non-streamed `/api/chat` answer → a `chat.completion` body. */
-export function fromOllamaChatResponse(body: string, ctx: TranslateContext): TranslatedBody {
+/** A non-streamed `/api/chat` answer → the typed result. */
+export function fromOllamaChatResponse(body: string, ctx: TranslateContext): ChatResult {
   const c = parseJson<OllamaChatChunk>(body, ctx, 'a chat answer');
   if (typeof c.error === 'string') throw ollamaReportedError(ctx.provider.name, c.error);
   const m = c.message ?? {};
-  const calls = Array.isArray(m.tool_calls) ? m.tool_calls.map((t) => toOpenAIToolCall(t, ctx)) : [];
+  const calls = Array.isArray(m.tool_calls) ? m.tool_calls.map((t) => toolCallOf(t, ctx)) : [];
   const content = typeof m.content === 'string' ? m.content : '';
-  const message: Record<string, unknown> = {
-    role: 'assistant',
-    content: content.length === 0 && calls.length > 0 ? null : content,
-    refusal: null,
-  };
-  if (typeof m.thinking === 'string' && m.thinking.length > 0) message.reasoning_content = m.thinking;
-  if (calls.length > 0) message.tool_calls = calls;
-  const usage = ollamaUsage(c);
-  const out = {
+  return {
     id: ctx.newId('chatcmpl-'),
-    object: 'chat.completion',
-    created: Math.floor(ctx.now() / 1000),
     model: typeof c.model === 'string' && c.model.length > 0 ? c.model : ctx.model,
+    created: Math.floor(ctx.now() / 1000),
     choices: [{
       index: 0,
-      message,
-      logprobs: Array.isArray(c.logprobs) ? toOpenAILogprobs(c.logprobs) : null,
-      finish_reason: mapOllamaFinishReason(c.done_reason, calls.length > 0),
+      content: content.length === 0 && calls.length > 0 ? null : content,
+      refusal: null,
+      reasoning: typeof m.thinking === 'string' && m.thinking.length > 0 ? m.thinking : null,
+      thinking: [],
+      toolCalls: calls,
+      finishReason: mapOllamaFinishReason(c.done_reason, calls.length > 0),
+      logprobs: Array.isArray(c.logprobs) ? logprobsOf(c.logprobs) : null,
     }],
-    usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
+    usage: ollamaUsage(c),
   };
-  return { body: JSON.stringify(out), usage };
 }
 
 /** `/api/tags` → an OpenAI model list (ids are Ollama's `name`, tag included). */

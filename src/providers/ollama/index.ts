@@ -6,7 +6,7 @@
 export { ollamaAdapter } from './ollama-adapter.js';
 export { toOllamaChatRequest } from './to-ollama-request.js';
 export { fromOllamaChatResponse, fromOllamaModelList } from './from-ollama-response.js';
-export { createOllamaStreamState, feedOllamaStream, endOllamaStream, type OllamaStreamState } from './from-ollama-stream.js';
+export { createOllamaPartStream, createOllamaStreamState, feedOllamaStream, endOllamaStream, type OllamaStreamState } from './from-ollama-stream.js';
 export { mapOllamaFinishReason, type OllamaFinishReason } from './map-ollama-finish-reason.js';
 export { mapOllamaError } from './map-ollama-error.js';
 export { toOllamaEmbedRequest, fromOllamaEmbedResponse, float32Base64, type EmbeddingsContext } from './ollama-embeddings.js';

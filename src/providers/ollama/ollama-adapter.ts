@@ -2,7 +2,8 @@ import { LocalRouterError } from '../../errors/index.js';
 import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, UpstreamRequest } from '../adapter.js';
 import { OLLAMA_PATHS, ollamaHeaders } from './api.js';
 import { fromOllamaChatResponse, fromOllamaModelList } from './from-ollama-response.js';
-import { createOllamaStreamState, endOllamaStream, feedOllamaStream } from './from-ollama-stream.js';
+import { createOllamaPartStream } from './from-ollama-stream.js';
+import { openAITextBody, openAITextStream } from '../openai-text-bridge.js';
 import { mapOllamaError } from './map-ollama-error.js';
 import { fromOllamaEmbedResponse, toOllamaEmbedRequest, type EmbeddingsContext } from './ollama-embeddings.js';
 import { isObject } from './request-errors.js';
@@ -31,7 +32,7 @@ export const ollamaAdapter: ProviderAdapter = {
   },
 
   response(op, body, ctx) {
-    if (op === 'chat') return fromOllamaChatResponse(body, ctx);
+    if (op === 'chat') return openAITextBody(fromOllamaChatResponse(body, ctx));
     if (op === 'embeddings') return fromOllamaEmbedResponse(body, ctx as EmbeddingsContext);
     if (op === 'models') return fromOllamaModelList(body, ctx);
     throw unsupportedOperation(op, ctx);
@@ -39,13 +40,11 @@ export const ollamaAdapter: ProviderAdapter = {
 
   stream(op, ctx): StreamTranslator {
     if (op !== 'chat') throw unsupportedOperation(op, ctx);
-    const state = createOllamaStreamState(ctx);
-    return {
-      feed: (text) => feedOllamaStream(state, text),
-      end: () => endOllamaStream(state),
-      get usage() { return state.usage; },
-    };
+    return openAITextStream(createOllamaPartStream(ctx), ctx);
   },
+
+  chatResult: (body, ctx) => fromOllamaChatResponse(body, ctx),
+  chatStream: (ctx) => createOllamaPartStream(ctx),
 
   error(status, body, ctx) {
     return mapOllamaError(ctx.provider.name, status, body);
