@@ -3,7 +3,8 @@ import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, Up
 import { cohereHeaders, coherePaths } from './api.js';
 import { fromCohereEmbedResponse, toCohereEmbedRequest, type EmbeddingsContext } from './cohere-embeddings.js';
 import { fromCohereChatResponse, fromCohereModelList } from './from-cohere-response.js';
-import { createCohereStreamState, endCohereStream, feedCohereStream } from './from-cohere-stream.js';
+import { createCoherePartStream } from './from-cohere-stream.js';
+import { openAITextBody, openAITextStream } from '../openai-text-bridge.js';
 import { mapCohereError } from './map-cohere-error.js';
 import { isObject } from './request-errors.js';
 import { toCohereChatRequest } from './to-cohere-request.js';
@@ -46,7 +47,7 @@ export const cohereAdapter: ProviderAdapter = {
   },
 
   response(op, body, ctx) {
-    if (op === 'chat') return fromCohereChatResponse(body, ctx);
+    if (op === 'chat') return openAITextBody(fromCohereChatResponse(body, ctx));
     if (op === 'embeddings') return fromCohereEmbedResponse(body, ctx as EmbeddingsContext);
     if (op === 'models') return fromCohereModelList(body, ctx);
     throw unsupportedOperation(op, ctx);
@@ -54,13 +55,11 @@ export const cohereAdapter: ProviderAdapter = {
 
   stream(op, ctx): StreamTranslator {
     if (op !== 'chat') throw unsupportedOperation(op, ctx);
-    const state = createCohereStreamState(ctx);
-    return {
-      feed: (text) => feedCohereStream(state, text),
-      end: () => endCohereStream(state),
-      get usage() { return state.usage; },
-    };
+    return openAITextStream(createCoherePartStream(ctx), ctx);
   },
+
+  chatResult: (body, ctx) => fromCohereChatResponse(body, ctx),
+  chatStream: (ctx) => createCoherePartStream(ctx),
 
   error(status, body, ctx) {
     return mapCohereError(ctx.provider.name, status, body);

@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { Usage } from '../../model/index.js';
+import type { ChatResult, ResultToolCall, Usage } from '../../model/index.js';
 import type { TranslateContext, TranslatedBody } from '../adapter.js';
 import type { CohereChatResponse, CohereUsage } from './cohere-types.js';
 import { cohereFailedGeneration } from './map-cohere-error.js';
@@ -29,42 +29,38 @@ export function parseJson<T>(body: string, ctx: TranslateContext, what: string):
   }
 }
 
-/** OpenAI's usage object from a `Usage`. */
-export function openAIUsage(u: Usage): Record<string, unknown> {
-  const usage: Record<string, unknown> = { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output };
-  if (u.cacheRead > 0) usage.prompt_tokens_details = { cached_tokens: u.cacheRead };
-  return usage;
-}
-
-/** A non-streamed v2 `/chat` answer → a `chat.completion` body. */
-export function fromCohereChatResponse(body: string, ctx: TranslateContext): TranslatedBody {
+/** A non-streamed v2 `/chat` answer → the typed result. */
+export function fromCohereChatResponse(body: string, ctx: TranslateContext): ChatResult {
   const r = parseJson<CohereChatResponse>(body, ctx, 'a chat answer');
   const m = r.message ?? {};
-  const calls = (Array.isArray(m.tool_calls) ? m.tool_calls : []).map((c) => ({
+  const calls = (Array.isArray(m.tool_calls) ? m.tool_calls : []).map((c): ResultToolCall => ({
     id: typeof c.id === 'string' ? c.id : ctx.newId('call_'),
-    type: 'function' as const,
-    function: { name: c.function?.name ?? '', arguments: typeof c.function?.arguments === 'string' ? c.function.arguments : '{}' },
+    name: c.function?.name ?? '',
+    arguments: typeof c.function?.arguments === 'string' ? c.function.arguments : '{}',
   }));
   const finish = mapCohereFinishReason(r.finish_reason, calls.length > 0);
   if (finish === null) throw cohereFailedGeneration(ctx.provider.name, String(r.finish_reason), undefined);
   const items = Array.isArray(m.content) ? m.content : [];
   const text = items.filter((c) => c.type === 'text' && typeof c.text === 'string').map((c) => c.text).join('');
   const thinking = items.filter((c) => c.type === 'thinking' && typeof c.thinking === 'string').map((c) => c.thinking).join('');
-  // The tool plan is what the model said before calling tools: the content of an OpenAI tool-call message.
+  // The tool plan is what the model said before calling tools: the content of a tool-call message.
   const content = [typeof m.tool_plan === 'string' ? m.tool_plan : '', text].filter((s) => s.length > 0).join('\n');
-  const message: Record<string, unknown> = { role: 'assistant', content: content.length === 0 && calls.length > 0 ? null : content, refusal: null };
-  if (thinking.length > 0) message.reasoning_content = thinking;
-  if (calls.length > 0) message.tool_calls = calls;
-  const usage = cohereUsage(r.usage);
-  const out: Record<string, unknown> = {
+  return {
     id: typeof r.id === 'string' ? `chatcmpl-${r.id}` : ctx.newId('chatcmpl-'),
-    object: 'chat.completion',
-    created: Math.floor(ctx.now() / 1000),
     model: ctx.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
+    created: Math.floor(ctx.now() / 1000),
+    choices: [{
+      index: 0,
+      content: content.length === 0 && calls.length > 0 ? null : content,
+      refusal: null,
+      reasoning: thinking.length > 0 ? thinking : null,
+      thinking: [],
+      toolCalls: calls,
+      finishReason: finish,
+      logprobs: null,
+    }],
+    usage: cohereUsage(r.usage),
   };
-  if (usage) out.usage = openAIUsage(usage);
-  return { body: JSON.stringify(out), usage };
 }
 
 /**

@@ -7,7 +7,7 @@ export { cohereAdapter, type CohereUpstreamRequest } from './cohere-adapter.js';
 export { coherePaths, cohereHeaders, type CoherePaths } from './api.js';
 export { toCohereChatRequest, THINKING_BUDGETS } from './to-cohere-request.js';
 export { fromCohereChatResponse, fromCohereModelList, cohereUsage } from './from-cohere-response.js';
-export { createCohereStreamState, feedCohereStream, endCohereStream, type CohereStreamState } from './from-cohere-stream.js';
+export { createCoherePartStream, createCohereStreamState, feedCohereStream, endCohereStream, type CohereStreamState } from './from-cohere-stream.js';
 export { mapCohereFinishReason, type CohereFinishReason } from './map-cohere-finish-reason.js';
 export { mapCohereError } from './map-cohere-error.js';
 export { toCohereEmbedRequest, fromCohereEmbedResponse, DEFAULT_INPUT_TYPE, type EmbeddingsContext } from './cohere-embeddings.js';
