@@ -28,16 +28,6 @@ export interface UpstreamRequest {
   streams: boolean;
 }
 
-/** A streaming translator, stateful per request, owned by the caller. */
-export interface StreamTranslator {
-  /** Upstream text in (any split); OpenAI-dialect SSE text out (possibly empty). */
-  feed(text: string): string;
-  /** Upstream ended: flush. */
-  end(): string;
-  /** The upstream's real usage, once it was reported. */
-  readonly usage: Usage | null;
-}
-
 /** A chat stream translator, stateful per request, owned by the caller: upstream text in, parts out. */
 export interface PartStream {
   /** Upstream text in (any split); the parts it completes (possibly none). */
@@ -49,7 +39,7 @@ export interface PartStream {
 /** The USD cost of a usage on the current candidate; null when unknown (no usage, no price). */
 export type CostOf = (usage: Usage | null) => number | null;
 
-/** A non-streamed answer translated to the OpenAI dialect. */
+/** A non-streamed answer of an operation other than chat (model list, embeddings, token count), in OpenAI's shape. */
 export interface TranslatedBody {
   body: string;
   usage: Usage | null;
@@ -57,27 +47,26 @@ export interface TranslatedBody {
 
 /**
  * One versioned interface per wire protocol (vercel/ai's LanguageModel habit). Every method is pure:
- * text and context in, text out. Anything a target cannot express is rejected with
- * LR_ERR_UNSUPPORTED_PARAM, never dropped.
+ * text and context in, typed answers out. Chat answers become parts (streams) or a `ChatResult`
+ * (whole answers), which the client's dialect encodes; the other operations answer in OpenAI's
+ * shape. Anything a target cannot express is rejected with LR_ERR_UNSUPPORTED_PARAM, never dropped.
  */
 export interface ProviderAdapter {
-  readonly specificationVersion: 'v1';
+  readonly specificationVersion: 'v2';
   readonly protocol: WireProtocol;
-  /** Builds the upstream request for an operation; `body` is the client's OpenAI-dialect JSON (null for `models`). */
+  /** Builds the upstream request for an operation; `body` is the client's request as JSON (a `ChatRequest` for chat; null for `models`). */
   request(op: Operation, body: string | null, ctx: TranslateContext): UpstreamRequest;
   /**
    * Why a 2xx answer of this content type (`''` when the upstream sent none) cannot be the stream or
    * body asked for; null when it can. Absent: every content type is tried.
    */
   contentTypeProblem?(contentType: string, streamed: boolean): string | null;
-  /** A 2xx non-streamed upstream body → the OpenAI-dialect body for the operation (`models`: an OpenAI model list). */
-  response(op: Operation, body: string, ctx: TranslateContext): TranslatedBody;
-  /** A translator for a 2xx streamed upstream body. */
-  stream(op: Operation, ctx: TranslateContext): StreamTranslator;
   /** A 2xx non-streamed chat answer → the typed result. */
-  chatResult?(body: string, ctx: TranslateContext): ChatResult;
-  /** A translator for a 2xx streamed chat answer → parts. */
-  chatStream?(ctx: TranslateContext): PartStream;
+  chatResult(body: string, ctx: TranslateContext): ChatResult;
+  /** A translator for a 2xx streamed chat answer: upstream text → parts. */
+  chatStream(ctx: TranslateContext): PartStream;
+  /** A 2xx non-streamed answer of another operation → its OpenAI-shaped body (`models`: an OpenAI model list). */
+  response(op: Exclude<Operation, 'chat'>, body: string, ctx: TranslateContext): TranslatedBody;
   /** An upstream error status → a client answer (4xx passed through in the OpenAI shape) or a coded error. */
   error(status: number, body: string, ctx: TranslateContext): { status: number; body: string } | PlainError;
 }

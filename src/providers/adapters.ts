@@ -6,6 +6,7 @@ import { completionsDialect } from './completions/index.js';
 import { anthropicDialect } from './anthropic/index.js';
 import { responsesDialect } from './responses/index.js';
 import { openAIAdapter } from './openai-compatible/openai-adapter.js';
+import { openAIChatDialect } from './openai-compatible/openai-chat-dialect.js';
 import { anthropicAdapter } from './anthropic/index.js';
 import { ollamaAdapter } from './ollama/index.js';
 import { cohereAdapter } from './cohere/index.js';
@@ -25,6 +26,7 @@ export function registerAdapter(adapter: ProviderAdapter): void {
 }
 
 const DIALECTS = new Map<number, ClientDialect>([
+  [CLIENT_DIALECT.chat, openAIChatDialect],
   [CLIENT_DIALECT.responses, responsesDialect],
   [CLIENT_DIALECT.completions, completionsDialect],
   [CLIENT_DIALECT.anthropic, anthropicDialect],
@@ -35,9 +37,8 @@ export function registerDialect(dialect: ClientDialect): void {
   DIALECTS.set(CLIENT_DIALECT[dialect.name], dialect);
 }
 
-/** The dialect for a flag code; null for OpenAI chat (no conversion). */
-export function dialectFor(code: number): ClientDialect | null {
-  if (code === 0) return null;
+/** The client dialect for a flag code (`CLIENT_DIALECT`). */
+export function dialectFor(code: number): ClientDialect {
   const dialect = DIALECTS.get(code);
   if (!dialect) throw new LocalRouterError('LR_ERR_INTERNAL', `no client dialect registered for code ${code}`);
   return dialect;

@@ -3,9 +3,9 @@ import type { Dispatcher } from 'undici';
 import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
 import { FRAME, type FromActorFrame } from '../workers/protocol.js';
 import type { RequestRun } from './request-run.js';
-import { injectCost } from './openai-compatible/usage.js';
-import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext } from './adapter.js';
-import type { ClientDialect, DialectStream } from './client-dialect.js';
+import type { Operation, ProviderAdapter, TranslateContext } from './adapter.js';
+import { answerPipeline, type AnswerPipeline, type AnswerStream } from './answer-pipeline.js';
+import type { ClientDialect } from './client-dialect.js';
 import { isConnectionFailure, mapTransportError } from './map-upstream-error.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -13,8 +13,8 @@ import { parseRetryAfter } from './retry-after.js';
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 /**
- * One upstream HTTP exchange, as an undici dispatch handler. A 2xx stream goes through the adapter's
- * stream translator as text frames; everything else is buffered, translated, and sent as one frame.
+ * One upstream HTTP exchange, as an undici dispatch handler. A 2xx stream goes through the call's
+ * answer pipeline as text frames; everything else is buffered, translated, and sent as one frame.
  * Pause, resume and abort go through undici's controller, so client backpressure reaches the
  * upstream socket. Besides undici's first-byte and idle timeouts, the whole response has a deadline
  * (`totalTimeoutMs`), so an upstream dripping a byte at a time cannot hold a request forever.
@@ -23,15 +23,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly id: number;
   #run: RequestRun;
   #adapter: ProviderAdapter;
-  #dialect: ClientDialect | null;
-  #dialectStream: DialectStream | null = null;
+  #pipeline: AnswerPipeline;
   #op: Operation;
   #ctx: TranslateContext;
   #expectStream: boolean;
   #controller: Dispatcher.DispatchController | null = null;
   #status = 0;
   #contentType = '';
-  #translator: StreamTranslator | null = null;
+  #translator: AnswerStream | null = null;
   #decoder: StringDecoder | null = null;
   #parts: Buffer[] = [];
   #bytes = 0;
@@ -46,7 +45,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.id = run.id;
     this.#run = run;
     this.#adapter = adapter;
-    this.#dialect = dialect;
+    this.#pipeline = answerPipeline(adapter, dialect, op, ctx, (usage) => run.costOf(usage));
     this.#op = op;
     this.#ctx = ctx;
     this.#expectStream = expectStream;
@@ -92,8 +91,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     // HEAD is sent with the first translated bytes, not now: until then a failure can still fall back.
     if (this.#expectStream) {
-      this.#translator = this.#adapter.stream(this.#op, this.#ctx);
-      this.#dialectStream = this.#dialect?.stream(this.#ctx) ?? null;
+      try {
+        this.#translator = this.#pipeline.stream();
+      } catch (err) {
+        this.#fail(badResponse(this.#ctx.provider.name, err));
+        controller.abort(new Error('untranslatable upstream stream'));
+        return;
+      }
       this.#decoder = new StringDecoder('utf8');
     }
   }
@@ -101,7 +105,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#finished) return;
     if (this.#translator) {
-      this.#translate(() => this.#translator!.feed(this.#decoder!.write(chunk)), false, controller);
+      this.#translate(() => this.#translator!.feed(this.#decoder!.write(chunk)), controller);
       return;
     }
     this.#bytes += chunk.length;
@@ -117,7 +121,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.#finished) return;
     if (this.#translator) {
-      if (!this.#translate(() => this.#translator!.feed(this.#decoder!.end()) + this.#translator!.end(), true, null)) return;
+      if (!this.#translate(() => this.#translator!.feed(this.#decoder!.end()) + this.#translator!.end(), null)) return;
       this.#sendHead();
       const usage = this.#translator.usage;
       this.#finish([FRAME.END, this.id, usage, this.#run.costOf(usage)]);
@@ -127,17 +131,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#parts = [];
     if (this.#status >= 200 && this.#status < 300) {
       let out;
-      let cost: number | null = null;
       try {
-        out = this.#adapter.response(this.#op, body, this.#ctx);
-        cost = this.#run.costOf(out.usage);
-        if (this.#dialect) out = { body: this.#dialect.response(out.body, this.#ctx), usage: out.usage };
-        else if (cost !== null && this.#op === 'chat') out = { body: injectCost(out.body, cost), usage: out.usage };
+        out = this.#pipeline.response(body);
       } catch (err) {
         this.#fail(badResponse(this.#ctx.provider.name, err));
         return;
       }
-      this.#finish([FRAME.FULL, this.id, this.#status, this.#op === 'chat' || this.#op === 'models' ? 'application/json' : this.#contentType, out.body, out.usage, cost]);
+      this.#finish([FRAME.FULL, this.id, this.#status, this.#op === 'chat' || this.#op === 'models' ? 'application/json' : this.#contentType, out.body, out.usage, out.costUsd]);
       return;
     }
     const mapped = this.#adapter.error(this.#status, body, this.#ctx);
@@ -173,22 +173,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#run.emit([FRAME.HEAD, this.id, this.#status, 'text/event-stream; charset=utf-8']);
   }
 
-  /**
-   * Runs a translator step (then the client dialect's, if any) and forwards the output; a translator
-   * that throws ends the stream with an error.
-   */
-  #translate(step: () => string, last: boolean, controller: Dispatcher.DispatchController | null): boolean {
+  /** Runs a pipeline step and forwards the output; a step that throws ends the stream with an error. */
+  #translate(step: () => string, controller: Dispatcher.DispatchController | null): boolean {
     let out: string;
     try {
       out = step();
-      // The chunk that hands the client its usage also gets the cost, priced on the usage known then
-      // (translators that learn usage early, like Anthropic's message_start, report it at the end).
-      if (this.#ctx.clientWantsUsage && !this.#dialectStream && this.#translator!.usage !== null && out.includes('"usage":{')) {
-        const cost = this.#run.costOf(this.#translator!.usage);
-        if (cost !== null) out = injectCost(out, cost);
-      }
-      const ds = this.#dialectStream;
-      if (ds) out = last ? ds.feed(out) + ds.end() : ds.feed(out);
     } catch (err) {
       this.#fail(badResponse(this.#ctx.provider.name, err));
       controller?.abort(new Error('untranslatable upstream stream'));

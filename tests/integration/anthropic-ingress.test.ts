@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAnthropicGatewayFixture } from '../helpers/anthropic-gateway-fixture.js';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
-import { startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import { MOCK_ANTHROPIC_KEY, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
 const weatherTool: Anthropic.Tool = { name: 'get_weather', description: 'weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } };
@@ -82,7 +82,7 @@ describe('POST /v1/messages routed to the Anthropic mock', () => {
     await mock?.close();
   });
 
-  it('text, stream, tools and usage survive the round trip through the OpenAI dialect', async () => {
+  it('text, stream, tools and usage reach the Anthropic client', async () => {
     const client = sdk(fx);
     const msg = await client.messages.create({ model: 'claude/claude-echo', max_tokens: 64, messages: [{ role: 'user', content: 'ping' }] });
     expect(msg.content[0]).toMatchObject({ type: 'text' });
@@ -96,6 +96,24 @@ describe('POST /v1/messages routed to the Anthropic mock', () => {
     const tools = await client.messages.create({ model: 'claude/claude-tools', max_tokens: 64, tools: [weatherTool], messages: [{ role: 'user', content: 'weather?' }] });
     expect(tools.content.some((b) => b.type === 'tool_use' && b.name === 'get_weather')).toBe(true);
     expect(mock.seen.at(-1)!.body.tools[0].name).toBe('get_weather');
+  });
+
+  it('passes the upstream stream and message through byte for byte, with the exact usage in message_start', async () => {
+    const post = (url: string, headers: Record<string, string>, body: unknown): Promise<string> =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).then((r) => r.text());
+    const gateway = (body: object): Promise<string> => post(`http://127.0.0.1:${fx.gw.port}/v1/messages`, { authorization: `Bearer ${fx.key}` }, body);
+    // What the mock answers the request the gateway sent, asked directly.
+    const direct = (): Promise<string> => post(`${mock.url}/messages`, { 'x-api-key': MOCK_ANTHROPIC_KEY, 'anthropic-version': '2023-06-01' }, mock.seen.at(-1)!.body);
+    for (const stream of [true, false]) {
+      const via = await gateway({ model: 'claude/claude-echo', max_tokens: 64, stream, messages: [{ role: 'user', content: 'Grüße, bytes 🌍' }] });
+      expect(via).toBe(await direct());
+    }
+
+    const stream = sdk(fx).messages.stream({ model: 'claude/claude-echo', max_tokens: 64, messages: [{ role: 'user', content: 'usage please' }] });
+    const events: Anthropic.MessageStreamEvent[] = [];
+    for await (const ev of stream) events.push(ev);
+    expect(events[0]).toMatchObject({ type: 'message_start', message: { id: 'msg_mock01', usage: { input_tokens: 20, cache_creation_input_tokens: 3, cache_read_input_tokens: 5 } } });
+    expect((await stream.finalMessage()).usage).toMatchObject({ input_tokens: 20, cache_creation_input_tokens: 3, cache_read_input_tokens: 5, output_tokens: 9 });
   });
 
   it('count_tokens is answered by the Anthropic upstream', async () => {

@@ -1,9 +1,8 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, UpstreamRequest } from '../adapter.js';
+import type { Operation, ProviderAdapter, TranslateContext, UpstreamRequest } from '../adapter.js';
 import { ANTHROPIC_PATHS, anthropicHeaders } from './api.js';
 import { fromAnthropicModels, fromAnthropicResponse } from './from-anthropic-response.js';
 import { createAnthropicPartStream } from './from-anthropic-stream.js';
-import { openAITextBody, openAITextStream } from '../openai-text-bridge.js';
 import { mapAnthropicError } from './map-anthropic-error.js';
 import { toAnthropicRequest } from './to-anthropic-request.js';
 import type { OpenAIChatRequest } from './wire-types.js';
@@ -14,7 +13,7 @@ import type { OpenAIChatRequest } from './wire-types.js';
  * and no legacy completions.
  */
 export const anthropicAdapter: ProviderAdapter = {
-  specificationVersion: 'v1',
+  specificationVersion: 'v2',
   protocol: 'anthropic',
 
   request(op: Operation, body: string | null, ctx: TranslateContext): UpstreamRequest {
@@ -45,11 +44,7 @@ export const anthropicAdapter: ProviderAdapter = {
     if (op === 'models') return { body: fromAnthropicModels(body), usage: null };
     // Anthropic's own answer (`{"input_tokens": n}`) is what count_tokens clients expect.
     if (op === 'count_tokens') return { body, usage: null };
-    return openAITextBody(fromAnthropicResponse(body, Math.floor(ctx.now() / 1000)));
-  },
-
-  stream(_op, ctx): StreamTranslator {
-    return openAITextStream(createAnthropicPartStream(ctx), ctx);
+    throw new LocalRouterError('LR_ERR_UNSUPPORTED_PARAM', `provider "${ctx.provider.name}" (Anthropic) does not offer ${op}`);
   },
 
   chatResult: (body, ctx) => fromAnthropicResponse(body, Math.floor(ctx.now() / 1000)),

@@ -1,15 +1,15 @@
 import type { ClientDialect } from '../client-dialect.js';
-import { createAnthropicClientStream } from './to-anthropic-stream.js';
+import { createAnthropicPartEncoder } from './to-anthropic-stream.js';
 import { toAnthropicResponse } from './to-anthropic-response.js';
 
 /**
- * The Anthropic Messages dialect for clients of `POST /v1/messages`: every answer, produced in the
- * OpenAI chat dialect by whichever adapter served it, is converted back to Anthropic's shape.
- * Register it with `registerDialect(anthropicDialect)`.
+ * The Anthropic Messages dialect for clients of `POST /v1/messages` whose answer comes from a
+ * provider that speaks something else (an Anthropic upstream's answer reaches them as its own
+ * bytes): parts become Messages stream events, whole results a `message`.
  */
 export const anthropicDialect: ClientDialect = {
-  specificationVersion: 'v1',
+  specificationVersion: 'v2',
   name: 'anthropic',
-  response: (chatCompletion, ctx) => JSON.stringify(toAnthropicResponse(chatCompletion, ctx)),
-  stream: (ctx) => createAnthropicClientStream(ctx),
+  encodeStream: (ctx) => createAnthropicPartEncoder(ctx),
+  encodeResult: (result, ctx) => JSON.stringify(toAnthropicResponse(result, ctx)),
 };

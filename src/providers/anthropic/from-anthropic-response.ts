@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { ChatResult, ResultToolCall, ThinkingBlock } from '../../model/index.js';
+import type { ChatResult, ResultToolCall, ThinkingBlock, Usage } from '../../model/index.js';
 import { mapAnthropicFinishReason } from './map-anthropic-finish-reason.js';
 import { emptyCounters, mergeUsage, toUsage } from './map-anthropic-usage.js';
 import type { AnthropicMessage } from './wire-types.js';
@@ -53,6 +53,13 @@ export function fromAnthropicResponse(body: string, created: number): ChatResult
     }],
     usage: toUsage(counters),
   };
+}
+
+/** A non-streamed message's exact usage, for the body an Anthropic client gets as it is. */
+export function anthropicMessageUsage(body: string): Usage {
+  const counters = emptyCounters();
+  mergeUsage(counters, parseMessage(body).usage);
+  return toUsage(counters);
 }
 
 /** A non-streamed body as a `message`, or LR_ERR_UPSTREAM_BAD_RESPONSE when it is not one. */

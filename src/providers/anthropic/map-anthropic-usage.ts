@@ -1,5 +1,5 @@
 import type { Usage } from '../../model/index.js';
-import type { AnthropicUsage, OpenAIUsage } from './wire-types.js';
+import type { AnthropicUsage } from './wire-types.js';
 
 /** Anthropic's usage counters, accumulated (a stream reports them in `message_start` and `message_delta`). */
 export interface UsageCounters {
@@ -24,46 +24,24 @@ export function mergeUsage(c: UsageCounters, u: AnthropicUsage | null | undefine
   if (isCount(u.output_tokens_details?.thinking_tokens)) c.thinking = u.output_tokens_details.thinking_tokens;
 }
 
-/**
- * OpenAI usage: the prompt is every input token, cached or not (Anthropic's total input is the sum of
- * `input_tokens`, `cache_read_input_tokens` and `cache_creation_input_tokens`); `cached_tokens` are
- * the cache reads; `cache_write_tokens` (OpenRouter's name) the cache writes, when there were any.
- */
-export function toOpenAIUsage(c: UsageCounters): OpenAIUsage {
-  const prompt = c.input + c.cacheRead + c.cacheWrite;
-  const details: { cached_tokens: number; cache_write_tokens?: number } = { cached_tokens: c.cacheRead };
-  if (c.cacheWrite > 0) details.cache_write_tokens = c.cacheWrite;
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: c.output,
-    total_tokens: prompt + c.output,
-    prompt_tokens_details: details,
-    completion_tokens_details: { reasoning_tokens: c.thinking },
-  };
-}
-
 /** Anthropic's counters as a `Usage`: its `input_tokens` excludes cache reads and writes, so they are added. */
 export function toUsage(c: UsageCounters): Usage {
   return { input: c.input + c.cacheRead + c.cacheWrite, output: c.output, cacheRead: c.cacheRead, cacheWrite: c.cacheWrite, reasoning: c.thinking };
 }
 
-/** OpenAI usage → Anthropic usage, for the Anthropic-compatible ingress: cached tokens leave `input_tokens`. */
-export function fromOpenAIUsage(u: OpenAIUsage | null | undefined): Required<Pick<AnthropicUsage, 'input_tokens' | 'output_tokens' | 'cache_creation_input_tokens' | 'cache_read_input_tokens'>> {
-  const prompt = count(u?.prompt_tokens);
-  const cacheRead = Math.min(prompt, count(u?.prompt_tokens_details?.cached_tokens));
-  const cacheWrite = Math.min(prompt - cacheRead, count(u?.prompt_tokens_details?.cache_write_tokens));
+/** The usage an Anthropic client reads: `input_tokens` excludes cache reads and writes, which have fields of their own. */
+export function anthropicUsageOf(u: Usage | null): Required<Pick<AnthropicUsage, 'input_tokens' | 'output_tokens' | 'cache_creation_input_tokens' | 'cache_read_input_tokens'>> {
+  const input = u?.input ?? 0;
+  const cacheRead = Math.min(input, u?.cacheRead ?? 0);
+  const cacheWrite = Math.min(input - cacheRead, u?.cacheWrite ?? 0);
   return {
-    input_tokens: prompt - cacheRead - cacheWrite,
+    input_tokens: input - cacheRead - cacheWrite,
     cache_creation_input_tokens: cacheWrite,
     cache_read_input_tokens: cacheRead,
-    output_tokens: count(u?.completion_tokens),
+    output_tokens: u?.output ?? 0,
   };
 }
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0;
-}
-
-function count(v: unknown): number {
-  return isCount(v) ? v : 0;
 }

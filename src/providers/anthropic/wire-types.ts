@@ -161,25 +161,3 @@ export interface OpenAIChatRequest {
   messages: OpenAIMessage[];
   [key: string]: unknown;
 }
-
-export interface OpenAIUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number } | null;
-  completion_tokens_details?: { reasoning_tokens?: number } | null;
-}
-
-export interface OpenAIChatCompletion {
-  id: string;
-  object: 'chat.completion';
-  created: number;
-  model: string;
-  choices: {
-    index: number;
-    message: OpenAIMessage & { role: 'assistant'; content: string | null };
-    logprobs: null;
-    finish_reason: string | null;
-  }[];
-  usage?: OpenAIUsage | null;
-}

@@ -1,10 +1,9 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, UpstreamRequest } from '../adapter.js';
+import type { Operation, ProviderAdapter, TranslateContext, UpstreamRequest } from '../adapter.js';
 import { cohereHeaders, coherePaths } from './api.js';
 import { fromCohereEmbedResponse, toCohereEmbedRequest, type EmbeddingsContext } from './cohere-embeddings.js';
 import { fromCohereChatResponse, fromCohereModelList } from './from-cohere-response.js';
 import { createCoherePartStream } from './from-cohere-stream.js';
-import { openAITextBody, openAITextStream } from '../openai-text-bridge.js';
 import { mapCohereError } from './map-cohere-error.js';
 import { isObject } from './request-errors.js';
 import { toCohereChatRequest } from './to-cohere-request.js';
@@ -22,7 +21,7 @@ export type CohereUpstreamRequest = UpstreamRequest & { originPath?: string };
  * refused with LR_ERR_UNSUPPORTED_PARAM.
  */
 export const cohereAdapter: ProviderAdapter = {
-  specificationVersion: 'v1',
+  specificationVersion: 'v2',
   protocol: 'cohere',
 
   request(op: Operation, body: string | null, ctx: TranslateContext): CohereUpstreamRequest {
@@ -47,16 +46,11 @@ export const cohereAdapter: ProviderAdapter = {
   },
 
   response(op, body, ctx) {
-    if (op === 'chat') return openAITextBody(fromCohereChatResponse(body, ctx));
     if (op === 'embeddings') return fromCohereEmbedResponse(body, ctx as EmbeddingsContext);
     if (op === 'models') return fromCohereModelList(body, ctx);
     throw unsupportedOperation(op, ctx);
   },
 
-  stream(op, ctx): StreamTranslator {
-    if (op !== 'chat') throw unsupportedOperation(op, ctx);
-    return openAITextStream(createCoherePartStream(ctx), ctx);
-  },
 
   chatResult: (body, ctx) => fromCohereChatResponse(body, ctx),
   chatStream: (ctx) => createCoherePartStream(ctx),

@@ -1,25 +1,15 @@
 import type { ClientDialect } from '../client-dialect.js';
 import { toCompletionsBody } from './to-completions-response.js';
-import { createCompletionsStreamState, endCompletionsStream, feedCompletionsStream } from './to-completions-stream.js';
+import { createCompletionsPartEncoder } from './to-completions-stream.js';
 
 /**
- * Legacy completions (`POST /v1/completions`) as a client dialect over chat: `chat.completion` →
- * `text_completion`, chunk streams → `text_completion` chunks ending with `data: [DONE]`, usage as a
- * final chunk with no choices when the client asked for it (`stream_options.include_usage`).
+ * Legacy completions (`POST /v1/completions`) as a client dialect over chat: whole answers →
+ * `text_completion`, parts → `text_completion` chunks ending with `data: [DONE]`, usage as a final
+ * chunk with no choices when the client asked for it (`stream_options.include_usage`).
  */
 export const completionsDialect: ClientDialect = {
-  specificationVersion: 'v1',
+  specificationVersion: 'v2',
   name: 'completions',
-
-  response(chatCompletion, ctx) {
-    return toCompletionsBody(chatCompletion, ctx);
-  },
-
-  stream(ctx) {
-    const state = createCompletionsStreamState(ctx);
-    return {
-      feed: (text) => feedCompletionsStream(state, text),
-      end: () => endCompletionsStream(state),
-    };
-  },
+  encodeStream: (ctx) => createCompletionsPartEncoder(ctx),
+  encodeResult: (result, ctx) => toCompletionsBody(result, ctx),
 };

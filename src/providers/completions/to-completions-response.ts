@@ -1,53 +1,43 @@
+import { openAIErrorBody } from '../../errors/index.js';
+import type { ChatResult, FinishReason } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
+import { openAIUsage, type OpenAIUsageObject } from '../openai-compatible/usage.js';
 
-export interface ChatChoice {
-  index?: number;
-  message?: { content?: string | null; refusal?: string | null };
-  delta?: { content?: string | null; refusal?: string | null };
-  finish_reason?: string | null;
+type LegacyFinishReason = 'stop' | 'length' | 'content_filter';
+
+interface TextCompletion {
+  id: string;
+  object: 'text_completion';
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  choices: { text: string; index: 0; logprobs: null; finish_reason: LegacyFinishReason }[];
+  usage?: OpenAIUsageObject;
 }
-
-export interface ChatCompletionLike {
-  created?: number;
-  model?: string;
-  system_fingerprint?: string | null;
-  choices?: ChatChoice[];
-  usage?: Record<string, unknown> | null;
-  error?: unknown;
-}
-
-type FinishReason = 'stop' | 'length' | 'content_filter';
 
 /**
  * Chat finish reasons → the three legacy ones. A refusal has no text slot in a completion, so it
  * reads as filtered content; tool calls cannot happen (no tools are sent).
  */
-export function mapCompletionFinishReason(finish: string | null | undefined, refused: boolean): FinishReason {
+export function mapCompletionFinishReason(finish: FinishReason, refused: boolean): LegacyFinishReason {
   if (refused || finish === 'content_filter') return 'content_filter';
   return finish === 'length' ? 'length' : 'stop';
 }
 
-/** A whole `chat.completion` body → a `text_completion` body (an error body passes through). */
-export function toCompletionsBody(chatCompletion: string, ctx: TranslateContext): string {
-  const chat = JSON.parse(chatCompletion) as ChatCompletionLike;
-  if (chat.error && !Array.isArray(chat.choices)) return chatCompletion;
-  const choice = chat.choices?.find((c) => (c.index ?? 0) === 0) ?? chat.choices?.[0];
-  const message = choice?.message ?? {};
-  const refused = typeof message.refusal === 'string' && message.refusal.length > 0;
-  const body: Record<string, unknown> = {
+/** A whole answer → a `text_completion` body (a 2xx error answer passes through as the upstream's body). */
+export function toCompletionsBody(result: ChatResult, ctx: TranslateContext): string {
+  if (result.error) return result.error.upstreamBody ?? openAIErrorBody(result.error);
+  const choice = result.choices.find((c) => c.index === 0) ?? result.choices[0];
+  const refused = choice?.refusal !== null && choice?.refusal !== undefined && choice.refusal.length > 0;
+  const body: TextCompletion = {
     id: ctx.newId('cmpl-'),
     object: 'text_completion',
-    created: typeof chat.created === 'number' ? chat.created : Math.floor(ctx.now() / 1000),
-    model: typeof chat.model === 'string' && chat.model.length > 0 ? chat.model : ctx.model,
+    created: result.created,
+    model: result.model.length > 0 ? result.model : ctx.model,
+    choices: [],
   };
-  if (typeof chat.system_fingerprint === 'string') body.system_fingerprint = chat.system_fingerprint;
-  body.choices = [{
-    text: typeof message.content === 'string' ? message.content : '',
-    index: 0,
-    logprobs: null,
-    finish_reason: mapCompletionFinishReason(choice?.finish_reason, refused),
-  }];
-  if (chat.usage) body.usage = chat.usage;
+  if (result.systemFingerprint !== undefined) body.system_fingerprint = result.systemFingerprint;
+  body.choices = [{ text: choice?.content ?? '', index: 0, logprobs: null, finish_reason: mapCompletionFinishReason(choice?.finishReason ?? 'stop', refused) }];
+  if (result.usage !== null) body.usage = openAIUsage(result.usage);
   return JSON.stringify(body);
 }
-

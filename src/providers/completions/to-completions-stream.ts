@@ -1,85 +1,63 @@
-import { LocalRouterError, openAIErrorBody } from '../../errors/index.js';
+import { openAIErrorBody } from '../../errors/index.js';
+import { LocalRouterError } from '../../errors/index.js';
+import type { StreamPart } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
-import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
-import { mapCompletionFinishReason, type ChatCompletionLike } from './to-completions-response.js';
-
-/** State of one chat chunk stream → `text_completion` chunk stream translation, owned by the caller. */
-export interface CompletionsStreamState {
-  sse: SseState;
-  ctx: TranslateContext;
-  id: string;
-  created: number | null;
-  model: string;
-  finish: string | null;
-  terminal: boolean;
-}
-
-export function createCompletionsStreamState(ctx: TranslateContext): CompletionsStreamState {
-  return { sse: createSseState(), ctx, id: ctx.newId('cmpl-'), created: null, model: ctx.model, finish: null, terminal: false };
-}
-
-/** Chat SSE text in (any split) → legacy completion SSE text out. Throws on a chunk that is not JSON. */
-export function feedCompletionsStream(state: CompletionsStreamState, text: string): string {
-  let out = '';
-  feedSse(state.sse, text, (ev) => { out += onEvent(state, ev); });
-  return out;
-}
+import type { PartEncoder } from '../client-dialect.js';
+import { openAIUsage } from '../openai-compatible/usage.js';
+import { mapCompletionFinishReason } from './to-completions-response.js';
 
 /**
- * Upstream ended: `[DONE]` is written for a stream that reached a finish reason even if the upstream
- * left it out; a stream cut short before one ends with an error event instead.
+ * Parts → legacy `text_completion` chunks ending with `data: [DONE]`: text as it comes, a refusal as
+ * an empty text filtered by content, the finish reason mapped onto the legacy three, and the usage as
+ * a last chunk without choices when the client asked for it (`stream_options.include_usage`). An
+ * error part is relayed in OpenAI's error shape; an upstream that ended before its finish ends with
+ * an error event instead of `[DONE]`. Only the answer's text is carried (reasoning and extra
+ * candidates are not).
  */
-export function endCompletionsStream(state: CompletionsStreamState): string {
-  let out = '';
-  endSse(state.sse, (ev) => { out += onEvent(state, ev); });
-  if (state.terminal) return out;
-  state.terminal = true;
-  if (state.finish !== null) return out + 'data: [DONE]\n\n';
-  const err = new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.ctx.provider.name}" ended the stream before the completion was complete`);
-  return out + `data: ${openAIErrorBody(err)}\n\n`;
-}
+export function createCompletionsPartEncoder(ctx: TranslateContext): PartEncoder {
+  const id = ctx.newId('cmpl-');
+  let created: number | null = null;
+  let model = ctx.model;
+  let terminal = false;
 
-function onEvent(state: CompletionsStreamState, ev: SseEvent): string {
-  if (state.terminal || ev.data === null) return '';
-  if (ev.data === '[DONE]') {
-    state.terminal = true;
-    return 'data: [DONE]\n\n';
-  }
-  let chunk: ChatCompletionLike;
-  try {
-    chunk = JSON.parse(ev.data) as ChatCompletionLike;
-  } catch {
-    throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.ctx.provider.name}" sent a stream event that is not JSON`);
-  }
-  if (chunk.error) {
-    // Legacy completions report stream errors the same way chat does.
-    state.terminal = true;
-    return `data: ${JSON.stringify({ error: chunk.error })}\n\n`;
-  }
-  if (state.created === null) state.created = typeof chunk.created === 'number' ? chunk.created : Math.floor(state.ctx.now() / 1000);
-  if (typeof chunk.model === 'string' && chunk.model.length > 0) state.model = chunk.model;
-  let out = '';
-  const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0);
-  if (choice) {
-    const delta = choice.delta ?? {};
-    const text = typeof delta.content === 'string' ? delta.content : '';
-    const refused = typeof delta.refusal === 'string' && delta.refusal.length > 0;
-    const finish = typeof choice.finish_reason === 'string' ? choice.finish_reason : null;
-    if (finish !== null) state.finish = finish;
-    if (text.length > 0 || finish !== null || refused) {
-      out += chunkEvent(state, [{
-        text, index: 0, logprobs: null, finish_reason: finish === null && !refused ? null : mapCompletionFinishReason(finish, refused),
-      }]);
+  const chunk = (choices: unknown[], usage?: object): string => {
+    created ??= Math.floor(ctx.now() / 1000);
+    const body: Record<string, unknown> = { id, object: 'text_completion', created, model, choices };
+    if (usage) body.usage = usage;
+    return `data: ${JSON.stringify(body)}\n\n`;
+  };
+  const choice = (text: string, finish: string | null): unknown[] => [{ text, index: 0, logprobs: null, finish_reason: finish }];
+
+  const part = (p: StreamPart): string => {
+    if (terminal || ('choice' in p && p.choice !== undefined && p.choice !== 0)) return '';
+    switch (p.type) {
+      case 'response-start':
+        created = p.created;
+        model = p.model;
+        return '';
+      case 'text-delta': return chunk(choice(p.text, null));
+      case 'refusal-delta': return chunk(choice('', mapCompletionFinishReason('stop', true)));
+      case 'finish': {
+        terminal = true;
+        let out = chunk(choice('', mapCompletionFinishReason(p.reason, false)));
+        if (ctx.clientWantsUsage && p.usage !== null) out += chunk([], openAIUsage(p.usage));
+        return `${out}data: [DONE]\n\n`;
+      }
+      case 'error':
+        // Legacy completions report stream errors the same way chat does.
+        terminal = true;
+        return `data: ${p.error.upstreamBody ?? openAIErrorBody(p.error)}\n\n`;
+      default: return '';
     }
-  }
-  // Only a client that asked for usage gets here with a usage chunk (the adapter strips it otherwise).
-  if (chunk.usage && state.ctx.clientWantsUsage) out += chunkEvent(state, [], chunk.usage);
-  return out;
-}
+  };
 
-function chunkEvent(state: CompletionsStreamState, choices: unknown[], usage?: Record<string, unknown>): string {
-  const body: Record<string, unknown> = { id: state.id, object: 'text_completion', created: state.created, model: state.model, choices };
-  if (usage) body.usage = usage;
-  return `data: ${JSON.stringify(body)}\n\n`;
+  return {
+    part,
+    end(): string {
+      if (terminal) return '';
+      terminal = true;
+      const err = new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${ctx.provider.name}" ended the stream before the completion was complete`);
+      return `data: ${openAIErrorBody(err)}\n\n`;
+    },
+  };
 }
-

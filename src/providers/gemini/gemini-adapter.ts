@@ -1,8 +1,7 @@
-import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, TranslatedBody, UpstreamRequest } from '../adapter.js';
+import type { Operation, ProviderAdapter, TranslateContext, TranslatedBody, UpstreamRequest } from '../adapter.js';
 import { GEMINI_PATHS, geminiHeaders } from './api.js';
 import { fromGeminiResponse } from './from-gemini-response.js';
 import { createGeminiPartStream } from './from-gemini-stream.js';
-import { openAITextBody, openAITextStream } from '../openai-text-bridge.js';
 import { fromGeminiEmbedResponse, toGeminiEmbedRequest } from './gemini-embeddings.js';
 import { fromGeminiModelList } from './gemini-models.js';
 import { mapGeminiError } from './map-gemini-error.js';
@@ -15,7 +14,7 @@ import { toGeminiRequest } from './to-gemini-request.js';
  * `batchEmbedContents`, the model list over `models`. Auth is the `x-goog-api-key` header.
  */
 export const geminiAdapter: ProviderAdapter = {
-  specificationVersion: 'v1',
+  specificationVersion: 'v2',
   protocol: 'gemini',
 
   request(op: Operation, body: string | null, ctx: TranslateContext): UpstreamRequest {
@@ -37,11 +36,7 @@ export const geminiAdapter: ProviderAdapter = {
   response(op, body, ctx): TranslatedBody {
     if (op === 'embeddings') return fromGeminiEmbedResponse(body, ctx);
     if (op === 'models') return fromGeminiModelList(body, ctx);
-    return openAITextBody(fromGeminiResponse(body, ctx));
-  },
-
-  stream(_op, ctx): StreamTranslator {
-    return openAITextStream(createGeminiPartStream(ctx), ctx);
+    throw unsupported('model', `operation "${op}" is not offered by Gemini providers such as "${ctx.provider.name}"`);
   },
 
   chatResult: (body, ctx) => fromGeminiResponse(body, ctx),

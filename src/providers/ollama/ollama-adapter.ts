@@ -1,9 +1,8 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, UpstreamRequest } from '../adapter.js';
+import type { Operation, ProviderAdapter, TranslateContext, UpstreamRequest } from '../adapter.js';
 import { OLLAMA_PATHS, ollamaHeaders } from './api.js';
 import { fromOllamaChatResponse, fromOllamaModelList } from './from-ollama-response.js';
 import { createOllamaPartStream } from './from-ollama-stream.js';
-import { openAITextBody, openAITextStream } from '../openai-text-bridge.js';
 import { mapOllamaError } from './map-ollama-error.js';
 import { fromOllamaEmbedResponse, toOllamaEmbedRequest, type EmbeddingsContext } from './ollama-embeddings.js';
 import { isObject } from './request-errors.js';
@@ -15,7 +14,7 @@ import { toOllamaChatRequest } from './to-ollama-request.js';
  * with LR_ERR_UNSUPPORTED_PARAM.
  */
 export const ollamaAdapter: ProviderAdapter = {
-  specificationVersion: 'v1',
+  specificationVersion: 'v2',
   protocol: 'ollama',
 
   request(op: Operation, body: string | null, ctx: TranslateContext): UpstreamRequest {
@@ -32,16 +31,11 @@ export const ollamaAdapter: ProviderAdapter = {
   },
 
   response(op, body, ctx) {
-    if (op === 'chat') return openAITextBody(fromOllamaChatResponse(body, ctx));
     if (op === 'embeddings') return fromOllamaEmbedResponse(body, ctx as EmbeddingsContext);
     if (op === 'models') return fromOllamaModelList(body, ctx);
     throw unsupportedOperation(op, ctx);
   },
 
-  stream(op, ctx): StreamTranslator {
-    if (op !== 'chat') throw unsupportedOperation(op, ctx);
-    return openAITextStream(createOllamaPartStream(ctx), ctx);
-  },
 
   chatResult: (body, ctx) => fromOllamaChatResponse(body, ctx),
   chatStream: (ctx) => createOllamaPartStream(ctx),

@@ -1,12 +1,11 @@
 import { LocalRouterError } from '../../errors/index.js';
 import { labelSafe } from '../../model/index.js';
-import type { Operation, ProviderAdapter, StreamTranslator, TranslateContext, UpstreamRequest } from '../adapter.js';
+import type { Operation, ProviderAdapter, TranslateContext, UpstreamRequest } from '../adapter.js';
 import { mapStatusError } from '../map-upstream-error.js';
 import { upstreamHeaders } from './api.js';
 import { createOpenAIPartStream } from './from-openai-chunks.js';
 import { fromOpenAIResponse } from './from-openai-response.js';
-import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream } from './from-openai-stream.js';
-import { scanOpenAIBody } from './scan-body.js';
+import { passedBodyUsage } from './scan-body.js';
 
 const PATHS: Partial<Record<Operation, string>> = {
   chat: '/chat/completions',
@@ -16,14 +15,15 @@ const PATHS: Partial<Record<Operation, string>> = {
 };
 
 /**
- * The OpenAI chat protocol, spoken by OpenAI and most other providers. Same dialect on both sides:
- * bodies pass through untouched (the ingress already set the upstream model), streams pass through
- * byte for byte while usage is read on the way. What passes through is checked on the way: a 2xx
- * answer must have the content type asked for and a body that is one whole JSON object, and a
- * stream must end with a `finish_reason` or `[DONE]`.
+ * The OpenAI chat protocol, spoken by OpenAI and most other providers. Requests pass through
+ * untouched (the ingress already set the upstream model). An OpenAI-chat client gets the answer's
+ * own bytes (the answer pipeline's same-dialect path, `from-openai-stream.ts`, reads the usage on
+ * the way); clients of another dialect get it through parts (`chatStream`) or a `ChatResult`
+ * (`chatResult`). Either way a 2xx answer must have the content type asked for and a body that is
+ * one whole JSON object, and a stream must end with a `finish_reason` or `[DONE]`.
  */
 export const openAIAdapter: ProviderAdapter = {
-  specificationVersion: 'v1',
+  specificationVersion: 'v2',
   protocol: 'openai',
 
   request(op: Operation, body: string | null, ctx: TranslateContext): UpstreamRequest {
@@ -46,18 +46,7 @@ export const openAIAdapter: ProviderAdapter = {
   },
 
   response(_op, body, ctx) {
-    const scan = scanOpenAIBody(body);
-    if (!scan.ok) throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${ctx.provider.name}" sent a body that is not valid JSON: ${scan.reason}`);
-    return { body, usage: scan.usage };
-  },
-
-  stream(_op, ctx): StreamTranslator {
-    const state = createOpenAIStreamState(ctx.clientWantsUsage, ctx.provider.name);
-    return {
-      feed: (text) => passOpenAIStream(state, text),
-      end: () => endOpenAIStream(state),
-      get usage() { return state.usage; },
-    };
+    return { body, usage: passedBodyUsage(body, ctx.provider.name) };
   },
 
   chatResult: (body, ctx) => fromOpenAIResponse(body, ctx),

@@ -1,4 +1,4 @@
-import type { DialectEncoder } from '../client-dialect.js';
+import type { ClientDialect } from '../client-dialect.js';
 import { toOpenAIResponse } from './to-openai-response.js';
 import { createOpenAIChunkEncoder } from './to-openai-stream.js';
 
@@ -7,7 +7,8 @@ import { createOpenAIChunkEncoder } from './to-openai-stream.js';
  * (an OpenAI upstream's answer reaches an OpenAI-chat client as its own bytes): parts become
  * `chat.completion.chunk` SSE, whole results a `chat.completion` body, with the usage's `cost`.
  */
-export const openAIChatDialect: DialectEncoder = {
+export const openAIChatDialect: ClientDialect = {
+  specificationVersion: 'v2',
   name: 'chat',
   encodeStream: (ctx, costOf) => createOpenAIChunkEncoder(ctx, costOf),
   encodeResult: (result, _ctx, costOf) => toOpenAIResponse(result, costOf),

@@ -1,3 +1,4 @@
+import { LocalRouterError } from '../../errors/index.js';
 import type { Usage } from '../../model/index.js';
 import { usageOf } from './usage.js';
 
@@ -53,6 +54,13 @@ export function scanOpenAIBody(body: string): BodyScan {
   } catch {
     return { ok: false, reason: 'the usage object is not valid JSON' };
   }
+}
+
+/** A whole OpenAI-shaped body relayed as it is: its usage, or LR_ERR_UPSTREAM_BAD_RESPONSE when it is not one JSON object. */
+export function passedBodyUsage(body: string, provider: string): Usage | null {
+  const scan = scanOpenAIBody(body);
+  if (!scan.ok) throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${provider}" sent a body that is not valid JSON: ${scan.reason}`);
+  return scan.usage;
 }
 
 /** Index of the quote closing the string opened at `open`; -1 when the body ends first. */

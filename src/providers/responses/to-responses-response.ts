@@ -1,5 +1,6 @@
+import { openAIErrorBody } from '../../errors/index.js';
+import type { ChatResult, FinishReason, Usage } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
-import { reasoningOf, type ChatCompletionLike, type ChatUsage } from './chat-types.js';
 import { defaultResponsesEcho, type ResponsesEcho } from './from-responses-request.js';
 
 /**
@@ -75,26 +76,20 @@ export function responseObject(s: ResponseState, echo: ResponsesEcho): Record<st
   return r;
 }
 
-/** Chat usage → Responses usage (input/output naming, totals computed when the upstream omits them). */
-export function responsesUsage(u: ChatUsage | null | undefined): ResponsesUsage | null {
-  if (!u || typeof u !== 'object') return null;
-  const input = count(u.prompt_tokens);
-  const output = count(u.completion_tokens);
+/** Usage → Responses usage (input/output naming, the total computed). */
+export function responsesUsage(u: Usage | null): ResponsesUsage | null {
+  if (u === null) return null;
   return {
-    input_tokens: input,
-    input_tokens_details: { cached_tokens: count(u.prompt_tokens_details?.cached_tokens) },
-    output_tokens: output,
-    output_tokens_details: { reasoning_tokens: count(u.completion_tokens_details?.reasoning_tokens) },
-    total_tokens: typeof u.total_tokens === 'number' && u.total_tokens >= input + output ? u.total_tokens : input + output,
+    input_tokens: u.input,
+    input_tokens_details: { cached_tokens: u.cacheRead },
+    output_tokens: u.output,
+    output_tokens_details: { reasoning_tokens: u.reasoning },
+    total_tokens: u.input + u.output,
   };
 }
 
-function count(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
-}
-
-/** Chat `finish_reason` → why a Response is incomplete (null: it completed). */
-export function incompleteReason(finish: string | null | undefined): 'max_output_tokens' | 'content_filter' | null {
+/** A finish reason → why a Response is incomplete (null: it completed). */
+export function incompleteReason(finish: FinishReason): 'max_output_tokens' | 'content_filter' | null {
   if (finish === 'length') return 'max_output_tokens';
   if (finish === 'content_filter') return 'content_filter';
   return null;
@@ -105,46 +100,43 @@ export function outputText(text: string): OutputText {
 }
 
 /**
- * A whole `chat.completion` body → a Response object body. Output order: reasoning (when the upstream
- * returned reasoning text), the message (when it has text or a refusal), then one item per tool call.
- * A 2xx body that is an error object passes through unchanged (the error shape is the same in both APIs).
+ * A whole answer → a Response object body. Output order: reasoning (when the upstream returned
+ * reasoning text), the message (when it has text or a refusal), then one item per tool call. A 2xx
+ * error answer passes through as the upstream's error body (the error shape is the same in both APIs).
  */
-export function toResponsesBody(chatCompletion: string, ctx: ResponsesTranslateContext): string {
-  const chat = JSON.parse(chatCompletion) as ChatCompletionLike;
-  if (chat.error && !Array.isArray(chat.choices)) return chatCompletion;
+export function toResponsesBody(result: ChatResult, ctx: ResponsesTranslateContext): string {
+  if (result.error) return result.error.upstreamBody ?? openAIErrorBody(result.error);
   const id = ctx.newId('resp_');
-  const choice = chat.choices?.find((c) => (c.index ?? 0) === 0) ?? chat.choices?.[0];
-  const message = choice?.message ?? {};
-  const reason = incompleteReason(choice?.finish_reason);
+  const choice = result.choices.find((c) => c.index === 0) ?? result.choices[0];
+  const reason = incompleteReason(choice?.finishReason ?? 'stop');
   const itemStatus: ResponseStatus = reason === null ? 'completed' : 'incomplete';
   const output: OutputItem[] = [];
-  const reasoning = reasoningOf(message);
-  if (reasoning.length > 0) {
-    output.push({ id: ctx.newId('rs_'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: reasoning }] });
+  if (choice?.reasoning) {
+    output.push({ id: ctx.newId('rs_'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: choice.reasoning }] });
   }
   const content: Array<OutputText | OutputRefusal> = [];
-  if (typeof message.content === 'string' && message.content.length > 0) content.push(outputText(message.content));
-  if (typeof message.refusal === 'string' && message.refusal.length > 0) content.push({ type: 'refusal', refusal: message.refusal });
+  if (choice?.content) content.push(outputText(choice.content));
+  if (choice?.refusal) content.push({ type: 'refusal', refusal: choice.refusal });
   if (content.length > 0) {
     output.push({ id: ctx.newId('msg_'), type: 'message', status: itemStatus, content, role: 'assistant' });
   }
-  for (const call of message.tool_calls ?? []) {
+  for (const call of choice?.toolCalls ?? []) {
     output.push({
-      id: ctx.newId('fc_'), type: 'function_call', status: itemStatus, arguments: call.function?.arguments ?? '',
-      call_id: call.id ?? ctx.newId('call_'), name: call.function?.name ?? '',
+      id: ctx.newId('fc_'), type: 'function_call', status: itemStatus, arguments: call.arguments,
+      call_id: call.id.length > 0 ? call.id : ctx.newId('call_'), name: call.name,
     });
   }
   const now = Math.floor(ctx.now() / 1000);
   const state: ResponseState = {
     id,
-    createdAt: typeof chat.created === 'number' ? chat.created : now,
+    createdAt: result.created,
     status: reason === null ? 'completed' : 'incomplete',
     completedAt: reason === null ? now : null,
     error: null,
     incompleteReason: reason,
-    model: typeof chat.model === 'string' && chat.model.length > 0 ? chat.model : ctx.model,
+    model: result.model.length > 0 ? result.model : ctx.model,
     output,
-    usage: responsesUsage(chat.usage),
+    usage: responsesUsage(result.usage),
   };
   return JSON.stringify(responseObject(state, echoOf(ctx)));
 }

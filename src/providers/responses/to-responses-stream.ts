@@ -1,6 +1,5 @@
-import { LocalRouterError } from '../../errors/index.js';
-import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
-import { reasoningOf, type ChatCompletionLike, type ChatMessageOut } from './chat-types.js';
+import type { FinishReason, PlainError, StreamPart, ToolCallDeltaPart, ToolCallStartPart } from '../../model/index.js';
+import type { PartEncoder } from '../client-dialect.js';
 import type { ResponsesEcho } from './from-responses-request.js';
 import {
   echoOf, incompleteReason, outputText, responseObject, responsesUsage,
@@ -16,13 +15,12 @@ interface StreamItem {
 }
 
 /**
- * State of one OpenAI `chat.completion.chunk` stream → Responses event stream translation, owned by
- * the caller. Items open as their first delta arrives: reasoning and message items one at a time
- * (a delta of the other kind closes the open one), function calls one per chat tool-call index, left
- * open until the end since chat may interleave their argument deltas.
+ * State of one parts → Responses event stream encoding, owned by the caller. Items open as their
+ * first delta arrives: reasoning and message items one at a time (a delta of the other kind closes
+ * the open one), function calls one per tool call, left open until the end since calls may
+ * interleave their argument deltas.
  */
 export interface ResponsesStreamState {
-  sse: SseState;
   ctx: ResponsesTranslateContext;
   echo: ResponsesEcho;
   seq: number;
@@ -33,47 +31,55 @@ export interface ResponsesStreamState {
   items: StreamItem[];
   current: StreamItem | null;
   tools: Map<number, StreamItem>;
-  finish: string | null;
-}
-
-/** An error to end the stream with: an upstream's OpenAI error object, or a gateway PlainError. */
-export interface StreamFailure {
-  message?: string;
-  code?: string | null;
-  type?: string;
-  status?: number;
 }
 
 export function createResponsesStreamState(ctx: ResponsesTranslateContext): ResponsesStreamState {
   return {
-    sse: createSseState(), ctx, echo: echoOf(ctx), seq: 0, started: false, terminal: false,
+    ctx, echo: echoOf(ctx), seq: 0, started: false, terminal: false,
     response: {
       id: ctx.newId('resp_'), createdAt: Math.floor(ctx.now() / 1000), status: 'in_progress', completedAt: null,
       error: null, incompleteReason: null, model: ctx.model, output: [], usage: null,
     },
-    items: [], current: null, tools: new Map(), finish: null,
+    items: [], current: null, tools: new Map(),
   };
 }
 
-/** Chat SSE text in (any split) → Responses SSE text out. Throws on a chunk that is not JSON. */
-export function feedResponsesStream(state: ResponsesStreamState, text: string): string {
-  if (state.terminal) return '';
-  let out = '';
-  feedSse(state.sse, text, (ev) => { out += onEvent(state, ev); });
-  return out;
+/**
+ * Parts → Responses events (`response.created` ... `response.completed`, each with `event:` and
+ * `data:` lines and a `sequence_number`; no `[DONE]`). The finish completes the response, with its
+ * usage (`response.incomplete` for a length or content-filter stop); an error part, or an upstream
+ * that ended before the finish, fails it with `response.failed`. Signed reasoning blocks add nothing
+ * (their text was streamed); parts of extra candidates are not carried.
+ */
+export function createResponsesPartEncoder(ctx: ResponsesTranslateContext): PartEncoder {
+  const state = createResponsesStreamState(ctx);
+  return {
+    part: (p) => encodePart(state, p),
+    end: () => (state.terminal ? '' : failResponsesStream(state, { message: 'the upstream stream ended before the response was complete', status: 502 })),
+  };
 }
 
-/**
- * Upstream ended: a stream that reached a finish reason or `[DONE]` completes (usage included when
- * it came); one cut short before either fails with `server_error`.
- */
-export function endResponsesStream(state: ResponsesStreamState): string {
-  let out = '';
-  endSse(state.sse, (ev) => { out += onEvent(state, ev); });
-  if (state.terminal) return out;
-  if (state.finish !== null) return out + complete(state);
-  return out + failResponsesStream(state, { message: 'the upstream stream ended before the response was complete' });
+export function encodePart(state: ResponsesStreamState, p: StreamPart): string {
+  if (state.terminal || ('choice' in p && p.choice !== undefined && p.choice !== 0)) return '';
+  switch (p.type) {
+    case 'response-start':
+      state.response.model = p.model;
+      return start(state);
+    case 'reasoning-delta': return start(state) + appendText(state, 'reasoning_text', p.text);
+    case 'text-delta': return start(state) + appendText(state, 'output_text', p.text);
+    case 'refusal-delta': return start(state) + appendText(state, 'refusal', p.text);
+    case 'tool-call-start':
+    case 'tool-call-delta': return start(state) + appendToolCall(state, p);
+    case 'finish':
+      state.response.usage = responsesUsage(p.usage);
+      return complete(state, p.reason);
+    case 'error': return failResponsesStream(state, p.error);
+    default: return '';
+  }
 }
+
+/** The error a stream fails with: its message, and the status that tells a rate limit apart. */
+export type StreamFailure = Pick<PlainError, 'message' | 'status'>;
 
 /** Ends the stream with `response.failed` (after `response.created` if nothing was sent yet). */
 export function failResponsesStream(state: ResponsesStreamState, err: StreamFailure): string {
@@ -84,17 +90,10 @@ export function failResponsesStream(state: ResponsesStreamState, err: StreamFail
   }
   const r = state.response;
   r.status = 'failed';
-  r.error = { code: errorCode(err), message: err.message ?? 'upstream error' };
+  r.error = { code: err.status === 429 ? 'rate_limit_exceeded' : 'server_error', message: err.message };
   state.terminal = true;
   out += event(state, 'response.failed', { response: responseObject(r, state.echo) });
   return out;
-}
-
-/** ResponseError codes are an enum: rate limits keep theirs, everything else is a server error. */
-function errorCode(err: StreamFailure): string {
-  const rateLimited = err.status === 429 || err.code === 'rate_limit_exceeded' || err.type === 'rate_limit_error'
-    || err.type === 'rate_limit_exceeded';
-  return rateLimited ? 'rate_limit_exceeded' : 'server_error';
 }
 
 function event(state: ResponsesStreamState, type: string, fields: Record<string, unknown>): string {
@@ -108,34 +107,6 @@ function start(state: ResponsesStreamState): string {
   state.started = true;
   const snapshot = responseObject(state.response, state.echo);
   return event(state, 'response.created', { response: snapshot }) + event(state, 'response.in_progress', { response: snapshot });
-}
-
-function onEvent(state: ResponsesStreamState, ev: SseEvent): string {
-  if (state.terminal || ev.data === null) return '';
-  if (ev.data === '[DONE]') return complete(state);
-  let chunk: ChatCompletionLike;
-  try {
-    chunk = JSON.parse(ev.data) as ChatCompletionLike;
-  } catch {
-    throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.ctx.provider.name}" sent a stream event that is not JSON`);
-  }
-  if (chunk.error) return failResponsesStream(state, chunk.error);
-  if (typeof chunk.model === 'string' && chunk.model.length > 0) state.response.model = chunk.model;
-  if (chunk.usage) state.response.usage = responsesUsage(chunk.usage);
-  // Started at the first chunk rather than the first bytes, so the snapshot names the upstream's model.
-  let out = start(state);
-  const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0);
-  if (!choice) return out;
-  const delta: ChatMessageOut = choice.delta ?? {};
-  const reasoning = reasoningOf(delta);
-  if (reasoning.length > 0) out += appendText(state, 'reasoning_text', reasoning);
-  if (typeof delta.content === 'string' && delta.content.length > 0) out += appendText(state, 'output_text', delta.content);
-  if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out += appendText(state, 'refusal', delta.refusal);
-  if (Array.isArray(delta.tool_calls)) {
-    for (const call of delta.tool_calls) out += appendToolCall(state, call);
-  }
-  if (typeof choice.finish_reason === 'string') state.finish = choice.finish_reason;
-  return out;
 }
 
 type TextKind = 'reasoning_text' | 'output_text' | 'refusal';
@@ -171,27 +142,27 @@ function appendText(state: ResponsesStreamState, kind: TextKind, text: string): 
   return out + event(state, 'response.output_text.delta', { ...where(s), delta: text, logprobs: [] });
 }
 
-function appendToolCall(state: ResponsesStreamState, call: NonNullable<ChatMessageOut['tool_calls']>[number]): string {
+function appendToolCall(state: ResponsesStreamState, call: ToolCallStartPart | ToolCallDeltaPart): string {
   let out = '';
-  const index = typeof call.index === 'number' ? call.index : 0;
-  let s = state.tools.get(index);
+  let s = state.tools.get(call.index);
   if (s === undefined) {
     if (state.current !== null) {
       out += closeItem(state, state.current, 'completed');
       state.current = null;
     }
+    const id = call.type === 'tool-call-start' ? call.id : '';
     s = openItem(state, {
       id: state.ctx.newId('fc_'), type: 'function_call', status: 'in_progress', arguments: '',
-      call_id: call.id ?? state.ctx.newId('call_'), name: call.function?.name ?? '',
+      call_id: id.length > 0 ? id : state.ctx.newId('call_'), name: call.name ?? '',
     });
-    state.tools.set(index, s);
+    state.tools.set(call.index, s);
     out += event(state, 'response.output_item.added', { output_index: s.outputIndex, item: s.item });
   }
   const item = s.item as Extract<OutputItem, { type: 'function_call' }>;
   // Some upstreams send the name after the first delta; the done events carry the whole name.
-  if (item.name.length === 0 && typeof call.function?.name === 'string') item.name = call.function.name;
-  const args = call.function?.arguments;
-  if (typeof args === 'string' && args.length > 0) {
+  if (item.name.length === 0 && call.name !== undefined) item.name = call.name;
+  const args = call.args;
+  if (args.length > 0) {
     item.arguments += args;
     out += event(state, 'response.function_call_arguments.delta', { item_id: item.id, output_index: s.outputIndex, delta: args });
   }
@@ -239,9 +210,9 @@ function closeItem(state: ResponsesStreamState, s: StreamItem, status: ResponseS
   return out + event(state, 'response.output_item.done', { output_index: s.outputIndex, item });
 }
 
-function complete(state: ResponsesStreamState): string {
+function complete(state: ResponsesStreamState, finish: FinishReason): string {
   if (state.terminal) return '';
-  const reason = incompleteReason(state.finish);
+  const reason = incompleteReason(finish);
   let out = start(state);
   for (const s of state.items) out += closeItem(state, s, reason === null ? 'completed' : 'incomplete');
   const r = state.response;

@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { ChatResult, StreamPart, Usage } from '../../../src/model/index.js';
-import type { PartStream, TranslateContext } from '../../../src/providers/index.js';
+import { answerPipeline, type AnswerPipeline, type ClientDialect, type PartStream, type ProviderAdapter, type TranslateContext } from '../../../src/providers/index.js';
 import { toOpenAIResponse } from '../../../src/providers/openai-compatible/to-openai-response.js';
 import { createOpenAIChunkEncoder } from '../../../src/providers/openai-compatible/to-openai-stream.js';
 
@@ -61,4 +61,15 @@ export function partsJson(parts: StreamPart[]): string {
 /** A whole result as the `chat.completion` body an OpenAI-chat client gets. */
 export function openAIBody(result: ChatResult, costOf = (_u: Usage | null): number | null => null): string {
   return toOpenAIResponse(result, costOf);
+}
+
+/** The chat answer pipeline the engine builds for this adapter and client dialect (cost unknown unless given). */
+export function chatPipeline(adapter: ProviderAdapter, dialect: ClientDialect, ctx: TranslateContext, costOf = (_u: Usage | null): number | null => null): AnswerPipeline {
+  return answerPipeline(adapter, dialect, 'chat', ctx, costOf);
+}
+
+/** A whole chat answer as an OpenAI-chat client gets it from this adapter, with its usage. */
+export function chatAnswer(adapter: ProviderAdapter, body: string, ctx: TranslateContext): { body: string; usage: Usage | null } {
+  const result = adapter.chatResult(body, ctx);
+  return { body: openAIBody(result), usage: result.usage };
 }

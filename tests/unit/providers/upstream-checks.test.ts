@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream } from '../../../src/providers/index.js';
+import { createOpenAIStreamState, endOpenAIStream, openAIChatDialect, passOpenAIStream } from '../../../src/providers/index.js';
 import { openAIAdapter } from '../../../src/providers/openai-compatible/openai-adapter.js';
 import { scanOpenAIBody } from '../../../src/providers/openai-compatible/scan-body.js';
 import { redactExact, redactSecret } from '../../../src/providers/redact-secret.js';
 import { parseRetryAfter } from '../../../src/providers/retry-after.js';
 import { testContext } from '../../helpers/translate-context.js';
+import { chatPipeline } from './parts-harness.js';
 
 const COMPLETION = JSON.stringify({
   id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'm',
@@ -65,10 +66,13 @@ describe('OpenAI body scan', () => {
     }
   });
 
-  it('the adapter turns a broken body into LR_ERR_UPSTREAM_BAD_RESPONSE', () => {
+  it('a broken body is LR_ERR_UPSTREAM_BAD_RESPONSE, passed through or read into a result', () => {
     const ctx = testContext('openai', { stream: false });
-    expect(() => openAIAdapter.response('chat', COMPLETION.slice(0, 100), ctx)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
-    expect(openAIAdapter.response('chat', COMPLETION, ctx).usage).toEqual({ input: 5, output: 6, cacheRead: 1, cacheWrite: 0, reasoning: 2 });
+    const pass = chatPipeline(openAIAdapter, openAIChatDialect, ctx);
+    expect(() => pass.response(COMPLETION.slice(0, 100))).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+    expect(pass.response(COMPLETION).usage).toEqual({ input: 5, output: 6, cacheRead: 1, cacheWrite: 0, reasoning: 2 });
+    expect(() => openAIAdapter.chatResult(COMPLETION.slice(0, 100), ctx)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+    expect(openAIAdapter.chatResult(COMPLETION, ctx).usage).toEqual({ input: 5, output: 6, cacheRead: 1, cacheWrite: 0, reasoning: 2 });
   });
 
   it('the adapter names content types that cannot be the answer asked for', () => {

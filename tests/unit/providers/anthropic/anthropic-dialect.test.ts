@@ -3,15 +3,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  anthropicDialect, createAnthropicClientStream, fromAnthropicRequest, toAnthropicRequest, toAnthropicResponse,
-} from '../../../../src/providers/anthropic/index.js';
+import { anthropicDialect, fromAnthropicRequest, toAnthropicRequest } from '../../../../src/providers/anthropic/index.js';
 import type { TranslateContext } from '../../../../src/providers/index.js';
 import { validateMessagesRequest } from '../../../helpers/mock-anthropic-validate.js';
+import { dialectContext, openAIUpstream } from '../responses/dialect-context.js';
 
 const dir = new URL('../../../golden/providers/anthropic/', import.meta.url);
 const text = (name: string): string => fs.readFileSync(new URL(name, dir), 'utf8');
-const ctx = { model: 'claude/claude-sonnet-4-5', newId: (p: string) => `${p}test` };
+const ctx: TranslateContext = { ...dialectContext({ clientWantsUsage: true }), model: 'claude/claude-sonnet-4-5', newId: (p: string) => `${p}test` };
+/** An OpenAI upstream's answer for an Anthropic-SDK client, as the engine runs it. */
+const viaOpenAI = () => openAIUpstream(anthropicDialect, ctx);
 const rejection = (fn: () => unknown): { code?: string; param?: string; message?: string } => {
   try {
     fn();
@@ -119,7 +120,7 @@ describe('fromAnthropicRequest', () => {
 
 describe('toAnthropicResponse', () => {
   it('rebuilds the Anthropic message from a translated completion (thinking with signatures, text, tool use, usage)', () => {
-    const msg = toAnthropicResponse(text('message.expected.json'), ctx);
+    const msg = JSON.parse(viaOpenAI().response(text('message.expected.json')).body);
     const upstream = JSON.parse(text('message.upstream.json'));
     expect(msg).toEqual({
       id: 'msg_test', type: 'message', role: 'assistant', model: upstream.model,
@@ -131,7 +132,7 @@ describe('toAnthropicResponse', () => {
 
   it('turns unsigned reasoning (DeepSeek/vLLM style) into a thinking block, and maps finish reasons', () => {
     const completion = { id: 'c', object: 'chat.completion', created: 1, model: '', choices: [{ index: 0, message: { role: 'assistant', content: 'ok', reasoning_content: 'hmm' }, logprobs: null, finish_reason: 'length' }], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } };
-    const out = JSON.parse(anthropicDialect.response(JSON.stringify(completion), ctx as TranslateContext));
+    const out = JSON.parse(viaOpenAI().response(JSON.stringify(completion)).body);
     expect(out.model).toBe('claude/claude-sonnet-4-5');
     expect(out.content).toEqual([{ type: 'thinking', thinking: 'hmm', signature: '' }, { type: 'text', text: 'ok' }]);
     expect(out.stop_reason).toBe('max_tokens');
@@ -139,7 +140,7 @@ describe('toAnthropicResponse', () => {
   });
 });
 
-describe('createAnthropicClientStream', () => {
+describe('OpenAI upstream → Anthropic stream', () => {
   const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-x', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
   const events = (sse: string) => sse.trim().split('\n\n').map((e) => {
     const [ev, data] = e.split('\n');
@@ -147,7 +148,7 @@ describe('createAnthropicClientStream', () => {
   });
 
   it('handles whole tool calls in one chunk, text after tools, and [DONE] without a usage chunk', () => {
-    const s = createAnthropicClientStream(ctx);
+    const s = viaOpenAI().stream();
     const out = s.feed(chunk({ role: 'assistant', content: '' }) + chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] })
       + chunk({ content: 'done' }) + chunk({}, 'tool_calls') + 'data: [DONE]\n\n') + s.end();
     expect(events(out).map(([name, d]) => [name, d.index ?? null, d.delta?.type ?? d.content_block?.type ?? null])).toEqual([
@@ -161,15 +162,22 @@ describe('createAnthropicClientStream', () => {
     expect(events(out).at(-2)![1]).toEqual({ type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 } });
   });
 
-  it('ends with an error event on an upstream error chunk, and on an upstream cut before its finish reason', () => {
-    const a = createAnthropicClientStream(ctx);
+  it('ends with an error event on an upstream error chunk; an upstream cut before its finish reason fails the stream', () => {
+    const a = viaOpenAI().stream();
     const outA = a.feed(chunk({ content: 'x' }) + 'data: {"error":{"message":"Overloaded","type":"server_error","code":null}}\n\n' + chunk({ content: 'ignored' })) + a.end();
     expect(events(outA).at(-1)).toEqual(['error', { type: 'error', error: { type: 'api_error', message: 'Overloaded' } }]);
     expect(outA).not.toContain('ignored');
-    const b = createAnthropicClientStream(ctx);
-    const outB = b.feed(chunk({ content: 'partial' })) + b.end();
-    expect(events(outB).at(-1)![1].error.type).toBe('api_error');
-    expect(outB).not.toContain('message_stop');
+    const rateLimited = viaOpenAI().stream();
+    const outR = rateLimited.feed('data: {"error":{"message":"slow down","type":"rate_limit_error","code":"rate_limit_exceeded"}}\n\n');
+    expect(events(outR).at(-1)).toEqual(['error', { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } }]);
+    const b = viaOpenAI().stream();
+    expect(b.feed(chunk({ content: 'partial' }))).not.toContain('message_stop');
+    expect(() => b.end()).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+    // The encoder on its own ends an answer whose parts stopped early with an api_error event.
+    const enc = anthropicDialect.encodeStream(ctx, () => null);
+    const outE = enc.part({ type: 'text-delta', text: 'partial' }) + enc.end();
+    expect(events(outE).at(-1)![1].error.type).toBe('api_error');
+    expect(outE).not.toContain('message_stop');
   });
 });
 
@@ -183,11 +191,11 @@ describe('the real @anthropic-ai/sdk reads the translated answers', () => {
       req.on('end', () => {
         if ((JSON.parse(raw) as { stream?: boolean }).stream !== true) {
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(anthropicDialect.response(text('message.expected.json'), ctx as TranslateContext));
+          res.end(viaOpenAI().response(text('message.expected.json')).body);
           return;
         }
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        const s = anthropicDialect.stream(ctx as TranslateContext);
+        const s = viaOpenAI().stream();
         // Deliver in small pieces, as the ingress would.
         const sse = s.feed(text('thinking-text-tool.client-usage.expected.sse')) + s.end();
         for (let i = 0; i < sse.length; i += 50) res.write(sse.slice(i, i + 50));

@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { describe, expect, it } from 'vitest';
+import type { StreamPart } from '../../../../src/model/index.js';
 import type { TranslateContext } from '../../../../src/providers/index.js';
-import { anthropicAdapter, createAnthropicClientStream } from '../../../../src/providers/anthropic/index.js';
+import { anthropicAdapter, anthropicDialect, createAnthropicPassStream } from '../../../../src/providers/anthropic/index.js';
 import { validateMessagesRequest } from '../../../helpers/mock-anthropic-validate.js';
+import { chatAnswer, runOpenAIClient } from '../parts-harness.js';
+import { dialectContext, openAIUpstream } from '../responses/dialect-context.js';
 
 const dir = new URL('../../../golden/providers/anthropic/', import.meta.url);
 const read = (name: string): Buffer => fs.readFileSync(new URL(name, dir));
@@ -18,22 +21,10 @@ function ctx(clientWantsUsage: boolean, stream = true): TranslateContext {
 
 interface Run { out: string; usage: unknown; error: { code?: string; status?: number; message?: string } | null }
 
-/** Upstream bytes through the adapter as the engine feeds them: bytes → utf8 decoder → translator, at the given splits. */
+/** Upstream bytes through the adapter and the OpenAI chunk encoder, as an OpenAI-chat client gets them, at the given splits. */
 function run(bytes: Buffer, splits: number[], clientWantsUsage: boolean): Run {
-  const t = anthropicAdapter.stream('chat', ctx(clientWantsUsage));
-  const decoder = new StringDecoder('utf8');
-  let out = '';
-  let from = 0;
-  try {
-    for (const at of [...splits, bytes.length]) {
-      out += t.feed(decoder.write(bytes.subarray(from, at)));
-      from = at;
-    }
-    out += t.feed(decoder.end()) + t.end();
-  } catch (err) {
-    return { out, usage: t.usage, error: err as Run['error'] };
-  }
-  return { out, usage: t.usage, error: null };
+  const c = ctx(clientWantsUsage);
+  return runOpenAIClient(anthropicAdapter.chatStream(c), c, bytes, splits);
 }
 
 const everySplit = (bytes: Buffer): number[][] => [
@@ -103,9 +94,9 @@ describe('Anthropic → OpenAI stream translation (golden)', () => {
 
   it('ignores pings, comments and unknown event types, and rejects events that are not JSON', () => {
     const start = text('thinking-text-tool.upstream.sse').split('\n\n').slice(0, 1).join('\n\n') + '\n\n';
-    const t = anthropicAdapter.stream('chat', ctx(false));
+    const t = anthropicAdapter.chatStream(ctx(false));
     expect(t.feed(start + 'event: ping\ndata: {"type":"ping"}\n\n: hi\n\nevent: future_event\ndata: {"type":"future_event","x":1}\n\n'))
-      .toBe(withoutUsage.split('\n\n')[0] + '\n\n');
+      .toEqual([{ type: 'response-start', id: 'msg_01Golden', model: 'claude-sonnet-4-5-20250929', created: 1700000000 }]);
     expect(() => t.feed('event: content_block_delta\ndata: {not json\n\n')).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
   });
 });
@@ -120,32 +111,90 @@ describe('OpenAI → Anthropic request translation (golden)', () => {
   });
 
   it('translates a non-streamed message: text joined, tool calls, thinking blocks, usage', () => {
-    const res = anthropicAdapter.response('chat', text('message.upstream.json'), ctx(false, false));
+    const res = chatAnswer(anthropicAdapter, text('message.upstream.json'), ctx(false, false));
     expect(JSON.parse(res.body)).toEqual(JSON.parse(text('message.expected.json')));
     expect(res.usage).toEqual({ input: 3895, output: 503, cacheRead: 1800, cacheWrite: 0, reasoning: 320 });
   });
 });
 
-describe('OpenAI chunks → Anthropic stream (golden, the Anthropic-compatible ingress)', () => {
-  const input = read('thinking-text-tool.client-usage.expected.sse');
+describe('parts → Anthropic stream (golden, the Anthropic-compatible ingress)', () => {
+  const parts = JSON.parse(text('thinking-text-tool.parts.json')) as StreamPart[];
   const expected = text('thinking-text-tool.anthropic-client.expected.sse');
-  const runClient = (bytes: Buffer, splits: number[]): string => {
-    const s = createAnthropicClientStream({ model: 'claude/claude-sonnet-4-5', newId: (p) => `${p}golden` });
+  const clientCtx = (): TranslateContext => ({ ...dialectContext({ clientWantsUsage: true }), model: 'claude/claude-sonnet-4-5', newId: (p) => `${p}golden` });
+
+  it('rebuilds the Anthropic event sequence (indices, signature, tool input, usage) from parts', () => {
+    const enc = anthropicDialect.encodeStream(clientCtx(), () => null);
+    expect(parts.map((p) => enc.part(p)).join('') + enc.end()).toBe(expected);
+  });
+
+  it('an OpenAI upstream carrying LiteLLM thinking_blocks gives the same events through the pipeline, for every split point', () => {
+    const upstream = read('thinking-text-tool.client-usage.expected.sse');
+    for (const splits of [[], ...everySplit(upstream)]) {
+      const s = openAIUpstream(anthropicDialect, clientCtx()).stream();
+      const decoder = new StringDecoder('utf8');
+      let out = '';
+      let from = 0;
+      for (const at of [...splits, upstream.length]) {
+        out += s.feed(decoder.write(upstream.subarray(from, at)));
+        from = at;
+      }
+      expect(out + s.feed(decoder.end()) + s.end()).toBe(expected);
+    }
+  });
+});
+
+describe('Anthropic upstream → Anthropic client: byte pass-through with the exact usage', () => {
+  const upstream = read('thinking-text-tool.upstream.sse');
+  const pass = (bytes: Buffer, splits: number[]): { out: string; usage: unknown; error: { code?: string; message?: string; status?: number } | null } => {
+    const s = createAnthropicPassStream(ctx(true));
     const decoder = new StringDecoder('utf8');
     let out = '';
     let from = 0;
-    for (const at of [...splits, bytes.length]) {
-      out += s.feed(decoder.write(bytes.subarray(from, at)));
-      from = at;
+    try {
+      for (const at of [...splits, bytes.length]) {
+        out += s.feed(decoder.write(bytes.subarray(from, at)));
+        from = at;
+      }
+      out += s.feed(decoder.end()) + s.end();
+    } catch (err) {
+      return { out, usage: s.usage, error: err as { code: string } };
     }
-    return out + s.feed(decoder.end()) + s.end();
+    return { out, usage: s.usage, error: null };
   };
 
-  it('rebuilds the Anthropic event sequence (indices, signature, tool input, usage) from the translated chunks', () => {
-    expect(runClient(input, [])).toBe(expected);
+  it('relays every byte, for every split point, and reads input, cache and output usage from message_start and message_delta', () => {
+    for (const splits of [[], ...everySplit(upstream)]) {
+      const r = pass(upstream, splits);
+      expect(r.error).toBeNull();
+      expect(r.out).toBe(upstream.toString('utf8'));
+      expect(r.usage).toEqual({ input: 46, output: 87, cacheRead: 30, cacheWrite: 4, reasoning: 21 });
+    }
   });
 
-  it('gives the same output for every split point', () => {
-    for (const splits of everySplit(input)) expect(runClient(input, splits)).toBe(expected);
+  it('message_start reaches the client with the real input and cache usage', () => {
+    const first = pass(upstream, []).out.split('\n\n')[0]!;
+    expect(JSON.parse(first.split('\n')[1]!.slice(6)).message.usage).toMatchObject({ input_tokens: 12, cache_read_input_tokens: 30, cache_creation_input_tokens: 4 });
+  });
+
+  it('adds message_stop to a stream that ended after its stop reason, terminating the last event', () => {
+    const bytes = read('no-message-stop.upstream.sse');
+    const r = pass(bytes, [bytes.length - 5]);
+    expect(r.error).toBeNull();
+    expect(r.out.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n')).toBe(true);
+    expect(r.out.startsWith(bytes.toString('utf8').trimEnd())).toBe(true);
+  });
+
+  it('fails a stream cut before its stop reason, and one with an error event after relaying what came before', () => {
+    expect(pass(read('truncated.upstream.sse'), []).error).toMatchObject({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE', message: expect.stringMatching(/before message_stop/) });
+    const bytes = read('midstream-error.upstream.sse');
+    const r = pass(bytes, []);
+    expect(r.error).toMatchObject({ code: 'LR_ERR_UPSTREAM_STATUS', status: 503 });
+    expect(r.out).toBe(bytes.toString('utf8').slice(0, bytes.toString('utf8').indexOf('event: error')));
+  });
+
+  it('refuses events that are not JSON and content before message_start', () => {
+    expect(pass(Buffer.from('event: content_block_delta\ndata: {not json\n\n'), []).error?.code).toBe('LR_ERR_UPSTREAM_BAD_RESPONSE');
+    expect(pass(Buffer.from('event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'), []).error?.message)
+      .toMatch(/before message_start/);
   });
 });

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { describe, expect, it } from 'vitest';
-import type { StreamTranslator } from '../../../../src/providers/adapter.js';
 import { cohereAdapter } from '../../../../src/providers/cohere/index.js';
 import { testContext } from '../../../helpers/translate-context.js';
+import { chatAnswer, runOpenAIClient } from '../parts-harness.js';
 
 const dir = new URL('../../../golden/providers/cohere/', import.meta.url);
 const read = (name: string): Buffer => fs.readFileSync(new URL(name, dir));
@@ -11,21 +10,10 @@ const text = (name: string): string => read(name).toString('utf8');
 const ctx = (clientWantsUsage = false) => testContext('cohere', { model: 'command-a-03-2025', clientWantsUsage, baseUrl: 'https://api.cohere.com/v2' });
 
 /** Recorded upstream bytes through decoder and translator, as the engine runs them, cut at `splits`. */
-function run(bytes: Buffer, splits: number[], clientWantsUsage = false): { out: string; error: { code: string; message: string } | null; t: StreamTranslator } {
-  const t = cohereAdapter.stream('chat', ctx(clientWantsUsage));
-  const decoder = new StringDecoder('utf8');
-  let out = '';
-  let from = 0;
-  try {
-    for (const at of [...splits, bytes.length]) {
-      out += t.feed(decoder.write(bytes.subarray(from, at)));
-      from = at;
-    }
-    out += t.feed(decoder.end()) + t.end();
-  } catch (err) {
-    return { out, error: err as { code: string; message: string }, t };
-  }
-  return { out, error: null, t };
+function run(bytes: Buffer, splits: number[], clientWantsUsage = false): { out: string; error: { code: string; message: string } | null; t: { usage: unknown } } {
+  const c = ctx(clientWantsUsage);
+  const r = runOpenAIClient(cohereAdapter.chatStream(c), c, bytes, splits);
+  return { out: r.out, error: r.error as { code: string; message: string } | null, t: { usage: r.usage } };
 }
 
 const everyByte = (b: Buffer): number[] => Array.from({ length: b.length - 1 }, (_, i) => i + 1);
@@ -98,7 +86,7 @@ describe('Cohere v2 stream → OpenAI chunks (golden)', () => {
 
 describe('Cohere non-streamed answers and requests (golden)', () => {
   it('translates a tool-call answer: plan as content, thinking as reasoning_content, billed and cached usage', () => {
-    const r = cohereAdapter.response('chat', text('chat-response.json'), ctx());
+    const r = chatAnswer(cohereAdapter, text('chat-response.json'), ctx());
     expect(JSON.parse(r.body)).toEqual(JSON.parse(text('chat-response.expected.json')));
     expect(r.usage).toEqual({ input: 17, output: 12, cacheRead: 8, cacheWrite: 0, reasoning: 0 });
   });

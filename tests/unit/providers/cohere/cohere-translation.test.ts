@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TranslateContext } from '../../../../src/providers/adapter.js';
 import { cohereAdapter, coherePaths, mapCohereFinishReason, type CohereUpstreamRequest, type EmbeddingsContext } from '../../../../src/providers/cohere/index.js';
 import { testContext } from '../../../helpers/translate-context.js';
+import { chatAnswer } from '../parts-harness.js';
 
 const user = [{ role: 'user', content: 'hi' }];
 const V2 = 'https://api.cohere.com/v2';
@@ -98,14 +99,14 @@ describe('Cohere answers → OpenAI', () => {
     expect(['COMPLETE', 'STOP_SEQUENCE', 'MAX_TOKENS', 'TOOL_CALL', 'ERROR', 'TIMEOUT', 'complete'].map((r) => mapCohereFinishReason(r, false)))
       .toEqual(['stop', 'stop', 'length', 'tool_calls', null, null, 'stop']);
     expect(mapCohereFinishReason('COMPLETE', true)).toBe('tool_calls');
-    expect(() => cohereAdapter.response('chat', JSON.stringify({ id: 'x', finish_reason: 'ERROR', message: { content: [] } }), ctx()))
+    expect(() => chatAnswer(cohereAdapter, JSON.stringify({ id: 'x', finish_reason: 'ERROR', message: { content: [] } }), ctx()))
       .toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_STATUS' }));
   });
 
   it('falls back to raw token counts when billed units are absent, and answers without usage when there is none', () => {
-    const a = cohereAdapter.response('chat', JSON.stringify({ id: 'x', finish_reason: 'COMPLETE', message: { content: [{ type: 'text', text: 'hi' }] }, usage: { tokens: { input_tokens: 5, output_tokens: 2 } } }), ctx());
+    const a = chatAnswer(cohereAdapter, JSON.stringify({ id: 'x', finish_reason: 'COMPLETE', message: { content: [{ type: 'text', text: 'hi' }] }, usage: { tokens: { input_tokens: 5, output_tokens: 2 } } }), ctx());
     expect(a.usage).toEqual({ input: 5, output: 2, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
-    const b = cohereAdapter.response('chat', JSON.stringify({ id: 'x', finish_reason: 'COMPLETE', message: { content: [{ type: 'text', text: 'hi' }] } }), ctx());
+    const b = chatAnswer(cohereAdapter, JSON.stringify({ id: 'x', finish_reason: 'COMPLETE', message: { content: [{ type: 'text', text: 'hi' }] } }), ctx());
     expect(b.usage).toBeNull();
     expect(JSON.parse(b.body).choices[0].message.content).toBe('hi');
   });

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { completionsDialect } from '../../../../src/providers/completions/index.js';
-import { dialectContext } from '../responses/dialect-context.js';
+import { dialectContext, openAIUpstream } from '../responses/dialect-context.js';
 
 const dir = new URL('../../../golden/providers/completions/', import.meta.url);
 const readText = (name: string): string => fs.readFileSync(new URL(name, dir), 'utf8');
 
 const completion = (message: object, finish: string | null = 'stop'): string =>
   JSON.stringify({ id: 'c', object: 'chat.completion', created: 5, model: 'up', choices: [{ index: 0, message, finish_reason: finish }] });
-const convert = (body: string): Record<string, unknown> => JSON.parse(completionsDialect.response(body, dialectContext({ stream: false }))) as Record<string, unknown>;
+const convert = (body: string): Record<string, unknown> => JSON.parse(openAIUpstream(completionsDialect, dialectContext({ stream: false })).response(body).body) as Record<string, unknown>;
 
 describe('Completions dialect: chat.completion → text_completion', () => {
   it('converts text, finish reason, fingerprint and usage (golden)', () => {
@@ -37,6 +37,6 @@ describe('Completions dialect: chat.completion → text_completion', () => {
 
   it('passes a 2xx error body through unchanged', () => {
     const body = '{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":null}}';
-    expect(completionsDialect.response(body, dialectContext())).toBe(body);
+    expect(openAIUpstream(completionsDialect, dialectContext()).response(body).body).toBe(body);
   });
 });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completionsDialect, fromCompletionsRequest, type CompletionsConversion } from '../../../../src/providers/completions/index.js';
-import { dialectContext, runDialectStream } from '../responses/dialect-context.js';
+import { dialectContext, runDialectStream, openAIUpstream } from '../responses/dialect-context.js';
 
 const dir = new URL('../../../golden/providers/completions/', import.meta.url);
 const read = (name: string): Buffer => fs.readFileSync(new URL(name, dir));
@@ -30,11 +30,11 @@ beforeAll(async () => {
       const ctx = dialectContext({ stream: chat.stream === true, clientWantsUsage });
       if (chat.stream !== true) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(completionsDialect.response(read('chat-completion.json').toString('utf8'), ctx));
+        res.end(openAIUpstream(completionsDialect, ctx).response(read('chat-completion.json').toString('utf8')).body);
         return;
       }
       const upstream = read(chat.messages[0]!.content === 'fail' ? 'error-mid-stream.upstream.sse' : 'text.upstream.sse');
-      const out = Buffer.from(runDialectStream(completionsDialect.stream(ctx), upstream, [3, 100, 101]), 'utf8');
+      const out = Buffer.from(runDialectStream(openAIUpstream(completionsDialect, ctx).stream(), upstream, [3, 100, 101]), 'utf8');
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (let i = 0; i < out.length; i += 5) res.write(out.subarray(i, i + 5));
       res.end();

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { completionsDialect } from '../../../../src/providers/completions/index.js';
-import { dialectContext, everyByte, runDialectStream } from '../responses/dialect-context.js';
+import { dialectContext, everyByte, runDialectStream, openAIUpstream } from '../responses/dialect-context.js';
 
 const dir = new URL('../../../golden/providers/completions/', import.meta.url);
 const read = (name: string): Buffer => fs.readFileSync(new URL(name, dir));
 
 const run = (bytes: Buffer, splits: number[], clientWantsUsage: boolean): string =>
-  runDialectStream(completionsDialect.stream(dialectContext({ clientWantsUsage })), bytes, splits);
+  runDialectStream(openAIUpstream(completionsDialect, dialectContext({ clientWantsUsage })).stream(), bytes, splits);
 
 describe('Completions stream translation (golden)', () => {
   const cases: Array<[string, string, boolean]> = [
@@ -39,17 +39,23 @@ describe('Completions stream translation (golden)', () => {
     expect(out).not.toContain('[DONE]');
   });
 
-  it('adds [DONE] for an upstream that finished without it, and an error event for one cut short', () => {
+  it('adds [DONE] for an upstream that finished without it; one cut short fails (the ingress writes the error event)', () => {
     const chunk = (delta: object, finish: string | null): string => `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    const finished = completionsDialect.stream(dialectContext());
+    const finished = openAIUpstream(completionsDialect, dialectContext()).stream();
     expect(finished.feed(chunk({ content: 'a' }, 'length')) + finished.end()).toMatch(/"finish_reason":"length".*\n\ndata: \[DONE\]\n\n$/s);
-    const cut = completionsDialect.stream(dialectContext());
-    const out = cut.feed(chunk({ content: 'a' }, null)) + cut.end();
+    const cut = openAIUpstream(completionsDialect, dialectContext()).stream();
+    expect(cut.feed(chunk({ content: 'a' }, null))).toContain('"text":"a"');
+    expect(() => cut.end()).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+  });
+
+  it('the encoder ends parts that stopped before the finish with an error event, not [DONE]', () => {
+    const enc = completionsDialect.encodeStream(dialectContext(), () => null);
+    const out = enc.part({ type: 'text-delta', text: 'a' }) + enc.end();
     expect(out).toMatch(/data: \{"error":\{"message":"provider \\"mock\\" ended the stream before the completion was complete","type":"upstream_error"/);
     expect(out).not.toContain('[DONE]');
   });
 
   it('throws a coded error on a chunk that is not JSON', () => {
-    expect(() => completionsDialect.stream(dialectContext()).feed('data: nope\n\n')).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+    expect(() => openAIUpstream(completionsDialect, dialectContext()).stream().feed('data: nope\n\n')).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
   });
 });

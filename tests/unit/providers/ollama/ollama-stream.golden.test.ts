@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { describe, expect, it } from 'vitest';
-import type { StreamTranslator } from '../../../../src/providers/adapter.js';
 import { ollamaAdapter } from '../../../../src/providers/ollama/index.js';
 import { testContext } from '../../../helpers/translate-context.js';
+import { chatAnswer, runOpenAIClient } from '../parts-harness.js';
 
 const dir = new URL('../../../golden/providers/ollama/', import.meta.url);
 const read = (name: string): Buffer => fs.readFileSync(new URL(name, dir));
@@ -13,21 +12,10 @@ const text = (name: string): string => read(name).toString('utf8');
  * Runs recorded upstream bytes as the engine does (bytes → utf8 decoder → translator), cut at the
  * given offsets. Returns what reached the client and the error that ended the stream, if any.
  */
-function run(bytes: Buffer, splits: number[], clientWantsUsage = false): { out: string; error: { code: string; message: string } | null; t: StreamTranslator } {
-  const t = ollamaAdapter.stream('chat', testContext('ollama', { model: 'fallback-model', clientWantsUsage }));
-  const decoder = new StringDecoder('utf8');
-  let out = '';
-  let from = 0;
-  try {
-    for (const at of [...splits, bytes.length]) {
-      out += t.feed(decoder.write(bytes.subarray(from, at)));
-      from = at;
-    }
-    out += t.feed(decoder.end()) + t.end();
-  } catch (err) {
-    return { out, error: err as { code: string; message: string }, t };
-  }
-  return { out, error: null, t };
+function run(bytes: Buffer, splits: number[], clientWantsUsage = false): { out: string; error: { code: string; message: string } | null; t: { usage: unknown } } {
+  const c = testContext('ollama', { model: 'fallback-model', clientWantsUsage });
+  const r = runOpenAIClient(ollamaAdapter.chatStream(c), c, bytes, splits);
+  return { out: r.out, error: r.error as { code: string; message: string } | null, t: { usage: r.usage } };
 }
 
 const everyByte = (b: Buffer): number[] => Array.from({ length: b.length - 1 }, (_, i) => i + 1);
@@ -96,7 +84,7 @@ describe('Ollama NDJSON stream → OpenAI chunks (golden)', () => {
 
 describe('Ollama non-streamed answers and requests (golden)', () => {
   it('translates a chat answer with thinking and object arguments', () => {
-    const r = ollamaAdapter.response('chat', text('chat-response.json'), testContext('ollama', { model: 'qwen3' }));
+    const r = chatAnswer(ollamaAdapter, text('chat-response.json'), testContext('ollama', { model: 'qwen3' }));
     expect(JSON.parse(r.body)).toEqual(JSON.parse(text('chat-response.expected.json')));
     expect(r.usage).toEqual({ input: 11, output: 18, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TranslateContext } from '../../../../src/providers/adapter.js';
 import { mapOllamaFinishReason, ollamaAdapter, type EmbeddingsContext } from '../../../../src/providers/ollama/index.js';
 import { testContext } from '../../../helpers/translate-context.js';
+import { chatAnswer } from '../parts-harness.js';
 
 const user = [{ role: 'user', content: 'hi' }];
 
@@ -120,13 +121,13 @@ describe('Ollama answers → OpenAI', () => {
   it('passes logprobs through in OpenAI\'s per-token shape', () => {
     const body = JSON.stringify({ model: 'm', message: { role: 'assistant', content: 'Hi' }, done: true, done_reason: 'stop',
       logprobs: [{ token: 'Hi', logprob: -0.1, bytes: [72, 105], top_logprobs: [{ token: 'Hi', logprob: -0.1, bytes: [72, 105] }, { token: 'Hey', logprob: -2.3 }] }] });
-    const out = JSON.parse(ollamaAdapter.response('chat', body, ctx).body);
+    const out = JSON.parse(chatAnswer(ollamaAdapter, body, ctx).body);
     expect(out.choices[0].logprobs).toEqual({ content: [{ token: 'Hi', logprob: -0.1, bytes: [72, 105], top_logprobs: [{ token: 'Hi', logprob: -0.1, bytes: [72, 105] }, { token: 'Hey', logprob: -2.3, bytes: null }] }] });
   });
 
   it('turns an error inside a 200 body into a coded error', () => {
-    expect(() => ollamaAdapter.response('chat', '{"error":"boom"}', ctx)).toThrow(/boom/);
-    expect(() => ollamaAdapter.response('chat', '<html>', ctx)).toThrow(/not JSON/);
+    expect(() => chatAnswer(ollamaAdapter, '{"error":"boom"}', ctx)).toThrow(/boom/);
+    expect(() => chatAnswer(ollamaAdapter, '<html>', ctx)).toThrow(/not JSON/);
   });
 
   it('maps error statuses: 4xx in the OpenAI shape with the right type, 5xx to a coded 502', () => {

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { TranslateContext } from '../../../../src/providers/index.js';
+import { answerPipeline, type AnswerPipeline, type ClientDialect, type TranslateContext } from '../../../../src/providers/index.js';
+import { openAIAdapter } from '../../../../src/providers/openai-compatible/openai-adapter.js';
 import type { ResponsesEcho } from '../../../../src/providers/responses/index.js';
 
 /** A deterministic TranslateContext: a fixed clock and ids `<prefix>1`, `<prefix>2`... */
@@ -45,4 +46,9 @@ export function parseResponsesEvents(text: string): Array<Record<string, unknown
     if (data.type !== lines[0]!.slice(7)) throw new Error(`event line ${lines[0]} does not match type ${data.type}`);
     return data;
   });
+}
+
+/** The engine's pipeline for an OpenAI upstream's chat answer to a client of `dialect`: chunks → parts → the dialect's encoder. */
+export function openAIUpstream(dialect: ClientDialect, ctx: TranslateContext): AnswerPipeline {
+  return answerPipeline(openAIAdapter, dialect, 'chat', ctx, () => null);
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromResponsesRequest, responsesDialect } from '../../../../src/providers/responses/index.js';
-import { dialectContext } from './dialect-context.js';
+import { dialectContext, openAIUpstream } from './dialect-context.js';
 
 const dir = new URL('../../../golden/providers/responses/', import.meta.url);
 const readText = (name: string): string => fs.readFileSync(new URL(name, dir), 'utf8');
@@ -10,7 +10,7 @@ const completion = (message: object, finish = 'stop', usage: object | null = { p
   JSON.stringify({ id: 'c', object: 'chat.completion', created: 1767225600, model: 'up-model', choices: [{ index: 0, message, finish_reason: finish }], usage });
 
 const convert = (body: string, echo?: ReturnType<typeof fromResponsesRequest>['echo']): Record<string, unknown> =>
-  JSON.parse(responsesDialect.response(body, dialectContext({ stream: false, echo }))) as Record<string, unknown>;
+  JSON.parse(openAIUpstream(responsesDialect, dialectContext({ stream: false, echo })).response(body).body) as Record<string, unknown>;
 
 describe('Responses dialect: chat.completion → Response object', () => {
   it('converts reasoning, text, a tool call and usage, echoing the request (golden)', () => {
@@ -66,6 +66,6 @@ describe('Responses dialect: chat.completion → Response object', () => {
 
   it('passes a 2xx error body through unchanged (same error shape in both APIs)', () => {
     const body = '{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":null}}';
-    expect(responsesDialect.response(body, dialectContext())).toBe(body);
+    expect(openAIUpstream(responsesDialect, dialectContext()).response(body).body).toBe(body);
   });
 });

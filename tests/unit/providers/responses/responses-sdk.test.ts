@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromResponsesRequest, responsesDialect } from '../../../../src/providers/responses/index.js';
-import { dialectContext, runDialectStream } from './dialect-context.js';
+import { dialectContext, runDialectStream, openAIUpstream } from './dialect-context.js';
 
 const dir = new URL('../../../golden/providers/responses/', import.meta.url);
 const read = (name: string): Buffer => fs.readFileSync(new URL(name, dir));
@@ -49,11 +49,11 @@ beforeAll(async () => {
       const ctx = dialectContext({ stream: chat.stream === true, echo });
       if (chat.stream !== true) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(responsesDialect.response(read(scenario.body).toString('utf8'), ctx));
+        res.end(openAIUpstream(responsesDialect, ctx).response(read(scenario.body).toString('utf8')).body);
         return;
       }
       const upstream = read(scenario.stream);
-      const out = Buffer.from(runDialectStream(responsesDialect.stream(ctx), upstream, [5, 77, 300, 301, 302]), 'utf8');
+      const out = Buffer.from(runDialectStream(openAIUpstream(responsesDialect, ctx).stream(), upstream, [5, 77, 300, 301, 302]), 'utf8');
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (let i = 0; i < out.length; i += 7) res.write(out.subarray(i, i + 7));
       res.end();

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { responsesDialect } from '../../../../src/providers/responses/index.js';
-import { dialectContext, everyByte, parseResponsesEvents, runDialectStream } from './dialect-context.js';
+import { dialectContext, everyByte, parseResponsesEvents, runDialectStream, openAIUpstream } from './dialect-context.js';
 
 const dir = new URL('../../../golden/providers/responses/', import.meta.url);
 const read = (name: string): Buffer => fs.readFileSync(new URL(name, dir));
 
-const run = (bytes: Buffer, splits: number[]): string => runDialectStream(responsesDialect.stream(dialectContext()), bytes, splits);
+const run = (bytes: Buffer, splits: number[]): string => runDialectStream(openAIUpstream(responsesDialect, dialectContext()).stream(), bytes, splits);
 
 describe('Responses stream translation (golden)', () => {
   for (const name of ['reasoning-text', 'tool-calls', 'length-crlf-unterminated', 'error-mid-stream']) {
@@ -77,35 +77,44 @@ describe('Responses stream translation (edge cases)', () => {
   const chunk = (delta: object, finish: string | null = null): string =>
     `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 
-  it('fails an upstream that ends before a finish reason or [DONE]', () => {
-    const s = responsesDialect.stream(dialectContext());
-    const events = parseResponsesEvents(s.feed(chunk({ content: 'cut' })) + s.end());
+  it('an upstream that ends before a finish reason or [DONE] fails the stream (the ingress writes the error event)', () => {
+    const s = openAIUpstream(responsesDialect, dialectContext()).stream();
+    expect(parseResponsesEvents(s.feed(chunk({ content: 'cut' }))).at(-1)!.type).toBe('response.output_text.delta');
+    expect(() => s.end()).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+  });
+
+  it('the encoder fails a response whose parts ended before the finish', () => {
+    const enc = responsesDialect.encodeStream(dialectContext(), () => null);
+    const events = parseResponsesEvents(enc.part({ type: 'text-delta', text: 'cut' }) + enc.end());
     expect(events.at(-1)).toMatchObject({ type: 'response.failed', response: { status: 'failed', error: { code: 'server_error' } } });
   });
 
   it('completes an upstream that sent a finish reason but no [DONE]', () => {
-    const s = responsesDialect.stream(dialectContext());
+    const s = openAIUpstream(responsesDialect, dialectContext()).stream();
     const events = parseResponsesEvents(s.feed(chunk({ content: 'ok' }) + chunk({}, 'stop')) + s.end());
     expect(events.at(-1)).toMatchObject({ type: 'response.completed', response: { status: 'completed' } });
   });
 
   it('emits nothing after the terminal event', () => {
-    const s = responsesDialect.stream(dialectContext());
+    const s = openAIUpstream(responsesDialect, dialectContext()).stream();
     s.feed(chunk({ content: 'a' }, 'stop') + 'data: [DONE]\n\n');
     expect(s.feed(chunk({ content: 'late' }))).toBe('');
     expect(s.end()).toBe('');
-    expect(s.fail({ message: 'late' })).toBe('');
+    const enc = responsesDialect.encodeStream(dialectContext(), () => null);
+    enc.part({ type: 'finish', reason: 'stop', usage: null });
+    expect(enc.part({ type: 'error', error: { code: 'LR_ERR_UPSTREAM_STATUS', message: 'late', status: 502 } })).toBe('');
+    expect(enc.end()).toBe('');
   });
 
-  it('fail() before any chunk still opens the response first, so SDKs can read it', () => {
-    const s = responsesDialect.stream(dialectContext());
-    const events = parseResponsesEvents(s.fail({ message: 'rate limited', status: 429 }));
+  it('an error before any other part still opens the response first, so SDKs can read it', () => {
+    const enc = responsesDialect.encodeStream(dialectContext(), () => null);
+    const events = parseResponsesEvents(enc.part({ type: 'error', error: { code: 'LR_ERR_UPSTREAM_STATUS', message: 'rate limited', status: 429 } }));
     expect(events.map((e) => e.type)).toEqual(['response.created', 'response.in_progress', 'response.failed']);
     expect(events[2]!.response).toMatchObject({ error: { code: 'rate_limit_exceeded', message: 'rate limited' } });
   });
 
   it('streams a refusal as a refusal part', () => {
-    const s = responsesDialect.stream(dialectContext());
+    const s = openAIUpstream(responsesDialect, dialectContext()).stream();
     const events = parseResponsesEvents(s.feed(chunk({ refusal: 'I can' }) + chunk({ refusal: 'not.' }, 'stop') + 'data: [DONE]\n\n'));
     expect(events.map((e) => e.type)).toContain('response.refusal.delta');
     expect(events.find((e) => e.type === 'response.refusal.done')).toMatchObject({ refusal: 'I cannot.' });
@@ -113,7 +122,7 @@ describe('Responses stream translation (edge cases)', () => {
   });
 
   it('opens a new message item for text after a tool call, and names a call whose name came late', () => {
-    const s = responsesDialect.stream(dialectContext());
+    const s = openAIUpstream(responsesDialect, dialectContext()).stream();
     const out = s.feed(chunk({ tool_calls: [{ index: 0, id: 'call_1', function: { arguments: '{"a"' } }] })
       + chunk({ tool_calls: [{ index: 0, function: { name: 'f', arguments: ':1}' } }] })
       + chunk({ content: 'done' }, 'tool_calls') + 'data: [DONE]\n\n');
@@ -123,13 +132,13 @@ describe('Responses stream translation (edge cases)', () => {
   });
 
   it('throws a coded error on a chunk that is not JSON (the engine ends the stream with it)', () => {
-    const s = responsesDialect.stream(dialectContext());
+    const s = openAIUpstream(responsesDialect, dialectContext()).stream();
     expect(() => s.feed('data: {not json\n\n')).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
   });
 
   it('reports the echoed request settings in the snapshots', () => {
     const echo = { ...JSON.parse(fs.readFileSync(new URL('request.echo.expected.json', dir), 'utf8')) };
-    const s = responsesDialect.stream(dialectContext({ echo }));
+    const s = openAIUpstream(responsesDialect, dialectContext({ echo })).stream();
     const created = parseResponsesEvents(s.feed(chunk({ content: 'x' })))[0]!;
     expect(created.response).toMatchObject({
       instructions: 'You are a weather assistant.', temperature: 0.2, top_p: 0.9, max_output_tokens: 500,

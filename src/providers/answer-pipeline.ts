@@ -1,0 +1,149 @@
+import { LocalRouterError } from '../errors/index.js';
+import type { StreamPart, Usage } from '../model/index.js';
+import type { CostOf, Operation, ProviderAdapter, TranslateContext } from './adapter.js';
+import { anthropicMessageUsage, createAnthropicPassStream } from './anthropic/index.js';
+import type { ClientDialect } from './client-dialect.js';
+import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream } from './openai-compatible/from-openai-stream.js';
+import { openAIChatDialect } from './openai-compatible/openai-chat-dialect.js';
+import { passedBodyUsage } from './openai-compatible/scan-body.js';
+import { injectCost } from './openai-compatible/usage.js';
+
+/** A streamed answer on its way to the client: upstream text in (any split), the client's text out. */
+export interface AnswerStream {
+  feed(text: string): string;
+  /** The upstream ended: the last text. Throws a coded error when the answer was cut short. */
+  end(): string;
+  /** The answer's usage, once the upstream reported it. */
+  readonly usage: Usage | null;
+}
+
+/** A whole answer, ready for the client. */
+export interface AnswerBody {
+  body: string;
+  usage: Usage | null;
+  costUsd: number | null;
+}
+
+/** How one call's answers travel from the upstream's wire format to the client's. */
+export interface AnswerPipeline {
+  /**
+   * `pass`: the upstream speaks the client's dialect, bytes pass through with a usage sniffer;
+   * `parts`: adapter → parts (or a `ChatResult`) → the client dialect's encoder, once;
+   * `operation`: not a chat answer (model list, embeddings, token count), in OpenAI's shape.
+   */
+  readonly route: 'pass' | 'parts' | 'operation';
+  /** A translator for a 2xx streamed body. */
+  stream(): AnswerStream;
+  /** A 2xx non-streamed body → the client's body, with its usage and cost. */
+  response(body: string): AnswerBody;
+}
+
+/**
+ * Chooses, once per call, how answers travel: same-dialect pairs (an OpenAI upstream for an
+ * OpenAI-chat client, an Anthropic upstream for an Anthropic Messages client) pass bytes through
+ * while their usage is read; every other chat pair goes adapter → parts → encoder exactly once.
+ * `dialect` is the client's, for chat; null for the other operations. `costOf` prices a usage on
+ * the call's candidate (the OpenAI-chat dialect reports it as the usage's `cost`).
+ */
+export function answerPipeline(adapter: ProviderAdapter, dialect: ClientDialect | null, op: Operation, ctx: TranslateContext, costOf: CostOf): AnswerPipeline {
+  if (op !== 'chat') return operationPipeline(adapter, op, ctx, costOf);
+  const client = dialect ?? openAIChatDialect;
+  if (adapter.protocol === 'openai' && client.name === 'chat') return openAIPassPipeline(ctx, costOf);
+  if (adapter.protocol === 'anthropic' && client.name === 'anthropic') return anthropicPassPipeline(ctx, costOf);
+  return partsPipeline(adapter, client, ctx, costOf);
+}
+
+/**
+ * OpenAI → OpenAI chat: bytes pass through (`from-openai-stream.ts` checks each event and removes
+ * the usage chunk a client did not ask for); the chunk that hands the client its usage also gets
+ * the cost, priced on the usage known then, and so does a whole answer's usage object.
+ */
+function openAIPassPipeline(ctx: TranslateContext, costOf: CostOf): AnswerPipeline {
+  return {
+    route: 'pass',
+    stream() {
+      const state = createOpenAIStreamState(ctx.clientWantsUsage, ctx.provider.name);
+      const withCost = (out: string): string => {
+        if (!ctx.clientWantsUsage || state.usage === null || !out.includes('"usage":{')) return out;
+        const cost = costOf(state.usage);
+        return cost === null ? out : injectCost(out, cost);
+      };
+      return {
+        feed: (text) => withCost(passOpenAIStream(state, text)),
+        end: () => withCost(endOpenAIStream(state)),
+        get usage() { return state.usage; },
+      };
+    },
+    response(body) {
+      const usage = passedBodyUsage(body, ctx.provider.name);
+      const costUsd = costOf(usage);
+      return { body: costUsd === null ? body : injectCost(body, costUsd), usage, costUsd };
+    },
+  };
+}
+
+/** Anthropic → Anthropic Messages: the upstream's own bytes, its usage read from `message_start`/`message_delta` (or the message). */
+function anthropicPassPipeline(ctx: TranslateContext, costOf: CostOf): AnswerPipeline {
+  return {
+    route: 'pass',
+    stream: () => createAnthropicPassStream(ctx),
+    response(body) {
+      const usage = anthropicMessageUsage(body);
+      return { body, usage, costUsd: costOf(usage) };
+    },
+  };
+}
+
+/** Any other chat pair: the adapter's parts (or result) encoded once in the client's dialect. */
+function partsPipeline(adapter: ProviderAdapter, dialect: ClientDialect, ctx: TranslateContext, costOf: CostOf): AnswerPipeline {
+  return {
+    route: 'parts',
+    stream() {
+      const parts = adapter.chatStream(ctx);
+      const encoder = dialect.encodeStream(ctx, costOf);
+      let usage: Usage | null = null;
+      const encode = (ps: StreamPart[]): string => {
+        let out = '';
+        for (const p of ps) {
+          if (p.type === 'finish' && (p.choice ?? 0) === 0) usage = p.usage;
+          out += encoder.part(p);
+        }
+        return out;
+      };
+      return {
+        feed: (text) => encode(parts.feed(text)),
+        end: () => encode(parts.end()) + encoder.end(),
+        get usage() { return usage; },
+      };
+    },
+    response(body) {
+      const result = adapter.chatResult(body, ctx);
+      return { body: dialect.encodeResult(result, ctx, costOf), usage: result.usage, costUsd: costOf(result.usage) };
+    },
+  };
+}
+
+/** Model lists, embeddings, token counts and legacy completions: the adapter's OpenAI-shaped body; only OpenAI upstreams stream them. */
+function operationPipeline(adapter: ProviderAdapter, op: Exclude<Operation, 'chat'>, ctx: TranslateContext, costOf: CostOf): AnswerPipeline {
+  if (adapter.protocol === 'openai') {
+    const pass = openAIPassPipeline(ctx, costOf);
+    return {
+      route: 'operation',
+      stream: pass.stream,
+      response(body) {
+        const out = adapter.response(op, body, ctx);
+        return { body: out.body, usage: out.usage, costUsd: costOf(out.usage) };
+      },
+    };
+  }
+  return {
+    route: 'operation',
+    stream() {
+      throw new LocalRouterError('LR_ERR_UNSUPPORTED_PARAM', `operation "${op}" cannot be streamed from provider "${ctx.provider.name}"`);
+    },
+    response(body) {
+      const out = adapter.response(op, body, ctx);
+      return { body: out.body, usage: out.usage, costUsd: costOf(out.usage) };
+    },
+  };
+}
