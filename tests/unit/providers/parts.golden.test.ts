@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamPart } from '../../../src/model/index.js';
+import { completionsDialect, openAIChatDialect, responsesDialect, type ClientDialect } from '../../../src/providers/index.js';
 import { ADAPTER_CASES, readGolden } from './parts-cases.js';
+import { dialectContext } from './responses/dialect-context.js';
 import { encodeOpenAI, everySplit, runParts } from './parts-harness.js';
 
 const partsOf = (name: string): StreamPart[] => JSON.parse(readGolden(`${name}.parts.json`).toString('utf8')) as StreamPart[];
@@ -31,5 +33,22 @@ describe('adapters: upstream fixture → parts (golden)', () => {
         expect(encodeOpenAI(expected, ctx)).toBe(readGolden(file).toString('utf8'));
       });
     }
+  }
+});
+
+describe('dialect encoders: parts → client text (golden)', () => {
+  const cases: [string, ClientDialect, string, boolean][] = [
+    ...['reasoning-text', 'tool-calls', 'length-crlf-unterminated', 'error-mid-stream'].map((c): [string, ClientDialect, string, boolean] => [`responses/${c}`, responsesDialect, `responses/${c}.expected.sse`, true]),
+    ['completions/text', completionsDialect, 'completions/text.client-usage.expected.sse', true],
+    ['completions/text', completionsDialect, 'completions/text.no-client-usage.expected.sse', false],
+    ['completions/error-mid-stream', completionsDialect, 'completions/error-mid-stream.expected.sse', false],
+    ['gemini/text-thought-usage', openAIChatDialect, 'gemini/text-thought-usage.client-usage.expected.sse', true],
+  ];
+  for (const [parts, dialect, expected, clientWantsUsage] of cases) {
+    it(`${parts}.parts.json → ${dialect.name} → ${expected}`, () => {
+      const ctx = { ...dialectContext({ clientWantsUsage }), model: parts.startsWith('gemini') ? 'gemini-2.5-flash' : 'upstream-model' };
+      const enc = dialect.encodeStream(ctx, () => null);
+      expect(partsOf(parts).map((p) => enc.part(p)).join('') + enc.end()).toBe(readGolden(expected).toString('utf8'));
+    });
   }
 });
