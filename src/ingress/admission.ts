@@ -1,4 +1,5 @@
 import { LocalRouterError } from '../errors/index.js';
+import type { ChatRequest } from '../model/index.js';
 import { lookupModel } from '../providers/index.js';
 import { resolveModel, type Admission, type LimitState, type ProbeClaim, type ResolvedModel } from '../routing/index.js';
 import type { AuthedClient } from './client-table.js';
@@ -92,7 +93,7 @@ function resolveAll(ids: string[], state: GatewayState, client: AuthedClient): R
 }
 
 /** Drops candidates the catalog knows cannot take tools or images; keeps all if that would drop all. */
-function filterByCapability(targets: ResolvedModel[], body: Record<string, unknown>, state: GatewayState): ResolvedModel[] {
+function filterByCapability(targets: ResolvedModel[], body: ChatRequest, state: GatewayState): ResolvedModel[] {
   if (targets.length < 2) return targets;
   const needsTools = Array.isArray(body.tools) && body.tools.length > 0;
   const needsVision = hasImages(body.messages);

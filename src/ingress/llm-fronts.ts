@@ -1,16 +1,16 @@
 import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
-import { modelIdProblem, withinJsonDepth } from '../model/index.js';
+import { modelIdProblem, withinJsonDepth, type ChatRequest } from '../model/index.js';
 import {
   anthropicErrorEvent, fromAnthropicRequest, fromCompletionsRequest, fromResponsesRequest, openAIErrorToAnthropic, toAnthropicError,
 } from '../providers/index.js';
 import { CLIENT_DIALECT, type UpstreamCall } from '../workers/index.js';
 
-/** A request in the OpenAI dialect, ready for model resolution. */
+/** A typed chat request (or, for embeddings, an OpenAI embeddings body), ready for model resolution. */
 export interface FrontRequest {
   /** The model the client named. */
   model: string;
-  /** OpenAI-dialect body (its `model` is replaced by the upstream's before dispatch). */
-  body: Record<string, unknown>;
+  /** The request (its `model` is replaced by the upstream's before dispatch). */
+  body: ChatRequest;
   stream: boolean;
   /** The client asked for the streamed usage chunk. */
   wantsUsage: boolean;
@@ -95,11 +95,15 @@ function requireStreamFlag(body: Record<string, unknown>): boolean {
   return body.stream === true;
 }
 
-/** Checks the parts of a chat request the gateway relies on; the rest goes upstream as is. */
-export function checkChatBody(body: Record<string, unknown>, maxMessages: number): FrontRequest {
-  const model = requireModel(body);
-  checkModelsList(body);
-  const messages = body.messages;
+/**
+ * Checks the parts of a chat request the gateway relies on (model, messages and their roles); the
+ * rest goes upstream as is, and each adapter checks the fields it reads.
+ */
+export function checkChatBody(body: Record<string, unknown> | ChatRequest, maxMessages: number): FrontRequest {
+  const fields = body as Record<string, unknown>;
+  const model = requireModel(fields);
+  checkModelsList(fields);
+  const messages = fields.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
     throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"messages" must be a non-empty array', { param: 'messages' });
   }
@@ -112,9 +116,9 @@ export function checkChatBody(body: Record<string, unknown>, maxMessages: number
       throw new LocalRouterError('LR_ERR_BAD_REQUEST', `messages[${i}] must be an object with a string "role"`, { param: `messages[${i}]` });
     }
   }
-  const stream = requireStreamFlag(body);
-  const wantsUsage = stream && isObject(body.stream_options) && body.stream_options.include_usage === true;
-  return { model, body, stream, wantsUsage };
+  const stream = requireStreamFlag(fields);
+  const wantsUsage = stream && isObject(fields.stream_options) && fields.stream_options.include_usage === true;
+  return { model, body: fields as unknown as ChatRequest, stream, wantsUsage };
 }
 
 const openAIErrorEvent = (err: PlainError): string => `data: ${openAIErrorBody(err)}\n\n`;
@@ -141,7 +145,8 @@ export const embeddingsFront: LlmFront = {
     const input = body.input;
     const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0);
     if (!ok) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"input" must be a string or a non-empty array', { param: 'input' });
-    return { model, body, stream: false, wantsUsage: false };
+    // Not a chat request: it travels in the same slot, and only its model is changed before dispatch.
+    return { model, body: body as unknown as ChatRequest, stream: false, wantsUsage: false };
   },
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,
@@ -160,7 +165,7 @@ export const responsesFront: LlmFront = {
   dialect: CLIENT_DIALECT.responses,
   parse(body, limits) {
     const { chat, echo } = fromResponsesRequest(body);
-    const checked = checkChatBody(chat as unknown as Record<string, unknown>, limits.maxMessages);
+    const checked = checkChatBody(chat, limits.maxMessages);
     // The Response object always reports usage, so the actor must keep the usage chunk.
     return { ...checked, wantsUsage: true, meta: JSON.stringify({ responsesEcho: echo }) };
   },
@@ -175,7 +180,7 @@ export const completionsFront: LlmFront = {
   dialect: CLIENT_DIALECT.completions,
   parse(body, limits) {
     const { chat, clientWantsUsage } = fromCompletionsRequest(body);
-    const checked = checkChatBody(chat as unknown as Record<string, unknown>, limits.maxMessages);
+    const checked = checkChatBody(chat, limits.maxMessages);
     return { ...checked, wantsUsage: checked.stream && clientWantsUsage };
   },
   errorBody: openAIError,
@@ -188,8 +193,7 @@ export const anthropicFront: LlmFront = {
   op: 'chat',
   dialect: CLIENT_DIALECT.anthropic,
   parse(body, limits) {
-    const chat = fromAnthropicRequest(body) as unknown as Record<string, unknown>;
-    const checked = checkChatBody(chat, limits.maxMessages);
+    const checked = checkChatBody(fromAnthropicRequest(body), limits.maxMessages);
     // Anthropic answers always report usage (message_start / message_delta), so keep the usage chunk.
     return { ...checked, wantsUsage: true };
   },
@@ -208,7 +212,7 @@ export const countTokensFront: LlmFront = {
   dialect: CLIENT_DIALECT.chat,
   parse(body, limits) {
     // count_tokens has no max_tokens; the converter requires one, and it is not sent on.
-    const chat = fromAnthropicRequest({ max_tokens: 1, ...body, stream: false }) as unknown as Record<string, unknown>;
+    const chat = fromAnthropicRequest({ max_tokens: 1, ...body, stream: false });
     return { ...checkChatBody(chat, limits.maxMessages), stream: false, wantsUsage: false };
   },
 };

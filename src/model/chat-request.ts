@@ -103,9 +103,13 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: JsonObject; strict?: boolean | null } };
 
-/** Anthropic's own thinking setting (an exact budget, or adaptive), sent instead of `reasoning_effort`. */
+/**
+ * An upstream's own thinking setting, sent instead of `reasoning_effort`: Anthropic's (an exact
+ * `budget_tokens`, or adaptive) or Cohere's (`token_budget`).
+ */
 export type ThinkingConfig =
   | { type: 'enabled'; budget_tokens: number; display?: 'summarized' | 'omitted' }
+  | { type: 'enabled'; token_budget?: number }
   | { type: 'adaptive'; display?: 'summarized' | 'omitted' }
   | { type: 'disabled' };
 
@@ -158,7 +162,7 @@ export interface ChatRequest {
   reasoning?: { effort?: string; max_tokens?: number; exclude?: boolean; enabled?: boolean } | null;
   /** Top-k sampling (Anthropic, Gemini, Ollama, Cohere). */
   top_k?: number | null;
-  /** Anthropic: an exact thinking budget, or adaptive thinking. */
+  /** Anthropic and Cohere: the upstream's own thinking setting. */
   thinking?: ThinkingConfig | null;
   /** Anthropic: effort and structured output as Anthropic takes them. */
   output_config?: OutputConfig | null;
@@ -166,6 +170,14 @@ export interface ChatRequest {
   cache_control?: CacheControl | null;
   /** Google's OpenAI-compatible extension (`extra_body.google.{thinking_config,safety_settings,cached_content}`). */
   extra_body?: { google?: JsonObject } | null;
+  /** Ollama's own knobs, as its OpenAI layer takes them: sampling options, context size, how long the model stays loaded, thinking. */
+  min_p?: number | null;
+  repeat_penalty?: number | null;
+  num_ctx?: number | null;
+  keep_alive?: string | number | null;
+  think?: boolean | 'low' | 'medium' | 'high' | null;
+  /** Cohere's safety mode. */
+  safety_mode?: string | null;
   /** OpenRouter-style fallback models (consumed by the ingress, never sent upstream). */
   models?: string[];
 }

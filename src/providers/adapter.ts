@@ -1,5 +1,5 @@
 import type { PlainError } from '../errors/index.js';
-import type { ChatResult, Operation, ProviderRuntime, StreamPart, Usage, WireProtocol } from '../model/index.js';
+import type { ChatRequest, ChatResult, Operation, ProviderRuntime, StreamPart, Usage, WireProtocol } from '../model/index.js';
 
 export type { Operation, WireProtocol };
 
@@ -69,4 +69,13 @@ export interface ProviderAdapter {
   response(op: Exclude<Operation, 'chat'>, body: string, ctx: TranslateContext): TranslatedBody;
   /** An upstream error status → a client answer (4xx passed through in the OpenAI shape) or a coded error. */
   error(status: number, body: string, ctx: TranslateContext): { status: number; body: string } | PlainError;
+}
+
+/**
+ * The chat request in a body parsed as a JSON object. The ingress checked the parts routing needs
+ * (model, messages and their roles); every builder still checks each other field it reads, since the
+ * client's JSON may hold anything where the type says `number`.
+ */
+export function asChatRequest(body: Record<string, unknown>): ChatRequest {
+  return body as unknown as ChatRequest;
 }

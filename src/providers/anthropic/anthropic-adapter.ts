@@ -1,3 +1,4 @@
+import type { ChatRequest } from '../../model/index.js';
 import { LocalRouterError } from '../../errors/index.js';
 import type { Operation, ProviderAdapter, TranslateContext, UpstreamRequest } from '../adapter.js';
 import { ANTHROPIC_PATHS, anthropicHeaders } from './api.js';
@@ -5,7 +6,7 @@ import { fromAnthropicModels, fromAnthropicResponse } from './from-anthropic-res
 import { createAnthropicPartStream } from './from-anthropic-stream.js';
 import { mapAnthropicError } from './map-anthropic-error.js';
 import { toAnthropicRequest } from './to-anthropic-request.js';
-import type { OpenAIChatRequest } from './wire-types.js';
+
 
 /**
  * The Anthropic Messages API (`POST /messages`, `x-api-key`, `anthropic-version`), translated both
@@ -23,9 +24,9 @@ export const anthropicAdapter: ProviderAdapter = {
     if (op !== 'chat' && op !== 'count_tokens') {
       throw new LocalRouterError('LR_ERR_UNSUPPORTED_PARAM', `provider "${ctx.provider.name}" (Anthropic) does not offer ${op}`, { param: 'model' });
     }
-    let parsed: OpenAIChatRequest;
+    let parsed: ChatRequest;
     try {
-      parsed = JSON.parse(body ?? '') as OpenAIChatRequest;
+      parsed = JSON.parse(body ?? '') as ChatRequest;
     } catch {
       throw new LocalRouterError('LR_ERR_BAD_JSON', 'request body is not valid JSON');
     }

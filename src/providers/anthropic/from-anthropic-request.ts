@@ -1,5 +1,7 @@
+import type {
+  CacheControl, ChatMessage, ChatRequest, FilePart, ImagePart, OutputConfig, TextPart, ThinkingConfig, ToolCall, ToolDefinition,
+} from '../../model/index.js';
 import { badRequest, isRecord, unsupported } from './translate-errors.js';
-import type { OpenAIChatRequest, OpenAIContentPart, OpenAIMessage, OpenAIToolCall } from './wire-types.js';
 
 /** Options of the Anthropic → OpenAI request translation. */
 export interface FromAnthropicOptions {
@@ -25,7 +27,7 @@ const KNOWN = new Set(['model', 'max_tokens', 'messages', 'system', 'stream', 's
  * LR_ERR_BAD_REQUEST with Anthropic-style messages (`max_tokens: Field required`); what the OpenAI
  * dialect cannot carry throws LR_ERR_UNSUPPORTED_PARAM.
  */
-export function fromAnthropicRequest(body: unknown, opts: FromAnthropicOptions = {}): OpenAIChatRequest {
+export function fromAnthropicRequest(body: unknown, opts: FromAnthropicOptions = {}): ChatRequest {
   const keep = opts.keepAnthropicExtensions === true;
   if (!isRecord(body)) throw badRequest('body', 'request body must be a JSON object');
   for (const key of Object.keys(body)) {
@@ -44,7 +46,7 @@ export function fromAnthropicRequest(body: unknown, opts: FromAnthropicOptions =
   if (body.messages.length === 0) throw badRequest('messages', 'messages: at least one message is required');
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw badRequest('stream', 'stream: Input should be a valid boolean');
 
-  const out: OpenAIChatRequest = { model: body.model, messages: [] };
+  const out: ChatRequest = { model: body.model, messages: [] };
   if (body.system !== undefined && body.system !== null) out.messages.push(systemMessage(body.system, 'system', keep));
   body.messages.forEach((m, i) => out.messages.push(...convertMessage(m, `messages.${i}`, keep)));
   out.max_completion_tokens = body.max_tokens;
@@ -65,11 +67,11 @@ export function fromAnthropicRequest(body: unknown, opts: FromAnthropicOptions =
   if (body.service_tier === 'auto') out.service_tier = 'auto';
   else if (body.service_tier === 'standard_only') out.service_tier = 'default';
   else if (body.service_tier !== undefined && body.service_tier !== null) throw badRequest('service_tier', "service_tier: Input should be 'auto' or 'standard_only'");
-  if (keep && body.cache_control !== undefined && body.cache_control !== null) out.cache_control = body.cache_control;
+  if (keep && isRecord(body.cache_control)) out.cache_control = keptCache(body.cache_control);
   return out;
 }
 
-function sampling(body: Record<string, unknown>, out: OpenAIChatRequest, keep: boolean): void {
+function sampling(body: Record<string, unknown>, out: ChatRequest, keep: boolean): void {
   for (const key of ['temperature', 'top_p'] as const) {
     const v = body[key];
     if (v === undefined || v === null) continue;
@@ -83,22 +85,36 @@ function sampling(body: Record<string, unknown>, out: OpenAIChatRequest, keep: b
   }
 }
 
-function systemMessage(system: unknown, at: string, keep: boolean): OpenAIMessage {
+function systemMessage(system: unknown, at: string, keep: boolean): ChatMessage {
   if (typeof system === 'string') return { role: 'system', content: system };
   if (!Array.isArray(system)) throw badRequest(at, `${at}: Input should be a valid string or list of text blocks`);
   return { role: 'system', content: system.map((b, j) => textPart(b, `${at}.${j}`, keep)) };
 }
 
-function textPart(b: unknown, at: string, keep: boolean): OpenAIContentPart {
+/** A caching breakpoint kept for an Anthropic target, which checks its shape when it builds the request. */
+function keptCache(cc: Record<string, unknown>): CacheControl {
+  return cc as unknown as CacheControl;
+}
+
+/** The parts an Anthropic block becomes; each may carry the block's caching breakpoint. */
+type BlockPart = TextPart | ImagePart | FilePart;
+
+function textPart(b: unknown, at: string, keep: boolean): TextPart {
   if (!isRecord(b) || b.type !== 'text' || typeof b.text !== 'string') throw badRequest(at, `${at}: Input should be a text block`);
   if (Array.isArray(b.citations) && b.citations.length > 0) throw unsupported(`${at}.citations`, 'citations cannot be routed');
-  const part: OpenAIContentPart = { type: 'text', text: b.text };
-  if (keep && isRecord(b.cache_control)) part.cache_control = b.cache_control as OpenAIContentPart['cache_control'];
+  const part: TextPart = { type: 'text', text: b.text };
+  if (keep && isRecord(b.cache_control)) part.cache_control = keptCache(b.cache_control);
   return part;
 }
 
+/** A lone uncached text part is sent as a string, as a client would write it. */
+function plainText(parts: BlockPart[]): string | null {
+  const only = parts.length === 1 ? parts[0]! : null;
+  return only?.type === 'text' && !only.cache_control ? only.text : null;
+}
+
 /** One Anthropic message → OpenAI messages: a user turn's tool results become `tool` messages ahead of its other content. */
-function convertMessage(m: unknown, at: string, keep: boolean): OpenAIMessage[] {
+function convertMessage(m: unknown, at: string, keep: boolean): ChatMessage[] {
   if (!isRecord(m)) throw badRequest(at, `${at}: Input should be a valid message object`);
   if (m.role === 'system') return [systemMessage(m.content, `${at}.content`, keep)];
   if (m.role !== 'user' && m.role !== 'assistant') throw badRequest(`${at}.role`, `${at}.role: Input should be 'user' or 'assistant'`);
@@ -108,9 +124,9 @@ function convertMessage(m: unknown, at: string, keep: boolean): OpenAIMessage[] 
   return m.role === 'user' ? userMessages(content, at, keep) : [assistantMessage(content, at, keep)];
 }
 
-function userMessages(blocks: unknown[], at: string, keep: boolean): OpenAIMessage[] {
-  const out: OpenAIMessage[] = [];
-  const parts: OpenAIContentPart[] = [];
+function userMessages(blocks: unknown[], at: string, keep: boolean): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  const parts: BlockPart[] = [];
   blocks.forEach((b, j) => {
     const bt = `${at}.content.${j}`;
     if (!isRecord(b)) throw badRequest(bt, `${bt}: Input should be a valid content block`);
@@ -122,11 +138,11 @@ function userMessages(blocks: unknown[], at: string, keep: boolean): OpenAIMessa
       default: throw unsupported(bt, `content block type "${String(b.type)}" cannot be routed`);
     }
   });
-  if (parts.length > 0) out.push({ role: 'user', content: parts.every((p) => p.type === 'text' && !p.cache_control) && parts.length === 1 ? parts[0]!.text! : parts });
+  if (parts.length > 0) out.push({ role: 'user', content: plainText(parts) ?? parts });
   return out;
 }
 
-function imagePart(b: Record<string, unknown>, at: string, keep: boolean): OpenAIContentPart {
+function imagePart(b: Record<string, unknown>, at: string, keep: boolean): ImagePart {
   const src = b.source;
   let url: string;
   if (isRecord(src) && src.type === 'base64' && typeof src.media_type === 'string' && typeof src.data === 'string') {
@@ -138,14 +154,14 @@ function imagePart(b: Record<string, unknown>, at: string, keep: boolean): OpenA
   } else {
     throw badRequest(`${at}.source`, `${at}.source: Input should be a base64 or url image source`);
   }
-  const part: OpenAIContentPart = { type: 'image_url', image_url: { url } };
-  if (keep && isRecord(b.cache_control)) part.cache_control = b.cache_control as OpenAIContentPart['cache_control'];
+  const part: ImagePart = { type: 'image_url', image_url: { url } };
+  if (keep && isRecord(b.cache_control)) part.cache_control = keptCache(b.cache_control);
   return part;
 }
 
-function documentPart(b: Record<string, unknown>, at: string, keep: boolean): OpenAIContentPart {
+function documentPart(b: Record<string, unknown>, at: string, keep: boolean): TextPart | FilePart {
   const src = b.source;
-  let part: OpenAIContentPart;
+  let part: TextPart | FilePart;
   if (isRecord(src) && src.type === 'base64' && src.media_type === 'application/pdf' && typeof src.data === 'string') {
     const filename = typeof b.title === 'string' && b.title.length > 0 ? b.title : 'document.pdf';
     part = { type: 'file', file: { filename, file_data: `data:application/pdf;base64,${src.data}` } };
@@ -154,35 +170,35 @@ function documentPart(b: Record<string, unknown>, at: string, keep: boolean): Op
   } else {
     throw unsupported(`${at}.source`, 'only base64 PDF and plain-text documents can be routed');
   }
-  if (keep && isRecord(b.cache_control)) part.cache_control = b.cache_control as OpenAIContentPart['cache_control'];
+  if (keep && isRecord(b.cache_control)) part.cache_control = keptCache(b.cache_control);
   return part;
 }
 
-function toolMessage(b: Record<string, unknown>, at: string, keep: boolean): OpenAIMessage {
+function toolMessage(b: Record<string, unknown>, at: string, keep: boolean): ChatMessage {
   if (typeof b.tool_use_id !== 'string') throw badRequest(`${at}.tool_use_id`, `${at}.tool_use_id: Field required`);
-  const msg: OpenAIMessage = { role: 'tool', tool_call_id: b.tool_use_id, content: '' };
+  const msg: ChatMessage = { role: 'tool', tool_call_id: b.tool_use_id, content: '' };
   if (typeof b.content === 'string') {
     msg.content = b.content;
   } else if (Array.isArray(b.content)) {
-    const parts = b.content.map((c, k): OpenAIContentPart => {
+    const parts = b.content.map((c, k): TextPart | ImagePart => {
       const ct = `${at}.content.${k}`;
       if (isRecord(c) && c.type === 'text') return textPart(c, ct, keep);
       if (isRecord(c) && c.type === 'image') return imagePart(c, ct, keep);
       throw unsupported(ct, 'tool results may only hold text and images');
     });
-    msg.content = parts.length === 1 && parts[0]!.type === 'text' && !parts[0]!.cache_control ? parts[0]!.text! : parts;
+    msg.content = plainText(parts) ?? parts;
   } else if (b.content !== undefined && b.content !== null) {
     throw badRequest(`${at}.content`, `${at}.content: Input should be a valid string or list`);
   }
   if (keep && b.is_error === true) msg.is_error = true;
-  if (keep && isRecord(b.cache_control)) msg.cache_control = b.cache_control;
+  if (keep && isRecord(b.cache_control)) msg.cache_control = keptCache(b.cache_control);
   return msg;
 }
 
-function assistantMessage(blocks: unknown[], at: string, keep: boolean): OpenAIMessage {
-  const parts: OpenAIContentPart[] = [];
-  const calls: OpenAIToolCall[] = [];
-  const thinking: NonNullable<OpenAIMessage['thinking_blocks']> = [];
+function assistantMessage(blocks: unknown[], at: string, keep: boolean): ChatMessage {
+  const parts: TextPart[] = [];
+  const calls: ToolCall[] = [];
+  const thinking: NonNullable<ChatMessage['thinking_blocks']> = [];
   blocks.forEach((b, j) => {
     const bt = `${at}.content.${j}`;
     if (!isRecord(b)) throw badRequest(bt, `${bt}: Input should be a valid content block`);
@@ -204,14 +220,14 @@ function assistantMessage(blocks: unknown[], at: string, keep: boolean): OpenAIM
     }
   });
   const plain = parts.every((p) => !p.cache_control);
-  const msg: OpenAIMessage = { role: 'assistant', content: plain ? (parts.length > 0 ? parts.map((p) => p.text).join('') : null) : parts };
+  const msg: ChatMessage = { role: 'assistant', content: plain ? (parts.length > 0 ? parts.map((p) => p.text).join('') : null) : parts };
   if (calls.length > 0) msg.tool_calls = calls;
   // Other providers cannot verify Anthropic's signed thinking, and none accepts it back.
   if (keep && thinking.length > 0) msg.thinking_blocks = thinking;
   return msg;
 }
 
-function tools(body: Record<string, unknown>, out: OpenAIChatRequest, keep: boolean): void {
+function tools(body: Record<string, unknown>, out: ChatRequest, keep: boolean): void {
   if (body.tools !== undefined && body.tools !== null) {
     if (!Array.isArray(body.tools)) throw badRequest('tools', 'tools: Input should be a valid list');
     if (body.tools.length > 0) out.tools = body.tools.map((t, i) => openAITool(t, `tools.${i}`, keep));
@@ -232,18 +248,18 @@ function tools(body: Record<string, unknown>, out: OpenAIChatRequest, keep: bool
   if (choice.disable_parallel_tool_use === true && choice.type !== 'none') out.parallel_tool_calls = false;
 }
 
-function openAITool(t: unknown, at: string, keep: boolean): Record<string, unknown> {
+function openAITool(t: unknown, at: string, keep: boolean): ToolDefinition {
   if (!isRecord(t)) throw badRequest(at, `${at}: Input should be a valid tool`);
   if (t.type !== undefined && t.type !== null && t.type !== 'custom') {
     throw unsupported(at, `Anthropic server and client-defined tool "${String(t.type)}" cannot be routed; define it as a custom tool`);
   }
   if (typeof t.name !== 'string' || t.name.length === 0) throw badRequest(`${at}.name`, `${at}.name: Field required`);
   if (!isRecord(t.input_schema)) throw badRequest(`${at}.input_schema`, `${at}.input_schema: Field required`);
-  const fn: Record<string, unknown> = { name: t.name, parameters: t.input_schema };
+  const fn: ToolDefinition['function'] = { name: t.name, parameters: t.input_schema };
   if (typeof t.description === 'string') fn.description = t.description;
   if (t.strict === true) fn.strict = true;
-  const tool: Record<string, unknown> = { type: 'function', function: fn };
-  if (keep && isRecord(t.cache_control)) tool.cache_control = t.cache_control;
+  const tool: ToolDefinition = { type: 'function', function: fn };
+  if (keep && isRecord(t.cache_control)) tool.cache_control = keptCache(t.cache_control);
   return tool;
 }
 
@@ -254,7 +270,7 @@ function effortForBudget(budget: number): string {
   return 'high';
 }
 
-function reasoningAndFormat(body: Record<string, unknown>, out: OpenAIChatRequest, keep: boolean): void {
+function reasoningAndFormat(body: Record<string, unknown>, out: ChatRequest, keep: boolean): void {
   const thinking = body.thinking;
   const config = body.output_config;
   if (thinking !== undefined && thinking !== null && (!isRecord(thinking) || typeof thinking.type !== 'string')) {
@@ -262,8 +278,9 @@ function reasoningAndFormat(body: Record<string, unknown>, out: OpenAIChatReques
   }
   if (config !== undefined && config !== null && !isRecord(config)) throw badRequest('output_config', 'output_config: Input should be a valid object');
   if (keep) {
-    if (thinking) out.thinking = thinking;
-    if (config) out.output_config = config;
+    // Sent to Anthropic as they are; the adapter checks them against its request shape.
+    if (isRecord(thinking)) out.thinking = thinking as ThinkingConfig;
+    if (isRecord(config)) out.output_config = config as OutputConfig;
     return;
   }
   if (isRecord(thinking) && thinking.type === 'enabled') {

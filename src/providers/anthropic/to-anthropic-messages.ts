@@ -1,7 +1,7 @@
+import type { ChatMessage, FilePart, ImagePart, TextPart } from '../../model/index.js';
 import { badRequest, isRecord, parseDataUrl, unsupported } from './translate-errors.js';
 import type {
-  AnthropicContentBlock, AnthropicImageBlock, AnthropicMessageParam, AnthropicTextBlock, AnthropicThinkingLike,
-  AnthropicToolResultBlock, CacheControl, OpenAIContentPart, OpenAIMessage,
+  AnthropicContentBlock, AnthropicImageBlock, AnthropicMessageParam, AnthropicTextBlock, AnthropicThinkingLike, AnthropicToolResultBlock, CacheControl,
 } from './wire-types.js';
 
 /** The image types the Messages API accepts as base64 sources. */
@@ -29,7 +29,7 @@ interface Turn {
  * role inside `messages`); `tool` messages become `tool_result` blocks of a user turn; consecutive
  * same-role messages merge into one turn, as the API would.
  */
-export function toAnthropicMessages(messages: OpenAIMessage[]): { system: AnthropicTextBlock[]; messages: AnthropicMessageParam[] } {
+export function toAnthropicMessages(messages: ChatMessage[]): { system: AnthropicTextBlock[]; messages: AnthropicMessageParam[] } {
   const system: AnthropicTextBlock[] = [];
   const turns: Turn[] = [];
   const turn = (role: Turn['role']): Turn => {
@@ -74,9 +74,8 @@ export function toAnthropicMessages(messages: OpenAIMessage[]): { system: Anthro
   };
 }
 
-function checkMessageFields(m: OpenAIMessage, path: string): void {
-  for (const key of Object.keys(m)) {
-    const value = m[key];
+function checkMessageFields(m: ChatMessage, path: string): void {
+  for (const [key, value] of Object.entries(m) as [string, unknown][]) {
     if (value === undefined || value === null) continue;
     if (!MESSAGE_FIELDS.has(key)) throw unsupported(`${path}.${key}`, `message field "${key}" cannot be sent to Anthropic`);
   }
@@ -87,7 +86,7 @@ function checkMessageFields(m: OpenAIMessage, path: string): void {
   }
 }
 
-function textOnly(content: OpenAIMessage['content'], path: string): AnthropicTextBlock[] {
+function textOnly(content: ChatMessage['content'], path: string): AnthropicTextBlock[] {
   if (typeof content === 'string') return content.length > 0 ? [{ type: 'text', text: content }] : [];
   if (!Array.isArray(content)) throw badRequest(`${path}.content`, `${path}.content must be a string or an array of content parts`);
   const out: AnthropicTextBlock[] = [];
@@ -101,7 +100,7 @@ function textOnly(content: OpenAIMessage['content'], path: string): AnthropicTex
   return out;
 }
 
-function userBlocks(content: OpenAIMessage['content'], path: string): AnthropicContentBlock[] {
+function userBlocks(content: ChatMessage['content'], path: string): AnthropicContentBlock[] {
   if (typeof content === 'string') return content.length > 0 ? [{ type: 'text', text: content }] : [];
   if (!Array.isArray(content)) throw badRequest(`${path}.content`, `${path}.content must be a string or an array of content parts`);
   const out: AnthropicContentBlock[] = [];
@@ -129,7 +128,7 @@ function userBlocks(content: OpenAIMessage['content'], path: string): AnthropicC
   return out;
 }
 
-function textBlock(part: OpenAIContentPart, at: string): AnthropicTextBlock | null {
+function textBlock(part: TextPart, at: string): AnthropicTextBlock | null {
   if (typeof part.text !== 'string') throw badRequest(`${at}.text`, `${at}.text must be a string`);
   // The API rejects empty text blocks; an empty part says nothing.
   if (part.text.length === 0) return null;
@@ -139,7 +138,7 @@ function textBlock(part: OpenAIContentPart, at: string): AnthropicTextBlock | nu
 }
 
 /** An `image_url` part: a base64 `data:` URL becomes a base64 source, an http(s) URL a URL source. */
-export function imageBlock(part: OpenAIContentPart, at: string): AnthropicImageBlock {
+export function imageBlock(part: ImagePart, at: string): AnthropicImageBlock {
   const url = part.image_url?.url;
   if (typeof url !== 'string') throw badRequest(`${at}.image_url.url`, `${at}.image_url.url must be a string`);
   let block: AnthropicImageBlock;
@@ -161,7 +160,7 @@ export function imageBlock(part: OpenAIContentPart, at: string): AnthropicImageB
 }
 
 /** A `file` part: base64 PDF data becomes a document block; file ids live in OpenAI's file store. */
-function documentBlock(part: OpenAIContentPart, at: string): AnthropicContentBlock {
+function documentBlock(part: FilePart, at: string): AnthropicContentBlock {
   const file = part.file;
   if (!file || typeof file.file_data !== 'string') throw unsupported(`${at}.file`, 'only inline file_data (a base64 PDF data URL) can be sent to Anthropic');
   const parsed = parseDataUrl(file.file_data.startsWith('data:') ? file.file_data : `data:application/pdf;base64,${file.file_data}`);
@@ -172,7 +171,7 @@ function documentBlock(part: OpenAIContentPart, at: string): AnthropicContentBlo
   return block;
 }
 
-function assistantBlocks(m: OpenAIMessage, path: string): AnthropicContentBlock[] {
+function assistantBlocks(m: ChatMessage, path: string): AnthropicContentBlock[] {
   const out: AnthropicContentBlock[] = [];
   if (Array.isArray(m.thinking_blocks)) m.thinking_blocks.forEach((b, j) => out.push(thinkingBlock(b, `${path}.thinking_blocks[${j}]`)));
   const content = m.content;
@@ -225,7 +224,7 @@ function toolUse(call: unknown, at: string): AnthropicContentBlock {
   return { type: 'tool_use', id: call.id, name: call.function.name, input };
 }
 
-function toolResult(m: OpenAIMessage, path: string): AnthropicToolResultBlock {
+function toolResult(m: ChatMessage, path: string): AnthropicToolResultBlock {
   if (typeof m.tool_call_id !== 'string' || m.tool_call_id.length === 0) throw badRequest(`${path}.tool_call_id`, `${path}.tool_call_id is required`);
   const block: AnthropicToolResultBlock = { type: 'tool_result', tool_use_id: m.tool_call_id };
   const content = m.content;

@@ -1,10 +1,8 @@
+import { requestFields, type ChatRequest, type ToolDefinition } from '../../model/index.js';
 import { planReasoning, DEFAULT_MAX_TOKENS } from './map-reasoning-effort.js';
 import { parseCacheControl, toAnthropicMessages } from './to-anthropic-messages.js';
 import { badRequest, isRecord, isUnset, unsupported } from './translate-errors.js';
-import type {
-  AnthropicOutputConfig, AnthropicRequest, AnthropicThinkingConfig, AnthropicTool, AnthropicToolChoice, OpenAIChatRequest,
-  OpenAITool,
-} from './wire-types.js';
+import type { AnthropicOutputConfig, AnthropicRequest, AnthropicThinkingConfig, AnthropicTool, AnthropicToolChoice } from './wire-types.js';
 
 /**
  * OpenAI parameters with no Anthropic equivalent. Each is accepted only when it asks for nothing
@@ -44,9 +42,8 @@ const TRANSLATED = new Set(['model', 'messages', 'stream', 'stream_options', 'ma
  * `reasoning_effort`, for an exact budget), `output_config`, a top-level `cache_control`, and
  * `cache_control` on content parts, tools and messages.
  */
-export function toAnthropicRequest(body: OpenAIChatRequest, model: string, stream: boolean): AnthropicRequest {
-  for (const key of Object.keys(body)) {
-    const value = body[key];
+export function toAnthropicRequest(body: ChatRequest, model: string, stream: boolean): AnthropicRequest {
+  for (const [key, value] of requestFields(body)) {
     if (TRANSLATED.has(key)) continue;
     const why = INEXPRESSIBLE[key];
     if (why !== undefined) {
@@ -83,7 +80,7 @@ export function toAnthropicRequest(body: OpenAIChatRequest, model: string, strea
   return out;
 }
 
-function maxTokens(body: OpenAIChatRequest): number | null {
+function maxTokens(body: ChatRequest): number | null {
   const v = body.max_completion_tokens ?? body.max_tokens;
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -92,7 +89,7 @@ function maxTokens(body: OpenAIChatRequest): number | null {
   return v;
 }
 
-function sampling(body: OpenAIChatRequest, out: AnthropicRequest): void {
+function sampling(body: ChatRequest, out: AnthropicRequest): void {
   const { temperature, top_p: topP, top_k: topK } = body;
   if (temperature !== undefined && temperature !== null) {
     if (typeof temperature !== 'number' || temperature < 0) throw badRequest('temperature', '"temperature" must be a number >= 0');
@@ -117,11 +114,11 @@ function stopSequences(stop: unknown): string[] | null {
   throw badRequest('stop', '"stop" must be a string or an array of strings');
 }
 
-function tools(body: OpenAIChatRequest, out: AnthropicRequest): void {
+function tools(body: ChatRequest, out: AnthropicRequest): void {
   const list = body.tools;
   if (list !== undefined && list !== null) {
     if (!Array.isArray(list)) throw badRequest('tools', '"tools" must be an array');
-    if (list.length > 0) out.tools = list.map((t, i) => toAnthropicTool(t as OpenAITool, `tools[${i}]`));
+    if (list.length > 0) out.tools = list.map((t, i) => toAnthropicTool(t as ToolDefinition, `tools[${i}]`));
   }
   const parallel = body.parallel_tool_calls;
   if (parallel !== undefined && parallel !== null && typeof parallel !== 'boolean') throw badRequest('parallel_tool_calls', '"parallel_tool_calls" must be a boolean');
@@ -134,7 +131,7 @@ function tools(body: OpenAIChatRequest, out: AnthropicRequest): void {
   }
 }
 
-function toAnthropicTool(t: OpenAITool, at: string): AnthropicTool {
+function toAnthropicTool(t: ToolDefinition, at: string): AnthropicTool {
   if (!isRecord(t) || t.type !== 'function' || !isRecord(t.function)) {
     throw unsupported(at, `only function tools can be sent to Anthropic, not "${isRecord(t) ? String(t.type) : typeof t}"`);
   }
@@ -171,7 +168,7 @@ function toolChoice(choice: unknown, tools: AnthropicTool[] | undefined): Anthro
 }
 
 /** Sets `thinking` and the token limit; returns the `output_config` to complete. */
-function reasoning(body: OpenAIChatRequest, model: string, clientMax: number | null, out: AnthropicRequest): AnthropicOutputConfig {
+function reasoning(body: ChatRequest, model: string, clientMax: number | null, out: AnthropicRequest): AnthropicOutputConfig {
   const native = body.output_config;
   if (native !== undefined && native !== null && !isRecord(native)) throw badRequest('output_config', '"output_config" must be an object');
   const config: AnthropicOutputConfig = native ? { ...native as AnthropicOutputConfig } : {};
@@ -182,7 +179,7 @@ function reasoning(body: OpenAIChatRequest, model: string, clientMax: number | n
     const thinking = body.thinking;
     if (!isRecord(thinking) || typeof thinking.type !== 'string') throw badRequest('thinking', '"thinking" must be an Anthropic thinking config');
     out.thinking = thinking as unknown as AnthropicThinkingConfig;
-    if (clientMax === null && thinking.type === 'enabled' && typeof thinking.budget_tokens === 'number') {
+    if (clientMax === null && thinking.type === 'enabled' && 'budget_tokens' in thinking && typeof thinking.budget_tokens === 'number') {
       out.max_tokens = thinking.budget_tokens + DEFAULT_MAX_TOKENS;
     }
     return config;

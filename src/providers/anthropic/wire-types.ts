@@ -1,11 +1,12 @@
 /**
- * The subset of the Anthropic Messages API and of OpenAI chat completions that the translators read
- * and write. Shapes follow the public API references (Anthropic `anthropic-version: 2023-06-01`,
- * OpenAI chat completions); fields not listed here are handled as unknown and rejected or ignored
- * explicitly by the translators.
+ * The subset of the Anthropic Messages API that the translators read and write. Shapes follow the
+ * public API reference (`anthropic-version: 2023-06-01`); fields not listed here are handled as
+ * unknown and rejected or ignored explicitly by the translators. The chat side is the model's `ChatRequest`.
  */
 
-export type CacheControl = { type: 'ephemeral'; ttl?: '5m' | '1h' };
+import type { CacheControl } from '../../model/index.js';
+
+export type { CacheControl };
 
 export interface AnthropicTextBlock { type: 'text'; text: string; cache_control?: CacheControl; citations?: unknown }
 export interface AnthropicImageBlock {
@@ -110,54 +111,4 @@ export interface AnthropicMessage {
 export interface AnthropicErrorBody {
   type: 'error';
   error: { type: string; message: string };
-}
-
-// ---- OpenAI chat completions -------------------------------------------------------------------
-
-export interface OpenAIContentPart {
-  type: string;
-  text?: string;
-  refusal?: string;
-  image_url?: { url: string; detail?: string };
-  file?: { file_data?: string; file_id?: string; filename?: string };
-  input_audio?: unknown;
-  /** Extension (OpenRouter/LiteLLM convention): Anthropic prompt-caching breakpoint. */
-  cache_control?: CacheControl;
-}
-
-export interface OpenAIToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
-
-export interface OpenAIMessage {
-  role: string;
-  content?: string | OpenAIContentPart[] | null;
-  name?: string;
-  tool_calls?: OpenAIToolCall[] | null;
-  tool_call_id?: string;
-  refusal?: string | null;
-  /** Extension: reasoning text returned by reasoning models (DeepSeek/vLLM convention). */
-  reasoning_content?: string | null;
-  /** Extension (LiteLLM convention): Anthropic thinking blocks with their signatures, echoed back for tool loops. */
-  thinking_blocks?: AnthropicThinkingLike[] | null;
-  /** Extension: Anthropic `is_error` on a tool result. */
-  is_error?: boolean;
-  [key: string]: unknown;
-}
-
-export interface OpenAITool {
-  type: string;
-  function?: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean | null };
-  cache_control?: CacheControl;
-}
-
-export type OpenAIToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } } | { type: string };
-
-/** An OpenAI chat-completions request body, as the gateway forwards it. */
-export interface OpenAIChatRequest {
-  model: string;
-  messages: OpenAIMessage[];
-  [key: string]: unknown;
 }

@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { Operation, ProviderAdapter, TranslateContext, UpstreamRequest } from '../adapter.js';
+import { asChatRequest, type Operation, type ProviderAdapter, type TranslateContext, type UpstreamRequest } from '../adapter.js';
 import { cohereHeaders, coherePaths } from './api.js';
 import { fromCohereEmbedResponse, toCohereEmbedRequest, type EmbeddingsContext } from './cohere-embeddings.js';
 import { fromCohereChatResponse, fromCohereModelList } from './from-cohere-response.js';
@@ -37,7 +37,7 @@ export const cohereAdapter: ProviderAdapter = {
         return { method: 'POST', path: paths.embed, headers: cohereHeaders(ctx.provider, true, false), body: JSON.stringify(req), streams: false };
       }
       case 'chat': {
-        const req = toCohereChatRequest(parseBody(body), ctx);
+        const req = toCohereChatRequest(asChatRequest(parseBody(body)), ctx);
         return { method: 'POST', path: paths.chat, headers: cohereHeaders(ctx.provider, true, ctx.stream), body: JSON.stringify(req), streams: ctx.stream };
       }
       default:

@@ -1,3 +1,4 @@
+import type { ChatMessage } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
 import type { CohereContentItem, CohereMessage, CohereToolCall } from './cohere-types.js';
 import { badRequest, given, isObject, unsupported } from './request-errors.js';
@@ -7,7 +8,7 @@ import { badRequest, given, isObject, unsupported } from './request-errors.js';
  * content stays a string and part lists stay lists. An assistant's text next to its tool calls is
  * its `tool_plan` in Cohere's terms (the answer side maps it back to content).
  */
-export function toCohereMessages(messages: unknown[], ctx: TranslateContext): CohereMessage[] {
+export function toCohereMessages(messages: ChatMessage[], ctx: TranslateContext): CohereMessage[] {
   return messages.map((m, i): CohereMessage => {
     const at = `messages[${i}]`;
     if (!isObject(m)) throw badRequest(at, `${at} must be an object`);
@@ -31,7 +32,7 @@ export function toCohereMessages(messages: unknown[], ctx: TranslateContext): Co
   });
 }
 
-function assistantMessage(m: Record<string, unknown>, at: string, ctx: TranslateContext): CohereMessage {
+function assistantMessage(m: ChatMessage, at: string, ctx: TranslateContext): CohereMessage {
   let text = m.content === null || m.content === undefined ? '' : plainText(contentOf(m.content, at, ctx, false));
   if (typeof m.refusal === 'string' && m.refusal.length > 0) text = text.length > 0 ? `${text}\n${m.refusal}` : m.refusal;
   // Reasoning the client echoes back (DeepSeek/vLLM name it reasoning_content, OpenRouter reasoning).

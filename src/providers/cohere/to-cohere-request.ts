@@ -1,3 +1,4 @@
+import { requestFields, type ChatRequest } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
 import type { CohereChatRequest, CohereTool } from './cohere-types.js';
 import { toCohereMessages } from './to-cohere-messages.js';
@@ -29,10 +30,10 @@ export const THINKING_BUDGETS: Record<string, number> = { minimal: 1024, low: 20
 const P_MIN = 0.01;
 const P_MAX = 0.99;
 
-/** An OpenAI chat-completions body → a Cohere v2 `/chat` body. Throws a coded error for what Cohere cannot do. */
-export function toCohereChatRequest(body: Record<string, unknown>, ctx: TranslateContext): CohereChatRequest {
-  for (const key of Object.keys(body)) {
-    if (PARAMS[key] === undefined && given(body[key])) throw unsupported(ctx, key, `parameter "${key}" is not supported`);
+/** A chat request → a Cohere v2 `/chat` body. Throws a coded error for what Cohere cannot do. */
+export function toCohereChatRequest(body: ChatRequest, ctx: TranslateContext): CohereChatRequest {
+  for (const [key, value] of requestFields(body)) {
+    if (PARAMS[key] === undefined && given(value)) throw unsupported(ctx, key, `parameter "${key}" is not supported`);
   }
   if (!Array.isArray(body.messages)) throw badRequest('messages', '"messages" must be an array');
   checkUnexpressible(body, ctx);
@@ -59,7 +60,7 @@ export function toCohereChatRequest(body: Record<string, unknown>, ctx: Translat
   return req;
 }
 
-function checkUnexpressible(body: Record<string, unknown>, ctx: TranslateContext): void {
+function checkUnexpressible(body: ChatRequest, ctx: TranslateContext): void {
   if (given(body.n) && body.n !== 1) throw unsupported(ctx, 'n', '"n" above 1: Cohere returns one answer per request');
   if (isObject(body.logit_bias) && Object.keys(body.logit_bias).length > 0) {
     throw unsupported(ctx, 'logit_bias', '"logit_bias": Cohere has no token biasing');
@@ -78,7 +79,7 @@ function checkUnexpressible(body: Record<string, unknown>, ctx: TranslateContext
   }
 }
 
-function addTools(req: CohereChatRequest, body: Record<string, unknown>, ctx: TranslateContext): void {
+function addTools(req: CohereChatRequest, body: ChatRequest, ctx: TranslateContext): void {
   const choice = body.tool_choice;
   if (!given(body.tools)) {
     if (given(choice) && choice !== 'none' && choice !== 'auto') throw badRequest('tool_choice', '"tool_choice" needs "tools"');
@@ -106,7 +107,7 @@ function addTools(req: CohereChatRequest, body: Record<string, unknown>, ctx: Tr
   else if (choice === 'required') req.tool_choice = 'REQUIRED';
   else if (isObject(choice)) {
     // One named function: offer only that one and require a call, which is exactly "call this function".
-    const name = isObject(choice.function) ? choice.function.name : undefined;
+    const name = 'function' in choice && isObject(choice.function) ? choice.function.name : undefined;
     if (choice.type !== 'function' || typeof name !== 'string') throw unsupported(ctx, 'tool_choice', '"tool_choice" must name a function');
     tools = tools.filter((t) => t.function.name === name);
     if (tools.length === 0) throw badRequest('tool_choice', `"tool_choice" names "${name}", which is not in "tools"`);
@@ -133,7 +134,7 @@ function toResponseFormat(rf: unknown, ctx: TranslateContext): CohereChatRequest
   }
 }
 
-function toThinking(body: Record<string, unknown>, ctx: TranslateContext): CohereChatRequest['thinking'] | null {
+function toThinking(body: ChatRequest, ctx: TranslateContext): CohereChatRequest['thinking'] | null {
   const effort = body.reasoning_effort;
   if (given(effort) && given(body.thinking)) throw badRequest('thinking', 'give either "reasoning_effort" or "thinking", not both');
   if (given(body.thinking)) {

@@ -1,11 +1,5 @@
 import { LocalRouterError } from '../../errors/index.js';
-
-/** An OpenAI chat request, as the gateway sends it on (the ingress then resolves `model`). */
-export interface ChatRequest {
-  model: string;
-  messages: Array<{ role: 'user'; content: string }>;
-  [key: string]: unknown;
-}
+import type { ChatRequest } from '../../model/index.js';
 
 export interface CompletionsConversion {
   /** The chat request to route (its `model` is still the client's, for the ingress to resolve). */
@@ -51,8 +45,9 @@ export function fromCompletionsRequest(body: unknown): CompletionsConversion {
   if (!isUnset(body.stream_options) && !isRecord(body.stream_options)) throw bad('"stream_options" must be an object', 'stream_options');
 
   const chat: ChatRequest = { model: body.model, messages: [{ role: 'user', content: prompt }] };
+  // Same name and meaning in chat: copied as given, for the adapter to check.
   for (const key of SAME_IN_CHAT) {
-    if (!isUnset(body[key])) chat[key] = body[key];
+    if (!isUnset(body[key])) Object.assign(chat, { [key]: body[key] });
   }
   const stream = body.stream === true;
   const clientWantsUsage = stream && isRecord(body.stream_options) && body.stream_options.include_usage === true;

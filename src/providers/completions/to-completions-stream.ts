@@ -1,10 +1,20 @@
-import { openAIErrorBody } from '../../errors/index.js';
-import { LocalRouterError } from '../../errors/index.js';
+import { LocalRouterError, openAIErrorBody } from '../../errors/index.js';
 import type { StreamPart } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
 import type { PartEncoder } from '../client-dialect.js';
-import { openAIUsage } from '../openai-compatible/usage.js';
+import { openAIUsage, type OpenAIUsageObject } from '../openai-compatible/usage.js';
 import { mapCompletionFinishReason } from './to-completions-response.js';
+
+interface CompletionChoice { text: string; index: 0; logprobs: null; finish_reason: string | null }
+
+interface CompletionChunk {
+  id: string;
+  object: 'text_completion';
+  created: number;
+  model: string;
+  choices: CompletionChoice[];
+  usage?: OpenAIUsageObject;
+}
 
 /**
  * Parts → legacy `text_completion` chunks ending with `data: [DONE]`: text as it comes, a refusal as
@@ -20,13 +30,13 @@ export function createCompletionsPartEncoder(ctx: TranslateContext): PartEncoder
   let model = ctx.model;
   let terminal = false;
 
-  const chunk = (choices: unknown[], usage?: object): string => {
+  const chunk = (choices: CompletionChoice[], usage?: OpenAIUsageObject): string => {
     created ??= Math.floor(ctx.now() / 1000);
-    const body: Record<string, unknown> = { id, object: 'text_completion', created, model, choices };
+    const body: CompletionChunk = { id, object: 'text_completion', created, model, choices };
     if (usage) body.usage = usage;
     return `data: ${JSON.stringify(body)}\n\n`;
   };
-  const choice = (text: string, finish: string | null): unknown[] => [{ text, index: 0, logprobs: null, finish_reason: finish }];
+  const choice = (text: string, finish: string | null): CompletionChoice[] => [{ text, index: 0, logprobs: null, finish_reason: finish }];
 
   const part = (p: StreamPart): string => {
     if (terminal || ('choice' in p && p.choice !== undefined && p.choice !== 0)) return '';

@@ -1,4 +1,4 @@
-import type { Operation, ProviderAdapter, TranslateContext, TranslatedBody, UpstreamRequest } from '../adapter.js';
+import { asChatRequest, type Operation, type ProviderAdapter, type TranslateContext, type TranslatedBody, type UpstreamRequest } from '../adapter.js';
 import { GEMINI_PATHS, geminiHeaders } from './api.js';
 import { fromGeminiResponse } from './from-gemini-response.js';
 import { createGeminiPartStream } from './from-gemini-stream.js';
@@ -28,7 +28,7 @@ export const geminiAdapter: ProviderAdapter = {
       const embed = toGeminiEmbedRequest(parsed, ctx);
       return { method: 'POST', path: embed.path, headers: geminiHeaders(p, true, false), body: embed.body, streams: false };
     }
-    const req = toGeminiRequest(parsed, ctx.model);
+    const req = toGeminiRequest(asChatRequest(parsed), ctx.model);
     const path = ctx.stream ? GEMINI_PATHS.stream(ctx.model) : GEMINI_PATHS.generate(ctx.model);
     return { method: 'POST', path, headers: geminiHeaders(p, true, ctx.stream), body: JSON.stringify(req), streams: ctx.stream };
   },

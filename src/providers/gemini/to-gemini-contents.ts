@@ -1,3 +1,4 @@
+import type { ChatMessage } from '../../model/index.js';
 import { SKIP_SIGNATURE } from './api.js';
 import type { GeminiContent, GeminiGenerationConfig, GeminiPart } from './gemini-types.js';
 import { toGeminiMediaPart } from './to-gemini-media.js';
@@ -21,7 +22,7 @@ type Kind = 'user' | 'model' | 'tool';
  * - consecutive messages of the same kind are merged (Gemini alternates turns).
  * `gemini3`: a model turn whose calls carry no thought signature gets the documented placeholder.
  */
-export function toGeminiContents(messages: unknown[], gemini3: boolean): GeminiConversation {
+export function toGeminiContents(messages: ChatMessage[], gemini3: boolean): GeminiConversation {
   const system: { text: string }[] = [];
   const contents: GeminiContent[] = [];
   const callNames = new Map<string, string>();
@@ -37,7 +38,7 @@ export function toGeminiContents(messages: unknown[], gemini3: boolean): GeminiC
 
   messages.forEach((raw, i) => {
     const param = `messages[${i}]`;
-    const m = raw as Record<string, unknown>;
+    const m = raw;
     switch (m.role) {
       case 'system':
       case 'developer':
@@ -109,7 +110,7 @@ function userParts(content: unknown, param: string, details: Set<string>): Gemin
   return parts;
 }
 
-function assistantParts(m: Record<string, unknown>, param: string, callNames: Map<string, string>, gemini3: boolean): GeminiPart[] {
+function assistantParts(m: ChatMessage, param: string, callNames: Map<string, string>, gemini3: boolean): GeminiPart[] {
   if (given(m.audio)) throw unsupported(`${param}.audio`, 'assistant audio cannot be sent to Gemini');
   if (given(m.function_call)) throw unsupported(`${param}.function_call`, 'legacy "function_call" is not supported; use "tool_calls"');
   // `reasoning_content` echoed back is not sent: Gemini keeps no thought text between turns (signatures carry it).
@@ -144,7 +145,7 @@ function functionCallPart(tc: unknown, param: string, callNames: Map<string, str
   return part;
 }
 
-function functionResponsePart(m: Record<string, unknown>, param: string, callNames: Map<string, string>): GeminiPart {
+function functionResponsePart(m: ChatMessage, param: string, callNames: Map<string, string>): GeminiPart {
   const name = typeof m.tool_call_id === 'string' ? callNames.get(m.tool_call_id) : undefined;
   if (name === undefined) {
     throw badRequest(`${param}.tool_call_id`, `"${param}.tool_call_id" does not match a tool call of an earlier assistant message`);

@@ -1,3 +1,4 @@
+import { requestFields, type ChatRequest, type JsonObject } from '../../model/index.js';
 import { isGemini3OrLater } from './api.js';
 import type { GeminiGenerationConfig, GeminiRequest } from './gemini-types.js';
 import { badRequest, given, isObject, unsupported } from './request-errors.js';
@@ -19,12 +20,12 @@ const NO_EFFECT = new Set(['user', 'safety_identifier', 'prompt_cache_key', 'met
 const GOOGLE_EXTRAS = new Set(['thinking_config', 'safety_settings', 'cached_content']);
 
 /**
- * An OpenAI chat-completions body → a Gemini `generateContent` body (the same body streams).
+ * A chat request → a Gemini `generateContent` body (the same body streams).
  * `model` is the upstream model id (it picks thinking levels vs budgets and signature handling).
  */
-export function toGeminiRequest(body: Record<string, unknown>, model: string): GeminiRequest {
-  for (const key of Object.keys(body)) {
-    if (!MAPPED.has(key) && !NO_EFFECT.has(key) && given(body[key])) {
+export function toGeminiRequest(body: ChatRequest, model: string): GeminiRequest {
+  for (const [key, value] of requestFields(body)) {
+    if (!MAPPED.has(key) && !NO_EFFECT.has(key) && given(value)) {
       throw unsupported(key, `parameter "${key}" is not supported`);
     }
   }
@@ -56,7 +57,7 @@ export function toGeminiRequest(body: Record<string, unknown>, model: string): G
   return req;
 }
 
-function setSampling(body: Record<string, unknown>, gc: GeminiGenerationConfig): void {
+function setSampling(body: ChatRequest, gc: GeminiGenerationConfig): void {
   const maxTokens = given(body.max_completion_tokens) ? body.max_completion_tokens : body.max_tokens;
   if (given(maxTokens)) gc.maxOutputTokens = integer(maxTokens, given(body.max_completion_tokens) ? 'max_completion_tokens' : 'max_tokens', 1);
   if (given(body.temperature)) gc.temperature = number(body.temperature, 'temperature', 0, 2);
@@ -106,7 +107,7 @@ function setResponseFormat(rf: unknown, gc: GeminiGenerationConfig): void {
 }
 
 /** `extra_body.google`: Gemini-only settings, as Google's own OpenAI-compatible endpoint takes them. */
-function googleExtras(extra: unknown): Record<string, unknown> | null {
+function googleExtras(extra: unknown): JsonObject | null {
   if (!given(extra)) return null;
   if (!isObject(extra)) throw badRequest('extra_body', '"extra_body" must be an object');
   for (const key of Object.keys(extra)) if (key !== 'google') throw unsupported(`extra_body.${key}`, `"extra_body.${key}" is not supported`);

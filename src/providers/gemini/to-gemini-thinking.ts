@@ -1,3 +1,4 @@
+import type { ChatRequest, JsonObject } from '../../model/index.js';
 import { isGemini3OrLater } from './api.js';
 import type { GeminiThinkingConfig } from './gemini-types.js';
 import { badRequest, given, isObject, unsupported } from './request-errors.js';
@@ -26,7 +27,7 @@ type Effort = keyof typeof BUDGETS;
  * sent as `thinkingBudget` to either. Thought summaries are asked for (`includeThoughts`) whenever
  * reasoning was configured and not excluded or turned off, and come back as `reasoning_content`.
  */
-export function toGeminiThinking(body: Record<string, unknown>, google: Record<string, unknown> | null, model: string): GeminiThinkingConfig | undefined {
+export function toGeminiThinking(body: ChatRequest, google: JsonObject | null, model: string): GeminiThinkingConfig | undefined {
   const native = google && given(google.thinking_config) ? google.thinking_config : undefined;
   const reasoning = given(body.reasoning) ? body.reasoning : undefined;
   const effortParam = given(body.reasoning_effort) ? body.reasoning_effort : undefined;

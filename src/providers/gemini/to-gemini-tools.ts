@@ -1,3 +1,4 @@
+import type { ChatRequest } from '../../model/index.js';
 import type { GeminiFunctionDeclaration, GeminiToolConfig } from './gemini-types.js';
 import { badRequest, given, isObject, unsupported } from './request-errors.js';
 import { toGeminiSchema } from './to-gemini-schema.js';
@@ -16,7 +17,7 @@ export interface GeminiToolsPart {
  * `auto` → AUTO, `none` → NONE, `required` → ANY, a named function → ANY limited to that name,
  * `allowed_tools` → ANY (required) or VALIDATED (auto) limited to the listed names.
  */
-export function toGeminiTools(body: Record<string, unknown>): GeminiToolsPart {
+export function toGeminiTools(body: ChatRequest): GeminiToolsPart {
   const declarations = given(body.tools) ? functionDeclarations(body.tools) : [];
   const names = new Set(declarations.map((d) => d.name));
   const out: GeminiToolsPart = {};

@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../../errors/index.js';
-import type { Operation, ProviderAdapter, TranslateContext, UpstreamRequest } from '../adapter.js';
+import { asChatRequest, type Operation, type ProviderAdapter, type TranslateContext, type UpstreamRequest } from '../adapter.js';
 import { OLLAMA_PATHS, ollamaHeaders } from './api.js';
 import { fromOllamaChatResponse, fromOllamaModelList } from './from-ollama-response.js';
 import { createOllamaPartStream } from './from-ollama-stream.js';
@@ -26,7 +26,7 @@ export const ollamaAdapter: ProviderAdapter = {
       const req = toOllamaEmbedRequest(parsed, ctx as EmbeddingsContext);
       return { method: 'POST', path, headers: ollamaHeaders(ctx.provider, true, false), body: JSON.stringify(req), streams: false };
     }
-    const req = toOllamaChatRequest(parsed, ctx);
+    const req = toOllamaChatRequest(asChatRequest(parsed), ctx);
     return { method: 'POST', path, headers: ollamaHeaders(ctx.provider, true, ctx.stream), body: JSON.stringify(req), streams: ctx.stream };
   },
 

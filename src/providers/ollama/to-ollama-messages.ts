@@ -1,3 +1,4 @@
+import type { ChatMessage } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
 import type { OllamaMessage, OllamaToolCall } from './ollama-types.js';
 import { badRequest, given, isObject, unsupported } from './request-errors.js';
@@ -7,7 +8,7 @@ import { badRequest, given, isObject, unsupported } from './request-errors.js';
  * several system messages); text parts of one message are joined with a newline since Ollama's
  * `content` is one string; images become the message's base64 `images`.
  */
-export function toOllamaMessages(messages: unknown[], ctx: TranslateContext): OllamaMessage[] {
+export function toOllamaMessages(messages: ChatMessage[], ctx: TranslateContext): OllamaMessage[] {
   const out: OllamaMessage[] = [];
   // Ollama names the function a tool result belongs to, OpenAI names the call: remember call → function.
   const callNames = new Map<string, string>();
@@ -46,7 +47,7 @@ export function toOllamaMessages(messages: unknown[], ctx: TranslateContext): Ol
   return out;
 }
 
-function assistantMessage(m: Record<string, unknown>, at: string, ctx: TranslateContext, callNames: Map<string, string>): OllamaMessage {
+function assistantMessage(m: ChatMessage, at: string, ctx: TranslateContext, callNames: Map<string, string>): OllamaMessage {
   let text = m.content === null || m.content === undefined ? '' : textOf(m.content, at, ctx, false).text;
   if (typeof m.refusal === 'string' && m.refusal.length > 0) text = text.length > 0 ? `${text}\n${m.refusal}` : m.refusal;
   const msg: OllamaMessage = { role: 'assistant', content: text };

@@ -1,3 +1,4 @@
+import { requestFields, type ChatRequest, type JsonObject } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
 import type { OllamaChatRequest, OllamaThink, OllamaTool } from './ollama-types.js';
 import { toOllamaMessages } from './to-ollama-messages.js';
@@ -25,10 +26,10 @@ const PARAMS: Record<string, 'map' | 'advisory' | 'extension'> = {
 /** `reasoning_effort` → `think`. Ollama's levels are low/medium/high; the OpenAI ends map to the nearest. */
 const THINK: Record<string, OllamaThink> = { none: false, minimal: 'low', low: 'low', medium: 'medium', high: 'high', xhigh: 'high' };
 
-/** An OpenAI chat-completions body → an Ollama `/api/chat` body. Throws a coded error for what Ollama cannot do. */
-export function toOllamaChatRequest(body: Record<string, unknown>, ctx: TranslateContext): OllamaChatRequest {
-  for (const key of Object.keys(body)) {
-    if (PARAMS[key] === undefined && given(body[key])) {
+/** A chat request → an Ollama `/api/chat` body. Throws a coded error for what Ollama cannot do. */
+export function toOllamaChatRequest(body: ChatRequest, ctx: TranslateContext): OllamaChatRequest {
+  for (const [key, value] of requestFields(body)) {
+    if (PARAMS[key] === undefined && given(value)) {
       throw unsupported(ctx, key, `parameter "${key}" is not supported`);
     }
   }
@@ -51,7 +52,7 @@ export function toOllamaChatRequest(body: Record<string, unknown>, ctx: Translat
 }
 
 /** Parameters Ollama has no counterpart for, unless they hold their default. */
-function checkSingleChoice(body: Record<string, unknown>, ctx: TranslateContext): void {
+function checkSingleChoice(body: ChatRequest, ctx: TranslateContext): void {
   if (given(body.n) && body.n !== 1) throw unsupported(ctx, 'n', '"n" above 1: Ollama returns one choice per request');
   if (isObject(body.logit_bias) && Object.keys(body.logit_bias).length > 0) {
     throw unsupported(ctx, 'logit_bias', '"logit_bias": Ollama has no token biasing');
@@ -64,8 +65,8 @@ function checkSingleChoice(body: Record<string, unknown>, ctx: TranslateContext)
   }
 }
 
-function toOllamaOptions(body: Record<string, unknown>): Record<string, unknown> | null {
-  const o: Record<string, unknown> = {};
+function toOllamaOptions(body: ChatRequest): JsonObject | null {
+  const o: JsonObject = {};
   if (given(body.temperature)) o.temperature = body.temperature;
   if (given(body.top_p)) o.top_p = body.top_p;
   const max = given(body.max_completion_tokens) ? body.max_completion_tokens : body.max_tokens;
@@ -82,7 +83,7 @@ function toOllamaOptions(body: Record<string, unknown>): Record<string, unknown>
   return Object.keys(o).length > 0 ? o : null;
 }
 
-function toOllamaTools(body: Record<string, unknown>, ctx: TranslateContext): OllamaTool[] | null {
+function toOllamaTools(body: ChatRequest, ctx: TranslateContext): OllamaTool[] | null {
   if (given(body.parallel_tool_calls) && body.parallel_tool_calls !== true) {
     throw unsupported(ctx, 'parallel_tool_calls', '"parallel_tool_calls": false cannot be enforced: Ollama may return several tool calls');
   }
@@ -111,7 +112,7 @@ function toOllamaTools(body: Record<string, unknown>, ctx: TranslateContext): Ol
   return tools;
 }
 
-function toOllamaFormat(rf: unknown, ctx: TranslateContext): 'json' | Record<string, unknown> | undefined {
+function toOllamaFormat(rf: unknown, ctx: TranslateContext): 'json' | JsonObject | undefined {
   if (!given(rf)) return undefined;
   if (!isObject(rf)) throw badRequest('response_format', '"response_format" must be an object');
   switch (rf.type) {
@@ -127,7 +128,7 @@ function toOllamaFormat(rf: unknown, ctx: TranslateContext): 'json' | Record<str
   }
 }
 
-function toOllamaThink(body: Record<string, unknown>, ctx: TranslateContext): OllamaThink | undefined {
+function toOllamaThink(body: ChatRequest, ctx: TranslateContext): OllamaThink | undefined {
   const effort = body.reasoning_effort;
   if (given(effort) && given(body.think)) throw badRequest('think', 'give either "reasoning_effort" or "think", not both');
   if (given(body.think)) {

@@ -1,4 +1,4 @@
-import type { ChatRequest } from './chat-types.js';
+import type { ChatRequest, ResponseFormat } from '../../model/index.js';
 import { badParam, isRecord, isUnset, unsupportedParam } from './request-errors.js';
 import { toChatMessages } from './responses-input.js';
 import { toChatToolChoice, toChatTools, type ResponsesFunctionTool } from './responses-tools.js';
@@ -125,7 +125,7 @@ export function fromResponsesRequest(body: unknown): ResponsesConversion {
   const parallel = optional(body.parallel_tool_calls, 'boolean', 'parallel_tool_calls');
   if (parallel !== null) {
     echo.parallel_tool_calls = parallel as boolean;
-    if (hasTools) chat.parallel_tool_calls = parallel;
+    if (hasTools) chat.parallel_tool_calls = parallel as boolean;
   }
   const maxTokens = body.max_output_tokens;
   if (!isUnset(maxTokens)) {
@@ -140,8 +140,9 @@ export function fromResponsesRequest(body: unknown): ResponsesConversion {
   if (topP !== null) chat.top_p = echo.top_p = topP as number;
   applyText(body.text, chat, echo);
   applyReasoning(body.reasoning, chat, echo);
+  // Same name and meaning in chat: copied as given, for the adapter to check.
   for (const key of SAME_IN_CHAT) {
-    if (!isUnset(body[key])) chat[key] = body[key];
+    if (!isUnset(body[key])) Object.assign(chat, { [key]: body[key] });
   }
   if (typeof body.user === 'string') echo.user = body.user;
   for (const key of ['service_tier', 'prompt_cache_key', 'safety_identifier'] as const) {
@@ -204,7 +205,7 @@ function applyText(text: unknown, chat: ChatRequest, echo: ResponsesEcho): void 
   if (format.type !== 'json_schema') throw badParam('"text.format.type" must be text, json_object or json_schema', 'text.format.type');
   if (typeof format.name !== 'string' || format.name.length === 0) throw badParam('"text.format.name" must be a non-empty string', 'text.format.name');
   if (!isRecord(format.schema)) throw badParam('"text.format.schema" must be a JSON schema object', 'text.format.schema');
-  const schema: Record<string, unknown> = { name: format.name, schema: format.schema };
+  const schema: Extract<ResponseFormat, { type: 'json_schema' }>['json_schema'] = { name: format.name, schema: format.schema };
   if (typeof format.description === 'string') schema.description = format.description;
   if (typeof format.strict === 'boolean') schema.strict = format.strict;
   chat.response_format = { type: 'json_schema', json_schema: schema };

@@ -1,4 +1,7 @@
-import type { ChatContentPart, ChatMessage, ChatToolCall } from './chat-types.js';
+import type { ChatMessage, ImagePart, TextPart, ToolCall } from '../../model/index.js';
+
+/** The parts Responses input becomes. */
+type ChatContentPart = TextPart | ImagePart;
 import { badParam, isRecord, isUnset, unsupportedParam } from './request-errors.js';
 
 type Role = 'user' | 'assistant' | 'system' | 'developer';
@@ -122,7 +125,7 @@ function assistantMessage(content: unknown[], at: string): ChatMessage {
   return refusal === null ? { role: 'assistant', content: text } : { role: 'assistant', content: text, refusal };
 }
 
-function functionCallItem(item: Record<string, unknown>, at: string): ChatToolCall {
+function functionCallItem(item: Record<string, unknown>, at: string): ToolCall {
   for (const key of ['call_id', 'name', 'arguments'] as const) {
     if (typeof item[key] !== 'string') throw badParam(`${at}.${key} must be a string`, `${at}.${key}`);
   }
@@ -131,7 +134,7 @@ function functionCallItem(item: Record<string, unknown>, at: string): ChatToolCa
 }
 
 /** Consecutive calls (and a text turn right before them) are one assistant message in chat. */
-function addToolCall(messages: ChatMessage[], call: ChatToolCall): void {
+function addToolCall(messages: ChatMessage[], call: ToolCall): void {
   const last = messages[messages.length - 1];
   if (last?.role === 'assistant') {
     (last.tool_calls ??= []).push(call);

@@ -1,10 +1,5 @@
+import type { ToolChoice, ToolDefinition } from '../../model/index.js';
 import { badParam, isRecord, isUnset, unsupportedParam } from './request-errors.js';
-
-/** A function tool in the chat dialect. */
-export interface ChatFunctionTool {
-  type: 'function';
-  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
-}
 
 /** A Responses function tool as echoed in the response object. */
 export interface ResponsesFunctionTool {
@@ -22,9 +17,9 @@ export interface ResponsesFunctionTool {
  * is omitted the tool stays non-strict, as in chat (OpenAI's Responses API would rewrite the schema
  * into strict form, which a gateway in front of other providers cannot promise).
  */
-export function toChatTools(tools: unknown): { chat: ChatFunctionTool[]; echo: ResponsesFunctionTool[] } {
+export function toChatTools(tools: unknown): { chat: ToolDefinition[]; echo: ResponsesFunctionTool[] } {
   if (!Array.isArray(tools)) throw badParam('"tools" must be an array', 'tools');
-  const chat: ChatFunctionTool[] = [];
+  const chat: ToolDefinition[] = [];
   const echo: ResponsesFunctionTool[] = [];
   for (let i = 0; i < tools.length; i++) {
     const t: unknown = tools[i];
@@ -40,7 +35,7 @@ export function toChatTools(tools: unknown): { chat: ChatFunctionTool[]; echo: R
     for (const key of ['defer_loading', 'allowed_callers', 'output_schema'] as const) {
       if (!isUnset(t[key]) && t[key] !== false) throw unsupportedParam(`${at}.${key} cannot be expressed in chat completions`, `${at}.${key}`);
     }
-    const fn: ChatFunctionTool['function'] = { name: t.name };
+    const fn: ToolDefinition['function'] = { name: t.name };
     if (typeof t.description === 'string') fn.description = t.description;
     if (isRecord(t.parameters)) fn.parameters = t.parameters;
     if (typeof t.strict === 'boolean') fn.strict = t.strict;
@@ -53,7 +48,7 @@ export function toChatTools(tools: unknown): { chat: ChatFunctionTool[]; echo: R
 }
 
 /** `none` / `auto` / `required`, or one named function; other choices name tools we reject anyway. */
-export function toChatToolChoice(choice: unknown): string | { type: 'function'; function: { name: string } } {
+export function toChatToolChoice(choice: unknown): ToolChoice {
   if (choice === 'none' || choice === 'auto' || choice === 'required') return choice;
   if (isRecord(choice) && choice.type === 'function') {
     if (typeof choice.name !== 'string' || choice.name.length === 0) throw badParam('tool_choice.name must be a non-empty string', 'tool_choice.name');

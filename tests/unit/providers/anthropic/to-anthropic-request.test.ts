@@ -1,13 +1,14 @@
+import type { ChatRequest } from '../../../../src/model/index.js';
 import { describe, expect, it } from 'vitest';
 import {
-  claudeVersion, planReasoning, toAnthropicRequest, usesAdaptiveThinking, type OpenAIChatRequest,
+  claudeVersion, planReasoning, toAnthropicRequest, usesAdaptiveThinking,
 } from '../../../../src/providers/anthropic/index.js';
 import { validateMessagesRequest } from '../../../helpers/mock-anthropic-validate.js';
 
 const MODEL = 'claude-sonnet-4-5-20250929';
-const user = (content: unknown) => ({ role: 'user', content }) as OpenAIChatRequest['messages'][number];
-const req = (extra: Record<string, unknown>, messages = [user('hi')]): OpenAIChatRequest => ({ model: MODEL, messages, ...extra });
-const translate = (extra: Record<string, unknown>, messages?: OpenAIChatRequest['messages'], model = MODEL) =>
+const user = (content: unknown) => ({ role: 'user', content }) as ChatRequest['messages'][number];
+const req = (extra: Record<string, unknown>, messages = [user('hi')]): ChatRequest => ({ model: MODEL, messages, ...extra });
+const translate = (extra: Record<string, unknown>, messages?: ChatRequest['messages'], model = MODEL) =>
   toAnthropicRequest(req(extra, messages), model, false);
 const rejection = (fn: () => unknown): { code?: string; param?: string; message?: string } => {
   try {
@@ -108,7 +109,7 @@ describe('toAnthropicRequest', () => {
   });
 
   it('rejects malformed tool call arguments', () => {
-    const bad = [user('x'), { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{"a":' } }] }] as OpenAIChatRequest['messages'];
+    const bad = [user('x'), { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{"a":' } }] }] as ChatRequest['messages'];
     expect(rejection(() => translate({}, bad))).toMatchObject({ code: 'LR_ERR_BAD_REQUEST', param: 'messages[1].tool_calls[0].function.arguments' });
   });
 });

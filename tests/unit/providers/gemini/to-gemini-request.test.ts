@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SKIP_SIGNATURE, toGeminiRequest, toGeminiSchema } from '../../../../src/providers/gemini/index.js';
+import type { ChatRequest } from '../../../../src/model/index.js';
+import { SKIP_SIGNATURE, toGeminiRequest as translateRequest, toGeminiSchema } from '../../../../src/providers/gemini/index.js';
 import { readGolden } from './golden-helpers.js';
 
+/** Client JSON, as the adapter receives it: any shape, checked by the translation. */
+const toGeminiRequest = (body: object, model: string) => translateRequest(body as ChatRequest, model);
 const user = (content: unknown = 'hi') => ({ role: 'user', content });
 const req = (extra: Record<string, unknown>, model = 'gemini-2.5-flash') => toGeminiRequest({ model, messages: [user()], ...extra }, model);
 
