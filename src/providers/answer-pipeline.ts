@@ -3,7 +3,7 @@ import type { StreamPart, Usage } from '../model/index.js';
 import type { CostOf, Operation, ProviderAdapter, TranslateContext } from './adapter.js';
 import { anthropicMessageUsage, createAnthropicPassStream } from './anthropic/index.js';
 import type { ClientDialect } from './client-dialect.js';
-import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream } from './openai-compatible/from-openai-stream.js';
+import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream, type OpenAIStreamState } from './openai-compatible/from-openai-stream.js';
 import { openAIChatDialect } from './openai-compatible/openai-chat-dialect.js';
 import { passedBodyUsage } from './openai-compatible/scan-body.js';
 import { injectCost } from './openai-compatible/usage.js';
@@ -61,25 +61,46 @@ export function answerPipeline(adapter: ProviderAdapter, dialect: ClientDialect 
 function openAIPassPipeline(ctx: TranslateContext, costOf: CostOf): AnswerPipeline {
   return {
     route: 'pass',
-    stream() {
-      const state = createOpenAIStreamState(ctx.clientWantsUsage, ctx.provider.name);
-      const withCost = (out: string): string => {
-        if (!ctx.clientWantsUsage || state.usage === null || !out.includes('"usage":{')) return out;
-        const cost = costOf(state.usage);
-        return cost === null ? out : injectCost(out, cost);
-      };
-      return {
-        feed: (text) => withCost(passOpenAIStream(state, text)),
-        end: () => withCost(endOpenAIStream(state)),
-        get usage() { return state.usage; },
-      };
-    },
+    stream: () => new OpenAIPassStream(ctx, costOf),
     response(body) {
       const usage = passedBodyUsage(body, ctx.provider.name);
       const costUsd = costOf(usage);
       return { body: costUsd === null ? body : injectCost(body, costUsd), usage, costUsd };
     },
   };
+}
+
+/** The OpenAI pass-through's stream: a class, since it runs once per upstream event on the hottest path. */
+class OpenAIPassStream implements AnswerStream {
+  readonly #state: OpenAIStreamState;
+  readonly #wantsUsage: boolean;
+  readonly #costOf: CostOf;
+
+  constructor(ctx: TranslateContext, costOf: CostOf) {
+    this.#state = createOpenAIStreamState(ctx.clientWantsUsage, ctx.provider.name);
+    this.#wantsUsage = ctx.clientWantsUsage;
+    this.#costOf = costOf;
+  }
+
+  get usage(): Usage | null {
+    return this.#state.usage;
+  }
+
+  feed(text: string): string {
+    return this.#priced(passOpenAIStream(this.#state, text));
+  }
+
+  end(): string {
+    return this.#priced(endOpenAIStream(this.#state));
+  }
+
+  /** The text that hands the client its usage also gets the cost, priced on the usage known then. */
+  #priced(out: string): string {
+    const usage = this.#state.usage;
+    if (usage === null || !this.#wantsUsage || !out.includes('"usage":{')) return out;
+    const cost = this.#costOf(usage);
+    return cost === null ? out : injectCost(out, cost);
+  }
 }
 
 /** Anthropic → Anthropic Messages: the upstream's own bytes, its usage read from `message_start`/`message_delta` (or the message). */
