@@ -9,9 +9,10 @@ import { toAnthropicRequest } from './to-anthropic-request.js';
 
 
 /**
- * The Anthropic Messages API (`POST /messages`, `x-api-key`, `anthropic-version`), translated both
- * ways from and to OpenAI chat completions. `chat` and `models` only: Anthropic has no embeddings
- * and no legacy completions.
+ * The Anthropic Messages API (`POST /messages`, `x-api-key`, `anthropic-version`): chat requests
+ * translated to it, its answers to parts and `ChatResult` (an Anthropic-SDK client gets them as
+ * they are, through the answer pipeline's pass-through). `chat`, `count_tokens` and `models` only:
+ * Anthropic has no embeddings and no legacy completions.
  */
 export const anthropicAdapter: ProviderAdapter = {
   specificationVersion: 'v2',

@@ -22,8 +22,8 @@ const KNOWN = new Set(['model', 'max_tokens', 'messages', 'system', 'stream', 's
   'tools', 'tool_choice', 'thinking', 'output_config', 'metadata', 'service_tier', 'cache_control', ...UNROUTABLE]);
 
 /**
- * An Anthropic Messages request body (from an Anthropic-SDK client on `POST /v1/messages`) → an
- * OpenAI chat-completions body, routable to any provider. Malformed requests throw
+ * An Anthropic Messages request body (from an Anthropic-SDK client on `POST /v1/messages`) → a
+ * typed chat request, routable to any provider. Malformed requests throw
  * LR_ERR_BAD_REQUEST with Anthropic-style messages (`max_tokens: Field required`); what the OpenAI
  * dialect cannot carry throws LR_ERR_UNSUPPORTED_PARAM.
  */

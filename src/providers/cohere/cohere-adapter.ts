@@ -16,8 +16,8 @@ import { toCohereChatRequest } from './to-cohere-request.js';
 export type CohereUpstreamRequest = UpstreamRequest & { originPath?: string };
 
 /**
- * Cohere's v2 API: `/chat` (SSE or NDJSON stream), `/embed`, and the v1 model list. The client
- * always speaks OpenAI chat; everything is translated both ways, and what Cohere cannot express is
+ * Cohere's v2 API: `/chat` (SSE or NDJSON stream), `/embed`, and the v1 model list. Chat requests
+ * are translated to it and its answers to parts and `ChatResult`; what Cohere cannot express is
  * refused with LR_ERR_UNSUPPORTED_PARAM.
  */
 export const cohereAdapter: ProviderAdapter = {

@@ -1,7 +1,7 @@
 /**
  * @module providers/cohere
- * Cohere's v2 API (`/chat` with SSE or NDJSON streaming, `/embed`) and its v1 model list behind the
- * OpenAI chat dialect: requests and answers translated both ways, streaming or not.
+ * Cohere's v2 API (`/chat` with SSE or NDJSON streaming, `/embed`) and its v1 model list: chat
+ * requests translated to it, its answers to parts and `ChatResult`, streaming or not.
  */
 export { cohereAdapter, type CohereUpstreamRequest } from './cohere-adapter.js';
 export { coherePaths, cohereHeaders, type CoherePaths } from './api.js';

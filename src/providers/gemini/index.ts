@@ -1,7 +1,7 @@
 /**
  * @module providers/gemini
- * The Gemini wire protocol: OpenAI chat completions ⇄ `generateContent` (streamed and not),
- * OpenAI embeddings ⇄ `embedContent` / `batchEmbedContents`, and the model list.
+ * The Gemini wire protocol: chat requests → `generateContent` (streamed and not), its answers →
+ * parts and `ChatResult`; OpenAI embeddings ⇄ `embedContent` / `batchEmbedContents`; the model list.
  */
 export { geminiAdapter } from './gemini-adapter.js';
 export { toGeminiRequest } from './to-gemini-request.js';

@@ -10,7 +10,7 @@ export function badRequest(param: string, message: string): LocalRouterError {
   return new LocalRouterError('LR_ERR_BAD_REQUEST', message, { param });
 }
 
-/** An upstream answer that cannot be turned into the OpenAI dialect. */
+/** An upstream answer that cannot be translated. */
 export function badResponse(message: string): LocalRouterError {
   return new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', message);
 }

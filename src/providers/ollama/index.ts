@@ -1,7 +1,7 @@
 /**
  * @module providers/ollama
- * Ollama's native API (`/api/chat` with NDJSON streaming, `/api/embed`, `/api/tags`) behind the
- * OpenAI chat dialect: requests and answers translated both ways, streaming or not.
+ * Ollama's native API (`/api/chat` with NDJSON streaming, `/api/embed`, `/api/tags`): chat requests
+ * translated to it, its answers to parts and `ChatResult`, streaming or not.
  */
 export { ollamaAdapter } from './ollama-adapter.js';
 export { toOllamaChatRequest } from './to-ollama-request.js';

@@ -9,8 +9,8 @@ import { isObject } from './request-errors.js';
 import { toOllamaChatRequest } from './to-ollama-request.js';
 
 /**
- * Ollama's native API: `/api/chat` (NDJSON stream), `/api/embed`, `/api/tags`. The client always
- * speaks OpenAI chat; everything is translated both ways, and what Ollama cannot express is refused
+ * Ollama's native API: `/api/chat` (NDJSON stream), `/api/embed`, `/api/tags`. Chat requests are
+ * translated to it and its answers to parts and `ChatResult`; what Ollama cannot express is refused
  * with LR_ERR_UNSUPPORTED_PARAM.
  */
 export const ollamaAdapter: ProviderAdapter = {
