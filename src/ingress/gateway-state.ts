@@ -1,9 +1,9 @@
 import type { ErrorCode, PlainError } from '../errors/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory, PriceBook } from '../providers/index.js';
-import type { CircuitBreakers, RateLimiter } from '../routing/index.js';
+import type { AutoDecision, CandidateCapabilities, CircuitBreakers, RateLimiter } from '../routing/index.js';
 import type { TokenSigner } from './oauth-tokens.js';
-import type { AutoDecision, ClassifierPool } from './auto-route.js';
+import type { ClassifierPool } from './classifier-pool.js';
 import type { AttemptFrame, UpstreamDispatcher, Usage } from '../workers/index.js';
 import type { ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
@@ -73,6 +73,8 @@ export interface GatewayState {
   breakers: CircuitBreakers;
   /** Provider name → preset type, for catalog lookups. */
   providerTypes: Map<string, string>;
+  /** The catalog's capabilities of a provider's model (by its preset type); undefined when unknown. Candidate planning reads it. */
+  capabilities(provider: string, model: string): CandidateCapabilities | undefined;
   /** Model prices (catalog plus the config's overrides), for `/v1/models`. */
   prices: PriceBook;
   testHooks: boolean;

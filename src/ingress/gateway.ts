@@ -4,7 +4,7 @@ import uWS from 'uWebSockets.js';
 import pino, { type Logger } from 'pino';
 import { acquireInstanceLock, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import { getPreset, ModelDirectory, PriceBook } from '../providers/index.js';
+import { getPreset, lookupModel, ModelDirectory, PriceBook } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt, StrategyTable } from '../routing/index.js';
 import { createDispatcher, FRAME, type FromActorFrame, type ProviderRuntime, type UpstreamDispatcher } from '../workers/index.js';
@@ -15,7 +15,7 @@ import { ClientTable } from './client-table.js';
 import type { GatewayState, RequestOutcome } from './gateway-state.js';
 import { RequestGuards } from './guards.js';
 import { TokenSigner } from './oauth-tokens.js';
-import { ClassifierPool } from './auto-route.js';
+import { ClassifierPool } from './classifier-pool.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { mcpMetricsOf, startMcpGateway } from './mcp-wiring.js'; // mcp (issue 7)
 
@@ -111,6 +111,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     tokens,
     breakers,
     providerTypes: providerTypes(config),
+    capabilities: (provider, model) => lookupModel(state.providerTypes.get(provider) ?? 'openai-compatible', model)?.capabilities,
     prices: priceBook(config),
     onAttempt: (frame) => recordAttempt(breakers, frame),
   };

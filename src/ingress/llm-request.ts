@@ -1,7 +1,9 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { LocalRouterError, toLocalRouterError, type ErrorCode, type PlainError } from '../errors/index.js';
-import { retryAfterSeconds, type LimitState } from '../routing/index.js';
-import { admitRequest, noProviderAvailable, planCandidates, projectInputTokens, rateLimitHeaders, type CandidateProbe } from './admission.js';
+import {
+  admitRequest, needsClassifier, noProviderAvailable, planCandidates, projectInputTokens, rateLimitHeaders, retryAfterSeconds, routeByClassifier,
+  type AutoDecision, type CandidateProbe, type LimitState,
+} from '../routing/index.js';
 import type { AuthedClient } from './client-table.js';
 import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type Usage } from '../workers/index.js';
 import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
@@ -9,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { answerAfterBody, readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
 import { headerSafe } from '../model/index.js';
 import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
-import { needsClassifier, routeByClassifier, type AutoDecision } from './auto-route.js';
 import type { RouteHandler } from './app.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];

@@ -1,6 +1,6 @@
 import { fromPlain } from '../errors/index.js';
 import { FRAME, type FromActorFrame } from '../workers/index.js';
-import { admitRequest, noProviderAvailable, planCandidates, projectInputTokens } from './admission.js';
+import { admitRequest, noProviderAvailable, planCandidates, projectInputTokens } from '../routing/index.js';
 import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import { chatFront } from './llm-fronts.js';

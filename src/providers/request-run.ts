@@ -1,4 +1,5 @@
 import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
+import { fallsBack } from '../routing/index.js';
 import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime, type Usage } from '../workers/protocol.js';
 import type { PriceBook } from './catalog/index.js';
 import type { Operation, ProviderAdapter, TranslateContext } from './adapter.js';
@@ -30,8 +31,6 @@ export interface TryFailure {
   /** The try failed at the connection, before any HTTP answer (the provider is unreachable, not one model). */
   connectionLevel?: boolean;
 }
-
-const CONTEXT_LENGTH = /context[_ ]length|context window|maximum context|too many tokens|prompt is too long/i;
 
 /**
  * One client request across its candidates: tries them in order, moving on after a retryable failure
@@ -114,7 +113,7 @@ export class RequestRun {
     if (this.#finished) return;
     const f = this.#scrubFailure(failure);
     this.#reportTry(f.status, f.error.code, f.retryAfterMs, f.connectionLevel === true);
-    if (!this.#committed && this.#hasNext() && isRetryable(f)) {
+    if (!this.#committed && this.#hasNext() && fallsBack({ status: f.status, code: f.error.code, upstreamBody: f.upstreamBody })) {
       this.#next();
       return;
     }
@@ -213,13 +212,4 @@ function scrubError(error: PlainError, secret: string | null): PlainError {
   const out: PlainError = { ...error, message: redactSecret(error.message, secret) };
   if (error.upstreamBody !== undefined) out.upstreamBody = redactSecret(error.upstreamBody, secret);
   return out;
-}
-
-/** Worth another candidate: rate limits, server errors, transport failures, context length, untranslatable requests. */
-function isRetryable(f: TryFailure): boolean {
-  if (f.status === 429 || f.status === 408 || f.status >= 500) return true;
-  if (f.passThrough) return f.status === 400 && f.upstreamBody !== undefined && CONTEXT_LENGTH.test(f.upstreamBody);
-  const code = f.error.code;
-  return code === 'LR_ERR_UPSTREAM_UNREACHABLE' || code === 'LR_ERR_UPSTREAM_TIMEOUT' || code === 'LR_ERR_UPSTREAM_BAD_RESPONSE'
-    || code === 'LR_ERR_UPSTREAM_STATUS' || code === 'LR_ERR_UNSUPPORTED_PARAM' || code === 'LR_ERR_MODEL_NOT_FOUND';
 }
