@@ -1,7 +1,8 @@
 /**
  * @module workers
  * Provider actor threads and the dispatcher interface the ingress uses to reach them, in either
- * `workers` mode (long-lived actor threads) or `inline` mode (same engine on the main thread).
+ * `workers` mode (long-lived actor threads) or `inline` mode (same engine on the main thread); the
+ * {@link ActorHost} that supervises every worker thread; the thread protocol and its codecs.
  */
 import { ActorPool, type ActorPoolOptions } from './actor-pool.js';
 import type { UpstreamDispatcher } from './dispatcher.js';
@@ -18,6 +19,17 @@ export type {
   ToMcpFrame, FromMcpFrame, McpWorkerData,
 } from './protocol.js';
 export { FrameBatcher } from './frame-batcher.js';
+export { ActorHost, type ActorCrash, type ActorHostOptions, type ActorShutdown, type RestartPolicy } from './actor-host.js';
+export {
+  decodeFromMcp, decodeToMcp, describeFromMcp, describeToMcp, dispatchToMcp, encodeMcpClose, encodeMcpClosed, encodeMcpConfig, encodeMcpIntern,
+  encodeMcpInterned, encodeMcpLog, encodeMcpMessage, encodeMcpOpen, encodeMcpReady, encodeMcpSample, encodeMcpSampled, encodeMcpSend, encodeMcpStatus,
+  encodeMcpStatusResult, type FromMcpHandler, type McpFrameInfo, type McpLogLevel, type ToMcpHandler,
+} from './mcp-codec.js';
+export type { ClassifierWorkerData, FromClassifierFrame, ToClassifierFrame } from './protocol.js';
+export {
+  decodeFromClassifier, decodeToClassifier, encodeClassifierError, encodeClassifierLoadFailed, encodeClassifierReady, encodeClassifierResult,
+  encodeClassifierScore, encodeClassifierTestCrash, encodeClassifierTestStall, type FromClassifierHandler, type ToClassifierHandler,
+} from './classifier-codec.js';
 export { ActorPool, InlineDispatcher };
 
 /** The dispatcher for a configured execution mode. */

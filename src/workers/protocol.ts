@@ -285,3 +285,149 @@ export interface ClassifierWorkerData {
   modelPath: string;
   testHooks: boolean;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring store writer (src/metrics/store-writer.ts): the thread that owns the SQLite store's
+// writing connection. One message per operation (each already carries a whole batch of rows),
+// answered in order by one reply with the same `seq`; the thread also posts events unasked (seq 0).
+// ---------------------------------------------------------------------------------------------
+
+/** A request log row as insert parameters, in the column order of the store's insert statement (sql-writer.ts). */
+export type LogRow = (string | number | null)[];
+
+/** A time-series rollup row as it crosses to the writer thread (histograms encoded: class instances do not clone). */
+export interface RollupWire {
+  res: number;
+  dim: string;
+  key: string;
+  t: number;
+  requests: number;
+  errors: number;
+  errorsByClass: number[];
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+  costNano: number;
+  latency: Uint8Array;
+  ttft: Uint8Array;
+}
+
+/** Which side a routing classifier picked, as the request log keeps it. */
+export interface RouteChoice {
+  classifier: string;
+  side: 'strong' | 'weak';
+  score: number | null;
+  threshold: number;
+}
+
+/** An attempt as request log rows show it. */
+export interface RowAttempt {
+  provider: string;
+  model: string;
+  /** Upstream status; 0 when there was none. */
+  status: number;
+  /** Null for the try that answered. */
+  error_code: string | null;
+  duration_ms: number;
+}
+
+/** A request log row as the APIs and the CLI show it (and as the writer thread answers reads). */
+export interface RequestLogRow {
+  /** Insertion order; 0 for a record not written yet. */
+  seq: number;
+  id: string;
+  /** Start, epoch ms. */
+  ts: number;
+  client: string | null;
+  /** The client's stable id; only on single-record lookups (`RequestLogStore.lookup`); null on rows written before it was kept. */
+  client_id?: string | null;
+  provider: string | null;
+  model: string | null;
+  op: string;
+  status: number;
+  error_code: string | null;
+  error_class: string | null;
+  latency_ms: number;
+  ttft_ms: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cached_tokens: number | null;
+  reasoning_tokens: number | null;
+  cost_usd: number | null;
+  streamed: boolean;
+  attempts: RowAttempt[];
+  route: RouteChoice | null;
+  request_body?: string | null;
+  response_body?: string | null;
+}
+
+/** Which rows a request log query returns. `status`: an HTTP status, or all `ok` / `error` ones. */
+export interface RequestLogFilter {
+  sinceMs?: number;
+  untilMs?: number;
+  client?: string;
+  provider?: string;
+  model?: string;
+  status?: number | 'ok' | 'error';
+  /** At most 1000 (default 100). */
+  limit?: number;
+  /** Rows older than this seq (paging back), newest first. */
+  beforeSeq?: number;
+  /** Rows newer than this seq (following the log), oldest first. */
+  afterSeq?: number;
+  /** Include the stored bodies (when body logging was on). */
+  bodies?: boolean;
+}
+
+/** Test faults: `throw` inside the writer's message handling; `crash` the writer thread with an uncaught exception. */
+export type StoreFault = 'throw' | 'crash';
+
+/** An error as it crosses to the main thread: message and stack (Error objects lose their stack in a clone). */
+export interface WireError {
+  message: string;
+  stack?: string;
+}
+
+/** What the store tells its owner besides answers (the writer thread posts these unasked). */
+export type StoreEvent =
+  /**
+   * The file at the store's path is not the one open any more (deleted or replaced): the `lost` log
+   * rows written into it since the store opened it went with it.
+   */
+  | { type: 'file-lost'; reason: 'deleted' | 'replaced'; lost: number }
+  /** A fresh store is open at the path again (after `file-lost`). */
+  | { type: 'reopened' }
+  /** The size cap deleted this many of the oldest log rows. */
+  | { type: 'trimmed'; rows: number }
+  /** Background work of the store failed (the periodic file check, a reopen). */
+  | { type: 'error'; error: WireError };
+
+/** Messages to the writer thread; each is answered with one {@link WriterReply} of the same seq, in order. */
+export type WriterMessage =
+  | { seq: number; type: 'log'; rows: LogRow[] }
+  | { seq: number; type: 'rollups'; rows: RollupWire[] }
+  | { seq: number; type: 'retention'; logBefore: number; series: [number, number][] }
+  | { seq: number; type: 'query'; filter: RequestLogFilter }
+  | { seq: number; type: 'get'; id: string }
+  | { seq: number; type: 'sync' }
+  | { seq: number; type: 'test-fault'; fault: StoreFault }
+  | { seq: number; type: 'close' };
+
+/** An answer (seq > 0), or an event the thread posts unasked (seq 0, `event` set). */
+export interface WriterReply {
+  seq: number;
+  error?: WireError;
+  more?: boolean;
+  rows?: RequestLogRow[];
+  row?: RequestLogRow | null;
+  event?: StoreEvent;
+}
+
+/** workerData of the writer thread. */
+export interface WriterWorkerData {
+  file: string;
+  logMaxBytes: number;
+  testHooks: boolean;
+  fileCheckMs: number;
+}
