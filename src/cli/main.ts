@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { packageVersion } from '../config/index.js';
 import { isLocalRouterError } from '../errors/index.js';
 import { CommandExit, processIo, showsColors, type CliIo, type TerminalInfo } from './cli-io.js';
 import { registerClientsCommand } from './clients-command.js';
@@ -15,7 +15,7 @@ import { registerMcpCommand } from './mcp-command.js';
 /** Exit codes: 0 ok, 1 the command failed, 2 the command line was wrong. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = packageVersion();
 
 /** Builds the `localrouter` command tree, writing and reading through `io`. */
 export function buildProgram(io: CliIo = processIo()): Command {

@@ -10,6 +10,7 @@ export {
 // mcp (issue 7)
 export { McpServerSchema, McpSettingsSchema, McpAccessSchema, type McpServerConfig, type McpSettings, type McpAccessConfig } from './schema.js';
 export { resolveHome, configPath } from './paths.js';
+export { installRoot, packageVersion } from './install-root.js';
 export { parseConfig } from './parse-config.js';
 export { defaultConfig, loadConfig, loadOrCreateConfig, saveConfig } from './load-config.js';
 export { updateConfig } from './update-config.js';

@@ -1,8 +1,9 @@
 import path from 'node:path';
+import { installRoot } from '../config/index.js';
 import type { Classifier } from '../classifier/index.js';
 import type { PromptScorers } from '../routing/index.js';
 
-const MODELS_DIR = path.resolve(new URL('../../models', import.meta.url).pathname);
+const MODELS_DIR = path.join(installRoot(), 'models');
 
 /** The classifier module, loaded on first use: gateways that never auto-route do not pay for onnxruntime. */
 type ClassifierModule = typeof import('../classifier/index.js');
