@@ -1,6 +1,5 @@
 import type { ErrorCode } from '../errors/index.js';
-import { labelSafe } from '../model/index.js';
-import type { AttemptFrame } from '../workers/protocol.js';
+import { labelSafe, type Attempt } from '../model/index.js';
 import type { BreakerTransition, CircuitBreakers, FailureScope } from './circuit-breaker.js';
 
 /** How one try against an upstream bears on the breakers. */
@@ -35,10 +34,10 @@ export function judgeAttempt(status: number, code: ErrorCode | null, connectionL
   return { kind: 'none' };
 }
 
-/** Breakers learn from every try the actors report. */
-export function recordAttempt(breakers: CircuitBreakers, frame: AttemptFrame): void {
-  const [, , provider, model, status, code, , retryAfterMs, connectionLevel] = frame;
-  const verdict = judgeAttempt(status, code, connectionLevel, retryAfterMs);
+/** Breakers learn from every try the engine reports. */
+export function recordAttempt(breakers: CircuitBreakers, attempt: Attempt): void {
+  const { provider, model } = attempt;
+  const verdict = judgeAttempt(attempt.status, attempt.code, attempt.connectionLevel, attempt.retryAfterMs);
   if (verdict.kind === 'answer') breakers.success(provider, model);
   else if (verdict.kind === 'failure') breakers.failure(provider, model, verdict.scope, verdict.retryAfterMs);
   // 'none': a probe slot the try held is handed back by the request when it ends.

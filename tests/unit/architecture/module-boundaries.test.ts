@@ -35,6 +35,27 @@ describe('module boundaries', () => {
     expect(violations).toEqual([]);
   });
 
+  it('frames stay inside src/workers: providers, ingress and routing speak the typed engine interface', () => {
+    const violations: string[] = [];
+    for (const area of ['providers', 'ingress', 'routing']) {
+      for (const file of sourceFiles(path.join(SRC, area))) {
+        const rel = path.relative(SRC, file);
+        const text = fs.readFileSync(file, 'utf8');
+        // A positional read of a frame array: `frame[0]`, `f[2]`, `fr[4]`...
+        for (const m of text.matchAll(/\b(?:frame|frames|f|fr)\[\d+\]/g)) violations.push(`${rel} indexes a frame: ${m[0]}`);
+        for (const m of text.matchAll(/import\s[^;]*?\b(FRAME|REQ_FLAG|CLIENT_DIALECT|\w+Frame)\b[^;]*?from\s+'([^']+)'/g)) {
+          violations.push(`${rel} imports ${m[1]} from ${m[2]}`);
+        }
+        for (const m of text.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+          const target = path.relative(SRC, path.resolve(path.dirname(file), m[1]!));
+          if (target === path.join('workers', 'protocol.js')) violations.push(`${rel} imports ${target}`);
+          if (area === 'providers' && target.split(path.sep)[0] === 'workers') violations.push(`${rel} imports ${target} (providers must not depend on workers)`);
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
   it('uses named exports only', () => {
     const defaults = sourceFiles(SRC).filter((f) => /^export default /m.test(fs.readFileSync(f, 'utf8')));
     expect(defaults.map((f) => path.relative(SRC, f))).toEqual([]);
