@@ -69,7 +69,7 @@ function summary(m: Monitoring, q: URLSearchParams, state: GatewayState): unknow
     .map(([key, bucket]) => ({ key, ...viewBucket(bucket) }));
   const total = m.series.totals('all', rangeMs).get('');
   const s = m.aggregator.snapshot();
-  const d = state.dispatcher.stats();
+  const d = state.engine.stats();
   return {
     range_ms: rangeMs,
     generated_at: new Date().toISOString(),

@@ -151,7 +151,7 @@ export class GatewayMetrics {
 
   /** Gauges and counters about the gateway itself: pool, breakers, rings, request log. */
   #health(state: GatewayState): PromFamily[] {
-    const d = state.dispatcher.stats();
+    const d = state.engine.stats();
     const m = this.monitoring;
     const rings = m?.aggregator.rings() ?? [];
     const providers = [...state.providerTypes.keys()];

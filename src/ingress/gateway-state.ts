@@ -4,7 +4,7 @@ import type { ModelDirectory, PriceBook } from '../providers/index.js';
 import type { AutoDecision, CandidateCapabilities, CircuitBreakers, RateLimiter } from '../routing/index.js';
 import type { TokenSigner } from './oauth-tokens.js';
 import type { ClassifierPool } from './classifier-pool.js';
-import type { AttemptFrame, UpstreamDispatcher, Usage } from '../workers/index.js';
+import type { Attempt, UpstreamEngine, Usage } from '../model/index.js';
 import type { ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
 
@@ -66,7 +66,8 @@ export interface GatewayState {
   clients: ClientTable;
   guards: RequestGuards;
   directory: ModelDirectory;
-  dispatcher: UpstreamDispatcher;
+  /** Runs upstream calls (actor threads or inline, per `server.execution`). */
+  engine: UpstreamEngine;
   limiter: RateLimiter;
   classifiers: ClassifierPool;
   tokens: TokenSigner;
@@ -92,5 +93,5 @@ export interface GatewayState {
   /** Most bytes of each request and response body to capture for the request log. */
   logBodyBytes?: number;
   /** Every try against an upstream (breakers and metrics listen here). */
-  onAttempt(frame: AttemptFrame): void;
+  onAttempt(attempt: Attempt): void;
 }

@@ -3,10 +3,11 @@ import uWS from 'uWebSockets.js';
 import pino, { type Logger } from 'pino';
 import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import { getPreset, lookupModel, ModelDirectory, PriceBook } from '../providers/index.js';
+import type { ProviderRuntime, UpstreamEngine } from '../model/index.js';
+import { getPreset, lookupModel, ModelDirectory, PriceBook, ProviderEngine } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt, StrategyTable } from '../routing/index.js';
-import { createDispatcher, FRAME, type FromActorFrame, type ProviderRuntime, type UpstreamDispatcher } from '../workers/index.js';
+import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
 import { buildRoutes, createApp } from './app.js';
 import { AdminAuth } from './admin-token.js';
 import { providersStatusRoute } from './admin-providers.js';
@@ -17,6 +18,7 @@ import { TokenSigner } from './oauth-tokens.js';
 import { ClassifierPool } from './classifier-pool.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { mcpMetricsOf, startMcpGateway } from './mcp-wiring.js'; // mcp (issue 7)
+import { callForAnswer } from './whole-answer.js';
 
 export interface StartGatewayOptions {
   home: string;
@@ -66,13 +68,13 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const secrets = openSecretStore(opts.home);
   const testHooks = process.env.LOCALROUTER_TEST_HOOKS === '1';
 
-  const dispatcher = createDispatcher(config.server.execution, {
+  const engine = createEngine(config.server.execution, {
     actors: config.server.actors,
     providers: providerRuntimes(config, secrets, log),
     testHooks,
     onCrash: (info) => log.error(info, 'provider actor crashed; restarted'),
   });
-  const directory = new ModelDirectory((provider) => fetchModelIds(dispatcher, provider));
+  const directory = new ModelDirectory((provider) => fetchModelIds(engine, provider));
   directory.setProviders(enabledProviders(config));
   // Warm the model lists so bare model ids resolve from the first request on.
   void directory.list();
@@ -94,7 +96,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     clients: new ClientTable(config.clients, new StrategyTable(config), tokens),
     guards: new RequestGuards(config.server),
     directory,
-    dispatcher,
+    engine,
     testHooks,
     reportInternal: (err, context) => log.error({ err, context }, 'internal error'),
     faults: 0,
@@ -112,7 +114,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     providerTypes: providerTypes(config),
     capabilities: (provider, model) => lookupModel(state.providerTypes.get(provider) ?? 'openai-compatible', model)?.capabilities,
     prices: priceBook(config),
-    onAttempt: (frame) => recordAttempt(breakers, frame),
+    onAttempt: (attempt) => recordAttempt(breakers, attempt),
   };
 
   // mcp (issue 7): the MCP actor (started with the first session), /mcp, legacy /sse + /messages, GET /api/mcp/servers.
@@ -121,12 +123,12 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
   const app = createApp(state, buildRoutes({ ...metrics.routes(), ...mcp.routes(), ...providersStatus })); // monitoring (issue 5): /metrics, /v1/generation, /api/*
   // Listening means serving: the actors load their modules first (a cold thread takes ~0.5 s).
-  await dispatcher.ready();
+  await engine.ready();
   const host = opts.host ?? config.server.host;
   const listenSocket = await listen(app, host, opts.port ?? config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);
   instance.listening(host, port);
-  log.info({ host, port, runs: process.env.LOCALROUTER_RUNS ?? 'src', execution: dispatcher.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
+  log.info({ host, port, runs: process.env.LOCALROUTER_RUNS ?? 'src', execution: engine.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
 
   const watcher = new ConfigWatcher(file, (next) => {
     const previous = config;
@@ -138,7 +140,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     classifiers.warm(namedClassifiers(next));
     breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms, next.server.max_retry_after_ms);
     state.guards = new RequestGuards(next.server);
-    dispatcher.setProviders(providerRuntimes(next, secrets, log));
+    engine.setProviders(providerRuntimes(next, secrets, log));
     mcp.reconfigure(next); // mcp (issue 7)
     directory.setProviders(enabledProviders(next));
     void directory.list();
@@ -163,7 +165,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
         for (const ex of [...state.open]) ex.terminate(err);
       }
       await mcp.close(); // mcp (issue 7)
-      await dispatcher.close();
+      await engine.close();
       await classifiers.close();
       limitStore.close();
       await metrics.close(); // monitoring (issue 5): waits for the store writer thread
@@ -279,22 +281,21 @@ function resolveApiKey(p: Config['providers'][number], presetEnv: string | null,
   return (presetEnv ? process.env[presetEnv] : undefined) ?? null;
 }
 
-/** Asks a provider for its model list (`GET /models`) through the dispatcher, like any upstream call. */
-function fetchModelIds(dispatcher: UpstreamDispatcher, provider: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    dispatcher.start({ candidates: [provider, ''], op: 'models', body: null, flags: 0, meta: null }, {
-      onFrame(frame: FromActorFrame) {
-        if (frame[0] === FRAME.ERROR) return reject(new Error(frame[2].message));
-        if (frame[0] !== FRAME.FULL) return;
-        if (frame[2] < 200 || frame[2] >= 300) return reject(new Error(`GET /models returned ${frame[2]}`));
-        try {
-          const parsed = JSON.parse(frame[4]) as { data?: { id?: unknown }[]; models?: { name?: unknown }[] };
-          resolve((parsed.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string'));
-        } catch {
-          reject(new Error('GET /models returned invalid JSON'));
-        }
-      },
-    });
-  });
+/** The engine for a configured execution mode: actor threads, or the provider engine on this thread. */
+function createEngine(mode: 'workers' | 'inline', opts: ActorPoolOptions): UpstreamEngine {
+  return mode === 'inline' ? new ProviderEngine(opts.providers) : new ActorPool(opts);
 }
 
+/** Asks a provider for its model list (`GET /models`) through the engine, like any upstream call. */
+async function fetchModelIds(engine: UpstreamEngine, provider: string): Promise<string[]> {
+  const answer = await callForAnswer(engine, {
+    candidates: [{ provider, model: '' }], op: 'models', body: null, stream: false, clientWantsUsage: false, dialect: 'chat', meta: null,
+  });
+  if (answer.status < 200 || answer.status >= 300) throw new Error(`GET /models returned ${answer.status}`);
+  try {
+    const parsed = JSON.parse(answer.body) as { data?: { id?: unknown }[]; models?: { name?: unknown }[] };
+    return (parsed.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
+  } catch {
+    throw new Error('GET /models returned invalid JSON');
+  }
+}

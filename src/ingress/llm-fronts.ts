@@ -1,9 +1,8 @@
 import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
-import { modelIdProblem, withinJsonDepth } from '../model/index.js';
+import { modelIdProblem, withinJsonDepth, type ClientDialectName, type Operation } from '../model/index.js';
 import {
   anthropicErrorEvent, fromAnthropicRequest, fromCompletionsRequest, fromResponsesRequest, openAIErrorToAnthropic, toAnthropicError,
 } from '../providers/index.js';
-import { CLIENT_DIALECT, type UpstreamCall } from '../workers/index.js';
 
 /** A request in the OpenAI dialect, ready for model resolution. */
 export interface FrontRequest {
@@ -14,7 +13,7 @@ export interface FrontRequest {
   stream: boolean;
   /** The client asked for the streamed usage chunk. */
   wantsUsage: boolean;
-  /** JSON the client dialect needs in the actor (see `UpstreamCall.meta`). */
+  /** JSON the client dialect needs in the engine (see `CallRequest.meta`). */
   meta?: string;
 }
 
@@ -23,9 +22,9 @@ export interface FrontRequest {
  * OpenAI-dialect request, which dialect answers are converted to, and how errors look to it.
  */
 export interface LlmFront {
-  op: UpstreamCall['op'];
-  /** `CLIENT_DIALECT` code the actor converts answers to. */
-  dialect: number;
+  op: Operation;
+  /** The dialect the engine converts answers to. */
+  dialect: ClientDialectName;
   parse(body: Record<string, unknown>, limits: { maxMessages: number }): FrontRequest;
   /** The error body for a gateway error, or for an upstream error passed through (`err.upstreamBody`). */
   errorBody(err: PlainError): string;
@@ -124,7 +123,7 @@ const asIs = (_status: number, body: string): string => body;
 /** `POST /v1/chat/completions`. */
 export const chatFront: LlmFront = {
   op: 'chat',
-  dialect: CLIENT_DIALECT.chat,
+  dialect: 'chat',
   parse: (body, limits) => checkChatBody(body, limits.maxMessages),
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,
@@ -134,7 +133,7 @@ export const chatFront: LlmFront = {
 /** `POST /v1/embeddings`. */
 export const embeddingsFront: LlmFront = {
   op: 'embeddings',
-  dialect: CLIENT_DIALECT.chat,
+  dialect: 'chat',
   parse(body) {
     const model = requireModel(body);
     checkModelsList(body);
@@ -157,7 +156,7 @@ function responsesErrorEvent(err: PlainError): string {
 /** `POST /v1/responses`: the stateless Responses API, answered by any provider through chat. */
 export const responsesFront: LlmFront = {
   op: 'chat',
-  dialect: CLIENT_DIALECT.responses,
+  dialect: 'responses',
   parse(body, limits) {
     const { chat, echo } = fromResponsesRequest(body);
     const checked = checkChatBody(chat as unknown as Record<string, unknown>, limits.maxMessages);
@@ -172,7 +171,7 @@ export const responsesFront: LlmFront = {
 /** `POST /v1/completions`: legacy completions, mapped onto chat for every provider. */
 export const completionsFront: LlmFront = {
   op: 'chat',
-  dialect: CLIENT_DIALECT.completions,
+  dialect: 'completions',
   parse(body, limits) {
     const { chat, clientWantsUsage } = fromCompletionsRequest(body);
     const checked = checkChatBody(chat as unknown as Record<string, unknown>, limits.maxMessages);
@@ -186,7 +185,7 @@ export const completionsFront: LlmFront = {
 /** `POST /v1/messages`: Anthropic-SDK clients (Claude Code and friends) in front of any provider. */
 export const anthropicFront: LlmFront = {
   op: 'chat',
-  dialect: CLIENT_DIALECT.anthropic,
+  dialect: 'anthropic',
   parse(body, limits) {
     const chat = fromAnthropicRequest(body) as unknown as Record<string, unknown>;
     const checked = checkChatBody(chat, limits.maxMessages);
@@ -205,7 +204,7 @@ export const anthropicFront: LlmFront = {
 export const countTokensFront: LlmFront = {
   ...anthropicFront,
   op: 'count_tokens',
-  dialect: CLIENT_DIALECT.chat,
+  dialect: 'chat',
   parse(body, limits) {
     // count_tokens has no max_tokens; the converter requires one, and it is not sent on.
     const chat = fromAnthropicRequest({ max_tokens: 1, ...body, stream: false }) as unknown as Record<string, unknown>;

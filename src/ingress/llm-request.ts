@@ -5,7 +5,7 @@ import {
   type AutoDecision, type CandidateProbe, type LimitState,
 } from '../routing/index.js';
 import type { AuthedClient } from './client-table.js';
-import { FRAME, REQ_FLAG, type AttemptFrame, type FrameSink, type FromActorFrame, type UpstreamCall, type Usage } from '../workers/index.js';
+import type { Attempt, CallController, CallHandler, CallRequest, Usage } from '../model/index.js';
 import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
 import { randomBytes } from 'node:crypto';
 import { answerAfterBody, readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
@@ -107,26 +107,26 @@ function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, cl
   body.model = plan.targets[0]!.upstreamModel;
   delete body.models;
   if (request.stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
-  const flags = (request.stream ? REQ_FLAG.STREAM : 0) | (request.wantsUsage ? REQ_FLAG.CLIENT_WANTS_USAGE : 0)
-    | (crashHook ? REQ_FLAG.TEST_CRASH : 0) | (front.dialect << REQ_FLAG.DIALECT_SHIFT);
-  const candidates: string[] = [];
-  for (const t of plan.targets) candidates.push(t.provider, t.upstreamModel);
-  exchange.dispatch({ candidates, op: front.op, body: JSON.stringify(body), flags, meta: request.meta ?? null }, request.stream);
+  const candidates = plan.targets.map((t) => ({ provider: t.provider, model: t.upstreamModel }));
+  exchange.dispatch({
+    candidates, op: front.op, body: JSON.stringify(body), stream: request.stream, clientWantsUsage: request.wantsUsage,
+    dialect: front.dialect, meta: request.meta ?? null, testCrash: crashHook,
+  });
 }
 
 /**
- * One client request in flight: receives the actor's frames and writes them to the client, with
- * backpressure (a write that buffers pauses the upstream until uWS drains) and cancellation (a client
- * that goes away aborts the upstream call).
+ * One client request in flight: the handler of its engine call, writing what it hears to the client,
+ * with backpressure (a write that buffers pauses the upstream until uWS drains) and cancellation (a
+ * client that goes away aborts the upstream call).
  */
-class LlmExchange implements FrameSink, OpenExchange {
+class LlmExchange implements CallHandler, OpenExchange {
   aborted = false;
   #front: LlmFront;
   #state: GatewayState;
   #res: HttpResponse;
   #cors: HeaderPairs;
   #t0: number;
-  #id = -1;
+  #call: CallController | null = null;
   #headSent = false;
   #done = false;
   #paused = false;
@@ -167,8 +167,8 @@ class LlmExchange implements FrameSink, OpenExchange {
 
   terminate(err: PlainError): void {
     if (this.#done || this.aborted) return;
-    if (this.#id !== -1) this.#state.dispatcher.cancel(this.#id);
-    this.onFrame([FRAME.ERROR, this.#id, err]);
+    this.#call?.abort();
+    this.onError(err);
   }
 
   /** The classifier's choice for an auto-routed request. */
@@ -194,10 +194,11 @@ class LlmExchange implements FrameSink, OpenExchange {
     this.#projectedInput = projectedInput;
   }
 
-  dispatch(call: UpstreamCall, stream: boolean): void {
-    this.#id = this.#state.dispatcher.start(call, this);
+  dispatch(call: CallRequest): void {
+    this.#call = this.#state.engine.call(call, this);
     const every = this.#state.server.sse_heartbeat_ms;
-    if (stream && every > 0) this.#heartbeat = setTimeout(() => this.#beat(every), every);
+    // A call can end inside `engine.call` (inline, an unknown provider): no heartbeat then.
+    if (call.stream && every > 0 && !this.#done) this.#heartbeat = setTimeout(() => this.#beat(every), every);
   }
 
   /**
@@ -213,7 +214,7 @@ class LlmExchange implements FrameSink, OpenExchange {
 
   abort(): void {
     this.aborted = true;
-    if (this.#id !== -1 && !this.#done) this.#state.dispatcher.cancel(this.#id);
+    if (!this.#done) this.#call?.abort();
     this.#finish(499);
   }
 
@@ -223,59 +224,66 @@ class LlmExchange implements FrameSink, OpenExchange {
     this.#finish(err.status);
   }
 
-  onFrame(frame: FromActorFrame): void {
+  onAttempt(attempt: Attempt): void {
     if (this.aborted) return;
-    if (this.#heartbeat !== null && frame[0] !== FRAME.ATTEMPT) {
+    this.#attempts.push({ provider: attempt.provider, model: attempt.model, status: attempt.status, code: attempt.code, durationMs: attempt.durationMs });
+    this.#upstreamMs += attempt.durationMs;
+    if (attempt.code !== null) this.#upstreamRetryAfterMs = attempt.retryAfterMs;
+    if (attempt.code === null) {
+      this.#provider = attempt.provider;
+      this.#model = `${attempt.provider}/${attempt.model}`;
+    }
+    this.#state.onAttempt(attempt);
+  }
+
+  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null): void {
+    if (!this.#answering()) return;
+    if (this.#state.logBodyBytes) this.#captureResponse(body);
+    this.#usage = usage;
+    this.#costUsd = costUsd;
+    const text = status >= 400 ? this.#front.upstreamErrorBody(status, body) : body;
+    writeResponse(this.#res, status, contentType, text, this.#withRetryAfter(status, this.#responseHeaders()), this.#state.shuttingDown);
+    this.#finish(status);
+  }
+
+  onStart(status: number, contentType: string): void {
+    if (!this.#answering()) return;
+    if (!this.#headSent) this.#writeHead(status, contentType);
+  }
+
+  onChunk(text: string): void {
+    if (this.#answering()) this.#writeChunk(text);
+  }
+
+  onEnd(usage: Usage | null, costUsd: number | null): void {
+    if (!this.#answering()) return;
+    this.#usage = usage;
+    this.#costUsd = costUsd;
+    this.#res.cork(() => this.#res.end());
+    this.#finish(200);
+  }
+
+  onError(err: PlainError): void {
+    if (!this.#answering()) return;
+    this.#errorCode = err.code;
+    if (!this.#headSent) {
+      this.#writeError(err, this.#state.shuttingDown);
+    } else {
+      // After the first byte the status is gone: end the stream with an error event.
+      const event = this.#front.errorEvent(err);
+      this.#res.cork(() => { this.#res.write(event); this.#res.end(); });
+    }
+    this.#finish(err.status);
+  }
+
+  /** False once the client went away; otherwise the answer has begun, so the heartbeat stops. */
+  #answering(): boolean {
+    if (this.aborted) return false;
+    if (this.#heartbeat !== null) {
       clearTimeout(this.#heartbeat);
       this.#heartbeat = null;
     }
-    switch (frame[0]) {
-      case FRAME.ATTEMPT: return this.#onAttempt(frame);
-      case FRAME.FULL: {
-        if (this.#state.logBodyBytes) this.#captureResponse(frame[4]);
-        this.#usage = frame[5];
-        this.#costUsd = frame[6];
-        const body = frame[2] >= 400 ? this.#front.upstreamErrorBody(frame[2], frame[4]) : frame[4];
-        writeResponse(this.#res, frame[2], frame[3], body, this.#withRetryAfter(frame[2], this.#responseHeaders()), this.#state.shuttingDown);
-        this.#finish(frame[2]);
-        return;
-      }
-      case FRAME.HEAD: {
-        if (!this.#headSent) this.#writeHead(frame[2], frame[3]);
-        return;
-      }
-      case FRAME.CHUNK: return this.#writeChunk(frame[2]);
-      case FRAME.END: {
-        this.#usage = frame[2];
-        this.#costUsd = frame[3];
-        this.#res.cork(() => this.#res.end());
-        this.#finish(200);
-        return;
-      }
-      case FRAME.ERROR: {
-        const err = frame[2];
-        this.#errorCode = err.code;
-        if (!this.#headSent) {
-          this.#writeError(err, this.#state.shuttingDown);
-        } else {
-          // After the first byte the status is gone: end the stream with an error event.
-          const event = this.#front.errorEvent(err);
-          this.#res.cork(() => { this.#res.write(event); this.#res.end(); });
-        }
-        this.#finish(err.status);
-      }
-    }
-  }
-
-  #onAttempt(frame: AttemptFrame): void {
-    this.#attempts.push({ provider: frame[2], model: frame[3], status: frame[4], code: frame[5], durationMs: frame[6] });
-    this.#upstreamMs += frame[6];
-    if (frame[5] !== null) this.#upstreamRetryAfterMs = frame[7];
-    if (frame[5] === null) {
-      this.#provider = frame[2];
-      this.#model = `${frame[2]}/${frame[3]}`;
-    }
-    this.#state.onAttempt(frame);
+    return true;
   }
 
   /** CORS plus where the request went and what the gateway itself cost. */
@@ -345,11 +353,11 @@ class LlmExchange implements FrameSink, OpenExchange {
     this.#res.cork(() => { ok = this.#res.write(text); });
     if (!ok && !this.#paused) {
       this.#paused = true;
-      this.#state.dispatcher.pause(this.#id);
+      this.#call?.pause();
       this.#res.onWritable(() => {
         if (this.#paused && !this.aborted) {
           this.#paused = false;
-          this.#state.dispatcher.resume(this.#id);
+          this.#call?.resume();
         }
         return true;
       });

@@ -1,9 +1,9 @@
-import { fromPlain } from '../errors/index.js';
-import { FRAME, type FromActorFrame } from '../workers/index.js';
+import type { CallRequest } from '../model/index.js';
 import { admitRequest, noProviderAvailable, planCandidates, projectInputTokens } from '../routing/index.js';
 import type { AuthedClient } from './client-table.js';
 import type { GatewayState } from './gateway-state.js';
 import { chatFront } from './llm-fronts.js';
+import { callForAnswer } from './whole-answer.js';
 
 /**
  * `mcp.sampling: gateway`: answers an upstream MCP server's `sampling/createMessage` through
@@ -29,17 +29,15 @@ export function sampleThroughGateway(state: GatewayState, client: AuthedClient, 
         throw err;
       }
       const upstreamBody = { ...request.body, model: plan.targets[0]!.upstreamModel, stream: false };
-      const candidates: string[] = [];
-      for (const t of plan.targets) candidates.push(t.provider, t.upstreamModel);
-      state.dispatcher.start({ candidates, op: 'chat', body: JSON.stringify(upstreamBody), flags: 0, meta: null }, {
-        onFrame(frame: FromActorFrame) {
-          if (frame[0] === FRAME.ATTEMPT) return state.onAttempt(frame);
-          if (frame[0] !== FRAME.ERROR && frame[0] !== FRAME.FULL) return;
-          releaseProbes();
-          if (frame[0] === FRAME.ERROR) return reject(fromPlain(frame[2]));
-          if (frame[2] >= 200 && frame[2] < 300) resolve(frame[4]);
-          else reject(new Error(`the model answered with status ${frame[2]}`));
-        },
+      const candidates = plan.targets.map((t) => ({ provider: t.provider, model: t.upstreamModel }));
+      const call: CallRequest = { candidates, op: 'chat', body: JSON.stringify(upstreamBody), stream: false, clientWantsUsage: false, dialect: 'chat', meta: null };
+      callForAnswer(state.engine, call, (attempt) => state.onAttempt(attempt)).then((answer) => {
+        releaseProbes();
+        if (answer.status >= 200 && answer.status < 300) resolve(answer.body);
+        else reject(new Error(`the model answered with status ${answer.status}`));
+      }, (err: unknown) => {
+        releaseProbes();
+        reject(err);
       });
     } catch (err) {
       reject(err);

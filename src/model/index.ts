@@ -8,3 +8,6 @@ export { emptyUsage, totalTokens, type Usage } from './usage.js';
 export type { ModelPrice, Operation, ProviderRuntime, WireProtocol } from './provider-runtime.js';
 export type { ErrorCode, PlainError } from './plain-error.js';
 export type { Attempt } from './attempt.js';
+export type {
+  CallCandidate, CallController, CallHandler, CallRequest, ClientDialectName, EngineStats, UpstreamEngine,
+} from './engine.js';

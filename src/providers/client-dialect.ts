@@ -1,3 +1,4 @@
+import type { ClientDialectName } from '../model/index.js';
 import type { TranslateContext } from './adapter.js';
 
 /**
@@ -8,7 +9,7 @@ import type { TranslateContext } from './adapter.js';
  */
 export interface ClientDialect {
   readonly specificationVersion: 'v1';
-  readonly name: ClientDialectName;
+  readonly name: Exclude<ClientDialectName, 'chat'>;
   /** An OpenAI `chat.completion` JSON body → this dialect's response body. */
   response(chatCompletion: string, ctx: TranslateContext): string;
   /** A translator from OpenAI `chat.completion.chunk` SSE text (any split) to this dialect's stream text. */
@@ -19,5 +20,3 @@ export interface DialectStream {
   feed(openAISse: string): string;
   end(): string;
 }
-
-export type ClientDialectName = 'anthropic' | 'responses' | 'completions';

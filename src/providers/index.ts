@@ -1,6 +1,6 @@
 /**
  * @module providers
- * Upstream adapters: the frame-driven engine that calls providers over pooled undici connections,
+ * Upstream adapters: the engine that calls providers over pooled undici connections (`UpstreamEngine`),
  * the OpenAI-compatible protocol, and the shared SSE framing.
  */
 export { ProviderEngine } from './provider-engine.js';
@@ -10,7 +10,7 @@ export { extractUsage, usageOf } from './openai-compatible/usage.js';
 export { mapStatusError, mapTransportError } from './map-upstream-error.js';
 export { ModelDirectory, type DirectoryEntry } from './model-directory.js';
 export { adapterFor, registerAdapter, dialectFor, registerDialect } from './adapters.js';
-export type { ClientDialect, ClientDialectName, DialectStream } from './client-dialect.js';
+export type { ClientDialect, DialectStream } from './client-dialect.js';
 export type { ProviderAdapter, WireProtocol, Operation, TranslateContext, UpstreamRequest, StreamTranslator, TranslatedBody } from './adapter.js';
 export { PRESETS, PROVIDER_TYPES, getPreset, isProviderType, detectLocalProviders, modelsUrl, parseModelList, type ProviderPreset, type ProviderType, type DetectedProvider } from './presets/index.js';
 export { lookupModel, computeCost, PriceBook, CATALOG_INFO, listCatalogModels } from './catalog/index.js';

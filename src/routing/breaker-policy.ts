@@ -1,11 +1,10 @@
-import { labelSafe } from '../model/index.js';
-import type { AttemptFrame } from '../workers/protocol.js';
+import { labelSafe, type Attempt } from '../model/index.js';
 import type { BreakerTransition, CircuitBreakers } from './circuit-breaker.js';
 import { breakerCharge } from './failure-policy.js';
 
-/** Breakers learn from every try the actors report, as {@link breakerCharge} says. */
-export function recordAttempt(breakers: CircuitBreakers, frame: AttemptFrame): void {
-  const [, , provider, model, status, code, , retryAfterMs, connectionLevel] = frame;
+/** Breakers learn from every try the engine reports, as {@link breakerCharge} says. */
+export function recordAttempt(breakers: CircuitBreakers, attempt: Attempt): void {
+  const { provider, model, status, code, retryAfterMs, connectionLevel } = attempt;
   const charge = breakerCharge({ status, code, connectionLevel });
   if (charge === 'answer') breakers.success(provider, model);
   // An upstream's Retry-After is about the model that sent it; a connection failure carries none.

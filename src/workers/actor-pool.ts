@@ -1,8 +1,11 @@
 import { LocalRouterError } from '../errors/index.js';
+import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRuntime, UpstreamEngine } from '../model/index.js';
 import { ActorHost, type ActorCrash, type RestartPolicy } from './actor-host.js';
-import type { DispatcherStats, FrameSink, UpstreamDispatcher } from './dispatcher.js';
 import { FrameBatcher } from './frame-batcher.js';
-import { FRAME, type ActorWorkerData, type FromActorFrame, type ProviderRuntime, type ToActorFrame, type UpstreamCall } from './protocol.js';
+import type { ActorWorkerData, FromActorFrame, ToActorFrame } from './protocol.js';
+import {
+  callIdOf, deliverFrame, encodeCancel, encodePause, encodeProviders, encodeRequest, encodeResume, endsCall, isReady,
+} from './provider-codec.js';
 import { moduleBeside } from './spawn-worker.js';
 
 const ACTOR_ENTRY = moduleBeside(import.meta.url, 'provider-actor');
@@ -19,7 +22,8 @@ interface ActorSlot {
   host: ActorHost<ToActorFrame[], FromActorFrame[]>;
   /** Frames batched per turn; held while the slot's thread restarts. */
   out: FrameBatcher<ToActorFrame>;
-  sinks: Map<number, FrameSink>;
+  /** The handlers of the calls in flight on this actor, by request id. */
+  sinks: Map<number, CallHandler>;
 }
 
 export interface ActorPoolOptions {
@@ -30,11 +34,12 @@ export interface ActorPoolOptions {
 }
 
 /**
- * Long-lived provider actor threads, each on one shared port with integer request ids and frames
- * batched per event-loop turn. A crashed actor fails its in-flight requests cleanly and is restarted
- * (with backoff when it keeps crashing right after start).
+ * The engine in `workers` mode: long-lived provider actor threads, each on one shared port with
+ * integer request ids and frames batched per event-loop turn (provider-codec.ts turns calls into
+ * frames and frames back into handler callbacks). A crashed actor fails its in-flight calls cleanly
+ * and is restarted (with backoff when it keeps crashing right after start).
  */
-export class ActorPool implements UpstreamDispatcher {
+export class ActorPool implements UpstreamEngine {
   readonly mode = 'workers' as const;
   #slots: ActorSlot[] = [];
   #providers: ProviderRuntime[];
@@ -51,38 +56,25 @@ export class ActorPool implements UpstreamDispatcher {
     for (let i = 0; i < opts.actors; i++) this.#slots.push(this.#createSlot(i));
   }
 
-  start(call: UpstreamCall, sink: FrameSink): number {
+  call(request: CallRequest, handler: CallHandler): CallController {
     const slot = this.#slots[this.#next]!;
     this.#next = (this.#next + 1) % this.#slots.length;
     const id = ++this.#seq * SLOT_BITS + slot.index;
-    slot.sinks.set(id, sink);
-    this.#send(slot, [FRAME.REQUEST, id, call.candidates, call.op, call.body, call.flags, call.meta]);
-    return id;
-  }
-
-  cancel(id: number): void {
-    const slot = this.#slots[id % SLOT_BITS]!;
-    if (slot.sinks.delete(id)) this.#send(slot, [FRAME.CANCEL, id]);
-  }
-
-  pause(id: number): void {
-    this.#send(this.#slots[id % SLOT_BITS]!, [FRAME.PAUSE, id]);
-  }
-
-  resume(id: number): void {
-    this.#send(this.#slots[id % SLOT_BITS]!, [FRAME.RESUME, id]);
+    slot.sinks.set(id, handler);
+    this.#send(slot, encodeRequest(id, request));
+    return new ActorCall(slot, id);
   }
 
   setProviders(providers: ProviderRuntime[]): void {
     this.#providers = providers;
-    for (const slot of this.#slots) this.#send(slot, [FRAME.PROVIDERS, 0, providers]);
+    for (const slot of this.#slots) this.#send(slot, encodeProviders(providers));
   }
 
   ready(): Promise<void> {
     return Promise.all(this.#slots.map((s) => s.host.whenReady())).then(() => undefined);
   }
 
-  stats(): DispatcherStats {
+  stats(): EngineStats {
     let inflight = 0;
     let restarts = 0;
     for (const slot of this.#slots) {
@@ -119,15 +111,15 @@ export class ActorPool implements UpstreamDispatcher {
   #receive(slot: ActorSlot, frames: FromActorFrame[]): void {
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i]!;
-      const kind = frame[0];
-      if (kind === FRAME.READY) {
+      if (isReady(frame)) {
         slot.host.markReady();
         continue;
       }
-      const sink = slot.sinks.get(frame[1]);
-      if (!sink) continue; // cancelled meanwhile
-      if (kind === FRAME.END || kind === FRAME.ERROR || kind === FRAME.FULL) slot.sinks.delete(frame[1]);
-      sink.onFrame(frame);
+      const id = callIdOf(frame);
+      const sink = slot.sinks.get(id);
+      if (!sink) continue; // aborted meanwhile
+      if (endsCall(frame)) slot.sinks.delete(id);
+      deliverFrame(frame, sink);
     }
   }
 
@@ -138,6 +130,29 @@ export class ActorPool implements UpstreamDispatcher {
     const error = crash.error === null ? 'exited' : crash.error.stack ?? crash.error.message;
     this.#onCrash?.({ actor: slot.index, error, failedRequests: failed.length });
     const crashError = new LocalRouterError('LR_ERR_ACTOR_CRASHED', 'the provider actor handling this request crashed; it has been restarted').toPlain();
-    for (const [id, sink] of failed) sink.onFrame([FRAME.ERROR, id, crashError]);
+    for (const [, sink] of failed) sink.onError(crashError);
+  }
+}
+
+/** The controller of a call on an actor: controls travel as frames to the actor that runs it. */
+class ActorCall implements CallController {
+  #slot: ActorSlot;
+  #id: number;
+
+  constructor(slot: ActorSlot, id: number) {
+    this.#slot = slot;
+    this.#id = id;
+  }
+
+  pause(): void {
+    if (this.#slot.sinks.has(this.#id)) this.#slot.out.push(encodePause(this.#id));
+  }
+
+  resume(): void {
+    if (this.#slot.sinks.has(this.#id)) this.#slot.out.push(encodeResume(this.#id));
+  }
+
+  abort(): void {
+    if (this.#slot.sinks.delete(this.#id)) this.#slot.out.push(encodeCancel(this.#id));
   }
 }

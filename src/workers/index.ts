@@ -1,16 +1,11 @@
 /**
  * @module workers
- * Provider actor threads and the dispatcher interface the ingress uses to reach them, in either
- * `workers` mode (long-lived actor threads) or `inline` mode (same engine on the main thread); the
- * {@link ActorHost} that supervises every worker thread; the thread protocol and its codecs.
+ * Actor threads. For upstream calls, `ActorPool` is the engine (`UpstreamEngine` in src/model) in
+ * `workers` mode: long-lived provider actor threads, reached through frames that never leave this
+ * folder. (`inline` mode is the provider engine called directly.) {@link ActorHost} supervises every
+ * worker thread; the thread protocol and its codecs live here too.
  */
-import { ActorPool, type ActorPoolOptions } from './actor-pool.js';
-import type { UpstreamDispatcher } from './dispatcher.js';
-import { InlineDispatcher } from './inline-dispatcher.js';
-
-export { FRAME, REQ_FLAG, CLIENT_DIALECT } from './protocol.js';
-export type { AttemptFrame, FromActorFrame, ProviderRuntime, UpstreamCall, Usage } from './protocol.js';
-export type { FrameSink, UpstreamDispatcher, DispatcherStats } from './dispatcher.js';
+export { ActorPool, type ActorPoolOptions } from './actor-pool.js';
 export { moduleBeside, spawnWorker } from './spawn-worker.js';
 // mcp (issue 7): the MCP actor's frames and the batcher it shares with the provider actors.
 export { MCP_FRAME } from './protocol.js';
@@ -30,9 +25,3 @@ export {
   decodeFromClassifier, decodeToClassifier, encodeClassifierError, encodeClassifierLoadFailed, encodeClassifierReady, encodeClassifierResult,
   encodeClassifierScore, encodeClassifierTestCrash, encodeClassifierTestStall, type FromClassifierHandler, type ToClassifierHandler,
 } from './classifier-codec.js';
-export { ActorPool, InlineDispatcher };
-
-/** The dispatcher for a configured execution mode. */
-export function createDispatcher(mode: 'workers' | 'inline', opts: ActorPoolOptions): UpstreamDispatcher {
-  return mode === 'inline' ? new InlineDispatcher(opts.providers) : new ActorPool(opts);
-}

@@ -3,8 +3,10 @@
  *
  * Frames are compact arrays `[kind, id, ...]` (no object per frame, integer request ids), posted in
  * batches: one `postMessage(Frame[])` per event-loop turn per direction. `kind` discriminates.
+ * Provider frames are the wire encoding of the engine interface (`UpstreamEngine` in src/model);
+ * provider-codec.ts is the only module that builds or reads them.
  */
-import type { ErrorCode, Operation, PlainError, ProviderRuntime, Usage, WireProtocol } from '../model/index.js';
+import type { ErrorCode, Operation, PlainError, ProviderRuntime, Usage } from '../model/index.js';
 
 export const FRAME = {
   // ingress → actor
@@ -39,59 +41,28 @@ export const REQ_FLAG = {
 /** Client dialects, as encoded in the request flags: 0 is OpenAI chat (no conversion). */
 export const CLIENT_DIALECT = { chat: 0, anthropic: 1, responses: 2, completions: 3 } as const;
 
-export type { ProviderRuntime, Usage } from '../model/index.js';
-/** The upstream wire protocols. */
-export type ProtocolName = WireProtocol;
-/** What a request asks of a provider; the body is OpenAI-dialect JSON. */
-export type OperationName = Operation;
-
-/**
- * What the ingress asks an actor to do: one operation, tried against each candidate in order until
- * one succeeds or a failure is not worth retrying (fallback happens only before the first byte).
- */
-export interface UpstreamCall {
-  /** Flattened `[provider, model, provider, model, ...]`; the model is the id the upstream knows ('' for `models`). */
-  candidates: string[];
-  op: OperationName;
-  /** OpenAI-dialect JSON with `model` set to the first candidate's model; null for `models`. */
-  body: string | null;
-  flags: number;
-  /** JSON object merged into the translation context (what a client dialect needs to echo back); null if none. */
-  meta: string | null;
-}
-
-export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: OperationName, body: string | null, flags: number, meta: string | null];
+/** `candidates` is flattened `[provider, model, provider, model, ...]`; `flags` is `REQ_FLAG` bits. */
+export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: Operation, body: string | null, flags: number, meta: string | null];
 export type CancelFrame = [typeof FRAME.CANCEL, id: number];
 export type PauseFrame = [typeof FRAME.PAUSE, id: number];
 export type ResumeFrame = [typeof FRAME.RESUME, id: number];
 export type ProvidersFrame = [typeof FRAME.PROVIDERS, id: 0, providers: ProviderRuntime[]];
 export type ToActorFrame = RequestFrame | CancelFrame | PauseFrame | ResumeFrame | ProvidersFrame;
 
-/** Start of a streamed response (status 200, SSE). */
+/** `onStart`: the head of a streamed answer. */
 export type HeadFrame = [typeof FRAME.HEAD, id: number, status: number, contentType: string];
-/** Part of a streamed body, as text (undici's pooled buffers are never transferred). */
+/** `onChunk`: part of a streamed body, as text (undici's pooled buffers are never transferred). */
 export type ChunkFrame = [typeof FRAME.CHUNK, id: number, text: string];
-/** End of a streamed response, with the upstream's real usage when it reported any, and its cost in USD when priced. */
+/** `onEnd`. */
 export type EndFrame = [typeof FRAME.END, id: number, usage: Usage | null, costUsd: number | null];
-/** The call failed; before HEAD the client gets an HTTP error, after it an error event. */
+/** `onError`. */
 export type ErrorFrame = [typeof FRAME.ERROR, id: number, error: PlainError];
-/** A whole non-streamed response in one frame. */
+/** `onResponse`: a whole non-streamed answer in one frame. */
 export type FullFrame = [typeof FRAME.FULL, id: number, status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null];
 export type ReadyFrame = [typeof FRAME.READY, id: 0];
-/**
- * One try against one candidate. Failed tries are reported as they happen; the successful one just
- * before the response is committed (HEAD or FULL), so the ingress knows who answered.
- */
-export type AttemptFrame = [typeof FRAME.ATTEMPT, id: number, provider: string, model: string,
-  /** Upstream HTTP status; 0 when none (transport error, untranslatable request). */
-  status: number,
-  /** Error code of a failed try; null on success. */
-  code: ErrorCode | null,
-  durationMs: number,
-  /** The upstream's Retry-After, in ms; 0 when absent. */
-  retryAfterMs: number,
-  /** The try failed before any HTTP answer, at the connection: refused, reset, DNS, connect timeout. */
-  connectionLevel: boolean];
+/** `onAttempt`: the fields of an `Attempt`, in order. */
+export type AttemptFrame = [typeof FRAME.ATTEMPT, id: number, provider: string, model: string, status: number,
+  code: ErrorCode | null, durationMs: number, retryAfterMs: number, connectionLevel: boolean];
 export type FromActorFrame = HeadFrame | ChunkFrame | EndFrame | ErrorFrame | FullFrame | ReadyFrame | AttemptFrame;
 
 /** workerData handed to each provider actor thread at spawn. */

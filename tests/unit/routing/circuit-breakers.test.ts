@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreakers, logBreakerTransitions, recordAttempt, retryAfterSeconds, type BreakerTransition } from '../../../src/routing/index.js';
-import type { AttemptFrame } from '../../../src/workers/index.js';
+import type { Attempt } from '../../../src/model/index.js';
 
 const DAY = 86_400_000;
 
@@ -14,8 +14,8 @@ function breakers(opts: { threshold?: number; cooldownMs?: number; maxRetryAfter
   return { b, clock, transitions };
 }
 
-function attempt(provider: string, model: string, status: number, code: AttemptFrame[5], retryAfterMs = 0, connectionLevel = false): AttemptFrame {
-  return [26, 1, provider, model, status, code, 12, retryAfterMs, connectionLevel];
+function attempt(provider: string, model: string, status: number, code: Attempt['code'], retryAfterMs = 0, connectionLevel = false): Attempt {
+  return { provider, model, status, code, durationMs: 12, retryAfterMs, connectionLevel };
 }
 
 describe('CircuitBreakers per (provider, model)', () => {

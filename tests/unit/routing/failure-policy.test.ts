@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, LocalRouterError, type ErrorCode } from '../../../src/errors/index.js';
 import { classifyError, ERROR_CLASS } from '../../../src/metrics/index.js';
 import { breakerCharge, CircuitBreakers, fallsBack, recordAttempt } from '../../../src/routing/index.js';
-import type { AttemptFrame } from '../../../src/workers/index.js';
+import type { Attempt } from '../../../src/model/index.js';
 
 type Row = { clientRetry: boolean; fallback: boolean; breaker: 'model' | 'provider' | 'none'; metricsClass: string };
 
@@ -41,8 +41,8 @@ const EXPECTED: Record<ErrorCode, Row> = {
 
 const CODES = Object.keys(ERROR_CODES) as ErrorCode[];
 
-function frame(status: number, code: ErrorCode | null, retryAfterMs = 0, connectionLevel = false): AttemptFrame {
-  return [26, 1, 'p', 'm', status, code, 5, retryAfterMs, connectionLevel];
+function attempt(status: number, code: ErrorCode | null, retryAfterMs = 0, connectionLevel = false): Attempt {
+  return { provider: 'p', model: 'm', status, code, durationMs: 5, retryAfterMs, connectionLevel };
 }
 
 describe('the failure-policy table (ERROR_CODES)', () => {
@@ -137,13 +137,13 @@ describe('breakerCharge', () => {
 
   it('recordAttempt charges the breakers as breakerCharge says; a connection failure\'s Retry-After is not the provider\'s', () => {
     const b = new CircuitBreakers({ threshold: 1, cooldownMs: 1000, maxRetryAfterMs: 60_000, now: () => 0 });
-    recordAttempt(b, frame(0, 'LR_ERR_UPSTREAM_UNREACHABLE', 30_000, true));
+    recordAttempt(b, attempt(0, 'LR_ERR_UPSTREAM_UNREACHABLE', 30_000, true));
     expect(b.entries()).toEqual([{ provider: 'p', model: null, state: 'open', failures: 1, retryInMs: 1000 }]);
-    recordAttempt(b, frame(503, 'LR_ERR_UPSTREAM_STATUS', 30_000));
+    recordAttempt(b, attempt(503, 'LR_ERR_UPSTREAM_STATUS', 30_000));
     expect(b.entries()).toEqual([{ provider: 'p', model: 'm', state: 'open', failures: 1, retryInMs: 30_000 }]);
-    recordAttempt(b, frame(0, 'LR_ERR_UNSUPPORTED_PARAM'));
+    recordAttempt(b, attempt(0, 'LR_ERR_UNSUPPORTED_PARAM'));
     expect(b.entries()).toHaveLength(1);
-    recordAttempt(b, frame(401, 'LR_ERR_UPSTREAM_STATUS'));
+    recordAttempt(b, attempt(401, 'LR_ERR_UPSTREAM_STATUS'));
     expect(b.entries()).toEqual([]);
   });
 });
