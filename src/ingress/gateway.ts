@@ -122,12 +122,13 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), testHooks });
   const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
   const app = createApp(state, buildRoutes({ ...metrics.routes(), ...mcp.routes(), ...providersStatus })); // monitoring (issue 5): /metrics, /v1/generation, /api/*
-  // Listening means serving: the actors load their modules first (a cold thread takes ~0.5 s).
-  await engine.ready();
+  // Listen while the actor threads load their modules: a call made before an actor is ready waits in
+  // its port, so /health answers at once and nothing is refused; startGateway resolves once they are.
   const host = opts.host ?? config.server.host;
   const listenSocket = await listen(app, host, opts.port ?? config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);
   instance.listening(host, port);
+  await engine.ready();
   log.info({ host, port, runs: process.env.LOCALROUTER_RUNS ?? 'src', execution: engine.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
 
   const watcher = new ConfigWatcher(file, (next) => {
