@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import type { ProviderRuntime, UpstreamEngine } from '../model/index.js';
-import { getPreset, lookupModel, ModelDirectory, PriceBook, ProviderEngine } from '../providers/index.js';
+import { getPreset, lookupModel, ModelDirectory, PriceBook } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt, StrategyTable } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
@@ -68,7 +68,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const secrets = openSecretStore(opts.home);
   const testHooks = process.env.LOCALROUTER_TEST_HOOKS === '1';
 
-  const engine = createEngine(config.server.execution, {
+  const engine = await createEngine(config.server.execution, {
     actors: config.server.actors,
     providers: providerRuntimes(config, secrets, log),
     testHooks,
@@ -282,9 +282,15 @@ function resolveApiKey(p: Config['providers'][number], presetEnv: string | null,
   return (presetEnv ? process.env[presetEnv] : undefined) ?? null;
 }
 
-/** The engine for a configured execution mode: actor threads, or the provider engine on this thread. */
-function createEngine(mode: 'workers' | 'inline', opts: ActorPoolOptions): UpstreamEngine {
-  return mode === 'inline' ? new ProviderEngine(opts.providers) : new ActorPool(opts);
+/**
+ * The engine for a configured execution mode: actor threads, or the provider engine on this thread.
+ * The provider engine (undici, every adapter) is loaded only in inline mode: in workers mode it lives
+ * in the actor threads, and the main thread does not pay for it.
+ */
+async function createEngine(mode: 'workers' | 'inline', opts: ActorPoolOptions): Promise<UpstreamEngine> {
+  if (mode === 'workers') return new ActorPool(opts);
+  const { ProviderEngine } = await import('../providers/index.js');
+  return new ProviderEngine(opts.providers);
 }
 
 /** Asks a provider for its model list (`GET /models`) through the engine, like any upstream call. */
