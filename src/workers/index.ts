@@ -7,7 +7,7 @@
  */
 export { ActorPool, type ActorPoolOptions } from './actor-pool.js';
 export { moduleBeside, spawnWorker } from './spawn-worker.js';
-// mcp (issue 7): the MCP actor's frames and the batcher it shares with the provider actors.
+// The MCP actor's frames and the batcher every actor shares.
 export { MCP_FRAME } from './protocol.js';
 export type {
   McpJsonRpcMessage, McpJsonText, McpServerRuntime, McpRuleRuntime, McpAccessRuntime, McpActorConfig, McpSessionInfo, McpServerStatus,

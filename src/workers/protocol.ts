@@ -73,7 +73,7 @@ export interface ActorWorkerData {
 }
 
 // ---------------------------------------------------------------------------------------------
-// MCP (issue 7): frames between the ingress and the MCP actor thread (src/mcp/mcp-actor.ts).
+// MCP: frames between the ingress and the MCP actor thread (src/mcp/mcp-actor.ts).
 // Same shape as above, `[kind, id, ...]`, batched per event-loop turn; `id` is a client session
 // number (MESSAGE, SEND, OPEN, CLOSE...), a request number (STATUS, SAMPLE) or 0.
 
