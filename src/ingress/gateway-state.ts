@@ -1,9 +1,8 @@
 import type { ErrorCode, PlainError } from '../errors/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory, PriceBook } from '../providers/index.js';
-import type { AutoDecision, CandidateCapabilities, CircuitBreakers, RateLimiter } from '../routing/index.js';
+import type { AutoDecision, CandidateCapabilities, CircuitBreakers, PromptScorers, RateLimiter } from '../routing/index.js';
 import type { TokenSigner } from './oauth-tokens.js';
-import type { ClassifierPool } from './classifier-pool.js';
 import type { Attempt, UpstreamEngine, Usage } from '../model/index.js';
 import type { ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
@@ -41,7 +40,6 @@ export interface RequestOutcome {
   client: string | null;
   provider: string | null;
   model: string | null;
-  // monitoring (issue 5): optional fields the request log and time series use when present.
   /** The strategy the client followed (the series' `strategy` dimension). */
   strategy?: string | null;
   /** The client's stable id (`clients[].id`): generation records are matched by it, not by the name. */
@@ -69,7 +67,8 @@ export interface GatewayState {
   /** Runs upstream calls (actor threads or inline, per `server.execution`). */
   engine: UpstreamEngine;
   limiter: RateLimiter;
-  classifiers: ClassifierPool;
+  /** The classifier threads auto routing scores prompts with. */
+  classifiers: PromptScorers;
   tokens: TokenSigner;
   breakers: CircuitBreakers;
   /** Provider name → preset type, for catalog lookups. */
@@ -89,8 +88,7 @@ export interface GatewayState {
   startedAt: number;
   version: string;
   onRequestDone(outcome: RequestOutcome): void;
-  // monitoring (issue 5): 0 or absent = bodies are not captured for the request log.
-  /** Most bytes of each request and response body to capture for the request log. */
+  /** Most bytes of each request and response body to capture for the request log; 0 or absent: none. */
   logBodyBytes?: number;
   /** Every try against an upstream (breakers and metrics listen here). */
   onAttempt(attempt: Attempt): void;

@@ -8,17 +8,11 @@ import { getPreset, lookupModel, ModelDirectory, PriceBook, ProviderEngine } fro
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt, StrategyTable } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
-import { buildRoutes, createApp } from './app.js';
-import { AdminAuth } from './admin-token.js';
-import { providersStatusRoute } from './admin-providers.js';
-import { ClientTable } from './client-table.js';
-import type { GatewayState, RequestOutcome } from './gateway-state.js';
-import { RequestGuards } from './guards.js';
-import { TokenSigner } from './oauth-tokens.js';
+import { AdminAuth, buildRoutes, ClientTable, createApp, RequestGuards, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
+import { callForAnswer, llmRoutes } from '../llm-api/index.js';
+import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
+import { GatewayMetrics, providersStatusRoute } from '../admin-api/index.js';
 import { ClassifierPool } from './classifier-pool.js';
-import { GatewayMetrics } from './gateway-metrics.js';
-import { mcpMetricsOf, startMcpGateway } from './mcp-wiring.js'; // mcp (issue 7)
-import { callForAnswer } from './whole-answer.js';
 
 export interface StartGatewayOptions {
   home: string;
@@ -78,7 +72,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   directory.setProviders(enabledProviders(config));
   // Warm the model lists so bare model ids resolve from the first request on.
   void directory.list();
-  const metrics = new GatewayMetrics({ home: opts.home, config: config.monitoring, log }); // monitoring (issue 5)
+  const metrics = new GatewayMetrics({ home: opts.home, config: config.monitoring, log });
 
   const limiter = new RateLimiter();
   const tokens = TokenSigner.forHome(opts.home);
@@ -105,7 +99,6 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     startedAt: Date.now(),
     version: VERSION,
     onRequestDone: (outcome: RequestOutcome) => metrics.record(outcome),
-    // monitoring (issue 5): body capture for the request log, off unless monitoring.log_bodies.
     logBodyBytes: config.monitoring.enabled && config.monitoring.log_bodies ? config.monitoring.log_body_max_bytes : 0,
     limiter,
     classifiers,
@@ -117,11 +110,11 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     onAttempt: (attempt) => recordAttempt(breakers, attempt),
   };
 
-  // mcp (issue 7): the MCP actor (started with the first session), /mcp, legacy /sse + /messages, GET /api/mcp/servers.
+  // The MCP actor starts with the first session.
   const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), testHooks });
   const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
-  const app = createApp(state, buildRoutes({ ...metrics.routes(), ...mcp.routes(), ...providersStatus })); // monitoring (issue 5): /metrics, /v1/generation, /api/*
+  const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), providersStatus));
   // Listen while the actor threads load their modules: a call made before an actor is ready waits in
   // its port, so /health answers at once and nothing is refused; startGateway resolves once they are.
   const host = opts.host ?? config.server.host;
@@ -142,7 +135,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms, next.server.max_retry_after_ms);
     state.guards = new RequestGuards(next.server);
     engine.setProviders(providerRuntimes(next, secrets, log));
-    mcp.reconfigure(next); // mcp (issue 7)
+    mcp.reconfigure(next);
     directory.setProviders(enabledProviders(next));
     void directory.list();
     if (previous.server.host !== next.server.host || previous.server.port !== next.server.port
@@ -165,11 +158,11 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
         const err = new LocalRouterError('LR_ERR_SHUTTING_DOWN', 'the gateway shut down before this request finished').toPlain();
         for (const ex of [...state.open]) ex.terminate(err);
       }
-      await mcp.close(); // mcp (issue 7)
+      await mcp.close();
       await engine.close();
       await classifiers.close();
       limitStore.close();
-      await metrics.close(); // monitoring (issue 5): waits for the store writer thread
+      await metrics.close(); // waits for the store writer thread
       instance.release();
       removeLastResort();
       log.info('stopped');

@@ -1,7 +1,6 @@
 import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
 import type { Monitoring, RequestLogRow, RowAttempt } from '../metrics/index.js';
-import type { RouteHandler } from './app.js';
-import { writeError, writeJson } from './http-io.js';
+import { writeError, writeJson, type RouteHandler } from '../ingress/index.js';
 
 /** The generation record as `GET /v1/generation` returns it (inside `{ "data": ... }`). */
 export interface GenerationView {

@@ -3,11 +3,8 @@ import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
 import {
   DIMENSIONS, SERIES_METRICS, emptyBucket, parseDuration, viewBucket, type Dimension, type Monitoring, type RequestLogFilter, type SeriesMetric,
 } from '../metrics/index.js';
-import type { RouteHandler } from './app.js';
-import type { AdminAuth } from './admin-token.js';
+import { writeError, writeJson, type AdminAuth, type GatewayState, type RouteHandler } from '../ingress/index.js';
 import type { LiveFeed } from './admin-live.js';
-import type { GatewayState } from './gateway-state.js';
-import { writeError, writeJson } from './http-io.js';
 
 type Routes = Record<string, Partial<Record<'get', RouteHandler>>>;
 type Handler = (m: Monitoring, q: URLSearchParams, state: GatewayState) => unknown;

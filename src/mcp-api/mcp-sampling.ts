@@ -1,9 +1,7 @@
 import type { CallRequest } from '../model/index.js';
 import { admitRequest, noProviderAvailable, planCandidates, projectInputTokens } from '../routing/index.js';
-import type { AuthedClient } from './client-table.js';
-import type { GatewayState } from './gateway-state.js';
-import { chatFront } from './llm-fronts.js';
-import { callForAnswer } from './whole-answer.js';
+import type { AuthedClient, GatewayState } from '../ingress/index.js';
+import { callForAnswer, chatFront } from '../llm-api/index.js';
 
 /**
  * `mcp.sampling: gateway`: answers an upstream MCP server's `sampling/createMessage` through

@@ -1,8 +1,6 @@
 import type { HttpRequest } from 'uWebSockets.js';
 import { withinJsonDepth } from '../model/index.js';
-import type { AuthedClient } from './client-table.js';
-import type { GatewayState } from './gateway-state.js';
-import type { HeaderPairs } from './http-io.js';
+import type { AuthedClient, GatewayState, HeaderPairs } from '../ingress/index.js';
 
 /**
  * The client of an MCP request: its `lr-` key as `Authorization: Bearer`, `x-api-key`, or, for

@@ -1,8 +1,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { toLocalRouterError } from '../errors/index.js';
 import { lookupModel } from '../providers/index.js';
-import type { GatewayState } from './gateway-state.js';
-import { writeError, writeJson, type HeaderPairs } from './http-io.js';
+import { writeError, writeJson, type GatewayState, type HeaderPairs } from '../ingress/index.js';
 
 /** `GET /v1/models`: the models of every provider, as `provider/model`, filtered to what the client may use. */
 export function handleModels(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
@@ -40,10 +39,4 @@ function describeModel(state: GatewayState, id: string, provider: string, model:
   const price = state.prices.pricingFor(provider, model);
   if (price) entry.pricing = { ...price.pricing, source: price.source };
   return entry;
-}
-
-/** `GET /health`: liveness, no auth. */
-export function handleHealth(state: GatewayState, res: HttpResponse, _req: HttpRequest, cors: HeaderPairs): void {
-  const uptime = (Date.now() - state.startedAt) / 1000;
-  writeJson(res, 200, { status: state.shuttingDown ? 'shutting_down' : 'ok', version: state.version, uptime_s: Math.round(uptime * 10) / 10, faults: state.faults }, cors);
 }

@@ -4,14 +4,14 @@ import {
   admitRequest, needsClassifier, noProviderAvailable, planCandidates, projectInputTokens, rateLimitHeaders, retryAfterSeconds, routeByClassifier,
   type AutoDecision, type CandidateProbe, type LimitState,
 } from '../routing/index.js';
-import type { AuthedClient } from './client-table.js';
 import type { Attempt, CallController, CallHandler, CallRequest, Usage } from '../model/index.js';
-import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
 import { randomBytes } from 'node:crypto';
-import { answerAfterBody, readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
+import {
+  answerAfterBody, readBody, statusLine, writeResponse, type AttemptRecord, type AuthedClient, type GatewayState, type HeaderPairs, type OpenExchange,
+  type RouteHandler,
+} from '../ingress/index.js';
 import { headerSafe } from '../model/index.js';
 import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
-import type { RouteHandler } from './app.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
 
