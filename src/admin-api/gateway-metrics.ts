@@ -150,7 +150,7 @@ export class GatewayMetrics {
     const d = state.engine.stats();
     const m = this.monitoring;
     const rings = m?.aggregator.rings() ?? [];
-    const providers = [...state.providerTypes.keys()];
+    const providers = [...state.tables.providerTypes.keys()];
     const families: PromFamily[] = [
       {
         name: 'localrouter_auto_routes_total', help: 'Auto-routed requests by classifier and chosen side (strong_fallback: the classifier failed).', type: 'counter',

@@ -4,15 +4,16 @@ import pino, { type Logger } from 'pino';
 import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import type { ProviderRuntime, UpstreamEngine } from '../model/index.js';
-import { getPreset, lookupModel, ModelDirectory, PriceBook, ProviderEngine } from '../providers/index.js';
+import { getPreset, ModelDirectory, ProviderEngine } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
-import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt, StrategyTable } from '../routing/index.js';
+import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
-import { AdminAuth, buildRoutes, ClientTable, createApp, RequestGuards, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
+import { AdminAuth, buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
 import { callForAnswer, llmRoutes } from '../llm-api/index.js';
 import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
 import { GatewayMetrics, providersStatusRoute } from '../admin-api/index.js';
 import { ClassifierPool } from './classifier-pool.js';
+import { buildGatewayTables } from './gateway-tables.js';
 
 export interface StartGatewayOptions {
   home: string;
@@ -86,9 +87,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   });
 
   const state: GatewayState = {
-    server: config.server,
-    clients: new ClientTable(config.clients, new StrategyTable(config), tokens),
-    guards: new RequestGuards(config.server),
+    tables: buildGatewayTables(config, tokens),
     directory,
     engine,
     testHooks,
@@ -104,14 +103,11 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     classifiers,
     tokens,
     breakers,
-    providerTypes: providerTypes(config),
-    capabilities: (provider, model) => lookupModel(state.providerTypes.get(provider) ?? 'openai-compatible', model)?.capabilities,
-    prices: priceBook(config),
     onAttempt: (attempt) => recordAttempt(breakers, attempt),
   };
 
-  // The MCP actor starts with the first session.
   const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
+  // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), testHooks });
   const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
   const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), providersStatus));
@@ -127,13 +123,9 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const watcher = new ConfigWatcher(file, (next) => {
     const previous = config;
     config = next;
-    state.server = next.server;
-    state.clients = new ClientTable(next.clients, new StrategyTable(next), tokens);
-    state.providerTypes = providerTypes(next);
-    state.prices = priceBook(next);
+    state.tables = buildGatewayTables(next, tokens);
     classifiers.warm(namedClassifiers(next));
     breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms, next.server.max_retry_after_ms);
-    state.guards = new RequestGuards(next.server);
     engine.setProviders(providerRuntimes(next, secrets, log));
     mcp.reconfigure(next);
     directory.setProviders(enabledProviders(next));
@@ -195,14 +187,6 @@ function installLastResort(state: GatewayState, log: Logger): () => void {
 
 function namedClassifiers(config: Config): Set<string> {
   return new Set(config.strategies.map((s) => s.auto.classifier).filter((c): c is string => c !== undefined));
-}
-
-function priceBook(config: Config): PriceBook {
-  return new PriceBook(config.providers.map((p) => ({ name: p.name, type: p.type })), config.price_overrides);
-}
-
-function providerTypes(config: Config): Map<string, string> {
-  return new Map(config.providers.map((p) => [p.name, p.type]));
 }
 
 function assertNativeUws(): void {

@@ -33,12 +33,13 @@ export function createApp(state: GatewayState, routes: Map<string, Partial<Recor
   app.any('/*', (res, req) => {
     const unsafe = requestHeadProblem(req);
     if (unsafe !== null) return refuseUnsafeRequest(res, unsafe, []);
-    if (!state.guards.hostAllowed(req.getHeader('host'))) {
+    const guards = state.tables.guards;
+    if (!guards.hostAllowed(req.getHeader('host'))) {
       writeError(res, new LocalRouterError('LR_ERR_BAD_HOST', 'Host header not allowed (DNS rebinding protection); add it to server.allowed_hosts'), [], true);
       return;
     }
     const origin = req.getHeader('origin');
-    if (!state.guards.originAllowed(origin)) {
+    if (!guards.originAllowed(origin)) {
       writeError(res, new LocalRouterError('LR_ERR_BAD_ORIGIN', `origin "${origin.slice(0, 200)}" not allowed; add it to server.allowed_origins`), [], true);
       return;
     }

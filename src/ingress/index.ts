@@ -7,7 +7,7 @@
  * The fronts (`llm-api`, `mcp-api`, `admin-api`) build on this; it imports none of them.
  */
 export { buildRoutes, createApp, type Method, type RouteHandler, type Routes } from './app.js';
-export type { AttemptRecord, GatewayState, OpenExchange, RequestOutcome } from './gateway-state.js';
+export type { AttemptRecord, GatewayState, GatewayTables, OpenExchange, RequestOutcome } from './gateway-state.js';
 export {
   answerAfterBody, readBody, statusLine, writeError, writeJson, writeResponse, DEFAULT_BODY_TIMEOUT_MS, type HeaderPairs,
 } from './http-io.js';

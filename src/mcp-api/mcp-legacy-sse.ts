@@ -53,7 +53,7 @@ export class McpLegacySse {
   #open(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
     let client: AuthedClient;
     try {
-      client = authenticateMcp(state, req);
+      client = authenticateMcp(state.tables.clients, req);
     } catch (err) {
       const e = toLocalRouterError(err);
       writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS]);
@@ -93,9 +93,10 @@ export class McpLegacySse {
   }
 
   #post(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
+    const tables = state.tables;
     let client: AuthedClient;
     try {
-      client = authenticateMcp(state, req);
+      client = authenticateMcp(tables.clients, req);
     } catch (err) {
       const e = toLocalRouterError(err);
       writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], true);
@@ -109,10 +110,10 @@ export class McpLegacySse {
     }
     let aborted = false;
     res.onAborted(() => { aborted = true; });
-    readBody(res, state.server.max_body_bytes, (err, raw) => {
+    readBody(res, tables.server.max_body_bytes, (err, raw) => {
       if (aborted) return;
       if (err) return writeResponse(res, err.status, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
-      const tooDeep = tooDeepBody(raw!, state.server.max_json_depth);
+      const tooDeep = tooDeepBody(raw!, tables.server.max_json_depth);
       if (tooDeep !== null) return writeResponse(res, 400, 'application/json', tooDeep, cors);
       let messages: unknown[];
       try {

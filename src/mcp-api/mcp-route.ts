@@ -106,9 +106,10 @@ export class McpEndpoint {
   }
 
   #handle(method: 'POST' | 'GET' | 'DELETE', state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
+    const tables = state.tables;
     let client: AuthedClient;
     try {
-      client = authenticateMcp(state, req);
+      client = authenticateMcp(tables.clients, req);
     } catch (err) {
       const e = toLocalRouterError(err);
       writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], method === 'POST');
@@ -122,10 +123,10 @@ export class McpEndpoint {
       void this.#serve(method, host, h, null, client, state, res, cors, sink);
       return;
     }
-    readBody(res, state.server.max_body_bytes, (err, raw) => {
+    readBody(res, tables.server.max_body_bytes, (err, raw) => {
       if (sink.aborted) return;
       if (err) return writeResponse(res, err.status, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
-      const tooDeep = tooDeepBody(raw!, state.server.max_json_depth);
+      const tooDeep = tooDeepBody(raw!, tables.server.max_json_depth);
       if (tooDeep !== null) return writeResponse(res, 400, 'application/json', tooDeep, cors);
       let parsed: unknown;
       try {

@@ -54,7 +54,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   const admin = new AdminAuth(opts.adminToken);
   const status: RouteHandler = (state, res, req, cors) => {
     try {
-      admin.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.clients);
+      admin.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
     } catch (err) {
       writeError(res, toLocalRouterError(err), cors);
       return;
