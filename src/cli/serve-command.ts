@@ -15,7 +15,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       const home = homeOf(cmd, io);
       const port = opts.port ?? portFromEnv(io.env.LOCALROUTER_PORT);
       // Loaded on demand so that the other commands never load uWebSockets.js or the workers.
-      const { startGateway } = await import('../ingress/index.js');
+      const { startGateway } = await import('../gateway/index.js');
       const gateway = await startGateway({ home, host: opts.host, port, lastResort: true });
       const host = gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host;
       io.stdout.write(`localrouter listening on http://${host}:${gateway.port}\n`);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Logger } from 'pino';
-import { startGateway, type Gateway } from '../../src/ingress/index.js';
+import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { generateClientKey, openSecretStore } from '../../src/secrets/index.js';
 
 export interface GatewayFixture {

@@ -123,7 +123,7 @@ describe('rate limits', () => {
     const home = fx.home;
     const key = fx.key;
     await fx.gw.close();
-    const { startGateway } = await import('../../src/ingress/index.js');
+    const { startGateway } = await import('../../src/gateway/index.js');
     const again = await startGateway({ home, host: '127.0.0.1', port: 0 });
     try {
       const res = await fetch(`http://127.0.0.1:${again.port}/v1/chat/completions`, {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { startGateway, type Gateway } from '../../src/ingress/index.js';
+import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { LOG_HISTOGRAM_PRECISION, Monitoring, monitoringDbPath, openMonitoringDb } from '../../src/metrics/index.js';
 import { generateClientKey, openSecretStore } from '../../src/secrets/index.js';
 import { runCli } from '../helpers/cli-run.js';

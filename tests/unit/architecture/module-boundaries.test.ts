@@ -35,6 +35,29 @@ describe('module boundaries', () => {
     expect(violations).toEqual([]);
   });
 
+  it('the HTTP folders are layered: ingress below the fronts, the fronts below the composition root (gateway)', () => {
+    // Who each folder may not import: the ingress knows no front; a front knows no other front (but
+    // MCP sampling runs on the LLM front) and not the root; only the serve command reaches the root.
+    const forbidden: Record<string, string[]> = {
+      ingress: ['llm-api', 'mcp-api', 'admin-api', 'gateway'],
+      'llm-api': ['mcp-api', 'admin-api', 'gateway'],
+      'mcp-api': ['admin-api', 'gateway'],
+      'admin-api': ['llm-api', 'mcp-api', 'gateway'],
+    };
+    const violations: string[] = [];
+    for (const file of sourceFiles(SRC)) {
+      const area = path.relative(SRC, file).split(path.sep)[0]!;
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:from |import\()'(\.{1,2}\/[^']+)'/g)) {
+        const target = path.relative(SRC, path.resolve(path.dirname(file), m[1]!)).split(path.sep)[0]!;
+        if (target === area) continue;
+        const gatewayFromElsewhere = target === 'gateway' && area !== 'cli';
+        if ((forbidden[area] ?? []).includes(target) || gatewayFromElsewhere) violations.push(`${path.relative(SRC, file)} imports ${target}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
   it('frames stay inside src/workers: every other folder speaks typed interfaces (codecs next to protocol.ts build and read frames)', () => {
     const violations: string[] = [];
     const areas = fs.readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'workers').map((e) => e.name);

@@ -1,6 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import type { Monitoring, SeriesBucket } from '../metrics/index.js';
-import { statusLine, type HeaderPairs } from './http-io.js';
+import { statusLine, type HeaderPairs } from '../ingress/index.js';
 
 interface Subscriber {
   res: HttpResponse;

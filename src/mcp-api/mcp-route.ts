@@ -6,10 +6,7 @@ import { toLocalRouterError } from '../errors/index.js';
 import type { McpHost, McpLog } from '../mcp/index.js';
 import { labelSafe } from '../model/index.js';
 import type { McpJsonRpcMessage } from '../workers/index.js';
-import type { RouteHandler } from './app.js';
-import type { AuthedClient } from './client-table.js';
-import type { GatewayState } from './gateway-state.js';
-import { readBody, writeResponse, type HeaderPairs } from './http-io.js';
+import { readBody, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
 import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS, tooDeepBody } from './mcp-auth.js';
 import { fastKind, jsonString, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
@@ -109,9 +106,10 @@ export class McpEndpoint {
   }
 
   #handle(method: 'POST' | 'GET' | 'DELETE', state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
+    const tables = state.tables;
     let client: AuthedClient;
     try {
-      client = authenticateMcp(state, req);
+      client = authenticateMcp(tables.clients, req);
     } catch (err) {
       const e = toLocalRouterError(err);
       writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], method === 'POST');
@@ -125,10 +123,10 @@ export class McpEndpoint {
       void this.#serve(method, host, h, null, client, state, res, cors, sink);
       return;
     }
-    readBody(res, state.server.max_body_bytes, (err, raw) => {
+    readBody(res, tables.server.max_body_bytes, (err, raw) => {
       if (sink.aborted) return;
       if (err) return writeResponse(res, err.status, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
-      const tooDeep = tooDeepBody(raw!, state.server.max_json_depth);
+      const tooDeep = tooDeepBody(raw!, tables.server.max_json_depth);
       if (tooDeep !== null) return writeResponse(res, 400, 'application/json', tooDeep, cors);
       let parsed: unknown;
       try {

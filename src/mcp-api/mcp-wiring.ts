@@ -3,16 +3,10 @@ import { toLocalRouterError } from '../errors/index.js';
 import { McpHost, mcpActorConfig, type McpLog } from '../mcp/index.js';
 import { MetricsRing, type Monitoring } from '../metrics/index.js';
 import type { SecretStore } from '../secrets/index.js';
-import type { RouteHandler } from './app.js';
-import { AdminAuth } from './admin-token.js';
-import type { AuthedClient } from './client-table.js';
-import type { GatewayState } from './gateway-state.js';
-import { writeError, writeJson } from './http-io.js';
+import { AdminAuth, writeError, writeJson, type AuthedClient, type GatewayState, type RouteHandler, type Routes } from '../ingress/index.js';
 import { McpEndpoint, type McpSessionLimits } from './mcp-route.js';
 import { McpLegacySse } from './mcp-legacy-sse.js';
 import { sampleThroughGateway } from './mcp-sampling.js';
-
-type Routes = Record<string, Partial<Record<'get' | 'post' | 'delete', RouteHandler>>>;
 
 export interface McpGatewayOptions {
   config: Config;
@@ -60,7 +54,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   const admin = new AdminAuth(opts.adminToken);
   const status: RouteHandler = (state, res, req, cors) => {
     try {
-      admin.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.clients);
+      admin.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
     } catch (err) {
       writeError(res, toLocalRouterError(err), cors);
       return;

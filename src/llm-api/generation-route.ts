@@ -1,7 +1,6 @@
 import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
 import type { Monitoring, RequestLogRow, RowAttempt } from '../metrics/index.js';
-import type { RouteHandler } from './app.js';
-import { writeError, writeJson } from './http-io.js';
+import { writeError, writeJson, type RouteHandler } from '../ingress/index.js';
 
 /** The generation record as `GET /v1/generation` returns it (inside `{ "data": ... }`). */
 export interface GenerationView {
@@ -69,7 +68,7 @@ export function generationRoute(monitoring: Monitoring | null): RouteHandler {
     res.onAborted(() => { aborted = true; });
     const fail = (err: unknown): void => { if (!aborted) writeError(res, toLocalRouterError(err), cors); };
     try {
-      const client = state.clients.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
+      const client = state.tables.clients.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
       const id = new URLSearchParams(req.getQuery() ?? '').get('id');
       if (!id) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing query parameter "id" (the x-localrouter-generation-id of a response)', { param: 'id' });
       if (monitoring === null) throw new LocalRouterError('LR_ERR_NOT_FOUND', 'no generation records are kept: monitoring.enabled is false');

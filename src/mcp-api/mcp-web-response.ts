@@ -1,5 +1,5 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import { statusLine, type HeaderPairs } from './http-io.js';
+import { statusLine, type HeaderPairs } from '../ingress/index.js';
 
 /** What a streamed answer needs to know about its client connection. */
 export interface ResponseSink {

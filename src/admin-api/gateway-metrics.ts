@@ -2,13 +2,9 @@ import type { Logger } from 'pino';
 import type { HttpResponse } from 'uWebSockets.js';
 import type { MonitoringConfig } from '../config/index.js';
 import { classifyError, createRecord, MetricsRing, Monitoring, RECORD_KIND, renderPromFamilies, type PromFamily } from '../metrics/index.js';
-import type { RouteHandler } from './app.js';
+import { AdminAuth, loadOrCreateAdminToken, writeResponse, type GatewayState, type RequestOutcome, type Routes } from '../ingress/index.js';
 import { adminRoutes } from './admin-api.js';
-import { AdminAuth, loadOrCreateAdminToken } from './admin-token.js';
 import { LiveFeed } from './admin-live.js';
-import { generationRoute } from './generation-route.js';
-import type { GatewayState, RequestOutcome } from './gateway-state.js';
-import { writeResponse } from './http-io.js';
 import { labelSafe } from '../model/index.js';
 
 const RING_CAPACITY = 16_384;
@@ -28,7 +24,8 @@ export interface GatewayMetricsOptions {
  * The ingress side of monitoring. Per finished request it writes one ring record (plus one per
  * upstream attempt) and appends the outcome to the request log buffer: no allocation, no I/O, no
  * message. Everything else (draining, series, SQLite, retention) runs on {@link Monitoring}'s timers.
- * It also serves `/metrics`, `GET /v1/generation`, the admin stats API and its live feed.
+ * It also serves `/metrics`, the admin stats API and its live feed; `GET /v1/generation` (the LLM
+ * front) reads the same {@link Monitoring}.
  */
 export class GatewayMetrics {
   /** Null when `monitoring.enabled` is false. */
@@ -125,12 +122,11 @@ export class GatewayMetrics {
     m.log.append(o);
   }
 
-  /** `/metrics`, `/v1/generation` and the admin API, for `buildRoutes`. */
-  routes(): Record<string, Partial<Record<'get' | 'post' | 'delete', RouteHandler>>> {
+  /** `/metrics` and the admin stats API, for `buildRoutes`. */
+  routes(): Routes {
     const auth = new AdminAuth(this.adminToken);
     return {
       '/metrics': { get: (state, res) => this.serve(res, state) },
-      '/v1/generation': { get: generationRoute(this.monitoring) },
       ...adminRoutes(this.monitoring, auth, this.#live),
     };
   }
@@ -154,7 +150,7 @@ export class GatewayMetrics {
     const d = state.engine.stats();
     const m = this.monitoring;
     const rings = m?.aggregator.rings() ?? [];
-    const providers = [...state.providerTypes.keys()];
+    const providers = [...state.tables.providerTypes.keys()];
     const families: PromFamily[] = [
       {
         name: 'localrouter_auto_routes_total', help: 'Auto-routed requests by classifier and chosen side (strong_fallback: the classifier failed).', type: 'counter',

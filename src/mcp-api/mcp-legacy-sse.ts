@@ -4,10 +4,7 @@ import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { toLocalRouterError } from '../errors/index.js';
 import type { McpHost } from '../mcp/index.js';
 import type { McpJsonRpcMessage } from '../workers/index.js';
-import type { RouteHandler } from './app.js';
-import type { AuthedClient } from './client-table.js';
-import type { GatewayState } from './gateway-state.js';
-import { readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
+import { readBody, statusLine, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
 import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS, tooDeepBody } from './mcp-auth.js';
 import { jsonString } from './mcp-post-exchange.js';
 import type { McpSessionLimits } from './mcp-route.js';
@@ -56,7 +53,7 @@ export class McpLegacySse {
   #open(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
     let client: AuthedClient;
     try {
-      client = authenticateMcp(state, req);
+      client = authenticateMcp(state.tables.clients, req);
     } catch (err) {
       const e = toLocalRouterError(err);
       writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS]);
@@ -96,9 +93,10 @@ export class McpLegacySse {
   }
 
   #post(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
+    const tables = state.tables;
     let client: AuthedClient;
     try {
-      client = authenticateMcp(state, req);
+      client = authenticateMcp(tables.clients, req);
     } catch (err) {
       const e = toLocalRouterError(err);
       writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], true);
@@ -112,10 +110,10 @@ export class McpLegacySse {
     }
     let aborted = false;
     res.onAborted(() => { aborted = true; });
-    readBody(res, state.server.max_body_bytes, (err, raw) => {
+    readBody(res, tables.server.max_body_bytes, (err, raw) => {
       if (aborted) return;
       if (err) return writeResponse(res, err.status, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
-      const tooDeep = tooDeepBody(raw!, state.server.max_json_depth);
+      const tooDeep = tooDeepBody(raw!, tables.server.max_json_depth);
       if (tooDeep !== null) return writeResponse(res, 400, 'application/json', tooDeep, cors);
       let messages: unknown[];
       try {

@@ -2,7 +2,7 @@ import type { HttpResponse } from 'uWebSockets.js';
 import { RELATED_TASK_META_KEY, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import type { McpJsonText } from '../workers/index.js';
-import { statusLine, type HeaderPairs } from './http-io.js';
+import { statusLine, type HeaderPairs } from '../ingress/index.js';
 
 /** Keep-alive period of an SSE answer, and how long an answer may stay pending before it becomes one (the SDK's period). */
 const KEEPALIVE_MS = 15_000;

@@ -4,14 +4,14 @@ import {
   admitRequest, needsClassifier, noProviderAvailable, planCandidates, projectInputTokens, rateLimitHeaders, retryAfterSeconds, routeByClassifier,
   type AutoDecision, type CandidateProbe, type LimitState,
 } from '../routing/index.js';
-import type { AuthedClient } from './client-table.js';
 import type { Attempt, CallController, CallHandler, CallRequest, Usage } from '../model/index.js';
-import type { AttemptRecord, GatewayState, OpenExchange } from './gateway-state.js';
 import { randomBytes } from 'node:crypto';
-import { answerAfterBody, readBody, statusLine, writeResponse, type HeaderPairs } from './http-io.js';
+import {
+  answerAfterBody, readBody, statusLine, writeResponse, type AttemptRecord, type AuthedClient, type GatewayState, type GatewayTables, type HeaderPairs,
+  type OpenExchange, type RouteHandler,
+} from '../ingress/index.js';
 import { headerSafe } from '../model/index.js';
 import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
-import type { RouteHandler } from './app.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
 
@@ -25,6 +25,9 @@ export function llmRoute(front: LlmFront): RouteHandler {
 
 function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
   const t0 = performance.now();
+  // One config for the whole request, whatever reloads happen while it runs.
+  const tables = state.tables;
+  const server = tables.server;
   const authorization = req.getHeader('authorization');
   const xApiKey = req.getHeader('x-api-key');
   const contentType = req.getHeader('content-type');
@@ -34,32 +37,32 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
 
   let client;
   try {
-    client = state.clients.authenticate(authorization, xApiKey);
+    client = tables.clients.authenticate(authorization, xApiKey);
     if (contentType.length > 0 && !/^application\/json\b/i.test(contentType)) {
       throw new LocalRouterError('LR_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json, got "${contentType.slice(0, 100)}"`);
     }
-    if (contentLength > state.server.max_body_bytes) {
-      throw new LocalRouterError('LR_ERR_BODY_TOO_LARGE', `request body is over the limit of ${state.server.max_body_bytes} bytes`);
+    if (contentLength > server.max_body_bytes) {
+      throw new LocalRouterError('LR_ERR_BODY_TOO_LARGE', `request body is over the limit of ${server.max_body_bytes} bytes`);
     }
   } catch (err) {
     // Answered once the unread body has been dropped (a client still sending would miss an answer
     // sent at once), then the connection is closed.
     const e = toLocalRouterError(err);
-    answerAfterBody(res, Number.isFinite(contentLength) ? contentLength : 0, () => writeResponse(res, e.status, 'application/json', front.errorBody(e), cors, true), state.server.body_timeout_ms);
+    answerAfterBody(res, Number.isFinite(contentLength) ? contentLength : 0, () => writeResponse(res, e.status, 'application/json', front.errorBody(e), cors, true), server.body_timeout_ms);
     return;
   }
 
-  const exchange = new LlmExchange(front, state, res, cors, t0, client.name);
+  const exchange = new LlmExchange(front, state, tables, res, cors, t0, client.name);
   exchange.strategy = client.policy.strategy; // monitoring: the series' strategy dimension
   exchange.clientId = client.id; // monitoring: generation records belong to the client's id, not its name
   res.onAborted(() => exchange.abort());
-  readBody(res, state.server.max_body_bytes, (err, raw) => {
+  readBody(res, server.max_body_bytes, (err, raw) => {
     if (exchange.aborted) return;
     if (err) return exchange.fail(err, true);
     try {
       const cap = state.logBodyBytes ?? 0; // monitoring: request body for the request log (opt-in)
       if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
-      const request = front.parse(parseJsonObject(raw!, state.server.max_json_depth), { maxMessages: state.server.max_messages });
+      const request = front.parse(parseJsonObject(raw!, server.max_json_depth), { maxMessages: server.max_messages });
       if (!needsClassifier(request, client)) {
         proceed(front, state, exchange, client, request, raw!.length, crashHook, null);
         return;
@@ -76,7 +79,7 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     } catch (e) {
       exchange.fail(clientError(state, e), false);
     }
-  }, state.server.body_timeout_ms);
+  }, server.body_timeout_ms);
 }
 
 /** Test hook: an exception and a rejection nobody handles, on the ingress thread, outside any request. */
@@ -95,7 +98,7 @@ function clientError(state: GatewayState, e: unknown): LocalRouterError {
 /** Plans the candidates, admits the request against its limits, and hands it to an actor. */
 function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, client: AuthedClient, request: FrontRequest,
   bodyBytes: number, crashHook: boolean, ids: string[] | null): void {
-  const plan = planCandidates(request, state, client, ids);
+  const plan = planCandidates(request, { directory: state.directory, breakers: state.breakers, capabilities: exchange.tables.capabilities }, client, ids);
   if (plan.targets.length === 0) {
     exchange.countAgainst(plan.skipped[0]!);
     throw noProviderAvailable(plan, state);
@@ -121,6 +124,8 @@ function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, cl
  */
 class LlmExchange implements CallHandler, OpenExchange {
   aborted = false;
+  /** The config tables this request started with. */
+  readonly tables: GatewayTables;
   #front: LlmFront;
   #state: GatewayState;
   #res: HttpResponse;
@@ -155,8 +160,9 @@ class LlmExchange implements CallHandler, OpenExchange {
   requestBody: string | null = null;
   #responseBody: string | null = null;
 
-  constructor(front: LlmFront, state: GatewayState, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
+  constructor(front: LlmFront, state: GatewayState, tables: GatewayTables, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
     this.#front = front;
+    this.tables = tables;
     this.#client = client;
     this.#state = state;
     this.#res = res;
@@ -196,7 +202,7 @@ class LlmExchange implements CallHandler, OpenExchange {
 
   dispatch(call: CallRequest): void {
     this.#call = this.#state.engine.call(call, this);
-    const every = this.#state.server.sse_heartbeat_ms;
+    const every = this.tables.server.sse_heartbeat_ms;
     // A call can end inside `engine.call` (inline, an unknown provider): no heartbeat then.
     if (call.stream && every > 0 && !this.#done) this.#heartbeat = setTimeout(() => this.#beat(every), every);
   }
@@ -311,7 +317,7 @@ class LlmExchange implements CallHandler, OpenExchange {
   /** A 429 or 503 that an upstream's refusal led to carries its Retry-After (at most `server.max_retry_after_ms`). */
   #withRetryAfter(status: number, headers: HeaderPairs): HeaderPairs {
     if ((status !== 429 && status !== 503) || this.#upstreamRetryAfterMs <= 0) return headers;
-    return [...headers, ['retry-after', retryAfterSeconds(this.#upstreamRetryAfterMs, this.#state.server.max_retry_after_ms)]];
+    return [...headers, ['retry-after', retryAfterSeconds(this.#upstreamRetryAfterMs, this.tables.server.max_retry_after_ms)]];
   }
 
   /** Replaces the projected input tokens with the real usage, and charges output tokens and cost. */

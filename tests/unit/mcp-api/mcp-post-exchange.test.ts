@@ -1,6 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fastKind, PostExchange, type McpPostHeaders } from '../../../src/ingress/mcp-post-exchange.js';
+import { fastKind, PostExchange, type McpPostHeaders } from '../../../src/mcp-api/mcp-post-exchange.js';
 
 /** Records what is written to a uWS response, and checks nothing is written after `end`. */
 function fakeRes(): { res: HttpResponse; out: (string | Uint8Array)[]; ended: () => boolean } {

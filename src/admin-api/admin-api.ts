@@ -3,11 +3,8 @@ import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
 import {
   DIMENSIONS, SERIES_METRICS, emptyBucket, parseDuration, viewBucket, type Dimension, type Monitoring, type RequestLogFilter, type SeriesMetric,
 } from '../metrics/index.js';
-import type { RouteHandler } from './app.js';
-import type { AdminAuth } from './admin-token.js';
+import { writeError, writeJson, type AdminAuth, type GatewayState, type RouteHandler } from '../ingress/index.js';
 import type { LiveFeed } from './admin-live.js';
-import type { GatewayState } from './gateway-state.js';
-import { writeError, writeJson } from './http-io.js';
 
 type Routes = Record<string, Partial<Record<'get', RouteHandler>>>;
 type Handler = (m: Monitoring, q: URLSearchParams, state: GatewayState) => unknown;
@@ -31,7 +28,7 @@ export function adminRoutes(monitoring: Monitoring | null, auth: AdminAuth, live
     res.onAborted(() => { aborted = true; });
     const fail = (err: unknown): void => { if (!aborted) writeError(res, toLocalRouterError(err), cors); };
     try {
-      auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.clients);
+      auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
       if (monitoring === null) throw new LocalRouterError('LR_ERR_NOT_FOUND', 'monitoring is off (monitoring.enabled: false in the config)');
       Promise.resolve(handler(monitoring, query(req), state)).then((body) => { if (!aborted) writeJson(res, 200, body, cors); }, fail);
     } catch (err) {
@@ -45,7 +42,7 @@ export function adminRoutes(monitoring: Monitoring | null, auth: AdminAuth, live
     '/api/stats/live': {
       get: (state, res, req, cors) => {
         try {
-          auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.clients);
+          auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
           if (live === null) throw new LocalRouterError('LR_ERR_NOT_FOUND', 'monitoring is off (monitoring.enabled: false in the config)');
           live.subscribe(res, cors, () => state.open.size);
         } catch (err) {
@@ -91,7 +88,7 @@ function summary(m: Monitoring, q: URLSearchParams, state: GatewayState): unknow
       execution: d.mode, actors: d.actors, actor_restarts: d.restarts,
       ring_overflows: s.overflows,
       log_pending: m.log.pending, log_dropped: m.log.dropped,
-      breakers: Object.fromEntries([...state.providerTypes.keys()].map((p) => [p, state.breakers.state(p)])),
+      breakers: Object.fromEntries([...state.tables.providerTypes.keys()].map((p) => [p, state.breakers.state(p)])),
     },
   };
 }

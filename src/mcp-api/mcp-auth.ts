@@ -1,22 +1,20 @@
 import type { HttpRequest } from 'uWebSockets.js';
 import { withinJsonDepth } from '../model/index.js';
-import type { AuthedClient } from './client-table.js';
-import type { GatewayState } from './gateway-state.js';
-import type { HeaderPairs } from './http-io.js';
+import type { AuthedClient, ClientTable, HeaderPairs } from '../ingress/index.js';
 
 /**
  * The client of an MCP request: its `lr-` key as `Authorization: Bearer`, `x-api-key`, or, for
  * clients that cannot set headers, `?token=`. Throws the ClientTable's 401 error. Reads `req`
  * synchronously (uWS invalidates it after the handler returns).
  */
-export function authenticateMcp(state: GatewayState, req: HttpRequest): AuthedClient {
+export function authenticateMcp(clients: ClientTable, req: HttpRequest): AuthedClient {
   const authorization = req.getHeader('authorization');
   const xApiKey = req.getHeader('x-api-key');
   if (authorization.length === 0 && xApiKey.length === 0) {
     const token = new URLSearchParams(req.getQuery() ?? '').get('token');
-    if (token !== null && token.length > 0) return state.clients.authenticate(`Bearer ${token}`, '');
+    if (token !== null && token.length > 0) return clients.authenticate(`Bearer ${token}`, '');
   }
-  return state.clients.authenticate(authorization, xApiKey);
+  return clients.authenticate(authorization, xApiKey);
 }
 
 /** A JSON-RPC error body with no id (what transport-level errors answer with). */

@@ -1,9 +1,7 @@
 import type { CallRequest } from '../model/index.js';
 import { admitRequest, noProviderAvailable, planCandidates, projectInputTokens } from '../routing/index.js';
-import type { AuthedClient } from './client-table.js';
-import type { GatewayState } from './gateway-state.js';
-import { chatFront } from './llm-fronts.js';
-import { callForAnswer } from './whole-answer.js';
+import type { AuthedClient, GatewayState } from '../ingress/index.js';
+import { callForAnswer, chatFront } from '../llm-api/index.js';
 
 /**
  * `mcp.sampling: gateway`: answers an upstream MCP server's `sampling/createMessage` through
@@ -15,10 +13,11 @@ import { callForAnswer } from './whole-answer.js';
 export function sampleThroughGateway(state: GatewayState, client: AuthedClient, body: string, fallbackModel: string): Promise<string> {
   return new Promise((resolve, reject) => {
     try {
+      const tables = state.tables;
       const parsed = JSON.parse(body) as Record<string, unknown>;
       if (typeof parsed.model !== 'string' || parsed.model === '' || !client.mayUse(parsed.model)) parsed.model = fallbackModel;
-      const request = chatFront.parse(parsed, { maxMessages: state.server.max_messages });
-      const plan = planCandidates(request, state, client);
+      const request = chatFront.parse(parsed, { maxMessages: tables.server.max_messages });
+      const plan = planCandidates(request, { directory: state.directory, breakers: state.breakers, capabilities: tables.capabilities }, client);
       if (plan.targets.length === 0) throw noProviderAvailable(plan, state);
       // Probe slots the plan claimed are handed back when the call ends (settled ones are free already).
       const releaseProbes = (): void => { for (const p of plan.probes) state.breakers.release(p.claims); };

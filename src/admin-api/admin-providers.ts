@@ -1,7 +1,5 @@
 import { toLocalRouterError } from '../errors/index.js';
-import type { AdminAuth } from './admin-token.js';
-import type { RouteHandler } from './app.js';
-import { writeError, writeJson } from './http-io.js';
+import { writeError, writeJson, type AdminAuth, type RouteHandler } from '../ingress/index.js';
 
 /**
  * `GET /api/providers` (admin token): each configured provider's live health as the router sees it:
@@ -11,7 +9,7 @@ import { writeError, writeJson } from './http-io.js';
 export function providersStatusRoute(auth: AdminAuth): RouteHandler {
   return (state, res, req, cors) => {
     try {
-      auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.clients);
+      auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
     } catch (err) {
       writeError(res, toLocalRouterError(err), cors);
       return;

@@ -4,21 +4,16 @@ import pino, { type Logger } from 'pino';
 import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import type { ProviderRuntime, UpstreamEngine } from '../model/index.js';
-import { getPreset, lookupModel, ModelDirectory, PriceBook } from '../providers/index.js';
+import { getPreset, ModelDirectory } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
-import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt, StrategyTable } from '../routing/index.js';
+import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
-import { buildRoutes, createApp } from './app.js';
-import { AdminAuth } from './admin-token.js';
-import { providersStatusRoute } from './admin-providers.js';
-import { ClientTable } from './client-table.js';
-import type { GatewayState, RequestOutcome } from './gateway-state.js';
-import { RequestGuards } from './guards.js';
-import { TokenSigner } from './oauth-tokens.js';
+import { AdminAuth, buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
+import { callForAnswer, llmRoutes } from '../llm-api/index.js';
+import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
+import { GatewayMetrics, providersStatusRoute } from '../admin-api/index.js';
 import { ClassifierPool } from './classifier-pool.js';
-import { GatewayMetrics } from './gateway-metrics.js';
-import { mcpMetricsOf, startMcpGateway } from './mcp-wiring.js'; // mcp (issue 7)
-import { callForAnswer } from './whole-answer.js';
+import { buildGatewayTables } from './gateway-tables.js';
 
 export interface StartGatewayOptions {
   home: string;
@@ -78,7 +73,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   directory.setProviders(enabledProviders(config));
   // Warm the model lists so bare model ids resolve from the first request on.
   void directory.list();
-  const metrics = new GatewayMetrics({ home: opts.home, config: config.monitoring, log }); // monitoring (issue 5)
+  const metrics = new GatewayMetrics({ home: opts.home, config: config.monitoring, log });
 
   const limiter = new RateLimiter();
   const tokens = TokenSigner.forHome(opts.home);
@@ -92,9 +87,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   });
 
   const state: GatewayState = {
-    server: config.server,
-    clients: new ClientTable(config.clients, new StrategyTable(config), tokens),
-    guards: new RequestGuards(config.server),
+    tables: buildGatewayTables(config, tokens),
     directory,
     engine,
     testHooks,
@@ -105,23 +98,19 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     startedAt: Date.now(),
     version: VERSION,
     onRequestDone: (outcome: RequestOutcome) => metrics.record(outcome),
-    // monitoring (issue 5): body capture for the request log, off unless monitoring.log_bodies.
     logBodyBytes: config.monitoring.enabled && config.monitoring.log_bodies ? config.monitoring.log_body_max_bytes : 0,
     limiter,
     classifiers,
     tokens,
     breakers,
-    providerTypes: providerTypes(config),
-    capabilities: (provider, model) => lookupModel(state.providerTypes.get(provider) ?? 'openai-compatible', model)?.capabilities,
-    prices: priceBook(config),
     onAttempt: (attempt) => recordAttempt(breakers, attempt),
   };
 
-  // mcp (issue 7): the MCP actor (started with the first session), /mcp, legacy /sse + /messages, GET /api/mcp/servers.
   const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
+  // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), testHooks });
   const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
-  const app = createApp(state, buildRoutes({ ...metrics.routes(), ...mcp.routes(), ...providersStatus })); // monitoring (issue 5): /metrics, /v1/generation, /api/*
+  const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), providersStatus));
   // Listen while the actor threads load their modules: a call made before an actor is ready waits in
   // its port, so /health answers at once and nothing is refused; startGateway resolves once they are.
   const host = opts.host ?? config.server.host;
@@ -134,15 +123,11 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const watcher = new ConfigWatcher(file, (next) => {
     const previous = config;
     config = next;
-    state.server = next.server;
-    state.clients = new ClientTable(next.clients, new StrategyTable(next), tokens);
-    state.providerTypes = providerTypes(next);
-    state.prices = priceBook(next);
+    state.tables = buildGatewayTables(next, tokens);
     classifiers.warm(namedClassifiers(next));
     breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms, next.server.max_retry_after_ms);
-    state.guards = new RequestGuards(next.server);
     engine.setProviders(providerRuntimes(next, secrets, log));
-    mcp.reconfigure(next); // mcp (issue 7)
+    mcp.reconfigure(next);
     directory.setProviders(enabledProviders(next));
     void directory.list();
     if (previous.server.host !== next.server.host || previous.server.port !== next.server.port
@@ -165,11 +150,11 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
         const err = new LocalRouterError('LR_ERR_SHUTTING_DOWN', 'the gateway shut down before this request finished').toPlain();
         for (const ex of [...state.open]) ex.terminate(err);
       }
-      await mcp.close(); // mcp (issue 7)
+      await mcp.close();
       await engine.close();
       await classifiers.close();
       limitStore.close();
-      await metrics.close(); // monitoring (issue 5): waits for the store writer thread
+      await metrics.close(); // waits for the store writer thread
       instance.release();
       removeLastResort();
       log.info('stopped');
@@ -202,14 +187,6 @@ function installLastResort(state: GatewayState, log: Logger): () => void {
 
 function namedClassifiers(config: Config): Set<string> {
   return new Set(config.strategies.map((s) => s.auto.classifier).filter((c): c is string => c !== undefined));
-}
-
-function priceBook(config: Config): PriceBook {
-  return new PriceBook(config.providers.map((p) => ({ name: p.name, type: p.type })), config.price_overrides);
-}
-
-function providerTypes(config: Config): Map<string, string> {
-  return new Map(config.providers.map((p) => [p.name, p.type]));
 }
 
 function assertNativeUws(): void {
