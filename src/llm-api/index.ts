@@ -14,7 +14,7 @@ import { anthropicFront, chatFront, completionsFront, countTokensFront, embeddin
 import { llmRoute } from './llm-request.js';
 import { handleModels } from './models.js';
 
-export { chatFront, type FrontRequest, type LlmFront } from './llm-fronts.js';
+export { anthropicFront, chatFront, completionsFront, embeddingsFront, responsesFront, type FrontRequest, type LlmFront } from './llm-fronts.js';
 export { callForAnswer, type WholeAnswer } from './whole-answer.js';
 
 /** The LLM front's routes; `/v1/generation` reads the request log of `monitoring` (none when it is off). */

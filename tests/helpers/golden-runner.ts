@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { expect, vi } from 'vitest';
 import type { Attempt, CallHandler, CallRequest, ClientDialectName, Operation, PlainError, Usage, WireProtocol } from '../../src/model/index.js';
 import { ProviderEngine, getPreset } from '../../src/providers/index.js';
-import { anthropicFront, chatFront, completionsFront, embeddingsFront, responsesFront, type LlmFront } from '../../src/ingress/index.js';
+import { anthropicFront, chatFront, completionsFront, embeddingsFront, responsesFront, type LlmFront } from '../../src/llm-api/index.js';
 
 /**
  * One shared golden runner: a recorded upstream answer is replayed from a loopback HTTP server
