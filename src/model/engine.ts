@@ -37,7 +37,8 @@ export interface CallRequest {
 /**
  * Receives one call's events, in order: any number of `onAttempt`, then either a stream
  * (`onStart`, `onChunk`..., `onEnd`) or one `onResponse`; `onError` may end the call at any point
- * instead. Exactly one of `onEnd`, `onResponse` and `onError` ends a call, and nothing arrives after
+ * instead. A stream that fails after its start reports its try once more, as failed (an `onAttempt`
+ * with the error code, just before `onError`), so breakers learn of failures mid-stream. Exactly one of `onEnd`, `onResponse` and `onError` ends a call, and nothing arrives after
  * it or after `abort()`. A call that fails at once (an unknown provider) may end before `call`
  * returns its controller.
  */
