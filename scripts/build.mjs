@@ -1,13 +1,44 @@
-// `npm run build`: compiles src/ to dist/ (tsc, incremental) and stamps the build, so that
-// bin/localrouter can tell a current build from one older than the sources.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// `npm run build`: bundles src/ into dist/ with esbuild and stamps the build, so that bin/localrouter
+// can tell a current build from one older than the sources.
+//
+// One bundle per thread entry (the CLI and the gateway's main thread, the provider actor, the MCP
+// actor, the classifier worker, the store writer), code they share split into chunks beside them.
+// All files sit in dist/ itself: a worker entry is found beside the module that starts it
+// (`moduleBeside`), whichever chunk that module ended up in. Bundled, a thread loads a handful of
+// files instead of ~500 ES modules, which is most of its start time. Native addons stay outside.
+// Types are checked by `tsc --noEmit` (`npm run typecheck`, part of `npm test`), not here.
+import { rmSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
 
-const require = createRequire(import.meta.url);
-const tsc = require.resolve('typescript/bin/tsc');
 const root = new URL('../', import.meta.url);
-const result = spawnSync(process.execPath, [tsc, '-p', new URL('tsconfig.build.json', root).pathname], { stdio: 'inherit' });
-if (result.status !== 0) process.exit(result.status ?? 1);
-mkdirSync(new URL('dist/', root), { recursive: true });
-writeFileSync(new URL('dist/.built', root), `${new Date().toISOString()}\n`);
+const dist = new URL('dist/', root).pathname;
+
+const ENTRIES = {
+  localrouter: 'src/cli/main.ts',
+  'provider-actor': 'src/workers/provider-actor.ts',
+  'mcp-actor': 'src/mcp/mcp-actor.ts',
+  'classifier-worker': 'src/classifier/classifier-worker.ts',
+  'store-writer-worker': 'src/metrics/store-writer-worker.ts',
+};
+
+/** Native addons (and the packages that load them by path) are required at run time from node_modules. */
+const EXTERNAL = ['uWebSockets.js', 'better-sqlite3', 'onnxruntime-node', '@napi-rs/keyring'];
+
+rmSync(dist, { recursive: true, force: true });
+await build({
+  absWorkingDir: root.pathname,
+  entryPoints: ENTRIES,
+  outdir: dist,
+  entryNames: '[name]',
+  chunkNames: 'chunk-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: EXTERNAL,
+  // CommonJS packages inside an ES module bundle call `require`; give them one.
+  banner: { js: "import { createRequire as __lrCreateRequire } from 'node:module'; const require = __lrCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+writeFileSync(new URL('.built', `file://${dist}`), `${new Date().toISOString()}\n`);

@@ -1,5 +1,5 @@
 /**
- * MCP gateway benchmark (issue 7 targets), run with `node --import tsx bench/e2e/mcp-gateway.ts`.
+ * MCP gateway benchmark, run with `node --import tsx bench/e2e/mcp-gateway.ts`.
  *
  *  1. `tools/call`: the same Streamable HTTP upstream called directly and through the gateway, in
  *     interleaved rounds (each target takes a block of calls in turn, the order flipping every

@@ -52,7 +52,7 @@ async function preflight(ctx: Ctx): Promise<void> {
 }
 
 /**
- * Anthropic-upstream translation (issue 3's target): the same c=1 latency, TTFT and CPU figures as
+ * Anthropic-upstream translation (target): the same c=1 latency, TTFT and CPU figures as
  * P1 and P6, on the OpenAI pass-through route and on the route that translates to the Anthropic
  * Messages API and back, interleaved on the same processes. The `Anthropic added ÷ pass-through
  * added` rows are the target's ratio (≤ 1.5).

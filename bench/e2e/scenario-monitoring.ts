@@ -37,7 +37,7 @@ async function measure(ctx: Ctx, t: TargetHandle): Promise<Round> {
 }
 
 /**
- * M1: what monitoring costs (issue 5 targets: at most 5% of throughput at c=64 and at most 0.05 ms
+ * M1: what monitoring costs (targets: at most 5% of throughput at c=64 and at most 0.05 ms
  * added p50). The stack's gateways run with the default config, monitoring on (rings, time series,
  * Prometheus, the SQLite request log and rollups); for each one a twin with `monitoring.enabled:
  * false` starts in front of the same mock. Rounds interleave on and off: autocannon at

@@ -7,13 +7,15 @@
  * terminated and restarted too.
  */
 import path from 'node:path';
-import type { Worker } from 'node:worker_threads';
-import { LocalRouterError, type PlainError } from '../errors/index.js';
-import { FrameBatcher, moduleBeside, spawnWorker } from '../workers/index.js';
-import { CLASSIFIER_FRAME, type ClassifierWorkerData, type FromClassifierFrame, type ToClassifierFrame } from '../workers/protocol.js';
+import { LocalRouterError } from '../errors/index.js';
+import {
+  ActorHost, FrameBatcher, decodeFromClassifier, encodeClassifierScore, encodeClassifierTestCrash, encodeClassifierTestStall, moduleBeside,
+  type ActorCrash, type ClassifierWorkerData, type FromClassifierFrame, type FromClassifierHandler, type RestartPolicy, type ToClassifierFrame,
+} from '../workers/index.js';
 
 const WORKER_ENTRY = moduleBeside(import.meta.url, 'classifier-worker');
-const MAX_RESTART_DELAY_MS = 5_000;
+/** A thread that dies within a second of its start would spin: those deaths back off (0.1 s, doubled up to 5 s) after the first. */
+const RESTART: RestartPolicy = { quickMs: 1_000, freeRestarts: 1, firstDelayMs: 100, maxDelayMs: 5_000 };
 
 export interface ClassifierOptions {
   /** Path of the `.onnx` router; its card (`.json`) must sit next to it. */
@@ -72,19 +74,15 @@ function classifierError(message: string, cause?: unknown): LocalRouterError {
 
 class ClassifierActor implements Classifier {
   #opts: Required<Omit<ClassifierOptions, 'onEvent'>> & Pick<ClassifierOptions, 'onEvent'>;
-  #worker: Worker | null = null;
-  #out: FrameBatcher<ToClassifierFrame>;
-  #parked: ToClassifierFrame[] = [];
+  readonly #host: ActorHost<ToClassifierFrame[], FromClassifierFrame[]>;
+  readonly #out: FrameBatcher<ToClassifierFrame>;
   #pending = new Map<number, Pending>();
   #seq = 0;
-  #ready = false;
   #closed = false;
-  #startedAt = 0;
-  #quickCrashes = 0;
   /** Requests sent whose answer (even a late one) has not come back, and since when the thread owes one. */
   #unanswered = 0;
   #owingSince = 0;
-  #stats = { scored: 0, timeouts: 0, errors: 0, crashes: 0, restarts: 0 };
+  #stats = { scored: 0, timeouts: 0, errors: 0, crashes: 0 };
   #onFirstReady: ((err: LocalRouterError | null) => void) | null = null;
 
   constructor(opts: ClassifierOptions) {
@@ -96,9 +94,17 @@ class ClassifierActor implements Classifier {
       testHooks: opts.testHooks ?? false,
       onEvent: opts.onEvent,
     };
-    this.#out = new FrameBatcher<ToClassifierFrame>((frames) => {
-      if (this.#worker) this.#worker.postMessage(frames);
-      else this.#parked.push(...frames);
+    this.#out = new FrameBatcher<ToClassifierFrame>((frames) => this.#host.post(frames));
+    this.#host = new ActorHost<ToClassifierFrame[], FromClassifierFrame[]>({
+      entry: WORKER_ENTRY,
+      name: 'classifier',
+      workerData: (): ClassifierWorkerData => ({ modelPath: this.#opts.modelPath, testHooks: this.#opts.testHooks }),
+      onMessage: (frames) => decodeFromClassifier(frames, this.#inbox),
+      onCrash: (crash) => this.#onCrash(crash),
+      restart: RESTART,
+      // A model that cannot load would only crash-loop: `start` fails instead.
+      restartIfNeverReady: false,
+      outbox: this.#out,
     });
   }
 
@@ -111,12 +117,12 @@ class ClassifierActor implements Classifier {
         this.#onFirstReady = null;
         if (err) {
           this.#closed = true;
-          void this.#worker?.terminate();
+          void this.#host.close();
           reject(err);
         } else resolve();
       };
       this.#onFirstReady = done;
-      this.#spawn();
+      this.#host.start();
     });
   }
 
@@ -127,29 +133,26 @@ class ClassifierActor implements Classifier {
       const timer = setTimeout(() => this.#timeout(id), this.#opts.timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
       if (this.#unanswered++ === 0) this.#owingSince = Date.now();
-      this.#out.push([CLASSIFIER_FRAME.SCORE, id, prompt]);
+      this.#out.push(encodeClassifierScore(id, prompt));
     });
   }
 
   stats(): ClassifierStats {
-    return { ready: this.#ready, inflight: this.#pending.size, ...this.#stats };
+    return { ready: this.#host.ready, inflight: this.#pending.size, ...this.#stats, restarts: this.#host.restarts };
   }
 
   async close(): Promise<void> {
-    if (this.#closed && !this.#worker) return;
     this.#closed = true;
     this.#failAll('the classifier is closed');
-    const worker = this.#worker;
-    this.#worker = null;
-    await worker?.terminate();
+    await this.#host.close();
   }
 
   testCrash(): void {
-    this.#testFrame([CLASSIFIER_FRAME.TEST_CRASH, 0]);
+    this.#testFrame(encodeClassifierTestCrash());
   }
 
   testStall(ms: number): void {
-    this.#testFrame([CLASSIFIER_FRAME.TEST_STALL, 0, ms]);
+    this.#testFrame(encodeClassifierTestStall(ms));
   }
 
   #testFrame(frame: ToClassifierFrame): void {
@@ -157,49 +160,36 @@ class ClassifierActor implements Classifier {
     this.#out.push(frame);
   }
 
-  #spawn(): void {
-    const data: ClassifierWorkerData = { modelPath: this.#opts.modelPath, testHooks: this.#opts.testHooks };
-    const worker = spawnWorker(WORKER_ENTRY, { workerData: data, name: 'classifier' });
-    this.#worker = worker;
-    this.#startedAt = Date.now();
-    let lastError = 'exited';
-    worker.on('message', (frames: FromClassifierFrame[]) => this.#receive(frames));
-    worker.on('error', (err) => { lastError = err.message; });
-    worker.on('exit', () => this.#onExit(worker, lastError));
-    if (this.#parked.length > 0) {
-      worker.postMessage(this.#parked);
-      this.#parked = [];
-    }
-  }
+  /** The frames from the thread. */
+  readonly #inbox: FromClassifierHandler = {
+    onReady: () => {
+      this.#host.markReady();
+      this.#onFirstReady?.(null);
+    },
+    onLoadFailed: (error) => this.#onFirstReady?.(classifierError(error.message)),
+    onResult: (id, score) => {
+      const pending = this.#answered(id);
+      if (pending === undefined) return;
+      this.#stats.scored++;
+      pending.resolve(score);
+    },
+    onError: (id, error) => {
+      const pending = this.#answered(id);
+      if (pending === undefined) return;
+      this.#stats.errors++;
+      this.#opts.onEvent?.({ type: 'error', id, message: error.message });
+      pending.reject(classifierError(`the classifier failed: ${error.message}`));
+    },
+  };
 
-  #receive(frames: FromClassifierFrame[]): void {
-    for (let i = 0; i < frames.length; i++) {
-      const f = frames[i]!;
-      if (f[0] === CLASSIFIER_FRAME.READY) {
-        this.#ready = true;
-        this.#onFirstReady?.(null);
-        continue;
-      }
-      if (f[0] === CLASSIFIER_FRAME.ERROR && f[1] === 0) {
-        const err = classifierError(f[2].message);
-        if (this.#onFirstReady) this.#onFirstReady(err);
-        continue;
-      }
-      if (this.#unanswered > 0 && --this.#unanswered > 0) this.#owingSince = Date.now();
-      const pending = this.#pending.get(f[1]);
-      if (!pending) continue; // timed out meanwhile
-      this.#pending.delete(f[1]);
-      clearTimeout(pending.timer);
-      if (f[0] === CLASSIFIER_FRAME.RESULT) {
-        this.#stats.scored++;
-        pending.resolve(f[2]);
-      } else {
-        this.#stats.errors++;
-        const plain: PlainError = f[2];
-        this.#opts.onEvent?.({ type: 'error', id: f[1], message: plain.message });
-        pending.reject(classifierError(`the classifier failed: ${plain.message}`));
-      }
-    }
+  /** The thread answered request `id`: what still waits for it (nothing if it timed out meanwhile). */
+  #answered(id: number): Pending | undefined {
+    if (this.#unanswered > 0 && --this.#unanswered > 0) this.#owingSince = Date.now();
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return undefined;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    return pending;
   }
 
   #timeout(id: number): void {
@@ -209,9 +199,9 @@ class ClassifierActor implements Classifier {
     this.#stats.timeouts++;
     this.#opts.onEvent?.({ type: 'timeout', id });
     pending.reject(classifierError(`the classifier did not answer within ${this.#opts.timeoutMs} ms`));
-    if (this.#worker && this.#unanswered > 0 && Date.now() - this.#owingSince >= this.#opts.stallRestartMs) {
+    if (this.#host.running && this.#unanswered > 0 && Date.now() - this.#owingSince >= this.#opts.stallRestartMs) {
       this.#opts.onEvent?.({ type: 'stalled', unanswered: this.#unanswered });
-      void this.#worker.terminate(); // the exit handler restarts it
+      this.#host.kill(); // counted as a crash: its requests fail and the thread is restarted
     }
   }
 
@@ -225,30 +215,16 @@ class ClassifierActor implements Classifier {
     return failed.length;
   }
 
-  #onExit(worker: Worker, error: string): void {
-    if (this.#worker !== worker) return;
-    this.#worker = null;
-    this.#ready = false;
+  #onCrash(crash: ActorCrash): void {
     this.#unanswered = 0;
-    if (this.#closed) return;
-    if (this.#onFirstReady) { // died while loading the first time: no restart loop on a bad model
-      this.#onFirstReady(classifierError(`the classifier thread exited while loading the model: ${error}`));
+    const message = crash.error?.message ?? 'exited';
+    if (crash.restartInMs === null) { // died while loading the first time
+      this.#onFirstReady?.(classifierError(`the classifier thread exited while loading the model: ${message}`));
       return;
     }
     this.#stats.crashes++;
     const failed = this.#failAll('the classifier thread crashed; it is being restarted');
-    this.#opts.onEvent?.({ type: 'crash', failedRequests: failed, message: error });
-    // A thread that dies right after starting would spin: back off exponentially in that case only.
-    const quick = Date.now() - this.#startedAt < 1_000;
-    this.#quickCrashes = quick ? this.#quickCrashes + 1 : 0;
-    const delay = this.#quickCrashes === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 50 * 2 ** this.#quickCrashes);
-    const restart = (): void => {
-      if (this.#closed) return;
-      this.#stats.restarts++;
-      this.#spawn();
-    };
-    if (delay === 0) restart();
-    else setTimeout(restart, delay).unref();
+    this.#opts.onEvent?.({ type: 'crash', failedRequests: failed, message });
   }
 }
 

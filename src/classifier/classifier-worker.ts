@@ -4,10 +4,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { toLocalRouterError } from '../errors/index.js';
-import { CLASSIFIER_FRAME, type ClassifierWorkerData, type FromClassifierFrame, type ToClassifierFrame } from '../workers/protocol.js';
-import { FEATURIZER_VERSION } from './featurizer.js';
-// Direct import: the workers index would load the provider engine into this thread.
+import type { ClassifierWorkerData, FromClassifierFrame, ToClassifierFrame } from '../workers/protocol.js';
+// Direct imports: the workers index would load the provider engine into this thread.
+import {
+  decodeToClassifier, encodeClassifierError, encodeClassifierLoadFailed, encodeClassifierReady, encodeClassifierResult, type ToClassifierHandler,
+} from '../workers/classifier-codec.js';
 import { FrameBatcher } from '../workers/frame-batcher.js';
+import { FEATURIZER_VERSION } from './featurizer.js';
 import { OnnxRouter } from './onnx-scorer.js';
 
 const port = parentPort;
@@ -19,28 +22,31 @@ let router: OnnxRouter;
 try {
   router = await OnnxRouter.load(data.modelPath);
 } catch (err) {
-  port.postMessage([[CLASSIFIER_FRAME.ERROR, 0, toLocalRouterError(err).toPlain()]] satisfies FromClassifierFrame[]);
+  out.push(encodeClassifierLoadFailed(toLocalRouterError(err).toPlain()));
+  out.flushNow();
   // Nothing useful left to do: the owner sees the error frame, then the exit.
   process.exit(1);
 }
 
 function score(id: number, prompt: string): void {
   router.score(prompt).then(
-    (s) => out.push([CLASSIFIER_FRAME.RESULT, id, s]),
-    (err: unknown) => out.push([CLASSIFIER_FRAME.ERROR, id, toLocalRouterError(err).toPlain()]),
+    (s) => out.push(encodeClassifierResult(id, s)),
+    (err: unknown) => out.push(encodeClassifierError(id, toLocalRouterError(err).toPlain())),
   );
 }
 
-port.on('message', (frames: ToClassifierFrame[]) => {
-  for (let i = 0; i < frames.length; i++) {
-    const f = frames[i]!;
-    if (f[0] === CLASSIFIER_FRAME.SCORE) score(f[1], f[2]);
+const handler: ToClassifierHandler = {
+  onScore: score,
+  onTestCrash: () => {
     // Thrown right here, the frames after it in the batch are lost with the thread, as in a real crash.
-    else if (data.testHooks && f[0] === CLASSIFIER_FRAME.TEST_CRASH) throw new Error('test hook: classifier crash');
-    else if (data.testHooks && f[0] === CLASSIFIER_FRAME.TEST_STALL) {
-      const end = Date.now() + f[2];
-      while (Date.now() < end) { /* a hung thread, on purpose */ }
-    }
-  }
-});
-out.push([CLASSIFIER_FRAME.READY, 0, FEATURIZER_VERSION]);
+    if (data.testHooks) throw new Error('test hook: classifier crash');
+  },
+  onTestStall: (ms) => {
+    if (!data.testHooks) return;
+    const end = Date.now() + ms;
+    while (Date.now() < end) { /* a hung thread, on purpose */ }
+  },
+};
+
+port.on('message', (frames: ToClassifierFrame[]) => decodeToClassifier(frames, handler));
+out.push(encodeClassifierReady(FEATURIZER_VERSION));

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { installRoot } from '../config/index.js';
 import { HYPER_GRID, MIN_STRONG_ACCURACY, fitRouter, selectHyper, trainableRows } from './cross-fit.js';
 import { DENSE_NAMES, FEATURE_DIM, FEATURIZER_VERSION, featurize } from './featurizer.js';
 import { ROUTELLM_ATTRIBUTION, cardPathFor, type ModelCard } from './model-card.js';
@@ -13,7 +14,7 @@ import { toFloat32Model } from './router-model.js';
 import { loadRoutingData } from './routing-data.js';
 import { decileEdges } from './routing-metrics.js';
 
-export const MODELS_DIR = path.resolve(new URL('../../models', import.meta.url).pathname);
+export const MODELS_DIR = path.join(installRoot(), 'models');
 export const DEFAULT_MODEL_NAME = 'hashlr';
 
 /** `models/router-<name>.onnx`. */

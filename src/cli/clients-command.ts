@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { configPath, updateConfig, type ClientConfig, type Config, type LimitConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { generateClientKey } from '../secrets/index.js';
-import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
+import { homeOf, parseName, printJson, printTable, readConfig, type CliIo } from './cli-io.js';
 import { collectLimit, collectPatterns, formatLimit, formatList, requireStrategy, strategyOf } from './policy-options.js';
 
 const LIMIT_HELP = 'rate limit on top of the strategy\'s, KIND:WINDOW:MAX (repeatable); KIND: requests, input_tokens, '
@@ -32,7 +32,7 @@ interface UpdateOptions {
   json?: boolean;
 }
 
-export function registerClientsCommand(program: Command): void {
+export function registerClientsCommand(program: Command, io: CliIo): void {
   const clients = program.command('clients').description('manage the API keys of local clients');
 
   clients.command('create').description('create a client and print its API key (shown once)')
@@ -47,23 +47,23 @@ export function registerClientsCommand(program: Command): void {
         created_at: new Date().toISOString(), allowed_models: ['*'], limits: opts.limit ?? [],
         ...(opts.strategy === undefined ? {} : { strategy: opts.strategy }),
       };
-      updateConfig(configPath(homeOf(cmd)), (cfg) => {
+      updateConfig(configPath(homeOf(cmd, io)), (cfg) => {
         if (cfg.clients.some((c) => c.name === name)) {
           throw new LocalRouterError('LR_ERR_BAD_REQUEST', `a client named "${name}" already exists`);
         }
         if (opts.strategy !== undefined) requireStrategy(cfg, opts.strategy);
         cfg.clients.push(client);
       });
-      printKey(client, key, opts.json, 'created');
+      printKey(io, client, key, opts.json, 'created');
     });
 
   clients.command('list').description('list clients (key prefixes only)')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }, cmd: Command) => {
-      const cfg = readConfig(homeOf(cmd));
+      const cfg = readConfig(homeOf(cmd, io));
       const list = cfg.clients.map((c) => publicView(cfg, c));
-      if (opts.json) return printJson(list);
-      printTable(['ID', 'NAME', 'KEY', 'ENABLED', 'STRATEGY', 'LIMITS', 'CREATED'], list.map((c) => [
+      if (opts.json) return printJson(io, list);
+      printTable(io, ['ID', 'NAME', 'KEY', 'ENABLED', 'STRATEGY', 'LIMITS', 'CREATED'], list.map((c) => [
         c.id, c.name, `${c.key_prefix}...`, c.enabled ? 'yes' : 'no',
         c.follows_default_strategy ? `${c.strategy} (default)` : c.strategy, formatList(c.limits.map(formatLimit)), c.created_at,
       ]), 'no clients (create one with: localrouter clients create <name>)');
@@ -84,7 +84,7 @@ export function registerClientsCommand(program: Command): void {
         cmd.error('error: nothing to update: give --strategy, --default-strategy, --limit, --clear-limits or --allow-models',
           { exitCode: 2 });
       }
-      const saved = updateConfig(configPath(homeOf(cmd)), (cfg) => {
+      const saved = updateConfig(configPath(homeOf(cmd, io)), (cfg) => {
         const client = findClient(cfg, ref);
         if (opts.strategy !== undefined) {
           requireStrategy(cfg, opts.strategy);
@@ -95,8 +95,8 @@ export function registerClientsCommand(program: Command): void {
         if (opts.allowModels !== undefined) client.allowed_models = opts.allowModels;
       });
       const v = publicView(saved, findClient(saved, ref));
-      if (opts.json) return printJson(v);
-      process.stdout.write(`updated client "${v.name}": strategy ${v.strategy}${v.follows_default_strategy ? ' (default)' : ''}; `
+      if (opts.json) return printJson(io, v);
+      io.stdout.write(`updated client "${v.name}": strategy ${v.strategy}${v.follows_default_strategy ? ' (default)' : ''}; `
         + `limits ${formatList(v.limits.map(formatLimit))}; models ${formatList(v.allowed_models)}\n`);
     });
 
@@ -106,10 +106,10 @@ export function registerClientsCommand(program: Command): void {
       .argument('<name>', 'client name or id')
       .option('--json', 'print JSON')
       .action((ref: string, opts: { json?: boolean }, cmd: Command) => {
-        const saved = updateConfig(configPath(homeOf(cmd)), (cfg) => { findClient(cfg, ref).enabled = enabled; });
+        const saved = updateConfig(configPath(homeOf(cmd, io)), (cfg) => { findClient(cfg, ref).enabled = enabled; });
         const client = findClient(saved, ref);
-        if (opts.json) return printJson(publicView(saved, client));
-        process.stdout.write(`client "${client.name}" ${enabled ? 'enabled' : 'disabled'}\n`);
+        if (opts.json) return printJson(io, publicView(saved, client));
+        io.stdout.write(`client "${client.name}" ${enabled ? 'enabled' : 'disabled'}\n`);
       });
   }
 
@@ -118,12 +118,12 @@ export function registerClientsCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action((ref: string, opts: { json?: boolean }, cmd: Command) => {
       const { key, hash, prefix } = generateClientKey();
-      const saved = updateConfig(configPath(homeOf(cmd)), (cfg) => {
+      const saved = updateConfig(configPath(homeOf(cmd, io)), (cfg) => {
         const client = findClient(cfg, ref);
         client.key_hash = hash;
         client.key_prefix = prefix;
       });
-      printKey(findClient(saved, ref), key, opts.json, 'rotated');
+      printKey(io, findClient(saved, ref), key, opts.json, 'rotated');
     });
 
   clients.command('remove').description('delete a client; its key stops working')
@@ -131,12 +131,12 @@ export function registerClientsCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action((ref: string, opts: { json?: boolean }, cmd: Command) => {
       let removed: ClientConfig | undefined;
-      const saved = updateConfig(configPath(homeOf(cmd)), (cfg) => {
+      const saved = updateConfig(configPath(homeOf(cmd, io)), (cfg) => {
         removed = findClient(cfg, ref);
         cfg.clients = cfg.clients.filter((c) => c !== removed);
       });
-      if (opts.json) return printJson({ removed: publicView(saved, removed!) });
-      process.stdout.write(`removed client "${removed!.name}"\n`);
+      if (opts.json) return printJson(io, { removed: publicView(saved, removed!) });
+      io.stdout.write(`removed client "${removed!.name}"\n`);
     });
 }
 
@@ -147,7 +147,7 @@ function findClient(cfg: Config, ref: string): ClientConfig {
 }
 
 /** The key comes first, alone on its line (easy to capture), then the once-only reminder. */
-function printKey(client: ClientConfig, key: string, json: boolean | undefined, verb: string): void {
-  if (json) return printJson({ id: client.id, name: client.name, key });
-  process.stdout.write(`${key}\nclient "${client.name}" (${client.id}) ${verb}: this key is shown only once, store it now.\n`);
+function printKey(io: CliIo, client: ClientConfig, key: string, json: boolean | undefined, verb: string): void {
+  if (json) return printJson(io, { id: client.id, name: client.name, key });
+  io.stdout.write(`${key}\nclient "${client.name}" (${client.id}) ${verb}: this key is shown only once, store it now.\n`);
 }

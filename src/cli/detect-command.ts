@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { configPath, updateConfig, type Config, type ProviderConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import type { DetectedProvider, detectLocalProviders as Detect } from '../providers/index.js';
-import { homeOf, printJson, printTable, readConfig } from './cli-io.js';
+import { homeOf, printJson, printTable, readConfig, type CliIo } from './cli-io.js';
 
 /** Test and power-user hook: probe these URLs (and only these types) instead of the presets' ports. */
 const HOSTS_ENV = 'LOCALROUTER_DETECT_HOSTS';
@@ -33,17 +33,17 @@ interface DetectRow {
 }
 
 /** `providers detect`, registered under the `providers` command. */
-export function registerDetectCommand(providers: Command): void {
+export function registerDetectCommand(providers: Command, io: CliIo): void {
   providers.command('detect').description('find local LLM servers (Ollama, LM Studio, ...) on their default ports')
     .option('--add', 'add each server found that is not configured yet (named after its type)')
     .option('--timeout <ms>', 'per-probe timeout in milliseconds', parseTimeout, 1000)
     .option('--json', 'print JSON')
     .addHelpText('after', DETECT_HELP)
     .action(async (opts: { add?: boolean; timeout: number; json?: boolean }, cmd: Command) => {
-      const home = homeOf(cmd);
+      const home = homeOf(cmd, io);
       // The providers module is heavy; only this command and `providers test` need it.
       const { detectLocalProviders, getPreset, PRESETS } = await import('../providers/index.js');
-      const hosts = hostsFromEnv(Object.values(PRESETS).filter((p) => p.local).map((p) => p.type));
+      const hosts = hostsFromEnv(io.env, Object.values(PRESETS).filter((p) => p.local).map((p) => p.type));
       const found = await detectLocalProviders({
         timeoutMs: opts.timeout,
         ...(hosts === undefined ? {} : { hosts, types: Object.keys(hosts) as NonNullable<DetectOptions['types']> }),
@@ -68,13 +68,13 @@ export function registerDetectCommand(providers: Command): void {
         });
         rows = classify(saved).map((r) => (added.includes(r.type) && r.provider === r.type ? { ...r, status: 'added' } : r));
       }
-      if (opts.json) return printJson(rows);
-      printTable(['TYPE', 'BASE URL', 'MODELS', 'LATENCY', 'STATUS'], rows.map((r) => [
+      if (opts.json) return printJson(io, rows);
+      printTable(io, ['TYPE', 'BASE URL', 'MODELS', 'LATENCY', 'STATUS'], rows.map((r) => [
         r.also.length > 0 ? `${r.type} (or ${r.also.join(', ')})` : r.type, r.base_url,
         r.auth_required ? '?' : String(r.model_count), `${r.latency_ms} ms`, describe(r),
       ]), 'no local LLM server answered (is one running? see: localrouter providers detect --help)');
       const addable = rows.filter((r) => r.status === 'new').length;
-      if (addable > 0) process.stderr.write(`${addable} not configured yet: run "localrouter providers detect --add" to add them\n`);
+      if (addable > 0) io.stderr.write(`${addable} not configured yet: run "localrouter providers detect --add" to add them\n`);
     });
 }
 
@@ -103,8 +103,8 @@ function sameUrl(a: string | null, b: string): boolean {
   return a !== null && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
-function hostsFromEnv(local: readonly string[]): DetectOptions['hosts'] {
-  const text = process.env[HOSTS_ENV];
+function hostsFromEnv(env: NodeJS.ProcessEnv, local: readonly string[]): DetectOptions['hosts'] {
+  const text = env[HOSTS_ENV];
   if (text === undefined || text === '') return undefined;
   const bad = (why: string) => new LocalRouterError('LR_ERR_BAD_REQUEST', `${HOSTS_ENV}: ${why}`);
   let value: unknown;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { MonitoringDb, RequestLogFilter, RequestLogRow } from '../metrics/index.js';
-import { homeOf, printJson, printTable } from './cli-io.js';
+import { homeOf, printJson, printTable, type CliIo } from './cli-io.js';
 import { DURATION_SYNTAX } from './stats-command.js';
 
 const POLL_MS = 500;
@@ -53,7 +53,7 @@ export function logLine(r: RequestLogRow): string[] {
  * follows new rows until interrupted (`--json` prints one JSON object per line while tailing).
  * Reads `<home>/localrouter.db` directly, read-only, with or without a running gateway.
  */
-export function registerLogsCommand(program: Command): void {
+export function registerLogsCommand(program: Command, io: CliIo): void {
   program.command('logs').description('show (and with --tail, follow) the request log')
     .option('--tail', 'keep printing new requests as they are logged (Ctrl-C to stop)')
     .option('--client <name>', 'only this client')
@@ -66,7 +66,7 @@ export function registerLogsCommand(program: Command): void {
     .action(async (opts: LogsOptions, cmd: Command) => {
       // Loaded on demand: only these commands need SQLite.
       const { monitoringDbPath, openMonitoringDb, parseDuration, queryRequestLog } = await import('../metrics/index.js');
-      const file = monitoringDbPath(homeOf(cmd));
+      const file = monitoringDbPath(homeOf(cmd, io));
       if (opts.tail) {
         while (!existsSync(file)) await sleep(POLL_MS);
       }
@@ -77,10 +77,10 @@ export function registerLogsCommand(program: Command): void {
           sinceMs: opts.since === undefined ? undefined : Date.now() - parseDuration(opts.since, 'since'), limit: opts.limit,
         };
         const first = queryRequestLog(db, filter).reverse();
-        if (opts.json && !opts.tail) printJson(first);
-        else if (opts.json) for (const r of first) process.stdout.write(`${JSON.stringify(r)}\n`);
-        else if (!opts.tail || first.length > 0) printTable(HEADER, first.map(logLine), 'no requests logged');
-        if (opts.tail) await follow(db, queryRequestLog, filter, first.at(-1)?.seq ?? lastSeq(db), opts.json === true);
+        if (opts.json && !opts.tail) printJson(io, first);
+        else if (opts.json) for (const r of first) io.stdout.write(`${JSON.stringify(r)}\n`);
+        else if (!opts.tail || first.length > 0) printTable(io, HEADER, first.map(logLine), 'no requests logged');
+        if (opts.tail) await follow(io, db, queryRequestLog, filter, first.at(-1)?.seq ?? lastSeq(db), opts.json === true);
       } finally {
         db.close();
       }
@@ -92,24 +92,25 @@ function lastSeq(db: MonitoringDb): number {
 }
 
 /** Polls for rows after `seq` until SIGINT/SIGTERM (WAL lets this reader run beside the gateway). */
-async function follow(db: MonitoringDb, query: (db: MonitoringDb, f: RequestLogFilter) => RequestLogRow[], filter: RequestLogFilter, seq: number, json: boolean): Promise<void> {
+async function follow(io: CliIo, db: MonitoringDb, query: (db: MonitoringDb, f: RequestLogFilter) => RequestLogRow[], filter: RequestLogFilter, seq: number, json: boolean): Promise<void> {
   let stop = false;
-  const onSignal = (): void => { stop = true; };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Once only: a second signal while the last poll finishes ends the process the default way.
+  const off = io.onStopSignal(() => {
+    stop = true;
+    off();
+  });
   try {
     let after = seq;
     while (!stop) {
       const rows = query(db, { ...filter, sinceMs: undefined, limit: 1000, afterSeq: after });
       for (const r of rows) {
-        process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${logLine(r).join('  ')}\n`);
+        io.stdout.write(json ? `${JSON.stringify(r)}\n` : `${logLine(r).join('  ')}\n`);
         after = r.seq;
       }
       if (rows.length < 1000) await sleep(POLL_MS);
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    off();
   }
 }
 

@@ -1,68 +1,79 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { packageVersion } from '../config/index.js';
 import { isLocalRouterError } from '../errors/index.js';
+import { CommandExit, processIo, showsColors, type CliIo, type TerminalInfo } from './cli-io.js';
 import { registerClientsCommand } from './clients-command.js';
 import { registerRouterCommand } from './router-command.js';
 import { registerConfigCommand } from './config-command.js';
 import { registerProvidersCommand } from './providers-command.js';
 import { registerServeCommand } from './serve-command.js';
-import { registerLogsCommand } from './logs-command.js'; // monitoring (issue 5)
-import { registerStatsCommand } from './stats-command.js'; // monitoring (issue 5)
+import { registerLogsCommand } from './logs-command.js';
+import { registerStatsCommand } from './stats-command.js';
 import { registerStrategiesCommand } from './strategies-command.js';
-import { registerMcpCommand } from './mcp-command.js'; // mcp (issue 7)
+import { registerMcpCommand } from './mcp-command.js';
 
 /** Exit codes: 0 ok, 1 the command failed, 2 the command line was wrong. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = packageVersion();
 
-/** Builds the `localrouter` command tree. */
-export function buildProgram(): Command {
+/** Builds the `localrouter` command tree, writing and reading through `io`. */
+export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command('localrouter')
     .description('Local, privacy-first LLM gateway: one OpenAI-compatible endpoint on localhost')
     .version(VERSION, '-V, --version')
     .option('--home <dir>', 'data directory (default: $LOCALROUTER_HOME, else ~/.localrouter)')
     // Set before adding commands: subcommands inherit these settings.
     .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      getOutHelpWidth: () => helpWidth(io.stdout),
+      getErrHelpWidth: () => helpWidth(io.stderr),
+      getOutHasColors: () => showsColors(io.stdout, io.env),
+      getErrHasColors: () => showsColors(io.stderr, io.env),
+    })
     .showHelpAfterError('(run with --help for usage)');
-  registerServeCommand(program);
-  registerProvidersCommand(program);
-  registerClientsCommand(program);
-  registerStrategiesCommand(program);
-  registerConfigCommand(program);
-  registerStatsCommand(program); // monitoring (issue 5)
-  registerLogsCommand(program); // monitoring (issue 5)
-  registerMcpCommand(program); // mcp (issue 7)
-  registerRouterCommand(program);
+  registerServeCommand(program, io);
+  registerProvidersCommand(program, io);
+  registerClientsCommand(program, io);
+  registerStrategiesCommand(program, io);
+  registerConfigCommand(program, io);
+  registerStatsCommand(program, io);
+  registerLogsCommand(program, io);
+  registerMcpCommand(program, io);
+  registerRouterCommand(program, io);
   return program;
 }
 
 /**
- * Runs the CLI with `argv` (as in `process.argv`). Errors become one readable message on stderr and
- * exit code 1 (2 for usage errors); stack traces only with LOCALROUTER_DEBUG=1.
+ * Runs the CLI with `argv` (as in `process.argv`) and resolves with its exit code once the command
+ * is done (`serve`: once its gateway has closed). Errors become one readable message on stderr and
+ * exit code 1 (2 for usage errors); stack traces only with LOCALROUTER_DEBUG=1. Never exits the
+ * process itself: `bin/localrouter` does that with the code.
  */
-export async function main(argv: readonly string[]): Promise<void> {
-  let serving = false;
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   try {
-    const program = buildProgram();
-    program.hook('preAction', (_root, action) => { serving = action.name() === 'serve'; });
-    await program.parseAsync([...argv]);
+    await buildProgram(io).parseAsync([...argv]);
+    return EXIT.OK;
   } catch (err) {
-    process.exitCode = exitCodeFor(err);
-    serving = false;
+    return exitCodeFor(err, io);
   }
-  // One-shot commands must not linger on a handle some library left open (a keep-alive socket,
-  // a keychain thread); stdout and stderr still drain before this timer can fire.
-  if (!serving) setTimeout(() => process.exit(), 2000).unref();
 }
 
-function exitCodeFor(err: unknown): number {
+/** A terminal's width; commander's own 80 columns for anything else. */
+function helpWidth(stream: TerminalInfo): number {
+  return (stream.isTTY ? stream.columns : undefined) ?? 80;
+}
+
+function exitCodeFor(err: unknown, io: CliIo): number {
+  if (err instanceof CommandExit) return err.exitCode;
   if (err instanceof CommanderError) {
     // commander has already printed its message (or the help/version text).
     return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? EXIT.OK : EXIT.USAGE;
   }
-  process.stderr.write(`error: ${messageOf(err)}\n`);
-  if (process.env.LOCALROUTER_DEBUG === '1' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  io.stderr.write(`error: ${messageOf(err)}\n`);
+  if (io.env.LOCALROUTER_DEBUG === '1' && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   return EXIT.FAILED;
 }
 

@@ -1,16 +1,18 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { CliIo } from './cli-io.js';
 
 /**
  * `localrouter mcp bridge`: for MCP clients that can only spawn a process. Relays JSON-RPC messages
- * between this process's stdin/stdout (the client) and the gateway's `/mcp` (Streamable HTTP, with
+ * between the run's stdin/stdout (the client) and the gateway's `/mcp` (Streamable HTTP, with
  * the client's `lr-` key), both ways, notifications and server requests included. The two SDK
  * transports do the framing; the relay only passes messages and tells the HTTP side the protocol
- * revision the gateway answered `initialize` with. Resolves when either side closes.
+ * revision the gateway answered `initialize` with. Resolves when either side closes; says why on stderr.
  */
-export async function runMcpBridge(url: URL, key: string, log: (line: string) => void): Promise<void> {
-  const stdio = new StdioServerTransport();
+export async function runMcpBridge(io: CliIo, url: URL, key: string): Promise<void> {
+  const log = (line: string): void => { io.stderr.write(`${line}\n`); };
+  const stdio = new StdioServerTransport(io.stdin, io.stdout);
   const http = new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${key}` } } });
   const initIds = new Set<string | number>();
   let done!: () => void;
@@ -45,7 +47,7 @@ export async function runMcpBridge(url: URL, key: string, log: (line: string) =>
   http.onerror = (err) => log(`localrouter mcp bridge: ${err.message}`);
   stdio.onclose = () => { void shutdown('stdin closed'); };
   http.onclose = () => { void shutdown('gateway connection closed'); };
-  process.stdin.on('end', () => { void shutdown('stdin ended'); });
+  io.stdin.on('end', () => { void shutdown('stdin ended'); });
   await http.start();
   await stdio.start();
   await finished;

@@ -3,9 +3,8 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { configPath, loadOrCreateConfig, updateConfig, type Config, type McpServerConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import { openSecretStore } from '../secrets/index.js';
 import { fetchAdmin, gatewayOrigin } from './admin-client.js';
-import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
+import { homeOf, parseName, printJson, printTable, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
 import { readSecretFromStdin } from './read-secret.js';
 import { splitCommand } from './split-command.js';
 
@@ -25,7 +24,7 @@ interface AddOptions {
   json?: boolean;
 }
 
-export function registerMcpCommand(program: Command): void {
+export function registerMcpCommand(program: Command, io: CliIo): void {
   const mcp = program.command('mcp').description('manage upstream MCP servers (merged behind /mcp) and bridge STDIO clients');
 
   mcp.command('add').description('add an MCP server: --stdio "<command>" or --url <url>')
@@ -45,15 +44,15 @@ export function registerMcpCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, opts: AddOptions, cmd: Command) => {
       if ((opts.stdio === undefined) === (opts.url === undefined)) cmd.error('error: give exactly one of --stdio <command> or --url <url>', { exitCode: 2 });
-      await addServer(homeOf(cmd), name, opts);
+      await addServer(io, homeOf(cmd, io), name, opts);
     });
 
   mcp.command('list').description('list MCP servers; with a running gateway also their state, tool count and last error')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const home = homeOf(cmd);
+      const home = homeOf(cmd, io);
       const config = readConfig(home);
-      const live = await liveStatus(home, config);
+      const live = await liveStatus(io, home, config);
       const rows = config.mcp_servers.map((m) => {
         const s = live?.get(m.name);
         return {
@@ -62,8 +61,8 @@ export function registerMcpCommand(program: Command): void {
           tools: (s?.tools as number | null | undefined) ?? null, restarts: (s?.restarts as number | undefined) ?? 0, last_error: (s?.lastError as string | null | undefined) ?? null,
         };
       });
-      if (opts.json) return printJson(rows);
-      printTable(['NAME', 'TRANSPORT', 'STATE', 'TOOLS', 'LAST ERROR', 'TARGET'], rows.map((r) => [
+      if (opts.json) return printJson(io, rows);
+      printTable(io, ['NAME', 'TRANSPORT', 'STATE', 'TOOLS', 'LAST ERROR', 'TARGET'], rows.map((r) => [
         r.name, r.transport, r.state, r.tools === null ? '-' : String(r.tools), r.last_error ?? '-', r.target.slice(0, 80),
       ]), 'no MCP servers (add one with: localrouter mcp add <name> --stdio "<command>")');
     });
@@ -72,7 +71,7 @@ export function registerMcpCommand(program: Command): void {
     .argument('<name>', 'server name')
     .option('--json', 'print JSON')
     .action((name: string, opts: { json?: boolean }, cmd: Command) => {
-      const home = homeOf(cmd);
+      const home = homeOf(cmd, io);
       updateConfig(configPath(home), (cfg) => {
         const i = cfg.mcp_servers.findIndex((m) => m.name === name);
         if (i < 0) throw notFound(name);
@@ -80,40 +79,41 @@ export function registerMcpCommand(program: Command): void {
       });
       let secretRemoved = false;
       try {
-        secretRemoved = openSecretStore(home).delete(`mcp:${name}`);
+        secretRemoved = secretStoreOf(home, io).delete(`mcp:${name}`);
       } catch (err) {
-        process.stderr.write(`warning: could not delete the stored secrets of "${name}": ${(err as Error).message}\n`);
+        io.stderr.write(`warning: could not delete the stored secrets of "${name}": ${(err as Error).message}\n`);
       }
-      if (opts.json) return printJson({ removed: name, secret_removed: secretRemoved });
-      process.stdout.write(`removed MCP server "${name}"\n`);
+      if (opts.json) return printJson(io, { removed: name, secret_removed: secretRemoved });
+      io.stdout.write(`removed MCP server "${name}"\n`);
     });
 
   mcp.command('tools').description('connect to one MCP server directly and list its tools (no running gateway needed)')
     .argument('<name>', 'server name')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
-      const home = homeOf(cmd);
+      const home = homeOf(cmd, io);
       const server = readConfig(home).mcp_servers.find((m) => m.name === name);
       if (server === undefined) throw notFound(name);
       const { listServerTools } = await import('./mcp-probe.js');
-      const tools = await listServerTools(server, existsSync(configPath(home)) ? openSecretStore(home) : null);
-      if (opts.json) return printJson(tools);
-      printTable(['NAME', 'DESCRIPTION'], tools.map((t) => [t.name, (t.description ?? '').split('\n')[0]!.slice(0, 100)]), `server "${name}" has no tools`);
+      const tools = await listServerTools(io, server, existsSync(configPath(home)) ? secretStoreOf(home, io) : null);
+      if (opts.json) return printJson(io, tools);
+      printTable(io, ['NAME', 'DESCRIPTION'], tools.map((t) => [t.name, (t.description ?? '').split('\n')[0]!.slice(0, 100)]), `server "${name}" has no tools`);
     });
 
   mcp.command('bridge').description('relay MCP over STDIO (for clients that only spawn processes) to the gateway\'s /mcp')
     .option('--url <url>', 'gateway MCP endpoint (default: http://<server.host>:<server.port>/mcp from the config)', parseUrl)
     .option('--key <key>', 'client key (default: $LOCALROUTER_API_KEY)')
     .action(async (opts: { url?: string; key?: string }, cmd: Command) => {
-      const key = opts.key ?? process.env.LOCALROUTER_API_KEY;
+      const key = opts.key ?? io.env.LOCALROUTER_API_KEY;
       if (key === undefined || key === '') throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'no client key: pass --key lr-... or set LOCALROUTER_API_KEY');
-      const url = new URL(opts.url ?? `${gatewayOrigin(readConfig(homeOf(cmd)), homeOf(cmd))}/mcp`);
+      const home = homeOf(cmd, io);
+      const url = new URL(opts.url ?? `${gatewayOrigin(readConfig(home), home, io.env)}/mcp`);
       const { runMcpBridge } = await import('./mcp-bridge.js');
-      await runMcpBridge(url, key, (line) => process.stderr.write(`${line}\n`));
+      await runMcpBridge(io, url, key);
     });
 }
 
-async function addServer(home: string, name: string, opts: AddOptions): Promise<void> {
+async function addServer(io: CliIo, home: string, name: string, opts: AddOptions): Promise<void> {
   if (loadOrCreateConfig(home).mcp_servers.some((m) => m.name === name)) throw exists(name);
   const server: McpServerConfig = {
     name, transport: opts.stdio !== undefined ? 'stdio' : (opts.transport ?? 'streamable-http'),
@@ -125,21 +125,21 @@ async function addServer(home: string, name: string, opts: AddOptions): Promise<
   };
   const secretKey = opts.secretEnv ?? opts.secretHeader;
   if (secretKey !== undefined) {
-    const value = await readSecretFromStdin(`value of ${secretKey} for ${name} (input hidden): `);
+    const value = await readSecretFromStdin(io, `value of ${secretKey} for ${name} (input hidden): `);
     const secrets = opts.secretEnv !== undefined ? { env: { [secretKey]: value } } : { headers: { [secretKey]: value } };
-    openSecretStore(home).set(`mcp:${name}`, JSON.stringify(secrets));
+    secretStoreOf(home, io).set(`mcp:${name}`, JSON.stringify(secrets));
   }
   updateConfig(configPath(home), (cfg) => {
     if (cfg.mcp_servers.some((m) => m.name === name)) throw exists(name);
     cfg.mcp_servers.push(server);
   });
-  if (opts.json) return printJson(server);
-  process.stdout.write(`added MCP server "${name}" (${server.transport}); its tools appear as ${name}__<tool> on /mcp\n`);
+  if (opts.json) return printJson(io, server);
+  io.stdout.write(`added MCP server "${name}" (${server.transport}); its tools appear as ${name}__<tool> on /mcp\n`);
 }
 
 /** Server states from a running gateway (`GET /api/mcp/servers` with the admin token), or null. */
-async function liveStatus(home: string, config: Config): Promise<Map<string, Record<string, unknown>> | null> {
-  const body = await fetchAdmin<{ servers: Record<string, unknown>[] }>(home, config, '/api/mcp/servers');
+async function liveStatus(io: CliIo, home: string, config: Config): Promise<Map<string, Record<string, unknown>> | null> {
+  const body = await fetchAdmin<{ servers: Record<string, unknown>[] }>(home, config, '/api/mcp/servers', io.env);
   return body === null ? null : new Map(body.servers.map((s) => [String(s.name), s]));
 }
 

@@ -3,15 +3,17 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../config/index.js';
 import { createUpstreamTransport, serverRuntime } from '../mcp/index.js';
 import type { SecretStore } from '../secrets/index.js';
+import type { CliIo } from './cli-io.js';
 
 /**
  * Connects to one configured MCP server the way the gateway does (same transport, secrets and
- * client capabilities, so conditional tools show up the same) and lists all its tools.
+ * client capabilities, so conditional tools show up the same) and lists all its tools. Warnings, and
+ * with LOCALROUTER_DEBUG=1 the server's own stderr, go to the run's stderr.
  */
-export async function listServerTools(server: McpServerConfig, secrets: SecretStore | null): Promise<Tool[]> {
-  const runtime = serverRuntime(server, secrets, { warn: (_f, message) => process.stderr.write(`warning: ${message}\n`) });
+export async function listServerTools(io: CliIo, server: McpServerConfig, secrets: SecretStore | null): Promise<Tool[]> {
+  const runtime = serverRuntime(server, secrets, { warn: (_f, message) => io.stderr.write(`warning: ${message}\n`) });
   const transport = createUpstreamTransport(runtime, {
-    onStderr: (line) => { if (process.env.LOCALROUTER_DEBUG === '1') process.stderr.write(`[${server.name}] ${line}\n`); },
+    onStderr: (line) => { if (io.env.LOCALROUTER_DEBUG === '1') io.stderr.write(`[${server.name}] ${line}\n`); },
     onSend: () => undefined,
   });
   const client = new Client({ name: 'localrouter-cli', version: '1' }, { capabilities: { sampling: {}, elicitation: { form: {}, url: {} } } });

@@ -27,10 +27,12 @@ export function keyInfo(p: ProviderConfig, store: () => SecretStore, preset: Pro
   return { source: 'none', env: null };
 }
 
-/** The key itself, for `providers test`; an explicitly named but unset variable is an error. */
-export function resolveKey(p: ProviderConfig, store: () => SecretStore, preset: ProviderPreset | undefined): string | undefined {
+/** The key itself, for `providers test`; an explicitly named but unset variable (in `env`) is an error. */
+export function resolveKey(
+  p: ProviderConfig, store: () => SecretStore, preset: ProviderPreset | undefined, env: NodeJS.ProcessEnv,
+): string | undefined {
   if (p.api_key_env !== undefined) {
-    const key = process.env[p.api_key_env];
+    const key = env[p.api_key_env];
     if (key === undefined || key === '') {
       throw new LocalRouterError('LR_ERR_BAD_REQUEST', `provider "${p.name}" takes its API key from $${p.api_key_env}, which is not set`);
     }
@@ -38,7 +40,7 @@ export function resolveKey(p: ProviderConfig, store: () => SecretStore, preset: 
   }
   const stored = store().get(providerSecretName(p.name));
   if (stored !== undefined) return stored;
-  return preset?.key_env ? process.env[preset.key_env] || undefined : undefined;
+  return preset?.key_env ? env[preset.key_env] || undefined : undefined;
 }
 
 /** Human form of a key source for tables. */

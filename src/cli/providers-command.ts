@@ -5,16 +5,16 @@ import {
 import { LocalRouterError } from '../errors/index.js';
 import { labelSafe } from '../model/index.js';
 import type { ProviderPreset } from '../providers/index.js';
-import { openSecretStore, type SecretStore } from '../secrets/index.js';
+import type { SecretStore } from '../secrets/index.js';
 import { fetchAdmin } from './admin-client.js';
-import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
+import { homeOf, parseName, printJson, printTable, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
 import { registerDetectCommand } from './detect-command.js';
 import { describeKey, keyInfo, providerSecretName, resolveKey } from './provider-key.js';
 import { readSecretFromStdin } from './read-secret.js';
 
 type ProviderType = ProviderConfig['type'];
 
-export function registerProvidersCommand(program: Command): void {
+export function registerProvidersCommand(program: Command, io: CliIo): void {
   const providers = program.command('providers').description('manage upstream LLM providers');
 
   providers.command('add').description('add a provider (a preset type, or any OpenAI-compatible server)')
@@ -30,17 +30,17 @@ export function registerProvidersCommand(program: Command): void {
       if (opts.type === 'openai-compatible' && opts.baseUrl === undefined) {
         cmd.error("error: required option '--base-url <url>' not specified (needed for --type openai-compatible)", { exitCode: 2 });
       }
-      await addProvider(homeOf(cmd), name, opts);
+      await addProvider(io, homeOf(cmd, io), name, opts);
     });
 
   providers.command('list').description('list providers and where their API keys come from')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const home = homeOf(cmd);
+      const home = homeOf(cmd, io);
       const list = readConfig(home).providers;
-      const store = lazyStore(home);
+      const store = lazyStore(home, io);
       const presets = await presetsFor(list);
-      const live = await liveProviderStatus(home, readConfig(home));
+      const live = await liveProviderStatus(io, home, readConfig(home));
       const rows = list.map((p) => {
         const preset = presets.get(p.type);
         const key = keyInfo(p, store, preset);
@@ -54,19 +54,19 @@ export function registerProvidersCommand(program: Command): void {
           models: status?.models ?? [],
         };
       });
-      if (opts.json) return printJson(rows.map(({ key: _key, ...row }) => row));
-      printTable(['NAME', 'TYPE', 'BASE URL', 'ENABLED', 'KEY', 'STATE'], rows.map((r) => [
+      if (opts.json) return printJson(io, rows.map(({ key: _key, ...row }) => row));
+      printTable(io, ['NAME', 'TYPE', 'BASE URL', 'ENABLED', 'KEY', 'STATE'], rows.map((r) => [
         r.name, r.type, r.base_url ?? '-', r.enabled ? 'yes' : 'no', describeKey(r.key), describeState(r.state, r.models),
       ]), 'no providers (add one with: localrouter providers add <name> --base-url <url>)');
     });
 
-  registerDetectCommand(providers);
+  registerDetectCommand(providers, io);
 
   providers.command('remove').description('remove a provider and its stored API key')
     .argument('<name>', 'provider name')
     .option('--json', 'print JSON')
     .action((name: string, opts: { json?: boolean }, cmd: Command) => {
-      const home = homeOf(cmd);
+      const home = homeOf(cmd, io);
       updateConfig(configPath(home), (cfg) => {
         const index = cfg.providers.findIndex((p) => p.name === name);
         if (index < 0) throw notFound(name);
@@ -74,20 +74,20 @@ export function registerProvidersCommand(program: Command): void {
       });
       let secretRemoved = false;
       try {
-        secretRemoved = openSecretStore(home).delete(providerSecretName(name));
+        secretRemoved = secretStoreOf(home, io).delete(providerSecretName(name));
       } catch (err) {
         // The provider is already gone from the config; say what is left behind rather than fail.
-        process.stderr.write(`warning: could not delete the stored API key of "${name}": ${(err as Error).message}\n`);
+        io.stderr.write(`warning: could not delete the stored API key of "${name}": ${(err as Error).message}\n`);
       }
-      if (opts.json) return printJson({ removed: name, secret_removed: secretRemoved });
-      process.stdout.write(`removed provider "${name}"${secretRemoved ? ' and its stored API key' : ''}\n`);
+      if (opts.json) return printJson(io, { removed: name, secret_removed: secretRemoved });
+      io.stdout.write(`removed provider "${name}"${secretRemoved ? ' and its stored API key' : ''}\n`);
     });
 
   providers.command('test').description('list the models a provider offers, to check its URL and key')
     .argument('<name>', 'provider name')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
-      const home = homeOf(cmd);
+      const home = homeOf(cmd, io);
       const config = readConfig(home);
       const provider = config.providers.find((p) => p.name === name);
       if (provider === undefined) throw notFound(name);
@@ -96,12 +96,12 @@ export function registerProvidersCommand(program: Command): void {
         import('../providers/index.js'), import('./list-upstream-models.js'),
       ]);
       const preset = getPreset(provider.type)!;
-      const { models, fetched } = await listUpstreamModels(provider, preset, resolveKey(provider, lazyStore(home), preset),
+      const { models, fetched } = await listUpstreamModels(provider, preset, resolveKey(provider, lazyStore(home, io), preset, io.env),
         timeoutsOf(config, provider));
-      if (opts.json) return printJson({ models });
-      process.stderr.write(fetched ? `provider "${name}" answered with ${models.length} model(s)\n`
+      if (opts.json) return printJson(io, { models });
+      io.stderr.write(fetched ? `provider "${name}" answered with ${models.length} model(s)\n`
         : `provider "${name}" has no model-list endpoint; these are the models configured for it\n`);
-      if (models.length > 0) process.stdout.write(`${models.join('\n')}\n`);
+      if (models.length > 0) io.stdout.write(`${models.join('\n')}\n`);
     });
 }
 
@@ -114,10 +114,10 @@ interface AddOptions {
   json?: boolean;
 }
 
-async function addProvider(home: string, name: string, opts: AddOptions): Promise<void> {
+async function addProvider(io: CliIo, home: string, name: string, opts: AddOptions): Promise<void> {
   const file = configPath(home);
   if (loadOrCreateConfig(home).providers.some((p) => p.name === name)) throw exists(name);
-  warnAboutCredentialHeaders(opts.header);
+  warnAboutCredentialHeaders(io, opts.header);
   const provider: ProviderConfig = {
     name, type: opts.type, headers: opts.header, enabled: true, models: [],
     ...(opts.baseUrl === undefined ? {} : { base_url: opts.baseUrl }),
@@ -125,8 +125,8 @@ async function addProvider(home: string, name: string, opts: AddOptions): Promis
   };
   let store: SecretStore | undefined;
   if (opts.apiKeyStdin) {
-    const key = await readSecretFromStdin(`API key for ${name} (input hidden): `);
-    store = openSecretStore(home);
+    const key = await readSecretFromStdin(io, `API key for ${name} (input hidden): `);
+    store = secretStoreOf(home, io);
     // The key goes in first so a running gateway never sees the provider without it.
     store.set(providerSecretName(name), key);
   }
@@ -140,10 +140,10 @@ async function addProvider(home: string, name: string, opts: AddOptions): Promis
     throw err;
   }
   const preset = (await presetsFor([provider])).get(provider.type);
-  const key = keyInfo(provider, () => store ?? openSecretStore(home), preset);
-  if (opts.json) return printJson({ ...provider, key_source: key.source, api_key_env: key.env });
+  const key = keyInfo(provider, () => store ?? secretStoreOf(home, io), preset);
+  if (opts.json) return printJson(io, { ...provider, key_source: key.source, api_key_env: key.env });
   const url = provider.base_url ?? preset?.base_url ?? '-';
-  process.stdout.write(`added provider "${name}" (${provider.type}, ${url}); API key: ${describeKey(key)}\n`);
+  io.stdout.write(`added provider "${name}" (${provider.type}, ${url}); API key: ${describeKey(key)}\n`);
 }
 
 /**
@@ -170,9 +170,9 @@ function timeoutsOf(config: Config, p: ProviderConfig): { connectTimeoutMs: numb
 }
 
 /** Opens the secret store only if a provider actually needs it (opening may probe the keychain). */
-function lazyStore(home: string): () => SecretStore {
+function lazyStore(home: string, io: CliIo): () => SecretStore {
   let store: SecretStore | undefined;
-  return () => (store ??= openSecretStore(home));
+  return () => (store ??= secretStoreOf(home, io));
 }
 
 function parseBaseUrl(value: string): string {
@@ -199,10 +199,10 @@ function collectHeader(value: string, previous: Record<string, string>): Record<
   return { ...previous, [key]: value.slice(colon + 1).trim() };
 }
 
-function warnAboutCredentialHeaders(headers: Record<string, string>): void {
+function warnAboutCredentialHeaders(io: CliIo, headers: Record<string, string>): void {
   for (const key of Object.keys(headers)) {
     if (/^(authorization|proxy-authorization|x-api-key|api-key|x-goog-api-key)$/i.test(key) || /token|secret/i.test(key)) {
-      process.stderr.write(`warning: header "${key}" looks like a credential; headers are stored in plain text in `
+      io.stderr.write(`warning: header "${key}" looks like a credential; headers are stored in plain text in `
         + 'config.yaml. Prefer --api-key-stdin or --api-key-env.\n');
     }
   }
@@ -225,8 +225,8 @@ interface ModelBreaker {
 }
 
 /** Breaker states from a running gateway (`GET /api/providers` with the admin token), or null when none answers. */
-async function liveProviderStatus(home: string, config: Config): Promise<Map<string, { breaker: string; models?: ModelBreaker[] }> | null> {
-  const body = await fetchAdmin<{ providers: { name: string; breaker: string; models?: ModelBreaker[] }[] }>(home, config, '/api/providers');
+async function liveProviderStatus(io: CliIo, home: string, config: Config): Promise<Map<string, { breaker: string; models?: ModelBreaker[] }> | null> {
+  const body = await fetchAdmin<{ providers: { name: string; breaker: string; models?: ModelBreaker[] }[] }>(home, config, '/api/providers', io.env);
   return body === null ? null : new Map(body.providers.map((p) => [p.name, p]));
 }
 

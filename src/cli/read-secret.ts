@@ -1,11 +1,13 @@
 import { LocalRouterError } from '../errors/index.js';
+import type { CliIo } from './cli-io.js';
 
 /**
  * Reads one secret from stdin. Piped input is read to the end and trimmed (so `echo KEY |` works);
  * on a terminal the key is typed without echo and ends at Enter.
  */
-export async function readSecretFromStdin(prompt: string): Promise<string> {
-  const raw = process.stdin.isTTY ? await readHidden(prompt) : await readAll();
+export async function readSecretFromStdin(io: CliIo, prompt: string): Promise<string> {
+  const { stdin } = io;
+  const raw = stdin.isTTY && stdin.setRawMode !== undefined ? await readHidden(io, stdin.setRawMode.bind(stdin), prompt) : await readAll(io);
   const value = raw.trim();
   if (value === '') throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'no API key on stdin');
   // eslint-disable-next-line no-control-regex
@@ -15,22 +17,22 @@ export async function readSecretFromStdin(prompt: string): Promise<string> {
   return value;
 }
 
-async function readAll(): Promise<string> {
+async function readAll(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of io.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function readHidden(prompt: string): Promise<string> {
-  const stdin = process.stdin;
-  process.stderr.write(prompt);
+function readHidden(io: CliIo, setRawMode: (raw: boolean) => unknown, prompt: string): Promise<string> {
+  const { stdin } = io;
+  io.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let value = '';
     const done = (err?: Error) => {
-      stdin.setRawMode(false);
+      setRawMode(false);
       stdin.pause();
       stdin.off('data', onData);
-      process.stderr.write('\n');
+      io.stderr.write('\n');
       if (err) reject(err);
       else resolve(value);
     };
@@ -42,7 +44,7 @@ function readHidden(prompt: string): Promise<string> {
         else value += ch;
       }
     };
-    stdin.setRawMode(true);
+    setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });

@@ -1,15 +1,16 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import { CommandExit, type CliIo } from './cli-io.js';
 
 /** `localrouter router score|eval|calibrate`: the routing classifier from the command line. */
-export function registerRouterCommand(program: Command): void {
+export function registerRouterCommand(program: Command, io: CliIo): void {
   const router = program.command('router').description('the RouteLLM-style routing classifier (models/router-<name>.onnx)');
 
   router.command('score').description('read JSON lines {"prompt": "..."} on stdin, write {"score": P(strong wins)} per line, in order')
     .option('--model <name>', 'classifier name', 'hashlr')
     .action(async (o: { model: string }) => {
       const c = await import('../classifier/index.js');
-      process.exitCode = await c.runScoreCommand({ input: process.stdin, output: process.stdout, modelPath: c.modelPathFor(o.model) });
+      exitWith(await c.runScoreCommand({ input: io.stdin, output: io.stdout, modelPath: c.modelPathFor(o.model) }));
     });
 
   router.command('eval').description("RouteLLM's evaluation (APGR, CPT(50%), CPT(80%)) on a CSV of prompt, weak-correct, strong-correct")
@@ -19,7 +20,7 @@ export function registerRouterCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { data: string; contaminated?: string; model: string; json?: boolean }) => {
       const c = await import('../classifier/index.js');
-      process.exitCode = await c.runEvalCommand({ dataFile: o.data, contaminatedFile: o.contaminated, json: o.json, output: process.stdout, modelPath: c.modelPathFor(o.model) });
+      exitWith(await c.runEvalCommand({ dataFile: o.data, contaminatedFile: o.contaminated, json: o.json, output: io.stdout, modelPath: c.modelPathFor(o.model) }));
     });
 
   router.command('calibrate').description('the threshold that sends a given share of prompts to the strong side')
@@ -28,8 +29,13 @@ export function registerRouterCommand(program: Command): void {
     .option('--model <name>', 'classifier name', 'hashlr')
     .action(async (o: { strongShare: number; prompts?: string; model: string }) => {
       const c = await import('../classifier/index.js');
-      process.exitCode = await c.runCalibrateCommand({
-        strongShare: o.strongShare, prompts: o.prompts ? fs.createReadStream(o.prompts) : undefined, output: process.stdout, modelPath: c.modelPathFor(o.model),
-      });
+      exitWith(await c.runCalibrateCommand({
+        strongShare: o.strongShare, prompts: o.prompts ? fs.createReadStream(o.prompts) : undefined, output: io.stdout, modelPath: c.modelPathFor(o.model),
+      }));
     });
+}
+
+/** The classifier commands report their own errors and return the exit code. */
+function exitWith(code: number): void {
+  if (code !== 0) throw new CommandExit(code);
 }

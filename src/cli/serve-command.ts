@@ -1,33 +1,52 @@
 import type { Command } from 'commander';
 import { LocalRouterError } from '../errors/index.js';
-import { homeOf, parsePort } from './cli-io.js';
+import { CommandExit, homeOf, parsePort, type CliIo } from './cli-io.js';
 
-export function registerServeCommand(program: Command): void {
+/** What `serve` needs of the gateway once it listens. */
+interface Closable {
+  close(): Promise<void>;
+}
+
+export function registerServeCommand(program: Command, io: CliIo): void {
   program.command('serve').description('run the gateway (default 127.0.0.1:3625)')
     .option('--host <host>', 'address to bind (default: server.host from the config)')
     .option('--port <port>', 'port to listen on; 0 picks a free one (default: $LOCALROUTER_PORT, else server.port)', parsePort)
     .action(async (opts: { host?: string; port?: number }, cmd: Command) => {
-      const home = homeOf(cmd);
-      const port = opts.port ?? portFromEnv(process.env.LOCALROUTER_PORT);
+      const home = homeOf(cmd, io);
+      const port = opts.port ?? portFromEnv(io.env.LOCALROUTER_PORT);
       // Loaded on demand so that the other commands never load uWebSockets.js or the workers.
-      const { startGateway } = await import('../ingress/index.js');
+      const { startGateway } = await import('../gateway/index.js');
       const gateway = await startGateway({ home, host: opts.host, port, lastResort: true });
       const host = gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host;
-      process.stdout.write(`localrouter listening on http://${host}:${gateway.port}\n`);
-
-      let closing = false;
-      const stop = (): void => {
-        // A second signal while draining means "now".
-        if (closing) process.exit(1);
-        closing = true;
-        gateway.close().then(() => process.exit(0), (err: unknown) => {
-          process.stderr.write(`error: shutdown failed: ${(err as Error).message}\n`);
-          process.exit(1);
-        });
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      io.stdout.write(`localrouter listening on http://${host}:${gateway.port}\n`);
+      await closedOnStopSignal(gateway, io);
     });
+}
+
+/**
+ * Resolves once a stop signal has closed the gateway. A second signal while it drains means "now":
+ * the run ends at once with exit code 1, as it does when the shutdown fails.
+ */
+function closedOnStopSignal(gateway: Closable, io: CliIo): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let closing = false;
+    const off = io.onStopSignal(() => {
+      if (closing) {
+        off();
+        reject(new CommandExit(1));
+        return;
+      }
+      closing = true;
+      gateway.close().then(() => {
+        off();
+        resolve();
+      }, (err: unknown) => {
+        off();
+        io.stderr.write(`error: shutdown failed: ${(err as Error).message}\n`);
+        reject(new CommandExit(1));
+      });
+    });
+  });
 }
 
 function portFromEnv(value: string | undefined): number | undefined {

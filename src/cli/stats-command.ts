@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { BucketView, Dimension } from '../metrics/index.js';
-import { homeOf, printJson, printTable } from './cli-io.js';
+import { homeOf, printJson, printTable, type CliIo } from './cli-io.js';
 
 const BY = ['client', 'provider', 'model', 'strategy'] as const;
 
@@ -40,7 +40,7 @@ export function statsRows(totals: Map<string, BucketView>): string[][] {
  * directly (read-only), so it works whether or not the gateway runs; the newest second or so that
  * a running gateway has not flushed yet is not in it.
  */
-export function registerStatsCommand(program: Command): void {
+export function registerStatsCommand(program: Command, io: CliIo): void {
   program.command('stats').description('requests, errors, tokens, cost and latency over a time range')
     .option('--range <duration>', 'how far back: 10m, 1h, 24h, 7d, 30d, 1y', parseRange, '1h')
     .option('--by <dimension>', `one row per ${BY.join(' | ')} (default: the total)`, parseBy)
@@ -49,15 +49,15 @@ export function registerStatsCommand(program: Command): void {
       // Loaded on demand: only these commands need SQLite.
       const { monitoringDbPath, openMonitoringDb, parseDuration, storedTotals, viewBucket } = await import('../metrics/index.js');
       const rangeMs = parseDuration(opts.range);
-      const db = openMonitoringDb(monitoringDbPath(homeOf(cmd)), { readonly: true });
+      const db = openMonitoringDb(monitoringDbPath(homeOf(cmd, io)), { readonly: true });
       try {
         const dimension: Dimension = opts.by ?? 'all';
         const totals = new Map([...storedTotals(db, dimension, rangeMs)].map(([k, b]) => [k, viewBucket(b)] as [string, BucketView]));
         if (opts.json) {
-          printJson({ range_ms: rangeMs, by: opts.by ?? null, rows: [...totals].map(([key, v]) => ({ key: dimension === 'all' ? null : key, ...v })) });
+          printJson(io, { range_ms: rangeMs, by: opts.by ?? null, rows: [...totals].map(([key, v]) => ({ key: dimension === 'all' ? null : key, ...v })) });
           return;
         }
-        printTable(['KEY', 'REQUESTS', 'ERRORS', 'ERR%', 'PROMPT TOK', 'COMPL TOK', 'COST USD', 'P50 MS', 'P99 MS', 'TTFT P50'],
+        printTable(io, ['KEY', 'REQUESTS', 'ERRORS', 'ERR%', 'PROMPT TOK', 'COMPL TOK', 'COST USD', 'P50 MS', 'P99 MS', 'TTFT P50'],
           statsRows(totals), `no requests in the last ${opts.range.trim()}`);
       } finally {
         db.close();

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { configPath, updateConfig, type Config, type LimitConfig, type StrategyConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import { homeOf, parseName, printJson, printTable, readConfig } from './cli-io.js';
+import { homeOf, parseName, printJson, printTable, readConfig, type CliIo } from './cli-io.js';
 import {
   allStrategies, collectLimit, collectPatterns, formatLimit, formatList, IMPLICIT_DEFAULT, implicitDefault, requireStrategy,
   strategyOf,
@@ -30,7 +30,7 @@ Updating the implicit "default" strategy writes it to the config first (allow "*
 
 Example: localrouter strategies update cheap --allow 'ollama/*' --limit requests:minute:30`;
 
-export function registerStrategiesCommand(program: Command): void {
+export function registerStrategiesCommand(program: Command, io: CliIo): void {
   const strategies = program.command('strategies')
     .description('manage strategies: which models clients may use (allow/deny patterns), their rate limits and auto list');
 
@@ -38,7 +38,7 @@ export function registerStrategiesCommand(program: Command): void {
     .argument('<name>', 'strategy name', parseName))
     .addHelpText('after', '\nWithout --allow the strategy allows every model ("*"). The most specific matching pattern wins; deny wins ties.')
     .action((name: string, opts: StrategyOptions, cmd: Command) => {
-      const saved = updateConfig(configPath(homeOf(cmd)), (cfg) => {
+      const saved = updateConfig(configPath(homeOf(cmd, io)), (cfg) => {
         if (cfg.strategies.some((s) => s.name === name)) {
           throw new LocalRouterError('LR_ERR_BAD_REQUEST', `a strategy named "${name}" already exists`);
         }
@@ -46,16 +46,16 @@ export function registerStrategiesCommand(program: Command): void {
         strategy.name = name;
         cfg.strategies.push(applyOptions(strategy, opts));
       });
-      report(saved, name, opts.json, 'created');
+      report(io, saved, name, opts.json, 'created');
     });
 
   strategies.command('list').description('list strategies (the implicit "default" one too) and how many clients use each')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }, cmd: Command) => {
-      const cfg = readConfig(homeOf(cmd));
+      const cfg = readConfig(homeOf(cmd, io));
       const views = allStrategies(cfg).map(({ strategy }) => view(cfg, strategy.name));
-      if (opts.json) return printJson(views);
-      printTable(['NAME', 'DEFAULT', 'ALLOW', 'DENY', 'LIMITS', 'CLIENTS'], views.map((v) => [
+      if (opts.json) return printJson(io, views);
+      printTable(io, ['NAME', 'DEFAULT', 'ALLOW', 'DENY', 'LIMITS', 'CLIENTS'], views.map((v) => [
         v.implicit ? `${v.name} (implicit)` : v.name, v.is_default ? 'yes' : '', formatList(v.allow), formatList(v.deny),
         formatList(v.limits.map(formatLimit)), String(v.clients.length),
       ]), 'no strategies');
@@ -65,10 +65,10 @@ export function registerStrategiesCommand(program: Command): void {
     .argument('<name>', 'strategy name')
     .option('--json', 'print JSON')
     .action((name: string, opts: { json?: boolean }, cmd: Command) => {
-      const cfg = readConfig(homeOf(cmd));
+      const cfg = readConfig(homeOf(cmd, io));
       requireStrategy(cfg, name);
       const v = view(cfg, name);
-      if (opts.json) return printJson(v);
+      if (opts.json) return printJson(io, v);
       const rows: [string, string][] = [
         ['name', v.implicit ? `${v.name} (implicit: not written in the config)` : v.name],
         ['default', v.is_default ? 'yes (clients without a strategy follow it)' : 'no'],
@@ -76,7 +76,7 @@ export function registerStrategiesCommand(program: Command): void {
         ['limits', formatList(v.limits.map(formatLimit))], ['auto models', formatList(v.auto.models)],
         ['clients', formatList(v.clients)],
       ];
-      process.stdout.write(rows.map(([k, val]) => `${`${k}:`.padEnd(13)}${val}\n`).join(''));
+      io.stdout.write(rows.map(([k, val]) => `${`${k}:`.padEnd(13)}${val}\n`).join(''));
     });
 
   withPolicyOptions(strategies.command('update').description('change a strategy\'s rules, limits or auto list')
@@ -87,20 +87,20 @@ export function registerStrategiesCommand(program: Command): void {
       if (changes.every((c) => c === undefined)) {
         cmd.error('error: nothing to update: give --allow, --deny, --limit, --auto-models or a --clear-* option', { exitCode: 2 });
       }
-      const saved = updateConfig(configPath(homeOf(cmd)), (cfg) => {
+      const saved = updateConfig(configPath(homeOf(cmd, io)), (cfg) => {
         let strategy = cfg.strategies.find((s) => s.name === name);
         if (strategy === undefined && name === IMPLICIT_DEFAULT) cfg.strategies.unshift(strategy = implicitDefault());
         if (strategy === undefined) requireStrategy(cfg, name);
         applyOptions(strategy!, opts);
       });
-      report(saved, name, opts.json, 'updated');
+      report(io, saved, name, opts.json, 'updated');
     });
 
   strategies.command('remove').description('delete a strategy no client uses and that is not the default')
     .argument('<name>', 'strategy name')
     .option('--json', 'print JSON')
     .action((name: string, opts: { json?: boolean }, cmd: Command) => {
-      updateConfig(configPath(homeOf(cmd)), (cfg) => {
+      updateConfig(configPath(homeOf(cmd, io)), (cfg) => {
         const index = cfg.strategies.findIndex((s) => s.name === name);
         if (index < 0 && name === IMPLICIT_DEFAULT) {
           throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'the implicit "default" strategy is built in and cannot be removed');
@@ -117,20 +117,20 @@ export function registerStrategiesCommand(program: Command): void {
         }
         cfg.strategies.splice(index, 1);
       });
-      if (opts.json) return printJson({ removed: name });
-      process.stdout.write(`removed strategy "${name}"\n`);
+      if (opts.json) return printJson(io, { removed: name });
+      io.stdout.write(`removed strategy "${name}"\n`);
     });
 
   strategies.command('default').description('make a strategy the default: clients without their own strategy follow it')
     .argument('<name>', 'strategy name')
     .option('--json', 'print JSON')
     .action((name: string, opts: { json?: boolean }, cmd: Command) => {
-      updateConfig(configPath(homeOf(cmd)), (cfg) => {
+      updateConfig(configPath(homeOf(cmd, io)), (cfg) => {
         requireStrategy(cfg, name);
         cfg.default_strategy = name;
       });
-      if (opts.json) return printJson({ default_strategy: name });
-      process.stdout.write(`default strategy is now "${name}"\n`);
+      if (opts.json) return printJson(io, { default_strategy: name });
+      io.stdout.write(`default strategy is now "${name}"\n`);
     });
 }
 
@@ -166,9 +166,9 @@ function view(cfg: Config, name: string) {
   };
 }
 
-function report(saved: Config, name: string, json: boolean | undefined, verb: string): void {
+function report(io: CliIo, saved: Config, name: string, json: boolean | undefined, verb: string): void {
   const v = view(saved, name);
-  if (json) return printJson(v);
-  process.stdout.write(`${verb} strategy "${name}": allow ${formatList(v.allow)}; deny ${formatList(v.deny)}; `
+  if (json) return printJson(io, v);
+  io.stdout.write(`${verb} strategy "${name}": allow ${formatList(v.allow)}; deny ${formatList(v.deny)}; `
     + `limits ${formatList(v.limits.map(formatLimit))}\n`);
 }

@@ -77,7 +77,7 @@ export const ProviderSchema = z.strictObject({
   models: z.array(z.string().min(1)).default([]),
 });
 
-// mcp (issue 7): added by the MCP helper.
+// MCP servers and the MCP access rules of strategies.
 const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 /** A tool, prompt or resource pattern (`*` wildcards); resources match on their URI or URI template. */
 const mcpPatternList = z.array(z.string().min(1).max(500));
@@ -187,7 +187,7 @@ export const StrategySchema = z.strictObject({
   /** Limits applied to each client of the strategy separately. */
   limits: z.array(LimitSchema).default([]),
   auto: AutoSchema.default(() => AutoSchema.parse({})),
-  // mcp (issue 7): MCP servers/tools/prompts/resources this strategy's clients may use; absent = all.
+  // MCP servers/tools/prompts/resources this strategy's clients may use; absent = all.
   mcp: McpAccessSchema.optional(),
 });
 
@@ -218,7 +218,6 @@ export const PriceOverrideSchema = z.strictObject({
   reasoning_per_mtok: perMtok.optional(),
 });
 
-// monitoring (issue 5): added by the monitoring helper.
 /** Metrics, time series, the request log and the stats API (`<home>/localrouter.db`). */
 export const MonitoringSchema = z.strictObject({
   /** Off: nothing is recorded, no store is opened, `/metrics` and the stats API answer empty. Read at start. */
@@ -253,7 +252,7 @@ export const ConfigSchema = z.strictObject({
     PriceOverrideSchema,
   ).default({}),
   monitoring: MonitoringSchema.default(() => MonitoringSchema.parse({})),
-  // mcp (issue 7): upstream MCP servers behind /mcp, and the gateway-wide MCP settings.
+  // Upstream MCP servers behind /mcp, and the gateway-wide MCP settings.
   mcp_servers: z.array(McpServerSchema).default([]),
   mcp: McpSettingsSchema.default(() => McpSettingsSchema.parse({})),
   /**
@@ -266,8 +265,8 @@ export const ConfigSchema = z.strictObject({
   uniqueNames(cfg.providers, 'providers', ctx);
   uniqueNames(cfg.clients, 'clients', ctx);
   uniqueNames(cfg.strategies, 'strategies', ctx);
-  uniqueNames(cfg.mcp_servers, 'mcp_servers', ctx); // mcp (issue 7)
-  cfg.mcp_servers.forEach((m, i) => checkMcpServer(m, i, ctx)); // mcp (issue 7)
+  uniqueNames(cfg.mcp_servers, 'mcp_servers', ctx);
+  cfg.mcp_servers.forEach((m, i) => checkMcpServer(m, i, ctx));
   const strategies = new Set(['default', ...cfg.strategies.map((s) => s.name)]);
   if (!strategies.has(cfg.default_strategy)) {
     ctx.addIssue({ code: 'custom', path: ['default_strategy'], message: `no strategy named "${cfg.default_strategy}"` });
@@ -290,7 +289,7 @@ export const ConfigSchema = z.strictObject({
   }
 });
 
-// mcp (issue 7): each transport needs its own fields.
+// Each MCP transport needs its own fields.
 function checkMcpServer(m: z.infer<typeof McpServerSchema>, i: number, ctx: z.RefinementCtx): void {
   if (m.transport === 'stdio' && m.command === undefined) {
     ctx.addIssue({ code: 'custom', path: ['mcp_servers', i, 'command'], message: 'is required for transport stdio' });
@@ -318,7 +317,6 @@ export type PriceOverride = z.infer<typeof PriceOverrideSchema>;
 export type StrategyConfig = z.infer<typeof StrategySchema>;
 export type LimitConfig = z.infer<typeof LimitSchema>;
 export type MonitoringConfig = z.infer<typeof MonitoringSchema>;
-// mcp (issue 7)
 export type McpServerConfig = z.infer<typeof McpServerSchema>;
 export type McpSettings = z.infer<typeof McpSettingsSchema>;
 export type McpAccessConfig = z.infer<typeof McpAccessSchema>;

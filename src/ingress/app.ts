@@ -1,30 +1,24 @@
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp } from 'uWebSockets.js';
 import { LocalRouterError } from '../errors/index.js';
-import { anthropicFront, chatFront, completionsFront, countTokensFront, embeddingsFront, responsesFront } from './llm-fronts.js';
-import { llmRoute } from './llm-request.js';
-import { handleOAuthToken } from './oauth-route.js';
 import type { GatewayState } from './gateway-state.js';
 import { corsHeaders, preflightHeaders } from './guards.js';
+import { handleHealth } from './health.js';
 import { refuseUnsafeRequest, requestHeadProblem, writeError, writeResponse, type HeaderPairs } from './http-io.js';
-import { handleHealth, handleModels } from './models.js';
+import { handleOAuthToken } from './oauth-route.js';
 
+/** What a route runs, with the live state; `cors` holds the headers every answer to this origin carries. */
 export type RouteHandler = (state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs) => void;
-type Method = 'get' | 'post' | 'delete';
+export type Method = 'get' | 'post' | 'delete';
+/** Route handlers by exact path and method: what each API contributes to the route table. */
+export type Routes = Record<string, Partial<Record<Method, RouteHandler>>>;
 
-/** Every route, by exact path; `/v1/...` routes are also served without the prefix. */
-export function buildRoutes(extra: Record<string, Partial<Record<Method, RouteHandler>>> = {}): Map<string, Partial<Record<Method, RouteHandler>>> {
-  const table: Record<string, Partial<Record<Method, RouteHandler>>> = {
-    '/health': { get: handleHealth },
-    '/v1/models': { get: handleModels },
-    '/v1/chat/completions': { post: llmRoute(chatFront) },
-    '/v1/embeddings': { post: llmRoute(embeddingsFront) },
-    '/v1/responses': { post: llmRoute(responsesFront) },
-    '/v1/completions': { post: llmRoute(completionsFront) },
-    '/v1/messages': { post: llmRoute(anthropicFront) },
-    '/v1/messages/count_tokens': { post: llmRoute(countTokensFront) },
-    '/oauth/token': { post: handleOAuthToken },
-    ...extra,
-  };
+/**
+ * Every route, by exact path: the front door's own (`/health`, `/oauth/token`) plus each API's
+ * `tables`, later ones winning; `/v1/...` routes are also served without the prefix.
+ */
+export function buildRoutes(...tables: Routes[]): Map<string, Partial<Record<Method, RouteHandler>>> {
+  const table: Routes = { '/health': { get: handleHealth }, '/oauth/token': { post: handleOAuthToken } };
+  for (const t of tables) Object.assign(table, t);
   const routes = new Map<string, Partial<Record<Method, RouteHandler>>>();
   for (const [path, methods] of Object.entries(table)) {
     routes.set(path, methods);
@@ -39,12 +33,13 @@ export function createApp(state: GatewayState, routes: Map<string, Partial<Recor
   app.any('/*', (res, req) => {
     const unsafe = requestHeadProblem(req);
     if (unsafe !== null) return refuseUnsafeRequest(res, unsafe, []);
-    if (!state.guards.hostAllowed(req.getHeader('host'))) {
+    const guards = state.tables.guards;
+    if (!guards.hostAllowed(req.getHeader('host'))) {
       writeError(res, new LocalRouterError('LR_ERR_BAD_HOST', 'Host header not allowed (DNS rebinding protection); add it to server.allowed_hosts'), [], true);
       return;
     }
     const origin = req.getHeader('origin');
-    if (!state.guards.originAllowed(origin)) {
+    if (!guards.originAllowed(origin)) {
       writeError(res, new LocalRouterError('LR_ERR_BAD_ORIGIN', `origin "${origin.slice(0, 200)}" not allowed; add it to server.allowed_origins`), [], true);
       return;
     }

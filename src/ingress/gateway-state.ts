@@ -1,10 +1,9 @@
 import type { ErrorCode, PlainError } from '../errors/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory, PriceBook } from '../providers/index.js';
-import type { CircuitBreakers, RateLimiter } from '../routing/index.js';
+import type { AutoDecision, CandidateCapabilities, CircuitBreakers, PromptScorers, RateLimiter } from '../routing/index.js';
 import type { TokenSigner } from './oauth-tokens.js';
-import type { AutoDecision, ClassifierPool } from './auto-route.js';
-import type { AttemptFrame, UpstreamDispatcher, Usage } from '../workers/index.js';
+import type { Attempt, UpstreamEngine, Usage } from '../model/index.js';
 import type { ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
 
@@ -41,7 +40,6 @@ export interface RequestOutcome {
   client: string | null;
   provider: string | null;
   model: string | null;
-  // monitoring (issue 5): optional fields the request log and time series use when present.
   /** The strategy the client followed (the series' `strategy` dimension). */
   strategy?: string | null;
   /** The client's stable id (`clients[].id`): generation records are matched by it, not by the name. */
@@ -58,23 +56,41 @@ export interface OpenExchange {
 }
 
 /**
- * The live state the request handlers read. Config reloads swap the tables in place, so a handler
- * always sees one consistent generation.
+ * What the request handlers read of the config, built from one config by one pure function and
+ * never changed afterwards (the object is frozen). A config reload builds new tables and swaps them
+ * in with one assignment to {@link GatewayState.tables}: a handler reads `state.tables` once and
+ * sees one config whole for the rest of its request, never half an old and half a new one.
+ */
+export interface GatewayTables {
+  readonly server: Readonly<ServerConfig>;
+  readonly clients: ClientTable;
+  /** Host and Origin policy. */
+  readonly guards: RequestGuards;
+  /** Provider name → preset type, for catalog lookups. */
+  readonly providerTypes: ReadonlyMap<string, string>;
+  /** The catalog's capabilities of a provider's model (by its preset type); undefined when unknown. Candidate planning reads it. */
+  readonly capabilities: (provider: string, model: string) => CandidateCapabilities | undefined;
+  /** Model prices (catalog plus the config's overrides), for `/v1/models`. */
+  readonly prices: PriceBook;
+}
+
+/**
+ * The live state the request handlers read: the config's tables (swapped whole on reload) and the
+ * runtime parts that outlive a reload (engine, breakers, limiter, classifiers, open requests).
  */
 export interface GatewayState {
-  server: ServerConfig;
-  clients: ClientTable;
-  guards: RequestGuards;
+  /** The current config's tables; replaced, never changed, by a reload. Read once per request. */
+  tables: GatewayTables;
+  /** Providers and their model lists (fetched from each provider; told about reloads). */
   directory: ModelDirectory;
-  dispatcher: UpstreamDispatcher;
+  /** Runs upstream calls (actor threads or inline, per `server.execution`). */
+  engine: UpstreamEngine;
   limiter: RateLimiter;
-  classifiers: ClassifierPool;
+  /** The classifier threads auto routing scores prompts with. */
+  classifiers: PromptScorers;
+  /** Signs the tokens `POST /oauth/token` issues (the client table verifies them). */
   tokens: TokenSigner;
   breakers: CircuitBreakers;
-  /** Provider name → preset type, for catalog lookups. */
-  providerTypes: Map<string, string>;
-  /** Model prices (catalog plus the config's overrides), for `/v1/models`. */
-  prices: PriceBook;
   testHooks: boolean;
   /** Logs an unexpected error (a bug, never a client's fault) with its stack; the client gets LR_ERR_INTERNAL. */
   reportInternal(err: unknown, context: string): void;
@@ -86,9 +102,8 @@ export interface GatewayState {
   startedAt: number;
   version: string;
   onRequestDone(outcome: RequestOutcome): void;
-  // monitoring (issue 5): 0 or absent = bodies are not captured for the request log.
-  /** Most bytes of each request and response body to capture for the request log. */
+  /** Most bytes of each request and response body to capture for the request log; 0 or absent: none. Set at start, like the monitoring store. */
   logBodyBytes?: number;
   /** Every try against an upstream (breakers and metrics listen here). */
-  onAttempt(frame: AttemptFrame): void;
+  onAttempt(attempt: Attempt): void;
 }

@@ -1,9 +1,15 @@
 /**
  * @module ingress
- * The HTTP front door on uWebSockets.js: guards, auth, routes, SSE writing with backpressure, and
- * `startGateway`, which wires config, secrets, actors and metrics together.
+ * The HTTP front door every API shares, on uWebSockets.js: the app and its route table (Host/Origin
+ * guards, CORS, 404/405), request and response plumbing (body reading with limits and timeouts,
+ * answers, errors), client authentication (`lr-` keys and OAuth tokens, `POST /oauth/token`), the
+ * admin token, `GET /health`, and {@link GatewayState}, the state every route handler receives.
+ * The fronts (`llm-api`, `mcp-api`, `admin-api`) build on this; it imports none of them.
  */
-export { startGateway, type Gateway, type StartGatewayOptions } from './gateway.js';
+export { buildRoutes, createApp, type Method, type RouteHandler, type Routes } from './app.js';
+export type { AttemptRecord, GatewayState, GatewayTables, OpenExchange, RequestOutcome } from './gateway-state.js';
+export { answerAfterBody, readBody, statusLine, writeError, writeJson, writeResponse, type HeaderPairs } from './http-io.js';
 export { ClientTable, type AuthedClient } from './client-table.js';
 export { RequestGuards } from './guards.js';
-export { checkChatBody, chatFront, embeddingsFront, anthropicFront, responsesFront, completionsFront, type LlmFront, type FrontRequest } from './llm-fronts.js';
+export { AdminAuth, loadOrCreateAdminToken } from './admin-token.js';
+export { TokenSigner } from './oauth-tokens.js';

@@ -34,12 +34,13 @@ export function handleOAuthToken(state: GatewayState, res: HttpResponse, req: Ht
     if (form.grant_type !== 'client_credentials') {
       return writeJson(res, 400, { error: 'unsupported_grant_type', error_description: 'only grant_type=client_credentials is supported' }, headers);
     }
-    const found = state.clients.byId(creds.id);
+    const tables = state.tables;
+    const found = tables.clients.byId(creds.id);
     if (!found || creds.secret.length === 0 || !safeEqualHex(found.keyHash, hashClientKey(creds.secret))) {
       return writeJson(res, 401, { error: 'invalid_client', error_description: 'unknown client, wrong secret, or client disabled' },
         [...headers, ['www-authenticate', 'Basic realm="localrouter"']]);
     }
-    const { token, expiresIn } = state.tokens.issue(creds.id, found.keyHash, state.server.oauth_token_ttl_s);
+    const { token, expiresIn } = state.tokens.issue(creds.id, found.keyHash, tables.server.oauth_token_ttl_s);
     writeJson(res, 200, { access_token: token, token_type: 'Bearer', expires_in: expiresIn }, headers);
   });
 }

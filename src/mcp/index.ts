@@ -3,7 +3,7 @@
  * The MCP gateway: many upstream MCP servers (STDIO, Streamable HTTP, legacy SSE) behind one `/mcp`
  * endpoint. The upstream sessions and the gateway side of each client session run in the MCP actor
  * thread (`mcp-actor.ts`); the ingress reaches it through {@link McpHost}, which passes JSON-RPC
- * messages as frames (src/workers/protocol.ts, MCP section).
+ * messages as frames (src/workers/protocol.ts, MCP section; built and read only by src/workers/mcp-codec.ts).
  *
  * ```
  * client ─/mcp─▶ ingress: requests of a session straight to the actor, answers written as they come

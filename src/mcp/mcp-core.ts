@@ -1,7 +1,9 @@
 import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { labelSafe } from '../model/index.js';
 import {
-  MCP_FRAME, type FromMcpFrame, type McpActorConfig, type McpServerRuntime, type McpSessionInfo, type McpServerStatus, type ToMcpFrame,
+  dispatchToMcp, encodeMcpClosed, encodeMcpLog, encodeMcpSample, encodeMcpSend, encodeMcpStatusResult,
+  type FromMcpFrame, type McpActorConfig, type McpFrameInfo, type McpJsonRpcMessage, type McpLogLevel, type McpServerRuntime, type McpSessionInfo,
+  type McpServerStatus, type ToMcpFrame, type ToMcpHandler,
 } from '../workers/index.js';
 import { compileMcpPolicy, type McpPolicy } from './access-policy.js';
 import { ClientSession, type SessionHost } from './client-session.js';
@@ -31,7 +33,7 @@ const MAX_LOGGED_LINE = 2000;
  * `ClientSession` per client session, the strategies' compiled rules, and the frame loop between
  * them and the ingress.
  */
-export class McpCore implements SessionHost, UpstreamEvents {
+export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   generation = 0;
   readonly #post: (frame: FromMcpFrame) => void;
   readonly #metrics: McpMetrics | null;
@@ -62,28 +64,44 @@ export class McpCore implements SessionHost, UpstreamEvents {
    * request gets a JSON-RPC error, the rest is logged with its stack; the thread goes on.
    */
   handle(frame: ToMcpFrame): void {
-    try {
-      this.#handle(frame);
-    } catch (err) {
-      this.#log('error', { err: plainError(err), frame: frame[0], id: frame[1] }, 'the MCP actor failed on a frame from the ingress');
-      if (frame[0] !== MCP_FRAME.MESSAGE) return;
-      const { id, method } = frame[2];
-      if (typeof method !== 'string' || (typeof id !== 'string' && typeof id !== 'number')) return;
-      const error = { code: RPC_CODE.InternalError, message: 'LocalRouter failed while handling this request (see the gateway log)', data: { code: 'LR_ERR_INTERNAL' } };
-      this.#post([MCP_FRAME.SEND, frame[1], JSON.stringify({ jsonrpc: '2.0', id, error }), id, true]);
-    }
+    dispatchToMcp(frame, this);
   }
 
-  #handle(frame: ToMcpFrame): void {
-    switch (frame[0]) {
-      case MCP_FRAME.CONFIG: return this.#configure(frame[2]);
-      case MCP_FRAME.OPEN: return this.#open(frame[1], frame[2]);
-      case MCP_FRAME.MESSAGE: return this.#transports.get(frame[1])?.receive(frame[2]);
-      case MCP_FRAME.CLOSE: return void this.#close(frame[1], false);
-      case MCP_FRAME.STATUS: return this.#post([MCP_FRAME.STATUS_RESULT, frame[1], this.status()]);
-      case MCP_FRAME.SAMPLED: return this.#sampled(frame[1], frame[2], frame[3]);
-      case MCP_FRAME.INTERNED: return this.#metrics?.interned(frame[2], frame[3]);
-    }
+  // ---- ToMcpHandler: the frames from the ingress ----
+
+  onConfig(config: McpActorConfig): void {
+    this.#configure(config);
+  }
+
+  onOpen(session: number, info: McpSessionInfo): void {
+    this.#open(session, info);
+  }
+
+  onMessage(session: number, message: McpJsonRpcMessage): void {
+    this.#transports.get(session)?.receive(message);
+  }
+
+  onClose(session: number): void {
+    void this.#close(session, false);
+  }
+
+  onStatus(request: number): void {
+    this.#post(encodeMcpStatusResult(request, this.status()));
+  }
+
+  onSampled(request: number, completion: string | null, error: string | null): void {
+    this.#sampled(request, completion, error);
+  }
+
+  onInterned(names: string[], ids: number[]): void {
+    this.#metrics?.interned(names, ids);
+  }
+
+  onFailed(err: unknown, frame: McpFrameInfo): void {
+    this.#log('error', { err: plainError(err), frame: frame.kind, id: frame.id }, 'the MCP actor failed on a frame from the ingress');
+    if (frame.request === null || frame.session === null) return;
+    const error = { code: RPC_CODE.InternalError, message: 'LocalRouter failed while handling this request (see the gateway log)', data: { code: 'LR_ERR_INTERNAL' } };
+    this.#post(encodeMcpSend(frame.session, JSON.stringify({ jsonrpc: '2.0', id: frame.request, error }), frame.request, true));
   }
 
   status(): McpServerStatus[] {
@@ -308,7 +326,7 @@ export class McpCore implements SessionHost, UpstreamEvents {
   }
 
   #open(id: number, info: McpSessionInfo): void {
-    const transport = new PortTransport(`s${id}`, (json, related, final) => this.#post([MCP_FRAME.SEND, id, json, related, final]));
+    const transport = new PortTransport(`s${id}`, (json, related, final) => this.#post(encodeMcpSend(id, json, related, final)));
     const session = new ClientSession(id, info, this.#policyOf(info.strategy), this, transport);
     this.#transports.set(id, transport);
     this.#sessions.set(id, session);
@@ -349,12 +367,12 @@ export class McpCore implements SessionHost, UpstreamEvents {
         void inst.close();
       }
     }
-    if (tellIngress) this.#post([MCP_FRAME.CLOSED, id]);
+    if (tellIngress) this.#post(encodeMcpClosed(id));
   }
 
   #sampleViaGateway(session: number, params: Item): Promise<Item> {
     const id = ++this.#sampleSeq;
-    this.#post([MCP_FRAME.SAMPLE, id, session, JSON.stringify(samplingToChat(params))]);
+    this.#post(encodeMcpSample(id, session, JSON.stringify(samplingToChat(params))));
     return new Promise((resolve, reject) => this.#samples.set(id, { resolve, reject }));
   }
 
@@ -370,8 +388,8 @@ export class McpCore implements SessionHost, UpstreamEvents {
     }
   }
 
-  #log(level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
-    this.#post([MCP_FRAME.LOG, 0, level, fields, message]);
+  #log(level: McpLogLevel, fields: Record<string, unknown>, message: string): void {
+    this.#post(encodeMcpLog(level, fields, message));
   }
 }
 

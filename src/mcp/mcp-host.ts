@@ -1,16 +1,18 @@
-import type { Worker } from 'node:worker_threads';
 import {
-  FrameBatcher, MCP_FRAME, moduleBeside, spawnWorker, type FromMcpFrame, type McpActorConfig, type McpJsonRpcMessage, type McpJsonText, type McpServerStatus,
-  type McpSessionInfo, type McpWorkerData, type ToMcpFrame,
+  ActorHost, FrameBatcher, decodeFromMcp, describeToMcp, encodeMcpClose, encodeMcpConfig, encodeMcpInterned, encodeMcpMessage, encodeMcpOpen,
+  encodeMcpSampled, encodeMcpStatus, moduleBeside, type ActorCrash, type FromMcpFrame, type FromMcpHandler, type McpActorConfig, type McpFrameInfo,
+  type McpJsonRpcMessage, type McpJsonText, type McpServerStatus, type McpSessionInfo, type McpWorkerData, type RestartPolicy, type ToMcpFrame,
 } from '../workers/index.js';
 import { labelSafe } from '../model/index.js';
 
 const ACTOR_ENTRY = moduleBeside(import.meta.url, 'mcp-actor');
-/** A thread that crashes within this long of its start counts as crashing again: its restart waits. */
-const STABLE_MS = 30_000;
-/** Restart delay of the second crash in a row, doubled for each further one up to the cap; the first restarts at once. */
-const FIRST_RESTART_DELAY_MS = 100;
-const MAX_RESTART_DELAY_MS = 5_000;
+/**
+ * A thread that crashes within 30 s of its start counts as crashing again: the first crash in a row
+ * restarts at once, the second after 0.1 s, doubled for each further one up to 5 s.
+ */
+const RESTART: RestartPolicy = { quickMs: 30_000, freeRestarts: 1, firstDelayMs: 100, maxDelayMs: 5_000 };
+/** How long the actor gets at shutdown to stop its upstream servers (STDIO processes get their stdin closed). */
+const STOP_GRACE_MS = 300;
 const STATUS_TIMEOUT_MS = 5_000;
 
 /** The ingress side of one client session: where the actor's messages for it go. */
@@ -74,18 +76,11 @@ const HOST_FAILED: CodedError = {
 export class McpHost {
   readonly #opts: McpHostOptions;
   #config: McpActorConfig;
-  #worker: Worker | null = null;
+  readonly #host: ActorHost<ToMcpFrame[], FromMcpFrame[]>;
   readonly #out: FrameBatcher<ToMcpFrame>;
-  #parked: ToMcpFrame[] = [];
   #sessions = new Map<number, SessionEntry>();
   #statusWaiters = new Map<number, (s: McpServerStatus[]) => void>();
   #seq = 0;
-  #closing = false;
-  #started = false;
-  #startedAt = 0;
-  /** Crashes in a row, each soon after the thread (re)started: what the restart delay grows with. */
-  #crashStreak = 0;
-  restarts = 0;
   /** Session lifecycle hooks (the ingress keeps each session's client for sampling through the gateway). */
   onOpen?: (id: number, owner: unknown) => void;
   onClose?: (id: number) => void;
@@ -93,26 +88,46 @@ export class McpHost {
   constructor(opts: McpHostOptions) {
     this.#opts = opts;
     this.#config = opts.config;
-    this.#out = new FrameBatcher<ToMcpFrame>((frames) => {
-      if (this.#worker) this.#worker.postMessage(frames);
-      else this.#parked.push(...frames);
-    }, null, (frame, err) => this.#undeliverable(frame, err));
+    this.#out = new FrameBatcher<ToMcpFrame>((frames) => this.#host.post(frames), null, (frame, err) => this.#undeliverable(describeToMcp(frame), err));
+    this.#host = new ActorHost<ToMcpFrame[], FromMcpFrame[]>({
+      entry: ACTOR_ENTRY,
+      name: 'mcp-actor',
+      workerData: (): McpWorkerData => ({ config: this.#config, metricsBuffer: this.#opts.metrics?.buffer ?? null, testHooks: this.#opts.testHooks ?? false }),
+      onMessage: (frames) => decodeFromMcp(frames, this.#inbox),
+      onCrash: (crash) => this.#onCrash(crash),
+      restart: RESTART,
+      outbox: this.#out,
+      shutdown: {
+        graceMs: STOP_GRACE_MS,
+        // No servers left: the actor closes its upstream sessions in the grace period.
+        begin: () => {
+          this.#out.push(encodeMcpConfig({ ...this.#config, servers: [] }));
+          this.#out.flushNow();
+          return undefined;
+        },
+      },
+    });
     // The thread starts with the first session (or at once when a server should connect at start):
     // a gateway nobody uses MCP with pays nothing for it.
-    if (needsStart(opts.config)) this.#spawn();
+    if (needsStart(opts.config)) this.#host.start();
   }
 
   get sessionCount(): number {
     return this.#sessions.size;
   }
 
+  /** MCP actor threads started again after one crashed. */
+  get restarts(): number {
+    return this.#host.restarts;
+  }
+
   /** Registers a client session with the actor; returns its number. */
   open(link: McpSessionLink, info: McpSessionInfo): number {
     const id = ++this.#seq;
-    this.#ensureWorker();
+    this.#host.start();
     this.#sessions.set(id, { link, pending: new Set() });
     this.onOpen?.(id, link.owner);
-    this.#out.push([MCP_FRAME.OPEN, id, info]);
+    this.#out.push(encodeMcpOpen(id, info));
     return id;
   }
 
@@ -121,141 +136,86 @@ export class McpHost {
     const entry = this.#sessions.get(id);
     if (entry === undefined) return;
     if (typeof message.method === 'string' && message.id !== undefined) entry.pending.add(message.id as string | number);
-    this.#out.push([MCP_FRAME.MESSAGE, id, message]);
+    this.#out.push(encodeMcpMessage(id, message));
   }
 
   /** The client side ended session `id`. */
   close(id: number): void {
     if (this.#sessions.delete(id)) {
       this.onClose?.(id);
-      this.#out.push([MCP_FRAME.CLOSE, id]);
+      this.#out.push(encodeMcpClose(id));
     }
   }
 
   configure(config: McpActorConfig): void {
     this.#config = config;
-    if (this.#worker === null && !this.#started) {
-      if (needsStart(config)) this.#spawn();
+    if (!this.#host.started) {
+      if (needsStart(config)) this.#host.start();
       return; // a thread not started yet gets the config in its workerData
     }
-    this.#out.push([MCP_FRAME.CONFIG, 0, config]);
+    this.#out.push(encodeMcpConfig(config));
   }
 
   /** Every upstream server's state, from the actor. */
   status(): Promise<McpServerStatus[]> {
     const id = ++this.#seq;
-    this.#ensureWorker();
+    this.#host.start();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#statusWaiters.delete(id);
         reject(new Error('the MCP actor did not answer'));
       }, STATUS_TIMEOUT_MS);
       this.#statusWaiters.set(id, (s) => { clearTimeout(timer); resolve(s); });
-      this.#out.push([MCP_FRAME.STATUS, id]);
+      this.#out.push(encodeMcpStatus(id));
     });
   }
 
   /** Ends every session, lets the actor stop its upstream servers (STDIO processes get their stdin closed), then stops it. */
   async stop(): Promise<void> {
-    this.#closing = true;
     for (const [id, entry] of this.#sessions) {
-      this.#out.push([MCP_FRAME.CLOSE, id]);
+      this.#out.push(encodeMcpClose(id));
       entry.link.closed();
     }
     this.#sessions.clear();
-    const worker = this.#worker;
-    if (worker === null) return;
-    this.#out.push([MCP_FRAME.CONFIG, 0, { ...this.#config, servers: [] }]);
-    this.#out.flushNow();
-    await new Promise((r) => setTimeout(r, 300));
-    await worker.terminate();
+    await this.#host.close();
   }
 
-  #ensureWorker(): void {
-    if (!this.#started && !this.#closing) this.#spawn();
-  }
-
-  #spawn(): void {
-    this.#started = true;
-    const data: McpWorkerData = { config: this.#config, metricsBuffer: this.#opts.metrics?.buffer ?? null, testHooks: this.#opts.testHooks ?? false };
-    const worker = spawnWorker(ACTOR_ENTRY, { workerData: data, name: 'mcp-actor' });
-    this.#worker = worker;
-    this.#startedAt = Date.now();
-    let lastError: Error | null = null;
-    worker.on('message', (frames: FromMcpFrame[]) => {
-      for (const f of frames) {
-        try {
-          this.#receive(f);
-        } catch (err) {
-          this.#receiveFailed(f, err);
-        }
-      }
-    });
-    worker.on('error', (err) => { lastError = err; });
-    worker.on('exit', (code) => this.#onExit(worker, lastError, code));
-    if (this.#parked.length > 0) {
-      const parked = this.#parked;
-      this.#parked = [];
-      try {
-        worker.postMessage(parked);
-      } catch {
-        for (const f of parked) {
-          try {
-            worker.postMessage([f]);
-          } catch (err) {
-            this.#undeliverable(f, err);
-          }
-        }
-      }
-    }
-  }
-
-  #receive(f: FromMcpFrame): void {
-    switch (f[0]) {
-      case MCP_FRAME.SEND: {
-        const entry = this.#sessions.get(f[1]);
-        if (entry === undefined) return;
-        const [, , json, related, final] = f;
-        if (final && related !== null) entry.pending.delete(related);
-        entry.link.send(json, related, final);
-        return;
-      }
-      case MCP_FRAME.CLOSED: {
-        const entry = this.#sessions.get(f[1]);
-        this.#sessions.delete(f[1]);
-        this.onClose?.(f[1]);
-        entry?.link.closed();
-        return;
-      }
-      case MCP_FRAME.STATUS_RESULT: {
-        const waiter = this.#statusWaiters.get(f[1]);
-        this.#statusWaiters.delete(f[1]);
-        waiter?.(f[2]);
-        return;
-      }
-      case MCP_FRAME.SAMPLE: return this.#sample(f[1], f[2], f[3]);
-      case MCP_FRAME.INTERN: {
-        const m = this.#opts.metrics;
-        if (m !== null) this.#out.push([MCP_FRAME.INTERNED, 0, f[2], f[2].map((n) => m.intern(n))]);
-        return;
-      }
-      case MCP_FRAME.LOG: {
-        const [, , level, fields, message] = f;
-        this.#opts.log[level](fields, message);
-        return;
-      }
-      case MCP_FRAME.READY:
-        // The thread is up; a crash soon after still counts toward the restart delay (see #onExit).
-    }
-  }
+  /** The frames from the actor. */
+  readonly #inbox: FromMcpHandler = {
+    onSend: (session, json, related, final) => {
+      const entry = this.#sessions.get(session);
+      if (entry === undefined) return;
+      if (final && related !== null) entry.pending.delete(related);
+      entry.link.send(json, related, final);
+    },
+    onClosed: (session) => {
+      const entry = this.#sessions.get(session);
+      this.#sessions.delete(session);
+      this.onClose?.(session);
+      entry?.link.closed();
+    },
+    onStatusResult: (request, servers) => {
+      const waiter = this.#statusWaiters.get(request);
+      this.#statusWaiters.delete(request);
+      waiter?.(servers);
+    },
+    onSample: (request, session, body) => this.#sample(request, session, body),
+    onIntern: (names) => {
+      const m = this.#opts.metrics;
+      if (m !== null) this.#out.push(encodeMcpInterned(names, names.map((n) => m.intern(n))));
+    },
+    onLog: (level, fields, message) => this.#opts.log[level](fields, message),
+    onReady: () => this.#host.markReady(),
+    onFailed: (err, frame) => this.#receiveFailed(frame, err),
+  };
 
   /** A frame from the actor this side could not handle: logged, and the session it belongs to is ended. */
-  #receiveFailed(f: FromMcpFrame, err: unknown): void {
-    const session = f[0] === MCP_FRAME.SEND || f[0] === MCP_FRAME.CLOSED ? f[1] : f[0] === MCP_FRAME.SAMPLE ? f[2] : null;
-    this.#opts.log.error({ err, frame: f[0], session: session ?? undefined }, 'the MCP host failed on a frame from the MCP actor; the session it belongs to is ended');
+  #receiveFailed(frame: McpFrameInfo, err: unknown): void {
+    const session = frame.session;
+    this.#opts.log.error({ err, frame: frame.kind, session: session ?? undefined }, 'the MCP host failed on a frame from the MCP actor; the session it belongs to is ended');
     if (session !== null && this.#sessions.has(session)) {
       this.#end(session, HOST_FAILED);
-      this.#out.push([MCP_FRAME.CLOSE, session]);
+      this.#out.push(encodeMcpClose(session));
     }
   }
 
@@ -263,21 +223,22 @@ export class McpHost {
    * A frame for the actor that could not be posted (structured clone failed: nested too deep, not
    * cloneable): the request it carried gets an error; a session that could not be opened is ended.
    */
-  #undeliverable(f: ToMcpFrame, err: unknown): void {
+  #undeliverable(frame: McpFrameInfo, err: unknown): void {
     try {
-      this.#opts.log.error({ err, frame: f[0] }, 'a frame for the MCP actor could not be sent; the request it carried fails');
-      if (f[0] === MCP_FRAME.MESSAGE) {
-        const entry = this.#sessions.get(f[1]);
-        const { id, method } = f[2];
-        if (entry === undefined || typeof method !== 'string' || (typeof id !== 'string' && typeof id !== 'number')) return;
-        entry.pending.delete(id);
-        entry.link.send(errorJson(id, {
-          code: -32600, lrCode: 'LR_ERR_BAD_REQUEST',
-          message: `Invalid Request: LocalRouter could not pass this message to the MCP actor (${describe(err)})`,
-        }), id, true);
-      } else if (f[0] === MCP_FRAME.OPEN) {
-        this.#end(f[1], HOST_FAILED);
+      this.#opts.log.error({ err, frame: frame.kind }, 'a frame for the MCP actor could not be sent; the request it carried fails');
+      if (frame.session === null) return;
+      if (frame.opens) {
+        this.#end(frame.session, HOST_FAILED);
+        return;
       }
+      const entry = this.#sessions.get(frame.session);
+      const id = frame.request;
+      if (entry === undefined || id === null) return;
+      entry.pending.delete(id);
+      entry.link.send(errorJson(id, {
+        code: -32600, lrCode: 'LR_ERR_BAD_REQUEST',
+        message: `Invalid Request: LocalRouter could not pass this message to the MCP actor (${describe(err)})`,
+      }), id, true);
     } catch (inner) {
       this.#opts.log.error({ err: inner }, 'the MCP host failed while failing an undeliverable frame');
     }
@@ -311,42 +272,22 @@ export class McpHost {
   #sample(id: number, session: number, body: string): void {
     const sample = this.#opts.sample;
     if (sample === undefined) {
-      this.#out.push([MCP_FRAME.SAMPLED, id, null, 'sampling through LocalRouter is not available']);
+      this.#out.push(encodeMcpSampled(id, null, 'sampling through LocalRouter is not available'));
       return;
     }
     sample(session, body).then(
-      (completion) => this.#out.push([MCP_FRAME.SAMPLED, id, completion, null]),
-      (err: unknown) => this.#out.push([MCP_FRAME.SAMPLED, id, null, err instanceof Error ? err.message : String(err)]),
+      (completion) => this.#out.push(encodeMcpSampled(id, completion, null)),
+      (err: unknown) => this.#out.push(encodeMcpSampled(id, null, err instanceof Error ? err.message : String(err))),
     );
   }
 
-  #onExit(worker: Worker, error: Error | null, exitCode: number): void {
-    if (this.#worker !== worker) return;
-    this.#worker = null;
-    if (this.#closing) return;
-    this.restarts++;
-    this.#crashStreak = Date.now() - this.#startedAt < STABLE_MS ? this.#crashStreak + 1 : 1;
-    const delay = this.#crashStreak <= 1 ? 0 : Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** (this.#crashStreak - 2));
-    this.#opts.log.error({ err: error ?? undefined, exitCode, sessions: this.#sessions.size, restartInMs: delay },
+  /** The actor died (the host starts another): every session ends, each unanswered request with a JSON-RPC error. */
+  #onCrash(crash: ActorCrash): void {
+    this.#opts.log.error({ err: crash.error ?? undefined, exitCode: crash.exitCode ?? undefined, sessions: this.#sessions.size, restartInMs: crash.restartInMs },
       'MCP actor crashed; restarting it (client sessions end and must re-initialize)');
     for (const sid of [...this.#sessions.keys()]) this.#end(sid, ACTOR_CRASHED);
     for (const [, waiter] of this.#statusWaiters) waiter([]);
     this.#statusWaiters.clear();
-    this.#restartIn(delay);
-  }
-
-  #restartIn(delay: number): void {
-    setTimeout(() => {
-      if (this.#closing) return;
-      try {
-        this.#spawn();
-      } catch (err) {
-        this.#crashStreak++;
-        const next = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** this.#crashStreak);
-        this.#opts.log.error({ err, restartInMs: next }, 'the MCP actor thread could not be started; trying again');
-        this.#restartIn(next);
-      }
-    }, delay).unref();
   }
 }
 

@@ -44,10 +44,11 @@ export { MONITORING_DB_FILE, monitoringDbPath, openMonitoringDb } from './monito
 export type { MonitoringDb } from './monitoring-db.js';
 export { RequestLogStore } from './request-log-store.js';
 export { getRequestLog, queryRequestLog } from './request-log-query.js';
-export type { LogAttempt, RequestLogEntry, RequestLogFilter, RequestLogRow, RowAttempt } from './request-log-store.js';
+export type { LogAttempt, RequestLogEntry } from './request-log-store.js';
+export type { RequestLogFilter, RequestLogRow, RowAttempt, StoreFault } from '../workers/protocol.js';
 export { RollupStore, readRollups } from './rollup-store.js';
 export type { RollupBackend, RollupRow } from './rollup-store.js';
-export type { StoreFault, StoreWriter } from './store-writer.js';
+export type { StoreWriter } from './store-writer.js';
 export { storedTotals } from './stored-totals.js';
 export { parseDuration } from './parse-duration.js';
 export { Monitoring } from './monitoring.js';

@@ -3,10 +3,11 @@ import { Interner } from './interner.js';
 import { MetricsAggregator } from './metrics-aggregator.js';
 import { monitoringDbPath, openMonitoringDb, type MonitoringDb } from './monitoring-db.js';
 import { PrometheusExporter } from './prometheus.js';
-import { RequestLogStore, type RequestLogFilter, type RequestLogRow } from './request-log-store.js';
+import type { RequestLogFilter, RequestLogRow, StoreEvent, StoreFault } from '../workers/protocol.js';
+import { RequestLogStore } from './request-log-store.js';
 import { readRollups, rollupToWire, type RollupBackend } from './rollup-store.js';
-import { fromWireError, type StoreEvent } from './store-engine.js';
-import { InlineStoreWriter, WorkerStoreWriter, type StoreFault, type StoreWriter } from './store-writer.js';
+import { fromWireError } from './store-engine.js';
+import { InlineStoreWriter, WorkerStoreWriter, type StoreWriter } from './store-writer.js';
 import { TimeSeries } from './time-series.js';
 
 const HOUR = 3_600_000;

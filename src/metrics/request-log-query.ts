@@ -1,5 +1,5 @@
 import type { MonitoringDb } from './monitoring-db.js';
-import type { RequestLogFilter, RequestLogRow, RouteChoice, RowAttempt } from './request-log-store.js';
+import type { RequestLogFilter, RequestLogRow, RouteChoice, RowAttempt } from '../workers/protocol.js';
 
 const MAX_QUERY_ROWS = 1000;
 const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, route';

@@ -1,10 +1,10 @@
 import type { Usage } from '../model/index.js';
 import { labelSafe } from '../model/index.js';
+import type { LogRow, RequestLogFilter, RequestLogRow, RouteChoice } from '../workers/protocol.js';
 import { classifyError } from './classify-error.js';
 import type { MonitoringDb } from './monitoring-db.js';
 import { ERROR_CLASS_NAMES } from './series-bucket.js';
 import { getRequestLog, idKey, queryRequestLog } from './request-log-query.js';
-import type { LogRow } from './sql-writer.js';
 import { InlineStoreWriter, type StoreWriter } from './store-writer.js';
 
 const DAY_MS = 86_400_000;
@@ -52,73 +52,6 @@ export interface RequestLogEntry {
   responseBody?: string | null;
   /** The classifier's choice for an auto-routed request. */
   route?: RouteChoice | null;
-}
-
-/** Which side a routing classifier picked (issue: auto routing), as the log keeps it. */
-export interface RouteChoice {
-  classifier: string;
-  side: 'strong' | 'weak';
-  score: number | null;
-  threshold: number;
-}
-
-/** An attempt as log rows show it. */
-export interface RowAttempt {
-  provider: string;
-  model: string;
-  /** Upstream status; 0 when there was none. */
-  status: number;
-  /** Null for the try that answered. */
-  error_code: string | null;
-  duration_ms: number;
-}
-
-/** A request log row as the APIs and the CLI show it. */
-export interface RequestLogRow {
-  /** Insertion order; 0 for a record not written yet. */
-  seq: number;
-  id: string;
-  /** Start, epoch ms. */
-  ts: number;
-  client: string | null;
-  /** The client's stable id; only on single-record lookups ({@link RequestLogStore.lookup}); null on rows written before it was kept. */
-  client_id?: string | null;
-  provider: string | null;
-  model: string | null;
-  op: string;
-  status: number;
-  error_code: string | null;
-  error_class: string | null;
-  latency_ms: number;
-  ttft_ms: number | null;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  cached_tokens: number | null;
-  reasoning_tokens: number | null;
-  cost_usd: number | null;
-  streamed: boolean;
-  attempts: RowAttempt[];
-  route: RouteChoice | null;
-  request_body?: string | null;
-  response_body?: string | null;
-}
-
-/** Which rows {@link queryRequestLog} returns. `status`: an HTTP status, or all `ok` / `error` ones. */
-export interface RequestLogFilter {
-  sinceMs?: number;
-  untilMs?: number;
-  client?: string;
-  provider?: string;
-  model?: string;
-  status?: number | 'ok' | 'error';
-  /** At most 1000 (default 100). */
-  limit?: number;
-  /** Rows older than this seq (paging back), newest first. */
-  beforeSeq?: number;
-  /** Rows newer than this seq (following the log), oldest first. */
-  afterSeq?: number;
-  /** Include the stored bodies (when body logging was on). */
-  bodies?: boolean;
 }
 
 export interface RequestLogStoreOptions {

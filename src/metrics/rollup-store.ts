@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { RollupWire } from '../workers/protocol.js';
 import { LogHistogram } from './log-histogram.js';
 import type { MonitoringDb } from './monitoring-db.js';
 import { errorsByClassFromNames, errorsByClassName, mergeBucket, type SeriesBucket } from './series-bucket.js';
@@ -31,24 +32,6 @@ function toBucket(r: DbRow): SeriesBucket {
     reasoningTokens: r.reasoning_tokens, costNano: r.cost_nano,
     latency: LogHistogram.decode(r.latency), ttft: LogHistogram.decode(r.ttft),
   };
-}
-
-/** A rollup row as it crosses to the writer thread (histograms encoded: class instances do not clone). */
-export interface RollupWire {
-  res: number;
-  dim: string;
-  key: string;
-  t: number;
-  requests: number;
-  errors: number;
-  errorsByClass: number[];
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  reasoningTokens: number;
-  costNano: number;
-  latency: Uint8Array;
-  ttft: Uint8Array;
 }
 
 export function rollupToWire(r: RollupRow): RollupWire {

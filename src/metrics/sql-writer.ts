@@ -1,8 +1,6 @@
+import type { LogRow, RollupWire } from '../workers/protocol.js';
 import type { MonitoringDb } from './monitoring-db.js';
-import { RollupStore, rollupFromWire, type RollupWire } from './rollup-store.js';
-
-/** A request log row as insert parameters, in the column order of {@link LOG_INSERT_SQL}. */
-export type LogRow = (string | number | null)[];
+import { RollupStore, rollupFromWire } from './rollup-store.js';
 
 const LOG_INSERT_SQL = `INSERT INTO requests (id, id_key, ts, client, provider, model, op, status, error_code, error_class, latency_ms,
   ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, request_body, response_body, route, client_id)

@@ -1,33 +1,12 @@
+import type { LogRow, RequestLogFilter, RequestLogRow, RollupWire, StoreEvent, WireError } from '../workers/protocol.js';
 import { openMonitoringDb, storeFileIdentity, type MonitoringDb, type StoreFileIdentity } from './monitoring-db.js';
 import { getRequestLog, queryRequestLog } from './request-log-query.js';
-import type { RequestLogFilter, RequestLogRow } from './request-log-store.js';
-import type { RollupWire } from './rollup-store.js';
-import { createSqlWriter, type LogRow, type SqlWriter } from './sql-writer.js';
+import { createSqlWriter, type SqlWriter } from './sql-writer.js';
 
 /** Below the cap, trimming stops here, so it runs once per tenth of the cap written, not per batch. */
 const TRIM_LOW_WATER = 0.9;
 /** A log row's bytes beyond its values, for the estimate of a batch's size: record header, index entries. */
 const ROW_OVERHEAD = 64;
-
-/** What the engine tells its owner besides answers (the writer thread posts these unasked). */
-export type StoreEvent =
-  /**
-   * The file at the store's path is not the one open any more (deleted or replaced): the `lost` log
-   * rows written into it since this engine opened it went with it.
-   */
-  | { type: 'file-lost'; reason: 'deleted' | 'replaced'; lost: number }
-  /** A fresh store is open at the path again (after `file-lost`). */
-  | { type: 'reopened' }
-  /** The size cap deleted this many of the oldest log rows. */
-  | { type: 'trimmed'; rows: number }
-  /** Background work of the engine failed (the periodic file check, a reopen). */
-  | { type: 'error'; error: WireError };
-
-/** An error as it crosses to the main thread: message and stack (Error objects lose their stack in a clone). */
-export interface WireError {
-  message: string;
-  stack?: string;
-}
 
 export function toWireError(err: unknown): WireError {
   if (err instanceof Error) return { message: err.message, stack: err.stack };

@@ -3,8 +3,8 @@
 // dies) by WorkerStoreWriter (store-writer.ts). An exception while handling a message is answered
 // as that message's error, with its stack; only an uncaught one ends the thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { StoreEngine, toWireError, type StoreEvent } from './store-engine.js';
-import type { WriterMessage, WriterReply, WriterWorkerData } from './store-writer.js';
+import type { StoreEvent, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
+import { StoreEngine, toWireError } from './store-engine.js';
 
 const data = workerData as WriterWorkerData;
 const port = parentPort!;

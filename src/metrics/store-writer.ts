@@ -1,53 +1,21 @@
-import type { Worker } from 'node:worker_threads';
-import { moduleBeside, spawnWorker } from '../workers/index.js';
+import { ActorHost, moduleBeside, type ActorCrash, type RestartPolicy } from '../workers/index.js';
+import type { LogRow, RequestLogFilter, RequestLogRow, RollupWire, StoreEvent, StoreFault, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
 import type { MonitoringDb } from './monitoring-db.js';
-import type { RequestLogFilter, RequestLogRow } from './request-log-store.js';
-import type { RollupWire } from './rollup-store.js';
-import type { LogRow } from './sql-writer.js';
-import { StoreEngine, fromWireError, type StoreEvent, type WireError } from './store-engine.js';
+import { StoreEngine, fromWireError } from './store-engine.js';
 
 const WRITER_ENTRY = moduleBeside(import.meta.url, 'store-writer-worker');
 /** Log rows one retention or size-cap pass deletes on the main thread before yielding (the thread has no such limit). */
 const INLINE_PASS_ROWS = 50_000;
-/** Deaths within this window count towards the restart back-off. */
-const CRASH_WINDOW_MS = 60_000;
-/** Restarts within the window that happen at once; after that each waits twice as long, up to a maximum. */
-const FREE_RESTARTS = 3;
-const MAX_RESTART_DELAY_MS = 30_000;
+/**
+ * Deaths within a minute of the thread's start come in streaks: the first three restart at once,
+ * each further one waits twice as long as the one before, from 1 s up to 30 s.
+ */
+const RESTART: RestartPolicy = { quickMs: 60_000, freeRestarts: 3, firstDelayMs: 1_000, maxDelayMs: 30_000 };
+/** How long the thread may take to commit what it holds and close its connection at shutdown before it is terminated. */
+const CLOSE_GRACE_MS = 10_000;
 const DEFAULT_FILE_CHECK_MS = 1000;
 
 export type Done = (err: Error | null) => void;
-
-/** Test faults: `throw` inside the writer's message handling; `crash` the writer thread with an uncaught exception. */
-export type StoreFault = 'throw' | 'crash';
-
-/** Messages to the writer thread; each is answered with one {@link WriterReply} of the same seq, in order. */
-export type WriterMessage =
-  | { seq: number; type: 'log'; rows: LogRow[] }
-  | { seq: number; type: 'rollups'; rows: RollupWire[] }
-  | { seq: number; type: 'retention'; logBefore: number; series: [number, number][] }
-  | { seq: number; type: 'query'; filter: RequestLogFilter }
-  | { seq: number; type: 'get'; id: string }
-  | { seq: number; type: 'sync' }
-  | { seq: number; type: 'test-fault'; fault: StoreFault }
-  | { seq: number; type: 'close' };
-/** An answer (seq > 0), or an event the thread posts unasked (seq 0, `event` set). */
-export interface WriterReply {
-  seq: number;
-  error?: WireError;
-  more?: boolean;
-  rows?: RequestLogRow[];
-  row?: RequestLogRow | null;
-  event?: StoreEvent;
-}
-
-/** What the writer thread starts with. */
-export interface WriterWorkerData {
-  file: string;
-  logMaxBytes: number;
-  testHooks: boolean;
-  fileCheckMs: number;
-}
 
 /**
  * Where the monitoring store's writes (and the log reads that must see them) happen. Callers hand
@@ -158,30 +126,40 @@ export class InlineStoreWriter implements StoreWriter {
  * too. The main thread only clones the batch into a message. A thread that dies (an uncaught
  * exception, a failed start) fails the batches it held (their callers count them as dropped), is
  * reported with its stack through `onError`, and is started again: at once for the first few deaths
- * in a minute, then with a growing delay (operations in the meantime fail the same way).
+ * in a row, then with a growing delay (operations in the meantime fail the same way).
  */
 export class WorkerStoreWriter implements StoreWriter {
   readonly mode = 'worker';
-  readonly #data: WriterWorkerData;
+  readonly #host: ActorHost<WriterMessage, WriterReply>;
   readonly #waiting = new Map<number, (reply: WriterReply) => void>();
   readonly #onEvent: (event: StoreEvent) => void;
   readonly #onError: (err: Error) => void;
-  readonly #deaths: number[] = [];
-  #worker: Worker | null = null;
-  #respawn: NodeJS.Timeout | null = null;
-  #restarts = 0;
   #seq = 0;
   #closing: Promise<void> | null = null;
 
   constructor(file: string, opts: StoreWriterOptions & { onError: (err: Error) => void; fileCheckMs?: number }) {
-    this.#data = { file, logMaxBytes: opts.logMaxBytes ?? 0, testHooks: opts.testHooks ?? false, fileCheckMs: opts.fileCheckMs ?? DEFAULT_FILE_CHECK_MS };
+    const data: WriterWorkerData = { file, logMaxBytes: opts.logMaxBytes ?? 0, testHooks: opts.testHooks ?? false, fileCheckMs: opts.fileCheckMs ?? DEFAULT_FILE_CHECK_MS };
     this.#onEvent = opts.onEvent ?? (() => {});
     this.#onError = opts.onError;
-    this.#spawn();
+    this.#host = new ActorHost<WriterMessage, WriterReply>({
+      entry: WRITER_ENTRY,
+      name: 'store-writer',
+      workerData: () => data,
+      onMessage: (reply) => this.#receive(reply),
+      onCrash: (crash) => this.#died(crash),
+      restart: RESTART,
+      // Messages wait in the thread's queue from its start: no ready message needed.
+      handshake: false,
+      // The thread closes its connection before it answers.
+      shutdown: { graceMs: CLOSE_GRACE_MS, begin: () => new Promise<void>((resolve) => this.#post({ seq: 0, type: 'close' }, () => resolve())) },
+      // The writer never keeps the process alive; close() waits for it explicitly.
+      keepAlive: false,
+    });
+    this.#host.start();
   }
 
   get restarts(): number {
-    return this.#restarts;
+    return this.#host.restarts;
   }
 
   writeLog(rows: LogRow[], done: Done): void {
@@ -213,15 +191,7 @@ export class WorkerStoreWriter implements StoreWriter {
   }
 
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      if (this.#respawn !== null) clearTimeout(this.#respawn);
-      const worker = this.#worker;
-      if (worker === null) return;
-      // The thread closes its connection before it answers.
-      await new Promise<void>((resolve) => this.#post({ seq: 0, type: 'close' }, () => resolve()));
-      this.#worker = null;
-      await worker.terminate();
-    })();
+    this.#closing ??= this.#host.close().then(() => this.#failWaiting('the monitoring store writer thread exited while closing'));
     return this.#closing;
   }
 
@@ -230,14 +200,23 @@ export class WorkerStoreWriter implements StoreWriter {
   }
 
   #post(msg: WriterMessage, cb: (reply: WriterReply) => void): void {
-    const worker = this.#worker;
-    if (worker === null) {
-      cb({ seq: 0, error: { message: this.#closing === null ? 'the monitoring store writer thread is restarting' : 'the monitoring store is closed' } });
+    if (!this.#host.running) {
+      cb({ seq: 0, error: { message: this.#host.closed ? 'the monitoring store is closed' : 'the monitoring store writer thread is restarting' } });
       return;
     }
     msg.seq = ++this.#seq;
     this.#waiting.set(msg.seq, cb);
-    worker.postMessage(msg);
+    this.#host.post(msg);
+  }
+
+  #receive(reply: WriterReply): void {
+    if (reply.event !== undefined) {
+      this.#onEvent(reply.event);
+      return;
+    }
+    const cb = this.#waiting.get(reply.seq);
+    this.#waiting.delete(reply.seq);
+    cb?.(reply);
   }
 
   #failWaiting(message: string): void {
@@ -246,54 +225,10 @@ export class WorkerStoreWriter implements StoreWriter {
     for (const cb of waiting) cb({ seq: 0, error: { message } });
   }
 
-  #spawn(): void {
-    let worker: Worker;
-    try {
-      worker = spawnWorker(WRITER_ENTRY, { workerData: this.#data });
-    } catch (err) {
-      this.#died(null, asError(err));
-      return;
-    }
-    this.#worker = worker;
-    // The writer never keeps the process alive; close() waits for it explicitly.
-    worker.unref();
-    worker.on('message', (reply: WriterReply) => {
-      if (reply.event !== undefined) {
-        this.#onEvent(reply.event);
-        return;
-      }
-      const cb = this.#waiting.get(reply.seq);
-      this.#waiting.delete(reply.seq);
-      cb?.(reply);
-    });
-    worker.on('error', (err) => this.#died(worker, asError(err)));
-    worker.on('exit', (code) => {
-      if (this.#closing === null) this.#died(worker, new Error(`the monitoring store writer thread exited (code ${code})`));
-      else this.#failWaiting('the monitoring store writer thread exited while closing');
-    });
-  }
-
-  #died(worker: Worker | null, err: Error): void {
-    // 'error' is followed by 'exit': one death per thread.
-    if (worker !== this.#worker || this.#closing !== null) return;
-    this.#worker = null;
-    void worker?.terminate();
+  /** The thread died (the host starts another): reported, and what it held fails. */
+  #died(crash: ActorCrash): void {
+    const err = crash.error ?? new Error(`the monitoring store writer thread exited (code ${crash.exitCode})`);
     this.#onError(err);
     this.#failWaiting(`the monitoring store writer thread died: ${err.message}`);
-    const now = Date.now();
-    while (this.#deaths.length > 0 && now - this.#deaths[0] > CRASH_WINDOW_MS) this.#deaths.shift();
-    this.#deaths.push(now);
-    const excess = this.#deaths.length - FREE_RESTARTS;
-    const delay = excess <= 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** (excess - 1));
-    this.#restarts++;
-    if (delay === 0) {
-      this.#spawn();
-      return;
-    }
-    this.#respawn = setTimeout(() => {
-      this.#respawn = null;
-      if (this.#closing === null) this.#spawn();
-    }, delay);
-    this.#respawn.unref();
   }
 }

@@ -19,3 +19,6 @@ export type {
   StreamPart, TextDeltaPart, TokenLogprob, ToolCallDeltaPart, ToolCallEndPart, ToolCallStartPart,
 } from './stream-part.js';
 export type { ChatResult, ResultChoice, ResultToolCall } from './chat-result.js';
+export type {
+  CallCandidate, CallController, CallHandler, CallRequest, ClientDialectName, EngineStats, UpstreamEngine,
+} from './engine.js';

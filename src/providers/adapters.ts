@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../errors/index.js';
-import { CLIENT_DIALECT } from '../workers/protocol.js';
+import type { ClientDialectName } from '../model/index.js';
 import type { ProviderAdapter, WireProtocol } from './adapter.js';
 import type { ClientDialect } from './client-dialect.js';
 import { completionsDialect } from './completions/index.js';
@@ -25,22 +25,22 @@ export function registerAdapter(adapter: ProviderAdapter): void {
   ADAPTERS.set(adapter.protocol, adapter);
 }
 
-const DIALECTS = new Map<number, ClientDialect>([
-  [CLIENT_DIALECT.chat, openAIChatDialect],
-  [CLIENT_DIALECT.responses, responsesDialect],
-  [CLIENT_DIALECT.completions, completionsDialect],
-  [CLIENT_DIALECT.anthropic, anthropicDialect],
+const DIALECTS = new Map<ClientDialectName, ClientDialect>([
+  ['chat', openAIChatDialect],
+  ['responses', responsesDialect],
+  ['completions', completionsDialect],
+  ['anthropic', anthropicDialect],
 ]);
 
-/** Registers a client dialect under its flag code (`CLIENT_DIALECT`). */
+/** Registers a client dialect under its name. */
 export function registerDialect(dialect: ClientDialect): void {
-  DIALECTS.set(CLIENT_DIALECT[dialect.name], dialect);
+  DIALECTS.set(dialect.name, dialect);
 }
 
-/** The client dialect for a flag code (`CLIENT_DIALECT`). */
-export function dialectFor(code: number): ClientDialect {
-  const dialect = DIALECTS.get(code);
-  if (!dialect) throw new LocalRouterError('LR_ERR_INTERNAL', `no client dialect registered for code ${code}`);
+/** The client dialect answers are encoded in. */
+export function dialectFor(name: ClientDialectName): ClientDialect {
+  const dialect = DIALECTS.get(name);
+  if (!dialect) throw new LocalRouterError('LR_ERR_INTERNAL', `no client dialect registered for "${name}"`);
   return dialect;
 }
 

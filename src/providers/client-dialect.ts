@@ -1,4 +1,4 @@
-import type { ChatResult, StreamPart } from '../model/index.js';
+import type { ChatResult, ClientDialectName, StreamPart } from '../model/index.js';
 import type { CostOf, TranslateContext } from './adapter.js';
 
 /**
@@ -24,5 +24,3 @@ export interface PartEncoder {
   /** The upstream ended: closing text for an answer that never finished (its dialect's error), else nothing. */
   end(): string;
 }
-
-export type ClientDialectName = 'chat' | 'anthropic' | 'responses' | 'completions';

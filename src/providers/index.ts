@@ -1,9 +1,9 @@
 /**
  * @module providers
- * Upstream adapters and client dialects: the frame-driven engine that calls providers over pooled
- * undici connections, each wire protocol's adapter (upstream traffic → typed parts and results),
- * each client dialect's encoder (parts and results → the client's wire format), the answer
- * pipeline that picks byte pass-through or parts once per call, and the shared SSE framing.
+ * Upstream adapters and client dialects: the engine that calls providers over pooled undici
+ * connections (`UpstreamEngine`), each wire protocol's adapter (upstream traffic → typed parts and
+ * results), each client dialect's encoder (parts and results → the client's wire format), the
+ * answer pipeline that picks byte pass-through or parts once per call, and the shared SSE framing.
  */
 export { ProviderEngine } from './provider-engine.js';
 export { createSseState, feedSse, endSse, type SseEvent, type SseState } from './sse/parse-sse.js';
@@ -12,7 +12,7 @@ export { extractUsage, usageOf } from './openai-compatible/usage.js';
 export { mapStatusError, mapTransportError } from './map-upstream-error.js';
 export { ModelDirectory, type DirectoryEntry } from './model-directory.js';
 export { adapterFor, registerAdapter, dialectFor, registerDialect } from './adapters.js';
-export type { ClientDialect, ClientDialectName, PartEncoder } from './client-dialect.js';
+export type { ClientDialect, PartEncoder } from './client-dialect.js';
 export { answerPipeline, type AnswerPipeline, type AnswerStream, type AnswerBody } from './answer-pipeline.js';
 export { openAIChatDialect } from './openai-compatible/openai-chat-dialect.js';
 export type { ProviderAdapter, WireProtocol, Operation, TranslateContext, UpstreamRequest, TranslatedBody, PartStream, CostOf } from './adapter.js';

@@ -1,7 +1,6 @@
 import { Pool } from 'undici';
 import { randomUUID } from 'node:crypto';
-import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime, type ToActorFrame } from '../workers/protocol.js';
-import type { Operation } from './adapter.js';
+import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRuntime, UpstreamEngine } from '../model/index.js';
 import { splitBaseUrl } from './openai-compatible/api.js';
 import { PriceBook } from './catalog/index.js';
 import { RequestRun, type RunHost } from './request-run.js';
@@ -12,43 +11,50 @@ interface ProviderEntry {
   prefix: string;
 }
 
+/** The controller of a call that never started (its thread is going down). */
+const INERT: CallController = { pause() {}, resume() {}, abort() {} };
+
 /**
- * Everything about talking to upstreams, driven by frames: the same engine runs inside a provider
- * actor thread or inline on the main thread. One keep-alive undici pool per provider.
+ * Everything about talking to upstreams, behind the engine interface: `inline` mode is this engine
+ * called directly on the main thread, and each provider actor thread runs one too. One keep-alive
+ * undici pool per provider.
  */
-export class ProviderEngine {
-  #emit: (frame: FromActorFrame) => void;
+export class ProviderEngine implements UpstreamEngine {
+  readonly mode = 'inline' as const;
   #providers = new Map<string, ProviderEntry>();
   #prices = new PriceBook([]);
-  #inflight = new Map<number, RequestRun>();
+  #inflight = new Set<RequestRun>();
   #onTestCrash: (() => void) | null;
   #host: RunHost = {
     provider: (name) => this.#providers.get(name),
     prices: () => this.#prices,
-    emit: (frame) => this.#emit(frame),
-    done: (id) => { this.#inflight.delete(id); },
+    done: (run) => { this.#inflight.delete(run); },
     newId,
   };
 
   /** `onTestCrash` is set only when test hooks are on; it makes the hosting thread die. */
-  constructor(emit: (frame: FromActorFrame) => void, providers: ProviderRuntime[], onTestCrash: (() => void) | null = null) {
-    this.#emit = emit;
+  constructor(providers: ProviderRuntime[], onTestCrash: (() => void) | null = null) {
     this.#onTestCrash = onTestCrash;
     this.setProviders(providers);
   }
 
-  get inflight(): number {
-    return this.#inflight.size;
+  call(request: CallRequest, handler: CallHandler): CallController {
+    if (request.testCrash === true && this.#onTestCrash) {
+      this.#onTestCrash();
+      return INERT;
+    }
+    const run = new RequestRun(this.#host, request, handler);
+    this.#inflight.add(run);
+    run.start();
+    return run;
   }
 
-  handle(frame: ToActorFrame): void {
-    switch (frame[0]) {
-      case FRAME.REQUEST: return this.#start(frame[1], frame[2], frame[3], frame[4], frame[5], frame[6]);
-      case FRAME.CANCEL: return this.#inflight.get(frame[1])?.cancel();
-      case FRAME.PAUSE: return this.#inflight.get(frame[1])?.pause();
-      case FRAME.RESUME: return this.#inflight.get(frame[1])?.resume();
-      case FRAME.PROVIDERS: return this.setProviders(frame[2]);
-    }
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stats(): EngineStats {
+    return { mode: this.mode, actors: 0, inflight: this.#inflight.size, restarts: 0 };
   }
 
   /** Replaces the provider table; pools whose origin or timeouts changed are closed once idle. */
@@ -77,18 +83,8 @@ export class ProviderEngine {
   }
 
   async close(): Promise<void> {
-    for (const ex of this.#inflight.values()) ex.cancel();
+    for (const run of this.#inflight) run.abort();
     await Promise.all([...this.#providers.values()].map((p) => p.pool.close().catch(() => {})));
-  }
-
-  #start(id: number, candidates: string[], op: Operation, body: string | null, flags: number, meta: string | null): void {
-    if ((flags & REQ_FLAG.TEST_CRASH) !== 0 && this.#onTestCrash) {
-      this.#onTestCrash();
-      return;
-    }
-    const run = new RequestRun(this.#host, id, candidates, op, body, flags, meta);
-    this.#inflight.set(id, run);
-    run.start();
   }
 }
 

@@ -1,5 +1,6 @@
 import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
-import { FRAME, REQ_FLAG, type FromActorFrame, type ProviderRuntime, type Usage } from '../workers/protocol.js';
+import { fallsBack } from '../routing/index.js';
+import type { Attempt, CallCandidate, CallController, CallHandler, CallRequest, ProviderRuntime, Usage } from '../model/index.js';
 import type { PriceBook } from './catalog/index.js';
 import type { Operation, ProviderAdapter, TranslateContext } from './adapter.js';
 import { adapterFor, dialectFor } from './adapters.js';
@@ -12,8 +13,7 @@ import type { Pool } from 'undici';
 export interface RunHost {
   provider(name: string): { runtime: ProviderRuntime; pool: Pool; prefix: string } | undefined;
   prices(): PriceBook;
-  emit(frame: FromActorFrame): void;
-  done(id: number): void;
+  done(run: RequestRun): void;
   newId(prefix: string): string;
 }
 
@@ -31,23 +31,22 @@ export interface TryFailure {
   connectionLevel?: boolean;
 }
 
-const CONTEXT_LENGTH = /context[_ ]length|context window|maximum context|too many tokens|prompt is too long/i;
-
 /**
- * One client request across its candidates: tries them in order, moving on after a retryable failure
- * as long as nothing has reached the client, and reports every try as an ATTEMPT frame. Everything
- * it hands on passes one door that removes the current provider's API key from upstream text (an
- * upstream that echoes the request's Authorization header must not reach the client or the logs).
+ * One call across its candidates: tries them in order, moving on after a retryable failure as long
+ * as nothing has reached the caller, and reports every try to the handler (`onAttempt`). It stands
+ * between the exchange and the caller's handler like an undici decorator handler: everything it
+ * hands on has the current provider's API key removed from upstream text (an upstream that echoes
+ * the request's Authorization header must not reach the client or the logs).
  */
-export class RequestRun {
-  readonly id: number;
+export class RequestRun implements CallController {
   #host: RunHost;
-  #candidates: string[];
+  #handler: CallHandler;
+  #request: CallRequest;
+  #candidates: CallCandidate[];
   #op: Operation;
   #body: string | null;
-  #flags: number;
   #meta: Record<string, unknown> | null;
-  #index = -2;
+  #index = -1;
   #current: UpstreamExchange | null = null;
   /** The current candidate's API key, scrubbed from everything relayed. */
   #secret: string | null = null;
@@ -56,14 +55,14 @@ export class RequestRun {
   #finished = false;
   #paused = false;
 
-  constructor(host: RunHost, id: number, candidates: string[], op: Operation, body: string | null, flags: number, meta: string | null = null) {
+  constructor(host: RunHost, request: CallRequest, handler: CallHandler) {
     this.#host = host;
-    this.id = id;
-    this.#candidates = candidates;
-    this.#op = op;
-    this.#body = body;
-    this.#flags = flags;
-    this.#meta = meta === null ? null : JSON.parse(meta) as Record<string, unknown>;
+    this.#handler = handler;
+    this.#request = request;
+    this.#candidates = request.candidates;
+    this.#op = request.op;
+    this.#body = request.body;
+    this.#meta = request.meta === null ? null : JSON.parse(request.meta) as Record<string, unknown>;
   }
 
   start(): void {
@@ -80,32 +79,43 @@ export class RequestRun {
     this.#current?.resume();
   }
 
-  cancel(): void {
+  /** The caller went away: the upstream request is aborted, and the handler hears nothing more. */
+  abort(): void {
     if (this.#finished) return;
-    this.#finished = true;
-    this.#host.done(this.id);
+    this.#close();
     this.#current?.cancel();
   }
 
-  /** Called by the exchange for frames that reach the client: the first one commits the run. */
-  emit(frame: FromActorFrame): void {
-    if (this.#finished) return;
-    if (!this.#committed) {
-      this.#committed = true;
-      this.#reportTry(frame[0] === FRAME.FULL ? frame[2] : 200, null, 0, false);
-    }
-    const kind = frame[0];
-    if (kind === FRAME.END || kind === FRAME.FULL || kind === FRAME.ERROR) {
-      this.#finished = true;
-      this.#host.done(this.id);
-    }
-    this.#host.emit(this.#scrub(frame));
+  // What the exchange hands on. The first of these commits the run to the current candidate (no
+  // fallback after it); answers are checked for the exact key only (one `includes` per chunk),
+  // upstream error bodies also for any `Bearer` token.
+
+  onStart(status: number, contentType: string): void {
+    if (this.#commit(200)) this.#handler.onStart(status, contentType);
+  }
+
+  onChunk(text: string): void {
+    if (this.#commit(200)) this.#handler.onChunk(redactExact(text, this.#secret));
+  }
+
+  onEnd(usage: Usage | null, costUsd: number | null): void {
+    if (!this.#commit(200)) return;
+    this.#close();
+    this.#handler.onEnd(usage, costUsd);
+  }
+
+  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null): void {
+    if (!this.#commit(status)) return;
+    this.#close();
+    const secret = this.#secret;
+    this.#handler.onResponse(status, contentType, status >= 400 ? redactSecret(body, secret) : redactExact(body, secret), usage, costUsd);
   }
 
   /** The USD cost of `usage` on the current candidate; null when its price is unknown. */
   costOf(usage: Usage | null): number | null {
     if (usage === null) return null;
-    return this.#host.prices().costOf(this.#candidates[this.#index]!, this.#candidates[this.#index + 1]!,
+    const { provider, model } = this.#candidates[this.#index]!;
+    return this.#host.prices().costOf(provider, model,
       { prompt: usage.input, completion: usage.output, cached: usage.cacheRead, cache_write: usage.cacheWrite, reasoning: usage.reasoning });
   }
 
@@ -114,25 +124,45 @@ export class RequestRun {
     if (this.#finished) return;
     const f = this.#scrubFailure(failure);
     this.#reportTry(f.status, f.error.code, f.retryAfterMs, f.connectionLevel === true);
-    if (!this.#committed && this.#hasNext() && isRetryable(f)) {
+    if (!this.#committed && this.#hasNext() && fallsBack({ status: f.status, code: f.error.code, upstreamBody: f.upstreamBody })) {
       this.#next();
       return;
     }
+    this.#end(f);
+  }
+
+  /** No candidate is left (or fallback is over): the call ends with the failure. */
+  #end(f: TryFailure): void {
+    if (this.#finished) return;
+    this.#close();
+    if (!this.#committed && f.passThrough) this.#handler.onResponse(f.passThrough.status, 'application/json', f.passThrough.body, null, null);
+    else this.#handler.onError(f.error);
+  }
+
+  /** Commits the run to the current candidate on its first output; false once the call is over. */
+  #commit(status: number): boolean {
+    if (this.#finished) return false;
+    if (!this.#committed) {
+      this.#committed = true;
+      this.#reportTry(status, null, 0, false);
+    }
+    // The handler may have aborted from its `onAttempt`.
+    return !this.#finished;
+  }
+
+  #close(): void {
     this.#finished = true;
-    this.#host.done(this.id);
-    if (this.#committed) this.#host.emit([FRAME.ERROR, this.id, f.error]);
-    else if (f.passThrough) this.#host.emit([FRAME.FULL, this.id, f.passThrough.status, 'application/json', f.passThrough.body, null, null]);
-    else this.#host.emit([FRAME.ERROR, this.id, f.error]);
+    this.#host.done(this);
   }
 
   #hasNext(): boolean {
-    return this.#index + 2 < this.#candidates.length;
+    return this.#index + 1 < this.#candidates.length;
   }
 
   #next(): void {
-    this.#index += 2;
-    const provider = this.#candidates[this.#index]!;
-    const model = this.#candidates[this.#index + 1]!;
+    if (this.#finished) return;
+    this.#index += 1;
+    const { provider, model } = this.#candidates[this.#index]!;
     this.#tryStarted = performance.now();
     const entry = this.#host.provider(provider);
     this.#secret = entry?.runtime.apiKey ?? null;
@@ -141,8 +171,8 @@ export class RequestRun {
       return;
     }
     const ctx: TranslateContext = {
-      provider: entry.runtime, model, stream: (this.#flags & REQ_FLAG.STREAM) !== 0,
-      clientWantsUsage: (this.#flags & REQ_FLAG.CLIENT_WANTS_USAGE) !== 0, now: Date.now, newId: this.#host.newId,
+      provider: entry.runtime, model, stream: this.#request.stream,
+      clientWantsUsage: this.#request.clientWantsUsage, now: Date.now, newId: this.#host.newId,
       ...this.#meta,
     };
     let adapter: ProviderAdapter;
@@ -150,7 +180,7 @@ export class RequestRun {
     let upstream;
     try {
       adapter = adapterFor(entry.runtime.protocol);
-      dialect = this.#op === 'chat' ? dialectFor((this.#flags & REQ_FLAG.DIALECT_MASK) >> REQ_FLAG.DIALECT_SHIFT) : null;
+      dialect = this.#op === 'chat' ? dialectFor(this.#request.dialect) : null;
       upstream = adapter.request(this.#op, this.#bodyFor(model), ctx);
     } catch (err) {
       // A candidate that cannot express the request is skipped like a failed one.
@@ -179,25 +209,10 @@ export class RequestRun {
   }
 
   #reportTry(status: number, code: PlainError['code'] | null, retryAfterMs: number, connectionLevel: boolean): void {
-    const ms = Math.round((performance.now() - this.#tryStarted) * 1000) / 1000;
-    this.#host.emit([FRAME.ATTEMPT, this.id, this.#candidates[this.#index]!, this.#candidates[this.#index + 1]!, status, code, ms, retryAfterMs, connectionLevel]);
-  }
-
-  /** Answers are checked for the exact key only (one `includes` per chunk); error text also for any `Bearer` token. */
-  #scrub(frame: FromActorFrame): FromActorFrame {
-    const secret = this.#secret;
-    switch (frame[0]) {
-      case FRAME.CHUNK: {
-        const text = redactExact(frame[2], secret);
-        return text === frame[2] ? frame : [FRAME.CHUNK, frame[1], text];
-      }
-      case FRAME.FULL: {
-        const body = frame[2] >= 400 ? redactSecret(frame[4], secret) : redactExact(frame[4], secret);
-        return body === frame[4] ? frame : [FRAME.FULL, frame[1], frame[2], frame[3], body, frame[5], frame[6]];
-      }
-      case FRAME.ERROR: return [FRAME.ERROR, frame[1], scrubError(frame[2], secret)];
-      default: return frame;
-    }
+    const { provider, model } = this.#candidates[this.#index]!;
+    const durationMs = Math.round((performance.now() - this.#tryStarted) * 1000) / 1000;
+    const attempt: Attempt = { provider, model, status, code, durationMs, retryAfterMs, connectionLevel };
+    this.#handler.onAttempt(attempt);
   }
 
   #scrubFailure(f: TryFailure): TryFailure {
@@ -213,13 +228,4 @@ function scrubError(error: PlainError, secret: string | null): PlainError {
   const out: PlainError = { ...error, message: redactSecret(error.message, secret) };
   if (error.upstreamBody !== undefined) out.upstreamBody = redactSecret(error.upstreamBody, secret);
   return out;
-}
-
-/** Worth another candidate: rate limits, server errors, transport failures, context length, untranslatable requests. */
-function isRetryable(f: TryFailure): boolean {
-  if (f.status === 429 || f.status === 408 || f.status >= 500) return true;
-  if (f.passThrough) return f.status === 400 && f.upstreamBody !== undefined && CONTEXT_LENGTH.test(f.upstreamBody);
-  const code = f.error.code;
-  return code === 'LR_ERR_UPSTREAM_UNREACHABLE' || code === 'LR_ERR_UPSTREAM_TIMEOUT' || code === 'LR_ERR_UPSTREAM_BAD_RESPONSE'
-    || code === 'LR_ERR_UPSTREAM_STATUS' || code === 'LR_ERR_UNSUPPORTED_PARAM' || code === 'LR_ERR_MODEL_NOT_FOUND';
 }

@@ -1,7 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher } from 'undici';
 import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors/index.js';
-import { FRAME, type FromActorFrame } from '../workers/protocol.js';
 import type { RequestRun } from './request-run.js';
 import type { Operation, ProviderAdapter, TranslateContext } from './adapter.js';
 import { answerPipeline, type AnswerPipeline, type AnswerStream } from './answer-pipeline.js';
@@ -14,13 +13,13 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 /**
  * One upstream HTTP exchange, as an undici dispatch handler. A 2xx stream goes through the call's
- * answer pipeline as text frames; everything else is buffered, translated, and sent as one frame.
+ * answer pipeline and reaches the run as text chunks; everything else is buffered, translated, and
+ * handed on as one response.
  * Pause, resume and abort go through undici's controller, so client backpressure reaches the
  * upstream socket. Besides undici's first-byte and idle timeouts, the whole response has a deadline
  * (`totalTimeoutMs`), so an upstream dripping a byte at a time cannot hold a request forever.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
-  readonly id: number;
   #run: RequestRun;
   #adapter: ProviderAdapter;
   #pipeline: AnswerPipeline;
@@ -42,7 +41,6 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   constructor(run: RequestRun, adapter: ProviderAdapter, dialect: ClientDialect | null, op: Operation, ctx: TranslateContext,
     expectStream: boolean) {
-    this.id = run.id;
     this.#run = run;
     this.#adapter = adapter;
     this.#pipeline = answerPipeline(adapter, dialect, op, ctx, (usage) => run.costOf(usage));
@@ -89,7 +87,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       controller.abort(new Error('unexpected upstream content type'));
       return;
     }
-    // HEAD is sent with the first translated bytes, not now: until then a failure can still fall back.
+    // The head is sent with the first translated bytes, not now: until then a failure can still fall back.
     if (this.#expectStream) {
       try {
         this.#translator = this.#pipeline.stream();
@@ -124,7 +122,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       if (!this.#translate(() => this.#translator!.feed(this.#decoder!.end()) + this.#translator!.end(), null)) return;
       this.#sendHead();
       const usage = this.#translator.usage;
-      this.#finish([FRAME.END, this.id, usage, this.#run.costOf(usage)]);
+      this.#settle();
+      this.#run.onEnd(usage, this.#run.costOf(usage));
       return;
     }
     const body = this.#parts.length === 1 ? this.#parts[0]!.toString('utf8') : Buffer.concat(this.#parts).toString('utf8');
@@ -137,7 +136,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
         this.#fail(badResponse(this.#ctx.provider.name, err));
         return;
       }
-      this.#finish([FRAME.FULL, this.id, this.#status, this.#op === 'chat' || this.#op === 'models' ? 'application/json' : this.#contentType, out.body, out.usage, out.costUsd]);
+      this.#settle();
+      this.#run.onResponse(this.#status, this.#op === 'chat' || this.#op === 'models' ? 'application/json' : this.#contentType, out.body, out.usage, out.costUsd);
       return;
     }
     const mapped = this.#adapter.error(this.#status, body, this.#ctx);
@@ -170,7 +170,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #sendHead(): void {
     if (this.#headSent) return;
     this.#headSent = true;
-    this.#run.emit([FRAME.HEAD, this.id, this.#status, 'text/event-stream; charset=utf-8']);
+    this.#run.onStart(this.#status, 'text/event-stream; charset=utf-8');
   }
 
   /** Runs a pipeline step and forwards the output; a step that throws ends the stream with an error. */
@@ -185,14 +185,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     }
     if (out.length > 0) {
       this.#sendHead();
-      this.#run.emit([FRAME.CHUNK, this.id, out]);
+      this.#run.onChunk(out);
     }
     return true;
-  }
-
-  #finish(frame: FromActorFrame): void {
-    this.#settle();
-    this.#run.emit(frame);
   }
 
   #fail(error: PlainError, connectionLevel = false): void {

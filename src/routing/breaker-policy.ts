@@ -1,46 +1,15 @@
-import type { ErrorCode } from '../errors/index.js';
-import { labelSafe } from '../model/index.js';
-import type { AttemptFrame } from '../workers/protocol.js';
-import type { BreakerTransition, CircuitBreakers, FailureScope } from './circuit-breaker.js';
+import { labelSafe, type Attempt } from '../model/index.js';
+import type { BreakerTransition, CircuitBreakers } from './circuit-breaker.js';
+import { breakerCharge } from './failure-policy.js';
 
-/** How one try against an upstream bears on the breakers. */
-export type AttemptVerdict =
-  /** The upstream answered (a success, or a 4xx about the request itself): its breakers close. */
-  | { kind: 'answer' }
-  /** A failure that says the upstream is unwell, against the provider or against (provider, model). */
-  | { kind: 'failure'; scope: FailureScope; retryAfterMs: number }
-  /** The try never reached the upstream (untranslatable request, crash): nothing learned. */
-  | { kind: 'none' };
-
-/** Failures that count even without an upstream status (timeouts, broken answers, dropped connections). */
-const COUNTED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'LR_ERR_UPSTREAM_UNREACHABLE', 'LR_ERR_UPSTREAM_TIMEOUT', 'LR_ERR_UPSTREAM_STATUS', 'LR_ERR_UPSTREAM_BAD_RESPONSE',
-]);
-
-/**
- * The breaker policy. Connection-level failures (refused, reset or DNS failure before any answer,
- * connect timeout) are provider-wide: they open the provider's breaker. Everything an upstream
- * answered is about one model: 429, 408 and 5xx, first-byte, idle and total timeouts, and answers
- * that cannot be used count against (provider, model), and a Retry-After they carry applies to that
- * model only. Other 4xx (400, 401, 403, 404...) are answers: they are passed to the client as they
- * are, and an auth failure is not counted, so the client keeps seeing its real cause rather than a
- * 503 from an open breaker.
- */
-export function judgeAttempt(status: number, code: ErrorCode | null, connectionLevel: boolean, retryAfterMs: number): AttemptVerdict {
-  if (code === null) return { kind: 'answer' };
-  if (connectionLevel) return { kind: 'failure', scope: 'provider', retryAfterMs: 0 };
-  if (status === 429 || status === 408 || status >= 500) return { kind: 'failure', scope: 'model', retryAfterMs };
-  if (status >= 400) return { kind: 'answer' };
-  if (COUNTED.has(code)) return { kind: 'failure', scope: 'model', retryAfterMs };
-  return { kind: 'none' };
-}
-
-/** Breakers learn from every try the actors report. */
-export function recordAttempt(breakers: CircuitBreakers, frame: AttemptFrame): void {
-  const [, , provider, model, status, code, , retryAfterMs, connectionLevel] = frame;
-  const verdict = judgeAttempt(status, code, connectionLevel, retryAfterMs);
-  if (verdict.kind === 'answer') breakers.success(provider, model);
-  else if (verdict.kind === 'failure') breakers.failure(provider, model, verdict.scope, verdict.retryAfterMs);
+/** Breakers learn from every try the engine reports, as {@link breakerCharge} says. */
+export function recordAttempt(breakers: CircuitBreakers, attempt: Attempt): void {
+  const { provider, model, status, code, retryAfterMs, connectionLevel } = attempt;
+  const charge = breakerCharge({ status, code, connectionLevel });
+  if (charge === 'answer') breakers.success(provider, model);
+  // An upstream's Retry-After is about the model that sent it; a connection failure carries none.
+  else if (charge === 'model') breakers.failure(provider, model, 'model', retryAfterMs);
+  else if (charge === 'provider') breakers.failure(provider, model, 'provider', 0);
   // 'none': a probe slot the try held is handed back by the request when it ends.
 }
 

@@ -8,8 +8,10 @@ export class FrameBatcher<F> {
   #onPostError: ((frame: F, err: unknown) => void) | null;
   #queue: F[] = [];
   #scheduled = false;
+  #held = false;
   #flush = (): void => {
     this.#scheduled = false;
+    if (this.#held) return;
     const frames = this.#queue;
     this.#queue = [];
     if (frames.length > 0) this.#send(frames);
@@ -48,7 +50,7 @@ export class FrameBatcher<F> {
     const q = this.#queue;
     if (this.#merge !== null && q.length > 0 && this.#merge(q[q.length - 1]!, frame)) return;
     q.push(frame);
-    if (!this.#scheduled) {
+    if (!this.#scheduled && !this.#held) {
       this.#scheduled = true;
       setImmediate(this.#flush);
     }
@@ -56,6 +58,17 @@ export class FrameBatcher<F> {
 
   /** Sends what is queued now (before a thread exits, for instance). */
   flushNow(): void {
+    this.#flush();
+  }
+
+  /** Keeps frames queued, in order, while there is no thread to post them to (it died, or is not started yet). */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** A thread is there again: what was held goes to it now, as one batch; then batching per turn resumes. */
+  release(): void {
+    this.#held = false;
     this.#flush();
   }
 }

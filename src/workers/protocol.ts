@@ -3,8 +3,10 @@
  *
  * Frames are compact arrays `[kind, id, ...]` (no object per frame, integer request ids), posted in
  * batches: one `postMessage(Frame[])` per event-loop turn per direction. `kind` discriminates.
+ * Provider frames are the wire encoding of the engine interface (`UpstreamEngine` in src/model);
+ * provider-codec.ts is the only module that builds or reads them.
  */
-import type { ErrorCode, Operation, PlainError, ProviderRuntime, Usage, WireProtocol } from '../model/index.js';
+import type { ErrorCode, Operation, PlainError, ProviderRuntime, Usage } from '../model/index.js';
 
 export const FRAME = {
   // ingress → actor
@@ -39,59 +41,28 @@ export const REQ_FLAG = {
 /** Client dialects, as encoded in the request flags: 0 is OpenAI chat (no conversion). */
 export const CLIENT_DIALECT = { chat: 0, anthropic: 1, responses: 2, completions: 3 } as const;
 
-export type { ProviderRuntime, Usage } from '../model/index.js';
-/** The upstream wire protocols. */
-export type ProtocolName = WireProtocol;
-/** What a request asks of a provider; the body is OpenAI-dialect JSON. */
-export type OperationName = Operation;
-
-/**
- * What the ingress asks an actor to do: one operation, tried against each candidate in order until
- * one succeeds or a failure is not worth retrying (fallback happens only before the first byte).
- */
-export interface UpstreamCall {
-  /** Flattened `[provider, model, provider, model, ...]`; the model is the id the upstream knows ('' for `models`). */
-  candidates: string[];
-  op: OperationName;
-  /** OpenAI-dialect JSON with `model` set to the first candidate's model; null for `models`. */
-  body: string | null;
-  flags: number;
-  /** JSON object merged into the translation context (what a client dialect needs to echo back); null if none. */
-  meta: string | null;
-}
-
-export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: OperationName, body: string | null, flags: number, meta: string | null];
+/** `candidates` is flattened `[provider, model, provider, model, ...]`; `flags` is `REQ_FLAG` bits. */
+export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: Operation, body: string | null, flags: number, meta: string | null];
 export type CancelFrame = [typeof FRAME.CANCEL, id: number];
 export type PauseFrame = [typeof FRAME.PAUSE, id: number];
 export type ResumeFrame = [typeof FRAME.RESUME, id: number];
 export type ProvidersFrame = [typeof FRAME.PROVIDERS, id: 0, providers: ProviderRuntime[]];
 export type ToActorFrame = RequestFrame | CancelFrame | PauseFrame | ResumeFrame | ProvidersFrame;
 
-/** Start of a streamed response (status 200, SSE). */
+/** `onStart`: the head of a streamed answer. */
 export type HeadFrame = [typeof FRAME.HEAD, id: number, status: number, contentType: string];
-/** Part of a streamed body, as text (undici's pooled buffers are never transferred). */
+/** `onChunk`: part of a streamed body, as text (undici's pooled buffers are never transferred). */
 export type ChunkFrame = [typeof FRAME.CHUNK, id: number, text: string];
-/** End of a streamed response, with the upstream's real usage when it reported any, and its cost in USD when priced. */
+/** `onEnd`. */
 export type EndFrame = [typeof FRAME.END, id: number, usage: Usage | null, costUsd: number | null];
-/** The call failed; before HEAD the client gets an HTTP error, after it an error event. */
+/** `onError`. */
 export type ErrorFrame = [typeof FRAME.ERROR, id: number, error: PlainError];
-/** A whole non-streamed response in one frame. */
+/** `onResponse`: a whole non-streamed answer in one frame. */
 export type FullFrame = [typeof FRAME.FULL, id: number, status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null];
 export type ReadyFrame = [typeof FRAME.READY, id: 0];
-/**
- * One try against one candidate. Failed tries are reported as they happen; the successful one just
- * before the response is committed (HEAD or FULL), so the ingress knows who answered.
- */
-export type AttemptFrame = [typeof FRAME.ATTEMPT, id: number, provider: string, model: string,
-  /** Upstream HTTP status; 0 when none (transport error, untranslatable request). */
-  status: number,
-  /** Error code of a failed try; null on success. */
-  code: ErrorCode | null,
-  durationMs: number,
-  /** The upstream's Retry-After, in ms; 0 when absent. */
-  retryAfterMs: number,
-  /** The try failed before any HTTP answer, at the connection: refused, reset, DNS, connect timeout. */
-  connectionLevel: boolean];
+/** `onAttempt`: the fields of an `Attempt`, in order. */
+export type AttemptFrame = [typeof FRAME.ATTEMPT, id: number, provider: string, model: string, status: number,
+  code: ErrorCode | null, durationMs: number, retryAfterMs: number, connectionLevel: boolean];
 export type FromActorFrame = HeadFrame | ChunkFrame | EndFrame | ErrorFrame | FullFrame | ReadyFrame | AttemptFrame;
 
 /** workerData handed to each provider actor thread at spawn. */
@@ -102,7 +73,7 @@ export interface ActorWorkerData {
 }
 
 // ---------------------------------------------------------------------------------------------
-// MCP (issue 7): frames between the ingress and the MCP actor thread (src/mcp/mcp-actor.ts).
+// MCP: frames between the ingress and the MCP actor thread (src/mcp/mcp-actor.ts).
 // Same shape as above, `[kind, id, ...]`, batched per event-loop turn; `id` is a client session
 // number (MESSAGE, SEND, OPEN, CLOSE...), a request number (STATUS, SAMPLE) or 0.
 
@@ -284,4 +255,150 @@ export interface ClassifierWorkerData {
   /** Absolute path of the `.onnx` router file. */
   modelPath: string;
   testHooks: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring store writer (src/metrics/store-writer.ts): the thread that owns the SQLite store's
+// writing connection. One message per operation (each already carries a whole batch of rows),
+// answered in order by one reply with the same `seq`; the thread also posts events unasked (seq 0).
+// ---------------------------------------------------------------------------------------------
+
+/** A request log row as insert parameters, in the column order of the store's insert statement (sql-writer.ts). */
+export type LogRow = (string | number | null)[];
+
+/** A time-series rollup row as it crosses to the writer thread (histograms encoded: class instances do not clone). */
+export interface RollupWire {
+  res: number;
+  dim: string;
+  key: string;
+  t: number;
+  requests: number;
+  errors: number;
+  errorsByClass: number[];
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+  costNano: number;
+  latency: Uint8Array;
+  ttft: Uint8Array;
+}
+
+/** Which side a routing classifier picked, as the request log keeps it. */
+export interface RouteChoice {
+  classifier: string;
+  side: 'strong' | 'weak';
+  score: number | null;
+  threshold: number;
+}
+
+/** An attempt as request log rows show it. */
+export interface RowAttempt {
+  provider: string;
+  model: string;
+  /** Upstream status; 0 when there was none. */
+  status: number;
+  /** Null for the try that answered. */
+  error_code: string | null;
+  duration_ms: number;
+}
+
+/** A request log row as the APIs and the CLI show it (and as the writer thread answers reads). */
+export interface RequestLogRow {
+  /** Insertion order; 0 for a record not written yet. */
+  seq: number;
+  id: string;
+  /** Start, epoch ms. */
+  ts: number;
+  client: string | null;
+  /** The client's stable id; only on single-record lookups (`RequestLogStore.lookup`); null on rows written before it was kept. */
+  client_id?: string | null;
+  provider: string | null;
+  model: string | null;
+  op: string;
+  status: number;
+  error_code: string | null;
+  error_class: string | null;
+  latency_ms: number;
+  ttft_ms: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cached_tokens: number | null;
+  reasoning_tokens: number | null;
+  cost_usd: number | null;
+  streamed: boolean;
+  attempts: RowAttempt[];
+  route: RouteChoice | null;
+  request_body?: string | null;
+  response_body?: string | null;
+}
+
+/** Which rows a request log query returns. `status`: an HTTP status, or all `ok` / `error` ones. */
+export interface RequestLogFilter {
+  sinceMs?: number;
+  untilMs?: number;
+  client?: string;
+  provider?: string;
+  model?: string;
+  status?: number | 'ok' | 'error';
+  /** At most 1000 (default 100). */
+  limit?: number;
+  /** Rows older than this seq (paging back), newest first. */
+  beforeSeq?: number;
+  /** Rows newer than this seq (following the log), oldest first. */
+  afterSeq?: number;
+  /** Include the stored bodies (when body logging was on). */
+  bodies?: boolean;
+}
+
+/** Test faults: `throw` inside the writer's message handling; `crash` the writer thread with an uncaught exception. */
+export type StoreFault = 'throw' | 'crash';
+
+/** An error as it crosses to the main thread: message and stack (Error objects lose their stack in a clone). */
+export interface WireError {
+  message: string;
+  stack?: string;
+}
+
+/** What the store tells its owner besides answers (the writer thread posts these unasked). */
+export type StoreEvent =
+  /**
+   * The file at the store's path is not the one open any more (deleted or replaced): the `lost` log
+   * rows written into it since the store opened it went with it.
+   */
+  | { type: 'file-lost'; reason: 'deleted' | 'replaced'; lost: number }
+  /** A fresh store is open at the path again (after `file-lost`). */
+  | { type: 'reopened' }
+  /** The size cap deleted this many of the oldest log rows. */
+  | { type: 'trimmed'; rows: number }
+  /** Background work of the store failed (the periodic file check, a reopen). */
+  | { type: 'error'; error: WireError };
+
+/** Messages to the writer thread; each is answered with one {@link WriterReply} of the same seq, in order. */
+export type WriterMessage =
+  | { seq: number; type: 'log'; rows: LogRow[] }
+  | { seq: number; type: 'rollups'; rows: RollupWire[] }
+  | { seq: number; type: 'retention'; logBefore: number; series: [number, number][] }
+  | { seq: number; type: 'query'; filter: RequestLogFilter }
+  | { seq: number; type: 'get'; id: string }
+  | { seq: number; type: 'sync' }
+  | { seq: number; type: 'test-fault'; fault: StoreFault }
+  | { seq: number; type: 'close' };
+
+/** An answer (seq > 0), or an event the thread posts unasked (seq 0, `event` set). */
+export interface WriterReply {
+  seq: number;
+  error?: WireError;
+  more?: boolean;
+  rows?: RequestLogRow[];
+  row?: RequestLogRow | null;
+  event?: StoreEvent;
+}
+
+/** workerData of the writer thread. */
+export interface WriterWorkerData {
+  file: string;
+  logMaxBytes: number;
+  testHooks: boolean;
+  fileCheckMs: number;
 }

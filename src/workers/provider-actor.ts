@@ -1,11 +1,14 @@
 /**
- * Entry of a provider actor thread: a long-lived loop that owns upstream connections. It receives
- * frame batches from the ingress on its port and answers with frame batches.
+ * Entry of a provider actor thread: a long-lived loop that owns upstream connections. Frame batches
+ * from the ingress become calls on its `ProviderEngine`, and each call's handler callbacks become
+ * frames back, batched per event-loop turn.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { CallController, CallRequest } from '../model/index.js';
 import { ProviderEngine } from '../providers/index.js';
 import { FrameBatcher } from './frame-batcher.js';
-import { FRAME, type ActorWorkerData, type FromActorFrame, type ToActorFrame } from './protocol.js';
+import type { ActorWorkerData, FromActorFrame, ToActorFrame } from './protocol.js';
+import { applyToActor, FrameEncoder, mergeChunks, READY_FRAME, type ActorSide } from './provider-codec.js';
 
 const port = parentPort;
 if (!port) throw new Error('provider-actor must run in a worker thread');
@@ -13,18 +16,34 @@ const data = workerData as ActorWorkerData;
 
 // Chunks of one stream that arrive in the same event-loop turn travel (and are written) as one.
 const out = new FrameBatcher<FromActorFrame>((frames) => port.postMessage(frames), mergeChunks);
+const push = (frame: FromActorFrame): void => out.push(frame);
 const crash = data.testHooks
   ? (): void => { setImmediate(() => { throw new Error('test hook: provider actor crash'); }); }
   : null;
-const engine = new ProviderEngine((f) => out.push(f), data.providers, crash);
+const engine = new ProviderEngine(data.providers, crash);
+/** Calls in flight by request id. */
+const calls = new Map<number, CallController>();
+const forget = (id: number): void => { calls.delete(id); };
+
+const side: ActorSide = {
+  call(id: number, request: CallRequest): void {
+    const encoder = new FrameEncoder(id, push, forget);
+    const controller = engine.call(request, encoder);
+    // A call that failed at once has already ended.
+    if (!encoder.ended) calls.set(id, controller);
+  },
+  abort(id: number): void {
+    const controller = calls.get(id);
+    if (controller === undefined) return;
+    calls.delete(id);
+    controller.abort();
+  },
+  pause: (id) => calls.get(id)?.pause(),
+  resume: (id) => calls.get(id)?.resume(),
+  setProviders: (providers) => engine.setProviders(providers),
+};
 
 port.on('message', (frames: ToActorFrame[]) => {
-  for (let i = 0; i < frames.length; i++) engine.handle(frames[i]!);
+  for (let i = 0; i < frames.length; i++) applyToActor(frames[i]!, side);
 });
-out.push([FRAME.READY, 0]);
-
-function mergeChunks(last: FromActorFrame, next: FromActorFrame): boolean {
-  if (last[0] !== FRAME.CHUNK || next[0] !== FRAME.CHUNK || last[1] !== next[1]) return false;
-  last[2] += next[2];
-  return true;
-}
+out.push(READY_FRAME);

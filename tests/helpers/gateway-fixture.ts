@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Logger } from 'pino';
-import { startGateway, type Gateway } from '../../src/ingress/index.js';
+import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { generateClientKey, openSecretStore } from '../../src/secrets/index.js';
 
 export interface GatewayFixture {
@@ -30,6 +30,9 @@ export interface GatewaySpec {
   strategies?: Record<string, unknown>[];
   clients?: Record<string, unknown>[];
   priceOverrides?: Record<string, unknown>;
+  /** `mcp_servers` and `mcp` of the config, when a test needs the MCP side too. */
+  mcpServers?: Record<string, unknown>[];
+  mcp?: Record<string, unknown>;
   /** Where the gateway logs (default: stderr at LOCALROUTER_LOG_LEVEL, silent in tests). */
   logger?: Logger;
 }
@@ -51,6 +54,8 @@ export async function startTestGateway(spec: GatewaySpec): Promise<GatewayFixtur
     price_overrides: spec.priceOverrides ?? {},
     strategies: spec.strategies ?? [],
     clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }, ...(spec.clients ?? [])],
+    ...(spec.mcpServers ? { mcp_servers: spec.mcpServers } : {}),
+    ...(spec.mcp ? { mcp: spec.mcp } : {}),
   };
   fs.writeFileSync(path.join(home, 'config.yaml'), stringify(config), { mode: 0o600 });
   const gw = await startGateway({ home, host: '127.0.0.1', port: 0, logger: spec.logger });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startGateway, type Gateway } from '../../src/ingress/index.js';
+import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { generateClientKey } from '../../src/secrets/index.js';
 
 /** Paths of the real MCP servers from npm (run with node, never downloaded at test time). */

@@ -1,8 +1,8 @@
 import type { TranslateContext } from '../../src/providers/adapter.js';
-import type { ProtocolName } from '../../src/workers/protocol.js';
+import type { WireProtocol } from '../../src/model/index.js';
 
 /** A deterministic translation context: a fixed clock and sequential ids (`chatcmpl-1`, `call_2`...). */
-export function testContext(protocol: ProtocolName, opts: { model?: string; stream?: boolean; clientWantsUsage?: boolean; baseUrl?: string } = {}): TranslateContext {
+export function testContext(protocol: WireProtocol, opts: { model?: string; stream?: boolean; clientWantsUsage?: boolean; baseUrl?: string } = {}): TranslateContext {
   let n = 0;
   return {
     provider: {

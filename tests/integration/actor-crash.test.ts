@@ -44,7 +44,7 @@ describe('a provider actor that dies', () => {
     expect(rest).toContain('"code":"LR_ERR_ACTOR_CRASHED"');
     expect(rest).not.toContain('[DONE]');
 
-    expect(fx.gw.state.dispatcher.stats().restarts).toBe(1);
+    expect(fx.gw.state.engine.stats().restarts).toBe(1);
     const next = await send();
     expect(next.status).toBe(200);
     expect(((await next.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('echo: hi');
@@ -64,7 +64,7 @@ describe('a provider actor that dies', () => {
         body: JSON.stringify({ model: 'mock/echo', messages: [{ role: 'user', content: 'hi' }] }),
       });
       expect(res.status).toBe(200);
-      expect(plain.gw.state.dispatcher.stats().restarts).toBe(0);
+      expect(plain.gw.state.engine.stats().restarts).toBe(0);
     } finally {
       process.env.LOCALROUTER_TEST_HOOKS = '1';
       await plain.close();

@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-
-const execFileAsync = promisify(execFile);
-const BIN = path.resolve(new URL('../../bin/localrouter', import.meta.url).pathname);
+import { runCli } from '../helpers/cli-run.js';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
@@ -62,18 +58,16 @@ describe('circuit breaker per (provider, model)', () => {
     expect(listedMock.breaker).toBe('closed');
     expect(listedMock.models).toContainEqual(expect.objectContaining({ model: 'error-500', breaker: 'open' }));
     expect((await fetch(`http://127.0.0.1:${fx.gw.port}/api/providers`, { headers: { authorization: `Bearer ${fx.key}` } })).status).toBe(403);
-    // Not spawnSync: the gateway runs in this process and must keep answering while the CLI asks it.
-    const listed = await execFileAsync(process.execPath, [BIN, '--home', fx.home, 'providers', 'list', '--json'], {
-      env: { ...process.env, LOCALROUTER_PORT: String(fx.gw.port), LOCALROUTER_SECRETS_BACKEND: 'file' }, encoding: 'utf8', timeout: 30_000,
-    });
+    // The CLI asks the gateway over HTTP (GET /api/providers), both running in this process.
+    const cliEnv = { env: { LOCALROUTER_PORT: String(fx.gw.port) } };
+    const listed = await runCli(['--home', fx.home, 'providers', 'list', '--json'], cliEnv);
+    expect(listed.code, listed.stderr).toBe(0);
     const rows = JSON.parse(listed.stdout) as { name: string; state: string; models: { model: string; breaker: string }[] }[];
     expect(rows.find((r) => r.name === 'mock')!.state).toBe('closed');
-    // The CLI is a separate process on a shared machine: the cool-down may have run out by the time it asks.
+    // On a loaded machine the cool-down may have run out by the time the CLI asks.
     expect(rows.find((r) => r.name === 'mock')!.models).toContainEqual(expect.objectContaining({ model: 'error-500', breaker: expect.stringMatching(/^(open|half_open)$/) }));
     expect(rows.find((r) => r.name === 'backup')!.state).toBe('closed');
-    const table = await execFileAsync(process.execPath, [BIN, '--home', fx.home, 'providers', 'list'], {
-      env: { ...process.env, LOCALROUTER_PORT: String(fx.gw.port), LOCALROUTER_SECRETS_BACKEND: 'file' }, encoding: 'utf8', timeout: 30_000,
-    });
+    const table = await runCli(['--home', fx.home, 'providers', 'list'], cliEnv);
     expect(table.stdout).toMatch(/closed \(models: error-500 (open \d+s|half_open)\)/);
 
     const waitMs = Math.max(0, fx.gw.state.breakers.retryInMs('mock', 'error-500')) + 50;
@@ -129,7 +123,7 @@ describe('rate limits', () => {
     const home = fx.home;
     const key = fx.key;
     await fx.gw.close();
-    const { startGateway } = await import('../../src/ingress/index.js');
+    const { startGateway } = await import('../../src/gateway/index.js');
     const again = await startGateway({ home, host: '127.0.0.1', port: 0 });
     try {
       const res = await fetch(`http://127.0.0.1:${again.port}/v1/chat/completions`, {

@@ -125,7 +125,7 @@ describe.each(['workers', 'inline'] as const)('chat completions through the gate
     }
     expect(n).toBe(3);
     await expect.poll(() => mock.aborted.length, { timeout: 3000 }).toBe(before + 1);
-    await expect.poll(() => fx.gw.state.dispatcher.stats().inflight, { timeout: 3000 }).toBe(0);
+    await expect.poll(() => fx.gw.state.engine.stats().inflight, { timeout: 3000 }).toBe(0);
   });
 
   it('creates embeddings through the provider', async () => {

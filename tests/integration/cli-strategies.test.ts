@@ -1,32 +1,20 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/localrouter');
-
-interface RunResult { code: number | null; stdout: string; stderr: string }
+import { runCli, spawnCli, type CliResult } from '../helpers/cli-run.js';
 
 function tempHome(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'lr-'));
 }
 
-function run(home: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  const child = spawn(process.execPath, [BIN, '--home', home, ...args], {
-    env: { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_HOME: '', LOCALROUTER_DETECT_HOSTS: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+/** Runs `localrouter --home <home> ...args` in this process, with the file secret store. */
+function run(home: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(['--home', home, ...args], { env });
 }
 
 async function ok(home: string, args: string[], env?: Record<string, string>): Promise<string> {
@@ -119,6 +107,19 @@ describe('localrouter strategies and client strategies', () => {
       .toEqual([['default', false], ['cheap', true]]);
     // What the CLI wrote is a config the gateway loads (it hot-reloads the same file).
     expect(loadConfig(path.join(home, 'config.yaml')).clients[0]).toMatchObject({ strategy: 'default', allowed_models: ['ollama/*', 'groq/a'] });
+  });
+
+  it.concurrent('the real binary creates, lists and refuses strategies', { timeout: 120_000 }, async () => {
+    const home = tempHome();
+    const created = await spawnCli(['--home', home, 'strategies', 'create', 'cheap', '--allow', 'ollama/*', '--limit', 'requests:minute:5', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'cheap', allow: ['ollama/*'], limits: [{ kind: 'requests', window: 'minute', max: 5 }] });
+    const listed = await spawnCli(['--home', home, 'strategies', 'list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^cheap\s+ollama\/\*\s+-\s+requests:minute:5\s+0$/m);
+    expect(await spawnCli(['--home', home, 'strategies', 'remove', 'default'])).toEqual({
+      code: 1, stdout: '', stderr: 'error: the implicit "default" strategy is built in and cannot be removed\n',
+    });
   });
 });
 

@@ -3,32 +3,20 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { main } from '../../src/cli/index.js';
 import { openSecretStore, hashClientKey } from '../../src/secrets/index.js';
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/localrouter');
-
-interface RunResult { code: number | null; stdout: string; stderr: string }
+import { BIN, runCli, spawnCli, testIo, type CliResult, type TestIo } from '../helpers/cli-run.js';
 
 function tempHome(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'lr-'));
 }
 
-/** Runs `localrouter --home <home> ...args` with the file secret store. */
-function run(home: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
-  const child = spawn(process.execPath, [BIN, '--home', home, ...args], {
-    env: { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_HOME: '', ...opts.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  child.stdin.end(opts.input ?? '');
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+/** Runs `localrouter --home <home> ...args` in this process, with the file secret store. */
+function run(home: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return runCli(['--home', home, ...args], opts);
 }
 
 async function ok(home: string, args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<string> {
@@ -46,7 +34,7 @@ function allFilesText(dir: string): string {
   return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'latin1')).join('\n');
 }
 
-function expectOneLineError(r: RunResult, code: number, pattern: RegExp): void {
+function expectOneLineError(r: CliResult, code: number, pattern: RegExp): void {
   expect(r.code).toBe(code);
   expect(r.stderr).toMatch(pattern);
   expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -187,6 +175,35 @@ describe('localrouter CLI', () => {
     expect(fs.existsSync(path.join(home, 'config.yaml'))).toBe(false);
   });
 
+  it.concurrent('the real binary: exit codes, stdout and stderr apart, a key piped on stdin, --help and --version', { timeout: 120_000 }, async () => {
+    const home = tempHome();
+    const cli = (args: string[], input?: string) => spawnCli(['--home', home, ...args], { input });
+    const help = await cli(['--help']);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: localrouter \[options\] \[command\]\n[\s\S]*\n {2}providers\s/);
+    const version = await cli(['--version']);
+    expect(version).toEqual({ code: 0, stdout: `${JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}\n`, stderr: '' });
+
+    const usage = await cli(['providers', 'add', 'x']);
+    expect(usage.code).toBe(2);
+    expect(usage.stdout).toBe('');
+    expect(usage.stderr).toMatch(/^error: required option '--base-url <url>' not specified/);
+
+    expect(await cli(['providers', 'add', 'up', '--base-url', 'http://127.0.0.1:9/v1', '--api-key-stdin'], 'sk-piped\n'))
+      .toMatchObject({ code: 0, stdout: 'added provider "up" (openai-compatible, http://127.0.0.1:9/v1); API key: secret store\n' });
+    expect(openSecretStore(home, { backend: 'file' }).get('provider:up')).toBe('sk-piped');
+    const created = await cli(['clients', 'create', 'dev', '--json']);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'dev', key: expect.stringMatching(/^lr-/) });
+
+    fs.writeFileSync(path.join(home, 'bad.yaml'), 'server:\n  port: "x"\n');
+    const invalid = await cli(['config', 'validate', '--file', path.join(home, 'bad.yaml')]);
+    expect(invalid).toMatchObject({ code: 1, stdout: '' });
+    expect(invalid.stderr).toMatch(/bad\.yaml: server\.port: expected number/);
+    const failed = await cli(['clients', 'rotate', 'nobody']);
+    expect(failed).toEqual({ code: 1, stdout: '', stderr: 'error: no client named "nobody"\n' });
+  });
+
   it.concurrent('serve prints the address and exits 0 on SIGTERM; --port beats LOCALROUTER_PORT beats config', { timeout: 120_000 }, async () => {
     const home = tempHome();
     const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0'], {
@@ -217,5 +234,40 @@ describe('localrouter CLI', () => {
 
     const envBad = await run(home, ['serve'], { env: { LOCALROUTER_PORT: '99999' } });
     expectOneLineError(envBad, 1, /^error: LOCALROUTER_PORT must be a port number/);
+  });
+});
+
+describe('localrouter serve in this process', () => {
+  /** Starts `serve --port 0` through main; resolves with main's promise once the listening line is out. */
+  async function serveInProcess(home: string, t: TestIo): Promise<{ port: number; exited: Promise<number> }> {
+    const exited = main(['node', 'localrouter', '--home', home, 'serve', '--port', '0'], t.io);
+    const listening = vi.waitFor(() => expect(t.stdout()).toMatch(/^localrouter listening on http:\/\/127\.0\.0\.1:\d+\n$/), { timeout: 30_000, interval: 20 });
+    const early = await Promise.race([listening.then(() => null), exited]);
+    if (early !== null) throw new Error(`serve ended with exit code ${early} before listening: ${t.stderr()}`);
+    return { port: Number(/:(\d+)\n$/.exec(t.stdout())![1]), exited };
+  }
+
+  // The gateway's own log reads the test process's environment.
+  beforeEach(() => { vi.stubEnv('LOCALROUTER_LOG_LEVEL', 'warn'); });
+  afterEach(() => { vi.unstubAllEnvs(); });
+
+  it('a second stop signal while the gateway drains ends main at once with 1; the shutdown still completes', { timeout: 60_000 }, async () => {
+    // The first signal's exit 0 is what the real binary's SIGTERM test sees.
+    const home = tempHome();
+    const t = testIo();
+    const served = await serveInProcess(home, t);
+    expect((await fetch(`http://127.0.0.1:${served.port}/health`)).status).toBe(200);
+    t.sendStop();
+    t.sendStop();
+    expect(await served.exited).toBe(1);
+    expect(t.stderr()).toBe('');
+    // A real process would have exited by now; here the close the first signal began runs to its end.
+    await vi.waitFor(() => expect(fs.existsSync(path.join(home, 'gateway.pid'))).toBe(false), { timeout: 30_000, interval: 20 });
+    // A new connection: fetch would reuse its keep-alive one, which the closed gateway answers with 503.
+    const fresh = await new Promise<string>((resolve) => {
+      http.get({ host: '127.0.0.1', port: served.port, path: '/health', agent: false }, (res) => { res.resume(); resolve(`answered ${res.statusCode}`); })
+        .on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    expect(fresh).toBe('ECONNREFUSED');
   });
 });

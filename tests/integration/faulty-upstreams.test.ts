@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestOutcome } from '../../src/ingress/gateway-state.js';
+import type { RequestOutcome } from '../../src/ingress/index.js';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 
 const KEY = 'sk-upstream-test';

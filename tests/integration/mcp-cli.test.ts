@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,19 +8,11 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 import { openSecretStore } from '../../src/secrets/index.js';
+import { BIN, runCli, type CliResult } from '../helpers/cli-run.js';
 
-const BIN = path.resolve('bin/localrouter');
-
-function run(home: string, args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, '--home', home, ...args], {
-    env: { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_HOME: '' }, stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  child.stdin.end(input);
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+/** Runs `localrouter --home <home> ...args` in this process, with the file secret store. */
+function run(home: string, args: string[], input?: string): Promise<CliResult> {
+  return runCli(['--home', home, ...args], { input });
 }
 
 describe('localrouter mcp add / list / tools / remove', () => {
@@ -36,8 +27,7 @@ describe('localrouter mcp add / list / tools / remove', () => {
       expect(cfg.mcp_servers[0]).toMatchObject({ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'], env: { A: '1' } });
       expect(cfg.mcp_servers[1]).toMatchObject({ name: 'remote', transport: 'sse', url: 'http://127.0.0.1:9/mcp', headers: { 'X-Team': 'blue' } });
       expect(JSON.stringify(cfg)).not.toContain('sekret');
-      process.env.LOCALROUTER_SECRETS_BACKEND = 'file';
-      expect(JSON.parse(openSecretStore(home).get('mcp:every')!)).toEqual({ env: { TOKEN: 'sekret' } });
+      expect(JSON.parse(openSecretStore(home, { backend: 'file' }).get('mcp:every')!)).toEqual({ env: { TOKEN: 'sekret' } });
 
       expect((await run(home, ['mcp', 'add', 'bad__name', '--url', 'http://x/'])).code).toBe(2);
       expect((await run(home, ['mcp', 'add', 'both', '--url', 'http://x/', '--stdio', 'x'])).code).toBe(2);
@@ -52,7 +42,7 @@ describe('localrouter mcp add / list / tools / remove', () => {
       expect(names).toContain('get-env');
 
       expect((await run(home, ['mcp', 'remove', 'every'])).code).toBe(0);
-      expect(openSecretStore(home).get('mcp:every')).toBeUndefined();
+      expect(openSecretStore(home, { backend: 'file' }).get('mcp:every')).toBeUndefined();
       expect((await run(home, ['mcp', 'remove', 'every'])).code).toBe(1);
     } finally {
       fs.rmSync(home, { recursive: true, force: true });
@@ -87,14 +77,8 @@ describe('localrouter mcp bridge and mcp list against a running gateway', () => 
 
   it('mcp list shows the live state from the running gateway', async () => {
     fs.writeFileSync(path.join(fx.home, 'config.yaml'), fs.readFileSync(path.join(fx.home, 'config.yaml'), 'utf8').replace(/port: \d+/, ''));
-    const cfgText = fs.readFileSync(path.join(fx.home, 'config.yaml'), 'utf8');
-    void cfgText;
-    const child = spawn(process.execPath, [BIN, '--home', fx.home, 'mcp', 'list', '--json'], {
-      env: { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_PORT: String(fx.gw.port) },
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    await new Promise((r) => child.on('close', r));
-    expect(JSON.parse(out)).toMatchObject([{ name: 'every', state: 'ready', tools: expect.any(Number) }]);
+    const list = await runCli(['--home', fx.home, 'mcp', 'list', '--json'], { env: { LOCALROUTER_PORT: String(fx.gw.port) } });
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'every', state: 'ready', tools: expect.any(Number) }]);
   }, 60_000);
 });

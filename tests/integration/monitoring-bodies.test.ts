@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { startGateway, type Gateway } from '../../src/ingress/index.js';
+import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { generateClientKey, openSecretStore } from '../../src/secrets/index.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 

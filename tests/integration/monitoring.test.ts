@@ -5,9 +5,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { startGateway, type Gateway } from '../../src/ingress/index.js';
+import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { LOG_HISTOGRAM_PRECISION, Monitoring, monitoringDbPath, openMonitoringDb } from '../../src/metrics/index.js';
 import { generateClientKey, openSecretStore } from '../../src/secrets/index.js';
+import { runCli } from '../helpers/cli-run.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
 const run = promisify(execFile);
@@ -265,8 +266,13 @@ describe('monitoring end to end', () => {
     const gen = await fetch(`${base()}/v1/generation?id=${ids[0]}`, { headers: { authorization: `Bearer ${home.key}` } });
     expect(gen.status).toBe(200);
 
-    const cli = async (...args: string[]): Promise<string> => (await run(process.execPath, [path.join(ROOT, 'bin/localrouter'), ...args, '--home', home.dir], { cwd: ROOT })).stdout;
-    const live = JSON.parse(await cli('stats', '--json', '--by', 'model'));
+    // The real binary once, reading the store beside the gateway that writes it; the rest in this process.
+    const live = JSON.parse((await run(process.execPath, [path.join(ROOT, 'bin/localrouter'), 'stats', '--json', '--by', 'model', '--home', home.dir], { cwd: ROOT })).stdout);
+    const cli = async (...args: string[]): Promise<string> => {
+      const r = await runCli([...args, '--home', home.dir]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout;
+    };
     expect(live.rows).toEqual([expect.objectContaining({ key: 'mock/echo', requests: sent, prompt_tokens: sent * USAGE.prompt })]);
     await gw.close();
     const table = await cli('stats', '--range', '24h');

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli-run.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/localrouter');
 const ENV = { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_HOME: '', LOCALROUTER_PORT: '', LOCALROUTER_LOG_LEVEL: 'warn' };
@@ -76,10 +77,11 @@ describe('one gateway per data directory and port', () => {
 
   it('providers list finds the running gateway on the port it was started with', { timeout: 60_000 }, async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-one-'));
-    expect((await run(home, ['providers', 'add', 'local', '--type', 'openai-compatible', '--base-url', 'http://127.0.0.1:9/v1'])).code).toBe(0);
+    expect((await runCli(['--home', home, 'providers', 'add', 'local', '--type', 'openai-compatible', '--base-url', 'http://127.0.0.1:9/v1'])).code).toBe(0);
     const { port } = await serve(home);
     expect(port).not.toBe(3625);
-    const list = await run(home, ['providers', 'list', '--json']);
+    // In this process, with no LOCALROUTER_PORT: only the running gateway's pid file can lead to it.
+    const list = await runCli(['--home', home, 'providers', 'list', '--json']);
     expect(list.code).toBe(0);
     expect(list.stdout).not.toContain('gateway not running');
     expect(JSON.parse(list.stdout)[0]).toMatchObject({ name: 'local' });

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { countRows } from '../helpers/monitoring-fixture.js';
 import { stringify } from 'yaml';
-import { startGateway, type Gateway } from '../../src/ingress/index.js';
+import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { monitoringDbPath, openMonitoringDb } from '../../src/metrics/index.js';
 import { generateClientKey, openSecretStore } from '../../src/secrets/index.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';

@@ -12,8 +12,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GatewayMetrics } from '../../../src/ingress/gateway-metrics.js';
-import type { RequestOutcome } from '../../../src/ingress/gateway-state.js';
+import { GatewayMetrics } from '../../../src/admin-api/gateway-metrics.js';
+import type { RequestOutcome } from '../../../src/ingress/index.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 100_000);
 /** Requests between two timer ticks: the default 250 ms flush at ~6k requests/s. */

@@ -11,13 +11,13 @@
 //
 //   npx tsx bench/micro/providers/translate-stream.ts            (env: STREAMS, ROUNDS, SCENARIO)
 
-import type { Usage } from '../../../src/model/index.js';
+import type { ClientDialectName, Usage } from '../../../src/model/index.js';
 import { adapterFor, answerPipeline, dialectFor, type TranslateContext } from '../../../src/providers/index.js';
 
 const DELTAS = 64;
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const STREAMS = Number(process.env.STREAMS ?? 3000);
-const DIALECT = { chat: 0, anthropic: 1 } as const;
+const DIALECT = { chat: 'chat', anthropic: 'anthropic' } as const satisfies Record<string, ClientDialectName>;
 
 function ctx(protocol: 'openai' | 'gemini' | 'anthropic'): TranslateContext {
   let n = 0;
@@ -59,7 +59,7 @@ function anthropicEvents(): string[] {
 }
 
 let sink = 0;
-function run(protocol: 'openai' | 'gemini' | 'anthropic', dialect: number, events: string[]): number {
+function run(protocol: 'openai' | 'gemini' | 'anthropic', dialect: ClientDialectName, events: string[]): number {
   const t0 = process.cpuUsage();
   for (let s = 0; s < STREAMS; s++) {
     const stream = answerPipeline(adapterFor(protocol), dialectFor(dialect), 'chat', ctx(protocol), costOf).stream();

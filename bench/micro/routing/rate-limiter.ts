@@ -1,4 +1,4 @@
-// Micro-benchmark: what the rate limiter costs one request (issue 4 target: at most 20 µs), the
+// Micro-benchmark: what the rate limiter costs one request (target: at most 20 µs), the
 // part of P11's "limiter cost" that the e2e rig cannot resolve on 2 shared cores. Per request the
 // ingress calls `admit` (check, charge the request and the projected input tokens, read the
 // states for the x-ratelimit headers) and, when the answer ends, `charge` (the real tokens). Timed

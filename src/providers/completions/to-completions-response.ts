@@ -29,15 +29,17 @@ export function toCompletionsBody(result: ChatResult, ctx: TranslateContext): st
   if (result.error) return result.error.upstreamBody ?? openAIErrorBody(result.error);
   const choice = result.choices.find((c) => c.index === 0) ?? result.choices[0];
   const refused = choice?.refusal !== null && choice?.refusal !== undefined && choice.refusal.length > 0;
+  const choices: TextCompletion['choices'] = [{
+    text: choice?.content ?? '', index: 0, logprobs: null, finish_reason: mapCompletionFinishReason(choice?.finishReason ?? 'stop', refused),
+  }];
   const body: TextCompletion = {
     id: ctx.newId('cmpl-'),
     object: 'text_completion',
     created: result.created,
     model: result.model.length > 0 ? result.model : ctx.model,
-    choices: [],
+    ...(result.systemFingerprint === undefined ? {} : { system_fingerprint: result.systemFingerprint }),
+    choices,
   };
-  if (result.systemFingerprint !== undefined) body.system_fingerprint = result.systemFingerprint;
-  body.choices = [{ text: choice?.content ?? '', index: 0, logprobs: null, finish_reason: mapCompletionFinishReason(choice?.finishReason ?? 'stop', refused) }];
   if (result.usage !== null) body.usage = openAIUsage(result.usage);
   return JSON.stringify(body);
 }

@@ -33,19 +33,26 @@ export interface OpenAIErrorObject {
   param?: unknown;
 }
 
+const FINISHED = /"finish_reason"\s*:\s*"/;
+
 /**
  * An OpenAI chat-completions SSE stream → parts, for clients of another dialect (an OpenAI-chat
  * client gets the bytes as they are). Choice 0 only: the other dialects carry one answer. The finish
  * waits for the usage chunk the gateway always asks for (or `[DONE]`, or the end of the body), so it
  * carries the usage; a `[DONE]` without a finish reason finishes as `stop`. An `error` object in the
- * stream becomes an error part and ends it. An event that is not a JSON object, or a body that ends
- * before a finish reason or `[DONE]`, throws LR_ERR_UPSTREAM_BAD_RESPONSE.
+ * stream becomes an error part (the client's dialect relays it) and nothing after it is translated;
+ * as for an OpenAI-chat client, whose bytes pass through, the call still fails at the end unless the
+ * upstream sent a finish reason or `[DONE]` after all. An event that is not a JSON object, or a body
+ * that ends before a finish reason or `[DONE]`, throws LR_ERR_UPSTREAM_BAD_RESPONSE.
  */
 export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
   const provider = ctx.provider.name;
   const sse = createSseState();
   let started = false;
   let done = false;
+  /** The upstream reported an error: nothing more is translated, but the end is still checked as the pass-through checks it. */
+  let failed = false;
+  let sawEnd = false;
   let finish: FinishReason | null = null;
   let usage: Usage | null = null;
   /** Started calls by index, with whether they have a name yet. */
@@ -88,7 +95,13 @@ export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
   };
 
   const onEvent = (ev: SseEvent, out: StreamPart[]): void => {
-    if (done || ev.data === null) return;
+    if (ev.data === null) return;
+    if (failed) {
+      // Relayed already; the stream still ends as cut short unless the upstream finished it.
+      if (ev.data === '[DONE]' || FINISHED.test(ev.data)) sawEnd = true;
+      return;
+    }
+    if (done) return;
     if (ev.data === '[DONE]') {
       flushFinish(out, finish ?? 'stop');
       return;
@@ -96,7 +109,7 @@ export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
     const chunk = parseChunk(ev.data, provider);
     if (chunk.error !== undefined && chunk.error !== null) {
       out.push({ type: 'error', error: streamError(chunk.error) });
-      done = true;
+      failed = true;
       return;
     }
     if (!started) {
@@ -125,7 +138,7 @@ export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
     end() {
       const out: StreamPart[] = [];
       endSse(sse, (ev) => onEvent(ev, out));
-      if (done) return out;
+      if (done || (failed && sawEnd)) return out;
       if (finish === null) throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${provider}" ended the stream before a finish_reason or [DONE]`);
       flushFinish(out, finish);
       return out;

@@ -55,7 +55,8 @@ describe('FrameBatcher with a post error handler', () => {
     const deep = ['deep', deepValue(20_000)];
     batcher.push(deep);
     batcher.push('b');
-    await new Promise((r) => setTimeout(r, 50));
+    // The port delivers on its own schedule (no timer of ours to advance): wait for the batch to land.
+    await expect.poll(() => received.length).toBe(2);
     expect(received).toEqual(['a', 'b']);
     expect(failed).toEqual([[deep, 'RangeError']]);
     port1.close();

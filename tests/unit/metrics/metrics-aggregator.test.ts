@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ERROR_CLASS, HISTOGRAM_HIGHEST_US, MetricsAggregator, MetricsRing, RECORD_KIND, createRecord, type RequestRecord,
 } from '../../../src/metrics/index.js';
@@ -18,7 +18,10 @@ function aggregator(opts?: { intervalMs?: number }): MetricsAggregator {
   aggregators.push(a);
   return a;
 }
-afterEach(() => { for (const a of aggregators.splice(0)) a.stop(); });
+afterEach(() => {
+  for (const a of aggregators.splice(0)) a.stop();
+  vi.useRealTimers();
+});
 
 describe('MetricsAggregator', () => {
   it('reports totals and percentiles for known inputs', () => {
@@ -106,19 +109,23 @@ describe('MetricsAggregator', () => {
     agg.removeRing('nope');
   });
 
-  it('drains on its timer once started, and once more on stop', async () => {
+  it('drains on its timer once started, and once more on stop', () => {
+    vi.useFakeTimers();
     const ring = MetricsRing.create(64);
     const agg = aggregator({ intervalMs: 5 });
     agg.addRing('r', ring);
     agg.start();
     agg.start();
     ring.write(request({ durationUs: 10 }));
-    const deadline = Date.now() + 5000;
-    while (agg.snapshot().requests === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    vi.advanceTimersByTime(4);
+    expect(agg.snapshot().requests).toBe(0); // not before the interval
+    vi.advanceTimersByTime(1);
     expect(agg.snapshot().requests).toBe(1);
+    expect(vi.getTimerCount()).toBe(1); // started twice, one timer
     agg.stop();
+    expect(vi.getTimerCount()).toBe(0);
     ring.write(request({ durationUs: 10 }));
-    await new Promise((r) => setTimeout(r, 30));
+    vi.advanceTimersByTime(30);
     expect(agg.snapshot().requests).toBe(1); // stopped: no timer any more
     ring.write(request({ durationUs: 10 }));
     agg.stop();

@@ -164,9 +164,11 @@ describe('OpenAI upstream → Anthropic stream', () => {
 
   it('ends with an error event on an upstream error chunk; an upstream cut before its finish reason fails the stream', () => {
     const a = viaOpenAI().stream();
-    const outA = a.feed(chunk({ content: 'x' }) + 'data: {"error":{"message":"Overloaded","type":"server_error","code":null}}\n\n' + chunk({ content: 'ignored' })) + a.end();
+    const outA = a.feed(chunk({ content: 'x' }) + 'data: {"error":{"message":"Overloaded","type":"server_error","code":null}}\n\n' + chunk({ content: 'ignored' }));
     expect(events(outA).at(-1)).toEqual(['error', { type: 'error', error: { type: 'api_error', message: 'Overloaded' } }]);
     expect(outA).not.toContain('ignored');
+    // The call still fails, as the pass-through's does for an OpenAI-chat client.
+    expect(() => a.end()).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
     const rateLimited = viaOpenAI().stream();
     const outR = rateLimited.feed('data: {"error":{"message":"slow down","type":"rate_limit_error","code":"rate_limit_exceeded"}}\n\n');
     expect(events(outR).at(-1)).toEqual(['error', { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } }]);

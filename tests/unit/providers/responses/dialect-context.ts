@@ -19,7 +19,13 @@ export function dialectContext(opts: { clientWantsUsage?: boolean; stream?: bool
   return ctx;
 }
 
-/** Feeds upstream bytes to a dialect stream as the engine does: split at `splits`, bytes → utf8 decoder → text. */
+/**
+ * Feeds upstream bytes to a dialect stream as the engine does: split at `splits`, bytes → utf8
+ * decoder → text. An upstream that reported an error mid-stream is relayed in the dialect, and its
+ * stream then fails at the end (LR_ERR_UPSTREAM_BAD_RESPONSE, as for an OpenAI-chat client, whose
+ * bytes pass through): the engine ends the call there and the ingress adds its own error event (the
+ * engine goldens cover that). Here the text up to that point is returned.
+ */
 export function runDialectStream(stream: { feed(text: string): string; end(): string }, bytes: Buffer, splits: number[]): string {
   const decoder = new StringDecoder('utf8');
   let out = '';
@@ -28,7 +34,13 @@ export function runDialectStream(stream: { feed(text: string): string; end(): st
     out += stream.feed(decoder.write(bytes.subarray(from, at)));
     from = at;
   }
-  return out + stream.feed(decoder.end()) + stream.end();
+  out += stream.feed(decoder.end());
+  try {
+    return out + stream.end();
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'LR_ERR_UPSTREAM_BAD_RESPONSE' || !/"error"/.test(bytes.toString('utf8'))) throw err;
+    return out;
+  }
 }
 
 /** Every byte offset: the worst framing an upstream can produce. */

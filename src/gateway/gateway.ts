@@ -1,0 +1,285 @@
+import path from 'node:path';
+import uWS from 'uWebSockets.js';
+import pino, { type Logger } from 'pino';
+import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
+import { LocalRouterError } from '../errors/index.js';
+import type { ProviderRuntime, UpstreamEngine } from '../model/index.js';
+import { getPreset, ModelDirectory } from '../providers/index.js';
+import { openSecretStore, type SecretStore } from '../secrets/index.js';
+import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
+import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
+import { AdminAuth, buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
+import { callForAnswer, llmRoutes } from '../llm-api/index.js';
+import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
+import { GatewayMetrics, providersStatusRoute } from '../admin-api/index.js';
+import { ClassifierPool } from './classifier-pool.js';
+import { buildGatewayTables } from './gateway-tables.js';
+
+export interface StartGatewayOptions {
+  home: string;
+  host?: string;
+  port?: number;
+  logger?: Logger;
+  /**
+   * Installs the process's last-resort handlers (uncaught exceptions, unhandled rejections): logged
+   * with their stack and counted, the process stays up. For `serve`; a host process embedding the
+   * gateway (tests) keeps its own.
+   */
+  lastResort?: boolean;
+}
+
+export interface Gateway {
+  host: string;
+  port: number;
+  /** Stops accepting, lets open requests finish up to `server.shutdown_grace_ms`, then closes. */
+  close(): Promise<void>;
+  /** Live state, for tests and the admin surface. */
+  readonly state: GatewayState;
+  readonly metrics: GatewayMetrics;
+}
+
+const VERSION = packageVersion();
+
+/**
+ * Starts LocalRouter: loads (or creates) the config, opens the secret store, starts the provider
+ * actors, listens, and hot-reloads the config file when it changes.
+ */
+export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> {
+  assertNativeUws();
+  const log = opts.logger ?? pino({ level: process.env.LOCALROUTER_LOG_LEVEL ?? 'info', base: undefined }, pino.destination(2));
+  let config = loadOrCreateConfig(opts.home);
+  const instance = acquireInstanceLock(opts.home);
+  try {
+    return await runGateway(opts, log, config, instance);
+  } catch (err) {
+    instance.release();
+    throw err;
+  }
+}
+
+async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Config, instance: InstanceLock): Promise<Gateway> {
+  const file = configPath(opts.home);
+  let config = initial;
+  const secrets = openSecretStore(opts.home);
+  const testHooks = process.env.LOCALROUTER_TEST_HOOKS === '1';
+
+  const engine = await createEngine(config.server.execution, {
+    actors: config.server.actors,
+    providers: providerRuntimes(config, secrets, log),
+    testHooks,
+    onCrash: (info) => log.error(info, 'provider actor crashed; restarted'),
+  });
+  const directory = new ModelDirectory((provider) => fetchModelIds(engine, provider));
+  directory.setProviders(enabledProviders(config));
+  // Warm the model lists so bare model ids resolve from the first request on.
+  void directory.list();
+  const metrics = new GatewayMetrics({ home: opts.home, config: config.monitoring, log });
+
+  const limiter = new RateLimiter();
+  const tokens = TokenSigner.forHome(opts.home);
+  const classifiers = new ClassifierPool(config.server.classifier_timeout_ms, (name, event) => log.warn({ classifier: name, event }, 'classifier fell back to the strong side'));
+  classifiers.warm(namedClassifiers(config));
+  const limitStore = new LimitStore(opts.home, limiter, log);
+  limitStore.open();
+  const breakers = new CircuitBreakers({
+    threshold: config.server.breaker_failure_threshold, cooldownMs: config.server.breaker_cooldown_ms,
+    maxRetryAfterMs: config.server.max_retry_after_ms, onTransition: logBreakerTransitions(log),
+  });
+
+  const state: GatewayState = {
+    tables: buildGatewayTables(config, tokens),
+    directory,
+    engine,
+    testHooks,
+    reportInternal: (err, context) => log.error({ err, context }, 'internal error'),
+    faults: 0,
+    shuttingDown: false,
+    open: new Set(),
+    startedAt: Date.now(),
+    version: VERSION,
+    onRequestDone: (outcome: RequestOutcome) => metrics.record(outcome),
+    logBodyBytes: config.monitoring.enabled && config.monitoring.log_bodies ? config.monitoring.log_body_max_bytes : 0,
+    limiter,
+    classifiers,
+    tokens,
+    breakers,
+    onAttempt: (attempt) => recordAttempt(breakers, attempt),
+  };
+
+  const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
+  // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.
+  const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), testHooks });
+  const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
+  const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), providersStatus));
+  // Listen while the actor threads load their modules: a call made before an actor is ready waits in
+  // its port, so /health answers at once and nothing is refused; startGateway resolves once they are.
+  const host = opts.host ?? config.server.host;
+  const listenSocket = await listen(app, host, opts.port ?? config.server.port);
+  const port = uWS.us_socket_local_port(listenSocket);
+  instance.listening(host, port);
+  await engine.ready();
+  log.info({ host, port, runs: process.env.LOCALROUTER_RUNS ?? 'src', execution: engine.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
+
+  const watcher = new ConfigWatcher(file, (next) => {
+    const previous = config;
+    config = next;
+    state.tables = buildGatewayTables(next, tokens);
+    classifiers.warm(namedClassifiers(next));
+    breakers.configure(next.server.breaker_failure_threshold, next.server.breaker_cooldown_ms, next.server.max_retry_after_ms);
+    engine.setProviders(providerRuntimes(next, secrets, log));
+    mcp.reconfigure(next);
+    directory.setProviders(enabledProviders(next));
+    void directory.list();
+    if (previous.server.host !== next.server.host || previous.server.port !== next.server.port
+      || previous.server.execution !== next.server.execution || previous.server.actors !== next.server.actors) {
+      log.warn('server host, port, execution and actors take effect at the next start');
+    }
+    log.info({ providers: next.providers.length, clients: next.clients.length }, 'config reloaded');
+  }, (err) => log.error({ err: err.message }, 'config change rejected; the previous config stays in force'));
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      state.shuttingDown = true;
+      uWS.us_listen_socket_close(listenSocket);
+      watcher.close();
+      const deadline = Date.now() + config.server.shutdown_grace_ms;
+      while (state.open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (state.open.size > 0) {
+        log.warn({ open: state.open.size }, 'shutdown grace period over; closing open requests');
+        const err = new LocalRouterError('LR_ERR_SHUTTING_DOWN', 'the gateway shut down before this request finished').toPlain();
+        for (const ex of [...state.open]) ex.terminate(err);
+      }
+      await mcp.close();
+      await engine.close();
+      await classifiers.close();
+      limitStore.close();
+      await metrics.close(); // waits for the store writer thread
+      instance.release();
+      removeLastResort();
+      log.info('stopped');
+    })();
+    return closing;
+  };
+  return { host, port, close, state, metrics };
+}
+
+/**
+ * An error no handler caught must not take every open stream down with the process: it is logged with
+ * its stack and counted (`/health` shows `faults`), and the gateway keeps serving. Returns the remover.
+ */
+function installLastResort(state: GatewayState, log: Logger): () => void {
+  const onException = (err: Error, origin: string): void => {
+    state.faults++;
+    log.error({ err, origin }, 'uncaught exception; the gateway keeps running');
+  };
+  const onRejection = (reason: unknown): void => {
+    state.faults++;
+    log.error({ err: reason instanceof Error ? reason : new Error(String(reason)) }, 'unhandled promise rejection; the gateway keeps running');
+  };
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+  return () => {
+    process.off('uncaughtException', onException);
+    process.off('unhandledRejection', onRejection);
+  };
+}
+
+function namedClassifiers(config: Config): Set<string> {
+  return new Set(config.strategies.map((s) => s.auto.classifier).filter((c): c is string => c !== undefined));
+}
+
+function assertNativeUws(): void {
+  // The JS fallback of this uWS build is slow and silently different; refuse it rather than limp.
+  if (typeof (uWS as unknown as { getParts?: unknown }).getParts !== 'function') {
+    throw new LocalRouterError('LR_ERR_INTERNAL', `uWebSockets.js native binary not available for Node ${process.version}; LocalRouter needs Node 20 (see .nvmrc)`);
+  }
+}
+
+/** uWS takes `(host, port, options, cb)` though its typings list options only without a host. */
+interface ExclusiveListen {
+  listen(host: string, port: number, options: number, cb: (socket: uWS.us_listen_socket | false) => void): void;
+}
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+
+function listen(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    // Exclusive: without it uWS sets SO_REUSEPORT, and a second gateway would share the port silently.
+    (app as unknown as ExclusiveListen).listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new LocalRouterError('LR_ERR_ALREADY_RUNNING', `cannot listen on ${host}:${port}: the address is in use (another LocalRouter or another program) or not available`));
+    });
+  });
+}
+
+function enabledProviders(config: Config): { name: string; models: string[] }[] {
+  return config.providers.filter((p) => p.enabled).map((p) => ({ name: p.name, models: p.models }));
+}
+
+/**
+ * Providers as the actors need them: preset defaults filled in (base URL, protocol, headers) and the
+ * API key resolved from `api_key_env`, else the secret store, else the preset's usual variable.
+ */
+export function providerRuntimes(config: Config, secrets: SecretStore, log: Logger): ProviderRuntime[] {
+  return config.providers.filter((p) => p.enabled).map((p) => {
+    const preset = getPreset(p.type)!;
+    return {
+      name: p.name, type: p.type, protocol: preset.protocol, baseUrl: (p.base_url ?? preset.base_url)!,
+      prices: pricesOf(config, p.name),
+      apiKey: resolveApiKey(p, preset.key_env, secrets, log),
+      headers: { ...preset.default_headers, ...p.headers },
+      connectTimeoutMs: p.timeouts?.connect_ms ?? config.server.upstream_connect_timeout_ms,
+      maxConnections: config.server.upstream_max_connections,
+      firstByteTimeoutMs: p.timeouts?.first_byte_ms ?? config.server.upstream_first_byte_timeout_ms,
+      idleTimeoutMs: p.timeouts?.idle_ms ?? config.server.upstream_idle_timeout_ms,
+      totalTimeoutMs: p.timeouts?.total_ms ?? config.server.upstream_total_timeout_ms,
+    };
+  });
+}
+
+function pricesOf(config: Config, provider: string): ProviderRuntime['prices'] {
+  const out: ProviderRuntime['prices'] = {};
+  const prefix = `${provider}/`;
+  for (const [key, price] of Object.entries(config.price_overrides)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = price;
+  return out;
+}
+
+function resolveApiKey(p: Config['providers'][number], presetEnv: string | null, secrets: SecretStore, log: Logger): string | null {
+  if (p.api_key_env) {
+    const key = process.env[p.api_key_env];
+    if (key === undefined) log.warn({ provider: p.name, env: p.api_key_env }, 'API key environment variable is not set');
+    return key ?? null;
+  }
+  try {
+    const stored = secrets.get(`provider:${p.name}`);
+    if (stored !== undefined) return stored;
+  } catch (err) {
+    log.error({ provider: p.name, err: (err as Error).message }, 'cannot read the provider API key from the secret store');
+  }
+  return (presetEnv ? process.env[presetEnv] : undefined) ?? null;
+}
+
+/**
+ * The engine for a configured execution mode: actor threads, or the provider engine on this thread.
+ * The provider engine (undici, every adapter) is loaded only in inline mode: in workers mode it lives
+ * in the actor threads, and the main thread does not pay for it.
+ */
+async function createEngine(mode: 'workers' | 'inline', opts: ActorPoolOptions): Promise<UpstreamEngine> {
+  if (mode === 'workers') return new ActorPool(opts);
+  const { ProviderEngine } = await import('../providers/index.js');
+  return new ProviderEngine(opts.providers);
+}
+
+/** Asks a provider for its model list (`GET /models`) through the engine, like any upstream call. */
+async function fetchModelIds(engine: UpstreamEngine, provider: string): Promise<string[]> {
+  const answer = await callForAnswer(engine, {
+    candidates: [{ provider, model: '' }], op: 'models', body: null, stream: false, clientWantsUsage: false, dialect: 'chat', meta: null,
+  });
+  if (answer.status < 200 || answer.status >= 300) throw new Error(`GET /models returned ${answer.status}`);
+  try {
+    const parsed = JSON.parse(answer.body) as { data?: { id?: unknown }[]; models?: { name?: unknown }[] };
+    return (parsed.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
+  } catch {
+    throw new Error('GET /models returned invalid JSON');
+  }
+}

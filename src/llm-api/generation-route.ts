@@ -1,0 +1,86 @@
+import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
+import type { Monitoring, RequestLogRow, RowAttempt } from '../metrics/index.js';
+import { writeError, writeJson, type RouteHandler } from '../ingress/index.js';
+
+/** The generation record as `GET /v1/generation` returns it (inside `{ "data": ... }`). */
+export interface GenerationView {
+  id: string;
+  object: 'generation';
+  created_at: string;
+  client: string | null;
+  op: string;
+  model: string | null;
+  provider: string | null;
+  status: number;
+  /** `ok`, `error` or `cancelled` (the client went away). */
+  finish_status: 'ok' | 'error' | 'cancelled';
+  error: { code: string | null; class: string | null } | null;
+  streamed: boolean;
+  latency_ms: number;
+  ttft_ms: number | null;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cached_tokens: number; reasoning_tokens: number } | null;
+  cost_usd: number | null;
+  attempts: RowAttempt[];
+  /** For auto-routed requests: the classifier, the side it chose, the score and the threshold. */
+  route: RequestLogRow['route'];
+}
+
+export function generationView(r: RequestLogRow): GenerationView {
+  const finish = r.error_class === null ? 'ok' : r.error_class === 'cancelled' ? 'cancelled' : 'error';
+  return {
+    id: r.id,
+    object: 'generation',
+    created_at: new Date(r.ts).toISOString(),
+    client: r.client,
+    op: r.op,
+    model: r.model,
+    provider: r.provider,
+    status: r.status,
+    finish_status: finish,
+    error: finish === 'ok' ? null : { code: r.error_code, class: r.error_class },
+    streamed: r.streamed,
+    latency_ms: r.latency_ms,
+    ttft_ms: r.ttft_ms,
+    usage: r.prompt_tokens === null ? null : {
+      prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens ?? 0,
+      total_tokens: r.prompt_tokens + (r.completion_tokens ?? 0), cached_tokens: r.cached_tokens ?? 0, reasoning_tokens: r.reasoning_tokens ?? 0,
+    },
+    cost_usd: r.cost_usd,
+    attempts: r.attempts,
+    route: r.route,
+  };
+}
+
+/** Generation ids are `gen-` + 32 hex digits; anything much longer is not one (and is not looked up). */
+const MAX_ID_LENGTH = 128;
+
+/**
+ * `GET /v1/generation?id=<generation id>`: the record of one finished request (kept as long as the
+ * request log, at least a day), for the client that made it. Records are matched by the client's
+ * stable id (`clients[].id`), not its name: a client deleted and created again under the same name
+ * is another client and does not see the old one's records (nor do records written before the log
+ * kept client ids). Another client's id, an unknown id and an expired one all answer 404 alike, so
+ * ids cannot be probed. The lookup runs on the store's writer thread, off the event loop.
+ */
+export function generationRoute(monitoring: Monitoring | null): RouteHandler {
+  return (state, res, req, cors) => {
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    const fail = (err: unknown): void => { if (!aborted) writeError(res, toLocalRouterError(err), cors); };
+    try {
+      const client = state.tables.clients.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
+      const id = new URLSearchParams(req.getQuery() ?? '').get('id');
+      if (!id) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing query parameter "id" (the x-localrouter-generation-id of a response)', { param: 'id' });
+      if (monitoring === null) throw new LocalRouterError('LR_ERR_NOT_FOUND', 'no generation records are kept: monitoring.enabled is false');
+      const notFound = (): LocalRouterError => new LocalRouterError('LR_ERR_NOT_FOUND',
+        `no generation "${id.slice(0, 100)}" for this client (records are kept for monitoring.log_retention_days)`, { param: 'id' });
+      if (id.length > MAX_ID_LENGTH) throw notFound();
+      monitoring.lookupLog(id).then((row) => {
+        if (row === undefined || row.client_id !== client.id) return fail(notFound());
+        if (!aborted) writeJson(res, 200, { data: generationView(row) }, cors);
+      }, fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}

@@ -1,0 +1,217 @@
+import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
+import { modelIdProblem, withinJsonDepth, type ChatRequest, type ClientDialectName, type Operation } from '../model/index.js';
+import {
+  anthropicErrorEvent, fromAnthropicRequest, fromCompletionsRequest, fromResponsesRequest, openAIErrorToAnthropic, toAnthropicError,
+} from '../providers/index.js';
+
+/** A typed chat request (or, for embeddings, an OpenAI embeddings body), ready for model resolution. */
+export interface FrontRequest {
+  /** The model the client named. */
+  model: string;
+  /** The request (its `model` is replaced by the upstream's before dispatch). */
+  body: ChatRequest;
+  stream: boolean;
+  /** The client asked for the streamed usage chunk. */
+  wantsUsage: boolean;
+  /** JSON the client dialect needs in the engine (see `CallRequest.meta`). */
+  meta?: string;
+}
+
+/**
+ * One client-facing API on top of the shared LLM path: how to turn the client's body into an
+ * OpenAI-dialect request, which dialect answers are converted to, and how errors look to it.
+ */
+export interface LlmFront {
+  op: Operation;
+  /** The dialect the engine converts answers to. */
+  dialect: ClientDialectName;
+  parse(body: Record<string, unknown>, limits: { maxMessages: number }): FrontRequest;
+  /** The error body for a gateway error, or for an upstream error passed through (`err.upstreamBody`). */
+  errorBody(err: PlainError): string;
+  /** The stream event that ends a stream after an error. */
+  errorEvent(err: PlainError): string;
+  /** An upstream 4xx body (OpenAI shape) passed through, in this API's error shape. */
+  upstreamErrorBody(status: number, body: string): string;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * JSON body → object, with the gateway's errors for bad JSON, bodies nested deeper than `maxDepth`
+ * (checked on the bytes, before anything recurses into them) and non-objects.
+ */
+export function parseJsonObject(raw: Buffer, maxDepth: number): Record<string, unknown> {
+  if (!withinJsonDepth(raw, maxDepth)) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `request body nests objects/arrays deeper than ${maxDepth} levels (server.max_json_depth)`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new LocalRouterError('LR_ERR_BAD_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(body)) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'request body must be a JSON object');
+  return body;
+}
+
+function requireModel(body: Record<string, unknown>): string {
+  if (typeof body.model !== 'string' || body.model.length === 0) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing required parameter: "model"', { param: 'model' });
+  }
+  checkModelId(body.model, 'model');
+  return body.model;
+}
+
+/**
+ * Model ids reach response headers, logs, metric labels and the request log: they are held to an
+ * allow-list of characters and a bounded length before anything else looks at them.
+ */
+function checkModelId(id: string, param: string): void {
+  const problem = modelIdProblem(id);
+  if (problem !== null) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `"${param}" ${problem}`, { param });
+}
+
+/** The OpenRouter-style `models` fallback list, held to the same rules as `model`. */
+function checkModelsList(body: Record<string, unknown>): void {
+  const models = body.models;
+  if (models === undefined) return;
+  if (!Array.isArray(models) || models.length > 32) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"models" must be an array of at most 32 model ids', { param: 'models' });
+  }
+  for (let i = 0; i < models.length; i++) {
+    const m: unknown = models[i];
+    if (typeof m !== 'string') throw new LocalRouterError('LR_ERR_BAD_REQUEST', `"models[${i}]" must be a string`, { param: `models[${i}]` });
+    checkModelId(m, `models[${i}]`);
+  }
+}
+
+function requireStreamFlag(body: Record<string, unknown>): boolean {
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"stream" must be a boolean', { param: 'stream' });
+  }
+  return body.stream === true;
+}
+
+/**
+ * Checks the parts of a chat request the gateway relies on (model, messages and their roles); the
+ * rest goes upstream as is, and each adapter checks the fields it reads.
+ */
+export function checkChatBody(body: Record<string, unknown> | ChatRequest, maxMessages: number): FrontRequest {
+  const fields = body as Record<string, unknown>;
+  const model = requireModel(fields);
+  checkModelsList(fields);
+  const messages = fields.messages;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"messages" must be a non-empty array', { param: 'messages' });
+  }
+  if (messages.length > maxMessages) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `"messages" has ${messages.length} items; at most ${maxMessages} are accepted`, { param: 'messages' });
+  }
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (!isObject(m) || typeof m.role !== 'string') {
+      throw new LocalRouterError('LR_ERR_BAD_REQUEST', `messages[${i}] must be an object with a string "role"`, { param: `messages[${i}]` });
+    }
+  }
+  const stream = requireStreamFlag(fields);
+  const wantsUsage = stream && isObject(fields.stream_options) && fields.stream_options.include_usage === true;
+  return { model, body: fields as unknown as ChatRequest, stream, wantsUsage };
+}
+
+const openAIErrorEvent = (err: PlainError): string => `data: ${openAIErrorBody(err)}\n\n`;
+const openAIError = (err: PlainError): string => err.upstreamBody ?? openAIErrorBody(err);
+const asIs = (_status: number, body: string): string => body;
+
+/** `POST /v1/chat/completions`. */
+export const chatFront: LlmFront = {
+  op: 'chat',
+  dialect: 'chat',
+  parse: (body, limits) => checkChatBody(body, limits.maxMessages),
+  errorBody: openAIError,
+  errorEvent: openAIErrorEvent,
+  upstreamErrorBody: asIs,
+};
+
+/** `POST /v1/embeddings`. */
+export const embeddingsFront: LlmFront = {
+  op: 'embeddings',
+  dialect: 'chat',
+  parse(body) {
+    const model = requireModel(body);
+    checkModelsList(body);
+    const input = body.input;
+    const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0);
+    if (!ok) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"input" must be a string or a non-empty array', { param: 'input' });
+    // Not a chat request: it travels in the same slot, and only its model is changed before dispatch.
+    return { model, body: body as unknown as ChatRequest, stream: false, wantsUsage: false };
+  },
+  errorBody: openAIError,
+  errorEvent: openAIErrorEvent,
+  upstreamErrorBody: asIs,
+};
+
+/** An error event in the Responses stream shape; the SDK raises it as an APIError. */
+function responsesErrorEvent(err: PlainError): string {
+  const data = { type: 'error', code: err.code, message: err.message, param: err.param ?? null, sequence_number: 0 };
+  return `event: error\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** `POST /v1/responses`: the stateless Responses API, answered by any provider through chat. */
+export const responsesFront: LlmFront = {
+  op: 'chat',
+  dialect: 'responses',
+  parse(body, limits) {
+    const { chat, echo } = fromResponsesRequest(body);
+    const checked = checkChatBody(chat, limits.maxMessages);
+    // The Response object always reports usage, so the actor must keep the usage chunk.
+    return { ...checked, wantsUsage: true, meta: JSON.stringify({ responsesEcho: echo }) };
+  },
+  errorBody: openAIError,
+  errorEvent: responsesErrorEvent,
+  upstreamErrorBody: asIs,
+};
+
+/** `POST /v1/completions`: legacy completions, mapped onto chat for every provider. */
+export const completionsFront: LlmFront = {
+  op: 'chat',
+  dialect: 'completions',
+  parse(body, limits) {
+    const { chat, clientWantsUsage } = fromCompletionsRequest(body);
+    const checked = checkChatBody(chat, limits.maxMessages);
+    return { ...checked, wantsUsage: checked.stream && clientWantsUsage };
+  },
+  errorBody: openAIError,
+  errorEvent: openAIErrorEvent,
+  upstreamErrorBody: asIs,
+};
+
+/** `POST /v1/messages`: Anthropic-SDK clients (Claude Code and friends) in front of any provider. */
+export const anthropicFront: LlmFront = {
+  op: 'chat',
+  dialect: 'anthropic',
+  parse(body, limits) {
+    const checked = checkChatBody(fromAnthropicRequest(body), limits.maxMessages);
+    // Anthropic answers always report usage (message_start / message_delta), so keep the usage chunk.
+    return { ...checked, wantsUsage: true };
+  },
+  errorBody: (err) => err.upstreamBody !== undefined ? openAIErrorToAnthropic(err.status, err.upstreamBody) : JSON.stringify(toAnthropicError(err)),
+  errorEvent: anthropicErrorEvent,
+  upstreamErrorBody: openAIErrorToAnthropic,
+};
+
+/**
+ * `POST /v1/messages/count_tokens`: answered only by providers that can count (Anthropic); others
+ * refuse with LR_ERR_UNSUPPORTED_PARAM rather than guess.
+ */
+export const countTokensFront: LlmFront = {
+  ...anthropicFront,
+  op: 'count_tokens',
+  dialect: 'chat',
+  parse(body, limits) {
+    // count_tokens has no max_tokens; the converter requires one, and it is not sent on.
+    const chat = fromAnthropicRequest({ max_tokens: 1, ...body, stream: false });
+    return { ...checkChatBody(chat, limits.maxMessages), stream: false, wantsUsage: false };
+  },
+};

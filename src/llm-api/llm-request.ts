@@ -1,0 +1,396 @@
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { LocalRouterError, toLocalRouterError, type ErrorCode, type PlainError } from '../errors/index.js';
+import {
+  admitRequest, needsClassifier, noProviderAvailable, planCandidates, projectInputTokens, rateLimitHeaders, retryAfterSeconds, routeByClassifier,
+  type AutoDecision, type CandidateProbe, type LimitState,
+} from '../routing/index.js';
+import type { Attempt, CallController, CallHandler, CallRequest, Usage } from '../model/index.js';
+import { randomBytes } from 'node:crypto';
+import {
+  answerAfterBody, readBody, statusLine, writeResponse, type AttemptRecord, type AuthedClient, type GatewayState, type GatewayTables, type HeaderPairs,
+  type OpenExchange, type RouteHandler,
+} from '../ingress/index.js';
+import { headerSafe } from '../model/index.js';
+import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
+
+const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
+
+/**
+ * The shared LLM path for every client-facing API: authenticate, read and check the body (through
+ * the front), resolve the model, dispatch to an actor, and write the answer.
+ */
+export function llmRoute(front: LlmFront): RouteHandler {
+  return (state, res, req, cors) => handleLlmRequest(front, state, res, req, cors);
+}
+
+function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
+  const t0 = performance.now();
+  // One config for the whole request, whatever reloads happen while it runs.
+  const tables = state.tables;
+  const server = tables.server;
+  const authorization = req.getHeader('authorization');
+  const xApiKey = req.getHeader('x-api-key');
+  const contentType = req.getHeader('content-type');
+  const contentLength = Number(req.getHeader('content-length') || '0');
+  const crashHook = state.testHooks && req.getHeader('x-localrouter-test-crash') === '1';
+  if (state.testHooks && req.getHeader('x-localrouter-test-crash') === 'main') throwOnMainThread();
+
+  let client;
+  try {
+    client = tables.clients.authenticate(authorization, xApiKey);
+    if (contentType.length > 0 && !/^application\/json\b/i.test(contentType)) {
+      throw new LocalRouterError('LR_ERR_UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json, got "${contentType.slice(0, 100)}"`);
+    }
+    if (contentLength > server.max_body_bytes) {
+      throw new LocalRouterError('LR_ERR_BODY_TOO_LARGE', `request body is over the limit of ${server.max_body_bytes} bytes`);
+    }
+  } catch (err) {
+    // Answered once the unread body has been dropped (a client still sending would miss an answer
+    // sent at once), then the connection is closed.
+    const e = toLocalRouterError(err);
+    answerAfterBody(res, Number.isFinite(contentLength) ? contentLength : 0, () => writeResponse(res, e.status, 'application/json', front.errorBody(e), cors, true), server.body_timeout_ms);
+    return;
+  }
+
+  const exchange = new LlmExchange(front, state, tables, res, cors, t0, client.name);
+  exchange.strategy = client.policy.strategy; // monitoring: the series' strategy dimension
+  exchange.clientId = client.id; // monitoring: generation records belong to the client's id, not its name
+  res.onAborted(() => exchange.abort());
+  readBody(res, server.max_body_bytes, (err, raw) => {
+    if (exchange.aborted) return;
+    if (err) return exchange.fail(err, true);
+    try {
+      const cap = state.logBodyBytes ?? 0; // monitoring: request body for the request log (opt-in)
+      if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
+      const request = front.parse(parseJsonObject(raw!, server.max_json_depth), { maxMessages: server.max_messages });
+      if (!needsClassifier(request, client)) {
+        proceed(front, state, exchange, client, request, raw!.length, crashHook, null);
+        return;
+      }
+      routeByClassifier(request, client, state.classifiers).then(({ ids, decision }) => {
+        if (exchange.aborted) return;
+        exchange.route(decision);
+        try {
+          proceed(front, state, exchange, client, request, raw!.length, crashHook, ids);
+        } catch (e) {
+          exchange.fail(clientError(state, e), false);
+        }
+      }, (e: unknown) => { if (!exchange.aborted) exchange.fail(clientError(state, e), false); });
+    } catch (e) {
+      exchange.fail(clientError(state, e), false);
+    }
+  }, server.body_timeout_ms);
+}
+
+/** Test hook: an exception and a rejection nobody handles, on the ingress thread, outside any request. */
+function throwOnMainThread(): void {
+  setImmediate(() => { throw new Error('test hook: uncaught exception on the main thread'); });
+  void Promise.reject(new Error('test hook: unhandled rejection on the main thread'));
+}
+
+/** The coded error a client gets for `e`; anything that is not already one is a bug, logged with its stack. */
+function clientError(state: GatewayState, e: unknown): LocalRouterError {
+  const err = toLocalRouterError(e);
+  if (err.code === 'LR_ERR_INTERNAL') state.reportInternal(e, 'llm request');
+  return err;
+}
+
+/** Plans the candidates, admits the request against its limits, and hands it to an actor. */
+function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, client: AuthedClient, request: FrontRequest,
+  bodyBytes: number, crashHook: boolean, ids: string[] | null): void {
+  const plan = planCandidates(request, { directory: state.directory, breakers: state.breakers, capabilities: exchange.tables.capabilities }, client, ids);
+  if (plan.targets.length === 0) {
+    exchange.countAgainst(plan.skipped[0]!);
+    throw noProviderAvailable(plan, state);
+  }
+  exchange.holdProbes(plan.probes);
+  const projected = projectInputTokens(bodyBytes);
+  exchange.limits(client, admitRequest(state, client, projected), projected);
+  const body = request.body;
+  body.model = plan.targets[0]!.upstreamModel;
+  delete body.models;
+  if (request.stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
+  const candidates = plan.targets.map((t) => ({ provider: t.provider, model: t.upstreamModel }));
+  exchange.dispatch({
+    candidates, op: front.op, body: JSON.stringify(body), stream: request.stream, clientWantsUsage: request.wantsUsage,
+    dialect: front.dialect, meta: request.meta ?? null, testCrash: crashHook,
+  });
+}
+
+/**
+ * One client request in flight: the handler of its engine call, writing what it hears to the client,
+ * with backpressure (a write that buffers pauses the upstream until uWS drains) and cancellation (a
+ * client that goes away aborts the upstream call).
+ */
+class LlmExchange implements CallHandler, OpenExchange {
+  aborted = false;
+  /** The config tables this request started with. */
+  readonly tables: GatewayTables;
+  #front: LlmFront;
+  #state: GatewayState;
+  #res: HttpResponse;
+  #cors: HeaderPairs;
+  #t0: number;
+  #call: CallController | null = null;
+  #headSent = false;
+  #done = false;
+  #paused = false;
+  #ttftMs = 0;
+  #usage: Usage | null = null;
+  #costUsd: number | null = null;
+  #errorCode: ErrorCode | null = null;
+  #client: string;
+  #provider: string | null = null;
+  #model: string | null = null;
+  #attempts: AttemptRecord[] = [];
+  #upstreamMs = 0;
+  #probes: CandidateProbe[] = [];
+  /** The candidate an answer of the gateway's own (no try made) is counted against in metrics. */
+  #countedAgainst: { provider: string; model: string } | null = null;
+  /** The last failed try's Retry-After, passed on with a 429 or 503 answer. */
+  #upstreamRetryAfterMs = 0;
+  #limitClient: AuthedClient | null = null;
+  #limitStates: LimitState[] = [];
+  #projectedInput = 0;
+  #heartbeat: NodeJS.Timeout | null = null;
+  #route: AutoDecision | null = null;
+  readonly generationId = newGenerationId();
+  strategy: string | null = null;
+  clientId: string | null = null;
+  requestBody: string | null = null;
+  #responseBody: string | null = null;
+
+  constructor(front: LlmFront, state: GatewayState, tables: GatewayTables, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
+    this.#front = front;
+    this.tables = tables;
+    this.#client = client;
+    this.#state = state;
+    this.#res = res;
+    this.#cors = cors;
+    this.#t0 = t0;
+    state.open.add(this);
+  }
+
+  terminate(err: PlainError): void {
+    if (this.#done || this.aborted) return;
+    this.#call?.abort();
+    this.onError(err);
+  }
+
+  /** The classifier's choice for an auto-routed request. */
+  route(decision: AutoDecision): void {
+    this.#route = decision;
+  }
+
+  /** Half-open breaker slots this request claimed; released at the end if no try used them. */
+  holdProbes(probes: CandidateProbe[]): void {
+    this.#probes = probes;
+  }
+
+  /** Metrics count an answer no try was made for (every breaker open) against this candidate. */
+  countAgainst(target: { provider: string; id: string }): void {
+    this.#countedAgainst = { provider: target.provider, model: target.id };
+  }
+
+  /** The client's limits, charged up front with `projectedInput` tokens and reconciled at the end. */
+  limits(client: AuthedClient, states: LimitState[], projectedInput: number): void {
+    if (states.length === 0) return;
+    this.#limitClient = client;
+    this.#limitStates = states;
+    this.#projectedInput = projectedInput;
+  }
+
+  dispatch(call: CallRequest): void {
+    this.#call = this.#state.engine.call(call, this);
+    const every = this.tables.server.sse_heartbeat_ms;
+    // A call can end inside `engine.call` (inline, an unknown provider): no heartbeat then.
+    if (call.stream && every > 0 && !this.#done) this.#heartbeat = setTimeout(() => this.#beat(every), every);
+  }
+
+  /**
+   * While a stream waits for its first token, an SSE comment every `every` ms keeps idle proxies from
+   * cutting it. It commits the response as a 200 stream; later failures become error events.
+   */
+  #beat(every: number): void {
+    if (this.#done || this.aborted) return;
+    if (!this.#headSent) this.#writeHead(200, 'text/event-stream; charset=utf-8');
+    this.#res.cork(() => { this.#res.write(': keep-alive\n\n'); });
+    this.#heartbeat = setTimeout(() => this.#beat(every), every);
+  }
+
+  abort(): void {
+    this.aborted = true;
+    if (!this.#done) this.#call?.abort();
+    this.#finish(499);
+  }
+
+  fail(err: LocalRouterError, close: boolean): void {
+    this.#errorCode = err.code;
+    this.#writeError(err, close, err.headers ?? []);
+    this.#finish(err.status);
+  }
+
+  onAttempt(attempt: Attempt): void {
+    if (this.aborted) return;
+    this.#attempts.push({ provider: attempt.provider, model: attempt.model, status: attempt.status, code: attempt.code, durationMs: attempt.durationMs });
+    this.#upstreamMs += attempt.durationMs;
+    if (attempt.code !== null) this.#upstreamRetryAfterMs = attempt.retryAfterMs;
+    if (attempt.code === null) {
+      this.#provider = attempt.provider;
+      this.#model = `${attempt.provider}/${attempt.model}`;
+    }
+    this.#state.onAttempt(attempt);
+  }
+
+  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null): void {
+    if (!this.#answering()) return;
+    if (this.#state.logBodyBytes) this.#captureResponse(body);
+    this.#usage = usage;
+    this.#costUsd = costUsd;
+    const text = status >= 400 ? this.#front.upstreamErrorBody(status, body) : body;
+    writeResponse(this.#res, status, contentType, text, this.#withRetryAfter(status, this.#responseHeaders()), this.#state.shuttingDown);
+    this.#finish(status);
+  }
+
+  onStart(status: number, contentType: string): void {
+    if (!this.#answering()) return;
+    if (!this.#headSent) this.#writeHead(status, contentType);
+  }
+
+  onChunk(text: string): void {
+    if (this.#answering()) this.#writeChunk(text);
+  }
+
+  onEnd(usage: Usage | null, costUsd: number | null): void {
+    if (!this.#answering()) return;
+    this.#usage = usage;
+    this.#costUsd = costUsd;
+    this.#res.cork(() => this.#res.end());
+    this.#finish(200);
+  }
+
+  onError(err: PlainError): void {
+    if (!this.#answering()) return;
+    this.#errorCode = err.code;
+    if (!this.#headSent) {
+      this.#writeError(err, this.#state.shuttingDown);
+    } else {
+      // After the first byte the status is gone: end the stream with an error event.
+      const event = this.#front.errorEvent(err);
+      this.#res.cork(() => { this.#res.write(event); this.#res.end(); });
+    }
+    this.#finish(err.status);
+  }
+
+  /** False once the client went away; otherwise the answer has begun, so the heartbeat stops. */
+  #answering(): boolean {
+    if (this.aborted) return false;
+    if (this.#heartbeat !== null) {
+      clearTimeout(this.#heartbeat);
+      this.#heartbeat = null;
+    }
+    return true;
+  }
+
+  /** CORS plus where the request went and what the gateway itself cost. */
+  #responseHeaders(): HeaderPairs {
+    const overhead = Math.max(0, performance.now() - this.#t0 - this.#upstreamMs);
+    const h: (readonly [string, string])[] = [...this.#cors, ...rateLimitHeaders(this.#limitStates), ['x-localrouter-generation-id', this.generationId], ['x-localrouter-attempts', String(this.#attempts.length)], ['x-localrouter-overhead-ms', overhead.toFixed(3)]];
+    // The model id can come from an upstream's model list: never echoed into a header unchecked.
+    if (this.#provider !== null) h.push(['x-localrouter-provider', this.#provider], ['x-localrouter-model', headerSafe(this.#model!)]);
+    if (this.#route !== null) {
+      const r = this.#route;
+      h.push(['x-localrouter-route', `${r.side}; classifier=${r.classifier}; score=${r.score === null ? 'none' : r.score.toFixed(4)}; threshold=${r.threshold.toFixed(4)}`]);
+    }
+    return h;
+  }
+
+  #writeError(err: PlainError, close: boolean, extra: HeaderPairs = []): void {
+    const body = this.#front.errorBody(err);
+    const headers = [...this.#responseHeaders(), ...extra];
+    // The gateway's own Retry-After (limits, open breakers) is exact; an upstream's is capped.
+    writeResponse(this.#res, err.status, 'application/json', body, err.retryAfterMs === undefined
+      ? this.#withRetryAfter(err.status, headers)
+      : [...headers, ['retry-after', retryAfterSeconds(err.retryAfterMs, Infinity)]], close);
+  }
+
+  /** A 429 or 503 that an upstream's refusal led to carries its Retry-After (at most `server.max_retry_after_ms`). */
+  #withRetryAfter(status: number, headers: HeaderPairs): HeaderPairs {
+    if ((status !== 429 && status !== 503) || this.#upstreamRetryAfterMs <= 0) return headers;
+    return [...headers, ['retry-after', retryAfterSeconds(this.#upstreamRetryAfterMs, this.tables.server.max_retry_after_ms)]];
+  }
+
+  /** Replaces the projected input tokens with the real usage, and charges output tokens and cost. */
+  #reconcileLimits(): void {
+    const client = this.#limitClient;
+    if (client === null) return;
+    const u = this.#usage;
+    const prompt = u ? u.input : 0;
+    const completion = u ? u.output : 0;
+    this.#state.limiter.charge(client.id, client.policy.limits, {
+      input_tokens: prompt - this.#projectedInput,
+      output_tokens: completion,
+      total_tokens: prompt + completion - this.#projectedInput,
+      cost: this.#costUsd ?? 0,
+    });
+  }
+
+  #writeHead(status: number, contentType: string): void {
+    this.#headSent = true;
+    const res = this.#res;
+    res.cork(() => {
+      res.writeStatus(statusLine(status));
+      res.writeHeader('content-type', contentType);
+      for (const [k, v] of SSE_HEADERS) res.writeHeader(k, v);
+      for (const [k, v] of this.#responseHeaders()) res.writeHeader(k, v);
+    });
+  }
+
+  /** Monitoring (opt-in `monitoring.log_bodies`): the answer as sent, up to the cap. */
+  #captureResponse(text: string): void {
+    const room = (this.#state.logBodyBytes ?? 0) - (this.#responseBody?.length ?? 0);
+    if (room > 0) this.#responseBody = (this.#responseBody ?? '') + text.slice(0, room);
+  }
+
+  #writeChunk(text: string): void {
+    if (this.#state.logBodyBytes) this.#captureResponse(text);
+    if (this.#ttftMs === 0) this.#ttftMs = performance.now() - this.#t0;
+    let ok = true;
+    this.#res.cork(() => { ok = this.#res.write(text); });
+    if (!ok && !this.#paused) {
+      this.#paused = true;
+      this.#call?.pause();
+      this.#res.onWritable(() => {
+        if (this.#paused && !this.aborted) {
+          this.#paused = false;
+          this.#call?.resume();
+        }
+        return true;
+      });
+    }
+  }
+
+  #finish(status: number): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#heartbeat !== null) clearTimeout(this.#heartbeat);
+    // Probe slots whose try settled them are already free again; this hands back the rest.
+    for (const p of this.#probes) this.#state.breakers.release(p.claims);
+    this.#reconcileLimits();
+    this.#state.open.delete(this);
+    this.#state.onRequestDone({
+      id: this.generationId, op: this.#front.op, attempts: this.#attempts, route: this.#route,
+      status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,
+      streamed: this.#headSent, usage: this.#usage, costUsd: this.#costUsd, errorCode: this.#errorCode, client: this.#client,
+      provider: this.#provider ?? this.#countedAgainst?.provider ?? null, model: this.#model ?? this.#countedAgainst?.model ?? null,
+      strategy: this.strategy, clientId: this.clientId, requestBody: this.requestBody, responseBody: this.#responseBody,
+    });
+  }
+}
+
+/** `gen-` + 32 hex digits (time first, then 80 random bits): unique across restarts, unguessable. */
+function newGenerationId(): string {
+  // Time first (UUIDv7 style): the request log's id index then grows at its end instead of taking
+  // inserts anywhere (measured with bench/micro/metrics/monitoring-record.ts IDS=time).
+  return `gen-${Date.now().toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
+}

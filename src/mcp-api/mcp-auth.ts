@@ -1,0 +1,35 @@
+import type { HttpRequest } from 'uWebSockets.js';
+import { withinJsonDepth } from '../model/index.js';
+import type { AuthedClient, ClientTable, HeaderPairs } from '../ingress/index.js';
+
+/**
+ * The client of an MCP request: its `lr-` key as `Authorization: Bearer`, `x-api-key`, or, for
+ * clients that cannot set headers, `?token=`. Throws the ClientTable's 401 error. Reads `req`
+ * synchronously (uWS invalidates it after the handler returns).
+ */
+export function authenticateMcp(clients: ClientTable, req: HttpRequest): AuthedClient {
+  const authorization = req.getHeader('authorization');
+  const xApiKey = req.getHeader('x-api-key');
+  if (authorization.length === 0 && xApiKey.length === 0) {
+    const token = new URLSearchParams(req.getQuery() ?? '').get('token');
+    if (token !== null && token.length > 0) return clients.authenticate(`Bearer ${token}`, '');
+  }
+  return clients.authenticate(authorization, xApiKey);
+}
+
+/** A JSON-RPC error body with no id (what transport-level errors answer with). */
+export function jsonRpcErrorBody(code: number, message: string, data?: unknown): string {
+  return JSON.stringify({ jsonrpc: '2.0', error: data === undefined ? { code, message } : { code, message, data }, id: null });
+}
+
+/**
+ * Checks a POSTed JSON-RPC body's nesting on its raw bytes, before it is parsed, cloned to the MCP
+ * actor or validated (each of which recurses); the 400 body for a body nested too deep, else null.
+ */
+export function tooDeepBody(raw: Uint8Array, maxDepth: number): string | null {
+  if (withinJsonDepth(raw, maxDepth)) return null;
+  return jsonRpcErrorBody(-32600, `Invalid Request: the message is nested deeper than ${maxDepth} levels of objects and arrays (server.max_json_depth)`, { code: 'LR_ERR_BAD_REQUEST' });
+}
+
+/** Headers of a 401 on an MCP endpoint. */
+export const MCP_UNAUTHORIZED_HEADERS: HeaderPairs = [['www-authenticate', 'Bearer realm="localrouter"']];

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { toLocalRouterError } from '../errors/index.js';
+import type { McpHost } from '../mcp/index.js';
+import type { McpJsonRpcMessage } from '../workers/index.js';
+import { readBody, statusLine, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
+import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS, tooDeepBody } from './mcp-auth.js';
+import { jsonString } from './mcp-post-exchange.js';
+import type { McpSessionLimits } from './mcp-route.js';
+
+interface SseSession {
+  no: number;
+  clientId: string;
+  res: HttpResponse;
+  open: boolean;
+  keepAlive: NodeJS.Timeout;
+}
+
+const KEEPALIVE_MS = 25_000;
+
+/**
+ * The legacy HTTP+SSE transport (protocol 2024-11-05) for older clients: `GET /sse` opens the
+ * session's event stream and announces `messages?sessionId=...` in an `endpoint` event; the client
+ * POSTs each JSON-RPC message there (202 Accepted) and every answer comes on the stream. Same key
+ * rules as `/mcp`; the session is bound to the client that opened it. A legacy session lives exactly
+ * as long as its stream, so one past the caps is refused (503) rather than ending a stream a client
+ * holds open: `mcp.max_sessions_per_client` legacy streams per client, and no new one while the
+ * gateway holds `mcp.max_sessions` sessions of either kind.
+ */
+export class McpLegacySse {
+  readonly #host: McpHost;
+  readonly #metricId: (name: string) => number;
+  readonly #limits: () => McpSessionLimits;
+  #sessions = new Map<string, SseSession>();
+
+  constructor(host: McpHost, metricId: (name: string) => number, limits: () => McpSessionLimits) {
+    this.#host = host;
+    this.#metricId = metricId;
+    this.#limits = limits;
+  }
+
+  routes(): Record<string, Partial<Record<'get' | 'post', RouteHandler>>> {
+    const stream: RouteHandler = (state, res, req, cors) => this.#open(state, res, req, cors);
+    const post: RouteHandler = (state, res, req, cors) => this.#post(state, res, req, cors);
+    return { '/sse': { get: stream }, '/messages': { post }, '/mcp/sse': { get: stream }, '/mcp/messages': { post } };
+  }
+
+  close(): void {
+    for (const s of [...this.#sessions.values()]) this.#end(s, true);
+  }
+
+  #open(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
+    let client: AuthedClient;
+    try {
+      client = authenticateMcp(state.tables.clients, req);
+    } catch (err) {
+      const e = toLocalRouterError(err);
+      writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS]);
+      return;
+    }
+    const { maxSessions, maxSessionsPerClient } = this.#limits();
+    let mine = 0;
+    for (const s of this.#sessions.values()) if (s.clientId === client.id) mine++;
+    if (mine >= maxSessionsPerClient || this.#host.sessionCount >= maxSessions) {
+      const message = mine >= maxSessionsPerClient
+        ? `this client has ${mine} legacy SSE sessions open (mcp.max_sessions_per_client = ${maxSessionsPerClient}); close one first`
+        : `too many MCP sessions (mcp.max_sessions = ${maxSessions}); end unused ones`;
+      writeResponse(res, 503, 'application/json', jsonRpcErrorBody(-32000, message), [...cors, ['retry-after', '5']]);
+      return;
+    }
+    // A client that authenticated with ?token= cannot set headers on its POSTs either.
+    const token = new URLSearchParams(req.getQuery() ?? '').get('token');
+    const sid = randomUUID();
+    const session: SseSession = { no: 0, clientId: client.id, res, open: true, keepAlive: setInterval(() => this.#write(session, ': keepalive\n\n'), KEEPALIVE_MS) };
+    session.keepAlive.unref();
+    res.onAborted(() => this.#end(session, false));
+    session.no = this.#host.open({
+      owner: client,
+      send: (json) => this.#write(session, `event: message\ndata: ${jsonString(json)}\n\n`),
+      closed: () => this.#end(session, true),
+    }, { client: client.name, strategy: client.policy.strategy, clientMetricId: this.#metricId(client.name), strategyMetricId: this.#metricId(client.policy.strategy) });
+    this.#sessions.set(sid, session);
+    const endpoint = `messages?sessionId=${sid}${token === null ? '' : `&token=${encodeURIComponent(token)}`}`;
+    res.cork(() => {
+      res.writeStatus(statusLine(200));
+      res.writeHeader('content-type', 'text/event-stream');
+      res.writeHeader('cache-control', 'no-cache, no-transform');
+      res.writeHeader('x-accel-buffering', 'no');
+      for (const [k, v] of cors) res.writeHeader(k, v);
+      res.write(`event: endpoint\ndata: ${endpoint}\n\n`);
+    });
+  }
+
+  #post(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
+    const tables = state.tables;
+    let client: AuthedClient;
+    try {
+      client = authenticateMcp(tables.clients, req);
+    } catch (err) {
+      const e = toLocalRouterError(err);
+      writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], true);
+      return;
+    }
+    const sid = new URLSearchParams(req.getQuery() ?? '').get('sessionId') ?? '';
+    const session = this.#sessions.get(sid);
+    if (session === undefined || session.clientId !== client.id) {
+      writeResponse(res, 404, 'application/json', jsonRpcErrorBody(-32001, 'Session not found'), cors, true);
+      return;
+    }
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    readBody(res, tables.server.max_body_bytes, (err, raw) => {
+      if (aborted) return;
+      if (err) return writeResponse(res, err.status, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
+      const tooDeep = tooDeepBody(raw!, tables.server.max_json_depth);
+      if (tooDeep !== null) return writeResponse(res, 400, 'application/json', tooDeep, cors);
+      let messages: unknown[];
+      try {
+        const parsed = JSON.parse(raw!.toString('utf8')) as unknown;
+        messages = (Array.isArray(parsed) ? parsed : [parsed]).map((m) => JSONRPCMessageSchema.parse(m));
+      } catch {
+        return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: not a JSON-RPC message'), cors);
+      }
+      for (const m of messages) this.#host.deliver(session.no, m as McpJsonRpcMessage);
+      writeResponse(res, 202, 'text/plain', 'Accepted', cors);
+    });
+  }
+
+  #write(session: SseSession, text: string): void {
+    if (!session.open) return;
+    session.res.cork(() => { session.res.write(text); });
+  }
+
+  #end(session: SseSession, endResponse: boolean): void {
+    if (!session.open) return;
+    session.open = false;
+    clearInterval(session.keepAlive);
+    for (const [sid, s] of this.#sessions) if (s === session) this.#sessions.delete(sid);
+    this.#host.close(session.no);
+    if (endResponse) session.res.cork(() => session.res.end());
+  }
+}

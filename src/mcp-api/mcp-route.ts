@@ -1,0 +1,329 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { toLocalRouterError } from '../errors/index.js';
+import type { McpHost, McpLog } from '../mcp/index.js';
+import { labelSafe } from '../model/index.js';
+import type { McpJsonRpcMessage } from '../workers/index.js';
+import { readBody, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
+import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS, tooDeepBody } from './mcp-auth.js';
+import { fastKind, jsonString, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
+import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
+
+/** One client session of the Streamable HTTP endpoint. */
+interface HttpSession {
+  transport: WebStandardStreamableHTTPServerTransport;
+  no: number;
+  clientId: string;
+  lastSeen: number;
+  /** Responses (SSE streams, pending answers) still open; an idle session with one is not idle. */
+  open: number;
+  /** POSTed requests not answered yet; a session with one is never ended to make room for another. */
+  busy: number;
+  /** Requests answered by the fast path (no SDK transport), by JSON-RPC id. */
+  exchanges: Map<string | number, PostExchange>;
+}
+
+export interface McpEndpointOptions {
+  sessionIdleMs: number;
+  /** The session caps (read at each new session, so a config reload applies). */
+  limits(): McpSessionLimits;
+  /** Metric ids for a session's client and strategy names. */
+  metricId(name: string): number;
+  log: McpLog;
+}
+
+/** `mcp.max_sessions` and `mcp.max_sessions_per_client`. */
+export interface McpSessionLimits {
+  maxSessions: number;
+  maxSessionsPerClient: number;
+}
+
+/** Request headers the SDK transport reads, copied out of uWS's short-lived request object. */
+const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'] as const;
+type ForwardedHeaders = Record<(typeof FORWARDED_HEADERS)[number], string>;
+
+/**
+ * `/mcp`, spec-compliant Streamable HTTP, by bridging uWS to the SDK's
+ * `WebStandardStreamableHTTPServerTransport` (one per client session): the SDK does the protocol's
+ * HTTP rules (Accept and Content-Type checks, `Mcp-Session-Id`, `MCP-Protocol-Version`, SSE or JSON
+ * answers, the GET stream, DELETE, batches), this file does what is LocalRouter's: the `lr-` key on
+ * every request, sessions bound to the client that opened them, limits, idle expiry, and the hop to
+ * the MCP actor, which holds the SDK `Server` of the session.
+ *
+ * The hot path skips the bridge: a single request or notification POSTed to an existing session
+ * (what a client sends all day) goes straight to the actor, and its answer, which crosses the thread
+ * as JSON text, is written to uWS as it is (`PostExchange`): no web `Request`, `Response` or stream,
+ * no re-validation. Everything else (initialize, GET, DELETE, batches, responses, anything unusual)
+ * takes the SDK transport.
+ *
+ * Sessions are capped in total (`mcp.max_sessions`) and per client (`mcp.max_sessions_per_client`).
+ * A client at its cap that initializes another session gets it, and loses its least recently used
+ * session that has no request in flight: agents that restart without a DELETE leak sessions, and
+ * the leaked ones are the least recently used, so a fleet on one key keeps working instead of being
+ * locked out until the idle expiry. (A session still in use that is ended this way answers 404, on
+ * which the spec has clients re-initialize.) Only when every one of its sessions has a request in
+ * flight is a new one refused (503). One client can thus never hold more than its share, and the
+ * others keep getting sessions.
+ */
+export class McpEndpoint {
+  readonly #host: McpHost;
+  readonly #opts: McpEndpointOptions;
+  /** Initialized sessions by Mcp-Session-Id. */
+  #sessions = new Map<string, HttpSession>();
+  /** Every session from its initialize request to its end (initialized or not yet), by client id. */
+  #byClient = new Map<string, Set<HttpSession>>();
+  #sweep: NodeJS.Timeout;
+
+  constructor(host: McpHost, opts: McpEndpointOptions) {
+    this.#host = host;
+    this.#opts = opts;
+    this.#sweep = setInterval(() => this.#expire(), Math.min(60_000, opts.sessionIdleMs));
+    this.#sweep.unref();
+  }
+
+  get sessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** The route table entry for `/mcp`. */
+  route(): Partial<Record<'get' | 'post' | 'delete', RouteHandler>> {
+    return {
+      post: (state, res, req, cors) => this.#handle('POST', state, res, req, cors),
+      get: (state, res, req, cors) => this.#handle('GET', state, res, req, cors),
+      delete: (state, res, req, cors) => this.#handle('DELETE', state, res, req, cors),
+    };
+  }
+
+  /** Ends every session (shutdown). */
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    const all = [...this.#byClient.values()].flatMap((set) => [...set]);
+    await Promise.all(all.map((s) => s.transport.close().catch(() => undefined)));
+    this.#sessions.clear();
+    this.#byClient.clear();
+  }
+
+  #handle(method: 'POST' | 'GET' | 'DELETE', state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
+    const tables = state.tables;
+    let client: AuthedClient;
+    try {
+      client = authenticateMcp(tables.clients, req);
+    } catch (err) {
+      const e = toLocalRouterError(err);
+      writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], method === 'POST');
+      return;
+    }
+    const h = {} as ForwardedHeaders;
+    for (const name of FORWARDED_HEADERS) h[name] = req.getHeader(name);
+    const host = req.getHeader('host') || 'localhost';
+    const sink = new AbortSink(res);
+    if (method !== 'POST') {
+      void this.#serve(method, host, h, null, client, state, res, cors, sink);
+      return;
+    }
+    readBody(res, tables.server.max_body_bytes, (err, raw) => {
+      if (sink.aborted) return;
+      if (err) return writeResponse(res, err.status, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
+      const tooDeep = tooDeepBody(raw!, tables.server.max_json_depth);
+      if (tooDeep !== null) return writeResponse(res, 400, 'application/json', tooDeep, cors);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw!.toString('utf8'));
+      } catch {
+        return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: Invalid JSON'), cors);
+      }
+      const session = h['mcp-session-id'] === '' ? undefined : this.#sessions.get(h['mcp-session-id']);
+      if (session !== undefined && session.clientId === client.id && this.#fast(session, h, parsed, res, cors, sink)) return;
+      void this.#serve(method, host, h, parsed, client, state, res, cors, sink);
+    });
+  }
+
+  /** The hot path (see the class comment); false when the POST needs the SDK transport. */
+  #fast(session: HttpSession, h: ForwardedHeaders, body: unknown, res: HttpResponse, cors: HeaderPairs, sink: AbortSink): boolean {
+    const headers: McpPostHeaders = { accept: h.accept, contentType: h['content-type'], protocolVersion: h['mcp-protocol-version'] };
+    const kind = fastKind(headers, body);
+    if (kind === null) return false;
+    const message = body as McpJsonRpcMessage;
+    session.lastSeen = Date.now();
+    if (kind === 'notification') {
+      this.#host.deliver(session.no, message);
+      writeAccepted(res, cors);
+      return true;
+    }
+    const id = message.id as string | number;
+    if (session.exchanges.has(id)) return false; // the same id twice in flight: the SDK path judges
+    const exchange = new PostExchange(res, id, [...cors, ['mcp-session-id', h['mcp-session-id']]], () => {
+      if (session.exchanges.get(id) === exchange) session.exchanges.delete(id);
+      session.open--;
+      session.lastSeen = Date.now();
+    });
+    session.exchanges.set(id, exchange);
+    session.open++;
+    sink.onAbort(() => exchange.aborted());
+    this.#host.deliver(session.no, message);
+    return true;
+  }
+
+  async #serve(method: string, host: string, h: ForwardedHeaders, body: unknown, client: AuthedClient, state: GatewayState,
+    res: HttpResponse, cors: HeaderPairs, sink: AbortSink): Promise<void> {
+    const sessionId = h['mcp-session-id'] === '' ? null : h['mcp-session-id'];
+    let session: HttpSession | undefined;
+    if (sessionId !== null) {
+      session = this.#sessions.get(sessionId);
+      // Another client's session id is as unknown as a made-up one.
+      if (session === undefined || session.clientId !== client.id) {
+        writeResponse(res, 404, 'application/json', jsonRpcErrorBody(-32001, 'Session not found'), cors);
+        return;
+      }
+    } else if (method === 'POST' && isInitialize(body)) {
+      const refused = this.#makeRoom(client);
+      if (refused !== null) {
+        writeResponse(res, 503, 'application/json', jsonRpcErrorBody(-32000, refused.message), [...cors, ['retry-after', refused.retryAfter]]);
+        return;
+      }
+      session = this.#create(client, state);
+    } else {
+      writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32000, 'Bad Request: Mcp-Session-Id header is required'), cors);
+      return;
+    }
+    session.lastSeen = Date.now();
+    const isPost = method === 'POST';
+    if (isPost) session.busy++;
+    const headers = new Headers();
+    for (const name of FORWARDED_HEADERS) if (h[name].length > 0) headers.set(name, h[name]);
+    let response: Response;
+    try {
+      response = await session.transport.handleRequest(new Request(`http://${host}/mcp`, { method, headers }), body === null ? undefined : { parsedBody: body });
+    } catch (err) {
+      if (isPost) session.busy--;
+      if (sessionId === null && session.transport.sessionId === undefined) {
+        this.#forget(session);
+        this.#host.close(session.no);
+      }
+      if (!sink.aborted) writeResponse(res, 500, 'application/json', jsonRpcErrorBody(-32603, `internal error: ${(err as Error).message}`), cors);
+      return;
+    }
+    if (sessionId === null && session.transport.sessionId === undefined) {
+      // The initialize request was refused (bad Accept, batch...): no session came of it.
+      this.#forget(session);
+      this.#host.close(session.no);
+    }
+    session.open++;
+    try {
+      await writeWebResponse(res, response, cors, sink);
+    } finally {
+      session.open--;
+      if (isPost) session.busy--;
+      session.lastSeen = Date.now();
+    }
+  }
+
+  /**
+   * Room for one more session of `client` (see the class comment): null when there is (after
+   * ending the client's least recently used idle session if it was at its cap), else why not.
+   */
+  #makeRoom(client: AuthedClient): { message: string; retryAfter: string } | null {
+    const { maxSessions, maxSessionsPerClient } = this.#opts.limits();
+    const mine = this.#byClient.get(client.id);
+    if (mine !== undefined && mine.size >= maxSessionsPerClient) {
+      // The cap may have been lowered by a reload: end as many as it takes.
+      while (mine.size >= maxSessionsPerClient) {
+        let lru: HttpSession | null = null;
+        for (const s of mine) if (s.busy === 0 && s.exchanges.size === 0 && (lru === null || s.lastSeen < lru.lastSeen)) lru = s;
+        if (lru === null) {
+          return {
+            message: `this client has ${mine.size} MCP sessions, each with a request in flight (mcp.max_sessions_per_client = ${maxSessionsPerClient}); retry when one is answered, or end unused sessions with DELETE`,
+            retryAfter: '1',
+          };
+        }
+        this.#opts.log.info({ client: labelSafe(client.name), session: lru.transport.sessionId, idleMs: Date.now() - lru.lastSeen, cap: maxSessionsPerClient },
+          'MCP session ended to make room for a new one of the same client (mcp.max_sessions_per_client)');
+        this.#end(lru);
+      }
+    }
+    // Counted by the host: sessions of /mcp and of the legacy SSE endpoint together.
+    if (this.#host.sessionCount >= maxSessions) {
+      return { message: `too many MCP sessions (mcp.max_sessions = ${maxSessions}); end unused ones with DELETE`, retryAfter: '5' };
+    }
+    return null;
+  }
+
+  /** Ends a session now: it leaves the tables at once, then its transport closes (ending its streams). */
+  #end(session: HttpSession): void {
+    this.#forget(session);
+    void session.transport.close();
+  }
+
+  /** Takes a session out of the tables (idempotent). */
+  #forget(session: HttpSession): void {
+    const sid = session.transport.sessionId;
+    if (sid !== undefined && this.#sessions.get(sid) === session) this.#sessions.delete(sid);
+    const mine = this.#byClient.get(session.clientId);
+    if (mine?.delete(session) && mine.size === 0) this.#byClient.delete(session.clientId);
+  }
+
+  #create(client: AuthedClient, state: GatewayState): HttpSession {
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sid) => { this.#sessions.set(sid, session); },
+    });
+    const strategy = client.policy.strategy;
+    const exchanges = new Map<string | number, PostExchange>();
+    const no = this.#host.open({
+      owner: client,
+      send: (json, related, final) => {
+        const exchange = related === null ? undefined : exchanges.get(related);
+        if (exchange !== undefined) return exchange.send(json, final);
+        transport.send(JSON.parse(jsonString(json)) as JSONRPCMessage, related === null || final ? undefined : { relatedRequestId: related }).catch(() => {
+          // The request's stream is gone (client disconnected): nothing left to deliver to.
+        });
+      },
+      closed: () => { void transport.close(); },
+    }, { client: client.name, strategy, clientMetricId: this.#opts.metricId(client.name), strategyMetricId: this.#opts.metricId(strategy) });
+    const session: HttpSession = { transport, no, clientId: client.id, lastSeen: Date.now(), open: 0, busy: 0, exchanges };
+    let mine = this.#byClient.get(client.id);
+    if (mine === undefined) this.#byClient.set(client.id, (mine = new Set()));
+    mine.add(session);
+    transport.onmessage = (message) => this.#host.deliver(no, message as unknown as McpJsonRpcMessage);
+    transport.onclose = () => {
+      this.#forget(session);
+      for (const exchange of [...exchanges.values()]) exchange.close();
+      this.#host.close(no);
+    };
+    void transport.start();
+    void state;
+    return session;
+  }
+
+  #expire(): void {
+    const cutoff = Date.now() - this.#opts.sessionIdleMs;
+    for (const s of [...this.#sessions.values()]) {
+      if (s.open === 0 && s.lastSeen < cutoff) void s.transport.close();
+    }
+  }
+}
+
+/** Tracks uWS's abort of one response (it must be registered before any asynchronous step). */
+class AbortSink implements ResponseSink {
+  aborted = false;
+  #cancel: (() => void) | null = null;
+
+  constructor(res: HttpResponse) {
+    res.onAborted(() => {
+      this.aborted = true;
+      this.#cancel?.();
+    });
+  }
+
+  onAbort(cancel: () => void): void {
+    if (this.aborted) cancel();
+    else this.#cancel = cancel;
+  }
+}
+
+function isInitialize(body: unknown): boolean {
+  const msgs = Array.isArray(body) ? body : [body];
+  return msgs.some((m) => typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'initialize');
+}

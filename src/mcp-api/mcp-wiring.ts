@@ -1,0 +1,99 @@
+import type { Config } from '../config/index.js';
+import { toLocalRouterError } from '../errors/index.js';
+import { McpHost, mcpActorConfig, type McpLog } from '../mcp/index.js';
+import { MetricsRing, type Monitoring } from '../metrics/index.js';
+import type { SecretStore } from '../secrets/index.js';
+import { AdminAuth, writeError, writeJson, type AuthedClient, type GatewayState, type RouteHandler, type Routes } from '../ingress/index.js';
+import { McpEndpoint, type McpSessionLimits } from './mcp-route.js';
+import { McpLegacySse } from './mcp-legacy-sse.js';
+import { sampleThroughGateway } from './mcp-sampling.js';
+
+export interface McpGatewayOptions {
+  config: Config;
+  secrets: SecretStore | null;
+  version: string;
+  log: McpLog;
+  /** The gateway state (for sampling through the LLM path); set once it exists. */
+  state(): GatewayState;
+  /** Admin API token (for `GET /api/mcp/servers`). */
+  adminToken: string;
+  /** The MCP actor's metrics ring and the main thread's interner; null when monitoring is off. */
+  metrics: { buffer: SharedArrayBuffer; intern(name: string): number } | null;
+  testHooks?: boolean;
+}
+
+/** What `startGateway` holds of the MCP side. */
+export interface McpGateway {
+  readonly host: McpHost;
+  routes(): Routes;
+  reconfigure(config: Config): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the MCP side of the gateway: the actor host, `/mcp` (Streamable HTTP), the legacy
+ * `/sse` + `/messages` endpoints, and `GET /api/mcp/servers` (admin token) with every server's state.
+ */
+export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
+  let config = opts.config;
+  const clients = new Map<number, AuthedClient>();
+  const intern = opts.metrics?.intern ?? (() => 0);
+  const host = new McpHost({
+    config: mcpActorConfig(config, opts.secrets, opts.version, opts.log), log: opts.log, metrics: opts.metrics, testHooks: opts.testHooks,
+    sample: (session, body) => {
+      const client = clients.get(session);
+      if (client === undefined) return Promise.reject(new Error('the client session is gone'));
+      return sampleThroughGateway(opts.state(), client, body, config.mcp.sampling_model);
+    },
+  });
+  host.onOpen = (no, client) => clients.set(no, client as AuthedClient);
+  host.onClose = (no) => clients.delete(no);
+  const limits = (): McpSessionLimits => ({ maxSessions: config.mcp.max_sessions, maxSessionsPerClient: config.mcp.max_sessions_per_client });
+  const endpoint = new McpEndpoint(host, { sessionIdleMs: config.mcp.session_idle_ms, limits, metricId: intern, log: opts.log });
+  const legacy = new McpLegacySse(host, intern, limits);
+  const admin = new AdminAuth(opts.adminToken);
+  const status: RouteHandler = (state, res, req, cors) => {
+    try {
+      admin.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
+    } catch (err) {
+      writeError(res, toLocalRouterError(err), cors);
+      return;
+    }
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    host.status().then((live) => {
+      if (aborted) return;
+      const byName = new Map(live.map((s) => [s.name, s]));
+      const servers = config.mcp_servers.map((m) => ({ ...(byName.get(m.name) ?? {
+        name: m.name, transport: m.transport, state: 'idle', perSession: m.per_session, instances: 0, tools: null, prompts: null,
+        resources: null, restarts: 0, lastError: null, protocolVersion: null, serverInfo: null,
+      }), enabled: m.enabled, ...(m.enabled ? {} : { state: 'disabled' }) }));
+      writeJson(res, 200, { servers, sessions: host.sessionCount, actor_restarts: host.restarts }, cors);
+    }, (err: unknown) => {
+      if (!aborted) writeError(res, toLocalRouterError(err), cors);
+    });
+  };
+  return {
+    host,
+    routes: () => ({ '/mcp': endpoint.route(), ...legacy.routes(), '/api/mcp/servers': { get: status } }),
+    reconfigure(next) {
+      config = next;
+      host.configure(mcpActorConfig(next, opts.secrets, opts.version, opts.log));
+    },
+    async close() {
+      legacy.close();
+      await endpoint.close();
+      await host.stop();
+    },
+  };
+}
+
+const MCP_RING_CAPACITY = 8192;
+
+/** The MCP actor's metrics ring (registered with the aggregator) and the interner its names go through. */
+export function mcpMetricsOf(monitoring: Monitoring | null): McpGatewayOptions['metrics'] {
+  if (monitoring === null) return null;
+  const ring = MetricsRing.create(MCP_RING_CAPACITY);
+  monitoring.aggregator.addRing('mcp', ring);
+  return { buffer: ring.buffer, intern: (name) => monitoring.interner.id(name) };
+}
