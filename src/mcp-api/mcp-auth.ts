@@ -1,6 +1,7 @@
-import type { HttpRequest } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { toLocalRouterError } from '../errors/index.js';
 import { withinJsonDepth } from '../model/index.js';
-import type { AuthedClient, ClientTable, HeaderPairs } from '../ingress/index.js';
+import { writeResponse, type AuthedClient, type ClientTable, type HeaderPairs } from '../ingress/index.js';
 
 /**
  * The client of an MCP request: its `lr-` key as `Authorization: Bearer`, `x-api-key`, or, for
@@ -15,6 +16,20 @@ export function authenticateMcp(clients: ClientTable, req: HttpRequest): AuthedC
     if (token !== null && token.length > 0) return clients.authenticate(`Bearer ${token}`, '');
   }
   return clients.authenticate(authorization, xApiKey);
+}
+
+/**
+ * The client of an MCP request, or null after answering it 401 (JSON-RPC -32001, with the
+ * `WWW-Authenticate` challenge); `close` ends the connection too (a POST whose body is left unread).
+ */
+export function mcpClientOr401(clients: ClientTable, req: HttpRequest, res: HttpResponse, cors: HeaderPairs, close = false): AuthedClient | null {
+  try {
+    return authenticateMcp(clients, req);
+  } catch (err) {
+    const e = toLocalRouterError(err);
+    writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], close);
+    return null;
+  }
 }
 
 /** A JSON-RPC error body with no id (what transport-level errors answer with). */

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
-import { toLocalRouterError } from '../errors/index.js';
 import type { McpHost } from '../mcp/index.js';
 import type { McpJsonRpcMessage } from '../workers/index.js';
-import { readBody, statusLine, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
-import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS, tooDeepBody } from './mcp-auth.js';
+import { readBody, statusLine, writeResponse, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
+import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
 import { jsonString } from './mcp-post-exchange.js';
 import type { McpSessionLimits } from './mcp-route.js';
 
@@ -51,14 +50,8 @@ export class McpLegacySse {
   }
 
   #open(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
-    let client: AuthedClient;
-    try {
-      client = authenticateMcp(state.tables.clients, req);
-    } catch (err) {
-      const e = toLocalRouterError(err);
-      writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS]);
-      return;
-    }
+    const client = mcpClientOr401(state.tables.clients, req, res, cors);
+    if (client === null) return;
     const { maxSessions, maxSessionsPerClient } = this.#limits();
     let mine = 0;
     for (const s of this.#sessions.values()) if (s.clientId === client.id) mine++;
@@ -94,14 +87,8 @@ export class McpLegacySse {
 
   #post(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
     const tables = state.tables;
-    let client: AuthedClient;
-    try {
-      client = authenticateMcp(tables.clients, req);
-    } catch (err) {
-      const e = toLocalRouterError(err);
-      writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], true);
-      return;
-    }
+    const client = mcpClientOr401(tables.clients, req, res, cors, true);
+    if (client === null) return;
     const sid = new URLSearchParams(req.getQuery() ?? '').get('sessionId') ?? '';
     const session = this.#sessions.get(sid);
     if (session === undefined || session.clientId !== client.id) {

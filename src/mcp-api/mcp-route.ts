@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { toLocalRouterError } from '../errors/index.js';
 import type { McpHost, McpLog } from '../mcp/index.js';
 import { labelSafe } from '../model/index.js';
 import type { McpJsonRpcMessage } from '../workers/index.js';
 import { readBody, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
-import { authenticateMcp, jsonRpcErrorBody, MCP_UNAUTHORIZED_HEADERS, tooDeepBody } from './mcp-auth.js';
+import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
 import { fastKind, jsonString, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
 
@@ -107,14 +106,8 @@ export class McpEndpoint {
 
   #handle(method: 'POST' | 'GET' | 'DELETE', state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
     const tables = state.tables;
-    let client: AuthedClient;
-    try {
-      client = authenticateMcp(tables.clients, req);
-    } catch (err) {
-      const e = toLocalRouterError(err);
-      writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], method === 'POST');
-      return;
-    }
+    const client = mcpClientOr401(tables.clients, req, res, cors, method === 'POST');
+    if (client === null) return;
     const h = {} as ForwardedHeaders;
     for (const name of FORWARDED_HEADERS) h[name] = req.getHeader(name);
     const host = req.getHeader('host') || 'localhost';
