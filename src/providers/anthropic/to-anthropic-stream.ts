@@ -76,8 +76,10 @@ export function createAnthropicPartEncoder(ctx: AnthropicClientContext): PartEnc
       + event('content_block_start', { type: 'content_block_start', index, content_block: { type: 'redacted_thinking', data } })
       + event('content_block_stop', { type: 'content_block_stop', index });
   };
+  // Anthropic streams one content block at a time: a new tool call closes the one before it (OpenAI
+  // and Gemini send parallel calls one after another, never interleaved).
   const toolStart = (key: number, id: string, name: string, args: string): string => {
-    let out = closeOpen();
+    let out = closeOpen() + closeTools();
     const index = next++;
     tools.set(key, index);
     out += event('content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: id || ctx.newId('toolu_'), name, input: {} } });
@@ -113,7 +115,12 @@ export function createAnthropicPartEncoder(ctx: AnthropicClientContext): PartEnc
         const index = tools.get(p.index);
         return index !== undefined && p.args.length > 0 ? delta(index, { type: 'input_json_delta', partial_json: p.args }) : '';
       }
-      case 'tool-call-end': return '';
+      case 'tool-call-end': {
+        const index = tools.get(p.index);
+        if (index === undefined) return '';
+        tools.delete(p.index);
+        return event('content_block_stop', { type: 'content_block_stop', index });
+      }
       case 'finish': return finish(p);
       case 'error': return fail(p.error);
     }
