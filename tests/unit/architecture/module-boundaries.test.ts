@@ -80,6 +80,20 @@ describe('module boundaries', () => {
     expect(violations).toEqual([]);
   });
 
+  it('src/model is the bottom layer: it imports no other folder and no package (node: builtins only)', () => {
+    const violations: string[] = [];
+    for (const file of sourceFiles(path.join(SRC, 'model'))) {
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('node:')) continue;
+        if (spec.startsWith('./')) continue;
+        violations.push(`${path.relative(SRC, file)} imports ${spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
   it('uses named exports only', () => {
     const defaults = sourceFiles(SRC).filter((f) => /^export default /m.test(fs.readFileSync(f, 'utf8')));
     expect(defaults.map((f) => path.relative(SRC, f))).toEqual([]);
