@@ -197,4 +197,14 @@ describe('Anthropic upstream → Anthropic client: byte pass-through with the ex
     expect(pass(Buffer.from('event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'), []).error?.message)
       .toMatch(/before message_start/);
   });
+
+  it('an event nested 200,000 deep is read for its usage without recursing into it, and passed on as it came', () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const start = `event: message_start\ndata: {"type":"message_start","message":{"id":"m","usage":{"input_tokens":7,"x":${deep}}}}\n\n`;
+    const r = pass(Buffer.from(start), []);
+    // Cut before its stop reason: the stream fails with a coded error, not a stack overflow.
+    expect(r.error?.code).toBe('LR_ERR_UPSTREAM_BAD_RESPONSE');
+    expect(r.out).toBe(start);
+    expect(r.usage).toMatchObject({ input: 7 });
+  });
 });
