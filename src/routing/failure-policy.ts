@@ -5,7 +5,7 @@ import type { Attempt } from '../model/index.js';
  * Upstream texts that say the prompt does not fit the model's context: worth a candidate with a
  * larger window, though the upstream answered 400.
  */
-const CONTEXT_LENGTH = /context[_ ]length|context window|maximum context|too many tokens|prompt is too long/i;
+const CONTEXT_LENGTH = /context[_ ]length|context window|maximum context|too many tokens|prompt is too long|exceeds the maximum number of tokens/i;
 
 /** What the fallback decision reads of a failed try. */
 export interface FailedTry {

@@ -88,6 +88,10 @@ describe('fallsBack', () => {
       '{"error":{"message":"This model\'s maximum context length is 8192 tokens","code":"context_length_exceeded"}}',
       '{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}',
       '{"error":"too many tokens for the context window"}',
+      // Gemini
+      '{"error":{"code":400,"message":"The input token count (1290000) exceeds the maximum number of tokens allowed (1048576).","status":"INVALID_ARGUMENT"}}',
+      // Ollama
+      '{"error":"the input length exceeds the context length"}',
     ];
     for (const upstreamBody of bodies) expect(fallsBack({ status: 400, code: 'LR_ERR_UPSTREAM_STATUS', upstreamBody })).toBe(true);
     expect(fallsBack({ status: 400, code: 'LR_ERR_UPSTREAM_STATUS', upstreamBody: '{"error":{"message":"temperature must be <= 2"}}' })).toBe(false);
