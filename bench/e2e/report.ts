@@ -31,6 +31,14 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return (a / b).toFixed(2);
 }
 
+/** `1.234 met` / `1.234 MISSED` for one gateway against the row's target; `—` without a value. */
+function verdict(r: Row, t: TargetName): string {
+  const v = r.values[t];
+  if (v === undefined || !Number.isFinite(v) || !r.target) return '—';
+  const ok = r.target.op === '≤' ? v <= r.target.value : v >= r.target.value;
+  return `${fmt(v, r.kind)} ${ok ? 'met' : 'MISSED'}`;
+}
+
 /** Rows printed as they are, without ratio columns. */
 const plain = (r: Row): boolean => r.kind === 'info' || r.kind === 'value';
 
@@ -88,6 +96,15 @@ export function renderMarkdown(opts: {
     lines.push(`| fig | metric | ${cols.map((c) => c.title).join(' | ')} |`);
     lines.push(`|---|---|${cols.map(() => '---:').join('|')}|`);
     for (const r of rows) lines.push(`| ${r.figure} | ${r.metric} | ${cols.map((c) => c.cell(r)).join(' | ')} |`);
+    lines.push('');
+  }
+  const targeted = rows.filter((r) => r.target !== undefined);
+  const gws = GATEWAYS.filter((g) => cfg.targets.includes(g));
+  if (targeted.length > 0 && gws.length > 0) {
+    lines.push('### Targets', '');
+    lines.push(`| fig | metric | target | ${gws.map((g) => SHORT[g]).join(' | ')} |`);
+    lines.push(`|---|---|---|${gws.map(() => '---').join('|')}|`);
+    for (const r of targeted) lines.push(`| ${r.figure} | ${r.metric} | ${r.target!.op} ${r.target!.value} | ${gws.map((g) => verdict(r, g)).join(' | ')} |`);
     lines.push('');
   }
   const failed = checks.filter((c) => !c.ok);
