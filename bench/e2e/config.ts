@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,10 +7,12 @@ import { fileURLToPath } from 'node:url';
 export const TARGETS = ['direct', 'null', 'gateway-workers', 'gateway-inline'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
-export const SCENARIOS = ['P1', 'P3', 'P4', 'P5', 'P6', 'P9', 'M1', 'anthropic', 'P10', 'P11', 'P12', 'P13'] as const;
+export const SCENARIOS = ['P1', 'P3', 'P4', 'P5', 'P6', 'P15', 'P9', 'M1', 'anthropic', 'P10', 'P11', 'P12', 'P8', 'P13'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/** Opt-in: they start many processes or hold thousands of sockets for minutes. */
+const OPT_IN: readonly ScenarioName[] = ['P8', 'P13'];
 /** What runs when BENCH_SCENARIOS is unset; the rest are opt-in (see bench/README.md). */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS.filter((s) => s !== 'P13');
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS.filter((s) => !OPT_IN.includes(s));
 
 /** Every knob of a run; all come from env so a run can be reproduced from its JSON header. */
 export interface BenchConfig {
@@ -60,6 +63,21 @@ export interface BenchConfig {
   p12Requests: number;
   /** P13: cold starts per target. */
   p13Starts: number;
+  /** P13 default-config start: seconds after the first `/health` 200 before RSS is read. */
+  idleRssS: number;
+  /** P15: request body sizes in KB, c=1 requests per size, kind, target and round, and the concurrent run's c. */
+  p15SizesKB: number[];
+  p15Requests: number;
+  p15C: number;
+  /** P15: requests per concurrent run (all counted, so CPU per request has no partial requests in it). */
+  p15CRequests: number;
+  /** P8: streams open at once, the mock's gap between deltas, deltas per stream, seconds over which the streams are opened. */
+  p8Streams: number;
+  p8DeltaMs: number;
+  p8Deltas: number;
+  p8RampS: number;
+  /** Why `p8Streams` defaults below 10,000 on this machine (file descriptors), or null. */
+  p8Capped: string | null;
   resultsDir: string;
   repoRoot: string;
 }
@@ -95,10 +113,39 @@ function numList(name: string, fallback: number[]): number[] {
   });
 }
 
+/** The soft limit of open files of this process (children inherit it), from /proc/self/limits. */
+export function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** File descriptors a target keeps besides its stream sockets (SQLite, epoll, pipes, threads' handles). */
+const FD_RESERVE = 400;
+
+/**
+ * P8 holds one client socket and one upstream socket per stream in the target process, so the
+ * target needs two descriptors per stream: the default is 10,000, or what the open-files limit allows.
+ */
+function p8Default(): { streams: number; capped: string | null } {
+  const limit = openFilesLimit();
+  if (limit === null) return { streams: 10_000, capped: null };
+  const fit = Math.floor((limit - FD_RESERVE) / 2 / 100) * 100;
+  if (fit >= 10_000) return { streams: 10_000, capped: null };
+  return {
+    streams: Math.max(100, fit),
+    capped: `open-files limit ${limit}: a proxy holds 2 sockets per stream (client + upstream) plus ~${FD_RESERVE} other descriptors, so at most ${fit} streams fit; raise \`ulimit -n\` for 10,000`,
+  };
+}
+
 /** Reads the run's settings from env; BENCH_QUICK=1 shrinks every default to a ~1 minute smoke run. */
 export function loadConfig(): BenchConfig {
   const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
   const repoRoot = path.resolve(here, '..', '..');
+  const p8 = p8Default();
   return {
     quick,
     rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', quick ? 1 : 5))),
@@ -129,6 +176,16 @@ export function loadConfig(): BenchConfig {
     p11SatS: num('BENCH_P11_SAT_S', quick ? 0.4 : 0.75),
     p12Requests: Math.max(1, Math.round(num('BENCH_P12_REQUESTS', quick ? 20 : 100))),
     p13Starts: Math.max(1, Math.round(num('BENCH_P13_STARTS', quick ? 2 : 5))),
+    idleRssS: num('BENCH_IDLE_RSS_S', quick ? 1 : 2),
+    p15SizesKB: numList('BENCH_P15_SIZES_KB', [20, 200, 1024]),
+    p15Requests: Math.max(1, Math.round(num('BENCH_P15_REQUESTS', quick ? 40 : 100))),
+    p15C: Math.max(1, Math.round(num('BENCH_P15_C', 16))),
+    p15CRequests: Math.max(1, Math.round(num('BENCH_P15_C_REQUESTS', quick ? 32 : 64))),
+    p8Streams: Math.max(1, Math.round(num('BENCH_P8_STREAMS', p8.streams))),
+    p8DeltaMs: num('BENCH_P8_DELTA_MS', 1000),
+    p8Deltas: Math.max(1, Math.round(num('BENCH_P8_DELTAS', 30))),
+    p8RampS: num('BENCH_P8_RAMP_S', 10),
+    p8Capped: process.env.BENCH_P8_STREAMS ? null : p8.capped,
     resultsDir: process.env.BENCH_RESULTS_DIR ?? path.join(repoRoot, 'bench', 'results'),
     repoRoot,
   };

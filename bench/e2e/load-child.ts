@@ -4,6 +4,7 @@
  * before each measured part it sends `mark` and waits for `go`, so the orchestrator's "before"
  * CPU sample is taken with no load in flight.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { Client, Pool } from 'undici';
 import type {
@@ -153,7 +154,20 @@ async function runBurst(id: number, job: Extract<LoadJob, { kind: 'burst' }>): P
   });
   // Open every connection first, so the burst measures the limiter, not connection set-up.
   await Promise.all(Array.from({ length: job.concurrency }, () => pool.request({ path: '/health', method: 'GET' }).then((r) => r.body.dump(), () => {})));
+  const warm = async (count: number): Promise<void> => {
+    let left = count;
+    const worker = async (): Promise<void> => {
+      while (left > 0) {
+        left--;
+        const { body } = await pool.request({ path: job.target.path, method: 'POST', headers: job.target.headers, body: job.target.body });
+        await body.dump();
+      }
+    };
+    await Promise.all(Array.from({ length: job.concurrency }, worker));
+  };
+  if (job.warmup) await warm(job.warmup);
   const statuses: Record<string, number> = {};
+  const latency = new Samples();
   let missingRetryAfter = 0;
   let firstProblem: string | null = null;
   let issued = 0;
@@ -163,10 +177,12 @@ async function runBurst(id: number, job: Extract<LoadJob, { kind: 'burst' }>): P
     while (issued < job.total) {
       issued++;
       try {
+        const sent = process.hrtime.bigint();
         const { statusCode, headers, body } = await pool.request({
           path: job.target.path, method: 'POST', headers: job.target.headers, body: job.target.body,
         });
         const text = await body.text();
+        latency.push(ms(sent, process.hrtime.bigint()));
         statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
         if (statusCode === 429 && headers['retry-after'] === undefined) missingRetryAfter++;
         if (statusCode !== 200 && statusCode !== 429) firstProblem ??= `status ${statusCode}: ${text.slice(0, 200)}`;
@@ -179,7 +195,7 @@ async function runBurst(id: number, job: Extract<LoadJob, { kind: 'burst' }>): P
   await Promise.all(Array.from({ length: job.concurrency }, worker));
   const wallMs = ms(t0, process.hrtime.bigint());
   await pool.close();
-  return { statuses, missingRetryAfter, firstProblem, wallMs };
+  return { statuses, missingRetryAfter, firstProblem, wallMs, latencyMs: latency.summary() };
 }
 
 async function runStreams(id: number, job: Extract<LoadJob, { kind: 'streams' }>): Promise<StreamsResult> {
@@ -227,7 +243,8 @@ async function runStreams(id: number, job: Extract<LoadJob, { kind: 'streams' }>
     }
     return true;
   };
-  const verdicts = await Promise.all(Array.from({ length: job.count }, one));
+  const gap = (job.rampMs ?? 0) / job.count;
+  const verdicts = await Promise.all(Array.from({ length: job.count }, (_, i) => (gap > 0 ? sleep(i * gap).then(one) : one())));
   const wallMs = ms(t0, process.hrtime.bigint());
   await pool.close();
   const ok = verdicts.filter(Boolean).length;

@@ -31,9 +31,17 @@ export type LoadJob =
       /** Add up the usage every answer reported (`SequentialResult.usage`). */
       collectUsage?: boolean;
     }
-  | { kind: 'streams'; target: HttpTarget; count: number; deltas: number; expectUsage: boolean; timeoutS: number }
+  | {
+      kind: 'streams'; target: HttpTarget; count: number; deltas: number; expectUsage: boolean; timeoutS: number;
+      /** Spread the stream starts evenly over this many ms (default 0: all at once). */
+      rampMs?: number;
+    }
   /** `total` requests, `concurrency` in flight at once, as fast as they go; answers are counted by status. */
-  | { kind: 'burst'; target: HttpTarget; total: number; concurrency: number; timeoutS: number };
+  | {
+      kind: 'burst'; target: HttpTarget; total: number; concurrency: number; timeoutS: number;
+      /** Unmeasured requests sent the same way before `mark` (default 0). */
+      warmup?: number;
+    };
 
 export interface AutocannonResult {
   ok: number;
@@ -77,6 +85,8 @@ export interface BurstResult {
   firstProblem: string | null;
   /** First request sent until the last answer ended. */
   wallMs: number;
+  /** Each answered request's own time, sent until its body ended. */
+  latencyMs: LatencySummary;
 }
 
 export interface StreamsResult {

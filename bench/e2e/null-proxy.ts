@@ -30,7 +30,9 @@ const server = http.createServer((req, res) => {
   );
 });
 server.keepAliveTimeout = 60_000;
-server.listen(Number(process.env.NULL_PROXY_PORT ?? 0), '127.0.0.1', () => {
+// A listen backlog as deep as the kernel allows (Node's default is 511): P8 opens thousands of
+// connections within seconds, and a shallow queue would fail them before the proxy saw them.
+server.listen({ port: Number(process.env.NULL_PROXY_PORT ?? 0), host: '127.0.0.1', backlog: 65_535 }, () => {
   console.log(`null-proxy listening on ${(server.address() as AddressInfo).port}`);
 });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));

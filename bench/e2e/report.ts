@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchConfig, TargetName } from './config.js';
-import type { Check, Row } from './scenario-common.js';
+import type { Check, Row, RowTarget } from './scenario-common.js';
 
 const SHORT: Record<TargetName, string> = {
   direct: 'direct',
@@ -29,6 +29,22 @@ function diff(a: number | undefined, b: number | undefined): string {
 function ratio(a: number | undefined, b: number | undefined): string {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '—';
   return (a / b).toFixed(2);
+}
+
+/** The row's target: set by its scenario, or written in its metric as `target ≤ 1.5` / `target ≥ 0.95`. */
+function targetOf(r: Row): RowTarget | undefined {
+  if (r.target) return r.target;
+  const m = /target (≤|≥) ([\d.]+)/.exec(r.metric);
+  return m ? { op: m[1] as RowTarget['op'], value: Number(m[2]) } : undefined;
+}
+
+/** `1.234 met` / `1.234 MISSED` for one gateway against the row's target; `—` without a value. */
+function verdict(r: Row, t: TargetName): string {
+  const v = r.values[t];
+  const target = targetOf(r);
+  if (v === undefined || !Number.isFinite(v) || !target) return '—';
+  const ok = target.op === '≤' ? v <= target.value : v >= target.value;
+  return `${fmt(v, r.kind)} ${ok ? 'met' : 'MISSED'}`;
 }
 
 /** Rows printed as they are, without ratio columns. */
@@ -88,6 +104,15 @@ export function renderMarkdown(opts: {
     lines.push(`| fig | metric | ${cols.map((c) => c.title).join(' | ')} |`);
     lines.push(`|---|---|${cols.map(() => '---:').join('|')}|`);
     for (const r of rows) lines.push(`| ${r.figure} | ${r.metric} | ${cols.map((c) => c.cell(r)).join(' | ')} |`);
+    lines.push('');
+  }
+  const targeted = rows.filter((r) => targetOf(r) !== undefined);
+  const gws = GATEWAYS.filter((g) => cfg.targets.includes(g));
+  if (targeted.length > 0 && gws.length > 0) {
+    lines.push('### Targets', '');
+    lines.push(`| fig | metric | target | ${gws.map((g) => SHORT[g]).join(' | ')} |`);
+    lines.push(`|---|---|---|${gws.map(() => '---').join('|')}|`);
+    for (const r of targeted) lines.push(`| ${r.figure} | ${r.metric} | ${targetOf(r)!.op} ${targetOf(r)!.value} | ${gws.map((g) => verdict(r, g)).join(' | ')} |`);
     lines.push('');
   }
   const failed = checks.filter((c) => !c.ok);

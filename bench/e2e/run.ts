@@ -17,7 +17,8 @@ import { anthropic } from './scenario-anthropic.js';
 import { p13 } from './scenario-cold-start.js';
 import { p10 } from './scenario-fallback.js';
 import { p11 } from './scenario-limits.js';
-import { p9 } from './scenario-memory.js';
+import { p15 } from './scenario-agent-body.js';
+import { p8, p9 } from './scenario-memory.js';
 import { m1 } from './scenario-monitoring.js';
 import { p1, p6 } from './scenarios-latency.js';
 import { p3, p4, p5 } from './scenarios-throughput.js';
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
   }
 
   const phases: Phase[] = [
-    { label: '0 ms mock', mock: { ttfbMs: 0, deltaMs: 0, deltas: cfg.deltas }, scenarios: [['P1', p1], ['P6', p6], ['P5', p5], ['P4', p4], ['M1', m1]] },
+    { label: '0 ms mock', mock: { ttfbMs: 0, deltaMs: 0, deltas: cfg.deltas }, scenarios: [['P1', p1], ['P6', p6], ['P5', p5], ['P4', p4], ['M1', m1], ['P15', p15]] },
     { label: `${cfg.slowTtfbMs} ms mock`, mock: { ttfbMs: cfg.slowTtfbMs, deltaMs: 0, deltas: cfg.deltas }, scenarios: [['P3', p3]] },
     { label: `${cfg.p9DeltaMs} ms between deltas`, mock: { ttfbMs: 0, deltaMs: cfg.p9DeltaMs, deltas: cfg.deltas }, scenarios: [['P9', p9]] },
     {
@@ -70,6 +71,13 @@ async function main(): Promise<number> {
       mock: { ttfbMs: 0, deltaMs: 0, deltas: cfg.deltas },
       scenarios: [['anthropic', anthropic], ['P10', p10], ['P11', p11], ['P12', p12]],
       extended: true,
+    },
+    {
+      label: `${cfg.p8Streams} slow streams (${cfg.p8Deltas} deltas ${cfg.p8DeltaMs} ms apart)`,
+      mock: { ttfbMs: 0, deltaMs: cfg.p8DeltaMs, deltas: cfg.p8Deltas },
+      scenarios: [['P8', p8]],
+      // The gateway's default cap on connections to one provider (2,048) would queue the rest.
+      stack: { extras: () => ({ cli: [], edit: (doc) => doc.setIn(['server', 'upstream_max_connections'], Math.max(2048, cfg.p8Streams + 100)) }) },
     },
     { label: 'cold start', mock: { ttfbMs: 0, deltaMs: 0, deltas: cfg.deltas }, scenarios: [['P13', p13]], stack: { mockOnly: true } },
   ];

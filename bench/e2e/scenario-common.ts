@@ -13,12 +13,19 @@ import { median } from './stats.js';
  */
 export type RowKind = 'latency' | 'rate' | 'cost' | 'memory' | 'info' | 'value';
 
+/** A target a row's gateway values are held to; the report prints met / missed for each gateway. */
+export interface RowTarget {
+  op: '≤' | '≥';
+  value: number;
+}
+
 /** One line of the report: a metric with one value per target (median of round values). */
 export interface Row {
   figure: string;
   metric: string;
   kind: RowKind;
   values: Partial<Record<TargetName, number>>;
+  target?: RowTarget;
 }
 
 /** A correctness or validity condition; any failed check makes the run exit non-zero. */
