@@ -68,7 +68,9 @@ export class ProviderEngine implements UpstreamEngine {
       const pool = reusable ? old.pool : new Pool(origin, {
         connections: runtime.maxConnections,
         pipelining: 1,
-        keepAliveTimeout: 30_000,
+        // An idle connection is dropped before the common server idle timeout (Node's 5 s): reusing
+        // one the upstream has just closed fails a POST, which undici does not retry.
+        keepAliveTimeout: 4_000,
         connect: { timeout: runtime.connectTimeoutMs },
       });
       next.set(runtime.name, { runtime, pool, prefix });
