@@ -15,6 +15,11 @@ export interface FrontRequest {
   wantsUsage: boolean;
   /** JSON the client dialect needs in the engine (see `CallRequest.meta`). */
   meta?: string;
+  /**
+   * `body` is the client's own JSON object, unconverted: its bytes can go upstream with only the
+   * top-level members the gateway changes spliced in.
+   */
+  clientBody: boolean;
 }
 
 /**
@@ -117,7 +122,7 @@ export function checkChatBody(body: Record<string, unknown> | ChatRequest, maxMe
   }
   const stream = requireStreamFlag(fields);
   const wantsUsage = stream && isObject(fields.stream_options) && fields.stream_options.include_usage === true;
-  return { model, body: fields as unknown as ChatRequest, stream, wantsUsage };
+  return { model, body: fields as unknown as ChatRequest, stream, wantsUsage, clientBody: false };
 }
 
 const openAIErrorEvent = (err: PlainError): string => `data: ${openAIErrorBody(err)}\n\n`;
@@ -128,7 +133,11 @@ const asIs = (_status: number, body: string): string => body;
 export const chatFront: LlmFront = {
   op: 'chat',
   dialect: 'chat',
-  parse: (body, limits) => checkChatBody(body, limits.maxMessages),
+  parse(body, limits) {
+    const checked = checkChatBody(body, limits.maxMessages);
+    checked.clientBody = true;
+    return checked;
+  },
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,
   upstreamErrorBody: asIs,
@@ -145,7 +154,7 @@ export const embeddingsFront: LlmFront = {
     const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0);
     if (!ok) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"input" must be a string or a non-empty array', { param: 'input' });
     // Not a chat request: it travels in the same slot, and only its model is changed before dispatch.
-    return { model, body: body as unknown as ChatRequest, stream: false, wantsUsage: false };
+    return { model, body: body as unknown as ChatRequest, stream: false, wantsUsage: false, clientBody: true };
   },
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,
