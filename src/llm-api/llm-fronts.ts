@@ -1,7 +1,8 @@
 import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
 import { modelIdProblem, withinJsonDepth, type ChatRequest, type ClientDialectName, type Operation } from '../model/index.js';
+import { isUtf8 } from 'node:buffer';
 import {
-  anthropicErrorEvent, fromAnthropicRequest, fromCompletionsRequest, fromResponsesRequest, openAIErrorToAnthropic, toAnthropicError,
+  anthropicErrorEvent, fromAnthropicRequest, parseTopLevelPieces, scanTopLevel, type TopLevelObject, fromCompletionsRequest, fromResponsesRequest, openAIErrorToAnthropic, toAnthropicError,
 } from '../providers/index.js';
 
 /** A typed chat request (or, for embeddings, an OpenAI embeddings body), ready for model resolution. */
@@ -43,14 +44,35 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A request body parsed: the object, and its top level as found on the bytes (null when not scanned, or when the scan gave up). */
+export interface ParsedBody {
+  value: Record<string, unknown>;
+  top: TopLevelObject | null;
+}
+
+/** Bodies at least this long are parsed in pieces (see `parseTopLevelPieces`); shorter ones in one go, which is faster for them. */
+const PIECEWISE_MIN_BYTES = 128 * 1024;
+
 /**
  * JSON body → object, with the gateway's errors for bad JSON, bodies nested deeper than `maxDepth`
- * (checked on the bytes, before anything recurses into them) and non-objects.
+ * (checked on the bytes, before anything recurses into them) and non-objects. A large body is
+ * parsed in pieces, never decoded into one large string; any doubt, and any error, goes through
+ * `JSON.parse` of the whole text, so the result and the error messages are the parser's.
  */
-export function parseJsonObject(raw: Buffer, maxDepth: number): Record<string, unknown> {
+export function parseJsonBody(raw: Buffer, maxDepth: number): ParsedBody {
   if (!withinJsonDepth(raw, maxDepth)) {
     throw new LocalRouterError('LR_ERR_BAD_REQUEST', `request body nests objects/arrays deeper than ${maxDepth} levels (server.max_json_depth)`);
   }
+  if (raw.length >= PIECEWISE_MIN_BYTES && isUtf8(raw)) {
+    const top = scanTopLevel(raw);
+    const value = top === null ? null : parseTopLevelPieces(raw, top);
+    if (value !== null) return { value, top };
+  }
+  return { value: parseJsonObject(raw), top: null };
+}
+
+/** JSON text → object, with the gateway's errors for bad JSON and non-objects. */
+function parseJsonObject(raw: Buffer): Record<string, unknown> {
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));

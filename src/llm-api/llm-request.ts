@@ -11,9 +11,9 @@ import {
   type OpenExchange, type RouteHandler,
 } from '../ingress/index.js';
 import { headerSafe } from '../model/index.js';
-import { scanTopLevel, spliceTopLevel } from '../providers/index.js';
+import { scanTopLevel, spliceTopLevel, type TopLevelObject } from '../providers/index.js';
 import { isUtf8 } from 'node:buffer';
-import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
+import { isObject, parseJsonBody, type FrontRequest, type LlmFront } from './llm-fronts.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
 
@@ -64,16 +64,17 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     try {
       const cap = state.logBodyBytes ?? 0; // monitoring: request body for the request log (opt-in)
       if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
-      const request = front.parse(parseJsonObject(raw!, server.max_json_depth), { maxMessages: server.max_messages });
+      const parsed = parseJsonBody(raw!, server.max_json_depth);
+      const request = front.parse(parsed.value, { maxMessages: server.max_messages });
       if (!needsClassifier(request, client)) {
-        proceed(front, state, exchange, client, request, raw!, crashHook, null);
+        proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, null);
         return;
       }
       routeByClassifier(request, client, state.classifiers).then(({ ids, decision }) => {
         if (exchange.aborted) return;
         exchange.route(decision);
         try {
-          proceed(front, state, exchange, client, request, raw!, crashHook, ids);
+          proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, ids);
         } catch (e) {
           exchange.fail(clientError(state, e), false);
         }
@@ -81,7 +82,7 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     } catch (e) {
       exchange.fail(clientError(state, e), false);
     }
-  }, server.body_timeout_ms);
+  }, server.body_timeout_ms, Number.isFinite(contentLength) ? contentLength : 0);
 }
 
 /** Test hook: an exception and a rejection nobody handles, on the ingress thread, outside any request. */
@@ -99,7 +100,7 @@ function clientError(state: GatewayState, e: unknown): LocalRouterError {
 
 /** Plans the candidates, admits the request against its limits, and hands it to an actor. */
 function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, client: AuthedClient, request: FrontRequest,
-  raw: Buffer, crashHook: boolean, ids: string[] | null): void {
+  raw: Buffer, top: TopLevelObject | null, crashHook: boolean, ids: string[] | null): void {
   const plan = planCandidates(request, { directory: state.directory, breakers: state.breakers, capabilities: exchange.tables.capabilities }, client, ids);
   if (plan.targets.length === 0) {
     exchange.countAgainst(plan.skipped[0]!);
@@ -110,7 +111,7 @@ function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, cl
   exchange.limits(client, admitRequest(state, client, projected), projected);
   const candidates = plan.targets.map((t) => ({ provider: t.provider, model: t.upstreamModel }));
   exchange.dispatch({
-    candidates, op: front.op, body: upstreamBody(request, raw, plan.targets[0]!.upstreamModel), stream: request.stream, clientWantsUsage: request.wantsUsage,
+    candidates, op: front.op, body: upstreamBody(request, raw, top, plan.targets[0]!.upstreamModel), stream: request.stream, clientWantsUsage: request.wantsUsage,
     dialect: front.dialect, meta: request.meta ?? null, testCrash: crashHook,
   });
 }
@@ -121,13 +122,14 @@ function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, cl
  * bytes with those members spliced in when they can be (see json-top-level.ts: well-formed UTF-8,
  * no top-level key written twice or with escapes), else the edited object serialized.
  */
-function upstreamBody(request: FrontRequest, raw: Buffer, model: string): string | Uint8Array {
+function upstreamBody(request: FrontRequest, raw: Buffer, scanned: TopLevelObject | null, model: string): string | Uint8Array {
   const body = request.body;
   const so = body.stream_options;
   const usageOn = isObject(so) && so.include_usage === true;
   const streamOptions = request.stream && !usageOn ? { ...(isObject(so) ? so : {}), include_usage: true } : null;
-  if (request.clientBody && isUtf8(raw)) {
-    const top = scanTopLevel(raw);
+  // A body parsed in pieces was scanned and checked already.
+  if (request.clientBody && (scanned !== null || isUtf8(raw))) {
+    const top = scanned ?? scanTopLevel(raw);
     if (top !== null) {
       const set = new Map([['model', JSON.stringify(model)]]);
       if (streamOptions !== null) set.set('stream_options', JSON.stringify(streamOptions));

@@ -24,6 +24,8 @@ export interface TopLevelMember {
   /** The key's bytes as latin1 (exact for ASCII keys; distinct bytes stay distinct otherwise). */
   key: string;
   start: number;
+  /** The key's closing quote. */
+  keyEnd: number;
   valueStart: number;
   end: number;
 }
@@ -107,7 +109,8 @@ export function scanTopLevel(bytes: Uint8Array): TopLevelObject | null {
     const start = i;
     const keyEnd = closingQuote(buf, i);
     if (keyEnd === -1) return null;
-    for (let k = start + 1; k < keyEnd; k++) if (buf[k] === BACKSLASH) return null;
+    // Escapes, and control characters (which no parser accepts), are left to the parser.
+    for (let k = start + 1; k < keyEnd; k++) if (buf[k] === BACKSLASH || buf[k]! < 0x20) return null;
     const key = buf.toString('latin1', start + 1, keyEnd);
     if (seen.has(key)) return null;
     seen.add(key);
@@ -116,7 +119,7 @@ export function scanTopLevel(bytes: Uint8Array): TopLevelObject | null {
     const valueStart = skipSpace(buf, i + 1);
     const end = skipValue(buf, valueStart);
     if (end === -1) return null;
-    members.push({ key, start, valueStart, end });
+    members.push({ key, start, keyEnd, valueStart, end });
     i = skipSpace(buf, end);
     if (buf[i] === COMMA) {
       i = skipSpace(buf, i + 1);
@@ -216,4 +219,59 @@ function lastKeptBefore(removed: readonly boolean[], i: number): number {
 export function withTopLevelValue(bytes: Uint8Array, key: string, value: string): Buffer | null {
   const top = scanTopLevel(bytes);
   return top === null ? null : spliceTopLevel(bytes, top, new Map([[key, value]]), []);
+}
+
+/**
+ * Arrays at least this long are parsed element by element. V8 puts a string of more than 128 KiB
+ * in its large-object space, where each one gets freshly mapped pages: decoding a 1 MB body into
+ * one string cost several times what parsing it did. The pieces stay small.
+ */
+const PIECE_BYTES = 64 * 1024;
+
+/** Thrown inside `parsePieces` when the bytes are not what the scan expected; the caller parses the whole text instead. */
+const NOT_PIECEWISE = new Error('not parsed piecewise');
+
+/**
+ * The value `JSON.parse` gives for `bytes` (well-formed UTF-8 JSON text whose top level `top`
+ * describes), built from pieces: each top-level member's value is parsed on its own, large arrays
+ * element by element, so no string as large as the body is ever made. Null when any piece fails to
+ * parse or the text between pieces is not exactly JSON's: the caller then parses the whole text,
+ * which also gives the parser's own error message.
+ */
+export function parseTopLevelPieces(bytes: Uint8Array, top: TopLevelObject): Record<string, unknown> | null {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Record<string, unknown> = {};
+  try {
+    for (const m of top.members) {
+      // An own `__proto__` data property is what the parser makes; an assignment would set the prototype.
+      if (m.key === '__proto__') return null;
+      const key = buf.toString('utf8', m.start + 1, m.keyEnd);
+      out[key] = parseSpan(buf, m.valueStart, m.end);
+    }
+  } catch {
+    return null;
+  }
+  return out;
+}
+
+function parseSpan(buf: Buffer, start: number, end: number): unknown {
+  if (end - start < PIECE_BYTES || buf[start] !== OPEN_ARRAY) return JSON.parse(buf.toString('utf8', start, end));
+  const items: unknown[] = [];
+  let i = skipSpace(buf, start + 1);
+  if (buf[i] === CLOSE_ARRAY) {
+    if (i + 1 !== end) throw NOT_PIECEWISE;
+    return items;
+  }
+  for (;;) {
+    const e = skipValue(buf, i);
+    if (e === -1 || e > end) throw NOT_PIECEWISE;
+    items.push(parseSpan(buf, i, e));
+    i = skipSpace(buf, e);
+    if (buf[i] === COMMA) {
+      i = skipSpace(buf, i + 1);
+      continue;
+    }
+    if (buf[i] === CLOSE_ARRAY && i + 1 === end) return items;
+    throw NOT_PIECEWISE;
+  }
 }
