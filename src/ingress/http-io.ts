@@ -115,6 +115,13 @@ function dropRest(until: number, done: () => void): { chunk(bytes: number, isLas
 
 /** The largest `Content-Length` a body buffer is made for up front (a claim, until the bytes come). */
 const PRESIZE_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * From this size on a body gets a buffer of its own with `BODY_SPARE_BYTES` to spare after it, so
+ * the few members the gateway changes can be spliced in where it lies (see the LLM path) instead of
+ * into new memory. Smaller ones come from Node's shared pool.
+ */
+export const OWN_BODY_BUFFER_BYTES = 64 * 1024;
+const BODY_SPARE_BYTES = 4096;
 
 /**
  * Reads the request body up to `limit` bytes within `timeoutMs`. Calls `done` once with the body, or
@@ -159,8 +166,8 @@ export function readBody(res: HttpResponse, limit: number, done: (err: LocalRout
       return;
     }
     // uWS neuters the ArrayBuffer after the callback: copy it.
-    if (at === 0 && presize > 0) whole = Buffer.allocUnsafe(presize);
-    if (whole !== null && size <= whole.length) {
+    if (at === 0 && presize > 0) whole = presize >= OWN_BODY_BUFFER_BYTES ? Buffer.allocUnsafeSlow(presize + BODY_SPARE_BYTES) : Buffer.allocUnsafe(presize);
+    if (whole !== null && size <= presize) {
       whole.set(new Uint8Array(chunk), at);
       if (isLast) finish(null, size === whole.length ? whole : whole.subarray(0, size));
       else timeout ??= watchBody(timeoutMs, () => finish(new LocalRouterError('LR_ERR_REQUEST_TIMEOUT', `request body not received within ${Math.round(timeoutMs / 1000)} s`), null));

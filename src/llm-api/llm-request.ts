@@ -7,7 +7,7 @@ import {
 import type { Attempt, CallController, CallHandler, CallRequest, Usage } from '../model/index.js';
 import { randomFillSync } from 'node:crypto';
 import {
-  answerAfterBody, readBody, statusLine, writeResponse, type AttemptRecord, type AuthedClient, type GatewayState, type GatewayTables, type HeaderPairs,
+  answerAfterBody, OWN_BODY_BUFFER_BYTES, readBody, statusLine, writeResponse, type AttemptRecord, type AuthedClient, type GatewayState, type GatewayTables, type HeaderPairs,
   type OpenExchange, type RouteHandler,
 } from '../ingress/index.js';
 import { headerSafe } from '../model/index.js';
@@ -133,7 +133,8 @@ function upstreamBody(request: FrontRequest, raw: Buffer, scanned: TopLevelObjec
     if (top !== null) {
       const set = new Map([['model', JSON.stringify(model)]]);
       if (streamOptions !== null) set.set('stream_options', JSON.stringify(streamOptions));
-      return spliceTopLevel(raw, top, set, DROPPED_MEMBERS);
+      // A large body is not needed after this: it is spliced where it lies when there is room.
+      return spliceTopLevel(raw, top, set, DROPPED_MEMBERS, raw.length >= OWN_BODY_BUFFER_BYTES);
     }
   }
   body.model = model;

@@ -137,8 +137,11 @@ export function scanTopLevel(bytes: Uint8Array): TopLevelObject | null {
  * for text written by `JSON.stringify` the result is what `JSON.stringify` would write for the
  * edited value. The result owns its memory (not a slice of Node's shared pool), so it can be
  * cloned or transferred to a thread without the bytes around it.
+ *
+ * `inPlace`: the caller owns all of `bytes`' ArrayBuffer and gives it up: when the result fits in
+ * it, it is spliced there (and `bytes` is overwritten), else into new memory.
  */
-export function spliceTopLevel(bytes: Uint8Array, top: TopLevelObject, set: ReadonlyMap<string, string>, drop: readonly string[]): Buffer {
+export function spliceTopLevel(bytes: Uint8Array, top: TopLevelObject, set: ReadonlyMap<string, string>, drop: readonly string[], inPlace = false): Buffer {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const members = top.members;
   // Byte ranges of the original to keep, with the text to insert after each.
@@ -197,16 +200,38 @@ export function spliceTopLevel(bytes: Uint8Array, top: TopLevelObject, set: Read
   keepTo.push(buf.length);
   insert.push(null);
 
+  const inserted = insert.map((text) => (text === null ? null : Buffer.from(text, 'utf8')));
   let total = 0;
-  for (let i = 0; i < keepFrom.length; i++) total += keepTo[i]! - keepFrom[i]! + (insert[i] === null ? 0 : Buffer.byteLength(insert[i]!));
+  for (let i = 0; i < keepFrom.length; i++) total += keepTo[i]! - keepFrom[i]! + (inserted[i]?.length ?? 0);
+  if (inPlace && buf.byteOffset + total <= buf.buffer.byteLength) return spliceInPlace(buf, total, keepFrom, keepTo, inserted);
   const out = Buffer.allocUnsafeSlow(total);
   let at = 0;
   for (let i = 0; i < keepFrom.length; i++) {
     at += buf.copy(out, at, keepFrom[i]!, keepTo[i]!);
-    const text = insert[i];
-    if (text !== null && text !== undefined) at += out.write(text, at, 'utf8');
+    const bytes = inserted[i];
+    if (bytes !== null && bytes !== undefined) at += bytes.copy(out, at);
   }
   return out;
+}
+
+/**
+ * The splice done inside `buf`'s own memory (which may run past `buf.length`, up to its
+ * ArrayBuffer's end): kept ranges that move left are moved front to back, those that move right
+ * back to front, so none is overwritten before it has moved; then the inserts are written. No new
+ * memory is touched, which for a large body is most of what a copy costs.
+ */
+function spliceInPlace(buf: Buffer, total: number, keepFrom: number[], keepTo: number[], inserted: (Buffer | null)[]): Buffer {
+  const whole = Buffer.from(buf.buffer, buf.byteOffset, Math.max(total, buf.length));
+  const dest = new Array<number>(keepFrom.length);
+  let at = 0;
+  for (let i = 0; i < keepFrom.length; i++) {
+    dest[i] = at;
+    at += keepTo[i]! - keepFrom[i]! + (inserted[i]?.length ?? 0);
+  }
+  for (let i = 0; i < keepFrom.length; i++) if (dest[i]! <= keepFrom[i]!) whole.copyWithin(dest[i]!, keepFrom[i]!, keepTo[i]!);
+  for (let i = keepFrom.length - 1; i >= 0; i--) if (dest[i]! > keepFrom[i]!) whole.copyWithin(dest[i]!, keepFrom[i]!, keepTo[i]!);
+  for (let i = 0; i < keepFrom.length; i++) inserted[i]?.copy(whole, dest[i]! + keepTo[i]! - keepFrom[i]!);
+  return whole.subarray(0, total);
 }
 
 /** Index of the last member before `i` that is kept, or -1. */
