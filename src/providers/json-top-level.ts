@@ -138,8 +138,9 @@ export function scanTopLevel(bytes: Uint8Array): TopLevelObject | null {
  * edited value. The result owns its memory (not a slice of Node's shared pool), so it can be
  * cloned or transferred to a thread without the bytes around it.
  *
- * `inPlace`: the caller owns all of `bytes`' ArrayBuffer and gives it up: when the result fits in
- * it, it is spliced there (and `bytes` is overwritten), else into new memory.
+ * `inPlace`: the caller owns all of `bytes`' ArrayBuffer and gives it up: when `bytes` starts it,
+ * is at least `Buffer.poolSize` long (so never a slice of Node's pool) and the result fits in it,
+ * it is spliced there (and `bytes` is overwritten), else into new memory.
  */
 export function spliceTopLevel(bytes: Uint8Array, top: TopLevelObject, set: ReadonlyMap<string, string>, drop: readonly string[], inPlace = false): Buffer {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -203,7 +204,8 @@ export function spliceTopLevel(bytes: Uint8Array, top: TopLevelObject, set: Read
   const inserted = insert.map((text) => (text === null ? null : Buffer.from(text, 'utf8')));
   let total = 0;
   for (let i = 0; i < keepFrom.length; i++) total += keepTo[i]! - keepFrom[i]! + (inserted[i]?.length ?? 0);
-  if (inPlace && buf.byteOffset + total <= buf.buffer.byteLength) return spliceInPlace(buf, total, keepFrom, keepTo, inserted);
+  // Never into a slice of Node's shared pool (a small buffer), whatever the caller says: other buffers live there.
+  if (inPlace && buf.byteOffset === 0 && buf.length >= Buffer.poolSize && total <= buf.buffer.byteLength) return spliceInPlace(buf, total, keepFrom, keepTo, inserted);
   const out = Buffer.allocUnsafeSlow(total);
   let at = 0;
   for (let i = 0; i < keepFrom.length; i++) {
