@@ -11,7 +11,7 @@ import {
   type OpenExchange, type RouteHandler,
 } from '../ingress/index.js';
 import { headerSafe } from '../model/index.js';
-import { scanTopLevel, spliceTopLevel, type TopLevelObject } from '../providers/index.js';
+import { scanTopLevel, spliceTopLevel, spliceTopLevelText, type TopLevelObject } from '../providers/index.js';
 import { isUtf8 } from 'node:buffer';
 import { isObject, parseJsonBody, type FrontRequest, type LlmFront } from './llm-fronts.js';
 
@@ -133,7 +133,9 @@ function upstreamBody(request: FrontRequest, raw: Buffer, scanned: TopLevelObjec
     if (top !== null) {
       const set = new Map([['model', JSON.stringify(model)]]);
       if (streamOptions !== null) set.set('stream_options', JSON.stringify(streamOptions));
-      // A large body is not needed after this: it is spliced where it lies when there is room.
+      // A small body crosses to an actor more cheaply as text; a large one as bytes, transferred,
+      // and it is not needed here after this: it is spliced where it lies when there is room.
+      if (raw.length < BYTES_BODY_MIN) return spliceTopLevelText(raw, top, set, DROPPED_MEMBERS);
       return spliceTopLevel(raw, top, set, DROPPED_MEMBERS, raw.length >= OWN_BODY_BUFFER_BYTES);
     }
   }
@@ -142,6 +144,9 @@ function upstreamBody(request: FrontRequest, raw: Buffer, scanned: TopLevelObjec
   if (streamOptions !== null) body.stream_options = streamOptions;
   return JSON.stringify(body);
 }
+
+/** Bodies shorter than this go to the engine as text (see `upstreamBody`); a frame's string clones faster than a small buffer. */
+const BYTES_BODY_MIN = 8 * 1024;
 
 /** The OpenRouter-style fallback list is the gateway's: upstreams never see it. */
 const DROPPED_MEMBERS = ['models'];

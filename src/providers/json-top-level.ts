@@ -144,8 +144,31 @@ export function scanTopLevel(bytes: Uint8Array): TopLevelObject | null {
  */
 export function spliceTopLevel(bytes: Uint8Array, top: TopLevelObject, set: ReadonlyMap<string, string>, drop: readonly string[], inPlace = false): Buffer {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { keepFrom, keepTo, insert } = splicePlan(buf, top, set, drop);
+  const inserted = insert.map((text) => (text === null ? null : Buffer.from(text, 'utf8')));
+  let total = 0;
+  for (let i = 0; i < keepFrom.length; i++) total += keepTo[i]! - keepFrom[i]! + (inserted[i]?.length ?? 0);
+  // Never into a slice of Node's shared pool (a small buffer), whatever the caller says: other buffers live there.
+  if (inPlace && buf.byteOffset === 0 && buf.length >= Buffer.poolSize && total <= buf.buffer.byteLength) return spliceInPlace(buf, total, keepFrom, keepTo, inserted);
+  const out = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (let i = 0; i < keepFrom.length; i++) {
+    at += buf.copy(out, at, keepFrom[i]!, keepTo[i]!);
+    const bytes = inserted[i];
+    if (bytes !== null && bytes !== undefined) at += bytes.copy(out, at);
+  }
+  return out;
+}
+
+/** Byte ranges of the original to keep, in order, each with the text to insert after it (or null). */
+interface SplicePlan {
+  keepFrom: number[];
+  keepTo: number[];
+  insert: (string | null)[];
+}
+
+function splicePlan(buf: Buffer, top: TopLevelObject, set: ReadonlyMap<string, string>, drop: readonly string[]): SplicePlan {
   const members = top.members;
-  // Byte ranges of the original to keep, with the text to insert after each.
   const keepFrom: number[] = [];
   const keepTo: number[] = [];
   const insert: (string | null)[] = [];
@@ -201,19 +224,23 @@ export function spliceTopLevel(bytes: Uint8Array, top: TopLevelObject, set: Read
   keepTo.push(buf.length);
   insert.push(null);
 
-  const inserted = insert.map((text) => (text === null ? null : Buffer.from(text, 'utf8')));
-  let total = 0;
-  for (let i = 0; i < keepFrom.length; i++) total += keepTo[i]! - keepFrom[i]! + (inserted[i]?.length ?? 0);
-  // Never into a slice of Node's shared pool (a small buffer), whatever the caller says: other buffers live there.
-  if (inPlace && buf.byteOffset === 0 && buf.length >= Buffer.poolSize && total <= buf.buffer.byteLength) return spliceInPlace(buf, total, keepFrom, keepTo, inserted);
-  const out = Buffer.allocUnsafeSlow(total);
-  let at = 0;
+  return { keepFrom, keepTo, insert };
+}
+
+/**
+ * `spliceTopLevel` as text: for a small body, which crosses to a thread more cheaply as a string
+ * than as a buffer of its own.
+ */
+export function spliceTopLevelText(bytes: Uint8Array, top: TopLevelObject, set: ReadonlyMap<string, string>, drop: readonly string[]): string {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { keepFrom, keepTo, insert } = splicePlan(buf, top, set, drop);
+  let text = '';
   for (let i = 0; i < keepFrom.length; i++) {
-    at += buf.copy(out, at, keepFrom[i]!, keepTo[i]!);
-    const bytes = inserted[i];
-    if (bytes !== null && bytes !== undefined) at += bytes.copy(out, at);
+    text += buf.toString('utf8', keepFrom[i]!, keepTo[i]!);
+    const value = insert[i];
+    if (value !== null && value !== undefined) text += value;
   }
-  return out;
+  return text;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTopLevelPieces, scanTopLevel, spliceTopLevel, withTopLevelValue } from '../../../src/providers/index.js';
+import { parseTopLevelPieces, scanTopLevel, spliceTopLevel, spliceTopLevelText, withTopLevelValue } from '../../../src/providers/index.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 
@@ -83,6 +83,8 @@ describe('spliceTopLevel', () => {
     const so = 'stream_options' in value ? JSON.stringify({ ...(value.stream_options as object | null ?? {}), include_usage: true }) : null;
     for (const streamOptions of [null, so ?? USAGE_ON]) {
       expect(splice(text, 'gpt-4o-mini', streamOptions)).toBe(editedByParse(text, 'gpt-4o-mini', streamOptions));
+      const raw = bytes(text);
+      expect(spliceTopLevelText(raw, scanTopLevel(raw)!, chatEdits('gpt-4o-mini', streamOptions), ['models'])).toBe(editedByParse(text, 'gpt-4o-mini', streamOptions));
       expect(splice(text, 'a-much-longer-upstream/model-name-than-before', streamOptions, true))
         .toBe(editedByParse(text, 'a-much-longer-upstream/model-name-than-before', streamOptions));
     }
