@@ -122,7 +122,7 @@ function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, cl
  * bytes with those members spliced in when they can be (see json-top-level.ts: well-formed UTF-8,
  * no top-level key written twice or with escapes), else the edited object serialized.
  */
-function upstreamBody(request: FrontRequest, raw: Buffer, scanned: TopLevelObject | null, model: string): string | Uint8Array {
+export function upstreamBody(request: FrontRequest, raw: Buffer, scanned: TopLevelObject | null, model: string): string | Uint8Array {
   const body = request.body;
   const so = body.stream_options;
   const usageOn = isObject(so) && so.include_usage === true;
