@@ -113,16 +113,31 @@ function dropRest(until: number, done: () => void): { chunk(bytes: number, isLas
   };
 }
 
+/** The largest `Content-Length` a body buffer is made for up front (a claim, until the bytes come). */
+const PRESIZE_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * From this size on a body gets a buffer of its own with `BODY_SPARE_BYTES` to spare after it, so
+ * the few members the gateway changes can be spliced in where it lies (see the LLM path) instead of
+ * into new memory. Smaller ones come from Node's shared pool.
+ */
+export const OWN_BODY_BUFFER_BYTES = 64 * 1024;
+const BODY_SPARE_BYTES = 4096;
+
 /**
  * Reads the request body up to `limit` bytes within `timeoutMs`. Calls `done` once with the body, or
  * with an error: 413 when the body passes the limit (sent once the rest has been read and dropped, up
  * to a bound, so the client can read it), 408 when the body is still incomplete at the deadline (a
- * client dripping bytes must not hold a connection forever).
+ * client dripping bytes must not hold a connection forever). `contentLength` (the request's
+ * `Content-Length`, 0 when absent) sizes one buffer, made when the first chunk arrives, that the
+ * chunks are copied into; a body without one, longer than it said, or past `PRESIZE_MAX_BYTES` is
+ * gathered in parts.
  */
 export function readBody(res: HttpResponse, limit: number, done: (err: LocalRouterError | null, body: Buffer | null) => void,
-  timeoutMs = DEFAULT_BODY_TIMEOUT_MS): void {
+  timeoutMs = DEFAULT_BODY_TIMEOUT_MS, contentLength = 0): void {
   const until = Date.now() + timeoutMs;
   let parts: Buffer[] = [];
+  const presize = contentLength > 0 && contentLength <= limit && contentLength <= PRESIZE_MAX_BYTES ? contentLength : 0;
+  let whole: Buffer | null = null;
   let size = 0;
   let settled = false;
   let timeout: PendingBody | null = null;
@@ -131,23 +146,38 @@ export function readBody(res: HttpResponse, limit: number, done: (err: LocalRout
     if (settled) return;
     settled = true;
     parts = [];
+    whole = null;
     if (timeout !== null) pendingBodies.delete(timeout);
     done(err, body);
   };
   res.onData((chunk, isLast) => {
     if (drain !== null) return drain.chunk(chunk.byteLength, isLast);
     if (settled) return;
+    const at = size;
     size += chunk.byteLength;
     if (size > limit) {
       // From here on the body only has to be read to its end: the deadline is the drain's.
       if (timeout !== null) pendingBodies.delete(timeout);
       const over = new LocalRouterError('LR_ERR_BODY_TOO_LARGE', `request body is over the limit of ${limit} bytes`);
       parts = [];
+      whole = null;
       drain = dropRest(until, () => finish(over, null));
       drain.chunk(0, isLast);
       return;
     }
     // uWS neuters the ArrayBuffer after the callback: copy it.
+    if (at === 0 && presize > 0) whole = presize >= OWN_BODY_BUFFER_BYTES ? Buffer.allocUnsafeSlow(presize + BODY_SPARE_BYTES) : Buffer.allocUnsafe(presize);
+    if (whole !== null && size <= presize) {
+      whole.set(new Uint8Array(chunk), at);
+      if (isLast) finish(null, size === whole.length ? whole : whole.subarray(0, size));
+      else timeout ??= watchBody(timeoutMs, () => finish(new LocalRouterError('LR_ERR_REQUEST_TIMEOUT', `request body not received within ${Math.round(timeoutMs / 1000)} s`), null));
+      return;
+    }
+    if (whole !== null) {
+      // Longer than it said: what came so far becomes the first part.
+      parts.push(whole.subarray(0, at));
+      whole = null;
+    }
     if (isLast) {
       finish(null, parts.length === 0 ? Buffer.from(new Uint8Array(chunk)) : Buffer.concat([...parts, Buffer.from(new Uint8Array(chunk))]));
     } else {

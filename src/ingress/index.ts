@@ -8,7 +8,7 @@
  */
 export { buildRoutes, createApp, type Method, type RouteHandler, type Routes } from './app.js';
 export type { AttemptRecord, GatewayState, GatewayTables, OpenExchange, RequestOutcome } from './gateway-state.js';
-export { answerAfterBody, readBody, statusLine, writeError, writeJson, writeResponse, type HeaderPairs } from './http-io.js';
+export { answerAfterBody, OWN_BODY_BUFFER_BYTES, readBody, statusLine, writeError, writeJson, writeResponse, type HeaderPairs } from './http-io.js';
 export { ClientTable, type AuthedClient } from './client-table.js';
 export { RequestGuards } from './guards.js';
 export { AdminAuth, loadOrCreateAdminToken } from './admin-token.js';

@@ -1,7 +1,8 @@
 import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
 import { modelIdProblem, withinJsonDepth, type ChatRequest, type ClientDialectName, type Operation } from '../model/index.js';
+import { isUtf8 } from 'node:buffer';
 import {
-  anthropicErrorEvent, fromAnthropicRequest, fromCompletionsRequest, fromResponsesRequest, openAIErrorToAnthropic, toAnthropicError,
+  anthropicErrorEvent, fromAnthropicRequest, parseTopLevelPieces, scanTopLevel, type TopLevelObject, fromCompletionsRequest, fromResponsesRequest, openAIErrorToAnthropic, toAnthropicError,
 } from '../providers/index.js';
 
 /** A typed chat request (or, for embeddings, an OpenAI embeddings body), ready for model resolution. */
@@ -15,6 +16,11 @@ export interface FrontRequest {
   wantsUsage: boolean;
   /** JSON the client dialect needs in the engine (see `CallRequest.meta`). */
   meta?: string;
+  /**
+   * `body` is the client's own JSON object, unconverted: its bytes can go upstream with only the
+   * top-level members the gateway changes spliced in.
+   */
+  clientBody: boolean;
 }
 
 /**
@@ -38,14 +44,35 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A request body parsed: the object, and its top level as found on the bytes (null when not scanned, or when the scan gave up). */
+export interface ParsedBody {
+  value: Record<string, unknown>;
+  top: TopLevelObject | null;
+}
+
+/** Bodies at least this long are parsed in pieces (see `parseTopLevelPieces`); shorter ones in one go, which is faster for them. */
+const PIECEWISE_MIN_BYTES = 128 * 1024;
+
 /**
  * JSON body → object, with the gateway's errors for bad JSON, bodies nested deeper than `maxDepth`
- * (checked on the bytes, before anything recurses into them) and non-objects.
+ * (checked on the bytes, before anything recurses into them) and non-objects. A large body is
+ * parsed in pieces, never decoded into one large string; any doubt, and any error, goes through
+ * `JSON.parse` of the whole text, so the result and the error messages are the parser's.
  */
-export function parseJsonObject(raw: Buffer, maxDepth: number): Record<string, unknown> {
+export function parseJsonBody(raw: Buffer, maxDepth: number): ParsedBody {
   if (!withinJsonDepth(raw, maxDepth)) {
     throw new LocalRouterError('LR_ERR_BAD_REQUEST', `request body nests objects/arrays deeper than ${maxDepth} levels (server.max_json_depth)`);
   }
+  if (raw.length >= PIECEWISE_MIN_BYTES && isUtf8(raw)) {
+    const top = scanTopLevel(raw);
+    const value = top === null ? null : parseTopLevelPieces(raw, top);
+    if (value !== null) return { value, top };
+  }
+  return { value: parseJsonObject(raw), top: null };
+}
+
+/** JSON text → object, with the gateway's errors for bad JSON and non-objects. */
+function parseJsonObject(raw: Buffer): Record<string, unknown> {
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
@@ -117,7 +144,7 @@ export function checkChatBody(body: Record<string, unknown> | ChatRequest, maxMe
   }
   const stream = requireStreamFlag(fields);
   const wantsUsage = stream && isObject(fields.stream_options) && fields.stream_options.include_usage === true;
-  return { model, body: fields as unknown as ChatRequest, stream, wantsUsage };
+  return { model, body: fields as unknown as ChatRequest, stream, wantsUsage, clientBody: false };
 }
 
 const openAIErrorEvent = (err: PlainError): string => `data: ${openAIErrorBody(err)}\n\n`;
@@ -128,7 +155,11 @@ const asIs = (_status: number, body: string): string => body;
 export const chatFront: LlmFront = {
   op: 'chat',
   dialect: 'chat',
-  parse: (body, limits) => checkChatBody(body, limits.maxMessages),
+  parse(body, limits) {
+    const checked = checkChatBody(body, limits.maxMessages);
+    checked.clientBody = true;
+    return checked;
+  },
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,
   upstreamErrorBody: asIs,
@@ -145,7 +176,7 @@ export const embeddingsFront: LlmFront = {
     const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0);
     if (!ok) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"input" must be a string or a non-empty array', { param: 'input' });
     // Not a chat request: it travels in the same slot, and only its model is changed before dispatch.
-    return { model, body: body as unknown as ChatRequest, stream: false, wantsUsage: false };
+    return { model, body: body as unknown as ChatRequest, stream: false, wantsUsage: false, clientBody: true };
   },
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,

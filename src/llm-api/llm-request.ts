@@ -5,13 +5,15 @@ import {
   type AutoDecision, type CandidateProbe, type LimitState,
 } from '../routing/index.js';
 import type { Attempt, CallController, CallHandler, CallRequest, Usage } from '../model/index.js';
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import {
-  answerAfterBody, readBody, statusLine, writeResponse, type AttemptRecord, type AuthedClient, type GatewayState, type GatewayTables, type HeaderPairs,
+  answerAfterBody, OWN_BODY_BUFFER_BYTES, readBody, statusLine, writeResponse, type AttemptRecord, type AuthedClient, type GatewayState, type GatewayTables, type HeaderPairs,
   type OpenExchange, type RouteHandler,
 } from '../ingress/index.js';
 import { headerSafe } from '../model/index.js';
-import { isObject, parseJsonObject, type FrontRequest, type LlmFront } from './llm-fronts.js';
+import { scanTopLevel, spliceTopLevel, spliceTopLevelText, type TopLevelObject } from '../providers/index.js';
+import { isUtf8 } from 'node:buffer';
+import { isObject, parseJsonBody, type FrontRequest, type LlmFront } from './llm-fronts.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
 
@@ -62,16 +64,17 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     try {
       const cap = state.logBodyBytes ?? 0; // monitoring: request body for the request log (opt-in)
       if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
-      const request = front.parse(parseJsonObject(raw!, server.max_json_depth), { maxMessages: server.max_messages });
+      const parsed = parseJsonBody(raw!, server.max_json_depth);
+      const request = front.parse(parsed.value, { maxMessages: server.max_messages });
       if (!needsClassifier(request, client)) {
-        proceed(front, state, exchange, client, request, raw!.length, crashHook, null);
+        proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, null);
         return;
       }
       routeByClassifier(request, client, state.classifiers).then(({ ids, decision }) => {
         if (exchange.aborted) return;
         exchange.route(decision);
         try {
-          proceed(front, state, exchange, client, request, raw!.length, crashHook, ids);
+          proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, ids);
         } catch (e) {
           exchange.fail(clientError(state, e), false);
         }
@@ -79,7 +82,7 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     } catch (e) {
       exchange.fail(clientError(state, e), false);
     }
-  }, server.body_timeout_ms);
+  }, server.body_timeout_ms, Number.isFinite(contentLength) ? contentLength : 0);
 }
 
 /** Test hook: an exception and a rejection nobody handles, on the ingress thread, outside any request. */
@@ -97,25 +100,56 @@ function clientError(state: GatewayState, e: unknown): LocalRouterError {
 
 /** Plans the candidates, admits the request against its limits, and hands it to an actor. */
 function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, client: AuthedClient, request: FrontRequest,
-  bodyBytes: number, crashHook: boolean, ids: string[] | null): void {
+  raw: Buffer, top: TopLevelObject | null, crashHook: boolean, ids: string[] | null): void {
   const plan = planCandidates(request, { directory: state.directory, breakers: state.breakers, capabilities: exchange.tables.capabilities }, client, ids);
   if (plan.targets.length === 0) {
     exchange.countAgainst(plan.skipped[0]!);
     throw noProviderAvailable(plan, state);
   }
   exchange.holdProbes(plan.probes);
-  const projected = projectInputTokens(bodyBytes);
+  const projected = projectInputTokens(raw.length);
   exchange.limits(client, admitRequest(state, client, projected), projected);
-  const body = request.body;
-  body.model = plan.targets[0]!.upstreamModel;
-  delete body.models;
-  if (request.stream) body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
   const candidates = plan.targets.map((t) => ({ provider: t.provider, model: t.upstreamModel }));
   exchange.dispatch({
-    candidates, op: front.op, body: JSON.stringify(body), stream: request.stream, clientWantsUsage: request.wantsUsage,
+    candidates, op: front.op, body: upstreamBody(request, raw, top, plan.targets[0]!.upstreamModel), stream: request.stream, clientWantsUsage: request.wantsUsage,
     dialect: front.dialect, meta: request.meta ?? null, testCrash: crashHook,
   });
 }
+
+/**
+ * The OpenAI-dialect body for the first candidate: `model` set to its id, `models` removed, and for
+ * a stream `stream_options.include_usage` on (the gateway always reads usage). The client's own
+ * bytes with those members spliced in when they can be (see json-top-level.ts: well-formed UTF-8,
+ * no top-level key written twice or with escapes), else the edited object serialized.
+ */
+export function upstreamBody(request: FrontRequest, raw: Buffer, scanned: TopLevelObject | null, model: string): string | Uint8Array {
+  const body = request.body;
+  const so = body.stream_options;
+  const usageOn = isObject(so) && so.include_usage === true;
+  const streamOptions = request.stream && !usageOn ? { ...(isObject(so) ? so : {}), include_usage: true } : null;
+  // A body parsed in pieces was scanned and checked already.
+  if (request.clientBody && (scanned !== null || isUtf8(raw))) {
+    const top = scanned ?? scanTopLevel(raw);
+    if (top !== null) {
+      const set = new Map([['model', JSON.stringify(model)]]);
+      if (streamOptions !== null) set.set('stream_options', JSON.stringify(streamOptions));
+      // A small body crosses to an actor more cheaply as text; a large one as bytes, transferred,
+      // and it is not needed here after this: it is spliced where it lies when there is room.
+      if (raw.length < BYTES_BODY_MIN) return spliceTopLevelText(raw, top, set, DROPPED_MEMBERS);
+      return spliceTopLevel(raw, top, set, DROPPED_MEMBERS, raw.length >= OWN_BODY_BUFFER_BYTES);
+    }
+  }
+  body.model = model;
+  delete body.models;
+  if (streamOptions !== null) body.stream_options = streamOptions;
+  return JSON.stringify(body);
+}
+
+/** Bodies shorter than this go to the engine as text (see `upstreamBody`); a frame's string clones faster than a small buffer. */
+const BYTES_BODY_MIN = 8 * 1024;
+
+/** The OpenRouter-style fallback list is the gateway's: upstreams never see it. */
+const DROPPED_MEMBERS = ['models'];
 
 /**
  * One client request in flight: the handler of its engine call, writing what it hears to the client,
@@ -388,9 +422,22 @@ class LlmExchange implements CallHandler, OpenExchange {
   }
 }
 
+/**
+ * Random bytes for generation ids, drawn from the CSPRNG a few thousand at a time: one
+ * `randomBytes(10)` per request was a kernel-backed call that cost more than the request's routing.
+ */
+const ID_RANDOM = Buffer.alloc(10 * 512);
+let idRandomAt = ID_RANDOM.length;
+
 /** `gen-` + 32 hex digits (time first, then 80 random bits): unique across restarts, unguessable. */
 function newGenerationId(): string {
+  if (idRandomAt === ID_RANDOM.length) {
+    randomFillSync(ID_RANDOM);
+    idRandomAt = 0;
+  }
+  const random = ID_RANDOM.toString('hex', idRandomAt, idRandomAt + 10);
+  idRandomAt += 10;
   // Time first (UUIDv7 style): the request log's id index then grows at its end instead of taking
   // inserts anywhere (measured with bench/micro/metrics/monitoring-record.ts IDS=time).
-  return `gen-${Date.now().toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
+  return `gen-${Date.now().toString(16).padStart(12, '0')}${random}`;
 }

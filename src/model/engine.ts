@@ -20,8 +20,13 @@ export interface CallCandidate {
 export interface CallRequest {
   candidates: CallCandidate[];
   op: Operation;
-  /** OpenAI-dialect JSON text with `model` set to the first candidate's model; null for `models`. */
-  body: string | null;
+  /**
+   * OpenAI-dialect JSON with `model` set to the first candidate's model; null for `models`. As
+   * UTF-8 bytes when it is the client's own body with edits spliced in (sent upstream as is by
+   * adapters that speak OpenAI's dialect), as text when the gateway wrote it. Bytes own their
+   * ArrayBuffer and are handed over: the engine may transfer that buffer to another thread.
+   */
+  body: string | Uint8Array | null;
   /** The upstream answers with an SSE stream. */
   stream: boolean;
   /** The client asked for the usage chunk (`stream_options.include_usage`); otherwise it is stripped. */

@@ -28,6 +28,11 @@ export interface UpstreamRequest {
   streams: boolean;
 }
 
+/** An upstream request whose body is JSON the client sent, as UTF-8 bytes (see `ProviderAdapter.requestBytes`). */
+export interface UpstreamBytesRequest extends Omit<UpstreamRequest, 'body'> {
+  body: Uint8Array;
+}
+
 /** A chat stream translator, stateful per request, owned by the caller: upstream text in, parts out. */
 export interface PartStream {
   /** Upstream text in (any split); the parts it completes (possibly none). */
@@ -56,6 +61,11 @@ export interface ProviderAdapter {
   readonly protocol: WireProtocol;
   /** Builds the upstream request for an operation; `body` is the client's request as JSON (a `ChatRequest` for chat; null for `models`). */
   request(op: Operation, body: string | null, ctx: TranslateContext): UpstreamRequest;
+  /**
+   * `request` for a body that is already this protocol's own JSON, as UTF-8 bytes, sent as they are.
+   * Absent: such a body is decoded and given to `request`.
+   */
+  requestBytes?(op: Operation, body: Uint8Array, ctx: TranslateContext): UpstreamBytesRequest;
   /**
    * Why a 2xx answer of this content type (`''` when the upstream sent none) cannot be the stream or
    * body asked for; null when it can. Absent: every content type is tried.

@@ -2,7 +2,8 @@ import { LocalRouterError, toLocalRouterError, type PlainError } from '../errors
 import { fallsBack } from '../routing/index.js';
 import type { Attempt, CallCandidate, CallController, CallHandler, CallRequest, ProviderRuntime, Usage } from '../model/index.js';
 import type { PriceBook } from './catalog/index.js';
-import type { Operation, ProviderAdapter, TranslateContext } from './adapter.js';
+import type { Operation, ProviderAdapter, TranslateContext, UpstreamBytesRequest, UpstreamRequest } from './adapter.js';
+import { withTopLevelValue } from './json-top-level.js';
 import { adapterFor, dialectFor } from './adapters.js';
 import type { ClientDialect } from './client-dialect.js';
 import { UpstreamExchange } from './upstream-exchange.js';
@@ -44,7 +45,7 @@ export class RequestRun implements CallController {
   #request: CallRequest;
   #candidates: CallCandidate[];
   #op: Operation;
-  #body: string | null;
+  #body: string | Uint8Array | null;
   #meta: Record<string, unknown> | null;
   #index = -1;
   #current: UpstreamExchange | null = null;
@@ -181,7 +182,7 @@ export class RequestRun implements CallController {
     try {
       adapter = adapterFor(entry.runtime.protocol);
       dialect = this.#op === 'chat' ? dialectFor(this.#request.dialect) : null;
-      upstream = adapter.request(this.#op, this.#bodyFor(model), ctx);
+      upstream = requestFor(adapter, this.#op, this.#bodyFor(model), ctx);
     } catch (err) {
       // A candidate that cannot express the request is skipped like a failed one.
       this.fail({ error: toLocalRouterError(err).toPlain(), status: 0, retryAfterMs: 0 });
@@ -201,9 +202,13 @@ export class RequestRun implements CallController {
   }
 
   /** The first candidate's model is already in the body; later ones need it swapped in. */
-  #bodyFor(model: string): string | null {
+  #bodyFor(model: string): string | Uint8Array | null {
     if (this.#index === 0 || this.#body === null) return this.#body;
-    const parsed = JSON.parse(this.#body) as { model?: string };
+    if (typeof this.#body !== 'string') {
+      const spliced = withTopLevelValue(this.#body, 'model', JSON.stringify(model));
+      if (spliced !== null) return spliced;
+    }
+    const parsed = JSON.parse(typeof this.#body === 'string' ? this.#body : UTF8.decode(this.#body)) as { model?: string };
     parsed.model = model;
     return JSON.stringify(parsed);
   }
@@ -223,6 +228,15 @@ export class RequestRun implements CallController {
     return out;
   }
 }
+
+/** The adapter's request for `body`; bytes go as they are to an adapter that takes them, decoded to the others. */
+function requestFor(adapter: ProviderAdapter, op: Operation, body: string | Uint8Array | null, ctx: TranslateContext): UpstreamRequest | UpstreamBytesRequest {
+  if (body === null || typeof body === 'string') return adapter.request(op, body, ctx);
+  if (adapter.requestBytes !== undefined) return adapter.requestBytes(op, body, ctx);
+  return adapter.request(op, UTF8.decode(body), ctx);
+}
+
+const UTF8 = new TextDecoder();
 
 function scrubError(error: PlainError, secret: string | null): PlainError {
   const out: PlainError = { ...error, message: redactSecret(error.message, secret) };

@@ -3,7 +3,7 @@
  * Where provider API keys live: the OS keychain when one answers, else an AES-256-GCM file in the
  * data dir. Also the client-key helpers (`lr-...` bearer keys, stored only as sha256 hashes).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { LocalRouterError } from '../errors/index.js';
 import { FileSecretStore } from './file-store.js';
@@ -60,9 +60,9 @@ export function generateClientKey(): { key: string; hash: string; prefix: string
   return { key, hash: hashClientKey(key), prefix: key.slice(0, 10) };
 }
 
-/** sha256 hex of a client key, as stored in config. */
+/** sha256 hex of a client key, as stored in config. One-shot `hash`: it runs on every request. */
 export function hashClientKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /**

@@ -150,10 +150,10 @@ export class ActorHost<Out, In> {
    * Posts to the running thread; false when there is none (starting again, or closed). Throws what
    * `postMessage` throws (a message that cannot be cloned).
    */
-  post(message: Out): boolean {
+  post(message: Out, transfer?: ArrayBuffer[]): boolean {
     const worker = this.#worker;
     if (worker === null) return false;
-    worker.postMessage(message);
+    worker.postMessage(message, transfer);
     return true;
   }
 

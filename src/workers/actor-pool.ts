@@ -4,7 +4,7 @@ import { ActorHost, type ActorCrash, type RestartPolicy } from './actor-host.js'
 import { FrameBatcher } from './frame-batcher.js';
 import type { ActorWorkerData, FromActorFrame, ToActorFrame } from './protocol.js';
 import {
-  callIdOf, deliverFrame, encodeCancel, encodePause, encodeProviders, encodeRequest, encodeResume, endsCall, isReady,
+  callIdOf, deliverFrame, encodeCancel, encodePause, encodeProviders, encodeRequest, encodeResume, endsCall, isReady, transfersOf,
 } from './provider-codec.js';
 import { moduleBeside } from './spawn-worker.js';
 
@@ -89,7 +89,7 @@ export class ActorPool implements UpstreamEngine {
   }
 
   #createSlot(index: number): ActorSlot {
-    const out = new FrameBatcher<ToActorFrame>((frames) => slot.host.post(frames));
+    const out = new FrameBatcher<ToActorFrame>((frames) => slot.host.post(frames, transfersOf(frames)));
     const host = new ActorHost<ToActorFrame[], FromActorFrame[]>({
       entry: ACTOR_ENTRY,
       name: `provider-actor-${index}`,

@@ -42,7 +42,7 @@ export const REQ_FLAG = {
 export const CLIENT_DIALECT = { chat: 0, anthropic: 1, responses: 2, completions: 3 } as const;
 
 /** `candidates` is flattened `[provider, model, provider, model, ...]`; `flags` is `REQ_FLAG` bits. */
-export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: Operation, body: string | null, flags: number, meta: string | null];
+export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: Operation, body: string | Uint8Array | null, flags: number, meta: string | null];
 export type CancelFrame = [typeof FRAME.CANCEL, id: number];
 export type PauseFrame = [typeof FRAME.PAUSE, id: number];
 export type ResumeFrame = [typeof FRAME.RESUME, id: number];

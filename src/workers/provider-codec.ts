@@ -25,6 +25,26 @@ export function encodeRequest(id: number, request: CallRequest): RequestFrame {
   return [FRAME.REQUEST, id, candidates, request.op, request.body, flags, request.meta];
 }
 
+/**
+ * The memory a batch of frames hands over instead of copying: request bodies given as bytes (which
+ * own their ArrayBuffer, see `CallRequest.body`). Only large ones: a view shorter than half of
+ * Node's pool could be a slice of that shared pool, and for small bodies a copy costs nothing.
+ */
+export function transfersOf(frames: readonly ToActorFrame[]): ArrayBuffer[] | undefined {
+  let list: ArrayBuffer[] | undefined;
+  for (let i = 0; i < frames.length; i++) {
+    const frame = frames[i]!;
+    if (frame[0] !== FRAME.REQUEST) continue;
+    const body = frame[4];
+    if (body === null || typeof body === 'string' || body.byteOffset !== 0 || body.byteLength < TRANSFER_MIN_BYTES) continue;
+    if (!(body.buffer instanceof ArrayBuffer)) continue;
+    (list ??= []).push(body.buffer);
+  }
+  return list;
+}
+
+const TRANSFER_MIN_BYTES = Buffer.poolSize;
+
 export function encodeCancel(id: number): ToActorFrame {
   return [FRAME.CANCEL, id];
 }

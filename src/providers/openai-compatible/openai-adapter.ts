@@ -1,6 +1,6 @@
 import { LocalRouterError } from '../../errors/index.js';
 import { labelSafe } from '../../model/index.js';
-import type { Operation, ProviderAdapter, TranslateContext, UpstreamRequest } from '../adapter.js';
+import type { Operation, ProviderAdapter, TranslateContext, UpstreamBytesRequest, UpstreamRequest } from '../adapter.js';
 import { mapStatusError } from '../map-upstream-error.js';
 import { upstreamHeaders } from './api.js';
 import { createOpenAIPartStream } from './from-openai-chunks.js';
@@ -27,15 +27,11 @@ export const openAIAdapter: ProviderAdapter = {
   protocol: 'openai',
 
   request(op: Operation, body: string | null, ctx: TranslateContext): UpstreamRequest {
-    const path = PATHS[op];
-    if (!path) throw new LocalRouterError('LR_ERR_UNSUPPORTED_PARAM', `operation ${op} is not supported by provider "${ctx.provider.name}"`);
-    return {
-      method: op === 'models' ? 'GET' : 'POST',
-      path,
-      headers: upstreamHeaders(ctx.provider, body !== null, ctx.stream),
-      body,
-      streams: ctx.stream,
-    };
+    return openAIRequest(op, body, ctx);
+  },
+
+  requestBytes(op: Operation, body: Uint8Array, ctx: TranslateContext): UpstreamBytesRequest {
+    return openAIRequest(op, body, ctx);
   },
 
   contentTypeProblem(contentType, streamed) {
@@ -56,3 +52,16 @@ export const openAIAdapter: ProviderAdapter = {
     return mapStatusError(ctx.provider.name, status, body);
   },
 };
+
+/** The upstream request: the body goes as it is (the ingress already set the upstream model). */
+function openAIRequest<B extends string | Uint8Array | null>(op: Operation, body: B, ctx: TranslateContext): Omit<UpstreamRequest, 'body'> & { body: B } {
+  const path = PATHS[op];
+  if (!path) throw new LocalRouterError('LR_ERR_UNSUPPORTED_PARAM', `operation ${op} is not supported by provider "${ctx.provider.name}"`);
+  return {
+    method: op === 'models' ? 'GET' : 'POST',
+    path,
+    headers: upstreamHeaders(ctx.provider, body !== null, ctx.stream),
+    body,
+    streams: ctx.stream,
+  };
+}

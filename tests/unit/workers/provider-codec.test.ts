@@ -3,7 +3,7 @@ import type { Attempt, CallHandler, CallRequest, ClientDialectName, PlainError, 
 import type { FromActorFrame, ToActorFrame } from '../../../src/workers/protocol.js';
 import {
   applyToActor, deliverFrame, encodeCancel, encodePause, encodeProviders, encodeRequest, encodeResume, endsCall, FrameEncoder, mergeChunks,
-  type ActorSide,
+  transfersOf, type ActorSide,
 } from '../../../src/workers/provider-codec.js';
 
 /** What postMessage does to a frame on its way across the thread. */
@@ -59,6 +59,23 @@ describe('provider codec: calls as frames and back', () => {
     const events: Event[] = [];
     applyToActor(overThread(encodeRequest(7, models)), recordingSide(events));
     expect(events).toEqual([['call', 7, models]]);
+  });
+
+  it('a body given as bytes crosses as bytes; a large one is transferred, never a small one (it may be a slice of Node\'s pool)', () => {
+    const large = Buffer.allocUnsafeSlow(20_000).fill(0x20);
+    large.write('{"model":"m1","messages":[]}');
+    const small = Buffer.from('{"model":"m1","messages":[]}');
+    const frames = [encodeRequest(1, request({ body: large })), encodeRequest(2, request({ body: small })), encodeRequest(3, request()), encodeCancel(1)];
+    expect(transfersOf(frames)).toEqual([large.buffer]);
+    expect(transfersOf([encodeRequest(4, request({ body: large.subarray(1) }))])).toBeUndefined();
+    const events: Event[] = [];
+    const { port1 } = new MessageChannel();
+    port1.postMessage(frames, transfersOf(frames));
+    port1.close();
+    expect(large.buffer.byteLength).toBe(0);
+    applyToActor(overThread(encodeRequest(2, request({ body: small }))), recordingSide(events));
+    const body = (events[0]![2] as CallRequest).body as Uint8Array;
+    expect(Buffer.from(body).toString()).toBe('{"model":"m1","messages":[]}');
   });
 
   it('a request frame keeps its compact wire shape: flattened candidates and a flag word', () => {
