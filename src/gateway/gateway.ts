@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import type { ProviderRuntime, UpstreamEngine } from '../model/index.js';
-import { getPreset, ModelDirectory } from '../providers/index.js';
+import { getPreset, loadProviderEngine, ModelDirectory } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
@@ -266,7 +266,7 @@ function resolveApiKey(p: Config['providers'][number], presetEnv: string | null,
  */
 async function createEngine(mode: 'workers' | 'inline', opts: ActorPoolOptions): Promise<UpstreamEngine> {
   if (mode === 'workers') return new ActorPool(opts);
-  const { ProviderEngine } = await import('../providers/index.js');
+  const ProviderEngine = await loadProviderEngine();
   return new ProviderEngine(opts.providers);
 }
 

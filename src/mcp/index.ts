@@ -19,7 +19,7 @@
  */
 export { McpHost, type McpHostOptions, type McpSessionLink, type McpLog } from './mcp-host.js';
 export { mcpActorConfig, serverRuntime, mcpSecretName, type McpSecrets } from './runtime-config.js';
-export { createUpstreamTransport } from './upstream-transport.js';
+export { loadUpstreamTransport } from './load-upstream-transport.js';
 export { compileMcpPolicy, type McpPolicy } from './access-policy.js';
 export { buildMergedView, NAMESPACE_SEPARATOR, type MergedView } from './merged-view.js';
 export { paginate } from './paginate.js';
