@@ -13,6 +13,7 @@ import { callForAnswer, llmRoutes } from '../llm-api/index.js';
 import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
 import { GatewayMetrics, providersStatusRoute } from '../admin-api/index.js';
 import { ClassifierPool } from './classifier-pool.js';
+import { OnDemandEngine } from './on-demand-engine.js';
 import { buildGatewayTables } from './gateway-tables.js';
 
 export interface StartGatewayOptions {
@@ -260,12 +261,13 @@ function resolveApiKey(p: Config['providers'][number], presetEnv: string | null,
 }
 
 /**
- * The engine for a configured execution mode: actor threads, or the provider engine on this thread.
- * The provider engine (undici, every adapter) is loaded only in inline mode: in workers mode it lives
- * in the actor threads, and the main thread does not pay for it.
+ * The engine for a configured execution mode: actor threads (started once a provider is configured),
+ * or the provider engine on this thread. The provider engine (undici, the upstream call) is loaded
+ * only in inline mode: in workers mode it lives in the actor threads, and the main thread does not
+ * pay for it.
  */
 async function createEngine(mode: 'workers' | 'inline', opts: ActorPoolOptions): Promise<UpstreamEngine> {
-  if (mode === 'workers') return new ActorPool(opts);
+  if (mode === 'workers') return new OnDemandEngine(opts.providers, (providers) => new ActorPool({ ...opts, providers }));
   const ProviderEngine = await loadProviderEngine();
   return new ProviderEngine(opts.providers);
 }
