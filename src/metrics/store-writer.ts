@@ -126,7 +126,8 @@ export class InlineStoreWriter implements StoreWriter {
  * too. The main thread only clones the batch into a message. A thread that dies (an uncaught
  * exception, a failed start) fails the batches it held (their callers count them as dropped), is
  * reported with its stack through `onError`, and is started again: at once for the first few deaths
- * in a row, then with a growing delay (operations in the meantime fail the same way).
+ * in a row, then with a growing delay (operations in the meantime fail the same way). The thread
+ * starts with the first operation: a gateway that has written and read nothing holds none.
  */
 export class WorkerStoreWriter implements StoreWriter {
   readonly mode = 'worker';
@@ -155,7 +156,6 @@ export class WorkerStoreWriter implements StoreWriter {
       // The writer never keeps the process alive; close() waits for it explicitly.
       keepAlive: false,
     });
-    this.#host.start();
   }
 
   get restarts(): number {
@@ -187,6 +187,8 @@ export class WorkerStoreWriter implements StoreWriter {
   }
 
   sync(): Promise<void> {
+    // Nothing was ever handed over before the thread starts.
+    if (!this.#host.started) return Promise.resolve();
     return new Promise((resolve) => this.#post({ seq: 0, type: 'sync' }, () => resolve()));
   }
 
@@ -200,6 +202,7 @@ export class WorkerStoreWriter implements StoreWriter {
   }
 
   #post(msg: WriterMessage, cb: (reply: WriterReply) => void): void {
+    this.#host.start();
     if (!this.#host.running) {
       cb({ seq: 0, error: { message: this.#host.closed ? 'the monitoring store is closed' : 'the monitoring store writer thread is restarting' } });
       return;
