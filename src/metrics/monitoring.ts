@@ -178,6 +178,11 @@ export class Monitoring {
     return this.#writer.mode;
   }
 
+  /** Whether the writer runs: a writer thread starts with the first write, read or retention pass. */
+  get writerStarted(): boolean {
+    return this.#writer.started;
+  }
+
   /** Failures, writer restarts, lost files and size-cap deletions since start. */
   storeHealth(): StoreHealth {
     return { errors: this.#errors, writerRestarts: this.#writer.restarts, fileLost: this.#fileLost, logTrimmed: this.#logTrimmed };

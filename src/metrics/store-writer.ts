@@ -26,6 +26,8 @@ export interface StoreWriter {
   readonly mode: 'inline' | 'worker';
   /** Writer threads started again after one died (0 for the inline writer). */
   readonly restarts: number;
+  /** Whether the writer runs (a thread starts with its first operation; the inline writer always runs). */
+  readonly started: boolean;
   writeLog(rows: LogRow[], done: Done): void;
   mergeRollups(rows: RollupWire[], done: Done): void;
   /** `done` gets whether log rows past retention are left for another pass. */
@@ -61,6 +63,7 @@ function asError(err: unknown): Error {
 export class InlineStoreWriter implements StoreWriter {
   readonly mode = 'inline';
   readonly restarts = 0;
+  readonly started = true;
   readonly #engine: StoreEngine;
 
   constructor(db: MonitoringDb, opts: StoreWriterOptions & { file?: string } = {}) {
@@ -160,6 +163,10 @@ export class WorkerStoreWriter implements StoreWriter {
 
   get restarts(): number {
     return this.#host.restarts;
+  }
+
+  get started(): boolean {
+    return this.#host.started;
   }
 
   writeLog(rows: LogRow[], done: Done): void {
