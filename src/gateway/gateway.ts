@@ -119,6 +119,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const port = uWS.us_socket_local_port(listenSocket);
   instance.listening(host, port);
   await engine.ready();
+  mcp.warm();
   log.info({ host, port, runs: process.env.LOCALROUTER_RUNS ?? 'src', execution: engine.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
 
   const watcher = new ConfigWatcher(file, (next) => {
