@@ -7,6 +7,7 @@
 // Prints one line per start and the medians per root. Linux only (/proc).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -26,6 +27,7 @@ function procStatus(pid) {
   return { rssMb: kb('VmRSS') / 1024, threads: kb('Threads'), anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024 };
 }
 
+/** Polls /health 5 ms apart (it answers before the gateway prints its address); true on the first 200. */
 async function waitHealth(port, deadline) {
   while (Date.now() < deadline) {
     try {
@@ -37,14 +39,24 @@ async function waitHealth(port, deadline) {
   return false;
 }
 
-let nextPort = 20000 + Math.floor(Math.random() * 20000);
+/** A port free right now (the OS picks it; released before the gateway binds it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 async function once(root, configFile) {
   const home = mkdtempSync(path.join(tmpdir(), 'lr-mem-'));
-  const port = nextPort++;
   const env = { ...process.env, LOCALROUTER_HOME: home, LOCALROUTER_LOG_LEVEL: 'warn' };
   if (configFile) writeFileSync(path.join(home, 'config.yaml'), readFileSync(configFile));
   const t0 = performance.now();
+  const port = await freePort();
   const child = spawn(process.execPath, [...extraArgs, path.join(root, 'bin/localrouter'), 'serve', '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
