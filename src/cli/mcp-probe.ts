@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../config/index.js';
-import { createUpstreamTransport, serverRuntime } from '../mcp/index.js';
+import { loadUpstreamTransport, serverRuntime } from '../mcp/index.js';
 import type { SecretStore } from '../secrets/index.js';
 import type { CliIo } from './cli-io.js';
 
@@ -12,6 +12,7 @@ import type { CliIo } from './cli-io.js';
  */
 export async function listServerTools(io: CliIo, server: McpServerConfig, secrets: SecretStore | null): Promise<Tool[]> {
   const runtime = serverRuntime(server, secrets, { warn: (_f, message) => io.stderr.write(`warning: ${message}\n`) });
+  const createUpstreamTransport = await loadUpstreamTransport();
   const transport = createUpstreamTransport(runtime, {
     onStderr: (line) => { if (io.env.LOCALROUTER_DEBUG === '1') io.stderr.write(`[${server.name}] ${line}\n`); },
     onSend: () => undefined,

@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import type { ProviderRuntime, UpstreamEngine } from '../model/index.js';
-import { getPreset, ModelDirectory } from '../providers/index.js';
+import { getPreset, loadProviderEngine, ModelDirectory } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
@@ -13,6 +13,7 @@ import { callForAnswer, llmRoutes } from '../llm-api/index.js';
 import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
 import { GatewayMetrics, providersStatusRoute } from '../admin-api/index.js';
 import { ClassifierPool } from './classifier-pool.js';
+import { OnDemandEngine } from './on-demand-engine.js';
 import { buildGatewayTables } from './gateway-tables.js';
 
 export interface StartGatewayOptions {
@@ -118,6 +119,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const port = uWS.us_socket_local_port(listenSocket);
   instance.listening(host, port);
   await engine.ready();
+  mcp.warm();
   log.info({ host, port, runs: process.env.LOCALROUTER_RUNS ?? 'src', execution: engine.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
 
   const watcher = new ConfigWatcher(file, (next) => {
@@ -260,13 +262,14 @@ function resolveApiKey(p: Config['providers'][number], presetEnv: string | null,
 }
 
 /**
- * The engine for a configured execution mode: actor threads, or the provider engine on this thread.
- * The provider engine (undici, every adapter) is loaded only in inline mode: in workers mode it lives
- * in the actor threads, and the main thread does not pay for it.
+ * The engine for a configured execution mode: actor threads (started once a provider is configured),
+ * or the provider engine on this thread. The provider engine (undici, the upstream call) is loaded
+ * only in inline mode: in workers mode it lives in the actor threads, and the main thread does not
+ * pay for it.
  */
 async function createEngine(mode: 'workers' | 'inline', opts: ActorPoolOptions): Promise<UpstreamEngine> {
-  if (mode === 'workers') return new ActorPool(opts);
-  const { ProviderEngine } = await import('../providers/index.js');
+  if (mode === 'workers') return new OnDemandEngine(opts.providers, (providers) => new ActorPool({ ...opts, providers }));
+  const ProviderEngine = await loadProviderEngine();
   return new ProviderEngine(opts.providers);
 }
 

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { McpHost } from '../mcp/index.js';
 import type { McpJsonRpcMessage } from '../workers/index.js';
 import { readBody, statusLine, writeResponse, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
 import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
 import { jsonString } from './mcp-post-exchange.js';
 import type { McpSessionLimits } from './mcp-route.js';
+import { loadedMcpSdk, loadMcpSdk, type McpSdk } from './mcp-sdk.js';
 
 interface SseSession {
   no: number;
@@ -62,6 +62,8 @@ export class McpLegacySse {
       writeResponse(res, 503, 'application/json', jsonRpcErrorBody(-32000, message), [...cors, ['retry-after', '5']]);
       return;
     }
+    // Its POSTs validate messages with the SDK's schema: load it while the client reads the endpoint event.
+    loadMcpSdk().catch(() => undefined);
     // A client that authenticated with ?token= cannot set headers on its POSTs either.
     const token = new URLSearchParams(req.getQuery() ?? '').get('token');
     const sid = randomUUID();
@@ -102,16 +104,28 @@ export class McpLegacySse {
       if (err) return writeResponse(res, err.status, 'application/json', jsonRpcErrorBody(-32600, err.message), cors, true);
       const tooDeep = tooDeepBody(raw!, tables.server.max_json_depth);
       if (tooDeep !== null) return writeResponse(res, 400, 'application/json', tooDeep, cors);
-      let messages: unknown[];
-      try {
-        const parsed = JSON.parse(raw!.toString('utf8')) as unknown;
-        messages = (Array.isArray(parsed) ? parsed : [parsed]).map((m) => JSONRPCMessageSchema.parse(m));
-      } catch {
-        return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: not a JSON-RPC message'), cors);
-      }
-      for (const m of messages) this.#host.deliver(session.no, m as McpJsonRpcMessage);
-      writeResponse(res, 202, 'text/plain', 'Accepted', cors);
+      const sdk = loadedMcpSdk();
+      if (sdk !== null) return this.#accept(session, raw!, sdk, res, cors);
+      // The stream's opening started the load; messages that wait for it keep their order.
+      loadMcpSdk().then((loaded) => {
+        if (!aborted) this.#accept(session, raw!, loaded, res, cors);
+      }, (loadErr: unknown) => {
+        if (!aborted) writeResponse(res, 500, 'application/json', jsonRpcErrorBody(-32603, `internal error: ${(loadErr as Error).message}`), cors);
+      });
     });
+  }
+
+  /** Validates a POSTed body as JSON-RPC messages (the SDK's schema) and hands them to the session: 202, or 400. */
+  #accept(session: SseSession, raw: Buffer, sdk: McpSdk, res: HttpResponse, cors: HeaderPairs): void {
+    let messages: unknown[];
+    try {
+      const parsed = JSON.parse(raw.toString('utf8')) as unknown;
+      messages = (Array.isArray(parsed) ? parsed : [parsed]).map((m) => sdk.JSONRPCMessageSchema.parse(m));
+    } catch {
+      return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: not a JSON-RPC message'), cors);
+    }
+    for (const m of messages) this.#host.deliver(session.no, m as McpJsonRpcMessage);
+    writeResponse(res, 202, 'text/plain', 'Accepted', cors);
   }
 
   #write(session: SseSession, text: string): void {

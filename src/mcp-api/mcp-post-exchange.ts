@@ -1,8 +1,7 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import { RELATED_TASK_META_KEY, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import type { McpJsonText } from '../workers/index.js';
 import { statusLine, type HeaderPairs } from '../ingress/index.js';
+import type { McpSdk } from './mcp-sdk.js';
 
 /** Keep-alive period of an SSE answer, and how long an answer may stay pending before it becomes one (the SDK's period). */
 const KEEPALIVE_MS = 15_000;
@@ -19,21 +18,22 @@ export interface McpPostHeaders {
  * Whether a POST of an existing session can skip the SDK transport: the headers pass the SDK's own
  * checks, and the body is one request or notification of the plain shape `JSONRPCMessageSchema`
  * accepts. Anything else (batches, responses, initialize, odd `_meta`) takes the SDK path, which
- * answers it, or refuses it, exactly as before.
+ * answers it, or refuses it, exactly as before. `sdk` gives the SDK's own content-type check and
+ * protocol constants (a session exists, so the SDK is loaded).
  */
-export function fastKind(h: McpPostHeaders, body: unknown): 'request' | 'notification' | null {
+export function fastKind(h: McpPostHeaders, body: unknown, sdk: McpSdk): 'request' | 'notification' | null {
   if (!h.accept.includes('application/json') || !h.accept.includes('text/event-stream')) return null;
-  if (!isJsonContentType(h.contentType)) return null;
-  if (h.protocolVersion !== '' && !SUPPORTED_PROTOCOL_VERSIONS.includes(h.protocolVersion)) return null;
+  if (!sdk.isJsonContentType(h.contentType)) return null;
+  if (h.protocolVersion !== '' && !sdk.SUPPORTED_PROTOCOL_VERSIONS.includes(h.protocolVersion)) return null;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
   const m = body as Record<string, unknown>;
   for (const k in m) if (k !== 'jsonrpc' && k !== 'id' && k !== 'method' && k !== 'params') return null;
-  if (m.jsonrpc !== '2.0' || typeof m.method !== 'string' || m.method === 'initialize' || !plainParams(m.params)) return null;
+  if (m.jsonrpc !== '2.0' || typeof m.method !== 'string' || m.method === 'initialize' || !plainParams(m.params, sdk.RELATED_TASK_META_KEY)) return null;
   if (!('id' in m)) return 'notification';
   return typeof m.id === 'string' || Number.isSafeInteger(m.id) ? 'request' : null;
 }
 
-function plainParams(p: unknown): boolean {
+function plainParams(p: unknown, relatedTaskKey: string): boolean {
   if (p === undefined) return true;
   if (typeof p !== 'object' || p === null || Array.isArray(p)) return false;
   const meta = (p as Record<string, unknown>)._meta;
@@ -41,7 +41,7 @@ function plainParams(p: unknown): boolean {
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return false;
   const m = meta as Record<string, unknown>;
   const token = m.progressToken;
-  return m[RELATED_TASK_META_KEY] === undefined && (token === undefined || typeof token === 'string' || Number.isSafeInteger(token));
+  return m[relatedTaskKey] === undefined && (token === undefined || typeof token === 'string' || Number.isSafeInteger(token));
 }
 
 /**

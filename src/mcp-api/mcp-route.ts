@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { McpHost, McpLog } from '../mcp/index.js';
 import { labelSafe } from '../model/index.js';
@@ -8,6 +8,7 @@ import type { McpJsonRpcMessage } from '../workers/index.js';
 import { readBody, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
 import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
 import { fastKind, jsonString, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
+import { loadedMcpSdk, loadMcpSdk, type McpSdk } from './mcp-sdk.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
 
 /** One client session of the Streamable HTTP endpoint. */
@@ -55,7 +56,8 @@ type ForwardedHeaders = Record<(typeof FORWARDED_HEADERS)[number], string>;
  * (what a client sends all day) goes straight to the actor, and its answer, which crosses the thread
  * as JSON text, is written to uWS as it is (`PostExchange`): no web `Request`, `Response` or stream,
  * no re-validation. Everything else (initialize, GET, DELETE, batches, responses, anything unusual)
- * takes the SDK transport.
+ * takes the SDK transport. The SDK loads with the first request that needs it: a gateway nobody
+ * uses MCP with never holds it.
  *
  * Sessions are capped in total (`mcp.max_sessions`) and per client (`mcp.max_sessions_per_client`).
  * A client at its cap that initializes another session gets it, and loses its least recently used
@@ -135,8 +137,10 @@ export class McpEndpoint {
 
   /** The hot path (see the class comment); false when the POST needs the SDK transport. */
   #fast(session: HttpSession, h: ForwardedHeaders, body: unknown, res: HttpResponse, cors: HeaderPairs, sink: AbortSink): boolean {
+    const sdk = loadedMcpSdk();
+    if (sdk === null) return false;
     const headers: McpPostHeaders = { accept: h.accept, contentType: h['content-type'], protocolVersion: h['mcp-protocol-version'] };
-    const kind = fastKind(headers, body);
+    const kind = fastKind(headers, body, sdk);
     if (kind === null) return false;
     const message = body as McpJsonRpcMessage;
     session.lastSeen = Date.now();
@@ -161,6 +165,16 @@ export class McpEndpoint {
 
   async #serve(method: string, host: string, h: ForwardedHeaders, body: unknown, client: AuthedClient, state: GatewayState,
     res: HttpResponse, cors: HeaderPairs, sink: AbortSink): Promise<void> {
+    let sdk = loadedMcpSdk();
+    if (sdk === null) {
+      try {
+        sdk = await loadMcpSdk();
+      } catch (err) {
+        if (!sink.aborted) writeResponse(res, 500, 'application/json', jsonRpcErrorBody(-32603, `internal error: ${(err as Error).message}`), cors);
+        return;
+      }
+      if (sink.aborted) return;
+    }
     const sessionId = h['mcp-session-id'] === '' ? null : h['mcp-session-id'];
     let session: HttpSession | undefined;
     if (sessionId !== null) {
@@ -176,7 +190,7 @@ export class McpEndpoint {
         writeResponse(res, 503, 'application/json', jsonRpcErrorBody(-32000, refused.message), [...cors, ['retry-after', refused.retryAfter]]);
         return;
       }
-      session = this.#create(client, state);
+      session = this.#create(client, state, sdk);
     } else {
       writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32000, 'Bad Request: Mcp-Session-Id header is required'), cors);
       return;
@@ -257,8 +271,8 @@ export class McpEndpoint {
     if (mine?.delete(session) && mine.size === 0) this.#byClient.delete(session.clientId);
   }
 
-  #create(client: AuthedClient, state: GatewayState): HttpSession {
-    const transport = new WebStandardStreamableHTTPServerTransport({
+  #create(client: AuthedClient, state: GatewayState, sdk: McpSdk): HttpSession {
+    const transport = new sdk.WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => { this.#sessions.set(sid, session); },
     });

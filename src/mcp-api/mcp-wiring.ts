@@ -7,6 +7,7 @@ import { AdminAuth, writeError, writeJson, type AuthedClient, type GatewayState,
 import { McpEndpoint, type McpSessionLimits } from './mcp-route.js';
 import { McpLegacySse } from './mcp-legacy-sse.js';
 import { sampleThroughGateway } from './mcp-sampling.js';
+import { loadMcpSdk } from './mcp-sdk.js';
 
 export interface McpGatewayOptions {
   config: Config;
@@ -26,6 +27,8 @@ export interface McpGatewayOptions {
 export interface McpGateway {
   readonly host: McpHost;
   routes(): Routes;
+  /** Loads the MCP SDK in the background when MCP servers are configured, so their first client does not wait for it. */
+  warm(): void;
   reconfigure(config: Config): void;
   close(): Promise<void>;
 }
@@ -76,9 +79,13 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   return {
     host,
     routes: () => ({ '/mcp': endpoint.route(), ...legacy.routes(), '/api/mcp/servers': { get: status } }),
+    warm() {
+      if (config.mcp_servers.some((s) => s.enabled)) loadMcpSdk().catch((err: unknown) => opts.log.error({ err }, 'cannot load the MCP SDK'));
+    },
     reconfigure(next) {
       config = next;
       host.configure(mcpActorConfig(next, opts.secrets, opts.version, opts.log));
+      this.warm();
     },
     async close() {
       legacy.close();

@@ -19,8 +19,8 @@
  */
 export { McpHost, type McpHostOptions, type McpSessionLink, type McpLog } from './mcp-host.js';
 export { mcpActorConfig, serverRuntime, mcpSecretName, type McpSecrets } from './runtime-config.js';
-export { createUpstreamTransport } from './upstream-transport.js';
-export { compileMcpPolicy, type McpPolicy } from './access-policy.js';
-export { buildMergedView, NAMESPACE_SEPARATOR, type MergedView } from './merged-view.js';
-export { paginate } from './paginate.js';
-export { samplingToChat, chatToSamplingResult } from './sampling-request.js';
+export { loadUpstreamTransport } from './load-upstream-transport.js';
+// The merge, policy, paging and sampling helpers are the actor's own (their modules import the SDK's
+// types, whose schemas the main thread should not load); only their types are public.
+export type { McpPolicy } from './access-policy.js';
+export type { MergedView } from './merged-view.js';

@@ -1,6 +1,11 @@
-import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+// The two modules used, not the package index: the index also loads the log writer, whose
+// `Intl.NumberFormat` at load time brings ICU's locale data into memory (about 7 MB of RSS).
+import { build } from 'hdr-histogram-js/dist/HistogramBuilder.js';
+import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js/dist/encoding.js';
 import { MetricsRing } from './metrics-ring.js';
 import { ERROR_CLASS, RECORD_KIND, type RequestRecord } from './request-record.js';
+
+type Histogram = ReturnType<typeof build>;
 
 /** Histogram range: 1 µs to 1 hour, 3 significant digits (relative error at most 0.1%). */
 export const HISTOGRAM_HIGHEST_US = 3_600_000_000;

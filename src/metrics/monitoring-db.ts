@@ -121,6 +121,12 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean; write
   }
 }
 
+/** Whether the store holds no request log rows and no rollups (a fresh one): there is nothing to expire. */
+export function storeIsEmpty(db: MonitoringDb): boolean {
+  const row = db.prepare('SELECT NOT EXISTS (SELECT 1 FROM requests) AND NOT EXISTS (SELECT 1 FROM series) AS empty').get() as { empty: number };
+  return row.empty === 1;
+}
+
 /** Which file a path names now (device and inode), or null when there is none. */
 export interface StoreFileIdentity {
   dev: number;

@@ -1,7 +1,7 @@
 import { labelSafe } from '../model/index.js';
 import { Interner } from './interner.js';
 import { MetricsAggregator } from './metrics-aggregator.js';
-import { monitoringDbPath, openMonitoringDb, type MonitoringDb } from './monitoring-db.js';
+import { monitoringDbPath, openMonitoringDb, storeIsEmpty, type MonitoringDb } from './monitoring-db.js';
 import { PrometheusExporter } from './prometheus.js';
 import type { RequestLogFilter, RequestLogRow, StoreEvent, StoreFault } from '../workers/protocol.js';
 import { RequestLogStore } from './request-log-store.js';
@@ -102,8 +102,11 @@ export class Monitoring {
   readonly log: RequestLogStore;
   /** The SQLite file, or ':memory:'. */
   readonly dbFile: string;
-  /** This thread's connection for reads (the rollups), when the writer has its own thread. */
-  #db: MonitoringDb;
+  /**
+   * This thread's connection for reads (the rollups, a generation record), when the writer has its
+   * own thread: opened read-only on the first read, so a gateway nobody looks at holds none.
+   */
+  #db: MonitoringDb | null = null;
   readonly #writer: StoreWriter;
   /** The inline writer, whose connection this thread reads too; null with a writer thread. */
   readonly #inline: InlineStoreWriter | null;
@@ -126,7 +129,6 @@ export class Monitoring {
   #closed = false;
 
   private constructor(opts: MonitoringOptions, db: MonitoringDb, dbFile: string) {
-    this.#db = db;
     this.dbFile = dbFile;
     this.#now = opts.now ?? Date.now;
     this.#flushMs = opts.flushIntervalMs;
@@ -134,12 +136,21 @@ export class Monitoring {
     this.#fileCheckMs = opts.fileCheckIntervalMs ?? DEFAULT_FILE_CHECK_MS;
     this.#testHooks = opts.testHooks ?? false;
     this.#onError = opts.onError ?? (() => {});
+    // Retention runs at start, then hourly; a fresh store has nothing to expire before the first
+    // hourly run, and skipping that pass leaves the writer thread unstarted until there is work.
+    try {
+      if (storeIsEmpty(db)) this.#lastMaintenance = this.#now();
+    } catch {
+      // An unreadable store: retention runs at start and reports what fails.
+    }
     const store = { logMaxBytes: opts.logMaxBytes ?? 0, testHooks: this.#testHooks, onEvent: (e: StoreEvent) => this.#onStoreEvent(e) };
     if (dbFile === ':memory:' || opts.writer === 'inline') {
       this.#inline = new InlineStoreWriter(db, { ...store, file: dbFile });
       this.#writer = this.#inline;
     } else {
       this.#inline = null;
+      // The writer thread opens its own connection; this thread reads on one of its own, when it reads.
+      db.close();
       this.#writer = new WorkerStoreWriter(dbFile, {
         ...store, fileCheckMs: this.#fileCheckMs,
         onError: (err) => this.#report('keep the store writer thread running (started it again)', err),
@@ -167,6 +178,11 @@ export class Monitoring {
     return this.#writer.mode;
   }
 
+  /** Whether the writer runs: a writer thread starts with the first write, read or retention pass. */
+  get writerStarted(): boolean {
+    return this.#writer.started;
+  }
+
   /** Failures, writer restarts, lost files and size-cap deletions since start. */
   storeHealth(): StoreHealth {
     return { errors: this.#errors, writerRestarts: this.#writer.restarts, fileLost: this.#fileLost, logTrimmed: this.#logTrimmed };
@@ -187,9 +203,17 @@ export class Monitoring {
     }
   }
 
-  /** The connection this thread reads: the inline writer's, or its own. */
+  /** The connection this thread reads: the inline writer's, or its own (opened now if it is not yet). */
   #reader(): MonitoringDb | null {
-    return this.#inline !== null ? this.#inline.db : this.#db;
+    if (this.#inline !== null) return this.#inline.db;
+    if (this.#db === null && !this.#closed) {
+      try {
+        this.#db = openMonitoringDb(this.dbFile, { readonly: true });
+      } catch (err) {
+        this.#report('open the store for reading', err);
+      }
+    }
+    return this.#db;
   }
 
   #onStoreEvent(e: StoreEvent): void {
@@ -214,7 +238,7 @@ export class Monitoring {
 
   /** After the writer thread opened a fresh store at the path, this thread reads that one too. */
   #reopenReader(): void {
-    if (this.#inline !== null || this.#closed) return;
+    if (this.#inline !== null || this.#closed || this.#db === null) return;
     const old = this.#db;
     try {
       this.#db = openMonitoringDb(this.dbFile, { readonly: true });
@@ -330,8 +354,8 @@ export class Monitoring {
       this.#report('stop the store writer', err);
     }
     this.#guard('close the monitoring store', () => {
-      this.#reader()?.close();
-      if (this.#db.open) this.#db.close();
+      this.#inline?.db?.close();
+      if (this.#db?.open === true) this.#db.close();
     });
   }
 

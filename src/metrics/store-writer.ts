@@ -26,6 +26,8 @@ export interface StoreWriter {
   readonly mode: 'inline' | 'worker';
   /** Writer threads started again after one died (0 for the inline writer). */
   readonly restarts: number;
+  /** Whether the writer runs (a thread starts with its first operation; the inline writer always runs). */
+  readonly started: boolean;
   writeLog(rows: LogRow[], done: Done): void;
   mergeRollups(rows: RollupWire[], done: Done): void;
   /** `done` gets whether log rows past retention are left for another pass. */
@@ -61,6 +63,7 @@ function asError(err: unknown): Error {
 export class InlineStoreWriter implements StoreWriter {
   readonly mode = 'inline';
   readonly restarts = 0;
+  readonly started = true;
   readonly #engine: StoreEngine;
 
   constructor(db: MonitoringDb, opts: StoreWriterOptions & { file?: string } = {}) {
@@ -126,7 +129,8 @@ export class InlineStoreWriter implements StoreWriter {
  * too. The main thread only clones the batch into a message. A thread that dies (an uncaught
  * exception, a failed start) fails the batches it held (their callers count them as dropped), is
  * reported with its stack through `onError`, and is started again: at once for the first few deaths
- * in a row, then with a growing delay (operations in the meantime fail the same way).
+ * in a row, then with a growing delay (operations in the meantime fail the same way). The thread
+ * starts with the first operation: a gateway that has written and read nothing holds none.
  */
 export class WorkerStoreWriter implements StoreWriter {
   readonly mode = 'worker';
@@ -155,11 +159,14 @@ export class WorkerStoreWriter implements StoreWriter {
       // The writer never keeps the process alive; close() waits for it explicitly.
       keepAlive: false,
     });
-    this.#host.start();
   }
 
   get restarts(): number {
     return this.#host.restarts;
+  }
+
+  get started(): boolean {
+    return this.#host.started;
   }
 
   writeLog(rows: LogRow[], done: Done): void {
@@ -187,6 +194,8 @@ export class WorkerStoreWriter implements StoreWriter {
   }
 
   sync(): Promise<void> {
+    // Nothing was ever handed over before the thread starts.
+    if (!this.#host.started) return Promise.resolve();
     return new Promise((resolve) => this.#post({ seq: 0, type: 'sync' }, () => resolve()));
   }
 
@@ -200,6 +209,7 @@ export class WorkerStoreWriter implements StoreWriter {
   }
 
   #post(msg: WriterMessage, cb: (reply: WriterReply) => void): void {
+    this.#host.start();
     if (!this.#host.running) {
       cb({ seq: 0, error: { message: this.#host.closed ? 'the monitoring store is closed' : 'the monitoring store writer thread is restarting' } });
       return;

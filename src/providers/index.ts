@@ -5,7 +5,8 @@
  * results), each client dialect's encoder (parts and results → the client's wire format), the
  * answer pipeline that picks byte pass-through or parts once per call, and the shared SSE framing.
  */
-export { ProviderEngine } from './provider-engine.js';
+export type { ProviderEngine } from './provider-engine.js';
+export { loadProviderEngine } from './load-provider-engine.js';
 export { createSseState, feedSse, endSse, type SseEvent, type SseState } from './sse/parse-sse.js';
 export { createOpenAIStreamState, passOpenAIStream, endOpenAIStream, type OpenAIStreamState } from './openai-compatible/from-openai-stream.js';
 export { extractUsage, usageOf } from './openai-compatible/usage.js';

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CallController, CallRequest } from '../model/index.js';
-import { ProviderEngine } from '../providers/index.js';
+import { loadProviderEngine } from '../providers/index.js';
 import { FrameBatcher } from './frame-batcher.js';
 import type { ActorWorkerData, FromActorFrame, ToActorFrame } from './protocol.js';
 import { applyToActor, FrameEncoder, mergeChunks, READY_FRAME, type ActorSide } from './provider-codec.js';
@@ -20,6 +20,7 @@ const push = (frame: FromActorFrame): void => out.push(frame);
 const crash = data.testHooks
   ? (): void => { setImmediate(() => { throw new Error('test hook: provider actor crash'); }); }
   : null;
+const ProviderEngine = await loadProviderEngine();
 const engine = new ProviderEngine(data.providers, crash);
 /** Calls in flight by request id. */
 const calls = new Map<number, CallController>();

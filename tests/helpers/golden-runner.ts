@@ -4,7 +4,8 @@ import diagnostics from 'node:diagnostics_channel';
 import type { AddressInfo } from 'node:net';
 import { expect, vi } from 'vitest';
 import type { Attempt, CallHandler, CallRequest, ClientDialectName, Operation, PlainError, Usage, WireProtocol } from '../../src/model/index.js';
-import { ProviderEngine, getPreset } from '../../src/providers/index.js';
+import { getPreset } from '../../src/providers/index.js';
+import { ProviderEngine } from '../../src/providers/provider-engine.js';
 import { anthropicFront, chatFront, completionsFront, embeddingsFront, responsesFront, type LlmFront } from '../../src/llm-api/index.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fastKind, PostExchange, type McpPostHeaders } from '../../../src/mcp-api/mcp-post-exchange.js';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fastKind as fastKindWith, PostExchange, type McpPostHeaders } from '../../../src/mcp-api/mcp-post-exchange.js';
+import { loadMcpSdk, type McpSdk } from '../../../src/mcp-api/mcp-sdk.js';
 
 /** Records what is written to a uWS response, and checks nothing is written after `end`. */
 function fakeRes(): { res: HttpResponse; out: (string | Uint8Array)[]; ended: () => boolean } {
@@ -23,6 +24,10 @@ const HEADERS = [['mcp-session-id', 'sid-1']] as const;
 afterEach(() => { vi.useRealTimers(); });
 
 describe('fastKind', () => {
+  let sdk: McpSdk;
+  beforeAll(async () => { sdk = await loadMcpSdk(); });
+  const fastKind = (h: McpPostHeaders, body: unknown): ReturnType<typeof fastKindWith> => fastKindWith(h, body, sdk);
+
   it('takes plain requests and notifications of a session, and leaves everything else to the SDK transport', () => {
     expect(fastKind(H, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', _meta: { progressToken: 'p' } } })).toBe('request');
     expect(fastKind(H, { jsonrpc: '2.0', method: 'notifications/initialized' })).toBe('notification');

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildMergedView, compileMcpPolicy, paginate, samplingToChat, chatToSamplingResult } from '../../../src/mcp/index.js';
+import { compileMcpPolicy } from '../../../src/mcp/access-policy.js';
+import { buildMergedView } from '../../../src/mcp/merged-view.js';
+import { paginate } from '../../../src/mcp/paginate.js';
+import { samplingToChat, chatToSamplingResult } from '../../../src/mcp/sampling-request.js';
 import { splitCommand } from '../../../src/cli/split-command.js';
 
 /** Just enough of an UpstreamInstance for merging. */

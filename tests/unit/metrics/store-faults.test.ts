@@ -247,7 +247,7 @@ describe('store file format', () => {
 describe('bounded values', () => {
   it('holds records for a stalled writer to the queue bound, counting what it drops', () => {
     const stalled: StoreWriter = {
-      mode: 'inline', restarts: 0, writeLog: () => {}, mergeRollups: () => {}, deleteExpired: () => {}, query: async () => [],
+      mode: 'inline', restarts: 0, started: true, writeLog: () => {}, mergeRollups: () => {}, deleteExpired: () => {}, query: async () => [],
       get: async () => undefined, testFault: async () => {}, sync: async () => {}, close: async () => {},
     };
     const db = openMonitoringDb(':memory:');

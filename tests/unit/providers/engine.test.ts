@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallController, CallHandler, CallRequest, ProviderRuntime, UpstreamEngine } from '../../../src/model/index.js';
-import { ProviderEngine } from '../../../src/providers/index.js';
+import { ProviderEngine } from '../../../src/providers/provider-engine.js';
 import { ActorPool } from '../../../src/workers/index.js';
 import { startMockOpenAI, type MockOpenAI } from '../../helpers/mock-openai.js';
 
