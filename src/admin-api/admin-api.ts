@@ -17,7 +17,8 @@ const TOP_N = 50;
  * gets 403, no token 401):
  * - `/api/stats/summary?range=1h`: totals, percentiles and the top clients, providers, models;
  * - `/api/stats/timeseries?metric=&dimension=&id=&range=&step=`: one series as points;
- * - `/api/logs?since=&client=&provider=&model=&status=&limit=&before=&after=`: request log rows;
+ * - `/api/logs?since=&client=&provider=&model=&server=&tool=&kind=mcp|llm&status=&limit=&before=&after=`: request log rows
+ *   (MCP calls have `op` `mcp:<method>` and their `server` and `tool`);
  * - `/api/stats/live`: server-sent events, one per-second aggregate per second.
  */
 export function adminRoutes(monitoring: Monitoring | null, auth: AdminAuth, live: LiveFeed | null): Routes {
@@ -75,8 +76,12 @@ function summary(m: Monitoring, q: URLSearchParams, state: GatewayState): unknow
     by_provider: top('provider'),
     by_model: top('model'),
     by_strategy: top('strategy'),
+    // MCP calls (tools/call, resources/read, prompts/get and lists): by upstream server and by `<server>/<tool>`.
+    by_server: top('server'),
+    by_tool: top('tool'),
     since_start: {
       requests: s.requests, errors: s.errors, by_status: s.byStatus, by_error_class: s.byErrorClass, attempts: s.attempts,
+      mcp_calls: s.mcpCalls, mcp_errors: s.mcpErrors,
       prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_usd: s.costUsd,
       latency_ms: { p50: s.latencyUs.p50 / 1000, p90: s.latencyUs.p90 / 1000, p99: s.latencyUs.p99 / 1000 },
       ttft_ms: { p50: s.ttftUs.p50 / 1000, p90: s.ttftUs.p90 / 1000, p99: s.ttftUs.p99 / 1000 },
@@ -143,6 +148,7 @@ async function logs(m: Monitoring, q: URLSearchParams): Promise<unknown> {
   const filter: RequestLogFilter = {
     sinceMs: timeParam(q, 'since'), untilMs: timeParam(q, 'until'),
     client: q.get('client') ?? undefined, provider: q.get('provider') ?? undefined, model: q.get('model') ?? undefined,
+    server: q.get('server') ?? undefined, tool: q.get('tool') ?? undefined, kind: oneOf<'mcp' | 'llm' | ''>(q.get('kind'), ['mcp', 'llm'], 'kind', '') || undefined,
     status: statusFilter, limit: intParam(q, 'limit'), beforeSeq: intParam(q, 'before'), afterSeq: intParam(q, 'after'),
     bodies: q.get('bodies') === '1' || q.get('bodies') === 'true',
   };

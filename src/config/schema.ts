@@ -151,6 +151,16 @@ export const McpAccessSchema = z.strictObject({
     prompts: McpRuleSchema.optional(),
     resources: McpRuleSchema.optional(),
   })).default({}),
+  /**
+   * Per-tool call limits, on top of the strategy's request limits (which MCP calls count against
+   * too), counted per client: `tool` is a pattern (`*` wildcards) on the tool name as clients call it
+   * (`<server>__<tool>` with prefix `always`); the calls of every tool one entry matches share its budget.
+   */
+  tool_limits: z.array(z.strictObject({
+    tool: z.string().min(1).max(500),
+    window: z.enum(['minute', 'hour', 'day']),
+    max: z.number().int().positive(),
+  })).default([]),
 });
 
 /** A model pattern: `*`, `provider/*`, `provider/model`, with `*` wildcards. */

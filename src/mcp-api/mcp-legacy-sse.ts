@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { McpHost } from '../mcp/index.js';
 import type { McpJsonRpcMessage } from '../workers/index.js';
-import { readBody, statusLine, writeResponse, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
+import { readBody, statusLine, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
+import type { McpCalls } from './mcp-calls.js';
 import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
 import { jsonString } from './mcp-post-exchange.js';
 import type { McpSessionLimits } from './mcp-route.js';
@@ -10,6 +11,7 @@ import { loadedMcpSdk, loadMcpSdk, type McpSdk } from './mcp-sdk.js';
 
 interface SseSession {
   no: number;
+  client: AuthedClient;
   clientId: string;
   res: HttpResponse;
   open: boolean;
@@ -31,10 +33,12 @@ export class McpLegacySse {
   readonly #host: McpHost;
   readonly #metricId: (name: string) => number;
   readonly #limits: () => McpSessionLimits;
+  readonly #calls: McpCalls;
   #sessions = new Map<string, SseSession>();
 
-  constructor(host: McpHost, metricId: (name: string) => number, limits: () => McpSessionLimits) {
+  constructor(host: McpHost, metricId: (name: string) => number, limits: () => McpSessionLimits, calls: McpCalls) {
     this.#host = host;
+    this.#calls = calls;
     this.#metricId = metricId;
     this.#limits = limits;
   }
@@ -67,12 +71,15 @@ export class McpLegacySse {
     // A client that authenticated with ?token= cannot set headers on its POSTs either.
     const token = new URLSearchParams(req.getQuery() ?? '').get('token');
     const sid = randomUUID();
-    const session: SseSession = { no: 0, clientId: client.id, res, open: true, keepAlive: setInterval(() => this.#write(session, ': keepalive\n\n'), KEEPALIVE_MS) };
+    const session: SseSession = { no: 0, client, clientId: client.id, res, open: true, keepAlive: setInterval(() => this.#write(session, ': keepalive\n\n'), KEEPALIVE_MS) };
     session.keepAlive.unref();
     res.onAborted(() => this.#end(session, false));
     session.no = this.#host.open({
       owner: client,
-      send: (json) => this.#write(session, `event: message\ndata: ${jsonString(json)}\n\n`),
+      send: (json, related, final) => {
+        this.#calls.sent(session.no, related, final, json);
+        this.#write(session, `event: message\ndata: ${jsonString(json)}\n\n`);
+      },
       closed: () => this.#end(session, true),
     }, { client: client.name, strategy: client.policy.strategy, clientMetricId: this.#metricId(client.name), strategyMetricId: this.#metricId(client.policy.strategy) });
     this.#sessions.set(sid, session);
@@ -124,7 +131,12 @@ export class McpLegacySse {
     } catch {
       return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: not a JSON-RPC message'), cors);
     }
-    for (const m of messages) this.#host.deliver(session.no, m as McpJsonRpcMessage);
+    for (const m of messages) {
+      const message = m as McpJsonRpcMessage;
+      const refusal = this.#calls.deliver(session.no, session.client, message, messages.length === 1 ? raw.length : undefined);
+      if (refusal === null) this.#host.deliver(session.no, message);
+      else this.#write(session, `event: message\ndata: ${refusal}\n\n`);
+    }
     writeResponse(res, 202, 'text/plain', 'Accepted', cors);
   }
 

@@ -4,9 +4,10 @@ import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprot
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { McpHost, McpLog } from '../mcp/index.js';
 import { labelSafe } from '../model/index.js';
-import type { McpJsonRpcMessage } from '../workers/index.js';
+import type { McpJsonRpcMessage, McpJsonText } from '../workers/index.js';
 import { readBody, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
 import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
+import type { McpCalls } from './mcp-calls.js';
 import { fastKind, jsonString, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
 import { loadedMcpSdk, loadMcpSdk, type McpSdk } from './mcp-sdk.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
@@ -15,6 +16,7 @@ import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
 interface HttpSession {
   transport: WebStandardStreamableHTTPServerTransport;
   no: number;
+  client: AuthedClient;
   clientId: string;
   lastSeen: number;
   /** Responses (SSE streams, pending answers) still open; an idle session with one is not idle. */
@@ -23,6 +25,8 @@ interface HttpSession {
   busy: number;
   /** Requests answered by the fast path (no SDK transport), by JSON-RPC id. */
   exchanges: Map<string | number, PostExchange>;
+  /** Sends a message to the client as the actor's messages go (a refused call's answer goes this way). */
+  send(json: string, related: string | number | null, final: boolean): void;
 }
 
 export interface McpEndpointOptions {
@@ -32,6 +36,8 @@ export interface McpEndpointOptions {
   /** Metric ids for a session's client and strategy names. */
   metricId(name: string): number;
   log: McpLog;
+  /** Limits and logs the calls of every session. */
+  calls: McpCalls;
 }
 
 /** `mcp.max_sessions` and `mcp.max_sessions_per_client`. */
@@ -130,13 +136,13 @@ export class McpEndpoint {
         return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: Invalid JSON'), cors);
       }
       const session = h['mcp-session-id'] === '' ? undefined : this.#sessions.get(h['mcp-session-id']);
-      if (session !== undefined && session.clientId === client.id && this.#fast(session, h, parsed, res, cors, sink)) return;
+      if (session !== undefined && session.clientId === client.id && this.#fast(session, h, parsed, raw!.length, res, cors, sink)) return;
       void this.#serve(method, host, h, parsed, client, state, res, cors, sink);
     });
   }
 
   /** The hot path (see the class comment); false when the POST needs the SDK transport. */
-  #fast(session: HttpSession, h: ForwardedHeaders, body: unknown, res: HttpResponse, cors: HeaderPairs, sink: AbortSink): boolean {
+  #fast(session: HttpSession, h: ForwardedHeaders, body: unknown, bytes: number, res: HttpResponse, cors: HeaderPairs, sink: AbortSink): boolean {
     const sdk = loadedMcpSdk();
     if (sdk === null) return false;
     const headers: McpPostHeaders = { accept: h.accept, contentType: h['content-type'], protocolVersion: h['mcp-protocol-version'] };
@@ -145,7 +151,7 @@ export class McpEndpoint {
     const message = body as McpJsonRpcMessage;
     session.lastSeen = Date.now();
     if (kind === 'notification') {
-      this.#host.deliver(session.no, message);
+      this.#deliver(session, message, bytes);
       writeAccepted(res, cors);
       return true;
     }
@@ -159,8 +165,15 @@ export class McpEndpoint {
     session.exchanges.set(id, exchange);
     session.open++;
     sink.onAbort(() => exchange.aborted());
-    this.#host.deliver(session.no, message);
+    this.#deliver(session, message, bytes);
     return true;
+  }
+
+  /** A client message to the actor, unless it is a call a limit refuses: then the refusal is its answer. */
+  #deliver(session: HttpSession, message: McpJsonRpcMessage, bytes?: number): void {
+    const refusal = this.#opts.calls.deliver(session.no, session.client, message, bytes);
+    if (refusal === null) this.#host.deliver(session.no, message);
+    else session.send(refusal, message.id as string | number, true);
   }
 
   async #serve(method: string, host: string, h: ForwardedHeaders, body: unknown, client: AuthedClient, state: GatewayState,
@@ -278,22 +291,25 @@ export class McpEndpoint {
     });
     const strategy = client.policy.strategy;
     const exchanges = new Map<string | number, PostExchange>();
+    const calls = this.#opts.calls;
+    const send = (json: McpJsonText, related: string | number | null, final: boolean): void => {
+      calls.sent(no, related, final, json);
+      const exchange = related === null ? undefined : exchanges.get(related);
+      if (exchange !== undefined) return exchange.send(json, final);
+      transport.send(JSON.parse(jsonString(json)) as JSONRPCMessage, related === null || final ? undefined : { relatedRequestId: related }).catch(() => {
+        // The request's stream is gone (client disconnected): nothing left to deliver to.
+      });
+    };
     const no = this.#host.open({
       owner: client,
-      send: (json, related, final) => {
-        const exchange = related === null ? undefined : exchanges.get(related);
-        if (exchange !== undefined) return exchange.send(json, final);
-        transport.send(JSON.parse(jsonString(json)) as JSONRPCMessage, related === null || final ? undefined : { relatedRequestId: related }).catch(() => {
-          // The request's stream is gone (client disconnected): nothing left to deliver to.
-        });
-      },
+      send,
       closed: () => { void transport.close(); },
     }, { client: client.name, strategy, clientMetricId: this.#opts.metricId(client.name), strategyMetricId: this.#opts.metricId(strategy) });
-    const session: HttpSession = { transport, no, clientId: client.id, lastSeen: Date.now(), open: 0, busy: 0, exchanges };
+    const session: HttpSession = { transport, no, client, clientId: client.id, lastSeen: Date.now(), open: 0, busy: 0, exchanges, send };
     let mine = this.#byClient.get(client.id);
     if (mine === undefined) this.#byClient.set(client.id, (mine = new Set()));
     mine.add(session);
-    transport.onmessage = (message) => this.#host.deliver(no, message as unknown as McpJsonRpcMessage);
+    transport.onmessage = (message) => this.#deliver(session, message as unknown as McpJsonRpcMessage);
     transport.onclose = () => {
       this.#forget(session);
       for (const exchange of [...exchanges.values()]) exchange.close();

@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import { toLocalRouterError } from '../errors/index.js';
 import { McpHost, mcpActorConfig, type McpLog } from '../mcp/index.js';
 import { MetricsRing, type Monitoring } from '../metrics/index.js';
+import { McpCalls } from './mcp-calls.js';
 import type { SecretStore } from '../secrets/index.js';
 import { AdminAuth, writeError, writeJson, type AuthedClient, type GatewayState, type RouteHandler, type Routes } from '../ingress/index.js';
 import { McpEndpoint, type McpSessionLimits } from './mcp-route.js';
@@ -18,8 +19,10 @@ export interface McpGatewayOptions {
   state(): GatewayState;
   /** Admin API token (for `GET /api/mcp/servers`). */
   adminToken: string;
-  /** The MCP actor's metrics ring and the main thread's interner; null when monitoring is off. */
-  metrics: { buffer: SharedArrayBuffer; intern(name: string): number } | null;
+  /** The MCP actor's metrics ring, the ingress's ring for calls refused before the actor, and the main thread's interner; null when monitoring is off. */
+  metrics: { buffer: SharedArrayBuffer; ring: MetricsRing; intern(name: string): number } | null;
+  /** The request log (MCP calls get a row each); null when monitoring is off. */
+  monitoring: Monitoring | null;
   testHooks?: boolean;
 }
 
@@ -49,11 +52,22 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
       return sampleThroughGateway(opts.state(), client, body, config.mcp.sampling_model);
     },
   });
+  const m = opts.config.monitoring;
+  const calls = new McpCalls(config, {
+    limiter: () => opts.state().limiter,
+    log: opts.monitoring === null ? null : (entry) => opts.monitoring!.log.append(entry),
+    bodyMaxBytes: m.enabled && m.log_bodies ? m.log_body_max_bytes : 0,
+    metrics: opts.metrics,
+  });
   host.onOpen = (no, client) => clients.set(no, client as AuthedClient);
-  host.onClose = (no) => clients.delete(no);
+  host.onClose = (no) => {
+    clients.delete(no);
+    calls.closed(no);
+  };
+  host.onCall = (no, request, info) => calls.called(no, request, info);
   const limits = (): McpSessionLimits => ({ maxSessions: config.mcp.max_sessions, maxSessionsPerClient: config.mcp.max_sessions_per_client });
-  const endpoint = new McpEndpoint(host, { sessionIdleMs: config.mcp.session_idle_ms, limits, metricId: intern, log: opts.log });
-  const legacy = new McpLegacySse(host, intern, limits);
+  const endpoint = new McpEndpoint(host, { sessionIdleMs: config.mcp.session_idle_ms, limits, metricId: intern, log: opts.log, calls });
+  const legacy = new McpLegacySse(host, intern, limits, calls);
   const admin = new AdminAuth(opts.adminToken);
   const status: RouteHandler = (state, res, req, cors) => {
     try {
@@ -84,6 +98,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
     },
     reconfigure(next) {
       config = next;
+      calls.configure(next);
       host.configure(mcpActorConfig(next, opts.secrets, opts.version, opts.log));
       this.warm();
     },
@@ -96,11 +111,15 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
 }
 
 const MCP_RING_CAPACITY = 8192;
+const MCP_REFUSED_RING_CAPACITY = 1024;
 
 /** The MCP actor's metrics ring (registered with the aggregator) and the interner its names go through. */
 export function mcpMetricsOf(monitoring: Monitoring | null): McpGatewayOptions['metrics'] {
   if (monitoring === null) return null;
   const ring = MetricsRing.create(MCP_RING_CAPACITY);
   monitoring.aggregator.addRing('mcp', ring);
-  return { buffer: ring.buffer, intern: (name) => monitoring.interner.id(name) };
+  // Calls refused before they reach the actor (limits) are few: a small ring of the ingress's own.
+  const refused = MetricsRing.create(MCP_REFUSED_RING_CAPACITY);
+  monitoring.aggregator.addRing('mcp-ingress', refused);
+  return { buffer: ring.buffer, ring: refused, intern: (name) => monitoring.interner.id(name) };
 }

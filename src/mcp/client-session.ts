@@ -5,7 +5,7 @@ import {
   ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, ResultSchema, SetLevelRequestSchema,
   SubscribeRequestSchema, UnsubscribeRequestSchema, type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { McpSessionInfo } from '../workers/index.js';
+import type { McpCallInfo, McpSessionInfo } from '../workers/index.js';
 import type { McpPolicy } from './access-policy.js';
 import type { MergedView, Owner } from './merged-view.js';
 import { paginate } from './paginate.js';
@@ -26,6 +26,14 @@ export interface SessionHost {
   levelChanged(): void;
   /** One MCP call, for the metrics rings; `start` is a `performance.now()` reading. */
   record(session: ClientSession, server: string | null, what: string, startMs: number, error: number | null): void;
+  /** A client call (tools/call, resources/read, prompts/get) finished: where it went and how it ended, for the request log. */
+  called(session: ClientSession, request: string | number, call: McpCallInfo): void;
+}
+
+/** Filled in while a call is routed: the server it went to and the name it has there. */
+interface CallNote {
+  server: string | null;
+  target: string;
 }
 
 /** How long a forwarded server-to-client request (a human answering an elicitation) may take. */
@@ -100,13 +108,16 @@ export class ClientSession {
     // it is a JSON-RPC result). The request is still parsed once, by Protocol.
     Protocol.prototype.setRequestHandler.call(s, CallToolRequestSchema, (req: { params: Item & { name: string } }, extra: Extra) => {
       const params = req.params;
-      return this.#route('tools', params.name, 'tools/call', (owner) => ({ ...params, name: owner.original }), extra) as never;
+      return this.#noted(extra, params.name, (note) => this.#route('tools', params.name, 'tools/call', (owner) => ({ ...params, name: owner.original }), extra, note)) as never;
     });
     s.setRequestHandler(GetPromptRequestSchema, (req, extra) => {
       const params = req.params as Item & { name: string };
-      return this.#route('prompts', params.name, 'prompts/get', (owner) => ({ ...params, name: owner.original }), extra) as never;
+      return this.#noted(extra as Extra, params.name, (note) => this.#route('prompts', params.name, 'prompts/get', (owner) => ({ ...params, name: owner.original }), extra as Extra, note)) as never;
     });
-    s.setRequestHandler(ReadResourceRequestSchema, (req, extra) => this.#routeUri('resources/read', req.params as Item & { uri: string }, extra) as never);
+    s.setRequestHandler(ReadResourceRequestSchema, (req, extra) => {
+      const params = req.params as Item & { uri: string };
+      return this.#noted(extra as Extra, params.uri, (note) => this.#routeUri('resources/read', params, extra as Extra, false, note)) as never;
+    });
     s.setRequestHandler(SubscribeRequestSchema, (req) => this.#subscribe(req.params.uri, true));
     s.setRequestHandler(UnsubscribeRequestSchema, (req) => this.#subscribe(req.params.uri, false));
     s.setRequestHandler(CompleteRequestSchema, (req, extra) => {
@@ -144,23 +155,23 @@ export class ClientSession {
   }
 
   /** A call by name: the owner from the merged view (hidden and unknown names are the same error). */
-  async #route(kind: 'tools' | 'prompts', name: string, method: string, rewrite: (owner: Owner) => Item, extra: Extra): Promise<Item> {
+  async #route(kind: 'tools' | 'prompts', name: string, method: string, rewrite: (owner: Owner) => Item, extra: Extra, note?: CallNote): Promise<Item> {
     const owner = (await this.view(kind)).owners.get(name);
     if (owner === undefined) {
       this.#host.record(this, null, method, performance.now(), RPC_CODE.InvalidParams);
       throw new RpcError(RPC_CODE.InvalidParams, `Unknown ${kind === 'tools' ? 'tool' : 'prompt'}: ${name}`);
     }
-    return this.#forward(owner, method, rewrite(owner), extra, kind === 'tools' ? `${owner.inst.name}/${owner.original}` : method);
+    return this.#forward(owner, method, rewrite(owner), extra, kind === 'tools' ? `${owner.inst.name}/${owner.original}` : method, note);
   }
 
   /** A call by resource URI (or, for completions, a URI template). */
-  async #routeUri(method: string, params: Item & { uri: string }, extra: Extra, isTemplateRef = false): Promise<Item> {
+  async #routeUri(method: string, params: Item & { uri: string }, extra: Extra, isTemplateRef = false, note?: CallNote): Promise<Item> {
     const owner = await this.#ownerOfUri(params.uri, isTemplateRef);
     if (isTemplateRef) {
       const { uri: _uri, ...rest } = params;
       return this.#forward(owner, method, rest, extra, method);
     }
-    return this.#forward(owner, method, params, extra, method);
+    return this.#forward(owner, method, params, extra, method, note);
   }
 
   async #ownerOfUri(uri: string, isTemplate: boolean): Promise<Owner> {
@@ -187,7 +198,11 @@ export class ClientSession {
     return {};
   }
 
-  #forward(owner: Owner, method: string, params: Item, extra: Extra, what: string): Promise<Item> {
+  #forward(owner: Owner, method: string, params: Item, extra: Extra, what: string, note?: CallNote): Promise<Item> {
+    if (note !== undefined) {
+      note.server = owner.inst.name;
+      note.target = owner.original;
+    }
     const meta = params._meta as Item | undefined;
     const clientToken = meta?.progressToken as string | number | undefined;
     const upstreamParams = { ...params };
@@ -204,6 +219,20 @@ export class ClientSession {
         void call.notify('notifications/progress', { ...p, progressToken: clientToken }).catch(() => undefined);
       },
     }));
+  }
+
+  /** Runs one client call and tells the host where it went and how it ended (the request log's row). */
+  async #noted(extra: Extra, target: string, run: (note: CallNote) => Promise<Item>): Promise<Item> {
+    const note: CallNote = { server: null, target };
+    try {
+      const result = await run(note);
+      this.#host.called(this, extra.requestId, { server: note.server, target: note.target, errorCode: null, errorMessage: null, toolError: result.isError === true });
+      return result;
+    } catch (err) {
+      const e = toRpcError(err);
+      this.#host.called(this, extra.requestId, { server: note.server, target: note.target, errorCode: e.code, errorMessage: e.message.slice(0, 500), toolError: false });
+      throw e;
+    }
   }
 
   #callRef(extra: Extra): CallRef {
@@ -230,6 +259,7 @@ export class ClientSession {
 }
 
 type Extra = {
+  requestId: string | number;
   signal: AbortSignal;
   sendNotification(n: never): Promise<void>;
   sendRequest(r: never, schema: typeof ResultSchema, options: { signal: AbortSignal; timeout: number }): Promise<unknown>;

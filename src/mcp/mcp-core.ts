@@ -1,8 +1,8 @@
 import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { labelSafe } from '../model/index.js';
 import {
-  dispatchToMcp, encodeMcpClosed, encodeMcpLog, encodeMcpSample, encodeMcpSend, encodeMcpStatusResult,
-  type FromMcpFrame, type McpActorConfig, type McpFrameInfo, type McpJsonRpcMessage, type McpLogLevel, type McpServerRuntime, type McpSessionInfo,
+  dispatchToMcp, encodeMcpCall, encodeMcpClosed, encodeMcpLog, encodeMcpSample, encodeMcpSend, encodeMcpStatusResult,
+  type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpFrameInfo, type McpJsonRpcMessage, type McpLogLevel, type McpServerRuntime, type McpSessionInfo,
   type McpServerStatus, type ToMcpFrame, type ToMcpHandler,
 } from '../workers/index.js';
 import { compileMcpPolicy, type McpPolicy } from './access-policy.js';
@@ -186,6 +186,10 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
       clientId: session.info.clientMetricId, strategyId: session.info.strategyMetricId, server, what, start,
       durationMs: performance.now() - start, error,
     });
+  }
+
+  called(session: ClientSession, request: string | number, call: McpCallInfo): void {
+    this.#post(encodeMcpCall(session.id, request, call));
   }
 
   // ---- UpstreamEvents ----

@@ -1,6 +1,6 @@
 import {
   ActorHost, FrameBatcher, decodeFromMcp, describeToMcp, encodeMcpClose, encodeMcpConfig, encodeMcpInterned, encodeMcpMessage, encodeMcpOpen,
-  encodeMcpSampled, encodeMcpStatus, moduleBeside, type ActorCrash, type FromMcpFrame, type FromMcpHandler, type McpActorConfig, type McpFrameInfo,
+  encodeMcpSampled, encodeMcpStatus, moduleBeside, type ActorCrash, type FromMcpFrame, type FromMcpHandler, type McpActorConfig, type McpCallInfo, type McpFrameInfo,
   type McpJsonRpcMessage, type McpJsonText, type McpServerStatus, type McpSessionInfo, type McpWorkerData, type RestartPolicy, type ToMcpFrame,
 } from '../workers/index.js';
 import { labelSafe } from '../model/index.js';
@@ -84,6 +84,8 @@ export class McpHost {
   /** Session lifecycle hooks (the ingress keeps each session's client for sampling through the gateway). */
   onOpen?: (id: number, owner: unknown) => void;
   onClose?: (id: number) => void;
+  /** Where a client call of session `id` went and how it ended (arrives before its response). */
+  onCall?: (id: number, request: string | number, call: McpCallInfo) => void;
 
   constructor(opts: McpHostOptions) {
     this.#opts = opts;
@@ -206,6 +208,7 @@ export class McpHost {
     },
     onLog: (level, fields, message) => this.#opts.log[level](fields, message),
     onReady: () => this.#host.markReady(),
+    onCall: (session, request, call) => this.onCall?.(session, request, call),
     onFailed: (err, frame) => this.#receiveFailed(frame, err),
   };
 

@@ -5,7 +5,7 @@ import { LocalRouterError } from '../errors/index.js';
 
 /** The embedded store's file name inside the data dir. */
 export const MONITORING_DB_FILE = 'localrouter.db';
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 /** `<home>/localrouter.db`. */
 export function monitoringDbPath(home: string): string {
@@ -39,7 +39,12 @@ CREATE TABLE IF NOT EXISTS requests (
   request_body TEXT,
   response_body TEXT,
   route TEXT,
-  client_id TEXT
+  client_id TEXT,
+  server TEXT,
+  tool TEXT,
+  bytes_in INTEGER,
+  bytes_out INTEGER,
+  error_message TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_id_key ON requests(id_key);
 CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
@@ -105,9 +110,13 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean; write
       // One transaction: a new store is created with one journal sync instead of one per statement.
       db.transaction(() => {
         db.exec(SCHEMA);
-        // Version 2 added the auto-routing choice to the request log, version 3 the client's id.
+        // Version 2 added the auto-routing choice to the request log, version 3 the client's id,
+        // version 4 the MCP call's server and tool (or prompt, or resource URI), sizes and error text.
         if (version === 1) db.exec('ALTER TABLE requests ADD COLUMN route TEXT');
         if (version >= 1 && version < 3) db.exec('ALTER TABLE requests ADD COLUMN client_id TEXT');
+        if (version >= 1 && version < 4) {
+          for (const column of ['server TEXT', 'tool TEXT', 'bytes_in INTEGER', 'bytes_out INTEGER', 'error_message TEXT']) db.exec(`ALTER TABLE requests ADD COLUMN ${column}`);
+        }
         if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
       return db;

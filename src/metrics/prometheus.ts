@@ -59,6 +59,9 @@ export class PrometheusExporter {
   readonly #latency = new Map<number, PromHistogram>();
   readonly #ttft = new Map<number, PromHistogram>();
   readonly #overhead = new PromHistogram(OVERHEAD_BUCKETS_S);
+  readonly #mcpCalls = new Map<number, { server: number; tool: number; status: number; n: number }>();
+  readonly #mcpErrors = new Map<number, { server: number; tool: number; cls: number; n: number }>();
+  readonly #mcpLatency = new Map<number, { server: number; tool: number; h: PromHistogram }>();
 
   constructor(opts: { interner: Interner; maxSeries?: number }) {
     this.#interner = opts.interner;
@@ -67,6 +70,7 @@ export class PrometheusExporter {
 
   /** Aggregator sink. */
   readonly record = (rec: RequestRecord): void => {
+    if (rec.kind === RECORD_KIND.mcpCall) return this.#recordMcp(rec);
     if (rec.kind === RECORD_KIND.llmAttempt) {
       const ok = rec.errorClass === ERROR_CLASS.none;
       const p = bounded(rec.providerId);
@@ -122,8 +126,46 @@ export class PrometheusExporter {
     histograms(out, 'localrouter_request_duration_seconds', 'LLM request latency, end to end.', LATENCY_BUCKETS_S, this.#latency, name);
     histograms(out, 'localrouter_ttft_seconds', 'Time to the first streamed byte.', LATENCY_BUCKETS_S, this.#ttft, name);
     histograms(out, 'localrouter_gateway_overhead_seconds', "The gateway's own time per request (latency minus upstream time).", OVERHEAD_BUCKETS_S, new Map([[-2, this.#overhead]]), name);
+    this.#renderMcp(out, name);
     for (const f of extra) family(out, f.name, f.help, f.type, f.samples);
     return `${out.join('\n')}\n`;
+  }
+
+  /**
+   * One MCP call: `providerId` is its upstream server, `modelId` its `<server>/<tool>` (or its method).
+   * Both names come from the config and upstream tool lists, already cleaned and capped by the MCP
+   * actor; each family is capped at `maxSeries` label sets like the others.
+   */
+  #recordMcp(rec: RequestRecord): void {
+    const s = bounded(rec.providerId);
+    const t = bounded(rec.modelId);
+    const st = s * ID_LIMIT + t;
+    const status = rec.status < 1024 ? rec.status : 1023;
+    this.#slot(this.#mcpCalls, st * 1024 + status, () => ({ server: s, tool: t, status, n: 0 }), () => ({ server: OTHER, tool: OTHER, status, n: 0 }), -1 - status).n++;
+    if (rec.errorClass !== ERROR_CLASS.none) {
+      const cls = rec.errorClass;
+      this.#slot(this.#mcpErrors, st * 256 + cls, () => ({ server: s, tool: t, cls, n: 0 }), () => ({ server: OTHER, tool: OTHER, cls, n: 0 }), -1 - cls).n++;
+    }
+    const latency = () => ({ server: s, tool: t, h: new PromHistogram(LATENCY_BUCKETS_S) });
+    this.#slot(this.#mcpLatency, st, latency, () => ({ server: OTHER, tool: OTHER, h: new PromHistogram(LATENCY_BUCKETS_S) }), OTHER).h.record(rec.durationUs);
+  }
+
+  #renderMcp(out: string[], name: (id: number) => string): void {
+    family(out, 'localrouter_mcp_calls_total', 'MCP calls answered, by upstream server, tool (`<server>/<tool>`, or the method) and status.', 'counter',
+      [...this.#mcpCalls.values()].map((c) => [{ server: name(c.server), tool: name(c.tool), status: String(c.status) }, c.n]));
+    family(out, 'localrouter_mcp_call_errors_total', 'Failed MCP calls, by upstream server, tool and error class.', 'counter',
+      [...this.#mcpErrors.values()].map((e) => [{ server: name(e.server), tool: name(e.tool), class: ERROR_CLASS_NAMES[e.cls] ?? `class${e.cls}` }, e.n]));
+    const metric = 'localrouter_mcp_call_duration_seconds';
+    out.push(`# HELP ${metric} MCP call latency, by upstream server and tool.`, `# TYPE ${metric} histogram`);
+    for (const { server, tool, h } of this.#mcpLatency.values()) {
+      const base = `server="${escapeLabel(name(server))}",tool="${escapeLabel(name(tool))}"`;
+      let cumulative = 0;
+      for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) {
+        cumulative += h.counts[i];
+        out.push(`${metric}_bucket{${base},le="${LATENCY_BUCKETS_S[i]}"} ${cumulative}`);
+      }
+      out.push(`${metric}_bucket{${base},le="+Inf"} ${h.count}`, `${metric}_sum{${base}} ${h.sumUs / 1e6}`, `${metric}_count{${base}} ${h.count}`);
+    }
   }
 
   /** The series for `key`, created while the family has room, else the family's overflow series. */

@@ -2,7 +2,7 @@ import type { MonitoringDb } from './monitoring-db.js';
 import type { RequestLogFilter, RequestLogRow, RouteChoice, RowAttempt } from '../workers/protocol.js';
 
 const MAX_QUERY_ROWS = 1000;
-const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, route';
+const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, route, server, tool, bytes_in, bytes_out, error_message';
 
 interface DbRow {
   seq: number; id: string; ts: number; client: string | null; provider: string | null; model: string | null; op: string;
@@ -10,6 +10,7 @@ interface DbRow {
   prompt_tokens: number | null; completion_tokens: number | null; cached_tokens: number | null; reasoning_tokens: number | null;
   cost_usd: number | null; streamed: number; attempts: string; route: string | null; request_body?: string | null; response_body?: string | null;
   client_id?: string | null;
+  server: string | null; tool: string | null; bytes_in: number | null; bytes_out: number | null; error_message: string | null;
 }
 
 function fromDb(r: DbRow): RequestLogRow {
@@ -79,6 +80,10 @@ export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {})
   if (filter.client !== undefined) { where.push('client = ?'); args.push(filter.client); }
   if (filter.provider !== undefined) { where.push('provider = ?'); args.push(filter.provider); }
   if (filter.model !== undefined) { where.push('model = ?'); args.push(filter.model); }
+  if (filter.server !== undefined) { where.push('server = ?'); args.push(filter.server); }
+  if (filter.tool !== undefined) { where.push('tool = ?'); args.push(filter.tool); }
+  if (filter.kind === 'mcp') where.push("op LIKE 'mcp:%'");
+  else if (filter.kind === 'llm') where.push("op NOT LIKE 'mcp:%'");
   if (filter.status === 'ok') where.push('error_class IS NULL');
   else if (filter.status === 'error') where.push('error_class IS NOT NULL');
   else if (filter.status !== undefined) { where.push('status = ?'); args.push(filter.status); }

@@ -16,6 +16,8 @@ const DEFAULT_MAX_PENDING = 100_000;
  */
 const MAX_NAME = 512;
 const MAX_CODE = 64;
+/** Longest error text kept (MCP calls' JSON-RPC error messages come from upstream servers). */
+const MAX_MESSAGE = 1000;
 
 /** One try against one upstream, as the request log keeps it. */
 export interface LogAttempt {
@@ -52,6 +54,12 @@ export interface RequestLogEntry {
   responseBody?: string | null;
   /** The classifier's choice for an auto-routed request. */
   route?: RouteChoice | null;
+  /** MCP calls: the upstream server, the tool / prompt / resource URI, the JSON-RPC sizes and error text. */
+  server?: string | null;
+  tool?: string | null;
+  bytesIn?: number | null;
+  bytesOut?: number | null;
+  errorMessage?: string | null;
 }
 
 export interface RequestLogStoreOptions {
@@ -247,6 +255,8 @@ export class RequestLogStore {
         provider: bounded(a.provider, MAX_NAME), model: bounded(a.model, MAX_NAME), status: a.status, error_code: boundedOrNull(a.code, MAX_CODE), duration_ms: round3(a.durationMs),
       })),
       route: route === null ? null : { ...route, classifier: bounded(route.classifier, MAX_NAME) },
+      server: boundedOrNull(e.server, MAX_NAME), tool: boundedOrNull(e.tool, MAX_NAME), bytes_in: e.bytesIn ?? null, bytes_out: e.bytesOut ?? null,
+      error_message: boundedOrNull(e.errorMessage, MAX_MESSAGE),
     };
     if (this.#bodyMax > 0) {
       row.request_body = capBody(e.requestBody, this.#bodyMax);
@@ -267,7 +277,8 @@ export class RequestLogStore {
       round3(e.durationMs), e.ttftMs > 0 ? round3(e.ttftMs) : null,
       u ? u.input : null, u ? u.output : null, u ? u.cacheRead : null, u ? u.reasoning : null, e.costUsd, e.streamed ? 1 : 0,
       attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null,
-      e.route ? routeJson(e.route) : null, boundedOrNull(e.clientId, MAX_NAME)];
+      e.route ? routeJson(e.route) : null, boundedOrNull(e.clientId, MAX_NAME),
+      boundedOrNull(e.server, MAX_NAME), boundedOrNull(e.tool, MAX_NAME), e.bytesIn ?? null, e.bytesOut ?? null, boundedOrNull(e.errorMessage, MAX_MESSAGE)];
   }
 }
 

@@ -17,8 +17,14 @@ export const RESOLUTIONS = [
 ] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
 
-/** Series dimensions; `all` is the global total (key ''). */
-export const DIMENSIONS = ['all', 'client', 'provider', 'model', 'strategy'] as const;
+/**
+ * Series dimensions; `all` is the global total (key ''). LLM requests count in the first five, MCP
+ * calls only in `server` (the upstream MCP server) and `tool` (`<server>/<tool>`, or the method for
+ * prompts and resources), so LLM totals stay LLM totals.
+ */
+export const DIMENSIONS = ['all', 'client', 'provider', 'model', 'strategy', 'server', 'tool'] as const;
+/** The first of the MCP-only dimensions. */
+const FIRST_MCP_DIMENSION = 5;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 /** Key id of the series that collects every key beyond `maxKeysPerDimension`. */
@@ -84,9 +90,9 @@ export class TimeSeries {
   #curT = -1;
   #cur: Slot | null = null;
   /** Per dimension, the last id and its bucket in the current second: most records repeat them. */
-  readonly #cacheId = [-1, -1, -1, -1, -1];
-  readonly #cacheBucket: (SeriesBucket | null)[] = [null, null, null, null, null];
-  readonly #ids = [0, 0, 0, 0, 0];
+  readonly #cacheId = DIMENSIONS.map(() => -1);
+  readonly #cacheBucket: (SeriesBucket | null)[] = DIMENSIONS.map(() => null);
+  readonly #ids = DIMENSIONS.map(() => 0);
 
   constructor(opts: TimeSeriesOptions) {
     this.#interner = opts.interner;
@@ -96,9 +102,10 @@ export class TimeSeries {
     this.#maxKeys = opts.maxKeysPerDimension ?? 256;
   }
 
-  /** Aggregator sink: adds one `llmRequest` record (other kinds are ignored), at its completion time. */
+  /** Aggregator sink: adds one `llmRequest` or `mcpCall` record (attempts are ignored), at its completion time. */
   readonly record = (rec: RequestRecord): void => {
-    if (rec.kind !== RECORD_KIND.llmRequest) return;
+    const mcp = rec.kind === RECORD_KIND.mcpCall;
+    if (rec.kind !== RECORD_KIND.llmRequest && !mcp) return;
     const end = rec.startMs + rec.durationUs / 1000;
     const sec = end - (end % 1000);
     if (sec !== this.#curT) {
@@ -107,14 +114,16 @@ export class TimeSeries {
       this.#cacheId.fill(-1);
     }
     const ids = this.#ids;
-    ids[1] = rec.clientId;
-    ids[2] = rec.providerId;
-    ids[3] = rec.modelId;
-    ids[4] = rec.strategyId;
+    ids[1] = mcp ? 0 : rec.clientId;
+    ids[2] = mcp ? 0 : rec.providerId;
+    ids[3] = mcp ? 0 : rec.modelId;
+    ids[4] = mcp ? 0 : rec.strategyId;
+    ids[5] = mcp ? rec.providerId : 0;
+    ids[6] = mcp ? rec.modelId : 0;
     const slot = this.#cur;
     // A second already folded (a late record) or too old for memory: straight into the minute deltas.
     const late = this.#store !== null && (slot === null || sec < this.#foldedUpTo) ? getOrAddSlot(this.#minuteDeltas, end - (end % MINUTE)) : null;
-    for (let d = 0; d < ids.length; d++) {
+    for (let d = mcp ? FIRST_MCP_DIMENSION : 0; d < ids.length; d++) {
       let id = ids[d];
       if (d > 0) {
         if (id === 0) continue;

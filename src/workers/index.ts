@@ -11,12 +11,12 @@ export { moduleBeside, spawnWorker } from './spawn-worker.js';
 export { MCP_FRAME } from './protocol.js';
 export type {
   McpJsonRpcMessage, McpJsonText, McpServerRuntime, McpRuleRuntime, McpAccessRuntime, McpActorConfig, McpSessionInfo, McpServerStatus,
-  ToMcpFrame, FromMcpFrame, McpWorkerData,
+  ToMcpFrame, FromMcpFrame, McpWorkerData, McpCallInfo,
 } from './protocol.js';
 export { FrameBatcher } from './frame-batcher.js';
 export { ActorHost, type ActorCrash, type ActorHostOptions, type ActorShutdown, type RestartPolicy } from './actor-host.js';
 export {
-  decodeFromMcp, decodeToMcp, describeFromMcp, describeToMcp, dispatchToMcp, encodeMcpClose, encodeMcpClosed, encodeMcpConfig, encodeMcpIntern,
+  decodeFromMcp, decodeToMcp, describeFromMcp, describeToMcp, dispatchToMcp, encodeMcpCall, encodeMcpClose, encodeMcpClosed, encodeMcpConfig, encodeMcpIntern,
   encodeMcpInterned, encodeMcpLog, encodeMcpMessage, encodeMcpOpen, encodeMcpReady, encodeMcpSample, encodeMcpSampled, encodeMcpSend, encodeMcpStatus,
   encodeMcpStatusResult, type FromMcpHandler, type McpFrameInfo, type McpLogLevel, type ToMcpHandler,
 } from './mcp-codec.js';

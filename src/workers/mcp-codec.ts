@@ -5,7 +5,7 @@
  * event-loop turn per direction.
  */
 import {
-  MCP_FRAME, type FromMcpFrame, type McpActorConfig, type McpJsonRpcMessage, type McpJsonText, type McpServerStatus, type McpSessionInfo,
+  MCP_FRAME, type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpJsonRpcMessage, type McpJsonText, type McpServerStatus, type McpSessionInfo,
   type ToMcpFrame,
 } from './protocol.js';
 
@@ -65,6 +65,11 @@ export function encodeMcpIntern(names: string[]): FromMcpFrame {
 
 export function encodeMcpLog(level: McpLogLevel, fields: Record<string, unknown>, message: string): FromMcpFrame {
   return [MCP_FRAME.LOG, 0, level, fields, message];
+}
+
+/** What the actor knows of client request `request` of `session` (sent before its response). */
+export function encodeMcpCall(session: number, request: string | number, call: McpCallInfo): FromMcpFrame {
+  return [MCP_FRAME.CALL, session, request, call];
 }
 
 export function encodeMcpReady(): FromMcpFrame {
@@ -137,6 +142,7 @@ export interface FromMcpHandler {
   onIntern(names: string[]): void;
   onLog(level: McpLogLevel, fields: Record<string, unknown>, message: string): void;
   onReady(): void;
+  onCall(session: number, request: string | number, call: McpCallInfo): void;
   /** A method above threw on a frame: fail what it carried, the rest of the batch goes on. */
   onFailed(err: unknown, frame: McpFrameInfo): void;
 }
@@ -176,6 +182,7 @@ export function decodeFromMcp(frames: FromMcpFrame[], handler: FromMcpHandler): 
         case MCP_FRAME.INTERN: handler.onIntern(f[2]); break;
         case MCP_FRAME.LOG: handler.onLog(f[2], f[3], f[4]); break;
         case MCP_FRAME.READY: handler.onReady(); break;
+        case MCP_FRAME.CALL: handler.onCall(f[1], f[2], f[3]); break;
       }
     } catch (err) {
       handler.onFailed(err, describeFromMcp(f));

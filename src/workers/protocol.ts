@@ -106,6 +106,8 @@ export const MCP_FRAME = {
   /** A log line for the gateway's logger (upstream stderr, upstream state changes). */
   LOG: 125,
   READY: 126,
+  /** What the actor knows of a finished client call (tools/call, resources/read, prompts/get), sent before its response. */
+  CALL: 127,
 } as const;
 
 /** A JSON-RPC 2.0 message as it crosses the thread (a plain object, validated by the MCP SDK on each side). */
@@ -209,7 +211,21 @@ export type McpSampleFrame = [typeof MCP_FRAME.SAMPLE, request: number, session:
 export type McpInternFrame = [typeof MCP_FRAME.INTERN, id: 0, names: string[]];
 export type McpLogFrame = [typeof MCP_FRAME.LOG, id: 0, level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string];
 export type McpReadyFrame = [typeof MCP_FRAME.READY, id: 0];
-export type FromMcpFrame = McpSendFrame | McpClosedFrame | McpStatusResultFrame | McpSampleFrame | McpInternFrame | McpLogFrame | McpReadyFrame;
+export type McpCallFrame = [typeof MCP_FRAME.CALL, session: number, request: string | number, call: McpCallInfo];
+export type FromMcpFrame = McpSendFrame | McpClosedFrame | McpStatusResultFrame | McpSampleFrame | McpInternFrame | McpLogFrame | McpReadyFrame | McpCallFrame;
+
+/** Where a client call went and how it ended, as the actor saw it (the request log's server, tool and error). */
+export interface McpCallInfo {
+  /** The upstream server; null when the call was refused before reaching one (unknown tool...). */
+  server: string | null;
+  /** The upstream's own name of the tool or prompt, or the resource URI. */
+  target: string;
+  /** JSON-RPC error code and message; null on success. */
+  errorCode: number | null;
+  errorMessage: string | null;
+  /** A tool result with `isError: true` (the call worked, the tool failed). */
+  toolError: boolean;
+}
 
 /** workerData of the MCP actor thread. */
 export interface McpWorkerData {
@@ -329,6 +345,14 @@ export interface RequestLogRow {
   streamed: boolean;
   attempts: RowAttempt[];
   route: RouteChoice | null;
+  /** MCP calls (`op` is `mcp:<method>`): the upstream server, the tool or prompt (its upstream name) or resource URI; null on LLM rows. */
+  server: string | null;
+  tool: string | null;
+  /** MCP calls: bytes of the JSON-RPC request and response; null on LLM rows. */
+  bytes_in: number | null;
+  bytes_out: number | null;
+  /** MCP calls: the JSON-RPC error (`<code>: <message>`), or that the tool reported an error. */
+  error_message: string | null;
   request_body?: string | null;
   response_body?: string | null;
 }
@@ -340,6 +364,11 @@ export interface RequestLogFilter {
   client?: string;
   provider?: string;
   model?: string;
+  /** MCP calls of this upstream server, or of this tool / prompt / resource URI. */
+  server?: string;
+  tool?: string;
+  /** Only MCP calls, or only LLM requests. */
+  kind?: 'mcp' | 'llm';
   status?: number | 'ok' | 'error';
   /** At most 1000 (default 100). */
   limit?: number;

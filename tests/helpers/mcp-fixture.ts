@@ -16,6 +16,7 @@ export const FILESYSTEM = path.resolve('node_modules/@modelcontextprotocol/serve
 export interface McpClientSpec {
   name: string;
   strategy?: string;
+  limits?: Record<string, unknown>[];
 }
 
 export interface McpGatewayFixture {
@@ -37,6 +38,8 @@ export async function startMcpGateway(opts: {
   strategies?: Record<string, unknown>[];
   clients?: McpClientSpec[];
   env?: Record<string, string>;
+  /** Monitoring settings (default: off). */
+  monitoring?: Record<string, unknown>;
 }): Promise<McpGatewayFixture> {
   process.env.LOCALROUTER_SECRETS_BACKEND = 'file';
   process.env.LOCALROUTER_LOG_LEVEL ??= 'silent';
@@ -48,11 +51,12 @@ export async function startMcpGateway(opts: {
     return {
       id: `c_mcpclient${String(i).padStart(2, '0')}`, name: c.name, key_hash: k.hash, key_prefix: k.prefix, enabled: true,
       created_at: new Date().toISOString(), ...((c as McpClientSpec).strategy ? { strategy: (c as McpClientSpec).strategy } : {}),
+      ...((c as McpClientSpec).limits ? { limits: (c as McpClientSpec).limits } : {}),
     };
   });
   const config = {
     server: { shutdown_grace_ms: 500 },
-    monitoring: { enabled: false },
+    monitoring: opts.monitoring ?? { enabled: false },
     mcp_servers: opts.servers,
     mcp: { restart_initial_ms: 100, ...opts.mcp },
     strategies: opts.strategies ?? [],

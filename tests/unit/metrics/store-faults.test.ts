@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { countRows, monitoringHomes } from '../../helpers/monitoring-fixture.js';
 import {
-  Interner, Monitoring, RequestLogStore, getRequestLog, monitoringDbPath, openMonitoringDb, type MonitoringOptions, type RequestLogEntry, type StoreWriter,
+  Interner, Monitoring, RequestLogStore, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, type MonitoringOptions, type RequestLogEntry, type StoreWriter,
 } from '../../../src/metrics/index.js';
 
 const homes = monitoringHomes('lr-store-');
@@ -234,10 +234,43 @@ describe('store file format', () => {
     const db = openMonitoringDb(file);
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('truncate');
-      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(db.pragma('user_version', { simple: true })).toBe(4);
       expect(fs.existsSync(`${file}-wal`)).toBe(false);
       expect(fs.existsSync(`${file}-shm`)).toBe(false);
-      expect(db.prepare('SELECT client, client_id FROM requests WHERE id = ?').get('gen-old')).toEqual({ client: 'alice', client_id: null });
+      expect(db.prepare('SELECT client, client_id, server, tool FROM requests WHERE id = ?').get('gen-old')).toEqual({ client: 'alice', client_id: null, server: null, tool: null });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('migrates a schema v3 store to v4 (MCP calls\' server, tool, sizes and error text), keeping its rows', () => {
+    const dir = home();
+    const file = monitoringDbPath(dir);
+    const old = new Database(file);
+    old.exec(`CREATE TABLE requests (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, id_key INTEGER NOT NULL, ts INTEGER NOT NULL, client TEXT,
+      provider TEXT, model TEXT, op TEXT NOT NULL, status INTEGER NOT NULL, error_code TEXT, error_class TEXT, latency_ms REAL NOT NULL,
+      ttft_ms REAL, prompt_tokens INTEGER, completion_tokens INTEGER, cached_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL,
+      streamed INTEGER NOT NULL, attempts TEXT NOT NULL, request_body TEXT, response_body TEXT, route TEXT, client_id TEXT)`);
+    old.pragma('user_version = 3');
+    old.prepare(`INSERT INTO requests (id, id_key, ts, client, op, status, latency_ms, streamed, attempts, client_id) VALUES ('gen-v3', 1, 1, 'bob', 'chat', 200, 1, 0, '[]', 'c_bob')`).run();
+    old.close();
+
+    const db = openMonitoringDb(file);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(4);
+      const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
+      log.append({
+        id: 'mcp-1', op: 'mcp:tools/call', attempts: [], status: 200, startMs: 2, durationMs: 3, ttftMs: 0, streamed: false, usage: null, costUsd: null,
+        errorCode: null, client: 'bob', provider: null, model: null, server: 'every', tool: 'echo', bytesIn: 10, bytesOut: 20, errorMessage: null,
+      });
+      log.flush();
+      const rows = queryRequestLog(db, {});
+      expect(rows.map((r) => [r.id, r.op, r.server, r.tool, r.bytes_in, r.bytes_out])).toEqual([
+        ['mcp-1', 'mcp:tools/call', 'every', 'echo', 10, 20], ['gen-v3', 'chat', null, null, null, null],
+      ]);
+      expect(queryRequestLog(db, { kind: 'mcp' }).map((r) => r.id)).toEqual(['mcp-1']);
+      expect(queryRequestLog(db, { kind: 'llm', client: 'bob' }).map((r) => r.id)).toEqual(['gen-v3']);
+      expect(queryRequestLog(db, { server: 'every', tool: 'echo' }).map((r) => r.id)).toEqual(['mcp-1']);
     } finally {
       db.close();
     }

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import type { Config, LimitConfig } from '../config/index.js';
+import type { ErrorCode } from '../errors/index.js';
+import { createRecord, ERROR_CLASS, RECORD_KIND, type MetricsRing, type RequestLogEntry } from '../metrics/index.js';
+import { labelSafe } from '../model/index.js';
+import { compileAccessRules, type RateLimiter } from '../routing/index.js';
+import type { McpCallInfo, McpJsonRpcMessage, McpJsonText } from '../workers/index.js';
+import type { AuthedClient } from '../ingress/index.js';
+
+/** The calls that are limited and logged: each does work upstream (lists, pings and the like are neither). */
+const CALL_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get']);
+/**
+ * The JSON-RPC code of a call refused by a rate limit. JSON-RPC leaves -32000..-32099 to servers;
+ * -32000 is taken (the SDK's "connection closed", on which clients reconnect), so the limit gets its
+ * own, with `data.code: LR_ERR_RATE_LIMITED` and the retry time in `data`.
+ */
+export const MCP_RATE_LIMITED = -32029;
+/** Longest client-supplied name kept in a log row of a call refused before reaching the actor. */
+const MAX_TARGET = 500;
+
+/** One client call between its request and its response. */
+interface PendingCall {
+  id: string;
+  client: AuthedClient;
+  method: string;
+  /** The name or URI the client asked for. */
+  target: string;
+  /** `performance.now()` at its arrival. */
+  start: number;
+  bytesIn: number;
+  requestBody: string | null;
+  /** What the actor said of it (arrives just before the response). */
+  info: McpCallInfo | null;
+}
+
+/** A per-tool limit of one strategy, compiled. */
+interface ToolLimit {
+  pattern: string;
+  matches(tool: string): boolean;
+  limits: LimitConfig[];
+}
+
+export interface McpCallsOptions {
+  /** The limiter LLM requests are admitted by (client request limits are shared). */
+  limiter(): RateLimiter;
+  /** Appends a request log row; null when monitoring is off. */
+  log: ((entry: RequestLogEntry) => void) | null;
+  /** `monitoring.log_bodies`: the most bytes kept of the arguments and the result; 0: none. */
+  bodyMaxBytes: number;
+  /** The ring refused calls are counted in (they never reach the MCP actor), and the interner of its names. */
+  metrics: { ring: MetricsRing; intern(name: string): number } | null;
+}
+
+/**
+ * The gateway's side of each MCP call (`tools/call`, `resources/read`, `prompts/get`): admission
+ * against the client's request limits (the same limiter and budget as its LLM requests; token and
+ * cost limits do not apply, a call has neither) and its strategy's per-tool limits, then one request
+ * log row per call when its response goes out, from what the ingress saw (client, sizes, time,
+ * bodies with `monitoring.log_bodies`) and what the actor said (the server and the name it went to,
+ * the JSON-RPC error). The actor counts the calls in its metrics ring; calls refused here are
+ * counted in the ingress's.
+ */
+export class McpCalls {
+  readonly #opts: McpCallsOptions;
+  /** Calls in flight, per session number, by JSON-RPC id. */
+  readonly #pending = new Map<number, Map<string | number, PendingCall>>();
+  #toolLimits = new Map<string, ToolLimit[]>();
+  /** Each client policy's request limits (policies are rebuilt on reload, so the cache follows). */
+  readonly #requestLimits = new WeakMap<object, LimitConfig[]>();
+  readonly #rec = createRecord();
+
+  constructor(config: Config, opts: McpCallsOptions) {
+    this.#opts = opts;
+    this.configure(config);
+  }
+
+  configure(config: Config): void {
+    const next = new Map<string, ToolLimit[]>();
+    for (const s of config.strategies) {
+      const rules = s.mcp?.tool_limits ?? [];
+      if (rules.length === 0) continue;
+      next.set(s.name, rules.map((r) => ({
+        pattern: r.tool, matches: compileAccessRules([r.tool], []), limits: [{ kind: 'requests', window: r.window, max: r.max }],
+      })));
+    }
+    this.#toolLimits = next;
+  }
+
+  /**
+   * A message from `client` for session `session`, before it goes to the actor: null to deliver it,
+   * or the JSON-RPC error answer of a call refused by a limit (the caller sends it as the response).
+   * `bytes`: the message's size on the wire when known.
+   */
+  deliver(session: number, client: AuthedClient, message: McpJsonRpcMessage, bytes?: number): string | null {
+    const method = message.method;
+    if (typeof method !== 'string') return null;
+    if (method === 'notifications/cancelled') {
+      this.#cancelled(session, (message.params as { requestId?: unknown } | undefined)?.requestId);
+      return null;
+    }
+    const id = message.id;
+    if (!CALL_METHODS.has(method) || (typeof id !== 'string' && typeof id !== 'number')) return null;
+    const params = (typeof message.params === 'object' && message.params !== null ? message.params : {}) as Record<string, unknown>;
+    const target = String((method === 'resources/read' ? params.uri : params.name) ?? '');
+    const bodyMax = this.#opts.bodyMaxBytes;
+    const call: PendingCall = {
+      id: `mcp-${randomUUID()}`, client, method, target, start: performance.now(),
+      bytesIn: bytes ?? Buffer.byteLength(JSON.stringify(message)),
+      requestBody: bodyMax > 0 ? JSON.stringify(params) : null, info: null,
+    };
+    const refusal = this.#admit(client, method, target);
+    if (refusal !== null) {
+      const answer = JSON.stringify({ jsonrpc: '2.0', id, error: refusal });
+      this.#finish(call, answer, { status: 429, code: 'LR_ERR_RATE_LIMITED', message: refusal.message });
+      this.#countRefused(client, method);
+      return answer;
+    }
+    let calls = this.#pending.get(session);
+    if (calls === undefined) this.#pending.set(session, (calls = new Map()));
+    calls.set(id, call);
+    return null;
+  }
+
+  /** The actor's account of call `request` of `session` (it comes just before the response). */
+  called(session: number, request: string | number, info: McpCallInfo): void {
+    const call = this.#pending.get(session)?.get(request);
+    if (call !== undefined) call.info = info;
+  }
+
+  /** A message for the client of `session`; a response (`final`) to a pending call ends it and writes its row. */
+  sent(session: number, related: string | number | null, final: boolean, json: McpJsonText): void {
+    if (!final || related === null) return;
+    const calls = this.#pending.get(session);
+    const call = calls?.get(related);
+    if (call === undefined) return;
+    calls!.delete(related);
+    this.#finish(call, json, outcomeOf(call.info, json));
+  }
+
+  /** The session ended: calls still unanswered are logged as cut off. */
+  closed(session: number): void {
+    const calls = this.#pending.get(session);
+    if (calls === undefined) return;
+    this.#pending.delete(session);
+    for (const call of calls.values()) this.#finish(call, null, { status: 499, code: null, message: 'the MCP session ended before the answer' });
+  }
+
+  #cancelled(session: number, request: unknown): void {
+    if (typeof request !== 'string' && typeof request !== 'number') return;
+    const calls = this.#pending.get(session);
+    const call = calls?.get(request);
+    if (call === undefined) return;
+    calls!.delete(request);
+    this.#finish(call, null, { status: 499, code: null, message: 'cancelled by the client' });
+  }
+
+  /** The JSON-RPC error of a call over one of the client's limits, or null (then it is charged). */
+  #admit(client: AuthedClient, method: string, target: string): { code: number; message: string; data: Record<string, unknown> } | null {
+    const limiter = this.#opts.limiter();
+    const charged: [string, LimitConfig[]][] = [];
+    const refuse = (key: string, limits: LimitConfig[], what: string): { code: number; message: string; data: Record<string, unknown> } | null => {
+      if (limits.length === 0) return null;
+      const admission = limiter.admit(key, limits, { requests: 1 });
+      if (admission.ok) {
+        charged.push([key, limits]);
+        return null;
+      }
+      // What this refused call was charged elsewhere is given back: it did not run.
+      for (const [k, l] of charged) limiter.charge(k, l, { requests: -1 });
+      const l = admission.limit;
+      const retryS = Math.ceil(admission.retryAfterMs / 1000);
+      return {
+        code: MCP_RATE_LIMITED,
+        message: `rate limit reached: ${l.max} ${what} per ${l.window}; retry in ${retryS} s`,
+        data: { code: 'LR_ERR_RATE_LIMITED', retry_after_ms: admission.retryAfterMs, retry_after_s: retryS, limit: { kind: l.kind, window: l.window, max: l.max } },
+      };
+    };
+    if (method === 'tools/call') {
+      for (const rule of this.#toolLimits.get(client.policy.strategy) ?? []) {
+        if (!rule.matches(target)) continue;
+        const refused = refuse(`${client.id}|mcp-tool|${rule.pattern}`, rule.limits, `calls of tool "${labelSafe(rule.pattern, 100)}" for this client`);
+        if (refused !== null) return refused;
+      }
+    }
+    return refuse(client.id, this.#requestLimitsOf(client), 'requests for this client (LLM requests and MCP calls together)');
+  }
+
+  #requestLimitsOf(client: AuthedClient): LimitConfig[] {
+    const policy = client.policy;
+    let limits = this.#requestLimits.get(policy);
+    if (limits === undefined) this.#requestLimits.set(policy, (limits = policy.limits.filter((l) => l.kind === 'requests')));
+    return limits;
+  }
+
+  #finish(call: PendingCall, response: McpJsonText | string | null, outcome: Outcome): void {
+    const log = this.#opts.log;
+    if (log === null) return;
+    const info = call.info;
+    const bodyMax = this.#opts.bodyMaxBytes;
+    const bytesOut = response === null ? 0 : typeof response === 'string' ? Buffer.byteLength(response) : response.byteLength;
+    log({
+      id: call.id, op: `mcp:${call.method}`, attempts: [], status: outcome.status, startMs: call.start, durationMs: performance.now() - call.start,
+      ttftMs: 0, streamed: false, usage: null, costUsd: null, errorCode: outcome.code, client: call.client.name, clientId: call.client.id,
+      provider: null, model: null, server: info?.server ?? null, tool: info?.target ?? labelSafe(call.target, MAX_TARGET),
+      bytesIn: call.bytesIn, bytesOut, errorMessage: outcome.message,
+      requestBody: call.requestBody, responseBody: bodyMax > 0 && response !== null ? textOf(response) : null,
+    });
+  }
+
+  #countRefused(client: AuthedClient, method: string): void {
+    const m = this.#opts.metrics;
+    if (m === null) return;
+    const r = this.#rec;
+    r.kind = RECORD_KIND.mcpCall;
+    r.startMs = Date.now();
+    r.durationUs = 0;
+    r.clientId = m.intern(client.name);
+    r.strategyId = m.intern(client.policy.strategy);
+    r.providerId = 0;
+    // The method, not the name the client sent: a refused call's name is unchecked client input.
+    r.modelId = m.intern(method);
+    r.status = 429;
+    r.errorClass = ERROR_CLASS.client;
+    m.ring.write(r);
+  }
+}
+
+interface Outcome {
+  status: number;
+  code: ErrorCode | null;
+  message: string | null;
+}
+
+/** A call's status, error code and error text, from the actor's account (or, without one, the answer itself). */
+function outcomeOf(info: McpCallInfo | null, json: McpJsonText): Outcome {
+  if (info === null) return outcomeOfAnswer(json);
+  if (info.errorCode === null) return { status: 200, code: null, message: info.toolError ? 'the tool reported an error (isError: true)' : null };
+  const message = `${info.errorCode}: ${info.errorMessage ?? ''}`;
+  switch (info.errorCode) {
+    case -32700: case -32600: case -32601: case -32602: return { status: 400, code: 'LR_ERR_BAD_REQUEST', message };
+    case -32002: return { status: 404, code: 'LR_ERR_NOT_FOUND', message };
+    case -32001: return { status: 504, code: 'LR_ERR_UPSTREAM_TIMEOUT', message };
+    case -32000: return { status: 502, code: 'LR_ERR_UPSTREAM_UNREACHABLE', message };
+    // An upstream's own error (its code passed through) counts as an upstream error.
+    default: return { status: info.server === null ? 500 : 502, code: info.server === null ? 'LR_ERR_INTERNAL' : null, message };
+  }
+}
+
+/**
+ * An answer the actor gave no account of: the SDK refused the request before any handler ran
+ * (invalid params), or the gateway answered for the actor (crash, undeliverable message).
+ */
+function outcomeOfAnswer(json: McpJsonText): Outcome {
+  try {
+    const parsed = JSON.parse(textOf(json)) as { error?: { code?: unknown; message?: unknown; data?: { code?: unknown } } };
+    const e = parsed.error;
+    if (e === undefined) return { status: 200, code: null, message: null };
+    const message = `${String(e.code)}: ${String(e.message)}`.slice(0, 1000);
+    if (e.data?.code === 'LR_ERR_ACTOR_CRASHED') return { status: 502, code: 'LR_ERR_ACTOR_CRASHED', message };
+    if (e.data?.code === 'LR_ERR_INTERNAL' || e.code === -32603) return { status: 500, code: 'LR_ERR_INTERNAL', message };
+    return { status: 400, code: 'LR_ERR_BAD_REQUEST', message };
+  } catch {
+    return { status: 500, code: 'LR_ERR_INTERNAL', message: 'unreadable answer' };
+  }
+}
+
+function textOf(json: McpJsonText): string {
+  return typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
+}
