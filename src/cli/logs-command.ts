@@ -11,6 +11,9 @@ interface LogsOptions {
   client?: string;
   provider?: string;
   model?: string;
+  server?: string;
+  tool?: string;
+  mcp?: boolean;
   status?: RequestLogFilter['status'];
   since?: string;
   limit: number;
@@ -41,14 +44,20 @@ export function logLine(r: RequestLogRow): string[] {
   const tokens = r.prompt_tokens === null ? '-' : `${r.prompt_tokens}/${r.completion_tokens ?? 0}`;
   const status = r.error_code ? `${r.status} ${r.error_code.replace(/^LR_ERR_/, '').toLowerCase()}` : String(r.status);
   return [
-    new Date(r.ts).toISOString().replace('T', ' ').slice(0, 23), r.id, r.client ?? '-', r.model ?? '-', status,
+    new Date(r.ts).toISOString().replace('T', ' ').slice(0, 23), r.id, r.client ?? '-', r.model ?? mcpTarget(r) ?? '-', status,
     r.latency_ms.toFixed(1), r.ttft_ms === null ? '-' : r.ttft_ms.toFixed(1), tokens,
     r.cost_usd === null ? '-' : r.cost_usd.toFixed(6), String(r.attempts.length),
   ];
 }
 
+/** An MCP call's `mcp <server>/<tool>` (the tool, prompt or resource URI; the server is unknown for a call refused by a limit). */
+function mcpTarget(r: RequestLogRow): string | null {
+  if (!r.op.startsWith('mcp:')) return null;
+  return `mcp ${r.server ?? '?'}/${r.tool ?? '?'}`;
+}
+
 /**
- * `localrouter logs [--tail] [--client C] [--provider P] [--model M] [--status ok|error|NNN]
+ * `localrouter logs [--tail] [--client C] [--provider P] [--model M] [--mcp] [--server S] [--tool T] [--status ok|error|NNN]
  * [--since 1h] [--limit 50] [--json]`: the newest request log rows, oldest first; `--tail` then
  * follows new rows until interrupted (`--json` prints one JSON object per line while tailing).
  * Reads `<home>/localrouter.db` directly, read-only, with or without a running gateway.
@@ -59,6 +68,9 @@ export function registerLogsCommand(program: Command, io: CliIo): void {
     .option('--client <name>', 'only this client')
     .option('--provider <name>', 'only this provider')
     .option('--model <provider/model>', 'only this model')
+    .option('--mcp', 'only MCP calls (tools/call, resources/read, prompts/get)')
+    .option('--server <name>', 'only MCP calls of this upstream MCP server')
+    .option('--tool <name>', 'only MCP calls of this tool (its upstream name), prompt or resource URI')
     .option('--status <status>', 'ok, error, or an HTTP status', parseStatus)
     .option('--since <duration>', 'only requests newer than this (10m, 1h, 7d)', parseSince)
     .option('--limit <n>', 'rows to show first (1-1000)', parseLimit, 50)
@@ -74,6 +86,7 @@ export function registerLogsCommand(program: Command, io: CliIo): void {
       try {
         const filter: RequestLogFilter = {
           client: opts.client, provider: opts.provider, model: opts.model, status: opts.status,
+          server: opts.server, tool: opts.tool, kind: opts.mcp ? 'mcp' : undefined,
           sinceMs: opts.since === undefined ? undefined : Date.now() - parseDuration(opts.since, 'since'), limit: opts.limit,
         };
         const first = queryRequestLog(db, filter).reverse();

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { configPath, updateConfig, type Config, type LimitConfig, type StrategyConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { homeOf, parseName, printJson, printTable, readConfig, type CliIo } from './cli-io.js';
@@ -15,7 +15,24 @@ interface StrategyOptions {
   clearDeny?: boolean;
   clearLimits?: boolean;
   clearAutoModels?: boolean;
+  toolLimit?: ToolLimit[];
+  clearToolLimits?: boolean;
   json?: boolean;
+}
+
+type ToolLimit = NonNullable<StrategyConfig['mcp']>['tool_limits'][number];
+
+/** `--tool-limit TOOL:WINDOW:MAX` (the tool pattern may itself hold colons: the last two fields are the window and the max). */
+function collectToolLimit(value: string, previous: ToolLimit[] | undefined): ToolLimit[] {
+  const parts = value.split(':');
+  const maxText = parts.pop();
+  const window = parts.pop();
+  const tool = parts.join(':');
+  if (tool === '' || window === undefined || maxText === undefined) throw new InvalidArgumentError('expected TOOL:WINDOW:MAX, e.g. github__create_issue:hour:10.');
+  if (window !== 'minute' && window !== 'hour' && window !== 'day') throw new InvalidArgumentError('WINDOW must be one of: minute, hour, day.');
+  const max = Number(maxText);
+  if (!/^\d+$/.test(maxText) || max <= 0) throw new InvalidArgumentError('MAX must be a whole number above 0.');
+  return [...(previous ?? []), { tool, window, max }];
 }
 
 const LIMIT_HELP = 'rate limit per client, KIND:WINDOW:MAX (repeatable); KIND: requests, input_tokens, output_tokens, '
@@ -26,6 +43,7 @@ Each option given replaces that whole list; lists not mentioned are kept:
   --allow    replaces the allow list      --deny   replaces the deny list  (--clear-deny empties it)
   --limit    replaces the limits          (--clear-limits removes them all)
   --auto-models replaces the auto list    (--clear-auto-models empties it)
+  --tool-limit replaces the MCP per-tool limits (--clear-tool-limits removes them)
 Updating the implicit "default" strategy writes it to the config first (allow "*"), then applies the change.
 
 Example: localrouter strategies update cheap --allow 'ollama/*' --limit requests:minute:30`;
@@ -73,7 +91,9 @@ export function registerStrategiesCommand(program: Command, io: CliIo): void {
         ['name', v.implicit ? `${v.name} (implicit: not written in the config)` : v.name],
         ['default', v.is_default ? 'yes (clients without a strategy follow it)' : 'no'],
         ['allow', formatList(v.allow)], ['deny', formatList(v.deny)],
-        ['limits', formatList(v.limits.map(formatLimit))], ['auto models', formatList(v.auto.models)],
+        ['limits', formatList(v.limits.map(formatLimit))],
+        ...(v.tool_limits === undefined ? [] : [['tool limits', formatList(v.tool_limits.map((l) => `${l.tool}:${l.window}:${l.max}`))] as [string, string]]),
+        ['auto models', formatList(v.auto.models)],
         ['clients', formatList(v.clients)],
       ];
       io.stdout.write(rows.map(([k, val]) => `${`${k}:`.padEnd(13)}${val}\n`).join(''));
@@ -83,7 +103,7 @@ export function registerStrategiesCommand(program: Command, io: CliIo): void {
     .argument('<name>', 'strategy name'), true)
     .addHelpText('after', UPDATE_HELP)
     .action((name: string, opts: StrategyOptions, cmd: Command) => {
-      const changes = [opts.allow, opts.deny, opts.limit, opts.autoModels, opts.clearDeny, opts.clearLimits, opts.clearAutoModels];
+      const changes = [opts.allow, opts.deny, opts.limit, opts.autoModels, opts.clearDeny, opts.clearLimits, opts.clearAutoModels, opts.toolLimit, opts.clearToolLimits];
       if (changes.every((c) => c === undefined)) {
         cmd.error('error: nothing to update: give --allow, --deny, --limit, --auto-models or a --clear-* option', { exitCode: 2 });
       }
@@ -139,11 +159,14 @@ function withPolicyOptions(cmd: Command, update = false): Command {
     .addOption(new Option('--deny <patterns>', 'denied model patterns (same form as --allow)').argParser(collectPatterns))
     .addOption(new Option('--limit <kind:window:max>', LIMIT_HELP).argParser(collectLimit))
     .addOption(new Option('--auto-models <models>', 'what localrouter/auto tries, in order: comma-separated provider/model ids')
-      .argParser(collectPatterns));
+      .argParser(collectPatterns))
+    .addOption(new Option('--tool-limit <tool:window:max>', 'MCP calls of a tool per client, TOOL:WINDOW:MAX (repeatable); TOOL is the name clients '
+      + 'call (`<server>__<tool>`, `*` wildcards; the tools one entry matches share its budget); WINDOW: minute, hour or day').argParser(collectToolLimit));
   if (update) {
     cmd.addOption(new Option('--clear-deny', 'empty the deny list').conflicts('deny'))
       .addOption(new Option('--clear-limits', 'remove every limit').conflicts('limit'))
-      .addOption(new Option('--clear-auto-models', 'empty the auto list').conflicts('autoModels'));
+      .addOption(new Option('--clear-auto-models', 'empty the auto list').conflicts('autoModels'))
+      .addOption(new Option('--clear-tool-limits', 'remove every MCP per-tool limit').conflicts('toolLimit'));
   }
   return cmd.option('--json', 'print JSON');
 }
@@ -153,6 +176,9 @@ function applyOptions(s: StrategyConfig, opts: StrategyOptions): StrategyConfig 
   if (opts.deny !== undefined || opts.clearDeny) s.deny = opts.deny ?? [];
   if (opts.limit !== undefined || opts.clearLimits) s.limits = opts.limit ?? [];
   if (opts.autoModels !== undefined || opts.clearAutoModels) s.auto.models = opts.autoModels ?? [];
+  if (opts.toolLimit !== undefined || opts.clearToolLimits) {
+    s.mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {} }), tool_limits: opts.toolLimit ?? [] };
+  }
   return s;
 }
 
@@ -162,6 +188,8 @@ function view(cfg: Config, name: string) {
   return {
     name, implicit, is_default: cfg.default_strategy === name,
     allow: strategy.allow, deny: strategy.deny, limits: strategy.limits, auto: strategy.auto,
+    // Shown only when set: most strategies have no MCP tool limits.
+    ...(strategy.mcp?.tool_limits.length ? { tool_limits: strategy.mcp.tool_limits } : {}),
     clients: cfg.clients.filter((c) => strategyOf(cfg, c) === name).map((c) => c.name),
   };
 }

@@ -67,8 +67,25 @@ function fnv(s: string): number {
  * read-only connection of the current schema).
  */
 export function getRequestLog(db: MonitoringDb, id: string): RequestLogRow | undefined {
-  const r = db.prepare(`SELECT ${COLUMNS}, client_id, request_body, response_body FROM requests WHERE id_key = ? AND id = ?`).get(idKey(id), id) as DbRow | undefined;
+  const r = db.prepare(`SELECT ${columnsOf(db)}, client_id, request_body, response_body FROM requests WHERE id_key = ? AND id = ?`).get(idKey(id), id) as DbRow | undefined;
   return r === undefined ? undefined : fromDb(r);
+}
+
+const MCP_COLUMNS = ['server', 'tool', 'bytes_in', 'bytes_out', 'error_message'];
+const columnsByDb = new WeakMap<MonitoringDb, string>();
+
+/**
+ * The columns to select: a store still at schema 3 (opened read-only by the CLI before a newer
+ * gateway migrated it) has no MCP columns, which then read as null.
+ */
+function columnsOf(db: MonitoringDb): string {
+  let columns = columnsByDb.get(db);
+  if (columns === undefined) {
+    const have = new Set((db.prepare('PRAGMA table_info(requests)').all() as { name: string }[]).map((c) => c.name));
+    columns = MCP_COLUMNS.every((c) => have.has(c)) ? COLUMNS : COLUMNS.replace(/, server, tool, bytes_in, bytes_out, error_message$/, `, ${MCP_COLUMNS.map((c) => `NULL AS ${c}`).join(', ')}`);
+    columnsByDb.set(db, columns);
+  }
+  return columns;
 }
 
 /** Rows matching `filter` (read side, usable on a read-only connection). */
@@ -91,7 +108,8 @@ export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {})
   if (filter.afterSeq !== undefined) { where.push('seq > ?'); args.push(filter.afterSeq); }
   const limit = Math.max(1, Math.min(MAX_QUERY_ROWS, Math.floor(filter.limit ?? 100)));
   const order = filter.afterSeq !== undefined ? 'ASC' : 'DESC';
-  const cols = filter.bodies ? `${COLUMNS}, request_body, response_body` : COLUMNS;
+  const columns = columnsOf(db);
+  const cols = filter.bodies ? `${columns}, request_body, response_body` : columns;
   const sql = `SELECT ${cols} FROM requests${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ${limit}`;
   return (db.prepare(sql).all(...args) as DbRow[]).map(fromDb);
 }

@@ -64,6 +64,13 @@ describe('localrouter strategies and client strategies', () => {
     await fails(home, ['strategies', 'create', 'x', '--limit', 'requests:week:3'], 2, /WINDOW must be one of: minute, hour, day/);
     await fails(home, ['strategies', 'update', 'cheap', '--limit', 'requests:hour:5', '--clear-limits'], 2, /cannot be used with/);
     await fails(home, ['strategies', 'update', 'cheap'], 2, /nothing to update/);
+    // MCP per-tool limits: set, shown, cleared.
+    await fails(home, ['strategies', 'update', 'cheap', '--tool-limit', 'every__echo:week:3'], 2, /WINDOW must be one of: minute, hour, day/);
+    const tooly = await json(home, ['strategies', 'update', 'cheap', '--tool-limit', 'every__echo:minute:5', '--tool-limit', 'gh__*:hour:20']);
+    expect(tooly.tool_limits).toEqual([{ tool: 'every__echo', window: 'minute', max: 5 }, { tool: 'gh__*', window: 'hour', max: 20 }]);
+    expect(configOf(home).strategies[0].mcp.tool_limits).toEqual(tooly.tool_limits);
+    expect(await ok(home, ['strategies', 'show', 'cheap'])).toMatch(/tool limits:\s+every__echo:minute:5, gh__\*:hour:20/);
+    expect((await json(home, ['strategies', 'update', 'cheap', '--clear-tool-limits'])).tool_limits).toBeUndefined();
     expect(configOf(home).strategies.map((s: { name: string }) => s.name)).toEqual(['cheap']);
 
     const dev = await json(home, ['clients', 'create', 'dev', '--strategy', 'cheap', '--limit', 'total_tokens:day:1000']);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { runCli } from '../helpers/cli-run.js';
 import { connectClient, EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 
 let fx: McpGatewayFixture;
@@ -83,6 +84,13 @@ describe('MCP calls are limited, logged and measured', () => {
     expect(byTool.every((r) => r.server === 'every' && r.tool === 'echo')).toBe(true);
     expect(String(byTool[0]!.request_body)).toContain('"arguments"');
     expect(String(byTool[0]!.response_body)).toContain('Echo: ');
+    // `localrouter logs --mcp --server every --tool echo` reads the same rows.
+    const cli = await runCli(['--home', fx.home, 'logs', '--mcp', '--server', 'every', '--tool', 'echo', '--json']);
+    expect(cli.code).toBe(0);
+    expect((JSON.parse(cli.stdout) as { op: string }[]).every((r) => r.op === 'mcp:tools/call')).toBe(true);
+    const table = await runCli(['--home', fx.home, 'logs', '--mcp', '--client', 'three']);
+    expect(table.stdout).toMatch(/three\s+mcp every\/echo\s+200/);
+    expect(table.stdout).toMatch(/three\s+mcp \?\/every__echo\s+429 rate_limited/);
     // LLM-only views leave MCP calls out.
     const llm = (await (await admin('/api/logs?kind=llm')).json() as { data: unknown[] }).data;
     expect(llm).toHaveLength(0);
