@@ -20,16 +20,35 @@ export function authenticateMcp(clients: ClientTable, req: HttpRequest): AuthedC
 
 /**
  * The client of an MCP request, or null after answering it 401 (JSON-RPC -32001, with the
- * `WWW-Authenticate` challenge); `close` ends the connection too (a POST whose body is left unread).
+ * `WWW-Authenticate` challenge naming the protected resource metadata of `resource`, the endpoint's
+ * path: RFC 9728 §5.1, as the MCP authorization spec asks); `close` ends the connection too (a POST
+ * whose body is left unread).
  */
-export function mcpClientOr401(clients: ClientTable, req: HttpRequest, res: HttpResponse, cors: HeaderPairs, close = false): AuthedClient | null {
+export function mcpClientOr401(clients: ClientTable, req: HttpRequest, res: HttpResponse, cors: HeaderPairs, resource: string, close = false): AuthedClient | null {
   try {
     return authenticateMcp(clients, req);
   } catch (err) {
     const e = toLocalRouterError(err);
-    writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ...MCP_UNAUTHORIZED_HEADERS], close);
+    const challenge = `Bearer resource_metadata="${resourceMetadataUrl(req.getHeader('host'), resource)}"`;
+    writeResponse(res, e.status, 'application/json', jsonRpcErrorBody(-32001, e.message), [...cors, ['www-authenticate', challenge]], close);
     return null;
   }
+}
+
+/** Where RFC 9728 puts the metadata of the resource at `path` of this gateway: the well-known URI with the path as its suffix. */
+export function resourceMetadataUrl(host: string, path: string): string {
+  return `${originOf(host)}${PROTECTED_RESOURCE_PATH}${path}`;
+}
+
+/** The well-known path of protected resource metadata (RFC 9728 §3). */
+export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
+
+/**
+ * The gateway's origin as the client reached it. The Host header has passed the Host guard (a
+ * loopback name or one in server.allowed_hosts), and the gateway serves plain HTTP.
+ */
+export function originOf(host: string): string {
+  return `http://${host.length > 0 ? host : 'localhost'}`;
 }
 
 /** A JSON-RPC error body with no id (what transport-level errors answer with). */
@@ -46,5 +65,3 @@ export function tooDeepBody(raw: Uint8Array, maxDepth: number): string | null {
   return jsonRpcErrorBody(-32600, `Invalid Request: the message is nested deeper than ${maxDepth} levels of objects and arrays (server.max_json_depth)`, { code: 'LR_ERR_BAD_REQUEST' });
 }
 
-/** Headers of a 401 on an MCP endpoint. */
-export const MCP_UNAUTHORIZED_HEADERS: HeaderPairs = [['www-authenticate', 'Bearer realm="localrouter"']];

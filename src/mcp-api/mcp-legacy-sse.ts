@@ -54,7 +54,7 @@ export class McpLegacySse {
   }
 
   #open(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
-    const client = mcpClientOr401(state.tables.clients, req, res, cors);
+    const client = mcpClientOr401(state.tables.clients, req, res, cors, req.getUrl().startsWith('/mcp/') ? '/mcp/sse' : '/sse');
     if (client === null) return;
     const { maxSessions, maxSessionsPerClient } = this.#limits();
     let mine = 0;
@@ -96,7 +96,7 @@ export class McpLegacySse {
 
   #post(state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
     const tables = state.tables;
-    const client = mcpClientOr401(tables.clients, req, res, cors, true);
+    const client = mcpClientOr401(tables.clients, req, res, cors, req.getUrl().startsWith('/mcp/') ? '/mcp/sse' : '/sse', true);
     if (client === null) return;
     const sid = new URLSearchParams(req.getQuery() ?? '').get('sessionId') ?? '';
     const session = this.#sessions.get(sid);

@@ -114,7 +114,7 @@ export class McpEndpoint {
 
   #handle(method: 'POST' | 'GET' | 'DELETE', state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void {
     const tables = state.tables;
-    const client = mcpClientOr401(tables.clients, req, res, cors, method === 'POST');
+    const client = mcpClientOr401(tables.clients, req, res, cors, '/mcp', method === 'POST');
     if (client === null) return;
     const h = {} as ForwardedHeaders;
     for (const name of FORWARDED_HEADERS) h[name] = req.getHeader(name);

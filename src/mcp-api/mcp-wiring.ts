@@ -3,6 +3,7 @@ import { toLocalRouterError } from '../errors/index.js';
 import { McpHost, mcpActorConfig, type McpLog } from '../mcp/index.js';
 import { MetricsRing, type Monitoring } from '../metrics/index.js';
 import { McpCalls } from './mcp-calls.js';
+import { discoveryRoutes } from './mcp-discovery.js';
 import type { SecretStore } from '../secrets/index.js';
 import { AdminAuth, writeError, writeJson, type AuthedClient, type GatewayState, type RouteHandler, type Routes } from '../ingress/index.js';
 import { McpEndpoint, type McpSessionLimits } from './mcp-route.js';
@@ -92,7 +93,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   };
   return {
     host,
-    routes: () => ({ '/mcp': endpoint.route(), ...legacy.routes(), '/api/mcp/servers': { get: status } }),
+    routes: () => ({ '/mcp': endpoint.route(), ...legacy.routes(), '/api/mcp/servers': { get: status }, ...discoveryRoutes() }),
     warm() {
       if (config.mcp_servers.some((s) => s.enabled)) loadMcpSdk().catch((err: unknown) => opts.log.error({ err }, 'cannot load the MCP SDK'));
     },
