@@ -177,7 +177,7 @@ function applyOptions(s: StrategyConfig, opts: StrategyOptions): StrategyConfig 
   if (opts.limit !== undefined || opts.clearLimits) s.limits = opts.limit ?? [];
   if (opts.autoModels !== undefined || opts.clearAutoModels) s.auto.models = opts.autoModels ?? [];
   if (opts.toolLimit !== undefined || opts.clearToolLimits) {
-    s.mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {} }), tool_limits: opts.toolLimit ?? [] };
+    s.mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {}, tools: {} }), tool_limits: opts.toolLimit ?? [] };
   }
   return s;
 }

@@ -161,6 +161,17 @@ export const McpAccessSchema = z.strictObject({
     window: z.enum(['minute', 'hour', 'day']),
     max: z.number().int().positive(),
   })).default([]),
+  /**
+   * Tool shaping, keyed by the tool's name as clients would see it (`<server>__<tool>` with prefix
+   * `always`): a new `name`, `title` or `description`, and `fixed_arguments` (set to these values on
+   * every call, removed from the tool's input schema so clients neither see nor override them).
+   */
+  tools: z.record(z.string().min(1).max(500), z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 chars of A-Z, a-z, 0-9, "_", ".", "-"').optional(),
+    title: z.string().max(1_000).optional(),
+    description: z.string().max(20_000).optional(),
+    fixed_arguments: z.record(z.string(), z.unknown()).default({}),
+  })).default({}),
 });
 
 /** A model pattern: `*`, `provider/*`, `provider/model`, with `*` wildcards. */

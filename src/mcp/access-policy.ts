@@ -1,5 +1,5 @@
 import { compileAccessRules } from '../routing/index.js';
-import type { McpAccessRuntime, McpRuleRuntime } from '../workers/index.js';
+import type { McpAccessRuntime, McpRuleRuntime, McpToolShape } from '../workers/index.js';
 
 /** What one strategy's clients may see and use over /mcp, compiled once per config load. */
 export interface McpPolicy {
@@ -9,10 +9,12 @@ export interface McpPolicy {
   promptAllowed(server: string, prompt: string): boolean;
   /** A resource URI, or a resource template's URI template. */
   resourceAllowed(server: string, uri: string): boolean;
+  /** Tool shaping by exposed tool name (`tool-shaping.ts`); empty when the strategy shapes nothing. */
+  toolShapes: Readonly<Record<string, McpToolShape>>;
 }
 
 const ALLOW_ALL: McpPolicy = {
-  serverAllowed: () => true, toolAllowed: () => true, promptAllowed: () => true, resourceAllowed: () => true,
+  serverAllowed: () => true, toolAllowed: () => true, promptAllowed: () => true, resourceAllowed: () => true, toolShapes: {},
 };
 
 type Test = (value: string) => boolean;
@@ -33,6 +35,7 @@ export function compileMcpPolicy(access: McpAccessRuntime | null): McpPolicy {
     toolAllowed: (server, tool) => servers(server) && (per.get(server)?.tools(tool) ?? true),
     promptAllowed: (server, prompt) => servers(server) && (per.get(server)?.prompts(prompt) ?? true),
     resourceAllowed: (server, uri) => servers(server) && (per.get(server)?.resources(uri) ?? true),
+    toolShapes: access.tools ?? {},
   };
 }
 

@@ -9,6 +9,7 @@ import type { McpCallInfo, McpSessionInfo } from '../workers/index.js';
 import type { McpPolicy } from './access-policy.js';
 import type { MergedView, Owner } from './merged-view.js';
 import { paginate } from './paginate.js';
+import { upstreamCall } from './tool-shaping.js';
 import { preSerialized, type PortTransport } from './port-transport.js';
 import { RPC_CODE, RpcError, toRpcError } from './rpc-error.js';
 import type { UpstreamInstance } from './upstream-instance.js';
@@ -108,7 +109,7 @@ export class ClientSession {
     // it is a JSON-RPC result). The request is still parsed once, by Protocol.
     Protocol.prototype.setRequestHandler.call(s, CallToolRequestSchema, (req: { params: Item & { name: string } }, extra: Extra) => {
       const params = req.params;
-      return this.#noted(extra, params.name, (note) => this.#route('tools', params.name, 'tools/call', (owner) => ({ ...params, name: owner.original }), extra, note)) as never;
+      return this.#noted(extra, params.name, (note) => this.#route('tools', params.name, 'tools/call', (owner) => upstreamCall(owner, params), extra, note)) as never;
     });
     s.setRequestHandler(GetPromptRequestSchema, (req, extra) => {
       const params = req.params as Item & { name: string };

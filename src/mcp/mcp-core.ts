@@ -10,6 +10,7 @@ import { ClientSession, type SessionHost } from './client-session.js';
 import type { McpMetrics } from './mcp-metrics.js';
 import { buildMergedView, type MergedView, type Owner } from './merged-view.js';
 import { PortTransport } from './port-transport.js';
+import { shapeTools } from './tool-shaping.js';
 import { RPC_CODE, RpcError } from './rpc-error.js';
 import { chatToSamplingResult, samplingToChat } from './sampling-request.js';
 import { UpstreamInstance, type UpstreamEvents } from './upstream-instance.js';
@@ -282,10 +283,13 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   }
 
   #rebuild(session: ClientSession, kind: ListKind, cache: Map<ListKind, Promise<MergedView>>): Promise<MergedView> {
-    const built = buildMergedView(kind, this.instancesFor(session), {
-      prefix: this.#config.prefix, policy: session.policy, generation: this.generation,
+    const policy = session.policy;
+    const merged = buildMergedView(kind, this.instancesFor(session), {
+      prefix: this.#config.prefix, policy, generation: this.generation,
       onConflict: (k, key, kept, dropped) => this.#log('warn', { kind: k, name: labelSafe(key), kept, dropped }, 'MCP name conflict with prefix: never; the first server keeps the name'),
     });
+    // The strategy's tool shaping is applied to its own filtered view (tool-shaping.ts).
+    const built = kind === 'tools' ? merged.then((v) => shapeTools(v, policy.toolShapes)) : merged;
     cache.set(kind, built);
     return built;
   }

@@ -25,7 +25,7 @@ export interface RuntimeWarnings {
 export function mcpActorConfig(config: Config, secrets: SecretStore | null, version: string, log: RuntimeWarnings): McpActorConfig {
   const access: Record<string, McpAccessRuntime | null> = { default: null };
   for (const s of config.strategies) {
-    access[s.name] = s.mcp === undefined ? null : { servers: s.mcp.servers, denyServers: s.mcp.deny_servers, perServer: s.mcp.per_server };
+    access[s.name] = s.mcp === undefined ? null : { servers: s.mcp.servers, denyServers: s.mcp.deny_servers, perServer: s.mcp.per_server, tools: s.mcp.tools };
   }
   return {
     servers: config.mcp_servers.filter((m) => m.enabled).map((m) => serverRuntime(m, secrets, log)),

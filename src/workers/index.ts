@@ -11,7 +11,7 @@ export { moduleBeside, spawnWorker } from './spawn-worker.js';
 export { MCP_FRAME } from './protocol.js';
 export type {
   McpJsonRpcMessage, McpJsonText, McpServerRuntime, McpRuleRuntime, McpAccessRuntime, McpActorConfig, McpSessionInfo, McpServerStatus,
-  ToMcpFrame, FromMcpFrame, McpWorkerData, McpCallInfo,
+  ToMcpFrame, FromMcpFrame, McpWorkerData, McpCallInfo, McpToolShape,
 } from './protocol.js';
 export { FrameBatcher } from './frame-batcher.js';
 export { ActorHost, type ActorCrash, type ActorHostOptions, type ActorShutdown, type RestartPolicy } from './actor-host.js';

@@ -139,6 +139,16 @@ export interface McpAccessRuntime {
   servers: string[];
   denyServers: string[];
   perServer: Record<string, { tools?: McpRuleRuntime; prompts?: McpRuleRuntime; resources?: McpRuleRuntime }>;
+  /** Tool shaping by the tool's exposed name (see `tools` in the strategy's `mcp` config). */
+  tools?: Record<string, McpToolShape>;
+}
+
+/** How one tool is shown to a strategy's clients: renamed, retitled, described, some arguments fixed. */
+export interface McpToolShape {
+  name?: string;
+  title?: string;
+  description?: string;
+  fixed_arguments: Record<string, unknown>;
 }
 
 export interface McpActorConfig {
