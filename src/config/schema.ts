@@ -132,6 +132,16 @@ export const McpSettingsSchema = z.strictObject({
   /** Restart backoff of a crashed upstream: first delay, doubled up to the cap. */
   restart_initial_ms: z.number().int().min(10).default(500),
   restart_max_ms: z.number().int().min(10).default(30_000),
+  /**
+   * Virtual servers: each is its own endpoint `/mcp/<name>` offering only the servers and tools it
+   * names (within what the client's strategy allows): `servers` are server name patterns, `tools`
+   * patterns on `<server>/<tool>` (upstream names).
+   */
+  virtual_servers: z.array(z.strictObject({
+    name: name.refine((n) => n !== 'sse' && n !== 'messages', 'may not be "sse" or "messages" (the legacy endpoints under /mcp)'),
+    servers: mcpPatternList.default(['*']),
+    tools: mcpPatternList.default(['*']),
+  })).default([]),
 });
 
 /** Allow/deny patterns for one kind of MCP item; the most specific matching pattern wins, deny on ties. */

@@ -14,7 +14,8 @@ export type Routes = Record<string, Partial<Record<Method, RouteHandler>>>;
 
 /**
  * Every route, by exact path: the front door's own (`/health`, `/oauth/token`) plus each API's
- * `tables`, later ones winning; `/v1/...` routes are also served without the prefix.
+ * `tables`, later ones winning; `/v1/...` routes are also served without the prefix. A path `/a/*`
+ * takes what is below `/a/` and has no exact route of its own.
  */
 export function buildRoutes(...tables: Routes[]): Map<string, Partial<Record<Method, RouteHandler>>> {
   const table: Routes = { '/health': { get: handleHealth }, '/oauth/token': { post: handleOAuthToken } };
@@ -45,7 +46,8 @@ export function createApp(state: GatewayState, routes: Map<string, Partial<Recor
     }
     const method = req.getMethod().toLowerCase();
     const path = req.getUrl();
-    const route = routes.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+    const exact = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    const route = routes.get(exact) ?? routes.get(prefixKey(exact));
     if (method === 'options') {
       if (!route) return writeError(res, notFound(path), corsHeaders(origin));
       writeResponse(res, 204, 'text/plain', '', preflightHeaders(origin));
@@ -66,6 +68,12 @@ export function createApp(state: GatewayState, routes: Map<string, Partial<Recor
     handler(state, res, req, cors);
   });
   return app;
+}
+
+/** `/a/*` for `/a/b...`: a route registered under it takes every path below `/a/` no exact route takes. */
+function prefixKey(path: string): string {
+  const slash = path.indexOf('/', 1);
+  return slash < 0 ? '' : `${path.slice(0, slash)}/*`;
 }
 
 function notFound(path: string): LocalRouterError {

@@ -18,6 +18,8 @@ interface HttpSession {
   no: number;
   client: AuthedClient;
   clientId: string;
+  /** The virtual server (`/mcp/<name>`) it was opened on; null for `/mcp`. A session answers only there. */
+  endpoint: string | null;
   lastSeen: number;
   /** Responses (SSE streams, pending answers) still open; an idle session with one is not idle. */
   open: number;
@@ -38,6 +40,8 @@ export interface McpEndpointOptions {
   log: McpLog;
   /** Limits and logs the calls of every session. */
   calls: McpCalls;
+  /** Whether `/mcp/<name>` is a configured virtual server (read per request, so a config reload applies). */
+  isVirtualServer(name: string): boolean;
 }
 
 /** `mcp.max_sessions` and `mcp.max_sessions_per_client`. */
@@ -116,12 +120,18 @@ export class McpEndpoint {
     const tables = state.tables;
     const client = mcpClientOr401(tables.clients, req, res, cors, '/mcp', method === 'POST');
     if (client === null) return;
+    const path = req.getUrl().replace(/\/+$/, '');
+    const endpoint = path === '/mcp' ? null : path.slice('/mcp/'.length);
+    if (endpoint !== null && !this.#opts.isVirtualServer(endpoint)) {
+      writeResponse(res, 404, 'application/json', jsonRpcErrorBody(-32001, `no MCP endpoint ${path.slice(0, 200)}: not a virtual server (mcp.virtual_servers)`), cors, method === 'POST');
+      return;
+    }
     const h = {} as ForwardedHeaders;
     for (const name of FORWARDED_HEADERS) h[name] = req.getHeader(name);
     const host = req.getHeader('host') || 'localhost';
     const sink = new AbortSink(res);
     if (method !== 'POST') {
-      void this.#serve(method, host, h, null, client, state, res, cors, sink);
+      void this.#serve(method, host, h, null, client, endpoint, res, cors, sink);
       return;
     }
     readBody(res, tables.server.max_body_bytes, (err, raw) => {
@@ -136,8 +146,8 @@ export class McpEndpoint {
         return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: Invalid JSON'), cors);
       }
       const session = h['mcp-session-id'] === '' ? undefined : this.#sessions.get(h['mcp-session-id']);
-      if (session !== undefined && session.clientId === client.id && this.#fast(session, h, parsed, raw!.length, res, cors, sink)) return;
-      void this.#serve(method, host, h, parsed, client, state, res, cors, sink);
+      if (session !== undefined && session.clientId === client.id && session.endpoint === endpoint && this.#fast(session, h, parsed, raw!.length, res, cors, sink)) return;
+      void this.#serve(method, host, h, parsed, client, endpoint, res, cors, sink);
     });
   }
 
@@ -176,7 +186,7 @@ export class McpEndpoint {
     else session.send(refusal, message.id as string | number, true);
   }
 
-  async #serve(method: string, host: string, h: ForwardedHeaders, body: unknown, client: AuthedClient, state: GatewayState,
+  async #serve(method: string, host: string, h: ForwardedHeaders, body: unknown, client: AuthedClient, endpoint: string | null,
     res: HttpResponse, cors: HeaderPairs, sink: AbortSink): Promise<void> {
     let sdk = loadedMcpSdk();
     if (sdk === null) {
@@ -192,8 +202,8 @@ export class McpEndpoint {
     let session: HttpSession | undefined;
     if (sessionId !== null) {
       session = this.#sessions.get(sessionId);
-      // Another client's session id is as unknown as a made-up one.
-      if (session === undefined || session.clientId !== client.id) {
+      // Another client's session id (or one of another endpoint) is as unknown as a made-up one.
+      if (session === undefined || session.clientId !== client.id || session.endpoint !== endpoint) {
         writeResponse(res, 404, 'application/json', jsonRpcErrorBody(-32001, 'Session not found'), cors);
         return;
       }
@@ -203,7 +213,7 @@ export class McpEndpoint {
         writeResponse(res, 503, 'application/json', jsonRpcErrorBody(-32000, refused.message), [...cors, ['retry-after', refused.retryAfter]]);
         return;
       }
-      session = this.#create(client, state, sdk);
+      session = this.#create(client, endpoint, sdk);
     } else {
       writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32000, 'Bad Request: Mcp-Session-Id header is required'), cors);
       return;
@@ -284,7 +294,7 @@ export class McpEndpoint {
     if (mine?.delete(session) && mine.size === 0) this.#byClient.delete(session.clientId);
   }
 
-  #create(client: AuthedClient, state: GatewayState, sdk: McpSdk): HttpSession {
+  #create(client: AuthedClient, endpoint: string | null, sdk: McpSdk): HttpSession {
     const transport = new sdk.WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => { this.#sessions.set(sid, session); },
@@ -304,8 +314,8 @@ export class McpEndpoint {
       owner: client,
       send,
       closed: () => { void transport.close(); },
-    }, { client: client.name, strategy, clientMetricId: this.#opts.metricId(client.name), strategyMetricId: this.#opts.metricId(strategy) });
-    const session: HttpSession = { transport, no, client, clientId: client.id, lastSeen: Date.now(), open: 0, busy: 0, exchanges, send };
+    }, { client: client.name, strategy, clientMetricId: this.#opts.metricId(client.name), strategyMetricId: this.#opts.metricId(strategy), endpoint });
+    const session: HttpSession = { transport, no, client, clientId: client.id, endpoint, lastSeen: Date.now(), open: 0, busy: 0, exchanges, send };
     let mine = this.#byClient.get(client.id);
     if (mine === undefined) this.#byClient.set(client.id, (mine = new Set()));
     mine.add(session);
@@ -316,7 +326,6 @@ export class McpEndpoint {
       this.#host.close(no);
     };
     void transport.start();
-    void state;
     return session;
   }
 

@@ -67,7 +67,10 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   };
   host.onCall = (no, request, info) => calls.called(no, request, info);
   const limits = (): McpSessionLimits => ({ maxSessions: config.mcp.max_sessions, maxSessionsPerClient: config.mcp.max_sessions_per_client });
-  const endpoint = new McpEndpoint(host, { sessionIdleMs: config.mcp.session_idle_ms, limits, metricId: intern, log: opts.log, calls });
+  const endpoint = new McpEndpoint(host, {
+    sessionIdleMs: config.mcp.session_idle_ms, limits, metricId: intern, log: opts.log, calls,
+    isVirtualServer: (name) => config.mcp.virtual_servers.some((v) => v.name === name),
+  });
   const legacy = new McpLegacySse(host, intern, limits, calls);
   const admin = new AdminAuth(opts.adminToken);
   const status: RouteHandler = (state, res, req, cors) => {
@@ -93,7 +96,8 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   };
   return {
     host,
-    routes: () => ({ '/mcp': endpoint.route(), ...legacy.routes(), '/api/mcp/servers': { get: status }, ...discoveryRoutes() }),
+    // `/mcp/<name>`: the virtual servers (the legacy `/mcp/sse` and `/mcp/messages` are exact routes and win).
+    routes: () => ({ '/mcp': endpoint.route(), '/mcp/*': endpoint.route(), ...legacy.routes(), '/api/mcp/servers': { get: status }, ...discoveryRoutes() }),
     warm() {
       if (config.mcp_servers.some((s) => s.enabled)) loadMcpSdk().catch((err: unknown) => opts.log.error({ err }, 'cannot load the MCP SDK'));
     },

@@ -39,6 +39,23 @@ export function compileMcpPolicy(access: McpAccessRuntime | null): McpPolicy {
   };
 }
 
+/**
+ * A strategy's policy narrowed to one virtual server (`/mcp/<name>`): only its servers, and of their
+ * tools only those its `<server>/<tool>` patterns match. Shaping stays the strategy's.
+ */
+export function scopeMcpPolicy(policy: McpPolicy, scope: { servers: string[]; tools: string[] }): McpPolicy {
+  const servers = compileAccessRules(scope.servers, []);
+  const tools = compileAccessRules(scope.tools, []);
+  const serverAllowed = (server: string): boolean => servers(server) && policy.serverAllowed(server);
+  return {
+    serverAllowed,
+    toolAllowed: (server, tool) => serverAllowed(server) && tools(`${server}/${tool}`) && policy.toolAllowed(server, tool),
+    promptAllowed: (server, prompt) => serverAllowed(server) && policy.promptAllowed(server, prompt),
+    resourceAllowed: (server, uri) => serverAllowed(server) && policy.resourceAllowed(server, uri),
+    toolShapes: policy.toolShapes,
+  };
+}
+
 function rule(r: McpRuleRuntime | undefined): Test {
   return r === undefined ? () => true : compileAccessRules(r.allow, r.deny);
 }

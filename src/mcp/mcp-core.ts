@@ -5,7 +5,7 @@ import {
   type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpFrameInfo, type McpJsonRpcMessage, type McpLogLevel, type McpServerRuntime, type McpSessionInfo,
   type McpServerStatus, type ToMcpFrame, type ToMcpHandler,
 } from '../workers/index.js';
-import { compileMcpPolicy, type McpPolicy } from './access-policy.js';
+import { compileMcpPolicy, scopeMcpPolicy, type McpPolicy } from './access-policy.js';
 import { ClientSession, type SessionHost } from './client-session.js';
 import type { McpMetrics } from './mcp-metrics.js';
 import { buildMergedView, type MergedView, type Owner } from './merged-view.js';
@@ -41,6 +41,8 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   #config: McpActorConfig;
   #servers = new Map<string, ServerEntry>();
   #policies = new Map<string, McpPolicy>();
+  /** Strategy policies narrowed to a virtual server, by strategy and server name. */
+  #scoped = new Map<string, McpPolicy>();
   #sessions = new Map<number, ClientSession>();
   #transports = new Map<number, PortTransport>();
   #samples = new Map<number, { resolve(v: Item): void; reject(e: Error): void }>();
@@ -272,7 +274,8 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     for (const [name, old] of this.#servers) if (!next.has(name)) void closeEntry(old);
     const changed = next.size !== this.#servers.size || [...next].some(([n, e]) => this.#servers.get(n) !== e);
     this.#servers = next;
-    for (const s of this.#sessions.values()) s.policy = this.#policyOf(s.info.strategy);
+    this.#scoped.clear();
+    for (const s of this.#sessions.values()) s.policy = this.#policyOf(s.info);
     this.#sharedViews.clear();
     this.generation++;
     if (changed) {
@@ -299,8 +302,19 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     return false;
   }
 
-  #policyOf(strategy: string): McpPolicy {
-    return this.#policies.get(strategy) ?? compileMcpPolicy(null);
+  /** The session's rules: its strategy's, narrowed to the virtual server it was opened on (one object per pair, so views are shared). */
+  #policyOf(info: McpSessionInfo): McpPolicy {
+    const base = this.#policies.get(info.strategy) ?? compileMcpPolicy(null);
+    const endpoint = info.endpoint ?? null;
+    if (endpoint === null) return base;
+    const key = `${info.strategy}\n${endpoint}`;
+    let scoped = this.#scoped.get(key);
+    if (scoped === undefined) {
+      // A virtual server removed by a reload while its sessions live offers nothing.
+      scoped = scopeMcpPolicy(base, this.#config.virtualServers?.[endpoint] ?? { servers: [], tools: [] });
+      this.#scoped.set(key, scoped);
+    }
+    return scoped;
   }
 
   #shared(e: ServerEntry): UpstreamInstance {
@@ -335,7 +349,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
 
   #open(id: number, info: McpSessionInfo): void {
     const transport = new PortTransport(`s${id}`, (json, related, final) => this.#post(encodeMcpSend(id, json, related, final)));
-    const session = new ClientSession(id, info, this.#policyOf(info.strategy), this, transport);
+    const session = new ClientSession(id, info, this.#policyOf(info), this, transport);
     this.#transports.set(id, transport);
     this.#sessions.set(id, session);
     session.server.fallbackNotificationHandler = async (n) => {

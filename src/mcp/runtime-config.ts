@@ -37,6 +37,7 @@ export function mcpActorConfig(config: Config, secrets: SecretStore | null, vers
     maxJsonDepth: config.server.max_json_depth,
     access,
     version,
+    virtualServers: Object.fromEntries(config.mcp.virtual_servers.map((v) => [v.name, { servers: v.servers, tools: v.tools }])),
   };
 }
 

@@ -164,6 +164,8 @@ export interface McpActorConfig {
   access: Record<string, McpAccessRuntime | null>;
   /** The gateway version, reported to clients and upstreams. */
   version: string;
+  /** Virtual servers (`/mcp/<name>`) by name: server patterns and `<server>/<tool>` patterns. */
+  virtualServers?: Record<string, { servers: string[]; tools: string[] }>;
 }
 
 /** Who a client session belongs to. */
@@ -173,6 +175,8 @@ export interface McpSessionInfo {
   /** Metric ids of the client and strategy names (0 = none). */
   clientMetricId: number;
   strategyMetricId: number;
+  /** The virtual server (`/mcp/<name>`) the session was opened on; absent or null for `/mcp` itself. */
+  endpoint?: string | null;
 }
 
 /** One upstream server's state, for `mcp list` and the admin API. */

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { connectClient, EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 
 let fx: McpGatewayFixture;
@@ -19,6 +21,7 @@ beforeAll(async () => {
       },
     }],
     clients: [{ name: 'shaped', strategy: 'shaped' }],
+    mcp: { virtual_servers: [{ name: 'maths', servers: ['every'], tools: ['every/get-sum', 'every/echo'] }] },
   });
 }, 60_000);
 
@@ -65,5 +68,32 @@ describe('tool shaping per strategy', () => {
     expect(names).not.toContain('say');
     expect(textOf(await client.callTool({ name: 'every__get-sum', arguments: { a: 1, b: 2 } }))).toMatch(/\b3\b/);
     await client.close();
+  });
+
+  it('serves a virtual server at /mcp/<name>: only its tools, shaped as the strategy says, and its sessions only there', async () => {
+    const open = async (key: string, path: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> => {
+      const client = new Client({ name: 'vs', version: '1' });
+      const transport = new StreamableHTTPClientTransport(new URL(`${fx.origin}${path}`), { requestInit: { headers: { authorization: `Bearer ${key}` } } });
+      await client.connect(transport);
+      return { client, transport };
+    };
+    const plain = await open(fx.key, '/mcp/maths');
+    expect((await plain.client.listTools()).tools.map((t) => t.name).sort()).toEqual(['every__echo', 'every__get-sum']);
+    expect(textOf(await plain.client.callTool({ name: 'every__get-sum', arguments: { a: 2, b: 3 } }))).toMatch(/\b5\b/);
+    await expect(plain.client.callTool({ name: 'every__get-env', arguments: {} })).rejects.toThrow(/Unknown tool/);
+    // A session of /mcp/maths is unknown on /mcp.
+    const elsewhere = await fetch(fx.mcpUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': plain.transport.sessionId! },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(elsewhere.status).toBe(404);
+    await plain.client.close();
+    const shaped = await open(fx.keys.shaped!, '/mcp/maths');
+    expect((await shaped.client.listTools()).tools.map((t) => t.name).sort()).toEqual(['add_to_forty', 'say']);
+    await shaped.client.close();
+    const none = await fetch(`${fx.origin}/mcp/nope`, { method: 'POST', headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(none.status).toBe(404);
+    expect(((await none.json()) as { error: { message: string } }).error.message).toMatch(/not a virtual server/);
   });
 });
