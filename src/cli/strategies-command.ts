@@ -17,10 +17,26 @@ interface StrategyOptions {
   clearAutoModels?: boolean;
   toolLimit?: ToolLimit[];
   clearToolLimits?: boolean;
+  toolShape?: Record<string, unknown>;
+  clearToolShapes?: boolean;
   json?: boolean;
 }
 
 type ToolLimit = NonNullable<StrategyConfig['mcp']>['tool_limits'][number];
+
+/** `--tool-shape TOOL=JSON`: the tool as clients would see it, and its shaping (`name`, `title`, `description`, `fixed_arguments`); the config check validates the fields. */
+function collectToolShape(value: string, previous: Record<string, unknown> | undefined): Record<string, unknown> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError('expected TOOL=JSON, e.g. every__echo=\'{"name":"say","fixed_arguments":{"a":40}}\'.');
+  let shape: unknown;
+  try {
+    shape = JSON.parse(value.slice(eq + 1));
+  } catch {
+    throw new InvalidArgumentError('the shaping after "=" must be a JSON object: {"name", "title", "description", "fixed_arguments"}.');
+  }
+  if (typeof shape !== 'object' || shape === null || Array.isArray(shape)) throw new InvalidArgumentError('the shaping after "=" must be a JSON object.');
+  return { ...previous, [value.slice(0, eq)]: { fixed_arguments: {}, ...shape } };
+}
 
 /** `--tool-limit TOOL:WINDOW:MAX` (the tool pattern may itself hold colons: the last two fields are the window and the max). */
 function collectToolLimit(value: string, previous: ToolLimit[] | undefined): ToolLimit[] {
@@ -44,6 +60,7 @@ Each option given replaces that whole list; lists not mentioned are kept:
   --limit    replaces the limits          (--clear-limits removes them all)
   --auto-models replaces the auto list    (--clear-auto-models empties it)
   --tool-limit replaces the MCP per-tool limits (--clear-tool-limits removes them)
+  --tool-shape replaces the MCP tool shaping    (--clear-tool-shapes removes it)
 Updating the implicit "default" strategy writes it to the config first (allow "*"), then applies the change.
 
 Example: localrouter strategies update cheap --allow 'ollama/*' --limit requests:minute:30`;
@@ -103,7 +120,7 @@ export function registerStrategiesCommand(program: Command, io: CliIo): void {
     .argument('<name>', 'strategy name'), true)
     .addHelpText('after', UPDATE_HELP)
     .action((name: string, opts: StrategyOptions, cmd: Command) => {
-      const changes = [opts.allow, opts.deny, opts.limit, opts.autoModels, opts.clearDeny, opts.clearLimits, opts.clearAutoModels, opts.toolLimit, opts.clearToolLimits];
+      const changes = [opts.allow, opts.deny, opts.limit, opts.autoModels, opts.clearDeny, opts.clearLimits, opts.clearAutoModels, opts.toolLimit, opts.clearToolLimits, opts.toolShape, opts.clearToolShapes];
       if (changes.every((c) => c === undefined)) {
         cmd.error('error: nothing to update: give --allow, --deny, --limit, --auto-models or a --clear-* option', { exitCode: 2 });
       }
@@ -161,12 +178,15 @@ function withPolicyOptions(cmd: Command, update = false): Command {
     .addOption(new Option('--auto-models <models>', 'what localrouter/auto tries, in order: comma-separated provider/model ids')
       .argParser(collectPatterns))
     .addOption(new Option('--tool-limit <tool:window:max>', 'MCP calls of a tool per client, TOOL:WINDOW:MAX (repeatable); TOOL is the name clients '
-      + 'call (`<server>__<tool>`, `*` wildcards; the tools one entry matches share its budget); WINDOW: minute, hour or day').argParser(collectToolLimit));
+      + 'call (`<server>__<tool>`, `*` wildcards; the tools one entry matches share its budget); WINDOW: minute, hour or day').argParser(collectToolLimit))
+    .addOption(new Option('--tool-shape <tool=json>', 'how clients see an MCP tool, TOOL=JSON (repeatable): TOOL is its name as clients would see it; '
+      + 'JSON has "name", "title", "description" and "fixed_arguments" (values set on every call, hidden from clients)').argParser(collectToolShape));
   if (update) {
     cmd.addOption(new Option('--clear-deny', 'empty the deny list').conflicts('deny'))
       .addOption(new Option('--clear-limits', 'remove every limit').conflicts('limit'))
       .addOption(new Option('--clear-auto-models', 'empty the auto list').conflicts('autoModels'))
-      .addOption(new Option('--clear-tool-limits', 'remove every MCP per-tool limit').conflicts('toolLimit'));
+      .addOption(new Option('--clear-tool-limits', 'remove every MCP per-tool limit').conflicts('toolLimit'))
+      .addOption(new Option('--clear-tool-shapes', 'remove every MCP tool shaping').conflicts('toolShape'));
   }
   return cmd.option('--json', 'print JSON');
 }
@@ -179,6 +199,10 @@ function applyOptions(s: StrategyConfig, opts: StrategyOptions): StrategyConfig 
   if (opts.toolLimit !== undefined || opts.clearToolLimits) {
     s.mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {}, tools: {} }), tool_limits: opts.toolLimit ?? [] };
   }
+  if (opts.toolShape !== undefined || opts.clearToolShapes) {
+    const tools = (opts.toolShape ?? {}) as NonNullable<StrategyConfig['mcp']>['tools'];
+    s.mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {}, tool_limits: [] }), tools };
+  }
   return s;
 }
 
@@ -190,6 +214,7 @@ function view(cfg: Config, name: string) {
     allow: strategy.allow, deny: strategy.deny, limits: strategy.limits, auto: strategy.auto,
     // Shown only when set: most strategies have no MCP tool limits.
     ...(strategy.mcp?.tool_limits.length ? { tool_limits: strategy.mcp.tool_limits } : {}),
+    ...(strategy.mcp !== undefined && Object.keys(strategy.mcp.tools).length > 0 ? { tool_shapes: strategy.mcp.tools } : {}),
     clients: cfg.clients.filter((c) => strategyOf(cfg, c) === name).map((c) => c.name),
   };
 }

@@ -71,6 +71,11 @@ describe('localrouter strategies and client strategies', () => {
     expect(configOf(home).strategies[0].mcp.tool_limits).toEqual(tooly.tool_limits);
     expect(await ok(home, ['strategies', 'show', 'cheap'])).toMatch(/tool limits:\s+every__echo:minute:5, gh__\*:hour:20/);
     expect((await json(home, ['strategies', 'update', 'cheap', '--clear-tool-limits'])).tool_limits).toBeUndefined();
+    const shaped = await json(home, ['strategies', 'update', 'cheap', '--tool-shape', 'every__echo={"name":"say","fixed_arguments":{"a":40}}']);
+    expect(shaped.tool_shapes).toEqual({ every__echo: { name: 'say', fixed_arguments: { a: 40 } } });
+    await fails(home, ['strategies', 'update', 'cheap', '--tool-shape', 'every__echo={"name":"no spaces"}'], 1, /name/);
+    await fails(home, ['strategies', 'update', 'cheap', '--tool-shape', 'every__echo=nope'], 2, /must be a JSON object/);
+    expect((await json(home, ['strategies', 'update', 'cheap', '--clear-tool-shapes'])).tool_shapes).toBeUndefined();
     expect(configOf(home).strategies.map((s: { name: string }) => s.name)).toEqual(['cheap']);
 
     const dev = await json(home, ['clients', 'create', 'dev', '--strategy', 'cheap', '--limit', 'total_tokens:day:1000']);
