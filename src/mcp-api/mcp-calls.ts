@@ -102,13 +102,15 @@ export class McpCalls {
     if (!CALL_METHODS.has(method) || (typeof id !== 'string' && typeof id !== 'number')) return null;
     const params = (typeof message.params === 'object' && message.params !== null ? message.params : {}) as Record<string, unknown>;
     const target = String((method === 'resources/read' ? params.uri : params.name) ?? '');
+    const start = performance.now();
+    const refusal = this.#admit(client, method, target);
+    if (refusal === null && this.#opts.log === null) return null;
     const bodyMax = this.#opts.bodyMaxBytes;
     const call: PendingCall = {
-      id: `mcp-${randomUUID()}`, client, method, target, start: performance.now(),
+      id: `mcp-${randomUUID()}`, client, method, target, start,
       bytesIn: bytes ?? Buffer.byteLength(JSON.stringify(message)),
       requestBody: bodyMax > 0 ? JSON.stringify(params) : null, info: null,
     };
-    const refusal = this.#admit(client, method, target);
     if (refusal !== null) {
       const answer = JSON.stringify({ jsonrpc: '2.0', id, error: refusal });
       this.#finish(call, answer, { status: 429, code: 'LR_ERR_RATE_LIMITED', message: refusal.message });
