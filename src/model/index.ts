@@ -6,7 +6,7 @@ export { DEFAULT_MAX_JSON_DEPTH, withinJsonDepth, withinValueDepth } from './jso
 export { headerSafe, labelSafe, modelIdProblem } from './safe-text.js';
 export { emptyUsage, totalTokens, type Usage } from './usage.js';
 export type { ModelPrice, Operation, ProviderRuntime, WireProtocol } from './provider-runtime.js';
-export type { ErrorCode, PlainError } from './plain-error.js';
+export type { ErrorCode, PlainError, UpstreamErrorDetail } from './plain-error.js';
 export type { Attempt } from './attempt.js';
 export {
   requestFields,
