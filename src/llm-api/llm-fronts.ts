@@ -1,5 +1,5 @@
 import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
-import { modelIdProblem, withinJsonDepth, type ChatRequest, type ClientDialectName, type Operation } from '../model/index.js';
+import { modelIdProblem, withinJsonDepth, type ChatRequest, type EmbeddingsRequest, type ClientDialectName, type Operation } from '../model/index.js';
 import { isUtf8 } from 'node:buffer';
 import {
   anthropicErrorEvent, fromAnthropicRequest, parseTopLevelPieces, scanTopLevel, type TopLevelObject, fromCompletionsRequest, fromResponsesRequest, anthropicUpstreamError, toAnthropicError,
@@ -9,8 +9,8 @@ import {
 export interface FrontRequest {
   /** The model the client named. */
   model: string;
-  /** The request (its `model` is replaced by the upstream's before dispatch). */
-  body: ChatRequest;
+  /** The request (its `model` is replaced by the upstream's before dispatch): a chat request, or embeddings for that operation. */
+  body: ChatRequest | EmbeddingsRequest;
   stream: boolean;
   /** The client asked for the streamed usage chunk. */
   wantsUsage: boolean;
@@ -171,8 +171,8 @@ export const embeddingsFront: LlmFront = {
     const input = body.input;
     const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0);
     if (!ok) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"input" must be a string or a non-empty array', { param: 'input' });
-    // Not a chat request: it travels in the same slot, and only its model is changed before dispatch.
-    return { model, body: body as unknown as ChatRequest, stream: false, wantsUsage: false, clientBody: true };
+    const request: EmbeddingsRequest = { ...body, model, input };
+    return { model, body: request, stream: false, wantsUsage: false, clientBody: true };
   },
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,

@@ -14,6 +14,7 @@ export {
   type JsonObject, type OutputConfig, type RefusalPart, type ResponseFormat, type TextPart, type ThinkingBlock, type ThinkingConfig,
   type ToolCall, type ToolChoice, type ToolDefinition,
 } from './chat-request.js';
+export type { EmbeddingsRequest } from './embeddings-request.js';
 export type {
   ErrorPart, FinishPart, FinishReason, ReasoningDeltaPart, ReasoningEndPart, RedactedReasoningPart, RefusalDeltaPart, ResponseStartPart,
   StreamPart, TextDeltaPart, TokenLogprob, ToolCallDeltaPart, ToolCallEndPart, ToolCallStartPart,
