@@ -35,7 +35,7 @@ export const ServerSchema = z.strictObject({
   classifier_timeout_ms: z.number().int().min(1).max(10_000).default(100),
   /** Lifetime of OAuth access tokens from `POST /oauth/token`. */
   oauth_token_ttl_s: z.number().int().min(60).max(86_400).default(3600),
-  /** Number of provider actor threads in `workers` mode. */
+  /** Number of provider actor threads in `workers` mode; 1 measured best on 2 cores (docs/architecture.md, the worker hop). */
   actors: z.number().int().min(1).max(64).default(1),
   /** Most open connections to one provider; concurrent streams beyond it wait for a free one. */
   upstream_max_connections: z.number().int().min(1).max(100_000).default(2048),
