@@ -111,7 +111,11 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
       }
       const all = [...e.perSession.values()];
       const base = all.find((i) => i.state === 'ready')?.status() ?? all[0]?.status() ?? idleStatus(e.runtime);
-      return { ...base, instances: all.filter((i) => i.state === 'ready').length, restarts: all.reduce((n, i) => n + i.restarts, 0) };
+      const lastSuccess = Math.max(0, ...all.map((i) => i.lastSuccessAt ?? 0));
+      return {
+        ...base, instances: all.filter((i) => i.state === 'ready').length, restarts: all.reduce((n, i) => n + i.restarts, 0),
+        droppedLogs: all.reduce((n, i) => n + i.droppedLogs, 0), lastSuccessAt: lastSuccess === 0 ? null : new Date(lastSuccess).toISOString(),
+      };
     });
   }
 
@@ -312,7 +316,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   #instance(runtime: McpServerRuntime, owner: number | null): UpstreamInstance {
     return new UpstreamInstance(runtime, owner, this, {
       version: this.#config.version, restartInitialMs: this.#config.restartInitialMs, restartMaxMs: this.#config.restartMaxMs,
-      maxJsonDepth: this.#config.maxJsonDepth,
+      maxJsonDepth: this.#config.maxJsonDepth, healthIntervalMs: this.#config.healthIntervalMs, healthTimeoutMs: this.#config.healthTimeoutMs,
     });
   }
 
@@ -412,7 +416,8 @@ function sessionRef(s: ClientSession): CallRef {
 function idleStatus(runtime: McpServerRuntime): McpServerStatus {
   return {
     name: runtime.name, transport: runtime.transport, state: 'idle', perSession: runtime.perSession, instances: 0,
-    tools: null, prompts: null, resources: null, restarts: 0, lastError: null, protocolVersion: null, serverInfo: null,
+    tools: null, prompts: null, resources: null, restarts: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null, droppedLogs: 0,
+    protocolVersion: null, serverInfo: null,
   };
 }
 
