@@ -210,15 +210,24 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     }
   }
 
+  /**
+   * A log line goes to the request it belongs to, or, tied to none, to the session that owns the
+   * instance (`per_session`). A shared instance's line tied to no request (or to several sessions'
+   * at once) may come from any session's doing: it is dropped and counted, never broadcast.
+   */
   log(inst: UpstreamInstance, params: Item, call: CallRef | null | 'ambiguous'): void {
-    if (call === 'ambiguous') return; // several sessions could own it: better lost than leaked
-    if (call !== null) {
+    if (call !== null && call !== 'ambiguous') {
       const s = this.#sessions.get(call.session);
       if (s?.wantsLog(params.level)) void call.notify('notifications/message', params).catch(() => undefined);
       return;
     }
-    for (const s of this.#sessionsSeeing(inst)) {
-      if (s.wantsLog(params.level)) void s.server.notification({ method: 'notifications/message', params } as never).catch(() => undefined);
+    if (inst.owner !== null) {
+      const s = this.#sessions.get(inst.owner);
+      if (s?.wantsLog(params.level)) void s.server.notification({ method: 'notifications/message', params } as never).catch(() => undefined);
+      return;
+    }
+    if (inst.droppedLogs++ === 0) {
+      this.#log('info', { server: inst.name }, 'MCP server sent a log line tied to no client request; a shared server\'s such lines are dropped (counted in droppedLogs); set per_session: true to receive them');
     }
   }
 

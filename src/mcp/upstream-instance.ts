@@ -361,7 +361,10 @@ export class UpstreamInstance {
     });
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       const params = { ...n.params } as Item;
-      this.#events.log(this, params, this.#attribute(takeRelated(params)));
+      const related = takeRelated(params);
+      // Over Streamable HTTP a line that came on no request's stream is tied to none: no guessing.
+      const call = related === undefined && this.runtime.transport === 'streamable-http' ? null : this.#attribute(related);
+      this.#events.log(this, params, call);
     });
   }
 
