@@ -1,7 +1,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
-  CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
+  CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, InitializeRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, ResultSchema, SetLevelRequestSchema,
   SubscribeRequestSchema, UnsubscribeRequestSchema, type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -24,6 +24,8 @@ export interface SessionHost {
   view(session: ClientSession, kind: ListKind): Promise<MergedView>;
   subscribe(session: ClientSession, owner: Owner, uri: string, on: boolean): Promise<void>;
   levelChanged(): void;
+  /** The upstreams' `instructions` as one text for this session's `initialize` result (undefined: none). */
+  instructions(session: ClientSession): Promise<string | undefined>;
   /** One MCP call, for the metrics rings; `start` is a `performance.now()` reading. */
   record(session: ClientSession, server: string | null, what: string, startMs: number, error: number | null): void;
 }
@@ -91,6 +93,14 @@ export class ClientSession {
 
   #install(): void {
     const s = this.server;
+    // The SDK answers initialize itself; the upstreams' instructions are added to its answer.
+    const initialize = (s as unknown as { _oninitialize(req: unknown): Promise<Item> })._oninitialize.bind(s);
+    Protocol.prototype.setRequestHandler.call(s, InitializeRequestSchema, async (req: unknown) => {
+      const result = await initialize(req);
+      const instructions = await this.#host.instructions(this).catch(() => undefined);
+      if (instructions !== undefined) result.instructions = instructions;
+      return result as never;
+    });
     for (const kind of Object.keys(LIST_KINDS) as ListKind[]) {
       s.setRequestHandler(LIST_METHODS[kind], (req) => this.#timed(null, LIST_KINDS[kind].method, () => this.#list(kind, req.params?.cursor)));
     }
@@ -169,7 +179,7 @@ export class ClientSession {
     const owner = isTemplate ? templates.owners.get(uri) ?? resources.owners.get(uri) : resources.owners.get(uri) ?? matchTemplate(templates, uri);
     if (owner !== undefined) {
       // A URI reached through an allowed template may still be denied by a URI rule.
-      if (isTemplate || this.policy.resourceAllowed(owner.inst.name, uri)) return owner;
+      if (isTemplate || this.policy.resourceAllowed(owner.inst.name, owner.original)) return owner;
       throw notFound();
     }
     // Not listed and no template matches: the one server that has resources, if there is only one.

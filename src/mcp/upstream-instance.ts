@@ -97,6 +97,11 @@ export class UpstreamInstance {
     return v ? { name: v.name, version: v.version } : null;
   }
 
+  /** What the server said about how to use it (`initialize` result), once connected. */
+  instructions(): string | undefined {
+    return this.#client?.getInstructions();
+  }
+
   capabilities(): ServerCapabilities | undefined {
     return this.#client?.getServerCapabilities();
   }
