@@ -1,6 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient, startEverythingHttp, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+
+const PROBE = path.resolve('tests/integration/fixtures/mcp-probe-server.mjs');
 
 /**
  * A Streamable HTTP upstream that restarts on the same port (a new process: every session it had is
@@ -118,6 +124,35 @@ describe('self-healing Streamable HTTP upstream', () => {
       await client.close();
     } finally {
       await quiet.close();
+    }
+  }, 60_000);
+});
+
+describe('lists after a re-initialize', () => {
+  it('fetches the cached lists again after an upstream restarts, and sends list_changed when they differ', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-mcp-probe-'));
+    const file = path.join(dir, 'tools.txt');
+    fs.writeFileSync(file, 'first\n');
+    const gw = await startMcpGateway({
+      servers: [{ name: 'probe', transport: 'stdio', command: process.execPath, args: [PROBE, 'probe'], env: { PROBE_TOOLS_FILE: file } }],
+      mcp: { restart_initial_ms: 100 },
+    });
+    try {
+      const client = await connectClient(gw);
+      let changed = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changed++; });
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('probe__first');
+      // The server comes back with another tool list: clients are told without asking.
+      fs.writeFileSync(file, 'second\n');
+      await expect(client.callTool({ name: 'probe__exit', arguments: {} })).rejects.toThrow();
+      await waitFor(() => changed > 0, 15_000);
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain('probe__second');
+      expect(names).not.toContain('probe__first');
+      await client.close();
+    } finally {
+      await gw.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
