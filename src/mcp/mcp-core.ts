@@ -219,6 +219,15 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     }
   }
 
+  /** A task's status goes to the session whose task it is, under the id that session knows; nobody else's. */
+  taskStatus(inst: UpstreamInstance, params: Item): void {
+    if (typeof params.taskId !== 'string') return;
+    for (const s of this.#sessionsSeeing(inst)) {
+      const id = s.taskIdFor(inst, params.taskId);
+      if (id !== null) void s.server.notification({ method: 'notifications/tasks/status', params: { ...params, taskId: id } } as never).catch(() => undefined);
+    }
+  }
+
   /**
    * One section per upstream with instructions (`## <server>`), each capped, the whole capped too.
    * Servers not connected yet are connected for it, waiting at most `INSTRUCTIONS_WAIT_MS`: a client

@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   CreateMessageRequestSchema, ElicitRequestSchema, ErrorCode, ListRootsRequestSchema, LoggingMessageNotificationSchema,
   McpError, PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema,
-  ResultSchema, ToolListChangedNotificationSchema, type ServerCapabilities,
+  ResultSchema, TaskStatusNotificationSchema, ToolListChangedNotificationSchema, type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerRuntime, McpServerStatus } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
@@ -15,6 +15,8 @@ export interface UpstreamEvents {
   /** A list changed (or the connection was renewed): caches and merged views are stale. */
   changed(inst: UpstreamInstance, kind: ListKind | null): void;
   resourceUpdated(inst: UpstreamInstance, uri: string, params: Item): void;
+  /** `notifications/tasks/status` of one of its tasks. */
+  taskStatus(inst: UpstreamInstance, params: Item): void;
   /** A log notification; `call` is the client request it belongs to, 'ambiguous' when it cannot be told. */
   log(inst: UpstreamInstance, params: Item, call: CallRef | null | 'ambiguous'): void;
   /** A server-to-client request (sampling, elicitation, roots) to answer. */
@@ -363,6 +365,11 @@ export class UpstreamInstance {
       const params = { ...n.params } as Item;
       takeRelated(params);
       this.#events.resourceUpdated(this, String(params.uri), params);
+    });
+    client.setNotificationHandler(TaskStatusNotificationSchema, (n) => {
+      const params = { ...n.params } as Item;
+      takeRelated(params);
+      this.#events.taskStatus(this, params);
     });
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       const params = { ...n.params } as Item;

@@ -65,6 +65,38 @@ describe('MCP completeness', () => {
     await client.close();
   });
 
+  it('relays a task-augmented tool call and tasks/get, result, list and cancel, task ids namespaced and kept to their session', async () => {
+    const a = await connectClient(fx);
+    const b = await connectClient(fx);
+    const tool = (await a.listTools()).tools.find((t) => t.name === 'every__simulate-research-query');
+    expect(tool?.execution?.taskSupport).toBe('required');
+    const start = async (topic: string): Promise<string> => {
+      const created = await a.request({ method: 'tools/call', params: { name: 'every__simulate-research-query', arguments: { topic }, task: { ttl: 60_000 } } }, ResultSchema);
+      return (created.task as { taskId: string }).taskId;
+    };
+    const id = await start('gateways');
+    expect(id).toMatch(/^every__/);
+    const ids = async (c: Client): Promise<string[]> => ((await c.request({ method: 'tasks/list', params: {} }, ResultSchema)).tasks as { taskId: string }[]).map((t) => t.taskId);
+    expect(await ids(a)).toContain(id);
+    // Another session neither sees nor reaches it.
+    expect(await ids(b)).toEqual([]);
+    await expect(b.request({ method: 'tasks/get', params: { taskId: id } }, ResultSchema)).rejects.toThrow(/not found/i);
+    let task: Record<string, unknown> = {};
+    for (const end = Date.now() + 20_000; Date.now() < end;) {
+      task = await a.request({ method: 'tasks/get', params: { taskId: id } }, ResultSchema);
+      if (task.status !== 'working') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(task).toMatchObject({ taskId: id, status: 'completed' });
+    const result = await a.request({ method: 'tasks/result', params: { taskId: id } }, ResultSchema);
+    expect(JSON.stringify(result.content)).toContain('gateways');
+    const second = await start('cancelled topic');
+    const cancelled = await a.request({ method: 'tasks/cancel', params: { taskId: second } }, ResultSchema);
+    expect(cancelled).toMatchObject({ taskId: second, status: 'cancelled' });
+    await a.close();
+    await b.close();
+  }, 60_000);
+
   it('passes fields no revision defines yet, in their order, on tools, prompts, resources and in results', async () => {
     const client = await connectClient(fx);
     const tools = (await client.request({ method: 'tools/list', params: {} }, ResultSchema)).tools as Record<string, unknown>[];
