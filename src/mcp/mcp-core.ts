@@ -54,6 +54,8 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   #sharedViews = new Map<McpPolicy, Map<ListKind, Promise<MergedView>>>();
   /** Conflicts already warned about. */
   #warned = new Set<string>();
+  /** The instructions each server gave when an instance of it last connected. */
+  #instructionsSeen = new Map<string, string>();
 
   constructor(config: McpActorConfig, post: (frame: FromMcpFrame) => void, metrics: McpMetrics | null) {
     this.#config = config;
@@ -230,20 +232,22 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
 
   /**
    * One section per upstream with instructions (`## <server>`), each capped, the whole capped too.
-   * Servers not connected yet are connected for it, waiting at most `INSTRUCTIONS_WAIT_MS`: a client
-   * reads instructions once, at initialize.
+   * Shared servers not connected yet are connected for it, waiting at most `INSTRUCTIONS_WAIT_MS`: a
+   * client reads instructions once, at initialize. A per-session server is not started for it (it
+   * would start before its client's capabilities are known): it gives what an instance said last.
    */
   async instructions(session: ClientSession): Promise<string | undefined> {
     const instances = this.instancesFor(session);
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, INSTRUCTIONS_WAIT_MS); });
-    await Promise.race([Promise.allSettled(instances.map((i) => i.ready())), waited]);
+    const connecting = instances.filter((i) => i.owner === null || i.state !== 'idle').map((i) => i.ready());
+    await Promise.race([Promise.allSettled(connecting), waited]);
     clearTimeout(timer);
     const sections: string[] = [];
     let total = 0;
     const left: string[] = [];
     for (const inst of instances) {
-      const text = inst.instructions()?.trim();
+      const text = (inst.instructions() ?? this.#instructionsSeen.get(inst.name))?.trim();
       if (text === undefined || text.length === 0) continue;
       const names = this.#config.prefix === 'always' ? ` (its tools and prompts are named ${inst.runtime.namespace}${NAMESPACE_SEPARATOR}<name>)` : '';
       const body = text.length > MAX_INSTRUCTIONS_PER_SERVER ? `${text.slice(0, MAX_INSTRUCTIONS_PER_SERVER)}\n[… cut by LocalRouter at ${MAX_INSTRUCTIONS_PER_SERVER} characters]` : text;
@@ -300,8 +304,13 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   }
 
   state(inst: UpstreamInstance, state: McpServerStatus['state'], error: string | null): void {
-    if (state === 'backoff') this.#log('warn', { server: inst.name, error: error === null ? null : labelSafe(error, MAX_LOGGED_LINE) }, 'MCP server down; restarting with backoff');
-    else if (state === 'ready') this.#log('info', { server: inst.name, protocolVersion: labelSafe(inst.protocolVersion ?? '', 64) }, 'MCP server connected');
+    if (state === 'backoff') {
+      this.#log('warn', { server: inst.name, error: error === null ? null : labelSafe(error, MAX_LOGGED_LINE) }, 'MCP server down; restarting with backoff');
+    } else if (state === 'ready') {
+      const text = inst.instructions();
+      if (text !== undefined) this.#instructionsSeen.set(inst.name, text);
+      this.#log('info', { server: inst.name, protocolVersion: labelSafe(inst.protocolVersion ?? '', 64) }, 'MCP server connected');
+    }
   }
 
   refused(inst: UpstreamInstance, what: string): void {
