@@ -54,8 +54,6 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   #sharedViews = new Map<McpPolicy, Map<ListKind, Promise<MergedView>>>();
   /** Conflicts already warned about. */
   #warned = new Set<string>();
-  /** The instructions each server gave when an instance of it last connected. */
-  #instructionsSeen = new Map<string, string>();
 
   constructor(config: McpActorConfig, post: (frame: FromMcpFrame) => void, metrics: McpMetrics | null) {
     this.#config = config;
@@ -234,7 +232,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
    * One section per upstream with instructions (`## <server>`), each capped, the whole capped too.
    * Shared servers not connected yet are connected for it, waiting at most `INSTRUCTIONS_WAIT_MS`: a
    * client reads instructions once, at initialize. A per-session server is not started for it (it
-   * would start before its client's capabilities are known): it gives what an instance said last.
+   * would start before its client's capabilities are known): it gives what another session's instance said.
    */
   async instructions(session: ClientSession): Promise<string | undefined> {
     const instances = this.instancesFor(session);
@@ -247,7 +245,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     let total = 0;
     const left: string[] = [];
     for (const inst of instances) {
-      const text = (inst.instructions() ?? this.#instructionsSeen.get(inst.name))?.trim();
+      const text = (inst.instructions() ?? this.#otherInstructions(inst))?.trim();
       if (text === undefined || text.length === 0) continue;
       const names = this.#config.prefix === 'always' ? ` (its tools and prompts are named ${inst.runtime.namespace}${NAMESPACE_SEPARATOR}<name>)` : '';
       const body = text.length > MAX_INSTRUCTIONS_PER_SERVER ? `${text.slice(0, MAX_INSTRUCTIONS_PER_SERVER)}\n[… cut by LocalRouter at ${MAX_INSTRUCTIONS_PER_SERVER} characters]` : text;
@@ -307,8 +305,6 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     if (state === 'backoff') {
       this.#log('warn', { server: inst.name, error: error === null ? null : labelSafe(error, MAX_LOGGED_LINE) }, 'MCP server down; restarting with backoff');
     } else if (state === 'ready') {
-      const text = inst.instructions();
-      if (text !== undefined) this.#instructionsSeen.set(inst.name, text);
       this.#log('info', { server: inst.name, protocolVersion: labelSafe(inst.protocolVersion ?? '', 64) }, 'MCP server connected');
     }
   }
@@ -355,6 +351,15 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     });
     cache.set(kind, built);
     return built;
+  }
+
+  /** The instructions of a connected instance of the same per-session server, if any. */
+  #otherInstructions(inst: UpstreamInstance): string | undefined {
+    for (const other of this.#servers.get(inst.name)?.perSession.values() ?? []) {
+      const text = other.instructions();
+      if (text !== undefined) return text;
+    }
+    return undefined;
   }
 
   /** Says once per conflict (views are rebuilt often) what became of an item two servers both expose. */
