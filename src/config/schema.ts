@@ -132,6 +132,10 @@ export const McpSettingsSchema = z.strictObject({
   /** Restart backoff of a crashed upstream: first delay, doubled up to the cap. */
   restart_initial_ms: z.number().int().min(10).default(500),
   restart_max_ms: z.number().int().min(10).default(30_000),
+  /** A connected upstream that answered nothing for this long is sent a `ping`; one that fails it is re-initialized. 0 = no health check. */
+  health_interval_ms: z.number().int().min(0).max(86_400_000).default(30_000),
+  /** How long a health-check `ping` may take. */
+  health_timeout_ms: z.number().int().min(100).max(600_000).default(5_000),
 });
 
 /** Allow/deny patterns for one kind of MCP item; the most specific matching pattern wins, deny on ties. */
