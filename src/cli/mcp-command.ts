@@ -47,7 +47,7 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
       await addServer(io, homeOf(cmd, io), name, opts);
     });
 
-  mcp.command('list').description('list MCP servers; with a running gateway also their state, tool count and last error')
+  mcp.command('list').description('list MCP servers; with a running gateway also their state, tool count, restarts, last successful call and last error')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const home = homeOf(cmd, io);
@@ -59,11 +59,13 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
           name: m.name, transport: m.transport, target: m.url ?? [m.command, ...m.args].join(' '), enabled: m.enabled,
           state: !m.enabled ? 'disabled' : live === null ? 'gateway not running' : String(s?.state ?? 'idle'),
           tools: (s?.tools as number | null | undefined) ?? null, restarts: (s?.restarts as number | undefined) ?? 0, last_error: (s?.lastError as string | null | undefined) ?? null,
+          last_error_at: (s?.lastErrorAt as string | null | undefined) ?? null, last_success_at: (s?.lastSuccessAt as string | null | undefined) ?? null,
         };
       });
       if (opts.json) return printJson(io, rows);
-      printTable(io, ['NAME', 'TRANSPORT', 'STATE', 'TOOLS', 'LAST ERROR', 'TARGET'], rows.map((r) => [
-        r.name, r.transport, r.state, r.tools === null ? '-' : String(r.tools), r.last_error ?? '-', r.target.slice(0, 80),
+      printTable(io, ['NAME', 'TRANSPORT', 'STATE', 'TOOLS', 'RESTARTS', 'LAST SUCCESS', 'LAST ERROR', 'TARGET'], rows.map((r) => [
+        r.name, r.transport, r.state, r.tools === null ? '-' : String(r.tools), String(r.restarts), r.last_success_at ?? '-',
+        r.last_error === null ? '-' : `${r.last_error_at ?? ''} ${r.last_error}`.trim(), r.target.slice(0, 80),
       ]), 'no MCP servers (add one with: localrouter mcp add <name> --stdio "<command>")');
     });
 

@@ -35,7 +35,7 @@ export const ServerSchema = z.strictObject({
   classifier_timeout_ms: z.number().int().min(1).max(10_000).default(100),
   /** Lifetime of OAuth access tokens from `POST /oauth/token`. */
   oauth_token_ttl_s: z.number().int().min(60).max(86_400).default(3600),
-  /** Number of provider actor threads in `workers` mode. */
+  /** Number of provider actor threads in `workers` mode; 1 measured best on 2 cores (docs/architecture.md, the worker hop). */
   actors: z.number().int().min(1).max(64).default(1),
   /** Most open connections to one provider; concurrent streams beyond it wait for a free one. */
   upstream_max_connections: z.number().int().min(1).max(100_000).default(2048),
@@ -132,6 +132,10 @@ export const McpSettingsSchema = z.strictObject({
   /** Restart backoff of a crashed upstream: first delay, doubled up to the cap. */
   restart_initial_ms: z.number().int().min(10).default(500),
   restart_max_ms: z.number().int().min(10).default(30_000),
+  /** A connected upstream that answered nothing for this long is sent a `ping`; one that fails it is re-initialized. 0 = no health check. */
+  health_interval_ms: z.number().int().min(0).max(86_400_000).default(30_000),
+  /** How long a health-check `ping` may take. */
+  health_timeout_ms: z.number().int().min(100).max(600_000).default(5_000),
   /**
    * Virtual servers: each is its own endpoint `/mcp/<name>` offering only the servers and tools it
    * names (within what the client's strategy allows): `servers` are server name patterns, `tools`

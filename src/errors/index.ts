@@ -4,7 +4,7 @@
  * objects, so callers match on `code`, never on `instanceof`: `fromPlain` rebuilds them.
  */
 
-import type { ErrorCode, PlainError } from '../model/index.js';
+import type { ErrorCode, PlainError, UpstreamErrorDetail } from '../model/index.js';
 
 export type { ErrorCode, PlainError };
 
@@ -76,6 +76,7 @@ export interface LocalRouterErrorOptions {
   param?: string | null;
   cause?: unknown;
   upstreamBody?: string;
+  upstream?: UpstreamErrorDetail;
   /** When the client may retry (sent as `Retry-After`). */
   retryAfterMs?: number;
   /** Extra response headers (e.g. `x-ratelimit-*`). */
@@ -90,6 +91,7 @@ export class LocalRouterError extends Error {
   readonly clientRetry: boolean;
   readonly param: string | null;
   readonly upstreamBody: string | undefined;
+  readonly upstream: UpstreamErrorDetail | undefined;
   readonly retryAfterMs: number | undefined;
   readonly headers: readonly (readonly [string, string])[] | undefined;
 
@@ -101,6 +103,7 @@ export class LocalRouterError extends Error {
     this.clientRetry = ERROR_CODES[code].clientRetry;
     this.param = options.param ?? null;
     this.upstreamBody = options.upstreamBody;
+    this.upstream = options.upstream;
     this.retryAfterMs = options.retryAfterMs;
     this.headers = options.headers;
   }
@@ -108,6 +111,7 @@ export class LocalRouterError extends Error {
   toPlain(): PlainError {
     const plain: PlainError = { code: this.code, message: this.message, status: this.status, param: this.param };
     if (this.upstreamBody !== undefined) plain.upstreamBody = this.upstreamBody;
+    if (this.upstream !== undefined) plain.upstream = this.upstream;
     if (this.retryAfterMs !== undefined) plain.retryAfterMs = this.retryAfterMs;
     return plain;
   }

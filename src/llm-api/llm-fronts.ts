@@ -1,16 +1,16 @@
 import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
-import { modelIdProblem, withinJsonDepth, type ChatRequest, type ClientDialectName, type Operation } from '../model/index.js';
+import { modelIdProblem, withinJsonDepth, type ChatRequest, type EmbeddingsRequest, type ClientDialectName, type Operation } from '../model/index.js';
 import { isUtf8 } from 'node:buffer';
 import {
-  anthropicErrorEvent, fromAnthropicRequest, parseTopLevelPieces, scanTopLevel, type TopLevelObject, fromCompletionsRequest, fromResponsesRequest, openAIErrorToAnthropic, toAnthropicError,
+  anthropicErrorEvent, fromAnthropicRequest, parseTopLevelPieces, scanTopLevel, type TopLevelObject, fromCompletionsRequest, fromResponsesRequest, anthropicUpstreamError, toAnthropicError,
 } from '../providers/index.js';
 
 /** A typed chat request (or, for embeddings, an OpenAI embeddings body), ready for model resolution. */
 export interface FrontRequest {
   /** The model the client named. */
   model: string;
-  /** The request (its `model` is replaced by the upstream's before dispatch). */
-  body: ChatRequest;
+  /** The request (its `model` is replaced by the upstream's before dispatch): a chat request, or embeddings for that operation. */
+  body: ChatRequest | EmbeddingsRequest;
   stream: boolean;
   /** The client asked for the streamed usage chunk. */
   wantsUsage: boolean;
@@ -36,8 +36,6 @@ export interface LlmFront {
   errorBody(err: PlainError): string;
   /** The stream event that ends a stream after an error. */
   errorEvent(err: PlainError): string;
-  /** An upstream 4xx body (OpenAI shape) passed through, in this API's error shape. */
-  upstreamErrorBody(status: number, body: string): string;
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -149,7 +147,6 @@ export function checkChatBody(body: Record<string, unknown> | ChatRequest, maxMe
 
 const openAIErrorEvent = (err: PlainError): string => `data: ${openAIErrorBody(err)}\n\n`;
 const openAIError = (err: PlainError): string => err.upstreamBody ?? openAIErrorBody(err);
-const asIs = (_status: number, body: string): string => body;
 
 /** `POST /v1/chat/completions`. */
 export const chatFront: LlmFront = {
@@ -162,7 +159,6 @@ export const chatFront: LlmFront = {
   },
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,
-  upstreamErrorBody: asIs,
 };
 
 /** `POST /v1/embeddings`. */
@@ -175,12 +171,11 @@ export const embeddingsFront: LlmFront = {
     const input = body.input;
     const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0);
     if (!ok) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"input" must be a string or a non-empty array', { param: 'input' });
-    // Not a chat request: it travels in the same slot, and only its model is changed before dispatch.
-    return { model, body: body as unknown as ChatRequest, stream: false, wantsUsage: false, clientBody: true };
+    const request: EmbeddingsRequest = { ...body, model, input };
+    return { model, body: request, stream: false, wantsUsage: false, clientBody: true };
   },
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,
-  upstreamErrorBody: asIs,
 };
 
 /** An error event in the Responses stream shape; the SDK raises it as an APIError. */
@@ -201,7 +196,6 @@ export const responsesFront: LlmFront = {
   },
   errorBody: openAIError,
   errorEvent: responsesErrorEvent,
-  upstreamErrorBody: asIs,
 };
 
 /** `POST /v1/completions`: legacy completions, mapped onto chat for every provider. */
@@ -215,7 +209,6 @@ export const completionsFront: LlmFront = {
   },
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,
-  upstreamErrorBody: asIs,
 };
 
 /** `POST /v1/messages`: Anthropic-SDK clients (Claude Code and friends) in front of any provider. */
@@ -227,9 +220,8 @@ export const anthropicFront: LlmFront = {
     // Anthropic answers always report usage (message_start / message_delta), so keep the usage chunk.
     return { ...checked, wantsUsage: true };
   },
-  errorBody: (err) => err.upstreamBody !== undefined ? openAIErrorToAnthropic(err.status, err.upstreamBody) : JSON.stringify(toAnthropicError(err)),
+  errorBody: (err) => err.upstream !== undefined ? anthropicUpstreamError(err.status, err.upstream) : JSON.stringify(toAnthropicError(err)),
   errorEvent: anthropicErrorEvent,
-  upstreamErrorBody: openAIErrorToAnthropic,
 };
 
 /**

@@ -281,8 +281,8 @@ class LlmExchange implements CallHandler, OpenExchange {
     if (this.#state.logBodyBytes) this.#captureResponse(body);
     this.#usage = usage;
     this.#costUsd = costUsd;
-    const text = status >= 400 ? this.#front.upstreamErrorBody(status, body) : body;
-    writeResponse(this.#res, status, contentType, text, this.#withRetryAfter(status, this.#responseHeaders()), this.#state.shuttingDown);
+    // An upstream 4xx comes already in the client's dialect (the engine encodes it).
+    writeResponse(this.#res, status, contentType, body, this.#withRetryAfter(status, this.#responseHeaders()), this.#state.shuttingDown);
     this.#finish(status);
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { McpHost } from '../mcp/index.js';
-import type { McpJsonRpcMessage } from '../workers/index.js';
+import type { McpJsonRpcMessage, McpJsonText } from '../workers/index.js';
 import { readBody, statusLine, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
 import type { McpCalls } from './mcp-calls.js';
 import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
@@ -16,9 +16,21 @@ interface SseSession {
   res: HttpResponse;
   open: boolean;
   keepAlive: NodeJS.Timeout;
+  /** The request the last message tied to one was for, and when it was written (`performance.now()`). */
+  noticeFor: string | number | null;
+  noticeAt: number;
+  /** Messages waiting behind a held response, in order (null: nothing held). */
+  held: { json: McpJsonText; related: string | number | null; final: boolean }[] | null;
 }
 
 const KEEPALIVE_MS = 25_000;
+/**
+ * How long a response waits after a message tied to the same request (progress, a log line). The
+ * SDK's clients run notification handlers a microtask after reading them but settle a response at
+ * once, so a last progress read in one chunk with its response finds its handler gone: written this
+ * far apart, they reach the client in separate reads.
+ */
+const RESPONSE_GAP_MS = 15;
 
 /**
  * The legacy HTTP+SSE transport (protocol 2024-11-05) for older clients: `GET /sse` opens the
@@ -71,14 +83,17 @@ export class McpLegacySse {
     // A client that authenticated with ?token= cannot set headers on its POSTs either.
     const token = new URLSearchParams(req.getQuery() ?? '').get('token');
     const sid = randomUUID();
-    const session: SseSession = { no: 0, client, clientId: client.id, res, open: true, keepAlive: setInterval(() => this.#write(session, ': keepalive\n\n'), KEEPALIVE_MS) };
+    const session: SseSession = {
+      no: 0, client, clientId: client.id, res, open: true, keepAlive: setInterval(() => this.#write(session, ': keepalive\n\n'), KEEPALIVE_MS),
+      noticeFor: null, noticeAt: 0, held: null,
+    };
     session.keepAlive.unref();
     res.onAborted(() => this.#end(session, false));
     session.no = this.#host.open({
       owner: client,
       send: (json, related, final) => {
         this.#calls.sent(session.no, related, final, json);
-        this.#write(session, `event: message\ndata: ${jsonString(json)}\n\n`);
+        this.#deliver(session, json, related, final);
       },
       closed: () => this.#end(session, true),
     }, { client: client.name, strategy: client.policy.strategy, clientMetricId: this.#metricId(client.name), strategyMetricId: this.#metricId(client.policy.strategy) });
@@ -138,6 +153,34 @@ export class McpLegacySse {
       else this.#write(session, `event: message\ndata: ${refusal}\n\n`);
     }
     writeResponse(res, 202, 'text/plain', 'Accepted', cors);
+  }
+
+  /** One message for the stream, in order; a response right behind a message tied to its request is held briefly (see `RESPONSE_GAP_MS`). */
+  #deliver(session: SseSession, json: McpJsonText, related: string | number | null, final: boolean): void {
+    if (session.held !== null) {
+      session.held.push({ json, related, final });
+      return;
+    }
+    if (final && related !== null && related === session.noticeFor) {
+      const wait = RESPONSE_GAP_MS - (performance.now() - session.noticeAt);
+      if (wait > 0) {
+        session.held = [{ json, related, final }];
+        session.noticeFor = null;
+        setTimeout(() => this.#release(session), wait);
+        return;
+      }
+    }
+    if (!final && related !== null) {
+      session.noticeFor = related;
+      session.noticeAt = performance.now();
+    }
+    this.#write(session, `event: message\ndata: ${jsonString(json)}\n\n`);
+  }
+
+  #release(session: SseSession): void {
+    const held = session.held ?? [];
+    session.held = null;
+    for (const m of held) this.#deliver(session, m.json, m.related, m.final);
   }
 
   #write(session: SseSession, text: string): void {

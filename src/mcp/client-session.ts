@@ -1,7 +1,8 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
-  CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
+  CallToolRequestSchema, CancelTaskRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, GetTaskPayloadRequestSchema, GetTaskRequestSchema,
+  InitializeRequestSchema, ListTasksRequestSchema, RELATED_TASK_META_KEY, ListPromptsRequestSchema, ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, ResultSchema, SetLevelRequestSchema,
   SubscribeRequestSchema, UnsubscribeRequestSchema, type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -25,6 +26,8 @@ export interface SessionHost {
   view(session: ClientSession, kind: ListKind): Promise<MergedView>;
   subscribe(session: ClientSession, owner: Owner, uri: string, on: boolean): Promise<void>;
   levelChanged(): void;
+  /** The upstreams' `instructions` as one text for this session's `initialize` result (undefined: none). */
+  instructions(session: ClientSession): Promise<string | undefined>;
   /** One MCP call, for the metrics rings; `start` is a `performance.now()` reading. */
   record(session: ClientSession, server: string | null, what: string, startMs: number, error: number | null): void;
   /** A client call (tools/call, resources/read, prompts/get) finished: where it went and how it ended, for the request log. */
@@ -61,6 +64,8 @@ export class ClientSession {
   readonly subscriptions = new Set<string>();
   /** Merged views of this session alone (it has per-session servers); see `SessionHost.view`. */
   readonly views = new Map<ListKind, Promise<MergedView>>();
+  /** This session's tasks: the id it sees (`<namespace>__<upstream task id>`) → the upstream and its task id. */
+  readonly tasks = new Map<string, Owner>();
   readonly #host: SessionHost;
   readonly #transport: PortTransport;
 
@@ -71,7 +76,11 @@ export class ClientSession {
     this.#host = host;
     this.#transport = transport;
     this.server = new Server({ name: 'localrouter', version: host.version }, {
-      capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { subscribe: true, listChanged: true }, logging: {}, completions: {} },
+      capabilities: {
+        tools: { listChanged: true }, prompts: { listChanged: true }, resources: { subscribe: true, listChanged: true }, logging: {}, completions: {},
+        // Task-augmented tool calls are relayed to the upstream that runs the task (see #adoptTask).
+        tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
+      },
     });
     this.#install();
   }
@@ -100,6 +109,14 @@ export class ClientSession {
 
   #install(): void {
     const s = this.server;
+    // The SDK answers initialize itself; the upstreams' instructions are added to its answer.
+    const initialize = (s as unknown as { _oninitialize(req: unknown): Promise<Item> })._oninitialize.bind(s);
+    Protocol.prototype.setRequestHandler.call(s, InitializeRequestSchema, async (req: unknown) => {
+      const result = await initialize(req);
+      const instructions = await this.#host.instructions(this).catch(() => undefined);
+      if (instructions !== undefined) result.instructions = instructions;
+      return result as never;
+    });
     for (const kind of Object.keys(LIST_KINDS) as ListKind[]) {
       s.setRequestHandler(LIST_METHODS[kind], (req) => this.#timed(null, LIST_KINDS[kind].method, () => this.#list(kind, req.params?.cursor)));
     }
@@ -107,10 +124,19 @@ export class ClientSession {
     // the result with CallToolResultSchema: that parse drops fields it does not know inside content
     // blocks, and a gateway forwards an upstream's result as it came (the SDK client already checked
     // it is a JSON-RPC result). The request is still parsed once, by Protocol.
-    Protocol.prototype.setRequestHandler.call(s, CallToolRequestSchema, (req: { params: Item & { name: string } }, extra: Extra) => {
+    Protocol.prototype.setRequestHandler.call(s, CallToolRequestSchema, async (req: { params: Item & { name: string } }, extra: Extra) => {
       const params = req.params;
-      return this.#noted(extra, params.name, (note) => this.#route('tools', params.name, 'tools/call', (owner) => upstreamCall(owner, params), extra, note)) as never;
+      return this.#noted(extra, params.name, async (note) => {
+        if (params.task === undefined) return this.#route('tools', params.name, 'tools/call', (owner) => upstreamCall(owner, params), extra, note);
+        let called: Owner | null = null;
+        const result = await this.#route('tools', params.name, 'tools/call', (owner) => { called = owner; return upstreamCall(owner, params); }, extra, note);
+        return this.#adoptTask(called!, result);
+      }) as never;
     });
+    for (const schema of [GetTaskRequestSchema, GetTaskPayloadRequestSchema, CancelTaskRequestSchema]) {
+      Protocol.prototype.setRequestHandler.call(s, schema, (req: { method: string; params: Item & { taskId: string } }, extra: Extra) => this.#taskRequest(req.method, req.params, extra) as never);
+    }
+    Protocol.prototype.setRequestHandler.call(s, ListTasksRequestSchema, () => this.#listTasks() as never);
     s.setRequestHandler(GetPromptRequestSchema, (req, extra) => {
       const params = req.params as Item & { name: string };
       return this.#noted(extra as Extra, params.name, (note) => this.#route('prompts', params.name, 'prompts/get', (owner) => ({ ...params, name: owner.original }), extra as Extra, note)) as never;
@@ -165,6 +191,48 @@ export class ClientSession {
     return this.#forward(owner, method, rewrite(owner), extra, kind === 'tools' ? `${owner.inst.name}/${owner.original}` : method, note);
   }
 
+  /** The task an upstream created for a task-augmented call, under an id naming its upstream; this session alone can reach it. */
+  #adoptTask(owner: Owner, result: Item): Item {
+    const task = result.task as Item | undefined;
+    if (typeof task?.taskId !== 'string') return result;
+    const id = taskIdOf(owner.inst, task.taskId);
+    this.tasks.set(id, { inst: owner.inst, original: task.taskId });
+    return { ...result, task: { ...task, taskId: id } };
+  }
+
+  /** The id this session sees for an upstream's task (null: not one of its tasks). */
+  taskIdFor(inst: UpstreamInstance, original: string): string | null {
+    const id = taskIdOf(inst, original);
+    return this.tasks.get(id)?.inst === inst ? id : null;
+  }
+
+  /** tasks/get, tasks/result, tasks/cancel: to the upstream that runs the task, with its own id; ids in the answer put back. */
+  async #taskRequest(method: string, params: Item & { taskId: string }, extra: Extra): Promise<Item> {
+    const owner = this.tasks.get(params.taskId);
+    if (owner === undefined) throw new RpcError(RPC_CODE.InvalidParams, `Failed to retrieve task: Task not found`);
+    const result = await this.#forward(owner, method, { ...params, taskId: owner.original }, extra, method);
+    return exposeTaskIds(result, owner.original, params.taskId);
+  }
+
+  /** tasks/list: this session's tasks only, from each upstream that runs one. */
+  async #listTasks(): Promise<Item> {
+    const byInst = new Map<UpstreamInstance, Map<string, string>>();
+    for (const [id, owner] of this.tasks) {
+      let ids = byInst.get(owner.inst);
+      if (ids === undefined) byInst.set(owner.inst, (ids = new Map()));
+      ids.set(owner.original, id);
+    }
+    const tasks: Item[] = [];
+    for (const [inst, ids] of byInst) {
+      const listed = await inst.request('tasks/list', {}, { call: null }).catch(() => ({ tasks: [] }) as Item);
+      for (const t of Array.isArray(listed.tasks) ? listed.tasks as Item[] : []) {
+        const id = typeof t.taskId === 'string' ? ids.get(t.taskId) : undefined;
+        if (id !== undefined) tasks.push({ ...t, taskId: id });
+      }
+    }
+    return { tasks };
+  }
+
   /** A call by resource URI (or, for completions, a URI template). */
   async #routeUri(method: string, params: Item & { uri: string }, extra: Extra, isTemplateRef = false, note?: CallNote): Promise<Item> {
     const owner = await this.#ownerOfUri(params.uri, isTemplateRef);
@@ -181,7 +249,7 @@ export class ClientSession {
     const owner = isTemplate ? templates.owners.get(uri) ?? resources.owners.get(uri) : resources.owners.get(uri) ?? matchTemplate(templates, uri);
     if (owner !== undefined) {
       // A URI reached through an allowed template may still be denied by a URI rule.
-      if (isTemplate || this.policy.resourceAllowed(owner.inst.name, uri)) return owner;
+      if (isTemplate || this.policy.resourceAllowed(owner.inst.name, owner.original)) return owner;
       throw notFound();
     }
     // Not listed and no template matches: the one server that has resources, if there is only one.
@@ -265,6 +333,21 @@ type Extra = {
   sendNotification(n: never): Promise<void>;
   sendRequest(r: never, schema: typeof ResultSchema, options: { signal: AbortSignal; timeout: number }): Promise<unknown>;
 };
+
+/** The id a client sees for a task of `inst`: `<namespace>__<upstream task id>`. */
+function taskIdOf(inst: UpstreamInstance, original: string): string {
+  return `${inst.runtime.namespace}__${original}`;
+}
+
+/** A task answer with the upstream's task id replaced by the client's (the task itself, or the related-task `_meta` of its result). */
+function exposeTaskIds(result: Item, original: string, exposed: string): Item {
+  let out = result;
+  if (out.taskId === original) out = { ...out, taskId: exposed };
+  const meta = out._meta as Item | undefined;
+  const related = meta?.[RELATED_TASK_META_KEY] as Item | undefined;
+  if (related?.taskId === original) out = { ...out, _meta: { ...meta, [RELATED_TASK_META_KEY]: { ...related, taskId: exposed } } };
+  return out;
+}
 
 function matchTemplate(view: MergedView, uri: string): Owner | undefined {
   for (const m of view.matchers) {

@@ -8,7 +8,7 @@ import {
 import { compileMcpPolicy, scopeMcpPolicy, type McpPolicy } from './access-policy.js';
 import { ClientSession, type SessionHost } from './client-session.js';
 import type { McpMetrics } from './mcp-metrics.js';
-import { buildMergedView, type MergedView, type Owner } from './merged-view.js';
+import { buildMergedView, namespacedUri, NAMESPACE_SEPARATOR, type MergedView, type Owner } from './merged-view.js';
 import { PortTransport } from './port-transport.js';
 import { shapeTools } from './tool-shaping.js';
 import { RPC_CODE, RpcError } from './rpc-error.js';
@@ -26,6 +26,10 @@ interface ServerEntry {
 
 const CAPABILITY_OF: Record<string, string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+/** Upstream instructions in the gateway's `initialize` result: per server, in all, and how long initialize waits for servers to connect. */
+const MAX_INSTRUCTIONS_PER_SERVER = 8 * 1024;
+const MAX_INSTRUCTIONS = 32 * 1024;
+const INSTRUCTIONS_WAIT_MS = 3_000;
 /** Longest upstream text (a stderr line, an error) put in one log line. */
 const MAX_LOGGED_LINE = 2000;
 
@@ -51,6 +55,8 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   #subs = new Map<UpstreamInstance, Map<string, number>>();
   /** Merged views shared by the sessions of one strategy (each policy object is one strategy's rules). */
   #sharedViews = new Map<McpPolicy, Map<ListKind, Promise<MergedView>>>();
+  /** Conflicts already warned about. */
+  #warned = new Set<string>();
 
   constructor(config: McpActorConfig, post: (frame: FromMcpFrame) => void, metrics: McpMetrics | null) {
     this.#config = config;
@@ -114,7 +120,11 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
       }
       const all = [...e.perSession.values()];
       const base = all.find((i) => i.state === 'ready')?.status() ?? all[0]?.status() ?? idleStatus(e.runtime);
-      return { ...base, instances: all.filter((i) => i.state === 'ready').length, restarts: all.reduce((n, i) => n + i.restarts, 0) };
+      const lastSuccess = Math.max(0, ...all.map((i) => i.lastSuccessAt ?? 0));
+      return {
+        ...base, instances: all.filter((i) => i.state === 'ready').length, restarts: all.reduce((n, i) => n + i.restarts, 0),
+        droppedLogs: all.reduce((n, i) => n + i.droppedLogs, 0), lastSuccessAt: lastSuccess === 0 ? null : new Date(lastSuccess).toISOString(),
+      };
     });
   }
 
@@ -208,20 +218,74 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   }
 
   resourceUpdated(inst: UpstreamInstance, uri: string, params: Item): void {
+    // A session that subscribed to the namespaced URI (another server lists the same one) hears of it by that URI.
+    const renamed = namespacedUri(inst.runtime.namespace, uri);
     for (const s of this.#sessionsSeeing(inst)) {
       if (s.subscriptions.has(uri)) void s.server.sendResourceUpdated(params as { uri: string }).catch(() => undefined);
+      else if (s.subscriptions.has(renamed)) void s.server.sendResourceUpdated({ ...params, uri: renamed } as { uri: string }).catch(() => undefined);
     }
   }
 
+  /** A task's status goes to the session whose task it is, under the id that session knows; nobody else's. */
+  taskStatus(inst: UpstreamInstance, params: Item): void {
+    if (typeof params.taskId !== 'string') return;
+    for (const s of this.#sessionsSeeing(inst)) {
+      const id = s.taskIdFor(inst, params.taskId);
+      if (id !== null) void s.server.notification({ method: 'notifications/tasks/status', params: { ...params, taskId: id } } as never).catch(() => undefined);
+    }
+  }
+
+  /**
+   * One section per upstream with instructions (`## <server>`), each capped, the whole capped too.
+   * Shared servers not connected yet are connected for it, waiting at most `INSTRUCTIONS_WAIT_MS`: a
+   * client reads instructions once, at initialize. A per-session server is not started for it (it
+   * would start before its client's capabilities are known): it gives what another session's instance said.
+   */
+  async instructions(session: ClientSession): Promise<string | undefined> {
+    const instances = this.instancesFor(session);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, INSTRUCTIONS_WAIT_MS); });
+    const connecting = instances.filter((i) => i.owner === null || i.state !== 'idle').map((i) => i.ready());
+    await Promise.race([Promise.allSettled(connecting), waited]);
+    clearTimeout(timer);
+    const sections: string[] = [];
+    let total = 0;
+    const left: string[] = [];
+    for (const inst of instances) {
+      const text = (inst.instructions() ?? this.#otherInstructions(inst))?.trim();
+      if (text === undefined || text.length === 0) continue;
+      const names = this.#config.prefix === 'always' ? ` (its tools and prompts are named ${inst.runtime.namespace}${NAMESPACE_SEPARATOR}<name>)` : '';
+      const body = text.length > MAX_INSTRUCTIONS_PER_SERVER ? `${text.slice(0, MAX_INSTRUCTIONS_PER_SERVER)}\n[… cut by LocalRouter at ${MAX_INSTRUCTIONS_PER_SERVER} characters]` : text;
+      const section = `## ${inst.name}${names}\n\n${body}`;
+      if (total + section.length > MAX_INSTRUCTIONS) {
+        left.push(inst.name);
+        continue;
+      }
+      sections.push(section);
+      total += section.length;
+    }
+    if (left.length > 0) sections.push(`[LocalRouter left out the instructions of ${left.join(', ')}: over ${MAX_INSTRUCTIONS} characters in all]`);
+    return sections.length === 0 ? undefined : sections.join('\n\n');
+  }
+
+  /**
+   * A log line goes to the request it belongs to, or, tied to none, to the session that owns the
+   * instance (`per_session`). A shared instance's line tied to no request (or to several sessions'
+   * at once) may come from any session's doing: it is dropped and counted, never broadcast.
+   */
   log(inst: UpstreamInstance, params: Item, call: CallRef | null | 'ambiguous'): void {
-    if (call === 'ambiguous') return; // several sessions could own it: better lost than leaked
-    if (call !== null) {
+    if (call !== null && call !== 'ambiguous') {
       const s = this.#sessions.get(call.session);
       if (s?.wantsLog(params.level)) void call.notify('notifications/message', params).catch(() => undefined);
       return;
     }
-    for (const s of this.#sessionsSeeing(inst)) {
-      if (s.wantsLog(params.level)) void s.server.notification({ method: 'notifications/message', params } as never).catch(() => undefined);
+    if (inst.owner !== null) {
+      const s = this.#sessions.get(inst.owner);
+      if (s?.wantsLog(params.level)) void s.server.notification({ method: 'notifications/message', params } as never).catch(() => undefined);
+      return;
+    }
+    if (inst.droppedLogs++ === 0) {
+      this.#log('info', { server: inst.name }, 'MCP server sent a log line tied to no client request; a shared server\'s such lines are dropped (counted in droppedLogs); set per_session: true to receive them');
     }
   }
 
@@ -245,8 +309,11 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   }
 
   state(inst: UpstreamInstance, state: McpServerStatus['state'], error: string | null): void {
-    if (state === 'backoff') this.#log('warn', { server: inst.name, error: error === null ? null : labelSafe(error, MAX_LOGGED_LINE) }, 'MCP server down; restarting with backoff');
-    else if (state === 'ready') this.#log('info', { server: inst.name, protocolVersion: labelSafe(inst.protocolVersion ?? '', 64) }, 'MCP server connected');
+    if (state === 'backoff') {
+      this.#log('warn', { server: inst.name, error: error === null ? null : labelSafe(error, MAX_LOGGED_LINE) }, 'MCP server down; restarting with backoff');
+    } else if (state === 'ready') {
+      this.#log('info', { server: inst.name, protocolVersion: labelSafe(inst.protocolVersion ?? '', 64) }, 'MCP server connected');
+    }
   }
 
   refused(inst: UpstreamInstance, what: string): void {
@@ -289,12 +356,33 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     const policy = session.policy;
     const merged = buildMergedView(kind, this.instancesFor(session), {
       prefix: this.#config.prefix, policy, generation: this.generation,
-      onConflict: (k, key, kept, dropped) => this.#log('warn', { kind: k, name: labelSafe(key), kept, dropped }, 'MCP name conflict with prefix: never; the first server keeps the name'),
+      onConflict: (k, key, kept, other, renamed) => this.#conflict(k, key, kept, other, renamed),
     });
     // The strategy's tool shaping is applied to its own filtered view (tool-shaping.ts).
     const built = kind === 'tools' ? merged.then((v) => shapeTools(v, policy.toolShapes)) : merged;
     cache.set(kind, built);
     return built;
+  }
+
+  /** The instructions of a connected instance of the same per-session server, if any. */
+  #otherInstructions(inst: UpstreamInstance): string | undefined {
+    for (const other of this.#servers.get(inst.name)?.perSession.values() ?? []) {
+      const text = other.instructions();
+      if (text !== undefined) return text;
+    }
+    return undefined;
+  }
+
+  /** Says once per conflict (views are rebuilt often) what became of an item two servers both expose. */
+  #conflict(kind: ListKind, key: string, kept: string, other: string, renamed: string | null): void {
+    const id = `${kind}\u0000${key}\u0000${kept}\u0000${other}`;
+    if (this.#warned.has(id)) return;
+    if (this.#warned.size < 10_000) this.#warned.add(id);
+    const fields = { kind, name: labelSafe(key), kept, other };
+    if (renamed !== null) this.#log('warn', { ...fields, renamed: labelSafe(renamed) }, `MCP resource URI listed by several servers; "${kept}" keeps it, "${other}"'s is listed and read as the namespaced URI`);
+    else if (kind === 'resourceTemplates') this.#log('warn', fields, `MCP resource template listed by several servers; "${kept}" keeps it, "${other}"'s is left out`);
+    else if (this.#config.prefix === 'never') this.#log('warn', fields, `MCP name conflict with prefix: never; "${kept}" keeps the name, "${other}"'s is left out`);
+    else this.#log('warn', fields, `MCP name conflict: two servers share a namespace (their prefix); "${kept}" keeps the name, "${other}"'s is left out`);
   }
 
   #ownsServers(session: ClientSession): boolean {
@@ -334,7 +422,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   #instance(runtime: McpServerRuntime, owner: number | null): UpstreamInstance {
     return new UpstreamInstance(runtime, owner, this, {
       version: this.#config.version, restartInitialMs: this.#config.restartInitialMs, restartMaxMs: this.#config.restartMaxMs,
-      maxJsonDepth: this.#config.maxJsonDepth,
+      maxJsonDepth: this.#config.maxJsonDepth, healthIntervalMs: this.#config.healthIntervalMs, healthTimeoutMs: this.#config.healthTimeoutMs,
     });
   }
 
@@ -377,7 +465,9 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
         if (n !== undefined && n > 1) uris.set(uri, n - 1);
         else if (n === 1) {
           uris.delete(uri);
-          if (inst.state === 'ready' && inst.capabilities()?.resources?.subscribe) void inst.request('resources/unsubscribe', { uri }, { call: null }).catch(() => undefined);
+          const ns = namespacedUri(inst.runtime.namespace, '');
+          const original = uri.startsWith(ns) ? uri.slice(ns.length) : uri;
+          if (inst.state === 'ready' && inst.capabilities()?.resources?.subscribe) void inst.request('resources/unsubscribe', { uri: original }, { call: null }).catch(() => undefined);
         }
       }
     }
@@ -434,7 +524,8 @@ function sessionRef(s: ClientSession): CallRef {
 function idleStatus(runtime: McpServerRuntime): McpServerStatus {
   return {
     name: runtime.name, transport: runtime.transport, state: 'idle', perSession: runtime.perSession, instances: 0,
-    tools: null, prompts: null, resources: null, restarts: 0, lastError: null, protocolVersion: null, serverInfo: null,
+    tools: null, prompts: null, resources: null, restarts: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null, droppedLogs: 0,
+    protocolVersion: null, serverInfo: null,
   };
 }
 

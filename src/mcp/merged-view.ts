@@ -5,6 +5,13 @@ import type { Item, ListKind } from './upstream-types.js';
 
 /** Separator between a server's namespace and an item's own name. */
 export const NAMESPACE_SEPARATOR = '__';
+/** Scheme of a resource URI namespaced because several servers list it: `localrouter://<namespace>/<uri>`. */
+const NAMESPACED_URI_SCHEME = 'localrouter://';
+
+/** The URI a session sees for `uri` of the server with `namespace` when another server lists the same URI. */
+export function namespacedUri(namespace: string, uri: string): string {
+  return `${NAMESPACED_URI_SCHEME}${namespace}/${uri}`;
+}
 
 /** Where one merged item came from. */
 export interface Owner {
@@ -29,16 +36,21 @@ export interface MergeOptions {
   prefix: 'always' | 'never';
   policy: McpPolicy;
   generation: number;
-  /** Called once per name two servers both expose (prefix `never`); the first server keeps it. */
-  onConflict?(kind: ListKind, key: string, kept: string, dropped: string): void;
+  /**
+   * Called for each name, URI or template two servers both expose: the first server keeps it; a
+   * later server's resource is listed under `renamed` (see `namespacedUri`), anything else is left out.
+   */
+  onConflict?(kind: ListKind, key: string, kept: string, other: string, renamed: string | null): void;
 }
 
 /**
  * Merges one kind of list across the given upstream instances: each item keeps every field it came
- * with (title, description, schemas, annotations, icons, `_meta`); tools and prompts are renamed
- * `<namespace>__<name>` (unless prefix is `never`), resources and templates keep their URIs (so links
- * inside tool results stay valid) and get the namespace on their `name` only. Items the policy hides
- * are left out, and a server whose list fails is left out and reported, never failing the whole list.
+ * with, in its order (title, description, schemas, annotations, icons, `_meta`, fields no revision
+ * defines yet); tools and prompts are renamed `<namespace>__<name>` (unless prefix is `never`),
+ * resources and templates keep their URIs (so links inside tool results stay valid) and get the
+ * namespace on their `name` only. A resource URI an earlier server already lists is namespaced
+ * (`localrouter://<namespace>/<uri>`) and routed back by that URI. Items the policy hides are left
+ * out, and a server whose list fails is left out and reported, never failing the whole list.
  */
 export async function buildMergedView(kind: ListKind, instances: readonly UpstreamInstance[], opts: MergeOptions): Promise<MergedView> {
   const settled = await Promise.allSettled(instances.map((inst) => inst.list(kind)));
@@ -81,14 +93,18 @@ function addItem(view: MergedView, kind: ListKind, inst: UpstreamInstance, item:
       if (!opts.policy.resourceAllowed(server, key)) return;
       break;
   }
+  let exposed: Item = name === prefixed ? item : { ...item, name: prefixed };
   const existing = view.owners.get(key);
   if (existing !== undefined) {
-    opts.onConflict?.(kind, key, existing.inst.name, server);
-    return;
+    const renamed = kind === 'resources' && existing.inst !== inst ? namespacedUri(inst.runtime.namespace, key) : null;
+    opts.onConflict?.(kind, key, existing.inst.name, server, renamed);
+    if (renamed === null || view.owners.has(renamed)) return;
+    key = renamed;
+    exposed = { ...exposed, uri: renamed };
   }
   const owner = { inst, original };
   view.owners.set(key, owner);
-  view.items.push(name === prefixed ? item : { ...item, name: prefixed });
+  view.items.push(exposed);
   if (kind === 'resourceTemplates') {
     try {
       view.matchers.push({ template: new UriTemplate(key), owner });

@@ -34,6 +34,8 @@ export function mcpActorConfig(config: Config, secrets: SecretStore | null, vers
     pageSize: config.mcp.page_size,
     restartInitialMs: config.mcp.restart_initial_ms,
     restartMaxMs: config.mcp.restart_max_ms,
+    healthIntervalMs: config.mcp.health_interval_ms,
+    healthTimeoutMs: config.mcp.health_timeout_ms,
     maxJsonDepth: config.server.max_json_depth,
     access,
     version,

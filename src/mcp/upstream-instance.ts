@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   CreateMessageRequestSchema, ElicitRequestSchema, ErrorCode, ListRootsRequestSchema, LoggingMessageNotificationSchema,
   McpError, PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema,
-  ResultSchema, ToolListChangedNotificationSchema, type ServerCapabilities,
+  ResultSchema, TaskStatusNotificationSchema, ToolListChangedNotificationSchema, type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerRuntime, McpServerStatus } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
@@ -15,6 +15,8 @@ export interface UpstreamEvents {
   /** A list changed (or the connection was renewed): caches and merged views are stale. */
   changed(inst: UpstreamInstance, kind: ListKind | null): void;
   resourceUpdated(inst: UpstreamInstance, uri: string, params: Item): void;
+  /** `notifications/tasks/status` of one of its tasks. */
+  taskStatus(inst: UpstreamInstance, params: Item): void;
   /** A log notification; `call` is the client request it belongs to, 'ambiguous' when it cannot be told. */
   log(inst: UpstreamInstance, params: Item, call: CallRef | null | 'ambiguous'): void;
   /** A server-to-client request (sampling, elicitation, roots) to answer. */
@@ -31,9 +33,11 @@ const STABLE_MS = 10_000;
 
 /**
  * One connection to one upstream MCP server: the actor that owns its SDK `Client`, connects lazily or
- * at start, caches its lists until it says they changed, reconnects with exponential backoff when it
- * crashes or drops, re-initializes when a Streamable HTTP session expires (404), and sends each
- * server-to-client message back to the client request that caused it.
+ * at start, caches its lists until it says they changed, and sends each server-to-client message back
+ * to the client request that caused it. It heals itself: a crash, a lost connection, an answer that
+ * says the server forgot the session (a Streamable HTTP server that restarted answers 400 or 404) or
+ * a failed health-check `ping` re-initializes it (with exponential backoff while it keeps failing),
+ * and the lists it had cached are fetched again and reported changed when they differ.
  */
 export class UpstreamInstance {
   readonly runtime: McpServerRuntime;
@@ -41,11 +45,20 @@ export class UpstreamInstance {
   readonly owner: number | null;
   state: McpServerStatus['state'] = 'idle';
   lastError: string | null = null;
+  lastErrorAt: number | null = null;
+  lastSuccessAt: number | null = null;
   restarts = 0;
+  /** Log notifications tied to no client request that could not go anywhere without leaking (see `McpCore.log`). */
+  droppedLogs = 0;
   readonly #events: UpstreamEvents;
   readonly #version: string;
   readonly #backoff: { initial: number; max: number };
   readonly #maxJsonDepth: number;
+  readonly #health: { intervalMs: number; timeoutMs: number };
+  #healthTimer: NodeJS.Timeout | null = null;
+  #checking = false;
+  /** The lists cached when the last connection went, compared with the new ones after reconnecting. */
+  #before: Map<ListKind, Promise<Item[]>> | null = null;
   #client: Client | null = null;
   #transport: ObservedTransport | null = null;
   #connecting: Promise<Client> | null = null;
@@ -61,13 +74,16 @@ export class UpstreamInstance {
   #sending: CallRef | null = null;
   #sentId: string | number | null = null;
 
-  constructor(runtime: McpServerRuntime, owner: number | null, events: UpstreamEvents, opts: { version: string; restartInitialMs: number; restartMaxMs: number; maxJsonDepth: number }) {
+  constructor(runtime: McpServerRuntime, owner: number | null, events: UpstreamEvents, opts: {
+    version: string; restartInitialMs: number; restartMaxMs: number; maxJsonDepth: number; healthIntervalMs: number; healthTimeoutMs: number;
+  }) {
     this.runtime = runtime;
     this.owner = owner;
     this.#events = events;
     this.#version = opts.version;
     this.#backoff = { initial: opts.restartInitialMs, max: opts.restartMaxMs };
     this.#maxJsonDepth = opts.maxJsonDepth;
+    this.#health = { intervalMs: opts.healthIntervalMs, timeoutMs: opts.healthTimeoutMs };
   }
 
   get name(): string {
@@ -81,6 +97,11 @@ export class UpstreamInstance {
   get serverInfo(): { name: string; version: string } | null {
     const v = this.#client?.getServerVersion();
     return v ? { name: v.name, version: v.version } : null;
+  }
+
+  /** What the server said about how to use it (`initialize` result), once connected. */
+  instructions(): string | undefined {
+    return this.#client?.getInstructions();
   }
 
   capabilities(): ServerCapabilities | undefined {
@@ -122,17 +143,22 @@ export class UpstreamInstance {
 
   /**
    * Sends one request and returns the raw result (every field kept). Progress notifications restart
-   * the timeout; a Streamable HTTP session the server forgot (404) is re-initialized once.
+   * the timeout. An answer that says the server does not know the session, or a connection refused
+   * before the request left, re-initializes the connection and sends the request once more (the
+   * server never saw it); any other lost connection re-initializes it and fails this request.
    */
   async request(method: string, params: Item, opts: UpstreamRequestOptions): Promise<Item> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.ready();
       try {
-        return await this.#send(client, method, params, opts);
+        const result = await this.#send(client, method, params, opts);
+        this.lastSuccessAt = Date.now();
+        return result;
       } catch (err) {
-        if (attempt === 0 && this.runtime.transport === 'streamable-http' && (err as { code?: unknown }).code === 404) {
-          this.#drop(client, 'the upstream session expired (404); re-initializing');
-          continue;
+        const lost = this.#lostSession(err);
+        if (lost !== null) {
+          this.#drop(client, lost.reason);
+          if (attempt === 0 && lost.unsent) continue;
         }
         throw upstreamError(this.name, err);
       }
@@ -150,6 +176,7 @@ export class UpstreamInstance {
       name: this.name, transport: this.runtime.transport, state: this.state, perSession: this.runtime.perSession,
       instances: this.#client === null ? 0 : 1, tools: this.count('tools'), prompts: this.count('prompts'),
       resources: this.count('resources'), restarts: this.restarts, lastError: this.lastError,
+      lastErrorAt: isoOrNull(this.lastErrorAt), lastSuccessAt: isoOrNull(this.lastSuccessAt), droppedLogs: this.droppedLogs,
       protocolVersion: this.protocolVersion, serverInfo: this.serverInfo,
     };
   }
@@ -157,6 +184,7 @@ export class UpstreamInstance {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#stopHealth();
     const client = this.#client;
     this.#client = null;
     this.#setState('closed', null);
@@ -231,9 +259,84 @@ export class UpstreamInstance {
     client.onclose = () => {
       if (this.#client === client) this.#drop(client, this.runtime.transport === 'stdio' ? 'the server process exited' : 'the connection closed');
     };
-    this.#setState('ready', null);
+    // The transport reports what fails outside a request (the GET stream dropping, its reconnects
+    // refused): a session the server says it forgot is re-initialized now, anything else is checked with a ping.
+    client.onerror = (err) => {
+      if (this.#client !== client) return;
+      const lost = this.#lostSession(err);
+      if (lost?.forgotten) this.#drop(client, lost.reason);
+      else void this.#check(client);
+    };
+    this.#setState('ready', this.lastError);
+    this.#startHealth(client);
     this.#events.changed(this, null);
+    this.#refreshAfterReconnect();
     return client;
+  }
+
+  /**
+   * Whether `err` says this connection is gone: the server answered that it does not know the
+   * session (400 or 404 with a session error: a Streamable HTTP server that restarted), or the
+   * connection failed. `unsent`: the request cannot have reached the server (safe to send again);
+   * `forgotten`: the server itself said so (a dropped stream alone may be a proxy's idle timeout).
+   */
+  #lostSession(err: unknown): { reason: string; unsent: boolean; forgotten: boolean } | null {
+    if (this.runtime.transport === 'streamable-http') {
+      const status = (err as { code?: unknown }).code;
+      const text = err instanceof Error ? err.message : '';
+      if (err instanceof Error && err.name !== 'McpError' && (status === 404 || (status === 400 && /session/i.test(text)))) {
+        return { reason: `the upstream session is gone (HTTP ${status}: ${describe(err)}); re-initializing`, unsent: true, forgotten: true };
+      }
+    }
+    const code = connectionErrorCode(err);
+    if (code === null || this.runtime.transport === 'stdio') return null;
+    return { reason: `the connection failed (${code}); re-initializing`, unsent: code === 'ECONNREFUSED', forgotten: false };
+  }
+
+  #startHealth(client: Client): void {
+    this.#stopHealth();
+    const every = this.#health.intervalMs;
+    if (every <= 0) return;
+    this.#healthTimer = setInterval(() => {
+      // A server that answered within the period is known to be alive.
+      if (this.lastSuccessAt !== null && Date.now() - this.lastSuccessAt < every) return;
+      void this.#check(client);
+    }, every);
+    this.#healthTimer.unref();
+  }
+
+  #stopHealth(): void {
+    if (this.#healthTimer !== null) clearInterval(this.#healthTimer);
+    this.#healthTimer = null;
+  }
+
+  /** One health check: a `ping` within the timeout, else the connection is re-initialized. */
+  async #check(client: Client): Promise<void> {
+    if (this.#checking || this.#client !== client) return;
+    this.#checking = true;
+    try {
+      await client.request({ method: 'ping' }, ResultSchema, { timeout: this.#health.timeoutMs });
+      this.lastSuccessAt = Date.now();
+    } catch (err) {
+      if (this.#client === client) this.#drop(client, `health check failed: ${describe(err)}; re-initializing`);
+    } finally {
+      this.#checking = false;
+    }
+  }
+
+  /**
+   * After a re-initialize, the lists that were cached before are fetched again; each that differs
+   * is reported changed, so sessions get `list_changed` and refetch.
+   */
+  #refreshAfterReconnect(): void {
+    const before = this.#before;
+    this.#before = null;
+    if (before === null) return;
+    for (const [kind, old] of before) {
+      void Promise.all([old, this.list(kind)]).then(([a, b]) => {
+        if (JSON.stringify(a) !== JSON.stringify(b)) this.#events.changed(this, kind);
+      }, () => undefined);
+    }
   }
 
   /** A shared instance serves many sessions: it offers sampling and elicitation (forwarded to the session whose call caused them) but not roots, which belong to one client. */
@@ -263,11 +366,18 @@ export class UpstreamInstance {
       takeRelated(params);
       this.#events.resourceUpdated(this, String(params.uri), params);
     });
+    client.setNotificationHandler(TaskStatusNotificationSchema, (n) => {
+      const params = { ...n.params } as Item;
+      takeRelated(params);
+      this.#events.taskStatus(this, params);
+    });
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       const params = { ...n.params } as Item;
-      this.#events.log(this, params, this.#attribute(takeRelated(params)));
+      const related = takeRelated(params);
+      // Over Streamable HTTP a line that came on no request's stream is tied to none: no guessing.
+      const call = related === undefined && this.runtime.transport === 'streamable-http' ? null : this.#attribute(related);
+      this.#events.log(this, params, call);
     });
-    client.onerror = () => { /* transport hiccups surface as failed requests or a close */ };
   }
 
   /**
@@ -294,6 +404,10 @@ export class UpstreamInstance {
   #drop(client: Client, reason: string): void {
     if (this.#client !== client) return;
     this.#client = null;
+    this.#stopHealth();
+    // Lists fetched from this connection are compared with the next one's (see #refreshAfterReconnect).
+    const settled = [...this.#lists].filter(([, p]) => p !== undefined);
+    if (settled.length > 0) this.#before = new Map(settled.map(([k, p]) => [k, p.catch(() => [])]));
     this.#lists.clear();
     void client.close().catch(() => undefined);
     if (this.#closed) return;
@@ -324,9 +438,27 @@ export class UpstreamInstance {
 
   #setState(state: McpServerStatus['state'], error: string | null): void {
     this.state = state;
-    this.lastError = error;
+    if (error !== this.lastError) {
+      this.lastError = error;
+      this.lastErrorAt = error === null ? null : Date.now();
+    }
     this.#events.state(this, state, error);
   }
+}
+
+/** The code of a failed connection (`ECONNREFUSED`, `UND_ERR_SOCKET`...), null when `err` is not one. */
+function connectionErrorCode(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (/^E[A-Z]+$/.test(code) || code.startsWith('UND_ERR_'))) return code;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && /SSE stream disconnected|fetch failed|other side closed|terminated/i.test(message)) return 'disconnected';
+  }
+  return null;
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }
 
 /** An upstream failure as the client sees it: the upstream's own JSON-RPC error, or a clean "unavailable". */

@@ -6,7 +6,7 @@ export { DEFAULT_MAX_JSON_DEPTH, withinJsonDepth, withinValueDepth } from './jso
 export { headerSafe, labelSafe, modelIdProblem } from './safe-text.js';
 export { emptyUsage, totalTokens, type Usage } from './usage.js';
 export type { ModelPrice, Operation, ProviderRuntime, WireProtocol } from './provider-runtime.js';
-export type { ErrorCode, PlainError } from './plain-error.js';
+export type { ErrorCode, PlainError, UpstreamErrorDetail } from './plain-error.js';
 export type { Attempt } from './attempt.js';
 export {
   requestFields,
@@ -14,6 +14,7 @@ export {
   type JsonObject, type OutputConfig, type RefusalPart, type ResponseFormat, type TextPart, type ThinkingBlock, type ThinkingConfig,
   type ToolCall, type ToolChoice, type ToolDefinition,
 } from './chat-request.js';
+export type { EmbeddingsRequest } from './embeddings-request.js';
 export type {
   ErrorPart, FinishPart, FinishReason, ReasoningDeltaPart, ReasoningEndPart, RedactedReasoningPart, RefusalDeltaPart, ResponseStartPart,
   StreamPart, TextDeltaPart, TokenLogprob, ToolCallDeltaPart, ToolCallEndPart, ToolCallStartPart,

@@ -19,5 +19,19 @@ export interface PlainError {
   param?: string | null;
   /** Set when an upstream's own error body is passed through unchanged. */
   upstreamBody?: string;
+  /** The upstream's own error, typed, when it answered with one: what the other client dialects are built from. */
+  upstream?: UpstreamErrorDetail;
   retryAfterMs?: number;
+}
+
+/**
+ * An upstream's error as its adapter read it, in OpenAI's terms: `type` is an OpenAI error type,
+ * `code` OpenAI's code or, for an upstream of another dialect, its own type (Anthropic's
+ * `overloaded_error`), so a client of that dialect gets it back.
+ */
+export interface UpstreamErrorDetail {
+  message: string;
+  type: string | null;
+  code: string | null;
+  param: string | null;
 }

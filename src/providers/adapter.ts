@@ -1,5 +1,5 @@
 import type { PlainError } from '../errors/index.js';
-import type { ChatRequest, ChatResult, Operation, ProviderRuntime, StreamPart, Usage, WireProtocol } from '../model/index.js';
+import type { ChatRequest, ChatResult, Operation, ProviderRuntime, StreamPart, UpstreamErrorDetail, Usage, WireProtocol } from '../model/index.js';
 
 export type { Operation, WireProtocol };
 
@@ -77,8 +77,24 @@ export interface ProviderAdapter {
   chatStream(ctx: TranslateContext): PartStream;
   /** A 2xx non-streamed answer of another operation → its OpenAI-shaped body (`models`: an OpenAI model list). */
   response(op: Exclude<Operation, 'chat'>, body: string, ctx: TranslateContext): TranslatedBody;
-  /** An upstream error status → a client answer (4xx passed through in the OpenAI shape) or a coded error. */
-  error(status: number, body: string, ctx: TranslateContext): { status: number; body: string } | PlainError;
+  /** An upstream error status → a client answer (4xx passed through, typed and in the OpenAI shape) or a coded error. */
+  error(status: number, body: string, ctx: TranslateContext): PassedError | PlainError;
+}
+
+/**
+ * An upstream 4xx answered to the client as an answer about its request: `body` is OpenAI-shaped
+ * (the upstream's own bytes when it spoke OpenAI's dialect), `detail` the same error typed, which
+ * the other client dialects encode from.
+ */
+export interface PassedError {
+  status: number;
+  body: string;
+  detail: UpstreamErrorDetail;
+}
+
+/** A passed-through error built from its typed fields, with the OpenAI-shaped body that says the same. */
+export function passedError(status: number, detail: UpstreamErrorDetail): PassedError {
+  return { status, body: JSON.stringify({ error: { message: detail.message, type: detail.type, param: detail.param, code: detail.code } }), detail };
 }
 
 /**

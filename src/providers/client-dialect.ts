@@ -1,5 +1,5 @@
 import type { ChatResult, ClientDialectName, StreamPart } from '../model/index.js';
-import type { CostOf, TranslateContext } from './adapter.js';
+import type { CostOf, PassedError, TranslateContext } from './adapter.js';
 
 /**
  * A client-facing API (OpenAI chat, Anthropic Messages, OpenAI Responses, legacy completions) as an
@@ -15,6 +15,8 @@ export interface ClientDialect {
   encodeStream(ctx: TranslateContext, costOf: CostOf): PartEncoder;
   /** One whole answer → this dialect's response body. */
   encodeResult(result: ChatResult, ctx: TranslateContext, costOf: CostOf): string;
+  /** An upstream 4xx passed through to the client → this dialect's error body. */
+  encodeError(passed: PassedError): string;
 }
 
 /** Encodes one streamed answer's parts as a client dialect's stream text; stateful, owned by the caller. */

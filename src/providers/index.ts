@@ -16,11 +16,11 @@ export { adapterFor, registerAdapter, dialectFor, registerDialect } from './adap
 export type { ClientDialect, PartEncoder } from './client-dialect.js';
 export { answerPipeline, type AnswerPipeline, type AnswerStream, type AnswerBody } from './answer-pipeline.js';
 export { openAIChatDialect } from './openai-compatible/openai-chat-dialect.js';
-export type { ProviderAdapter, WireProtocol, Operation, TranslateContext, UpstreamRequest, UpstreamBytesRequest, TranslatedBody, PartStream, CostOf } from './adapter.js';
+export type { ProviderAdapter, WireProtocol, Operation, TranslateContext, UpstreamRequest, UpstreamBytesRequest, TranslatedBody, PartStream, CostOf, PassedError } from './adapter.js';
 export { parseTopLevelPieces, scanTopLevel, spliceTopLevel, spliceTopLevelText, withTopLevelValue, type TopLevelMember, type TopLevelObject } from './json-top-level.js';
 export { PRESETS, PROVIDER_TYPES, getPreset, isProviderType, detectLocalProviders, modelsUrl, parseModelList, type ProviderPreset, type ProviderType, type DetectedProvider } from './presets/index.js';
 export { lookupModel, computeCost, PriceBook, CATALOG_INFO, listCatalogModels } from './catalog/index.js';
 export { fromResponsesRequest, responsesDialect } from './responses/index.js';
 export { fromCompletionsRequest, completionsDialect } from './completions/index.js';
 export { createNdjsonState, feedNdjson, endNdjson } from './ndjson/parse-ndjson.js';
-export { anthropicDialect, fromAnthropicRequest, toAnthropicError, anthropicErrorEvent, openAIErrorToAnthropic } from './anthropic/index.js';
+export { anthropicDialect, fromAnthropicRequest, toAnthropicError, anthropicErrorEvent, anthropicUpstreamError } from './anthropic/index.js';

@@ -1,4 +1,5 @@
 import { LocalRouterError, type PlainError } from '../errors/index.js';
+import { passedError, type PassedError } from './adapter.js';
 
 /** Turns a transport failure (undici error) into a coded error that names the provider, never a secret. */
 export function mapTransportError(provider: string, err: Error & { code?: string }): PlainError {
@@ -28,32 +29,44 @@ export function isConnectionFailure(err: Error & { code?: string }): boolean {
  * An upstream HTTP error. 4xx are passed through with their status and body (an OpenAI-shaped body
  * as is, anything else wrapped); 5xx become 502 naming the provider and the upstream's message.
  */
-export function mapStatusError(provider: string, status: number, body: string): { status: number; body: string } | PlainError {
-  const message = upstreamMessage(body);
+export function mapStatusError(provider: string, status: number, body: string): PassedError | PlainError {
+  const parsed = parseErrorBody(body);
+  const message = upstreamMessage(parsed, body);
   if (status >= 400 && status < 500) {
-    if (isOpenAIErrorBody(body)) return { status, body };
-    const wrapped = JSON.stringify({ error: { message: message || `upstream returned ${status}`, type: 'invalid_request_error', param: null, code: null } });
-    return { status, body: wrapped };
+    const e = parsed?.error;
+    if (typeof e === 'object' && e !== null && typeof e.message === 'string') {
+      // Already OpenAI's shape: relayed byte for byte.
+      return { status, body, detail: { message: e.message, type: stringOrNull(e.type), code: stringOrNull(e.code), param: stringOrNull(e.param) } };
+    }
+    return passedError(status, { message: message || `upstream returned ${status}`, type: 'invalid_request_error', param: null, code: null });
   }
   const text = message ? `: ${message}` : '';
   return new LocalRouterError('LR_ERR_UPSTREAM_STATUS', `provider "${provider}" returned ${status}${text}`).toPlain();
 }
 
-function isOpenAIErrorBody(body: string): boolean {
+interface ErrorBodyShape {
+  error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } | string | null;
+  message?: unknown;
+}
+
+function parseErrorBody(body: string): ErrorBodyShape | null {
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } };
-    return typeof parsed.error?.message === 'string';
+    const parsed = JSON.parse(body) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? parsed as ErrorBodyShape : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
-function upstreamMessage(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+function upstreamMessage(parsed: ErrorBodyShape | null, body: string): string {
+  if (parsed !== null) {
     if (typeof parsed.error === 'string') return parsed.error;
-    if (typeof parsed.error?.message === 'string') return parsed.error.message;
+    if (typeof parsed.error === 'object' && parsed.error !== null && typeof parsed.error.message === 'string') return parsed.error.message;
     if (typeof parsed.message === 'string') return parsed.message;
-  } catch { /* not JSON */ }
+  }
   return body.slice(0, 300).trim();
+}
+
+function stringOrNull(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
 }

@@ -177,11 +177,11 @@ export class RequestRun implements CallController {
       ...this.#meta,
     };
     let adapter: ProviderAdapter;
-    let dialect: ClientDialect | null;
+    let dialect: ClientDialect;
     let upstream;
     try {
       adapter = adapterFor(entry.runtime.protocol);
-      dialect = this.#op === 'chat' ? dialectFor(this.#request.dialect) : null;
+      dialect = dialectFor(this.#request.dialect);
       upstream = requestFor(adapter, this.#op, this.#bodyFor(model), ctx);
     } catch (err) {
       // A candidate that cannot express the request is skipped like a failed one.
@@ -241,5 +241,6 @@ const UTF8 = new TextDecoder();
 function scrubError(error: PlainError, secret: string | null): PlainError {
   const out: PlainError = { ...error, message: redactSecret(error.message, secret) };
   if (error.upstreamBody !== undefined) out.upstreamBody = redactSecret(error.upstreamBody, secret);
+  if (error.upstream !== undefined) out.upstream = { ...error.upstream, message: redactSecret(error.upstream.message, secret) };
   return out;
 }

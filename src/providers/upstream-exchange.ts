@@ -38,11 +38,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #headSent = false;
   #retryAfterMs = 0;
   #deadline: NodeJS.Timeout | null = null;
+  readonly #dialect: ClientDialect;
 
-  constructor(run: RequestRun, adapter: ProviderAdapter, dialect: ClientDialect | null, op: Operation, ctx: TranslateContext,
+  /** `dialect` is the client's: chat answers are encoded in it, and so is an upstream 4xx of any operation. */
+  constructor(run: RequestRun, adapter: ProviderAdapter, dialect: ClientDialect, op: Operation, ctx: TranslateContext,
     expectStream: boolean) {
     this.#run = run;
     this.#adapter = adapter;
+    this.#dialect = dialect;
     this.#pipeline = answerPipeline(adapter, dialect, op, ctx, (usage) => run.costOf(usage));
     this.#op = op;
     this.#ctx = ctx;
@@ -146,8 +149,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if ('code' in mapped) {
       this.#run.fail({ ...failure, error: mapped });
     } else {
-      const error = new LocalRouterError('LR_ERR_UPSTREAM_STATUS', `provider "${this.#ctx.provider.name}" returned ${this.#status}`, { status: mapped.status, upstreamBody: mapped.body }).toPlain();
-      this.#run.fail({ ...failure, error, passThrough: mapped });
+      const error = new LocalRouterError('LR_ERR_UPSTREAM_STATUS', `provider "${this.#ctx.provider.name}" returned ${this.#status}`,
+        { status: mapped.status, upstreamBody: mapped.body, upstream: mapped.detail }).toPlain();
+      this.#run.fail({ ...failure, error, passThrough: { status: mapped.status, body: this.#dialect.encodeError(mapped) } });
     }
   }
 

@@ -31,7 +31,8 @@ export interface PromptScorers {
 /** What auto routing reads of the request: the model the client named and its messages. */
 export interface AutoRequest {
   model: string;
-  body: { messages?: unknown };
+  /** A chat request's `messages` are scored; a request without them (embeddings) scores as empty text. */
+  body: object;
 }
 
 /** What auto routing reads of the client: its strategy's name and `auto` settings. */
@@ -63,7 +64,7 @@ export async function routeByClassifier(request: AutoRequest, client: AutoClient
     ?? (auto.strong_share !== undefined ? await scorers.thresholdForShare(name, auto.strong_share) : DEFAULT_THRESHOLD);
   let score: number | null = null;
   try {
-    score = await (await scorers.get(name)).score(lastUserText(request.body.messages));
+    score = await (await scorers.get(name)).score(lastUserText('messages' in request.body ? request.body.messages : undefined));
   } catch {
     score = null;
   }

@@ -61,7 +61,8 @@ export class ActorPool implements UpstreamEngine {
     this.#next = (this.#next + 1) % this.#slots.length;
     const id = ++this.#seq * SLOT_BITS + slot.index;
     slot.sinks.set(id, handler);
-    this.#send(slot, encodeRequest(id, request));
+    // The only call in flight on its actor: nothing is coming to batch it with.
+    slot.out.push(encodeRequest(id, request), slot.sinks.size === 1);
     return new ActorCall(slot, id);
   }
 

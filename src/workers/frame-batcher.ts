@@ -46,13 +46,20 @@ export class FrameBatcher<F> {
     }
   }
 
-  push(frame: F): void {
+  /**
+   * Queues a frame for the next flush. `soon`: when this frame starts a batch, the batch goes as soon
+   * as the current task (a socket read, a request callback) ends instead of at the end of the turn.
+   * Callers ask for it when the thread on the other side is idle: then nothing else is coming to
+   * share the message with, and the turn's end can be a poll phase away (measured ~0.1 ms per hop).
+   */
+  push(frame: F, soon = false): void {
     const q = this.#queue;
     if (this.#merge !== null && q.length > 0 && this.#merge(q[q.length - 1]!, frame)) return;
     q.push(frame);
     if (!this.#scheduled && !this.#held) {
       this.#scheduled = true;
-      setImmediate(this.#flush);
+      if (soon) queueMicrotask(this.#flush);
+      else setImmediate(this.#flush);
     }
   }
 

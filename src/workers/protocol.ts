@@ -158,6 +158,9 @@ export interface McpActorConfig {
   pageSize: number;
   restartInitialMs: number;
   restartMaxMs: number;
+  /** Health-check period (0 = none) and `ping` timeout. */
+  healthIntervalMs: number;
+  healthTimeoutMs: number;
   /** Deepest nesting of objects and arrays accepted in a message from an upstream (`server.max_json_depth`). */
   maxJsonDepth: number;
   /** Strategy name → its MCP rules (null = all allowed). */
@@ -192,7 +195,13 @@ export interface McpServerStatus {
   prompts: number | null;
   resources: number | null;
   restarts: number;
+  /** The last failure seen (kept after a recovery, with its time), null if none. */
   lastError: string | null;
+  lastErrorAt: string | null;
+  /** When a request to it last succeeded (ISO time), null if none yet. */
+  lastSuccessAt: string | null;
+  /** Log notifications tied to no client request of a shared instance, dropped rather than sent to sessions that did not cause them. */
+  droppedLogs: number;
   /** The protocol revision negotiated with it. */
   protocolVersion: string | null;
   serverInfo: { name: string; version: string } | null;

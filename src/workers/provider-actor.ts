@@ -14,16 +14,18 @@ const port = parentPort;
 if (!port) throw new Error('provider-actor must run in a worker thread');
 const data = workerData as ActorWorkerData;
 
+/** Calls in flight by request id. */
+const calls = new Map<number, CallController>();
 // Chunks of one stream that arrive in the same event-loop turn travel (and are written) as one.
 const out = new FrameBatcher<FromActorFrame>((frames) => port.postMessage(frames), mergeChunks);
-const push = (frame: FromActorFrame): void => out.push(frame);
+
+// With at most one call in flight, a frame's batch goes when the current task ends, not at the turn's end.
+const push = (frame: FromActorFrame): void => out.push(frame, calls.size <= 1);
 const crash = data.testHooks
   ? (): void => { setImmediate(() => { throw new Error('test hook: provider actor crash'); }); }
   : null;
 const ProviderEngine = await loadProviderEngine();
 const engine = new ProviderEngine(data.providers, crash);
-/** Calls in flight by request id. */
-const calls = new Map<number, CallController>();
 const forget = (id: number): void => { calls.delete(id); };
 
 const side: ActorSide = {

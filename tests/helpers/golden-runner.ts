@@ -337,8 +337,8 @@ function callFor(front: LlmFront, c: GoldenCase, provider: string): CallRequest 
 /** Status, content type and body as the ingress writes them (llm-request.ts `LlmExchange`). */
 function clientView(front: LlmFront, rec: RunRecorder): Pick<GoldenRun, 'status' | 'contentType' | 'body'> {
   if (rec.response !== null) {
-    const body = rec.status >= 400 ? front.upstreamErrorBody(rec.status, rec.response) : rec.response;
-    return { status: rec.status, contentType: rec.contentType, body: numberIds(body) };
+    // An upstream 4xx arrives already in the client's dialect.
+    return { status: rec.status, contentType: rec.contentType, body: numberIds(rec.response) };
   }
   const error = rec.error;
   if (error !== null && !rec.events.includes('start')) {

@@ -90,9 +90,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** server-everything in Streamable HTTP mode on a free port; resolves once it listens. */
-export async function startEverythingHttp(): Promise<{ url: string; proc: ChildProcess; stop(): Promise<void> }> {
-  const port = await freePort();
+/** server-everything in Streamable HTTP mode on `port` (a free one by default); resolves once it listens. */
+export async function startEverythingHttp(port?: number): Promise<{ url: string; port: number; proc: ChildProcess; stop(): Promise<void> }> {
+  port ??= await freePort();
   const proc = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server-everything did not start')), 15_000);
@@ -102,7 +102,7 @@ export async function startEverythingHttp(): Promise<{ url: string; proc: ChildP
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server-everything exited (${code})`)); });
   });
   return {
-    url: `http://127.0.0.1:${port}/mcp`, proc,
+    url: `http://127.0.0.1:${port}/mcp`, port, proc,
     stop: () => new Promise((resolve) => {
       if (proc.exitCode !== null) return resolve();
       proc.once('exit', () => resolve());

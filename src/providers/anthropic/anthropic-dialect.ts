@@ -1,5 +1,6 @@
 import type { ClientDialect } from '../client-dialect.js';
 import { createAnthropicPartEncoder } from './to-anthropic-stream.js';
+import { anthropicUpstreamError } from './to-anthropic-error.js';
 import { toAnthropicResponse } from './to-anthropic-response.js';
 
 /**
@@ -12,4 +13,5 @@ export const anthropicDialect: ClientDialect = {
   name: 'anthropic',
   encodeStream: (ctx) => createAnthropicPartEncoder(ctx),
   encodeResult: (result, ctx) => JSON.stringify(toAnthropicResponse(result, ctx)),
+  encodeError: (passed) => anthropicUpstreamError(passed.status, passed.detail),
 };

@@ -23,6 +23,6 @@ export { fromAnthropicRequest, type FromAnthropicOptions } from './from-anthropi
 export { toAnthropicResponse } from './to-anthropic-response.js';
 export { createAnthropicPartEncoder, type AnthropicClientContext } from './to-anthropic-stream.js';
 export { createAnthropicPassStream, type PassStream } from './pass-anthropic-stream.js';
-export { toAnthropicError, anthropicErrorEvent, anthropicErrorType, openAIErrorToAnthropic } from './to-anthropic-error.js';
+export { toAnthropicError, anthropicErrorEvent, anthropicErrorType, anthropicUpstreamError } from './to-anthropic-error.js';
 export { anthropicDialect } from './anthropic-dialect.js';
 export type * from './wire-types.js';

@@ -1,4 +1,5 @@
 import { LocalRouterError, type PlainError } from '../../errors/index.js';
+import { passedError, type PassedError } from '../adapter.js';
 
 /**
  * Anthropic error types (https://docs.anthropic.com/en/api/errors) → the OpenAI error `type` a
@@ -36,14 +37,11 @@ export function readAnthropicError(body: string): { type: string | null; message
  * `overloaded_error` (and 503) a 503 the client may retry, 504 `timeout_error` a timeout, the rest a
  * 502; the engine tries the next candidate on any of them.
  */
-export function mapAnthropicError(provider: string, status: number, body: string): { status: number; body: string } | PlainError {
+export function mapAnthropicError(provider: string, status: number, body: string): PassedError | PlainError {
   const { type, message } = readAnthropicError(body);
   if (status >= 400 && status < 500) {
     const openAIType = (type !== null ? OPENAI_TYPE[type] : undefined) ?? defaultType(status);
-    return {
-      status,
-      body: JSON.stringify({ error: { message: message || `upstream returned ${status}`, type: openAIType, param: null, code: type } }),
-    };
+    return passedError(status, { message: message || `upstream returned ${status}`, type: openAIType, param: null, code: type });
   }
   return upstreamFailure(provider, type, message, status);
 }

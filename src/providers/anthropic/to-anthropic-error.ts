@@ -1,5 +1,5 @@
 import type { PlainError } from '../../errors/index.js';
-import { readAnthropicError } from './map-anthropic-error.js';
+import type { UpstreamErrorDetail } from '../../model/index.js';
 import type { AnthropicErrorBody } from './wire-types.js';
 
 /** The error types of the Messages API (https://docs.anthropic.com/en/api/errors). */
@@ -33,19 +33,15 @@ export function anthropicErrorEvent(err: PlainError): string {
 }
 
 /**
- * An error body the engine passes through (an upstream 4xx, in the OpenAI shape or any other) →
- * the Anthropic error body text; `status` 0 for an error event inside a stream. The Anthropic adapter keeps Anthropic's own type as the OpenAI
- * `code`, so an Anthropic upstream's type survives the round trip.
+ * An upstream's error, as its adapter typed it → the Anthropic error body text; `status` 0 for an
+ * error event inside a stream. The Anthropic adapter keeps Anthropic's own type as `code`, so an
+ * Anthropic upstream's type survives the round trip.
  */
-export function openAIErrorToAnthropic(status: number, body: string): string {
-  let code: unknown = null;
-  try {
-    code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
-  } catch { /* not JSON: typed by status */ }
-  const { type, message } = readAnthropicError(body);
+export function anthropicUpstreamError(status: number, detail: UpstreamErrorDetail): string {
+  const { code, type, message } = detail;
   // The status says more than an OpenAI `type` (OpenAI types a bad key as invalid_request_error);
-  // the body's type only helps for an error event inside a stream, which has no status of its own.
-  const anthropicType = typeof code === 'string' && ANTHROPIC_TYPES.has(code) ? code
+  // the type only helps for an error event inside a stream, which has no status of its own.
+  const anthropicType = code !== null && ANTHROPIC_TYPES.has(code) ? code
     : status === 0 && type !== null && ANTHROPIC_TYPES.has(type) ? type
     : anthropicErrorType(status || 500);
   const out: AnthropicErrorBody = { type: 'error', error: { type: anthropicType, message: message || `upstream returned ${status}` } };

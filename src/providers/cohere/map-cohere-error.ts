@@ -1,4 +1,5 @@
 import { LocalRouterError, type PlainError } from '../../errors/index.js';
+import { passedError, type PassedError } from '../adapter.js';
 import { mapStatusError } from '../map-upstream-error.js';
 
 /** OpenAI's error `type` for an HTTP status, as OpenAI-style clients expect it. */
@@ -22,11 +23,11 @@ export function cohereErrorMessage(body: string): string {
  * A Cohere error status → the client's answer: 4xx keep their status with the message in the OpenAI
  * shape, except Cohere's own 498 (invalid token), which clients know as 401; 5xx become a coded 502.
  */
-export function mapCohereError(provider: string, status: number, body: string): { status: number; body: string } | PlainError {
+export function mapCohereError(provider: string, status: number, body: string): PassedError | PlainError {
   if (status < 400 || status >= 500) return mapStatusError(provider, status, body);
   const out = status === 498 ? 401 : status;
   const message = cohereErrorMessage(body) || `upstream returned ${status}`;
-  return { status: out, body: JSON.stringify({ error: { message, type: errorType(out), param: null, code: null } }) };
+  return passedError(out, { message, type: errorType(out), param: null, code: null });
 }
 
 /** A generation Cohere ended with `ERROR` or `TIMEOUT` inside a 2xx answer. */

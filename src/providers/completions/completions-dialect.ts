@@ -12,4 +12,5 @@ export const completionsDialect: ClientDialect = {
   name: 'completions',
   encodeStream: (ctx) => createCompletionsPartEncoder(ctx),
   encodeResult: (result, ctx) => toCompletionsBody(result, ctx),
+  encodeError: (passed) => passed.body,
 };

@@ -1,4 +1,5 @@
 import { LocalRouterError, type PlainError } from '../../errors/index.js';
+import { passedError, type PassedError } from '../adapter.js';
 import { mapStatusError } from '../map-upstream-error.js';
 import type { GeminiErrorBody } from './gemini-types.js';
 import { isObject } from './request-errors.js';
@@ -16,7 +17,7 @@ const TYPES: Record<number, string> = {
  * more precise OpenAI code. Gemini answers a bad API key with 400 API_KEY_INVALID; OpenAI clients
  * expect 401 `invalid_api_key`, so it becomes that. 5xx become a 502 naming the provider.
  */
-export function mapGeminiError(provider: string, status: number, body: string): { status: number; body: string } | PlainError {
+export function mapGeminiError(provider: string, status: number, body: string): PassedError | PlainError {
   const e = geminiError(body);
   if (!e) return mapStatusError(provider, status, body);
   const canonical = typeof e.status === 'string' ? e.status : '';
@@ -38,7 +39,7 @@ export function mapGeminiError(provider: string, status: number, body: string): 
     code = 'context_length_exceeded';
   }
   const type = TYPES[clientStatus] ?? 'invalid_request_error';
-  return { status: clientStatus, body: JSON.stringify({ error: { message, type, param: null, code } }) };
+  return passedError(clientStatus, { message, type, param: null, code });
 }
 
 function geminiError(body: string): GeminiErrorBody | null {

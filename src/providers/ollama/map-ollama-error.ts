@@ -1,4 +1,5 @@
 import { LocalRouterError, type PlainError } from '../../errors/index.js';
+import { passedError, type PassedError } from '../adapter.js';
 import { mapStatusError } from '../map-upstream-error.js';
 
 /** OpenAI's error `type` for an HTTP status, as OpenAI-style clients expect it. */
@@ -22,11 +23,11 @@ export function ollamaErrorMessage(body: string): string {
  * An Ollama error status → the client's answer: 4xx keep their status with the message in the
  * OpenAI shape (a missing model is `model_not_found`, as OpenAI says it), 5xx become a coded 502.
  */
-export function mapOllamaError(provider: string, status: number, body: string): { status: number; body: string } | PlainError {
+export function mapOllamaError(provider: string, status: number, body: string): PassedError | PlainError {
   if (status < 400 || status >= 500) return mapStatusError(provider, status, body);
   const message = ollamaErrorMessage(body) || `upstream returned ${status}`;
   const code = status === 404 && /model .*not found/i.test(message) ? 'model_not_found' : null;
-  return { status, body: JSON.stringify({ error: { message, type: errorType(status), param: null, code } }) };
+  return passedError(status, { message, type: errorType(status), param: null, code });
 }
 
 /** An error Ollama reported inside a 2xx answer (a stream line or a body with `error`). */

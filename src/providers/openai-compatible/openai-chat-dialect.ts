@@ -12,4 +12,6 @@ export const openAIChatDialect: ClientDialect = {
   name: 'chat',
   encodeStream: (ctx, costOf) => createOpenAIChunkEncoder(ctx, costOf),
   encodeResult: (result, _ctx, costOf) => toOpenAIResponse(result, costOf),
+  /** OpenAI's shape already: an OpenAI upstream's own bytes, or another's error in that shape. */
+  encodeError: (passed) => passed.body,
 };

@@ -12,4 +12,5 @@ export const responsesDialect: ClientDialect = {
   name: 'responses',
   encodeStream: (ctx: ResponsesTranslateContext) => createResponsesPartEncoder(ctx),
   encodeResult: (result, ctx: ResponsesTranslateContext) => toResponsesBody(result, ctx),
+  encodeError: (passed) => passed.body,
 };

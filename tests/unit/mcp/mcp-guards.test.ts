@@ -8,7 +8,7 @@ import { MetricsRing } from '../../../src/metrics/index.js';
 import { FrameBatcher, MCP_FRAME, type FromMcpFrame, type McpActorConfig, type McpJsonText } from '../../../src/workers/index.js';
 
 const CONFIG: McpActorConfig = {
-  servers: [], prefix: 'always', sampling: 'forward', pageSize: 10, restartInitialMs: 100, restartMaxMs: 1000, maxJsonDepth: 64, access: {}, version: 'test',
+  servers: [], prefix: 'always', sampling: 'forward', pageSize: 10, restartInitialMs: 100, restartMaxMs: 1000, healthIntervalMs: 0, healthTimeoutMs: 5000, maxJsonDepth: 64, access: {}, version: 'test',
 };
 const INFO = { client: 'c', strategy: 'default', clientMetricId: 0, strategyMetricId: 0 };
 const INIT = { jsonrpc: '2.0' as const, id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'unit', version: '1' } } };

@@ -42,7 +42,7 @@ describe('extractUsage', () => {
 describe('mapStatusError', () => {
   it('passes an OpenAI-shaped 4xx body through and wraps anything else', () => {
     const body = '{"error":{"message":"bad","type":"invalid_request_error","param":"x","code":null}}';
-    expect(mapStatusError('p', 400, body)).toEqual({ status: 400, body });
+    expect(mapStatusError('p', 400, body)).toEqual({ status: 400, body, detail: { message: 'bad', type: 'invalid_request_error', param: 'x', code: null } });
     const wrapped = mapStatusError('p', 404, '<html>nope</html>') as { status: number; body: string };
     expect(wrapped.status).toBe(404);
     expect(JSON.parse(wrapped.body).error.message).toBe('<html>nope</html>');

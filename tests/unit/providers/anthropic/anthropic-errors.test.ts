@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   anthropicAdapter, anthropicErrorEvent, fromAnthropicModels, mapAnthropicError, mapAnthropicFinishReason, mapOpenAIFinishReason,
-  openAIErrorToAnthropic, toAnthropicError,
+  anthropicUpstreamError, toAnthropicError,
 } from '../../../../src/providers/anthropic/index.js';
-import type { TranslateContext } from '../../../../src/providers/index.js';
+import type { UpstreamErrorDetail } from '../../../../src/model/index.js';
+import { anthropicDialect, mapStatusError, openAIChatDialect, type PassedError, type TranslateContext } from '../../../../src/providers/index.js';
 
 const body = (type: string, message: string) => JSON.stringify({ type: 'error', error: { type, message }, request_id: 'req_1' });
 
@@ -20,9 +21,10 @@ describe('upstream errors → client answers', () => {
     ];
     for (const [status, type, openAIType] of cases) {
       const out = mapAnthropicError('claude', status, body(type, `msg ${status}`));
-      expect(out).toEqual({ status, body: JSON.stringify({ error: { message: `msg ${status}`, type: openAIType, param: null, code: type } }) });
+      const detail = { message: `msg ${status}`, type: openAIType, param: null, code: type };
+      expect(out).toEqual({ status, body: JSON.stringify({ error: detail }), detail });
     }
-    expect(mapAnthropicError('claude', 400, 'plain text')).toEqual({ status: 400, body: JSON.stringify({ error: { message: 'plain text', type: 'invalid_request_error', param: null, code: null } }) });
+    expect(mapAnthropicError('claude', 400, 'plain text')).toMatchObject({ status: 400, body: JSON.stringify({ error: { message: 'plain text', type: 'invalid_request_error', param: null, code: null } }) });
   });
 
   it('turns overload into a 503, timeouts into 504, other 5xx into 502, naming the provider', () => {
@@ -70,14 +72,17 @@ describe('gateway errors → Anthropic errors (the Anthropic-compatible ingress)
     expect(anthropicErrorEvent(plain(503))).toBe('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"m"}}\n\n');
   });
 
-  it('converts passed-through error bodies, keeping an Anthropic upstream type', () => {
-    const fromAnthropic = mapAnthropicError('claude', 404, body('not_found_error', 'model: x')) as { status: number; body: string };
-    expect(JSON.parse(openAIErrorToAnthropic(404, fromAnthropic.body))).toEqual({ type: 'error', error: { type: 'not_found_error', message: 'model: x' } });
-    const fromOpenAI = JSON.stringify({ error: { message: 'Incorrect API key', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
-    expect(JSON.parse(openAIErrorToAnthropic(401, fromOpenAI))).toEqual({ type: 'error', error: { type: 'authentication_error', message: 'Incorrect API key' } });
-    expect(JSON.parse(openAIErrorToAnthropic(429, 'slow down'))).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } });
-    const inStream = JSON.stringify({ error: { message: 'too fast', type: 'rate_limit_error' } });
-    expect(JSON.parse(openAIErrorToAnthropic(0, inStream)).error.type).toBe('rate_limit_error');
-    expect(JSON.parse(openAIErrorToAnthropic(0, JSON.stringify({ error: { message: 'x', type: 'server_error' } }))).error.type).toBe('api_error');
+  it('encodes passed-through errors from their typed detail, keeping an Anthropic upstream type', () => {
+    const fromAnthropic = mapAnthropicError('claude', 404, body('not_found_error', 'model: x')) as PassedError;
+    expect(JSON.parse(anthropicDialect.encodeError(fromAnthropic))).toEqual({ type: 'error', error: { type: 'not_found_error', message: 'model: x' } });
+    const openAIBody = JSON.stringify({ error: { message: 'Incorrect API key', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+    const fromOpenAI = mapStatusError('openai', 401, openAIBody) as PassedError;
+    // An OpenAI client gets the upstream's own bytes; an Anthropic client the same error, typed by status.
+    expect(openAIChatDialect.encodeError(fromOpenAI)).toBe(openAIBody);
+    expect(JSON.parse(anthropicDialect.encodeError(fromOpenAI))).toEqual({ type: 'error', error: { type: 'authentication_error', message: 'Incorrect API key' } });
+    expect(JSON.parse(anthropicDialect.encodeError(mapStatusError('p', 429, 'slow down') as PassedError))).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } });
+    const detail = (type: string): UpstreamErrorDetail => ({ message: 'too fast', type, code: null, param: null });
+    expect(JSON.parse(anthropicUpstreamError(0, detail('rate_limit_error'))).error.type).toBe('rate_limit_error');
+    expect(JSON.parse(anthropicUpstreamError(0, detail('server_error'))).error.type).toBe('api_error');
   });
 });

@@ -56,7 +56,8 @@ describe('Gemini errors → OpenAI errors', () => {
 
   it('keeps 4xx statuses with an OpenAI error body, typed by status', () => {
     expect(JSON.parse(mapped(400, err(400, 'INVALID_ARGUMENT', 'bad field')).body)).toEqual({ error: { message: 'bad field', type: 'invalid_request_error', param: null, code: 'invalid_argument' } });
-    expect(mapped(429, err(429, 'RESOURCE_EXHAUSTED', 'quota'))).toEqual({ status: 429, body: JSON.stringify({ error: { message: 'quota', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } }) });
+    const quota = { message: 'quota', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' };
+    expect(mapped(429, err(429, 'RESOURCE_EXHAUSTED', 'quota'))).toEqual({ status: 429, body: JSON.stringify({ error: quota }), detail: quota });
     expect(JSON.parse(mapped(403, err(403, 'PERMISSION_DENIED', 'no')).body).error.type).toBe('permission_error');
     expect(JSON.parse(mapped(404, err(404, 'NOT_FOUND', 'models/x is not found for API version v1beta')).body).error).toMatchObject({ type: 'not_found_error', code: 'model_not_found' });
     const ctxLen = mapped(400, err(400, 'INVALID_ARGUMENT', 'The input token count (2000000) exceeds the maximum number of tokens allowed (1048576).'));
