@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { runCli } from '../helpers/cli-run.js';
 import { connectClient, EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
@@ -12,6 +14,7 @@ beforeAll(async () => {
     clients: [
       { name: 'three', limits: [{ kind: 'requests', window: 'minute', max: 3 }] },
       { name: 'tooly', strategy: 'tooly' },
+      { name: 'legacy', limits: [{ kind: 'requests', window: 'minute', max: 1 }] },
     ],
     monitoring: { enabled: true, flush_interval_ms: 50, log_bodies: true },
   });
@@ -61,6 +64,16 @@ describe('MCP calls are limited, logged and measured', () => {
     expect(await callsOf('tooly', 1, 'every__echo', { message: 'free' })).toEqual(['Echo: free']);
   });
 
+  it('refuses over the legacy SSE transport the same way', async () => {
+    const client = new Client({ name: 'legacy', version: '1' });
+    await client.connect(new SSEClientTransport(new URL(`${fx.origin}/sse?token=${fx.keys.legacy}`)));
+    expect((await client.callTool({ name: 'every__echo', arguments: { message: 'old' } })).content).toEqual([{ type: 'text', text: 'Echo: old' }]);
+    const refused = await client.callTool({ name: 'every__echo', arguments: { message: 'old' } }).then(() => null, (err: McpError) => err);
+    expect(refused?.code).toBe(-32029);
+    expect(refused?.message).toMatch(/rate limit reached: 1 requests/);
+    await client.close();
+  });
+
   it('writes every call to the request log, shown by /api/logs with server and tool', async () => {
     const res = await admin('/api/logs?kind=mcp&client=three&limit=100');
     expect(res.status).toBe(200);
@@ -100,14 +113,14 @@ describe('MCP calls are limited, logged and measured', () => {
     const summary = await (await admin('/api/stats/summary?range=1h')).json() as Record<string, { key: string; requests: number; errors: number }[]> & { since_start: { mcp_calls: number } };
     const every = summary.by_server.find((s) => s.key === 'every');
     expect(every?.requests).toBeGreaterThanOrEqual(6);
-    expect(summary.by_tool.find((s) => s.key === 'every/echo')?.requests).toBe(4);
-    expect(summary.since_start.mcp_calls).toBeGreaterThanOrEqual(13);
+    expect(summary.by_tool.find((s) => s.key === 'every/echo')?.requests).toBe(5);
+    expect(summary.since_start.mcp_calls).toBeGreaterThanOrEqual(15);
     const series = await (await admin('/api/stats/timeseries?dimension=tool&id=every%2Fecho&range=1h')).json() as { points: { value: number }[] };
-    expect(series.points.reduce((n, p) => n + p.value, 0)).toBe(4);
+    expect(series.points.reduce((n, p) => n + p.value, 0)).toBe(5);
     const metrics = await (await fetch(`${fx.origin}/metrics`)).text();
-    expect(metrics).toMatch(/localrouter_mcp_calls_total\{server="every",tool="every\/echo",status="200"\} 4/);
-    expect(metrics).toMatch(/localrouter_mcp_calls_total\{server="none",tool="tools\/call",status="429"\} 8/);
-    expect(metrics).toMatch(/localrouter_mcp_call_duration_seconds_count\{server="every",tool="every\/echo"\} 4/);
-    expect(metrics).toMatch(/localrouter_mcp_call_errors_total\{server="none",tool="tools\/call",class="client"\} 8/);
+    expect(metrics).toMatch(/localrouter_mcp_calls_total\{server="every",tool="every\/echo",status="200"\} 5/);
+    expect(metrics).toMatch(/localrouter_mcp_calls_total\{server="none",tool="tools\/call",status="429"\} 9/);
+    expect(metrics).toMatch(/localrouter_mcp_call_duration_seconds_count\{server="every",tool="every\/echo"\} 5/);
+    expect(metrics).toMatch(/localrouter_mcp_call_errors_total\{server="none",tool="tools\/call",class="client"\} 9/);
   });
 });
