@@ -38,8 +38,11 @@ export function withinJsonDepth(bytes: Uint8Array, maxDepth: number): boolean {
   return true;
 }
 
-/** Index of the quote that closes the string opened at `open`, or -1 when the text ends first. */
-function closingQuote(buf: Buffer, open: number): number {
+/**
+ * Index of the quote that closes the JSON string opened at `open` in UTF-8 bytes, or -1 when the
+ * text ends first: quotes are found with `indexOf` (native memchr) and an escaped one is skipped.
+ */
+export function closingQuote(buf: Buffer, open: number): number {
   let j = open;
   for (;;) {
     j = buf.indexOf(QUOTE, j + 1);

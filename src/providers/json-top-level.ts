@@ -9,6 +9,7 @@
  * the first) or a key with an escape (`"mod\u0065l"` is `model` to a parser, not to a byte compare).
  * Callers then serialize the parsed value instead.
  */
+import { closingQuote } from '../model/index.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -45,18 +46,6 @@ function isSpace(c: number | undefined): boolean {
 function skipSpace(buf: Buffer, i: number): number {
   while (isSpace(buf[i])) i++;
   return i;
-}
-
-/** Index of the quote that closes the string opened at `open`, or -1 when the text ends first. */
-function closingQuote(buf: Buffer, open: number): number {
-  let j = open;
-  for (;;) {
-    j = buf.indexOf(QUOTE, j + 1);
-    if (j === -1) return -1;
-    let backslashes = 0;
-    for (let k = j - 1; buf[k] === BACKSLASH; k--) backslashes++;
-    if ((backslashes & 1) === 0) return j;
-  }
 }
 
 /** Just past the value that starts at `i` (strings skipped with `indexOf`), or -1 when the text ends first. */
