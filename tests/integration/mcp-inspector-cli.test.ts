@@ -27,6 +27,9 @@ function requireToolchain(): void {
   }
 }
 
+// At collection time, so a missing toolchain fails the file rather than reporting its tests as skipped.
+requireToolchain();
+
 interface Run {
   code: number | string | null;
   stdout: string;
@@ -72,7 +75,6 @@ function textOf(result: unknown): string {
 }
 
 beforeAll(async () => {
-  requireToolchain();
   inspectorHome = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-inspector-'));
   fx = await startMcpGateway({
     servers: [{ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }],
