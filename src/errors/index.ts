@@ -77,6 +77,8 @@ export interface LocalRouterErrorOptions {
   cause?: unknown;
   upstreamBody?: string;
   upstream?: UpstreamErrorDetail;
+  /** The client has already received this error (see `PlainError.relayed`). */
+  relayed?: boolean;
   /** When the client may retry (sent as `Retry-After`). */
   retryAfterMs?: number;
   /** Extra response headers (e.g. `x-ratelimit-*`). */
@@ -92,6 +94,7 @@ export class LocalRouterError extends Error {
   readonly param: string | null;
   readonly upstreamBody: string | undefined;
   readonly upstream: UpstreamErrorDetail | undefined;
+  readonly relayed: boolean;
   readonly retryAfterMs: number | undefined;
   readonly headers: readonly (readonly [string, string])[] | undefined;
 
@@ -104,6 +107,7 @@ export class LocalRouterError extends Error {
     this.param = options.param ?? null;
     this.upstreamBody = options.upstreamBody;
     this.upstream = options.upstream;
+    this.relayed = options.relayed === true;
     this.retryAfterMs = options.retryAfterMs;
     this.headers = options.headers;
   }
@@ -112,6 +116,7 @@ export class LocalRouterError extends Error {
     const plain: PlainError = { code: this.code, message: this.message, status: this.status, param: this.param };
     if (this.upstreamBody !== undefined) plain.upstreamBody = this.upstreamBody;
     if (this.upstream !== undefined) plain.upstream = this.upstream;
+    if (this.relayed) plain.relayed = true;
     if (this.retryAfterMs !== undefined) plain.retryAfterMs = this.retryAfterMs;
     return plain;
   }

@@ -308,6 +308,9 @@ class LlmExchange implements CallHandler, OpenExchange {
     this.#errorCode = err.code;
     if (!this.#headSent) {
       this.#writeError(err, this.#state.shuttingDown);
+    } else if (err.relayed === true) {
+      // The client received the upstream's error event already.
+      this.#res.cork(() => { this.#res.end(); });
     } else {
       // After the first byte the status is gone: end the stream with an error event.
       const event = this.#front.errorEvent(err);

@@ -22,6 +22,11 @@ export interface PlainError {
   /** The upstream's own error, typed, when it answered with one: what the other client dialects are built from. */
   upstream?: UpstreamErrorDetail;
   retryAfterMs?: number;
+  /**
+   * The client has already received this error in its own dialect (an upstream error event relayed
+   * mid-stream): the call ends failed with it, and nothing more is written to the client.
+   */
+  relayed?: boolean;
 }
 
 /**

@@ -344,7 +344,8 @@ function clientView(front: LlmFront, rec: RunRecorder): Pick<GoldenRun, 'status'
   if (error !== null && !rec.events.includes('start')) {
     return { status: error.status, contentType: 'application/json', body: numberIds(front.errorBody(error)) };
   }
-  const tail = error !== null ? front.errorEvent(error) : '';
+  // A relayed error reached the client as the upstream's own event: no second terminal event.
+  const tail = error !== null && error.relayed !== true ? front.errorEvent(error) : '';
   return { status: rec.status, contentType: rec.contentType, body: numberIds(rec.chunks.join('') + tail) };
 }
 

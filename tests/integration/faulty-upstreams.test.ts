@@ -13,7 +13,7 @@ const KEY = 'sk-upstream-test';
  * An OpenAI-style upstream that goes wrong in the ways real ones do; the model name picks how:
  * `limit-day` / `limit-huge` (429 with a Retry-After of a day / ~3,170 years), `broken` (500),
  * `html` (200 text/html), `truncated` (200 JSON cut mid-body), `cut-stream` (SSE that closes without
- * finish_reason or [DONE]), `echo-auth` / `echo-auth-500` (an error body echoing the Authorization
+ * finish_reason or [DONE]), `error-stream` (SSE with an error event mid-answer, then closed), `echo-auth` / `echo-auth-500` (an error body echoing the Authorization
  * header), `drip-stream` / `drip-json` (a byte every 300 ms, forever); anything else answers well.
  */
 async function startFaultyUpstream(): Promise<{ url: string; close(): Promise<void> }> {
@@ -46,6 +46,13 @@ async function startFaultyUpstream(): Promise<{ url: string; close(): Promise<vo
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write(chunk(model, { role: 'assistant', content: 'partial' }, null));
         setTimeout(() => res.end(), 20); // a clean close, but the answer was never finished
+        return;
+      }
+      if (model === 'error-stream') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(chunk(model, { role: 'assistant', content: 'partial' }, null));
+        res.write('data: {"error":{"message":"The server is overloaded","type":"server_error","param":null,"code":null}}\n\n');
+        setTimeout(() => res.end(), 20);
         return;
       }
       if (model === 'drip-stream' || model === 'drip-json') {
@@ -238,6 +245,21 @@ describe('broken answers on the OpenAI pass-through', () => {
     const o = lastOutcome('answers/cut-stream');
     expect(o.errorCode).toBe('LR_ERR_UPSTREAM_BAD_RESPONSE');
     expect(o.status).toBeGreaterThanOrEqual(500);
+  });
+
+  it("an upstream's error event mid-stream reaches the client once, and the call is recorded with that error", async () => {
+    const res = await send({ model: 'answers/error-stream', stream: true });
+    expect(res.status).toBe(200);
+    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: '));
+    // The relayed event is the last one: no gateway error after it, no [DONE].
+    expect(events.at(-1)).toBe('data: {"error":{"message":"The server is overloaded","type":"server_error","param":null,"code":null}}');
+    expect(events.filter((e) => e.includes('"error"'))).toHaveLength(1);
+    const o = lastOutcome('answers/error-stream');
+    expect(o.errorCode).toBe('LR_ERR_UPSTREAM_STATUS');
+    // Anthropic Messages: one error event in its own shape.
+    const anthropic = await (await send({ model: 'answers/error-stream', stream: true }, 'messages')).text();
+    expect(anthropic.match(/event: error/g)).toHaveLength(1);
+    expect(anthropic).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"The server is overloaded"\}\}\n\n$/);
   });
 
   it("the error event is in the client's dialect (Anthropic Messages)", async () => {

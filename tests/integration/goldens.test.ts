@@ -90,7 +90,6 @@ interface Recording {
 }
 
 const p = (dir: string, name: string): string => `providers/${dir}/${name}`;
-const UNFINISHED_OPENAI_STREAM = /^provider "mock" ended the stream before a finish_reason or \[DONE\]$/;
 
 const ANTHROPIC_STREAM: Recording = {
   upstream: ANTHROPIC, file: p('anthropic', 'thinking-text-tool.upstream.sse'),
@@ -259,8 +258,9 @@ const RECORDINGS: Recording[] = [
   {
     // An OpenAI-compatible upstream's own error event is passed on (chat) or becomes response.failed;
     // the stream then ends without [DONE], so the client gets the gateway's error event after it too.
+    // The upstream's error event reaches the client once; the call fails with that error (no second event).
     upstream: OPENAI_MOCK, file: p('responses', 'error-mid-stream.upstream.sse'), clients: { responses: null, chat: null },
-    outcome: { error: { code: 'LR_ERR_UPSTREAM_BAD_RESPONSE', status: 502, message: UNFINISHED_OPENAI_STREAM } },
+    outcome: { error: { code: 'LR_ERR_UPSTREAM_STATUS', status: 500, message: /^The server is overloaded$/ } },
   },
   {
     upstream: OPENAI_MOCK, file: p('responses', 'chat-completion.json'), clients: { responses: null },
@@ -274,7 +274,7 @@ const RECORDINGS: Recording[] = [
   {
     // As above: the upstream's error event, then the gateway's.
     upstream: OPENAI_MOCK, file: p('completions', 'error-mid-stream.upstream.sse'), clients: { completions: null },
-    outcome: { error: { code: 'LR_ERR_UPSTREAM_BAD_RESPONSE', status: 502, message: UNFINISHED_OPENAI_STREAM } },
+    outcome: { error: { code: 'LR_ERR_UPSTREAM_STATUS', status: 500, message: /^model crashed$/ } },
   },
   {
     upstream: OPENAI_MOCK, file: p('completions', 'chat-completion.json'), clients: { completions: null },

@@ -41,8 +41,9 @@ const FINISHED = /"finish_reason"\s*:\s*"/;
  * waits for the usage chunk the gateway always asks for (or `[DONE]`, or the end of the body), so it
  * carries the usage; a `[DONE]` without a finish reason finishes as `stop`. An `error` object in the
  * stream becomes an error part (the client's dialect relays it) and nothing after it is translated;
- * as for an OpenAI-chat client, whose bytes pass through, the call still fails at the end unless the
- * upstream sent a finish reason or `[DONE]` after all. An event that is not a JSON object, or a body
+ * as for an OpenAI-chat client, whose bytes pass through, the call still fails at the end, with that
+ * error marked as relayed (the client gets no second terminal event), unless the upstream sent a
+ * finish reason or `[DONE]` after all. An event that is not a JSON object, or a body
  * that ends before a finish reason or `[DONE]`, throws LR_ERR_UPSTREAM_BAD_RESPONSE.
  */
 export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
@@ -52,6 +53,8 @@ export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
   let done = false;
   /** The upstream reported an error: nothing more is translated, but the end is still checked as the pass-through checks it. */
   let failed = false;
+  /** The error the upstream reported, already relayed to the client as an error part. */
+  let failedWith: PlainError | null = null;
   let sawEnd = false;
   let finish: FinishReason | null = null;
   let usage: Usage | null = null;
@@ -108,7 +111,9 @@ export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
     }
     const chunk = parseChunk(ev.data, provider);
     if (chunk.error !== undefined && chunk.error !== null) {
-      out.push({ type: 'error', error: streamError(chunk.error) });
+      const error = streamError(chunk.error);
+      out.push({ type: 'error', error });
+      failedWith = error;
       failed = true;
       return;
     }
@@ -139,6 +144,7 @@ export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
       const out: StreamPart[] = [];
       endSse(sse, (ev) => onEvent(ev, out));
       if (done || (failed && sawEnd)) return out;
+      if (failedWith !== null) throw relayedError(failedWith);
       if (finish === null) throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${provider}" ended the stream before a finish_reason or [DONE]`);
       flushFinish(out, finish);
       return out;
@@ -181,6 +187,14 @@ const STATUS_OF_TYPE: Record<string, number> = {
  * An upstream's error object as the error to relay: its message as is, the status its code or type
  * stands for (502 when neither says), and the object itself as the body OpenAI-shaped dialects relay.
  */
+/**
+ * The call's failure after an upstream error event was relayed: the upstream's own error, so the
+ * request log and metrics class it as what it was, marked so the client gets no second terminal event.
+ */
+export function relayedError(error: PlainError): LocalRouterError {
+  return new LocalRouterError(error.code, error.message, { status: error.status, param: error.param ?? null, relayed: true });
+}
+
 export function streamError(e: OpenAIErrorObject): PlainError {
   const statusOf = (v: unknown): number | undefined => (typeof v === 'string' && Object.hasOwn(STATUS_OF_TYPE, v) ? STATUS_OF_TYPE[v] : undefined);
   const error: PlainError = {

@@ -1,6 +1,7 @@
 import { LocalRouterError } from '../../errors/index.js';
 import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
-import type { Usage } from '../../model/index.js';
+import type { PlainError, Usage } from '../../model/index.js';
+import { relayedError, streamError } from './from-openai-chunks.js';
 import { scanOpenAIBody } from './scan-body.js';
 import { usageOf } from './usage.js';
 
@@ -10,7 +11,8 @@ import { usageOf } from './usage.js';
  * usage (`stream_options.include_usage`); when the client did not, the usage chunk and the
  * `"usage":null` fields it causes are removed so the client sees what it asked for. A stream that
  * closes before a `finish_reason` or `data: [DONE]` was cut short, and an event that is not a JSON
- * object is garbage: both end the stream with an error.
+ * object is garbage: both end the stream with an error. After an upstream error event (relayed as it
+ * came) the call fails with that error, marked as relayed, so the client gets no second one.
  */
 export interface OpenAIStreamState {
   sse: SseState;
@@ -21,10 +23,12 @@ export interface OpenAIStreamState {
   sawFinish: boolean;
   /** Named in the error of a stream cut short. */
   provider: string;
+  /** The error the upstream reported in an event, relayed to the client as it came. */
+  failedWith: PlainError | null;
 }
 
 export function createOpenAIStreamState(clientWantsUsage: boolean, provider = 'upstream'): OpenAIStreamState {
-  return { sse: createSseState(), clientWantsUsage, usage: null, sawDone: false, sawFinish: false, provider };
+  return { sse: createSseState(), clientWantsUsage, usage: null, sawDone: false, sawFinish: false, provider, failedWith: null };
 }
 
 /** Feeds upstream text; returns the text to forward to the client (possibly empty). */
@@ -42,6 +46,8 @@ export function endOpenAIStream(state: OpenAIStreamState): string {
   let out = '';
   endSse(state.sse, (ev) => { out += forwardEvent(state, ev); });
   if (!state.sawDone && !state.sawFinish) {
+    // The client has the upstream's error event already: the call fails with it, and nothing more is sent.
+    if (state.failedWith !== null) throw relayedError(state.failedWith);
     throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.provider}" ended the stream before a finish_reason or [DONE]`);
   }
   return out;
@@ -63,6 +69,7 @@ function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
     throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.provider}" sent a stream event that is not a JSON object (${scan.reason})`);
   }
   if (!state.sawFinish && data.includes('"finish_reason"') && FINISHED.test(data)) state.sawFinish = true;
+  if (state.failedWith === null && data.includes('"error"')) state.failedWith = errorOfEvent(data);
   if (data.includes('"usage":{') || data.includes('"usage": {')) return usageEvent(state, ev, data);
   if (!state.clientWantsUsage && data.includes('"usage":null')) {
     return ev.raw.replace(',"usage":null', '').replace('"usage":null,', '');
@@ -83,4 +90,14 @@ function usageEvent(state: OpenAIStreamState, ev: SseEvent, data: string): strin
   if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return '';
   delete chunk.usage;
   return `data: ${JSON.stringify(chunk)}\n\n`;
+}
+
+/** The upstream's error when the event is an error object (`{"error": {...}}`), else null. */
+function errorOfEvent(data: string): PlainError | null {
+  try {
+    const e = (JSON.parse(data) as { error?: unknown }).error;
+    return typeof e === 'object' && e !== null && !Array.isArray(e) ? streamError(e as Parameters<typeof streamError>[0]) : null;
+  } catch {
+    return null;
+  }
 }

@@ -54,13 +54,17 @@ describe('OpenAI stream pass-through (golden)', () => {
     }
   });
 
-  it('passes an error event mid-stream through unchanged; a stream that then ends unfinished is an error', () => {
+  it('passes an error event mid-stream through unchanged; a stream that then ends unfinished fails with that error, relayed', () => {
     const text = 'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
       + 'data: {"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}\n\n';
     const state = createOpenAIStreamState(false);
     const out = passOpenAIStream(state, text.slice(0, 30)) + passOpenAIStream(state, text.slice(30, 70)) + passOpenAIStream(state, text.slice(70));
     expect(out).toBe(text);
     expect(state.sawDone).toBe(false);
-    expect(() => endOpenAIStream(state)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+    expect(() => endOpenAIStream(state)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_STATUS', message: 'overloaded', relayed: true }));
+    // Without an error event, a stream that ends unfinished was cut short.
+    const cut = createOpenAIStreamState(false);
+    passOpenAIStream(cut, text.slice(0, 58));
+    expect(() => endOpenAIStream(cut)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
   });
 });

@@ -167,8 +167,8 @@ describe('OpenAI upstream → Anthropic stream', () => {
     const outA = a.feed(chunk({ content: 'x' }) + 'data: {"error":{"message":"Overloaded","type":"server_error","code":null}}\n\n' + chunk({ content: 'ignored' }));
     expect(events(outA).at(-1)).toEqual(['error', { type: 'error', error: { type: 'api_error', message: 'Overloaded' } }]);
     expect(outA).not.toContain('ignored');
-    // The call still fails, as the pass-through's does for an OpenAI-chat client.
-    expect(() => a.end()).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+    // The call still fails, with the upstream's error, marked as relayed (the client has its event).
+    expect(() => a.end()).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_STATUS', message: 'Overloaded', relayed: true }));
     const rateLimited = viaOpenAI().stream();
     const outR = rateLimited.feed('data: {"error":{"message":"slow down","type":"rate_limit_error","code":"rate_limit_exceeded"}}\n\n');
     expect(events(outR).at(-1)).toEqual(['error', { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } }]);

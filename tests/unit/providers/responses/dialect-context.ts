@@ -38,7 +38,8 @@ export function runDialectStream(stream: { feed(text: string): string; end(): st
   try {
     return out + stream.end();
   } catch (err) {
-    if ((err as { code?: string }).code !== 'LR_ERR_UPSTREAM_BAD_RESPONSE' || !/"error"/.test(bytes.toString('utf8'))) throw err;
+    // An upstream error event was relayed already: the call fails with it, and the ingress writes nothing more.
+    if ((err as { relayed?: boolean }).relayed !== true) throw err;
     return out;
   }
 }
