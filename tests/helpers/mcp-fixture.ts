@@ -110,3 +110,32 @@ export async function startEverythingHttp(port?: number): Promise<{ url: string;
     }),
   };
 }
+
+/** The text of a tool result's content items, one per line. */
+export function toolText(result: unknown): string {
+  return ((result as { content: { text?: string }[] }).content).map((c) => c.text ?? '').join('\n');
+}
+
+/**
+ * A gateway over server-everything whose `shaped` client's strategy renames `echo` to `say`, fixes
+ * `get-sum`'s `a` at 40 as `add_to_forty` (a rename onto a taken name is not applied), limits `say`,
+ * and whose virtual server `maths` offers those two tools.
+ */
+export function shapedGatewayOptions(): Parameters<typeof startMcpGateway>[0] {
+  return {
+    servers: [{ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }],
+    strategies: [{
+      name: 'shaped',
+      mcp: {
+        tools: {
+          every__echo: { name: 'say', title: 'Say it', description: 'Repeats what you say.' },
+          'every__get-sum': { name: 'add_to_forty', fixed_arguments: { a: 40 } },
+          'every__get-env': { name: 'say' },
+        },
+        tool_limits: [{ tool: 'say', window: 'minute', max: 100 }],
+      },
+    }],
+    clients: [{ name: 'shaped', strategy: 'shaped' }],
+    mcp: { virtual_servers: [{ name: 'maths', servers: ['every'], tools: ['every/get-sum', 'every/echo'] }] },
+  };
+}

@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListToolsResultSchema, ResourceListChangedNotificationSchema, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { connectClient, EVERYTHING, FILESYSTEM, startEverythingHttp, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { connectClient, EVERYTHING, FILESYSTEM, startEverythingHttp, startMcpGateway, type McpGatewayFixture, toolText } from '../helpers/mcp-fixture.js';
 
 let fx: McpGatewayFixture;
 let web: Awaited<ReturnType<typeof startEverythingHttp>>;
@@ -51,10 +51,6 @@ async function allTools(client: Client): Promise<{ tools: Tool[]; pages: number 
   return { tools, pages };
 }
 
-function textOf(result: unknown): string {
-  return ((result as { content: { type: string; text?: string }[] }).content).map((c) => c.text ?? '').join('\n');
-}
-
 describe('MCP gateway with real servers (STDIO, Streamable HTTP, filesystem)', () => {
   it('merges every upstream\'s tools, namespaced, metadata intact, paginated', async () => {
     const client = await connectClient(fx);
@@ -82,12 +78,12 @@ describe('MCP gateway with real servers (STDIO, Streamable HTTP, filesystem)', (
 
   it('calls tools on each upstream with the original name', async () => {
     const client = await connectClient(fx);
-    expect(textOf(await client.callTool({ name: 'every__echo', arguments: { message: 'stdio' } }))).toBe('Echo: stdio');
-    expect(textOf(await client.callTool({ name: 'web__echo', arguments: { message: 'http' } }))).toBe('Echo: http');
+    expect(toolText(await client.callTool({ name: 'every__echo', arguments: { message: 'stdio' } }))).toBe('Echo: stdio');
+    expect(toolText(await client.callTool({ name: 'web__echo', arguments: { message: 'http' } }))).toBe('Echo: http');
     const sum = await client.callTool({ name: 'web__get-structured-content', arguments: { location: 'New York' } });
     expect(sum.structuredContent).toBeDefined();
-    expect(textOf(await client.callTool({ name: 'fs__list_directory', arguments: { path: dir } }))).toContain('hello.txt');
-    expect(textOf(await client.callTool({ name: 'fs__read_text_file', arguments: { path: path.join(dir, 'hello.txt') } }))).toContain('hello from the filesystem server');
+    expect(toolText(await client.callTool({ name: 'fs__list_directory', arguments: { path: dir } }))).toContain('hello.txt');
+    expect(toolText(await client.callTool({ name: 'fs__read_text_file', arguments: { path: path.join(dir, 'hello.txt') } }))).toContain('hello from the filesystem server');
     await expect(client.callTool({ name: 'every__no-such-tool', arguments: {} })).rejects.toThrow(/Unknown tool: every__no-such-tool/);
     await client.close();
   });
@@ -100,7 +96,7 @@ describe('MCP gateway with real servers (STDIO, Streamable HTTP, filesystem)', (
       onprogress: (p) => seen.push(p.progress), timeout: 30_000,
     });
     expect(Date.now() - t0).toBeGreaterThan(1500); // longer than the server's timeout_ms
-    expect(textOf(result)).toContain('Long running operation completed');
+    expect(toolText(result)).toContain('Long running operation completed');
     expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
     // Without progress the same wait runs into the 1.5 s timeout.
     await expect(client.callTool({ name: 'web__trigger-long-running-operation', arguments: { duration: 2.4, steps: 1 } }, undefined, { timeout: 30_000 }))
@@ -114,12 +110,12 @@ describe('MCP gateway with real servers (STDIO, Streamable HTTP, filesystem)', (
       model: 'test-model', role: 'assistant', content: { type: 'text', text: `sampled: ${JSON.stringify(req.params.messages[0]!.content)}` },
     }));
     client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada Lovelace' } }));
-    const viaStdio = textOf(await client.callTool({ name: 'every__trigger-sampling-request', arguments: { prompt: 'ping-stdio' } }));
+    const viaStdio = toolText(await client.callTool({ name: 'every__trigger-sampling-request', arguments: { prompt: 'ping-stdio' } }));
     expect(viaStdio).toContain('sampled:');
     expect(viaStdio).toContain('ping-stdio');
-    const viaHttp = textOf(await client.callTool({ name: 'web__trigger-sampling-request', arguments: { prompt: 'ping-http' } }));
+    const viaHttp = toolText(await client.callTool({ name: 'web__trigger-sampling-request', arguments: { prompt: 'ping-http' } }));
     expect(viaHttp).toContain('ping-http');
-    const elicited = textOf(await client.callTool({ name: 'web__trigger-elicitation-request', arguments: {} }, undefined, { timeout: 30_000 }));
+    const elicited = toolText(await client.callTool({ name: 'web__trigger-elicitation-request', arguments: {} }, undefined, { timeout: 30_000 }));
     expect(elicited).toContain('Ada Lovelace');
     await client.close();
   });
@@ -175,8 +171,8 @@ describe('MCP gateway with real servers (STDIO, Streamable HTTP, filesystem)', (
       b.callTool({ name: 'web__trigger-long-running-operation', arguments: { duration: 0.6, steps: 2 } }),
       a.callTool({ name: 'every__trigger-long-running-operation', arguments: { duration: 0.6, steps: 3 } }, undefined, { onprogress: (p) => aProgress.push(p.progress) }),
     ]);
-    expect(textOf(sampled)).toContain('from-a');
-    expect(textOf(longA)).toContain('completed');
+    expect(toolText(sampled)).toContain('from-a');
+    expect(toolText(longA)).toContain('completed');
     expect(aProgress).toEqual([1, 2, 3]);
     expect(bSampled).toEqual([]);
     expect(bNotes.filter((m) => m === 'notifications/progress')).toEqual([]);
@@ -195,7 +191,7 @@ describe('MCP gateway with real servers (STDIO, Streamable HTTP, filesystem)', (
     for (const p of pids) if (p.args.includes('stdio') && p.pid === Math.max(...pids.map((x) => x.pid))) process.kill(p.pid, 'SIGKILL');
     await expect(pending).rejects.toThrow(/crashy.*disconnected/);
     const again = await client.callTool({ name: 'crashy__echo', arguments: { message: 'back' } });
-    expect(textOf(again)).toBe('Echo: back');
+    expect(toolText(again)).toBe('Echo: back');
     const status = await (await fetch(`${fx.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${fx.gw.metrics.adminToken}` } })).json() as { servers: { name: string; restarts: number; state: string }[] };
     expect(status.servers.find((s) => s.name === 'crashy')).toMatchObject({ state: 'ready', restarts: 1 });
     await client.close();
@@ -324,7 +320,7 @@ describe('/mcp at the HTTP level', () => {
       eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) },
     }));
     expect((await client.listTools()).tools.length).toBe(PAGE);
-    expect(textOf(await client.callTool({ name: 'every__echo', arguments: { message: 'legacy' } }))).toBe('Echo: legacy');
+    expect(toolText(await client.callTool({ name: 'every__echo', arguments: { message: 'legacy' } }))).toBe('Echo: legacy');
     await client.close();
   });
 });

@@ -9,7 +9,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, McpError, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { generateClientKey } from '../../src/secrets/index.js';
-import { connectClient, EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { connectClient, EVERYTHING, startMcpGateway, type McpGatewayFixture, toolText } from '../helpers/mcp-fixture.js';
 
 /**
  * No MCP request can crash, hijack or starve the gateway: JSON nested deeper than
@@ -81,10 +81,6 @@ async function connect(origin: string, key: string, capabilities: Record<string,
   return client;
 }
 
-function textOf(result: unknown): string {
-  return ((result as { content: { text?: string }[] }).content).map((c) => c.text ?? '').join('\n');
-}
-
 async function rpcError(res: Response): Promise<{ code: number; message: string; data?: { code?: string } }> {
   return ((await res.json()) as { error: { code: number; message: string; data?: { code?: string } } }).error;
 }
@@ -115,7 +111,7 @@ describe('the MCP gateway in its own process', () => {
     expect(srv.alive()).toBe(true);
     expect((await fetch(`${srv.origin}/health`)).status).toBe(200);
     const client = await connect(srv.origin, srv.key);
-    expect(textOf(await client.callTool({ name: 'deep__echo', arguments: { message: 'still here' } }))).toBe('Echo: still here');
+    expect(toolText(await client.callTool({ name: 'deep__echo', arguments: { message: 'still here' } }))).toBe('Echo: still here');
     await client.close();
   });
 
@@ -133,7 +129,7 @@ describe('the MCP gateway in its own process', () => {
     expect((await rpcError(batch)).code).toBe(-32600);
     const moderate = await post(call(`{"message":"ok","pad":${nested(40)}}`, 3), h);
     expect(moderate.status).toBe(200);
-    expect(textOf(((await moderate.json()) as { result: unknown }).result)).toBe('Echo: ok');
+    expect(toolText(((await moderate.json()) as { result: unknown }).result)).toBe('Echo: ok');
 
     // Legacy HTTP+SSE: the endpoint event names the session's /messages URL.
     const abort = new AbortController();
@@ -161,10 +157,10 @@ describe('the MCP gateway in its own process', () => {
     expect((failed as McpError).message).toMatch(/"deep" answered with JSON nested deeper than 64 levels/);
     expect((failed as McpError).data).toMatchObject({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' });
     // The same session keeps working: the actor did not crash.
-    expect(textOf(await client.callTool({ name: 'deep__echo', arguments: { message: 'after' } }))).toBe('Echo: after');
-    expect(textOf(await client.callTool({ name: 'deep__deep-log', arguments: {} }))).toBe('logged');
+    expect(toolText(await client.callTool({ name: 'deep__echo', arguments: { message: 'after' } }))).toBe('Echo: after');
+    expect(toolText(await client.callTool({ name: 'deep__deep-log', arguments: {} }))).toBe('logged');
     // The upstream's too deep sampling request is answered with an error, never forwarded.
-    const reply = JSON.parse(textOf(await client.callTool({ name: 'deep__deep-sample', arguments: {} }))) as { error?: { code: number; message: string } };
+    const reply = JSON.parse(toolText(await client.callTool({ name: 'deep__deep-sample', arguments: {} }))) as { error?: { code: number; message: string } };
     expect(reply.error?.code).toBe(-32600);
     expect(reply.error?.message).toMatch(/nested deeper than 64 levels/);
     expect(sampled).toBe(0);
@@ -197,7 +193,7 @@ describe('the MCP gateway in its own process', () => {
     expect(logged.err?.stack).toMatch(/\n\s+at /);
     // The old sessions are gone; a new one works.
     const fresh = await connect(srv.origin, srv.key);
-    expect(textOf(await fresh.callTool({ name: 'deep__echo', arguments: { message: 'fresh' } }))).toBe('Echo: fresh');
+    expect(toolText(await fresh.callTool({ name: 'deep__echo', arguments: { message: 'fresh' } }))).toBe('Echo: fresh');
     await fresh.close();
   });
 
@@ -209,7 +205,7 @@ describe('the MCP gateway in its own process', () => {
     }
     expect(await actorRestarts()).toBe(before + 4);
     const c = await connect(srv.origin, srv.key);
-    expect(textOf(await c.callTool({ name: 'deep__echo', arguments: { message: 'back' } }))).toBe('Echo: back');
+    expect(toolText(await c.callTool({ name: 'deep__echo', arguments: { message: 'back' } }))).toBe('Echo: back');
     await c.close();
     expect(srv.alive()).toBe(true);
     expect(srv.stderr()).toMatch(/"restartInMs":[1-9]/);
@@ -271,7 +267,7 @@ describe('MCP sessions per client', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/mcp\.max_sessions_per_client = 3/);
-    for (const result of await Promise.all(calls)) expect(textOf(result)).toContain('completed');
+    for (const result of await Promise.all(calls)) expect(toolText(result)).toContain('completed');
     // Idle again: the next session replaces the least recently used one.
     expect(await open(fx.key)).toMatch(/^[0-9a-f-]{36}$/);
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));

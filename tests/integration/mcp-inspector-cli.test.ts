@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { startMcpGateway, type McpGatewayFixture, toolText, shapedGatewayOptions } from '../helpers/mcp-fixture.js';
 
 /**
  * Tool shaping (a renamed tool, a fixed argument, a virtual server at /mcp/<name>) seen through a client
@@ -70,26 +70,9 @@ async function listTools(url: string, key: string): Promise<ListedTool[]> {
   return (resultOf(await inspect(url, key, ['--method', 'tools/list'])) as { tools: ListedTool[] }).tools;
 }
 
-function textOf(result: unknown): string {
-  return ((result as { content: { text?: string }[] }).content).map((c) => c.text ?? '').join('\n');
-}
-
 beforeAll(async () => {
   inspectorHome = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-inspector-'));
-  fx = await startMcpGateway({
-    servers: [{ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }],
-    strategies: [{
-      name: 'shaped',
-      mcp: {
-        tools: {
-          every__echo: { name: 'say', title: 'Say it', description: 'Repeats what you say.' },
-          'every__get-sum': { name: 'add_to_forty', fixed_arguments: { a: 40 } },
-        },
-      },
-    }],
-    clients: [{ name: 'shaped', strategy: 'shaped' }],
-    mcp: { virtual_servers: [{ name: 'maths', servers: ['every'], tools: ['every/get-sum', 'every/echo'] }] },
-  });
+  fx = await startMcpGateway(shapedGatewayOptions());
 }, 60_000);
 
 afterAll(async () => {
@@ -115,8 +98,8 @@ describe('tool shaping through MCP Inspector\'s CLI', () => {
       inspect(fx.mcpUrl.href, fx.keys.shaped!, ['--method', 'tools/call', '--tool-name', 'say', '--tool-arg', 'message=inspected']),
       inspect(fx.mcpUrl.href, fx.keys.shaped!, ['--method', 'tools/call', '--tool-name', 'add_to_forty', '--tool-args-json', '{"b":2}']),
     ]);
-    expect(textOf(resultOf(say))).toBe('Echo: inspected');
-    expect(textOf(resultOf(add))).toMatch(/\b42\b/);
+    expect(toolText(resultOf(say))).toBe('Echo: inspected');
+    expect(toolText(resultOf(add))).toMatch(/\b42\b/);
   }, 20_000);
 
   it('finds no tool by a renamed tool\'s upstream name', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { connectClient, startEverythingHttp, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { connectClient, startEverythingHttp, startMcpGateway, type McpGatewayFixture, toolText } from '../helpers/mcp-fixture.js';
 
 const PROBE = path.resolve('tests/integration/fixtures/mcp-probe-server.mjs');
 
@@ -22,10 +22,6 @@ interface ServerStatus { name: string; state: string; restarts: number; lastErro
 async function status(name: string): Promise<ServerStatus> {
   const res = await fetch(`${fx.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${fx.gw.metrics.adminToken}` } });
   return ((await res.json()) as { servers: ServerStatus[] }).servers.find((s) => s.name === name)!;
-}
-
-function textOf(result: unknown): string {
-  return ((result as { content: { text?: string }[] }).content).map((c) => c.text ?? '').join('\n');
 }
 
 async function restartUpstream(): Promise<void> {
@@ -51,7 +47,7 @@ afterAll(async () => {
 describe('self-healing Streamable HTTP upstream', () => {
   it('serves calls again within a bounded time after the upstream restarts on the same port, while a client keeps calling', async () => {
     const client = await connectClient(fx);
-    expect(textOf(await client.callTool({ name: 'web__echo', arguments: { message: 'before' } }))).toBe('Echo: before');
+    expect(toolText(await client.callTool({ name: 'web__echo', arguments: { message: 'before' } }))).toBe('Echo: before');
     const restarts = (await status('web')).restarts;
     let stop = false;
     const outcomes: { at: number; ok: boolean }[] = [];
@@ -59,7 +55,7 @@ describe('self-healing Streamable HTTP upstream', () => {
       for (let i = 0; !stop; i++) {
         try {
           const r = await client.callTool({ name: 'web__echo', arguments: { message: `m${i}` } }, undefined, { timeout: 5000 });
-          outcomes.push({ at: Date.now(), ok: textOf(r) === `Echo: m${i}` });
+          outcomes.push({ at: Date.now(), ok: toolText(r) === `Echo: m${i}` });
         } catch {
           outcomes.push({ at: Date.now(), ok: false });
         }
@@ -102,7 +98,7 @@ describe('self-healing Streamable HTTP upstream', () => {
     const s = await status('web');
     expect(s.lastError).toMatch(/health check failed|session|connect/i);
     // The first call after it is served by the new session, not failed.
-    expect(textOf(await client.callTool({ name: 'web__echo', arguments: { message: 'after' } }))).toBe('Echo: after');
+    expect(toolText(await client.callTool({ name: 'web__echo', arguments: { message: 'after' } }))).toBe('Echo: after');
     await client.close();
   }, 60_000);
 
@@ -113,10 +109,10 @@ describe('self-healing Streamable HTTP upstream', () => {
     });
     try {
       const client = await connectClient(quiet);
-      expect(textOf(await client.callTool({ name: 'web__echo', arguments: { message: 'one' } }))).toBe('Echo: one');
+      expect(toolText(await client.callTool({ name: 'web__echo', arguments: { message: 'one' } }))).toBe('Echo: one');
       await restartUpstream();
       // The old session's GET stream may need a moment to notice; the call itself must not fail.
-      expect(textOf(await client.callTool({ name: 'web__echo', arguments: { message: 'two' } }))).toBe('Echo: two');
+      expect(toolText(await client.callTool({ name: 'web__echo', arguments: { message: 'two' } }))).toBe('Echo: two');
       const res = await fetch(`${quiet.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${quiet.gw.metrics.adminToken}` } });
       const s = ((await res.json()) as { servers: ServerStatus[] }).servers[0]!;
       expect(s).toMatchObject({ state: 'ready' });

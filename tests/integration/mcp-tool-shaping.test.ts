@@ -1,37 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { connectClient, EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { connectClient, startMcpGateway, type McpGatewayFixture, toolText, shapedGatewayOptions } from '../helpers/mcp-fixture.js';
 
 let fx: McpGatewayFixture;
 
 beforeAll(async () => {
-  fx = await startMcpGateway({
-    servers: [{ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }],
-    strategies: [{
-      name: 'shaped',
-      mcp: {
-        tools: {
-          every__echo: { name: 'say', title: 'Say it', description: 'Repeats what you say.' },
-          'every__get-sum': { name: 'add_to_forty', fixed_arguments: { a: 40 } },
-          // A new name another tool has is not applied.
-          'every__get-env': { name: 'say' },
-        },
-        tool_limits: [{ tool: 'say', window: 'minute', max: 100 }],
-      },
-    }],
-    clients: [{ name: 'shaped', strategy: 'shaped' }],
-    mcp: { virtual_servers: [{ name: 'maths', servers: ['every'], tools: ['every/get-sum', 'every/echo'] }] },
-  });
+  fx = await startMcpGateway(shapedGatewayOptions());
 }, 60_000);
 
 afterAll(async () => {
   await fx?.close();
 });
-
-function textOf(result: unknown): string {
-  return ((result as { content: { text?: string }[] }).content).map((c) => c.text ?? '').join('\n');
-}
 
 describe('tool shaping per strategy', () => {
   it('lists renamed, retitled and redescribed tools, with fixed arguments gone from the schema', async () => {
@@ -54,9 +34,9 @@ describe('tool shaping per strategy', () => {
 
   it('routes calls of the shaped names upstream with the original name and the fixed arguments (which a client cannot override)', async () => {
     const client = await connectClient(fx, fx.keys.shaped);
-    expect(textOf(await client.callTool({ name: 'say', arguments: { message: 'shaped' } }))).toBe('Echo: shaped');
-    expect(textOf(await client.callTool({ name: 'add_to_forty', arguments: { b: 2 } }))).toMatch(/\b42\b/);
-    expect(textOf(await client.callTool({ name: 'add_to_forty', arguments: { a: 1, b: 2 } }))).toMatch(/\b42\b/);
+    expect(toolText(await client.callTool({ name: 'say', arguments: { message: 'shaped' } }))).toBe('Echo: shaped');
+    expect(toolText(await client.callTool({ name: 'add_to_forty', arguments: { b: 2 } }))).toMatch(/\b42\b/);
+    expect(toolText(await client.callTool({ name: 'add_to_forty', arguments: { a: 1, b: 2 } }))).toMatch(/\b42\b/);
     await expect(client.callTool({ name: 'every__echo', arguments: { message: 'x' } })).rejects.toThrow(/Unknown tool: every__echo/);
     await client.close();
   });
@@ -66,7 +46,7 @@ describe('tool shaping per strategy', () => {
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toContain('every__echo');
     expect(names).not.toContain('say');
-    expect(textOf(await client.callTool({ name: 'every__get-sum', arguments: { a: 1, b: 2 } }))).toMatch(/\b3\b/);
+    expect(toolText(await client.callTool({ name: 'every__get-sum', arguments: { a: 1, b: 2 } }))).toMatch(/\b3\b/);
     await client.close();
   });
 
@@ -79,7 +59,7 @@ describe('tool shaping per strategy', () => {
     };
     const plain = await open(fx.key, '/mcp/maths');
     expect((await plain.client.listTools()).tools.map((t) => t.name).sort()).toEqual(['every__echo', 'every__get-sum']);
-    expect(textOf(await plain.client.callTool({ name: 'every__get-sum', arguments: { a: 2, b: 3 } }))).toMatch(/\b5\b/);
+    expect(toolText(await plain.client.callTool({ name: 'every__get-sum', arguments: { a: 2, b: 3 } }))).toMatch(/\b5\b/);
     await expect(plain.client.callTool({ name: 'every__get-env', arguments: {} })).rejects.toThrow(/Unknown tool/);
     // A session of /mcp/maths is unknown on /mcp.
     const elsewhere = await fetch(fx.mcpUrl, {
