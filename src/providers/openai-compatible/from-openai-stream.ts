@@ -69,7 +69,8 @@ function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
     throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.provider}" sent a stream event that is not a JSON object (${scan.reason})`);
   }
   if (!state.sawFinish && data.includes('"finish_reason"') && FINISHED.test(data)) state.sawFinish = true;
-  if (state.failedWith === null && data.includes('"error"')) state.failedWith = errorOfEvent(data);
+  // Only an event carrying an error object is parsed: a chunk with `"error":null` stays on the fast path.
+  if (state.failedWith === null && (data.includes('"error":{') || data.includes('"error": {'))) state.failedWith = errorOfEvent(data);
   if (data.includes('"usage":{') || data.includes('"usage": {')) return usageEvent(state, ev, data);
   if (!state.clientWantsUsage && data.includes('"usage":null')) {
     return ev.raw.replace(',"usage":null', '').replace('"usage":null,', '');
