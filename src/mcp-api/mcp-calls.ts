@@ -204,7 +204,7 @@ export class McpCalls {
       id: call.id, op: `mcp:${call.method}`, attempts: [], status: outcome.status, startMs: call.start, durationMs: performance.now() - call.start,
       ttftMs: 0, streamed: false, usage: null, costUsd: null, errorCode: outcome.code, client: call.client.name, clientId: call.client.id,
       provider: null, model: null, server: info?.server ?? null, tool: info?.target ?? labelSafe(call.target, MAX_TARGET),
-      bytesIn: call.bytesIn, bytesOut, errorMessage: outcome.message,
+      bytesIn: call.bytesIn, bytesOut, errorMessage: outcome.message, toolError: info?.toolError === true && info.errorCode === null,
       requestBody: call.requestBody, responseBody: bodyMax > 0 && response !== null ? textOf(response) : null,
     });
   }

@@ -29,7 +29,7 @@ export interface SessionHost {
   /** The upstreams' `instructions` as one text for this session's `initialize` result (undefined: none). */
   instructions(session: ClientSession): Promise<string | undefined>;
   /** One MCP call, for the metrics rings; `start` is a `performance.now()` reading. */
-  record(session: ClientSession, server: string | null, what: string, startMs: number, error: number | null): void;
+  record(session: ClientSession, server: string | null, what: string, startMs: number, error: number | null, toolError?: boolean): void;
   /** A client call (tools/call, resources/read, prompts/get) finished: where it went and how it ended, for the request log. */
   called(session: ClientSession, request: string | number, call: McpCallInfo): void;
 }
@@ -317,7 +317,7 @@ export class ClientSession {
     const start = performance.now();
     try {
       const result = await run();
-      this.#host.record(this, server, what, start, null);
+      this.#host.record(this, server, what, start, null, result.isError === true);
       return result;
     } catch (err) {
       const e = toRpcError(err);

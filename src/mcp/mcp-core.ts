@@ -194,10 +194,10 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     }
   }
 
-  record(session: ClientSession, server: string | null, what: string, start: number, error: number | null): void {
+  record(session: ClientSession, server: string | null, what: string, start: number, error: number | null, toolError = false): void {
     this.#metrics?.record({
       clientId: session.info.clientMetricId, strategyId: session.info.strategyMetricId, server, what, start,
-      durationMs: performance.now() - start, error,
+      durationMs: performance.now() - start, error, toolError,
     });
   }
 

@@ -15,6 +15,8 @@ export interface McpCallRecord {
   durationMs: number;
   /** JSON-RPC error code; null on success. */
   error: number | null;
+  /** The call succeeded but the tool's result said `isError: true`. */
+  toolError?: boolean;
 }
 
 const MAX_PENDING = 4096;
@@ -95,7 +97,7 @@ export class McpMetrics {
     r.strategyId = call.strategyId;
     r.providerId = call.server === null ? 0 : this.#ids.get(call.server)!;
     r.modelId = this.#ids.get(call.what)!;
-    const [status, errorClass] = classify(call.error);
+    const [status, errorClass] = call.error === null && call.toolError === true ? [200, ERROR_CLASS.tool] : classify(call.error);
     r.status = status;
     r.errorClass = errorClass;
     this.#ring.write(r);

@@ -4,6 +4,7 @@ import type { LogRow, RequestLogFilter, RequestLogRow, RouteChoice } from '../wo
 import { classifyError } from './classify-error.js';
 import type { MonitoringDb } from './monitoring-db.js';
 import { ERROR_CLASS_NAMES } from './series-bucket.js';
+import { ERROR_CLASS, type ErrorClass } from './request-record.js';
 import { getRequestLog, idKey, queryRequestLog } from './request-log-query.js';
 import { InlineStoreWriter, type StoreWriter } from './store-writer.js';
 
@@ -60,6 +61,8 @@ export interface RequestLogEntry {
   bytesIn?: number | null;
   bytesOut?: number | null;
   errorMessage?: string | null;
+  /** An MCP tool call whose result said `isError: true`: logged as 200, classed as a tool error. */
+  toolError?: boolean;
 }
 
 export interface RequestLogStoreOptions {
@@ -241,7 +244,7 @@ export class RequestLogStore {
 
   #toRow(e: RequestLogEntry): RequestLogRow {
     const u = e.usage;
-    const errorClass = classifyError(e.status, e.errorCode);
+    const errorClass = classOf(e);
     const route = e.route ?? null;
     const row: RequestLogRow = {
       seq: 0, id: e.id, ts: Math.round(this.#timeOrigin + e.startMs), client: boundedOrNull(e.client, MAX_NAME), client_id: boundedOrNull(e.clientId, MAX_NAME),
@@ -269,7 +272,7 @@ export class RequestLogStore {
   // Every string is bounded (see MAX_NAME): the length checks cost nothing for ordinary values.
   #params(e: RequestLogEntry): LogRow {
     const u = e.usage;
-    const cls = classifyError(e.status, e.errorCode);
+    const cls = classOf(e);
     const last = lastAttempt(e);
     const bodies = this.#bodyMax > 0;
     return [bounded(e.id, MAX_CODE), idKey(e.id), Math.round(this.#timeOrigin + e.startMs), boundedOrNull(e.client, MAX_NAME), boundedOrNull(e.provider ?? last?.provider, MAX_NAME),
@@ -280,6 +283,10 @@ export class RequestLogStore {
       e.route ? routeJson(e.route) : null, boundedOrNull(e.clientId, MAX_NAME),
       boundedOrNull(e.server, MAX_NAME), boundedOrNull(e.tool, MAX_NAME), e.bytesIn ?? null, e.bytesOut ?? null, boundedOrNull(e.errorMessage, MAX_MESSAGE)];
   }
+}
+
+function classOf(e: RequestLogEntry): ErrorClass {
+  return e.toolError === true ? ERROR_CLASS.tool : classifyError(e.status, e.errorCode);
 }
 
 function routeJson(r: RouteChoice): string {

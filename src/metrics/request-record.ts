@@ -13,6 +13,8 @@ export const ERROR_CLASS = {
   internal: 5,
   /** The client went away or cancelled. */
   cancelled: 6,
+  /** An MCP tool ran and reported its own failure (`isError: true` in a successful result). */
+  tool: 7,
 } as const;
 
 export type ErrorClass = (typeof ERROR_CLASS)[keyof typeof ERROR_CLASS];

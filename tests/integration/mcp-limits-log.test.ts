@@ -15,6 +15,7 @@ beforeAll(async () => {
       { name: 'three', limits: [{ kind: 'requests', window: 'minute', max: 3 }] },
       { name: 'tooly', strategy: 'tooly' },
       { name: 'legacy', limits: [{ kind: 'requests', window: 'minute', max: 1 }] },
+      { name: 'erring' },
     ],
     monitoring: { enabled: true, flush_interval_ms: 50, log_bodies: true },
   });
@@ -122,5 +123,27 @@ describe('MCP calls are limited, logged and measured', () => {
     expect(metrics).toMatch(/localrouter_mcp_calls_total\{server="none",tool="tools\/call",status="429"\} 9/);
     expect(metrics).toMatch(/localrouter_mcp_call_duration_seconds_count\{server="every",tool="every\/echo"\} 5/);
     expect(metrics).toMatch(/localrouter_mcp_call_errors_total\{server="none",tool="tools\/call",class="client"\} 9/);
+  });
+
+  it('counts a tool result with isError: true as a tool error in the log, the stats and /metrics', async () => {
+    const client = await connectClient(fx, fx.keys.erring);
+    for (let i = 0; i < 2; i++) {
+      const r = await client.callTool({ name: 'every__get-sum', arguments: { a: 'x', b: 2 } });
+      expect(r.isError).toBe(true);
+    }
+    expect((await client.callTool({ name: 'every__get-sum', arguments: { a: 1, b: 2 } })).isError).toBeFalsy();
+    await client.close();
+    await new Promise((r) => setTimeout(r, 300));
+    const rows = (await (await admin('/api/logs?kind=mcp&client=erring')).json() as { data: Record<string, unknown>[] }).data;
+    expect(rows).toHaveLength(3);
+    const failed = rows.filter((r) => r.error_class === 'tool');
+    expect(failed).toHaveLength(2);
+    for (const r of failed) expect(r).toMatchObject({ status: 200, error_code: null, tool: 'get-sum', error_message: 'the tool reported an error (isError: true)' });
+    const errorsOnly = (await (await admin('/api/logs?kind=mcp&client=erring&status=error')).json() as { data: unknown[] }).data;
+    expect(errorsOnly).toHaveLength(2);
+    const summary = await (await admin('/api/stats/summary?range=1h')).json() as { by_tool: { key: string; requests: number; errors: number }[] };
+    expect(summary.by_tool.find((s) => s.key === 'every/get-sum')).toMatchObject({ errors: 2 });
+    const metrics = await (await fetch(`${fx.origin}/metrics`)).text();
+    expect(metrics).toMatch(/localrouter_mcp_call_errors_total\{server="every",tool="every\/get-sum",class="tool"\} 2/);
   });
 });
