@@ -97,8 +97,12 @@ export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {})
   if (filter.client !== undefined) { where.push('client = ?'); args.push(filter.client); }
   if (filter.provider !== undefined) { where.push('provider = ?'); args.push(filter.provider); }
   if (filter.model !== undefined) { where.push('model = ?'); args.push(filter.model); }
-  if (filter.server !== undefined) { where.push('server = ?'); args.push(filter.server); }
-  if (filter.tool !== undefined) { where.push('tool = ?'); args.push(filter.tool); }
+  if (filter.server !== undefined || filter.tool !== undefined) {
+    // A store older than schema 4 has no MCP columns, and so no MCP calls to match.
+    if (columnsOf(db) !== COLUMNS) return [];
+    if (filter.server !== undefined) { where.push('server = ?'); args.push(filter.server); }
+    if (filter.tool !== undefined) { where.push('tool = ?'); args.push(filter.tool); }
+  }
   if (filter.kind === 'mcp') where.push("op LIKE 'mcp:%'");
   else if (filter.kind === 'llm') where.push("op NOT LIKE 'mcp:%'");
   if (filter.status === 'ok') where.push('error_class IS NULL');

@@ -275,6 +275,30 @@ describe('store file format', () => {
       db.close();
     }
   });
+
+  it('reads a schema v3 store that no gateway has migrated yet (the CLI opens it read-only): MCP filters match nothing', () => {
+    const dir = home();
+    const file = monitoringDbPath(dir);
+    const old = new Database(file);
+    old.exec(`CREATE TABLE requests (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, id_key INTEGER NOT NULL, ts INTEGER NOT NULL, client TEXT,
+      provider TEXT, model TEXT, op TEXT NOT NULL, status INTEGER NOT NULL, error_code TEXT, error_class TEXT, latency_ms REAL NOT NULL,
+      ttft_ms REAL, prompt_tokens INTEGER, completion_tokens INTEGER, cached_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL,
+      streamed INTEGER NOT NULL, attempts TEXT NOT NULL, request_body TEXT, response_body TEXT, route TEXT, client_id TEXT)`);
+    old.pragma('user_version = 3');
+    old.prepare(`INSERT INTO requests (id, id_key, ts, client, op, status, latency_ms, streamed, attempts, client_id) VALUES ('gen-v3', 1, 1, 'bob', 'chat', 200, 1, 0, '[]', 'c_bob')`).run();
+    old.close();
+
+    const db = openMonitoringDb(file, { readonly: true });
+    try {
+      expect(queryRequestLog(db, {}).map((r) => [r.id, r.server, r.tool])).toEqual([['gen-v3', null, null]]);
+      expect(queryRequestLog(db, { server: 'every' })).toEqual([]);
+      expect(queryRequestLog(db, { tool: 'echo', kind: 'mcp' })).toEqual([]);
+      expect(queryRequestLog(db, { kind: 'mcp' })).toEqual([]);
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
+    } finally {
+      db.close();
+    }
+  });
 });
 
 describe('bounded values', () => {
