@@ -238,9 +238,12 @@ export class ClientSession {
     const owner = await this.#ownerOfUri(params.uri, isTemplateRef);
     if (isTemplateRef) {
       const { uri: _uri, ...rest } = params;
-      return this.#forward(owner, method, rest, extra, method);
+      // The upstream knows its template by its own URI, not by a namespaced one.
+      const ref = rest.ref as Item;
+      return this.#forward(owner, method, { ...rest, ref: { ...ref, uri: owner.original } }, extra, method);
     }
-    return this.#forward(owner, method, params, extra, method, note);
+    const result = await this.#forward(owner, method, { ...params, uri: owner.original }, extra, method, note);
+    return exposeContentUris(result, owner.original, params.uri);
   }
 
   async #ownerOfUri(uri: string, isTemplate: boolean): Promise<Owner> {
@@ -351,7 +354,13 @@ function exposeTaskIds(result: Item, original: string, exposed: string): Item {
 
 function matchTemplate(view: MergedView, uri: string): Owner | undefined {
   for (const m of view.matchers) {
-    if (m.template.match(uri) !== null) return { inst: m.owner.inst, original: uri };
+    if (m.template.match(uri) !== null) return { inst: m.owner.inst, original: uri.slice(m.prefix.length) };
   }
   return undefined;
+}
+
+/** A read's contents carry the URI the client asked for where the upstream answered with its own. */
+function exposeContentUris(result: Item, original: string, exposed: string): Item {
+  if (original === exposed || !Array.isArray(result.contents)) return result;
+  return { ...result, contents: (result.contents as Item[]).map((c) => (c !== null && typeof c === 'object' && c.uri === original ? { ...c, uri: exposed } : c)) };
 }

@@ -379,8 +379,8 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     if (this.#warned.has(id)) return;
     if (this.#warned.size < 10_000) this.#warned.add(id);
     const fields = { kind, name: labelSafe(key), kept, other };
-    if (renamed !== null) this.#log('warn', { ...fields, renamed: labelSafe(renamed) }, `MCP resource URI listed by several servers; "${kept}" keeps it, "${other}"'s is listed and read as the namespaced URI`);
-    else if (kind === 'resourceTemplates') this.#log('warn', fields, `MCP resource template listed by several servers; "${kept}" keeps it, "${other}"'s is left out`);
+    const what = kind === 'resourceTemplates' ? 'resource template' : 'resource URI';
+    if (renamed !== null) this.#log('warn', { ...fields, renamed: labelSafe(renamed) }, `MCP ${what} listed by several servers; "${kept}" keeps it, "${other}"'s is listed and read as the namespaced URI`);
     else if (this.#config.prefix === 'never') this.#log('warn', fields, `MCP name conflict with prefix: never; "${kept}" keeps the name, "${other}"'s is left out`);
     else this.#log('warn', fields, `MCP name conflict: two servers share a namespace (their prefix); "${kept}" keeps the name, "${other}"'s is left out`);
   }

@@ -26,8 +26,11 @@ export interface MergedView {
   items: Item[];
   /** Exposed name (tools, prompts) or URI / URI template (resources, templates) → owner. */
   owners: Map<string, Owner>;
-  /** Templates only: matchers for routing concrete URIs back. */
-  matchers: { template: UriTemplate; owner: Owner }[];
+  /**
+   * Templates only: matchers for routing concrete URIs back; `prefix` is the `localrouter://<namespace>/`
+   * a namespaced template adds, cut off a matching URI before it goes upstream.
+   */
+  matchers: { template: UriTemplate; owner: Owner; prefix: string }[];
   /** Servers left out because their list failed, and why. */
   unavailable: { server: string; error: string }[];
 }
@@ -38,7 +41,8 @@ export interface MergeOptions {
   generation: number;
   /**
    * Called for each name, URI or template two servers both expose: the first server keeps it; a
-   * later server's resource is listed under `renamed` (see `namespacedUri`), anything else is left out.
+   * later server's resource or template is listed under `renamed` (see `namespacedUri`), anything
+   * else is left out.
    */
   onConflict?(kind: ListKind, key: string, kept: string, other: string, renamed: string | null): void;
 }
@@ -48,8 +52,8 @@ export interface MergeOptions {
  * with, in its order (title, description, schemas, annotations, icons, `_meta`, fields no revision
  * defines yet); tools and prompts are renamed `<namespace>__<name>` (unless prefix is `never`),
  * resources and templates keep their URIs (so links inside tool results stay valid) and get the
- * namespace on their `name` only. A resource URI an earlier server already lists is namespaced
- * (`localrouter://<namespace>/<uri>`) and routed back by that URI. Items the policy hides are left
+ * namespace on their `name` only. A resource URI or URI template an earlier server already lists is
+ * namespaced (`localrouter://<namespace>/<uri>`) and routed back by that URI. Items the policy hides are left
  * out, and a server whose list fails is left out and reported, never failing the whole list.
  */
 export async function buildMergedView(kind: ListKind, instances: readonly UpstreamInstance[], opts: MergeOptions): Promise<MergedView> {
@@ -96,18 +100,19 @@ function addItem(view: MergedView, kind: ListKind, inst: UpstreamInstance, item:
   let exposed: Item = name === prefixed ? item : { ...item, name: prefixed };
   const existing = view.owners.get(key);
   if (existing !== undefined) {
-    const renamed = kind === 'resources' && existing.inst !== inst ? namespacedUri(inst.runtime.namespace, key) : null;
+    const uriKind = kind === 'resources' || kind === 'resourceTemplates';
+    const renamed = uriKind && existing.inst !== inst ? namespacedUri(inst.runtime.namespace, key) : null;
     opts.onConflict?.(kind, key, existing.inst.name, server, renamed);
     if (renamed === null || view.owners.has(renamed)) return;
     key = renamed;
-    exposed = { ...exposed, uri: renamed };
+    exposed = kind === 'resources' ? { ...exposed, uri: renamed } : { ...exposed, uriTemplate: renamed };
   }
   const owner = { inst, original };
   view.owners.set(key, owner);
   view.items.push(exposed);
   if (kind === 'resourceTemplates') {
     try {
-      view.matchers.push({ template: new UriTemplate(key), owner });
+      view.matchers.push({ template: new UriTemplate(key), owner, prefix: key === original ? '' : namespacedUri(inst.runtime.namespace, '') });
     } catch {
       // A template the SDK cannot parse is still listed; reads of its URIs route by other means.
     }

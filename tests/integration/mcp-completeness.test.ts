@@ -57,11 +57,30 @@ describe('MCP completeness', () => {
     expect(uris.filter((u) => u === 'shared://same')).toHaveLength(1);
     const read = async (uri: string): Promise<string> => {
       const r = await client.request({ method: 'resources/read', params: { uri } }, ResultSchema);
-      return (r.contents as { text: string }[])[0]!.text;
+      const content = (r.contents as { uri: string; text: string }[])[0]!;
+      // The upstream is asked for its own URI; the client gets back the one it asked for.
+      expect(content.uri).toBe(uri);
+      return content.text;
     };
     expect(await read('shared://same')).toBe('read from p1');
     expect(await read('localrouter://p2/shared://same')).toBe('read from p2');
     expect(await read('p2://own')).toBe('read from p2');
+    await client.close();
+  });
+
+  it('namespaces a URI template two servers list, and routes reads of URIs matching it', async () => {
+    const client = await connectClient(fx);
+    const templates = (await client.listResourceTemplates()).resourceTemplates;
+    const uris = templates.map((t) => t.uriTemplate);
+    expect(uris.filter((u) => u === 'shared://items/{id}')).toHaveLength(1);
+    expect(uris).toContain('localrouter://p2/shared://items/{id}');
+    expect(uris).toContain('localrouter://big/shared://items/{id}');
+    expect(templates.find((t) => t.uriTemplate === 'localrouter://p2/shared://items/{id}')).toMatchObject({ name: 'p2__item' });
+    const read = async (uri: string): Promise<{ uri: string; text: string }> =>
+      ((await client.request({ method: 'resources/read', params: { uri } }, ResultSchema)).contents as { uri: string; text: string }[])[0]!;
+    expect(await read('shared://items/7')).toEqual({ uri: 'shared://items/7', text: 'read from p1: shared://items/7', futureContentField: 1 });
+    expect(await read('localrouter://p2/shared://items/7')).toEqual({ uri: 'localrouter://p2/shared://items/7', text: 'read from p2: shared://items/7', futureContentField: 1 });
+    expect(await read('localrouter://big/shared://items/x')).toMatchObject({ text: 'read from big: shared://items/x' });
     await client.close();
   });
 
