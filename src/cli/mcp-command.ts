@@ -5,6 +5,7 @@ import { configPath, loadOrCreateConfig, updateConfig, type Config, type McpServ
 import { LocalRouterError } from '../errors/index.js';
 import { fetchAdmin, gatewayOrigin } from './admin-client.js';
 import { homeOf, parseName, printJson, printTable, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
+import { registerMcpVirtualCommand } from './mcp-virtual-command.js';
 import { readSecretFromStdin } from './read-secret.js';
 import { splitCommand } from './split-command.js';
 
@@ -101,6 +102,8 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
       if (opts.json) return printJson(io, tools);
       printTable(io, ['NAME', 'DESCRIPTION'], tools.map((t) => [t.name, (t.description ?? '').split('\n')[0]!.slice(0, 100)]), `server "${name}" has no tools`);
     });
+
+  registerMcpVirtualCommand(mcp, io);
 
   mcp.command('bridge').description('relay MCP over STDIO (for clients that only spawn processes) to the gateway\'s /mcp')
     .option('--url <url>', 'gateway MCP endpoint (default: http://<server.host>:<server.port>/mcp from the config)', parseUrl)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { runCli } from '../helpers/cli-run.js';
 import { connectClient, startMcpGateway, type McpGatewayFixture, toolText, shapedGatewayOptions } from '../helpers/mcp-fixture.js';
 
 let fx: McpGatewayFixture;
@@ -75,5 +76,44 @@ describe('tool shaping per strategy', () => {
     const none = await fetch(`${fx.origin}/mcp/nope`, { method: 'POST', headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json' }, body: '{}' });
     expect(none.status).toBe(404);
     expect(((await none.json()) as { error: { message: string } }).error.message).toMatch(/not a virtual server/);
+  });
+
+  it('adds, lists and removes a virtual server from the CLI, and the running gateway serves it at once', async () => {
+    const add = await runCli(['--home', fx.home, 'mcp', 'virtual', 'add', 'sums', '--server', 'every', '--tool', 'every/get-sum']);
+    expect(add.code).toBe(0);
+    expect(add.stdout).toMatch(/added virtual MCP server "sums" at http:\/\/127\.0\.0\.1:\d+\/mcp\/sums/);
+    const list = await runCli(['--home', fx.home, 'mcp', 'virtual', 'list', '--json']);
+    expect(JSON.parse(list.stdout)).toContainEqual({ name: 'sums', servers: ['every'], tools: ['every/get-sum'] });
+    const tools = async (): Promise<string[] | number> => {
+      const client = new Client({ name: 'vs', version: '1' });
+      try {
+        await client.connect(new StreamableHTTPClientTransport(new URL(`${fx.origin}/mcp/sums`), { requestInit: { headers: { authorization: `Bearer ${fx.key}` } } }));
+        return (await client.listTools()).tools.map((t) => t.name);
+      } catch (err) {
+        return (err as { code?: number }).code ?? -1;
+      } finally {
+        await client.close();
+      }
+    };
+    let seen: string[] | number = -1;
+    for (let i = 0; i < 50 && !Array.isArray(seen); i++) {
+      seen = await tools();
+      if (!Array.isArray(seen)) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(seen).toEqual(['every__get-sum']);
+    expect((await runCli(['--home', fx.home, 'mcp', 'virtual', 'add', 'bad/name'])).code).not.toBe(0);
+    expect((await runCli(['--home', fx.home, 'mcp', 'virtual', 'add', 'sse'])).stderr).toMatch(/legacy endpoints/);
+    const removed = await runCli(['--home', fx.home, 'mcp', 'virtual', 'remove', 'sums']);
+    expect(removed.code).toBe(0);
+    const again = await runCli(['--home', fx.home, 'mcp', 'virtual', 'remove', 'sums']);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/no virtual MCP server named "sums"/);
+    let gone = false;
+    for (let i = 0; i < 50 && !gone; i++) {
+      const res = await fetch(`${fx.origin}/mcp/sums`, { method: 'POST', headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json' }, body: '{}' });
+      gone = res.status === 404;
+      if (!gone) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(gone).toBe(true);
   });
 });
