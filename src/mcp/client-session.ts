@@ -45,6 +45,10 @@ const CLIENT_REQUEST_TIMEOUT_MS = 60 * 60_000;
 /** Cached pages per merged view; a view is replaced, never changed, so its pages live and die with it. */
 const pagesOf = new WeakMap<MergedView, Map<string, Item>>();
 const MAX_CACHED_PAGES = 64;
+/** Tasks one session keeps ids of (task-augmented calls it made). */
+const MAX_SESSION_TASKS = 1000;
+/** Pages of an upstream's `tasks/list` read for one client `tasks/list`. */
+const MAX_TASK_LIST_PAGES = 50;
 const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 const LIST_METHODS: Record<ListKind, typeof ListToolsRequestSchema | typeof ListPromptsRequestSchema | typeof ListResourcesRequestSchema | typeof ListResourceTemplatesRequestSchema> = {
   tools: ListToolsRequestSchema, prompts: ListPromptsRequestSchema, resources: ListResourcesRequestSchema, resourceTemplates: ListResourceTemplatesRequestSchema,
@@ -136,7 +140,7 @@ export class ClientSession {
     for (const schema of [GetTaskRequestSchema, GetTaskPayloadRequestSchema, CancelTaskRequestSchema]) {
       Protocol.prototype.setRequestHandler.call(s, schema, (req: { method: string; params: Item & { taskId: string } }, extra: Extra) => this.#taskRequest(req.method, req.params, extra) as never);
     }
-    Protocol.prototype.setRequestHandler.call(s, ListTasksRequestSchema, () => this.#listTasks() as never);
+    Protocol.prototype.setRequestHandler.call(s, ListTasksRequestSchema, (req) => this.#listTasks((req.params as { cursor?: string } | undefined)?.cursor) as never);
     s.setRequestHandler(GetPromptRequestSchema, (req, extra) => {
       const params = req.params as Item & { name: string };
       return this.#noted(extra as Extra, params.name, (note) => this.#route('prompts', params.name, 'prompts/get', (owner) => ({ ...params, name: owner.original }), extra as Extra, note)) as never;
@@ -196,6 +200,8 @@ export class ClientSession {
     const task = result.task as Item | undefined;
     if (typeof task?.taskId !== 'string') return result;
     const id = taskIdOf(owner.inst, task.taskId);
+    // Bounded: past the cap the session forgets its oldest task (the upstream's ttl ends it anyway).
+    if (this.tasks.size >= MAX_SESSION_TASKS) this.tasks.delete(this.tasks.keys().next().value!);
     this.tasks.set(id, { inst: owner.inst, original: task.taskId });
     return { ...result, task: { ...task, taskId: id } };
   }
@@ -214,8 +220,8 @@ export class ClientSession {
     return exposeTaskIds(result, owner.original, params.taskId);
   }
 
-  /** tasks/list: this session's tasks only, from each upstream that runs one. */
-  async #listTasks(): Promise<Item> {
+  /** tasks/list: this session's tasks only, from each upstream that runs one (all its pages), paged outward. */
+  async #listTasks(cursor: string | undefined): Promise<Item> {
     const byInst = new Map<UpstreamInstance, Map<string, string>>();
     for (const [id, owner] of this.tasks) {
       let ids = byInst.get(owner.inst);
@@ -224,13 +230,20 @@ export class ClientSession {
     }
     const tasks: Item[] = [];
     for (const [inst, ids] of byInst) {
-      const listed = await inst.request('tasks/list', {}, { call: null }).catch(() => ({ tasks: [] }) as Item);
-      for (const t of Array.isArray(listed.tasks) ? listed.tasks as Item[] : []) {
-        const id = typeof t.taskId === 'string' ? ids.get(t.taskId) : undefined;
-        if (id !== undefined) tasks.push({ ...t, taskId: id });
+      let upstreamCursor: unknown;
+      for (let page = 0; page < MAX_TASK_LIST_PAGES; page++) {
+        const params = typeof upstreamCursor === 'string' ? { cursor: upstreamCursor } : {};
+        const listed = await inst.request('tasks/list', params, { call: null }).catch(() => ({ tasks: [] }) as Item);
+        for (const t of Array.isArray(listed.tasks) ? listed.tasks as Item[] : []) {
+          const id = typeof t.taskId === 'string' ? ids.get(t.taskId) : undefined;
+          if (id !== undefined) tasks.push({ ...t, taskId: id });
+        }
+        upstreamCursor = listed.nextCursor;
+        if (typeof upstreamCursor !== 'string' || tasks.length >= this.tasks.size) break;
       }
     }
-    return { tasks };
+    const page = paginate(tasks, cursor, this.#host.pageSize);
+    return page.nextCursor === undefined ? { tasks: page.items } : { tasks: page.items, nextCursor: page.nextCursor };
   }
 
   /** A call by resource URI (or, for completions, a URI template). */

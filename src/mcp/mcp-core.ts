@@ -1,4 +1,4 @@
-import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { RELATED_TASK_META_KEY, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { labelSafe } from '../model/index.js';
 import {
   dispatchToMcp, encodeMcpCall, encodeMcpClosed, encodeMcpLog, encodeMcpSample, encodeMcpSend, encodeMcpStatusResult,
@@ -301,7 +301,24 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     }
     if (target === null) throw new RpcError(RPC_CODE.InternalError, `${method} arrived while no client request of "${inst.name}" was in progress; LocalRouter has no client to ask`);
     if (!target.clientCan(CAPABILITY_OF[method] ?? method)) throw new RpcError(RPC_CODE.MethodNotFound, `the client does not support ${method}`);
-    return target.request(method, params, signal);
+    return target.request(method, this.#withSessionTaskId(target.session, inst, params), signal);
+  }
+
+  /**
+   * A request about one of the server's tasks (an elicitation while the task is `input_required`)
+   * names it by the id the session knows (`<server>__<id>`); a task the session does not know is
+   * not named at all.
+   */
+  #withSessionTaskId(sessionId: number, inst: UpstreamInstance, params: Item): Item {
+    const meta = params._meta as Item | undefined;
+    const related = meta?.[RELATED_TASK_META_KEY] as Item | undefined;
+    if (related === undefined) return params;
+    const original = typeof related.taskId === 'string' ? related.taskId : null;
+    const id = original === null ? null : this.#sessions.get(sessionId)?.taskIdFor(inst, original) ?? null;
+    const { [RELATED_TASK_META_KEY]: _drop, ...rest } = meta!;
+    const nextMeta = id === null ? rest : { ...rest, [RELATED_TASK_META_KEY]: { ...related, taskId: id } };
+    const { _meta: _old, ...out } = params;
+    return Object.keys(nextMeta).length === 0 ? out : { ...out, _meta: nextMeta };
   }
 
   stderr(inst: UpstreamInstance, line: string): void {

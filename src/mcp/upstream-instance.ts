@@ -6,9 +6,17 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerRuntime, McpServerStatus } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
+import { RelayTaskStore } from './relay-task-store.js';
 import { RpcError, toRpcError } from './rpc-error.js';
 import { createUpstreamTransport, type ObservedTransport } from './upstream-transport.js';
 import { LIST_KINDS, type CallRef, type Item, type ListKind, type UpstreamRequestOptions } from './upstream-types.js';
+
+/** The part of the SDK's per-request task store a task-augmented request handler uses. */
+interface TaskHandle {
+  createTask(params: { ttl?: number }): Promise<{ taskId: string }>;
+  storeTaskResult(taskId: string, status: 'completed' | 'failed', result: Item): Promise<void>;
+  updateTaskStatus(taskId: string, status: 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled', statusMessage?: string): Promise<void>;
+}
 
 /** Where an instance reports what happens to it; implemented by the MCP core. */
 export interface UpstreamEvents {
@@ -61,6 +69,8 @@ export class UpstreamInstance {
   #before: Map<ListKind, Promise<Item[]>> | null = null;
   #client: Client | null = null;
   #transport: ObservedTransport | null = null;
+  /** Tasks the connected server asked the gateway to run (task-augmented sampling or elicitation). */
+  #tasks: RelayTaskStore | null = null;
   #connecting: Promise<Client> | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
   #retryWait: Promise<void> | null = null;
@@ -187,6 +197,7 @@ export class UpstreamInstance {
     this.#stopHealth();
     const client = this.#client;
     this.#client = null;
+    this.#endTasks();
     this.#setState('closed', null);
     await client?.close().catch(() => undefined);
   }
@@ -236,8 +247,9 @@ export class UpstreamInstance {
         if (this.#sending !== null && 'id' in message && 'method' in message) this.#sentId = message.id;
       },
     });
-    const client = new Client({ name: 'localrouter', version: this.#version }, { capabilities: this.#clientCapabilities() });
-    this.#install(client);
+    const tasks = new RelayTaskStore();
+    const client = new Client({ name: 'localrouter', version: this.#version }, { capabilities: this.#clientCapabilities(), taskStore: tasks });
+    this.#install(client, tasks);
     try {
       await client.connect(transport, { timeout: this.runtime.timeoutMs });
     } catch (err) {
@@ -253,6 +265,7 @@ export class UpstreamInstance {
     }
     this.#client = client;
     this.#transport = transport;
+    this.#tasks = tasks;
     this.#connectedAt = Date.now();
     // No list cache to clear here: #drop cleared it when the last connection went, and a list being
     // fetched now is what asked for this connection (clearing it would fetch it twice).
@@ -339,18 +352,36 @@ export class UpstreamInstance {
     }
   }
 
-  /** A shared instance serves many sessions: it offers sampling and elicitation (forwarded to the session whose call caused them) but not roots, which belong to one client. */
+  /**
+   * A shared instance serves many sessions: it offers sampling and elicitation (forwarded to the
+   * session whose call caused them) but not roots, which belong to one client. Sampling and
+   * elicitation may be task-augmented: the gateway then holds the task and runs the request as a
+   * plain one towards the client (see `#install`), so any client that can answer it will do.
+   */
   #clientCapabilities(): Record<string, unknown> {
-    const caps: Record<string, unknown> = { sampling: {}, elicitation: { form: {}, url: {} } };
+    const caps: Record<string, unknown> = {
+      sampling: {}, elicitation: { form: {}, url: {} },
+      tasks: { list: {}, cancel: {}, requests: { sampling: { createMessage: {} }, elicitation: { create: {} } } },
+    };
     if (this.owner !== null) caps.roots = { listChanged: true };
     return caps;
   }
 
-  #install(client: Client): void {
-    const forward = (method: string) => (request: { params?: Item }, extra: { signal: AbortSignal }) => {
-      const params = { ...(request.params ?? {}) };
+  #install(client: Client, tasks: RelayTaskStore): void {
+    const forward = (method: string) => async (request: { params?: Item }, extra: { signal: AbortSignal; taskStore?: TaskHandle }): Promise<never> => {
+      const { task, ...params } = request.params ?? {};
       const call = this.#attribute(takeRelated(params));
-      return this.#events.serverRequest(this, method, params, call, extra.signal) as Promise<never>;
+      if (task === undefined || extra.taskStore === undefined) return this.#events.serverRequest(this, method, params, call, extra.signal) as Promise<never>;
+      // A task-augmented request: answered at once with the task; the request itself goes on in the
+      // background, and the server polls `tasks/get` and `tasks/result` here for its outcome.
+      const store = extra.taskStore;
+      const created = await store.createTask({ ttl: (task as { ttl?: number }).ttl });
+      const signal = tasks.signalFor(created.taskId);
+      this.#events.serverRequest(this, method, params, call, signal).then(
+        (result) => store.storeTaskResult(created.taskId, 'completed', result),
+        (err: unknown) => store.updateTaskStatus(created.taskId, signal.aborted ? 'cancelled' : 'failed', toRpcError(err).message.slice(0, 500)),
+      ).catch(() => undefined).finally(() => tasks.settled(created.taskId));
+      return { task: created } as never;
     };
     client.setRequestHandler(CreateMessageRequestSchema, forward('sampling/createMessage'));
     client.setRequestHandler(ElicitRequestSchema, forward('elicitation/create'));
@@ -395,6 +426,12 @@ export class UpstreamInstance {
     return found;
   }
 
+  /** A connection's tasks end with it: their work is stopped and their timers cleared. */
+  #endTasks(): void {
+    this.#tasks?.cleanup();
+    this.#tasks = null;
+  }
+
   #invalidate(kind: ListKind): void {
     this.#lists.delete(kind);
     this.#events.changed(this, kind);
@@ -404,6 +441,7 @@ export class UpstreamInstance {
   #drop(client: Client, reason: string): void {
     if (this.#client !== client) return;
     this.#client = null;
+    this.#endTasks();
     this.#stopHealth();
     // Lists fetched from this connection are compared with the next one's (see #refreshAfterReconnect).
     const settled = [...this.#lists].filter(([, p]) => p !== undefined);

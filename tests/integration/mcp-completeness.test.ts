@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, RELATED_TASK_META_KEY, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient, EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 
 /**
@@ -84,6 +84,42 @@ describe('MCP completeness', () => {
     await client.close();
   });
 
+  it('runs the task-augmented sampling and elicitation an upstream asks of its client: the *-async tools are listed and complete', async () => {
+    const client = await connectClient(fx, fx.key, { sampling: {}, elicitation: { form: {} } });
+    const asked: string[] = [];
+    client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
+      // The client is asked a plain request: the gateway holds the task the upstream asked for.
+      asked.push(`sampling task=${JSON.stringify((req.params as { task?: unknown }).task ?? null)}`);
+      return { model: 'test-model', role: 'assistant', content: { type: 'text', text: 'sampled in a task' } };
+    });
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(`elicitation task=${JSON.stringify((req.params as { task?: unknown }).task ?? null)}`);
+      return { action: 'accept', content: { name: 'Grace Hopper' } };
+    });
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toContain('every__trigger-sampling-request-async');
+    expect(names).toContain('every__trigger-elicitation-request-async');
+    const sampled = toolTextOf(await client.callTool({ name: 'every__trigger-sampling-request-async', arguments: { prompt: 'in a task' } }, undefined, { timeout: 30_000 }));
+    expect(sampled).toMatch(/^\[COMPLETED\]/);
+    expect(sampled).toContain('sampled in a task');
+    expect(sampled).toMatch(/Task created: [0-9a-f]{32}/);
+    const elicited = toolTextOf(await client.callTool({ name: 'every__trigger-elicitation-request-async', arguments: {} }, undefined, { timeout: 30_000 }));
+    expect(elicited).toMatch(/^\[COMPLETED\]/);
+    expect(elicited).toContain('- Name: Grace Hopper');
+    expect(asked).toEqual(['sampling task=null', 'elicitation task=null']);
+    await client.close();
+  }, 40_000);
+
+  it('fails an upstream task whose request the client refuses, and the upstream hears "failed"', async () => {
+    const client = await connectClient(fx, fx.key, { sampling: {}, elicitation: { form: {} } });
+    client.setRequestHandler(CreateMessageRequestSchema, async () => {
+      throw new Error('no sampling today');
+    });
+    const text = toolTextOf(await client.callTool({ name: 'every__trigger-sampling-request-async', arguments: { prompt: 'refused' } }, undefined, { timeout: 30_000 }));
+    expect(text).toMatch(/^\[FAILED\] .*no sampling today/);
+    await client.close();
+  }, 40_000);
+
   it('relays a task-augmented tool call and tasks/get, result, list and cancel, task ids namespaced and kept to their session', async () => {
     const a = await connectClient(fx);
     const b = await connectClient(fx);
@@ -116,6 +152,22 @@ describe('MCP completeness', () => {
     await b.close();
   }, 60_000);
 
+  it('asks the client for input a task needs (input_required) naming the task by the id the session knows', async () => {
+    const client = await connectClient(fx, fx.key, { elicitation: { form: {} } });
+    const related: unknown[] = [];
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      related.push((req.params._meta as Record<string, unknown> | undefined)?.[RELATED_TASK_META_KEY]);
+      return { action: 'accept', content: { interpretation: 'technical' } };
+    });
+    const created = await client.request({ method: 'tools/call', params: { name: 'every__simulate-research-query', arguments: { topic: 'python', ambiguous: true }, task: { ttl: 60_000 } } }, ResultSchema);
+    const id = (created.task as { taskId: string }).taskId;
+    expect(id).toMatch(/^every__/);
+    const result = await client.request({ method: 'tasks/result', params: { taskId: id } }, ResultSchema, { timeout: 30_000 });
+    expect(related).toEqual([{ taskId: id }]);
+    expect(JSON.stringify(result.content)).toContain('input_required');
+    await client.close();
+  }, 40_000);
+
   it('passes fields no revision defines yet, in their order, on tools, prompts, resources and in results', async () => {
     const client = await connectClient(fx);
     const tools = (await client.request({ method: 'tools/list', params: {} }, ResultSchema)).tools as Record<string, unknown>[];
@@ -134,4 +186,37 @@ describe('MCP completeness', () => {
     expect(JSON.stringify(read)).toBe('{"contents":[{"uri":"p1://own","text":"read from p1","futureContentField":1}],"zResult":"p1"}');
     await client.close();
   });
+});
+
+function toolTextOf(result: unknown): string {
+  return (result as { content: { type: string; text?: string }[] }).content.filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+}
+
+describe('MCP tasks/list paging', () => {
+  it('pages a session\'s tasks outward by mcp.page_size with an opaque cursor', async () => {
+    const paged = await startMcpGateway({
+      servers: [{ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }],
+      mcp: { page_size: 2 },
+    });
+    try {
+      const client = await connectClient(paged);
+      const started: string[] = [];
+      for (const topic of ['one', 'two', 'three']) {
+        const created = await client.request({ method: 'tools/call', params: { name: 'every__simulate-research-query', arguments: { topic }, task: { ttl: 60_000 } } }, ResultSchema);
+        started.push((created.task as { taskId: string }).taskId);
+      }
+      const first = await client.request({ method: 'tasks/list', params: {} }, ResultSchema);
+      expect(first.tasks).toHaveLength(2);
+      expect(typeof first.nextCursor).toBe('string');
+      const second = await client.request({ method: 'tasks/list', params: { cursor: first.nextCursor as string } }, ResultSchema);
+      expect(second.tasks).toHaveLength(1);
+      expect(second.nextCursor).toBeUndefined();
+      const seen = [...(first.tasks as { taskId: string }[]), ...(second.tasks as { taskId: string }[])].map((t) => t.taskId).sort();
+      expect(seen).toEqual([...started].sort());
+      await expect(client.request({ method: 'tasks/list', params: { cursor: 'not-a-cursor' } }, ResultSchema)).rejects.toThrow(/Invalid cursor/);
+      await client.close();
+    } finally {
+      await paged.close();
+    }
+  }, 60_000);
 });

@@ -63,7 +63,12 @@ describe('MCP gateway with real servers (STDIO, Streamable HTTP, filesystem)', (
     expect(names).toContain('fs__list_directory');
     // Compare with the upstream itself: everything but the name is unchanged.
     // With the capabilities the gateway offers upstream, the server lists its conditional tools too.
-    const direct = new Client({ name: 'direct', version: '1' }, { capabilities: { sampling: {}, elicitation: { form: {}, url: {} } } });
+    const direct = new Client({ name: 'direct', version: '1' }, {
+      capabilities: {
+        sampling: {}, elicitation: { form: {}, url: {} },
+        tasks: { list: {}, cancel: {}, requests: { sampling: { createMessage: {} }, elicitation: { create: {} } } },
+      },
+    });
     await direct.connect(new StreamableHTTPClientTransport(new URL(web.url)));
     const upstream = (await direct.listTools()).tools;
     await direct.close();
