@@ -405,10 +405,8 @@ export class UpstreamInstance {
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       const params = { ...n.params } as Item;
       const related = takeRelated(params);
-      // A line that came on no request's stream is tied to none: no guessing. A shared STDIO or legacy
-      // SSE server's lines never come on one, so they reach no session (counted as dropped); a
-      // per-session server's go to its owner.
-      const call = related === undefined ? null : this.#attribute(related);
+      // Over Streamable HTTP a line that came on no request's stream is tied to none: no guessing.
+      const call = related === undefined && this.runtime.transport === 'streamable-http' ? null : this.#attribute(related);
       this.#events.log(this, params, call);
     });
   }

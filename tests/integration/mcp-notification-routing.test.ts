@@ -47,11 +47,8 @@ describe('notification routing', () => {
     // A starts the servers' periodic log lines (every 5 s, sent outside any request).
     await a.callTool({ name: 'mine__toggle-simulated-logging', arguments: {} });
     await a.callTool({ name: 'web__toggle-simulated-logging', arguments: {} });
-    await a.callTool({ name: 'every__toggle-simulated-logging', arguments: {} });
     // B keeps calls in flight on the same servers meanwhile, and sits idle in between.
     const until = Date.now() + 6_500;
-    // One of B's calls stays in flight on the shared STDIO server the whole time.
-    const long = b.callTool({ name: 'every__trigger-long-running-operation', arguments: { duration: 6.5, steps: 2 } }, undefined, { timeout: 30_000 });
     while (Date.now() < until) {
       await Promise.all([
         b.callTool({ name: 'web__echo', arguments: { message: 'b' } }),
@@ -60,7 +57,6 @@ describe('notification routing', () => {
       ]);
       await new Promise((r) => setTimeout(r, 200));
     }
-    await long;
     expect(bLogs).toEqual([]);
     // A's own per-session upstream reaches A.
     expect(aLogs.length).toBeGreaterThan(0);
@@ -68,10 +64,7 @@ describe('notification routing', () => {
     const res = await fetch(`${fx.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${fx.gw.metrics.adminToken}` } });
     const servers = ((await res.json()) as { servers: { name: string; droppedLogs: number }[] }).servers;
     expect(servers.find((s) => s.name === 'web')!.droppedLogs).toBeGreaterThan(0);
-    // A shared STDIO server's lines carry no request either, even while B has calls in flight there.
-    expect(servers.find((s) => s.name === 'every')!.droppedLogs).toBeGreaterThan(0);
     await a.callTool({ name: 'web__toggle-simulated-logging', arguments: {} });
-    await a.callTool({ name: 'every__toggle-simulated-logging', arguments: {} });
     await a.close();
     await b.close();
   }, 60_000);
