@@ -311,8 +311,11 @@ export class UpstreamInstance {
     const every = this.#health.intervalMs;
     if (every <= 0) return;
     this.#healthTimer = setInterval(() => {
-      // A server that answered within the period is known to be alive.
+      // A server that answered within the period is known to be alive. One with calls in flight is
+      // not pinged: it may be busy with them (a blocked event loop answers no ping), and those calls
+      // have their own timeouts and notice a lost session or connection themselves.
       if (this.lastSuccessAt !== null && Date.now() - this.lastSuccessAt < every) return;
+      if (this.#inflight.size > 0) return;
       void this.#check(client);
     }, every);
     this.#healthTimer.unref();

@@ -153,6 +153,26 @@ describe('lists after a re-initialize', () => {
   }, 60_000);
 });
 
+describe('health checks and busy servers', () => {
+  it('does not re-initialize a server that is busy with a call longer than the health timeout', async () => {
+    const gw = await startMcpGateway({
+      servers: [{ name: 'busy', transport: 'stdio', command: process.execPath, args: [PROBE, 'busy'], timeout_ms: 10_000 }],
+      mcp: { health_interval_ms: 300, health_timeout_ms: 300 },
+    });
+    try {
+      const client = await connectClient(gw);
+      expect(toolText(await client.callTool({ name: 'busy__block', arguments: { ms: 2_000 } }, undefined, { timeout: 15_000 }))).toBe('blocked busy');
+      const res = await fetch(`${gw.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${gw.gw.metrics.adminToken}` } });
+      const busy = ((await res.json()) as { servers: ServerStatus[] }).servers.find((s) => s.name === 'busy')!;
+      expect(busy.restarts).toBe(0);
+      expect(busy.state).toBe('ready');
+      await client.close();
+    } finally {
+      await gw.close();
+    }
+  }, 60_000);
+});
+
 async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
