@@ -18,12 +18,12 @@ export function gatewayOrigin(config: Config, home: string | undefined, env: Nod
  * `GET <apiPath>` on the running gateway with the admin token from the data dir; the parsed JSON, or
  * null when no gateway answers (not running, no token yet, an error status, or a 2 s timeout).
  */
-export async function fetchAdmin<T>(home: string, config: Config, apiPath: string, env: NodeJS.ProcessEnv): Promise<T | null> {
+export async function fetchAdmin<T>(home: string, config: Config, apiPath: string, env: NodeJS.ProcessEnv, method: 'GET' | 'POST' = 'GET'): Promise<T | null> {
   const tokenFile = path.join(home, 'admin-token');
   if (!existsSync(tokenFile)) return null;
   try {
     const res = await fetch(`${gatewayOrigin(config, home, env)}${apiPath}`, {
-      headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` }, signal: AbortSignal.timeout(2000),
+      method, headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` }, signal: AbortSignal.timeout(2000),
     });
     return res.ok ? await res.json() as T : null;
   } catch {

@@ -5,6 +5,7 @@ import { configPath, loadOrCreateConfig, updateConfig, type Config, type McpServ
 import { LocalRouterError } from '../errors/index.js';
 import { fetchAdmin, gatewayOrigin } from './admin-client.js';
 import { homeOf, parseName, printJson, printTable, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
+import { registerMcpLoginCommand } from './mcp-login-command.js';
 import { registerMcpVirtualCommand } from './mcp-virtual-command.js';
 import { readSecretFromStdin } from './read-secret.js';
 import { splitCommand } from './split-command.js';
@@ -58,7 +59,7 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
         const s = live?.get(m.name);
         return {
           name: m.name, transport: m.transport, target: m.url ?? [m.command, ...m.args].join(' '), enabled: m.enabled,
-          state: !m.enabled ? 'disabled' : live === null ? 'gateway not running' : String(s?.state ?? 'idle'),
+          state: !m.enabled ? 'disabled' : live === null ? 'gateway not running' : s?.needsLogin === true ? 'needs login' : String(s?.state ?? 'idle'),
           tools: (s?.tools as number | null | undefined) ?? null, restarts: (s?.restarts as number | undefined) ?? 0, last_error: (s?.lastError as string | null | undefined) ?? null,
           last_error_at: (s?.lastErrorAt as string | null | undefined) ?? null, last_success_at: (s?.lastSuccessAt as string | null | undefined) ?? null,
         };
@@ -104,6 +105,7 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
     });
 
   registerMcpVirtualCommand(mcp, io);
+  registerMcpLoginCommand(mcp, io);
 
   mcp.command('bridge').description('relay MCP over STDIO (for clients that only spawn processes) to the gateway\'s /mcp')
     .option('--url <url>', 'gateway MCP endpoint (default: http://<server.host>:<server.port>/mcp from the config)', parseUrl)

@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import { toLocalRouterError } from '../errors/index.js';
-import { McpHost, mcpActorConfig, type McpLog } from '../mcp/index.js';
+import { McpHost, mcpActorConfig, mcpSecretName, storedMcpSecrets, type McpLog } from '../mcp/index.js';
 import { MetricsRing, type Monitoring } from '../metrics/index.js';
 import { McpCalls } from './mcp-calls.js';
 import { discoveryRoutes } from './mcp-discovery.js';
@@ -66,6 +66,15 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
     calls.closed(no);
   };
   host.onCall = (no, request, info) => calls.called(no, request, info);
+  host.onOAuthSaved = (server, state) => {
+    const secrets = opts.secrets;
+    if (secrets === null) return;
+    try {
+      secrets.set(mcpSecretName(server), JSON.stringify({ ...storedMcpSecrets(server, secrets), oauth: state }));
+    } catch (err) {
+      opts.log.warn({ server, err: (err as Error).message.split('\n')[0] }, 'cannot keep the refreshed OAuth tokens of an MCP server in the secret store');
+    }
+  };
   const limits = (): McpSessionLimits => ({ maxSessions: config.mcp.max_sessions, maxSessionsPerClient: config.mcp.max_sessions_per_client });
   const endpoint = new McpEndpoint(host, {
     sessionIdleMs: config.mcp.session_idle_ms, limits, metricId: intern, log: opts.log, calls,
@@ -94,10 +103,23 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
       if (!aborted) writeError(res, toLocalRouterError(err), cors);
     });
   };
+  // `POST /api/mcp/reload`: the secret store changed (an OAuth login): servers whose secrets differ reconnect.
+  const reloadSecrets: RouteHandler = (state, res, req, cors) => {
+    try {
+      admin.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
+      host.configure(mcpActorConfig(config, opts.secrets, opts.version, opts.log));
+      writeJson(res, 200, { reloaded: true }, cors);
+    } catch (err) {
+      writeError(res, toLocalRouterError(err), cors);
+    }
+  };
   return {
     host,
     // `/mcp/<name>`: the virtual servers (the legacy `/mcp/sse` and `/mcp/messages` are exact routes and win).
-    routes: () => ({ '/mcp': endpoint.route(), '/mcp/*': endpoint.route(), ...legacy.routes(), '/api/mcp/servers': { get: status }, ...discoveryRoutes() }),
+    routes: () => ({
+      '/mcp': endpoint.route(), '/mcp/*': endpoint.route(), ...legacy.routes(), '/api/mcp/servers': { get: status }, '/api/mcp/reload': { post: reloadSecrets },
+      ...discoveryRoutes(),
+    }),
     warm() {
       if (config.mcp_servers.some((s) => s.enabled)) loadMcpSdk().catch((err: unknown) => opts.log.error({ err }, 'cannot load the MCP SDK'));
     },

@@ -1,8 +1,8 @@
 import { RELATED_TASK_META_KEY, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { labelSafe } from '../model/index.js';
 import {
-  dispatchToMcp, encodeMcpCall, encodeMcpClosed, encodeMcpLog, encodeMcpSample, encodeMcpSend, encodeMcpStatusResult,
-  type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpFrameInfo, type McpJsonRpcMessage, type McpLogLevel, type McpServerRuntime, type McpSessionInfo,
+  dispatchToMcp, encodeMcpCall, encodeMcpOAuthSaved, encodeMcpClosed, encodeMcpLog, encodeMcpSample, encodeMcpSend, encodeMcpStatusResult,
+  type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpFrameInfo, type McpJsonRpcMessage, type McpLogLevel, type McpOAuthState, type McpServerRuntime, type McpSessionInfo,
   type McpServerStatus, type ToMcpFrame, type ToMcpHandler,
 } from '../workers/index.js';
 import { compileMcpPolicy, scopeMcpPolicy, type McpPolicy } from './access-policy.js';
@@ -321,6 +321,10 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     return Object.keys(nextMeta).length === 0 ? out : { ...out, _meta: nextMeta };
   }
 
+  oauthSaved(inst: UpstreamInstance, state: McpOAuthState): void {
+    this.#post(encodeMcpOAuthSaved(inst.name, state));
+  }
+
   stderr(inst: UpstreamInstance, line: string): void {
     this.#log('info', { server: inst.name, session: inst.owner ?? undefined }, `[mcp stderr] ${labelSafe(line, MAX_LOGGED_LINE)}`);
   }
@@ -542,7 +546,7 @@ function idleStatus(runtime: McpServerRuntime): McpServerStatus {
   return {
     name: runtime.name, transport: runtime.transport, state: 'idle', perSession: runtime.perSession, instances: 0,
     tools: null, prompts: null, resources: null, restarts: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null, droppedLogs: 0,
-    protocolVersion: null, serverInfo: null,
+    needsLogin: false, protocolVersion: null, serverInfo: null,
   };
 }
 

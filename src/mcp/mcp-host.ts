@@ -1,6 +1,6 @@
 import {
   ActorHost, FrameBatcher, decodeFromMcp, describeToMcp, encodeMcpClose, encodeMcpConfig, encodeMcpInterned, encodeMcpMessage, encodeMcpOpen,
-  encodeMcpSampled, encodeMcpStatus, moduleBeside, type ActorCrash, type FromMcpFrame, type FromMcpHandler, type McpActorConfig, type McpCallInfo, type McpFrameInfo,
+  encodeMcpSampled, encodeMcpStatus, moduleBeside, type ActorCrash, type FromMcpFrame, type FromMcpHandler, type McpActorConfig, type McpCallInfo, type McpFrameInfo, type McpOAuthState,
   type McpJsonRpcMessage, type McpJsonText, type McpServerStatus, type McpSessionInfo, type McpWorkerData, type RestartPolicy, type ToMcpFrame,
 } from '../workers/index.js';
 import { labelSafe } from '../model/index.js';
@@ -86,6 +86,8 @@ export class McpHost {
   onClose?: (id: number) => void;
   /** Where a client call of session `id` went and how it ended (arrives before its response). */
   onCall?: (id: number, request: string | number, call: McpCallInfo) => void;
+  /** An upstream's OAuth tokens were refreshed: keep the new state (secret store). */
+  onOAuthSaved?: (server: string, state: McpOAuthState) => void;
 
   constructor(opts: McpHostOptions) {
     this.#opts = opts;
@@ -209,6 +211,7 @@ export class McpHost {
     onLog: (level, fields, message) => this.#opts.log[level](fields, message),
     onReady: () => this.#host.markReady(),
     onCall: (session, request, call) => this.onCall?.(session, request, call),
+    onOAuthSaved: (server, state) => this.onOAuthSaved?.(server, state),
     onFailed: (err, frame) => this.#receiveFailed(frame, err),
   };
 

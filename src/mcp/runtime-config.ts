@@ -1,8 +1,8 @@
 import type { Config, McpServerConfig } from '../config/index.js';
 import type { SecretStore } from '../secrets/index.js';
-import type { McpAccessRuntime, McpActorConfig, McpServerRuntime } from '../workers/index.js';
+import type { McpAccessRuntime, McpActorConfig, McpOAuthState, McpServerRuntime } from '../workers/index.js';
 
-/** Secret store entry of an MCP server: JSON `{"env": {...}, "headers": {...}}` merged over the config's. */
+/** Secret store entry of an MCP server: JSON `{"env": {...}, "headers": {...}, "oauth": {...}}`, env and headers merged over the config's. */
 export function mcpSecretName(server: string): string {
   return `mcp:${server}`;
 }
@@ -11,6 +11,8 @@ export function mcpSecretName(server: string): string {
 export interface McpSecrets {
   env?: Record<string, string>;
   headers?: Record<string, string>;
+  /** OAuth login or client credentials (Streamable HTTP and SSE servers). */
+  oauth?: McpOAuthState;
 }
 
 export interface RuntimeWarnings {
@@ -64,7 +66,14 @@ export function serverRuntime(m: McpServerConfig, secrets: SecretStore | null, l
     name: m.name, namespace: m.prefix ?? m.name, transport: m.transport, command: m.command ?? null, args: m.args, env,
     cwd: m.cwd ?? null, url: m.url ?? null, headers, connect: m.connect, perSession: m.per_session,
     timeoutMs: m.timeout_ms, maxTotalTimeoutMs: m.max_total_timeout_ms,
+    oauth: m.transport === 'stdio' ? null : stored.oauth ?? null,
   };
+}
+
+/** The stored secrets of `server` (for `localrouter mcp login`, which adds its OAuth state beside them). */
+export function storedMcpSecrets(server: string, secrets: SecretStore): McpSecrets {
+  const raw = secrets.get(mcpSecretName(server));
+  return raw === undefined ? {} : JSON.parse(raw) as McpSecrets;
 }
 
 function readSecrets(server: string, secrets: SecretStore | null, log: RuntimeWarnings): McpSecrets {
@@ -73,7 +82,7 @@ function readSecrets(server: string, secrets: SecretStore | null, log: RuntimeWa
     const raw = secrets.get(mcpSecretName(server));
     if (raw === undefined) return {};
     const parsed = JSON.parse(raw) as McpSecrets;
-    return { env: parsed.env ?? {}, headers: parsed.headers ?? {} };
+    return { env: parsed.env ?? {}, headers: parsed.headers ?? {}, ...(parsed.oauth !== undefined ? { oauth: parsed.oauth } : {}) };
   } catch (err) {
     log.warn({ server, err: (err as Error).message.split('\n')[0] }, 'cannot read the MCP server secrets from the secret store');
     return {};

@@ -4,7 +4,7 @@ import {
   McpError, PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema,
   ResultSchema, TaskStatusNotificationSchema, ToolListChangedNotificationSchema, type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { McpServerRuntime, McpServerStatus } from '../workers/index.js';
+import type { McpOAuthState, McpServerRuntime, McpServerStatus } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
 import { RelayTaskStore } from './relay-task-store.js';
 import { RpcError, toRpcError } from './rpc-error.js';
@@ -33,6 +33,8 @@ export interface UpstreamEvents {
   /** The server sent a message nested deeper than allowed; `what` says which and what became of it. */
   refused(inst: UpstreamInstance, what: string): void;
   state(inst: UpstreamInstance, state: McpServerStatus['state'], error: string | null): void;
+  /** Its OAuth tokens were refreshed: the new state is to be kept. */
+  oauthSaved(inst: UpstreamInstance, state: McpOAuthState): void;
 }
 
 const MAX_LIST_PAGES = 1000;
@@ -58,6 +60,8 @@ export class UpstreamInstance {
   restarts = 0;
   /** Log notifications tied to no client request that could not go anywhere without leaking (see `McpCore.log`). */
   droppedLogs = 0;
+  /** The server wants an OAuth login the gateway does not have (cleared by a successful connection). */
+  needsLogin = false;
   readonly #events: UpstreamEvents;
   readonly #version: string;
   readonly #backoff: { initial: number; max: number };
@@ -187,7 +191,7 @@ export class UpstreamInstance {
       instances: this.#client === null ? 0 : 1, tools: this.count('tools'), prompts: this.count('prompts'),
       resources: this.count('resources'), restarts: this.restarts, lastError: this.lastError,
       lastErrorAt: isoOrNull(this.lastErrorAt), lastSuccessAt: isoOrNull(this.lastSuccessAt), droppedLogs: this.droppedLogs,
-      protocolVersion: this.protocolVersion, serverInfo: this.serverInfo,
+      needsLogin: this.needsLogin, protocolVersion: this.protocolVersion, serverInfo: this.serverInfo,
     };
   }
 
@@ -243,6 +247,8 @@ export class UpstreamInstance {
       onStderr: (line) => this.#events.stderr(this, line),
       maxDepth: this.#maxJsonDepth,
       onRefused: (what) => this.#events.refused(this, what),
+      onOAuthSaved: (state) => this.#events.oauthSaved(this, state),
+      onNeedsLogin: () => { this.needsLogin = true; },
       onSend: (message) => {
         if (this.#sending !== null && 'id' in message && 'method' in message) this.#sentId = message.id;
       },
@@ -266,6 +272,7 @@ export class UpstreamInstance {
     this.#client = client;
     this.#transport = transport;
     this.#tasks = tasks;
+    this.needsLogin = false;
     this.#connectedAt = Date.now();
     // No list cache to clear here: #drop cleared it when the last connection went, and a list being
     // fetched now is what asked for this connection (clearing it would fetch it twice).

@@ -7,6 +7,8 @@ import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type MessageExtra
 import { DEFAULT_MAX_JSON_DEPTH, labelSafe, withinValueDepth } from '../model/index.js';
 import type { McpServerRuntime } from '../workers/index.js';
 import { createUpstreamFetch } from './upstream-fetch.js';
+import { upstreamOAuthProvider } from './upstream-oauth.js';
+import type { McpOAuthState } from '../workers/index.js';
 
 /** What an upstream connection reports besides JSON-RPC messages. */
 export interface UpstreamTransportHooks {
@@ -18,6 +20,10 @@ export interface UpstreamTransportHooks {
   maxDepth?: number;
   /** A message from the server was refused for its nesting; `what` says which and what became of it. */
   onRefused?(what: string): void;
+  /** New OAuth state (refreshed tokens) to keep. */
+  onOAuthSaved?(state: McpOAuthState): void;
+  /** The server wants an OAuth login the gateway does not have. */
+  onNeedsLogin?(): void;
 }
 
 /**
@@ -47,18 +53,27 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
     }
     case 'streamable-http':
       inner = new StreamableHTTPClientTransport(new URL(server.url!), {
-        requestInit: { headers: server.headers }, fetch: createUpstreamFetch((message) => observed?.late(message)),
+        requestInit: { headers: server.headers }, fetch: createUpstreamFetch((message) => observed?.late(message)), authProvider: oauthOf(server, hooks),
       });
       break;
     case 'sse':
       inner = new SSEClientTransport(new URL(server.url!), {
-        requestInit: { headers: server.headers },
+        requestInit: { headers: server.headers }, authProvider: oauthOf(server, hooks),
         eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...server.headers, ...(init?.headers as Record<string, string>) } }) },
       });
       break;
   }
   observed = new ObservedTransport(inner, hooks, pid, server.name);
   return observed;
+}
+
+/**
+ * The OAuth client of an HTTP upstream. A server with an `Authorization` header of its own (static
+ * or from the secret store) uses that and no OAuth.
+ */
+function oauthOf(server: McpServerRuntime, hooks: UpstreamTransportHooks): ReturnType<typeof upstreamOAuthProvider> | undefined {
+  if (Object.keys(server.headers).some((h) => h.toLowerCase() === 'authorization')) return undefined;
+  return upstreamOAuthProvider(server.name, server.oauth, (state) => hooks.onOAuthSaved?.(state), () => hooks.onNeedsLogin?.());
 }
 
 /**

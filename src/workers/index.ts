@@ -10,14 +10,14 @@ export { moduleBeside, spawnWorker } from './spawn-worker.js';
 // The MCP actor's frames and the batcher every actor shares.
 export { MCP_FRAME } from './protocol.js';
 export type {
-  McpJsonRpcMessage, McpJsonText, McpServerRuntime, McpRuleRuntime, McpAccessRuntime, McpActorConfig, McpSessionInfo, McpServerStatus,
+  McpJsonRpcMessage, McpJsonText, McpServerRuntime, McpRuleRuntime, McpAccessRuntime, McpActorConfig, McpSessionInfo, McpServerStatus, McpOAuthState,
   ToMcpFrame, FromMcpFrame, McpWorkerData, McpCallInfo, McpToolShape,
 } from './protocol.js';
 export { FrameBatcher } from './frame-batcher.js';
 export { ActorHost, type ActorCrash, type ActorHostOptions, type ActorShutdown, type RestartPolicy } from './actor-host.js';
 export {
   decodeFromMcp, decodeToMcp, describeFromMcp, describeToMcp, dispatchToMcp, encodeMcpCall, encodeMcpClose, encodeMcpClosed, encodeMcpConfig, encodeMcpIntern,
-  encodeMcpInterned, encodeMcpLog, encodeMcpMessage, encodeMcpOpen, encodeMcpReady, encodeMcpSample, encodeMcpSampled, encodeMcpSend, encodeMcpStatus,
+  encodeMcpInterned, encodeMcpLog, encodeMcpOAuthSaved, encodeMcpMessage, encodeMcpOpen, encodeMcpReady, encodeMcpSample, encodeMcpSampled, encodeMcpSend, encodeMcpStatus,
   encodeMcpStatusResult, type FromMcpHandler, type McpFrameInfo, type McpLogLevel, type ToMcpHandler,
 } from './mcp-codec.js';
 export type { ClassifierWorkerData, FromClassifierFrame, ToClassifierFrame } from './protocol.js';

@@ -5,7 +5,7 @@
  * event-loop turn per direction.
  */
 import {
-  MCP_FRAME, type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpJsonRpcMessage, type McpJsonText, type McpServerStatus, type McpSessionInfo,
+  MCP_FRAME, type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpJsonRpcMessage, type McpJsonText, type McpOAuthState, type McpServerStatus, type McpSessionInfo,
   type ToMcpFrame,
 } from './protocol.js';
 
@@ -70,6 +70,11 @@ export function encodeMcpLog(level: McpLogLevel, fields: Record<string, unknown>
 /** What the actor knows of client request `request` of `session` (sent before its response). */
 export function encodeMcpCall(session: number, request: string | number, call: McpCallInfo): FromMcpFrame {
   return [MCP_FRAME.CALL, session, request, call];
+}
+
+/** New OAuth state of upstream `server` (refreshed tokens), for the secret store. */
+export function encodeMcpOAuthSaved(server: string, state: McpOAuthState): FromMcpFrame {
+  return [MCP_FRAME.OAUTH_SAVED, 0, server, state];
 }
 
 export function encodeMcpReady(): FromMcpFrame {
@@ -143,6 +148,7 @@ export interface FromMcpHandler {
   onLog(level: McpLogLevel, fields: Record<string, unknown>, message: string): void;
   onReady(): void;
   onCall(session: number, request: string | number, call: McpCallInfo): void;
+  onOAuthSaved(server: string, state: McpOAuthState): void;
   /** A method above threw on a frame: fail what it carried, the rest of the batch goes on. */
   onFailed(err: unknown, frame: McpFrameInfo): void;
 }
@@ -183,6 +189,7 @@ export function decodeFromMcp(frames: FromMcpFrame[], handler: FromMcpHandler): 
         case MCP_FRAME.LOG: handler.onLog(f[2], f[3], f[4]); break;
         case MCP_FRAME.READY: handler.onReady(); break;
         case MCP_FRAME.CALL: handler.onCall(f[1], f[2], f[3]); break;
+        case MCP_FRAME.OAUTH_SAVED: handler.onOAuthSaved(f[2], f[3]); break;
       }
     } catch (err) {
       handler.onFailed(err, describeFromMcp(f));

@@ -108,6 +108,8 @@ export const MCP_FRAME = {
   READY: 126,
   /** What the actor knows of a finished client call (tools/call, resources/read, prompts/get), sent before its response. */
   CALL: 127,
+  /** An upstream's OAuth state changed (tokens refreshed): to be kept in the secret store. */
+  OAUTH_SAVED: 140,
 } as const;
 
 /** A JSON-RPC 2.0 message as it crosses the thread (a plain object, validated by the MCP SDK on each side). */
@@ -129,7 +131,29 @@ export interface McpServerRuntime {
   perSession: boolean;
   timeoutMs: number;
   maxTotalTimeoutMs: number;
+  /** OAuth for a Streamable HTTP or SSE server (from the secret store); null = none. */
+  oauth: McpOAuthState | null;
 }
+
+/**
+ * What the gateway keeps of an upstream's OAuth (secret store entry `mcp:<name>`, key `oauth`):
+ * a login by authorization code (`localrouter mcp login`), or client credentials.
+ */
+export type McpOAuthState =
+  | {
+    grant: 'authorization_code';
+    /** The client registered with (or pre-registered at) the authorization server. */
+    client: Record<string, unknown> & { client_id: string };
+    /** The client metadata and redirect the login used (refreshes present the same client). */
+    clientMetadata: Record<string, unknown>;
+    redirectUrl: string;
+    /** `access_token`, `refresh_token`, `expires_in`... as the token endpoint gave them. */
+    tokens: Record<string, unknown> & { access_token: string };
+    /** When the tokens were obtained (epoch ms), to know when they expire. */
+    obtainedAt: number;
+    scope: string | null;
+  }
+  | { grant: 'client_credentials'; clientId: string; clientSecret: string; scope: string | null; /** The authorization server the credentials belong to (they are sent to no other). */ issuer: string | null };
 
 /** A pattern rule set (see `McpRuleSchema` in the config). */
 export interface McpRuleRuntime { allow: string[]; deny: string[] }
@@ -202,6 +226,8 @@ export interface McpServerStatus {
   lastSuccessAt: string | null;
   /** Log notifications tied to no client request of a shared instance, dropped rather than sent to sessions that did not cause them. */
   droppedLogs: number;
+  /** The server wants an OAuth login the gateway does not have (or can no longer refresh): `localrouter mcp login <name>`. */
+  needsLogin: boolean;
   /** The protocol revision negotiated with it. */
   protocolVersion: string | null;
   serverInfo: { name: string; version: string } | null;
@@ -235,7 +261,8 @@ export type McpInternFrame = [typeof MCP_FRAME.INTERN, id: 0, names: string[]];
 export type McpLogFrame = [typeof MCP_FRAME.LOG, id: 0, level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string];
 export type McpReadyFrame = [typeof MCP_FRAME.READY, id: 0];
 export type McpCallFrame = [typeof MCP_FRAME.CALL, session: number, request: string | number, call: McpCallInfo];
-export type FromMcpFrame = McpSendFrame | McpClosedFrame | McpStatusResultFrame | McpSampleFrame | McpInternFrame | McpLogFrame | McpReadyFrame | McpCallFrame;
+export type McpOAuthSavedFrame = [typeof MCP_FRAME.OAUTH_SAVED, id: 0, server: string, state: McpOAuthState];
+export type FromMcpFrame = McpSendFrame | McpClosedFrame | McpStatusResultFrame | McpSampleFrame | McpInternFrame | McpLogFrame | McpReadyFrame | McpCallFrame | McpOAuthSavedFrame;
 
 /** Where a client call went and how it ended, as the actor saw it (the request log's server, tool and error). */
 export interface McpCallInfo {

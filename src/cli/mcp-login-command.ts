@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Config } from '../config/index.js';
+import { LocalRouterError } from '../errors/index.js';
+import { mcpSecretName, storedMcpSecrets, type McpOAuthState } from '../mcp/index.js';
+import { fetchAdmin } from './admin-client.js';
+import { homeOf, printJson, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
+import { readSecretFromStdin } from './read-secret.js';
+
+interface LoginOptions {
+  scope?: string;
+  clientId?: string;
+  clientSecretStdin?: boolean;
+  clientCredentials?: boolean;
+  issuer?: string;
+  port: number;
+  timeoutS: number;
+  json?: boolean;
+}
+
+/** How long the login waits for the browser's redirect by default. */
+const DEFAULT_TIMEOUT_S = 300;
+
+/**
+ * `localrouter mcp login <server>` and `mcp logout <server>`: OAuth for a Streamable HTTP or SSE
+ * upstream. The login runs the MCP authorization flow (protected-resource and authorization-server
+ * discovery, dynamic client registration where offered or a pre-registered `--client-id`,
+ * authorization code with PKCE S256 and the `resource` indicator) with a loopback redirect; the URL
+ * to open is printed, and on a machine without a browser the URL the browser ended on can be
+ * pasted instead. Machine-to-machine servers use `--client-credentials`. The tokens go to the secret
+ * store (never the config); a running gateway picks them up at once and refreshes them itself.
+ */
+export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
+  mcp.command('login').description('log in to an MCP server that uses OAuth (prints the URL to open; tokens go to the secret store)')
+    .argument('<name>', 'server name')
+    .option('--scope <scopes>', 'space-separated scopes to ask for')
+    .option('--client-id <id>', 'a client registered with the authorization server beforehand (default: dynamic registration)')
+    .option('--client-secret-stdin', 'read that client\'s secret from stdin')
+    .option('--client-credentials', 'machine-to-machine: the client credentials grant (needs --client-id; the secret is read from stdin)')
+    .option('--issuer <url>', 'with --client-credentials: the authorization server the credentials belong to (they are sent to no other)')
+    .option('--port <port>', 'loopback port for the redirect (default: any free port)', parsePort, 0)
+    .option('--timeout-s <s>', 'how long to wait for the redirect', parseTimeout, DEFAULT_TIMEOUT_S)
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: LoginOptions, cmd: Command) => {
+      const home = homeOf(cmd, io);
+      const server = readConfig(home).mcp_servers.find((m) => m.name === name);
+      if (server === undefined) throw new LocalRouterError('LR_ERR_NOT_FOUND', `no MCP server named "${name}"`);
+      if (server.url === undefined || server.transport === 'stdio') throw new LocalRouterError('LR_ERR_BAD_REQUEST', `MCP server "${name}" is a STDIO server; OAuth is for --url servers`);
+      const state = opts.clientCredentials ? await clientCredentials(io, server.url, opts) : await authorizationCode(io, server.url, opts);
+      const secrets = secretStoreOf(home, io);
+      secrets.set(mcpSecretName(name), JSON.stringify({ ...storedMcpSecrets(name, secrets), oauth: state }));
+      await tellGateway(io, home, readConfig(home));
+      if (opts.json) return printJson(io, { server: name, grant: state.grant, scope: state.scope });
+      io.stdout.write(`logged in to MCP server "${name}" (${state.grant === 'client_credentials' ? 'client credentials' : 'authorization code'}); the tokens are in the secret store\n`);
+    });
+
+  mcp.command('logout').description('forget the OAuth tokens or client credentials of an MCP server')
+    .argument('<name>', 'server name')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const home = homeOf(cmd, io);
+      if (!readConfig(home).mcp_servers.some((m) => m.name === name)) throw new LocalRouterError('LR_ERR_NOT_FOUND', `no MCP server named "${name}"`);
+      const secrets = secretStoreOf(home, io);
+      const { oauth, ...rest } = storedMcpSecrets(name, secrets);
+      if (oauth === undefined) {
+        io.stderr.write(`MCP server "${name}" has no OAuth login\n`);
+        return;
+      }
+      secrets.set(mcpSecretName(name), JSON.stringify(rest));
+      await tellGateway(io, home, readConfig(home));
+      io.stdout.write(`logged out of MCP server "${name}"\n`);
+    });
+}
+
+/** A running gateway reads the MCP servers' secrets again and reconnects those whose credentials changed. */
+async function tellGateway(io: CliIo, home: string, config: Config): Promise<void> {
+  const done = await fetchAdmin<{ reloaded: boolean }>(home, config, '/api/mcp/reload', io.env, 'POST');
+  if (done === null) io.stderr.write('(no running gateway answered; it uses the new credentials when it starts)\n');
+}
+
+async function clientCredentials(io: CliIo, serverUrl: string, opts: LoginOptions): Promise<McpOAuthState> {
+  if (opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-credentials needs --client-id (and the secret on stdin)');
+  const secret = await readSecretFromStdin(io, `client secret for ${opts.clientId} (input hidden): `);
+  const state: McpOAuthState = { grant: 'client_credentials', clientId: opts.clientId, clientSecret: secret, scope: opts.scope ?? null, issuer: opts.issuer ?? null };
+  // Checked now, so a wrong secret is an error here rather than a failing server later.
+  const { auth } = await import('@modelcontextprotocol/sdk/client/auth.js');
+  const { ClientCredentialsProvider } = await import('@modelcontextprotocol/sdk/client/auth-extensions.js');
+  const base = { clientId: state.clientId, clientSecret: secret, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
+  const provider = state.issuer !== null ? new ClientCredentialsProvider({ ...base, expectedIssuer: state.issuer }) : new ClientCredentialsProvider(base);
+  try {
+    await auth(provider, { serverUrl, ...(state.scope !== null ? { scope: state.scope } : {}) });
+  } catch (err) {
+    throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the authorization server refused the client credentials: ${(err as Error).message}`);
+  }
+  return state;
+}
+
+async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOptions): Promise<McpOAuthState> {
+  const clientSecret = opts.clientSecretStdin ? await readSecretFromStdin(io, 'client secret (input hidden): ') : undefined;
+  if (clientSecret !== undefined && opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-secret-stdin needs --client-id');
+  const redirect = await startRedirectListener(opts.port);
+  try {
+    const provider = new LoginProvider(redirect.url, opts.scope ?? null, opts.clientId, clientSecret);
+    const { auth } = await import('@modelcontextprotocol/sdk/client/auth.js');
+    const scope = opts.scope !== undefined ? { scope: opts.scope } : {};
+    const first = await auth(provider, { serverUrl, ...scope });
+    if (first !== 'REDIRECT' || provider.authorizationUrl === null) throw new LocalRouterError('LR_ERR_INTERNAL', 'the authorization server gave no authorization URL');
+    io.stderr.write(`Open this URL in a browser to log in:\n  ${provider.authorizationUrl.href}\n`);
+    io.stderr.write(`Waiting up to ${opts.timeoutS} s for the redirect to ${redirect.url} (on a machine without a browser, paste the URL the browser ended on, then Enter)\n`);
+    const landed = await waitForRedirect(io, redirect, opts.timeoutS * 1000);
+    const code = codeFrom(landed, provider.expectedState);
+    const second = await auth(provider, { serverUrl, authorizationCode: code, ...scope });
+    const tokens = provider.savedTokens;
+    if (second !== 'AUTHORIZED' || tokens === null || provider.client === null) throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'the authorization server issued no token');
+    return {
+      grant: 'authorization_code', client: provider.client, clientMetadata: provider.clientMetadata as Record<string, unknown>, redirectUrl: redirect.url,
+      tokens, obtainedAt: Date.now(), scope: opts.scope ?? null,
+    };
+  } finally {
+    redirect.close();
+  }
+}
+
+/** The code of a redirect back from the authorization server, after checking its `state` and error. */
+function codeFrom(landed: URL, expectedState: string): string {
+  const error = landed.searchParams.get('error');
+  if (error !== null) {
+    const detail = landed.searchParams.get('error_description');
+    throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the authorization server said ${error.slice(0, 100)}${detail !== null ? `: ${detail.slice(0, 300)}` : ''}`);
+  }
+  if (landed.searchParams.get('state') !== expectedState) throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'the redirect carries another login\'s state; start the login again');
+  const code = landed.searchParams.get('code');
+  if (code === null || code === '') throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'the redirect carries no authorization code');
+  return code;
+}
+
+interface RedirectListener {
+  url: string;
+  landed: Promise<URL>;
+  close(): void;
+}
+
+/** A loopback HTTP server on 127.0.0.1 that takes one redirect on `/callback`. */
+async function startRedirectListener(port: number): Promise<RedirectListener> {
+  let resolve!: (u: URL) => void;
+  const landed = new Promise<URL>((r) => { resolve = r; });
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/callback') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('LocalRouter: the login is done; you can close this tab.\n');
+    resolve(url);
+  });
+  await new Promise<void>((r, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => r());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${bound}/callback`, landed, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+/** The redirect as it reached the listener, or a URL pasted on stdin, whichever comes first. */
+function waitForRedirect(io: CliIo, redirect: RedirectListener, timeoutMs: number): Promise<URL> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
+    const timer = setTimeout(() => finish(new LocalRouterError('LR_ERR_REQUEST_TIMEOUT', `no redirect within ${Math.round(timeoutMs / 1000)} s; run the login again`)), timeoutMs);
+    const finish = (outcome: URL | Error): void => {
+      clearTimeout(timer);
+      lines.close();
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    lines.on('line', (line) => {
+      const text = line.trim();
+      if (text === '') return;
+      try {
+        finish(new URL(text));
+      } catch {
+        io.stderr.write('that is not a URL; paste the whole address the browser ended on\n');
+      }
+    });
+    lines.on('error', () => { /* stdin closed: the loopback redirect still counts */ });
+    void redirect.landed.then((u) => finish(u));
+  });
+}
+
+/** The SDK's OAuth client for one login: keeps the client, verifier, state and tokens in memory. */
+class LoginProvider {
+  readonly redirectUrl: string;
+  readonly expectedState = randomBytes(16).toString('base64url');
+  authorizationUrl: URL | null = null;
+  client: (Record<string, unknown> & { client_id: string }) | null;
+  savedTokens: (Record<string, unknown> & { access_token: string }) | null = null;
+  #verifier = '';
+  readonly #scope: string | null;
+  readonly #clientSecret: string | undefined;
+
+  constructor(redirectUrl: string, scope: string | null, clientId: string | undefined, clientSecret: string | undefined) {
+    this.redirectUrl = redirectUrl;
+    this.#scope = scope;
+    this.#clientSecret = clientSecret;
+    this.client = clientId === undefined ? null : { client_id: clientId, ...(clientSecret !== undefined ? { client_secret: clientSecret } : {}) };
+  }
+
+  get clientMetadata(): { client_name: string; redirect_uris: string[]; grant_types: string[]; response_types: string[]; token_endpoint_auth_method: string; scope?: string } {
+    return {
+      client_name: 'LocalRouter', redirect_uris: [this.redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
+      token_endpoint_auth_method: this.#clientSecret !== undefined ? 'client_secret_post' : 'none', ...(this.#scope !== null ? { scope: this.#scope } : {}),
+    };
+  }
+
+  state(): string {
+    return this.expectedState;
+  }
+
+  clientInformation(): { client_id: string } | undefined {
+    return this.client ?? undefined;
+  }
+
+  saveClientInformation(info: Record<string, unknown> & { client_id: string }): void {
+    this.client = info;
+  }
+
+  tokens(): { access_token: string; token_type: string } | undefined {
+    return (this.savedTokens ?? undefined) as { access_token: string; token_type: string } | undefined;
+  }
+
+  saveTokens(tokens: Record<string, unknown> & { access_token: string }): void {
+    this.savedTokens = tokens;
+  }
+
+  redirectToAuthorization(url: URL): void {
+    this.authorizationUrl = url;
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.#verifier = verifier;
+  }
+
+  codeVerifier(): string {
+    return this.#verifier;
+  }
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number (0 = any free port).');
+  return n;
+}
+
+function parseTimeout(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 3600) throw new InvalidArgumentError('must be 1-3600 seconds.');
+  return n;
+}

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Response } from 'express';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { getOAuthProtectedResourceMetadataUrl, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
+import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
+import type { AuthorizationParams, OAuthServerProvider } from '@modelcontextprotocol/sdk/server/auth/provider.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+
+/**
+ * An MCP server behind OAuth, with its own authorization server on the same origin, written for the
+ * tests: dynamic client registration, authorization code with PKCE (approved at once, as if a user
+ * clicked "allow"), refresh tokens that rotate, access tokens that expire after `accessTtlS`,
+ * revocation, and a client credentials grant for one pre-registered machine client. Its MCP tool
+ * `whoami` answers with the client id of the token it was called with.
+ */
+export interface OAuthMcpServer {
+  /** The MCP endpoint (`<origin>/mcp`). */
+  url: string;
+  issuer: string;
+  /** The pre-registered machine client (client credentials grant). */
+  machine: { clientId: string; clientSecret: string };
+  counts: { registrations: number; codes: number; refreshes: number; clientCredentials: number; rejected: number };
+  /** Forgets every token (as after a revocation or a server-side reset). */
+  revokeAll(): void;
+  stop(): Promise<void>;
+}
+
+interface TokenData { clientId: string; expiresAt: number; resource: string | undefined; scopes: string[] }
+
+class TestAuthProvider implements OAuthServerProvider {
+  readonly clients = new Map<string, OAuthClientInformationFull>();
+  readonly codes = new Map<string, { client: OAuthClientInformationFull; params: AuthorizationParams }>();
+  readonly access = new Map<string, TokenData>();
+  readonly refresh = new Map<string, TokenData>();
+  readonly counts = { registrations: 0, codes: 0, refreshes: 0, clientCredentials: 0, rejected: 0 };
+  constructor(readonly accessTtlS: number, readonly issuer: string) {}
+
+  get clientsStore(): OAuthRegisteredClientsStore {
+    return {
+      getClient: async (id) => this.clients.get(id),
+      registerClient: async (client) => {
+        this.counts.registrations++;
+        const full = client as OAuthClientInformationFull;
+        this.clients.set(full.client_id, full);
+        return full;
+      },
+    };
+  }
+
+  async authorize(client: OAuthClientInformationFull, params: AuthorizationParams, res: Response): Promise<void> {
+    const code = randomUUID();
+    this.codes.set(code, { client, params });
+    const target = new URL(params.redirectUri);
+    target.searchParams.set('code', code);
+    if (params.state !== undefined) target.searchParams.set('state', params.state);
+    target.searchParams.set('iss', this.issuer);
+    res.redirect(target.href);
+  }
+
+  async challengeForAuthorizationCode(_client: OAuthClientInformationFull, code: string): Promise<string> {
+    const data = this.codes.get(code);
+    if (data === undefined) throw new Error('unknown code');
+    return data.params.codeChallenge;
+  }
+
+  async exchangeAuthorizationCode(client: OAuthClientInformationFull, code: string): Promise<OAuthTokens> {
+    const data = this.codes.get(code);
+    if (data === undefined || data.client.client_id !== client.client_id) throw new Error('invalid code');
+    this.codes.delete(code);
+    this.counts.codes++;
+    return this.issue(client.client_id, data.params.resource?.href, data.params.scopes ?? [], true);
+  }
+
+  async exchangeRefreshToken(client: OAuthClientInformationFull, refreshToken: string): Promise<OAuthTokens> {
+    const data = this.refresh.get(refreshToken);
+    if (data === undefined || data.clientId !== client.client_id) throw new Error('invalid refresh token');
+    this.refresh.delete(refreshToken);
+    this.counts.refreshes++;
+    return this.issue(client.client_id, data.resource, data.scopes, true);
+  }
+
+  issue(clientId: string, resource: string | undefined, scopes: string[], withRefresh: boolean): OAuthTokens {
+    const token = `at-${randomUUID()}`;
+    this.access.set(token, { clientId, expiresAt: Date.now() + this.accessTtlS * 1000, resource, scopes });
+    const out: OAuthTokens = { access_token: token, token_type: 'bearer', expires_in: this.accessTtlS };
+    if (withRefresh) {
+      const refresh = `rt-${randomUUID()}`;
+      this.refresh.set(refresh, { clientId, expiresAt: Number.MAX_SAFE_INTEGER, resource, scopes });
+      out.refresh_token = refresh;
+    }
+    return out;
+  }
+
+  async verifyAccessToken(token: string): Promise<AuthInfo> {
+    const data = this.access.get(token);
+    if (data === undefined || data.expiresAt < Date.now()) {
+      this.counts.rejected++;
+      throw new Error('invalid or expired token');
+    }
+    return { token, clientId: data.clientId, scopes: data.scopes, expiresAt: Math.floor(data.expiresAt / 1000) };
+  }
+
+  async revokeToken(_client: OAuthClientInformationFull, request: OAuthTokenRevocationRequest): Promise<void> {
+    this.access.delete(request.token);
+    this.refresh.delete(request.token);
+  }
+}
+
+export async function startOAuthMcpServer(opts: { accessTtlS?: number } = {}): Promise<OAuthMcpServer> {
+  const app = express();
+  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const mcpUrl = new URL(`${origin}/mcp`);
+  const provider = new TestAuthProvider(opts.accessTtlS ?? 3600, `${origin}/`);
+  const machine = { clientId: 'machine-client', clientSecret: 'machine-secret' };
+  provider.clients.set(machine.clientId, {
+    client_id: machine.clientId, client_secret: machine.clientSecret, redirect_uris: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic',
+  } as OAuthClientInformationFull);
+  // The SDK's token endpoint has no client credentials grant: that one is answered here first.
+  app.post('/token', express.urlencoded({ extended: false }), (req, res, next) => {
+    if (req.body?.grant_type !== 'client_credentials') return next();
+    const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
+    const [id, secret] = basic === null ? [req.body.client_id, req.body.client_secret] : Buffer.from(basic[1]!, 'base64').toString().split(':').map(decodeURIComponent);
+    if (id !== machine.clientId || secret !== machine.clientSecret) {
+      res.status(401).json({ error: 'invalid_client' });
+      return;
+    }
+    provider.counts.clientCredentials++;
+    res.json(provider.issue(id!, req.body.resource, [], false));
+  });
+  app.use(mcpAuthRouter({ provider, issuerUrl: new URL(origin), resourceServerUrl: mcpUrl, scopesSupported: ['mcp:tools'] }));
+  const bearer = requireBearerAuth({ verifier: provider, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(mcpUrl) });
+  app.post('/mcp', express.json(), bearer, async (req, res) => {
+    const mcp = new McpServer({ name: 'oauth-probe', version: '1' });
+    mcp.registerTool('whoami', { description: 'the client id of the caller\'s token' }, async (extra) => ({
+      content: [{ type: 'text', text: `client ${extra.authInfo?.clientId ?? 'unknown'}` }],
+    }));
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => { void transport.close(); void mcp.close(); });
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  });
+  return {
+    url: mcpUrl.href, issuer: origin, machine, counts: provider.counts,
+    revokeAll: () => { provider.access.clear(); provider.refresh.clear(); },
+    stop: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}

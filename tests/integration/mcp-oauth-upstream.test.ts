@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/index.js';
+import { openSecretStore } from '../../src/secrets/index.js';
+import { runCli, testIo } from '../helpers/cli-run.js';
+import { connectClient, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { startOAuthMcpServer, type OAuthMcpServer } from '../helpers/oauth-mcp-server.js';
+
+/**
+ * An upstream MCP server behind OAuth: the gateway says it needs a login instead of failing
+ * obscurely; `localrouter mcp login` runs discovery, dynamic registration and the authorization code
+ * flow with PKCE through a loopback redirect; the running gateway then calls it with the token,
+ * refreshes the token when it expires (keeping the new one in the secret store), and a machine
+ * client logs in with client credentials. Tokens never reach the config file.
+ */
+
+let secure: OAuthMcpServer;
+let machine: OAuthMcpServer;
+let fx: McpGatewayFixture;
+
+beforeAll(async () => {
+  secure = await startOAuthMcpServer({ accessTtlS: 2 });
+  machine = await startOAuthMcpServer();
+  fx = await startMcpGateway({
+    servers: [
+      { name: 'secure', transport: 'streamable-http', url: secure.url },
+      { name: 'm2m', transport: 'streamable-http', url: machine.url },
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await fx?.close();
+  await secure?.stop();
+  await machine?.stop();
+});
+
+async function status(name: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${fx.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${fx.gw.metrics.adminToken}` } });
+  return ((await res.json()) as { servers: Record<string, unknown>[] }).servers.find((s) => s.name === name)!;
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+describe('upstream OAuth', () => {
+  it('reports "needs login" for a server that answers 401, without registering a client', async () => {
+    const client = await connectClient(fx);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).not.toContain('secure__whoami');
+    await client.close();
+    expect(await status('secure')).toMatchObject({ needsLogin: true });
+    expect(secure.counts.registrations).toBe(0);
+    const list = await runCli(['--home', fx.home, 'mcp', 'list', '--json']);
+    expect((JSON.parse(list.stdout) as { name: string; state: string }[]).find((s) => s.name === 'secure')?.state).toBe('needs login');
+  });
+
+  it('logs in with the authorization code flow through the loopback redirect, and the running gateway then calls the server', async () => {
+    const t = testIo();
+    const run = main(['node', 'localrouter', '--home', fx.home, 'mcp', 'login', 'secure'], t.io);
+    // The browser's part: open the printed URL; the authorization server redirects to the loopback listener.
+    const url = await eventually(async () => /https?:\/\/\S+\/authorize\?\S+/.exec(t.stderr())?.[0]);
+    const authorizeUrl = new URL(url);
+    expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorizeUrl.searchParams.get('resource')).toBe(secure.url);
+    const approved = await fetch(url, { redirect: 'manual' });
+    expect(approved.status).toBe(302);
+    const back = await fetch(approved.headers.get('location')!);
+    expect(await back.text()).toMatch(/login is done/);
+    expect(await run).toBe(0);
+    expect(t.stdout()).toMatch(/logged in to MCP server "secure"/);
+    expect(secure.counts.registrations).toBe(1);
+    expect(secure.counts.codes).toBe(1);
+    // The tokens are in the secret store, never in the config.
+    expect(fs.readFileSync(path.join(fx.home, 'config.yaml'), 'utf8')).not.toMatch(/at-|rt-|access_token/);
+    const stored = JSON.parse(openSecretStore(fx.home, { backend: 'file' }).get('mcp:secure')!) as { oauth: { tokens: { access_token: string } } };
+    expect(stored.oauth.tokens.access_token).toMatch(/^at-/);
+
+    const text = await eventually(async () => {
+      const client = await connectClient(fx);
+      try {
+        return toolText(await client.callTool({ name: 'secure__whoami', arguments: {} }));
+      } finally {
+        await client.close();
+      }
+    });
+    expect(text).toMatch(/^client [0-9a-f-]{36}$/);
+    expect(await status('secure')).toMatchObject({ needsLogin: false, state: 'ready' });
+  }, 60_000);
+
+  it('refreshes an expired access token by itself and keeps the new one in the secret store', async () => {
+    const before = JSON.parse(openSecretStore(fx.home, { backend: 'file' }).get('mcp:secure')!) as { oauth: { tokens: { access_token: string } } };
+    await new Promise((r) => setTimeout(r, 2_500));
+    const client = await connectClient(fx);
+    expect(toolText(await client.callTool({ name: 'secure__whoami', arguments: {} }))).toMatch(/^client /);
+    await client.close();
+    expect(secure.counts.refreshes).toBeGreaterThanOrEqual(1);
+    const after = await eventually(async () => {
+      const s = JSON.parse(openSecretStore(fx.home, { backend: 'file' }).get('mcp:secure')!) as { oauth: { tokens: { access_token: string } } };
+      return s.oauth.tokens.access_token !== before.oauth.tokens.access_token ? s : undefined;
+    });
+    expect(after.oauth.tokens.access_token).toMatch(/^at-/);
+  }, 30_000);
+
+  it('says "needs login" again when the tokens are revoked and cannot be refreshed', async () => {
+    secure.revokeAll();
+    const client = await connectClient(fx);
+    await expect(client.callTool({ name: 'secure__whoami', arguments: {} })).rejects.toThrow(/needs an OAuth login: run "localrouter mcp login secure"/);
+    await client.close();
+    expect(await status('secure')).toMatchObject({ needsLogin: true });
+  }, 30_000);
+
+  it('logs a machine client in with client credentials (secret on stdin), refusing a wrong secret', async () => {
+    const wrong = await runCli(['--home', fx.home, 'mcp', 'login', 'm2m', '--client-credentials', '--client-id', machine.machine.clientId], { input: 'not-the-secret\n' });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/refused the client credentials/);
+    const ok = await runCli(['--home', fx.home, 'mcp', 'login', 'm2m', '--client-credentials', '--client-id', machine.machine.clientId], { input: `${machine.machine.clientSecret}\n` });
+    expect(ok.code).toBe(0);
+    const text = await eventually(async () => {
+      const client = await connectClient(fx);
+      try {
+        return toolText(await client.callTool({ name: 'm2m__whoami', arguments: {} }));
+      } finally {
+        await client.close();
+      }
+    });
+    expect(text).toBe('client machine-client');
+    expect(fs.readFileSync(path.join(fx.home, 'config.yaml'), 'utf8')).not.toContain(machine.machine.clientSecret);
+    const out = await runCli(['--home', fx.home, 'mcp', 'logout', 'm2m']);
+    expect(out.stdout).toMatch(/logged out of MCP server "m2m"/);
+    expect(JSON.parse(openSecretStore(fx.home, { backend: 'file' }).get('mcp:m2m')!)).not.toHaveProperty('oauth');
+  }, 60_000);
+
+  it('refuses a login for a STDIO server and for an unknown server with a clear message', async () => {
+    const unknown = await runCli(['--home', fx.home, 'mcp', 'login', 'nope']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no MCP server named "nope"/);
+  });
+});
