@@ -83,12 +83,14 @@ async function tellGateway(io: CliIo, home: string, config: Config): Promise<voi
 async function clientCredentials(io: CliIo, serverUrl: string, opts: LoginOptions): Promise<McpOAuthState> {
   if (opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-credentials needs --client-id (and the secret on stdin)');
   const secret = await readSecretFromStdin(io, `client secret for ${opts.clientId} (input hidden): `);
-  const state: McpOAuthState = { grant: 'client_credentials', clientId: opts.clientId, clientSecret: secret, scope: opts.scope ?? null, issuer: opts.issuer ?? null };
-  // Checked now, so a wrong secret is an error here rather than a failing server later.
-  const { auth } = await import('@modelcontextprotocol/sdk/client/auth.js');
+  const { auth, discoverOAuthServerInfo } = await import('@modelcontextprotocol/sdk/client/auth.js');
   const { ClientCredentialsProvider } = await import('@modelcontextprotocol/sdk/client/auth-extensions.js');
+  // The credentials are bound to the authorization server the server names now (or --issuer), and sent to no other later.
+  const issuer = opts.issuer ?? (await discoverOAuthServerInfo(serverUrl)).authorizationServerUrl;
+  const state: McpOAuthState = { grant: 'client_credentials', clientId: opts.clientId, clientSecret: secret, scope: opts.scope ?? null, issuer };
+  // Checked now, so a wrong secret is an error here rather than a failing server later.
   const base = { clientId: state.clientId, clientSecret: secret, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
-  const provider = state.issuer !== null ? new ClientCredentialsProvider({ ...base, expectedIssuer: state.issuer }) : new ClientCredentialsProvider(base);
+  const provider = new ClientCredentialsProvider({ ...base, expectedIssuer: issuer });
   try {
     await auth(provider, { serverUrl, ...(state.scope !== null ? { scope: state.scope } : {}) });
   } catch (err) {

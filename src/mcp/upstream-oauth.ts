@@ -1,5 +1,5 @@
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { discoverOAuthServerInfo, refreshAuthorization, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { McpOAuthState } from '../workers/index.js';
 
@@ -23,56 +23,106 @@ export class NeedsLoginError extends Error {
  * is there, or a refresh fails, the SDK would start an interactive login: that raises
  * `NeedsLoginError` instead, and `onNeedsLogin` marks the server.
  */
-export function upstreamOAuthProvider(server: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void): OAuthClientProvider {
+export function upstreamOAuthProvider(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void): OAuthClientProvider {
   if (state?.grant === 'client_credentials') {
     const opts = { clientId: state.clientId, clientSecret: state.clientSecret, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
     return state.issuer !== null ? new ClientCredentialsProvider({ ...opts, expectedIssuer: state.issuer }) : new ClientCredentialsProvider(opts);
   }
-  return new StoredLoginProvider(server, state, save, onNeedsLogin);
+  return new StoredLoginProvider(server, serverUrl, state, save, onNeedsLogin);
 }
+
+/** Tokens are refreshed this long before they expire (or at half their lifetime, if shorter). */
+const REFRESH_AHEAD_MS = 60_000;
+/** A login whose tokens changed this recently is not called lost: a concurrent request refreshed them. */
+const JUST_REFRESHED_MS = 10_000;
 
 type LoginState = Extract<McpOAuthState, { grant: 'authorization_code' }>;
 
+/**
+ * One server's login as the actor knows it now, shared by every connection to it (a reconnect and
+ * each `per_session` instance): refresh tokens rotate, so only the newest set is any use, and one
+ * refresh at a time is made for them all.
+ */
+interface LoginBox {
+  state: LoginState;
+  refreshing: Promise<void> | null;
+}
+
+const logins = new Map<string, LoginBox>();
+
+/** The shared login of `server`: the stored one, unless the actor holds a newer one of the same client. */
+function loginBox(server: string, stored: LoginState): LoginBox {
+  const box = logins.get(server);
+  if (box !== undefined && box.state.client.client_id === stored.client.client_id && box.state.obtainedAt >= stored.obtainedAt) return box;
+  const fresh: LoginBox = { state: stored, refreshing: null };
+  logins.set(server, fresh);
+  return fresh;
+}
+
 class StoredLoginProvider implements OAuthClientProvider {
   readonly #server: string;
-  #state: LoginState | null;
+  readonly #serverUrl: string;
+  readonly #box: LoginBox | null;
   readonly #save: (state: McpOAuthState) => void;
   readonly #onNeedsLogin: () => void;
 
-  constructor(server: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void) {
+  constructor(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void) {
     this.#server = server;
-    this.#state = state?.grant === 'authorization_code' ? state : null;
+    this.#serverUrl = serverUrl;
+    this.#box = state?.grant === 'authorization_code' ? loginBox(server, state) : null;
     this.#save = save;
     this.#onNeedsLogin = onNeedsLogin;
   }
 
   get redirectUrl(): string {
-    return this.#state?.redirectUrl ?? 'http://127.0.0.1/callback';
+    return this.#box?.state.redirectUrl ?? 'http://127.0.0.1/callback';
   }
 
   get clientMetadata(): OAuthClientMetadata {
-    return (this.#state?.clientMetadata ?? { client_name: 'LocalRouter', redirect_uris: [this.redirectUrl] }) as OAuthClientMetadata;
+    return (this.#box?.state.clientMetadata ?? { client_name: 'LocalRouter', redirect_uris: [this.redirectUrl] }) as OAuthClientMetadata;
   }
 
   clientInformation(): OAuthClientInformationMixed | undefined {
     // Without a login the SDK would register a client here: registration belongs to the login.
-    if (this.#state === null) {
+    if (this.#box === null) {
       this.#onNeedsLogin();
       throw new NeedsLoginError(this.#server);
     }
-    return this.#state.client as OAuthClientInformationMixed;
+    return this.#box.state.client as OAuthClientInformationMixed;
   }
 
-  tokens(): OAuthTokens | undefined {
-    return this.#state?.tokens as OAuthTokens | undefined;
+  /** The tokens, refreshed first (once, whoever asks meanwhile) when they expire soon. */
+  async tokens(): Promise<OAuthTokens | undefined> {
+    const box = this.#box;
+    if (box === null) return undefined;
+    if (expiresSoon(box.state)) {
+      box.refreshing ??= this.#refresh(box).finally(() => { box.refreshing = null; });
+      await box.refreshing;
+    }
+    return box.state.tokens as OAuthTokens;
+  }
+
+  /** A refresh ahead of expiry; if it fails, the request goes on with the old token and the SDK's 401 handling decides. */
+  async #refresh(box: LoginBox): Promise<void> {
+    try {
+      const info = await discoverOAuthServerInfo(this.#serverUrl);
+      const tokens = await refreshAuthorization(info.authorizationServerUrl, {
+        metadata: info.authorizationServerMetadata, clientInformation: box.state.client as OAuthClientInformationMixed,
+        refreshToken: String(box.state.tokens.refresh_token), resource: new URL(this.#serverUrl),
+      });
+      this.saveTokens(tokens);
+    } catch {
+      // Left to the 401 path: a refused refresh there means a new login is needed.
+    }
   }
 
   saveTokens(tokens: OAuthTokens): void {
-    if (this.#state === null) return;
+    const box = this.#box;
+    if (box === null) return;
     // A refresh answer may leave the refresh token out: the old one stays valid then (RFC 6749 §6).
-    const kept = tokens.refresh_token === undefined && this.#state.tokens.refresh_token !== undefined ? { ...tokens, refresh_token: this.#state.tokens.refresh_token } : tokens;
-    this.#state = { ...this.#state, tokens: kept as LoginState['tokens'], obtainedAt: Date.now() };
-    this.#save(this.#state);
+    const kept = tokens.refresh_token === undefined && box.state.tokens.refresh_token !== undefined ? { ...tokens, refresh_token: box.state.tokens.refresh_token } : tokens;
+    box.state = { ...box.state, tokens: kept as LoginState['tokens'], obtainedAt: Date.now() };
+    this.#save(box.state);
   }
 
   saveClientInformation(): void {
@@ -80,6 +130,11 @@ class StoredLoginProvider implements OAuthClientProvider {
   }
 
   redirectToAuthorization(): void {
+    // Two requests that met the same expired token both refresh it; with rotating refresh tokens the
+    // second fails, though the first just succeeded: that request fails, the login is not lost.
+    if (this.#box !== null && Date.now() - this.#box.state.obtainedAt < JUST_REFRESHED_MS) {
+      throw new Error(`the OAuth tokens of MCP server "${this.#server}" were just refreshed by another request; try again`);
+    }
     this.#onNeedsLogin();
     throw new NeedsLoginError(this.#server);
   }
@@ -92,8 +147,15 @@ class StoredLoginProvider implements OAuthClientProvider {
     throw new NeedsLoginError(this.#server);
   }
 
-  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
-    // Tokens the server refused and could not refresh are useless: the next call asks for a login.
-    if (this.#state !== null && (scope === 'all' || scope === 'tokens')) this.#onNeedsLogin();
+  invalidateCredentials(): void {
+    // The SDK calls this when a refresh is refused; whether the login is lost is decided in
+    // redirectToAuthorization, which follows (a concurrent refresh may have succeeded meanwhile).
   }
+}
+
+function expiresSoon(state: LoginState): boolean {
+  const lifetime = Number(state.tokens.expires_in);
+  if (!Number.isFinite(lifetime) || lifetime <= 0 || typeof state.tokens.refresh_token !== 'string') return false;
+  const ahead = Math.min(REFRESH_AHEAD_MS, (lifetime * 1000) / 2);
+  return Date.now() >= state.obtainedAt + lifetime * 1000 - ahead;
 }

@@ -73,7 +73,7 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
  */
 function oauthOf(server: McpServerRuntime, hooks: UpstreamTransportHooks): ReturnType<typeof upstreamOAuthProvider> | undefined {
   if (Object.keys(server.headers).some((h) => h.toLowerCase() === 'authorization')) return undefined;
-  return upstreamOAuthProvider(server.name, server.oauth, (state) => hooks.onOAuthSaved?.(state), () => hooks.onNeedsLogin?.());
+  return upstreamOAuthProvider(server.name, server.url!, server.oauth, (state) => hooks.onOAuthSaved?.(state), () => hooks.onNeedsLogin?.());
 }
 
 /**

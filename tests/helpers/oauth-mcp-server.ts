@@ -7,6 +7,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { getOAuthProtectedResourceMetadataUrl, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
+import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { AuthorizationParams, OAuthServerProvider } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
@@ -100,7 +101,7 @@ class TestAuthProvider implements OAuthServerProvider {
     const data = this.access.get(token);
     if (data === undefined || data.expiresAt < Date.now()) {
       this.counts.rejected++;
-      throw new Error('invalid or expired token');
+      throw new InvalidTokenError('invalid or expired token');
     }
     return { token, clientId: data.clientId, scopes: data.scopes, expiresAt: Math.floor(data.expiresAt / 1000) };
   }
@@ -145,6 +146,9 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number } = {}): P
     await mcp.connect(transport);
     await transport.handleRequest(req, res, req.body);
   });
+  // Stateless: no standalone GET stream and no session to delete.
+  app.get('/mcp', (_req, res) => { res.status(405).set('allow', 'POST').end(); });
+  app.delete('/mcp', (_req, res) => { res.status(405).set('allow', 'POST').end(); });
   return {
     url: mcpUrl.href, issuer: origin, machine, counts: provider.counts,
     revokeAll: () => { provider.access.clear(); provider.refresh.clear(); },
