@@ -72,7 +72,7 @@ export function Clients() {
         </select>
         <button type="submit">Create client</button>
       </form>
-      {shown && <KeyOnce {...shown} onDone={() => setShown(null)} />}
+      {shown && <KeyOnce name={shown.name} apiKey={shown.key} verb={shown.verb} onDone={() => setShown(null)} />}
       {(message ?? error) && <p role="alert" className="error">{message ?? error}</p>}
       <table>
         <thead><tr><th>Name</th><th>Key</th><th>Strategy</th><th>Enabled</th><th>Created</th><th>Actions</th></tr></thead>
@@ -107,7 +107,7 @@ export function Clients() {
 }
 
 /** The new key, shown once, with a copy button. */
-function KeyOnce({ name, key: apiKey, verb, onDone }: { name: string; key: string; verb: string; onDone: () => void }) {
+function KeyOnce({ name, apiKey, verb, onDone }: { name: string; apiKey: string; verb: string; onDone: () => void }) {
   const [copied, setCopied] = useState<string | null>(null);
   const copy = (): void => {
     navigator.clipboard.writeText(apiKey).then(() => setCopied('Copied.'), () => setCopied('Copying is not allowed here: select the key and copy it.'));

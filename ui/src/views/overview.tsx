@@ -43,7 +43,7 @@ interface McpServerStatus {
   name: string;
   transport: string;
   state: string;
-  tools: number | null;
+  tools: unknown[] | number | null;
   lastError: string | null;
   restarts: number;
 }
@@ -143,7 +143,7 @@ export function Overview() {
                 <tr key={s.name}>
                   <td>{s.name} <span className="muted">{s.transport}</span></td>
                   <td><span className={`badge ${s.state}`}>{s.state}</span></td>
-                  <td>{s.tools ?? '–'}</td>
+                  <td>{Array.isArray(s.tools) ? s.tools.length : (s.tools ?? '–')}</td>
                   <td>{s.lastError ?? '–'}</td>
                 </tr>
               ))}

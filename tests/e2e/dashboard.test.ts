@@ -1,0 +1,155 @@
+import OpenAI from 'openai';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVERYTHING } from '../helpers/mcp-fixture.js';
+import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
+import { launchRecordingBrowser, screenshot, startServedGateway, type RecordingBrowser, type ServedGateway } from '../helpers/dashboard-fixture.js';
+
+/** The name of the element that has keyboard focus, as a screen reader would announce it. */
+function focused(page: Page): Promise<string> {
+  return page.evaluate(`(() => { const e = document.activeElement; if (!e) return ''; return (e.getAttribute('aria-label') || e.id || e.textContent || e.tagName).trim(); })()`);
+}
+
+/** Presses Tab until the focused element's name is `name` (at most `max` times). */
+async function tabTo(page: Page, name: string, max = 30): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    if ((await focused(page)) === name) return;
+  }
+  throw new Error(`Tab never reached "${name}" (last: "${await focused(page)}")`);
+}
+
+async function chat(key: string, baseURL: string): Promise<string | null> {
+  const client = new OpenAI({ apiKey: key, baseURL, maxRetries: 0 });
+  try {
+    return (await client.chat.completions.create({ model: 'mock/echo', messages: [{ role: 'user', content: 'hi' }] })).choices[0]!.message.content;
+  } catch (err) {
+    return `error ${(err as { status?: number }).status ?? (err as Error).message}`;
+  }
+}
+
+describe('the web dashboard, in a real browser against `localrouter serve`', () => {
+  let mock: MockOpenAI;
+  let gw: ServedGateway;
+  let browser: RecordingBrowser;
+  let page: Page;
+  let baseURL: string;
+
+  beforeAll(async () => {
+    mock = await startMockOpenAI();
+    gw = await startServedGateway({
+      server: { shutdown_grace_ms: 1000 },
+      providers: [{ name: 'mock', type: 'openai-compatible', base_url: mock.url }],
+      // A price, so requests cost something the Overview can show.
+      price_overrides: { 'mock/echo': { input_per_mtok: 1000, output_per_mtok: 1000 } },
+      mcp_servers: [{ name: 'everything', transport: 'stdio', command: process.execPath, args: [EVERYTHING], connect: 'start' }],
+      allow_empty: true,
+    }, { 'provider:mock': 'sk-upstream-test' });
+    baseURL = `${gw.origin}/v1`;
+    browser = await launchRecordingBrowser();
+    page = browser.page;
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (gw) expect(await gw.stop()).toBe(0);
+    await mock?.close();
+  });
+
+  it('logs in with the one-time link: a session cookie (HttpOnly, SameSite=Strict), the code gone from the address bar', async () => {
+    await page.goto(gw.loginUrl);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(new URL(page.url()).search).toBe('');
+    const cookies = await browser.context.cookies(gw.origin);
+    const session = cookies.find((c) => c.name === `lr_session_${gw.port}`);
+    expect(session).toBeDefined();
+    expect(session!.httpOnly).toBe(true);
+    expect(session!.sameSite).toBe('Strict');
+    // The page's script cannot read it.
+    expect(await page.evaluate('document.cookie')).toBe('');
+  });
+
+  it('Overview: live numbers move when a client sends requests; providers and MCP servers show their state', async () => {
+    // A client made through the admin API with the admin token (the CLI's way); the dashboard shows its traffic.
+    const made = await (await fetch(`${gw.origin}/api/clients`, {
+      method: 'POST', headers: { authorization: `Bearer ${gw.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'traffic-maker' }),
+    })).json() as { key: string };
+    await expect.poll(() => chat(made.key, baseURL), { timeout: 5000, interval: 100 }).toBe('echo: hi');
+    for (let i = 0; i < 5; i++) await chat(made.key, baseURL);
+    await expect.poll(async () => page.getByTestId('requests-today').innerText(), { timeout: 15_000, interval: 250 }).toMatch(/Requests today\s*[1-9]/);
+    await expect.poll(async () => page.getByTestId('cost-today').innerText(), { timeout: 15_000, interval: 250 }).toMatch(/\$0\.0*[1-9]/);
+    await page.locator('tr', { hasText: 'mock' }).first().waitFor();
+    await expect.poll(async () => page.locator('tr', { hasText: 'everything' }).innerText(), { timeout: 15_000, interval: 250 }).toMatch(/connected|ready/);
+    await expect.poll(async () => page.getByText(/^Live · updated/).count(), { timeout: 5000 }).toBe(1);
+    await screenshot(page, 'overview');
+  });
+
+  it('Clients, keyboard only: create a client, and its key (shown once) works with the OpenAI SDK', async () => {
+    await page.goto(`${gw.origin}/#/overview`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await tabTo(page, 'Clients');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Clients' }).waitFor();
+    await tabTo(page, 'client-name');
+    await page.keyboard.type('sdk-app');
+    await tabTo(page, 'Create client');
+    await page.keyboard.press('Enter');
+    const keyBox = page.getByTestId('new-key');
+    await keyBox.waitFor();
+    const key = await keyBox.inputValue();
+    expect(key).toMatch(/^lr-[A-Za-z0-9_-]{40,}$/);
+    await screenshot(page, 'clients');
+    await expect.poll(() => chat(key, baseURL), { timeout: 5000, interval: 100 }).toBe('echo: hi');
+    // Shown once: after "Done" the page holds only the prefix.
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.content()).not.toContain(key);
+    expect(await page.locator('tr[data-client="sdk-app"]').innerText()).toContain(key.slice(0, 10));
+  });
+
+  it('Clients: disable refuses the key, enable restores it, rotate replaces it, delete removes it', async () => {
+    const row = page.locator('tr[data-client="sdk-app"]');
+    await row.getByRole('button', { name: 'Rotate key' }).click();
+    const key = await page.getByTestId('new-key').inputValue();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await expect.poll(() => chat(key, baseURL), { timeout: 5000, interval: 100 }).toBe('echo: hi');
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await expect.poll(() => chat(key, baseURL), { timeout: 5000, interval: 100 }).toBe('error 401');
+    await row.getByRole('button', { name: 'Enable' }).click();
+    await expect.poll(() => chat(key, baseURL), { timeout: 5000, interval: 100 }).toBe('echo: hi');
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.getByRole('button', { name: /Really delete/ }).click();
+    await expect.poll(() => row.count()).toBe(0);
+    await expect.poll(() => chat(key, baseURL), { timeout: 5000, interval: 100 }).toBe('error 401');
+  });
+
+  it('a call without the CSRF token is refused even with the session cookie', async () => {
+    const status = await page.evaluate(`fetch('/api/clients', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"no-csrf"}' }).then((r) => r.status)`);
+    expect(status).toBe(403);
+  });
+
+  it('logs out: the session ends, the used login link does not work again, the admin token logs in', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'LocalRouter' }).waitFor();
+    expect(await page.evaluate(`fetch('/api/clients').then((r) => r.status)`)).toBe(401);
+    await page.goto(gw.loginUrl);
+    await page.getByRole('alert').filter({ hasText: 'already used' }).waitFor();
+    await page.getByLabel('Admin token').fill('lra-wrong-token-wrong-token-wrong');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not the admin token' }).waitFor();
+    await page.getByLabel('Admin token').fill(gw.adminToken);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  });
+
+  it('the whole session requested nothing outside the gateway\'s own origin and broke no CSP rule', () => {
+    expect(browser.requests.length).toBeGreaterThan(5);
+    const foreign = browser.requests.filter((u) => new URL(u).origin !== gw.origin);
+    expect(foreign).toEqual([]);
+    expect(browser.cspViolations).toEqual([]);
+  });
+
+  it('the CSP listener of this test does catch a violation (an inline style attribute)', async () => {
+    await page.evaluate(`document.body.insertAdjacentHTML('beforeend', '<div style="color: red">inline</div>')`);
+    await expect.poll(() => browser.cspViolations.join('\n'), { timeout: 5000 }).toMatch(/style-src/);
+  });
+});
