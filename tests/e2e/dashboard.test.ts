@@ -122,6 +122,62 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await expect.poll(() => chat(key, baseURL), { timeout: 5000, interval: 100 }).toBe('error 401');
   });
 
+  it('Request log: filters by client and status, and a row opens its attempts, usage and cost', async () => {
+    const made = await (await fetch(`${gw.origin}/api/clients`, {
+      method: 'POST', headers: { authorization: `Bearer ${gw.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'log-maker' }),
+    })).json() as { key: string };
+    await expect.poll(() => chat(made.key, baseURL), { timeout: 5000, interval: 100 }).toBe('echo: hi');
+    const failing = new OpenAI({ apiKey: made.key, baseURL, maxRetries: 0 });
+    await expect(failing.chat.completions.create({ model: 'mock/error-500', messages: [{ role: 'user', content: 'boom' }] })).rejects.toThrow();
+    await page.goto(`${gw.origin}/#/logs`);
+    await page.getByRole('heading', { name: 'Request log' }).waitFor();
+    await page.getByLabel('Client').selectOption('log-maker');
+    const table = page.getByRole('table', { name: 'Requests' });
+    await expect.poll(async () => table.locator('tbody tr').count(), { timeout: 10_000, interval: 250 }).toBe(2);
+    await page.getByLabel('Status').selectOption('error');
+    await expect.poll(async () => table.locator('tbody tr').innerText(), { timeout: 10_000, interval: 250 }).toMatch(/mock\/error-500/);
+    expect(await table.locator('tbody tr').count()).toBe(1);
+    await page.getByLabel('Status').selectOption('ok');
+    await expect.poll(async () => table.locator('tbody tr').innerText(), { timeout: 10_000, interval: 250 }).toMatch(/mock\/echo/);
+    await table.getByRole('button', { name: /Details of/ }).first().click();
+    const detail = page.getByRole('region', { name: 'Request details' });
+    await expect.poll(() => detail.innerText()).toMatch(/mock\/echo/);
+    expect(await detail.innerText()).toMatch(/Prompt tokens\s*11/);
+    expect(await detail.innerText()).toMatch(/Cost\s*\$0\.0*[1-9]/);
+    await screenshot(page, 'request-log');
+  });
+
+  it('Traffic: range and dimension pickers chart each client, with top spenders and cost per day', async () => {
+    await page.goto(`${gw.origin}/#/traffic`);
+    await page.getByRole('heading', { name: 'Traffic' }).waitFor();
+    await page.getByRole('radio', { name: 'Day' }).click();
+    await page.getByLabel('By').selectOption('client');
+    await expect.poll(async () => page.locator('.chart').first().innerText(), { timeout: 10_000, interval: 250 }).toMatch(/traffic-maker/);
+    expect(await page.locator('.chart').first().innerText()).toMatch(/log-maker/);
+    await page.getByLabel('Metric').selectOption('cost_usd');
+    await expect.poll(async () => page.locator('.chart figcaption').first().innerText()).toMatch(/Cost \(USD\) by client/);
+    const spenders = page.getByRole('table', { name: 'Top spenders' });
+    await expect.poll(async () => spenders.innerText(), { timeout: 10_000 }).toMatch(/traffic-maker\s*\$0\.0*[1-9]/);
+    expect(await page.locator('.chart figcaption', { hasText: 'Cost per day' }).count()).toBe(1);
+    // uPlot draws on canvases inside the charts.
+    expect(await page.locator('.chart canvas').count()).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'traffic');
+  });
+
+  it('keyboard only: every view opens from the navigation with Tab and Enter, and focus moves to its content', async () => {
+    await page.goto(`${gw.origin}/#/overview`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const views = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allInnerTexts();
+    expect(views.length).toBeGreaterThanOrEqual(4);
+    for (const label of views) {
+      await page.evaluate('document.activeElement && document.activeElement.blur()');
+      await tabTo(page, label);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: label }).waitFor();
+      expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('main');
+    }
+  });
+
   it('a call without the CSRF token is refused even with the session cookie', async () => {
     const status = await page.evaluate(`fetch('/api/clients', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"no-csrf"}' }).then((r) => r.status)`);
     expect(status).toBe(403);

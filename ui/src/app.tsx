@@ -3,6 +3,8 @@ import { ApiError, getSession, loginWithToken, logout, setLoggedOutHandler } fro
 import { VIEWS, useView, type ViewId } from './router';
 import { Overview } from './views/overview';
 import { Clients } from './views/clients';
+import { Logs } from './views/logs';
+import { Traffic } from './views/traffic';
 
 type Auth = 'checking' | 'in' | 'out';
 
@@ -63,7 +65,10 @@ function Shell({ onOut }: { onOut: () => void }) {
         <div className="brand">LocalRouter</div>
         <ul>
           {VIEWS.map((v) => (
-            <li key={v.id}><a href={`#/${v.id}`} aria-current={v.id === view ? 'page' : undefined}>{v.label}</a></li>
+            <li key={v.id}>
+              <a href={`#/${v.id}`} aria-current={v.id === view ? 'page' : undefined}
+                onClick={() => { if (v.id === view) mainRef.current?.focus(); }}>{v.label}</a>
+            </li>
           ))}
         </ul>
         <button type="button" className="logout" onClick={out}>Log out</button>
@@ -78,6 +83,8 @@ function Shell({ onOut }: { onOut: () => void }) {
 function ViewBody({ view }: { view: ViewId }) {
   switch (view) {
     case 'overview': return <Overview />;
+    case 'traffic': return <Traffic />;
+    case 'logs': return <Logs />;
     case 'clients': return <Clients />;
   }
 }

@@ -3,6 +3,8 @@ import { useEffect, useState } from 'react';
 /** Views are hash routes (`#/clients`): the gateway serves one page, and no path needs a fallback. */
 export const VIEWS = [
   { id: 'overview', label: 'Overview' },
+  { id: 'traffic', label: 'Traffic' },
+  { id: 'logs', label: 'Request log' },
   { id: 'clients', label: 'Clients' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
