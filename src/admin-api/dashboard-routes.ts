@@ -3,6 +3,7 @@ import { installRoot } from '../config/index.js';
 import type { AdminAuth, Routes } from '../ingress/index.js';
 import type { SecretStore } from '../secrets/index.js';
 import { clientRoutes } from './admin-clients.js';
+import { providerConfigRoutes, type ListModels } from './admin-provider-config.js';
 import { sessionRoutes } from './ui-session-routes.js';
 import { UiAssets, uiRoutes } from './ui-static.js';
 
@@ -11,6 +12,8 @@ export interface DashboardOptions {
   /** The config file the dashboard edits (through the same locked writes as the CLI). */
   configFile: string;
   secrets: SecretStore;
+  /** A provider's model ids, asked of it now (the connection test). */
+  listModels: ListModels;
   /** The built dashboard; `dist/ui` of the installation by default. */
   uiDir?: string;
 }
@@ -25,5 +28,6 @@ export function dashboardRoutes(opts: DashboardOptions): Routes {
     ...uiRoutes(assets, opts.auth.sessions),
     ...sessionRoutes(opts.auth),
     ...clientRoutes(opts.auth, opts.configFile),
+    ...providerConfigRoutes(opts.auth, opts.configFile, opts.secrets, opts.listModels),
   };
 }

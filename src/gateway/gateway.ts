@@ -11,7 +11,7 @@ import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
 import { buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
 import { callForAnswer, llmRoutes } from '../llm-api/index.js';
 import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
-import { dashboardRoutes, GatewayMetrics, loginUrl, providersStatusRoute, startLoginCode } from '../admin-api/index.js';
+import { dashboardRoutes, GatewayMetrics, loginUrl, startLoginCode } from '../admin-api/index.js';
 import { ClassifierPool } from './classifier-pool.js';
 import { OnDemandEngine } from './on-demand-engine.js';
 import { buildGatewayTables } from './gateway-tables.js';
@@ -112,9 +112,9 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
   // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, adminAuth: metrics.adminAuth, metrics: mcpMetricsOf(metrics.monitoring), monitoring: metrics.monitoring, testHooks });
-  const providersStatus = { '/api/providers': { get: providersStatusRoute(metrics.adminAuth) } };
-  const dashboard = dashboardRoutes({ auth: metrics.adminAuth, configFile: file, secrets });
-  const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), providersStatus, dashboard));
+  // The dashboard's routes include `GET /api/providers` (provider health) and the config-editing calls.
+  const dashboard = dashboardRoutes({ auth: metrics.adminAuth, configFile: file, secrets, listModels: (provider) => fetchModelIds(engine, provider) });
+  const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), dashboard));
   // Listen while the actor threads load their modules: a call made before an actor is ready waits in
   // its port, so /health answers at once and nothing is refused; startGateway resolves once they are.
   const host = opts.host ?? config.server.host;

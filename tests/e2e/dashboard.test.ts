@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import OpenAI from 'openai';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,6 +164,50 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     // uPlot draws on canvases inside the charts.
     expect(await page.locator('.chart canvas').count()).toBeGreaterThanOrEqual(2);
     await screenshot(page, 'traffic');
+  });
+
+  it('Providers: add one from a preset (its key goes to the secret store, never back to the page), test it, list its models, use it', async () => {
+    await page.goto(`${gw.origin}/#/providers`);
+    await page.getByRole('heading', { name: 'Providers' }).waitFor();
+    const upstreamKey = 'sk-upstream-test';
+    await page.getByLabel('Preset').selectOption('openai');
+    await page.getByLabel('Name').fill('work-openai');
+    await page.getByLabel('Base URL').fill(mock.url);
+    await page.getByLabel('API key').fill(upstreamKey);
+    await page.getByRole('button', { name: 'Add provider' }).click();
+    const row = page.locator('tr[data-provider="work-openai"]');
+    await row.waitFor();
+    expect(await row.innerText()).toContain('in the secret store');
+    expect(await page.getByLabel('API key').inputValue()).toBe('');
+    expect(fs.readFileSync(path.join(gw.home, 'config.yaml'), 'utf8')).not.toContain(upstreamKey);
+    expect(await page.content()).not.toContain(upstreamKey);
+    const settings = await (await fetch(`${gw.origin}/api/provider-settings`, { headers: { authorization: `Bearer ${gw.adminToken}` } })).text();
+    expect(settings).not.toContain(upstreamKey);
+    // The gateway takes the new provider on its config reload; then the connection test lists the mock's two models.
+    await expect.poll(async () => {
+      await row.getByRole('button', { name: 'Test connection' }).click();
+      await page.getByTestId('test-work-openai').filter({ hasNotText: 'Testing' }).waitFor();
+      return page.getByTestId('test-work-openai').innerText();
+    }, { timeout: 10_000, interval: 300 }).toMatch(/Connected: 2 models/);
+    await row.getByRole('button', { name: 'Models' }).click();
+    const models = page.getByRole('region', { name: 'Models of work-openai' });
+    await expect.poll(() => models.innerText(), { timeout: 5000 }).toContain('work-openai/gpt-test');
+    await screenshot(page, 'providers');
+    const made = await (await fetch(`${gw.origin}/api/clients`, {
+      method: 'POST', headers: { authorization: `Bearer ${gw.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'provider-user' }),
+    })).json() as { key: string };
+    const sdk = new OpenAI({ apiKey: made.key, baseURL, maxRetries: 0 });
+    await expect.poll(async () => {
+      try {
+        return (await sdk.chat.completions.create({ model: 'work-openai/echo', messages: [{ role: 'user', content: 'via preset' }] })).choices[0]!.message.content;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    }, { timeout: 5000, interval: 100 }).toBe('echo: via preset');
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.getByRole('button', { name: /Really delete/ }).click();
+    await expect.poll(() => row.count()).toBe(0);
+    expect(fs.readFileSync(path.join(gw.home, 'config.yaml'), 'utf8')).not.toContain('work-openai');
   });
 
   it('keyboard only: every view opens from the navigation with Tab and Enter, and focus moves to its content', async () => {

@@ -5,6 +5,7 @@ import { Overview } from './views/overview';
 import { Clients } from './views/clients';
 import { Logs } from './views/logs';
 import { Traffic } from './views/traffic';
+import { Providers } from './views/providers';
 
 type Auth = 'checking' | 'in' | 'out';
 
@@ -86,5 +87,6 @@ function ViewBody({ view }: { view: ViewId }) {
     case 'traffic': return <Traffic />;
     case 'logs': return <Logs />;
     case 'clients': return <Clients />;
+    case 'providers': return <Providers />;
   }
 }

@@ -6,6 +6,7 @@ export const VIEWS = [
   { id: 'traffic', label: 'Traffic' },
   { id: 'logs', label: 'Request log' },
   { id: 'clients', label: 'Clients' },
+  { id: 'providers', label: 'Providers' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 
