@@ -5,13 +5,18 @@ import { generateClientKey } from '../secrets/index.js';
 import { adminRoute, stringField, type AdminCall } from './admin-handler.js';
 import { clientView, editConfig, findClient, newClientId, strategyNames } from './admin-config.js';
 
+/** Lifetime of a try-it token. */
+const TRY_TOKEN_TTL_S = 600;
+
 /**
  * Clients, as `localrouter clients` manages them:
  * - `GET /api/clients`: the clients (never key hashes), the strategy names and the default strategy;
  * - `POST /api/clients` `{ name, strategy? }`: creates one; the answer holds its key, shown this once;
  * - `POST /api/clients/<id>` `{ enabled?, strategy? }` (`strategy: null` = follow the default);
  * - `POST /api/clients/<id>/rotate`: a new key (answered once), the old one stops working;
- * - `DELETE /api/clients/<id>`.
+ * - `DELETE /api/clients/<id>`;
+ * - `POST /api/try-token` `{ client }`: a short-lived bearer token (an OAuth access token) of an
+ *   enabled client, so the dashboard's try-it panel calls `/v1/...` as that client without its key.
  */
 export function clientRoutes(auth: AdminAuth, configFile: string): Routes {
   const list = (): unknown => {
@@ -69,7 +74,18 @@ export function clientRoutes(auth: AdminAuth, configFile: string): Routes {
     });
     return { client: clientView(saved, findClient(saved, id)) };
   };
+  const tryToken = (call: AdminCall): unknown => {
+    const ref = stringField(call.body, 'client', { max: 100 })!;
+    const cfg = loadConfig(configFile);
+    const id = findClient(cfg, ref).id;
+    // The table in force, not the file: a client the gateway has not loaded yet cannot be tried.
+    const found = call.state.tables.clients.byId(id);
+    if (found === null) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `client "${ref.slice(0, 64)}" is disabled or not loaded yet`, { param: 'client' });
+    const { token, expiresIn } = call.state.tokens.issue(id, found.keyHash, TRY_TOKEN_TTL_S);
+    return { token, expires_in: expiresIn };
+  };
   return {
+    '/api/try-token': { post: adminRoute(auth, '/api/try-token', tryToken) },
     '/api/clients': { get: adminRoute(auth, '/api/clients', list), post: adminRoute(auth, '/api/clients', create) },
     '/api/clients/*': { post: adminRoute(auth, '/api/clients', one), delete: adminRoute(auth, '/api/clients', one) },
   };

@@ -12,10 +12,10 @@ function focused(page: Page): Promise<string> {
   return page.evaluate(`(() => { const e = document.activeElement; if (!e) return ''; return (e.getAttribute('aria-label') || e.id || e.textContent || e.tagName).trim(); })()`);
 }
 
-/** Presses Tab until the focused element's name is `name` (at most `max` times). */
-async function tabTo(page: Page, name: string, max = 30): Promise<void> {
+/** Presses Tab (or Shift+Tab) until the focused element's name is `name` (at most `max` times). */
+async function tabTo(page: Page, name: string, max = 30, key = 'Tab'): Promise<void> {
   for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
+    await page.keyboard.press(key);
     if ((await focused(page)) === name) return;
   }
   throw new Error(`Tab never reached "${name}" (last: "${await focused(page)}")`);
@@ -45,6 +45,8 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
       // A price, so requests cost something the Overview can show.
       price_overrides: { 'mock/echo': { input_per_mtok: 1000, output_per_mtok: 1000 } },
       mcp_servers: [{ name: 'everything', transport: 'stdio', command: process.execPath, args: [EVERYTHING], connect: 'start' }],
+      // `localrouter/auto` splits between the two mock models with the shipped classifier.
+      strategies: [{ name: 'default', auto: { strong_models: ['mock/gpt-test'], weak_models: ['mock/echo'], classifier: 'hashlr', threshold: 0.5 } }],
       allow_empty: true,
     }, { 'provider:mock': 'sk-upstream-test' });
     baseURL = `${gw.origin}/v1`;
@@ -210,14 +212,34 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     expect(fs.readFileSync(path.join(gw.home, 'config.yaml'), 'utf8')).not.toContain('work-openai');
   });
 
+  it('Try it: streams a chat as a chosen client, with the route decision of localrouter/auto and the cost of each answer', async () => {
+    await page.goto(`${gw.origin}/#/try`);
+    await page.getByRole('heading', { name: 'Try it' }).waitFor();
+    await page.getByLabel('Client').selectOption('traffic-maker');
+    await expect.poll(async () => page.getByLabel('Model').locator('option').allInnerTexts(), { timeout: 5000 }).toContain('mock/echo');
+    await page.getByLabel('Model').selectOption('localrouter/auto');
+    await page.getByLabel('Message', { exact: true }).fill('What is 2 + 2?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const info = page.getByTestId('turn-info');
+    await expect.poll(() => info.innerText(), { timeout: 10_000, interval: 200 }).toMatch(/route: hashlr chose (strong|weak) \(score 0\.\d+, threshold 0\.500\)/);
+    expect(await info.innerText()).toMatch(/Answered by mock\/(gpt-test|echo)/);
+    await page.getByLabel('Model').selectOption('mock/echo');
+    await page.getByLabel('Message', { exact: true }).fill('stream me');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const answers = page.locator('.msg[data-role="assistant"]');
+    await expect.poll(() => answers.last().innerText(), { timeout: 10_000 }).toBe('echo: stream me');
+    await expect.poll(() => info.innerText(), { timeout: 10_000, interval: 200 }).toMatch(/Answered by mock\/echo · 11 → 7 tokens · cost \$0\.0*[1-9]/);
+    await screenshot(page, 'try-it');
+  });
+
   it('keyboard only: every view opens from the navigation with Tab and Enter, and focus moves to its content', async () => {
     await page.goto(`${gw.origin}/#/overview`);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     const views = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allInnerTexts();
     expect(views.length).toBeGreaterThanOrEqual(4);
     for (const label of views) {
-      await page.evaluate('document.activeElement && document.activeElement.blur()');
-      await tabTo(page, label);
+      // From the view's content (focused after each switch), back into the navigation.
+      await tabTo(page, label, 30, 'Shift+Tab');
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { level: 1, name: label }).waitFor();
       expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('main');

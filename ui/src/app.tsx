@@ -6,6 +6,7 @@ import { Clients } from './views/clients';
 import { Logs } from './views/logs';
 import { Traffic } from './views/traffic';
 import { Providers } from './views/providers';
+import { TryIt } from './views/try-it';
 
 type Auth = 'checking' | 'in' | 'out';
 
@@ -88,5 +89,6 @@ function ViewBody({ view }: { view: ViewId }) {
     case 'logs': return <Logs />;
     case 'clients': return <Clients />;
     case 'providers': return <Providers />;
+    case 'try': return <TryIt />;
   }
 }
