@@ -4,6 +4,7 @@ import type { AdminAuth, Routes } from '../ingress/index.js';
 import type { SecretStore } from '../secrets/index.js';
 import { clientRoutes } from './admin-clients.js';
 import { providerConfigRoutes, type ListModels } from './admin-provider-config.js';
+import { strategyRoutes } from './admin-strategies.js';
 import { sessionRoutes } from './ui-session-routes.js';
 import { UiAssets, uiRoutes } from './ui-static.js';
 
@@ -29,5 +30,6 @@ export function dashboardRoutes(opts: DashboardOptions): Routes {
     ...sessionRoutes(opts.auth),
     ...clientRoutes(opts.auth, opts.configFile),
     ...providerConfigRoutes(opts.auth, opts.configFile, opts.secrets, opts.listModels),
+    ...strategyRoutes(opts.auth, opts.configFile),
   };
 }

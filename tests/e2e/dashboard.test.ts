@@ -36,6 +36,8 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
   let browser: RecordingBrowser;
   let page: Page;
   let baseURL: string;
+  /** The key of the client made for the Overview test, used again later. */
+  let trafficKey: string;
 
   beforeAll(async () => {
     mock = await startMockOpenAI();
@@ -78,6 +80,7 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     const made = await (await fetch(`${gw.origin}/api/clients`, {
       method: 'POST', headers: { authorization: `Bearer ${gw.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'traffic-maker' }),
     })).json() as { key: string };
+    trafficKey = made.key;
     await expect.poll(() => chat(made.key, baseURL), { timeout: 5000, interval: 100 }).toBe('echo: hi');
     for (let i = 0; i < 5; i++) await chat(made.key, baseURL);
     await expect.poll(async () => page.getByTestId('requests-today').innerText(), { timeout: 15_000, interval: 250 }).toMatch(/Requests today\s*[1-9]/);
@@ -230,6 +233,34 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await expect.poll(() => answers.last().innerText(), { timeout: 10_000 }).toBe('echo: stream me');
     await expect.poll(() => info.innerText(), { timeout: 10_000, interval: 200 }).toMatch(/Answered by mock\/echo · 11 → 7 tokens · cost \$0\.0*[1-9]/);
     await screenshot(page, 'try-it');
+  });
+
+  it('Strategies: denying a model shows in the preview, and once saved the client gets 403 for it; undoing it lets it through again', async () => {
+    await page.goto(`${gw.origin}/#/strategies`);
+    await page.getByRole('heading', { name: 'Strategies' }).waitFor();
+    const summary = page.getByTestId('preview-summary');
+    await expect.poll(() => summary.innerText(), { timeout: 10_000 }).toMatch(/would see (\d+) of \1 models/);
+    expect(await page.getByRole('list', { name: 'Models a client would see' }).innerText()).toContain('mock/echo');
+    await page.getByLabel(/^Deny/).fill('mock/echo');
+    await expect.poll(() => page.getByRole('list', { name: 'Models a client would see' }).innerText(), { timeout: 5000 }).not.toContain('mock/echo');
+    expect(await summary.innerText()).toMatch(/would see (\d+) of (\d+) models/);
+    // The classifier's calibration curve and the share a threshold sends to the strong list.
+    expect(await page.getByTestId('share-estimate').innerText()).toMatch(/About \d+\.\d% of requests/);
+    expect(await page.locator('.chart figcaption', { hasText: 'Calibration of hashlr' }).count()).toBe(1);
+    await screenshot(page, 'strategies');
+    await page.getByRole('button', { name: 'Save strategy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved default' }).waitFor();
+    await expect.poll(() => chat(trafficKey, baseURL), { timeout: 5000, interval: 100 }).toBe('error 403');
+    await page.getByLabel(/^Deny/).fill('');
+    await page.getByRole('button', { name: 'Save strategy' }).click();
+    await expect.poll(() => chat(trafficKey, baseURL), { timeout: 5000, interval: 100 }).toBe('echo: hi');
+    // An edit the config refuses (a limit of 0) is answered with its reason, and nothing changes.
+    await page.getByRole('button', { name: 'Add limit' }).click();
+    await page.getByLabel('Max of limit 1').fill('0');
+    await page.getByRole('button', { name: 'Save strategy' }).click();
+    await page.getByRole('status').filter({ hasText: /limits/ }).waitFor();
+    expect(fs.readFileSync(path.join(gw.home, 'config.yaml'), 'utf8')).not.toMatch(/max: 0\b/);
+    await page.getByRole('button', { name: 'Discard changes' }).click();
   });
 
   it('keyboard only: every view opens from the navigation with Tab and Enter, and focus moves to its content', async () => {

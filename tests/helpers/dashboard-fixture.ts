@@ -75,6 +75,8 @@ export async function launchRecordingBrowser(): Promise<RecordingBrowser> {
   const requests: string[] = [];
   const cspViolations: string[] = [];
   const consoleErrors: string[] = [];
+  // A step that hangs fails with its own message, well before the test's timeout.
+  context.setDefaultTimeout(10_000);
   context.on('request', (r) => requests.push(r.url()));
   await context.exposeBinding('__lrCspViolation', (_src, text: string) => { cspViolations.push(text); });
   await context.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {

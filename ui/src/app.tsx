@@ -7,6 +7,7 @@ import { Logs } from './views/logs';
 import { Traffic } from './views/traffic';
 import { Providers } from './views/providers';
 import { TryIt } from './views/try-it';
+import { Strategies } from './views/strategies';
 
 type Auth = 'checking' | 'in' | 'out';
 
@@ -90,5 +91,6 @@ function ViewBody({ view }: { view: ViewId }) {
     case 'clients': return <Clients />;
     case 'providers': return <Providers />;
     case 'try': return <TryIt />;
+    case 'strategies': return <Strategies />;
   }
 }

@@ -13,13 +13,15 @@ const PALETTE = ['#2f6fb0', '#c0504d', '#4f9a4f', '#8064a2', '#d08a1e', '#2aa198
  * A uPlot time chart that follows its container's width. x values are epoch seconds. uPlot styles
  * its elements through the CSSOM, which the page's CSP allows (it forbids style attributes in markup).
  */
-export function TimeChart({ data, series, height = 220, title, yLabel, bars = false }: {
+export function TimeChart({ data, series, height = 220, title, yLabel, bars = false, xLabel }: {
   data: AlignedData;
   series: Series[];
   height?: number;
   title: string;
   yLabel?: string;
   bars?: boolean;
+  /** A plain numeric x axis with this label instead of time. */
+  xLabel?: string;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -36,7 +38,8 @@ export function TimeChart({ data, series, height = 220, title, yLabel, bars = fa
         paths: bars ? uPlot.paths.bars!({ size: [0.8, 40] }) : undefined,
         points: { show: false },
       }))],
-      axes: [{}, { label: yLabel, size: 60 }],
+      axes: [xLabel === undefined ? {} : { label: xLabel }, { label: yLabel, size: 60 }],
+      scales: { x: { time: xLabel === undefined } },
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
     };
@@ -50,7 +53,7 @@ export function TimeChart({ data, series, height = 220, title, yLabel, bars = fa
     };
     // The chart is rebuilt only when its series change; new data goes through setData below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, height, yLabel]);
+  }, [shape, height, yLabel, xLabel]);
   useEffect(() => {
     plot.current?.setData(data);
   }, [data]);

@@ -7,6 +7,7 @@ export const VIEWS = [
   { id: 'logs', label: 'Request log' },
   { id: 'clients', label: 'Clients' },
   { id: 'providers', label: 'Providers' },
+  { id: 'strategies', label: 'Strategies' },
   { id: 'try', label: 'Try it' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
