@@ -5,6 +5,7 @@ import type { SecretStore } from '../secrets/index.js';
 import { clientRoutes } from './admin-clients.js';
 import { providerConfigRoutes, type ListModels } from './admin-provider-config.js';
 import { strategyRoutes } from './admin-strategies.js';
+import { mcpServerRoutes } from './admin-mcp-servers.js';
 import { sessionRoutes } from './ui-session-routes.js';
 import { UiAssets, uiRoutes } from './ui-static.js';
 
@@ -31,5 +32,6 @@ export function dashboardRoutes(opts: DashboardOptions): Routes {
     ...clientRoutes(opts.auth, opts.configFile),
     ...providerConfigRoutes(opts.auth, opts.configFile, opts.secrets, opts.listModels),
     ...strategyRoutes(opts.auth, opts.configFile),
+    ...mcpServerRoutes(opts.auth, opts.configFile),
   };
 }

@@ -263,6 +263,27 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await page.getByRole('button', { name: 'Discard changes' }).click();
   });
 
+  it('MCP servers: state, the tools a client may use, and a tool called from the form its input schema generates; add and remove a server', async () => {
+    await page.goto(`${gw.origin}/#/mcp`);
+    await page.getByRole('heading', { name: 'MCP servers' }).waitFor();
+    await expect.poll(() => page.locator('tr[data-server="everything"]').innerText(), { timeout: 10_000 }).toMatch(/stdio\s*(ready|connected)/);
+    await page.getByLabel('As client').selectOption('traffic-maker');
+    const tools = page.getByRole('table', { name: 'Tools' });
+    await tools.getByRole('button', { name: 'everything__echo' }).click({ timeout: 15_000 });
+    const form = page.getByRole('region', { name: 'Try everything__echo' });
+    await form.getByLabel(/^message/).fill('hello tool');
+    await form.getByRole('button', { name: 'Call tool' }).click();
+    await expect.poll(() => form.getByTestId('tool-result').innerText(), { timeout: 10_000 }).toContain('Echo: hello tool');
+    await screenshot(page, 'mcp');
+    await page.getByLabel('Name', { exact: true }).fill('second');
+    await page.getByLabel('Command').fill(process.execPath);
+    await page.getByLabel('Arguments').fill(EVERYTHING);
+    await page.getByRole('button', { name: 'Add server' }).click();
+    await expect.poll(() => page.locator('tr[data-server="second"]').count(), { timeout: 10_000 }).toBe(1);
+    await page.locator('tr[data-server="second"]').getByRole('button', { name: 'Remove' }).click();
+    await expect.poll(() => page.locator('tr[data-server="second"]').count(), { timeout: 10_000 }).toBe(0);
+  });
+
   it('keyboard only: every view opens from the navigation with Tab and Enter, and focus moves to its content', async () => {
     await page.goto(`${gw.origin}/#/overview`);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();

@@ -84,3 +84,17 @@ export function qs(params: Record<string, string | number | undefined | null>): 
   const s = u.toString();
   return s === '' ? '' : `?${s}`;
 }
+
+const clientTokens = new Map<string, { token: string; until: number }>();
+
+/**
+ * A short-lived bearer token of a client (`POST /api/try-token`), renewed before it runs out: the
+ * try-it panels call `/v1` and `/mcp` as that client, under its strategy, without its key.
+ */
+export async function clientToken(client: string): Promise<string> {
+  const hit = clientTokens.get(client);
+  if (hit && hit.until > Date.now() + 30_000) return hit.token;
+  const t = await api<{ token: string; expires_in: number }>('/api/try-token', { method: 'POST', body: { client } });
+  clientTokens.set(client, { token: t.token, until: Date.now() + t.expires_in * 1000 });
+  return t.token;
+}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, getSession, loginWithToken, logout, setLoggedOutHandler } from './api';
 import { VIEWS, useView, type ViewId } from './router';
 import { Overview } from './views/overview';
@@ -9,7 +9,11 @@ import { Providers } from './views/providers';
 import { TryIt } from './views/try-it';
 import { Strategies } from './views/strategies';
 
+
 type Auth = 'checking' | 'in' | 'out';
+
+// The MCP view carries the MCP SDK: loaded (from this origin) only when opened.
+const Mcp = lazy(() => import('./views/mcp').then((m) => ({ default: m.Mcp })));
 
 export function App() {
   const [auth, setAuth] = useState<Auth>('checking');
@@ -92,5 +96,6 @@ function ViewBody({ view }: { view: ViewId }) {
     case 'providers': return <Providers />;
     case 'try': return <TryIt />;
     case 'strategies': return <Strategies />;
+    case 'mcp': return <Suspense fallback={<p>Loading…</p>}><Mcp /></Suspense>;
   }
 }

@@ -8,6 +8,7 @@ export const VIEWS = [
   { id: 'clients', label: 'Clients' },
   { id: 'providers', label: 'Providers' },
   { id: 'strategies', label: 'Strategies' },
+  { id: 'mcp', label: 'MCP servers' },
   { id: 'try', label: 'Try it' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];

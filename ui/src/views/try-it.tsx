@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, qs } from '../api';
+import { clientToken, qs } from '../api';
 import { fmtMs, fmtUsd } from '../format';
 import { useData } from '../use-data';
 
@@ -16,15 +16,6 @@ interface Generation {
 interface Turn { id: string | null; model: string | null; gen: Generation | null; error: string | null }
 
 const AUTO = 'localrouter/auto';
-
-/** A try-it token per client, renewed before it runs out. */
-async function tokenFor(client: string, cache: Map<string, { token: string; until: number }>): Promise<string> {
-  const hit = cache.get(client);
-  if (hit && hit.until > Date.now() + 30_000) return hit.token;
-  const t = await api<{ token: string; expires_in: number }>('/api/try-token', { method: 'POST', body: { client } });
-  cache.set(client, { token: t.token, until: Date.now() + t.expires_in * 1000 });
-  return t.token;
-}
 
 /** Reads an OpenAI chat completion stream, calling `onText` with each content delta; resolves with the last chunk's model. */
 async function readStream(res: Response, onText: (t: string) => void): Promise<string | null> {
@@ -65,7 +56,6 @@ export function TryIt() {
   const [turns, setTurns] = useState<Turn[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const tokens = useRef(new Map<string, { token: string; until: number }>());
   const abort = useRef<AbortController | null>(null);
 
   useEffect(() => {
@@ -74,7 +64,7 @@ export function TryIt() {
   }, [clients.data, client]);
   useEffect(() => {
     if (client === '') return;
-    tokenFor(client, tokens.current)
+    clientToken(client)
       .then((t) => fetch('/v1/models', { headers: { authorization: `Bearer ${t}` } }))
       .then((r) => r.json() as Promise<{ data?: { id: string }[] }>)
       .then((m) => { setModels((m.data ?? []).map((x) => x.id).filter((id) => id !== AUTO)); setError(null); }, (e: Error) => setError(e.message));
@@ -93,7 +83,7 @@ export function TryIt() {
     abort.current = ctl;
     const turn: Turn = { id: null, model: null, gen: null, error: null };
     try {
-      const token = await tokenFor(client, tokens.current);
+      const token = await clientToken(client);
       const res = await fetch('/v1/chat/completions', {
         method: 'POST', signal: ctl.signal,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
