@@ -20,7 +20,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       const gateway = await startGateway({ home, host: opts.host, port, lastResort: true });
       const host = gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host;
       io.stdout.write(`localrouter listening on http://${host}:${gateway.port}\n`);
-      io.stdout.write(`${dashboardLoginLine(gateway.dashboardLoginUrl())}\n`);
+      // A notice, not data: stdout keeps the one address line scripts read.
+      io.stderr.write(`${dashboardLoginLine(gateway.dashboardLoginUrl())}\n`);
       await closedOnStopSignal(gateway, io);
     });
 }

@@ -223,7 +223,7 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await page.getByLabel('Model').selectOption('localrouter/auto');
     await page.getByLabel('Message', { exact: true }).fill('What is 2 + 2?');
     await page.getByRole('button', { name: 'Send' }).click();
-    const info = page.getByTestId('turn-info');
+    const info = page.getByTestId('turn-info').last();
     await expect.poll(() => info.innerText(), { timeout: 10_000, interval: 200 }).toMatch(/route: hashlr chose (strong|weak) \(score 0\.\d+, threshold 0\.500\)/);
     expect(await info.innerText()).toMatch(/Answered by mock\/(gpt-test|echo)/);
     await page.getByLabel('Model').selectOption('mock/echo');
@@ -232,6 +232,8 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     const answers = page.locator('.msg[data-role="assistant"]');
     await expect.poll(() => answers.last().innerText(), { timeout: 10_000 }).toBe('echo: stream me');
     await expect.poll(() => info.innerText(), { timeout: 10_000, interval: 200 }).toMatch(/Answered by mock\/echo · 11 → 7 tokens · cost \$0\.0*[1-9]/);
+    // Each answer keeps its own: the first one still shows its route decision.
+    expect(await page.getByTestId('turn-info').first().innerText()).toMatch(/route: hashlr/);
     await screenshot(page, 'try-it');
   });
 

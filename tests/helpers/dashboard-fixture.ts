@@ -32,16 +32,17 @@ export async function startServedGateway(config: Record<string, unknown>, keys: 
   fs.writeFileSync(path.join(home, 'config.yaml'), stringify(config), { mode: 0o600 });
   const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d) => { err += d; });
+  let out = '';
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  // The address is on stdout, the login link (a notice) on stderr.
   const { port, loginUrl } = await new Promise<{ port: number; loginUrl: string }>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
+    const check = (): void => {
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      const l = /dashboard: open (http:\/\/\S+\?login=\S+)/.exec(out);
+      const l = /dashboard: open (http:\/\/\S+\?login=\S+)/.exec(err);
       if (m && l) resolve({ port: Number(m[1]), loginUrl: l[1]! });
-    });
+    };
+    child.stdout!.on('data', (d) => { out += d; check(); });
+    child.stderr!.on('data', (d) => { err += d; check(); });
     void exit.then(() => reject(new Error(`serve exited: ${err}`)));
   });
   return {

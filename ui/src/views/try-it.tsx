@@ -123,11 +123,17 @@ export function TryIt() {
       </div>
       {clients.data?.clients.length === 0 && <p className="muted">Create a client first (Clients).</p>}
       <div className="chat" aria-live="polite" aria-label="Conversation">
-        {messages.map((m, i) => (
-          <div key={i} className={`msg ${m.role}`} data-role={m.role}>{m.content || (busy && i === messages.length - 1 ? '…' : '')}</div>
-        ))}
+        {messages.map((m, i) => {
+          // The n-th answer's model, route decision and cost sit under it.
+          const turn = m.role === 'assistant' ? turns[messages.slice(0, i).filter((x) => x.role === 'assistant').length] : undefined;
+          return (
+            <div key={i}>
+              <div className={`msg ${m.role}`} data-role={m.role}>{m.content || (busy && i === messages.length - 1 ? '…' : '')}</div>
+              {turn && <TurnInfo turn={turn} />}
+            </div>
+          );
+        })}
       </div>
-      {turns.length > 0 && <TurnInfo turn={turns[turns.length - 1]!} />}
       {error && <p role="alert" className="error">{error}</p>}
       <form onSubmit={send} aria-label="Send a message">
         <label htmlFor="try-input">Message</label>
