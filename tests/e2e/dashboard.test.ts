@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli-run.js';
 import { EVERYTHING } from '../helpers/mcp-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 import { launchRecordingBrowser, screenshot, startServedGateway, type RecordingBrowser, type ServedGateway } from '../helpers/dashboard-fixture.js';
@@ -127,6 +129,11 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await row.getByRole('button', { name: /Really delete/ }).click();
     await expect.poll(() => row.count()).toBe(0);
     await expect.poll(() => chat(key, baseURL), { timeout: 5000, interval: 100 }).toBe('error 401');
+    // A client the CLI makes meanwhile shows up in the open view (same config file, same locked writes).
+    const made = spawnSync(process.execPath, [BIN, '--home', gw.home, 'clients', 'create', 'cli-made', '--json'],
+      { env: { ...process.env, LOCALROUTER_SECRETS_BACKEND: 'file' }, encoding: 'utf8', timeout: 60_000 });
+    expect(made.status).toBe(0);
+    await expect.poll(() => page.locator('tr[data-client="cli-made"]').count(), { timeout: 10_000, interval: 250 }).toBe(1);
   });
 
   it('Request log: filters by client and status, and a row opens its attempts, usage and cost', async () => {

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { fmtTime } from '../format';
-import { useData } from '../use-data';
+import { LIVE_MS, useData } from '../use-data';
 
 interface ClientView {
   id: string;
@@ -22,7 +22,7 @@ interface ClientList {
 const DEFAULT = '(default)';
 
 export function Clients() {
-  const { data, error, reload } = useData<ClientList>('/api/clients');
+  const { data, error, reload } = useData<ClientList>('/api/clients', LIVE_MS);
   const [name, setName] = useState('');
   const [strategy, setStrategy] = useState(DEFAULT);
   const [shown, setShown] = useState<{ name: string; key: string; verb: string } | null>(null);

@@ -5,7 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 
 import { api, clientToken } from '../api';
-import { useData } from '../use-data';
+import { LIVE_MS, useData } from '../use-data';
 
 interface ServerStatus { name: string; transport: string; state: string; tools: number | null; lastError: string | null; restarts: number; enabled: boolean }
 interface JsonSchema { type?: string | string[]; properties?: Record<string, JsonSchema>; required?: string[]; enum?: unknown[]; description?: string; default?: unknown; title?: string }
@@ -33,7 +33,7 @@ async function connect(client: string): Promise<Client> {
 }
 
 export function Mcp() {
-  const status = useData<{ servers: ServerStatus[]; sessions: number }>('/api/mcp/servers');
+  const status = useData<{ servers: ServerStatus[]; sessions: number }>('/api/mcp/servers', LIVE_MS);
   const clients = useData<{ clients: { id: string; name: string; enabled: boolean }[] }>('/api/clients');
   const [client, setClient] = useState('');
   const [session, setSession] = useState<Client | null>(null);

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, qs } from '../api';
 import { fmtInt } from '../format';
-import { useData } from '../use-data';
+import { LIVE_MS, useData } from '../use-data';
 
 interface Preset { type: string; name: string; base_url: string | null; needs_key: boolean; local: boolean; key_env: string | null; has_model_list: boolean }
 interface Setting { name: string; type: string; base_url: string | null; enabled: boolean; key_source: string; needs_key: boolean; models: string[] }
@@ -11,8 +11,8 @@ interface TestResult { ok: boolean; models?: number; error?: string; ms?: number
 
 export function Providers() {
   const presets = useData<{ presets: Preset[] }>('/api/provider-presets');
-  const settings = useData<{ providers: Setting[] }>('/api/provider-settings');
-  const health = useData<{ providers: Health[] }>('/api/providers');
+  const settings = useData<{ providers: Setting[] }>('/api/provider-settings', LIVE_MS);
+  const health = useData<{ providers: Health[] }>('/api/providers', LIVE_MS);
   const [message, setMessage] = useState<string | null>(null);
   const [tests, setTests] = useState<Record<string, TestResult | 'running'>>({});
   const [models, setModels] = useState<string | null>(null);
