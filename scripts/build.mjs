@@ -7,9 +7,13 @@
 // (`moduleBeside`), whichever chunk that module ended up in. Bundled, a thread loads a handful of
 // files instead of ~500 ES modules, which is most of its start time. Native addons stay outside.
 // Types are checked by `tsc --noEmit` (`npm run typecheck`, part of `npm test`), not here.
+// The web dashboard (ui/, React) is built by Vite into dist/ui, and only when ui/ changed since its
+// last build (dist/ui survives the rebuild of the rest of dist/). Without Vite (an install without
+// dev dependencies) the dashboard already built is kept.
 // `--metafile <file>` also writes esbuild's metafile (which inputs went into which output, and which
 // outputs each one imports statically): bench/micro/gateway/bundle-imports.mjs reads it.
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { build } from 'esbuild';
 
 const metaAt = process.argv.indexOf('--metafile');
@@ -29,7 +33,10 @@ const ENTRIES = {
 /** Native addons (and the packages that load them by path) are required at run time from node_modules. */
 const EXTERNAL = ['uWebSockets.js', 'better-sqlite3', 'onnxruntime-node', '@napi-rs/keyring'];
 
-rmSync(dist, { recursive: true, force: true });
+const UI_OUT = 'ui';
+for (const entry of existsSync(dist) ? readdirSync(dist) : []) {
+  if (entry !== UI_OUT) rmSync(path.join(dist, entry), { recursive: true, force: true });
+}
 const result = await build({
   absWorkingDir: root.pathname,
   entryPoints: ENTRIES,
@@ -57,3 +64,30 @@ const result = await build({
 });
 if (metafile !== null) writeFileSync(metafile, JSON.stringify(result.metafile));
 writeFileSync(new URL('.built', `file://${dist}`), `${new Date().toISOString()}\n`);
+await buildUi();
+
+/** Newest modification time under `dir` (ms). */
+function newest(dir) {
+  let max = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    max = Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return max;
+}
+
+async function buildUi() {
+  const uiRoot = new URL('ui/', root).pathname;
+  const stamp = path.join(dist, UI_OUT, '.built');
+  if (!existsSync(uiRoot)) return;
+  if (existsSync(stamp) && newest(uiRoot) <= statSync(stamp).mtimeMs) return;
+  let vite;
+  try {
+    vite = await import('vite');
+  } catch {
+    console.warn('build: vite is not installed; the web dashboard in dist/ui is not rebuilt');
+    return;
+  }
+  await vite.build({ configFile: path.join(uiRoot, 'vite.config.ts'), logLevel: 'warn' });
+  writeFileSync(stamp, `${new Date().toISOString()}\n`);
+}

@@ -29,7 +29,7 @@ export function adminRoutes(monitoring: Monitoring | null, auth: AdminAuth, live
     res.onAborted(() => { aborted = true; });
     const fail = (err: unknown): void => { if (!aborted) writeError(res, toLocalRouterError(err), cors); };
     try {
-      auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
+      auth.checkRequest(req, state.tables.clients);
       if (monitoring === null) throw new LocalRouterError('LR_ERR_NOT_FOUND', 'monitoring is off (monitoring.enabled: false in the config)');
       Promise.resolve(handler(monitoring, query(req), state)).then((body) => { if (!aborted) writeJson(res, 200, body, cors); }, fail);
     } catch (err) {
@@ -43,7 +43,7 @@ export function adminRoutes(monitoring: Monitoring | null, auth: AdminAuth, live
     '/api/stats/live': {
       get: (state, res, req, cors) => {
         try {
-          auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
+          auth.checkRequest(req, state.tables.clients);
           if (live === null) throw new LocalRouterError('LR_ERR_NOT_FOUND', 'monitoring is off (monitoring.enabled: false in the config)');
           live.subscribe(res, cors, () => state.open.size);
         } catch (err) {

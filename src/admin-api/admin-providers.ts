@@ -9,7 +9,7 @@ import { writeError, writeJson, type AdminAuth, type RouteHandler } from '../ing
 export function providersStatusRoute(auth: AdminAuth): RouteHandler {
   return (state, res, req, cors) => {
     try {
-      auth.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
+      auth.checkRequest(req, state.tables.clients);
     } catch (err) {
       writeError(res, toLocalRouterError(err), cors);
       return;

@@ -31,6 +31,8 @@ export class GatewayMetrics {
   /** Null when `monitoring.enabled` is false. */
   readonly monitoring: Monitoring | null;
   readonly adminToken: string;
+  /** The admin check every admin route of this gateway uses (token or dashboard session). */
+  readonly adminAuth: AdminAuth;
   readonly #ring = MetricsRing.create(RING_CAPACITY);
   readonly #rec = createRecord();
   readonly #live: LiveFeed | null;
@@ -38,6 +40,7 @@ export class GatewayMetrics {
 
   constructor(opts: GatewayMetricsOptions) {
     this.adminToken = loadOrCreateAdminToken(opts.home);
+    this.adminAuth = new AdminAuth(this.adminToken);
     if (!opts.config.enabled) {
       this.monitoring = null;
       this.#live = null;
@@ -124,7 +127,7 @@ export class GatewayMetrics {
 
   /** `/metrics` and the admin stats API, for `buildRoutes`. */
   routes(): Routes {
-    const auth = new AdminAuth(this.adminToken);
+    const auth = this.adminAuth;
     return {
       '/metrics': { get: (state, res) => this.serve(res, state) },
       ...adminRoutes(this.monitoring, auth, this.#live),

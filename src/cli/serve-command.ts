@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { LocalRouterError } from '../errors/index.js';
 import { CommandExit, homeOf, parsePort, type CliIo } from './cli-io.js';
+import { dashboardLoginLine } from './dashboard-login-line.js';
 
 /** What `serve` needs of the gateway once it listens. */
 interface Closable {
@@ -19,6 +20,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       const gateway = await startGateway({ home, host: opts.host, port, lastResort: true });
       const host = gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host;
       io.stdout.write(`localrouter listening on http://${host}:${gateway.port}\n`);
+      // A notice, not data: stdout keeps the one address line scripts read.
+      io.stderr.write(`${dashboardLoginLine(gateway.dashboardLoginUrl())}\n`);
       await closedOnStopSignal(gateway, io);
     });
 }

@@ -8,10 +8,10 @@ import { getPreset, loadProviderEngine, ModelDirectory } from '../providers/inde
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
-import { AdminAuth, buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
+import { buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
 import { callForAnswer, llmRoutes } from '../llm-api/index.js';
 import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
-import { GatewayMetrics, providersStatusRoute } from '../admin-api/index.js';
+import { dashboardRoutes, GatewayMetrics, loginUrl, startLoginCode } from '../admin-api/index.js';
 import { ClassifierPool } from './classifier-pool.js';
 import { OnDemandEngine } from './on-demand-engine.js';
 import { buildGatewayTables } from './gateway-tables.js';
@@ -37,6 +37,8 @@ export interface Gateway {
   /** Live state, for tests and the admin surface. */
   readonly state: GatewayState;
   readonly metrics: GatewayMetrics;
+  /** A new one-time dashboard login URL (valid for a day, works once). */
+  dashboardLoginUrl(): string;
 }
 
 const VERSION = packageVersion();
@@ -109,14 +111,16 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
 
   const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
   // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.
-  const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), monitoring: metrics.monitoring, testHooks });
-  const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
-  const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), providersStatus));
+  const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, adminAuth: metrics.adminAuth, metrics: mcpMetricsOf(metrics.monitoring), monitoring: metrics.monitoring, testHooks });
+  // The dashboard's routes include `GET /api/providers` (provider health) and the config-editing calls.
+  const dashboard = dashboardRoutes({ auth: metrics.adminAuth, configFile: file, secrets, listModels: (provider) => fetchModelIds(engine, provider) });
+  const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), dashboard));
   // Listen while the actor threads load their modules: a call made before an actor is ready waits in
   // its port, so /health answers at once and nothing is refused; startGateway resolves once they are.
   const host = opts.host ?? config.server.host;
   const listenSocket = await listen(app, host, opts.port ?? config.server.port);
   const port = uWS.us_socket_local_port(listenSocket);
+  metrics.adminAuth.sessions.bindPort(port);
   instance.listening(host, port);
   await engine.ready();
   mcp.warm();
@@ -163,7 +167,8 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     })();
     return closing;
   };
-  return { host, port, close, state, metrics };
+  const origin = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
+  return { host, port, close, state, metrics, dashboardLoginUrl: () => loginUrl(origin, startLoginCode(metrics.adminAuth)) };
 }
 
 /**

@@ -2,8 +2,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LocalRouterError } from '../errors/index.js';
+import type { HttpRequest } from 'uWebSockets.js';
 import type { ClientTable } from './client-table.js';
 import { bearerToken } from './bearer-token.js';
+import { UiSessions } from './ui-sessions.js';
 
 /** The admin token's file inside the data dir. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -40,12 +42,41 @@ export function loadOrCreateAdminToken(home: string): string {
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-/** Checks `Authorization: Bearer <admin token>` on admin routes. */
+/**
+ * Checks admin routes: `Authorization: Bearer <admin token>`, or a dashboard session cookie (see
+ * {@link UiSessions}) when the request carries no token at all.
+ */
 export class AdminAuth {
   readonly #digest: Buffer;
+  /** Dashboard sessions; every AdminAuth of one gateway shares them. */
+  readonly sessions: UiSessions;
 
-  constructor(token: string) {
+  constructor(token: string, sessions: UiSessions = new UiSessions()) {
     this.#digest = digest(token);
+    this.sessions = sessions;
+  }
+
+  /** True when `token` is the admin token. */
+  isAdminToken(token: string): boolean {
+    return timingSafeEqual(digest(token), this.#digest);
+  }
+
+  /**
+   * The whole check of an admin request: the admin token when one is presented (a wrong one is
+   * never excused by a cookie), else the dashboard session with its origin and CSRF rules.
+   */
+  checkRequest(req: HttpRequest, clients: ClientTable): void {
+    const authorization = req.getHeader('authorization');
+    const xApiKey = req.getHeader('x-api-key');
+    const cookie = req.getHeader('cookie');
+    if (authorization === '' && xApiKey === '' && cookie !== '' && this.sessions.sessionIdOf(cookie) !== null) {
+      this.sessions.check({
+        cookie, method: req.getMethod(), host: req.getHeader('host'), origin: req.getHeader('origin'),
+        fetchSite: req.getHeader('sec-fetch-site'), csrf: req.getHeader('x-csrf-token'),
+      });
+      return;
+    }
+    this.check(authorization, xApiKey, clients);
   }
 
   /**

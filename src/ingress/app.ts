@@ -47,7 +47,7 @@ export function createApp(state: GatewayState, routes: Map<string, Partial<Recor
     const method = req.getMethod().toLowerCase();
     const path = req.getUrl();
     const exact = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-    const route = routes.get(exact) ?? routes.get(prefixKey(exact));
+    const route = routes.get(exact) ?? prefixRoute(routes, exact);
     if (method === 'options') {
       if (!route) return writeError(res, notFound(path), corsHeaders(origin));
       writeResponse(res, 204, 'text/plain', '', preflightHeaders(origin));
@@ -70,10 +70,15 @@ export function createApp(state: GatewayState, routes: Map<string, Partial<Recor
   return app;
 }
 
-/** `/a/*` for `/a/b...`: a route registered under it takes every path below `/a/` no exact route takes. */
-function prefixKey(path: string): string {
-  const slash = path.indexOf('/', 1);
-  return slash < 0 ? '' : `${path.slice(0, slash)}/*`;
+/**
+ * The route of the deepest `/a/*` or `/a/b/*` above `path` (no deeper than two segments): a route
+ * registered under it takes every path below it that no exact route takes.
+ */
+function prefixRoute(routes: Map<string, Partial<Record<Method, RouteHandler>>>, path: string): Partial<Record<Method, RouteHandler>> | undefined {
+  const first = path.indexOf('/', 1);
+  if (first < 0) return undefined;
+  const second = path.indexOf('/', first + 1);
+  return (second < 0 ? undefined : routes.get(`${path.slice(0, second)}/*`)) ?? routes.get(`${path.slice(0, first)}/*`);
 }
 
 function notFound(path: string): LocalRouterError {

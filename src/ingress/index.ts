@@ -13,3 +13,4 @@ export { ClientTable, type AuthedClient } from './client-table.js';
 export { RequestGuards } from './guards.js';
 export { AdminAuth, loadOrCreateAdminToken } from './admin-token.js';
 export { TokenSigner } from './oauth-tokens.js';
+export { UiSessions, START_LOGIN_TTL_MS, type SessionView } from './ui-sessions.js';

@@ -20,6 +20,8 @@ export interface McpGatewayOptions {
   state(): GatewayState;
   /** Admin API token (for `GET /api/mcp/servers`). */
   adminToken: string;
+  /** The gateway's admin check (shares its dashboard sessions); built from `adminToken` when absent. */
+  adminAuth?: AdminAuth;
   /** The MCP actor's metrics ring, the ingress's ring for calls refused before the actor, and the main thread's interner; null when monitoring is off. */
   metrics: { buffer: SharedArrayBuffer; ring: MetricsRing; intern(name: string): number } | null;
   /** The request log (MCP calls get a row each); null when monitoring is off. */
@@ -81,10 +83,10 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
     isVirtualServer: (name) => config.mcp.virtual_servers.some((v) => v.name === name),
   });
   const legacy = new McpLegacySse(host, intern, limits, calls);
-  const admin = new AdminAuth(opts.adminToken);
+  const admin = opts.adminAuth ?? new AdminAuth(opts.adminToken);
   const status: RouteHandler = (state, res, req, cors) => {
     try {
-      admin.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
+      admin.checkRequest(req, state.tables.clients);
     } catch (err) {
       writeError(res, toLocalRouterError(err), cors);
       return;
