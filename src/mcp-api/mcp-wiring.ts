@@ -108,7 +108,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   // `POST /api/mcp/reload`: the secret store changed (an OAuth login): servers whose secrets differ reconnect.
   const reloadSecrets: RouteHandler = (state, res, req, cors) => {
     try {
-      admin.check(req.getHeader('authorization'), req.getHeader('x-api-key'), state.tables.clients);
+      admin.checkRequest(req, state.tables.clients);
       host.configure(mcpActorConfig(config, opts.secrets, opts.version, opts.log));
       writeJson(res, 200, { reloaded: true }, cors);
     } catch (err) {
