@@ -110,6 +110,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
   // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), monitoring: metrics.monitoring, testHooks });
+  metrics.addFamilies(() => mcp.skillFamilies());
   const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
   const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), providersStatus));
   // Listen while the actor threads load their modules: a call made before an actor is ready waits in
