@@ -15,6 +15,8 @@ const CALL_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get']);
  * own, with `data.code: LR_ERR_RATE_LIMITED` and the retry time in `data`.
  */
 export const MCP_RATE_LIMITED = -32029;
+/** Tools of skills (their runs report steps after a cancel). */
+const SKILL_TOOL_PREFIX = 'skills__';
 /** Longest client-supplied name kept in a log row of a call refused before reaching the actor. */
 const MAX_TARGET = 500;
 
@@ -31,6 +33,8 @@ interface PendingCall {
   requestBody: string | null;
   /** What the actor said of it (arrives just before the response). */
   info: McpCallInfo | null;
+  /** The client cancelled it; a skill run's row waits for the actor's account of the run (no response follows). */
+  cancelled?: boolean;
 }
 
 /** A per-tool limit of one strategy, compiled. */
@@ -130,8 +134,14 @@ export class McpCalls {
   /** The actor's account of call `request` of `session` (it comes just before the response). */
   called(session: number, request: string | number, info: McpCallInfo): void {
     if (info.skill !== undefined) this.#countSkill(info.skill);
-    const call = this.#pending.get(session)?.get(request);
-    if (call !== undefined) call.info = info;
+    const calls = this.#pending.get(session);
+    const call = calls?.get(request);
+    if (call === undefined) return;
+    call.info = info;
+    if (call.cancelled === true) {
+      calls!.delete(request);
+      this.#finish(call, null, { status: 499, code: null, message: 'cancelled by the client' });
+    }
   }
 
   /** Skill runs, their steps and their LLM cost, as Prometheus families. */
@@ -182,6 +192,11 @@ export class McpCalls {
     const calls = this.#pending.get(session);
     const call = calls?.get(request);
     if (call === undefined) return;
+    if (call.method === 'tools/call' && call.target.startsWith(SKILL_TOOL_PREFIX)) {
+      // The run stops step by step; its row is written when the actor reports it (or the session ends).
+      call.cancelled = true;
+      return;
+    }
     calls!.delete(request);
     this.#finish(call, null, { status: 499, code: null, message: 'cancelled by the client' });
   }
@@ -236,7 +251,7 @@ export class McpCalls {
       ttftMs: 0, streamed: false, usage: run === undefined ? null : skillUsage(run), costUsd: run === undefined ? null : run.steps.reduce((n, s) => n + s.cost_usd, 0),
       errorCode: outcome.code, client: call.client.name, clientId: call.client.id,
       provider: null, model: null, server: info?.server ?? null, tool: info?.target ?? labelSafe(call.target, MAX_TARGET),
-      bytesIn: call.bytesIn, bytesOut, errorMessage: run === undefined || run.status === 'ok' ? outcome.message : skillError(run),
+      bytesIn: call.bytesIn, bytesOut, errorMessage: run === undefined || run.status === 'ok' || call.cancelled === true ? outcome.message : skillError(run),
       requestBody: call.requestBody, responseBody: bodyMax > 0 && response !== null ? textOf(response) : null,
       ...(run !== undefined ? { steps: run.steps } : {}),
     });

@@ -133,15 +133,31 @@ async function runStep(step: CompiledStep, scope: Scope, host: SkillRunHost, sig
     if (items.length > MAX_FOREACH_ITEMS) throw new StepFailure(`foreach gave ${items.length} elements; at most ${MAX_FOREACH_ITEMS} are run`);
     report.items = items.length;
     const out: Json[] = new Array<Json>(items.length).fill(null);
+    const failed: string[] = [];
     let next = 0;
+    // An element that fails the step stops the other workers from starting more.
+    let halted = false;
     const worker = async (): Promise<void> => {
-      while (next < items.length && !signal.aborted) {
+      while (next < items.length && !signal.aborted && !halted) {
         const i = next++;
-        out[i] = await attempt(step, { ...scope, item: items[i] as Json, index: i }, host, signal, report);
+        try {
+          out[i] = await attempt(step, { ...scope, item: items[i] as Json, index: i }, host, signal, report);
+        } catch (err) {
+          // With continue_on_error a failed element is null and the others go on.
+          if (!def.continue_on_error || signal.aborted) {
+            halted = true;
+            throw err;
+          }
+          failed.push(`element ${i}: ${messageOf(err)}`);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(def.concurrency, items.length) }, worker));
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new StepFailure('stopped');
+    if (failed.length > 0) {
+      report.error = `${failed.length} of ${items.length} elements failed; ${failed[0]}`;
+      if (failed.length === items.length) report.status = 'error';
+    }
     return end(out);
   } catch (err) {
     report.status = signal.aborted ? 'cancelled' : 'error';
