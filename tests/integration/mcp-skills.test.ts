@@ -9,6 +9,7 @@ import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fix
 import { EVERYTHING, FILESYSTEM } from '../helpers/mcp-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 import { generateClientKey } from '../../src/secrets/index.js';
+import { runCli } from '../helpers/cli-run.js';
 
 // Skills through /mcp with the MCP SDK client: the shipped examples and the test skills in
 // fixtures/skills, real server-filesystem (`files`) and server-everything (`every`), the mock LLM upstream.
@@ -213,10 +214,12 @@ describe('skills as MCP tools', () => {
       await new Promise((r) => setTimeout(r, 3_500));
       expect(fs.existsSync(path.join(docs, 'after-slow.txt'))).toBe(false);
       const rows = await until(async () => {
-        const body = await (await admin('/api/logs?server=skills&tool=slow-write')).json() as { data: { status: number; error_message: string }[] };
+        const body = await (await admin('/api/logs?server=skills&tool=slow-write')).json() as { data: { status: number; error_message: string; steps: { id: string; status: string }[] }[] };
         return body.data.length > 0 ? body.data : undefined;
       });
       expect(rows[0]!.status).toBe(499);
+      expect(rows[0]!.error_message).toBe('cancelled by the client');
+      expect(rows[0]!.steps.map((x) => [x.id, x.status])).toEqual([['slow', 'cancelled']]);
     } finally {
       await client.close();
     }
@@ -289,4 +292,48 @@ describe('skills as MCP tools', () => {
       await poor.close();
     }
   });
+
+  it('localrouter skills run prints each step as it ends, then the result; --json prints only the result on stdout', async () => {
+    const url = `${fx.baseURL.replace(/\/v1$/, '')}/mcp`;
+    const input = JSON.stringify({ path: docs, model: 'mock/echo' });
+    const plain = await runCli(['--home', fx.home, 'skills', 'run', 'folder-digest', '--input', input, '--key', keys.test!, '--url', url]);
+    expect(plain.code, plain.stderr).toBe(0);
+    const lines = plain.stdout.split('\n');
+    expect(lines.slice(0, 4).map((l) => /^\[(\d)\/4\] step (\w+)/.exec(l)?.slice(1, 3))).toEqual([['1', 'list'], ['2', 'markdown'], ['3', 'read'], ['4', 'digest']]);
+    expect(JSON.parse(lines.slice(4).join('\n'))).toMatchObject({ folder: docs, files: [{ name: 'alpha.md' }, { name: 'beta.md' }] });
+    const json = await runCli(['--home', fx.home, 'skills', 'run', 'folder-digest', '--input', input, '--key', keys.test!, '--url', url, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { structuredContent: { files: unknown[] } }).structuredContent.files).toHaveLength(2);
+    expect(json.stderr).toContain('[4/4] step digest');
+    const failed = await runCli(['--home', fx.home, 'skills', 'run', 'too-slow', '--key', keys.test!, '--url', url]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('error: skill too-slow failed at step slow: timed out after 300 ms');
+  }, 30_000);
+
+  it('localrouter skills add on a running gateway offers the new skill at once, with list_changed', async () => {
+    const extra = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-skill-added-'));
+    try {
+      fs.mkdirSync(path.join(extra, 'hello'));
+      fs.writeFileSync(path.join(extra, 'hello', 'SKILL.md'), [
+        '---', 'name: hello', 'description: Says hello through every__echo.', 'input:', '  type: object', '  properties:', '    who: { type: string }',
+        'workflow:', '  steps:', '    - id: say', '      tool: every__echo', '      arguments: { message: "{{ \'hello \' & input.who }}" }', '---', '',
+      ].join('\n'));
+      const client = await connect();
+      try {
+        const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+        const add = await runCli(['--home', fx.home, 'skills', 'add', extra]);
+        expect(add.code, add.stderr).toBe(0);
+        await changed;
+        const tools = (await client.listTools()).tools as Tool[];
+        expect(tools.map((t) => t.name)).toContain('skills__hello');
+        const r = await client.callTool({ name: 'skills__hello', arguments: { who: 'skills' } });
+        // Without an output mapping the result is every step's value.
+        expect(r.structuredContent).toEqual({ say: 'Echo: hello skills' });
+      } finally {
+        await client.close();
+      }
+    } finally {
+      fs.rmSync(extra, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
