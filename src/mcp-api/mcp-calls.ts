@@ -131,6 +131,17 @@ export class McpCalls {
     return null;
   }
 
+  /**
+   * A skill's tool step, admitted like the client's own `tools/call` of `tool` (its request limits
+   * and its strategy's per-tool limits, charged when admitted): null, or the refusal's message.
+   */
+  admitSkillStep(client: AuthedClient, tool: string): string | null {
+    const refusal = this.#admit(client, 'tools/call', tool);
+    if (refusal === null) return null;
+    this.#countRefused(client, 'tools/call');
+    return refusal.message;
+  }
+
   /** The actor's account of call `request` of `session` (it comes just before the response). */
   called(session: number, request: string | number, info: McpCallInfo): void {
     if (info.skill !== undefined) this.#countSkill(info.skill);

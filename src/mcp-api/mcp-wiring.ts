@@ -60,6 +60,10 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
       if (client === undefined) return Promise.reject(new Error('the client session is gone'));
       return callModelForSkill(opts.state(), client, body, signal);
     },
+    admitTool: (session, tool) => {
+      const client = clients.get(session);
+      return client === undefined ? 'the client session is gone' : calls.admitSkillStep(client, tool);
+    },
   });
   const m = opts.config.monitoring;
   const calls = new McpCalls(config, {

@@ -1,7 +1,7 @@
 import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { labelSafe } from '../model/index.js';
 import {
-  dispatchToMcp, encodeMcpCall, encodeMcpClosed, encodeMcpLog, encodeMcpModelCall, encodeMcpModelCancel, encodeMcpSample, encodeMcpSend, encodeMcpStatusResult,
+  dispatchToMcp, encodeMcpCall, encodeMcpClosed, encodeMcpLog, encodeMcpModelCall, encodeMcpModelCancel, encodeMcpSample, encodeMcpToolAdmit, encodeMcpSend, encodeMcpStatusResult,
   type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpFrameInfo, type McpJsonRpcMessage, type McpLogLevel, type McpServerRuntime, type McpSessionInfo,
   type McpServerStatus, type SkillModelAnswer, type SkillRunInfo, type ToMcpFrame, type ToMcpHandler,
 } from '../workers/index.js';
@@ -68,6 +68,8 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   /** Model calls of skill runs waiting for their answer from the ingress. */
   #models = new Map<number, { resolve(v: SkillModelAnswer): void; reject(e: Error): void }>();
   #modelSeq = 0;
+  /** Tool steps of skill runs waiting to be admitted by the ingress (the client's limits). */
+  #admits = new Map<number, (refusal: string | null) => void>();
 
   constructor(config: McpActorConfig, post: (frame: FromMcpFrame) => void, metrics: McpMetrics | null) {
     this.#config = config;
@@ -115,6 +117,12 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
 
   onInterned(names: string[], ids: number[]): void {
     this.#metrics?.interned(names, ids);
+  }
+
+  onToolAdmitted(request: number, refusal: string | null): void {
+    const waiting = this.#admits.get(request);
+    this.#admits.delete(request);
+    waiting?.(refusal);
   }
 
   onModelAnswer(request: number, answer: SkillModelAnswer | null, error: string | null): void {
@@ -239,7 +247,11 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
       signal: extra.signal,
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
       notify: (method, p) => extra.sendNotification({ method, params: p } as never),
-      callTool: (tool, args, signal) => session.callToolAs(tool, args, { ...extra, signal }),
+      callTool: async (tool, args, signal) => {
+        const refusal = await this.#admitTool(session.id, tool);
+        if (refusal !== null) throw new Error(refusal);
+        return session.callToolAs(tool, args, { ...extra, signal });
+      },
       callModel: (body, signal) => this.#callModel(session.id, body, signal),
     }, policy));
   }
@@ -532,6 +544,15 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
 
   #skillCount(): number {
     return this.#skills.count;
+  }
+
+  /** The client's limits (request limits, the strategy's per-tool limits) on a skill's tool step, as on its own tools/call. */
+  #admitTool(session: number, tool: string): Promise<string | null> {
+    const id = ++this.#modelSeq;
+    return new Promise((resolve) => {
+      this.#admits.set(id, resolve);
+      this.#post(encodeMcpToolAdmit(id, session, tool));
+    });
   }
 
   /** A skill's `llm` step, through the ingress as the client of `session`; aborting `signal` cancels it there. */

@@ -1,6 +1,6 @@
 import {
   ActorHost, FrameBatcher, decodeFromMcp, describeToMcp, encodeMcpClose, encodeMcpConfig, encodeMcpInterned, encodeMcpMessage, encodeMcpOpen,
-  encodeMcpModelAnswer, encodeMcpSampled, encodeMcpStatus, moduleBeside, type ActorCrash, type FromMcpFrame, type FromMcpHandler, type McpActorConfig, type McpCallInfo, type McpFrameInfo,
+  encodeMcpModelAnswer, encodeMcpSampled, encodeMcpToolAdmitted, encodeMcpStatus, moduleBeside, type ActorCrash, type FromMcpFrame, type FromMcpHandler, type McpActorConfig, type McpCallInfo, type McpFrameInfo,
   type McpJsonRpcMessage, type McpJsonText, type McpServerStatus, type McpSessionInfo, type McpWorkerData, type RestartPolicy, type SkillModelAnswer, type ToMcpFrame,
 } from '../workers/index.js';
 import { labelSafe } from '../model/index.js';
@@ -46,6 +46,8 @@ export interface McpHostOptions {
   sample?(session: number, body: string): Promise<string>;
   /** A skill's `llm` step for the client of a session: an OpenAI chat body (JSON text) through the gateway's routing; `signal` aborts it. */
   callModel?(session: number, body: string, signal: AbortSignal): Promise<SkillModelAnswer>;
+  /** A skill's tool step for the client of a session: null when its limits admit it (and are charged), else why not. */
+  admitTool?(session: number, tool: string): string | null;
   testHooks?: boolean;
 }
 
@@ -215,6 +217,7 @@ export class McpHost {
     onCall: (session, request, call) => this.onCall?.(session, request, call),
     onModelCall: (request, session, body) => this.#callModel(request, session, body),
     onModelCancel: (request) => this.#modelCalls.get(request)?.abort(new Error('the skill run stopped')),
+    onToolAdmit: (request, session, tool) => this.#out.push(encodeMcpToolAdmitted(request, this.#opts.admitTool?.(session, tool) ?? null)),
     onFailed: (err, frame) => this.#receiveFailed(frame, err),
   };
 

@@ -18,7 +18,7 @@ export { ActorHost, type ActorCrash, type ActorHostOptions, type ActorShutdown, 
 export {
   decodeFromMcp, decodeToMcp, describeFromMcp, describeToMcp, dispatchToMcp, encodeMcpCall, encodeMcpClose, encodeMcpClosed, encodeMcpConfig, encodeMcpIntern,
   encodeMcpInterned, encodeMcpLog, encodeMcpMessage, encodeMcpOpen, encodeMcpReady, encodeMcpSample, encodeMcpSampled, encodeMcpSend, encodeMcpStatus,
-  encodeMcpStatusResult, encodeMcpModelAnswer, encodeMcpModelCall, encodeMcpModelCancel, type FromMcpHandler, type McpFrameInfo, type McpLogLevel, type ToMcpHandler,
+  encodeMcpStatusResult, encodeMcpModelAnswer, encodeMcpModelCall, encodeMcpModelCancel, encodeMcpToolAdmit, encodeMcpToolAdmitted, type FromMcpHandler, type McpFrameInfo, type McpLogLevel, type ToMcpHandler,
 } from './mcp-codec.js';
 export type { ClassifierWorkerData, FromClassifierFrame, ToClassifierFrame } from './protocol.js';
 export {

@@ -95,6 +95,8 @@ export const MCP_FRAME = {
   INTERNED: 107,
   /** The answer to a MODEL_CALL (a skill's `llm` step). */
   MODEL_ANSWER: 108,
+  /** The answer to a TOOL_ADMIT: null, or why the client's limits refuse the call. */
+  TOOL_ADMITTED: 109,
   // MCP actor → ingress
   /** A JSON-RPC message for the client of a session, with the client request it belongs to. */
   SEND: 120,
@@ -114,6 +116,8 @@ export const MCP_FRAME = {
   MODEL_CALL: 128,
   /** The skill run that made a MODEL_CALL stopped (cancelled, timed out): abort it. */
   MODEL_CANCEL: 129,
+  /** A skill's tool step, before it is called: admit it against the client's limits as its own tools/call would be. */
+  TOOL_ADMIT: 130,
 } as const;
 
 /** A JSON-RPC 2.0 message as it crosses the thread (a plain object, validated by the MCP SDK on each side). */
@@ -228,7 +232,9 @@ export type McpSampledFrame = [typeof MCP_FRAME.SAMPLED, request: number, comple
 export type McpInternedFrame = [typeof MCP_FRAME.INTERNED, id: 0, names: string[], ids: number[]];
 /** The model's answer to MODEL_CALL `request`, or why there is none. */
 export type McpModelAnswerFrame = [typeof MCP_FRAME.MODEL_ANSWER, request: number, answer: SkillModelAnswer | null, error: string | null];
-export type ToMcpFrame = McpConfigFrame | McpOpenFrame | McpMessageFrame | McpCloseFrame | McpStatusFrame | McpSampledFrame | McpInternedFrame | McpModelAnswerFrame;
+export type McpToolAdmittedFrame = [typeof MCP_FRAME.TOOL_ADMITTED, request: number, refusal: string | null];
+export type ToMcpFrame = McpConfigFrame | McpOpenFrame | McpMessageFrame | McpCloseFrame | McpStatusFrame | McpSampledFrame | McpInternedFrame | McpModelAnswerFrame
+  | McpToolAdmittedFrame;
 
 /**
  * A message for the client of a session as JSON text, serialized in the actor and written by the
@@ -251,8 +257,10 @@ export type McpCallFrame = [typeof MCP_FRAME.CALL, session: number, request: str
 /** `body` is an OpenAI-dialect chat completion request (JSON text) made by a skill's `llm` step. */
 export type McpModelCallFrame = [typeof MCP_FRAME.MODEL_CALL, request: number, session: number, body: string];
 export type McpModelCancelFrame = [typeof MCP_FRAME.MODEL_CANCEL, request: number];
+/** `tool` is the name the client would call it by. */
+export type McpToolAdmitFrame = [typeof MCP_FRAME.TOOL_ADMIT, request: number, session: number, tool: string];
 export type FromMcpFrame = McpSendFrame | McpClosedFrame | McpStatusResultFrame | McpSampleFrame | McpInternFrame | McpLogFrame | McpReadyFrame | McpCallFrame
-  | McpModelCallFrame | McpModelCancelFrame;
+  | McpModelCallFrame | McpModelCancelFrame | McpToolAdmitFrame;
 
 /** A chat completion made for a skill's `llm` step: the assistant's text, the model that answered, and what it cost. */
 export interface SkillModelAnswer {

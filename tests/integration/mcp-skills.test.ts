@@ -45,7 +45,10 @@ beforeAll(async () => {
     ],
     priceOverrides: { 'mock/echo': { input_per_mtok: 1, output_per_mtok: 2 }, 'mock/gpt-test': { input_per_mtok: 1, output_per_mtok: 2 } },
     strategies: [
-      { name: 'limited', auto: { models: ['mock/echo'] }, mcp: { per_server: { files: { tools: { allow: ['*'], deny: ['write_file'] } } }, deny_skills: ['model-panel'] } },
+      {
+        name: 'limited', auto: { models: ['mock/echo'] },
+        mcp: { per_server: { files: { tools: { allow: ['*'], deny: ['write_file'] } } }, deny_skills: ['model-panel'], tool_limits: [{ tool: 'every__echo', window: 'minute', max: 1 }] },
+      },
       { name: 'open', auto: { models: ['mock/echo'] } },
     ],
     clients: [
@@ -182,6 +185,19 @@ describe('skills as MCP tools', () => {
       expect(textOf(r)).toContain('partial results');
       expect(textOf(r)).toContain('alpha.md');
       expect(fs.existsSync(path.join(docs, 'note.txt'))).toBe(false);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('admits each tool step against the client\'s limits like its own calls: a per-tool limit stops the second call', async () => {
+    const client = await connect('limited');
+    try {
+      const r = await client.callTool({ name: 'skills__echo-twice', arguments: {} });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/skill echo-twice failed at step each: rate limit reached: 1 calls of tool "every__echo" for this client per minute/);
+      const own = await client.callTool({ name: 'every__echo', arguments: { message: 'x' } }).catch((e: unknown) => e);
+      expect((own as McpError).code).toBe(-32029);
     } finally {
       await client.close();
     }
