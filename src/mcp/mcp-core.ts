@@ -1,12 +1,13 @@
 import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { labelSafe } from '../model/index.js';
 import {
-  dispatchToMcp, encodeMcpCall, encodeMcpClosed, encodeMcpLog, encodeMcpModelCall, encodeMcpModelCancel, encodeMcpSample, encodeMcpToolAdmit, encodeMcpSend, encodeMcpStatusResult,
+  dispatchToMcp, encodeMcpCall, encodeMcpClosed, encodeMcpLog, encodeMcpSample, encodeMcpSend, encodeMcpStatusResult,
   type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpFrameInfo, type McpJsonRpcMessage, type McpLogLevel, type McpServerRuntime, type McpSessionInfo,
   type McpServerStatus, type SkillModelAnswer, type SkillRunInfo, type ToMcpFrame, type ToMcpHandler,
 } from '../workers/index.js';
 import { compileMcpPolicy, scopeMcpPolicy, type McpPolicy } from './access-policy.js';
 import { ClientSession, type CallExtra, type SessionHost } from './client-session.js';
+import { SkillIngress } from './skill-ingress.js';
 import { SkillCatalog } from './skill-tools.js';
 import type { McpMetrics } from './mcp-metrics.js';
 import { buildMergedView, namespacedUri, NAMESPACE_SEPARATOR, type MergedView, type Owner } from './merged-view.js';
@@ -65,11 +66,8 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
       for (const i of issues.slice(0, 50)) this.#log('warn', { file: i.file, step: i.step ?? undefined, reason: labelSafe(i.reason, MAX_LOGGED_LINE) }, 'skill left out: it does not load');
     },
   });
-  /** Model calls of skill runs waiting for their answer from the ingress. */
-  #models = new Map<number, { resolve(v: SkillModelAnswer): void; reject(e: Error): void }>();
-  #modelSeq = 0;
-  /** Tool steps of skill runs waiting to be admitted by the ingress (the client's limits). */
-  #admits = new Map<number, (refusal: string | null) => void>();
+  /** What skill runs ask the ingress: model calls and tool-step admissions (skill-ingress.ts). */
+  readonly #ingress = new SkillIngress((frame) => this.#post(frame));
 
   constructor(config: McpActorConfig, post: (frame: FromMcpFrame) => void, metrics: McpMetrics | null) {
     this.#config = config;
@@ -120,17 +118,11 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   }
 
   onToolAdmitted(request: number, refusal: string | null): void {
-    const waiting = this.#admits.get(request);
-    this.#admits.delete(request);
-    waiting?.(refusal);
+    this.#ingress.admitted(request, refusal);
   }
 
   onModelAnswer(request: number, answer: SkillModelAnswer | null, error: string | null): void {
-    const pending = this.#models.get(request);
-    if (pending === undefined) return;
-    this.#models.delete(request);
-    if (answer === null) pending.reject(new Error(error ?? 'the model call failed'));
-    else pending.resolve(answer);
+    this.#ingress.answered(request, answer, error);
   }
 
   onFailed(err: unknown, frame: McpFrameInfo): void {
@@ -248,11 +240,11 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
       notify: (method, p) => extra.sendNotification({ method, params: p } as never),
       callTool: async (tool, args, signal) => {
-        const refusal = await this.#admitTool(session.id, tool);
+        const refusal = await this.#ingress.admitTool(session.id, tool);
         if (refusal !== null) throw new Error(refusal);
         return session.callToolAs(tool, args, { ...extra, signal });
       },
-      callModel: (body, signal) => this.#callModel(session.id, body, signal),
+      callModel: (body, signal) => this.#ingress.callModel(session.id, body, signal),
     }, policy));
   }
 
@@ -538,40 +530,8 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   #skillsChanged(): void {
     this.generation++;
     this.#sharedViews.clear();
-    this.#log('info', { skills: this.#skillCount() }, 'skills reloaded');
+    this.#log('info', { skills: this.#skills.count }, 'skills reloaded');
     for (const s of this.#sessions.values()) void s.server.sendToolListChanged().catch(() => undefined);
-  }
-
-  #skillCount(): number {
-    return this.#skills.count;
-  }
-
-  /** The client's limits (request limits, the strategy's per-tool limits) on a skill's tool step, as on its own tools/call. */
-  #admitTool(session: number, tool: string): Promise<string | null> {
-    const id = ++this.#modelSeq;
-    return new Promise((resolve) => {
-      this.#admits.set(id, resolve);
-      this.#post(encodeMcpToolAdmit(id, session, tool));
-    });
-  }
-
-  /** A skill's `llm` step, through the ingress as the client of `session`; aborting `signal` cancels it there. */
-  #callModel(session: number, body: Item, signal: AbortSignal): Promise<SkillModelAnswer> {
-    if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
-    const id = ++this.#modelSeq;
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        if (!this.#models.delete(id)) return;
-        this.#post(encodeMcpModelCancel(id));
-        reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#models.set(id, {
-        resolve: (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-        reject: (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
-      });
-      this.#post(encodeMcpModelCall(id, session, JSON.stringify(body)));
-    });
   }
 
   #sampleViaGateway(session: number, params: Item): Promise<Item> {
