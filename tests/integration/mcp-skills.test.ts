@@ -43,6 +43,7 @@ beforeAll(async () => {
       { name: 'files', transport: 'stdio', command: process.execPath, args: [FILESYSTEM, docs] },
       { name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] },
     ],
+    providers: [{ name: 'slow', type: 'openai-compatible', base_url: mock.url, models: ['hang'] }],
     priceOverrides: { 'mock/echo': { input_per_mtok: 1, output_per_mtok: 2 }, 'mock/gpt-test': { input_per_mtok: 1, output_per_mtok: 2 } },
     strategies: [
       {
@@ -249,6 +250,17 @@ describe('skills as MCP tools', () => {
       expect(textOf(r)).toContain('skill too-slow failed at step slow: timed out after 300 ms');
       const meta = (r._meta as Record<string, { steps: { id: string; status: string }[] }>)['localrouter/skill']!;
       expect(meta.steps.map((s) => [s.id, s.status])).toEqual([['first', 'ok'], ['slow', 'error']]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('aborts the upstream model call of an llm step that times out', async () => {
+    const client = await connect();
+    try {
+      const r = await client.callTool({ name: 'skills__llm-hang', arguments: {} });
+      expect(textOf(r)).toContain('skill llm-hang failed at step ask: timed out after 300 ms');
+      await until(async () => (mock.aborted.some((x) => x.body?.model === 'hang') ? true : undefined));
     } finally {
       await client.close();
     }
