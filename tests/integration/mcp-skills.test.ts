@@ -47,7 +47,7 @@ beforeAll(async () => {
     priceOverrides: { 'mock/echo': { input_per_mtok: 1, output_per_mtok: 2 }, 'mock/gpt-test': { input_per_mtok: 1, output_per_mtok: 2 } },
     strategies: [
       {
-        name: 'limited', auto: { models: ['mock/echo'] },
+        name: 'limited', auto: { models: ['mock/echo'] }, deny: ['mock/gpt-test'],
         mcp: { per_server: { files: { tools: { allow: ['*'], deny: ['write_file'] } } }, deny_skills: ['model-panel'], tool_limits: [{ tool: 'every__echo', window: 'minute', max: 1 }] },
       },
       { name: 'open', auto: { models: ['mock/echo'] } },
@@ -199,6 +199,19 @@ describe('skills as MCP tools', () => {
       expect(textOf(r)).toMatch(/skill echo-twice failed at step each: rate limit reached: 1 calls of tool "every__echo" for this client per minute/);
       const own = await client.callTool({ name: 'every__echo', arguments: { message: 'x' } }).catch((e: unknown) => e);
       expect((own as McpError).code).toBe(-32029);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses an llm step a model the client\'s strategy denies (never swapped for another)', async () => {
+    const client = await connect('limited');
+    try {
+      const before = mock.seen.length;
+      const r = await client.callTool({ name: 'skills__folder-digest', arguments: { path: docs, model: 'mock/gpt-test' } });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/skill folder-digest failed at step digest: .*mock\/gpt-test/);
+      expect(mock.seen.slice(before).filter((x) => x.url === '/v1/chat/completions')).toEqual([]);
     } finally {
       await client.close();
     }
