@@ -77,7 +77,8 @@ export class SkillCatalog {
       if (skill.workflow === null) continue;
       const name = `${SKILL_TOOL_PREFIX}${skill.def.name}`;
       offered.set(name, skill);
-      items.push(skillTool(skill, name, missingTools(skill, view)));
+      const mismatches = checkToolArguments(skill, (tool) => inputSchemaOf(view, tool)).map((i) => `step ${i.step}: ${i.reason}`);
+      items.push(skillTool(skill, name, missingTools(skill, view), mismatches));
     }
     const instructions = allowed.filter((s) => s.workflow === null);
     if (instructions.length > 0) {
@@ -138,15 +139,16 @@ export class SkillCatalog {
   }
 }
 
-function skillTool(skill: LoadedSkill, name: string, missing: string[]): Item {
+function skillTool(skill: LoadedSkill, name: string, missing: string[], mismatches: string[]): Item {
   const d = skill.def;
   let description = d.description;
   if (d.body.length > 0) description += `\n\n${d.body.length > MAX_BODY_IN_DESCRIPTION ? `${d.body.slice(0, MAX_BODY_IN_DESCRIPTION)}\n[…]` : d.body}`;
   if (missing.length > 0) description += `\n\nNot available to this client: ${missing.join(', ')} (not connected, or denied by its strategy); a run fails at the step that calls one.`;
+  if (mismatches.length > 0) description += `\n\nDoes not fit the tools it calls (a run fails before its first step): ${mismatches.join('; ')}`;
   const item: Item = { name, title: d.title ?? d.name, description, inputSchema: d.input };
   if (d.output !== undefined) item.outputSchema = d.output;
   if (d.annotations !== undefined) item.annotations = d.annotations;
-  item._meta = { 'localrouter/skill': { version: d.version, requires: d.requires, steps: skill.def.workflow?.steps.length ?? 0, ...(missing.length > 0 ? { unavailable: missing } : {}) } };
+  item._meta = { 'localrouter/skill': { version: d.version, requires: d.requires, steps: skill.def.workflow?.steps.length ?? 0, ...(missing.length > 0 ? { unavailable: missing } : {}), ...(mismatches.length > 0 ? { issues: mismatches } : {}) } };
   return item;
 }
 

@@ -173,6 +173,21 @@ describe('skills as MCP tools', () => {
     }
   });
 
+  it('checks literal tool arguments against the tool\'s input schema: shown in the listing, and the run fails before its first step', async () => {
+    const client = await connect();
+    try {
+      const tool = ((await client.listTools()).tools as Tool[]).find((t) => t.name === 'skills__wrong-args')!;
+      expect((tool._meta!['localrouter/skill'] as { issues: string[] }).issues).toEqual(['step sum: arguments.a: type mismatch: every__get-sum wants number, the step gives string']);
+      const r = await client.callTool({ name: 'skills__wrong-args', arguments: {} });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain('step sum: arguments.a: type mismatch: every__get-sum wants number, the step gives string');
+      const meta = (r._meta ?? {}) as Record<string, unknown>;
+      expect(meta['localrouter/skill']).toBeUndefined();
+    } finally {
+      await client.close();
+    }
+  });
+
   it('fails a run at the step that calls a tool the client\'s strategy denies, with the steps before it as partial results; shown in the listing', async () => {
     const client = await connect('limited');
     try {
