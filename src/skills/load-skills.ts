@@ -85,8 +85,23 @@ export function loadSkills(paths: readonly string[]): SkillSet {
   const out: SkillSet = { skills: [], issues: [] };
   const names = new Map<string, string>();
   for (const p of paths) {
-    for (const dir of skillFolders(path.resolve(p), out.issues)) {
-      const { skill, issues } = loadSkill(dir);
+    let dirs: string[];
+    try {
+      dirs = skillFolders(path.resolve(p), out.issues);
+    } catch (err) {
+      // An unreadable folder (permissions, removed mid-scan) is a problem of that path, never a crash.
+      out.issues.push({ file: path.resolve(p), step: null, reason: `cannot read: ${firstLine(err)}` });
+      continue;
+    }
+    for (const dir of dirs) {
+      let loaded: ReturnType<typeof loadSkill>;
+      try {
+        loaded = loadSkill(dir);
+      } catch (err) {
+        out.issues.push({ file: path.join(dir, SKILL_FILE), step: null, reason: `cannot load: ${firstLine(err)}` });
+        continue;
+      }
+      const { skill, issues } = loaded;
       out.issues.push(...issues);
       if (skill === null) continue;
       const other = names.get(skill.def.name);

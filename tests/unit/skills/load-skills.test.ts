@@ -137,4 +137,5 @@ describe('skill loading and validation', () => {
     ]);
     expect(checkToolArguments(loaded, () => undefined)).toEqual([]);
   });
+
 });
