@@ -62,6 +62,14 @@ export class GatewayMetrics {
     this.#live = new LiveFeed(this.monitoring, opts.now);
   }
 
+  /** More families for `/metrics` from other parts of the gateway (the MCP side's skill runs). */
+  readonly #sources: (() => PromFamily[])[] = [];
+
+  /** Adds families to every `/metrics` answer. */
+  addFamilies(source: () => PromFamily[]): void {
+    this.#sources.push(source);
+  }
+
   /** Auto-routing decisions, `classifier|side` → count (a handful of keys: classifiers × 3 sides). */
   #routes = new Map<string, number>();
 
@@ -182,6 +190,7 @@ export class GatewayMetrics {
       { name: 'localrouter_metrics_ring_capacity', help: 'Record slots per ring.', type: 'gauge', samples: rings.map((r) => [{ ring: r.label }, r.capacity]) },
       { name: 'localrouter_uptime_seconds', help: 'Seconds since the gateway started.', type: 'gauge', samples: [[{}, Math.round((Date.now() - state.startedAt) / 1000)]] },
     ];
+    for (const source of this.#sources) families.push(...source());
     if (m !== null) {
       const store = m.storeHealth();
       families.push(

@@ -7,7 +7,7 @@
 export {
   ConfigSchema, NAME_PATTERN, PROVIDER_TYPE_NAMES, type Config, type ServerConfig, type ProviderConfig, type ClientConfig, type PriceOverride, type StrategyConfig, type LimitConfig, type MonitoringConfig,
 } from './schema.js';
-export { McpServerSchema, McpSettingsSchema, McpAccessSchema, type McpServerConfig, type McpSettings, type McpAccessConfig } from './schema.js';
+export { McpServerSchema, McpSettingsSchema, McpAccessSchema, type McpServerConfig, type McpSettings, type McpAccessConfig, type SkillsConfig } from './schema.js';
 export { resolveHome, configPath } from './paths.js';
 export { installRoot, packageVersion } from './install-root.js';
 export { parseConfig } from './parse-config.js';

@@ -159,6 +159,9 @@ export const McpAccessSchema = z.strictObject({
   /** Server name patterns. */
   servers: mcpPatternList.default(['*']),
   deny_servers: mcpPatternList.default([]),
+  /** Skill name patterns (a skill's tool is `skills__<name>`); absent: every skill. */
+  skills: mcpPatternList.optional(),
+  deny_skills: mcpPatternList.optional(),
   /** Per server: tool and prompt names (original, unprefixed) and resource URIs / URI templates. */
   per_server: z.record(z.string(), z.strictObject({
     tools: McpRuleSchema.optional(),
@@ -186,6 +189,11 @@ export const McpAccessSchema = z.strictObject({
     description: z.string().max(20_000).optional(),
     fixed_arguments: z.record(z.string(), z.unknown()).default({}),
   })).default({}),
+});
+
+/** Where skills are loaded from (see src/skills). */
+export const SkillsSchema = z.strictObject({
+  paths: z.array(z.string().min(1).max(4096)).max(100).default([]),
 });
 
 /** A model pattern: `*`, `provider/*`, `provider/model`, with `*` wildcards. */
@@ -290,6 +298,8 @@ export const ConfigSchema = z.strictObject({
   // Upstream MCP servers behind /mcp, and the gateway-wide MCP settings.
   mcp_servers: z.array(McpServerSchema).default([]),
   mcp: McpSettingsSchema.default(() => McpSettingsSchema.parse({})),
+  /** Skills: folders holding skill folders (or one skill folder each), loaded and watched by the MCP side. */
+  skills: SkillsSchema.optional(),
   /**
    * A running gateway refuses to reload a file that leaves no providers or no clients where the
    * config in force had some (a truncated or emptied file), unless this is true. The CLI sets it
@@ -355,3 +365,4 @@ export type MonitoringConfig = z.infer<typeof MonitoringSchema>;
 export type McpServerConfig = z.infer<typeof McpServerSchema>;
 export type McpSettings = z.infer<typeof McpSettingsSchema>;
 export type McpAccessConfig = z.infer<typeof McpAccessSchema>;
+export type SkillsConfig = z.infer<typeof SkillsSchema>;

@@ -112,6 +112,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
   // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, adminAuth: metrics.adminAuth, metrics: mcpMetricsOf(metrics.monitoring), monitoring: metrics.monitoring, testHooks });
+  metrics.addFamilies(() => mcp.skillFamilies());
   // The dashboard's routes include `GET /api/providers` (provider health) and the config-editing calls.
   const dashboard = dashboardRoutes({ auth: metrics.adminAuth, configFile: file, secrets, listModels: (provider) => fetchModelIds(engine, provider) });
   const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), dashboard));

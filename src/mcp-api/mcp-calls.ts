@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Config, LimitConfig } from '../config/index.js';
 import type { ErrorCode } from '../errors/index.js';
-import { createRecord, ERROR_CLASS, RECORD_KIND, type MetricsRing, type RequestLogEntry } from '../metrics/index.js';
+import { createRecord, ERROR_CLASS, RECORD_KIND, type MetricsRing, type PromFamily, type RequestLogEntry } from '../metrics/index.js';
 import { labelSafe } from '../model/index.js';
 import { compileAccessRules, type RateLimiter } from '../routing/index.js';
-import type { McpCallInfo, McpJsonRpcMessage, McpJsonText } from '../workers/index.js';
+import type { McpCallInfo, McpJsonRpcMessage, McpJsonText, SkillRunInfo } from '../workers/index.js';
 import type { AuthedClient } from '../ingress/index.js';
 
 /** The calls that are limited and logged: each does work upstream (lists, pings and the like are neither). */
@@ -15,6 +15,8 @@ const CALL_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get']);
  * own, with `data.code: LR_ERR_RATE_LIMITED` and the retry time in `data`.
  */
 export const MCP_RATE_LIMITED = -32029;
+/** Tools of skills (their runs report steps after a cancel). */
+const SKILL_TOOL_PREFIX = 'skills__';
 /** Longest client-supplied name kept in a log row of a call refused before reaching the actor. */
 const MAX_TARGET = 500;
 
@@ -31,6 +33,8 @@ interface PendingCall {
   requestBody: string | null;
   /** What the actor said of it (arrives just before the response). */
   info: McpCallInfo | null;
+  /** The client cancelled it; a skill run's row waits for the actor's account of the run (no response follows). */
+  cancelled?: boolean;
 }
 
 /** A per-tool limit of one strategy, compiled. */
@@ -68,6 +72,10 @@ export class McpCalls {
   /** Each client policy's request limits (policies are rebuilt on reload, so the cache follows). */
   readonly #requestLimits = new WeakMap<object, LimitConfig[]>();
   readonly #rec = createRecord();
+  /** Skill runs by `<skill>\n<status>`, steps by `<skill>\n<kind>\n<status>`, and LLM cost by skill (for /metrics). */
+  readonly #skillRuns = new Map<string, number>();
+  readonly #skillSteps = new Map<string, number>();
+  readonly #skillCost = new Map<string, number>();
 
   constructor(config: Config, opts: McpCallsOptions) {
     this.#opts = opts;
@@ -123,10 +131,53 @@ export class McpCalls {
     return null;
   }
 
+  /**
+   * A skill's tool step, admitted like the client's own `tools/call` of `tool` (its request limits
+   * and its strategy's per-tool limits, charged when admitted): null, or the refusal's message.
+   */
+  admitSkillStep(client: AuthedClient, tool: string): string | null {
+    const refusal = this.#admit(client, 'tools/call', tool);
+    if (refusal === null) return null;
+    this.#countRefused(client, 'tools/call');
+    return refusal.message;
+  }
+
   /** The actor's account of call `request` of `session` (it comes just before the response). */
   called(session: number, request: string | number, info: McpCallInfo): void {
-    const call = this.#pending.get(session)?.get(request);
-    if (call !== undefined) call.info = info;
+    if (info.skill !== undefined) this.#countSkill(info.skill);
+    const calls = this.#pending.get(session);
+    const call = calls?.get(request);
+    if (call === undefined) return;
+    call.info = info;
+    if (call.cancelled === true) {
+      calls!.delete(request);
+      this.#finish(call, null, { status: 499, code: null, message: 'cancelled by the client' });
+    }
+  }
+
+  /** Skill runs, their steps and their LLM cost, as Prometheus families. */
+  skillFamilies(): PromFamily[] {
+    const split = (m: Map<string, number>, names: string[]): [Record<string, string>, number][] =>
+      [...m].map(([key, n]) => [Object.fromEntries(key.split('\n').map((v, i) => [names[i]!, v])), n]);
+    return [
+      { name: 'localrouter_skill_runs_total', help: 'Skill runs (skills__<name> calls) by skill and how they ended.', type: 'counter', samples: split(this.#skillRuns, ['skill', 'status']) },
+      { name: 'localrouter_skill_steps_total', help: 'Skill steps run, by skill, kind (tool, llm, value) and how they ended.', type: 'counter', samples: split(this.#skillSteps, ['skill', 'kind', 'status']) },
+      { name: 'localrouter_skill_cost_usd_total', help: 'USD spent by the llm steps of skill runs, by skill.', type: 'counter', samples: split(this.#skillCost, ['skill']) },
+    ];
+  }
+
+  #countSkill(run: SkillRunInfo): void {
+    const skill = labelSafe(run.skill, 100);
+    // Skill names come from the configured folders (a bounded set); the maps stay small.
+    if (this.#skillRuns.size > 10_000) return;
+    const bump = (m: Map<string, number>, key: string, by = 1): void => { m.set(key, (m.get(key) ?? 0) + by); };
+    bump(this.#skillRuns, `${skill}\n${run.status}`);
+    let cost = 0;
+    for (const s of run.steps) {
+      bump(this.#skillSteps, `${skill}\n${s.kind}\n${s.status}`);
+      cost += s.cost_usd;
+    }
+    bump(this.#skillCost, skill, cost);
   }
 
   /** A message for the client of `session`; a response (`final`) to a pending call ends it and writes its row. */
@@ -152,6 +203,11 @@ export class McpCalls {
     const calls = this.#pending.get(session);
     const call = calls?.get(request);
     if (call === undefined) return;
+    if (call.method === 'tools/call' && call.target.startsWith(SKILL_TOOL_PREFIX)) {
+      // The run stops step by step; its row is written when the actor reports it (or the session ends).
+      call.cancelled = true;
+      return;
+    }
     calls!.delete(request);
     this.#finish(call, null, { status: 499, code: null, message: 'cancelled by the client' });
   }
@@ -200,12 +256,15 @@ export class McpCalls {
     const info = call.info;
     const bodyMax = this.#opts.bodyMaxBytes;
     const bytesOut = response === null ? 0 : typeof response === 'string' ? Buffer.byteLength(response) : response.byteLength;
+    const run = info?.skill;
     log({
-      id: call.id, op: `mcp:${call.method}`, attempts: [], status: outcome.status, startMs: call.start, durationMs: performance.now() - call.start,
-      ttftMs: 0, streamed: false, usage: null, costUsd: null, errorCode: outcome.code, client: call.client.name, clientId: call.client.id,
+      id: call.id, op: `mcp:${call.method}`, attempts: [], status: run === undefined ? outcome.status : skillStatus(run, outcome.status), startMs: call.start, durationMs: performance.now() - call.start,
+      ttftMs: 0, streamed: false, usage: run === undefined ? null : skillUsage(run), costUsd: run === undefined ? null : run.steps.reduce((n, s) => n + s.cost_usd, 0),
+      errorCode: outcome.code, client: call.client.name, clientId: call.client.id,
       provider: null, model: null, server: info?.server ?? null, tool: info?.target ?? labelSafe(call.target, MAX_TARGET),
-      bytesIn: call.bytesIn, bytesOut, errorMessage: outcome.message, toolError: info?.toolError === true && info.errorCode === null,
+      bytesIn: call.bytesIn, bytesOut, errorMessage: run === undefined || run.status === 'ok' || call.cancelled === true ? outcome.message : skillError(run), toolError: info?.toolError === true && info.errorCode === null,
       requestBody: call.requestBody, responseBody: bodyMax > 0 && response !== null ? textOf(response) : null,
+      ...(run !== undefined ? { steps: run.steps } : {}),
     });
   }
 
@@ -225,6 +284,27 @@ export class McpCalls {
     r.errorClass = ERROR_CLASS.client;
     m.ring.write(r);
   }
+}
+
+/** A skill run's row status: 200 when it worked, 499 when cancelled, else the call's (a failed run is a 200 with `isError`, like any tool). */
+function skillStatus(run: SkillRunInfo, status: number): number {
+  return run.status === 'cancelled' ? 499 : status;
+}
+
+/** Tokens of a skill run's llm steps. */
+function skillUsage(run: SkillRunInfo): { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number } | null {
+  let input = 0;
+  let output = 0;
+  for (const s of run.steps) {
+    input += s.input_tokens;
+    output += s.output_tokens;
+  }
+  return input === 0 && output === 0 ? null : { input, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+}
+
+function skillError(run: SkillRunInfo): string {
+  const why = run.error ?? 'failed';
+  return run.failedStep === null ? `skill ${run.status}: ${why}` : `skill ${run.status} at step ${run.failedStep}: ${why}`;
 }
 
 interface Outcome {

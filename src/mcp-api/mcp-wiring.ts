@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import { toLocalRouterError } from '../errors/index.js';
 import { McpHost, mcpActorConfig, mcpSecretName, storedMcpSecrets, type McpLog } from '../mcp/index.js';
-import { MetricsRing, type Monitoring } from '../metrics/index.js';
+import { MetricsRing, type Monitoring, type PromFamily } from '../metrics/index.js';
 import { McpCalls } from './mcp-calls.js';
 import { discoveryRoutes } from './mcp-discovery.js';
 import type { SecretStore } from '../secrets/index.js';
@@ -9,6 +9,7 @@ import { AdminAuth, writeError, writeJson, type AuthedClient, type GatewayState,
 import { McpEndpoint, type McpSessionLimits } from './mcp-route.js';
 import { McpLegacySse } from './mcp-legacy-sse.js';
 import { sampleThroughGateway } from './mcp-sampling.js';
+import { callModelForSkill } from './skill-model-call.js';
 import { loadMcpSdk } from './mcp-sdk.js';
 
 export interface McpGatewayOptions {
@@ -36,6 +37,8 @@ export interface McpGateway {
   /** Loads the MCP SDK in the background when MCP servers are configured, so their first client does not wait for it. */
   warm(): void;
   reconfigure(config: Config): void;
+  /** Skill runs, steps and cost for `/metrics`. */
+  skillFamilies(): PromFamily[];
   close(): Promise<void>;
 }
 
@@ -53,6 +56,15 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
       const client = clients.get(session);
       if (client === undefined) return Promise.reject(new Error('the client session is gone'));
       return sampleThroughGateway(opts.state(), client, body, config.mcp.sampling_model);
+    },
+    callModel: (session, body, signal) => {
+      const client = clients.get(session);
+      if (client === undefined) return Promise.reject(new Error('the client session is gone'));
+      return callModelForSkill(opts.state(), client, body, signal);
+    },
+    admitTool: (session, tool) => {
+      const client = clients.get(session);
+      return client === undefined ? 'the client session is gone' : calls.admitSkillStep(client, tool);
     },
   });
   const m = opts.config.monitoring;
@@ -131,6 +143,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
       host.configure(mcpActorConfig(next, opts.secrets, opts.version, opts.log));
       this.warm();
     },
+    skillFamilies: () => calls.skillFamilies(),
     async close() {
       legacy.close();
       await endpoint.close();

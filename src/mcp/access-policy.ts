@@ -11,10 +11,12 @@ export interface McpPolicy {
   resourceAllowed(server: string, uri: string): boolean;
   /** Tool shaping by exposed tool name (`tool-shaping.ts`); empty when the strategy shapes nothing. */
   toolShapes: Readonly<Record<string, McpToolShape>>;
+  /** A skill by its name (its tool is `skills__<name>`). */
+  skillAllowed(skill: string): boolean;
 }
 
 const ALLOW_ALL: McpPolicy = {
-  serverAllowed: () => true, toolAllowed: () => true, promptAllowed: () => true, resourceAllowed: () => true, toolShapes: {},
+  serverAllowed: () => true, toolAllowed: () => true, promptAllowed: () => true, resourceAllowed: () => true, toolShapes: {}, skillAllowed: () => true,
 };
 
 type Test = (value: string) => boolean;
@@ -36,12 +38,14 @@ export function compileMcpPolicy(access: McpAccessRuntime | null): McpPolicy {
     promptAllowed: (server, prompt) => servers(server) && (per.get(server)?.prompts(prompt) ?? true),
     resourceAllowed: (server, uri) => servers(server) && (per.get(server)?.resources(uri) ?? true),
     toolShapes: access.tools ?? {},
+    skillAllowed: compileAccessRules(access.skills ?? ['*'], access.denySkills ?? []),
   };
 }
 
 /**
  * A strategy's policy narrowed to one virtual server (`/mcp/<name>`): only its servers, and of their
- * tools only those its `<server>/<tool>` patterns match. Shaping stays the strategy's.
+ * tools only those its `<server>/<tool>` patterns match. Shaping stays the strategy's. Skills are not
+ * offered there: a virtual server is a narrowed view, and a skill would widen it.
  */
 export function scopeMcpPolicy(policy: McpPolicy, scope: { servers: string[]; tools: string[] }): McpPolicy {
   const servers = compileAccessRules(scope.servers, []);
@@ -53,6 +57,7 @@ export function scopeMcpPolicy(policy: McpPolicy, scope: { servers: string[]; to
     promptAllowed: (server, prompt) => serverAllowed(server) && policy.promptAllowed(server, prompt),
     resourceAllowed: (server, uri) => serverAllowed(server) && policy.resourceAllowed(server, uri),
     toolShapes: policy.toolShapes,
+    skillAllowed: () => false,
   };
 }
 

@@ -6,7 +6,7 @@ import {
   ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, ResultSchema, SetLevelRequestSchema,
   SubscribeRequestSchema, UnsubscribeRequestSchema, type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { McpCallInfo, McpSessionInfo } from '../workers/index.js';
+import type { McpCallInfo, McpSessionInfo, SkillRunInfo } from '../workers/index.js';
 import type { McpPolicy } from './access-policy.js';
 import type { MergedView, Owner } from './merged-view.js';
 import { paginate } from './paginate.js';
@@ -32,6 +32,8 @@ export interface SessionHost {
   record(session: ClientSession, server: string | null, what: string, startMs: number, error: number | null, toolError?: boolean): void;
   /** A client call (tools/call, resources/read, prompts/get) finished: where it went and how it ended, for the request log. */
   called(session: ClientSession, request: string | number, call: McpCallInfo): void;
+  /** Runs the skill tool `params.name` for this session; null when the name is not one of its skill tools. */
+  callSkill(session: ClientSession, params: Item & { name: string }, extra: CallExtra): Promise<{ result: Item; run: SkillRunInfo | null }> | null;
 }
 
 /** Filled in while a call is routed: the server it went to and the name it has there. */
@@ -130,6 +132,8 @@ export class ClientSession {
     // it is a JSON-RPC result). The request is still parsed once, by Protocol.
     Protocol.prototype.setRequestHandler.call(s, CallToolRequestSchema, async (req: { params: Item & { name: string } }, extra: Extra) => {
       const params = req.params;
+      const skill = params.task === undefined ? this.#host.callSkill(this, params, extra) : null;
+      if (skill !== null) return this.#skillCalled(params.name, skill, extra) as never;
       return this.#noted(extra, params.name, async (note) => {
         if (params.task === undefined) return this.#route('tools', params.name, 'tools/call', (owner) => upstreamCall(owner, params), extra, note);
         let called: Owner | null = null;
@@ -306,6 +310,34 @@ export class ClientSession {
     }));
   }
 
+  /**
+   * A tool call made by a skill run of this session: the same view, access rules, shaping and
+   * routing as the client's own `tools/call` (a tool the client may not use is an unknown tool here
+   * too), on the stream of the client request that runs the skill.
+   */
+  callToolAs(name: string, args: Item, extra: CallExtra): Promise<Item> {
+    return this.#route('tools', name, 'tools/call', (owner) => upstreamCall(owner, { name, arguments: args }), extra);
+  }
+
+  /** A skill run's answer, counted and told to the host with the run's record. */
+  async #skillCalled(name: string, running: Promise<{ result: Item; run: SkillRunInfo | null }>, extra: Extra): Promise<Item> {
+    const start = performance.now();
+    const target = name.slice('skills__'.length);
+    try {
+      const { result, run } = await running;
+      this.#host.record(this, 'skills', `skills/${target}`, start, null);
+      const info: McpCallInfo = { server: 'skills', target, errorCode: null, errorMessage: null, toolError: result.isError === true };
+      if (run !== null) info.skill = run;
+      this.#host.called(this, extra.requestId, info);
+      return result;
+    } catch (err) {
+      const e = toRpcError(err);
+      this.#host.record(this, 'skills', `skills/${target}`, start, e.code);
+      this.#host.called(this, extra.requestId, { server: 'skills', target, errorCode: e.code, errorMessage: e.message.slice(0, 500), toolError: false });
+      throw e;
+    }
+  }
+
   /** Runs one client call and tells the host where it went and how it ended (the request log's row). */
   async #noted(extra: Extra, target: string, run: (note: CallNote) => Promise<Item>): Promise<Item> {
     const note: CallNote = { server: null, target };
@@ -343,12 +375,15 @@ export class ClientSession {
   }
 }
 
-type Extra = {
+/** What the SDK hands a request handler: the request's id, its cancel signal, and its stream back to the client. */
+export type CallExtra = {
   requestId: string | number;
   signal: AbortSignal;
   sendNotification(n: never): Promise<void>;
   sendRequest(r: never, schema: typeof ResultSchema, options: { signal: AbortSignal; timeout: number }): Promise<unknown>;
 };
+
+type Extra = CallExtra;
 
 /** The id a client sees for a task of `inst`: `<namespace>__<upstream task id>`. */
 function taskIdOf(inst: UpstreamInstance, original: string): string {

@@ -3,10 +3,12 @@ import { labelSafe } from '../model/index.js';
 import {
   dispatchToMcp, encodeMcpCall, encodeMcpOAuthSaved, encodeMcpClosed, encodeMcpLog, encodeMcpSample, encodeMcpSend, encodeMcpStatusResult,
   type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpFrameInfo, type McpJsonRpcMessage, type McpLogLevel, type McpOAuthState, type McpServerRuntime, type McpSessionInfo,
-  type McpServerStatus, type ToMcpFrame, type ToMcpHandler,
+  type McpServerStatus, type SkillModelAnswer, type SkillRunInfo, type ToMcpFrame, type ToMcpHandler,
 } from '../workers/index.js';
 import { compileMcpPolicy, scopeMcpPolicy, type McpPolicy } from './access-policy.js';
-import { ClientSession, type SessionHost } from './client-session.js';
+import { ClientSession, type CallExtra, type SessionHost } from './client-session.js';
+import { SkillIngress } from './skill-ingress.js';
+import { SkillCatalog } from './skill-tools.js';
 import type { McpMetrics } from './mcp-metrics.js';
 import { buildMergedView, namespacedUri, NAMESPACE_SEPARATOR, type MergedView, type Owner } from './merged-view.js';
 import { PortTransport } from './port-transport.js';
@@ -57,6 +59,15 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   #sharedViews = new Map<McpPolicy, Map<ListKind, Promise<MergedView>>>();
   /** Conflicts already warned about. */
   #warned = new Set<string>();
+  /** Skills of `skills.paths`, offered as tools (skill-tools.ts). */
+  readonly #skills = new SkillCatalog({
+    changed: () => this.#skillsChanged(),
+    issues: (issues) => {
+      for (const i of issues.slice(0, 50)) this.#log('warn', { file: i.file, step: i.step ?? undefined, reason: labelSafe(i.reason, MAX_LOGGED_LINE) }, 'skill left out: it does not load');
+    },
+  });
+  /** What skill runs ask the ingress: model calls and tool-step admissions (skill-ingress.ts). */
+  readonly #ingress = new SkillIngress((frame) => this.#post(frame));
 
   constructor(config: McpActorConfig, post: (frame: FromMcpFrame) => void, metrics: McpMetrics | null) {
     this.#config = config;
@@ -106,6 +117,14 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     this.#metrics?.interned(names, ids);
   }
 
+  onToolAdmitted(request: number, refusal: string | null): void {
+    this.#ingress.admitted(request, refusal);
+  }
+
+  onModelAnswer(request: number, answer: SkillModelAnswer | null, error: string | null): void {
+    this.#ingress.answered(request, answer, error);
+  }
+
   onFailed(err: unknown, frame: McpFrameInfo): void {
     this.#log('error', { err: plainError(err), frame: frame.kind, id: frame.id }, 'the MCP actor failed on a frame from the ingress');
     if (frame.request === null || frame.session === null) return;
@@ -129,6 +148,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   }
 
   async closeAll(): Promise<void> {
+    this.#skills.close();
     await Promise.all([...this.#sessions.keys()].map((id) => this.#close(id, false)));
     await Promise.all([...this.#servers.values()].map((e) => closeEntry(e)));
   }
@@ -203,6 +223,29 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
 
   called(session: ClientSession, request: string | number, call: McpCallInfo): void {
     this.#post(encodeMcpCall(session.id, request, call));
+  }
+
+  /**
+   * A skill tool call: its steps call tools through the session itself (`callToolAs`: the client's
+   * own view and rules) and models through the ingress as the session's client (MODEL_CALL frames),
+   * on the stream of this request (progress per step); the request's cancel stops the run.
+   */
+  callSkill(session: ClientSession, params: Item & { name: string }, extra: CallExtra): Promise<{ result: Item; run: SkillRunInfo | null }> | null {
+    const policy = session.policy;
+    if (!this.#skills.offers(policy, params.name)) return null;
+    const meta = params._meta as Item | undefined;
+    const token = meta?.progressToken;
+    return session.view('tools').then((view) => this.#skills.call(view, params.name, params.arguments, {
+      signal: extra.signal,
+      progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
+      notify: (method, p) => extra.sendNotification({ method, params: p } as never),
+      callTool: async (tool, args, signal) => {
+        const refusal = await this.#ingress.admitTool(session.id, tool);
+        if (refusal !== null) throw new Error(refusal);
+        return session.callToolAs(tool, args, { ...extra, signal });
+      },
+      callModel: (body, signal) => this.#ingress.callModel(session.id, body, signal),
+    }, policy));
   }
 
   // ---- UpstreamEvents ----
@@ -345,6 +388,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
 
   #configure(config: McpActorConfig): void {
     this.#config = config;
+    this.#skills.configure(config.skillPaths ?? []);
     this.#policies = new Map(Object.entries(config.access).map(([name, access]) => [name, compileMcpPolicy(access)]));
     const next = new Map<string, ServerEntry>();
     for (const runtime of config.servers) {
@@ -379,8 +423,8 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
       prefix: this.#config.prefix, policy, generation: this.generation,
       onConflict: (k, key, kept, other, renamed) => this.#conflict(k, key, kept, other, renamed),
     });
-    // The strategy's tool shaping is applied to its own filtered view (tool-shaping.ts).
-    const built = kind === 'tools' ? merged.then((v) => shapeTools(v, policy.toolShapes)) : merged;
+    // The strategy's tool shaping is applied to its own filtered view (tool-shaping.ts), then its skills are added.
+    const built = kind === 'tools' ? merged.then((v) => this.#skills.withSkills(shapeTools(v, policy.toolShapes), policy)) : merged;
     cache.set(kind, built);
     return built;
   }
@@ -501,6 +545,14 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
       }
     }
     if (tellIngress) this.#post(encodeMcpClosed(id));
+  }
+
+  /** The skill set changed (a live reload, or other paths): every view is rebuilt and every session told. */
+  #skillsChanged(): void {
+    this.generation++;
+    this.#sharedViews.clear();
+    this.#log('info', { skills: this.#skills.count }, 'skills reloaded');
+    for (const s of this.#sessions.values()) void s.server.sendToolListChanged().catch(() => undefined);
   }
 
   #sampleViaGateway(session: number, params: Item): Promise<Item> {

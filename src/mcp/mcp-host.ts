@@ -1,7 +1,7 @@
 import {
   ActorHost, FrameBatcher, decodeFromMcp, describeToMcp, encodeMcpClose, encodeMcpConfig, encodeMcpInterned, encodeMcpMessage, encodeMcpOpen,
-  encodeMcpSampled, encodeMcpStatus, moduleBeside, type ActorCrash, type FromMcpFrame, type FromMcpHandler, type McpActorConfig, type McpCallInfo, type McpFrameInfo, type McpOAuthState,
-  type McpJsonRpcMessage, type McpJsonText, type McpServerStatus, type McpSessionInfo, type McpWorkerData, type RestartPolicy, type ToMcpFrame,
+  encodeMcpModelAnswer, encodeMcpSampled, encodeMcpToolAdmitted, encodeMcpStatus, moduleBeside, type ActorCrash, type FromMcpFrame, type FromMcpHandler, type McpActorConfig, type McpCallInfo, type McpFrameInfo, type McpOAuthState,
+  type McpJsonRpcMessage, type McpJsonText, type McpServerStatus, type McpSessionInfo, type McpWorkerData, type RestartPolicy, type SkillModelAnswer, type ToMcpFrame,
 } from '../workers/index.js';
 import { labelSafe } from '../model/index.js';
 
@@ -44,6 +44,10 @@ export interface McpHostOptions {
   metrics: { buffer: SharedArrayBuffer; intern(name: string): number } | null;
   /** `sampling: gateway`: answers an OpenAI chat body for a session with a chat completion (JSON text). */
   sample?(session: number, body: string): Promise<string>;
+  /** A skill's `llm` step for the client of a session: an OpenAI chat body (JSON text) through the gateway's routing; `signal` aborts it. */
+  callModel?(session: number, body: string, signal: AbortSignal): Promise<SkillModelAnswer>;
+  /** A skill's tool step for the client of a session: null when its limits admit it (and are charged), else why not. */
+  admitTool?(session: number, tool: string): string | null;
   testHooks?: boolean;
 }
 
@@ -80,6 +84,8 @@ export class McpHost {
   readonly #out: FrameBatcher<ToMcpFrame>;
   #sessions = new Map<number, SessionEntry>();
   #statusWaiters = new Map<number, (s: McpServerStatus[]) => void>();
+  /** Model calls of skill runs in progress, by the actor's request number. */
+  #modelCalls = new Map<number, AbortController>();
   #seq = 0;
   /** Session lifecycle hooks (the ingress keeps each session's client for sampling through the gateway). */
   onOpen?: (id: number, owner: unknown) => void;
@@ -212,6 +218,9 @@ export class McpHost {
     onReady: () => this.#host.markReady(),
     onCall: (session, request, call) => this.onCall?.(session, request, call),
     onOAuthSaved: (server, state) => this.onOAuthSaved?.(server, state),
+    onModelCall: (request, session, body) => this.#callModel(request, session, body),
+    onModelCancel: (request) => this.#modelCalls.get(request)?.abort(new Error('the skill run stopped')),
+    onToolAdmit: (request, session, tool) => this.#out.push(encodeMcpToolAdmitted(request, this.#opts.admitTool?.(session, tool) ?? null)),
     onFailed: (err, frame) => this.#receiveFailed(frame, err),
   };
 
@@ -287,6 +296,20 @@ export class McpHost {
     );
   }
 
+  #callModel(id: number, session: number, body: string): void {
+    const call = this.#opts.callModel;
+    if (call === undefined) {
+      this.#out.push(encodeMcpModelAnswer(id, null, 'model calls through LocalRouter are not available'));
+      return;
+    }
+    const abort = new AbortController();
+    this.#modelCalls.set(id, abort);
+    call(session, body, abort.signal).then(
+      (answer) => { this.#modelCalls.delete(id); this.#out.push(encodeMcpModelAnswer(id, answer, null)); },
+      (err: unknown) => { this.#modelCalls.delete(id); this.#out.push(encodeMcpModelAnswer(id, null, err instanceof Error ? err.message : String(err))); },
+    );
+  }
+
   /** The actor died (the host starts another): every session ends, each unanswered request with a JSON-RPC error. */
   #onCrash(crash: ActorCrash): void {
     this.#opts.log.error({ err: crash.error ?? undefined, exitCode: crash.exitCode ?? undefined, sessions: this.#sessions.size, restartInMs: crash.restartInMs },
@@ -294,6 +317,8 @@ export class McpHost {
     for (const sid of [...this.#sessions.keys()]) this.#end(sid, ACTOR_CRASHED);
     for (const [, waiter] of this.#statusWaiters) waiter([]);
     this.#statusWaiters.clear();
+    for (const abort of this.#modelCalls.values()) abort.abort(new Error('the MCP actor crashed'));
+    this.#modelCalls.clear();
   }
 }
 

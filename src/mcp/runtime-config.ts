@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Config, McpServerConfig } from '../config/index.js';
 import type { SecretStore } from '../secrets/index.js';
 import type { McpAccessRuntime, McpActorConfig, McpOAuthState, McpServerRuntime } from '../workers/index.js';
@@ -27,7 +28,10 @@ export interface RuntimeWarnings {
 export function mcpActorConfig(config: Config, secrets: SecretStore | null, version: string, log: RuntimeWarnings): McpActorConfig {
   const access: Record<string, McpAccessRuntime | null> = { default: null };
   for (const s of config.strategies) {
-    access[s.name] = s.mcp === undefined ? null : { servers: s.mcp.servers, denyServers: s.mcp.deny_servers, perServer: s.mcp.per_server, tools: s.mcp.tools };
+    access[s.name] = s.mcp === undefined ? null : {
+      servers: s.mcp.servers, denyServers: s.mcp.deny_servers, perServer: s.mcp.per_server, tools: s.mcp.tools,
+      ...(s.mcp.skills !== undefined ? { skills: s.mcp.skills } : {}), ...(s.mcp.deny_skills !== undefined ? { denySkills: s.mcp.deny_skills } : {}),
+    };
   }
   return {
     servers: config.mcp_servers.filter((m) => m.enabled).map((m) => serverRuntime(m, secrets, log)),
@@ -42,6 +46,7 @@ export function mcpActorConfig(config: Config, secrets: SecretStore | null, vers
     access,
     version,
     virtualServers: Object.fromEntries(config.mcp.virtual_servers.map((v) => [v.name, { servers: v.servers, tools: v.tools }])),
+    skillPaths: (config.skills?.paths ?? []).map((p) => path.resolve(p)),
   };
 }
 

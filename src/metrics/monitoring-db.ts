@@ -5,7 +5,7 @@ import { LocalRouterError } from '../errors/index.js';
 
 /** The embedded store's file name inside the data dir. */
 export const MONITORING_DB_FILE = 'localrouter.db';
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 /** `<home>/localrouter.db`. */
 export function monitoringDbPath(home: string): string {
@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS requests (
   tool TEXT,
   bytes_in INTEGER,
   bytes_out INTEGER,
-  error_message TEXT
+  error_message TEXT,
+  steps TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_id_key ON requests(id_key);
 CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
@@ -111,12 +112,14 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean; write
       db.transaction(() => {
         db.exec(SCHEMA);
         // Version 2 added the auto-routing choice to the request log, version 3 the client's id,
-        // version 4 the MCP call's server and tool (or prompt, or resource URI), sizes and error text.
+        // version 4 the MCP call's server and tool (or prompt, or resource URI), sizes and error text,
+        // version 5 the steps of a skill run.
         if (version === 1) db.exec('ALTER TABLE requests ADD COLUMN route TEXT');
         if (version >= 1 && version < 3) db.exec('ALTER TABLE requests ADD COLUMN client_id TEXT');
         if (version >= 1 && version < 4) {
           for (const column of ['server TEXT', 'tool TEXT', 'bytes_in INTEGER', 'bytes_out INTEGER', 'error_message TEXT']) db.exec(`ALTER TABLE requests ADD COLUMN ${column}`);
         }
+        if (version >= 1 && version < 5) db.exec('ALTER TABLE requests ADD COLUMN steps TEXT');
         if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
       return db;

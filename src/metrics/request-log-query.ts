@@ -1,8 +1,8 @@
 import type { MonitoringDb } from './monitoring-db.js';
-import type { RequestLogFilter, RequestLogRow, RouteChoice, RowAttempt } from '../workers/protocol.js';
+import type { RequestLogFilter, RequestLogRow, RouteChoice, RowAttempt, SkillStepRecord } from '../workers/protocol.js';
 
 const MAX_QUERY_ROWS = 1000;
-const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, route, server, tool, bytes_in, bytes_out, error_message';
+const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, route, server, tool, bytes_in, bytes_out, error_message, steps';
 
 interface DbRow {
   seq: number; id: string; ts: number; client: string | null; provider: string | null; model: string | null; op: string;
@@ -11,6 +11,7 @@ interface DbRow {
   cost_usd: number | null; streamed: number; attempts: string; route: string | null; request_body?: string | null; response_body?: string | null;
   client_id?: string | null;
   server: string | null; tool: string | null; bytes_in: number | null; bytes_out: number | null; error_message: string | null;
+  steps: string | null;
 }
 
 function fromDb(r: DbRow): RequestLogRow {
@@ -26,7 +27,13 @@ function fromDb(r: DbRow): RequestLogRow {
   } catch {
     // a damaged cell reads as no route
   }
-  return { ...r, streamed: r.streamed === 1, attempts, route };
+  let steps: SkillStepRecord[] | null = null;
+  try {
+    steps = r.steps === null ? null : JSON.parse(r.steps) as SkillStepRecord[];
+  } catch {
+    // a damaged cell reads as no steps
+  }
+  return { ...r, streamed: r.streamed === 1, attempts, route, steps };
 }
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -71,18 +78,19 @@ export function getRequestLog(db: MonitoringDb, id: string): RequestLogRow | und
   return r === undefined ? undefined : fromDb(r);
 }
 
-const MCP_COLUMNS = ['server', 'tool', 'bytes_in', 'bytes_out', 'error_message'];
+/** Columns added after schema 3, in COLUMNS order. */
+const LATER_COLUMNS = ['server', 'tool', 'bytes_in', 'bytes_out', 'error_message', 'steps'];
 const columnsByDb = new WeakMap<MonitoringDb, string>();
 
 /**
- * The columns to select: a store still at schema 3 (opened read-only by the CLI before a newer
- * gateway migrated it) has no MCP columns, which then read as null.
+ * The columns to select: a store still at an older schema (opened read-only by the CLI before a
+ * newer gateway migrated it) lacks the later columns (MCP calls, skill steps), which then read as null.
  */
 function columnsOf(db: MonitoringDb): string {
   let columns = columnsByDb.get(db);
   if (columns === undefined) {
     const have = new Set((db.prepare('PRAGMA table_info(requests)').all() as { name: string }[]).map((c) => c.name));
-    columns = MCP_COLUMNS.every((c) => have.has(c)) ? COLUMNS : COLUMNS.replace(/, server, tool, bytes_in, bytes_out, error_message$/, `, ${MCP_COLUMNS.map((c) => `NULL AS ${c}`).join(', ')}`);
+    columns = COLUMNS.split(', ').map((c) => (LATER_COLUMNS.includes(c) && !have.has(c) ? `NULL AS ${c}` : c)).join(', ');
     columnsByDb.set(db, columns);
   }
   return columns;
@@ -99,7 +107,7 @@ export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {})
   if (filter.model !== undefined) { where.push('model = ?'); args.push(filter.model); }
   if (filter.server !== undefined || filter.tool !== undefined) {
     // A store older than schema 4 has no MCP columns, and so no MCP calls to match.
-    if (columnsOf(db) !== COLUMNS) return [];
+    if (columnsOf(db).includes('NULL AS server')) return [];
     if (filter.server !== undefined) { where.push('server = ?'); args.push(filter.server); }
     if (filter.tool !== undefined) { where.push('tool = ?'); args.push(filter.tool); }
   }

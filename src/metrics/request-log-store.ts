@@ -1,6 +1,6 @@
 import type { Usage } from '../model/index.js';
 import { labelSafe } from '../model/index.js';
-import type { LogRow, RequestLogFilter, RequestLogRow, RouteChoice } from '../workers/protocol.js';
+import type { LogRow, RequestLogFilter, RequestLogRow, RouteChoice, SkillStepRecord } from '../workers/protocol.js';
 import { classifyError } from './classify-error.js';
 import type { MonitoringDb } from './monitoring-db.js';
 import { ERROR_CLASS_NAMES } from './series-bucket.js';
@@ -63,6 +63,8 @@ export interface RequestLogEntry {
   errorMessage?: string | null;
   /** An MCP tool call whose result said `isError: true`: logged as 200, classed as a tool error. */
   toolError?: boolean;
+  /** Skill runs: their steps. */
+  steps?: readonly SkillStepRecord[] | null;
 }
 
 export interface RequestLogStoreOptions {
@@ -260,6 +262,7 @@ export class RequestLogStore {
       route: route === null ? null : { ...route, classifier: bounded(route.classifier, MAX_NAME) },
       server: boundedOrNull(e.server, MAX_NAME), tool: boundedOrNull(e.tool, MAX_NAME), bytes_in: e.bytesIn ?? null, bytes_out: e.bytesOut ?? null,
       error_message: boundedOrNull(e.errorMessage, MAX_MESSAGE),
+      steps: e.steps == null ? null : boundedSteps(e.steps),
     };
     if (this.#bodyMax > 0) {
       row.request_body = capBody(e.requestBody, this.#bodyMax);
@@ -281,12 +284,23 @@ export class RequestLogStore {
       u ? u.input : null, u ? u.output : null, u ? u.cacheRead : null, u ? u.reasoning : null, e.costUsd, e.streamed ? 1 : 0,
       attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null,
       e.route ? routeJson(e.route) : null, boundedOrNull(e.clientId, MAX_NAME),
-      boundedOrNull(e.server, MAX_NAME), boundedOrNull(e.tool, MAX_NAME), e.bytesIn ?? null, e.bytesOut ?? null, boundedOrNull(e.errorMessage, MAX_MESSAGE)];
+      boundedOrNull(e.server, MAX_NAME), boundedOrNull(e.tool, MAX_NAME), e.bytesIn ?? null, e.bytesOut ?? null, boundedOrNull(e.errorMessage, MAX_MESSAGE),
+      e.steps == null ? null : JSON.stringify(boundedSteps(e.steps))];
   }
 }
 
 function classOf(e: RequestLogEntry): ErrorClass {
   return e.toolError === true ? ERROR_CLASS.tool : classifyError(e.status, e.errorCode);
+}
+
+/** Most steps kept per skill run row, and the longest step error kept. */
+const MAX_STEPS = 100;
+const MAX_STEP_ERROR = 300;
+
+function boundedSteps(steps: readonly SkillStepRecord[]): SkillStepRecord[] {
+  return steps.slice(0, MAX_STEPS).map((s) => ({
+    ...s, id: bounded(s.id, MAX_NAME), target: boundedOrNull(s.target, MAX_NAME), error: boundedOrNull(s.error, MAX_STEP_ERROR),
+  }));
 }
 
 function routeJson(r: RouteChoice): string {

@@ -11,14 +11,14 @@ export { moduleBeside, spawnWorker } from './spawn-worker.js';
 export { MCP_FRAME } from './protocol.js';
 export type {
   McpJsonRpcMessage, McpJsonText, McpServerRuntime, McpRuleRuntime, McpAccessRuntime, McpActorConfig, McpSessionInfo, McpServerStatus, McpOAuthState,
-  ToMcpFrame, FromMcpFrame, McpWorkerData, McpCallInfo, McpToolShape,
+  ToMcpFrame, FromMcpFrame, McpWorkerData, McpCallInfo, McpToolShape, SkillModelAnswer, SkillRunInfo, SkillStepRecord,
 } from './protocol.js';
 export { FrameBatcher } from './frame-batcher.js';
 export { ActorHost, type ActorCrash, type ActorHostOptions, type ActorShutdown, type RestartPolicy } from './actor-host.js';
 export {
   decodeFromMcp, decodeToMcp, describeFromMcp, describeToMcp, dispatchToMcp, encodeMcpCall, encodeMcpClose, encodeMcpClosed, encodeMcpConfig, encodeMcpIntern,
   encodeMcpInterned, encodeMcpLog, encodeMcpOAuthSaved, encodeMcpMessage, encodeMcpOpen, encodeMcpReady, encodeMcpSample, encodeMcpSampled, encodeMcpSend, encodeMcpStatus,
-  encodeMcpStatusResult, type FromMcpHandler, type McpFrameInfo, type McpLogLevel, type ToMcpHandler,
+  encodeMcpStatusResult, encodeMcpModelAnswer, encodeMcpModelCall, encodeMcpModelCancel, encodeMcpToolAdmit, encodeMcpToolAdmitted, type FromMcpHandler, type McpFrameInfo, type McpLogLevel, type ToMcpHandler,
 } from './mcp-codec.js';
 export type { ClassifierWorkerData, FromClassifierFrame, ToClassifierFrame } from './protocol.js';
 export {

@@ -6,7 +6,7 @@
  */
 import {
   MCP_FRAME, type FromMcpFrame, type McpActorConfig, type McpCallInfo, type McpJsonRpcMessage, type McpJsonText, type McpOAuthState, type McpServerStatus, type McpSessionInfo,
-  type ToMcpFrame,
+  type SkillModelAnswer, type ToMcpFrame,
 } from './protocol.js';
 
 // ---- ingress → MCP actor ----
@@ -40,7 +40,30 @@ export function encodeMcpInterned(names: string[], ids: number[]): ToMcpFrame {
   return [MCP_FRAME.INTERNED, 0, names, ids];
 }
 
+/** The answer to MODEL_CALL `request`: the model's answer, or an error message. */
+export function encodeMcpModelAnswer(request: number, answer: SkillModelAnswer | null, error: string | null): ToMcpFrame {
+  return [MCP_FRAME.MODEL_ANSWER, request, answer, error];
+}
+
+export function encodeMcpToolAdmitted(request: number, refusal: string | null): ToMcpFrame {
+  return [MCP_FRAME.TOOL_ADMITTED, request, refusal];
+}
+
 // ---- MCP actor → ingress ----
+
+/** A skill's tool step of the client of `session`, to admit against its limits before it is called. */
+export function encodeMcpToolAdmit(request: number, session: number, tool: string): FromMcpFrame {
+  return [MCP_FRAME.TOOL_ADMIT, request, session, tool];
+}
+
+/** A skill's `llm` step for the client of `session`: `body` is an OpenAI chat completion request (JSON text). */
+export function encodeMcpModelCall(request: number, session: number, body: string): FromMcpFrame {
+  return [MCP_FRAME.MODEL_CALL, request, session, body];
+}
+
+export function encodeMcpModelCancel(request: number): FromMcpFrame {
+  return [MCP_FRAME.MODEL_CANCEL, request];
+}
 
 /** A message for the client of `session`, on the stream of client request `related` (null: the session's own); `final` ends that request. */
 export function encodeMcpSend(session: number, json: McpJsonText, related: string | number | null, final: boolean): FromMcpFrame {
@@ -121,7 +144,7 @@ export function describeFromMcp(f: FromMcpFrame): McpFrameInfo {
     info.session = f[1];
     if (f[4]) info.request = f[3];
   } else if (f[0] === MCP_FRAME.CLOSED) info.session = f[1];
-  else if (f[0] === MCP_FRAME.SAMPLE) info.session = f[2];
+  else if (f[0] === MCP_FRAME.SAMPLE || f[0] === MCP_FRAME.MODEL_CALL || f[0] === MCP_FRAME.TOOL_ADMIT) info.session = f[2];
   return info;
 }
 
@@ -134,6 +157,8 @@ export interface ToMcpHandler {
   onStatus(request: number): void;
   onSampled(request: number, completion: string | null, error: string | null): void;
   onInterned(names: string[], ids: number[]): void;
+  onModelAnswer(request: number, answer: SkillModelAnswer | null, error: string | null): void;
+  onToolAdmitted(request: number, refusal: string | null): void;
   /** A method above threw on a frame: fail what it carried, the rest of the batch goes on. */
   onFailed(err: unknown, frame: McpFrameInfo): void;
 }
@@ -149,6 +174,9 @@ export interface FromMcpHandler {
   onReady(): void;
   onCall(session: number, request: string | number, call: McpCallInfo): void;
   onOAuthSaved(server: string, state: McpOAuthState): void;
+  onModelCall(request: number, session: number, body: string): void;
+  onModelCancel(request: number): void;
+  onToolAdmit(request: number, session: number, tool: string): void;
   /** A method above threw on a frame: fail what it carried, the rest of the batch goes on. */
   onFailed(err: unknown, frame: McpFrameInfo): void;
 }
@@ -164,6 +192,8 @@ export function dispatchToMcp(f: ToMcpFrame, handler: ToMcpHandler): void {
       case MCP_FRAME.STATUS: return handler.onStatus(f[1]);
       case MCP_FRAME.SAMPLED: return handler.onSampled(f[1], f[2], f[3]);
       case MCP_FRAME.INTERNED: return handler.onInterned(f[2], f[3]);
+      case MCP_FRAME.MODEL_ANSWER: return handler.onModelAnswer(f[1], f[2], f[3]);
+      case MCP_FRAME.TOOL_ADMITTED: return handler.onToolAdmitted(f[1], f[2]);
     }
   } catch (err) {
     handler.onFailed(err, describeToMcp(f));
@@ -190,6 +220,9 @@ export function decodeFromMcp(frames: FromMcpFrame[], handler: FromMcpHandler): 
         case MCP_FRAME.READY: handler.onReady(); break;
         case MCP_FRAME.CALL: handler.onCall(f[1], f[2], f[3]); break;
         case MCP_FRAME.OAUTH_SAVED: handler.onOAuthSaved(f[2], f[3]); break;
+        case MCP_FRAME.MODEL_CALL: handler.onModelCall(f[1], f[2], f[3]); break;
+        case MCP_FRAME.MODEL_CANCEL: handler.onModelCancel(f[1]); break;
+        case MCP_FRAME.TOOL_ADMIT: handler.onToolAdmit(f[1], f[2], f[3]); break;
       }
     } catch (err) {
       handler.onFailed(err, describeFromMcp(f));

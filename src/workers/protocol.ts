@@ -93,6 +93,10 @@ export const MCP_FRAME = {
   SAMPLED: 106,
   /** Metric ids the main thread assigned to names the actor asked about. */
   INTERNED: 107,
+  /** The answer to a MODEL_CALL (a skill's `llm` step). */
+  MODEL_ANSWER: 108,
+  /** The answer to a TOOL_ADMIT: null, or why the client's limits refuse the call. */
+  TOOL_ADMITTED: 109,
   // MCP actor → ingress
   /** A JSON-RPC message for the client of a session, with the client request it belongs to. */
   SEND: 120,
@@ -108,6 +112,12 @@ export const MCP_FRAME = {
   READY: 126,
   /** What the actor knows of a finished client call (tools/call, resources/read, prompts/get), sent before its response. */
   CALL: 127,
+  /** A skill's `llm` step: a chat completion through LocalRouter's routing as the session's client. */
+  MODEL_CALL: 128,
+  /** The skill run that made a MODEL_CALL stopped (cancelled, timed out): abort it. */
+  MODEL_CANCEL: 129,
+  /** A skill's tool step, before it is called: admit it against the client's limits as its own tools/call would be. */
+  TOOL_ADMIT: 130,
   /** An upstream's OAuth state changed (tokens refreshed): to be kept in the secret store. */
   OAUTH_SAVED: 140,
 } as const;
@@ -165,6 +175,9 @@ export interface McpAccessRuntime {
   perServer: Record<string, { tools?: McpRuleRuntime; prompts?: McpRuleRuntime; resources?: McpRuleRuntime }>;
   /** Tool shaping by the tool's exposed name (see `tools` in the strategy's `mcp` config). */
   tools?: Record<string, McpToolShape>;
+  /** Skill name patterns allowed and denied (absent: all skills). */
+  skills?: string[];
+  denySkills?: string[];
 }
 
 /** How one tool is shown to a strategy's clients: renamed, retitled, described, some arguments fixed. */
@@ -193,6 +206,8 @@ export interface McpActorConfig {
   version: string;
   /** Virtual servers (`/mcp/<name>`) by name: server patterns and `<server>/<tool>` patterns. */
   virtualServers?: Record<string, { servers: string[]; tools: string[] }>;
+  /** Skill folders (`skills.paths`, absolute): the actor loads, watches and runs them. */
+  skillPaths?: string[];
 }
 
 /** Who a client session belongs to. */
@@ -241,7 +256,11 @@ export type McpStatusFrame = [typeof MCP_FRAME.STATUS, request: number];
 /** The OpenAI-dialect chat completion body of the answer, or an error message. */
 export type McpSampledFrame = [typeof MCP_FRAME.SAMPLED, request: number, completion: string | null, error: string | null];
 export type McpInternedFrame = [typeof MCP_FRAME.INTERNED, id: 0, names: string[], ids: number[]];
-export type ToMcpFrame = McpConfigFrame | McpOpenFrame | McpMessageFrame | McpCloseFrame | McpStatusFrame | McpSampledFrame | McpInternedFrame;
+/** The model's answer to MODEL_CALL `request`, or why there is none. */
+export type McpModelAnswerFrame = [typeof MCP_FRAME.MODEL_ANSWER, request: number, answer: SkillModelAnswer | null, error: string | null];
+export type McpToolAdmittedFrame = [typeof MCP_FRAME.TOOL_ADMITTED, request: number, refusal: string | null];
+export type ToMcpFrame = McpConfigFrame | McpOpenFrame | McpMessageFrame | McpCloseFrame | McpStatusFrame | McpSampledFrame | McpInternedFrame | McpModelAnswerFrame
+  | McpToolAdmittedFrame;
 
 /**
  * A message for the client of a session as JSON text, serialized in the actor and written by the
@@ -262,7 +281,49 @@ export type McpLogFrame = [typeof MCP_FRAME.LOG, id: 0, level: 'debug' | 'info' 
 export type McpReadyFrame = [typeof MCP_FRAME.READY, id: 0];
 export type McpCallFrame = [typeof MCP_FRAME.CALL, session: number, request: string | number, call: McpCallInfo];
 export type McpOAuthSavedFrame = [typeof MCP_FRAME.OAUTH_SAVED, id: 0, server: string, state: McpOAuthState];
-export type FromMcpFrame = McpSendFrame | McpClosedFrame | McpStatusResultFrame | McpSampleFrame | McpInternFrame | McpLogFrame | McpReadyFrame | McpCallFrame | McpOAuthSavedFrame;
+/** `body` is an OpenAI-dialect chat completion request (JSON text) made by a skill's `llm` step. */
+export type McpModelCallFrame = [typeof MCP_FRAME.MODEL_CALL, request: number, session: number, body: string];
+export type McpModelCancelFrame = [typeof MCP_FRAME.MODEL_CANCEL, request: number];
+/** `tool` is the name the client would call it by. */
+export type McpToolAdmitFrame = [typeof MCP_FRAME.TOOL_ADMIT, request: number, session: number, tool: string];
+export type FromMcpFrame = McpSendFrame | McpClosedFrame | McpStatusResultFrame | McpSampleFrame | McpInternFrame | McpLogFrame | McpReadyFrame | McpCallFrame
+  | McpModelCallFrame | McpModelCancelFrame | McpToolAdmitFrame | McpOAuthSavedFrame;
+
+/** A chat completion made for a skill's `llm` step: the assistant's text, the model that answered, and what it cost. */
+export interface SkillModelAnswer {
+  text: string;
+  /** `provider/model` of the candidate that answered. */
+  model: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** One step of a skill run, as the request log keeps it. */
+export interface SkillStepRecord {
+  id: string;
+  kind: 'tool' | 'llm' | 'value';
+  status: 'ok' | 'error' | 'skipped' | 'cancelled';
+  duration_ms: number;
+  /** The tool called, or the model that answered. */
+  target: string | null;
+  /** Elements run (foreach), else 1; 0 when skipped. */
+  items: number;
+  error: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+}
+
+/** A finished skill run (a `skills__<name>` call), for the request log and the metrics. */
+export interface SkillRunInfo {
+  skill: string;
+  status: 'ok' | 'error' | 'cancelled';
+  /** The step that failed, if one did, and why the run failed (null when it worked). */
+  failedStep: string | null;
+  error: string | null;
+  steps: SkillStepRecord[];
+}
 
 /** Where a client call went and how it ended, as the actor saw it (the request log's server, tool and error). */
 export interface McpCallInfo {
@@ -275,6 +336,8 @@ export interface McpCallInfo {
   errorMessage: string | null;
   /** A tool result with `isError: true` (the call worked, the tool failed). */
   toolError: boolean;
+  /** The call ran a skill: its run. */
+  skill?: SkillRunInfo;
 }
 
 /** workerData of the MCP actor thread. */
@@ -403,6 +466,8 @@ export interface RequestLogRow {
   bytes_out: number | null;
   /** MCP calls: the JSON-RPC error (`<code>: <message>`), or that the tool reported an error. */
   error_message: string | null;
+  /** Skill runs (`server` is `skills`): each step with its status, duration, tokens and cost; null on other rows. */
+  steps?: SkillStepRecord[] | null;
   request_body?: string | null;
   response_body?: string | null;
 }

@@ -33,6 +33,8 @@ export interface GatewaySpec {
   /** `mcp_servers` and `mcp` of the config, when a test needs the MCP side too. */
   mcpServers?: Record<string, unknown>[];
   mcp?: Record<string, unknown>;
+  /** More top-level config sections (`skills`, `monitoring`...), as they are. */
+  config?: Record<string, unknown>;
   /** Where the gateway logs (default: stderr at LOCALROUTER_LOG_LEVEL, silent in tests). */
   logger?: Logger;
 }
@@ -56,6 +58,7 @@ export async function startTestGateway(spec: GatewaySpec): Promise<GatewayFixtur
     clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }, ...(spec.clients ?? [])],
     ...(spec.mcpServers ? { mcp_servers: spec.mcpServers } : {}),
     ...(spec.mcp ? { mcp: spec.mcp } : {}),
+    ...spec.config,
   };
   fs.writeFileSync(path.join(home, 'config.yaml'), stringify(config), { mode: 0o600 });
   const gw = await startGateway({ home, host: '127.0.0.1', port: 0, logger: spec.logger });

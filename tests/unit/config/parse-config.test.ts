@@ -42,7 +42,7 @@ describe('parseConfig', () => {
   it('says which key is unknown, with a suggestion for a typo', () => {
     const err = errorOf('providers:\n  - name: a\n    type: openai-compatible\n    base-url: http://x\n');
     expect(err.message).toContain(`${FILE}: providers[0]: unknown key "base-url" (did you mean "base_url"?)`);
-    expect(errorOf('telemetry: true\n').message).toMatch(/^\S+config\.yaml: unknown key "telemetry" \(allowed: version, server, providers, clients, strategies, default_strategy, price_overrides, monitoring, mcp_servers, mcp, allow_empty\)/);
+    expect(errorOf('telemetry: true\n').message).toMatch(/^\S+config\.yaml: unknown key "telemetry" \(allowed: version, server, providers, clients, strategies, default_strategy, price_overrides, monitoring, mcp_servers, mcp, skills, allow_empty\)/);
   });
 
   it('says a missing field is required rather than malformed', () => {

@@ -234,7 +234,7 @@ describe('store file format', () => {
     const db = openMonitoringDb(file);
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('truncate');
-      expect(db.pragma('user_version', { simple: true })).toBe(4);
+      expect(db.pragma('user_version', { simple: true })).toBe(5);
       expect(fs.existsSync(`${file}-wal`)).toBe(false);
       expect(fs.existsSync(`${file}-shm`)).toBe(false);
       expect(db.prepare('SELECT client, client_id, server, tool FROM requests WHERE id = ?').get('gen-old')).toEqual({ client: 'alice', client_id: null, server: null, tool: null });
@@ -243,7 +243,7 @@ describe('store file format', () => {
     }
   });
 
-  it('migrates a schema v3 store to v4 (MCP calls\' server, tool, sizes and error text), keeping its rows', () => {
+  it('migrates a schema v3 store to the current one (MCP calls\' server, tool, sizes and error text), keeping its rows', () => {
     const dir = home();
     const file = monitoringDbPath(dir);
     const old = new Database(file);
@@ -257,7 +257,7 @@ describe('store file format', () => {
 
     const db = openMonitoringDb(file);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(4);
+      expect(db.pragma('user_version', { simple: true })).toBe(5);
       const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
       log.append({
         id: 'mcp-1', op: 'mcp:tools/call', attempts: [], status: 200, startMs: 2, durationMs: 3, ttftMs: 0, streamed: false, usage: null, costUsd: null,
@@ -295,6 +295,41 @@ describe('store file format', () => {
       expect(queryRequestLog(db, { tool: 'echo', kind: 'mcp' })).toEqual([]);
       expect(queryRequestLog(db, { kind: 'mcp' })).toEqual([]);
       expect(db.pragma('user_version', { simple: true })).toBe(3);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('migrates a schema v4 store to v5 (skill run steps), keeping its rows; a read-only reader of a v4 file sees no steps', () => {
+    const dir = home();
+    const file = monitoringDbPath(dir);
+    const old = new Database(file);
+    old.exec(`CREATE TABLE requests (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, id_key INTEGER NOT NULL, ts INTEGER NOT NULL, client TEXT,
+      provider TEXT, model TEXT, op TEXT NOT NULL, status INTEGER NOT NULL, error_code TEXT, error_class TEXT, latency_ms REAL NOT NULL,
+      ttft_ms REAL, prompt_tokens INTEGER, completion_tokens INTEGER, cached_tokens INTEGER, reasoning_tokens INTEGER, cost_usd REAL,
+      streamed INTEGER NOT NULL, attempts TEXT NOT NULL, request_body TEXT, response_body TEXT, route TEXT, client_id TEXT,
+      server TEXT, tool TEXT, bytes_in INTEGER, bytes_out INTEGER, error_message TEXT)`);
+    old.pragma('user_version = 4');
+    old.prepare(`INSERT INTO requests (id, id_key, ts, client, op, status, latency_ms, streamed, attempts, server, tool) VALUES ('mcp-v4', 1, 1, 'bob', 'mcp:tools/call', 200, 1, 0, '[]', 'every', 'echo')`).run();
+    old.close();
+    const reader = openMonitoringDb(file, { readonly: true });
+    try {
+      expect(queryRequestLog(reader, {}).map((r) => [r.id, r.steps])).toEqual([['mcp-v4', null]]);
+    } finally {
+      reader.close();
+    }
+
+    const db = openMonitoringDb(file);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(5);
+      const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
+      const steps = [{ id: 'list', kind: 'tool' as const, status: 'ok' as const, duration_ms: 2, target: 'files__list_directory', items: 1, error: null, input_tokens: 0, output_tokens: 0, cost_usd: 0 }];
+      log.append({
+        id: 'mcp-2', op: 'mcp:tools/call', attempts: [], status: 200, startMs: 2, durationMs: 3, ttftMs: 0, streamed: false, usage: null, costUsd: 0,
+        errorCode: null, client: 'bob', provider: null, model: null, server: 'skills', tool: 'digest', bytesIn: 10, bytesOut: 20, errorMessage: null, steps,
+      });
+      log.flush();
+      expect(queryRequestLog(db, {}).map((r) => [r.id, r.server, r.steps])).toEqual([['mcp-2', 'skills', steps], ['mcp-v4', 'every', null]]);
     } finally {
       db.close();
     }
