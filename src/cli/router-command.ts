@@ -4,7 +4,7 @@ import { CommandExit, type CliIo } from './cli-io.js';
 
 /** `localrouter router score|eval|calibrate`: the routing classifier from the command line. */
 export function registerRouterCommand(program: Command, io: CliIo): void {
-  const router = program.command('router').description('the RouteLLM-style routing classifier (models/router-<name>.onnx)');
+  const router = program.command('router').description('the RouteLLM-style routing classifier (models/router-<name>.bin)');
 
   router.command('score').description('read JSON lines {"prompt": "..."} on stdin, write {"score": P(strong wins)} per line, in order')
     .option('--model <name>', 'classifier name', 'hashlr')

@@ -205,7 +205,7 @@ export const AutoSchema = z.strictObject({
   models: z.array(modelPattern).default([]),
   strong_models: z.array(modelPattern).default([]),
   weak_models: z.array(modelPattern).default([]),
-  /** Classifier name (a file models/router-<name>.onnx). */
+  /** Classifier name (a file models/router-<name>.bin). */
   classifier: z.string().optional(),
   /** Route to the strong list iff P(strong wins) >= threshold. */
   threshold: z.number().min(0).max(1).optional(),
