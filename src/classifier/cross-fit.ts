@@ -29,9 +29,7 @@ export interface Hyper {
 }
 
 /** Candidates for the inner selection, strongest regularisation first (warm starts go downhill). */
-export const HYPER_GRID: readonly Hyper[] = [
-  { l2: 1e-3, l2Shape: 1e-4 }, { l2: 1e-3, l2Shape: 1e-5 }, { l2: 3e-4, l2Shape: 1e-4 }, { l2: 3e-4, l2Shape: 1e-5 },
-];
+export const HYPER_GRID: readonly Hyper[] = [{ l2: 1e-3, l2Shape: 1e-5 }, { l2: 3e-4, l2Shape: 1e-5 }];
 
 /** Candidates for κ (combining the heads costs nothing: every κ is scored from the same two fits). */
 export const KAPPA_GRID: readonly number[] = [0, 0.25, 0.5, 0.75, 1];

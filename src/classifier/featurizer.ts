@@ -10,7 +10,8 @@
  *   prompt is usually at one end), which bounds the cost; then NFKC and lowercase;
  * - shape slots 0..SHAPE-1: coarse one-hot buckets of length, line count, code marks and non-ASCII
  *   share (one slot per group, value 1/√groups so the block has unit norm). Buckets, not raw values:
- *   a weight per bucket cannot extrapolate a slope fitted on one benchmark's range;
+ *   a weight per bucket cannot extrapolate a slope fitted on one benchmark's range; then one
+ *   continuous slot, ln(1 + chars) / 8: longer requests are harder on every kind of traffic;
  * - hashed blocks (FNV-1a, one seed per block) into 2^18 buckets after the shape slots: word
  *   unigrams, word bigrams, and character 4-grams of the text with whitespace runs collapsed (they
  *   see symbols, code and notation that the word tokenizer drops), each block sublinear tf
@@ -40,8 +41,10 @@ const NON_ASCII_BOUNDS = [1e-9, 0.1];
 const GROUPS = [LENGTH_BOUNDS, LINE_BOUNDS, CODE_BOUNDS, NUMBER_BOUNDS, NON_ASCII_BOUNDS] as const;
 const GROUP_NAMES = ['chars', 'lines', 'code_marks', 'numbers', 'non_ascii_share'] as const;
 
-/** Number of shape slots at the start of the vector. */
-export const SHAPE = GROUPS.reduce((n, b) => n + b.length + 1, 0);
+/** ln(1 + chars) / 8 is about 1 for a 3,000-character prompt. */
+const LOG_CHARS_SCALE = 8;
+/** Number of shape slots at the start of the vector: the buckets, then log length. */
+export const SHAPE = GROUPS.reduce((n, b) => n + b.length + 1, 0) + 1;
 /** Total input dimension. */
 export const FEATURE_DIM = SHAPE + (1 << HASH_BITS);
 
@@ -49,7 +52,7 @@ export const FEATURE_DIM = SHAPE + (1 << HASH_BITS);
 export const SHAPE_NAMES: readonly string[] = GROUPS.flatMap((bounds, g) => [
   ...bounds.map((b, i) => `${GROUP_NAMES[g]}<${b}${i > 0 ? ` (>=${bounds[i - 1]})` : ''}`),
   `${GROUP_NAMES[g]}>=${bounds[bounds.length - 1]}`,
-]);
+]).concat(`log_chars/${LOG_CHARS_SCALE}`);
 
 /** A sparse feature vector; indices may repeat (a model sums their contributions). */
 export interface SparseFeatures {
@@ -136,6 +139,8 @@ export function featurize(prompt: string): SparseFeatures {
   const idx: number[] = [];
   const val: number[] = [];
   for (const slot of shapeSlots(cut, prompt.length)) { idx.push(slot); val.push(SHAPE_VALUE); }
+  idx.push(SHAPE - 1);
+  val.push(Math.log1p(prompt.length) / LOG_CHARS_SCALE);
 
   let n = 0;
   for (const w of words) SCRATCH[n++] = hashStr(SEED_WORD, w) & HASH_MASK;

@@ -28,7 +28,7 @@ function digest(prompts: string[]): string {
  */
 const GOLDEN: Record<string, string> = {
   'hash-ngram-v1': '7890668f001d995f42d3a720cd80bedd5b84ac0ee8e8d10137d0fcddbbece262',
-  'hash-ngram-v2': '39d155a0acba6b21966a9d26310a4d8781f87084ba41f6142876a57bcbd2226f',
+  'hash-ngram-v2': '6e20f62427741a25659c16694118359ebe0f5f0a011aa9b31eb67b354f8f86ca',
 };
 
 describe('featurizer', () => {
@@ -44,15 +44,17 @@ describe('featurizer', () => {
     expect(b).toEqual(a);
   });
 
-  it('emits one shape bucket per group first, in group order, then hashed indices within the dimension', () => {
-    const groups = [...new Set(SHAPE_NAMES.map((n) => /^[a-z_]+/.exec(n)![0]))];
+  it('emits one shape bucket per group first, in group order, then log length, then hashed indices within the dimension', () => {
+    const groups = [...new Set(SHAPE_NAMES.slice(0, -1).map((n) => /^[a-z_]+/.exec(n)![0]))];
     expect(SHAPE_NAMES).toHaveLength(SHAPE);
     for (const p of SAMPLES) {
       const f = featurize(p);
       expect(f.indices.length).toBe(f.values.length);
       const shape = Array.from(f.indices.slice(0, groups.length));
       expect(shape.map((i) => /^[a-z_]+/.exec(SHAPE_NAMES[i]!)![0])).toEqual(groups);
-      for (let k = groups.length; k < f.indices.length; k++) expect(f.indices[k]!).toBeGreaterThanOrEqual(SHAPE);
+      expect(f.indices[groups.length]).toBe(SHAPE - 1);
+      expect(f.values[groups.length]).toBeCloseTo(Math.log1p(p.length) / 8, 6);
+      for (let k = groups.length + 1; k < f.indices.length; k++) expect(f.indices[k]!).toBeGreaterThanOrEqual(SHAPE);
       for (const i of f.indices) {
         expect(i).toBeGreaterThanOrEqual(0);
         expect(i).toBeLessThan(FEATURE_DIM);
@@ -66,7 +68,8 @@ describe('featurizer', () => {
       const f = featurize(p);
       let sq = 0;
       for (let k = 0; k < f.indices.length; k++) sq += f.values[k]! ** 2;
-      expect(sq).toBeCloseTo(4, 5); // shape buckets + word unigrams + word bigrams + char 4-grams
+      const logChars = Math.log1p(p.length) / 8;
+    expect(sq).toBeCloseTo(4 + logChars ** 2, 5); // shape buckets + word unigrams + word bigrams + char 4-grams, + log length
     }
   });
 
@@ -84,9 +87,9 @@ describe('featurizer', () => {
     // The v1 "free text" block was silent on every multiple-choice prompt and fitted on GSM8K alone.
     const mc = featurize(SAMPLES[0]!);
     const chat = featurize('Write a short story about a lighthouse keeper who befriends a storm.');
-    const groups = new Set(SHAPE_NAMES.map((n) => /^[a-z_]+/.exec(n)![0])).size;
+    const groups = new Set(SHAPE_NAMES.slice(0, -1).map((n) => /^[a-z_]+/.exec(n)![0])).size;
     for (const f of [mc, chat]) {
-      expect(Array.from(f.indices).filter((i) => i < SHAPE)).toHaveLength(groups);
+      expect(Array.from(f.indices).filter((i) => i < SHAPE)).toHaveLength(groups + 1);
       expect(Array.from(f.values.slice(0, groups)).every((v) => v === f.values[0])).toBe(true);
     }
   });
