@@ -86,24 +86,28 @@ function bucket(bounds: readonly number[], x: number): number {
 
 /** Scratch for hashed ids: a typed-array sort is numeric and native, much faster than Array#sort. */
 const SCRATCH = new Int32Array(HEAD + TAIL + 8);
+/** The vector being built (typed scratch: no per-entry garbage); at most the shape slots and three blocks of one id per char. */
+const OUT_IDX = new Int32Array(GROUPS.length + 1 + 3 * (HEAD + TAIL + 8));
+const OUT_VAL = new Float64Array(OUT_IDX.length);
 
-/** Sorts scratch[0..n) and appends (index, 1 + ln count) scaled to unit L2 norm. */
-function pushBlock(n: number, idx: number[], val: number[]): void {
-  if (n === 0) return;
+/** Sorts scratch[0..n) and appends (index, 1 + ln count) scaled to unit L2 norm at `at`; returns the new end. */
+function pushBlock(n: number, at: number): number {
+  if (n === 0) return at;
   const ids = SCRATCH.subarray(0, n).sort();
-  const start = idx.length;
+  const start = at;
   let norm2 = 0;
   for (let i = 0; i < n;) {
     let j = i + 1;
     while (j < n && ids[j] === ids[i]) j++;
     const v = 1 + Math.log(j - i);
-    idx.push(SHAPE + ids[i]!);
-    val.push(v);
+    OUT_IDX[at] = SHAPE + ids[i]!;
+    OUT_VAL[at++] = v;
     norm2 += v * v;
     i = j;
   }
   const inv = 1 / Math.sqrt(norm2);
-  for (let i = start; i < val.length; i++) val[i] = val[i]! * inv;
+  for (let i = start; i < at; i++) OUT_VAL[i] = OUT_VAL[i]! * inv;
+  return at;
 }
 
 /** The bucket of each shape group, as slot indices. `raw` is the capped text, `fullLength` the uncapped length. */
@@ -136,19 +140,18 @@ export function featurize(prompt: string): SparseFeatures {
   // NFKC and lowercasing can lengthen text (ligatures, dotted İ): cap again so SCRATCH always fits.
   const text = cut.normalize('NFKC').toLowerCase().slice(0, HEAD + TAIL + 1);
   const words = text.match(WORD_RE) ?? [];
-  const idx: number[] = [];
-  const val: number[] = [];
-  for (const slot of shapeSlots(cut, prompt.length)) { idx.push(slot); val.push(SHAPE_VALUE); }
-  idx.push(SHAPE - 1);
-  val.push(Math.log1p(prompt.length) / LOG_CHARS_SCALE);
+  let at = 0;
+  for (const slot of shapeSlots(cut, prompt.length)) { OUT_IDX[at] = slot; OUT_VAL[at++] = SHAPE_VALUE; }
+  OUT_IDX[at] = SHAPE - 1;
+  OUT_VAL[at++] = Math.log1p(prompt.length) / LOG_CHARS_SCALE;
 
   let n = 0;
   for (const w of words) SCRATCH[n++] = hashStr(SEED_WORD, w) & HASH_MASK;
-  pushBlock(n, idx, val);
+  at = pushBlock(n, at);
 
   n = 0;
   for (let i = 1; i < words.length; i++) SCRATCH[n++] = hashStr(hashStr(SEED_BIGRAM, words[i - 1]!) ^ 0x20, words[i]!) & HASH_MASK;
-  pushBlock(n, idx, val);
+  at = pushBlock(n, at);
 
   const flat = text.replace(SPACES_RE, ' ');
   n = 0;
@@ -157,6 +160,6 @@ export function featurize(prompt: string): SparseFeatures {
     for (let j = 0; j < CHAR_N; j++) h = Math.imul(h ^ flat.charCodeAt(i + j), FNV_PRIME);
     SCRATCH[n++] = h & HASH_MASK;
   }
-  pushBlock(n, idx, val);
-  return { indices: Int32Array.from(idx), values: Float32Array.from(val) };
+  at = pushBlock(n, at);
+  return { indices: OUT_IDX.slice(0, at), values: Float32Array.from(OUT_VAL.subarray(0, at)) };
 }
