@@ -94,11 +94,24 @@ export function trainableRows(rows: readonly LabeledPrompt[], ids: readonly numb
   return ids.filter((i) => { const [n, ok] = stats.get(rows[i]!.group)!; return ok / n >= MIN_STRONG_ACCURACY; });
 }
 
+/**
+ * Row weights that give GSM8K as much total weight as MMLU (MMLU rows and chat ties weigh 1). MMLU
+ * has 13× the rows; unweighted, the heads learn MMLU's multiple-choice world, and free-form requests
+ * (GSM8K's kind, and chat's) were ranked by what holds there.
+ */
+export function benchmarkBalance(rows: readonly LabeledPrompt[], ids: readonly number[]): Float64Array {
+  let mmlu = 0;
+  let gsm = 0;
+  for (const i of ids) { if (isMmlu(rows[i]!)) mmlu++; else if (isGsm8k(rows[i]!)) gsm++; }
+  const w = gsm > 0 && mmlu > 0 ? mmlu / gsm : 1;
+  return Float64Array.from(ids, (i) => (isGsm8k(rows[i]!) ? w : 1));
+}
+
 /** Both heads trained on `ids` (warm-started from `init` when given). */
 export function fitHeads(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], ids: readonly number[], hyper: Hyper, init?: TwoHeads): TwoHeads {
   const train = trainableRows(rows, ids);
   const X = toMatrix(train.map((i) => feats[i]!));
-  const opts = { l2: hyper.l2, l2Shape: hyper.l2Shape, tol: 1e-4 };
+  const opts = { l2: hyper.l2, l2Shape: hyper.l2Shape, tol: 1e-4, rowWeights: benchmarkBalance(rows, train) };
   return {
     weakFails: trainLogistic(X, Float64Array.from(train, (i) => (rows[i]!.weak ? 0 : 1)), { ...opts, init: init?.weakFails }),
     strongFails: trainLogistic(X, Float64Array.from(train, (i) => (rows[i]!.strong ? 0 : 1)), { ...opts, init: init?.strongFails }),

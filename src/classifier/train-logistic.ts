@@ -30,6 +30,8 @@ export interface TrainOptions {
   tol?: number;
   /** Warm start. */
   init?: LinearModel;
+  /** Per-row weights of the data term (default 1 each); the loss is their weighted mean. */
+  rowWeights?: Float64Array;
 }
 
 /** Stacks feature vectors into CSR. */
@@ -82,8 +84,10 @@ export function predict(m: SparseMatrix, model: LinearModel): Float64Array {
  * deoptimised the single-function version at the end of every call (on-stack replacement inside
  * the row loop, then no type feedback for the code after it), which made training 6x slower.
  */
-function dataPass(m: SparseMatrix, y: Float64Array, x: Float64Array, grad: Float64Array, bias: number): number {
-  const inv = 1 / m.rows;
+function dataPass(m: SparseMatrix, y: Float64Array, rw: Float64Array, x: Float64Array, grad: Float64Array, bias: number): number {
+  let total = 0;
+  for (let r = 0; r < m.rows; r++) total += rw[r]!;
+  const inv = 1 / total;
   let loss = 0;
   let gb = 0;
   const { rowPtr, indices, values } = m;
@@ -92,8 +96,8 @@ function dataPass(m: SparseMatrix, y: Float64Array, x: Float64Array, grad: Float
     const hi = rowPtr[r + 1]!;
     let z = bias;
     for (let k = lo; k < hi; k++) z += x[indices[k]!]! * values[k]!;
-    loss += softplus(z) - y[r]! * z;
-    const g = (sigmoid(z) - y[r]!) * inv;
+    loss += rw[r]! * (softplus(z) - y[r]! * z);
+    const g = (sigmoid(z) - y[r]!) * rw[r]! * inv;
     gb += g;
     for (let k = lo; k < hi; k++) grad[indices[k]!] += g * values[k]!;
   }
@@ -120,9 +124,9 @@ function l2Pass(x: Float64Array, grad: Float64Array, l2: number, l2Shape: number
 }
 
 /** Objective and gradient; `x` packs the weights then the bias (last slot). */
-function objective(m: SparseMatrix, y: Float64Array, l2: number, l2Shape: number, x: Float64Array, grad: Float64Array): number {
+function objective(m: SparseMatrix, y: Float64Array, rw: Float64Array, l2: number, l2Shape: number, x: Float64Array, grad: Float64Array): number {
   grad.fill(0);
-  const loss = dataPass(m, y, x, grad, x[x.length - 1]!);
+  const loss = dataPass(m, y, rw, x, grad, x[x.length - 1]!);
   return loss + l2Pass(x, grad, l2, l2Shape);
 }
 
@@ -153,10 +157,11 @@ export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptio
   const tol = opts.tol ?? 1e-5;
   const mem = 8;
   const l2Shape = opts.l2Shape ?? opts.l2;
+  const rw = opts.rowWeights ?? new Float64Array(m.rows).fill(1);
   const x = new Float64Array(n);
   if (opts.init) { x.set(opts.init.weights); x[n - 1] = opts.init.bias; }
   const g = new Float64Array(n);
-  let f = objective(m, y, opts.l2, l2Shape, x, g);
+  let f = objective(m, y, rw, opts.l2, l2Shape, x, g);
   // Curvature pairs in a ring of preallocated buffers (2 MB each: allocating per step fed the GC).
   const S = Array.from({ length: mem }, () => new Float64Array(n));
   const Y = Array.from({ length: mem }, () => new Float64Array(n));
@@ -195,7 +200,7 @@ export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptio
     for (let ls = 0; ls < 30; ls++) {
       xNew.set(x);
       axpy(step, dir, xNew);
-      fNew = objective(m, y, opts.l2, l2Shape, xNew, gNew);
+      fNew = objective(m, y, rw, opts.l2, l2Shape, xNew, gNew);
       if (fNew <= f + 1e-4 * step * slope) break;
       step *= 0.5;
     }

@@ -146,7 +146,7 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
     score: '(P(weak fails) − κ·P(strong fails) + κ) / (1 + κ): the strong model\'s expected gain with prompts both models fail discounted by κ, mapped onto 0..1',
     models: { weak: 'mistralai/Mixtral-8x7B-Instruct-v0.1', strong: 'gpt-4-1106-preview' },
     training: {
-      algorithm: 'two logistic-regression heads on the same features, L2 (separate strengths for hashed n-grams and shape buckets), L-BFGS',
+      algorithm: 'two logistic-regression heads on the same features, L2 (separate strengths for hashed n-grams and shape buckets), L-BFGS; GSM8K rows weighted so that GSM8K and MMLU weigh the same in the loss',
       objective: 'head 1: weak model wrong (1) / right (0); head 2: strong model wrong / right; combined with the knob κ (graded quality: a prompt both models fail is a hard one where the strong model still earns partial credit, so κ < 1 ranks it above one both answer)',
       kappa: sel.kappa,
       seed,
