@@ -1,6 +1,6 @@
 /**
  * The ingress side of the classifier actor: one long-lived worker thread holding the router's
- * onnxruntime session. Requests carry integer ids; the timeout is enforced here, on the caller's
+ * weights. Requests carry integer ids; the timeout is enforced here, on the caller's
  * side, so a slow or hung thread can never hold a request: every failure (timeout, scoring error,
  * crash, closed) is a rejection with code LR_ERR_CLASSIFIER, which `auto` routing answers by using
  * the strong models. A crashed thread is restarted; one that stops answering altogether is
@@ -18,7 +18,7 @@ const WORKER_ENTRY = moduleBeside(import.meta.url, 'classifier-worker');
 const RESTART: RestartPolicy = { quickMs: 1_000, freeRestarts: 1, firstDelayMs: 100, maxDelayMs: 5_000 };
 
 export interface ClassifierOptions {
-  /** Path of the `.onnx` router; its card (`.json`) must sit next to it. */
+  /** Path of the `.bin` router; its card (`.json`) must sit next to it. */
   modelPath: string;
   /** Per-score deadline, measured by the caller. */
   timeoutMs: number;
@@ -53,7 +53,7 @@ export interface ClassifierStats {
 
 /** What `startClassifier` returns. */
 export interface Classifier {
-  /** P(strong model wins) for a prompt (the last user message), in 0..1. */
+  /** The router score of a prompt (the last user message), in 0..1: higher = more gain from the strong model. */
   score(prompt: string): Promise<number>;
   stats(): ClassifierStats;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 /**
- * Entry of the classifier actor thread: loads the router once (one onnxruntime session), then
- * answers score requests by id. Featurizing happens here too, off the ingress thread.
+ * Entry of the classifier actor thread: loads the router once (its weights, read into one
+ * Float32Array), then answers score requests by id: featurize and two sparse dot products, off the
+ * ingress thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { toLocalRouterError } from '../errors/index.js';
@@ -11,16 +12,16 @@ import {
 } from '../workers/classifier-codec.js';
 import { FrameBatcher } from '../workers/frame-batcher.js';
 import { FEATURIZER_VERSION } from './featurizer.js';
-import { OnnxRouter } from './onnx-scorer.js';
+import { LinearRouter } from './router-model.js';
 
 const port = parentPort;
 if (!port) throw new Error('classifier-worker must run in a worker thread');
 const data = workerData as ClassifierWorkerData;
 const out = new FrameBatcher<FromClassifierFrame>((frames) => port.postMessage(frames));
 
-let router: OnnxRouter;
+let router: LinearRouter;
 try {
-  router = await OnnxRouter.load(data.modelPath);
+  router = LinearRouter.load(data.modelPath);
 } catch (err) {
   out.push(encodeClassifierLoadFailed(toLocalRouterError(err).toPlain()));
   out.flushNow();
@@ -29,10 +30,11 @@ try {
 }
 
 function score(id: number, prompt: string): void {
-  router.score(prompt).then(
-    (s) => out.push(encodeClassifierResult(id, s)),
-    (err: unknown) => out.push(encodeClassifierError(id, toLocalRouterError(err).toPlain())),
-  );
+  try {
+    out.push(encodeClassifierResult(id, router.score(prompt)));
+  } catch (err) {
+    out.push(encodeClassifierError(id, toLocalRouterError(err).toPlain()));
+  }
 }
 
 const handler: ToClassifierHandler = {

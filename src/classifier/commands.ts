@@ -8,8 +8,8 @@ import type { Readable, Writable } from 'node:stream';
 import { isLocalRouterError } from '../errors/index.js';
 import { evaluateBenchmark, formatBenchmark, PROTOCOL } from './evaluate-router.js';
 import { cardPathFor, readModelCard, thresholdForShare } from './model-card.js';
-import { OnnxRouter } from './onnx-scorer.js';
 import { parseContaminated, parseLabeledCsv } from './routing-data.js';
+import { LinearRouter } from './router-model.js';
 import { decileEdges } from './routing-metrics.js';
 import { DEFAULT_MODEL_PATH } from './train-router.js';
 
@@ -41,7 +41,7 @@ async function* jsonLinePrompts(input: Readable): AsyncGenerator<{ prompt: strin
 export interface ScoreCommandOptions {
   input: Readable;
   output: Writable;
-  /** Default: the shipped router (`models/router-hashlr.onnx`). */
+  /** Default: the shipped router (`models/router-hashlr.bin`). */
   modelPath?: string;
 }
 
@@ -50,19 +50,15 @@ export interface ScoreCommandOptions {
  * input line, in order (`{"error": "..."}` for a bad line, and exit code 1 at the end).
  */
 export async function runScoreCommand(opts: ScoreCommandOptions): Promise<number> {
-  const router = await OnnxRouter.load(opts.modelPath ?? DEFAULT_MODEL_PATH);
+  const router = LinearRouter.load(opts.modelPath ?? DEFAULT_MODEL_PATH);
   let code = 0;
-  try {
-    for await (const item of jsonLinePrompts(opts.input)) {
-      if ('error' in item) {
-        code = 1;
-        await write(opts.output, `${JSON.stringify({ error: item.error })}\n`);
-      } else {
-        await write(opts.output, `${JSON.stringify({ score: await router.score(item.prompt) })}\n`);
-      }
+  for await (const item of jsonLinePrompts(opts.input)) {
+    if ('error' in item) {
+      code = 1;
+      await write(opts.output, `${JSON.stringify({ error: item.error })}\n`);
+    } else {
+      await write(opts.output, `${JSON.stringify({ score: router.score(item.prompt) })}\n`);
     }
-  } finally {
-    await router.close();
   }
   return code;
 }
@@ -90,13 +86,8 @@ export async function runEvalCommand(opts: EvalCommandOptions): Promise<number> 
     await write(opts.output, `need at least 10 labelled prompts, got ${rows.length}\n`);
     return 1;
   }
-  const router = await OnnxRouter.load(opts.modelPath ?? DEFAULT_MODEL_PATH);
-  const scores: number[] = [];
-  try {
-    for (const r of rows) scores.push(await router.score(r.prompt));
-  } finally {
-    await router.close();
-  }
+  const router = LinearRouter.load(opts.modelPath ?? DEFAULT_MODEL_PATH);
+  const scores = rows.map((r) => router.score(r.prompt));
   const result = evaluateBenchmark(opts.dataFile, rows, scores, opts.seed ?? 42);
   if (opts.json) {
     await write(opts.output, `${JSON.stringify({ protocol: PROTOCOL, dropped: total - rows.length, ...result })}\n`);
@@ -111,7 +102,7 @@ export interface CalibrateCommandOptions {
   strongShare: number;
   output: Writable;
   modelPath?: string;
-  /** The user's own prompts (`{"prompt": ...}` lines); without them the card's percentiles are used. */
+  /** The user's own prompts (`{"prompt": ...}` lines); without them the card's chat-mix percentiles are used. */
   prompts?: Readable;
 }
 
@@ -130,7 +121,7 @@ export async function runCalibrateCommand(opts: CalibrateCommandOptions): Promis
   let source: string;
   let n: number | null = null;
   if (opts.prompts) {
-    const router = await OnnxRouter.load(modelPath);
+    const router = LinearRouter.load(modelPath);
     const scores: number[] = [];
     try {
       for await (const item of jsonLinePrompts(opts.prompts)) {
@@ -138,13 +129,11 @@ export async function runCalibrateCommand(opts: CalibrateCommandOptions): Promis
           await write(opts.output, `${JSON.stringify({ error: item.error })}\n`);
           return 1;
         }
-        scores.push(await router.score(item.prompt));
+        scores.push(router.score(item.prompt));
       }
     } catch (err) {
       await write(opts.output, `${JSON.stringify({ error: message(err) })}\n`);
       return 1;
-    } finally {
-      await router.close();
     }
     if (scores.length === 0) {
       await write(opts.output, `${JSON.stringify({ error: 'no prompts to calibrate on' })}\n`);

@@ -4,7 +4,7 @@
  * and a length-only router.
  */
 import type { SparseFeatures } from './featurizer.js';
-import { crossFit, isMmlu, type SplitScheme } from './cross-fit.js';
+import { crossFit, isGsm8k, isMmlu, type ChatDev, type SplitScheme } from './cross-fit.js';
 import type { BaselineMetrics, BenchmarkEvaluation, SchemeEvaluation, Spread } from './model-card.js';
 import { createRng } from './prng.js';
 import type { LabeledPrompt } from './routing-data.js';
@@ -17,7 +17,7 @@ export const PROTOCOL = 'RouteLLM evals: 11 decile edges of the scores as thresh
   + 'PGR normalised by weak and strong quality on the same prompts, CPT(x) = strong share at PGR = x; '
   + 'contaminated prompts (RouteLLM lists) removed from evaluation. Router scores are cross-fitted '
   + '(k outer folds; each fold scored by a model trained without it, L2 chosen by an inner CV on the '
-  + 'training folds only); scheme `subjects` keeps each MMLU subject inside one fold.';
+  + 'training folds only, by mean of MMLU APGR, GSM8K APGR and chat dev AUC); scheme `subjects` keeps each MMLU subject inside one fold.';
 
 function pick(m: { apgr: number; cpt50: number; cpt80: number }): BaselineMetrics {
   return { apgr: m.apgr, cpt50: m.cpt50, cpt80: m.cpt80 };
@@ -76,6 +76,7 @@ export interface SchemeOptions {
   k: number;
   innerK: number;
   seed: number;
+  chat?: ChatDev;
   log?: (line: string) => void;
 }
 
@@ -83,7 +84,7 @@ export interface SchemeOptions {
 export function evaluateScheme(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], opts: SchemeOptions): SchemeEvaluation {
   const { scores, folds, chosen } = crossFit(rows, feats, opts);
   const benchmarks: BenchmarkEvaluation[] = [];
-  for (const [name, test] of [['mmlu', isMmlu], ['gsm8k', (r: LabeledPrompt) => r.group === 'gsm8k']] as const) {
+  for (const [name, test] of [['mmlu', isMmlu], ['gsm8k', isGsm8k]] as const) {
     const ids = rows.map((_, i) => i).filter((i) => test(rows[i]!) && !rows[i]!.contaminated);
     if (ids.length === 0) continue;
     benchmarks.push(evaluateBenchmark(name, ids.map((i) => rows[i]!), ids.map((i) => scores[i]!), opts.seed, ids.map((i) => folds[i]!)));

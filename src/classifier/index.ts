@@ -1,23 +1,29 @@
 /**
  * @module classifier
- * RouteLLM-style routing classifier: a versioned TypeScript featurizer, a logistic-regression router
- * trained offline on RouteLLM's correctness labels and shipped as ONNX (`models/router-<name>.onnx`
- * plus its JSON card), RouteLLM's evaluation metrics (APGR, CPT), and the classifier actor: one worker
- * thread with one onnxruntime session that scores prompts for `auto` routing, with a caller-side
- * timeout. Every failure is a LocalRouterError with code LR_ERR_CLASSIFIER.
+ * RouteLLM-style routing classifier: a versioned TypeScript featurizer, a two-head logistic router
+ * trained offline on RouteLLM's correctness labels (plus chat tie rows from Arena-Hard) and shipped
+ * as a versioned weights file (`models/router-<name>.bin` plus its JSON card), RouteLLM's evaluation
+ * metrics (APGR, CPT), and the classifier actor: one worker thread that scores prompts for `auto`
+ * routing in plain JavaScript (sparse dot products), with a caller-side timeout. Every failure is a
+ * LocalRouterError with code LR_ERR_CLASSIFIER.
  */
 export { startClassifier, type Classifier, type ClassifierEvent, type ClassifierOptions, type ClassifierStats } from './classifier-actor.js';
-export { DENSE_NAMES, FEATURE_DIM, FEATURIZER_VERSION, featurize, type SparseFeatures } from './featurizer.js';
-export { OnnxRouter } from './onnx-scorer.js';
-export { scoreFeatures, scorePrompt, toFloat32Model, type RouterModel } from './router-model.js';
+export { FEATURE_DIM, FEATURIZER_VERSION, SHAPE, SHAPE_NAMES, featurize, type SparseFeatures } from './featurizer.js';
 export {
-  ROUTELLM_ATTRIBUTION, cardPathFor, readModelCard, thresholdForShare,
-  type BenchmarkEvaluation, type ModelCard, type SchemeEvaluation,
+  LinearRouter, MODEL_FORMAT_VERSION, decodeRouterModel, encodeRouterModel, scoreFeatures, scorePrompt, toFloat32Head, type Head, type RouterModel,
+} from './router-model.js';
+export {
+  ARENA_HARD_ATTRIBUTION, ROUTELLM_ATTRIBUTION, cardPathFor, readModelCard, thresholdForShare,
+  type BenchmarkEvaluation, type ChatPartReport, type ModelCard, type SchemeEvaluation,
 } from './model-card.js';
 export { decileEdges, evaluateRouter, trapezoid, type CurvePoint, type RouterMetrics } from './routing-metrics.js';
-export { loadRoutingData, parseContaminated, parseLabeledCsv, type LabeledPrompt, type RoutingData } from './routing-data.js';
+export {
+  chatTieRows, loadChatData, loadRoutingData, parseContaminated, parseLabeledCsv, type ChatData, type ChatPrompt, type LabeledPrompt, type RoutingData,
+} from './routing-data.js';
 export { parseCsv } from './parse-csv.js';
-export { HYPER_GRID, SPLIT_SCHEMES, assignFolds, crossFit, fitRouter, type Hyper, type SplitScheme } from './cross-fit.js';
+export {
+  HYPER_GRID, KAPPA_GRID, SPLIT_SCHEMES, assignFolds, chatAuc, combineHeads, crossFit, fitHeads, rankAuc, type Hyper, type SplitScheme, type TwoHeads,
+} from './cross-fit.js';
 export { PROTOCOL, RANDOM_RUNS, evaluateBenchmark, evaluateScheme, formatBenchmark, formatSummary, summarize, type EvaluationSummary } from './evaluate-router.js';
-export { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH, MODELS_DIR, modelPathFor, trainRouterModel, type TrainRouterOptions } from './train-router.js';
+export { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH, MODELS_DIR, chatReport, modelPathFor, trainRouterModel, type TrainRouterOptions } from './train-router.js';
 export { runCalibrateCommand, runEvalCommand, runScoreCommand, type CalibrateCommandOptions, type EvalCommandOptions, type ScoreCommandOptions } from './commands.js';

@@ -1,13 +1,15 @@
 /**
- * The JSON card shipped next to each `models/router-<name>.onnx`: what the model computes, the
- * featurizer version it needs, where its data came from (with checksums), its evaluation and the
- * score percentiles used to turn a target strong share into a threshold.
+ * The JSON card shipped next to each `models/router-<name>.bin`: what the model computes, the
+ * featurizer version it needs, where its data came from (with checksums), its evaluation, how it
+ * ranks chat prompts, and the score percentiles (per traffic mix) that turn a target strong share
+ * into a threshold.
  */
 import fs from 'node:fs';
 import { LocalRouterError } from '../errors/index.js';
 import { FEATURIZER_VERSION } from './featurizer.js';
 
 export const ROUTELLM_ATTRIBUTION = 'Trained on correctness labels from RouteLLM (lm-sys/RouteLLM), Apache License 2.0.';
+export const ARENA_HARD_ATTRIBUTION = 'Uses prompts from Arena-Hard-Auto (lmarena), Apache License 2.0.';
 
 export interface Spread {
   mean: number;
@@ -44,8 +46,33 @@ export interface SchemeEvaluation {
   innerK: number;
   seed: number;
   /** Hyper-parameters the inner selection chose in each outer fold. */
-  chosen: { l2: number; l2Dense: number }[];
+  chosen: { l2: number; l2Shape: number; kappa: number }[];
   benchmarks: BenchmarkEvaluation[];
+}
+
+/** Score distribution of one category of chat prompts. */
+export interface CategoryScores {
+  category: string;
+  n: number;
+  mean: number;
+  p10: number;
+  p50: number;
+  p90: number;
+}
+
+/** How the router scores one part of the chat set (no labels: a ranking and distributions). */
+export interface ChatPartReport {
+  part: string;
+  /** P(score of a coding or maths prompt > score of a creative-writing prompt); null without those categories. */
+  auc: number | null;
+  categories: CategoryScores[];
+}
+
+/** Score percentiles of one traffic mix (index p = the p-th percentile). */
+export interface MixCalibration {
+  source: string;
+  n: number;
+  percentiles: number[];
 }
 
 export interface ModelCard {
@@ -53,22 +80,39 @@ export interface ModelCard {
   modelFile: string;
   modelSha256: string;
   modelBytes: number;
-  graph: { opset: number; inputs: string; output: string };
-  featurizer: { version: string; dim: number; input: string; where: string; denseNames: readonly string[] };
+  format: { name: string; version: number; layout: string };
+  featurizer: { version: string; dim: number; input: string; where: string; shapeNames: readonly string[] };
   score: string;
   models: { weak: string; strong: string };
   training: {
     algorithm: string;
-    label: string;
+    objective: string;
+    /** The knob: weight of P(strong fails) in the score. */
+    kappa: number;
     seed: number;
-    hyper: { l2: number; l2Dense: number };
+    hyper: { l2: number; l2Shape: number };
     hyperSelection: string;
+    candidates: { l2: number; l2Shape: number; kappa: number; apgr: number; chatAuc: number; score: number }[];
     rows: number;
+    chatTieRows: number;
     excludedGroups: string[];
   };
   data: { source: string; license: string; root: string; files: { path: string; sha256: string; rows: number }[] };
+  chatData: { source: string; license: string; use: string; files: { path: string; sha256: string; rows: number }[] };
   attribution: string;
-  calibration: { source: string; deciles: number[]; percentiles: number[] };
+  chatAttribution: string;
+  /**
+   * `percentiles` (and `deciles`) are those of the chat mix, the default for `auto` routing and
+   * `router calibrate`; `mixes` holds both mixes and `table` the thresholds per strong share.
+   */
+  calibration: {
+    source: string;
+    deciles: number[];
+    percentiles: number[];
+    mixes: { chat: MixCalibration; benchmark: MixCalibration };
+    table: { strongShare: number; chatThreshold: number; benchmarkThreshold: number; chatShareAtBenchmarkThreshold: number }[];
+  };
+  chat: ChatPartReport[];
   /** Held-out evaluation of the training procedure (`npm run router:eval -- --write-card`). */
   metrics: {
     protocol: string;
@@ -81,9 +125,9 @@ export interface ModelCard {
   } | null;
 }
 
-/** The card path of a model file: `router-x.onnx` → `router-x.json`. */
+/** The card path of a model file: `router-x.bin` → `router-x.json`. */
 export function cardPathFor(modelPath: string): string {
-  return modelPath.replace(/\.onnx$/, '') + '.json';
+  return modelPath.replace(/\.bin$/, '') + '.json';
 }
 
 /** Reads a card and checks it matches this build's featurizer. */

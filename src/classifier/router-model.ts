@@ -1,28 +1,141 @@
 /**
- * The router as plain numbers, and the TypeScript reference scorer the ONNX graph must match:
- * score = sigmoid(bias + Σ values[k] · weights[indices[k]]), weights in float32 as in the file.
+ * The router as plain numbers, its file format, and the scorer the gateway and `router score` run.
+ *
+ * A router is two logistic heads over the featurizer's sparse vector (see cross-fit.ts): P(weak
+ * fails) and P(strong fails), combined with the knob κ. Scoring is two sparse dot products, done
+ * here in JavaScript: no inference runtime is loaded (onnxruntime cost ~44 MB RSS per thread for
+ * what amounts to a gather and a sum).
+ *
+ * File `models/router-<name>.bin`, format `lrrm-1` (little-endian):
+ *   bytes 0..3   magic "LRRM"
+ *   u32          format version (1)
+ *   u32          header length H
+ *   H bytes      UTF-8 JSON header {featurizer, dim, kappa, heads: ["weak_fails", "strong_fails"]},
+ *                space-padded so the weights start 4-byte aligned
+ *   per head     dim float32 weights, then one float32 bias
  */
-import { FEATURE_DIM, featurize, type SparseFeatures } from './featurizer.js';
+import fs from 'node:fs';
+import { LocalRouterError } from '../errors/index.js';
+import { FEATURE_DIM, FEATURIZER_VERSION, featurize, type SparseFeatures } from './featurizer.js';
+import { cardPathFor, readModelCard, type ModelCard } from './model-card.js';
 
-export interface RouterModel {
+export const MODEL_FORMAT_VERSION = 1;
+const MAGIC = 'LRRM';
+const HEAD_NAMES = ['weak_fails', 'strong_fails'] as const;
+
+/** One logistic head in float32, as stored. */
+export interface Head {
   weights: Float32Array;
   bias: number;
 }
 
-/** Rounds a trained (float64) model to the float32 numbers the ONNX file stores. */
-export function toFloat32Model(weights: ArrayLike<number>, bias: number): RouterModel {
-  if (weights.length !== FEATURE_DIM) throw new RangeError(`router model: ${weights.length} weights, expected ${FEATURE_DIM}`);
+export interface RouterModel {
+  featurizer: string;
+  /** Weight of P(strong fails) in the score, 0..1. */
+  kappa: number;
+  weakFails: Head;
+  strongFails: Head;
+}
+
+/** Rounds a trained (float64) head to the float32 numbers the file stores. */
+export function toFloat32Head(weights: ArrayLike<number>, bias: number): Head {
+  if (weights.length !== FEATURE_DIM) throw new RangeError(`router head: ${weights.length} weights, expected ${FEATURE_DIM}`);
   return { weights: Float32Array.from(weights), bias: Math.fround(bias) };
 }
 
-/** Reference score of a feature vector: what the ONNX graph computes, in float64. */
-export function scoreFeatures(model: RouterModel, f: SparseFeatures): number {
-  let z = model.bias;
-  for (let k = 0; k < f.indices.length; k++) z += f.values[k]! * model.weights[f.indices[k]!]!;
+/** Serialises a router model (deterministic: the same model gives the same bytes). */
+export function encodeRouterModel(model: RouterModel): Uint8Array {
+  let header = JSON.stringify({ featurizer: model.featurizer, dim: FEATURE_DIM, kappa: model.kappa, heads: HEAD_NAMES });
+  while ((12 + Buffer.byteLength(header)) % 4 !== 0) header += ' ';
+  const h = Buffer.from(header, 'utf8');
+  const out = Buffer.alloc(12 + h.length + 2 * 4 * (FEATURE_DIM + 1));
+  out.write(MAGIC, 0, 'latin1');
+  out.writeUInt32LE(MODEL_FORMAT_VERSION, 4);
+  out.writeUInt32LE(h.length, 8);
+  h.copy(out, 12);
+  let at = 12 + h.length;
+  for (const head of [model.weakFails, model.strongFails]) {
+    Buffer.from(head.weights.buffer, head.weights.byteOffset, head.weights.byteLength).copy(out, at);
+    at += head.weights.byteLength;
+    out.writeFloatLE(head.bias, at);
+    at += 4;
+  }
+  return out;
+}
+
+function badFile(source: string, why: string): LocalRouterError {
+  return new LocalRouterError('LR_ERR_CLASSIFIER', `cannot load the router model ${source}: ${why}`);
+}
+
+/** Parses a model file; every inconsistency is LR_ERR_CLASSIFIER ("cannot load ..."). */
+export function decodeRouterModel(bytes: Uint8Array, source = 'router model'): RouterModel {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 12 || buf.toString('latin1', 0, 4) !== MAGIC) throw badFile(source, 'not a LocalRouter router file (magic LRRM missing)');
+  const version = buf.readUInt32LE(4);
+  if (version !== MODEL_FORMAT_VERSION) throw badFile(source, `file format ${version}, this build reads ${MODEL_FORMAT_VERSION}`);
+  const hLen = buf.readUInt32LE(8);
+  if (12 + hLen > buf.length || (12 + hLen) % 4 !== 0) throw badFile(source, 'bad header length');
+  let header: { featurizer?: unknown; dim?: unknown; kappa?: unknown; heads?: unknown };
+  try {
+    header = JSON.parse(buf.toString('utf8', 12, 12 + hLen)) as typeof header;
+  } catch {
+    throw badFile(source, 'header is not JSON');
+  }
+  if (header.featurizer !== FEATURIZER_VERSION) throw badFile(source, `needs featurizer ${String(header.featurizer)}, this build has ${FEATURIZER_VERSION}`);
+  if (header.dim !== FEATURE_DIM) throw badFile(source, `dimension ${String(header.dim)}, expected ${FEATURE_DIM}`);
+  if (typeof header.kappa !== 'number' || !(header.kappa >= 0 && header.kappa <= 1)) throw badFile(source, 'kappa must be a number within 0..1');
+  if (JSON.stringify(header.heads) !== JSON.stringify(HEAD_NAMES)) throw badFile(source, `heads must be ${HEAD_NAMES.join(', ')}`);
+  const body = 12 + hLen;
+  if (buf.length !== body + 2 * 4 * (FEATURE_DIM + 1)) throw badFile(source, `size ${buf.length} bytes does not match the header`);
+  // One copy into an aligned buffer: the weights then live in one Float32Array the scorer indexes.
+  const floats = new Float32Array(2 * (FEATURE_DIM + 1));
+  new Uint8Array(floats.buffer).set(buf.subarray(body));
+  for (let i = 0; i < floats.length; i++) if (!Number.isFinite(floats[i]!)) throw badFile(source, 'non-finite weight');
+  const head = (k: number): Head => ({ weights: floats.subarray(k * (FEATURE_DIM + 1), k * (FEATURE_DIM + 1) + FEATURE_DIM), bias: floats[k * (FEATURE_DIM + 1) + FEATURE_DIM]! });
+  return { featurizer: header.featurizer, kappa: header.kappa, weakFails: head(0), strongFails: head(1) };
+}
+
+function headProbability(head: Head, f: SparseFeatures): number {
+  let z = head.bias;
+  const w = head.weights;
+  for (let k = 0; k < f.indices.length; k++) z += f.values[k]! * w[f.indices[k]!]!;
   return 1 / (1 + Math.exp(-z));
 }
 
-/** Reference score of a prompt: P(strong model wins), ties counted half. */
+/** The router score in 0..1: (P(weak fails) − κ·P(strong fails) + κ) / (1 + κ). */
+export function scoreFeatures(model: RouterModel, f: SparseFeatures): number {
+  const k = model.kappa;
+  return (headProbability(model.weakFails, f) - k * headProbability(model.strongFails, f) + k) / (1 + k);
+}
+
+/** The router score of a prompt (the last user message). */
 export function scorePrompt(model: RouterModel, prompt: string): number {
   return scoreFeatures(model, featurize(prompt));
+}
+
+/** A loaded router with its card: what `router score` and the classifier thread use. */
+export class LinearRouter {
+  readonly card: ModelCard;
+  readonly model: RouterModel;
+
+  private constructor(model: RouterModel, card: ModelCard) {
+    this.model = model;
+    this.card = card;
+  }
+
+  /** Loads `router-<name>.bin` after checking its card `router-<name>.json` (featurizer version). */
+  static load(modelPath: string): LinearRouter {
+    const card = readModelCard(cardPathFor(modelPath));
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(modelPath);
+    } catch (err) {
+      throw new LocalRouterError('LR_ERR_CLASSIFIER', `cannot read the router model ${modelPath}: ${(err as Error).message}`, { cause: err });
+    }
+    return new LinearRouter(decodeRouterModel(bytes, modelPath), card);
+  }
+
+  score(prompt: string): number {
+    return scorePrompt(this.model, prompt);
+  }
 }

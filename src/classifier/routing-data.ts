@@ -113,3 +113,70 @@ export function loadRoutingData(dir: string): RoutingData {
   markContaminated(gsm8k, gsmCont);
   return { mmlu, gsm8k, files };
 }
+
+/** One unlabeled chat prompt of the chat development set (Arena-Hard-Auto, real Chatbot Arena traffic). */
+export interface ChatPrompt {
+  uid: string;
+  /** `coding`, `math` or `creative_writing` (arena-hard v2.0), `mixed` (arena-hard v0.1). */
+  category: string;
+  prompt: string;
+  /**
+   * Which third of v2.0 (by a hash of the uid) the prompt is in: `ties` (its creative-writing
+   * prompts are trained on as ties, both models right), `dev` (steers model selection) or `check`
+   * (only reported: the ranking reported on it was neither trained nor tuned on). v0.1 prompts are
+   * `check`: used for the chat-mix calibration only.
+   */
+  part: ChatPart;
+}
+
+export type ChatPart = 'ties' | 'dev' | 'check';
+
+export interface ChatData {
+  prompts: ChatPrompt[];
+  files: DataFileInfo[];
+}
+
+const PARTS: readonly ChatPart[] = ['ties', 'dev', 'check'];
+
+/** The part of a prompt from an FNV-1a hash of its uid: stable, and independent of file order. */
+function partOf(uid: string): ChatPart {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < uid.length; i++) h = Math.imul(h ^ uid.charCodeAt(i), 0x01000193);
+  return PARTS[(h >>> 0) % 3]!;
+}
+
+function parseJsonLines(text: string, source: string): Record<string, unknown>[] {
+  return text.split('\n').filter((l) => l.trim() !== '').map((line, i) => {
+    try {
+      return JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new LocalRouterError('LR_ERR_BAD_REQUEST', `${source} line ${i + 1}: not JSON`);
+    }
+  });
+}
+
+/** Loads `<dir>/arena-hard/arena-hard-v2.0.jsonl` (categorised) and `arena-hard-v0.1.jsonl` (mixed). */
+export function loadChatData(dir: string): ChatData {
+  const files: DataFileInfo[] = [];
+  const prompts: ChatPrompt[] = [];
+  for (const [rel, categorised] of [['arena-hard/arena-hard-v2.0.jsonl', true], ['arena-hard/arena-hard-v0.1.jsonl', false]] as const) {
+    const rows = parseJsonLines(readTracked(dir, rel, files, null), rel);
+    files[files.length - 1]!.rows = rows.length;
+    for (const r of rows) {
+      if (typeof r.uid !== 'string' || typeof r.prompt !== 'string') throw new LocalRouterError('LR_ERR_BAD_REQUEST', `${rel}: every row needs string uid and prompt`);
+      const category = categorised ? String(r.subcategory ?? r.category) : 'mixed';
+      prompts.push({ uid: r.uid, category, prompt: r.prompt, part: categorised ? partOf(r.uid) : 'check' });
+    }
+  }
+  return { prompts, files };
+}
+
+/**
+ * The creative-writing prompts of the `ties` part as labelled rows: both models right (open-ended
+ * writing is where a weak model's answer is as good as a strong one's). They are trained on and
+ * never evaluated (`contaminated`), and their group keeps them out of every benchmark metric.
+ */
+export function chatTieRows(chat: readonly ChatPrompt[]): LabeledPrompt[] {
+  return chat.filter((p) => p.part === 'ties' && p.category === 'creative_writing')
+    .map((p) => ({ prompt: p.prompt, weak: true, strong: true, group: 'arena-hard/creative_writing', contaminated: true }));
+}

@@ -1,10 +1,10 @@
 /**
  * L2-regularised logistic regression on sparse features, fitted with L-BFGS. The problem is convex
  * and the optimiser has no randomness, so the same data and options give the same weights.
- * Labels may be soft (0..1): we train on (1 + strong - weak) / 2, the strong model's win rate with
- * a tie counted as half a win, the way arena-style win rates count ties.
+ * Labels may be soft (0..1). Features are used as they are (the shape slots are 0/1 buckets and the
+ * hashed blocks unit-norm tf), so no standardisation is needed and serving needs no statistics.
  */
-import { DENSE, FEATURE_DIM, type SparseFeatures } from './featurizer.js';
+import { FEATURE_DIM, SHAPE, type SparseFeatures } from './featurizer.js';
 
 /** Rows in compressed sparse row form. */
 export interface SparseMatrix {
@@ -23,22 +23,19 @@ export interface LinearModel {
 export interface TrainOptions {
   /** L2 penalty on the weights (not the bias), per example. */
   l2: number;
-  /** L2 penalty on the dense slots (default: `l2`). */
-  l2Dense?: number;
+  /** L2 penalty on the shape slots (default: `l2`). */
+  l2Shape?: number;
   maxIter?: number;
   /** Stop when the relative decrease of the objective falls below this (default 1e-5). */
   tol?: number;
   /** Warm start. */
   init?: LinearModel;
-}
-
-export interface DenseScaling {
-  mean: Float64Array;
-  std: Float64Array;
+  /** Per-row weights of the data term (default 1 each); the loss is their weighted mean. */
+  rowWeights?: Float64Array;
 }
 
 /** Stacks feature vectors into CSR. */
-export function toMatrix(rows: SparseFeatures[]): SparseMatrix {
+export function toMatrix(rows: readonly SparseFeatures[]): SparseMatrix {
   let nnz = 0;
   for (const r of rows) nnz += r.indices.length;
   const rowPtr = new Int32Array(rows.length + 1);
@@ -53,48 +50,6 @@ export function toMatrix(rows: SparseFeatures[]): SparseMatrix {
     rowPtr[i + 1] = k;
   }
   return { rows: rows.length, rowPtr, indices, values };
-}
-
-/**
- * Standardises the dense slots (0..DENSE-1, present once in every row) in place and returns the
- * statistics, so that `foldScaling` can move them into the weights afterwards.
- */
-export function standardizeDense(m: SparseMatrix): DenseScaling {
-  const mean = new Float64Array(DENSE);
-  const sq = new Float64Array(DENSE);
-  for (let r = 0; r < m.rows; r++) {
-    for (let k = m.rowPtr[r]!; k < m.rowPtr[r + 1]!; k++) {
-      const j = m.indices[k]!;
-      if (j < DENSE) { mean[j] = mean[j]! + m.values[k]!; sq[j] = sq[j]! + m.values[k]! * m.values[k]!; }
-    }
-  }
-  const std = new Float64Array(DENSE);
-  for (let j = 0; j < DENSE; j++) {
-    mean[j] = mean[j]! / m.rows;
-    const v = sq[j]! / m.rows - mean[j]! * mean[j]!;
-    std[j] = v > 1e-12 ? Math.sqrt(v) : 1;
-  }
-  applyScaling(m, { mean, std });
-  return { mean, std };
-}
-
-/** Applies known dense statistics in place (for validation rows). */
-export function applyScaling(m: SparseMatrix, s: DenseScaling): void {
-  for (let k = 0; k < m.indices.length; k++) {
-    const j = m.indices[k]!;
-    if (j < DENSE) m.values[k] = (m.values[k]! - s.mean[j]!) / s.std[j]!;
-  }
-}
-
-/** The equivalent model on raw (unstandardised) features. */
-export function foldScaling(model: LinearModel, s: DenseScaling): LinearModel {
-  const weights = Float64Array.from(model.weights);
-  let bias = model.bias;
-  for (let j = 0; j < DENSE; j++) {
-    weights[j] = model.weights[j]! / s.std[j]!;
-    bias -= model.weights[j]! * s.mean[j]! / s.std[j]!;
-  }
-  return { weights, bias };
 }
 
 function sigmoid(z: number): number {
@@ -129,8 +84,10 @@ export function predict(m: SparseMatrix, model: LinearModel): Float64Array {
  * deoptimised the single-function version at the end of every call (on-stack replacement inside
  * the row loop, then no type feedback for the code after it), which made training 6x slower.
  */
-function dataPass(m: SparseMatrix, y: Float64Array, x: Float64Array, grad: Float64Array, bias: number): number {
-  const inv = 1 / m.rows;
+function dataPass(m: SparseMatrix, y: Float64Array, rw: Float64Array, x: Float64Array, grad: Float64Array, bias: number): number {
+  let total = 0;
+  for (let r = 0; r < m.rows; r++) total += rw[r]!;
+  const inv = 1 / total;
   let loss = 0;
   let gb = 0;
   const { rowPtr, indices, values } = m;
@@ -139,8 +96,8 @@ function dataPass(m: SparseMatrix, y: Float64Array, x: Float64Array, grad: Float
     const hi = rowPtr[r + 1]!;
     let z = bias;
     for (let k = lo; k < hi; k++) z += x[indices[k]!]! * values[k]!;
-    loss += softplus(z) - y[r]! * z;
-    const g = (sigmoid(z) - y[r]!) * inv;
+    loss += rw[r]! * (softplus(z) - y[r]! * z);
+    const g = (sigmoid(z) - y[r]!) * rw[r]! * inv;
     gb += g;
     for (let k = lo; k < hi; k++) grad[indices[k]!] += g * values[k]!;
   }
@@ -149,28 +106,28 @@ function dataPass(m: SparseMatrix, y: Float64Array, x: Float64Array, grad: Float
 }
 
 /** Adds the L2 term (the bias, last slot, is not penalised); returns its value. */
-function l2Pass(x: Float64Array, grad: Float64Array, l2: number, l2Dense: number): number {
+function l2Pass(x: Float64Array, grad: Float64Array, l2: number, l2Shape: number): number {
   let reg = 0;
-  let regDense = 0;
+  let regShape = 0;
   const dim = x.length - 1;
-  for (let j = 0; j < DENSE; j++) {
+  for (let j = 0; j < SHAPE; j++) {
     const w = x[j]!;
-    regDense += w * w;
-    grad[j] += l2Dense * w;
+    regShape += w * w;
+    grad[j] += l2Shape * w;
   }
-  for (let j = DENSE; j < dim; j++) {
+  for (let j = SHAPE; j < dim; j++) {
     const w = x[j]!;
     reg += w * w;
     grad[j] += l2 * w;
   }
-  return 0.5 * l2 * reg + 0.5 * l2Dense * regDense;
+  return 0.5 * l2 * reg + 0.5 * l2Shape * regShape;
 }
 
 /** Objective and gradient; `x` packs the weights then the bias (last slot). */
-function objective(m: SparseMatrix, y: Float64Array, l2: number, l2Dense: number, x: Float64Array, grad: Float64Array): number {
+function objective(m: SparseMatrix, y: Float64Array, rw: Float64Array, l2: number, l2Shape: number, x: Float64Array, grad: Float64Array): number {
   grad.fill(0);
-  const loss = dataPass(m, y, x, grad, x[x.length - 1]!);
-  return loss + l2Pass(x, grad, l2, l2Dense);
+  const loss = dataPass(m, y, rw, x, grad, x[x.length - 1]!);
+  return loss + l2Pass(x, grad, l2, l2Shape);
 }
 
 function axpy(a: number, x: Float64Array, y: Float64Array): void {
@@ -199,11 +156,12 @@ export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptio
   const maxIter = opts.maxIter ?? 300;
   const tol = opts.tol ?? 1e-5;
   const mem = 8;
-  const l2Dense = opts.l2Dense ?? opts.l2;
+  const l2Shape = opts.l2Shape ?? opts.l2;
+  const rw = opts.rowWeights ?? new Float64Array(m.rows).fill(1);
   const x = new Float64Array(n);
   if (opts.init) { x.set(opts.init.weights); x[n - 1] = opts.init.bias; }
   const g = new Float64Array(n);
-  let f = objective(m, y, opts.l2, l2Dense, x, g);
+  let f = objective(m, y, rw, opts.l2, l2Shape, x, g);
   // Curvature pairs in a ring of preallocated buffers (2 MB each: allocating per step fed the GC).
   const S = Array.from({ length: mem }, () => new Float64Array(n));
   const Y = Array.from({ length: mem }, () => new Float64Array(n));
@@ -242,7 +200,7 @@ export function trainLogistic(m: SparseMatrix, y: Float64Array, opts: TrainOptio
     for (let ls = 0; ls < 30; ls++) {
       xNew.set(x);
       axpy(step, dir, xNew);
-      fNew = objective(m, y, opts.l2, l2Dense, xNew, gNew);
+      fNew = objective(m, y, rw, opts.l2, l2Shape, xNew, gNew);
       if (fNew <= f + 1e-4 * step * slope) break;
       step *= 0.5;
     }

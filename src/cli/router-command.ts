@@ -4,9 +4,9 @@ import { CommandExit, type CliIo } from './cli-io.js';
 
 /** `localrouter router score|eval|calibrate`: the routing classifier from the command line. */
 export function registerRouterCommand(program: Command, io: CliIo): void {
-  const router = program.command('router').description('the RouteLLM-style routing classifier (models/router-<name>.onnx)');
+  const router = program.command('router').description('the RouteLLM-style routing classifier (models/router-<name>.bin)');
 
-  router.command('score').description('read JSON lines {"prompt": "..."} on stdin, write {"score": P(strong wins)} per line, in order')
+  router.command('score').description('read JSON lines {"prompt": "..."} on stdin, write {"score": s} per line, in order (0..1, higher = more to gain from the strong model)')
     .option('--model <name>', 'classifier name', 'hashlr')
     .action(async (o: { model: string }) => {
       const c = await import('../classifier/index.js');
@@ -25,7 +25,7 @@ export function registerRouterCommand(program: Command, io: CliIo): void {
 
   router.command('calibrate').description('the threshold that sends a given share of prompts to the strong side')
     .requiredOption('--strong-share <x>', 'share for the strong side, 0..1', Number)
-    .option('--prompts <file.jsonl>', 'your own prompts as {"prompt": ...} lines (else the model card\'s score percentiles)')
+    .option('--prompts <file.jsonl>', 'your own prompts as {"prompt": ...} lines (else the model card\'s chat-mix score percentiles)')
     .option('--model <name>', 'classifier name', 'hashlr')
     .action(async (o: { strongShare: number; prompts?: string; model: string }) => {
       const c = await import('../classifier/index.js');

@@ -213,9 +213,9 @@ export const AutoSchema = z.strictObject({
   models: z.array(modelPattern).default([]),
   strong_models: z.array(modelPattern).default([]),
   weak_models: z.array(modelPattern).default([]),
-  /** Classifier name (a file models/router-<name>.onnx). */
+  /** Classifier name (a file models/router-<name>.bin). */
   classifier: z.string().optional(),
-  /** Route to the strong list iff P(strong wins) >= threshold. */
+  /** Route to the strong list iff the classifier score (0..1, expected gain of the strong model) >= threshold. */
   threshold: z.number().min(0).max(1).optional(),
   /** Or: the share of requests that should go to the strong list (calibrated). */
   strong_share: z.number().min(0).max(1).optional(),

@@ -5,7 +5,7 @@ import type { PromptScorers } from '../routing/index.js';
 
 const MODELS_DIR = path.join(installRoot(), 'models');
 
-/** The classifier module, loaded on first use: gateways that never auto-route do not pay for onnxruntime. */
+/** The classifier module, loaded on first use: gateways that never auto-route do not load it. */
 type ClassifierModule = typeof import('../classifier/index.js');
 let classifierModule: Promise<ClassifierModule> | null = null;
 function loadClassifierModule(): Promise<ClassifierModule> {
@@ -14,7 +14,7 @@ function loadClassifierModule(): Promise<ClassifierModule> {
 }
 
 /**
- * Classifier actors by name, started on first use (`models/router-<name>.onnx`), shared by all
+ * Classifier actors by name, started on first use (`models/router-<name>.bin`), shared by all
  * requests: the threads auto routing (src/routing) scores prompts with.
  */
 export class ClassifierPool implements PromptScorers {
@@ -45,7 +45,7 @@ export class ClassifierPool implements PromptScorers {
     for (const name of names) this.get(name).catch(() => {});
   }
 
-  /** The threshold that sends `share` of traffic to the strong side, from the model card's score percentiles. */
+  /** The threshold that sends `share` of traffic to the strong side, from the model card's chat-mix score percentiles. */
   async thresholdForShare(name: string, share: number): Promise<number> {
     const m = await loadClassifierModule();
     let p = this.#cards.get(name);
@@ -64,5 +64,5 @@ export class ClassifierPool implements PromptScorers {
 }
 
 function modelPath(name: string): string {
-  return path.join(MODELS_DIR, `router-${name}.onnx`);
+  return path.join(MODELS_DIR, `router-${name}.bin`);
 }

@@ -349,8 +349,8 @@ export interface McpWorkerData {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Classifier actor (src/classifier): the ingress asks one worker thread holding the ONNX router for
-// P(strong wins) of a prompt. Same framing as above: compact arrays `[kind, id, ...]`, integer ids,
+// Classifier actor (src/classifier): the ingress asks one worker thread holding the router for
+// the router score of a prompt. Same framing as above: compact arrays `[kind, id, ...]`, integer ids,
 // batched per event-loop turn (`postMessage(Frame[])`).
 // ---------------------------------------------------------------------------------------------
 
@@ -381,7 +381,7 @@ export type FromClassifierFrame = ClassifierReadyFrame | ClassifierResultFrame |
 
 /** workerData of the classifier thread. */
 export interface ClassifierWorkerData {
-  /** Absolute path of the `.onnx` router file. */
+  /** Absolute path of the `.bin` router file. */
   modelPath: string;
   testHooks: boolean;
 }

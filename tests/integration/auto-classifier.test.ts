@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
-// The shipped classifier (models/router-hashlr.onnx) splits `auto` between a strong and a weak list.
+// The shipped classifier (models/router-hashlr.bin) splits `auto` between a strong and a weak list.
 describe('auto routing with the shipped classifier', () => {
   let mock: MockOpenAI;
   let fx: GatewayFixture;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MODEL_PATH, OnnxRouter, cardPathFor, startClassifier, type Classifier, type ClassifierEvent,
+  DEFAULT_MODEL_PATH, LinearRouter, cardPathFor, startClassifier, type Classifier, type ClassifierEvent,
 } from '../../src/classifier/index.js';
 
 const started: Classifier[] = [];
@@ -30,9 +30,8 @@ const PROMPTS = Array.from({ length: 50 }, (_, i) => `Question ${i}: ${'why is t
 describe('classifier actor', () => {
   it('scores in a worker exactly as the model scores in-process, matching concurrent requests by id', async () => {
     const c = await start();
-    const router = await OnnxRouter.load(DEFAULT_MODEL_PATH);
-    const expected = await Promise.all(PROMPTS.map((p) => router.score(p)));
-    await router.close();
+    const router = LinearRouter.load(DEFAULT_MODEL_PATH);
+    const expected = PROMPTS.map((p) => router.score(p));
     const got = await Promise.all([...PROMPTS, ...PROMPTS].map((p) => c.score(p)));
     expect(got).toEqual([...expected, ...expected]);
     expect(c.stats()).toMatchObject({ ready: true, inflight: 0, scored: 100, timeouts: 0, crashes: 0 });
@@ -78,9 +77,9 @@ describe('classifier actor', () => {
 
   it('refuses to start without a loadable model, with LR_ERR_CLASSIFIER', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-'));
-    await expect(startClassifier({ modelPath: path.join(dir, 'router-none.onnx'), timeoutMs: 50 })).rejects.toMatchObject({ code: 'LR_ERR_CLASSIFIER' });
-    const bad = path.join(dir, 'router-bad.onnx');
-    fs.writeFileSync(bad, 'not an onnx file');
+    await expect(startClassifier({ modelPath: path.join(dir, 'router-none.bin'), timeoutMs: 50 })).rejects.toMatchObject({ code: 'LR_ERR_CLASSIFIER' });
+    const bad = path.join(dir, 'router-bad.bin');
+    fs.writeFileSync(bad, 'not a router file');
     fs.copyFileSync(cardPathFor(DEFAULT_MODEL_PATH), cardPathFor(bad));
     await expect(startClassifier({ modelPath: bad, timeoutMs: 50 })).rejects.toMatchObject({ code: 'LR_ERR_CLASSIFIER', message: expect.stringMatching(/cannot load/) });
   });

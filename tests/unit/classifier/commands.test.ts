@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MODEL_PATH, OnnxRouter, cardPathFor, readModelCard, runCalibrateCommand, runEvalCommand, runScoreCommand,
+  DEFAULT_MODEL_PATH, LinearRouter, cardPathFor, readModelCard, runCalibrateCommand, runEvalCommand, runScoreCommand,
   thresholdForShare,
 } from '../../../src/classifier/index.js';
 
@@ -30,14 +30,10 @@ describe('router score', () => {
     expect(code).toBe(1);
     expect(lines).toHaveLength(4);
     expect(lines[1]!.error).toMatch(/line 3: not JSON/);
-    const router = await OnnxRouter.load(DEFAULT_MODEL_PATH);
-    try {
-      expect(lines[0]!.score).toBe(await router.score(PROMPTS[0]!));
-      expect(lines[2]!.score).toBe(await router.score(PROMPTS[1]!));
-      expect(lines[3]!.score).toBe(await router.score(PROMPTS[2]!));
-    } finally {
-      await router.close();
-    }
+    const router = LinearRouter.load(DEFAULT_MODEL_PATH);
+    expect(lines[0]!.score).toBe(router.score(PROMPTS[0]!));
+    expect(lines[2]!.score).toBe(router.score(PROMPTS[1]!));
+    expect(lines[3]!.score).toBe(router.score(PROMPTS[2]!));
   });
 });
 
@@ -63,12 +59,12 @@ describe('router eval --data FILE.csv', () => {
 });
 
 describe('router calibrate --strong-share', () => {
-  it('uses the card percentiles without prompts', async () => {
+  it('uses the card\'s chat-mix percentiles without prompts', async () => {
     const out = sink();
     expect(await runCalibrateCommand({ strongShare: 0.3, output: out.stream })).toBe(0);
     const res = JSON.parse(out.text()) as { threshold: number; source: string };
     const card = readModelCard(cardPathFor(DEFAULT_MODEL_PATH));
-    expect(res).toMatchObject({ source: 'model card', threshold: thresholdForShare(card.calibration.percentiles, 0.3) });
+    expect(res).toMatchObject({ source: 'model card', threshold: thresholdForShare(card.calibration.mixes.chat.percentiles, 0.3) });
   });
 
   it('on the user\'s prompts, the threshold sends about that share to the strong side', async () => {
@@ -78,13 +74,9 @@ describe('router calibrate --strong-share', () => {
     expect(await runCalibrateCommand({ strongShare: 0.25, output: out.stream, prompts: input })).toBe(0);
     const res = JSON.parse(out.text()) as { threshold: number; n: number };
     expect(res.n).toBe(200);
-    const router = await OnnxRouter.load(DEFAULT_MODEL_PATH);
+    const router = LinearRouter.load(DEFAULT_MODEL_PATH);
     let strong = 0;
-    try {
-      for (const p of prompts) if ((await router.score(p)) >= res.threshold) strong++;
-    } finally {
-      await router.close();
-    }
+    for (const p of prompts) if (router.score(p) >= res.threshold) strong++;
     expect(strong / prompts.length).toBeGreaterThan(0.15);
     expect(strong / prompts.length).toBeLessThan(0.35);
   });

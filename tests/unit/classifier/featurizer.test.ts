@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DENSE_NAMES, FEATURE_DIM, FEATURIZER_VERSION, featurize } from '../../../src/classifier/index.js';
+import { FEATURE_DIM, FEATURIZER_VERSION, SHAPE, SHAPE_NAMES, featurize } from '../../../src/classifier/index.js';
 
 const SAMPLES = [
   'What is the capital of France?\nA. Paris\nB. Rome\nC. Madrid\nD. Berlin\nAnswer:',
@@ -28,6 +28,7 @@ function digest(prompts: string[]): string {
  */
 const GOLDEN: Record<string, string> = {
   'hash-ngram-v1': '7890668f001d995f42d3a720cd80bedd5b84ac0ee8e8d10137d0fcddbbece262',
+  'hash-ngram-v2': '6e20f62427741a25659c16694118359ebe0f5f0a011aa9b31eb67b354f8f86ca',
 };
 
 describe('featurizer', () => {
@@ -43,11 +44,17 @@ describe('featurizer', () => {
     expect(b).toEqual(a);
   });
 
-  it('emits every dense slot first, in order, then hashed indices within the dimension', () => {
+  it('emits one shape bucket per group first, in group order, then log length, then hashed indices within the dimension', () => {
+    const groups = [...new Set(SHAPE_NAMES.slice(0, -1).map((n) => /^[a-z_]+/.exec(n)![0]))];
+    expect(SHAPE_NAMES).toHaveLength(SHAPE);
     for (const p of SAMPLES) {
       const f = featurize(p);
       expect(f.indices.length).toBe(f.values.length);
-      expect(Array.from(f.indices.slice(0, DENSE_NAMES.length))).toEqual(DENSE_NAMES.map((_, i) => i));
+      const shape = Array.from(f.indices.slice(0, groups.length));
+      expect(shape.map((i) => /^[a-z_]+/.exec(SHAPE_NAMES[i]!)![0])).toEqual(groups);
+      expect(f.indices[groups.length]).toBe(SHAPE - 1);
+      expect(f.values[groups.length]).toBeCloseTo(Math.log1p(p.length) / 8, 6);
+      for (let k = groups.length + 1; k < f.indices.length; k++) expect(f.indices[k]!).toBeGreaterThanOrEqual(SHAPE);
       for (const i of f.indices) {
         expect(i).toBeGreaterThanOrEqual(0);
         expect(i).toBeLessThan(FEATURE_DIM);
@@ -56,11 +63,14 @@ describe('featurizer', () => {
     }
   });
 
-  it('scales each hashed block to unit L2 norm (short and long prompts weigh the same)', () => {
-    const f = featurize('alpha beta gamma alpha');
-    let sq = 0;
-    for (let k = DENSE_NAMES.length; k < f.indices.length; k++) sq += f.values[k]! ** 2;
-    expect(sq).toBeCloseTo(2, 5); // unigram block + bigram block
+  it('scales each block to unit L2 norm (short and long prompts weigh the same)', () => {
+    for (const p of ['alpha beta gamma alpha', 'alpha beta gamma alpha '.repeat(100)]) {
+      const f = featurize(p);
+      let sq = 0;
+      for (let k = 0; k < f.indices.length; k++) sq += f.values[k]! ** 2;
+      const logChars = Math.log1p(p.length) / 8;
+    expect(sq).toBeCloseTo(4 + logChars ** 2, 5); // shape buckets + word unigrams + word bigrams + char 4-grams, + log length
+    }
   });
 
   it('reads only the head and tail of a long prompt, and survives text that NFKC lengthens', () => {
@@ -73,12 +83,26 @@ describe('featurizer', () => {
     expect(() => featurize('İ'.repeat(7_000))).not.toThrow();
   });
 
-  it('separates multiple-choice from free-text prompts in the dense slots', () => {
+  it('has no feature that only one prompt format turns on: every prompt sets every shape group', () => {
+    // The v1 "free text" block was silent on every multiple-choice prompt and fitted on GSM8K alone.
     const mc = featurize(SAMPLES[0]!);
-    const free = featurize(SAMPLES[1]!);
-    const half = DENSE_NAMES.length / 2;
-    expect(mc.values[DENSE_NAMES.indexOf('mc_options')]).toBe(4);
-    expect(Array.from(mc.values.slice(half, 2 * half)).every((v) => v === 0)).toBe(true);
-    expect(free.values[half]).toBe(free.values[0]); // free_text_log_chars mirrors log_chars
+    const chat = featurize('Write a short story about a lighthouse keeper who befriends a storm.');
+    const groups = new Set(SHAPE_NAMES.slice(0, -1).map((n) => /^[a-z_]+/.exec(n)![0])).size;
+    for (const f of [mc, chat]) {
+      expect(Array.from(f.indices).filter((i) => i < SHAPE)).toHaveLength(groups + 1);
+      expect(Array.from(f.values.slice(0, groups)).every((v) => v === f.values[0])).toBe(true);
+    }
+  });
+
+  it('sees code and notation the word tokenizer drops (character 4-grams)', () => {
+    const a = featurize('x = {a: 1};');
+    const b = featurize('x = [a: 1];');
+    expect(Array.from(a.indices)).not.toEqual(Array.from(b.indices));
+  });
+
+  it('puts length into coarse buckets that saturate', () => {
+    const bucketOf = (p: string) => SHAPE_NAMES[featurize(p).indices[0]!]!;
+    expect(bucketOf('hi')).toBe('chars<16');
+    expect(bucketOf('x'.repeat(5_000))).toBe(bucketOf('x'.repeat(50_000)));
   });
 });

@@ -4,23 +4,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MODEL_PATH, FEATURE_DIM, FEATURIZER_VERSION, OnnxRouter, ROUTELLM_ATTRIBUTION, cardPathFor, featurize, readModelCard,
-  scoreFeatures, toFloat32Model, type LabeledPrompt,
+  ARENA_HARD_ATTRIBUTION, DEFAULT_MODEL_PATH, FEATURE_DIM, FEATURIZER_VERSION, LinearRouter, MODEL_FORMAT_VERSION, ROUTELLM_ATTRIBUTION,
+  cardPathFor, combineHeads, decodeRouterModel, encodeRouterModel, featurize, fitHeads, readModelCard, scoreFeatures, toFloat32Head,
+  type LabeledPrompt, type RouterModel,
 } from '../../../src/classifier/index.js';
-import { fitRouter } from '../../../src/classifier/cross-fit.js';
-import { decodeRouterOnnx, encodeRouterOnnx } from '../../../src/classifier/export-onnx.js';
 
 const PROMPTS = [
   'What is the capital of France?\nA. Paris\nB. Rome\nC. Madrid\nD. Berlin\nAnswer:',
   'A robe takes 2 bolts of blue fiber and half that much white fiber. How many bolts in total does it take?',
-  'For which of these two scenarios does the main character do something clearly morally wrong? Scenario 1 | I lied. Scenario 2 | I helped.\nA. Wrong, Wrong\nB. Wrong, Not wrong\nC. Not wrong, Wrong\nD. Not wrong, Not wrong\nAnswer:',
   'Write a haiku about routers.',
+  'Write a Python function that merges overlapping intervals, with tests.',
   '',
   'Ünïcödé 東京 🚀 '.repeat(50),
   'Explain the difference between a mutex and a semaphore. '.repeat(200),
 ];
 
-/** A small labelled sample: longer prompts are the ones the strong model wins. */
+/** A small labelled sample: longer prompts are the ones the weak model fails. */
 function sample(n: number): LabeledPrompt[] {
   return Array.from({ length: n }, (_, i) => ({
     prompt: `${i % 2 ? 'Compute' : 'Name'} item ${i} ${'with extra reasoning steps '.repeat(i % 7)}?`,
@@ -28,96 +27,155 @@ function sample(n: number): LabeledPrompt[] {
   }));
 }
 
-function writeModel(dir: string, bytes: Uint8Array, version = FEATURIZER_VERSION): string {
-  const modelPath = path.join(dir, 'router-tiny.onnx');
-  fs.writeFileSync(modelPath, bytes);
-  fs.writeFileSync(cardPathFor(modelPath), JSON.stringify({ name: 'tiny', featurizer: { version }, calibration: { percentiles: [] } }));
-  return modelPath;
+function randomModel(seed: number, kappa = 0.5): RouterModel {
+  let x = seed;
+  const next = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return (x / 2 ** 32 - 0.5) * 4; };
+  return {
+    featurizer: FEATURIZER_VERSION, kappa,
+    weakFails: toFloat32Head(Float64Array.from({ length: FEATURE_DIM }, next), 0.25),
+    strongFails: toFloat32Head(Float64Array.from({ length: FEATURE_DIM }, next), -0.5),
+  };
 }
 
-describe('the shipped router (models/router-hashlr.onnx)', () => {
+/** Sigmoid of a head's dot product in float64, written out independently of the scorer. */
+function headP(w: Float32Array, b: number, prompt: string): number {
+  const f = featurize(prompt);
+  let z = b;
+  for (let k = 0; k < f.indices.length; k++) z += f.values[k]! * w[f.indices[k]!]!;
+  return 1 / (1 + Math.exp(-z));
+}
+
+describe('the shipped router (models/router-hashlr.bin)', () => {
   const card = readModelCard(cardPathFor(DEFAULT_MODEL_PATH));
   const bytes = fs.readFileSync(DEFAULT_MODEL_PATH);
 
-  it('is at most 5 MB and matches its card', () => {
+  it('is at most 5 MB, matches its card, and names its data with checksums and attributions', () => {
     expect(bytes.length).toBeLessThanOrEqual(5 * 1024 * 1024);
     expect(card.modelBytes).toBe(bytes.length);
     expect(card.modelSha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(card.featurizer.version).toBe(FEATURIZER_VERSION);
+    expect(card.format.version).toBe(MODEL_FORMAT_VERSION);
     expect(card.attribution).toBe(ROUTELLM_ATTRIBUTION);
+    expect(card.chatAttribution).toBe(ARENA_HARD_ATTRIBUTION);
     expect(card.data.files.length).toBeGreaterThan(2);
-    for (const f of card.data.files) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
+    for (const f of [...card.data.files, ...card.chatData.files]) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(decodeRouterModel(bytes).kappa).toBe(card.training.kappa);
   });
 
-  it('has sorted calibration deciles (11) and percentiles (101) within 0..1', () => {
-    for (const [arr, len] of [[card.calibration.deciles, 11], [card.calibration.percentiles, 101]] as const) {
-      expect(arr).toHaveLength(len);
+  it('has sorted calibration percentiles (101) per mix and a threshold table the dashboard can plot', () => {
+    const { calibration } = card;
+    expect(calibration.percentiles).toEqual(calibration.mixes.chat.percentiles);
+    for (const arr of [calibration.deciles, calibration.mixes.chat.percentiles, calibration.mixes.benchmark.percentiles]) {
       for (let i = 1; i < arr.length; i++) expect(arr[i]!).toBeGreaterThanOrEqual(arr[i - 1]!);
       expect(arr[0]!).toBeGreaterThanOrEqual(0);
       expect(arr[arr.length - 1]!).toBeLessThanOrEqual(1);
     }
+    expect(calibration.mixes.chat.percentiles).toHaveLength(101);
+    expect(calibration.deciles).toHaveLength(11);
+    expect(calibration.table.length).toBeGreaterThan(5);
+    for (let i = 1; i < calibration.table.length; i++) {
+      expect(calibration.table[i]!.strongShare).toBeGreaterThan(calibration.table[i - 1]!.strongShare);
+      expect(calibration.table[i]!.chatThreshold).toBeLessThanOrEqual(calibration.table[i - 1]!.chatThreshold);
+    }
   });
 
-  it('onnxruntime output equals the TypeScript reference scorer within 1e-5', async () => {
-    const { model, metadata } = decodeRouterOnnx(bytes);
-    expect(metadata.featurizer).toBe(FEATURIZER_VERSION);
-    const router = await OnnxRouter.load(DEFAULT_MODEL_PATH);
-    try {
-      const spread: number[] = [];
-      for (const p of PROMPTS) {
-        const ref = scoreFeatures(model, featurize(p));
-        const got = await router.score(p);
-        expect(Math.abs(got - ref)).toBeLessThan(1e-5);
-        spread.push(ref);
-      }
-      expect(Math.max(...spread) - Math.min(...spread)).toBeGreaterThan(0.01); // not a constant model
-    } finally {
-      await router.close();
-    }
+  it('scores every prompt as the two heads combined with the card\'s κ, and not as a constant', () => {
+    const model = decodeRouterModel(bytes);
+    const router = LinearRouter.load(DEFAULT_MODEL_PATH);
+    const scores = PROMPTS.map((p) => router.score(p));
+    PROMPTS.forEach((p, i) => {
+      const expected = combineHeads(headP(model.weakFails.weights, model.weakFails.bias, p), headP(model.strongFails.weights, model.strongFails.bias, p), card.training.kappa);
+      expect(scores[i]).toBeCloseTo(expected, 12);
+      expect(scores[i]).toBeGreaterThanOrEqual(0);
+      expect(scores[i]).toBeLessThanOrEqual(1);
+    });
+    expect(Math.max(...scores) - Math.min(...scores)).toBeGreaterThan(0.01);
   });
 });
 
-describe('training and export', () => {
+describe('the model file format', () => {
+  it('round-trips a model exactly, and the same model gives the same bytes', () => {
+    const m = randomModel(7, 0.3);
+    const bytes = encodeRouterModel(m);
+    expect(Buffer.from(encodeRouterModel(m)).equals(Buffer.from(bytes))).toBe(true);
+    const back = decodeRouterModel(bytes);
+    expect(back.kappa).toBe(0.3);
+    expect(back.featurizer).toBe(FEATURIZER_VERSION);
+    expect(Buffer.from(back.weakFails.weights.buffer, back.weakFails.weights.byteOffset, back.weakFails.weights.byteLength)
+      .equals(Buffer.from(m.weakFails.weights.buffer))).toBe(true);
+    expect(back.strongFails.bias).toBe(m.strongFails.bias);
+    for (const p of PROMPTS) expect(scoreFeatures(back, featurize(p))).toBe(scoreFeatures(m, featurize(p)));
+  });
+
+  it('refuses, with LR_ERR_CLASSIFIER, files that are not a router of this build', () => {
+    const good = Buffer.from(encodeRouterModel(randomModel(3)));
+    const patched = (f: (b: Buffer) => Buffer): Buffer => f(Buffer.from(good));
+    const headerLen = good.readUInt32LE(8);
+    const header = good.toString('utf8', 12, 12 + headerLen);
+    const withHeader = (h: string): Buffer => {
+      const padded = h.padEnd(headerLen, ' ');
+      return patched((b) => { b.write(padded, 12, 'utf8'); return b; });
+    };
+    const cases: [string, Buffer, RegExp][] = [
+      ['empty', Buffer.alloc(0), /magic/],
+      ['not a router', Buffer.from('not a router file at all'), /magic/],
+      ['other version', patched((b) => { b.writeUInt32LE(MODEL_FORMAT_VERSION + 1, 4); return b; }), /file format/],
+      ['header past the end', patched((b) => { b.writeUInt32LE(0x7ffffff0, 8); return b; }), /header length/],
+      ['truncated', good.subarray(0, good.length - 4), /size/],
+      ['other featurizer', withHeader(header.replace(FEATURIZER_VERSION, 'hash-ngram-v0')), /featurizer/],
+      ['kappa out of range', withHeader(header.replace(/"kappa":[0-9.]+/, '"kappa":2')), /kappa/],
+      ['non-finite weight', patched((b) => { b.writeFloatLE(Number.NaN, 12 + headerLen + 40); return b; }), /non-finite/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      expect(() => decodeRouterModel(bytes), name).toThrow(expect.objectContaining({ code: 'LR_ERR_CLASSIFIER', message: expect.stringMatching(message) }));
+    }
+  });
+
+  it('refuses to load a model whose card names another featurizer version', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-'));
+    const modelPath = path.join(dir, 'router-tiny.bin');
+    fs.writeFileSync(modelPath, encodeRouterModel(randomModel(1)));
+    fs.writeFileSync(cardPathFor(modelPath), JSON.stringify({ name: 'tiny', featurizer: { version: 'hash-ngram-v1' } }));
+    expect(() => LinearRouter.load(modelPath)).toThrow(expect.objectContaining({ code: 'LR_ERR_CLASSIFIER' }));
+  });
+});
+
+describe('training', () => {
   const rows = sample(160);
   const feats = rows.map((r) => featurize(r.prompt));
   const ids = rows.map((_, i) => i);
 
   it('is deterministic: the same data gives the same weights and the same file', () => {
-    const a = fitRouter(rows, feats, ids, { l2: 1e-2, l2Dense: 1e-3 }).raw;
-    const b = fitRouter(rows, feats, ids, { l2: 1e-2, l2Dense: 1e-3 }).raw;
-    expect(b.bias).toBe(a.bias);
-    expect(Buffer.from(b.weights.buffer).equals(Buffer.from(a.weights.buffer))).toBe(true);
-    const fa = encodeRouterOnnx(toFloat32Model(a.weights, a.bias), { featurizer: FEATURIZER_VERSION });
-    const fb = encodeRouterOnnx(toFloat32Model(b.weights, b.bias), { featurizer: FEATURIZER_VERSION });
-    expect(Buffer.from(fb).equals(Buffer.from(fa))).toBe(true);
+    const toModel = (h: ReturnType<typeof fitHeads>): RouterModel => ({
+      featurizer: FEATURIZER_VERSION, kappa: 0.5,
+      weakFails: toFloat32Head(h.weakFails.weights, h.weakFails.bias), strongFails: toFloat32Head(h.strongFails.weights, h.strongFails.bias),
+    });
+    const a = encodeRouterModel(toModel(fitHeads(rows, feats, ids, { l2: 1e-2, l2Shape: 1e-3 })));
+    const b = encodeRouterModel(toModel(fitHeads(rows, feats, ids, { l2: 1e-2, l2Shape: 1e-3 })));
+    expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
   });
 
-  it('learns the signal in the sample', () => {
-    const { raw } = fitRouter(rows, feats, ids, { l2: 1e-3, l2Dense: 1e-4 });
-    const m = toFloat32Model(raw.weights, raw.bias);
-    const long = scoreFeatures(m, featurize(`Compute item 7 ${'with extra reasoning steps '.repeat(6)}?`));
-    const short = scoreFeatures(m, featurize('Name item 7 ?'));
-    expect(long).not.toBeCloseTo(short, 3);
+  it('each head learns its own label', () => {
+    const h = fitHeads(rows, feats, ids, { l2: 1e-4, l2Shape: 1e-4 });
+    const p = (head: typeof h.weakFails, prompt: string) => headP(Float32Array.from(head.weights), head.bias, prompt);
+    // weak fails on i % 7 >= 3 (longer prompts), strong fails on i % 5 === 0.
+    const longer = `Compute item 5 ${'with extra reasoning steps '.repeat(5)}?`;
+    const shorter = 'Name item 0 ?';
+    expect(p(h.weakFails, longer)).toBeGreaterThan(p(h.weakFails, shorter) + 0.2);
+    const strongFailRows = ids.filter((i) => !rows[i]!.strong);
+    const strongOkRows = ids.filter((i) => rows[i]!.strong);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(strongFailRows.map((i) => p(h.strongFails, rows[i]!.prompt)))).toBeGreaterThan(mean(strongOkRows.map((i) => p(h.strongFails, rows[i]!.prompt))) + 0.2);
   });
 
-  it('a model trained in the test scores the same in onnxruntime as in TypeScript (1e-5)', async () => {
-    const { raw } = fitRouter(rows, feats, ids, { l2: 1e-3, l2Dense: 1e-4 });
-    const model = toFloat32Model(raw.weights, raw.bias);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-'));
-    const router = await OnnxRouter.load(writeModel(dir, encodeRouterOnnx(model, { featurizer: FEATURIZER_VERSION })));
-    try {
-      for (const p of [...PROMPTS, ...rows.slice(0, 20).map((r) => r.prompt)]) {
-        expect(Math.abs((await router.score(p)) - scoreFeatures(model, featurize(p)))).toBeLessThan(1e-5);
-      }
-    } finally {
-      await router.close();
-    }
-  });
-
-  it('refuses a model whose card names another featurizer version', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-'));
-    const model = toFloat32Model(new Float64Array(FEATURE_DIM), 0);
-    const modelPath = writeModel(dir, encodeRouterOnnx(model, {}), 'hash-ngram-v0');
-    await expect(OnnxRouter.load(modelPath)).rejects.toMatchObject({ code: 'LR_ERR_CLASSIFIER' });
+  it('κ orders a both-wrong prompt between a strong-only win and a both-right prompt', () => {
+    // P(weak fails), P(strong fails) of: strong wins, both wrong, both right.
+    const [win, bothWrong, bothRight] = [[0.9, 0.1], [0.9, 0.9], [0.1, 0.1]] as const;
+    expect(combineHeads(...win, 0.5)).toBeGreaterThan(combineHeads(...bothWrong, 0.5));
+    expect(combineHeads(...bothWrong, 0.5)).toBeGreaterThan(combineHeads(...bothRight, 0.5));
+    // κ = 0 routes on the weak model's difficulty alone.
+    expect(combineHeads(...win, 0)).toBeCloseTo(combineHeads(...bothWrong, 0), 12);
+    // κ = 1 is the 0/1 expected gain: both-wrong and both-right tie.
+    expect(combineHeads(...bothWrong, 1)).toBeCloseTo(combineHeads(...bothRight, 1), 12);
   });
 });
