@@ -5,7 +5,7 @@ import { LocalRouterError } from '../errors/index.js';
 
 /** The embedded store's file name inside the data dir. */
 export const MONITORING_DB_FILE = 'localrouter.db';
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 /** `<home>/localrouter.db`. */
 export function monitoringDbPath(home: string): string {
@@ -44,7 +44,9 @@ CREATE TABLE IF NOT EXISTS requests (
   tool TEXT,
   bytes_in INTEGER,
   bytes_out INTEGER,
-  error_message TEXT
+  error_message TEXT,
+  upstream_id TEXT,
+  upstream_key INTEGER
 );
 CREATE INDEX IF NOT EXISTS requests_id_key ON requests(id_key);
 CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
@@ -117,6 +119,9 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean; write
         if (version >= 1 && version < 4) {
           for (const column of ['server TEXT', 'tool TEXT', 'bytes_in INTEGER', 'bytes_out INTEGER', 'error_message TEXT']) db.exec(`ALTER TABLE requests ADD COLUMN ${column}`);
         }
+        // Version 5: the id the upstream gave an answer, found by its integer key (see `idKey`).
+        if (version >= 1 && version < 5) for (const column of ['upstream_id TEXT', 'upstream_key INTEGER']) db.exec(`ALTER TABLE requests ADD COLUMN ${column}`);
+        db.exec('CREATE INDEX IF NOT EXISTS requests_upstream_key ON requests(upstream_key) WHERE upstream_key IS NOT NULL');
         if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
       return db;

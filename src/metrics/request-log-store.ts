@@ -60,6 +60,8 @@ export interface RequestLogEntry {
   bytesIn?: number | null;
   bytesOut?: number | null;
   errorMessage?: string | null;
+  /** The id the upstream gave its answer (the client got `id`). */
+  upstreamId?: string | null;
 }
 
 export interface RequestLogStoreOptions {
@@ -211,8 +213,8 @@ export class RequestLogStore {
    * One request by generation id: queued, being written, or stored, read through the writer (for a
    * writer thread: off this thread, so the event loop never waits on the store's locks).
    */
-  async lookup(id: string): Promise<RequestLogRow | undefined> {
-    return this.#held(id) ?? await this.#writer.get(id);
+  async lookup(id: string, clientId?: string): Promise<RequestLogRow | undefined> {
+    return this.#held(id, clientId) ?? await this.#writer.get(id, clientId);
   }
 
   /**
@@ -224,11 +226,11 @@ export class RequestLogStore {
     return this.#writer.query(filter);
   }
 
-  #held(id: string): RequestLogRow | undefined {
-    const queued = findEntry(this.#pending, id);
+  #held(id: string, clientId?: string): RequestLogRow | undefined {
+    const queued = findEntry(this.#pending, id) ?? (clientId === undefined ? undefined : findUpstreamEntry(this.#pending, id, clientId));
     if (queued) return this.#toRow(queued);
     for (const batch of this.#inflight) {
-      const e = findEntry(batch, id);
+      const e = findEntry(batch, id) ?? (clientId === undefined ? undefined : findUpstreamEntry(batch, id, clientId));
       if (e) return this.#toRow(e);
     }
     return undefined;
@@ -257,6 +259,7 @@ export class RequestLogStore {
       route: route === null ? null : { ...route, classifier: bounded(route.classifier, MAX_NAME) },
       server: boundedOrNull(e.server, MAX_NAME), tool: boundedOrNull(e.tool, MAX_NAME), bytes_in: e.bytesIn ?? null, bytes_out: e.bytesOut ?? null,
       error_message: boundedOrNull(e.errorMessage, MAX_MESSAGE),
+      upstream_id: e.upstreamId ?? null,
     };
     if (this.#bodyMax > 0) {
       row.request_body = capBody(e.requestBody, this.#bodyMax);
@@ -278,7 +281,8 @@ export class RequestLogStore {
       u ? u.input : null, u ? u.output : null, u ? u.cacheRead : null, u ? u.reasoning : null, e.costUsd, e.streamed ? 1 : 0,
       attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null,
       e.route ? routeJson(e.route) : null, boundedOrNull(e.clientId, MAX_NAME),
-      boundedOrNull(e.server, MAX_NAME), boundedOrNull(e.tool, MAX_NAME), e.bytesIn ?? null, e.bytesOut ?? null, boundedOrNull(e.errorMessage, MAX_MESSAGE)];
+      boundedOrNull(e.server, MAX_NAME), boundedOrNull(e.tool, MAX_NAME), e.bytesIn ?? null, e.bytesOut ?? null, boundedOrNull(e.errorMessage, MAX_MESSAGE),
+      ...upstreamColumns(e.upstreamId)];
   }
 }
 
@@ -295,6 +299,17 @@ function attemptsJson(attempts: readonly LogAttempt[]): string {
     s += `{"provider":${JSON.stringify(bounded(a.provider, MAX_NAME))},"model":${JSON.stringify(bounded(a.model, MAX_NAME))},"status":${a.status},"error_code":${a.code === null ? 'null' : JSON.stringify(bounded(a.code, MAX_CODE))},"duration_ms":${round3(a.durationMs)}}`;
   }
   return `${s}]`;
+}
+
+/** The last entry of `clientId` whose upstream answer had the id `upstreamId`. */
+function findUpstreamEntry(list: RequestLogEntry[], upstreamId: string, clientId: string): RequestLogEntry | undefined {
+  for (let i = list.length - 1; i >= 0; i--) if (list[i].upstreamId === upstreamId && list[i].clientId === clientId) return list[i];
+  return undefined;
+}
+
+/** The `upstream_id` and `upstream_key` columns; an id longer than the store keeps is not kept at all (a cut one would match nothing). */
+function upstreamColumns(id: string | null | undefined): [string | null, number | null] {
+  return id === null || id === undefined || id.length > MAX_NAME ? [null, null] : [id, idKey(id)];
 }
 
 function findEntry(list: RequestLogEntry[], id: string): RequestLogEntry | undefined {

@@ -4,6 +4,8 @@ import type { PlainError, Usage } from '../../model/index.js';
 import { relayedError, streamError } from './from-openai-chunks.js';
 import { scanOpenAIBody } from './scan-body.js';
 import { usageOf } from './usage.js';
+import type { AnswerIdentity } from '../adapter.js';
+import { rewriteIdentity } from '../answer-identity.js';
 
 /**
  * Same-dialect pass-through of an OpenAI chat-completions SSE stream: events are forwarded byte for
@@ -25,10 +27,14 @@ export interface OpenAIStreamState {
   provider: string;
   /** The error the upstream reported in an event, relayed to the client as it came. */
   failedWith: PlainError | null;
+  /** The `id` and `model` every chunk carries to the client instead of the upstream's; null keeps the upstream's. */
+  answer: AnswerIdentity | null;
+  /** The upstream's own id, from its first chunk that has one. */
+  upstreamId: string | null;
 }
 
-export function createOpenAIStreamState(clientWantsUsage: boolean, provider = 'upstream'): OpenAIStreamState {
-  return { sse: createSseState(), clientWantsUsage, usage: null, sawDone: false, sawFinish: false, provider, failedWith: null };
+export function createOpenAIStreamState(clientWantsUsage: boolean, provider = 'upstream', answer: AnswerIdentity | null = null): OpenAIStreamState {
+  return { sse: createSseState(), clientWantsUsage, usage: null, sawDone: false, sawFinish: false, provider, failedWith: null, answer, upstreamId: null };
 }
 
 /** Feeds upstream text; returns the text to forward to the client (possibly empty). */
@@ -72,10 +78,25 @@ function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
   // Only an event carrying an error object is parsed: a chunk with `"error":null` stays on the fast path.
   if (state.failedWith === null && (data.includes('"error":{') || data.includes('"error": {'))) state.failedWith = errorOfEvent(data);
   if (data.includes('"usage":{') || data.includes('"usage": {')) return usageEvent(state, ev, data);
+  const raw = state.answer === null ? ev.raw : withIdentity(state, state.answer, ev.raw, data);
   if (!state.clientWantsUsage && data.includes('"usage":null')) {
-    return ev.raw.replace(',"usage":null', '').replace('"usage":null,', '');
+    return raw.replace(',"usage":null', '').replace('"usage":null,', '');
   }
-  return ev.raw;
+  return raw;
+}
+
+/**
+ * The event with the gateway's `id` and `model` spliced into its data (the bytes around them
+ * unchanged), the upstream's id noted. Data on several `data:` lines (never sent by OpenAI, legal
+ * SSE) is not a substring of the raw event: it is written back on one line.
+ */
+function withIdentity(state: OpenAIStreamState, answer: AnswerIdentity, raw: string, data: string): string {
+  const rewritten = rewriteIdentity(data, answer);
+  if (rewritten === null) return raw;
+  state.upstreamId ??= rewritten.upstreamId;
+  if (rewritten.text === data) return raw;
+  const at = raw.indexOf(data);
+  return at === -1 ? `data: ${rewritten.text}\n\n` : raw.slice(0, at) + rewritten.text + raw.slice(at + data.length);
 }
 
 function usageEvent(state: OpenAIStreamState, ev: SseEvent, data: string): string {
@@ -86,10 +107,16 @@ function usageEvent(state: OpenAIStreamState, ev: SseEvent, data: string): strin
     return ev.raw;
   }
   state.usage = usageOf(chunk.usage as Parameters<typeof usageOf>[0]) ?? state.usage;
-  if (state.clientWantsUsage) return ev.raw;
+  if (state.clientWantsUsage) return state.answer === null ? ev.raw : withIdentity(state, state.answer, ev.raw, data);
   // The dedicated usage chunk has no choices: drop it. A content chunk that also carries usage keeps its content.
   if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return '';
   delete chunk.usage;
+  if (state.answer !== null) {
+    const c = chunk as Record<string, unknown>;
+    if (typeof c.id === 'string') state.upstreamId ??= c.id;
+    if ('id' in c) c.id = state.answer.id;
+    if ('model' in c) c.model = state.answer.model;
+  }
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }
 
