@@ -93,7 +93,7 @@ export function decodeRequest(frame: RequestFrame): CallRequest {
     dialect: DIALECT_NAMES[(flags & REQ_FLAG.DIALECT_MASK) >> REQ_FLAG.DIALECT_SHIFT]!,
     meta: frame[6],
     testCrash: (flags & REQ_FLAG.TEST_CRASH) !== 0,
-    ...(frame[7] === null ? {} : { answerId: frame[7] }),
+    answerId: frame[7] ?? undefined,
   };
 }
 
