@@ -86,7 +86,7 @@ function keyIs(text: string, start: number, keyEnd: number, key: string): boolea
  * Value spans `[idStart, idEnd, modelStart, modelEnd]` of the object's top-level `id` and `model`
  * members (-1 when absent), for the object that opens at `open`; null when the scan gives up.
  */
-function identitySpans(text: string, open: number): number[] | null {
+function identitySpans(text: string, open: number, untilFound: boolean): number[] | null {
   if (text.charCodeAt(open) !== OPEN_OBJECT) return null;
   const spans = [-1, -1, -1, -1];
   let i = skipSpace(text, open + 1);
@@ -109,6 +109,7 @@ function identitySpans(text: string, open: number): number[] | null {
       if (spans[at] !== -1) return null;
       spans[at] = valueStart;
       spans[at + 1] = end;
+      if (untilFound && spans[0] !== -1 && spans[2] !== -1) return spans;
     }
     i = skipSpace(text, end);
     const c = text.charCodeAt(i);
@@ -132,19 +133,42 @@ function stringAt(text: string, start: number, end: number): string | null {
   }
 }
 
+/** How much of the object a rewrite scans, and what it reads. */
+export interface RewriteOptions {
+  /**
+   * Stop at the second of `id` and `model` (stream chunks, where they come first): the rest of the
+   * object is not checked, so a key written twice after them goes unseen (the upstream's own bytes,
+   * already checked to be a JSON object). Default: the whole object is scanned.
+   */
+  untilFound?: boolean;
+  /** Read the upstream's id (default true); a stream needs it once. */
+  readUpstreamId?: boolean;
+}
+
+/** `identity`'s values as JSON text, for the last identity seen (one per call, used for every chunk). */
+let lastIdentity: AnswerIdentity | null = null;
+let lastJson: [id: string, model: string] = ['', ''];
+
+function identityJson(identity: AnswerIdentity): [id: string, model: string] {
+  if (identity !== lastIdentity) {
+    lastIdentity = identity;
+    lastJson = [JSON.stringify(identity.id), JSON.stringify(identity.model)];
+  }
+  return lastJson;
+}
+
 /**
  * `text` (a JSON object, or one inside a larger text starting at `open`) with its top-level `id`
  * and `model` values replaced by `identity`'s; members it lacks are not added. Null when the text
- * is not a JSON object at all.
+ * is not a JSON object at all (or, inside a larger text, not one the scan takes).
  */
-export function rewriteIdentity(text: string, identity: AnswerIdentity, open = 0): RewrittenText | null {
-  const spans = identitySpans(text, open);
+export function rewriteIdentity(text: string, identity: AnswerIdentity, open = 0, options: RewriteOptions = {}): RewrittenText | null {
+  const spans = identitySpans(text, open, options.untilFound === true);
   if (spans === null) return open === 0 ? reserialized(text, identity) : null;
   const [idStart, idEnd, modelStart, modelEnd] = spans as [number, number, number, number];
-  const upstreamId = stringAt(text, idStart, idEnd);
+  const upstreamId = options.readUpstreamId === false ? null : stringAt(text, idStart, idEnd);
   if (idStart === -1 && modelStart === -1) return { text, upstreamId };
-  const id = JSON.stringify(identity.id);
-  const model = JSON.stringify(identity.model);
+  const [id, model] = identityJson(identity);
   if (idStart === -1) return { text: text.slice(0, modelStart) + model + text.slice(modelEnd), upstreamId };
   if (modelStart === -1) return { text: text.slice(0, idStart) + id + text.slice(idEnd), upstreamId };
   const out = idStart < modelStart

@@ -86,17 +86,38 @@ function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
 }
 
 /**
- * The event with the gateway's `id` and `model` spliced into its data (the bytes around them
- * unchanged), the upstream's id noted. Data on several `data:` lines (never sent by OpenAI, legal
- * SSE) is not a substring of the raw event: it is written back on one line.
+ * The event with the gateway's `id` and `model` spliced into its data (every other byte as it
+ * came), the upstream's id noted. The usual event is one `data: ` line, rewritten where it lies,
+ * scanning only up to `id` and `model`; any other shape (data on several lines, other fields) has
+ * its data rewritten whole and written back on one `data:` line.
  */
 function withIdentity(state: OpenAIStreamState, answer: AnswerIdentity, raw: string, data: string): string {
+  const at = oneDataLineAt(raw, data);
+  if (at !== -1) {
+    const spliced = rewriteIdentity(raw, answer, at, { untilFound: true, readUpstreamId: state.upstreamId === null });
+    if (spliced !== null) {
+      state.upstreamId ??= spliced.upstreamId;
+      return spliced.text;
+    }
+  }
   const rewritten = rewriteIdentity(data, answer);
   if (rewritten === null) return raw;
   state.upstreamId ??= rewritten.upstreamId;
-  if (rewritten.text === data) return raw;
-  const at = raw.indexOf(data);
-  return at === -1 ? `data: ${rewritten.text}\n\n` : raw.slice(0, at) + rewritten.text + raw.slice(at + data.length);
+  return rewritten.text === data ? raw : `data: ${rewritten.text}\n\n`;
+}
+
+/**
+ * Where `data` starts in `raw` when the event is `data:` (one optional space) + `data` + its end (a
+ * blank line, at most 4 characters), else -1: anything more (a second data line adds at least 6,
+ * another field more) does not fit in what is left.
+ */
+function oneDataLineAt(raw: string, data: string): number {
+  if (!raw.startsWith('data:')) return -1;
+  const at = raw.charCodeAt(5) === 0x20 ? 6 : 5;
+  const after = at + data.length;
+  if (raw.length - after > 4 || raw.length <= after) return -1;
+  const c = raw.charCodeAt(after);
+  return c === 0x0a || c === 0x0d ? at : -1;
 }
 
 function usageEvent(state: OpenAIStreamState, ev: SseEvent, data: string): string {
