@@ -15,6 +15,12 @@ import type { AnswerIdentity } from './adapter.js';
 export interface RewrittenText {
   text: string;
   upstreamId: string | null;
+  /**
+   * When both members were found as strings: where the later one's value ends in the input. Any
+   * text that starts with the same bytes up to there is rewritten the same way (the scan decided
+   * on those bytes alone), so a stream whose chunks share that head can reuse the rewritten head.
+   */
+  headEnd?: number;
 }
 
 const QUOTE = 0x22;
@@ -174,7 +180,8 @@ export function rewriteIdentity(text: string, identity: AnswerIdentity, open = 0
   const out = idStart < modelStart
     ? text.slice(0, idStart) + id + text.slice(idEnd, modelStart) + model + text.slice(modelEnd)
     : text.slice(0, modelStart) + model + text.slice(modelEnd, idStart) + id + text.slice(idEnd);
-  return { text: out, upstreamId };
+  const strings = text.charCodeAt(idEnd - 1) === QUOTE && text.charCodeAt(modelEnd - 1) === QUOTE && text.charCodeAt(idStart) === QUOTE && text.charCodeAt(modelStart) === QUOTE;
+  return strings ? { text: out, upstreamId, headEnd: Math.max(idEnd, modelEnd) } : { text: out, upstreamId };
 }
 
 /** The rare text the scan gives up on: parsed, its identity set, serialized. */

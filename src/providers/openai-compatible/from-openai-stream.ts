@@ -31,10 +31,17 @@ export interface OpenAIStreamState {
   answer: AnswerIdentity | null;
   /** The upstream's own id, from its first chunk that has one. */
   upstreamId: string | null;
+  /**
+   * The head of the last spliced event up to its `id` and `model` (`data: {"id":…,"model":"…"`), and
+   * that head rewritten: chunks of one stream share it, so the next one that starts with the same
+   * bytes gets the rewritten head without a scan.
+   */
+  head: string;
+  headOut: string;
 }
 
 export function createOpenAIStreamState(clientWantsUsage: boolean, provider = 'upstream', answer: AnswerIdentity | null = null): OpenAIStreamState {
-  return { sse: createSseState(), clientWantsUsage, usage: null, sawDone: false, sawFinish: false, provider, failedWith: null, answer, upstreamId: null };
+  return { sse: createSseState(), clientWantsUsage, usage: null, sawDone: false, sawFinish: false, provider, failedWith: null, answer, upstreamId: null, head: '', headOut: '' };
 }
 
 /** Feeds upstream text; returns the text to forward to the client (possibly empty). */
@@ -94,9 +101,14 @@ function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
 function withIdentity(state: OpenAIStreamState, answer: AnswerIdentity, raw: string, data: string): string {
   const at = oneDataLineAt(raw, data);
   if (at !== -1) {
+    if (state.head.length > 0 && raw.startsWith(state.head)) return state.headOut + raw.slice(state.head.length);
     const spliced = rewriteIdentity(raw, answer, at, { untilFound: true, readUpstreamId: state.upstreamId === null });
     if (spliced !== null) {
       state.upstreamId ??= spliced.upstreamId;
+      if (spliced.headEnd !== undefined) {
+        state.head = raw.slice(0, spliced.headEnd);
+        state.headOut = spliced.text.slice(0, spliced.headEnd + spliced.text.length - raw.length);
+      }
       return spliced.text;
     }
   }

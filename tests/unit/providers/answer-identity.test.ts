@@ -57,6 +57,17 @@ describe('OpenAI pass-through stream with the gateway\'s identity', () => {
     expect(state.upstreamId).toBe('c1');
   });
 
+  it('reuses the rewritten head only for chunks whose bytes up to id and model are the same', () => {
+    const state = createOpenAIStreamState(true, 'p', ANSWER);
+    const ev = (head: string, content: string): string => `data: {${head},"choices":[{"index":0,"delta":{"content":"${content}"}}]}\n\n`;
+    const out = passOpenAIStream(state, ev('"id":"c1","model":"up"', 'a') + ev('"id":"c1","model":"up"', 'b') + ev('"id":"c2","model":"up2"', 'c') + ev('"id":"c1","model":"up"', 'd')
+      + ev('"id":"c1","model":12', 'e') + ev('"id":"c1","model":123', 'f'));
+    const chunks = out.split('\n\n').filter((c) => c.length > 0).map((c) => JSON.parse(c.slice(6)) as Record<string, unknown>);
+    expect(chunks.map((c) => [c.id, c.model])).toEqual(Array.from({ length: 6 }, () => [ANSWER.id, 'p/m']));
+    expect(chunks.map((c) => (c.choices as { delta: { content: string } }[])[0]!.delta.content)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(state.upstreamId).toBe('c1');
+  });
+
   it('a usage chunk the client did not ask for but which carries content is re-serialized with the identity', () => {
     const state = createOpenAIStreamState(false, 'p', ANSWER);
     const out = passOpenAIStream(state, 'data: {"id":"c2","model":"up","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n');
