@@ -47,6 +47,8 @@ export interface RequestOutcome {
   /** Request and response bodies, only when `monitoring.log_bodies` is on (capped at `logBodyBytes`). */
   requestBody?: string | null;
   responseBody?: string | null;
+  /** The id the upstream gave its answer (the client got `id`); `/v1/generation` finds the record by either. */
+  upstreamId?: string | null;
 }
 
 /** A client request in flight, as shutdown sees it. */

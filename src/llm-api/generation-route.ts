@@ -5,6 +5,8 @@ import { writeError, writeJson, type RouteHandler } from '../ingress/index.js';
 /** The generation record as `GET /v1/generation` returns it (inside `{ "data": ... }`). */
 export interface GenerationView {
   id: string;
+  /** The id the upstream gave its answer (the client got `id`); null when it gave none. */
+  upstream_id: string | null;
   object: 'generation';
   created_at: string;
   client: string | null;
@@ -29,6 +31,7 @@ export function generationView(r: RequestLogRow): GenerationView {
   const finish = r.error_class === null ? 'ok' : r.error_class === 'cancelled' ? 'cancelled' : 'error';
   return {
     id: r.id,
+    upstream_id: r.upstream_id ?? null,
     object: 'generation',
     created_at: new Date(r.ts).toISOString(),
     client: r.client,
@@ -51,8 +54,51 @@ export function generationView(r: RequestLogRow): GenerationView {
   };
 }
 
-/** Generation ids are `gen-` + 32 hex digits; anything much longer is not one (and is not looked up). */
-const MAX_ID_LENGTH = 128;
+/**
+ * The record in OpenRouter's generation shape (`GET /api/v1/generation`, see
+ * openrouter.ai/docs/api-reference/get-generation): snake_case fields, `usage` and `total_cost` in
+ * USD, latencies in ms. What has no local meaning (app, moderation, BYOK, media counts) is null or 0.
+ */
+export function openRouterGenerationView(r: RequestLogRow): Record<string, unknown> {
+  const cost = r.cost_usd;
+  const cancelled = r.error_class === 'cancelled';
+  return {
+    id: r.id,
+    upstream_id: r.upstream_id ?? null,
+    total_cost: cost ?? 0,
+    cache_discount: null,
+    upstream_inference_cost: cost,
+    created_at: new Date(r.ts).toISOString(),
+    model: r.model,
+    app_id: null,
+    streamed: r.streamed,
+    cancelled,
+    provider_name: r.provider,
+    latency: r.latency_ms,
+    moderation_latency: null,
+    generation_time: r.ttft_ms === null ? r.latency_ms : Math.max(0, r.latency_ms - r.ttft_ms),
+    // The finish reason is not kept: unknown for an answer, else why it failed.
+    finish_reason: r.error_class === null ? null : cancelled ? 'cancelled' : 'error',
+    native_finish_reason: null,
+    tokens_prompt: r.prompt_tokens,
+    tokens_completion: r.completion_tokens,
+    native_tokens_prompt: r.prompt_tokens,
+    native_tokens_completion: r.completion_tokens,
+    native_tokens_reasoning: r.reasoning_tokens,
+    native_tokens_cached: r.cached_tokens,
+    num_media_prompt: null,
+    num_media_completion: null,
+    num_search_results: null,
+    origin: '',
+    usage: cost ?? 0,
+    is_byok: true,
+    api_type: r.op === 'embeddings' ? 'embeddings' : 'completions',
+    router: r.route === null ? null : 'auto',
+  };
+}
+
+/** Generation ids are `gen-` + 32 hex digits, upstream ids rarely longer; anything much longer is not looked up. */
+const MAX_ID_LENGTH = 256;
 
 /**
  * `GET /v1/generation?id=<generation id>`: the record of one finished request (kept as long as the
@@ -62,7 +108,7 @@ const MAX_ID_LENGTH = 128;
  * kept client ids). Another client's id, an unknown id and an expired one all answer 404 alike, so
  * ids cannot be probed. The lookup runs on the store's writer thread, off the event loop.
  */
-export function generationRoute(monitoring: Monitoring | null): RouteHandler {
+export function generationRoute(monitoring: Monitoring | null, view: (row: RequestLogRow) => unknown = generationView): RouteHandler {
   return (state, res, req, cors) => {
     let aborted = false;
     res.onAborted(() => { aborted = true; });
@@ -70,14 +116,14 @@ export function generationRoute(monitoring: Monitoring | null): RouteHandler {
     try {
       const client = state.tables.clients.authenticate(req.getHeader('authorization'), req.getHeader('x-api-key'));
       const id = new URLSearchParams(req.getQuery() ?? '').get('id');
-      if (!id) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing query parameter "id" (the x-localrouter-generation-id of a response)', { param: 'id' });
+      if (!id) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing query parameter "id" (the id of a response, or its x-localrouter-generation-id)', { param: 'id' });
       if (monitoring === null) throw new LocalRouterError('LR_ERR_NOT_FOUND', 'no generation records are kept: monitoring.enabled is false');
       const notFound = (): LocalRouterError => new LocalRouterError('LR_ERR_NOT_FOUND',
         `no generation "${id.slice(0, 100)}" for this client (records are kept for monitoring.log_retention_days)`, { param: 'id' });
       if (id.length > MAX_ID_LENGTH) throw notFound();
-      monitoring.lookupLog(id).then((row) => {
+      monitoring.lookupLog(id, client.id).then((row) => {
         if (row === undefined || row.client_id !== client.id) return fail(notFound());
-        if (!aborted) writeJson(res, 200, { data: generationView(row) }, cors);
+        if (!aborted) writeJson(res, 200, { data: view(row) }, cors);
       }, fail);
     } catch (err) {
       fail(err);

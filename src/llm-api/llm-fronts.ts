@@ -82,8 +82,13 @@ function parseJsonObject(raw: Buffer): Record<string, unknown> {
 }
 
 function requireModel(body: Record<string, unknown>): string {
+  // OpenRouter's convention: `models` alone names the primary first and the fallbacks after it.
+  if (body.model === undefined && Array.isArray(body.models) && body.models.length > 0 && typeof body.models[0] === 'string') {
+    checkModelsList(body);
+    return body.models[0];
+  }
   if (typeof body.model !== 'string' || body.model.length === 0) {
-    throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing required parameter: "model"', { param: 'model' });
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'missing required parameter: "model" (or "models", a list whose first entry is the primary)', { param: 'model' });
   }
   checkModelId(body.model, 'model');
   return body.model;

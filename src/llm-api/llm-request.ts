@@ -112,7 +112,7 @@ function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, cl
   const candidates = plan.targets.map((t) => ({ provider: t.provider, model: t.upstreamModel }));
   exchange.dispatch({
     candidates, op: front.op, body: upstreamBody(request, raw, top, plan.targets[0]!.upstreamModel), stream: request.stream, clientWantsUsage: request.wantsUsage,
-    dialect: front.dialect, meta: request.meta ?? null, testCrash: crashHook,
+    dialect: front.dialect, meta: request.meta ?? null, testCrash: crashHook, answerId: exchange.generationId,
   });
 }
 
@@ -172,6 +172,8 @@ class LlmExchange implements CallHandler, OpenExchange {
   #ttftMs = 0;
   #usage: Usage | null = null;
   #costUsd: number | null = null;
+  /** The id the upstream gave its answer (the client got `generationId`). */
+  #upstreamId: string | null = null;
   #errorCode: ErrorCode | null = null;
   #client: string;
   #provider: string | null = null;
@@ -276,11 +278,12 @@ class LlmExchange implements CallHandler, OpenExchange {
     this.#state.onAttempt(attempt);
   }
 
-  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null): void {
+  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null, upstreamId: string | null = null): void {
     if (!this.#answering()) return;
     if (this.#state.logBodyBytes) this.#captureResponse(body);
     this.#usage = usage;
     this.#costUsd = costUsd;
+    this.#upstreamId = upstreamId;
     // An upstream 4xx comes already in the client's dialect (the engine encodes it).
     writeResponse(this.#res, status, contentType, body, this.#withRetryAfter(status, this.#responseHeaders()), this.#state.shuttingDown);
     this.#finish(status);
@@ -295,10 +298,11 @@ class LlmExchange implements CallHandler, OpenExchange {
     if (this.#answering()) this.#writeChunk(text);
   }
 
-  onEnd(usage: Usage | null, costUsd: number | null): void {
+  onEnd(usage: Usage | null, costUsd: number | null, upstreamId: string | null = null): void {
     if (!this.#answering()) return;
     this.#usage = usage;
     this.#costUsd = costUsd;
+    this.#upstreamId = upstreamId;
     this.#res.cork(() => this.#res.end());
     this.#finish(200);
   }
@@ -420,7 +424,7 @@ class LlmExchange implements CallHandler, OpenExchange {
       status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,
       streamed: this.#headSent, usage: this.#usage, costUsd: this.#costUsd, errorCode: this.#errorCode, client: this.#client,
       provider: this.#provider ?? this.#countedAgainst?.provider ?? null, model: this.#model ?? this.#countedAgainst?.model ?? null,
-      strategy: this.strategy, clientId: this.clientId, requestBody: this.requestBody, responseBody: this.#responseBody,
+      strategy: this.strategy, clientId: this.clientId, requestBody: this.requestBody, responseBody: this.#responseBody, upstreamId: this.#upstreamId,
     });
   }
 }

@@ -45,7 +45,9 @@ CREATE TABLE IF NOT EXISTS requests (
   bytes_in INTEGER,
   bytes_out INTEGER,
   error_message TEXT,
-  steps TEXT
+  steps TEXT,
+  upstream_id TEXT,
+  upstream_key INTEGER
 );
 CREATE INDEX IF NOT EXISTS requests_id_key ON requests(id_key);
 CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
@@ -119,7 +121,9 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean; write
         if (version >= 1 && version < 4) {
           for (const column of ['server TEXT', 'tool TEXT', 'bytes_in INTEGER', 'bytes_out INTEGER', 'error_message TEXT']) db.exec(`ALTER TABLE requests ADD COLUMN ${column}`);
         }
-        if (version >= 1 && version < 5) db.exec('ALTER TABLE requests ADD COLUMN steps TEXT');
+        // Version 5: skill runs' steps, and the id the upstream gave an answer (found by its integer key, see `idKey`).
+        if (version >= 1 && version < 5) for (const column of ['steps TEXT', 'upstream_id TEXT', 'upstream_key INTEGER']) db.exec(`ALTER TABLE requests ADD COLUMN ${column}`);
+        db.exec('CREATE INDEX IF NOT EXISTS requests_upstream_key ON requests(upstream_key) WHERE upstream_key IS NOT NULL');
         if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
       return db;

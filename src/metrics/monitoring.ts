@@ -330,10 +330,13 @@ export class Monitoring {
     }
   }
 
-  /** One request log record by generation id (queued or stored, read through the writer); undefined when unknown. */
-  async lookupLog(id: string): Promise<RequestLogRow | undefined> {
+  /**
+   * One request log record by generation id (queued or stored, read through the writer); with
+   * `clientId`, also by the id an upstream gave that client's answer. Undefined when unknown.
+   */
+  async lookupLog(id: string, clientId?: string): Promise<RequestLogRow | undefined> {
     try {
-      return await this.log.lookup(id);
+      return await this.log.lookup(id, clientId);
     } catch (err) {
       this.#report('read the request log', err);
       throw err;

@@ -10,6 +10,7 @@ interface DbRow {
   prompt_tokens: number | null; completion_tokens: number | null; cached_tokens: number | null; reasoning_tokens: number | null;
   cost_usd: number | null; streamed: number; attempts: string; route: string | null; request_body?: string | null; response_body?: string | null;
   client_id?: string | null;
+  upstream_id?: string | null;
   server: string | null; tool: string | null; bytes_in: number | null; bytes_out: number | null; error_message: string | null;
   steps: string | null;
 }
@@ -71,15 +72,33 @@ function fnv(s: string): number {
 
 /**
  * One request by generation id, with the id of the client that made it (read side, usable on a
- * read-only connection of the current schema).
+ * read-only connection of the current schema). With `clientId`, an id that is no generation id is
+ * also looked up as the id an upstream gave its answer: that client's latest request with it.
  */
-export function getRequestLog(db: MonitoringDb, id: string): RequestLogRow | undefined {
-  const r = db.prepare(`SELECT ${columnsOf(db)}, client_id, request_body, response_body FROM requests WHERE id_key = ? AND id = ?`).get(idKey(id), id) as DbRow | undefined;
+export function getRequestLog(db: MonitoringDb, id: string, clientId?: string): RequestLogRow | undefined {
+  const hasUpstream = hasColumn(db, 'upstream_id');
+  const select = `SELECT ${columnsOf(db)}, client_id, ${hasUpstream ? 'upstream_id' : 'NULL AS upstream_id'}, request_body, response_body FROM requests`;
+  let r = db.prepare(`${select} WHERE id_key = ? AND id = ?`).get(idKey(id), id) as DbRow | undefined;
+  if (r === undefined && clientId !== undefined && hasUpstream) {
+    r = db.prepare(`${select} WHERE upstream_key = ? AND upstream_id = ? AND client_id = ? ORDER BY seq DESC LIMIT 1`).get(idKey(id), id, clientId) as DbRow | undefined;
+  }
   return r === undefined ? undefined : fromDb(r);
 }
 
 /** Columns added after schema 3, in COLUMNS order. */
 const LATER_COLUMNS = ['server', 'tool', 'bytes_in', 'bytes_out', 'error_message', 'steps'];
+const upstreamColumnByDb = new WeakMap<MonitoringDb, boolean>();
+
+/** Whether the store has the column (a store still at an older schema, opened read-only by the CLI, may not). */
+function hasColumn(db: MonitoringDb, column: 'upstream_id'): boolean {
+  let has = upstreamColumnByDb.get(db);
+  if (has === undefined) {
+    has = (db.prepare('PRAGMA table_info(requests)').all() as { name: string }[]).some((c) => c.name === column);
+    upstreamColumnByDb.set(db, has);
+  }
+  return has;
+}
+
 const columnsByDb = new WeakMap<MonitoringDb, string>();
 
 /**

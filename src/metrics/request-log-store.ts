@@ -65,6 +65,8 @@ export interface RequestLogEntry {
   toolError?: boolean;
   /** Skill runs: their steps. */
   steps?: readonly SkillStepRecord[] | null;
+  /** The id the upstream gave its answer (the client got `id`). */
+  upstreamId?: string | null;
 }
 
 export interface RequestLogStoreOptions {
@@ -216,8 +218,8 @@ export class RequestLogStore {
    * One request by generation id: queued, being written, or stored, read through the writer (for a
    * writer thread: off this thread, so the event loop never waits on the store's locks).
    */
-  async lookup(id: string): Promise<RequestLogRow | undefined> {
-    return this.#held(id) ?? await this.#writer.get(id);
+  async lookup(id: string, clientId?: string): Promise<RequestLogRow | undefined> {
+    return this.#held(id, clientId) ?? await this.#writer.get(id, clientId);
   }
 
   /**
@@ -229,11 +231,11 @@ export class RequestLogStore {
     return this.#writer.query(filter);
   }
 
-  #held(id: string): RequestLogRow | undefined {
-    const queued = findEntry(this.#pending, id);
+  #held(id: string, clientId?: string): RequestLogRow | undefined {
+    const queued = findEntry(this.#pending, id) ?? (clientId === undefined ? undefined : findUpstreamEntry(this.#pending, id, clientId));
     if (queued) return this.#toRow(queued);
     for (const batch of this.#inflight) {
-      const e = findEntry(batch, id);
+      const e = findEntry(batch, id) ?? (clientId === undefined ? undefined : findUpstreamEntry(batch, id, clientId));
       if (e) return this.#toRow(e);
     }
     return undefined;
@@ -263,6 +265,7 @@ export class RequestLogStore {
       server: boundedOrNull(e.server, MAX_NAME), tool: boundedOrNull(e.tool, MAX_NAME), bytes_in: e.bytesIn ?? null, bytes_out: e.bytesOut ?? null,
       error_message: boundedOrNull(e.errorMessage, MAX_MESSAGE),
       steps: e.steps == null ? null : boundedSteps(e.steps),
+      upstream_id: e.upstreamId ?? null,
     };
     if (this.#bodyMax > 0) {
       row.request_body = capBody(e.requestBody, this.#bodyMax);
@@ -285,7 +288,8 @@ export class RequestLogStore {
       attemptsJson(e.attempts), bodies ? capBody(e.requestBody, this.#bodyMax) : null, bodies ? capBody(e.responseBody, this.#bodyMax) : null,
       e.route ? routeJson(e.route) : null, boundedOrNull(e.clientId, MAX_NAME),
       boundedOrNull(e.server, MAX_NAME), boundedOrNull(e.tool, MAX_NAME), e.bytesIn ?? null, e.bytesOut ?? null, boundedOrNull(e.errorMessage, MAX_MESSAGE),
-      e.steps == null ? null : JSON.stringify(boundedSteps(e.steps))];
+      e.steps == null ? null : JSON.stringify(boundedSteps(e.steps)),
+      ...upstreamColumns(e.upstreamId)];
   }
 }
 
@@ -316,6 +320,17 @@ function attemptsJson(attempts: readonly LogAttempt[]): string {
     s += `{"provider":${JSON.stringify(bounded(a.provider, MAX_NAME))},"model":${JSON.stringify(bounded(a.model, MAX_NAME))},"status":${a.status},"error_code":${a.code === null ? 'null' : JSON.stringify(bounded(a.code, MAX_CODE))},"duration_ms":${round3(a.durationMs)}}`;
   }
   return `${s}]`;
+}
+
+/** The last entry of `clientId` whose upstream answer had the id `upstreamId`. */
+function findUpstreamEntry(list: RequestLogEntry[], upstreamId: string, clientId: string): RequestLogEntry | undefined {
+  for (let i = list.length - 1; i >= 0; i--) if (list[i].upstreamId === upstreamId && list[i].clientId === clientId) return list[i];
+  return undefined;
+}
+
+/** The `upstream_id` and `upstream_key` columns; an id longer than the store keeps is not kept at all (a cut one would match nothing). */
+function upstreamColumns(id: string | null | undefined): [string | null, number | null] {
+  return id === null || id === undefined || id.length > MAX_NAME ? [null, null] : [id, idKey(id)];
 }
 
 function findEntry(list: RequestLogEntry[], id: string): RequestLogEntry | undefined {

@@ -4,8 +4,8 @@ import { RollupStore, rollupFromWire } from './rollup-store.js';
 
 const LOG_INSERT_SQL = `INSERT INTO requests (id, id_key, ts, client, provider, model, op, status, error_code, error_class, latency_ms,
   ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, request_body, response_body, route, client_id,
-  server, tool, bytes_in, bytes_out, error_message, steps)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  server, tool, bytes_in, bytes_out, error_message, steps, upstream_id, upstream_key)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const DELETE_BATCH = 5000;
 
 /** Everything the monitoring store writes, on whichever thread owns the writing connection. */

@@ -89,9 +89,9 @@ export class StoreEngine {
     return queryRequestLog(this.#db!, filter);
   }
 
-  get(id: string): RequestLogRow | undefined {
+  get(id: string, clientId?: string): RequestLogRow | undefined {
     this.#ready();
-    return getRequestLog(this.#db!, id);
+    return getRequestLog(this.#db!, id, clientId);
   }
 
   /**

@@ -37,7 +37,7 @@ port.on('message', (msg: WriterMessage) => {
         reply.rows = engine.query(msg.filter);
         break;
       case 'get':
-        reply.row = engine.get(msg.id) ?? null;
+        reply.row = engine.get(msg.id, msg.clientId) ?? null;
         break;
       case 'sync':
         break;

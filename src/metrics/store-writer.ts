@@ -35,7 +35,8 @@ export interface StoreWriter {
   /** Request log rows matching `filter`, after everything handed over before the call. */
   query(filter: RequestLogFilter): Promise<RequestLogRow[]>;
   /** One stored request by generation id, after everything handed over before the call. */
-  get(id: string): Promise<RequestLogRow | undefined>;
+  /** One record by generation id or, with `clientId`, by that client's upstream answer id. */
+  get(id: string, clientId?: string): Promise<RequestLogRow | undefined>;
   /** Test hook: a fault inside the writer (refused unless test hooks are on). */
   testFault(fault: StoreFault): Promise<void>;
   /** Resolves once everything handed over before the call is committed. */
@@ -95,8 +96,8 @@ export class InlineStoreWriter implements StoreWriter {
     return this.#engine.query(filter);
   }
 
-  async get(id: string): Promise<RequestLogRow | undefined> {
-    return this.#engine.get(id);
+  async get(id: string, clientId?: string): Promise<RequestLogRow | undefined> {
+    return this.#engine.get(id, clientId);
   }
 
   async testFault(): Promise<void> {
@@ -185,8 +186,8 @@ export class WorkerStoreWriter implements StoreWriter {
     return this.#ask({ seq: 0, type: 'query', filter }).then((r) => r.rows ?? []);
   }
 
-  get(id: string): Promise<RequestLogRow | undefined> {
-    return this.#ask({ seq: 0, type: 'get', id }).then((r) => r.row ?? undefined);
+  get(id: string, clientId?: string): Promise<RequestLogRow | undefined> {
+    return this.#ask(clientId === undefined ? { seq: 0, type: 'get', id } : { seq: 0, type: 'get', id, clientId }).then((r) => r.row ?? undefined);
   }
 
   testFault(fault: StoreFault): Promise<void> {

@@ -37,6 +37,11 @@ export interface CallRequest {
   meta: string | null;
   /** Test hook, honoured only by an engine built with test hooks on: its thread dies mid-call. */
   testCrash?: boolean;
+  /**
+   * The id the answer carries to the client (the gateway's generation id) in place of the
+   * upstream's; absent, the engine makes one up. The answer's `model` is the `provider/model` that served it.
+   */
+  answerId?: string;
 }
 
 /**
@@ -54,10 +59,13 @@ export interface CallHandler {
   onStart(status: number, contentType: string): void;
   /** Part of a streamed answer, as text in the client's dialect. */
   onChunk(text: string): void;
-  /** The stream ended, with the upstream's usage when it reported any and its USD cost when priced. */
-  onEnd(usage: Usage | null, costUsd: number | null): void;
+  /**
+   * The stream ended, with the upstream's usage when it reported any and its USD cost when priced;
+   * `upstreamId` is the id the upstream gave its answer (the client saw the gateway's), when it gave one.
+   */
+  onEnd(usage: Usage | null, costUsd: number | null, upstreamId?: string | null): void;
   /** A whole answer that was not streamed (an upstream 4xx passed through included). */
-  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null): void;
+  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null, upstreamId?: string | null): void;
   /** The call failed: before `onStart` the caller answers with an HTTP error, after it with an error event. */
   onError(error: PlainError): void;
 }

@@ -3,6 +3,12 @@ import type { ChatRequest, ChatResult, Operation, ProviderRuntime, StreamPart, U
 
 export type { Operation, WireProtocol };
 
+/** The identity an answer carries to the client. */
+export interface AnswerIdentity {
+  id: string;
+  model: string;
+}
+
 /** Pure inputs of a translation: no clock or id source of its own (style: translation is pure). */
 export interface TranslateContext {
   provider: ProviderRuntime;
@@ -13,6 +19,11 @@ export interface TranslateContext {
   clientWantsUsage: boolean;
   now(): number;
   newId(prefix: string): string;
+  /**
+   * The id and model the client's answer carries (the gateway's generation id, the serving
+   * `provider/model`); absent in a bare translation, which keeps the upstream's.
+   */
+  answer?: AnswerIdentity;
 }
 
 /** One upstream HTTP request, fully built. */

@@ -7,6 +7,7 @@ import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream, type OpenAI
 import { openAIChatDialect } from './openai-compatible/openai-chat-dialect.js';
 import { passedBodyUsage } from './openai-compatible/scan-body.js';
 import { injectCost } from './openai-compatible/usage.js';
+import { rewriteIdentity, type RewrittenText } from './answer-identity.js';
 
 /** A streamed answer on its way to the client: upstream text in (any split), the client's text out. */
 export interface AnswerStream {
@@ -15,6 +16,8 @@ export interface AnswerStream {
   end(): string;
   /** The answer's usage, once the upstream reported it. */
   readonly usage: Usage | null;
+  /** The id the upstream gave the answer (the client sees `ctx.answer`'s), once seen. */
+  readonly upstreamId: string | null;
 }
 
 /** A whole answer, ready for the client. */
@@ -22,6 +25,8 @@ export interface AnswerBody {
   body: string;
   usage: Usage | null;
   costUsd: number | null;
+  /** The id the upstream gave the answer, when it gave one. */
+  upstreamId: string | null;
 }
 
 /** How one call's answers travel from the upstream's wire format to the client's. */
@@ -65,7 +70,8 @@ function openAIPassPipeline(ctx: TranslateContext, costOf: CostOf): AnswerPipeli
     response(body) {
       const usage = passedBodyUsage(body, ctx.provider.name);
       const costUsd = costOf(usage);
-      return { body: costUsd === null ? body : injectCost(body, costUsd), usage, costUsd };
+      const { text, upstreamId } = withIdentity(body, ctx);
+      return { body: costUsd === null ? text : injectCost(text, costUsd), usage, costUsd, upstreamId };
     },
   };
 }
@@ -77,13 +83,17 @@ class OpenAIPassStream implements AnswerStream {
   readonly #costOf: CostOf;
 
   constructor(ctx: TranslateContext, costOf: CostOf) {
-    this.#state = createOpenAIStreamState(ctx.clientWantsUsage, ctx.provider.name);
+    this.#state = createOpenAIStreamState(ctx.clientWantsUsage, ctx.provider.name, ctx.answer ?? null);
     this.#wantsUsage = ctx.clientWantsUsage;
     this.#costOf = costOf;
   }
 
   get usage(): Usage | null {
     return this.#state.usage;
+  }
+
+  get upstreamId(): string | null {
+    return this.#state.upstreamId;
   }
 
   feed(text: string): string {
@@ -110,7 +120,8 @@ function anthropicPassPipeline(ctx: TranslateContext, costOf: CostOf): AnswerPip
     stream: () => createAnthropicPassStream(ctx),
     response(body) {
       const usage = anthropicMessageUsage(body);
-      return { body, usage, costUsd: costOf(usage) };
+      const { text, upstreamId } = withIdentity(body, ctx);
+      return { body: text, usage, costUsd: costOf(usage), upstreamId };
     },
   };
 }
@@ -122,11 +133,17 @@ function partsPipeline(adapter: ProviderAdapter, dialect: ClientDialect, ctx: Tr
     stream() {
       const parts = adapter.chatStream(ctx);
       const encoder = dialect.encodeStream(ctx, costOf);
+      const answer = ctx.answer;
       let usage: Usage | null = null;
+      let upstreamId: string | null = null;
       const encode = (ps: StreamPart[]): string => {
         let out = '';
-        for (const p of ps) {
+        for (let p of ps) {
           if (p.type === 'finish' && (p.choice ?? 0) === 0) usage = p.usage;
+          if (p.type === 'response-start' && answer !== undefined) {
+            upstreamId ??= p.id.length > 0 ? p.id : null;
+            p = { ...p, id: answer.id, model: answer.model };
+          }
           out += encoder.part(p);
         }
         return out;
@@ -135,11 +152,17 @@ function partsPipeline(adapter: ProviderAdapter, dialect: ClientDialect, ctx: Tr
         feed: (text) => encode(parts.feed(text)),
         end: () => encode(parts.end()) + encoder.end(),
         get usage() { return usage; },
+        get upstreamId() { return upstreamId; },
       };
     },
     response(body) {
       const result = adapter.chatResult(body, ctx);
-      return { body: dialect.encodeResult(result, ctx, costOf), usage: result.usage, costUsd: costOf(result.usage) };
+      const upstreamId = result.id.length > 0 ? result.id : null;
+      if (ctx.answer !== undefined) {
+        result.id = ctx.answer.id;
+        result.model = ctx.answer.model;
+      }
+      return { body: dialect.encodeResult(result, ctx, costOf), usage: result.usage, costUsd: costOf(result.usage), upstreamId };
     },
   };
 }
@@ -152,8 +175,7 @@ function operationPipeline(adapter: ProviderAdapter, op: Exclude<Operation, 'cha
       route: 'operation',
       stream: pass.stream,
       response(body) {
-        const out = adapter.response(op, body, ctx);
-        return { body: out.body, usage: out.usage, costUsd: costOf(out.usage) };
+        return operationBody(adapter, op, body, ctx, costOf);
       },
     };
   }
@@ -163,8 +185,23 @@ function operationPipeline(adapter: ProviderAdapter, op: Exclude<Operation, 'cha
       throw new LocalRouterError('LR_ERR_UNSUPPORTED_PARAM', `operation "${op}" cannot be streamed from provider "${ctx.provider.name}"`);
     },
     response(body) {
-      const out = adapter.response(op, body, ctx);
-      return { body: out.body, usage: out.usage, costUsd: costOf(out.usage) };
+      return operationBody(adapter, op, body, ctx, costOf);
     },
   };
+}
+
+/** An operation's OpenAI-shaped body; an embeddings list names the `provider/model` that served it (it has no id of its own in OpenAI's shape). */
+function operationBody(adapter: ProviderAdapter, op: Exclude<Operation, 'chat'>, body: string, ctx: TranslateContext, costOf: CostOf): AnswerBody {
+  const out = adapter.response(op, body, ctx);
+  const costUsd = costOf(out.usage);
+  if (op !== 'embeddings') return { body: out.body, usage: out.usage, costUsd, upstreamId: null };
+  const { text, upstreamId } = withIdentity(out.body, ctx);
+  return { body: text, usage: out.usage, costUsd, upstreamId };
+}
+
+/** A whole answer's text with the gateway's identity in it (the upstream's id read on the way); unchanged without one. */
+function withIdentity(body: string, ctx: TranslateContext): RewrittenText {
+  const answer = ctx.answer;
+  if (answer === undefined) return { text: body, upstreamId: null };
+  return rewriteIdentity(body, answer) ?? { text: body, upstreamId: null };
 }

@@ -47,6 +47,8 @@ export class RequestRun implements CallController {
   #op: Operation;
   #body: string | Uint8Array | null;
   #meta: Record<string, unknown> | null;
+  /** The id every candidate's answer carries to the client. */
+  #answerId: string;
   #index = -1;
   #current: UpstreamExchange | null = null;
   /** The current candidate's API key, scrubbed from everything relayed. */
@@ -64,6 +66,7 @@ export class RequestRun implements CallController {
     this.#op = request.op;
     this.#body = request.body;
     this.#meta = request.meta === null ? null : JSON.parse(request.meta) as Record<string, unknown>;
+    this.#answerId = request.answerId ?? host.newId('gen-');
   }
 
   start(): void {
@@ -99,17 +102,17 @@ export class RequestRun implements CallController {
     if (this.#commit(200)) this.#handler.onChunk(redactExact(text, this.#secret));
   }
 
-  onEnd(usage: Usage | null, costUsd: number | null): void {
+  onEnd(usage: Usage | null, costUsd: number | null, upstreamId: string | null = null): void {
     if (!this.#commit(200)) return;
     this.#close();
-    this.#handler.onEnd(usage, costUsd);
+    this.#handler.onEnd(usage, costUsd, upstreamIdOf(upstreamId, this.#secret));
   }
 
-  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null): void {
+  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null, upstreamId: string | null = null): void {
     if (!this.#commit(status)) return;
     this.#close();
     const secret = this.#secret;
-    this.#handler.onResponse(status, contentType, status >= 400 ? redactSecret(body, secret) : redactExact(body, secret), usage, costUsd);
+    this.#handler.onResponse(status, contentType, status >= 400 ? redactSecret(body, secret) : redactExact(body, secret), usage, costUsd, upstreamIdOf(upstreamId, secret));
   }
 
   /** The USD cost of `usage` on the current candidate; null when its price is unknown. */
@@ -174,6 +177,7 @@ export class RequestRun implements CallController {
     const ctx: TranslateContext = {
       provider: entry.runtime, model, stream: this.#request.stream,
       clientWantsUsage: this.#request.clientWantsUsage, now: Date.now, newId: this.#host.newId,
+      answer: { id: this.#answerId, model: `${provider}/${model}` },
       ...this.#meta,
     };
     let adapter: ProviderAdapter;
@@ -237,6 +241,15 @@ function requestFor(adapter: ProviderAdapter, op: Operation, body: string | Uint
 }
 
 const UTF8 = new TextDecoder();
+
+/** Longest upstream id kept for the generation record; a longer one is not an id worth keeping. */
+const MAX_UPSTREAM_ID = 256;
+
+/** The upstream's id for the record: bounded, and never one that holds the provider's key. */
+function upstreamIdOf(id: string | null, secret: string | null): string | null {
+  if (id === null || id.length === 0 || id.length > MAX_UPSTREAM_ID) return null;
+  return secret !== null && secret.length > 0 && id.includes(secret) ? null : id;
+}
 
 function scrubError(error: PlainError, secret: string | null): PlainError {
   const out: PlainError = { ...error, message: redactSecret(error.message, secret) };

@@ -126,7 +126,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.#sendHead();
       const usage = this.#translator.usage;
       this.#settle();
-      this.#run.onEnd(usage, this.#run.costOf(usage));
+      this.#run.onEnd(usage, this.#run.costOf(usage), this.#translator.upstreamId);
       return;
     }
     const body = this.#parts.length === 1 ? this.#parts[0]!.toString('utf8') : Buffer.concat(this.#parts).toString('utf8');
@@ -140,7 +140,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
         return;
       }
       this.#settle();
-      this.#run.onResponse(this.#status, this.#op === 'chat' || this.#op === 'models' ? 'application/json' : this.#contentType, out.body, out.usage, out.costUsd);
+      this.#run.onResponse(this.#status, this.#op === 'chat' || this.#op === 'models' ? 'application/json' : this.#contentType, out.body, out.usage, out.costUsd, out.upstreamId);
       return;
     }
     const mapped = this.#adapter.error(this.#status, body, this.#ctx);

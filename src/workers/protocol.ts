@@ -42,7 +42,7 @@ export const REQ_FLAG = {
 export const CLIENT_DIALECT = { chat: 0, anthropic: 1, responses: 2, completions: 3 } as const;
 
 /** `candidates` is flattened `[provider, model, provider, model, ...]`; `flags` is `REQ_FLAG` bits. */
-export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: Operation, body: string | Uint8Array | null, flags: number, meta: string | null];
+export type RequestFrame = [typeof FRAME.REQUEST, id: number, candidates: string[], op: Operation, body: string | Uint8Array | null, flags: number, meta: string | null, answerId: string | null];
 export type CancelFrame = [typeof FRAME.CANCEL, id: number];
 export type PauseFrame = [typeof FRAME.PAUSE, id: number];
 export type ResumeFrame = [typeof FRAME.RESUME, id: number];
@@ -54,11 +54,11 @@ export type HeadFrame = [typeof FRAME.HEAD, id: number, status: number, contentT
 /** `onChunk`: part of a streamed body, as text (undici's pooled buffers are never transferred). */
 export type ChunkFrame = [typeof FRAME.CHUNK, id: number, text: string];
 /** `onEnd`. */
-export type EndFrame = [typeof FRAME.END, id: number, usage: Usage | null, costUsd: number | null];
+export type EndFrame = [typeof FRAME.END, id: number, usage: Usage | null, costUsd: number | null, upstreamId: string | null];
 /** `onError`. */
 export type ErrorFrame = [typeof FRAME.ERROR, id: number, error: PlainError];
 /** `onResponse`: a whole non-streamed answer in one frame. */
-export type FullFrame = [typeof FRAME.FULL, id: number, status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null];
+export type FullFrame = [typeof FRAME.FULL, id: number, status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null, upstreamId: string | null];
 export type ReadyFrame = [typeof FRAME.READY, id: 0];
 /** `onAttempt`: the fields of an `Attempt`, in order. */
 export type AttemptFrame = [typeof FRAME.ATTEMPT, id: number, provider: string, model: string, status: number,
@@ -442,6 +442,8 @@ export interface RequestLogRow {
   client: string | null;
   /** The client's stable id; only on single-record lookups (`RequestLogStore.lookup`); null on rows written before it was kept. */
   client_id?: string | null;
+  /** The id the upstream gave its answer; only on single-record lookups. */
+  upstream_id?: string | null;
   provider: string | null;
   model: string | null;
   op: string;
@@ -524,7 +526,7 @@ export type WriterMessage =
   | { seq: number; type: 'rollups'; rows: RollupWire[] }
   | { seq: number; type: 'retention'; logBefore: number; series: [number, number][] }
   | { seq: number; type: 'query'; filter: RequestLogFilter }
-  | { seq: number; type: 'get'; id: string }
+  | { seq: number; type: 'get'; id: string; clientId?: string }
   | { seq: number; type: 'sync' }
   | { seq: number; type: 'test-fault'; fault: StoreFault }
   | { seq: number; type: 'close' };

@@ -22,7 +22,7 @@ export function encodeRequest(id: number, request: CallRequest): RequestFrame {
   }
   const flags = (request.stream ? REQ_FLAG.STREAM : 0) | (request.clientWantsUsage ? REQ_FLAG.CLIENT_WANTS_USAGE : 0)
     | (request.testCrash === true ? REQ_FLAG.TEST_CRASH : 0) | (CLIENT_DIALECT[request.dialect] << REQ_FLAG.DIALECT_SHIFT);
-  return [FRAME.REQUEST, id, candidates, request.op, request.body, flags, request.meta];
+  return [FRAME.REQUEST, id, candidates, request.op, request.body, flags, request.meta, request.answerId ?? null];
 }
 
 /**
@@ -93,6 +93,7 @@ export function decodeRequest(frame: RequestFrame): CallRequest {
     dialect: DIALECT_NAMES[(flags & REQ_FLAG.DIALECT_MASK) >> REQ_FLAG.DIALECT_SHIFT]!,
     meta: frame[6],
     testCrash: (flags & REQ_FLAG.TEST_CRASH) !== 0,
+    answerId: frame[7] ?? undefined,
   };
 }
 
@@ -121,8 +122,8 @@ export function deliverFrame(frame: FromActorFrame, handler: CallHandler): void 
     case FRAME.ATTEMPT: return handler.onAttempt(decodeAttempt(frame));
     case FRAME.HEAD: return handler.onStart(frame[2], frame[3]);
     case FRAME.CHUNK: return handler.onChunk(frame[2]);
-    case FRAME.END: return handler.onEnd(frame[2], frame[3]);
-    case FRAME.FULL: return handler.onResponse(frame[2], frame[3], frame[4], frame[5], frame[6]);
+    case FRAME.END: return handler.onEnd(frame[2], frame[3], frame[4]);
+    case FRAME.FULL: return handler.onResponse(frame[2], frame[3], frame[4], frame[5], frame[6], frame[7]);
     case FRAME.ERROR: return handler.onError(frame[2]);
   }
 }
@@ -159,14 +160,14 @@ export class FrameEncoder implements CallHandler {
     this.#push([FRAME.CHUNK, this.id, text]);
   }
 
-  onEnd(usage: Usage | null, costUsd: number | null): void {
+  onEnd(usage: Usage | null, costUsd: number | null, upstreamId: string | null = null): void {
     this.#end();
-    this.#push([FRAME.END, this.id, usage, costUsd]);
+    this.#push([FRAME.END, this.id, usage, costUsd, upstreamId]);
   }
 
-  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null): void {
+  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null, upstreamId: string | null = null): void {
     this.#end();
-    this.#push([FRAME.FULL, this.id, status, contentType, body, usage, costUsd]);
+    this.#push([FRAME.FULL, this.id, status, contentType, body, usage, costUsd, upstreamId]);
   }
 
   onError(error: PlainError): void {

@@ -88,10 +88,15 @@ export interface GoldenRun {
   body: string;
   usage: Usage | null;
   costUsd: number | null;
+  /** The id the upstream gave its answer (the client saw {@link GOLDEN_ANSWER_ID}), as the generation record keeps it. */
+  upstreamId: string | null;
   error: PlainError | null;
   /** Sizes of the upstream body chunks the engine received, in order. */
   received: number[];
 }
+
+/** The generation id the runner gives every call, as the ingress does: the client's answer carries it. */
+export const GOLDEN_ANSWER_ID = 'gen-018bcfe5680000000000000000000001';
 
 /** The API key every golden provider is configured with; it must never reach `body`. */
 export const GOLDEN_API_KEY = 'sk-golden-upstream-key';
@@ -122,6 +127,7 @@ class RunRecorder implements CallHandler {
   response: string | null = null;
   usage: Usage | null = null;
   costUsd: number | null = null;
+  upstreamId: string | null = null;
   error: PlainError | null = null;
   ended = 0;
   readonly done: Promise<void>;
@@ -148,19 +154,21 @@ class RunRecorder implements CallHandler {
     if (this.events.at(-1) !== 'chunk') this.#event('chunk');
   }
 
-  onEnd(usage: Usage | null, costUsd: number | null): void {
+  onEnd(usage: Usage | null, costUsd: number | null, upstreamId: string | null = null): void {
     this.usage = usage;
     this.costUsd = costUsd;
+    this.upstreamId = upstreamId;
     this.#event('end');
     this.#end();
   }
 
-  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null): void {
+  onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null, upstreamId: string | null = null): void {
     this.status = status;
     this.contentType = contentType;
     this.response = body;
     this.usage = usage;
     this.costUsd = costUsd;
+    this.upstreamId = upstreamId;
     this.#event('response');
     this.#end();
   }
@@ -258,7 +266,7 @@ export class GoldenRunner {
     this.#pending = null;
     return {
       call, upstreamRequest: seen, events: rec.events, attempts: rec.attempts, ...clientView(front, rec),
-      usage: rec.usage, costUsd: rec.costUsd, error: rec.error, received: this.#received,
+      usage: rec.usage, costUsd: rec.costUsd, upstreamId: rec.upstreamId, error: rec.error, received: this.#received,
     };
   }
 
@@ -330,7 +338,7 @@ function callFor(front: LlmFront, c: GoldenCase, provider: string): CallRequest 
   }
   return {
     candidates: [{ provider, model: c.model }], op: front.op, body: JSON.stringify(body), stream: request.stream,
-    clientWantsUsage: request.wantsUsage, dialect: front.dialect, meta: request.meta ?? null,
+    clientWantsUsage: request.wantsUsage, dialect: front.dialect, meta: request.meta ?? null, answerId: GOLDEN_ANSWER_ID,
   };
 }
 

@@ -98,21 +98,25 @@ describe('POST /v1/messages routed to the Anthropic mock', () => {
     expect(mock.seen.at(-1)!.body.tools[0].name).toBe('get_weather');
   });
 
-  it('passes the upstream stream and message through byte for byte, with the exact usage in message_start', async () => {
-    const post = (url: string, headers: Record<string, string>, body: unknown): Promise<string> =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).then((r) => r.text());
-    const gateway = (body: object): Promise<string> => post(`http://127.0.0.1:${fx.gw.port}/v1/messages`, { authorization: `Bearer ${fx.key}` }, body);
+  it('passes the upstream stream and message through byte for byte (but the gateway\'s id and provider/model), with the exact usage in message_start', async () => {
+    const post = (url: string, headers: Record<string, string>, body: unknown): Promise<Response> =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const gateway = (body: object): Promise<Response> => post(`http://127.0.0.1:${fx.gw.port}/v1/messages`, { authorization: `Bearer ${fx.key}` }, body);
     // What the mock answers the request the gateway sent, asked directly.
-    const direct = (): Promise<string> => post(`${mock.url}/messages`, { 'x-api-key': MOCK_ANTHROPIC_KEY, 'anthropic-version': '2023-06-01' }, mock.seen.at(-1)!.body);
+    const direct = (): Promise<string> => post(`${mock.url}/messages`, { 'x-api-key': MOCK_ANTHROPIC_KEY, 'anthropic-version': '2023-06-01' }, mock.seen.at(-1)!.body).then((r) => r.text());
     for (const stream of [true, false]) {
       const via = await gateway({ model: 'claude/claude-echo', max_tokens: 64, stream, messages: [{ role: 'user', content: 'Grüße, bytes 🌍' }] });
-      expect(via).toBe(await direct());
+      const id = via.headers.get('x-localrouter-generation-id')!;
+      expect(id).toMatch(/^gen-[0-9a-f]{32}$/);
+      const upstream = await direct();
+      expect(upstream).toContain('"id":"msg_mock01"');
+      expect(await via.text()).toBe(upstream.replace('"id":"msg_mock01"', `"id":"${id}"`).replace('"model":"claude-echo"', '"model":"claude/claude-echo"'));
     }
 
     const stream = sdk(fx).messages.stream({ model: 'claude/claude-echo', max_tokens: 64, messages: [{ role: 'user', content: 'usage please' }] });
     const events: Anthropic.MessageStreamEvent[] = [];
     for await (const ev of stream) events.push(ev);
-    expect(events[0]).toMatchObject({ type: 'message_start', message: { id: 'msg_mock01', usage: { input_tokens: 20, cache_creation_input_tokens: 3, cache_read_input_tokens: 5 } } });
+    expect(events[0]).toMatchObject({ type: 'message_start', message: { id: expect.stringMatching(/^gen-[0-9a-f]{32}$/), model: 'claude/claude-echo', usage: { input_tokens: 20, cache_creation_input_tokens: 3, cache_read_input_tokens: 5 } } });
     expect((await stream.finalMessage()).usage).toMatchObject({ input_tokens: 20, cache_creation_input_tokens: 3, cache_read_input_tokens: 5, output_tokens: 9 });
   });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientDialectName, Usage } from '../../src/model/index.js';
-import { GOLDEN_API_KEY, GOLDEN_DIR, GoldenRunner, expectGolden, type GoldenCase, type GoldenRun, type RecordedAnswer } from '../helpers/golden-runner.js';
+import { GOLDEN_ANSWER_ID, GOLDEN_API_KEY, GOLDEN_DIR, GoldenRunner, expectGolden, type GoldenCase, type GoldenRun, type RecordedAnswer } from '../helpers/golden-runner.js';
 
 /**
  * Every recorded upstream answer under tests/golden/providers, replayed through the real engine
@@ -11,8 +11,10 @@ import { GOLDEN_API_KEY, GOLDEN_DIR, GoldenRunner, expectGolden, type GoldenCase
  * the fine-grained oracle; these pin the whole path, including the usage chunk's cost, generated ids,
  * the dialect's error event after a mid-stream failure, and the gateway's error bodies.
  *
- * Expected files: an existing unit golden where the engine's output is byte-identical to it, else
- * `<stem>.engine.<client>.expected.<sse|json>` beside the recording. `UPDATE_GOLDENS=1` rewrites them.
+ * Expected files: `<stem>.engine.<client>.expected.<sse|json>` beside the recording (the engine's
+ * answers carry the gateway's generation id and `provider/model`, so they differ from the unit
+ * goldens, which keep the upstream's), or an existing unit golden where the bytes are the same (an
+ * error passed through). `UPDATE_GOLDENS=1` rewrites the engine's own.
  */
 
 /** An upstream as configured: its preset, name, the model asked for, and the clock its translators read. */
@@ -94,8 +96,8 @@ const p = (dir: string, name: string): string => `providers/${dir}/${name}`;
 const ANTHROPIC_STREAM: Recording = {
   upstream: ANTHROPIC, file: p('anthropic', 'thinking-text-tool.upstream.sse'),
   clients: {
-    'chat-usage': p('anthropic', 'thinking-text-tool.client-usage.expected.sse'),
-    chat: p('anthropic', 'thinking-text-tool.no-client-usage.expected.sse'),
+    'chat-usage': null,
+    chat: null,
     // Pins today's zero usage in message_start (the Anthropic client stream is rebuilt from
     // OpenAI chunks). Once Anthropic → Anthropic streams pass through with the real usage in
     // message_start, regenerate this file with UPDATE_GOLDENS=1.
@@ -111,7 +113,7 @@ const RECORDINGS: Recording[] = [
   ANTHROPIC_STREAM,
   {
     upstream: ANTHROPIC, file: p('anthropic', 'no-message-stop.upstream.sse'),
-    clients: { 'chat-usage': p('anthropic', 'thinking-text-tool.client-usage.expected.sse') },
+    clients: { 'chat-usage': null },
     outcome: { end: { input: 46, output: 87, cacheRead: 30, cacheWrite: 4, reasoning: 21 } },
   },
   {
@@ -129,7 +131,7 @@ const RECORDINGS: Recording[] = [
   {
     upstream: ANTHROPIC, file: p('anthropic', 'message.upstream.json'),
     // `anthropic`: if Anthropic → Anthropic answers become a pass-through, this one becomes the upstream's body; regenerate it then.
-    clients: { chat: p('anthropic', 'message.expected.json'), anthropic: null, responses: null },
+    clients: { chat: null, anthropic: null, responses: null },
     outcome: { end: { input: 3895, output: 503, cacheRead: 1800, cacheWrite: 0, reasoning: 320 } },
   },
   {
@@ -141,12 +143,12 @@ const RECORDINGS: Recording[] = [
   // Gemini
   {
     upstream: GEMINI, file: p('gemini', 'text-thought-usage.upstream.sse'),
-    clients: { 'chat-usage': null, chat: p('gemini', 'text-thought-usage.no-client-usage.expected.sse'), anthropic: null, responses: null, completions: null },
+    clients: { 'chat-usage': null, chat: null, anthropic: null, responses: null, completions: null },
     outcome: { end: { input: 9, output: 10, cacheRead: 4, cacheWrite: 0, reasoning: 4 } },
   },
   {
     upstream: GEMINI, file: p('gemini', 'parallel-tool-calls.upstream.sse'),
-    clients: { chat: p('gemini', 'parallel-tool-calls.expected.sse'), anthropic: null },
+    clients: { chat: null, anthropic: null },
     outcome: { end: { input: 30, output: 12, cacheRead: 0, cacheWrite: 0, reasoning: 0 } },
   },
   {
@@ -170,17 +172,17 @@ const RECORDINGS: Recording[] = [
     upstream: OLLAMA, file: p('ollama', 'text.upstream.ndjson'),
     clients: {
       // chat-usage: a local provider's usage chunk carries `"cost":0`, which the unit golden has not.
-      'chat-usage': null, chat: p('ollama', 'text.no-client-usage.expected.sse'),
+      'chat-usage': null, chat: null,
       anthropic: null, responses: null, completions: null,
     },
     outcome: { end: { input: 26, output: 259, cacheRead: 0, cacheWrite: 0, reasoning: 0 } },
   },
   {
-    upstream: OLLAMA, file: p('ollama', 'tools.upstream.ndjson'), clients: { chat: p('ollama', 'tools.expected.sse') },
+    upstream: OLLAMA, file: p('ollama', 'tools.upstream.ndjson'), clients: { chat: null },
     outcome: { end: { input: 180, output: 42, cacheRead: 0, cacheWrite: 0, reasoning: 0 } },
   },
   {
-    upstream: OLLAMA, file: p('ollama', 'crlf-unterminated.upstream.ndjson'), clients: { chat: p('ollama', 'crlf-unterminated.expected.sse') },
+    upstream: OLLAMA, file: p('ollama', 'crlf-unterminated.upstream.ndjson'), clients: { chat: null },
     outcome: { end: { input: 5, output: 2, cacheRead: 0, cacheWrite: 0, reasoning: 0 } },
   },
   {
@@ -200,21 +202,21 @@ const RECORDINGS: Recording[] = [
   {
     upstream: COHERE, file: p('cohere', 'text.upstream.sse'),
     clients: {
-      'chat-usage': p('cohere', 'text.client-usage.expected.sse'), chat: p('cohere', 'text.no-client-usage.expected.sse'),
+      'chat-usage': null, chat: null,
       anthropic: null, responses: null, completions: null,
     },
     outcome: { end: { input: 21, output: 105, cacheRead: 0, cacheWrite: 0, reasoning: 0 } },
   },
   {
-    upstream: COHERE, file: p('cohere', 'text.upstream.ndjson'), clients: { chat: p('cohere', 'text.no-client-usage.expected.sse') },
+    upstream: COHERE, file: p('cohere', 'text.upstream.ndjson'), clients: { chat: null },
     outcome: { end: { input: 21, output: 105, cacheRead: 0, cacheWrite: 0, reasoning: 0 } },
   },
   {
-    upstream: COHERE, file: p('cohere', 'tools.upstream.sse'), clients: { chat: p('cohere', 'tools.expected.sse') },
+    upstream: COHERE, file: p('cohere', 'tools.upstream.sse'), clients: { chat: null },
     outcome: { end: { input: 37, output: 28, cacheRead: 0, cacheWrite: 0, reasoning: 0 } },
   },
   {
-    upstream: COHERE, file: p('cohere', 'length-crlf-unterminated.upstream.sse'), clients: { chat: p('cohere', 'length-crlf-unterminated.expected.sse') },
+    upstream: COHERE, file: p('cohere', 'length-crlf-unterminated.upstream.sse'), clients: { chat: null },
     outcome: { end: { input: 3, output: 1, cacheRead: 0, cacheWrite: 0, reasoning: 0 } },
   },
   {
@@ -226,21 +228,21 @@ const RECORDINGS: Recording[] = [
     outcome: { error: { code: 'LR_ERR_UPSTREAM_BAD_RESPONSE', status: 502, message: /^provider "p" ended the stream before message-end$/ } },
   },
   {
-    upstream: COHERE, file: p('cohere', 'chat-response.json'), clients: { chat: p('cohere', 'chat-response.expected.json') },
+    upstream: COHERE, file: p('cohere', 'chat-response.json'), clients: { chat: null },
     outcome: { end: { input: 17, output: 12, cacheRead: 8, cacheWrite: 0, reasoning: 0 } },
   },
 
   // OpenAI and OpenAI-compatible
   {
     upstream: OPENAI, file: p('openai-compatible', 'stream-with-usage.upstream.sse'),
-    clients: { 'chat-usage': null, chat: p('openai-compatible', 'stream-with-usage.no-client-usage.expected.sse'), anthropic: null, responses: null, completions: null },
+    clients: { 'chat-usage': null, chat: null, anthropic: null, responses: null, completions: null },
     outcome: { end: { input: 9, output: 4, cacheRead: 2, cacheWrite: 0, reasoning: 1 } },
   },
   { upstream: OPENAI, file: p('openai-compatible', 'crlf-unterminated.upstream.sse'), clients: { chat: null }, outcome: { end: null } },
   {
     upstream: OPENAI, file: p('openai-compatible', 'embeddings.upstream.json'), op: 'embeddings', model: 'text-embedding-3-small', upstreamPath: '/v1/embeddings',
     // Passed through byte for byte.
-    clients: { chat: p('openai-compatible', 'embeddings.upstream.json') },
+    clients: { chat: null },
     outcome: { end: { input: 2, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 } },
   },
   {
@@ -253,7 +255,7 @@ const RECORDINGS: Recording[] = [
     ['tool-calls', { input: 50, output: 40, cacheRead: 0, cacheWrite: 0, reasoning: 0 }],
     ['length-crlf-unterminated', { input: 5, output: 4, cacheRead: 0, cacheWrite: 0, reasoning: 0 }],
   ] as const).map(([stem, usage]): Recording => ({
-    upstream: OPENAI_MOCK, file: p('responses', `${stem}.upstream.sse`), clients: { responses: p('responses', `${stem}.expected.sse`) }, outcome: { end: usage },
+    upstream: OPENAI_MOCK, file: p('responses', `${stem}.upstream.sse`), clients: { responses: null }, outcome: { end: usage },
   })),
   {
     // An OpenAI-compatible upstream's own error event is passed on (chat) or becomes response.failed;
@@ -268,7 +270,7 @@ const RECORDINGS: Recording[] = [
   },
   {
     upstream: OPENAI_MOCK, file: p('completions', 'text.upstream.sse'),
-    clients: { 'completions-usage': p('completions', 'text.client-usage.expected.sse'), completions: p('completions', 'text.no-client-usage.expected.sse') },
+    clients: { 'completions-usage': null, completions: null },
     outcome: { end: { input: 7, output: 9, cacheRead: 0, cacheWrite: 0, reasoning: 0 } },
   },
   {
@@ -352,6 +354,23 @@ describe('recorded upstream answers through the real engine (goldens)', () => {
       // The pieces really reached the engine one by one.
       expect(split.received.length).toBeGreaterThan(1);
       expect(split.received.every((n) => n <= pieceBytes)).toBe(true);
+    }
+  });
+
+  it('gives every answer the gateway\'s id and provider/model, and keeps the upstream\'s id for the record', async () => {
+    const cases: [Recording, Client, string][] = [
+      [RECORDINGS.find((r) => r.file.endsWith('openai-compatible/stream-with-usage.upstream.sse'))!, 'chat', 'chatcmpl-9'],
+      [RECORDINGS.find((r) => r.file.endsWith('openai-compatible/stream-with-usage.upstream.sse'))!, 'anthropic', 'chatcmpl-9'],
+      [RECORDINGS.find((r) => r.file.endsWith('anthropic/message.upstream.json'))!, 'anthropic', 'msg_01XFDUDYJgAACzvnptvVoYEL'],
+      [ANTHROPIC_STREAM, 'anthropic', 'msg_01Golden'],
+    ];
+    for (const [r, client, upstreamId] of cases) {
+      const run = await runner.run(caseOf(r, client));
+      const body = isStream(r) ? run.body : JSON.stringify(JSON.parse(run.body));
+      expect(run.upstreamId, `${r.file} → ${client}`).toBe(upstreamId);
+      expect(body).toContain(`"id":"${GOLDEN_ANSWER_ID}"`);
+      expect(body).toContain(`"model":"${r.upstream.providerName}/${r.model ?? r.upstream.model}"`);
+      expect(body).not.toContain(upstreamId);
     }
   });
 

@@ -9,7 +9,10 @@
 // wall time. Run one scenario per process (SCENARIO=<row prefix>) to keep the call sites monomorphic,
 // as they are in an actor that serves one route.
 //
-//   npx tsx bench/micro/providers/translate-stream.ts            (env: STREAMS, ROUNDS, SCENARIO)
+// IDENTITY=1 gives every answer the gateway's id and `provider/model` (as the engine does for every
+// client call), so IDENTITY=0 and IDENTITY=1 runs of one scenario show what splicing them costs.
+//
+//   npx tsx bench/micro/providers/translate-stream.ts            (env: STREAMS, ROUNDS, SCENARIO, IDENTITY)
 
 import type { ClientDialectName, Usage } from '../../../src/model/index.js';
 import { adapterFor, answerPipeline, dialectFor, type TranslateContext } from '../../../src/providers/index.js';
@@ -18,12 +21,14 @@ const DELTAS = 64;
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const STREAMS = Number(process.env.STREAMS ?? 3000);
 const DIALECT = { chat: 'chat', anthropic: 'anthropic' } as const satisfies Record<string, ClientDialectName>;
+const IDENTITY = process.env.IDENTITY === '1';
 
 function ctx(protocol: 'openai' | 'gemini' | 'anthropic'): TranslateContext {
   let n = 0;
   return {
     provider: { name: 'p', type: protocol, protocol, prices: {}, baseUrl: 'http://x', apiKey: null, headers: {}, connectTimeoutMs: 1, maxConnections: 1, firstByteTimeoutMs: 1, idleTimeoutMs: 1 },
     model: 'm', stream: true, clientWantsUsage: true, now: () => 1_700_000_000_000, newId: (p) => `${p}${++n}`,
+    ...(IDENTITY ? { answer: { id: 'gen-018bcfe5680000000000000000000001', model: 'p/m' } } : {}),
   };
 }
 const costOf = (u: Usage | null): number | null => (u === null ? null : (u.input * 0.3 + u.output * 2.5) / 1e6);

@@ -1,6 +1,7 @@
 import { LocalRouterError, type PlainError } from '../../errors/index.js';
 import type { Usage } from '../../model/index.js';
-import type { TranslateContext } from '../adapter.js';
+import type { AnswerIdentity, TranslateContext } from '../adapter.js';
+import { memberValueStart, rewriteIdentity } from '../answer-identity.js';
 import { scanOpenAIBody } from '../openai-compatible/scan-body.js';
 import { createSseState, endSse, feedSse, type SseEvent } from '../sse/parse-sse.js';
 import { mapAnthropicStreamError } from './map-anthropic-error.js';
@@ -12,6 +13,8 @@ export interface PassStream {
   feed(text: string): string;
   end(): string;
   readonly usage: Usage | null;
+  /** The upstream's message id (the client sees `ctx.answer`'s), once `message_start` came. */
+  readonly upstreamId: string | null;
 }
 
 /** Events whose data is read (few and small); content events are only checked to be JSON objects. */
@@ -35,6 +38,7 @@ export function createAnthropicPassStream(ctx: TranslateContext): PassStream {
   let stopReason: AnthropicStopReason | null = null;
   let stopped = false;
   let failure: PlainError | null = null;
+  let upstreamId: string | null = null;
 
   const onEvent = (ev: SseEvent): string => {
     if (stopped || failure !== null) return '';
@@ -56,6 +60,8 @@ export function createAnthropicPassStream(ctx: TranslateContext): PassStream {
       case 'message_start':
         started = true;
         mergeUsage(counters, data.message?.usage);
+        if (typeof data.message?.id === 'string') upstreamId = data.message.id;
+        if (ctx.answer !== undefined) return withIdentity(ev, ctx.answer);
         break;
       case 'message_delta':
         if (data.delta?.stop_reason) stopReason = data.delta.stop_reason;
@@ -95,7 +101,21 @@ export function createAnthropicPassStream(ctx: TranslateContext): PassStream {
       throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${provider}" ended the stream before message_stop`);
     },
     get usage() { return started ? toUsage(counters) : null; },
+    get upstreamId() { return upstreamId; },
   };
+}
+
+/**
+ * `message_start` with the gateway's id and `provider/model` spliced into its `message` (the rest
+ * of its bytes as they came); data on several `data:` lines is written back on one.
+ */
+function withIdentity(ev: SseEvent, answer: AnswerIdentity): string {
+  const data = ev.data!;
+  const open = memberValueStart(data, 'message');
+  const rewritten = open === -1 ? null : rewriteIdentity(data, answer, open);
+  if (rewritten === null || rewritten.text === data) return ev.raw;
+  const at = ev.raw.indexOf(data);
+  return at === -1 ? `event: message_start\ndata: ${rewritten.text}\n\n` : ev.raw.slice(0, at) + rewritten.text + ev.raw.slice(at + data.length);
 }
 
 function notStarted(provider: string): never {

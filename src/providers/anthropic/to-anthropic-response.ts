@@ -21,7 +21,7 @@ export function toAnthropicResponse(result: ChatResult, ctx: AnthropicClientCont
   if (choice.refusal !== null && choice.refusal.length > 0) content.push({ type: 'text', text: choice.refusal });
   for (const call of choice.toolCalls) content.push({ type: 'tool_use', id: call.id, name: call.name, input: parseArguments(call.arguments, call.name) });
   return {
-    id: ctx.newId('msg_'),
+    id: ctx.answer?.id ?? ctx.newId('msg_'),
     type: 'message',
     role: 'assistant',
     model: result.model.length > 0 ? result.model : ctx.model,

@@ -8,7 +8,7 @@ import { toAnthropicError } from './to-anthropic-error.js';
 const event = (name: string, data: unknown): string => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 
 /** What the Anthropic encoders need from the request context. */
-export type AnthropicClientContext = Pick<TranslateContext, 'model' | 'newId'>;
+export type AnthropicClientContext = Pick<TranslateContext, 'model' | 'newId' | 'answer'>;
 
 /**
  * Parts → Anthropic Messages stream events, for Anthropic-SDK clients of a provider that speaks
@@ -33,7 +33,7 @@ export function createAnthropicPartEncoder(ctx: AnthropicClientContext): PartEnc
     return event('message_start', {
       type: 'message_start',
       message: {
-        id: ctx.newId('msg_'), type: 'message', role: 'assistant', model: model || ctx.model, content: [],
+        id: ctx.answer?.id ?? ctx.newId('msg_'), type: 'message', role: 'assistant', model: ctx.answer?.model ?? (model || ctx.model), content: [],
         stop_reason: null, stop_sequence: null,
         usage: { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 },
       },

@@ -33,7 +33,7 @@ export function toCompletionsBody(result: ChatResult, ctx: TranslateContext): st
     text: choice?.content ?? '', index: 0, logprobs: null, finish_reason: mapCompletionFinishReason(choice?.finishReason ?? 'stop', refused),
   }];
   const body: TextCompletion = {
-    id: ctx.newId('cmpl-'),
+    id: ctx.answer?.id ?? ctx.newId('cmpl-'),
     object: 'text_completion',
     created: result.created,
     model: result.model.length > 0 ? result.model : ctx.model,

@@ -25,9 +25,9 @@ interface CompletionChunk {
  * candidates are not).
  */
 export function createCompletionsPartEncoder(ctx: TranslateContext): PartEncoder {
-  const id = ctx.newId('cmpl-');
+  const id = ctx.answer?.id ?? ctx.newId('cmpl-');
   let created: number | null = null;
-  let model = ctx.model;
+  let model = ctx.answer?.model ?? ctx.model;
   let terminal = false;
 
   const chunk = (choices: CompletionChoice[], usage?: OpenAIUsageObject): string => {

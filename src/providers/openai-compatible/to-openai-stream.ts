@@ -31,7 +31,7 @@ export function createOpenAIChunkEncoder(ctx: TranslateContext, costOf: CostOf):
     return `${head}{"index":${choice},"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]${usageNull}}\n\n`;
   };
   const chunk = (choice: number, delta: string, finish: FinishReason | null = null, logprobs = 'null'): string => {
-    if (head === '') open('', ctx.model, Math.floor(ctx.now() / 1000));
+    if (head === '') open(ctx.answer?.id ?? '', ctx.answer?.model ?? ctx.model, Math.floor(ctx.now() / 1000));
     const f = finish === null ? 'null' : `"${finish}"`;
     return `${roleChunk(choice)}${head}{"index":${choice},"delta":${delta},"logprobs":${logprobs},"finish_reason":${f}}]${usageNull}}\n\n`;
   };

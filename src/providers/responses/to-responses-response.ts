@@ -106,7 +106,7 @@ export function outputText(text: string): OutputText {
  */
 export function toResponsesBody(result: ChatResult, ctx: ResponsesTranslateContext): string {
   if (result.error) return result.error.upstreamBody ?? openAIErrorBody(result.error);
-  const id = ctx.newId('resp_');
+  const id = ctx.answer?.id ?? ctx.newId('resp_');
   const choice = result.choices.find((c) => c.index === 0) ?? result.choices[0];
   const reason = incompleteReason(choice?.finishReason ?? 'stop');
   const itemStatus: ResponseStatus = reason === null ? 'completed' : 'incomplete';

@@ -37,8 +37,8 @@ export function createResponsesStreamState(ctx: ResponsesTranslateContext): Resp
   return {
     ctx, echo: echoOf(ctx), seq: 0, started: false, terminal: false,
     response: {
-      id: ctx.newId('resp_'), createdAt: Math.floor(ctx.now() / 1000), status: 'in_progress', completedAt: null,
-      error: null, incompleteReason: null, model: ctx.model, output: [], usage: null,
+      id: ctx.answer?.id ?? ctx.newId('resp_'), createdAt: Math.floor(ctx.now() / 1000), status: 'in_progress', completedAt: null,
+      error: null, incompleteReason: null, model: ctx.answer?.model ?? ctx.model, output: [], usage: null,
     },
     items: [], current: null, tools: new Map(),
   };

@@ -243,7 +243,7 @@ describe('store file format', () => {
     }
   });
 
-  it('migrates a schema v3 store to the current one (MCP calls\' server, tool, sizes and error text), keeping its rows', () => {
+  it('migrates a schema v3 store to v5 (MCP calls\' server, tool, sizes and error text; upstream answer ids), keeping its rows', () => {
     const dir = home();
     const file = monitoringDbPath(dir);
     const old = new Database(file);
@@ -271,6 +271,16 @@ describe('store file format', () => {
       expect(queryRequestLog(db, { kind: 'mcp' }).map((r) => r.id)).toEqual(['mcp-1']);
       expect(queryRequestLog(db, { kind: 'llm', client: 'bob' }).map((r) => r.id)).toEqual(['gen-v3']);
       expect(queryRequestLog(db, { server: 'every', tool: 'echo' }).map((r) => r.id)).toEqual(['mcp-1']);
+      // Version 5: a record is found by the id its upstream gave the answer, for its own client only.
+      log.append({
+        id: 'gen-v5', op: 'chat', attempts: [], status: 200, startMs: 4, durationMs: 3, ttftMs: 0, streamed: false, usage: null, costUsd: null,
+        errorCode: null, client: 'bob', clientId: 'c_bob', provider: 'p', model: 'p/m', upstreamId: 'chatcmpl-up5',
+      });
+      log.flush();
+      expect(getRequestLog(db, 'chatcmpl-up5', 'c_bob')).toMatchObject({ id: 'gen-v5', upstream_id: 'chatcmpl-up5' });
+      expect(getRequestLog(db, 'chatcmpl-up5', 'c_alice')).toBeUndefined();
+      expect(getRequestLog(db, 'chatcmpl-up5')).toBeUndefined();
+      expect(getRequestLog(db, 'gen-v5')).toMatchObject({ id: 'gen-v5', upstream_id: 'chatcmpl-up5' });
     } finally {
       db.close();
     }

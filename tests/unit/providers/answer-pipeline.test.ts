@@ -59,7 +59,7 @@ describe('same-dialect pass-through', () => {
     expect(stream.usage).toEqual({ input: 46, output: 87, cacheRead: 30, cacheWrite: 4, reasoning: 21 });
     const body = readGolden('anthropic/message.upstream.json').toString('utf8');
     const whole = answerPipeline(anthropicAdapter, anthropicDialect, 'chat', ctx('anthropic'), costOf).response(body);
-    expect(whole).toEqual({ body, usage: { input: 3895, output: 503, cacheRead: 1800, cacheWrite: 0, reasoning: 320 }, costUsd: 4398 / 1e6 });
+    expect(whole).toEqual({ body, usage: { input: 3895, output: 503, cacheRead: 1800, cacheWrite: 0, reasoning: 320 }, costUsd: 4398 / 1e6, upstreamId: null });
   });
 
   it('OpenAI → OpenAI chat: the upstream bytes, with the cost added to the usage the client asked for', () => {

@@ -208,10 +208,15 @@ describe('both modes give the same callbacks', () => {
       const engine = create();
       await engine.ready();
       const out: { shape: string[]; text: string; events: Event[] }[] = [];
+      // The answer's id is the caller's (the gateway's generation id): the same one in both modes.
+      const answerId = 'gen-00000000000000000000000000000001';
       for (const req of [chat('echo', { stream: true }), chat('echo'), chat(['error-429', 'echo'])]) {
         const rec = new Recorder();
-        engine.call(req, rec);
+        engine.call({ ...req, answerId }, rec);
         await rec.done;
+        const answer = rec.text() + rec.events.filter((e) => e[0] === 'response').map((e) => e[3]).join('');
+        expect(answer).toContain(`"id":"${answerId}"`);
+        expect(answer).toContain('"model":"mock/echo"');
         out.push({ shape: rec.shape(), text: rec.text(), events: rec.events.filter((e) => e[0] !== 'chunk') });
       }
       await engine.close();

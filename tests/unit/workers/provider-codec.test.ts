@@ -16,8 +16,8 @@ function recordingHandler(events: Event[]): CallHandler {
     onAttempt: (a) => events.push(['attempt', a]),
     onStart: (status, contentType) => events.push(['start', status, contentType]),
     onChunk: (text) => events.push(['chunk', text]),
-    onEnd: (usage, cost) => events.push(['end', usage, cost]),
-    onResponse: (status, contentType, body, usage, cost) => events.push(['response', status, contentType, body, usage, cost]),
+    onEnd: (usage, cost, upstreamId) => events.push(['end', usage, cost, upstreamId ?? null]),
+    onResponse: (status, contentType, body, usage, cost, upstreamId) => events.push(['response', status, contentType, body, usage, cost, upstreamId ?? null]),
     onError: (error) => events.push(['error', error]),
   };
 }
@@ -49,7 +49,7 @@ describe('provider codec: calls as frames and back', () => {
     const dialects: ClientDialectName[] = ['chat', 'anthropic', 'responses', 'completions'];
     for (const dialect of dialects) {
       for (let bits = 0; bits < 8; bits++) {
-        const req = request({ dialect, stream: (bits & 1) !== 0, clientWantsUsage: (bits & 2) !== 0, testCrash: (bits & 4) !== 0, meta: bits === 3 ? '{"responsesEcho":{}}' : null });
+        const req = request({ dialect, stream: (bits & 1) !== 0, clientWantsUsage: (bits & 2) !== 0, testCrash: (bits & 4) !== 0, meta: bits === 3 ? '{"responsesEcho":{}}' : null, ...(bits === 5 ? { answerId: 'gen-0123456789abcdef0123456789abcdef' } : {}) });
         const events: Event[] = [];
         applyToActor(overThread(encodeRequest(42, req)), recordingSide(events));
         expect(events).toEqual([['call', 42, req]]);
@@ -79,9 +79,10 @@ describe('provider codec: calls as frames and back', () => {
   });
 
   it('a request frame keeps its compact wire shape: flattened candidates and a flag word', () => {
-    const frame = encodeRequest(65, request({ stream: true, clientWantsUsage: true, dialect: 'responses', meta: '{}' }));
-    // STREAM 1 | CLIENT_WANTS_USAGE 2 | dialect code 2 << 3
-    expect(frame).toEqual([1, 65, ['a', 'm1', 'b', 'm2'], 'chat', '{"model":"m1","messages":[]}', 1 | 2 | (2 << 3), '{}']);
+    const frame = encodeRequest(65, request({ stream: true, clientWantsUsage: true, dialect: 'responses', meta: '{}', answerId: 'gen-1' }));
+    // STREAM 1 | CLIENT_WANTS_USAGE 2 | dialect code 2 << 3; the answer's id last
+    expect(frame).toEqual([1, 65, ['a', 'm1', 'b', 'm2'], 'chat', '{"model":"m1","messages":[]}', 1 | 2 | (2 << 3), '{}', 'gen-1']);
+    expect(encodeRequest(1, request())[7]).toBeNull();
     expect(encodeRequest(1, request({ testCrash: undefined, dialect: 'anthropic' }))[5]).toBe(1 << 3);
     expect(encodeRequest(1, request({ testCrash: true }))[5]).toBe(4);
   });
@@ -99,9 +100,9 @@ describe('provider codec: calls as frames and back', () => {
 
   it('every handler callback survives encode → thread → decode, in order', () => {
     const sequences: ((h: CallHandler) => void)[] = [
-      (h) => { h.onAttempt(ATTEMPT_FAILED); h.onAttempt(ATTEMPT_OK); h.onStart(200, 'text/event-stream; charset=utf-8'); h.onChunk('data: a\n\n'); h.onChunk('data: b\n\n'); h.onEnd(USAGE, 0.0042); },
+      (h) => { h.onAttempt(ATTEMPT_FAILED); h.onAttempt(ATTEMPT_OK); h.onStart(200, 'text/event-stream; charset=utf-8'); h.onChunk('data: a\n\n'); h.onChunk('data: b\n\n'); h.onEnd(USAGE, 0.0042, 'chatcmpl-up1'); },
       (h) => { h.onAttempt(ATTEMPT_OK); h.onStart(200, 'text/event-stream'); h.onEnd(null, null); },
-      (h) => { h.onAttempt(ATTEMPT_OK); h.onResponse(200, 'application/json', '{"ok":true}', USAGE, null); },
+      (h) => { h.onAttempt(ATTEMPT_OK); h.onResponse(200, 'application/json', '{"ok":true}', USAGE, null, 'msg_up2'); },
       (h) => { h.onAttempt(ATTEMPT_FAILED); h.onResponse(400, 'application/json', '{"error":{}}', null, null); },
       (h) => { h.onAttempt({ ...ATTEMPT_FAILED, status: 0, code: 'LR_ERR_UPSTREAM_UNREACHABLE', connectionLevel: true }); h.onError(ERROR); },
       (h) => { h.onAttempt(ATTEMPT_OK); h.onStart(200, 'text/event-stream'); h.onChunk('x'); h.onError({ code: 'LR_ERR_ACTOR_CRASHED', message: 'gone', status: 502 }); },
@@ -132,6 +133,6 @@ describe('provider codec: calls as frames and back', () => {
     expect(a).toEqual([21, 1, 'abcd']);
     expect(mergeChunks(a, chunk(2, 'x'))).toBe(false);
     expect(mergeChunks([20, 1, 200, 'text/event-stream'], chunk(1, 'x'))).toBe(false);
-    expect(mergeChunks(a, [22, 1, null, null])).toBe(false);
+    expect(mergeChunks(a, [22, 1, null, null, null])).toBe(false);
   });
 });
