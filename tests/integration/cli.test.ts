@@ -111,8 +111,11 @@ describe('localrouter CLI', () => {
     expect(yaml).not.toContain(created.key);
     expect(configOf(home).clients[0]).toMatchObject({ id: created.id, key_hash: hashClientKey(created.key), key_prefix: created.key.slice(0, 10) });
 
-    const plain = await ok(home, ['clients', 'create', 'ci']);
-    expect(plain).toMatch(/^lr-[A-Za-z0-9_-]{43}\n.*shown only once/);
+    // Data on stdout, notices on stderr: `KEY=$(localrouter clients create ci)` captures only the key.
+    const plain = await run(home, ['clients', 'create', 'ci']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^lr-[A-Za-z0-9_-]{43}\n$/);
+    expect(plain.stderr).toMatch(/^client "ci" \(c_[A-Za-z0-9_-]{12}\) created: this key is shown only once/);
 
     const listed = JSON.parse(await ok(home, ['clients', 'list', '--json']));
     expect(listed.map((c: { name: string }) => c.name)).toEqual(['dev', 'ci']);
