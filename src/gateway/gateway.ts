@@ -8,7 +8,7 @@ import { getPreset, loadProviderEngine, ModelDirectory } from '../providers/inde
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
-import { AdminAuth, buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
+import { AdminAuth, adminTokenPath, buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
 import { callForAnswer, llmRoutes } from '../llm-api/index.js';
 import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
 import { GatewayMetrics, providersStatusRoute } from '../admin-api/index.js';
@@ -27,6 +27,8 @@ export interface StartGatewayOptions {
    * gateway (tests) keeps its own.
    */
   lastResort?: boolean;
+  /** Called with each finished LLM request after it is recorded (`serve --access-log`); what it throws is logged, not raised. */
+  onRequestDone?: (outcome: RequestOutcome) => void;
 }
 
 export interface Gateway {
@@ -37,6 +39,10 @@ export interface Gateway {
   /** Live state, for tests and the admin surface. */
   readonly state: GatewayState;
   readonly metrics: GatewayMetrics;
+  /** Where provider secrets are kept: the OS keychain or the encrypted file in the data dir. */
+  readonly secretsBackend: 'keychain' | 'file';
+  /** The admin API's token file (`<home>/admin-token`). */
+  readonly adminTokenFile: string;
 }
 
 const VERSION = packageVersion();
@@ -98,7 +104,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     open: new Set(),
     startedAt: Date.now(),
     version: VERSION,
-    onRequestDone: (outcome: RequestOutcome) => metrics.record(outcome),
+    onRequestDone: requestObserver(metrics, opts.onRequestDone, log),
     logBodyBytes: config.monitoring.enabled && config.monitoring.log_bodies ? config.monitoring.log_body_max_bytes : 0,
     limiter,
     classifiers,
@@ -163,7 +169,20 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     })();
     return closing;
   };
-  return { host, port, close, state, metrics };
+  return { host, port, close, state, metrics, secretsBackend: secrets.backend, adminTokenFile: adminTokenPath(opts.home) };
+}
+
+/** Records each finished request, then hands it to the embedder's observer, whose faults stay its own. */
+function requestObserver(metrics: GatewayMetrics, observer: ((o: RequestOutcome) => void) | undefined, log: Logger): (o: RequestOutcome) => void {
+  if (observer === undefined) return (outcome) => metrics.record(outcome);
+  return (outcome) => {
+    metrics.record(outcome);
+    try {
+      observer(outcome);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'request observer failed');
+    }
+  };
 }
 
 /**
