@@ -11,6 +11,7 @@ import { registerLogsCommand } from './logs-command.js';
 import { registerStatsCommand } from './stats-command.js';
 import { registerStrategiesCommand } from './strategies-command.js';
 import { registerMcpCommand } from './mcp-command.js';
+import { registerGuideCommands } from './guide-commands.js';
 
 /** Exit codes: 0 ok, 1 the command failed, 2 the command line was wrong. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerLogsCommand(program, io);
   registerMcpCommand(program, io);
   registerRouterCommand(program, io);
+  registerGuideCommands(program, io);
   return program;
 }
 
