@@ -43,6 +43,8 @@ export interface Gateway {
   readonly secretsBackend: 'keychain' | 'file';
   /** The admin API's token file (`<home>/admin-token`). */
   readonly adminTokenFile: string;
+  /** Every route served, by path (`/a/*` takes what is below `/a/`), with its methods: what docs/openapi.json must describe. */
+  readonly routes: ReadonlyMap<string, readonly string[]>;
 }
 
 const VERSION = packageVersion();
@@ -117,7 +119,8 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.
   const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, metrics: mcpMetricsOf(metrics.monitoring), monitoring: metrics.monitoring, testHooks });
   const providersStatus = { '/api/providers': { get: providersStatusRoute(new AdminAuth(metrics.adminToken)) } };
-  const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), providersStatus));
+  const routes = buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), providersStatus);
+  const app = createApp(state, routes);
   // Listen while the actor threads load their modules: a call made before an actor is ready waits in
   // its port, so /health answers at once and nothing is refused; startGateway resolves once they are.
   const host = opts.host ?? config.server.host;
@@ -169,7 +172,8 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     })();
     return closing;
   };
-  return { host, port, close, state, metrics, secretsBackend: secrets.backend, adminTokenFile: adminTokenPath(opts.home) };
+  return { host, port, close, state, metrics, secretsBackend: secrets.backend, adminTokenFile: adminTokenPath(opts.home),
+    routes: new Map([...routes].map(([p, methods]) => [p, Object.keys(methods)])) };
 }
 
 /** Records each finished request, then hands it to the embedder's observer, whose faults stay its own. */
