@@ -36,7 +36,7 @@ function walk(cmd: Command, path: string): Node[] {
     path,
     description: cmd.description(),
     subcommands: visible.map((c) => ({ name: c.name(), description: c.description() })),
-    options: [...cmd.options.filter((o: Option) => !o.hidden), ...(path === '' ? [] : [])].map((o: Option) => ({
+    options: cmd.options.filter((o: Option) => !o.hidden).map((o: Option) => ({
       flags: [o.short, o.long].filter((f): f is string => f !== undefined), description: o.description, choices: o.argChoices,
     })),
   };
