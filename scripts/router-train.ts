@@ -1,5 +1,5 @@
 // `npm run router:train [-- --data DIR --out DIR --name NAME --seed N --k N]`: trains the routing
-// classifier on RouteLLM's correctness labels and writes models/router-<name>.onnx plus its card.
+// classifier on RouteLLM's correctness labels and writes models/router-<name>.bin plus its card.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { trainRouterModel } from '../src/classifier/index.js';

@@ -6,6 +6,7 @@ import { AdminAuth, loadOrCreateAdminToken, writeResponse, type GatewayState, ty
 import { adminRoutes } from './admin-api.js';
 import { LiveFeed } from './admin-live.js';
 import { labelSafe } from '../model/index.js';
+import { openApiRoute } from './openapi-route.js';
 
 const RING_CAPACITY = 16_384;
 /** Read once: `performance.timeOrigin` is a getter, and outcomes carry `performance.now()` times. */
@@ -138,6 +139,7 @@ export class GatewayMetrics {
     const auth = this.adminAuth;
     return {
       '/metrics': { get: (state, res) => this.serve(res, state) },
+      '/api/openapi.json': { get: openApiRoute() },
       ...adminRoutes(this.monitoring, auth, this.#live),
     };
   }

@@ -146,8 +146,12 @@ function findClient(cfg: Config, ref: string): ClientConfig {
   return client;
 }
 
-/** The key comes first, alone on its line (easy to capture), then the once-only reminder. */
+/**
+ * The key alone on stdout (`KEY=$(localrouter clients create app)` captures just it); the once-only
+ * reminder is a notice, so it goes to stderr.
+ */
 function printKey(io: CliIo, client: ClientConfig, key: string, json: boolean | undefined, verb: string): void {
   if (json) return printJson(io, { id: client.id, name: client.name, key });
-  io.stdout.write(`${key}\nclient "${client.name}" (${client.id}) ${verb}: this key is shown only once, store it now.\n`);
+  io.stdout.write(`${key}\n`);
+  io.stderr.write(`client "${client.name}" (${client.id}) ${verb}: this key is shown only once, store it now.\n`);
 }

@@ -5,5 +5,5 @@
  * `main(argv, io)` runs one command line against the given streams and environment and resolves with
  * the exit code; `bin/localrouter` runs it on the process's own (`processIo()`) and exits with it.
  */
-export { main } from './main.js';
+export { buildProgram, main } from './main.js';
 export { processIo, type CliIo, type TerminalInfo } from './cli-io.js';

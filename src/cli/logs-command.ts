@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import type { Config } from '../config/index.js';
 import type { MonitoringDb, RequestLogFilter, RequestLogRow } from '../metrics/index.js';
-import { homeOf, printJson, printTable, type CliIo } from './cli-io.js';
+import { LocalRouterError } from '../errors/index.js';
+import { homeOf, printJson, printTable, readConfig, type CliIo } from './cli-io.js';
 import { DURATION_SYNTAX } from './stats-command.js';
 
 const POLL_MS = 500;
@@ -78,12 +80,15 @@ export function registerLogsCommand(program: Command, io: CliIo): void {
     .action(async (opts: LogsOptions, cmd: Command) => {
       // Loaded on demand: only these commands need SQLite.
       const { monitoringDbPath, openMonitoringDb, parseDuration, queryRequestLog } = await import('../metrics/index.js');
-      const file = monitoringDbPath(homeOf(cmd, io));
+      const home = homeOf(cmd, io);
+      const file = monitoringDbPath(home);
+      if (!existsSync(file)) requireKnownNames(null, readConfig(home), opts);
       if (opts.tail) {
         while (!existsSync(file)) await sleep(POLL_MS);
       }
       const db = openMonitoringDb(file, { readonly: true });
       try {
+        requireKnownNames(db, readConfig(home), opts);
         const filter: RequestLogFilter = {
           client: opts.client, provider: opts.provider, model: opts.model, status: opts.status,
           server: opts.server, tool: opts.tool, kind: opts.mcp ? 'mcp' : undefined,
@@ -98,6 +103,26 @@ export function registerLogsCommand(program: Command, io: CliIo): void {
         db.close();
       }
     });
+}
+
+/** The config lists whose names the filters take, and the log column each one matches. */
+const NAMED_FILTERS = [
+  { option: 'client', column: 'client', what: 'client', names: (c: Config) => c.clients.map((x) => x.name) },
+  { option: 'provider', column: 'provider', what: 'provider', names: (c: Config) => c.providers.map((x) => x.name) },
+  { option: 'server', column: 'server', what: 'MCP server', names: (c: Config) => c.mcp_servers.map((x) => x.name) },
+] as const;
+
+/**
+ * A filter naming nothing that exists is a typo, not an empty result: a name is known when the config
+ * has it or the log holds rows of it (a client removed since still has its history).
+ */
+function requireKnownNames(db: MonitoringDb | null, config: Config, opts: LogsOptions): void {
+  for (const f of NAMED_FILTERS) {
+    const value = opts[f.option];
+    if (value === undefined || f.names(config).includes(value)) continue;
+    const logged = db !== null && db.prepare(`SELECT 1 FROM requests WHERE ${f.column} = ? LIMIT 1`).get(value) !== undefined;
+    if (!logged) throw new LocalRouterError('LR_ERR_NOT_FOUND', `no such ${f.what}: "${value}" (not in the config, no requests logged)`);
+  }
 }
 
 function lastSeq(db: MonitoringDb): number {

@@ -12,6 +12,7 @@ import { registerStatsCommand } from './stats-command.js';
 import { registerStrategiesCommand } from './strategies-command.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { registerSkillsCommand } from './skills-command.js';
+import { registerGuideCommands } from './guide-commands.js';
 
 /** Exit codes: 0 ok, 1 the command failed, 2 the command line was wrong. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerMcpCommand(program, io);
   registerRouterCommand(program, io);
   registerSkillsCommand(program, io);
+  registerGuideCommands(program, io);
   return program;
 }
 

@@ -9,6 +9,7 @@ import { registerMcpLoginCommand } from './mcp-login-command.js';
 import { registerMcpVirtualCommand } from './mcp-virtual-command.js';
 import { readSecretFromStdin } from './read-secret.js';
 import { splitCommand } from './split-command.js';
+import { findCommand } from './find-command.js';
 
 interface AddOptions {
   stdio?: string[];
@@ -23,6 +24,7 @@ interface AddOptions {
   timeoutMs?: number;
   secretEnv?: string;
   secretHeader?: string;
+  check: boolean;
   json?: boolean;
 }
 
@@ -43,6 +45,7 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
     .option('--timeout-ms <ms>', 'request timeout (restarted by progress notifications)', parsePositive)
     .addOption(new Option('--secret-env <K>', 'read the value of env var K from stdin into the secret store').conflicts('secretHeader'))
     .option('--secret-header <K>', 'read the value of header K from stdin into the secret store')
+    .option('--no-check', 'add a --stdio server even if its command is not found here (the gateway may run with another PATH)')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: AddOptions, cmd: Command) => {
       if ((opts.stdio === undefined) === (opts.url === undefined)) cmd.error('error: give exactly one of --stdio <command> or --url <url>', { exitCode: 2 });
@@ -122,6 +125,7 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
 
 async function addServer(io: CliIo, home: string, name: string, opts: AddOptions): Promise<void> {
   if (loadOrCreateConfig(home).mcp_servers.some((m) => m.name === name)) throw exists(name);
+  if (opts.stdio !== undefined && opts.check) requireCommand(opts.stdio[0]!, opts.cwd, io);
   const server: McpServerConfig = {
     name, transport: opts.stdio !== undefined ? 'stdio' : (opts.transport ?? 'streamable-http'),
     args: opts.stdio?.slice(1) ?? [], env: opts.env, env_from: opts.envFrom, headers: opts.header, headers_from_env: {},
@@ -142,6 +146,18 @@ async function addServer(io: CliIo, home: string, name: string, opts: AddOptions
   });
   if (opts.json) return printJson(io, server);
   io.stdout.write(`added MCP server "${name}" (${server.transport}); its tools appear as ${name}__<tool> on /mcp\n`);
+}
+
+/** A STDIO server whose command cannot be found would only fail later, in the gateway's log: refuse it now. */
+function requireCommand(command: string, cwd: string | undefined, io: CliIo): void {
+  const dir = path.resolve(cwd ?? '.');
+  if (cwd !== undefined && !existsSync(dir)) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `--cwd ${dir} does not exist`);
+  }
+  if (findCommand(command, dir, io.env) !== null) return;
+  const where = command.includes('/') ? `no executable file ${path.resolve(dir, command)}` : `"${command}" is not an executable on PATH`;
+  throw new LocalRouterError('LR_ERR_BAD_REQUEST', `cannot run the MCP server's command: ${where}. `
+    + 'Install it, give its full path, or pass --no-check if only the gateway\'s environment has it.');
 }
 
 /** Server states from a running gateway (`GET /api/mcp/servers` with the admin token), or null. */

@@ -9,7 +9,7 @@ import type { SecretStore } from '../secrets/index.js';
 import { fetchAdmin } from './admin-client.js';
 import { homeOf, parseName, printJson, printTable, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
 import { registerDetectCommand } from './detect-command.js';
-import { describeKey, keyInfo, providerSecretName, resolveKey } from './provider-key.js';
+import { describeKey, keyInfo, providerSecretName, resolveKey, type KeyInfo } from './provider-key.js';
 import { readSecretFromStdin } from './read-secret.js';
 
 type ProviderType = ProviderConfig['type'];
@@ -141,6 +141,7 @@ async function addProvider(io: CliIo, home: string, name: string, opts: AddOptio
   }
   const preset = (await presetsFor([provider])).get(provider.type);
   const key = keyInfo(provider, () => store ?? secretStoreOf(home, io), preset);
+  warnAboutUnsetKeyVariable(io, provider, key);
   if (opts.json) return printJson(io, { ...provider, key_source: key.source, api_key_env: key.env });
   const url = provider.base_url ?? preset?.base_url ?? '-';
   io.stdout.write(`added provider "${name}" (${provider.type}, ${url}); API key: ${describeKey(key)}\n`);
@@ -206,6 +207,19 @@ function warnAboutCredentialHeaders(io: CliIo, headers: Record<string, string>):
         + 'config.yaml. Prefer --api-key-stdin or --api-key-env.\n');
     }
   }
+}
+
+/**
+ * A key read from an environment variable that is not set here is most likely not set for the
+ * gateway either: say so now rather than at the first request's 401.
+ */
+function warnAboutUnsetKeyVariable(io: CliIo, p: ProviderConfig, key: KeyInfo): void {
+  if (key.env === null || (key.source !== 'env' && key.source !== 'preset_env')) return;
+  if ((io.env[key.env] ?? '') !== '') return;
+  io.stderr.write(`warning: $${key.env} is not set in this shell, and provider "${p.name}" reads its API key from it `
+    + 'in the gateway\'s environment. Set it where the gateway runs, or keep the key in the secret store instead:\n'
+    + `  localrouter providers remove ${p.name}\n`
+    + `  printf %s "$${key.env}" | localrouter providers add ${p.name} --type ${p.type} --api-key-stdin\n`);
 }
 
 function notFound(name: string): LocalRouterError {

@@ -1,5 +1,7 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { configPath, updateConfig, type Config, type LimitConfig, type StrategyConfig } from '../config/index.js';
+import { configPath, installRoot, updateConfig, type Config, type LimitConfig, type StrategyConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { homeOf, parseName, printJson, printTable, readConfig, type CliIo } from './cli-io.js';
 import {
@@ -12,6 +14,12 @@ interface StrategyOptions {
   deny?: string[];
   limit?: LimitConfig[];
   autoModels?: string[];
+  strongModels?: string[];
+  weakModels?: string[];
+  classifier?: string;
+  threshold?: number;
+  strongShare?: number;
+  clearAutoSplit?: boolean;
   clearDeny?: boolean;
   clearLimits?: boolean;
   clearAutoModels?: boolean;
@@ -59,6 +67,8 @@ Each option given replaces that whole list; lists not mentioned are kept:
   --allow    replaces the allow list      --deny   replaces the deny list  (--clear-deny empties it)
   --limit    replaces the limits          (--clear-limits removes them all)
   --auto-models replaces the auto list    (--clear-auto-models empties it)
+  --strong-models / --weak-models replace a side of the auto split; --classifier, --threshold and
+             --strong-share set how it chooses          (--clear-auto-split removes the split)
   --tool-limit replaces the MCP per-tool limits (--clear-tool-limits removes them)
   --tool-shape replaces the MCP tool shaping    (--clear-tool-shapes removes it)
 Updating the implicit "default" strategy writes it to the config first (allow "*"), then applies the change.
@@ -111,6 +121,7 @@ export function registerStrategiesCommand(program: Command, io: CliIo): void {
         ['limits', formatList(v.limits.map(formatLimit))],
         ...(v.tool_limits === undefined ? [] : [['tool limits', formatList(v.tool_limits.map((l) => `${l.tool}:${l.window}:${l.max}`))] as [string, string]]),
         ['auto models', formatList(v.auto.models)],
+        ...autoSplitRows(v.auto),
         ['clients', formatList(v.clients)],
       ];
       io.stdout.write(rows.map(([k, val]) => `${`${k}:`.padEnd(13)}${val}\n`).join(''));
@@ -120,9 +131,11 @@ export function registerStrategiesCommand(program: Command, io: CliIo): void {
     .argument('<name>', 'strategy name'), true)
     .addHelpText('after', UPDATE_HELP)
     .action((name: string, opts: StrategyOptions, cmd: Command) => {
-      const changes = [opts.allow, opts.deny, opts.limit, opts.autoModels, opts.clearDeny, opts.clearLimits, opts.clearAutoModels, opts.toolLimit, opts.clearToolLimits, opts.toolShape, opts.clearToolShapes];
+      const changes = [opts.allow, opts.deny, opts.limit, opts.autoModels, opts.strongModels, opts.weakModels, opts.classifier,
+        opts.threshold, opts.strongShare, opts.clearAutoSplit, opts.clearDeny, opts.clearLimits, opts.clearAutoModels, opts.toolLimit, opts.clearToolLimits, opts.toolShape, opts.clearToolShapes];
       if (changes.every((c) => c === undefined)) {
-        cmd.error('error: nothing to update: give --allow, --deny, --limit, --auto-models or a --clear-* option', { exitCode: 2 });
+        cmd.error('error: nothing to update: give --allow, --deny, --limit, --auto-models, --strong-models, --weak-models, '
+          + '--classifier, --threshold, --strong-share, --tool-limit, --tool-shape or a --clear-* option', { exitCode: 2 });
       }
       const saved = updateConfig(configPath(homeOf(cmd, io)), (cfg) => {
         let strategy = cfg.strategies.find((s) => s.name === name);
@@ -177,6 +190,15 @@ function withPolicyOptions(cmd: Command, update = false): Command {
     .addOption(new Option('--limit <kind:window:max>', LIMIT_HELP).argParser(collectLimit))
     .addOption(new Option('--auto-models <models>', 'what localrouter/auto tries, in order: comma-separated provider/model ids')
       .argParser(collectPatterns))
+    .addOption(new Option('--strong-models <models>', 'localrouter/auto split: the strong side, in order (comma-separated provider/model ids)')
+      .argParser(collectPatterns))
+    .addOption(new Option('--weak-models <models>', 'localrouter/auto split: the weak side, in order').argParser(collectPatterns))
+    .addOption(new Option('--classifier <name>', 'classifier that picks the side (models/router-<name>.bin; the bundled one is hashlr)')
+      .argParser(parseClassifier))
+    .addOption(new Option('--threshold <p>', 'send a prompt to the strong side when the classifier\'s P(strong wins) >= p (0..1)')
+      .argParser(parseUnit).conflicts('strongShare'))
+    .addOption(new Option('--strong-share <x>', 'or: the share of prompts for the strong side (0..1), calibrated from the model card')
+      .argParser(parseUnit))
     .addOption(new Option('--tool-limit <tool:window:max>', 'MCP calls of a tool per client, TOOL:WINDOW:MAX (repeatable); TOOL is the name clients '
       + 'call (`<server>__<tool>`, `*` wildcards; the tools one entry matches share its budget); WINDOW: minute, hour or day').argParser(collectToolLimit))
     .addOption(new Option('--tool-shape <tool=json>', 'how clients see an MCP tool, TOOL=JSON (repeatable): TOOL is its name as clients would see it; '
@@ -185,6 +207,8 @@ function withPolicyOptions(cmd: Command, update = false): Command {
     cmd.addOption(new Option('--clear-deny', 'empty the deny list').conflicts('deny'))
       .addOption(new Option('--clear-limits', 'remove every limit').conflicts('limit'))
       .addOption(new Option('--clear-auto-models', 'empty the auto list').conflicts('autoModels'))
+      .addOption(new Option('--clear-auto-split', 'remove the strong/weak split (strong and weak lists, classifier, threshold, share)')
+        .conflicts(['strongModels', 'weakModels', 'classifier', 'threshold', 'strongShare']))
       .addOption(new Option('--clear-tool-limits', 'remove every MCP per-tool limit').conflicts('toolLimit'))
       .addOption(new Option('--clear-tool-shapes', 'remove every MCP tool shaping').conflicts('toolShape'));
   }
@@ -196,6 +220,7 @@ function applyOptions(s: StrategyConfig, opts: StrategyOptions): StrategyConfig 
   if (opts.deny !== undefined || opts.clearDeny) s.deny = opts.deny ?? [];
   if (opts.limit !== undefined || opts.clearLimits) s.limits = opts.limit ?? [];
   if (opts.autoModels !== undefined || opts.clearAutoModels) s.auto.models = opts.autoModels ?? [];
+  applyAutoSplit(s, opts);
   if (opts.toolLimit !== undefined || opts.clearToolLimits) {
     s.mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {}, tools: {} }), tool_limits: opts.toolLimit ?? [] };
   }
@@ -204,6 +229,56 @@ function applyOptions(s: StrategyConfig, opts: StrategyOptions): StrategyConfig 
     s.mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {}, tool_limits: [] }), tools };
   }
   return s;
+}
+
+/** The strong/weak split of `localrouter/auto`: lists, classifier, and a threshold or a share (one replaces the other). */
+function applyAutoSplit(s: StrategyConfig, opts: StrategyOptions): void {
+  if (opts.clearAutoSplit) {
+    s.auto = { models: s.auto.models, strong_models: [], weak_models: [] };
+    return;
+  }
+  if (opts.strongModels !== undefined) s.auto.strong_models = opts.strongModels;
+  if (opts.weakModels !== undefined) s.auto.weak_models = opts.weakModels;
+  if (opts.classifier !== undefined) s.auto.classifier = opts.classifier;
+  if (opts.threshold !== undefined) {
+    s.auto.threshold = opts.threshold;
+    delete s.auto.strong_share;
+  }
+  if (opts.strongShare !== undefined) {
+    s.auto.strong_share = opts.strongShare;
+    delete s.auto.threshold;
+  }
+  const split = s.auto.strong_models.length > 0 || s.auto.weak_models.length > 0;
+  if ((s.auto.classifier !== undefined || s.auto.threshold !== undefined || s.auto.strong_share !== undefined) && !split) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `strategy "${s.name}": a classifier, threshold or share needs `
+      + '--strong-models and --weak-models to choose between');
+  }
+  if (split && (s.auto.strong_models.length === 0 || s.auto.weak_models.length === 0)) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `strategy "${s.name}": the auto split needs both --strong-models and --weak-models`);
+  }
+  if (split) s.auto.classifier ??= 'hashlr';
+}
+
+/** `show` lines for the split, only when there is one. */
+function autoSplitRows(auto: StrategyConfig['auto']): [string, string][] {
+  if (auto.strong_models.length === 0 && auto.weak_models.length === 0) return [];
+  const rule = auto.threshold !== undefined ? `threshold ${auto.threshold}` : auto.strong_share !== undefined ? `strong share ${auto.strong_share}` : 'default threshold';
+  return [['auto strong', formatList(auto.strong_models)], ['auto weak', formatList(auto.weak_models)],
+    ['classifier', `${auto.classifier ?? 'hashlr'} (${rule})`]];
+}
+
+function parseUnit(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1.');
+  return n;
+}
+
+/** A classifier name whose model file ships in `models/` (listed when the name is not one of them). */
+function parseClassifier(value: string): string {
+  const dir = path.join(installRoot(), 'models');
+  if (/^[a-z0-9][a-z0-9._-]{0,63}$/.test(value) && existsSync(path.join(dir, `router-${value}.bin`))) return value;
+  const known = readdirSync(dir).map((f) => /^router-(.+)\.bin$/.exec(f)?.[1]).filter((n) => n !== undefined);
+  throw new InvalidArgumentError(`no classifier "${value}" in ${dir}; available: ${known.join(', ') || 'none'}.`);
 }
 
 /** A strategy as listed: its rules, whether it is the built-in or the default one, and who follows it. */

@@ -11,6 +11,7 @@ export { McpServerSchema, McpSettingsSchema, McpAccessSchema, type McpServerConf
 export { resolveHome, configPath } from './paths.js';
 export { installRoot, packageVersion } from './install-root.js';
 export { parseConfig } from './parse-config.js';
+export { CONFIG_MIGRATIONS, CONFIG_VERSION, migrateConfig, type ConfigMigration } from './migrate-config.js';
 export { defaultConfig, loadConfig, loadOrCreateConfig, saveConfig } from './load-config.js';
 export { updateConfig } from './update-config.js';
 export { ConfigWatcher } from './config-watcher.js';

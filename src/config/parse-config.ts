@@ -2,6 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { LocalRouterError } from '../errors/index.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { formatIssues } from './format-issues.js';
+import { migrateConfig } from './migrate-config.js';
 
 /** Parses and validates config YAML; every problem becomes one readable line naming `file`. */
 export function parseConfig(text: string, file: string): Config {
@@ -25,7 +26,7 @@ export function parseConfig(text: string, file: string): Config {
       `${file}: YAML error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
   }
   // An empty file (or one with only comments) means "all defaults".
-  const input = raw ?? {};
+  const input = migrateConfig(raw ?? {}, file);
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {
     throw new LocalRouterError('LR_ERR_CONFIG_INVALID',

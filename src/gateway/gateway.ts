@@ -8,7 +8,7 @@ import { getPreset, loadProviderEngine, ModelDirectory } from '../providers/inde
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
-import { buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
+import { adminTokenPath, buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
 import { callForAnswer, llmRoutes } from '../llm-api/index.js';
 import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
 import { dashboardRoutes, GatewayMetrics, loginUrl, startLoginCode } from '../admin-api/index.js';
@@ -27,6 +27,8 @@ export interface StartGatewayOptions {
    * gateway (tests) keeps its own.
    */
   lastResort?: boolean;
+  /** Called with each finished LLM request after it is recorded (`serve --access-log`); what it throws is logged, not raised. */
+  onRequestDone?: (outcome: RequestOutcome) => void;
 }
 
 export interface Gateway {
@@ -39,6 +41,12 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** A new one-time dashboard login URL (valid for a day, works once). */
   dashboardLoginUrl(): string;
+  /** Where provider secrets are kept: the OS keychain or the encrypted file in the data dir. */
+  readonly secretsBackend: 'keychain' | 'file';
+  /** The admin API's token file (`<home>/admin-token`). */
+  readonly adminTokenFile: string;
+  /** Every route served, by path (`/a/*` takes what is below `/a/`), with its methods: what docs/openapi.json must describe. */
+  readonly routes: ReadonlyMap<string, readonly string[]>;
 }
 
 const VERSION = packageVersion();
@@ -100,7 +108,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     open: new Set(),
     startedAt: Date.now(),
     version: VERSION,
-    onRequestDone: (outcome: RequestOutcome) => metrics.record(outcome),
+    onRequestDone: requestObserver(metrics, opts.onRequestDone, log),
     logBodyBytes: config.monitoring.enabled && config.monitoring.log_bodies ? config.monitoring.log_body_max_bytes : 0,
     limiter,
     classifiers,
@@ -115,7 +123,8 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   metrics.addFamilies(() => mcp.skillFamilies());
   // The dashboard's routes include `GET /api/providers` (provider health) and the config-editing calls.
   const dashboard = dashboardRoutes({ auth: metrics.adminAuth, configFile: file, secrets, listModels: (provider) => fetchModelIds(engine, provider) });
-  const app = createApp(state, buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), dashboard));
+  const routes = buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), dashboard);
+  const app = createApp(state, routes);
   // Listen while the actor threads load their modules: a call made before an actor is ready waits in
   // its port, so /health answers at once and nothing is refused; startGateway resolves once they are.
   const host = opts.host ?? config.server.host;
@@ -169,7 +178,21 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     return closing;
   };
   const origin = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { host, port, close, state, metrics, dashboardLoginUrl: () => loginUrl(origin, startLoginCode(metrics.adminAuth)) };
+  return { host, port, close, state, metrics, secretsBackend: secrets.backend, adminTokenFile: adminTokenPath(opts.home),
+    routes: new Map([...routes].map(([p, methods]) => [p, Object.keys(methods)])), dashboardLoginUrl: () => loginUrl(origin, startLoginCode(metrics.adminAuth)) };
+}
+
+/** Records each finished request, then hands it to the embedder's observer, whose faults stay its own. */
+function requestObserver(metrics: GatewayMetrics, observer: ((o: RequestOutcome) => void) | undefined, log: Logger): (o: RequestOutcome) => void {
+  if (observer === undefined) return (outcome) => metrics.record(outcome);
+  return (outcome) => {
+    metrics.record(outcome);
+    try {
+      observer(outcome);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'request observer failed');
+    }
+  };
 }
 
 /**

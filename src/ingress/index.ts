@@ -11,6 +11,6 @@ export type { AttemptRecord, GatewayState, GatewayTables, OpenExchange, RequestO
 export { answerAfterBody, OWN_BODY_BUFFER_BYTES, readBody, statusLine, writeError, writeJson, writeResponse, type HeaderPairs } from './http-io.js';
 export { ClientTable, type AuthedClient } from './client-table.js';
 export { RequestGuards } from './guards.js';
-export { AdminAuth, loadOrCreateAdminToken } from './admin-token.js';
+export { AdminAuth, adminTokenPath, loadOrCreateAdminToken } from './admin-token.js';
 export { TokenSigner } from './oauth-tokens.js';
 export { UiSessions, START_LOGIN_TTL_MS, type SessionView } from './ui-sessions.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config, LimitConfig } from '../config/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import { createRecord, ERROR_CLASS, RECORD_KIND, type MetricsRing, type PromFamily, type RequestLogEntry } from '../metrics/index.js';
-import { labelSafe } from '../model/index.js';
+import { countOf, labelSafe } from '../model/index.js';
 import { compileAccessRules, type RateLimiter } from '../routing/index.js';
 import type { McpCallInfo, McpJsonRpcMessage, McpJsonText, SkillRunInfo } from '../workers/index.js';
 import type { AuthedClient } from '../ingress/index.js';
@@ -216,7 +216,7 @@ export class McpCalls {
   #admit(client: AuthedClient, method: string, target: string): { code: number; message: string; data: Record<string, unknown> } | null {
     const limiter = this.#opts.limiter();
     const charged: [string, LimitConfig[]][] = [];
-    const refuse = (key: string, limits: LimitConfig[], what: string): { code: number; message: string; data: Record<string, unknown> } | null => {
+    const refuse = (key: string, limits: LimitConfig[], noun: string, what: string): { code: number; message: string; data: Record<string, unknown> } | null => {
       if (limits.length === 0) return null;
       const admission = limiter.admit(key, limits, { requests: 1 });
       if (admission.ok) {
@@ -229,18 +229,18 @@ export class McpCalls {
       const retryS = Math.ceil(admission.retryAfterMs / 1000);
       return {
         code: MCP_RATE_LIMITED,
-        message: `rate limit reached: ${l.max} ${what} per ${l.window}; retry in ${retryS} s`,
+        message: `rate limit reached: ${countOf(l.max, noun)}${what} per ${l.window}; retry in ${retryS} s`,
         data: { code: 'LR_ERR_RATE_LIMITED', retry_after_ms: admission.retryAfterMs, retry_after_s: retryS, limit: { kind: l.kind, window: l.window, max: l.max } },
       };
     };
     if (method === 'tools/call') {
       for (const rule of this.#toolLimits.get(client.policy.strategy) ?? []) {
         if (!rule.matches(target)) continue;
-        const refused = refuse(`${client.id}|mcp-tool|${rule.pattern}`, rule.limits, `calls of tool "${labelSafe(rule.pattern, 100)}" for this client`);
+        const refused = refuse(`${client.id}|mcp-tool|${rule.pattern}`, rule.limits, 'calls', ` of tool "${labelSafe(rule.pattern, 100)}" for this client`);
         if (refused !== null) return refused;
       }
     }
-    return refuse(client.id, this.#requestLimitsOf(client), 'requests for this client (LLM requests and MCP calls together)');
+    return refuse(client.id, this.#requestLimitsOf(client), 'requests', ' for this client (LLM requests and MCP calls together)');
   }
 
   #requestLimitsOf(client: AuthedClient): LimitConfig[] {

@@ -1,4 +1,5 @@
 import { LocalRouterError } from '../errors/index.js';
+import { limitAmount } from '../model/index.js';
 import type { Admission, LimitState, RateLimiter } from './rate-limiter.js';
 import type { ClientPolicy } from './strategy-table.js';
 
@@ -21,7 +22,7 @@ export function admitRequest(ctx: { limiter: RateLimiter }, client: LimitedClien
   if (!admission.ok) {
     const l = admission.limit;
     throw new LocalRouterError('LR_ERR_RATE_LIMITED',
-      `rate limit reached: ${l.max} ${l.kind.replace('_', ' ')} per ${l.window} for this client; retry in ${Math.ceil(admission.retryAfterMs / 1000)} s`,
+      `rate limit reached: ${limitAmount(l.kind, l.max)} per ${l.window} for this client; retry in ${Math.ceil(admission.retryAfterMs / 1000)} s`,
       { retryAfterMs: admission.retryAfterMs, headers: rateLimitHeaders(admission.states) });
   }
   return admission.states;

@@ -30,11 +30,15 @@ function runFixture(command: string[], env: NodeJS.ProcessEnv): { status: number
 describe('OS keychain backend (gnome-keyring over a private D-Bus session)', () => {
   // The keychain round trip runs in a child process inside a private D-Bus session with an unlocked
   // gnome-keyring (tests/integration/fixtures/keychain-roundtrip.ts checks what the store does there).
-  it('scripts/with-keyring.sh gives a child process a working keychain', () => {
+  it('scripts/with-keyring.sh gives a child process a working keychain', (ctx) => {
     const missing = ['dbus-run-session', 'gnome-keyring-daemon'].filter((tool) => !onPath(tool));
-    // Not a skip: without these the keychain path is simply untested, and that must be visible.
-    expect(missing, `missing ${missing.join(', ')}: install the Debian packages with `
-      + '`apt-get install -y --no-install-recommends gnome-keyring dbus`').toEqual([]);
+    // Reported as skipped with the exact reason, so a stock machine stays green and the gap stays
+    // visible; CI (.ci/run) installs both, and there the round trip must pass.
+    if (missing.length > 0) {
+      if (process.env.CI) expect(missing, 'CI must provide a Secret Service: apt-get install -y --no-install-recommends gnome-keyring dbus').toEqual([]);
+      ctx.skip(`no Secret Service can be started here: ${missing.join(' and ')} not on PATH `
+        + '(Debian: apt-get install -y --no-install-recommends gnome-keyring dbus)');
+    }
     const { LOCALROUTER_SECRETS_BACKEND: _b, ...env } = process.env;
     const { status, result, stderr } = runFixture([WITH_KEYRING, process.execPath, '--import', 'tsx', FIXTURE], env);
     expect(result, stderr).toEqual({

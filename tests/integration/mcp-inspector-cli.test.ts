@@ -22,7 +22,7 @@ const INSPECTOR = path.join(TOOLCHAIN, '@modelcontextprotocol', 'inspector', 'cl
 function requireToolchain(): void {
   for (const f of [NODE22, INSPECTOR]) {
     if (!fs.existsSync(f)) {
-      throw new Error(`${f} is missing: run \`npm install --prefix tests/conformance/toolchain\` (the root \`pretest\` does)`);
+      throw new Error(`${f} is missing: run \`node scripts/install-toolchain.mjs\` (the root \`pretest\` does)`);
     }
   }
 }

@@ -71,7 +71,7 @@ describe('MCP calls are limited, logged and measured', () => {
     expect((await client.callTool({ name: 'every__echo', arguments: { message: 'old' } })).content).toEqual([{ type: 'text', text: 'Echo: old' }]);
     const refused = await client.callTool({ name: 'every__echo', arguments: { message: 'old' } }).then(() => null, (err: McpError) => err);
     expect(refused?.code).toBe(-32029);
-    expect(refused?.message).toMatch(/rate limit reached: 1 requests/);
+    expect(refused?.message).toMatch(/rate limit reached: 1 request for this client/);
     await client.close();
   });
 
