@@ -16,7 +16,7 @@ describe('generated reference docs match the code (after a change: npm run docs)
   it('docs/configuration.md lists every config field with its type and default', () => {
     const text = configurationReference();
     expect(text).toMatch(/^\| `server\.port` \| integer \| `3625` \|/m);
-    expect(text).toMatch(/^\| `strategies\[\]\.auto\.threshold` \| number \| unset \| Route to the strong list iff P\(strong wins\) >= threshold\. \|$/m);
+    expect(text).toMatch(/^\| `strategies\[\]\.auto\.threshold` \| number \| unset \| Route to the strong list iff the classifier score \(0\.\.1, expected gain of the strong model\) >= threshold\. \|$/m);
     expect(read('docs/configuration.md')).toBe(text);
   });
 });
