@@ -85,7 +85,7 @@ describe('the "using it with" pages: every example runs against a real gateway',
   });
 
   it('the pages have runnable examples, each with its output', () => {
-    expect(pages).toEqual(expect.arrayContaining(['anthropic.md', 'mcp-clients.md', 'openai-sdks.md']));
+    expect(pages).toEqual(expect.arrayContaining(['anthropic.md', 'mcp-clients.md', 'openai-sdks.md', 'openrouter.md']));
     const runnable = all.filter((b) => b.info[1] === 'run');
     expect(runnable.length).toBeGreaterThanOrEqual(5);
     for (const b of runnable) expect(b.output, `${b.page}: a runnable block without its output`).toBeDefined();
