@@ -138,15 +138,24 @@ describe('a newcomer installs the package and follows the README', () => {
       return answer?.choices[0]?.message.content ?? null;
     }, { timeout: 10_000, interval: 200 }).toBe('echo: hi');
 
-    // The generation record of that request (by the id the gateway gives in its header).
+    // The generation record of that request, by the id of the answer's body (the gateway's `gen-` id).
+    // Assigned inside the poll above, so the compiler still sees the initial null here.
+    const genId = (answer as OpenAI.ChatCompletion | null)?.id;
+    expect(genId).toMatch(/^gen-/);
+    const record = async () => fetch(`http://127.0.0.1:${port}/v1/generation?id=${genId}`, { headers: { authorization: `Bearer ${key}` } });
+    await expect.poll(async () => (await record()).status, { timeout: 10_000, interval: 200 }).toBe(200);
+    expect(((await (await record()).json()) as { data: { id: string } }).data.id).toBe(genId);
+
+    // OpenRouter's fallback list alone, without `model`: the first listed model answers.
     const raw = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
       method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'openai/echo', messages: [{ role: 'user', content: 'again' }] }),
+      body: JSON.stringify({ models: ['openai/echo'], messages: [{ role: 'user', content: 'again' }] }),
     });
     expect(raw.status).toBe(200);
-    const genId = raw.headers.get('x-localrouter-generation-id')!;
-    await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/v1/generation?id=${genId}`, { headers: { authorization: `Bearer ${key}` } })).status,
-      { timeout: 10_000, interval: 200 }).toBe(200);
+    const viaModels = (await raw.json()) as { id: string; model: string; choices: { message: { content: string } }[] };
+    expect(viaModels.choices[0]!.message.content).toBe('echo: again');
+    expect(viaModels.model).toBe('openai/echo');
+    expect(viaModels.id).toBe(raw.headers.get('x-localrouter-generation-id'));
 
     server.kill('SIGTERM');
     expect(await new Promise((r) => server!.on('exit', r))).toBe(0);
