@@ -211,7 +211,7 @@ describe('skills as MCP tools', () => {
     try {
       const r = await client.callTool({ name: 'skills__echo-twice', arguments: {} });
       expect(r.isError).toBe(true);
-      expect(textOf(r)).toMatch(/skill echo-twice failed at step each: rate limit reached: 1 calls of tool "every__echo" for this client per minute/);
+      expect(textOf(r)).toMatch(/skill echo-twice failed at step each: rate limit reached: 1 call of tool "every__echo" for this client per minute/);
       const own = await client.callTool({ name: 'every__echo', arguments: { message: 'x' } }).catch((e: unknown) => e);
       expect((own as McpError).code).toBe(-32029);
     } finally {
