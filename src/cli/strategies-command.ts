@@ -27,6 +27,9 @@ interface StrategyOptions {
   clearToolLimits?: boolean;
   toolShape?: Record<string, unknown>;
   clearToolShapes?: boolean;
+  skills?: string[];
+  denySkills?: string[];
+  clearSkills?: boolean;
   json?: boolean;
 }
 
@@ -71,6 +74,7 @@ Each option given replaces that whole list; lists not mentioned are kept:
              --strong-share set how it chooses          (--clear-auto-split removes the split)
   --tool-limit replaces the MCP per-tool limits (--clear-tool-limits removes them)
   --tool-shape replaces the MCP tool shaping    (--clear-tool-shapes removes it)
+  --skills / --deny-skills replace which skills its clients may run (--clear-skills: every skill again)
 Updating the implicit "default" strategy writes it to the config first (allow "*"), then applies the change.
 
 Example: localrouter strategies update cheap --allow 'ollama/*' --limit requests:minute:30`;
@@ -120,6 +124,8 @@ export function registerStrategiesCommand(program: Command, io: CliIo): void {
         ['allow', formatList(v.allow)], ['deny', formatList(v.deny)],
         ['limits', formatList(v.limits.map(formatLimit))],
         ...(v.tool_limits === undefined ? [] : [['tool limits', formatList(v.tool_limits.map((l) => `${l.tool}:${l.window}:${l.max}`))] as [string, string]]),
+        ...(v.skills === undefined ? [] : [['skills', formatList(v.skills)] as [string, string]]),
+        ...(v.deny_skills === undefined ? [] : [['deny skills', formatList(v.deny_skills)] as [string, string]]),
         ['auto models', formatList(v.auto.models)],
         ...autoSplitRows(v.auto),
         ['clients', formatList(v.clients)],
@@ -132,10 +138,11 @@ export function registerStrategiesCommand(program: Command, io: CliIo): void {
     .addHelpText('after', UPDATE_HELP)
     .action((name: string, opts: StrategyOptions, cmd: Command) => {
       const changes = [opts.allow, opts.deny, opts.limit, opts.autoModels, opts.strongModels, opts.weakModels, opts.classifier,
-        opts.threshold, opts.strongShare, opts.clearAutoSplit, opts.clearDeny, opts.clearLimits, opts.clearAutoModels, opts.toolLimit, opts.clearToolLimits, opts.toolShape, opts.clearToolShapes];
+        opts.threshold, opts.strongShare, opts.clearAutoSplit, opts.clearDeny, opts.clearLimits, opts.clearAutoModels, opts.toolLimit, opts.clearToolLimits, opts.toolShape, opts.clearToolShapes,
+        opts.skills, opts.denySkills, opts.clearSkills];
       if (changes.every((c) => c === undefined)) {
         cmd.error('error: nothing to update: give --allow, --deny, --limit, --auto-models, --strong-models, --weak-models, '
-          + '--classifier, --threshold, --strong-share, --tool-limit, --tool-shape or a --clear-* option', { exitCode: 2 });
+          + '--classifier, --threshold, --strong-share, --tool-limit, --tool-shape, --skills, --deny-skills or a --clear-* option', { exitCode: 2 });
       }
       const saved = updateConfig(configPath(homeOf(cmd, io)), (cfg) => {
         let strategy = cfg.strategies.find((s) => s.name === name);
@@ -202,7 +209,9 @@ function withPolicyOptions(cmd: Command, update = false): Command {
     .addOption(new Option('--tool-limit <tool:window:max>', 'MCP calls of a tool per client, TOOL:WINDOW:MAX (repeatable); TOOL is the name clients '
       + 'call (`<server>__<tool>`, `*` wildcards; the tools one entry matches share its budget); WINDOW: minute, hour or day').argParser(collectToolLimit))
     .addOption(new Option('--tool-shape <tool=json>', 'how clients see an MCP tool, TOOL=JSON (repeatable): TOOL is its name as clients would see it; '
-      + 'JSON has "name", "title", "description" and "fixed_arguments" (values set on every call, hidden from clients)').argParser(collectToolShape));
+      + 'JSON has "name", "title", "description" and "fixed_arguments" (values set on every call, hidden from clients)').argParser(collectToolShape))
+    .addOption(new Option('--skills <patterns>', 'skills its clients may run over /mcp (skill names, comma-separated or repeated, `*` wildcards)').argParser(collectPatterns))
+    .addOption(new Option('--deny-skills <patterns>', 'skills its clients may not run (same form as --skills)').argParser(collectPatterns));
   if (update) {
     cmd.addOption(new Option('--clear-deny', 'empty the deny list').conflicts('deny'))
       .addOption(new Option('--clear-limits', 'remove every limit').conflicts('limit'))
@@ -210,7 +219,8 @@ function withPolicyOptions(cmd: Command, update = false): Command {
       .addOption(new Option('--clear-auto-split', 'remove the strong/weak split (strong and weak lists, classifier, threshold, share)')
         .conflicts(['strongModels', 'weakModels', 'classifier', 'threshold', 'strongShare']))
       .addOption(new Option('--clear-tool-limits', 'remove every MCP per-tool limit').conflicts('toolLimit'))
-      .addOption(new Option('--clear-tool-shapes', 'remove every MCP tool shaping').conflicts('toolShape'));
+      .addOption(new Option('--clear-tool-shapes', 'remove every MCP tool shaping').conflicts('toolShape'))
+      .addOption(new Option('--clear-skills', 'let its clients run every skill again').conflicts(['skills', 'denySkills']));
   }
   return cmd.option('--json', 'print JSON');
 }
@@ -223,6 +233,16 @@ function applyOptions(s: StrategyConfig, opts: StrategyOptions): StrategyConfig 
   applyAutoSplit(s, opts);
   if (opts.toolLimit !== undefined || opts.clearToolLimits) {
     s.mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {}, tools: {} }), tool_limits: opts.toolLimit ?? [] };
+  }
+  if (opts.skills !== undefined || opts.denySkills !== undefined || opts.clearSkills) {
+    const mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {}, tool_limits: [], tools: {} }) };
+    if (opts.clearSkills) {
+      delete mcp.skills;
+      delete mcp.deny_skills;
+    }
+    if (opts.skills !== undefined) mcp.skills = opts.skills;
+    if (opts.denySkills !== undefined) mcp.deny_skills = opts.denySkills;
+    s.mcp = mcp;
   }
   if (opts.toolShape !== undefined || opts.clearToolShapes) {
     const tools = (opts.toolShape ?? {}) as NonNullable<StrategyConfig['mcp']>['tools'];
@@ -290,6 +310,8 @@ function view(cfg: Config, name: string) {
     // Shown only when set: most strategies have no MCP tool limits.
     ...(strategy.mcp?.tool_limits.length ? { tool_limits: strategy.mcp.tool_limits } : {}),
     ...(strategy.mcp !== undefined && Object.keys(strategy.mcp.tools).length > 0 ? { tool_shapes: strategy.mcp.tools } : {}),
+    ...(strategy.mcp?.skills !== undefined ? { skills: strategy.mcp.skills } : {}),
+    ...(strategy.mcp?.deny_skills !== undefined ? { deny_skills: strategy.mcp.deny_skills } : {}),
     clients: cfg.clients.filter((c) => strategyOf(cfg, c) === name).map((c) => c.name),
   };
 }

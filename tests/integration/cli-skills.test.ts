@@ -82,3 +82,26 @@ describe('localrouter skills add / list / show / validate / remove', () => {
     }
   });
 });
+
+describe('localrouter strategies update --skills / --deny-skills', () => {
+  it('writes which skills a strategy\'s clients may run, shows them, and --clear-skills lets every skill in again', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-skill-strat-'));
+    try {
+      expect((await run(home, ['strategies', 'create', 'careful'])).code).toBe(0);
+      const set = await run(home, ['strategies', 'update', 'careful', '--skills', 'folder-*,release-notes', '--deny-skills', 'folder-digest', '--json']);
+      expect(set.code).toBe(0);
+      expect(JSON.parse(set.stdout)).toMatchObject({ skills: ['folder-*', 'release-notes'], deny_skills: ['folder-digest'] });
+      const mcp = (parse(fs.readFileSync(path.join(home, 'config.yaml'), 'utf8')) as { strategies: { name: string; mcp?: Record<string, unknown> }[] })
+        .strategies.find((s) => s.name === 'careful')!.mcp!;
+      expect(mcp).toMatchObject({ skills: ['folder-*', 'release-notes'], deny_skills: ['folder-digest'] });
+      expect((await run(home, ['strategies', 'show', 'careful'])).stdout).toMatch(/^deny skills: folder-digest$/m);
+      const cleared = await run(home, ['strategies', 'update', 'careful', '--clear-skills', '--json']);
+      expect(JSON.parse(cleared.stdout)).not.toHaveProperty('skills');
+      expect(JSON.parse(cleared.stdout)).not.toHaveProperty('deny_skills');
+      const both = await run(home, ['strategies', 'update', 'careful', '--clear-skills', '--skills', 'x']);
+      expect(both.code).not.toBe(0);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
