@@ -50,8 +50,10 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   let config = opts.config;
   const clients = new Map<number, AuthedClient>();
   const intern = opts.metrics?.intern ?? (() => 0);
+  // The actor's view of the config in force, with the MCP servers' secrets read again each time.
+  const actorConfig = (): ReturnType<typeof mcpActorConfig> => mcpActorConfig(config, opts.secrets, opts.version, opts.log);
   const host = new McpHost({
-    config: mcpActorConfig(config, opts.secrets, opts.version, opts.log), log: opts.log, metrics: opts.metrics, testHooks: opts.testHooks,
+    config: actorConfig(), log: opts.log, metrics: opts.metrics, testHooks: opts.testHooks,
     sample: (session, body) => {
       const client = clients.get(session);
       if (client === undefined) return Promise.reject(new Error('the client session is gone'));
@@ -121,7 +123,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   const reloadSecrets: RouteHandler = (state, res, req, cors) => {
     try {
       admin.checkRequest(req, state.tables.clients);
-      host.configure(mcpActorConfig(config, opts.secrets, opts.version, opts.log));
+      host.configure(actorConfig());
       writeJson(res, 200, { reloaded: true }, cors);
     } catch (err) {
       writeError(res, toLocalRouterError(err), cors);
@@ -140,7 +142,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
     reconfigure(next) {
       config = next;
       calls.configure(next);
-      host.configure(mcpActorConfig(next, opts.secrets, opts.version, opts.log));
+      host.configure(actorConfig());
       this.warm();
     },
     skillFamilies: () => calls.skillFamilies(),

@@ -84,9 +84,7 @@ export function storedMcpSecrets(server: string, secrets: SecretStore): McpSecre
 function readSecrets(server: string, secrets: SecretStore | null, log: RuntimeWarnings): McpSecrets {
   if (secrets === null) return {};
   try {
-    const raw = secrets.get(mcpSecretName(server));
-    if (raw === undefined) return {};
-    const parsed = JSON.parse(raw) as McpSecrets;
+    const parsed = storedMcpSecrets(server, secrets);
     return { env: parsed.env ?? {}, headers: parsed.headers ?? {}, ...(parsed.oauth !== undefined ? { oauth: parsed.oauth } : {}) };
   } catch (err) {
     log.warn({ server, err: (err as Error).message.split('\n')[0] }, 'cannot read the MCP server secrets from the secret store');

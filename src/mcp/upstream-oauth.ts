@@ -3,15 +3,10 @@ import { discoverOAuthServerInfo, refreshAuthorization, type OAuthClientProvider
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { McpOAuthState } from '../workers/index.js';
 
-/** The message of the error a call gets while the server wants a login the gateway does not have. */
-export function needsLoginMessage(server: string): string {
-  return `MCP server "${server}" needs an OAuth login: run "localrouter mcp login ${server}"`;
-}
-
 /** Raised where the SDK would send a user to the authorization page: the gateway cannot, the CLI can. */
 export class NeedsLoginError extends Error {
   constructor(server: string) {
-    super(needsLoginMessage(server));
+    super(`MCP server "${server}" needs an OAuth login: run "localrouter mcp login ${server}"`);
     this.name = 'NeedsLoginError';
   }
 }

@@ -5,10 +5,9 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { DEFAULT_MAX_JSON_DEPTH, labelSafe, withinValueDepth } from '../model/index.js';
-import type { McpServerRuntime } from '../workers/index.js';
+import type { McpOAuthState, McpServerRuntime } from '../workers/index.js';
 import { createUpstreamFetch } from './upstream-fetch.js';
 import { upstreamOAuthProvider } from './upstream-oauth.js';
-import type { McpOAuthState } from '../workers/index.js';
 
 /** What an upstream connection reports besides JSON-RPC messages. */
 export interface UpstreamTransportHooks {
