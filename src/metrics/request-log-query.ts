@@ -87,32 +87,35 @@ export function getRequestLog(db: MonitoringDb, id: string, clientId?: string): 
 
 /** Columns added after schema 3, in COLUMNS order. */
 const LATER_COLUMNS = ['server', 'tool', 'bytes_in', 'bytes_out', 'error_message', 'steps'];
-const upstreamColumnByDb = new WeakMap<MonitoringDb, boolean>();
-
-/** Whether the store has the column (a store still at an older schema, opened read-only by the CLI, may not). */
-function hasColumn(db: MonitoringDb, column: 'upstream_id'): boolean {
-  let has = upstreamColumnByDb.get(db);
-  if (has === undefined) {
-    has = (db.prepare('PRAGMA table_info(requests)').all() as { name: string }[]).some((c) => c.name === column);
-    upstreamColumnByDb.set(db, has);
-  }
-  return has;
-}
-
-const columnsByDb = new WeakMap<MonitoringDb, string>();
 
 /**
- * The columns to select: a store still at an older schema (opened read-only by the CLI before a
- * newer gateway migrated it) lacks the later columns (MCP calls, skill steps), which then read as null.
+ * What one store's `requests` table has: its column names and the select list built from them. A
+ * store still at an older schema (opened read-only by the CLI before a newer gateway migrated it)
+ * lacks the later columns (MCP calls, skill steps, upstream ids), which then read as null.
  */
-function columnsOf(db: MonitoringDb): string {
-  let columns = columnsByDb.get(db);
-  if (columns === undefined) {
-    const have = new Set((db.prepare('PRAGMA table_info(requests)').all() as { name: string }[]).map((c) => c.name));
-    columns = COLUMNS.split(', ').map((c) => (LATER_COLUMNS.includes(c) && !have.has(c) ? `NULL AS ${c}` : c)).join(', ');
-    columnsByDb.set(db, columns);
+interface TableShape {
+  names: Set<string>;
+  columns: string;
+}
+
+const shapeByDb = new WeakMap<MonitoringDb, TableShape>();
+
+function shapeOf(db: MonitoringDb): TableShape {
+  let shape = shapeByDb.get(db);
+  if (shape === undefined) {
+    const names = new Set((db.prepare('PRAGMA table_info(requests)').all() as { name: string }[]).map((c) => c.name));
+    const columns = COLUMNS.split(', ').map((c) => (LATER_COLUMNS.includes(c) && !names.has(c) ? `NULL AS ${c}` : c)).join(', ');
+    shapeByDb.set(db, (shape = { names, columns }));
   }
-  return columns;
+  return shape;
+}
+
+function hasColumn(db: MonitoringDb, column: string): boolean {
+  return shapeOf(db).names.has(column);
+}
+
+function columnsOf(db: MonitoringDb): string {
+  return shapeOf(db).columns;
 }
 
 /** Rows matching `filter` (read side, usable on a read-only connection). */
@@ -126,7 +129,7 @@ export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {})
   if (filter.model !== undefined) { where.push('model = ?'); args.push(filter.model); }
   if (filter.server !== undefined || filter.tool !== undefined) {
     // A store older than schema 4 has no MCP columns, and so no MCP calls to match.
-    if (columnsOf(db).includes('NULL AS server')) return [];
+    if (!hasColumn(db, 'server')) return [];
     if (filter.server !== undefined) { where.push('server = ?'); args.push(filter.server); }
     if (filter.tool !== undefined) { where.push('tool = ?'); args.push(filter.tool); }
   }
