@@ -16,6 +16,7 @@ import { type SparseFeatures } from './featurizer.js';
 import { createRng, shuffleInPlace } from './prng.js';
 import type { LabeledPrompt } from './routing-data.js';
 import { evaluateRouter } from './routing-metrics.js';
+import { combineHeads } from './router-model.js';
 import { predict, toMatrix, trainLogistic, type LinearModel } from './train-logistic.js';
 
 export const SPLIT_SCHEMES = ['random', 'subjects'] as const;
@@ -53,11 +54,6 @@ export function isGsm8k(row: LabeledPrompt): boolean {
 export interface TwoHeads {
   weakFails: LinearModel;
   strongFails: LinearModel;
-}
-
-/** The router score from the heads' probabilities (see the file comment). */
-export function combineHeads(pWeakFails: number, pStrongFails: number, kappa: number): number {
-  return (pWeakFails - kappa * pStrongFails + kappa) / (1 + kappa);
 }
 
 /** Fold (0..k-1) of each row. */

@@ -10,7 +10,7 @@
 export { startClassifier, type Classifier, type ClassifierEvent, type ClassifierOptions, type ClassifierStats } from './classifier-actor.js';
 export { FEATURE_DIM, FEATURIZER_VERSION, SHAPE, SHAPE_NAMES, featurize, type SparseFeatures } from './featurizer.js';
 export {
-  LinearRouter, MODEL_FORMAT_VERSION, decodeRouterModel, encodeRouterModel, scoreFeatures, scorePrompt, toFloat32Head, type Head, type RouterModel,
+  LinearRouter, MODEL_FORMAT_VERSION, combineHeads, decodeRouterModel, encodeRouterModel, scoreFeatures, scorePrompt, toFloat32Head, type Head, type RouterModel,
 } from './router-model.js';
 export {
   ARENA_HARD_ATTRIBUTION, ROUTELLM_ATTRIBUTION, cardPathFor, readModelCard, thresholdForShare,
@@ -22,7 +22,7 @@ export {
 } from './routing-data.js';
 export { parseCsv } from './parse-csv.js';
 export {
-  HYPER_GRID, KAPPA_GRID, SPLIT_SCHEMES, assignFolds, chatAuc, combineHeads, crossFit, fitHeads, rankAuc, type Hyper, type SplitScheme, type TwoHeads,
+  HYPER_GRID, KAPPA_GRID, SPLIT_SCHEMES, assignFolds, chatAuc, crossFit, fitHeads, rankAuc, type Hyper, type SplitScheme, type TwoHeads,
 } from './cross-fit.js';
 export { PROTOCOL, RANDOM_RUNS, evaluateBenchmark, evaluateScheme, formatBenchmark, formatSummary, summarize, type EvaluationSummary } from './evaluate-router.js';
 export { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH, MODELS_DIR, chatReport, modelPathFor, trainRouterModel, type TrainRouterOptions } from './train-router.js';

@@ -102,10 +102,17 @@ function headProbability(head: Head, f: SparseFeatures): number {
   return 1 / (1 + Math.exp(-z));
 }
 
-/** The router score in 0..1: (P(weak fails) − κ·P(strong fails) + κ) / (1 + κ). */
+/**
+ * The router score in 0..1 from the heads' probabilities: (P(weak fails) − κ·P(strong fails) + κ) / (1 + κ).
+ * Training, evaluation and serving all score with this one function.
+ */
+export function combineHeads(pWeakFails: number, pStrongFails: number, kappa: number): number {
+  return (pWeakFails - kappa * pStrongFails + kappa) / (1 + kappa);
+}
+
+/** The router score of a featurized prompt. */
 export function scoreFeatures(model: RouterModel, f: SparseFeatures): number {
-  const k = model.kappa;
-  return (headProbability(model.weakFails, f) - k * headProbability(model.strongFails, f) + k) / (1 + k);
+  return combineHeads(headProbability(model.weakFails, f), headProbability(model.strongFails, f), model.kappa);
 }
 
 /** The router score of a prompt (the last user message). */
