@@ -15,7 +15,10 @@ const CALL_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get']);
  * own, with `data.code: LR_ERR_RATE_LIMITED` and the retry time in `data`.
  */
 export const MCP_RATE_LIMITED = -32029;
-/** Tools of skills (their runs report steps after a cancel). */
+/**
+ * Tools of skills (their runs report steps after a cancel): the prefix src/skills names, written here
+ * because importing that folder would load its parsers (JSONata, YAML) into the ingress at start.
+ */
 const SKILL_TOOL_PREFIX = 'skills__';
 /** Longest client-supplied name kept in a log row of a call refused before reaching the actor. */
 const MAX_TARGET = 500;

@@ -6,6 +6,7 @@ import {
   ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, ResultSchema, SetLevelRequestSchema,
   SubscribeRequestSchema, UnsubscribeRequestSchema, type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
+import { SKILL_TOOL_PREFIX } from '../skills/index.js';
 import type { McpCallInfo, McpSessionInfo, SkillRunInfo } from '../workers/index.js';
 import type { McpPolicy } from './access-policy.js';
 import type { MergedView, Owner } from './merged-view.js';
@@ -322,7 +323,7 @@ export class ClientSession {
   /** A skill run's answer, counted and told to the host with the run's record. */
   async #skillCalled(name: string, running: Promise<{ result: Item; run: SkillRunInfo | null }>, extra: Extra): Promise<Item> {
     const start = performance.now();
-    const target = name.slice('skills__'.length);
+    const target = name.slice(SKILL_TOOL_PREFIX.length);
     try {
       const { result, run } = await running;
       this.#host.record(this, 'skills', `skills/${target}`, start, null);

@@ -1,5 +1,5 @@
 import { compileExpression, compileTemplate, TemplateError, type Template } from './template.js';
-import type { SkillDef, SkillIssue, StepDef } from './skill-types.js';
+import { SKILL_TOOL_PREFIX, type SkillDef, type SkillIssue, type StepDef } from './skill-types.js';
 
 /** A step ready to run: its templates compiled, its dependencies known. */
 export interface CompiledStep {
@@ -50,7 +50,7 @@ export function compileWorkflow(skill: SkillDef): { workflow: CompiledWorkflow |
     const step: CompiledStep = { def, deps: [], arguments: null, value: null, foreach: null, when: null, llm: null };
     if (def.kind === 'tool') {
       const tool = def.tool ?? '';
-      if (tool.startsWith('skills__')) issue(`tool "${tool}" is a skill; a skill cannot call skills`);
+      if (tool.startsWith(SKILL_TOOL_PREFIX)) issue(`tool "${tool}" is a skill; a skill cannot call skills`);
       else if (!TOOL_NAME.test(tool)) issue(`unknown tool "${tool}": tools are named <server>__<tool>`);
       else if (skill.requires.tools.length > 0 && !skill.requires.tools.includes(tool)) issue(`unknown tool "${tool}": not listed in requires`);
       step.arguments = compile(def.arguments ?? {}, 'arguments');

@@ -18,6 +18,4 @@ export { SkillRegistry, readSkillFile, type SkillRegistryEvents } from './skill-
 export { compileTemplate, compileExpression, TemplateError, type Scope, type Template } from './template.js';
 export type { Json, JsonObject, SkillDef, SkillIssue, StepDef, StepReport } from './skill-types.js';
 
-/** Tools of skills are named `skills__<name>`; `skills__read` reads instruction-only skills. */
-export const SKILL_TOOL_PREFIX = 'skills__';
-export const SKILL_READ_TOOL = 'skills__read';
+export { SKILL_READ_TOOL, SKILL_TOOL_PREFIX } from './skill-types.js';

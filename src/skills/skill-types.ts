@@ -1,3 +1,7 @@
+/** Tools of skills are named `skills__<name>`; `skills__read` reads instruction-only skills. */
+export const SKILL_TOOL_PREFIX = 'skills__';
+export const SKILL_READ_TOOL = 'skills__read';
+
 /** A JSON value as skills read and write it (tool arguments, step values, outputs). */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
