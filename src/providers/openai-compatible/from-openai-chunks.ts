@@ -51,9 +51,10 @@ export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
   const sse = createSseState();
   let started = false;
   let done = false;
-  /** The upstream reported an error: nothing more is translated, but the end is still checked as the pass-through checks it. */
-  let failed = false;
-  /** The error the upstream reported, already relayed to the client as an error part. */
+  /**
+   * The error the upstream reported, already relayed to the client as an error part: nothing more is
+   * translated, but the end is still checked as the pass-through checks it.
+   */
   let failedWith: PlainError | null = null;
   let sawEnd = false;
   let finish: FinishReason | null = null;
@@ -99,7 +100,7 @@ export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
 
   const onEvent = (ev: SseEvent, out: StreamPart[]): void => {
     if (ev.data === null) return;
-    if (failed) {
+    if (failedWith !== null) {
       // Relayed already; the stream still ends as cut short unless the upstream finished it.
       if (ev.data === '[DONE]' || FINISHED.test(ev.data)) sawEnd = true;
       return;
@@ -114,7 +115,6 @@ export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
       const error = streamError(chunk.error);
       out.push({ type: 'error', error });
       failedWith = error;
-      failed = true;
       return;
     }
     if (!started) {
@@ -143,7 +143,7 @@ export function createOpenAIPartStream(ctx: TranslateContext): PartStream {
     end() {
       const out: StreamPart[] = [];
       endSse(sse, (ev) => onEvent(ev, out));
-      if (done || (failed && sawEnd)) return out;
+      if (done || (failedWith !== null && sawEnd)) return out;
       if (failedWith !== null) throw relayedError(failedWith);
       if (finish === null) throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${provider}" ended the stream before a finish_reason or [DONE]`);
       flushFinish(out, finish);
