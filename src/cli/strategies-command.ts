@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { configPath, installRoot, updateConfig, type Config, type LimitConfig, type StrategyConfig } from '../config/index.js';
+import { configPath, installRoot, McpAccessSchema, updateConfig, type Config, type LimitConfig, type StrategyConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { homeOf, parseName, printJson, printTable, readConfig, type CliIo } from './cli-io.js';
 import {
@@ -231,22 +231,19 @@ function applyOptions(s: StrategyConfig, opts: StrategyOptions): StrategyConfig 
   if (opts.limit !== undefined || opts.clearLimits) s.limits = opts.limit ?? [];
   if (opts.autoModels !== undefined || opts.clearAutoModels) s.auto.models = opts.autoModels ?? [];
   applyAutoSplit(s, opts);
-  if (opts.toolLimit !== undefined || opts.clearToolLimits) {
-    s.mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {}, tools: {} }), tool_limits: opts.toolLimit ?? [] };
-  }
-  if (opts.skills !== undefined || opts.denySkills !== undefined || opts.clearSkills) {
-    const mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {}, tool_limits: [], tools: {} }) };
+  const touchesMcp = opts.toolLimit !== undefined || opts.clearToolLimits || opts.toolShape !== undefined || opts.clearToolShapes
+    || opts.skills !== undefined || opts.denySkills !== undefined || opts.clearSkills;
+  if (touchesMcp) {
+    // A strategy without MCP rules gets the schema's defaults (every server) before the change.
+    const mcp = (s.mcp ??= McpAccessSchema.parse({}));
+    if (opts.toolLimit !== undefined || opts.clearToolLimits) mcp.tool_limits = opts.toolLimit ?? [];
+    if (opts.toolShape !== undefined || opts.clearToolShapes) mcp.tools = (opts.toolShape ?? {}) as typeof mcp.tools;
     if (opts.clearSkills) {
       delete mcp.skills;
       delete mcp.deny_skills;
     }
     if (opts.skills !== undefined) mcp.skills = opts.skills;
     if (opts.denySkills !== undefined) mcp.deny_skills = opts.denySkills;
-    s.mcp = mcp;
-  }
-  if (opts.toolShape !== undefined || opts.clearToolShapes) {
-    const tools = (opts.toolShape ?? {}) as NonNullable<StrategyConfig['mcp']>['tools'];
-    s.mcp = { ...(s.mcp ?? { servers: ['*'], deny_servers: [], per_server: {}, tool_limits: [] }), tools };
   }
   return s;
 }
