@@ -7,7 +7,7 @@ import type { Config } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { mcpSecretName, storedMcpSecrets, type McpOAuthState } from '../mcp/index.js';
 import { fetchAdmin } from './admin-client.js';
-import { homeOf, printJson, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
+import { homeOf, parsePort, printJson, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
 import { readSecretFromStdin } from './read-secret.js';
 
 interface LoginOptions {
@@ -246,12 +246,6 @@ class LoginProvider {
   codeVerifier(): string {
     return this.#verifier;
   }
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number (0 = any free port).');
-  return n;
 }
 
 function parseTimeout(value: string): number {

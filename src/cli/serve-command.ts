@@ -48,7 +48,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         version: packageVersion(), runs: io.env.LOCALROUTER_RUNS ?? 'src', origin, configFile: configPath(home), home,
         adminTokenFile: gateway.adminTokenFile, secretsBackend: gateway.secretsBackend,
         providers: config.providers.length, clients: config.clients.length, mcpServers: config.mcp_servers.length,
-        dashboard: { url: `${origin}/` }, accessLog: opts.accessLog === true,
+        dashboard: `${origin}/`, accessLog: opts.accessLog === true,
       }));
       // A notice, not data: stdout keeps the one address line scripts read.
       io.stderr.write(`${dashboardLoginLine(gateway.dashboardLoginUrl())}\n`);

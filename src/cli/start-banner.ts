@@ -14,11 +14,8 @@ export interface BannerInfo {
   providers: number;
   clients: number;
   mcpServers: number;
-  /**
-   * The dashboard's address, and a one-time login address when the gateway offers one: the dashboard
-   * side fills `loginUrl` (the banner prints it in place of the plain address, so a click logs in).
-   */
-  dashboard: { url: string; loginUrl?: string };
+  /** The dashboard's address (its one-time login link is printed after the banner, see dashboard-login-line.ts). */
+  dashboard: string;
   /** The access log's destination when `--access-log` is on. */
   accessLog: boolean;
 }
@@ -33,7 +30,7 @@ export function startBanner(b: BannerInfo): string {
     row('OpenAI API', `${b.origin}/v1`),
     row('Anthropic API', `${b.origin}/v1/messages`),
     row('MCP', `${b.origin}/mcp`),
-    row('dashboard', b.dashboard.loginUrl ?? b.dashboard.url),
+    row('dashboard', b.dashboard),
     row('config', b.configFile),
     row('data', b.home),
     row('admin token', `${b.adminTokenFile} (Bearer token of the admin API, /api/...)`),
