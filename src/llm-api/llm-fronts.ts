@@ -2,8 +2,11 @@ import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/in
 import { modelIdProblem, withinJsonDepth, type ChatRequest, type EmbeddingsRequest, type ClientDialectName, type Operation } from '../model/index.js';
 import { isUtf8 } from 'node:buffer';
 import {
-  anthropicErrorEvent, fromAnthropicRequest, parseTopLevelPieces, scanTopLevel, type TopLevelObject, fromCompletionsRequest, fromResponsesRequest, anthropicUpstreamError, toAnthropicError,
+  anthropicErrorEvent, fromAnthropicRequest, parseTopLevelPieces, scanTopLevel, skimJsonBody, TOO_DEEP, type TopLevelObject,
+  fromCompletionsRequest, fromResponsesRequest, anthropicUpstreamError, toAnthropicError,
 } from '../providers/index.js';
+import type { MessageFacts } from '../routing/index.js';
+import { SkimmedMessages } from './skimmed-messages.js';
 
 /** A typed chat request (or, for embeddings, an OpenAI embeddings body), ready for model resolution. */
 export interface FrontRequest {
@@ -21,6 +24,8 @@ export interface FrontRequest {
    * top-level members the gateway changes spliced in.
    */
   clientBody: boolean;
+  /** Set when `body.messages` was skimmed, not built (it is built on first read): what routing needs of it. */
+  messageFacts?: MessageFacts;
 }
 
 /**
@@ -31,7 +36,12 @@ export interface LlmFront {
   op: Operation;
   /** The dialect the engine converts answers to. */
   dialect: ClientDialectName;
-  parse(body: Record<string, unknown>, limits: { maxMessages: number }): FrontRequest;
+  parse(body: Record<string, unknown>, limits: { maxMessages: number }, skimmed?: SkimmedMessages | null): FrontRequest;
+  /**
+   * The client's body goes upstream as its own bytes and the front reads only the `messages` facts
+   * `SkimmedMessages` answers: a large body's messages are skimmed rather than parsed.
+   */
+  skimsMessages?: boolean;
   /** The error body for a gateway error, or for an upstream error passed through (`err.upstreamBody`). */
   errorBody(err: PlainError): string;
   /** The stream event that ends a stream after an error. */
@@ -46,6 +56,8 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 export interface ParsedBody {
   value: Record<string, unknown>;
   top: TopLevelObject | null;
+  /** Set when `value.messages` was skimmed (built only when first read). */
+  messages: SkimmedMessages | null;
 }
 
 /** Bodies at least this long are parsed in pieces (see `parseTopLevelPieces`); shorter ones in one go, which is faster for them. */
@@ -57,16 +69,39 @@ const PIECEWISE_MIN_BYTES = 128 * 1024;
  * parsed in pieces, never decoded into one large string; any doubt, and any error, goes through
  * `JSON.parse` of the whole text, so the result and the error messages are the parser's.
  */
-export function parseJsonBody(raw: Buffer, maxDepth: number): ParsedBody {
-  if (!withinJsonDepth(raw, maxDepth)) {
-    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `request body nests objects/arrays deeper than ${maxDepth} levels (server.max_json_depth)`);
+export function parseJsonBody(raw: Buffer, maxDepth: number, skimMessages = false): ParsedBody {
+  if (skimMessages && raw.length >= SKIM_MIN_BYTES && isUtf8(raw)) {
+    const skimmed = skimBody(raw, maxDepth);
+    if (skimmed !== null) return skimmed;
   }
+  if (!withinJsonDepth(raw, maxDepth)) throw tooDeep(maxDepth);
   if (raw.length >= PIECEWISE_MIN_BYTES && isUtf8(raw)) {
     const top = scanTopLevel(raw);
     const value = top === null ? null : parseTopLevelPieces(raw, top);
-    if (value !== null) return { value, top };
+    if (value !== null) return { value, top, messages: null };
   }
-  return { value: parseJsonObject(raw), top: null };
+  return { value: parseJsonObject(raw), top: null, messages: null };
+}
+
+/**
+ * Bodies at least this long have their `messages` skimmed (when the front allows it): checked and
+ * split on the bytes, each message parsed only when something reads it. Below this a whole parse
+ * is as fast.
+ */
+const SKIM_MIN_BYTES = 32 * 1024;
+
+/** `raw` skimmed (see json-skim.ts): every member but `messages` parsed; null when the skim gives up. */
+function skimBody(raw: Buffer, maxDepth: number): ParsedBody | null {
+  const skim = skimJsonBody(raw, maxDepth);
+  if (skim === TOO_DEEP) throw tooDeep(maxDepth);
+  if (skim === null || skim.messages === null) return null;
+  const value = parseTopLevelPieces(raw, skim.top, 'messages');
+  if (value === null) return null;
+  return { value, top: skim.top, messages: new SkimmedMessages(raw, skim.messages) };
+}
+
+function tooDeep(maxDepth: number): LocalRouterError {
+  return new LocalRouterError('LR_ERR_BAD_REQUEST', `request body nests objects/arrays deeper than ${maxDepth} levels (server.max_json_depth)`);
 }
 
 /** JSON text → object, with the gateway's errors for bad JSON and non-objects. */
@@ -128,26 +163,43 @@ function requireStreamFlag(body: Record<string, unknown>): boolean {
  * Checks the parts of a chat request the gateway relies on (model, messages and their roles); the
  * rest goes upstream as is, and each adapter checks the fields it reads.
  */
-export function checkChatBody(body: Record<string, unknown> | ChatRequest, maxMessages: number): FrontRequest {
+export function checkChatBody(body: Record<string, unknown> | ChatRequest, maxMessages: number, skimmed: SkimmedMessages | null = null): FrontRequest {
   const fields = body as Record<string, unknown>;
   const model = requireModel(fields);
   checkModelsList(fields);
-  const messages = fields.messages;
-  if (!Array.isArray(messages) || messages.length === 0) {
-    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '"messages" must be a non-empty array', { param: 'messages' });
+  const count = skimmed !== null ? skimmed.count : checkedMessages(fields.messages);
+  if (count === 0) throw noMessages();
+  if (count > maxMessages) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `"messages" has ${count} items; at most ${maxMessages} are accepted`, { param: 'messages' });
   }
-  if (messages.length > maxMessages) {
-    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `"messages" has ${messages.length} items; at most ${maxMessages} are accepted`, { param: 'messages' });
-  }
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i];
-    if (!isObject(m) || typeof m.role !== 'string') {
-      throw new LocalRouterError('LR_ERR_BAD_REQUEST', `messages[${i}] must be an object with a string "role"`, { param: `messages[${i}]` });
-    }
+  const badRole = skimmed !== null ? skimmed.firstWithoutRole() : firstWithoutRole(fields.messages as unknown[]);
+  if (badRole !== -1) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `messages[${badRole}] must be an object with a string "role"`, { param: `messages[${badRole}]` });
   }
   const stream = requireStreamFlag(fields);
   const wantsUsage = stream && isObject(fields.stream_options) && fields.stream_options.include_usage === true;
-  return { model, body: fields as unknown as ChatRequest, stream, wantsUsage, clientBody: false };
+  const request: FrontRequest = { model, body: fields as unknown as ChatRequest, stream, wantsUsage, clientBody: false };
+  if (skimmed !== null) request.messageFacts = skimmed;
+  return request;
+}
+
+/** The number of messages, once `messages` is known to be an array. */
+function checkedMessages(messages: unknown): number {
+  if (!Array.isArray(messages)) throw noMessages();
+  return messages.length;
+}
+
+function noMessages(): LocalRouterError {
+  return new LocalRouterError('LR_ERR_BAD_REQUEST', '"messages" must be a non-empty array', { param: 'messages' });
+}
+
+/** Index of the first message that is not an object with a string `role`, or -1. */
+function firstWithoutRole(messages: unknown[]): number {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (!isObject(m) || typeof m.role !== 'string') return i;
+  }
+  return -1;
 }
 
 const openAIErrorEvent = (err: PlainError): string => `data: ${openAIErrorBody(err)}\n\n`;
@@ -157,11 +209,12 @@ const openAIError = (err: PlainError): string => err.upstreamBody ?? openAIError
 export const chatFront: LlmFront = {
   op: 'chat',
   dialect: 'chat',
-  parse(body, limits) {
-    const checked = checkChatBody(body, limits.maxMessages);
+  parse(body, limits, skimmed) {
+    const checked = checkChatBody(body, limits.maxMessages, skimmed ?? null);
     checked.clientBody = true;
     return checked;
   },
+  skimsMessages: true,
   errorBody: openAIError,
   errorEvent: openAIErrorEvent,
 };

@@ -64,8 +64,8 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     try {
       const cap = state.logBodyBytes ?? 0; // monitoring: request body for the request log (opt-in)
       if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
-      const parsed = parseJsonBody(raw!, server.max_json_depth);
-      const request = front.parse(parsed.value, { maxMessages: server.max_messages });
+      const parsed = parseJsonBody(raw!, server.max_json_depth, front.skimsMessages === true);
+      const request = front.parse(parsed.value, { maxMessages: server.max_messages }, parsed.messages);
       if (!needsClassifier(request, client)) {
         proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, null);
         return;

@@ -281,7 +281,7 @@ const NOT_PIECEWISE = new Error('not parsed piecewise');
  * parse or the text between pieces is not exactly JSON's: the caller then parses the whole text,
  * which also gives the parser's own error message.
  */
-export function parseTopLevelPieces(bytes: Uint8Array, top: TopLevelObject): Record<string, unknown> | null {
+export function parseTopLevelPieces(bytes: Uint8Array, top: TopLevelObject, deferred: string | null = null): Record<string, unknown> | null {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Record<string, unknown> = {};
   try {
@@ -289,12 +289,46 @@ export function parseTopLevelPieces(bytes: Uint8Array, top: TopLevelObject): Rec
       // An own `__proto__` data property is what the parser makes; an assignment would set the prototype.
       if (m.key === '__proto__') return null;
       const key = buf.toString('utf8', m.start + 1, m.keyEnd);
-      out[key] = parseSpan(buf, m.valueStart, m.end);
+      if (key === deferred) defineOnFirstRead(out, key, () => parseJsonSpan(buf, m.valueStart, m.end));
+      else out[key] = parseSpan(buf, m.valueStart, m.end);
     }
   } catch {
     return null;
   }
   return out;
+}
+
+/**
+ * `target[key]` as a property built by `load` when first read (or replaced when first written),
+ * then an ordinary data property; it keeps its place among the object's keys.
+ */
+function defineOnFirstRead(target: Record<string, unknown>, key: string, load: () => unknown): void {
+  const settle = (value: unknown): void => {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  };
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = load();
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
+}
+
+/**
+ * The value of the JSON text at `buf[start, end)`, which a parser or the skim has already accepted;
+ * large arrays are parsed element by element (see `PIECE_BYTES`).
+ */
+export function parseJsonSpan(buf: Buffer, start: number, end: number): unknown {
+  try {
+    return parseSpan(buf, start, end);
+  } catch (err) {
+    if (err !== NOT_PIECEWISE) throw err;
+    return JSON.parse(buf.toString('utf8', start, end));
+  }
 }
 
 function parseSpan(buf: Buffer, start: number, end: number): unknown {

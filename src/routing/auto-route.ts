@@ -33,6 +33,19 @@ export interface AutoRequest {
   model: string;
   /** A chat request's `messages` are scored; a request without them (embeddings) scores as empty text. */
   body: object;
+  /** What is known of `body.messages` without building it, when the body was skimmed (see `MessageFacts`). */
+  messageFacts?: MessageFacts;
+}
+
+/**
+ * The facts routing needs of a request's messages, for a body whose messages were not built (a
+ * large one, skimmed on its bytes): each is answered by parsing only the messages it concerns.
+ */
+export interface MessageFacts {
+  /** `lastUserText` of the messages. */
+  lastUserText(): string;
+  /** Some message has an `image_url` part. */
+  hasImages(): boolean;
 }
 
 /** What auto routing reads of the client: its strategy's name and `auto` settings. */
@@ -64,7 +77,8 @@ export async function routeByClassifier(request: AutoRequest, client: AutoClient
     ?? (auto.strong_share !== undefined ? await scorers.thresholdForShare(name, auto.strong_share) : DEFAULT_THRESHOLD);
   let score: number | null = null;
   try {
-    score = await (await scorers.get(name)).score(lastUserText('messages' in request.body ? request.body.messages : undefined));
+    const text = request.messageFacts !== undefined ? request.messageFacts.lastUserText() : lastUserText('messages' in request.body ? request.body.messages : undefined);
+    score = await (await scorers.get(name)).score(text);
   } catch {
     score = null;
   }
@@ -88,13 +102,19 @@ export function orderBySide(auto: Pick<ClientPolicy['auto'], 'strong_models' | '
 export function lastUserText(messages: unknown): string {
   if (!Array.isArray(messages)) return '';
   for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i] as { role?: unknown; content?: unknown };
-    if (m?.role !== 'user') continue;
-    if (typeof m.content === 'string') return m.content;
-    if (Array.isArray(m.content)) {
-      return m.content.filter((p: { type?: unknown }) => p?.type === 'text').map((p: { text?: unknown }) => String(p.text ?? '')).join('\n');
-    }
-    return '';
+    const text = userMessageText(messages[i]);
+    if (text !== null) return text;
+  }
+  return '';
+}
+
+/** The text of `message` when it is a user message (string content, or its text parts joined), else null. */
+export function userMessageText(message: unknown): string | null {
+  const m = message as { role?: unknown; content?: unknown } | null | undefined;
+  if (m?.role !== 'user') return null;
+  if (typeof m.content === 'string') return m.content;
+  if (Array.isArray(m.content)) {
+    return m.content.filter((p: { type?: unknown }) => p?.type === 'text').map((p: { text?: unknown }) => String(p.text ?? '')).join('\n');
   }
   return '';
 }

@@ -13,12 +13,12 @@ export { RateLimiter, type Admission, type Consumption, type LimitState } from '
 export { LimitStore } from './limit-store.js';
 export { admitRequest, projectInputTokens, rateLimitHeaders, type LimitedClient } from './admit.js';
 export {
-  noProviderAvailable, planCandidates,
+  messageHasImages, noProviderAvailable, planCandidates,
   type CandidateCapabilities, type CandidatePlan, type CandidateProbe, type PlanClient, type PlanContext, type PlanRequest,
 } from './plan-candidates.js';
 export {
-  chooseSide, lastUserText, needsClassifier, orderBySide, routeByClassifier,
-  type AutoClient, type AutoDecision, type AutoRequest, type PromptScorers,
+  chooseSide, lastUserText, needsClassifier, orderBySide, routeByClassifier, userMessageText,
+  type AutoClient, type AutoDecision, type AutoRequest, type MessageFacts, type PromptScorers,
 } from './auto-route.js';
 export { breakerCharge, fallsBack, type BreakerCharge, type FailedTry } from './failure-policy.js';
 export {

@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../errors/index.js';
-import { AUTO_IDS } from './auto-route.js';
+import { AUTO_IDS, type MessageFacts } from './auto-route.js';
 import type { CircuitBreakers, ProbeClaim } from './circuit-breaker.js';
 import { resolveModel, type ModelLookup, type ResolvedModel } from './resolve-model.js';
 import type { ClientPolicy } from './strategy-table.js';
@@ -23,6 +23,8 @@ export interface PlanContext {
 export interface PlanRequest {
   model: string;
   body: PlannedBody;
+  /** What is known of `body.messages` without building it, when the body was skimmed. */
+  messageFacts?: MessageFacts;
 }
 
 /** The fields of a chat request planning looks at (any shape: they are checked where they are read). */
@@ -63,7 +65,7 @@ export interface CandidatePlan {
  */
 export function planCandidates(request: PlanRequest, ctx: PlanContext, client: PlanClient, ids: string[] | null = null): CandidatePlan {
   const resolved = resolveAll(ids ?? candidateIds(request, client), ctx.directory, client);
-  const capable = filterByCapability(resolved, request.body, ctx);
+  const capable = filterByCapability(resolved, request, ctx);
   const probes: CandidateProbe[] = [];
   const skipped: ResolvedModel[] = [];
   const targets = capable.filter((t) => {
@@ -123,10 +125,11 @@ function resolveAll(ids: string[], directory: ModelLookup, client: PlanClient): 
 }
 
 /** Drops candidates the catalog knows cannot take tools or images; keeps all if that would drop all. */
-function filterByCapability(targets: ResolvedModel[], body: PlannedBody, ctx: PlanContext): ResolvedModel[] {
+function filterByCapability(targets: ResolvedModel[], request: PlanRequest, ctx: PlanContext): ResolvedModel[] {
   if (targets.length < 2) return targets;
+  const body = request.body;
   const needsTools = Array.isArray(body.tools) && body.tools.length > 0;
-  const needsVision = hasImages(body.messages);
+  const needsVision = request.messageFacts !== undefined ? request.messageFacts.hasImages() : hasImages(body.messages);
   if (!needsTools && !needsVision) return targets;
   const capable = targets.filter((t) => {
     const caps = ctx.capabilities(t.provider, t.upstreamModel);
@@ -137,7 +140,11 @@ function filterByCapability(targets: ResolvedModel[], body: PlannedBody, ctx: Pl
 }
 
 function hasImages(messages: unknown): boolean {
-  if (!Array.isArray(messages)) return false;
-  return messages.some((m) => Array.isArray((m as { content?: unknown }).content)
-    && ((m as { content: unknown[] }).content).some((p) => (p as { type?: unknown })?.type === 'image_url'));
+  return Array.isArray(messages) && messages.some(messageHasImages);
+}
+
+/** `message`'s content is an array of parts with an `image_url` part among them. */
+export function messageHasImages(message: unknown): boolean {
+  const content = (message as { content?: unknown } | null | undefined)?.content;
+  return Array.isArray(content) && content.some((p) => (p as { type?: unknown } | null)?.type === 'image_url');
 }

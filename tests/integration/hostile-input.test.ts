@@ -216,3 +216,47 @@ describe('slow clients', () => {
     await expectStillServing();
   });
 });
+
+describe('large chat bodies (skimmed on their bytes, messages never built)', () => {
+  /** An agent-sized history: `count` messages of about 3 KB, roles alternating, the last one the user's. */
+  function history(count: number): Array<Record<string, unknown>> {
+    return Array.from({ length: count }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `turn ${i} ü😀 ${'lorem ipsum '.repeat(250)}` }));
+  }
+
+  it('a 300 KB body goes upstream as the client sent it, with only the model changed', async () => {
+    const messages = history(100);
+    messages.push({ role: 'user', content: 'the last question' });
+    const body = { model: 'mock/echo', messages, temperature: 0.25, tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] };
+    const before = mock.seen.length;
+    const res = await post('/v1/chat/completions', body);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe('echo: the last question');
+    const seen = mock.seen.slice(before).find((r) => r.url.endsWith('/chat/completions'))!;
+    expect(seen.body).toEqual({ ...body, model: 'echo' });
+  });
+
+  it('invalid JSON deep in the history gets the parser\'s 400, as a small body does', async () => {
+    const text = JSON.stringify({ model: 'mock/echo', messages: history(100) }).replace('turn 57', 'turn\u000157');
+    const res = await post('/v1/chat/completions', text);
+    expect(res.status).toBe(400);
+    const err = ((await res.json()) as { error: { code: string; message: string } }).error;
+    expect(err.code).toBe('LR_ERR_BAD_JSON');
+    expect(err.message).toMatch(/^request body is not valid JSON: Bad control character in string literal/);
+  });
+
+  it('a message without a string role is named by its index; nesting inside the history is counted', async () => {
+    const messages = history(100);
+    delete messages[57]!.role;
+    const res = await post('/v1/chat/completions', { model: 'mock/echo', messages });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string; param: string } }).error).toMatchObject({ param: 'messages[57]' });
+    const nested = history(100);
+    let value: unknown[] = [];
+    for (let i = 0; i < 200; i++) value = [value];
+    nested[57]!.content = value;
+    const deepRes = await post('/v1/chat/completions', { model: 'mock/echo', messages: nested });
+    expect(deepRes.status).toBe(400);
+    expect(await deepRes.text()).toContain('deeper than 64 levels');
+    await expectStillServing();
+  });
+});

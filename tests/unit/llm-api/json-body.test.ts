@@ -8,9 +8,9 @@ function largeBody(extra = ''): string {
 }
 
 /** The error `parseJsonBody` throws, as code and message. */
-function failure(raw: Buffer, depth = 64): { code: string; message: string } {
+function failure(raw: Buffer, depth = 64, skim = false): { code: string; message: string } {
   try {
-    parseJsonBody(raw, depth);
+    parseJsonBody(raw, depth, skim);
   } catch (err) {
     const e = err as { code: string; message: string };
     return { code: e.code, message: e.message };
@@ -28,7 +28,7 @@ describe('parseJsonBody', () => {
   });
 
   it('parses a small body in one go (no scan kept)', () => {
-    expect(parseJsonBody(Buffer.from('{"model":"m","messages":[]}'), 64)).toEqual({ value: { model: 'm', messages: [] }, top: null });
+    expect(parseJsonBody(Buffer.from('{"model":"m","messages":[]}'), 64)).toEqual({ value: { model: 'm', messages: [] }, top: null, messages: null });
   });
 
   it('gives a large broken body the parser\'s own error message', () => {
@@ -40,6 +40,7 @@ describe('parseJsonBody', () => {
         expected = `request body is not valid JSON: ${(err as Error).message}`;
       }
       expect(failure(Buffer.from(broken))).toEqual({ code: 'LR_ERR_BAD_JSON', message: expected });
+      expect(failure(Buffer.from(broken), 64, true)).toEqual({ code: 'LR_ERR_BAD_JSON', message: expected });
     }
   });
 
@@ -53,7 +54,11 @@ describe('parseJsonBody', () => {
   });
 
   it('still refuses bodies nested deeper than the limit, and duplicate keys are resolved as JSON.parse does', () => {
-    expect(failure(Buffer.from(`{"model":"m","messages":[],"x":${'['.repeat(100)}${']'.repeat(100)}}`)).code).toBe('LR_ERR_BAD_REQUEST');
+    const deep = Buffer.from(`{"model":"m","messages":[],"x":${'['.repeat(100)}${']'.repeat(100)}}`);
+    expect(failure(deep).code).toBe('LR_ERR_BAD_REQUEST');
+    const deepLarge = Buffer.from(largeBody(`,"x":${'['.repeat(100)}${']'.repeat(100)}`));
+    expect(failure(deepLarge, 64, true)).toEqual(failure(deepLarge, 64, false));
+    expect(failure(deepLarge, 64, true).message).toMatch(/deeper than 64/);
     const dup = largeBody(',"model":"second"');
     const parsed = parseJsonBody(Buffer.from(dup), 64);
     expect(parsed.top).toBeNull();
@@ -62,5 +67,63 @@ describe('parseJsonBody', () => {
 
   it('refuses a large body that is not an object', () => {
     expect(failure(Buffer.from(JSON.stringify(['x'.repeat(200_000)])))).toEqual({ code: 'LR_ERR_BAD_REQUEST', message: 'request body must be a JSON object' });
+  });
+
+  it('skims a large chat body: the same value (messages built when first read, in their place) and the top level kept', () => {
+    const text = largeBody(',"stream":true');
+    const parsed = parseJsonBody(Buffer.from(text), 64, true);
+    expect(parsed.messages?.count).toBe(800);
+    expect(Object.getOwnPropertyDescriptor(parsed.value, 'messages')?.get).toBeTypeOf('function');
+    expect(Object.keys(parsed.value)).toEqual(['model', 'messages', 'stream']);
+    expect(parsed.value).toEqual(JSON.parse(text));
+    expect(JSON.stringify(parsed.value)).toBe(JSON.stringify(JSON.parse(text)));
+    expect(Object.getOwnPropertyDescriptor(parsed.value, 'messages')?.value).toHaveLength(800);
+    expect(parsed.top?.members.map((m) => m.key)).toEqual(['model', 'messages', 'stream']);
+  });
+
+  it('answers what routing asks of skimmed messages by parsing only the messages concerned', () => {
+    const messages = [
+      { role: 'system', content: 'be brief ' + 'x'.repeat(40_000) },
+      { role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'image_url', image_url: { url: 'data:,' } }] },
+      { role: 'assistant', content: 'ok' },
+      { 'r\u006fle': 'user', content: 'escaped key, parsed to know' },
+      { role: 'tool', content: 'result' },
+    ];
+    const text = JSON.stringify({ model: 'm', messages }).replace('"r\\\\u006fle"', '"r\\u006fle"');
+    expect(JSON.parse(text).messages[3].role).toBe('user');
+    const skimmed = parseJsonBody(Buffer.from(text), 64, true).messages!;
+    expect(skimmed.count).toBe(5);
+    expect(skimmed.firstWithoutRole()).toBe(-1);
+    expect(skimmed.lastUserText()).toBe('escaped key, parsed to know');
+    expect(skimmed.hasImages()).toBe(true);
+    const noImages = JSON.stringify({ model: 'm', messages: [messages[0], { role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }] });
+    const second = parseJsonBody(Buffer.from(noImages), 64, true).messages!;
+    expect(second.hasImages()).toBe(false);
+    expect(second.lastUserText()).toBe('a\nb');
+  });
+
+  it('finds the first message without a string role on the bytes, as the parsed check does', () => {
+    const pad = { role: 'system', content: 'x'.repeat(40_000) };
+    for (const [bad, index] of [[[pad, 'text'], 1], [[pad, { content: 'no role' }], 1], [[pad, { role: 1 }], 1], [[{ role: null }, pad], 0], [[pad, pad, { role: 'user', role2: 'x' }, []], 3]] as const) {
+      const parsed = parseJsonBody(Buffer.from(JSON.stringify({ model: 'm', messages: bad })), 64, true);
+      expect(parsed.messages!.firstWithoutRole()).toBe(index);
+    }
+    // The last `role` wins, as in the parser.
+    const twice = `{"model":"m","messages":[${JSON.stringify(pad)},{"role":"user","role":2}]}`;
+    expect(parseJsonBody(Buffer.from(twice), 64, true).messages!.firstWithoutRole()).toBe(1);
+  });
+
+  it('leaves to the parser what the skim cannot vouch for: messages not an array, duplicate or escaped top-level keys', () => {
+    const pad = 'x'.repeat(40_000);
+    for (const text of [
+      `{"model":"m","messages":"${pad}"}`,
+      `{"model":"m","messages":[{"role":"user","content":"${pad}"}],"model":"n"}`,
+      `{"mod\\u0065l":"m","messages":[{"role":"user","content":"${pad}"}]}`,
+      `{"__proto__":{"x":1},"model":"m","messages":[{"role":"user","content":"${pad}"}]}`,
+    ]) {
+      const parsed = parseJsonBody(Buffer.from(text), 64, true);
+      expect(parsed.messages).toBeNull();
+      expect(parsed.value).toEqual(JSON.parse(text));
+    }
   });
 });
