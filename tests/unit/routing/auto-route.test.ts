@@ -79,6 +79,14 @@ describe('side choice and order', () => {
     expect(chooseSide(null, 1)).toBe('strong');
   });
 
+  it('scores the last user text the message facts give for a skimmed body, never reading its messages', async () => {
+    const s = scorers(0.9);
+    const body = { get messages(): unknown { throw new Error('messages read') } };
+    const r = await routeByClassifier({ model: 'auto', body, messageFacts: { lastUserText: () => 'from the facts', hasImages: () => false } }, client({ threshold: 0.5 }), s);
+    expect(s.asked).toEqual(['hashlr', 'from the facts']);
+    expect(r.decision.side).toBe('strong');
+  });
+
   it('orderBySide: the chosen side first, then the rest of the other side', () => {
     const auto = { strong_models: ['a', 'b'], weak_models: ['c', 'a'] };
     expect(orderBySide(auto, 'strong')).toEqual(['a', 'b', 'c']);

@@ -65,6 +65,15 @@ describe('planCandidates', () => {
       .toEqual(['a/toolless', 'a/blind']);
   });
 
+  it('asks a skimmed body\'s message facts whether it has images instead of reading its messages', () => {
+    const caps = { 'a/blind': { tools: true, vision: false }, 'a/sighted': { tools: true, vision: true } };
+    const ctx = context({ a: ['blind', 'sighted'] }, caps);
+    const body = { models: ['a/sighted'], get messages(): unknown { throw new Error('messages read') } };
+    const facts = (images: boolean) => ({ hasImages: () => images, lastUserText: () => '' });
+    expect(ids(planCandidates({ model: 'a/blind', body, messageFacts: facts(true) }, ctx, client()))).toEqual(['a/sighted']);
+    expect(ids(planCandidates({ model: 'a/blind', body, messageFacts: facts(false) }, ctx, client()))).toEqual(['a/blind', 'a/sighted']);
+  });
+
   it('keeps out candidates whose breaker is open, claims half-open probes, and answers 503 when all are open', () => {
     const ctx = context({ a: ['x', 'y'], b: ['z'] });
     ctx.breakers.failure('a', 'x', 'model');
