@@ -10,16 +10,9 @@
  * `__proto__`. Inside a message, a key with an escape or a `role` with one makes that element
  * "unsure": whoever needs it parses it.
  */
-import type { TopLevelMember, TopLevelObject } from './json-top-level.js';
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
+import {
+  BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE, type TopLevelMember, type TopLevelObject,
+} from './json-top-level.js';
 
 /**
  * What the skim knows of one element of `messages`: `User`, an object whose `role` is the string
