@@ -51,6 +51,8 @@ const FORWARDED = ['tools/list', 'tools/call', 'prompts/list', 'prompts/get', 'r
 const ACTOR_PROTOCOL_VERSION = '2025-11-25';
 /** Resource URIs one `subscriptions/listen` stream may watch. */
 const MAX_LISTEN_URIS = 100;
+/** How long a listen stream's acknowledgement waits for its resource subscriptions to reach the upstreams. */
+const SUBSCRIBE_WAIT_MS = 5_000;
 
 /** Request headers the v2 SDK reads on a modern POST. */
 const MODERN_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-method', 'mcp-name'] as const;
@@ -79,6 +81,8 @@ interface Served {
 interface Watcher {
   no: number;
   seq: number;
+  /** Its subscribe requests not answered yet, by id. */
+  pending: Map<string, () => void>;
 }
 
 export interface McpModernOptions {
@@ -127,6 +131,8 @@ export class McpModern {
   #loading: Promise<ModernSdk> | null = null;
   /** One SDK handler per strategy and endpoint: their listen streams share change events only among themselves. */
   readonly #served = new Map<string, Served>();
+  /** Actor sessions open for modern requests and listen streams (the host does not count them as client sessions). */
+  readonly #opened = new Set<number>();
 
   constructor(host: McpHost, opts: McpModernOptions) {
     this.#host = host;
@@ -160,7 +166,7 @@ export class McpModern {
     const abort = new AbortController();
     sink.onAbort(() => abort.abort());
     const request = new Request(`http://${host}/mcp`, { method: 'POST', headers, signal: abort.signal });
-    const listen = method === 'subscriptions/listen' && route.kind === 'modern' ? this.#listen(served, client, endpoint, route.message.params) : null;
+    const listen = method === 'subscriptions/listen' && route.kind === 'modern' ? await this.#listen(served, client, endpoint, route.message.params) : null;
     try {
       const response = await served.handler.fetch(request, { parsedBody: body, authInfo: { token: '', clientId: client.id, scopes: [], extra: { caller } } });
       await writeWebResponse(res, response, cors, sink);
@@ -177,7 +183,7 @@ export class McpModern {
     const all = [...this.#served.values()];
     this.#served.clear();
     for (const s of all) {
-      if (s.watcher !== null) this.#host.close(s.watcher.no);
+      if (s.watcher !== null) this.#close(s.watcher.no);
       s.watcher = null;
     }
     await Promise.all(all.map((s) => s.handler.close().catch(() => undefined)));
@@ -234,7 +240,7 @@ export class McpModern {
       const settle = (answer: Item): void => {
         if (done) return;
         done = true;
-        host.close(no);
+        this.#close(no);
         const error = answer.error as { code?: unknown; message?: unknown; data?: unknown } | undefined;
         if (error !== undefined) reject(new sdk.ProtocolError(Number(error.code ?? -32603), String(error.message ?? 'error'), error.data));
         else resolve((answer.result ?? {}) as Item);
@@ -257,7 +263,7 @@ export class McpModern {
         },
         closed: () => settle({ error: { code: -32603, message: 'the MCP actor ended the request before answering (it restarted); retry', data: { code: 'LR_ERR_ACTOR_CRASHED' } } }),
       };
-      no = host.open(link, this.#info(client, endpoint));
+      no = this.#open(link, client, endpoint);
       const message: McpJsonRpcMessage = { jsonrpc: '2.0', id, method, params };
       const refusal = calls.deliver(no, client, message, caller.bytes);
       if (refusal !== null) return settle(JSON.parse(refusal) as Item);
@@ -280,33 +286,39 @@ export class McpModern {
         owner: client,
         send: (json, related, final) => {
           if (!final || related !== 0) return;
-          host.close(no);
+          this.#close(no);
           const result = (JSON.parse(jsonString(json)) as { result?: { instructions?: unknown } }).result;
           resolve(typeof result?.instructions === 'string' ? result.instructions : undefined);
         },
         closed: () => resolve(undefined),
       };
-      const host = this.#host;
-      no = host.open(link, this.#info(client, endpoint));
-      host.deliver(no, { ...initializeMessage(this.#opts.version), id: 0 });
+      no = this.#open(link, client, endpoint);
+      this.#host.deliver(no, { ...initializeMessage(this.#opts.version), id: 0 });
     });
   }
 
   /**
    * A listen stream opens: the watcher session of its strategy and endpoint is opened if it is not
    * (its list-change notifications become the handler's events), and subscribed to the stream's
-   * resource URIs. Returns what to do when the stream ends.
+   * resource URIs (the stream is acknowledged once the upstreams have them, or after
+   * `SUBSCRIBE_WAIT_MS`). Returns what to do when the stream ends.
    */
-  #listen(served: Served, client: AuthedClient, endpoint: string | null, params: unknown): () => void {
+  async #listen(served: Served, client: AuthedClient, endpoint: string | null, params: unknown): Promise<() => void> {
     served.listening++;
     if (served.watcher === null) this.#watch(served, client, endpoint);
     const filter = (params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)?.notifications;
     const uris = Array.isArray(filter?.resourceSubscriptions)
       ? [...new Set(filter.resourceSubscriptions.filter((u): u is string => typeof u === 'string'))].slice(0, MAX_LISTEN_URIS) : [];
+    const subscribed: Promise<void>[] = [];
     for (const uri of uris) {
       const n = served.uris.get(uri) ?? 0;
       served.uris.set(uri, n + 1);
-      if (n === 0) this.#subscribe(served, uri, true);
+      if (n === 0) subscribed.push(this.#subscribe(served, uri, true));
+    }
+    if (subscribed.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(subscribed), new Promise<void>((resolve) => { timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS); })]);
+      clearTimeout(timer);
     }
     let ended = false;
     return () => {
@@ -317,24 +329,28 @@ export class McpModern {
         if (n > 0) served.uris.set(uri, n);
         else {
           served.uris.delete(uri);
-          this.#subscribe(served, uri, false);
+          void this.#subscribe(served, uri, false);
         }
       }
       if (--served.listening === 0 && served.watcher !== null) {
         const no = served.watcher.no;
         served.watcher = null;
-        this.#host.close(no);
+        this.#close(no);
       }
     };
   }
 
   #watch(served: Served, client: AuthedClient, endpoint: string | null): void {
     const notify = served.handler.notify;
-    const watcher: Watcher = { no: 0, seq: 0 };
+    const watcher: Watcher = { no: 0, seq: 0, pending: new Map() };
     const link: McpSessionLink = {
       owner: client,
-      send: (json, related) => {
-        if (related !== null) return; // answers to its own subscribe requests
+      send: (json, related, final) => {
+        if (related !== null) {
+          // The answer to one of its subscribe requests (an error too: the stream goes on without it).
+          if (final && typeof related === 'string') watcher.pending.get(related)?.();
+          return;
+        }
         const message = JSON.parse(jsonString(json)) as { method?: unknown; params?: { uri?: unknown } };
         switch (message.method) {
           case 'notifications/tools/list_changed': return notify.toolsChanged();
@@ -347,12 +363,13 @@ export class McpModern {
         }
       },
       closed: () => {
+        for (const done of watcher.pending.values()) done();
         // The actor restarted: open streams keep hearing changes through a new watcher.
         if (served.watcher !== watcher) return;
         served.watcher = null;
         if (served.listening > 0) {
           this.#watch(served, client, endpoint);
-          for (const uri of served.uris.keys()) this.#subscribe(served, uri, true);
+          for (const uri of served.uris.keys()) void this.#subscribe(served, uri, true);
           notify.toolsChanged();
           notify.promptsChanged();
           notify.resourcesChanged();
@@ -360,13 +377,38 @@ export class McpModern {
       },
     };
     served.watcher = watcher;
-    watcher.no = this.#host.open(link, this.#info(client, endpoint));
+    watcher.no = this.#open(link, client, endpoint);
   }
 
-  #subscribe(served: Served, uri: string, on: boolean): void {
+  /** (Un)subscribes the watcher to `uri`; resolves when the actor answered. */
+  #subscribe(served: Served, uri: string, on: boolean): Promise<void> {
     const w = served.watcher;
-    if (w === null) return;
-    this.#host.deliver(w.no, { jsonrpc: '2.0', id: `sub-${++w.seq}`, method: on ? 'resources/subscribe' : 'resources/unsubscribe', params: { uri } });
+    if (w === null) return Promise.resolve();
+    const id = `sub-${++w.seq}`;
+    return new Promise((resolve) => {
+      w.pending.set(id, () => {
+        w.pending.delete(id);
+        resolve();
+      });
+      this.#host.deliver(w.no, { jsonrpc: '2.0', id, method: on ? 'resources/subscribe' : 'resources/unsubscribe', params: { uri } });
+    });
+  }
+
+  /** Opens an actor session of `client`'s strategy on `endpoint` (stateless: no per-session servers). */
+  #open(link: McpSessionLink, client: AuthedClient, endpoint: string | null): number {
+    const no = this.#host.open({
+      owner: link.owner, send: link.send,
+      closed: () => {
+        this.#opened.delete(no);
+        link.closed();
+      },
+    }, this.#info(client, endpoint));
+    this.#opened.add(no);
+    return no;
+  }
+
+  #close(no: number): void {
+    if (this.#opened.delete(no)) this.#host.close(no);
   }
 
   #info(client: AuthedClient, endpoint: string | null): McpSessionInfo {

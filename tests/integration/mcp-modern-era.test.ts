@@ -214,4 +214,45 @@ describe('/mcp serves protocol 2026-07-28 (stateless) and the session-based prot
     await other.close();
     await modern.close();
   });
+
+  it('passes a long call\'s progress to the modern client on the request\'s stream', async () => {
+    const modern = await modernClient();
+    const progress: number[] = [];
+    const result = await modern.callTool({ name: 'every__trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } }, {
+      onprogress: (p) => { progress.push(p.progress); },
+    });
+    expect(JSON.stringify(result.content)).toMatch(/Long running operation completed/);
+    expect(progress).toEqual([1, 2, 3]);
+    await modern.close();
+  });
+
+  it('tells a subscriptions/listen stream of updates to the resources it names', async () => {
+    const modern = await modernClient();
+    const uri = (await modern.listResources()).resources.find((r) => r.uri.startsWith('demo://resource/static/'))!.uri;
+    const updated = new Promise<string>((resolve) => {
+      modern.setNotificationHandler('notifications/resources/updated', (n) => resolve(n.params.uri));
+    });
+    const sub = await modern.listen({ resourceSubscriptions: [uri] });
+    // The upstream then sends an update for each subscribed URI at once and every 5 s (started and stopped by the tool).
+    const toggle = (): Promise<unknown> => modern.callTool({ name: 'every__toggle-subscriber-updates', arguments: {} });
+    await toggle();
+    try {
+      expect(await updated).toBe(uri);
+    } finally {
+      await toggle();
+    }
+    await sub.close();
+    await modern.close();
+  }, 20_000);
+
+  it('keeps the gateway\'s guards on modern requests: Origin, JSON depth', async () => {
+    const origin = await post({ jsonrpc: '2.0', id: 9, method: 'tools/list', params: { _meta: ENVELOPE } }, { origin: 'http://evil.example' });
+    expect(origin.status).toBe(403);
+    let deep: unknown = 'x';
+    for (let i = 0; i < 200; i++) deep = [deep];
+    const tooDeep = await post({ jsonrpc: '2.0', id: 10, method: 'tools/call', params: { name: 'every__echo', arguments: { message: deep }, _meta: ENVELOPE } },
+      { 'mcp-name': 'every__echo' });
+    expect(tooDeep.status).toBe(400);
+    expect((tooDeep.json.error as { message: string }).message).toMatch(/nested deeper than/);
+  });
 });
