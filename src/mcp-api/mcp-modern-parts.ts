@@ -2,5 +2,5 @@
 // mcp-modern.ts imports this file, and only dynamically: a gateway whose clients all speak the
 // session-based protocol never loads it.
 export {
-  classifyInboundRequest, createMcpHandler, ProtocolError, Server, SUPPORTED_PROTOCOL_VERSIONS,
+  classifyInboundRequest, createMcpHandler, createRequestStateCodec, inputRequired, ProtocolError, Server, SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/server';

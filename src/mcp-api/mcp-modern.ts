@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { HttpResponse } from 'uWebSockets.js';
 import type { McpHost, McpLog, McpSessionLink } from '../mcp/index.js';
 import type { McpJsonRpcMessage, McpJsonText, McpSessionInfo } from '../workers/index.js';
 import { writeResponse, type AuthedClient, type HeaderPairs } from '../ingress/index.js';
 import { jsonRpcErrorBody } from './mcp-auth.js';
 import type { McpCalls } from './mcp-calls.js';
+import { BridgedCall, CALL_ID, type CallRound, type RoundOutcome } from './mcp-bridged-call.js';
 import { jsonString } from './mcp-post-exchange.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
 
@@ -11,6 +13,7 @@ import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
 type ModernSdk = typeof import('./mcp-modern-parts.js');
 type McpHttpHandler = ReturnType<ModernSdk['createMcpHandler']>;
 type ModernServer = InstanceType<ModernSdk['Server']>;
+type RequestStateCodec = ReturnType<ModernSdk['createRequestStateCodec']>;
 type Item = Record<string, unknown>;
 
 /** `_meta` key of the per-request envelope's protocol version (the SDK's PROTOCOL_VERSION_META_KEY, needed before it loads). */
@@ -49,6 +52,15 @@ const FORWARDED = ['tools/list', 'tools/call', 'prompts/list', 'prompts/get', 'r
 
 /** The legacy protocol version the gateway's own one-request actor sessions speak (their answers are lifted to the modern wire by the SDK). */
 const ACTOR_PROTOCOL_VERSION = '2025-11-25';
+/** The requests whose result may be `input_required` in this revision: an upstream's requests to the client during them are bridged. */
+const BRIDGED_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
+/** What an upstream may ask the client mid-call, as embedded requests of an `input_required` result. */
+const INPUT_METHODS = new Set(['sampling/createMessage', 'elicitation/create', 'roots/list']);
+/**
+ * How long a call waits, parked, for the client to come back with the input it needs (a human
+ * answering an elicitation): its request state is valid as long.
+ */
+const PARK_MS = 10 * 60_000;
 /** Resource URIs one `subscriptions/listen` stream may watch. */
 const MAX_LISTEN_URIS = 100;
 /** How long a listen stream's acknowledgement waits for its resource subscriptions to reach the upstreams. */
@@ -129,6 +141,10 @@ export class McpModern {
   readonly #opts: McpModernOptions;
   #sdk: ModernSdk | null = null;
   #loading: Promise<ModernSdk> | null = null;
+  /** Calls waiting for the client's input, by handle (the request state names it). */
+  readonly #parked = new Map<string, BridgedCall>();
+  /** Signs request states (a per-process key: a parked call lives in this process only). */
+  #codec: RequestStateCodec | null = null;
   /** One SDK handler per strategy and endpoint: their listen streams share change events only among themselves. */
   readonly #served = new Map<string, Served>();
   /** Actor sessions open for modern requests and listen streams (the host does not count them as client sessions). */
@@ -190,7 +206,14 @@ export class McpModern {
   }
 
   #load(): Promise<ModernSdk> {
-    this.#loading ??= import('./mcp-modern-parts.js').then((m) => (this.#sdk = m), (err: unknown) => {
+    this.#loading ??= import('./mcp-modern-parts.js').then((m) => {
+      this.#codec = m.createRequestStateCodec({
+        key: randomBytes(32), ttlSeconds: PARK_MS / 1000,
+        // A state is good only for the client it was minted for, and the method of its call.
+        bind: (ctx) => `${ctx.mcpReq.method}\0${ctx.http?.authInfo?.clientId ?? ''}`,
+      });
+      return (this.#sdk = m);
+    }, (err: unknown) => {
       this.#loading = null;
       throw err;
     });
@@ -213,8 +236,9 @@ export class McpModern {
 
   /** The server of one modern request: the gateway's identity and capabilities, each request forwarded to the actor. */
   #server(sdk: ModernSdk, caller: ModernCaller): ModernServer {
+    const codec = this.#codec!;
     const server = new sdk.Server({ name: 'localrouter', version: this.#opts.version }, {
-      capabilities: CAPABILITIES, cacheHints: CACHE_HINTS, ...(caller.instructions !== undefined ? { instructions: caller.instructions } : {}),
+      capabilities: CAPABILITIES, cacheHints: CACHE_HINTS, requestState: { verify: (state, ctx) => codec.verify(state, ctx) }, ...(caller.instructions !== undefined ? { instructions: caller.instructions } : {}),
     });
     for (const method of FORWARDED) {
       const handle = (request: { params?: Item }, ctx: RequestContext): Promise<Item> => this.#forward(sdk, caller, method, request.params ?? {}, ctx);
@@ -227,55 +251,93 @@ export class McpModern {
    * One request answered by the MCP actor, through a session opened for it alone (stateless: it
    * starts no per-session server) and closed with its answer. The call passes the client's limits
    * and gets its request log row as a session's call does; progress and log lines the actor sends
-   * for it go to the client on the request's stream.
+   * for it go to the client on the request's stream. An upstream's sampling, elicitation or roots
+   * request during a `tools/call`, `prompts/get` or `resources/read` ends the round with an
+   * `input_required` result (see BridgedCall); the client's retry, carrying the signed request
+   * state, resumes the same upstream call.
    */
-  #forward(sdk: ModernSdk, caller: ModernCaller, method: string, params: Item, ctx: RequestContext): Promise<Item> {
-    const host = this.#host;
+  async #forward(sdk: ModernSdk, caller: ModernCaller, method: string, params: Item, ctx: RequestContext): Promise<Item> {
+    const state = ctx.mcpReq.requestState() as { h?: unknown } | string | undefined;
+    let call: BridgedCall | null = null;
+    let outcome: RoundOutcome;
+    if (state === undefined) {
+      outcome = await new Promise<RoundOutcome>((resolve) => {
+        call = this.#start(caller, method, params, ctx, this.#round(ctx, () => call, resolve));
+      });
+    } else {
+      // Verified by the codec (signed by this process, bound to this client and method): the handle is ours.
+      const handle = typeof state === 'object' && state !== null && typeof state.h === 'string' ? state.h : '';
+      const parked = this.#parked.get(handle);
+      if (parked === undefined || parked.clientId !== caller.client.id || parked.method !== method) {
+        throw new sdk.ProtocolError(-32602, 'Invalid or expired requestState', { reason: 'invalid_request_state' });
+      }
+      call = parked;
+      outcome = await new Promise<RoundOutcome>((resolve) => parked.resume(this.#round(ctx, () => parked, resolve), ctx.mcpReq.inputResponses));
+    }
+    if (outcome.kind === 'input') {
+      const requestState = await this.#codec!.mint({ h: call!.handle }, ctx as never);
+      return sdk.inputRequired({ inputRequests: outcome.requests as never, requestState }) as unknown as Item;
+    }
+    const error = outcome.answer.error as { code?: unknown; message?: unknown; data?: unknown } | undefined;
+    if (error !== undefined) throw new sdk.ProtocolError(Number(error.code ?? -32603), String(error.message ?? 'error'), error.data);
+    return (outcome.answer.result ?? {}) as Item;
+  }
+
+  /** One HTTP round of a call: its outcome resolves the handler; the client going away cancels the call. */
+  #round(ctx: RequestContext, callOf: () => BridgedCall | null, resolve: (outcome: RoundOutcome) => void): CallRound {
+    const signal = ctx.mcpReq.signal;
+    const onAbort = (): void => callOf()?.cancel('the client went away');
+    if (signal.aborted) queueMicrotask(onAbort);
+    else signal.addEventListener('abort', onAbort, { once: true });
+    return {
+      settle: (outcome) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      },
+      notify: (m, p) => { void ctx.mcpReq.notify(p === undefined ? { method: m } : { method: m, params: p }).catch(() => undefined); },
+    };
+  }
+
+  /** Opens the call's actor session and sends it the request (or settles the round with a limit's refusal). */
+  #start(caller: ModernCaller, method: string, params: Item, ctx: RequestContext, round: CallRound): BridgedCall {
     const calls = this.#opts.calls;
     const { client, endpoint } = caller;
-    const id = 1;
-    return new Promise<Item>((resolve, reject) => {
-      let done = false;
-      let no = 0;
-      const settle = (answer: Item): void => {
-        if (done) return;
-        done = true;
+    const bridges = BRIDGED_METHODS.has(method);
+    let no = 0;
+    const deliver = (message: McpJsonRpcMessage): void => {
+      calls.deliver(no, client, message);
+      this.#host.deliver(no, message);
+    };
+    const call: BridgedCall = new BridgedCall(method, client.id, {
+      deliver: (message) => deliver(message as McpJsonRpcMessage),
+      end: (c) => {
+        this.#parked.delete(c.handle);
         this.#close(no);
-        const error = answer.error as { code?: unknown; message?: unknown; data?: unknown } | undefined;
-        if (error !== undefined) reject(new sdk.ProtocolError(Number(error.code ?? -32603), String(error.message ?? 'error'), error.data));
-        else resolve((answer.result ?? {}) as Item);
-      };
-      const link: McpSessionLink = {
-        owner: client,
-        send: (json: McpJsonText, related, final) => {
-          calls.sent(no, related, final, json);
-          // Unrelated messages (list changes) are for listen streams, which have their own session.
-          if (related !== id || done) return;
-          const message = JSON.parse(jsonString(json)) as Item;
-          if (final) return settle(message);
-          if (typeof message.method !== 'string') return;
-          if (message.id === undefined) {
-            void ctx.mcpReq.notify({ method: message.method, params: message.params as Item | undefined }).catch(() => undefined);
-            return;
-          }
-          // A request to the client (sampling, elicitation, roots): this revision has no such channel.
-          host.deliver(no, { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: `the client speaks MCP ${FIRST_MODERN_VERSION}, which has no server-to-client requests` } });
-        },
-        closed: () => settle({ error: { code: -32603, message: 'the MCP actor ended the request before answering (it restarted); retry', data: { code: 'LR_ERR_ACTOR_CRASHED' } } }),
-      };
-      no = this.#open(link, client, endpoint);
-      const message: McpJsonRpcMessage = { jsonrpc: '2.0', id, method, params };
-      const refusal = calls.deliver(no, client, message, caller.bytes);
-      if (refusal !== null) return settle(JSON.parse(refusal) as Item);
-      host.deliver(no, message);
-      ctx.mcpReq.signal.addEventListener('abort', () => {
-        if (done) return;
-        const cancelled: McpJsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'the client went away' } };
-        calls.deliver(no, client, cancelled);
-        host.deliver(no, cancelled);
-        settle({ error: { code: -32000, message: 'request cancelled' } });
-      }, { once: true });
-    });
+      },
+      parked: (c, on) => { if (on) this.#parked.set(c.handle, c); else this.#parked.delete(c.handle); },
+      parkMs: PARK_MS,
+    }, round);
+    const link: McpSessionLink = {
+      owner: client,
+      send: (json: McpJsonText, related, final) => {
+        calls.sent(no, related, final, json);
+        // Unrelated messages (list changes) are for listen streams, which have their own session.
+        if (related !== CALL_ID || call.over) return;
+        const message = JSON.parse(jsonString(json)) as Item;
+        if (!final && message.id !== undefined && typeof message.method === 'string' && !(bridges && INPUT_METHODS.has(message.method))) {
+          this.#host.deliver(no, { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: `${message.method} cannot reach a client of MCP ${FIRST_MODERN_VERSION} during ${method}` } });
+          return;
+        }
+        call.fromActor(message, final);
+      },
+      closed: () => call.fromActor({ error: { code: -32603, message: 'the MCP actor ended the request before answering (it restarted); retry', data: { code: 'LR_ERR_ACTOR_CRASHED' } } }, true),
+    };
+    no = this.#open(link, client, endpoint, bridges ? envelopeCapabilities(ctx) : undefined);
+    const message: McpJsonRpcMessage = { jsonrpc: '2.0', id: CALL_ID, method, params };
+    const refusal = calls.deliver(no, client, message, caller.bytes);
+    if (refusal !== null) call.fromActor(JSON.parse(refusal) as Item, true);
+    else this.#host.deliver(no, message);
+    return call;
   }
 
   /** The upstreams' merged instructions as a session of this client would get them at initialize. */
@@ -394,15 +456,18 @@ export class McpModern {
     });
   }
 
-  /** Opens an actor session of `client`'s strategy on `endpoint` (stateless: no per-session servers). */
-  #open(link: McpSessionLink, client: AuthedClient, endpoint: string | null): number {
+  /**
+   * Opens an actor session of `client`'s strategy on `endpoint` (stateless: no per-session servers),
+   * with the client capabilities its request declared (what the upstream may ask it mid-call).
+   */
+  #open(link: McpSessionLink, client: AuthedClient, endpoint: string | null, capabilities?: Item): number {
     const no = this.#host.open({
       owner: link.owner, send: link.send,
       closed: () => {
         this.#opened.delete(no);
         link.closed();
       },
-    }, this.#info(client, endpoint));
+    }, capabilities === undefined ? this.#info(client, endpoint) : { ...this.#info(client, endpoint), clientCapabilities: capabilities });
     this.#opened.add(no);
     return no;
   }
@@ -422,7 +487,19 @@ interface RequestContext {
   mcpReq: {
     signal: AbortSignal;
     notify(notification: { method: string; params?: Item }): Promise<void>;
+    requestState(): unknown;
+    inputResponses?: Record<string, unknown>;
+    envelope?: Record<string, unknown>;
   };
+}
+
+/** `_meta` key of the client capabilities in the request envelope. */
+const ENVELOPE_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
+
+/** The client capabilities a request's envelope declared (checked by the SDK before the handler runs). */
+function envelopeCapabilities(ctx: RequestContext): Item | undefined {
+  const caps = ctx.mcpReq.envelope?.[ENVELOPE_CAPABILITIES_KEY];
+  return typeof caps === 'object' && caps !== null && !Array.isArray(caps) ? caps as Item : undefined;
 }
 
 /**

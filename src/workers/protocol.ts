@@ -224,6 +224,8 @@ export interface McpSessionInfo {
    * it starts no per-session server (a process per request), it sees the shared ones only.
    */
   stateless?: boolean;
+  /** The client capabilities a stateless request declared (in its `_meta`): what an upstream may ask its client mid-call. */
+  clientCapabilities?: Record<string, unknown>;
 }
 
 /** One upstream server's state, for `mcp list` and the admin API. */

@@ -255,4 +255,28 @@ describe('/mcp serves protocol 2026-07-28 (stateless) and the session-based prot
     expect(tooDeep.status).toBe(400);
     expect((tooDeep.json.error as { message: string }).message).toMatch(/nested deeper than/);
   });
+
+  it('bridges an upstream\'s sampling and elicitation requests mid-call into input_required rounds', async () => {
+    const client = new ModernClient({ name: 'modern-input', version: '1.0.0' }, {
+      versionNegotiation: { mode: { pin: MODERN } }, capabilities: { sampling: {}, elicitation: { form: {} } },
+    });
+    const asked: string[] = [];
+    client.setRequestHandler('sampling/createMessage', async (request) => {
+      asked.push(`sampling: ${JSON.stringify(request.params.messages)}`);
+      return { role: 'assistant', content: { type: 'text', text: 'sampled by the modern client' }, model: 'test-model', stopReason: 'endTurn' };
+    });
+    client.setRequestHandler('elicitation/create', async (request) => {
+      asked.push(`elicitation: ${request.params.message}`);
+      return { action: 'accept', content: { name: 'Ada' } };
+    });
+    await client.connect(new ModernTransport(fx.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${fx.key}` } } }));
+    const sampled = await client.callTool({ name: 'every__trigger-sampling-request', arguments: { prompt: 'ping-modern' } });
+    expect(JSON.stringify(sampled.content)).toContain('sampled by the modern client');
+    const elicited = await client.callTool({ name: 'every__trigger-elicitation-request', arguments: {} });
+    expect(JSON.stringify(elicited.content)).toContain('Ada');
+    expect(asked).toHaveLength(2);
+    expect(asked[0]).toContain('ping-modern');
+    expect(asked[1]).toMatch(/Please provide inputs/);
+    await client.close();
+  });
 });
