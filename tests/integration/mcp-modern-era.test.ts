@@ -29,7 +29,7 @@ beforeAll(async () => {
       { name: 'fs', transport: 'stdio', command: process.execPath, args: [FILESYSTEM, dir] },
     ],
     strategies: [{ name: 'limited', mcp: { servers: ['every'], per_server: { every: { tools: { allow: ['*'], deny: ['trigger-*', 'get-env'] } } } } }],
-    clients: [{ name: 'limited', strategy: 'limited' }, { name: 'two', limits: [{ kind: 'requests', window: 'minute', max: 2 }] }],
+    clients: [{ name: 'limited', strategy: 'limited' }, { name: 'two', limits: [{ kind: 'requests', window: 'minute', max: 2 }] }, { name: 'other' }],
     monitoring: { enabled: true, flush_interval_ms: 50 },
   });
 }, 60_000);
@@ -278,5 +278,35 @@ describe('/mcp serves protocol 2026-07-28 (stateless) and the session-based prot
     expect(asked[0]).toContain('ping-modern');
     expect(asked[1]).toMatch(/Please provide inputs/);
     await client.close();
+  });
+
+  it('refuses a retry whose request state was not minted here', async () => {
+    const forged = await post({
+      jsonrpc: '2.0', id: 11, method: 'tools/call',
+      params: { name: 'every__echo', arguments: { message: 'x' }, requestState: 'forged-state', inputResponses: {}, _meta: ENVELOPE },
+    }, { 'mcp-name': 'every__echo' });
+    expect(forged.status).toBe(200);
+    expect(forged.json.error).toMatchObject({ code: -32602, message: 'Invalid or expired requestState' });
+  });
+
+  it('a request state is good only for the client it was minted for: another key cannot take over the parked call', async () => {
+    const envelope = { ...ENVELOPE, 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } } };
+    const call = (params: Record<string, unknown>, key: string): ReturnType<typeof post> => post({
+      jsonrpc: '2.0', id: 12, method: 'tools/call', params: { name: 'every__trigger-elicitation-request', arguments: {}, ...params, _meta: envelope },
+    }, { 'mcp-name': 'every__trigger-elicitation-request' }, key);
+    const first = await call({}, fx.key);
+    const round = first.json.result as { resultType: string; inputRequests: Record<string, { method: string }>; requestState: string };
+    expect(round.resultType).toBe('input_required');
+    const [key, request] = Object.entries(round.inputRequests)[0]!;
+    expect(request.method).toBe('elicitation/create');
+    const stolen = await call({ requestState: round.requestState, inputResponses: { [key]: { action: 'accept', content: { name: 'Mallory' } } } }, fx.keys.other!);
+    expect(stolen.json.error).toMatchObject({ code: -32602, message: 'Invalid or expired requestState' });
+    const resumed = await call({ requestState: round.requestState, inputResponses: { [key]: { action: 'decline' } } }, fx.key);
+    const result = resumed.json.result as { resultType: string; content: { text: string }[] };
+    expect(result.resultType).toBe('complete');
+    expect(JSON.stringify(result.content)).toMatch(/declined/);
+    // Used up: the same state again finds no parked call.
+    const again = await call({ requestState: round.requestState, inputResponses: { [key]: { action: 'decline' } } }, fx.key);
+    expect(again.json.error).toMatchObject({ code: -32602 });
   });
 });
