@@ -139,7 +139,6 @@ export function mightBeModern(protocolVersion: string, body: unknown): boolean {
 export class McpModern {
   readonly #host: McpHost;
   readonly #opts: McpModernOptions;
-  #sdk: ModernSdk | null = null;
   #loading: Promise<ModernSdk> | null = null;
   /** Calls waiting for the client's input, by handle (the request state names it). */
   readonly #parked = new Map<string, BridgedCall>();
@@ -194,8 +193,9 @@ export class McpModern {
     return true;
   }
 
-  /** Ends every listen stream and the actor sessions behind them (shutdown). */
+  /** Ends every listen stream and parked call, and the actor sessions behind them (shutdown). */
   async close(): Promise<void> {
+    for (const call of [...this.#parked.values()]) call.cancel('the gateway is shutting down');
     const all = [...this.#served.values()];
     this.#served.clear();
     for (const s of all) {
@@ -212,7 +212,7 @@ export class McpModern {
         // A state is good only for the client it was minted for, and the method of its call.
         bind: (ctx) => `${ctx.mcpReq.method}\0${ctx.http?.authInfo?.clientId ?? ''}`,
       });
-      return (this.#sdk = m);
+      return m;
     }, (err: unknown) => {
       this.#loading = null;
       throw err;
