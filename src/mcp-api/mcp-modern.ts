@@ -61,6 +61,11 @@ const INPUT_METHODS = new Set(['sampling/createMessage', 'elicitation/create', '
  * answering an elicitation): its request state is valid as long.
  */
 const PARK_MS = 10 * 60_000;
+/**
+ * Calls of one client parked at once, at most: each holds an upstream request and an actor session
+ * open. Past it, an upstream's request for that client's input is refused (the upstream sees an error).
+ */
+const MAX_PARKED_PER_CLIENT = 64;
 /** Resource URIs one `subscriptions/listen` stream may watch. */
 const MAX_LISTEN_URIS = 100;
 /** How long a listen stream's acknowledgement waits for its resource subscriptions to reach the upstreams. */
@@ -142,6 +147,8 @@ export class McpModern {
   #loading: Promise<ModernSdk> | null = null;
   /** Calls waiting for the client's input, by handle (the request state names it). */
   readonly #parked = new Map<string, BridgedCall>();
+  /** How many of them each client has, by client id. */
+  readonly #parkedBy = new Map<string, number>();
   /** Signs request states (a per-process key: a parked call lives in this process only). */
   #codec: RequestStateCodec | null = null;
   /** One SDK handler per strategy and endpoint: their listen streams share change events only among themselves. */
@@ -283,6 +290,17 @@ export class McpModern {
     return (outcome.answer.result ?? {}) as Item;
   }
 
+  /** A call starts or stops waiting for its client's input. */
+  #park(call: BridgedCall, on: boolean): void {
+    const had = this.#parked.has(call.handle);
+    if (on === had) return;
+    const n = (this.#parkedBy.get(call.clientId) ?? 0) + (on ? 1 : -1);
+    if (n > 0) this.#parkedBy.set(call.clientId, n);
+    else this.#parkedBy.delete(call.clientId);
+    if (on) this.#parked.set(call.handle, call);
+    else this.#parked.delete(call.handle);
+  }
+
   /** One HTTP round of a call: its outcome resolves the handler; the client going away cancels the call. */
   #round(ctx: RequestContext, callOf: () => BridgedCall | null, resolve: (outcome: RoundOutcome) => void): CallRound {
     const signal = ctx.mcpReq.signal;
@@ -311,10 +329,10 @@ export class McpModern {
     const call: BridgedCall = new BridgedCall(method, client.id, {
       deliver: (message) => deliver(message as McpJsonRpcMessage),
       end: (c) => {
-        this.#parked.delete(c.handle);
+        this.#park(c, false);
         this.#close(no);
       },
-      parked: (c, on) => { if (on) this.#parked.set(c.handle, c); else this.#parked.delete(c.handle); },
+      parked: (c, on) => this.#park(c, on),
       parkMs: PARK_MS,
     }, round);
     const link: McpSessionLink = {
@@ -324,9 +342,16 @@ export class McpModern {
         // Unrelated messages (list changes) are for listen streams, which have their own session.
         if (related !== CALL_ID || call.over) return;
         const message = JSON.parse(jsonString(json)) as Item;
-        if (!final && message.id !== undefined && typeof message.method === 'string' && !(bridges && INPUT_METHODS.has(message.method))) {
-          this.#host.deliver(no, { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: `${message.method} cannot reach a client of MCP ${FIRST_MODERN_VERSION} during ${method}` } });
-          return;
+        if (!final && message.id !== undefined && typeof message.method === 'string') {
+          const refusal = !(bridges && INPUT_METHODS.has(message.method))
+            ? `${message.method} cannot reach a client of MCP ${FIRST_MODERN_VERSION} during ${method}`
+            : (this.#parkedBy.get(client.id) ?? 0) >= MAX_PARKED_PER_CLIENT
+              ? `this client has ${MAX_PARKED_PER_CLIENT} calls waiting for its input already; ${message.method} is refused`
+              : null;
+          if (refusal !== null) {
+            this.#host.deliver(no, { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: refusal } });
+            return;
+          }
         }
         call.fromActor(message, final);
       },
