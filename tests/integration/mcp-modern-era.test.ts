@@ -28,6 +28,7 @@ beforeAll(async () => {
       { name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] },
       { name: 'fs', transport: 'stdio', command: process.execPath, args: [FILESYSTEM, dir] },
     ],
+    mcp: { virtual_servers: [{ name: 'files', servers: ['fs'] }] },
     strategies: [{ name: 'limited', mcp: { servers: ['every'], per_server: { every: { tools: { allow: ['*'], deny: ['trigger-*', 'get-env'] } } } } }],
     clients: [{ name: 'limited', strategy: 'limited' }, { name: 'two', limits: [{ kind: 'requests', window: 'minute', max: 2 }] }, { name: 'other' }],
     monitoring: { enabled: true, flush_interval_ms: 50 },
@@ -308,5 +309,21 @@ describe('/mcp serves protocol 2026-07-28 (stateless) and the session-based prot
     // Used up: the same state again finds no parked call.
     const again = await call({ requestState: round.requestState, inputResponses: { [key]: { action: 'decline' } } }, fx.key);
     expect(again.json.error).toMatchObject({ code: -32602 });
+  });
+
+  it('serves a virtual server (/mcp/<name>) to modern clients with its narrower view', async () => {
+    const client = new ModernClient({ name: 'modern-vs', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } } });
+    await client.connect(new ModernTransport(new URL(`${fx.origin}/mcp/files`), { requestInit: { headers: { authorization: `Bearer ${fx.key}` } } }));
+    const names = await allToolNames((cursor) => client.listTools(cursor === undefined ? {} : { cursor }));
+    expect(names.length).toBeGreaterThan(3);
+    expect(names.every((n) => n.startsWith('fs__'))).toBe(true);
+    const denied = await client.callTool({ name: 'every__echo', arguments: { message: 'x' } }).then(() => null, (err: Error) => err);
+    expect(denied?.message).toMatch(/Unknown tool: every__echo/);
+    await client.close();
+    const unknown = await fetch(`${fx.origin}/mcp/nowhere`, {
+      method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: ENVELOPE } }),
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list', authorization: `Bearer ${fx.key}` },
+    });
+    expect(unknown.status).toBe(404);
   });
 });
