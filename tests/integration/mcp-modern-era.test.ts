@@ -166,6 +166,19 @@ describe('/mcp serves protocol 2026-07-28 (stateless) and the session-based prot
     expect(wrong.status).toBe(401);
   });
 
+  it('keeps the session-based protocol as it was: an initialize asking for 2026-07-28 opens a 2025-11-25 session', async () => {
+    const res = await fetch(fx.mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${fx.key}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: MODERN, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+    });
+    expect(res.status).toBe(200);
+    const sid = res.headers.get('mcp-session-id');
+    expect(sid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await res.text()).toContain('"protocolVersion":"2025-11-25"');
+    await fetch(fx.mcpUrl, { method: 'DELETE', headers: { 'mcp-session-id': sid!, authorization: `Bearer ${fx.key}` } });
+  });
+
   it('keeps the session-based protocol as it was: a sessionless request without the envelope still needs a session', async () => {
     const res = await post({ jsonrpc: '2.0', id: 8, method: 'tools/list' }, { 'mcp-protocol-version': '2025-11-25' });
     expect(res.status).toBe(400);
