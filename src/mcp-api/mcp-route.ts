@@ -9,6 +9,7 @@ import { readBody, writeResponse, type AuthedClient, type GatewayState, type Hea
 import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
 import type { McpCalls } from './mcp-calls.js';
 import { fastKind, jsonString, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
+import { McpModern, mightBeModern, modernHeaders } from './mcp-modern.js';
 import { loadedMcpSdk, loadMcpSdk, type McpSdk } from './mcp-sdk.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
 
@@ -42,6 +43,8 @@ export interface McpEndpointOptions {
   calls: McpCalls;
   /** Whether `/mcp/<name>` is a configured virtual server (read per request, so a config reload applies). */
   isVirtualServer(name: string): boolean;
+  /** The gateway version (the server info of protocol 2026-07-28 answers). */
+  version: string;
 }
 
 /** `mcp.max_sessions` and `mcp.max_sessions_per_client`. */
@@ -86,10 +89,13 @@ export class McpEndpoint {
   /** Every session from its initialize request to its end (initialized or not yet), by client id. */
   #byClient = new Map<string, Set<HttpSession>>();
   #sweep: NodeJS.Timeout;
+  /** Sessionless requests of protocol 2026-07-28. */
+  readonly #modern: McpModern;
 
   constructor(host: McpHost, opts: McpEndpointOptions) {
     this.#host = host;
     this.#opts = opts;
+    this.#modern = new McpModern(host, { calls: opts.calls, metricId: opts.metricId, version: opts.version, log: opts.log });
     this.#sweep = setInterval(() => this.#expire(), Math.min(60_000, opts.sessionIdleMs));
     this.#sweep.unref();
   }
@@ -110,6 +116,7 @@ export class McpEndpoint {
   /** Ends every session (shutdown). */
   async close(): Promise<void> {
     clearInterval(this.#sweep);
+    await this.#modern.close();
     const all = [...this.#byClient.values()].flatMap((set) => [...set]);
     await Promise.all(all.map((s) => s.transport.close().catch(() => undefined)));
     this.#sessions.clear();
@@ -129,6 +136,8 @@ export class McpEndpoint {
     const h = {} as ForwardedHeaders;
     for (const name of FORWARDED_HEADERS) h[name] = req.getHeader(name);
     const host = req.getHeader('host') || 'localhost';
+    // A POST without a session may be a request of protocol 2026-07-28, whose SDK reads more headers.
+    const modern = method === 'POST' && h['mcp-session-id'] === '' ? modernHeaders((cb) => req.forEach(cb)) : null;
     const sink = new AbortSink(res);
     if (method !== 'POST') {
       void this.#serve(method, host, h, null, client, endpoint, res, cors, sink);
@@ -144,6 +153,12 @@ export class McpEndpoint {
         parsed = JSON.parse(raw!.toString('utf8'));
       } catch {
         return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: Invalid JSON'), cors);
+      }
+      if (modern !== null && mightBeModern(h['mcp-protocol-version'], parsed)) {
+        void this.#modern.serve(host, modern, parsed, raw!.length, client, endpoint, res, cors, sink).then((answered) => {
+          if (!answered && !sink.aborted) void this.#serve(method, host, h, parsed, client, endpoint, res, cors, sink);
+        });
+        return;
       }
       const session = h['mcp-session-id'] === '' ? undefined : this.#sessions.get(h['mcp-session-id']);
       if (session !== undefined && session.clientId === client.id && session.endpoint === endpoint && this.#fast(session, h, parsed, raw!.length, res, cors, sink)) return;
@@ -340,18 +355,18 @@ export class McpEndpoint {
 /** Tracks uWS's abort of one response (it must be registered before any asynchronous step). */
 class AbortSink implements ResponseSink {
   aborted = false;
-  #cancel: (() => void) | null = null;
+  #cancels: (() => void)[] = [];
 
   constructor(res: HttpResponse) {
     res.onAborted(() => {
       this.aborted = true;
-      this.#cancel?.();
+      for (const cancel of this.#cancels) cancel();
     });
   }
 
   onAbort(cancel: () => void): void {
     if (this.aborted) cancel();
-    else this.#cancel = cancel;
+    else this.#cancels.push(cancel);
   }
 }
 

@@ -95,6 +95,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   const endpoint = new McpEndpoint(host, {
     sessionIdleMs: config.mcp.session_idle_ms, limits, metricId: intern, log: opts.log, calls,
     isVirtualServer: (name) => config.mcp.virtual_servers.some((v) => v.name === name),
+    version: opts.version,
   });
   const legacy = new McpLegacySse(host, intern, limits, calls);
   const admin = opts.adminAuth ?? new AdminAuth(opts.adminToken);

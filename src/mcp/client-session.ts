@@ -97,7 +97,9 @@ export class ClientSession {
   }
 
   clientCan(capability: string): boolean {
-    return (this.server.getClientCapabilities() as Record<string, unknown> | undefined)?.[capability] !== undefined;
+    // A stateless session never initializes: its request declared the client's capabilities.
+    const declared = this.server.getClientCapabilities() ?? this.info.clientCapabilities;
+    return (declared as Record<string, unknown> | undefined)?.[capability] !== undefined;
   }
 
   /** True when this session wants a log line of `level`. */

@@ -158,7 +158,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   instancesFor(session: ClientSession): UpstreamInstance[] {
     const out: UpstreamInstance[] = [];
     for (const e of this.#servers.values()) {
-      if (!session.policy.serverAllowed(e.runtime.name)) continue;
+      if (!session.policy.serverAllowed(e.runtime.name) || (e.runtime.perSession && session.info.stateless === true)) continue;
       out.push(e.runtime.perSession ? this.#perSession(e, session.id) : this.#shared(e));
     }
     return out;
@@ -451,6 +451,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
   }
 
   #ownsServers(session: ClientSession): boolean {
+    if (session.info.stateless === true) return false;
     for (const e of this.#servers.values()) if (e.runtime.perSession && session.policy.serverAllowed(e.runtime.name)) return true;
     return false;
   }
@@ -513,7 +514,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     };
     void session.start();
     for (const e of this.#servers.values()) {
-      if (e.runtime.perSession && e.runtime.connect === 'start' && session.policy.serverAllowed(e.runtime.name)) {
+      if (e.runtime.perSession && e.runtime.connect === 'start' && info.stateless !== true && session.policy.serverAllowed(e.runtime.name)) {
         this.#perSession(e, id).ready().catch(() => undefined);
       }
     }

@@ -83,6 +83,8 @@ export class McpHost {
   readonly #host: ActorHost<ToMcpFrame[], FromMcpFrame[]>;
   readonly #out: FrameBatcher<ToMcpFrame>;
   #sessions = new Map<number, SessionEntry>();
+  /** Sessions opened for one stateless request or listen stream (protocol 2026-07-28): no client's session, not counted as one. */
+  #stateless = new Set<number>();
   #statusWaiters = new Map<number, (s: McpServerStatus[]) => void>();
   /** Model calls of skill runs in progress, by the actor's request number. */
   #modelCalls = new Map<number, AbortController>();
@@ -122,8 +124,9 @@ export class McpHost {
     if (needsStart(opts.config)) this.#host.start();
   }
 
+  /** Client sessions (of /mcp and the legacy SSE endpoint): what `mcp.max_sessions` caps. */
   get sessionCount(): number {
-    return this.#sessions.size;
+    return this.#sessions.size - this.#stateless.size;
   }
 
   /** MCP actor threads started again after one crashed. */
@@ -136,6 +139,7 @@ export class McpHost {
     const id = ++this.#seq;
     this.#host.start();
     this.#sessions.set(id, { link, pending: new Set() });
+    if (info.stateless === true) this.#stateless.add(id);
     this.onOpen?.(id, link.owner);
     this.#out.push(encodeMcpOpen(id, info));
     return id;
@@ -151,6 +155,7 @@ export class McpHost {
 
   /** The client side ended session `id`. */
   close(id: number): void {
+    this.#stateless.delete(id);
     if (this.#sessions.delete(id)) {
       this.onClose?.(id);
       this.#out.push(encodeMcpClose(id));
@@ -187,6 +192,7 @@ export class McpHost {
       entry.link.closed();
     }
     this.#sessions.clear();
+    this.#stateless.clear();
     await this.#host.close();
   }
 
@@ -201,6 +207,7 @@ export class McpHost {
     onClosed: (session) => {
       const entry = this.#sessions.get(session);
       this.#sessions.delete(session);
+      this.#stateless.delete(session);
       this.onClose?.(session);
       entry?.link.closed();
     },
@@ -264,6 +271,7 @@ export class McpHost {
     const entry = this.#sessions.get(id);
     if (entry === undefined) return;
     this.#sessions.delete(id);
+    this.#stateless.delete(id);
     for (const rid of entry.pending) {
       try {
         entry.link.send(errorJson(rid, error), rid, true);

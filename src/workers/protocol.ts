@@ -219,6 +219,13 @@ export interface McpSessionInfo {
   strategyMetricId: number;
   /** The virtual server (`/mcp/<name>`) the session was opened on; absent or null for `/mcp` itself. */
   endpoint?: string | null;
+  /**
+   * A session the ingress opened for one stateless (protocol 2026-07-28) request or listen stream:
+   * it starts no per-session server (a process per request), it sees the shared ones only.
+   */
+  stateless?: boolean;
+  /** The client capabilities a stateless request declared (in its `_meta`): what an upstream may ask its client mid-call. */
+  clientCapabilities?: Record<string, unknown>;
 }
 
 /** One upstream server's state, for `mcp list` and the admin API. */

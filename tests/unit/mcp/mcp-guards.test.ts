@@ -106,6 +106,23 @@ describe('McpHost', () => {
     expect(JSON.parse(await answered)).toMatchObject({ id: 1, result: {} });
     expect(host.restarts).toBe(0);
   });
+
+  it('serves a stateless session (one request of protocol 2026-07-28) without counting it as a client session', async () => {
+    const { log } = captureLog();
+    host = new McpHost({ config: CONFIG, log, metrics: null });
+    const session = host.open(recordingLink(), INFO);
+    const link = recordingLink();
+    const stateless = host.open(link, { ...INFO, stateless: true });
+    expect(host.sessionCount).toBe(1);
+    // No initialize: the request is answered as it comes.
+    const listed = link.answer(1);
+    host.deliver(stateless, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    expect(JSON.parse(await listed)).toMatchObject({ id: 1, result: { tools: [] } });
+    host.close(stateless);
+    expect(host.sessionCount).toBe(1);
+    host.close(session);
+    expect(host.sessionCount).toBe(0);
+  });
 });
 
 describe('labels from clients and upstreams', () => {
