@@ -82,7 +82,7 @@ function summary(m: Monitoring, q: URLSearchParams, state: GatewayState): unknow
     since_start: {
       requests: s.requests, errors: s.errors, by_status: s.byStatus, by_error_class: s.byErrorClass, attempts: s.attempts,
       mcp_calls: s.mcpCalls, mcp_errors: s.mcpErrors,
-      prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_usd: s.costUsd,
+      prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_usd: s.costUsd, unpriced_requests: s.unpricedRequests,
       latency_ms: { p50: s.latencyUs.p50 / 1000, p90: s.latencyUs.p90 / 1000, p99: s.latencyUs.p99 / 1000 },
       ttft_ms: { p50: s.ttftUs.p50 / 1000, p90: s.ttftUs.p90 / 1000, p99: s.ttftUs.p99 / 1000 },
       overhead_ms: { p50: s.overheadUs.p50 / 1000, p90: s.overheadUs.p90 / 1000, p99: s.overheadUs.p99 / 1000 },

@@ -16,6 +16,7 @@ export interface RollupRow {
 interface DbRow {
   key: string; t: number; requests: number; errors: number; errors_by_class: string;
   prompt_tokens: number; completion_tokens: number; cached_tokens: number; reasoning_tokens: number; cost_nano: number;
+  unpriced_requests: number; unpriced_prompt_tokens: number; unpriced_completion_tokens: number;
   latency: Buffer | null; ttft: Buffer | null;
 }
 
@@ -30,6 +31,7 @@ function toBucket(r: DbRow): SeriesBucket {
     requests: r.requests, errors: r.errors, errorsByClass: errorsByClassFromNames(byName),
     promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, cachedTokens: r.cached_tokens,
     reasoningTokens: r.reasoning_tokens, costNano: r.cost_nano,
+    unpricedRequests: r.unpriced_requests, unpricedPromptTokens: r.unpriced_prompt_tokens, unpricedCompletionTokens: r.unpriced_completion_tokens,
     latency: LogHistogram.decode(r.latency), ttft: LogHistogram.decode(r.ttft),
   };
 }
@@ -39,7 +41,8 @@ export function rollupToWire(r: RollupRow): RollupWire {
   return {
     res: r.res, dim: r.dim, key: r.key, t: r.t, requests: b.requests, errors: b.errors, errorsByClass: b.errorsByClass,
     promptTokens: b.promptTokens, completionTokens: b.completionTokens, cachedTokens: b.cachedTokens, reasoningTokens: b.reasoningTokens,
-    costNano: b.costNano, latency: b.latency.encode(), ttft: b.ttft.encode(),
+    costNano: b.costNano, unpricedRequests: b.unpricedRequests, unpricedPromptTokens: b.unpricedPromptTokens,
+    unpricedCompletionTokens: b.unpricedCompletionTokens, latency: b.latency.encode(), ttft: b.ttft.encode(),
   };
 }
 
@@ -49,21 +52,38 @@ export function rollupFromWire(w: RollupWire): RollupRow {
     bucket: {
       requests: w.requests, errors: w.errors, errorsByClass: w.errorsByClass, promptTokens: w.promptTokens, completionTokens: w.completionTokens,
       cachedTokens: w.cachedTokens, reasoningTokens: w.reasoningTokens, costNano: w.costNano,
+      unpricedRequests: w.unpricedRequests, unpricedPromptTokens: w.unpricedPromptTokens, unpricedCompletionTokens: w.unpricedCompletionTokens,
       latency: LogHistogram.decode(w.latency), ttft: LogHistogram.decode(w.ttft),
     },
   };
 }
 
-const SELECT = 'SELECT key, t, requests, errors, errors_by_class, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_nano, latency, ttft FROM series';
+const UNPRICED_COLUMNS = ['unpriced_requests', 'unpriced_prompt_tokens', 'unpriced_completion_tokens'];
+const BASE_COLUMNS = 'key, t, requests, errors, errors_by_class, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_nano, latency, ttft';
+const SELECT = `SELECT ${BASE_COLUMNS}, ${UNPRICED_COLUMNS.join(', ')} FROM series`;
+/** A store older than schema 6 (read-only, not migrated yet by a gateway) counted no unpriced requests. */
+const SELECT_V5 = `SELECT ${BASE_COLUMNS}, ${UNPRICED_COLUMNS.map((c) => `0 AS ${c}`).join(', ')} FROM series`;
+
+const selectByDb = new WeakMap<MonitoringDb, string>();
+
+function selectOf(db: MonitoringDb): string {
+  let select = selectByDb.get(db);
+  if (select === undefined) {
+    const names = new Set((db.prepare('PRAGMA table_info(series)').all() as { name: string }[]).map((c) => c.name));
+    selectByDb.set(db, (select = names.has(UNPRICED_COLUMNS[0]) ? SELECT : SELECT_V5));
+  }
+  return select;
+}
 
 /**
  * Buckets of `res` and `dim` with `from <= t <= to`, for one key or all (read side: works on a
- * read-only connection, for the CLI).
+ * read-only connection, for the CLI, also of a store at schema 5).
  */
 export function readRollups(db: MonitoringDb, res: number, dim: string, key: string | undefined, from: number, to: number): RollupRow[] {
+  const select = selectOf(db);
   const rows = key === undefined
-    ? db.prepare(`${SELECT} WHERE res = ? AND dim = ? AND t >= ? AND t <= ? ORDER BY t`).all(res, dim, from, to) as DbRow[]
-    : db.prepare(`${SELECT} WHERE res = ? AND dim = ? AND key = ? AND t >= ? AND t <= ? ORDER BY t`).all(res, dim, key, from, to) as DbRow[];
+    ? db.prepare(`${select} WHERE res = ? AND dim = ? AND t >= ? AND t <= ? ORDER BY t`).all(res, dim, from, to) as DbRow[]
+    : db.prepare(`${select} WHERE res = ? AND dim = ? AND key = ? AND t >= ? AND t <= ? ORDER BY t`).all(res, dim, key, from, to) as DbRow[];
   return rows.map((r) => ({ res, dim, key: r.key, t: r.t, bucket: toBucket(r) }));
 }
 
@@ -92,7 +112,8 @@ export class RollupStore implements RollupBackend {
     this.#db = db;
     this.#get = db.prepare(`${SELECT} WHERE res = ? AND dim = ? AND key = ? AND t = ?`);
     this.#put = db.prepare(`INSERT OR REPLACE INTO series (res, dim, key, t, requests, errors, errors_by_class, prompt_tokens,
-      completion_tokens, cached_tokens, reasoning_tokens, cost_nano, latency, ttft) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      completion_tokens, cached_tokens, reasoning_tokens, cost_nano, latency, ttft, unpriced_requests, unpriced_prompt_tokens,
+      unpriced_completion_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#delete = db.prepare('DELETE FROM series WHERE res = ? AND t < ?');
     this.#mergeAll = db.transaction((rows: RollupRow[]) => {
       for (const row of rows) this.#mergeOne(row);
@@ -133,6 +154,7 @@ export class RollupStore implements RollupBackend {
     const b = row.bucket;
     if (old !== undefined) mergeBucket(b, toBucket(old));
     this.#put.run(row.res, row.dim, row.key, row.t, b.requests, b.errors, JSON.stringify(errorsByClassName(b)),
-      b.promptTokens, b.completionTokens, b.cachedTokens, b.reasoningTokens, b.costNano, b.latency.encode(), b.ttft.encode());
+      b.promptTokens, b.completionTokens, b.cachedTokens, b.reasoningTokens, b.costNano, b.latency.encode(), b.ttft.encode(),
+      b.unpricedRequests, b.unpricedPromptTokens, b.unpricedCompletionTokens);
   }
 }

@@ -409,6 +409,9 @@ export interface RollupWire {
   cachedTokens: number;
   reasoningTokens: number;
   costNano: number;
+  unpricedRequests: number;
+  unpricedPromptTokens: number;
+  unpricedCompletionTokens: number;
   latency: Uint8Array;
   ttft: Uint8Array;
 }

@@ -84,6 +84,26 @@ describe('TimeSeries', () => {
     expect(rows).toEqual([{ res: MIN, n: 32 }, { res: HOUR, n: 32 }, { res: DAY, n: 32 }]);
   });
 
+  it('keeps unpriced requests and their tokens apart in every bucket, through the rollups and a restart', () => {
+    const { series, rec, db, clock } = setup();
+    rec(T0 - 90_000, { client: 'alice' });
+    rec(T0 - 80_000, { client: 'bob', model: 'local/x', costUsd: 0, unpriced: true, promptTokens: 40, completionTokens: 9 });
+    rec(T0 - 1000, { client: 'bob', model: 'local/x', costUsd: 0, unpriced: true, promptTokens: 2, completionTokens: 1 });
+    const live = series.totals('all', HOUR).get('')!;
+    expect([live.requests, live.costNano, live.unpricedRequests, live.unpricedPromptTokens, live.unpricedCompletionTokens]).toEqual([3, 25_000, 2, 42, 10]);
+    clock.now = T0 + 5000;
+    series.persist();
+    const restarted = setup({ db }).series;
+    const bob = restarted.totals('client', DAY).get('bob')!;
+    expect([bob.requests, bob.costNano, bob.unpricedRequests, bob.unpricedPromptTokens]).toEqual([2, 0, 2, 42]);
+    expect(restarted.totals('client', DAY).get('alice')!.unpricedRequests).toBe(0);
+    const perMinute = restarted.query({ dimension: 'all', rangeMs: 5 * MIN, stepMs: MIN }, 'unpriced_requests');
+    expect(perMinute.points.reduce((n, p) => n + (p.value ?? 0), 0)).toBe(2);
+    const view = restarted.query({ dimension: 'model', key: 'local/x', rangeMs: 5 * MIN, stepMs: 5 * MIN }, 'all');
+    expect(view.points.map((p) => p.value).filter((v) => v.requests > 0).map((v) => [v.cost_usd, v.unpriced_requests, v.unpriced_completion_tokens]))
+      .toEqual([[0, 2, 10]]);
+  });
+
   it('a record for a second already folded into the rollups is added once, not lost or doubled', () => {
     const { series, rec, db } = setup();
     rec(T0 - 10_000);

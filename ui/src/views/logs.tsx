@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { qs } from '../api';
-import { fmtInt, fmtMs, fmtTime, fmtUsd } from '../format';
+import { fmtAnswerCost, fmtInt, fmtMs, fmtTime } from '../format';
 import { useData } from '../use-data';
 
 interface Attempt {
@@ -100,7 +100,7 @@ export function Logs() {
               <td><span className={`badge ${r.status < 400 ? 'ok' : 'error'}`}>{r.status}</span></td>
               <td>{fmtMs(r.latency_ms)}</td>
               <td>{r.prompt_tokens === null ? '–' : `${fmtInt(r.prompt_tokens)} → ${fmtInt(r.completion_tokens)}`}</td>
-              <td>{fmtUsd(r.cost_usd)}</td>
+              <td>{fmtAnswerCost(r.cost_usd, r.prompt_tokens !== null)}</td>
             </tr>
           ))}
           {data && rows.length === 0 && <tr><td colSpan={8} className="muted">No requests match.</td></tr>}
@@ -130,7 +130,7 @@ function Detail({ row, onClose }: { row: LogRow; onClose: () => void }) {
               <tr><th>Prompt tokens</th><td>{fmtInt(row.prompt_tokens)}</td></tr>
               <tr><th>Completion tokens</th><td>{fmtInt(row.completion_tokens)}</td></tr>
               <tr><th>Cached / reasoning</th><td>{fmtInt(row.cached_tokens)} / {fmtInt(row.reasoning_tokens)}</td></tr>
-              <tr><th>Cost</th><td>{fmtUsd(row.cost_usd)}</td></tr>
+              <tr><th>Cost</th><td>{fmtAnswerCost(row.cost_usd, row.prompt_tokens !== null)}</td></tr>
               <tr><th>Latency / first token</th><td>{fmtMs(row.latency_ms)} / {fmtMs(row.ttft_ms)}</td></tr>
             </tbody>
           </table>
