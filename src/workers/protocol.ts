@@ -498,6 +498,11 @@ export interface RequestLogFilter {
   afterSeq?: number;
   /** Include the stored bodies (when body logging was on). */
   bodies?: boolean;
+  /**
+   * Rows whose id, model, MCP tool, error code or message, or logged request or response body contains this text
+   * (case-insensitive for ASCII; at most `MAX_LOG_TEXT_QUERY` characters).
+   */
+  text?: string;
 }
 
 /** Test faults: `throw` inside the writer's message handling; `crash` the writer thread with an uncaught exception. */

@@ -159,6 +159,12 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     expect(await detail.innerText()).toMatch(/Prompt tokens\s*11/);
     expect(await detail.innerText()).toMatch(/Cost\s*\$0\.0*[1-9]/);
     await screenshot(page, 'request-log');
+    // The text search runs on the server over the whole log.
+    await page.getByLabel('Status').selectOption('');
+    await page.getByLabel('Text').fill('ERROR-500');
+    await expect.poll(async () => table.locator('tbody tr').count(), { timeout: 10_000, interval: 250 }).toBe(1);
+    expect(await table.locator('tbody tr').innerText()).toMatch(/mock\/error-500/);
+    await page.getByLabel('Text').fill('');
   });
 
   it('Traffic: range and dimension pickers chart each client, with top spenders and cost per day', async () => {

@@ -7,7 +7,7 @@ import { useData } from '../use-data';
 
 const RANGES = [['1h', 'Hour', '1m'], ['1d', 'Day', '15m'], ['7d', 'Week', '1h'], ['30d', 'Month', '1d']] as const;
 const DIMENSIONS = [['all', 'Everything'], ['client', 'Client'], ['provider', 'Provider'], ['model', 'Model'], ['strategy', 'Strategy'], ['server', 'MCP server'], ['tool', 'MCP tool']] as const;
-const METRICS = [['requests', 'Requests'], ['tokens', 'Tokens'], ['cost_usd', 'Cost (USD, priced)'], ['unpriced_requests', 'Unpriced requests'], ['errors', 'Errors'], ['error_rate', 'Error rate'], ['latency_p50', 'Latency p50 (ms)'], ['latency_p99', 'Latency p99 (ms)'], ['ttft_p50', 'First token p50 (ms)']] as const;
+const METRICS = [['requests', 'Requests'], ['tokens', 'Tokens'], ['cost_usd', 'Cost (USD)'], ['unpriced_requests', 'Unpriced requests'], ['errors', 'Errors'], ['error_rate', 'Error rate'], ['latency_p50', 'Latency p50 (ms)'], ['latency_p99', 'Latency p99 (ms)'], ['ttft_p50', 'First token p50 (ms)']] as const;
 /** Series drawn at once for a dimension: its busiest keys. */
 const TOP_SERIES = 6;
 
