@@ -116,8 +116,9 @@ function SkillDetail({ skill, tool, session, toolsKnown }: { skill: SkillInfo; t
   if (skill.kind !== 'workflow') tryIt = <p className="muted">An instruction-only skill: clients read it with <code>skills__read</code>; there is nothing to run.</p>;
   else if (!toolsKnown || session === null) tryIt = <p className="muted">Connecting…</p>;
   else if (tool === undefined) tryIt = <p className="muted">This client's strategy does not offer <code>{skill.tool}</code>: pick another client, or allow the skill in its strategy.</p>;
-  // The form comes from the schema the skill states; the tool listed on /mcp carries the same one.
-  else tryIt = <ToolForm tool={{ ...tool, inputSchema: skill.input_schema }} session={session} progress submitLabel="Run skill" />;
+  // The form comes from the schema the skill states (the tool listed on /mcp carries the same one);
+  // the tool's description repeats the documentation shown beside it, so it is left out here.
+  else tryIt = <ToolForm tool={{ ...tool, description: undefined, inputSchema: skill.input_schema }} session={session} progress submitLabel="Run skill" />;
   return (
     <div className="detail" role="region" aria-label={`Skill ${skill.name}`}>
       <h2>{skill.title ?? skill.name} <span className="muted small">{skill.version}</span></h2>
