@@ -71,6 +71,10 @@ CREATE TABLE IF NOT EXISTS series (
   unpriced_completion_tokens INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (res, dim, key, t)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_marks (
+  writer TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL
+);
 `;
 
 /**
@@ -126,7 +130,8 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean; write
         }
         // Version 5: skill runs' steps, and the id the upstream gave an answer (found by its integer key, see `idKey`).
         if (version >= 1 && version < 5) for (const column of ['steps TEXT', 'upstream_id TEXT', 'upstream_key INTEGER']) db.exec(`ALTER TABLE requests ADD COLUMN ${column}`);
-        // Version 6: rollups count the requests whose model had no known price (and their tokens) apart.
+        // Version 6: rollups count the requests whose model had no known price (and their tokens) apart,
+        // and rollup_marks (created above) records each writer's last committed rollup batch.
         // (An older store without a series table got it just now, already with them.)
         if (version >= 1 && version < 6) {
           const has = new Set((db.prepare('PRAGMA table_info(series)').all() as { name: string }[]).map((c) => c.name));

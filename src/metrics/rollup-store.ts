@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { RollupWire } from '../workers/protocol.js';
+import type { RollupMark, RollupWire } from '../workers/protocol.js';
 import { LogHistogram } from './log-histogram.js';
 import type { MonitoringDb } from './monitoring-db.js';
 import { errorsByClassFromNames, errorsByClassName, mergeBucket, type SeriesBucket } from './series-bucket.js';
@@ -87,11 +88,42 @@ export function readRollups(db: MonitoringDb, res: number, dim: string, key: str
   return rows.map((r) => ({ res, dim, key: r.key, t: r.t, bucket: toBucket(r) }));
 }
 
+/**
+ * Rollup rows read together with the sequence number of the last batch of this writer that is in
+ * them (-1: none), in one read transaction, so a reader can tell which batches it has not yet been
+ * told are committed are already counted in the rows.
+ */
+export interface MarkedRollups {
+  rows: RollupRow[];
+  committedSeq: number;
+}
+
+/**
+ * Rows of `res` and `dim` (as {@link readRollups}) and the last batch of `writer` committed, read in
+ * one transaction. A store without the marks table (before schema 6, read-only) reads -1.
+ */
+export function readMarkedRollups(db: MonitoringDb, writer: string, res: number, dim: string, key: string | undefined, from: number, to: number): MarkedRollups {
+  return db.transaction((): MarkedRollups => {
+    const rows = readRollups(db, res, dim, key, from, to);
+    let committedSeq = -1;
+    try {
+      const mark = db.prepare('SELECT seq FROM rollup_marks WHERE writer = ?').get(writer) as { seq: number } | undefined;
+      if (mark !== undefined) committedSeq = mark.seq;
+    } catch {
+      // no marks table: nothing of this writer can be in it
+    }
+    return { rows, committedSeq };
+  })();
+}
+
 /** Where the time series reads and writes its persisted rollups. */
 export interface RollupBackend {
-  read(res: number, dim: string, key: string | undefined, from: number, to: number): RollupRow[];
-  /** Adds the rows into the stored buckets; `done` once committed (or failed). */
-  merge(rows: RollupRow[], done: (err: Error | null) => void): void;
+  read(res: number, dim: string, key: string | undefined, from: number, to: number): MarkedRollups;
+  /**
+   * Adds the rows into the stored buckets, recording `seq` (increasing per backend) as committed in
+   * the same transaction; `done` once committed (or failed).
+   */
+  merge(rows: RollupRow[], seq: number, done: (err: Error | null) => void): void;
   /** Deletes buckets of each resolution that start before its cutoff. */
   deleteBefore(cutoffs: [res: number, before: number][]): void;
 }
@@ -103,10 +135,13 @@ export interface RollupBackend {
  */
 export class RollupStore implements RollupBackend {
   readonly #db: MonitoringDb;
+  /** This store's name in `rollup_marks`, when it is a time series' backend itself. */
+  readonly #writer = randomUUID();
   readonly #get: Database.Statement;
   readonly #put: Database.Statement;
+  readonly #mark: Database.Statement;
   readonly #delete: Database.Statement;
-  readonly #mergeAll: (rows: RollupRow[]) => void;
+  readonly #mergeAll: (rows: RollupRow[], mark: RollupMark | undefined) => void;
 
   constructor(db: MonitoringDb) {
     this.#db = db;
@@ -115,22 +150,25 @@ export class RollupStore implements RollupBackend {
       completion_tokens, cached_tokens, reasoning_tokens, cost_nano, latency, ttft, unpriced_requests, unpriced_prompt_tokens,
       unpriced_completion_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#delete = db.prepare('DELETE FROM series WHERE res = ? AND t < ?');
-    this.#mergeAll = db.transaction((rows: RollupRow[]) => {
+    this.#mark = db.prepare('INSERT OR REPLACE INTO rollup_marks (writer, seq) VALUES (?, ?)');
+    this.#mergeAll = db.transaction((rows: RollupRow[], mark: RollupMark | undefined) => {
       for (const row of rows) this.#mergeOne(row);
+      if (mark !== undefined) this.#mark.run(mark.writer, mark.seq);
     });
   }
 
   /**
-   * Adds each row's bucket into the stored one (creating it), all in one transaction. Without
-   * `done` a failure throws; with it, `done` gets the outcome.
+   * Adds each row's bucket into the stored one (creating it), and records `mark` as committed, all in
+   * one transaction; a failure throws.
    */
-  merge(rows: RollupRow[], done?: (err: Error | null) => void): void {
-    if (done === undefined) {
-      if (rows.length > 0) this.#mergeAll(rows);
-      return;
-    }
+  mergeMarked(rows: RollupRow[], mark?: RollupMark): void {
+    if (rows.length > 0 || mark !== undefined) this.#mergeAll(rows, mark);
+  }
+
+  /** As a time series' own backend: {@link mergeMarked} under this store's name; `done` gets the outcome. */
+  merge(rows: RollupRow[], seq: number, done: (err: Error | null) => void): void {
     try {
-      if (rows.length > 0) this.#mergeAll(rows);
+      this.mergeMarked(rows, { writer: this.#writer, seq });
     } catch (err) {
       done(err instanceof Error ? err : new Error(String(err)));
       return;
@@ -138,8 +176,8 @@ export class RollupStore implements RollupBackend {
     done(null);
   }
 
-  read(res: number, dim: string, key: string | undefined, from: number, to: number): RollupRow[] {
-    return readRollups(this.#db, res, dim, key, from, to);
+  read(res: number, dim: string, key: string | undefined, from: number, to: number): MarkedRollups {
+    return readMarkedRollups(this.#db, this.#writer, res, dim, key, from, to);
   }
 
   /** Deletes buckets of each resolution that start before its cutoff; returns how many. */

@@ -416,6 +416,16 @@ export interface RollupWire {
   ttft: Uint8Array;
 }
 
+/**
+ * A rollup batch's place in its writer's sequence, stored with the batch in one transaction, so a
+ * reader knows which batches its reads already hold.
+ */
+export interface RollupMark {
+  /** The time series' name for itself (one per process). */
+  writer: string;
+  seq: number;
+}
+
 /** Which side a routing classifier picked, as the request log keeps it. */
 export interface RouteChoice {
   classifier: string;
@@ -531,7 +541,7 @@ export type StoreEvent =
 /** Messages to the writer thread; each is answered with one {@link WriterReply} of the same seq, in order. */
 export type WriterMessage =
   | { seq: number; type: 'log'; rows: LogRow[] }
-  | { seq: number; type: 'rollups'; rows: RollupWire[] }
+  | { seq: number; type: 'rollups'; rows: RollupWire[]; mark?: RollupMark }
   | { seq: number; type: 'retention'; logBefore: number; series: [number, number][] }
   | { seq: number; type: 'query'; filter: RequestLogFilter }
   | { seq: number; type: 'get'; id: string; clientId?: string }

@@ -371,7 +371,7 @@ describe('store file format', () => {
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(6);
       const b = { ...emptyBucket(), requests: 2, promptTokens: 20, completionTokens: 8, unpricedRequests: 2, unpricedPromptTokens: 20, unpricedCompletionTokens: 8 };
-      new RollupStore(db).merge([{ res: 60_000, dim: 'all', key: '', t: minute, bucket: b }]);
+      new RollupStore(db).mergeMarked([{ res: 60_000, dim: 'all', key: '', t: minute, bucket: b }]);
       const got = storedTotals(db, 'all', 3_600_000, now).get('')!;
       expect([got.requests, got.promptTokens, got.costNano, got.unpricedRequests, got.unpricedPromptTokens, got.unpricedCompletionTokens])
         .toEqual([5, 50, 2500, 2, 20, 8]);
