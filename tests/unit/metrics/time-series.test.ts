@@ -114,6 +114,7 @@ describe('TimeSeries', () => {
     const backend: RollupBackend = {
       read: (...args) => store.read(...args),
       merge: (rows, seq, done) => store.merge(rows, seq, (err) => answers.push(() => done(err))),
+      deleteBefore: () => {},
     };
     const interner = new Interner();
     const series = new TimeSeries({ interner, store: backend, now: () => clock.now });
@@ -132,7 +133,7 @@ describe('TimeSeries', () => {
     expect(series.totals('all', HOUR).get('')!.requests).toBe(3);
     // A batch handed over and not committed yet is still counted.
     const other = new RollupStore(db); // another process: its own name in the marks
-    const slow: RollupBackend = { read: (...args) => other.read(...args), merge: () => {} };
+    const slow: RollupBackend = { read: (...args) => other.read(...args), merge: () => {}, deleteBefore: () => {} };
     const pending = new TimeSeries({ interner, store: slow, now: () => clock.now });
     pending.record({ ...createRecord(), kind: RECORD_KIND.llmRequest, status: 200, durationUs: 1000, startMs: T0 - 10_000, clientId: interner.id('alice') });
     pending.persist();
