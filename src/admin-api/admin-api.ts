@@ -1,7 +1,7 @@
 import type { HttpRequest } from 'uWebSockets.js';
 import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
 import {
-  DIMENSIONS, SERIES_METRICS, emptyBucket, parseDuration, viewBucket, type Dimension, type Monitoring, type RequestLogFilter, type SeriesMetric,
+  DIMENSIONS, MAX_LOG_TEXT_QUERY, SERIES_METRICS, emptyBucket, parseDuration, viewBucket, type Dimension, type Monitoring, type RequestLogFilter, type SeriesMetric,
 } from '../metrics/index.js';
 import { writeError, writeJson, type AdminAuth, type GatewayState, type RouteHandler } from '../ingress/index.js';
 import type { LiveFeed } from './admin-live.js';
@@ -17,8 +17,8 @@ const TOP_N = 50;
  * gets 403, no token 401):
  * - `/api/stats/summary?range=1h`: totals, percentiles and the top clients, providers, models;
  * - `/api/stats/timeseries?metric=&dimension=&id=&range=&step=`: one series as points;
- * - `/api/logs?since=&client=&provider=&model=&server=&tool=&kind=mcp|llm&status=&limit=&before=&after=`: request log rows
- *   (MCP calls have `op` `mcp:<method>` and their `server` and `tool`);
+ * - `/api/logs?since=&client=&provider=&model=&server=&tool=&kind=mcp|llm&status=&q=&limit=&before=&after=`: request log rows
+ *   (MCP calls have `op` `mcp:<method>` and their `server` and `tool`; `q` searches ids, errors and logged bodies);
  * - `/api/stats/live`: server-sent events, one per-second aggregate per second.
  */
 export function adminRoutes(monitoring: Monitoring | null, auth: AdminAuth, live: LiveFeed | null): Routes {
@@ -82,7 +82,7 @@ function summary(m: Monitoring, q: URLSearchParams, state: GatewayState): unknow
     since_start: {
       requests: s.requests, errors: s.errors, by_status: s.byStatus, by_error_class: s.byErrorClass, attempts: s.attempts,
       mcp_calls: s.mcpCalls, mcp_errors: s.mcpErrors,
-      prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_usd: s.costUsd,
+      prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_usd: s.costUsd, unpriced_requests: s.unpricedRequests,
       latency_ms: { p50: s.latencyUs.p50 / 1000, p90: s.latencyUs.p90 / 1000, p99: s.latencyUs.p99 / 1000 },
       ttft_ms: { p50: s.ttftUs.p50 / 1000, p90: s.ttftUs.p90 / 1000, p99: s.ttftUs.p99 / 1000 },
       overhead_ms: { p50: s.overheadUs.p50 / 1000, p90: s.overheadUs.p90 / 1000, p99: s.overheadUs.p99 / 1000 },
@@ -145,12 +145,14 @@ async function logs(m: Monitoring, q: URLSearchParams): Promise<unknown> {
     if (!/^\d{3}$/.test(status)) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'status must be an HTTP status, "ok" or "error"', { param: 'status' });
     statusFilter = Number(status);
   }
+  const text = q.get('q') ?? '';
+  if (text.length > MAX_LOG_TEXT_QUERY) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `q must be at most ${MAX_LOG_TEXT_QUERY} characters`, { param: 'q' });
   const filter: RequestLogFilter = {
     sinceMs: timeParam(q, 'since'), untilMs: timeParam(q, 'until'),
     client: q.get('client') ?? undefined, provider: q.get('provider') ?? undefined, model: q.get('model') ?? undefined,
     server: q.get('server') ?? undefined, tool: q.get('tool') ?? undefined, kind: oneOf<'mcp' | 'llm' | ''>(q.get('kind'), ['mcp', 'llm'], 'kind', '') || undefined,
     status: statusFilter, limit: intParam(q, 'limit'), beforeSeq: intParam(q, 'before'), afterSeq: intParam(q, 'after'),
-    bodies: q.get('bodies') === '1' || q.get('bodies') === 'true',
+    bodies: q.get('bodies') === '1' || q.get('bodies') === 'true', text: text === '' ? undefined : text,
   };
   const rows = await m.queryLog(filter);
   const last = rows.at(-1);

@@ -6,6 +6,7 @@ import { clientRoutes } from './admin-clients.js';
 import { providerConfigRoutes, type ListModels } from './admin-provider-config.js';
 import { strategyRoutes } from './admin-strategies.js';
 import { mcpServerRoutes } from './admin-mcp-servers.js';
+import { skillRoutes } from './admin-skills.js';
 import { sessionRoutes } from './ui-session-routes.js';
 import { UiAssets, uiRoutes } from './ui-static.js';
 
@@ -33,5 +34,6 @@ export function dashboardRoutes(opts: DashboardOptions): Routes {
     ...providerConfigRoutes(opts.auth, opts.configFile, opts.secrets, opts.listModels),
     ...strategyRoutes(opts.auth, opts.configFile),
     ...mcpServerRoutes(opts.auth, opts.configFile),
+    ...skillRoutes(opts.auth, opts.configFile),
   };
 }

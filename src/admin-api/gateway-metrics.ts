@@ -98,6 +98,7 @@ export class GatewayMetrics {
     r.overheadUs = 0;
     r.promptTokens = r.completionTokens = r.cachedTokens = r.reasoningTokens = 0;
     r.costUsd = 0;
+    r.unpriced = false;
     r.streamed = false;
     for (let i = 0; i < attempts.length; i++) {
       const a = attempts[i];
@@ -130,6 +131,8 @@ export class GatewayMetrics {
     r.cachedTokens = u ? u.cacheRead : 0;
     r.reasoningTokens = u ? u.reasoning : 0;
     r.costUsd = o.costUsd ?? 0;
+    // Usage with no cost: the model has no known price, so the cost is unknown rather than 0.
+    r.unpriced = u !== null && o.costUsd === null;
     this.#ring.write(r);
     m.log.append(o);
   }

@@ -7,6 +7,8 @@ import { homeOf, printJson, printTable, readConfig, type CliIo } from './cli-io.
 import { DURATION_SYNTAX } from './stats-command.js';
 
 const POLL_MS = 500;
+/** As the admin API's `q`. */
+const MAX_GREP = 200;
 
 interface LogsOptions {
   tail?: boolean;
@@ -18,6 +20,7 @@ interface LogsOptions {
   mcp?: boolean;
   status?: RequestLogFilter['status'];
   since?: string;
+  grep?: string;
   limit: number;
   json?: boolean;
 }
@@ -30,6 +33,12 @@ function parseStatus(value: string): RequestLogFilter['status'] {
 
 function parseSince(value: string): string {
   if (!DURATION_SYNTAX.test(value) || Number.parseFloat(value) <= 0) throw new InvalidArgumentError('use a duration like 10m, 1h or 7d.');
+  return value;
+}
+
+function parseGrep(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('give the text to look for.');
+  if (value.length > MAX_GREP) throw new InvalidArgumentError(`at most ${MAX_GREP} characters.`);
   return value;
 }
 
@@ -60,7 +69,7 @@ function mcpTarget(r: RequestLogRow): string | null {
 
 /**
  * `localrouter logs [--tail] [--client C] [--provider P] [--model M] [--mcp] [--server S] [--tool T] [--status ok|error|NNN]
- * [--since 1h] [--limit 50] [--json]`: the newest request log rows, oldest first; `--tail` then
+ * [--since 1h] [--grep TEXT] [--limit 50] [--json]`: the newest request log rows, oldest first; `--tail` then
  * follows new rows until interrupted (`--json` prints one JSON object per line while tailing).
  * Reads `<home>/localrouter.db` directly, read-only, with or without a running gateway.
  */
@@ -75,6 +84,7 @@ export function registerLogsCommand(program: Command, io: CliIo): void {
     .option('--tool <name>', 'only MCP calls of this tool (its upstream name), prompt or resource URI')
     .option('--status <status>', 'ok, error, or an HTTP status', parseStatus)
     .option('--since <duration>', 'only requests newer than this (10m, 1h, 7d)', parseSince)
+    .option('--grep <text>', 'only rows whose id, model, tool, error or logged body (monitoring.log_bodies) contains this text', parseGrep)
     .option('--limit <n>', 'rows to show first (1-1000)', parseLimit, 50)
     .option('--json', 'machine-readable output')
     .action(async (opts: LogsOptions, cmd: Command) => {
@@ -91,7 +101,7 @@ export function registerLogsCommand(program: Command, io: CliIo): void {
         requireKnownNames(db, readConfig(home), opts);
         const filter: RequestLogFilter = {
           client: opts.client, provider: opts.provider, model: opts.model, status: opts.status,
-          server: opts.server, tool: opts.tool, kind: opts.mcp ? 'mcp' : undefined,
+          server: opts.server, tool: opts.tool, kind: opts.mcp ? 'mcp' : undefined, text: opts.grep,
           sinceMs: opts.since === undefined ? undefined : Date.now() - parseDuration(opts.since, 'since'), limit: opts.limit,
         };
         const first = queryRequestLog(db, filter).reverse();

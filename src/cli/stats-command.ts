@@ -22,6 +22,17 @@ const int = (n: number): string => n.toLocaleString('en-US');
 const usd = (n: number): string => (n === 0 ? '0' : n < 0.01 ? n.toFixed(6) : n.toFixed(4));
 const msText = (n: number): string => (n === 0 ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(0));
 
+/**
+ * The cost cell: the priced requests' cost, plus how many answers had no known price (their cost is
+ * unknown, so it is not added as 0); `-` when every answer was unpriced.
+ */
+export function costText(v: Pick<BucketView, 'requests' | 'errors' | 'cost_usd' | 'unpriced_requests'>): string {
+  const n = v.unpriced_requests;
+  if (n === 0) return usd(v.cost_usd);
+  if (v.cost_usd === 0 && n >= v.requests - v.errors) return '-';
+  return `${usd(v.cost_usd)} + ${int(n)} unpriced`;
+}
+
 /** Rows of the stats table: one per key, busiest first. */
 export function statsRows(totals: Map<string, BucketView>): string[][] {
   return [...totals]
@@ -29,7 +40,7 @@ export function statsRows(totals: Map<string, BucketView>): string[][] {
     .map(([key, v]) => [
       key === '' ? 'all' : key, int(v.requests), int(v.errors),
       v.requests === 0 ? '-' : `${((v.errors / v.requests) * 100).toFixed(1)}%`,
-      int(v.prompt_tokens), int(v.completion_tokens), usd(v.cost_usd),
+      int(v.prompt_tokens), int(v.completion_tokens), costText(v),
       msText(v.latency_ms.p50), msText(v.latency_ms.p99), msText(v.ttft_ms.p50),
     ]);
 }
@@ -59,6 +70,11 @@ export function registerStatsCommand(program: Command, io: CliIo): void {
         }
         printTable(io, ['KEY', 'REQUESTS', 'ERRORS', 'ERR%', 'PROMPT TOK', 'COMPL TOK', 'COST USD', 'P50 MS', 'P99 MS', 'TTFT P50'],
           statsRows(totals), `no requests in the last ${opts.range.trim()}`);
+        const unpriced = [...totals.values()].reduce((n, v) => n + v.unpriced_requests, 0);
+        if (unpriced > 0) {
+          io.stderr.write(`cost: "-" and "unpriced" count answers from models with no known price (their cost is unknown, not 0); `
+            + 'give one a price with: localrouter prices set <provider/model> --input <usd> --output <usd>\n');
+        }
       } finally {
         db.close();
       }

@@ -58,6 +58,9 @@ export function generationView(r: RequestLogRow): GenerationView {
  * The record in OpenRouter's generation shape (`GET /api/v1/generation`, see
  * openrouter.ai/docs/api-reference/get-generation): snake_case fields, `usage` and `total_cost` in
  * USD, latencies in ms. What has no local meaning (app, moderation, BYOK, media counts) is null or 0.
+ * OpenRouter documents `total_cost` and `usage` as required numbers (its SDKs' generated models
+ * reject null there), so an answer from a model with no known price keeps 0 in them for those
+ * clients, and says so: `upstream_inference_cost` is null and the extra `unpriced` is true.
  */
 export function openRouterGenerationView(r: RequestLogRow): Record<string, unknown> {
   const cost = r.cost_usd;
@@ -68,6 +71,7 @@ export function openRouterGenerationView(r: RequestLogRow): Record<string, unkno
     total_cost: cost ?? 0,
     cache_discount: null,
     upstream_inference_cost: cost,
+    unpriced: cost === null && r.prompt_tokens !== null,
     created_at: new Date(r.ts).toISOString(),
     model: r.model,
     app_id: null,

@@ -95,18 +95,26 @@ const RESET_NAMES: Record<LimitConfig['window'], string> = { minute: 'minute', h
 const INTERVALS: Record<LimitConfig['window'], string> = { minute: '1m', hour: '1h', day: '1d' };
 const WINDOW_ORDER: Record<LimitConfig['window'], number> = { minute: 0, hour: 1, day: 2 };
 
-/** The client's spend (USD) over the last `rangeMs`, from the time series (null without monitoring). */
+/** The client's priced spend (USD) over the last `rangeMs`, from the time series (null without monitoring). */
 function spentUsd(monitoring: Monitoring | null, client: string, rangeMs: number): number | null {
   if (monitoring === null) return null;
   const bucket = monitoring.series.totals('client', rangeMs).get(client);
   return bucket === undefined ? 0 : bucket.costNano / 1e9;
 }
 
+/** The client's answers over the last `rangeMs` whose model had no known price (null without monitoring). */
+function unpricedRequests(monitoring: Monitoring | null, client: string, rangeMs: number): number | null {
+  if (monitoring === null) return null;
+  return monitoring.series.totals('client', rangeMs).get(client)?.unpricedRequests ?? 0;
+}
+
 /**
  * `GET /api/v1/key`: the calling `lr-` key's client in OpenRouter's key shape. `limit` is its
  * longest-window `cost` limit (USD) with what is left of it now, `rate_limit` its shortest-window
  * `requests` limit; `usage*` is its spend from the request log's time series (what the gateway
- * priced; local models cost 0). Without monitoring, usage is unknown (null).
+ * priced; local models cost 0). Without monitoring, usage is unknown (null). OpenRouter's `usage`
+ * fields are numbers, so answers from models with no known price cannot be told apart in them: the
+ * extra `unpriced_requests` (over the same window as `usage`) counts them, as the stats do.
  */
 export function openRouterKeyRoute(monitoring: Monitoring | null) {
   return (state: GatewayState, res: HttpResponse, req: HttpRequest, cors: HeaderPairs): void => {
@@ -136,6 +144,7 @@ export function openRouterKeyRoute(monitoring: Monitoring | null) {
         usage, usage_daily: daily, usage_weekly: weekly, usage_monthly: monthly,
         // Every provider key is the user's own: all usage is "bring your own key" usage.
         byok_usage: usage, byok_usage_daily: daily, byok_usage_weekly: weekly, byok_usage_monthly: monthly,
+        unpriced_requests: unpricedRequests(monitoring, client.name, 365 * DAY_MS),
         include_byok_in_limit: true,
         is_free_tier: false,
         is_provisioning_key: false,

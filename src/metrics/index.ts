@@ -43,7 +43,7 @@ export type { PromFamily } from './prometheus.js';
 export { MONITORING_DB_FILE, monitoringDbPath, openMonitoringDb } from './monitoring-db.js';
 export type { MonitoringDb } from './monitoring-db.js';
 export { RequestLogStore } from './request-log-store.js';
-export { getRequestLog, queryRequestLog } from './request-log-query.js';
+export { MAX_LOG_TEXT_QUERY, getRequestLog, queryRequestLog } from './request-log-query.js';
 export type { LogAttempt, RequestLogEntry } from './request-log-store.js';
 export type { RequestLogFilter, RequestLogRow, RowAttempt, StoreFault } from '../workers/protocol.js';
 export { RollupStore, readRollups } from './rollup-store.js';

@@ -30,7 +30,7 @@ export const HDR = {
 } as const;
 
 export const RING_MAGIC = 0x4c524d52; // "LRMR"
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 export const HEADER_BYTES = 128;
 export const HEADER_INT32S = HEADER_BYTES / 4;
 
@@ -74,7 +74,9 @@ export const REC = {
   streamed: 76,
   /** u8, attempt number within a request (0 for the request record itself). */
   attempt: 77,
-  // 78..79: padding, zero
+  /** u8, 1 when the answer had usage but its model no known price (its cost is unknown, not 0). */
+  unpriced: 78,
+  // 79: padding, zero
 } as const;
 
 /** Size of one record in bytes; a multiple of 8 so every slot keeps float64 alignment. */

@@ -48,7 +48,12 @@ export interface MetricsSnapshot {
   completionTokens: number;
   cachedTokens: number;
   reasoningTokens: number;
+  /** Cost of the priced requests only. */
   costUsd: number;
+  /** Requests with usage whose model had no known price (not in `costUsd`), and their tokens. */
+  unpricedRequests: number;
+  unpricedPromptTokens: number;
+  unpricedCompletionTokens: number;
   /** Records lost because a ring was full (current rings plus removed ones). */
   overflows: number;
   latencyUs: LatencySummary;
@@ -116,6 +121,9 @@ export class MetricsAggregator {
   #reasoningTokens = 0;
   /** Integer nano-USD, so the sum stays exact (up to 2^53, about 9 million USD). */
   #costNanoUsd = 0;
+  #unpricedRequests = 0;
+  #unpricedPromptTokens = 0;
+  #unpricedCompletionTokens = 0;
   readonly #latency = newHistogram();
   readonly #ttft = newHistogram();
   readonly #overhead = newHistogram();
@@ -199,6 +207,9 @@ export class MetricsAggregator {
       cachedTokens: this.#cachedTokens,
       reasoningTokens: this.#reasoningTokens,
       costUsd: this.#costNanoUsd / NANO,
+      unpricedRequests: this.#unpricedRequests,
+      unpricedPromptTokens: this.#unpricedPromptTokens,
+      unpricedCompletionTokens: this.#unpricedCompletionTokens,
       overflows,
       latencyUs: summarize(this.#latency),
       ttftUs: summarize(this.#ttft),
@@ -238,6 +249,11 @@ export class MetricsAggregator {
         this.#cachedTokens += rec.cachedTokens;
         this.#reasoningTokens += rec.reasoningTokens;
         this.#costNanoUsd += Math.round(rec.costUsd * NANO);
+        if (rec.unpriced) {
+          this.#unpricedRequests++;
+          this.#unpricedPromptTokens += rec.promptTokens;
+          this.#unpricedCompletionTokens += rec.completionTokens;
+        }
         this.#latency.recordValue(clampUs(rec.durationUs));
         if (rec.overheadUs > 0) this.#overhead.recordValue(clampUs(rec.overheadUs));
         if (rec.ttftUs > 0) this.#ttft.recordValue(clampUs(rec.ttftUs));

@@ -40,6 +40,7 @@ const B_ERROR = REC.errorClass;
 const B_KIND = REC.kind;
 const B_STREAMED = REC.streamed;
 const B_ATTEMPT = REC.attempt;
+const B_UNPRICED = REC.unpriced;
 
 /** Counters and latencies saturate rather than wrap: a wrapped value would read as a tiny one. */
 function sat32(v: number): number {
@@ -166,6 +167,7 @@ export class MetricsRing {
     u8[b + B_KIND] = rec.kind;
     u8[b + B_STREAMED] = rec.streamed ? 1 : 0;
     u8[b + B_ATTEMPT] = rec.attempt < 255 ? rec.attempt : 255;
+    u8[b + B_UNPRICED] = rec.unpriced ? 1 : 0;
     const next = (tail + 1) | 0;
     Atomics.store(this.#hdr, I_TAIL, next);
     this.#tail = next;
@@ -239,5 +241,6 @@ export class MetricsRing {
     rec.kind = u8[b + B_KIND];
     rec.streamed = u8[b + B_STREAMED] !== 0;
     rec.attempt = u8[b + B_ATTEMPT];
+    rec.unpriced = u8[b + B_UNPRICED] !== 0;
   }
 }

@@ -5,7 +5,7 @@ import { LocalRouterError } from '../errors/index.js';
 
 /** The embedded store's file name inside the data dir. */
 export const MONITORING_DB_FILE = 'localrouter.db';
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 /** `<home>/localrouter.db`. */
 export function monitoringDbPath(home: string): string {
@@ -66,8 +66,15 @@ CREATE TABLE IF NOT EXISTS series (
   cost_nano INTEGER NOT NULL,
   latency BLOB,
   ttft BLOB,
+  unpriced_requests INTEGER NOT NULL DEFAULT 0,
+  unpriced_prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  unpriced_completion_tokens INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (res, dim, key, t)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_marks (
+  writer TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL
+);
 `;
 
 /**
@@ -123,6 +130,15 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean; write
         }
         // Version 5: skill runs' steps, and the id the upstream gave an answer (found by its integer key, see `idKey`).
         if (version >= 1 && version < 5) for (const column of ['steps TEXT', 'upstream_id TEXT', 'upstream_key INTEGER']) db.exec(`ALTER TABLE requests ADD COLUMN ${column}`);
+        // Version 6: rollups count the requests whose model had no known price (and their tokens) apart,
+        // and rollup_marks (created above) records each writer's last committed rollup batch.
+        // (An older store without a series table got it just now, already with them.)
+        if (version >= 1 && version < 6) {
+          const has = new Set((db.prepare('PRAGMA table_info(series)').all() as { name: string }[]).map((c) => c.name));
+          for (const column of ['unpriced_requests', 'unpriced_prompt_tokens', 'unpriced_completion_tokens']) {
+            if (!has.has(column)) db.exec(`ALTER TABLE series ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
+          }
+        }
         db.exec('CREATE INDEX IF NOT EXISTS requests_upstream_key ON requests(upstream_key) WHERE upstream_key IS NOT NULL');
         if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();

@@ -5,7 +5,8 @@ import { monitoringDbPath, openMonitoringDb, storeIsEmpty, type MonitoringDb } f
 import { PrometheusExporter } from './prometheus.js';
 import type { RequestLogFilter, RequestLogRow, StoreEvent, StoreFault } from '../workers/protocol.js';
 import { RequestLogStore } from './request-log-store.js';
-import { readRollups, rollupToWire, type RollupBackend } from './rollup-store.js';
+import { randomUUID } from 'node:crypto';
+import { readMarkedRollups, rollupToWire, type RollupBackend } from './rollup-store.js';
 import { fromWireError } from './store-engine.js';
 import { InlineStoreWriter, WorkerStoreWriter, type StoreWriter } from './store-writer.js';
 import { TimeSeries } from './time-series.js';
@@ -156,12 +157,14 @@ export class Monitoring {
         onError: (err) => this.#report('keep the store writer thread running (started it again)', err),
       });
     }
+    // This process's name in the store's rollup marks: what it reads back tells which of its batches are in.
+    const writer = randomUUID();
     const rollups: RollupBackend = {
       read: (res, dim, key, from, to) => {
         const reader = this.#reader();
-        return reader === null ? [] : readRollups(reader, res, dim, key, from, to);
+        return reader === null ? { rows: [], committedSeq: -1 } : readMarkedRollups(reader, writer, res, dim, key, from, to);
       },
-      merge: (rows, done) => this.#writer.mergeRollups(rows.map(rollupToWire), done),
+      merge: (rows, seq, done) => this.#writer.mergeRollups(rows.map(rollupToWire), { writer, seq }, done),
       deleteBefore: () => {}, // retention goes through the writer, with the log's (enforceRetention)
     };
     this.series = new TimeSeries({ interner: this.interner, store: rollups, now: this.#now, onError: (err) => this.#report('write the time-series rollups', err) });

@@ -42,7 +42,11 @@ class PromHistogram {
 }
 
 interface RequestSeries { client: number; model: number; provider: number; status: number; n: number }
-interface UsageSeries { client: number; model: number; provider: number; prompt: number; completion: number; cached: number; reasoning: number; costNano: number }
+interface UsageSeries {
+  client: number; model: number; provider: number; prompt: number; completion: number; cached: number; reasoning: number; costNano: number;
+  /** Requests priced, and requests whose model had no known price (their cost is unknown, not 0). */
+  priced: number; unpriced: number;
+}
 
 /**
  * Prometheus counters and histograms, fed by the aggregator one record at a time. Labels come from
@@ -86,13 +90,15 @@ export class PrometheusExporter {
     const cm = c * ID_LIMIT + m;
     const r = this.#slot(this.#requests, cm * 1024 + status, () => ({ client: c, model: m, provider: p, status, n: 0 }), () => ({ client: OTHER, model: OTHER, provider: OTHER, status, n: 0 }), -1 - status);
     r.n++;
-    if (rec.promptTokens + rec.completionTokens + rec.cachedTokens + rec.reasoningTokens > 0 || rec.costUsd > 0) {
+    if (rec.unpriced || rec.promptTokens + rec.completionTokens + rec.cachedTokens + rec.reasoningTokens > 0 || rec.costUsd > 0) {
       const u = this.#slot(this.#usage, cm, () => usage(c, m, p), () => usage(OTHER, OTHER, OTHER), -1);
       u.prompt += rec.promptTokens;
       u.completion += rec.completionTokens;
       u.cached += rec.cachedTokens;
       u.reasoning += rec.reasoningTokens;
       u.costNano += Math.round(rec.costUsd * NANO);
+      if (rec.unpriced) u.unpriced++;
+      else u.priced++;
     }
     if (rec.errorClass !== ERROR_CLASS.none) {
       const cls = rec.errorClass;
@@ -113,14 +119,20 @@ export class PrometheusExporter {
       [...this.#errors.values()].map((e) => [{ provider: name(e.provider), class: ERROR_CLASS_NAMES[e.cls] ?? `class${e.cls}` }, e.n]));
     const tokenSamples: PromFamily['samples'] = [];
     const costSamples: PromFamily['samples'] = [];
+    const unpricedSamples: PromFamily['samples'] = [];
     for (const u of this.#usage.values()) {
       const labels = { client: name(u.client), provider: name(u.provider), model: name(u.model) };
       tokenSamples.push([{ ...labels, kind: 'prompt' }, u.prompt], [{ ...labels, kind: 'completion' }, u.completion],
         [{ ...labels, kind: 'cached' }, u.cached], [{ ...labels, kind: 'reasoning' }, u.reasoning]);
-      costSamples.push([labels, u.costNano / NANO]);
+      // A model with no known price gets no cost sample: a 0 would read as free.
+      if (u.priced > 0) costSamples.push([labels, u.costNano / NANO]);
+      if (u.unpriced > 0) unpricedSamples.push([labels, u.unpriced]);
     }
     family(out, 'localrouter_tokens_total', 'Tokens reported by upstreams (cached and reasoning are part of prompt and completion).', 'counter', tokenSamples);
-    family(out, 'localrouter_cost_usd_total', 'Cost of answered requests, from real usage and model prices.', 'counter', costSamples);
+    family(out, 'localrouter_cost_usd_total', 'Cost of answered requests, from real usage and model prices (priced requests only).', 'counter', costSamples);
+    family(out, 'localrouter_unpriced_requests_total',
+      'Answered requests whose model has no known price (no catalog price, no price_override): their cost is unknown and not in localrouter_cost_usd_total; their tokens are in localrouter_tokens_total.',
+      'counter', unpricedSamples);
     family(out, 'localrouter_upstream_attempts_total', 'Tries against upstreams (fallback adds one per candidate tried).', 'counter',
       [...this.#attempts.values()].map((a) => [{ provider: name(a.provider), outcome: a.ok ? 'ok' : 'error' }, a.n]));
     histograms(out, 'localrouter_request_duration_seconds', 'LLM request latency, end to end.', LATENCY_BUCKETS_S, this.#latency, name);
@@ -188,7 +200,7 @@ function bounded(id: number): number {
 }
 
 function usage(client: number, model: number, provider: number): UsageSeries {
-  return { client, model, provider, prompt: 0, completion: 0, cached: 0, reasoning: 0, costNano: 0 };
+  return { client, model, provider, prompt: 0, completion: 0, cached: 0, reasoning: 0, costNano: 0, priced: 0, unpriced: 0 };
 }
 
 const MAX_LABEL_LENGTH = 200;

@@ -2,6 +2,10 @@ import type { MonitoringDb } from './monitoring-db.js';
 import type { RequestLogFilter, RequestLogRow, RouteChoice, RowAttempt, SkillStepRecord } from '../workers/protocol.js';
 
 const MAX_QUERY_ROWS = 1000;
+/** The longest text a log search takes: a needle, not a document. */
+export const MAX_LOG_TEXT_QUERY = 200;
+/** Where a text search looks; the bodies hold text only when `monitoring.log_bodies` was on. */
+const TEXT_COLUMNS = ['id', 'model', 'tool', 'error_code', 'error_message', 'request_body', 'response_body'];
 const COLUMNS = 'seq, id, ts, client, provider, model, op, status, error_code, error_class, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, route, server, tool, bytes_in, bytes_out, error_message, steps';
 
 interface DbRow {
@@ -118,6 +122,11 @@ function columnsOf(db: MonitoringDb): string {
   return shapeOf(db).columns;
 }
 
+/** `text` as a LIKE pattern matching it anywhere, its own `%`, `_` and `\\` taken literally. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 /** Rows matching `filter` (read side, usable on a read-only connection). */
 export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {}): RequestLogRow[] {
   const where: string[] = [];
@@ -138,6 +147,12 @@ export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {})
   if (filter.status === 'ok') where.push('error_class IS NULL');
   else if (filter.status === 'error') where.push('error_class IS NOT NULL');
   else if (filter.status !== undefined) { where.push('status = ?'); args.push(filter.status); }
+  if (filter.text !== undefined && filter.text !== '') {
+    const columns = TEXT_COLUMNS.filter((c) => !LATER_COLUMNS.includes(c) || hasColumn(db, c));
+    where.push(`(${columns.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+    const pattern = containsPattern(filter.text.slice(0, MAX_LOG_TEXT_QUERY));
+    for (let i = 0; i < columns.length; i++) args.push(pattern);
+  }
   if (filter.beforeSeq !== undefined) { where.push('seq < ?'); args.push(filter.beforeSeq); }
   if (filter.afterSeq !== undefined) { where.push('seq > ?'); args.push(filter.afterSeq); }
   const limit = Math.max(1, Math.min(MAX_QUERY_ROWS, Math.floor(filter.limit ?? 100)));

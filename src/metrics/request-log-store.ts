@@ -234,7 +234,8 @@ export class RequestLogStore {
   #held(id: string, clientId?: string): RequestLogRow | undefined {
     const queued = findEntry(this.#pending, id) ?? (clientId === undefined ? undefined : findUpstreamEntry(this.#pending, id, clientId));
     if (queued) return this.#toRow(queued);
-    for (const batch of this.#inflight) {
+    // Newest batch first: an upstream id can repeat, and the latest record with it is the one wanted.
+    for (const batch of [...this.#inflight].reverse()) {
       const e = findEntry(batch, id) ?? (clientId === undefined ? undefined : findUpstreamEntry(batch, id, clientId));
       if (e) return this.#toRow(e);
     }

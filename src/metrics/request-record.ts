@@ -69,6 +69,12 @@ export interface RequestRecord {
    * and a value with at most 9 decimals reads back exactly.
    */
   costUsd: number;
+  /**
+   * The answer reported usage but its model has no known price (no catalog price, no
+   * price_override): `costUsd` is 0 only because the cost is unknown. Totals count such requests
+   * apart instead of reading them as free.
+   */
+  unpriced: boolean;
   bytesIn: number;
   bytesOut: number;
 }
@@ -80,6 +86,6 @@ export function createRecord(): RequestRecord {
     clientId: 0, providerId: 0, modelId: 0, strategyId: 0,
     status: 0, errorClass: 0, kind: 0, streamed: false, attempt: 0,
     promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0,
-    costUsd: 0, bytesIn: 0, bytesOut: 0,
+    costUsd: 0, unpriced: false, bytesIn: 0, bytesOut: 0,
   };
 }

@@ -21,8 +21,12 @@ export interface SeriesBucket {
   completionTokens: number;
   cachedTokens: number;
   reasoningTokens: number;
-  /** Integer nano-USD, so sums stay exact. */
+  /** Integer nano-USD, so sums stay exact; priced requests only. */
   costNano: number;
+  /** Requests with usage whose model had no known price (their cost is unknown, not in `costNano`), and their tokens. */
+  unpricedRequests: number;
+  unpricedPromptTokens: number;
+  unpricedCompletionTokens: number;
   /** Request latency, µs. */
   latency: LogHistogram;
   /** Time to first token, µs; only requests that had one. */
@@ -33,6 +37,7 @@ export function emptyBucket(): SeriesBucket {
   return {
     requests: 0, errors: 0, errorsByClass: new Array<number>(CLASS_SLOTS).fill(0),
     promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, costNano: 0,
+    unpricedRequests: 0, unpricedPromptTokens: 0, unpricedCompletionTokens: 0,
     latency: new LogHistogram(), ttft: new LogHistogram(),
   };
 }
@@ -49,6 +54,11 @@ export function addRecord(b: SeriesBucket, rec: RequestRecord): void {
   b.cachedTokens += rec.cachedTokens;
   b.reasoningTokens += rec.reasoningTokens;
   b.costNano += Math.round(rec.costUsd * NANO);
+  if (rec.unpriced) {
+    b.unpricedRequests++;
+    b.unpricedPromptTokens += rec.promptTokens;
+    b.unpricedCompletionTokens += rec.completionTokens;
+  }
   b.latency.record(rec.durationUs);
   if (rec.ttftUs > 0) b.ttft.record(rec.ttftUs);
 }
@@ -63,6 +73,9 @@ export function mergeBucket(dst: SeriesBucket, src: SeriesBucket): void {
   dst.cachedTokens += src.cachedTokens;
   dst.reasoningTokens += src.reasoningTokens;
   dst.costNano += src.costNano;
+  dst.unpricedRequests += src.unpricedRequests;
+  dst.unpricedPromptTokens += src.unpricedPromptTokens;
+  dst.unpricedCompletionTokens += src.unpricedCompletionTokens;
   dst.latency.merge(src.latency);
   dst.ttft.merge(src.ttft);
 }
@@ -93,7 +106,12 @@ export interface BucketView {
   completion_tokens: number;
   cached_tokens: number;
   reasoning_tokens: number;
+  /** Cost of the priced requests only. */
   cost_usd: number;
+  /** Requests whose model had no known price: their cost is unknown and not in `cost_usd`. */
+  unpriced_requests: number;
+  unpriced_prompt_tokens: number;
+  unpriced_completion_tokens: number;
   latency_ms: { p50: number; p90: number; p99: number; max: number };
   ttft_ms: { p50: number; p90: number; p99: number; count: number };
 }
@@ -110,6 +128,9 @@ export function viewBucket(b: SeriesBucket): BucketView {
     cached_tokens: b.cachedTokens,
     reasoning_tokens: b.reasoningTokens,
     cost_usd: b.costNano / NANO,
+    unpriced_requests: b.unpricedRequests,
+    unpriced_prompt_tokens: b.unpricedPromptTokens,
+    unpriced_completion_tokens: b.unpricedCompletionTokens,
     latency_ms: { p50: ms(b.latency.percentile(50)), p90: ms(b.latency.percentile(90)), p99: ms(b.latency.percentile(99)), max: ms(b.latency.max) },
     ttft_ms: { p50: ms(b.ttft.percentile(50)), p90: ms(b.ttft.percentile(90)), p99: ms(b.ttft.percentile(99)), count: b.ttft.count },
   };
@@ -118,7 +139,7 @@ export function viewBucket(b: SeriesBucket): BucketView {
 /** The single-number metrics the time-series API can chart. */
 export const SERIES_METRICS = [
   'requests', 'errors', 'error_rate', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'reasoning_tokens', 'tokens',
-  'cost_usd', 'latency_p50', 'latency_p90', 'latency_p99', 'ttft_p50', 'ttft_p90', 'ttft_p99',
+  'cost_usd', 'unpriced_requests', 'latency_p50', 'latency_p90', 'latency_p99', 'ttft_p50', 'ttft_p90', 'ttft_p99',
 ] as const;
 export type SeriesMetric = (typeof SERIES_METRICS)[number];
 
@@ -134,6 +155,7 @@ export function metricOf(b: SeriesBucket, metric: SeriesMetric): number | null {
     case 'reasoning_tokens': return b.reasoningTokens;
     case 'tokens': return b.promptTokens + b.completionTokens;
     case 'cost_usd': return b.costNano / NANO;
+    case 'unpriced_requests': return b.unpricedRequests;
     case 'latency_p50': return b.latency.count === 0 ? null : ms(b.latency.percentile(50));
     case 'latency_p90': return b.latency.count === 0 ? null : ms(b.latency.percentile(90));
     case 'latency_p99': return b.latency.count === 0 ? null : ms(b.latency.percentile(99));

@@ -1,4 +1,4 @@
-import type { LogRow, RollupWire } from '../workers/protocol.js';
+import type { LogRow, RollupMark, RollupWire } from '../workers/protocol.js';
 import type { MonitoringDb } from './monitoring-db.js';
 import { RollupStore, rollupFromWire } from './rollup-store.js';
 
@@ -12,8 +12,8 @@ const DELETE_BATCH = 5000;
 export interface SqlWriter {
   /** Inserts the rows in one transaction. */
   writeLog(rows: LogRow[]): void;
-  /** Adds each rollup into its stored bucket, in one transaction. */
-  mergeRollups(rows: RollupWire[]): void;
+  /** Adds each rollup into its stored bucket, and records `mark` as committed, in one transaction. */
+  mergeRollups(rows: RollupWire[], mark?: RollupMark): void;
   /**
    * Deletes log rows older than `logBefore` (at most `maxLogRows`, in batches) and rollups of each
    * resolution older than its cutoff; returns the rows deleted and whether log rows are left to delete.
@@ -44,7 +44,7 @@ export function createSqlWriter(db: MonitoringDb): SqlWriter {
   const usedBytes = (): number => ((pageCount.get() as number) - (freePages.get() as number)) * pageSize;
   return {
     writeLog,
-    mergeRollups: (rows) => rollups.merge(rows.map(rollupFromWire)),
+    mergeRollups: (rows, mark) => rollups.mergeMarked(rows.map(rollupFromWire), mark),
     deleteExpired(logBefore, series, maxLogRows) {
       let deleted = 0;
       let n = DELETE_BATCH;

@@ -1,4 +1,4 @@
-import type { LogRow, RequestLogFilter, RequestLogRow, RollupWire, StoreEvent, WireError } from '../workers/protocol.js';
+import type { LogRow, RequestLogFilter, RequestLogRow, RollupMark, RollupWire, StoreEvent, WireError } from '../workers/protocol.js';
 import { openMonitoringDb, storeFileIdentity, type MonitoringDb, type StoreFileIdentity } from './monitoring-db.js';
 import { getRequestLog, queryRequestLog } from './request-log-query.js';
 import { createSqlWriter, type SqlWriter } from './sql-writer.js';
@@ -73,8 +73,8 @@ export class StoreEngine {
     this.#enforceCap(sql, 0);
   }
 
-  mergeRollups(rows: RollupWire[]): void {
-    this.#ready().mergeRollups(rows);
+  mergeRollups(rows: RollupWire[], mark?: RollupMark): void {
+    this.#ready().mergeRollups(rows, mark);
   }
 
   deleteExpired(logBefore: number, series: [number, number][], maxLogRows: number): { deleted: number; more: boolean } {

@@ -28,7 +28,7 @@ port.on('message', (msg: WriterMessage) => {
         engine.writeLog(msg.rows);
         break;
       case 'rollups':
-        engine.mergeRollups(msg.rows);
+        engine.mergeRollups(msg.rows, msg.mark);
         break;
       case 'retention':
         reply.more = engine.deleteExpired(msg.logBefore, msg.series, Number.POSITIVE_INFINITY).more;

@@ -1,5 +1,5 @@
 import { ActorHost, moduleBeside, type ActorCrash, type RestartPolicy } from '../workers/index.js';
-import type { LogRow, RequestLogFilter, RequestLogRow, RollupWire, StoreEvent, StoreFault, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
+import type { LogRow, RequestLogFilter, RequestLogRow, RollupMark, RollupWire, StoreEvent, StoreFault, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
 import type { MonitoringDb } from './monitoring-db.js';
 import { StoreEngine, fromWireError } from './store-engine.js';
 
@@ -29,7 +29,8 @@ export interface StoreWriter {
   /** Whether the writer runs (a thread starts with its first operation; the inline writer always runs). */
   readonly started: boolean;
   writeLog(rows: LogRow[], done: Done): void;
-  mergeRollups(rows: RollupWire[], done: Done): void;
+  /** `mark` is stored with the rows, in the same transaction. */
+  mergeRollups(rows: RollupWire[], mark: RollupMark | undefined, done: Done): void;
   /** `done` gets whether log rows past retention are left for another pass. */
   deleteExpired(logBefore: number, series: [number, number][], done: (err: Error | null, more: boolean) => void): void;
   /** Request log rows matching `filter`, after everything handed over before the call. */
@@ -83,8 +84,8 @@ export class InlineStoreWriter implements StoreWriter {
     this.#run(() => this.#engine.writeLog(rows), done);
   }
 
-  mergeRollups(rows: RollupWire[], done: Done): void {
-    this.#run(() => this.#engine.mergeRollups(rows), done);
+  mergeRollups(rows: RollupWire[], mark: RollupMark | undefined, done: Done): void {
+    this.#run(() => this.#engine.mergeRollups(rows, mark), done);
   }
 
   deleteExpired(logBefore: number, series: [number, number][], done: (err: Error | null, more: boolean) => void): void {
@@ -174,8 +175,8 @@ export class WorkerStoreWriter implements StoreWriter {
     this.#post({ seq: 0, type: 'log', rows }, (r) => done(r.error === undefined ? null : fromWireError(r.error)));
   }
 
-  mergeRollups(rows: RollupWire[], done: Done): void {
-    this.#post({ seq: 0, type: 'rollups', rows }, (r) => done(r.error === undefined ? null : fromWireError(r.error)));
+  mergeRollups(rows: RollupWire[], mark: RollupMark | undefined, done: Done): void {
+    this.#post({ seq: 0, type: 'rollups', rows, mark }, (r) => done(r.error === undefined ? null : fromWireError(r.error)));
   }
 
   deleteExpired(logBefore: number, series: [number, number][], done: (err: Error | null, more: boolean) => void): void {

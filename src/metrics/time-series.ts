@@ -78,8 +78,12 @@ export class TimeSeries {
   readonly #interner: Interner;
   readonly #store: RollupBackend | null;
   readonly #onError: (err: Error) => void;
-  /** Rollup rows handed to the store and not committed yet: queries still count them. */
-  readonly #inflight = new Set<RollupRow[]>();
+  /**
+   * Rollup batches handed to the store and not reported committed yet, by sequence number: a query
+   * counts those its read of the store did not find committed (the store says up to which it holds).
+   */
+  readonly #inflight = new Map<number, RollupRow[]>();
+  #batchSeq = 0;
   readonly #now: () => number;
   readonly #maxKeys: number;
   readonly #keysSeen: Set<number>[] = DIMENSIONS.map(() => new Set<number>());
@@ -174,9 +178,10 @@ export class TimeSeries {
     }
     const batch = [...rows.values()];
     this.#minuteDeltas = new Map();
-    this.#inflight.add(batch);
-    this.#store.merge(batch, (err) => {
-      this.#inflight.delete(batch);
+    const seq = this.#batchSeq++;
+    this.#inflight.set(seq, batch);
+    this.#store.merge(batch, seq, (err) => {
+      this.#inflight.delete(seq);
       if (err) this.#onError(err);
     });
     return batch.length;
@@ -260,7 +265,7 @@ export class TimeSeries {
     const wantId = key === undefined ? undefined : dim === 'all' ? 0 : this.#idOf(key);
     if (key !== undefined && wantId === undefined) {
       // A name this process never saw: only SQLite can have it.
-      return res.name === 'second' || this.#store === null ? out : this.#store.read(res.stepMs, dim, key, from, to);
+      return res.name === 'second' || this.#store === null ? out : this.#store.read(res.stepMs, dim, key, from, to).rows;
     }
     const fromMemory = (source: Map<number, Slot>, minT: number): void => {
       for (const [t, slot] of source) {
@@ -278,8 +283,15 @@ export class TimeSeries {
       fromMemory(this.#seconds, 0);
       return out;
     }
-    if (this.#store !== null) for (const r of this.#store.read(res.stepMs, dim, key, from, to)) out.push(r);
-    for (const batch of this.#inflight) {
+    // A batch can be committed before the store's answer says so: what the read holds is not counted twice.
+    let committed = -1;
+    if (this.#store !== null) {
+      const stored = this.#store.read(res.stepMs, dim, key, from, to);
+      committed = stored.committedSeq;
+      for (const r of stored.rows) out.push(r);
+    }
+    for (const [seq, batch] of this.#inflight) {
+      if (seq <= committed) continue;
       for (const r of batch) if (r.res === res.stepMs && r.dim === dim && (key === undefined || r.key === key) && r.t >= from && r.t <= to) out.push(r);
     }
     fromMemory(this.#minuteDeltas, 0);

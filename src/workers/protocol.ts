@@ -416,8 +416,21 @@ export interface RollupWire {
   cachedTokens: number;
   reasoningTokens: number;
   costNano: number;
+  unpricedRequests: number;
+  unpricedPromptTokens: number;
+  unpricedCompletionTokens: number;
   latency: Uint8Array;
   ttft: Uint8Array;
+}
+
+/**
+ * A rollup batch's place in its writer's sequence, stored with the batch in one transaction, so a
+ * reader knows which batches its reads already hold.
+ */
+export interface RollupMark {
+  /** The time series' name for itself (one per process). */
+  writer: string;
+  seq: number;
 }
 
 /** Which side a routing classifier picked, as the request log keeps it. */
@@ -502,6 +515,11 @@ export interface RequestLogFilter {
   afterSeq?: number;
   /** Include the stored bodies (when body logging was on). */
   bodies?: boolean;
+  /**
+   * Rows whose id, model, MCP tool, error code or message, or logged request or response body contains this text
+   * (case-insensitive for ASCII; at most `MAX_LOG_TEXT_QUERY` characters).
+   */
+  text?: string;
 }
 
 /** Test faults: `throw` inside the writer's message handling; `crash` the writer thread with an uncaught exception. */
@@ -530,7 +548,7 @@ export type StoreEvent =
 /** Messages to the writer thread; each is answered with one {@link WriterReply} of the same seq, in order. */
 export type WriterMessage =
   | { seq: number; type: 'log'; rows: LogRow[] }
-  | { seq: number; type: 'rollups'; rows: RollupWire[] }
+  | { seq: number; type: 'rollups'; rows: RollupWire[]; mark?: RollupMark }
   | { seq: number; type: 'retention'; logBefore: number; series: [number, number][] }
   | { seq: number; type: 'query'; filter: RequestLogFilter }
   | { seq: number; type: 'get'; id: string; clientId?: string }

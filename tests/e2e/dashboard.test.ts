@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import type { Page } from 'playwright-core';
@@ -40,9 +41,18 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
   let baseURL: string;
   /** The key of the client made for the Overview test, used again later. */
   let trafficKey: string;
+  /** A skill folder whose documentation tries to get HTML, scripts and foreign images into the page. */
+  const hostileSkills = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-ui-skills-'));
 
   beforeAll(async () => {
     mock = await startMockOpenAI();
+    fs.mkdirSync(path.join(hostileSkills, 'hostile-doc'));
+    fs.writeFileSync(path.join(hostileSkills, 'hostile-doc', 'SKILL.md'), [
+      '---', 'name: hostile-doc', 'description: Documentation that tries to inject markup.', 'version: 1.0.0', '---',
+      '# Hostile', '', 'Raw <b id="raw-html">bold</b> and <script>window.__skillDocRan = 1</script>',
+      '', '<img src="x" onerror="window.__skillDocRan = 2">', '', '[click me](javascript:window.__skillDocRan=3)',
+      '', '![remote picture](http://198.51.100.7/pixel.png)', '', 'Plain `code` stays.', '',
+    ].join('\n'));
     gw = await startServedGateway({
       server: { shutdown_grace_ms: 1000 },
       providers: [{ name: 'mock', type: 'openai-compatible', base_url: mock.url }],
@@ -51,6 +61,8 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
       mcp_servers: [{ name: 'everything', transport: 'stdio', command: process.execPath, args: [EVERYTHING], connect: 'start' }],
       // `localrouter/auto` splits between the two mock models with the shipped classifier.
       strategies: [{ name: 'default', auto: { strong_models: ['mock/gpt-test'], weak_models: ['mock/echo'], classifier: 'hashlr', threshold: 0.5 } }],
+      // The shipped examples (model-panel runs on the mock's models) and the hostile one.
+      skills: { paths: [path.resolve('examples/skills'), hostileSkills] },
       allow_empty: true,
     }, { 'provider:mock': 'sk-upstream-test' });
     baseURL = `${gw.origin}/v1`;
@@ -62,6 +74,7 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await browser?.close();
     if (gw) expect(await gw.stop()).toBe(0);
     await mock?.close();
+    fs.rmSync(hostileSkills, { recursive: true, force: true });
   });
 
   it('logs in with the one-time link: a session cookie (HttpOnly, SameSite=Strict), the code gone from the address bar', async () => {
@@ -159,6 +172,12 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     expect(await detail.innerText()).toMatch(/Prompt tokens\s*11/);
     expect(await detail.innerText()).toMatch(/Cost\s*\$0\.0*[1-9]/);
     await screenshot(page, 'request-log');
+    // The text search runs on the server over the whole log.
+    await page.getByLabel('Status').selectOption('');
+    await page.getByLabel('Text').fill('ERROR-500');
+    await expect.poll(async () => table.locator('tbody tr').count(), { timeout: 10_000, interval: 250 }).toBe(1);
+    expect(await table.locator('tbody tr').innerText()).toMatch(/mock\/error-500/);
+    await page.getByLabel('Text').fill('');
   });
 
   it('Traffic: range and dimension pickers chart each client, with top spenders and cost per day', async () => {
@@ -291,6 +310,47 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await expect.poll(() => page.locator('tr[data-server="second"]').count(), { timeout: 10_000 }).toBe(1);
     await page.locator('tr[data-server="second"]').getByRole('button', { name: 'Remove' }).click();
     await expect.poll(() => page.locator('tr[data-server="second"]').count(), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('Skills: the list with each skill\'s documentation, and a skill run as a chosen client from the form its input schema generates', async () => {
+    await page.goto(`${gw.origin}/#/skills`);
+    await page.getByRole('heading', { name: 'Skills', level: 1 }).waitFor();
+    await page.getByLabel('As client').selectOption('traffic-maker');
+    const table = page.getByRole('table', { name: 'Skills' });
+    await expect.poll(() => table.innerText(), { timeout: 10_000 }).toMatch(/folder-digest[\s\S]*model-panel[\s\S]*release-notes/);
+    await expect.poll(() => page.locator('tr[data-skill="model-panel"]').innerText(), { timeout: 15_000 }).toMatch(/workflow \(2 steps\)[\s\S]*yes/);
+    await table.getByRole('button', { name: 'model-panel' }).click();
+    const detail = page.getByRole('region', { name: 'Skill model-panel' });
+    const doc = detail.getByTestId('skill-doc');
+    await doc.getByRole('heading', { name: 'Model panel' }).waitFor();
+    expect(await doc.locator('code', { hasText: 'continue_on_error' }).count()).toBe(1);
+    const form = detail.getByRole('region', { name: 'Try skills__model-panel' });
+    await form.getByLabel(/^question \(required\)/).fill('Which is best?');
+    await form.getByLabel(/^models \(required\)/).fill('["mock/echo", "mock/gpt-test"]');
+    await form.getByLabel(/^judge/).fill('mock/echo');
+    await form.getByRole('button', { name: 'Run skill' }).click();
+    const result = form.getByTestId('tool-result');
+    await expect.poll(() => result.innerText(), { timeout: 20_000, interval: 250 }).toMatch(/"verdict": "echo: Question: Which is best\?/);
+    expect(await result.innerText()).toMatch(/"model": "mock\/gpt-test"/);
+    expect(await form.getByRole('list', { name: 'Steps' }).locator('li').count()).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'skills');
+    // The run is in the request log, as a skill run of this client.
+    const logs = await (await fetch(`${gw.origin}/api/logs?kind=mcp&client=traffic-maker&q=model-panel`, { headers: { authorization: `Bearer ${gw.adminToken}` } })).json() as { data: { tool: string; status: number }[] };
+    expect(logs.data[0]).toMatchObject({ tool: 'model-panel', status: 200 });
+
+    // Documentation is Markdown drawn as elements: raw HTML, scripts, javascript: links and foreign images never reach the page.
+    await table.getByRole('button', { name: 'hostile-doc' }).click();
+    const hostile = page.getByRole('region', { name: 'Skill hostile-doc' }).getByTestId('skill-doc');
+    await hostile.getByText('Plain').waitFor();
+    expect(await hostile.locator('script, img, b, iframe').count()).toBe(0);
+    expect(await page.locator('#raw-html').count()).toBe(0);
+    expect(await hostile.innerText()).toContain('[image: remote picture]');
+    const link = hostile.getByRole('link', { name: 'click me' });
+    expect(await link.getAttribute('href') ?? '').not.toMatch(/javascript:/i);
+    expect(await page.evaluate('window.__skillDocRan === undefined')).toBe(true);
+    // An instruction-only skill has nothing to run.
+    await table.getByRole('button', { name: 'release-notes' }).click();
+    await page.getByRole('region', { name: 'Skill release-notes' }).getByText(/instruction-only skill/).waitFor();
   });
 
   it('keyboard only: every view opens from the navigation with Tab and Enter, and focus moves to its content', async () => {

@@ -14,6 +14,7 @@ type Auth = 'checking' | 'in' | 'out';
 
 // The MCP view carries the MCP SDK: loaded (from this origin) only when opened.
 const Mcp = lazy(() => import('./views/mcp').then((m) => ({ default: m.Mcp })));
+const Skills = lazy(() => import('./views/skills').then((m) => ({ default: m.Skills })));
 
 export function App() {
   const [auth, setAuth] = useState<Auth>('checking');
@@ -97,5 +98,6 @@ function ViewBody({ view }: { view: ViewId }) {
     case 'try': return <TryIt />;
     case 'strategies': return <Strategies />;
     case 'mcp': return <Suspense fallback={<p>Loading…</p>}><Mcp /></Suspense>;
+    case 'skills': return <Suspense fallback={<p>Loading…</p>}><Skills /></Suspense>;
   }
 }

@@ -153,6 +153,20 @@ describe('MetricsAggregator', () => {
     expect(s.requests).toBe(1); // counters are not part of the histograms
   });
 
+  it('counts answers from models with no known price apart: not in the cost, with their tokens', () => {
+    const ring = MetricsRing.create(16);
+    const agg = aggregator();
+    agg.addRing('main', ring);
+    ring.write(request({ promptTokens: 10, completionTokens: 4, costUsd: 0.002 }));
+    ring.write(request({ promptTokens: 30, completionTokens: 6, unpriced: true }));
+    ring.write(request({ promptTokens: 20, completionTokens: 5, unpriced: true }));
+    ring.write(request({ status: 502, errorClass: ERROR_CLASS.upstreamStatus }));
+    agg.drainNow();
+    const s = agg.snapshot();
+    expect([s.requests, s.promptTokens, s.costUsd]).toEqual([4, 60, 0.002]);
+    expect([s.unpricedRequests, s.unpricedPromptTokens, s.unpricedCompletionTokens]).toEqual([2, 50, 11]);
+  });
+
   it('reports zeros when empty', () => {
     const s = aggregator().snapshot();
     expect(s.latencyUs).toEqual({ p50: 0, p90: 0, p99: 0, max: 0, count: 0 });

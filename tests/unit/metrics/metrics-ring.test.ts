@@ -17,7 +17,7 @@ function seqOf(ring: MetricsRing, max?: number): number[] {
 
 describe('layout', () => {
   it('keeps every field naturally aligned, inside the record, without overlap', () => {
-    const sizes: Record<string, number> = { startMs: 8, costNanoUsd: 8, status: 2, errorClass: 1, kind: 1, streamed: 1, attempt: 1 };
+    const sizes: Record<string, number> = { startMs: 8, costNanoUsd: 8, status: 2, errorClass: 1, kind: 1, streamed: 1, attempt: 1, unpriced: 1 };
     const spans = Object.entries(REC).map(([name, off]) => ({ name, off, size: sizes[name] ?? 4 }))
       .sort((a, b) => a.off - b.off);
     for (const [i, s] of spans.entries()) {
@@ -38,7 +38,7 @@ describe('MetricsRing', () => {
       requestId: 0xffff_fffe, clientId: 7, providerId: 65_536, modelId: 3, strategyId: 2,
       status: 503, errorClass: 2, kind: 1, streamed: true, attempt: 3,
       promptTokens: 123_456, completionTokens: 789, cachedTokens: 100, reasoningTokens: 42,
-      costUsd: 0.000123456, bytesIn: 1024, bytesOut: 4_000_000_000,
+      costUsd: 0.000123456, unpriced: true, bytesIn: 1024, bytesOut: 4_000_000_000,
     };
     expect(ring.write(rec)).toBe(true);
     const [got] = collect(ring);

@@ -52,6 +52,21 @@ describe('PrometheusExporter', () => {
     expect(new Set(types).size).toBe(types.length);
   });
 
+  it('counts unpriced answers in their own counter and gives their model no cost sample (a 0 would read as free)', () => {
+    const { prom, rec } = setup();
+    rec({});
+    rec({ model: 'local/x', provider: 'local', costUsd: 0, unpriced: true });
+    rec({ model: 'local/x', provider: 'local', costUsd: 0, unpriced: true, client: 'bob' });
+    rec({ model: 'free/y', provider: 'free', costUsd: 0 });
+    const text = prom.render();
+    expect(text).toContain('# TYPE localrouter_unpriced_requests_total counter');
+    expect(sum(text, 'localrouter_unpriced_requests_total')).toBe(2);
+    expect(sum(text, 'localrouter_unpriced_requests_total', { client: 'bob', provider: 'local', model: 'local/x' })).toBe(1);
+    expect(text).not.toMatch(/^localrouter_cost_usd_total\{[^}]*model="local\/x"/m);
+    expect(text).toMatch(/^localrouter_cost_usd_total\{client="alice",provider="free",model="free\/y"\} 0$/m);
+    expect(sum(text, 'localrouter_tokens_total', { model: 'local/x', kind: 'prompt' })).toBe(22);
+  });
+
   it('bounds label cardinality: further label sets go to (other)', () => {
     const { prom, rec } = setup(5);
     for (let i = 0; i < 50; i++) rec({ client: `c${i}` });

@@ -134,6 +134,33 @@ describe('RequestLogStore', () => {
     expect(queryRequestLog(db, { bodies: true })[0].response_body).toBe('short');
   });
 
+  it('finds rows by text in ids, errors and logged bodies, taking %, _ and \\ literally, case-insensitively, with the other filters', () => {
+    const { log, db } = store({ bodyMaxBytes: 1000 });
+    const hit = entry({ requestBody: '{"messages":[{"content":"The Quarterly REPORT"}]}', responseBody: 'ok' });
+    const answer = entry({ requestBody: 'x', responseBody: 'answer mentions 50% off_sale' });
+    const failed = entry({ status: 502, errorCode: 'LR_ERR_UPSTREAM_STATUS', errorMessage: 'upstream said: model overloaded', client: 'bob' });
+    const other = entry({ requestBody: '50 percent, offXsale', responseBody: 'back\\slash' });
+    for (const e of [hit, answer, failed, other]) log.append(e);
+    log.flush();
+    const ids = (text: string, more: object = {}): string[] => queryRequestLog(db, { text, ...more }).map((r) => r.id).sort();
+    expect(ids('quarterly report')).toEqual([hit.id]);
+    expect(ids('50%')).toEqual([answer.id]); // not "50 percent"
+    expect(ids('off_sale')).toEqual([answer.id]); // not "offXsale"
+    expect(ids('k\\s')).toEqual([other.id]);
+    expect(ids('overloaded')).toEqual([failed.id]);
+    expect(ids('UPSTREAM_STATUS')).toEqual([failed.id]);
+    expect(ids(failed.id)).toEqual([failed.id]);
+    expect(ids('overloaded', { client: 'alice' })).toEqual([]);
+    expect(ids("'); DROP TABLE requests; --")).toEqual([]);
+    expect(ids('')).toHaveLength(4); // no text: no text filter
+    expect(queryRequestLog(db, { text: 'x'.repeat(5000) })).toEqual([]); // cut to the bound, still a plain search
+    // Without logged bodies there is nothing to find in them.
+    const off = store();
+    off.log.append(entry({ requestBody: 'quarterly report' }));
+    off.log.flush();
+    expect(queryRequestLog(off.db, { text: 'quarterly' })).toEqual([]);
+  });
+
   it('drops and counts records beyond the pending bound instead of growing', () => {
     const { log } = store({ maxPending: 3 });
     for (let i = 0; i < 5; i++) log.append(entry());

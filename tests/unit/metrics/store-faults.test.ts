@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { countRows, monitoringHomes } from '../../helpers/monitoring-fixture.js';
 import {
-  Interner, Monitoring, RequestLogStore, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, type MonitoringOptions, type RequestLogEntry, type StoreWriter,
+  Interner, Monitoring, RequestLogStore, RollupStore, emptyBucket, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, storedTotals,
+  type MonitoringOptions, type RequestLogEntry, type StoreWriter,
 } from '../../../src/metrics/index.js';
 
 const homes = monitoringHomes('lr-store-');
@@ -234,7 +235,7 @@ describe('store file format', () => {
     const db = openMonitoringDb(file);
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('truncate');
-      expect(db.pragma('user_version', { simple: true })).toBe(5);
+      expect(db.pragma('user_version', { simple: true })).toBe(6);
       expect(fs.existsSync(`${file}-wal`)).toBe(false);
       expect(fs.existsSync(`${file}-shm`)).toBe(false);
       expect(db.prepare('SELECT client, client_id, server, tool FROM requests WHERE id = ?').get('gen-old')).toEqual({ client: 'alice', client_id: null, server: null, tool: null });
@@ -257,7 +258,7 @@ describe('store file format', () => {
 
     const db = openMonitoringDb(file);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(5);
+      expect(db.pragma('user_version', { simple: true })).toBe(6);
       const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
       log.append({
         id: 'mcp-1', op: 'mcp:tools/call', attempts: [], status: 200, startMs: 2, durationMs: 3, ttftMs: 0, streamed: false, usage: null, costUsd: null,
@@ -331,7 +332,7 @@ describe('store file format', () => {
 
     const db = openMonitoringDb(file);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(5);
+      expect(db.pragma('user_version', { simple: true })).toBe(6);
       const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
       const steps = [{ id: 'list', kind: 'tool' as const, status: 'ok' as const, duration_ms: 2, target: 'files__list_directory', items: 1, error: null, input_tokens: 0, output_tokens: 0, cost_usd: 0 }];
       log.append({
@@ -342,6 +343,48 @@ describe('store file format', () => {
       expect(queryRequestLog(db, {}).map((r) => [r.id, r.server, r.steps])).toEqual([['mcp-2', 'skills', steps], ['mcp-v4', 'every', null]]);
     } finally {
       db.close();
+    }
+  });
+
+  it('migrates a schema v5 store to v6 (unpriced requests counted apart in the rollups), keeping its buckets; a read-only reader of a v5 file reads them as all priced', () => {
+    const dir = home();
+    const file = monitoringDbPath(dir);
+    const old = new Database(file);
+    old.exec(`CREATE TABLE series (res INTEGER NOT NULL, dim TEXT NOT NULL, key TEXT NOT NULL, t INTEGER NOT NULL, requests INTEGER NOT NULL,
+      errors INTEGER NOT NULL, errors_by_class TEXT NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+      cached_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, cost_nano INTEGER NOT NULL, latency BLOB, ttft BLOB,
+      PRIMARY KEY (res, dim, key, t)) WITHOUT ROWID`);
+    old.pragma('user_version = 5');
+    const now = Date.now();
+    const minute = now - (now % 60_000);
+    old.prepare(`INSERT INTO series VALUES (60000, 'all', '', ?, 3, 0, '{}', 30, 12, 0, 0, 2500, NULL, NULL)`).run(minute);
+    old.close();
+    const reader = openMonitoringDb(file, { readonly: true });
+    try {
+      const v5 = storedTotals(reader, 'all', 3_600_000, now).get('')!;
+      expect([v5.requests, v5.costNano, v5.unpricedRequests, v5.unpricedPromptTokens]).toEqual([3, 2500, 0, 0]);
+    } finally {
+      reader.close();
+    }
+
+    const db = openMonitoringDb(file);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(6);
+      const b = { ...emptyBucket(), requests: 2, promptTokens: 20, completionTokens: 8, unpricedRequests: 2, unpricedPromptTokens: 20, unpricedCompletionTokens: 8 };
+      new RollupStore(db).mergeMarked([{ res: 60_000, dim: 'all', key: '', t: minute, bucket: b }]);
+      const got = storedTotals(db, 'all', 3_600_000, now).get('')!;
+      expect([got.requests, got.promptTokens, got.costNano, got.unpricedRequests, got.unpricedPromptTokens, got.unpricedCompletionTokens])
+        .toEqual([5, 50, 2500, 2, 20, 8]);
+    } finally {
+      db.close();
+    }
+    // Opening it again is a no-op: the migration runs once.
+    const again = openMonitoringDb(file);
+    try {
+      expect(again.pragma('user_version', { simple: true })).toBe(6);
+      expect(storedTotals(again, 'all', 3_600_000, now).get('')!.unpricedRequests).toBe(2);
+    } finally {
+      again.close();
     }
   });
 });
@@ -362,6 +405,31 @@ describe('bounded values', () => {
       expect(log.inflight).toBe(100);
       expect(log.pending).toBe(100);
       expect(log.dropped).toBe(800);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('finds the latest record with an upstream id while several batches holding it are still on their way to the store', async () => {
+    const stalled: StoreWriter = {
+      mode: 'inline', restarts: 0, started: true, writeLog: () => {}, mergeRollups: () => {}, deleteExpired: () => {}, query: async () => [],
+      get: async () => undefined, testFault: async () => {}, sync: async () => {}, close: async () => {},
+    };
+    const db = openMonitoringDb(':memory:');
+    try {
+      const log = new RequestLogStore(db, { retentionDays: 1, writer: stalled });
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const e = entry({ clientId: 'c_1', upstreamId: 'chatcmpl-same' });
+        ids.push(e.id);
+        log.append(e);
+        log.flush();
+      }
+      expect(log.inflight).toBe(3);
+      expect((await log.lookup('chatcmpl-same', 'c_1'))?.id).toBe(ids[2]);
+      const queued = entry({ clientId: 'c_1', upstreamId: 'chatcmpl-same' });
+      log.append(queued);
+      expect((await log.lookup('chatcmpl-same', 'c_1'))?.id).toBe(queued.id);
     } finally {
       db.close();
     }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ERROR_CLASS, Interner, OTHER_KEY, RECORD_KIND, RollupStore, TimeSeries, createRecord, openMonitoringDb, pickResolution,
-  type MonitoringDb, type RequestRecord,
+  type MonitoringDb, type RequestRecord, type RollupBackend,
 } from '../../../src/metrics/index.js';
 
 const MIN = 60_000;
@@ -82,6 +82,62 @@ describe('TimeSeries', () => {
     expect(restarted.totals('all', HOUR).get('')!.requests).toBe(32);
     const rows = db.prepare("SELECT res, SUM(requests) AS n FROM series WHERE dim = 'all' GROUP BY res ORDER BY res").all();
     expect(rows).toEqual([{ res: MIN, n: 32 }, { res: HOUR, n: 32 }, { res: DAY, n: 32 }]);
+  });
+
+  it('keeps unpriced requests and their tokens apart in every bucket, through the rollups and a restart', () => {
+    const { series, rec, db, clock } = setup();
+    rec(T0 - 90_000, { client: 'alice' });
+    rec(T0 - 80_000, { client: 'bob', model: 'local/x', costUsd: 0, unpriced: true, promptTokens: 40, completionTokens: 9 });
+    rec(T0 - 1000, { client: 'bob', model: 'local/x', costUsd: 0, unpriced: true, promptTokens: 2, completionTokens: 1 });
+    const live = series.totals('all', HOUR).get('')!;
+    expect([live.requests, live.costNano, live.unpricedRequests, live.unpricedPromptTokens, live.unpricedCompletionTokens]).toEqual([3, 25_000, 2, 42, 10]);
+    clock.now = T0 + 5000;
+    series.persist();
+    const restarted = setup({ db }).series;
+    const bob = restarted.totals('client', DAY).get('bob')!;
+    expect([bob.requests, bob.costNano, bob.unpricedRequests, bob.unpricedPromptTokens]).toEqual([2, 0, 2, 42]);
+    expect(restarted.totals('client', DAY).get('alice')!.unpricedRequests).toBe(0);
+    const perMinute = restarted.query({ dimension: 'all', rangeMs: 5 * MIN, stepMs: MIN }, 'unpriced_requests');
+    expect(perMinute.points.reduce((n, p) => n + (p.value ?? 0), 0)).toBe(2);
+    const view = restarted.query({ dimension: 'model', key: 'local/x', rangeMs: 5 * MIN, stepMs: 5 * MIN }, 'all');
+    expect(view.points.map((p) => p.value).filter((v) => v.requests > 0).map((v) => [v.cost_usd, v.unpriced_requests, v.unpriced_completion_tokens]))
+      .toEqual([[0, 2, 10]]);
+  });
+
+  it('counts a rollup batch once while the store has committed it but not yet said so (a writer thread answers later)', () => {
+    const clock = { now: T0 };
+    const db = openMonitoringDb(':memory:');
+    dbs.push(db);
+    const store = new RollupStore(db);
+    const answers: (() => void)[] = [];
+    // Commits at once, as the writer thread does, and reports it later, as its message does.
+    const backend: RollupBackend = {
+      read: (...args) => store.read(...args),
+      merge: (rows, seq, done) => store.merge(rows, seq, (err) => answers.push(() => done(err))),
+      deleteBefore: () => {},
+    };
+    const interner = new Interner();
+    const series = new TimeSeries({ interner, store: backend, now: () => clock.now });
+    const rec = (endMs: number): void => {
+      series.record({ ...createRecord(), kind: RECORD_KIND.llmRequest, status: 200, durationUs: 1000, startMs: endMs - 1, clientId: interner.id('alice') });
+    };
+    rec(T0 - 90_000);
+    rec(T0 - 30_000);
+    series.persist();
+    expect(answers).toHaveLength(1);
+    expect(series.totals('all', HOUR).get('')!.requests).toBe(2); // committed, not answered yet: counted once
+    rec(T0 - 20_000);
+    series.persist();
+    expect(series.totals('client', HOUR).get('alice')!.requests).toBe(3);
+    for (const answer of answers.splice(0)) answer();
+    expect(series.totals('all', HOUR).get('')!.requests).toBe(3);
+    // A batch handed over and not committed yet is still counted.
+    const other = new RollupStore(db); // another process: its own name in the marks
+    const slow: RollupBackend = { read: (...args) => other.read(...args), merge: () => {}, deleteBefore: () => {} };
+    const pending = new TimeSeries({ interner, store: slow, now: () => clock.now });
+    pending.record({ ...createRecord(), kind: RECORD_KIND.llmRequest, status: 200, durationUs: 1000, startMs: T0 - 10_000, clientId: interner.id('alice') });
+    pending.persist();
+    expect(pending.totals('all', HOUR).get('')!.requests).toBe(4);
   });
 
   it('a record for a second already folded into the rollups is added once, not lost or doubled', () => {

@@ -1,6 +1,6 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { qs } from '../api';
-import { fmtInt, fmtMs, fmtTime, fmtUsd } from '../format';
+import { fmtAnswerCost, fmtInt, fmtMs, fmtTime } from '../format';
 import { useData } from '../use-data';
 
 interface Attempt {
@@ -41,26 +41,31 @@ export interface LogRow {
 
 const SINCE = [['15m', 'last 15 minutes'], ['1h', 'last hour'], ['24h', 'last day'], ['7d', 'last week'], ['30d', 'last 30 days']] as const;
 const PAGE = 100;
+/** The server's bound on `q`. */
+const MAX_TEXT = 200;
+/** Typing pauses this long before the search is sent. */
+const TEXT_DELAY_MS = 300;
 
 export function Logs() {
   const [f, setF] = useState({ since: '24h', client: '', provider: '', model: '', status: '', kind: '', text: '' });
   const [before, setBefore] = useState<number | null>(null);
   const [open, setOpen] = useState<LogRow | null>(null);
+  // The text search runs on the server, over the whole log (ids, errors, logged bodies), once typing pauses.
+  const [q, setQ] = useState('');
+  useEffect(() => {
+    const t = setTimeout(() => setQ(f.text.trim()), TEXT_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [f.text]);
   const clients = useData<{ clients: { name: string }[] }>('/api/clients');
-  const path = `/api/logs${qs({ since: f.since, client: f.client, provider: f.provider, model: f.model, status: f.status, kind: f.kind, limit: PAGE, before, bodies: 1 })}`;
+  const path = `/api/logs${qs({ since: f.since, client: f.client, provider: f.provider, model: f.model, status: f.status, kind: f.kind, q, limit: PAGE, before, bodies: 1 })}`;
   const { data, error, reload } = useData<{ data: LogRow[]; next_before: number | null }>(path);
   const set = (k: keyof typeof f) => (v: string): void => { setBefore(null); setF({ ...f, [k]: v }); };
-  const rows = useMemo(() => {
-    const needle = f.text.trim().toLowerCase();
-    const all = data?.data ?? [];
-    if (needle === '') return all;
-    return all.filter((r) => [r.id, r.model, r.client, r.tool, r.error_message, r.request_body, r.response_body].some((x) => x?.toLowerCase().includes(needle)));
-  }, [data, f.text]);
+  const rows = data?.data ?? [];
 
   return (
     <section aria-labelledby="logs-h">
       <h1 id="logs-h">Request log</h1>
-      <form className="filters" aria-label="Filters" onSubmit={(e) => { e.preventDefault(); reload(); }}>
+      <form className="filters" aria-label="Filters" onSubmit={(e) => { e.preventDefault(); if (q === f.text.trim()) reload(); else setQ(f.text.trim()); }}>
         <label htmlFor="f-since">Time</label>
         <select id="f-since" value={f.since} onChange={(e) => set('since')(e.target.value)}>
           {SINCE.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
@@ -84,7 +89,7 @@ export function Logs() {
           <option value="401">401</option><option value="403">403</option><option value="429">429</option><option value="502">502</option>
         </select>
         <label htmlFor="f-text">Text</label>
-        <input id="f-text" value={f.text} onChange={(e) => set('text')(e.target.value)} placeholder="id, error, or body text" title="Searches the rows shown, with their bodies when the log keeps them (monitoring.log_bodies)" />
+        <input id="f-text" type="search" maxLength={MAX_TEXT} value={f.text} onChange={(e) => set('text')(e.target.value)} placeholder="id, error, or body text" title="Searches the whole log: ids, errors, and the bodies when the log keeps them (monitoring.log_bodies)" />
         <button type="submit">Refresh</button>
       </form>
       {error && <p role="alert" className="error">{error}</p>}
@@ -100,7 +105,7 @@ export function Logs() {
               <td><span className={`badge ${r.status < 400 ? 'ok' : 'error'}`}>{r.status}</span></td>
               <td>{fmtMs(r.latency_ms)}</td>
               <td>{r.prompt_tokens === null ? '–' : `${fmtInt(r.prompt_tokens)} → ${fmtInt(r.completion_tokens)}`}</td>
-              <td>{fmtUsd(r.cost_usd)}</td>
+              <td>{fmtAnswerCost(r.cost_usd, r.prompt_tokens !== null)}</td>
             </tr>
           ))}
           {data && rows.length === 0 && <tr><td colSpan={8} className="muted">No requests match.</td></tr>}
@@ -130,7 +135,7 @@ function Detail({ row, onClose }: { row: LogRow; onClose: () => void }) {
               <tr><th>Prompt tokens</th><td>{fmtInt(row.prompt_tokens)}</td></tr>
               <tr><th>Completion tokens</th><td>{fmtInt(row.completion_tokens)}</td></tr>
               <tr><th>Cached / reasoning</th><td>{fmtInt(row.cached_tokens)} / {fmtInt(row.reasoning_tokens)}</td></tr>
-              <tr><th>Cost</th><td>{fmtUsd(row.cost_usd)}</td></tr>
+              <tr><th>Cost</th><td>{fmtAnswerCost(row.cost_usd, row.prompt_tokens !== null)}</td></tr>
               <tr><th>Latency / first token</th><td>{fmtMs(row.latency_ms)} / {fmtMs(row.ttft_ms)}</td></tr>
             </tbody>
           </table>

@@ -7,9 +7,12 @@ import type { JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprot
 import { api, clientToken } from '../api';
 import { LIVE_MS, useData } from '../use-data';
 
+/** A skill run may take long: each step's progress notification restarts the wait (as `localrouter skills run`). */
+const RUN_WAIT_MS = 10 * 60_000;
+
 interface ServerStatus { name: string; transport: string; state: string; tools: number | null; lastError: string | null; restarts: number; enabled: boolean }
-interface JsonSchema { type?: string | string[]; properties?: Record<string, JsonSchema>; required?: string[]; enum?: unknown[]; description?: string; default?: unknown; title?: string }
-interface Tool { name: string; title?: string; description?: string; inputSchema: JsonSchema }
+export interface JsonSchema { type?: string | string[]; properties?: Record<string, JsonSchema>; required?: string[]; enum?: unknown[]; description?: string; default?: unknown; title?: string }
+export interface Tool { name: string; title?: string; description?: string; inputSchema: JsonSchema }
 interface CallResult { content?: { type: string; text?: string }[]; isError?: boolean; structuredContent?: unknown }
 
 /**
@@ -25,7 +28,7 @@ const showAsIs: jsonSchemaValidator = {
 };
 
 /** One MCP session through the gateway's own `/mcp`, as the chosen client. */
-async function connect(client: string): Promise<Client> {
+export async function connect(client: string): Promise<Client> {
   const token = await clientToken(client);
   const mcp = new Client({ name: 'localrouter-dashboard', version: '1' }, { jsonSchemaValidator: showAsIs });
   await mcp.connect(new StreamableHTTPClientTransport(new URL('/mcp', window.location.origin), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
@@ -57,13 +60,7 @@ export function Mcp() {
       live = c;
       if (cancelled) return void c.close();
       setSession(c);
-      const all: Tool[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await c.listTools(cursor === undefined ? {} : { cursor });
-        all.push(...(page.tools as Tool[]));
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
+      const all = await listAllTools(c);
       if (!cancelled) { setTools(all); setError(null); }
     }).catch((e: Error) => { if (!cancelled) setError(`MCP: ${e.message}`); });
     return () => { cancelled = true; void live?.close(); setSession(null); };
@@ -141,18 +138,35 @@ function kind(s: JsonSchema): string {
   return t ?? 'json';
 }
 
-/** A form generated from the tool's input schema; objects and arrays are typed as JSON. */
-function ToolForm({ tool, session }: { tool: Tool; session: Client }) {
+/** Every tool of an MCP session, all pages. */
+export async function listAllTools(c: Client): Promise<Tool[]> {
+  const all: Tool[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await c.listTools(cursor === undefined ? {} : { cursor });
+    all.push(...(page.tools as Tool[]));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return all;
+}
+
+/**
+ * A form generated from the tool's input schema; objects and arrays are typed as JSON. With
+ * `progress`, the call's progress notifications (a skill's steps) show as they arrive.
+ */
+export function ToolForm({ tool, session, progress = false, submitLabel = 'Call tool' }: { tool: Tool; session: Client; progress?: boolean; submitLabel?: string }) {
   const props = Object.entries(tool.inputSchema.properties ?? {});
   const required = new Set(tool.inputSchema.required ?? []);
   const [values, setValues] = useState<Record<string, string | boolean>>(() => Object.fromEntries(props.map(([k, s]) => [k, kind(s) === 'boolean' ? s.default === true : s.default === undefined ? '' : typeof s.default === 'string' ? s.default : JSON.stringify(s.default)])));
   const [result, setResult] = useState<CallResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [steps, setSteps] = useState<string[]>([]);
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     setError(null);
     setResult(null);
+    setSteps([]);
     const args: Record<string, unknown> = {};
     try {
       for (const [k, s] of props) {
@@ -169,7 +183,10 @@ function ToolForm({ tool, session }: { tool: Tool; session: Client }) {
       return;
     }
     setBusy(true);
-    session.callTool({ name: tool.name, arguments: args }).then((r) => setResult(r as CallResult), (err: Error) => setError(err.message)).finally(() => setBusy(false));
+    const options = progress
+      ? { timeout: RUN_WAIT_MS, resetTimeoutOnProgress: true, onprogress: (p: { progress: number; total?: number; message?: string }) => setSteps((s) => [...s, `[${p.progress}/${p.total ?? '?'}] ${p.message ?? ''}`]) }
+      : undefined;
+    session.callTool({ name: tool.name, arguments: args }, undefined, options).then((r) => setResult(r as CallResult), (err: Error) => setError(err.message)).finally(() => setBusy(false));
   };
   return (
     <div className="notice" role="region" aria-label={`Try ${tool.name}`}>
@@ -193,8 +210,9 @@ function ToolForm({ tool, session }: { tool: Tool; session: Client }) {
           );
         })}
         {props.length === 0 && <p className="muted">This tool takes no arguments.</p>}
-        <button type="submit" disabled={busy}>Call tool</button>
+        <button type="submit" disabled={busy}>{submitLabel}</button>
       </form>
+      {steps.length > 0 && <ol className="small" aria-label="Steps">{steps.map((s, i) => <li key={i}>{s}</li>)}</ol>}
       {error && <p role="alert" className="error">{error}</p>}
       {result && (
         <div data-testid="tool-result">

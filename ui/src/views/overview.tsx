@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { AlignedData } from 'uplot';
 import { qs } from '../api';
 import { TimeChart } from '../chart';
-import { fmtInt, fmtMs, fmtNum, fmtPct, fmtTime, fmtUsd } from '../format';
+import { fmtCost, fmtInt, fmtMs, fmtNum, fmtPct, fmtTime } from '../format';
 import { useData } from '../use-data';
 
 /** One frame of `GET /api/stats/live` (the last complete second). */
@@ -21,6 +21,7 @@ interface Totals {
   requests: number;
   errors: number;
   cost_usd: number;
+  unpriced_requests: number;
   prompt_tokens: number;
   completion_tokens: number;
   latency_ms: { p50: number | null; p99: number | null };
@@ -110,8 +111,8 @@ export function Overview() {
         <Card label="Error rate (60 s)" value={windowSum.req === 0 ? '–' : fmtPct(windowSum.err / windowSum.req)} testId="error-rate" />
         <Card label="Latency p50 / p99" value={`${fmtMs(today.data?.totals.latency_ms.p50)} / ${fmtMs(today.data?.totals.latency_ms.p99)}`} testId="latency" />
         <Card label="Open streams" value={fmtInt(last?.inflight ?? today.data?.health.inflight ?? 0)} testId="inflight" />
-        <Card label="Cost today" value={fmtUsd(today.data?.totals.cost_usd)} testId="cost-today" />
-        <Card label="Cost this month" value={fmtUsd(month.data?.totals.cost_usd)} testId="cost-month" />
+        <Card label="Cost today" value={fmtCost(today.data?.totals)} testId="cost-today" />
+        <Card label="Cost this month" value={fmtCost(month.data?.totals)} testId="cost-month" />
         <Card label="Requests today" value={fmtInt(today.data?.totals.requests)} testId="requests-today" />
       </div>
       <TimeChart title="Last minute: requests and tokens per second" data={chart} series={[{ label: 'requests/s' }, { label: 'tokens/s' }]} height={180} />

@@ -2,12 +2,12 @@ import { useEffect, useMemo, useState } from 'react';
 import type { AlignedData } from 'uplot';
 import { api, qs } from '../api';
 import { TimeChart } from '../chart';
-import { fmtInt, fmtUsd } from '../format';
+import { fmtCost, fmtInt } from '../format';
 import { useData } from '../use-data';
 
 const RANGES = [['1h', 'Hour', '1m'], ['1d', 'Day', '15m'], ['7d', 'Week', '1h'], ['30d', 'Month', '1d']] as const;
 const DIMENSIONS = [['all', 'Everything'], ['client', 'Client'], ['provider', 'Provider'], ['model', 'Model'], ['strategy', 'Strategy'], ['server', 'MCP server'], ['tool', 'MCP tool']] as const;
-const METRICS = [['requests', 'Requests'], ['tokens', 'Tokens'], ['cost_usd', 'Cost (USD)'], ['errors', 'Errors'], ['error_rate', 'Error rate'], ['latency_p50', 'Latency p50 (ms)'], ['latency_p99', 'Latency p99 (ms)'], ['ttft_p50', 'First token p50 (ms)']] as const;
+const METRICS = [['requests', 'Requests'], ['tokens', 'Tokens'], ['cost_usd', 'Cost (USD)'], ['unpriced_requests', 'Unpriced requests'], ['errors', 'Errors'], ['error_rate', 'Error rate'], ['latency_p50', 'Latency p50 (ms)'], ['latency_p99', 'Latency p99 (ms)'], ['ttft_p50', 'First token p50 (ms)']] as const;
 /** Series drawn at once for a dimension: its busiest keys. */
 const TOP_SERIES = 6;
 
@@ -15,7 +15,7 @@ type Dim = (typeof DIMENSIONS)[number][0];
 
 interface Point { t: number; value: number | null }
 interface SeriesAnswer { step_ms: number; points: Point[] }
-interface TopRow { key: string; requests: number; errors: number; cost_usd: number; prompt_tokens: number; completion_tokens: number }
+interface TopRow { key: string; requests: number; errors: number; cost_usd: number; unpriced_requests: number; prompt_tokens: number; completion_tokens: number }
 interface Summary {
   by_client: TopRow[]; by_provider: TopRow[]; by_model: TopRow[]; by_strategy: TopRow[]; by_server: TopRow[]; by_tool: TopRow[];
 }
@@ -86,7 +86,7 @@ export function Traffic() {
           <table aria-label="Top spenders">
             <thead><tr><th>Client</th><th>Cost</th><th>Requests</th><th>Tokens</th></tr></thead>
             <tbody>
-              {spenders.map((s) => <tr key={s.key}><td>{s.key}</td><td>{fmtUsd(s.cost_usd)}</td><td>{fmtInt(s.requests)}</td><td>{fmtInt(s.prompt_tokens + s.completion_tokens)}</td></tr>)}
+              {spenders.map((s) => <tr key={s.key}><td>{s.key}</td><td>{fmtCost(s)}</td><td>{fmtInt(s.requests)}</td><td>{fmtInt(s.prompt_tokens + s.completion_tokens)}</td></tr>)}
               {spenders.length === 0 && <tr><td colSpan={4} className="muted">No traffic in this range.</td></tr>}
             </tbody>
           </table>

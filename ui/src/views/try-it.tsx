@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { clientToken, qs } from '../api';
-import { fmtMs, fmtUsd } from '../format';
+import { fmtAnswerCost, fmtMs } from '../format';
 import { useData } from '../use-data';
 
 interface Message { role: 'user' | 'assistant'; content: string }
@@ -164,7 +164,7 @@ function TurnInfo({ turn }: { turn: Turn }) {
   return (
     <p className="muted" data-testid="turn-info">
       Answered by <strong>{g?.model ?? turn.model ?? '?'}</strong>
-      {g && <> · {g.usage ? `${g.usage.prompt_tokens} → ${g.usage.completion_tokens} tokens` : 'no usage'} · cost {fmtUsd(g.cost_usd)} · {fmtMs(g.latency_ms)}</>}
+      {g && <> · {g.usage ? `${g.usage.prompt_tokens} → ${g.usage.completion_tokens} tokens` : 'no usage'} · cost {fmtAnswerCost(g.cost_usd, g.usage !== null)} · {fmtMs(g.latency_ms)}</>}
       {g?.route && <> · route: {g.route.classifier} chose {g.route.side} (score {g.route.score === null ? 'none' : g.route.score.toFixed(3)}, threshold {g.route.threshold.toFixed(3)})</>}
       {turn.id && <> · <code>{turn.id}</code></>}
     </p>
