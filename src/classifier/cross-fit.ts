@@ -51,7 +51,7 @@ export const BETA_GRID: readonly number[] = [0, 0.25, 0.5, 1];
  * must rank clearly above creative writing (a router below this sends chat traffic the wrong way,
  * whatever it does on benchmarks).
  */
-export const CHAT_AUC_FLOOR = 0.7;
+export const CHAT_AUC_FLOOR = 0.75;
 
 /**
  * A group is left out of training when the strong model scores below chance (25% on four-choice

@@ -138,7 +138,7 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
     format: {
       name: 'lrrm',
       version: MODEL_FORMAT_VERSION,
-      layout: 'magic "LRRM", u32 version, u32 header length, JSON header {featurizer, dim, kappa, heads}, then per head (weak_fails, strong_fails) dim float32 weights and a float32 bias, little-endian (src/classifier/router-model.ts)',
+      layout: 'magic "LRRM", u32 version, u32 header length, JSON header {featurizer, dim, kappa, heads, blend: {gain, logChars, bias}}, then per head (weak_fails, strong_fails) dim float32 weights and a float32 bias, little-endian (src/classifier/router-model.ts); version 1 files (no blend) still load',
     },
     featurizer: {
       version: FEATURIZER_VERSION,
