@@ -11,29 +11,47 @@
  * The score is that gain mapped onto 0..1: (P(weak fails) − κ·P(strong fails) + κ) / (1 + κ).
  * κ = 1 is the 0/1 expected gain (both-wrong counts like both-right), κ = 0 routes on the weak
  * model's difficulty alone.
+ *
+ * Then prompt length is blended in (see router-model.ts): z = g/sd(g) + β·x/sd(x), x the
+ * `log_chars/8` slot, score = sigmoid(z − median z), the scales and median taken from held-out
+ * (inner cross-validated) scores. β is chosen with κ and the L2 strengths.
  */
 import { type SparseFeatures } from './featurizer.js';
 import { createRng, shuffleInPlace } from './prng.js';
 import type { LabeledPrompt } from './routing-data.js';
 import { evaluateRouter } from './routing-metrics.js';
-import { combineHeads } from './router-model.js';
+import { blendScore, combineHeads, logCharsOf, type LengthBlend } from './router-model.js';
 import { predict, toMatrix, trainLogistic, type LinearModel } from './train-logistic.js';
 
 export const SPLIT_SCHEMES = ['random', 'subjects'] as const;
 export type SplitScheme = (typeof SPLIT_SCHEMES)[number];
 
 export interface Hyper {
-  /** L2 on the hashed n-gram weights. */
-  l2: number;
-  /** L2 on the shape buckets. */
+  /** L2 on the hashed n-gram weights of the weak-fails head. */
+  l2Weak: number;
+  /** L2 on the hashed n-gram weights of the strong-fails head. */
+  l2Strong: number;
+  /** L2 on the shape buckets (both heads). */
   l2Shape: number;
 }
 
-/** Candidates for the inner selection, strongest regularisation first (warm starts go downhill). */
-export const HYPER_GRID: readonly Hyper[] = [{ l2: 1e-3, l2Shape: 1e-5 }, { l2: 3e-4, l2Shape: 1e-5 }];
+/** L2 candidates per head (each head is fitted once per value; every pair is a candidate). */
+export const WEAK_L2_GRID: readonly number[] = [5e-4, 1e-3];
+export const STRONG_L2_GRID: readonly number[] = [5e-4, 2e-3];
+export const SHAPE_L2 = 1e-5;
 
 /** Candidates for κ (combining the heads costs nothing: every κ is scored from the same two fits). */
 export const KAPPA_GRID: readonly number[] = [0, 0.25, 0.5, 0.75, 1];
+
+/** Candidates for the length weight β of the blend (free too: scored from the same fits). */
+export const BETA_GRID: readonly number[] = [0, 0.25, 0.5, 1];
+
+/**
+ * Chat development AUC a candidate must reach to be chosen on benchmark APGR: coding and maths
+ * must rank clearly above creative writing (a router below this sends chat traffic the wrong way,
+ * whatever it does on benchmarks).
+ */
+export const CHAT_AUC_FLOOR = 0.75;
 
 /**
  * A group is left out of training when the strong model scores below chance (25% on four-choice
@@ -103,15 +121,30 @@ export function benchmarkBalance(rows: readonly LabeledPrompt[], ids: readonly n
   return Float64Array.from(ids, (i) => (isGsm8k(rows[i]!) ? w : 1));
 }
 
-/** Both heads trained on `ids` (warm-started from `init` when given). */
-export function fitHeads(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], ids: readonly number[], hyper: Hyper, init?: TwoHeads): TwoHeads {
+type HeadName = 'weakFails' | 'strongFails';
+
+/** Training inputs of `ids` shared by every head fit on them. */
+interface HeadData {
+  X: ReturnType<typeof toMatrix>;
+  train: number[];
+  rowWeights: Float64Array;
+}
+
+function headData(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], ids: readonly number[]): HeadData {
   const train = trainableRows(rows, ids);
-  const X = toMatrix(train.map((i) => feats[i]!));
-  const opts = { l2: hyper.l2, l2Shape: hyper.l2Shape, tol: 1e-4, rowWeights: benchmarkBalance(rows, train) };
-  return {
-    weakFails: trainLogistic(X, Float64Array.from(train, (i) => (rows[i]!.weak ? 0 : 1)), { ...opts, init: init?.weakFails }),
-    strongFails: trainLogistic(X, Float64Array.from(train, (i) => (rows[i]!.strong ? 0 : 1)), { ...opts, init: init?.strongFails }),
-  };
+  return { X: toMatrix(train.map((i) => feats[i]!)), train, rowWeights: benchmarkBalance(rows, train) };
+}
+
+/** One head fitted from a cold start (warm starts stopped early at the loose tolerance, which acted as extra, uncontrolled regularisation). */
+function fitHead(rows: readonly LabeledPrompt[], d: HeadData, head: HeadName, l2: number, l2Shape: number): LinearModel {
+  const y = Float64Array.from(d.train, (i) => ((head === 'weakFails' ? rows[i]!.weak : rows[i]!.strong) ? 0 : 1));
+  return trainLogistic(d.X, y, { l2, l2Shape, tol: 1e-4, rowWeights: d.rowWeights });
+}
+
+/** Both heads trained on `ids`. */
+export function fitHeads(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], ids: readonly number[], hyper: Hyper): TwoHeads {
+  const d = headData(rows, feats, ids);
+  return { weakFails: fitHead(rows, d, 'weakFails', hyper.l2Weak, hyper.l2Shape), strongFails: fitHead(rows, d, 'strongFails', hyper.l2Strong, hyper.l2Shape) };
 }
 
 /** Each head's probabilities on a list of feature vectors. */
@@ -128,6 +161,34 @@ export function headScores(feats: readonly SparseFeatures[], heads: TwoHeads): H
 
 export function combineScores(h: HeadScores, kappa: number): Float64Array {
   return Float64Array.from(h.weakFails, (w, i) => combineHeads(w, h.strongFails[i]!, kappa));
+}
+
+/** The final scores of rows with combined gains `gains` and `log_chars/8` values `logChars`. */
+export function blendScores(gains: ArrayLike<number>, logChars: ArrayLike<number>, blend: LengthBlend): Float64Array {
+  return Float64Array.from({ length: gains.length }, (_, i) => blendScore(gains[i]!, logChars[i]!, blend));
+}
+
+function sdOf(xs: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < xs.length; i++) m += xs[i]!;
+  m /= xs.length;
+  let v = 0;
+  for (let i = 0; i < xs.length; i++) v += (xs[i]! - m) ** 2;
+  return Math.sqrt(v / xs.length);
+}
+
+/**
+ * The blend for length weight β from held-out gains and log lengths: z = g/sd(g) + β·x/sd(x),
+ * centred on its median (so the score is 0.5 at the middle of the training prompts).
+ */
+export function fitBlend(gains: ArrayLike<number>, logChars: ArrayLike<number>, beta: number): LengthBlend {
+  const sg = sdOf(gains) || 1;
+  const sl = sdOf(logChars) || 1;
+  const gain = 1 / sg;
+  const lc = beta / sl;
+  const z = Float64Array.from({ length: gains.length }, (_, i) => gain * gains[i]! + lc * logChars[i]!).sort();
+  const mid = z.length ? (z[(z.length - 1) >> 1]! + z[z.length >> 1]!) / 2 : 0;
+  return { gain, logChars: lc, bias: -mid };
 }
 
 /** Mean APGR over the benchmarks (MMLU, GSM8K) present among `ids`, contaminated prompts dropped. */
@@ -182,96 +243,156 @@ export interface ChatDev {
   categories: readonly string[];
 }
 
+/** Everything a selection chooses: L2 strengths, κ, β, and the blend they give. */
+export interface Pick extends Hyper {
+  kappa: number;
+  beta: number;
+  blend: LengthBlend;
+}
+
 export interface CrossFitOptions {
   k: number;
   seed: number;
   scheme: SplitScheme;
   /** Inner folds for the hyper-parameter choice; 0 uses `fixed` instead. */
   innerK: number;
-  fixed?: Hyper & { kappa: number };
-  grid?: readonly Hyper[];
+  fixed?: Hyper & { kappa: number; beta: number };
+  weakGrid?: readonly number[];
+  strongGrid?: readonly number[];
   kappas?: readonly number[];
+  betas?: readonly number[];
   /** Chat development prompts: when given, selection also requires them to rank sensibly. */
   chat?: ChatDev;
   log?: (line: string) => void;
 }
 
-export interface Selection {
-  hyper: Hyper;
+export interface Candidate {
+  l2Weak: number;
+  l2Strong: number;
   kappa: number;
+  beta: number;
+  mmluApgr: number;
+  gsm8kApgr: number;
+  apgr: number;
+  chatAuc: number;
+  score: number;
+}
+
+export interface Selection {
+  pick: Pick;
   /** Inner-CV mean APGR of the choice. */
   apgr: number;
-  /** The selection criterion of the choice (see selectHyper). */
-  score: number;
   chatAuc: number;
-  /** Inner-CV held-out heads of every row of `ids` under the chosen hyper-parameters. */
+  /** Inner-CV held-out heads of every row of `ids` under the chosen L2 strengths. */
   heldOut: HeadScores;
   /** Every candidate, for the log and the card. */
-  candidates: { l2: number; l2Shape: number; kappa: number; apgr: number; chatAuc: number; score: number }[];
+  candidates: Candidate[];
+}
+
+/** APGR of one benchmark among `ids` (contaminated prompts dropped), NaN when too few. */
+function benchmarkApgr(rows: readonly LabeledPrompt[], ids: readonly number[], scores: ArrayLike<number>, test: (r: LabeledPrompt) => boolean): number {
+  const kept = ids.filter((i) => test(rows[i]!) && !rows[i]!.contaminated);
+  if (kept.length < 20) return Number.NaN;
+  return evaluateRouter(kept.map((i) => scores[i]!), kept.map((i) => rows[i]!.weak), kept.map((i) => rows[i]!.strong)).apgr;
 }
 
 /**
- * Picks (L2, κ) on `ids` by the mean of three numbers: inner cross-validated APGR on MMLU, on
- * GSM8K, and (when chat development prompts are given) the chat AUC of a model fitted on all of
- * `ids`. Benchmark cross-validation alone chose a router that ranked chat worse than random: chat
- * gets an equal say.
+ * The rule: among candidates whose chat dev AUC reaches CHAT_AUC_FLOOR, the best mean APGR
+ * (MMLU and GSM8K); if none does (or without chat prompts), the best mean of (APGR, APGR, AUC).
  */
-export function selectHyper(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], ids: readonly number[], opts: CrossFitOptions): Selection {
-  const grid = opts.grid ?? HYPER_GRID;
-  const kappas = opts.kappas ?? KAPPA_GRID;
-  const folds = assignFolds(rows, opts.innerK, opts.seed + 1, opts.scheme, ids);
-  const held = grid.map(() => ({ weakFails: new Float64Array(rows.length), strongFails: new Float64Array(rows.length) }));
-  for (let f = 0; f < opts.innerK; f++) {
-    const train = ids.filter((i) => folds[i] !== f);
-    const test = ids.filter((i) => folds[i] === f);
-    let warm: TwoHeads | undefined;
-    grid.forEach((hyper, h) => {
-      warm = fitHeads(rows, feats, train, hyper, warm);
-      const s = headScores(test.map((i) => feats[i]!), warm);
-      test.forEach((i, n) => { held[h]!.weakFails[i] = s.weakFails[n]!; held[h]!.strongFails[i] = s.strongFails[n]!; });
-    });
-  }
-  const chatHeads: (HeadScores | null)[] = [];
-  let warm: TwoHeads | undefined;
-  for (const hyper of grid) {
-    if (!opts.chat) { chatHeads.push(null); continue; }
-    warm = fitHeads(rows, feats, ids, hyper, warm);
-    chatHeads.push(headScores(opts.chat.feats, warm));
-  }
-  const candidates: Selection['candidates'] = [];
-  grid.forEach((hyper, h) => {
-    for (const kappa of kappas) {
-      const apgr = meanApgr(rows, ids, combineScores(held[h]!, kappa));
-      const auc = chatHeads[h] ? chatAuc(opts.chat!.categories, combineScores(chatHeads[h], kappa)) : Number.NaN;
-      const score = Number.isNaN(auc) ? apgr : (2 * apgr + auc) / 3;
-      candidates.push({ ...hyper, kappa, apgr, chatAuc: auc, score });
-    }
-  });
-  const best = candidates.reduce((a, b) => (b.score > a.score ? b : a));
-  const h = grid.findIndex((g) => g.l2 === best.l2 && g.l2Shape === best.l2Shape);
-  opts.log?.(`  inner ${opts.scheme} CV (mean APGR / chat AUC): ${candidates.map((c) => `l2=${c.l2}/${c.l2Shape} κ=${c.kappa}: ${c.apgr.toFixed(3)}/${c.chatAuc.toFixed(3)}`).join(', ')}`);
-  return { hyper: grid[h]!, kappa: best.kappa, apgr: best.apgr, score: best.score, chatAuc: best.chatAuc, heldOut: held[h]!, candidates };
+function choose(candidates: readonly Candidate[]): Candidate {
+  const ok = candidates.filter((c) => c.chatAuc >= CHAT_AUC_FLOOR);
+  if (ok.length) return ok.reduce((a, b) => (b.apgr > a.apgr ? b : a));
+  return candidates.reduce((a, b) => (b.score > a.score ? b : a));
 }
 
-/** Held-out score of every row, and the hyper-parameters each outer fold used. */
-export function crossFit(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], opts: CrossFitOptions): { scores: Float64Array; folds: Int32Array; chosen: (Hyper & { kappa: number })[] } {
+/**
+ * Picks (L2 per head, κ, β) on `ids`: inner cross-validated APGR on MMLU and GSM8K, and the chat
+ * AUC of heads fitted on all of `ids` (see `choose`). Benchmark cross-validation alone chose a
+ * router that ranked chat worse than random: chat sets a floor.
+ */
+export function selectHyper(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], ids: readonly number[], opts: CrossFitOptions): Selection {
+  const weakGrid = opts.weakGrid ?? WEAK_L2_GRID;
+  const strongGrid = opts.strongGrid ?? STRONG_L2_GRID;
+  const kappas = opts.kappas ?? KAPPA_GRID;
+  const betas = opts.betas ?? BETA_GRID;
+  const folds = assignFolds(rows, opts.innerK, opts.seed + 1, opts.scheme, ids);
+  const heldWeak = weakGrid.map(() => new Float64Array(rows.length));
+  const heldStrong = strongGrid.map(() => new Float64Array(rows.length));
+  for (let f = 0; f < opts.innerK; f++) {
+    const d = headData(rows, feats, ids.filter((i) => folds[i] !== f));
+    const test = ids.filter((i) => folds[i] === f);
+    const X = toMatrix(test.map((i) => feats[i]!));
+    weakGrid.forEach((l2, h) => { const p = predict(X, fitHead(rows, d, 'weakFails', l2, SHAPE_L2)); test.forEach((i, n) => { heldWeak[h]![i] = p[n]!; }); });
+    strongGrid.forEach((l2, h) => { const p = predict(X, fitHead(rows, d, 'strongFails', l2, SHAPE_L2)); test.forEach((i, n) => { heldStrong[h]![i] = p[n]!; }); });
+  }
+  let chatWeak: Float64Array[] = [];
+  let chatStrong: Float64Array[] = [];
+  if (opts.chat) {
+    const d = headData(rows, feats, ids);
+    const Xc = toMatrix(opts.chat.feats);
+    chatWeak = weakGrid.map((l2) => predict(Xc, fitHead(rows, d, 'weakFails', l2, SHAPE_L2)));
+    chatStrong = strongGrid.map((l2) => predict(Xc, fitHead(rows, d, 'strongFails', l2, SHAPE_L2)));
+  }
+  const logChars = Float64Array.from(ids, (i) => logCharsOf(feats[i]!));
+  const chatLogChars = opts.chat ? opts.chat.feats.map(logCharsOf) : [];
+  const all = Float64Array.from({ length: rows.length });
+  const candidates: Candidate[] = [];
+  const blends = new Map<Candidate, LengthBlend>();
+  weakGrid.forEach((l2Weak, a) => strongGrid.forEach((l2Strong, b) => {
+    for (const kappa of kappas) {
+      const gains = ids.map((i) => combineHeads(heldWeak[a]![i]!, heldStrong[b]![i]!, kappa));
+      const chatGains = opts.chat ? chatWeak[a]!.map((w, n) => combineHeads(w, chatStrong[b]![n]!, kappa)) : [];
+      for (const beta of betas) {
+        const blend = fitBlend(gains, logChars, beta);
+        const s = blendScores(gains, logChars, blend);
+        ids.forEach((i, n) => { all[i] = s[n]!; });
+        const mmluApgr = benchmarkApgr(rows, ids, all, isMmlu);
+        const gsm8kApgr = benchmarkApgr(rows, ids, all, isGsm8k);
+        const parts = [mmluApgr, gsm8kApgr].filter(Number.isFinite);
+        const apgr = parts.length ? parts.reduce((x, y) => x + y, 0) / parts.length : Number.NaN;
+        const auc = opts.chat ? chatAuc(opts.chat.categories, blendScores(chatGains, chatLogChars, blend)) : Number.NaN;
+        const score = Number.isNaN(auc) ? apgr : (2 * apgr + auc) / 3;
+        const c = { l2Weak, l2Strong, kappa, beta, mmluApgr, gsm8kApgr, apgr, chatAuc: auc, score };
+        candidates.push(c);
+        blends.set(c, blend);
+      }
+    }
+  }));
+  const best = choose(candidates);
+  opts.log?.(`  inner ${opts.scheme} CV (MMLU/GSM8K APGR, chat AUC): ${candidates.map((c) => `wl=${c.l2Weak} sl=${c.l2Strong} κ=${c.kappa} β=${c.beta}: ${c.mmluApgr.toFixed(3)}/${c.gsm8kApgr.toFixed(3)} ${c.chatAuc.toFixed(3)}`).join(', ')}`);
+  const a = weakGrid.indexOf(best.l2Weak);
+  const b = strongGrid.indexOf(best.l2Strong);
+  return {
+    pick: { l2Weak: best.l2Weak, l2Strong: best.l2Strong, l2Shape: SHAPE_L2, kappa: best.kappa, beta: best.beta, blend: blends.get(best)! },
+    apgr: best.apgr,
+    chatAuc: best.chatAuc,
+    heldOut: { weakFails: heldWeak[a]!, strongFails: heldStrong[b]! },
+    candidates,
+  };
+}
+
+/** Held-out score of every row, and the choices each outer fold made. */
+export function crossFit(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], opts: CrossFitOptions): { scores: Float64Array; folds: Int32Array; chosen: Pick[] } {
   const folds = assignFolds(rows, opts.k, opts.seed, opts.scheme);
   const scores = new Float64Array(rows.length);
-  const chosen: (Hyper & { kappa: number })[] = [];
+  const chosen: Pick[] = [];
   for (let f = 0; f < opts.k; f++) {
     const train: number[] = [];
     const test: number[] = [];
     for (let i = 0; i < rows.length; i++) (folds[i] === f ? test : train).push(i);
-    let pick: Hyper & { kappa: number };
-    if (opts.innerK > 1) {
-      const sel = selectHyper(rows, feats, train, opts);
-      pick = { ...sel.hyper, kappa: sel.kappa };
-    } else pick = opts.fixed ?? { ...HYPER_GRID[0]!, kappa: 0.5 };
+    let pick: Pick;
+    if (opts.innerK > 1) pick = selectHyper(rows, feats, train, opts).pick;
+    else {
+      const fixed = opts.fixed ?? { l2Weak: WEAK_L2_GRID[0]!, l2Strong: STRONG_L2_GRID[0]!, l2Shape: SHAPE_L2, kappa: 0.5, beta: 0 };
+      pick = { ...fixed, blend: { gain: 1, logChars: 0, bias: 0 } };
+    }
     chosen.push(pick);
     const heads = fitHeads(rows, feats, train, pick);
-    const s = combineScores(headScores(test.map((i) => feats[i]!), heads), pick.kappa);
+    const gains = combineScores(headScores(test.map((i) => feats[i]!), heads), pick.kappa);
+    const s = blendScores(gains, test.map((i) => logCharsOf(feats[i]!)), pick.blend);
     test.forEach((i, n) => { scores[i] = s[n]!; });
-    opts.log?.(`${opts.scheme} fold ${f + 1}/${opts.k}: ${test.length} held out, l2=${pick.l2} l2Shape=${pick.l2Shape} κ=${pick.kappa}`);
+    opts.log?.(`${opts.scheme} fold ${f + 1}/${opts.k}: ${test.length} held out, l2 weak ${pick.l2Weak} strong ${pick.l2Strong} κ=${pick.kappa} β=${pick.beta}`);
   }
   return { scores, folds, chosen };
 }

@@ -16,8 +16,9 @@ export const PROTOCOL = 'RouteLLM evals: 11 decile edges of the scores as thresh
   + 'quality = mean correctness of the routed answers, APGR = trapezoid area of PGR over strong share, '
   + 'PGR normalised by weak and strong quality on the same prompts, CPT(x) = strong share at PGR = x; '
   + 'contaminated prompts (RouteLLM lists) removed from evaluation. Router scores are cross-fitted '
-  + '(k outer folds; each fold scored by a model trained without it, L2 chosen by an inner CV on the '
-  + 'training folds only, by mean of MMLU APGR, GSM8K APGR and chat dev AUC); scheme `subjects` keeps each MMLU subject inside one fold.';
+  + '(k outer folds; each fold scored by a model trained without it, L2 per head, κ and length weight β chosen by an inner CV on the '
+  + 'training folds only: best mean of MMLU and GSM8K APGR among candidates whose chat dev AUC reaches the floor); '
+  + 'scheme `subjects` keeps each MMLU subject inside one fold.';
 
 function pick(m: { apgr: number; cpt50: number; cpt80: number }): BaselineMetrics {
   return { apgr: m.apgr, cpt50: m.cpt50, cpt80: m.cpt80 };

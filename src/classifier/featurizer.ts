@@ -45,6 +45,8 @@ const GROUP_NAMES = ['chars', 'lines', 'code_marks', 'numbers', 'non_ascii_share
 const LOG_CHARS_SCALE = 8;
 /** Number of shape slots at the start of the vector: the buckets, then log length. */
 export const SHAPE = GROUPS.reduce((n, b) => n + b.length + 1, 0) + 1;
+/** The `log_chars/8` slot (the last shape slot): the router's length blend reads it. */
+export const LOG_CHARS_SLOT = SHAPE - 1;
 /** Total input dimension. */
 export const FEATURE_DIM = SHAPE + (1 << HASH_BITS);
 
@@ -142,7 +144,7 @@ export function featurize(prompt: string): SparseFeatures {
   const words = text.match(WORD_RE) ?? [];
   let at = 0;
   for (const slot of shapeSlots(cut, prompt.length)) { OUT_IDX[at] = slot; OUT_VAL[at++] = SHAPE_VALUE; }
-  OUT_IDX[at] = SHAPE - 1;
+  OUT_IDX[at] = LOG_CHARS_SLOT;
   OUT_VAL[at++] = Math.log1p(prompt.length) / LOG_CHARS_SCALE;
 
   let n = 0;

@@ -8,9 +8,10 @@
  * LocalRouterError with code LR_ERR_CLASSIFIER.
  */
 export { startClassifier, type Classifier, type ClassifierEvent, type ClassifierOptions, type ClassifierStats } from './classifier-actor.js';
-export { FEATURE_DIM, FEATURIZER_VERSION, SHAPE, SHAPE_NAMES, featurize, type SparseFeatures } from './featurizer.js';
+export { FEATURE_DIM, FEATURIZER_VERSION, LOG_CHARS_SLOT, SHAPE, SHAPE_NAMES, featurize, type SparseFeatures } from './featurizer.js';
 export {
-  LinearRouter, MODEL_FORMAT_VERSION, combineHeads, decodeRouterModel, encodeRouterModel, scoreFeatures, scorePrompt, toFloat32Head, type Head, type RouterModel,
+  LinearRouter, MODEL_FORMAT_VERSION, READABLE_FORMAT_VERSIONS, blendScore, combineHeads, decodeRouterModel, encodeRouterModel, logCharsOf, scoreFeatures, scorePrompt,
+  toFloat32Head, type Head, type LengthBlend, type RouterModel,
 } from './router-model.js';
 export {
   ARENA_HARD_ATTRIBUTION, ROUTELLM_ATTRIBUTION, cardPathFor, readModelCard, thresholdForShare,
@@ -22,7 +23,8 @@ export {
 } from './routing-data.js';
 export { parseCsv } from './parse-csv.js';
 export {
-  HYPER_GRID, KAPPA_GRID, SPLIT_SCHEMES, assignFolds, chatAuc, crossFit, fitHeads, rankAuc, type Hyper, type SplitScheme, type TwoHeads,
+  BETA_GRID, CHAT_AUC_FLOOR, KAPPA_GRID, SPLIT_SCHEMES, STRONG_L2_GRID, WEAK_L2_GRID, assignFolds, chatAuc, crossFit, fitBlend, fitHeads, rankAuc,
+  type Hyper, type Pick, type SplitScheme, type TwoHeads,
 } from './cross-fit.js';
 export { PROTOCOL, RANDOM_RUNS, evaluateBenchmark, evaluateScheme, formatBenchmark, formatSummary, summarize, type EvaluationSummary } from './evaluate-router.js';
 export { DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH, MODELS_DIR, chatReport, modelPathFor, trainRouterModel, type TrainRouterOptions } from './train-router.js';

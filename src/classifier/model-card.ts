@@ -46,7 +46,7 @@ export interface SchemeEvaluation {
   innerK: number;
   seed: number;
   /** Hyper-parameters the inner selection chose in each outer fold. */
-  chosen: { l2: number; l2Shape: number; kappa: number }[];
+  chosen: { l2Weak: number; l2Strong: number; l2Shape: number; kappa: number; beta: number; blend: { gain: number; logChars: number; bias: number } }[];
   benchmarks: BenchmarkEvaluation[];
 }
 
@@ -90,9 +90,12 @@ export interface ModelCard {
     /** The knob: weight of P(strong fails) in the score. */
     kappa: number;
     seed: number;
-    hyper: { l2: number; l2Shape: number };
+    /** Weight of prompt length in the blend, and the blend it gave (see router-model.ts). */
+    beta: number;
+    blend: { gain: number; logChars: number; bias: number };
+    hyper: { l2Weak: number; l2Strong: number; l2Shape: number };
     hyperSelection: string;
-    candidates: { l2: number; l2Shape: number; kappa: number; apgr: number; chatAuc: number; score: number }[];
+    candidates: { l2Weak: number; l2Strong: number; kappa: number; beta: number; mmluApgr: number; gsm8kApgr: number; apgr: number; chatAuc: number; score: number }[];
     rows: number;
     chatTieRows: number;
     excludedGroups: string[];

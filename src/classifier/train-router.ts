@@ -9,13 +9,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { installRoot } from '../config/index.js';
 import {
-  HYPER_GRID, KAPPA_GRID, MIN_STRONG_ACCURACY, chatAuc, combineScores, fitHeads, headScores, isGsm8k, isMmlu, selectHyper, trainableRows,
+  BETA_GRID, CHAT_AUC_FLOOR, KAPPA_GRID, MIN_STRONG_ACCURACY, STRONG_L2_GRID, WEAK_L2_GRID, blendScores, chatAuc, combineScores, fitHeads, isGsm8k, isMmlu,
+  selectHyper, trainableRows,
 } from './cross-fit.js';
 import { FEATURE_DIM, FEATURIZER_VERSION, SHAPE_NAMES, featurize } from './featurizer.js';
 import {
   ARENA_HARD_ATTRIBUTION, ROUTELLM_ATTRIBUTION, cardPathFor, thresholdForShare, type CategoryScores, type ChatPartReport, type ModelCard,
 } from './model-card.js';
-import { MODEL_FORMAT_VERSION, encodeRouterModel, toFloat32Head, scoreFeatures, type RouterModel } from './router-model.js';
+import { MODEL_FORMAT_VERSION, encodeRouterModel, logCharsOf, toFloat32Head, scoreFeatures, type RouterModel } from './router-model.js';
 import { chatTieRows, loadChatData, loadRoutingData, type ChatPrompt } from './routing-data.js';
 import { decileEdges } from './routing-metrics.js';
 
@@ -79,13 +80,16 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
   const sel = selectHyper(rows, feats, all, {
     k, innerK: k, seed, scheme: 'subjects', log, chat: { feats: dev.map((p) => featurize(p.prompt)), categories: dev.map((p) => p.category) },
   });
-  log(`chosen: l2=${sel.hyper.l2} l2Shape=${sel.hyper.l2Shape} κ=${sel.kappa} (inner APGR ${sel.apgr.toFixed(3)}, chat dev AUC ${sel.chatAuc.toFixed(3)})`);
-  const heads = fitHeads(rows, feats, all, sel.hyper);
+  const pick = sel.pick;
+  log(`chosen: l2 weak ${pick.l2Weak} strong ${pick.l2Strong} κ=${pick.kappa} β=${pick.beta} (inner APGR ${sel.apgr.toFixed(3)}, chat dev AUC ${sel.chatAuc.toFixed(3)})`);
+  const heads = fitHeads(rows, feats, all, pick);
+  const blend = { gain: Math.fround(pick.blend.gain), logChars: Math.fround(pick.blend.logChars), bias: Math.fround(pick.blend.bias) };
   const model: RouterModel = {
     featurizer: FEATURIZER_VERSION,
-    kappa: sel.kappa,
+    kappa: pick.kappa,
     weakFails: toFloat32Head(heads.weakFails.weights, heads.weakFails.bias),
     strongFails: toFloat32Head(heads.strongFails.weights, heads.strongFails.bias),
+    blend,
   };
   const bytes = encodeRouterModel(model);
   const outDir = opts.outDir ?? MODELS_DIR;
@@ -103,7 +107,7 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
   // Benchmark mix: the inner-CV held-out scores of the MMLU and GSM8K prompts (scored by models that
   // did not see them). Chat mix: the shipped model on every chat prompt it was not trained on.
   const benchIds = all.filter((i) => isMmlu(rows[i]!) || isGsm8k(rows[i]!));
-  const heldOut = combineScores(sel.heldOut, sel.kappa);
+  const heldOut = blendScores(combineScores(sel.heldOut, pick.kappa), feats.map(logCharsOf), blend);
   const benchScores = benchIds.map((i) => heldOut[i]!);
   const chatPrompts = chatData.prompts.filter((p) => p.part !== 'ties' || p.category !== 'creative_writing');
   const chatScores = chatPrompts.map((p) => scoreFeatures(model, featurize(p.prompt)));
@@ -134,7 +138,7 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
     format: {
       name: 'lrrm',
       version: MODEL_FORMAT_VERSION,
-      layout: 'magic "LRRM", u32 version, u32 header length, JSON header {featurizer, dim, kappa, heads}, then per head (weak_fails, strong_fails) dim float32 weights and a float32 bias, little-endian (src/classifier/router-model.ts)',
+      layout: 'magic "LRRM", u32 version, u32 header length, JSON header {featurizer, dim, kappa, heads, blend: {gain, logChars, bias}}, then per head (weak_fails, strong_fails) dim float32 weights and a float32 bias, little-endian (src/classifier/router-model.ts); version 1 files (no blend) still load',
     },
     featurizer: {
       version: FEATURIZER_VERSION,
@@ -143,16 +147,20 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
       where: 'TypeScript (src/classifier/featurizer.ts), in the classifier worker thread and in `localrouter router score`',
       shapeNames: SHAPE_NAMES,
     },
-    score: '(P(weak fails) − κ·P(strong fails) + κ) / (1 + κ): the strong model\'s expected gain with prompts both models fail discounted by κ, mapped onto 0..1',
+    score: 'sigmoid(blend.gain·g + blend.logChars·x + blend.bias), g = (P(weak fails) − κ·P(strong fails) + κ) / (1 + κ) (the strong model\'s expected gain with prompts both models fail discounted by κ), x = ln(1 + chars)/8; the blend weights come from held-out scores: g/sd(g) + β·x/sd(x), centred on its median',
     models: { weak: 'mistralai/Mixtral-8x7B-Instruct-v0.1', strong: 'gpt-4-1106-preview' },
     training: {
-      algorithm: 'two logistic-regression heads on the same features, L2 (separate strengths for hashed n-grams and shape buckets), L-BFGS; GSM8K rows weighted so that GSM8K and MMLU weigh the same in the loss',
+      algorithm: 'two logistic-regression heads on the same features, L2 (a strength per head for hashed n-grams, a light one for shape buckets), L-BFGS from zero; GSM8K rows weighted so that GSM8K and MMLU weigh the same in the loss; then a length blend fitted on held-out head scores',
       objective: 'head 1: weak model wrong (1) / right (0); head 2: strong model wrong / right; combined with the knob κ (graded quality: a prompt both models fail is a hard one where the strong model still earns partial credit, so κ < 1 ranks it above one both answer)',
-      kappa: sel.kappa,
+      kappa: pick.kappa,
       seed,
-      hyper: sel.hyper,
-      hyperSelection: `best mean of (MMLU APGR, GSM8K APGR, chat dev AUC): APGR from subject-grouped ${k}-fold CV, AUC (coding and maths over creative writing) on the arena-hard v2.0 dev part; grid ${HYPER_GRID.length} L2 points × κ in ${KAPPA_GRID.join(', ')}`,
-      candidates: sel.candidates.map((c) => ({ ...c, apgr: round(c.apgr, 4), chatAuc: round(c.chatAuc, 4), score: round(c.score, 4) })),
+      beta: pick.beta,
+      blend,
+      hyper: { l2Weak: pick.l2Weak, l2Strong: pick.l2Strong, l2Shape: pick.l2Shape },
+      hyperSelection: `among candidates whose chat dev AUC (coding and maths over creative writing, arena-hard v2.0 dev part, heads fitted on all rows) is at least ${CHAT_AUC_FLOOR}, the best mean of MMLU and GSM8K APGR from subject-grouped ${k}-fold CV (if none reaches it: best mean of APGR, APGR, AUC); grid L2 weak head ${WEAK_L2_GRID.join(', ')} × L2 strong head ${STRONG_L2_GRID.join(', ')} × κ ${KAPPA_GRID.join(', ')} × β ${BETA_GRID.join(', ')}`,
+      candidates: sel.candidates.map((c) => ({
+        ...c, mmluApgr: round(c.mmluApgr, 4), gsm8kApgr: round(c.gsm8kApgr, 4), apgr: round(c.apgr, 4), chatAuc: round(c.chatAuc, 4), score: round(c.score, 4),
+      })),
       rows: trainable.size,
       chatTieRows: ties.length,
       excludedGroups: excluded,

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ARENA_HARD_ATTRIBUTION, DEFAULT_MODEL_PATH, FEATURE_DIM, FEATURIZER_VERSION, LinearRouter, MODEL_FORMAT_VERSION, ROUTELLM_ATTRIBUTION,
-  cardPathFor, combineHeads, decodeRouterModel, encodeRouterModel, featurize, fitHeads, readModelCard, scoreFeatures, toFloat32Head,
-  type LabeledPrompt, type RouterModel,
+  LOG_CHARS_SLOT, blendScore, cardPathFor, combineHeads, decodeRouterModel, encodeRouterModel, featurize, fitBlend, fitHeads, logCharsOf, readModelCard,
+  scoreFeatures, toFloat32Head, type LabeledPrompt, type RouterModel,
 } from '../../../src/classifier/index.js';
 
 const PROMPTS = [
@@ -34,7 +34,25 @@ function randomModel(seed: number, kappa = 0.5): RouterModel {
     featurizer: FEATURIZER_VERSION, kappa,
     weakFails: toFloat32Head(Float64Array.from({ length: FEATURE_DIM }, next), 0.25),
     strongFails: toFloat32Head(Float64Array.from({ length: FEATURE_DIM }, next), -0.5),
+    blend: { gain: 4.5, logChars: 1.25, bias: -3 },
   };
+}
+
+/** A format-1 file (no blend in the header), written out independently of the encoder. */
+function formatOneFile(m: RouterModel): Buffer {
+  let header = JSON.stringify({ featurizer: m.featurizer, dim: FEATURE_DIM, kappa: m.kappa, heads: ['weak_fails', 'strong_fails'] });
+  while ((12 + Buffer.byteLength(header)) % 4 !== 0) header += ' ';
+  const h = Buffer.from(header);
+  const fixed = Buffer.alloc(12);
+  fixed.write('LRRM', 0, 'latin1');
+  fixed.writeUInt32LE(1, 4);
+  fixed.writeUInt32LE(h.length, 8);
+  const head = (x: { weights: Float32Array; bias: number }) => {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(x.bias);
+    return Buffer.concat([Buffer.from(x.weights.buffer, x.weights.byteOffset, x.weights.byteLength), b]);
+  };
+  return Buffer.concat([fixed, h, head(m.weakFails), head(m.strongFails)]);
 }
 
 /** Sigmoid of a head's dot product in float64, written out independently of the scorer. */
@@ -79,12 +97,15 @@ describe('the shipped router (models/router-hashlr.bin)', () => {
     }
   });
 
-  it('scores every prompt as the two heads combined with the card\'s κ, and not as a constant', () => {
+  it('scores every prompt as the two heads combined with the card\'s κ and length blend, and not as a constant', () => {
     const model = decodeRouterModel(bytes);
+    expect(model.blend).toEqual(card.training.blend);
+    const { gain, logChars, bias } = card.training.blend;
     const router = LinearRouter.load(DEFAULT_MODEL_PATH);
     const scores = PROMPTS.map((p) => router.score(p));
     PROMPTS.forEach((p, i) => {
-      const expected = combineHeads(headP(model.weakFails.weights, model.weakFails.bias, p), headP(model.strongFails.weights, model.strongFails.bias, p), card.training.kappa);
+      const g = combineHeads(headP(model.weakFails.weights, model.weakFails.bias, p), headP(model.strongFails.weights, model.strongFails.bias, p), card.training.kappa);
+      const expected = 1 / (1 + Math.exp(-(gain * g + logChars * Math.fround(Math.log1p(p.length) / 8) + bias)));
       expect(scores[i]).toBeCloseTo(expected, 12);
       expect(scores[i]).toBeGreaterThanOrEqual(0);
       expect(scores[i]).toBeLessThanOrEqual(1);
@@ -104,7 +125,32 @@ describe('the model file format', () => {
     expect(Buffer.from(back.weakFails.weights.buffer, back.weakFails.weights.byteOffset, back.weakFails.weights.byteLength)
       .equals(Buffer.from(m.weakFails.weights.buffer))).toBe(true);
     expect(back.strongFails.bias).toBe(m.strongFails.bias);
+    expect(back.blend).toEqual(m.blend);
     for (const p of PROMPTS) expect(scoreFeatures(back, featurize(p))).toBe(scoreFeatures(m, featurize(p)));
+  });
+
+  it('still loads format-1 files (no length blend): their score is the combined gain itself', () => {
+    const m = randomModel(11, 0.25);
+    const back = decodeRouterModel(formatOneFile(m));
+    expect(back.blend).toBeNull();
+    for (const p of PROMPTS) {
+      const g = combineHeads(headP(m.weakFails.weights, m.weakFails.bias, p), headP(m.strongFails.weights, m.strongFails.bias, p), 0.25);
+      expect(scoreFeatures(back, featurize(p))).toBeCloseTo(g, 12);
+    }
+  });
+
+  it('blends length in: with equal gains the longer prompt scores higher, and the blend is fitted on held-out scores', () => {
+    const blend = { gain: 2, logChars: 1.5, bias: -1 };
+    expect(blendScore(0.4, 0.9, blend)).toBeGreaterThan(blendScore(0.4, 0.5, blend));
+    expect(blendScore(0.6, 0.5, blend)).toBeGreaterThan(blendScore(0.4, 0.5, blend));
+    expect(logCharsOf(featurize('x'.repeat(999)))).toBeCloseTo(Math.log(1000) / 8, 6);
+    expect(featurize('abc').indices).toContain(LOG_CHARS_SLOT);
+    const gains = [0.1, 0.2, 0.3, 0.4, 0.5];
+    const lengths = [0.5, 0.4, 0.6, 0.3, 0.7];
+    const none = fitBlend(gains, lengths, 0);
+    expect(none.logChars).toBe(0);
+    expect(blendScore(0.3, 0.6, none)).toBeCloseTo(0.5, 12); // centred on the median
+    expect(fitBlend(gains, lengths, 1).logChars).toBeGreaterThan(0);
   });
 
   it('refuses, with LR_ERR_CLASSIFIER, files that are not a router of this build', () => {
@@ -124,6 +170,8 @@ describe('the model file format', () => {
       ['truncated', good.subarray(0, good.length - 4), /size/],
       ['other featurizer', withHeader(header.replace(FEATURIZER_VERSION, 'hash-ngram-v0')), /featurizer/],
       ['kappa out of range', withHeader(header.replace(/"kappa":[0-9.]+/, '"kappa":2')), /kappa/],
+      ['blend missing', withHeader(header.replace(/,"blend":\{[^}]*\}/, '')), /blend/],
+      ['blend incomplete', withHeader(header.replace('"bias"', '"bsas"')), /blend/],
       ['non-finite weight', patched((b) => { b.writeFloatLE(Number.NaN, 12 + headerLen + 40); return b; }), /non-finite/],
     ];
     for (const [name, bytes, message] of cases) {
@@ -149,14 +197,15 @@ describe('training', () => {
     const toModel = (h: ReturnType<typeof fitHeads>): RouterModel => ({
       featurizer: FEATURIZER_VERSION, kappa: 0.5,
       weakFails: toFloat32Head(h.weakFails.weights, h.weakFails.bias), strongFails: toFloat32Head(h.strongFails.weights, h.strongFails.bias),
+      blend: { gain: 1, logChars: 0, bias: 0 },
     });
-    const a = encodeRouterModel(toModel(fitHeads(rows, feats, ids, { l2: 1e-2, l2Shape: 1e-3 })));
-    const b = encodeRouterModel(toModel(fitHeads(rows, feats, ids, { l2: 1e-2, l2Shape: 1e-3 })));
+    const a = encodeRouterModel(toModel(fitHeads(rows, feats, ids, { l2Weak: 1e-2, l2Strong: 1e-2, l2Shape: 1e-3 })));
+    const b = encodeRouterModel(toModel(fitHeads(rows, feats, ids, { l2Weak: 1e-2, l2Strong: 1e-2, l2Shape: 1e-3 })));
     expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
   });
 
   it('each head learns its own label', () => {
-    const h = fitHeads(rows, feats, ids, { l2: 1e-4, l2Shape: 1e-4 });
+    const h = fitHeads(rows, feats, ids, { l2Weak: 1e-4, l2Strong: 1e-4, l2Shape: 1e-4 });
     const p = (head: typeof h.weakFails, prompt: string) => headP(Float32Array.from(head.weights), head.bias, prompt);
     // weak fails on i % 7 >= 3 (longer prompts), strong fails on i % 5 === 0.
     const longer = `Compute item 5 ${'with extra reasoning steps '.repeat(5)}?`;
