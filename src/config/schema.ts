@@ -191,6 +191,19 @@ export const McpAccessSchema = z.strictObject({
   })).default({}),
 });
 
+/**
+ * Calls that wait for a person's approval (the dashboard's Approvals view, `/api/approvals`):
+ * `tools` are patterns on the tool name as clients call it (`<server>__<tool>` with prefix `always`,
+ * `skills__<name>` for skills, whose tool steps are asked for too); `allowed_tools` are tools called
+ * without asking (an "always" answer adds the tool here); the most specific matching pattern wins,
+ * `allowed_tools` on ties. A call nobody answers within `timeout_ms` is refused.
+ */
+export const AskSchema = z.strictObject({
+  tools: mcpPatternList.default([]),
+  allowed_tools: mcpPatternList.default([]),
+  timeout_ms: z.number().int().min(1000).max(86_400_000).default(120_000),
+});
+
 /** Where skills are loaded from (see src/skills). */
 export const SkillsSchema = z.strictObject({
   paths: z.array(z.string().min(1).max(4096)).max(100).default([]),
@@ -232,6 +245,8 @@ export const StrategySchema = z.strictObject({
   auto: AutoSchema.default(() => AutoSchema.parse({})),
   // MCP servers/tools/prompts/resources this strategy's clients may use; absent = all.
   mcp: McpAccessSchema.optional(),
+  /** MCP tools whose calls wait for approval; absent = none. */
+  ask: AskSchema.optional(),
 });
 
 export const ClientSchema = z.strictObject({
