@@ -199,8 +199,11 @@ export const McpAccessSchema = z.strictObject({
  * `allowed_tools` on ties. A call nobody answers within `timeout_ms` is refused.
  */
 export const AskSchema = z.strictObject({
+  /** Tool patterns (`*` wildcards) on the name clients call (`<server>__<tool>`, `skills__<name>`) whose calls wait for approval. */
   tools: mcpPatternList.default([]),
+  /** Tools called without asking; an "always" approval adds the tool here. */
   allowed_tools: mcpPatternList.default([]),
+  /** How long a call waits for an answer before it is refused (LR_ERR_APPROVAL_TIMEOUT). */
   timeout_ms: z.number().int().min(1000).max(86_400_000).default(120_000),
 });
 

@@ -9,6 +9,7 @@ export const VIEWS = [
   { id: 'providers', label: 'Providers' },
   { id: 'strategies', label: 'Strategies' },
   { id: 'mcp', label: 'MCP servers' },
+  { id: 'approvals', label: 'Approvals' },
   { id: 'try', label: 'Try it' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
