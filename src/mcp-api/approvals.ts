@@ -169,6 +169,13 @@ export class Approvals {
     return viewOf(p);
   }
 
+  /** Lets every waiting call through for which `noLongerAsks(strategy, tool)` (a config reload). */
+  release(noLongerAsks: (strategy: string, tool: string) => boolean): void {
+    for (const p of [...this.#pending.values()]) {
+      if (noLongerAsks(p.ask.strategy, p.ask.tool)) this.#settle(p.id, { allow: true, id: p.id, arguments: p.ask.arguments });
+    }
+  }
+
   /** Forgets a waiting call without answering it (its client cancelled or went away). */
   drop(id: string): void {
     const p = this.#pending.get(id);

@@ -132,6 +132,8 @@ export class McpCalls {
       ask.set(s.name, { matches: compileAccessRules(s.ask.tools, s.ask.allowed_tools), timeoutMs: s.ask.timeout_ms });
     }
     this.#ask = ask;
+    // Calls waiting under rules the new config no longer has (an "always" made by hand or by the CLI) go on.
+    this.#opts.approvals.release((strategy, tool) => ask.get(strategy)?.matches(tool) !== true);
   }
 
   /** The approvals calls wait in (for the admin routes). */
@@ -220,6 +222,7 @@ export class McpCalls {
       if (calls?.get(id) === call) calls.delete(id);
       const answer = JSON.stringify({ jsonrpc: '2.0', id, error: { code: MCP_APPROVAL_REFUSED, message: d.message, data: { code: d.code, approval: d.id } } });
       this.#finish(call, answer, { status: 403, code: d.code, message: d.message });
+      this.#countRefused(call.client, 'tools/call', 403);
       sink.answer(answer, id);
     });
     if (!decided) call.approval = approval;
@@ -405,7 +408,7 @@ export class McpCalls {
     });
   }
 
-  #countRefused(client: AuthedClient, method: string): void {
+  #countRefused(client: AuthedClient, method: string, status = 429): void {
     const m = this.#opts.metrics;
     if (m === null) return;
     const r = this.#rec;
@@ -417,7 +420,7 @@ export class McpCalls {
     r.providerId = 0;
     // The method, not the name the client sent: a refused call's name is unchecked client input.
     r.modelId = m.intern(method);
-    r.status = 429;
+    r.status = status;
     r.errorClass = ERROR_CLASS.client;
     m.ring.write(r);
   }

@@ -4,7 +4,10 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { updateConfig } from '../../src/config/index.js';
+import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { connectClient, EVERYTHING, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 
 interface Approval {
@@ -226,4 +229,81 @@ describe('MCP tool calls that ask wait for approval', () => {
     await client.close();
     await waitPending(0, 'careful');
   }, 30_000);
+
+  it('a config edit that stops asking (here by hand, through the locked config write) lets the waiting calls go on', async () => {
+    const client = await connectClient(fx, fx.keys.careful);
+    const call = client.callTool({ name: 'every__echo', arguments: { message: 'released' } });
+    await waitPending(1, 'careful');
+    updateConfig(path.join(fx.home, 'config.yaml'), (cfg) => {
+      cfg.strategies.find((s) => s.name === 'careful')!.ask!.allowed_tools.push('every__echo');
+    });
+    expect(toolText(await call)).toBe('Echo: released');
+    expect(await pending()).toEqual([]);
+    await client.close();
+  });
+});
+
+describe('skill tool steps of a tool that asks wait too', () => {
+  let sfx: GatewayFixture;
+  let origin: string;
+
+  beforeAll(async () => {
+    sfx = await startGatewayFixture('http://127.0.0.1:9/v1', {
+      mcpServers: [{ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }],
+      strategies: [{ name: 'default', ask: { tools: ['every__echo'] } }],
+      config: { skills: { paths: [path.resolve('tests/integration/fixtures/skills')] } },
+    });
+    origin = sfx.baseURL.replace(/\/v1$/, '');
+  }, 60_000);
+
+  afterAll(async () => {
+    await sfx?.close();
+  });
+
+  async function skillClient(): Promise<Client> {
+    const client = new Client({ name: 'skills', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { requestInit: { headers: { authorization: `Bearer ${sfx.key}` } } }));
+    return client;
+  }
+
+  async function waitSkillPending(): Promise<Approval> {
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const res = await fetch(`${origin}/api/approvals`, { headers: { authorization: `Bearer ${sfx.gw.metrics.adminToken}` } });
+      const list = ((await res.json()) as { data: Approval[] }).data;
+      if (list.length > 0) return list[0]!;
+      if (Date.now() > until) throw new Error('no skill step waits');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  function answer(id: string, body: Record<string, unknown>): Promise<Response> {
+    return fetch(`${origin}/api/approvals/${id}`, {
+      method: 'POST', headers: { authorization: `Bearer ${sfx.gw.metrics.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+  }
+
+  it('a step waits; "session" lets the run\'s next step of the tool through; its arguments are not editable', async () => {
+    const client = await skillClient();
+    const run = client.callTool({ name: 'skills__echo-twice', arguments: {} });
+    const step = await waitSkillPending();
+    expect(step).toMatchObject({ kind: 'skill_step', tool: 'every__echo', arguments: null });
+    expect((await answer(step.id, { decision: 'approve', arguments: { message: 'x' } })).status).toBe(400);
+    expect((await answer(step.id, { decision: 'approve', scope: 'session' })).status).toBe(200);
+    const r = await run;
+    expect(r.isError).not.toBe(true);
+    expect(toolText(r)).toMatch(/one[\s\S]*two/);
+    await client.close();
+  });
+
+  it('a denied step fails the run with the approver\'s reason', async () => {
+    const client = await skillClient();
+    const run = client.callTool({ name: 'skills__echo-twice', arguments: {} });
+    const step = await waitSkillPending();
+    expect((await answer(step.id, { decision: 'deny', reason: 'no echoes' })).status).toBe(200);
+    const r = await run;
+    expect(r.isError).toBe(true);
+    expect(toolText(r)).toMatch(/skill echo-twice failed at step each: .*denied by an approver: no echoes/);
+    await client.close();
+  });
 });
