@@ -26,8 +26,8 @@ const SKILL_TOOL_PREFIX = 'skills__';
  * {@link MCP_RATE_LIMITED}), with `data.code` `LR_ERR_APPROVAL_DENIED` or `LR_ERR_APPROVAL_TIMEOUT`.
  */
 export const MCP_APPROVAL_REFUSED = -32030;
-/** Input schemas kept per session of tools that ask (from its tool lists), at most. */
-const MAX_SCHEMAS_PER_SESSION = 1000;
+/** Input schemas kept per strategy of tools that ask (from its sessions' tool lists), at most. */
+const MAX_SCHEMAS_PER_STRATEGY = 1000;
 /** Longest client-supplied name kept in a log row of a call refused before reaching the actor. */
 const MAX_TARGET = 500;
 
@@ -100,9 +100,12 @@ export class McpCalls {
   /** Each strategy's `ask` rules (only strategies that have some). */
   #ask = new Map<string, AskRule>();
   /** `tools/list` requests in flight of sessions whose strategy asks, by session (their answers give the input schemas). */
-  readonly #lists = new Map<number, Set<string | number>>();
-  /** Input schemas of the tools that ask, per session, from its tool lists. */
-  readonly #schemas = new Map<number, Map<string, Record<string, unknown>>>();
+  readonly #lists = new Map<number, Map<string | number, string>>();
+  /**
+   * Input schemas of the tools that ask, per strategy, from the tool lists its sessions got (a
+   * strategy's tools are shaped alike for all its sessions, so one session's list serves the others).
+   */
+  readonly #schemas = new Map<string, Map<string, Record<string, unknown>>>();
   /** Each client policy's request limits (policies are rebuilt on reload, so the cache follows). */
   readonly #requestLimits = new WeakMap<object, LimitConfig[]>();
   readonly #rec = createRecord();
@@ -132,6 +135,7 @@ export class McpCalls {
       ask.set(s.name, { matches: compileAccessRules(s.ask.tools, s.ask.allowed_tools), timeoutMs: s.ask.timeout_ms });
     }
     this.#ask = ask;
+    for (const strategy of [...this.#schemas.keys()]) if (!ask.has(strategy)) this.#schemas.delete(strategy);
     // Calls waiting under rules the new config no longer has (an "always" made by hand or by the CLI) go on.
     this.#opts.approvals.release((strategy, tool) => ask.get(strategy)?.matches(tool) !== true);
   }
@@ -155,7 +159,7 @@ export class McpCalls {
     }
     const id = message.id;
     if (typeof id !== 'string' && typeof id !== 'number') return sink.forward(message);
-    if (method === 'tools/list' && this.#ask.has(client.policy.strategy)) this.#noteList(session, id);
+    if (method === 'tools/list' && this.#ask.has(client.policy.strategy)) this.#noteList(session, id, client.policy.strategy);
     if (!CALL_METHODS.has(method)) return sink.forward(message);
     const params = (typeof message.params === 'object' && message.params !== null ? message.params : {}) as Record<string, unknown>;
     const target = String((method === 'resources/read' ? params.uri : params.name) ?? '');
@@ -208,7 +212,7 @@ export class McpCalls {
     let decided = false;
     const approval = this.#opts.approvals.hold({
       kind: 'tool', clientId: call.client.id, client: call.client.name, strategy: call.client.policy.strategy, session, tool: call.target,
-      arguments: args, inputSchema: this.#schemas.get(session)?.get(call.target) ?? null, bytes: call.bytesIn, timeoutMs: ask.timeoutMs,
+      arguments: args, inputSchema: this.#schemas.get(call.client.policy.strategy)?.get(call.target) ?? null, bytes: call.bytesIn, timeoutMs: ask.timeoutMs,
     }, (d) => {
       decided = true;
       call.approval = undefined;
@@ -228,16 +232,18 @@ export class McpCalls {
     if (!decided) call.approval = approval;
   }
 
-  #noteList(session: number, id: string | number): void {
+  #noteList(session: number, id: string | number, strategy: string): void {
     let ids = this.#lists.get(session);
-    if (ids === undefined) this.#lists.set(session, (ids = new Set()));
+    if (ids === undefined) this.#lists.set(session, (ids = new Map()));
     // A client that lists without reading the answers cannot grow this: the oldest is forgotten.
-    if (ids.size >= 100) ids.delete(ids.values().next().value!);
-    ids.add(id);
+    if (ids.size >= 100) ids.delete(ids.keys().next().value!);
+    ids.set(id, strategy);
   }
 
   /** The answer of a `tools/list` of a session whose strategy asks: the input schemas of its tools that ask are kept. */
-  #keepSchemas(session: number, json: McpJsonText): void {
+  #keepSchemas(strategy: string, json: McpJsonText): void {
+    const rule = this.#ask.get(strategy);
+    if (rule === undefined) return;
     let tools: unknown;
     try {
       tools = (JSON.parse(textOf(json)) as { result?: { tools?: unknown } }).result?.tools;
@@ -245,12 +251,12 @@ export class McpCalls {
       return;
     }
     if (!Array.isArray(tools)) return;
-    let kept = this.#schemas.get(session);
+    let kept = this.#schemas.get(strategy);
     for (const t of tools as { name?: unknown; inputSchema?: unknown }[]) {
       if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || typeof t.inputSchema !== 'object' || t.inputSchema === null) continue;
-      if (![...this.#ask.values()].some((r) => r.matches(t.name as string))) continue;
-      if (kept === undefined) this.#schemas.set(session, (kept = new Map()));
-      if (kept.size >= MAX_SCHEMAS_PER_SESSION && !kept.has(t.name)) continue;
+      if (!rule.matches(t.name)) continue;
+      if (kept === undefined) this.#schemas.set(strategy, (kept = new Map()));
+      if (kept.size >= MAX_SCHEMAS_PER_STRATEGY && !kept.has(t.name)) continue;
       kept.set(t.name, t.inputSchema as Record<string, unknown>);
     }
   }
@@ -318,7 +324,11 @@ export class McpCalls {
   sent(session: number, related: string | number | null, final: boolean, json: McpJsonText): void {
     if (!final || related === null) return;
     const lists = this.#lists.get(session);
-    if (lists?.delete(related) === true) this.#keepSchemas(session, json);
+    const listed = lists?.get(related);
+    if (listed !== undefined) {
+      lists!.delete(related);
+      this.#keepSchemas(listed, json);
+    }
     const calls = this.#pending.get(session);
     const call = calls?.get(related);
     if (call === undefined) return;
@@ -330,7 +340,6 @@ export class McpCalls {
   closed(session: number): void {
     this.#opts.approvals.closed(session);
     this.#lists.delete(session);
-    this.#schemas.delete(session);
     const calls = this.#pending.get(session);
     if (calls === undefined) return;
     this.#pending.delete(session);

@@ -7,6 +7,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { updateConfig } from '../../src/config/index.js';
+import { runCli } from '../helpers/cli-run.js';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { connectClient, EVERYTHING, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 
@@ -229,6 +230,37 @@ describe('MCP tool calls that ask wait for approval', () => {
     await client.close();
     await waitPending(0, 'careful');
   }, 30_000);
+
+  it('the CLI lists and answers waiting calls through the running gateway', async () => {
+    const client = await connectClient(fx, fx.keys.careful);
+    // Another session of the strategy listed the tools: their input schemas serve this one too.
+    const lister = await connectClient(fx, fx.keys.careful);
+    await lister.listTools();
+    await lister.close();
+    const call = client.callTool({ name: 'every__echo', arguments: { message: 'cli' } });
+    const [a] = await waitPending(1, 'careful');
+    const list = await runCli(['--home', fx.home, 'approvals', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${a!.id}\\s+careful\\s+careful\\s+every__echo`));
+    const bad = await runCli(['--home', fx.home, 'approvals', 'approve', a!.id, '--arguments', '{"message": 1}']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/input schema/);
+    const ok = await runCli(['--home', fx.home, 'approvals', 'approve', a!.id, '--arguments', '{"message": "from cli"}', '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ id: a!.id, tool: 'every__echo' });
+    expect(toolText(await call)).toBe('Echo: from cli');
+    const second = errorOf(client.callTool({ name: 'every__echo', arguments: { message: 'cli 2' } }));
+    const [b] = await waitPending(1, 'careful');
+    const denied = await runCli(['--home', fx.home, 'approvals', 'deny', b!.id, '--reason', 'cli says no']);
+    expect(denied.code).toBe(0);
+    expect(denied.stdout).toBe('denied every__echo for careful\n');
+    expect((await second).message).toMatch(/denied by an approver: cli says no/);
+    const again = await runCli(['--home', fx.home, 'approvals', 'deny', b!.id]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/no call waits for approval/);
+    expect((await runCli(['--home', fx.home, 'approvals', 'approve', b!.id, '--scope', 'forever'])).stderr).toMatch(/once, session or always/);
+    await client.close();
+  });
 
   it('a config edit that stops asking (here by hand, through the locked config write) lets the waiting calls go on', async () => {
     const client = await connectClient(fx, fx.keys.careful);
