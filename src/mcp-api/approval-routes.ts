@@ -29,7 +29,7 @@ export function approvalRoutes(auth: AdminAuth, approvals: Approvals): Routes {
     let id: string;
     try {
       auth.checkRequest(req, state.tables.clients);
-      id = decodeURIComponent(req.getUrl().slice('/api/approvals/'.length).replace(/\/+$/, ''));
+      id = approvalId(req.getUrl());
     } catch (err) {
       fail(err);
       return;
@@ -71,6 +71,14 @@ function decide(approvals: Approvals, id: string, body: Record<string, unknown>)
     throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'arguments must be a JSON object', { param: 'arguments' });
   }
   return approvals.approve(id, scope as ApprovalScope, args as Record<string, unknown> | undefined);
+}
+
+function approvalId(url: string): string {
+  try {
+    return decodeURIComponent(url.slice('/api/approvals/'.length).replace(/\/+$/, ''));
+  } catch {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'malformed approval id');
+  }
 }
 
 function bodyOf(raw: Buffer): Record<string, unknown> {

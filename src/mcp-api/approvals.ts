@@ -53,6 +53,8 @@ interface Pending {
   ask: ApprovalAsk;
   createdAt: number;
   decide(d: ApprovalDecision): void;
+  /** Called instead when the wait ends without a decision (its client went away). */
+  dropped: (() => void) | undefined;
   timer: NodeJS.Timeout;
 }
 
@@ -99,10 +101,11 @@ export class Approvals {
   }
 
   /**
-   * Holds a call until it is decided; `decide` runs exactly once (never for a call dropped with
-   * {@link drop} or {@link closed}). A call past the caps is denied at once. Returns the approval id.
+   * Holds a call until it is decided; `decide` runs exactly once, or `dropped` for a call dropped
+   * with {@link drop}, {@link closed} or {@link close}. A call past the caps is denied at once.
+   * Returns the approval id.
    */
-  hold(ask: ApprovalAsk, decide: (d: ApprovalDecision) => void): string {
+  hold(ask: ApprovalAsk, decide: (d: ApprovalDecision) => void, dropped?: () => void): string {
     const id = `apr_${randomUUID()}`;
     let mine = 0;
     for (const p of this.#pending.values()) if (p.ask.clientId === ask.clientId) mine++;
@@ -115,7 +118,7 @@ export class Approvals {
       message: `the call of tool "${labelSafe(ask.tool, 200)}" waited for approval and nobody answered within ${Math.round(ask.timeoutMs / 1000)} s (ask.timeout_ms of strategy "${labelSafe(ask.strategy, 100)}")`,
     }), ask.timeoutMs);
     timer.unref();
-    this.#pending.set(id, { id, ask, createdAt: Date.now(), decide, timer });
+    this.#pending.set(id, { id, ask, createdAt: Date.now(), decide, dropped, timer });
     this.#bytes += ask.bytes;
     this.#changed();
     return id;
@@ -181,17 +184,18 @@ export class Approvals {
     const p = this.#pending.get(id);
     if (p === undefined) return;
     this.#remove(p);
+    p.dropped?.();
   }
 
   /** The session ended: its waiting calls are dropped and its "session" answers forgotten. */
   closed(session: number): void {
     this.#sessionAllowed.delete(session);
-    for (const p of [...this.#pending.values()]) if (p.ask.session === session) this.#remove(p);
+    for (const p of [...this.#pending.values()]) if (p.ask.session === session) this.drop(p.id);
   }
 
   /** Shutdown: every waiting call is dropped. */
   close(): void {
-    for (const p of [...this.#pending.values()]) this.#remove(p);
+    for (const p of [...this.#pending.values()]) this.drop(p.id);
   }
 
   #find(id: string): Pending {

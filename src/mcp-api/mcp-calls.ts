@@ -278,7 +278,7 @@ export class McpCalls {
       this.#opts.approvals.hold({
         kind: 'skill_step', clientId: client.id, client: client.name, strategy: client.policy.strategy, session, tool,
         arguments: null, inputSchema: null, bytes: tool.length, timeoutMs: ask.timeoutMs,
-      }, (d) => resolve(d.allow ? null : d.message));
+      }, (d) => resolve(d.allow ? null : d.message), () => resolve('the client session ended while the step waited for approval'));
     });
   }
 
