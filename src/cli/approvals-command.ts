@@ -23,7 +23,7 @@ const TIMEOUT_MS = 10_000;
  * marks `ask`), answered through the running gateway's `/api/approvals` with the admin token.
  */
 export function registerApprovalsCommand(program: Command, io: CliIo): void {
-  const approvals = program.command('approvals').description('list and answer MCP tool calls waiting for approval (strategy ask.tools)');
+  const approvals = program.command('approvals').description('list and answer MCP tool calls and model requests waiting for approval (strategy ask)');
 
   approvals.command('list').description('list the calls waiting for approval, oldest first')
     .option('--json', 'print JSON')
@@ -31,14 +31,14 @@ export function registerApprovalsCommand(program: Command, io: CliIo): void {
       const { data } = await callGateway<{ data: ApprovalView[] }>(io, cmd, 'GET', '/api/approvals');
       if (opts.json) return printJson(io, data);
       printTable(io, ['ID', 'CLIENT', 'STRATEGY', 'TOOL', 'ARGUMENTS', 'REFUSED AT'], data.map((a) => [
-        a.id, a.client, a.strategy, a.kind === 'skill_step' ? `${a.tool} (skill step)` : a.tool,
+        a.id, a.client, a.strategy, a.kind === 'skill_step' ? `${a.tool} (skill step)` : a.kind === 'model' ? `model ${a.tool}` : a.tool,
         a.arguments === null ? '-' : short(JSON.stringify(a.arguments)), a.expires_at,
       ]), 'no calls wait for approval');
     });
 
   approvals.command('approve').description('let a waiting call run')
     .argument('<id>', 'the approval id (apr_...)')
-    .option('--scope <scope>', 'once, session (the rest of its MCP session) or always (saved to the strategy\'s ask.allowed_tools)', parseScope, 'once')
+    .option('--scope <scope>', 'once, session (the rest of its MCP session) or always (saved to the strategy\'s ask.allowed_tools or allowed_models)', parseScope, 'once')
     .option('--arguments <json>', 'run it with these arguments instead (a JSON object, checked against the tool\'s input schema)', parseArguments)
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { scope: string; arguments?: Record<string, unknown>; json?: boolean }, cmd: Command) => {

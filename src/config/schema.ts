@@ -203,6 +203,10 @@ export const AskSchema = z.strictObject({
   tools: mcpPatternList.default([]),
   /** Tools called without asking; an "always" approval adds the tool here. */
   allowed_tools: mcpPatternList.default([]),
+  /** Model patterns (`provider/model`, `*` wildcards; the model the client names) whose LLM requests wait for approval. */
+  models: z.array(z.string().min(1).max(300)).default([]),
+  /** Models requested without asking; an "always" approval adds the model here. */
+  allowed_models: z.array(z.string().min(1).max(300)).default([]),
   /** How long a call waits for an answer before it is refused (LR_ERR_APPROVAL_TIMEOUT). */
   timeout_ms: z.number().int().min(1000).max(86_400_000).default(120_000),
 });
@@ -248,7 +252,7 @@ export const StrategySchema = z.strictObject({
   auto: AutoSchema.default(() => AutoSchema.parse({})),
   // MCP servers/tools/prompts/resources this strategy's clients may use; absent = all.
   mcp: McpAccessSchema.optional(),
-  /** MCP tools whose calls wait for approval; absent = none. */
+  /** MCP tools and models whose calls wait for approval; absent = none. */
   ask: AskSchema.optional(),
 });
 

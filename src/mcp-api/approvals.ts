@@ -11,15 +11,17 @@ const ALWAYS_BRIDGE_MS = 10_000;
 
 export type ApprovalScope = 'once' | 'session' | 'always';
 
-/** What waits: a client's own `tools/call`, or a tool step of a skill run (whose arguments the workflow made). */
+/** What waits: a client's own `tools/call`, a tool step of a skill run (whose arguments the workflow made), or an LLM request for a model. */
+export type ApprovalKind = 'tool' | 'skill_step' | 'model';
+
 export interface ApprovalAsk {
-  kind: 'tool' | 'skill_step';
+  kind: ApprovalKind;
   clientId: string;
   client: string;
   strategy: string;
-  /** The MCP session number (a "session" answer applies to it). */
+  /** The MCP session number (a "session" answer applies to it); -1 for a model request (no session). */
   session: number;
-  /** The tool name as the client calls it. */
+  /** The tool name as the client calls it, or the model the client named. */
   tool: string;
   /** The call's arguments (null for a skill step: not editable). */
   arguments: Record<string, unknown> | null;
@@ -38,7 +40,7 @@ export type ApprovalDecision =
 /** One waiting call as the admin API shows it. */
 export interface ApprovalView {
   id: string;
-  kind: 'tool' | 'skill_step';
+  kind: ApprovalKind;
   client: string;
   strategy: string;
   tool: string;
@@ -60,7 +62,7 @@ interface Pending {
 
 export interface ApprovalsOptions {
   /** Writes an "always" answer into the strategy (locked, atomic config write); throws when it cannot. */
-  persistAlways(strategy: string, tool: string): void;
+  persistAlways(strategy: string, kind: 'tool' | 'model', name: string): void;
   /** Validates edited arguments against an input schema: null, or why not. */
   validate(schema: Record<string, unknown>, args: Record<string, unknown>): Promise<string | null>;
   /** The number of waiting calls changed. */
@@ -79,7 +81,7 @@ export class Approvals {
   #bytes = 0;
   /** Tools a "session" answer allowed, by session number. */
   readonly #sessionAllowed = new Map<number, Set<string>>();
-  /** `<strategy>\n<tool>` allowed "always", until when (the config reload takes over). */
+  /** `<tool|model>\n<strategy>\n<name>` allowed "always", until when (the config reload takes over). */
   readonly #alwaysBridge = new Map<string, number>();
 
   constructor(opts: ApprovalsOptions) {
@@ -91,12 +93,13 @@ export class Approvals {
   }
 
   /** Whether an earlier "session" or "always" answer lets this call through without asking. */
-  preAllowed(session: number, strategy: string, tool: string): boolean {
-    if (this.#sessionAllowed.get(session)?.has(tool) === true) return true;
-    const until = this.#alwaysBridge.get(`${strategy}\n${tool}`);
+  preAllowed(session: number, strategy: string, tool: string, kind: 'tool' | 'model' = 'tool'): boolean {
+    if (kind === 'tool' && this.#sessionAllowed.get(session)?.has(tool) === true) return true;
+    const key = `${kind}\n${strategy}\n${tool}`;
+    const until = this.#alwaysBridge.get(key);
     if (until === undefined) return false;
     if (until > Date.now()) return true;
-    this.#alwaysBridge.delete(`${strategy}\n${tool}`);
+    this.#alwaysBridge.delete(key);
     return false;
   }
 
@@ -115,7 +118,7 @@ export class Approvals {
     }
     const timer = setTimeout(() => this.#settle(id, {
       allow: false, code: 'LR_ERR_APPROVAL_TIMEOUT', id,
-      message: `the call of tool "${labelSafe(ask.tool, 200)}" waited for approval and nobody answered within ${Math.round(ask.timeoutMs / 1000)} s (ask.timeout_ms of strategy "${labelSafe(ask.strategy, 100)}")`,
+      message: `${what(ask)} waited for approval and nobody answered within ${Math.round(ask.timeoutMs / 1000)} s (ask.timeout_ms of strategy "${labelSafe(ask.strategy, 100)}")`,
     }), ask.timeoutMs);
     timer.unref();
     this.#pending.set(id, { id, ask, createdAt: Date.now(), decide, dropped, timer });
@@ -138,8 +141,11 @@ export class Approvals {
    */
   async approve(id: string, scope: ApprovalScope, args: Record<string, unknown> | undefined): Promise<ApprovalView> {
     const p = this.#find(id);
+    if (scope === 'session' && p.ask.kind === 'model') {
+      throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'an LLM request has no MCP session: use scope "once" or "always"', { param: 'scope' });
+    }
     if (args !== undefined) {
-      if (p.ask.arguments === null) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'the arguments of a skill step cannot be edited', { param: 'arguments' });
+      if (p.ask.arguments === null) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `the arguments of ${p.ask.kind === 'model' ? 'an LLM request' : 'a skill step'} cannot be edited`, { param: 'arguments' });
       const schema = p.ask.inputSchema;
       const why = schema === null ? null : await this.#opts.validate(schema, args);
       if (why !== null) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `the arguments do not match the tool's input schema: ${why}`, { param: 'arguments' });
@@ -147,9 +153,10 @@ export class Approvals {
     // The wait may have ended while the arguments were checked.
     const view = viewOf(this.#find(id));
     const { session, strategy, tool } = p.ask;
+    const kind = kindOf(p.ask);
     if (scope === 'always') {
-      this.#opts.persistAlways(strategy, tool);
-      this.#alwaysBridge.set(`${strategy}\n${tool}`, Date.now() + ALWAYS_BRIDGE_MS);
+      this.#opts.persistAlways(strategy, kind, tool);
+      this.#alwaysBridge.set(`${kind}\n${strategy}\n${tool}`, Date.now() + ALWAYS_BRIDGE_MS);
     } else if (scope === 'session') {
       let allowed = this.#sessionAllowed.get(session);
       if (allowed === undefined) this.#sessionAllowed.set(session, (allowed = new Set()));
@@ -159,7 +166,7 @@ export class Approvals {
     if (scope !== 'once') {
       for (const other of [...this.#pending.values()]) {
         const a = other.ask;
-        if (a.tool === tool && a.strategy === strategy && (scope === 'always' || a.session === session)) this.#settle(other.id, { allow: true, id: other.id, arguments: a.arguments });
+        if (a.tool === tool && a.strategy === strategy && kindOf(a) === kind && (scope === 'always' || a.session === session)) this.#settle(other.id, { allow: true, id: other.id, arguments: a.arguments });
       }
     }
     return view;
@@ -168,14 +175,14 @@ export class Approvals {
   deny(id: string, reason: string | undefined): ApprovalView {
     const p = this.#find(id);
     const why = reason === undefined || reason === '' ? '' : `: ${labelSafe(reason, 500)}`;
-    this.#settle(id, { allow: false, code: 'LR_ERR_APPROVAL_DENIED', id, message: `the call of tool "${labelSafe(p.ask.tool, 200)}" was denied by an approver${why}` });
+    this.#settle(id, { allow: false, code: 'LR_ERR_APPROVAL_DENIED', id, message: `${what(p.ask)} was denied by an approver${why}` });
     return viewOf(p);
   }
 
-  /** Lets every waiting call through for which `noLongerAsks(strategy, tool)` (a config reload). */
-  release(noLongerAsks: (strategy: string, tool: string) => boolean): void {
+  /** Lets every waiting call through for which `noLongerAsks(ask)` (a config reload). */
+  release(noLongerAsks: (ask: ApprovalAsk) => boolean): void {
     for (const p of [...this.#pending.values()]) {
-      if (noLongerAsks(p.ask.strategy, p.ask.tool)) this.#settle(p.id, { allow: true, id: p.id, arguments: p.ask.arguments });
+      if (noLongerAsks(p.ask)) this.#settle(p.id, { allow: true, id: p.id, arguments: p.ask.arguments });
     }
   }
 
@@ -221,6 +228,15 @@ export class Approvals {
   #changed(): void {
     this.#opts.onChange?.(this.#pending.size);
   }
+}
+
+/** Whether an "always" answer goes to `allowed_tools` or `allowed_models`. */
+function kindOf(a: ApprovalAsk): 'tool' | 'model' {
+  return a.kind === 'model' ? 'model' : 'tool';
+}
+
+function what(a: ApprovalAsk): string {
+  return a.kind === 'model' ? `the request for model "${labelSafe(a.tool, 200)}"` : `the call of tool "${labelSafe(a.tool, 200)}"`;
 }
 
 function viewOf(p: Pending): ApprovalView {

@@ -5,6 +5,7 @@ import { createRecord, ERROR_CLASS, RECORD_KIND, type MetricsRing, type PromFami
 import { countOf, labelSafe } from '../model/index.js';
 import { compileAccessRules, type RateLimiter } from '../routing/index.js';
 import type { McpCallInfo, McpJsonRpcMessage, McpJsonText, SkillRunInfo } from '../workers/index.js';
+import { LocalRouterError } from '../errors/index.js';
 import type { AuthedClient } from '../ingress/index.js';
 import type { Approvals } from './approvals.js';
 
@@ -97,8 +98,9 @@ export class McpCalls {
   /** Calls in flight, per session number, by JSON-RPC id. */
   readonly #pending = new Map<number, Map<string | number, PendingCall>>();
   #toolLimits = new Map<string, ToolLimit[]>();
-  /** Each strategy's `ask` rules (only strategies that have some). */
+  /** Each strategy's `ask` rules for tools, and for models (only strategies that have some). */
   #ask = new Map<string, AskRule>();
+  #askModels = new Map<string, AskRule>();
   /** `tools/list` requests in flight of sessions whose strategy asks, by session (their answers give the input schemas). */
   readonly #lists = new Map<number, Map<string | number, string>>();
   /**
@@ -130,14 +132,17 @@ export class McpCalls {
     }
     this.#toolLimits = next;
     const ask = new Map<string, AskRule>();
+    const askModels = new Map<string, AskRule>();
     for (const s of config.strategies) {
-      if (s.ask === undefined || s.ask.tools.length === 0) continue;
-      ask.set(s.name, { matches: compileAccessRules(s.ask.tools, s.ask.allowed_tools), timeoutMs: s.ask.timeout_ms });
+      if (s.ask === undefined) continue;
+      if (s.ask.tools.length > 0) ask.set(s.name, { matches: compileAccessRules(s.ask.tools, s.ask.allowed_tools), timeoutMs: s.ask.timeout_ms });
+      if (s.ask.models.length > 0) askModels.set(s.name, { matches: compileAccessRules(s.ask.models, s.ask.allowed_models), timeoutMs: s.ask.timeout_ms });
     }
     this.#ask = ask;
+    this.#askModels = askModels;
     for (const strategy of [...this.#schemas.keys()]) if (!ask.has(strategy)) this.#schemas.delete(strategy);
     // Calls waiting under rules the new config no longer has (an "always" made by hand or by the CLI) go on.
-    this.#opts.approvals.release((strategy, tool) => ask.get(strategy)?.matches(tool) !== true);
+    this.#opts.approvals.release((a) => (a.kind === 'model' ? askModels : ask).get(a.strategy)?.matches(a.tool) !== true);
   }
 
   /** The approvals calls wait in (for the admin routes). */
@@ -184,6 +189,28 @@ export class McpCalls {
     calls.set(id, call);
     if (ask === null) return sink.forward(message);
     this.#hold(session, message, params, call, ask, sink);
+  }
+
+  /**
+   * An LLM request of `client` for `model` (the model it named): null when its strategy does not
+   * ask for it; else the wait, which ends with null (approved) or the error to answer with, and
+   * `drop` for a client that went away meanwhile.
+   */
+  askModel(client: AuthedClient, model: string): { decided: Promise<LocalRouterError | null>; drop(): void } | null {
+    const strategy = client.policy.strategy;
+    const rule = this.#askModels.get(strategy);
+    const approvals = this.#opts.approvals;
+    if (rule === undefined || !rule.matches(model) || approvals.preAllowed(-1, strategy, model, 'model')) return null;
+    let id = '';
+    const decided = new Promise<LocalRouterError | null>((resolve) => {
+      id = approvals.hold({
+        kind: 'model', clientId: client.id, client: client.name, strategy, session: -1, tool: model,
+        arguments: null, inputSchema: null, bytes: model.length, timeoutMs: rule.timeoutMs,
+      }, (d) => resolve(d.allow ? null : new LocalRouterError(d.code, d.message)),
+      // Dropped: the client went away (nobody reads this), or the gateway is stopping.
+      () => resolve(new LocalRouterError('LR_ERR_SHUTTING_DOWN', 'the gateway is shutting down')));
+    });
+    return { decided, drop: () => approvals.drop(id) };
   }
 
   /** The client's HTTP exchange of call `request` went away: a call still waiting for approval is dropped (it never ran). */

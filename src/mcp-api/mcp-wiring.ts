@@ -45,6 +45,8 @@ export interface McpGateway {
   skillFamilies(): PromFamily[];
   /** Calls waiting for approval now (the live feed's badge count). */
   pendingApprovals(): number;
+  /** An LLM request for a model its strategy marks `ask` waits here (see `McpCalls.askModel`). */
+  askModel: McpCalls['askModel'];
   close(): Promise<void>;
 }
 
@@ -77,7 +79,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   });
   const m = opts.config.monitoring;
   const approvals = new Approvals({
-    persistAlways: (strategy, tool) => persistAlways(opts.configFile, strategy, tool),
+    persistAlways: (strategy, kind, name) => persistAlways(opts.configFile, strategy, kind, name),
     validate: validateArguments,
   });
   const calls = new McpCalls(config, {
@@ -158,6 +160,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
     },
     skillFamilies: () => calls.skillFamilies(),
     pendingApprovals: () => approvals.size,
+    askModel: (client, model) => calls.askModel(client, model),
     async close() {
       approvals.close();
       legacy.close();
@@ -168,19 +171,23 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
 }
 
 /**
- * An "always" answer: `tool` joins the strategy's `ask.allowed_tools` (the gateway's file watcher
- * then applies it). Patterns have no escape, so a tool name with `*` (a client's choice) is refused
- * rather than written as a wildcard that would allow more than the one tool.
+ * An "always" answer: the tool joins the strategy's `ask.allowed_tools`, a model its
+ * `ask.allowed_models` (the gateway's file watcher then applies it). Patterns have no escape, so a
+ * name with `*` (a client's choice) is refused rather than written as a wildcard that would allow
+ * more than the one tool or model.
  */
-function persistAlways(configFile: string | undefined, strategy: string, tool: string): void {
+function persistAlways(configFile: string | undefined, strategy: string, kind: 'tool' | 'model', tool: string): void {
   if (configFile === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'this gateway has no config file to write "always" to; use scope "session" or "once"', { param: 'scope' });
-  if (tool.includes('*') || tool.length > 500) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'a tool whose name has "*" or is over 500 characters cannot be allowed "always" (it would be a pattern)', { param: 'scope' });
+  if (tool.includes('*') || tool.length > (kind === 'model' ? 300 : 500)) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `a ${kind} whose name has "*" or is that long cannot be allowed "always" (it would be a pattern)`, { param: 'scope' });
+  }
   try {
     updateConfig(configFile, (cfg) => {
       const s = cfg.strategies.find((x) => x.name === strategy);
       if (s === undefined) throw new LocalRouterError('LR_ERR_NOT_FOUND', `strategy "${strategy}" is no longer in the config`);
-      s.ask ??= { tools: [], allowed_tools: [], timeout_ms: 120_000 };
-      if (!s.ask.allowed_tools.includes(tool)) s.ask.allowed_tools.push(tool);
+      const ask = (s.ask ??= { tools: [], allowed_tools: [], models: [], allowed_models: [], timeout_ms: 120_000 });
+      const allowed = kind === 'model' ? ask.allowed_models : ask.allowed_tools;
+      if (!allowed.includes(tool)) allowed.push(tool);
     });
   } catch (err) {
     const e = toLocalRouterError(err);

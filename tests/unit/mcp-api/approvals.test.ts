@@ -10,7 +10,7 @@ function ask(over: Partial<ApprovalAsk> = {}): ApprovalAsk {
 
 function registry(persisted: string[] = [], counts: number[] = []): Approvals {
   return new Approvals({
-    persistAlways: (strategy, tool) => { persisted.push(`${strategy}/${tool}`); },
+    persistAlways: (strategy, kind, name) => { persisted.push(`${strategy}/${kind}/${name}`); },
     validate: (schema, args) => Promise.resolve(typeof args.path === 'string' ? null : 'path must be a string'),
     onChange: (n) => counts.push(n),
   });
@@ -77,7 +77,7 @@ describe('Approvals', () => {
     expect(a.preAllowed(2, 's', 'fs__write')).toBe(false);
     const third = a.list().find((v) => v.tool === 'fs__read')!.id;
     await a.approve(third, 'always', undefined);
-    expect(persisted).toEqual(['s/fs__read']);
+    expect(persisted).toEqual(['s/tool/fs__read']);
     expect(a.preAllowed(9, 's', 'fs__read')).toBe(true);
     a.closed(1);
     expect(a.preAllowed(1, 's', 'fs__write')).toBe(false);
@@ -102,7 +102,7 @@ describe('Approvals', () => {
     const seen: string[] = [];
     a.hold(ask({ tool: 'a' }), (d) => seen.push(`a:${d.allow}`));
     a.hold(ask({ tool: 'b' }), (d) => seen.push(`b:${d.allow}`));
-    a.release((_s, tool) => tool === 'b');
+    a.release((x) => x.tool === 'b');
     expect(seen).toEqual(['b:true']);
     expect(a.list().map((v) => v.tool)).toEqual(['a']);
   });

@@ -4,7 +4,7 @@ import { LIVE_MS, useData } from '../use-data';
 
 interface Approval {
   id: string;
-  kind: 'tool' | 'skill_step';
+  kind: 'tool' | 'skill_step' | 'model';
   client: string;
   strategy: string;
   tool: string;
@@ -36,7 +36,7 @@ export function Approvals({ count }: { count: number }) {
   return (
     <section aria-labelledby="approvals-h">
       <h1 id="approvals-h">Approvals</h1>
-      <p className="muted">Calls of MCP tools that a strategy marks <code>ask</code> (<code>ask.tools</code>) wait here until you answer, or until their timeout.</p>
+      <p className="muted">Calls of MCP tools and requests for models that a strategy marks <code>ask</code> (<code>ask.tools</code>, <code>ask.models</code>) wait here until you answer, or until their timeout.</p>
       <p role="status" aria-live="polite" className="muted">{items.length === 0 ? 'Nothing waits for approval.' : `${items.length} call${items.length === 1 ? '' : 's'} waiting.`}{done !== null && ` ${done}`}</p>
       {list.error && <p role="alert" className="error">{list.error}</p>}
       {items.map((a) => <ApprovalCard key={a.id} approval={a} onDone={(text) => { setDone(text); reload(); }} />)}
@@ -79,7 +79,7 @@ function ApprovalCard({ approval: a, onDone }: { approval: Approval; onDone: (te
     <article className="approval" aria-labelledby={`${base}-h`} data-approval={a.id}>
       <h2 id={`${base}-h`}>{a.tool}</h2>
       <p className="small muted">
-        {a.kind === 'skill_step' ? 'A tool step of a skill run' : 'A tool call'} by client <strong>{a.client}</strong> (strategy {a.strategy}) ·
+        {a.kind === 'skill_step' ? 'A tool step of a skill run' : a.kind === 'model' ? 'An LLM request for this model' : 'A tool call'} by client <strong>{a.client}</strong> (strategy {a.strategy}) ·
         waiting since {new Date(a.created_at).toLocaleTimeString()} · refused at {new Date(a.expires_at).toLocaleTimeString()} if unanswered
       </p>
       <form onSubmit={approve}>
@@ -88,11 +88,11 @@ function ApprovalCard({ approval: a, onDone }: { approval: Approval; onDone: (te
             <label htmlFor={`${base}-args`}>Arguments (JSON; edit before approving)</label>
             <textarea id={`${base}-args`} value={args} onChange={(e) => setArgs(e.target.value)} spellCheck={false} />
           </div>
-          : <p className="muted small">The skill made this step's arguments; it can be allowed or denied.</p>}
+          : <p className="muted small">{a.kind === 'model' ? 'The request is not shown here (the request log has it with monitoring.log_bodies); it can be allowed or denied.' : 'The skill made this step\'s arguments; it can be allowed or denied.'}</p>}
         {a.input_schema !== null && <details><summary>Input schema</summary><pre>{JSON.stringify(a.input_schema, null, 2)}</pre></details>}
         <fieldset>
           <legend className="small">Allow</legend>
-          {SCOPES.map((s) => (
+          {SCOPES.filter((s) => a.kind !== 'model' || s.id !== 'session').map((s) => (
             <label key={s.id}><input type="radio" name={`${base}-scope`} value={s.id} checked={scope === s.id} onChange={() => setScope(s.id)} /> {s.label}</label>
           ))}
         </fieldset>
