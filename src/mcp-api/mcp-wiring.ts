@@ -52,7 +52,8 @@ export interface McpGateway {
 
 /**
  * Starts the MCP side of the gateway: the actor host, `/mcp` (Streamable HTTP), the legacy
- * `/sse` + `/messages` endpoints, and `GET /api/mcp/servers` (admin token) with every server's state.
+ * `/sse` + `/messages` endpoints, `GET /api/mcp/servers` (admin token) with every server's state, and
+ * the approvals (`/api/approvals`) calls of tools and models a strategy marks `ask` wait in.
  */
 export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   let config = opts.config;
