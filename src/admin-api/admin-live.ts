@@ -25,6 +25,8 @@ export interface LiveFrame {
   inflight: number;
   /** Frames this subscriber missed because it read too slowly. */
   dropped: number;
+  /** MCP calls waiting for approval now (`GET /api/approvals` lists them). */
+  approvals: number;
   by_client: Record<string, { requests: number; errors: number }>;
   by_provider: Record<string, { requests: number; errors: number }>;
   by_model: Record<string, { requests: number; errors: number }>;
@@ -42,6 +44,8 @@ export class LiveFeed {
   readonly #monitoring: Monitoring;
   readonly #now: () => number;
   readonly #subs = new Set<Subscriber>();
+  /** Calls waiting for approval now (set by the gateway once its MCP side exists). */
+  approvals: () => number = () => 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(monitoring: Monitoring, now: () => number = Date.now) {
@@ -89,7 +93,7 @@ export class LiveFeed {
   frame(t: number): LiveFrame {
     const frame: LiveFrame = {
       t, requests: 0, errors: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0,
-      latency_ms: { p50: 0, p99: 0 }, ttft_ms: { p50: 0, p99: 0 }, inflight: 0, dropped: 0,
+      latency_ms: { p50: 0, p99: 0 }, ttft_ms: { p50: 0, p99: 0 }, inflight: 0, dropped: 0, approvals: this.approvals(),
       by_client: {}, by_provider: {}, by_model: {},
     };
     for (const { dimension, key, bucket } of this.#monitoring.series.second(t)) {

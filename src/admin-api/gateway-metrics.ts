@@ -71,6 +71,11 @@ export class GatewayMetrics {
     this.#sources.push(source);
   }
 
+  /** Gives the live feed the number of calls waiting for approval (the dashboard's badge). */
+  countApprovals(count: () => number): void {
+    if (this.#live !== null) this.#live.approvals = count;
+  }
+
   /** Auto-routing decisions, `classifier|side` → count (a handful of keys: classifiers × 3 sides). */
   #routes = new Map<string, number>();
 

@@ -12,6 +12,7 @@ import { registerStatsCommand } from './stats-command.js';
 import { registerStrategiesCommand } from './strategies-command.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { registerSkillsCommand } from './skills-command.js';
+import { registerApprovalsCommand } from './approvals-command.js';
 import { registerGuideCommands } from './guide-commands.js';
 
 /** Exit codes: 0 ok, 1 the command failed, 2 the command line was wrong. */
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerMcpCommand(program, io);
   registerRouterCommand(program, io);
   registerSkillsCommand(program, io);
+  registerApprovalsCommand(program, io);
   registerGuideCommands(program, io);
   return program;
 }

@@ -191,6 +191,26 @@ export const McpAccessSchema = z.strictObject({
   })).default({}),
 });
 
+/**
+ * Calls that wait for a person's approval (the dashboard's Approvals view, `/api/approvals`):
+ * `tools` are patterns on the tool name as clients call it (`<server>__<tool>` with prefix `always`,
+ * `skills__<name>` for skills, whose tool steps are asked for too); `allowed_tools` are tools called
+ * without asking (an "always" answer adds the tool here); the most specific matching pattern wins,
+ * `allowed_tools` on ties. A call nobody answers within `timeout_ms` is refused.
+ */
+export const AskSchema = z.strictObject({
+  /** Tool patterns (`*` wildcards) on the name clients call (`<server>__<tool>`, `skills__<name>`) whose calls wait for approval. */
+  tools: mcpPatternList.default([]),
+  /** Tools called without asking; an "always" approval adds the tool here. */
+  allowed_tools: mcpPatternList.default([]),
+  /** Model patterns (`provider/model`, `*` wildcards; the model the client names) whose LLM requests wait for approval. */
+  models: z.array(z.string().min(1).max(300)).default([]),
+  /** Models requested without asking; an "always" approval adds the model here. */
+  allowed_models: z.array(z.string().min(1).max(300)).default([]),
+  /** How long a call waits for an answer before it is refused (LR_ERR_APPROVAL_TIMEOUT). */
+  timeout_ms: z.number().int().min(1000).max(86_400_000).default(120_000),
+});
+
 /** Where skills are loaded from (see src/skills). */
 export const SkillsSchema = z.strictObject({
   paths: z.array(z.string().min(1).max(4096)).max(100).default([]),
@@ -232,6 +252,8 @@ export const StrategySchema = z.strictObject({
   auto: AutoSchema.default(() => AutoSchema.parse({})),
   // MCP servers/tools/prompts/resources this strategy's clients may use; absent = all.
   mcp: McpAccessSchema.optional(),
+  /** MCP tools and models whose calls wait for approval; absent = none. */
+  ask: AskSchema.optional(),
 });
 
 export const ClientSchema = z.strictObject({

@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   LR_ERR_MODEL_NOT_FOUND: { status: 404, type: 'invalid_request_error', clientRetry: false, fallback: true, breaker: 'none', metricsClass: 'client' },
   LR_ERR_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', clientRetry: false, fallback: false, breaker: 'none', metricsClass: 'client' },
   LR_ERR_RATE_LIMITED: { status: 429, type: 'rate_limit_error', clientRetry: true, fallback: false, breaker: 'none', metricsClass: 'client' },
+  LR_ERR_APPROVAL_DENIED: { status: 403, type: 'permission_error', clientRetry: false, fallback: false, breaker: 'none', metricsClass: 'client' },
+  LR_ERR_APPROVAL_TIMEOUT: { status: 403, type: 'permission_error', clientRetry: true, fallback: false, breaker: 'none', metricsClass: 'client' },
   LR_ERR_NO_PROVIDER_AVAILABLE: { status: 503, type: 'server_error', clientRetry: true, fallback: false, breaker: 'none', metricsClass: 'internal' },
   LR_ERR_UPSTREAM_STATUS: { status: 502, type: 'upstream_error', clientRetry: false, fallback: true, breaker: 'model', metricsClass: 'upstreamStatus' },
   LR_ERR_UPSTREAM_UNREACHABLE: { status: 502, type: 'upstream_error', clientRetry: true, fallback: true, breaker: 'model', metricsClass: 'upstreamUnreachable' },

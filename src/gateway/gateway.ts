@@ -119,8 +119,10 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
 
   const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
   // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.
-  const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, adminAuth: metrics.adminAuth, metrics: mcpMetricsOf(metrics.monitoring), monitoring: metrics.monitoring, testHooks });
+  const mcp = startMcpGateway({ config, secrets, version: VERSION, log, state: () => state, adminToken: metrics.adminToken, adminAuth: metrics.adminAuth, metrics: mcpMetricsOf(metrics.monitoring), monitoring: metrics.monitoring, testHooks, configFile: file });
   metrics.addFamilies(() => mcp.skillFamilies());
+  metrics.countApprovals(() => mcp.pendingApprovals());
+  state.askModel = mcp.askModel;
   // The dashboard's routes include `GET /api/providers` (provider health) and the config-editing calls.
   const dashboard = dashboardRoutes({ auth: metrics.adminAuth, configFile: file, secrets, listModels: (provider) => fetchModelIds(engine, provider) });
   const routes = buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), dashboard);

@@ -1,10 +1,10 @@
-import type { ErrorCode, PlainError } from '../errors/index.js';
+import type { ErrorCode, LocalRouterError, PlainError } from '../errors/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory, PriceBook } from '../providers/index.js';
 import type { AutoDecision, CandidateCapabilities, CircuitBreakers, PromptScorers, RateLimiter } from '../routing/index.js';
 import type { TokenSigner } from './oauth-tokens.js';
 import type { Attempt, UpstreamEngine, Usage } from '../model/index.js';
-import type { ClientTable } from './client-table.js';
+import type { AuthedClient, ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
 
 /** One try against one upstream, as the request log keeps it. */
@@ -108,4 +108,10 @@ export interface GatewayState {
   logBodyBytes?: number;
   /** Every try against an upstream (breakers and metrics listen here). */
   onAttempt(attempt: Attempt): void;
+  /**
+   * An LLM request for a model its strategy marks `ask` (`ask.models`): null to go on at once, else a
+   * wait for a person's approval that ends with null or the error to answer with (`drop`: the
+   * client went away). Set once the MCP side, which holds the approvals, exists.
+   */
+  askModel?(client: AuthedClient, model: string): { decided: Promise<LocalRouterError | null>; drop(): void } | null;
 }

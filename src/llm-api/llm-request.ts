@@ -66,15 +66,31 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
       if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
       const parsed = parseJsonBody(raw!, server.max_json_depth, front.skimsMessages === true);
       const request = front.parse(parsed.value, { maxMessages: server.max_messages }, parsed.messages);
-      if (!needsClassifier(request, client)) {
-        proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, null);
-        return;
-      }
-      routeByClassifier(request, client, state.classifiers).then(({ ids, decision }) => {
+      const go = (): void => {
+        if (!needsClassifier(request, client)) {
+          proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, null);
+          return;
+        }
+        routeByClassifier(request, client, state.classifiers).then(({ ids, decision }) => {
+          if (exchange.aborted) return;
+          exchange.route(decision);
+          try {
+            proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, ids);
+          } catch (e) {
+            exchange.fail(clientError(state, e), false);
+          }
+        }, (e: unknown) => { if (!exchange.aborted) exchange.fail(clientError(state, e), false); });
+      };
+      const wait = state.askModel?.(client, request.model) ?? null;
+      if (wait === null) return go();
+      // The model asks for approval: nothing goes upstream until someone answers.
+      exchange.onAbort = wait.drop;
+      wait.decided.then((refusal) => {
+        exchange.onAbort = null;
         if (exchange.aborted) return;
-        exchange.route(decision);
+        if (refusal !== null) return exchange.fail(refusal, false);
         try {
-          proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, ids);
+          go();
         } catch (e) {
           exchange.fail(clientError(state, e), false);
         }
@@ -254,8 +270,13 @@ class LlmExchange implements CallHandler, OpenExchange {
     this.#heartbeat = setTimeout(() => this.#beat(every), every);
   }
 
+  /** Called when the client goes away before the request is dispatched (a wait for approval ends). */
+  onAbort: (() => void) | null = null;
+
   abort(): void {
     this.aborted = true;
+    this.onAbort?.();
+    this.onAbort = null;
     if (!this.#done) this.#call?.abort();
     this.#finish(499);
   }

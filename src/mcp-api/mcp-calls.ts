@@ -5,7 +5,9 @@ import { createRecord, ERROR_CLASS, RECORD_KIND, type MetricsRing, type PromFami
 import { countOf, labelSafe } from '../model/index.js';
 import { compileAccessRules, type RateLimiter } from '../routing/index.js';
 import type { McpCallInfo, McpJsonRpcMessage, McpJsonText, SkillRunInfo } from '../workers/index.js';
+import { LocalRouterError } from '../errors/index.js';
 import type { AuthedClient } from '../ingress/index.js';
+import type { Approvals } from './approvals.js';
 
 /** The calls that are limited and logged: each does work upstream (lists, pings and the like are neither). */
 const CALL_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get']);
@@ -20,6 +22,13 @@ export const MCP_RATE_LIMITED = -32029;
  * because importing that folder would load its parsers (JSONata, YAML) into the ingress at start.
  */
 const SKILL_TOOL_PREFIX = 'skills__';
+/**
+ * The JSON-RPC code of a call that waited for approval and was denied or timed out (next to
+ * {@link MCP_RATE_LIMITED}), with `data.code` `LR_ERR_APPROVAL_DENIED` or `LR_ERR_APPROVAL_TIMEOUT`.
+ */
+export const MCP_APPROVAL_REFUSED = -32030;
+/** Input schemas kept per strategy of tools that ask (from its sessions' tool lists), at most. */
+const MAX_SCHEMAS_PER_STRATEGY = 1000;
 /** Longest client-supplied name kept in a log row of a call refused before reaching the actor. */
 const MAX_TARGET = 500;
 
@@ -38,6 +47,21 @@ interface PendingCall {
   info: McpCallInfo | null;
   /** The client cancelled it; a skill run's row waits for the actor's account of the run (no response follows). */
   cancelled?: boolean;
+  /** The approval it waits for (not yet sent to the actor). */
+  approval?: string;
+}
+
+/** Where a client message goes once admitted: on to the MCP actor, or answered here (a refusal). */
+export interface CallSink {
+  forward(message: McpJsonRpcMessage): void;
+  /** The answer to request `id`. */
+  answer(json: string, id: string | number): void;
+}
+
+/** A strategy's `ask` rules, compiled. */
+interface AskRule {
+  matches(tool: string): boolean;
+  timeoutMs: number;
 }
 
 /** A per-tool limit of one strategy, compiled. */
@@ -56,6 +80,8 @@ export interface McpCallsOptions {
   bodyMaxBytes: number;
   /** The ring refused calls are counted in (they never reach the MCP actor), and the interner of its names. */
   metrics: { ring: MetricsRing; intern(name: string): number } | null;
+  /** Where calls of tools a strategy marks `ask` wait. */
+  approvals: Approvals;
 }
 
 /**
@@ -72,6 +98,16 @@ export class McpCalls {
   /** Calls in flight, per session number, by JSON-RPC id. */
   readonly #pending = new Map<number, Map<string | number, PendingCall>>();
   #toolLimits = new Map<string, ToolLimit[]>();
+  /** Each strategy's `ask` rules for tools, and for models (only strategies that have some). */
+  #ask = new Map<string, AskRule>();
+  #askModels = new Map<string, AskRule>();
+  /** `tools/list` requests in flight of sessions whose strategy asks, by session (their answers give the input schemas). */
+  readonly #lists = new Map<number, Map<string | number, string>>();
+  /**
+   * Input schemas of the tools that ask, per strategy, from the tool lists its sessions got (a
+   * strategy's tools are shaped alike for all its sessions, so one session's list serves the others).
+   */
+  readonly #schemas = new Map<string, Map<string, Record<string, unknown>>>();
   /** Each client policy's request limits (policies are rebuilt on reload, so the cache follows). */
   readonly #requestLimits = new WeakMap<object, LimitConfig[]>();
   readonly #rec = createRecord();
@@ -95,27 +131,47 @@ export class McpCalls {
       })));
     }
     this.#toolLimits = next;
+    const ask = new Map<string, AskRule>();
+    const askModels = new Map<string, AskRule>();
+    for (const s of config.strategies) {
+      if (s.ask === undefined) continue;
+      if (s.ask.tools.length > 0) ask.set(s.name, { matches: compileAccessRules(s.ask.tools, s.ask.allowed_tools), timeoutMs: s.ask.timeout_ms });
+      if (s.ask.models.length > 0) askModels.set(s.name, { matches: compileAccessRules(s.ask.models, s.ask.allowed_models), timeoutMs: s.ask.timeout_ms });
+    }
+    this.#ask = ask;
+    this.#askModels = askModels;
+    for (const strategy of [...this.#schemas.keys()]) if (!ask.has(strategy)) this.#schemas.delete(strategy);
+    // Calls waiting under rules the new config no longer has (an "always" made by hand or by the CLI) go on.
+    this.#opts.approvals.release((a) => (a.kind === 'model' ? askModels : ask).get(a.strategy)?.matches(a.tool) !== true);
+  }
+
+  /** The approvals calls wait in (for the admin routes). */
+  get approvals(): Approvals {
+    return this.#opts.approvals;
   }
 
   /**
-   * A message from `client` for session `session`, before it goes to the actor: null to deliver it,
-   * or the JSON-RPC error answer of a call refused by a limit (the caller sends it as the response).
-   * `bytes`: the message's size on the wire when known.
+   * A message from `client` for session `session`, before it goes to the actor: `sink.forward` it
+   * (at once, or once a call of a tool that asks is approved), or `sink.answer` it with the JSON-RPC
+   * error of a call refused by a limit or by an approver. `bytes`: its size on the wire when known.
    */
-  deliver(session: number, client: AuthedClient, message: McpJsonRpcMessage, bytes?: number): string | null {
+  deliver(session: number, client: AuthedClient, message: McpJsonRpcMessage, sink: CallSink, bytes?: number): void {
     const method = message.method;
-    if (typeof method !== 'string') return null;
+    if (typeof method !== 'string') return sink.forward(message);
     if (method === 'notifications/cancelled') {
       this.#cancelled(session, (message.params as { requestId?: unknown } | undefined)?.requestId);
-      return null;
+      return sink.forward(message);
     }
     const id = message.id;
-    if (!CALL_METHODS.has(method) || (typeof id !== 'string' && typeof id !== 'number')) return null;
+    if (typeof id !== 'string' && typeof id !== 'number') return sink.forward(message);
+    if (method === 'tools/list' && this.#ask.has(client.policy.strategy)) this.#noteList(session, id, client.policy.strategy);
+    if (!CALL_METHODS.has(method)) return sink.forward(message);
     const params = (typeof message.params === 'object' && message.params !== null ? message.params : {}) as Record<string, unknown>;
     const target = String((method === 'resources/read' ? params.uri : params.name) ?? '');
     const start = performance.now();
     const refusal = this.#admit(client, method, target);
-    if (refusal === null && this.#opts.log === null) return null;
+    const ask = refusal === null && method === 'tools/call' ? this.#askOf(session, client, target) : null;
+    if (refusal === null && ask === null && this.#opts.log === null) return sink.forward(message);
     const bodyMax = this.#opts.bodyMaxBytes;
     const call: PendingCall = {
       id: `mcp-${randomUUID()}`, client, method, target, start,
@@ -126,23 +182,131 @@ export class McpCalls {
       const answer = JSON.stringify({ jsonrpc: '2.0', id, error: refusal });
       this.#finish(call, answer, { status: 429, code: 'LR_ERR_RATE_LIMITED', message: refusal.message });
       this.#countRefused(client, method);
-      return answer;
+      return sink.answer(answer, id);
     }
     let calls = this.#pending.get(session);
     if (calls === undefined) this.#pending.set(session, (calls = new Map()));
     calls.set(id, call);
-    return null;
+    if (ask === null) return sink.forward(message);
+    this.#hold(session, message, params, call, ask, sink);
+  }
+
+  /**
+   * An LLM request of `client` for `model` (the model it named): null when its strategy does not
+   * ask for it; else the wait, which ends with null (approved) or the error to answer with, and
+   * `drop` for a client that went away meanwhile.
+   */
+  askModel(client: AuthedClient, model: string): { decided: Promise<LocalRouterError | null>; drop(): void } | null {
+    const strategy = client.policy.strategy;
+    const rule = this.#askModels.get(strategy);
+    const approvals = this.#opts.approvals;
+    if (rule === undefined || !rule.matches(model) || approvals.preAllowed(-1, strategy, model, 'model')) return null;
+    let id = '';
+    const decided = new Promise<LocalRouterError | null>((resolve) => {
+      id = approvals.hold({
+        kind: 'model', clientId: client.id, client: client.name, strategy, session: -1, tool: model,
+        arguments: null, inputSchema: null, bytes: model.length, timeoutMs: rule.timeoutMs,
+      }, (d) => resolve(d.allow ? null : new LocalRouterError(d.code, d.message)),
+      // Dropped: the client went away (nobody reads this), or the gateway is stopping.
+      () => resolve(new LocalRouterError('LR_ERR_SHUTTING_DOWN', 'the gateway is shutting down')));
+    });
+    return { decided, drop: () => approvals.drop(id) };
+  }
+
+  /** The client's HTTP exchange of call `request` went away: a call still waiting for approval is dropped (it never ran). */
+  abandoned(session: number, request: string | number): void {
+    const calls = this.#pending.get(session);
+    const call = calls?.get(request);
+    if (call?.approval === undefined) return;
+    calls!.delete(request);
+    this.#opts.approvals.drop(call.approval);
+    this.#finish(call, null, { status: 499, code: null, message: 'the client went away while the call waited for approval' });
+  }
+
+  /** The `ask` rule a tool call of `client` waits under, or null (none, or an earlier "session"/"always" answer). */
+  #askOf(session: number, client: AuthedClient, tool: string): AskRule | null {
+    const strategy = client.policy.strategy;
+    const rule = this.#ask.get(strategy);
+    if (rule === undefined || !rule.matches(tool) || this.#opts.approvals.preAllowed(session, strategy, tool)) return null;
+    return rule;
+  }
+
+  /** Holds a tool call for approval; then it goes on (with the approved arguments) or is answered with the refusal. */
+  #hold(session: number, message: McpJsonRpcMessage, params: Record<string, unknown>, call: PendingCall, ask: AskRule, sink: CallSink): void {
+    const id = message.id as string | number;
+    const raw = params.arguments;
+    const args = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw as Record<string, unknown> : {};
+    let decided = false;
+    const approval = this.#opts.approvals.hold({
+      kind: 'tool', clientId: call.client.id, client: call.client.name, strategy: call.client.policy.strategy, session, tool: call.target,
+      arguments: args, inputSchema: this.#schemas.get(call.client.policy.strategy)?.get(call.target) ?? null, bytes: call.bytesIn, timeoutMs: ask.timeoutMs,
+    }, (d) => {
+      decided = true;
+      call.approval = undefined;
+      if (d.allow) {
+        if (d.arguments === args || d.arguments === null) return sink.forward(message);
+        const edited = { ...params, arguments: d.arguments };
+        if (call.requestBody !== null) call.requestBody = JSON.stringify(edited);
+        return sink.forward({ ...message, params: edited });
+      }
+      const calls = this.#pending.get(session);
+      if (calls?.get(id) === call) calls.delete(id);
+      const answer = JSON.stringify({ jsonrpc: '2.0', id, error: { code: MCP_APPROVAL_REFUSED, message: d.message, data: { code: d.code, approval: d.id } } });
+      this.#finish(call, answer, { status: 403, code: d.code, message: d.message });
+      this.#countRefused(call.client, 'tools/call', 403);
+      sink.answer(answer, id);
+    });
+    if (!decided) call.approval = approval;
+  }
+
+  #noteList(session: number, id: string | number, strategy: string): void {
+    let ids = this.#lists.get(session);
+    if (ids === undefined) this.#lists.set(session, (ids = new Map()));
+    // A client that lists without reading the answers cannot grow this: the oldest is forgotten.
+    if (ids.size >= 100) ids.delete(ids.keys().next().value!);
+    ids.set(id, strategy);
+  }
+
+  /** The answer of a `tools/list` of a session whose strategy asks: the input schemas of its tools that ask are kept. */
+  #keepSchemas(strategy: string, json: McpJsonText): void {
+    const rule = this.#ask.get(strategy);
+    if (rule === undefined) return;
+    let tools: unknown;
+    try {
+      tools = (JSON.parse(textOf(json)) as { result?: { tools?: unknown } }).result?.tools;
+    } catch {
+      return;
+    }
+    if (!Array.isArray(tools)) return;
+    let kept = this.#schemas.get(strategy);
+    for (const t of tools as { name?: unknown; inputSchema?: unknown }[]) {
+      if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || typeof t.inputSchema !== 'object' || t.inputSchema === null) continue;
+      if (!rule.matches(t.name)) continue;
+      if (kept === undefined) this.#schemas.set(strategy, (kept = new Map()));
+      if (kept.size >= MAX_SCHEMAS_PER_STRATEGY && !kept.has(t.name)) continue;
+      kept.set(t.name, t.inputSchema as Record<string, unknown>);
+    }
   }
 
   /**
    * A skill's tool step, admitted like the client's own `tools/call` of `tool` (its request limits
    * and its strategy's per-tool limits, charged when admitted): null, or the refusal's message.
    */
-  admitSkillStep(client: AuthedClient, tool: string): string | null {
+  admitSkillStep(session: number, client: AuthedClient, tool: string): string | null | Promise<string | null> {
     const refusal = this.#admit(client, 'tools/call', tool);
-    if (refusal === null) return null;
-    this.#countRefused(client, 'tools/call');
-    return refusal.message;
+    if (refusal !== null) {
+      this.#countRefused(client, 'tools/call');
+      return refusal.message;
+    }
+    const ask = this.#askOf(session, client, tool);
+    if (ask === null) return null;
+    // The step's arguments stay in the actor (the workflow made them): the approver allows or denies the step.
+    return new Promise((resolve) => {
+      this.#opts.approvals.hold({
+        kind: 'skill_step', clientId: client.id, client: client.name, strategy: client.policy.strategy, session, tool,
+        arguments: null, inputSchema: null, bytes: tool.length, timeoutMs: ask.timeoutMs,
+      }, (d) => resolve(d.allow ? null : d.message), () => resolve('the client session ended while the step waited for approval'));
+    });
   }
 
   /** The actor's account of call `request` of `session` (it comes just before the response). */
@@ -186,6 +350,12 @@ export class McpCalls {
   /** A message for the client of `session`; a response (`final`) to a pending call ends it and writes its row. */
   sent(session: number, related: string | number | null, final: boolean, json: McpJsonText): void {
     if (!final || related === null) return;
+    const lists = this.#lists.get(session);
+    const listed = lists?.get(related);
+    if (listed !== undefined) {
+      lists!.delete(related);
+      this.#keepSchemas(listed, json);
+    }
     const calls = this.#pending.get(session);
     const call = calls?.get(related);
     if (call === undefined) return;
@@ -195,6 +365,8 @@ export class McpCalls {
 
   /** The session ended: calls still unanswered are logged as cut off. */
   closed(session: number): void {
+    this.#opts.approvals.closed(session);
+    this.#lists.delete(session);
     const calls = this.#pending.get(session);
     if (calls === undefined) return;
     this.#pending.delete(session);
@@ -206,7 +378,8 @@ export class McpCalls {
     const calls = this.#pending.get(session);
     const call = calls?.get(request);
     if (call === undefined) return;
-    if (call.method === 'tools/call' && call.target.startsWith(SKILL_TOOL_PREFIX)) {
+    if (call.approval !== undefined) this.#opts.approvals.drop(call.approval);
+    else if (call.method === 'tools/call' && call.target.startsWith(SKILL_TOOL_PREFIX)) {
       // The run stops step by step; its row is written when the actor reports it (or the session ends).
       call.cancelled = true;
       return;
@@ -271,7 +444,7 @@ export class McpCalls {
     });
   }
 
-  #countRefused(client: AuthedClient, method: string): void {
+  #countRefused(client: AuthedClient, method: string, status = 429): void {
     const m = this.#opts.metrics;
     if (m === null) return;
     const r = this.#rec;
@@ -283,7 +456,7 @@ export class McpCalls {
     r.providerId = 0;
     // The method, not the name the client sent: a refused call's name is unchecked client input.
     r.modelId = m.intern(method);
-    r.status = 429;
+    r.status = status;
     r.errorClass = ERROR_CLASS.client;
     m.ring.write(r);
   }

@@ -3,7 +3,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { McpHost } from '../mcp/index.js';
 import type { McpJsonRpcMessage, McpJsonText } from '../workers/index.js';
 import { readBody, statusLine, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
-import type { McpCalls } from './mcp-calls.js';
+import type { CallSink, McpCalls } from './mcp-calls.js';
 import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
 import { jsonString } from './mcp-post-exchange.js';
 import type { McpSessionLimits } from './mcp-route.js';
@@ -21,6 +21,8 @@ interface SseSession {
   noticeAt: number;
   /** Messages waiting behind a held response, in order (null: nothing held). */
   held: { json: McpJsonText; related: string | number | null; final: boolean }[] | null;
+  /** Where its admitted messages go (see `McpCalls.deliver`); a refusal is written to the stream. */
+  sink: CallSink;
 }
 
 const KEEPALIVE_MS = 25_000;
@@ -86,6 +88,10 @@ export class McpLegacySse {
     const session: SseSession = {
       no: 0, client, clientId: client.id, res, open: true, keepAlive: setInterval(() => this.#write(session, ': keepalive\n\n'), KEEPALIVE_MS),
       noticeFor: null, noticeAt: 0, held: null,
+      sink: {
+        forward: (message) => this.#host.deliver(session.no, message),
+        answer: (json) => this.#write(session, `event: message\ndata: ${json}\n\n`),
+      },
     };
     session.keepAlive.unref();
     res.onAborted(() => this.#end(session, false));
@@ -146,12 +152,7 @@ export class McpLegacySse {
     } catch {
       return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: not a JSON-RPC message'), cors);
     }
-    for (const m of messages) {
-      const message = m as McpJsonRpcMessage;
-      const refusal = this.#calls.deliver(session.no, session.client, message, messages.length === 1 ? raw.length : undefined);
-      if (refusal === null) this.#host.deliver(session.no, message);
-      else this.#write(session, `event: message\ndata: ${refusal}\n\n`);
-    }
+    for (const m of messages) this.#calls.deliver(session.no, session.client, m as McpJsonRpcMessage, session.sink, messages.length === 1 ? raw.length : undefined);
     writeResponse(res, 202, 'text/plain', 'Accepted', cors);
   }
 

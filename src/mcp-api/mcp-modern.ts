@@ -4,7 +4,7 @@ import type { McpHost, McpLog, McpSessionLink } from '../mcp/index.js';
 import type { McpJsonRpcMessage, McpJsonText, McpSessionInfo } from '../workers/index.js';
 import { writeResponse, type AuthedClient, type HeaderPairs } from '../ingress/index.js';
 import { jsonRpcErrorBody } from './mcp-auth.js';
-import type { McpCalls } from './mcp-calls.js';
+import type { CallSink, McpCalls } from './mcp-calls.js';
 import { BridgedCall, CALL_ID, type CallRound, type RoundOutcome } from './mcp-bridged-call.js';
 import { jsonString } from './mcp-post-exchange.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
@@ -322,10 +322,10 @@ export class McpModern {
     const { client, endpoint } = caller;
     const bridges = BRIDGED_METHODS.has(method);
     let no = 0;
-    const deliver = (message: McpJsonRpcMessage): void => {
-      calls.deliver(no, client, message);
-      this.#host.deliver(no, message);
-    };
+    const toActor = (message: McpJsonRpcMessage): void => this.#host.deliver(no, message);
+    // Refusals (a limit, or an approver's no) answer the call itself; the client's later messages are never refused.
+    const sink: CallSink = { forward: toActor, answer: (json) => call.fromActor(JSON.parse(json) as Item, true) };
+    const deliver = (message: McpJsonRpcMessage): void => calls.deliver(no, client, message, sink);
     const call: BridgedCall = new BridgedCall(method, client.id, {
       deliver: (message) => deliver(message as McpJsonRpcMessage),
       end: (c) => {
@@ -359,9 +359,7 @@ export class McpModern {
     };
     no = this.#open(link, client, endpoint, bridges ? envelopeCapabilities(ctx) : undefined);
     const message: McpJsonRpcMessage = { jsonrpc: '2.0', id: CALL_ID, method, params };
-    const refusal = calls.deliver(no, client, message, caller.bytes);
-    if (refusal !== null) call.fromActor(JSON.parse(refusal) as Item, true);
-    else this.#host.deliver(no, message);
+    calls.deliver(no, client, message, sink, caller.bytes);
     return call;
   }
 

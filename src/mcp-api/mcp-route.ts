@@ -7,7 +7,7 @@ import { labelSafe } from '../model/index.js';
 import type { McpJsonRpcMessage, McpJsonText } from '../workers/index.js';
 import { readBody, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
 import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
-import type { McpCalls } from './mcp-calls.js';
+import type { CallSink, McpCalls } from './mcp-calls.js';
 import { fastKind, jsonString, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
 import { McpModern, mightBeModern, modernHeaders } from './mcp-modern.js';
 import { loadedMcpSdk, loadMcpSdk, type McpSdk } from './mcp-sdk.js';
@@ -30,6 +30,8 @@ interface HttpSession {
   exchanges: Map<string | number, PostExchange>;
   /** Sends a message to the client as the actor's messages go (a refused call's answer goes this way). */
   send(json: string, related: string | number | null, final: boolean): void;
+  /** Where the session's admitted messages go (see `McpCalls.deliver`). */
+  sink: CallSink;
 }
 
 export interface McpEndpointOptions {
@@ -189,16 +191,17 @@ export class McpEndpoint {
     });
     session.exchanges.set(id, exchange);
     session.open++;
-    sink.onAbort(() => exchange.aborted());
+    sink.onAbort(() => {
+      exchange.aborted();
+      this.#opts.calls.abandoned(session.no, id);
+    });
     this.#deliver(session, message, bytes);
     return true;
   }
 
-  /** A client message to the actor, unless it is a call a limit refuses: then the refusal is its answer. */
+  /** A client message to the actor, unless it is a call a limit or an approver refuses: then the refusal is its answer. */
   #deliver(session: HttpSession, message: McpJsonRpcMessage, bytes?: number): void {
-    const refusal = this.#opts.calls.deliver(session.no, session.client, message, bytes);
-    if (refusal === null) this.#host.deliver(session.no, message);
-    else session.send(refusal, message.id as string | number, true);
+    this.#opts.calls.deliver(session.no, session.client, message, session.sink, bytes);
   }
 
   async #serve(method: string, host: string, h: ForwardedHeaders, body: unknown, client: AuthedClient, endpoint: string | null,
@@ -330,7 +333,11 @@ export class McpEndpoint {
       send,
       closed: () => { void transport.close(); },
     }, { client: client.name, strategy, clientMetricId: this.#opts.metricId(client.name), strategyMetricId: this.#opts.metricId(strategy), endpoint });
-    const session: HttpSession = { transport, no, client, clientId: client.id, endpoint, lastSeen: Date.now(), open: 0, busy: 0, exchanges, send };
+    const sink: CallSink = {
+      forward: (message) => this.#host.deliver(no, message),
+      answer: (json, id) => send(json, id, true),
+    };
+    const session: HttpSession = { transport, no, client, clientId: client.id, endpoint, lastSeen: Date.now(), open: 0, busy: 0, exchanges, send, sink };
     let mine = this.#byClient.get(client.id);
     if (mine === undefined) this.#byClient.set(client.id, (mine = new Set()));
     mine.add(session);

@@ -1,5 +1,5 @@
-import type { Config } from '../config/index.js';
-import { toLocalRouterError } from '../errors/index.js';
+import { updateConfig, type Config } from '../config/index.js';
+import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
 import { McpHost, mcpActorConfig, mcpSecretName, storedMcpSecrets, type McpLog } from '../mcp/index.js';
 import { MetricsRing, type Monitoring, type PromFamily } from '../metrics/index.js';
 import { McpCalls } from './mcp-calls.js';
@@ -11,6 +11,8 @@ import { McpLegacySse } from './mcp-legacy-sse.js';
 import { sampleThroughGateway } from './mcp-sampling.js';
 import { callModelForSkill } from './skill-model-call.js';
 import { loadMcpSdk } from './mcp-sdk.js';
+import { Approvals } from './approvals.js';
+import { approvalRoutes } from './approval-routes.js';
 
 export interface McpGatewayOptions {
   config: Config;
@@ -27,6 +29,8 @@ export interface McpGatewayOptions {
   metrics: { buffer: SharedArrayBuffer; ring: MetricsRing; intern(name: string): number } | null;
   /** The request log (MCP calls get a row each); null when monitoring is off. */
   monitoring: Monitoring | null;
+  /** The config file an "always" approval is written to (the locked, atomic config write); none: "always" is refused. */
+  configFile?: string;
   testHooks?: boolean;
 }
 
@@ -39,12 +43,17 @@ export interface McpGateway {
   reconfigure(config: Config): void;
   /** Skill runs, steps and cost for `/metrics`. */
   skillFamilies(): PromFamily[];
+  /** Calls waiting for approval now (the live feed's badge count). */
+  pendingApprovals(): number;
+  /** An LLM request for a model its strategy marks `ask` waits here (see `McpCalls.askModel`). */
+  askModel: McpCalls['askModel'];
   close(): Promise<void>;
 }
 
 /**
  * Starts the MCP side of the gateway: the actor host, `/mcp` (Streamable HTTP), the legacy
- * `/sse` + `/messages` endpoints, and `GET /api/mcp/servers` (admin token) with every server's state.
+ * `/sse` + `/messages` endpoints, `GET /api/mcp/servers` (admin token) with every server's state, and
+ * the approvals (`/api/approvals`) calls of tools and models a strategy marks `ask` wait in.
  */
 export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
   let config = opts.config;
@@ -66,11 +75,16 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
     },
     admitTool: (session, tool) => {
       const client = clients.get(session);
-      return client === undefined ? 'the client session is gone' : calls.admitSkillStep(client, tool);
+      return client === undefined ? 'the client session is gone' : calls.admitSkillStep(session, client, tool);
     },
   });
   const m = opts.config.monitoring;
+  const approvals = new Approvals({
+    persistAlways: (strategy, kind, name) => persistAlways(opts.configFile, strategy, kind, name),
+    validate: validateArguments,
+  });
   const calls = new McpCalls(config, {
+    approvals,
     limiter: () => opts.state().limiter,
     log: opts.monitoring === null ? null : (entry) => opts.monitoring!.log.append(entry),
     bodyMaxBytes: m.enabled && m.log_bodies ? m.log_body_max_bytes : 0,
@@ -135,7 +149,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
     // `/mcp/<name>`: the virtual servers (the legacy `/mcp/sse` and `/mcp/messages` are exact routes and win).
     routes: () => ({
       '/mcp': endpoint.route(), '/mcp/*': endpoint.route(), ...legacy.routes(), '/api/mcp/servers': { get: status }, '/api/mcp/reload': { post: reloadSecrets },
-      ...discoveryRoutes(),
+      ...discoveryRoutes(), ...approvalRoutes(admin, approvals),
     }),
     warm() {
       if (config.mcp_servers.some((s) => s.enabled)) loadMcpSdk().catch((err: unknown) => opts.log.error({ err }, 'cannot load the MCP SDK'));
@@ -147,12 +161,59 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
       this.warm();
     },
     skillFamilies: () => calls.skillFamilies(),
+    pendingApprovals: () => approvals.size,
+    askModel: (client, model) => calls.askModel(client, model),
     async close() {
+      approvals.close();
       legacy.close();
       await endpoint.close();
       await host.stop();
     },
   };
+}
+
+/**
+ * An "always" answer: the tool joins the strategy's `ask.allowed_tools`, a model its
+ * `ask.allowed_models` (the gateway's file watcher then applies it). Patterns have no escape, so a
+ * name with `*` (a client's choice) is refused rather than written as a wildcard that would allow
+ * more than the one tool or model.
+ */
+function persistAlways(configFile: string | undefined, strategy: string, kind: 'tool' | 'model', tool: string): void {
+  if (configFile === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', 'this gateway has no config file to write "always" to; use scope "session" or "once"', { param: 'scope' });
+  if (tool.includes('*') || tool.length > (kind === 'model' ? 300 : 500)) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `a ${kind} whose name has "*" or is that long cannot be allowed "always" (it would be a pattern)`, { param: 'scope' });
+  }
+  try {
+    updateConfig(configFile, (cfg) => {
+      const s = cfg.strategies.find((x) => x.name === strategy);
+      if (s === undefined) throw new LocalRouterError('LR_ERR_NOT_FOUND', `strategy "${strategy}" is no longer in the config`);
+      const ask = (s.ask ??= { tools: [], allowed_tools: [], models: [], allowed_models: [], timeout_ms: 120_000 });
+      const allowed = kind === 'model' ? ask.allowed_models : ask.allowed_tools;
+      if (!allowed.includes(tool)) allowed.push(tool);
+    });
+  } catch (err) {
+    const e = toLocalRouterError(err);
+    if (e.code === 'LR_ERR_CONFIG_INVALID') throw new LocalRouterError('LR_ERR_BAD_REQUEST', e.message, { cause: err });
+    throw e;
+  }
+}
+
+type SchemaValidators = { getValidator(schema: never): (input: unknown) => { valid: boolean; errorMessage?: string } };
+let validators: Promise<SchemaValidators> | null = null;
+
+/** Edited arguments against the tool's input schema (the MCP SDK's Ajv validator, loaded on first use): null, or why not. */
+async function validateArguments(schema: Record<string, unknown>, args: Record<string, unknown>): Promise<string | null> {
+  validators ??= import('@modelcontextprotocol/sdk/validation/ajv').then((m) => new m.AjvJsonSchemaValidator() as unknown as SchemaValidators);
+  const v = await validators;
+  let check: (input: unknown) => { valid: boolean; errorMessage?: string };
+  try {
+    check = v.getValidator(schema as never);
+  } catch {
+    // A schema Ajv cannot compile: the upstream server checks the arguments itself.
+    return null;
+  }
+  const r = check(args);
+  return r.valid ? null : (r.errorMessage ?? 'does not match');
 }
 
 const MCP_RING_CAPACITY = 8192;

@@ -46,8 +46,8 @@ export interface McpHostOptions {
   sample?(session: number, body: string): Promise<string>;
   /** A skill's `llm` step for the client of a session: an OpenAI chat body (JSON text) through the gateway's routing; `signal` aborts it. */
   callModel?(session: number, body: string, signal: AbortSignal): Promise<SkillModelAnswer>;
-  /** A skill's tool step for the client of a session: null when its limits admit it (and are charged), else why not. */
-  admitTool?(session: number, tool: string): string | null;
+  /** A skill's tool step for the client of a session: null when its limits admit it (and are charged), else why not; a promise while it waits for approval. */
+  admitTool?(session: number, tool: string): string | null | Promise<string | null>;
   testHooks?: boolean;
 }
 
@@ -227,7 +227,11 @@ export class McpHost {
     onOAuthSaved: (server, state) => this.onOAuthSaved?.(server, state),
     onModelCall: (request, session, body) => this.#callModel(request, session, body),
     onModelCancel: (request) => this.#modelCalls.get(request)?.abort(new Error('the skill run stopped')),
-    onToolAdmit: (request, session, tool) => this.#out.push(encodeMcpToolAdmitted(request, this.#opts.admitTool?.(session, tool) ?? null)),
+    onToolAdmit: (request, session, tool) => {
+      const refusal = this.#opts.admitTool?.(session, tool) ?? null;
+      if (refusal instanceof Promise) void refusal.then((r) => this.#out.push(encodeMcpToolAdmitted(request, r)));
+      else this.#out.push(encodeMcpToolAdmitted(request, refusal));
+    },
     onFailed: (err, frame) => this.#receiveFailed(frame, err),
   };
 

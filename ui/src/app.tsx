@@ -8,6 +8,8 @@ import { Traffic } from './views/traffic';
 import { Providers } from './views/providers';
 import { TryIt } from './views/try-it';
 import { Strategies } from './views/strategies';
+import { Approvals } from './views/approvals';
+import { useApprovalCount } from './approval-count';
 
 
 type Auth = 'checking' | 'in' | 'out';
@@ -66,6 +68,7 @@ function Shell({ onOut }: { onOut: () => void }) {
     mainRef.current?.focus();
   }, [view]);
   const out = useCallback(() => { logout().finally(onOut); }, [onOut]);
+  const approvals = useApprovalCount();
   return (
     <div className="shell">
       <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>Skip to content</a>
@@ -75,20 +78,21 @@ function Shell({ onOut }: { onOut: () => void }) {
           {VIEWS.map((v) => (
             <li key={v.id}>
               <a href={`#/${v.id}`} aria-current={v.id === view ? 'page' : undefined}
-                onClick={() => { if (v.id === view) mainRef.current?.focus(); }}>{v.label}</a>
+                onClick={() => { if (v.id === view) mainRef.current?.focus(); }}>{v.label}
+                {v.id === 'approvals' && approvals > 0 && <> <span className="badge count" data-testid="approvals-badge" aria-label={`${approvals} waiting`}>{approvals}</span></>}</a>
             </li>
           ))}
         </ul>
         <button type="button" className="logout" onClick={out}>Log out</button>
       </nav>
       <main id="main" ref={mainRef} tabIndex={-1}>
-        <ViewBody view={view} />
+        <ViewBody view={view} approvals={approvals} />
       </main>
     </div>
   );
 }
 
-function ViewBody({ view }: { view: ViewId }) {
+function ViewBody({ view, approvals }: { view: ViewId; approvals: number }) {
   switch (view) {
     case 'overview': return <Overview />;
     case 'traffic': return <Traffic />;
@@ -97,6 +101,7 @@ function ViewBody({ view }: { view: ViewId }) {
     case 'providers': return <Providers />;
     case 'try': return <TryIt />;
     case 'strategies': return <Strategies />;
+    case 'approvals': return <Approvals count={approvals} />;
     case 'mcp': return <Suspense fallback={<p>Loading…</p>}><Mcp /></Suspense>;
     case 'skills': return <Suspense fallback={<p>Loading…</p>}><Skills /></Suspense>;
   }

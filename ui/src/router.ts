@@ -10,6 +10,7 @@ export const VIEWS = [
   { id: 'strategies', label: 'Strategies' },
   { id: 'mcp', label: 'MCP servers' },
   { id: 'skills', label: 'Skills' },
+  { id: 'approvals', label: 'Approvals' },
   { id: 'try', label: 'Try it' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];

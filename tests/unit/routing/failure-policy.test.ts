@@ -24,6 +24,8 @@ const EXPECTED: Record<ErrorCode, Row> = {
   LR_ERR_MODEL_NOT_FOUND: { clientRetry: false, fallback: true, breaker: 'none', metricsClass: 'client' },
   LR_ERR_METHOD_NOT_ALLOWED: { clientRetry: false, fallback: false, breaker: 'none', metricsClass: 'client' },
   LR_ERR_RATE_LIMITED: { clientRetry: true, fallback: false, breaker: 'none', metricsClass: 'client' },
+  LR_ERR_APPROVAL_DENIED: { clientRetry: false, fallback: false, breaker: 'none', metricsClass: 'client' },
+  LR_ERR_APPROVAL_TIMEOUT: { clientRetry: true, fallback: false, breaker: 'none', metricsClass: 'client' },
   LR_ERR_NO_PROVIDER_AVAILABLE: { clientRetry: true, fallback: false, breaker: 'none', metricsClass: 'internal' },
   LR_ERR_UPSTREAM_STATUS: { clientRetry: false, fallback: true, breaker: 'model', metricsClass: 'upstreamStatus' },
   LR_ERR_UPSTREAM_UNREACHABLE: { clientRetry: true, fallback: true, breaker: 'model', metricsClass: 'upstreamUnreachable' },
