@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { updateConfig } from '../../src/config/index.js';
 import { runCli } from '../helpers/cli-run.js';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
@@ -207,6 +208,24 @@ describe('MCP tool calls that ask wait for approval', () => {
     await waitPending(1, 'careful');
     await again.close();
     await waitPending(0, 'careful');
+  });
+
+  it('a 2026-07-28 client (stateless, v2 SDK) waits the same way: approved with edited arguments, then denied', async () => {
+    const client = new ModernClient({ name: 'modern-approvals', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(new ModernTransport(fx.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${fx.keys.careful}` } } }));
+    const call = client.callTool({ name: 'every__echo', arguments: { message: 'modern' } });
+    const [a] = await waitPending(1, 'careful');
+    expect(a).toMatchObject({ kind: 'tool', client: 'careful', tool: 'every__echo', arguments: { message: 'modern' } });
+    expect((await decide(a!.id, { decision: 'approve', arguments: { message: 'edited for modern' } })).status).toBe(200);
+    expect(JSON.stringify((await call).content)).toContain('edited for modern');
+    const denied = client.callTool({ name: 'every__echo', arguments: { message: 'again' } }).then(() => null, (err: unknown) => err as { code?: number; message: string; data?: unknown });
+    const [b] = await waitPending(1, 'careful');
+    expect((await decide(b!.id, { decision: 'deny', reason: 'modern no' })).status).toBe(200);
+    const err = await denied;
+    expect(err?.code).toBe(-32030);
+    expect(err?.message).toMatch(/modern no/);
+    await waitPending(0, 'careful');
+    await client.close();
   });
 
   it('refuses bad answers, unknown ids and client keys', async () => {
