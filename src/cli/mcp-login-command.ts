@@ -112,6 +112,7 @@ async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOption
     io.stderr.write(`Open this URL in a browser to log in:\n  ${provider.authorizationUrl.href}\n`);
     io.stderr.write(`Waiting up to ${opts.timeoutS} s for the redirect to ${redirect.url} (on a machine without a browser, paste the URL the browser ended on, then Enter)\n`);
     const landed = await waitForRedirect(io, redirect, opts.timeoutS * 1000);
+    checkIssuer(landed, provider.discovered);
     const code = codeFrom(landed, provider.expectedState);
     const second = await auth(provider, { serverUrl, authorizationCode: code, ...scope });
     const tokens = provider.savedTokens;
@@ -122,6 +123,28 @@ async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOption
     };
   } finally {
     redirect.close();
+  }
+}
+
+/**
+ * The authorization response's `iss` (RFC 9207), which defends against mix-up attacks (a redirect
+ * carrying a code from another authorization server than the one the login talks to): when present
+ * it must be the discovered issuer exactly (simple string comparison, §2.4), and a server that
+ * advertises `authorization_response_iss_parameter_supported` must send it. Checked before anything
+ * else in the redirect is believed, error responses included.
+ */
+function checkIssuer(landed: URL, discovered: DiscoveredServer | null): void {
+  if (discovered === null) throw new LocalRouterError('LR_ERR_INTERNAL', 'the login has no discovered authorization server');
+  const iss = landed.searchParams.get('iss');
+  const expected = typeof discovered.metadata?.issuer === 'string' ? discovered.metadata.issuer : discovered.url;
+  if (iss === null) {
+    if (discovered.metadata?.authorization_response_iss_parameter_supported === true) {
+      throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the redirect carries no "iss" though ${expected} promises one (RFC 9207); it may come from another authorization server: start the login again`);
+    }
+    return;
+  }
+  if (iss !== expected) {
+    throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the redirect comes from authorization server ${JSON.stringify(iss.slice(0, 200))}, not ${expected} (RFC 9207 mix-up check); the code was not used`);
   }
 }
 
@@ -190,13 +213,20 @@ function waitForRedirect(io: CliIo, redirect: RedirectListener, timeoutMs: numbe
   });
 }
 
-/** The SDK's OAuth client for one login: keeps the client, verifier, state and tokens in memory. */
+/** The authorization server a login discovered: its URL and its RFC 8414 metadata (null when it serves none). */
+interface DiscoveredServer {
+  url: string;
+  metadata: (Record<string, unknown> & { issuer?: unknown; authorization_response_iss_parameter_supported?: unknown }) | null;
+}
+
+/** The SDK's OAuth client for one login: keeps the client, verifier, state, discovery and tokens in memory. */
 class LoginProvider {
   readonly redirectUrl: string;
   readonly expectedState = randomBytes(16).toString('base64url');
   authorizationUrl: URL | null = null;
   client: (Record<string, unknown> & { client_id: string }) | null;
   savedTokens: (Record<string, unknown> & { access_token: string }) | null = null;
+  discovered: DiscoveredServer | null = null;
   #verifier = '';
   readonly #scope: string | null;
   readonly #clientSecret: string | undefined;
@@ -237,6 +267,10 @@ class LoginProvider {
 
   redirectToAuthorization(url: URL): void {
     this.authorizationUrl = url;
+  }
+
+  saveDiscoveryState(state: { authorizationServerUrl: string; authorizationServerMetadata?: Record<string, unknown> }): void {
+    this.discovered = { url: state.authorizationServerUrl, metadata: state.authorizationServerMetadata ?? null };
   }
 
   saveCodeVerifier(verifier: string): void {

@@ -17,25 +17,58 @@ import { startOAuthMcpServer, type OAuthMcpServer } from '../helpers/oauth-mcp-s
 
 let secure: OAuthMcpServer;
 let machine: OAuthMcpServer;
+let mixup: OAuthMcpServer;
+let noIss: OAuthMcpServer;
 let fx: McpGatewayFixture;
+/** What this process wrote to stderr (the gateway's worker threads write there too). */
+const stderrSeen: string[] = [];
+const realStderrWrite = process.stderr.write.bind(process.stderr);
 
 beforeAll(async () => {
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stderrSeen.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return (realStderrWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
   secure = await startOAuthMcpServer({ accessTtlS: 2 });
   machine = await startOAuthMcpServer();
+  mixup = await startOAuthMcpServer({ iss: 'wrong' });
+  noIss = await startOAuthMcpServer({ iss: 'missing' });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
       { name: 'm2m', transport: 'streamable-http', url: machine.url },
+      { name: 'mixup', transport: 'streamable-http', url: mixup.url },
+      { name: 'noiss', transport: 'streamable-http', url: noIss.url },
     ],
     mcp: { restart_max_ms: 1000 },
   });
 }, 60_000);
 
 afterAll(async () => {
+  process.stderr.write = realStderrWrite;
   await fx?.close();
   await secure?.stop();
   await machine?.stop();
+  await mixup?.stop();
+  await noIss?.stop();
 });
+
+/** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
+async function loginThroughBrowser(name: string): Promise<{ code: number; stdout: string; stderr: string; authorizeUrl: URL }> {
+  const t = testIo();
+  const run = main(['node', 'localrouter', '--home', fx.home, 'mcp', 'login', name], t.io);
+  const url = await eventually(async () => /https?:\/\/\S+\/authorize\?\S+/.exec(t.stderr())?.[0]);
+  const approved = await fetch(url, { redirect: 'manual' });
+  expect(approved.status).toBe(302);
+  await (await fetch(approved.headers.get('location')!)).text();
+  const code = await run;
+  return { code, stdout: t.stdout(), stderr: t.stderr(), authorizeUrl: new URL(url) };
+}
+
+function storedOAuth(name: string): Record<string, unknown> | undefined {
+  const raw = openSecretStore(fx.home, { backend: 'file' }).get(`mcp:${name}`);
+  return raw === null || raw === undefined ? undefined : (JSON.parse(raw) as { oauth?: Record<string, unknown> }).oauth;
+}
 
 async function status(name: string): Promise<Record<string, unknown>> {
   const res = await fetch(`${fx.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${fx.gw.metrics.adminToken}` } });
@@ -109,7 +142,26 @@ describe('upstream OAuth', () => {
       return s.oauth.tokens.access_token !== before.oauth.tokens.access_token ? s : undefined;
     });
     expect(after.oauth.tokens.access_token).toMatch(/^at-/);
+    // The refreshed tokens stay bound to the authorization server that issued them.
+    const tokens = (storedOAuth('secure') as { tokens: { issuer?: string } }).tokens;
+    expect(tokens.issuer?.replace(/\/$/, '')).toBe(secure.issuer);
   }, 30_000);
+
+  it('refuses a redirect whose iss names another authorization server (RFC 9207 mix-up), without redeeming the code', async () => {
+    const out = await loginThroughBrowser('mixup');
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/comes from authorization server "https:\/\/attacker\.example\/", not http:\/\/127\.0\.0\.1:\d+\/ \(RFC 9207 mix-up check\)/);
+    expect(mixup.counts.codes).toBe(0);
+    expect(storedOAuth('mixup')).toBeUndefined();
+  }, 60_000);
+
+  it('refuses a redirect without iss from an authorization server that promises one', async () => {
+    const out = await loginThroughBrowser('noiss');
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/carries no "iss" though http:\/\/127\.0\.0\.1:\d+\/ promises one/);
+    expect(noIss.counts.codes).toBe(0);
+    expect(storedOAuth('noiss')).toBeUndefined();
+  }, 60_000);
 
   it('says "needs login" again when the tokens are revoked and cannot be refreshed', async () => {
     secure.revokeAll();
@@ -149,5 +201,11 @@ describe('upstream OAuth', () => {
     const unknown = await runCli(['--home', fx.home, 'mcp', 'login', 'nope']);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/no MCP server named "nope"/);
+  });
+
+  // Last, after every refresh, 401 and revocation above.
+  it('stores what the SDK gives unchanged: it never warns of tokens without their authorization server', () => {
+    expect(secure.counts.refreshes).toBeGreaterThanOrEqual(1);
+    expect(stderrSeen.join('')).not.toMatch(/have no 'issuer' property/);
   });
 });
