@@ -16,6 +16,7 @@ interface LoginOptions {
   clientSecretStdin?: boolean;
   clientCredentials?: boolean;
   issuer?: string;
+  clientMetadataUrl?: string;
   port: number;
   timeoutS: number;
   json?: boolean;
@@ -27,7 +28,8 @@ const DEFAULT_TIMEOUT_S = 300;
 /**
  * `localrouter mcp login <server>` and `mcp logout <server>`: OAuth for a Streamable HTTP or SSE
  * upstream. The login runs the MCP authorization flow (protected-resource and authorization-server
- * discovery, dynamic client registration where offered or a pre-registered `--client-id`,
+ * discovery, a client ID metadata document (`--client-metadata-url`) where the server accepts one,
+ * dynamic client registration where offered, or a pre-registered `--client-id`,
  * authorization code with PKCE S256 and the `resource` indicator) with a loopback redirect; the URL
  * to open is printed, and on a machine without a browser the URL the browser ended on can be
  * pasted instead. Machine-to-machine servers use `--client-credentials`. The tokens go to the secret
@@ -40,6 +42,7 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
     .option('--client-id <id>', 'a client registered with the authorization server beforehand (default: dynamic registration)')
     .option('--client-secret-stdin', 'read that client\'s secret from stdin')
     .option('--client-credentials', 'machine-to-machine: the client credentials grant (needs --client-id; the secret is read from stdin)')
+    .option('--client-metadata-url <url>', 'an https URL where this login\'s client metadata document is published: used as the client id where the authorization server accepts such documents, else dynamic registration; the document lists the redirect, so pair it with --port', parseHttpsUrl)
     .option('--issuer <url>', 'with --client-credentials: the authorization server the credentials belong to (they are sent to no other)')
     .option('--port <port>', 'loopback port for the redirect (default: any free port)', parsePort, 0)
     .option('--timeout-s <s>', 'how long to wait for the redirect', parseTimeout, DEFAULT_TIMEOUT_S)
@@ -104,7 +107,7 @@ async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOption
   if (clientSecret !== undefined && opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-secret-stdin needs --client-id');
   const redirect = await startRedirectListener(opts.port);
   try {
-    const provider = new LoginProvider(redirect.url, opts.scope ?? null, opts.clientId, clientSecret);
+    const provider = new LoginProvider(redirect.url, opts.scope ?? null, opts.clientId, clientSecret, opts.clientMetadataUrl);
     const { auth } = await import('@modelcontextprotocol/sdk/client/auth.js');
     const scope = opts.scope !== undefined ? { scope: opts.scope } : {};
     const first = await auth(provider, { serverUrl, ...scope });
@@ -222,6 +225,8 @@ interface DiscoveredServer {
 /** The SDK's OAuth client for one login: keeps the client, verifier, state, discovery and tokens in memory. */
 class LoginProvider {
   readonly redirectUrl: string;
+  /** A client ID metadata document's URL (SEP-991): the SDK uses it as the client id where the server advertises support. */
+  readonly clientMetadataUrl: string | undefined;
   readonly expectedState = randomBytes(16).toString('base64url');
   authorizationUrl: URL | null = null;
   client: (Record<string, unknown> & { client_id: string }) | null;
@@ -231,8 +236,9 @@ class LoginProvider {
   readonly #scope: string | null;
   readonly #clientSecret: string | undefined;
 
-  constructor(redirectUrl: string, scope: string | null, clientId: string | undefined, clientSecret: string | undefined) {
+  constructor(redirectUrl: string, scope: string | null, clientId: string | undefined, clientSecret: string | undefined, clientMetadataUrl: string | undefined) {
     this.redirectUrl = redirectUrl;
+    this.clientMetadataUrl = clientMetadataUrl;
     this.#scope = scope;
     this.#clientSecret = clientSecret;
     this.client = clientId === undefined ? null : { client_id: clientId, ...(clientSecret !== undefined ? { client_secret: clientSecret } : {}) };
@@ -280,6 +286,18 @@ class LoginProvider {
   codeVerifier(): string {
     return this.#verifier;
   }
+}
+
+/** The SDK takes a metadata document's URL only as https with a path (it is the client's identity). */
+function parseHttpsUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be an https:// URL.');
+  }
+  if (url.protocol !== 'https:' || url.pathname === '/' || url.hash !== '') throw new InvalidArgumentError('must be an https:// URL with a path and no fragment.');
+  return url.href;
 }
 
 function parseTimeout(value: string): number {

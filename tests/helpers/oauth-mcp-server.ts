@@ -117,7 +117,11 @@ class TestAuthProvider implements OAuthServerProvider {
 
 type IssMode = 'right' | 'wrong' | 'missing';
 
-export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: IssMode } = {}): Promise<OAuthMcpServer> {
+/**
+ * `cimd`: the server accepts client ID metadata documents (SEP-991) and knows this one, as if it had
+ * fetched it from its https URL (a test cannot serve one there).
+ */
+export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: IssMode; cimd?: { url: string; redirectUri: string } } = {}): Promise<OAuthMcpServer> {
   const app = express();
   const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -141,7 +145,14 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
   });
   const authOptions = { provider, issuerUrl: new URL(origin), resourceServerUrl: mcpUrl, scopesSupported: ['mcp:tools'] };
   // The SDK's metadata, plus the RFC 9207 promise the SDK's router does not make.
-  const asMetadata = { ...createOAuthMetadata(authOptions), authorization_response_iss_parameter_supported: true };
+  const asMetadata = {
+    ...createOAuthMetadata(authOptions), authorization_response_iss_parameter_supported: true, ...(opts.cimd ? { client_id_metadata_document_supported: true } : {}),
+  };
+  if (opts.cimd) {
+    provider.clients.set(opts.cimd.url, {
+      client_id: opts.cimd.url, client_name: 'LocalRouter', redirect_uris: [opts.cimd.redirectUri], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'],
+    } as OAuthClientInformationFull);
+  }
   app.get('/.well-known/oauth-authorization-server', (_req, res) => { res.json(asMetadata); });
   app.use(mcpAuthRouter(authOptions));
   const bearer = requireBearerAuth({ verifier: provider, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(mcpUrl) });

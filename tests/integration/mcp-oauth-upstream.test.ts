@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/index.js';
 import { openSecretStore } from '../../src/secrets/index.js';
 import { runCli, testIo } from '../helpers/cli-run.js';
-import { connectClient, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { connectClient, freePort, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 import { startOAuthMcpServer, type OAuthMcpServer } from '../helpers/oauth-mcp-server.js';
 
 /**
@@ -19,6 +19,9 @@ let secure: OAuthMcpServer;
 let machine: OAuthMcpServer;
 let mixup: OAuthMcpServer;
 let noIss: OAuthMcpServer;
+let cimd: OAuthMcpServer;
+const CIMD_URL = 'https://client.example/localrouter-client.json';
+let cimdPort: number;
 let fx: McpGatewayFixture;
 /** What this process wrote to stderr (the gateway's worker threads write there too). */
 const stderrSeen: string[] = [];
@@ -33,12 +36,15 @@ beforeAll(async () => {
   machine = await startOAuthMcpServer();
   mixup = await startOAuthMcpServer({ iss: 'wrong' });
   noIss = await startOAuthMcpServer({ iss: 'missing' });
+  cimdPort = await freePort();
+  cimd = await startOAuthMcpServer({ cimd: { url: CIMD_URL, redirectUri: `http://127.0.0.1:${cimdPort}/callback` } });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
       { name: 'm2m', transport: 'streamable-http', url: machine.url },
       { name: 'mixup', transport: 'streamable-http', url: mixup.url },
       { name: 'noiss', transport: 'streamable-http', url: noIss.url },
+      { name: 'cimd', transport: 'streamable-http', url: cimd.url },
     ],
     mcp: { restart_max_ms: 1000 },
   });
@@ -51,12 +57,13 @@ afterAll(async () => {
   await machine?.stop();
   await mixup?.stop();
   await noIss?.stop();
+  await cimd?.stop();
 });
 
 /** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
-async function loginThroughBrowser(name: string): Promise<{ code: number; stdout: string; stderr: string; authorizeUrl: URL }> {
+async function loginThroughBrowser(name: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string; authorizeUrl: URL }> {
   const t = testIo();
-  const run = main(['node', 'localrouter', '--home', fx.home, 'mcp', 'login', name], t.io);
+  const run = main(['node', 'localrouter', '--home', fx.home, 'mcp', 'login', name, ...extra], t.io);
   const url = await eventually(async () => /https?:\/\/\S+\/authorize\?\S+/.exec(t.stderr())?.[0]);
   const approved = await fetch(url, { redirect: 'manual' });
   expect(approved.status).toBe(302);
@@ -195,6 +202,26 @@ describe('upstream OAuth', () => {
     const out = await runCli(['--home', fx.home, 'mcp', 'logout', 'm2m']);
     expect(out.stdout).toMatch(/logged out of MCP server "m2m"/);
     expect(JSON.parse(openSecretStore(fx.home, { backend: 'file' }).get('mcp:m2m')!)).not.toHaveProperty('oauth');
+  }, 60_000);
+
+  it('logs in with a client ID metadata document where the server accepts one: its URL is the client id, nothing is registered', async () => {
+    const out = await loginThroughBrowser('cimd', ['--client-metadata-url', CIMD_URL, '--port', String(cimdPort)]);
+    expect(out.code).toBe(0);
+    expect(out.authorizeUrl.searchParams.get('client_id')).toBe(CIMD_URL);
+    expect(cimd.counts.registrations).toBe(0);
+    expect((storedOAuth('cimd') as { client: { client_id: string } }).client.client_id).toBe(CIMD_URL);
+    const text = await eventually(async () => {
+      const client = await connectClient(fx);
+      try {
+        return toolText(await client.callTool({ name: 'cimd__whoami', arguments: {} }));
+      } finally {
+        await client.close();
+      }
+    });
+    expect(text).toBe(`client ${CIMD_URL}`);
+    const bad = await runCli(['--home', fx.home, 'mcp', 'login', 'cimd', '--client-metadata-url', 'http://client.example/x.json']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/must be an https:\/\/ URL/);
   }, 60_000);
 
   it('refuses a login for a STDIO server and for an unknown server with a clear message', async () => {
