@@ -52,7 +52,8 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
       const server = readConfig(home).mcp_servers.find((m) => m.name === name);
       if (server === undefined) throw new LocalRouterError('LR_ERR_NOT_FOUND', `no MCP server named "${name}"`);
       if (server.url === undefined || server.transport === 'stdio') throw new LocalRouterError('LR_ERR_BAD_REQUEST', `MCP server "${name}" is a STDIO server; OAuth is for --url servers`);
-      const state = opts.clientCredentials ? await clientCredentials(io, server.url, opts) : await authorizationCode(io, server.url, opts);
+      const challenge = await probeChallenge(server.url, server.transport === 'sse' ? 'GET' : 'POST');
+      const state = opts.clientCredentials ? await clientCredentials(io, server.url, opts, challenge) : await authorizationCode(io, server.url, opts, challenge);
       const secrets = secretStoreOf(home, io);
       secrets.set(mcpSecretName(name), JSON.stringify({ ...storedMcpSecrets(name, secrets), oauth: state }));
       await tellGateway(io, home, readConfig(home));
@@ -83,46 +84,78 @@ async function tellGateway(io: CliIo, home: string, config: Config): Promise<voi
   if (done === null) io.stderr.write('(no running gateway answered; it uses the new credentials when it starts)\n');
 }
 
-async function clientCredentials(io: CliIo, serverUrl: string, opts: LoginOptions): Promise<McpOAuthState> {
+/** What the server's 401 said (RFC 9728 §5.1, RFC 6750 §3): where its resource metadata is and which scope to ask for. */
+interface Challenge {
+  resourceMetadataUrl?: URL;
+  scope?: string;
+}
+
+/**
+ * Asks the server once without a token and reads its `WWW-Authenticate` challenge: a server whose
+ * protected resource metadata is not at the well-known location says where it is only there, and
+ * the scope it names is the one to ask for (when `--scope` names none). Anything else (no 401, no
+ * answer) leaves discovery to the well-known locations.
+ */
+async function probeChallenge(serverUrl: string, method: 'GET' | 'POST'): Promise<Challenge> {
+  const { extractWWWAuthenticateParams } = await import('@modelcontextprotocol/sdk/client/auth.js');
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'LocalRouter', version: '1' } } });
+  try {
+    const res = await fetch(serverUrl, {
+      method, signal: AbortSignal.timeout(15_000),
+      headers: { accept: method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream', ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+      ...(method === 'POST' ? { body } : {}),
+    });
+    await res.body?.cancel();
+    if (res.status !== 401) return {};
+    const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(res);
+    return { ...(resourceMetadataUrl !== undefined ? { resourceMetadataUrl } : {}), ...(scope !== undefined ? { scope } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+async function clientCredentials(io: CliIo, serverUrl: string, opts: LoginOptions, challenge: Challenge): Promise<McpOAuthState> {
   if (opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-credentials needs --client-id (and the secret on stdin)');
   const secret = await readSecretFromStdin(io, `client secret for ${opts.clientId} (input hidden): `);
   const { auth, discoverOAuthServerInfo } = await import('@modelcontextprotocol/sdk/client/auth.js');
   const { ClientCredentialsProvider } = await import('@modelcontextprotocol/sdk/client/auth-extensions.js');
   // The credentials are bound to the authorization server the server names now (or --issuer), and sent to no other later.
-  const issuer = opts.issuer ?? (await discoverOAuthServerInfo(serverUrl)).authorizationServerUrl;
-  const state: McpOAuthState = { grant: 'client_credentials', clientId: opts.clientId, clientSecret: secret, scope: opts.scope ?? null, issuer };
+  const discovery = challenge.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {};
+  const issuer = opts.issuer ?? (await discoverOAuthServerInfo(serverUrl, discovery)).authorizationServerUrl;
+  const state: McpOAuthState = { grant: 'client_credentials', clientId: opts.clientId, clientSecret: secret, scope: opts.scope ?? challenge.scope ?? null, issuer };
   // Checked now, so a wrong secret is an error here rather than a failing server later.
   const base = { clientId: state.clientId, clientSecret: secret, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
   const provider = new ClientCredentialsProvider({ ...base, expectedIssuer: issuer });
   try {
-    await auth(provider, { serverUrl, ...(state.scope !== null ? { scope: state.scope } : {}) });
+    await auth(provider, { serverUrl, ...discovery, ...(state.scope !== null ? { scope: state.scope } : {}) });
   } catch (err) {
     throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the authorization server refused the client credentials: ${(err as Error).message}`);
   }
   return state;
 }
 
-async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOptions): Promise<McpOAuthState> {
+async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOptions, challenge: Challenge): Promise<McpOAuthState> {
   const clientSecret = opts.clientSecretStdin ? await readSecretFromStdin(io, 'client secret (input hidden): ') : undefined;
   if (clientSecret !== undefined && opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-secret-stdin needs --client-id');
   const redirect = await startRedirectListener(opts.port);
   try {
     const provider = new LoginProvider(redirect.url, opts.scope ?? null, opts.clientId, clientSecret, opts.clientMetadataUrl);
     const { auth } = await import('@modelcontextprotocol/sdk/client/auth.js');
-    const scope = opts.scope !== undefined ? { scope: opts.scope } : {};
-    const first = await auth(provider, { serverUrl, ...scope });
+    const wanted = opts.scope ?? challenge.scope;
+    const hints = { ...(wanted !== undefined ? { scope: wanted } : {}), ...(challenge.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}) };
+    const first = await auth(provider, { serverUrl, ...hints });
     if (first !== 'REDIRECT' || provider.authorizationUrl === null) throw new LocalRouterError('LR_ERR_INTERNAL', 'the authorization server gave no authorization URL');
     io.stderr.write(`Open this URL in a browser to log in:\n  ${provider.authorizationUrl.href}\n`);
     io.stderr.write(`Waiting up to ${opts.timeoutS} s for the redirect to ${redirect.url} (on a machine without a browser, paste the URL the browser ended on, then Enter)\n`);
     const landed = await waitForRedirect(io, redirect, opts.timeoutS * 1000);
     checkIssuer(landed, provider.discovered);
     const code = codeFrom(landed, provider.expectedState);
-    const second = await auth(provider, { serverUrl, authorizationCode: code, ...scope });
+    const second = await auth(provider, { serverUrl, authorizationCode: code, ...hints });
     const tokens = provider.savedTokens;
     if (second !== 'AUTHORIZED' || tokens === null || provider.client === null) throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'the authorization server issued no token');
     return {
       grant: 'authorization_code', client: provider.client, clientMetadata: provider.clientMetadata as Record<string, unknown>, redirectUrl: redirect.url,
-      tokens, obtainedAt: Date.now(), scope: opts.scope ?? null,
+      tokens, obtainedAt: Date.now(), scope: wanted ?? null,
     };
   } finally {
     redirect.close();
