@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -17,6 +18,8 @@ interface LoginOptions {
   clientCredentials?: boolean;
   issuer?: string;
   clientMetadataUrl?: string;
+  privateKeyFile?: string;
+  jwtAlgorithm: string;
   port: number;
   timeoutS: number;
   json?: boolean;
@@ -41,8 +44,10 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
     .option('--scope <scopes>', 'space-separated scopes to ask for')
     .option('--client-id <id>', 'a client registered with the authorization server beforehand (default: dynamic registration)')
     .option('--client-secret-stdin', 'read that client\'s secret from stdin')
-    .option('--client-credentials', 'machine-to-machine: the client credentials grant (needs --client-id; the secret is read from stdin)')
+    .option('--client-credentials', 'machine-to-machine: the client credentials grant (needs --client-id; the secret is read from stdin, or use --private-key-file)')
     .option('--client-metadata-url <url>', 'an https URL where this login\'s client metadata document is published: used as the client id where the authorization server accepts such documents, else dynamic registration; the document lists the redirect, so pair it with --port', parseHttpsUrl)
+    .option('--private-key-file <path>', 'with --client-credentials: authenticate with a JWT signed by this PEM private key (private_key_jwt) instead of a secret')
+    .option('--jwt-algorithm <alg>', 'the signing algorithm of --private-key-file (RS256, ES256, ...)', 'RS256')
     .option('--issuer <url>', 'with --client-credentials: the authorization server the credentials belong to (they are sent to no other)')
     .option('--port <port>', 'loopback port for the redirect (default: any free port)', parsePort, 0)
     .option('--timeout-s <s>', 'how long to wait for the redirect', parseTimeout, DEFAULT_TIMEOUT_S)
@@ -115,23 +120,39 @@ async function probeChallenge(serverUrl: string, method: 'GET' | 'POST'): Promis
 }
 
 async function clientCredentials(io: CliIo, serverUrl: string, opts: LoginOptions, challenge: Challenge): Promise<McpOAuthState> {
-  if (opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-credentials needs --client-id (and the secret on stdin)');
-  const secret = await readSecretFromStdin(io, `client secret for ${opts.clientId} (input hidden): `);
+  if (opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-credentials needs --client-id (and the secret on stdin, or --private-key-file)');
+  const jwtKey = opts.privateKeyFile !== undefined ? { pem: readPrivateKey(opts.privateKeyFile), algorithm: opts.jwtAlgorithm } : undefined;
+  const secret = jwtKey === undefined ? await readSecretFromStdin(io, `client secret for ${opts.clientId} (input hidden): `) : '';
   const { auth, discoverOAuthServerInfo } = await import('@modelcontextprotocol/sdk/client/auth.js');
-  const { ClientCredentialsProvider } = await import('@modelcontextprotocol/sdk/client/auth-extensions.js');
+  const { ClientCredentialsProvider, PrivateKeyJwtProvider } = await import('@modelcontextprotocol/sdk/client/auth-extensions.js');
   // The credentials are bound to the authorization server the server names now (or --issuer), and sent to no other later.
   const discovery = challenge.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {};
   const issuer = opts.issuer ?? (await discoverOAuthServerInfo(serverUrl, discovery)).authorizationServerUrl;
-  const state: McpOAuthState = { grant: 'client_credentials', clientId: opts.clientId, clientSecret: secret, scope: opts.scope ?? challenge.scope ?? null, issuer };
-  // Checked now, so a wrong secret is an error here rather than a failing server later.
-  const base = { clientId: state.clientId, clientSecret: secret, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
-  const provider = new ClientCredentialsProvider({ ...base, expectedIssuer: issuer });
+  const scope = opts.scope ?? challenge.scope ?? null;
+  const state: McpOAuthState = { grant: 'client_credentials', clientId: opts.clientId, clientSecret: secret, scope, issuer, ...(jwtKey !== undefined ? { jwtKey } : {}) };
+  // Checked now, so a wrong secret or key is an error here rather than a failing server later.
+  const base = { clientId: state.clientId, clientName: 'LocalRouter', expectedIssuer: issuer, ...(scope !== null ? { scope } : {}) };
+  const provider = jwtKey !== undefined
+    ? new PrivateKeyJwtProvider({ ...base, privateKey: jwtKey.pem, algorithm: jwtKey.algorithm })
+    : new ClientCredentialsProvider({ ...base, clientSecret: secret });
   try {
-    await auth(provider, { serverUrl, ...discovery, ...(state.scope !== null ? { scope: state.scope } : {}) });
+    await auth(provider, { serverUrl, ...discovery, ...(scope !== null ? { scope } : {}) });
   } catch (err) {
     throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the authorization server refused the client credentials: ${(err as Error).message}`);
   }
   return state;
+}
+
+/** A PEM private key from a file (it goes to the secret store with the login, never the config). */
+function readPrivateKey(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `cannot read the private key file ${file}: ${(err as Error).message}`);
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `${file} holds no PEM private key`);
+  return pem;
 }
 
 async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOptions, challenge: Challenge): Promise<McpOAuthState> {

@@ -1,4 +1,4 @@
-import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
+import { ClientCredentialsProvider, PrivateKeyJwtProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { discoverOAuthServerInfo, refreshAuthorization, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { McpOAuthState } from '../workers/index.js';
@@ -19,11 +19,19 @@ export class NeedsLoginError extends Error {
  * `NeedsLoginError` instead, and `onNeedsLogin` marks the server.
  */
 export function upstreamOAuthProvider(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void): OAuthClientProvider {
-  if (state?.grant === 'client_credentials') {
-    const opts = { clientId: state.clientId, clientSecret: state.clientSecret, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
-    return state.issuer !== null ? new ClientCredentialsProvider({ ...opts, expectedIssuer: state.issuer }) : new ClientCredentialsProvider(opts);
-  }
+  if (state?.grant === 'client_credentials') return clientCredentialsProvider(state);
   return new StoredLoginProvider(server, serverUrl, state, save, onNeedsLogin);
+}
+
+/** The SDK's machine-to-machine client: a client secret, or a private key that signs JWT assertions. */
+export function clientCredentialsProvider(state: Extract<McpOAuthState, { grant: 'client_credentials' }>): OAuthClientProvider {
+  const common = { clientId: state.clientId, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
+  if (state.jwtKey !== undefined) {
+    const opts = { ...common, privateKey: state.jwtKey.pem, algorithm: state.jwtKey.algorithm };
+    return state.issuer !== null ? new PrivateKeyJwtProvider({ ...opts, expectedIssuer: state.issuer }) : new PrivateKeyJwtProvider(opts);
+  }
+  const opts = { ...common, clientSecret: state.clientSecret };
+  return state.issuer !== null ? new ClientCredentialsProvider({ ...opts, expectedIssuer: state.issuer }) : new ClientCredentialsProvider(opts);
 }
 
 /** Tokens are refreshed this long before they expire (or at half their lifetime, if shorter). */

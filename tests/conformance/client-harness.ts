@@ -23,7 +23,7 @@ import { testIo } from '../helpers/cli-run.js';
 
 const serverUrl = process.argv.at(-1)!;
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
-const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as { client_id?: string; client_secret?: string };
+const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as { client_id?: string; client_secret?: string; private_key_pem?: string; signing_algorithm?: string };
 /** The URL the suite's client ID metadata document scenario expects as the client id. */
 const CIMD_URL = 'https://conformance-test.local/client-metadata.json';
 
@@ -37,7 +37,10 @@ function log(line: string): void {
 async function login(home: string): Promise<void> {
   if (context.client_id !== undefined && scenario.startsWith('auth/client-credentials')) {
     const t = testIo({ input: `${context.client_secret ?? ''}\n` });
-    const code = await cli(['node', 'localrouter', '--home', home, 'mcp', 'login', 'conf', '--client-credentials', '--client-id', context.client_id], t.io);
+    const key = context.private_key_pem !== undefined ? path.join(home, 'client-key.pem') : null;
+    if (key !== null) fs.writeFileSync(key, context.private_key_pem!, { mode: 0o600 });
+    const jwt = key !== null ? ['--private-key-file', key, '--jwt-algorithm', context.signing_algorithm ?? 'RS256'] : [];
+    const code = await cli(['node', 'localrouter', '--home', home, 'mcp', 'login', 'conf', '--client-credentials', '--client-id', context.client_id, ...jwt], t.io);
     log(`mcp login --client-credentials: exit ${code}\n${t.stderr()}`);
     return;
   }
