@@ -70,9 +70,9 @@ async function waitFor(probe: () => string | undefined, done: Promise<unknown>):
   }
 }
 
-/** The tools the gateway lists, once the server's are there (a few seconds at most; none for a server that never comes up). */
+/** The tools the gateway lists, once the server's are there (up to 30 s on a loaded machine; none for a server that never comes up). */
 async function toolsOnceListed(client: Client): Promise<{ name: string }[]> {
-  const until = Date.now() + 8_000;
+  const until = Date.now() + 30_000;
   for (;;) {
     const tools = (await client.listTools()).tools;
     if (tools.length > 0 || Date.now() > until) return tools;
