@@ -195,7 +195,7 @@ describe('inbound OAuth: the browser login', () => {
     });
     expect(listed.status).toBe(200);
     await listed.body?.cancel();
-  });
+  }, 60_000);
 
   it('never redirects for an unlisted client or a redirect_uri that is neither loopback nor listed', async () => {
     const { challenge } = pkce();
@@ -265,5 +265,5 @@ describe('inbound OAuth: client credentials', () => {
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('every__echo');
     await client.close();
     expect(provider.tokens()?.access_token).toMatch(/^lrt-/);
-  });
+  }, 60_000);
 });
