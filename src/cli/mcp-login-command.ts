@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -16,6 +17,9 @@ interface LoginOptions {
   clientSecretStdin?: boolean;
   clientCredentials?: boolean;
   issuer?: string;
+  clientMetadataUrl?: string;
+  privateKeyFile?: string;
+  jwtAlgorithm: string;
   port: number;
   timeoutS: number;
   json?: boolean;
@@ -27,7 +31,8 @@ const DEFAULT_TIMEOUT_S = 300;
 /**
  * `localrouter mcp login <server>` and `mcp logout <server>`: OAuth for a Streamable HTTP or SSE
  * upstream. The login runs the MCP authorization flow (protected-resource and authorization-server
- * discovery, dynamic client registration where offered or a pre-registered `--client-id`,
+ * discovery, a client ID metadata document (`--client-metadata-url`) where the server accepts one,
+ * dynamic client registration where offered, or a pre-registered `--client-id`,
  * authorization code with PKCE S256 and the `resource` indicator) with a loopback redirect; the URL
  * to open is printed, and on a machine without a browser the URL the browser ended on can be
  * pasted instead. Machine-to-machine servers use `--client-credentials`. The tokens go to the secret
@@ -39,7 +44,10 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
     .option('--scope <scopes>', 'space-separated scopes to ask for')
     .option('--client-id <id>', 'a client registered with the authorization server beforehand (default: dynamic registration)')
     .option('--client-secret-stdin', 'read that client\'s secret from stdin')
-    .option('--client-credentials', 'machine-to-machine: the client credentials grant (needs --client-id; the secret is read from stdin)')
+    .option('--client-credentials', 'machine-to-machine: the client credentials grant (needs --client-id; the secret is read from stdin, or use --private-key-file)')
+    .option('--client-metadata-url <url>', 'an https URL where this login\'s client metadata document is published: used as the client id where the authorization server accepts such documents, else dynamic registration; the document lists the redirect, so pair it with --port', parseHttpsUrl)
+    .option('--private-key-file <path>', 'with --client-credentials: authenticate with a JWT signed by this PEM private key (private_key_jwt) instead of a secret')
+    .option('--jwt-algorithm <alg>', 'the signing algorithm of --private-key-file (RS256, ES256, ...)', 'RS256')
     .option('--issuer <url>', 'with --client-credentials: the authorization server the credentials belong to (they are sent to no other)')
     .option('--port <port>', 'loopback port for the redirect (default: any free port)', parsePort, 0)
     .option('--timeout-s <s>', 'how long to wait for the redirect', parseTimeout, DEFAULT_TIMEOUT_S)
@@ -49,7 +57,8 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
       const server = readConfig(home).mcp_servers.find((m) => m.name === name);
       if (server === undefined) throw new LocalRouterError('LR_ERR_NOT_FOUND', `no MCP server named "${name}"`);
       if (server.url === undefined || server.transport === 'stdio') throw new LocalRouterError('LR_ERR_BAD_REQUEST', `MCP server "${name}" is a STDIO server; OAuth is for --url servers`);
-      const state = opts.clientCredentials ? await clientCredentials(io, server.url, opts) : await authorizationCode(io, server.url, opts);
+      const challenge = await probeChallenge(server.url, server.transport === 'sse' ? 'GET' : 'POST');
+      const state = opts.clientCredentials ? await clientCredentials(io, server.url, opts, challenge) : await authorizationCode(io, server.url, opts, challenge);
       const secrets = secretStoreOf(home, io);
       secrets.set(mcpSecretName(name), JSON.stringify({ ...storedMcpSecrets(name, secrets), oauth: state }));
       await tellGateway(io, home, readConfig(home));
@@ -80,48 +89,119 @@ async function tellGateway(io: CliIo, home: string, config: Config): Promise<voi
   if (done === null) io.stderr.write('(no running gateway answered; it uses the new credentials when it starts)\n');
 }
 
-async function clientCredentials(io: CliIo, serverUrl: string, opts: LoginOptions): Promise<McpOAuthState> {
-  if (opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-credentials needs --client-id (and the secret on stdin)');
-  const secret = await readSecretFromStdin(io, `client secret for ${opts.clientId} (input hidden): `);
-  const { auth, discoverOAuthServerInfo } = await import('@modelcontextprotocol/sdk/client/auth.js');
-  const { ClientCredentialsProvider } = await import('@modelcontextprotocol/sdk/client/auth-extensions.js');
-  // The credentials are bound to the authorization server the server names now (or --issuer), and sent to no other later.
-  const issuer = opts.issuer ?? (await discoverOAuthServerInfo(serverUrl)).authorizationServerUrl;
-  const state: McpOAuthState = { grant: 'client_credentials', clientId: opts.clientId, clientSecret: secret, scope: opts.scope ?? null, issuer };
-  // Checked now, so a wrong secret is an error here rather than a failing server later.
-  const base = { clientId: state.clientId, clientSecret: secret, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
-  const provider = new ClientCredentialsProvider({ ...base, expectedIssuer: issuer });
+/** What the server's 401 said (RFC 9728 §5.1, RFC 6750 §3): where its resource metadata is and which scope to ask for. */
+interface Challenge {
+  resourceMetadataUrl?: URL;
+  scope?: string;
+}
+
+/**
+ * Asks the server once without a token and reads its `WWW-Authenticate` challenge: a server whose
+ * protected resource metadata is not at the well-known location says where it is only there, and
+ * the scope it names is the one to ask for (when `--scope` names none). Anything else (no 401, no
+ * answer) leaves discovery to the well-known locations.
+ */
+async function probeChallenge(serverUrl: string, method: 'GET' | 'POST'): Promise<Challenge> {
+  const { extractWWWAuthenticateParams } = await import('@modelcontextprotocol/sdk/client/auth.js');
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'LocalRouter', version: '1' } } });
   try {
-    await auth(provider, { serverUrl, ...(state.scope !== null ? { scope: state.scope } : {}) });
+    const res = await fetch(serverUrl, {
+      method, signal: AbortSignal.timeout(15_000),
+      headers: { accept: method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream', ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+      ...(method === 'POST' ? { body } : {}),
+    });
+    await res.body?.cancel();
+    if (res.status !== 401) return {};
+    const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(res);
+    return { ...(resourceMetadataUrl !== undefined ? { resourceMetadataUrl } : {}), ...(scope !== undefined ? { scope } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+async function clientCredentials(io: CliIo, serverUrl: string, opts: LoginOptions, challenge: Challenge): Promise<McpOAuthState> {
+  if (opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-credentials needs --client-id (and the secret on stdin, or --private-key-file)');
+  const jwtKey = opts.privateKeyFile !== undefined ? { pem: readPrivateKey(opts.privateKeyFile), algorithm: opts.jwtAlgorithm } : undefined;
+  const secret = jwtKey === undefined ? await readSecretFromStdin(io, `client secret for ${opts.clientId} (input hidden): `) : '';
+  const { auth, discoverOAuthServerInfo } = await import('@modelcontextprotocol/sdk/client/auth.js');
+  const { ClientCredentialsProvider, PrivateKeyJwtProvider } = await import('@modelcontextprotocol/sdk/client/auth-extensions.js');
+  // The credentials are bound to the authorization server the server names now (or --issuer), and sent to no other later.
+  const discovery = challenge.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {};
+  const issuer = opts.issuer ?? (await discoverOAuthServerInfo(serverUrl, discovery)).authorizationServerUrl;
+  const scope = opts.scope ?? challenge.scope ?? null;
+  const state: McpOAuthState = { grant: 'client_credentials', clientId: opts.clientId, clientSecret: secret, scope, issuer, ...(jwtKey !== undefined ? { jwtKey } : {}) };
+  // Checked now, so a wrong secret or key is an error here rather than a failing server later.
+  const base = { clientId: state.clientId, clientName: 'LocalRouter', expectedIssuer: issuer, ...(scope !== null ? { scope } : {}) };
+  const provider = jwtKey !== undefined
+    ? new PrivateKeyJwtProvider({ ...base, privateKey: jwtKey.pem, algorithm: jwtKey.algorithm })
+    : new ClientCredentialsProvider({ ...base, clientSecret: secret });
+  try {
+    await auth(provider, { serverUrl, ...discovery, ...(scope !== null ? { scope } : {}) });
   } catch (err) {
     throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the authorization server refused the client credentials: ${(err as Error).message}`);
   }
   return state;
 }
 
-async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOptions): Promise<McpOAuthState> {
+/** A PEM private key from a file (it goes to the secret store with the login, never the config). */
+function readPrivateKey(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `cannot read the private key file ${file}: ${(err as Error).message}`);
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `${file} holds no PEM private key`);
+  return pem;
+}
+
+async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOptions, challenge: Challenge): Promise<McpOAuthState> {
   const clientSecret = opts.clientSecretStdin ? await readSecretFromStdin(io, 'client secret (input hidden): ') : undefined;
   if (clientSecret !== undefined && opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-secret-stdin needs --client-id');
   const redirect = await startRedirectListener(opts.port);
   try {
-    const provider = new LoginProvider(redirect.url, opts.scope ?? null, opts.clientId, clientSecret);
+    const provider = new LoginProvider(redirect.url, opts.scope ?? null, opts.clientId, clientSecret, opts.clientMetadataUrl);
     const { auth } = await import('@modelcontextprotocol/sdk/client/auth.js');
-    const scope = opts.scope !== undefined ? { scope: opts.scope } : {};
-    const first = await auth(provider, { serverUrl, ...scope });
+    const wanted = opts.scope ?? challenge.scope;
+    const hints = { ...(wanted !== undefined ? { scope: wanted } : {}), ...(challenge.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}) };
+    const first = await auth(provider, { serverUrl, ...hints });
     if (first !== 'REDIRECT' || provider.authorizationUrl === null) throw new LocalRouterError('LR_ERR_INTERNAL', 'the authorization server gave no authorization URL');
     io.stderr.write(`Open this URL in a browser to log in:\n  ${provider.authorizationUrl.href}\n`);
     io.stderr.write(`Waiting up to ${opts.timeoutS} s for the redirect to ${redirect.url} (on a machine without a browser, paste the URL the browser ended on, then Enter)\n`);
     const landed = await waitForRedirect(io, redirect, opts.timeoutS * 1000);
+    checkIssuer(landed, provider.discovered);
     const code = codeFrom(landed, provider.expectedState);
-    const second = await auth(provider, { serverUrl, authorizationCode: code, ...scope });
+    const second = await auth(provider, { serverUrl, authorizationCode: code, ...hints });
     const tokens = provider.savedTokens;
     if (second !== 'AUTHORIZED' || tokens === null || provider.client === null) throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'the authorization server issued no token');
     return {
       grant: 'authorization_code', client: provider.client, clientMetadata: provider.clientMetadata as Record<string, unknown>, redirectUrl: redirect.url,
-      tokens, obtainedAt: Date.now(), scope: opts.scope ?? null,
+      tokens, obtainedAt: Date.now(), scope: wanted ?? null,
     };
   } finally {
     redirect.close();
+  }
+}
+
+/**
+ * The authorization response's `iss` (RFC 9207), which defends against mix-up attacks (a redirect
+ * carrying a code from another authorization server than the one the login talks to): when present
+ * it must be the discovered issuer exactly (simple string comparison, §2.4), and a server that
+ * advertises `authorization_response_iss_parameter_supported` must send it. Checked before anything
+ * else in the redirect is believed, error responses included.
+ */
+function checkIssuer(landed: URL, discovered: DiscoveredServer | null): void {
+  if (discovered === null) throw new LocalRouterError('LR_ERR_INTERNAL', 'the login has no discovered authorization server');
+  const iss = landed.searchParams.get('iss');
+  const expected = typeof discovered.metadata?.issuer === 'string' ? discovered.metadata.issuer : discovered.url;
+  if (iss === null) {
+    if (discovered.metadata?.authorization_response_iss_parameter_supported === true) {
+      throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the redirect carries no "iss" though ${expected} promises one (RFC 9207); it may come from another authorization server: start the login again`);
+    }
+    return;
+  }
+  if (iss !== expected) {
+    throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the redirect comes from authorization server ${JSON.stringify(iss.slice(0, 200))}, not ${expected} (RFC 9207 mix-up check); the code was not used`);
   }
 }
 
@@ -190,19 +270,29 @@ function waitForRedirect(io: CliIo, redirect: RedirectListener, timeoutMs: numbe
   });
 }
 
-/** The SDK's OAuth client for one login: keeps the client, verifier, state and tokens in memory. */
+/** The authorization server a login discovered: its URL and its RFC 8414 metadata (null when it serves none). */
+interface DiscoveredServer {
+  url: string;
+  metadata: (Record<string, unknown> & { issuer?: unknown; authorization_response_iss_parameter_supported?: unknown }) | null;
+}
+
+/** The SDK's OAuth client for one login: keeps the client, verifier, state, discovery and tokens in memory. */
 class LoginProvider {
   readonly redirectUrl: string;
+  /** A client ID metadata document's URL (SEP-991): the SDK uses it as the client id where the server advertises support. */
+  readonly clientMetadataUrl: string | undefined;
   readonly expectedState = randomBytes(16).toString('base64url');
   authorizationUrl: URL | null = null;
   client: (Record<string, unknown> & { client_id: string }) | null;
   savedTokens: (Record<string, unknown> & { access_token: string }) | null = null;
+  discovered: DiscoveredServer | null = null;
   #verifier = '';
   readonly #scope: string | null;
   readonly #clientSecret: string | undefined;
 
-  constructor(redirectUrl: string, scope: string | null, clientId: string | undefined, clientSecret: string | undefined) {
+  constructor(redirectUrl: string, scope: string | null, clientId: string | undefined, clientSecret: string | undefined, clientMetadataUrl: string | undefined) {
     this.redirectUrl = redirectUrl;
+    this.clientMetadataUrl = clientMetadataUrl;
     this.#scope = scope;
     this.#clientSecret = clientSecret;
     this.client = clientId === undefined ? null : { client_id: clientId, ...(clientSecret !== undefined ? { client_secret: clientSecret } : {}) };
@@ -239,6 +329,10 @@ class LoginProvider {
     this.authorizationUrl = url;
   }
 
+  saveDiscoveryState(state: { authorizationServerUrl: string; authorizationServerMetadata?: Record<string, unknown> }): void {
+    this.discovered = { url: state.authorizationServerUrl, metadata: state.authorizationServerMetadata ?? null };
+  }
+
   saveCodeVerifier(verifier: string): void {
     this.#verifier = verifier;
   }
@@ -246,6 +340,18 @@ class LoginProvider {
   codeVerifier(): string {
     return this.#verifier;
   }
+}
+
+/** The SDK takes a metadata document's URL only as https with a path (it is the client's identity). */
+function parseHttpsUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be an https:// URL.');
+  }
+  if (url.protocol !== 'https:' || url.pathname === '/' || url.hash !== '') throw new InvalidArgumentError('must be an https:// URL with a path and no fragment.');
+  return url.href;
 }
 
 function parseTimeout(value: string): number {

@@ -271,6 +271,14 @@ export const ClientSchema = z.strictObject({
   strategy: name.optional(),
   /** Limits of this client on top of its strategy's. */
   limits: z.array(LimitSchema).default([]),
+  /**
+   * Lets MCP clients log in as this client through the browser (OAuth authorization code with PKCE,
+   * `client_id` = this `id`), each login approved by the admin on the gateway's consent page.
+   * Redirects go to a loopback `http://` address (any port) or to one of `redirect_uris` exactly.
+   */
+  oauth_login: z.strictObject({
+    redirect_uris: z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).refine((u) => !u.includes('#'), 'must not have a fragment')).default([]),
+  }).optional(),
 });
 
 const perMtok = z.number().finite().min(0).max(1_000_000);

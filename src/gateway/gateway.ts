@@ -8,7 +8,7 @@ import { getPreset, loadProviderEngine, ModelDirectory } from '../providers/inde
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
-import { adminTokenPath, buildRoutes, createApp, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
+import { adminTokenPath, buildRoutes, createApp, oauthRoutes, TokenSigner, type GatewayState, type RequestOutcome } from '../ingress/index.js';
 import { callForAnswer, llmRoutes } from '../llm-api/index.js';
 import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
 import { dashboardRoutes, GatewayMetrics, loginUrl, startLoginCode } from '../admin-api/index.js';
@@ -125,7 +125,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   state.askModel = mcp.askModel;
   // The dashboard's routes include `GET /api/providers` (provider health) and the config-editing calls.
   const dashboard = dashboardRoutes({ auth: metrics.adminAuth, configFile: file, secrets, listModels: (provider) => fetchModelIds(engine, provider) });
-  const routes = buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), dashboard);
+  const routes = buildRoutes(llmRoutes(metrics.monitoring), mcp.routes(), metrics.routes(), dashboard, oauthRoutes(metrics.adminAuth));
   const app = createApp(state, routes);
   // Listen while the actor threads load their modules: a call made before an actor is ready waits in
   // its port, so /health answers at once and nothing is refused; startGateway resolves once they are.

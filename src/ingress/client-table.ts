@@ -14,6 +14,15 @@ export interface AuthedClient {
   policy: ClientPolicy;
 }
 
+/** A client allowed to log in with the authorization code flow, as the consent page and the token endpoint see it. */
+export interface LoginClient {
+  id: string;
+  name: string;
+  strategy: string | null;
+  keyHash: string;
+  redirectUris: readonly string[];
+}
+
 /**
  * Clients indexed by the SHA-256 of their key. Only hashes are held; the presented key is hashed
  * and the stored hash compared in constant time. Rebuilt on every config reload.
@@ -51,6 +60,16 @@ export class ClientTable {
   byId(id: string): { client: AuthedClient; keyHash: string } | null {
     const e = this.#byId.get(id);
     return e && e.config.enabled ? { client: e.client, keyHash: e.config.key_hash } : null;
+  }
+
+  /**
+   * The enabled client with this id that may log in through the browser (`oauth_login` in the
+   * config): its name, strategy, current key hash and the redirect URIs listed for it; null otherwise.
+   */
+  loginClient(id: string): LoginClient | null {
+    const e = this.#byId.get(id);
+    if (!e || !e.config.enabled || e.config.oauth_login === undefined) return null;
+    return { id: e.config.id, name: e.config.name, strategy: e.config.strategy ?? null, keyHash: e.config.key_hash, redirectUris: e.config.oauth_login.redirect_uris };
   }
 
   get size(): number {

@@ -366,11 +366,13 @@ export class UpstreamInstance {
    * A shared instance serves many sessions: it offers sampling and elicitation (forwarded to the
    * session whose call caused them) but not roots, which belong to one client. Sampling and
    * elicitation may be task-augmented: the gateway then holds the task and runs the request as a
-   * plain one towards the client (see `#install`), so any client that can answer it will do.
+   * plain one towards the client (see `#install`), so any client that can answer it will do. A
+   * form answer gets the schema's defaults for the fields it leaves out (`applyDefaults`, SEP-1034),
+   * whether or not the client that answered applied them.
    */
   #clientCapabilities(): Record<string, unknown> {
     const caps: Record<string, unknown> = {
-      sampling: {}, elicitation: { form: {}, url: {} },
+      sampling: {}, elicitation: { form: { applyDefaults: true }, url: {} },
       tasks: { list: {}, cancel: {}, requests: { sampling: { createMessage: {} }, elicitation: { create: {} } } },
     };
     if (this.owner !== null) caps.roots = { listChanged: true };

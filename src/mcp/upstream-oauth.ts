@@ -1,4 +1,4 @@
-import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
+import { ClientCredentialsProvider, PrivateKeyJwtProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { discoverOAuthServerInfo, refreshAuthorization, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { McpOAuthState } from '../workers/index.js';
@@ -19,11 +19,19 @@ export class NeedsLoginError extends Error {
  * `NeedsLoginError` instead, and `onNeedsLogin` marks the server.
  */
 export function upstreamOAuthProvider(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void): OAuthClientProvider {
-  if (state?.grant === 'client_credentials') {
-    const opts = { clientId: state.clientId, clientSecret: state.clientSecret, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
-    return state.issuer !== null ? new ClientCredentialsProvider({ ...opts, expectedIssuer: state.issuer }) : new ClientCredentialsProvider(opts);
-  }
+  if (state?.grant === 'client_credentials') return clientCredentialsProvider(state);
   return new StoredLoginProvider(server, serverUrl, state, save, onNeedsLogin);
+}
+
+/** The SDK's machine-to-machine client: a client secret, or a private key that signs JWT assertions. */
+export function clientCredentialsProvider(state: Extract<McpOAuthState, { grant: 'client_credentials' }>): OAuthClientProvider {
+  const common = { clientId: state.clientId, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
+  if (state.jwtKey !== undefined) {
+    const opts = { ...common, privateKey: state.jwtKey.pem, algorithm: state.jwtKey.algorithm };
+    return state.issuer !== null ? new PrivateKeyJwtProvider({ ...opts, expectedIssuer: state.issuer }) : new PrivateKeyJwtProvider(opts);
+  }
+  const opts = { ...common, clientSecret: state.clientSecret };
+  return state.issuer !== null ? new ClientCredentialsProvider({ ...opts, expectedIssuer: state.issuer }) : new ClientCredentialsProvider(opts);
 }
 
 /** Tokens are refreshed this long before they expire (or at half their lifetime, if shorter). */
@@ -97,31 +105,49 @@ class StoredLoginProvider implements OAuthClientProvider {
     return box.state.tokens as OAuthTokens;
   }
 
-  /** A refresh ahead of expiry; if it fails, the request goes on with the old token and the SDK's 401 handling decides. */
+  /**
+   * A refresh ahead of expiry, bound like the SDK's own: the refresh token goes only to the
+   * authorization server the tokens were issued by (their `issuer` stamp), and the new tokens carry
+   * that stamp. Tokens without a stamp, or a server that now names another authorization server,
+   * are left to the SDK's 401 handling, which applies its own binding. If the refresh fails, the
+   * request goes on with the old token and the 401 path decides too.
+   */
   async #refresh(box: LoginBox): Promise<void> {
+    const issuer = box.state.tokens.issuer;
+    if (typeof issuer !== 'string') return;
     try {
       const info = await discoverOAuthServerInfo(this.#serverUrl);
+      if (!sameIssuer(String(info.authorizationServerUrl), issuer)) return;
       const tokens = await refreshAuthorization(info.authorizationServerUrl, {
         metadata: info.authorizationServerMetadata, clientInformation: box.state.client as OAuthClientInformationMixed,
-        refreshToken: String(box.state.tokens.refresh_token), resource: new URL(this.#serverUrl),
+        refreshToken: String(box.state.tokens.refresh_token), resource: new URL(info.resourceMetadata?.resource ?? this.#serverUrl),
       });
-      this.saveTokens(tokens);
+      this.saveTokens({ ...tokens, issuer });
     } catch {
       // Left to the 401 path: a refused refresh there means a new login is needed.
     }
   }
 
+  /** Keeps what the SDK gives unchanged (its `issuer` stamp included), so its mix-up protection applies on every later use. */
   saveTokens(tokens: OAuthTokens): void {
     const box = this.#box;
     if (box === null) return;
-    // A refresh answer may leave the refresh token out: the old one stays valid then (RFC 6749 §6).
-    const kept = tokens.refresh_token === undefined && box.state.tokens.refresh_token !== undefined ? { ...tokens, refresh_token: box.state.tokens.refresh_token } : tokens;
+    // A refresh answer may leave the refresh token out: the old one stays valid then (RFC 6749 §6),
+    // bound to the same authorization server as the answer.
+    const old = box.state.tokens;
+    const keepsOld = tokens.refresh_token === undefined && old.refresh_token !== undefined && old.issuer === tokens.issuer;
+    const kept = keepsOld ? { ...tokens, refresh_token: old.refresh_token } : tokens;
     box.state = { ...box.state, tokens: kept as LoginState['tokens'], obtainedAt: Date.now() };
     this.#save(box.state);
   }
 
-  saveClientInformation(): void {
-    // Registration happens at login (the CLI); a refresh keeps the client it has.
+  /** The SDK stamps a client saved before it bound clients to their authorization server: that stamp is kept. */
+  saveClientInformation(info: OAuthClientInformationMixed): void {
+    const box = this.#box;
+    // Registration happens at login (the CLI); only the client the login registered is updated.
+    if (box === null || info.client_id !== box.state.client.client_id) return;
+    box.state = { ...box.state, client: { ...info } };
+    this.#save(box.state);
   }
 
   redirectToAuthorization(): void {
@@ -146,6 +172,18 @@ class StoredLoginProvider implements OAuthClientProvider {
     // The SDK calls this when a refresh is refused; whether the login is lost is decided in
     // redirectToAuthorization, which follows (a concurrent refresh may have succeeded meanwhile).
   }
+}
+
+/** Two authorization server identifiers compared as the SDK compares them: as parsed URLs, tolerating one trailing `/`. */
+export function sameIssuer(a: string, b: string): boolean {
+  const norm = (s: string): string => {
+    try {
+      return new URL(s).href.replace(/\/$/, '');
+    } catch {
+      return s.replace(/\/$/, '');
+    }
+  };
+  return norm(a) === norm(b);
 }
 
 function expiresSoon(state: LoginState): boolean {

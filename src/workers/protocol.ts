@@ -163,7 +163,13 @@ export type McpOAuthState =
     obtainedAt: number;
     scope: string | null;
   }
-  | { grant: 'client_credentials'; clientId: string; clientSecret: string; scope: string | null; /** The authorization server the credentials belong to (they are sent to no other). */ issuer: string | null };
+  | {
+    grant: 'client_credentials'; clientId: string; clientSecret: string; scope: string | null;
+    /** The authorization server the credentials belong to (they are sent to no other). */
+    issuer: string | null;
+    /** private_key_jwt (RFC 7523 §2.2): the client signs an assertion with this key instead of sending a secret (`clientSecret` is then empty). */
+    jwtKey?: { pem: string; algorithm: string };
+  };
 
 /** A pattern rule set (see `McpRuleSchema` in the config). */
 export interface McpRuleRuntime { allow: string[]; deny: string[] }

@@ -17,6 +17,8 @@ export interface McpClientSpec {
   name: string;
   strategy?: string;
   limits?: Record<string, unknown>[];
+  /** `oauth_login` of the client (the browser login). */
+  oauthLogin?: { redirect_uris: string[] };
 }
 
 export interface McpGatewayFixture {
@@ -52,6 +54,7 @@ export async function startMcpGateway(opts: {
       id: `c_mcpclient${String(i).padStart(2, '0')}`, name: c.name, key_hash: k.hash, key_prefix: k.prefix, enabled: true,
       created_at: new Date().toISOString(), ...((c as McpClientSpec).strategy ? { strategy: (c as McpClientSpec).strategy } : {}),
       ...((c as McpClientSpec).limits ? { limits: (c as McpClientSpec).limits } : {}),
+      ...((c as McpClientSpec).oauthLogin ? { oauth_login: (c as McpClientSpec).oauthLogin } : {}),
     };
   });
   const config = {

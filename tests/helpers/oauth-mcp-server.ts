@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Response } from 'express';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { getOAuthProtectedResourceMetadataUrl, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import { createOAuthMetadata, getOAuthProtectedResourceMetadataUrl, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
 import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
@@ -16,7 +16,9 @@ import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthToke
  * An MCP server behind OAuth, with its own authorization server on the same origin, written for the
  * tests: dynamic client registration, authorization code with PKCE (approved at once, as if a user
  * clicked "allow"), refresh tokens that rotate, access tokens that expire after `accessTtlS`,
- * revocation, and a client credentials grant for one pre-registered machine client. Its MCP tool
+ * revocation, and a client credentials grant for one pre-registered machine client. Its authorization
+ * response carries `iss` (RFC 9207), which it advertises; `iss: 'wrong'` plays a mix-up attacker
+ * (another server's issuer in the redirect), `iss: 'missing'` leaves it out. Its MCP tool
  * `whoami` answers with the client id of the token it was called with.
  */
 export interface OAuthMcpServer {
@@ -39,7 +41,7 @@ class TestAuthProvider implements OAuthServerProvider {
   readonly access = new Map<string, TokenData>();
   readonly refresh = new Map<string, TokenData>();
   readonly counts = { registrations: 0, codes: 0, refreshes: 0, clientCredentials: 0, rejected: 0 };
-  constructor(readonly accessTtlS: number, readonly issuer: string) {}
+  constructor(readonly accessTtlS: number, readonly issuer: string, readonly iss: IssMode) {}
 
   get clientsStore(): OAuthRegisteredClientsStore {
     return {
@@ -59,7 +61,8 @@ class TestAuthProvider implements OAuthServerProvider {
     const target = new URL(params.redirectUri);
     target.searchParams.set('code', code);
     if (params.state !== undefined) target.searchParams.set('state', params.state);
-    target.searchParams.set('iss', this.issuer);
+    if (this.iss === 'right') target.searchParams.set('iss', this.issuer);
+    if (this.iss === 'wrong') target.searchParams.set('iss', 'https://attacker.example/');
     res.redirect(target.href);
   }
 
@@ -112,12 +115,18 @@ class TestAuthProvider implements OAuthServerProvider {
   }
 }
 
-export async function startOAuthMcpServer(opts: { accessTtlS?: number } = {}): Promise<OAuthMcpServer> {
+type IssMode = 'right' | 'wrong' | 'missing';
+
+/**
+ * `cimd`: the server accepts client ID metadata documents (SEP-991) and knows this one, as if it had
+ * fetched it from its https URL (a test cannot serve one there).
+ */
+export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: IssMode; cimd?: { url: string; redirectUri: string } } = {}): Promise<OAuthMcpServer> {
   const app = express();
   const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const mcpUrl = new URL(`${origin}/mcp`);
-  const provider = new TestAuthProvider(opts.accessTtlS ?? 3600, `${origin}/`);
+  const provider = new TestAuthProvider(opts.accessTtlS ?? 3600, `${origin}/`, opts.iss ?? 'right');
   const machine = { clientId: 'machine-client', clientSecret: 'machine-secret' };
   provider.clients.set(machine.clientId, {
     client_id: machine.clientId, client_secret: machine.clientSecret, redirect_uris: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic',
@@ -134,7 +143,18 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number } = {}): P
     provider.counts.clientCredentials++;
     res.json(provider.issue(id!, req.body.resource, [], false));
   });
-  app.use(mcpAuthRouter({ provider, issuerUrl: new URL(origin), resourceServerUrl: mcpUrl, scopesSupported: ['mcp:tools'] }));
+  const authOptions = { provider, issuerUrl: new URL(origin), resourceServerUrl: mcpUrl, scopesSupported: ['mcp:tools'] };
+  // The SDK's metadata, plus the RFC 9207 promise the SDK's router does not make.
+  const asMetadata = {
+    ...createOAuthMetadata(authOptions), authorization_response_iss_parameter_supported: true, ...(opts.cimd ? { client_id_metadata_document_supported: true } : {}),
+  };
+  if (opts.cimd) {
+    provider.clients.set(opts.cimd.url, {
+      client_id: opts.cimd.url, client_name: 'LocalRouter', redirect_uris: [opts.cimd.redirectUri], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'],
+    } as OAuthClientInformationFull);
+  }
+  app.get('/.well-known/oauth-authorization-server', (_req, res) => { res.json(asMetadata); });
+  app.use(mcpAuthRouter(authOptions));
   const bearer = requireBearerAuth({ verifier: provider, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(mcpUrl) });
   app.post('/mcp', express.json(), bearer, async (req, res) => {
     const mcp = new McpServer({ name: 'oauth-probe', version: '1' });

@@ -19,7 +19,7 @@ afterAll(async () => {
   await fx?.close();
 });
 
-/** An interactive OAuth client (as desktop MCP clients have): it must never be sent to a login page. */
+/** An interactive OAuth client (as desktop MCP clients have) with no client id of its own: it must never be sent to a login page (there is no registration). */
 function interactiveProvider(redirects: URL[]): OAuthClientProvider {
   let verifier = '';
   return {
@@ -58,14 +58,15 @@ describe('MCP auth discovery', () => {
     expect(help.status).toBe(200);
     expect(await help.text()).toMatch(/lr-/);
     const as = await (await fetch(`${fx.origin}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>;
-    expect(as).toMatchObject({ issuer: fx.origin, token_endpoint: `${fx.origin}/oauth/token`, grant_types_supported: ['client_credentials'] });
-    expect(as.response_types_supported).toEqual([]);
+    expect(as).toMatchObject({ issuer: fx.origin, token_endpoint: `${fx.origin}/oauth/token`, grant_types_supported: ['client_credentials', 'authorization_code'] });
+    expect(as.response_types_supported).toEqual(['code']);
     const register = await fetch(String(as.registration_endpoint), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(register.status).toBe(400);
-    expect(await register.json()).toMatchObject({ error: 'invalid_client_metadata', error_description: expect.stringMatching(/lr-/) });
-    const login = await fetch(String(as.authorization_endpoint));
+    expect(await register.json()).toMatchObject({ error: 'invalid_client_metadata', error_description: expect.stringMatching(/no dynamic client registration.*oauth_login.*lr-/) });
+    // A login for a client the config does not list is refused on the spot (never redirected).
+    const login = await fetch(`${String(as.authorization_endpoint)}?client_id=probe&redirect_uri=http://127.0.0.1:9/cb`, { redirect: 'manual' });
     expect(login.status).toBe(400);
-    expect(await login.text()).toMatch(/no interactive login/);
+    expect(await login.text()).toMatch(/not a client that may log in through the browser/);
     // The Host guard applies (DNS rebinding).
     const evil = await new Promise<number>((resolve, reject) => {
       http.get(`${fx.origin}/.well-known/oauth-protected-resource/mcp`, { headers: { host: 'evil.example' } }, (res) => {
@@ -76,13 +77,13 @@ describe('MCP auth discovery', () => {
     expect(evil).toBe(403);
   });
 
-  it('the SDK client without a key fails with the key hint; an interactive OAuth client fails without being sent to a login', async () => {
+  it('the SDK client without a key fails with the key hint; an interactive OAuth client without a listed client id fails without being sent to a login', async () => {
     const bare = new Client({ name: 'no-key', version: '1' });
     await expect(bare.connect(new StreamableHTTPClientTransport(fx.mcpUrl))).rejects.toThrow(/lr-/);
     const redirects: URL[] = [];
     const oauth = new Client({ name: 'oauth', version: '1' });
     const failure = await oauth.connect(new StreamableHTTPClientTransport(fx.mcpUrl, { authProvider: interactiveProvider(redirects) })).then(() => null, (err: Error) => err);
-    expect(failure?.message).toMatch(/no interactive login .*Authorization: Bearer lr-/);
+    expect(failure?.message).toMatch(/no dynamic client registration.*oauth_login.*Authorization: Bearer lr-/);
     expect(redirects).toEqual([]);
     const legacy = new Client({ name: 'no-key-sse', version: '1' });
     await expect(legacy.connect(new SSEClientTransport(new URL(`${fx.origin}/sse`)))).rejects.toThrow(/401|Unauthorized/i);

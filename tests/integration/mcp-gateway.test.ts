@@ -65,7 +65,7 @@ describe('MCP gateway with real servers (STDIO, Streamable HTTP, filesystem)', (
     // With the capabilities the gateway offers upstream, the server lists its conditional tools too.
     const direct = new Client({ name: 'direct', version: '1' }, {
       capabilities: {
-        sampling: {}, elicitation: { form: {}, url: {} },
+        sampling: {}, elicitation: { form: { applyDefaults: true }, url: {} },
         tasks: { list: {}, cancel: {}, requests: { sampling: { createMessage: {} }, elicitation: { create: {} } } },
       },
     });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/index.js';
 import { openSecretStore } from '../../src/secrets/index.js';
 import { runCli, testIo } from '../helpers/cli-run.js';
-import { connectClient, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { connectClient, freePort, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 import { startOAuthMcpServer, type OAuthMcpServer } from '../helpers/oauth-mcp-server.js';
 
 /**
@@ -17,25 +17,65 @@ import { startOAuthMcpServer, type OAuthMcpServer } from '../helpers/oauth-mcp-s
 
 let secure: OAuthMcpServer;
 let machine: OAuthMcpServer;
+let mixup: OAuthMcpServer;
+let noIss: OAuthMcpServer;
+let cimd: OAuthMcpServer;
+const CIMD_URL = 'https://client.example/localrouter-client.json';
+let cimdPort: number;
 let fx: McpGatewayFixture;
+/** What this process wrote to stderr (the gateway's worker threads write there too). */
+const stderrSeen: string[] = [];
+const realStderrWrite = process.stderr.write.bind(process.stderr);
 
 beforeAll(async () => {
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stderrSeen.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return (realStderrWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
   secure = await startOAuthMcpServer({ accessTtlS: 2 });
   machine = await startOAuthMcpServer();
+  mixup = await startOAuthMcpServer({ iss: 'wrong' });
+  noIss = await startOAuthMcpServer({ iss: 'missing' });
+  cimdPort = await freePort();
+  cimd = await startOAuthMcpServer({ cimd: { url: CIMD_URL, redirectUri: `http://127.0.0.1:${cimdPort}/callback` } });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
       { name: 'm2m', transport: 'streamable-http', url: machine.url },
+      { name: 'mixup', transport: 'streamable-http', url: mixup.url },
+      { name: 'noiss', transport: 'streamable-http', url: noIss.url },
+      { name: 'cimd', transport: 'streamable-http', url: cimd.url },
     ],
     mcp: { restart_max_ms: 1000 },
   });
 }, 60_000);
 
 afterAll(async () => {
+  process.stderr.write = realStderrWrite;
   await fx?.close();
   await secure?.stop();
   await machine?.stop();
+  await mixup?.stop();
+  await noIss?.stop();
+  await cimd?.stop();
 });
+
+/** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
+async function loginThroughBrowser(name: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string; authorizeUrl: URL }> {
+  const t = testIo();
+  const run = main(['node', 'localrouter', '--home', fx.home, 'mcp', 'login', name, ...extra], t.io);
+  const url = await eventually(async () => /https?:\/\/\S+\/authorize\?\S+/.exec(t.stderr())?.[0]);
+  const approved = await fetch(url, { redirect: 'manual' });
+  expect(approved.status).toBe(302);
+  await (await fetch(approved.headers.get('location')!)).text();
+  const code = await run;
+  return { code, stdout: t.stdout(), stderr: t.stderr(), authorizeUrl: new URL(url) };
+}
+
+function storedOAuth(name: string): Record<string, unknown> | undefined {
+  const raw = openSecretStore(fx.home, { backend: 'file' }).get(`mcp:${name}`);
+  return raw === null || raw === undefined ? undefined : (JSON.parse(raw) as { oauth?: Record<string, unknown> }).oauth;
+}
 
 async function status(name: string): Promise<Record<string, unknown>> {
   const res = await fetch(`${fx.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${fx.gw.metrics.adminToken}` } });
@@ -109,7 +149,26 @@ describe('upstream OAuth', () => {
       return s.oauth.tokens.access_token !== before.oauth.tokens.access_token ? s : undefined;
     });
     expect(after.oauth.tokens.access_token).toMatch(/^at-/);
+    // The refreshed tokens stay bound to the authorization server that issued them.
+    const tokens = (storedOAuth('secure') as { tokens: { issuer?: string } }).tokens;
+    expect(tokens.issuer?.replace(/\/$/, '')).toBe(secure.issuer);
   }, 30_000);
+
+  it('refuses a redirect whose iss names another authorization server (RFC 9207 mix-up), without redeeming the code', async () => {
+    const out = await loginThroughBrowser('mixup');
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/comes from authorization server "https:\/\/attacker\.example\/", not http:\/\/127\.0\.0\.1:\d+\/ \(RFC 9207 mix-up check\)/);
+    expect(mixup.counts.codes).toBe(0);
+    expect(storedOAuth('mixup')).toBeUndefined();
+  }, 60_000);
+
+  it('refuses a redirect without iss from an authorization server that promises one', async () => {
+    const out = await loginThroughBrowser('noiss');
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/carries no "iss" though http:\/\/127\.0\.0\.1:\d+\/ promises one/);
+    expect(noIss.counts.codes).toBe(0);
+    expect(storedOAuth('noiss')).toBeUndefined();
+  }, 60_000);
 
   it('says "needs login" again when the tokens are revoked and cannot be refreshed', async () => {
     secure.revokeAll();
@@ -145,9 +204,35 @@ describe('upstream OAuth', () => {
     expect(JSON.parse(openSecretStore(fx.home, { backend: 'file' }).get('mcp:m2m')!)).not.toHaveProperty('oauth');
   }, 60_000);
 
+  it('logs in with a client ID metadata document where the server accepts one: its URL is the client id, nothing is registered', async () => {
+    const out = await loginThroughBrowser('cimd', ['--client-metadata-url', CIMD_URL, '--port', String(cimdPort)]);
+    expect(out.code).toBe(0);
+    expect(out.authorizeUrl.searchParams.get('client_id')).toBe(CIMD_URL);
+    expect(cimd.counts.registrations).toBe(0);
+    expect((storedOAuth('cimd') as { client: { client_id: string } }).client.client_id).toBe(CIMD_URL);
+    const text = await eventually(async () => {
+      const client = await connectClient(fx);
+      try {
+        return toolText(await client.callTool({ name: 'cimd__whoami', arguments: {} }));
+      } finally {
+        await client.close();
+      }
+    });
+    expect(text).toBe(`client ${CIMD_URL}`);
+    const bad = await runCli(['--home', fx.home, 'mcp', 'login', 'cimd', '--client-metadata-url', 'http://client.example/x.json']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/must be an https:\/\/ URL/);
+  }, 60_000);
+
   it('refuses a login for a STDIO server and for an unknown server with a clear message', async () => {
     const unknown = await runCli(['--home', fx.home, 'mcp', 'login', 'nope']);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/no MCP server named "nope"/);
+  });
+
+  // Last, after every refresh, 401 and revocation above.
+  it('stores what the SDK gives unchanged: it never warns of tokens without their authorization server', () => {
+    expect(secure.counts.refreshes).toBeGreaterThanOrEqual(1);
+    expect(stderrSeen.join('')).not.toMatch(/have no 'issuer' property/);
   });
 });
