@@ -33,7 +33,7 @@ export function dashboardRoutes(opts: DashboardOptions): Routes {
     ...clientRoutes(opts.auth, opts.configFile),
     ...providerConfigRoutes(opts.auth, opts.configFile, opts.secrets, opts.listModels),
     ...strategyRoutes(opts.auth, opts.configFile),
-    ...mcpServerRoutes(opts.auth, opts.configFile),
+    ...mcpServerRoutes(opts.auth, opts.configFile, opts.secrets),
     ...skillRoutes(opts.auth, opts.configFile),
   };
 }

@@ -306,8 +306,16 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await page.getByLabel('Name', { exact: true }).fill('second');
     await page.getByLabel('Command').fill(process.execPath);
     await page.getByLabel('Arguments').fill(EVERYTHING);
+    await page.getByLabel(/^Environment/).fill('PLAIN_SETTING=shown');
+    await page.getByLabel('Secret variable').fill('SECOND_TOKEN');
+    await page.getByLabel(/^Secret value/).fill('typed-secret-value');
     await page.getByRole('button', { name: 'Add server' }).click();
     await expect.poll(() => page.locator('tr[data-server="second"]').count(), { timeout: 10_000 }).toBe(1);
+    // The secret went to the secret store: not into the file, and not left in the form.
+    const yaml = fs.readFileSync(path.join(gw.home, 'config.yaml'), 'utf8');
+    expect(yaml).toContain('PLAIN_SETTING');
+    expect(yaml).not.toContain('typed-secret-value');
+    expect(await page.getByLabel(/^Secret value/).inputValue()).toBe('');
     await page.locator('tr[data-server="second"]').getByRole('button', { name: 'Remove' }).click();
     await expect.poll(() => page.locator('tr[data-server="second"]').count(), { timeout: 10_000 }).toBe(0);
   });

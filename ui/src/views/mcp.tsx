@@ -43,7 +43,7 @@ export function Mcp() {
   const [tools, setTools] = useState<Tool[]>([]);
   const [open, setOpen] = useState<Tool | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [form, setForm] = useState({ name: '', transport: 'stdio', command: '', args: '', url: '' });
+  const [form, setForm] = useState({ name: '', transport: 'stdio', command: '', args: '', url: '', plain: '', secretName: '', secretValue: '' });
   const [message, setMessage] = useState<string | null>(null);
 
   useEffect(() => {
@@ -68,10 +68,18 @@ export function Mcp() {
 
   const add = (e: FormEvent): void => {
     e.preventDefault();
-    const body = form.transport === 'stdio'
-      ? { name: form.name, transport: 'stdio', command: form.command, args: form.args.split(' ').filter((a) => a !== '') }
-      : { name: form.name, transport: form.transport, url: form.url };
-    api('/api/mcp-servers', { method: 'POST', body }).then(() => { setMessage(`Added ${form.name}.`); setTimeout(status.reload, 1000); }, (err: Error) => setMessage(err.message));
+    const stdio = form.transport === 'stdio';
+    // The secret goes to the gateway's secret store; the page forgets it once sent.
+    const secret = form.secretName.trim() === '' ? {} : { [form.secretName.trim()]: form.secretValue };
+    const plain = pairsOf(form.plain, stdio ? '=' : ':');
+    const body = stdio
+      ? { name: form.name, transport: 'stdio', command: form.command, args: form.args.split(' ').filter((a) => a !== ''), env: plain, secret_env: secret }
+      : { name: form.name, transport: form.transport, url: form.url, headers: plain, secret_headers: secret };
+    api('/api/mcp-servers', { method: 'POST', body }).then(() => {
+      setMessage(`Added ${form.name}.`);
+      setForm({ ...form, secretValue: '' });
+      setTimeout(status.reload, 1000);
+    }, (err: Error) => setMessage(err.message));
   };
   const remove = (name: string): void => {
     api(`/api/mcp-servers/${encodeURIComponent(name)}`, { method: 'DELETE' }).then(() => { setMessage(`Removed ${name}.`); setTimeout(status.reload, 1000); }, (err: Error) => setMessage(err.message));
@@ -104,6 +112,12 @@ export function Mcp() {
           ? <><label htmlFor="m-command">Command</label><input id="m-command" value={form.command} onChange={(e) => setForm({ ...form, command: e.target.value })} required placeholder="npx" />
             <label htmlFor="m-args">Arguments</label><input id="m-args" value={form.args} onChange={(e) => setForm({ ...form, args: e.target.value })} placeholder="-y @modelcontextprotocol/server-everything" size={30} /></>
           : <><label htmlFor="m-url">URL</label><input id="m-url" value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} required size={30} /></>}
+        <label htmlFor="m-plain">{form.transport === 'stdio' ? 'Environment (NAME=value per line, not secret)' : 'Headers (Name: value per line, not secret)'}</label>
+        <textarea id="m-plain" value={form.plain} onChange={(e) => setForm({ ...form, plain: e.target.value })} rows={2} />
+        <label htmlFor="m-secret-name">{form.transport === 'stdio' ? 'Secret variable' : 'Secret header'}</label>
+        <input id="m-secret-name" value={form.secretName} onChange={(e) => setForm({ ...form, secretName: e.target.value })} size={14} placeholder={form.transport === 'stdio' ? 'GITHUB_TOKEN' : 'Authorization'} />
+        <label htmlFor="m-secret-value">Secret value (kept in the secret store)</label>
+        <input id="m-secret-value" type="password" autoComplete="off" value={form.secretValue} onChange={(e) => setForm({ ...form, secretValue: e.target.value })} size={20} />
         <button type="submit">Add server</button>
       </form>
       {message && <p role="status" className="muted">{message}</p>}
@@ -224,4 +238,16 @@ export function ToolForm({ tool, session, progress = false, submitLabel = 'Call 
       <details><summary>Input schema</summary><pre>{JSON.stringify(tool.inputSchema, null, 2)}</pre></details>
     </div>
   );
+}
+
+/** `text`'s lines as name → value, split at the first `sep` (blank lines skipped; the gateway checks names and values). */
+function pairsOf(text: string, sep: '=' | ':'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const at = line.indexOf(sep);
+    if (at <= 0) out[line.trim()] = '';
+    else out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return out;
 }
