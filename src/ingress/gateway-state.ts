@@ -113,5 +113,5 @@ export interface GatewayState {
    * wait for a person's approval that ends with null or the error to answer with (`drop`: the
    * client went away). Set once the MCP side, which holds the approvals, exists.
    */
-  askModel?(client: AuthedClient, model: string): { decided: Promise<LocalRouterError | null>; drop(): void } | null;
+  askModel?(client: AuthedClient, model: string, bytes?: number): { decided: Promise<LocalRouterError | null>; drop(): void } | null;
 }

@@ -45,7 +45,7 @@ export class RequestGuards {
   }
 }
 
-const ALLOW_HEADERS = 'authorization, content-type, x-api-key, anthropic-version, anthropic-beta, openai-organization, openai-project, x-stainless-arch, x-stainless-lang, x-stainless-os, x-stainless-package-version, x-stainless-retry-count, x-stainless-runtime, x-stainless-runtime-version, x-stainless-timeout, mcp-session-id, mcp-protocol-version';
+const ALLOW_HEADERS = 'authorization, content-type, x-api-key, anthropic-version, anthropic-beta, openai-organization, openai-project, x-stainless-arch, x-stainless-lang, x-stainless-os, x-stainless-package-version, x-stainless-retry-count, x-stainless-runtime, x-stainless-runtime-version, x-stainless-timeout, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name, last-event-id';
 
 /** CORS headers for an allowed browser origin (none without an Origin). */
 export function corsHeaders(origin: string): HeaderPairs {

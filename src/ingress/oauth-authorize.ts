@@ -10,8 +10,12 @@ import { redirectAllowed, type LoginGrants, type LoginRequest } from './oauth-lo
 const MAX_PARAM = 2048;
 /** An S256 challenge is the base64url SHA-256 of the verifier: 43 characters. */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * `same-origin`, not `no-referrer`: under `no-referrer` a browser sends `Origin: null` with the
+ * form's POST, which the origin checks refuse; the cross-site redirect after it still gets no referrer.
+ */
 const PAGE_HEADERS: HeaderPairs = [
-  ['cache-control', 'no-store'], ['x-frame-options', 'DENY'], ['referrer-policy', 'no-referrer'], ['x-content-type-options', 'nosniff'],
+  ['cache-control', 'no-store'], ['x-frame-options', 'DENY'], ['referrer-policy', 'same-origin'], ['x-content-type-options', 'nosniff'],
 ];
 
 /**

@@ -66,31 +66,15 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
       if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
       const parsed = parseJsonBody(raw!, server.max_json_depth, front.skimsMessages === true);
       const request = front.parse(parsed.value, { maxMessages: server.max_messages }, parsed.messages);
-      const go = (): void => {
-        if (!needsClassifier(request, client)) {
-          proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, null);
-          return;
-        }
-        routeByClassifier(request, client, state.classifiers).then(({ ids, decision }) => {
-          if (exchange.aborted) return;
-          exchange.route(decision);
-          try {
-            proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, ids);
-          } catch (e) {
-            exchange.fail(clientError(state, e), false);
-          }
-        }, (e: unknown) => { if (!exchange.aborted) exchange.fail(clientError(state, e), false); });
-      };
-      const wait = state.askModel?.(client, request.model) ?? null;
-      if (wait === null) return go();
-      // The model asks for approval: nothing goes upstream until someone answers.
-      exchange.onAbort = wait.drop;
-      wait.decided.then((refusal) => {
-        exchange.onAbort = null;
+      if (!needsClassifier(request, client)) {
+        proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, null);
+        return;
+      }
+      routeByClassifier(request, client, state.classifiers).then(({ ids, decision }) => {
         if (exchange.aborted) return;
-        if (refusal !== null) return exchange.fail(refusal, false);
+        exchange.route(decision);
         try {
-          go();
+          proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, ids);
         } catch (e) {
           exchange.fail(clientError(state, e), false);
         }
@@ -114,13 +98,35 @@ function clientError(state: GatewayState, e: unknown): LocalRouterError {
   return err;
 }
 
-/** Plans the candidates, admits the request against its limits, and hands it to an actor. */
+/**
+ * Plans the candidates, admits the request against its limits, and hands it to an actor. A request
+ * that would reach a model its strategy marks `ask` (any of its candidates, as resolved: a bare id,
+ * a fallback list or an auto route cannot get around it) first waits for a person's approval;
+ * nothing goes upstream meanwhile, and it is planned again once approved.
+ */
 function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, client: AuthedClient, request: FrontRequest,
-  raw: Buffer, top: TopLevelObject | null, crashHook: boolean, ids: string[] | null): void {
+  raw: Buffer, top: TopLevelObject | null, crashHook: boolean, ids: string[] | null, approved = false): void {
   const plan = planCandidates(request, { directory: state.directory, breakers: state.breakers, capabilities: exchange.tables.capabilities }, client, ids);
   if (plan.targets.length === 0) {
     exchange.countAgainst(plan.skipped[0]!);
     throw noProviderAvailable(plan, state);
+  }
+  const wait = approved || state.askModel === undefined ? null : askForModels(state, client, request.model, plan.targets, raw.length);
+  if (wait !== null) {
+    // The half-open probe slots go back while the request waits: it may never be sent.
+    for (const p of plan.probes) state.breakers.release(p.claims);
+    exchange.onAbort = wait.drop;
+    wait.decided.then((refusal) => {
+      exchange.onAbort = null;
+      if (exchange.aborted || exchange.finished) return;
+      if (refusal !== null) return exchange.fail(refusal, false);
+      try {
+        proceed(front, state, exchange, client, request, raw, top, crashHook, ids, true);
+      } catch (e) {
+        exchange.fail(clientError(state, e), false);
+      }
+    }, (e: unknown) => { if (!exchange.aborted && !exchange.finished) exchange.fail(clientError(state, e), false); });
+    return;
   }
   exchange.holdProbes(plan.probes);
   const projected = projectInputTokens(raw.length);
@@ -130,6 +136,18 @@ function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, cl
     candidates, op: front.op, body: upstreamBody(request, raw, top, plan.targets[0]!.upstreamModel), stream: request.stream, clientWantsUsage: request.wantsUsage,
     dialect: front.dialect, meta: request.meta ?? null, testCrash: crashHook, answerId: exchange.generationId,
   });
+}
+
+/** The approval wait of the first of the request's models (as named, then each candidate as resolved) that asks; null when none does. */
+function askForModels(state: GatewayState, client: AuthedClient, named: string, targets: readonly { id: string }[], bytes: number): ReturnType<NonNullable<GatewayState['askModel']>> {
+  const seen = new Set<string>();
+  for (const id of [named, ...targets.map((t) => t.id)]) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const wait = state.askModel!(client, id, bytes);
+    if (wait !== null) return wait;
+  }
+  return null;
 }
 
 /**
@@ -227,6 +245,14 @@ class LlmExchange implements CallHandler, OpenExchange {
     if (this.#done || this.aborted) return;
     this.#call?.abort();
     this.onError(err);
+    // A request still waiting for approval is answered now: its wait is dropped.
+    this.onAbort?.();
+    this.onAbort = null;
+  }
+
+  /** The client has had its answer (or went away): nothing more is written. */
+  get finished(): boolean {
+    return this.#done;
   }
 
   /** The classifier's choice for an auto-routed request. */

@@ -180,9 +180,11 @@ export class Approvals {
   }
 
   /** Lets every waiting call through for which `noLongerAsks(ask)` (a config reload). */
-  release(noLongerAsks: (ask: ApprovalAsk) => boolean): void {
+  release(noLongerAsks: (ask: ApprovalAsk) => boolean, strategyGone: (ask: ApprovalAsk) => boolean = () => false): void {
     for (const p of [...this.#pending.values()]) {
-      if (noLongerAsks(p.ask)) this.#settle(p.id, { allow: true, id: p.id, arguments: p.ask.arguments });
+      // A strategy renamed or removed is no approval: its waiting calls are refused, not let through.
+      if (strategyGone(p.ask)) this.#settle(p.id, { allow: false, code: 'LR_ERR_APPROVAL_DENIED', id: p.id, message: `${what(p.ask)} was refused: strategy "${p.ask.strategy}" is no longer in the config` });
+      else if (noLongerAsks(p.ask)) this.#settle(p.id, { allow: true, id: p.id, arguments: p.ask.arguments });
     }
   }
 

@@ -142,7 +142,8 @@ export class McpCalls {
     this.#askModels = askModels;
     for (const strategy of [...this.#schemas.keys()]) if (!ask.has(strategy)) this.#schemas.delete(strategy);
     // Calls waiting under rules the new config no longer has (an "always" made by hand or by the CLI) go on.
-    this.#opts.approvals.release((a) => (a.kind === 'model' ? askModels : ask).get(a.strategy)?.matches(a.tool) !== true);
+    const strategies = new Set(config.strategies.map((st) => st.name));
+    this.#opts.approvals.release((a) => (a.kind === 'model' ? askModels : ask).get(a.strategy)?.matches(a.tool) !== true, (a) => !strategies.has(a.strategy));
   }
 
   /** The approvals calls wait in (for the admin routes). */
@@ -196,7 +197,7 @@ export class McpCalls {
    * ask for it; else the wait, which ends with null (approved) or the error to answer with, and
    * `drop` for a client that went away meanwhile.
    */
-  askModel(client: AuthedClient, model: string): { decided: Promise<LocalRouterError | null>; drop(): void } | null {
+  askModel(client: AuthedClient, model: string, bytes = model.length): { decided: Promise<LocalRouterError | null>; drop(): void } | null {
     const strategy = client.policy.strategy;
     const rule = this.#askModels.get(strategy);
     const approvals = this.#opts.approvals;
@@ -205,7 +206,7 @@ export class McpCalls {
     const decided = new Promise<LocalRouterError | null>((resolve) => {
       id = approvals.hold({
         kind: 'model', clientId: client.id, client: client.name, strategy, session: -1, tool: model,
-        arguments: null, inputSchema: null, bytes: model.length, timeoutMs: rule.timeoutMs,
+        arguments: null, inputSchema: null, bytes, timeoutMs: rule.timeoutMs,
       }, (d) => resolve(d.allow ? null : new LocalRouterError(d.code, d.message)),
       // Dropped: the client went away (nobody reads this), or the gateway is stopping.
       () => resolve(new LocalRouterError('LR_ERR_SHUTTING_DOWN', 'the gateway is shutting down')));

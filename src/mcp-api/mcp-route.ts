@@ -157,8 +157,11 @@ export class McpEndpoint {
         return writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32700, 'Parse error: Invalid JSON'), cors);
       }
       if (modern !== null && mightBeModern(h['mcp-protocol-version'], parsed)) {
-        void this.#modern.serve(host, modern, parsed, raw!.length, client, endpoint, res, cors, sink).then((answered) => {
+        this.#modern.serve(host, modern, parsed, raw!.length, client, endpoint, res, cors, sink).then((answered) => {
           if (!answered && !sink.aborted) void this.#serve(method, host, h, parsed, client, endpoint, res, cors, sink);
+        }, (err: unknown) => {
+          // A request the web-standard layer cannot even represent (a header value `Headers` refuses) is the client's fault.
+          if (!sink.aborted) writeResponse(res, 400, 'application/json', jsonRpcErrorBody(-32600, `Invalid request: ${(err as Error).message.slice(0, 200)}`), cors);
         });
         return;
       }

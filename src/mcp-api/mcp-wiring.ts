@@ -162,7 +162,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
     },
     skillFamilies: () => calls.skillFamilies(),
     pendingApprovals: () => approvals.size,
-    askModel: (client, model) => calls.askModel(client, model),
+    askModel: (client, model, bytes) => calls.askModel(client, model, bytes),
     async close() {
       approvals.close();
       legacy.close();

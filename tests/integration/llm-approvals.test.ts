@@ -61,6 +61,22 @@ describe('LLM requests for a model that asks wait for approval', () => {
     expect(await answer).toBe('echo: hi');
   });
 
+  it('a model that asks cannot be reached around the rule: a bare id, an OpenRouter fallback list', async () => {
+    for (const body of [
+      { model: 'echo', messages: [{ role: 'user', content: 'hi' }] },
+      { model: 'nowhere/none', models: ['nowhere/none', 'mock/echo'], messages: [{ role: 'user', content: 'hi' }] },
+    ]) {
+      const before = mock.seen.length;
+      const answer = openai.chat.completions.create(body as Parameters<typeof openai.chat.completions.create>[0]) as Promise<OpenAI.ChatCompletion>;
+      const [a] = await waitPending(1);
+      expect(a, JSON.stringify(body)).toMatchObject({ kind: 'model', tool: 'mock/echo' });
+      expect(mock.seen.length).toBe(before);
+      expect((await admin(`/api/approvals/${a!.id}`, { decision: 'approve' })).status).toBe(200);
+      expect((await answer).choices[0]!.message.content).toBe('echo: hi');
+      await waitPending(0);
+    }
+  });
+
   it('a denied request is an OpenAI-shaped 403 with LR_ERR_APPROVAL_DENIED; a stream waits the same way', async () => {
     const refused = chat('mock/echo').then(() => null, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
     const [a] = await waitPending(1);

@@ -106,4 +106,15 @@ describe('Approvals', () => {
     expect(seen).toEqual(['b:true']);
     expect(a.list().map((v) => v.tool)).toEqual(['a']);
   });
+
+  it('a reload that removes the strategy refuses its waiting calls instead of letting them through', () => {
+    const a = registry();
+    const seen: string[] = [];
+    a.hold(ask({ tool: 'a', strategy: 'gone' }), (d) => seen.push(d.allow ? 'allowed' : `${d.code}: ${d.message}`));
+    a.hold(ask({ tool: 'b', strategy: 'kept' }), (d) => seen.push(d.allow ? 'allowed' : 'refused'));
+    a.release(() => true, (x) => x.strategy === 'gone');
+    expect(seen[0]).toMatch(/^LR_ERR_APPROVAL_DENIED: .*strategy "gone" is no longer in the config/);
+    expect(seen[1]).toBe('allowed');
+    expect(a.size).toBe(0);
+  });
 });
