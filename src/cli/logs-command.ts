@@ -84,7 +84,7 @@ export function registerLogsCommand(program: Command, io: CliIo): void {
     .option('--tool <name>', 'only MCP calls of this tool (its upstream name), prompt or resource URI')
     .option('--status <status>', 'ok, error, or an HTTP status', parseStatus)
     .option('--since <duration>', 'only requests newer than this (10m, 1h, 7d)', parseSince)
-    .option('--grep <text>', 'only rows whose id, model, tool, error or logged body (monitoring.log_bodies) contains this text', parseGrep)
+    .option('--grep <text>', 'only rows (of the latest 50,000) whose id, client, model, tool, error or logged body (monitoring.log_bodies) contains this text', parseGrep)
     .option('--limit <n>', 'rows to show first (1-1000)', parseLimit, 50)
     .option('--json', 'machine-readable output')
     .action(async (opts: LogsOptions, cmd: Command) => {

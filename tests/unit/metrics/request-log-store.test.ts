@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { idKey } from '../../../src/metrics/request-log-query.js';
+import { idKey, MAX_TEXT_SCAN_ROWS } from '../../../src/metrics/request-log-query.js';
 import { createSqlWriter } from '../../../src/metrics/sql-writer.js';
 import {
   RequestLogStore, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, type MonitoringDb, type RequestLogEntry,
@@ -150,6 +150,7 @@ describe('RequestLogStore', () => {
     expect(ids('overloaded')).toEqual([failed.id]);
     expect(ids('UPSTREAM_STATUS')).toEqual([failed.id]);
     expect(ids(failed.id)).toEqual([failed.id]);
+    expect(ids('bob')).toEqual([failed.id]); // the client's name, as the dashboard's filter box matched it
     expect(ids('overloaded', { client: 'alice' })).toEqual([]);
     expect(ids("'); DROP TABLE requests; --")).toEqual([]);
     expect(ids('')).toHaveLength(4); // no text: no text filter
@@ -159,6 +160,20 @@ describe('RequestLogStore', () => {
     off.log.append(entry({ requestBody: 'quarterly report' }));
     off.log.flush();
     expect(queryRequestLog(off.db, { text: 'quarterly' })).toEqual([]);
+  });
+
+  it('a text search reads only the latest MAX_TEXT_SCAN_ROWS rows (LIKE over bodies has no index)', () => {
+    const { log, db } = store({ bodyMaxBytes: 1000 });
+    const old = entry({ requestBody: 'needle in an old row' });
+    log.append(old);
+    log.flush();
+    const recent = entry({ requestBody: 'needle in a recent row' });
+    log.append(recent);
+    log.flush();
+    // As if MAX_TEXT_SCAN_ROWS more rows had been written in between.
+    db.prepare('UPDATE requests SET seq = seq + ? WHERE id = ?').run(MAX_TEXT_SCAN_ROWS + 10, recent.id);
+    expect(queryRequestLog(db, { text: 'needle' }).map((r) => r.id)).toEqual([recent.id]);
+    expect(queryRequestLog(db).map((r) => r.id).sort()).toEqual([old.id, recent.id].sort());
   });
 
   it('drops and counts records beyond the pending bound instead of growing', () => {
