@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -193,7 +194,13 @@ async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOption
 function checkIssuer(landed: URL, discovered: DiscoveredServer | null): void {
   if (discovered === null) throw new LocalRouterError('LR_ERR_INTERNAL', 'the login has no discovered authorization server');
   const iss = landed.searchParams.get('iss');
-  const expected = typeof discovered.metadata?.issuer === 'string' ? discovered.metadata.issuer : discovered.url;
+  const named = discovered.metadata?.issuer;
+  // RFC 8414 §3.3: the metadata must name the issuer it was fetched for; otherwise a hostile server
+  // could claim an honest server's issuer and pass the check below.
+  if (typeof named === 'string' && !sameIssuer(named, discovered.url)) {
+    throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the authorization server metadata found at ${discovered.url} names issuer ${JSON.stringify(named.slice(0, 200))} (RFC 8414 §3.3); the login was stopped`);
+  }
+  const expected = typeof named === 'string' ? named : discovered.url;
   if (iss === null) {
     if (discovered.metadata?.authorization_response_iss_parameter_supported === true) {
       throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the redirect carries no "iss" though ${expected} promises one (RFC 9207); it may come from another authorization server: start the login again`);
@@ -203,6 +210,17 @@ function checkIssuer(landed: URL, discovered: DiscoveredServer | null): void {
   if (iss !== expected) {
     throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the redirect comes from authorization server ${JSON.stringify(iss.slice(0, 200))}, not ${expected} (RFC 9207 mix-up check); the code was not used`);
   }
+}
+
+/** Two issuer URLs compared as parsed, a single trailing `/` apart allowed (as the SDK binds stored credentials). */
+function sameIssuer(a: string, b: string): boolean {
+  let [x, y] = [a, b];
+  try {
+    [x, y] = [new URL(a).href, new URL(b).href];
+  } catch {
+    // not two URLs: compared as written
+  }
+  return x === y || x === `${y}/` || y === `${x}/`;
 }
 
 /** The code of a redirect back from the authorization server, after checking its `state` and error. */
@@ -286,6 +304,7 @@ class LoginProvider {
   client: (Record<string, unknown> & { client_id: string }) | null;
   savedTokens: (Record<string, unknown> & { access_token: string }) | null = null;
   discovered: DiscoveredServer | null = null;
+  #discoveryState: OAuthDiscoveryState | undefined;
   #verifier = '';
   readonly #scope: string | null;
   readonly #clientSecret: string | undefined;
@@ -329,8 +348,14 @@ class LoginProvider {
     this.authorizationUrl = url;
   }
 
-  saveDiscoveryState(state: { authorizationServerUrl: string; authorizationServerMetadata?: Record<string, unknown> }): void {
-    this.discovered = { url: state.authorizationServerUrl, metadata: state.authorizationServerMetadata ?? null };
+  saveDiscoveryState(state: OAuthDiscoveryState): void {
+    this.discovered = { url: state.authorizationServerUrl, metadata: (state.authorizationServerMetadata as DiscoveredServer['metadata'] | undefined) ?? null };
+    this.#discoveryState = state;
+  }
+
+  /** The first discovery, given back for the code exchange: the code goes to the server whose `iss` was checked, not to a second discovery's. */
+  discoveryState(): OAuthDiscoveryState | undefined {
+    return this.#discoveryState;
   }
 
   saveCodeVerifier(verifier: string): void {

@@ -18,7 +18,8 @@ import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthToke
  * clicked "allow"), refresh tokens that rotate, access tokens that expire after `accessTtlS`,
  * revocation, and a client credentials grant for one pre-registered machine client. Its authorization
  * response carries `iss` (RFC 9207), which it advertises; `iss: 'wrong'` plays a mix-up attacker
- * (another server's issuer in the redirect), `iss: 'missing'` leaves it out. Its MCP tool
+ * (another server's issuer in the redirect), `iss: 'missing'` leaves it out, `iss: 'impersonate'`
+ * names another server's issuer in its metadata and its redirects alike. Its MCP tool
  * `whoami` answers with the client id of the token it was called with.
  */
 export interface OAuthMcpServer {
@@ -63,6 +64,7 @@ class TestAuthProvider implements OAuthServerProvider {
     if (params.state !== undefined) target.searchParams.set('state', params.state);
     if (this.iss === 'right') target.searchParams.set('iss', this.issuer);
     if (this.iss === 'wrong') target.searchParams.set('iss', 'https://attacker.example/');
+    if (this.iss === 'impersonate') target.searchParams.set('iss', IMPERSONATED);
     res.redirect(target.href);
   }
 
@@ -115,7 +117,9 @@ class TestAuthProvider implements OAuthServerProvider {
   }
 }
 
-type IssMode = 'right' | 'wrong' | 'missing';
+type IssMode = 'right' | 'wrong' | 'missing' | 'impersonate';
+/** The issuer an `iss: 'impersonate'` server claims in its metadata and redirects: not its own. */
+const IMPERSONATED = 'https://honest-idp.example/';
 
 /**
  * `cimd`: the server accepts client ID metadata documents (SEP-991) and knows this one, as if it had
@@ -147,6 +151,8 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
   // The SDK's metadata, plus the RFC 9207 promise the SDK's router does not make.
   const asMetadata = {
     ...createOAuthMetadata(authOptions), authorization_response_iss_parameter_supported: true, ...(opts.cimd ? { client_id_metadata_document_supported: true } : {}),
+    // A hostile server claiming another server's issuer (RFC 8414 §3.3 forbids it), with a matching `iss`.
+    ...(opts.iss === 'impersonate' ? { issuer: IMPERSONATED } : {}),
   };
   if (opts.cimd) {
     provider.clients.set(opts.cimd.url, {

@@ -19,6 +19,7 @@ let secure: OAuthMcpServer;
 let machine: OAuthMcpServer;
 let mixup: OAuthMcpServer;
 let noIss: OAuthMcpServer;
+let impostor: OAuthMcpServer;
 let cimd: OAuthMcpServer;
 const CIMD_URL = 'https://client.example/localrouter-client.json';
 let cimdPort: number;
@@ -36,6 +37,7 @@ beforeAll(async () => {
   machine = await startOAuthMcpServer();
   mixup = await startOAuthMcpServer({ iss: 'wrong' });
   noIss = await startOAuthMcpServer({ iss: 'missing' });
+  impostor = await startOAuthMcpServer({ iss: 'impersonate' });
   cimdPort = await freePort();
   cimd = await startOAuthMcpServer({ cimd: { url: CIMD_URL, redirectUri: `http://127.0.0.1:${cimdPort}/callback` } });
   fx = await startMcpGateway({
@@ -44,6 +46,7 @@ beforeAll(async () => {
       { name: 'm2m', transport: 'streamable-http', url: machine.url },
       { name: 'mixup', transport: 'streamable-http', url: mixup.url },
       { name: 'noiss', transport: 'streamable-http', url: noIss.url },
+      { name: 'impostor', transport: 'streamable-http', url: impostor.url },
       { name: 'cimd', transport: 'streamable-http', url: cimd.url },
     ],
     mcp: { restart_max_ms: 1000 },
@@ -57,6 +60,7 @@ afterAll(async () => {
   await machine?.stop();
   await mixup?.stop();
   await noIss?.stop();
+  await impostor?.stop();
   await cimd?.stop();
 });
 
@@ -160,6 +164,14 @@ describe('upstream OAuth', () => {
     expect(out.stderr).toMatch(/comes from authorization server "https:\/\/attacker\.example\/", not http:\/\/127\.0\.0\.1:\d+\/ \(RFC 9207 mix-up check\)/);
     expect(mixup.counts.codes).toBe(0);
     expect(storedOAuth('mixup')).toBeUndefined();
+  }, 60_000);
+
+  it('refuses an authorization server whose metadata names another issuer (RFC 8414 §3.3), even with a matching iss', async () => {
+    const out = await loginThroughBrowser('impostor');
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/metadata found at http:\/\/127\.0\.0\.1:\d+\/? names issuer "https:\/\/honest-idp\.example\/"/);
+    expect(impostor.counts.codes).toBe(0);
+    expect(storedOAuth('impostor')).toBeUndefined();
   }, 60_000);
 
   it('refuses a redirect without iss from an authorization server that promises one', async () => {
