@@ -31,7 +31,12 @@ export async function writeWebResponse(res: HttpResponse, response: Response, ex
   });
   if (body === null) return;
   const reader = body.getReader();
-  sink.onAbort(() => { void reader.cancel().catch(() => undefined); });
+  // A wait for `onWritable` also ends when the client goes away: one registration serves every wait.
+  let wake: (() => void) | null = null;
+  sink.onAbort(() => {
+    void reader.cancel().catch(() => undefined);
+    wake?.();
+  });
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -42,19 +47,24 @@ export async function writeWebResponse(res: HttpResponse, response: Response, ex
       }
       let ok = true;
       res.cork(() => { ok = res.write(value); });
-      if (!ok) await drained(res, sink);
+      if (!ok) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          drained(res, sink, resolve);
+        });
+        wake = null;
+      }
     }
   } catch {
     if (!sink.aborted) res.cork(() => res.end());
   }
 }
 
-function drained(res: HttpResponse, sink: ResponseSink): Promise<void> {
-  return new Promise((resolve) => {
-    res.onWritable(() => {
-      resolve();
-      return true;
-    });
-    if (sink.aborted) resolve();
+/** Calls `resolve` when uWS can take more (or at once for a client already gone). */
+function drained(res: HttpResponse, sink: ResponseSink, resolve: () => void): void {
+  res.onWritable(() => {
+    resolve();
+    return true;
   });
+  if (sink.aborted) resolve();
 }
