@@ -138,16 +138,14 @@ function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, cl
   });
 }
 
-/** The approval wait of the first of the request's models (as named, then each candidate as resolved) that asks; null when none does. */
+/** The approval wait of the first of the request's models (as named, then each candidate as resolved) that asks; null when none does. No allocation when none asks: this runs on every request. */
 function askForModels(state: GatewayState, client: AuthedClient, named: string, targets: readonly { id: string }[], bytes: number): ReturnType<NonNullable<GatewayState['askModel']>> {
-  const seen = new Set<string>();
-  for (const id of [named, ...targets.map((t) => t.id)]) {
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const wait = state.askModel!(client, id, bytes);
-    if (wait !== null) return wait;
+  let wait = state.askModel!(client, named, bytes);
+  for (let i = 0; wait === null && i < targets.length; i++) {
+    const id = targets[i]!.id;
+    if (id !== named) wait = state.askModel!(client, id, bytes);
   }
-  return null;
+  return wait;
 }
 
 /**
