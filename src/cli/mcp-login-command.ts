@@ -195,9 +195,10 @@ function checkIssuer(landed: URL, discovered: DiscoveredServer | null): void {
   if (discovered === null) throw new LocalRouterError('LR_ERR_INTERNAL', 'the login has no discovered authorization server');
   const iss = landed.searchParams.get('iss');
   const named = discovered.metadata?.issuer;
-  // RFC 8414 §3.3: the metadata must name the issuer it was fetched for; otherwise a hostile server
-  // could claim an honest server's issuer and pass the check below.
-  if (typeof named === 'string' && !sameIssuer(named, discovered.url)) {
+  // RFC 8414 §3.3: metadata found for an advertised authorization server must name the issuer it was
+  // fetched for; otherwise a hostile server could claim an honest server's issuer and pass the check
+  // below. A 2025-03-26 server's metadata sits at its own origin whatever its issuer, so it is exempt.
+  if (discovered.advertised && typeof named === 'string' && !sameIssuer(named, discovered.url)) {
     throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the authorization server metadata found at ${discovered.url} names issuer ${JSON.stringify(named.slice(0, 200))} (RFC 8414 §3.3); the login was stopped`);
   }
   const expected = typeof named === 'string' ? named : discovered.url;
@@ -291,6 +292,8 @@ function waitForRedirect(io: CliIo, redirect: RedirectListener, timeoutMs: numbe
 /** The authorization server a login discovered: its URL and its RFC 8414 metadata (null when it serves none). */
 interface DiscoveredServer {
   url: string;
+  /** The URL came from the resource's protected-resource metadata (RFC 9728), not the 2025-03-26 fallback to the server's own origin. */
+  advertised: boolean;
   metadata: (Record<string, unknown> & { issuer?: unknown; authorization_response_iss_parameter_supported?: unknown }) | null;
 }
 
@@ -349,7 +352,10 @@ class LoginProvider {
   }
 
   saveDiscoveryState(state: OAuthDiscoveryState): void {
-    this.discovered = { url: state.authorizationServerUrl, metadata: (state.authorizationServerMetadata as DiscoveredServer['metadata'] | undefined) ?? null };
+    this.discovered = {
+      url: state.authorizationServerUrl, advertised: state.resourceMetadata !== undefined,
+      metadata: (state.authorizationServerMetadata as DiscoveredServer['metadata'] | undefined) ?? null,
+    };
     this.#discoveryState = state;
   }
 
