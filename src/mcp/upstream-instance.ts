@@ -284,7 +284,9 @@ export class UpstreamInstance {
     client.onerror = (err) => {
       if (this.#client !== client) return;
       const lost = this.#lostSession(err);
-      if (lost?.forgotten) this.#drop(client, lost.reason);
+      // A server that gave no session id has no session to forget: a 404 here is its GET stream
+      // refused (some stateless servers say 404, not 405), and re-initializing would only loop.
+      if (lost?.forgotten && hasSession(client)) this.#drop(client, lost.reason);
       else void this.#check(client);
     };
     this.#setState('ready', this.lastError);
@@ -523,4 +525,10 @@ function upstreamError(server: string, err: unknown): RpcError {
 
 function describe(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+}
+
+/** The connection runs in a session the server issued (a Streamable HTTP `Mcp-Session-Id`); STDIO and SSE count as one. */
+function hasSession(client: Client): boolean {
+  const transport = client.transport as { sessionId?: string } | undefined;
+  return transport === undefined || !('sessionId' in transport) || transport.sessionId !== undefined;
 }
