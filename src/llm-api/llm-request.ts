@@ -118,14 +118,14 @@ function proceed(front: LlmFront, state: GatewayState, exchange: LlmExchange, cl
     exchange.onAbort = wait.drop;
     wait.decided.then((refusal) => {
       exchange.onAbort = null;
-      if (exchange.aborted || exchange.finished) return;
+      if (exchange.aborted) return;
       if (refusal !== null) return exchange.fail(refusal, false);
       try {
         proceed(front, state, exchange, client, request, raw, top, crashHook, ids, true);
       } catch (e) {
         exchange.fail(clientError(state, e), false);
       }
-    }, (e: unknown) => { if (!exchange.aborted && !exchange.finished) exchange.fail(clientError(state, e), false); });
+    }, (e: unknown) => { if (!exchange.aborted) exchange.fail(clientError(state, e), false); });
     return;
   }
   exchange.holdProbes(plan.probes);
@@ -248,10 +248,6 @@ class LlmExchange implements CallHandler, OpenExchange {
     this.onAbort = null;
   }
 
-  /** The client has had its answer (or went away): nothing more is written. */
-  get finished(): boolean {
-    return this.#done;
-  }
 
   /** The classifier's choice for an auto-routed request. */
   route(decision: AutoDecision): void {
@@ -306,6 +302,8 @@ class LlmExchange implements CallHandler, OpenExchange {
   }
 
   fail(err: LocalRouterError, close: boolean): void {
+    // Answered already (a shutdown's error, or the answer itself): a late failure writes nothing.
+    if (this.#done) return;
     this.#errorCode = err.code;
     this.#writeError(err, close, err.headers ?? []);
     this.#finish(err.status);
