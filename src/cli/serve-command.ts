@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { configPath, packageVersion } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { accessLogLine } from './access-log.js';
-import { CommandExit, homeOf, parsePort, readConfig, type CliIo } from './cli-io.js';
+import { CommandExit, homeOf, parsePort, type CliIo } from './cli-io.js';
 import { startBanner } from './start-banner.js';
 import { dashboardLoginLine } from './dashboard-login-line.js';
 
@@ -43,7 +43,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       const host = gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host;
       const origin = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${gateway.port}`;
       io.stdout.write(`localrouter listening on http://${host}:${gateway.port}\n`);
-      const config = readConfig(home);
+      const config = gateway.config;
       io.stderr.write(startBanner({
         version: packageVersion(), runs: io.env.LOCALROUTER_RUNS ?? 'src', origin, configFile: configPath(home), home,
         adminTokenFile: gateway.adminTokenFile, secretsBackend: gateway.secretsBackend,

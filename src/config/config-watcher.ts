@@ -34,12 +34,21 @@ export class ConfigWatcher {
   #missingSince = false;
   #closed = false;
 
-  constructor(file: string, onChange: (cfg: Config) => void, onError: (err: LocalRouterError) => void) {
+  /**
+   * `inForce` is the config the caller runs with, read from `file`: changes are measured against it
+   * (without it, the file is read and parsed once more for a baseline).
+   */
+  constructor(file: string, onChange: (cfg: Config) => void, onError: (err: LocalRouterError) => void, inForce?: Config) {
     this.#file = path.resolve(file);
     this.#base = path.basename(this.#file);
     this.#onChange = onChange;
     this.#onError = onError;
-    this.#readBaseline();
+    if (inForce === undefined) {
+      this.#readBaseline();
+    } else {
+      this.#inForce = inForce;
+      this.#lastConfig = JSON.stringify(inForce);
+    }
     try {
       this.#watcher = watch(path.dirname(this.#file), { persistent: false }, (_event, name) => {
         // Temp, backup and lock files share the directory; only the config's own name matters.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isMap, isPair, isScalar, type Document, type LineCounter } from 'yaml';
 import { ConfigSchema } from './schema.js';
 

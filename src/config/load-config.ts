@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { ConfigSchema, type Config } from './schema.js';
 import { parseConfig } from './parse-config.js';
 import { configPath } from './paths.js';
@@ -29,7 +29,8 @@ export function loadOrCreateConfig(home: string): Config {
     throw ioError(home, 'create data directory', err);
   }
   const file = configPath(home);
-  createConfigIfMissing(file, defaultConfig());
+  // The defaults are built only for a file that is not there (a schema parse costs a few ms at start).
+  if (!existsSync(file)) createConfigIfMissing(file, defaultConfig());
   return loadConfig(file);
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_MAX_JSON_DEPTH } from '../model/index.js';
 
 /** Provider and client names: safe in URLs, YAML keys and keychain account names. */

@@ -45,6 +45,8 @@ export interface Gateway {
   readonly secretsBackend: 'keychain' | 'file';
   /** The admin API's token file (`<home>/admin-token`). */
   readonly adminTokenFile: string;
+  /** The config in force (the file's content at start, then each valid reload). */
+  readonly config: Config;
   /** Every route served, by path (`/a/*` takes what is below `/a/`), with its methods: what docs/openapi.json must describe. */
   readonly routes: ReadonlyMap<string, readonly string[]>;
 }
@@ -153,7 +155,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
       log.warn('server host, port, execution and actors take effect at the next start');
     }
     log.info({ providers: next.providers.length, clients: next.clients.length }, 'config reloaded');
-  }, (err) => log.error({ err: err.message }, 'config change rejected; the previous config stays in force'));
+  }, (err) => log.error({ err: err.message }, 'config change rejected; the previous config stays in force'), config);
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -180,7 +182,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     return closing;
   };
   const origin = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { host, port, close, state, metrics, secretsBackend: secrets.backend, adminTokenFile: adminTokenPath(opts.home),
+  return { host, port, close, state, metrics, secretsBackend: secrets.backend, adminTokenFile: adminTokenPath(opts.home), get config() { return config; },
     routes: new Map([...routes].map(([p, methods]) => [p, Object.keys(methods)])), dashboardLoginUrl: () => loginUrl(origin, startLoginCode(metrics.adminAuth)) };
 }
 

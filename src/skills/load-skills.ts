@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileWorkflow, type CompiledWorkflow } from './compile-workflow.js';
 import type { JsonObject, SkillDef, SkillIssue, StepDef } from './skill-types.js';
 

@@ -1,4 +1,5 @@
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import { createRequire } from 'node:module';
+import type { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { JsonSchemaType } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { CompiledStep } from './compile-workflow.js';
 import type { LoadedSkill } from './load-skills.js';
@@ -39,7 +40,19 @@ export interface RunOutcome {
 
 /** Most elements one foreach runs. */
 const MAX_FOREACH_ITEMS = 1000;
-const validators = new AjvJsonSchemaValidator();
+/**
+ * The JSON Schema validator (Ajv), required on the first check rather than imported: Ajv's source
+ * and its instance would otherwise be built at every start of the gateway and the CLI.
+ */
+let validatorsMade: AjvJsonSchemaValidator | null = null;
+
+function validators(): AjvJsonSchemaValidator {
+  if (validatorsMade === null) {
+    const sdk = createRequire(import.meta.url)('@modelcontextprotocol/sdk/validation/ajv') as { AjvJsonSchemaValidator: typeof AjvJsonSchemaValidator };
+    validatorsMade = new sdk.AjvJsonSchemaValidator();
+  }
+  return validatorsMade;
+}
 const compiledSchemas = new WeakMap<object, (v: unknown) => string | null>();
 
 /** A step failure with the message the client sees. */
@@ -251,7 +264,7 @@ export function schemaError(schema: object, value: unknown): string | null {
   let check = compiledSchemas.get(schema);
   if (check === undefined) {
     try {
-      const v = validators.getValidator(schema as JsonSchemaType);
+      const v = validators().getValidator(schema as JsonSchemaType);
       check = (x) => { const r = v(x); return r.valid ? null : r.errorMessage ?? 'does not match'; };
     } catch (err) {
       const message = `the schema itself is invalid: ${messageOf(err)}`;

@@ -1,4 +1,5 @@
-import jsonata from 'jsonata';
+import { createRequire } from 'node:module';
+import type Jsonata from 'jsonata';
 import type { Json } from './skill-types.js';
 
 /** What an expression is evaluated against: `input`, `steps`, and in a foreach `item` and `index` (also bound as `$input`...). */
@@ -94,10 +95,21 @@ function compileString(text: string, where: string): Template {
   });
 }
 
+/**
+ * JSONata, required on first use rather than imported: its 300 KB of source would otherwise be
+ * compiled at every start of the gateway and the CLI, skills or not.
+ */
+let jsonataModule: typeof Jsonata | null = null;
+
+function jsonata(source: string): Jsonata.Expression {
+  jsonataModule ??= createRequire(import.meta.url)('jsonata') as typeof Jsonata;
+  return jsonataModule(source);
+}
+
 function compileOne(source: string, where: string): Template {
   if (source.trim().length === 0) throw new TemplateError(where, 'empty expression {{ }}');
   if (source.length > MAX_EXPRESSION) throw new TemplateError(where, `expression longer than ${MAX_EXPRESSION} characters`);
-  let expr: jsonata.Expression;
+  let expr: Jsonata.Expression;
   try {
     expr = jsonata(source);
   } catch (err) {

@@ -28,6 +28,20 @@ function editorSave(file: string, text: string): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('ConfigWatcher', () => {
+  it('measures changes against the config in force it was given: a comment-only edit is no change, a real one is', async () => {
+    const file = path.join(tempDir(), 'config.yaml');
+    saveConfig(file, defaultConfig());
+    const inForce = defaultConfig();
+    const changes: Config[] = [];
+    watcher = new ConfigWatcher(file, (cfg) => changes.push(cfg), () => {}, inForce);
+    fs.appendFileSync(file, '# a comment\n');
+    await sleep(400);
+    expect(changes).toHaveLength(0);
+    fs.writeFileSync(file, 'server:\n  port: 4011\n');
+    expect(await until(() => changes.length === 1, 1000)).toBe(true);
+    expect(changes[0].server.port).toBe(4011);
+  });
+
   it('delivers a hand edit (in place) within one second', async () => {
     const { file, changes, errors } = setup();
     const started = Date.now();
