@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallController, CallHandler, CallRequest, ProviderRuntime, UpstreamEngine } from '../../../src/model/index.js';
 import { ProviderEngine } from '../../../src/providers/provider-engine.js';
@@ -240,6 +242,50 @@ describe('ActorPool crash', () => {
       expect((await after.done).map((e) => e[0])).toEqual(['attempt', 'response']);
     } finally {
       await pool.close();
+    }
+  });
+});
+
+/** An upstream that writes a whole stream as 30 HTTP chunks in one socket write (one read at the gateway). */
+async function burstUpstream(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.socket!.cork();
+      for (let i = 0; i < 30; i++) {
+        res.write(`data: {"id":"u1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"t${i} "},"finish_reason":null}]}\n\n`);
+      }
+      res.write('data: {"id":"u1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n');
+      res.write('data: [DONE]\n\n');
+      res.socket!.uncork();
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` };
+}
+
+describe.each(MODES)('UpstreamEngine, %s, an upstream that sends many HTTP chunks at once', (_name, create) => {
+  it('hands the events of one read on as one chunk, complete and in order', async () => {
+    const { server, url } = await burstUpstream();
+    const engine = create === MODES[0]![1]
+      ? new ProviderEngine([{ ...providers[0]!, baseUrl: url }])
+      : new ActorPool({ actors: 1, providers: [{ ...providers[0]!, baseUrl: url }] });
+    try {
+      await engine.ready();
+      const rec = new Recorder();
+      engine.call(chat('m', { stream: true }), rec);
+      await rec.done;
+      expect(rec.shape()).toEqual(['attempt', 'start', 'chunk', 'end']);
+      const text = rec.text();
+      for (let i = 0; i < 30; i++) expect(text.indexOf(`"t${i} "`)).toBeGreaterThan(i === 0 ? -1 : text.indexOf(`"t${i - 1} "`));
+      expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+      // Each chunk is a client write; one per HTTP chunk would be 32 here.
+      expect(rec.events.filter((e) => e[0] === 'chunk').length).toBeLessThanOrEqual(3);
+    } finally {
+      await engine.close();
+      server.close();
     }
   });
 });
