@@ -1,4 +1,4 @@
-import type { SseEvent } from '../providers/index.js';
+import type { SseEvent } from '../model/index.js';
 
 /**
  * `_meta` key the gateway adds to a server-to-client message that arrived on the response stream of

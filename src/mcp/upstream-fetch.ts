@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { createSseState, endSse, feedSse, type SseEvent } from '../providers/index.js';
+import { createSseState, endSse, feedSse, type SseEvent } from '../model/index.js';
 import { stamp } from './annotate-related.js';
 
 /** One keep-alive pool per actor thread for every Streamable HTTP upstream. */

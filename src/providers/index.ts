@@ -7,7 +7,7 @@
  */
 export type { ProviderEngine } from './provider-engine.js';
 export { loadProviderEngine } from './load-provider-engine.js';
-export { createSseState, feedSse, endSse, type SseEvent, type SseState } from './sse/parse-sse.js';
+export { createSseState, feedSse, endSse, type SseEvent, type SseState } from '../model/index.js';
 export { createOpenAIStreamState, passOpenAIStream, endOpenAIStream, type OpenAIStreamState } from './openai-compatible/from-openai-stream.js';
 export { extractUsage, usageOf } from './openai-compatible/usage.js';
 export { mapStatusError, mapTransportError } from './map-upstream-error.js';

@@ -1,7 +1,7 @@
 import { LocalRouterError, type PlainError } from '../../errors/index.js';
 import type { StreamPart, Usage } from '../../model/index.js';
 import type { PartStream, TranslateContext } from '../adapter.js';
-import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
+import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../../model/index.js';
 import { mapAnthropicFinishReason } from './map-anthropic-finish-reason.js';
 import { mapAnthropicStreamError } from './map-anthropic-error.js';
 import { emptyCounters, mergeUsage, toUsage, type UsageCounters } from './map-anthropic-usage.js';

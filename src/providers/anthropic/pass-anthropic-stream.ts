@@ -3,7 +3,7 @@ import type { Usage } from '../../model/index.js';
 import type { AnswerIdentity, TranslateContext } from '../adapter.js';
 import { memberValueStart, rewriteIdentity } from '../answer-identity.js';
 import { scanOpenAIBody } from '../openai-compatible/scan-body.js';
-import { createSseState, endSse, feedSse, type SseEvent } from '../sse/parse-sse.js';
+import { createSseState, endSse, feedSse, type SseEvent } from '../../model/index.js';
 import { mapAnthropicStreamError } from './map-anthropic-error.js';
 import { emptyCounters, mergeUsage, toUsage } from './map-anthropic-usage.js';
 import type { AnthropicMessage, AnthropicStopReason, AnthropicUsage } from './wire-types.js';

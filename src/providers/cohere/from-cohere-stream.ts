@@ -2,7 +2,7 @@ import { LocalRouterError } from '../../errors/index.js';
 import type { StreamPart } from '../../model/index.js';
 import type { PartStream, TranslateContext } from '../adapter.js';
 import { createNdjsonState, endNdjson, feedNdjson, type NdjsonState } from '../ndjson/parse-ndjson.js';
-import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
+import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../../model/index.js';
 import type { CohereStreamEvent } from './cohere-types.js';
 import { cohereUsage } from './from-cohere-response.js';
 import { cohereFailedGeneration } from './map-cohere-error.js';

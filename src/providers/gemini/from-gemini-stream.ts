@@ -1,7 +1,7 @@
 import { LocalRouterError } from '../../errors/index.js';
 import type { FinishReason, StreamPart, Usage } from '../../model/index.js';
 import type { PartStream, TranslateContext } from '../adapter.js';
-import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
+import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../../model/index.js';
 import { blockedReason, completionId, failedGeneration } from './from-gemini-response.js';
 import { pieceOf } from './gemini-parts.js';
 import type { GeminiCandidate, GeminiErrorBody, GeminiResponse } from './gemini-types.js';

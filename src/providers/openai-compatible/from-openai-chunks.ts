@@ -1,7 +1,7 @@
 import { LocalRouterError } from '../../errors/index.js';
 import type { FinishReason, PlainError, StreamPart, ThinkingBlock, Usage } from '../../model/index.js';
 import type { PartStream, TranslateContext } from '../adapter.js';
-import { createSseState, endSse, feedSse, type SseEvent } from '../sse/parse-sse.js';
+import { createSseState, endSse, feedSse, type SseEvent } from '../../model/index.js';
 import { scanOpenAIBody } from './scan-body.js';
 import { usageOf } from './usage.js';
 

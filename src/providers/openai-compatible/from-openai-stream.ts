@@ -1,5 +1,5 @@
 import { LocalRouterError } from '../../errors/index.js';
-import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../sse/parse-sse.js';
+import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../../model/index.js';
 import type { PlainError, Usage } from '../../model/index.js';
 import { relayedError, streamError } from './from-openai-chunks.js';
 import { scanOpenAIBody } from './scan-body.js';

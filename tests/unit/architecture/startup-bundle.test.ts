@@ -32,4 +32,10 @@ describe('the compiled entry point loads only what a start needs', () => {
     const heavy = sources.filter((s) => /node_modules\/(jsonata|ajv|ajv-formats)\/|(zod\/v4\/locales\/(?!en\.js))/.test(s));
     expect(heavy).toEqual([]);
   });
+
+  it('starts the MCP actor without the provider adapters (it shares only the SSE framing, from the model)', () => {
+    const sources = [...staticClosure('mcp-actor.js')].flatMap(bundledSources);
+    expect(sources.some((s) => s.includes('src/mcp/mcp-actor.ts'))).toBe(true);
+    expect(sources.filter((s) => s.includes('src/providers/'))).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * Incremental Server-Sent Events framing, shared by every provider (no provider runs regexes over
+ * Incremental Server-Sent Events framing, shared by every provider and the MCP upstream client (none runs regexes over
  * raw stream text). Pure: the caller owns the state object, the parser owns no module state.
  *
  * Linear in the stream's length however it is split: complete lines are parsed once (the event being
