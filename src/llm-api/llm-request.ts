@@ -199,6 +199,8 @@ class LlmExchange implements CallHandler, OpenExchange {
   #t0: number;
   #call: CallController | null = null;
   #headSent = false;
+  /** A stream's status and type, committed but not written yet: they go out with its first bytes (see `#putHead`). */
+  #headPending: { status: number; contentType: string } | null = null;
   #done = false;
   #paused = false;
   #ttftMs = 0;
@@ -286,7 +288,10 @@ class LlmExchange implements CallHandler, OpenExchange {
   #beat(every: number): void {
     if (this.#done || this.aborted) return;
     if (!this.#headSent) this.#writeHead(200, 'text/event-stream; charset=utf-8');
-    this.#res.cork(() => { this.#res.write(': keep-alive\n\n'); });
+    this.#res.cork(() => {
+      this.#putHead();
+      this.#res.write(': keep-alive\n\n');
+    });
     this.#heartbeat = setTimeout(() => this.#beat(every), every);
   }
 
@@ -346,7 +351,10 @@ class LlmExchange implements CallHandler, OpenExchange {
     this.#usage = usage;
     this.#costUsd = costUsd;
     this.#upstreamId = upstreamId;
-    this.#res.cork(() => this.#res.end());
+    this.#res.cork(() => {
+      this.#putHead();
+      this.#res.end();
+    });
     this.#finish(200);
   }
 
@@ -357,11 +365,18 @@ class LlmExchange implements CallHandler, OpenExchange {
       this.#writeError(err, this.#state.shuttingDown);
     } else if (err.relayed === true) {
       // The client received the upstream's error event already.
-      this.#res.cork(() => { this.#res.end(); });
+      this.#res.cork(() => {
+        this.#putHead();
+        this.#res.end();
+      });
     } else {
       // After the first byte the status is gone: end the stream with an error event.
       const event = this.#front.errorEvent(err);
-      this.#res.cork(() => { this.#res.write(event); this.#res.end(); });
+      this.#res.cork(() => {
+        this.#putHead();
+        this.#res.write(event);
+        this.#res.end();
+      });
     }
     this.#finish(err.status);
   }
@@ -419,15 +434,25 @@ class LlmExchange implements CallHandler, OpenExchange {
     });
   }
 
+  /**
+   * Commits the response as a stream. The head is written with the first bytes that follow it
+   * (inside the same cork), so a stream's head and first chunk leave in one send instead of two.
+   */
   #writeHead(status: number, contentType: string): void {
     this.#headSent = true;
+    this.#headPending = { status, contentType };
+  }
+
+  /** Inside a cork: writes the stream's head if it is not written yet. */
+  #putHead(): void {
+    const head = this.#headPending;
+    if (head === null) return;
+    this.#headPending = null;
     const res = this.#res;
-    res.cork(() => {
-      res.writeStatus(statusLine(status));
-      res.writeHeader('content-type', contentType);
-      for (const [k, v] of SSE_HEADERS) res.writeHeader(k, v);
-      for (const [k, v] of this.#responseHeaders()) res.writeHeader(k, v);
-    });
+    res.writeStatus(statusLine(head.status));
+    res.writeHeader('content-type', head.contentType);
+    for (const [k, v] of SSE_HEADERS) res.writeHeader(k, v);
+    for (const [k, v] of this.#responseHeaders()) res.writeHeader(k, v);
   }
 
   /** Monitoring (opt-in `monitoring.log_bodies`): the answer as sent, up to the cap. */
@@ -440,7 +465,10 @@ class LlmExchange implements CallHandler, OpenExchange {
     if (this.#state.logBodyBytes) this.#captureResponse(text);
     if (this.#ttftMs === 0) this.#ttftMs = performance.now() - this.#t0;
     let ok = true;
-    this.#res.cork(() => { ok = this.#res.write(text); });
+    this.#res.cork(() => {
+      this.#putHead();
+      ok = this.#res.write(text);
+    });
     if (!ok && !this.#paused) {
       this.#paused = true;
       this.#call?.pause();
