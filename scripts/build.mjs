@@ -31,7 +31,7 @@ const ENTRIES = {
 };
 
 /** Native addons (and the packages that load them by path) are required at run time from node_modules. */
-const EXTERNAL = ['uWebSockets.js', 'better-sqlite3', 'onnxruntime-node', '@napi-rs/keyring'];
+const EXTERNAL = ['uWebSockets.js', 'better-sqlite3', '@napi-rs/keyring'];
 
 const UI_OUT = 'ui';
 for (const entry of existsSync(dist) ? readdirSync(dist) : []) {
