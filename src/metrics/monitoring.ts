@@ -144,6 +144,7 @@ export class Monitoring {
     } catch {
       // An unreadable store: retention runs at start and reports what fails.
     }
+    this.#guard('forget the rollup marks of earlier runs', () => forgetRollupMarks(db));
     const store = { logMaxBytes: opts.logMaxBytes ?? 0, testHooks: this.#testHooks, onEvent: (e: StoreEvent) => this.#onStoreEvent(e) };
     if (dbFile === ':memory:' || opts.writer === 'inline') {
       this.#inline = new InlineStoreWriter(db, { ...store, file: dbFile });
@@ -385,4 +386,13 @@ export class Monitoring {
     const more = last !== undefined && last.suppressed > 0 ? ` (and ${last.suppressed} more times since the last report)` : '';
     this.#onError(`${what}${more}`, boundedError(err));
   }
+}
+
+/**
+ * A rollup mark says which batches of a running gateway's time series are already in the store. A
+ * gateway holds its home's instance lock, so the marks found at its start are all of runs that have
+ * ended: without this, the table would gain a row at every start.
+ */
+function forgetRollupMarks(db: MonitoringDb): void {
+  db.prepare('DELETE FROM rollup_marks').run();
 }

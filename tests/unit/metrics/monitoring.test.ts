@@ -51,6 +51,27 @@ describe.each(['inline', 'worker'] as const)('Monitoring (%s writer)', (writer) 
     expect(again.log.get('gen-a')!.seq).toBeGreaterThan(0);
   });
 
+  it('keeps one rollup mark, of the running gateway, however often it starts', async () => {
+    const dir = home();
+    for (let run = 0; run < 3; run++) {
+      const m = start(dir, { writer });
+      const ring = MetricsRing.create(64);
+      m.aggregator.addRing('t', ring);
+      ring.write({ ...createRecord(), kind: RECORD_KIND.llmRequest, status: 200, startMs: Date.now() - 5, durationUs: 5000, clientId: m.interner.id('alice') });
+      m.tick();
+      await m.sync();
+      await stop(m);
+    }
+    const db = openMonitoringDb(monitoringDbPath(dir), { readonly: true });
+    try {
+      expect((db.prepare('SELECT COUNT(*) AS n FROM rollup_marks').get() as { n: number }).n).toBe(1);
+      const all = db.prepare("SELECT SUM(requests) AS n FROM series WHERE dim = 'all' AND res = (SELECT MIN(res) FROM series)").get() as { n: number };
+      expect(all.n).toBe(3);
+    } finally {
+      db.close();
+    }
+  });
+
   it('enforces retention on its tick once the clock moves past it', async () => {
     const dir = home();
     const clock = { now: Date.now() };
