@@ -96,16 +96,11 @@ const INTERVALS: Record<LimitConfig['window'], string> = { minute: '1m', hour: '
 const WINDOW_ORDER: Record<LimitConfig['window'], number> = { minute: 0, hour: 1, day: 2 };
 
 /** The client's priced spend (USD) over the last `rangeMs`, from the time series (null without monitoring). */
-function spentUsd(monitoring: Monitoring | null, client: string, rangeMs: number): number | null {
+/** The client's totals over the last `rangeMs` (its key alone is read); null without monitoring. */
+function clientTotals(monitoring: Monitoring | null, client: string, rangeMs: number): { spentUsd: number; unpriced: number } | null {
   if (monitoring === null) return null;
-  const bucket = monitoring.series.totals('client', rangeMs).get(client);
-  return bucket === undefined ? 0 : bucket.costNano / 1e9;
-}
-
-/** The client's answers over the last `rangeMs` whose model had no known price (null without monitoring). */
-function unpricedRequests(monitoring: Monitoring | null, client: string, rangeMs: number): number | null {
-  if (monitoring === null) return null;
-  return monitoring.series.totals('client', rangeMs).get(client)?.unpricedRequests ?? 0;
+  const bucket = monitoring.series.totals('client', rangeMs, client).get(client);
+  return bucket === undefined ? { spentUsd: 0, unpriced: 0 } : { spentUsd: bucket.costNano / 1e9, unpriced: bucket.unpricedRequests };
 }
 
 /**
@@ -130,10 +125,11 @@ export function openRouterKeyRoute(monitoring: Monitoring | null) {
     const costStates = states.filter((s) => s.limit.kind === 'cost').sort((a, b) => WINDOW_ORDER[b.limit.window] - WINDOW_ORDER[a.limit.window]);
     const requestLimits = limits.filter((l) => l.kind === 'requests').sort((a, b) => WINDOW_ORDER[a.window] - WINDOW_ORDER[b.window]);
     const cost = costStates[0];
-    const usage = spentUsd(monitoring, client.name, 365 * DAY_MS);
-    const daily = spentUsd(monitoring, client.name, DAY_MS);
-    const weekly = spentUsd(monitoring, client.name, 7 * DAY_MS);
-    const monthly = spentUsd(monitoring, client.name, 30 * DAY_MS);
+    const year = clientTotals(monitoring, client.name, 365 * DAY_MS);
+    const usage = year?.spentUsd ?? null;
+    const daily = clientTotals(monitoring, client.name, DAY_MS)?.spentUsd ?? null;
+    const weekly = clientTotals(monitoring, client.name, 7 * DAY_MS)?.spentUsd ?? null;
+    const monthly = clientTotals(monitoring, client.name, 30 * DAY_MS)?.spentUsd ?? null;
     const rate = requestLimits[0];
     writeJson(res, 200, {
       data: {
@@ -144,7 +140,7 @@ export function openRouterKeyRoute(monitoring: Monitoring | null) {
         usage, usage_daily: daily, usage_weekly: weekly, usage_monthly: monthly,
         // Every provider key is the user's own: all usage is "bring your own key" usage.
         byok_usage: usage, byok_usage_daily: daily, byok_usage_weekly: weekly, byok_usage_monthly: monthly,
-        unpriced_requests: unpricedRequests(monitoring, client.name, 365 * DAY_MS),
+        unpriced_requests: year?.unpriced ?? null,
         include_byok_in_limit: true,
         is_free_tier: false,
         is_provisioning_key: false,

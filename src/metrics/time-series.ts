@@ -243,14 +243,14 @@ export class TimeSeries {
   /**
    * Totals per key of `dimension` over the last `rangeMs` (the `all` dimension has the one key '').
    * Ranges over a minute read minute (or coarser) buckets, which survive restarts; the range start
-   * is rounded down to the bucket's start.
+   * is rounded down to the bucket's start. With `key`, only that key is read.
    */
-  totals(dimension: Dimension, rangeMs: number): Map<string, SeriesBucket> {
+  totals(dimension: Dimension, rangeMs: number, key?: string): Map<string, SeriesBucket> {
     const now = this.#now();
     const res = pickResolution(rangeMs, this.#store !== null && rangeMs > MINUTE ? MINUTE : 0);
     const out = new Map<string, SeriesBucket>();
-    for (const { key, bucket } of this.#collect(res, dimension, undefined, floorTo(now - rangeMs, res.stepMs), now)) {
-      mergeBucket(getOrAddBucket(out, key), bucket);
+    for (const { key: k, bucket } of this.#collect(res, dimension, key, floorTo(now - rangeMs, res.stepMs), now)) {
+      mergeBucket(getOrAddBucket(out, k), bucket);
     }
     return out;
   }

@@ -55,6 +55,25 @@ describe('TimeSeries', () => {
     expect(p50.points.reduce((n, p) => n + (p.value ?? 0), 0)).toBeCloseTo(4, 1);
   });
 
+  it('totals for one key equal that key of the totals for all, stored and in memory, and name no other key', () => {
+    const { series, rec, db, clock } = setup();
+    for (let i = 0; i < 20; i++) rec(T0 - 3 * HOUR + i * MIN, { client: i % 3 === 0 ? 'bob' : 'alice' });
+    series.persist();
+    clock.now = T0 + 5000;
+    series.persist();
+    rec(T0 + 1000, { client: 'alice' }); // in memory only
+    for (const range of [MIN * 10, HOUR, DAY, 30 * DAY]) {
+      const all = series.totals('client', range);
+      const alice = series.totals('client', range, 'alice');
+      expect([...alice.keys()]).toEqual(all.has('alice') ? ['alice'] : []);
+      expect(alice.get('alice')).toEqual(all.get('alice'));
+    }
+    expect(series.totals('client', DAY, 'alice').get('alice')!.requests).toBe(14);
+    // A series started later (a restart) knows the name only from the store.
+    const later = new TimeSeries({ interner: new Interner(), store: new RollupStore(db), now: () => clock.now });
+    expect(later.totals('client', DAY, 'bob').get('bob')!.requests).toBe(7);
+  });
+
   it('persists minute, hour and day rollups that a restarted series reads back, without double counting', () => {
     const { series, rec, db, clock } = setup();
     for (let i = 0; i < 30; i++) rec(T0 - 90_000 + i * 1000);
