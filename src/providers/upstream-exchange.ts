@@ -216,7 +216,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#pending.length === 0) return;
     const text = this.#pending;
     this.#pending = '';
-    this.#run.onChunk(text);
+    try {
+      this.#run.onChunk(text);
+    } catch (err) {
+      // Run from a microtask, not from undici's callback: a throw here would reach no one.
+      this.#fail(toLocalRouterError(err).toPlain());
+      this.#controller?.abort(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   #fail(error: PlainError, connectionLevel = false): void {
