@@ -140,7 +140,7 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await expect.poll(() => chat(key, baseURL), { timeout: 5000, interval: 100 }).toBe('echo: hi');
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.getByRole('button', { name: /Really delete/ }).click();
-    await expect.poll(() => row.count()).toBe(0);
+    await expect.poll(() => row.count(), { timeout: 10_000, interval: 250 }).toBe(0);
     await expect.poll(() => chat(key, baseURL), { timeout: 5000, interval: 100 }).toBe('error 401');
     // A client the CLI makes meanwhile shows up in the open view (same config file, same locked writes).
     const made = spawnSync(process.execPath, [BIN, '--home', gw.home, 'clients', 'create', 'cli-made', '--json'],
@@ -168,7 +168,7 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await expect.poll(async () => table.locator('tbody tr').innerText(), { timeout: 10_000, interval: 250 }).toMatch(/mock\/echo/);
     await table.getByRole('button', { name: /Details of/ }).first().click();
     const detail = page.getByRole('region', { name: 'Request details' });
-    await expect.poll(() => detail.innerText()).toMatch(/mock\/echo/);
+    await expect.poll(() => detail.innerText(), { timeout: 10_000, interval: 250 }).toMatch(/mock\/echo/);
     expect(await detail.innerText()).toMatch(/Prompt tokens\s*11/);
     expect(await detail.innerText()).toMatch(/Cost\s*\$0\.0*[1-9]/);
     await screenshot(page, 'request-log');
@@ -188,7 +188,7 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     await expect.poll(async () => page.locator('.chart').first().innerText(), { timeout: 10_000, interval: 250 }).toMatch(/traffic-maker/);
     expect(await page.locator('.chart').first().innerText()).toMatch(/log-maker/);
     await page.getByLabel('Metric').selectOption('cost_usd');
-    await expect.poll(async () => page.locator('.chart figcaption').first().innerText()).toMatch(/Cost \(USD\) by client/);
+    await expect.poll(async () => page.locator('.chart figcaption').first().innerText(), { timeout: 10_000, interval: 250 }).toMatch(/Cost \(USD\) by client/);
     const spenders = page.getByRole('table', { name: 'Top spenders' });
     await expect.poll(async () => spenders.innerText(), { timeout: 10_000 }).toMatch(/traffic-maker\s*\$0\.0*[1-9]/);
     expect(await page.locator('.chart figcaption', { hasText: 'Cost per day' }).count()).toBe(1);
@@ -237,7 +237,7 @@ describe('the web dashboard, in a real browser against `localrouter serve`', () 
     }, { timeout: 5000, interval: 100 }).toBe('echo: via preset');
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.getByRole('button', { name: /Really delete/ }).click();
-    await expect.poll(() => row.count()).toBe(0);
+    await expect.poll(() => row.count(), { timeout: 10_000, interval: 250 }).toBe(0);
     expect(fs.readFileSync(path.join(gw.home, 'config.yaml'), 'utf8')).not.toContain('work-openai');
   });
 
