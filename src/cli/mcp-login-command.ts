@@ -23,6 +23,7 @@ interface LoginOptions {
   jwtAlgorithm: string;
   crossAppAccess?: boolean;
   idpIssuer?: string;
+  idpTokenEndpoint?: string;
   idpClientId?: string;
   idTokenFile?: string;
   idpClientSecretFile?: string;
@@ -59,8 +60,9 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
     .option('--private-key-file <path>', 'with --client-credentials: authenticate with a JWT signed by this PEM private key (private_key_jwt) instead of a secret')
     .option('--jwt-algorithm <alg>', 'the signing algorithm of --private-key-file (RS256, ES256, ...)', 'RS256')
     .option('--issuer <url>', 'with --client-credentials: the authorization server the credentials belong to (they are sent to no other)')
-    .option('--cross-app-access', 'enterprise-managed authorization (SEP-990): exchange an ID token of your identity provider for access (needs --client-id, --idp-issuer, --idp-client-id, --id-token-file; the client secret is read from stdin)')
-    .option('--idp-issuer <url>', 'with --cross-app-access: the enterprise identity provider (its token endpoint is discovered)', parseHttpUrl)
+    .option('--cross-app-access', 'enterprise-managed authorization (SEP-990): exchange an ID token of your identity provider for access (needs --client-id, --idp-issuer or --idp-token-endpoint, --idp-client-id, --id-token-file; the client secret is read from stdin)')
+    .option('--idp-issuer <url>', 'with --cross-app-access: the enterprise identity provider (its token endpoint is discovered from its metadata)', parseHttpUrl)
+    .option('--idp-token-endpoint <url>', 'with --cross-app-access: the identity provider\'s token endpoint, where its metadata cannot be discovered', parseHttpUrl)
     .option('--idp-client-id <id>', 'with --cross-app-access: this client\'s id at the identity provider')
     .option('--id-token-file <path>', 'with --cross-app-access: a file holding your ID token from the identity provider (stored in the secret store; log in again when it expires)')
     .option('--idp-client-secret-file <path>', 'with --cross-app-access: a file holding the client secret at the identity provider, if it wants one')
@@ -172,20 +174,23 @@ async function clientCredentials(io: CliIo, serverUrl: string, opts: LoginOption
  * secret is an error here rather than a failing server later.
  */
 async function crossAppAccess(io: CliIo, name: string, serverUrl: string, opts: LoginOptions, challenge: Challenge): Promise<McpOAuthState> {
-  if (opts.clientId === undefined || opts.idpIssuer === undefined || opts.idpClientId === undefined || opts.idTokenFile === undefined) {
-    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--cross-app-access needs --client-id, --idp-issuer, --idp-client-id and --id-token-file (and the client secret on stdin)');
+  const idpIssuer = opts.idpIssuer ?? (opts.idpTokenEndpoint !== undefined ? new URL(opts.idpTokenEndpoint).origin : undefined);
+  if (opts.clientId === undefined || idpIssuer === undefined || opts.idpClientId === undefined || opts.idTokenFile === undefined) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--cross-app-access needs --client-id, --idp-issuer (or --idp-token-endpoint), --idp-client-id and --id-token-file (and the client secret on stdin)');
   }
   const idToken = readTokenFile(opts.idTokenFile, 'ID token');
   const idpSecret = opts.idpClientSecretFile !== undefined ? readTokenFile(opts.idpClientSecretFile, 'client secret') : undefined;
   const secret = await readSecretFromStdin(io, `client secret for ${opts.clientId} (input hidden): `);
   const { auth, discoverAuthorizationServerMetadata, discoverOAuthServerInfo } = await import('@modelcontextprotocol/sdk/client/auth.js');
-  const idpMeta = await discoverAuthorizationServerMetadata(opts.idpIssuer).catch(() => undefined);
-  if (idpMeta?.token_endpoint === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `found no token endpoint in the metadata of identity provider ${opts.idpIssuer}`);
+  const tokenEndpoint = opts.idpTokenEndpoint ?? (await discoverAuthorizationServerMetadata(idpIssuer).catch(() => undefined))?.token_endpoint;
+  if (tokenEndpoint === undefined) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `found no token endpoint in the metadata of identity provider ${idpIssuer} (or metadata the SDK accepts); give it with --idp-token-endpoint`);
+  }
   const discovery = challenge.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {};
   const issuer = String((await discoverOAuthServerInfo(serverUrl, discovery)).authorizationServerUrl);
   const state: McpOAuthState = {
     grant: 'cross_app_access', clientId: opts.clientId, clientSecret: secret, scope: opts.scope ?? challenge.scope ?? null, issuer, idToken,
-    idp: { issuer: opts.idpIssuer, tokenEndpoint: idpMeta.token_endpoint, clientId: opts.idpClientId, ...(idpSecret !== undefined ? { clientSecret: idpSecret } : {}) },
+    idp: { issuer: idpIssuer, tokenEndpoint, clientId: opts.idpClientId, ...(idpSecret !== undefined ? { clientSecret: idpSecret } : {}) },
   };
   const { upstreamOAuthProvider } = await loadUpstreamOAuth();
   const provider = upstreamOAuthProvider(name, serverUrl, state, () => undefined, () => undefined);

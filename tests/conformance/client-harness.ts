@@ -28,7 +28,7 @@ const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
 const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as {
   client_id?: string; client_secret?: string; private_key_pem?: string; signing_algorithm?: string;
   /** Cross-app access (SEP-990): the enterprise identity provider and the user's ID token from it. */
-  idp_issuer?: string; idp_client_id?: string; idp_id_token?: string;
+  idp_issuer?: string; idp_token_endpoint?: string; idp_client_id?: string; idp_id_token?: string;
 };
 /** The URL the suite's client ID metadata document scenario expects as the client id. */
 const CIMD_URL = 'https://conformance-test.local/client-metadata.json';
@@ -46,7 +46,8 @@ async function login(home: string): Promise<void> {
     fs.writeFileSync(idToken, context.idp_id_token, { mode: 0o600 });
     const t = testIo({ input: `${context.client_secret ?? ''}\n` });
     const code = await cli(['node', 'localrouter', '--home', home, 'mcp', 'login', 'conf', '--cross-app-access', '--client-id', context.client_id,
-      '--idp-issuer', context.idp_issuer ?? '', '--idp-client-id', context.idp_client_id ?? '', '--id-token-file', idToken], t.io);
+      '--idp-issuer', context.idp_issuer ?? '', '--idp-token-endpoint', context.idp_token_endpoint ?? '', '--idp-client-id', context.idp_client_id ?? '',
+      '--id-token-file', idToken], t.io);
     log(`mcp login --cross-app-access: exit ${code}\n${t.stderr()}`);
     return;
   }
