@@ -104,13 +104,22 @@ export function clientCredentialsProvider(state: CredentialsState, save?: (state
   return new SteppedClientCredentials(state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts, ledger);
 }
 
-/** The scope a non-interactive client asks for: the configured one, widened by what servers asked for since. */
+/**
+ * The scope a non-interactive client asks for: the configured one, widened by what servers asked
+ * for since. A 403 `insufficient_scope` widens it; a 401 only when it refused a token that had not
+ * expired (a 401 for an expired token is the usual renewal, whatever scope it names). The wider
+ * scope is kept (`widened`) once a token was obtained with it: one the authorization server refuses
+ * is not stored.
+ */
 class ScopeLedger {
   #scope: string | null;
+  #kept: string | null;
   readonly #widened: (scope: string) => void;
+  #token: { obtainedAt: number; lifetimeS: number | null } | null = null;
 
   constructor(scope: string | null, widened: (scope: string) => void) {
     this.#scope = scope;
+    this.#kept = scope;
     this.#widened = widened;
   }
 
@@ -118,12 +127,25 @@ class ScopeLedger {
     return this.#scope;
   }
 
-  /** Widens the scope by those a challenge names that it lacks (nothing to do when it has them all). */
-  demand(scope: string): void {
+  demand(scope: string, insufficient: boolean): void {
+    if (!insufficient && (this.#token === null || !stillValid(this.#token.obtainedAt, this.#token.lifetimeS))) return;
     if (covers(this.#scope, scope)) return;
     this.#scope = scopeUnion(this.#scope, scope);
-    if (this.#scope !== null) this.#widened(this.#scope);
   }
+
+  /** A token was obtained (with the ledger's scope). */
+  obtained(tokens: OAuthTokens): void {
+    this.#token = { obtainedAt: Date.now(), lifetimeS: typeof tokens.expires_in === 'number' ? tokens.expires_in : null };
+    if (this.#scope !== null && this.#scope !== this.#kept) {
+      this.#kept = this.#scope;
+      this.#widened(this.#scope);
+    }
+  }
+}
+
+/** Whether a token of this lifetime obtained then has some life left (unknown lifetime: unknown, so no). */
+function stillValid(obtainedAt: number, lifetimeS: number | null): boolean {
+  return lifetimeS !== null && Number.isFinite(lifetimeS) && lifetimeS > 0 && Date.now() < obtainedAt + lifetimeS * 1000 - 5_000;
 }
 
 /**
@@ -142,8 +164,13 @@ class SteppedClientCredentials extends ClientCredentialsProvider implements Scop
     return super.prepareTokenRequest(this.#ledger.scope ?? scope);
   }
 
-  demandScope(scope: string): void {
-    this.#ledger.demand(scope);
+  override saveTokens(tokens: OAuthTokens): void {
+    super.saveTokens(tokens);
+    this.#ledger.obtained(tokens);
+  }
+
+  demandScope(scope: string, insufficient: boolean): void {
+    this.#ledger.demand(scope, insufficient);
   }
 }
 
@@ -159,8 +186,13 @@ class SteppedPrivateKeyJwt extends PrivateKeyJwtProvider implements ScopeAware {
     return super.prepareTokenRequest(this.#ledger.scope ?? scope);
   }
 
-  demandScope(scope: string): void {
-    this.#ledger.demand(scope);
+  override saveTokens(tokens: OAuthTokens): void {
+    super.saveTokens(tokens);
+    this.#ledger.obtained(tokens);
+  }
+
+  demandScope(scope: string, insufficient: boolean): void {
+    this.#ledger.demand(scope, insufficient);
   }
 }
 
@@ -217,6 +249,7 @@ export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
 
   saveTokens(tokens: OAuthTokens): void {
     this.#tokens = tokens;
+    this.#ledger.obtained(tokens);
   }
 
   /** Where the SDK's discovery found the authorization server and the resource: the ID-JAG names both. */
@@ -252,8 +285,8 @@ export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
     return params;
   }
 
-  demandScope(scope: string): void {
-    this.#ledger.demand(scope);
+  demandScope(scope: string, insufficient: boolean): void {
+    this.#ledger.demand(scope, insufficient);
   }
 
   redirectToAuthorization(): void {
@@ -375,8 +408,9 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
     if (box === null) return;
     const granted = typeof box.state.tokens.scope === 'string' ? box.state.tokens.scope : box.state.scope;
     // A 403 says the token lacks the scope whatever the gateway believes was granted; a 401 is
-    // taken for step-up only when the scope it names is known not to have been granted.
-    if (!insufficient && (granted === null || covers(granted, scope))) return;
+    // taken for step-up only when it refused a token that had not expired, naming a scope known not
+    // to have been granted (an expired token is refreshed, whatever scope the 401 names).
+    if (!insufficient && (granted === null || covers(granted, scope) || !stillValid(box.state.obtainedAt, lifetimeOf(box.state)))) return;
     const wanted = scopeUnion(scopeUnion(granted, box.stepUp), scope);
     if (wanted === null || wanted === box.stepUp) return;
     box.stepUp = wanted;
@@ -468,6 +502,11 @@ export function sameIssuer(a: string, b: string): boolean {
     }
   };
   return norm(a) === norm(b);
+}
+
+function lifetimeOf(state: LoginState): number | null {
+  const lifetime = Number(state.tokens.expires_in);
+  return Number.isFinite(lifetime) && lifetime > 0 ? lifetime : null;
 }
 
 function expiresSoon(state: LoginState): boolean {
