@@ -104,3 +104,36 @@ describe('step-up with a login by authorization code', () => {
     expect(saved.at(-1)).toMatchObject({ stepUpScope: 'read write' });
   });
 });
+
+describe('cross-app access', () => {
+  const jwt = (payload: object): string => `e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`;
+  const state = (idToken: string): Extract<McpOAuthState, { grant: 'cross_app_access' }> => ({
+    grant: 'cross_app_access', clientId: 'xaa', clientSecret: 's3cret', scope: null, issuer: 'http://127.0.0.1:9/', idToken,
+    idp: { issuer: 'http://127.0.0.1:8', tokenEndpoint: 'http://127.0.0.1:8/token', clientId: 'idp-client' },
+  });
+  const discovered = {
+    authorizationServerUrl: 'http://127.0.0.1:9/', authorizationServerMetadata: { issuer: 'http://127.0.0.1:9/' },
+    resourceMetadata: { resource: SERVER },
+  } as never;
+
+  it('an expired ID token needs a new login (it is not sent to the identity provider), and the server is marked', async () => {
+    let marked = 0;
+    const provider = upstreamOAuthProvider('xaa', SERVER, state(jwt({ sub: 'u', exp: Math.floor(Date.now() / 1000) - 60 })), () => undefined, () => { marked++; });
+    await provider.saveDiscoveryState!(discovered);
+    await expect(provider.prepareTokenRequest!(undefined)).rejects.toThrow(/needs an OAuth login \(the identity provider's ID token expired\)/);
+    expect(marked).toBe(1);
+  });
+
+  it('presents itself as a non-interactive jwt-bearer client bound to the authorization server of the login', () => {
+    const provider = upstreamOAuthProvider('xaa', SERVER, state(jwt({ sub: 'u' })), () => undefined, () => undefined);
+    expect(provider.redirectUrl).toBeUndefined();
+    expect(provider.clientMetadata).toMatchObject({ grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'], token_endpoint_auth_method: 'client_secret_basic' });
+    expect(provider.clientInformation()).toMatchObject({ client_id: 'xaa', issuer: 'http://127.0.0.1:9/' });
+  });
+
+  it('without protected-resource metadata there is no resource to name: a clear error', async () => {
+    const provider = upstreamOAuthProvider('xaa', SERVER, state(jwt({ sub: 'u' })), () => undefined, () => undefined);
+    await provider.saveDiscoveryState!({ authorizationServerUrl: 'http://127.0.0.1:9/' } as never);
+    await expect(provider.prepareTokenRequest!(undefined)).rejects.toThrow(/publishes no protected-resource metadata \(RFC 9728\)/);
+  });
+});
