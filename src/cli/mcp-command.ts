@@ -3,6 +3,7 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { configPath, loadOrCreateConfig, updateConfig, type Config, type McpServerConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
+import { storedMcpSecrets } from '../mcp/index.js';
 import { fetchAdmin, gatewayOrigin } from './admin-client.js';
 import { homeOf, parseName, printJson, printTable, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
 import { registerMcpLoginCommand } from './mcp-login-command.js';
@@ -62,7 +63,7 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
         const s = live?.get(m.name);
         return {
           name: m.name, transport: m.transport, target: m.url ?? [m.command, ...m.args].join(' '), enabled: m.enabled,
-          state: !m.enabled ? 'disabled' : live === null ? 'gateway not running' : s?.needsLogin === true ? 'needs login' : String(s?.state ?? 'idle'),
+          state: !m.enabled ? 'disabled' : live === null ? 'gateway not running' : s?.needsLogin === true ? needsLogin(io, home, m.name) : String(s?.state ?? 'idle'),
           tools: (s?.tools as number | null | undefined) ?? null, restarts: (s?.restarts as number | undefined) ?? 0, last_error: (s?.lastError as string | null | undefined) ?? null,
           last_error_at: (s?.lastErrorAt as string | null | undefined) ?? null, last_success_at: (s?.lastSuccessAt as string | null | undefined) ?? null,
         };
@@ -201,4 +202,15 @@ function notFound(name: string): LocalRouterError {
 
 function exists(name: string): LocalRouterError {
   return new LocalRouterError('LR_ERR_BAD_REQUEST', `an MCP server named "${name}" already exists`);
+}
+
+/** "needs login", with the scope the next login asks for when the server asked for more (step-up; kept with the login in the secret store). */
+function needsLogin(io: CliIo, home: string, name: string): string {
+  try {
+    const oauth = storedMcpSecrets(name, secretStoreOf(home, io)).oauth;
+    if (oauth?.grant === 'authorization_code' && oauth.stepUpScope !== undefined) return `needs login (scope ${oauth.stepUpScope})`;
+  } catch {
+    // the store is not readable here: the state alone
+  }
+  return 'needs login';
 }

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Config } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import { mcpSecretName, storedMcpSecrets, type McpOAuthState } from '../mcp/index.js';
+import { loadUpstreamOAuth, mcpSecretName, storedMcpSecrets, type McpOAuthState } from '../mcp/index.js';
 import { fetchAdmin } from './admin-client.js';
 import { homeOf, parsePort, printJson, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
 import { readSecretFromStdin } from './read-secret.js';
@@ -21,6 +21,12 @@ interface LoginOptions {
   clientMetadataUrl?: string;
   privateKeyFile?: string;
   jwtAlgorithm: string;
+  crossAppAccess?: boolean;
+  idpIssuer?: string;
+  idpTokenEndpoint?: string;
+  idpClientId?: string;
+  idTokenFile?: string;
+  idpClientSecretFile?: string;
   port: number;
   timeoutS: number;
   json?: boolean;
@@ -36,8 +42,12 @@ const DEFAULT_TIMEOUT_S = 300;
  * dynamic client registration where offered, or a pre-registered `--client-id`,
  * authorization code with PKCE S256 and the `resource` indicator) with a loopback redirect; the URL
  * to open is printed, and on a machine without a browser the URL the browser ended on can be
- * pasted instead. Machine-to-machine servers use `--client-credentials`. The tokens go to the secret
- * store (never the config); a running gateway picks them up at once and refreshes them itself.
+ * pasted instead. Machine-to-machine servers use `--client-credentials`; enterprise-managed servers
+ * `--cross-app-access` (the ID token of the enterprise identity provider is exchanged there for an
+ * ID-JAG, which the server's authorization server takes as a JWT bearer grant: SEP-990). When the
+ * server asked the gateway for more scope than the last login got (step-up), the login asks for the
+ * union. The tokens go to the secret store (never the config); a running gateway picks them up at
+ * once and refreshes them itself.
  */
 export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
   mcp.command('login').description('log in to an MCP server that uses OAuth (prints the URL to open; tokens go to the secret store)')
@@ -50,6 +60,12 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
     .option('--private-key-file <path>', 'with --client-credentials: authenticate with a JWT signed by this PEM private key (private_key_jwt) instead of a secret')
     .option('--jwt-algorithm <alg>', 'the signing algorithm of --private-key-file (RS256, ES256, ...)', 'RS256')
     .option('--issuer <url>', 'with --client-credentials: the authorization server the credentials belong to (they are sent to no other)')
+    .option('--cross-app-access', 'enterprise-managed authorization (SEP-990): exchange an ID token of your identity provider for access (needs --client-id, --idp-issuer or --idp-token-endpoint, --idp-client-id, --id-token-file; the client secret is read from stdin)')
+    .option('--idp-issuer <url>', 'with --cross-app-access: the enterprise identity provider (its token endpoint is discovered from its metadata)', parseHttpUrl)
+    .option('--idp-token-endpoint <url>', 'with --cross-app-access: the identity provider\'s token endpoint, where its metadata cannot be discovered', parseHttpUrl)
+    .option('--idp-client-id <id>', 'with --cross-app-access: this client\'s id at the identity provider')
+    .option('--id-token-file <path>', 'with --cross-app-access: a file holding your ID token from the identity provider (stored in the secret store; log in again when it expires)')
+    .option('--idp-client-secret-file <path>', 'with --cross-app-access: a file holding the client secret at the identity provider, if it wants one')
     .option('--port <port>', 'loopback port for the redirect (default: any free port)', parsePort, 0)
     .option('--timeout-s <s>', 'how long to wait for the redirect', parseTimeout, DEFAULT_TIMEOUT_S)
     .option('--json', 'print JSON')
@@ -59,12 +75,15 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
       if (server === undefined) throw new LocalRouterError('LR_ERR_NOT_FOUND', `no MCP server named "${name}"`);
       if (server.url === undefined || server.transport === 'stdio') throw new LocalRouterError('LR_ERR_BAD_REQUEST', `MCP server "${name}" is a STDIO server; OAuth is for --url servers`);
       const challenge = await probeChallenge(server.url, server.transport === 'sse' ? 'GET' : 'POST');
-      const state = opts.clientCredentials ? await clientCredentials(io, server.url, opts, challenge) : await authorizationCode(io, server.url, opts, challenge);
       const secrets = secretStoreOf(home, io);
+      const previous = storedMcpSecrets(name, secrets).oauth;
+      const state = opts.clientCredentials ? await clientCredentials(io, server.url, opts, challenge)
+        : opts.crossAppAccess ? await crossAppAccess(io, name, server.url, opts, challenge)
+          : await authorizationCode(io, server.url, opts, challenge, previous?.grant === 'authorization_code' ? previous.stepUpScope : undefined);
       secrets.set(mcpSecretName(name), JSON.stringify({ ...storedMcpSecrets(name, secrets), oauth: state }));
       await tellGateway(io, home, readConfig(home));
       if (opts.json) return printJson(io, { server: name, grant: state.grant, scope: state.scope });
-      io.stdout.write(`logged in to MCP server "${name}" (${state.grant === 'client_credentials' ? 'client credentials' : 'authorization code'}); the tokens are in the secret store\n`);
+      io.stdout.write(`logged in to MCP server "${name}" (${GRANT_NAMES[state.grant]}${state.scope !== null ? `, scope "${state.scope}"` : ''}); the tokens are in the secret store\n`);
     });
 
   mcp.command('logout').description('forget the OAuth tokens or client credentials of an MCP server')
@@ -83,6 +102,10 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
       io.stdout.write(`logged out of MCP server "${name}"\n`);
     });
 }
+
+const GRANT_NAMES: Record<McpOAuthState['grant'], string> = {
+  authorization_code: 'authorization code', client_credentials: 'client credentials', cross_app_access: 'cross-app access',
+};
 
 /** A running gateway reads the MCP servers' secrets again and reconnects those whose credentials changed. */
 async function tellGateway(io: CliIo, home: string, config: Config): Promise<void> {
@@ -144,6 +167,53 @@ async function clientCredentials(io: CliIo, serverUrl: string, opts: LoginOption
   return state;
 }
 
+/**
+ * Enterprise-managed authorization (SEP-990): the identity provider's token endpoint is discovered,
+ * the server's authorization server too (the client is bound to it: its secret goes to no other),
+ * and the whole exchange runs once now with the gateway's own client, so a refused ID token or
+ * secret is an error here rather than a failing server later.
+ */
+async function crossAppAccess(io: CliIo, name: string, serverUrl: string, opts: LoginOptions, challenge: Challenge): Promise<McpOAuthState> {
+  const idpIssuer = opts.idpIssuer ?? (opts.idpTokenEndpoint !== undefined ? new URL(opts.idpTokenEndpoint).origin : undefined);
+  if (opts.clientId === undefined || idpIssuer === undefined || opts.idpClientId === undefined || opts.idTokenFile === undefined) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--cross-app-access needs --client-id, --idp-issuer (or --idp-token-endpoint), --idp-client-id and --id-token-file (and the client secret on stdin)');
+  }
+  const idToken = readTokenFile(opts.idTokenFile, 'ID token');
+  const idpSecret = opts.idpClientSecretFile !== undefined ? readTokenFile(opts.idpClientSecretFile, 'client secret') : undefined;
+  const secret = await readSecretFromStdin(io, `client secret for ${opts.clientId} (input hidden): `);
+  const { auth, discoverAuthorizationServerMetadata, discoverOAuthServerInfo } = await import('@modelcontextprotocol/sdk/client/auth.js');
+  const tokenEndpoint = opts.idpTokenEndpoint ?? (await discoverAuthorizationServerMetadata(idpIssuer).catch(() => undefined))?.token_endpoint;
+  if (tokenEndpoint === undefined) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `found no token endpoint in the metadata of identity provider ${idpIssuer} (or metadata the SDK accepts); give it with --idp-token-endpoint`);
+  }
+  const discovery = challenge.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {};
+  const issuer = String((await discoverOAuthServerInfo(serverUrl, discovery)).authorizationServerUrl);
+  const state: McpOAuthState = {
+    grant: 'cross_app_access', clientId: opts.clientId, clientSecret: secret, scope: opts.scope ?? challenge.scope ?? null, issuer, idToken,
+    idp: { issuer: idpIssuer, tokenEndpoint, clientId: opts.idpClientId, ...(idpSecret !== undefined ? { clientSecret: idpSecret } : {}) },
+  };
+  const { upstreamOAuthProvider } = await loadUpstreamOAuth();
+  const provider = upstreamOAuthProvider(name, serverUrl, state, () => undefined, () => undefined);
+  try {
+    await auth(provider, { serverUrl, ...discovery, ...(state.scope !== null ? { scope: state.scope } : {}) });
+  } catch (err) {
+    throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `cross-app access failed: ${(err as Error).message.slice(0, 500)}`);
+  }
+  return state;
+}
+
+/** A token or secret kept in a file (one line), for the secret store. */
+function readTokenFile(file: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new LocalRouterError('LR_ERR_BAD_REQUEST', `cannot read the ${what} file ${file}: ${(err as Error).message}`);
+  }
+  if (text === '' || text.length > 16_384 || /\s/.test(text)) throw new LocalRouterError('LR_ERR_BAD_REQUEST', `${file} must hold the ${what} alone, on one line`);
+  return text;
+}
+
 /** A PEM private key from a file (it goes to the secret store with the login, never the config). */
 function readPrivateKey(file: string): string {
   let pem: string;
@@ -156,14 +226,17 @@ function readPrivateKey(file: string): string {
   return pem;
 }
 
-async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOptions, challenge: Challenge): Promise<McpOAuthState> {
+async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOptions, challenge: Challenge, stepUpScope: string | undefined): Promise<McpOAuthState> {
   const clientSecret = opts.clientSecretStdin ? await readSecretFromStdin(io, 'client secret (input hidden): ') : undefined;
   if (clientSecret !== undefined && opts.clientId === undefined) throw new LocalRouterError('LR_ERR_BAD_REQUEST', '--client-secret-stdin needs --client-id');
   const redirect = await startRedirectListener(opts.port);
   try {
     const provider = new LoginProvider(redirect.url, opts.scope ?? null, opts.clientId, clientSecret, opts.clientMetadataUrl);
     const { auth } = await import('@modelcontextprotocol/sdk/client/auth.js');
-    const wanted = opts.scope ?? challenge.scope;
+    // The scope the server asked the gateway for since the last login (step-up) wins over its 401's
+    // now: that one names what any request needs, not what the failing one did.
+    const wanted = opts.scope ?? stepUpScope ?? challenge.scope;
+    if (opts.scope === undefined && stepUpScope !== undefined) io.stderr.write(`The server asked for more scope since the last login: asking for "${stepUpScope}"\n`);
     const hints = { ...(wanted !== undefined ? { scope: wanted } : {}), ...(challenge.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}) };
     const first = await auth(provider, { serverUrl, ...hints });
     if (first !== 'REDIRECT' || provider.authorizationUrl === null) throw new LocalRouterError('LR_ERR_INTERNAL', 'the authorization server gave no authorization URL');
@@ -177,7 +250,7 @@ async function authorizationCode(io: CliIo, serverUrl: string, opts: LoginOption
     if (second !== 'AUTHORIZED' || tokens === null || provider.client === null) throw new LocalRouterError('LR_ERR_UNAUTHORIZED', 'the authorization server issued no token');
     return {
       grant: 'authorization_code', client: provider.client, clientMetadata: provider.clientMetadata as Record<string, unknown>, redirectUrl: redirect.url,
-      tokens, obtainedAt: Date.now(), scope: wanted ?? null,
+      tokens, obtainedAt: Date.now(), scope: provider.authorizationUrl.searchParams.get('scope') ?? wanted ?? null,
     };
   } finally {
     redirect.close();
@@ -371,6 +444,16 @@ class LoginProvider {
   codeVerifier(): string {
     return this.#verifier;
   }
+}
+
+function parseHttpUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return value;
+  } catch {
+    // refused below
+  }
+  throw new InvalidArgumentError('must be an http(s) URL.');
 }
 
 /** The SDK takes a metadata document's URL only as https with a path (it is the client's identity). */

@@ -129,6 +129,10 @@ export const McpSettingsSchema = z.strictObject({
   max_sessions: z.number().int().min(1).max(100_000).default(1000),
   /** Sessions one client may hold; a new one past it replaces the client's least recently used session without a request in flight. */
   max_sessions_per_client: z.number().int().min(1).max(100_000).default(100),
+  /** Requests of protocol 2026-07-28 (sessionless) one client may have in flight at once, listen streams apart; past it, 429. */
+  max_requests_in_flight_per_client: z.number().int().min(1).max(100_000).default(256),
+  /** `subscriptions/listen` streams (protocol 2026-07-28) one client may hold open at once; past it, 429. */
+  max_listen_streams_per_client: z.number().int().min(1).max(1024).default(16),
   /** Restart backoff of a crashed upstream: first delay, doubled up to the cap. */
   restart_initial_ms: z.number().int().min(10).default(500),
   restart_max_ms: z.number().int().min(10).default(30_000),
@@ -274,7 +278,9 @@ export const ClientSchema = z.strictObject({
   /**
    * Lets MCP clients log in as this client through the browser (OAuth authorization code with PKCE,
    * `client_id` = this `id`), each login approved by the admin on the gateway's consent page.
-   * Redirects go to a loopback `http://` address (any port) or to one of `redirect_uris` exactly.
+   * Redirects go to one of `redirect_uris` exactly, or to a loopback IP literal (`http://127.0.0.1`,
+   * `http://[::1]`) on any port (RFC 8252 §7.3): with the address, path and query of a loopback URI
+   * listed here if any is (its port is ignored), any path if none is. `localhost` only if listed exactly.
    */
   oauth_login: z.strictObject({
     redirect_uris: z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).refine((u) => !u.includes('#'), 'must not have a fragment')).default([]),

@@ -102,21 +102,34 @@ export function pkceMatches(verifier: string, challenge: string): boolean {
   return computed.length === given.length && timingSafeEqual(computed, given);
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+/** Loopback IP literals (RFC 8252 §7.3); `localhost` is not one: a name may resolve elsewhere (§8.3). */
+const LOOPBACK_IPS = new Set(['127.0.0.1', '[::1]']);
 
 /**
- * Where a login may send its code: one of the client's listed redirect URIs exactly, or a loopback
- * `http://` address on any port (RFC 8252 §7.3: native apps listen on a port of their choosing).
- * Never a URI with a fragment or credentials.
+ * Where a login may send its code (RFC 8252 §7.3, §8.3):
+ * - one of the client's listed redirect URIs, exactly;
+ * - a loopback IP literal (`http://127.0.0.1` or `http://[::1]`) on any port, native apps listening
+ *   on a port of their choosing: when the client lists loopback redirect URIs, the redirect must be
+ *   one of them but for the port (same address, path and query); when it lists none, any path.
+ * Never `localhost` unless listed exactly, nor a URI with a fragment or credentials.
  */
 export function redirectAllowed(uri: string, listed: readonly string[]): boolean {
   if (uri.length === 0 || uri.length > 2048 || uri.includes('#')) return false;
   if (listed.includes(uri)) return true;
+  const url = loopbackUrl(uri);
+  if (url === null) return false;
+  const loopbackListed = listed.map(loopbackUrl).filter((l): l is URL => l !== null);
+  if (loopbackListed.length === 0) return true;
+  return loopbackListed.some((l) => l.hostname === url.hostname && l.pathname === url.pathname && l.search === url.search);
+}
+
+/** `uri` parsed, when it is a plain `http://` URI on a loopback IP literal; else null. */
+function loopbackUrl(uri: string): URL | null {
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    return false;
+    return null;
   }
-  return url.protocol === 'http:' && url.username === '' && url.password === '' && LOOPBACK_HOSTS.has(url.hostname);
+  return url.protocol === 'http:' && url.username === '' && url.password === '' && url.hash === '' && LOOPBACK_IPS.has(url.hostname) ? url : null;
 }

@@ -41,6 +41,8 @@ export class BridgedCall {
   readonly handle = randomUUID();
   readonly method: string;
   readonly clientId: string;
+  /** The endpoint the call came through (null: `/mcp`, else a virtual server's name): only there may it resume. */
+  readonly endpoint: string | null;
   readonly #deps: BridgedCallDeps;
   #round: CallRound | null;
   /** The answer, when it came while no round was open. */
@@ -54,9 +56,10 @@ export class BridgedCall {
   #handOutQueued = false;
   #over = false;
 
-  constructor(method: string, clientId: string, deps: BridgedCallDeps, round: CallRound) {
+  constructor(method: string, clientId: string, deps: BridgedCallDeps, round: CallRound, endpoint: string | null = null) {
     this.method = method;
     this.clientId = clientId;
+    this.endpoint = endpoint;
     this.#deps = deps;
     this.#round = round;
   }

@@ -4,7 +4,8 @@ import type { McpHost, McpLog, McpSessionLink } from '../mcp/index.js';
 import type { McpJsonRpcMessage, McpJsonText, McpSessionInfo } from '../workers/index.js';
 import { writeResponse, type AuthedClient, type HeaderPairs } from '../ingress/index.js';
 import { jsonRpcErrorBody } from './mcp-auth.js';
-import type { CallSink, McpCalls } from './mcp-calls.js';
+import type { McpSessionLimits } from './mcp-route.js';
+import { MCP_RATE_LIMITED, type CallSink, type McpCalls } from './mcp-calls.js';
 import { BridgedCall, CALL_ID, type CallRound, type RoundOutcome } from './mcp-bridged-call.js';
 import { jsonString } from './mcp-post-exchange.js';
 import { writeWebResponse, type ResponseSink } from './mcp-web-response.js';
@@ -104,6 +105,8 @@ interface Watcher {
 
 export interface McpModernOptions {
   calls: McpCalls;
+  /** Read per request (a config reload applies): `maxRequestsInFlightPerClient` and `maxListenStreamsPerClient` cap each client here. */
+  limits(): McpSessionLimits;
   metricId(name: string): number;
   version: string;
   log: McpLog;
@@ -155,6 +158,12 @@ export class McpModern {
   readonly #served = new Map<string, Served>();
   /** Actor sessions open for modern requests and listen streams (the host does not count them as client sessions). */
   readonly #opened = new Set<number>();
+  /**
+   * Per client id: its requests being served now (listen streams apart) and its open listen streams.
+   * Each holds an actor session or a stream of the shared handler, so one key could otherwise take
+   * them all (the handler serves at most 1,024 listen streams for everyone).
+   */
+  readonly #inFlight = new Map<string, { requests: number; listens: number }>();
 
   constructor(host: McpHost, opts: McpModernOptions) {
     this.#host = host;
@@ -181,9 +190,51 @@ export class McpModern {
       httpMethod: 'POST', body, protocolVersionHeader: get('mcp-protocol-version'), mcpMethodHeader: get('mcp-method'), mcpNameHeader: get('mcp-name'),
     });
     if (route.kind === 'legacy') return false;
+    const method = route.kind === 'modern' ? route.message.method : '';
+    const slot = method === 'subscriptions/listen' ? 'listens' : 'requests';
+    const refusal = this.#admit(client.id, slot);
+    if (refusal !== null) {
+      const id = route.kind === 'modern' ? (route.message as { id?: unknown }).id : undefined;
+      writeResponse(res, 429, 'application/json', JSON.stringify({ jsonrpc: '2.0', id: typeof id === 'string' || typeof id === 'number' ? id : null, error: refusal }), [...cors, ['retry-after', '1']]);
+      return true;
+    }
+    try {
+      await this.#serveAdmitted(sdk, route, method, host, headers, body, bytes, client, endpoint, res, cors, sink);
+    } finally {
+      this.#release(client.id, slot);
+    }
+    return true;
+  }
+
+  /** Counts one more request or listen stream of the client, or says why not (a JSON-RPC error). */
+  #admit(clientId: string, slot: 'requests' | 'listens'): { code: number; message: string; data: Item } | null {
+    const { maxRequestsInFlightPerClient, maxListenStreamsPerClient } = this.#opts.limits();
+    const mine = this.#inFlight.get(clientId) ?? { requests: 0, listens: 0 };
+    const [max, setting, what] = slot === 'listens'
+      ? [maxListenStreamsPerClient, 'mcp.max_listen_streams_per_client', 'subscriptions/listen streams open']
+      : [maxRequestsInFlightPerClient, 'mcp.max_requests_in_flight_per_client', 'MCP requests (protocol 2026-07-28) in flight'];
+    if (mine[slot] >= max) {
+      return {
+        code: MCP_RATE_LIMITED, message: `this client has ${mine[slot]} ${what} (${setting} = ${max}); retry when one ends`,
+        data: { code: 'LR_ERR_RATE_LIMITED', retry_after_ms: 1000, retry_after_s: 1, limit: { kind: 'concurrent', setting, max } },
+      };
+    }
+    mine[slot]++;
+    this.#inFlight.set(clientId, mine);
+    return null;
+  }
+
+  #release(clientId: string, slot: 'requests' | 'listens'): void {
+    const mine = this.#inFlight.get(clientId);
+    if (mine === undefined) return;
+    mine[slot]--;
+    if (mine.requests <= 0 && mine.listens <= 0) this.#inFlight.delete(clientId);
+  }
+
+  async #serveAdmitted(sdk: ModernSdk, route: ReturnType<ModernSdk['classifyInboundRequest']>, method: string, host: string, headers: ModernHeaders, body: unknown, bytes: number,
+    client: AuthedClient, endpoint: string | null, res: HttpResponse, cors: HeaderPairs, sink: ResponseSink & { onAbort(cancel: () => void): void }): Promise<void> {
     const served = this.#servedFor(sdk, client, endpoint);
     const caller: ModernCaller = { client, endpoint, bytes };
-    const method = route.kind === 'modern' ? route.message.method : '';
     if (method === 'server/discover') caller.instructions = await this.#instructions(client, endpoint);
     const abort = new AbortController();
     sink.onAbort(() => abort.abort());
@@ -197,7 +248,6 @@ export class McpModern {
     } finally {
       listen?.();
     }
-    return true;
   }
 
   /** Ends every listen stream and parked call, and the actor sessions behind them (shutdown). */
@@ -216,8 +266,9 @@ export class McpModern {
     this.#loading ??= import('./mcp-modern-parts.js').then((m) => {
       this.#codec = m.createRequestStateCodec({
         key: randomBytes(32), ttlSeconds: PARK_MS / 1000,
-        // A state is good only for the client it was minted for, and the method of its call.
-        bind: (ctx) => `${ctx.mcpReq.method}\0${ctx.http?.authInfo?.clientId ?? ''}`,
+        // A state is good only for the client it was minted for, the method of its call, and the
+        // endpoint it came through (`/mcp` and each `/mcp/<virtual>` offer different views).
+        bind: (ctx) => `${ctx.mcpReq.method}\0${ctx.http?.authInfo?.clientId ?? ''}\0${endpointOf(ctx.http?.authInfo?.extra)}`,
       });
       return m;
     }, (err: unknown) => {
@@ -275,7 +326,7 @@ export class McpModern {
       // Verified by the codec (signed by this process, bound to this client and method): the handle is ours.
       const handle = typeof state === 'object' && state !== null && typeof state.h === 'string' ? state.h : '';
       const parked = this.#parked.get(handle);
-      if (parked === undefined || parked.clientId !== caller.client.id || parked.method !== method) {
+      if (parked === undefined || parked.clientId !== caller.client.id || parked.method !== method || parked.endpoint !== caller.endpoint) {
         throw new sdk.ProtocolError(-32602, 'Invalid or expired requestState', { reason: 'invalid_request_state' });
       }
       call = parked;
@@ -326,6 +377,7 @@ export class McpModern {
     // Refusals (a limit, or an approver's no) answer the call itself; the client's later messages are never refused.
     const sink: CallSink = { forward: toActor, answer: (json) => call.fromActor(JSON.parse(json) as Item, true) };
     const deliver = (message: McpJsonRpcMessage): void => calls.deliver(no, client, message, sink);
+    const declared = bridges ? envelopeCapabilities(ctx) : undefined;
     const call: BridgedCall = new BridgedCall(method, client.id, {
       deliver: (message) => deliver(message as McpJsonRpcMessage),
       end: (c) => {
@@ -334,7 +386,7 @@ export class McpModern {
       },
       parked: (c, on) => this.#park(c, on),
       parkMs: PARK_MS,
-    }, round);
+    }, round, endpoint);
     const link: McpSessionLink = {
       owner: client,
       send: (json: McpJsonText, related, final) => {
@@ -345,9 +397,10 @@ export class McpModern {
         if (!final && message.id !== undefined && typeof message.method === 'string') {
           const refusal = !(bridges && INPUT_METHODS.has(message.method))
             ? `${message.method} cannot reach a client of MCP ${FIRST_MODERN_VERSION} during ${method}`
-            : (this.#parkedBy.get(client.id) ?? 0) >= MAX_PARKED_PER_CLIENT
-              ? `this client has ${MAX_PARKED_PER_CLIENT} calls waiting for its input already; ${message.method} is refused`
-              : null;
+            : missingInputCapability(message.method, message.params as Item | undefined, declared)
+              ?? ((this.#parkedBy.get(client.id) ?? 0) >= MAX_PARKED_PER_CLIENT
+                ? `this client has ${MAX_PARKED_PER_CLIENT} calls waiting for its input already; ${message.method} is refused`
+                : null);
           if (refusal !== null) {
             this.#host.deliver(no, { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: refusal } });
             return;
@@ -357,7 +410,7 @@ export class McpModern {
       },
       closed: () => call.fromActor({ error: { code: -32603, message: 'the MCP actor ended the request before answering (it restarted); retry', data: { code: 'LR_ERR_ACTOR_CRASHED' } } }, true),
     };
-    no = this.#open(link, client, endpoint, bridges ? envelopeCapabilities(ctx) : undefined);
+    no = this.#open(link, client, endpoint, declared);
     const message: McpJsonRpcMessage = { jsonrpc: '2.0', id: CALL_ID, method, params };
     calls.deliver(no, client, message, sink, caller.bytes);
     return call;
@@ -523,6 +576,42 @@ const ENVELOPE_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
 function envelopeCapabilities(ctx: RequestContext): Item | undefined {
   const caps = ctx.mcpReq.envelope?.[ENVELOPE_CAPABILITIES_KEY];
   return typeof caps === 'object' && caps !== null && !Array.isArray(caps) ? caps as Item : undefined;
+}
+
+/**
+ * Why an upstream's request cannot be embedded in this call's `input_required` result, or null
+ * when it can. The SDK refuses a result whose input requests the request's declared capabilities
+ * do not cover, down to their sub-capabilities (URL-mode elicitation needs `elicitation.url`,
+ * form-mode `elicitation.form` or a bare `elicitation`, sampling with tools `sampling.tools`); it
+ * does so after the handler returned, when the call would already be parked with nobody to resume
+ * it. So the same rule is applied first, and the upstream's request is answered with an error
+ * instead (as a session-based client without the capability would have it).
+ */
+function missingInputCapability(method: string, params: Item | undefined, declared: Item | undefined): string | null {
+  const has = (capability: string, member?: string): boolean => {
+    const value = declared?.[capability];
+    if (typeof value !== 'object' || value === null) return false;
+    if (member === undefined) return true;
+    const v = value as Item;
+    // A bare `elicitation: {}` is the pre-mode declaration of form elicitation.
+    return v[member] !== undefined || (capability === 'elicitation' && member === 'form' && v.form === undefined && v.url === undefined);
+  };
+  let needs: [string, string | undefined];
+  switch (method) {
+    case 'elicitation/create': needs = ['elicitation', params?.mode === 'url' ? 'url' : 'form']; break;
+    case 'sampling/createMessage': needs = ['sampling', params?.tools !== undefined || params?.toolChoice !== undefined ? 'tools' : undefined]; break;
+    case 'roots/list': needs = ['roots', undefined]; break;
+    default: return null;
+  }
+  if (has(...needs)) return null;
+  const name = needs[1] === undefined ? needs[0] : `${needs[0]}.${needs[1]}`;
+  return `${method} needs the client capability ${name}, which this request of MCP ${FIRST_MODERN_VERSION} did not declare`;
+}
+
+/** The endpoint a request came through, from the SDK's `authInfo.extra` (the caller this file put there). */
+function endpointOf(extra: unknown): string {
+  const endpoint = (extra as { caller?: { endpoint?: unknown } } | undefined)?.caller?.endpoint;
+  return typeof endpoint === 'string' ? endpoint : '';
 }
 
 /**

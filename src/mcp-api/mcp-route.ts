@@ -49,10 +49,12 @@ export interface McpEndpointOptions {
   version: string;
 }
 
-/** `mcp.max_sessions` and `mcp.max_sessions_per_client`. */
+/** `mcp.max_sessions`, `mcp.max_sessions_per_client`, and the per-client caps of sessionless (2026-07-28) requests. */
 export interface McpSessionLimits {
   maxSessions: number;
   maxSessionsPerClient: number;
+  maxRequestsInFlightPerClient: number;
+  maxListenStreamsPerClient: number;
 }
 
 /** Request headers the SDK transport reads, copied out of uWS's short-lived request object. */
@@ -97,7 +99,7 @@ export class McpEndpoint {
   constructor(host: McpHost, opts: McpEndpointOptions) {
     this.#host = host;
     this.#opts = opts;
-    this.#modern = new McpModern(host, { calls: opts.calls, metricId: opts.metricId, version: opts.version, log: opts.log });
+    this.#modern = new McpModern(host, { calls: opts.calls, metricId: opts.metricId, version: opts.version, log: opts.log, limits: opts.limits });
     this.#sweep = setInterval(() => this.#expire(), Math.min(60_000, opts.sessionIdleMs));
     this.#sweep.unref();
   }

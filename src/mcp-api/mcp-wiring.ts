@@ -105,7 +105,10 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
       opts.log.warn({ server, err: (err as Error).message.split('\n')[0] }, 'cannot keep the refreshed OAuth tokens of an MCP server in the secret store');
     }
   };
-  const limits = (): McpSessionLimits => ({ maxSessions: config.mcp.max_sessions, maxSessionsPerClient: config.mcp.max_sessions_per_client });
+  const limits = (): McpSessionLimits => ({
+    maxSessions: config.mcp.max_sessions, maxSessionsPerClient: config.mcp.max_sessions_per_client,
+    maxRequestsInFlightPerClient: config.mcp.max_requests_in_flight_per_client, maxListenStreamsPerClient: config.mcp.max_listen_streams_per_client,
+  });
   const endpoint = new McpEndpoint(host, {
     sessionIdleMs: config.mcp.session_idle_ms, limits, metricId: intern, log: opts.log, calls,
     isVirtualServer: (name) => config.mcp.virtual_servers.some((v) => v.name === name),

@@ -1,37 +1,320 @@
-import { ClientCredentialsProvider, PrivateKeyJwtProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
-import { discoverOAuthServerInfo, refreshAuthorization, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import {
+  ClientCredentialsProvider, PrivateKeyJwtProvider, type ClientCredentialsProviderOptions, type PrivateKeyJwtProviderOptions,
+} from '@modelcontextprotocol/sdk/client/auth-extensions.js';
+import {
+  discoverOAuthServerInfo, extractWWWAuthenticateParams, refreshAuthorization, type OAuthClientProvider, type OAuthDiscoveryState,
+} from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { McpOAuthState } from '../workers/index.js';
 
 /** Raised where the SDK would send a user to the authorization page: the gateway cannot, the CLI can. */
 export class NeedsLoginError extends Error {
-  constructor(server: string) {
-    super(`MCP server "${server}" needs an OAuth login: run "localrouter mcp login ${server}"`);
+  constructor(server: string, scope?: string, reason?: string) {
+    const asking = scope !== undefined ? ` asking for scope "${scope}"` : '';
+    super(`MCP server "${server}" needs an OAuth login${asking}${reason !== undefined ? ` (${reason})` : ''}: run "localrouter mcp login ${server}"`);
     this.name = 'NeedsLoginError';
   }
 }
 
 /**
+ * A provider that learns from the server's challenges which scope it wants (step-up authorization):
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."` on a 403, or a 401 naming a
+ * scope beyond the one granted.
+ */
+interface ScopeAware {
+  demandScope(scope: string, insufficient: boolean): void;
+}
+
+function isScopeAware(p: OAuthClientProvider | undefined): p is OAuthClientProvider & ScopeAware {
+  return typeof (p as Partial<ScopeAware> | undefined)?.demandScope === 'function';
+}
+
+/**
+ * The upstream transport's `fetch`, watching the server's answers for scope challenges before the
+ * SDK handles them: the SDK re-authorizes on such a challenge, and the provider must know by then
+ * what to ask for (the SDK's token request takes the provider's scope, not the challenge's).
+ */
+export function watchScopeChallenges(inner: typeof fetch, serverUrl: string, provider: OAuthClientProvider | undefined): typeof fetch {
+  if (!isScopeAware(provider)) return inner;
+  const server = new URL(serverUrl);
+  return (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const res = await inner(input, init);
+    if (res.status !== 401 && res.status !== 403) return res;
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.origin !== server.origin || url.pathname !== server.pathname) return res;
+    const { scope, error } = extractWWWAuthenticateParams(res);
+    if (scope === undefined) return res;
+    const insufficient = res.status === 403 && error === 'insufficient_scope';
+    if (res.status === 403 && !insufficient) return res;
+    const wanted = scopeTokens(scope);
+    if (wanted.length > 0) provider.demandScope(wanted.join(' '), insufficient);
+    return res;
+  }) as typeof fetch;
+}
+
+/** RFC 6749 §3.3 scope tokens, deduplicated; anything else an upstream sends in a challenge is dropped (and the list is bounded). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/;
+const MAX_SCOPES = 64;
+
+export function scopeTokens(scope: string | null | undefined): string[] {
+  if (scope === null || scope === undefined) return [];
+  return [...new Set(scope.split(/[ \t]+/).filter((t) => SCOPE_TOKEN.test(t)))].slice(0, MAX_SCOPES);
+}
+
+/** The scopes of `a` and then those of `b` not in `a`, space-separated (null when none). */
+export function scopeUnion(a: string | null | undefined, b: string | null | undefined): string | null {
+  const all = [...new Set([...scopeTokens(a), ...scopeTokens(b)])].slice(0, MAX_SCOPES);
+  return all.length > 0 ? all.join(' ') : null;
+}
+
+/** Whether every scope of `wanted` is in `granted`. */
+function covers(granted: string | null, wanted: string): boolean {
+  const have = new Set(scopeTokens(granted));
+  return scopeTokens(wanted).every((t) => have.has(t));
+}
+
+/**
  * The SDK's OAuth client for one upstream, from what the gateway stores: the tokens of a
  * `localrouter mcp login` (refreshed by the SDK when they expire or the server answers 401; each
- * new set goes to `save`, which keeps it in the secret store), or client credentials. When neither
- * is there, or a refresh fails, the SDK would start an interactive login: that raises
- * `NeedsLoginError` instead, and `onNeedsLogin` marks the server.
+ * new set goes to `save`, which keeps it in the secret store), client credentials, or a cross-app
+ * access login. When none is there, or a refresh fails, the SDK would start an interactive login:
+ * that raises `NeedsLoginError` instead, and `onNeedsLogin` marks the server.
  */
 export function upstreamOAuthProvider(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void): OAuthClientProvider {
-  if (state?.grant === 'client_credentials') return clientCredentialsProvider(state);
+  if (state?.grant === 'client_credentials') return clientCredentialsProvider(state, save);
+  if (state?.grant === 'cross_app_access') return new CrossAppAccessProvider(server, state, onNeedsLogin);
   return new StoredLoginProvider(server, serverUrl, state, save, onNeedsLogin);
 }
 
-/** The SDK's machine-to-machine client: a client secret, or a private key that signs JWT assertions. */
-export function clientCredentialsProvider(state: Extract<McpOAuthState, { grant: 'client_credentials' }>): OAuthClientProvider {
+type CredentialsState = Extract<McpOAuthState, { grant: 'client_credentials' }>;
+
+/**
+ * The SDK's machine-to-machine client: a client secret, or a private key that signs JWT assertions.
+ * Step-up is automatic here: a challenge for more scope widens the scope of the next token request
+ * (the SDK requests one at once), and the widened scope is kept (`save`) for later connections.
+ */
+export function clientCredentialsProvider(state: CredentialsState, save?: (state: McpOAuthState) => void): OAuthClientProvider {
   const common = { clientId: state.clientId, clientName: 'LocalRouter', ...(state.scope !== null ? { scope: state.scope } : {}) };
+  const ledger = new ScopeLedger(state.scope, (scope) => save?.({ ...state, scope }));
   if (state.jwtKey !== undefined) {
     const opts = { ...common, privateKey: state.jwtKey.pem, algorithm: state.jwtKey.algorithm };
-    return state.issuer !== null ? new PrivateKeyJwtProvider({ ...opts, expectedIssuer: state.issuer }) : new PrivateKeyJwtProvider(opts);
+    return new SteppedPrivateKeyJwt(state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts, ledger);
   }
   const opts = { ...common, clientSecret: state.clientSecret };
-  return state.issuer !== null ? new ClientCredentialsProvider({ ...opts, expectedIssuer: state.issuer }) : new ClientCredentialsProvider(opts);
+  return new SteppedClientCredentials(state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts, ledger);
+}
+
+/**
+ * The scope a non-interactive client asks for: the configured one, widened by what servers asked
+ * for since. A 403 `insufficient_scope` widens it; a 401 only when it refused a token that had not
+ * expired (a 401 for an expired token is the usual renewal, whatever scope it names). The wider
+ * scope is kept (`widened`) once a token was obtained with it: one the authorization server refuses
+ * is not stored.
+ */
+class ScopeLedger {
+  #scope: string | null;
+  #kept: string | null;
+  readonly #widened: (scope: string) => void;
+  #token: { obtainedAt: number; lifetimeS: number | null } | null = null;
+
+  constructor(scope: string | null, widened: (scope: string) => void) {
+    this.#scope = scope;
+    this.#kept = scope;
+    this.#widened = widened;
+  }
+
+  get scope(): string | null {
+    return this.#scope;
+  }
+
+  demand(scope: string, insufficient: boolean): void {
+    if (!insufficient && (this.#token === null || !stillValid(this.#token.obtainedAt, this.#token.lifetimeS))) return;
+    if (covers(this.#scope, scope)) return;
+    this.#scope = scopeUnion(this.#scope, scope);
+  }
+
+  /** A token was obtained (with the ledger's scope). */
+  obtained(tokens: OAuthTokens): void {
+    this.#token = { obtainedAt: Date.now(), lifetimeS: typeof tokens.expires_in === 'number' ? tokens.expires_in : null };
+    if (this.#scope !== null && this.#scope !== this.#kept) {
+      this.#kept = this.#scope;
+      this.#widened(this.#scope);
+    }
+  }
+}
+
+/** Whether a token of this lifetime obtained then has some life left (unknown lifetime: unknown, so no). */
+function stillValid(obtainedAt: number, lifetimeS: number | null): boolean {
+  return lifetimeS !== null && Number.isFinite(lifetimeS) && lifetimeS > 0 && Date.now() < obtainedAt + lifetimeS * 1000 - 5_000;
+}
+
+/**
+ * The SDK's token request takes the scope of the client metadata, fixed at construction: these
+ * ask for the ledger's instead, which step-up widens.
+ */
+class SteppedClientCredentials extends ClientCredentialsProvider implements ScopeAware {
+  readonly #ledger: ScopeLedger;
+
+  constructor(opts: ClientCredentialsProviderOptions, ledger: ScopeLedger) {
+    super(opts);
+    this.#ledger = ledger;
+  }
+
+  override prepareTokenRequest(scope?: string): URLSearchParams {
+    return super.prepareTokenRequest(this.#ledger.scope ?? scope);
+  }
+
+  override saveTokens(tokens: OAuthTokens): void {
+    super.saveTokens(tokens);
+    this.#ledger.obtained(tokens);
+  }
+
+  demandScope(scope: string, insufficient: boolean): void {
+    this.#ledger.demand(scope, insufficient);
+  }
+}
+
+class SteppedPrivateKeyJwt extends PrivateKeyJwtProvider implements ScopeAware {
+  readonly #ledger: ScopeLedger;
+
+  constructor(opts: PrivateKeyJwtProviderOptions, ledger: ScopeLedger) {
+    super(opts);
+    this.#ledger = ledger;
+  }
+
+  override prepareTokenRequest(scope?: string): URLSearchParams {
+    return super.prepareTokenRequest(this.#ledger.scope ?? scope);
+  }
+
+  override saveTokens(tokens: OAuthTokens): void {
+    super.saveTokens(tokens);
+    this.#ledger.obtained(tokens);
+  }
+
+  demandScope(scope: string, insufficient: boolean): void {
+    this.#ledger.demand(scope, insufficient);
+  }
+}
+
+type CrossAppState = Extract<McpOAuthState, { grant: 'cross_app_access' }>;
+
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** An ID token this close to its expiry is not exchanged any more. */
+const ID_TOKEN_MARGIN_MS = 30_000;
+
+/**
+ * Enterprise-managed authorization (SEP-990, cross-app access), non-interactive once logged in: for
+ * each token, the stored ID token is exchanged at the identity provider for an ID-JAG naming the
+ * server's authorization server as audience and the server as resource (RFC 8693, the SDK's
+ * `requestJwtAuthorizationGrant`), and the ID-JAG is presented there as a JWT bearer grant (RFC 7523)
+ * with the client's credentials. The client is bound to the authorization server of the login: the
+ * SDK sends its secret to no other. An ID token that expired, or that the identity provider refuses,
+ * needs a new `mcp login`. Step-up widens the scope of the next grant, as for client credentials.
+ */
+export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
+  readonly #server: string;
+  readonly #state: CrossAppState;
+  readonly #onNeedsLogin: () => void;
+  readonly #ledger: ScopeLedger;
+  #tokens: OAuthTokens | undefined;
+  #audience: string | null = null;
+  #resource: string | null = null;
+
+  constructor(server: string, state: CrossAppState, onNeedsLogin: () => void) {
+    this.#server = server;
+    this.#state = state;
+    this.#onNeedsLogin = onNeedsLogin;
+    this.#ledger = new ScopeLedger(state.scope, () => undefined);
+  }
+
+  get redirectUrl(): undefined {
+    return undefined;
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    const scope = this.#ledger.scope;
+    return {
+      client_name: 'LocalRouter', redirect_uris: [], grant_types: [JWT_BEARER], token_endpoint_auth_method: 'client_secret_basic',
+      ...(scope !== null ? { scope } : {}),
+    };
+  }
+
+  clientInformation(): OAuthClientInformationMixed {
+    return { client_id: this.#state.clientId, client_secret: this.#state.clientSecret, issuer: this.#state.issuer } as OAuthClientInformationMixed;
+  }
+
+  tokens(): OAuthTokens | undefined {
+    return this.#tokens;
+  }
+
+  saveTokens(tokens: OAuthTokens): void {
+    this.#tokens = tokens;
+    this.#ledger.obtained(tokens);
+  }
+
+  /** Where the SDK's discovery found the authorization server and the resource: the ID-JAG names both. */
+  saveDiscoveryState(state: OAuthDiscoveryState): void {
+    const issuer = state.authorizationServerMetadata?.issuer;
+    this.#audience = typeof issuer === 'string' ? issuer : state.authorizationServerUrl;
+    this.#resource = typeof state.resourceMetadata?.resource === 'string' ? state.resourceMetadata.resource : null;
+  }
+
+  async prepareTokenRequest(scope?: string): Promise<URLSearchParams> {
+    if (this.#audience === null || this.#resource === null) {
+      throw new Error(`MCP server "${this.#server}" publishes no protected-resource metadata (RFC 9728), which cross-app access needs to name it`);
+    }
+    const expiry = jwtExpiry(this.#state.idToken);
+    if (expiry !== null && Date.now() > expiry - ID_TOKEN_MARGIN_MS) this.#needsLogin(undefined, 'the identity provider\'s ID token expired');
+    const { requestJwtAuthorizationGrant } = await import('@modelcontextprotocol/client');
+    const { idp } = this.#state;
+    let grant: string;
+    try {
+      grant = (await requestJwtAuthorizationGrant({
+        tokenEndpoint: idp.tokenEndpoint, audience: this.#audience, resource: this.#resource, idToken: this.#state.idToken,
+        clientId: idp.clientId, ...(idp.clientSecret !== undefined ? { clientSecret: idp.clientSecret } : {}), ...(scope !== undefined ? { scope } : {}),
+      })).jwtAuthGrant;
+    } catch (err) {
+      // The SDK's message names the OAuth error only (never the tokens). A refusal needs a new ID
+      // token; anything else (the identity provider unreachable) is only this request's failure.
+      const message = (err as Error).message.slice(0, 300);
+      if (/^Token exchange failed/.test(message)) return this.#needsLogin(undefined, `the identity provider refused the token exchange: ${message}`);
+      throw new Error(`cannot get an ID-JAG from the identity provider: ${message}`);
+    }
+    const params = new URLSearchParams({ grant_type: JWT_BEARER, assertion: grant });
+    if (scope !== undefined && scope !== '') params.set('scope', scope);
+    return params;
+  }
+
+  demandScope(scope: string, insufficient: boolean): void {
+    this.#ledger.demand(scope, insufficient);
+  }
+
+  redirectToAuthorization(): void {
+    this.#needsLogin(this.#ledger.scope ?? undefined);
+  }
+
+  saveCodeVerifier(): void {
+    // Not an interactive flow.
+  }
+
+  codeVerifier(): string {
+    throw new NeedsLoginError(this.#server);
+  }
+
+  #needsLogin(scope: string | undefined, reason?: string): never {
+    this.#onNeedsLogin();
+    throw new NeedsLoginError(this.#server, scope, reason);
+  }
+}
+
+/** The `exp` of a JWT (epoch ms), read without verifying it (only to know when to stop using it); null when it has none. */
+function jwtExpiry(jwt: string): number | null {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' && Number.isFinite(payload.exp) ? payload.exp * 1000 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Tokens are refreshed this long before they expire (or at half their lifetime, if shorter). */
@@ -49,6 +332,12 @@ type LoginState = Extract<McpOAuthState, { grant: 'authorization_code' }>;
 interface LoginBox {
   state: LoginState;
   refreshing: Promise<void> | null;
+  /**
+   * The scope the server asked for beyond the one granted (step-up), or null. A refresh cannot
+   * widen a grant (RFC 6749 §6), so meanwhile the SDK is not offered the refresh token: its
+   * re-authorization goes straight to the interactive login, which marks the server "needs login".
+   */
+  stepUp: string | null;
 }
 
 const logins = new Map<string, LoginBox>();
@@ -57,12 +346,12 @@ const logins = new Map<string, LoginBox>();
 function loginBox(server: string, stored: LoginState): LoginBox {
   const box = logins.get(server);
   if (box !== undefined && box.state.client.client_id === stored.client.client_id && box.state.obtainedAt >= stored.obtainedAt) return box;
-  const fresh: LoginBox = { state: stored, refreshing: null };
+  const fresh: LoginBox = { state: stored, refreshing: null, stepUp: stored.stepUpScope ?? null };
   logins.set(server, fresh);
   return fresh;
 }
 
-class StoredLoginProvider implements OAuthClientProvider {
+class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
   readonly #server: string;
   readonly #serverUrl: string;
   readonly #box: LoginBox | null;
@@ -98,11 +387,35 @@ class StoredLoginProvider implements OAuthClientProvider {
   async tokens(): Promise<OAuthTokens | undefined> {
     const box = this.#box;
     if (box === null) return undefined;
+    if (box.stepUp !== null) {
+      const { refresh_token: _held, ...usable } = box.state.tokens;
+      return usable as OAuthTokens;
+    }
     if (expiresSoon(box.state)) {
       box.refreshing ??= this.#refresh(box).finally(() => { box.refreshing = null; });
       await box.refreshing;
     }
     return box.state.tokens as OAuthTokens;
+  }
+
+  /**
+   * A challenge for more scope: a 403 insufficient_scope, or a 401 naming scopes beyond those
+   * granted (as far as the gateway knows them: the token response's `scope`, else the login's). The
+   * login must then ask for the union of both: kept with the login, so `mcp login` asks for it.
+   */
+  demandScope(scope: string, insufficient: boolean): void {
+    const box = this.#box;
+    if (box === null) return;
+    const granted = typeof box.state.tokens.scope === 'string' ? box.state.tokens.scope : box.state.scope;
+    // A 403 says the token lacks the scope whatever the gateway believes was granted; a 401 is
+    // taken for step-up only when it refused a token that had not expired, naming a scope known not
+    // to have been granted (an expired token is refreshed, whatever scope the 401 names).
+    if (!insufficient && (granted === null || covers(granted, scope) || !stillValid(box.state.obtainedAt, lifetimeOf(box.state)))) return;
+    const wanted = scopeUnion(scopeUnion(granted, box.stepUp), scope);
+    if (wanted === null || wanted === box.stepUp) return;
+    box.stepUp = wanted;
+    box.state = { ...box.state, stepUpScope: wanted };
+    this.#save(box.state);
   }
 
   /**
@@ -151,6 +464,11 @@ class StoredLoginProvider implements OAuthClientProvider {
   }
 
   redirectToAuthorization(): void {
+    const stepUp = this.#box?.stepUp ?? null;
+    if (stepUp !== null) {
+      this.#onNeedsLogin();
+      throw new NeedsLoginError(this.#server, stepUp, 'the server asks for more scope than the login was granted');
+    }
     // Two requests that met the same expired token both refresh it; with rotating refresh tokens the
     // second fails, though the first just succeeded: that request fails, the login is not lost.
     if (this.#box !== null && Date.now() - this.#box.state.obtainedAt < JUST_REFRESHED_MS) {
@@ -184,6 +502,11 @@ export function sameIssuer(a: string, b: string): boolean {
     }
   };
   return norm(a) === norm(b);
+}
+
+function lifetimeOf(state: LoginState): number | null {
+  const lifetime = Number(state.tokens.expires_in);
+  return Number.isFinite(lifetime) && lifetime > 0 ? lifetime : null;
 }
 
 function expiresSoon(state: LoginState): boolean {

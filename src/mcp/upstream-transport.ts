@@ -7,7 +7,7 @@ import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type MessageExtra
 import { DEFAULT_MAX_JSON_DEPTH, labelSafe, withinValueDepth } from '../model/index.js';
 import type { McpOAuthState, McpServerRuntime } from '../workers/index.js';
 import { createUpstreamFetch } from './upstream-fetch.js';
-import { upstreamOAuthProvider } from './upstream-oauth.js';
+import { upstreamOAuthProvider, watchScopeChallenges } from './upstream-oauth.js';
 
 /** What an upstream connection reports besides JSON-RPC messages. */
 export interface UpstreamTransportHooks {
@@ -50,11 +50,14 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
       inner = stdio;
       break;
     }
-    case 'streamable-http':
+    case 'streamable-http': {
+      const oauth = oauthOf(server, hooks);
+      const upstreamFetch = createUpstreamFetch((message) => observed?.late(message));
       inner = new StreamableHTTPClientTransport(new URL(server.url!), {
-        requestInit: { headers: server.headers }, fetch: createUpstreamFetch((message) => observed?.late(message)), authProvider: oauthOf(server, hooks),
+        requestInit: { headers: server.headers }, fetch: watchScopeChallenges(upstreamFetch, server.url!, oauth), authProvider: oauth,
       });
       break;
+    }
     case 'sse':
       inner = new SSEClientTransport(new URL(server.url!), {
         requestInit: { headers: server.headers }, authProvider: oauthOf(server, hooks),

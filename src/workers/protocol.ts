@@ -162,6 +162,8 @@ export type McpOAuthState =
     /** When the tokens were obtained (epoch ms), to know when they expire. */
     obtainedAt: number;
     scope: string | null;
+    /** The wider scope the server asked for since (step-up): the next `mcp login` asks for it. */
+    stepUpScope?: string;
   }
   | {
     grant: 'client_credentials'; clientId: string; clientSecret: string; scope: string | null;
@@ -169,6 +171,18 @@ export type McpOAuthState =
     issuer: string | null;
     /** private_key_jwt (RFC 7523 §2.2): the client signs an assertion with this key instead of sending a secret (`clientSecret` is then empty). */
     jwtKey?: { pem: string; algorithm: string };
+  }
+  | {
+    /**
+     * Enterprise-managed authorization (cross-app access): the user's ID token from the enterprise
+     * identity provider is exchanged there for an ID-JAG (RFC 8693), which the server's authorization
+     * server takes as a JWT bearer grant (RFC 7523) from this client.
+     */
+    grant: 'cross_app_access'; clientId: string; clientSecret: string; scope: string | null;
+    /** The server's authorization server (the ID-JAG's audience; the client secret is sent to no other). */
+    issuer: string;
+    idp: { issuer: string; tokenEndpoint: string; clientId: string; clientSecret?: string };
+    idToken: string;
   };
 
 /** A pattern rule set (see `McpRuleSchema` in the config). */

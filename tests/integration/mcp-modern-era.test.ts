@@ -28,7 +28,10 @@ beforeAll(async () => {
       { name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] },
       { name: 'fs', transport: 'stdio', command: process.execPath, args: [FILESYSTEM, dir] },
     ],
-    mcp: { virtual_servers: [{ name: 'files', servers: ['fs'] }] },
+    mcp: {
+      virtual_servers: [{ name: 'files', servers: ['fs'] }, { name: 'all', servers: ['every', 'fs'] }],
+      max_requests_in_flight_per_client: 4, max_listen_streams_per_client: 2,
+    },
     strategies: [{ name: 'limited', mcp: { servers: ['every'], per_server: { every: { tools: { allow: ['*'], deny: ['trigger-*', 'get-env'] } } } } }],
     clients: [{ name: 'limited', strategy: 'limited' }, { name: 'two', limits: [{ kind: 'requests', window: 'minute', max: 2 }] }, { name: 'other' }],
     monitoring: { enabled: true, flush_interval_ms: 50 },
@@ -46,9 +49,15 @@ async function modernClient(key = fx.key): Promise<ModernClient> {
   return client;
 }
 
+type Answer = { status: number; headers: Headers; json: Record<string, unknown> };
+
 /** One raw POST to /mcp, as a modern client would send it (headers given override the defaults). */
-async function post(body: Record<string, unknown>, headers: Record<string, string> = {}, key: string | null = fx.key): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
-  const res = await fetch(fx.mcpUrl, {
+function post(body: Record<string, unknown>, headers: Record<string, string> = {}, key: string | null = fx.key): Promise<Answer> {
+  return postTo(fx.mcpUrl, body, headers, key);
+}
+
+async function postTo(url: URL, body: Record<string, unknown>, headers: Record<string, string> = {}, key: string | null = fx.key): Promise<Answer> {
+  const res = await fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': MODERN,
@@ -339,4 +348,93 @@ describe('/mcp serves protocol 2026-07-28 (stateless) and the session-based prot
     });
     expect(unknown.status).toBe(404);
   });
+
+  it('answers an upstream\'s request the client did not declare the sub-capability for with an error, instead of parking the call', async () => {
+    // The client can elicit forms but not URLs: the upstream's URL-mode elicitation cannot be embedded in
+    // an input_required result (the SDK would refuse it after the call was parked, leaving it parked).
+    const envelope = { ...ENVELOPE, 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } } };
+    const answer = await post({
+      jsonrpc: '2.0', id: 20, method: 'tools/call',
+      params: { name: 'every__trigger-url-elicitation', arguments: { url: 'https://example.com/consent' }, _meta: envelope },
+    }, { 'mcp-name': 'every__trigger-url-elicitation' });
+    expect(answer.status).toBe(200);
+    expect(answer.json.error, JSON.stringify(answer.json)).toBeUndefined();
+    const result = answer.json.result as { resultType: string; isError?: boolean };
+    expect(result.resultType).toBe('complete');
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result)).toContain('elicitation.url');
+  });
+
+  it('a request state is good only at the endpoint it was minted at: /mcp/<virtual> cannot resume a call of /mcp', async () => {
+    const envelope = { ...ENVELOPE, 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } } };
+    const call = (url: URL, params: Record<string, unknown>): Promise<Answer> => postTo(url, {
+      jsonrpc: '2.0', id: 21, method: 'tools/call', params: { name: 'every__trigger-elicitation-request', arguments: {}, ...params, _meta: envelope },
+    }, { 'mcp-name': 'every__trigger-elicitation-request' });
+    const first = await call(fx.mcpUrl, {});
+    const round = first.json.result as { resultType: string; inputRequests: Record<string, { method: string }>; requestState: string };
+    expect(round.resultType).toBe('input_required');
+    const [key] = Object.keys(round.inputRequests);
+    const elsewhere = await call(new URL(`${fx.origin}/mcp/all`), { requestState: round.requestState, inputResponses: { [key!]: { action: 'decline' } } });
+    expect(elsewhere.json.error).toMatchObject({ code: -32602, message: 'Invalid or expired requestState' });
+    const resumed = await call(fx.mcpUrl, { requestState: round.requestState, inputResponses: { [key!]: { action: 'decline' } } });
+    expect((resumed.json.result as { resultType: string }).resultType).toBe('complete');
+  });
+
+  it('caps the modern requests one client has in flight (mcp.max_requests_in_flight_per_client) without holding up other clients', async () => {
+    const other = await modernClient(fx.keys.other);
+    const started: Promise<void>[] = [];
+    const calls = Array.from({ length: 4 }, () => {
+      let begun!: () => void;
+      started.push(new Promise<void>((r) => { begun = r; }));
+      return other.callTool({ name: 'every__trigger-long-running-operation', arguments: { duration: 3, steps: 6 } }, { onprogress: () => begun() });
+    });
+    await Promise.all(started);
+    const echo = { jsonrpc: '2.0', id: 22, method: 'tools/call', params: { name: 'every__echo', arguments: { message: 'one more' }, _meta: ENVELOPE } };
+    const refused = await post(echo, { 'mcp-name': 'every__echo' }, fx.keys.other!);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.json.id).toBe(22);
+    expect(refused.json.error).toMatchObject({ code: -32029, data: { code: 'LR_ERR_RATE_LIMITED', retry_after_s: 1, limit: { kind: 'concurrent', setting: 'mcp.max_requests_in_flight_per_client', max: 4 } } });
+    expect((refused.json.error as { message: string }).message).toMatch(/4 MCP requests .* in flight/);
+    // Another client is not held up by this one's requests.
+    expect((await post(echo, { 'mcp-name': 'every__echo' })).status).toBe(200);
+    for (const result of await Promise.all(calls)) expect(JSON.stringify(result.content)).toMatch(/Long running operation completed/);
+    expect((await post(echo, { 'mcp-name': 'every__echo' }, fx.keys.other!)).status).toBe(200);
+    await other.close();
+  }, 30_000);
+
+  it('caps the subscriptions/listen streams one client holds open (mcp.max_listen_streams_per_client) with a clear error', async () => {
+    const listenStatus = async (key: string): Promise<{ status: number; json: Record<string, unknown> | null; close(): void }> => {
+      const abort = new AbortController();
+      const res = await fetch(fx.mcpUrl, {
+        method: 'POST', signal: abort.signal,
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': MODERN, 'mcp-method': 'subscriptions/listen', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 23, method: 'subscriptions/listen', params: { notifications: { toolsListChanged: true }, _meta: ENVELOPE } }),
+      });
+      const json = res.headers.get('content-type')?.startsWith('application/json') ? await res.json() as Record<string, unknown> : null;
+      return { status: res.status, json, close: () => abort.abort() };
+    };
+    const clients = [await modernClient(fx.keys.other), await modernClient(fx.keys.other)];
+    const subs = [await clients[0]!.listen({ toolsListChanged: true }), await clients[1]!.listen({ toolsListChanged: true })];
+    const third = await listenStatus(fx.keys.other!);
+    third.close();
+    expect(third.status).toBe(429);
+    expect(third.json?.error).toMatchObject({ code: -32029, data: { code: 'LR_ERR_RATE_LIMITED', retry_after_s: 1, limit: { kind: 'concurrent', setting: 'mcp.max_listen_streams_per_client', max: 2 } } });
+    expect((third.json?.error as { message: string }).message).toMatch(/2 subscriptions\/listen streams open/);
+    // Another client may still listen.
+    const mine = await listenStatus(fx.key);
+    mine.close();
+    expect(mine.status).toBe(200);
+    // A stream that ends frees its place (once the gateway has seen it end).
+    await subs[0]!.close();
+    let again = await listenStatus(fx.keys.other!);
+    for (let i = 0; again.status === 429 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      again = await listenStatus(fx.keys.other!);
+    }
+    again.close();
+    expect(again.status).toBe(200);
+    await subs[1]!.close();
+    for (const c of clients) await c.close();
+  }, 30_000);
 });

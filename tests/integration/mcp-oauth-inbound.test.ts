@@ -175,9 +175,9 @@ describe('inbound OAuth: the browser login', () => {
   it('a code is bound to its redirect_uri and client, and a token from it works like the client key', async () => {
     const session = await dashboardSession();
     const { verifier, challenge } = pkce();
-    const redirect = 'http://localhost:8123/cb';
+    const redirect = 'http://127.0.0.1:8123/cb';
     const back = await approveInBrowser(authorizeUrl({ client_id: DESK, redirect_uri: redirect, code_challenge: challenge }), session);
-    const other = await exchange({ code: back.searchParams.get('code')!, client_id: DESK, redirect_uri: 'http://localhost:8124/cb', code_verifier: verifier });
+    const other = await exchange({ code: back.searchParams.get('code')!, client_id: DESK, redirect_uri: 'http://127.0.0.1:8124/cb', code_verifier: verifier });
     expect(await other.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/redirect_uri/) });
 
     const back2 = await approveInBrowser(authorizeUrl({ client_id: DESK, redirect_uri: redirect, code_challenge: challenge }), session);
@@ -203,7 +203,7 @@ describe('inbound OAuth: the browser login', () => {
     const unlisted = await fetch(authorizeUrl({ client_id: TEST, redirect_uri: 'http://127.0.0.1:9/cb', code_challenge: challenge }), { headers, redirect: 'manual' });
     expect(unlisted.status).toBe(400);
     expect(await unlisted.text()).toMatch(/not a client that may log in through the browser/);
-    for (const redirect of ['https://evil.example/cb', 'http://10.0.0.1:8080/cb', 'http://user:pw@127.0.0.1:9/cb', 'http://127.0.0.1:9/cb#frag', `${LISTED}x`]) {
+    for (const redirect of ['https://evil.example/cb', 'http://10.0.0.1:8080/cb', 'http://localhost:8123/cb', 'http://user:pw@127.0.0.1:9/cb', 'http://127.0.0.1:9/cb#frag', `${LISTED}x`]) {
       const res = await fetch(authorizeUrl({ client_id: DESK, redirect_uri: redirect, code_challenge: challenge }), { headers, redirect: 'manual' });
       expect(res.status, redirect).toBe(400);
       expect(res.headers.get('location')).toBeNull();

@@ -21,6 +21,7 @@ let mixup: OAuthMcpServer;
 let noIss: OAuthMcpServer;
 let impostor: OAuthMcpServer;
 let cimd: OAuthMcpServer;
+let stepper: OAuthMcpServer;
 const CIMD_URL = 'https://client.example/localrouter-client.json';
 let cimdPort: number;
 let fx: McpGatewayFixture;
@@ -40,6 +41,7 @@ beforeAll(async () => {
   impostor = await startOAuthMcpServer({ iss: 'impersonate' });
   cimdPort = await freePort();
   cimd = await startOAuthMcpServer({ cimd: { url: CIMD_URL, redirectUri: `http://127.0.0.1:${cimdPort}/callback` } });
+  stepper = await startOAuthMcpServer({ stepUp: true });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
@@ -48,6 +50,8 @@ beforeAll(async () => {
       { name: 'noiss', transport: 'streamable-http', url: noIss.url },
       { name: 'impostor', transport: 'streamable-http', url: impostor.url },
       { name: 'cimd', transport: 'streamable-http', url: cimd.url },
+      { name: 'stepper', transport: 'streamable-http', url: stepper.url },
+      { name: 'stepm2m', transport: 'streamable-http', url: stepper.url },
     ],
     mcp: { restart_max_ms: 1000 },
   });
@@ -62,6 +66,7 @@ afterAll(async () => {
   await noIss?.stop();
   await impostor?.stop();
   await cimd?.stop();
+  await stepper?.stop();
 });
 
 /** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
@@ -235,6 +240,47 @@ describe('upstream OAuth', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/must be an https:\/\/ URL/);
   }, 60_000);
+
+  it('step-up with client credentials: a 403 insufficient_scope gets a token with the wider scope at once, kept for later connections', async () => {
+    const login = await runCli(['--home', fx.home, 'mcp', 'login', 'stepm2m', '--client-credentials', '--client-id', stepper.machine.clientId], { input: `${stepper.machine.clientSecret}\n` });
+    expect(login.code).toBe(0);
+    const text = await eventually(async () => {
+      const client = await connectClient(fx);
+      try {
+        return toolText(await client.callTool({ name: 'stepm2m__admin', arguments: {} }));
+      } finally {
+        await client.close();
+      }
+    });
+    expect(text).toBe('admin with mcp:admin mcp:tools');
+    expect(storedOAuth('stepm2m')).toMatchObject({ grant: 'client_credentials', scope: 'mcp:tools mcp:admin' });
+  }, 60_000);
+
+  it('step-up with a login: a 403 insufficient_scope marks the server "needs login (scope ...)", and the next mcp login asks for that scope', async () => {
+    const first = await loginThroughBrowser('stepper');
+    expect(first.code).toBe(0);
+    expect(first.authorizeUrl.searchParams.get('scope')).toBe('mcp:tools');
+    const call = async (tool: string): Promise<string> => {
+      const client = await connectClient(fx);
+      try {
+        return await client.callTool({ name: `stepper__${tool}`, arguments: {} }).then((r) => JSON.stringify(r), (err: Error) => err.message);
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await eventually(async () => { const t = await call('whoami'); return t.includes('client ') ? t : undefined; })).toMatch(/client /);
+    const refused = await call('admin');
+    expect(refused).toMatch(/needs an OAuth login asking for scope \\?"mcp:tools mcp:admin\\?".*localrouter mcp login stepper/);
+    expect(storedOAuth('stepper')).toMatchObject({ stepUpScope: 'mcp:tools mcp:admin' });
+    const list = await runCli(['--home', fx.home, 'mcp', 'list', '--json']);
+    expect((JSON.parse(list.stdout) as { name: string; state: string }[]).find((s) => s.name === 'stepper')?.state).toBe('needs login (scope mcp:tools mcp:admin)');
+    const second = await loginThroughBrowser('stepper');
+    expect(second.code).toBe(0);
+    expect(second.authorizeUrl.searchParams.get('scope')).toBe('mcp:tools mcp:admin');
+    expect(second.stdout).toMatch(/scope "mcp:tools mcp:admin"/);
+    expect(storedOAuth('stepper')).not.toHaveProperty('stepUpScope');
+    expect(await eventually(async () => { const t = await call('admin'); return t.includes('admin with') ? t : undefined; })).toContain('admin with mcp:admin mcp:tools');
+  }, 90_000);
 
   it('refuses a login for a STDIO server and for an unknown server with a clear message', async () => {
     const unknown = await runCli(['--home', fx.home, 'mcp', 'login', 'nope']);

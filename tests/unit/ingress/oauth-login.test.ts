@@ -49,11 +49,26 @@ describe('PKCE S256', () => {
 });
 
 describe('redirect URIs', () => {
-  it('allows loopback http on any port and the listed ones exactly', () => {
-    for (const ok of ['http://127.0.0.1:53682/callback', 'http://[::1]:8080/cb', 'http://localhost:1/x?y=1']) expect(redirectAllowed(ok, []), ok).toBe(true);
+  it('allows loopback IP literals over http on any port and the listed ones exactly', () => {
+    for (const ok of ['http://127.0.0.1:53682/callback', 'http://[::1]:8080/cb', 'http://127.0.0.1:1/x?y=1']) expect(redirectAllowed(ok, []), ok).toBe(true);
     expect(redirectAllowed('https://app.example/cb', ['https://app.example/cb'])).toBe(true);
     for (const bad of ['https://app.example/cb2', 'https://127.0.0.1:9/cb', 'http://127.0.0.2:9/cb', 'http://localhost.evil.example/cb', 'http://a:b@127.0.0.1:9/', 'http://127.0.0.1:9/#x', 'javascript:alert(1)', '']) {
       expect(redirectAllowed(bad, ['https://app.example/cb']), bad).toBe(false);
+    }
+  });
+
+  it('refuses localhost (a name, not a loopback IP literal: RFC 8252 §8.3) unless listed exactly', () => {
+    expect(redirectAllowed('http://localhost:8123/cb', [])).toBe(false);
+    expect(redirectAllowed('http://localhost:8123/cb', ['http://localhost:8123/cb'])).toBe(true);
+    expect(redirectAllowed('http://localhost:8124/cb', ['http://localhost:8123/cb'])).toBe(false);
+  });
+
+  it('binds a loopback redirect to the path of the loopback redirect URIs the client lists, on any port (RFC 8252 §7.3)', () => {
+    const listed = ['http://127.0.0.1/oauth/callback', 'https://app.example/cb'];
+    expect(redirectAllowed('http://127.0.0.1:53682/oauth/callback', listed)).toBe(true);
+    expect(redirectAllowed('http://127.0.0.1/oauth/callback', listed)).toBe(true);
+    for (const bad of ['http://127.0.0.1:53682/elsewhere', 'http://127.0.0.1:53682/oauth/callback?x=1', 'http://[::1]:53682/oauth/callback', 'http://127.0.0.1:53682/oauth/callback/']) {
+      expect(redirectAllowed(bad, listed), bad).toBe(false);
     }
   });
 });

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { McpOAuthState } from '../../../src/workers/index.js';
+import { NeedsLoginError, scopeTokens, scopeUnion, upstreamOAuthProvider, watchScopeChallenges } from '../../../src/mcp/upstream-oauth.js';
+
+/**
+ * Step-up authorization in the upstream OAuth clients (the SDK's own providers, subclassed): which
+ * challenges widen the scope, what a client-credentials token request then asks for, what is kept,
+ * and how a login by authorization code is marked for a new login instead of refreshed.
+ */
+const SERVER = 'http://127.0.0.1:9/mcp';
+const RESOURCE_METADATA = 'http://127.0.0.1:9/.well-known/oauth-protected-resource/mcp';
+
+/** A `fetch` answering every request with `status` and this challenge. */
+function answering(status: number, challenge: string): typeof fetch {
+  return (async () => new Response('{}', { status, headers: { 'www-authenticate': challenge } })) as typeof fetch;
+}
+
+const insufficient = (scope: string): string => `Bearer error="insufficient_scope", scope="${scope}", resource_metadata="${RESOURCE_METADATA}"`;
+
+function credentials(scope: string | null): Extract<McpOAuthState, { grant: 'client_credentials' }> {
+  return { grant: 'client_credentials', clientId: 'm2m', clientSecret: 's3cret', scope, issuer: 'http://127.0.0.1:9/' };
+}
+
+function login(scope: string | null, expiresIn = 3600): Extract<McpOAuthState, { grant: 'authorization_code' }> {
+  return {
+    grant: 'authorization_code', client: { client_id: `c-${Math.random()}` }, clientMetadata: { client_name: 'LocalRouter', redirect_uris: ['http://127.0.0.1:1/callback'] },
+    redirectUrl: 'http://127.0.0.1:1/callback', tokens: { access_token: 'at', refresh_token: 'rt', token_type: 'bearer', expires_in: expiresIn },
+    obtainedAt: Date.now(), scope,
+  };
+}
+
+/** The scope a client-credentials provider's next token request asks for. */
+async function requested(provider: ReturnType<typeof upstreamOAuthProvider>): Promise<string | null> {
+  const params = await provider.prepareTokenRequest!(provider.clientMetadata.scope);
+  return params?.get('scope') ?? null;
+}
+
+describe('scope challenges', () => {
+  it('keeps only RFC 6749 scope tokens from a challenge, deduplicated and bounded', () => {
+    expect(scopeTokens('a  b a "x" c\\d ok:1')).toEqual(['a', 'b', 'ok:1']);
+    expect(scopeTokens(Array.from({ length: 200 }, (_, i) => `s${i}`).join(' '))).toHaveLength(64);
+    expect(scopeUnion('a b', 'b c')).toBe('a b c');
+    expect(scopeUnion(null, '')).toBeNull();
+  });
+});
+
+describe('step-up with client credentials', () => {
+  it('a 403 insufficient_scope widens the next token request to the union, kept once a token came with it', async () => {
+    const saved: McpOAuthState[] = [];
+    const provider = upstreamOAuthProvider('m2m', SERVER, credentials('read'), (s) => saved.push(s), () => undefined);
+    expect(await requested(provider)).toBe('read');
+    const watched = watchScopeChallenges(answering(403, insufficient('read write')), SERVER, provider);
+    await watched(SERVER, { method: 'POST' });
+    expect(await requested(provider)).toBe('read write');
+    expect(saved).toEqual([]);
+    await provider.saveTokens({ access_token: 'at', token_type: 'bearer', expires_in: 3600 });
+    expect(saved).toMatchObject([{ grant: 'client_credentials', scope: 'read write' }]);
+  });
+
+  it('a 401 widens only when it refused a token that had not expired; other URLs and other 403s are not challenges', async () => {
+    const provider = upstreamOAuthProvider('m2m', SERVER, credentials(null), () => undefined, () => undefined);
+    // No token yet: the 401 is the first challenge, answered with the configured scope.
+    await watchScopeChallenges(answering(401, 'Bearer scope="admin"'), SERVER, provider)(SERVER, { method: 'POST' });
+    expect(await requested(provider)).toBeNull();
+    await provider.saveTokens({ access_token: 'at', token_type: 'bearer', expires_in: 3600 });
+    await watchScopeChallenges(answering(403, 'Bearer error="invalid_token", scope="admin"'), SERVER, provider)(SERVER, { method: 'POST' });
+    await watchScopeChallenges(answering(403, insufficient('admin')), SERVER, provider)('http://127.0.0.1:9/other', { method: 'POST' });
+    expect(await requested(provider)).toBeNull();
+    await watchScopeChallenges(answering(401, 'Bearer scope="admin"'), SERVER, provider)(SERVER, { method: 'POST' });
+    expect(await requested(provider)).toBe('admin');
+  });
+});
+
+describe('step-up with a login by authorization code', () => {
+  it('a 403 insufficient_scope withholds the refresh token and marks the login for the union of scopes', async () => {
+    const saved: McpOAuthState[] = [];
+    let marked = 0;
+    const provider = upstreamOAuthProvider('coded-a', SERVER, login('read'), (s) => saved.push(s), () => { marked++; });
+    expect((await provider.tokens())?.refresh_token).toBe('rt');
+    await watchScopeChallenges(answering(403, insufficient('write')), SERVER, provider)(SERVER, { method: 'POST' });
+    const tokens = await provider.tokens();
+    expect(tokens?.access_token).toBe('at');
+    expect(tokens?.refresh_token).toBeUndefined();
+    expect(saved.at(-1)).toMatchObject({ grant: 'authorization_code', stepUpScope: 'read write' });
+    let thrown: unknown;
+    try {
+      await provider.redirectToAuthorization(new URL('http://127.0.0.1:9/authorize'));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(NeedsLoginError);
+    expect((thrown as Error).message).toBe('MCP server "coded-a" needs an OAuth login asking for scope "read write" (the server asks for more scope than the login was granted): run "localrouter mcp login coded-a"');
+    expect(marked).toBe(1);
+  });
+
+  it('a 401 for an expired token is the usual refresh, whatever scope it names', async () => {
+    const saved: McpOAuthState[] = [];
+    const expired = { ...login('read', 60), obtainedAt: Date.now() - 120_000 };
+    const provider = upstreamOAuthProvider('coded-b', SERVER, expired, (s) => saved.push(s), () => undefined);
+    await watchScopeChallenges(answering(401, 'Bearer scope="read write"'), SERVER, provider)(SERVER, { method: 'POST' });
+    expect(saved).toEqual([]);
+    const fresh = upstreamOAuthProvider('coded-c', SERVER, login('read'), (s) => saved.push(s), () => undefined);
+    await watchScopeChallenges(answering(401, 'Bearer scope="read write"'), SERVER, fresh)(SERVER, { method: 'POST' });
+    expect(saved.at(-1)).toMatchObject({ stepUpScope: 'read write' });
+  });
+});
+
+describe('cross-app access', () => {
+  const jwt = (payload: object): string => `e30.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`;
+  const state = (idToken: string): Extract<McpOAuthState, { grant: 'cross_app_access' }> => ({
+    grant: 'cross_app_access', clientId: 'xaa', clientSecret: 's3cret', scope: null, issuer: 'http://127.0.0.1:9/', idToken,
+    idp: { issuer: 'http://127.0.0.1:8', tokenEndpoint: 'http://127.0.0.1:8/token', clientId: 'idp-client' },
+  });
+  const discovered = {
+    authorizationServerUrl: 'http://127.0.0.1:9/', authorizationServerMetadata: { issuer: 'http://127.0.0.1:9/' },
+    resourceMetadata: { resource: SERVER },
+  } as never;
+
+  it('an expired ID token needs a new login (it is not sent to the identity provider), and the server is marked', async () => {
+    let marked = 0;
+    const provider = upstreamOAuthProvider('xaa', SERVER, state(jwt({ sub: 'u', exp: Math.floor(Date.now() / 1000) - 60 })), () => undefined, () => { marked++; });
+    await provider.saveDiscoveryState!(discovered);
+    await expect(provider.prepareTokenRequest!(undefined)).rejects.toThrow(/needs an OAuth login \(the identity provider's ID token expired\)/);
+    expect(marked).toBe(1);
+  });
+
+  it('presents itself as a non-interactive jwt-bearer client bound to the authorization server of the login', () => {
+    const provider = upstreamOAuthProvider('xaa', SERVER, state(jwt({ sub: 'u' })), () => undefined, () => undefined);
+    expect(provider.redirectUrl).toBeUndefined();
+    expect(provider.clientMetadata).toMatchObject({ grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'], token_endpoint_auth_method: 'client_secret_basic' });
+    expect(provider.clientInformation()).toMatchObject({ client_id: 'xaa', issuer: 'http://127.0.0.1:9/' });
+  });
+
+  it('without protected-resource metadata there is no resource to name: a clear error', async () => {
+    const provider = upstreamOAuthProvider('xaa', SERVER, state(jwt({ sub: 'u' })), () => undefined, () => undefined);
+    await provider.saveDiscoveryState!({ authorizationServerUrl: 'http://127.0.0.1:9/' } as never);
+    await expect(provider.prepareTokenRequest!(undefined)).rejects.toThrow(/publishes no protected-resource metadata \(RFC 9728\)/);
+  });
+});
