@@ -599,7 +599,7 @@ function idleStatus(runtime: McpServerRuntime): McpServerStatus {
   return {
     name: runtime.name, transport: runtime.transport, state: 'idle', perSession: runtime.perSession, instances: 0,
     tools: null, prompts: null, resources: null, restarts: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null, droppedLogs: 0,
-    needsLogin: false, protocolVersion: null, serverInfo: null,
+    needsLogin: false, protocolVersion: null, serverInfo: null, era: null,
   };
 }
 

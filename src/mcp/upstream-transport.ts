@@ -52,12 +52,12 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
     }
     case 'streamable-http':
       inner = new StreamableHTTPClientTransport(new URL(server.url!), {
-        requestInit: { headers: server.headers }, fetch: createUpstreamFetch((message) => observed?.late(message)), authProvider: oauthOf(server, hooks),
+        requestInit: { headers: server.headers }, fetch: createUpstreamFetch((message) => observed?.late(message)), authProvider: upstreamOAuthOf(server, hooks),
       });
       break;
     case 'sse':
       inner = new SSEClientTransport(new URL(server.url!), {
-        requestInit: { headers: server.headers }, authProvider: oauthOf(server, hooks),
+        requestInit: { headers: server.headers }, authProvider: upstreamOAuthOf(server, hooks),
         eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...server.headers, ...(init?.headers as Record<string, string>) } }) },
       });
       break;
@@ -70,7 +70,7 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
  * The OAuth client of an HTTP upstream. A server with an `Authorization` header of its own (static
  * or from the secret store) uses that and no OAuth.
  */
-function oauthOf(server: McpServerRuntime, hooks: UpstreamTransportHooks): ReturnType<typeof upstreamOAuthProvider> | undefined {
+export function upstreamOAuthOf(server: McpServerRuntime, hooks: Pick<UpstreamTransportHooks, 'onOAuthSaved' | 'onNeedsLogin'>): ReturnType<typeof upstreamOAuthProvider> | undefined {
   if (Object.keys(server.headers).some((h) => h.toLowerCase() === 'authorization')) return undefined;
   return upstreamOAuthProvider(server.name, server.url!, server.oauth, (state) => hooks.onOAuthSaved?.(state), () => hooks.onNeedsLogin?.());
 }

@@ -1,0 +1,190 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { runCli } from '../helpers/cli-run.js';
+import { connectClient, EVERYTHING, FILESYSTEM, startEverythingHttp, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy.js';
+
+/**
+ * The gateway's upstream side speaks both protocol eras. Its upstreams here: a second LocalRouter
+ * gateway (whose /mcp serves 2026-07-28 statelessly, in front of server-everything over STDIO),
+ * reached through a recording proxy; the same gateway behind proxies that refuse `server/discover`
+ * (a 404, a JSON-RPC "method not found"), which makes it a legacy server; and server-everything over
+ * Streamable HTTP (a 1.x SDK server: it answers the probe with a 400). Clients: the 1.x SDK client
+ * and the v2 client pinned to 2026-07-28, at once.
+ */
+const MODERN = '2026-07-28';
+let inner: McpGatewayFixture;
+let outer: McpGatewayFixture;
+let web: Awaited<ReturnType<typeof startEverythingHttp>>;
+let modernProxy: RecordingProxy;
+let notFoundProxy: RecordingProxy;
+let methodProxy: RecordingProxy;
+let webProxy: RecordingProxy;
+let dir: string;
+
+interface ServerStatus { name: string; state: string; era: string | null; protocolVersion: string | null; lastError: string | null }
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-mcp-upera-'));
+  fs.writeFileSync(path.join(dir, 'note.txt'), 'a note\n');
+  inner = await startMcpGateway({ servers: [{ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }] });
+  web = await startEverythingHttp();
+  const innerMcp = inner.mcpUrl.href;
+  [modernProxy, notFoundProxy, methodProxy, webProxy] = await Promise.all([
+    startRecordingProxy(innerMcp), startRecordingProxy(innerMcp, { status: 404 }), startRecordingProxy(innerMcp, { methodNotFound: true }),
+    startRecordingProxy(web.url),
+  ]);
+  const auth = { authorization: `Bearer ${inner.key}` };
+  outer = await startMcpGateway({
+    servers: [
+      { name: 'up', transport: 'streamable-http', url: modernProxy.url, headers: auth, timeout_ms: 20_000 },
+      { name: 'old404', transport: 'streamable-http', url: notFoundProxy.url, headers: auth, timeout_ms: 20_000 },
+      { name: 'old32601', transport: 'streamable-http', url: methodProxy.url, headers: auth, timeout_ms: 20_000 },
+      { name: 'web', transport: 'streamable-http', url: webProxy.url, timeout_ms: 20_000 },
+    ],
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await outer?.close();
+  await Promise.all([modernProxy?.close(), notFoundProxy?.close(), methodProxy?.close(), webProxy?.close()]);
+  await web?.stop();
+  await inner?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function modernClient(capabilities: Record<string, unknown> = {}): Promise<ModernClient> {
+  const client = new ModernClient({ name: 'modern-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } }, capabilities });
+  await client.connect(new ModernTransport(outer.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${outer.key}` } } }));
+  return client;
+}
+
+async function statuses(): Promise<Map<string, ServerStatus>> {
+  const res = await fetch(`${outer.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${outer.gw.metrics.adminToken}` } });
+  const body = (await res.json()) as { servers: ServerStatus[] };
+  return new Map(body.servers.map((s) => [s.name, s]));
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('upstreams of both protocol eras behind one /mcp', () => {
+  it('lists every upstream\'s tools namespaced and calls them through the 1.x client and the v2 client pinned to 2026-07-28', async () => {
+    const legacy = await connectClient(outer);
+    const modern = await modernClient();
+    const [l, m] = await Promise.all([legacy.listTools(), modern.listTools()]);
+    const names = l.tools.map((t) => t.name);
+    expect(m.tools.map((t) => t.name).sort()).toEqual([...names].sort());
+    for (const name of ['up__every__echo', 'old404__every__echo', 'old32601__every__echo', 'web__echo']) expect(names).toContain(name);
+
+    expect(toolText(await legacy.callTool({ name: 'up__every__echo', arguments: { message: 'legacy to modern' } }))).toBe('Echo: legacy to modern');
+    expect(toolText(await modern.callTool({ name: 'up__every__echo', arguments: { message: 'modern to modern' } }))).toBe('Echo: modern to modern');
+    expect(toolText(await modern.callTool({ name: 'old404__every__echo', arguments: { message: 'modern to legacy' } }))).toBe('Echo: modern to legacy');
+    expect(toolText(await legacy.callTool({ name: 'web__echo', arguments: { message: 'legacy to legacy' } }))).toBe('Echo: legacy to legacy');
+    const sum = await modern.callTool({ name: 'up__every__get-sum', arguments: { a: 2, b: 3 } });
+    expect(toolText(sum)).toMatch(/5/);
+    await Promise.all([legacy.close(), modern.close()]);
+  }, 60_000);
+
+  it('tells the eras apart: server/discover for the modern one, initialize after a refused probe for the others', async () => {
+    const byName = await statuses();
+    expect(byName.get('up')).toMatchObject({ state: 'ready', era: 'modern', protocolVersion: MODERN });
+    for (const name of ['old404', 'old32601', 'web']) {
+      expect(byName.get(name)?.era, name).toBe('legacy');
+      expect(byName.get(name)?.protocolVersion, name).not.toBe(MODERN);
+    }
+
+    // The modern upstream: probed with server/discover, then only stateless requests, no session either way.
+    const modernPosts = modernProxy.seen.filter((r) => r.httpMethod === 'POST');
+    expect(modernPosts[0]?.method).toBe('server/discover');
+    expect(modernPosts.map((r) => r.method)).toEqual(expect.arrayContaining(['tools/list', 'tools/call']));
+    expect(modernPosts.map((r) => r.method)).not.toContain('initialize');
+    expect(modernProxy.seen.filter((r) => r.sessionSent !== null || r.sessionIssued !== null)).toEqual([]);
+    expect(modernProxy.seen.filter((r) => r.httpMethod !== 'POST')).toEqual([]);
+    expect(modernPosts.filter((r) => r.method !== 'server/discover').every((r) => r.protocolVersion === MODERN)).toBe(true);
+
+    // Each legacy one: one refused probe, then the initialize session of the 1.x client.
+    for (const proxy of [notFoundProxy, methodProxy, webProxy]) {
+      const posts = proxy.seen.filter((r) => r.httpMethod === 'POST');
+      expect(posts[0]?.method).toBe('server/discover');
+      expect(posts[1]?.method).toBe('initialize');
+      expect(posts.filter((r) => r.method === 'server/discover')).toHaveLength(1);
+      expect(posts[1]?.sessionIssued).toEqual(expect.any(String));
+      expect(posts.slice(2).every((r) => r.sessionSent === posts[1]!.sessionIssued)).toBe(true);
+    }
+    expect(webProxy.seen[0]?.status).toBe(400);
+    expect(notFoundProxy.seen[0]?.status).toBe(404);
+
+    const list = await runCli(['--home', outer.home, 'mcp', 'list', '--json'], { env: { LOCALROUTER_PORT: String(outer.gw.port) } });
+    expect(list.code, list.stderr).toBe(0);
+    const rows = JSON.parse(list.stdout) as { name: string; era: string | null; protocol_version: string | null }[];
+    expect(rows.find((r) => r.name === 'up')).toMatchObject({ era: 'modern', protocol_version: MODERN });
+    expect(rows.find((r) => r.name === 'web')).toMatchObject({ era: 'legacy' });
+  }, 60_000);
+
+  it('relays a modern upstream\'s input_required: to a 1.x client over its session, to a modern client as input_required', async () => {
+    const asked: string[] = [];
+    const legacy = await connectClient(outer, outer.key, { sampling: {}, elicitation: { form: {} } });
+    legacy.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+      asked.push(`legacy sampling: ${JSON.stringify(request.params.messages)}`);
+      return { role: 'assistant', content: { type: 'text', text: 'sampled by the 1.x client' }, model: 'test-model', stopReason: 'endTurn' };
+    });
+    legacy.setRequestHandler(ElicitRequestSchema, async () => {
+      asked.push('legacy elicitation');
+      return { action: 'accept', content: { name: 'Grace' } };
+    });
+    const sampled = await legacy.callTool({ name: 'up__every__trigger-sampling-request', arguments: { prompt: 'ping-through-two-gateways' } });
+    expect(JSON.stringify(sampled.content)).toContain('sampled by the 1.x client');
+    const elicited = await legacy.callTool({ name: 'up__every__trigger-elicitation-request', arguments: {} });
+    expect(JSON.stringify(elicited.content)).toContain('Grace');
+
+    const modern = await modernClient({ sampling: {}, elicitation: { form: {} } });
+    modern.setRequestHandler('sampling/createMessage', async (request) => {
+      asked.push(`modern sampling: ${JSON.stringify(request.params.messages)}`);
+      return { role: 'assistant', content: { type: 'text', text: 'sampled by the modern client' }, model: 'test-model', stopReason: 'endTurn' };
+    });
+    modern.setRequestHandler('elicitation/create', async () => {
+      asked.push('modern elicitation');
+      return { action: 'accept', content: { name: 'Ada' } };
+    });
+    const modernSampled = await modern.callTool({ name: 'up__every__trigger-sampling-request', arguments: { prompt: 'modern-through-two' } });
+    expect(JSON.stringify(modernSampled.content)).toContain('sampled by the modern client');
+    const modernElicited = await modern.callTool({ name: 'up__every__trigger-elicitation-request', arguments: {} });
+    expect(JSON.stringify(modernElicited.content)).toContain('Ada');
+
+    expect(asked).toEqual([
+      expect.stringContaining('ping-through-two-gateways'), 'legacy elicitation', expect.stringContaining('modern-through-two'), 'modern elicitation',
+    ]);
+    // The upstream saw each call as rounds of stateless requests: each retry carries the answers and the upstream's request state.
+    const retries = modernProxy.seen.filter((r) => r.method === 'tools/call' && r.params.includes('inputResponses'));
+    expect(retries.length).toBeGreaterThanOrEqual(4);
+    expect(retries.every((r) => r.params.includes('requestState') && r.sessionSent === null)).toBe(true);
+    await Promise.all([legacy.close(), modern.close()]);
+  }, 90_000);
+
+  it('hears a modern upstream\'s list changes on subscriptions/listen and tells its own clients', async () => {
+    const legacy = await connectClient(outer);
+    let changed = 0;
+    legacy.setNotificationHandler(ToolListChangedNotificationSchema, () => { changed++; });
+    expect((await legacy.listTools()).tools.map((t) => t.name)).not.toContain('up__fs__read_text_file');
+    await waitFor(() => modernProxy.seen.some((r) => r.method === 'subscriptions/listen'), 15_000);
+
+    // A server added to the inner gateway's config changes its tool list.
+    const add = await runCli(['--home', inner.home, 'mcp', 'add', 'fs', '--stdio', `"${process.execPath}" ${FILESYSTEM} ${dir}`]);
+    expect(add.code, add.stderr).toBe(0);
+    await waitFor(() => changed > 0, 20_000);
+    await waitFor(async () => (await legacy.listTools()).tools.some((t) => t.name === 'up__fs__read_text_file'), 20_000);
+    const read = await legacy.callTool({ name: 'up__fs__read_text_file', arguments: { path: path.join(fs.realpathSync(dir), 'note.txt') } });
+    expect(toolText(read)).toContain('a note');
+    await legacy.close();
+  }, 60_000);
+});
