@@ -6,9 +6,6 @@ import type { McpServerRuntime } from '../workers/index.js';
 import { RPC_CODE, RpcError, toRpcError } from './rpc-error.js';
 import type { CallRef, Item, ListKind, UpstreamRequestOptions } from './upstream-types.js';
 
-/** The first protocol revision served statelessly (`server/discover`, no session). */
-export const MODERN_ERA_VERSION = '2026-07-28';
-
 /** `_meta` key of the server's identity on a 2026-07-28 result (the SDK's SERVER_INFO_META_KEY, without loading it here). */
 const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
 /** Requests whose result may be `input_required` in this revision. */
@@ -20,7 +17,7 @@ const LISTEN_RETRY_MS = { initial: 1_000, max: 60_000 };
 
 /** What a modern upstream reports to the instance that owns it. */
 export interface ModernEvents {
-  /** A list changed (heard on the `subscriptions/listen` stream), or may have while the stream was down (`null`). */
+  /** A list changed (heard on the `subscriptions/listen` stream), or may have while the stream was down (`null`: all of them). */
   changed(kind: ListKind | null): void;
   resourceUpdated(uri: string, params: Item): void;
   /** One embedded request of an `input_required` result, to be answered by the client of `call`. */
@@ -41,7 +38,7 @@ export interface ModernOptions {
 }
 
 /** The outcome of probing an HTTP server: a connected modern upstream, or "speak `initialize` to it". */
-export type ProbeOutcome = { era: 'modern'; upstream: ModernUpstream } | { era: 'legacy'; reason: string };
+export type ProbeOutcome = { era: 'modern'; upstream: ModernUpstream } | { era: 'legacy' };
 
 /** Raised by the probe's fetch where the SDK falls back to `initialize`: the legacy path takes over from there, with the 1.x client. */
 class LegacyVerdict extends Error {
@@ -83,14 +80,13 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     await client.connect(transport, { timeout: opts.timeoutMs });
   } catch (err) {
     await client.close().catch(() => undefined);
-    if (legacy) return { era: 'legacy', reason: 'server/discover refused' };
-    if (isAuthFailure(err)) return { era: 'legacy', reason: `server/discover answered HTTP ${httpStatusOf(err) ?? 401}` };
+    if (legacy || isAuthFailure(err)) return { era: 'legacy' };
     throw err;
   }
   probing = false;
   if (client.getProtocolEra() !== 'modern') {
     await client.close().catch(() => undefined);
-    return { era: 'legacy', reason: 'no modern protocol revision in common' };
+    return { era: 'legacy' };
   }
   const isTimeout = (err: unknown): boolean => sdk.SdkError.isInstance(err) && err.code === sdk.SdkErrorCode.RequestTimeout;
   return { era: 'modern', upstream: new ModernUpstream(client, events, opts, isTimeout) };
@@ -119,6 +115,10 @@ export class ModernUpstream {
   #subscription: McpSubscription | null = null;
   #uris = new Set<string>();
   #listening: Promise<void> | null = null;
+  /** The filter changed while a listen was being opened. */
+  #listenAgain = false;
+  /** A stream dropped: changes may have been missed until the next one is open. */
+  #missed = false;
   #listenTimer: NodeJS.Timeout | null = null;
   #listenFailures = 0;
   #closed = false;
@@ -135,7 +135,8 @@ export class ModernUpstream {
       events.changed('resourceTemplates');
     });
     client.setNotificationHandler('notifications/resources/updated', (n) => {
-      const params = { ...n.params } as Item;
+      // Its `_meta` names the upstream's listen stream: nothing the gateway's clients know.
+      const { _meta: _listen, ...params } = n.params as Item;
       if (typeof params.uri === 'string') events.resourceUpdated(params.uri, params);
     });
     this.#listen();
@@ -260,30 +261,49 @@ export class ModernUpstream {
 
   /**
    * Opens (or reopens, with a new filter) the listen stream; the old stream is closed once the new
-   * one is acknowledged. A stream that drops is reopened with backoff, and the lists are reported
-   * changed: a change may have happened while nobody listened.
+   * one is acknowledged. A stream that drops is reopened with backoff, and once it is back the lists
+   * are reported changed: a change may have happened while nobody listened.
    */
   #listen(): void {
     if (this.#closed) return;
     if (this.#listening !== null) {
-      // One open at a time; the latest filter wins once it is done.
-      void this.#listening.then(() => this.#listen());
+      // One open at a time; the latest filter is asked for once it is done.
+      this.#listenAgain = true;
       return;
     }
     const filter = this.#filter();
-    if (filter === null) return;
     const old = this.#subscription;
-    this.#listening = this.#client.listen(filter).then((sub) => {
-      this.#listenFailures = 0;
-      if (this.#closed) return void sub.close();
-      this.#subscription = sub;
+    if (filter === null) {
+      this.#subscription = null;
       void old?.close().catch(() => undefined);
-      void sub.closed.then((how) => {
-        if (this.#subscription !== sub || this.#closed || how === 'local') return;
-        this.#subscription = null;
-        this.#relisten(`the server ended its subscriptions/listen stream (${how})`);
-      });
-    }, (err: unknown) => this.#relisten(`subscriptions/listen failed: ${toRpcError(err).message}`)).finally(() => { this.#listening = null; });
+      return;
+    }
+    this.#listening = this.#client.listen(filter).then((sub) => this.#listened(sub, old), (err: unknown) => {
+      this.#relisten(`subscriptions/listen failed: ${toRpcError(err).message}`);
+    }).finally(() => {
+      this.#listening = null;
+      if (this.#listenAgain) {
+        this.#listenAgain = false;
+        this.#listen();
+      }
+    });
+  }
+
+  #listened(sub: McpSubscription, old: McpSubscription | null): void {
+    this.#listenFailures = 0;
+    if (this.#closed) return void sub.close().catch(() => undefined);
+    this.#subscription = sub;
+    void old?.close().catch(() => undefined);
+    if (this.#missed) {
+      this.#missed = false;
+      this.#events.changed(null);
+    }
+    void sub.closed.then((how) => {
+      if (this.#subscription !== sub || this.#closed || how === 'local') return;
+      this.#subscription = null;
+      this.#missed = true;
+      this.#relisten(`the server ended its subscriptions/listen stream (${how})`);
+    });
   }
 
   #relisten(reason: string): void {
@@ -293,7 +313,6 @@ export class ModernUpstream {
     if (this.#listenTimer !== null) clearTimeout(this.#listenTimer);
     this.#listenTimer = setTimeout(() => {
       this.#listenTimer = null;
-      this.#events.changed(null);
       this.#listen();
     }, delay);
     this.#listenTimer.unref();

@@ -6,6 +6,7 @@ import { Client as ModernClient, StreamableHTTPClientTransport as ModernTranspor
 import { CreateMessageRequestSchema, ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { runCli } from '../helpers/cli-run.js';
 import { connectClient, EVERYTHING, FILESYSTEM, startEverythingHttp, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { startModernMcpServer } from '../helpers/modern-mcp-server.js';
 import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy.js';
 
 /**
@@ -28,35 +29,6 @@ let dir: string;
 
 interface ServerStatus { name: string; state: string; era: string | null; protocolVersion: string | null; lastError: string | null }
 
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-mcp-upera-'));
-  fs.writeFileSync(path.join(dir, 'note.txt'), 'a note\n');
-  inner = await startMcpGateway({ servers: [{ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }] });
-  web = await startEverythingHttp();
-  const innerMcp = inner.mcpUrl.href;
-  [modernProxy, notFoundProxy, methodProxy, webProxy] = await Promise.all([
-    startRecordingProxy(innerMcp), startRecordingProxy(innerMcp, { status: 404 }), startRecordingProxy(innerMcp, { methodNotFound: true }),
-    startRecordingProxy(web.url),
-  ]);
-  const auth = { authorization: `Bearer ${inner.key}` };
-  outer = await startMcpGateway({
-    servers: [
-      { name: 'up', transport: 'streamable-http', url: modernProxy.url, headers: auth, timeout_ms: 20_000 },
-      { name: 'old404', transport: 'streamable-http', url: notFoundProxy.url, headers: auth, timeout_ms: 20_000 },
-      { name: 'old32601', transport: 'streamable-http', url: methodProxy.url, headers: auth, timeout_ms: 20_000 },
-      { name: 'web', transport: 'streamable-http', url: webProxy.url, timeout_ms: 20_000 },
-    ],
-  });
-}, 90_000);
-
-afterAll(async () => {
-  await outer?.close();
-  await Promise.all([modernProxy?.close(), notFoundProxy?.close(), methodProxy?.close(), webProxy?.close()]);
-  await web?.stop();
-  await inner?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
 async function modernClient(capabilities: Record<string, unknown> = {}): Promise<ModernClient> {
   const client = new ModernClient({ name: 'modern-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } }, capabilities });
   await client.connect(new ModernTransport(outer.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${outer.key}` } } }));
@@ -78,6 +50,35 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Pro
 }
 
 describe('upstreams of both protocol eras behind one /mcp', () => {
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-mcp-upera-'));
+    fs.writeFileSync(path.join(dir, 'note.txt'), 'a note\n');
+    inner = await startMcpGateway({ servers: [{ name: 'every', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }] });
+    web = await startEverythingHttp();
+    const innerMcp = inner.mcpUrl.href;
+    [modernProxy, notFoundProxy, methodProxy, webProxy] = await Promise.all([
+      startRecordingProxy(innerMcp), startRecordingProxy(innerMcp, { status: 404 }), startRecordingProxy(innerMcp, { methodNotFound: true }),
+      startRecordingProxy(web.url),
+    ]);
+    const auth = { authorization: `Bearer ${inner.key}` };
+    outer = await startMcpGateway({
+      servers: [
+        { name: 'up', transport: 'streamable-http', url: modernProxy.url, headers: auth, timeout_ms: 20_000 },
+        { name: 'old404', transport: 'streamable-http', url: notFoundProxy.url, headers: auth, timeout_ms: 20_000 },
+        { name: 'old32601', transport: 'streamable-http', url: methodProxy.url, headers: auth, timeout_ms: 20_000 },
+        { name: 'web', transport: 'streamable-http', url: webProxy.url, timeout_ms: 20_000 },
+      ],
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await outer?.close();
+    await Promise.all([modernProxy?.close(), notFoundProxy?.close(), methodProxy?.close(), webProxy?.close()]);
+    await web?.stop();
+    await inner?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('lists every upstream\'s tools namespaced and calls them through the 1.x client and the v2 client pinned to 2026-07-28', async () => {
     const legacy = await connectClient(outer);
     const modern = await modernClient();
@@ -187,4 +188,67 @@ describe('upstreams of both protocol eras behind one /mcp', () => {
     expect(toolText(read)).toContain('a note');
     await legacy.close();
   }, 60_000);
+});
+
+describe('a 2026-07-28-only upstream (the v2 server SDK) and its multi-round calls', () => {
+  let poet: Awaited<ReturnType<typeof startModernMcpServer>>;
+  let fx: McpGatewayFixture;
+
+  beforeAll(async () => {
+    poet = await startModernMcpServer();
+    fx = await startMcpGateway({ servers: [{ name: 'poet', transport: 'streamable-http', url: poet.url, timeout_ms: 20_000 }] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await fx?.close();
+    await poet?.close();
+  });
+
+  /** The call's result text, or its error's message. */
+  async function outcome(call: Promise<unknown>): Promise<string> {
+    return call.then((r) => toolText(r), (err: Error) => `error: ${err.message}`);
+  }
+
+  it('answers each round of input over the session of a 1.x client, and as input_required rounds of its own for a modern client', async () => {
+    const legacy = await connectClient(fx, fx.key, { sampling: {}, elicitation: { form: {} } });
+    legacy.setRequestHandler(ElicitRequestSchema, async (r) => {
+      expect(r.params.message).toBe('Who are you?');
+      return { action: 'accept', content: { name: 'Lovelace' } };
+    });
+    legacy.setRequestHandler(CreateMessageRequestSchema, async (r) => {
+      expect(JSON.stringify(r.params.messages)).toContain('a poem for Lovelace');
+      return { role: 'assistant', content: { type: 'text', text: 'numbers sing' }, model: 'test-model' };
+    });
+    expect(await outcome(legacy.callTool({ name: 'poet__interview', arguments: {} }))).toBe('Lovelace: numbers sing');
+
+    const modern = new ModernClient({ name: 'modern-poet', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } }, capabilities: { sampling: {}, elicitation: { form: {} } } });
+    modern.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Hopper' } }));
+    modern.setRequestHandler('sampling/createMessage', async (r) => ({
+      role: 'assistant', content: { type: 'text', text: `bugs fly (${JSON.stringify(r.params.messages).includes('Hopper') ? 'for Hopper' : 'for whom?'})` }, model: 'test-model',
+    }));
+    await modern.connect(new ModernTransport(fx.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${fx.key}` } } }));
+    expect(await outcome(modern.callTool({ name: 'poet__interview', arguments: {} }))).toBe('Hopper: bugs fly (for Hopper)');
+
+    const servers = await fetch(`${fx.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${fx.gw.metrics.adminToken}` } });
+    expect(((await servers.json()) as { servers: ServerStatus[] }).servers[0]).toMatchObject({ name: 'poet', era: 'modern', protocolVersion: MODERN, state: 'ready' });
+    await Promise.all([legacy.close(), modern.close()]);
+  }, 60_000);
+
+  it('fails a call clearly when its client cannot answer, or when the server never stops asking', async () => {
+    const plain = await connectClient(fx);
+    expect(await outcome(plain.callTool({ name: 'poet__interview', arguments: {} }))).toMatch(/error: .*does not support elicitation\/create/);
+    expect(await outcome(plain.callTool({ name: 'poet__forever', arguments: {} }))).toMatch(/error: .*asked for input more than 16 times/);
+    // The gateway still serves that client afterwards.
+    expect((await plain.listTools()).tools.map((t) => t.name).sort()).toEqual(['poet__forever', 'poet__interview']);
+    await plain.close();
+  }, 60_000);
+
+  it('passes resources on without the upstream\'s cache hints', async () => {
+    const plain = await connectClient(fx);
+    const read = await plain.readResource({ uri: 'memo://one' });
+    expect(read.contents).toEqual([{ uri: 'memo://one', text: 'remember this' }]);
+    expect(read).not.toHaveProperty('ttlMs');
+    expect(read).not.toHaveProperty('cacheScope');
+    await plain.close();
+  }, 30_000);
 });
