@@ -139,6 +139,10 @@ export class ModernUpstream {
       const { _meta: _listen, ...params } = n.params as Item;
       if (typeof params.uri === 'string') events.resourceUpdated(params.uri, params);
     });
+  }
+
+  /** Opens the `subscriptions/listen` stream for the list changes the server offers (a one-off use, such as the CLI's, needs none). */
+  listen(): void {
     this.#listen();
   }
 

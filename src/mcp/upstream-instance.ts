@@ -340,6 +340,7 @@ export class UpstreamInstance {
       throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
     }
     this.#modern = modern;
+    modern.listen();
     this.era = 'modern';
     this.needsLogin = false;
     this.#connectedAt = Date.now();

@@ -243,6 +243,12 @@ describe('a 2026-07-28-only upstream (the v2 server SDK) and its multi-round cal
     await plain.close();
   }, 60_000);
 
+  it('lists its tools with localrouter mcp tools, which probes it as the gateway does', async () => {
+    const out = await runCli(['--home', fx.home, 'mcp', 'tools', 'poet', '--json']);
+    expect(out.code, out.stderr).toBe(0);
+    expect((JSON.parse(out.stdout) as { name: string }[]).map((t) => t.name).sort()).toEqual(['forever', 'interview']);
+  }, 30_000);
+
   it('passes resources on without the upstream\'s cache hints', async () => {
     const plain = await connectClient(fx);
     const read = await plain.readResource({ uri: 'memo://one' });
