@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { runCli } from '../helpers/cli-run.js';
 import { connectClient, EVERYTHING, FILESYSTEM, startEverythingHttp, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 import { startModernMcpServer } from '../helpers/modern-mcp-server.js';
@@ -171,6 +171,34 @@ describe('upstreams of both protocol eras behind one /mcp', () => {
     expect(retries.every((r) => r.params.includes('requestState') && r.sessionSent === null)).toBe(true);
     await Promise.all([legacy.close(), modern.close()]);
   }, 90_000);
+
+  it('passes a modern upstream\'s progress and resource updates on to its own clients', async () => {
+    const legacy = await connectClient(outer);
+    const progress: number[] = [];
+    const long = await legacy.callTool({ name: 'up__every__trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } }, undefined, {
+      onprogress: (p) => { progress.push(p.progress); },
+    });
+    expect(toolText(long)).toMatch(/Long running operation completed/);
+    expect(progress).toEqual([1, 2, 3]);
+
+    const uri = (await legacy.listResources()).resources.find((r) => r.uri.startsWith('demo://resource/static/'))!.uri;
+    const updated = new Promise<string>((resolve) => legacy.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri)));
+    const listens = (): number => modernProxy.seen.filter((r) => r.method === 'subscriptions/listen').length;
+    const before = listens();
+    await legacy.subscribeResource({ uri });
+    // The gateway's listen stream is reopened to name the URI (the revision has no resources/subscribe).
+    await waitFor(() => listens() > before, 10_000);
+    expect(modernProxy.seen.map((r) => r.method)).not.toContain('resources/subscribe');
+    // The upstream sends an update for each subscribed URI at once and every 5 s while its toggle is on.
+    const toggle = (): Promise<unknown> => legacy.callTool({ name: 'up__every__toggle-subscriber-updates', arguments: {} });
+    await toggle();
+    try {
+      expect(await updated).toBe(uri);
+    } finally {
+      await toggle();
+    }
+    await legacy.close();
+  }, 60_000);
 
   it('hears a modern upstream\'s list changes on subscriptions/listen and tells its own clients', async () => {
     const legacy = await connectClient(outer);
