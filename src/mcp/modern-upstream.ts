@@ -12,6 +12,8 @@ const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
 const MULTI_ROUND_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
 /** Rounds of `input_required` one request may take before the gateway gives up on it. */
 const MAX_INPUT_ROUNDS = 16;
+/** Embedded requests relayed from one `input_required` result: each is a request to a client (a person, perhaps). */
+const MAX_INPUT_REQUESTS = 16;
 /** Backoff of a listen stream that could not be opened or dropped. */
 const LISTEN_RETRY_MS = { initial: 1_000, max: 60_000 };
 
@@ -176,7 +178,8 @@ export class ModernUpstream {
     let next = params;
     for (let round = 0; ; round++) {
       const result = await this.#send(method, next, opts, multiRound);
-      if (result.resultType !== 'input_required') return this.#admit(method, result);
+      this.#checkDepth(method, result);
+      if (result.resultType !== 'input_required') return this.#admit(result);
       if (round >= MAX_INPUT_ROUNDS) throw new RpcError(RPC_CODE.InternalError, `the MCP server asked for input more than ${MAX_INPUT_ROUNDS} times in one ${method}`);
       const responses = await this.#fulfil(result.inputRequests, opts);
       next = { ...params, inputResponses: responses };
@@ -217,6 +220,7 @@ export class ModernUpstream {
     if (!isPlainObject(requests)) throw badResponse('an input_required result whose inputRequests is not an object');
     const signal = opts.signal ?? new AbortController().signal;
     const entries = Object.entries(requests);
+    if (entries.length > MAX_INPUT_REQUESTS) throw badResponse(`an input_required result with ${entries.length} embedded requests (at most ${MAX_INPUT_REQUESTS} are relayed)`);
     const answers = await Promise.all(entries.map(([key, request]) => {
       if (!isPlainObject(request) || typeof request.method !== 'string') throw badResponse(`an embedded request "${key.slice(0, 100)}" without a method`);
       const params = isPlainObject(request.params) ? request.params : {};
@@ -225,16 +229,18 @@ export class ModernUpstream {
     return Object.fromEntries(entries.map(([key], i) => [key, answers[i]]));
   }
 
+  /** Whatever crosses to the ingress (a result, the requests embedded in one) is serialized: a deeper one is refused. */
+  #checkDepth(method: string, result: Item): void {
+    if (withinValueDepth(result, this.#opts.maxJsonDepth)) return;
+    throw badResponse(`an answer to ${method} nested deeper than ${this.#opts.maxJsonDepth} levels of objects and arrays (server.max_json_depth)`);
+  }
+
   /**
-   * The result as the gateway's own: refused when nested deeper than allowed (whatever crosses to
-   * the ingress is serialized), and without the server's cache hints and identity stamp. The
+   * The result as the gateway's own: without the server's cache hints and identity stamp. The
    * gateway filters what it serves per client and says itself how long its answers may be cached
    * and by whom; an upstream's `cacheScope: "public"` must not reach a client as the gateway's word.
    */
-  #admit(method: string, result: Item): Item {
-    if (!withinValueDepth(result, this.#opts.maxJsonDepth)) {
-      throw badResponse(`an answer to ${method} nested deeper than ${this.#opts.maxJsonDepth} levels of objects and arrays (server.max_json_depth)`);
-    }
+  #admit(result: Item): Item {
     const { ttlMs: _ttl, cacheScope: _scope, ...rest } = result;
     const meta = rest._meta;
     if (isPlainObject(meta) && SERVER_INFO_META_KEY in meta) {

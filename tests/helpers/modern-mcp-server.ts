@@ -16,7 +16,8 @@ interface RetryContext {
  * refused), served over node:http. Its tools use the multi-round-trip pattern:
  * - `interview`: asks for the caller's name (elicitation), then for a poem about it (sampling), then
  *   answers `<name>: <poem>`; the rounds are told apart by the request state it minted;
- * - `forever`: answers `input_required` with only a request state, every time.
+ * - `forever`: answers `input_required` with only a request state, every time;
+ * - `flood`: asks 50 questions at once; `deep`: answers with structured content nested 300 levels.
  * Its resource `memo://one` is read with the cache hints of a public, hour-long entry.
  */
 export async function startModernMcpServer(): Promise<{ url: string; close(): Promise<void> }> {
@@ -62,6 +63,8 @@ function buildServer(): Server {
     tools: [
       { name: 'interview', description: 'Asks who you are, then writes you a poem.', inputSchema: { type: 'object' } },
       { name: 'forever', description: 'Never has enough input.', inputSchema: { type: 'object' } },
+      { name: 'flood', description: 'Asks 50 questions at once.', inputSchema: { type: 'object' } },
+      { name: 'deep', description: 'Answers with structured content nested 300 levels deep.', inputSchema: { type: 'object' } },
     ],
   }));
   server.setRequestHandler('tools/call', (request, ctx) => callTool(request.params.name, ctx as unknown as RetryContext) as never);
@@ -74,6 +77,15 @@ function callTool(name: string, ctx: RetryContext): Item {
   const state = ctx.mcpReq.requestState();
   const answers = ctx.mcpReq.inputResponses ?? {};
   if (name === 'forever') return inputRequired({ requestState: 'again' }) as unknown as Item;
+  if (name === 'flood') {
+    const inputRequests = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`q${i}`, { method: 'elicitation/create', params: { mode: 'form', message: `question ${i}`, requestedSchema: { type: 'object', properties: {} } } }]));
+    return inputRequired({ inputRequests, requestState: 'flooded' } as never) as unknown as Item;
+  }
+  if (name === 'deep') {
+    let deep: Item = { leaf: true };
+    for (let i = 0; i < 300; i++) deep = { d: deep };
+    return { content: [{ type: 'text', text: 'deep' }], structuredContent: deep };
+  }
   if (state === undefined) {
     return inputRequired({
       inputRequests: {

@@ -262,19 +262,21 @@ describe('a 2026-07-28-only upstream (the v2 server SDK) and its multi-round cal
     await Promise.all([legacy.close(), modern.close()]);
   }, 60_000);
 
-  it('fails a call clearly when its client cannot answer, or when the server never stops asking', async () => {
+  it('fails a call clearly when its client cannot answer, the server never stops asking, asks too much at once or answers too deep', async () => {
     const plain = await connectClient(fx);
     expect(await outcome(plain.callTool({ name: 'poet__interview', arguments: {} }))).toMatch(/error: .*does not support elicitation\/create/);
     expect(await outcome(plain.callTool({ name: 'poet__forever', arguments: {} }))).toMatch(/error: .*asked for input more than 16 times/);
+    expect(await outcome(plain.callTool({ name: 'poet__flood', arguments: {} }))).toMatch(/error: .*50 embedded requests \(at most 16/);
+    expect(await outcome(plain.callTool({ name: 'poet__deep', arguments: {} }))).toMatch(/error: .*nested deeper than 64 levels/);
     // The gateway still serves that client afterwards.
-    expect((await plain.listTools()).tools.map((t) => t.name).sort()).toEqual(['poet__forever', 'poet__interview']);
+    expect((await plain.listTools()).tools.map((t) => t.name).sort()).toEqual(['poet__deep', 'poet__flood', 'poet__forever', 'poet__interview']);
     await plain.close();
   }, 60_000);
 
   it('lists its tools with localrouter mcp tools, which probes it as the gateway does', async () => {
     const out = await runCli(['--home', fx.home, 'mcp', 'tools', 'poet', '--json']);
     expect(out.code, out.stderr).toBe(0);
-    expect((JSON.parse(out.stdout) as { name: string }[]).map((t) => t.name).sort()).toEqual(['forever', 'interview']);
+    expect((JSON.parse(out.stdout) as { name: string }[]).map((t) => t.name).sort()).toEqual(['deep', 'flood', 'forever', 'interview']);
   }, 30_000);
 
   it('passes resources on without the upstream\'s cache hints', async () => {
