@@ -15,6 +15,8 @@
  *                   │ UpstreamInstance per server (shared) or per server and session
  *                   ▼
  *          SDK Client ─ STDIO / Streamable HTTP (undici, see upstream-fetch.ts) / SSE ─▶ upstream MCP servers
+ *          (a Streamable HTTP server that answers `server/discover` with 2026-07-28: the v2 SDK client,
+ *          stateless, see modern-upstream.ts)
  * ```
  */
 export { McpHost, type McpHostOptions, type McpSessionLink, type McpLog } from './mcp-host.js';

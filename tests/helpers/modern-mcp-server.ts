@@ -18,9 +18,10 @@ interface RetryContext {
  *   answers `<name>: <poem>`; the rounds are told apart by the request state it minted;
  * - `forever`: answers `input_required` with only a request state, every time;
  * - `flood`: asks 50 questions at once; `deep`: answers with structured content nested 300 levels.
- * Its resource `memo://one` is read with the cache hints of a public, hour-long entry.
+ * Its resource `memo://one` is read with the cache hints of a public, hour-long entry. `port`: where
+ * to listen (0: any free port), to bring a stopped server back where the gateway knows it.
  */
-export async function startModernMcpServer(): Promise<{ url: string; close(): Promise<void> }> {
+export async function startModernMcpServer(port = 0): Promise<{ url: string; close(): Promise<void> }> {
   const handler = createMcpHandler(() => buildServer(), { legacy: 'reject' });
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -42,10 +43,10 @@ export async function startModernMcpServer(): Promise<{ url: string; close(): Pr
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `http://127.0.0.1:${bound}/mcp`,
     close: async () => {
       await handler.close();
       server.closeAllConnections();

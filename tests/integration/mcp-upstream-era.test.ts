@@ -287,4 +287,16 @@ describe('a 2026-07-28-only upstream (the v2 server SDK) and its multi-round cal
     expect(read).not.toHaveProperty('cacheScope');
     await plain.close();
   }, 30_000);
+
+  it('probes the server again once it is back after going away (nothing to re-initialize)', async () => {
+    const plain = await connectClient(fx);
+    const port = Number(new URL(poet.url).port);
+    await poet.close();
+    await expect(plain.readResource({ uri: 'memo://one' })).rejects.toThrow(/unavailable|failed/);
+    poet = await startModernMcpServer(port);
+    await waitFor(() => plain.readResource({ uri: 'memo://one' }).then(() => true, () => false), 20_000);
+    const servers = await fetch(`${fx.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${fx.gw.metrics.adminToken}` } });
+    expect(((await servers.json()) as { servers: ServerStatus[] }).servers[0]).toMatchObject({ state: 'ready', era: 'modern' });
+    await plain.close();
+  }, 60_000);
 });
