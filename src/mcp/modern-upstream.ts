@@ -90,8 +90,19 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     await client.close().catch(() => undefined);
     return { era: 'legacy' };
   }
-  const isTimeout = (err: unknown): boolean => sdk.SdkError.isInstance(err) && err.code === sdk.SdkErrorCode.RequestTimeout;
-  return { era: 'modern', upstream: new ModernUpstream(client, events, opts, isTimeout) };
+  const kinds: ErrorKinds = {
+    timeout: (err) => sdk.SdkError.isInstance(err) && err.code === sdk.SdkErrorCode.RequestTimeout,
+    protocol: (err) => sdk.ProtocolError.isInstance(err),
+  };
+  return { era: 'modern', upstream: new ModernUpstream(client, events, opts, kinds) };
+}
+
+/** Tells the v2 SDK's errors apart without loading it where this module is only typed. */
+interface ErrorKinds {
+  /** The request timed out (the SDK's own timeout). */
+  timeout(err: unknown): boolean;
+  /** The server answered with a JSON-RPC error (its code and message are the client's to see). */
+  protocol(err: unknown): boolean;
 }
 
 /**
@@ -113,7 +124,7 @@ export class ModernUpstream {
   readonly #client: ModernClient;
   readonly #events: ModernEvents;
   readonly #opts: ModernOptions;
-  readonly #isTimeout: (err: unknown) => boolean;
+  readonly #errors: ErrorKinds;
   #subscription: McpSubscription | null = null;
   #uris = new Set<string>();
   #listening: Promise<void> | null = null;
@@ -125,11 +136,11 @@ export class ModernUpstream {
   #listenFailures = 0;
   #closed = false;
 
-  constructor(client: ModernClient, events: ModernEvents, opts: ModernOptions, isTimeout: (err: unknown) => boolean) {
+  constructor(client: ModernClient, events: ModernEvents, opts: ModernOptions, errors: ErrorKinds) {
     this.#client = client;
     this.#events = events;
     this.#opts = opts;
-    this.#isTimeout = isTimeout;
+    this.#errors = errors;
     client.setNotificationHandler('notifications/tools/list_changed', () => events.changed('tools'));
     client.setNotificationHandler('notifications/prompts/list_changed', () => events.changed('prompts'));
     client.setNotificationHandler('notifications/resources/list_changed', () => {
@@ -205,7 +216,8 @@ export class ModernUpstream {
         allowInputRequired: multiRound,
       });
     } catch (err) {
-      if (this.#isTimeout(err)) throw new RpcError(RPC_CODE.RequestTimeout, 'Request timed out');
+      if (this.#errors.timeout(err)) throw new RpcError(RPC_CODE.RequestTimeout, 'Request timed out');
+      if (this.#errors.protocol(err)) throw toRpcError(err);
       throw err;
     }
   }

@@ -9,6 +9,7 @@ import { takeRelated } from './annotate-related.js';
 import { isAuthFailure, ModernUpstream, probeHttpUpstream, type ModernEvents } from './modern-upstream.js';
 import { RelayTaskStore } from './relay-task-store.js';
 import { RpcError, toRpcError } from './rpc-error.js';
+import { connectionErrorCode, describe, upstreamError } from './upstream-errors.js';
 import { createUpstreamTransport, upstreamOAuthOf, type ObservedTransport } from './upstream-transport.js';
 import { LIST_KINDS, type CallRef, type Item, type ListKind, type UpstreamRequestOptions } from './upstream-types.js';
 
@@ -359,18 +360,12 @@ export class UpstreamInstance {
       },
       resourceUpdated: (uri, params) => this.#events.resourceUpdated(this, uri, params),
       input: (method, params, call, signal) => this.#events.serverRequest(this, method, params, call, signal),
-      listenFailed: (reason) => {
-        this.lastError = reason;
-        this.lastErrorAt = Date.now();
-      },
+      listenFailed: (reason) => { [this.lastError, this.lastErrorAt] = [reason, Date.now()]; },
     };
   }
 
   #modernOptions(): Parameters<typeof probeHttpUpstream>[2] {
-    const oauth = upstreamOAuthOf(this.runtime, {
-      onOAuthSaved: (state) => this.#events.oauthSaved(this, state),
-      onNeedsLogin: () => { this.needsLogin = true; },
-    });
+    const oauth = upstreamOAuthOf(this.runtime, { onOAuthSaved: (state) => this.#events.oauthSaved(this, state), onNeedsLogin: () => { this.needsLogin = true; } });
     return {
       version: this.#version, timeoutMs: this.runtime.timeoutMs, maxTotalTimeoutMs: this.runtime.maxTotalTimeoutMs,
       maxJsonDepth: this.#maxJsonDepth, perSession: this.owner !== null,
@@ -379,9 +374,8 @@ export class UpstreamInstance {
   }
 
   /**
-   * Whether a failed request to a modern server says it must be connected again: it cannot be
-   * reached, or it refused the token (the next probe falls back to the session path, whose OAuth
-   * refreshes the token or marks the server as needing a login; the request never ran, so it is sent again).
+   * Whether a failed request to a modern server says to connect again: it cannot be reached, or it
+   * refused the token (the request never ran; the next probe leaves the login to the session path's OAuth).
    */
   #connectionLost(err: unknown): { reason: string; unsent: boolean } | null {
     if (isAuthFailure(err)) return { reason: 'the server refused the credentials (HTTP 401/403); connecting again', unsent: true };
@@ -592,33 +586,8 @@ export class UpstreamInstance {
   }
 }
 
-/** The code of a failed connection (`ECONNREFUSED`, `UND_ERR_SOCKET`...), null when `err` is not one. */
-function connectionErrorCode(err: unknown): string | null {
-  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (/^E[A-Z]+$/.test(code) || code.startsWith('UND_ERR_'))) return code;
-    const message = (e as { message?: unknown }).message;
-    if (typeof message === 'string' && /SSE stream disconnected|fetch failed|other side closed|terminated/i.test(message)) return 'disconnected';
-  }
-  return null;
-}
-
 function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
-}
-
-/** An upstream failure as the client sees it: the upstream's own JSON-RPC error, or a clean "unavailable". */
-function upstreamError(server: string, err: unknown): RpcError {
-  if (err instanceof RpcError) return err;
-  if (err instanceof McpError) {
-    if (err.code === ErrorCode.ConnectionClosed) return new RpcError(ErrorCode.ConnectionClosed, `MCP server "${server}" disconnected before answering`);
-    return toRpcError(err);
-  }
-  return new RpcError(ErrorCode.InternalError, `MCP server "${server}" failed: ${describe(err)}`);
-}
-
-function describe(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
 }
 
 /** The connection runs in a session the server issued (a Streamable HTTP `Mcp-Session-Id`); STDIO and SSE count as one. */

@@ -96,6 +96,20 @@ describe('upstreams of both protocol eras behind one /mcp', () => {
     await Promise.all([legacy.close(), modern.close()]);
   }, 60_000);
 
+  it('passes a modern upstream\'s JSON-RPC errors on with their code and message, as a legacy one\'s', async () => {
+    const legacy = await connectClient(outer);
+    const prompts = (await legacy.listPrompts()).prompts;
+    const needy = prompts.find((p) => p.name.startsWith('up__every__') && p.arguments?.some((a) => a.required === true));
+    expect(needy).toBeDefined();
+    const original = needy!.name.slice('up__'.length);
+    const fail = (name: string): Promise<{ code?: number; message: string }> => legacy.getPrompt({ name, arguments: {} }).then(
+      () => ({ message: 'no error' }), (err: { code?: number; message: string }) => ({ code: err.code, message: err.message }));
+    const [viaModern, viaLegacy] = await Promise.all([fail(`up__${original}`), fail(`old404__${original}`)]);
+    expect(viaLegacy.code).toBe(-32602);
+    expect(viaModern).toEqual(viaLegacy);
+    await legacy.close();
+  }, 30_000);
+
   it('tells the eras apart: server/discover for the modern one, initialize after a refused probe for the others', async () => {
     const byName = await statuses();
     expect(byName.get('up')).toMatchObject({ state: 'ready', era: 'modern', protocolVersion: MODERN });
