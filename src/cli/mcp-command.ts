@@ -66,11 +66,13 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
           state: !m.enabled ? 'disabled' : live === null ? 'gateway not running' : s?.needsLogin === true ? needsLogin(io, home, m.name) : String(s?.state ?? 'idle'),
           tools: (s?.tools as number | null | undefined) ?? null, restarts: (s?.restarts as number | undefined) ?? 0, last_error: (s?.lastError as string | null | undefined) ?? null,
           last_error_at: (s?.lastErrorAt as string | null | undefined) ?? null, last_success_at: (s?.lastSuccessAt as string | null | undefined) ?? null,
+          era: (s?.era as string | null | undefined) ?? null, protocol_version: (s?.protocolVersion as string | null | undefined) ?? null,
         };
       });
       if (opts.json) return printJson(io, rows);
-      printTable(io, ['NAME', 'TRANSPORT', 'STATE', 'TOOLS', 'RESTARTS', 'LAST SUCCESS', 'LAST ERROR', 'TARGET'], rows.map((r) => [
-        r.name, r.transport, r.state, r.tools === null ? '-' : String(r.tools), String(r.restarts), r.last_success_at ?? '-',
+      printTable(io, ['NAME', 'TRANSPORT', 'STATE', 'ERA', 'TOOLS', 'RESTARTS', 'LAST SUCCESS', 'LAST ERROR', 'TARGET'], rows.map((r) => [
+        r.name, r.transport, r.state, r.era === null ? '-' : `${r.era}${r.protocol_version === null ? '' : ` (${r.protocol_version})`}`,
+        r.tools === null ? '-' : String(r.tools), String(r.restarts), r.last_success_at ?? '-',
         r.last_error === null ? '-' : `${r.last_error_at ?? ''} ${r.last_error}`.trim(), r.target.slice(0, 80),
       ]), 'no MCP servers (add one with: localrouter mcp add <name> --stdio "<command>")');
     });

@@ -130,7 +130,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
       const byName = new Map(live.map((s) => [s.name, s]));
       const servers = config.mcp_servers.map((m) => ({ ...(byName.get(m.name) ?? {
         name: m.name, transport: m.transport, state: 'idle', perSession: m.per_session, instances: 0, tools: null, prompts: null,
-        resources: null, restarts: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null, droppedLogs: 0, protocolVersion: null, serverInfo: null,
+        resources: null, restarts: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null, droppedLogs: 0, protocolVersion: null, serverInfo: null, era: null,
       }), enabled: m.enabled, ...(m.enabled ? {} : { state: 'disabled' }) }));
       writeJson(res, 200, { servers, sessions: host.sessionCount, actor_restarts: host.restarts }, cors);
     }, (err: unknown) => {

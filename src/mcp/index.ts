@@ -15,12 +15,14 @@
  *                   │ UpstreamInstance per server (shared) or per server and session
  *                   ▼
  *          SDK Client ─ STDIO / Streamable HTTP (undici, see upstream-fetch.ts) / SSE ─▶ upstream MCP servers
+ *          (a Streamable HTTP server that answers `server/discover` with 2026-07-28: the v2 SDK client,
+ *          stateless, see modern-upstream.ts)
  * ```
  */
 export { McpHost, type McpHostOptions, type McpSessionLink, type McpLog } from './mcp-host.js';
 export { mcpActorConfig, serverRuntime, mcpSecretName, storedMcpSecrets, type McpSecrets } from './runtime-config.js';
 export type { McpOAuthState } from '../workers/index.js';
-export { loadUpstreamOAuth, loadUpstreamTransport } from './load-upstream-transport.js';
+export { loadUpstreamOAuth, loadUpstreamProbe, loadUpstreamTransport } from './load-upstream-transport.js';
 // The merge, policy, paging and sampling helpers are the actor's own (their modules import the SDK's
 // types, whose schemas the main thread should not load); only their types are public.
 export type { McpPolicy } from './access-policy.js';

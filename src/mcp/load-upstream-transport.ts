@@ -1,4 +1,5 @@
-import type { createUpstreamTransport } from './upstream-transport.js';
+import type { probeHttpUpstream } from './modern-upstream.js';
+import type { createUpstreamTransport, upstreamOAuthOf } from './upstream-transport.js';
 
 /**
  * The upstream transport factory, loaded on first use: it brings the MCP SDK's client transports and
@@ -12,4 +13,13 @@ export async function loadUpstreamTransport(): Promise<typeof createUpstreamTran
 export async function loadUpstreamOAuth(): Promise<Pick<typeof import('./upstream-oauth.js'), 'scopeUnion' | 'upstreamOAuthProvider'>> {
   const { scopeUnion, upstreamOAuthProvider } = await import('./upstream-oauth.js');
   return { scopeUnion, upstreamOAuthProvider };
+}
+
+/**
+ * The `server/discover` probe of a Streamable HTTP server and its OAuth client, loaded on first use
+ * (they bring the v2 MCP client): the CLI's direct probe speaks to a 2026-07-28 server as the gateway does.
+ */
+export async function loadUpstreamProbe(): Promise<{ probe: typeof probeHttpUpstream; oauthOf: typeof upstreamOAuthOf }> {
+  const [modern, transport] = await Promise.all([import('./modern-upstream.js'), import('./upstream-transport.js')]);
+  return { probe: modern.probeHttpUpstream, oauthOf: transport.upstreamOAuthOf };
 }

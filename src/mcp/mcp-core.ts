@@ -376,7 +376,7 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
     if (state === 'backoff') {
       this.#log('warn', { server: inst.name, error: error === null ? null : labelSafe(error, MAX_LOGGED_LINE) }, 'MCP server down; restarting with backoff');
     } else if (state === 'ready') {
-      this.#log('info', { server: inst.name, protocolVersion: labelSafe(inst.protocolVersion ?? '', 64) }, 'MCP server connected');
+      this.#log('info', { server: inst.name, protocolVersion: labelSafe(inst.protocolVersion ?? '', 64), era: inst.era }, 'MCP server connected');
     }
   }
 
@@ -599,7 +599,7 @@ function idleStatus(runtime: McpServerRuntime): McpServerStatus {
   return {
     name: runtime.name, transport: runtime.transport, state: 'idle', perSession: runtime.perSession, instances: 0,
     tools: null, prompts: null, resources: null, restarts: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null, droppedLogs: 0,
-    needsLogin: false, protocolVersion: null, serverInfo: null,
+    needsLogin: false, protocolVersion: null, serverInfo: null, era: null,
   };
 }
 

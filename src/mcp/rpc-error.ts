@@ -23,11 +23,15 @@ export class RpcError extends Error {
   }
 }
 
-/** Any thrown value as an RpcError; an upstream McpError keeps its code, data and original message. */
+/**
+ * Any thrown value as an RpcError; an upstream McpError keeps its code, data and original message.
+ * Every "MCP error <code>: " prefix is taken off, not only the one the 1.x SDK's McpError added here:
+ * an upstream that put its own SDK's prefix on the wire would otherwise get one more per hop.
+ */
 export function toRpcError(err: unknown): RpcError {
   if (err instanceof RpcError) return err;
   const code = (err as { code?: unknown } | null)?.code;
-  const message = err instanceof Error ? err.message.replace(/^MCP error -?\d+: /, '') : String(err);
+  const message = err instanceof Error ? err.message.replace(/^(?:MCP error -?\d+: )+/, '') : String(err);
   if (typeof code === 'number' && Number.isSafeInteger(code)) return new RpcError(code, message, (err as { data?: unknown }).data);
   return new RpcError(ErrorCode.InternalError, message);
 }

@@ -6,9 +6,11 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpOAuthState, McpServerRuntime, McpServerStatus } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
+import { isAuthFailure, ModernUpstream, probeHttpUpstream, type ModernEvents } from './modern-upstream.js';
 import { RelayTaskStore } from './relay-task-store.js';
 import { RpcError, toRpcError } from './rpc-error.js';
-import { createUpstreamTransport, type ObservedTransport } from './upstream-transport.js';
+import { connectionErrorCode, describe, upstreamError } from './upstream-errors.js';
+import { createUpstreamTransport, upstreamOAuthOf, type ObservedTransport } from './upstream-transport.js';
 import { LIST_KINDS, type CallRef, type Item, type ListKind, type UpstreamRequestOptions } from './upstream-types.js';
 
 /** The part of the SDK's per-request task store a task-augmented request handler uses. */
@@ -41,10 +43,16 @@ const MAX_LIST_PAGES = 1000;
 /** A connection that stayed up this long resets the restart backoff. */
 const STABLE_MS = 10_000;
 
+/** A connected upstream: a 1.x SDK `Client` in an `initialize` session, or a 2026-07-28 server called statelessly. */
+type Connection = Client | ModernUpstream;
+
 /**
  * One connection to one upstream MCP server: the actor that owns its SDK `Client`, connects lazily or
  * at start, caches its lists until it says they changed, and sends each server-to-client message back
- * to the client request that caused it. It heals itself: a crash, a lost connection, an answer that
+ * to the client request that caused it. A Streamable HTTP server is probed with `server/discover`
+ * first: one that speaks 2026-07-28 is called statelessly with the v2 SDK (`ModernUpstream`), any
+ * other gets the `initialize` session of the 1.x SDK. STDIO and legacy SSE servers are not probed
+ * (see `#connect`). It heals itself: a crash, a lost connection, an answer that
  * says the server forgot the session (a Streamable HTTP server that restarted answers 400 or 404) or
  * a failed health-check `ping` re-initializes it (with exponential backoff while it keeps failing),
  * and the lists it had cached are fetched again and reported changed when they differ.
@@ -62,6 +70,8 @@ export class UpstreamInstance {
   droppedLogs = 0;
   /** The server wants an OAuth login the gateway does not have (cleared by a successful connection). */
   needsLogin = false;
+  /** The protocol era of the last connection (kept while reconnecting; probed again on each connect). */
+  era: 'modern' | 'legacy' | null = null;
   readonly #events: UpstreamEvents;
   readonly #version: string;
   readonly #backoff: { initial: number; max: number };
@@ -72,10 +82,11 @@ export class UpstreamInstance {
   /** The lists cached when the last connection went, compared with the new ones after reconnecting. */
   #before: Map<ListKind, Promise<Item[]>> | null = null;
   #client: Client | null = null;
+  #modern: ModernUpstream | null = null;
   #transport: ObservedTransport | null = null;
   /** Tasks the connected server asked the gateway to run (task-augmented sampling or elicitation). */
   #tasks: RelayTaskStore | null = null;
-  #connecting: Promise<Client> | null = null;
+  #connecting: Promise<Connection> | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
   #retryWait: Promise<void> | null = null;
   #failures = 0;
@@ -105,21 +116,24 @@ export class UpstreamInstance {
   }
 
   get protocolVersion(): string | null {
+    if (this.#modern !== null) return this.#modern.protocolVersion;
     return this.#transport?.protocolVersion ?? null;
   }
 
   get serverInfo(): { name: string; version: string } | null {
+    if (this.#modern !== null) return this.#modern.serverInfo;
     const v = this.#client?.getServerVersion();
     return v ? { name: v.name, version: v.version } : null;
   }
 
-  /** What the server said about how to use it (`initialize` result), once connected. */
+  /** What the server said about how to use it (`initialize` or `server/discover` result), once connected. */
   instructions(): string | undefined {
-    return this.#client?.getInstructions();
+    return this.#modern?.instructions() ?? this.#client?.getInstructions();
   }
 
   capabilities(): ServerCapabilities | undefined {
-    return this.#client?.getServerCapabilities();
+    // The v2 SDK's capability type is the same shape (a newer revision of it).
+    return (this.#modern?.capabilities() as ServerCapabilities | undefined) ?? this.#client?.getServerCapabilities();
   }
 
   count(kind: ListKind): number | null {
@@ -127,11 +141,13 @@ export class UpstreamInstance {
   }
 
   /** The connected client; connects (or waits for the pending reconnect) when needed. */
-  async ready(): Promise<Client> {
+  async ready(): Promise<Connection> {
     if (this.#closed) throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
-    if (this.#client !== null) return this.#client;
+    const now = this.#connection();
+    if (now !== null) return now;
     if (this.#retryWait !== null) await this.#retryWait;
-    if (this.#client !== null) return this.#client;
+    const after = this.#connection();
+    if (after !== null) return after;
     this.#connecting ??= this.#connect().finally(() => { this.#connecting = null; });
     return this.#connecting;
   }
@@ -165,11 +181,11 @@ export class UpstreamInstance {
     for (let attempt = 0; ; attempt++) {
       const client = await this.ready();
       try {
-        const result = await this.#send(client, method, params, opts);
+        const result = client instanceof ModernUpstream ? await client.request(method, params, opts) : await this.#send(client, method, params, opts);
         this.lastSuccessAt = Date.now();
         return result;
       } catch (err) {
-        const lost = this.#lostSession(err);
+        const lost = client instanceof ModernUpstream ? this.#connectionLost(err) : this.#lostSession(err);
         if (lost !== null) {
           this.#drop(client, lost.reason);
           if (attempt === 0 && lost.unsent) continue;
@@ -181,6 +197,7 @@ export class UpstreamInstance {
 
   /** A notification upstream (cancellations travel inside the SDK; this is for roots/list_changed and such). */
   async notify(method: string, params?: Item): Promise<void> {
+    // A modern server keeps nothing between requests: there is nothing to tell it.
     const client = this.#client;
     if (client !== null) await client.notification(params === undefined ? { method } : { method, params });
   }
@@ -188,10 +205,10 @@ export class UpstreamInstance {
   status(): McpServerStatus {
     return {
       name: this.name, transport: this.runtime.transport, state: this.state, perSession: this.runtime.perSession,
-      instances: this.#client === null ? 0 : 1, tools: this.count('tools'), prompts: this.count('prompts'),
+      instances: this.#connection() === null ? 0 : 1, tools: this.count('tools'), prompts: this.count('prompts'),
       resources: this.count('resources'), restarts: this.restarts, lastError: this.lastError,
       lastErrorAt: isoOrNull(this.lastErrorAt), lastSuccessAt: isoOrNull(this.lastSuccessAt), droppedLogs: this.droppedLogs,
-      needsLogin: this.needsLogin, protocolVersion: this.protocolVersion, serverInfo: this.serverInfo,
+      needsLogin: this.needsLogin, protocolVersion: this.protocolVersion, serverInfo: this.serverInfo, era: this.era,
     };
   }
 
@@ -200,10 +217,16 @@ export class UpstreamInstance {
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#stopHealth();
     const client = this.#client;
+    const modern = this.#modern;
     this.#client = null;
+    this.#modern = null;
     this.#endTasks();
     this.#setState('closed', null);
-    await client?.close().catch(() => undefined);
+    await Promise.all([client?.close().catch(() => undefined), modern?.close()]);
+  }
+
+  #connection(): Connection | null {
+    return this.#modern ?? this.#client;
   }
 
   #send(client: Client, method: string, params: Item, opts: UpstreamRequestOptions): Promise<Item> {
@@ -241,8 +264,19 @@ export class UpstreamInstance {
     return items;
   }
 
-  async #connect(): Promise<Client> {
+  /**
+   * A Streamable HTTP server is probed first (see `probeHttpUpstream`), on every connect: a server
+   * may be upgraded or rolled back between two, and the probe is one POST. STDIO servers are not:
+   * the SDK would probe each on a second process spawned for it (with whatever that process does at
+   * start), a legacy server that ignores the unknown request would cost the whole timeout, and a
+   * STDIO server serves one client anyway. Legacy SSE is a 2024-era transport.
+   */
+  async #connect(): Promise<Connection> {
     this.#setState('connecting', this.lastError);
+    if (this.runtime.transport === 'streamable-http') {
+      const probed = await probeHttpUpstream(this.runtime, this.#modernEvents(), this.#modernOptions()).catch((err: unknown) => this.#connectFailed(err));
+      if (probed.era === 'modern') return this.#adoptModern(probed.upstream);
+    }
     const transport = createUpstreamTransport(this.runtime, {
       onStderr: (line) => this.#events.stderr(this, line),
       maxDepth: this.#maxJsonDepth,
@@ -260,10 +294,7 @@ export class UpstreamInstance {
       await client.connect(transport, { timeout: this.runtime.timeoutMs });
     } catch (err) {
       await client.close().catch(() => undefined);
-      const message = `cannot connect: ${describe(err)}`;
-      // A server that was up before (or should always be) keeps being retried; a lazy one waits for its next use.
-      this.#scheduleRetry(message, this.restarts > 0 || this.runtime.connect === 'start');
-      throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is unavailable: ${message}`);
+      this.#connectFailed(err);
     }
     if (this.#closed) {
       await client.close().catch(() => undefined);
@@ -272,6 +303,7 @@ export class UpstreamInstance {
     this.#client = client;
     this.#transport = transport;
     this.#tasks = tasks;
+    this.era = 'legacy';
     this.needsLogin = false;
     this.#connectedAt = Date.now();
     // No list cache to clear here: #drop cleared it when the last connection went, and a list being
@@ -294,6 +326,61 @@ export class UpstreamInstance {
     this.#events.changed(this, null);
     this.#refreshAfterReconnect();
     return client;
+  }
+
+  #connectFailed(err: unknown): never {
+    const message = `cannot connect: ${describe(err)}`;
+    // A server that was up before (or should always be) keeps being retried; a lazy one waits for its next use.
+    this.#scheduleRetry(message, this.restarts > 0 || this.runtime.connect === 'start');
+    throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is unavailable: ${message}`);
+  }
+
+  async #adoptModern(modern: ModernUpstream): Promise<ModernUpstream> {
+    if (this.#closed) {
+      await modern.close();
+      throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
+    }
+    this.#modern = modern;
+    modern.listen();
+    this.era = 'modern';
+    this.needsLogin = false;
+    this.#connectedAt = Date.now();
+    // No health check: there is no session to lose, and each request finds out about the server itself.
+    this.#setState('ready', this.lastError);
+    this.#events.changed(this, null);
+    this.#refreshAfterReconnect();
+    return modern;
+  }
+
+  #modernEvents(): ModernEvents {
+    return {
+      changed: (kind) => {
+        if (kind !== null) return this.#invalidate(kind);
+        for (const k of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) this.#invalidate(k);
+      },
+      resourceUpdated: (uri, params) => this.#events.resourceUpdated(this, uri, params),
+      input: (method, params, call, signal) => this.#events.serverRequest(this, method, params, call, signal),
+      listenFailed: (reason) => { [this.lastError, this.lastErrorAt] = [reason, Date.now()]; },
+    };
+  }
+
+  #modernOptions(): Parameters<typeof probeHttpUpstream>[2] {
+    const oauth = upstreamOAuthOf(this.runtime, { onOAuthSaved: (state) => this.#events.oauthSaved(this, state), onNeedsLogin: () => { this.needsLogin = true; } });
+    return {
+      version: this.#version, timeoutMs: this.runtime.timeoutMs, maxTotalTimeoutMs: this.runtime.maxTotalTimeoutMs,
+      maxJsonDepth: this.#maxJsonDepth, perSession: this.owner !== null,
+      token: oauth === undefined ? undefined : async () => (await oauth.tokens())?.access_token,
+    };
+  }
+
+  /**
+   * Whether a failed request to a modern server says to connect again: it cannot be reached, or it
+   * refused the token (the request never ran; the next probe leaves the login to the session path's OAuth).
+   */
+  #connectionLost(err: unknown): { reason: string; unsent: boolean } | null {
+    if (isAuthFailure(err)) return { reason: 'the server refused the credentials (HTTP 401/403); connecting again', unsent: true };
+    const code = connectionErrorCode(err);
+    return code === null ? null : { reason: `the connection failed (${code}); probing the server again`, unsent: code === 'ECONNREFUSED' };
   }
 
   /**
@@ -452,9 +539,10 @@ export class UpstreamInstance {
   }
 
   /** The connection is gone: fail what is in flight (the SDK does), forget caches, restart with backoff. */
-  #drop(client: Client, reason: string): void {
-    if (this.#client !== client) return;
+  #drop(client: Connection, reason: string): void {
+    if (this.#connection() !== client) return;
     this.#client = null;
+    this.#modern = null;
     this.#endTasks();
     this.#stopHealth();
     // Lists fetched from this connection are compared with the next one's (see #refreshAfterReconnect).
@@ -480,7 +568,7 @@ export class UpstreamInstance {
       this.#retryTimer = null;
       this.#retryWait = null;
       release();
-      if (reconnect && !this.#closed && this.#client === null && this.#connecting === null) {
+      if (reconnect && !this.#closed && this.#connection() === null && this.#connecting === null) {
         this.#connecting = this.#connect().finally(() => { this.#connecting = null; });
         this.#connecting.catch(() => undefined);
       }
@@ -498,33 +586,8 @@ export class UpstreamInstance {
   }
 }
 
-/** The code of a failed connection (`ECONNREFUSED`, `UND_ERR_SOCKET`...), null when `err` is not one. */
-function connectionErrorCode(err: unknown): string | null {
-  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (/^E[A-Z]+$/.test(code) || code.startsWith('UND_ERR_'))) return code;
-    const message = (e as { message?: unknown }).message;
-    if (typeof message === 'string' && /SSE stream disconnected|fetch failed|other side closed|terminated/i.test(message)) return 'disconnected';
-  }
-  return null;
-}
-
 function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
-}
-
-/** An upstream failure as the client sees it: the upstream's own JSON-RPC error, or a clean "unavailable". */
-function upstreamError(server: string, err: unknown): RpcError {
-  if (err instanceof RpcError) return err;
-  if (err instanceof McpError) {
-    if (err.code === ErrorCode.ConnectionClosed) return new RpcError(ErrorCode.ConnectionClosed, `MCP server "${server}" disconnected before answering`);
-    return toRpcError(err);
-  }
-  return new RpcError(ErrorCode.InternalError, `MCP server "${server}" failed: ${describe(err)}`);
-}
-
-function describe(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
 }
 
 /** The connection runs in a session the server issued (a Streamable HTTP `Mcp-Session-Id`); STDIO and SSE count as one. */

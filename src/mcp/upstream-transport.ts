@@ -51,7 +51,7 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
       break;
     }
     case 'streamable-http': {
-      const oauth = oauthOf(server, hooks);
+      const oauth = upstreamOAuthOf(server, hooks);
       const upstreamFetch = createUpstreamFetch((message) => observed?.late(message));
       inner = new StreamableHTTPClientTransport(new URL(server.url!), {
         requestInit: { headers: server.headers }, fetch: watchScopeChallenges(upstreamFetch, server.url!, oauth), authProvider: oauth,
@@ -60,7 +60,7 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
     }
     case 'sse':
       inner = new SSEClientTransport(new URL(server.url!), {
-        requestInit: { headers: server.headers }, authProvider: oauthOf(server, hooks),
+        requestInit: { headers: server.headers }, authProvider: upstreamOAuthOf(server, hooks),
         eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...server.headers, ...(init?.headers as Record<string, string>) } }) },
       });
       break;
@@ -73,7 +73,7 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
  * The OAuth client of an HTTP upstream. A server with an `Authorization` header of its own (static
  * or from the secret store) uses that and no OAuth.
  */
-function oauthOf(server: McpServerRuntime, hooks: UpstreamTransportHooks): ReturnType<typeof upstreamOAuthProvider> | undefined {
+export function upstreamOAuthOf(server: McpServerRuntime, hooks: Pick<UpstreamTransportHooks, 'onOAuthSaved' | 'onNeedsLogin'>): ReturnType<typeof upstreamOAuthProvider> | undefined {
   if (Object.keys(server.headers).some((h) => h.toLowerCase() === 'authorization')) return undefined;
   return upstreamOAuthProvider(server.name, server.url!, server.oauth, (state) => hooks.onOAuthSaved?.(state), () => hooks.onNeedsLogin?.());
 }

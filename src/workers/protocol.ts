@@ -273,6 +273,8 @@ export interface McpServerStatus {
   /** The protocol revision negotiated with it. */
   protocolVersion: string | null;
   serverInfo: { name: string; version: string } | null;
+  /** `modern`: answered `server/discover` (2026-07-28), called statelessly; `legacy`: an `initialize` session; null before it first connected. */
+  era: 'modern' | 'legacy' | null;
 }
 
 export type McpConfigFrame = [typeof MCP_FRAME.CONFIG, id: 0, config: McpActorConfig];

@@ -1,0 +1,379 @@
+import type {
+  AuthProvider, Client as ModernClient, FetchLike, McpSubscription, ServerCapabilities, StandardSchemaV1, SubscriptionFilter,
+} from '@modelcontextprotocol/client';
+import { withinValueDepth } from '../model/index.js';
+import type { McpServerRuntime } from '../workers/index.js';
+import { RPC_CODE, RpcError, toRpcError } from './rpc-error.js';
+import type { CallRef, Item, ListKind, UpstreamRequestOptions } from './upstream-types.js';
+
+/** `_meta` key of the server's identity on a 2026-07-28 result (the SDK's SERVER_INFO_META_KEY, without loading it here). */
+const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
+/** Requests whose result may be `input_required` in this revision. */
+const MULTI_ROUND_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
+/** Rounds of `input_required` one request may take before the gateway gives up on it. */
+const MAX_INPUT_ROUNDS = 16;
+/** Embedded requests relayed from one `input_required` result: each is a request to a client (a person, perhaps). */
+const MAX_INPUT_REQUESTS = 16;
+/** Backoff of a listen stream that could not be opened or dropped. */
+const LISTEN_RETRY_MS = { initial: 1_000, max: 60_000 };
+
+/** What a modern upstream reports to the instance that owns it. */
+export interface ModernEvents {
+  /** A list changed (heard on the `subscriptions/listen` stream), or may have while the stream was down (`null`: all of them). */
+  changed(kind: ListKind | null): void;
+  resourceUpdated(uri: string, params: Item): void;
+  /** One embedded request of an `input_required` result, to be answered by the client of `call`. */
+  input(method: string, params: Item, call: CallRef | null, signal: AbortSignal): Promise<Item>;
+  /** Why the listen stream could not be kept open (for the logs; requests are not affected). */
+  listenFailed(reason: string): void;
+}
+
+export interface ModernOptions {
+  version: string;
+  timeoutMs: number;
+  maxTotalTimeoutMs: number;
+  maxJsonDepth: number;
+  /** Whether the instance serves one client session (it may then be asked for its roots). */
+  perSession: boolean;
+  /** The bearer token of an OAuth login, if the server has one. */
+  token?: () => Promise<string | undefined>;
+}
+
+/** The outcome of probing an HTTP server: a connected modern upstream, or "speak `initialize` to it". */
+export type ProbeOutcome = { era: 'modern'; upstream: ModernUpstream } | { era: 'legacy' };
+
+/** Raised by the probe's fetch where the SDK falls back to `initialize`: the legacy path takes over from there, with the 1.x client. */
+class LegacyVerdict extends Error {
+  constructor() {
+    super('the server gave no 2026-07-28 answer to server/discover');
+    this.name = 'LegacyVerdict';
+  }
+}
+
+/**
+ * Probes a Streamable HTTP server with `server/discover` (the v2 SDK's `versionNegotiation: 'auto'`):
+ * a server that offers 2026-07-28 is connected statelessly and returned; one that answers the probe
+ * with an error (method not found, a 4xx such as a 1.x server's "no session" 400, a 404) is legacy.
+ * The SDK would then send `initialize` on the same transport: the probe's fetch stops it before it
+ * leaves, so a legacy server sees one refused probe and then the usual 1.x session. An outage, a
+ * 5xx or a timeout fails the probe (the caller retries with backoff); a 401 or 403 is left to the
+ * legacy path, whose OAuth client logs in or refreshes (the next probe then carries the token).
+ */
+export async function probeHttpUpstream(server: McpServerRuntime, events: ModernEvents, opts: ModernOptions): Promise<ProbeOutcome> {
+  const sdk = await import('@modelcontextprotocol/client');
+  let probing = true;
+  let legacy = false;
+  const guarded: FetchLike = async (url, init) => {
+    if (probing && init?.method === 'POST' && isInitialize(init.body)) {
+      legacy = true;
+      throw new LegacyVerdict();
+    }
+    return fetch(url, init);
+  };
+  const auth: AuthProvider | undefined = opts.token === undefined ? undefined : { token: opts.token };
+  const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: guarded, authProvider: auth });
+  const client = new sdk.Client({ name: 'localrouter', version: opts.version }, {
+    versionNegotiation: { mode: 'auto' },
+    // Embedded requests are answered by the client of the call that caused them (see ModernUpstream#fulfil).
+    inputRequired: { autoFulfill: false },
+    capabilities: opts.perSession ? { ...CLIENT_CAPABILITIES, roots: {} } : CLIENT_CAPABILITIES,
+  });
+  try {
+    await client.connect(transport, { timeout: opts.timeoutMs });
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    if (legacy || isAuthFailure(err)) return { era: 'legacy' };
+    throw err;
+  }
+  probing = false;
+  if (client.getProtocolEra() !== 'modern') {
+    await client.close().catch(() => undefined);
+    return { era: 'legacy' };
+  }
+  const kinds: ErrorKinds = {
+    timeout: (err) => sdk.SdkError.isInstance(err) && err.code === sdk.SdkErrorCode.RequestTimeout,
+    protocol: (err) => sdk.ProtocolError.isInstance(err),
+  };
+  return { era: 'modern', upstream: new ModernUpstream(client, events, opts, kinds) };
+}
+
+/** Tells the v2 SDK's errors apart without loading it where this module is only typed. */
+interface ErrorKinds {
+  /** The request timed out (the SDK's own timeout). */
+  timeout(err: unknown): boolean;
+  /** The server answered with a JSON-RPC error (its code and message are the client's to see). */
+  protocol(err: unknown): boolean;
+}
+
+/**
+ * What the gateway can get answered for a modern server: sampling and elicitation, by the client of
+ * the call. Form defaults are not promised (`applyDefaults`): the answer is the client's as it came.
+ */
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} } };
+
+/**
+ * One 2026-07-28 server, called statelessly with the v2 client: every request stands alone (its
+ * protocol version, client info and capabilities in its `_meta`; no session id), so nothing is
+ * shared between the client sessions that use it, and a restarted server loses nothing. A request
+ * answered `input_required` (the server needs sampling, elicitation or roots) has its embedded
+ * requests answered by the client whose call it is, then is retried with the answers and the
+ * server's request state. List changes and resource updates come on a `subscriptions/listen`
+ * stream, reopened with backoff when it drops.
+ */
+export class ModernUpstream {
+  readonly #client: ModernClient;
+  readonly #events: ModernEvents;
+  readonly #opts: ModernOptions;
+  readonly #errors: ErrorKinds;
+  #subscription: McpSubscription | null = null;
+  #uris = new Set<string>();
+  #listening: Promise<void> | null = null;
+  /** The filter changed while a listen was being opened. */
+  #listenAgain = false;
+  /** A stream dropped: changes may have been missed until the next one is open. */
+  #missed = false;
+  #listenTimer: NodeJS.Timeout | null = null;
+  #listenFailures = 0;
+  #closed = false;
+
+  constructor(client: ModernClient, events: ModernEvents, opts: ModernOptions, errors: ErrorKinds) {
+    this.#client = client;
+    this.#events = events;
+    this.#opts = opts;
+    this.#errors = errors;
+    client.setNotificationHandler('notifications/tools/list_changed', () => events.changed('tools'));
+    client.setNotificationHandler('notifications/prompts/list_changed', () => events.changed('prompts'));
+    client.setNotificationHandler('notifications/resources/list_changed', () => {
+      events.changed('resources');
+      events.changed('resourceTemplates');
+    });
+    client.setNotificationHandler('notifications/resources/updated', (n) => {
+      // Its `_meta` names the upstream's listen stream: nothing the gateway's clients know.
+      const { _meta: _listen, ...params } = n.params as Item;
+      if (typeof params.uri === 'string') events.resourceUpdated(params.uri, params);
+    });
+  }
+
+  /** Opens the `subscriptions/listen` stream for the list changes the server offers (a one-off use, such as the CLI's, needs none). */
+  listen(): void {
+    this.#listen();
+  }
+
+  get protocolVersion(): string | null {
+    return this.#client.getNegotiatedProtocolVersion() ?? null;
+  }
+
+  get serverInfo(): { name: string; version: string } | null {
+    const v = this.#client.getServerVersion();
+    return v ? { name: v.name, version: v.version } : null;
+  }
+
+  instructions(): string | undefined {
+    return this.#client.getInstructions();
+  }
+
+  capabilities(): ServerCapabilities | undefined {
+    return this.#client.getServerCapabilities();
+  }
+
+  /**
+   * One request, answered statelessly. `resources/subscribe` and `resources/unsubscribe` (gone in
+   * this revision) change the URIs the listen stream watches instead.
+   */
+  async request(method: string, params: Item, opts: UpstreamRequestOptions): Promise<Item> {
+    if (method === 'resources/subscribe' || method === 'resources/unsubscribe') {
+      this.#watch(String(params.uri), method === 'resources/subscribe');
+      return {};
+    }
+    const multiRound = MULTI_ROUND_METHODS.has(method);
+    let next = params;
+    for (let round = 0; ; round++) {
+      const result = await this.#send(method, next, opts, multiRound);
+      this.#checkDepth(method, result);
+      if (result.resultType !== 'input_required') return this.#admit(result);
+      if (round >= MAX_INPUT_ROUNDS) throw new RpcError(RPC_CODE.InternalError, `the MCP server asked for input more than ${MAX_INPUT_ROUNDS} times in one ${method}`);
+      const responses = await this.#fulfil(result.inputRequests, opts);
+      next = { ...params, inputResponses: responses };
+      if (typeof result.requestState === 'string') next.requestState = result.requestState;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#listenTimer !== null) clearTimeout(this.#listenTimer);
+    const sub = this.#subscription;
+    this.#subscription = null;
+    await sub?.close().catch(() => undefined);
+    await this.#client.close().catch(() => undefined);
+  }
+
+  async #send(method: string, params: Item, opts: UpstreamRequestOptions, multiRound: boolean): Promise<Item> {
+    try {
+      return await this.#client.request({ method, params }, LOOSE_RESULT, {
+        signal: opts.signal, timeout: this.#opts.timeoutMs, resetTimeoutOnProgress: true,
+        maxTotalTimeout: this.#opts.maxTotalTimeoutMs > 0 ? this.#opts.maxTotalTimeoutMs : undefined,
+        onprogress: (p) => opts.onprogress?.(p),
+        allowInputRequired: multiRound,
+      });
+    } catch (err) {
+      if (this.#errors.timeout(err)) throw new RpcError(RPC_CODE.RequestTimeout, 'Request timed out');
+      if (this.#errors.protocol(err)) throw toRpcError(err);
+      throw err;
+    }
+  }
+
+  /**
+   * The answers to an `input_required` result's embedded requests, each from the client of the
+   * call (over its session for a legacy client; as an `input_required` round of its own for a
+   * modern one). All are asked at once; one that fails fails the call.
+   */
+  async #fulfil(requests: unknown, opts: UpstreamRequestOptions): Promise<Item> {
+    if (requests === undefined) return {};
+    if (!isPlainObject(requests)) throw badResponse('an input_required result whose inputRequests is not an object');
+    const signal = opts.signal ?? new AbortController().signal;
+    const entries = Object.entries(requests);
+    if (entries.length > MAX_INPUT_REQUESTS) throw badResponse(`an input_required result with ${entries.length} embedded requests (at most ${MAX_INPUT_REQUESTS} are relayed)`);
+    const answers = await Promise.all(entries.map(([key, request]) => {
+      if (!isPlainObject(request) || typeof request.method !== 'string') throw badResponse(`an embedded request "${key.slice(0, 100)}" without a method`);
+      const params = isPlainObject(request.params) ? request.params : {};
+      return this.#events.input(request.method, params, opts.call, signal);
+    }));
+    return Object.fromEntries(entries.map(([key], i) => [key, answers[i]]));
+  }
+
+  /** Whatever crosses to the ingress (a result, the requests embedded in one) is serialized: a deeper one is refused. */
+  #checkDepth(method: string, result: Item): void {
+    if (withinValueDepth(result, this.#opts.maxJsonDepth)) return;
+    throw badResponse(`an answer to ${method} nested deeper than ${this.#opts.maxJsonDepth} levels of objects and arrays (server.max_json_depth)`);
+  }
+
+  /**
+   * The result as the gateway's own: without the server's cache hints and identity stamp. The
+   * gateway filters what it serves per client and says itself how long its answers may be cached
+   * and by whom; an upstream's `cacheScope: "public"` must not reach a client as the gateway's word.
+   */
+  #admit(result: Item): Item {
+    const { ttlMs: _ttl, cacheScope: _scope, ...rest } = result;
+    const meta = rest._meta;
+    if (isPlainObject(meta) && SERVER_INFO_META_KEY in meta) {
+      const { [SERVER_INFO_META_KEY]: _info, ...others } = meta;
+      if (Object.keys(others).length > 0) rest._meta = others;
+      else delete rest._meta;
+    }
+    return rest;
+  }
+
+  #watch(uri: string, on: boolean): void {
+    if (on === this.#uris.has(uri)) return;
+    if (on) this.#uris.add(uri);
+    else this.#uris.delete(uri);
+    this.#listen();
+  }
+
+  /** What the listen stream asks for: every list change the server offers, and the watched URIs. */
+  #filter(): SubscriptionFilter | null {
+    const caps = this.capabilities();
+    const filter: SubscriptionFilter = {};
+    if (caps?.tools?.listChanged) filter.toolsListChanged = true;
+    if (caps?.prompts?.listChanged) filter.promptsListChanged = true;
+    if (caps?.resources?.listChanged) filter.resourcesListChanged = true;
+    if (this.#uris.size > 0 && caps?.resources?.subscribe) filter.resourceSubscriptions = [...this.#uris];
+    return Object.keys(filter).length === 0 ? null : filter;
+  }
+
+  /**
+   * Opens (or reopens, with a new filter) the listen stream; the old stream is closed once the new
+   * one is acknowledged. A stream that drops is reopened with backoff, and once it is back the lists
+   * are reported changed: a change may have happened while nobody listened.
+   */
+  #listen(): void {
+    if (this.#closed) return;
+    if (this.#listening !== null) {
+      // One open at a time; the latest filter is asked for once it is done.
+      this.#listenAgain = true;
+      return;
+    }
+    const filter = this.#filter();
+    const old = this.#subscription;
+    if (filter === null) {
+      this.#subscription = null;
+      void old?.close().catch(() => undefined);
+      return;
+    }
+    this.#listening = this.#client.listen(filter).then((sub) => this.#listened(sub, old), (err: unknown) => {
+      this.#relisten(`subscriptions/listen failed: ${toRpcError(err).message}`);
+    }).finally(() => {
+      this.#listening = null;
+      if (this.#listenAgain) {
+        this.#listenAgain = false;
+        this.#listen();
+      }
+    });
+  }
+
+  #listened(sub: McpSubscription, old: McpSubscription | null): void {
+    this.#listenFailures = 0;
+    if (this.#closed) return void sub.close().catch(() => undefined);
+    this.#subscription = sub;
+    void old?.close().catch(() => undefined);
+    if (this.#missed) {
+      this.#missed = false;
+      this.#events.changed(null);
+    }
+    void sub.closed.then((how) => {
+      if (this.#subscription !== sub || this.#closed || how === 'local') return;
+      this.#subscription = null;
+      this.#missed = true;
+      this.#relisten(`the server ended its subscriptions/listen stream (${how})`);
+    });
+  }
+
+  #relisten(reason: string): void {
+    if (this.#closed) return;
+    this.#events.listenFailed(reason);
+    const delay = Math.min(LISTEN_RETRY_MS.max, LISTEN_RETRY_MS.initial * 2 ** this.#listenFailures++);
+    if (this.#listenTimer !== null) clearTimeout(this.#listenTimer);
+    this.#listenTimer = setTimeout(() => {
+      this.#listenTimer = null;
+      this.#listen();
+    }, delay);
+    this.#listenTimer.unref();
+  }
+}
+
+/** Every result as the server sent it: fields are kept, nothing validated away (the ingress checks what it forwards). */
+const LOOSE_RESULT: StandardSchemaV1<unknown, Item> = {
+  '~standard': {
+    version: 1, vendor: 'localrouter',
+    validate: (value) => (isPlainObject(value) ? { value } : { issues: [{ message: 'the result is not an object' }] }),
+  },
+};
+
+function isPlainObject(value: unknown): value is Item {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isInitialize(body: unknown): boolean {
+  if (typeof body !== 'string' || !body.includes('"initialize"')) return false;
+  try {
+    const parsed = JSON.parse(body) as { method?: unknown };
+    return parsed.method === 'initialize';
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `err` is the server refusing the credentials (HTTP 401 or 403): the session path's OAuth deals with it. */
+export function isAuthFailure(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  return status === 401 || status === 403 || (err instanceof Error && err.name === 'UnauthorizedError');
+}
+
+function httpStatusOf(err: unknown): number | null {
+  const status = (err as { data?: { status?: unknown } } | null)?.data?.status;
+  return typeof status === 'number' ? status : null;
+}
+
+function badResponse(what: string): RpcError {
+  return new RpcError(RPC_CODE.InternalError, `the MCP server sent ${what}; LocalRouter refused it`, { code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' });
+}
