@@ -81,7 +81,7 @@ describe('fold assignment', () => {
 });
 
 describe('chat weak labels', () => {
-  const prompt = (part: ChatPrompt['part'], category: string, n: number): ChatPrompt => ({ uid: `${part}-${category}-${n}`, category, prompt: `${category} ${n}`, part });
+  const prompt = (part: ChatPrompt['part'], category: string, n: number): ChatPrompt => ({ uid: `${part}-${category}-${n}`, category, prompt: `${part}: ${category} request ${n}`, part });
   const chat = (['ties', 'dev', 'check'] as const).flatMap((part) => ['coding', 'math', 'creative_writing'].flatMap((c) => [prompt(part, c, 1), prompt(part, c, 2)]))
     .concat([prompt('check', 'mixed', 1)]);
 
