@@ -23,7 +23,7 @@ export {
 } from './routing-data.js';
 export { parseCsv } from './parse-csv.js';
 export {
-  BETA_GRID, CHAT_AUC_FLOOR, KAPPA_GRID, SPLIT_SCHEMES, STRONG_L2_GRID, WEAK_L2_GRID, assignFolds, chatAuc, crossFit, fitBlend, fitHeads, rankAuc,
+  BETA_GRID, CHAT_AUC_FLOOR, KAPPA_GRID, SPLIT_SCHEMES, STRONG_L2_GRID, WEAK_L2_GRID, assignFolds, chatAuc, crossFit, fitBlend, fitHeads, rankAuc, selectHyper,
   type Hyper, type Pick, type SplitScheme, type TwoHeads,
 } from './cross-fit.js';
 export { PROTOCOL, RANDOM_RUNS, evaluateBenchmark, evaluateScheme, formatBenchmark, formatSummary, summarize, type EvaluationSummary } from './evaluate-router.js';
