@@ -4,12 +4,13 @@
 // fold seeds. The inner selection sees the chat dev part and trains on the chat tie rows exactly as
 // `router:train` does; the reported MMLU and GSM8K folds never influence a choice.
 //   npm run router:eval [-- --k 5 --inner 3 --repeats 1 --seeds 7,8 --schemes subjects,random --write-card]
+//   npm run router:eval -- --chat ties --seeds 7   (the previous recipe's chat rows, on the same folds)
 //   npm run router:eval -- --data FILE.csv   (scores FILE with the shipped model instead)
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  DEFAULT_MODEL_NAME, PROTOCOL, SPLIT_SCHEMES, cardPathFor, evaluateScheme, featurize, formatBenchmark, formatSummary,
+  DEFAULT_MODEL_NAME, PROTOCOL, SPLIT_SCHEMES, cardPathFor, chatWeakRows, evaluateScheme, featurize, formatBenchmark, formatSummary,
   loadChatData, loadRoutingData, modelPathFor, runEvalCommand, summarize, trainingRows, type ModelCard, type SchemeEvaluation, type SplitScheme,
 } from '../src/classifier/index.js';
 
@@ -22,6 +23,9 @@ const { values } = parseArgs({
     k: { type: 'string', default: '5' },
     inner: { type: 'string', default: '3' },
     repeats: { type: 'string', default: '1' },
+    // Chat rows of another recipe, to compare recipes on the same folds: `ties` = creative ties only.
+    chat: { type: 'string', default: 'weak' },
+    'chat-weight': { type: 'string' },
     seeds: { type: 'string', default: '7,8' },
     schemes: { type: 'string', default: 'subjects,random' },
     'write-card': { type: 'boolean', default: false },
@@ -36,7 +40,9 @@ if (values.data) {
   const t0 = Date.now();
   const data = loadRoutingData(values['data-dir']!);
   const chatData = loadChatData(values['data-dir']!);
-  const rows = trainingRows(data, chatData);
+  const rows = values.chat === 'weak' && values['chat-weight'] === undefined
+    ? trainingRows(data, chatData)
+    : [...data.mmlu, ...data.gsm8k, ...chatWeakRows(chatData.prompts, { strongHelps: values.chat === 'weak', weight: values['chat-weight'] === undefined ? 1 : Number(values['chat-weight']) })];
   const feats = rows.map((r) => featurize(r.prompt));
   const dev = chatData.prompts.filter((p) => p.part === 'dev');
   const chat = { feats: dev.map((p) => featurize(p.prompt)), categories: dev.map((p) => p.category) };
