@@ -3,14 +3,15 @@
 // router, cross-fitted under fold schemes (whole MMLU subjects held out, and random), repeated over
 // fold seeds. The inner selection sees the chat dev part and trains on the chat tie rows exactly as
 // `router:train` does; the reported MMLU and GSM8K folds never influence a choice.
-//   npm run router:eval [-- --k 5 --inner 3 --seeds 7,8 --schemes subjects,random --write-card]
+//   npm run router:eval [-- --k 5 --inner 3 --repeats 1 --seeds 7,8 --schemes subjects,random --write-card]
+//   npm run router:eval -- --chat ties --seeds 7   (the previous recipe's chat rows, on the same folds)
 //   npm run router:eval -- --data FILE.csv   (scores FILE with the shipped model instead)
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  DEFAULT_MODEL_NAME, PROTOCOL, SPLIT_SCHEMES, cardPathFor, chatTieRows, evaluateScheme, featurize, formatBenchmark, formatSummary,
-  loadChatData, loadRoutingData, modelPathFor, runEvalCommand, summarize, type ModelCard, type SchemeEvaluation, type SplitScheme,
+  DEFAULT_MODEL_NAME, PROTOCOL, SPLIT_SCHEMES, cardPathFor, chatWeakRows, evaluateScheme, featurize, formatBenchmark, formatSummary,
+  loadChatData, loadRoutingData, modelPathFor, runEvalCommand, summarize, trainingRows, type ModelCard, type SchemeEvaluation, type SplitScheme,
 } from '../src/classifier/index.js';
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
@@ -21,6 +22,10 @@ const { values } = parseArgs({
     name: { type: 'string', default: DEFAULT_MODEL_NAME },
     k: { type: 'string', default: '5' },
     inner: { type: 'string', default: '3' },
+    repeats: { type: 'string', default: '1' },
+    // Chat rows of another recipe, to compare recipes on the same folds: `ties` = creative ties only.
+    chat: { type: 'string', default: 'weak' },
+    'chat-weight': { type: 'string' },
     seeds: { type: 'string', default: '7,8' },
     schemes: { type: 'string', default: 'subjects,random' },
     'write-card': { type: 'boolean', default: false },
@@ -35,7 +40,9 @@ if (values.data) {
   const t0 = Date.now();
   const data = loadRoutingData(values['data-dir']!);
   const chatData = loadChatData(values['data-dir']!);
-  const rows = [...data.mmlu, ...data.gsm8k, ...chatTieRows(chatData.prompts)];
+  const rows = values.chat === 'weak' && values['chat-weight'] === undefined
+    ? trainingRows(data, chatData)
+    : [...data.mmlu, ...data.gsm8k, ...chatWeakRows(chatData.prompts, { strongHelps: values.chat === 'weak', weight: values['chat-weight'] === undefined ? 1 : Number(values['chat-weight']) })];
   const feats = rows.map((r) => featurize(r.prompt));
   const dev = chatData.prompts.filter((p) => p.part === 'dev');
   const chat = { feats: dev.map((p) => featurize(p.prompt)), categories: dev.map((p) => p.category) };
@@ -43,7 +50,7 @@ if (values.data) {
   for (const scheme of values.schemes!.split(',') as SplitScheme[]) {
     if (!SPLIT_SCHEMES.includes(scheme)) throw new Error(`unknown scheme ${scheme}`);
     for (const seed of values.seeds!.split(',').map(Number)) {
-      const ev = evaluateScheme(rows, feats, { scheme, k: Number(values.k), innerK: Number(values.inner), seed, chat, log: (l) => console.log(l) });
+      const ev = evaluateScheme(rows, feats, { scheme, k: Number(values.k), innerK: Number(values.inner), repeats: Number(values.repeats), seed, chat, log: (l) => console.log(l) });
       runs.push(ev);
       for (const b of ev.benchmarks) console.log(`\n${formatBenchmark(b, `[${scheme} ${ev.k}-fold, seed ${seed}] ${b.benchmark}`)}`);
       console.log('');

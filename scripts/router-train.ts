@@ -1,4 +1,4 @@
-// `npm run router:train [-- --data DIR --out DIR --name NAME --seed N --k N]`: trains the routing
+// `npm run router:train [-- --data DIR --out DIR --name NAME --seed N --k N --repeats N]`: trains the routing
 // classifier on RouteLLM's correctness labels and writes models/router-<name>.bin plus its card.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,12 +12,13 @@ const { values } = parseArgs({
     name: { type: 'string', default: 'hashlr' },
     seed: { type: 'string', default: '42' },
     k: { type: 'string', default: '5' },
+    repeats: { type: 'string', default: '1' },
   },
 });
 
 const t0 = Date.now();
 const { card } = await trainRouterModel({
-  dataDir: values.data!, outDir: values.out!, name: values.name!, seed: Number(values.seed), k: Number(values.k),
+  dataDir: values.data!, outDir: values.out!, name: values.name!, seed: Number(values.seed), k: Number(values.k), repeats: Number(values.repeats),
   log: (line) => console.log(line),
 });
 console.log(`trained ${card.name} in ${((Date.now() - t0) / 1000).toFixed(1)} s; run \`npm run router:eval -- --write-card\` to put held-out metrics in the card`);

@@ -76,6 +76,8 @@ export interface SchemeOptions {
   scheme: SplitScheme;
   k: number;
   innerK: number;
+  /** Inner cross-validations averaged per choice (see CrossFitOptions). */
+  repeats?: number;
   seed: number;
   chat?: ChatDev;
   log?: (line: string) => void;

@@ -8,7 +8,7 @@
  * LocalRouterError with code LR_ERR_CLASSIFIER.
  */
 export { startClassifier, type Classifier, type ClassifierEvent, type ClassifierOptions, type ClassifierStats } from './classifier-actor.js';
-export { FEATURE_DIM, FEATURIZER_VERSION, LOG_CHARS_SLOT, SHAPE, SHAPE_NAMES, featurize, type SparseFeatures } from './featurizer.js';
+export { FEATURE_DIM, FEATURIZER_VERSION, HASH_BITS, LOG_CHARS_SLOT, SHAPE, SHAPE_NAMES, featurize, type SparseFeatures } from './featurizer.js';
 export {
   LinearRouter, MODEL_FORMAT_VERSION, READABLE_FORMAT_VERSIONS, blendScore, combineHeads, decodeRouterModel, encodeRouterModel, logCharsOf, scoreFeatures, scorePrompt,
   toFloat32Head, type Head, type LengthBlend, type RouterModel,
@@ -19,11 +19,11 @@ export {
 } from './model-card.js';
 export { decileEdges, evaluateRouter, trapezoid, type CurvePoint, type RouterMetrics } from './routing-metrics.js';
 export {
-  chatTieRows, loadChatData, loadRoutingData, parseContaminated, parseLabeledCsv, type ChatData, type ChatPrompt, type LabeledPrompt, type RoutingData,
+  CHAT_ROW_WEIGHT, chatWeakRows, isChatTrainingPrompt, loadChatData, loadRoutingData, parseContaminated, parseLabeledCsv, trainingRows, type ChatData, type ChatPrompt, type ChatWeakLabelOptions, type LabeledPrompt, type RoutingData,
 } from './routing-data.js';
 export { parseCsv } from './parse-csv.js';
 export {
-  BETA_GRID, CHAT_AUC_FLOOR, KAPPA_GRID, SPLIT_SCHEMES, STRONG_L2_GRID, WEAK_L2_GRID, assignFolds, chatAuc, crossFit, fitBlend, fitHeads, rankAuc,
+  BETA_GRID, CHAT_AUC_FLOOR, KAPPA_GRID, SPLIT_SCHEMES, STRONG_L2_GRID, WEAK_L2_GRID, assignFolds, chatAuc, crossFit, fitBlend, fitHeads, rankAuc, selectHyper,
   type Hyper, type Pick, type SplitScheme, type TwoHeads,
 } from './cross-fit.js';
 export { PROTOCOL, RANDOM_RUNS, evaluateBenchmark, evaluateScheme, formatBenchmark, formatSummary, summarize, type EvaluationSummary } from './evaluate-router.js';

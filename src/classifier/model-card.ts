@@ -97,7 +97,8 @@ export interface ModelCard {
     hyperSelection: string;
     candidates: { l2Weak: number; l2Strong: number; kappa: number; beta: number; mmluApgr: number; gsm8kApgr: number; apgr: number; chatAuc: number; score: number }[];
     rows: number;
-    chatTieRows: number;
+    /** Chat weak-label rows trained on (arena-hard v2.0 `ties` part). */
+    chatRows: number;
     excludedGroups: string[];
   };
   data: { source: string; license: string; root: string; files: { path: string; sha256: string; rows: number }[] };

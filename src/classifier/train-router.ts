@@ -17,7 +17,7 @@ import {
   ARENA_HARD_ATTRIBUTION, ROUTELLM_ATTRIBUTION, cardPathFor, thresholdForShare, type CategoryScores, type ChatPartReport, type ModelCard,
 } from './model-card.js';
 import { MODEL_FORMAT_VERSION, encodeRouterModel, logCharsOf, toFloat32Head, scoreFeatures, type RouterModel } from './router-model.js';
-import { chatTieRows, loadChatData, loadRoutingData, type ChatPrompt } from './routing-data.js';
+import { isChatTrainingPrompt, loadChatData, loadRoutingData, trainingRows, type ChatPrompt } from './routing-data.js';
 import { decileEdges } from './routing-metrics.js';
 
 export const MODELS_DIR = path.join(installRoot(), 'models');
@@ -37,6 +37,8 @@ export interface TrainRouterOptions {
   seed?: number;
   /** Folds of the cross-validation that picks the hyper-parameters. */
   k?: number;
+  /** Cross-validations (fold seeds) averaged per candidate. */
+  repeats?: number;
   log?: (line: string) => void;
 }
 
@@ -64,12 +66,13 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
   const name = opts.name ?? DEFAULT_MODEL_NAME;
   const seed = opts.seed ?? 42;
   const k = opts.k ?? 5;
+  const repeats = opts.repeats ?? 1;
   const log = opts.log ?? (() => {});
   const data = loadRoutingData(opts.dataDir);
   const chatData = loadChatData(opts.dataDir);
-  const ties = chatTieRows(chatData.prompts);
-  const rows = [...data.mmlu, ...data.gsm8k, ...ties];
-  log(`data: ${data.mmlu.length} MMLU + ${data.gsm8k.length} GSM8K prompts + ${ties.length} chat ties from ${opts.dataDir}`);
+  const rows = trainingRows(data, chatData);
+  const chatRows = rows.filter((r) => r.group.startsWith('arena-hard/'));
+  log(`data: ${data.mmlu.length} MMLU + ${data.gsm8k.length} GSM8K prompts + ${chatRows.length} chat weak-label rows from ${opts.dataDir}`);
   const feats = rows.map((r) => featurize(r.prompt));
   const all = rows.map((_, i) => i);
   const trainable = new Set(trainableRows(rows, all));
@@ -78,7 +81,7 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
   const dev = chatData.prompts.filter((p) => p.part === 'dev');
 
   const sel = selectHyper(rows, feats, all, {
-    k, innerK: k, seed, scheme: 'subjects', log, chat: { feats: dev.map((p) => featurize(p.prompt)), categories: dev.map((p) => p.category) },
+    k, innerK: k, repeats, seed, scheme: 'subjects', log, chat: { feats: dev.map((p) => featurize(p.prompt)), categories: dev.map((p) => p.category) },
   });
   const pick = sel.pick;
   log(`chosen: l2 weak ${pick.l2Weak} strong ${pick.l2Strong} κ=${pick.kappa} β=${pick.beta} (inner APGR ${sel.apgr.toFixed(3)}, chat dev AUC ${sel.chatAuc.toFixed(3)})`);
@@ -109,7 +112,7 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
   const benchIds = all.filter((i) => isMmlu(rows[i]!) || isGsm8k(rows[i]!));
   const heldOut = blendScores(combineScores(sel.heldOut, pick.kappa), feats.map(logCharsOf), blend);
   const benchScores = benchIds.map((i) => heldOut[i]!);
-  const chatPrompts = chatData.prompts.filter((p) => p.part !== 'ties' || p.category !== 'creative_writing');
+  const chatPrompts = chatData.prompts.filter((p) => !isChatTrainingPrompt(p));
   const chatScores = chatPrompts.map((p) => scoreFeatures(model, featurize(p.prompt)));
   const chatPct = percentilesOf(chatScores);
   const benchPct = percentilesOf(benchScores);
@@ -151,25 +154,25 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
     models: { weak: 'mistralai/Mixtral-8x7B-Instruct-v0.1', strong: 'gpt-4-1106-preview' },
     training: {
       algorithm: 'two logistic-regression heads on the same features, L2 (a strength per head for hashed n-grams, a light one for shape buckets), L-BFGS from zero; GSM8K rows weighted so that GSM8K and MMLU weigh the same in the loss; then a length blend fitted on held-out head scores',
-      objective: 'head 1: weak model wrong (1) / right (0); head 2: strong model wrong / right; combined with the knob κ (graded quality: a prompt both models fail is a hard one where the strong model still earns partial credit, so κ < 1 ranks it above one both answer)',
+      objective: 'head 1: weak model wrong (1) / right (0); head 2: strong model wrong / right (chat weak-label rows: creative writing both right, coding and maths weak wrong and strong right); combined with the knob κ (graded quality: a prompt both models fail is a hard one where the strong model still earns partial credit, so κ < 1 ranks it above one both answer)',
       kappa: pick.kappa,
       seed,
       beta: pick.beta,
       blend,
       hyper: { l2Weak: pick.l2Weak, l2Strong: pick.l2Strong, l2Shape: pick.l2Shape },
-      hyperSelection: `among candidates whose chat dev AUC (coding and maths over creative writing, arena-hard v2.0 dev part, heads fitted on all rows) is at least ${CHAT_AUC_FLOOR}, the best mean of MMLU and GSM8K APGR from subject-grouped ${k}-fold CV (if none reaches it: best mean of APGR, APGR, AUC); grid L2 weak head ${WEAK_L2_GRID.join(', ')} × L2 strong head ${STRONG_L2_GRID.join(', ')} × κ ${KAPPA_GRID.join(', ')} × β ${BETA_GRID.join(', ')}`,
+      hyperSelection: `among candidates whose chat dev AUC (coding and maths over creative writing, arena-hard v2.0 dev part, heads fitted on all rows) is at least ${CHAT_AUC_FLOOR} (the previous build's dev AUC), the best mean of MMLU and GSM8K APGR from subject-grouped ${k}-fold CV${repeats > 1 ? ` averaged over ${repeats} fold seeds` : ''} (if none reaches it: best mean of APGR, APGR, AUC); grid L2 weak head ${WEAK_L2_GRID.join(', ')} × L2 strong head ${STRONG_L2_GRID.join(', ')} × κ ${KAPPA_GRID.join(', ')} × β ${BETA_GRID.join(', ')}`,
       candidates: sel.candidates.map((c) => ({
         ...c, mmluApgr: round(c.mmluApgr, 4), gsm8kApgr: round(c.gsm8kApgr, 4), apgr: round(c.apgr, 4), chatAuc: round(c.chatAuc, 4), score: round(c.score, 4),
       })),
       rows: trainable.size,
-      chatTieRows: ties.length,
+      chatRows: chatRows.length,
       excludedGroups: excluded,
     },
     data: { source: 'RouteLLM (lm-sys/RouteLLM) correctness labels', license: 'Apache-2.0', root: 'shared/data/routing', files: data.files },
     chatData: {
       source: 'Arena-Hard-Auto (lmarena/arena-hard-auto) prompts, unlabeled',
       license: 'Apache-2.0',
-      use: 'v2.0 split in thirds by a hash of the uid: `ties` (its creative-writing prompts are trained on as ties, both models right), `dev` (model selection), `check` (reported only); v0.1 and every prompt not trained on set the chat-mix calibration',
+      use: 'v2.0 split in thirds by a hash of the uid: `ties` (trained on as weak labels: creative writing as ties, both models right; coding and maths as "the strong model helps", weak wrong and strong right), `dev` (model selection), `check` (reported only); v0.1 and every prompt not trained on set the chat-mix calibration',
       files: chatData.files,
     },
     attribution: ROUTELLM_ATTRIBUTION,
@@ -179,7 +182,7 @@ export async function trainRouterModel(opts: TrainRouterOptions): Promise<{ mode
       deciles: decileEdges(chatScores).map((x) => round(x)),
       percentiles: chatPct,
       mixes: {
-        chat: { source: 'the shipped model on the arena-hard prompts it was not trained on (v2.0 dev and check parts, the ties part\'s coding and maths, all of v0.1)', n: chatScores.length, percentiles: chatPct },
+        chat: { source: 'the shipped model on the arena-hard prompts it was not trained on (v2.0 dev and check parts, all of v0.1)', n: chatScores.length, percentiles: chatPct },
         benchmark: { source: `inner-CV held-out scores of the MMLU and GSM8K prompts (subject-grouped, ${k} folds)`, n: benchScores.length, percentiles: benchPct },
       },
       table,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MODEL_PATH, LinearRouter, cardPathFor, chatAuc, chatReport, loadChatData, readModelCard, type ChatPrompt,
+  DEFAULT_MODEL_PATH, LinearRouter, cardPathFor, chatAuc, chatReport, isChatTrainingPrompt, loadChatData, readModelCard, type ChatPrompt,
 } from '../../../src/classifier/index.js';
 
 // The chat development set: Arena-Hard-Auto prompts (real Chatbot Arena traffic), shipped with the
@@ -41,7 +41,7 @@ describe('the shipped router on chat prompts (arena-hard)', () => {
   });
 
   it('the chat-mix threshold for a strong share sends about that share of chat prompts to the strong side', () => {
-    const notTrainedOn = prompts.filter((p) => p.part !== 'ties' || p.category !== 'creative_writing');
+    const notTrainedOn = prompts.filter((p) => !isChatTrainingPrompt(p));
     const s = of(notTrainedOn);
     for (const row of card.calibration.table) {
       const share = s.filter((x) => x >= row.chatThreshold).length / s.length;

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assignFolds, loadRoutingData, parseContaminated, parseCsv, parseLabeledCsv } from '../../../src/classifier/index.js';
+import {
+  assignFolds, chatWeakRows, isChatTrainingPrompt, loadRoutingData, parseContaminated, parseCsv, parseLabeledCsv, type ChatPrompt,
+} from '../../../src/classifier/index.js';
 
 const CSV = [
   'prompt,mistralai/Mixtral-8x7B-Instruct-v0.1,gpt-4-1106-preview',
@@ -59,11 +61,44 @@ describe('fold assignment', () => {
     expect(assignFolds(rows, 5, 2, 'random')).not.toEqual(assignFolds(rows, 5, 1, 'random'));
   });
 
+  it('chat rows never move a benchmark prompt to another fold', () => {
+    const chat = Array.from({ length: 40 }, (_, i) => ({ prompt: `c${i}`, weak: true, strong: true, contaminated: true, group: 'arena-hard/creative_writing' }));
+    for (const scheme of ['random', 'subjects'] as const) {
+      const alone = assignFolds(rows, 5, 9, scheme);
+      const mixed = assignFolds([...rows, ...chat], 5, 9, scheme);
+      expect(Array.from(mixed.slice(0, rows.length))).toEqual(Array.from(alone));
+      expect(new Set(mixed.slice(rows.length)).size).toBe(5);
+    }
+  });
+
   it('subjects scheme: every MMLU subject sits in exactly one fold, GSM8K spreads over all', () => {
     const folds = assignFolds(rows, 5, 3, 'subjects');
     const foldsOf = new Map<string, Set<number>>();
     rows.forEach((r, i) => { const s = foldsOf.get(r.group) ?? new Set(); s.add(folds[i]!); foldsOf.set(r.group, s); });
     for (const [g, s] of foldsOf) if (g !== 'gsm8k') expect(s.size).toBe(1);
     expect(foldsOf.get('gsm8k')!.size).toBe(5);
+  });
+});
+
+describe('chat weak labels', () => {
+  const prompt = (part: ChatPrompt['part'], category: string, n: number): ChatPrompt => ({ uid: `${part}-${category}-${n}`, category, prompt: `${part}: ${category} request ${n}`, part });
+  const chat = (['ties', 'dev', 'check'] as const).flatMap((part) => ['coding', 'math', 'creative_writing'].flatMap((c) => [prompt(part, c, 1), prompt(part, c, 2)]))
+    .concat([prompt('check', 'mixed', 1)]);
+
+  it('trains on the ties part only: creative writing as a tie, coding and maths as "the strong model helps"', () => {
+    const rows = chatWeakRows(chat, { weight: 2 });
+    expect(rows.map((r) => [r.group, r.weak, r.strong])).toEqual([
+      ['arena-hard/coding', false, true], ['arena-hard/coding', false, true],
+      ['arena-hard/math', false, true], ['arena-hard/math', false, true],
+      ['arena-hard/creative_writing', true, true], ['arena-hard/creative_writing', true, true],
+    ]);
+    for (const r of rows) expect([r.contaminated, r.weight]).toEqual([true, 2]);
+    expect(chatWeakRows(chat, { strongHelps: false }).map((r) => r.group)).toEqual(['arena-hard/creative_writing', 'arena-hard/creative_writing']);
+  });
+
+  it('names exactly the prompts it trains on (the calibration and the chat test leave them out)', () => {
+    const trained = new Set(chatWeakRows(chat).map((r) => r.prompt));
+    for (const p of chat) expect(isChatTrainingPrompt(p)).toBe(trained.has(p.prompt));
+    expect(chat.filter((p) => p.part !== 'ties').some((p) => isChatTrainingPrompt(p))).toBe(false);
   });
 });
