@@ -333,12 +333,15 @@ interface LoginBox {
   state: LoginState;
   refreshing: Promise<void> | null;
   /**
-   * The scope the server asked for beyond the one granted (step-up), or null. A refresh cannot
-   * widen a grant (RFC 6749 §6), so meanwhile the SDK is not offered the refresh token: its
-   * re-authorization goes straight to the interactive login, which marks the server "needs login".
+   * The scope the server asked for beyond the one granted (step-up), or null: what the next
+   * `mcp login` asks for, and what "needs login" names. It does not stop refreshes: the tools the
+   * login's scope covers keep working.
    */
   stepUp: string | null;
 }
+
+/** A challenge for more scope holds the refresh token back from the SDK's re-authorization that follows it within this time. */
+const UPSCOPING_MS = 30_000;
 
 const logins = new Map<string, LoginBox>();
 
@@ -357,6 +360,12 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
   readonly #box: LoginBox | null;
   readonly #save: (state: McpOAuthState) => void;
   readonly #onNeedsLogin: () => void;
+  /** When this connection met a challenge for more scope (epoch ms), until its re-authorization begins; else null. */
+  #upscopingSince: number | null = null;
+  /** The re-authorization under way answers a challenge for more scope: its `tokens()` call gets no refresh token. */
+  #upscoping = false;
+  /** That re-authorization was refused the refresh token: its interactive login is the step-up. */
+  #steppingUp = false;
 
   constructor(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void) {
     this.#server = server;
@@ -380,14 +389,28 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
       this.#onNeedsLogin();
       throw new NeedsLoginError(this.#server);
     }
+    // The SDK's re-authorization reads the client and then, at once, the tokens; the transport's
+    // other requests (concurrent calls on this connection) read only the tokens. So the challenge
+    // is handed to the re-authorization here, not to whichever `tokens()` call comes next.
+    if (this.#upscopingSince !== null) {
+      this.#upscoping = Date.now() - this.#upscopingSince < UPSCOPING_MS;
+      this.#upscopingSince = null;
+    }
     return this.#box.state.client as OAuthClientInformationMixed;
   }
 
-  /** The tokens, refreshed first (once, whoever asks meanwhile) when they expire soon. */
+  /**
+   * The tokens, refreshed first (once, whoever asks meanwhile) when they expire soon. The SDK's
+   * re-authorization after a challenge for more scope gets them without the refresh token: a
+   * refresh cannot widen a grant (RFC 6749 §6), so it goes on to the interactive login, which is
+   * refused with the scope to log in with. Only that once: later refreshes work as usual.
+   */
   async tokens(): Promise<OAuthTokens | undefined> {
     const box = this.#box;
     if (box === null) return undefined;
-    if (box.stepUp !== null) {
+    if (this.#upscoping) {
+      this.#upscoping = false;
+      this.#steppingUp = true;
       const { refresh_token: _held, ...usable } = box.state.tokens;
       return usable as OAuthTokens;
     }
@@ -412,7 +435,9 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
     // to have been granted (an expired token is refreshed, whatever scope the 401 names).
     if (!insufficient && (granted === null || covers(granted, scope) || !stillValid(box.state.obtainedAt, lifetimeOf(box.state)))) return;
     const wanted = scopeUnion(scopeUnion(granted, box.stepUp), scope);
-    if (wanted === null || wanted === box.stepUp) return;
+    if (wanted === null) return;
+    this.#upscopingSince = Date.now();
+    if (wanted === box.stepUp) return;
     box.stepUp = wanted;
     box.state = { ...box.state, stepUpScope: wanted };
     this.#save(box.state);
@@ -465,7 +490,9 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
 
   redirectToAuthorization(): void {
     const stepUp = this.#box?.stepUp ?? null;
-    if (stepUp !== null) {
+    const steppingUp = this.#steppingUp;
+    this.#steppingUp = false;
+    if (steppingUp && stepUp !== null) {
       this.#onNeedsLogin();
       throw new NeedsLoginError(this.#server, stepUp, 'the server asks for more scope than the login was granted');
     }
@@ -475,7 +502,7 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
       throw new Error(`the OAuth tokens of MCP server "${this.#server}" were just refreshed by another request; try again`);
     }
     this.#onNeedsLogin();
-    throw new NeedsLoginError(this.#server);
+    throw new NeedsLoginError(this.#server, stepUp ?? undefined);
   }
 
   saveCodeVerifier(): void {

@@ -22,6 +22,7 @@ let noIss: OAuthMcpServer;
 let impostor: OAuthMcpServer;
 let cimd: OAuthMcpServer;
 let stepper: OAuthMcpServer;
+let stepShort: OAuthMcpServer;
 const CIMD_URL = 'https://client.example/localrouter-client.json';
 let cimdPort: number;
 let fx: McpGatewayFixture;
@@ -42,6 +43,7 @@ beforeAll(async () => {
   cimdPort = await freePort();
   cimd = await startOAuthMcpServer({ cimd: { url: CIMD_URL, redirectUri: `http://127.0.0.1:${cimdPort}/callback` } });
   stepper = await startOAuthMcpServer({ stepUp: true });
+  stepShort = await startOAuthMcpServer({ stepUp: true, accessTtlS: 2 });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
@@ -52,6 +54,7 @@ beforeAll(async () => {
       { name: 'cimd', transport: 'streamable-http', url: cimd.url },
       { name: 'stepper', transport: 'streamable-http', url: stepper.url },
       { name: 'stepm2m', transport: 'streamable-http', url: stepper.url },
+      { name: 'stepshort', transport: 'streamable-http', url: stepShort.url },
     ],
     mcp: { restart_max_ms: 1000 },
   });
@@ -67,6 +70,7 @@ afterAll(async () => {
   await impostor?.stop();
   await cimd?.stop();
   await stepper?.stop();
+  await stepShort?.stop();
 });
 
 /** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
@@ -280,6 +284,26 @@ describe('upstream OAuth', () => {
     expect(second.stdout).toMatch(/scope "mcp:tools mcp:admin"/);
     expect(storedOAuth('stepper')).not.toHaveProperty('stepUpScope');
     expect(await eventually(async () => { const t = await call('admin'); return t.includes('admin with') ? t : undefined; })).toContain('admin with mcp:admin mcp:tools');
+  }, 90_000);
+
+  it('after a step-up the login keeps refreshing: the tools its scope covers still work once the access token expired', async () => {
+    expect((await loginThroughBrowser('stepshort')).code).toBe(0);
+    const call = async (tool: string): Promise<string> => {
+      const client = await connectClient(fx);
+      try {
+        return await client.callTool({ name: `stepshort__${tool}`, arguments: {} }).then((r) => JSON.stringify(r), (err: Error) => err.message);
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await eventually(async () => { const t = await call('whoami'); return t.includes('client ') ? t : undefined; })).toMatch(/client /);
+    expect(await call('admin')).toMatch(/needs an OAuth login asking for scope \\?"mcp:tools mcp:admin\\?"/);
+    const refreshes = stepShort.counts.refreshes;
+    // The access token lives 2 s: past it, only a refresh lets whoami through.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await call('whoami')).toMatch(/client /);
+    expect(stepShort.counts.refreshes).toBeGreaterThan(refreshes);
+    expect(storedOAuth('stepshort')).toMatchObject({ stepUpScope: 'mcp:tools mcp:admin' });
   }, 90_000);
 
   it('refuses a login for a STDIO server and for an unknown server with a clear message', async () => {

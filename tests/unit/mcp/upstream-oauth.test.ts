@@ -29,6 +29,22 @@ function login(scope: string | null, expiresIn = 3600): Extract<McpOAuthState, {
   };
 }
 
+/** What the SDK's re-authorization (`auth()` for a login by authorization code) reads: the client, then the tokens. */
+async function reauthorizationTokens(provider: ReturnType<typeof upstreamOAuthProvider>): Promise<Awaited<ReturnType<typeof provider.tokens>>> {
+  await provider.clientInformation();
+  return provider.tokens();
+}
+
+/** What the provider throws where the SDK would send the user to the authorization page. */
+async function redirectError(provider: ReturnType<typeof upstreamOAuthProvider>): Promise<Error> {
+  try {
+    await provider.redirectToAuthorization(new URL('http://127.0.0.1:9/authorize'));
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('redirectToAuthorization did not throw');
+}
+
 /** The scope a client-credentials provider's next token request asks for. */
 async function requested(provider: ReturnType<typeof upstreamOAuthProvider>): Promise<string | null> {
   const params = await provider.prepareTokenRequest!(provider.clientMetadata.scope);
@@ -72,25 +88,43 @@ describe('step-up with client credentials', () => {
 });
 
 describe('step-up with a login by authorization code', () => {
-  it('a 403 insufficient_scope withholds the refresh token and marks the login for the union of scopes', async () => {
+  it('a 403 insufficient_scope withholds the refresh token from the re-authorization it causes and marks the login for the union of scopes', async () => {
     const saved: McpOAuthState[] = [];
     let marked = 0;
     const provider = upstreamOAuthProvider('coded-a', SERVER, login('read'), (s) => saved.push(s), () => { marked++; });
     expect((await provider.tokens())?.refresh_token).toBe('rt');
     await watchScopeChallenges(answering(403, insufficient('write')), SERVER, provider)(SERVER, { method: 'POST' });
-    const tokens = await provider.tokens();
+    // A concurrent request reading the tokens (for its Authorization header) does not take the step-up.
+    expect((await provider.tokens())?.refresh_token).toBe('rt');
+    // The SDK's re-authorization: the client, then the tokens, then the interactive login.
+    const tokens = await reauthorizationTokens(provider);
     expect(tokens?.access_token).toBe('at');
     expect(tokens?.refresh_token).toBeUndefined();
     expect(saved.at(-1)).toMatchObject({ grant: 'authorization_code', stepUpScope: 'read write' });
-    let thrown: unknown;
-    try {
-      await provider.redirectToAuthorization(new URL('http://127.0.0.1:9/authorize'));
-    } catch (err) {
-      thrown = err;
-    }
+    const thrown = await redirectError(provider);
     expect(thrown).toBeInstanceOf(NeedsLoginError);
-    expect((thrown as Error).message).toBe('MCP server "coded-a" needs an OAuth login asking for scope "read write" (the server asks for more scope than the login was granted): run "localrouter mcp login coded-a"');
+    expect(thrown.message).toBe('MCP server "coded-a" needs an OAuth login asking for scope "read write" (the server asks for more scope than the login was granted): run "localrouter mcp login coded-a"');
     expect(marked).toBe(1);
+  });
+
+  it('after a step-up the login still refreshes: only the re-authorization that answers the challenge is refused the refresh token', async () => {
+    const saved: McpOAuthState[] = [];
+    const provider = upstreamOAuthProvider('coded-d', SERVER, login('read'), (s) => saved.push(s), () => undefined);
+    const watched = watchScopeChallenges(answering(403, insufficient('admin')), SERVER, provider);
+    await watched(SERVER, { method: 'POST' });
+    expect((await reauthorizationTokens(provider))?.refresh_token).toBeUndefined();
+    await redirectError(provider);
+    // The other tools go on; when the token expires (or is refused with a 401), the SDK refreshes it.
+    expect((await reauthorizationTokens(provider))?.refresh_token).toBe('rt');
+    // The same challenge again (the tool called again) is refused again, with the scope to log in with.
+    await watched(SERVER, { method: 'POST' });
+    expect((await reauthorizationTokens(provider))?.refresh_token).toBeUndefined();
+    expect((await redirectError(provider)).message).toMatch(/asking for scope "read admin" \(the server asks for more scope/);
+    // A later connection (or a restart) with the stored step-up refreshes too; `mcp login` asks for its scope.
+    const stored = saved.at(-1) as Extract<McpOAuthState, { grant: 'authorization_code' }>;
+    expect(stored.stepUpScope).toBe('read admin');
+    const later = upstreamOAuthProvider('coded-d2', SERVER, stored, () => undefined, () => undefined);
+    expect((await reauthorizationTokens(later))?.refresh_token).toBe('rt');
   });
 
   it('a 401 for an expired token is the usual refresh, whatever scope it names', async () => {
