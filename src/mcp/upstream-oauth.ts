@@ -17,12 +17,18 @@ export class NeedsLoginError extends Error {
 }
 
 /**
- * A provider that learns from the server's challenges which scope it wants (step-up authorization):
- * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."` on a 403, or a 401 naming a
- * scope beyond the one granted.
+ * A challenge naming a scope: a 403 `insufficient_scope` (RFC 6750 §3.1, the MCP step-up), or a 401
+ * that is not `invalid_token` (a 401 `invalid_token` says the token is expired, revoked or unknown,
+ * which a refresh answers, whatever scope it names).
+ */
+type ScopeChallenge = 'insufficient_scope' | 'unauthorized';
+
+/**
+ * A provider that learns from the server's challenges which scope it wants (step-up authorization).
+ * `demandScope` says whether it took the challenge for a step-up.
  */
 interface ScopeAware {
-  demandScope(scope: string, insufficient: boolean): void;
+  demandScope(scope: string, challenge: ScopeChallenge): boolean;
 }
 
 function isScopeAware(p: OAuthClientProvider | undefined): p is OAuthClientProvider & ScopeAware {
@@ -30,9 +36,21 @@ function isScopeAware(p: OAuthClientProvider | undefined): p is OAuthClientProvi
 }
 
 /**
+ * A 401 is taken for a step-up only when it refused a token issued this recently (right after a
+ * refresh or a new token): a 401 for an older one is answered with a refresh first.
+ */
+const JUST_ISSUED_MS = 10_000;
+
+function justIssued(obtainedAt: number): boolean {
+  return Date.now() - obtainedAt < JUST_ISSUED_MS;
+}
+
+/**
  * The upstream transport's `fetch`, watching the server's answers for scope challenges before the
  * SDK handles them: the SDK re-authorizes on such a challenge, and the provider must know by then
- * what to ask for (the SDK's token request takes the provider's scope, not the challenge's).
+ * what to ask for (the SDK's token request takes the provider's scope, not the challenge's). A 401
+ * taken for a step-up reaches the SDK as the 403 `insufficient_scope` it stands for: the SDK gives
+ * up on a 401 that follows its own re-authorization, while it answers a 403 with one.
  */
 export function watchScopeChallenges(inner: typeof fetch, serverUrl: string, provider: OAuthClientProvider | undefined): typeof fetch {
   if (!isScopeAware(provider)) return inner;
@@ -42,14 +60,22 @@ export function watchScopeChallenges(inner: typeof fetch, serverUrl: string, pro
     if (res.status !== 401 && res.status !== 403) return res;
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (url.origin !== server.origin || url.pathname !== server.pathname) return res;
-    const { scope, error } = extractWWWAuthenticateParams(res);
+    const { scope, error, resourceMetadataUrl } = extractWWWAuthenticateParams(res);
     if (scope === undefined) return res;
-    const insufficient = res.status === 403 && error === 'insufficient_scope';
-    if (res.status === 403 && !insufficient) return res;
+    if (res.status === 403 ? error !== 'insufficient_scope' : error === 'invalid_token') return res;
     const wanted = scopeTokens(scope);
-    if (wanted.length > 0) provider.demandScope(wanted.join(' '), insufficient);
-    return res;
+    if (wanted.length === 0) return res;
+    const stepUp = provider.demandScope(wanted.join(' '), res.status === 403 ? 'insufficient_scope' : 'unauthorized');
+    return stepUp && res.status === 401 ? asInsufficientScope(res, wanted, resourceMetadataUrl) : res;
   }) as typeof fetch;
+}
+
+/** `res` (a 401) as a 403 `insufficient_scope` naming `scopes` (RFC 6750 §3 token characters only: nothing to escape). */
+function asInsufficientScope(res: Response, scopes: string[], resourceMetadata: URL | undefined): Response {
+  const headers = new Headers(res.headers);
+  const metadata = resourceMetadata !== undefined ? `, resource_metadata="${resourceMetadata.href}"` : '';
+  headers.set('www-authenticate', `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"${metadata}`);
+  return new Response(res.body, { status: 403, statusText: 'Forbidden', headers });
 }
 
 /** RFC 6749 §3.3 scope tokens, deduplicated; anything else an upstream sends in a challenge is dropped (and the list is bounded). */
@@ -106,16 +132,16 @@ export function clientCredentialsProvider(state: CredentialsState, save?: (state
 
 /**
  * The scope a non-interactive client asks for: the configured one, widened by what servers asked
- * for since. A 403 `insufficient_scope` widens it; a 401 only when it refused a token that had not
- * expired (a 401 for an expired token is the usual renewal, whatever scope it names). The wider
- * scope is kept (`widened`) once a token was obtained with it: one the authorization server refuses
- * is not stored.
+ * for since. A 403 `insufficient_scope` widens it; a 401 only when it refused a token just issued
+ * (a 401 for an older token is answered with a new token first, whatever scope it names). The
+ * wider scope is kept (`widened`) once a token was obtained with it: one the authorization server
+ * refuses is not stored.
  */
 class ScopeLedger {
   #scope: string | null;
   #kept: string | null;
   readonly #widened: (scope: string) => void;
-  #token: { obtainedAt: number; lifetimeS: number | null } | null = null;
+  #token: { obtainedAt: number } | null = null;
 
   constructor(scope: string | null, widened: (scope: string) => void) {
     this.#scope = scope;
@@ -127,25 +153,22 @@ class ScopeLedger {
     return this.#scope;
   }
 
-  demand(scope: string, insufficient: boolean): void {
-    if (!insufficient && (this.#token === null || !stillValid(this.#token.obtainedAt, this.#token.lifetimeS))) return;
-    if (covers(this.#scope, scope)) return;
+  /** Whether the challenge widened the scope. */
+  demand(scope: string, challenge: ScopeChallenge): boolean {
+    if (challenge === 'unauthorized' && (this.#token === null || !justIssued(this.#token.obtainedAt))) return false;
+    if (covers(this.#scope, scope)) return false;
     this.#scope = scopeUnion(this.#scope, scope);
+    return true;
   }
 
   /** A token was obtained (with the ledger's scope). */
-  obtained(tokens: OAuthTokens): void {
-    this.#token = { obtainedAt: Date.now(), lifetimeS: typeof tokens.expires_in === 'number' ? tokens.expires_in : null };
+  obtained(_tokens: OAuthTokens): void {
+    this.#token = { obtainedAt: Date.now() };
     if (this.#scope !== null && this.#scope !== this.#kept) {
       this.#kept = this.#scope;
       this.#widened(this.#scope);
     }
   }
-}
-
-/** Whether a token of this lifetime obtained then has some life left (unknown lifetime: unknown, so no). */
-function stillValid(obtainedAt: number, lifetimeS: number | null): boolean {
-  return lifetimeS !== null && Number.isFinite(lifetimeS) && lifetimeS > 0 && Date.now() < obtainedAt + lifetimeS * 1000 - 5_000;
 }
 
 /**
@@ -169,8 +192,8 @@ class SteppedClientCredentials extends ClientCredentialsProvider implements Scop
     this.#ledger.obtained(tokens);
   }
 
-  demandScope(scope: string, insufficient: boolean): void {
-    this.#ledger.demand(scope, insufficient);
+  demandScope(scope: string, challenge: ScopeChallenge): boolean {
+    return this.#ledger.demand(scope, challenge);
   }
 }
 
@@ -191,8 +214,8 @@ class SteppedPrivateKeyJwt extends PrivateKeyJwtProvider implements ScopeAware {
     this.#ledger.obtained(tokens);
   }
 
-  demandScope(scope: string, insufficient: boolean): void {
-    this.#ledger.demand(scope, insufficient);
+  demandScope(scope: string, challenge: ScopeChallenge): boolean {
+    return this.#ledger.demand(scope, challenge);
   }
 }
 
@@ -285,8 +308,8 @@ export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
     return params;
   }
 
-  demandScope(scope: string, insufficient: boolean): void {
-    this.#ledger.demand(scope, insufficient);
+  demandScope(scope: string, challenge: ScopeChallenge): boolean {
+    return this.#ledger.demand(scope, challenge);
   }
 
   redirectToAuthorization(): void {
@@ -422,25 +445,28 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
   }
 
   /**
-   * A challenge for more scope: a 403 insufficient_scope, or a 401 naming scopes beyond those
-   * granted (as far as the gateway knows them: the token response's `scope`, else the login's). The
-   * login must then ask for the union of both: kept with the login, so `mcp login` asks for it.
+   * A challenge for more scope: a 403 insufficient_scope, or a 401 refusing a token just issued and
+   * naming scopes beyond those granted (as far as the gateway knows them: the token response's
+   * `scope`, else the login's). The login must then ask for the union of both: kept with the login,
+   * so `mcp login` asks for it.
    */
-  demandScope(scope: string, insufficient: boolean): void {
+  demandScope(scope: string, challenge: ScopeChallenge): boolean {
     const box = this.#box;
-    if (box === null) return;
+    if (box === null) return false;
     const granted = typeof box.state.tokens.scope === 'string' ? box.state.tokens.scope : box.state.scope;
-    // A 403 says the token lacks the scope whatever the gateway believes was granted; a 401 is
-    // taken for step-up only when it refused a token that had not expired, naming a scope known not
-    // to have been granted (an expired token is refreshed, whatever scope the 401 names).
-    if (!insufficient && (granted === null || covers(granted, scope) || !stillValid(box.state.obtainedAt, lifetimeOf(box.state)))) return;
+    // A 403 says the token lacks the scope whatever the gateway believes was granted. A 401 for an
+    // older token is answered with a refresh first: only one refusing the token just obtained,
+    // naming a scope known not to have been granted, is a step-up.
+    if (challenge === 'unauthorized' && (granted === null || covers(granted, scope) || !justIssued(box.state.obtainedAt))) return false;
     const wanted = scopeUnion(scopeUnion(granted, box.stepUp), scope);
-    if (wanted === null) return;
+    if (wanted === null) return false;
     this.#upscopingSince = Date.now();
-    if (wanted === box.stepUp) return;
-    box.stepUp = wanted;
-    box.state = { ...box.state, stepUpScope: wanted };
-    this.#save(box.state);
+    if (wanted !== box.stepUp) {
+      box.stepUp = wanted;
+      box.state = { ...box.state, stepUpScope: wanted };
+      this.#save(box.state);
+    }
+    return true;
   }
 
   /**
@@ -529,11 +555,6 @@ export function sameIssuer(a: string, b: string): boolean {
     }
   };
   return norm(a) === norm(b);
-}
-
-function lifetimeOf(state: LoginState): number | null {
-  const lifetime = Number(state.tokens.expires_in);
-  return Number.isFinite(lifetime) && lifetime > 0 ? lifetime : null;
 }
 
 function expiresSoon(state: LoginState): boolean {

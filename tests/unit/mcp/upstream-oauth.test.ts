@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { McpOAuthState } from '../../../src/workers/index.js';
 import { NeedsLoginError, scopeTokens, scopeUnion, upstreamOAuthProvider, watchScopeChallenges } from '../../../src/mcp/upstream-oauth.js';
 
@@ -73,7 +73,7 @@ describe('step-up with client credentials', () => {
     expect(saved).toMatchObject([{ grant: 'client_credentials', scope: 'read write' }]);
   });
 
-  it('a 401 widens only when it refused a token that had not expired; other URLs and other 403s are not challenges', async () => {
+  it('a 401 widens only when it refused a token just issued, never when it says invalid_token; other URLs and other 403s are not challenges', async () => {
     const provider = upstreamOAuthProvider('m2m', SERVER, credentials(null), () => undefined, () => undefined);
     // No token yet: the 401 is the first challenge, answered with the configured scope.
     await watchScopeChallenges(answering(401, 'Bearer scope="admin"'), SERVER, provider)(SERVER, { method: 'POST' });
@@ -81,9 +81,33 @@ describe('step-up with client credentials', () => {
     await provider.saveTokens({ access_token: 'at', token_type: 'bearer', expires_in: 3600 });
     await watchScopeChallenges(answering(403, 'Bearer error="invalid_token", scope="admin"'), SERVER, provider)(SERVER, { method: 'POST' });
     await watchScopeChallenges(answering(403, insufficient('admin')), SERVER, provider)('http://127.0.0.1:9/other', { method: 'POST' });
+    // Revoked, expired or unknown (RFC 6750 §3.1): a new token, whatever scope the challenge names.
+    const revoked = await watchScopeChallenges(answering(401, 'Bearer error="invalid_token", scope="admin"'), SERVER, provider)(SERVER, { method: 'POST' });
+    expect(revoked.status).toBe(401);
     expect(await requested(provider)).toBeNull();
-    await watchScopeChallenges(answering(401, 'Bearer scope="admin"'), SERVER, provider)(SERVER, { method: 'POST' });
+    const stepUp = await watchScopeChallenges(answering(401, `Bearer scope="admin", resource_metadata="${RESOURCE_METADATA}"`), SERVER, provider)(SERVER, { method: 'POST' });
     expect(await requested(provider)).toBe('admin');
+    // Handed to the SDK as the step-up it is: it re-authorizes on a 403, not on a 401 after its own re-authorization.
+    expect(stepUp.status).toBe(403);
+    expect(stepUp.headers.get('www-authenticate')).toBe(`Bearer error="insufficient_scope", scope="admin", resource_metadata="${RESOURCE_METADATA}"`);
+  });
+
+  it('a 401 for a token issued more than a few seconds ago gets a new token first, with the same scope', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const provider = upstreamOAuthProvider('m2m', SERVER, credentials('read'), () => undefined, () => undefined);
+      await provider.saveTokens({ access_token: 'at', token_type: 'bearer', expires_in: 3600 });
+      vi.setSystemTime(Date.now() + 60_000);
+      const res = await watchScopeChallenges(answering(401, 'Bearer scope="read admin"'), SERVER, provider)(SERVER, { method: 'POST' });
+      expect(res.status).toBe(401);
+      expect(await requested(provider)).toBe('read');
+      // The token that request gets is refused too: now it is a step-up.
+      await provider.saveTokens({ access_token: 'at2', token_type: 'bearer', expires_in: 3600 });
+      expect((await watchScopeChallenges(answering(401, 'Bearer scope="read admin"'), SERVER, provider)(SERVER, { method: 'POST' })).status).toBe(403);
+      expect(await requested(provider)).toBe('read admin');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -127,15 +151,26 @@ describe('step-up with a login by authorization code', () => {
     expect((await reauthorizationTokens(later))?.refresh_token).toBe('rt');
   });
 
-  it('a 401 for an expired token is the usual refresh, whatever scope it names', async () => {
+  it('a 401 is a step-up only when it refuses a token just issued, and never when it says invalid_token', async () => {
     const saved: McpOAuthState[] = [];
-    const expired = { ...login('read', 60), obtainedAt: Date.now() - 120_000 };
-    const provider = upstreamOAuthProvider('coded-b', SERVER, expired, (s) => saved.push(s), () => undefined);
-    await watchScopeChallenges(answering(401, 'Bearer scope="read write"'), SERVER, provider)(SERVER, { method: 'POST' });
+    // A token obtained a minute ago, unexpired: the 401 gets a refresh first (the refresh token is offered).
+    const older = { ...login('read'), obtainedAt: Date.now() - 60_000 };
+    const provider = upstreamOAuthProvider('coded-b', SERVER, older, (s) => saved.push(s), () => undefined);
+    const res = await watchScopeChallenges(answering(401, 'Bearer scope="read write"'), SERVER, provider)(SERVER, { method: 'POST' });
+    expect(res.status).toBe(401);
+    expect((await reauthorizationTokens(provider))?.refresh_token).toBe('rt');
+    // Revoked: a refresh, however fresh the token and whatever scope the challenge names.
+    const revoked = upstreamOAuthProvider('coded-c', SERVER, login('read'), (s) => saved.push(s), () => undefined);
+    await watchScopeChallenges(answering(401, 'Bearer error="invalid_token", error_description="revoked", scope="read write"'), SERVER, revoked)(SERVER, { method: 'POST' });
+    expect((await reauthorizationTokens(revoked))?.refresh_token).toBe('rt');
     expect(saved).toEqual([]);
-    const fresh = upstreamOAuthProvider('coded-c', SERVER, login('read'), (s) => saved.push(s), () => undefined);
-    await watchScopeChallenges(answering(401, 'Bearer scope="read write"'), SERVER, fresh)(SERVER, { method: 'POST' });
+    // The token just refreshed (or issued) refused, naming a scope it lacks: a step-up.
+    const fresh = upstreamOAuthProvider('coded-e', SERVER, login('read'), (s) => saved.push(s), () => undefined);
+    const stepUp = await watchScopeChallenges(answering(401, 'Bearer scope="read write"'), SERVER, fresh)(SERVER, { method: 'POST' });
+    expect(stepUp.status).toBe(403);
     expect(saved.at(-1)).toMatchObject({ stepUpScope: 'read write' });
+    expect((await reauthorizationTokens(fresh))?.refresh_token).toBeUndefined();
+    expect((await redirectError(fresh)).message).toMatch(/asking for scope "read write"/);
   });
 });
 
