@@ -104,9 +104,10 @@ function covers(granted: string | null, wanted: string): boolean {
  * `localrouter mcp login` (refreshed by the SDK when they expire or the server answers 401; each
  * new set goes to `save`, which keeps it in the secret store), client credentials, or a cross-app
  * access login. When none is there, or a refresh fails, the SDK would start an interactive login:
- * that raises `NeedsLoginError` instead, and `onNeedsLogin` marks the server.
+ * that raises `NeedsLoginError` instead, and `onNeedsLogin` marks the server (`stepUp`: the login works,
+ * but a tool wants more scope than it has).
  */
-export function upstreamOAuthProvider(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void): OAuthClientProvider {
+export function upstreamOAuthProvider(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: (stepUp?: boolean) => void): OAuthClientProvider {
   if (state?.grant === 'client_credentials') return clientCredentialsProvider(state, save);
   if (state?.grant === 'cross_app_access') return new CrossAppAccessProvider(server, state, onNeedsLogin);
   return new StoredLoginProvider(server, serverUrl, state, save, onNeedsLogin);
@@ -222,6 +223,11 @@ class SteppedPrivateKeyJwt extends PrivateKeyJwtProvider implements ScopeAware {
 type CrossAppState = Extract<McpOAuthState, { grant: 'cross_app_access' }>;
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/**
+ * The SDK's message for an OAuth error answer of the identity provider (`Token exchange failed: <error>[ - <description>]`)
+ * naming an error that a retry cannot mend: the ID token or the client is refused.
+ */
+const IDP_REFUSAL = /^Token exchange failed: (?:invalid_grant|invalid_request|invalid_target|unauthorized_client|invalid_client|access_denied)(?: - |$)/;
 /** An ID token this close to its expiry is not exchanged any more. */
 const ID_TOKEN_MARGIN_MS = 30_000;
 
@@ -237,13 +243,13 @@ const ID_TOKEN_MARGIN_MS = 30_000;
 export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
   readonly #server: string;
   readonly #state: CrossAppState;
-  readonly #onNeedsLogin: () => void;
+  readonly #onNeedsLogin: (stepUp?: boolean) => void;
   readonly #ledger: ScopeLedger;
   #tokens: OAuthTokens | undefined;
   #audience: string | null = null;
   #resource: string | null = null;
 
-  constructor(server: string, state: CrossAppState, onNeedsLogin: () => void) {
+  constructor(server: string, state: CrossAppState, onNeedsLogin: (stepUp?: boolean) => void) {
     this.#server = server;
     this.#state = state;
     this.#onNeedsLogin = onNeedsLogin;
@@ -297,10 +303,11 @@ export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
         clientId: idp.clientId, ...(idp.clientSecret !== undefined ? { clientSecret: idp.clientSecret } : {}), ...(scope !== undefined ? { scope } : {}),
       })).jwtAuthGrant;
     } catch (err) {
-      // The SDK's message names the OAuth error only (never the tokens). A refusal needs a new ID
-      // token; anything else (the identity provider unreachable) is only this request's failure.
+      // The SDK's message names the OAuth error only (never the tokens). A refusal of the ID token
+      // or of the client needs a new login; anything else (the identity provider unreachable or
+      // failing, `temporarily_unavailable`, `server_error`, a 5xx page) is only this request's failure.
       const message = (err as Error).message.slice(0, 300);
-      if (/^Token exchange failed/.test(message)) return this.#needsLogin(undefined, `the identity provider refused the token exchange: ${message}`);
+      if (IDP_REFUSAL.test(message)) return this.#needsLogin(undefined, `the identity provider refused the token exchange: ${message}`);
       throw new Error(`cannot get an ID-JAG from the identity provider: ${message}`);
     }
     const params = new URLSearchParams({ grant_type: JWT_BEARER, assertion: grant });
@@ -382,7 +389,7 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
   readonly #serverUrl: string;
   readonly #box: LoginBox | null;
   readonly #save: (state: McpOAuthState) => void;
-  readonly #onNeedsLogin: () => void;
+  readonly #onNeedsLogin: (stepUp?: boolean) => void;
   /** When this connection met a challenge for more scope (epoch ms), until its re-authorization begins; else null. */
   #upscopingSince: number | null = null;
   /** The re-authorization under way answers a challenge for more scope: its `tokens()` call gets no refresh token. */
@@ -390,7 +397,7 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
   /** That re-authorization was refused the refresh token: its interactive login is the step-up. */
   #steppingUp = false;
 
-  constructor(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void) {
+  constructor(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: (stepUp?: boolean) => void) {
     this.#server = server;
     this.#serverUrl = serverUrl;
     this.#box = state?.grant === 'authorization_code' ? loginBox(server, state) : null;
@@ -519,7 +526,7 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
     const steppingUp = this.#steppingUp;
     this.#steppingUp = false;
     if (steppingUp && stepUp !== null) {
-      this.#onNeedsLogin();
+      this.#onNeedsLogin(true);
       throw new NeedsLoginError(this.#server, stepUp, 'the server asks for more scope than the login was granted');
     }
     // Two requests that met the same expired token both refresh it; with rotating refresh tokens the

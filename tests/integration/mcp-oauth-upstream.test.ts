@@ -286,7 +286,7 @@ describe('upstream OAuth', () => {
     expect(await eventually(async () => { const t = await call('admin'); return t.includes('admin with') ? t : undefined; })).toContain('admin with mcp:admin mcp:tools');
   }, 90_000);
 
-  it('after a step-up the login keeps refreshing: the tools its scope covers still work once the access token expired', async () => {
+  it('after a step-up the login keeps refreshing: the tools its scope covers still work once the access token expired, marked "needs login" all along', async () => {
     expect((await loginThroughBrowser('stepshort')).code).toBe(0);
     const call = async (tool: string): Promise<string> => {
       const client = await connectClient(fx);
@@ -298,11 +298,14 @@ describe('upstream OAuth', () => {
     };
     expect(await eventually(async () => { const t = await call('whoami'); return t.includes('client ') ? t : undefined; })).toMatch(/client /);
     expect(await call('admin')).toMatch(/needs an OAuth login asking for scope \\?"mcp:tools mcp:admin\\?"/);
+    expect(await status('stepshort')).toMatchObject({ needsLogin: true });
     const refreshes = stepShort.counts.refreshes;
     // The access token lives 2 s: past it, only a refresh lets whoami through.
     await new Promise((r) => setTimeout(r, 2_500));
     expect(await call('whoami')).toMatch(/client /);
     expect(stepShort.counts.refreshes).toBeGreaterThan(refreshes);
+    // Still marked: the login works for whoami, but admin wants a new one.
+    expect(await status('stepshort')).toMatchObject({ needsLogin: true });
     expect(storedOAuth('stepshort')).toMatchObject({ stepUpScope: 'mcp:tools mcp:admin' });
   }, 90_000);
 

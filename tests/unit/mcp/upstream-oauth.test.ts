@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import type { McpOAuthState } from '../../../src/workers/index.js';
 import { NeedsLoginError, scopeTokens, scopeUnion, upstreamOAuthProvider, watchScopeChallenges } from '../../../src/mcp/upstream-oauth.js';
@@ -191,6 +193,34 @@ describe('cross-app access', () => {
     await provider.saveDiscoveryState!(discovered);
     await expect(provider.prepareTokenRequest!(undefined)).rejects.toThrow(/needs an OAuth login \(the identity provider's ID token expired\)/);
     expect(marked).toBe(1);
+  });
+
+  it('only an OAuth refusal of the identity provider needs a new login: an outage or a server error is this request\'s failure', async () => {
+    const answers: [number, string][] = [
+      [503, '{"error":"temporarily_unavailable"}'], [500, '{"error":"server_error"}'], [502, '<html>bad gateway</html>'], [500, '{}'],
+      [400, '{"error":"invalid_grant","error_description":"ID token expired"}'], [401, '{"error":"invalid_client"}'],
+    ];
+    let next = 0;
+    const idp = http.createServer((_req, res) => {
+      const [status, body] = answers[next++]!;
+      res.writeHead(status, { 'content-type': body.startsWith('{') ? 'application/json' : 'text/html' }).end(body);
+    });
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    const port = (idp.address() as AddressInfo).port;
+    try {
+      const outcome: string[] = [];
+      for (let i = 0; i < answers.length; i++) {
+        let marked = 0;
+        const st = { ...state(jwt({ sub: 'u' })), idp: { issuer: `http://127.0.0.1:${port}`, tokenEndpoint: `http://127.0.0.1:${port}/token`, clientId: 'idp-client' } };
+        const provider = upstreamOAuthProvider('xaa', SERVER, st, () => undefined, () => { marked++; });
+        await provider.saveDiscoveryState!(discovered);
+        const err = await Promise.resolve().then(() => provider.prepareTokenRequest!(undefined)).then(() => null, (e: Error) => e);
+        outcome.push(`${err?.name}:${marked}`);
+      }
+      expect(outcome).toEqual(['Error:0', 'Error:0', 'Error:0', 'Error:0', 'NeedsLoginError:1', 'NeedsLoginError:1']);
+    } finally {
+      idp.close();
+    }
   });
 
   it('presents itself as a non-interactive jwt-bearer client bound to the authorization server of the login', () => {
