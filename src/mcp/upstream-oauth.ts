@@ -135,14 +135,20 @@ export function clientCredentialsProvider(state: CredentialsState, save?: (state
  * The scope a non-interactive client asks for: the configured one, widened by what servers asked
  * for since. A 403 `insufficient_scope` widens it; a 401 only when it refused a token just issued
  * (a 401 for an older token is answered with a new token first, whatever scope it names). The
- * wider scope is kept (`widened`) once a token was obtained with it: one the authorization server
- * refuses is not stored.
+ * widening starts from what the last token was granted (the authorization server's defaults when
+ * none was configured). The wider scope is kept (`widened`) once a token was obtained with it; each
+ * widening is tried once: when its token request fails (the authorization server refuses the scope,
+ * `invalid_scope`), the client goes back to the scope it had, and that widening is not asked again.
  */
 class ScopeLedger {
   #scope: string | null;
   #kept: string | null;
   readonly #widened: (scope: string) => void;
-  #token: { obtainedAt: number } | null = null;
+  #token: { obtainedAt: number; granted: string | null } | null = null;
+  /** A widened scope whose token request got no token (yet). */
+  #trying: string | null = null;
+  /** Widenings that got no token. */
+  readonly #refused = new Set<string>();
 
   constructor(scope: string | null, widened: (scope: string) => void) {
     this.#scope = scope;
@@ -156,21 +162,44 @@ class ScopeLedger {
 
   /** Whether the challenge widened the scope. */
   demand(scope: string, challenge: ScopeChallenge): boolean {
+    this.#settle();
     if (challenge === 'unauthorized' && (this.#token === null || !justIssued(this.#token.obtainedAt))) return false;
     if (covers(this.#scope, scope)) return false;
-    this.#scope = scopeUnion(this.#scope, scope);
+    const wider = scopeUnion(scopeUnion(this.#scope, this.#token?.granted), scope);
+    if (wider === null || this.#refused.has(wider)) return false;
+    this.#scope = wider;
     return true;
   }
 
+  /** The scope of the token request about to be made. */
+  request(): string | null {
+    this.#settle();
+    if (this.#scope !== this.#kept) this.#trying = this.#scope;
+    return this.#scope;
+  }
+
   /** A token was obtained (with the ledger's scope). */
-  obtained(_tokens: OAuthTokens): void {
-    this.#token = { obtainedAt: Date.now() };
+  obtained(tokens: OAuthTokens): void {
+    this.#trying = null;
+    this.#token = { obtainedAt: Date.now(), granted: typeof tokens.scope === 'string' ? tokens.scope : null };
     if (this.#scope !== null && this.#scope !== this.#kept) {
       this.#kept = this.#scope;
       this.#widened(this.#scope);
     }
   }
+
+  /** A widening whose token request came back without a token is given up: back to the kept scope. */
+  #settle(): void {
+    if (this.#trying === null) return;
+    if (this.#refused.size >= MAX_REFUSED_WIDENINGS) this.#refused.clear();
+    this.#refused.add(this.#trying);
+    this.#trying = null;
+    this.#scope = this.#kept;
+  }
 }
+
+/** Bounds the widenings remembered as refused (a server asking for ever new scopes). */
+const MAX_REFUSED_WIDENINGS = 32;
 
 /**
  * The SDK's token request takes the scope of the client metadata, fixed at construction: these
@@ -185,7 +214,7 @@ class SteppedClientCredentials extends ClientCredentialsProvider implements Scop
   }
 
   override prepareTokenRequest(scope?: string): URLSearchParams {
-    return super.prepareTokenRequest(this.#ledger.scope ?? scope);
+    return super.prepareTokenRequest(this.#ledger.request() ?? scope);
   }
 
   override saveTokens(tokens: OAuthTokens): void {
@@ -207,7 +236,7 @@ class SteppedPrivateKeyJwt extends PrivateKeyJwtProvider implements ScopeAware {
   }
 
   override prepareTokenRequest(scope?: string): URLSearchParams {
-    return super.prepareTokenRequest(this.#ledger.scope ?? scope);
+    return super.prepareTokenRequest(this.#ledger.request() ?? scope);
   }
 
   override saveTokens(tokens: OAuthTokens): void {
@@ -288,12 +317,13 @@ export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
     this.#resource = typeof state.resourceMetadata?.resource === 'string' ? state.resourceMetadata.resource : null;
   }
 
-  async prepareTokenRequest(scope?: string): Promise<URLSearchParams> {
+  async prepareTokenRequest(): Promise<URLSearchParams> {
     if (this.#audience === null || this.#resource === null) {
       throw new Error(`MCP server "${this.#server}" publishes no protected-resource metadata (RFC 9728), which cross-app access needs to name it`);
     }
     const expiry = jwtExpiry(this.#state.idToken);
     if (expiry !== null && Date.now() > expiry - ID_TOKEN_MARGIN_MS) this.#needsLogin(undefined, 'the identity provider\'s ID token expired');
+    const scope = this.#ledger.request() ?? undefined;
     const { requestJwtAuthorizationGrant } = await import('@modelcontextprotocol/client');
     const { idp } = this.#state;
     let grant: string;

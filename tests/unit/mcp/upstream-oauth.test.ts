@@ -113,6 +113,36 @@ describe('step-up with client credentials', () => {
   });
 });
 
+describe('step-up widenings', () => {
+  it('a widening the authorization server refuses is tried once: the next token request asks for the kept scope again', async () => {
+    const saved: McpOAuthState[] = [];
+    const provider = upstreamOAuthProvider('m2m', SERVER, credentials('read'), (s) => saved.push(s), () => undefined);
+    await provider.saveTokens({ access_token: 'at', token_type: 'bearer', expires_in: 3600, scope: 'read' });
+    const watched = watchScopeChallenges(answering(403, insufficient('admin')), SERVER, provider);
+    await watched(SERVER, { method: 'POST' });
+    // The SDK's token request for the wider scope fails (invalid_scope): no token is saved.
+    expect(await requested(provider)).toBe('read admin');
+    // The renewal, and the same challenge again, ask for the scope that got a token.
+    expect(await requested(provider)).toBe('read');
+    await watched(SERVER, { method: 'POST' });
+    expect(await requested(provider)).toBe('read');
+    expect(saved).toEqual([]);
+    // Another scope is another widening.
+    await watchScopeChallenges(answering(403, insufficient('write')), SERVER, provider)(SERVER, { method: 'POST' });
+    expect(await requested(provider)).toBe('read write');
+    await provider.saveTokens({ access_token: 'at2', token_type: 'bearer', expires_in: 3600, scope: 'read write' });
+    expect(saved).toMatchObject([{ scope: 'read write' }]);
+    expect(await requested(provider)).toBe('read write');
+  });
+
+  it('with no configured scope, a widening keeps the scopes the last token was granted (the authorization server\'s defaults)', async () => {
+    const provider = upstreamOAuthProvider('m2m', SERVER, credentials(null), () => undefined, () => undefined);
+    await provider.saveTokens({ access_token: 'at', token_type: 'bearer', expires_in: 3600, scope: 'read list' });
+    await watchScopeChallenges(answering(403, insufficient('admin')), SERVER, provider)(SERVER, { method: 'POST' });
+    expect(await requested(provider)).toBe('read list admin');
+  });
+});
+
 describe('step-up with a login by authorization code', () => {
   it('a 403 insufficient_scope withholds the refresh token from the re-authorization it causes and marks the login for the union of scopes', async () => {
     const saved: McpOAuthState[] = [];
