@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/index.js';
@@ -308,6 +310,36 @@ describe('upstream OAuth', () => {
     expect(await status('stepshort')).toMatchObject({ needsLogin: true });
     expect(storedOAuth('stepshort')).toMatchObject({ stepUpScope: 'mcp:tools mcp:admin' });
   }, 90_000);
+
+  it('cross-app access sends the ID token only over https (or to this machine), and only to the identity provider its metadata names', async () => {
+    const idTokenFile = path.join(fx.home, 'id-token.txt');
+    fs.writeFileSync(idTokenFile, 'e30.e30.sig\n');
+    const xaa = (idp: string[]): ReturnType<typeof runCli> => runCli(['--home', fx.home, 'mcp', 'login', 'secure', '--cross-app-access',
+      '--client-id', 'xaa-client', '--idp-client-id', 'idp-client', '--id-token-file', idTokenFile, ...idp], { input: 's3cret\n' });
+    for (const option of ['--idp-issuer', '--idp-token-endpoint']) {
+      const plain = await xaa([option, 'http://idp.example/token']);
+      expect(plain.code).not.toBe(0);
+      expect(plain.stderr).toMatch(/must be an https:\/\/ URL \(http:\/\/ only on a loopback address/);
+    }
+    // Metadata found at the issuer given must name that issuer (RFC 8414 §3.3).
+    const posts: string[] = [];
+    const idp = http.createServer((req, res) => {
+      if (req.method === 'POST') posts.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+        issuer: 'https://idp.example', authorization_endpoint: 'https://idp.example/authorize', token_endpoint: `${origin}/token`, response_types_supported: ['code'],
+      }));
+    });
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    try {
+      const other = await xaa(['--idp-issuer', origin]);
+      expect(other.code).not.toBe(0);
+      expect(other.stderr).toMatch(/the metadata of identity provider http:\/\/127\.0\.0\.1:\d+ names issuer "https:\/\/idp\.example" \(RFC 8414 §3\.3\); the login was stopped/);
+      expect(posts).toEqual([]);
+    } finally {
+      idp.close();
+    }
+  }, 60_000);
 
   it('refuses a login for a STDIO server and for an unknown server with a clear message', async () => {
     const unknown = await runCli(['--home', fx.home, 'mcp', 'login', 'nope']);
