@@ -25,6 +25,7 @@ let impostor: OAuthMcpServer;
 let cimd: OAuthMcpServer;
 let stepper: OAuthMcpServer;
 let stepShort: OAuthMcpServer;
+let stepper401: OAuthMcpServer;
 const CIMD_URL = 'https://client.example/localrouter-client.json';
 let cimdPort: number;
 let fx: McpGatewayFixture;
@@ -46,6 +47,7 @@ beforeAll(async () => {
   cimd = await startOAuthMcpServer({ cimd: { url: CIMD_URL, redirectUri: `http://127.0.0.1:${cimdPort}/callback` } });
   stepper = await startOAuthMcpServer({ stepUp: true });
   stepShort = await startOAuthMcpServer({ stepUp: true, accessTtlS: 2 });
+  stepper401 = await startOAuthMcpServer({ stepUp: 'unauthorized' });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
@@ -57,6 +59,7 @@ beforeAll(async () => {
       { name: 'stepper', transport: 'streamable-http', url: stepper.url },
       { name: 'stepm2m', transport: 'streamable-http', url: stepper.url },
       { name: 'stepshort', transport: 'streamable-http', url: stepShort.url },
+      { name: 'step401', transport: 'streamable-http', url: stepper401.url },
     ],
     mcp: { restart_max_ms: 1000 },
   });
@@ -73,6 +76,7 @@ afterAll(async () => {
   await cimd?.stop();
   await stepper?.stop();
   await stepShort?.stop();
+  await stepper401?.stop();
 });
 
 /** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
@@ -260,6 +264,21 @@ describe('upstream OAuth', () => {
     });
     expect(text).toBe('admin with mcp:admin mcp:tools');
     expect(storedOAuth('stepm2m')).toMatchObject({ grant: 'client_credentials', scope: 'mcp:tools mcp:admin' });
+  }, 60_000);
+
+  it('step-up with client credentials from a 401 naming more scope: a new token first, then the wider scope, through the SDK\'s own handling', async () => {
+    const login = await runCli(['--home', fx.home, 'mcp', 'login', 'step401', '--client-credentials', '--client-id', stepper401.machine.clientId], { input: `${stepper401.machine.clientSecret}\n` });
+    expect(login.code).toBe(0);
+    const text = await eventually(async () => {
+      const client = await connectClient(fx);
+      try {
+        return toolText(await client.callTool({ name: 'step401__admin', arguments: {} }));
+      } finally {
+        await client.close();
+      }
+    });
+    expect(text).toBe('admin with mcp:admin mcp:tools');
+    expect(storedOAuth('step401')).toMatchObject({ grant: 'client_credentials', scope: 'mcp:tools mcp:admin' });
   }, 60_000);
 
   it('step-up with a login: a 403 insufficient_scope marks the server "needs login (scope ...)", and the next mcp login asks for that scope', async () => {
