@@ -61,8 +61,8 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
     .option('--jwt-algorithm <alg>', 'the signing algorithm of --private-key-file (RS256, ES256, ...)', 'RS256')
     .option('--issuer <url>', 'with --client-credentials: the authorization server the credentials belong to (they are sent to no other)')
     .option('--cross-app-access', 'enterprise-managed authorization (SEP-990): exchange an ID token of your identity provider for access (needs --client-id, --idp-issuer or --idp-token-endpoint, --idp-client-id, --id-token-file; the client secret is read from stdin)')
-    .option('--idp-issuer <url>', 'with --cross-app-access: the enterprise identity provider (its token endpoint is discovered from its metadata)', parseHttpUrl)
-    .option('--idp-token-endpoint <url>', 'with --cross-app-access: the identity provider\'s token endpoint, where its metadata cannot be discovered', parseHttpUrl)
+    .option('--idp-issuer <url>', 'with --cross-app-access: the enterprise identity provider (its token endpoint is discovered from its metadata, which must name this issuer); https, or http on a loopback address', parseIdpUrl)
+    .option('--idp-token-endpoint <url>', 'with --cross-app-access: the identity provider\'s token endpoint, where its metadata cannot be discovered; https, or http on a loopback address', parseIdpUrl)
     .option('--idp-client-id <id>', 'with --cross-app-access: this client\'s id at the identity provider')
     .option('--id-token-file <path>', 'with --cross-app-access: a file holding your ID token from the identity provider (stored in the secret store; log in again when it expires)')
     .option('--idp-client-secret-file <path>', 'with --cross-app-access: a file holding the client secret at the identity provider, if it wants one')
@@ -182,7 +182,7 @@ async function crossAppAccess(io: CliIo, name: string, serverUrl: string, opts: 
   const idpSecret = opts.idpClientSecretFile !== undefined ? readTokenFile(opts.idpClientSecretFile, 'client secret') : undefined;
   const secret = await readSecretFromStdin(io, `client secret for ${opts.clientId} (input hidden): `);
   const { auth, discoverAuthorizationServerMetadata, discoverOAuthServerInfo } = await import('@modelcontextprotocol/sdk/client/auth.js');
-  const tokenEndpoint = opts.idpTokenEndpoint ?? (await discoverAuthorizationServerMetadata(idpIssuer).catch(() => undefined))?.token_endpoint;
+  const tokenEndpoint = opts.idpTokenEndpoint ?? await idpTokenEndpoint(idpIssuer, discoverAuthorizationServerMetadata);
   if (tokenEndpoint === undefined) {
     throw new LocalRouterError('LR_ERR_BAD_REQUEST', `found no token endpoint in the metadata of identity provider ${idpIssuer} (or metadata the SDK accepts); give it with --idp-token-endpoint`);
   }
@@ -200,6 +200,20 @@ async function crossAppAccess(io: CliIo, name: string, serverUrl: string, opts: 
     throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `cross-app access failed: ${(err as Error).message.slice(0, 500)}`);
   }
   return state;
+}
+
+/**
+ * The token endpoint from the identity provider's metadata, which must name the issuer it was
+ * fetched for (RFC 8414 §3.3): else metadata published elsewhere could send the ID token to another
+ * server. Undefined when there is no metadata.
+ */
+async function idpTokenEndpoint(issuer: string, discover: (issuer: string) => Promise<{ issuer: string; token_endpoint: string } | undefined>): Promise<string | undefined> {
+  const metadata = await discover(issuer).catch(() => undefined);
+  if (metadata === undefined) return undefined;
+  if (!sameIssuer(metadata.issuer, issuer)) {
+    throw new LocalRouterError('LR_ERR_UNAUTHORIZED', `the metadata of identity provider ${issuer} names issuer ${JSON.stringify(String(metadata.issuer).slice(0, 200))} (RFC 8414 §3.3); the login was stopped`);
+  }
+  return metadata.token_endpoint;
 }
 
 /** A token or secret kept in a file (one line), for the secret store. */
@@ -446,14 +460,17 @@ class LoginProvider {
   }
 }
 
-function parseHttpUrl(value: string): string {
+/** The identity provider gets the user's ID token: https only, but for one on this machine (a test or a local bridge). */
+function parseIdpUrl(value: string): string {
+  let url: URL;
   try {
-    const url = new URL(value);
-    if (url.protocol === 'https:' || url.protocol === 'http:') return value;
+    url = new URL(value);
   } catch {
-    // refused below
+    throw new InvalidArgumentError('must be an https:// URL.');
   }
-  throw new InvalidArgumentError('must be an http(s) URL.');
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return value;
+  throw new InvalidArgumentError('must be an https:// URL (http:// only on a loopback address: 127.0.0.1, [::1], localhost): the ID token goes there.');
 }
 
 /** The SDK takes a metadata document's URL only as https with a path (it is the client's identity). */

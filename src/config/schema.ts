@@ -280,7 +280,8 @@ export const ClientSchema = z.strictObject({
    * `client_id` = this `id`), each login approved by the admin on the gateway's consent page.
    * Redirects go to one of `redirect_uris` exactly, or to a loopback IP literal (`http://127.0.0.1`,
    * `http://[::1]`) on any port (RFC 8252 §7.3): with the address, path and query of a loopback URI
-   * listed here if any is (its port is ignored), any path if none is. `localhost` only if listed exactly.
+   * listed here if any is (its port is ignored), any path if none is. `localhost` only if listed:
+   * listed without a port (`http://localhost/callback`), on any port with that path and query.
    */
   oauth_login: z.strictObject({
     redirect_uris: z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).refine((u) => !u.includes('#'), 'must not have a fragment')).default([]),

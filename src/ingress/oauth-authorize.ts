@@ -107,7 +107,7 @@ function checkAuthorizeRequest(q: URLSearchParams, clients: ClientTable, issuer:
   }
   const redirectUri = q.get('redirect_uri') ?? '';
   if (!redirectAllowed(redirectUri, client.redirectUris)) {
-    return { kind: 'refused', reason: 'the redirect_uri is neither listed for this client (oauth_login.redirect_uris) nor a loopback IP literal (http://127.0.0.1 or http://[::1], any port, at the path of the loopback redirect URIs listed if any; localhost only if listed exactly).' };
+    return { kind: 'refused', reason: 'the redirect_uri is neither listed for this client (oauth_login.redirect_uris) nor a loopback IP literal (http://127.0.0.1 or http://[::1], any port, at the path of the loopback redirect URIs listed if any; localhost only if listed, on any port when listed without one).' };
   }
   const resources = q.getAll('resource');
   const request: LoginRequest = {

@@ -110,26 +110,38 @@ const LOOPBACK_IPS = new Set(['127.0.0.1', '[::1]']);
  * - one of the client's listed redirect URIs, exactly;
  * - a loopback IP literal (`http://127.0.0.1` or `http://[::1]`) on any port, native apps listening
  *   on a port of their choosing: when the client lists loopback redirect URIs, the redirect must be
- *   one of them but for the port (same address, path and query); when it lists none, any path.
- * Never `localhost` unless listed exactly, nor a URI with a fragment or credentials.
+ *   one of them but for the port (same address, path and query); when it lists none, any path;
+ * - `http://localhost` on any port only when listed without a port (`http://localhost/callback`):
+ *   same path and query, the port is the native app's. A name may resolve elsewhere, so an unlisted
+ *   `localhost` is refused, and one listed with a port is taken as that port only.
+ * Never a URI with a fragment or credentials.
  */
 export function redirectAllowed(uri: string, listed: readonly string[]): boolean {
   if (uri.length === 0 || uri.length > 2048 || uri.includes('#')) return false;
   if (listed.includes(uri)) return true;
-  const url = loopbackUrl(uri);
+  const local = plainHttpUrl(uri, LOCALHOST);
+  if (local !== null) return listed.some((l) => { const u = plainHttpUrl(l, LOCALHOST); return u !== null && u.port === '' && samePlace(u, local); });
+  const url = plainHttpUrl(uri, LOOPBACK_IPS);
   if (url === null) return false;
-  const loopbackListed = listed.map(loopbackUrl).filter((l): l is URL => l !== null);
+  const loopbackListed = listed.map((l) => plainHttpUrl(l, LOOPBACK_IPS)).filter((l): l is URL => l !== null);
   if (loopbackListed.length === 0) return true;
-  return loopbackListed.some((l) => l.hostname === url.hostname && l.pathname === url.pathname && l.search === url.search);
+  return loopbackListed.some((l) => samePlace(l, url));
 }
 
-/** `uri` parsed, when it is a plain `http://` URI on a loopback IP literal; else null. */
-function loopbackUrl(uri: string): URL | null {
+const LOCALHOST = new Set(['localhost']);
+
+/** Same host, path and query (the port aside). */
+function samePlace(a: URL, b: URL): boolean {
+  return a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search;
+}
+
+/** `uri` parsed, when it is a plain `http://` URI (no credentials, no fragment) on one of `hosts`; else null. */
+function plainHttpUrl(uri: string, hosts: ReadonlySet<string>): URL | null {
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
     return null;
   }
-  return url.protocol === 'http:' && url.username === '' && url.password === '' && url.hash === '' && LOOPBACK_IPS.has(url.hostname) ? url : null;
+  return url.protocol === 'http:' && url.username === '' && url.password === '' && url.hash === '' && hosts.has(url.hostname) ? url : null;
 }

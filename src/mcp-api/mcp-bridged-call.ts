@@ -23,6 +23,11 @@ export interface BridgedCallDeps {
   parked(call: BridgedCall, waiting: boolean): void;
   /** How long a parked call waits for the client to come back. */
   parkMs: number;
+  /**
+   * Why an upstream request cannot go to the client of the round that resumes the call, given the
+   * capabilities that round's request declared (each round declares its own), or null when it can.
+   */
+  refusal?(request: { method: string; params?: Item }, declared: Item | undefined): string | null;
 }
 
 /** The JSON-RPC id of the call's request in its actor session. */
@@ -55,17 +60,25 @@ export class BridgedCall {
   #timer: NodeJS.Timeout | null = null;
   #handOutQueued = false;
   #over = false;
+  /** The client capabilities the current (or last) round's request declared. */
+  #declared: Item | undefined;
 
-  constructor(method: string, clientId: string, deps: BridgedCallDeps, round: CallRound, endpoint: string | null = null) {
+  constructor(method: string, clientId: string, deps: BridgedCallDeps, round: CallRound, endpoint: string | null = null, declared?: Item) {
     this.method = method;
     this.clientId = clientId;
     this.endpoint = endpoint;
     this.#deps = deps;
     this.#round = round;
+    this.#declared = declared;
   }
 
   get over(): boolean {
     return this.#over;
+  }
+
+  /** The client capabilities the current (or last) round's request declared: what the upstream's requests are checked against. */
+  get declared(): Item | undefined {
+    return this.#declared;
   }
 
   /** A message of the actor session about the call's request: its response (`final`), a notification, or a request to the client. */
@@ -93,22 +106,32 @@ export class BridgedCall {
   }
 
   /**
-   * The client came back (a retry with this call's request state): each answered request's
-   * response goes to the upstream; a request left unanswered is asked again.
+   * The client came back (a retry with this call's request state, declaring `declared`): each
+   * answered request's response goes to the upstream; a request left unanswered is asked again,
+   * unless this round's declared capabilities do not cover it (the SDK would refuse the round's
+   * result, leaving the call parked): the upstream gets an error for it instead.
    */
-  resume(round: CallRound, responses: Record<string, unknown> | undefined): void {
+  resume(round: CallRound, responses: Record<string, unknown> | undefined, declared?: Item): void {
     if (this.#over) {
       round.settle({ kind: 'answer', answer: { error: { code: -32602, message: 'Invalid or expired requestState' } } });
       return;
     }
     this.#park(false);
     this.#round = round;
+    this.#declared = declared;
     if (this.#answer !== null) return this.#finish(this.#answer);
     for (const [key, waiting] of this.#waiting) {
       const response = responses?.[key];
       if (response !== undefined && response !== null && typeof response === 'object') {
         this.#waiting.delete(key);
         this.#deps.deliver({ jsonrpc: '2.0', id: waiting.id, result: response });
+        continue;
+      }
+      const refusal = this.#deps.refusal?.(waiting.request, declared) ?? null;
+      if (refusal !== null) {
+        this.#waiting.delete(key);
+        this.#fresh = this.#fresh.filter((k) => k !== key);
+        this.#deps.deliver({ jsonrpc: '2.0', id: waiting.id, error: { code: -32601, message: refusal } });
       } else if (!this.#fresh.includes(key)) {
         this.#fresh.push(key);
       }

@@ -330,7 +330,7 @@ export class McpModern {
         throw new sdk.ProtocolError(-32602, 'Invalid or expired requestState', { reason: 'invalid_request_state' });
       }
       call = parked;
-      outcome = await new Promise<RoundOutcome>((resolve) => parked.resume(this.#round(ctx, () => parked, resolve), ctx.mcpReq.inputResponses));
+      outcome = await new Promise<RoundOutcome>((resolve) => parked.resume(this.#round(ctx, () => parked, resolve), ctx.mcpReq.inputResponses, envelopeCapabilities(ctx)));
     }
     if (outcome.kind === 'input') {
       const requestState = await this.#codec!.mint({ h: call!.handle }, ctx as never);
@@ -386,7 +386,8 @@ export class McpModern {
       },
       parked: (c, on) => this.#park(c, on),
       parkMs: PARK_MS,
-    }, round, endpoint);
+      refusal: (request, caps) => missingInputCapability(request.method, request.params, caps),
+    }, round, endpoint, declared);
     const link: McpSessionLink = {
       owner: client,
       send: (json: McpJsonText, related, final) => {
@@ -397,7 +398,7 @@ export class McpModern {
         if (!final && message.id !== undefined && typeof message.method === 'string') {
           const refusal = !(bridges && INPUT_METHODS.has(message.method))
             ? `${message.method} cannot reach a client of MCP ${FIRST_MODERN_VERSION} during ${method}`
-            : missingInputCapability(message.method, message.params as Item | undefined, declared)
+            : missingInputCapability(message.method, message.params as Item | undefined, call.declared)
               ?? ((this.#parkedBy.get(client.id) ?? 0) >= MAX_PARKED_PER_CLIENT
                 ? `this client has ${MAX_PARKED_PER_CLIENT} calls waiting for its input already; ${message.method} is refused`
                 : null);

@@ -68,10 +68,12 @@ export class UpstreamInstance {
   restarts = 0;
   /** Log notifications tied to no client request that could not go anywhere without leaking (see `McpCore.log`). */
   droppedLogs = 0;
-  /** The server wants an OAuth login the gateway does not have (cleared by a successful connection). */
+  /** The server wants an OAuth login the gateway does not have (cleared by a successful connection or request). */
   needsLogin = false;
   /** The protocol era of the last connection (kept while reconnecting; probed again on each connect). */
   era: 'modern' | 'legacy' | null = null;
+  /** The mark is for more scope than the login has (step-up): its other tools answering does not clear it. */
+  #stepUpWanted = false;
   readonly #events: UpstreamEvents;
   readonly #version: string;
   readonly #backoff: { initial: number; max: number };
@@ -182,7 +184,7 @@ export class UpstreamInstance {
       const client = await this.ready();
       try {
         const result = client instanceof ModernUpstream ? await client.request(method, params, opts) : await this.#send(client, method, params, opts);
-        this.lastSuccessAt = Date.now();
+        this.#succeeded();
         return result;
       } catch (err) {
         const lost = client instanceof ModernUpstream ? this.#connectionLost(err) : this.#lostSession(err);
@@ -282,7 +284,10 @@ export class UpstreamInstance {
       maxDepth: this.#maxJsonDepth,
       onRefused: (what) => this.#events.refused(this, what),
       onOAuthSaved: (state) => this.#events.oauthSaved(this, state),
-      onNeedsLogin: () => { this.needsLogin = true; },
+      onNeedsLogin: (stepUp) => {
+        this.needsLogin = true;
+        this.#stepUpWanted ||= stepUp === true;
+      },
       onSend: (message) => {
         if (this.#sending !== null && 'id' in message && 'method' in message) this.#sentId = message.id;
       },
@@ -305,6 +310,7 @@ export class UpstreamInstance {
     this.#tasks = tasks;
     this.era = 'legacy';
     this.needsLogin = false;
+    this.#stepUpWanted = false;
     this.#connectedAt = Date.now();
     // No list cache to clear here: #drop cleared it when the last connection went, and a list being
     // fetched now is what asked for this connection (clearing it would fetch it twice).
@@ -365,7 +371,13 @@ export class UpstreamInstance {
   }
 
   #modernOptions(): Parameters<typeof probeHttpUpstream>[2] {
-    const oauth = upstreamOAuthOf(this.runtime, { onOAuthSaved: (state) => this.#events.oauthSaved(this, state), onNeedsLogin: () => { this.needsLogin = true; } });
+    const oauth = upstreamOAuthOf(this.runtime, {
+      onOAuthSaved: (state) => this.#events.oauthSaved(this, state),
+      onNeedsLogin: (stepUp) => {
+        this.needsLogin = true;
+        this.#stepUpWanted ||= stepUp === true;
+      },
+    });
     return {
       version: this.#version, timeoutMs: this.runtime.timeoutMs, maxTotalTimeoutMs: this.runtime.maxTotalTimeoutMs,
       maxJsonDepth: this.#maxJsonDepth, perSession: this.owner !== null,
@@ -422,13 +434,23 @@ export class UpstreamInstance {
     this.#healthTimer = null;
   }
 
+  /**
+   * The server answered: it is alive, and a login it wanted before (a refresh refused, an identity
+   * provider's refusal) is not wanted any more. A step-up is: the login works only for the tools its
+   * scope covers, until the next login (a new connection).
+   */
+  #succeeded(): void {
+    this.lastSuccessAt = Date.now();
+    if (!this.#stepUpWanted) this.needsLogin = false;
+  }
+
   /** One health check: a `ping` within the timeout, else the connection is re-initialized. */
   async #check(client: Client): Promise<void> {
     if (this.#checking || this.#client !== client) return;
     this.#checking = true;
     try {
       await client.request({ method: 'ping' }, ResultSchema, { timeout: this.#health.timeoutMs });
-      this.lastSuccessAt = Date.now();
+      this.#succeeded();
     } catch (err) {
       if (this.#client === client) this.#drop(client, `health check failed: ${describe(err)}; re-initializing`);
     } finally {

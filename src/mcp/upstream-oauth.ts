@@ -17,12 +17,18 @@ export class NeedsLoginError extends Error {
 }
 
 /**
- * A provider that learns from the server's challenges which scope it wants (step-up authorization):
- * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."` on a 403, or a 401 naming a
- * scope beyond the one granted.
+ * A challenge naming a scope: a 403 `insufficient_scope` (RFC 6750 §3.1, the MCP step-up), or a 401
+ * that is not `invalid_token` (a 401 `invalid_token` says the token is expired, revoked or unknown,
+ * which a refresh answers, whatever scope it names).
+ */
+type ScopeChallenge = 'insufficient_scope' | 'unauthorized';
+
+/**
+ * A provider that learns from the server's challenges which scope it wants (step-up authorization).
+ * `demandScope` says whether it took the challenge for a step-up.
  */
 interface ScopeAware {
-  demandScope(scope: string, insufficient: boolean): void;
+  demandScope(scope: string, challenge: ScopeChallenge): boolean;
 }
 
 function isScopeAware(p: OAuthClientProvider | undefined): p is OAuthClientProvider & ScopeAware {
@@ -30,9 +36,21 @@ function isScopeAware(p: OAuthClientProvider | undefined): p is OAuthClientProvi
 }
 
 /**
+ * A 401 is taken for a step-up only when it refused a token issued this recently (right after a
+ * refresh or a new token): a 401 for an older one is answered with a refresh first.
+ */
+const JUST_ISSUED_MS = 10_000;
+
+function justIssued(obtainedAt: number): boolean {
+  return Date.now() - obtainedAt < JUST_ISSUED_MS;
+}
+
+/**
  * The upstream transport's `fetch`, watching the server's answers for scope challenges before the
  * SDK handles them: the SDK re-authorizes on such a challenge, and the provider must know by then
- * what to ask for (the SDK's token request takes the provider's scope, not the challenge's).
+ * what to ask for (the SDK's token request takes the provider's scope, not the challenge's). A 401
+ * taken for a step-up reaches the SDK as the 403 `insufficient_scope` it stands for: the SDK gives
+ * up on a 401 that follows its own re-authorization, while it answers a 403 with one.
  */
 export function watchScopeChallenges(inner: typeof fetch, serverUrl: string, provider: OAuthClientProvider | undefined): typeof fetch {
   if (!isScopeAware(provider)) return inner;
@@ -42,14 +60,22 @@ export function watchScopeChallenges(inner: typeof fetch, serverUrl: string, pro
     if (res.status !== 401 && res.status !== 403) return res;
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (url.origin !== server.origin || url.pathname !== server.pathname) return res;
-    const { scope, error } = extractWWWAuthenticateParams(res);
+    const { scope, error, resourceMetadataUrl } = extractWWWAuthenticateParams(res);
     if (scope === undefined) return res;
-    const insufficient = res.status === 403 && error === 'insufficient_scope';
-    if (res.status === 403 && !insufficient) return res;
+    if (res.status === 403 ? error !== 'insufficient_scope' : error === 'invalid_token') return res;
     const wanted = scopeTokens(scope);
-    if (wanted.length > 0) provider.demandScope(wanted.join(' '), insufficient);
-    return res;
+    if (wanted.length === 0) return res;
+    const stepUp = provider.demandScope(wanted.join(' '), res.status === 403 ? 'insufficient_scope' : 'unauthorized');
+    return stepUp && res.status === 401 ? asInsufficientScope(res, wanted, resourceMetadataUrl) : res;
   }) as typeof fetch;
+}
+
+/** `res` (a 401) as a 403 `insufficient_scope` naming `scopes` (RFC 6750 §3 token characters only: nothing to escape). */
+function asInsufficientScope(res: Response, scopes: string[], resourceMetadata: URL | undefined): Response {
+  const headers = new Headers(res.headers);
+  const metadata = resourceMetadata !== undefined ? `, resource_metadata="${resourceMetadata.href}"` : '';
+  headers.set('www-authenticate', `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"${metadata}`);
+  return new Response(res.body, { status: 403, statusText: 'Forbidden', headers });
 }
 
 /** RFC 6749 §3.3 scope tokens, deduplicated; anything else an upstream sends in a challenge is dropped (and the list is bounded). */
@@ -78,9 +104,10 @@ function covers(granted: string | null, wanted: string): boolean {
  * `localrouter mcp login` (refreshed by the SDK when they expire or the server answers 401; each
  * new set goes to `save`, which keeps it in the secret store), client credentials, or a cross-app
  * access login. When none is there, or a refresh fails, the SDK would start an interactive login:
- * that raises `NeedsLoginError` instead, and `onNeedsLogin` marks the server.
+ * that raises `NeedsLoginError` instead, and `onNeedsLogin` marks the server (`stepUp`: the login works,
+ * but a tool wants more scope than it has).
  */
-export function upstreamOAuthProvider(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void): OAuthClientProvider {
+export function upstreamOAuthProvider(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: (stepUp?: boolean) => void): OAuthClientProvider {
   if (state?.grant === 'client_credentials') return clientCredentialsProvider(state, save);
   if (state?.grant === 'cross_app_access') return new CrossAppAccessProvider(server, state, onNeedsLogin);
   return new StoredLoginProvider(server, serverUrl, state, save, onNeedsLogin);
@@ -106,16 +133,22 @@ export function clientCredentialsProvider(state: CredentialsState, save?: (state
 
 /**
  * The scope a non-interactive client asks for: the configured one, widened by what servers asked
- * for since. A 403 `insufficient_scope` widens it; a 401 only when it refused a token that had not
- * expired (a 401 for an expired token is the usual renewal, whatever scope it names). The wider
- * scope is kept (`widened`) once a token was obtained with it: one the authorization server refuses
- * is not stored.
+ * for since. A 403 `insufficient_scope` widens it; a 401 only when it refused a token just issued
+ * (a 401 for an older token is answered with a new token first, whatever scope it names). The
+ * widening starts from what the last token was granted (the authorization server's defaults when
+ * none was configured). The wider scope is kept (`widened`) once a token was obtained with it; each
+ * widening is tried once: when its token request fails (the authorization server refuses the scope,
+ * `invalid_scope`), the client goes back to the scope it had, and that widening is not asked again.
  */
 class ScopeLedger {
   #scope: string | null;
   #kept: string | null;
   readonly #widened: (scope: string) => void;
-  #token: { obtainedAt: number; lifetimeS: number | null } | null = null;
+  #token: { obtainedAt: number; granted: string | null } | null = null;
+  /** A widened scope whose token request got no token (yet). */
+  #trying: string | null = null;
+  /** Widenings that got no token. */
+  readonly #refused = new Set<string>();
 
   constructor(scope: string | null, widened: (scope: string) => void) {
     this.#scope = scope;
@@ -127,26 +160,46 @@ class ScopeLedger {
     return this.#scope;
   }
 
-  demand(scope: string, insufficient: boolean): void {
-    if (!insufficient && (this.#token === null || !stillValid(this.#token.obtainedAt, this.#token.lifetimeS))) return;
-    if (covers(this.#scope, scope)) return;
-    this.#scope = scopeUnion(this.#scope, scope);
+  /** Whether the challenge widened the scope. */
+  demand(scope: string, challenge: ScopeChallenge): boolean {
+    this.#settle();
+    if (challenge === 'unauthorized' && (this.#token === null || !justIssued(this.#token.obtainedAt))) return false;
+    if (covers(this.#scope, scope)) return false;
+    const wider = scopeUnion(scopeUnion(this.#scope, this.#token?.granted), scope);
+    if (wider === null || this.#refused.has(wider)) return false;
+    this.#scope = wider;
+    return true;
+  }
+
+  /** The scope of the token request about to be made. */
+  request(): string | null {
+    this.#settle();
+    if (this.#scope !== this.#kept) this.#trying = this.#scope;
+    return this.#scope;
   }
 
   /** A token was obtained (with the ledger's scope). */
   obtained(tokens: OAuthTokens): void {
-    this.#token = { obtainedAt: Date.now(), lifetimeS: typeof tokens.expires_in === 'number' ? tokens.expires_in : null };
+    this.#trying = null;
+    this.#token = { obtainedAt: Date.now(), granted: typeof tokens.scope === 'string' ? tokens.scope : null };
     if (this.#scope !== null && this.#scope !== this.#kept) {
       this.#kept = this.#scope;
       this.#widened(this.#scope);
     }
   }
+
+  /** A widening whose token request came back without a token is given up: back to the kept scope. */
+  #settle(): void {
+    if (this.#trying === null) return;
+    if (this.#refused.size >= MAX_REFUSED_WIDENINGS) this.#refused.clear();
+    this.#refused.add(this.#trying);
+    this.#trying = null;
+    this.#scope = this.#kept;
+  }
 }
 
-/** Whether a token of this lifetime obtained then has some life left (unknown lifetime: unknown, so no). */
-function stillValid(obtainedAt: number, lifetimeS: number | null): boolean {
-  return lifetimeS !== null && Number.isFinite(lifetimeS) && lifetimeS > 0 && Date.now() < obtainedAt + lifetimeS * 1000 - 5_000;
-}
+/** Bounds the widenings remembered as refused (a server asking for ever new scopes). */
+const MAX_REFUSED_WIDENINGS = 32;
 
 /**
  * The SDK's token request takes the scope of the client metadata, fixed at construction: these
@@ -161,7 +214,7 @@ class SteppedClientCredentials extends ClientCredentialsProvider implements Scop
   }
 
   override prepareTokenRequest(scope?: string): URLSearchParams {
-    return super.prepareTokenRequest(this.#ledger.scope ?? scope);
+    return super.prepareTokenRequest(this.#ledger.request() ?? scope);
   }
 
   override saveTokens(tokens: OAuthTokens): void {
@@ -169,8 +222,8 @@ class SteppedClientCredentials extends ClientCredentialsProvider implements Scop
     this.#ledger.obtained(tokens);
   }
 
-  demandScope(scope: string, insufficient: boolean): void {
-    this.#ledger.demand(scope, insufficient);
+  demandScope(scope: string, challenge: ScopeChallenge): boolean {
+    return this.#ledger.demand(scope, challenge);
   }
 }
 
@@ -183,7 +236,7 @@ class SteppedPrivateKeyJwt extends PrivateKeyJwtProvider implements ScopeAware {
   }
 
   override prepareTokenRequest(scope?: string): URLSearchParams {
-    return super.prepareTokenRequest(this.#ledger.scope ?? scope);
+    return super.prepareTokenRequest(this.#ledger.request() ?? scope);
   }
 
   override saveTokens(tokens: OAuthTokens): void {
@@ -191,14 +244,19 @@ class SteppedPrivateKeyJwt extends PrivateKeyJwtProvider implements ScopeAware {
     this.#ledger.obtained(tokens);
   }
 
-  demandScope(scope: string, insufficient: boolean): void {
-    this.#ledger.demand(scope, insufficient);
+  demandScope(scope: string, challenge: ScopeChallenge): boolean {
+    return this.#ledger.demand(scope, challenge);
   }
 }
 
 type CrossAppState = Extract<McpOAuthState, { grant: 'cross_app_access' }>;
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/**
+ * The SDK's message for an OAuth error answer of the identity provider (`Token exchange failed: <error>[ - <description>]`)
+ * naming an error that a retry cannot mend: the ID token or the client is refused.
+ */
+const IDP_REFUSAL = /^Token exchange failed: (?:invalid_grant|invalid_request|invalid_target|unauthorized_client|invalid_client|access_denied)(?: - |$)/;
 /** An ID token this close to its expiry is not exchanged any more. */
 const ID_TOKEN_MARGIN_MS = 30_000;
 
@@ -214,13 +272,13 @@ const ID_TOKEN_MARGIN_MS = 30_000;
 export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
   readonly #server: string;
   readonly #state: CrossAppState;
-  readonly #onNeedsLogin: () => void;
+  readonly #onNeedsLogin: (stepUp?: boolean) => void;
   readonly #ledger: ScopeLedger;
   #tokens: OAuthTokens | undefined;
   #audience: string | null = null;
   #resource: string | null = null;
 
-  constructor(server: string, state: CrossAppState, onNeedsLogin: () => void) {
+  constructor(server: string, state: CrossAppState, onNeedsLogin: (stepUp?: boolean) => void) {
     this.#server = server;
     this.#state = state;
     this.#onNeedsLogin = onNeedsLogin;
@@ -259,12 +317,13 @@ export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
     this.#resource = typeof state.resourceMetadata?.resource === 'string' ? state.resourceMetadata.resource : null;
   }
 
-  async prepareTokenRequest(scope?: string): Promise<URLSearchParams> {
+  async prepareTokenRequest(): Promise<URLSearchParams> {
     if (this.#audience === null || this.#resource === null) {
       throw new Error(`MCP server "${this.#server}" publishes no protected-resource metadata (RFC 9728), which cross-app access needs to name it`);
     }
     const expiry = jwtExpiry(this.#state.idToken);
     if (expiry !== null && Date.now() > expiry - ID_TOKEN_MARGIN_MS) this.#needsLogin(undefined, 'the identity provider\'s ID token expired');
+    const scope = this.#ledger.request() ?? undefined;
     const { requestJwtAuthorizationGrant } = await import('@modelcontextprotocol/client');
     const { idp } = this.#state;
     let grant: string;
@@ -274,10 +333,11 @@ export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
         clientId: idp.clientId, ...(idp.clientSecret !== undefined ? { clientSecret: idp.clientSecret } : {}), ...(scope !== undefined ? { scope } : {}),
       })).jwtAuthGrant;
     } catch (err) {
-      // The SDK's message names the OAuth error only (never the tokens). A refusal needs a new ID
-      // token; anything else (the identity provider unreachable) is only this request's failure.
+      // The SDK's message names the OAuth error only (never the tokens). A refusal of the ID token
+      // or of the client needs a new login; anything else (the identity provider unreachable or
+      // failing, `temporarily_unavailable`, `server_error`, a 5xx page) is only this request's failure.
       const message = (err as Error).message.slice(0, 300);
-      if (/^Token exchange failed/.test(message)) return this.#needsLogin(undefined, `the identity provider refused the token exchange: ${message}`);
+      if (IDP_REFUSAL.test(message)) return this.#needsLogin(undefined, `the identity provider refused the token exchange: ${message}`);
       throw new Error(`cannot get an ID-JAG from the identity provider: ${message}`);
     }
     const params = new URLSearchParams({ grant_type: JWT_BEARER, assertion: grant });
@@ -285,8 +345,8 @@ export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
     return params;
   }
 
-  demandScope(scope: string, insufficient: boolean): void {
-    this.#ledger.demand(scope, insufficient);
+  demandScope(scope: string, challenge: ScopeChallenge): boolean {
+    return this.#ledger.demand(scope, challenge);
   }
 
   redirectToAuthorization(): void {
@@ -333,12 +393,15 @@ interface LoginBox {
   state: LoginState;
   refreshing: Promise<void> | null;
   /**
-   * The scope the server asked for beyond the one granted (step-up), or null. A refresh cannot
-   * widen a grant (RFC 6749 §6), so meanwhile the SDK is not offered the refresh token: its
-   * re-authorization goes straight to the interactive login, which marks the server "needs login".
+   * The scope the server asked for beyond the one granted (step-up), or null: what the next
+   * `mcp login` asks for, and what "needs login" names. It does not stop refreshes: the tools the
+   * login's scope covers keep working.
    */
   stepUp: string | null;
 }
+
+/** A challenge for more scope holds the refresh token back from the SDK's re-authorization that follows it within this time. */
+const UPSCOPING_MS = 30_000;
 
 const logins = new Map<string, LoginBox>();
 
@@ -356,9 +419,15 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
   readonly #serverUrl: string;
   readonly #box: LoginBox | null;
   readonly #save: (state: McpOAuthState) => void;
-  readonly #onNeedsLogin: () => void;
+  readonly #onNeedsLogin: (stepUp?: boolean) => void;
+  /** When this connection met a challenge for more scope (epoch ms), until its re-authorization begins; else null. */
+  #upscopingSince: number | null = null;
+  /** The re-authorization under way answers a challenge for more scope: its `tokens()` call gets no refresh token. */
+  #upscoping = false;
+  /** That re-authorization was refused the refresh token: its interactive login is the step-up. */
+  #steppingUp = false;
 
-  constructor(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: () => void) {
+  constructor(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: (stepUp?: boolean) => void) {
     this.#server = server;
     this.#serverUrl = serverUrl;
     this.#box = state?.grant === 'authorization_code' ? loginBox(server, state) : null;
@@ -380,14 +449,28 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
       this.#onNeedsLogin();
       throw new NeedsLoginError(this.#server);
     }
+    // The SDK's re-authorization reads the client and then, at once, the tokens; the transport's
+    // other requests (concurrent calls on this connection) read only the tokens. So the challenge
+    // is handed to the re-authorization here, not to whichever `tokens()` call comes next.
+    if (this.#upscopingSince !== null) {
+      this.#upscoping = Date.now() - this.#upscopingSince < UPSCOPING_MS;
+      this.#upscopingSince = null;
+    }
     return this.#box.state.client as OAuthClientInformationMixed;
   }
 
-  /** The tokens, refreshed first (once, whoever asks meanwhile) when they expire soon. */
+  /**
+   * The tokens, refreshed first (once, whoever asks meanwhile) when they expire soon. The SDK's
+   * re-authorization after a challenge for more scope gets them without the refresh token: a
+   * refresh cannot widen a grant (RFC 6749 §6), so it goes on to the interactive login, which is
+   * refused with the scope to log in with. Only that once: later refreshes work as usual.
+   */
   async tokens(): Promise<OAuthTokens | undefined> {
     const box = this.#box;
     if (box === null) return undefined;
-    if (box.stepUp !== null) {
+    if (this.#upscoping) {
+      this.#upscoping = false;
+      this.#steppingUp = true;
       const { refresh_token: _held, ...usable } = box.state.tokens;
       return usable as OAuthTokens;
     }
@@ -399,23 +482,28 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
   }
 
   /**
-   * A challenge for more scope: a 403 insufficient_scope, or a 401 naming scopes beyond those
-   * granted (as far as the gateway knows them: the token response's `scope`, else the login's). The
-   * login must then ask for the union of both: kept with the login, so `mcp login` asks for it.
+   * A challenge for more scope: a 403 insufficient_scope, or a 401 refusing a token just issued and
+   * naming scopes beyond those granted (as far as the gateway knows them: the token response's
+   * `scope`, else the login's). The login must then ask for the union of both: kept with the login,
+   * so `mcp login` asks for it.
    */
-  demandScope(scope: string, insufficient: boolean): void {
+  demandScope(scope: string, challenge: ScopeChallenge): boolean {
     const box = this.#box;
-    if (box === null) return;
+    if (box === null) return false;
     const granted = typeof box.state.tokens.scope === 'string' ? box.state.tokens.scope : box.state.scope;
-    // A 403 says the token lacks the scope whatever the gateway believes was granted; a 401 is
-    // taken for step-up only when it refused a token that had not expired, naming a scope known not
-    // to have been granted (an expired token is refreshed, whatever scope the 401 names).
-    if (!insufficient && (granted === null || covers(granted, scope) || !stillValid(box.state.obtainedAt, lifetimeOf(box.state)))) return;
+    // A 403 says the token lacks the scope whatever the gateway believes was granted. A 401 for an
+    // older token is answered with a refresh first: only one refusing the token just obtained,
+    // naming a scope known not to have been granted, is a step-up.
+    if (challenge === 'unauthorized' && (granted === null || covers(granted, scope) || !justIssued(box.state.obtainedAt))) return false;
     const wanted = scopeUnion(scopeUnion(granted, box.stepUp), scope);
-    if (wanted === null || wanted === box.stepUp) return;
-    box.stepUp = wanted;
-    box.state = { ...box.state, stepUpScope: wanted };
-    this.#save(box.state);
+    if (wanted === null) return false;
+    this.#upscopingSince = Date.now();
+    if (wanted !== box.stepUp) {
+      box.stepUp = wanted;
+      box.state = { ...box.state, stepUpScope: wanted };
+      this.#save(box.state);
+    }
+    return true;
   }
 
   /**
@@ -465,8 +553,10 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
 
   redirectToAuthorization(): void {
     const stepUp = this.#box?.stepUp ?? null;
-    if (stepUp !== null) {
-      this.#onNeedsLogin();
+    const steppingUp = this.#steppingUp;
+    this.#steppingUp = false;
+    if (steppingUp && stepUp !== null) {
+      this.#onNeedsLogin(true);
       throw new NeedsLoginError(this.#server, stepUp, 'the server asks for more scope than the login was granted');
     }
     // Two requests that met the same expired token both refresh it; with rotating refresh tokens the
@@ -475,7 +565,7 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
       throw new Error(`the OAuth tokens of MCP server "${this.#server}" were just refreshed by another request; try again`);
     }
     this.#onNeedsLogin();
-    throw new NeedsLoginError(this.#server);
+    throw new NeedsLoginError(this.#server, stepUp ?? undefined);
   }
 
   saveCodeVerifier(): void {
@@ -502,11 +592,6 @@ export function sameIssuer(a: string, b: string): boolean {
     }
   };
   return norm(a) === norm(b);
-}
-
-function lifetimeOf(state: LoginState): number | null {
-  const lifetime = Number(state.tokens.expires_in);
-  return Number.isFinite(lifetime) && lifetime > 0 ? lifetime : null;
 }
 
 function expiresSoon(state: LoginState): boolean {

@@ -22,7 +22,7 @@ export interface UpstreamTransportHooks {
   /** New OAuth state (refreshed tokens) to keep. */
   onOAuthSaved?(state: McpOAuthState): void;
   /** The server wants an OAuth login the gateway does not have. */
-  onNeedsLogin?(): void;
+  onNeedsLogin?(stepUp?: boolean): void;
 }
 
 /**
@@ -75,7 +75,7 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
  */
 export function upstreamOAuthOf(server: McpServerRuntime, hooks: Pick<UpstreamTransportHooks, 'onOAuthSaved' | 'onNeedsLogin'>): ReturnType<typeof upstreamOAuthProvider> | undefined {
   if (Object.keys(server.headers).some((h) => h.toLowerCase() === 'authorization')) return undefined;
-  return upstreamOAuthProvider(server.name, server.url!, server.oauth, (state) => hooks.onOAuthSaved?.(state), () => hooks.onNeedsLogin?.());
+  return upstreamOAuthProvider(server.name, server.url!, server.oauth, (state) => hooks.onOAuthSaved?.(state), (stepUp) => hooks.onNeedsLogin?.(stepUp));
 }
 
 /**

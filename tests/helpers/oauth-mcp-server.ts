@@ -127,7 +127,7 @@ const IMPERSONATED = 'https://honest-idp.example/';
  * `cimd`: the server accepts client ID metadata documents (SEP-991) and knows this one, as if it had
  * fetched it from its https URL (a test cannot serve one there).
  */
-export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: IssMode; cimd?: { url: string; redirectUri: string }; stepUp?: boolean } = {}): Promise<OAuthMcpServer> {
+export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: IssMode; cimd?: { url: string; redirectUri: string }; stepUp?: boolean | 'unauthorized' } = {}): Promise<OAuthMcpServer> {
   const app = express();
   const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -168,6 +168,10 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
   const stepUp = (req: express.Request, res: Response, next: () => void): void => {
     const body = req.body as { method?: unknown; params?: { name?: unknown } } | undefined;
     if (opts.stepUp && body?.method === 'tools/call' && body.params?.name === 'admin' && !(req.auth?.scopes ?? []).includes('mcp:admin')) {
+      if (opts.stepUp === 'unauthorized') {
+        res.status(401).set('WWW-Authenticate', `Bearer scope="mcp:tools mcp:admin", resource_metadata="${getOAuthProtectedResourceMetadataUrl(mcpUrl)}"`).json({ error: 'unauthorized' });
+        return;
+      }
       res.status(403).set('WWW-Authenticate', `Bearer error="insufficient_scope", scope="mcp:tools mcp:admin", resource_metadata="${getOAuthProtectedResourceMetadataUrl(mcpUrl)}"`)
         .json({ error: 'insufficient_scope' });
       return;

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/index.js';
@@ -22,6 +24,8 @@ let noIss: OAuthMcpServer;
 let impostor: OAuthMcpServer;
 let cimd: OAuthMcpServer;
 let stepper: OAuthMcpServer;
+let stepShort: OAuthMcpServer;
+let stepper401: OAuthMcpServer;
 const CIMD_URL = 'https://client.example/localrouter-client.json';
 let cimdPort: number;
 let fx: McpGatewayFixture;
@@ -42,6 +46,8 @@ beforeAll(async () => {
   cimdPort = await freePort();
   cimd = await startOAuthMcpServer({ cimd: { url: CIMD_URL, redirectUri: `http://127.0.0.1:${cimdPort}/callback` } });
   stepper = await startOAuthMcpServer({ stepUp: true });
+  stepShort = await startOAuthMcpServer({ stepUp: true, accessTtlS: 2 });
+  stepper401 = await startOAuthMcpServer({ stepUp: 'unauthorized' });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
@@ -52,6 +58,8 @@ beforeAll(async () => {
       { name: 'cimd', transport: 'streamable-http', url: cimd.url },
       { name: 'stepper', transport: 'streamable-http', url: stepper.url },
       { name: 'stepm2m', transport: 'streamable-http', url: stepper.url },
+      { name: 'stepshort', transport: 'streamable-http', url: stepShort.url },
+      { name: 'step401', transport: 'streamable-http', url: stepper401.url },
     ],
     mcp: { restart_max_ms: 1000 },
   });
@@ -67,6 +75,8 @@ afterAll(async () => {
   await impostor?.stop();
   await cimd?.stop();
   await stepper?.stop();
+  await stepShort?.stop();
+  await stepper401?.stop();
 });
 
 /** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
@@ -256,6 +266,21 @@ describe('upstream OAuth', () => {
     expect(storedOAuth('stepm2m')).toMatchObject({ grant: 'client_credentials', scope: 'mcp:tools mcp:admin' });
   }, 60_000);
 
+  it('step-up with client credentials from a 401 naming more scope: a new token first, then the wider scope, through the SDK\'s own handling', async () => {
+    const login = await runCli(['--home', fx.home, 'mcp', 'login', 'step401', '--client-credentials', '--client-id', stepper401.machine.clientId], { input: `${stepper401.machine.clientSecret}\n` });
+    expect(login.code).toBe(0);
+    const text = await eventually(async () => {
+      const client = await connectClient(fx);
+      try {
+        return toolText(await client.callTool({ name: 'step401__admin', arguments: {} }));
+      } finally {
+        await client.close();
+      }
+    });
+    expect(text).toBe('admin with mcp:admin mcp:tools');
+    expect(storedOAuth('step401')).toMatchObject({ grant: 'client_credentials', scope: 'mcp:tools mcp:admin' });
+  }, 60_000);
+
   it('step-up with a login: a 403 insufficient_scope marks the server "needs login (scope ...)", and the next mcp login asks for that scope', async () => {
     const first = await loginThroughBrowser('stepper');
     expect(first.code).toBe(0);
@@ -281,6 +306,59 @@ describe('upstream OAuth', () => {
     expect(storedOAuth('stepper')).not.toHaveProperty('stepUpScope');
     expect(await eventually(async () => { const t = await call('admin'); return t.includes('admin with') ? t : undefined; })).toContain('admin with mcp:admin mcp:tools');
   }, 90_000);
+
+  it('after a step-up the login keeps refreshing: the tools its scope covers still work once the access token expired, marked "needs login" all along', async () => {
+    expect((await loginThroughBrowser('stepshort')).code).toBe(0);
+    const call = async (tool: string): Promise<string> => {
+      const client = await connectClient(fx);
+      try {
+        return await client.callTool({ name: `stepshort__${tool}`, arguments: {} }).then((r) => JSON.stringify(r), (err: Error) => err.message);
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await eventually(async () => { const t = await call('whoami'); return t.includes('client ') ? t : undefined; })).toMatch(/client /);
+    expect(await call('admin')).toMatch(/needs an OAuth login asking for scope \\?"mcp:tools mcp:admin\\?"/);
+    expect(await status('stepshort')).toMatchObject({ needsLogin: true });
+    const refreshes = stepShort.counts.refreshes;
+    // The access token lives 2 s: past it, only a refresh lets whoami through.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await call('whoami')).toMatch(/client /);
+    expect(stepShort.counts.refreshes).toBeGreaterThan(refreshes);
+    // Still marked: the login works for whoami, but admin wants a new one.
+    expect(await status('stepshort')).toMatchObject({ needsLogin: true });
+    expect(storedOAuth('stepshort')).toMatchObject({ stepUpScope: 'mcp:tools mcp:admin' });
+  }, 90_000);
+
+  it('cross-app access sends the ID token only over https (or to this machine), and only to the identity provider its metadata names', async () => {
+    const idTokenFile = path.join(fx.home, 'id-token.txt');
+    fs.writeFileSync(idTokenFile, 'e30.e30.sig\n');
+    const xaa = (idp: string[]): ReturnType<typeof runCli> => runCli(['--home', fx.home, 'mcp', 'login', 'secure', '--cross-app-access',
+      '--client-id', 'xaa-client', '--idp-client-id', 'idp-client', '--id-token-file', idTokenFile, ...idp], { input: 's3cret\n' });
+    for (const option of ['--idp-issuer', '--idp-token-endpoint']) {
+      const plain = await xaa([option, 'http://idp.example/token']);
+      expect(plain.code).not.toBe(0);
+      expect(plain.stderr).toMatch(/must be an https:\/\/ URL \(http:\/\/ only on a loopback address/);
+    }
+    // Metadata found at the issuer given must name that issuer (RFC 8414 §3.3).
+    const posts: string[] = [];
+    const idp = http.createServer((req, res) => {
+      if (req.method === 'POST') posts.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+        issuer: 'https://idp.example', authorization_endpoint: 'https://idp.example/authorize', token_endpoint: `${origin}/token`, response_types_supported: ['code'],
+      }));
+    });
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    try {
+      const other = await xaa(['--idp-issuer', origin]);
+      expect(other.code).not.toBe(0);
+      expect(other.stderr).toMatch(/the metadata of identity provider http:\/\/127\.0\.0\.1:\d+ names issuer "https:\/\/idp\.example" \(RFC 8414 §3\.3\); the login was stopped/);
+      expect(posts).toEqual([]);
+    } finally {
+      idp.close();
+    }
+  }, 60_000);
 
   it('refuses a login for a STDIO server and for an unknown server with a clear message', async () => {
     const unknown = await runCli(['--home', fx.home, 'mcp', 'login', 'nope']);

@@ -57,10 +57,21 @@ describe('redirect URIs', () => {
     }
   });
 
-  it('refuses localhost (a name, not a loopback IP literal: RFC 8252 §8.3) unless listed exactly', () => {
+  it('refuses localhost (a name, not a loopback IP literal: RFC 8252 §8.3) unless listed; listed with a port, only that port', () => {
     expect(redirectAllowed('http://localhost:8123/cb', [])).toBe(false);
+    expect(redirectAllowed('http://localhost:8123/cb', ['http://127.0.0.1/cb'])).toBe(false);
     expect(redirectAllowed('http://localhost:8123/cb', ['http://localhost:8123/cb'])).toBe(true);
     expect(redirectAllowed('http://localhost:8124/cb', ['http://localhost:8123/cb'])).toBe(false);
+  });
+
+  it('accepts localhost on any port where the client lists it without a port (Claude Code, MCP Inspector: http://localhost:<port>/callback)', () => {
+    const listed = ['http://localhost/callback', 'https://app.example/cb'];
+    for (const ok of ['http://localhost:53682/callback', 'http://localhost:6274/callback', 'http://localhost/callback']) expect(redirectAllowed(ok, listed), ok).toBe(true);
+    for (const bad of ['http://localhost:53682/other', 'http://localhost:53682/callback?x=1', 'https://localhost:53682/callback', 'http://user@localhost:53682/callback',
+      'http://localhost.evil.example:53682/callback']) {
+      expect(redirectAllowed(bad, listed), bad).toBe(false);
+    }
+    expect(redirectAllowed('http://localhost:1/cb?a=b', ['http://localhost/cb?a=b'])).toBe(true);
   });
 
   it('binds a loopback redirect to the path of the loopback redirect URIs the client lists, on any port (RFC 8252 §7.3)', () => {

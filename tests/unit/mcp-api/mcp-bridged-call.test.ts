@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BridgedCall, CALL_ID, type CallRound, type RoundOutcome } from '../../../src/mcp-api/mcp-bridged-call.js';
+import { BridgedCall, CALL_ID, type BridgedCallDeps, type CallRound, type RoundOutcome } from '../../../src/mcp-api/mcp-bridged-call.js';
 
 type Item = Record<string, unknown>;
 
 /** A call with recording deps, and rounds whose outcomes are collected. */
-function setup(parkMs = 1000): {
+function setup(parkMs = 1000, refusal?: BridgedCallDeps['refusal']): {
   call: BridgedCall; delivered: Item[]; ended: () => number; parked: () => boolean; outcomes: RoundOutcome[]; round(): CallRound; notes: string[];
 } {
   const delivered: Item[] = [];
@@ -15,7 +15,8 @@ function setup(parkMs = 1000): {
   const round = (): CallRound => ({ settle: (o) => outcomes.push(o), notify: (m) => notes.push(m) });
   const call = new BridgedCall('tools/call', 'c1', {
     deliver: (m) => delivered.push(m), end: () => { ended++; }, parked: (_c, on) => { parked = on; }, parkMs,
-  }, round());
+    ...(refusal !== undefined ? { refusal } : {}),
+  }, round(), null, { elicitation: {} });
   return { call, delivered, ended: () => ended, parked: () => parked, outcomes, round, notes };
 }
 
@@ -50,6 +51,27 @@ describe('BridgedCall (an upstream call across input_required rounds)', () => {
     expect(t.outcomes[1]).toEqual({ kind: 'input', requests: { 'input-2': { method: 'elicitation/create', params: { message: 'name?' } } } });
     t.call.resume(t.round(), { 'input-2': { action: 'accept', content: { name: 'Ada' } } });
     expect(t.delivered[1]).toEqual({ jsonrpc: '2.0', id: 8, result: { action: 'accept', content: { name: 'Ada' } } });
+    expect(t.parked()).toBe(false);
+    t.call.fromActor({ jsonrpc: '2.0', id: CALL_ID, result: { ok: true } }, true);
+    expect(t.outcomes[2]).toEqual({ kind: 'answer', answer: { jsonrpc: '2.0', id: CALL_ID, result: { ok: true } } });
+  });
+
+  it('checks the requests it asks again against the capabilities the retry declares: one not covered any more is answered upstream with an error, not handed out', async () => {
+    // As mcp-modern checks it: elicitation needs the capability elicitation, declared by the round's request.
+    const t = setup(1000, (request, declared) => request.method === 'elicitation/create' && declared?.elicitation === undefined ? 'elicitation not declared' : null);
+    expect(t.call.declared).toEqual({ elicitation: {} });
+    t.call.fromActor({ jsonrpc: '2.0', id: 7, method: 'elicitation/create', params: { message: 'name?' } }, false);
+    t.call.fromActor({ jsonrpc: '2.0', id: 8, method: 'roots/list' }, false);
+    await flush();
+    expect(Object.keys((t.outcomes[0] as { requests: Item }).requests)).toEqual(['input-1', 'input-2']);
+    // The retry answers neither and declares no elicitation: roots/list is asked again, the elicitation refused upstream.
+    t.call.resume(t.round(), undefined, { roots: {} });
+    expect(t.call.declared).toEqual({ roots: {} });
+    expect(t.delivered).toEqual([{ jsonrpc: '2.0', id: 7, error: { code: -32601, message: 'elicitation not declared' } }]);
+    expect(t.outcomes[1]).toEqual({ kind: 'input', requests: { 'input-2': { method: 'roots/list' } } });
+    // A retry declaring nothing the remaining request needs, and answering nothing: nothing is handed out, the call waits for its upstream.
+    t.call.resume(t.round(), { 'input-2': { roots: [] } }, {});
+    expect(t.delivered[1]).toEqual({ jsonrpc: '2.0', id: 8, result: { roots: [] } });
     expect(t.parked()).toBe(false);
     t.call.fromActor({ jsonrpc: '2.0', id: CALL_ID, result: { ok: true } }, true);
     expect(t.outcomes[2]).toEqual({ kind: 'answer', answer: { jsonrpc: '2.0', id: CALL_ID, result: { ok: true } } });
