@@ -33,8 +33,8 @@ export interface ModernEvents {
   resourceUpdated(uri: string, params: Item): void;
   /** One embedded request of an `input_required` result, to be answered by the client of `call`. */
   input(method: string, params: Item, call: CallRef | null, signal: AbortSignal): Promise<Item>;
-  /** Why the listen stream could not be kept open (for the logs; requests are not affected). */
-  listenFailed(reason: string): void;
+  /** Why the listen stream could not be kept open (for the logs; requests are not affected); `err`: the error it failed with, if any. */
+  listenFailed(reason: string, err?: unknown): void;
   /** The listen stream is open again after failing. */
   listenRecovered(): void;
 }
@@ -389,7 +389,7 @@ export class ModernUpstream {
       return;
     }
     this.#listening = this.#client.listen(filter).then((sub) => this.#listened(sub, old), (err: unknown) => {
-      this.#relisten(`subscriptions/listen failed: ${toRpcError(err).message.split('\n')[0]!.slice(0, 300)}`);
+      this.#relisten(`subscriptions/listen failed: ${toRpcError(err).message.split('\n')[0]!.slice(0, 300)}`, err);
     }).finally(() => {
       this.#listening = null;
       if (this.#listenAgain) {
@@ -419,9 +419,11 @@ export class ModernUpstream {
     });
   }
 
-  #relisten(reason: string): void {
+  #relisten(reason: string, err?: unknown): void {
     if (this.#closed) return;
-    this.#events.listenFailed(reason);
+    this.#events.listenFailed(reason, err);
+    // The owner may have closed this connection over it (a rolled-back server).
+    if (this.#closed) return;
     const delay = Math.min(LISTEN_RETRY_MS.max, LISTEN_RETRY_MS.initial * 2 ** this.#listenFailures++);
     if (this.#listenTimer !== null) clearTimeout(this.#listenTimer);
     this.#listenTimer = setTimeout(() => {

@@ -104,6 +104,8 @@ export class UpstreamInstance {
   #inflight = new Map<string | number, CallRef>();
   /** Requests to the modern server that failed in a row (see `#modernFailed`). */
   #modernFailures = 0;
+  /** A modern server answered a request 401: the login is marked needed until a request gets through. */
+  #refusedToken = false;
   /** The listen stream's failure, shown as the last error until the stream is back. */
   #listenError: string | null = null;
   /** The resource URIs subscribed upstream: a new connection subscribes to them again. */
@@ -196,9 +198,9 @@ export class UpstreamInstance {
         const result = client instanceof ModernUpstream ? await client.request(method, params, opts) : await this.#send(client, method, params, opts);
         this.lastSuccessAt = Date.now();
         if (client instanceof ModernUpstream) {
-          // The credentials it carried work (a refused one may have marked a login needed).
           this.#modernFailures = 0;
-          this.needsLogin = false;
+          // The credentials it carried work: a login marked needed by a refused request is not.
+          if (this.#refusedToken) [this.needsLogin, this.#refusedToken] = [false, false];
         } else this.#noteSubscription(method, params);
         return result;
       } catch (err) {
@@ -401,7 +403,12 @@ export class UpstreamInstance {
       },
       resourceUpdated: (uri, params) => this.#events.resourceUpdated(this, uri, params),
       input: (method, params, call, signal) => this.#events.serverRequest(this, method, params, call, signal),
-      listenFailed: (reason) => {
+      listenFailed: (reason, err) => {
+        const modern = this.#modern;
+        if (modern !== null && err !== undefined && rolledBack(err)) {
+          this.#drop(modern, `the server answered its listen stream like a 1.x server (${describe(err)}); probing it again`);
+          return;
+        }
         this.#listenError = reason.split('\n')[0]!.slice(0, 300);
         [this.lastError, this.lastErrorAt] = [this.#listenError, Date.now()];
       },
@@ -438,11 +445,10 @@ export class UpstreamInstance {
     }
     const status = httpStatusOf(err);
     if (isAuthFailure(err)) {
-      if (status === 401) this.needsLogin = true;
+      if (status === 401) [this.needsLogin, this.#refusedToken] = [true, true];
       return true;
     }
-    const text = err instanceof Error ? err.message : '';
-    if ((status === 400 || status === 404) && SESSION_REFUSAL.test(text)) {
+    if (rolledBack(err)) {
       this.#drop(client, `the server answered like a 1.x server (HTTP ${status}: ${describe(err)}); probing it again`);
       return true;
     }
@@ -656,6 +662,12 @@ export class UpstreamInstance {
     }
     this.#events.state(this, state, error);
   }
+}
+
+/** A 1.x server's refusal of a request without a session (400 or 404 "no session", "not initialized"): a 2026-07-28 server was rolled back. */
+function rolledBack(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  return (status === 400 || status === 404) && err instanceof Error && SESSION_REFUSAL.test(err.message);
 }
 
 function isoOrNull(ms: number | null): string | null {

@@ -135,6 +135,11 @@ describe('UpstreamInstance of a 2026-07-28 server', () => {
     expect(server.seen.filter((m) => m === 'server/discover')).toHaveLength(1);
     expect(inst.restarts).toBe(0);
     expect(states).not.toContain('backoff');
+    // A refused token marks a login needed, until a request gets through again.
+    await failure(inst.request('tools/call', { name: 'refused' }, { call: null }));
+    expect(inst.needsLogin).toBe(true);
+    await inst.request('tools/call', { name: 'x' }, { call: null });
+    expect(inst.needsLogin).toBe(false);
   });
 
   it('sends a list request cut by a reset once more', async () => {
@@ -161,6 +166,21 @@ describe('UpstreamInstance of a 2026-07-28 server', () => {
     await waitFor(() => server.listens.length >= 2);
     expect(JSON.stringify(server.listens.at(-1))).toContain('memo://watched');
     expect(inst.restarts).toBe(1);
+  });
+
+  it('probes again when its listen stream is refused like a 1.x server would (400 "Server not initialized")', async () => {
+    let refused = 0;
+    const server = await scriptedModern((msg, _req, res) => {
+      if (msg.method !== 'subscriptions/listen' || refused++ > 0) return false;
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: Server not initialized' }, id: null }));
+      return true;
+    });
+    const { inst } = instance(server.url);
+    await inst.request('resources/subscribe', { uri: 'memo://watched' }, { call: null });
+    await waitFor(() => server.seen.filter((m) => m === 'server/discover').length === 2);
+    await waitFor(() => server.listens.length === 1);
+    expect(JSON.stringify(server.listens[0])).toContain('memo://watched');
   });
 
   it('probes a server rolled back to 1.x again, and goes on with an initialize session', async () => {
