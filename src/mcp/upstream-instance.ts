@@ -445,7 +445,8 @@ export class UpstreamInstance {
     }
     const status = httpStatusOf(err);
     if (isAuthFailure(err)) {
-      if (status === 401) [this.needsLogin, this.#refusedToken] = [true, true];
+      // A 401 (the SDK's UnauthorizedError carries no status); a 403 is a refusal of this request, not of the login.
+      if (status !== 403) [this.needsLogin, this.#refusedToken] = [true, true];
       return true;
     }
     if (rolledBack(err)) {
