@@ -215,6 +215,22 @@ describe('UpstreamInstance of a 1.x server that mishandles the probe', () => {
     }, 30_000);
   }
 
+  it('subscribes a new session to the resources the old one watched', async () => {
+    let old = await startEverythingHttp();
+    servers.push(() => old.stop());
+    const fr = await front(() => old.url);
+    const { inst } = instance(fr.url);
+    await inst.request('resources/subscribe', { uri: 'demo://resource/static/document/architecture.md' }, { call: null });
+    await old.stop();
+    old = await startEverythingHttp(old.port);
+    // The restarted server does not know the session: the call re-initializes it, and the subscription is renewed.
+    for (let ok = false, until = Date.now() + 15_000; !ok && Date.now() < until;) {
+      ok = await inst.request('tools/list', {}, { call: null }).then(() => true, () => false);
+    }
+    await waitFor(() => fr.seen.filter((m) => m === 'initialize').length >= 2);
+    await waitFor(() => fr.seen.filter((m) => m === 'resources/subscribe').length === 2);
+  }, 30_000);
+
   it('sends no initialize when closed while probing', async () => {
     const old = await startEverythingHttp();
     servers.push(() => old.stop());
