@@ -4,6 +4,7 @@ import type {
 import { withinValueDepth } from '../model/index.js';
 import type { McpServerRuntime } from '../workers/index.js';
 import { RPC_CODE, RpcError, toRpcError } from './rpc-error.js';
+import { connectionErrorCode } from './upstream-errors.js';
 import type { CallRef, Item, ListKind, UpstreamRequestOptions } from './upstream-types.js';
 
 /** `_meta` key of the server's identity on a 2026-07-28 result (the SDK's SERVER_INFO_META_KEY, without loading it here). */
@@ -16,6 +17,14 @@ const MAX_INPUT_ROUNDS = 16;
 const MAX_INPUT_REQUESTS = 16;
 /** Backoff of a listen stream that could not be opened or dropped. */
 const LISTEN_RETRY_MS = { initial: 1_000, max: 60_000 };
+/** A listen stream that stayed open this long resets its backoff (one that drops at once keeps backing off). */
+const LISTEN_STABLE_MS = 10_000;
+/** The probe waits at most this long (or the server's own timeout, if shorter) before trying `initialize`. */
+const PROBE_TIMEOUT_MS = 10_000;
+/** What a server may ask of the gateway's clients in an `input_required` result (roots only of a per-session instance). */
+const RELAYED_INPUT = new Set(['sampling/createMessage', 'elicitation/create']);
+/** Connection errors that say nobody is there: `initialize` would fail the same way, so the probe fails instead. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 
 /** What a modern upstream reports to the instance that owns it. */
 export interface ModernEvents {
@@ -24,8 +33,10 @@ export interface ModernEvents {
   resourceUpdated(uri: string, params: Item): void;
   /** One embedded request of an `input_required` result, to be answered by the client of `call`. */
   input(method: string, params: Item, call: CallRef | null, signal: AbortSignal): Promise<Item>;
-  /** Why the listen stream could not be kept open (for the logs; requests are not affected). */
-  listenFailed(reason: string): void;
+  /** Why the listen stream could not be kept open (for the logs; requests are not affected); `err`: the error it failed with, if any. */
+  listenFailed(reason: string, err?: unknown): void;
+  /** The listen stream is open again after failing. */
+  listenRecovered(): void;
 }
 
 export interface ModernOptions {
@@ -37,6 +48,13 @@ export interface ModernOptions {
   perSession: boolean;
   /** The bearer token of an OAuth login, if the server has one. */
   token?: () => Promise<string | undefined>;
+  /**
+   * The resource URIs the listen stream watches. The owner's set, shared with each connection it
+   * makes, so a new one listens for the same URIs from its first stream.
+   */
+  watched?: Set<string>;
+  /** The last connection was legacy: a probe that fails in any way but an unreachable server goes straight to `initialize`. */
+  lastEraLegacy?: boolean;
 }
 
 /** The outcome of probing an HTTP server: a connected modern upstream, or "speak `initialize` to it". */
@@ -55,9 +73,12 @@ class LegacyVerdict extends Error {
  * a server that offers 2026-07-28 is connected statelessly and returned; one that answers the probe
  * with an error (method not found, a 4xx such as a 1.x server's "no session" 400, a 404) is legacy.
  * The SDK would then send `initialize` on the same transport: the probe's fetch stops it before it
- * leaves, so a legacy server sees one refused probe and then the usual 1.x session. An outage, a
- * 5xx or a timeout fails the probe (the caller retries with backoff); a 401 or 403 is left to the
- * legacy path, whose OAuth client logs in or refreshes (the next probe then carries the token).
+ * leaves, so a legacy server sees one refused probe and then the usual 1.x session. A probe that
+ * times out (after at most 10 s), gets a 5xx or a reply that is no answer (HTML, an empty 202) is
+ * taken for a legacy server that mishandles unknown requests: `initialize` is tried once, and only
+ * its failure fails the connect. Only a server that cannot be reached fails the probe itself (the
+ * caller retries with backoff). A 401 or 403 is left to the legacy path, whose OAuth client logs in
+ * or refreshes (the next probe then carries the token).
  */
 export async function probeHttpUpstream(server: McpServerRuntime, events: ModernEvents, opts: ModernOptions): Promise<ProbeOutcome> {
   const sdk = await import('@modelcontextprotocol/client');
@@ -79,10 +100,10 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     capabilities: opts.perSession ? { ...CLIENT_CAPABILITIES, roots: {} } : CLIENT_CAPABILITIES,
   });
   try {
-    await client.connect(transport, { timeout: opts.timeoutMs });
+    await client.connect(transport, { timeout: Math.min(opts.timeoutMs, PROBE_TIMEOUT_MS) });
   } catch (err) {
     await client.close().catch(() => undefined);
-    if (legacy || isAuthFailure(err)) return { era: 'legacy' };
+    if (legacy || isAuthFailure(err) || opts.lastEraLegacy === true || !unreachable(err)) return { era: 'legacy' };
     throw err;
   }
   probing = false;
@@ -126,7 +147,14 @@ export class ModernUpstream {
   readonly #opts: ModernOptions;
   readonly #errors: ErrorKinds;
   #subscription: McpSubscription | null = null;
-  #uris = new Set<string>();
+  readonly #uris: Set<string>;
+  /** Kinds heard changed since the last report: a flood of notifications is reported once per turn of the event loop. */
+  #changedKinds = new Set<ListKind>();
+  #changedTimer: NodeJS.Immediate | null = null;
+  /** Requests under way; a replaced connection is closed once they are done (see `closeWhenIdle`). */
+  #inflight = 0;
+  #idle: (() => void) | null = null;
+  #listenOpenedAt = 0;
   #listening: Promise<void> | null = null;
   /** The filter changed while a listen was being opened. */
   #listenAgain = false;
@@ -141,16 +169,19 @@ export class ModernUpstream {
     this.#events = events;
     this.#opts = opts;
     this.#errors = errors;
-    client.setNotificationHandler('notifications/tools/list_changed', () => events.changed('tools'));
-    client.setNotificationHandler('notifications/prompts/list_changed', () => events.changed('prompts'));
+    this.#uris = opts.watched ?? new Set<string>();
+    client.setNotificationHandler('notifications/tools/list_changed', () => this.#changed('tools'));
+    client.setNotificationHandler('notifications/prompts/list_changed', () => this.#changed('prompts'));
     client.setNotificationHandler('notifications/resources/list_changed', () => {
-      events.changed('resources');
-      events.changed('resourceTemplates');
+      this.#changed('resources');
+      this.#changed('resourceTemplates');
     });
     client.setNotificationHandler('notifications/resources/updated', (n) => {
       // Its `_meta` names the upstream's listen stream: nothing the gateway's clients know.
       const { _meta: _listen, ...params } = n.params as Item;
-      if (typeof params.uri === 'string') events.resourceUpdated(params.uri, params);
+      // Only the URIs asked for, and nothing deeper than the gateway forwards.
+      if (typeof params.uri !== 'string' || !this.#uris.has(params.uri) || !withinValueDepth(params, opts.maxJsonDepth)) return;
+      events.resourceUpdated(params.uri, params);
     });
   }
 
@@ -185,6 +216,15 @@ export class ModernUpstream {
       this.#watch(String(params.uri), method === 'resources/subscribe');
       return {};
     }
+    this.#inflight++;
+    try {
+      return await this.#rounds(method, params, opts);
+    } finally {
+      if (--this.#inflight === 0) this.#idle?.();
+    }
+  }
+
+  async #rounds(method: string, params: Item, opts: UpstreamRequestOptions): Promise<Item> {
     const multiRound = MULTI_ROUND_METHODS.has(method);
     let next = params;
     for (let round = 0; ; round++) {
@@ -198,13 +238,42 @@ export class ModernUpstream {
     }
   }
 
+  /**
+   * Closes this connection once the requests under way on it are done (each stands alone, so they
+   * may finish while a new connection serves the next ones); its listen stream stops at once.
+   */
+  closeWhenIdle(): Promise<void> {
+    this.#stopListening();
+    if (this.#inflight === 0) return this.close();
+    return new Promise<void>((resolve) => {
+      this.#idle = () => { this.#idle = null; resolve(this.close()); };
+    });
+  }
+
   async close(): Promise<void> {
+    this.#stopListening();
+    await this.#client.close().catch(() => undefined);
+  }
+
+  #stopListening(): void {
     this.#closed = true;
+    if (this.#changedTimer !== null) clearImmediate(this.#changedTimer);
+    this.#changedTimer = null;
     if (this.#listenTimer !== null) clearTimeout(this.#listenTimer);
     const sub = this.#subscription;
     this.#subscription = null;
-    await sub?.close().catch(() => undefined);
-    await this.#client.close().catch(() => undefined);
+    void sub?.close().catch(() => undefined);
+  }
+
+  #changed(kind: ListKind): void {
+    if (this.#closed) return;
+    this.#changedKinds.add(kind);
+    this.#changedTimer ??= setImmediate(() => {
+      this.#changedTimer = null;
+      const kinds = [...this.#changedKinds];
+      this.#changedKinds.clear();
+      for (const k of kinds) this.#events.changed(k);
+    });
   }
 
   async #send(method: string, params: Item, opts: UpstreamRequestOptions, multiRound: boolean): Promise<Item> {
@@ -230,15 +299,34 @@ export class ModernUpstream {
   async #fulfil(requests: unknown, opts: UpstreamRequestOptions): Promise<Item> {
     if (requests === undefined) return {};
     if (!isPlainObject(requests)) throw badResponse('an input_required result whose inputRequests is not an object');
-    const signal = opts.signal ?? new AbortController().signal;
     const entries = Object.entries(requests);
     if (entries.length > MAX_INPUT_REQUESTS) throw badResponse(`an input_required result with ${entries.length} embedded requests (at most ${MAX_INPUT_REQUESTS} are relayed)`);
-    const answers = await Promise.all(entries.map(([key, request]) => {
-      if (!isPlainObject(request) || typeof request.method !== 'string') throw badResponse(`an embedded request "${key.slice(0, 100)}" without a method`);
-      const params = isPlainObject(request.params) ? request.params : {};
-      return this.#events.input(request.method, params, opts.call, signal);
-    }));
-    return Object.fromEntries(entries.map(([key], i) => [key, answers[i]]));
+    // All are checked before any is asked: a client is not asked a question whose answer cannot be used.
+    const asked = entries.map(([key, request]) => this.#embedded(key, request));
+    const local = new AbortController();
+    const stop = (): void => local.abort(opts.signal?.reason);
+    if (opts.signal?.aborted) stop();
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      const answers = await Promise.all(asked.map(({ method, params }) => this.#events.input(method, params, opts.call, local.signal).catch((err: unknown) => {
+        // One failed: the others are withdrawn (the call fails anyway).
+        local.abort(err);
+        throw err;
+      })));
+      return Object.fromEntries(entries.map(([key], i) => [key, answers[i]]));
+    } finally {
+      opts.signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  /** One embedded request, if it is one the gateway relays: sampling and elicitation, and roots for an instance of one client session. */
+  #embedded(key: string, request: unknown): { method: string; params: Item } {
+    if (!isPlainObject(request) || typeof request.method !== 'string') throw badResponse(`an embedded request "${key.slice(0, 100)}" without a method`);
+    const method = request.method;
+    if (!RELAYED_INPUT.has(method) && !(method === 'roots/list' && this.#opts.perSession)) {
+      throw badResponse(`an embedded request for ${JSON.stringify(method.slice(0, 100))}, which is not relayed to clients (sampling/createMessage and elicitation/create are${this.#opts.perSession ? ', and roots/list' : ''})`);
+    }
+    return { method, params: isPlainObject(request.params) ? request.params : {} };
   }
 
   /** Whatever crosses to the ingress (a result, the requests embedded in one) is serialized: a deeper one is refused. */
@@ -301,7 +389,7 @@ export class ModernUpstream {
       return;
     }
     this.#listening = this.#client.listen(filter).then((sub) => this.#listened(sub, old), (err: unknown) => {
-      this.#relisten(`subscriptions/listen failed: ${toRpcError(err).message}`);
+      this.#relisten(`subscriptions/listen failed: ${toRpcError(err).message.split('\n')[0]!.slice(0, 300)}`, err);
     }).finally(() => {
       this.#listening = null;
       if (this.#listenAgain) {
@@ -312,10 +400,11 @@ export class ModernUpstream {
   }
 
   #listened(sub: McpSubscription, old: McpSubscription | null): void {
-    this.#listenFailures = 0;
     if (this.#closed) return void sub.close().catch(() => undefined);
     this.#subscription = sub;
+    this.#listenOpenedAt = Date.now();
     void old?.close().catch(() => undefined);
+    this.#events.listenRecovered();
     if (this.#missed) {
       this.#missed = false;
       this.#events.changed(null);
@@ -324,13 +413,17 @@ export class ModernUpstream {
       if (this.#subscription !== sub || this.#closed || how === 'local') return;
       this.#subscription = null;
       this.#missed = true;
+      // Only a stream that stayed open a while resets the backoff: one the server ends at once is retried ever more slowly.
+      if (Date.now() - this.#listenOpenedAt >= LISTEN_STABLE_MS) this.#listenFailures = 0;
       this.#relisten(`the server ended its subscriptions/listen stream (${how})`);
     });
   }
 
-  #relisten(reason: string): void {
+  #relisten(reason: string, err?: unknown): void {
     if (this.#closed) return;
-    this.#events.listenFailed(reason);
+    this.#events.listenFailed(reason, err);
+    // The owner may have closed this connection over it (a rolled-back server).
+    if (this.#closed) return;
     const delay = Math.min(LISTEN_RETRY_MS.max, LISTEN_RETRY_MS.initial * 2 ** this.#listenFailures++);
     if (this.#listenTimer !== null) clearTimeout(this.#listenTimer);
     this.#listenTimer = setTimeout(() => {
@@ -363,13 +456,19 @@ function isInitialize(body: unknown): boolean {
   }
 }
 
+/** Whether a failed probe says the server cannot be reached at all (rather than that it mishandled the probe). */
+function unreachable(err: unknown): boolean {
+  const code = connectionErrorCode(err);
+  return code !== null && UNREACHABLE.has(code);
+}
+
 /** Whether `err` is the server refusing the credentials (HTTP 401 or 403): the session path's OAuth deals with it. */
 export function isAuthFailure(err: unknown): boolean {
   const status = httpStatusOf(err);
   return status === 401 || status === 403 || (err instanceof Error && err.name === 'UnauthorizedError');
 }
 
-function httpStatusOf(err: unknown): number | null {
+export function httpStatusOf(err: unknown): number | null {
   const status = (err as { data?: { status?: unknown } } | null)?.data?.status;
   return typeof status === 'number' ? status : null;
 }

@@ -6,7 +6,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpOAuthState, McpServerRuntime, McpServerStatus } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
-import { isAuthFailure, ModernUpstream, probeHttpUpstream, type ModernEvents } from './modern-upstream.js';
+import { httpStatusOf, isAuthFailure, ModernUpstream, probeHttpUpstream, type ModernEvents } from './modern-upstream.js';
 import { RelayTaskStore } from './relay-task-store.js';
 import { RpcError, toRpcError } from './rpc-error.js';
 import { connectionErrorCode, describe, upstreamError } from './upstream-errors.js';
@@ -42,6 +42,12 @@ export interface UpstreamEvents {
 const MAX_LIST_PAGES = 1000;
 /** A connection that stayed up this long resets the restart backoff. */
 const STABLE_MS = 10_000;
+/** Failed requests in a row (connection errors, unexplained 4xx) after which a modern server is probed again. */
+const MODERN_FAILURES_BEFORE_REPROBE = 3;
+/** Requests that change nothing on the server: sent again after a connection reset (it may have reached the server). */
+const SAFE_TO_RESEND = /^(?:[a-z]+\/list|resources\/templates\/list|resources\/read|prompts\/get|completion\/complete|ping)$/;
+/** What a 1.x server answers a request without a session: the server behind the address was rolled back. */
+const SESSION_REFUSAL = /session|not initiali[sz]ed/i;
 
 /** A connected upstream: a 1.x SDK `Client` in an `initialize` session, or a 2026-07-28 server called statelessly. */
 type Connection = Client | ModernUpstream;
@@ -98,6 +104,12 @@ export class UpstreamInstance {
   #counts = new Map<ListKind, number>();
   /** Upstream JSON-RPC id → the client request it serves. */
   #inflight = new Map<string | number, CallRef>();
+  /** Requests to the modern server that failed in a row (see `#modernFailed`). */
+  #modernFailures = 0;
+  /** The listen stream's failure, shown as the last error until the stream is back. */
+  #listenError: string | null = null;
+  /** The resource URIs subscribed upstream: a new connection subscribes to them again. */
+  readonly #watched = new Set<string>();
   #sending: CallRef | null = null;
   #sentId: string | number | null = null;
 
@@ -184,10 +196,17 @@ export class UpstreamInstance {
       const client = await this.ready();
       try {
         const result = client instanceof ModernUpstream ? await client.request(method, params, opts) : await this.#send(client, method, params, opts);
+        // A login marked needed by a refused request is not any more (a step-up's mark stays: see #succeeded).
         this.#succeeded();
+        if (client instanceof ModernUpstream) this.#modernFailures = 0;
+        else this.#noteSubscription(method, params);
         return result;
       } catch (err) {
-        const lost = client instanceof ModernUpstream ? this.#connectionLost(err) : this.#lostSession(err);
+        if (client instanceof ModernUpstream) {
+          if (this.#modernFailed(client, err, method) && attempt === 0) continue;
+          throw upstreamError(this.name, err);
+        }
+        const lost = this.#lostSession(err);
         if (lost !== null) {
           this.#drop(client, lost.reason);
           if (attempt === 0 && lost.unsent) continue;
@@ -195,6 +214,12 @@ export class UpstreamInstance {
         throw upstreamError(this.name, err);
       }
     }
+  }
+
+  /** The URIs a legacy server was asked to watch, to ask a new session again (a modern connection keeps the same set itself). */
+  #noteSubscription(method: string, params: Item): void {
+    if (method === 'resources/subscribe') this.#watched.add(String(params.uri));
+    else if (method === 'resources/unsubscribe') this.#watched.delete(String(params.uri));
   }
 
   /** A notification upstream (cancellations travel inside the SDK; this is for roots/list_changed and such). */
@@ -278,6 +303,8 @@ export class UpstreamInstance {
     if (this.runtime.transport === 'streamable-http') {
       const probed = await probeHttpUpstream(this.runtime, this.#modernEvents(), this.#modernOptions()).catch((err: unknown) => this.#connectFailed(err));
       if (probed.era === 'modern') return this.#adoptModern(probed.upstream);
+      // Closed while probing: no session to open.
+      if (this.#closed) throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
     }
     const transport = createUpstreamTransport(this.runtime, {
       onStderr: (line) => this.#events.stderr(this, line),
@@ -329,9 +356,20 @@ export class UpstreamInstance {
     };
     this.#setState('ready', this.lastError);
     this.#startHealth(client);
+    this.#resubscribe(client);
     this.#events.changed(this, null);
     this.#refreshAfterReconnect();
     return client;
+  }
+
+  /** A new session watches the URIs the last one did (the server forgot them with it). */
+  #resubscribe(client: Client): void {
+    if (this.#watched.size === 0 || !client.getServerCapabilities()?.resources?.subscribe) return;
+    for (const uri of this.#watched) {
+      void this.#send(client, 'resources/subscribe', { uri }, { call: null }).catch((err: unknown) => {
+        [this.lastError, this.lastErrorAt] = [`resubscribing to a resource failed: ${describe(err)}`, Date.now()];
+      });
+    }
   }
 
   #connectFailed(err: unknown): never {
@@ -347,6 +385,7 @@ export class UpstreamInstance {
       throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
     }
     this.#modern = modern;
+    this.#modernFailures = 0;
     modern.listen();
     this.era = 'modern';
     this.needsLogin = false;
@@ -366,7 +405,19 @@ export class UpstreamInstance {
       },
       resourceUpdated: (uri, params) => this.#events.resourceUpdated(this, uri, params),
       input: (method, params, call, signal) => this.#events.serverRequest(this, method, params, call, signal),
-      listenFailed: (reason) => { [this.lastError, this.lastErrorAt] = [reason, Date.now()]; },
+      listenFailed: (reason, err) => {
+        const modern = this.#modern;
+        if (modern !== null && err !== undefined && rolledBack(err)) {
+          this.#drop(modern, `the server answered its listen stream like a 1.x server (${describe(err)}); probing it again`);
+          return;
+        }
+        this.#listenError = reason.split('\n')[0]!.slice(0, 300);
+        [this.lastError, this.lastErrorAt] = [this.#listenError, Date.now()];
+      },
+      listenRecovered: () => {
+        if (this.#listenError !== null && this.lastError === this.#listenError) [this.lastError, this.lastErrorAt] = [null, null];
+        this.#listenError = null;
+      },
     };
   }
 
@@ -380,19 +431,42 @@ export class UpstreamInstance {
     });
     return {
       version: this.#version, timeoutMs: this.runtime.timeoutMs, maxTotalTimeoutMs: this.runtime.maxTotalTimeoutMs,
-      maxJsonDepth: this.#maxJsonDepth, perSession: this.owner !== null,
+      maxJsonDepth: this.#maxJsonDepth, perSession: this.owner !== null, watched: this.#watched, lastEraLegacy: this.era === 'legacy',
       token: oauth === undefined ? undefined : async () => (await oauth.tokens())?.access_token,
     };
   }
 
   /**
-   * Whether a failed request to a modern server says to connect again: it cannot be reached, or it
-   * refused the token (the request never ran; the next probe leaves the login to the session path's OAuth).
+   * What a failed request to a modern server means; true: send it once more. Each request stands
+   * alone, so one failure concerns that request only: the connection (and the other clients' calls
+   * on it) stays. A refused token is asked for again (an OAuth login may have been refreshed since);
+   * a refused connection (the request never left) or a reset on a request that changes nothing is
+   * sent again. The server is probed again only when it says it has no 2026-07-28 any more (a 1.x
+   * "no session" 400 or 404: rolled back) or after several failures in a row; the old connection
+   * is closed once its calls are done.
    */
-  #connectionLost(err: unknown): { reason: string; unsent: boolean } | null {
-    if (isAuthFailure(err)) return { reason: 'the server refused the credentials (HTTP 401/403); connecting again', unsent: true };
+  #modernFailed(client: ModernUpstream, err: unknown, method: string): boolean {
+    if (err instanceof RpcError) {
+      // The server answered (a JSON-RPC error); a timeout says nothing either way.
+      if (err.code !== ErrorCode.RequestTimeout) this.#modernFailures = 0;
+      return false;
+    }
+    const status = httpStatusOf(err);
+    if (isAuthFailure(err)) {
+      // A 401 (the SDK's UnauthorizedError carries no status); a 403 is a refusal of this request, not of the login.
+      if (status !== 403) this.needsLogin = true;
+      return true;
+    }
+    if (rolledBack(err)) {
+      this.#drop(client, `the server answered like a 1.x server (HTTP ${status}: ${describe(err)}); probing it again`);
+      return true;
+    }
     const code = connectionErrorCode(err);
-    return code === null ? null : { reason: `the connection failed (${code}); probing the server again`, unsent: code === 'ECONNREFUSED' };
+    const countable = code !== null || (status !== null && status >= 400 && status < 500 && status !== 429);
+    if (countable && ++this.#modernFailures >= MODERN_FAILURES_BEFORE_REPROBE) {
+      this.#drop(client, `${this.#modernFailures} requests in a row failed (the last: ${describe(err)}); probing the server again`);
+    }
+    return code === 'ECONNREFUSED' || (code !== null && SAFE_TO_RESEND.test(method));
   }
 
   /**
@@ -571,7 +645,8 @@ export class UpstreamInstance {
     const settled = [...this.#lists].filter(([, p]) => p !== undefined);
     if (settled.length > 0) this.#before = new Map(settled.map(([k, p]) => [k, p.catch(() => [])]));
     this.#lists.clear();
-    void client.close().catch(() => undefined);
+    // A modern connection's other calls stand alone: they finish on it before it is closed.
+    void (client instanceof ModernUpstream ? client.closeWhenIdle() : client.close()).catch(() => undefined);
     if (this.#closed) return;
     this.restarts++;
     if (Date.now() - this.#connectedAt > STABLE_MS) this.#failures = 0;
@@ -606,6 +681,12 @@ export class UpstreamInstance {
     }
     this.#events.state(this, state, error);
   }
+}
+
+/** A 1.x server's refusal of a request without a session (400 or 404 "no session", "not initialized"): a 2026-07-28 server was rolled back. */
+function rolledBack(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  return (status === 400 || status === 404) && err instanceof Error && SESSION_REFUSAL.test(err.message);
 }
 
 function isoOrNull(ms: number | null): string | null {
