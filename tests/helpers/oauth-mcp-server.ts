@@ -163,7 +163,11 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
     } as OAuthClientInformationFull);
   }
   app.get('/.well-known/oauth-authorization-server', (_req, res) => { res.json(asMetadata); });
-  app.use(mcpAuthRouter(authOptions));
+  // The SDK's token endpoint allows 50 requests per 15 minutes from one address by default; a test
+  // file's logins, refreshes and the gateway's reconnects (each probe may refresh ahead of expiry
+  // too) pass that, and a 429 is then the answer every test after sees. These servers test OAuth
+  // semantics, not rate limits.
+  app.use(mcpAuthRouter({ ...authOptions, tokenOptions: { rateLimit: false } }));
   const bearer = requireBearerAuth({ verifier: provider, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(mcpUrl) });
   const stepUp = (req: express.Request, res: Response, next: () => void): void => {
     const body = req.body as { method?: unknown; params?: { name?: unknown } } | undefined;
