@@ -227,8 +227,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   #fail(error: PlainError, connectionLevel = false): void {
     if (this.#finished) return;
-    // What was translated before the failure reaches the client before the error does.
+    // What was translated before the failure reaches the client before the error does (a handler
+    // that throws on it fails the call from #flush: then this failure has nothing left to end).
     this.#flush();
+    if (this.#finished) return;
     this.#settle();
     this.#run.fail({ error, status: 0, retryAfterMs: this.#retryAfterMs, connectionLevel });
   }
