@@ -50,6 +50,16 @@ let tooDeep = false;
  * them); null when the text is not JSON the skim can vouch for.
  */
 export function skimJsonBody(buf: Buffer, maxDepth: number): BodySkim | typeof TOO_DEEP | null {
+  useWords(buf);
+  try {
+    return skimTopLevel(buf, maxDepth);
+  } finally {
+    // The view would keep the body's memory alive until the next skim.
+    words = NO_WORDS;
+  }
+}
+
+function skimTopLevel(buf: Buffer, maxDepth: number): BodySkim | typeof TOO_DEEP | null {
   bad = false;
   tooDeep = false;
   let i = skipSpace(buf, 0);
@@ -291,7 +301,8 @@ function isHex(c: number | undefined): boolean {
 /**
  * The closing quote of the string opened at `open`, checked as the parser checks strings (no raw
  * control characters, only JSON's escapes); -1 with `bad` set otherwise. Quotes are found with
- * `indexOf` (native memchr), and only the bytes before each are looked at one by one.
+ * `indexOf` (native memchr); the bytes before each are checked four at a time (`plainRunEnd`), and
+ * only escapes are looked at one by one.
  */
 function stringEnd(buf: Buffer, open: number): number {
   let i = open + 1;
@@ -299,23 +310,65 @@ function stringEnd(buf: Buffer, open: number): number {
     const q = buf.indexOf(QUOTE, i);
     if (q === -1) return fail();
     while (i < q) {
-      const c = buf[i]!;
-      if (c < 0x20) return fail();
-      if (c === BACKSLASH) {
-        const e = buf[i + 1];
-        if (e === 0x75) {
-          if (!isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) return fail();
-          i += 6;
-        } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
-          i += 2;
-        } else {
-          return fail();
-        }
-        continue;
+      i = plainRunEnd(buf, i, q);
+      if (i === q) break;
+      if (buf[i]! < 0x20) return fail();
+      // A backslash: JSON's escapes only.
+      const e = buf[i + 1];
+      if (e === 0x75) {
+        if (!isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) return fail();
+        i += 6;
+      } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+        i += 2;
+      } else {
+        return fail();
       }
-      i++;
     }
     // An escape that ends past `q` took that quote with it: look for the next one.
     if (i === q) return q;
   }
+}
+
+/**
+ * The body as 32-bit words (`words[k]` holds bytes `wordBase + 4k` to `wordBase + 4k + 3`), set by
+ * `skimJsonBody` for the body it skims. A string's text is most of an agent body, and checking it a
+ * word at a time costs a quarter of checking it a byte at a time.
+ */
+const NO_WORDS: Int32Array<ArrayBufferLike> = new Int32Array(0);
+let words = NO_WORDS;
+let wordBase = 0;
+
+function useWords(buf: Buffer): void {
+  wordBase = (4 - (buf.byteOffset & 3)) & 3;
+  const count = buf.length > wordBase ? (buf.length - wordBase) >> 2 : 0;
+  words = new Int32Array(buf.buffer, buf.byteOffset + wordBase, count);
+}
+
+/**
+ * The first index in `[i, q)` of a byte below 0x20 or a backslash, or `q`. A word has such a byte
+ * when `(x - 0x20202020) & ~x & 0x80808080` (some byte below 0x20) or the same test for a zero byte
+ * of `x ^ 0x5c5c5c5c` (some backslash) is non-zero: both are exact as yes/no answers, so the bytes
+ * of a word that says yes are looked at one by one.
+ */
+function plainRunEnd(buf: Buffer, i: number, q: number): number {
+  while (i < q && ((i - wordBase) & 3) !== 0) {
+    const c = buf[i]!;
+    if (c < 0x20 || c === BACKSLASH) return i;
+    i++;
+  }
+  let w = (i - wordBase) >> 2;
+  const wordsEnd = Math.min((q - wordBase) >> 2, words.length);
+  while (w < wordsEnd) {
+    const x = words[w]!;
+    const y = x ^ 0x5c5c5c5c;
+    if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) break;
+    w++;
+  }
+  if (w > (i - wordBase) >> 2) i = wordBase + (w << 2);
+  while (i < q) {
+    const c = buf[i]!;
+    if (c < 0x20 || c === BACKSLASH) return i;
+    i++;
+  }
+  return q;
 }

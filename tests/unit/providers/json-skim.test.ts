@@ -147,4 +147,28 @@ describe('skimJsonBody', () => {
     }
     expect(accepted).toBeGreaterThan(100);
   });
+  it('checks long strings word by word as the parser does: every byte that matters at every offset and alignment', () => {
+    // Strings long enough for the word-at-a-time check, with one interesting byte sequence at each
+    // position, in buffers starting at each offset modulo 4 (a body can sit anywhere in its ArrayBuffer).
+    const inserts = ['\x01', '\x1f', '\n', '\t', '\\', '\\\\', '\\"', '\\n', '\\u00e9', '\\u00g9', '\\x', ' ', '\x7f', ']', '\\/', 'é', '😀', '\u00dc'];
+    for (const insert of inserts) {
+      for (let at = 0; at <= 41; at++) {
+        const text = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH'.slice(0, 41);
+        const content = text.slice(0, at) + insert + text.slice(at);
+        const body = `{"model":"m","messages":[{"role":"user","content":"${content}"}],"x":"${content}"}`;
+        const valid = parses(body);
+        for (let offset = 0; offset < 4; offset++) {
+          const backing = Buffer.alloc(offset + Buffer.byteLength(body) + 3);
+          backing.write(body, offset);
+          const buf = backing.subarray(offset, offset + Buffer.byteLength(body));
+          const skim = skimJsonBody(buf, 64);
+          expect(skim !== null && skim !== TOO_DEEP, `${JSON.stringify(body)} at offset ${offset}`).toBe(valid);
+          if (valid && skim !== null && skim !== TOO_DEEP) {
+            const x = skim.top.members.find((m) => m.key === 'x')!;
+            expect(JSON.parse(buf.toString('utf8', x.valueStart, x.end))).toBe((JSON.parse(body) as { x: string }).x);
+          }
+        }
+      }
+    }
+  });
 });
