@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { Client, Pool } from 'undici';
 import type {
-  AutocannonResult, BurstResult, Dialect, FromChild, LoadJob, SequentialResult, StreamsResult, ToChild, UsageTotals,
+  AutocannonResult, BurstResult, Dialect, FromChild, InterleavedResult, LoadJob, SequentialResult, StreamsResult, ToChild, UsageTotals,
 } from './load-protocol.js';
 import { AnthropicSseCheck } from './sse-check-anthropic.js';
 import { SseCheck, type StreamChecker, type UsageSeen, openAIUsage } from './sse-check.js';
@@ -60,7 +60,7 @@ async function runAutocannon(id: number, job: Extract<LoadJob, { kind: 'autocann
   };
 }
 
-function checker(job: Extract<LoadJob, { kind: 'sequential' }>, onFirst: () => void): StreamChecker {
+function checker(job: Pick<SequentialJob, 'dialect' | 'deltas' | 'expectUsage'>, onFirst: () => void): StreamChecker {
   return job.dialect === 'anthropic' ? new AnthropicSseCheck(job.deltas, onFirst) : new SseCheck(job.deltas, job.expectUsage, onFirst);
 }
 
@@ -73,79 +73,132 @@ function bodyUsage(dialect: Dialect | undefined, text: string): UsageSeen | null
   return { prompt: u.input_tokens + n(u.cache_read_input_tokens) + n(u.cache_creation_input_tokens), completion: u.output_tokens, cost: null };
 }
 
-async function runSequential(id: number, job: Extract<LoadJob, { kind: 'sequential' }>): Promise<SequentialResult> {
-  const client = new Client(job.target.origin, { pipelining: 1 });
-  const total = new Samples();
-  const ttft = new Samples();
-  const usage: UsageTotals | null = job.collectUsage ? { answers: 0, prompt: 0, completion: 0, cost: 0, costAnswers: 0 } : null;
-  const refused = job.expect === 'refused';
-  const status = job.expect === undefined || job.expect === 'refused' ? 200 : job.expect.status;
-  let ok = 0;
-  let failures = 0;
-  let firstProblem: string | null = null;
+type SequentialJob = Extract<LoadJob, { kind: 'sequential' }>;
+
+/** The requests of a `sequential` job against one target, sent one at a time with `step`, and the result so far. */
+class SequentialRun {
+  readonly #job: SequentialJob;
+  readonly #client: Client;
+  readonly #total = new Samples();
+  readonly #ttft = new Samples();
+  readonly #usage: UsageTotals | null;
+  readonly #refused: boolean;
+  readonly #status: number;
+  #ok = 0;
+  #failures = 0;
+  #firstProblem: string | null = null;
+
+  constructor(job: SequentialJob) {
+    this.#job = job;
+    this.#client = new Client(job.target.origin, { pipelining: 1 });
+    this.#usage = job.collectUsage ? { answers: 0, prompt: 0, completion: 0, cost: 0, costAnswers: 0 } : null;
+    this.#refused = job.expect === 'refused';
+    this.#status = job.expect === undefined || job.expect === 'refused' ? 200 : job.expect.status;
+  }
+
+  /** One request; counted unless `measured` is false (warmup). */
+  async step(measured: boolean): Promise<void> {
+    const job = this.#job;
+    const refused = this.#refused;
+    const status = this.#status;
+    let firstAt = 0n;
+    let seen: UsageSeen | null = null;
+    const t0 = process.hrtime.bigint();
+    let problem: string | null = null;
+    try {
+      const { statusCode, body } = await this.#client.request({
+        path: job.target.path, method: 'POST', headers: job.target.headers, body: job.target.body,
+      });
+      if (refused) {
+        problem = `expected a refused connection, got status ${statusCode}`;
+        await body.dump();
+      } else if (statusCode !== status) {
+        problem = `status ${statusCode} (expected ${status}): ${(await body.text()).slice(0, 200)}`;
+      } else if (status !== 200) {
+        await body.text();
+      } else if (job.stream) {
+        const check = checker(job, () => {
+          firstAt = process.hrtime.bigint();
+        });
+        body.setEncoding('utf8');
+        for await (const text of body) check.feed(text as string);
+        problem = check.verdict().problem;
+        seen = check.usageSeen;
+      } else {
+        const text = await body.text();
+        if (this.#usage) seen = bodyUsage(job.dialect, text);
+      }
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (!refused || code !== 'ECONNREFUSED') problem = `request failed: ${code ?? ''} ${(err as Error).message}`;
+    }
+    const t1 = process.hrtime.bigint();
+    if (!measured) return;
+    const usage = this.#usage;
+    if (problem === null && usage && status === 200 && !refused) {
+      if (seen === null) problem = 'answer without usage';
+      else {
+        usage.answers++;
+        usage.prompt += seen.prompt;
+        usage.completion += seen.completion;
+        if (seen.cost !== null) {
+          usage.cost += seen.cost;
+          usage.costAnswers++;
+        }
+      }
+    }
+    if (problem !== null) {
+      this.#failures++;
+      this.#firstProblem ??= problem;
+      return;
+    }
+    this.#ok++;
+    this.#total.push(ms(t0, t1));
+    if (job.stream && status === 200 && !refused) this.#ttft.push(ms(t0, firstAt));
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+
+  result(): SequentialResult {
+    const job = this.#job;
+    return {
+      ok: this.#ok, failures: this.#failures, firstProblem: this.#firstProblem, latencyMs: this.#total.summary(),
+      ttftMs: job.stream && !this.#refused && this.#status === 200 ? this.#ttft.summary() : null, usage: this.#usage,
+    };
+  }
+}
+
+async function runSequential(id: number, job: SequentialJob): Promise<SequentialResult> {
+  const run = new SequentialRun(job);
   try {
     for (let i = 0; i < job.warmup + job.count; i++) {
       if (i === job.warmup) await mark(id);
-      let firstAt = 0n;
-      let seen: UsageSeen | null = null;
-      const t0 = process.hrtime.bigint();
-      let problem: string | null = null;
-      try {
-        const { statusCode, body } = await client.request({
-          path: job.target.path, method: 'POST', headers: job.target.headers, body: job.target.body,
-        });
-        if (refused) {
-          problem = `expected a refused connection, got status ${statusCode}`;
-          await body.dump();
-        } else if (statusCode !== status) {
-          problem = `status ${statusCode} (expected ${status}): ${(await body.text()).slice(0, 200)}`;
-        } else if (status !== 200) {
-          await body.text();
-        } else if (job.stream) {
-          const check = checker(job, () => {
-            firstAt = process.hrtime.bigint();
-          });
-          body.setEncoding('utf8');
-          for await (const text of body) check.feed(text as string);
-          problem = check.verdict().problem;
-          seen = check.usageSeen;
-        } else {
-          const text = await body.text();
-          if (usage) seen = bodyUsage(job.dialect, text);
-        }
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (!refused || code !== 'ECONNREFUSED') problem = `request failed: ${code ?? ''} ${(err as Error).message}`;
-      }
-      const t1 = process.hrtime.bigint();
-      if (i < job.warmup) continue;
-      if (problem === null && usage && status === 200 && !refused) {
-        if (seen === null) problem = 'answer without usage';
-        else {
-          usage.answers++;
-          usage.prompt += seen.prompt;
-          usage.completion += seen.completion;
-          if (seen.cost !== null) {
-            usage.cost += seen.cost;
-            usage.costAnswers++;
-          }
-        }
-      }
-      if (problem !== null) {
-        failures++;
-        firstProblem ??= problem;
-        continue;
-      }
-      ok++;
-      total.push(ms(t0, t1));
-      if (job.stream && status === 200 && !refused) ttft.push(ms(t0, firstAt));
+      await run.step(i >= job.warmup);
     }
   } finally {
-    await client.close();
+    await run.close();
   }
-  return {
-    ok, failures, firstProblem, latencyMs: total.summary(), ttftMs: job.stream && !refused && status === 200 ? ttft.summary() : null, usage,
-  };
+  return run.result();
+}
+
+async function runInterleaved(id: number, job: Extract<LoadJob, { kind: 'interleaved' }>): Promise<InterleavedResult> {
+  const runs = job.targets.map((target) => new SequentialRun({
+    kind: 'sequential', target, count: job.count, warmup: job.warmup, stream: job.stream, deltas: job.deltas, expectUsage: job.expectUsage,
+  }));
+  const n = runs.length;
+  try {
+    for (let i = 0; i < job.warmup + job.count; i++) {
+      if (i === job.warmup) await mark(id);
+      // Each target goes first as often as the others: a target right after another may find the
+      // machine busy with what the other left behind (a flush, a GC).
+      for (let k = 0; k < n; k++) await runs[(i + k) % n]!.step(i >= job.warmup);
+    }
+  } finally {
+    await Promise.all(runs.map((r) => r.close()));
+  }
+  return { perTarget: runs.map((r) => r.result()) };
 }
 
 async function runBurst(id: number, job: Extract<LoadJob, { kind: 'burst' }>): Promise<BurstResult> {
@@ -256,6 +309,7 @@ async function run(id: number, job: LoadJob): Promise<void> {
     const result =
       job.kind === 'autocannon' ? await runAutocannon(id, job)
         : job.kind === 'sequential' ? await runSequential(id, job)
+          : job.kind === 'interleaved' ? await runInterleaved(id, job)
           : job.kind === 'burst' ? await runBurst(id, job)
             : await runStreams(id, job);
     send({ type: 'result', id, result });

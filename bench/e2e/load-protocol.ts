@@ -31,6 +31,20 @@ export type LoadJob =
       /** Add up the usage every answer reported (`SequentialResult.usage`). */
       collectUsage?: boolean;
     }
+  /**
+   * The `sequential` job against several targets at once, one request at a time, taking the targets
+   * in turn (request i goes to each target, starting with target i mod n): whatever the machine does
+   * meanwhile falls on every target alike, which a run per target in a row cannot promise.
+   */
+  | {
+      kind: 'interleaved';
+      targets: HttpTarget[];
+      count: number;
+      warmup: number;
+      stream: boolean;
+      deltas: number;
+      expectUsage: boolean;
+    }
   | {
       kind: 'streams'; target: HttpTarget; count: number; deltas: number; expectUsage: boolean; timeoutS: number;
       /** Spread the stream starts evenly over this many ms (default 0: all at once). */
@@ -77,6 +91,11 @@ export interface SequentialResult {
   usage: UsageTotals | null;
 }
 
+/** One `SequentialResult` per target of an `interleaved` job, in the job's order. */
+export interface InterleavedResult {
+  perTarget: SequentialResult[];
+}
+
 export interface BurstResult {
   /** HTTP status → answers; `error` for requests that got no answer. */
   statuses: Record<string, number>;
@@ -100,7 +119,7 @@ export interface StreamsResult {
   wallMs: number;
 }
 
-export type LoadResult = AutocannonResult | SequentialResult | StreamsResult | BurstResult;
+export type LoadResult = AutocannonResult | SequentialResult | InterleavedResult | StreamsResult | BurstResult;
 
 export type ToChild = { type: 'job'; id: number; job: LoadJob } | { type: 'go'; id: number };
 

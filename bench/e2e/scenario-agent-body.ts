@@ -2,8 +2,8 @@ import type { TargetName } from './config.js';
 import { agentBody } from './agent-body.js';
 import type { BurstResult, HttpTarget } from './load-protocol.js';
 import {
-  type Check, type Ctx, type PerTarget, type Row, type ScenarioOutput, type SeqRound, cpuOf, derivedRow, medianRow, pidsOf,
-  sequentialChecks, sequentialOn,
+  type Check, type Ctx, type PerTarget, type Row, type ScenarioOutput, type SeqRound, cpuOf, derivedRow, interleavedOn, medianRow, pidsOf,
+  sequentialChecks,
 } from './scenario-common.js';
 import type { TargetHandle } from './stack.js';
 
@@ -68,8 +68,8 @@ function concurrentChecks(figure: string, data: PerTarget<ConcurrentRun>): Check
 
 /**
  * P15 agent body: agent-sized requests (generated history, tool calls, 20 tools; 20 KB, 200 KB and
- * 1 MB by default), non-streamed and streamed, one at a time and `p15C` at a time, targets
- * interleaved per round. `X − direct` is what a hop adds for a body that size; the `gw added ÷ null
+ * 1 MB by default), non-streamed and streamed, one at a time (the targets taken in turn request by
+ * request) and `p15C` at a time (a run per target, targets in turn). `X − direct` is what a hop adds for a body that size; the `gw added ÷ null
  * added` rows compare that with the null proxy, which streams the body through without parsing it.
  */
 export async function p15(ctx: Ctx): Promise<ScenarioOutput> {
@@ -81,16 +81,15 @@ export async function p15(ctx: Ctx): Promise<ScenarioOutput> {
   for (let r = 0; r < ctx.cfg.rounds; r++) {
     for (const kb of sizes) {
       const body = bodies.get(kb)!;
+      const seq = {} as Record<Kind, Map<TargetName, SeqRound>>;
+      for (const kind of KINDS) {
+        seq[kind] = await interleavedOn(ctx, ctx.stack.targets.map((t) => [t, agentTarget(ctx, t, body[kind])] as const), { stream: kind === 'stream', count, warmup });
+      }
       for (const t of ctx.stack.targets) {
         ctx.stack.assertAlive();
-        const seq = {} as Record<Kind, SeqRound>;
         const conc = {} as Record<Kind, ConcurrentRun>;
-        for (const kind of KINDS) {
-          const target = agentTarget(ctx, t, body[kind]);
-          seq[kind] = await sequentialOn(ctx, t, target, { stream: kind === 'stream', count, warmup });
-          conc[kind] = await concurrent(ctx, t, target);
-        }
-        (data.get(kb)![t.name] ??= []).push({ seq, conc });
+        for (const kind of KINDS) conc[kind] = await concurrent(ctx, t, agentTarget(ctx, t, body[kind]));
+        (data.get(kb)![t.name] ??= []).push({ seq: { plain: seq.plain.get(t.name)!, stream: seq.stream.get(t.name)! }, conc });
       }
       ctx.log(`    P15 ${label(kb)} round ${r + 1}: ${ctx.stack.targets.map((t) => {
         const last = data.get(kb)![t.name]!.at(-1)!;

@@ -1,7 +1,7 @@
 import type { BenchConfig, TargetName } from './config.js';
 import type { ExtendedFixtures } from './extended-gateway.js';
 import type { LoadGenerator } from './load-generator.js';
-import type { AutocannonResult, Dialect, HttpTarget, SequentialResult } from './load-protocol.js';
+import type { AutocannonResult, Dialect, HttpTarget, InterleavedResult, SequentialResult } from './load-protocol.js';
 import type { ChildSet } from './processes.js';
 import type { Stack, TargetHandle } from './stack.js';
 import { median } from './stats.js';
@@ -124,6 +124,40 @@ export async function sequentialOn(ctx: Ctx, t: TargetHandle, target: HttpTarget
   );
   const cpu = cpuOf(t, m.cpuMicros);
   return { result: m.result, cpuPerReqUs: cpu === null || m.result.ok === 0 ? null : cpu / m.result.ok };
+}
+
+/**
+ * One round of sequential requests against every target, interleaved request by request (see the
+ * `interleaved` load job), with each target's CPU per answer. A target's CPU is sampled over the
+ * whole run, so it includes what the target does while the others answer (timers, flushes): a
+ * little more per answer than a run of its own would show.
+ */
+export async function interleavedOn(ctx: Ctx, targets: readonly [TargetHandle, HttpTarget][], o: Pick<SeqOptions, 'stream' | 'count' | 'warmup'>): Promise<Map<TargetName, SeqRound>> {
+  ctx.stack.assertAlive();
+  const m = await ctx.load.run<InterleavedResult>(
+    {
+      kind: 'interleaved', targets: targets.map(([, target]) => target), count: o.count, warmup: o.warmup ?? ctx.cfg.seqWarmup,
+      stream: o.stream, deltas: ctx.cfg.deltas, expectUsage: o.stream,
+    },
+    { cpuPids: targets.flatMap(([t]) => pidsOf(t)) },
+  );
+  const out = new Map<TargetName, SeqRound>();
+  targets.forEach(([t], i) => {
+    const result = m.result.perTarget[i]!;
+    const cpu = cpuOf(t, m.cpuMicros);
+    out.set(t.name, { result, cpuPerReqUs: cpu === null || result.ok === 0 ? null : cpu / result.ok });
+  });
+  return out;
+}
+
+/** `rounds` rounds of `interleavedOn` over every target of the stack, `request(t)` the request for target `t`. */
+export async function interleavedRounds(ctx: Ctx, rounds: number, request: (t: TargetHandle) => HttpTarget, o: Pick<SeqOptions, 'stream' | 'count' | 'warmup'>): Promise<PerTarget<SeqRound>> {
+  const out: PerTarget<SeqRound> = {};
+  for (let r = 0; r < rounds; r++) {
+    const round = await interleavedOn(ctx, ctx.stack.targets.map((t) => [t, request(t)] as const), o);
+    for (const [name, value] of round) (out[name] ??= []).push(value);
+  }
+  return out;
 }
 
 /** A check per target that no sequential run of the scenario had a failed request. */

@@ -1,17 +1,12 @@
 import type { Measured } from './load-generator.js';
 import type { AutocannonResult } from './load-protocol.js';
 import {
-  type Ctx, type ScenarioOutput, type SeqRound, cpuOf, interleave, medianRow, noFailureChecks, pidsOf, sequentialChecks, sequentialOn,
+  type Ctx, type ScenarioOutput, cpuOf, interleave, interleavedRounds, medianRow, noFailureChecks, pidsOf, sequentialChecks,
 } from './scenario-common.js';
-import type { TargetHandle } from './stack.js';
 
-function sequential(ctx: Ctx, t: TargetHandle, stream: boolean, count: number): Promise<SeqRound> {
-  return sequentialOn(ctx, t, ctx.stack.http(t, stream), { stream, count });
-}
-
-/** P1: added latency of one non-streamed request at a time, 0 ms mock. */
+/** P1: added latency of one non-streamed request at a time, 0 ms mock, the targets taken in turn request by request. */
 export async function p1(ctx: Ctx): Promise<ScenarioOutput> {
-  const data = await interleave(ctx, ctx.cfg.rounds, (t) => sequential(ctx, t, false, ctx.cfg.seqRequests));
+  const data = await interleavedRounds(ctx, ctx.cfg.rounds, (t) => ctx.stack.http(t, false), { stream: false, count: ctx.cfg.seqRequests });
   return {
     rows: [
       medianRow('P1', 'latency p50, c=1 (ms)', 'latency', data, (r) => r.result.latencyMs.p50),
@@ -24,11 +19,11 @@ export async function p1(ctx: Ctx): Promise<ScenarioOutput> {
 }
 
 /**
- * P6: added time to first token, one stream at a time (0 ms mock), and the CPU one 64-delta
+ * P6: added time to first token, one stream at a time (0 ms mock, the targets in turn stream by stream), and the CPU one 64-delta
  * stream costs when streams run `streamC` at a time.
  */
 export async function p6(ctx: Ctx): Promise<ScenarioOutput> {
-  const seq = await interleave(ctx, ctx.cfg.rounds, (t) => sequential(ctx, t, true, ctx.cfg.seqStreams));
+  const seq = await interleavedRounds(ctx, ctx.cfg.rounds, (t) => ctx.stack.http(t, true), { stream: true, count: ctx.cfg.seqStreams });
   const sat = await interleave(ctx, ctx.cfg.rounds, (t) =>
     ctx.load.run<AutocannonResult>(
       {
