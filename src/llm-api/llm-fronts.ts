@@ -95,12 +95,22 @@ export function parseJsonBody(raw: Buffer, maxDepth: number, skimMessages = fals
  */
 const SKIM_MIN_BYTES = 32 * 1024;
 
-/** `raw` skimmed (see json-skim.ts): every member but `messages` parsed; null when the skim gives up. */
+/**
+ * Members of a skimmed body at least this long are parsed only when something reads them: an
+ * agent's 20 tool definitions (10–20 KB) go upstream as bytes, and routing reads them only to choose
+ * among fallbacks.
+ */
+const DEFER_MEMBER_BYTES = 4 * 1024;
+
+/**
+ * `raw` skimmed (see json-skim.ts): `messages` and any other large member parsed when first read,
+ * the rest now; null when the skim gives up.
+ */
 function skimBody(raw: Buffer, maxDepth: number): ParsedBody | null {
   const skim = skimJsonBody(raw, maxDepth);
   if (skim === TOO_DEEP) throw tooDeep(maxDepth);
   if (skim === null || skim.messages === null) return null;
-  const value = parseTopLevelPieces(raw, skim.top, 'messages');
+  const value = parseTopLevelPieces(raw, skim.top, 'messages', DEFER_MEMBER_BYTES);
   if (value === null) return null;
   return { value, top: skim.top, messages: new SkimmedMessages(raw, skim.messages) };
 }

@@ -280,9 +280,10 @@ const NOT_PIECEWISE = new Error('not parsed piecewise');
  * describes), built from pieces: each top-level member's value is parsed on its own, large arrays
  * element by element, so no string as large as the body is ever made. Null when any piece fails to
  * parse or the text between pieces is not exactly JSON's: the caller then parses the whole text,
- * which also gives the parser's own error message.
+ * which also gives the parser's own error message. The member `deferred`, and every member whose
+ * value spans at least `deferBytes`, is parsed when first read (the bytes were checked already).
  */
-export function parseTopLevelPieces(bytes: Uint8Array, top: TopLevelObject, deferred: string | null = null): Record<string, unknown> | null {
+export function parseTopLevelPieces(bytes: Uint8Array, top: TopLevelObject, deferred: string | null = null, deferBytes = Infinity): Record<string, unknown> | null {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Record<string, unknown> = {};
   try {
@@ -290,7 +291,7 @@ export function parseTopLevelPieces(bytes: Uint8Array, top: TopLevelObject, defe
       // An own `__proto__` data property is what the parser makes; an assignment would set the prototype.
       if (m.key === '__proto__') return null;
       const key = buf.toString('utf8', m.start + 1, m.keyEnd);
-      if (key === deferred) defineOnFirstRead(out, key, () => parseJsonSpan(buf, m.valueStart, m.end));
+      if (key === deferred || m.end - m.valueStart >= deferBytes) defineOnFirstRead(out, key, () => parseJsonSpan(buf, m.valueStart, m.end));
       else out[key] = parseSpan(buf, m.valueStart, m.end);
     }
   } catch {

@@ -81,6 +81,18 @@ describe('parseJsonBody', () => {
     expect(parsed.top?.members.map((m) => m.key)).toEqual(['model', 'messages', 'stream']);
   });
 
+  it('skims a large agent body: large members such as tools parsed when first read, small ones at once, the same value', () => {
+    const tools = Array.from({ length: 20 }, (_, i) => ({ type: 'function', function: { name: `tool_${i}`, description: 'd'.repeat(300), parameters: { type: 'object', properties: { a: { type: 'string' } } } } }));
+    const text = largeBody(`,"tools":${JSON.stringify(tools)},"tool_choice":"auto","temperature":0.2`);
+    const parsed = parseJsonBody(Buffer.from(text), 64, true);
+    expect(Object.getOwnPropertyDescriptor(parsed.value, 'tools')?.get).toBeTypeOf('function');
+    expect(Object.getOwnPropertyDescriptor(parsed.value, 'tool_choice')?.value).toBe('auto');
+    expect(Object.keys(parsed.value)).toEqual(['model', 'messages', 'tools', 'tool_choice', 'temperature']);
+    expect(parsed.value.tools).toEqual(tools);
+    expect(Object.getOwnPropertyDescriptor(parsed.value, 'tools')?.value).toEqual(tools);
+    expect(JSON.stringify(parsed.value)).toBe(JSON.stringify(JSON.parse(text)));
+  });
+
   it('answers what routing asks of skimmed messages by parsing only the messages concerned', () => {
     const messages = [
       { role: 'system', content: 'be brief ' + 'x'.repeat(40_000) },
