@@ -300,32 +300,26 @@ function isHex(c: number | undefined): boolean {
 
 /**
  * The closing quote of the string opened at `open`, checked as the parser checks strings (no raw
- * control characters, only JSON's escapes); -1 with `bad` set otherwise. Quotes are found with
- * `indexOf` (native memchr); the bytes before each are checked four at a time (`plainRunEnd`), and
- * only escapes are looked at one by one.
+ * control characters, only JSON's escapes); -1 with `bad` set otherwise. The text between escapes
+ * is passed over four bytes at a time (`nextSpecial`), and only escapes are looked at one by one.
  */
 function stringEnd(buf: Buffer, open: number): number {
   let i = open + 1;
   for (;;) {
-    const q = buf.indexOf(QUOTE, i);
-    if (q === -1) return fail();
-    while (i < q) {
-      i = plainRunEnd(buf, i, q);
-      if (i === q) break;
-      if (buf[i]! < 0x20) return fail();
-      // A backslash: JSON's escapes only.
-      const e = buf[i + 1];
-      if (e === 0x75) {
-        if (!isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) return fail();
-        i += 6;
-      } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
-        i += 2;
-      } else {
-        return fail();
-      }
+    i = nextSpecial(buf, i);
+    const c = buf[i];
+    if (c === QUOTE) return i;
+    if (c === undefined || c < 0x20) return fail();
+    // A backslash: JSON's escapes only.
+    const e = buf[i + 1];
+    if (e === 0x75) {
+      if (!isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) return fail();
+      i += 6;
+    } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+      i += 2;
+    } else {
+      return fail();
     }
-    // An escape that ends past `q` took that quote with it: look for the next one.
-    if (i === q) return q;
   }
 }
 
@@ -345,30 +339,34 @@ function useWords(buf: Buffer): void {
 }
 
 /**
- * The first index in `[i, q)` of a byte below 0x20 or a backslash, or `q`. A word has such a byte
- * when `(x - 0x20202020) & ~x & 0x80808080` (some byte below 0x20) or the same test for a zero byte
- * of `x ^ 0x5c5c5c5c` (some backslash) is non-zero: both are exact as yes/no answers, so the bytes
- * of a word that says yes are looked at one by one.
+ * The first index from `i` of a byte that ends a run of string text: a quote, a backslash or a
+ * control character (below 0x20); `buf.length` if none. A word holds one when, for `x` the word,
+ * `(x - 0x20202020) & ~x & 0x80808080` (some byte below 0x20) or the same test for a zero byte of
+ * `x ^ 0x22222222` (a quote) or `x ^ 0x5c5c5c5c` (a backslash) is non-zero: each is exact as a
+ * yes/no answer, so the bytes of a word that says yes are looked at one by one.
  */
-function plainRunEnd(buf: Buffer, i: number, q: number): number {
-  while (i < q && ((i - wordBase) & 3) !== 0) {
+function nextSpecial(buf: Buffer, i: number): number {
+  const n = buf.length;
+  while (i < n && ((i - wordBase) & 3) !== 0) {
     const c = buf[i]!;
-    if (c < 0x20 || c === BACKSLASH) return i;
+    if (c < 0x20 || c === QUOTE || c === BACKSLASH) return i;
     i++;
   }
+  if (i >= n) return n;
   let w = (i - wordBase) >> 2;
-  const wordsEnd = Math.min((q - wordBase) >> 2, words.length);
-  while (w < wordsEnd) {
+  const count = words.length;
+  while (w < count) {
     const x = words[w]!;
-    const y = x ^ 0x5c5c5c5c;
-    if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) break;
+    const q = x ^ 0x22222222;
+    const b = x ^ 0x5c5c5c5c;
+    if ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) break;
     w++;
   }
-  if (w > (i - wordBase) >> 2) i = wordBase + (w << 2);
-  while (i < q) {
+  i = wordBase + (w << 2);
+  while (i < n) {
     const c = buf[i]!;
-    if (c < 0x20 || c === BACKSLASH) return i;
+    if (c < 0x20 || c === QUOTE || c === BACKSLASH) return i;
     i++;
   }
-  return q;
+  return n;
 }
