@@ -3,12 +3,18 @@ import type {
 } from '@modelcontextprotocol/client';
 import { withinValueDepth } from '../model/index.js';
 import type { McpServerRuntime } from '../workers/index.js';
+import { takeRelated } from './annotate-related.js';
+import { CALL_TAG_HEADER, callTaggingFetch } from './call-tag-fetch.js';
 import { RPC_CODE, RpcError, toRpcError } from './rpc-error.js';
 import { connectionErrorCode } from './upstream-errors.js';
 import type { CallRef, Item, ListKind, UpstreamRequestOptions } from './upstream-types.js';
 
 /** `_meta` key of the server's identity on a 2026-07-28 result (the SDK's SERVER_INFO_META_KEY, without loading it here). */
 const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
+/** `_meta` key of a request's log level in this revision (the SDK's LOG_LEVEL_META_KEY): a server sends log lines only for requests that carry one. */
+const LOG_LEVEL_META_KEY = 'io.modelcontextprotocol/logLevel';
+/** The level asked for on behalf of a client that chose none: everything, as a 1.x server sends a session that never set a level. */
+const DEFAULT_LOG_LEVEL = 'debug';
 /** Requests whose result may be `input_required` in this revision. */
 const MULTI_ROUND_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
 /** Rounds of `input_required` one request may take before the gateway gives up on it. */
@@ -31,6 +37,8 @@ export interface ModernEvents {
   /** A list changed (heard on the `subscriptions/listen` stream), or may have while the stream was down (`null`: all of them). */
   changed(kind: ListKind | null): void;
   resourceUpdated(uri: string, params: Item): void;
+  /** A log line the server sent on the response stream of a request made for `call` (null: one made for no client call). */
+  log(params: Item, call: CallRef | null): void;
   /** One embedded request of an `input_required` result, to be answered by the client of `call`. */
   input(method: string, params: Item, call: CallRef | null, signal: AbortSignal): Promise<Item>;
   /** Why the listen stream could not be kept open (for the logs; requests are not affected); `err`: the error it failed with, if any. */
@@ -92,7 +100,7 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     return fetch(url, init);
   };
   const auth: AuthProvider | undefined = opts.token === undefined ? undefined : { token: opts.token };
-  const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: guarded, authProvider: auth });
+  const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: callTaggingFetch(guarded), authProvider: auth });
   const client = new sdk.Client({ name: 'localrouter', version: opts.version }, {
     versionNegotiation: { mode: 'auto' },
     // Embedded requests are answered by the client of the call that caused them (see ModernUpstream#fulfil).
@@ -163,6 +171,9 @@ export class ModernUpstream {
   #listenTimer: NodeJS.Timeout | null = null;
   #listenFailures = 0;
   #closed = false;
+  /** The client calls of the requests under way, by the tag on their POST (see `callTaggingFetch`). */
+  readonly #calls = new Map<string, CallRef>();
+  #nextTag = 0;
 
   constructor(client: ModernClient, events: ModernEvents, opts: ModernOptions, errors: ErrorKinds) {
     this.#client = client;
@@ -182,6 +193,12 @@ export class ModernUpstream {
       // Only the URIs asked for, and nothing deeper than the gateway forwards.
       if (typeof params.uri !== 'string' || !this.#uris.has(params.uri) || !withinValueDepth(params, opts.maxJsonDepth)) return;
       events.resourceUpdated(params.uri, params);
+    });
+    client.setNotificationHandler('notifications/message', (n) => {
+      const params = { ...n.params } as Item;
+      const tag = takeRelated(params);
+      if (!withinValueDepth(params, opts.maxJsonDepth)) return;
+      events.log(params, tag === undefined ? null : this.#calls.get(String(tag)) ?? null);
     });
   }
 
@@ -276,19 +293,39 @@ export class ModernUpstream {
     });
   }
 
+  /**
+   * One request on the wire. A request made for a client call carries the client's log level (a
+   * server of this revision logs only for requests that name one) and a tag that marks the log
+   * lines on its response stream as that call's (see `callTaggingFetch`).
+   */
   async #send(method: string, params: Item, opts: UpstreamRequestOptions, multiRound: boolean): Promise<Item> {
+    const call = opts.call;
+    const tag = call === null ? null : String(++this.#nextTag);
+    if (tag !== null) this.#calls.set(tag, call!);
     try {
-      return await this.#client.request({ method, params }, LOOSE_RESULT, {
+      return await this.#client.request({ method, params: tag === null ? params : this.#withLogLevel(params, call!) }, LOOSE_RESULT, {
         signal: opts.signal, timeout: this.#opts.timeoutMs, resetTimeoutOnProgress: true,
         maxTotalTimeout: this.#opts.maxTotalTimeoutMs > 0 ? this.#opts.maxTotalTimeoutMs : undefined,
         onprogress: (p) => opts.onprogress?.(p),
         allowInputRequired: multiRound,
+        ...(tag === null ? {} : { headers: { [CALL_TAG_HEADER]: tag } }),
       });
     } catch (err) {
       if (this.#errors.timeout(err)) throw new RpcError(RPC_CODE.RequestTimeout, 'Request timed out');
       if (this.#errors.protocol(err)) throw toRpcError(err);
       throw err;
+    } finally {
+      // The SDK may settle the response before it has dispatched the notifications read just
+      // before it: the tag is forgotten a turn of the event loop later.
+      if (tag !== null) setImmediate(() => this.#calls.delete(tag));
     }
+  }
+
+  /** `params` with the log level the call's client wants, when the server logs at all (the client's own `_meta` kept). */
+  #withLogLevel(params: Item, call: CallRef): Item {
+    if (this.capabilities()?.logging === undefined) return params;
+    const meta = isPlainObject(params._meta) ? params._meta : {};
+    return { ...params, _meta: { ...meta, [LOG_LEVEL_META_KEY]: call.logLevel() ?? DEFAULT_LOG_LEVEL } };
   }
 
   /**

@@ -404,6 +404,7 @@ export class UpstreamInstance {
         for (const k of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) this.#invalidate(k);
       },
       resourceUpdated: (uri, params) => this.#events.resourceUpdated(this, uri, params),
+      log: (params, call) => this.#events.log(this, params, call),
       input: (method, params, call, signal) => this.#events.serverRequest(this, method, params, call, signal),
       listenFailed: (reason, err) => {
         const modern = this.#modern;
