@@ -56,6 +56,8 @@ export interface ModernOptions {
   perSession: boolean;
   /** The bearer token of an OAuth login, if the server has one. */
   token?: () => Promise<string | undefined>;
+  /** Called on a 401 (the request is then sent once more): refreshes the login, or raises `NeedsLoginError`. */
+  onUnauthorized?: AuthProvider['onUnauthorized'];
   /**
    * The resource URIs the listen stream watches. The owner's set, shared with each connection it
    * makes, so a new one listens for the same URIs from its first stream.
@@ -85,8 +87,10 @@ class LegacyVerdict extends Error {
  * times out (after at most 10 s), gets a 5xx or a reply that is no answer (HTML, an empty 202) is
  * taken for a legacy server that mishandles unknown requests: `initialize` is tried once, and only
  * its failure fails the connect. Only a server that cannot be reached fails the probe itself (the
- * caller retries with backoff). A 401 or 403 is left to the legacy path, whose OAuth client logs in
- * or refreshes (the next probe then carries the token).
+ * caller retries with backoff). A 401 goes to the OAuth client (`onUnauthorized`): refreshed
+ * tokens are sent with the probe once more, and a server that needs a login fails the probe with
+ * `NeedsLoginError` (marked "needs login"), whatever its era. A 401 without an OAuth client, or a
+ * 403, is left to the legacy path.
  */
 export async function probeHttpUpstream(server: McpServerRuntime, events: ModernEvents, opts: ModernOptions): Promise<ProbeOutcome> {
   const sdk = await import('@modelcontextprotocol/client');
@@ -99,7 +103,7 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     }
     return fetch(url, init);
   };
-  const auth: AuthProvider | undefined = opts.token === undefined ? undefined : { token: opts.token };
+  const auth: AuthProvider | undefined = opts.token === undefined ? undefined : { token: opts.token, onUnauthorized: opts.onUnauthorized };
   const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: callTaggingFetch(guarded), authProvider: auth });
   const client = new sdk.Client({ name: 'localrouter', version: opts.version }, {
     versionNegotiation: { mode: 'auto' },
@@ -111,6 +115,8 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     await client.connect(transport, { timeout: Math.min(opts.timeoutMs, PROBE_TIMEOUT_MS) });
   } catch (err) {
     await client.close().catch(() => undefined);
+    // A login is needed whatever the era: `initialize` would meet the same 401.
+    if (err instanceof Error && err.name === 'NeedsLoginError') throw err;
     if (legacy || isAuthFailure(err) || opts.lastEraLegacy === true || !unreachable(err)) return { era: 'legacy' };
     throw err;
   }

@@ -10,6 +10,7 @@ import { httpStatusOf, isAuthFailure, ModernUpstream, probeHttpUpstream, type Mo
 import { RelayTaskStore } from './relay-task-store.js';
 import { RpcError, toRpcError } from './rpc-error.js';
 import { connectionErrorCode, describe, upstreamError } from './upstream-errors.js';
+import { bearerSeam } from './upstream-oauth.js';
 import { createUpstreamTransport, upstreamOAuthOf, type ObservedTransport } from './upstream-transport.js';
 import { LIST_KINDS, type CallRef, type Item, type ListKind, type UpstreamRequestOptions } from './upstream-types.js';
 
@@ -433,7 +434,7 @@ export class UpstreamInstance {
     return {
       version: this.#version, timeoutMs: this.runtime.timeoutMs, maxTotalTimeoutMs: this.runtime.maxTotalTimeoutMs,
       maxJsonDepth: this.#maxJsonDepth, perSession: this.owner !== null, watched: this.#watched, lastEraLegacy: this.era === 'legacy',
-      token: oauth === undefined ? undefined : async () => (await oauth.tokens())?.access_token,
+      ...(oauth === undefined ? {} : bearerSeam(oauth)),
     };
   }
 

@@ -2,7 +2,7 @@ import {
   ClientCredentialsProvider, PrivateKeyJwtProvider, type ClientCredentialsProviderOptions, type PrivateKeyJwtProviderOptions,
 } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import {
-  discoverOAuthServerInfo, extractWWWAuthenticateParams, refreshAuthorization, type OAuthClientProvider, type OAuthDiscoveryState,
+  auth, discoverOAuthServerInfo, extractWWWAuthenticateParams, refreshAuthorization, UnauthorizedError, type OAuthClientProvider, type OAuthDiscoveryState,
 } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { McpOAuthState } from '../workers/index.js';
@@ -129,6 +129,31 @@ export function clientCredentialsProvider(state: CredentialsState, save?: (state
   }
   const opts = { ...common, clientSecret: state.clientSecret };
   return new SteppedClientCredentials(state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts, ledger);
+}
+
+/** What a 401 hands the v2 client's auth seam (its `UnauthorizedContext`). */
+export interface UnauthorizedContext {
+  response: Response;
+  serverUrl: URL;
+  fetchFn: (url: string | URL, init?: RequestInit) => Promise<Response>;
+}
+
+/**
+ * The v2 client's auth seam (its `AuthProvider`) for a 2026-07-28 server, over the same OAuth
+ * client as the legacy session: the bearer token (refreshed ahead of expiry by the provider), and
+ * on a 401 what the 1.x transport does on one, the SDK's `auth` (a refresh, or a client
+ * credentials grant; where a login is needed the provider raises `NeedsLoginError` and marks the
+ * server). The transport then sends the request once more with the new token.
+ */
+export function bearerSeam(provider: OAuthClientProvider): { token(): Promise<string | undefined>; onUnauthorized(ctx: UnauthorizedContext): Promise<void> } {
+  return {
+    token: async () => (await provider.tokens())?.access_token,
+    onUnauthorized: async ({ response, serverUrl, fetchFn }) => {
+      const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
+      const result = await auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn });
+      if (result !== 'AUTHORIZED') throw new UnauthorizedError();
+    },
+  };
 }
 
 /**
