@@ -4,6 +4,7 @@ import type {
 import { withinValueDepth } from '../model/index.js';
 import type { McpServerRuntime } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
+import { withFormDefaults } from './form-defaults.js';
 import { CALL_TAG_HEADER, callTaggingFetch } from './call-tag-fetch.js';
 import { RPC_CODE, RpcError, toRpcError } from './rpc-error.js';
 import { connectionErrorCode } from './upstream-errors.js';
@@ -142,9 +143,10 @@ interface ErrorKinds {
 
 /**
  * What the gateway can get answered for a modern server: sampling and elicitation, by the client of
- * the call. Form defaults are not promised (`applyDefaults`): the answer is the client's as it came.
+ * the call. An accepted form gets the requested schema's defaults for the fields it leaves out
+ * (`applyDefaults`, see `withFormDefaults`), as a legacy server's answers do.
  */
-const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} } };
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: { applyDefaults: true }, url: {} } };
 
 /**
  * One 2026-07-28 server, called statelessly with the v2 client: every request stands alone (its
@@ -356,7 +358,7 @@ export class ModernUpstream {
         local.abort(err);
         throw err;
       })));
-      return Object.fromEntries(entries.map(([key], i) => [key, answers[i]]));
+      return Object.fromEntries(entries.map(([key], i) => [key, completed(asked[i]!, answers[i]!)]));
     } finally {
       opts.signal?.removeEventListener('abort', stop);
     }
@@ -475,6 +477,14 @@ export class ModernUpstream {
     }, delay);
     this.#listenTimer.unref();
   }
+}
+
+/** An answer to an embedded request as the server gets it: an accepted form with the schema's defaults filled in. */
+function completed(request: { method: string; params: Item }, answer: Item): Item {
+  const { method, params } = request;
+  if (method !== 'elicitation/create' || (params.mode ?? 'form') !== 'form' || answer.action !== 'accept') return answer;
+  if (!isPlainObject(params.requestedSchema) || !isPlainObject(answer.content)) return answer;
+  return { ...answer, content: withFormDefaults(params.requestedSchema, answer.content) };
 }
 
 /** Every result as the server sent it: fields are kept, nothing validated away (the ingress checks what it forwards). */

@@ -22,6 +22,8 @@ interface RetryContext {
  *   answers `<name>: <poem>`; the rounds are told apart by the request state it minted;
  * - `forever`: answers `input_required` with only a request state, every time;
  * - `flood`: asks 50 questions at once; `deep`: answers with structured content nested 300 levels;
+ * - `survey`: asks for a form whose `color` and `size` have defaults, then answers with the JSON of
+ *   the content it got;
  * - `chatty`: logs one line at each of debug, info, warning and error while it runs (each sent only
  *   when the request's log level lets it through, as the SDK does), then answers `said what it had to`.
  * Its resource `memo://one` is read with the cache hints of a public, hour-long entry. `port`: where
@@ -73,6 +75,7 @@ function buildServer(): Server {
       { name: 'flood', description: 'Asks 50 questions at once.', inputSchema: { type: 'object' } },
       { name: 'deep', description: 'Answers with structured content nested 300 levels deep.', inputSchema: { type: 'object' } },
       { name: 'chatty', description: 'Logs a line at four levels while it runs.', inputSchema: { type: 'object' } },
+      { name: 'survey', description: 'Asks for a form with defaults and answers with what it got.', inputSchema: { type: 'object' } },
     ],
   }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
@@ -95,6 +98,16 @@ function callTool(name: string, ctx: RetryContext): Item {
   if (name === 'flood') {
     const inputRequests = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`q${i}`, { method: 'elicitation/create', params: { mode: 'form', message: `question ${i}`, requestedSchema: { type: 'object', properties: {} } } }]));
     return inputRequired({ inputRequests, requestState: 'flooded' } as never) as unknown as Item;
+  }
+  if (name === 'survey') {
+    if (state === undefined) {
+      const requestedSchema = {
+        type: 'object',
+        properties: { name: { type: 'string' }, color: { type: 'string', default: 'blue' }, size: { type: 'number', default: 3 } },
+      };
+      return inputRequired({ inputRequests: { form: { method: 'elicitation/create', params: { mode: 'form', message: 'Tell me', requestedSchema } } }, requestState: 'asked-survey' } as never) as unknown as Item;
+    }
+    return { content: [{ type: 'text', text: JSON.stringify((answers.form as { content?: unknown } | undefined)?.content ?? null) }] };
   }
   if (name === 'deep') {
     let deep: Item = { leaf: true };

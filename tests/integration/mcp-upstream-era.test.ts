@@ -285,14 +285,25 @@ describe('a 2026-07-28-only upstream (the v2 server SDK) and its multi-round cal
     expect(await outcome(plain.callTool({ name: 'poet__flood', arguments: {} }))).toMatch(/error: .*50 embedded requests \(at most 16/);
     expect(await outcome(plain.callTool({ name: 'poet__deep', arguments: {} }))).toMatch(/error: .*nested deeper than 64 levels/);
     // The gateway still serves that client afterwards.
-    expect((await plain.listTools()).tools.map((t) => t.name).sort()).toEqual(['poet__chatty', 'poet__deep', 'poet__flood', 'poet__forever', 'poet__interview']);
+    expect((await plain.listTools()).tools.map((t) => t.name).sort()).toEqual(['poet__chatty', 'poet__deep', 'poet__flood', 'poet__forever', 'poet__interview', 'poet__survey']);
     await plain.close();
   }, 60_000);
 
   it('lists its tools with localrouter mcp tools, which probes it as the gateway does', async () => {
     const out = await runCli(['--home', fx.home, 'mcp', 'tools', 'poet', '--json']);
     expect(out.code, out.stderr).toBe(0);
-    expect((JSON.parse(out.stdout) as { name: string }[]).map((t) => t.name).sort()).toEqual(['chatty', 'deep', 'flood', 'forever', 'interview']);
+    expect((JSON.parse(out.stdout) as { name: string }[]).map((t) => t.name).sort()).toEqual(['chatty', 'deep', 'flood', 'forever', 'interview', 'survey']);
+  }, 30_000);
+
+  it('fills the requested schema\'s defaults into an accepted form the client left them out of, as for a legacy server', async () => {
+    const legacy = await connectClient(fx, fx.key, { elicitation: { form: {} } });
+    legacy.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada', size: 5 } }));
+    expect(JSON.parse(await outcome(legacy.callTool({ name: 'poet__survey', arguments: {} })))).toEqual({ name: 'Ada', size: 5, color: 'blue' });
+    const modern = new ModernClient({ name: 'modern-survey', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } }, capabilities: { elicitation: { form: {} } } });
+    modern.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Grace' } }));
+    await modern.connect(new ModernTransport(fx.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${fx.key}` } } }));
+    expect(JSON.parse(await outcome(modern.callTool({ name: 'poet__survey', arguments: {} })))).toEqual({ name: 'Grace', color: 'blue', size: 3 });
+    await Promise.all([legacy.close(), modern.close()]);
   }, 30_000);
 
   it('relays the log lines it sends during a call to the client of that call, at the level that client set', async () => {
