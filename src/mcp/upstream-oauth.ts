@@ -1,6 +1,4 @@
-import {
-  ClientCredentialsProvider, PrivateKeyJwtProvider, type ClientCredentialsProviderOptions, type PrivateKeyJwtProviderOptions,
-} from '@modelcontextprotocol/sdk/client/auth-extensions.js';
+import { ClientCredentialsProvider, PrivateKeyJwtProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import {
   auth, discoverOAuthServerInfo, extractWWWAuthenticateParams, refreshAuthorization, UnauthorizedError, type OAuthClientProvider, type OAuthDiscoveryState,
 } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -125,10 +123,10 @@ export function clientCredentialsProvider(state: CredentialsState, save?: (state
   const ledger = new ScopeLedger(state.scope, (scope) => save?.({ ...state, scope }));
   if (state.jwtKey !== undefined) {
     const opts = { ...common, privateKey: state.jwtKey.pem, algorithm: state.jwtKey.algorithm };
-    return new SteppedPrivateKeyJwt(state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts, ledger);
+    return new SteppedPrivateKeyJwt(ledger, state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts);
   }
   const opts = { ...common, clientSecret: state.clientSecret };
-  return new SteppedClientCredentials(state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts, ledger);
+  return new SteppedClientCredentials(ledger, state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts);
 }
 
 /** What a 401 hands the v2 client's auth seam (its `UnauthorizedContext`). */
@@ -226,53 +224,43 @@ class ScopeLedger {
 /** Bounds the widenings remembered as refused (a server asking for ever new scopes). */
 const MAX_REFUSED_WIDENINGS = 32;
 
+/** What a machine-to-machine provider of the SDK offers to be stepped: its token request and where it keeps the tokens. */
+interface TokenRequester extends OAuthClientProvider {
+  prepareTokenRequest(scope?: string): URLSearchParams;
+  saveTokens(tokens: OAuthTokens): void;
+}
+
 /**
- * The SDK's token request takes the scope of the client metadata, fixed at construction: these
- * ask for the ledger's instead, which step-up widens.
+ * `Base` (one of the SDK's machine-to-machine providers) with step-up: the SDK's token request
+ * takes the scope of the client metadata, fixed at construction, and the class asks for the
+ * ledger's instead, which step-up widens. Its constructor takes the ledger, then `Base`'s own arguments.
  */
-class SteppedClientCredentials extends ClientCredentialsProvider implements ScopeAware {
-  readonly #ledger: ScopeLedger;
+function stepped<A extends unknown[]>(Base: new (...args: A) => TokenRequester) {
+  return class Stepped extends Base implements ScopeAware {
+    readonly #ledger: ScopeLedger;
 
-  constructor(opts: ClientCredentialsProviderOptions, ledger: ScopeLedger) {
-    super(opts);
-    this.#ledger = ledger;
-  }
+    constructor(ledger: ScopeLedger, ...args: A) {
+      super(...args);
+      this.#ledger = ledger;
+    }
 
-  override prepareTokenRequest(scope?: string): URLSearchParams {
-    return super.prepareTokenRequest(this.#ledger.request() ?? scope);
-  }
+    override prepareTokenRequest(scope?: string): URLSearchParams {
+      return super.prepareTokenRequest(this.#ledger.request() ?? scope);
+    }
 
-  override saveTokens(tokens: OAuthTokens): void {
-    super.saveTokens(tokens);
-    this.#ledger.obtained(tokens);
-  }
+    override saveTokens(tokens: OAuthTokens): void {
+      super.saveTokens(tokens);
+      this.#ledger.obtained(tokens);
+    }
 
-  demandScope(scope: string, challenge: ScopeChallenge): boolean {
-    return this.#ledger.demand(scope, challenge);
-  }
+    demandScope(scope: string, challenge: ScopeChallenge): boolean {
+      return this.#ledger.demand(scope, challenge);
+    }
+  };
 }
 
-class SteppedPrivateKeyJwt extends PrivateKeyJwtProvider implements ScopeAware {
-  readonly #ledger: ScopeLedger;
-
-  constructor(opts: PrivateKeyJwtProviderOptions, ledger: ScopeLedger) {
-    super(opts);
-    this.#ledger = ledger;
-  }
-
-  override prepareTokenRequest(scope?: string): URLSearchParams {
-    return super.prepareTokenRequest(this.#ledger.request() ?? scope);
-  }
-
-  override saveTokens(tokens: OAuthTokens): void {
-    super.saveTokens(tokens);
-    this.#ledger.obtained(tokens);
-  }
-
-  demandScope(scope: string, challenge: ScopeChallenge): boolean {
-    return this.#ledger.demand(scope, challenge);
-  }
-}
+const SteppedClientCredentials = stepped(ClientCredentialsProvider);
+const SteppedPrivateKeyJwt = stepped(PrivateKeyJwtProvider);
 
 type CrossAppState = Extract<McpOAuthState, { grant: 'cross_app_access' }>;
 
