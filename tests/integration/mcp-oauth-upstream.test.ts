@@ -27,6 +27,7 @@ let stepper: OAuthMcpServer;
 let stepShort: OAuthMcpServer;
 let stepper401: OAuthMcpServer;
 let modern: OAuthMcpServer;
+let fresh: OAuthMcpServer;
 const CIMD_URL = 'https://client.example/localrouter-client.json';
 let cimdPort: number;
 let fx: McpGatewayFixture;
@@ -50,6 +51,7 @@ beforeAll(async () => {
   stepShort = await startOAuthMcpServer({ stepUp: true, accessTtlS: 2 });
   stepper401 = await startOAuthMcpServer({ stepUp: 'unauthorized' });
   modern = await startOAuthMcpServer({ modern: true });
+  fresh = await startOAuthMcpServer({ accessTtlS: 4 });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
@@ -63,6 +65,8 @@ beforeAll(async () => {
       { name: 'stepshort', transport: 'streamable-http', url: stepShort.url },
       { name: 'step401', transport: 'streamable-http', url: stepper401.url },
       { name: 'modern', transport: 'streamable-http', url: modern.url },
+      // Per session: each client session connects anew (probe, then initialize).
+      { name: 'fresh', transport: 'streamable-http', url: fresh.url, per_session: true },
     ],
     mcp: { restart_max_ms: 1000 },
   });
@@ -81,6 +85,7 @@ afterAll(async () => {
   await stepShort?.stop();
   await stepper401?.stop();
   await modern?.stop();
+  await fresh?.stop();
 });
 
 /** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
@@ -400,6 +405,26 @@ describe('upstream OAuth', () => {
       .toMatch(/error: .*needs an OAuth login: run "localrouter mcp login modern"/);
     expect(await status('modern')).toMatchObject({ needsLogin: true });
   }, 90_000);
+
+  it('a connect with tokens about to expire, or expired, refreshes them once for the probe and the session alike', async () => {
+    expect((await loginThroughBrowser('fresh')).code).toBe(0);
+    const call = async (): Promise<string> => {
+      const c = await connectClient(fx);
+      try {
+        return await c.callTool({ name: 'fresh__whoami', arguments: {} }).then((r) => toolText(r), (err: Error) => `error: ${err.message}`);
+      } finally {
+        await c.close();
+      }
+    };
+    expect(await eventually(async () => { const t = await call(); return t.startsWith('client ') ? t : undefined; })).toMatch(/^client /);
+    // The access token lives 4 s and is refreshed in its last 2: past 2.5 s it is about to expire, past 4.5 s expired.
+    for (const waitMs of [2_500, 4_500]) {
+      const before = fresh.counts.refreshes;
+      await new Promise((r) => setTimeout(r, waitMs));
+      expect(await call()).toMatch(/^client /);
+      expect(fresh.counts.refreshes - before, `after ${waitMs} ms`).toBe(1);
+    }
+  }, 60_000);
 
   it('refuses a login for a STDIO server and for an unknown server with a clear message', async () => {
     const unknown = await runCli(['--home', fx.home, 'mcp', 'login', 'nope']);
