@@ -515,10 +515,15 @@ function unreachable(err: unknown): boolean {
   return code !== null && UNREACHABLE.has(code);
 }
 
-/** Whether `err` is the server refusing the credentials (HTTP 401 or 403): the session path's OAuth deals with it. */
+/** Whether `err` is the server refusing the credentials (HTTP 401 or 403), or what the OAuth client made of such a refusal. */
 export function isAuthFailure(err: unknown): boolean {
   const status = httpStatusOf(err);
-  return status === 401 || status === 403 || (err instanceof Error && err.name === 'UnauthorizedError');
+  return status === 401 || status === 403 || (err instanceof Error && (err.name === 'UnauthorizedError' || renewalFailed(err)));
+}
+
+/** Whether the OAuth client already tried to renew the login for a 401 and could not (`NeedsLoginError`, `LoginRenewalError`). */
+export function renewalFailed(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'NeedsLoginError' || err.name === 'LoginRenewalError');
 }
 
 export function httpStatusOf(err: unknown): number | null {

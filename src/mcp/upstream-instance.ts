@@ -6,7 +6,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpOAuthState, McpServerRuntime, McpServerStatus } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
-import { httpStatusOf, isAuthFailure, ModernUpstream, probeHttpUpstream, type ModernEvents } from './modern-upstream.js';
+import { httpStatusOf, isAuthFailure, ModernUpstream, probeHttpUpstream, renewalFailed, type ModernEvents } from './modern-upstream.js';
 import { RelayTaskStore } from './relay-task-store.js';
 import { RpcError, toRpcError } from './rpc-error.js';
 import { connectionErrorCode, describe, upstreamError } from './upstream-errors.js';
@@ -441,7 +441,8 @@ export class UpstreamInstance {
   /**
    * What a failed request to a modern server means; true: send it once more. Each request stands
    * alone, so one failure concerns that request only: the connection (and the other clients' calls
-   * on it) stays. A refused token is asked for again (an OAuth login may have been refreshed since);
+   * on it) stays. A 401 has been taken to the OAuth client by the transport (a refreshed token is
+   * sent once more there); where there was none, the request is sent once more here;
    * a refused connection (the request never left) or a reset on a request that changes nothing is
    * sent again. The server is probed again only when it says it has no 2026-07-28 any more (a 1.x
    * "no session" 400 or 404: rolled back) or after several failures in a row; the old connection
@@ -457,7 +458,8 @@ export class UpstreamInstance {
     if (isAuthFailure(err)) {
       // A 401 (the SDK's UnauthorizedError carries no status); a 403 is a refusal of this request, not of the login.
       if (status !== 403) this.needsLogin = true;
-      return true;
+      // Where the OAuth client already tried to renew the login for it, sending again would only repeat that.
+      return !renewalFailed(err);
     }
     if (rolledBack(err)) {
       this.#drop(client, `the server answered like a 1.x server (HTTP ${status}: ${describe(err)}); probing it again`);

@@ -15,6 +15,18 @@ export class NeedsLoginError extends Error {
 }
 
 /**
+ * A server refused the token (HTTP 401) and the OAuth client could not get another: its discovery
+ * or its token endpoint failed. The request that met the 401 fails with this.
+ */
+export class LoginRenewalError extends Error {
+  constructor(cause: unknown) {
+    const why = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!.slice(0, 300);
+    super(`the server refused the token (HTTP 401) and LocalRouter could not renew the login: ${why}`, { cause });
+    this.name = 'LoginRenewalError';
+  }
+}
+
+/**
  * A challenge naming a scope: a 403 `insufficient_scope` (RFC 6750 §3.1, the MCP step-up), or a 401
  * that is not `invalid_token` (a 401 `invalid_token` says the token is expired, revoked or unknown,
  * which a refresh answers, whatever scope it names).
@@ -148,7 +160,13 @@ export function bearerSeam(provider: OAuthClientProvider): { token(): Promise<st
     token: async () => (await provider.tokens())?.access_token,
     onUnauthorized: async ({ response, serverUrl, fetchFn }) => {
       const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
-      const result = await auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn });
+      let result: Awaited<ReturnType<typeof auth>>;
+      try {
+        result = await auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn });
+      } catch (err) {
+        if (err instanceof NeedsLoginError) throw err;
+        throw new LoginRenewalError(err);
+      }
       if (result !== 'AUTHORIZED') throw new UnauthorizedError();
     },
   };
