@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type {
   AuthProvider, Client as ModernClient, FetchLike, McpSubscription, ServerCapabilities, StandardSchemaV1, SubscriptionFilter,
 } from '@modelcontextprotocol/client';
@@ -179,9 +180,11 @@ export class ModernUpstream {
   #listenTimer: NodeJS.Timeout | null = null;
   #listenFailures = 0;
   #closed = false;
-  /** The client calls of the requests under way, by the tag on their POST (see `callTaggingFetch`). */
+  /**
+   * The client calls of the requests under way, by the tag on their POST (see `callTaggingFetch`).
+   * Tags are random: a server that stamps a line on another stream itself cannot guess a live one.
+   */
   readonly #calls = new Map<string, CallRef>();
-  #nextTag = 0;
 
   constructor(client: ModernClient, events: ModernEvents, opts: ModernOptions, errors: ErrorKinds) {
     this.#client = client;
@@ -308,7 +311,7 @@ export class ModernUpstream {
    */
   async #send(method: string, params: Item, opts: UpstreamRequestOptions, multiRound: boolean): Promise<Item> {
     const call = opts.call;
-    const tag = call === null ? null : String(++this.#nextTag);
+    const tag = call === null ? null : randomUUID();
     if (tag !== null) this.#calls.set(tag, call!);
     try {
       return await this.#client.request({ method, params: tag === null ? params : this.#withLogLevel(params, call!) }, LOOSE_RESULT, {
