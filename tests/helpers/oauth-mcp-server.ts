@@ -231,7 +231,8 @@ function whoamiServer(authInfo: AuthInfo | undefined): ModernServer {
 /** One request of the express app through the v2 SDK's fetch-shaped handler (the bearer check already passed). */
 async function serveModern(handler: ReturnType<typeof createMcpHandler>, req: express.Request, res: Response): Promise<void> {
   const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+  // The body is express's parse, serialized again: its length may differ from the original's.
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'content-length') headers.set(k, v);
   const request = new Request(`http://${req.headers.host}${req.originalUrl}`, { method: 'POST', headers, body: JSON.stringify(req.body) });
   const response = await handler.fetch(request, { authInfo: req.auth, parsedBody: req.body });
   res.writeHead(response.status, Object.fromEntries(response.headers));
