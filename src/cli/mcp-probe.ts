@@ -47,7 +47,7 @@ async function listModernTools(runtime: ReturnType<typeof serverRuntime>): Promi
   const { probe, oauthOf } = await loadUpstreamProbe();
   const oauth = oauthOf(runtime, {});
   const probed = await probe(runtime, {
-    changed: () => undefined, resourceUpdated: () => undefined, listenFailed: () => undefined, listenRecovered: () => undefined,
+    changed: () => undefined, resourceUpdated: () => undefined, listenFailed: () => undefined, listenRecovered: () => undefined, log: () => undefined,
     input: (method) => Promise.reject(new Error(`the server asked for ${method} while listing tools`)),
   }, {
     version: '1', timeoutMs: runtime.timeoutMs, maxTotalTimeoutMs: 0, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH, perSession: false,

@@ -361,6 +361,7 @@ export class ClientSession {
       notify: (method, params) => extra.sendNotification({ method, params } as never),
       request: (method, params, signal) => extra.sendRequest({ method, params } as never, ResultSchema, { signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }) as Promise<Item>,
       clientCan: (capability) => this.clientCan(capability),
+      logLevel: () => this.logLevel,
     };
   }
 

@@ -206,10 +206,11 @@ export class McpCore implements SessionHost, UpstreamEvents, ToMcpHandler {
       if (i >= 0 && (min < 0 || i < min)) min = i;
     }
     if (min < 0) return;
-    // Upstreams log at the most verbose level any session asked for; each session then gets its own filter.
+    // Upstreams log at the most verbose level any session asked for; each session then gets its own
+    // filter. A 2026-07-28 upstream is told each request's level with the request instead.
     for (const e of this.#servers.values()) {
       for (const inst of [e.shared, ...e.perSession.values()]) {
-        if (inst?.state === 'ready' && inst.capabilities()?.logging) void inst.request('logging/setLevel', { level: LOG_LEVELS[min] }, { call: null }).catch(() => undefined);
+        if (inst?.state === 'ready' && inst.era !== 'modern' && inst.capabilities()?.logging) void inst.request('logging/setLevel', { level: LOG_LEVELS[min] }, { call: null }).catch(() => undefined);
       }
     }
   }
@@ -592,6 +593,7 @@ function sessionRef(s: ClientSession): CallRef {
     notify: (method, params) => s.server.notification({ method, params } as never),
     request: (method, params, signal) => s.server.request({ method, params } as never, ResultSchema, { signal, timeout: 60 * 60_000 }) as Promise<Item>,
     clientCan: (capability) => s.clientCan(capability),
+    logLevel: () => s.logLevel,
   };
 }
 

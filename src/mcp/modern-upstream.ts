@@ -1,14 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import type {
   AuthProvider, Client as ModernClient, FetchLike, McpSubscription, ServerCapabilities, StandardSchemaV1, SubscriptionFilter,
 } from '@modelcontextprotocol/client';
 import { withinValueDepth } from '../model/index.js';
 import type { McpServerRuntime } from '../workers/index.js';
+import { takeRelated } from './annotate-related.js';
+import { withFormDefaults } from './form-defaults.js';
+import { CALL_TAG_HEADER, callTaggingFetch } from './call-tag-fetch.js';
 import { RPC_CODE, RpcError, toRpcError } from './rpc-error.js';
 import { connectionErrorCode } from './upstream-errors.js';
 import type { CallRef, Item, ListKind, UpstreamRequestOptions } from './upstream-types.js';
 
 /** `_meta` key of the server's identity on a 2026-07-28 result (the SDK's SERVER_INFO_META_KEY, without loading it here). */
 const SERVER_INFO_META_KEY = 'io.modelcontextprotocol/serverInfo';
+/** `_meta` key of a request's log level in this revision (the SDK's LOG_LEVEL_META_KEY): a server sends log lines only for requests that carry one. */
+const LOG_LEVEL_META_KEY = 'io.modelcontextprotocol/logLevel';
+/** The level asked for on behalf of a client that chose none: everything, as a 1.x server sends a session that never set a level. */
+const DEFAULT_LOG_LEVEL = 'debug';
 /** Requests whose result may be `input_required` in this revision. */
 const MULTI_ROUND_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
 /** Rounds of `input_required` one request may take before the gateway gives up on it. */
@@ -31,6 +39,8 @@ export interface ModernEvents {
   /** A list changed (heard on the `subscriptions/listen` stream), or may have while the stream was down (`null`: all of them). */
   changed(kind: ListKind | null): void;
   resourceUpdated(uri: string, params: Item): void;
+  /** A log line the server sent on the response stream of a request made for `call` (null: one made for no client call). */
+  log(params: Item, call: CallRef | null): void;
   /** One embedded request of an `input_required` result, to be answered by the client of `call`. */
   input(method: string, params: Item, call: CallRef | null, signal: AbortSignal): Promise<Item>;
   /** Why the listen stream could not be kept open (for the logs; requests are not affected); `err`: the error it failed with, if any. */
@@ -48,6 +58,8 @@ export interface ModernOptions {
   perSession: boolean;
   /** The bearer token of an OAuth login, if the server has one. */
   token?: () => Promise<string | undefined>;
+  /** Called on a 401 (the request is then sent once more): refreshes the login, or raises `NeedsLoginError`. */
+  onUnauthorized?: AuthProvider['onUnauthorized'];
   /**
    * The resource URIs the listen stream watches. The owner's set, shared with each connection it
    * makes, so a new one listens for the same URIs from its first stream.
@@ -77,8 +89,10 @@ class LegacyVerdict extends Error {
  * times out (after at most 10 s), gets a 5xx or a reply that is no answer (HTML, an empty 202) is
  * taken for a legacy server that mishandles unknown requests: `initialize` is tried once, and only
  * its failure fails the connect. Only a server that cannot be reached fails the probe itself (the
- * caller retries with backoff). A 401 or 403 is left to the legacy path, whose OAuth client logs in
- * or refreshes (the next probe then carries the token).
+ * caller retries with backoff). A 401 goes to the OAuth client (`onUnauthorized`): refreshed
+ * tokens are sent with the probe once more, and a server that needs a login fails the probe with
+ * `NeedsLoginError` (marked "needs login"), whatever its era. A 401 without an OAuth client, or a
+ * 403, is left to the legacy path.
  */
 export async function probeHttpUpstream(server: McpServerRuntime, events: ModernEvents, opts: ModernOptions): Promise<ProbeOutcome> {
   const sdk = await import('@modelcontextprotocol/client');
@@ -91,8 +105,8 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     }
     return fetch(url, init);
   };
-  const auth: AuthProvider | undefined = opts.token === undefined ? undefined : { token: opts.token };
-  const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: guarded, authProvider: auth });
+  const auth: AuthProvider | undefined = opts.token === undefined ? undefined : { token: opts.token, onUnauthorized: opts.onUnauthorized };
+  const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: callTaggingFetch(guarded), authProvider: auth });
   const client = new sdk.Client({ name: 'localrouter', version: opts.version }, {
     versionNegotiation: { mode: 'auto' },
     // Embedded requests are answered by the client of the call that caused them (see ModernUpstream#fulfil).
@@ -103,6 +117,8 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     await client.connect(transport, { timeout: Math.min(opts.timeoutMs, PROBE_TIMEOUT_MS) });
   } catch (err) {
     await client.close().catch(() => undefined);
+    // A login is needed whatever the era: `initialize` would meet the same 401.
+    if (err instanceof Error && err.name === 'NeedsLoginError') throw err;
     if (legacy || isAuthFailure(err) || opts.lastEraLegacy === true || !unreachable(err)) return { era: 'legacy' };
     throw err;
   }
@@ -128,9 +144,10 @@ interface ErrorKinds {
 
 /**
  * What the gateway can get answered for a modern server: sampling and elicitation, by the client of
- * the call. Form defaults are not promised (`applyDefaults`): the answer is the client's as it came.
+ * the call. An accepted form gets the requested schema's defaults for the fields it leaves out
+ * (`applyDefaults`, see `withFormDefaults`), as a legacy server's answers do.
  */
-const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} } };
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: { applyDefaults: true }, url: {} } };
 
 /**
  * One 2026-07-28 server, called statelessly with the v2 client: every request stands alone (its
@@ -163,6 +180,11 @@ export class ModernUpstream {
   #listenTimer: NodeJS.Timeout | null = null;
   #listenFailures = 0;
   #closed = false;
+  /**
+   * The client calls of the requests under way, by the tag on their POST (see `callTaggingFetch`).
+   * Tags are random: a server that stamps a line on another stream itself cannot guess a live one.
+   */
+  readonly #calls = new Map<string, CallRef>();
 
   constructor(client: ModernClient, events: ModernEvents, opts: ModernOptions, errors: ErrorKinds) {
     this.#client = client;
@@ -182,6 +204,12 @@ export class ModernUpstream {
       // Only the URIs asked for, and nothing deeper than the gateway forwards.
       if (typeof params.uri !== 'string' || !this.#uris.has(params.uri) || !withinValueDepth(params, opts.maxJsonDepth)) return;
       events.resourceUpdated(params.uri, params);
+    });
+    client.setNotificationHandler('notifications/message', (n) => {
+      const params = { ...n.params } as Item;
+      const tag = takeRelated(params);
+      if (!withinValueDepth(params, opts.maxJsonDepth)) return;
+      events.log(params, tag === undefined ? null : this.#calls.get(String(tag)) ?? null);
     });
   }
 
@@ -276,19 +304,39 @@ export class ModernUpstream {
     });
   }
 
+  /**
+   * One request on the wire. A request made for a client call carries the client's log level (a
+   * server of this revision logs only for requests that name one) and a tag that marks the log
+   * lines on its response stream as that call's (see `callTaggingFetch`).
+   */
   async #send(method: string, params: Item, opts: UpstreamRequestOptions, multiRound: boolean): Promise<Item> {
+    const call = opts.call;
+    const tag = call === null ? null : randomUUID();
+    if (tag !== null) this.#calls.set(tag, call!);
     try {
-      return await this.#client.request({ method, params }, LOOSE_RESULT, {
+      return await this.#client.request({ method, params: tag === null ? params : this.#withLogLevel(params, call!) }, LOOSE_RESULT, {
         signal: opts.signal, timeout: this.#opts.timeoutMs, resetTimeoutOnProgress: true,
         maxTotalTimeout: this.#opts.maxTotalTimeoutMs > 0 ? this.#opts.maxTotalTimeoutMs : undefined,
         onprogress: (p) => opts.onprogress?.(p),
         allowInputRequired: multiRound,
+        ...(tag === null ? {} : { headers: { [CALL_TAG_HEADER]: tag } }),
       });
     } catch (err) {
       if (this.#errors.timeout(err)) throw new RpcError(RPC_CODE.RequestTimeout, 'Request timed out');
       if (this.#errors.protocol(err)) throw toRpcError(err);
       throw err;
+    } finally {
+      // The SDK may settle the response before it has dispatched the notifications read just
+      // before it: the tag is forgotten a turn of the event loop later.
+      if (tag !== null) setImmediate(() => this.#calls.delete(tag));
     }
+  }
+
+  /** `params` with the log level the call's client wants, when the server logs at all (the client's own `_meta` kept). */
+  #withLogLevel(params: Item, call: CallRef): Item {
+    if (this.capabilities()?.logging === undefined) return params;
+    const meta = isPlainObject(params._meta) ? params._meta : {};
+    return { ...params, _meta: { ...meta, [LOG_LEVEL_META_KEY]: call.logLevel() ?? DEFAULT_LOG_LEVEL } };
   }
 
   /**
@@ -313,7 +361,7 @@ export class ModernUpstream {
         local.abort(err);
         throw err;
       })));
-      return Object.fromEntries(entries.map(([key], i) => [key, answers[i]]));
+      return Object.fromEntries(entries.map(([key], i) => [key, completed(asked[i]!, answers[i]!)]));
     } finally {
       opts.signal?.removeEventListener('abort', stop);
     }
@@ -434,6 +482,14 @@ export class ModernUpstream {
   }
 }
 
+/** An answer to an embedded request as the server gets it: an accepted form with the schema's defaults filled in. */
+function completed(request: { method: string; params: Item }, answer: Item): Item {
+  const { method, params } = request;
+  if (method !== 'elicitation/create' || (params.mode ?? 'form') !== 'form' || answer.action !== 'accept') return answer;
+  if (!isPlainObject(params.requestedSchema) || !isPlainObject(answer.content)) return answer;
+  return { ...answer, content: withFormDefaults(params.requestedSchema, answer.content) };
+}
+
 /** Every result as the server sent it: fields are kept, nothing validated away (the ingress checks what it forwards). */
 const LOOSE_RESULT: StandardSchemaV1<unknown, Item> = {
   '~standard': {
@@ -462,10 +518,15 @@ function unreachable(err: unknown): boolean {
   return code !== null && UNREACHABLE.has(code);
 }
 
-/** Whether `err` is the server refusing the credentials (HTTP 401 or 403): the session path's OAuth deals with it. */
+/** Whether `err` is the server refusing the credentials (HTTP 401 or 403), or what the OAuth client made of such a refusal. */
 export function isAuthFailure(err: unknown): boolean {
   const status = httpStatusOf(err);
-  return status === 401 || status === 403 || (err instanceof Error && err.name === 'UnauthorizedError');
+  return status === 401 || status === 403 || (err instanceof Error && (err.name === 'UnauthorizedError' || renewalFailed(err)));
+}
+
+/** Whether the OAuth client already tried to renew the login for a 401 and could not (`NeedsLoginError`, `LoginRenewalError`). */
+export function renewalFailed(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'NeedsLoginError' || err.name === 'LoginRenewalError');
 }
 
 export function httpStatusOf(err: unknown): number | null {

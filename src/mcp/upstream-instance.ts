@@ -6,10 +6,11 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpOAuthState, McpServerRuntime, McpServerStatus } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
-import { httpStatusOf, isAuthFailure, ModernUpstream, probeHttpUpstream, type ModernEvents } from './modern-upstream.js';
+import { httpStatusOf, isAuthFailure, ModernUpstream, probeHttpUpstream, renewalFailed, type ModernEvents } from './modern-upstream.js';
 import { RelayTaskStore } from './relay-task-store.js';
 import { RpcError, toRpcError } from './rpc-error.js';
 import { connectionErrorCode, describe, upstreamError } from './upstream-errors.js';
+import { bearerSeam } from './upstream-oauth.js';
 import { createUpstreamTransport, upstreamOAuthOf, type ObservedTransport } from './upstream-transport.js';
 import { LIST_KINDS, type CallRef, type Item, type ListKind, type UpstreamRequestOptions } from './upstream-types.js';
 
@@ -404,6 +405,7 @@ export class UpstreamInstance {
         for (const k of ['tools', 'prompts', 'resources', 'resourceTemplates'] as const) this.#invalidate(k);
       },
       resourceUpdated: (uri, params) => this.#events.resourceUpdated(this, uri, params),
+      log: (params, call) => this.#events.log(this, params, call),
       input: (method, params, call, signal) => this.#events.serverRequest(this, method, params, call, signal),
       listenFailed: (reason, err) => {
         const modern = this.#modern;
@@ -432,14 +434,15 @@ export class UpstreamInstance {
     return {
       version: this.#version, timeoutMs: this.runtime.timeoutMs, maxTotalTimeoutMs: this.runtime.maxTotalTimeoutMs,
       maxJsonDepth: this.#maxJsonDepth, perSession: this.owner !== null, watched: this.#watched, lastEraLegacy: this.era === 'legacy',
-      token: oauth === undefined ? undefined : async () => (await oauth.tokens())?.access_token,
+      ...(oauth === undefined ? {} : bearerSeam(oauth)),
     };
   }
 
   /**
    * What a failed request to a modern server means; true: send it once more. Each request stands
    * alone, so one failure concerns that request only: the connection (and the other clients' calls
-   * on it) stays. A refused token is asked for again (an OAuth login may have been refreshed since);
+   * on it) stays. A 401 has been taken to the OAuth client by the transport (a refreshed token is
+   * sent once more there); where there was none, the request is sent once more here;
    * a refused connection (the request never left) or a reset on a request that changes nothing is
    * sent again. The server is probed again only when it says it has no 2026-07-28 any more (a 1.x
    * "no session" 400 or 404: rolled back) or after several failures in a row; the old connection
@@ -455,7 +458,8 @@ export class UpstreamInstance {
     if (isAuthFailure(err)) {
       // A 401 (the SDK's UnauthorizedError carries no status); a 403 is a refusal of this request, not of the login.
       if (status !== 403) this.needsLogin = true;
-      return true;
+      // Where the OAuth client already tried to renew the login for it, sending again would only repeat that.
+      return !renewalFailed(err);
     }
     if (rolledBack(err)) {
       this.#drop(client, `the server answered like a 1.x server (HTTP ${status}: ${describe(err)}); probing it again`);

@@ -1,8 +1,6 @@
+import { ClientCredentialsProvider, PrivateKeyJwtProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import {
-  ClientCredentialsProvider, PrivateKeyJwtProvider, type ClientCredentialsProviderOptions, type PrivateKeyJwtProviderOptions,
-} from '@modelcontextprotocol/sdk/client/auth-extensions.js';
-import {
-  discoverOAuthServerInfo, extractWWWAuthenticateParams, refreshAuthorization, type OAuthClientProvider, type OAuthDiscoveryState,
+  auth, discoverOAuthServerInfo, extractWWWAuthenticateParams, refreshAuthorization, UnauthorizedError, type OAuthClientProvider, type OAuthDiscoveryState,
 } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { McpOAuthState } from '../workers/index.js';
@@ -13,6 +11,18 @@ export class NeedsLoginError extends Error {
     const asking = scope !== undefined ? ` asking for scope "${scope}"` : '';
     super(`MCP server "${server}" needs an OAuth login${asking}${reason !== undefined ? ` (${reason})` : ''}: run "localrouter mcp login ${server}"`);
     this.name = 'NeedsLoginError';
+  }
+}
+
+/**
+ * A server refused the token (HTTP 401) and the OAuth client could not get another: its discovery
+ * or its token endpoint failed. The request that met the 401 fails with this.
+ */
+export class LoginRenewalError extends Error {
+  constructor(cause: unknown) {
+    const why = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!.slice(0, 300);
+    super(`the server refused the token (HTTP 401) and LocalRouter could not renew the login: ${why}`, { cause });
+    this.name = 'LoginRenewalError';
   }
 }
 
@@ -125,10 +135,41 @@ export function clientCredentialsProvider(state: CredentialsState, save?: (state
   const ledger = new ScopeLedger(state.scope, (scope) => save?.({ ...state, scope }));
   if (state.jwtKey !== undefined) {
     const opts = { ...common, privateKey: state.jwtKey.pem, algorithm: state.jwtKey.algorithm };
-    return new SteppedPrivateKeyJwt(state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts, ledger);
+    return new SteppedPrivateKeyJwt(ledger, state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts);
   }
   const opts = { ...common, clientSecret: state.clientSecret };
-  return new SteppedClientCredentials(state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts, ledger);
+  return new SteppedClientCredentials(ledger, state.issuer !== null ? { ...opts, expectedIssuer: state.issuer } : opts);
+}
+
+/** What a 401 hands the v2 client's auth seam (its `UnauthorizedContext`). */
+export interface UnauthorizedContext {
+  response: Response;
+  serverUrl: URL;
+  fetchFn: (url: string | URL, init?: RequestInit) => Promise<Response>;
+}
+
+/**
+ * The v2 client's auth seam (its `AuthProvider`) for a 2026-07-28 server, over the same OAuth
+ * client as the legacy session: the bearer token (refreshed ahead of expiry by the provider), and
+ * on a 401 what the 1.x transport does on one, the SDK's `auth` (a refresh, or a client
+ * credentials grant; where a login is needed the provider raises `NeedsLoginError` and marks the
+ * server). The transport then sends the request once more with the new token.
+ */
+export function bearerSeam(provider: OAuthClientProvider): { token(): Promise<string | undefined>; onUnauthorized(ctx: UnauthorizedContext): Promise<void> } {
+  return {
+    token: async () => (await provider.tokens())?.access_token,
+    onUnauthorized: async ({ response, serverUrl, fetchFn }) => {
+      const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
+      let result: Awaited<ReturnType<typeof auth>>;
+      try {
+        result = await auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn });
+      } catch (err) {
+        if (err instanceof NeedsLoginError) throw err;
+        throw new LoginRenewalError(err);
+      }
+      if (result !== 'AUTHORIZED') throw new UnauthorizedError();
+    },
+  };
 }
 
 /**
@@ -201,53 +242,43 @@ class ScopeLedger {
 /** Bounds the widenings remembered as refused (a server asking for ever new scopes). */
 const MAX_REFUSED_WIDENINGS = 32;
 
+/** What a machine-to-machine provider of the SDK offers to be stepped: its token request and where it keeps the tokens. */
+interface TokenRequester extends OAuthClientProvider {
+  prepareTokenRequest(scope?: string): URLSearchParams;
+  saveTokens(tokens: OAuthTokens): void;
+}
+
 /**
- * The SDK's token request takes the scope of the client metadata, fixed at construction: these
- * ask for the ledger's instead, which step-up widens.
+ * `Base` (one of the SDK's machine-to-machine providers) with step-up: the SDK's token request
+ * takes the scope of the client metadata, fixed at construction, and the class asks for the
+ * ledger's instead, which step-up widens. Its constructor takes the ledger, then `Base`'s own arguments.
  */
-class SteppedClientCredentials extends ClientCredentialsProvider implements ScopeAware {
-  readonly #ledger: ScopeLedger;
+function stepped<A extends unknown[]>(Base: new (...args: A) => TokenRequester) {
+  return class Stepped extends Base implements ScopeAware {
+    readonly #ledger: ScopeLedger;
 
-  constructor(opts: ClientCredentialsProviderOptions, ledger: ScopeLedger) {
-    super(opts);
-    this.#ledger = ledger;
-  }
+    constructor(ledger: ScopeLedger, ...args: A) {
+      super(...args);
+      this.#ledger = ledger;
+    }
 
-  override prepareTokenRequest(scope?: string): URLSearchParams {
-    return super.prepareTokenRequest(this.#ledger.request() ?? scope);
-  }
+    override prepareTokenRequest(scope?: string): URLSearchParams {
+      return super.prepareTokenRequest(this.#ledger.request() ?? scope);
+    }
 
-  override saveTokens(tokens: OAuthTokens): void {
-    super.saveTokens(tokens);
-    this.#ledger.obtained(tokens);
-  }
+    override saveTokens(tokens: OAuthTokens): void {
+      super.saveTokens(tokens);
+      this.#ledger.obtained(tokens);
+    }
 
-  demandScope(scope: string, challenge: ScopeChallenge): boolean {
-    return this.#ledger.demand(scope, challenge);
-  }
+    demandScope(scope: string, challenge: ScopeChallenge): boolean {
+      return this.#ledger.demand(scope, challenge);
+    }
+  };
 }
 
-class SteppedPrivateKeyJwt extends PrivateKeyJwtProvider implements ScopeAware {
-  readonly #ledger: ScopeLedger;
-
-  constructor(opts: PrivateKeyJwtProviderOptions, ledger: ScopeLedger) {
-    super(opts);
-    this.#ledger = ledger;
-  }
-
-  override prepareTokenRequest(scope?: string): URLSearchParams {
-    return super.prepareTokenRequest(this.#ledger.request() ?? scope);
-  }
-
-  override saveTokens(tokens: OAuthTokens): void {
-    super.saveTokens(tokens);
-    this.#ledger.obtained(tokens);
-  }
-
-  demandScope(scope: string, challenge: ScopeChallenge): boolean {
-    return this.#ledger.demand(scope, challenge);
-  }
-}
+const SteppedClientCredentials = stepped(ClientCredentialsProvider);
+const SteppedPrivateKeyJwt = stepped(PrivateKeyJwtProvider);
 
 type CrossAppState = Extract<McpOAuthState, { grant: 'cross_app_access' }>;
 

@@ -25,6 +25,8 @@ export interface CallRef {
   request(method: string, params: Item, signal: AbortSignal): Promise<Item>;
   /** Whether the client declared a capability (`sampling`, `elicitation`, `roots`). */
   clientCan(capability: string): boolean;
+  /** The least severe log level the client wants (`logging/setLevel`); null when it chose none. */
+  logLevel(): string | null;
 }
 
 /** What a request upstream may do on the way: report progress, be cancelled. */

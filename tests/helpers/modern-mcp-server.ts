@@ -8,7 +8,11 @@ type Item = Record<string, unknown>;
 
 /** What a handler of the v2 server SDK reads of a retried request (the documented `ctx.mcpReq` accessors). */
 interface RetryContext {
-  mcpReq: { requestState(): unknown; inputResponses?: Record<string, unknown> };
+  mcpReq: {
+    requestState(): unknown; inputResponses?: Record<string, unknown>;
+    /** Sends a log line on the request's stream, when the request's envelope names a level it passes. */
+    log(level: string, data: unknown, logger?: string): Promise<void>;
+  };
 }
 
 /**
@@ -17,7 +21,11 @@ interface RetryContext {
  * - `interview`: asks for the caller's name (elicitation), then for a poem about it (sampling), then
  *   answers `<name>: <poem>`; the rounds are told apart by the request state it minted;
  * - `forever`: answers `input_required` with only a request state, every time;
- * - `flood`: asks 50 questions at once; `deep`: answers with structured content nested 300 levels.
+ * - `flood`: asks 50 questions at once; `deep`: answers with structured content nested 300 levels;
+ * - `survey`: asks for a form whose `color` and `size` have defaults, then answers with the JSON of
+ *   the content it got;
+ * - `chatty`: logs one line at each of debug, info, warning and error while it runs (each sent only
+ *   when the request's log level lets it through, as the SDK does), then answers `said what it had to`.
  * Its resource `memo://one` is read with the cache hints of a public, hour-long entry. `port`: where
  * to listen (0: any free port), to bring a stopped server back where the gateway knows it.
  */
@@ -57,7 +65,7 @@ export async function startModernMcpServer(port = 0): Promise<{ url: string; clo
 
 function buildServer(): Server {
   const server = new Server({ name: 'modern-test-server', version: '1.0.0' }, {
-    capabilities: { tools: {}, resources: {} },
+    capabilities: { tools: {}, resources: {}, logging: {} },
     cacheHints: { 'resources/read': { ttlMs: 3_600_000, cacheScope: 'public' } },
   });
   server.setRequestHandler('tools/list', () => ({
@@ -66,9 +74,18 @@ function buildServer(): Server {
       { name: 'forever', description: 'Never has enough input.', inputSchema: { type: 'object' } },
       { name: 'flood', description: 'Asks 50 questions at once.', inputSchema: { type: 'object' } },
       { name: 'deep', description: 'Answers with structured content nested 300 levels deep.', inputSchema: { type: 'object' } },
+      { name: 'chatty', description: 'Logs a line at four levels while it runs.', inputSchema: { type: 'object' } },
+      { name: 'survey', description: 'Asks for a form with defaults and answers with what it got.', inputSchema: { type: 'object' } },
     ],
   }));
-  server.setRequestHandler('tools/call', (request, ctx) => callTool(request.params.name, ctx as unknown as RetryContext) as never);
+  server.setRequestHandler('tools/call', async (request, ctx) => {
+    const context = ctx as unknown as RetryContext;
+    if (request.params.name === 'chatty') {
+      for (const level of ['debug', 'info', 'warning', 'error']) await context.mcpReq.log(level, `${level} line`, 'chatty');
+      return { content: [{ type: 'text', text: 'said what it had to' }] };
+    }
+    return callTool(request.params.name, context) as never;
+  });
   server.setRequestHandler('resources/list', () => ({ resources: [{ uri: 'memo://one', name: 'one' }] }));
   server.setRequestHandler('resources/read', (request) => ({ contents: [{ uri: request.params.uri, text: 'remember this' }] }));
   return server;
@@ -81,6 +98,16 @@ function callTool(name: string, ctx: RetryContext): Item {
   if (name === 'flood') {
     const inputRequests = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`q${i}`, { method: 'elicitation/create', params: { mode: 'form', message: `question ${i}`, requestedSchema: { type: 'object', properties: {} } } }]));
     return inputRequired({ inputRequests, requestState: 'flooded' } as never) as unknown as Item;
+  }
+  if (name === 'survey') {
+    if (state === undefined) {
+      const requestedSchema = {
+        type: 'object',
+        properties: { name: { type: 'string' }, color: { type: 'string', default: 'blue' }, size: { type: 'number', default: 3 } },
+      };
+      return inputRequired({ inputRequests: { form: { method: 'elicitation/create', params: { mode: 'form', message: 'Tell me', requestedSchema } } }, requestState: 'asked-survey' } as never) as unknown as Item;
+    }
+    return { content: [{ type: 'text', text: JSON.stringify((answers.form as { content?: unknown } | undefined)?.content ?? null) }] };
   }
   if (name === 'deep') {
     let deep: Item = { leaf: true };

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import express, { type Response } from 'express';
+import { createMcpHandler, Server as ModernServer } from '@modelcontextprotocol/server';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { createOAuthMetadata, getOAuthProtectedResourceMetadataUrl, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
@@ -22,7 +25,9 @@ import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthToke
  * names another server's issuer in its metadata and its redirects alike. Its MCP tool
  * `whoami` answers with the client id of the token it was called with. With `stepUp`, its tool
  * `admin` needs the scope `mcp:admin` on top of `mcp:tools` (step-up authorization): called with a
- * token without it, the server answers 403 `insufficient_scope` naming both.
+ * token without it, the server answers 403 `insufficient_scope` naming both. With `modern`, its MCP
+ * endpoint is a 2026-07-28-only server of the v2 SDK (`createMcpHandler`, legacy requests refused)
+ * with the same `whoami`, behind the same bearer check.
  */
 export interface OAuthMcpServer {
   /** The MCP endpoint (`<origin>/mcp`). */
@@ -33,6 +38,8 @@ export interface OAuthMcpServer {
   counts: { registrations: number; codes: number; refreshes: number; clientCredentials: number; rejected: number };
   /** Forgets every token (as after a revocation or a server-side reset). */
   revokeAll(): void;
+  /** Forgets the access tokens only: a refresh gets a new one. */
+  revokeAccess(): void;
   stop(): Promise<void>;
 }
 
@@ -127,7 +134,7 @@ const IMPERSONATED = 'https://honest-idp.example/';
  * `cimd`: the server accepts client ID metadata documents (SEP-991) and knows this one, as if it had
  * fetched it from its https URL (a test cannot serve one there).
  */
-export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: IssMode; cimd?: { url: string; redirectUri: string }; stepUp?: boolean | 'unauthorized' } = {}): Promise<OAuthMcpServer> {
+export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: IssMode; cimd?: { url: string; redirectUri: string }; stepUp?: boolean | 'unauthorized'; modern?: boolean } = {}): Promise<OAuthMcpServer> {
   const app = express();
   const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -182,7 +189,9 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
     }
     next();
   };
+  const modern = opts.modern ? createMcpHandler(({ authInfo }) => whoamiServer(authInfo), { legacy: 'reject' }) : null;
   app.post('/mcp', express.json(), bearer, stepUp, async (req, res) => {
+    if (modern !== null) return serveModern(modern, req, res);
     const mcp = new McpServer({ name: 'oauth-probe', version: '1' });
     mcp.registerTool('whoami', { description: 'the client id of the caller\'s token' }, async (extra) => ({
       content: [{ type: 'text', text: `client ${extra.authInfo?.clientId ?? 'unknown'}` }],
@@ -203,6 +212,32 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
   return {
     url: mcpUrl.href, issuer: origin, machine, counts: provider.counts,
     revokeAll: () => { provider.access.clear(); provider.refresh.clear(); },
-    stop: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    revokeAccess: () => { provider.access.clear(); },
+    stop: async () => {
+      await modern?.close();
+      await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+    },
   };
+}
+
+/** A 2026-07-28 server with one tool, `whoami`, answering with the client id of the request's token. */
+function whoamiServer(authInfo: AuthInfo | undefined): ModernServer {
+  const server = new ModernServer({ name: 'oauth-probe-modern', version: '1' }, { capabilities: { tools: {} } });
+  server.setRequestHandler('tools/list', () => ({ tools: [{ name: 'whoami', description: 'the client id of the caller\'s token', inputSchema: { type: 'object' } }] }));
+  server.setRequestHandler('tools/call', () => ({ content: [{ type: 'text', text: `client ${authInfo?.clientId ?? 'unknown'}` }] }));
+  return server;
+}
+
+/** One request of the express app through the v2 SDK's fetch-shaped handler (the bearer check already passed). */
+async function serveModern(handler: ReturnType<typeof createMcpHandler>, req: express.Request, res: Response): Promise<void> {
+  const headers = new Headers();
+  // The body is express's parse, serialized again: its length may differ from the original's.
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'content-length') headers.set(k, v);
+  const request = new Request(`http://${req.headers.host}${req.originalUrl}`, { method: 'POST', headers, body: JSON.stringify(req.body) });
+  const response = await handler.fetch(request, { authInfo: req.auth, parsedBody: req.body });
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  if (response.body === null) return void res.end();
+  const body = Readable.fromWeb(response.body as WebReadableStream);
+  res.on('close', () => body.destroy());
+  body.pipe(res);
 }

@@ -26,6 +26,8 @@ let cimd: OAuthMcpServer;
 let stepper: OAuthMcpServer;
 let stepShort: OAuthMcpServer;
 let stepper401: OAuthMcpServer;
+let modern: OAuthMcpServer;
+let fresh: OAuthMcpServer;
 const CIMD_URL = 'https://client.example/localrouter-client.json';
 let cimdPort: number;
 let fx: McpGatewayFixture;
@@ -48,6 +50,8 @@ beforeAll(async () => {
   stepper = await startOAuthMcpServer({ stepUp: true });
   stepShort = await startOAuthMcpServer({ stepUp: true, accessTtlS: 2 });
   stepper401 = await startOAuthMcpServer({ stepUp: 'unauthorized' });
+  modern = await startOAuthMcpServer({ modern: true });
+  fresh = await startOAuthMcpServer({ accessTtlS: 4 });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
@@ -60,6 +64,9 @@ beforeAll(async () => {
       { name: 'stepm2m', transport: 'streamable-http', url: stepper.url },
       { name: 'stepshort', transport: 'streamable-http', url: stepShort.url },
       { name: 'step401', transport: 'streamable-http', url: stepper401.url },
+      { name: 'modern', transport: 'streamable-http', url: modern.url },
+      // Per session: each client session connects anew (probe, then initialize).
+      { name: 'fresh', transport: 'streamable-http', url: fresh.url, per_session: true },
     ],
     mcp: { restart_max_ms: 1000 },
   });
@@ -77,6 +84,8 @@ afterAll(async () => {
   await stepper?.stop();
   await stepShort?.stop();
   await stepper401?.stop();
+  await modern?.stop();
+  await fresh?.stop();
 });
 
 /** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
@@ -357,6 +366,63 @@ describe('upstream OAuth', () => {
       expect(posts).toEqual([]);
     } finally {
       idp.close();
+    }
+  }, 60_000);
+
+  it('a 2026-07-28-only server behind OAuth: "needs login" until mcp login, then called statelessly with the token, which is refreshed on a 401', async () => {
+    const client = await connectClient(fx);
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('modern__whoami');
+    await client.close();
+    expect(await status('modern')).toMatchObject({ needsLogin: true });
+    expect(String((await status('modern')).lastError)).toMatch(/needs an OAuth login: run "localrouter mcp login modern"/);
+    expect(modern.counts.registrations).toBe(0);
+    const list = await runCli(['--home', fx.home, 'mcp', 'list', '--json']);
+    expect((JSON.parse(list.stdout) as { name: string; state: string }[]).find((s) => s.name === 'modern')?.state).toBe('needs login');
+
+    expect((await loginThroughBrowser('modern')).code).toBe(0);
+    const call = async (): Promise<string> => {
+      const c = await connectClient(fx);
+      try {
+        return await c.callTool({ name: 'modern__whoami', arguments: {} }).then((r) => toolText(r), (err: Error) => `error: ${err.message}`);
+      } finally {
+        await c.close();
+      }
+    };
+    expect(await eventually(async () => { const t = await call(); return t.startsWith('client ') ? t : undefined; })).toMatch(/^client [0-9a-f-]{36}$/);
+    expect(await status('modern')).toMatchObject({ era: 'modern', protocolVersion: '2026-07-28', needsLogin: false, state: 'ready' });
+
+    // The access token is refused (revoked, unknown): the login's refresh token gets a new one and the call goes through.
+    const refreshes = modern.counts.refreshes;
+    modern.revokeAccess();
+    expect(await call()).toMatch(/^client [0-9a-f-]{36}$/);
+    expect(modern.counts.refreshes).toBe(refreshes + 1);
+    expect(await status('modern')).toMatchObject({ needsLogin: false, era: 'modern' });
+
+    // Nothing to refresh with: "needs login" again, the call fails saying so (a refresh made just
+    // before is not yet taken for a lost login: calls fail until it is).
+    modern.revokeAll();
+    expect(await eventually(async () => { const t = await call(); return /needs an OAuth login/.test(t) ? t : undefined; }, 40_000))
+      .toMatch(/error: .*needs an OAuth login: run "localrouter mcp login modern"/);
+    expect(await status('modern')).toMatchObject({ needsLogin: true });
+  }, 90_000);
+
+  it('a connect with tokens about to expire, or expired, refreshes them once for the probe and the session alike', async () => {
+    expect((await loginThroughBrowser('fresh')).code).toBe(0);
+    const call = async (): Promise<string> => {
+      const c = await connectClient(fx);
+      try {
+        return await c.callTool({ name: 'fresh__whoami', arguments: {} }).then((r) => toolText(r), (err: Error) => `error: ${err.message}`);
+      } finally {
+        await c.close();
+      }
+    };
+    expect(await eventually(async () => { const t = await call(); return t.startsWith('client ') ? t : undefined; })).toMatch(/^client /);
+    // The access token lives 4 s and is refreshed in its last 2: past 2.5 s it is about to expire, past 4.5 s expired.
+    for (const waitMs of [2_500, 4_500]) {
+      const before = fresh.counts.refreshes;
+      await new Promise((r) => setTimeout(r, waitMs));
+      expect(await call()).toMatch(/^client /);
+      expect(fresh.counts.refreshes - before, `after ${waitMs} ms`).toBe(1);
     }
   }, 60_000);
 

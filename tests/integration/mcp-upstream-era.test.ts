@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema, ElicitRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { runCli } from '../helpers/cli-run.js';
 import { connectClient, EVERYTHING, FILESYSTEM, startEverythingHttp, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 import { startModernMcpServer } from '../helpers/modern-mcp-server.js';
@@ -283,14 +285,43 @@ describe('a 2026-07-28-only upstream (the v2 server SDK) and its multi-round cal
     expect(await outcome(plain.callTool({ name: 'poet__flood', arguments: {} }))).toMatch(/error: .*50 embedded requests \(at most 16/);
     expect(await outcome(plain.callTool({ name: 'poet__deep', arguments: {} }))).toMatch(/error: .*nested deeper than 64 levels/);
     // The gateway still serves that client afterwards.
-    expect((await plain.listTools()).tools.map((t) => t.name).sort()).toEqual(['poet__deep', 'poet__flood', 'poet__forever', 'poet__interview']);
+    expect((await plain.listTools()).tools.map((t) => t.name).sort()).toEqual(['poet__chatty', 'poet__deep', 'poet__flood', 'poet__forever', 'poet__interview', 'poet__survey']);
     await plain.close();
   }, 60_000);
 
   it('lists its tools with localrouter mcp tools, which probes it as the gateway does', async () => {
     const out = await runCli(['--home', fx.home, 'mcp', 'tools', 'poet', '--json']);
     expect(out.code, out.stderr).toBe(0);
-    expect((JSON.parse(out.stdout) as { name: string }[]).map((t) => t.name).sort()).toEqual(['deep', 'flood', 'forever', 'interview']);
+    expect((JSON.parse(out.stdout) as { name: string }[]).map((t) => t.name).sort()).toEqual(['chatty', 'deep', 'flood', 'forever', 'interview', 'survey']);
+  }, 30_000);
+
+  it('fills the requested schema\'s defaults into an accepted form the client left them out of, as for a legacy server', async () => {
+    const legacy = await connectClient(fx, fx.key, { elicitation: { form: {} } });
+    legacy.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada', size: 5 } }));
+    expect(JSON.parse(await outcome(legacy.callTool({ name: 'poet__survey', arguments: {} })))).toEqual({ name: 'Ada', size: 5, color: 'blue' });
+    const modern = new ModernClient({ name: 'modern-survey', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } }, capabilities: { elicitation: { form: {} } } });
+    modern.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { name: 'Grace' } }));
+    await modern.connect(new ModernTransport(fx.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${fx.key}` } } }));
+    expect(JSON.parse(await outcome(modern.callTool({ name: 'poet__survey', arguments: {} })))).toEqual({ name: 'Grace', color: 'blue', size: 3 });
+    await Promise.all([legacy.close(), modern.close()]);
+  }, 30_000);
+
+  it('relays the log lines it sends during a call to the client of that call, at the level that client set', async () => {
+    const [a, b] = await Promise.all([connectClient(fx), connectClient(fx)]);
+    const heard: Record<'a' | 'b', string[]> = { a: [], b: [] };
+    a.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { heard.a.push(`${n.params.level}: ${String(n.params.data)}`); });
+    b.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { heard.b.push(`${n.params.level}: ${String(n.params.data)}`); });
+    // `a` chose no level: it hears everything, as from a 1.x server; `b` asked for warnings and worse.
+    await b.setLoggingLevel('warning');
+    expect(toolText(await a.callTool({ name: 'poet__chatty', arguments: {} }))).toBe('said what it had to');
+    await waitFor(() => heard.a.length >= 4, 10_000);
+    expect(heard.a).toEqual(['debug: debug line', 'info: info line', 'warning: warning line', 'error: error line']);
+    expect(toolText(await b.callTool({ name: 'poet__chatty', arguments: {} }))).toBe('said what it had to');
+    await waitFor(() => heard.b.length >= 2, 10_000);
+    expect(heard.b).toEqual(['warning: warning line', 'error: error line']);
+    // Each call's lines went to its own client only.
+    expect(heard.a).toHaveLength(4);
+    await Promise.all([a.close(), b.close()]);
   }, 30_000);
 
   it('passes resources on without the upstream\'s cache hints', async () => {

@@ -42,6 +42,7 @@ function events(over: Partial<ModernEvents> = {}): ModernEvents & { kinds: Array
     kinds: [] as Array<ListKind | null>, failures: [] as string[], recovered: 0,
     changed: (k: ListKind | null) => { e.kinds.push(k); },
     resourceUpdated: () => undefined,
+    log: () => undefined,
     input: async () => ({}),
     listenFailed: (reason: string) => { e.failures.push(reason); },
     listenRecovered: () => { e.recovered++; },
