@@ -132,7 +132,7 @@ async function addServer(io: CliIo, home: string, name: string, opts: AddOptions
   const server: McpServerConfig = {
     name, transport: opts.stdio !== undefined ? 'stdio' : (opts.transport ?? 'streamable-http'),
     args: opts.stdio?.slice(1) ?? [], env: opts.env, env_from: opts.envFrom, headers: opts.header, headers_from_env: {},
-    enabled: true, connect: opts.connect, per_session: opts.perSession ?? false, timeout_ms: opts.timeoutMs ?? 60_000, max_total_timeout_ms: 0,
+    enabled: true, connect: opts.connect, per_session: opts.perSession ?? false, timeout_ms: opts.timeoutMs ?? 60_000, max_total_timeout_ms: 0, protocol: 'auto',
     ...(opts.stdio !== undefined ? { command: opts.stdio[0] } : {}),
     ...(opts.url !== undefined ? { url: opts.url } : {}),
     ...(opts.cwd !== undefined ? { cwd: path.resolve(opts.cwd) } : {}),
