@@ -4,7 +4,9 @@
 // - `interview`: asks for the caller's name (elicitation), then for a poem about it (sampling), and
 //   answers `<name>: <poem>`; on 2026-07-28 each round is an `input_required` result whose request
 //   state says which round it is, so concurrent calls of several clients stand alone;
-// - `grow`: adds a tool `grown` and says the tool list changed.
+// - `grow`: adds a tool `grown` and says the tool list changed;
+// - `roots`: asks for the client's roots and answers their URIs;
+// - `deep`: answers with structured content nested 300 levels deep.
 import { inputRequired, Server } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 
@@ -17,6 +19,8 @@ function buildServer() {
       { name: 'echo', description: 'Echoes the message.', inputSchema: { type: 'object', properties: { message: { type: 'string' } } } },
       { name: 'interview', description: 'Asks who you are, then writes you a poem.', inputSchema: { type: 'object' } },
       { name: 'grow', description: 'Adds a tool.', inputSchema: { type: 'object' } },
+      { name: 'roots', description: 'Lists the client\'s roots.', inputSchema: { type: 'object' } },
+      { name: 'deep', description: 'Answers nested 300 levels deep.', inputSchema: { type: 'object' } },
       ...(grown ? [{ name: 'grown', description: 'Added by grow.', inputSchema: { type: 'object' } }] : []),
     ],
   }));
@@ -29,6 +33,16 @@ function buildServer() {
       return { content: [{ type: 'text', text: 'grown' }] };
     }
     if (name === 'interview') return interview(ctx);
+    if (name === 'roots') {
+      const answer = ctx.mcpReq.inputResponses?.r;
+      if (answer === undefined) return inputRequired({ inputRequests: { r: { method: 'roots/list', params: {} } }, requestState: 'asked-roots' });
+      return { content: [{ type: 'text', text: `roots: ${(answer.roots ?? []).map((r) => r.uri).join(' ')}` }] };
+    }
+    if (name === 'deep') {
+      let deep = { leaf: true };
+      for (let i = 0; i < 300; i++) deep = { d: deep };
+      return { content: [{ type: 'text', text: 'deep' }], structuredContent: deep };
+    }
     return { content: [{ type: 'text', text: `no tool ${name}` }], isError: true };
   });
   return server;
