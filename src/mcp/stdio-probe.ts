@@ -75,7 +75,9 @@ class SharedStdioChannel implements ModernTransport {
   /** The server's stderr goes to the logs through the transport, not through the SDK. */
   readonly stderr = null;
   handedOver = false;
+  /** The process ran and ended (one that could not be spawned closes too, but never ran). */
   exited = false;
+  #running = false;
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: ModernTransport['onmessage'];
@@ -85,7 +87,7 @@ class SharedStdioChannel implements ModernTransport {
     inner.onmessage = (message, extra) => this.onmessage?.(message as ModernMessage, extra as never);
     inner.onerror = (err) => this.onerror?.(err);
     inner.onclose = () => {
-      this.exited = true;
+      this.exited = this.#running;
       this.onclose?.();
     };
   }
@@ -94,8 +96,9 @@ class SharedStdioChannel implements ModernTransport {
     return this.#inner.pid;
   }
 
-  start(): Promise<void> {
-    return this.#inner.start();
+  async start(): Promise<void> {
+    await this.#inner.start();
+    this.#running = true;
   }
 
   send(message: ModernMessage, options?: TransportSendOptions): Promise<void> {
