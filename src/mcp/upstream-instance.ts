@@ -61,8 +61,9 @@ type Connection = Client | ModernUpstream;
  * (`ModernUpstream`), any other gets the `initialize` session of the 1.x SDK (a STDIO server on the
  * process it was probed on). Legacy SSE servers are not probed (see `#connect`). It heals itself: a
  * crash, a lost connection, an answer that says the server forgot the session (a Streamable HTTP
- * server that restarted answers 400 or 404) or a failed health-check `ping` re-initializes it (with exponential backoff while it keeps failing),
- * and the lists it had cached are fetched again and reported changed when they differ.
+ * server that restarted answers 400 or 404) or a failed health-check `ping` re-initializes it (with
+ * exponential backoff while it keeps failing), and the lists it had cached are fetched again and
+ * reported changed when they differ.
  */
 export class UpstreamInstance {
   readonly runtime: McpServerRuntime;
