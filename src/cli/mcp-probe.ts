@@ -28,16 +28,33 @@ export async function listServerTools(io: CliIo, server: McpServerConfig, secret
     onStderr: (line) => { if (io.env.LOCALROUTER_DEBUG === '1') io.stderr.write(`[${server.name}] ${line}\n`); },
     onSend: () => undefined,
   });
+  return sessionTools(runtime, newTransport, runtime.transport === 'stdio' && probe ? 'probe' : 'initialize');
+}
+
+/**
+ * The tools of a server over a 1.x session, a STDIO server probed first on the same process (see
+ * `UpstreamInstance#connect`: one that exits on the probe is started again without it; one that
+ * answers it late with 2026-07-28, and so refuses `initialize`, is probed again with its whole timeout).
+ */
+async function sessionTools(runtime: Runtime, newTransport: () => ObservedTransportOf, how: 'probe' | 'slow-probe' | 'initialize'): Promise<Tool[]> {
   let transport = newTransport();
-  if (runtime.transport === 'stdio' && probe) {
+  let lateModern = false;
+  if (how !== 'initialize') {
     const { probeStdio } = await loadUpstreamProbe();
-    const probed = await probeStdio(transport, NO_EVENTS, modernOptions(runtime), () => undefined);
+    const probed = await probeStdio(transport, NO_EVENTS, modernOptions(runtime), {
+      onExit: () => undefined, onLateModern: () => { lateModern = true; }, boundMs: how === 'slow-probe' ? runtime.timeoutMs : undefined,
+    });
     if (probed.era === 'modern') return toolsOf(probed.upstream);
-    // It exited on the probe: started again, straight to `initialize`.
     if (probed.era === 'exited') transport = newTransport();
   }
   const client = new Client({ name: 'localrouter-cli', version: '1' }, { capabilities: { sampling: {}, elicitation: { form: {}, url: {} } } });
-  await client.connect(transport, { timeout: runtime.timeoutMs });
+  try {
+    await client.connect(transport, { timeout: runtime.timeoutMs });
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    if (lateModern && how === 'probe') return sessionTools(runtime, newTransport, 'slow-probe');
+    throw err;
+  }
   try {
     const tools: Tool[] = [];
     let cursor: string | undefined;
@@ -53,6 +70,7 @@ export async function listServerTools(io: CliIo, server: McpServerConfig, secret
 }
 
 type Runtime = ReturnType<typeof serverRuntime>;
+type ObservedTransportOf = ReturnType<Awaited<ReturnType<typeof loadUpstreamTransport>>>;
 type Probes = Awaited<ReturnType<typeof loadUpstreamProbe>>;
 type ModernUpstreamOf = Extract<Awaited<ReturnType<Probes['probe']>>, { era: 'modern' }>['upstream'];
 

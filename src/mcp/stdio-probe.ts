@@ -10,8 +10,10 @@ import type { ObservedTransport } from './upstream-transport.js';
  * with "method not found". Only one that drops the request silently waits the whole bound, on every
  * (re)connect, so it is kept short; 3 s still covers a server that takes a moment to start (a
  * `node` or `npx` from the cache on a busy machine). One that starts slower than that is served as
- * legacy (its `initialize` session works; it is probed again on the next reconnect), and a server
- * that misbehaves on the probe can skip it (`protocol: legacy`).
+ * legacy: if it answers the probe late, and with 2026-07-28, the caller is told (`onLateModern`) and
+ * probes it with the whole `timeout_ms` from then on (a dual-era server takes the `initialize` that
+ * followed and is served legacy until the next connect; a 2026-07-28-only one refuses it, and is
+ * probed again at once). A server that misbehaves on the probe can skip it (`protocol: legacy`).
  */
 export const STDIO_PROBE_TIMEOUT_MS = 3_000;
 
@@ -21,6 +23,24 @@ export const STDIO_PROBE_TIMEOUT_MS = 3_000;
  * takes it over as it is); or `exited`, the process ended during the probe.
  */
 export type StdioProbeOutcome = { era: 'modern'; upstream: ModernUpstream } | { era: 'legacy' } | { era: 'exited' };
+
+export interface StdioProbeHooks {
+  /** The process of a modern server ended. */
+  onExit(): void;
+  /** The server answered the probe with 2026-07-28 after it was given up on (a slow start). */
+  onLateModern?(): void;
+  /** How long the probe waits (default: min(`timeoutMs`, 3 s)). */
+  boundMs?: number;
+}
+
+/** The stateless revision the v2 client speaks (its list of them is internal to the SDK). */
+const MODERN_VERSION = '2026-07-28';
+
+/** Whether `message` is a `server/discover` result offering the revision the gateway speaks. */
+function offersModern(message: JSONRPCMessage): boolean {
+  const supported = (message as { result?: { supportedVersions?: unknown } }).result?.supportedVersions;
+  return Array.isArray(supported) && supported.includes(MODERN_VERSION);
+}
 
 /** Raised where the v2 client falls back to `initialize`: the 1.x client speaks it instead, on the same process. */
 class LegacyVerdict extends Error {
@@ -37,14 +57,16 @@ class LegacyVerdict extends Error {
  * that process, and `onExit` is called when the process ends. One that answers with an error (a 1.x
  * SDK server: method not found), with something that is no discover result, or nothing within
  * min(`timeoutMs`, 3 s) is legacy: the SDK's fallback `initialize` is stopped before it is written,
- * and the process is left running for the 1.x client (late answers to the probe are dropped).
+ * and the process is left running for the 1.x client (late answers to the probe are kept from it).
  * Incoming messages pass the transport's depth check in both eras. A process that cannot be
  * spawned fails the probe.
  */
-export async function probeStdioUpstream(transport: ObservedTransport, events: ModernEvents, opts: ModernOptions, onExit: () => void): Promise<StdioProbeOutcome> {
+export async function probeStdioUpstream(transport: ObservedTransport, events: ModernEvents, opts: ModernOptions, hooks: StdioProbeHooks): Promise<StdioProbeOutcome> {
   const sdk = await import('@modelcontextprotocol/client');
-  const channel = new SharedStdioChannel(transport);
-  const client = negotiatingClient(sdk, opts, Math.min(opts.timeoutMs, STDIO_PROBE_TIMEOUT_MS));
+  const channel = new SharedStdioChannel(transport, (late) => {
+    if (offersModern(late)) hooks.onLateModern?.();
+  });
+  const client = negotiatingClient(sdk, opts, hooks.boundMs ?? Math.min(opts.timeoutMs, STDIO_PROBE_TIMEOUT_MS));
   try {
     await client.connect(channel);
   } catch (err) {
@@ -58,7 +80,7 @@ export async function probeStdioUpstream(transport: ObservedTransport, events: M
     await client.close().catch(() => undefined);
     throw new Error('the v2 client connected without server/discover');
   }
-  client.onclose = onExit;
+  client.onclose = () => hooks.onExit();
   return { era: 'modern', upstream: new ModernUpstream(client, events, opts, errorKinds(sdk)) };
 }
 
@@ -72,6 +94,7 @@ export async function probeStdioUpstream(transport: ObservedTransport, events: M
 class SharedStdioChannel implements ModernTransport {
   readonly #inner: ObservedTransport;
   readonly #probes = new Set<string | number>();
+  readonly #late: (message: JSONRPCMessage) => void;
   /** The server's stderr goes to the logs through the transport, not through the SDK. */
   readonly stderr = null;
   handedOver = false;
@@ -82,8 +105,9 @@ class SharedStdioChannel implements ModernTransport {
   onerror?: (error: Error) => void;
   onmessage?: ModernTransport['onmessage'];
 
-  constructor(inner: ObservedTransport) {
+  constructor(inner: ObservedTransport, late: (message: JSONRPCMessage) => void) {
     this.#inner = inner;
+    this.#late = late;
     inner.onmessage = (message, extra) => this.onmessage?.(message as ModernMessage, extra as never);
     inner.onerror = (err) => this.onerror?.(err);
     inner.onclose = () => {
@@ -125,6 +149,6 @@ class SharedStdioChannel implements ModernTransport {
     this.#inner.onmessage = undefined;
     this.#inner.onerror = undefined;
     this.#inner.onclose = undefined;
-    this.#inner.forget(this.#probes);
+    this.#inner.forget(this.#probes, this.#late);
   }
 }

@@ -112,6 +112,8 @@ export class UpstreamInstance {
   #listenError: string | null = null;
   /** A STDIO server exited on the `server/discover` probe and worked without it: it is not probed again. */
   #probeKills = false;
+  /** A STDIO server answered the probe with 2026-07-28 after its bound: it is probed with its whole timeout. */
+  #slowStart = false;
   /** The resource URIs subscribed upstream: a new connection subscribes to them again. */
   readonly #watched = new Set<string>();
   #sending: CallRef | null = null;
@@ -314,10 +316,13 @@ export class UpstreamInstance {
     }
     let transport = this.#newTransport();
     let probeKilled = false;
+    let lateModern = false;
     if (this.runtime.transport === 'stdio' && probe && !this.#probeKills) {
       let modern: ModernUpstream | null = null;
-      const probed = await probeStdioUpstream(transport, this.#modernEvents(), this.#modernOptions(), () => {
-        if (modern !== null) this.#drop(modern, 'the server process exited');
+      const probed = await probeStdioUpstream(transport, this.#modernEvents(), this.#modernOptions(), {
+        onExit: () => { if (modern !== null) this.#drop(modern, 'the server process exited'); },
+        onLateModern: () => { lateModern = true; },
+        boundMs: this.#slowStart ? this.runtime.timeoutMs : undefined,
       }).catch((err: unknown) => this.#connectFailed(err));
       if (probed.era === 'modern') {
         modern = probed.upstream;
@@ -339,8 +344,18 @@ export class UpstreamInstance {
       await client.connect(transport, { timeout: this.runtime.timeoutMs });
     } catch (err) {
       await client.close().catch(() => undefined);
+      if (lateModern && !this.#slowStart && !this.#closed) {
+        // It answered the probe after the bound with 2026-07-28 and then refused `initialize` (a
+        // 2026-07-28-only server): it starts slowly, and is probed with its whole timeout from now
+        // on, at once on a new process.
+        this.#slowStart = true;
+        return this.#connect();
+      }
       this.#connectFailed(err);
     }
+    // A late 2026-07-28 answer from a server that took the `initialize` too (dual-era): served
+    // legacy now, probed with its whole timeout on the next connect.
+    if (lateModern) this.#slowStart = true;
     if (probeKilled) {
       this.#probeKills = true;
       [this.lastError, this.lastErrorAt] = ['the server exited when probed with server/discover; it is served without the probe from now on (protocol: legacy skips it from the start)', Date.now()];

@@ -97,8 +97,9 @@ export class ObservedTransport implements Transport {
   /** The protocol revision the upstream answered `initialize` with. */
   protocolVersion: string | null = null;
   #started: Promise<void> | null = null;
-  /** Ids of requests whose answers nobody waits for any more (a probe given up on): their late answers are dropped. */
+  /** Ids of requests whose answers nobody waits for any more (a probe given up on): their late answers go to `#late`, not to the client. */
   readonly #forgotten = new Set<string | number>();
+  #late: ((message: JSONRPCMessage) => void) | null = null;
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
@@ -112,7 +113,7 @@ export class ObservedTransport implements Transport {
     inner.onclose = () => this.onclose?.();
     inner.onerror = (err) => this.onerror?.(err);
     inner.onmessage = (received, extra) => {
-      if (this.#forgotten.size > 0 && isAnswerTo(received, this.#forgotten)) return;
+      if (this.#forgotten.size > 0 && isAnswerTo(received, this.#forgotten)) return this.#late?.(received);
       const message = this.#admit(received);
       if (message === null) return;
       const result = (message as { result?: { protocolVersion?: unknown } }).result;
@@ -179,9 +180,10 @@ export class ObservedTransport implements Transport {
     return this.#started;
   }
 
-  /** Answers to these requests are dropped from now on (nobody waits for them: a probe that timed out). */
-  forget(ids: Iterable<string | number>): void {
+  /** Answers to these requests are kept from the client from now on (nobody waits for them: a probe that timed out); `late` sees them. */
+  forget(ids: Iterable<string | number>, late?: (message: JSONRPCMessage) => void): void {
     for (const id of ids) this.#forgotten.add(id);
+    this.#late = late ?? null;
   }
 
   send(message: JSONRPCMessage, options?: Parameters<Transport['send']>[1]): Promise<void> {

@@ -7,6 +7,8 @@
 // - `grow`: adds a tool `grown` and says the tool list changed;
 // - `roots`: asks for the client's roots and answers their URIs;
 // - `deep`: answers with structured content nested 300 levels deep.
+// With `--start-delay-ms <ms>` it reads nothing for that long after it starts (a slow start); with
+// `--modern-only` it refuses `initialize` (a connection is then 2026-07-28 or nothing).
 import { inputRequired, Server } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 
@@ -73,4 +75,6 @@ function interview(ctx) {
   return { content: [{ type: 'text', text: `${String(state).slice('name:'.length)}: ${String(poem)}` }] };
 }
 
-serveStdio(() => buildServer());
+const delay = process.argv.indexOf('--start-delay-ms');
+if (delay >= 0) await new Promise((resolve) => setTimeout(resolve, Number(process.argv[delay + 1])));
+serveStdio(() => buildServer(), { legacy: process.argv.includes('--modern-only') ? 'reject' : 'serve' });

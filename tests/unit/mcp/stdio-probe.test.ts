@@ -43,7 +43,7 @@ describe('probeStdioUpstream', () => {
     const { runtime, log } = server([path.resolve('tests/helpers/stdio/modern-server.mjs')]);
     const transport = createUpstreamTransport(runtime, { onStderr: () => undefined, onSend: () => undefined });
     let exited = 0;
-    const probed = await probeStdioUpstream(transport, events, options(), () => { exited++; });
+    const probed = await probeStdioUpstream(transport, events, options(), { onExit: () => { exited++; } });
     expect(probed.era).toBe('modern');
     if (probed.era !== 'modern') return;
     expect(probed.upstream.protocolVersion).toBe('2026-07-28');
@@ -56,7 +56,7 @@ describe('probeStdioUpstream', () => {
   it('hands a 1.x server\'s process, which refused the probe, to the 1.x client for its initialize', async () => {
     const { runtime, log } = server([EVERYTHING, 'stdio']);
     const transport = createUpstreamTransport(runtime, { onStderr: () => undefined, onSend: () => undefined });
-    expect(await probeStdioUpstream(transport, events, options(), () => undefined)).toEqual({ era: 'legacy' });
+    expect(await probeStdioUpstream(transport, events, options(), { onExit: () => undefined })).toEqual({ era: 'legacy' });
     const client = new Client({ name: 't', version: '1' });
     await client.connect(transport);
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
@@ -68,7 +68,7 @@ describe('probeStdioUpstream', () => {
     const { runtime, log } = server([path.resolve('tests/helpers/stdio/quiet-legacy-server.mjs')], 1_000);
     const transport = createUpstreamTransport(runtime, { onStderr: () => undefined, onSend: () => undefined });
     const started = Date.now();
-    expect(await probeStdioUpstream(transport, events, options(1_000), () => undefined)).toEqual({ era: 'legacy' });
+    expect(await probeStdioUpstream(transport, events, options(1_000), { onExit: () => undefined })).toEqual({ era: 'legacy' });
     // A lower bound only: the probe waited for its timer.
     expect(Date.now() - started).toBeGreaterThanOrEqual(990);
     const client = new Client({ name: 't', version: '1' });
@@ -78,13 +78,35 @@ describe('probeStdioUpstream', () => {
     expect(lines(log)).toEqual(['start', 'server/discover', 'initialize', 'tools/list']);
   }, 30_000);
 
+  it('tells of a late 2026-07-28 answer (a slow start), and finds the server with a longer bound', async () => {
+    const script = [path.resolve('tests/helpers/stdio/modern-server.mjs'), '--start-delay-ms', '2000'];
+    const slow = server(script, 1_000);
+    const transport = createUpstreamTransport(slow.runtime, { onStderr: () => undefined, onSend: () => undefined });
+    let late = 0;
+    expect(await probeStdioUpstream(transport, events, options(1_000), { onExit: () => undefined, onLateModern: () => { late++; } })).toEqual({ era: 'legacy' });
+    // The v2 SDK's server takes an `initialize` after a discover (its fallback), and the late answer never reaches the 1.x client.
+    const client = new Client({ name: 't', version: '1' });
+    await client.connect(transport, { timeout: 10_000 });
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
+    await client.close();
+    expect(late).toBe(1);
+    expect(lines(slow.log)).toEqual(['start', 'server/discover', 'initialize', 'tools/list']);
+
+    const again = server(script, 1_000);
+    const second = createUpstreamTransport(again.runtime, { onStderr: () => undefined, onSend: () => undefined });
+    const probed = await probeStdioUpstream(second, events, options(1_000), { onExit: () => undefined, boundMs: 10_000 });
+    expect(probed.era).toBe('modern');
+    if (probed.era === 'modern') await probed.upstream.close();
+    expect(lines(again.log)).toEqual(['start', 'server/discover']);
+  }, 30_000);
+
   it('says when the process exits on the probe, and fails when it cannot be spawned', async () => {
     const { runtime } = server([path.resolve('tests/helpers/stdio/quiet-legacy-server.mjs'), '--exit-early']);
     const transport = createUpstreamTransport(runtime, { onStderr: () => undefined, onSend: () => undefined });
-    expect(await probeStdioUpstream(transport, events, options(), () => undefined)).toEqual({ era: 'exited' });
+    expect(await probeStdioUpstream(transport, events, options(), { onExit: () => undefined })).toEqual({ era: 'exited' });
 
     const missing = { ...server([]).runtime, command: path.join(dir, 'no-such-program') };
     const nowhere = createUpstreamTransport(missing, { onStderr: () => undefined, onSend: () => undefined });
-    await expect(probeStdioUpstream(nowhere, events, options(), () => undefined)).rejects.toThrow(/ENOENT/);
+    await expect(probeStdioUpstream(nowhere, events, options(), { onExit: () => undefined })).rejects.toThrow(/ENOENT/);
   }, 30_000);
 });
