@@ -15,7 +15,8 @@ import { connectClient, EVERYTHING, startMcpGateway, toolText, type McpGatewayFi
  * spawned and what it asked each. Servers: server-everything (a 1.x SDK server: it answers the
  * probe "method not found"); a server of the v2 server SDK (`serveStdio`, both eras); a 1.x server
  * that silently drops requests before `initialize` (with and without `protocol: legacy`); one that
- * exits on such a request; and the v2 server per session (roots).
+ * exits on such a request; the v2 server per session (roots); and a 2026-07-28-only one that starts
+ * slower than the probe's bound.
  */
 const MODERN = '2026-07-28';
 const TAP = path.resolve('tests/helpers/stdio/tap.mjs');
@@ -93,6 +94,8 @@ describe('STDIO upstreams probed with server/discover on their one process', () 
         tapped('plain', [QUIET_SERVER], { protocol: 'legacy' }),
         tapped('brittle', [QUIET_SERVER, '--exit-early']),
         tapped('mine', [MODERN_SERVER], { per_session: true }),
+        // 2026-07-28 only, and slower to start than the probe's 3 s bound.
+        tapped('sleepy', [MODERN_SERVER, '--start-delay-ms', '4500', '--modern-only']),
       ],
     });
   }, 60_000);
@@ -200,6 +203,18 @@ describe('STDIO upstreams probed with server/discover on their one process', () 
     expect(requests.get(pids[1]!)![0]).toBe('initialize');
     expect(requests.get(pids[1]!)).not.toContain('server/discover');
     expect((await statuses()).get('brittle')).toMatchObject({ state: 'ready', era: 'legacy', lastError: expect.stringMatching(/exited when probed.*protocol: legacy/) });
+    await client.close();
+  }, 60_000);
+
+  it('finds a 2026-07-28-only server that starts slower than the bound: its late answer and refused initialize have it probed again with its whole timeout', async () => {
+    const client = await connectClient(fx);
+    expect(toolText(await client.callTool({ name: 'sleepy__echo', arguments: { message: 'awake' } }))).toBe('modern echo: awake');
+    const { pids, requests } = seen('sleepy');
+    expect(pids).toHaveLength(2);
+    expect(requests.get(pids[0]!)).toEqual(['server/discover', 'initialize']);
+    expect(requests.get(pids[1]!)![0]).toBe('server/discover');
+    expect(requests.get(pids[1]!)).not.toContain('initialize');
+    expect((await statuses()).get('sleepy')).toMatchObject({ state: 'ready', era: 'modern' });
     await client.close();
   }, 60_000);
 
