@@ -107,6 +107,8 @@ describe('STDIO upstreams probed with server/discover on their one process', () 
 
   it('serves a 1.x server (server-everything) on the process it probed: one refused server/discover, then its initialize session', async () => {
     const client = await connectClient(fx);
+    // Listing connects every server (the slow ones are the later tests').
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(['every__echo', 'poet__interview', 'plain__echo']));
     expect(toolText(await client.callTool({ name: 'every__echo', arguments: { message: 'one process' } }))).toBe('Echo: one process');
     expect(toolText(await client.callTool({ name: 'every__get-sum', arguments: { a: 2, b: 3 } }))).toMatch(/5/);
     const { pids, requests } = seen('every');
@@ -117,6 +119,7 @@ describe('STDIO upstreams probed with server/discover on their one process', () 
     expect(asked).toContain('tools/call');
 
     expect((await statuses()).get('every')).toMatchObject({ state: 'ready', era: 'legacy', protocolVersion: expect.not.stringMatching(MODERN) });
+    await waitFor(async () => (await statuses()).get('poet')?.state === 'ready', 20_000);
     const list = await runCli(['--home', fx.home, 'mcp', 'list', '--json'], { env: { LOCALROUTER_PORT: String(fx.gw.port) } });
     expect(list.code, list.stderr).toBe(0);
     const rows = JSON.parse(list.stdout) as { name: string; era: string | null; protocol_version: string | null }[];
