@@ -33,16 +33,16 @@ export async function listServerTools(io: CliIo, server: McpServerConfig, secret
 
 /**
  * The tools of a server over a 1.x session, a STDIO server probed first on the same process (see
- * `UpstreamInstance#connect`: one that exits on the probe is started again without it; one that
- * answers it late with 2026-07-28, and so refuses `initialize`, is probed again with its whole timeout).
+ * `UpstreamInstance#connect`: one that exits on the probe is started again without it; a
+ * 2026-07-28-only one that started too slowly for the probe, and so refuses `initialize`, is probed
+ * again with its whole timeout).
  */
 async function sessionTools(runtime: Runtime, newTransport: () => ObservedTransportOf, how: 'probe' | 'slow-probe' | 'initialize'): Promise<Tool[]> {
   let transport = newTransport();
-  let lateModern = false;
-  if (how !== 'initialize') {
-    const { probeStdio } = await loadUpstreamProbe();
-    const probed = await probeStdio(transport, NO_EVENTS, modernOptions(runtime), {
-      onExit: () => undefined, onLateModern: () => { lateModern = true; }, boundMs: how === 'slow-probe' ? runtime.timeoutMs : undefined,
+  const probes = how === 'initialize' ? null : await loadUpstreamProbe();
+  if (probes !== null) {
+    const probed = await probes.probeStdio(transport, NO_EVENTS, modernOptions(runtime), {
+      onExit: () => undefined, boundMs: how === 'slow-probe' ? runtime.timeoutMs : undefined,
     });
     if (probed.era === 'modern') return toolsOf(probed.upstream);
     if (probed.era === 'exited') transport = newTransport();
@@ -52,7 +52,7 @@ async function sessionTools(runtime: Runtime, newTransport: () => ObservedTransp
     await client.connect(transport, { timeout: runtime.timeoutMs });
   } catch (err) {
     await client.close().catch(() => undefined);
-    if (lateModern && how === 'probe') return sessionTools(runtime, newTransport, 'slow-probe');
+    if (how === 'probe' && probes?.refusesInitializeFor2026(err) === true) return sessionTools(runtime, newTransport, 'slow-probe');
     throw err;
   }
   try {

@@ -12,8 +12,9 @@ import type { ObservedTransport } from './upstream-transport.js';
  * `node` or `npx` from the cache on a busy machine). One that starts slower than that is served as
  * legacy: if it answers the probe late, and with 2026-07-28, the caller is told (`onLateModern`) and
  * probes it with the whole `timeout_ms` from then on (a dual-era server takes the `initialize` that
- * followed and is served legacy until the next connect; a 2026-07-28-only one refuses it, and is
- * probed again at once). A server that misbehaves on the probe can skip it (`protocol: legacy`).
+ * followed and is served legacy until the next connect); a 2026-07-28-only one refuses that
+ * `initialize` naming 2026-07-28 (`refusesInitializeFor2026`, which may come before the late answer)
+ * and is probed again at once. A server that misbehaves on the probe can skip it (`protocol: legacy`).
  */
 export const STDIO_PROBE_TIMEOUT_MS = 3_000;
 
@@ -41,6 +42,18 @@ function offersModern(message: JSONRPCMessage): boolean {
   const supported = (message as { result?: { supportedVersions?: unknown } }).result?.supportedVersions;
   return Array.isArray(supported) && supported.includes(MODERN_VERSION);
 }
+
+/**
+ * Whether `err` is a refusal of `initialize` by a 2026-07-28-only server: "unsupported protocol
+ * version" (-32022) naming 2026-07-28 among the versions it supports.
+ */
+export function refusesInitializeFor2026(err: unknown): boolean {
+  const e = err as { code?: unknown; data?: { supported?: unknown } } | null;
+  return e?.code === UNSUPPORTED_PROTOCOL_VERSION && Array.isArray(e.data?.supported) && e.data.supported.includes(MODERN_VERSION);
+}
+
+/** The JSON-RPC code of "unsupported protocol version" (2026-07-28). */
+const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 /** Raised where the v2 client falls back to `initialize`: the 1.x client speaks it instead, on the same process. */
 class LegacyVerdict extends Error {

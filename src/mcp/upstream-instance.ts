@@ -8,7 +8,7 @@ import type { McpOAuthState, McpServerRuntime, McpServerStatus } from '../worker
 import { takeRelated } from './annotate-related.js';
 import { httpStatusOf, isAuthFailure, ModernUpstream, probeHttpUpstream, type ModernEvents } from './modern-upstream.js';
 import { RelayTaskStore } from './relay-task-store.js';
-import { probeStdioUpstream } from './stdio-probe.js';
+import { probeStdioUpstream, refusesInitializeFor2026 } from './stdio-probe.js';
 import { RpcError, toRpcError } from './rpc-error.js';
 import { connectionErrorCode, describe, upstreamError } from './upstream-errors.js';
 import { createUpstreamTransport, upstreamOAuthOf, type ObservedTransport } from './upstream-transport.js';
@@ -305,7 +305,7 @@ export class UpstreamInstance {
    * without it, and, once that works, never probed again by this instance. `protocol: legacy` skips
    * the probe. Legacy SSE is a 2024-era transport.
    */
-  async #connect(): Promise<Connection> {
+  async #connect(again = false): Promise<Connection> {
     this.#setState('connecting', this.lastError);
     const probe = this.runtime.protocol !== 'legacy';
     if (this.runtime.transport === 'streamable-http' && probe) {
@@ -316,12 +316,13 @@ export class UpstreamInstance {
     }
     let transport = this.#newTransport();
     let probeKilled = false;
-    let lateModern = false;
-    if (this.runtime.transport === 'stdio' && probe && !this.#probeKills) {
+    const probeStdio = this.runtime.transport === 'stdio' && probe && !this.#probeKills;
+    if (probeStdio) {
       let modern: ModernUpstream | null = null;
       const probed = await probeStdioUpstream(transport, this.#modernEvents(), this.#modernOptions(), {
         onExit: () => { if (modern !== null) this.#drop(modern, 'the server process exited'); },
-        onLateModern: () => { lateModern = true; },
+        // A slow start: the next probe waits the whole timeout.
+        onLateModern: () => { this.#slowStart = true; },
         boundMs: this.#slowStart ? this.runtime.timeoutMs : undefined,
       }).catch((err: unknown) => this.#connectFailed(err));
       if (probed.era === 'modern') {
@@ -344,18 +345,14 @@ export class UpstreamInstance {
       await client.connect(transport, { timeout: this.runtime.timeoutMs });
     } catch (err) {
       await client.close().catch(() => undefined);
-      if (lateModern && !this.#slowStart && !this.#closed) {
-        // It answered the probe after the bound with 2026-07-28 and then refused `initialize` (a
-        // 2026-07-28-only server): it starts slowly, and is probed with its whole timeout from now
-        // on, at once on a new process.
+      if (probeStdio && !again && !this.#closed && refusesInitializeFor2026(err)) {
+        // A 2026-07-28-only server the probe gave up on (it started slowly): probed again at once,
+        // on a new process, with its whole timeout (from now on).
         this.#slowStart = true;
-        return this.#connect();
+        return this.#connect(true);
       }
       this.#connectFailed(err);
     }
-    // A late 2026-07-28 answer from a server that took the `initialize` too (dual-era): served
-    // legacy now, probed with its whole timeout on the next connect.
-    if (lateModern) this.#slowStart = true;
     if (probeKilled) {
       this.#probeKills = true;
       [this.lastError, this.lastErrorAt] = ['the server exited when probed with server/discover; it is served without the probe from now on (protocol: legacy skips it from the start)', Date.now()];

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { probeStdioUpstream } from '../../../src/mcp/stdio-probe.js';
+import { probeStdioUpstream, refusesInitializeFor2026 } from '../../../src/mcp/stdio-probe.js';
 import { createUpstreamTransport } from '../../../src/mcp/upstream-transport.js';
 import type { McpServerRuntime } from '../../../src/workers/index.js';
 
@@ -98,6 +98,18 @@ describe('probeStdioUpstream', () => {
     expect(probed.era).toBe('modern');
     if (probed.era === 'modern') await probed.upstream.close();
     expect(lines(again.log)).toEqual(['start', 'server/discover']);
+  }, 30_000);
+
+  it('recognises the refusal of initialize by a 2026-07-28-only server the probe gave up on', async () => {
+    const slow = server([path.resolve('tests/helpers/stdio/modern-server.mjs'), '--start-delay-ms', '2000', '--modern-only'], 1_000);
+    const transport = createUpstreamTransport(slow.runtime, { onStderr: () => undefined, onSend: () => undefined });
+    expect(await probeStdioUpstream(transport, events, options(1_000), { onExit: () => undefined })).toEqual({ era: 'legacy' });
+    const client = new Client({ name: 't', version: '1' });
+    const refusal = await client.connect(transport, { timeout: 10_000 }).then(() => null, (err: unknown) => err);
+    await client.close();
+    expect(refusesInitializeFor2026(refusal)).toBe(true);
+    expect(refusesInitializeFor2026(new Error('Method not found'))).toBe(false);
+    expect(refusesInitializeFor2026({ code: -32022, data: { supported: ['2025-11-25'] } })).toBe(false);
   }, 30_000);
 
   it('says when the process exits on the probe, and fails when it cannot be spawned', async () => {
