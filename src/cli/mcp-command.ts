@@ -23,6 +23,7 @@ interface AddOptions {
   connect: 'lazy' | 'start';
   perSession?: boolean;
   timeoutMs?: number;
+  protocol: 'auto' | 'legacy';
   secretEnv?: string;
   secretHeader?: string;
   check: boolean;
@@ -44,6 +45,7 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--connect <when>', 'connect on first use or at gateway start').choices(['lazy', 'start']).default('lazy'))
     .option('--per-session', 'one server instance per client session instead of one shared')
     .option('--timeout-ms <ms>', 'request timeout (restarted by progress notifications)', parsePositive)
+    .addOption(new Option('--protocol <mode>', 'auto: probe with server/discover first (2026-07-28 servers are called statelessly); legacy: initialize at once').choices(['auto', 'legacy']).default('auto'))
     .addOption(new Option('--secret-env <K>', 'read the value of env var K from stdin into the secret store').conflicts('secretHeader'))
     .option('--secret-header <K>', 'read the value of header K from stdin into the secret store')
     .option('--no-check', 'add a --stdio server even if its command is not found here (the gateway may run with another PATH)')
@@ -132,7 +134,7 @@ async function addServer(io: CliIo, home: string, name: string, opts: AddOptions
   const server: McpServerConfig = {
     name, transport: opts.stdio !== undefined ? 'stdio' : (opts.transport ?? 'streamable-http'),
     args: opts.stdio?.slice(1) ?? [], env: opts.env, env_from: opts.envFrom, headers: opts.header, headers_from_env: {},
-    enabled: true, connect: opts.connect, per_session: opts.perSession ?? false, timeout_ms: opts.timeoutMs ?? 60_000, max_total_timeout_ms: 0,
+    enabled: true, connect: opts.connect, per_session: opts.perSession ?? false, timeout_ms: opts.timeoutMs ?? 60_000, max_total_timeout_ms: 0, protocol: opts.protocol,
     ...(opts.stdio !== undefined ? { command: opts.stdio[0] } : {}),
     ...(opts.url !== undefined ? { url: opts.url } : {}),
     ...(opts.cwd !== undefined ? { cwd: path.resolve(opts.cwd) } : {}),

@@ -110,6 +110,8 @@ export const McpServerSchema = z.strictObject({
   timeout_ms: z.number().int().min(100).max(86_400_000).default(60_000),
   /** Hard cap on one request even while progress keeps arriving; 0 = none. */
   max_total_timeout_ms: z.number().int().min(0).max(86_400_000).default(0),
+  /** `auto`: each connect (stdio, streamable-http) asks `server/discover` first and serves a 2026-07-28 server statelessly; `legacy`: straight to `initialize` (for a server that misbehaves on a request before it). */
+  protocol: z.enum(['auto', 'legacy']).default('auto'),
   /** Namespace override (defaults to `name`). */
   prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).refine((p) => !p.includes('__'), 'may not contain "__"').optional(),
 });

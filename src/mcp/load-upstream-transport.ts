@@ -1,4 +1,5 @@
 import type { probeHttpUpstream } from './modern-upstream.js';
+import type { probeStdioUpstream, refusesInitializeFor2026 } from './stdio-probe.js';
 import type { createUpstreamTransport, upstreamOAuthOf } from './upstream-transport.js';
 
 /**
@@ -16,10 +17,13 @@ export async function loadUpstreamOAuth(): Promise<Pick<typeof import('./upstrea
 }
 
 /**
- * The `server/discover` probe of a Streamable HTTP server and its OAuth client, loaded on first use
- * (they bring the v2 MCP client): the CLI's direct probe speaks to a 2026-07-28 server as the gateway does.
+ * The `server/discover` probes (of a Streamable HTTP server, with its OAuth client; of a STDIO
+ * server, on its process), loaded on first use (they bring the v2 MCP client): the CLI's direct
+ * probe speaks to a 2026-07-28 server as the gateway does.
  */
-export async function loadUpstreamProbe(): Promise<{ probe: typeof probeHttpUpstream; oauthOf: typeof upstreamOAuthOf }> {
-  const [modern, transport] = await Promise.all([import('./modern-upstream.js'), import('./upstream-transport.js')]);
-  return { probe: modern.probeHttpUpstream, oauthOf: transport.upstreamOAuthOf };
+export async function loadUpstreamProbe(): Promise<{
+  probe: typeof probeHttpUpstream; probeStdio: typeof probeStdioUpstream; refusesInitializeFor2026: typeof refusesInitializeFor2026; oauthOf: typeof upstreamOAuthOf;
+}> {
+  const [modern, stdio, transport] = await Promise.all([import('./modern-upstream.js'), import('./stdio-probe.js'), import('./upstream-transport.js')]);
+  return { probe: modern.probeHttpUpstream, probeStdio: stdio.probeStdioUpstream, refusesInitializeFor2026: stdio.refusesInitializeFor2026, oauthOf: transport.upstreamOAuthOf };
 }

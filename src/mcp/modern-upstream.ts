@@ -107,12 +107,7 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
   };
   const auth: AuthProvider | undefined = opts.token === undefined ? undefined : { token: opts.token, onUnauthorized: opts.onUnauthorized };
   const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: callTaggingFetch(guarded), authProvider: auth });
-  const client = new sdk.Client({ name: 'localrouter', version: opts.version }, {
-    versionNegotiation: { mode: 'auto' },
-    // Embedded requests are answered by the client of the call that caused them (see ModernUpstream#fulfil).
-    inputRequired: { autoFulfill: false },
-    capabilities: opts.perSession ? { ...CLIENT_CAPABILITIES, roots: {} } : CLIENT_CAPABILITIES,
-  });
+  const client = negotiatingClient(sdk, opts);
   try {
     await client.connect(transport, { timeout: Math.min(opts.timeoutMs, PROBE_TIMEOUT_MS) });
   } catch (err) {
@@ -127,15 +122,33 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     await client.close().catch(() => undefined);
     return { era: 'legacy' };
   }
-  const kinds: ErrorKinds = {
+  return { era: 'modern', upstream: new ModernUpstream(client, events, opts, errorKinds(sdk)) };
+}
+
+type ModernSdk = typeof import('@modelcontextprotocol/client');
+
+/**
+ * The v2 client of one connection: it probes with `server/discover` on connect (`versionNegotiation:
+ * 'auto'`, the probe waiting `probeTimeoutMs` or the connect timeout) and leaves embedded requests
+ * to the gateway, which has the client of the call answer them (see ModernUpstream#fulfil).
+ */
+export function negotiatingClient(sdk: ModernSdk, opts: ModernOptions, probeTimeoutMs?: number): ModernClient {
+  return new sdk.Client({ name: 'localrouter', version: opts.version }, {
+    versionNegotiation: probeTimeoutMs === undefined ? { mode: 'auto' } : { mode: 'auto', probe: { timeoutMs: probeTimeoutMs } },
+    inputRequired: { autoFulfill: false },
+    capabilities: opts.perSession ? { ...CLIENT_CAPABILITIES, roots: {} } : CLIENT_CAPABILITIES,
+  });
+}
+
+export function errorKinds(sdk: ModernSdk): ErrorKinds {
+  return {
     timeout: (err) => sdk.SdkError.isInstance(err) && err.code === sdk.SdkErrorCode.RequestTimeout,
     protocol: (err) => sdk.ProtocolError.isInstance(err),
   };
-  return { era: 'modern', upstream: new ModernUpstream(client, events, opts, kinds) };
 }
 
 /** Tells the v2 SDK's errors apart without loading it where this module is only typed. */
-interface ErrorKinds {
+export interface ErrorKinds {
   /** The request timed out (the SDK's own timeout). */
   timeout(err: unknown): boolean;
   /** The server answered with a JSON-RPC error (its code and message are the client's to see). */

@@ -70,7 +70,7 @@ export function serverRuntime(m: McpServerConfig, secrets: SecretStore | null, l
   return {
     name: m.name, namespace: m.prefix ?? m.name, transport: m.transport, command: m.command ?? null, args: m.args, env,
     cwd: m.cwd ?? null, url: m.url ?? null, headers, connect: m.connect, perSession: m.per_session,
-    timeoutMs: m.timeout_ms, maxTotalTimeoutMs: m.max_total_timeout_ms,
+    timeoutMs: m.timeout_ms, maxTotalTimeoutMs: m.max_total_timeout_ms, protocol: m.protocol,
     oauth: m.transport === 'stdio' ? null : stored.oauth ?? null,
   };
 }

@@ -8,6 +8,7 @@ import type { McpOAuthState, McpServerRuntime, McpServerStatus } from '../worker
 import { takeRelated } from './annotate-related.js';
 import { httpStatusOf, isAuthFailure, ModernUpstream, probeHttpUpstream, renewalFailed, type ModernEvents } from './modern-upstream.js';
 import { RelayTaskStore } from './relay-task-store.js';
+import { probeStdioUpstream, refusesInitializeFor2026 } from './stdio-probe.js';
 import { RpcError, toRpcError } from './rpc-error.js';
 import { connectionErrorCode, describe, upstreamError } from './upstream-errors.js';
 import { bearerSeam } from './upstream-oauth.js';
@@ -56,13 +57,14 @@ type Connection = Client | ModernUpstream;
 /**
  * One connection to one upstream MCP server: the actor that owns its SDK `Client`, connects lazily or
  * at start, caches its lists until it says they changed, and sends each server-to-client message back
- * to the client request that caused it. A Streamable HTTP server is probed with `server/discover`
- * first: one that speaks 2026-07-28 is called statelessly with the v2 SDK (`ModernUpstream`), any
- * other gets the `initialize` session of the 1.x SDK. STDIO and legacy SSE servers are not probed
- * (see `#connect`). It heals itself: a crash, a lost connection, an answer that
- * says the server forgot the session (a Streamable HTTP server that restarted answers 400 or 404) or
- * a failed health-check `ping` re-initializes it (with exponential backoff while it keeps failing),
- * and the lists it had cached are fetched again and reported changed when they differ.
+ * to the client request that caused it. A Streamable HTTP or STDIO server is probed with
+ * `server/discover` first: one that speaks 2026-07-28 is called statelessly with the v2 SDK
+ * (`ModernUpstream`), any other gets the `initialize` session of the 1.x SDK (a STDIO server on the
+ * process it was probed on). Legacy SSE servers are not probed (see `#connect`). It heals itself: a
+ * crash, a lost connection, an answer that says the server forgot the session (a Streamable HTTP
+ * server that restarted answers 400 or 404) or a failed health-check `ping` re-initializes it (with
+ * exponential backoff while it keeps failing), and the lists it had cached are fetched again and
+ * reported changed when they differ.
  */
 export class UpstreamInstance {
   readonly runtime: McpServerRuntime;
@@ -109,6 +111,10 @@ export class UpstreamInstance {
   #modernFailures = 0;
   /** The listen stream's failure, shown as the last error until the stream is back. */
   #listenError: string | null = null;
+  /** A STDIO server exited on the `server/discover` probe and worked without it: it is not probed again. */
+  #probeKills = false;
+  /** A STDIO server answered the probe with 2026-07-28 after its bound: it is probed with its whole timeout. */
+  #slowStart = false;
   /** The resource URIs subscribed upstream: a new connection subscribes to them again. */
   readonly #watched = new Set<string>();
   #sending: CallRef | null = null;
@@ -293,21 +299,71 @@ export class UpstreamInstance {
   }
 
   /**
-   * A Streamable HTTP server is probed first (see `probeHttpUpstream`), on every connect: a server
-   * may be upgraded or rolled back between two, and the probe is one POST. STDIO servers are not:
-   * the SDK would probe each on a second process spawned for it (with whatever that process does at
-   * start), a legacy server that ignores the unknown request would cost the whole timeout, and a
-   * STDIO server serves one client anyway. Legacy SSE is a 2024-era transport.
+   * A Streamable HTTP or STDIO server is probed first, on every connect (a server may be upgraded
+   * or rolled back between two): an HTTP one with one POST (see `probeHttpUpstream`), a STDIO one on
+   * the process it is then served on (see `probeStdioUpstream`: a legacy server keeps that process
+   * for its `initialize` session). A STDIO server that exits on the probe is started again at once
+   * without it, and, once that works, never probed again by this instance. `protocol: legacy` skips
+   * the probe. Legacy SSE is a 2024-era transport.
    */
-  async #connect(): Promise<Connection> {
+  async #connect(again = false): Promise<Connection> {
     this.#setState('connecting', this.lastError);
-    if (this.runtime.transport === 'streamable-http') {
+    const probe = this.runtime.protocol !== 'legacy';
+    if (this.runtime.transport === 'streamable-http' && probe) {
       const probed = await probeHttpUpstream(this.runtime, this.#modernEvents(), this.#modernOptions()).catch((err: unknown) => this.#connectFailed(err));
       if (probed.era === 'modern') return this.#adoptModern(probed.upstream);
       // Closed while probing: no session to open.
       if (this.#closed) throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
     }
-    const transport = createUpstreamTransport(this.runtime, {
+    let transport = this.#newTransport();
+    let probeKilled = false;
+    const probeStdio = this.runtime.transport === 'stdio' && probe && !this.#probeKills;
+    if (probeStdio) {
+      let modern: ModernUpstream | null = null;
+      const probed = await probeStdioUpstream(transport, this.#modernEvents(), this.#modernOptions(), {
+        onExit: () => { if (modern !== null) this.#drop(modern, 'the server process exited'); },
+        // A slow start: the next probe waits the whole timeout.
+        onLateModern: () => { this.#slowStart = true; },
+        boundMs: this.#slowStart ? this.runtime.timeoutMs : undefined,
+      }).catch((err: unknown) => this.#connectFailed(err));
+      if (probed.era === 'modern') {
+        modern = probed.upstream;
+        return this.#adoptModern(modern);
+      }
+      if (this.#closed) {
+        await transport.close().catch(() => undefined);
+        throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
+      }
+      if (probed.era === 'exited') {
+        probeKilled = true;
+        transport = this.#newTransport();
+      }
+    }
+    const tasks = new RelayTaskStore();
+    const client = new Client({ name: 'localrouter', version: this.#version }, { capabilities: this.#clientCapabilities(), taskStore: tasks });
+    this.#install(client, tasks);
+    try {
+      await client.connect(transport, { timeout: this.runtime.timeoutMs });
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      if (probeStdio && !again && !this.#closed && refusesInitializeFor2026(err)) {
+        // A 2026-07-28-only server the probe gave up on (it started slowly): probed again at once,
+        // on a new process, with its whole timeout (from now on).
+        this.#slowStart = true;
+        return this.#connect(true);
+      }
+      this.#connectFailed(err);
+    }
+    if (probeKilled) {
+      this.#probeKills = true;
+      [this.lastError, this.lastErrorAt] = ['the server exited when probed with server/discover; it is served without the probe from now on (protocol: legacy skips it from the start)', Date.now()];
+    }
+    return this.#adoptLegacy(client, transport, tasks);
+  }
+
+  /** The transport of a session (a STDIO server's process is spawned when it starts). */
+  #newTransport(): ObservedTransport {
+    return createUpstreamTransport(this.runtime, {
       onStderr: (line) => this.#events.stderr(this, line),
       maxDepth: this.#maxJsonDepth,
       onRefused: (what) => this.#events.refused(this, what),
@@ -320,15 +376,9 @@ export class UpstreamInstance {
         if (this.#sending !== null && 'id' in message && 'method' in message) this.#sentId = message.id;
       },
     });
-    const tasks = new RelayTaskStore();
-    const client = new Client({ name: 'localrouter', version: this.#version }, { capabilities: this.#clientCapabilities(), taskStore: tasks });
-    this.#install(client, tasks);
-    try {
-      await client.connect(transport, { timeout: this.runtime.timeoutMs });
-    } catch (err) {
-      await client.close().catch(() => undefined);
-      this.#connectFailed(err);
-    }
+  }
+
+  async #adoptLegacy(client: Client, transport: ObservedTransport, tasks: RelayTaskStore): Promise<Client> {
     if (this.#closed) {
       await client.close().catch(() => undefined);
       throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
@@ -424,7 +474,7 @@ export class UpstreamInstance {
   }
 
   #modernOptions(): Parameters<typeof probeHttpUpstream>[2] {
-    const oauth = upstreamOAuthOf(this.runtime, {
+    const oauth = this.runtime.transport === 'stdio' ? undefined : upstreamOAuthOf(this.runtime, {
       onOAuthSaved: (state) => this.#events.oauthSaved(this, state),
       onNeedsLogin: (stepUp) => {
         this.needsLogin = true;

@@ -96,6 +96,10 @@ export class ObservedTransport implements Transport {
   readonly #maxDepth: number;
   /** The protocol revision the upstream answered `initialize` with. */
   protocolVersion: string | null = null;
+  #started: Promise<void> | null = null;
+  /** Ids of requests whose answers nobody waits for any more (a probe given up on): their late answers go to `#late`, not to the client. */
+  readonly #forgotten = new Set<string | number>();
+  #late: ((message: JSONRPCMessage) => void) | null = null;
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
@@ -109,6 +113,7 @@ export class ObservedTransport implements Transport {
     inner.onclose = () => this.onclose?.();
     inner.onerror = (err) => this.onerror?.(err);
     inner.onmessage = (received, extra) => {
+      if (this.#forgotten.size > 0 && isAnswerTo(received, this.#forgotten)) return this.#late?.(received);
       const message = this.#admit(received);
       if (message === null) return;
       const result = (message as { result?: { protocolVersion?: unknown } }).result;
@@ -165,8 +170,20 @@ export class ObservedTransport implements Transport {
     return this.#pid();
   }
 
+  /**
+   * Starts the connection (spawns a STDIO server) once: a later call finds it started. The probe of
+   * a STDIO server starts it, and the 1.x client that takes the same process over after the probe
+   * starts it again (the SDK's `connect` always does).
+   */
   start(): Promise<void> {
-    return this.#inner.start();
+    this.#started ??= this.#inner.start();
+    return this.#started;
+  }
+
+  /** Answers to these requests are kept from the client from now on (nobody waits for them: a probe that timed out); `late` sees them. */
+  forget(ids: Iterable<string | number>, late?: (message: JSONRPCMessage) => void): void {
+    for (const id of ids) this.#forgotten.add(id);
+    this.#late = late ?? null;
   }
 
   send(message: JSONRPCMessage, options?: Parameters<Transport['send']>[1]): Promise<void> {
@@ -182,4 +199,9 @@ export class ObservedTransport implements Transport {
     this.protocolVersion = version;
     this.#inner.setProtocolVersion?.(version);
   }
+}
+
+function isAnswerTo(message: JSONRPCMessage, ids: Set<string | number>): boolean {
+  const m = message as { id?: unknown; method?: unknown };
+  return m.method === undefined && (typeof m.id === 'string' || typeof m.id === 'number') && ids.has(m.id);
 }

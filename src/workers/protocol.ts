@@ -141,6 +141,8 @@ export interface McpServerRuntime {
   perSession: boolean;
   timeoutMs: number;
   maxTotalTimeoutMs: number;
+  /** `auto`: probed with `server/discover` on each connect; `legacy`: `initialize` at once. */
+  protocol: 'auto' | 'legacy';
   /** OAuth for a Streamable HTTP or SSE server (from the secret store); null = none. */
   oauth: McpOAuthState | null;
 }

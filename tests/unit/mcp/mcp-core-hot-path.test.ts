@@ -40,7 +40,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
   const config: McpActorConfig = {
-    servers: [{ name: 'up', namespace: 'up', transport: 'streamable-http', command: null, args: [], env: {}, cwd: null, url, headers: {}, connect: 'lazy', perSession: false, timeoutMs: 10_000, maxTotalTimeoutMs: 0, oauth: null }],
+    servers: [{ name: 'up', namespace: 'up', transport: 'streamable-http', command: null, args: [], env: {}, cwd: null, url, headers: {}, connect: 'lazy', perSession: false, timeoutMs: 10_000, maxTotalTimeoutMs: 0, protocol: 'auto', oauth: null }],
     prefix: 'always', sampling: 'forward', pageSize: 1, restartInitialMs: 100, restartMaxMs: 1000, healthIntervalMs: 0, healthTimeoutMs: 5000, maxJsonDepth: 64, access: {}, version: 'test',
   };
   core = new McpCore(config, (f) => frames.push(f), null);

@@ -95,7 +95,7 @@ function instance(url: string, timeoutMs = 10_000): { inst: UpstreamInstance; st
   } as unknown as UpstreamEvents;
   const runtime: McpServerRuntime = {
     name: 'm', namespace: 'm', transport: 'streamable-http', command: null, args: [], env: {}, cwd: null, url, headers: {},
-    connect: 'lazy', perSession: false, timeoutMs, maxTotalTimeoutMs: 0, oauth: null,
+    connect: 'lazy', perSession: false, timeoutMs, maxTotalTimeoutMs: 0, protocol: 'auto', oauth: null,
   };
   const inst = new UpstreamInstance(runtime, null, events, { version: '1', restartInitialMs: 50, restartMaxMs: 500, maxJsonDepth: 64, healthIntervalMs: 0, healthTimeoutMs: 1000 });
   instances.push(inst);
