@@ -100,25 +100,6 @@ describe('featurizer', () => {
     expect(Array.from(a.indices)).not.toEqual(Array.from(b.indices));
   });
 
-  it('counts quantities, sentences and quantity marks the same way in a word problem and in a chat request', () => {
-    const slotOf = (p: string, group: string): string => {
-      const names = Array.from(featurize(p).indices).filter((i) => i < SHAPE).map((i) => SHAPE_NAMES[i]!);
-      return names.find((n) => n.startsWith(`${group}<`) || n.startsWith(`${group}>=`))!;
-    };
-    const wordProblem = 'A robe takes 2 bolts of blue fiber and half that much white fiber. It costs $3.5 per bolt. How much does it cost?';
-    const chatMaths = 'I pay 2 rent shares and half the bills. Bills are 40% of $1200. What do I pay per month?';
-    const story = 'Write a short story about a lighthouse keeper who befriends a storm';
-    for (const group of ['quantities', 'sentences', 'quantity_marks']) {
-      expect(slotOf(wordProblem, group)).toBeDefined();
-      expect(slotOf(story, group)).toBe(`${group}<1`);
-    }
-    expect(slotOf(wordProblem, 'quantities')).toBe('quantities<5 (>=4)'); // 2, half, 3, 5
-    expect(slotOf(chatMaths, 'quantities')).toBe('quantities<6 (>=5)'); // 2, half, 40, %, 1200
-    expect(slotOf(wordProblem, 'sentences')).toBe(slotOf(chatMaths, 'sentences'));
-    expect(slotOf(wordProblem, 'quantity_marks')).toBe('quantity_marks<4 (>=2)'); // $, 3.5
-    expect(slotOf('version 3.5 of the spec.', 'sentences')).toBe('sentences<2 (>=1)'); // the point of 3.5 ends nothing
-  });
-
   it('puts length into coarse buckets that saturate', () => {
     const bucketOf = (p: string) => SHAPE_NAMES[featurize(p).indices[0]!]!;
     expect(bucketOf('hi')).toBe('chars<16');
