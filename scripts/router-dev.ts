@@ -5,7 +5,7 @@
 // averaged head probabilities on the arena-hard `dev` part). The `check` part is never scored here.
 // `--ceiling` adds upper bounds that no shipped router can reach: heads fitted on the held-out fold
 // itself (in-sample), and an oracle that knows each held-out subject's true gain rate.
-//   npm run router:dev -- [--seed 11] [--scheme subjects|random] [--chat weak|ties|none] [--chat-weight 1] [--l2w 5e-4] [--l2s 2e-3] [--ceiling]
+//   npm run router:dev -- [--seed 11] [--scheme subjects|random] [--chat weak|ties|none] [--chat-weight 1] [--gsm-share 1] [--l2w 5e-4] [--l2s 2e-3] [--ceiling]
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     k: { type: 'string', default: '5' },
     chat: { type: 'string', default: 'weak' },
     'chat-weight': { type: 'string', default: '1' },
+    // GSM8K's total loss weight as a multiple of MMLU's (1: the two weigh the same).
+    'gsm-share': { type: 'string', default: '1' },
     l2w: { type: 'string', default: '5e-4' },
     l2s: { type: 'string', default: '2e-3' },
     kappas: { type: 'string', default: '0,0.25,0.5,0.75,1' },
@@ -36,7 +38,9 @@ const dataDir = values['data-dir']!;
 const data = loadRoutingData(dataDir);
 const chatData = loadChatData(dataDir);
 const chatRows = values.chat === 'none' ? [] : chatWeakRows(chatData.prompts, { strongHelps: values.chat === 'weak', weight: Number(values['chat-weight']) });
-const rows: LabeledPrompt[] = [...data.mmlu, ...data.gsm8k, ...chatRows];
+const gsmShare = Number(values['gsm-share']);
+const gsm8k = gsmShare === 1 ? data.gsm8k : data.gsm8k.map((r) => ({ ...r, weight: gsmShare }));
+const rows: LabeledPrompt[] = [...data.mmlu, ...gsm8k, ...chatRows];
 
 const feats: SparseFeatures[] = rows.map((r) => featurize(r.prompt));
 const dev = chatData.prompts.filter((p) => p.part === 'dev');
@@ -47,7 +51,7 @@ const seed = Number(values.seed);
 const hyper = { l2Weak: Number(values.l2w), l2Strong: Number(values.l2s), l2Shape: SHAPE_L2 };
 const kappas = values.kappas!.split(',').map(Number);
 const betas = values.betas!.split(',').map(Number);
-console.log(`rows ${rows.length} (chat ${values.chat} ×${values['chat-weight']}: ${chatRows.length}), ${values.scheme} folds seed ${seed}, l2 ${hyper.l2Weak}/${hyper.l2Strong}, featurizer ${FEATURIZER_VERSION}`);
+console.log(`rows ${rows.length} (chat ${values.chat} ×${values['chat-weight']}: ${chatRows.length}; GSM8K share ×${gsmShare}), ${values.scheme} folds seed ${seed}, l2 ${hyper.l2Weak}/${hyper.l2Strong}, featurizer ${FEATURIZER_VERSION}`);
 
 const folds = assignFolds(rows, k, seed, values.scheme === 'random' ? 'random' : 'subjects');
 const idsOf = (f: number): number[] => rows.flatMap((_, i) => (folds[i] === f ? [i] : []));

@@ -121,14 +121,15 @@ export function trainableRows(rows: readonly LabeledPrompt[], ids: readonly numb
 /**
  * Row weights that give GSM8K as much total weight as MMLU (MMLU rows weigh 1, chat rows their own `weight`). MMLU
  * has 13× the rows; unweighted, the heads learn MMLU's multiple-choice world, and free-form requests
- * (GSM8K's kind, and chat's) were ranked by what holds there.
+ * (GSM8K's kind, and chat's) were ranked by what holds there. A GSM8K row's own `weight`, when set,
+ * multiplies its balanced weight (development runs use it to give GSM8K more than MMLU's share).
  */
 export function benchmarkBalance(rows: readonly LabeledPrompt[], ids: readonly number[]): Float64Array {
   let mmlu = 0;
   let gsm = 0;
   for (const i of ids) { if (isMmlu(rows[i]!)) mmlu++; else if (isGsm8k(rows[i]!)) gsm++; }
   const w = gsm > 0 && mmlu > 0 ? mmlu / gsm : 1;
-  return Float64Array.from(ids, (i) => (isGsm8k(rows[i]!) ? w : rows[i]!.weight ?? 1));
+  return Float64Array.from(ids, (i) => (isGsm8k(rows[i]!) ? w * (rows[i]!.weight ?? 1) : rows[i]!.weight ?? 1));
 }
 
 type HeadName = 'weakFails' | 'strongFails';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { combineHeads, featurize, fitBlend, logCharsOf, selectHyper, type LabeledPrompt } from '../../../src/classifier/index.js';
+import { benchmarkBalance } from '../../../src/classifier/cross-fit.js';
 
 /** MMLU-like rows in four subjects and GSM8K-like rows: the weak model fails the longer prompts more often. */
 function rows(): LabeledPrompt[] {
@@ -33,4 +34,14 @@ describe('hyper-parameter selection', () => {
     const gains = ids.map((i) => combineHeads(both.heldOut.weakFails[i]!, both.heldOut.strongFails[i]!, both.pick.kappa));
     expect(both.pick.blend).toEqual(fitBlend(gains, ids.map((i) => logCharsOf(feats[i]!)), both.pick.beta));
   }, 60_000);
+});
+
+describe('benchmark balance', () => {
+  const row = (group: string, weight?: number): LabeledPrompt => ({ prompt: 'p', weak: true, strong: true, group, contaminated: false, weight });
+  const data = [row('mmlu/a'), row('mmlu/a'), row('mmlu/b'), row('mmlu/b'), row('gsm8k'), row('gsm8k', 2), row('arena-hard/coding', 30)];
+
+  it('gives GSM8K as much total weight as MMLU, a GSM8K row its own weight times that, and other rows their own weight', () => {
+    const w = benchmarkBalance(data, data.map((_, i) => i));
+    expect(Array.from(w)).toEqual([1, 1, 1, 1, 2, 4, 30]);
+  });
 });
