@@ -3,10 +3,10 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { configPath, loadOrCreateConfig, updateConfig, type Config, type McpServerConfig } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import { storedMcpSecrets } from '../mcp/index.js';
+import { storedMcpSecrets, storeMcpOAuth, type McpOAuthState } from '../mcp/index.js';
 import { fetchAdmin, gatewayOrigin } from './admin-client.js';
 import { homeOf, parseName, printJson, printTable, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
-import { registerMcpLoginCommand } from './mcp-login-command.js';
+import { registerMcpLoginCommand, tellGateway } from './mcp-login-command.js';
 import { registerMcpVirtualCommand } from './mcp-virtual-command.js';
 import { readSecretFromStdin } from './read-secret.js';
 import { splitCommand } from './split-command.js';
@@ -107,7 +107,24 @@ export function registerMcpCommand(program: Command, io: CliIo): void {
       const server = readConfig(home).mcp_servers.find((m) => m.name === name);
       if (server === undefined) throw notFound(name);
       const { listServerTools } = await import('./mcp-probe.js');
-      const tools = await listServerTools(io, server, existsSync(configPath(home)) ? secretStoreOf(home, io) : null);
+      const secrets = existsSync(configPath(home)) ? secretStoreOf(home, io) : null;
+      // Tokens refreshed here are kept as the gateway keeps its own, and a running gateway is told
+      // to take them: the refresh spent the login's refresh token where the server rotates them.
+      let refreshed = false;
+      const keepOAuth = secrets === null ? undefined : (state: McpOAuthState): void => {
+        try {
+          storeMcpOAuth(name, secrets, state);
+          refreshed = true;
+        } catch (err) {
+          io.stderr.write(`warning: cannot keep the refreshed OAuth tokens of MCP server "${name}" in the secret store (${(err as Error).message.split('\n')[0]}); the next refresh may need "localrouter mcp login ${name}"\n`);
+        }
+      };
+      let tools: Awaited<ReturnType<typeof listServerTools>>;
+      try {
+        tools = await listServerTools(io, server, secrets, keepOAuth);
+      } finally {
+        if (refreshed) await tellGateway(io, home, readConfig(home));
+      }
       if (opts.json) return printJson(io, tools);
       printTable(io, ['NAME', 'DESCRIPTION'], tools.map((t) => [t.name, (t.description ?? '').split('\n')[0]!.slice(0, 100)]), `server "${name}" has no tools`);
     });

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Config } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import { loadUpstreamOAuth, mcpSecretName, storedMcpSecrets, type McpOAuthState } from '../mcp/index.js';
+import { loadUpstreamOAuth, mcpSecretName, storedMcpSecrets, storeMcpOAuth, type McpOAuthState } from '../mcp/index.js';
 import { fetchAdmin } from './admin-client.js';
 import { homeOf, parsePort, printJson, readConfig, secretStoreOf, type CliIo } from './cli-io.js';
 import { readSecretFromStdin } from './read-secret.js';
@@ -80,7 +80,7 @@ export function registerMcpLoginCommand(mcp: Command, io: CliIo): void {
       const state = opts.clientCredentials ? await clientCredentials(io, server.url, opts, challenge)
         : opts.crossAppAccess ? await crossAppAccess(io, name, server.url, opts, challenge)
           : await authorizationCode(io, server.url, opts, challenge, previous?.grant === 'authorization_code' ? previous.stepUpScope : undefined);
-      secrets.set(mcpSecretName(name), JSON.stringify({ ...storedMcpSecrets(name, secrets), oauth: state }));
+      storeMcpOAuth(name, secrets, state);
       await tellGateway(io, home, readConfig(home));
       if (opts.json) return printJson(io, { server: name, grant: state.grant, scope: state.scope });
       io.stdout.write(`logged in to MCP server "${name}" (${GRANT_NAMES[state.grant]}${state.scope !== null ? `, scope "${state.scope}"` : ''}); the tokens are in the secret store\n`);
@@ -108,7 +108,7 @@ const GRANT_NAMES: Record<McpOAuthState['grant'], string> = {
 };
 
 /** A running gateway reads the MCP servers' secrets again and reconnects those whose credentials changed. */
-async function tellGateway(io: CliIo, home: string, config: Config): Promise<void> {
+export async function tellGateway(io: CliIo, home: string, config: Config): Promise<void> {
   const done = await fetchAdmin<{ reloaded: boolean }>(home, config, '/api/mcp/reload', io.env, 'POST');
   if (done === null) io.stderr.write('(no running gateway answered; it uses the new credentials when it starts)\n');
 }

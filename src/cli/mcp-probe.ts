@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../config/index.js';
-import { loadUpstreamProbe, loadUpstreamTransport, serverRuntime } from '../mcp/index.js';
+import { loadUpstreamProbe, loadUpstreamTransport, serverRuntime, type McpOAuthState } from '../mcp/index.js';
 import { DEFAULT_MAX_JSON_DEPTH } from '../model/index.js';
 import type { SecretStore } from '../secrets/index.js';
 import type { CliIo } from './cli-io.js';
@@ -14,19 +14,23 @@ const MAX_PAGES = 1000;
  * client capabilities, so conditional tools show up the same; a Streamable HTTP or STDIO server
  * probed with `server/discover` first, unless `protocol: legacy`, and, if it speaks 2026-07-28,
  * asked statelessly; a STDIO server on one process either way) and lists all its tools.
- * Warnings, and with LOCALROUTER_DEBUG=1 the server's own stderr, go to the run's stderr.
+ * Warnings, and with LOCALROUTER_DEBUG=1 the server's own stderr, go to the run's stderr. OAuth
+ * tokens refreshed on the way (they were about to expire, or the server refused them) go to
+ * `keepOAuth` as they come: a rotating authorization server has just spent the refresh token
+ * stored with the login.
  */
-export async function listServerTools(io: CliIo, server: McpServerConfig, secrets: SecretStore | null): Promise<Tool[]> {
+export async function listServerTools(io: CliIo, server: McpServerConfig, secrets: SecretStore | null, keepOAuth?: (state: McpOAuthState) => void): Promise<Tool[]> {
   const runtime = serverRuntime(server, secrets, { warn: (_f, message) => io.stderr.write(`warning: ${message}\n`) });
   const probe = runtime.protocol !== 'legacy';
   if (runtime.transport === 'streamable-http' && probe) {
-    const modern = await listModernTools(runtime);
+    const modern = await listModernTools(runtime, keepOAuth);
     if (modern !== null) return modern;
   }
   const createUpstreamTransport = await loadUpstreamTransport();
   const newTransport = (): ReturnType<typeof createUpstreamTransport> => createUpstreamTransport(runtime, {
     onStderr: (line) => { if (io.env.LOCALROUTER_DEBUG === '1') io.stderr.write(`[${server.name}] ${line}\n`); },
     onSend: () => undefined,
+    ...(keepOAuth === undefined ? {} : { onOAuthSaved: keepOAuth }),
   });
   return sessionTools(runtime, newTransport, runtime.transport === 'stdio' && probe ? 'probe' : 'initialize');
 }
@@ -85,9 +89,9 @@ function modernOptions(runtime: Runtime, token?: () => Promise<string | undefine
 }
 
 /** The tools of a 2026-07-28 server, or null when the server is of an earlier revision. */
-async function listModernTools(runtime: Runtime): Promise<Tool[] | null> {
+async function listModernTools(runtime: Runtime, keepOAuth: ((state: McpOAuthState) => void) | undefined): Promise<Tool[] | null> {
   const { probe, oauthOf } = await loadUpstreamProbe();
-  const oauth = oauthOf(runtime, {});
+  const oauth = oauthOf(runtime, keepOAuth === undefined ? {} : { onOAuthSaved: keepOAuth });
   const probed = await probe(runtime, NO_EVENTS, modernOptions(runtime, oauth === undefined ? undefined : async () => (await oauth.tokens())?.access_token));
   return probed.era === 'legacy' ? null : toolsOf(probed.upstream);
 }

@@ -23,12 +23,13 @@ const ENVELOPE_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
 const FIRST_MODERN_VERSION = '2026-07-28';
 
 /**
- * What a modern client can do here: the merged tools, prompts and resources (with completions), and
- * `subscriptions/listen` for their list changes and resource updates. No `logging` (the revision
- * moved log levels into the request envelope) and no `tasks` (not part of it).
+ * What a modern client can do here: the merged tools, prompts and resources (with completions),
+ * `subscriptions/listen` for their list changes and resource updates, and `logging`: the upstreams'
+ * log lines of a request, on that request's stream, at the level its `_meta` names (none without
+ * one). No `tasks` (not part of the revision).
  */
 const CAPABILITIES = {
-  tools: { listChanged: true }, prompts: { listChanged: true }, resources: { subscribe: true, listChanged: true }, completions: {},
+  tools: { listChanged: true }, prompts: { listChanged: true }, resources: { subscribe: true, listChanged: true }, completions: {}, logging: {},
 };
 
 /**
@@ -363,7 +364,11 @@ export class McpModern {
         signal.removeEventListener('abort', onAbort);
         resolve(outcome);
       },
-      notify: (m, p) => { void ctx.mcpReq.notify(p === undefined ? { method: m } : { method: m, params: p }).catch(() => undefined); },
+      notify: (m, p) => {
+        // The SDK's request logger sends a line only when the request's `_meta` named a level it passes.
+        const sent = m === LOG_METHOD ? logLine(ctx, p) : ctx.mcpReq.notify(p === undefined ? { method: m } : { method: m, params: p });
+        void sent.catch(() => undefined);
+      },
     };
   }
 
@@ -411,7 +416,7 @@ export class McpModern {
       },
       closed: () => call.fromActor({ error: { code: -32603, message: 'the MCP actor ended the request before answering (it restarted); retry', data: { code: 'LR_ERR_ACTOR_CRASHED' } } }, true),
     };
-    no = this.#open(link, client, endpoint, declared);
+    no = this.#open(link, client, endpoint, declared, envelopeLogLevel(ctx));
     const message: McpJsonRpcMessage = { jsonrpc: '2.0', id: CALL_ID, method, params };
     calls.deliver(no, client, message, sink, caller.bytes);
     return call;
@@ -535,16 +540,20 @@ export class McpModern {
 
   /**
    * Opens an actor session of `client`'s strategy on `endpoint` (stateless: no per-session servers),
-   * with the client capabilities its request declared (what the upstream may ask it mid-call).
+   * with the client capabilities its request declared (what the upstream may ask it mid-call) and
+   * the log level it named (what its upstreams are asked to log).
    */
-  #open(link: McpSessionLink, client: AuthedClient, endpoint: string | null, capabilities?: Item): number {
+  #open(link: McpSessionLink, client: AuthedClient, endpoint: string | null, capabilities?: Item, logLevel?: string): number {
+    const info: McpSessionInfo = this.#info(client, endpoint);
+    if (capabilities !== undefined) info.clientCapabilities = capabilities;
+    if (logLevel !== undefined) info.logLevel = logLevel;
     const no = this.#host.open({
       owner: link.owner, send: link.send,
       closed: () => {
         this.#opened.delete(no);
         link.closed();
       },
-    }, capabilities === undefined ? this.#info(client, endpoint) : { ...this.#info(client, endpoint), clientCapabilities: capabilities });
+    }, info);
     this.#opened.add(no);
     return no;
   }
@@ -564,6 +573,8 @@ interface RequestContext {
   mcpReq: {
     signal: AbortSignal;
     notify(notification: { method: string; params?: Item }): Promise<void>;
+    /** Sends `notifications/message` on the request's stream when its envelope's log level lets `level` through. */
+    log(level: string, data: unknown, logger?: string): Promise<void>;
     requestState(): unknown;
     inputResponses?: Record<string, unknown>;
     envelope?: Record<string, unknown>;
@@ -572,6 +583,21 @@ interface RequestContext {
 
 /** `_meta` key of the client capabilities in the request envelope. */
 const ENVELOPE_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
+/** `_meta` key of the least severe log level the request's client wants (the SDK validated it); absent: no log lines. */
+const ENVELOPE_LOG_LEVEL_KEY = 'io.modelcontextprotocol/logLevel';
+const LOG_METHOD = 'notifications/message';
+
+/** An upstream's log line of the call, to its client through the SDK's per-request logger (which applies the request's level). */
+function logLine(ctx: RequestContext, params: Item | undefined): Promise<void> {
+  if (typeof params?.level !== 'string') return Promise.resolve();
+  return ctx.mcpReq.log(params.level, params.data, typeof params.logger === 'string' ? params.logger : undefined);
+}
+
+/** The log level a request's envelope names, or undefined when it names none (then its upstreams are asked for none either). */
+function envelopeLogLevel(ctx: RequestContext): string | undefined {
+  const level = ctx.mcpReq.envelope?.[ENVELOPE_LOG_LEVEL_KEY];
+  return typeof level === 'string' ? level : undefined;
+}
 
 /** The client capabilities a request's envelope declared (checked by the SDK before the handler runs). */
 function envelopeCapabilities(ctx: RequestContext): Item | undefined {

@@ -1,6 +1,6 @@
 import { updateConfig, type Config } from '../config/index.js';
 import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
-import { McpHost, mcpActorConfig, mcpSecretName, storedMcpSecrets, type McpLog } from '../mcp/index.js';
+import { McpHost, mcpActorConfig, storeMcpOAuth, type McpLog } from '../mcp/index.js';
 import { MetricsRing, type Monitoring, type PromFamily } from '../metrics/index.js';
 import { McpCalls } from './mcp-calls.js';
 import { discoveryRoutes } from './mcp-discovery.js';
@@ -100,7 +100,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
     const secrets = opts.secrets;
     if (secrets === null) return;
     try {
-      secrets.set(mcpSecretName(server), JSON.stringify({ ...storedMcpSecrets(server, secrets), oauth: state }));
+      storeMcpOAuth(server, secrets, state);
     } catch (err) {
       opts.log.warn({ server, err: (err as Error).message.split('\n')[0] }, 'cannot keep the refreshed OAuth tokens of an MCP server in the secret store');
     }

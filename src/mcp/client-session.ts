@@ -82,6 +82,7 @@ export class ClientSession {
     this.policy = policy;
     this.#host = host;
     this.#transport = transport;
+    if (info.logLevel !== undefined && (LEVELS as string[]).includes(info.logLevel)) this.logLevel = info.logLevel as LoggingLevel;
     this.server = new Server({ name: 'localrouter', version: host.version }, {
       capabilities: {
         tools: { listChanged: true }, prompts: { listChanged: true }, resources: { subscribe: true, listChanged: true }, logging: {}, completions: {},

@@ -20,7 +20,7 @@
  * ```
  */
 export { McpHost, type McpHostOptions, type McpSessionLink, type McpLog } from './mcp-host.js';
-export { mcpActorConfig, serverRuntime, mcpSecretName, storedMcpSecrets, type McpSecrets } from './runtime-config.js';
+export { mcpActorConfig, serverRuntime, mcpSecretName, storedMcpSecrets, storeMcpOAuth, type McpSecrets } from './runtime-config.js';
 export type { McpOAuthState } from '../workers/index.js';
 export { loadUpstreamOAuth, loadUpstreamProbe, loadUpstreamTransport } from './load-upstream-transport.js';
 // The merge, policy, paging and sampling helpers are the actor's own (their modules import the SDK's

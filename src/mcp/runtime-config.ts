@@ -81,6 +81,15 @@ export function storedMcpSecrets(server: string, secrets: SecretStore): McpSecre
   return raw === undefined ? {} : JSON.parse(raw) as McpSecrets;
 }
 
+/**
+ * Keeps `state` as the OAuth login of `server` in the secret store, beside its other secrets: how
+ * every new set of tokens is kept, whoever got it (`mcp login`, a refresh by the gateway or by the
+ * CLI). Refresh tokens rotate: a set obtained and not kept here leaves only a spent refresh token.
+ */
+export function storeMcpOAuth(server: string, secrets: SecretStore, state: McpOAuthState): void {
+  secrets.set(mcpSecretName(server), JSON.stringify({ ...storedMcpSecrets(server, secrets), oauth: state }));
+}
+
 function readSecrets(server: string, secrets: SecretStore | null, log: RuntimeWarnings): McpSecrets {
   if (secrets === null) return {};
   try {

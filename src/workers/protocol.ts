@@ -248,6 +248,8 @@ export interface McpSessionInfo {
   stateless?: boolean;
   /** The client capabilities a stateless request declared (in its `_meta`): what an upstream may ask its client mid-call. */
   clientCapabilities?: Record<string, unknown>;
+  /** The least severe log level a stateless request asked for (in its `_meta`): its upstreams are asked for that level. */
+  logLevel?: string;
 }
 
 /** One upstream server's state, for `mcp list` and the admin API. */

@@ -333,6 +333,37 @@ describe('/mcp serves protocol 2026-07-28 (stateless) and the session-based prot
     expect(again.json.error).toMatchObject({ code: -32602 });
   });
 
+  it('relays a legacy upstream\'s log lines of a call to the modern client on that call\'s stream, filtered at the level its _meta names', async () => {
+    const discover = await post({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: ENVELOPE } });
+    expect((discover.json.result as { capabilities: Record<string, unknown> }).capabilities.logging).toEqual({});
+    const modern = await modernClient();
+    const heard: { level: string; data: string }[] = [];
+    modern.setNotificationHandler('notifications/message', (n) => { heard.push({ level: n.params.level, data: String(n.params.data) }); });
+    // server-everything logs one line (of a random level) at once when its simulated logging is
+    // switched on, during that call; switching it off logs nothing.
+    const toggle = async (level?: string): Promise<void> => {
+      const call = await modern.callTool({ name: 'every__toggle-simulated-logging', arguments: {}, ...(level === undefined ? {} : { _meta: { 'io.modelcontextprotocol/logLevel': level } }) });
+      expect(JSON.stringify(call.content)).toMatch(/logging/i);
+    };
+    await toggle('debug');
+    expect(heard).toHaveLength(1);
+    expect(heard[0]!.data).toMatch(/-level message|level-message/);
+    await toggle('debug');
+    heard.length = 0;
+    // No level named: nothing, though the server logged.
+    await toggle();
+    await toggle();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard).toEqual([]);
+    // At `error`, only error and worse reach the client.
+    for (let i = 0; i < 6; i++) await toggle('error');
+    for (const line of heard) expect(['error', 'critical', 'alert', 'emergency']).toContain(line.level);
+    // A level that is none of the eight is refused (-32602).
+    const bad = await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'every__echo', arguments: { message: 'x' }, _meta: { ...ENVELOPE, 'io.modelcontextprotocol/logLevel': 'loud' } } }, { 'mcp-name': 'every__echo' });
+    expect((bad.json.error as { code: number }).code).toBe(-32602);
+    await modern.close();
+  }, 30_000);
+
   it('serves a virtual server (/mcp/<name>) to modern clients with its narrower view', async () => {
     const client = new ModernClient({ name: 'modern-vs', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } } });
     await client.connect(new ModernTransport(new URL(`${fx.origin}/mcp/files`), { requestInit: { headers: { authorization: `Bearer ${fx.key}` } } }));

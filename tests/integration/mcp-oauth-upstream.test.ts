@@ -28,6 +28,8 @@ let stepShort: OAuthMcpServer;
 let stepper401: OAuthMcpServer;
 let modern: OAuthMcpServer;
 let fresh: OAuthMcpServer;
+let rotor: OAuthMcpServer;
+let rotorModern: OAuthMcpServer;
 const CIMD_URL = 'https://client.example/localrouter-client.json';
 let cimdPort: number;
 let fx: McpGatewayFixture;
@@ -52,6 +54,8 @@ beforeAll(async () => {
   stepper401 = await startOAuthMcpServer({ stepUp: 'unauthorized' });
   modern = await startOAuthMcpServer({ modern: true });
   fresh = await startOAuthMcpServer({ accessTtlS: 4 });
+  rotor = await startOAuthMcpServer({ accessTtlS: 4 });
+  rotorModern = await startOAuthMcpServer({ accessTtlS: 4, modern: true });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
@@ -67,6 +71,8 @@ beforeAll(async () => {
       { name: 'modern', transport: 'streamable-http', url: modern.url },
       // Per session: each client session connects anew (probe, then initialize).
       { name: 'fresh', transport: 'streamable-http', url: fresh.url, per_session: true },
+      { name: 'rotor', transport: 'streamable-http', url: rotor.url },
+      { name: 'rotorm', transport: 'streamable-http', url: rotorModern.url },
     ],
     mcp: { restart_max_ms: 1000 },
   });
@@ -86,6 +92,8 @@ afterAll(async () => {
   await stepper401?.stop();
   await modern?.stop();
   await fresh?.stop();
+  await rotor?.stop();
+  await rotorModern?.stop();
 });
 
 /** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
@@ -425,6 +433,36 @@ describe('upstream OAuth', () => {
       expect(fresh.counts.refreshes - before, `after ${waitMs} ms`).toBe(1);
     }
   }, 60_000);
+
+  it('mcp tools refreshing a login about to expire keeps the rotated tokens for the running gateway, which refreshes after it (no "needs login")', async () => {
+    for (const [name, server] of [['rotor', rotor], ['rotorm', rotorModern]] as const) {
+      expect((await loginThroughBrowser(name)).code).toBe(0);
+      const call = async (): Promise<string> => {
+        const c = await connectClient(fx);
+        try {
+          return await c.callTool({ name: `${name}__whoami`, arguments: {} }).then((r) => toolText(r), (err: Error) => `error: ${err.message}`);
+        } finally {
+          await c.close();
+        }
+      };
+      expect(await eventually(async () => { const t = await call(); return t.startsWith('client ') ? t : undefined; })).toMatch(/^client /);
+      // The access token lives 4 s and is refreshed in its last 2: past 2.5 s the CLI's connection
+      // refreshes it, and the server rotates the refresh token (the gateway's is spent).
+      await new Promise((r) => setTimeout(r, 2_500));
+      const before = server.counts.refreshes;
+      const out = await runCli(['--home', fx.home, 'mcp', 'tools', name, '--json']);
+      expect(out.code, out.stderr).toBe(0);
+      expect((JSON.parse(out.stdout) as { name: string }[]).map((t) => t.name)).toContain('whoami');
+      expect(server.counts.refreshes, name).toBe(before + 1);
+      expect(out.stdout + out.stderr).not.toMatch(/\b(?:at|rt)-[0-9a-f]{8}-/);
+      expect(fs.readFileSync(path.join(fx.home, 'config.yaml'), 'utf8')).not.toMatch(/at-|rt-|access_token/);
+      // Past the expiry of the CLI's access token, the gateway refreshes with the newest refresh token.
+      await new Promise((r) => setTimeout(r, 4_500));
+      expect(await call(), name).toMatch(/^client /);
+      expect(server.counts.refreshes, name).toBeGreaterThan(before + 1);
+      expect(await status(name)).toMatchObject({ needsLogin: false, state: 'ready' });
+    }
+  }, 90_000);
 
   it('refuses a login for a STDIO server and for an unknown server with a clear message', async () => {
     const unknown = await runCli(['--home', fx.home, 'mcp', 'login', 'nope']);

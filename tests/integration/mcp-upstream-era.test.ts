@@ -324,6 +324,26 @@ describe('a 2026-07-28-only upstream (the v2 server SDK) and its multi-round cal
     await Promise.all([a.close(), b.close()]);
   }, 30_000);
 
+  it('relays its log lines of a call to a 2026-07-28 client on that call\'s stream, at the level the request\'s _meta names, and none without one', async () => {
+    const modern = new ModernClient({ name: 'modern-chatty', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } } });
+    const heard: string[] = [];
+    modern.setNotificationHandler('notifications/message', (n) => { heard.push(`${n.params.level}: ${String(n.params.data)}`); });
+    await modern.connect(new ModernTransport(fx.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${fx.key}` } } }));
+    expect(modern.getServerCapabilities()?.logging).toEqual({});
+    const at = (level: string): Record<string, unknown> => ({ 'io.modelcontextprotocol/logLevel': level });
+    expect(toolText(await modern.callTool({ name: 'poet__chatty', arguments: {}, _meta: at('warning') }))).toBe('said what it had to');
+    expect(heard).toEqual(['warning: warning line', 'error: error line']);
+    heard.length = 0;
+    expect(toolText(await modern.callTool({ name: 'poet__chatty', arguments: {}, _meta: at('debug') }))).toBe('said what it had to');
+    expect(heard).toEqual(['debug: debug line', 'info: info line', 'warning: warning line', 'error: error line']);
+    heard.length = 0;
+    // No level in the request: no log lines for it (the revision's rule).
+    expect(toolText(await modern.callTool({ name: 'poet__chatty', arguments: {} }))).toBe('said what it had to');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard).toEqual([]);
+    await modern.close();
+  }, 30_000);
+
   it('passes resources on without the upstream\'s cache hints', async () => {
     const plain = await connectClient(fx);
     const read = await plain.readResource({ uri: 'memo://one' });
