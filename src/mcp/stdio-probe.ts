@@ -94,7 +94,7 @@ export async function probeStdioUpstream(transport: ObservedTransport, events: M
     throw new Error('the v2 client connected without server/discover');
   }
   client.onclose = () => hooks.onExit();
-  return { era: 'modern', upstream: new ModernUpstream(client, events, opts, errorKinds(sdk)) };
+  return { era: 'modern', upstream: new ModernUpstream(client, events, { ...opts, untaggedLogs: true }, errorKinds(sdk)) };
 }
 
 /**
