@@ -97,6 +97,8 @@ export class ObservedTransport implements Transport {
   /** The protocol revision the upstream answered `initialize` with. */
   protocolVersion: string | null = null;
   #started: Promise<void> | null = null;
+  /** The connection closed (a STDIO server's process ended). */
+  closed = false;
   /** Ids of requests whose answers nobody waits for any more (a probe given up on): their late answers go to `#late`, not to the client. */
   readonly #forgotten = new Set<string | number>();
   #late: ((message: JSONRPCMessage) => void) | null = null;
@@ -110,7 +112,10 @@ export class ObservedTransport implements Transport {
     this.#pid = pid;
     this.#server = server;
     this.#maxDepth = hooks.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
-    inner.onclose = () => this.onclose?.();
+    inner.onclose = () => {
+      this.closed = true;
+      this.onclose?.();
+    };
     inner.onerror = (err) => this.onerror?.(err);
     inner.onmessage = (received, extra) => {
       if (this.#forgotten.size > 0 && isAnswerTo(received, this.#forgotten)) return this.#late?.(received);
