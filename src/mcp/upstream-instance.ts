@@ -354,7 +354,7 @@ export class UpstreamInstance {
       const lateExit = probeUnanswered && transport.closed;
       await client.close().catch(() => undefined);
       if (lateExit && !again && !this.#closed) {
-        return this.#connect(true, 'the server exited after its first message, a server/discover probe it read late (it started slower than the probe waits)');
+        return this.#connect(true, 'the server exited when probed with server/discover, which it read late (it started slower than the probe waits)');
       }
       if (probeStdio && !again && !this.#closed && refusesInitializeFor2026(err)) {
         // A 2026-07-28-only server the probe gave up on (it started slowly): probed again at once,
