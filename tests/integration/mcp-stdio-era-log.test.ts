@@ -37,3 +37,26 @@ describe.each(['loglegacy', 'logmodern'])('%s', (server) => {
     await client.close();
   }, 30_000);
 });
+
+describe.each(['loglegacy', 'logmodern'])('%s, two sessions calling at once', (server) => {
+  it('drops a log line it cannot tie to one session, and counts it', async () => {
+    const statusOf = async () => {
+      const res = await fetch(`${fx.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${fx.gw.metrics.adminToken}` } });
+      return ((await res.json()) as { servers: { name: string; droppedLogs: number }[] }).servers.find((s) => s.name === server)!;
+    };
+    const before = (await statusOf()).droppedLogs;
+    const clients = await Promise.all([connectClient(fx), connectClient(fx)]);
+    const lines: unknown[] = [];
+    for (const c of clients) {
+      c.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { lines.push(n.params.data); });
+      await c.setLoggingLevel('debug');
+    }
+    // The server logs only once both calls are under way: neither line can be told to be one session's.
+    const results = await Promise.all(clients.map((c) => c.callTool({ name: `${server}__together`, arguments: {} })));
+    expect(results.map(toolText)).toEqual(['said hello together', 'said hello together']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lines).not.toContain('hello from together');
+    expect((await statusOf()).droppedLogs).toBe(before + 2);
+    await Promise.all(clients.map((c) => c.close()));
+  }, 30_000);
+});
