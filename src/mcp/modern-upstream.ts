@@ -39,8 +39,13 @@ export interface ModernEvents {
   /** A list changed (heard on the `subscriptions/listen` stream), or may have while the stream was down (`null`: all of them). */
   changed(kind: ListKind | null): void;
   resourceUpdated(uri: string, params: Item): void;
-  /** A log line the server sent on the response stream of a request made for `call` (null: one made for no client call). */
-  log(params: Item, call: CallRef | null): void;
+  /**
+   * A log line the server sent for `call`: over HTTP, on the response stream of a request made for
+   * it (null: one made for no client call, or on no request's stream); over STDIO, where lines carry
+   * no tag, the only session with calls in flight (see `ModernUpstream#untagged`), 'ambiguous' when
+   * several sessions have.
+   */
+  log(params: Item, call: CallRef | null | 'ambiguous'): void;
   /** One embedded request of an `input_required` result, to be answered by the client of `call`. */
   input(method: string, params: Item, call: CallRef | null, signal: AbortSignal): Promise<Item>;
   /** Why the listen stream could not be kept open (for the logs; requests are not affected); `err`: the error it failed with, if any. */
@@ -67,6 +72,8 @@ export interface ModernOptions {
   watched?: Set<string>;
   /** The last connection was legacy: a probe that fails in any way but an unreachable server goes straight to `initialize`. */
   lastEraLegacy?: boolean;
+  /** Requests share one channel whose messages carry no call tag (STDIO): a log line is attributed by the calls in flight. */
+  untaggedLogs?: boolean;
 }
 
 /** The outcome of probing an HTTP server: a connected modern upstream, or "speak `initialize` to it". */
@@ -222,8 +229,23 @@ export class ModernUpstream {
       const params = { ...n.params } as Item;
       const tag = takeRelated(params);
       if (!withinValueDepth(params, opts.maxJsonDepth)) return;
-      events.log(params, tag === undefined ? null : this.#calls.get(String(tag)) ?? null);
+      if (tag !== undefined) events.log(params, this.#calls.get(String(tag)) ?? null);
+      else events.log(params, opts.untaggedLogs === true ? this.#untagged() : null);
     });
+  }
+
+  /**
+   * The call an untagged log line belongs to, as for a 1.x session over STDIO: the only session with
+   * calls in flight here; lines while several sessions' calls are under way cannot be told apart
+   * ('ambiguous', never a guess).
+   */
+  #untagged(): CallRef | null | 'ambiguous' {
+    let found: CallRef | null = null;
+    for (const call of this.#calls.values()) {
+      if (found !== null && found.session !== call.session) return 'ambiguous';
+      found = call;
+    }
+    return found;
   }
 
   /** Opens the `subscriptions/listen` stream for the list changes the server offers (a one-off use, such as the CLI's, needs none). */

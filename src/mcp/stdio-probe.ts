@@ -21,9 +21,10 @@ export const STDIO_PROBE_TIMEOUT_MS = 3_000;
 /**
  * The outcome of probing a STDIO server on its one process: a connected modern upstream; `legacy`,
  * the process still running and waiting for `initialize` (the transport started: the 1.x client
- * takes it over as it is); or `exited`, the process ended during the probe.
+ * takes it over as it is; `unanswered`: the probe got no answer in time, so the server may still
+ * read it, and exit on it, after `initialize` was queued); or `exited`, the process ended during the probe.
  */
-export type StdioProbeOutcome = { era: 'modern'; upstream: ModernUpstream } | { era: 'legacy' } | { era: 'exited' };
+export type StdioProbeOutcome = { era: 'modern'; upstream: ModernUpstream } | { era: 'legacy'; unanswered: boolean } | { era: 'exited' };
 
 export interface StdioProbeHooks {
   /** The process of a modern server ended. */
@@ -83,7 +84,7 @@ export async function probeStdioUpstream(transport: ObservedTransport, events: M
   try {
     await client.connect(channel);
   } catch (err) {
-    if (channel.handedOver) return { era: 'legacy' };
+    if (channel.handedOver) return { era: 'legacy', unanswered: !channel.answered };
     await client.close().catch(() => undefined);
     if (channel.exited) return { era: 'exited' };
     throw err;
@@ -94,7 +95,7 @@ export async function probeStdioUpstream(transport: ObservedTransport, events: M
     throw new Error('the v2 client connected without server/discover');
   }
   client.onclose = () => hooks.onExit();
-  return { era: 'modern', upstream: new ModernUpstream(client, events, opts, errorKinds(sdk)) };
+  return { era: 'modern', upstream: new ModernUpstream(client, events, { ...opts, untaggedLogs: true }, errorKinds(sdk)) };
 }
 
 /**
@@ -111,6 +112,8 @@ class SharedStdioChannel implements ModernTransport {
   /** The server's stderr goes to the logs through the transport, not through the SDK. */
   readonly stderr = null;
   handedOver = false;
+  /** The server answered a probe (before it was handed over). */
+  answered = false;
   /** The process ran and ended (one that could not be spawned closes too, but never ran). */
   exited = false;
   #running = false;
@@ -121,7 +124,11 @@ class SharedStdioChannel implements ModernTransport {
   constructor(inner: ObservedTransport, late: (message: JSONRPCMessage) => void) {
     this.#inner = inner;
     this.#late = late;
-    inner.onmessage = (message, extra) => this.onmessage?.(message as ModernMessage, extra as never);
+    inner.onmessage = (message, extra) => {
+      const id = (message as { id?: unknown; method?: unknown }).method === undefined ? (message as { id?: unknown }).id : undefined;
+      if ((typeof id === 'string' || typeof id === 'number') && this.#probes.has(id)) this.answered = true;
+      this.onmessage?.(message as ModernMessage, extra as never);
+    };
     inner.onerror = (err) => this.onerror?.(err);
     inner.onclose = () => {
       this.exited = this.#running;

@@ -303,10 +303,12 @@ export class UpstreamInstance {
    * or rolled back between two): an HTTP one with one POST (see `probeHttpUpstream`), a STDIO one on
    * the process it is then served on (see `probeStdioUpstream`: a legacy server keeps that process
    * for its `initialize` session). A STDIO server that exits on the probe is started again at once
-   * without it, and, once that works, never probed again by this instance. `protocol: legacy` skips
+   * without it, and, once that works, never probed again by this instance; so is one that exits on
+   * `initialize` after a probe it left unanswered (it started slowly and read the probe after the
+   * gateway gave up on it: `unprobed` says so). `protocol: legacy` skips
    * the probe. Legacy SSE is a 2024-era transport.
    */
-  async #connect(again = false): Promise<Connection> {
+  async #connect(again = false, unprobed: string | null = null): Promise<Connection> {
     this.#setState('connecting', this.lastError);
     const probe = this.runtime.protocol !== 'legacy';
     if (this.runtime.transport === 'streamable-http' && probe) {
@@ -316,8 +318,10 @@ export class UpstreamInstance {
       if (this.#closed) throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
     }
     let transport = this.#newTransport();
-    let probeKilled = false;
-    const probeStdio = this.runtime.transport === 'stdio' && probe && !this.#probeKills;
+    // Why this connect goes without the probe that killed the last process (null: it probes as usual).
+    let probeKilled = unprobed;
+    let probeUnanswered = false;
+    const probeStdio = this.runtime.transport === 'stdio' && probe && !this.#probeKills && unprobed === null;
     if (probeStdio) {
       let modern: ModernUpstream | null = null;
       const probed = await probeStdioUpstream(transport, this.#modernEvents(), this.#modernOptions(), {
@@ -335,9 +339,10 @@ export class UpstreamInstance {
         throw new RpcError(ErrorCode.ConnectionClosed, `MCP server "${this.name}" is not configured any more`);
       }
       if (probed.era === 'exited') {
-        probeKilled = true;
+        probeKilled = 'the server exited when probed with server/discover';
         transport = this.#newTransport();
       }
+      if (probed.era === 'legacy') probeUnanswered = probed.unanswered;
     }
     const tasks = new RelayTaskStore();
     const client = new Client({ name: 'localrouter', version: this.#version }, { capabilities: this.#clientCapabilities(), taskStore: tasks });
@@ -345,7 +350,12 @@ export class UpstreamInstance {
     try {
       await client.connect(transport, { timeout: this.runtime.timeoutMs });
     } catch (err) {
+      // The process ended on a probe it read only after the gateway gave up on it (a slow start).
+      const lateExit = probeUnanswered && transport.closed;
       await client.close().catch(() => undefined);
+      if (lateExit && !again && !this.#closed) {
+        return this.#connect(true, 'the server exited when probed with server/discover, which it read late (it started slower than the probe waits)');
+      }
       if (probeStdio && !again && !this.#closed && refusesInitializeFor2026(err)) {
         // A 2026-07-28-only server the probe gave up on (it started slowly): probed again at once,
         // on a new process, with its whole timeout (from now on).
@@ -354,9 +364,9 @@ export class UpstreamInstance {
       }
       this.#connectFailed(err);
     }
-    if (probeKilled) {
+    if (probeKilled !== null) {
       this.#probeKills = true;
-      [this.lastError, this.lastErrorAt] = ['the server exited when probed with server/discover; it is served without the probe from now on (protocol: legacy skips it from the start)', Date.now()];
+      [this.lastError, this.lastErrorAt] = [`${probeKilled}; it is served without the probe from now on (protocol: legacy skips it from the start)`, Date.now()];
     }
     return this.#adoptLegacy(client, transport, tasks);
   }

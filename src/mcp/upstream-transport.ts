@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -6,6 +5,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { DEFAULT_MAX_JSON_DEPTH, labelSafe, withinValueDepth } from '../model/index.js';
 import type { McpOAuthState, McpServerRuntime } from '../workers/index.js';
+import { StderrLineSplitter } from './stderr-lines.js';
 import { createUpstreamFetch } from './upstream-fetch.js';
 import { upstreamOAuthProvider, watchScopeChallenges } from './upstream-oauth.js';
 
@@ -27,7 +27,7 @@ export interface UpstreamTransportHooks {
 
 /**
  * The SDK transport for one upstream server, wrapped so the actor sees every outgoing message, a
- * STDIO server's stderr goes to the logs line by line (never inherited, never discarded), and no
+ * STDIO server's stderr goes to the logs line by line (never inherited; a line over 64 KiB is cut), and no
  * message nested deeper than the limit gets further (see `ObservedTransport`).
  */
 export function createUpstreamTransport(server: McpServerRuntime, hooks: UpstreamTransportHooks): ObservedTransport {
@@ -42,9 +42,11 @@ export function createUpstreamTransport(server: McpServerRuntime, hooks: Upstrea
       });
       const stderr = stdio.stderr;
       if (stderr) {
-        const lines = createInterface({ input: stderr as unknown as NodeJS.ReadableStream, crlfDelay: Infinity });
-        lines.on('line', (line) => hooks.onStderr(line));
-        lines.on('error', () => { /* the process is gone; the close handler reports it */ });
+        // Line by line, each line capped (see StderrLineSplitter): a server's stderr cannot grow the actor's memory.
+        const lines = new StderrLineSplitter((line) => hooks.onStderr(line));
+        stderr.on('data', (chunk: Buffer | string) => lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+        stderr.on('end', () => lines.end());
+        stderr.on('error', () => { /* the process is gone; the close handler reports it */ });
       }
       pid = () => stdio.pid;
       inner = stdio;
@@ -97,6 +99,8 @@ export class ObservedTransport implements Transport {
   /** The protocol revision the upstream answered `initialize` with. */
   protocolVersion: string | null = null;
   #started: Promise<void> | null = null;
+  /** The connection closed (a STDIO server's process ended). */
+  closed = false;
   /** Ids of requests whose answers nobody waits for any more (a probe given up on): their late answers go to `#late`, not to the client. */
   readonly #forgotten = new Set<string | number>();
   #late: ((message: JSONRPCMessage) => void) | null = null;
@@ -110,7 +114,10 @@ export class ObservedTransport implements Transport {
     this.#pid = pid;
     this.#server = server;
     this.#maxDepth = hooks.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
-    inner.onclose = () => this.onclose?.();
+    inner.onclose = () => {
+      this.closed = true;
+      this.onclose?.();
+    };
     inner.onerror = (err) => this.onerror?.(err);
     inner.onmessage = (received, extra) => {
       if (this.#forgotten.size > 0 && isAnswerTo(received, this.#forgotten)) return this.#late?.(received);

@@ -56,7 +56,7 @@ describe('probeStdioUpstream', () => {
   it('hands a 1.x server\'s process, which refused the probe, to the 1.x client for its initialize', async () => {
     const { runtime, log } = server([EVERYTHING, 'stdio']);
     const transport = createUpstreamTransport(runtime, { onStderr: () => undefined, onSend: () => undefined });
-    expect(await probeStdioUpstream(transport, events, options(), { onExit: () => undefined })).toEqual({ era: 'legacy' });
+    expect(await probeStdioUpstream(transport, events, options(), { onExit: () => undefined })).toEqual({ era: 'legacy', unanswered: false });
     const client = new Client({ name: 't', version: '1' });
     await client.connect(transport);
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
@@ -68,7 +68,7 @@ describe('probeStdioUpstream', () => {
     const { runtime, log } = server([path.resolve('tests/helpers/stdio/quiet-legacy-server.mjs')], 1_000);
     const transport = createUpstreamTransport(runtime, { onStderr: () => undefined, onSend: () => undefined });
     // The server never answers the probe: only its timer can end it.
-    expect(await probeStdioUpstream(transport, events, options(1_000), { onExit: () => undefined })).toEqual({ era: 'legacy' });
+    expect(await probeStdioUpstream(transport, events, options(1_000), { onExit: () => undefined })).toEqual({ era: 'legacy', unanswered: true });
     const client = new Client({ name: 't', version: '1' });
     await client.connect(transport);
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
@@ -81,7 +81,7 @@ describe('probeStdioUpstream', () => {
     const slow = server(script, 1_000);
     const transport = createUpstreamTransport(slow.runtime, { onStderr: () => undefined, onSend: () => undefined });
     let late = 0;
-    expect(await probeStdioUpstream(transport, events, options(1_000), { onExit: () => undefined, onLateModern: () => { late++; } })).toEqual({ era: 'legacy' });
+    expect(await probeStdioUpstream(transport, events, options(1_000), { onExit: () => undefined, onLateModern: () => { late++; } })).toEqual({ era: 'legacy', unanswered: true });
     // The v2 SDK's server takes an `initialize` after a discover (its fallback), and the late answer never reaches the 1.x client.
     const client = new Client({ name: 't', version: '1' });
     await client.connect(transport, { timeout: 10_000 });
@@ -101,7 +101,7 @@ describe('probeStdioUpstream', () => {
   it('recognises the refusal of initialize by a 2026-07-28-only server the probe gave up on', async () => {
     const slow = server([path.resolve('tests/helpers/stdio/modern-server.mjs'), '--start-delay-ms', '2000', '--modern-only'], 1_000);
     const transport = createUpstreamTransport(slow.runtime, { onStderr: () => undefined, onSend: () => undefined });
-    expect(await probeStdioUpstream(transport, events, options(1_000), { onExit: () => undefined })).toEqual({ era: 'legacy' });
+    expect(await probeStdioUpstream(transport, events, options(1_000), { onExit: () => undefined })).toEqual({ era: 'legacy', unanswered: true });
     const client = new Client({ name: 't', version: '1' });
     const refusal = await client.connect(transport, { timeout: 10_000 }).then(() => null, (err: unknown) => err);
     await client.close();
