@@ -60,6 +60,8 @@ export interface ModernOptions {
   token?: () => Promise<string | undefined>;
   /** Called on a 401 (the request is then sent once more): refreshes the login, or raises `NeedsLoginError`. */
   onUnauthorized?: AuthProvider['onUnauthorized'];
+  /** Wraps the transport's `fetch` for the OAuth client (it notes which token a 401 refused). */
+  watchFetch?: (inner: FetchLike) => FetchLike;
   /**
    * The resource URIs the listen stream watches. The owner's set, shared with each connection it
    * makes, so a new one listens for the same URIs from its first stream.
@@ -106,7 +108,7 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     return fetch(url, init);
   };
   const auth: AuthProvider | undefined = opts.token === undefined ? undefined : { token: opts.token, onUnauthorized: opts.onUnauthorized };
-  const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: callTaggingFetch(guarded), authProvider: auth });
+  const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: (opts.watchFetch ?? ((f: FetchLike) => f))(callTaggingFetch(guarded)), authProvider: auth });
   const client = negotiatingClient(sdk, opts);
   try {
     await client.connect(transport, { timeout: Math.min(opts.timeoutMs, PROBE_TIMEOUT_MS) });

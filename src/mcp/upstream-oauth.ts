@@ -148,28 +148,65 @@ export interface UnauthorizedContext {
   fetchFn: (url: string | URL, init?: RequestInit) => Promise<Response>;
 }
 
+type SeamFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
+/** The v2 client's auth seam for one provider (see `bearerSeam`). */
+export interface BearerSeam {
+  token(): Promise<string | undefined>;
+  onUnauthorized(ctx: UnauthorizedContext): Promise<void>;
+  /** The transport's `fetch`, noting which token each answer was for (so a 401 for a token already replaced only sends again). */
+  watchFetch(inner: SeamFetch): SeamFetch;
+}
+
+/** The renewal under way for a provider: concurrent 401s wait for it rather than each spending the (rotating) refresh token. */
+const renewals = new WeakMap<OAuthClientProvider, Promise<void>>();
+
 /**
  * The v2 client's auth seam (its `AuthProvider`) for a 2026-07-28 server, over the same OAuth
  * client as the legacy session: the bearer token (refreshed ahead of expiry by the provider), and
  * on a 401 what the 1.x transport does on one, the SDK's `auth` (a refresh, or a client
  * credentials grant; where a login is needed the provider raises `NeedsLoginError` and marks the
- * server). The transport then sends the request once more with the new token.
+ * server). The transport then sends the request once more with the new token. Calls that meet
+ * 401s at once share one renewal; a 401 for a token that has been replaced since its request was
+ * sent renews nothing: the request goes once more with the new token.
  */
-export function bearerSeam(provider: OAuthClientProvider): { token(): Promise<string | undefined>; onUnauthorized(ctx: UnauthorizedContext): Promise<void> } {
+export function bearerSeam(provider: OAuthClientProvider): BearerSeam {
+  const sentWith = new WeakMap<Response, string | null>();
   return {
     token: async () => (await provider.tokens())?.access_token,
-    onUnauthorized: async ({ response, serverUrl, fetchFn }) => {
-      const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
-      let result: Awaited<ReturnType<typeof auth>>;
-      try {
-        result = await auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn });
-      } catch (err) {
-        if (err instanceof NeedsLoginError) throw err;
-        throw new LoginRenewalError(err);
+    watchFetch: (inner) => async (url, init) => {
+      const res = await inner(url, init);
+      if (res.status === 401) sentWith.set(res, new Headers(init?.headers).get('authorization'));
+      return res;
+    },
+    onUnauthorized: async (ctx) => {
+      const running = renewals.get(provider);
+      if (running !== undefined) return running;
+      const sent = sentWith.get(ctx.response);
+      if (sent !== undefined) {
+        const now = (await provider.tokens())?.access_token;
+        if (now !== undefined && sent !== `Bearer ${now}`) return;
+        const started = renewals.get(provider);
+        if (started !== undefined) return started;
       }
-      if (result !== 'AUTHORIZED') throw new UnauthorizedError();
+      const renewal = renewLogin(provider, ctx).finally(() => renewals.delete(provider));
+      renewals.set(provider, renewal);
+      return renewal;
     },
   };
+}
+
+/** The SDK's `auth` for a 401: new tokens, or `NeedsLoginError`, or `LoginRenewalError` (the authorization server could not be used). */
+async function renewLogin(provider: OAuthClientProvider, { response, serverUrl, fetchFn }: UnauthorizedContext): Promise<void> {
+  const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
+  let result: Awaited<ReturnType<typeof auth>>;
+  try {
+    result = await auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn });
+  } catch (err) {
+    if (err instanceof NeedsLoginError) throw err;
+    throw new LoginRenewalError(err);
+  }
+  if (result !== 'AUTHORIZED') throw new UnauthorizedError();
 }
 
 /**
