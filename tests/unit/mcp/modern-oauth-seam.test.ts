@@ -84,3 +84,30 @@ describe('a token endpoint down for now, met by the probe', () => {
     });
   }
 });
+
+describe('the modern seam on a 401', () => {
+  const mcpUrl = (): URL => new URL(`${origin}/mcp`);
+
+  it('a 401 for a token replaced since its request was sent renews nothing: the request only goes once more', async () => {
+    const rt = runtime();
+    const provider = upstreamOAuthProvider(rt.name, rt.url!, { ...login(), tokens: { access_token: 'newer', token_type: 'bearer', refresh_token: 'rt-2', issuer: origin } }, () => undefined, () => undefined);
+    const seam = bearerSeam(provider);
+    const refused = await seam.watchFetch(async () => new Response(null, { status: 401 }))(mcpUrl(), { headers: { authorization: 'Bearer older' } });
+    let renewalRequests = 0;
+    const fetchFn = async (url: string | URL, init?: RequestInit): Promise<Response> => { renewalRequests++; return fetch(url, init); };
+    await expect(seam.onUnauthorized({ response: refused, serverUrl: mcpUrl(), fetchFn })).resolves.toBeUndefined();
+    expect(renewalRequests).toBe(0);
+  });
+
+  it('concurrent 401s for the current token share one renewal (one token request), and its outcome', async () => {
+    tokenStatus = 503;
+    const rt = runtime();
+    const provider = upstreamOAuthProvider(rt.name, rt.url!, login(), () => undefined, () => undefined);
+    const seam = bearerSeam(provider);
+    const before = tokenRequests.length;
+    const refusals = await Promise.all([0, 1, 2, 3].map(() => seam.watchFetch(async () => new Response(null, { status: 401 }))(mcpUrl(), { headers: { authorization: 'Bearer refused' } })));
+    const outcomes = await Promise.all(refusals.map((response) => seam.onUnauthorized({ response, serverUrl: mcpUrl(), fetchFn: fetch }).then(() => 'ok', (e: Error) => e.name)));
+    expect(outcomes).toEqual(Array(4).fill('RenewalUnavailableError'));
+    expect(tokenRequests.length - before).toBe(1);
+  });
+});
