@@ -56,7 +56,9 @@ function runtime(): McpServerRuntime {
   };
 }
 
-function login(): McpOAuthState {
+type LoginState = Extract<McpOAuthState, { grant: 'authorization_code' }>;
+
+function login(): LoginState {
   return {
     grant: 'authorization_code', client: { client_id: 'c1' }, clientMetadata: { client_name: 'LocalRouter', redirect_uris: ['http://127.0.0.1/callback'] },
     redirectUrl: 'http://127.0.0.1/callback', tokens: { access_token: 'refused', token_type: 'bearer', refresh_token: 'rt-1', issuer: origin },
