@@ -16,15 +16,22 @@ export const RELATED_META_KEY = 'localrouter/related-request';
  */
 export function stamp(ev: SseEvent, id: string | number): string {
   if (ev.data === null || ev.data.length === 0 || (ev.event !== null && ev.event !== 'message')) return ev.raw;
-  let msg: { method?: unknown; params?: Record<string, unknown> };
+  let parsed: unknown;
   try {
-    msg = JSON.parse(ev.data) as typeof msg;
+    parsed = JSON.parse(ev.data);
   } catch {
     return ev.raw;
   }
+  // Only a JSON-RPC message (an object) is stamped; anything else the server sent (`null`, a
+  // number, an array) is passed on for the SDK to judge.
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return ev.raw;
+  const msg = parsed as { method?: unknown; params?: unknown };
   if (typeof msg.method !== 'string' || msg.method === 'notifications/progress') return ev.raw;
   const params = msg.params ?? {};
-  msg.params = { ...params, _meta: { ...(params._meta as Record<string, unknown> | undefined), [RELATED_META_KEY]: id } };
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return ev.raw;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (meta !== undefined && (typeof meta !== 'object' || meta === null || Array.isArray(meta))) return ev.raw;
+  msg.params = { ...params, _meta: { ...meta, [RELATED_META_KEY]: id } };
   // Keep the event's other fields (id:, retry:) so resumption still works.
   const kept = ev.raw.split(/\r\n|\r|\n/).filter((line) => line.length > 0 && !line.startsWith('data:'));
   return `${[...kept, `data: ${JSON.stringify(msg)}`].join('\n')}\n\n`;

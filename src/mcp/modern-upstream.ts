@@ -65,6 +65,8 @@ export interface ModernOptions {
   token?: () => Promise<string | undefined>;
   /** Called on a 401 (the request is then sent once more): refreshes the login, or raises `NeedsLoginError`. */
   onUnauthorized?: AuthProvider['onUnauthorized'];
+  /** Wraps the transport's `fetch` for the OAuth client (it notes which token a 401 refused). */
+  watchFetch?: (inner: FetchLike) => FetchLike;
   /**
    * The resource URIs the listen stream watches. The owner's set, shared with each connection it
    * makes, so a new one listens for the same URIs from its first stream.
@@ -98,7 +100,8 @@ class LegacyVerdict extends Error {
  * its failure fails the connect. Only a server that cannot be reached fails the probe itself (the
  * caller retries with backoff). A 401 goes to the OAuth client (`onUnauthorized`): refreshed
  * tokens are sent with the probe once more, and a server that needs a login fails the probe with
- * `NeedsLoginError` (marked "needs login"), whatever its era. A 401 without an OAuth client, or a
+ * `NeedsLoginError` (marked "needs login"), whatever its era; an authorization server down for now
+ * fails it with `RenewalUnavailableError` (retried, as an unreachable server). A 401 without an OAuth client, or a
  * 403, is left to the legacy path.
  */
 export async function probeHttpUpstream(server: McpServerRuntime, events: ModernEvents, opts: ModernOptions): Promise<ProbeOutcome> {
@@ -113,14 +116,15 @@ export async function probeHttpUpstream(server: McpServerRuntime, events: Modern
     return fetch(url, init);
   };
   const auth: AuthProvider | undefined = opts.token === undefined ? undefined : { token: opts.token, onUnauthorized: opts.onUnauthorized };
-  const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: callTaggingFetch(guarded), authProvider: auth });
+  const transport = new sdk.StreamableHTTPClientTransport(new URL(server.url!), { requestInit: { headers: server.headers }, fetch: (opts.watchFetch ?? ((f: FetchLike) => f))(callTaggingFetch(guarded)), authProvider: auth });
   const client = negotiatingClient(sdk, opts);
   try {
     await client.connect(transport, { timeout: Math.min(opts.timeoutMs, PROBE_TIMEOUT_MS) });
   } catch (err) {
     await client.close().catch(() => undefined);
-    // A login is needed whatever the era: `initialize` would meet the same 401.
-    if (err instanceof Error && err.name === 'NeedsLoginError') throw err;
+    // A login is needed whatever the era: `initialize` would meet the same 401. An authorization
+    // server down for now fails the connect like an unreachable server (retried with backoff).
+    if ((err instanceof Error && err.name === 'NeedsLoginError') || renewalUnavailable(err)) throw err;
     if (legacy || isAuthFailure(err) || opts.lastEraLegacy === true || !unreachable(err)) return { era: 'legacy' };
     throw err;
   }
@@ -557,6 +561,14 @@ function unreachable(err: unknown): boolean {
 export function isAuthFailure(err: unknown): boolean {
   const status = httpStatusOf(err);
   return status === 401 || status === 403 || (err instanceof Error && (err.name === 'UnauthorizedError' || renewalFailed(err)));
+}
+
+/**
+ * Whether the OAuth client could not renew the login for a 401 because an authorization server is
+ * down for now (5xx, 429, unreachable: `RenewalUnavailableError`): no sign that a login is needed.
+ */
+export function renewalUnavailable(err: unknown): boolean {
+  return err instanceof Error && err.name === 'RenewalUnavailableError';
 }
 
 /** Whether the OAuth client already tried to renew the login for a 401 and could not (`NeedsLoginError`, `LoginRenewalError`). */

@@ -6,7 +6,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpOAuthState, McpServerRuntime, McpServerStatus } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
-import { httpStatusOf, isAuthFailure, ModernUpstream, probeHttpUpstream, renewalFailed, type ModernEvents } from './modern-upstream.js';
+import { httpStatusOf, isAuthFailure, ModernUpstream, probeHttpUpstream, renewalFailed, renewalUnavailable, type ModernEvents } from './modern-upstream.js';
 import { RelayTaskStore } from './relay-task-store.js';
 import { probeStdioUpstream, refusesInitializeFor2026 } from './stdio-probe.js';
 import { RpcError, toRpcError } from './rpc-error.js';
@@ -514,6 +514,8 @@ export class UpstreamInstance {
       if (err.code !== ErrorCode.RequestTimeout) this.#modernFailures = 0;
       return false;
     }
+    // The authorization server is down for now: this call fails, the login is not taken for lost.
+    if (renewalUnavailable(err)) return false;
     const status = httpStatusOf(err);
     if (isAuthFailure(err)) {
       // A 401 (the SDK's UnauthorizedError carries no status); a 403 is a refusal of this request, not of the login.

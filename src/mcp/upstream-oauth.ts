@@ -27,6 +27,19 @@ export class LoginRenewalError extends Error {
 }
 
 /**
+ * A server refused the token (HTTP 401) and the OAuth client could not get another because an
+ * authorization server (or the identity provider of a cross-app login) is down for now: it answered
+ * 5xx or 429, or could not be reached. The login may well be fine: the request fails with this, the
+ * server is not marked "needs login", and a connect that meets it is retried like any other.
+ */
+export class RenewalUnavailableError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'RenewalUnavailableError';
+  }
+}
+
+/**
  * A challenge naming a scope: a 403 `insufficient_scope` (RFC 6750 §3.1, the MCP step-up), or a 401
  * that is not `invalid_token` (a 401 `invalid_token` says the token is expired, revoked or unknown,
  * which a refresh answers, whatever scope it names).
@@ -148,28 +161,122 @@ export interface UnauthorizedContext {
   fetchFn: (url: string | URL, init?: RequestInit) => Promise<Response>;
 }
 
+type SeamFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
+/** The v2 client's auth seam for one provider (see `bearerSeam`). */
+export interface BearerSeam {
+  token(): Promise<string | undefined>;
+  onUnauthorized(ctx: UnauthorizedContext): Promise<void>;
+  /** The transport's `fetch`, noting which token each answer was for (so a 401 for a token already replaced only sends again). */
+  watchFetch(inner: SeamFetch): SeamFetch;
+}
+
+/** The renewal under way for a provider: concurrent 401s wait for it rather than each spending the (rotating) refresh token. */
+const renewals = new WeakMap<OAuthClientProvider, Promise<void>>();
+
 /**
  * The v2 client's auth seam (its `AuthProvider`) for a 2026-07-28 server, over the same OAuth
  * client as the legacy session: the bearer token (refreshed ahead of expiry by the provider), and
  * on a 401 what the 1.x transport does on one, the SDK's `auth` (a refresh, or a client
  * credentials grant; where a login is needed the provider raises `NeedsLoginError` and marks the
- * server). The transport then sends the request once more with the new token.
+ * server). The transport then sends the request once more with the new token. Calls that meet
+ * 401s at once share one renewal; a 401 for a token that has been replaced since its request was
+ * sent renews nothing: the request goes once more with the new token.
  */
-export function bearerSeam(provider: OAuthClientProvider): { token(): Promise<string | undefined>; onUnauthorized(ctx: UnauthorizedContext): Promise<void> } {
+export function bearerSeam(provider: OAuthClientProvider): BearerSeam {
+  const sentWith = new WeakMap<Response, string | null>();
   return {
     token: async () => (await provider.tokens())?.access_token,
-    onUnauthorized: async ({ response, serverUrl, fetchFn }) => {
-      const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
-      let result: Awaited<ReturnType<typeof auth>>;
-      try {
-        result = await auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn });
-      } catch (err) {
-        if (err instanceof NeedsLoginError) throw err;
-        throw new LoginRenewalError(err);
+    watchFetch: (inner) => async (url, init) => {
+      const res = await inner(url, init);
+      if (res.status === 401) sentWith.set(res, new Headers(init?.headers).get('authorization'));
+      return res;
+    },
+    onUnauthorized: async (ctx) => {
+      const running = renewals.get(provider);
+      if (running !== undefined) return running;
+      const sent = sentWith.get(ctx.response);
+      if (sent !== undefined) {
+        const now = (await provider.tokens())?.access_token;
+        if (now !== undefined && sent !== `Bearer ${now}`) return;
+        const started = renewals.get(provider);
+        if (started !== undefined) return started;
       }
-      if (result !== 'AUTHORIZED') throw new UnauthorizedError();
+      const renewal = renewLogin(provider, ctx).finally(() => renewals.delete(provider));
+      renewals.set(provider, renewal);
+      return renewal;
     },
   };
+}
+
+/** What went wrong for now (5xx, 429, unreachable) during a provider's renewal: of its token requests, and of any request. */
+interface RenewalTrouble {
+  token: string | null;
+  any: string | null;
+}
+
+/** The renewal under way for a provider and its trouble so far: the provider asks when the SDK falls back to an interactive login. */
+const troubles = new WeakMap<OAuthClientProvider, RenewalTrouble>();
+
+/**
+ * Why the token request of the renewal under way for `provider` failed for now, if it did: the SDK
+ * takes a refresh that failed so (a `server_error`, a network error) for a lost refresh token and
+ * goes on to the interactive login, which the gateway must not then ask for.
+ */
+function tokenRequestTrouble(provider: OAuthClientProvider): string | null {
+  return troubles.get(provider)?.token ?? null;
+}
+
+/**
+ * The SDK's `auth` for a 401: new tokens, or `NeedsLoginError`, or `RenewalUnavailableError` (an
+ * authorization server answered 5xx or 429, or could not be reached), or `LoginRenewalError` (it
+ * could not be used otherwise).
+ */
+async function renewLogin(provider: OAuthClientProvider, { response, serverUrl, fetchFn }: UnauthorizedContext): Promise<void> {
+  const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
+  const trouble: RenewalTrouble = { token: null, any: null };
+  const watched = async (url: string | URL, init?: RequestInit): Promise<Response> => {
+    const isToken = init?.body instanceof URLSearchParams && init.body.has('grant_type');
+    const what = `${isToken ? 'the token endpoint' : 'the authorization server'} (${originOf(url)})`;
+    let res: Response;
+    try {
+      res = await fetchFn(url, init);
+    } catch (err) {
+      noteTrouble(trouble, isToken, `${what} could not be reached: ${(err as Error).message.slice(0, 200)}`);
+      throw err;
+    }
+    if (res.status >= 500 || res.status === 429) noteTrouble(trouble, isToken, `${what} answered HTTP ${res.status}`);
+    return res;
+  };
+  troubles.set(provider, trouble);
+  let result: Awaited<ReturnType<typeof auth>>;
+  try {
+    result = await auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn: watched });
+  } catch (err) {
+    if (err instanceof NeedsLoginError || err instanceof RenewalUnavailableError) throw err;
+    if (trouble.any !== null) throw unavailable(trouble.any, err);
+    throw new LoginRenewalError(err);
+  } finally {
+    troubles.delete(provider);
+  }
+  if (result !== 'AUTHORIZED') throw new UnauthorizedError();
+}
+
+function noteTrouble(trouble: RenewalTrouble, isToken: boolean, what: string): void {
+  trouble.any ??= what;
+  if (isToken) trouble.token ??= what;
+}
+
+function unavailable(what: string, cause?: unknown): RenewalUnavailableError {
+  return new RenewalUnavailableError(`the server refused the token (HTTP 401) and LocalRouter could not renew the login for now: ${what}; the login itself may be fine, try again later`, cause);
+}
+
+function originOf(url: string | URL): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'an invalid URL';
+  }
 }
 
 /**
@@ -369,7 +476,7 @@ export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
       // failing, `temporarily_unavailable`, `server_error`, a 5xx page) is only this request's failure.
       const message = (err as Error).message.slice(0, 300);
       if (IDP_REFUSAL.test(message)) return this.#needsLogin(undefined, `the identity provider refused the token exchange: ${message}`);
-      throw new Error(`cannot get an ID-JAG from the identity provider: ${message}`);
+      throw new RenewalUnavailableError(`cannot get an ID-JAG from the identity provider: ${message}`, err);
     }
     const params = new URLSearchParams({ grant_type: JWT_BEARER, assertion: grant });
     if (scope !== undefined && scope !== '') params.set('scope', scope);
@@ -381,6 +488,8 @@ export class CrossAppAccessProvider implements OAuthClientProvider, ScopeAware {
   }
 
   redirectToAuthorization(): void {
+    const trouble = tokenRequestTrouble(this);
+    if (trouble !== null) throw unavailable(trouble);
     this.#needsLogin(this.#ledger.scope ?? undefined);
   }
 
@@ -457,6 +566,8 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
   #upscoping = false;
   /** That re-authorization was refused the refresh token: its interactive login is the step-up. */
   #steppingUp = false;
+  /** The authorization server refused the refresh token (`invalid_grant`): the SDK's next try gets the tokens without it. */
+  #refreshRefused = false;
 
   constructor(server: string, serverUrl: string, state: McpOAuthState | null, save: (state: McpOAuthState) => void, onNeedsLogin: (stepUp?: boolean) => void) {
     this.#server = server;
@@ -499,6 +610,11 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
   async tokens(): Promise<OAuthTokens | undefined> {
     const box = this.#box;
     if (box === null) return undefined;
+    if (this.#refreshRefused) {
+      this.#refreshRefused = false;
+      const { refresh_token: _refused, ...usable } = box.state.tokens;
+      return usable as OAuthTokens;
+    }
     if (this.#upscoping) {
       this.#upscoping = false;
       this.#steppingUp = true;
@@ -590,6 +706,10 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
       this.#onNeedsLogin(true);
       throw new NeedsLoginError(this.#server, stepUp, 'the server asks for more scope than the login was granted');
     }
+    // The refresh failed for now (the authorization server down, overloaded or unreachable): the
+    // SDK goes on to an interactive login, but the refresh token may well still be good.
+    const trouble = tokenRequestTrouble(this);
+    if (trouble !== null) throw unavailable(trouble);
     // Two requests that met the same expired token both refresh it; with rotating refresh tokens the
     // second fails, though the first just succeeded: that request fails, the login is not lost.
     if (this.#box !== null && Date.now() - this.#box.state.obtainedAt < JUST_REFRESHED_MS) {
@@ -607,9 +727,12 @@ class StoredLoginProvider implements OAuthClientProvider, ScopeAware {
     throw new NeedsLoginError(this.#server);
   }
 
-  invalidateCredentials(): void {
-    // The SDK calls this when a refresh is refused; whether the login is lost is decided in
-    // redirectToAuthorization, which follows (a concurrent refresh may have succeeded meanwhile).
+  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+    // The SDK calls this when the token endpoint refuses the refresh token (or the client), and
+    // then starts over, expecting the tokens gone: its next read gets them without the refresh
+    // token, so it goes on to redirectToAuthorization, which decides whether the login is lost (a
+    // concurrent refresh may have succeeded meanwhile). Nothing is forgotten here.
+    if (scope === 'all' || scope === 'tokens') this.#refreshRefused = true;
   }
 }
 

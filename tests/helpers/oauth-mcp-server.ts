@@ -10,7 +10,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { createOAuthMetadata, getOAuthProtectedResourceMetadataUrl, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
-import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { InvalidGrantError, InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { AuthorizationParams, OAuthServerProvider } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
@@ -40,6 +40,8 @@ export interface OAuthMcpServer {
   revokeAll(): void;
   /** Forgets the access tokens only: a refresh gets a new one. */
   revokeAccess(): void;
+  /** Has the token endpoint answer every request with this status and an HTML page (an outage), or work again (null). */
+  tokenOutage(status: number | null): void;
   stop(): Promise<void>;
 }
 
@@ -93,7 +95,8 @@ class TestAuthProvider implements OAuthServerProvider {
 
   async exchangeRefreshToken(client: OAuthClientInformationFull, refreshToken: string): Promise<OAuthTokens> {
     const data = this.refresh.get(refreshToken);
-    if (data === undefined || data.clientId !== client.client_id) throw new Error('invalid refresh token');
+    // RFC 6749 §5.2: an unknown or revoked refresh token is a 400 invalid_grant (a plain Error would be a 500 server_error).
+    if (data === undefined || data.clientId !== client.client_id) throw new InvalidGrantError('invalid refresh token');
     this.refresh.delete(refreshToken);
     this.counts.refreshes++;
     return this.issue(client.client_id, data.resource, data.scopes, true);
@@ -144,6 +147,11 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
   provider.clients.set(machine.clientId, {
     client_id: machine.clientId, client_secret: machine.clientSecret, redirect_uris: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic',
   } as OAuthClientInformationFull);
+  let outage: number | null = null;
+  app.post('/token', (_req, res, next) => {
+    if (outage === null) return next();
+    res.status(outage).type('html').send('<html><body>down for maintenance</body></html>');
+  });
   // The SDK's token endpoint has no client credentials grant: that one is answered here first.
   app.post('/token', express.urlencoded({ extended: false }), (req, res, next) => {
     if (req.body?.grant_type !== 'client_credentials') return next();
@@ -213,6 +221,7 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
     url: mcpUrl.href, issuer: origin, machine, counts: provider.counts,
     revokeAll: () => { provider.access.clear(); provider.refresh.clear(); },
     revokeAccess: () => { provider.access.clear(); },
+    tokenOutage: (status) => { outage = status; },
     stop: async () => {
       await modern?.close();
       await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });

@@ -406,6 +406,29 @@ describe('upstream OAuth', () => {
     expect(modern.counts.refreshes).toBe(refreshes + 1);
     expect(await status('modern')).toMatchObject({ needsLogin: false, era: 'modern' });
 
+    // Several calls meet the refused token at once: one refresh (the refresh token rotates, so a
+    // second would be refused) serves them all, and each call is sent once more with the new token.
+    const before = modern.counts.refreshes;
+    modern.revokeAccess();
+    const clients = await Promise.all([0, 1, 2, 3].map(() => connectClient(fx)));
+    const outcomes = await Promise.all(clients.map((c) => c.callTool({ name: 'modern__whoami', arguments: {} }).then((r) => toolText(r), (err: Error) => `error: ${err.message}`)));
+    await Promise.all(clients.map((c) => c.close()));
+    expect(outcomes.filter((o) => /^client [0-9a-f-]{36}$/.test(o)), outcomes.join(' | ')).toHaveLength(4);
+    expect(modern.counts.refreshes - before).toBe(1);
+    expect(await status('modern')).toMatchObject({ needsLogin: false, era: 'modern' });
+
+    // The token endpoint is down for now (a 503 page): the call fails saying so, the server is not
+    // marked "needs login" (the refresh token is still good), and once it is back the refresh works.
+    modern.tokenOutage(503);
+    modern.revokeAccess();
+    const during = modern.counts.refreshes;
+    expect(await call()).toMatch(/^error: .*could not renew the login for now: the token endpoint \(http:\/\/127\.0\.0\.1:\d+\) answered HTTP 503/);
+    expect(await status('modern')).toMatchObject({ needsLogin: false, era: 'modern' });
+    modern.tokenOutage(null);
+    expect(await call()).toMatch(/^client [0-9a-f-]{36}$/);
+    expect(modern.counts.refreshes).toBe(during + 1);
+    expect(await status('modern')).toMatchObject({ needsLogin: false, era: 'modern' });
+
     // Nothing to refresh with: "needs login" again, the call fails saying so (a refresh made just
     // before is not yet taken for a lost login: calls fail until it is).
     modern.revokeAll();

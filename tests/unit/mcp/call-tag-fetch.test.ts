@@ -54,4 +54,14 @@ describe('callTaggingFetch', () => {
     expect(json.sent[0]!.has(CALL_TAG_HEADER)).toBe(false);
     expect(await res.json()).toEqual(RESULT);
   });
+
+  it('passes on events whose data is JSON but no message (null, a number, a string, an array, bad params) unchanged, and the call keeps its answer', async () => {
+    const odd = ['null', '5', '"text"', '[1,2]', '{"jsonrpc":"2.0","method":"notifications/message","params":7}', '{"jsonrpc":"2.0","method":"notifications/message","params":{"_meta":null}}'];
+    const body = [...odd.map((d) => `data: ${d}\n\n`), `data: ${JSON.stringify(LOG)}\n\n`, `data: ${JSON.stringify(RESULT)}\n\n`].join('');
+    const res = await callTaggingFetch(serverAnswering(body).fetch)('http://x/mcp', { method: 'POST', headers: { [CALL_TAG_HEADER]: 't' }, body: '{}' });
+    const got = await events(res);
+    expect(got.slice(0, odd.length)).toEqual(odd.map((d) => JSON.parse(d) as unknown));
+    expect(takeRelated(got[odd.length]!.params as Record<string, unknown>)).toBe('t');
+    expect(got[odd.length + 1]).toEqual(RESULT);
+  });
 });

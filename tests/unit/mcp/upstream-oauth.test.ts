@@ -247,7 +247,7 @@ describe('cross-app access', () => {
         const err = await Promise.resolve().then(() => provider.prepareTokenRequest!(undefined)).then(() => null, (e: Error) => e);
         outcome.push(`${err?.name}:${marked}`);
       }
-      expect(outcome).toEqual(['Error:0', 'Error:0', 'Error:0', 'Error:0', 'NeedsLoginError:1', 'NeedsLoginError:1']);
+      expect(outcome).toEqual(['RenewalUnavailableError:0', 'RenewalUnavailableError:0', 'RenewalUnavailableError:0', 'RenewalUnavailableError:0', 'NeedsLoginError:1', 'NeedsLoginError:1']);
     } finally {
       idp.close();
     }
