@@ -7,6 +7,7 @@ import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { runCli } from '../helpers/cli-run.js';
 import { connectClient, EVERYTHING, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { mcpStatuses, type ServerStatus, waitFor } from '../helpers/mcp-status.js';
 
 /**
  * STDIO upstreams are probed with `server/discover` on the one process they are then served on.
@@ -26,7 +27,6 @@ const QUIET_SERVER = path.resolve('tests/helpers/stdio/quiet-legacy-server.mjs')
 let fx: McpGatewayFixture;
 let dir: string;
 
-interface ServerStatus { name: string; state: string; era: string | null; protocolVersion: string | null; lastError: string | null; instances: number }
 
 const logOf = (server: string): string => path.join(dir, `${server}.log`);
 
@@ -51,18 +51,8 @@ function tapped(name: string, script: string[], extra: Record<string, unknown> =
   return { name, transport: 'stdio', command: process.execPath, args: [TAP, logOf(name), ...script], timeout_ms: 20_000, ...extra };
 }
 
-async function statuses(): Promise<Map<string, ServerStatus>> {
-  const res = await fetch(`${fx.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${fx.gw.metrics.adminToken}` } });
-  const body = (await res.json()) as { servers: ServerStatus[] };
-  return new Map(body.servers.map((s) => [s.name, s]));
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function statuses(): Promise<Map<string, ServerStatus>> {
+  return mcpStatuses(fx.origin, fx.gw.metrics.adminToken);
 }
 
 /** A 1.x client that answers the poet's questions as `name`. */

@@ -10,6 +10,7 @@ import { runCli } from '../helpers/cli-run.js';
 import { connectClient, EVERYTHING, FILESYSTEM, startEverythingHttp, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 import { startModernMcpServer } from '../helpers/modern-mcp-server.js';
 import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy.js';
+import { mcpStatuses, type ServerStatus, waitFor } from '../helpers/mcp-status.js';
 
 /**
  * The gateway's upstream side speaks both protocol eras. Its upstreams here: a second LocalRouter
@@ -29,7 +30,6 @@ let methodProxy: RecordingProxy;
 let webProxy: RecordingProxy;
 let dir: string;
 
-interface ServerStatus { name: string; state: string; era: string | null; protocolVersion: string | null; lastError: string | null }
 
 async function modernClient(capabilities: Record<string, unknown> = {}): Promise<ModernClient> {
   const client = new ModernClient({ name: 'modern-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } }, capabilities });
@@ -37,18 +37,8 @@ async function modernClient(capabilities: Record<string, unknown> = {}): Promise
   return client;
 }
 
-async function statuses(): Promise<Map<string, ServerStatus>> {
-  const res = await fetch(`${outer.origin}/api/mcp/servers`, { headers: { authorization: `Bearer ${outer.gw.metrics.adminToken}` } });
-  const body = (await res.json()) as { servers: ServerStatus[] };
-  return new Map(body.servers.map((s) => [s.name, s]));
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function statuses(): Promise<Map<string, ServerStatus>> {
+  return mcpStatuses(outer.origin, outer.gw.metrics.adminToken);
 }
 
 describe('upstreams of both protocol eras behind one /mcp', () => {
