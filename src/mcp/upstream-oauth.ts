@@ -133,16 +133,6 @@ function asInsufficientScope(res: Response, scopes: string[], resourceMetadata: 
   return new Response(res.body, { status: 403, statusText: 'Forbidden', headers });
 }
 
-/**
- * `res` (a 403 `insufficient_scope` taken for a step-up) as the 401 the v2 client's auth seam
- * answers: that client re-authorizes a 403 only through an OAuth provider of its own, while the
- * gateway's seam (`onUnauthorized`) gets a 401, after which the request is sent once more. The
- * challenge (its scope, its resource metadata) is kept for the renewal.
- */
-function asUnauthorized(res: Response): Response {
-  return new Response(res.body, { status: 401, statusText: 'Unauthorized', headers: res.headers });
-}
-
 /** RFC 6749 §3.3 scope tokens, deduplicated; anything else an upstream sends in a challenge is dropped (and the list is bounded). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/;
 const MAX_SCOPES = 64;
@@ -226,43 +216,64 @@ const renewals = new WeakMap<OAuthClientProvider, Promise<void>>();
  * sent renews nothing: the request goes once more with the new token.
  *
  * Step-up as for a legacy session (`watchScopeChallenges`, the same provider's scope ledger): a
- * scope challenge from `serverUrl` widens what the provider asks for, and a 403
- * `insufficient_scope` it takes for a step-up goes through the 401 path, so client credentials get
- * a token with the union of scopes and the request is sent once more, while a login is marked
- * "needs login" with that scope and the request fails saying so. A challenge the provider does not
- * take (a widening already refused, or already granted and still refused) fails the request as the
+ * scope challenge from `serverUrl` widens what the provider asks for. The v2 transport re-authorizes
+ * a 403 `insufficient_scope` only through an OAuth provider of its own, so the seam's `fetch` does
+ * it: a 403 the provider takes for a step-up is answered with the same renewal as a 401 (client
+ * credentials get a token with the union of scopes; a login raises `NeedsLoginError` with that
+ * scope and is marked) and the request is sent once more with the new token. A 403 it does not take
+ * (already widened) is sent once more when another request has got a newer token meanwhile (a
+ * concurrent step-up); otherwise, as for a widening already refused, it fails the request as the
  * server's 403.
  */
 export function bearerSeam(provider: OAuthClientProvider, serverUrl: string): BearerSeam {
   const sentWith = new WeakMap<Response, string | null>();
-  /** The 403s taken for a step-up, handed to the transport as 401s. */
-  const stepUps = new WeakSet<Response>();
   const server = new URL(serverUrl);
+  /** One renewal at a time for the provider: concurrent refusals wait for the one under way. */
+  const renew = (ctx: UnauthorizedContext, stepUp: boolean): Promise<void> => {
+    const running = renewals.get(provider);
+    if (running !== undefined) return running;
+    const renewal = renewLogin(provider, ctx, stepUp).finally(() => renewals.delete(provider));
+    renewals.set(provider, renewal);
+    return renewal;
+  };
+  const current = async (): Promise<string | undefined> => (await provider.tokens())?.access_token;
+  /** `init` sent once more with the current token. */
+  const resend = async (inner: SeamFetch, url: string | URL, init: RequestInit | undefined): Promise<Response> => {
+    const headers = new Headers(init?.headers);
+    const token = await current();
+    if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
+    const res = await inner(url, { ...init, headers });
+    if (res.status === 401) sentWith.set(res, headers.get('authorization'));
+    return res;
+  };
   return {
-    token: async () => (await provider.tokens())?.access_token,
+    token: current,
     watchFetch: (inner) => async (url, init) => {
-      let res = await inner(url, init);
+      const res = await inner(url, init);
+      const sent = new Headers(init?.headers).get('authorization');
+      if (res.status === 401) sentWith.set(res, sent);
       const challenge = isScopeAware(provider) ? takeScopeChallenge(res, url, server, provider) : null;
-      if (challenge?.stepUp === true && res.status === 403) {
-        res = asUnauthorized(res);
-        stepUps.add(res);
+      if (challenge === null || res.status !== 403) return res;
+      if (challenge.stepUp) {
+        await res.body?.cancel().catch(() => undefined);
+        await renew({ response: res, serverUrl: server, fetchFn: fetch }, true);
+        return resend(inner, url, init);
       }
-      if (res.status === 401) sentWith.set(res, new Headers(init?.headers).get('authorization'));
-      return res;
+      await renewals.get(provider)?.catch(() => undefined);
+      const now = await current();
+      if (now === undefined || sent === `Bearer ${now}`) return res;
+      await res.body?.cancel().catch(() => undefined);
+      return resend(inner, url, init);
     },
     onUnauthorized: async (ctx) => {
       const running = renewals.get(provider);
       if (running !== undefined) return running;
       const sent = sentWith.get(ctx.response);
       if (sent !== undefined) {
-        const now = (await provider.tokens())?.access_token;
+        const now = await current();
         if (now !== undefined && sent !== `Bearer ${now}`) return;
-        const started = renewals.get(provider);
-        if (started !== undefined) return started;
       }
-      const renewal = renewLogin(provider, ctx, stepUps.has(ctx.response)).finally(() => renewals.delete(provider));
-      renewals.set(provider, renewal);
-      return renewal;
+      return renew(ctx, false);
     },
   };
 }

@@ -32,6 +32,7 @@ let rotor: OAuthMcpServer;
 let rotorModern: OAuthMcpServer;
 let stepModern: OAuthMcpServer;
 let stepModernM2m: OAuthMcpServer;
+let stepModernRefused: OAuthMcpServer;
 const CIMD_URL = 'https://client.example/localrouter-client.json';
 let cimdPort: number;
 let fx: McpGatewayFixture;
@@ -60,6 +61,7 @@ beforeAll(async () => {
   rotorModern = await startOAuthMcpServer({ accessTtlS: 4, modern: true });
   stepModern = await startOAuthMcpServer({ stepUp: true, modern: true });
   stepModernM2m = await startOAuthMcpServer({ stepUp: true, modern: true });
+  stepModernRefused = await startOAuthMcpServer({ stepUp: true, modern: true });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
@@ -79,6 +81,7 @@ beforeAll(async () => {
       { name: 'rotorm', transport: 'streamable-http', url: rotorModern.url },
       { name: 'stepmod', transport: 'streamable-http', url: stepModern.url },
       { name: 'stepmodm2m', transport: 'streamable-http', url: stepModernM2m.url },
+      { name: 'stepmodexp', transport: 'streamable-http', url: stepModernRefused.url },
     ],
     mcp: { restart_max_ms: 1000 },
   });
@@ -102,6 +105,7 @@ afterAll(async () => {
   await rotorModern?.stop();
   await stepModern?.stop();
   await stepModernM2m?.stop();
+  await stepModernRefused?.stop();
 });
 
 /** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
@@ -377,6 +381,26 @@ describe('upstream OAuth', () => {
     expect(await call('whoami')).toBe(`client ${stepModernM2m.machine.clientId}`);
     expect(stepModernM2m.counts.clientCredentials).toBe(tokens + 1);
     expect(await status('stepmodm2m')).toMatchObject({ era: 'modern', needsLogin: false });
+  }, 60_000);
+
+  it('step-up on a 2026-07-28 server with client credentials whose token was refused first: a new token for the 401, then the wider one for the 403, in one call', async () => {
+    const login = await runCli(['--home', fx.home, 'mcp', 'login', 'stepmodexp', '--client-credentials', '--client-id', stepModernRefused.machine.clientId], { input: `${stepModernRefused.machine.clientSecret}\n` });
+    expect(login.code).toBe(0);
+    const call = async (tool: string): Promise<string> => {
+      const client = await connectClient(fx);
+      try {
+        return await client.callTool({ name: `stepmodexp__${tool}`, arguments: {} }).then((r) => toolText(r), (err: Error) => `error: ${err.message}`);
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await eventually(async () => { const t = await call('whoami'); return t.startsWith('client ') ? t : undefined; })).toBe(`client ${stepModernRefused.machine.clientId}`);
+    // The token is refused (401) on the call that then meets the step-up (403).
+    stepModernRefused.revokeAccess();
+    const tokens = stepModernRefused.counts.clientCredentials;
+    expect(await call('admin')).toBe('admin with mcp:admin mcp:tools');
+    expect(stepModernRefused.counts.clientCredentials).toBe(tokens + 2);
+    expect(await status('stepmodexp')).toMatchObject({ era: 'modern', needsLogin: false });
   }, 60_000);
 
   it('step-up on a 2026-07-28 server with a login: a 403 insufficient_scope fails the call and marks "needs login (scope ...)"; the next mcp login asks for the union', async () => {

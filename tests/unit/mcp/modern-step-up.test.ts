@@ -6,8 +6,8 @@ import type { McpOAuthState } from '../../../src/workers/index.js';
 
 /**
  * Step-up through the v2 client's auth seam (a 2026-07-28 upstream), over the same scope ledger as
- * a legacy session: a 403 `insufficient_scope` the provider takes for a step-up reaches the
- * transport as a 401 (its re-authorization path), the renewal asks for the union of scopes, and a
+ * a legacy session: a 403 `insufficient_scope` the provider takes for a step-up is answered by the
+ * seam's fetch with a renewal asking for the union of scopes and the request sent once more; a
  * widening the authorization server refuses fails the call once and is not asked for again.
  */
 let server: http.Server;
@@ -51,10 +51,15 @@ afterAll(async () => {
 const mcpUrl = (): string => `${origin}/mcp`;
 const insufficient = (scope: string): string => `Bearer error="insufficient_scope", scope="${scope}"`;
 
-/** A server `fetch` answering 403 with this challenge, and the Authorization header each request carried. */
-function refusing(challenge: string, seen: (string | null)[] = []): (url: string | URL, init?: RequestInit) => Promise<Response> {
+/**
+ * A server `fetch` answering 403 with this challenge to every token but those in `enough` (200
+ * then), noting the Authorization header each request carried in `seen`.
+ */
+function refusing(challenge: string, seen: (string | null)[] = [], enough: (token: string | null) => boolean = () => false): (url: string | URL, init?: RequestInit) => Promise<Response> {
   return async (_url, init) => {
-    seen.push(new Headers(init?.headers).get('authorization'));
+    const auth = new Headers(init?.headers).get('authorization');
+    seen.push(auth);
+    if (enough(auth)) return new Response('{"ok":true}', { status: 200 });
     return new Response('{"error":"insufficient_scope"}', { status: 403, headers: { 'www-authenticate': challenge } });
   };
 }
@@ -64,18 +69,25 @@ function credentials(scope: string): Extract<McpOAuthState, { grant: 'client_cre
 }
 
 describe('step-up through the modern seam, client credentials', () => {
-  it('a 403 insufficient_scope becomes a 401 whose renewal asks for the union; a token with it is kept', async () => {
+  it('a 403 insufficient_scope gets one token with the union of scopes and the request goes once more with it, which is kept', async () => {
     const saved: McpOAuthState[] = [];
     const provider = upstreamOAuthProvider('m2m', mcpUrl(), credentials('read'), (s) => saved.push(s), () => undefined);
     await provider.saveTokens({ access_token: 'at-0', token_type: 'bearer', expires_in: 3600, scope: 'read' });
     const seam = bearerSeam(provider, mcpUrl());
-    const res = await seam.watchFetch(refusing(insufficient('read write')))(mcpUrl(), { headers: { authorization: 'Bearer at-0' } });
-    expect(res.status).toBe(401);
+    const seen: (string | null)[] = [];
     const before = tokenRequests.length;
-    await seam.onUnauthorized({ response: res, serverUrl: new URL(mcpUrl()), fetchFn: fetch });
+    const server = refusing(insufficient('read write'), seen, (auth) => auth !== 'Bearer at-0');
+    const res = await seam.watchFetch(server)(mcpUrl(), { method: 'POST', body: '{}', headers: { authorization: 'Bearer at-0' } });
+    expect(res.status).toBe(200);
     expect(tokenRequests.slice(before).map((b) => [b.get('grant_type'), b.get('scope')])).toEqual([['client_credentials', 'read write']]);
-    expect(await seam.token()).toBe(`at-${tokenRequests.length}`);
+    const widened = `at-${tokenRequests.length}`;
+    expect(seen).toEqual(['Bearer at-0', `Bearer ${widened}`]);
+    expect(await seam.token()).toBe(widened);
     expect(saved).toMatchObject([{ grant: 'client_credentials', scope: 'read write' }]);
+    // A request that was sent with the old token meanwhile (a concurrent call) goes once more with the new one, asking nothing.
+    const late = await seam.watchFetch(server)(mcpUrl(), { method: 'POST', body: '{}', headers: { authorization: 'Bearer at-0' } });
+    expect(late.status).toBe(200);
+    expect(tokenRequests.length - before).toBe(1);
   });
 
   it('a widening the authorization server refuses fails the call saying so, without "needs login", and is not asked for again', async () => {
@@ -84,13 +96,13 @@ describe('step-up through the modern seam, client credentials', () => {
     await provider.saveTokens({ access_token: 'at-0', token_type: 'bearer', expires_in: 3600, scope: 'read' });
     const seam = bearerSeam(provider, mcpUrl());
     const before = tokenRequests.length;
-    const first = await seam.watchFetch(refusing(insufficient('read admin')))(mcpUrl(), { headers: { authorization: 'Bearer at-0' } });
-    expect(first.status).toBe(401);
-    const err = await seam.onUnauthorized({ response: first, serverUrl: new URL(mcpUrl()), fetchFn: fetch }).then(() => null, (e: Error) => e);
+    const seen: (string | null)[] = [];
+    const err = await seam.watchFetch(refusing(insufficient('read admin'), seen))(mcpUrl(), { headers: { authorization: 'Bearer at-0' } }).then(() => null, (e: Error) => e);
     expect(err?.name).toBe('StepUpRefusedError');
     expect(err?.message).toMatch(/^the server asked for more scope "read admin" \(HTTP 403 insufficient_scope\) and LocalRouter could not get a token with it: admin is not for machines$/);
     expect(tokenRequests.slice(before).map((b) => b.get('scope'))).toEqual(['read admin']);
     expect(needsLogin).toBe(0);
+    expect(seen).toEqual(['Bearer at-0']);
     // The same challenge again: left as the server's 403 (the transport fails the call with it), no token request.
     const again = await seam.watchFetch(refusing(insufficient('read admin')))(mcpUrl(), { headers: { authorization: 'Bearer at-0' } });
     expect(again.status).toBe(403);
@@ -119,14 +131,14 @@ describe('step-up through the modern seam, a login by authorization code', () =>
     };
     const provider = upstreamOAuthProvider('stepper', mcpUrl(), state, (s) => saved.push(s), (stepUp) => marks.push(stepUp));
     const seam = bearerSeam(provider, mcpUrl());
-    const res = await seam.watchFetch(refusing(insufficient('read admin')))(mcpUrl(), { headers: { authorization: 'Bearer at-login' } });
-    expect(res.status).toBe(401);
     const before = tokenRequests.length;
-    const err = await seam.onUnauthorized({ response: res, serverUrl: new URL(mcpUrl()), fetchFn: fetch }).then(() => null, (e: Error) => e);
+    const seen: (string | null)[] = [];
+    const err = await seam.watchFetch(refusing(insufficient('read admin'), seen))(mcpUrl(), { headers: { authorization: 'Bearer at-login' } }).then(() => null, (e: Error) => e);
     expect(err?.name).toBe('NeedsLoginError');
     expect(err?.message).toBe('MCP server "stepper" needs an OAuth login asking for scope "read admin" (the server asks for more scope than the login was granted): run "localrouter mcp login stepper"');
     expect(marks).toEqual([true]);
     expect(tokenRequests.length).toBe(before);
+    expect(seen).toEqual(['Bearer at-login']);
     expect(saved.at(-1)).toMatchObject({ stepUpScope: 'read admin', tokens: { refresh_token: 'rt-login' } });
     // The login still serves the tools its scope covers.
     expect(await seam.token()).toBe('at-login');
