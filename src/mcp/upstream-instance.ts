@@ -494,7 +494,7 @@ export class UpstreamInstance {
     return {
       version: this.#version, timeoutMs: this.runtime.timeoutMs, maxTotalTimeoutMs: this.runtime.maxTotalTimeoutMs,
       maxJsonDepth: this.#maxJsonDepth, perSession: this.owner !== null, watched: this.#watched, lastEraLegacy: this.era === 'legacy',
-      ...(oauth === undefined ? {} : bearerSeam(oauth)),
+      ...(oauth === undefined ? {} : bearerSeam(oauth, this.runtime.url!)),
     };
   }
 

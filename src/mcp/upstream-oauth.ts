@@ -27,6 +27,21 @@ export class LoginRenewalError extends Error {
 }
 
 /**
+ * A server asked for more scope (a 403 `insufficient_scope`) and the non-interactive OAuth client
+ * could not get a token with it: the authorization server refused the wider scope, or the token
+ * request failed otherwise. The request fails with this; the login is not taken for lost (the tools
+ * its scope covers keep working), and that widening is not asked for again (see `ScopeLedger`).
+ */
+export class StepUpRefusedError extends Error {
+  constructor(scope: string | undefined, cause: unknown) {
+    const why = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!.slice(0, 300);
+    const asked = scope !== undefined ? ` "${scopeTokens(scope).join(' ')}"` : '';
+    super(`the server asked for more scope${asked} (HTTP 403 insufficient_scope) and LocalRouter could not get a token with it: ${why}`, { cause });
+    this.name = 'StepUpRefusedError';
+  }
+}
+
+/**
  * A server refused the token (HTTP 401) and the OAuth client could not get another because an
  * authorization server (or the identity provider of a cross-app login) is down for now: it answered
  * 5xx or 429, or could not be reached. The login may well be fine: the request fails with this, the
@@ -80,17 +95,34 @@ export function watchScopeChallenges(inner: typeof fetch, serverUrl: string, pro
   const server = new URL(serverUrl);
   return (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const res = await inner(input, init);
-    if (res.status !== 401 && res.status !== 403) return res;
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    if (url.origin !== server.origin || url.pathname !== server.pathname) return res;
-    const { scope, error, resourceMetadataUrl } = extractWWWAuthenticateParams(res);
-    if (scope === undefined) return res;
-    if (res.status === 403 ? error !== 'insufficient_scope' : error === 'invalid_token') return res;
-    const wanted = scopeTokens(scope);
-    if (wanted.length === 0) return res;
-    const stepUp = provider.demandScope(wanted.join(' '), res.status === 403 ? 'insufficient_scope' : 'unauthorized');
-    return stepUp && res.status === 401 ? asInsufficientScope(res, wanted, resourceMetadataUrl) : res;
+    const challenge = takeScopeChallenge(res, input, server, provider);
+    return challenge?.stepUp === true && res.status === 401 ? asInsufficientScope(res, challenge.scopes, challenge.resourceMetadataUrl) : res;
   }) as typeof fetch;
+}
+
+/** A scope challenge the provider was told of: its scopes, and whether the provider took it for a step-up. */
+interface TakenChallenge {
+  stepUp: boolean;
+  scopes: string[];
+  resourceMetadataUrl: URL | undefined;
+}
+
+/**
+ * Tells `provider` of the scope challenge in `res` (an answer of the server at `server`), if it is
+ * one: a 403 `insufficient_scope`, or a 401 that is not `invalid_token`, naming scopes. Shared by
+ * both eras' transports; each hands a step-up to its SDK in the shape that SDK re-authorizes on.
+ */
+function takeScopeChallenge(res: Response, input: string | URL | Request, server: URL, provider: ScopeAware): TakenChallenge | null {
+  if (res.status !== 401 && res.status !== 403) return null;
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  if (url.origin !== server.origin || url.pathname !== server.pathname) return null;
+  const { scope, error, resourceMetadataUrl } = extractWWWAuthenticateParams(res);
+  if (scope === undefined) return null;
+  if (res.status === 403 ? error !== 'insufficient_scope' : error === 'invalid_token') return null;
+  const scopes = scopeTokens(scope);
+  if (scopes.length === 0) return null;
+  const stepUp = provider.demandScope(scopes.join(' '), res.status === 403 ? 'insufficient_scope' : 'unauthorized');
+  return { stepUp, scopes, resourceMetadataUrl };
 }
 
 /** `res` (a 401) as a 403 `insufficient_scope` naming `scopes` (RFC 6750 §3 token characters only: nothing to escape). */
@@ -182,29 +214,66 @@ const renewals = new WeakMap<OAuthClientProvider, Promise<void>>();
  * server). The transport then sends the request once more with the new token. Calls that meet
  * 401s at once share one renewal; a 401 for a token that has been replaced since its request was
  * sent renews nothing: the request goes once more with the new token.
+ *
+ * Step-up as for a legacy session (`watchScopeChallenges`, the same provider's scope ledger): a
+ * scope challenge from `serverUrl` widens what the provider asks for. The v2 transport re-authorizes
+ * a 403 `insufficient_scope` only through an OAuth provider of its own, so the seam's `fetch` does
+ * it: a 403 the provider takes for a step-up is answered with the same renewal as a 401 (client
+ * credentials get a token with the union of scopes; a login raises `NeedsLoginError` with that
+ * scope and is marked) and the request is sent once more with the new token. A 403 it does not take
+ * (already widened) is sent once more when another request has got a newer token meanwhile (a
+ * concurrent step-up); otherwise, as for a widening already refused, it fails the request as the
+ * server's 403.
  */
-export function bearerSeam(provider: OAuthClientProvider): BearerSeam {
+export function bearerSeam(provider: OAuthClientProvider, serverUrl: string): BearerSeam {
   const sentWith = new WeakMap<Response, string | null>();
+  const server = new URL(serverUrl);
+  /** One renewal at a time for the provider: concurrent refusals wait for the one under way. */
+  const renew = (ctx: UnauthorizedContext, stepUp: boolean): Promise<void> => {
+    const running = renewals.get(provider);
+    if (running !== undefined) return running;
+    const renewal = renewLogin(provider, ctx, stepUp).finally(() => renewals.delete(provider));
+    renewals.set(provider, renewal);
+    return renewal;
+  };
+  const current = async (): Promise<string | undefined> => (await provider.tokens())?.access_token;
+  /** `init` sent once more with the current token. */
+  const resend = async (inner: SeamFetch, url: string | URL, init: RequestInit | undefined): Promise<Response> => {
+    const headers = new Headers(init?.headers);
+    const token = await current();
+    if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
+    const res = await inner(url, { ...init, headers });
+    if (res.status === 401) sentWith.set(res, headers.get('authorization'));
+    return res;
+  };
   return {
-    token: async () => (await provider.tokens())?.access_token,
+    token: current,
     watchFetch: (inner) => async (url, init) => {
       const res = await inner(url, init);
-      if (res.status === 401) sentWith.set(res, new Headers(init?.headers).get('authorization'));
-      return res;
+      const sent = new Headers(init?.headers).get('authorization');
+      if (res.status === 401) sentWith.set(res, sent);
+      const challenge = isScopeAware(provider) ? takeScopeChallenge(res, url, server, provider) : null;
+      if (challenge === null || res.status !== 403) return res;
+      if (challenge.stepUp) {
+        await res.body?.cancel().catch(() => undefined);
+        await renew({ response: res, serverUrl: server, fetchFn: fetch }, true);
+        return resend(inner, url, init);
+      }
+      await renewals.get(provider)?.catch(() => undefined);
+      const now = await current();
+      if (now === undefined || sent === `Bearer ${now}`) return res;
+      await res.body?.cancel().catch(() => undefined);
+      return resend(inner, url, init);
     },
     onUnauthorized: async (ctx) => {
       const running = renewals.get(provider);
       if (running !== undefined) return running;
       const sent = sentWith.get(ctx.response);
       if (sent !== undefined) {
-        const now = (await provider.tokens())?.access_token;
+        const now = await current();
         if (now !== undefined && sent !== `Bearer ${now}`) return;
-        const started = renewals.get(provider);
-        if (started !== undefined) return started;
       }
-      const renewal = renewLogin(provider, ctx).finally(() => renewals.delete(provider));
-      renewals.set(provider, renewal);
-      return renewal;
+      return renew(ctx, false);
     },
   };
 }
@@ -230,9 +299,10 @@ function tokenRequestTrouble(provider: OAuthClientProvider): string | null {
 /**
  * The SDK's `auth` for a 401: new tokens, or `NeedsLoginError`, or `RenewalUnavailableError` (an
  * authorization server answered 5xx or 429, or could not be reached), or `LoginRenewalError` (it
- * could not be used otherwise).
+ * could not be used otherwise; `StepUpRefusedError` for a `stepUp`: the 401 stands for a 403
+ * `insufficient_scope`).
  */
-async function renewLogin(provider: OAuthClientProvider, { response, serverUrl, fetchFn }: UnauthorizedContext): Promise<void> {
+async function renewLogin(provider: OAuthClientProvider, { response, serverUrl, fetchFn }: UnauthorizedContext, stepUp: boolean): Promise<void> {
   const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
   const trouble: RenewalTrouble = { token: null, any: null };
   const watched = async (url: string | URL, init?: RequestInit): Promise<Response> => {
@@ -254,8 +324,8 @@ async function renewLogin(provider: OAuthClientProvider, { response, serverUrl, 
     result = await auth(provider, { serverUrl, resourceMetadataUrl, scope, fetchFn: watched });
   } catch (err) {
     if (err instanceof NeedsLoginError || err instanceof RenewalUnavailableError) throw err;
-    if (trouble.any !== null) throw unavailable(trouble.any, err);
-    throw new LoginRenewalError(err);
+    if (trouble.any !== null) throw unavailable(trouble.any, err, stepUp);
+    throw stepUp ? new StepUpRefusedError(scope, err) : new LoginRenewalError(err);
   } finally {
     troubles.delete(provider);
   }
@@ -267,8 +337,9 @@ function noteTrouble(trouble: RenewalTrouble, isToken: boolean, what: string): v
   if (isToken) trouble.token ??= what;
 }
 
-function unavailable(what: string, cause?: unknown): RenewalUnavailableError {
-  return new RenewalUnavailableError(`the server refused the token (HTTP 401) and LocalRouter could not renew the login for now: ${what}; the login itself may be fine, try again later`, cause);
+function unavailable(what: string, cause?: unknown, stepUp = false): RenewalUnavailableError {
+  const refusal = stepUp ? 'the server asked for more scope (HTTP 403 insufficient_scope)' : 'the server refused the token (HTTP 401)';
+  return new RenewalUnavailableError(`${refusal} and LocalRouter could not renew the login for now: ${what}; the login itself may be fine, try again later`, cause);
 }
 
 function originOf(url: string | URL): string {

@@ -197,7 +197,7 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
     }
     next();
   };
-  const modern = opts.modern ? createMcpHandler(({ authInfo }) => whoamiServer(authInfo), { legacy: 'reject' }) : null;
+  const modern = opts.modern ? createMcpHandler(({ authInfo }) => whoamiServer(authInfo, opts.stepUp !== undefined && opts.stepUp !== false), { legacy: 'reject' }) : null;
   app.post('/mcp', express.json(), bearer, stepUp, async (req, res) => {
     if (modern !== null) return serveModern(modern, req, res);
     const mcp = new McpServer({ name: 'oauth-probe', version: '1' });
@@ -229,11 +229,20 @@ export async function startOAuthMcpServer(opts: { accessTtlS?: number; iss?: Iss
   };
 }
 
-/** A 2026-07-28 server with one tool, `whoami`, answering with the client id of the request's token. */
-function whoamiServer(authInfo: AuthInfo | undefined): ModernServer {
+/**
+ * A 2026-07-28 server with the tool `whoami`, answering with the client id of the request's token,
+ * and with `admin` (`stepUp`: the bearer check in front of it asks for `mcp:admin` first), answering
+ * with the token's scopes.
+ */
+function whoamiServer(authInfo: AuthInfo | undefined, admin: boolean): ModernServer {
   const server = new ModernServer({ name: 'oauth-probe-modern', version: '1' }, { capabilities: { tools: {} } });
-  server.setRequestHandler('tools/list', () => ({ tools: [{ name: 'whoami', description: 'the client id of the caller\'s token', inputSchema: { type: 'object' } }] }));
-  server.setRequestHandler('tools/call', () => ({ content: [{ type: 'text', text: `client ${authInfo?.clientId ?? 'unknown'}` }] }));
+  const tools = [{ name: 'whoami', description: 'the client id of the caller\'s token', inputSchema: { type: 'object' as const } }];
+  if (admin) tools.push({ name: 'admin', description: 'needs the scope mcp:admin', inputSchema: { type: 'object' as const } });
+  server.setRequestHandler('tools/list', () => ({ tools }));
+  server.setRequestHandler('tools/call', (req) => {
+    if (admin && req.params.name === 'admin') return { content: [{ type: 'text', text: `admin with ${[...(authInfo?.scopes ?? [])].sort().join(' ')}` }] };
+    return { content: [{ type: 'text', text: `client ${authInfo?.clientId ?? 'unknown'}` }] };
+  });
   return server;
 }
 

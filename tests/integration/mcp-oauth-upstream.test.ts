@@ -30,6 +30,9 @@ let modern: OAuthMcpServer;
 let fresh: OAuthMcpServer;
 let rotor: OAuthMcpServer;
 let rotorModern: OAuthMcpServer;
+let stepModern: OAuthMcpServer;
+let stepModernM2m: OAuthMcpServer;
+let stepModernRefused: OAuthMcpServer;
 const CIMD_URL = 'https://client.example/localrouter-client.json';
 let cimdPort: number;
 let fx: McpGatewayFixture;
@@ -56,6 +59,9 @@ beforeAll(async () => {
   fresh = await startOAuthMcpServer({ accessTtlS: 4 });
   rotor = await startOAuthMcpServer({ accessTtlS: 4 });
   rotorModern = await startOAuthMcpServer({ accessTtlS: 4, modern: true });
+  stepModern = await startOAuthMcpServer({ stepUp: true, modern: true });
+  stepModernM2m = await startOAuthMcpServer({ stepUp: true, modern: true });
+  stepModernRefused = await startOAuthMcpServer({ stepUp: true, modern: true });
   fx = await startMcpGateway({
     servers: [
       { name: 'secure', transport: 'streamable-http', url: secure.url },
@@ -73,6 +79,9 @@ beforeAll(async () => {
       { name: 'fresh', transport: 'streamable-http', url: fresh.url, per_session: true },
       { name: 'rotor', transport: 'streamable-http', url: rotor.url },
       { name: 'rotorm', transport: 'streamable-http', url: rotorModern.url },
+      { name: 'stepmod', transport: 'streamable-http', url: stepModern.url },
+      { name: 'stepmodm2m', transport: 'streamable-http', url: stepModernM2m.url },
+      { name: 'stepmodexp', transport: 'streamable-http', url: stepModernRefused.url },
     ],
     mcp: { restart_max_ms: 1000 },
   });
@@ -94,6 +103,9 @@ afterAll(async () => {
   await fresh?.stop();
   await rotor?.stop();
   await rotorModern?.stop();
+  await stepModern?.stop();
+  await stepModernM2m?.stop();
+  await stepModernRefused?.stop();
 });
 
 /** Runs `mcp login <name>` and plays the browser: opens the printed URL and follows the redirect back to the loopback listener. */
@@ -345,6 +357,84 @@ describe('upstream OAuth', () => {
     // Still marked: the login works for whoami, but admin wants a new one.
     expect(await status('stepshort')).toMatchObject({ needsLogin: true });
     expect(storedOAuth('stepshort')).toMatchObject({ stepUpScope: 'mcp:tools mcp:admin' });
+  }, 90_000);
+
+  it('step-up on a 2026-07-28 server with client credentials: a 403 insufficient_scope gets one token with the wider scope and the call is sent once more', async () => {
+    const login = await runCli(['--home', fx.home, 'mcp', 'login', 'stepmodm2m', '--client-credentials', '--client-id', stepModernM2m.machine.clientId], { input: `${stepModernM2m.machine.clientSecret}\n` });
+    expect(login.code).toBe(0);
+    const call = async (tool: string): Promise<string> => {
+      const client = await connectClient(fx);
+      try {
+        return await client.callTool({ name: `stepmodm2m__${tool}`, arguments: {} }).then((r) => toolText(r), (err: Error) => `error: ${err.message}`);
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await eventually(async () => { const t = await call('whoami'); return t.startsWith('client ') ? t : undefined; })).toBe(`client ${stepModernM2m.machine.clientId}`);
+    expect(await status('stepmodm2m')).toMatchObject({ era: 'modern', needsLogin: false });
+    const tokens = stepModernM2m.counts.clientCredentials;
+    expect(await call('admin')).toBe('admin with mcp:admin mcp:tools');
+    expect(stepModernM2m.counts.clientCredentials).toBe(tokens + 1);
+    expect(storedOAuth('stepmodm2m')).toMatchObject({ grant: 'client_credentials', scope: 'mcp:tools mcp:admin' });
+    // The wider token serves the next calls: no new token request.
+    expect(await call('admin')).toBe('admin with mcp:admin mcp:tools');
+    expect(await call('whoami')).toBe(`client ${stepModernM2m.machine.clientId}`);
+    expect(stepModernM2m.counts.clientCredentials).toBe(tokens + 1);
+    expect(await status('stepmodm2m')).toMatchObject({ era: 'modern', needsLogin: false });
+  }, 60_000);
+
+  it('step-up on a 2026-07-28 server with client credentials whose token was refused first: a new token for the 401, then the wider one for the 403, in one call', async () => {
+    const login = await runCli(['--home', fx.home, 'mcp', 'login', 'stepmodexp', '--client-credentials', '--client-id', stepModernRefused.machine.clientId], { input: `${stepModernRefused.machine.clientSecret}\n` });
+    expect(login.code).toBe(0);
+    const call = async (tool: string): Promise<string> => {
+      const client = await connectClient(fx);
+      try {
+        return await client.callTool({ name: `stepmodexp__${tool}`, arguments: {} }).then((r) => toolText(r), (err: Error) => `error: ${err.message}`);
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await eventually(async () => { const t = await call('whoami'); return t.startsWith('client ') ? t : undefined; })).toBe(`client ${stepModernRefused.machine.clientId}`);
+    // The token is refused (401) on the call that then meets the step-up (403).
+    stepModernRefused.revokeAccess();
+    const tokens = stepModernRefused.counts.clientCredentials;
+    expect(await call('admin')).toBe('admin with mcp:admin mcp:tools');
+    expect(stepModernRefused.counts.clientCredentials).toBe(tokens + 2);
+    expect(await status('stepmodexp')).toMatchObject({ era: 'modern', needsLogin: false });
+  }, 60_000);
+
+  it('step-up on a 2026-07-28 server with a login: a 403 insufficient_scope fails the call and marks "needs login (scope ...)"; the next mcp login asks for the union', async () => {
+    const first = await loginThroughBrowser('stepmod');
+    expect(first.code).toBe(0);
+    expect(first.authorizeUrl.searchParams.get('scope')).toBe('mcp:tools');
+    const call = async (tool: string): Promise<string> => {
+      const client = await connectClient(fx);
+      try {
+        return await client.callTool({ name: `stepmod__${tool}`, arguments: {} }).then((r) => toolText(r), (err: Error) => `error: ${err.message}`);
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await eventually(async () => { const t = await call('whoami'); return t.startsWith('client ') ? t : undefined; })).toMatch(/^client /);
+    expect(await status('stepmod')).toMatchObject({ era: 'modern', needsLogin: false });
+    const codes = stepModern.counts.codes;
+    const refused = await call('admin');
+    expect(refused).toMatch(/^error: .*needs an OAuth login asking for scope "mcp:tools mcp:admin" \(the server asks for more scope than the login was granted\): run "localrouter mcp login stepmod"/);
+    expect(await status('stepmod')).toMatchObject({ era: 'modern', needsLogin: true });
+    expect(storedOAuth('stepmod')).toMatchObject({ stepUpScope: 'mcp:tools mcp:admin' });
+    const list = await runCli(['--home', fx.home, 'mcp', 'list', '--json']);
+    expect((JSON.parse(list.stdout) as { name: string; state: string }[]).find((s) => s.name === 'stepmod')?.state).toBe('needs login (scope mcp:tools mcp:admin)');
+    // The tools the login covers still work; the mark stays until the next login.
+    expect(await call('whoami')).toMatch(/^client /);
+    expect(await status('stepmod')).toMatchObject({ needsLogin: true });
+    expect(stepModern.counts.codes).toBe(codes);
+
+    const second = await loginThroughBrowser('stepmod');
+    expect(second.code).toBe(0);
+    expect(second.authorizeUrl.searchParams.get('scope')).toBe('mcp:tools mcp:admin');
+    expect(storedOAuth('stepmod')).not.toHaveProperty('stepUpScope');
+    expect(await eventually(async () => { const t = await call('admin'); return t.startsWith('admin with') ? t : undefined; })).toBe('admin with mcp:admin mcp:tools');
+    expect(await status('stepmod')).toMatchObject({ era: 'modern', needsLogin: false });
   }, 90_000);
 
   it('cross-app access sends the ID token only over https (or to this machine), and only to the identity provider its metadata names', async () => {

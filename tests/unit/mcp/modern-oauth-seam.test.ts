@@ -75,7 +75,7 @@ describe('a token endpoint down for now, met by the probe', () => {
       let needsLogin = 0;
       const rt = runtime();
       const provider = upstreamOAuthProvider(rt.name, rt.url!, login(), () => undefined, () => { needsLogin++; });
-      const opts = { version: '1', timeoutMs: 5000, maxTotalTimeoutMs: 0, maxJsonDepth: 64, perSession: false, ...bearerSeam(provider) };
+      const opts = { version: '1', timeoutMs: 5000, maxTotalTimeoutMs: 0, maxJsonDepth: 64, perSession: false, ...bearerSeam(provider, rt.url!) };
       const outcome = await probeHttpUpstream(rt, EVENTS, opts).then((o) => o.era, (err: Error) => err);
       expect(outcome).toBeInstanceOf(Error);
       expect((outcome as Error).name).toBe('RenewalUnavailableError');
@@ -93,7 +93,7 @@ describe('the modern seam on a 401', () => {
   it('a 401 for a token replaced since its request was sent renews nothing: the request only goes once more', async () => {
     const rt = runtime();
     const provider = upstreamOAuthProvider(rt.name, rt.url!, { ...login(), tokens: { access_token: 'newer', token_type: 'bearer', refresh_token: 'rt-2', issuer: origin } }, () => undefined, () => undefined);
-    const seam = bearerSeam(provider);
+    const seam = bearerSeam(provider, rt.url!);
     const refused = await seam.watchFetch(async () => new Response(null, { status: 401 }))(mcpUrl(), { headers: { authorization: 'Bearer older' } });
     let renewalRequests = 0;
     const fetchFn = async (url: string | URL, init?: RequestInit): Promise<Response> => { renewalRequests++; return fetch(url, init); };
@@ -105,7 +105,7 @@ describe('the modern seam on a 401', () => {
     tokenStatus = 503;
     const rt = runtime();
     const provider = upstreamOAuthProvider(rt.name, rt.url!, login(), () => undefined, () => undefined);
-    const seam = bearerSeam(provider);
+    const seam = bearerSeam(provider, rt.url!);
     const before = tokenRequests.length;
     const refusals = await Promise.all([0, 1, 2, 3].map(() => seam.watchFetch(async () => new Response(null, { status: 401 }))(mcpUrl(), { headers: { authorization: 'Bearer refused' } })));
     const outcomes = await Promise.all(refusals.map((response) => seam.onUnauthorized({ response, serverUrl: mcpUrl(), fetchFn: fetch }).then(() => 'ok', (e: Error) => e.name)));
