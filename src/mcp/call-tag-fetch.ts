@@ -2,8 +2,8 @@ import { createSseState, endSse, feedSse, type SseEvent } from '../model/index.j
 import { stamp } from './annotate-related.js';
 
 /**
- * Request header by which a modern upstream's request names the client call it serves (a number
- * the `ModernUpstream` hands out). It never leaves the gateway: `callTaggingFetch` takes it off.
+ * Request header by which a modern upstream's request names the client call it serves (a random
+ * id the `ModernUpstream` hands out). It never leaves the gateway: `callTaggingFetch` takes it off.
  */
 export const CALL_TAG_HEADER = 'x-localrouter-call-tag';
 
@@ -36,13 +36,14 @@ function stampedStream(body: ReadableStream<Uint8Array>, tag: string): ReadableS
   const state = createSseState();
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
+  const stamped = (c: TransformStreamDefaultController<Uint8Array>) => (ev: SseEvent): void => c.enqueue(encoder.encode(stamp(ev, tag)));
   return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, c) {
-      feedSse(state, decoder.decode(chunk, { stream: true }), (ev: SseEvent) => c.enqueue(encoder.encode(stamp(ev, tag))));
+      feedSse(state, decoder.decode(chunk, { stream: true }), stamped(c));
     },
     flush(c) {
-      feedSse(state, decoder.decode(), (ev: SseEvent) => c.enqueue(encoder.encode(stamp(ev, tag))));
-      endSse(state, (ev: SseEvent) => c.enqueue(encoder.encode(stamp(ev, tag))));
+      feedSse(state, decoder.decode(), stamped(c));
+      endSse(state, stamped(c));
     },
   }));
 }

@@ -371,6 +371,12 @@ export class UpstreamInstance {
     return this.#adoptLegacy(client, transport, tasks);
   }
 
+  /** The OAuth client of either era found no usable login (`stepUp`: the login lacks a scope the server asked for). */
+  #loginNeeded(stepUp?: boolean): void {
+    this.needsLogin = true;
+    this.#stepUpWanted ||= stepUp === true;
+  }
+
   /** The transport of a session (a STDIO server's process is spawned when it starts). */
   #newTransport(): ObservedTransport {
     return createUpstreamTransport(this.runtime, {
@@ -378,10 +384,7 @@ export class UpstreamInstance {
       maxDepth: this.#maxJsonDepth,
       onRefused: (what) => this.#events.refused(this, what),
       onOAuthSaved: (state) => this.#events.oauthSaved(this, state),
-      onNeedsLogin: (stepUp) => {
-        this.needsLogin = true;
-        this.#stepUpWanted ||= stepUp === true;
-      },
+      onNeedsLogin: (stepUp) => this.#loginNeeded(stepUp),
       onSend: (message) => {
         if (this.#sending !== null && 'id' in message && 'method' in message) this.#sentId = message.id;
       },
@@ -486,10 +489,7 @@ export class UpstreamInstance {
   #modernOptions(): Parameters<typeof probeHttpUpstream>[2] {
     const oauth = this.runtime.transport === 'stdio' ? undefined : upstreamOAuthOf(this.runtime, {
       onOAuthSaved: (state) => this.#events.oauthSaved(this, state),
-      onNeedsLogin: (stepUp) => {
-        this.needsLogin = true;
-        this.#stepUpWanted ||= stepUp === true;
-      },
+      onNeedsLogin: (stepUp) => this.#loginNeeded(stepUp),
     });
     return {
       version: this.#version, timeoutMs: this.runtime.timeoutMs, maxTotalTimeoutMs: this.runtime.maxTotalTimeoutMs,
