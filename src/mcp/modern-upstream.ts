@@ -81,8 +81,11 @@ export interface ModernOptions {
 /** The outcome of probing an HTTP server: a connected modern upstream, or "speak `initialize` to it". */
 export type ProbeOutcome = { era: 'modern'; upstream: ModernUpstream } | { era: 'legacy' };
 
-/** Raised by the probe's fetch where the SDK falls back to `initialize`: the legacy path takes over from there, with the 1.x client. */
-class LegacyVerdict extends Error {
+/**
+ * Raised where the v2 client's negotiation falls back to `initialize` (by the HTTP probe's fetch, and
+ * by the STDIO probe's channel): the legacy path takes over from there, with the 1.x client.
+ */
+export class LegacyVerdict extends Error {
   constructor() {
     super('the server gave no 2026-07-28 answer to server/discover');
     this.name = 'LegacyVerdict';

@@ -1,6 +1,6 @@
 import type { JSONRPCMessage as ModernMessage, Transport as ModernTransport, TransportSendOptions } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { errorKinds, ModernUpstream, negotiatingClient, type ModernEvents, type ModernOptions } from './modern-upstream.js';
+import { errorKinds, LegacyVerdict, ModernUpstream, negotiatingClient, type ModernEvents, type ModernOptions } from './modern-upstream.js';
 import type { ObservedTransport } from './upstream-transport.js';
 
 /**
@@ -55,14 +55,6 @@ export function refusesInitializeFor2026(err: unknown): boolean {
 
 /** The JSON-RPC code of "unsupported protocol version" (2026-07-28). */
 const UNSUPPORTED_PROTOCOL_VERSION = -32022;
-
-/** Raised where the v2 client falls back to `initialize`: the 1.x client speaks it instead, on the same process. */
-class LegacyVerdict extends Error {
-  constructor() {
-    super('the server gave no 2026-07-28 answer to server/discover');
-    this.name = 'LegacyVerdict';
-  }
-}
 
 /**
  * Probes a STDIO server with `server/discover` on the process it is served on (`transport`, not
