@@ -93,6 +93,21 @@ describe('parseJsonBody', () => {
     expect(JSON.stringify(parsed.value)).toBe(JSON.stringify(JSON.parse(text)));
   });
 
+  it('refuses a large body whose deferred member is broken at once, with the parser\'s message, not on first read', () => {
+    const big = 'd'.repeat(5000);
+    for (const bad of [`,"tools":[{"a":"${big}\u0001"}]`, `,"tools":[{"a":"${big}\\x"}]`, `,"tools":[{"a":"${big}"`]) {
+      const text = largeBody(bad);
+      let expected = '';
+      try {
+        JSON.parse(text);
+      } catch (err) {
+        expected = `request body is not valid JSON: ${(err as Error).message}`;
+      }
+      expect(expected).not.toBe('');
+      expect(failure(Buffer.from(text), 64, true)).toEqual({ code: 'LR_ERR_BAD_JSON', message: expected });
+    }
+  });
+
   it('answers what routing asks of skimmed messages by parsing only the messages concerned', () => {
     const messages = [
       { role: 'system', content: 'be brief ' + 'x'.repeat(40_000) },
