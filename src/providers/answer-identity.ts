@@ -131,12 +131,21 @@ function identitySpans(text: string, open: number, untilFound: boolean): number[
 function stringAt(text: string, start: number, end: number): string | null {
   if (start === -1 || text.charCodeAt(start) !== QUOTE) return null;
   const inner = text.slice(start + 1, end - 1);
-  if (inner.indexOf('\\') === -1) return inner;
+  if (inner.indexOf('\\') === -1) return detached(inner);
   try {
     return JSON.parse(text.slice(start, end)) as string;
   } catch {
     return null;
   }
+}
+
+/**
+ * `s` as a string of its own. A slice of 13 characters or more is a view into its parent in V8, so
+ * an id sliced from an answer would keep the whole answer alive for as long as the request log
+ * holds the id; slicing a short concatenation copies the characters into a new string first.
+ */
+function detached(s: string): string {
+  return (` ${s}`).slice(1);
 }
 
 /** How much of the object a rewrite scans, and what it reads. */

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { memberValueStart, rewriteIdentity } from '../../../src/providers/answer-identity.js';
 import { createOpenAIStreamState, passOpenAIStream } from '../../../src/providers/openai-compatible/from-openai-stream.js';
@@ -34,6 +36,24 @@ describe('answer identity spliced into JSON text', () => {
     expect(JSON.parse(escaped.text)).toEqual({ id: ANSWER.id, model: 'p/m' });
     expect(rewriteIdentity('[1,2]', ANSWER)).toBeNull();
     expect(rewriteIdentity('{"id":', ANSWER)).toBeNull();
+  });
+
+  it('the upstream id it returns does not keep the whole answer alive', () => {
+    // The id outlives the answer (the request log holds it until its batch is written); a
+    // substring of the answer's text would hold all of the text with it.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const held: (string | null)[] = [];
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 8; i++) {
+      const text = `{"id":"chatcmpl-${i}-${'a'.repeat(40)}","model":"m","choices":[{"message":{"content":"${'x'.repeat(4_000_000)}"}}]}`;
+      held.push(rewriteIdentity(text, ANSWER)!.upstreamId);
+    }
+    gc();
+    expect(held[7]).toBe(`chatcmpl-7-${'a'.repeat(40)}`);
+    // Eight answers of 4 MB: all of them kept would be 32 MB (the last one may still be on the stack).
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(10_000_000);
   });
 
   it('rewrites a nested object by its offset (Anthropic message_start)', () => {
