@@ -14,6 +14,12 @@ import { TimeSeries } from './time-series.js';
 const HOUR = 3_600_000;
 const ERROR_REPORT_EVERY_MS = 60_000;
 const DEFAULT_FILE_CHECK_MS = 1000;
+/**
+ * Request log records that start a flush before the timer (see RequestLogStoreOptions.batchRows):
+ * at 6,000 requests a second a batch leaves every 85 ms, about 12 commits a second; a commit of
+ * 512 rows costs the writer thread within 10% more CPU per row than one of 1,500.
+ */
+const EARLY_FLUSH_ROWS = 512;
 /** Error text handed to `onError` is cut to these lengths (an error can quote what a client sent). */
 const MAX_ERROR_MESSAGE = 1000;
 const MAX_ERROR_STACK = 4000;
@@ -128,6 +134,7 @@ export class Monitoring {
   #fileLost = 0;
   #logTrimmed = 0;
   #closed = false;
+  #flushQueued = false;
 
   private constructor(opts: MonitoringOptions, db: MonitoringDb, dbFile: string) {
     this.dbFile = dbFile;
@@ -173,6 +180,8 @@ export class Monitoring {
     this.aggregator = new MetricsAggregator({ intervalMs: opts.drainIntervalMs ?? 250, sinks: [this.series.record, this.prometheus.record] });
     this.log = new RequestLogStore(() => this.#reader(), {
       retentionDays: opts.logRetentionDays, bodyMaxBytes: opts.logBodyMaxBytes, now: this.#now, writer: this.#writer,
+      // On the writer thread only: a main-thread writer would wait on the store's commit more often.
+      batchRows: this.#writer.mode === 'worker' ? EARLY_FLUSH_ROWS : undefined, onBatchReady: () => this.#flushSoon(),
       onError: (err) => this.#report('write the request log', err),
     });
   }
@@ -280,6 +289,16 @@ export class Monitoring {
     m.#timer = setInterval(() => m.tick(), m.#flushMs);
     m.#timer.unref();
     return m;
+  }
+
+  /** Hands the request log's queued records to the writer once the current I/O is done (a full batch is waiting). */
+  #flushSoon(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    setImmediate(() => {
+      this.#flushQueued = false;
+      if (!this.#closed) this.#guard('write the request log', () => this.log.flush());
+    });
   }
 
   /** Drains the rings, hands the log batch and the rollup deltas to the writer, prunes, and runs retention when due. */

@@ -128,3 +128,30 @@ describe('Monitoring store', () => {
     expect(m.log.inflight).toBe(0);
   });
 });
+
+describe('Monitoring: early request log flush', () => {
+  it('hands a full batch of log records to the writer thread before the flush timer, and only then', async () => {
+    // Records held for a whole flush interval at a high request rate outlive the young generation.
+    const m = start(home());
+    expect(m.writerMode).toBe('worker');
+    for (let i = 0; i < 511; i++) m.log.append(entry(`gen-b${i}`));
+    await new Promise((r) => setImmediate(r));
+    expect(m.log.pending).toBe(511);
+    for (let i = 511; i < 700; i++) m.log.append(entry(`gen-b${i}`));
+    await new Promise((r) => setImmediate(r));
+    // The timer is a minute away: the batch went because it was full, with what came meanwhile.
+    expect(m.log.pending).toBe(0);
+    expect(m.log.get('gen-b699')?.id).toBe('gen-b699');
+    await m.sync();
+    expect(m.log.written).toBe(700);
+    await stop(m);
+  });
+
+  it('with the writer on the main thread, waits for the flush timer however many records queue', async () => {
+    const m = start(home(), { writer: 'inline' });
+    for (let i = 0; i < 1500; i++) m.log.append(entry(`gen-i${i}`));
+    await new Promise((r) => setImmediate(r));
+    expect(m.log.pending).toBe(1500);
+    await stop(m);
+  });
+});
