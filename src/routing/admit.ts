@@ -28,18 +28,33 @@ export function admitRequest(ctx: { limiter: RateLimiter }, client: LimitedClien
   return admission.states;
 }
 
-/** OpenAI-style `x-ratelimit-*` headers for the tightest request limit and the tightest token limit. */
-export function rateLimitHeaders(states: LimitState[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (const [suffix, kinds] of [['requests', ['requests']], ['tokens', ['input_tokens', 'output_tokens', 'total_tokens']]] as const) {
-    const tight = states.filter((s) => (kinds as readonly string[]).includes(s.limit.kind))
-      .sort((a, b) => a.remaining / a.limit.max - b.remaining / b.limit.max)[0];
-    if (!tight) continue;
-    out.push([`x-ratelimit-limit-${suffix}`, String(tight.limit.max)],
-      [`x-ratelimit-remaining-${suffix}`, String(Math.floor(tight.remaining))],
-      [`x-ratelimit-reset-${suffix}`, formatDuration(tight.resetMs)]);
+/** OpenAI-style `x-ratelimit-*` headers for the tightest request limit and the tightest token limit (the first of equals). */
+export function rateLimitHeaders(states: readonly LimitState[]): [string, string][] {
+  let requests: LimitState | null = null;
+  let tokens: LimitState | null = null;
+  for (let i = 0; i < states.length; i++) {
+    const s = states[i]!;
+    const kind = s.limit.kind;
+    if (kind === 'requests') {
+      if (requests === null || share(s) < share(requests)) requests = s;
+    } else if (kind === 'input_tokens' || kind === 'output_tokens' || kind === 'total_tokens') {
+      if (tokens === null || share(s) < share(tokens)) tokens = s;
+    }
   }
+  const out: [string, string][] = [];
+  if (requests !== null) pushLimitHeaders(out, 'requests', requests);
+  if (tokens !== null) pushLimitHeaders(out, 'tokens', tokens);
   return out;
+}
+
+function share(s: LimitState): number {
+  return s.remaining / s.limit.max;
+}
+
+function pushLimitHeaders(out: [string, string][], suffix: 'requests' | 'tokens', s: LimitState): void {
+  out.push([`x-ratelimit-limit-${suffix}`, String(s.limit.max)],
+    [`x-ratelimit-remaining-${suffix}`, String(Math.floor(s.remaining))],
+    [`x-ratelimit-reset-${suffix}`, formatDuration(s.resetMs)]);
 }
 
 /** OpenAI's reset format: `6m0s`, `1.5s`, `120ms`. */

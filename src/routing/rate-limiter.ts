@@ -1,6 +1,7 @@
 import type { LimitConfig } from '../config/index.js';
 
 const WINDOW_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+const MAX_CACHED_KEYS = 4096;
 
 /** What one request consumes, per limit kind. Requests are known up front; tokens and cost at the end. */
 export interface Consumption {
@@ -33,6 +34,8 @@ export type Admission =
 export class RateLimiter {
   /** key → TAT (epoch ms) per limit id. */
   #tat = new Map<string, number>();
+  /** Entry names per limit (a config's limit objects live as long as the config that holds them). */
+  #ids = new WeakMap<LimitConfig, Map<string, string>>();
   #now: () => number;
   #onWrite: ((entry: string, tat: number) => void) | null = null;
 
@@ -47,22 +50,27 @@ export class RateLimiter {
    */
   admit(key: string, limits: readonly LimitConfig[], upfront: Partial<Consumption>): Admission {
     const now = this.#now();
-    let worst: { retryAfterMs: number; limit: LimitConfig } | null = null;
-    for (const limit of limits) {
+    let retryAfterMs = 0;
+    let worst: LimitConfig | null = null;
+    for (let i = 0; i < limits.length; i++) {
+      const limit = limits[i]!;
       const window = WINDOW_MS[limit.window];
       // Requests are exact and need room for this one; tokens and cost are projections, so they only
       // need budget left (the real usage is charged when known).
       const amount = limit.kind === 'requests' ? upfront.requests ?? 0 : 0;
-      const tat = Math.max(this.#tat.get(id(key, limit)) ?? now, now);
+      const tat = Math.max(this.#tat.get(this.#id(key, limit)) ?? now, now);
       // Room means the new TAT stays within one window of now (a request of 1 always fits an empty budget).
       const next = tat + (Math.max(amount, 0) * window) / limit.max;
       const over = amount > 0 ? next - now > window + 1e-6 : tat - now >= window;
       if (over) {
         const retry = Math.ceil((amount > 0 ? next - window : tat - window + 1) - now);
-        if (!worst || retry > worst.retryAfterMs) worst = { retryAfterMs: Math.max(retry, 1), limit };
+        if (worst === null || retry > retryAfterMs) {
+          retryAfterMs = Math.max(retry, 1);
+          worst = limit;
+        }
       }
     }
-    if (worst) return { ok: false, ...worst, states: this.states(key, limits) };
+    if (worst !== null) return { ok: false, retryAfterMs, limit: worst, states: this.states(key, limits) };
     this.charge(key, limits, upfront);
     return { ok: true, states: this.states(key, limits) };
   }
@@ -73,10 +81,11 @@ export class RateLimiter {
    */
   charge(key: string, limits: readonly LimitConfig[], used: Partial<Consumption>): void {
     const now = this.#now();
-    for (const limit of limits) {
+    for (let i = 0; i < limits.length; i++) {
+      const limit = limits[i]!;
       const amount = used[limit.kind] ?? 0;
       if (amount === 0) continue;
-      const k = id(key, limit);
+      const k = this.#id(key, limit);
       const tat = Math.max(this.#tat.get(k) ?? now, now);
       const next = Math.max(now, tat + (amount * WINDOW_MS[limit.window]) / limit.max);
       this.#tat.set(k, next);
@@ -91,11 +100,33 @@ export class RateLimiter {
 
   states(key: string, limits: readonly LimitConfig[]): LimitState[] {
     const now = this.#now();
-    return limits.map((limit) => {
+    const out = new Array<LimitState>(limits.length);
+    for (let i = 0; i < limits.length; i++) {
+      const limit = limits[i]!;
       const window = WINDOW_MS[limit.window];
-      const used = Math.max((this.#tat.get(id(key, limit)) ?? now) - now, 0);
-      return { limit, remaining: Math.max(0, limit.max * (1 - used / window)), resetMs: Math.ceil(used) };
-    });
+      const used = Math.max((this.#tat.get(this.#id(key, limit)) ?? now) - now, 0);
+      out[i] = { limit, remaining: Math.max(0, limit.max * (1 - used / window)), resetMs: Math.ceil(used) };
+    }
+    return out;
+  }
+
+  /**
+   * The TAT entry's name for (key, limit), built once per pair: a request looks its limits up three
+   * to five times, and a new string is hashed again on every lookup. Keys past the cap are built
+   * each time, so many distinct keys cannot grow the cache.
+   */
+  #id(key: string, limit: LimitConfig): string {
+    let byKey = this.#ids.get(limit);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.#ids.set(limit, byKey);
+    }
+    let name = byKey.get(key);
+    if (name === undefined) {
+      name = id(key, limit);
+      if (byKey.size < MAX_CACHED_KEYS) byKey.set(key, name);
+    }
+    return name;
   }
 
   /** Entries still in force, for persistence. */

@@ -124,6 +124,30 @@ describe('admitRequest', () => {
     expect(admitRequest({ limiter: new RateLimiter() }, { id: 'c', policy: { limits: [] } }, 5)).toEqual([]);
   });
 
+  it('reports the tightest request limit and the tightest token limit, the first of equals', () => {
+    const l = (kind: 'requests' | 'total_tokens' | 'input_tokens' | 'cost', window: 'minute' | 'hour', max: number) => ({ kind, window, max });
+    const headers = Object.fromEntries(rateLimitHeaders([
+      { limit: l('requests', 'minute', 10), remaining: 5, resetMs: 1 },
+      { limit: l('cost', 'hour', 1), remaining: 0, resetMs: 2 },
+      { limit: l('requests', 'hour', 100), remaining: 20, resetMs: 3 },
+      { limit: l('total_tokens', 'minute', 1000), remaining: 500, resetMs: 4 },
+      { limit: l('input_tokens', 'hour', 2000), remaining: 1000, resetMs: 5 },
+    ]));
+    expect(headers).toEqual({
+      'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '20', 'x-ratelimit-reset-requests': '3ms',
+      'x-ratelimit-limit-tokens': '1000', 'x-ratelimit-remaining-tokens': '500', 'x-ratelimit-reset-tokens': '4ms',
+    });
+  });
+
+  it('counts a client\'s use across a config reload that rebuilds equal limits', () => {
+    const limiter = new RateLimiter();
+    const before = [{ kind: 'requests' as const, window: 'minute' as const, max: 2 }];
+    expect(limiter.admit('c', before, { requests: 1 }).ok).toBe(true);
+    const after = [{ kind: 'requests' as const, window: 'minute' as const, max: 2 }];
+    expect(limiter.admit('c', after, { requests: 1 }).ok).toBe(true);
+    expect(limiter.admit('c', after, { requests: 1 }).ok).toBe(false);
+  });
+
   it('formats reset times the way OpenAI does', () => {
     const at = (resetMs: number) => rateLimitHeaders([{ limit: limits[0]!, remaining: 1.7, resetMs }]);
     expect(at(120)).toContainEqual(['x-ratelimit-reset-requests', '120ms']);
