@@ -12,7 +12,8 @@ export interface LimitStoreLog {
 /**
  * Keeps rate-limit state across restarts, including a hard kill: every charge is appended to a
  * journal (`ratelimits.journal`, one `entry\ttat` line, written once per event-loop turn with one
- * write call, so a `kill -9` loses at most the current turn), and every few seconds the whole state
+ * write call, so a `kill -9` loses at most the current turn; a turn that charged one entry many
+ * times writes its last value only), and every few seconds the whole state
  * goes to `ratelimits.json` and the journal starts over. Start-up reads the snapshot, then replays
  * the journal.
  */
@@ -22,7 +23,8 @@ export class LimitStore {
   readonly #journalFile: string;
   readonly #log: LimitStoreLog;
   #fd: number | null = null;
-  #pending = '';
+  /** Entries charged since the last write, with their latest TAT. */
+  #pending = new Map<string, number>();
   #flushQueued = false;
   #timer: NodeJS.Timeout | null = null;
 
@@ -69,7 +71,7 @@ export class LimitStore {
 
   #append(entry: string, tat: number): void {
     if (this.#fd === null) return;
-    this.#pending += `${entry}\t${Math.ceil(tat)}\n`;
+    this.#pending.set(entry, tat);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     setImmediate(() => this.#flush());
@@ -77,9 +79,10 @@ export class LimitStore {
 
   #flush(): void {
     this.#flushQueued = false;
-    if (this.#pending.length === 0 || this.#fd === null) return;
-    const text = this.#pending;
-    this.#pending = '';
+    if (this.#pending.size === 0 || this.#fd === null) return;
+    let text = '';
+    for (const [entry, tat] of this.#pending) text += `${entry}\t${Math.ceil(tat)}\n`;
+    this.#pending.clear();
     try {
       writeSync(this.#fd, text);
     } catch (err) {

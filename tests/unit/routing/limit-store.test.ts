@@ -31,6 +31,25 @@ describe('LimitStore', () => {
     expect(limiter.admit('c_other', limits, { requests: 1 }).ok).toBe(true);
   });
 
+  it('a turn that charges an entry many times journals its last value once', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-limits-'));
+    const limiter = new RateLimiter();
+    const store = new LimitStore(home, limiter, quiet);
+    store.open();
+    for (let i = 0; i < 5; i++) limiter.admit('c_a', limits, { requests: 1 });
+    limiter.admit('c_b', limits, { requests: 1 });
+    await new Promise((r) => setImmediate(r));
+    const lines = fs.readFileSync(path.join(home, 'ratelimits.journal'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => l.split('\t')[0])).toEqual(['c_a|requests|minute|10', 'c_b|requests|minute|10']);
+    // What a start after a kill -9 would read: no snapshot yet, the journal only.
+    const again = new RateLimiter();
+    const reader = new LimitStore(home, again, quiet);
+    reader.open();
+    expect(Math.round(again.states('c_a', limits)[0]!.remaining)).toBe(5);
+    reader.close();
+    store.close();
+  });
+
   it('a snapshot empties the journal and keeps the state; a torn last line is skipped', () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-limits-'));
     const limiter = new RateLimiter();
