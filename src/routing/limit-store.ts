@@ -1,6 +1,9 @@
-import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { RateLimiter } from './rate-limiter.js';
+
+/** The home directory's folder for state written while serving (see {@link LimitStore}). */
+const STATE_DIR = 'state';
 
 /** How often the whole limiter state is written and the journal emptied. */
 const SNAPSHOT_MS = 5_000;
@@ -16,11 +19,16 @@ export interface LimitStoreLog {
  * times writes its last value only), and every few seconds the whole state
  * goes to `ratelimits.json` and the journal starts over. Start-up reads the snapshot, then replays
  * the journal.
+ *
+ * Both live in `<home>/state/`, not in the home directory itself: the config watcher watches that
+ * directory, and a journal written there on every turn woke the event loop for a file-change event
+ * per write. Files an older version left in the home directory are read once, then removed.
  */
 export class LimitStore {
   readonly #limiter: RateLimiter;
   readonly #snapshotFile: string;
   readonly #journalFile: string;
+  readonly #legacyFiles: readonly [snapshot: string, journal: string];
   readonly #log: LimitStoreLog;
   #fd: number | null = null;
   /** Entries charged since the last write, with their latest TAT. */
@@ -30,15 +38,19 @@ export class LimitStore {
 
   constructor(home: string, limiter: RateLimiter, log: LimitStoreLog) {
     this.#limiter = limiter;
-    this.#snapshotFile = path.join(home, 'ratelimits.json');
-    this.#journalFile = path.join(home, 'ratelimits.journal');
+    const dir = path.join(home, STATE_DIR);
+    this.#snapshotFile = path.join(dir, 'ratelimits.json');
+    this.#journalFile = path.join(dir, 'ratelimits.journal');
+    this.#legacyFiles = [path.join(home, 'ratelimits.json'), path.join(home, 'ratelimits.journal')];
     this.#log = log;
   }
 
   /** Restores the saved state, opens the journal and starts the periodic snapshot. */
   open(): void {
-    this.#restore();
+    const legacy = this.#restoreLegacy();
+    this.#restore(this.#snapshotFile, this.#journalFile);
     try {
+      mkdirSync(path.dirname(this.#journalFile), { recursive: true, mode: 0o700 });
       this.#fd = openSync(this.#journalFile, 'a', 0o600);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'cannot open the rate limiter journal; limits survive restarts only through snapshots');
@@ -46,10 +58,12 @@ export class LimitStore {
     this.#limiter.journal((entry, tat) => this.#append(entry, tat));
     this.#timer = setInterval(() => this.snapshot(), SNAPSHOT_MS);
     this.#timer.unref();
+    // What the old files held is in the new snapshot once it is written.
+    if (legacy && this.snapshot()) for (const file of this.#legacyFiles) rmSync(file, { force: true });
   }
 
-  /** Writes the whole state and empties the journal (everything in it is in the snapshot now). */
-  snapshot(): void {
+  /** Writes the whole state and empties the journal (everything in it is in the snapshot now); false when it could not. */
+  snapshot(): boolean {
     this.#flush();
     try {
       this.#limiter.prune();
@@ -57,8 +71,10 @@ export class LimitStore {
       writeFileSync(tmp, JSON.stringify(this.#limiter.snapshot()), { mode: 0o600 });
       renameSync(tmp, this.#snapshotFile);
       if (this.#fd !== null) ftruncateSync(this.#fd, 0);
+      return true;
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'cannot save the rate limiter state');
+      return false;
     }
   }
 
@@ -90,7 +106,14 @@ export class LimitStore {
     }
   }
 
-  #restore(): void {
+  /** Reads the files an older version kept in the home directory; true when there were any. */
+  #restoreLegacy(): boolean {
+    const [snapshot, journal] = this.#legacyFiles;
+    return this.#restore(snapshot, journal);
+  }
+
+  /** Restores from a snapshot file, then its journal; true when either existed. */
+  #restore(snapshotFile: string, journalFile: string): boolean {
     const read = (file: string): string | null => {
       try {
         return readFileSync(file, 'utf8');
@@ -99,7 +122,7 @@ export class LimitStore {
         return null;
       }
     };
-    const snapshot = read(this.#snapshotFile);
+    const snapshot = read(snapshotFile);
     if (snapshot !== null) {
       try {
         this.#limiter.restore(JSON.parse(snapshot) as Record<string, number>);
@@ -107,8 +130,8 @@ export class LimitStore {
         this.#log.warn({ err: (err as Error).message }, 'ignoring an unreadable rate limiter state');
       }
     }
-    const journal = read(this.#journalFile);
-    if (journal === null) return;
+    const journal = read(journalFile);
+    if (journal === null) return snapshot !== null;
     const entries: Record<string, number> = {};
     // A line cut off by a kill mid-write has no tab or no number: skipped.
     for (const line of journal.split('\n')) {
@@ -119,5 +142,6 @@ export class LimitStore {
       if (Number.isFinite(tat) && tat > (entries[entry] ?? 0)) entries[entry] = tat;
     }
     this.#limiter.restore(entries);
+    return true;
   }
 }
