@@ -105,19 +105,20 @@ describe('localrouter mcp bridge and mcp list against a running gateway', () => 
   }, 60_000);
 
   it('relays a STDIO client to /mcp both ways, notifications included', async () => {
-    const client = new Client({ name: 'stdio-client', version: '1' });
+    const { client, wire } = await bridgeClient();
     let listChanged = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => { listChanged++; });
-    await client.connect(new StdioClientTransport({
-      command: process.execPath, args: [BIN, '--home', fx.home, 'mcp', 'bridge', '--url', fx.mcpUrl.href],
-      env: { ...process.env, LOCALROUTER_API_KEY: fx.key } as Record<string, string>, stderr: 'pipe',
-    }));
     const tools = (await client.listTools()).tools.map((t) => t.name);
     expect(tools).toContain('every__echo');
     const progress: number[] = [];
     const result = await client.callTool({ name: 'every__trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
     expect(JSON.stringify(result)).toContain('completed');
-    expect(progress).toEqual([1, 2, 3]);
+    // The bridge writes all three before the result. The SDK client hands a notification to its
+    // handler a microtask later but settles a response at once, so when the last progress and the
+    // result come in one read of the pipe, it drops that progress ("unknown token",
+    // modelcontextprotocol/typescript-sdk#2580): the same happens with the upstream run directly.
+    expect(progressAroundAnswers(wire)).toEqual([{ before: [1, 2, 3], after: [] }]);
+    expect([[1, 2, 3], [1, 2]]).toContainEqual(progress);
     await client.close();
     void listChanged;
   }, 60_000);
