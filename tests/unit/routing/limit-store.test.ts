@@ -24,7 +24,7 @@ describe('LimitStore', () => {
     expect(run.signal).toBe('SIGKILL');
     expect(run.out.trim()).toBe('10');
     // No snapshot was taken (the process never reached one): only the journal knows.
-    expect(fs.existsSync(path.join(home, 'ratelimits.json'))).toBe(false);
+    expect(fs.existsSync(path.join(home, 'state', 'ratelimits.json'))).toBe(false);
     const limiter = new RateLimiter();
     new LimitStore(home, limiter, quiet).open();
     expect(limiter.admit('c_client', limits, { requests: 1 }).ok).toBe(false);
@@ -39,7 +39,7 @@ describe('LimitStore', () => {
     for (let i = 0; i < 5; i++) limiter.admit('c_a', limits, { requests: 1 });
     limiter.admit('c_b', limits, { requests: 1 });
     await new Promise((r) => setImmediate(r));
-    const lines = fs.readFileSync(path.join(home, 'ratelimits.journal'), 'utf8').trim().split('\n');
+    const lines = fs.readFileSync(path.join(home, 'state', 'ratelimits.journal'), 'utf8').trim().split('\n');
     expect(lines.map((l) => l.split('\t')[0])).toEqual(['c_a|requests|minute|10', 'c_b|requests|minute|10']);
     // What a start after a kill -9 would read: no snapshot yet, the journal only.
     const again = new RateLimiter();
@@ -57,11 +57,48 @@ describe('LimitStore', () => {
     store.open();
     for (let i = 0; i < 4; i++) limiter.admit('c_a', limits, { requests: 1 });
     store.snapshot();
-    expect(fs.readFileSync(path.join(home, 'ratelimits.journal'), 'utf8')).toBe('');
+    expect(fs.readFileSync(path.join(home, 'state', 'ratelimits.journal'), 'utf8')).toBe('');
     store.close();
-    fs.appendFileSync(path.join(home, 'ratelimits.journal'), 'c_a|requests|minute|10\t17');
+    fs.appendFileSync(path.join(home, 'state', 'ratelimits.journal'), 'c_a|requests|minute|10\t17');
     const again = new RateLimiter();
     new LimitStore(home, again, quiet).open();
     expect(Math.round(again.states('c_a', limits)[0]!.remaining)).toBe(6);
+  });
+
+  it('writes nothing into the home directory itself, which the config watcher watches', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-limits-'));
+    const events: string[] = [];
+    const watcher = fs.watch(home, (_e, name) => { if (name !== 'state') events.push(String(name)); });
+    const limiter = new RateLimiter();
+    const store = new LimitStore(home, limiter, quiet);
+    store.open();
+    for (let turn = 0; turn < 5; turn++) {
+      limiter.admit('c_a', limits, { requests: 1 });
+      await new Promise((r) => setImmediate(r));
+    }
+    store.snapshot();
+    await new Promise((r) => setTimeout(r, 100));
+    watcher.close();
+    store.close();
+    expect(events).toEqual([]);
+    expect(fs.readdirSync(home)).toEqual(['state']);
+  });
+
+  it('takes over the state an older version kept in the home directory, then removes those files', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-limits-'));
+    const future = Date.now() + 30_000;
+    fs.writeFileSync(path.join(home, 'ratelimits.json'), JSON.stringify({ 'c_a|requests|minute|10': future }));
+    fs.writeFileSync(path.join(home, 'ratelimits.journal'), `c_b|requests|minute|10\t${future}\n`);
+    const limiter = new RateLimiter();
+    const store = new LimitStore(home, limiter, quiet);
+    store.open();
+    expect(Math.round(limiter.states('c_a', limits)[0]!.remaining)).toBe(5);
+    expect(Math.round(limiter.states('c_b', limits)[0]!.remaining)).toBe(5);
+    expect(fs.existsSync(path.join(home, 'ratelimits.json'))).toBe(false);
+    expect(fs.existsSync(path.join(home, 'ratelimits.journal'))).toBe(false);
+    store.close();
+    const again = new RateLimiter();
+    new LimitStore(home, again, quiet).open();
+    expect(Math.round(again.states('c_b', limits)[0]!.remaining)).toBe(5);
   });
 });
