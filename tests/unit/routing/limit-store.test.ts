@@ -3,12 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LimitStore, RateLimiter } from '../../../src/routing/index.js';
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'burst-then-kill.ts');
 const limits = [{ kind: 'requests' as const, window: 'minute' as const, max: 10 }];
 const quiet = { warn: () => {} };
+/** Past the journal's write delay (10 ms). */
+const journalWritten = () => new Promise((r) => setTimeout(r, 40));
 
 function burstThenKill(home: string, count: number): Promise<{ signal: string | null; out: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, home, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -31,14 +33,26 @@ describe('LimitStore', () => {
     expect(limiter.admit('c_other', limits, { requests: 1 }).ok).toBe(true);
   });
 
-  it('a turn that charges an entry many times journals its last value once', async () => {
+  it('charges within the write delay go to the journal in one write, each entry once with its last value', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-limits-'));
     const limiter = new RateLimiter();
     const store = new LimitStore(home, limiter, quiet);
-    store.open();
-    for (let i = 0; i < 5; i++) limiter.admit('c_a', limits, { requests: 1 });
-    limiter.admit('c_b', limits, { requests: 1 });
-    await new Promise((r) => setImmediate(r));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate'] });
+    try {
+      store.open();
+      const journal = path.join(home, 'state', 'ratelimits.journal');
+      for (let i = 0; i < 5; i++) {
+        limiter.admit('c_a', limits, { requests: 1 });
+        vi.advanceTimersByTime(1);
+        // Turns pass, nothing is written yet: a charge waits up to 10 ms.
+        expect(fs.readFileSync(journal, 'utf8')).toBe('');
+      }
+      limiter.admit('c_b', limits, { requests: 1 });
+      vi.advanceTimersByTime(10);
+      expect(fs.readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
     const lines = fs.readFileSync(path.join(home, 'state', 'ratelimits.journal'), 'utf8').trim().split('\n');
     expect(lines.map((l) => l.split('\t')[0])).toEqual(['c_a|requests|minute|10', 'c_b|requests|minute|10']);
     // What a start after a kill -9 would read: no snapshot yet, the journal only.
@@ -74,7 +88,7 @@ describe('LimitStore', () => {
     store.open();
     for (let turn = 0; turn < 5; turn++) {
       limiter.admit('c_a', limits, { requests: 1 });
-      await new Promise((r) => setImmediate(r));
+      await journalWritten();
     }
     store.snapshot();
     await new Promise((r) => setTimeout(r, 100));
