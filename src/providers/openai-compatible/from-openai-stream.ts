@@ -2,7 +2,7 @@ import { LocalRouterError } from '../../errors/index.js';
 import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../../model/index.js';
 import type { PlainError, Usage } from '../../model/index.js';
 import { relayedError, streamError } from './from-openai-chunks.js';
-import { scanOpenAIBody } from './scan-body.js';
+import { SCAN, scanOpenAIBody } from './scan-body.js';
 import { usageOf } from './usage.js';
 import type { AnswerIdentity } from '../adapter.js';
 import { rewriteIdentity } from '../answer-identity.js';
@@ -66,8 +66,6 @@ export function endOpenAIStream(state: OpenAIStreamState): string {
   return out;
 }
 
-const FINISHED = /"finish_reason"\s*:\s*"/;
-
 function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
   const data = ev.data;
   if (data === null) return ev.raw;
@@ -81,12 +79,14 @@ function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
   if (!scan.ok) {
     throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.provider}" sent a stream event that is not a JSON object (${scan.reason})`);
   }
-  if (!state.sawFinish && data.includes('"finish_reason"') && FINISHED.test(data)) state.sawFinish = true;
+  // The scan's pass noted the members acted on here: no further search of the event's text.
+  const found = scan.found;
+  if ((found & SCAN.FINISH) !== 0) state.sawFinish = true;
   // Only an event carrying an error object is parsed: a chunk with `"error":null` stays on the fast path.
-  if (state.failedWith === null && (data.includes('"error":{') || data.includes('"error": {'))) state.failedWith = errorOfEvent(data);
-  if (data.includes('"usage":{') || data.includes('"usage": {')) return usageEvent(state, ev, data);
+  if (state.failedWith === null && (found & SCAN.ERROR_OBJECT) !== 0) state.failedWith = errorOfEvent(data);
+  if ((found & SCAN.USAGE_OBJECT) !== 0) return usageEvent(state, ev, data);
   const raw = state.answer === null ? ev.raw : withIdentity(state, state.answer, ev.raw, data);
-  if (!state.clientWantsUsage && data.includes('"usage":null')) {
+  if (!state.clientWantsUsage && (found & SCAN.USAGE_NULL) !== 0) {
     return raw.replace(',"usage":null', '').replace('"usage":null,', '');
   }
   return raw;

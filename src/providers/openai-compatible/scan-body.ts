@@ -2,8 +2,23 @@ import { LocalRouterError } from '../../errors/index.js';
 import type { Usage } from '../../model/index.js';
 import { usageOf } from './usage.js';
 
-/** What one pass over a non-streamed OpenAI body found: its usage, or why it is not a whole JSON object. */
-export type BodyScan = { ok: true; usage: Usage | null } | { ok: false; reason: string };
+/**
+ * What one pass over an OpenAI body or stream event found: its usage and the members a stream
+ * relay acts on ({@link SCAN}), or why it is not a whole JSON object.
+ */
+export type BodyScan = { ok: true; usage: Usage | null; found: number } | { ok: false; reason: string };
+
+/** Bits of `BodyScan.found`: members found as members (a key, then a colon), never text inside a string. */
+export const SCAN = {
+  /** A `finish_reason` member (at any depth) whose value is a string. */
+  FINISH: 1,
+  /** A top-level `error` member whose value is an object. */
+  ERROR_OBJECT: 2,
+  /** A top-level `usage` member whose value is an object. */
+  USAGE_OBJECT: 4,
+  /** A top-level `usage` member whose value is `null`. */
+  USAGE_NULL: 8,
+} as const;
 
 /** Characters that may stand outside strings in JSON: structure, whitespace, numbers, true/false/null. */
 const BARE = new Uint8Array(128);
@@ -25,12 +40,27 @@ export function scanOpenAIBody(body: string): BodyScan {
   let usageKeyEnd = -1;
   let usageOpen = -1;
   let usageClose = -1;
+  let found = 0;
   for (; i < n; i++) {
     const c = body.charCodeAt(i);
     if (c === 34 /* " */) {
       const end = stringEnd(body, i);
       if (end === -1) return { ok: false, reason: 'a string is not terminated (truncated body?)' };
-      if (depth === 1 && end - i === 6 && body.startsWith('"usage"', i)) usageKeyEnd = end + 1;
+      // Only strings as long as a watched key are looked at: the rest cost one length check.
+      const length = end - i - 1;
+      if (length === 5 && depth === 1) {
+        if (body.startsWith('usage"', i + 1)) {
+          usageKeyEnd = end + 1;
+          const v = memberValueAt(body, end + 1);
+          if (v !== -1 && body.startsWith('null', v)) found |= SCAN.USAGE_NULL;
+        } else if (body.startsWith('error"', i + 1)) {
+          const v = memberValueAt(body, end + 1);
+          if (v !== -1 && body.charCodeAt(v) === 123 /* { */) found |= SCAN.ERROR_OBJECT;
+        }
+      } else if (length === 13 && body.startsWith('finish_reason"', i + 1)) {
+        const v = memberValueAt(body, end + 1);
+        if (v !== -1 && body.charCodeAt(v) === 34 /* " */) found |= SCAN.FINISH;
+      }
       i = end;
     } else if (c === 123 /* { */ || c === 91 /* [ */) {
       if (depth === 1 && c === 123 && usageKeyEnd !== -1 && onlyColonBetween(body, usageKeyEnd, i)) {
@@ -48,9 +78,9 @@ export function scanOpenAIBody(body: string): BodyScan {
   }
   if (depth !== 0) return { ok: false, reason: 'the JSON object is not closed (truncated body?)' };
   if (skipWhitespace(body, i + 1) !== n) return { ok: false, reason: 'data follows the JSON object' };
-  if (usageOpen === -1 || usageClose === -1) return { ok: true, usage: null };
+  if (usageOpen === -1 || usageClose === -1) return { ok: true, usage: null, found };
   try {
-    return { ok: true, usage: usageOf(JSON.parse(body.slice(usageOpen, usageClose + 1)) as Parameters<typeof usageOf>[0]) };
+    return { ok: true, usage: usageOf(JSON.parse(body.slice(usageOpen, usageClose + 1)) as Parameters<typeof usageOf>[0]), found: found | SCAN.USAGE_OBJECT };
   } catch {
     return { ok: false, reason: 'the usage object is not valid JSON' };
   }
@@ -73,6 +103,13 @@ function stringEnd(text: string, open: number): number {
     for (let k = j - 1; text.charCodeAt(k) === 92 /* \ */; k--) backslashes++;
     if ((backslashes & 1) === 0) return j;
   }
+}
+
+/** Where the value of the member whose key ends before `from` starts (after the colon), or -1 when the string at hand is not a key. */
+function memberValueAt(text: string, from: number): number {
+  const colon = skipWhitespace(text, from);
+  if (text.charCodeAt(colon) !== 58 /* : */) return -1;
+  return skipWhitespace(text, colon + 1);
 }
 
 function onlyColonBetween(text: string, from: number, to: number): boolean {

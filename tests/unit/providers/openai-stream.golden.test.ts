@@ -67,4 +67,22 @@ describe('OpenAI stream pass-through (golden)', () => {
     passOpenAIStream(cut, text.slice(0, 58));
     expect(() => endOpenAIStream(cut)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
   });
+
+  it('reads the error, finish and usage members however the upstream spaces them, and never from text inside a string', () => {
+    const spaced = 'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
+      + 'data: {"error" :\t {"message":"overloaded","type":"server_error","param":null,"code":null}}\n\n';
+    const state = createOpenAIStreamState(false);
+    passOpenAIStream(state, spaced);
+    expect(() => endOpenAIStream(state)).toThrow(expect.objectContaining({ message: 'overloaded', relayed: true }));
+    // A model that writes these words in its answer neither ends nor fails the stream.
+    const quoted = 'data: {"choices":[{"index":0,"delta":{"content":"{\\"finish_reason\\": \\"stop\\", \\"error\\": {}}"}}]}\n\n';
+    const text = createOpenAIStreamState(false);
+    expect(passOpenAIStream(text, quoted)).toBe(quoted);
+    expect(text.sawFinish).toBe(false);
+    expect(() => endOpenAIStream(text)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+    const usage = createOpenAIStreamState(true);
+    passOpenAIStream(usage, 'data: {"choices":[{"index":0,"delta":{},"finish_reason" : "stop"}],"usage" : {"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}\n\n');
+    expect(usage.sawFinish).toBe(true);
+    expect(usage.usage).toMatchObject({ input: 3, output: 4 });
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createOpenAIStreamState, endOpenAIStream, openAIChatDialect, passOpenAIStream } from '../../../src/providers/index.js';
 import { openAIAdapter } from '../../../src/providers/openai-compatible/openai-adapter.js';
-import { scanOpenAIBody } from '../../../src/providers/openai-compatible/scan-body.js';
+import { SCAN, scanOpenAIBody } from '../../../src/providers/openai-compatible/scan-body.js';
 import { redactExact, redactSecret } from '../../../src/providers/redact-secret.js';
 import { parseRetryAfter } from '../../../src/providers/retry-after.js';
 import { testContext } from '../../helpers/translate-context.js';
@@ -54,9 +54,23 @@ describe('secret redaction', () => {
 
 describe('OpenAI body scan', () => {
   it('accepts a whole body and reads its top-level usage (not a "usage" inside a string)', () => {
-    expect(scanOpenAIBody(COMPLETION)).toEqual({ ok: true, usage: { input: 5, output: 6, cacheRead: 1, cacheWrite: 0, reasoning: 2 } });
-    expect(scanOpenAIBody('  {"object":"list","data":[]}\n')).toEqual({ ok: true, usage: null });
-    expect(scanOpenAIBody('{"usage":null,"x":{"a":1}}')).toEqual({ ok: true, usage: null });
+    expect(scanOpenAIBody(COMPLETION)).toEqual({ ok: true, usage: { input: 5, output: 6, cacheRead: 1, cacheWrite: 0, reasoning: 2 }, found: SCAN.FINISH | SCAN.USAGE_OBJECT });
+    expect(scanOpenAIBody('  {"object":"list","data":[]}\n')).toEqual({ ok: true, usage: null, found: 0 });
+    expect(scanOpenAIBody('{"usage":null,"x":{"a":1}}')).toEqual({ ok: true, usage: null, found: SCAN.USAGE_NULL });
+  });
+
+  it('notes the members a stream relay acts on as members, never as text inside a string or at the wrong depth', () => {
+    const found = (text: string) => { const r = scanOpenAIBody(text); return r.ok ? r.found : -1; };
+    expect(found('{"choices":[{"delta":{},"finish_reason":"stop"}]}')).toBe(SCAN.FINISH);
+    expect(found('{"choices":[{"delta":{},"finish_reason" :\n "length"}]}')).toBe(SCAN.FINISH);
+    expect(found('{"choices":[{"delta":{},"finish_reason":null}]}')).toBe(0);
+    expect(found('{"choices":[{"delta":{"content":"\\"finish_reason\\":\\"stop\\" \\"usage\\":{} \\"error\\":{}"}}]}')).toBe(0);
+    expect(found('{"error": {"message":"overloaded"}}')).toBe(SCAN.ERROR_OBJECT);
+    expect(found('{"error":null,"choices":[]}')).toBe(0);
+    expect(found('{"x":{"error":{"message":"nested"},"usage":{"prompt_tokens":1}}}')).toBe(0);
+    expect(found('{"choices":[],"usage" : {"prompt_tokens":1,"completion_tokens":2}}')).toBe(SCAN.USAGE_OBJECT);
+    expect(found('{"choices":[],"usage": null}')).toBe(SCAN.USAGE_NULL);
+    expect(found('{"note":"usage","other":"error","k":"finish_reason"}')).toBe(0);
   });
 
   it('refuses empty, HTML, truncated and trailing-garbage bodies', () => {
