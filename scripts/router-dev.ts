@@ -5,14 +5,14 @@
 // averaged head probabilities on the arena-hard `dev` part). The `check` part is never scored here.
 // `--ceiling` adds upper bounds that no shipped router can reach: heads fitted on the held-out fold
 // itself (in-sample), and an oracle that knows each held-out subject's true gain rate.
-//   npm run router:dev -- [--seed 11] [--scheme subjects|random] [--chat weak|ties|none] [--chat-weight 1] [--gsm-share 1] [--l2w 5e-4] [--l2s 2e-3] [--ceiling]
+//   npm run router:dev -- [--seed 11] [--scheme subjects|random] [--chat weak|ties|none] [--chat-weight 1] [--gsm-share 1] [--l2w 5e-4] [--l2s 2e-3] [--bags 1 [--bag-groups]] [--ceiling]
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   assignFolds, chatAuc, chatWeakRows, combineHeads, evaluateRouter, featurize, fitBlend, fitHeads, loadChatData, loadRoutingData, logCharsOf,
   blendScore, FEATURIZER_VERSION, type LabeledPrompt, type SparseFeatures, type TwoHeads,
 } from '../src/classifier/index.js';
-import { headScores, isGsm8k, isMmlu, SHAPE_L2 } from '../src/classifier/cross-fit.js';
+import { fitBaggedHeads, headScores, isGsm8k, isMmlu, SHAPE_L2 } from '../src/classifier/cross-fit.js';
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
 const { values } = parseArgs({
@@ -30,6 +30,9 @@ const { values } = parseArgs({
     kappas: { type: 'string', default: '0,0.25,0.5,0.75,1' },
     betas: { type: 'string', default: '0,0.25,0.5,0.75,1,1.5' },
     ceiling: { type: 'boolean', default: false },
+    // Bagged heads: each fold's heads averaged over this many bootstrap fits (1: one plain fit).
+    bags: { type: 'string', default: '1' },
+    'bag-groups': { type: 'boolean', default: false },
   },
 });
 
@@ -51,7 +54,8 @@ const seed = Number(values.seed);
 const hyper = { l2Weak: Number(values.l2w), l2Strong: Number(values.l2s), l2Shape: SHAPE_L2 };
 const kappas = values.kappas!.split(',').map(Number);
 const betas = values.betas!.split(',').map(Number);
-console.log(`rows ${rows.length} (chat ${values.chat} ×${values['chat-weight']}: ${chatRows.length}; GSM8K share ×${gsmShare}), ${values.scheme} folds seed ${seed}, l2 ${hyper.l2Weak}/${hyper.l2Strong}, featurizer ${FEATURIZER_VERSION}`);
+const bags = Number(values.bags);
+console.log(`rows ${rows.length} (chat ${values.chat} ×${values['chat-weight']}: ${chatRows.length}; GSM8K share ×${gsmShare}), ${values.scheme} folds seed ${seed}, l2 ${hyper.l2Weak}/${hyper.l2Strong}, bags ${bags}${values['bag-groups'] ? ' (subjects resampled)' : ''}, featurizer ${FEATURIZER_VERSION}`);
 
 const folds = assignFolds(rows, k, seed, values.scheme === 'random' ? 'random' : 'subjects');
 const idsOf = (f: number): number[] => rows.flatMap((_, i) => (folds[i] === f ? [i] : []));
@@ -70,7 +74,9 @@ function scoreInto(ids: readonly number[], heads: TwoHeads, weak: Float64Array, 
 for (let f = 0; f < k; f++) {
   const test = idsOf(f);
   const train = rows.flatMap((_, i) => (folds[i] !== f ? [i] : []));
-  const heads = fitHeads(rows, feats, train, hyper);
+  const heads = bags > 1
+    ? fitBaggedHeads(rows, feats, train, hyper, { bags, seed: seed * 1000 + f, groups: values['bag-groups'] })
+    : fitHeads(rows, feats, train, hyper);
   scoreInto(test, heads, heldWeak, heldStrong);
   const d = headScores(devFeats, heads);
   d.weakFails.forEach((p, n) => { devWeak[n] += p / k; });

@@ -158,6 +158,70 @@ export function fitHeads(rows: readonly LabeledPrompt[], feats: readonly SparseF
   return { weakFails: fitHead(rows, d, 'weakFails', hyper.l2Weak, hyper.l2Shape), strongFails: fitHead(rows, d, 'strongFails', hyper.l2Strong, hyper.l2Shape) };
 }
 
+/**
+ * Bagging: each head fitted on `bags` bootstrap resamples of its training rows, the fits' weights
+ * and biases averaged. For a linear model that average is the average of the fits' logits, so a
+ * bagged router is still one pair of linear heads (same file, same cost to score).
+ */
+export interface Bagging {
+  bags: number;
+  seed: number;
+  /** Resample whole MMLU subjects (a subject drawn c times weighs c times); other rows as rows. */
+  groups?: boolean;
+}
+
+/** How many times each of `ids` is drawn in one bootstrap resample. */
+export function bootstrapCounts(rows: readonly LabeledPrompt[], ids: readonly number[], rng: () => number, groups: boolean): Float64Array {
+  const counts = new Float64Array(ids.length);
+  const draw = (members: readonly number[]): void => {
+    for (let n = 0; n < members.length; n++) counts[members[Math.floor(rng() * members.length)]!]! += 1;
+  };
+  if (!groups) { draw(ids.map((_, n) => n)); return counts; }
+  const bySubject = new Map<string, number[]>();
+  const loose: number[] = [];
+  ids.forEach((i, n) => {
+    if (!isMmlu(rows[i]!)) { loose.push(n); return; }
+    const g = bySubject.get(rows[i]!.group) ?? [];
+    g.push(n);
+    bySubject.set(rows[i]!.group, g);
+  });
+  const subjects = [...bySubject.keys()].sort();
+  for (let s = 0; s < subjects.length; s++) for (const n of bySubject.get(subjects[Math.floor(rng() * subjects.length)]!)!) counts[n]! += 1;
+  draw(loose.filter((n) => isGsm8k(rows[ids[n]!]!)));
+  draw(loose.filter((n) => !isGsm8k(rows[ids[n]!]!)));
+  return counts;
+}
+
+function averageModels(models: readonly LinearModel[]): LinearModel {
+  const weights = new Float64Array(models[0]!.weights.length);
+  let bias = 0;
+  for (const m of models) {
+    for (let j = 0; j < weights.length; j++) weights[j] += m.weights[j]! / models.length;
+    bias += m.bias / models.length;
+  }
+  return { weights, bias };
+}
+
+/** Both heads trained on `ids`, each the average of `bagging.bags` fits on bootstrap resamples. */
+export function fitBaggedHeads(rows: readonly LabeledPrompt[], feats: readonly SparseFeatures[], ids: readonly number[], hyper: Hyper, bagging: Bagging): TwoHeads {
+  const full = headData(rows, feats, ids);
+  const rng = createRng(bagging.seed);
+  const weak: LinearModel[] = [];
+  const strong: LinearModel[] = [];
+  for (let b = 0; b < bagging.bags; b++) {
+    const counts = bootstrapCounts(rows, full.train, rng, bagging.groups ?? false);
+    const keep = full.train.flatMap((_, n) => (counts[n]! > 0 ? [n] : []));
+    const d: HeadData = {
+      X: toMatrix(keep.map((n) => feats[full.train[n]!]!)),
+      train: keep.map((n) => full.train[n]!),
+      rowWeights: Float64Array.from(keep, (n) => full.rowWeights[n]! * counts[n]!),
+    };
+    weak.push(fitHead(rows, d, 'weakFails', hyper.l2Weak, hyper.l2Shape));
+    strong.push(fitHead(rows, d, 'strongFails', hyper.l2Strong, hyper.l2Shape));
+  }
+  return { weakFails: averageModels(weak), strongFails: averageModels(strong) };
+}
+
 /** Each head's probabilities on a list of feature vectors. */
 export interface HeadScores {
   weakFails: Float64Array;
