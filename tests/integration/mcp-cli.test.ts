@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { parse } from 'yaml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { EVERYTHING, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 import { openSecretStore } from '../../src/secrets/index.js';
 import { BIN, runCli, type CliResult } from '../helpers/cli-run.js';
 
@@ -121,6 +122,76 @@ describe('localrouter mcp bridge and mcp list against a running gateway', () => 
     expect([[1, 2, 3], [1, 2]]).toContainEqual(progress);
     await client.close();
     void listChanged;
+  }, 60_000);
+
+  /**
+   * A TCP relay in front of the gateway that counts the connections made to it and the HTTP
+   * requests sent on them, by their request line (a JSON body cannot hold one: its CR LF would be
+   * escaped).
+   */
+  async function countingRelay(port: number): Promise<{ url: URL; connections: () => number; requests: () => string[]; close(): Promise<void> }> {
+    let connections = 0;
+    const requests: string[] = [];
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((inbound) => {
+      connections++;
+      const outbound = net.connect(port, '127.0.0.1');
+      sockets.add(inbound).add(outbound);
+      // What was read but may hold the start of a request line split across reads.
+      let tail = '';
+      inbound.on('data', (chunk: Buffer) => {
+        const text = tail + chunk.toString('latin1');
+        let end = 0;
+        for (const m of text.matchAll(/(GET|POST|DELETE) \/mcp HTTP\/1\.1\r\n/g)) {
+          requests.push(`${m[1]!} /mcp`);
+          end = m.index + m[0].length;
+        }
+        tail = text.slice(Math.max(end, text.length - 32));
+      });
+      inbound.pipe(outbound).pipe(inbound);
+      const drop = (): void => { inbound.destroy(); outbound.destroy(); };
+      inbound.on('error', drop).on('close', drop);
+      outbound.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayPort = (relay.address() as net.AddressInfo).port;
+    return {
+      url: new URL(`http://127.0.0.1:${relayPort}/mcp`), connections: () => connections, requests: () => [...requests],
+      close: () => new Promise<void>((resolve) => { for (const sock of sockets) sock.destroy(); relay.close(() => resolve()); }),
+    };
+  }
+
+  it('sends each client message as one HTTP request on kept-alive connections: no connection, session or extra request per call', async () => {
+    const relay = await countingRelay(fx.gw.port);
+    try {
+      const transport = new StdioClientTransport({
+        command: process.execPath, args: [BIN, '--home', fx.home, 'mcp', 'bridge', '--url', relay.url.href],
+        env: { ...process.env, LOCALROUTER_API_KEY: fx.key } as Record<string, string>, stderr: 'pipe',
+      });
+      let sent = 0;
+      const send = transport.send.bind(transport);
+      transport.send = (message: JSONRPCMessage) => { sent++; return send(message); };
+      const client = new Client({ name: 'stdio-client', version: '1' });
+      await client.connect(transport);
+      await client.listTools();
+      const connectionsBefore = relay.connections();
+      const calls = 30;
+      for (let i = 0; i < calls; i++) {
+        const progress = await client.callTool({ name: 'every__trigger-long-running-operation', arguments: { duration: 0.002, steps: 2 } }, undefined, { onprogress: () => undefined });
+        expect(JSON.stringify(progress)).toContain('completed');
+        expect(toolText(await client.callTool({ name: 'every__echo', arguments: { message: `m${i}` } }))).toContain(`m${i}`);
+      }
+      // Connections the calls opened: the pool may take a second one while a finished call's
+      // response stream is still being read, but never one per call.
+      expect(relay.connections() - connectionsBefore).toBeLessThanOrEqual(2);
+      const posts = relay.requests().filter((r) => r === 'POST /mcp').length;
+      expect(posts).toBe(sent);
+      // The listen stream, opened once after initialize.
+      expect(relay.requests().filter((r) => r === 'GET /mcp').length).toBeLessThanOrEqual(1);
+      await client.close();
+    } finally {
+      await relay.close();
+    }
   }, 60_000);
 
   it('mcp list shows the live state from the running gateway', async () => {
