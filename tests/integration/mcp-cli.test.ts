@@ -1,14 +1,17 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { EVERYTHING, startMcpGateway, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { EVERYTHING, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
 import { openSecretStore } from '../../src/secrets/index.js';
 import { BIN, runCli, type CliResult } from '../helpers/cli-run.js';
+import { main, type CliIo } from '../../src/cli/index.js';
 
 /** Runs `localrouter --home <home> ...args` in this process, with the file secret store. */
 function run(home: string, args: string[], input?: string): Promise<CliResult> {
@@ -121,6 +124,139 @@ describe('localrouter mcp bridge and mcp list against a running gateway', () => 
     expect([[1, 2, 3], [1, 2]]).toContainEqual(progress);
     await client.close();
     void listChanged;
+  }, 60_000);
+
+  /**
+   * A TCP relay in front of the gateway that counts the connections made to it and the HTTP
+   * requests sent on them, by their request line (a JSON body cannot hold one: its CR LF would be
+   * escaped).
+   */
+  async function countingRelay(port: number): Promise<{ url: URL; connections: () => number; requests: () => string[]; close(): Promise<void> }> {
+    let connections = 0;
+    const requests: string[] = [];
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((inbound) => {
+      connections++;
+      const outbound = net.connect(port, '127.0.0.1');
+      sockets.add(inbound).add(outbound);
+      // What was read but may hold the start of a request line split across reads.
+      let tail = '';
+      inbound.on('data', (chunk: Buffer) => {
+        const text = tail + chunk.toString('latin1');
+        let end = 0;
+        for (const m of text.matchAll(/(GET|POST|DELETE) \/mcp HTTP\/1\.1\r\n/g)) {
+          requests.push(`${m[1]!} /mcp`);
+          end = m.index + m[0].length;
+        }
+        tail = text.slice(Math.max(end, text.length - 32));
+      });
+      inbound.pipe(outbound).pipe(inbound);
+      const drop = (): void => { inbound.destroy(); outbound.destroy(); };
+      inbound.on('error', drop).on('close', drop);
+      outbound.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayPort = (relay.address() as net.AddressInfo).port;
+    return {
+      url: new URL(`http://127.0.0.1:${relayPort}/mcp`), connections: () => connections, requests: () => [...requests],
+      close: () => new Promise<void>((resolve) => { for (const sock of sockets) sock.destroy(); relay.close(() => resolve()); }),
+    };
+  }
+
+  it('sends each client message as one HTTP request on kept-alive connections: no connection, session or extra request per call', async () => {
+    const relay = await countingRelay(fx.gw.port);
+    try {
+      const transport = new StdioClientTransport({
+        command: process.execPath, args: [BIN, '--home', fx.home, 'mcp', 'bridge', '--url', relay.url.href],
+        env: { ...process.env, LOCALROUTER_API_KEY: fx.key } as Record<string, string>, stderr: 'pipe',
+      });
+      let sent = 0;
+      const send = transport.send.bind(transport);
+      transport.send = (message: JSONRPCMessage) => { sent++; return send(message); };
+      const client = new Client({ name: 'stdio-client', version: '1' });
+      await client.connect(transport);
+      await client.listTools();
+      const connectionsBefore = relay.connections();
+      const calls = 30;
+      for (let i = 0; i < calls; i++) {
+        const progress = await client.callTool({ name: 'every__trigger-long-running-operation', arguments: { duration: 0.002, steps: 2 } }, undefined, { onprogress: () => undefined });
+        expect(JSON.stringify(progress)).toContain('completed');
+        expect(toolText(await client.callTool({ name: 'every__echo', arguments: { message: `m${i}` } }))).toContain(`m${i}`);
+      }
+      // Connections the calls opened: the pool may take a second one while a finished call's
+      // response stream is still being read, but never one per call.
+      expect(relay.connections() - connectionsBefore).toBeLessThanOrEqual(2);
+      const posts = relay.requests().filter((r) => r === 'POST /mcp').length;
+      expect(posts).toBe(sent);
+      // The listen stream, opened once after initialize.
+      expect(relay.requests().filter((r) => r === 'GET /mcp').length).toBeLessThanOrEqual(1);
+      await client.close();
+    } finally {
+      await relay.close();
+    }
+  }, 60_000);
+
+  /**
+   * `mcp bridge` run in this process (with the gateway it talks to): JSON-RPC lines in on its
+   * stdin, its stdout read line by line. `next(id)` resolves with the messages written up to and
+   * including the answer to `id`, and fails after 10 s of the real clock (kept before any fake).
+   */
+  function inProcessBridge(): { send(message: JSONRPCMessage): void; next(id: number): Promise<JSONRPCMessage[]>; stop(): Promise<number> } {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const io: CliIo = { stdin, stdout, stderr: new PassThrough(), env: { LOCALROUTER_SECRETS_BACKEND: 'file', LOCALROUTER_API_KEY: fx.key }, onStopSignal: () => () => undefined };
+    const exit = main(['node', 'localrouter', '--home', fx.home, 'mcp', 'bridge', '--url', fx.mcpUrl.href], io);
+    const realSetTimeout = globalThis.setTimeout;
+    const realClearTimeout = globalThis.clearTimeout;
+    const read: JSONRPCMessage[] = [];
+    let waiting: (() => void) | undefined;
+    let partial = '';
+    stdout.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) if (line !== '') read.push(JSON.parse(line) as JSONRPCMessage);
+      waiting?.();
+    });
+    return {
+      send: (message) => { stdin.write(`${JSON.stringify(message)}\n`); },
+      next: async (id) => {
+        const deadline = performance.now() + 10_000;
+        for (;;) {
+          const at = read.findIndex((m) => 'id' in m && m.id === id && !('method' in m));
+          if (at >= 0) return read.splice(0, at + 1);
+          const left = deadline - performance.now();
+          if (left <= 0) throw new Error(`no answer to request ${id} within 10 s`);
+          await new Promise<void>((resolve) => {
+            const timer = realSetTimeout(resolve, left);
+            waiting = () => { realClearTimeout(timer); resolve(); };
+          });
+        }
+      },
+      stop: () => { stdin.end(); return exit; },
+    };
+  }
+
+  it('relays a call, its progress included, without waiting on any timer (timers frozen: the bridge and the gateway\'s ingress run in this process)', async () => {
+    const bridge = inProcessBridge();
+    bridge.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    expect(await bridge.next(1)).toMatchObject([{ id: 1, result: { serverInfo: expect.anything() } }]);
+    bridge.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      for (let id = 2; id < 12; id += 2) {
+        bridge.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'every__echo', arguments: { message: `m${id}` } } });
+        const echo = await bridge.next(id);
+        expect(JSON.stringify(echo.at(-1))).toContain(`m${id}`);
+        // server-everything waits between its steps in its own process; nothing here may.
+        bridge.send({ jsonrpc: '2.0', id: id + 1, method: 'tools/call', params: { name: 'every__trigger-long-running-operation', arguments: { duration: 0.002, steps: 2 }, _meta: { progressToken: `p${id}` } } });
+        const long = await bridge.next(id + 1);
+        expect(long.flatMap((m) => (progressOf(m)?.token === `p${id}` ? [progressOf(m)!.value] : []))).toEqual([1, 2]);
+        expect(JSON.stringify(long.at(-1))).toContain('completed');
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await bridge.stop()).toBe(0);
   }, 60_000);
 
   it('mcp list shows the live state from the running gateway', async () => {
