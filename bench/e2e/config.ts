@@ -3,9 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The four things load is sent to, in the order they are interleaved. */
-export const TARGETS = ['direct', 'null', 'gateway-workers', 'gateway-inline'] as const;
+/** The things load is sent to, in the order they are interleaved: the gateway in each `server.execution` mode. */
+export const TARGETS = ['direct', 'null', 'gateway-auto', 'gateway-workers', 'gateway-inline'] as const;
 export type TargetName = (typeof TARGETS)[number];
+export type GatewayTarget = 'gateway-auto' | 'gateway-workers' | 'gateway-inline';
+
+/** The `server.execution` a gateway target runs with. */
+export function executionOf(name: GatewayTarget): 'auto' | 'workers' | 'inline' {
+  return name === 'gateway-auto' ? 'auto' : name === 'gateway-workers' ? 'workers' : 'inline';
+}
+
+export function isGateway(name: TargetName): name is GatewayTarget {
+  return name === 'gateway-auto' || name === 'gateway-workers' || name === 'gateway-inline';
+}
 
 export const SCENARIOS = ['P1', 'P3', 'P4', 'P5', 'P6', 'P15', 'P9', 'M1', 'anthropic', 'P10', 'P11', 'P12', 'P8', 'P13'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];

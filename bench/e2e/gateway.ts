@@ -8,7 +8,7 @@ import type { Child, ChildSet } from './processes.js';
 
 const run = promisify(execFile);
 
-export type Execution = 'workers' | 'inline';
+export type Execution = 'auto' | 'workers' | 'inline';
 
 /** A running gateway, set up the way a user would set it up. */
 export interface Gateway {

@@ -6,10 +6,11 @@ import type { Check, Row, RowTarget } from './scenario-common.js';
 const SHORT: Record<TargetName, string> = {
   direct: 'direct',
   null: 'null',
+  'gateway-auto': 'gw-auto',
   'gateway-workers': 'gw-workers',
   'gateway-inline': 'gw-inline',
 };
-const GATEWAYS: TargetName[] = ['gateway-workers', 'gateway-inline'];
+const GATEWAYS: TargetName[] = ['gateway-auto', 'gateway-workers', 'gateway-inline'];
 
 function fmt(v: number | undefined, kind: Row['kind']): string {
   if (v === undefined || !Number.isFinite(v)) return '—';
@@ -95,8 +96,8 @@ export function renderMarkdown(opts: {
       `${cfg.durationS} s per load run, ${cfg.stepS} s per P4 step, ${cfg.warmupS} s warmup, ${Math.round(opts.wallS)} s total`,
   );
   lines.push(
-    '- targets: direct = load → mock; null = node:http + undici pass-through; gw-workers / gw-inline = ' +
-      '`localrouter serve` with `server.execution` workers / inline. Latencies in ms, CPU in µs, RSS in MB.',
+    '- targets: direct = load → mock; null = node:http + undici pass-through; gw-auto / gw-workers / gw-inline = ' +
+      '`localrouter serve` with `server.execution` auto (the default) / workers / inline. Latencies in ms, CPU in µs, RSS in MB.',
   );
   lines.push('');
   if (rows.length > 0) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from 'esbuild';
 import { Agent, request } from 'undici';
-import type { TargetName } from './config.js';
+import { executionOf, type GatewayTarget, type TargetName } from './config.js';
 import { closedPort } from './extended-gateway.js';
 import { type PreparedHome, prepareHome, serveHome } from './gateway.js';
 import { type Child, processRssBytes } from './processes.js';
@@ -171,12 +171,12 @@ async function pollHealth(origin: string, anyStatus: boolean, deadline: number, 
   }
 }
 
-/** One start of `name` with a fresh home and the default config (inline: only `server.execution` set). */
+/** One start of `name` with a fresh home and the default config (workers, inline: only `server.execution` set). */
 async function defaultStart(ctx: Ctx, name: TargetName, nullProxy: string): Promise<DefaultStart> {
   const port = await closedPort();
   const origin = `http://127.0.0.1:${port}`;
   const home = mkdtempSync(path.join(os.tmpdir(), 'lr-bench-default-'));
-  if (name === 'gateway-inline') writeFileSync(path.join(home, 'config.yaml'), 'server:\n  execution: inline\n');
+  if (name === 'gateway-inline' || name === 'gateway-workers') writeFileSync(path.join(home, 'config.yaml'), `server:\n  execution: ${executionOf(name)}\n`);
   const out: DefaultStart = { healthMs: Number.NaN, idleRssMB: null, threads: null, runs: null, problem: null };
   const gaveUp = { now: false };
   let child = null as Child | null;
@@ -265,7 +265,7 @@ export async function p13(ctx: Ctx): Promise<ScenarioOutput> {
   try {
     await Promise.all(names.filter((n) => n !== 'null').map(async (n) => {
       homes.set(n, await prepareHome({
-        repoRoot: ctx.cfg.repoRoot, mockOrigin: ctx.stack.mockOrigin, execution: n === 'gateway-workers' ? 'workers' : 'inline', limits: ctx.cfg.gatewayLimits,
+        repoRoot: ctx.cfg.repoRoot, mockOrigin: ctx.stack.mockOrigin, execution: executionOf(n as GatewayTarget), limits: ctx.cfg.gatewayLimits,
       }));
     }));
     const data: PerTarget<ColdStart> = {};

@@ -1,4 +1,4 @@
-import type { TargetName } from './config.js';
+import { executionOf, isGateway, type GatewayTarget, type TargetName } from './config.js';
 import { type Gateway, startGateway } from './gateway.js';
 import type { AutocannonResult, SequentialResult } from './load-protocol.js';
 import { type Check, type Ctx, type Row, type ScenarioOutput, cpuOf, failuresOf, pidsOf } from './scenario-common.js';
@@ -45,7 +45,7 @@ async function measure(ctx: Ctx, t: TargetHandle): Promise<Round> {
  * are taken per round, then the median over rounds.
  */
 export async function m1(ctx: Ctx): Promise<ScenarioOutput> {
-  const gateways = ctx.stack.targets.filter((t) => t.name === 'gateway-workers' || t.name === 'gateway-inline');
+  const gateways = ctx.stack.targets.filter((t) => isGateway(t.name));
   if (gateways.length === 0) return { rows: [], checks: [], raw: null };
   const children = ctx.children; // the run's set: SIGINT and the end of the run kill the twins too
   const twins: Gateway[] = [];
@@ -53,7 +53,7 @@ export async function m1(ctx: Ctx): Promise<ScenarioOutput> {
   try {
     const offTargets = await Promise.all(gateways.map(async (t): Promise<TargetHandle> => {
       const gw = await startGateway({
-        children, repoRoot: ctx.cfg.repoRoot, mockOrigin: ctx.stack.mockOrigin, execution: t.name === 'gateway-workers' ? 'workers' : 'inline',
+        children, repoRoot: ctx.cfg.repoRoot, mockOrigin: ctx.stack.mockOrigin, execution: executionOf(t.name as GatewayTarget),
         limits: ctx.cfg.gatewayLimits, settings: [[['monitoring', 'enabled'], false]],
       });
       twins.push(gw);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { request } from 'undici';
-import type { BenchConfig, TargetName } from './config.js';
+import { executionOf, type BenchConfig, type GatewayTarget, type TargetName } from './config.js';
 import { type Gateway, type GatewayExtras, startGateway } from './gateway.js';
 import type { HttpTarget } from './load-protocol.js';
 import type { Child, ChildSet } from './processes.js';
@@ -132,7 +132,7 @@ export class Stack {
           return { name, origin: `http://127.0.0.1:${np.match}`, key: DUMMY_KEY, pid: np.child.pid };
         }
         const gw = await startGateway({
-          children, repoRoot: cfg.repoRoot, mockOrigin, execution: name === 'gateway-workers' ? 'workers' : 'inline', limits: cfg.gatewayLimits, extras,
+          children, repoRoot: cfg.repoRoot, mockOrigin, execution: executionOf(name as GatewayTarget), limits: cfg.gatewayLimits, extras,
         });
         gateways.push(gw);
         owned.push(gw.child);

@@ -22,8 +22,11 @@ export const ServerSchema = z.strictObject({
   allowed_hosts: z.array(z.string().min(1)).default([]),
   /** How long open streams may finish after SIGINT/SIGTERM before they are cut. */
   shutdown_grace_ms: z.number().int().min(0).max(600_000).default(10_000),
-  /** `workers`: upstream calls run in provider actor threads; `inline`: on the main thread. */
-  execution: z.enum(['workers', 'inline']).default('workers'),
+  /**
+   * `auto`: a call that arrives while no other is in flight runs on the main thread, the others in
+   * provider actor threads; `workers`: every call in actor threads; `inline`: on the main thread.
+   */
+  execution: z.enum(['auto', 'workers', 'inline']).default('auto'),
   /** Consecutive failures that open a provider's circuit breaker, and how long it stays open. */
   breaker_failure_threshold: z.number().int().min(1).default(5),
   breaker_cooldown_ms: z.number().int().min(100).default(30_000),

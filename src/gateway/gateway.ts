@@ -14,6 +14,7 @@ import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
 import { dashboardRoutes, GatewayMetrics, loginUrl, startLoginCode } from '../admin-api/index.js';
 import { ClassifierPool } from './classifier-pool.js';
 import { OnDemandEngine } from './on-demand-engine.js';
+import { AutoEngine } from './auto-engine.js';
 import { buildGatewayTables } from './gateway-tables.js';
 
 export interface StartGatewayOptions {
@@ -296,12 +297,14 @@ function resolveApiKey(p: Config['providers'][number], presetEnv: string | null,
 
 /**
  * The engine for a configured execution mode: actor threads (started once a provider is configured),
- * or the provider engine on this thread. The provider engine (undici, the upstream call) is loaded
- * only in inline mode: in workers mode it lives in the actor threads, and the main thread does not
- * pay for it.
+ * the provider engine on this thread, or both (`auto`). The provider engine (undici, the upstream
+ * call) is loaded on this thread before listening in inline mode, in the background once a provider
+ * exists in auto mode, and never in workers mode.
  */
-async function createEngine(mode: 'workers' | 'inline', opts: ActorPoolOptions): Promise<UpstreamEngine> {
-  if (mode === 'workers') return new OnDemandEngine(opts.providers, (providers) => new ActorPool({ ...opts, providers }));
+async function createEngine(mode: 'auto' | 'workers' | 'inline', opts: ActorPoolOptions): Promise<UpstreamEngine> {
+  const actors = (): UpstreamEngine => new OnDemandEngine(opts.providers, (providers) => new ActorPool({ ...opts, providers }));
+  if (mode === 'workers') return actors();
+  if (mode === 'auto') return new AutoEngine(opts.providers, actors(), async (providers) => new (await loadProviderEngine())(providers));
   const ProviderEngine = await loadProviderEngine();
   return new ProviderEngine(opts.providers);
 }

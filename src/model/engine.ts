@@ -80,7 +80,7 @@ export interface CallController {
 }
 
 export interface EngineStats {
-  mode: 'workers' | 'inline';
+  mode: 'auto' | 'workers' | 'inline';
   /** Actor threads (0 inline). */
   actors: number;
   inflight: number;
@@ -93,7 +93,7 @@ export interface EngineStats {
  * controller. `workers` runs calls on actor threads, `inline` on the calling thread.
  */
 export interface UpstreamEngine {
-  readonly mode: 'workers' | 'inline';
+  readonly mode: 'auto' | 'workers' | 'inline';
   call(request: CallRequest, handler: CallHandler): CallController;
   /** Replaces the provider table (config reload); pools whose settings did not change are kept. */
   setProviders(list: ProviderRuntime[]): void;

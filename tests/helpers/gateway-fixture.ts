@@ -25,7 +25,7 @@ export interface ProviderSpec {
 
 export interface GatewaySpec {
   providers: ProviderSpec[];
-  execution?: 'workers' | 'inline';
+  execution?: 'auto' | 'workers' | 'inline';
   server?: Record<string, unknown>;
   strategies?: Record<string, unknown>[];
   clients?: Record<string, unknown>[];
@@ -51,7 +51,7 @@ export async function startTestGateway(spec: GatewaySpec): Promise<GatewayFixtur
   for (const p of spec.providers) if (p.key) store.set(`provider:${p.name}`, p.key);
   const k = generateClientKey();
   const config = {
-    server: { execution: spec.execution ?? 'workers', shutdown_grace_ms: 2000, ...spec.server },
+    server: { execution: spec.execution ?? 'auto', shutdown_grace_ms: 2000, ...spec.server },
     providers: spec.providers.map(({ key: _key, ...provider }) => provider),
     price_overrides: spec.priceOverrides ?? {},
     strategies: spec.strategies ?? [],

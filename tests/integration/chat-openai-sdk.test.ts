@@ -4,7 +4,7 @@ import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fix
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
 // The same behaviour is required of both execution modes.
-describe.each(['workers', 'inline'] as const)('chat completions through the gateway (%s mode)', (execution) => {
+describe.each(['auto', 'workers', 'inline'] as const)('chat completions through the gateway (%s mode)', (execution) => {
   let mock: MockOpenAI;
   let fx: GatewayFixture;
   let client: OpenAI;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
-describe.each(['workers', 'inline'] as const)('fallback across candidates (%s mode)', (execution) => {
+describe.each(['auto', 'workers', 'inline'] as const)('fallback across candidates (%s mode)', (execution) => {
   let mock: MockOpenAI;
   let fx: GatewayFixture;
 

@@ -15,7 +15,7 @@ function errorOf(text: string): { code: string; message: string } {
 describe('parseConfig', () => {
   it('fills every default for an empty or comment-only file', () => {
     const cfg = parseConfig('# nothing here\n', FILE);
-    expect(cfg.server).toMatchObject({ host: '127.0.0.1', port: 3625, execution: 'workers' });
+    expect(cfg.server).toMatchObject({ host: '127.0.0.1', port: 3625, execution: 'auto' });
     expect(cfg.providers).toEqual([]);
     expect(cfg.clients).toEqual([]);
   });

@@ -1,0 +1,81 @@
+import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRuntime, UpstreamEngine } from '../model/index.js';
+
+/**
+ * `execution: auto`: a call that arrives while no other call is in flight runs on this thread, any
+ * other goes to the provider actor threads. One request at a time, the hop to an idle actor and
+ * back (two thread wake-ups, 0.1–0.3 ms on a small machine) costs more than the call's own work,
+ * and there is nothing else for the ingress to do meanwhile; under load nearly every call finds
+ * another in flight, so upstream I/O and translation stay off the ingress thread as in `workers`.
+ * A call stays where it started. The on-thread engine is loaded in the background once a provider
+ * is configured (start-up and a config without providers do not pay for it); until it is there,
+ * every call goes to the actors. Calls with the crash test hook always go to an actor.
+ */
+export class AutoEngine implements UpstreamEngine {
+  readonly mode = 'auto' as const;
+  readonly #actors: UpstreamEngine;
+  readonly #loadLocal: (providers: ProviderRuntime[]) => Promise<UpstreamEngine>;
+  #local: UpstreamEngine | null = null;
+  #loading: Promise<void> | null = null;
+  #providers: ProviderRuntime[];
+  #closed = false;
+
+  /** `actors`: the actor-thread engine; `loadLocal`: builds the engine for this thread (may import it). */
+  constructor(providers: ProviderRuntime[], actors: UpstreamEngine, loadLocal: (providers: ProviderRuntime[]) => Promise<UpstreamEngine>) {
+    this.#providers = providers;
+    this.#actors = actors;
+    this.#loadLocal = loadLocal;
+    if (providers.length > 0) this.#startLoading();
+  }
+
+  call(request: CallRequest, handler: CallHandler): CallController {
+    const local = this.#local;
+    if (local !== null && request.testCrash !== true && local.stats().inflight === 0 && this.#actors.stats().inflight === 0) {
+      return local.call(request, handler);
+    }
+    return this.#actors.call(request, handler);
+  }
+
+  setProviders(list: ProviderRuntime[]): void {
+    this.#providers = list;
+    this.#actors.setProviders(list);
+    if (this.#local !== null) this.#local.setProviders(list);
+    else if (list.length > 0) this.#startLoading();
+  }
+
+  /** The actors' readiness: calls go to them until the on-thread engine is loaded, so start-up does not wait for it. */
+  ready(): Promise<void> {
+    return this.#actors.ready();
+  }
+
+  /** Resolves once the on-thread engine is loaded (or failed to load); at once without providers. */
+  async localReady(): Promise<boolean> {
+    await this.#loading;
+    return this.#local !== null;
+  }
+
+  stats(): EngineStats {
+    const actors = this.#actors.stats();
+    const inflight = actors.inflight + (this.#local === null ? 0 : this.#local.stats().inflight);
+    return { mode: this.mode, actors: actors.actors, inflight, restarts: actors.restarts };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([this.#actors.close(), this.#local?.close()]);
+  }
+
+  #startLoading(): void {
+    if (this.#loading !== null) return;
+    this.#loading = this.#loadLocal(this.#providers).then((engine) => {
+      if (this.#closed) {
+        void engine.close();
+        return;
+      }
+      // Providers may have changed while the engine loaded.
+      engine.setProviders(this.#providers);
+      this.#local = engine;
+    }, () => {
+      // Without the on-thread engine every call goes to the actors, as in `workers`.
+    });
+  }
+}
