@@ -1,11 +1,13 @@
 import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRuntime, UpstreamEngine } from '../model/index.js';
 
 /**
- * `execution: auto`: a call that arrives while no other call is in flight runs on this thread, any
- * other goes to the provider actor threads. One request at a time, the hop to an idle actor and
- * back (two thread wake-ups, 0.1–0.3 ms on a small machine) costs more than the call's own work,
- * and there is nothing else for the ingress to do meanwhile; under load nearly every call finds
- * another in flight, so upstream I/O and translation stay off the ingress thread as in `workers`.
+ * `execution: auto`: a call made while the gateway has no other client request open (and no other
+ * call in flight) runs on this thread, any other goes to the provider actor threads. One request at
+ * a time, the hop to an idle actor and back (two thread wake-ups, 0.1–0.3 ms on a small machine)
+ * costs more than the call's own work, and there is nothing else for the ingress to do meanwhile.
+ * Open requests are counted from their arrival, not only their upstream calls: under load the
+ * ingress thread is the busy one, and requests it is still reading or answering must not make a
+ * call look alone and put its upstream work on that thread too.
  * A call stays where it started. The on-thread engine is loaded in the background once a provider
  * is configured (start-up and a config without providers do not pay for it); until it is there,
  * every call goes to the actors. Calls with the crash test hook always go to an actor.
@@ -18,6 +20,7 @@ export class AutoEngine implements UpstreamEngine {
   #loading: Promise<void> | null = null;
   #providers: ProviderRuntime[];
   #closed = false;
+  #openRequests: () => number = () => 0;
 
   /** `actors`: the actor-thread engine; `loadLocal`: builds the engine for this thread (may import it). */
   constructor(providers: ProviderRuntime[], actors: UpstreamEngine, loadLocal: (providers: ProviderRuntime[]) => Promise<UpstreamEngine>) {
@@ -29,10 +32,15 @@ export class AutoEngine implements UpstreamEngine {
 
   call(request: CallRequest, handler: CallHandler): CallController {
     const local = this.#local;
-    if (local !== null && request.testCrash !== true && local.stats().inflight === 0 && this.#actors.stats().inflight === 0) {
+    if (local !== null && request.testCrash !== true && this.#openRequests() <= 1 && local.stats().inflight === 0 && this.#actors.stats().inflight === 0) {
       return local.call(request, handler);
     }
     return this.#actors.call(request, handler);
+  }
+
+  /** How many client requests the gateway has open, the caller's own included. */
+  countOpenRequests(count: () => number): void {
+    this.#openRequests = count;
   }
 
   setProviders(list: ProviderRuntime[]): void {

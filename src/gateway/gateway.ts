@@ -119,6 +119,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     breakers,
     onAttempt: (attempt) => recordAttempt(breakers, attempt),
   };
+  if (engine instanceof AutoEngine) engine.countOpenRequests(() => state.open.size);
 
   const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
   // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.

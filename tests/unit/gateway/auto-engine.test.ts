@@ -61,6 +61,19 @@ describe('AutoEngine', () => {
     expect(local.served).toEqual(['alone', 'fifth']);
   });
 
+  it('sends a call to the actors while another client request is open, even one whose upstream call has not started', async () => {
+    const { engine, actors, local } = auto([provider('a')]);
+    await engine.localReady();
+    let open = 2;
+    engine.countOpenRequests(() => open);
+    engine.call(request('busy'), handler);
+    expect(actors.served).toEqual(['busy']);
+    actors.finish();
+    open = 1;
+    engine.call(request('alone'), handler);
+    expect(local.served).toEqual(['alone']);
+  });
+
   it('sends calls to the actors until the on-thread engine is loaded, and loads it only once a provider exists', async () => {
     const { engine, actors, local, loads } = auto([]);
     expect(await engine.localReady()).toBe(false);
