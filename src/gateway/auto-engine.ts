@@ -7,8 +7,9 @@ import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRun
  * costs more than the call's own work, and there is nothing else for the ingress to do meanwhile.
  * Open requests are counted from their arrival, not only their upstream calls: under load the
  * ingress thread is the busy one, and requests it is still reading or answering must not make a
- * call look alone and put its upstream work on that thread too.
- * A call stays where it started. The on-thread engine is loaded in the background once a provider
+ * call look alone and put its upstream work on that thread too. A call stays where it started.
+ *
+ * The on-thread engine is loaded in the background once a provider
  * is configured (start-up and a config without providers do not pay for it); until it is there,
  * every call goes to the actors. Calls with the crash test hook always go to an actor.
  */

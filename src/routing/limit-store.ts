@@ -6,7 +6,7 @@ import type { RateLimiter } from './rate-limiter.js';
 const STATE_DIR = 'state';
 
 /**
- * The longest a charge waits before it is in the journal. One write per event-loop turn cost a
+ * The longest a charge waits before it is in the journal. A write per event-loop turn would cost a
  * system call per charge at low concurrency (a request charges twice: when admitted, when its usage
  * is known), as much as a tenth of the gateway's added latency there.
  */
@@ -24,13 +24,12 @@ export interface LimitStoreLog {
  * journal (`ratelimits.journal`, one `entry\ttat` line, written at most every
  * {@link JOURNAL_WRITE_MS} ms with one write call, so a `kill -9` loses at most the charges of that
  * long; an entry charged many times meanwhile is written once, with its last value), and every few
- * seconds the whole state
- * goes to `ratelimits.json` and the journal starts over. Start-up reads the snapshot, then replays
- * the journal.
+ * seconds the whole state goes to `ratelimits.json` and the journal starts over. Start-up reads the
+ * snapshot, then replays the journal.
  *
  * Both live in `<home>/state/`, not in the home directory itself: the config watcher watches that
- * directory, and a journal written there on every turn woke the event loop for a file-change event
- * per write. Files an older version left in the home directory are read once, then removed.
+ * directory, and every journal write there would wake the event loop with a file-change event.
+ * Files an older version left in the home directory are read once, then removed.
  */
 export class LimitStore {
   readonly #limiter: RateLimiter;
