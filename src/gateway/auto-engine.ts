@@ -7,12 +7,18 @@ import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRun
  * costs more than the call's own work, and there is nothing else for the ingress to do meanwhile.
  * Open requests are counted from their arrival, not only their upstream calls: under load the
  * ingress thread is the busy one, and requests it is still reading or answering must not make a
- * call look alone and put its upstream work on that thread too. A call stays where it started.
+ * call look alone and put its upstream work on that thread too. Requests the ingress has not read
+ * yet are not counted, so under load a call can still look alone now and then: after any call that
+ * saw another request open, calls stay on the actors for {@link BUSY_HOLD_MS}. A call stays where
+ * it started.
  *
  * The on-thread engine is loaded in the background once a provider
  * is configured (start-up and a config without providers do not pay for it); until it is there,
  * every call goes to the actors. Calls with the crash test hook always go to an actor.
  */
+/** How long calls stay on the actors after one saw another client request open. */
+export const BUSY_HOLD_MS = 100;
+
 export class AutoEngine implements UpstreamEngine {
   readonly mode = 'auto' as const;
   readonly #actors: UpstreamEngine;
@@ -22,9 +28,13 @@ export class AutoEngine implements UpstreamEngine {
   #providers: ProviderRuntime[];
   #closed = false;
   #openRequests: () => number = () => 0;
+  readonly #now: () => number;
+  /** Until when (`#now` ms) calls go to the actors: the last time one saw company, plus the hold. */
+  #busyUntil = Number.NEGATIVE_INFINITY;
 
   /** `actors`: the actor-thread engine; `loadLocal`: builds the engine for this thread (may import it). */
-  constructor(providers: ProviderRuntime[], actors: UpstreamEngine, loadLocal: (providers: ProviderRuntime[]) => Promise<UpstreamEngine>) {
+  constructor(providers: ProviderRuntime[], actors: UpstreamEngine, loadLocal: (providers: ProviderRuntime[]) => Promise<UpstreamEngine>, now: () => number = () => performance.now()) {
+    this.#now = now;
     this.#providers = providers;
     this.#actors = actors;
     this.#loadLocal = loadLocal;
@@ -33,10 +43,17 @@ export class AutoEngine implements UpstreamEngine {
 
   call(request: CallRequest, handler: CallHandler): CallController {
     const local = this.#local;
-    if (local !== null && request.testCrash !== true && this.#openRequests() <= 1 && local.stats().inflight === 0 && this.#actors.stats().inflight === 0) {
-      return local.call(request, handler);
-    }
+    if (local !== null && request.testCrash !== true && this.#alone(local)) return local.call(request, handler);
     return this.#actors.call(request, handler);
+  }
+
+  #alone(local: UpstreamEngine): boolean {
+    const now = this.#now();
+    if (this.#openRequests() > 1 || local.stats().inflight > 0 || this.#actors.stats().inflight > 0) {
+      this.#busyUntil = now + BUSY_HOLD_MS;
+      return false;
+    }
+    return now >= this.#busyUntil;
   }
 
   /** How many client requests the gateway has open, the caller's own included. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRuntime, UpstreamEngine } from '../../../src/model/index.js';
-import { AutoEngine } from '../../../src/gateway/auto-engine.js';
+import { AutoEngine, BUSY_HOLD_MS } from '../../../src/gateway/auto-engine.js';
 
 /** An engine that records its calls and keeps each in flight until `finish`. */
 class HoldingEngine implements UpstreamEngine {
@@ -30,20 +30,21 @@ const request = (model: string, testCrash = false): CallRequest => ({
 });
 const handler = {} as CallHandler;
 
-function auto(providers: ProviderRuntime[]): { engine: AutoEngine; actors: HoldingEngine; local: HoldingEngine; loads: ProviderRuntime[][] } {
+function auto(providers: ProviderRuntime[]): { engine: AutoEngine; actors: HoldingEngine; local: HoldingEngine; loads: ProviderRuntime[][]; clock: { ms: number } } {
   const actors = new HoldingEngine('workers', 1);
   const local = new HoldingEngine('inline', 0);
   const loads: ProviderRuntime[][] = [];
+  const clock = { ms: 1_000 };
   const engine = new AutoEngine(providers, actors, async (list) => {
     loads.push(list);
     return local;
-  });
-  return { engine, actors, local, loads };
+  }, () => clock.ms);
+  return { engine, actors, local, loads, clock };
 }
 
 describe('AutoEngine', () => {
   it('runs a call on this thread when nothing else is in flight, and any call that overlaps it on the actors', async () => {
-    const { engine, actors, local } = auto([provider('a')]);
+    const { engine, actors, local, clock } = auto([provider('a')]);
     expect(await engine.localReady()).toBe(true);
     engine.call(request('alone'), handler);
     engine.call(request('second'), handler);
@@ -55,14 +56,19 @@ describe('AutoEngine', () => {
     local.finish();
     engine.call(request('fourth'), handler);
     expect(actors.served).toEqual(['second', 'third', 'fourth']);
-    // All done: alone again.
+    // All done, but calls just had company: they stay on the actors for the hold, then come back.
     for (let i = 0; i < 3; i++) actors.finish();
+    clock.ms += BUSY_HOLD_MS - 1;
     engine.call(request('fifth'), handler);
-    expect(local.served).toEqual(['alone', 'fifth']);
+    expect(actors.served).toEqual(['second', 'third', 'fourth', 'fifth']);
+    actors.finish();
+    clock.ms += BUSY_HOLD_MS;
+    engine.call(request('sixth'), handler);
+    expect(local.served).toEqual(['alone', 'sixth']);
   });
 
   it('sends a call to the actors while another client request is open, even one whose upstream call has not started', async () => {
-    const { engine, actors, local } = auto([provider('a')]);
+    const { engine, actors, local, clock } = auto([provider('a')]);
     await engine.localReady();
     let open = 2;
     engine.countOpenRequests(() => open);
@@ -70,6 +76,7 @@ describe('AutoEngine', () => {
     expect(actors.served).toEqual(['busy']);
     actors.finish();
     open = 1;
+    clock.ms += BUSY_HOLD_MS;
     engine.call(request('alone'), handler);
     expect(local.served).toEqual(['alone']);
   });
