@@ -23,8 +23,9 @@ export const ServerSchema = z.strictObject({
   /** How long open streams may finish after SIGINT/SIGTERM before they are cut. */
   shutdown_grace_ms: z.number().int().min(0).max(600_000).default(10_000),
   /**
-   * `auto`: a call that arrives while no other is in flight runs on the main thread, the others in
-   * provider actor threads; `workers`: every call in actor threads; `inline`: on the main thread.
+   * `auto`: a call made while no other client request is open (nor was in the last 100 ms) runs on
+   * the main thread, the others in provider actor threads; `workers`: every call in actor threads;
+   * `inline`: on the main thread.
    */
   execution: z.enum(['auto', 'workers', 'inline']).default('auto'),
   /** Consecutive failures that open a provider's circuit breaker, and how long it stays open. */
