@@ -115,4 +115,20 @@ describe('LimitStore', () => {
     new LimitStore(home, again, quiet).open();
     expect(Math.round(again.states('c_b', limits)[0]!.remaining)).toBe(5);
   });
+
+  it('keeps serving, and keeps an older version\'s files, when <home>/state cannot be a directory', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-limits-'));
+    fs.writeFileSync(path.join(home, 'state'), 'a file where the folder goes');
+    fs.writeFileSync(path.join(home, 'ratelimits.json'), JSON.stringify({ 'c_a|requests|minute|10': Date.now() + 30_000 }));
+    const warned: string[] = [];
+    const limiter = new RateLimiter();
+    const store = new LimitStore(home, limiter, { warn: (_o, msg) => warned.push(msg) });
+    store.open();
+    expect(Math.round(limiter.states('c_a', limits)[0]!.remaining)).toBe(5);
+    expect(limiter.admit('c_a', limits, { requests: 1 }).ok).toBe(true);
+    store.close();
+    // The old state was not saved anywhere new, so it stays where it was.
+    expect(fs.existsSync(path.join(home, 'ratelimits.json'))).toBe(true);
+    expect(warned).toContain('cannot save the rate limiter state');
+  });
 });
