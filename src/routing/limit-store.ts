@@ -54,7 +54,7 @@ export class LimitStore {
 
   /** Restores the saved state, opens the journal and starts the periodic snapshot. */
   open(): void {
-    const legacy = this.#restoreLegacy();
+    const legacy = this.#restore(...this.#legacyFiles);
     this.#restore(this.#snapshotFile, this.#journalFile);
     try {
       mkdirSync(path.dirname(this.#journalFile), { recursive: true, mode: 0o700 });
@@ -111,12 +111,6 @@ export class LimitStore {
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'cannot append to the rate limiter journal');
     }
-  }
-
-  /** Reads the files an older version kept in the home directory; true when there were any. */
-  #restoreLegacy(): boolean {
-    const [snapshot, journal] = this.#legacyFiles;
-    return this.#restore(snapshot, journal);
   }
 
   /** Restores from a snapshot file, then its journal; true when either existed. */
