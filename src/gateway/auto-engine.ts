@@ -27,13 +27,18 @@ export class AutoEngine implements UpstreamEngine {
   #loading: Promise<void> | null = null;
   #providers: ProviderRuntime[];
   #closed = false;
-  #openRequests: () => number = () => 0;
+  readonly #openRequests: () => number;
   readonly #now: () => number;
   /** Until when (`#now` ms) calls go to the actors: the last time one saw company, plus the hold. */
   #busyUntil = Number.NEGATIVE_INFINITY;
 
-  /** `actors`: the actor-thread engine; `loadLocal`: builds the engine for this thread (may import it). */
-  constructor(providers: ProviderRuntime[], actors: UpstreamEngine, loadLocal: (providers: ProviderRuntime[]) => Promise<UpstreamEngine>, now: () => number = () => performance.now()) {
+  /**
+   * `actors`: the actor-thread engine; `loadLocal`: builds the engine for this thread (may import it);
+   * `openRequests`: how many client requests the gateway has open, the caller's own included.
+   */
+  constructor(providers: ProviderRuntime[], actors: UpstreamEngine, loadLocal: (providers: ProviderRuntime[]) => Promise<UpstreamEngine>,
+    openRequests: () => number, now: () => number = () => performance.now()) {
+    this.#openRequests = openRequests;
     this.#now = now;
     this.#providers = providers;
     this.#actors = actors;
@@ -54,11 +59,6 @@ export class AutoEngine implements UpstreamEngine {
       return false;
     }
     return now >= this.#busyUntil;
-  }
-
-  /** How many client requests the gateway has open, the caller's own included. */
-  countOpenRequests(count: () => number): void {
-    this.#openRequests = count;
   }
 
   setProviders(list: ProviderRuntime[]): void {

@@ -82,7 +82,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     providers: providerRuntimes(config, secrets, log),
     testHooks,
     onCrash: (info) => log.error(info, 'provider actor crashed; restarted'),
-  });
+  }, () => state.open.size);
   const directory = new ModelDirectory((provider) => fetchModelIds(engine, provider));
   directory.setProviders(enabledProviders(config));
   // Warm the model lists so bare model ids resolve from the first request on.
@@ -119,7 +119,6 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     breakers,
     onAttempt: (attempt) => recordAttempt(breakers, attempt),
   };
-  if (engine instanceof AutoEngine) engine.countOpenRequests(() => state.open.size);
 
   const removeLastResort = opts.lastResort ? installLastResort(state, log) : () => {};
   // /mcp, legacy /sse + /messages and GET /api/mcp/servers; the MCP actor starts with the first session.
@@ -302,10 +301,10 @@ function resolveApiKey(p: Config['providers'][number], presetEnv: string | null,
  * call) is loaded on this thread before listening in inline mode, in the background once a provider
  * exists in auto mode, and never in workers mode.
  */
-async function createEngine(mode: 'auto' | 'workers' | 'inline', opts: ActorPoolOptions): Promise<UpstreamEngine> {
+async function createEngine(mode: 'auto' | 'workers' | 'inline', opts: ActorPoolOptions, openRequests: () => number): Promise<UpstreamEngine> {
   const actors = (): UpstreamEngine => new OnDemandEngine(opts.providers, (providers) => new ActorPool({ ...opts, providers }));
   if (mode === 'workers') return actors();
-  if (mode === 'auto') return new AutoEngine(opts.providers, actors(), async (providers) => new (await loadProviderEngine())(providers));
+  if (mode === 'auto') return new AutoEngine(opts.providers, actors(), async (providers) => new (await loadProviderEngine())(providers), openRequests);
   const ProviderEngine = await loadProviderEngine();
   return new ProviderEngine(opts.providers);
 }

@@ -30,16 +30,17 @@ const request = (model: string, testCrash = false): CallRequest => ({
 });
 const handler = {} as CallHandler;
 
-function auto(providers: ProviderRuntime[]): { engine: AutoEngine; actors: HoldingEngine; local: HoldingEngine; loads: ProviderRuntime[][]; clock: { ms: number } } {
+function auto(providers: ProviderRuntime[]): { engine: AutoEngine; actors: HoldingEngine; local: HoldingEngine; loads: ProviderRuntime[][]; clock: { ms: number }; open: { requests: number } } {
   const actors = new HoldingEngine('workers', 1);
   const local = new HoldingEngine('inline', 0);
   const loads: ProviderRuntime[][] = [];
   const clock = { ms: 1_000 };
+  const open = { requests: 0 };
   const engine = new AutoEngine(providers, actors, async (list) => {
     loads.push(list);
     return local;
-  }, () => clock.ms);
-  return { engine, actors, local, loads, clock };
+  }, () => open.requests, () => clock.ms);
+  return { engine, actors, local, loads, clock, open };
 }
 
 describe('AutoEngine', () => {
@@ -68,14 +69,13 @@ describe('AutoEngine', () => {
   });
 
   it('sends a call to the actors while another client request is open, even one whose upstream call has not started', async () => {
-    const { engine, actors, local, clock } = auto([provider('a')]);
+    const { engine, actors, local, clock, open } = auto([provider('a')]);
     await engine.localReady();
-    let open = 2;
-    engine.countOpenRequests(() => open);
+    open.requests = 2;
     engine.call(request('busy'), handler);
     expect(actors.served).toEqual(['busy']);
     actors.finish();
-    open = 1;
+    open.requests = 1;
     clock.ms += BUSY_HOLD_MS;
     engine.call(request('alone'), handler);
     expect(local.served).toEqual(['alone']);
@@ -116,7 +116,7 @@ describe('AutoEngine', () => {
 
   it('falls back to the actors for every call when the on-thread engine cannot load', async () => {
     const actors = new HoldingEngine('workers', 1);
-    const engine = new AutoEngine([provider('a')], actors, () => Promise.reject(new Error('no engine')));
+    const engine = new AutoEngine([provider('a')], actors, () => Promise.reject(new Error('no engine')), () => 0);
     expect(await engine.localReady()).toBe(false);
     engine.call(request('x'), handler);
     expect(actors.served).toEqual(['x']);
