@@ -5,7 +5,7 @@
 export { closingQuote, DEFAULT_MAX_JSON_DEPTH, withinJsonDepth, withinValueDepth } from './json-budget.js';
 export { headerSafe, labelSafe, modelIdProblem } from './safe-text.js';
 export { countOf, limitAmount } from './count-text.js';
-export { createSseState, endSse, feedSse, type SseEvent, type SseState } from './parse-sse.js';
+export { createSseState, endSse, feedSse, MAX_SSE_EVENT_CHARS, type SseEvent, type SseState } from './parse-sse.js';
 export { emptyUsage, totalTokens, type Usage } from './usage.js';
 export type { ModelPrice, Operation, ProviderRuntime, WireProtocol } from './provider-runtime.js';
 export type { ErrorCode, PlainError, UpstreamErrorDetail } from './plain-error.js';

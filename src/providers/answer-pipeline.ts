@@ -79,13 +79,9 @@ function openAIPassPipeline(ctx: TranslateContext, costOf: CostOf): AnswerPipeli
 /** The OpenAI pass-through's stream: a class, since it runs once per upstream event on the hottest path. */
 class OpenAIPassStream implements AnswerStream {
   readonly #state: OpenAIStreamState;
-  readonly #wantsUsage: boolean;
-  readonly #costOf: CostOf;
 
   constructor(ctx: TranslateContext, costOf: CostOf) {
-    this.#state = createOpenAIStreamState(ctx.clientWantsUsage, ctx.provider.name, ctx.answer ?? null);
-    this.#wantsUsage = ctx.clientWantsUsage;
-    this.#costOf = costOf;
+    this.#state = createOpenAIStreamState(ctx.clientWantsUsage, ctx.provider.name, ctx.answer ?? null, costOf);
   }
 
   get usage(): Usage | null {
@@ -97,19 +93,11 @@ class OpenAIPassStream implements AnswerStream {
   }
 
   feed(text: string): string {
-    return this.#priced(passOpenAIStream(this.#state, text));
+    return passOpenAIStream(this.#state, text);
   }
 
   end(): string {
-    return this.#priced(endOpenAIStream(this.#state));
-  }
-
-  /** The text that hands the client its usage also gets the cost, priced on the usage known then. */
-  #priced(out: string): string {
-    const usage = this.#state.usage;
-    if (usage === null || !this.#wantsUsage || !out.includes('"usage":{')) return out;
-    const cost = this.#costOf(usage);
-    return cost === null ? out : injectCost(out, cost);
+    return endOpenAIStream(this.#state);
   }
 }
 

@@ -9,10 +9,13 @@
 // wall time. Run one scenario per process (SCENARIO=<row prefix>) to keep the call sites monomorphic,
 // as they are in an actor that serves one route.
 //
+// WHOLE=1 feeds each stream as one text (every event in one upstream read, as a server that writes
+// a short answer at once delivers it, and as the e2e bench's mock does).
+//
 // IDENTITY=1 gives every answer the gateway's id and `provider/model` (as the engine does for every
 // client call), so IDENTITY=0 and IDENTITY=1 runs of one scenario show what splicing them costs.
 //
-//   npx tsx bench/micro/providers/translate-stream.ts            (env: STREAMS, ROUNDS, SCENARIO, IDENTITY)
+//   npx tsx bench/micro/providers/translate-stream.ts            (env: STREAMS, ROUNDS, SCENARIO, IDENTITY, WHOLE, WANTS_USAGE)
 
 import type { ClientDialectName, Usage } from '../../../src/model/index.js';
 import { adapterFor, answerPipeline, dialectFor, type TranslateContext } from '../../../src/providers/index.js';
@@ -22,12 +25,15 @@ const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const STREAMS = Number(process.env.STREAMS ?? 3000);
 const DIALECT = { chat: 'chat', anthropic: 'anthropic' } as const satisfies Record<string, ClientDialectName>;
 const IDENTITY = process.env.IDENTITY === '1';
+const WHOLE = process.env.WHOLE === '1';
+/** WANTS_USAGE=0: the client did not ask for usage, so the relay removes it from every chunk. */
+const WANTS_USAGE = process.env.WANTS_USAGE !== '0';
 
 function ctx(protocol: 'openai' | 'gemini' | 'anthropic'): TranslateContext {
   let n = 0;
   return {
     provider: { name: 'p', type: protocol, protocol, prices: {}, baseUrl: 'http://x', apiKey: null, headers: {}, connectTimeoutMs: 1, maxConnections: 1, firstByteTimeoutMs: 1, idleTimeoutMs: 1 },
-    model: 'm', stream: true, clientWantsUsage: true, now: () => 1_700_000_000_000, newId: (p) => `${p}${++n}`,
+    model: 'm', stream: true, clientWantsUsage: WANTS_USAGE, now: () => 1_700_000_000_000, newId: (p) => `${p}${++n}`,
     ...(IDENTITY ? { answer: { id: 'gen-018bcfe5680000000000000000000001', model: 'p/m' } } : {}),
   };
 }
@@ -64,7 +70,8 @@ function anthropicEvents(): string[] {
 }
 
 let sink = 0;
-function run(protocol: 'openai' | 'gemini' | 'anthropic', dialect: ClientDialectName, events: string[]): number {
+function run(protocol: 'openai' | 'gemini' | 'anthropic', dialect: ClientDialectName, stream: string[]): number {
+  const events = WHOLE ? [stream.join('')] : stream;
   const t0 = process.cpuUsage();
   for (let s = 0; s < STREAMS; s++) {
     const stream = answerPipeline(adapterFor(protocol), dialectFor(dialect), 'chat', ctx(protocol), costOf).stream();
@@ -87,5 +94,5 @@ for (let r = 0; r < ROUNDS; r++) {
   if (!only || 'openai → openai chat (pass-through)'.startsWith(only)) rows['openai → openai chat (pass-through)']!.push(run('openai', DIALECT.chat, o));
   if (!only || 'anthropic → anthropic (pass-through)'.startsWith(only)) rows['anthropic → anthropic (pass-through)']!.push(run('anthropic', DIALECT.anthropic, a));
 }
-for (const [name, xs] of Object.entries(rows)) if (xs.length > 0) console.log(`${name.padEnd(38)} ${median(xs).toFixed(1).padStart(7)} µs CPU/stream (${DELTAS} deltas, median of ${ROUNDS})`);
+for (const [name, xs] of Object.entries(rows)) if (xs.length > 0) console.log(`${name.padEnd(38)} ${median(xs).toFixed(1).padStart(7)} µs CPU/stream (${DELTAS} deltas${WHOLE ? ', one read' : ''}, median of ${ROUNDS})`);
 if (sink === 0) console.log('');

@@ -1,10 +1,10 @@
 import { LocalRouterError } from '../../errors/index.js';
-import { createSseState, endSse, feedSse, type SseEvent, type SseState } from '../../model/index.js';
+import { createSseState, endSse, feedSse, MAX_SSE_EVENT_CHARS, type SseEvent, type SseState } from '../../model/index.js';
 import type { PlainError, Usage } from '../../model/index.js';
 import { relayedError, streamError } from './from-openai-chunks.js';
-import { SCAN, scanOpenAIBody } from './scan-body.js';
-import { usageOf } from './usage.js';
-import type { AnswerIdentity } from '../adapter.js';
+import { createRangeScan, SCAN, scanJsonRange, scanOpenAIBody, type RangeScan } from './scan-body.js';
+import { injectCost, usageOf } from './usage.js';
+import type { AnswerIdentity, CostOf } from '../adapter.js';
 import { rewriteIdentity } from '../answer-identity.js';
 
 /**
@@ -38,17 +38,92 @@ export interface OpenAIStreamState {
    */
   head: string;
   headOut: string;
+  /** Whether the rest of an event after `head` may be scanned alone (the head holds no member the relay acts on). */
+  headResumes: boolean;
+  /** The scan every event reuses. */
+  scan: RangeScan;
+  /** Where {@link passPlainEvents} stopped in the text it was given. */
+  plainEnd: number;
+  /** Prices the usage a client is handed: its chunk's usage object gets the `cost`. */
+  costOf: CostOf | null;
 }
 
-export function createOpenAIStreamState(clientWantsUsage: boolean, provider = 'upstream', answer: AnswerIdentity | null = null): OpenAIStreamState {
-  return { sse: createSseState(), clientWantsUsage, usage: null, sawDone: false, sawFinish: false, provider, failedWith: null, answer, upstreamId: null, head: '', headOut: '' };
+export function createOpenAIStreamState(clientWantsUsage: boolean, provider = 'upstream', answer: AnswerIdentity | null = null, costOf: CostOf | null = null): OpenAIStreamState {
+  return {
+    sse: createSseState(), clientWantsUsage, usage: null, sawDone: false, sawFinish: false, provider, failedWith: null, answer, upstreamId: null,
+    head: '', headOut: '', headResumes: false, scan: createRangeScan(), plainEnd: 0, costOf,
+  };
 }
 
 /** Feeds upstream text; returns the text to forward to the client (possibly empty). */
 export function passOpenAIStream(state: OpenAIStreamState, text: string): string {
   let out = '';
-  feedSse(state.sse, text, (ev) => { out += forwardEvent(state, ev); });
+  let from = 0;
+  if (idle(state.sse) && text.indexOf('\r') === -1) {
+    out = passPlainEvents(state, text);
+    from = state.plainEnd;
+  }
+  if (from < text.length) feedSse(state.sse, from === 0 ? text : text.slice(from), (ev) => { out += forwardEvent(state, ev); });
   return out;
+}
+
+/** No line or event of the SSE framing is waiting for more text. */
+function idle(sse: SseState): boolean {
+  return sse.lineChars === 0 && sse.eventRaw.length === 0;
+}
+
+/**
+ * The common shape of a chat stream, relayed without the generic SSE framing: whole events of one
+ * `data: ` line ended by a blank line, `\n` only (the caller checked the text has no `\r`). Each is
+ * checked as {@link forwardEvent} does, on the text where it lies (no event object, no copy of its
+ * data); a chunk that starts with the head of the last rewritten one gets the rewritten head, and
+ * only the rest of it is scanned. Returns the text for the client; `state.plainEnd` is where the
+ * first event of any other shape, or an incomplete one, starts: the generic framing takes the text
+ * from there.
+ */
+function passPlainEvents(state: OpenAIStreamState, text: string): string {
+  const scan = state.scan;
+  const n = text.length;
+  let out = '';
+  let pos = 0;
+  while (pos < n) {
+    const lf = text.indexOf('\n', pos);
+    // Incomplete, not one `data: ` line and a blank line, or too large: the generic framing decides.
+    if (lf === -1 || lf + 1 >= n || text.charCodeAt(lf + 1) !== 0x0a || !text.startsWith('data: ', pos) || lf - pos > MAX_SSE_EVENT_CHARS) break;
+    const next = lf + 2;
+    const head = state.head;
+    if (state.headResumes && text.startsWith(head, pos)) {
+      if (!scanJsonRange(text, pos + head.length, lf, true, scan, pos + 6)) throw badEvent(state, scan.reason);
+      const found = scan.found;
+      // An error object or a usage object (the last chunks) goes the general way: it is parsed there.
+      if ((found & SCAN.ERROR_OBJECT) !== 0 || scan.usageOpen !== -1) {
+        out += forwardEvent(state, { raw: text.slice(pos, next), data: text.slice(pos + 6, lf), event: null });
+      } else {
+        if ((found & SCAN.FINISH) !== 0) state.sawFinish = true;
+        const at = (found & SCAN.USAGE_NULL) !== 0 && !state.clientWantsUsage ? scan.usageNullAt : -1;
+        out += state.headOut + (at === -1 ? text.slice(pos + head.length, next) : withoutUsageNull(text, pos + head.length, at, next));
+      }
+    } else if (text.startsWith('[DONE]', pos + 6) && lf === pos + 12) {
+      state.sawDone = true;
+      out += text.slice(pos, next);
+    } else {
+      out += forwardEvent(state, { raw: text.slice(pos, next), data: text.slice(pos + 6, lf), event: null });
+    }
+    pos = next;
+  }
+  state.plainEnd = pos;
+  return out;
+}
+
+/** `text[from, to)` without the `"usage":null` member whose key starts at `at` (and one comma beside it), when written compactly. */
+function withoutUsageNull(text: string, from: number, at: number, to: number): string {
+  if (text.startsWith(',"usage":null', at - 1) && at - 1 >= from) return text.slice(from, at - 1) + text.slice(at + 12, to);
+  if (text.startsWith('"usage":null,', at)) return text.slice(from, at) + text.slice(at + 13, to);
+  return text.slice(from, to);
+}
+
+function badEvent(state: OpenAIStreamState, reason: string): LocalRouterError {
+  return new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.provider}" sent a stream event that is not a JSON object (${reason})`);
 }
 
 /**
@@ -76,9 +151,7 @@ function forwardEvent(state: OpenAIStreamState, ev: SseEvent): string {
   // Bytes pass through unparsed, but an event the client's SDK could not parse is never relayed:
   // one structural pass (strings skipped natively) is far cheaper than a parse.
   const scan = scanOpenAIBody(data);
-  if (!scan.ok) {
-    throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${state.provider}" sent a stream event that is not a JSON object (${scan.reason})`);
-  }
+  if (!scan.ok) throw badEvent(state, scan.reason);
   // The scan's pass noted the members acted on here: no further search of the event's text.
   const found = scan.found;
   if ((found & SCAN.FINISH) !== 0) state.sawFinish = true;
@@ -108,6 +181,7 @@ function withIdentity(state: OpenAIStreamState, answer: AnswerIdentity, raw: str
       if (spliced.headEnd !== undefined) {
         state.head = raw.slice(0, spliced.headEnd);
         state.headOut = spliced.text.slice(0, spliced.headEnd + spliced.text.length - raw.length);
+        state.headResumes = resumable(state.head);
       }
       return spliced.text;
     }
@@ -116,6 +190,14 @@ function withIdentity(state: OpenAIStreamState, answer: AnswerIdentity, raw: str
   if (rewritten === null) return raw;
   state.upstreamId ??= rewritten.upstreamId;
   return rewritten.text === data ? raw : `data: ${rewritten.text}\n\n`;
+}
+
+/**
+ * Whether the rest of an event after `head` can be scanned alone: the head (`data: {` up to the later
+ * of `id` and `model`'s values, all top-level members) names no member the relay acts on.
+ */
+function resumable(head: string): boolean {
+  return head.startsWith('data: {') && !head.includes('"usage"') && !head.includes('"error"') && !head.includes('"finish_reason"');
 }
 
 /**
@@ -140,7 +222,7 @@ function usageEvent(state: OpenAIStreamState, ev: SseEvent, data: string): strin
     return ev.raw;
   }
   state.usage = usageOf(chunk.usage as Parameters<typeof usageOf>[0]) ?? state.usage;
-  if (state.clientWantsUsage) return state.answer === null ? ev.raw : withIdentity(state, state.answer, ev.raw, data);
+  if (state.clientWantsUsage) return priced(state, state.answer === null ? ev.raw : withIdentity(state, state.answer, ev.raw, data));
   // The dedicated usage chunk has no choices: drop it. A content chunk that also carries usage keeps its content.
   if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return '';
   delete chunk.usage;
@@ -151,6 +233,12 @@ function usageEvent(state: OpenAIStreamState, ev: SseEvent, data: string): strin
     if ('model' in c) c.model = state.answer.model;
   }
   return `data: ${JSON.stringify(chunk)}\n\n`;
+}
+
+/** A chunk that hands the client its usage, with the cost of the usage known then in its usage object. */
+function priced(state: OpenAIStreamState, event: string): string {
+  const cost = state.costOf === null || state.usage === null ? null : state.costOf(state.usage);
+  return cost === null ? event : injectCost(event, cost);
 }
 
 /** The upstream's error when the event is an error object (`{"error": {...}}`), else null. */

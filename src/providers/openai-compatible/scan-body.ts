@@ -25,6 +25,26 @@ const BARE = new Uint8Array(128);
 for (const ch of ' \t\r\n{}[],:0123456789+-.eEtrufalsn') BARE[ch.charCodeAt(0)] = 1;
 
 /**
+ * What {@link scanJsonRange} found, in an object the caller keeps and reuses (a stream scans every
+ * event with one). Positions are offsets into the scanned text.
+ */
+export interface RangeScan {
+  /** {@link SCAN} bits. */
+  found: number;
+  /** The top-level `usage` object's braces, or -1. */
+  usageOpen: number;
+  usageClose: number;
+  /** With `SCAN.USAGE_NULL`: the opening quote of that `usage` key. */
+  usageNullAt: number;
+  /** Why the text is not one JSON object, when the scan returned false. */
+  reason: string;
+}
+
+export function createRangeScan(): RangeScan {
+  return { found: 0, usageOpen: -1, usageClose: -1, usageNullAt: -1, reason: '' };
+}
+
+/**
  * One cheap pass over a whole JSON body: strings are skipped with `indexOf`, so the cost is mostly
  * the structure, not the text. It checks what a broken upstream gets wrong (an empty, HTML or
  * truncated body, an unterminated string, unbalanced brackets, stray characters, trailing data)
@@ -32,58 +52,87 @@ for (const ch of ' \t\r\n{}[],:0123456789+-.eEtrufalsn') BARE[ch.charCodeAt(0)] 
  * parsed. Not a full validator: a misplaced comma or a malformed number inside the structure passes.
  */
 export function scanOpenAIBody(body: string): BodyScan {
-  const n = body.length;
-  let i = skipWhitespace(body, 0);
-  if (i >= n) return { ok: false, reason: 'the body is empty' };
-  if (body.charCodeAt(i) !== 123 /* { */) return { ok: false, reason: 'the body is not a JSON object' };
-  let depth = 0;
+  const scan = createRangeScan();
+  if (!scanJsonRange(body, 0, body.length, false, scan)) return { ok: false, reason: scan.reason };
+  if (scan.usageOpen === -1) return { ok: true, usage: null, found: scan.found };
+  try {
+    return { ok: true, usage: usageOf(JSON.parse(body.slice(scan.usageOpen, scan.usageClose + 1)) as Parameters<typeof usageOf>[0]), found: scan.found | SCAN.USAGE_OBJECT };
+  } catch {
+    return { ok: false, reason: 'the usage object is not valid JSON' };
+  }
+}
+
+/**
+ * The pass of {@link scanOpenAIBody} over `text[from, to)`, without slicing it out: true when that
+ * range is one JSON object (whitespace around it allowed), with what it found in `out`. `resume`
+ * scans the rest of an object whose start (up to and including a top-level member's value, with no
+ * watched member in it) was checked before: the scan starts inside it, at depth 1. The usage
+ * object's span is noted, not parsed (`found` gets `SCAN.USAGE_OBJECT` only once it is parsed).
+ * Offsets in `out.reason` count from `origin`.
+ */
+export function scanJsonRange(text: string, from: number, to: number, resume: boolean, out: RangeScan, origin = from): boolean {
+  out.found = 0;
+  out.usageOpen = -1;
+  out.usageClose = -1;
+  out.usageNullAt = -1;
+  let i = from;
+  let depth = 1;
+  if (!resume) {
+    i = skipWhitespace(text, from, to);
+    if (i >= to) return fail(out, 'the body is empty');
+    if (text.charCodeAt(i) !== 123 /* { */) return fail(out, 'the body is not a JSON object');
+    depth = 0;
+  }
   let usageKeyEnd = -1;
-  let usageOpen = -1;
-  let usageClose = -1;
   let found = 0;
-  for (; i < n; i++) {
-    const c = body.charCodeAt(i);
+  for (; i < to; i++) {
+    const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
-      const end = stringEnd(body, i);
-      if (end === -1) return { ok: false, reason: 'a string is not terminated (truncated body?)' };
+      const end = stringEnd(text, i, to);
+      if (end === -1) return fail(out, 'a string is not terminated (truncated body?)');
       // Only strings as long as a watched key are looked at: the rest cost one length check.
       const length = end - i - 1;
       if (length === 5 && depth === 1) {
-        if (body.startsWith('usage"', i + 1)) {
+        if (text.startsWith('usage"', i + 1)) {
           usageKeyEnd = end + 1;
-          const v = memberValueAt(body, end + 1);
-          if (v !== -1 && body.startsWith('null', v)) found |= SCAN.USAGE_NULL;
-        } else if (body.startsWith('error"', i + 1)) {
-          const v = memberValueAt(body, end + 1);
-          if (v !== -1 && body.charCodeAt(v) === 123 /* { */) found |= SCAN.ERROR_OBJECT;
+          const v = memberValueAt(text, end + 1, to);
+          if (v !== -1 && text.startsWith('null', v)) {
+            found |= SCAN.USAGE_NULL;
+            out.usageNullAt = i;
+          }
+        } else if (text.startsWith('error"', i + 1)) {
+          const v = memberValueAt(text, end + 1, to);
+          if (v !== -1 && text.charCodeAt(v) === 123 /* { */) found |= SCAN.ERROR_OBJECT;
         }
-      } else if (length === 13 && body.startsWith('finish_reason"', i + 1)) {
-        const v = memberValueAt(body, end + 1);
-        if (v !== -1 && body.charCodeAt(v) === 34 /* " */) found |= SCAN.FINISH;
+      } else if (length === 13 && text.startsWith('finish_reason"', i + 1)) {
+        const v = memberValueAt(text, end + 1, to);
+        if (v !== -1 && text.charCodeAt(v) === 34 /* " */) found |= SCAN.FINISH;
       }
       i = end;
     } else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (depth === 1 && c === 123 && usageKeyEnd !== -1 && onlyColonBetween(body, usageKeyEnd, i)) {
-        usageOpen = i;
-        usageClose = -1;
+      if (depth === 1 && c === 123 && usageKeyEnd !== -1 && onlyColonBetween(text, usageKeyEnd, i)) {
+        out.usageOpen = i;
+        out.usageClose = -1;
       }
       depth++;
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
       depth--;
-      if (depth === 1 && usageOpen !== -1 && usageClose === -1) usageClose = i;
+      if (depth === 1 && out.usageOpen !== -1 && out.usageClose === -1) out.usageClose = i;
       if (depth === 0) break;
     } else if (c >= 128 || BARE[c] === 0) {
-      return { ok: false, reason: `unexpected character ${JSON.stringify(body[i])} at offset ${i}` };
+      return fail(out, `unexpected character ${JSON.stringify(text[i])} at offset ${i - origin}`);
     }
   }
-  if (depth !== 0) return { ok: false, reason: 'the JSON object is not closed (truncated body?)' };
-  if (skipWhitespace(body, i + 1) !== n) return { ok: false, reason: 'data follows the JSON object' };
-  if (usageOpen === -1 || usageClose === -1) return { ok: true, usage: null, found };
-  try {
-    return { ok: true, usage: usageOf(JSON.parse(body.slice(usageOpen, usageClose + 1)) as Parameters<typeof usageOf>[0]), found: found | SCAN.USAGE_OBJECT };
-  } catch {
-    return { ok: false, reason: 'the usage object is not valid JSON' };
-  }
+  if (depth !== 0) return fail(out, 'the JSON object is not closed (truncated body?)');
+  if (skipWhitespace(text, i + 1, to) !== to) return fail(out, 'data follows the JSON object');
+  if (out.usageClose === -1) out.usageOpen = -1;
+  out.found = found;
+  return true;
+}
+
+function fail(out: RangeScan, reason: string): false {
+  out.reason = reason;
+  return false;
 }
 
 /** A whole OpenAI-shaped body relayed as it is: its usage, or LR_ERR_UPSTREAM_BAD_RESPONSE when it is not one JSON object. */
@@ -93,12 +142,12 @@ export function passedBodyUsage(body: string, provider: string): Usage | null {
   return scan.usage;
 }
 
-/** Index of the quote closing the string opened at `open`; -1 when the body ends first. */
-function stringEnd(text: string, open: number): number {
+/** Index of the quote closing the string opened at `open`; -1 when the range ends first. */
+function stringEnd(text: string, open: number, to: number): number {
   let j = open;
   for (;;) {
     j = text.indexOf('"', j + 1);
-    if (j === -1) return -1;
+    if (j === -1 || j >= to) return -1;
     let backslashes = 0;
     for (let k = j - 1; text.charCodeAt(k) === 92 /* \ */; k--) backslashes++;
     if ((backslashes & 1) === 0) return j;
@@ -106,10 +155,11 @@ function stringEnd(text: string, open: number): number {
 }
 
 /** Where the value of the member whose key ends before `from` starts (after the colon), or -1 when the string at hand is not a key. */
-function memberValueAt(text: string, from: number): number {
-  const colon = skipWhitespace(text, from);
-  if (text.charCodeAt(colon) !== 58 /* : */) return -1;
-  return skipWhitespace(text, colon + 1);
+function memberValueAt(text: string, from: number, to: number): number {
+  const colon = skipWhitespace(text, from, to);
+  if (colon >= to || text.charCodeAt(colon) !== 58 /* : */) return -1;
+  const v = skipWhitespace(text, colon + 1, to);
+  return v >= to ? -1 : v;
 }
 
 function onlyColonBetween(text: string, from: number, to: number): boolean {
@@ -122,9 +172,9 @@ function onlyColonBetween(text: string, from: number, to: number): boolean {
   return colons === 1;
 }
 
-function skipWhitespace(text: string, from: number): number {
+function skipWhitespace(text: string, from: number, to: number): number {
   let i = from;
-  while (i < text.length) {
+  while (i < to) {
     const c = text.charCodeAt(i);
     if (c !== 32 && c !== 9 && c !== 10 && c !== 13) break;
     i++;
