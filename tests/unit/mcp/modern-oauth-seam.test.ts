@@ -49,9 +49,17 @@ const EVENTS: ModernEvents = {
   listenFailed: () => undefined, listenRecovered: () => undefined,
 };
 
+/**
+ * Each test's server has a name of its own: logins are kept per server name across providers (the
+ * newest wins, a tie keeps the one there), so two tests' logins made in the same millisecond for
+ * one name would share the first one's tokens.
+ */
+let servers = 0;
+
 function runtime(): McpServerRuntime {
+  const name = `locked${++servers}`;
   return {
-    name: 'locked', namespace: 'locked', transport: 'streamable-http', command: null, args: [], env: {}, cwd: null, url: `${origin}/mcp`, headers: {},
+    name, namespace: name, transport: 'streamable-http', command: null, args: [], env: {}, cwd: null, url: `${origin}/mcp`, headers: {},
     connect: 'lazy', perSession: false, timeoutMs: 5000, maxTotalTimeoutMs: 0, protocol: 'auto', oauth: null,
   };
 }
