@@ -66,9 +66,19 @@ export class StoreEngine {
 
   writeLog(rows: LogRow[]): void {
     const sql = this.#ready();
-    // Room is made before the batch lands, so the file does not outgrow the cap by a batch.
-    if (this.#opts.logMaxBytes > 0) this.#enforceCap(sql, estimateBytes(rows));
-    sql.writeLog(rows);
+    const max = this.#opts.logMaxBytes;
+    if (max <= 0) {
+      sql.writeLog(rows);
+    } else {
+      // Room is made before rows land, so the file does not outgrow the cap by a batch. A batch
+      // larger than half the room a trim leaves (large bodies logged, a small cap) lands in parts,
+      // room made before each: else it would pass the cap by its own size.
+      const part = Math.max(1, Math.floor((max * TRIM_LOW_WATER) / 2));
+      for (const rowsOfPart of partsOf(rows, part)) {
+        this.#enforceCap(sql, estimateBytes(rowsOfPart));
+        sql.writeLog(rowsOfPart);
+      }
+    }
     this.#rowsInFile += rows.length;
     this.#enforceCap(sql, 0);
   }
@@ -185,13 +195,36 @@ export class StoreEngine {
 
 /** About the bytes `rows` take in the store (text as its length, numbers as 8 bytes). */
 function estimateBytes(rows: LogRow[]): number {
-  let n = rows.length * ROW_OVERHEAD;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    for (let j = 0; j < row.length; j++) {
-      const v = row[j];
-      n += typeof v === 'string' ? v.length : 8;
-    }
+  let n = 0;
+  for (let i = 0; i < rows.length; i++) n += rowBytes(rows[i]!);
+  return n;
+}
+
+function rowBytes(row: LogRow): number {
+  let n = ROW_OVERHEAD;
+  for (let j = 0; j < row.length; j++) {
+    const v = row[j];
+    n += typeof v === 'string' ? v.length : 8;
   }
   return n;
+}
+
+/** `rows` in order, cut into parts of at most `budget` estimated bytes (one row at least each); the whole array when it fits. */
+function partsOf(rows: LogRow[], budget: number): LogRow[][] {
+  if (estimateBytes(rows) <= budget) return [rows];
+  const parts: LogRow[][] = [];
+  let part: LogRow[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const b = rowBytes(row);
+    if (part.length > 0 && bytes + b > budget) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(row);
+    bytes += b;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
 }

@@ -79,6 +79,29 @@ describe.each(['inline', 'worker'] as const)('monitoring store faults (%s writer
     expect(await m.lookupLog(ids[0]!)).toBeUndefined();
   });
 
+  it('lands a batch larger than the cap in parts, making room before each: the file stays near the cap', async () => {
+    const dir = home();
+    const cap = 256 * 1024;
+    const m = start(dir, { writer, logMaxBytes: cap });
+    const ids: string[] = [];
+    // About 240 B a row: one batch of some 480 KB, nearly twice the cap.
+    for (let i = 0; i < 2000; i++) {
+      const e = entry();
+      ids.push(e.id);
+      m.log.append(e);
+    }
+    m.tick();
+    await m.sync();
+    const file = monitoringDbPath(dir);
+    expect(usedBytes(file)).toBeLessThanOrEqual(cap);
+    expect(fs.statSync(file).size).toBeLessThan(cap * 1.25);
+    const kept = countRows(file);
+    expect(kept).toBeGreaterThan(100);
+    expect(m.storeHealth().logTrimmed).toBe(2000 - kept);
+    expect((await m.lookupLog(ids.at(-1)!))?.id).toBe(ids.at(-1));
+    expect(await m.lookupLog(ids[0]!)).toBeUndefined();
+  });
+
   it('notices a store file deleted underneath, counts the rows written into it as dropped, and writes on into a fresh file', async () => {
     const dir = home();
     const reported: Reported[] = [];
