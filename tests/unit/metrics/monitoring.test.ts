@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { monitoringHomes } from '../../helpers/monitoring-fixture.js';
 import {
-  MetricsRing, Monitoring, RECORD_KIND, createRecord, getRequestLog, monitoringDbPath, openMonitoringDb, type RequestLogEntry,
+  EARLY_FLUSH_ROWS, MetricsRing, Monitoring, RECORD_KIND, createRecord, getRequestLog, monitoringDbPath, openMonitoringDb, type RequestLogEntry,
 } from '../../../src/metrics/index.js';
 
 const DAY = 86_400_000;
@@ -134,24 +134,25 @@ describe('Monitoring: early request log flush', () => {
     // Records held for a whole flush interval at a high request rate outlive the young generation.
     const m = start(home());
     expect(m.writerMode).toBe('worker');
-    for (let i = 0; i < 511; i++) m.log.append(entry(`gen-b${i}`));
+    const full = EARLY_FLUSH_ROWS;
+    for (let i = 0; i < full - 1; i++) m.log.append(entry(`gen-b${i}`));
     await new Promise((r) => setImmediate(r));
-    expect(m.log.pending).toBe(511);
-    for (let i = 511; i < 700; i++) m.log.append(entry(`gen-b${i}`));
+    expect(m.log.pending).toBe(full - 1);
+    for (let i = full - 1; i < full + 188; i++) m.log.append(entry(`gen-b${i}`));
     await new Promise((r) => setImmediate(r));
     // The timer is a minute away: the batch went because it was full, with what came meanwhile.
     expect(m.log.pending).toBe(0);
-    expect(m.log.get('gen-b699')?.id).toBe('gen-b699');
+    expect(m.log.get(`gen-b${full + 187}`)?.id).toBe(`gen-b${full + 187}`);
     await m.sync();
-    expect(m.log.written).toBe(700);
+    expect(m.log.written).toBe(full + 188);
     await stop(m);
   });
 
   it('with the writer on the main thread, waits for the flush timer however many records queue', async () => {
     const m = start(home(), { writer: 'inline' });
-    for (let i = 0; i < 1500; i++) m.log.append(entry(`gen-i${i}`));
+    for (let i = 0; i < EARLY_FLUSH_ROWS + 1000; i++) m.log.append(entry(`gen-i${i}`));
     await new Promise((r) => setImmediate(r));
-    expect(m.log.pending).toBe(1500);
+    expect(m.log.pending).toBe(EARLY_FLUSH_ROWS + 1000);
     await stop(m);
   });
 });
