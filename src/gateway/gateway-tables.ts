@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import { ClientTable, RequestGuards, type GatewayTables, type TokenSigner } from '../ingress/index.js';
-import { lookupModel, PriceBook } from '../providers/index.js';
+import { getPreset, lookupModel, PriceBook } from '../providers/index.js';
 import { StrategyTable } from '../routing/index.js';
 
 /**
@@ -18,5 +18,6 @@ export function buildGatewayTables(config: Config, tokens: TokenSigner): Gateway
     providerTypes,
     capabilities: (provider: string, model: string) => lookupModel(providerTypes.get(provider) ?? 'openai-compatible', model)?.capabilities,
     prices: new PriceBook(config.providers.map((p) => ({ name: p.name, type: p.type })), config.price_overrides),
+    openAIOnly: config.providers.every((p) => !p.enabled || getPreset(p.type)?.protocol === 'openai'),
   });
 }

@@ -74,6 +74,11 @@ export interface GatewayTables {
   readonly capabilities: (provider: string, model: string) => CandidateCapabilities | undefined;
   /** Model prices (catalog plus the config's overrides), for `/v1/models`. */
   readonly prices: PriceBook;
+  /**
+   * Every enabled provider speaks OpenAI's wire protocol: an OpenAI chat request is passed upstream
+   * as its own bytes whatever it routes to, and its messages are never all read.
+   */
+  readonly openAIOnly: boolean;
 }
 
 /**

@@ -13,7 +13,7 @@ import {
 import { headerSafe } from '../model/index.js';
 import { scanTopLevel, spliceTopLevel, spliceTopLevelText, type TopLevelObject } from '../providers/index.js';
 import { isUtf8 } from 'node:buffer';
-import { isObject, parseJsonBody, type FrontRequest, type LlmFront } from './llm-fronts.js';
+import { isObject, parseJsonBody, PASS_THROUGH_SKIM_MIN_BYTES, SKIM_MIN_BYTES, type FrontRequest, type LlmFront } from './llm-fronts.js';
 
 const SSE_HEADERS: HeaderPairs = [['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
 
@@ -64,7 +64,7 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     try {
       const cap = state.logBodyBytes ?? 0; // monitoring: request body for the request log (opt-in)
       if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
-      const parsed = parseJsonBody(raw!, server.max_json_depth, front.skimsMessages === true);
+      const parsed = parseJsonBody(raw!, server.max_json_depth, skimFrom(front, tables));
       const request = front.parse(parsed.value, { maxMessages: server.max_messages }, parsed.messages);
       if (!needsClassifier(request, client)) {
         proceed(front, state, exchange, client, request, raw!, parsed.top, crashHook, null);
@@ -83,6 +83,12 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
       exchange.fail(clientError(state, e), false);
     }
   }, server.body_timeout_ms, Number.isFinite(contentLength) ? contentLength : 0);
+}
+
+/** From which size a body of this front is skimmed instead of parsed whole (see `parseJsonBody`). */
+function skimFrom(front: LlmFront, tables: GatewayTables): number {
+  if (front.skimsMessages !== true) return Infinity;
+  return tables.openAIOnly ? PASS_THROUGH_SKIM_MIN_BYTES : SKIM_MIN_BYTES;
 }
 
 /** Test hook: an exception and a rejection nobody handles, on the ingress thread, outside any request. */

@@ -43,6 +43,15 @@ describe('buildGatewayTables', () => {
     expect(t.prices.pricingFor('local', 'tiny')?.pricing.input_per_mtok).toBe(1);
   });
 
+  it('knows whether every enabled provider speaks OpenAI\'s protocol (chat then passes through as bytes)', () => {
+    expect(buildGatewayTables(a, signer).openAIOnly).toBe(true);
+    const withAnthropic = (enabled: boolean): Config => ConfigSchema.parse({
+      ...a, providers: [...a.providers, { name: 'claude', type: 'anthropic', enabled }],
+    });
+    expect(buildGatewayTables(withAnthropic(true), signer).openAIOnly).toBe(false);
+    expect(buildGatewayTables(withAnthropic(false), signer).openAIOnly).toBe(true);
+  });
+
   it('verifies OAuth tokens with the signer it is given', () => {
     const t = buildGatewayTables(a, signer);
     const { token } = signer.issue('c_alpha00000000', keyA.hash, 60);
