@@ -1,5 +1,8 @@
 import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRuntime, UpstreamEngine } from '../model/index.js';
 
+/** How long calls stay on the actors after one saw another client request open. */
+export const BUSY_HOLD_MS = 100;
+
 /**
  * `execution: auto`: a call made while the gateway has no other client request open (and no other
  * call in flight) runs on this thread, any other goes to the provider actor threads. One request at
@@ -12,13 +15,10 @@ import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRun
  * saw another request open, calls stay on the actors for {@link BUSY_HOLD_MS}. A call stays where
  * it started.
  *
- * The on-thread engine is loaded in the background once a provider
- * is configured (start-up and a config without providers do not pay for it); until it is there,
- * every call goes to the actors. Calls with the crash test hook always go to an actor.
+ * The on-thread engine is loaded in the background once a provider is configured (start-up and a
+ * config without providers do not pay for it); until it is there, every call goes to the actors.
+ * Calls with the crash test hook always go to an actor.
  */
-/** How long calls stay on the actors after one saw another client request open. */
-export const BUSY_HOLD_MS = 100;
-
 export class AutoEngine implements UpstreamEngine {
   readonly mode = 'auto' as const;
   readonly #actors: UpstreamEngine;
