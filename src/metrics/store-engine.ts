@@ -73,10 +73,10 @@ export class StoreEngine {
       // Room is made before rows land, so the file does not outgrow the cap by a batch. A batch
       // larger than half the room a trim leaves (large bodies logged, a small cap) lands in parts,
       // room made before each: else it would pass the cap by its own size.
-      const part = Math.max(1, Math.floor((max * TRIM_LOW_WATER) / 2));
-      for (const rowsOfPart of partsOf(rows, part)) {
-        this.#enforceCap(sql, estimateBytes(rowsOfPart));
-        sql.writeLog(rowsOfPart);
+      const budget = Math.max(1, Math.floor((max * TRIM_LOW_WATER) / 2));
+      for (const part of partsOf(rows, budget)) {
+        this.#enforceCap(sql, part.bytes);
+        sql.writeLog(part.rows);
       }
     }
     this.#rowsInFile += rows.length;
@@ -193,13 +193,7 @@ export class StoreEngine {
   }
 }
 
-/** About the bytes `rows` take in the store (text as its length, numbers as 8 bytes). */
-function estimateBytes(rows: LogRow[]): number {
-  let n = 0;
-  for (let i = 0; i < rows.length; i++) n += rowBytes(rows[i]!);
-  return n;
-}
-
+/** About the bytes a row takes in the store (text as its length, numbers as 8 bytes). */
 function rowBytes(row: LogRow): number {
   let n = ROW_OVERHEAD;
   for (let j = 0; j < row.length; j++) {
@@ -209,22 +203,23 @@ function rowBytes(row: LogRow): number {
   return n;
 }
 
-/** `rows` in order, cut into parts of at most `budget` estimated bytes (one row at least each); the whole array when it fits. */
-function partsOf(rows: LogRow[], budget: number): LogRow[][] {
-  if (estimateBytes(rows) <= budget) return [rows];
-  const parts: LogRow[][] = [];
-  let part: LogRow[] = [];
+/**
+ * `rows` in order, cut into parts of at most `budget` estimated bytes (one row at least each), with
+ * each part's estimate; every row is estimated once, and a batch that fits is not copied.
+ */
+function partsOf(rows: LogRow[], budget: number): { rows: LogRow[]; bytes: number }[] {
+  const parts: { rows: LogRow[]; bytes: number }[] = [];
+  let start = 0;
   let bytes = 0;
-  for (const row of rows) {
-    const b = rowBytes(row);
-    if (part.length > 0 && bytes + b > budget) {
-      parts.push(part);
-      part = [];
+  for (let i = 0; i < rows.length; i++) {
+    const b = rowBytes(rows[i]!);
+    if (i > start && bytes + b > budget) {
+      parts.push({ rows: rows.slice(start, i), bytes });
+      start = i;
       bytes = 0;
     }
-    part.push(row);
     bytes += b;
   }
-  if (part.length > 0) parts.push(part);
+  parts.push({ rows: start === 0 ? rows : rows.slice(start), bytes });
   return parts;
 }
