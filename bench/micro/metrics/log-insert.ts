@@ -1,18 +1,19 @@
 /**
  * CPU per request-log row written by the store's writer: rows shaped like a bench request's, in
- * batches of 512 (the size the gateway hands on under load), into a fresh store on disk.
+ * batches of `EARLY_FLUSH_ROWS` (the size the gateway hands on under load), into a fresh store on disk.
  * `npx tsx bench/micro/metrics/log-insert.ts` (LOG_ROWS, LOG_BATCH to change the defaults).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EARLY_FLUSH_ROWS } from '../../../src/metrics/monitoring.js';
 import { openMonitoringDb } from '../../../src/metrics/monitoring-db.js';
 import { createSqlWriter } from '../../../src/metrics/sql-writer.js';
 import { idKey } from '../../../src/metrics/request-log-query.js';
 import type { LogRow } from '../../../src/workers/protocol.js';
 
 const ROWS = Number(process.env.LOG_ROWS ?? 60_000);
-const BATCH = Number(process.env.LOG_BATCH ?? 512);
+const BATCH = Number(process.env.LOG_BATCH ?? EARLY_FLUSH_ROWS);
 
 /** A generation id as the gateway makes them: its time first, then 20 random hex digits. */
 function id(): string {
