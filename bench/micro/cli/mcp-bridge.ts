@@ -17,7 +17,6 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -25,6 +24,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { generateClientKey } from '../../../src/secrets/index.js';
+import { closedPort } from '../../e2e/extended-gateway.js';
 
 const CALLS = Number(process.env.CALLS ?? 300);
 const WARMUP = Number(process.env.WARMUP ?? 50);
@@ -44,17 +44,6 @@ const CASES: Case[] = [
   { name: 'long op 20 ms, 5 progress', call: (c) => c.callTool({ name: 'every__trigger-long-running-operation', arguments: { duration: 0.02, steps: 5 } }, undefined, { onprogress: () => undefined }) },
   { name: 'long op, no progress', call: (c) => c.callTool({ name: 'every__trigger-long-running-operation', arguments: { duration: 0.003, steps: 3 } }) },
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startGateway(home: string, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], {
@@ -109,7 +98,7 @@ const pct = (xs: number[], p: number): number => {
 
 async function main(): Promise<void> {
   const { home, key } = writeHome();
-  const port = await freePort();
+  const port = await closedPort();
   const gateway = await startGateway(home, port);
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   const direct = new Client({ name: 'bench-direct', version: '1' });
