@@ -44,6 +44,9 @@ export function createRangeScan(): RangeScan {
   return { found: 0, usageOpen: -1, usageClose: -1, usageNullAt: -1, reason: '' };
 }
 
+/** The scan {@link scanOpenAIBody} reuses: it runs to completion and copies out what it returns. */
+const SCRATCH = createRangeScan();
+
 /**
  * One cheap pass over a whole JSON body: strings are skipped with `indexOf`, so the cost is mostly
  * the structure, not the text. It checks what a broken upstream gets wrong (an empty, HTML or
@@ -52,7 +55,7 @@ export function createRangeScan(): RangeScan {
  * parsed. Not a full validator: a misplaced comma or a malformed number inside the structure passes.
  */
 export function scanOpenAIBody(body: string): BodyScan {
-  const scan = createRangeScan();
+  const scan = SCRATCH;
   if (!scanJsonRange(body, 0, body.length, false, scan)) return { ok: false, reason: scan.reason };
   if (scan.usageOpen === -1) return { ok: true, usage: null, found: scan.found };
   try {
