@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Usage } from '../../../src/model/index.js';
+import { MAX_SSE_EVENT_CHARS, type Usage } from '../../../src/model/index.js';
 import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream } from '../../../src/providers/index.js';
 
 // A text holding whole `data: ` events (LF only) goes through the relay's plain lane; the same text
@@ -58,6 +58,9 @@ const STREAMS: Record<string, string> = {
   'CRLF framing': (chunk('a') + chunk('', 'stop') + done).replace(/\n/g, '\r\n'),
   'no final blank line': chunk('a') + chunk('', 'stop') + 'data: [DONE]\n',
   'a pretty-printed event on several lines': `${chunk('a')}data: {"id":"chatcmpl-1",\ndata: "model":"gpt","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n${done}`,
+  'NUL and raw control characters inside a chunk': chunk('a') + chunk('b').replace('"b"', '"b\u0000\u0001"') + chunk('', 'stop') + done,
+  'a CR inside a chunk of LF-framed events': chunk('a') + chunk('b').replace('"b"', '"b\r"') + chunk('', 'stop') + done,
+  'deep nesting after the usual head': chunk('a') + chunk('b', null, `,"x":${'['.repeat(5000)}${']'.repeat(5000)}`) + chunk('', 'stop') + done,
   'spaces inside the usual chunk': chunk('a') + chunk('b').replace('"choices":[', '"choices" : [ ') + chunk('', 'stop') + done,
 };
 
@@ -90,6 +93,13 @@ describe('OpenAI stream relay: the plain lane gives what the generic framing giv
     expect(notAsked.out).not.toContain('usage');
     expect(notAsked.out.split('\n\n').filter((e) => e.startsWith('data: {'))).toHaveLength(3);
     expect(notAsked.usage).toEqual({ input: 9, output: 3, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+  });
+
+  it('bounds an event that arrives whole but is larger than the framing allows, as the framing does', () => {
+    const huge = chunk('x'.repeat(MAX_SSE_EVENT_CHARS));
+    const state = createOpenAIStreamState(false, 'p', ANSWER, costOf);
+    passOpenAIStream(state, chunk('a'));
+    expect(() => passOpenAIStream(state, huge)).toThrow(/larger than 16 MiB/);
   });
 
   it('refuses a broken chunk that shares the usual head', () => {
