@@ -130,10 +130,11 @@ const BODY_SPARE_BYTES = 4096;
  * client dripping bytes must not hold a connection forever). `contentLength` (the request's
  * `Content-Length`, 0 when absent) sizes one buffer, made when the first chunk arrives, that the
  * chunks are copied into; a body without one, longer than it said, or past `PRESIZE_MAX_BYTES` is
- * gathered in parts.
+ * gathered in parts. `ownBuffer` makes the buffer of a body of `OWN_BODY_BUFFER_BYTES` or more (it
+ * may be longer than asked; the body is a view of its start).
  */
 export function readBody(res: HttpResponse, limit: number, done: (err: LocalRouterError | null, body: Buffer | null) => void,
-  timeoutMs = DEFAULT_BODY_TIMEOUT_MS, contentLength = 0): void {
+  timeoutMs = DEFAULT_BODY_TIMEOUT_MS, contentLength = 0, ownBuffer: (bytes: number) => Buffer = Buffer.allocUnsafeSlow): void {
   const until = Date.now() + timeoutMs;
   let parts: Buffer[] = [];
   const presize = contentLength > 0 && contentLength <= limit && contentLength <= PRESIZE_MAX_BYTES ? contentLength : 0;
@@ -166,7 +167,7 @@ export function readBody(res: HttpResponse, limit: number, done: (err: LocalRout
       return;
     }
     // uWS neuters the ArrayBuffer after the callback: copy it.
-    if (at === 0 && presize > 0) whole = presize >= OWN_BODY_BUFFER_BYTES ? Buffer.allocUnsafeSlow(presize + BODY_SPARE_BYTES) : Buffer.allocUnsafe(presize);
+    if (at === 0 && presize > 0) whole = presize >= OWN_BODY_BUFFER_BYTES ? ownBuffer(presize + BODY_SPARE_BYTES) : Buffer.allocUnsafe(presize);
     if (whole !== null && size <= presize) {
       whole.set(new Uint8Array(chunk), at);
       if (isLast) finish(null, size === whole.length ? whole : whole.subarray(0, size));

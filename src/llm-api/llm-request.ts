@@ -11,7 +11,7 @@ import {
   type OpenExchange, type RouteHandler,
 } from '../ingress/index.js';
 import { headerSafe } from '../model/index.js';
-import { scanTopLevel, spliceTopLevel, spliceTopLevelText, type TopLevelObject } from '../providers/index.js';
+import { giveBack, scanTopLevel, spliceTopLevel, spliceTopLevelText, takeBody, type TopLevelObject } from '../providers/index.js';
 import { isUtf8 } from 'node:buffer';
 import { isObject, parseJsonBody, PASS_THROUGH_SKIM_MIN_BYTES, SKIM_MIN_BYTES, type FrontRequest, type LlmFront } from './llm-fronts.js';
 
@@ -61,6 +61,7 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
   readBody(res, server.max_body_bytes, (err, raw) => {
     if (exchange.aborted) return;
     if (err) return exchange.fail(err, true);
+    exchange.holdBody(raw!);
     try {
       const cap = state.logBodyBytes ?? 0; // monitoring: request body for the request log (opt-in)
       if (cap > 0) exchange.requestBody = raw!.toString('utf8', 0, Math.min(raw!.length, cap));
@@ -82,7 +83,7 @@ function handleLlmRequest(front: LlmFront, state: GatewayState, res: HttpRespons
     } catch (e) {
       exchange.fail(clientError(state, e), false);
     }
-  }, server.body_timeout_ms, Number.isFinite(contentLength) ? contentLength : 0);
+  }, server.body_timeout_ms, Number.isFinite(contentLength) ? contentLength : 0, takeBody);
 }
 
 /** From which size a body of this front is skimmed instead of parsed whole (see `parseJsonBody`). */
@@ -235,6 +236,12 @@ class LlmExchange implements CallHandler, OpenExchange {
   clientId: string | null = null;
   requestBody: string | null = null;
   #responseBody: string | null = null;
+  /** The request's bytes, lent from the body pool when large (see body-pool.ts); null once given back. */
+  #body: Buffer | null = null;
+  /** The engine's call ended by itself (its last callback came): nothing of it can still use the body. */
+  #callOver = false;
+  /** A client abort or a shutdown cut the call short: it may still hold the body, which is then not given back. */
+  #cut = false;
 
   constructor(front: LlmFront, state: GatewayState, tables: GatewayTables, res: HttpResponse, cors: HeaderPairs, t0: number, client: string) {
     this.#front = front;
@@ -247,8 +254,14 @@ class LlmExchange implements CallHandler, OpenExchange {
     state.open.add(this);
   }
 
+  /** `raw` is the request's body for as long as the request lasts. */
+  holdBody(raw: Buffer): void {
+    this.#body = raw;
+  }
+
   terminate(err: PlainError): void {
     if (this.#done || this.aborted) return;
+    this.#cut = true;
     this.#call?.abort();
     this.onError(err);
     // A request still waiting for approval is answered now: its wait is dropped.
@@ -306,6 +319,7 @@ class LlmExchange implements CallHandler, OpenExchange {
 
   abort(): void {
     this.aborted = true;
+    this.#cut = true;
     this.onAbort?.();
     this.onAbort = null;
     if (!this.#done) this.#call?.abort();
@@ -333,6 +347,7 @@ class LlmExchange implements CallHandler, OpenExchange {
   }
 
   onResponse(status: number, contentType: string, body: string, usage: Usage | null, costUsd: number | null, upstreamId: string | null = null): void {
+    this.#callOver = true;
     if (!this.#answering()) return;
     if (this.#state.logBodyBytes) this.#captureResponse(body);
     this.#usage = usage;
@@ -353,6 +368,7 @@ class LlmExchange implements CallHandler, OpenExchange {
   }
 
   onEnd(usage: Usage | null, costUsd: number | null, upstreamId: string | null = null): void {
+    this.#callOver = true;
     if (!this.#answering()) return;
     this.#usage = usage;
     this.#costUsd = costUsd;
@@ -365,6 +381,7 @@ class LlmExchange implements CallHandler, OpenExchange {
   }
 
   onError(err: PlainError): void {
+    this.#callOver = true;
     if (!this.#answering()) return;
     this.#errorCode = err.code;
     if (!this.#headSent) {
@@ -488,6 +505,17 @@ class LlmExchange implements CallHandler, OpenExchange {
     }
   }
 
+  /**
+   * Gives a lent body back to the pool when nothing of this request can still use it: no call was
+   * made, or the call ended by itself. After an abort or a shutdown the call may still hold it.
+   */
+  #releaseBody(): void {
+    const body = this.#body;
+    this.#body = null;
+    if (body === null || this.#cut || (this.#call !== null && !this.#callOver)) return;
+    giveBack(body);
+  }
+
   #finish(status: number): void {
     if (this.#done) return;
     this.#done = true;
@@ -496,6 +524,7 @@ class LlmExchange implements CallHandler, OpenExchange {
     for (const p of this.#probes) this.#state.breakers.release(p.claims);
     this.#reconcileLimits();
     this.#state.open.delete(this);
+    this.#releaseBody();
     this.#state.onRequestDone({
       id: this.generationId, op: this.#front.op, attempts: this.#attempts, route: this.#route,
       status, startMs: this.#t0, durationMs: performance.now() - this.#t0, ttftMs: this.#ttftMs,

@@ -10,6 +10,7 @@
  * Callers then serialize the parsed value instead.
  */
 import { closingQuote } from '../model/index.js';
+import { assertNotGivenBack } from './body-pool.js';
 
 /** JSON's structural bytes, shared with the skim (json-skim.ts). */
 export const QUOTE = 0x22;
@@ -325,6 +326,7 @@ function defineOnFirstRead(target: Record<string, unknown>, key: string, load: (
  * large arrays are parsed element by element (see `PIECE_BYTES`).
  */
 export function parseJsonSpan(buf: Buffer, start: number, end: number): unknown {
+  assertNotGivenBack(buf);
   try {
     return parseSpan(buf, start, end);
   } catch (err) {

@@ -1,9 +1,10 @@
-import { Pool } from 'undici';
+import { buildConnector, Pool } from 'undici';
 import { randomUUID } from 'node:crypto';
 import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRuntime, UpstreamEngine } from '../model/index.js';
 import { splitBaseUrl } from './openai-compatible/api.js';
 import { PriceBook } from './catalog/index.js';
 import { RequestRun, type RunHost } from './request-run.js';
+import { watchBodyWrites } from './body-pool.js';
 
 interface ProviderEntry {
   runtime: ProviderRuntime;
@@ -71,7 +72,7 @@ export class ProviderEngine implements UpstreamEngine {
         // An idle connection is dropped before the common server idle timeout (Node's 5 s): reusing
         // one the upstream has just closed fails a POST, which undici does not retry.
         keepAliveTimeout: 4_000,
-        connect: { timeout: runtime.connectTimeoutMs },
+        connect: watchingConnector(runtime.connectTimeoutMs),
       });
       next.set(runtime.name, { runtime, pool, prefix });
     }
@@ -88,6 +89,16 @@ export class ProviderEngine implements UpstreamEngine {
     for (const run of this.#inflight) run.abort();
     await Promise.all([...this.#providers.values()].map((p) => p.pool.close().catch(() => {})));
   }
+}
+
+/** undici's own connector, with each new connection's writes of pooled body memory counted (see body-pool.ts). */
+function watchingConnector(timeoutMs: number): buildConnector.connector {
+  const connect = buildConnector({ timeout: timeoutMs });
+  return (options, callback) => connect(options, (err, socket) => {
+    if (err !== null || socket === null) return callback(err ?? new Error('no socket'), null);
+    watchBodyWrites(socket);
+    callback(null, socket);
+  });
 }
 
 /** Ids for translated responses (`chatcmpl-...`, `msg_...`): random, so they never collide across actors. */

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bodyPoolStats, dropFreeBodies } from '../../src/providers/index.js';
+import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js';
+
+/**
+ * Large request bodies are read into memory the gateway lends again once a request is over
+ * (src/providers/body-pool.ts). These tests hold it to what matters: every upstream receives
+ * exactly its own request's bytes, including from an upstream that answers before it has read the
+ * body, while the gateway's write of that body is still pending.
+ */
+
+const ANSWER = JSON.stringify({
+  id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'm',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+});
+
+/** An upstream that answers each request with the sha256 of the body it received, in the answer's text. */
+async function startEchoHashUpstream(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(parts);
+      const text = req.method === 'GET' ? '' : createHash('sha256').update(body).digest('hex');
+      const answer = JSON.parse(ANSWER) as { choices: { message: { content: string } }[] };
+      answer.choices[0]!.message.content = text;
+      const out = JSON.stringify(answer);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+      res.end(out);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+/**
+ * An upstream that answers a POST 200 as soon as it has the request's head, then reads nothing for
+ * `stallMs`, then reads the rest: the gateway's write of the body is still pending when its
+ * exchange ends. `received()` is every byte that came after that head. A GET (the gateway's model
+ * discovery) gets an empty model list at once.
+ */
+async function startEarlyAnswerUpstream(stallMs: number): Promise<{ url: string; received(): Promise<Buffer>; close(): Promise<void> }> {
+  const got: Buffer[] = [];
+  let settle!: () => void;
+  const finished = new Promise<void>((r) => { settle = r; });
+  const server = net.createServer((socket) => {
+    let head = Buffer.alloc(0);
+    let posted = false;
+    socket.on('data', (chunk: Buffer) => {
+      if (posted) {
+        got.push(chunk);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      for (let end = head.indexOf('\r\n\r\n'); end >= 0 && !posted; end = head.indexOf('\r\n\r\n')) {
+        const rest = head.subarray(end + 4);
+        if (head.subarray(0, 4).toString() === 'GET ') {
+          const list = '{"object":"list","data":[]}';
+          socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${list.length}\r\n\r\n${list}`);
+          head = rest;
+          continue;
+        }
+        posted = true;
+        got.push(rest);
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(ANSWER)}\r\n\r\n${ANSWER}`);
+        socket.pause();
+        setTimeout(() => socket.resume(), stallMs);
+      }
+    });
+    socket.on('close', () => { if (posted) settle(); });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    received: async () => { await finished; return Buffer.concat(got); },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+/** A chat body of about `bytes`, its text made of `letter`, with a marker that tells requests apart. */
+function bodyOf(model: string, letter: string, bytes: number, marker: string): string {
+  const content = `${marker} ${letter.repeat(bytes)}`;
+  return JSON.stringify({ model, messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content }] });
+}
+
+/** The sha256 of the bytes the upstream should receive for `body`: the client's body with `model` set to the upstream's id. */
+function expectedHash(body: string, upstreamModel: string): string {
+  const value = JSON.parse(body) as Record<string, unknown>;
+  value.model = upstreamModel;
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+async function post(fx: GatewayFixture, body: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${fx.baseURL}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json' }, body });
+  const json = await res.json() as { choices?: { message: { content: string } }[] };
+  return { status: res.status, text: json.choices?.[0]?.message.content ?? JSON.stringify(json) };
+}
+
+describe('large request bodies on lent memory', () => {
+  let echo: Awaited<ReturnType<typeof startEchoHashUpstream>>;
+  let early: Awaited<ReturnType<typeof startEarlyAnswerUpstream>>;
+  let fx: GatewayFixture;
+
+  beforeAll(async () => {
+    echo = await startEchoHashUpstream();
+    early = await startEarlyAnswerUpstream(1500);
+    fx = await startTestGateway({
+      execution: 'inline',
+      server: { max_body_bytes: 32 * 1024 * 1024 },
+      providers: [
+        { name: 'echo', type: 'openai-compatible', base_url: echo.url, key: 'sk-upstream-test' },
+        { name: 'early', type: 'openai-compatible', base_url: early.url, key: 'sk-upstream-test' },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await fx?.close();
+    await echo?.close();
+    await early?.close();
+  });
+
+  it('every upstream receives exactly its own body, one after another and many at once', async () => {
+    const sizes = [70_000, 200_000, 210_000, 90_000, 1_000_000, 205_000];
+    for (const [i, size] of sizes.entries()) {
+      const body = bodyOf('echo/m', 'abcdefgh'[i]!, size, `request-${i}`);
+      const res = await post(fx, body);
+      expect(res.status).toBe(200);
+      expect(res.text).toBe(expectedHash(body, 'm'));
+    }
+    // The memory of those requests came back and is lent again.
+    expect(bodyPoolStats().free).toBeGreaterThan(0);
+    const bodies = Array.from({ length: 24 }, (_, i) => bodyOf('echo/m', String.fromCharCode(0x61 + (i % 26)), 150_000 + (i % 5) * 20_000, `parallel-${i}`));
+    const answers = await Promise.all(bodies.map((b) => post(fx, b)));
+    answers.forEach((a, i) => {
+      expect(a.status).toBe(200);
+      expect(a.text).toBe(expectedHash(bodies[i]!, 'm'));
+    });
+  });
+
+  it("an upstream that answers before reading the body never receives another request's bytes", async () => {
+    // Larger than the socket buffers take at once: the write of A is still pending when its answer is complete.
+    const size = 12 * 1024 * 1024;
+    dropFreeBodies(); // room in the pool for A's memory, so B would get it if A's write were ignored
+    const a = bodyOf('early/m', 'A', size, 'request-A');
+    const resA = await post(fx, a);
+    expect(resA.status).toBe(200);
+    // B, of the same size, arrives while A's bytes are still on their way to the stalled upstream.
+    const b = bodyOf('echo/m', 'B', size, 'request-B');
+    const resB = await post(fx, b);
+    expect(resB.status).toBe(200);
+    expect(resB.text).toBe(expectedHash(b, 'm'));
+    const got = await early.received();
+    // What the stalled upstream got is A's body (or the start of it, if the connection was cut), never B's.
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.includes('request-B')).toBe(false);
+    expect(got.includes('BBBBBBBB')).toBe(false);
+    const sent = Buffer.from(JSON.stringify({ ...JSON.parse(a) as object, model: 'm' }));
+    expect(got.equals(sent.subarray(0, got.length))).toBe(true);
+  }, 30_000);
+});

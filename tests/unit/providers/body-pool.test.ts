@@ -1,0 +1,99 @@
+import { MessageChannel } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { bodyPoolStats, giveBack, takeBody, watchBodyWrites } from '../../../src/providers/body-pool.js';
+import { parseJsonSpan } from '../../../src/providers/json-top-level.js';
+
+/** A socket stand-in whose writes complete when the test says so. */
+function fakeSocket(): { socket: { write(chunk: unknown, enc?: unknown, cb?: unknown): boolean }; finish(): void; written: Uint8Array[] } {
+  const pending: ((err?: Error | null) => void)[] = [];
+  const written: Uint8Array[] = [];
+  const socket = {
+    write(chunk: unknown, enc?: unknown, cb?: unknown): boolean {
+      written.push(chunk as Uint8Array);
+      const done = (typeof enc === 'function' ? enc : cb) as ((err?: Error | null) => void) | undefined;
+      if (done) pending.push(done);
+      return true;
+    },
+  };
+  watchBodyWrites(socket);
+  return { socket, written, finish: () => { for (const cb of pending.splice(0)) cb(null); } };
+}
+
+describe('body pool', () => {
+  it('lends memory given back to the next body of a similar size', () => {
+    const a = takeBody(200_000);
+    expect(a.length).toBe(200_000);
+    a.fill(0x41);
+    giveBack(a);
+    const b = takeBody(200_500);
+    expect(b.buffer).toBe(a.buffer);
+    giveBack(b);
+    // Twice the size or more gets its own memory: a small body never pins a large region.
+    const c = takeBody(90_000);
+    expect(c.buffer).not.toBe(a.buffer);
+    giveBack(c);
+  });
+
+  it('never lends memory again while a socket write of it is pending', () => {
+    const { socket, finish } = fakeSocket();
+    const a = takeBody(300_000);
+    const spliced = a.subarray(0, 299_000); // the view that goes upstream
+    let called = false;
+    socket.write(spliced, () => { called = true; });
+    giveBack(a);
+    const b = takeBody(300_000);
+    expect(b.buffer).not.toBe(a.buffer);
+    finish();
+    expect(called).toBe(true); // the writer's own callback still runs
+    const c = takeBody(300_000);
+    expect(c.buffer).toBe(a.buffer);
+    giveBack(b);
+    giveBack(c);
+  });
+
+  it('a write whose callback comes before the request is over does not free it early', () => {
+    const { socket, finish } = fakeSocket();
+    const a = takeBody(400_000);
+    socket.write(a);
+    finish();
+    const b = takeBody(400_000);
+    expect(b.buffer).not.toBe(a.buffer); // still held by its request
+    giveBack(a);
+    giveBack(b);
+    const c = takeBody(400_000);
+    expect([a.buffer, b.buffer]).toContain(c.buffer);
+    giveBack(c);
+  });
+
+  it('writes of other memory pass through untouched, with their arguments', () => {
+    const { socket, written } = fakeSocket();
+    socket.write('head', 'latin1', () => {});
+    socket.write(Buffer.from('x'));
+    expect(written.map(String)).toEqual(['head', 'x']);
+  });
+
+  it('memory transferred to another thread is not taken back', () => {
+    const a = takeBody(500_000);
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(a.buffer, [a.buffer as ArrayBuffer]);
+    port1.close();
+    port2.close();
+    expect(a.buffer.byteLength).toBe(0);
+    const before = bodyPoolStats().free;
+    giveBack(a);
+    expect(bodyPoolStats().free).toBe(before);
+  });
+
+  it("a lazy reader of a body given back fails instead of reading the next request's bytes", () => {
+    const a = takeBody(70_000);
+    const text = Buffer.from(JSON.stringify({ messages: [{ role: 'user', content: 'secret of request A' }] }));
+    text.copy(a);
+    const raw = a.subarray(0, text.length);
+    expect(parseJsonSpan(raw, 0, raw.length)).toEqual(JSON.parse(text.toString()));
+    giveBack(raw);
+    expect(() => parseJsonSpan(raw, 0, raw.length)).toThrow(/after its request ended/);
+    const b = takeBody(70_000);
+    expect(b.buffer).toBe(a.buffer);
+    giveBack(b);
+  });
+});
