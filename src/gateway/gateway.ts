@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import type { ProviderRuntime, UpstreamEngine } from '../model/index.js';
-import { getPreset, loadProviderEngine, ModelDirectory } from '../providers/index.js';
+import { acceptBody, getPreset, loadProviderEngine, ModelDirectory } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
 import { ActorPool, type ActorPoolOptions } from '../workers/index.js';
@@ -302,7 +302,7 @@ function resolveApiKey(p: Config['providers'][number], presetEnv: string | null,
  * exists in auto mode, and never in workers mode.
  */
 async function createEngine(mode: 'auto' | 'workers' | 'inline', opts: ActorPoolOptions, openRequests: () => number): Promise<UpstreamEngine> {
-  const actors = (): UpstreamEngine => new OnDemandEngine(opts.providers, (providers) => new ActorPool({ ...opts, providers }));
+  const actors = (): UpstreamEngine => new OnDemandEngine(opts.providers, (providers) => new ActorPool({ ...opts, providers, onMemory: acceptBody }));
   if (mode === 'workers') return actors();
   if (mode === 'auto') return new AutoEngine(opts.providers, actors(), async (providers) => new (await loadProviderEngine())(providers), openRequests);
   const ProviderEngine = await loadProviderEngine();

@@ -28,6 +28,8 @@ interface Loan {
   writes: number;
   /** The request still holds it (not given back yet). */
   held: boolean;
+  /** Memory another thread lent (see `adoptBody`): where it goes once free, instead of this thread's list. */
+  home: ((memory: ArrayBuffer) => void) | null;
 }
 
 /** The smallest body lent from the pool (smaller ones come from Node's shared pool). */
@@ -57,7 +59,7 @@ export function takeBody(bytes: number): Buffer {
   const memory = takeFree(bytes) ?? new ArrayBuffer(Math.ceil(bytes / SIZE_STEP) * SIZE_STEP);
   let loan = loans.get(memory);
   if (loan === undefined) {
-    loan = { memory, writes: 0, held: true };
+    loan = { memory, writes: 0, held: true, home: null };
     loans.set(memory, loan);
   }
   loan.held = true;
@@ -105,13 +107,41 @@ function settle(loan: Loan): void {
     loans.delete(loan.memory);
     return;
   }
-  if (free.length >= MAX_FREE || freeBytes + loan.memory.byteLength > MAX_FREE_BYTES) {
+  if (loan.home !== null) {
     loans.delete(loan.memory);
+    loan.home(loan.memory);
     return;
   }
-  free.push(loan.memory);
-  freeBytes += loan.memory.byteLength;
+  keepFree(loan.memory);
+}
+
+/** `memory` joins the free list, when there is room. */
+function keepFree(memory: ArrayBuffer): void {
+  const loan = loans.get(memory);
+  if (free.length >= MAX_FREE || freeBytes + memory.byteLength > MAX_FREE_BYTES) {
+    if (loan !== undefined) loans.delete(memory);
+    return;
+  }
+  free.push(memory);
+  freeBytes += memory.byteLength;
   idleTimer ??= setTimeout(dropWhenIdle, IDLE_DROP_MS).unref();
+}
+
+/**
+ * A provider actor's side of a body the ingress lent it (transferred with the call): its socket
+ * writes are counted like the ingress's own, and once the call is over (`giveBack`) and they have
+ * finished, `home` gets the memory to send back. False when `body` is not such memory.
+ */
+export function adoptBody(body: Uint8Array, home: (memory: ArrayBuffer) => void): boolean {
+  const memory = body.buffer;
+  if (!(memory instanceof ArrayBuffer) || body.byteOffset !== 0 || memory.byteLength < POOLED_BODY_MIN_BYTES || loans.has(memory)) return false;
+  loans.set(memory, { memory, writes: 0, held: true, home });
+  return true;
+}
+
+/** Memory an actor sent back (see `adoptBody`): lent again from this thread's pool. */
+export function acceptBody(memory: ArrayBuffer): void {
+  if (memory.byteLength >= POOLED_BODY_MIN_BYTES && !loans.has(memory)) keepFree(memory);
 }
 
 function dropWhenIdle(): void {

@@ -18,7 +18,7 @@ export { answerPipeline, type AnswerPipeline, type AnswerStream, type AnswerBody
 export { openAIChatDialect } from './openai-compatible/openai-chat-dialect.js';
 export type { ProviderAdapter, WireProtocol, Operation, TranslateContext, UpstreamRequest, UpstreamBytesRequest, TranslatedBody, PartStream, CostOf, PassedError } from './adapter.js';
 export { parseJsonSpan, parseTopLevelPieces, scanTopLevel, spliceTopLevel, spliceTopLevelText, withTopLevelValue, type TopLevelMember, type TopLevelObject } from './json-top-level.js';
-export { assertNotGivenBack, bodyPoolStats, dropFreeBodies, giveBack, takeBody, watchBodyWrites } from './body-pool.js';
+export { acceptBody, adoptBody, assertNotGivenBack, bodyPoolStats, dropFreeBodies, giveBack, takeBody, watchBodyWrites } from './body-pool.js';
 export { MessageRole, skimJsonBody, TOO_DEEP, type BodySkim, type MessageSpans } from './json-skim.js';
 export { PRESETS, PROVIDER_TYPES, getPreset, isProviderType, detectLocalProviders, modelsUrl, parseModelList, type ProviderPreset, type ProviderType, type DetectedProvider } from './presets/index.js';
 export { lookupModel, computeCost, PriceBook, CATALOG_INFO, listCatalogModels } from './catalog/index.js';

@@ -10,6 +10,7 @@
  * `__proto__`. Inside a message, a key with an escape or a `role` with one makes that element
  * "unsure": whoever needs it parses it.
  */
+import { JSON_SPECIALS_WASM } from './json-specials-wasm.js';
 import {
   BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE, type TopLevelMember, type TopLevelObject,
 } from './json-top-level.js';
@@ -47,15 +48,18 @@ let tooDeep = false;
 /**
  * The top level of `buf` (UTF-8, already checked with `isUtf8`) and the spans of its `messages`
  * elements; `TOO_DEEP` when objects/arrays nest deeper than `maxDepth` (as `withinJsonDepth` counts
- * them); null when the text is not JSON the skim can vouch for.
+ * them); null when the text is not JSON the skim can vouch for. `index` false keeps to the
+ * word-at-a-time search whatever the size (the tests hold the two searches to the same answers).
  */
-export function skimJsonBody(buf: Buffer, maxDepth: number): BodySkim | typeof TOO_DEEP | null {
-  useWords(buf);
+export function skimJsonBody(buf: Buffer, maxDepth: number, index = true): BodySkim | typeof TOO_DEEP | null {
+  if (!index || !indexSpecials(buf)) useWords(buf);
   try {
     return skimTopLevel(buf, maxDepth);
   } finally {
     // The view would keep the body's memory alive until the next skim.
     words = NO_WORDS;
+    specials = NO_SPECIALS;
+    specialCount = -1;
   }
 }
 
@@ -301,9 +305,10 @@ function isHex(c: number | undefined): boolean {
 /**
  * The closing quote of the string opened at `open`, checked as the parser checks strings (no raw
  * control characters, only JSON's escapes); -1 with `bad` set otherwise. The text between escapes
- * is passed over four bytes at a time (`nextSpecial`), and only escapes are looked at one by one.
+ * is passed over at once (`nextSpecial`), and only escapes are looked at one by one.
  */
 function stringEnd(buf: Buffer, open: number): number {
+  if (specialCount >= 0) return stringEndIndexed(buf, open);
   let i = open + 1;
   for (;;) {
     i = nextSpecial(buf, i);
@@ -346,6 +351,7 @@ function useWords(buf: Buffer): void {
  * yes/no answer, so the bytes of a word that says yes are looked at one by one.
  */
 function nextSpecial(buf: Buffer, i: number): number {
+  if (specialCount >= 0) return nextIndexed(buf.length, i);
   const n = buf.length;
   while (i < n && ((i - wordBase) & 3) !== 0) {
     const c = buf[i]!;
@@ -369,4 +375,122 @@ function nextSpecial(buf: Buffer, i: number): number {
     i++;
   }
   return n;
+}
+
+/**
+ * Bodies from `INDEX_MIN_BYTES` to `INDEX_MAX_BYTES` have every quote, backslash and control byte
+ * found up front by the WebAssembly scan (json-specials.wat, sixteen bytes at a time), about a
+ * seventh of what the word-at-a-time search costs on an agent body; `nextSpecial` then reads the
+ * list. The module's memory holds a copy of the body and the list, and keeps the largest size it
+ * grew to (twice `INDEX_MAX_BYTES` at most); larger bodies, and texts whose list would pass a
+ * quarter of their length (arrays of short strings), use the word-at-a-time search.
+ */
+const INDEX_MIN_BYTES = 16 * 1024;
+const INDEX_MAX_BYTES = 4 * 1024 * 1024;
+
+interface SpecialsScanner {
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  specials(start: number, end: number, out: number, cap: number): number;
+}
+
+/** The part of the WebAssembly API used here (the project's type libraries do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+
+/** Undefined until first needed; null where WebAssembly (with SIMD) is unavailable. */
+let scanner: SpecialsScanner | null | undefined;
+const NO_SPECIALS = new Int32Array(0);
+/** Offsets of the body's special bytes, ascending; `specialCount` -1 when the body was not indexed. */
+let specials: Int32Array = NO_SPECIALS;
+let specialCount = -1;
+/** Where the last lookup ended: the skim reads strings front to back, so most lookups move it a step. */
+let cursor = 0;
+
+function loadScanner(): SpecialsScanner | null {
+  if (scanner !== undefined) return scanner;
+  try {
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const module = new wasm.Module(Buffer.from(JSON_SPECIALS_WASM, 'base64'));
+    scanner = new wasm.Instance(module).exports as SpecialsScanner;
+  } catch {
+    scanner = null;
+  }
+  return scanner;
+}
+
+/** Lists `buf`'s special bytes for `nextSpecial`; false when the body is not to be indexed or the list would be too long. */
+function indexSpecials(buf: Buffer): boolean {
+  const n = buf.length;
+  if (n < INDEX_MIN_BYTES || n > INDEX_MAX_BYTES) return false;
+  const scan = loadScanner();
+  if (scan === null) return false;
+  const out = (n + 15) & ~15;
+  const cap = n >> 2;
+  const need = out + cap * 4;
+  const have = scan.memory.buffer.byteLength;
+  if (need > have) scan.memory.grow(Math.ceil((need - have) / 65536));
+  new Uint8Array(scan.memory.buffer, 0, n).set(buf);
+  const count = scan.specials(0, n, out, cap);
+  if (count < 0) return false;
+  specials = new Int32Array(scan.memory.buffer, out, count);
+  specialCount = count;
+  cursor = 0;
+  return true;
+}
+
+/** The first special byte at or after `i` from the list; `n` if none. */
+function nextIndexed(n: number, i: number): number {
+  const k = firstIndexedFrom(i);
+  cursor = k;
+  return k < specialCount ? specials[k]! : n;
+}
+
+/** The position in the list of the first special byte at or after `i`. */
+function firstIndexedFrom(i: number): number {
+  let k = cursor;
+  if (k > 0 && specials[k - 1]! >= i) {
+    // Asked about an earlier place: search from the start.
+    let lo = 0;
+    let hi = k - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (specials[mid]! < i) lo = mid + 1;
+      else hi = mid;
+    }
+    k = lo;
+  }
+  while (k < specialCount && specials[k]! < i) k++;
+  return k;
+}
+
+/** `stringEnd` reading the list: from special byte to special byte, escapes checked as there. */
+function stringEndIndexed(buf: Buffer, open: number): number {
+  const list = specials;
+  const count = specialCount;
+  let k = firstIndexedFrom(open + 1);
+  for (;;) {
+    if (k >= count) return fail();
+    const i = list[k]!;
+    const c = buf[i]!;
+    if (c === QUOTE) {
+      cursor = k + 1;
+      return i;
+    }
+    if (c < 0x20) return fail();
+    // A backslash: JSON's escapes only. The escaped byte may be a special itself (\" or \\).
+    const e = buf[i + 1];
+    let next: number;
+    if (e === 0x75) {
+      if (!isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) return fail();
+      next = i + 6;
+    } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+      next = i + 2;
+    } else {
+      return fail();
+    }
+    k++;
+    while (k < count && list[k]! < next) k++;
+  }
 }

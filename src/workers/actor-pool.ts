@@ -4,7 +4,7 @@ import { ActorHost, type ActorCrash, type RestartPolicy } from './actor-host.js'
 import { FrameBatcher } from './frame-batcher.js';
 import type { ActorWorkerData, FromActorFrame, ToActorFrame } from './protocol.js';
 import {
-  callIdOf, deliverFrame, encodeCancel, encodePause, encodeProviders, encodeRequest, encodeResume, endsCall, isReady, transfersOf,
+  callIdOf, deliverFrame, encodeCancel, encodePause, encodeProviders, encodeRequest, encodeResume, endsCall, isMemory, isReady, transfersOf,
 } from './provider-codec.js';
 import { moduleBeside } from './spawn-worker.js';
 
@@ -31,6 +31,8 @@ export interface ActorPoolOptions {
   providers: ProviderRuntime[];
   testHooks?: boolean;
   onCrash?: (info: { actor: number; error: string; failedRequests: number }) => void;
+  /** A request body's memory an actor sent back once free (see MemoryFrame), for the next body to be read into. */
+  onMemory?: (memory: ArrayBuffer) => void;
 }
 
 /**
@@ -45,6 +47,7 @@ export class ActorPool implements UpstreamEngine {
   #providers: ProviderRuntime[];
   #testHooks: boolean;
   #onCrash: ActorPoolOptions['onCrash'];
+  #onMemory: ActorPoolOptions['onMemory'];
   #seq = 0;
   #next = 0;
 
@@ -53,6 +56,7 @@ export class ActorPool implements UpstreamEngine {
     this.#providers = opts.providers;
     this.#testHooks = opts.testHooks ?? false;
     this.#onCrash = opts.onCrash;
+    this.#onMemory = opts.onMemory;
     for (let i = 0; i < opts.actors; i++) this.#slots.push(this.#createSlot(i));
   }
 
@@ -114,6 +118,10 @@ export class ActorPool implements UpstreamEngine {
       const frame = frames[i]!;
       if (isReady(frame)) {
         slot.host.markReady();
+        continue;
+      }
+      if (isMemory(frame)) {
+        this.#onMemory?.(frame[2]);
         continue;
       }
       const id = callIdOf(frame);

@@ -23,6 +23,7 @@ export const FRAME = {
   FULL: 24,
   READY: 25,
   ATTEMPT: 26,
+  MEMORY: 27,
 } as const;
 
 /** Request flags, a bit set. */
@@ -63,7 +64,12 @@ export type ReadyFrame = [typeof FRAME.READY, id: 0];
 /** `onAttempt`: the fields of an `Attempt`, in order. */
 export type AttemptFrame = [typeof FRAME.ATTEMPT, id: number, provider: string, model: string, status: number,
   code: ErrorCode | null, durationMs: number, retryAfterMs: number, connectionLevel: boolean];
-export type FromActorFrame = HeadFrame | ChunkFrame | EndFrame | ErrorFrame | FullFrame | ReadyFrame | AttemptFrame;
+/**
+ * A request body's memory, transferred back once the actor's call is over and its socket writes
+ * have finished, for the ingress to read the next large body into (see src/providers/body-pool.ts).
+ */
+export type MemoryFrame = [typeof FRAME.MEMORY, id: 0, memory: ArrayBuffer];
+export type FromActorFrame = HeadFrame | ChunkFrame | EndFrame | ErrorFrame | FullFrame | ReadyFrame | AttemptFrame | MemoryFrame;
 
 /** workerData handed to each provider actor thread at spawn. */
 export interface ActorWorkerData {

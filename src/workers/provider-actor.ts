@@ -5,10 +5,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CallController, CallRequest } from '../model/index.js';
-import { loadProviderEngine } from '../providers/index.js';
+import { adoptBody, giveBack, loadProviderEngine } from '../providers/index.js';
 import { FrameBatcher } from './frame-batcher.js';
 import type { ActorWorkerData, FromActorFrame, ToActorFrame } from './protocol.js';
-import { applyToActor, FrameEncoder, mergeChunks, READY_FRAME, type ActorSide } from './provider-codec.js';
+import { applyToActor, FrameEncoder, memoryFrame, mergeChunks, READY_FRAME, transfersFromActor, type ActorSide } from './provider-codec.js';
 
 const port = parentPort;
 if (!port) throw new Error('provider-actor must run in a worker thread');
@@ -17,7 +17,7 @@ const data = workerData as ActorWorkerData;
 /** Calls in flight by request id. */
 const calls = new Map<number, CallController>();
 // Chunks of one stream that arrive in the same event-loop turn travel (and are written) as one.
-const out = new FrameBatcher<FromActorFrame>((frames) => port.postMessage(frames), mergeChunks);
+const out = new FrameBatcher<FromActorFrame>((frames) => port.postMessage(frames, transfersFromActor(frames)), mergeChunks);
 
 // With at most one call in flight, a frame's batch goes when the current task ends, not at the turn's end.
 const push = (frame: FromActorFrame): void => out.push(frame, calls.size <= 1);
@@ -27,10 +27,17 @@ const crash = data.testHooks
 const ProviderEngine = await loadProviderEngine();
 const engine = new ProviderEngine(data.providers, crash);
 const forget = (id: number): void => { calls.delete(id); };
+/** A body's memory goes back to the ingress (which lent it) once free. */
+const sendHome = (memory: ArrayBuffer): void => out.push(memoryFrame(memory));
 
 const side: ActorSide = {
   call(id: number, request: CallRequest): void {
-    const encoder = new FrameEncoder(id, push, forget);
+    const body = request.body;
+    // The ingress's pooled memory, transferred with the call: given back when the call ends by
+    // itself (its last frame), never after a cancel, when the call may still hold it.
+    const lent = body instanceof Uint8Array && adoptBody(body, sendHome);
+    const done = lent ? (ended: number): void => { forget(ended); giveBack(body); } : forget;
+    const encoder = new FrameEncoder(id, push, done);
     const controller = engine.call(request, encoder);
     // A call that failed at once has already ended.
     if (!encoder.ended) calls.set(id, controller);

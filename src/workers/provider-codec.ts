@@ -5,7 +5,7 @@
  */
 import type { Attempt, CallHandler, CallRequest, ClientDialectName, PlainError, ProviderRuntime, Usage } from '../model/index.js';
 import {
-  CLIENT_DIALECT, FRAME, REQ_FLAG, type AttemptFrame, type FromActorFrame, type ReadyFrame, type RequestFrame, type ToActorFrame,
+  CLIENT_DIALECT, FRAME, REQ_FLAG, type AttemptFrame, type FromActorFrame, type MemoryFrame, type ReadyFrame, type RequestFrame, type ToActorFrame,
 } from './protocol.js';
 
 /** Dialect names by their flag code. */
@@ -103,6 +103,24 @@ export const READY_FRAME: ReadyFrame = [FRAME.READY, 0];
 
 export function isReady(frame: FromActorFrame): frame is ReadyFrame {
   return frame[0] === FRAME.READY;
+}
+
+export function memoryFrame(memory: ArrayBuffer): MemoryFrame {
+  return [FRAME.MEMORY, 0, memory];
+}
+
+export function isMemory(frame: FromActorFrame): frame is MemoryFrame {
+  return frame[0] === FRAME.MEMORY;
+}
+
+/** The memory a batch of actor frames hands back (MEMORY frames), to be transferred, not copied. */
+export function transfersFromActor(frames: readonly FromActorFrame[]): ArrayBuffer[] | undefined {
+  let list: ArrayBuffer[] | undefined;
+  for (let i = 0; i < frames.length; i++) {
+    const frame = frames[i]!;
+    if (frame[0] === FRAME.MEMORY) (list ??= []).push(frame[2]);
+  }
+  return list;
 }
 
 /** The call a frame belongs to (0 for READY). */

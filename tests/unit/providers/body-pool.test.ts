@@ -1,6 +1,6 @@
 import { MessageChannel } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
-import { bodyPoolStats, giveBack, takeBody, watchBodyWrites } from '../../../src/providers/body-pool.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { acceptBody, adoptBody, bodyPoolStats, dropFreeBodies, giveBack, takeBody, watchBodyWrites } from '../../../src/providers/body-pool.js';
 import { parseJsonSpan } from '../../../src/providers/json-top-level.js';
 
 /** A socket stand-in whose writes complete when the test says so. */
@@ -20,17 +20,19 @@ function fakeSocket(): { socket: { write(chunk: unknown, enc?: unknown, cb?: unk
 }
 
 describe('body pool', () => {
+  beforeEach(() => dropFreeBodies());
+
   it('lends memory given back to the next body of a similar size', () => {
     const a = takeBody(200_000);
     expect(a.length).toBe(200_000);
     a.fill(0x41);
     giveBack(a);
     const b = takeBody(200_500);
-    expect(b.buffer).toBe(a.buffer);
+    expect(b.buffer === a.buffer).toBe(true);
     giveBack(b);
     // Twice the size or more gets its own memory: a small body never pins a large region.
     const c = takeBody(90_000);
-    expect(c.buffer).not.toBe(a.buffer);
+    expect(c.buffer === a.buffer).toBe(false);
     giveBack(c);
   });
 
@@ -42,11 +44,11 @@ describe('body pool', () => {
     socket.write(spliced, () => { called = true; });
     giveBack(a);
     const b = takeBody(300_000);
-    expect(b.buffer).not.toBe(a.buffer);
+    expect(b.buffer === a.buffer).toBe(false);
     finish();
     expect(called).toBe(true); // the writer's own callback still runs
     const c = takeBody(300_000);
-    expect(c.buffer).toBe(a.buffer);
+    expect(c.buffer === a.buffer).toBe(true);
     giveBack(b);
     giveBack(c);
   });
@@ -57,11 +59,11 @@ describe('body pool', () => {
     socket.write(a);
     finish();
     const b = takeBody(400_000);
-    expect(b.buffer).not.toBe(a.buffer); // still held by its request
+    expect(b.buffer === a.buffer).toBe(false); // still held by its request
     giveBack(a);
     giveBack(b);
     const c = takeBody(400_000);
-    expect([a.buffer, b.buffer]).toContain(c.buffer);
+    expect(c.buffer === a.buffer || c.buffer === b.buffer).toBe(true);
     giveBack(c);
   });
 
@@ -84,6 +86,25 @@ describe('body pool', () => {
     expect(bodyPoolStats().free).toBe(before);
   });
 
+  it("an actor sends a lent body home only once its call is over and its writes are done; the ingress lends it again", () => {
+    const { socket, finish } = fakeSocket();
+    const memory = new ArrayBuffer(256 * 1024);
+    const body = new Uint8Array(memory, 0, 200_000);
+    const home: ArrayBuffer[] = [];
+    expect(adoptBody(body, (m) => home.push(m))).toBe(true);
+    expect(adoptBody(body, (m) => home.push(m))).toBe(false); // one loan at a time
+    expect(adoptBody(new Uint8Array(new ArrayBuffer(1024)), () => {})).toBe(false); // small: a copy, not lent memory
+    socket.write(body);
+    giveBack(body);
+    expect(home).toEqual([]);
+    finish();
+    expect(home.length === 1 && home[0] === memory).toBe(true);
+    acceptBody(memory);
+    const next = takeBody(210_000);
+    expect(next.buffer === memory).toBe(true);
+    giveBack(next);
+  });
+
   it("a lazy reader of a body given back fails instead of reading the next request's bytes", () => {
     const a = takeBody(70_000);
     const text = Buffer.from(JSON.stringify({ messages: [{ role: 'user', content: 'secret of request A' }] }));
@@ -93,7 +114,7 @@ describe('body pool', () => {
     giveBack(raw);
     expect(() => parseJsonSpan(raw, 0, raw.length)).toThrow(/after its request ended/);
     const b = takeBody(70_000);
-    expect(b.buffer).toBe(a.buffer);
+    expect(b.buffer === a.buffer).toBe(true);
     giveBack(b);
   });
 });

@@ -43,6 +43,21 @@ function check(text: string, maxDepth = 64): void {
   // Null: either the parser refuses it, or it has what the skim leaves to the parser (checked by the caller's cases).
 }
 
+/**
+ * Bodies from 16 KB on have their special bytes listed up front by the WebAssembly scan: `text`
+ * padded past that size (trailing whitespace, so every offset stays) must get the same answer from
+ * the listed search as from the word-at-a-time one, and the same as `text` itself.
+ */
+function sameBothWays(text: Buffer): void {
+  const padded = Buffer.alloc(Math.max(text.length, 16 * 1024) + 40, 0x20);
+  text.copy(padded);
+  const indexed = skimJsonBody(padded, 64);
+  const words = skimJsonBody(padded, 64, false);
+  expect(indexed, text.toString()).toEqual(words);
+  const plain = skimJsonBody(text, 64);
+  expect(indexed).toEqual(plain);
+}
+
 /** A deterministic stream of numbers. */
 function sequence(seed: number): () => number {
   let s = seed >>> 0;
@@ -132,6 +147,7 @@ describe('skimJsonBody', () => {
       if (!isUtf8(text)) continue;
       const s = text.toString('utf8');
       const skim = skimJsonBody(text, 64);
+      sameBothWays(text);
       if (skim !== null && skim !== TOO_DEEP) accepted++;
       check(s);
       // And the converse: valid text whose `messages` is an array is skimmed, unless a top-level key is
@@ -147,6 +163,25 @@ describe('skimJsonBody', () => {
     }
     expect(accepted).toBeGreaterThan(100);
   });
+  it("lists the special bytes of a large body up front and answers as the word search, past the list's limit too", () => {
+    const agent = JSON.stringify({
+      model: 'm',
+      messages: Array.from({ length: 300 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `line ${i} "quoted" \\ back\nslash \u00e9 — ü 😀 ${'x'.repeat(i % 50)}` })),
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { a: { type: 'string' } } } } }],
+    });
+    for (const text of [agent, agent.replace('"line 7', '"line\u0007 7'), agent.replace('"line 7', '"line\\x 7'), agent.slice(0, -3)]) {
+      const buf = Buffer.from(text);
+      expect(buf.length).toBeGreaterThan(16 * 1024);
+      expect(skimJsonBody(buf, 64)).toEqual(skimJsonBody(buf, 64, false));
+      expect(skimJsonBody(buf, 64) !== null).toBe(parses(text));
+    }
+    // Arrays of short strings have more special bytes than the list holds (a quarter of the length): the word search answers.
+    const short = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stop: Array.from({ length: 6000 }, (_, i) => String(i % 10)) });
+    const skim = skimJsonBody(Buffer.from(short), 64);
+    expect(skim).not.toBeNull();
+    expect(skim).toEqual(skimJsonBody(Buffer.from(short), 64, false));
+  });
+
   it('checks long strings word by word as the parser does: every byte that matters at every offset and alignment', () => {
     // Strings long enough for the word-at-a-time check, with one interesting byte sequence at each
     // position, in buffers starting at each offset modulo 4 (a body can sit anywhere in its ArrayBuffer).
@@ -163,6 +198,7 @@ describe('skimJsonBody', () => {
           const buf = backing.subarray(offset, offset + Buffer.byteLength(body));
           const skim = skimJsonBody(buf, 64);
           expect(skim !== null && skim !== TOO_DEEP, `${JSON.stringify(body)} at offset ${offset}`).toBe(valid);
+          sameBothWays(buf);
           if (valid && skim !== null && skim !== TOO_DEEP) {
             const x = skim.top.members.find((m) => m.key === 'x')!;
             expect(JSON.parse(buf.toString('utf8', x.valueStart, x.end))).toBe((JSON.parse(body) as { x: string }).x);
