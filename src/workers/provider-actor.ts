@@ -26,23 +26,32 @@ const crash = data.testHooks
   : null;
 const ProviderEngine = await loadProviderEngine();
 const engine = new ProviderEngine(data.providers, crash);
-const forget = (id: number): void => { calls.delete(id); };
-/** A body's memory goes back to the ingress (which lent it) once free. */
+/**
+ * Bodies of calls in flight whose memory goes back to the ingress once free (see `adoptBody`): given
+ * back when the call ends by itself (its last frame), dropped on a cancel, when the call may still
+ * hold it.
+ */
+const lentBodies = new Map<number, Uint8Array>();
 const sendHome = (memory: ArrayBuffer): void => out.push(memoryFrame(memory));
+const forget = (id: number): void => {
+  calls.delete(id);
+  const body = lentBodies.get(id);
+  if (body === undefined) return;
+  lentBodies.delete(id);
+  giveBack(body);
+};
 
 const side: ActorSide = {
   call(id: number, request: CallRequest): void {
     const body = request.body;
-    // The ingress's pooled memory, transferred with the call: given back when the call ends by
-    // itself (its last frame), never after a cancel, when the call may still hold it.
-    const lent = body instanceof Uint8Array && adoptBody(body, sendHome);
-    const done = lent ? (ended: number): void => { forget(ended); giveBack(body); } : forget;
-    const encoder = new FrameEncoder(id, push, done);
+    if (body instanceof Uint8Array && adoptBody(body, sendHome)) lentBodies.set(id, body);
+    const encoder = new FrameEncoder(id, push, forget);
     const controller = engine.call(request, encoder);
     // A call that failed at once has already ended.
     if (!encoder.ended) calls.set(id, controller);
   },
   abort(id: number): void {
+    lentBodies.delete(id);
     const controller = calls.get(id);
     if (controller === undefined) return;
     calls.delete(id);
