@@ -145,6 +145,18 @@ describe.each(['inline', 'workers'] as const)('large request bodies on lent memo
     });
   });
 
+  it("a large body broken near its end gets the parser's 400 (its memory lent again), and the next one is exact", async () => {
+    const good = bodyOf('echo/m', 'é😀x', 100_000, 'after-bad');
+    for (const broken of [good.slice(0, -1), `${good.slice(0, -12)}\u0001${good.slice(-11)}`, good.replace('after-bad ', 'after-bad \\q')]) {
+      const res = await post(fx, broken);
+      expect(res.status).toBe(400);
+      expect(res.text).toMatch(/not valid JSON/);
+    }
+    const res = await post(fx, good);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe(expectedHash(good, 'm'));
+  });
+
   it("an upstream that answers before reading the body never receives another request's bytes", async () => {
     // Larger than the socket buffers take at once: the write of A is still pending when its answer is complete.
     const size = 12 * 1024 * 1024;
