@@ -6,7 +6,7 @@
  * to the upstream socket. At one 200 KB request at a time that made V8 run a full mark-compact about
  * every 50 requests (every 80 ms; `--trace-gc`), a few milliseconds of marking each on the main
  * thread and more on its helpers; with the same memory reused there was one in the whole run, and
- * the gateway spent 30% less CPU per request (see the README's benchmark notes).
+ * the gateway spent about half the CPU per request (see the README's benchmark notes).
  *
  * Safety is the whole design: memory lent again while an earlier request can still read it would
  * hand one client's prompt to another request's upstream. A loan comes back only when both of these
@@ -16,9 +16,10 @@
  * - no socket write of it is pending: every upstream socket's `write` is watched
  *   (`watchBodyWrites`), and a write of lent memory counts until its callback, which Node calls
  *   once the kernel has the bytes or the write failed and the socket let go of them.
- * Memory that crossed to an actor thread (transferred, so detached here) never comes back, and the
- * skim's lazy readers refuse a body that was given back (`assertNotGivenBack`) instead of reading
- * another request's bytes.
+ * Memory that crossed to a provider actor with its call (transferred, so detached here) is the
+ * actor's, under the same two rules, until it sends it back (`adoptBody`, `acceptBody`). The skim's
+ * lazy readers refuse a body that was given back (`assertNotGivenBack`) instead of reading another
+ * request's bytes.
  */
 
 /** One lent region: the memory and what still holds it. */
@@ -47,7 +48,7 @@ const free: ArrayBuffer[] = [];
 let freeBytes = 0;
 let lastTake = 0;
 let idleTimer: NodeJS.Timeout | null = null;
-/** Views handed out by `takeBody` that were given back: reading them is a bug. */
+/** Bodies given back: reading them is a bug. */
 const givenBack = new WeakSet<Uint8Array>();
 
 /**
@@ -83,15 +84,14 @@ function takeFree(bytes: number): ArrayBuffer | null {
 
 /**
  * The request that took `body` (or any view of its memory) is done with it: it comes back to the
- * pool once its socket writes have finished. `body` and `views` (other views of it the request made)
- * are marked so a late reader fails instead of reading the next request's bytes.
+ * pool once its socket writes have finished. `body` is marked so a late reader fails instead of
+ * reading the next request's bytes. Memory that is not lent is left alone.
  */
-export function giveBack(body: Uint8Array, ...views: Uint8Array[]): void {
+export function giveBack(body: Uint8Array): void {
   const loan = loans.get(body.buffer);
   if (loan === undefined || !loan.held) return;
   loan.held = false;
   givenBack.add(body);
-  for (const v of views) givenBack.add(v);
   settle(loan);
 }
 
@@ -188,7 +188,7 @@ export function watchBodyWrites(socket: WritableSocket): void {
   };
 }
 
-/** What the pool holds now (for tests and the memory benchmark). */
+/** What the pool holds now (for tests). */
 export function bodyPoolStats(): { free: number; freeBytes: number } {
   return { free: free.length, freeBytes };
 }
