@@ -351,7 +351,6 @@ function useWords(buf: Buffer): void {
  * yes/no answer, so the bytes of a word that says yes are looked at one by one.
  */
 function nextSpecial(buf: Buffer, i: number): number {
-  if (specialCount >= 0) return nextIndexed(buf.length, i);
   const n = buf.length;
   while (i < n && ((i - wordBase) & 3) !== 0) {
     const c = buf[i]!;
@@ -378,11 +377,12 @@ function nextSpecial(buf: Buffer, i: number): number {
 }
 
 /**
- * Bodies from `INDEX_MIN_BYTES` to `INDEX_MAX_BYTES` have every quote, backslash and control byte
- * found up front by the WebAssembly scan (json-specials.wat, sixteen bytes at a time), about a
- * seventh of what the word-at-a-time search costs on an agent body; `nextSpecial` then reads the
- * list. The module's memory holds a copy of the body and the list, and keeps the largest size it
- * grew to (twice `INDEX_MAX_BYTES` at most); larger bodies, and texts whose list would pass a
+ * Bodies from `INDEX_MIN_BYTES` to `INDEX_MAX_BYTES` have the end of every run of string text found
+ * up front by the WebAssembly scan (json-specials.wat, sixteen bytes at a time): unescaped quotes,
+ * control bytes, and backslashes that start no valid escape; valid escapes are passed over there.
+ * `stringEnd` then takes the first listed byte after a string's opening quote: the closing quote, or
+ * an error. The module's memory holds a copy of the body and the list, and keeps the largest size it
+ * grew to (about twice `INDEX_MAX_BYTES` at most); larger bodies, and texts whose list would pass a
  * quarter of their length (arrays of short strings), use the word-at-a-time search.
  */
 const INDEX_MIN_BYTES = 16 * 1024;
@@ -402,7 +402,7 @@ interface WasmApi {
 /** Undefined until first needed; null where WebAssembly (with SIMD) is unavailable. */
 let scanner: SpecialsScanner | null | undefined;
 const NO_SPECIALS = new Int32Array(0);
-/** Offsets of the body's special bytes, ascending; `specialCount` -1 when the body was not indexed. */
+/** Offsets of the body's listed bytes, ascending; `specialCount` -1 when the body was not indexed. */
 let specials: Int32Array = NO_SPECIALS;
 let specialCount = -1;
 /** Where the last lookup ended: the skim reads strings front to back, so most lookups move it a step. */
@@ -420,13 +420,14 @@ function loadScanner(): SpecialsScanner | null {
   return scanner;
 }
 
-/** Lists `buf`'s special bytes for `nextSpecial`; false when the body is not to be indexed or the list would be too long. */
+/** Lists `buf`'s string ends for `stringEnd`; false when the body is not to be indexed or the list would be too long. */
 function indexSpecials(buf: Buffer): boolean {
   const n = buf.length;
   if (n < INDEX_MIN_BYTES || n > INDEX_MAX_BYTES) return false;
   const scan = loadScanner();
   if (scan === null) return false;
-  const out = (n + 15) & ~15;
+  // The scan reads up to 15 bytes past the body.
+  const out = (n + 31) & ~15;
   const cap = n >> 2;
   const need = out + cap * 4;
   const have = scan.memory.buffer.byteLength;
@@ -440,14 +441,7 @@ function indexSpecials(buf: Buffer): boolean {
   return true;
 }
 
-/** The first special byte at or after `i` from the list; `n` if none. */
-function nextIndexed(n: number, i: number): number {
-  const k = firstIndexedFrom(i);
-  cursor = k;
-  return k < specialCount ? specials[k]! : n;
-}
-
-/** The position in the list of the first special byte at or after `i`. */
+/** The position in the list of the first listed byte at or after `i`. */
 function firstIndexedFrom(i: number): number {
   let k = cursor;
   if (k > 0 && specials[k - 1]! >= i) {
@@ -465,32 +459,13 @@ function firstIndexedFrom(i: number): number {
   return k;
 }
 
-/** `stringEnd` reading the list: from special byte to special byte, escapes checked as there. */
+/** `stringEnd` reading the list: the first listed byte after the opening quote ends the string, or is an error. */
 function stringEndIndexed(buf: Buffer, open: number): number {
-  const list = specials;
-  const count = specialCount;
-  let k = firstIndexedFrom(open + 1);
-  for (;;) {
-    if (k >= count) return fail();
-    const i = list[k]!;
-    const c = buf[i]!;
-    if (c === QUOTE) {
-      cursor = k + 1;
-      return i;
-    }
-    if (c < 0x20) return fail();
-    // A backslash: JSON's escapes only. The escaped byte may be a special itself (\" or \\).
-    const e = buf[i + 1];
-    let next: number;
-    if (e === 0x75) {
-      if (!isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) return fail();
-      next = i + 6;
-    } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
-      next = i + 2;
-    } else {
-      return fail();
-    }
-    k++;
-    while (k < count && list[k]! < next) k++;
-  }
+  const k = firstIndexedFrom(open + 1);
+  if (k >= specialCount) return fail();
+  const i = specials[k]!;
+  // A control byte, or a backslash that starts no JSON escape.
+  if (buf[i] !== QUOTE) return fail();
+  cursor = k + 1;
+  return i;
 }
