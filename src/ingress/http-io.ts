@@ -118,9 +118,11 @@ const PRESIZE_MAX_BYTES = 16 * 1024 * 1024;
 /**
  * From this size on a body gets a buffer of its own with `BODY_SPARE_BYTES` to spare after it, so
  * the few members the gateway changes can be spliced in where it lies (see the LLM path) instead of
- * into new memory. Smaller ones come from Node's shared pool.
+ * into new memory (the LLM path lends it, see src/providers/body-pool.ts). Smaller ones get
+ * `Buffer.allocUnsafe` (Node's shared pool below 4 KB). At least `Buffer.poolSize`, so an own
+ * buffer is never a slice of that shared pool.
  */
-export const OWN_BODY_BUFFER_BYTES = 64 * 1024;
+export const OWN_BODY_BUFFER_BYTES = 8 * 1024;
 const BODY_SPARE_BYTES = 4096;
 
 /**

@@ -2,11 +2,12 @@
  * Memory for large request bodies, lent to one request at a time and taken back once nothing can
  * read it any more.
  *
- * Why: a body of 64 KB or more used to get fresh memory (`Buffer.allocUnsafeSlow`) that then went
- * to the upstream socket. At one 200 KB request at a time that made V8 run a full mark-compact about
- * every 50 requests (every 80 ms; `--trace-gc`), a few milliseconds of marking each on the main
- * thread and more on its helpers; with the same memory reused there was one in the whole run, and
- * the gateway spent about half the CPU per request (see the README's benchmark notes).
+ * Why: a body of 8 KB or more (a coding agent's request carries 10–20 KB of tool definitions from
+ * its first turn) used to get fresh memory that then went to the upstream socket. At one 200 KB
+ * request at a time that made V8 run a full mark-compact about every 50 requests (every 80 ms;
+ * `--trace-gc`), a few milliseconds of marking each on the main thread and more on its helpers;
+ * with the same memory reused there was one in the whole run, and the gateway spent about half the
+ * CPU per request; at 20 KB, a fifth to a third less (see the README's benchmark notes).
  *
  * Safety is the whole design: memory lent again while an earlier request can still read it would
  * hand one client's prompt to another request's upstream. A loan comes back only when both of these
@@ -34,9 +35,15 @@ interface Loan {
 }
 
 /** The smallest body lent from the pool (smaller ones come from Node's shared pool). */
-export const POOLED_BODY_MIN_BYTES = 64 * 1024;
-/** Lent regions are sized in steps of this, so a conversation whose body grows a little each turn reuses the same memory. */
-const SIZE_STEP = 64 * 1024;
+export const POOLED_BODY_MIN_BYTES = 8 * 1024;
+/**
+ * Lent regions are sized in steps (4 KB up to 64 KB, 64 KB above), so a conversation whose body
+ * grows a little each turn reuses the same memory.
+ */
+function regionSize(bytes: number): number {
+  const step = bytes <= 64 * 1024 ? 4 * 1024 : 64 * 1024;
+  return Math.ceil(bytes / step) * step;
+}
 /** Free regions kept, and their total size: more is left to the garbage collector. */
 const MAX_FREE = 16;
 const MAX_FREE_BYTES = 64 * 1024 * 1024;
@@ -57,7 +64,7 @@ const givenBack = new WeakSet<Uint8Array>();
  */
 export function takeBody(bytes: number): Buffer {
   lastTake = Date.now();
-  const memory = takeFree(bytes) ?? new ArrayBuffer(Math.ceil(bytes / SIZE_STEP) * SIZE_STEP);
+  const memory = takeFree(bytes) ?? new ArrayBuffer(regionSize(bytes));
   let loan = loans.get(memory);
   if (loan === undefined) {
     loan = { memory, writes: 0, held: true, home: null };

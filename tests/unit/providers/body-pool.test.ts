@@ -36,6 +36,22 @@ describe('body pool', () => {
     giveBack(c);
   });
 
+  it('lends agent-sized bodies (8 KB and up) memory sized in small steps, reused as a conversation grows', () => {
+    const a = takeBody(20_000);
+    expect(a.buffer.byteLength).toBe(20_480);
+    giveBack(a);
+    const b = takeBody(20_300);
+    expect(b.buffer === a.buffer).toBe(true);
+    giveBack(b);
+    const c = takeBody(23_000);
+    expect(c.buffer === a.buffer).toBe(false); // does not fit
+    giveBack(c);
+    const d = takeBody(10_300);
+    expect(d.buffer === a.buffer).toBe(true); // fits, and not twice the body's size
+    giveBack(d);
+    expect(takeBody(8_192).buffer === a.buffer).toBe(false); // a region more than twice the body stays free
+  });
+
   it('never lends memory again while a socket write of it is pending', () => {
     const { socket, finish } = fakeSocket();
     const a = takeBody(300_000);
