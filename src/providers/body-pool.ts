@@ -44,8 +44,12 @@ function regionSize(bytes: number): number {
   const step = bytes <= 64 * 1024 ? 4 * 1024 : 64 * 1024;
   return Math.ceil(bytes / step) * step;
 }
-/** Free regions kept, and their total size: more is left to the garbage collector. */
-const MAX_FREE = 16;
+
+/**
+ * Free regions kept (many agents' 20 KB bodies in flight at once come back as many), and their
+ * total size: more is left to the garbage collector.
+ */
+const MAX_FREE = 64;
 const MAX_FREE_BYTES = 64 * 1024 * 1024;
 /** Free memory is dropped after this long without a loan, so an idle gateway holds none. */
 const IDLE_DROP_MS = 15_000;
