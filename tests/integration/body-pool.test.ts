@@ -84,6 +84,48 @@ async function startEarlyAnswerUpstream(stallMs: number): Promise<{ url: string;
   };
 }
 
+/**
+ * An upstream that goes wrong once it has a POST's head: `reset` destroys the connection with the
+ * body still coming, `garbage` reads the body and answers bytes that are not HTTP. A GET (the
+ * gateway's model discovery) gets an empty model list.
+ */
+async function startBrokenUpstream(kind: 'reset' | 'garbage'): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let head = Buffer.alloc(0);
+    let length = -1;
+    let got = 0;
+    socket.on('data', (chunk: Buffer) => {
+      if (length >= 0) {
+        got += chunk.length;
+        if (got >= length) socket.end('\u0000\r\nnot http at all\r\n\r\n\u0000');
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      if (head.subarray(0, 4).toString() === 'GET ') {
+        const list = '{"object":"list","data":[]}';
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${list.length}\r\n\r\n${list}`);
+        head = head.subarray(end + 4);
+        return;
+      }
+      if (kind === 'reset') return void socket.resetAndDestroy();
+      length = Number(/content-length: (\d+)/i.exec(head.subarray(0, end).toString())?.[1] ?? 0);
+      got = head.length - end - 4;
+      if (got >= length) socket.end('\u0000not http');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+  };
+}
+
 /** A chat body of about `bytes`, its text made of `letter`, with a marker that tells requests apart. */
 function bodyOf(model: string, letter: string, bytes: number, marker: string): string {
   const content = `${marker} ${letter.repeat(bytes)}`;
@@ -106,17 +148,23 @@ async function post(fx: GatewayFixture, body: string): Promise<{ status: number;
 describe.each(['inline', 'workers'] as const)('large request bodies on lent memory (%s)', (execution) => {
   let echo: Awaited<ReturnType<typeof startEchoHashUpstream>>;
   let early: Awaited<ReturnType<typeof startEarlyAnswerUpstream>>;
+  let reset: Awaited<ReturnType<typeof startBrokenUpstream>>;
+  let garbage: Awaited<ReturnType<typeof startBrokenUpstream>>;
   let fx: GatewayFixture;
 
   beforeAll(async () => {
     echo = await startEchoHashUpstream();
     early = await startEarlyAnswerUpstream(1500);
+    reset = await startBrokenUpstream('reset');
+    garbage = await startBrokenUpstream('garbage');
     fx = await startTestGateway({
       execution,
       server: { max_body_bytes: 32 * 1024 * 1024 },
       providers: [
         { name: 'echo', type: 'openai-compatible', base_url: echo.url, key: 'sk-upstream-test' },
         { name: 'early', type: 'openai-compatible', base_url: early.url, key: 'sk-upstream-test' },
+        { name: 'reset', type: 'openai-compatible', base_url: reset.url, key: 'sk-upstream-test' },
+        { name: 'garbage', type: 'openai-compatible', base_url: garbage.url, key: 'sk-upstream-test' },
       ],
     });
   });
@@ -125,6 +173,8 @@ describe.each(['inline', 'workers'] as const)('large request bodies on lent memo
     await fx?.close();
     await echo?.close();
     await early?.close();
+    await reset?.close();
+    await garbage?.close();
   });
 
   it('every upstream receives exactly its own body, one after another and many at once', async () => {
@@ -147,7 +197,8 @@ describe.each(['inline', 'workers'] as const)('large request bodies on lent memo
 
   it("a large body broken near its end gets the parser's 400 (its memory lent again), and the next one is exact", async () => {
     const good = bodyOf('echo/m', 'é😀x', 100_000, 'after-bad');
-    for (const broken of [good.slice(0, -1), `${good.slice(0, -12)}\u0001${good.slice(-11)}`, good.replace('after-bad ', 'after-bad \\q')]) {
+    const raw = (text: string): string => `${good.slice(0, -12)}${text}${good.slice(-11)}`;
+    for (const broken of [good.slice(0, -1), raw('\u0001'), raw('\u0000'), raw('\r\n'), good.replace('after-bad ', 'after-bad \\q')]) {
       const res = await post(fx, broken);
       expect(res.status).toBe(400);
       expect(res.text).toMatch(/not valid JSON/);
@@ -155,6 +206,24 @@ describe.each(['inline', 'workers'] as const)('large request bodies on lent memo
     const res = await post(fx, good);
     expect(res.status).toBe(200);
     expect(res.text).toBe(expectedHash(good, 'm'));
+  });
+
+  it('upstreams that reset mid-body or answer garbage, many at once beside good calls: errors for those, exact bodies for the rest', async () => {
+    const good = Array.from({ length: 12 }, (_, i) => bodyOf('echo/m', 'g', 30_000 + i * 40_000, `good-${i}`));
+    const bad = Array.from({ length: 12 }, (_, i) => bodyOf(i % 2 ? 'reset/m' : 'garbage/m', 'b', 30_000 + i * 40_000, `bad-${i}`));
+    const answers = await Promise.all([...good, ...bad].map((b) => post(fx, b)));
+    answers.slice(0, 12).forEach((a, i) => {
+      expect(a.status).toBe(200);
+      expect(a.text).toBe(expectedHash(good[i]!, 'm'));
+    });
+    for (const a of answers.slice(12)) expect(a.status).toBeGreaterThanOrEqual(500);
+    // And after them, one at a time, in memory those calls used.
+    for (const [i, size] of [500_000, 40_000, 900_000].entries()) {
+      const body = bodyOf('echo/m', 'z', size, `after-${i}`);
+      const res = await post(fx, body);
+      expect(res.status).toBe(200);
+      expect(res.text).toBe(expectedHash(body, 'm'));
+    }
   });
 
   it("an upstream that answers before reading the body never receives another request's bytes", async () => {
