@@ -139,9 +139,10 @@ function keepFree(memory: ArrayBuffer): void {
 }
 
 /**
- * A provider actor's side of a body the ingress lent it (transferred with the call): its socket
- * writes are counted like the ingress's own, and once the call is over (`giveBack`) and they have
- * finished, `home` gets the memory to send back. False when `body` is not such memory.
+ * A provider actor's side of the memory a body came in with its call (the ingress's lent memory,
+ * transferred, or the actor's own copy when it was cloned): its socket writes are counted like the
+ * ingress's own, and once the call is over (`giveBack`) and they have finished, `home` gets the
+ * memory to send to the ingress's pool. False when `body` is not a whole region of 8 KB or more.
  */
 export function adoptBody(body: Uint8Array, home: (memory: ArrayBuffer) => void): boolean {
   const memory = body.buffer;

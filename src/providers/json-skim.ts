@@ -305,7 +305,8 @@ function isHex(c: number | undefined): boolean {
 /**
  * The closing quote of the string opened at `open`, checked as the parser checks strings (no raw
  * control characters, only JSON's escapes); -1 with `bad` set otherwise. The text between escapes
- * is passed over at once (`nextSpecial`), and only escapes are looked at one by one.
+ * is passed over four bytes at a time (`nextSpecial`), and only escapes are looked at one by one;
+ * in a body the WebAssembly scan listed, the string's end is read from the list (`stringEndIndexed`).
  */
 function stringEnd(buf: Buffer, open: number): number {
   if (specialCount >= 0) return stringEndIndexed(buf, open);
