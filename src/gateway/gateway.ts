@@ -3,7 +3,7 @@ import uWS from 'uWebSockets.js';
 import pino, { type Logger } from 'pino';
 import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
-import type { ProviderRuntime, UpstreamEngine } from '../model/index.js';
+import { LiveSet, type ProviderRuntime, type UpstreamEngine } from '../model/index.js';
 import { acceptBody, getPreset, loadProviderEngine, ModelDirectory } from '../providers/index.js';
 import { openSecretStore, type SecretStore } from '../secrets/index.js';
 import { CircuitBreakers, LimitStore, logBreakerTransitions, RateLimiter, recordAttempt } from '../routing/index.js';
@@ -108,7 +108,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     reportInternal: (err, context) => log.error({ err, context }, 'internal error'),
     faults: 0,
     shuttingDown: false,
-    open: new Set(),
+    open: new LiveSet(),
     startedAt: Date.now(),
     version: VERSION,
     onRequestDone: requestObserver(metrics, opts.onRequestDone, log),

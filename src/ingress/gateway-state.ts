@@ -3,7 +3,7 @@ import type { ServerConfig } from '../config/index.js';
 import type { ModelDirectory, PriceBook } from '../providers/index.js';
 import type { AutoDecision, CandidateCapabilities, CircuitBreakers, PromptScorers, RateLimiter } from '../routing/index.js';
 import type { TokenSigner } from './oauth-tokens.js';
-import type { Attempt, UpstreamEngine, Usage } from '../model/index.js';
+import type { Attempt, LiveSet, UpstreamEngine, Usage } from '../model/index.js';
 import type { AuthedClient, ClientTable } from './client-table.js';
 import type { RequestGuards } from './guards.js';
 
@@ -105,7 +105,7 @@ export interface GatewayState {
   faults: number;
   shuttingDown: boolean;
   /** Client requests being served; shutdown waits for them, then terminates the rest. */
-  open: Set<OpenExchange>;
+  open: LiveSet<OpenExchange>;
   startedAt: number;
   version: string;
   onRequestDone(outcome: RequestOutcome): void;

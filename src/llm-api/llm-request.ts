@@ -204,6 +204,8 @@ class LlmExchange implements CallHandler, OpenExchange {
   #res: HttpResponse;
   #cors: HeaderPairs;
   #t0: number;
+  /** Its slot in the gateway's open requests. */
+  #openSlot = -1;
   #call: CallController | null = null;
   #headSent = false;
   /** A stream's status and type, committed but not written yet: they go out with its first bytes (see `#putHead`). */
@@ -251,7 +253,7 @@ class LlmExchange implements CallHandler, OpenExchange {
     this.#res = res;
     this.#cors = cors;
     this.#t0 = t0;
-    state.open.add(this);
+    this.#openSlot = state.open.add(this);
   }
 
   /** `raw` is the request's body for as long as the request lasts. */
@@ -523,7 +525,7 @@ class LlmExchange implements CallHandler, OpenExchange {
     // Probe slots whose try settled them are already free again; this hands back the rest.
     for (const p of this.#probes) this.#state.breakers.release(p.claims);
     this.#reconcileLimits();
-    this.#state.open.delete(this);
+    this.#state.open.delete(this.#openSlot, this);
     this.#releaseBody();
     this.#state.onRequestDone({
       id: this.generationId, op: this.#front.op, attempts: this.#attempts, route: this.#route,

@@ -5,6 +5,8 @@
 export { closingQuote, DEFAULT_MAX_JSON_DEPTH, withinJsonDepth, withinValueDepth } from './json-budget.js';
 export { headerSafe, labelSafe, modelIdProblem } from './safe-text.js';
 export { countOf, limitAmount } from './count-text.js';
+export { IdTable } from './id-table.js';
+export { LiveSet } from './live-set.js';
 export { createSseState, endSse, feedSse, MAX_SSE_EVENT_CHARS, type SseEvent, type SseState } from './parse-sse.js';
 export { emptyUsage, totalTokens, type Usage } from './usage.js';
 export type { ModelPrice, Operation, ProviderRuntime, WireProtocol } from './provider-runtime.js';

@@ -1,6 +1,6 @@
 import { buildConnector, Pool } from 'undici';
 import { randomUUID } from 'node:crypto';
-import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRuntime, UpstreamEngine } from '../model/index.js';
+import { LiveSet, type CallController, type CallHandler, type CallRequest, type EngineStats, type ProviderRuntime, type UpstreamEngine } from '../model/index.js';
 import { splitBaseUrl } from './openai-compatible/api.js';
 import { PriceBook } from './catalog/index.js';
 import { RequestRun, type RunHost } from './request-run.js';
@@ -24,12 +24,12 @@ export class ProviderEngine implements UpstreamEngine {
   readonly mode = 'inline' as const;
   #providers = new Map<string, ProviderEntry>();
   #prices = new PriceBook([]);
-  #inflight = new Set<RequestRun>();
+  #inflight = new LiveSet<RequestRun>();
   #onTestCrash: (() => void) | null;
   #host: RunHost = {
     provider: (name) => this.#providers.get(name),
     prices: () => this.#prices,
-    done: (run) => { this.#inflight.delete(run); },
+    done: (run) => { this.#inflight.delete(run.inflightSlot, run); },
     newId,
   };
 
@@ -45,7 +45,7 @@ export class ProviderEngine implements UpstreamEngine {
       return INERT;
     }
     const run = new RequestRun(this.#host, request, handler);
-    this.#inflight.add(run);
+    run.inflightSlot = this.#inflight.add(run);
     run.start();
     return run;
   }

@@ -40,6 +40,8 @@ export interface TryFailure {
  * the request's Authorization header must not reach the client or the logs).
  */
 export class RequestRun implements CallController {
+  /** Its slot in the engine's runs in flight (`LiveSet`). */
+  inflightSlot = -1;
   #host: RunHost;
   #handler: CallHandler;
   #request: CallRequest;

@@ -1,16 +1,14 @@
 import { LocalRouterError } from '../errors/index.js';
-import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRuntime, UpstreamEngine } from '../model/index.js';
+import { IdTable, type CallController, type CallHandler, type CallRequest, type EngineStats, type ProviderRuntime, type UpstreamEngine } from '../model/index.js';
 import { ActorHost, type ActorCrash, type RestartPolicy } from './actor-host.js';
 import { FrameBatcher } from './frame-batcher.js';
-import type { ActorWorkerData, FromActorFrame, ToActorFrame } from './protocol.js';
+import { CALL_ID_STRIDE, type ActorWorkerData, type FromActorFrame, type ToActorFrame } from './protocol.js';
 import {
   callIdOf, deliverFrame, encodeCancel, encodePause, encodeProviders, encodeRequest, encodeResume, endsCall, isMemory, isReady, transfersOf,
 } from './provider-codec.js';
 import { moduleBeside } from './spawn-worker.js';
 
 const ACTOR_ENTRY = moduleBeside(import.meta.url, 'provider-actor');
-/** Request ids carry the actor slot in their low bits, so control frames need no lookup table. */
-const SLOT_BITS = 64;
 /**
  * A thread that dies before it is ready, within a second of its start, would spin: those deaths back
  * off (0.1 s, doubled up to 5 s); any other death restarts at once, since requests wait for it.
@@ -23,7 +21,7 @@ interface ActorSlot {
   /** Frames batched per turn; held while the slot's thread restarts. */
   out: FrameBatcher<ToActorFrame>;
   /** The handlers of the calls in flight on this actor, by request id. */
-  sinks: Map<number, CallHandler>;
+  sinks: IdTable<CallHandler>;
 }
 
 export interface ActorPoolOptions {
@@ -52,7 +50,7 @@ export class ActorPool implements UpstreamEngine {
   #next = 0;
 
   constructor(opts: ActorPoolOptions) {
-    if (opts.actors < 1 || opts.actors > SLOT_BITS) throw new RangeError(`actors must be 1..${SLOT_BITS}`);
+    if (opts.actors < 1 || opts.actors > CALL_ID_STRIDE) throw new RangeError(`actors must be 1..${CALL_ID_STRIDE}`);
     this.#providers = opts.providers;
     this.#testHooks = opts.testHooks ?? false;
     this.#onCrash = opts.onCrash;
@@ -63,7 +61,7 @@ export class ActorPool implements UpstreamEngine {
   call(request: CallRequest, handler: CallHandler): CallController {
     const slot = this.#slots[this.#next]!;
     this.#next = (this.#next + 1) % this.#slots.length;
-    const id = ++this.#seq * SLOT_BITS + slot.index;
+    const id = ++this.#seq * CALL_ID_STRIDE + slot.index;
     slot.sinks.set(id, handler);
     // The only call in flight on its actor: nothing is coming to batch it with.
     slot.out.push(encodeRequest(id, request), slot.sinks.size === 1);
@@ -104,7 +102,7 @@ export class ActorPool implements UpstreamEngine {
       restart: RESTART,
       outbox: out,
     });
-    const slot: ActorSlot = { index, host, out, sinks: new Map() };
+    const slot: ActorSlot = { index, host, out, sinks: new IdTable(CALL_ID_STRIDE) };
     host.start();
     return slot;
   }
@@ -134,7 +132,7 @@ export class ActorPool implements UpstreamEngine {
 
   /** The slot's thread died (the host starts another): its requests in flight fail with LR_ERR_ACTOR_CRASHED. */
   #failInflight(slot: ActorSlot, crash: ActorCrash): void {
-    const failed = [...slot.sinks];
+    const failed = slot.sinks.entries();
     slot.sinks.clear();
     const error = crash.error === null ? 'exited' : crash.error.stack ?? crash.error.message;
     this.#onCrash?.({ actor: slot.index, error, failedRequests: failed.length });

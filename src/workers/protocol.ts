@@ -26,6 +26,12 @@ export const FRAME = {
   MEMORY: 27,
 } as const;
 
+/**
+ * Call ids are `sequence × CALL_ID_STRIDE + actor index`: one id space for the whole pool, and the
+ * actor a frame belongs to is in the id.
+ */
+export const CALL_ID_STRIDE = 64;
+
 /** Request flags, a bit set. */
 export const REQ_FLAG = {
   /** The upstream answers with an SSE stream. */

@@ -4,10 +4,10 @@
  * frames back, batched per event-loop turn.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { CallController, CallRequest } from '../model/index.js';
+import { IdTable, type CallController, type CallRequest } from '../model/index.js';
 import { adoptBody, giveBack, loadProviderEngine } from '../providers/index.js';
 import { FrameBatcher } from './frame-batcher.js';
-import type { ActorWorkerData, FromActorFrame, ToActorFrame } from './protocol.js';
+import { CALL_ID_STRIDE, type ActorWorkerData, type FromActorFrame, type ToActorFrame } from './protocol.js';
 import { applyToActor, FrameEncoder, memoryFrame, mergeChunks, READY_FRAME, transfersFromActor, type ActorSide } from './provider-codec.js';
 
 const port = parentPort;
@@ -15,7 +15,7 @@ if (!port) throw new Error('provider-actor must run in a worker thread');
 const data = workerData as ActorWorkerData;
 
 /** Calls in flight by request id. */
-const calls = new Map<number, CallController>();
+const calls = new IdTable<CallController>(CALL_ID_STRIDE);
 // Chunks of one stream that arrive in the same event-loop turn travel (and are written) as one.
 const out = new FrameBatcher<FromActorFrame>((frames) => port.postMessage(frames, transfersFromActor(frames)), mergeChunks);
 
