@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { LocalRouterError } from '../errors/index.js';
+import { IdTable } from '../model/index.js';
 import {
   ActorHost, FrameBatcher, decodeFromClassifier, encodeClassifierScore, encodeClassifierTestCrash, encodeClassifierTestStall, moduleBeside,
   type ActorCrash, type ClassifierWorkerData, type FromClassifierFrame, type FromClassifierHandler, type RestartPolicy, type ToClassifierFrame,
@@ -76,7 +77,8 @@ class ClassifierActor implements Classifier {
   #opts: Required<Omit<ClassifierOptions, 'onEvent'>> & Pick<ClassifierOptions, 'onEvent'>;
   readonly #host: ActorHost<ToClassifierFrame[], FromClassifierFrame[]>;
   readonly #out: FrameBatcher<ToClassifierFrame>;
-  #pending = new Map<number, Pending>();
+  /** Requests waiting for their score, by id (an `IdTable`: one set and one delete per request). */
+  #pending = new IdTable<Pending>();
   #seq = 0;
   #closed = false;
   /** Requests sent whose answer (even a late one) has not come back, and since when the thread owes one. */
@@ -206,7 +208,7 @@ class ClassifierActor implements Classifier {
   }
 
   #failAll(message: string): number {
-    const failed = [...this.#pending.values()];
+    const failed = this.#pending.entries().map(([, p]) => p);
     this.#pending.clear();
     for (const p of failed) {
       clearTimeout(p.timer);
