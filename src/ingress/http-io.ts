@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { LocalRouterError, openAIErrorBody, type PlainError } from '../errors/index.js';
+import { LiveSet } from '../model/index.js';
 
 const statusLines = new Map<number, string>();
 
@@ -47,27 +48,33 @@ interface PendingBody {
   /** Epoch ms; a drain moves it forward while data keeps coming. */
   deadline: number;
   expire(): void;
+  /** Its slot in `pendingBodies`. */
+  slot: number;
 }
 
 /**
  * Bodies still arriving after their first chunk (most arrive whole in one). One sweep a second
  * instead of one timer per request: a deadline of a few tens of seconds needs no finer clock.
  */
-const pendingBodies = new Set<PendingBody>();
+const pendingBodies = new LiveSet<PendingBody>();
 let sweeper: NodeJS.Timeout | null = null;
 
 function watchBody(timeoutMs: number, expire: () => void): PendingBody {
-  const entry: PendingBody = { deadline: Date.now() + timeoutMs, expire };
-  pendingBodies.add(entry);
+  const entry: PendingBody = { deadline: Date.now() + timeoutMs, expire, slot: -1 };
+  entry.slot = pendingBodies.add(entry);
   startSweeper();
   return entry;
+}
+
+function unwatchBody(entry: PendingBody): void {
+  pendingBodies.delete(entry.slot, entry);
 }
 
 function startSweeper(): void {
   if (sweeper !== null) return;
   sweeper = setInterval(() => {
     const now = Date.now();
-    for (const p of pendingBodies) if (p.deadline <= now) { pendingBodies.delete(p); p.expire(); }
+    for (const p of pendingBodies) if (p.deadline <= now) { unwatchBody(p); p.expire(); }
     if (pendingBodies.size === 0 && sweeper !== null) { clearInterval(sweeper); sweeper = null; }
   }, 1_000);
   sweeper.unref();
@@ -93,7 +100,7 @@ function dropRest(until: number, done: () => void): { chunk(bytes: number, isLas
   const finish = (): void => {
     if (settled) return;
     settled = true;
-    pendingBodies.delete(watch);
+    unwatchBody(watch);
     done();
   };
   const watch = watchBody(until - Date.now(), finish);
@@ -108,7 +115,7 @@ function dropRest(until: number, done: () => void): { chunk(bytes: number, isLas
     },
     cancel() {
       settled = true;
-      pendingBodies.delete(watch);
+      unwatchBody(watch);
     },
   };
 }
@@ -150,7 +157,7 @@ export function readBody(res: HttpResponse, limit: number, done: (err: LocalRout
     settled = true;
     parts = [];
     whole = null;
-    if (timeout !== null) pendingBodies.delete(timeout);
+    if (timeout !== null) unwatchBody(timeout);
     done(err, body);
   };
   res.onData((chunk, isLast) => {
@@ -160,7 +167,7 @@ export function readBody(res: HttpResponse, limit: number, done: (err: LocalRout
     size += chunk.byteLength;
     if (size > limit) {
       // From here on the body only has to be read to its end: the deadline is the drain's.
-      if (timeout !== null) pendingBodies.delete(timeout);
+      if (timeout !== null) unwatchBody(timeout);
       const over = new LocalRouterError('LR_ERR_BODY_TOO_LARGE', `request body is over the limit of ${limit} bytes`);
       parts = [];
       whole = null;
