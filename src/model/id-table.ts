@@ -3,12 +3,12 @@ const MAX_CAPACITY = 1 << 20;
 
 /**
  * Values by call id, for ids handed out in increasing order (by `stride` each: call ids carry the
- * actor's index in their low part) with one set and one delete per call:
- * the `Map` it replaces, churned per request, made V8's young-generation collections keep finished
- * calls alive until they were promoted, as `LiveSet` describes. Each id has one place (its low
- * bits past the stride); a place still held by an older live id sends the new one to a small overflow `Map` (a
- * call that outlived `capacity` newer ones: a long stream among many short calls), and the table
- * doubles once the overflow holds a quarter of its capacity. Ids are non-negative integers.
+ * actor's index in their low part) with one set and one delete per call. The `Map` it replaces,
+ * churned per request, made V8's young-generation collections keep finished calls alive until they
+ * were promoted, as `LiveSet` describes. Each id has one place (its low bits past the stride); a
+ * place still held by an older live id sends the new one to a small overflow `Map` (a call that
+ * outlived `capacity` newer ones: a long stream among many short calls), and the table doubles once
+ * the overflow holds a quarter of its capacity. Ids are non-negative integers.
  */
 export class IdTable<V> {
   #ids: number[];
