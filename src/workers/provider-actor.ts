@@ -31,7 +31,7 @@ const engine = new ProviderEngine(data.providers, crash);
  * back when the call ends by itself (its last frame), dropped on a cancel, when the call may still
  * hold it.
  */
-const lentBodies = new Map<number, Uint8Array>();
+const lentBodies = new IdTable<Uint8Array>(CALL_ID_STRIDE);
 const sendHome = (memory: ArrayBuffer): void => out.push(memoryFrame(memory));
 const forget = (id: number): void => {
   calls.delete(id);
