@@ -11,6 +11,7 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { LiveSet } from '../../../src/model/index.js';
 import type { CallHandler, CallRequest, ProviderRuntime } from '../../../src/model/index.js';
 import { loadProviderEngine } from '../../../src/providers/index.js';
+import { ChildSet } from '../../e2e/processes.js';
 
 const CALLS = Number(process.env.CALLS ?? 8);
 const DUR_MS = Number(process.env.DUR_MS ?? 4000);
@@ -83,17 +84,13 @@ function run(args: string[], env: Record<string, string>): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const mock = spawn(process.execPath, ['--import', 'tsx', new URL('../../e2e/mock-upstream.ts', import.meta.url).pathname],
-    { env: { ...process.env, MOCK_PORT: '0', MOCK_TTFB_MS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    mock.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /mock listening on (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    mock.on('exit', () => reject(new Error('the mock upstream exited')));
+  const children = new ChildSet();
+  const repoRoot = new URL('../../../', import.meta.url).pathname;
+  const { match } = await children.spawnReady({
+    name: 'mock', args: ['--import', 'tsx', new URL('../../e2e/mock-upstream.ts', import.meta.url).pathname], cwd: repoRoot,
+    env: { MOCK_PORT: '0', MOCK_TTFB_MS: '0' }, ready: /^mock listening on (\d+)/,
   });
+  const port = Number(match);
   try {
     const rows: Record<'set' | 'live', Result[]> = { set: [], live: [] };
     for (let r = 0; r < ROUNDS; r++) {
@@ -112,7 +109,7 @@ async function main(): Promise<void> {
     const ratio = (f: (r: Result) => number): string => (median(rows.live.map(f)) / median(rows.set.map(f))).toFixed(2);
     console.log(`LiveSet ÷ Set (medians): minor GC time per call ${ratio((r) => r.minorMs / r.calls)}, CPU per call ${ratio((r) => r.cpuMs / r.calls)}, full GCs ${ratio((r) => r.majors)}`);
   } finally {
-    mock.kill();
+    await children.killAll();
   }
 }
 
