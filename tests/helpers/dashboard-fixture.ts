@@ -101,9 +101,16 @@ export async function launchRecordingBrowser(): Promise<RecordingBrowser> {
   };
 }
 
-/** Writes a screenshot of the page into docs/screenshots/<name>.png (shown in the README). */
+/**
+ * Screenshots the page. With `LOCALROUTER_SCREENSHOTS=1` it goes into docs/screenshots/<name>.png
+ * (shown in the README); otherwise into the temp directory, so the test command leaves a clone's
+ * tracked files as they were.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  const dir = path.resolve('docs/screenshots');
+  const dir = process.env.LOCALROUTER_SCREENSHOTS === '1' ? path.resolve('docs/screenshots') : path.join(os.tmpdir(), 'localrouter-screenshots');
   fs.mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: false });
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  // A blank or failed capture would still pass silently otherwise.
+  if (fs.statSync(file).size < 1_000) throw new Error(`screenshot ${name} is ${fs.statSync(file).size} bytes`);
 }
