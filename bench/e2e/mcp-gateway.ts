@@ -10,6 +10,12 @@
  *  2. `tools/list` over 10 STDIO upstreams × 50 tools, served from the gateway's caches (bare
  *     client), interleaved with `ping` through the same gateway (the /mcp round-trip floor). Prints
  *     p50 (target ≤ 2 ms), its ratio to the target and its ratio to ping.
+ *  3. `load`: BENCH_MCP_LOAD_C bare clients (default 16, each its own connection and session) call
+ *     tools for BENCH_MCP_LOAD_S seconds (default 4) at once: direct to the Streamable HTTP
+ *     upstream, through the gateway to it, and through the gateway to the ten STDIO upstreams
+ *     (calls spread over them; BENCH_MCP_LOAD_UPSTREAMS picks http, stdio or both). Prints calls per
+ *     second, the ratio to direct, and the gateway process's CPU per call (its own threads only:
+ *     STDIO upstreams are child processes).
  *
  * The upstreams and the gateway each run in their own process. Env: BENCH_MCP_CALLS (samples per
  * target, default 500), BENCH_MCP_ROUNDS (default 10), BENCH_MCP_PHASES (subset of sdk,bare,list),
@@ -23,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { benchConfig, startGateway, startToolsServer, stopAll, type Gateway } from './mcp-bench-setup.js';
+import { benchConfig, startGateway, startToolsServer, stopAll, type BenchConfig, type Gateway } from './mcp-bench-setup.js';
 import { RawMcp } from './mcp-raw-client.js';
 import { percentile } from './stats.js';
 
@@ -32,7 +38,10 @@ const CALLS = Number(process.env.BENCH_MCP_CALLS ?? 500);
 const ROUNDS = Number(process.env.BENCH_MCP_ROUNDS ?? 10);
 const PROFILE_DIR = process.env.BENCH_MCP_PROFILE;
 const COMPARE_BIN = process.env.BENCH_MCP_COMPARE_BIN;
-const PHASES = new Set((process.env.BENCH_MCP_PHASES ?? 'sdk,bare,list').split(','));
+const PHASES = new Set((process.env.BENCH_MCP_PHASES ?? 'sdk,bare,list,load').split(','));
+const LOAD_C = Number(process.env.BENCH_MCP_LOAD_C ?? 16);
+const LOAD_S = Number(process.env.BENCH_MCP_LOAD_S ?? 4);
+const LOAD_UPSTREAMS = new Set((process.env.BENCH_MCP_LOAD_UPSTREAMS ?? 'http,stdio').split(','));
 const WARMUP = 100;
 
 type Op = () => Promise<unknown>;
@@ -77,6 +86,59 @@ function compare(samples: Record<string, number[]>, targetAddedMs: number): Reco
     const s = summary(xs);
     const added = +(s.p50_ms - direct.p50_ms).toFixed(3);
     out[name] = { ...s, added_p50_ms: added, ratio_p50: +(s.p50_ms / direct.p50_ms).toFixed(3), target_added_ms: targetAddedMs, pass: added <= targetAddedMs };
+  }
+  return out;
+}
+
+/** User + system CPU of a process, in microseconds, from /proc (Linux). */
+function processCpuUs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are the 14th and 15th fields; after the `comm)` split they are 12th and 13th.
+  return (Number(fields[11]) + Number(fields[12])) * 1e6 / 100;
+}
+
+/**
+ * `LOAD_C` clients each calling in a loop for `LOAD_S` seconds (after a second unmeasured); returns
+ * calls per second and, when `pid` is given, that process's CPU per call.
+ */
+async function saturate(url: string, headers: Record<string, string>, tool: (i: number) => string, pid?: number): Promise<{ calls_per_s: number; cpu_us_per_call: number | null }> {
+  const clients = Array.from({ length: LOAD_C }, () => new RawMcp(url, headers));
+  await Promise.all(clients.map((c) => c.initialize()));
+  let calls = 0;
+  let measuring = false;
+  let stop = false;
+  const loops = clients.map(async (c, k) => {
+    for (let i = k; !stop; i += LOAD_C) {
+      await c.request('tools/call', { name: tool(i), arguments: { text: `call ${i}` } });
+      if (measuring) calls++;
+    }
+  });
+  await new Promise((r) => setTimeout(r, 1_000));
+  const cpu0 = pid === undefined ? 0 : processCpuUs(pid);
+  const t0 = performance.now();
+  measuring = true;
+  await new Promise((r) => setTimeout(r, LOAD_S * 1_000));
+  measuring = false;
+  const seconds = (performance.now() - t0) / 1_000;
+  const cpu = pid === undefined ? null : processCpuUs(pid) - cpu0;
+  stop = true;
+  await Promise.all(loops);
+  await Promise.all(clients.map((c) => c.close()));
+  return { calls_per_s: Math.round(calls / seconds), cpu_us_per_call: cpu === null ? null : +(cpu / calls).toFixed(1) };
+}
+
+async function loadPhase(upstreamUrl: string, gateways: Gateway[], cfg: BenchConfig): Promise<Record<string, unknown>> {
+  const auth = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
+  const direct = await saturate(upstreamUrl, {}, () => 'tool_1');
+  const out: Record<string, unknown> = { concurrency: LOAD_C, seconds: LOAD_S, direct_http: direct };
+  for (const g of gateways) {
+    const row: Record<string, unknown> = {};
+    if (LOAD_UPSTREAMS.has('http')) {
+      const http = await saturate(g.mcpUrl, auth(cfg.keyOne), () => 'direct__tool_1', g.proc.pid);
+      row.http = { ...http, ratio_to_direct: +(http.calls_per_s / direct.calls_per_s).toFixed(3) };
+    }
+    if (LOAD_UPSTREAMS.has('stdio')) row.stdio = await saturate(g.mcpUrl, auth(cfg.keyTen), (i) => `s${i % 10}__tool_${i % 50}`, g.proc.pid);
+    out[g.name] = row;
   }
   return out;
 }
@@ -139,6 +201,7 @@ async function main(): Promise<void> {
     }
     report.tools_list_cached = gateways.length === 1 ? lists.gateway : lists;
   }
+  if (PHASES.has('load')) report.tools_call_load = await loadPhase(upstreamUrl, gateways, cfg);
   (report.conditions as Record<string, unknown>).loadavg_end = +os.loadavg()[0]!.toFixed(2);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   const out = path.join(here, '../results');
