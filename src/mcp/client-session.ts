@@ -4,10 +4,11 @@ import {
   CallToolRequestSchema, CancelTaskRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, GetTaskPayloadRequestSchema, GetTaskRequestSchema,
   InitializeRequestSchema, ListTasksRequestSchema, RELATED_TASK_META_KEY, ListPromptsRequestSchema, ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, ResultSchema, SetLevelRequestSchema,
-  SubscribeRequestSchema, UnsubscribeRequestSchema, type LoggingLevel,
+  SubscribeRequestSchema, UnsubscribeRequestSchema, ErrorCode, McpError, type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
 import { SKILL_TOOL_PREFIX } from '../skills/index.js';
-import type { McpCallInfo, McpSessionInfo, SkillRunInfo } from '../workers/index.js';
+import type { McpCallInfo, McpJsonRpcMessage, McpSessionInfo, SkillRunInfo } from '../workers/index.js';
+import { asAbortSignal, CallSignal } from './call-signal.js';
 import type { McpPolicy } from './access-policy.js';
 import type { MergedView, Owner } from './merged-view.js';
 import { paginate } from './paginate.js';
@@ -75,6 +76,8 @@ export class ClientSession {
   readonly tasks = new Map<string, Owner>();
   readonly #host: SessionHost;
   readonly #transport: PortTransport;
+  /** Tool calls in flight on the fast path (a session has few at once: scanned, not hashed). */
+  readonly #fastCalls: FastCall[] = [];
 
   constructor(id: number, info: McpSessionInfo, policy: McpPolicy, host: SessionHost, transport: PortTransport) {
     this.id = id;
@@ -91,6 +94,7 @@ export class ClientSession {
       },
     });
     this.#install();
+    transport.intercept = (message) => this.#fastPath(message);
   }
 
   start(): Promise<void> {
@@ -114,7 +118,82 @@ export class ClientSession {
   }
 
   close(): Promise<void> {
+    // As the SDK's Protocol does with its own requests when the connection closes.
+    const closed = new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
+    for (const call of this.#fastCalls.splice(0)) call.signal.abort(closed);
     return this.server.close();
+  }
+
+  #callTool(params: Item & { name: string }, extra: Extra): Promise<Item> {
+    const skill = params.task === undefined ? this.#host.callSkill(this, params, extra) : null;
+    if (skill !== null) return this.#skillCalled(params.name, skill, extra);
+    return this.#noted(extra, params.name, async (note) => {
+      if (params.task === undefined) return this.#route('tools', params.name, 'tools/call', (owner) => upstreamCall(owner, params), extra, note);
+      let called: Owner | null = null;
+      const result = await this.#route('tools', params.name, 'tools/call', (owner) => { called = owner; return upstreamCall(owner, params); }, extra, note);
+      return this.#adoptTask(called!, result);
+    });
+  }
+
+  /**
+   * A plain `tools/call` (no task, no related task, not a skill) taken before the SDK's `Protocol`
+   * sees it, and answered the way `Protocol` answers a request: the same handler with the same
+   * parse, the same `extra` (its notifications and requests tied to this request), the same result
+   * and error shapes, nothing sent once cancelled. What it saves per call is what `Protocol` spends
+   * on a request beyond that: the zod checks that tell a request from a response, a Node
+   * `AbortController` (see `CallSignal`), the per-request map entries. Its own cancel arrives as
+   * `notifications/cancelled` and is taken here too. Anything else goes to the SDK.
+   */
+  #fastPath(message: McpJsonRpcMessage): boolean {
+    const m = message as { id?: unknown; method?: unknown; params?: Item };
+    if (m.method === 'notifications/cancelled') return this.#cancelFast(m.params);
+    if (m.method !== 'tools/call' || (typeof m.id !== 'number' && typeof m.id !== 'string')) return false;
+    const p = m.params;
+    if (typeof p !== 'object' || p === null || p.task !== undefined || typeof p.name !== 'string' || p.name.startsWith(SKILL_TOOL_PREFIX)) return false;
+    const meta = p._meta;
+    if (typeof meta === 'object' && meta !== null && (meta as Item)[RELATED_TASK_META_KEY] !== undefined) return false;
+    // An id already in flight here is the SDK's to answer (as a duplicate), like anything unusual.
+    if (this.#fastCalls.some((c) => c.id === m.id)) return false;
+    const parsed = CallToolRequestSchema.safeParse(message);
+    if (!parsed.success) return false;
+    const id = m.id;
+    const signal = new CallSignal();
+    const call: FastCall = { id, signal };
+    this.#fastCalls.push(call);
+    const extra: Extra = {
+      signal: asAbortSignal(signal),
+      requestId: id,
+      sendNotification: async (notification) => {
+        if (!signal.aborted) await this.server.notification(notification as never, { relatedRequestId: id });
+      },
+      sendRequest: async (request, schema, options) => {
+        if (signal.aborted) throw new McpError(ErrorCode.ConnectionClosed, 'Request was cancelled');
+        return this.server.request(request, schema, { ...options, relatedRequestId: id });
+      },
+    };
+    Promise.resolve().then(() => this.#callTool(parsed.data.params as Item & { name: string }, extra)).then(
+      (result) => this.#answerFast(call, { jsonrpc: '2.0', id, result }),
+      (err: unknown) => this.#answerFast(call, { jsonrpc: '2.0', id, error: jsonRpcErrorOf(err) }),
+    ).catch(() => undefined);
+    return true;
+  }
+
+  #answerFast(call: FastCall, answer: Item): Promise<void> | undefined {
+    const at = this.#fastCalls.indexOf(call);
+    if (at >= 0) {
+      this.#fastCalls[at] = this.#fastCalls[this.#fastCalls.length - 1]!;
+      this.#fastCalls.pop();
+    }
+    if (call.signal.aborted) return;
+    return this.#transport.send(answer as never);
+  }
+
+  /** True when the cancelled request is one of the fast path's (it is aborted then); else the SDK's. */
+  #cancelFast(params: Item | undefined): boolean {
+    const call = this.#fastCalls.find((c) => c.id === params?.requestId);
+    if (call === undefined) return false;
+    call.signal.abort(params?.reason);
+    return true;
   }
 
   #install(): void {
@@ -134,17 +213,7 @@ export class ClientSession {
     // the result with CallToolResultSchema: that parse drops fields it does not know inside content
     // blocks, and a gateway forwards an upstream's result as it came (the SDK client already checked
     // it is a JSON-RPC result). The request is still parsed once, by Protocol.
-    Protocol.prototype.setRequestHandler.call(s, CallToolRequestSchema, async (req: { params: Item & { name: string } }, extra: Extra) => {
-      const params = req.params;
-      const skill = params.task === undefined ? this.#host.callSkill(this, params, extra) : null;
-      if (skill !== null) return this.#skillCalled(params.name, skill, extra) as never;
-      return this.#noted(extra, params.name, async (note) => {
-        if (params.task === undefined) return this.#route('tools', params.name, 'tools/call', (owner) => upstreamCall(owner, params), extra, note);
-        let called: Owner | null = null;
-        const result = await this.#route('tools', params.name, 'tools/call', (owner) => { called = owner; return upstreamCall(owner, params); }, extra, note);
-        return this.#adoptTask(called!, result);
-      }) as never;
-    });
+    Protocol.prototype.setRequestHandler.call(s, CallToolRequestSchema, (req: { params: Item & { name: string } }, extra: Extra) => this.#callTool(req.params, extra) as never);
     for (const schema of [GetTaskRequestSchema, GetTaskPayloadRequestSchema, CancelTaskRequestSchema]) {
       Protocol.prototype.setRequestHandler.call(s, schema, (req: { method: string; params: Item & { taskId: string } }, extra: Extra) => this.#taskRequest(req.method, req.params, extra) as never);
     }
@@ -378,6 +447,22 @@ export class ClientSession {
       throw e;
     }
   }
+}
+
+interface FastCall {
+  id: string | number;
+  signal: CallSignal;
+}
+
+/** A handler's error as the SDK's Protocol puts it in a JSON-RPC error. */
+function jsonRpcErrorOf(err: unknown): Item {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown; data?: unknown };
+  const out: Item = {
+    code: typeof e.code === 'number' && Number.isSafeInteger(e.code) ? e.code : ErrorCode.InternalError,
+    message: typeof e.message === 'string' ? e.message : 'Internal error',
+  };
+  if (e.data !== undefined) out.data = e.data;
+  return out;
 }
 
 /** What the SDK hands a request handler: the request's id, its cancel signal, and its stream back to the client. */

@@ -6,6 +6,7 @@ import { withinValueDepth } from '../model/index.js';
 import type { McpServerRuntime } from '../workers/index.js';
 import { takeRelated } from './annotate-related.js';
 import { withFormDefaults } from './form-defaults.js';
+import { abortSignalOf } from './call-signal.js';
 import { CALL_TAG_HEADER, callTaggingFetch } from './call-tag-fetch.js';
 import { RPC_CODE, RpcError, toRpcError } from './rpc-error.js';
 import { connectionErrorCode } from './upstream-errors.js';
@@ -357,7 +358,8 @@ export class ModernUpstream {
     if (tag !== null) this.#calls.set(tag, call!);
     try {
       return await this.#client.request({ method, params: tag === null ? params : this.#withLogLevel(params, call!) }, LOOSE_RESULT, {
-        signal: opts.signal, timeout: this.#opts.timeoutMs, resetTimeoutOnProgress: true,
+        // The v2 client combines it with AbortSignal.any, which takes real signals only.
+        signal: abortSignalOf(opts.signal), timeout: this.#opts.timeoutMs, resetTimeoutOnProgress: true,
         maxTotalTimeout: this.#opts.maxTotalTimeoutMs > 0 ? this.#opts.maxTotalTimeoutMs : undefined,
         onprogress: (p) => opts.onprogress?.(p),
         allowInputRequired: multiRound,

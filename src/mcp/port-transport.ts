@@ -46,6 +46,8 @@ export class PortTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   readonly #post: (json: McpJsonText, related: string | number | null, final: boolean) => void;
   #closed = false;
+  /** Takes a message before the SDK sees it (returns true when it did): the session's fast path. */
+  intercept: ((message: McpJsonRpcMessage) => boolean) | null = null;
 
   constructor(sessionId: string, post: (json: McpJsonText, related: string | number | null, final: boolean) => void) {
     this.sessionId = sessionId;
@@ -58,7 +60,9 @@ export class PortTransport implements Transport {
 
   /** A message from the client, delivered by the actor. */
   receive(message: McpJsonRpcMessage): void {
-    if (!this.#closed) this.onmessage?.(message as unknown as JSONRPCMessage);
+    if (this.#closed) return;
+    if (this.intercept !== null && this.intercept(message)) return;
+    this.onmessage?.(message as unknown as JSONRPCMessage);
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { connectClient, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+
+// A client's cancel of a tool call in flight (notifications/cancelled, or its session ending) must
+// reach the upstream that runs it, with the client's reason, on the path plain tool calls take.
+const CANCEL_SERVER = path.resolve('tests/helpers/stdio/cancel-server.mjs');
+let fx: McpGatewayFixture;
+
+beforeAll(async () => {
+  fx = await startMcpGateway({ servers: [{ name: 'cx', transport: 'stdio', command: process.execPath, args: [CANCEL_SERVER] }] });
+}, 60_000);
+
+afterAll(async () => {
+  await fx?.close();
+});
+
+interface Seen { started: string[]; cancelled: string[] }
+
+async function seen(client: Client): Promise<Seen> {
+  return JSON.parse(toolText(await client.callTool({ name: 'cx__seen', arguments: {} }))) as Seen;
+}
+
+/** Polls the upstream (through `client`) until `ok`, for up to 10 s. */
+async function until(client: Client, ok: (s: Seen) => boolean): Promise<Seen> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const s = await seen(client);
+    if (ok(s) || Date.now() > deadline) return s;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('cancelling a tool call through the gateway', () => {
+  it('passes the client\'s cancel and its reason to the upstream, and the session goes on', async () => {
+    const client = await connectClient(fx);
+    const first = new AbortController();
+    const call = client.callTool({ name: 'cx__wait', arguments: { label: 'first' } }, undefined, { signal: first.signal });
+    await until(client, (s) => s.started.includes('first'));
+    first.abort('the user stopped it');
+    await expect(call).rejects.toThrow(/the user stopped it/);
+    const after = await until(client, (s) => s.cancelled.length > 0);
+    expect(after.cancelled).toEqual([expect.stringMatching(/^first: .*the user stopped it/)]);
+
+    // The session goes on: a second call is cancelled on its own, the first's cancel touched nothing else.
+    const second = new AbortController();
+    const other = client.callTool({ name: 'cx__wait', arguments: { label: 'second' } }, undefined, { signal: second.signal });
+    await until(client, (s) => s.started.includes('second'));
+    second.abort('second stop');
+    await expect(other).rejects.toThrow(/second stop/);
+    expect((await until(client, (s) => s.cancelled.length > 1)).cancelled).toEqual([after.cancelled[0], expect.stringMatching(/^second: .*second stop/)]);
+    await client.close();
+  });
+
+  it('cancels the calls of a session that ends while they run', async () => {
+    const watcher = await connectClient(fx);
+    const before = (await seen(watcher)).cancelled.length;
+    const client = new Client({ name: 'leaving-client', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(fx.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${fx.key}` } } });
+    await client.connect(transport);
+    const call = client.callTool({ name: 'cx__wait', arguments: { label: 'leaving' } }).catch((err: unknown) => err);
+    await until(watcher, (s) => s.started.includes('leaving'));
+    await transport.terminateSession();
+    await client.close();
+    await call;
+    const after = await until(watcher, (s) => s.cancelled.length > before);
+    expect(after.cancelled.slice(before)).toEqual([expect.stringMatching(/^leaving: /)]);
+    await watcher.close();
+  });
+});
