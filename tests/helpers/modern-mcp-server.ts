@@ -10,6 +10,8 @@ type Item = Record<string, unknown>;
 interface RetryContext {
   mcpReq: {
     requestState(): unknown; inputResponses?: Record<string, unknown>;
+    /** Aborted when the request is cancelled (over HTTP: the client gave up the request). */
+    signal: AbortSignal;
     /** Sends a log line on the request's stream, when the request's envelope names a level it passes. */
     log(level: string, data: unknown, logger?: string): Promise<void>;
   };
@@ -25,7 +27,9 @@ interface RetryContext {
  * - `survey`: asks for a form whose `color` and `size` have defaults, then answers with the JSON of
  *   the content it got;
  * - `chatty`: logs one line at each of debug, info, warning and error while it runs (each sent only
- *   when the request's log level lets it through, as the SDK does), then answers `said what it had to`.
+ *   when the request's log level lets it through, as the SDK does), then answers `said what it had to`;
+ * - `wait`: notes its `label` and waits until the call is cancelled (20 s at most), recording the
+ *   reason; `seen` answers `{ started, cancelled }` (the labels begun, the cancels recorded).
  * Its resource `memo://one` is read with the cache hints of a public, hour-long entry. `port`: where
  * to listen (0: any free port), to bring a stopped server back where the gateway knows it.
  */
@@ -38,7 +42,10 @@ export async function startModernMcpServer(port = 0): Promise<{ url: string; clo
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
       const hasBody = req.method === 'POST';
-      const request = new Request(`http://${req.headers.host}${req.url ?? '/'}`, { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
+      // The client going away aborts the request, as a web server's would (handlers see it as cancellation).
+      const gone = new AbortController();
+      res.on('close', () => { if (!res.writableFinished) gone.abort(new Error('the client closed the request')); });
+      const request = new Request(`http://${req.headers.host}${req.url ?? '/'}`, { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined, signal: gone.signal });
       handler.fetch(request).then((response) => {
         res.writeHead(response.status, Object.fromEntries(response.headers));
         if (response.body === null) return void res.end();
@@ -63,6 +70,21 @@ export async function startModernMcpServer(port = 0): Promise<{ url: string; clo
   };
 }
 
+/** What `wait` and `seen` share (one per process: every server instance of the handler sees it). */
+const waits: { started: string[]; cancelled: string[] } = { started: [], cancelled: [] };
+
+function waitUntilCancelled(label: string, signal: AbortSignal): Promise<Item> {
+  waits.started.push(label);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ content: [{ type: 'text', text: `${label}: not cancelled` }] }), 20_000);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      waits.cancelled.push(`${label}: ${String(signal.reason)}`);
+      resolve({ content: [{ type: 'text', text: 'cancelled' }] });
+    }, { once: true });
+  });
+}
+
 function buildServer(): Server {
   const server = new Server({ name: 'modern-test-server', version: '1.0.0' }, {
     capabilities: { tools: {}, resources: {}, logging: {} },
@@ -76,10 +98,14 @@ function buildServer(): Server {
       { name: 'deep', description: 'Answers with structured content nested 300 levels deep.', inputSchema: { type: 'object' } },
       { name: 'chatty', description: 'Logs a line at four levels while it runs.', inputSchema: { type: 'object' } },
       { name: 'survey', description: 'Asks for a form with defaults and answers with what it got.', inputSchema: { type: 'object' } },
+      { name: 'wait', description: 'Waits until cancelled (20 s at most).', inputSchema: { type: 'object', properties: { label: { type: 'string' } } } },
+      { name: 'seen', description: 'The waits begun and the cancels seen so far.', inputSchema: { type: 'object' } },
     ],
   }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const context = ctx as unknown as RetryContext;
+    if (request.params.name === 'wait') return waitUntilCancelled(String(request.params.arguments?.label), context.mcpReq.signal) as never;
+    if (request.params.name === 'seen') return { content: [{ type: 'text', text: JSON.stringify(waits) }] };
     if (request.params.name === 'chatty') {
       for (const level of ['debug', 'info', 'warning', 'error']) await context.mcpReq.log(level, `${level} line`, 'chatty');
       return { content: [{ type: 'text', text: 'said what it had to' }] };

@@ -3,31 +3,43 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { connectClient, startMcpGateway, toolText, type McpGatewayFixture } from '../helpers/mcp-fixture.js';
+import { startModernMcpServer } from '../helpers/modern-mcp-server.js';
 
 // A client's cancel of a tool call in flight (notifications/cancelled, or its session ending) must
 // reach the upstream that runs it, with the client's reason, on the path plain tool calls take.
 const CANCEL_SERVER = path.resolve('tests/helpers/stdio/cancel-server.mjs');
+/** The same tools on the v2 server SDK: reached through the gateway's v2 client (2026-07-28). */
+const CANCEL_SERVER_V2 = path.resolve('tests/helpers/stdio/cancel-server-v2.mjs');
 let fx: McpGatewayFixture;
+let modernHttp: Awaited<ReturnType<typeof startModernMcpServer>>;
 
 beforeAll(async () => {
-  fx = await startMcpGateway({ servers: [{ name: 'cx', transport: 'stdio', command: process.execPath, args: [CANCEL_SERVER] }] });
+  modernHttp = await startModernMcpServer();
+  fx = await startMcpGateway({
+    servers: [
+      { name: 'cx', transport: 'stdio', command: process.execPath, args: [CANCEL_SERVER] },
+      { name: 'mx', transport: 'stdio', command: process.execPath, args: [CANCEL_SERVER_V2] },
+      { name: 'hx', transport: 'streamable-http', url: modernHttp.url },
+    ],
+  });
 }, 60_000);
 
 afterAll(async () => {
   await fx?.close();
+  await modernHttp?.close();
 });
 
 interface Seen { started: string[]; cancelled: string[] }
 
-async function seen(client: Client): Promise<Seen> {
-  return JSON.parse(toolText(await client.callTool({ name: 'cx__seen', arguments: {} }))) as Seen;
+async function seen(client: Client, server = 'cx'): Promise<Seen> {
+  return JSON.parse(toolText(await client.callTool({ name: `${server}__seen`, arguments: {} }))) as Seen;
 }
 
 /** Polls the upstream (through `client`) until `ok`, for up to 10 s. */
-async function until(client: Client, ok: (s: Seen) => boolean): Promise<Seen> {
+async function until(client: Client, ok: (s: Seen) => boolean, server = 'cx'): Promise<Seen> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const s = await seen(client);
+    const s = await seen(client, server);
     if (ok(s) || Date.now() > deadline) return s;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -51,6 +63,17 @@ describe('cancelling a tool call through the gateway', () => {
     second.abort('second stop');
     await expect(other).rejects.toThrow(/second stop/);
     expect((await until(client, (s) => s.cancelled.length > 1)).cancelled).toEqual([after.cancelled[0], expect.stringMatching(/^second: .*second stop/)]);
+    await client.close();
+  });
+
+  it.each([['mx', 'STDIO'], ['hx', 'Streamable HTTP: the cancel aborts the POST']])('passes the cancel to a 2026-07-28 upstream (the v2 client) too: %s, %s', async (server) => {
+    const client = await connectClient(fx);
+    const abort = new AbortController();
+    const call = client.callTool({ name: `${server}__wait`, arguments: { label: 'modern' } }, undefined, { signal: abort.signal });
+    await until(client, (s) => s.started.includes('modern'), server);
+    abort.abort('stop the modern one');
+    await expect(call).rejects.toThrow(/stop the modern one/);
+    expect((await until(client, (s) => s.cancelled.length > 0, server)).cancelled).toEqual([expect.stringMatching(/^modern: /)]);
     await client.close();
   });
 
