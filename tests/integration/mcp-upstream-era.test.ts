@@ -275,14 +275,14 @@ describe('a 2026-07-28-only upstream (the v2 server SDK) and its multi-round cal
     expect(await outcome(plain.callTool({ name: 'poet__flood', arguments: {} }))).toMatch(/error: .*50 embedded requests \(at most 16/);
     expect(await outcome(plain.callTool({ name: 'poet__deep', arguments: {} }))).toMatch(/error: .*nested deeper than 64 levels/);
     // The gateway still serves that client afterwards.
-    expect((await plain.listTools()).tools.map((t) => t.name).sort()).toEqual(['poet__chatty', 'poet__deep', 'poet__flood', 'poet__forever', 'poet__interview', 'poet__survey']);
+    expect((await plain.listTools()).tools.map((t) => t.name).sort()).toEqual(['poet__chatty', 'poet__deep', 'poet__flood', 'poet__forever', 'poet__interview', 'poet__seen', 'poet__survey', 'poet__wait']);
     await plain.close();
   }, 60_000);
 
   it('lists its tools with localrouter mcp tools, which probes it as the gateway does', async () => {
     const out = await runCli(['--home', fx.home, 'mcp', 'tools', 'poet', '--json']);
     expect(out.code, out.stderr).toBe(0);
-    expect((JSON.parse(out.stdout) as { name: string }[]).map((t) => t.name).sort()).toEqual(['chatty', 'deep', 'flood', 'forever', 'interview', 'survey']);
+    expect((JSON.parse(out.stdout) as { name: string }[]).map((t) => t.name).sort()).toEqual(['chatty', 'deep', 'flood', 'forever', 'interview', 'seen', 'survey', 'wait']);
   }, 30_000);
 
   it('fills the requested schema\'s defaults into an accepted form the client left them out of, as for a legacy server', async () => {
