@@ -358,7 +358,7 @@ export class ModernUpstream {
     if (tag !== null) this.#calls.set(tag, call!);
     try {
       return await this.#client.request({ method, params: tag === null ? params : this.#withLogLevel(params, call!) }, LOOSE_RESULT, {
-        // The v2 client combines it with AbortSignal.any, which takes real signals only.
+        // The v2 client combines it with AbortSignal.any, which follows the aborts of real signals only.
         signal: abortSignalOf(opts.signal), timeout: this.#opts.timeoutMs, resetTimeoutOnProgress: true,
         maxTotalTimeout: this.#opts.maxTotalTimeoutMs > 0 ? this.#opts.maxTotalTimeoutMs : undefined,
         onprogress: (p) => opts.onprogress?.(p),
