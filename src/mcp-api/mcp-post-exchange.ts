@@ -96,6 +96,22 @@ export class PostExchange {
     if (final) this.#finish();
   }
 
+  /**
+   * The client cancelled the request (`notifications/cancelled`): no response will come for it
+   * (receivers of a cancel send none), so the answer ends now instead of holding its connection
+   * until the client closes it: an empty event stream if nothing was written yet. No event carried
+   * an id, so a client has nothing to resume.
+   */
+  cancelled(): void {
+    if (this.#state === STATE.done) return;
+    const res = this.#res;
+    res.cork(() => {
+      if (this.#state === STATE.pending) this.#openSse();
+      res.end();
+    });
+    this.#finish();
+  }
+
   /** The client went away: nothing more may be written. */
   aborted(): void {
     if (this.#state !== STATE.done) this.#finish();

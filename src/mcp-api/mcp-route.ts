@@ -183,6 +183,7 @@ export class McpEndpoint {
     const message = body as McpJsonRpcMessage;
     session.lastSeen = Date.now();
     if (kind === 'notification') {
+      if (message.method === 'notifications/cancelled') this.#cancelled(session, message.params);
       this.#deliver(session, message, bytes);
       writeAccepted(res, cors);
       return true;
@@ -202,6 +203,12 @@ export class McpEndpoint {
     });
     this.#deliver(session, message, bytes);
     return true;
+  }
+
+  /** A cancelled request of the session has its answer ended here (the actor, told next, sends none). */
+  #cancelled(session: HttpSession, params: unknown): void {
+    const id = (params as { requestId?: unknown } | undefined)?.requestId;
+    if (typeof id === 'string' || typeof id === 'number') session.exchanges.get(id)?.cancelled();
   }
 
   /** A client message to the actor, unless it is a call a limit or an approver refuses: then the refusal is its answer. */
