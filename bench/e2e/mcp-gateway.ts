@@ -31,6 +31,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { benchConfig, startGateway, startToolsServer, stopAll, type BenchConfig, type Gateway } from './mcp-bench-setup.js';
 import { RawMcp } from './mcp-raw-client.js';
+import { processCpuMicros } from './processes.js';
 import { percentile } from './stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -90,13 +91,6 @@ function compare(samples: Record<string, number[]>, targetAddedMs: number): Reco
   return out;
 }
 
-/** User + system CPU of a process, in microseconds, from /proc (Linux). */
-function processCpuUs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are the 14th and 15th fields; after the `comm)` split they are 12th and 13th.
-  return (Number(fields[11]) + Number(fields[12])) * 1e6 / 100;
-}
-
 /**
  * `LOAD_C` clients each calling in a loop for `LOAD_S` seconds (after a second unmeasured); returns
  * calls per second and, when `pid` is given, that process's CPU per call.
@@ -114,13 +108,13 @@ async function saturate(url: string, headers: Record<string, string>, tool: (i: 
     }
   });
   await new Promise((r) => setTimeout(r, 1_000));
-  const cpu0 = pid === undefined ? 0 : processCpuUs(pid);
+  const cpu0 = pid === undefined ? 0 : processCpuMicros(pid);
   const t0 = performance.now();
   measuring = true;
   await new Promise((r) => setTimeout(r, LOAD_S * 1_000));
   measuring = false;
   const seconds = (performance.now() - t0) / 1_000;
-  const cpu = pid === undefined ? null : processCpuUs(pid) - cpu0;
+  const cpu = pid === undefined ? null : processCpuMicros(pid) - cpu0;
   stop = true;
   await Promise.all(loops);
   await Promise.all(clients.map((c) => c.close()));
