@@ -454,15 +454,10 @@ interface FastCall {
   signal: CallSignal;
 }
 
-/** A handler's error as the SDK's Protocol puts it in a JSON-RPC error. */
+/** A handler's error as the SDK's Protocol puts it in a JSON-RPC error (`#noted` throws `RpcError`s already). */
 function jsonRpcErrorOf(err: unknown): Item {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown; data?: unknown };
-  const out: Item = {
-    code: typeof e.code === 'number' && Number.isSafeInteger(e.code) ? e.code : ErrorCode.InternalError,
-    message: typeof e.message === 'string' ? e.message : 'Internal error',
-  };
-  if (e.data !== undefined) out.data = e.data;
-  return out;
+  const e = toRpcError(err);
+  return e.data === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, data: e.data };
 }
 
 /** What the SDK hands a request handler: the request's id, its cancel signal, and its stream back to the client. */
