@@ -52,6 +52,12 @@ interface PendingCall {
 }
 
 /** Where a client message goes once admitted: on to the MCP actor, or answered here (a refusal). */
+/** The request a `notifications/cancelled` names (null when it names none a request could have). */
+export function cancelledRequest(message: McpJsonRpcMessage): string | number | null {
+  const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
 export interface CallSink {
   forward(message: McpJsonRpcMessage): void;
   /** The answer to request `id`. */
@@ -160,7 +166,7 @@ export class McpCalls {
     const method = message.method;
     if (typeof method !== 'string') return sink.forward(message);
     if (method === 'notifications/cancelled') {
-      this.#cancelled(session, (message.params as { requestId?: unknown } | undefined)?.requestId);
+      this.#cancelled(session, cancelledRequest(message));
       return sink.forward(message);
     }
     const id = message.id;
@@ -374,8 +380,8 @@ export class McpCalls {
     for (const call of calls.values()) this.#finish(call, null, { status: 499, code: null, message: 'the MCP session ended before the answer' });
   }
 
-  #cancelled(session: number, request: unknown): void {
-    if (typeof request !== 'string' && typeof request !== 'number') return;
+  #cancelled(session: number, request: string | number | null): void {
+    if (request === null) return;
     const calls = this.#pending.get(session);
     const call = calls?.get(request);
     if (call === undefined) return;

@@ -7,7 +7,7 @@ import { labelSafe } from '../model/index.js';
 import type { McpJsonRpcMessage, McpJsonText } from '../workers/index.js';
 import { readBody, writeResponse, type AuthedClient, type GatewayState, type HeaderPairs, type RouteHandler } from '../ingress/index.js';
 import { jsonRpcErrorBody, mcpClientOr401, tooDeepBody } from './mcp-auth.js';
-import type { CallSink, McpCalls } from './mcp-calls.js';
+import { cancelledRequest, type CallSink, type McpCalls } from './mcp-calls.js';
 import { fastKind, jsonString, PostExchange, writeAccepted, type McpPostHeaders } from './mcp-post-exchange.js';
 import { McpModern, mightBeModern, modernHeaders } from './mcp-modern.js';
 import { loadedMcpSdk, loadMcpSdk, type McpSdk } from './mcp-sdk.js';
@@ -183,7 +183,6 @@ export class McpEndpoint {
     const message = body as McpJsonRpcMessage;
     session.lastSeen = Date.now();
     if (kind === 'notification') {
-      if (message.method === 'notifications/cancelled') this.#cancelled(session, message.params);
       this.#deliver(session, message, bytes);
       writeAccepted(res, cors);
       return true;
@@ -205,14 +204,16 @@ export class McpEndpoint {
     return true;
   }
 
-  /** A cancelled request of the session has its answer ended here (the actor, told next, sends none). */
-  #cancelled(session: HttpSession, params: unknown): void {
-    const id = (params as { requestId?: unknown } | undefined)?.requestId;
-    if (typeof id === 'string' || typeof id === 'number') session.exchanges.get(id)?.cancelled();
-  }
-
-  /** A client message to the actor, unless it is a call a limit or an approver refuses: then the refusal is its answer. */
+  /**
+   * A client message to the actor, unless it is a call a limit or an approver refuses: then the refusal is its answer.
+   * Every message of a session passes here, however it came: a cancel ends its request's answer here
+   * (the actor, told next, sends none for it).
+   */
   #deliver(session: HttpSession, message: McpJsonRpcMessage, bytes?: number): void {
+    if (message.method === 'notifications/cancelled') {
+      const request = cancelledRequest(message);
+      if (request !== null) session.exchanges.get(request)?.cancelled();
+    }
     this.#opts.calls.deliver(session.no, session.client, message, session.sink, bytes);
   }
 

@@ -77,7 +77,8 @@ describe('cancelling a tool call through the gateway', () => {
     await client.close();
   });
 
-  it('ends the cancelled request\'s own answer at once, with no response in it, instead of holding its connection', async () => {
+  // The cancel reaches the ingress on its fast path, or (in a batch) through the SDK transport: either way it ends the answer.
+  it.each([['alone', false], ['in a batch', true]] as const)('ends the cancelled request\'s own answer at once, with no response in it, instead of holding its connection: a cancel %s', async (how, batch) => {
     const headers: Record<string, string> = { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     const post = (body: unknown): Promise<Response> => fetch(fx.mcpUrl, { method: 'POST', headers, body: JSON.stringify(body) });
     const init = await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
@@ -86,17 +87,19 @@ describe('cancelling a tool call through the gateway', () => {
     headers['mcp-protocol-version'] = '2025-06-18';
     await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).text();
     const watcher = await connectClient(fx);
-    const answer = post({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'cx__wait', arguments: { label: 'raw' } } });
-    await until(watcher, (s) => s.started.includes('raw'));
+    const label = `raw ${how}`;
+    const answer = post({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'cx__wait', arguments: { label } } });
+    await until(watcher, (s) => s.started.includes(label));
     const t0 = Date.now();
-    expect((await post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'raw stop' } })).status).toBe(202);
+    const cancel = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'raw stop' } };
+    expect((await post(batch ? [cancel] : cancel)).status).toBe(202);
     const res = await answer;
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     expect(await res.text()).not.toContain('"id":7');
     // Well before the 15 s keep-alive: the answer ended with the cancel, not with the connection.
     expect(Date.now() - t0).toBeLessThan(5_000);
-    expect((await until(watcher, (s) => s.cancelled.some((c) => c.startsWith('raw: ')))).cancelled).toContainEqual(expect.stringMatching(/^raw: .*raw stop/));
+    expect((await until(watcher, (s) => s.cancelled.some((c) => c.startsWith(`${label}: `)))).cancelled).toContainEqual(`${label}: raw stop`);
     // The session goes on.
     const again = await post({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'cx__seen', arguments: {} } });
     expect(await again.text()).toContain('"id":8');
