@@ -112,5 +112,6 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const file = path.join(dir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: false });
   // A blank or failed capture would still pass silently otherwise.
-  if (fs.statSync(file).size < 1_000) throw new Error(`screenshot ${name} is ${fs.statSync(file).size} bytes`);
+  const bytes = fs.statSync(file).size;
+  if (bytes < 1_000) throw new Error(`screenshot ${name} is ${bytes} bytes`);
 }
