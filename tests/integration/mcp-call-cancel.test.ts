@@ -45,6 +45,18 @@ async function until(client: Client, ok: (s: Seen) => boolean, server = 'cx'): P
   }
 }
 
+/** An initialized session over plain HTTP POSTs, ids and cancels chosen by the test. */
+async function rawSession(): Promise<{ post(body: unknown): Promise<Response> }> {
+  const headers: Record<string, string> = { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const post = (body: unknown): Promise<Response> => fetch(fx.mcpUrl, { method: 'POST', headers, body: JSON.stringify(body) });
+  const init = await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+  await init.text();
+  headers['mcp-session-id'] = init.headers.get('mcp-session-id')!;
+  headers['mcp-protocol-version'] = '2025-06-18';
+  await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).text();
+  return { post };
+}
+
 describe('cancelling a tool call through the gateway', () => {
   it('passes the client\'s cancel and its reason to the upstream, and the session goes on', async () => {
     const client = await connectClient(fx);
@@ -79,13 +91,7 @@ describe('cancelling a tool call through the gateway', () => {
 
   // The cancel reaches the ingress on its fast path, or (in a batch) through the SDK transport: either way it ends the answer.
   it.each([['alone', false], ['in a batch', true]] as const)('ends the cancelled request\'s own answer at once, with no response in it, instead of holding its connection: a cancel %s', async (how, batch) => {
-    const headers: Record<string, string> = { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    const post = (body: unknown): Promise<Response> => fetch(fx.mcpUrl, { method: 'POST', headers, body: JSON.stringify(body) });
-    const init = await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
-    await init.text();
-    headers['mcp-session-id'] = init.headers.get('mcp-session-id')!;
-    headers['mcp-protocol-version'] = '2025-06-18';
-    await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).text();
+    const { post } = await rawSession();
     const watcher = await connectClient(fx);
     const label = `raw ${how}`;
     const answer = post({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'cx__wait', arguments: { label } } });
@@ -103,6 +109,25 @@ describe('cancelling a tool call through the gateway', () => {
     // The session goes on.
     const again = await post({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'cx__seen', arguments: {} } });
     expect(await again.text()).toContain('"id":8');
+    await watcher.close();
+  });
+
+  it('keeps many calls at once apart: a cancel sent twice ends its own call only, once', async () => {
+    const raw = await rawSession();
+    const watcher = await connectClient(fx);
+    const N = 20;
+    const answers = Array.from({ length: N }, (_, i) => raw.post({ jsonrpc: '2.0', id: 100 + i, method: 'tools/call', params: { name: 'cx__wait', arguments: { label: `many ${i}` } } }));
+    await until(watcher, (s) => answers.every((_, i) => s.started.includes(`many ${i}`)));
+    const cancel = (i: number, reason: string): Promise<Response> => raw.post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 100 + i, reason } });
+    // Every other call is cancelled, each by two cancels at once.
+    await Promise.all(answers.flatMap((_, i) => (i % 2 === 0 ? [cancel(i, `stop ${i}`), cancel(i, `stop ${i}`)] : [])));
+    for (let i = 0; i < N; i += 2) expect(await (await answers[i]!).text()).not.toContain(`"id":${100 + i}`);
+    const many = (s: Seen): string[] => s.cancelled.filter((c) => c.startsWith('many ')).sort();
+    expect(many(await until(watcher, (s) => many(s).length >= N / 2))).toEqual(Array.from({ length: N / 2 }, (_, k) => `many ${2 * k}: stop ${2 * k}`).sort());
+    // The others still run: their own cancel is the first they see, and each upstream call saw one cancel.
+    await Promise.all(answers.map((_, i) => (i % 2 === 1 ? cancel(i, `late ${i}`) : null)));
+    for (let i = 1; i < N; i += 2) expect(await (await answers[i]!).text()).not.toContain(`"id":${100 + i}`);
+    expect(many(await until(watcher, (s) => many(s).length >= N))).toEqual(Array.from({ length: N }, (_, i) => `many ${i}: ${i % 2 === 0 ? 'stop' : 'late'} ${i}`).sort());
     await watcher.close();
   });
 
