@@ -58,6 +58,8 @@ export interface BenchConfig {
   scenarios: ScenarioName[];
   /** Give the gateway's bench client never-reached rate limits, so the limiter is on the hot path. */
   gatewayLimits: boolean;
+  /** M1: size cap (MB) of the twin whose request log starts full; 0 leaves that twin out. */
+  m1FullStoreMb: number;
   /** Anthropic-upstream scenario: sequential requests and streams per route, target and round. */
   anthropicRequests: number;
   anthropicStreams: number;
@@ -177,6 +179,7 @@ export function loadConfig(): BenchConfig {
     targets: list('BENCH_TARGETS', TARGETS, TARGETS),
     scenarios: list('BENCH_SCENARIOS', SCENARIOS, DEFAULT_SCENARIOS),
     gatewayLimits: process.env.BENCH_GATEWAY_LIMITS !== '0',
+    m1FullStoreMb: Math.max(0, Math.round(num('BENCH_M1_FULL_MB', quick ? 32 : 256))),
     anthropicRequests: Math.round(num('BENCH_ANTHROPIC_REQUESTS', quick ? 200 : 400)),
     anthropicStreams: Math.round(num('BENCH_ANTHROPIC_STREAMS', quick ? 60 : 120)),
     p10Requests: Math.round(num('BENCH_P10_REQUESTS', quick ? 100 : 300)),

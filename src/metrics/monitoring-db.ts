@@ -2,10 +2,11 @@ import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LocalRouterError } from '../errors/index.js';
+import { upstreamKey } from './request-log-query.js';
 
 /** The embedded store's file name inside the data dir. */
 export const MONITORING_DB_FILE = 'localrouter.db';
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 /** `<home>/localrouter.db`. */
 export function monitoringDbPath(home: string): string {
@@ -138,6 +139,13 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean; write
           for (const column of ['unpriced_requests', 'unpriced_prompt_tokens', 'unpriced_completion_tokens']) {
             if (!has.has(column)) db.exec(`ALTER TABLE series ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
           }
+        }
+        // Version 7: an upstream id's key starts with its row's bucket (see `upstreamKey`): the keys a
+        // version 5 or 6 store holds are computed again, and the index built once over them.
+        if (version >= 5 && version < 7) {
+          db.exec('DROP INDEX IF EXISTS requests_upstream_key');
+          db.function('lr_upstream_key', { deterministic: true }, (seq, id) => upstreamKey(seq as number, id as string));
+          db.exec('UPDATE requests SET upstream_key = lr_upstream_key(seq, upstream_id) WHERE upstream_id IS NOT NULL');
         }
         db.exec('CREATE INDEX IF NOT EXISTS requests_upstream_key ON requests(upstream_key) WHERE upstream_key IS NOT NULL');
         if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);

@@ -288,7 +288,8 @@ export class RequestLogStore {
     return row;
   }
 
-  // The insert parameters, built straight from the entry (no row object), in LogRow column order.
+  // The insert parameters, built straight from the entry (no row object), in LogRow column order;
+  // the last one, `upstream_key`, is the writer's to fill in (it depends on the row's seq).
   // Every string is bounded (see MAX_NAME): the length checks cost nothing for ordinary values.
   #params(e: RequestLogEntry): LogRow {
     const u = e.usage;
@@ -303,7 +304,7 @@ export class RequestLogStore {
       e.route ? routeJson(e.route) : null, boundedOrNull(e.clientId, MAX_NAME),
       boundedOrNull(e.server, MAX_NAME), boundedOrNull(e.tool, MAX_NAME), e.bytesIn ?? null, e.bytesOut ?? null, boundedOrNull(e.errorMessage, MAX_MESSAGE),
       e.steps == null ? null : JSON.stringify(boundedSteps(e.steps)),
-      ...upstreamColumns(e.upstreamId)];
+      upstreamIdColumn(e.upstreamId), null];
   }
 }
 
@@ -342,9 +343,9 @@ function findUpstreamEntry(list: RequestLogEntry[], upstreamId: string, clientId
   return undefined;
 }
 
-/** The `upstream_id` and `upstream_key` columns; an id longer than the store keeps is not kept at all (a cut one would match nothing). */
-function upstreamColumns(id: string | null | undefined): [string | null, number | null] {
-  return id === null || id === undefined || id.length > MAX_NAME ? [null, null] : [id, idKey(id)];
+/** The `upstream_id` column; an id longer than the store keeps is not kept at all (a cut one would match nothing). */
+function upstreamIdColumn(id: string | null | undefined): string | null {
+  return id === null || id === undefined || id.length > MAX_NAME ? null : id;
 }
 
 function findEntry(list: RequestLogEntry[], id: string): RequestLogEntry | undefined {

@@ -1,5 +1,6 @@
 import type { LogRow, RollupMark, RollupWire } from '../workers/protocol.js';
 import type { MonitoringDb } from './monitoring-db.js';
+import { upstreamKey } from './request-log-query.js';
 import { RollupStore, rollupFromWire } from './rollup-store.js';
 
 const LOG_INSERT_SQL = `INSERT INTO requests (id, id_key, ts, client, provider, model, op, status, error_code, error_class, latency_ms,
@@ -7,6 +8,9 @@ const LOG_INSERT_SQL = `INSERT INTO requests (id, id_key, ts, client, provider, 
   server, tool, bytes_in, bytes_out, error_message, steps, upstream_id, upstream_key)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const DELETE_BATCH = 5000;
+/** Where a LogRow holds `upstream_id` and `upstream_key` (the key is filled in here, see `upstreamKey`). */
+const UPSTREAM_ID_AT = 29;
+const UPSTREAM_KEY_AT = 30;
 
 /** Everything the monitoring store writes, on whichever thread owns the writing connection. */
 export interface SqlWriter {
@@ -38,8 +42,18 @@ export function createSqlWriter(db: MonitoringDb): SqlWriter {
   const freePages = db.prepare('PRAGMA freelist_count').pluck();
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   const rollups = new RollupStore(db);
+  const lastSeq = db.prepare('SELECT MAX(seq) FROM requests').pluck();
+  // A row's seq is the table's largest plus one (SQLite's rowid rule; this connection alone writes,
+  // inside the transaction), so its upstream id's key can carry its bucket.
   const writeLog = db.transaction((rows: LogRow[]) => {
-    for (let i = 0; i < rows.length; i++) insert.run(rows[i]);
+    let seq = (lastSeq.get() as number | null) ?? 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      const upstreamId = row[UPSTREAM_ID_AT];
+      seq++;
+      row[UPSTREAM_KEY_AT] = typeof upstreamId === 'string' ? upstreamKey(seq, upstreamId) : null;
+      insert.run(row);
+    }
   });
   const usedBytes = (): number => ((pageCount.get() as number) - (freePages.get() as number)) * pageSize;
   return {

@@ -7,6 +7,7 @@ import {
   Interner, Monitoring, RequestLogStore, RollupStore, emptyBucket, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, storedTotals,
   type MonitoringOptions, type RequestLogEntry, type StoreWriter,
 } from '../../../src/metrics/index.js';
+import { idKey } from '../../../src/metrics/request-log-query.js';
 
 const homes = monitoringHomes('lr-store-');
 const home = homes.home;
@@ -239,7 +240,7 @@ describe('store file format', () => {
     const db = openMonitoringDb(file);
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('truncate');
-      expect(db.pragma('user_version', { simple: true })).toBe(6);
+      expect(db.pragma('user_version', { simple: true })).toBe(7);
       expect(fs.existsSync(`${file}-wal`)).toBe(false);
       expect(fs.existsSync(`${file}-shm`)).toBe(false);
       expect(db.prepare('SELECT client, client_id, server, tool FROM requests WHERE id = ?').get('gen-old')).toEqual({ client: 'alice', client_id: null, server: null, tool: null });
@@ -262,7 +263,7 @@ describe('store file format', () => {
 
     const db = openMonitoringDb(file);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(6);
+      expect(db.pragma('user_version', { simple: true })).toBe(7);
       const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
       log.append({
         id: 'mcp-1', op: 'mcp:tools/call', attempts: [], status: 200, startMs: 2, durationMs: 3, ttftMs: 0, streamed: false, usage: null, costUsd: null,
@@ -336,7 +337,7 @@ describe('store file format', () => {
 
     const db = openMonitoringDb(file);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(6);
+      expect(db.pragma('user_version', { simple: true })).toBe(7);
       const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
       const steps = [{ id: 'list', kind: 'tool' as const, status: 'ok' as const, duration_ms: 2, target: 'files__list_directory', items: 1, error: null, input_tokens: 0, output_tokens: 0, cost_usd: 0 }];
       log.append({
@@ -373,7 +374,7 @@ describe('store file format', () => {
 
     const db = openMonitoringDb(file);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(6);
+      expect(db.pragma('user_version', { simple: true })).toBe(7);
       const b = { ...emptyBucket(), requests: 2, promptTokens: 20, completionTokens: 8, unpricedRequests: 2, unpricedPromptTokens: 20, unpricedCompletionTokens: 8 };
       new RollupStore(db).mergeMarked([{ res: 60_000, dim: 'all', key: '', t: minute, bucket: b }]);
       const got = storedTotals(db, 'all', 3_600_000, now).get('')!;
@@ -385,10 +386,83 @@ describe('store file format', () => {
     // Opening it again is a no-op: the migration runs once.
     const again = openMonitoringDb(file);
     try {
-      expect(again.pragma('user_version', { simple: true })).toBe(6);
+      expect(again.pragma('user_version', { simple: true })).toBe(7);
       expect(storedTotals(again, 'all', 3_600_000, now).get('')!.unpricedRequests).toBe(2);
     } finally {
       again.close();
+    }
+  });
+
+  /** Rows whose upstream id key does not start with their seq's bucket (see `upstreamKey`). */
+  function keysOutOfBucket(db: Database.Database): number {
+    const rows = db.prepare('SELECT seq, upstream_key FROM requests WHERE upstream_key IS NOT NULL').all() as { seq: number; upstream_key: number }[];
+    return rows.filter((r) => Math.floor(r.upstream_key / 2 ** 24) !== Math.floor(r.seq / 4096)).length;
+  }
+
+  it('finds a record by its upstream id in any bucket of a 10,000-row store, the latest first and for its own client only; every key starts with its row\'s bucket', () => {
+    const db = openMonitoringDb(monitoringDbPath(home()));
+    try {
+      const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
+      const ids: string[] = [];
+      for (let i = 0; i < 10_000; i++) {
+        const e = entry({ upstreamId: `chatcmpl-${i}` });
+        ids.push(e.id);
+        log.append(e);
+        if (i % 2048 === 2047) log.flush();
+      }
+      log.flush();
+      const later = entry({ upstreamId: 'chatcmpl-3' });
+      log.append(later);
+      log.append(entry({ upstreamId: 'chatcmpl-3', clientId: 'c_bob' }));
+      log.flush();
+      expect(keysOutOfBucket(db)).toBe(0);
+      for (const i of [0, 4095, 4096, 5000, 9999]) expect(getRequestLog(db, `chatcmpl-${i}`, 'c_alice000001')?.id).toBe(ids[i]);
+      expect(getRequestLog(db, 'chatcmpl-3', 'c_alice000001')?.id).toBe(later.id);
+      expect(getRequestLog(db, 'chatcmpl-5000', 'c_bob')).toBeUndefined();
+      expect(getRequestLog(db, 'chatcmpl-10000', 'c_alice000001')).toBeUndefined();
+      // The oldest rows trimmed: the buckets probed start at the oldest row left.
+      db.prepare('DELETE FROM requests WHERE seq <= 5000').run();
+      expect(getRequestLog(db, 'chatcmpl-0', 'c_alice000001')).toBeUndefined();
+      expect(getRequestLog(db, 'chatcmpl-5000', 'c_alice000001')?.id).toBe(ids[5000]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('migrates a schema v6 store to v7 (upstream id keys carry their row\'s bucket): its rows are found by upstream id before and after, read-only readers use the old keys', () => {
+    const file = monitoringDbPath(home());
+    const old = openMonitoringDb(file);
+    const ids: string[] = [];
+    try {
+      const log = new RequestLogStore(old, { retentionDays: 1, timeOrigin: 0 });
+      for (let i = 0; i < 5000; i++) {
+        const e = entry({ upstreamId: `chatcmpl-v6-${i}` });
+        ids.push(e.id);
+        log.append(e);
+      }
+      log.flush();
+      // What version 6 wrote: the id's own key (idKey), whatever the row.
+      old.function('v6_key', (id) => idKey(id as string));
+      old.exec('UPDATE requests SET upstream_key = v6_key(upstream_id)');
+      old.pragma('user_version = 6');
+    } finally {
+      old.close();
+    }
+    const reader = openMonitoringDb(file, { readonly: true });
+    try {
+      expect(getRequestLog(reader, 'chatcmpl-v6-4999', 'c_alice000001')?.id).toBe(ids[4999]);
+      expect(keysOutOfBucket(reader)).toBeGreaterThan(4000);
+    } finally {
+      reader.close();
+    }
+    const db = openMonitoringDb(file);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(7);
+      expect(keysOutOfBucket(db)).toBe(0);
+      for (const i of [0, 4096, 4999]) expect(getRequestLog(db, `chatcmpl-v6-${i}`, 'c_alice000001')?.id).toBe(ids[i]);
+      expect(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'requests_upstream_key'").get()).toEqual({ n: 1 });
+    } finally {
+      db.close();
     }
   });
 });
