@@ -73,8 +73,15 @@ export function idKey(id: string): number {
   return fnv(id);
 }
 
+/**
+ * The log's lowest and highest seq, as `lo` and `hi` (null when empty). Two subqueries: SQLite reads
+ * a lone MIN or MAX of the rowid off the b-tree's edge, but both in one SELECT scan the whole table
+ * (33 ms for a full store of the default size).
+ */
+export const SEQ_SPAN_SQL = 'SELECT (SELECT MIN(seq) FROM requests) AS lo, (SELECT MAX(seq) FROM requests) AS hi';
+
 /** Rows per bucket of the upstream-id index key (see {@link upstreamKey}). */
-export const UPSTREAM_BUCKET_ROWS = 4096;
+export const UPSTREAM_BUCKET_ROWS = 16_384;
 const UPSTREAM_HASH_SPAN = 2 ** 24;
 /** The store's schema version from which `upstream_key` holds {@link upstreamKey}'s keys (before: `idKey` of the id). */
 export const UPSTREAM_BUCKETS_SCHEMA = 7;
@@ -86,8 +93,10 @@ export const UPSTREAM_BUCKETS_SCHEMA = 7;
  * anywhere in the index: at the store's size cap each 2,048-row batch dirtied ~2,000 index pages,
  * each written twice (journal and file), and the writer spent 25 µs a row instead of 12. With the
  * bucket first, a batch's keys fall in the last bucket or two, at the index's end. A lookup does not
- * know the bucket and probes them newest first (one index seek each: about 220 for a full store of
- * the default size). Keys may collide; lookups also compare the id.
+ * know the bucket and probes them newest first, one index seek (~5 µs) each: about 50 for a full
+ * store of the default size. Buckets of 4,096 rows cost inserts the same and lookups 4 × more;
+ * buckets of 65,536 rows cost inserts 25% more (bench/micro/metrics/log-insert.ts at the cap).
+ * Keys may collide; lookups also compare the id.
  */
 export function upstreamKey(seq: number, upstreamId: string): number {
   return Math.floor(seq / UPSTREAM_BUCKET_ROWS) * UPSTREAM_HASH_SPAN + (fnv(upstreamId) & (UPSTREAM_HASH_SPAN - 1));
@@ -116,7 +125,7 @@ export function getRequestLog(db: MonitoringDb, id: string, clientId?: string): 
 function findByUpstreamId(db: MonitoringDb, select: string, id: string, clientId: string): DbRow | undefined {
   const probe = db.prepare(`${select} WHERE upstream_key = ? AND upstream_id = ? AND client_id = ? ORDER BY seq DESC LIMIT 1`);
   if (!shapeOf(db).bucketedUpstream) return probe.get(idKey(id), id, clientId) as DbRow | undefined;
-  const span = db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM requests').get() as { lo: number | null; hi: number | null };
+  const span = db.prepare(SEQ_SPAN_SQL).get() as { lo: number | null; hi: number | null };
   if (span.lo === null || span.hi === null) return undefined;
   const hash = upstreamKey(0, id);
   for (let bucket = Math.floor(span.hi / UPSTREAM_BUCKET_ROWS); bucket >= Math.floor(span.lo / UPSTREAM_BUCKET_ROWS); bucket--) {

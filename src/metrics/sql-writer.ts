@@ -1,6 +1,6 @@
 import type { LogRow, RollupMark, RollupWire } from '../workers/protocol.js';
 import type { MonitoringDb } from './monitoring-db.js';
-import { upstreamKey } from './request-log-query.js';
+import { SEQ_SPAN_SQL, upstreamKey } from './request-log-query.js';
 import { RollupStore, rollupFromWire } from './rollup-store.js';
 
 const LOG_INSERT_SQL = `INSERT INTO requests (id, id_key, ts, client, provider, model, op, status, error_code, error_class, latency_ms,
@@ -37,7 +37,7 @@ export function createSqlWriter(db: MonitoringDb): SqlWriter {
   const insert = db.prepare(LOG_INSERT_SQL);
   const deleteBatch = db.prepare('DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE ts < ? ORDER BY ts LIMIT ?)');
   const deleteOldest = db.prepare('DELETE FROM requests WHERE seq < ?');
-  const seqSpan = db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM requests');
+  const seqSpan = db.prepare(SEQ_SPAN_SQL);
   const pageCount = db.prepare('PRAGMA page_count').pluck();
   const freePages = db.prepare('PRAGMA freelist_count').pluck();
   const pageSize = db.pragma('page_size', { simple: true }) as number;

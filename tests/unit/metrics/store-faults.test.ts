@@ -7,7 +7,7 @@ import {
   Interner, Monitoring, RequestLogStore, RollupStore, emptyBucket, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, storedTotals,
   type MonitoringOptions, type RequestLogEntry, type StoreWriter,
 } from '../../../src/metrics/index.js';
-import { idKey } from '../../../src/metrics/request-log-query.js';
+import { SEQ_SPAN_SQL, UPSTREAM_BUCKET_ROWS, idKey } from '../../../src/metrics/request-log-query.js';
 
 const homes = monitoringHomes('lr-store-');
 const home = homes.home;
@@ -396,15 +396,17 @@ describe('store file format', () => {
   /** Rows whose upstream id key does not start with their seq's bucket (see `upstreamKey`). */
   function keysOutOfBucket(db: Database.Database): number {
     const rows = db.prepare('SELECT seq, upstream_key FROM requests WHERE upstream_key IS NOT NULL').all() as { seq: number; upstream_key: number }[];
-    return rows.filter((r) => Math.floor(r.upstream_key / 2 ** 24) !== Math.floor(r.seq / 4096)).length;
+    return rows.filter((r) => Math.floor(r.upstream_key / 2 ** 24) !== Math.floor(r.seq / UPSTREAM_BUCKET_ROWS)).length;
   }
 
-  it('finds a record by its upstream id in any bucket of a 10,000-row store, the latest first and for its own client only; every key starts with its row\'s bucket', () => {
+  it('finds a record by its upstream id in any bucket of a store of two and a half buckets, the latest first and for its own client only; every key starts with its row\'s bucket', () => {
     const db = openMonitoringDb(monitoringDbPath(home()));
+    const B = UPSTREAM_BUCKET_ROWS;
+    const total = Math.floor(2.5 * B);
     try {
       const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
       const ids: string[] = [];
-      for (let i = 0; i < 10_000; i++) {
+      for (let i = 0; i < total; i++) {
         const e = entry({ upstreamId: `chatcmpl-${i}` });
         ids.push(e.id);
         log.append(e);
@@ -416,14 +418,25 @@ describe('store file format', () => {
       log.append(entry({ upstreamId: 'chatcmpl-3', clientId: 'c_bob' }));
       log.flush();
       expect(keysOutOfBucket(db)).toBe(0);
-      for (const i of [0, 4095, 4096, 5000, 9999]) expect(getRequestLog(db, `chatcmpl-${i}`, 'c_alice000001')?.id).toBe(ids[i]);
+      for (const i of [0, B - 2, B - 1, B + 5, 2 * B + 5, total - 1]) expect(getRequestLog(db, `chatcmpl-${i}`, 'c_alice000001')?.id).toBe(ids[i]);
       expect(getRequestLog(db, 'chatcmpl-3', 'c_alice000001')?.id).toBe(later.id);
-      expect(getRequestLog(db, 'chatcmpl-5000', 'c_bob')).toBeUndefined();
-      expect(getRequestLog(db, 'chatcmpl-10000', 'c_alice000001')).toBeUndefined();
+      expect(getRequestLog(db, `chatcmpl-${B + 5}`, 'c_bob')).toBeUndefined();
+      expect(getRequestLog(db, `chatcmpl-${total}`, 'c_alice000001')).toBeUndefined();
       // The oldest rows trimmed: the buckets probed start at the oldest row left.
-      db.prepare('DELETE FROM requests WHERE seq <= 5000').run();
+      db.prepare('DELETE FROM requests WHERE seq <= ?').run(B + 100);
       expect(getRequestLog(db, 'chatcmpl-0', 'c_alice000001')).toBeUndefined();
-      expect(getRequestLog(db, 'chatcmpl-5000', 'c_alice000001')?.id).toBe(ids[5000]);
+      expect(getRequestLog(db, `chatcmpl-${B + 100}`, 'c_alice000001')?.id).toBe(ids[B + 100]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('reads the log\'s seq span off the table\'s edges, never by a scan (the trim and the upstream-id lookup read it; a scan of a full store takes 30 ms)', () => {
+    const db = openMonitoringDb(':memory:');
+    try {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${SEQ_SPAN_SQL}`).all() as { detail: string }[]).map((r) => r.detail);
+      expect(plan.filter((d) => d.includes('requests'))).toEqual(['SEARCH requests', 'SEARCH requests']);
+      expect(db.prepare(SEQ_SPAN_SQL).get()).toEqual({ lo: null, hi: null });
     } finally {
       db.close();
     }
@@ -435,7 +448,7 @@ describe('store file format', () => {
     const ids: string[] = [];
     try {
       const log = new RequestLogStore(old, { retentionDays: 1, timeOrigin: 0 });
-      for (let i = 0; i < 5000; i++) {
+      for (let i = 0; i < UPSTREAM_BUCKET_ROWS + 1000; i++) {
         const e = entry({ upstreamId: `chatcmpl-v6-${i}` });
         ids.push(e.id);
         log.append(e);
@@ -450,8 +463,8 @@ describe('store file format', () => {
     }
     const reader = openMonitoringDb(file, { readonly: true });
     try {
-      expect(getRequestLog(reader, 'chatcmpl-v6-4999', 'c_alice000001')?.id).toBe(ids[4999]);
-      expect(keysOutOfBucket(reader)).toBeGreaterThan(4000);
+      expect(getRequestLog(reader, `chatcmpl-v6-${ids.length - 1}`, 'c_alice000001')?.id).toBe(ids[ids.length - 1]);
+      expect(keysOutOfBucket(reader)).toBeGreaterThan(ids.length / 2);
     } finally {
       reader.close();
     }
@@ -459,7 +472,7 @@ describe('store file format', () => {
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(7);
       expect(keysOutOfBucket(db)).toBe(0);
-      for (const i of [0, 4096, 4999]) expect(getRequestLog(db, `chatcmpl-v6-${i}`, 'c_alice000001')?.id).toBe(ids[i]);
+      for (const i of [0, UPSTREAM_BUCKET_ROWS, ids.length - 1]) expect(getRequestLog(db, `chatcmpl-v6-${i}`, 'c_alice000001')?.id).toBe(ids[i]);
       expect(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'requests_upstream_key'").get()).toEqual({ n: 1 });
     } finally {
       db.close();
