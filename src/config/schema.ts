@@ -319,7 +319,8 @@ export const MonitoringSchema = z.strictObject({
   /**
    * Size cap of the store (request log and rollups), MB: past it the oldest request log rows are
    * deleted in batches, down to 90% of it, besides the age cap (this one wins: records may go before
-   * log_retention_days). Read at start.
+   * log_retention_days). A larger cap makes `/v1/generation` lookups by an upstream's answer id
+   * proportionally slower (about 0.25 ms at 256 MB). Read at start.
    */
   log_max_mb: z.number().int().min(1).max(1_048_576).default(256),
 });

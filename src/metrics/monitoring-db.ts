@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LocalRouterError } from '../errors/index.js';
-import { upstreamKey } from './request-log-query.js';
+import { ERROR_ROWS_SQL, MCP_ROWS_SQL, upstreamKey } from './request-log-query.js';
 
 /** The embedded store's file name inside the data dir. */
 export const MONITORING_DB_FILE = 'localrouter.db';
@@ -52,6 +52,11 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_id_key ON requests(id_key);
 CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
+-- The log filtered to errors or to MCP calls, newest first, without reading every row: both are
+-- usually a small share of a full store, which a filter otherwise scans whole (80-100 ms for 256 MB
+-- from the page cache, seconds from disk) on the thread that writes the log.
+CREATE INDEX IF NOT EXISTS requests_errors ON requests(seq) WHERE ${ERROR_ROWS_SQL};
+CREATE INDEX IF NOT EXISTS requests_mcp ON requests(seq) WHERE ${MCP_ROWS_SQL};
 CREATE TABLE IF NOT EXISTS series (
   res INTEGER NOT NULL,
   dim TEXT NOT NULL,

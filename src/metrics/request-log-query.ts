@@ -74,6 +74,13 @@ export function idKey(id: string): number {
 }
 
 /**
+ * The two filters with partial indexes of their own (monitoring-db.ts): SQLite uses a partial index
+ * only for a query holding its WHERE term as written, so the index and the query share these.
+ */
+export const ERROR_ROWS_SQL = 'error_class IS NOT NULL';
+export const MCP_ROWS_SQL = "op LIKE 'mcp:%'";
+
+/**
  * The log's lowest and highest seq, as `lo` and `hi` (null when empty). Two subqueries: SQLite reads
  * a lone MIN or MAX of the rowid off the b-tree's edge, but both in one SELECT scan the whole table
  * (33 ms for a full store of the default size).
@@ -191,10 +198,10 @@ export function queryRequestLog(db: MonitoringDb, filter: RequestLogFilter = {})
     if (filter.server !== undefined) { where.push('server = ?'); args.push(filter.server); }
     if (filter.tool !== undefined) { where.push('tool = ?'); args.push(filter.tool); }
   }
-  if (filter.kind === 'mcp') where.push("op LIKE 'mcp:%'");
+  if (filter.kind === 'mcp') where.push(MCP_ROWS_SQL);
   else if (filter.kind === 'llm') where.push("op NOT LIKE 'mcp:%'");
   if (filter.status === 'ok') where.push('error_class IS NULL');
-  else if (filter.status === 'error') where.push('error_class IS NOT NULL');
+  else if (filter.status === 'error') where.push(ERROR_ROWS_SQL);
   else if (filter.status !== undefined) { where.push('status = ?'); args.push(filter.status); }
   if (filter.text !== undefined && filter.text !== '') {
     const columns = TEXT_COLUMNS.filter((c) => hasColumn(db, c));

@@ -7,7 +7,7 @@ import {
   Interner, Monitoring, RequestLogStore, RollupStore, emptyBucket, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, storedTotals,
   type MonitoringOptions, type RequestLogEntry, type StoreWriter,
 } from '../../../src/metrics/index.js';
-import { SEQ_SPAN_SQL, UPSTREAM_BUCKET_ROWS, idKey } from '../../../src/metrics/request-log-query.js';
+import { ERROR_ROWS_SQL, MCP_ROWS_SQL, SEQ_SPAN_SQL, UPSTREAM_BUCKET_ROWS, idKey } from '../../../src/metrics/request-log-query.js';
 
 const homes = monitoringHomes('lr-store-');
 const home = homes.home;
@@ -442,6 +442,30 @@ describe('store file format', () => {
     }
   });
 
+  it('filters the log to errors or to MCP calls through their own indexes, newest first, not by reading every row', () => {
+    const db = openMonitoringDb(monitoringDbPath(home()));
+    try {
+      const log = new RequestLogStore(db, { retentionDays: 1, timeOrigin: 0 });
+      const picked: string[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const kind = i % 1000 === 7 ? 'error' : i % 1000 === 9 ? 'mcp' : 'ok';
+        const e = kind === 'error' ? entry({ status: 502, errorCode: 'LR_ERR_UPSTREAM_STATUS' })
+          : kind === 'mcp' ? entry({ op: 'mcp:tools/call', server: 'files', tool: 'read', provider: null, model: null, attempts: [] }) : entry();
+        if (kind !== 'ok') picked.push(`${kind} ${e.id}`);
+        log.append(e);
+      }
+      log.flush();
+      const newestFirst = (kind: string): string[] => picked.filter((p) => p.startsWith(kind)).map((p) => p.slice(kind.length + 1)).reverse();
+      expect(queryRequestLog(db, { status: 'error' }).map((r) => r.id)).toEqual(newestFirst('error'));
+      expect(queryRequestLog(db, { kind: 'mcp' }).map((r) => r.id)).toEqual(newestFirst('mcp'));
+      const plan = (where: string): string => (db.prepare(`EXPLAIN QUERY PLAN SELECT seq FROM requests WHERE ${where} ORDER BY seq DESC LIMIT 100`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+      expect(plan(ERROR_ROWS_SQL)).toContain('USING INDEX requests_errors');
+      expect(plan(MCP_ROWS_SQL)).toContain('USING INDEX requests_mcp');
+    } finally {
+      db.close();
+    }
+  });
+
   it('migrates a schema v6 store to v7 (upstream id keys carry their row\'s bucket): its rows are found by upstream id before and after, read-only readers use the old keys', () => {
     const file = monitoringDbPath(home());
     const old = openMonitoringDb(file);
@@ -473,7 +497,8 @@ describe('store file format', () => {
       expect(db.pragma('user_version', { simple: true })).toBe(7);
       expect(keysOutOfBucket(db)).toBe(0);
       for (const i of [0, UPSTREAM_BUCKET_ROWS, ids.length - 1]) expect(getRequestLog(db, `chatcmpl-v6-${i}`, 'c_alice000001')?.id).toBe(ids[i]);
-      expect(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'requests_upstream_key'").get()).toEqual({ n: 1 });
+      const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'requests'").all() as { name: string }[]).map((r) => r.name);
+      expect(indexes).toEqual(expect.arrayContaining(['requests_upstream_key', 'requests_errors', 'requests_mcp']));
     } finally {
       db.close();
     }
