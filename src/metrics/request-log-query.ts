@@ -91,22 +91,28 @@ export const SEQ_SPAN_SQL = 'SELECT (SELECT MIN(seq) FROM requests) AS lo, (SELE
 export const UPSTREAM_BUCKET_ROWS = 16_384;
 const UPSTREAM_HASH_SPAN = 2 ** 24;
 /** The store's schema version from which `upstream_key` holds {@link upstreamKey}'s keys (before: `idKey` of the id). */
-export const UPSTREAM_BUCKETS_SCHEMA = 7;
+const UPSTREAM_BUCKETS_SCHEMA = 7;
 
 /**
  * The indexed key of the id an upstream gave the answer of the row `seq`: the row's bucket
  * (`seq` / {@link UPSTREAM_BUCKET_ROWS}) first, then 24 bits of the id's hash. Upstream ids are
  * random, so a key of their hash alone put every insert (and every delete when the store trims)
  * anywhere in the index: at the store's size cap each 2,048-row batch dirtied ~2,000 index pages,
- * each written twice (journal and file), and the writer spent 25 µs a row instead of 12. With the
- * bucket first, a batch's keys fall in the last bucket or two, at the index's end. A lookup does not
+ * each written twice (journal and file), and the writer spent 26–30 µs a request (8 with this key
+ * and the trim's cheap span read). With the bucket first, a batch's keys fall in the last bucket or
+ * two, at the index's end. A lookup does not
  * know the bucket and probes them newest first, one index seek (~5 µs) each: about 50 for a full
  * store of the default size. Buckets of 4,096 rows cost inserts the same and lookups 4 × more;
  * buckets of 65,536 rows cost inserts 25% more (bench/micro/metrics/log-insert.ts at the cap).
  * Keys may collide; lookups also compare the id.
  */
 export function upstreamKey(seq: number, upstreamId: string): number {
-  return Math.floor(seq / UPSTREAM_BUCKET_ROWS) * UPSTREAM_HASH_SPAN + (fnv(upstreamId) & (UPSTREAM_HASH_SPAN - 1));
+  return Math.floor(seq / UPSTREAM_BUCKET_ROWS) * UPSTREAM_HASH_SPAN + upstreamHash(upstreamId);
+}
+
+/** The low part of {@link upstreamKey}: 24 bits of the id's FNV-1a hash. */
+function upstreamHash(upstreamId: string): number {
+  return fnv(upstreamId) & (UPSTREAM_HASH_SPAN - 1);
 }
 
 function fnv(s: string): number {
@@ -134,7 +140,7 @@ function findByUpstreamId(db: MonitoringDb, select: string, id: string, clientId
   if (!shapeOf(db).bucketedUpstream) return probe.get(idKey(id), id, clientId) as DbRow | undefined;
   const span = db.prepare(SEQ_SPAN_SQL).get() as { lo: number | null; hi: number | null };
   if (span.lo === null || span.hi === null) return undefined;
-  const hash = upstreamKey(0, id);
+  const hash = upstreamHash(id);
   for (let bucket = Math.floor(span.hi / UPSTREAM_BUCKET_ROWS); bucket >= Math.floor(span.lo / UPSTREAM_BUCKET_ROWS); bucket--) {
     const r = probe.get(bucket * UPSTREAM_HASH_SPAN + hash, id, clientId) as DbRow | undefined;
     if (r !== undefined) return r;
