@@ -51,5 +51,5 @@ export type { RollupBackend, RollupRow } from './rollup-store.js';
 export type { StoreWriter } from './store-writer.js';
 export { storedTotals } from './stored-totals.js';
 export { parseDuration } from './parse-duration.js';
-export { EARLY_FLUSH_ROWS, Monitoring } from './monitoring.js';
+export { EARLY_FLUSH_ROWS, Monitoring, PART_ROWS } from './monitoring.js';
 export type { MonitoringOptions, StoreHealth } from './monitoring.js';

@@ -15,13 +15,19 @@ const HOUR = 3_600_000;
 const ERROR_REPORT_EVERY_MS = 60_000;
 const DEFAULT_FILE_CHECK_MS = 1000;
 /**
- * Request log records that start a flush before the timer (see RequestLogStoreOptions.batchRows):
- * at 14,000 requests a second a batch leaves every 150 ms, about 7 commits a second. Each commit
- * has a fixed cost in the writer thread (journal, fsync, the table's last pages): at c=64 the
- * writer spent 6.4–6.7 µs per request with batches of 2,048 against 8.9–9.2 with 512, while the
- * main thread's CPU, its scavenges and mark-compacts stayed the same.
+ * Rows the writer thread commits in one transaction under load (see RequestLogStoreOptions.commitRows):
+ * at 14,000 requests a second about 7 commits a second. Each commit has a fixed cost in the writer
+ * thread (journal, fsync, the table's last pages): at c=64 the writer spent 6.4–6.7 µs per request
+ * with batches of 2,048 against 8.9–9.2 with 512.
  */
 export const EARLY_FLUSH_ROWS = 2048;
+/**
+ * Records that start a hand-over before the timer (RequestLogStoreOptions.batchRows): at 14,000
+ * requests a second a part leaves every 18 ms, before most of its records have lived through a
+ * young-generation collection of the main thread; the writer thread holds the parts until
+ * EARLY_FLUSH_ROWS rows wait.
+ */
+export const PART_ROWS = 256;
 /** Error text handed to `onError` is cut to these lengths (an error can quote what a client sent). */
 const MAX_ERROR_MESSAGE = 1000;
 const MAX_ERROR_STACK = 4000;
@@ -183,7 +189,7 @@ export class Monitoring {
     this.log = new RequestLogStore(() => this.#reader(), {
       retentionDays: opts.logRetentionDays, bodyMaxBytes: opts.logBodyMaxBytes, now: this.#now, writer: this.#writer,
       // On the writer thread only: a main-thread writer would wait on the store's commit more often.
-      batchRows: this.#writer.mode === 'worker' ? EARLY_FLUSH_ROWS : undefined, onBatchReady: () => this.#flushSoon(),
+      batchRows: this.#writer.mode === 'worker' ? PART_ROWS : undefined, commitRows: EARLY_FLUSH_ROWS, onBatchReady: () => this.#flushSoon(),
       onError: (err) => this.#report('write the request log', err),
     });
   }
@@ -293,13 +299,13 @@ export class Monitoring {
     return m;
   }
 
-  /** Hands the request log's queued records to the writer once the current I/O is done (a full batch is waiting). */
+  /** Hands the request log's queued records to the writer once the current I/O is done (a full part is waiting). */
   #flushSoon(): void {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     setImmediate(() => {
       this.#flushQueued = false;
-      if (!this.#closed) this.#guard('write the request log', () => this.log.flush());
+      if (!this.#closed) this.#guard('write the request log', () => this.log.flushPart());
     });
   }
 

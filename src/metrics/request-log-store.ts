@@ -92,6 +92,12 @@ export interface RequestLogStoreOptions {
    */
   batchRows?: number;
   onBatchReady?: () => void;
+  /**
+   * With `batchRows`: the parts {@link RequestLogStore.flushPart} hands over may wait in the writer
+   * until this many rows are waiting there, then commit in one transaction (default: each part
+   * commits at once).
+   */
+  commitRows?: number;
   /** Converts an entry's `startMs` to epoch ms (default `performance.timeOrigin`). */
   timeOrigin?: number;
   now?: () => number;
@@ -117,8 +123,8 @@ function boundedOrNull(value: string | null | undefined, max: number): string | 
 
 /**
  * The request log: one row per finished request, appended on the hot path as one array push and
- * handed to the writer in batches (one transaction per {@link flush}) off it. Lookups see records
- * still waiting for their flush or their commit.
+ * handed to the writer off it, in parts ({@link flushPart}) that a writer thread commits together,
+ * or in batches ({@link flush}). Lookups see records still waiting for their flush or their commit.
  */
 export class RequestLogStore {
   readonly #db: () => MonitoringDb | null;
@@ -131,10 +137,12 @@ export class RequestLogStore {
   readonly #onBatchReady: (() => void) | null;
   readonly #timeOrigin: number;
   readonly #now: () => number;
+  readonly #commitRows: number;
   #pending: RequestLogEntry[] = [];
-  /** Batches handed to the writer and not committed yet. */
-  readonly #inflight = new Set<RequestLogEntry[]>();
+  /** Records handed to the writer and not committed yet (not kept: a writer thread finds them itself). */
   #inflightRows = 0;
+  /** Rows handed over with `hold` since the last part that commits. */
+  #heldRows = 0;
   #dropped = 0;
   #written = 0;
 
@@ -146,6 +154,7 @@ export class RequestLogStore {
     this.#maxPending = opts.maxPending ?? DEFAULT_MAX_PENDING;
     this.#batchRows = opts.batchRows ?? Number.POSITIVE_INFINITY;
     this.#onBatchReady = opts.onBatchReady ?? null;
+    this.#commitRows = opts.commitRows ?? 0;
     this.#timeOrigin = opts.timeOrigin ?? performance.timeOrigin;
     this.#now = opts.now ?? Date.now;
     this.#writer = opts.writer ?? new InlineStoreWriter(this.#db()!);
@@ -163,10 +172,20 @@ export class RequestLogStore {
   }
 
   /**
-   * Hands queued records (all, or the oldest `max`) to the writer as one transaction; returns how
-   * many. A failed write drops that batch (counted, reported to `onError`).
+   * Hands the queued records to the writer as a part that may wait there for later records (see
+   * `commitRows`), so a busy gateway hands records on within milliseconds of their end and still
+   * writes them in large transactions; returns how many.
    */
-  flush(max = Infinity): number {
+  flushPart(): number {
+    return this.flush(Infinity, true);
+  }
+
+  /**
+   * Hands queued records (all, or the oldest `max`) to the writer; returns how many. They are
+   * committed with everything the writer holds, unless `hold` and fewer than `commitRows` rows
+   * would then be waiting. A failed write drops its records (counted, reported to `onError`).
+   */
+  flush(max = Infinity, hold = false): number {
     if (this.#pending.length === 0) return 0;
     // The writer is behind: the records wait here (and new ones drop at maxPending).
     if (this.#inflightRows >= this.#maxPending) return 0;
@@ -177,21 +196,23 @@ export class RequestLogStore {
     } else {
       this.#pending = [];
     }
-    const rows = new Array<LogRow>(batch.length);
-    for (let i = 0; i < batch.length; i++) rows[i] = this.#params(batch[i]);
-    this.#inflight.add(batch);
-    this.#inflightRows += batch.length;
+    const n = batch.length;
+    const rows = new Array<LogRow>(n);
+    for (let i = 0; i < n; i++) rows[i] = this.#params(batch[i]);
+    this.#heldRows += n;
+    const held = hold && this.#heldRows < this.#commitRows;
+    if (!held) this.#heldRows = 0;
+    this.#inflightRows += n;
     this.#writer.writeLog(rows, (err) => {
-      this.#inflight.delete(batch);
-      this.#inflightRows -= batch.length;
+      this.#inflightRows -= n;
       if (err) {
-        this.#dropped += batch.length;
+        this.#dropped += n;
         this.#onError(err);
       } else {
-        this.#written += batch.length;
+        this.#written += n;
       }
-    });
-    return batch.length;
+    }, held);
+    return n;
   }
 
   /** Records queued for the next flush. */
@@ -219,7 +240,7 @@ export class RequestLogStore {
     return this.#written;
   }
 
-  /** One request by generation id: queued, being written, or stored (read on this thread's connection). */
+  /** One request by generation id: queued or stored (read on this thread's connection; with the inline writer, handed over is stored). */
   get(id: string): RequestLogRow | undefined {
     const held = this.#held(id);
     if (held !== undefined) return held;
@@ -244,15 +265,14 @@ export class RequestLogStore {
     return this.#writer.query(filter);
   }
 
+  /**
+   * A record still queued here. Records handed over are the writer's to find: a writer thread
+   * handles messages in order, committing what it holds before any read, and the inline writer
+   * commits before `writeLog` returns.
+   */
   #held(id: string, clientId?: string): RequestLogRow | undefined {
     const queued = findEntry(this.#pending, id) ?? (clientId === undefined ? undefined : findUpstreamEntry(this.#pending, id, clientId));
-    if (queued) return this.#toRow(queued);
-    // Newest batch first: an upstream id can repeat, and the latest record with it is the one wanted.
-    for (const batch of [...this.#inflight].reverse()) {
-      const e = findEntry(batch, id) ?? (clientId === undefined ? undefined : findUpstreamEntry(batch, id, clientId));
-      if (e) return this.#toRow(e);
-    }
-    return undefined;
+    return queued === undefined ? undefined : this.#toRow(queued);
   }
 
   /** Rows that started before this (epoch ms) are past retention. */

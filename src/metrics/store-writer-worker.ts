@@ -3,8 +3,11 @@
 // dies) by WorkerStoreWriter (store-writer.ts). An exception while handling a message is answered
 // as that message's error, with its stack; only an uncaught one ends the thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { StoreEvent, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
+import type { LogRow, StoreEvent, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
 import { StoreEngine, toWireError } from './store-engine.js';
+
+/** Held log rows are committed at this many whatever the main thread asked (it asks at 2,048). */
+const MAX_HELD_ROWS = 8192;
 
 const data = workerData as WriterWorkerData;
 const port = parentPort!;
@@ -20,13 +23,43 @@ const fileCheck = setInterval(() => {
   }
 }, data.fileCheckMs);
 
+/**
+ * Log rows handed over with `hold`, and the messages to answer once they are committed. The main
+ * thread hands records over in small parts soon after they finish (records it keeps longer outlive
+ * its young-generation collections and are copied into its old generation), and they are committed
+ * here together, in transactions as large as the gateway's batches were (a transaction's fixed cost
+ * is most of a small one's). Any message without `hold` commits them first, so every read, rollup,
+ * retention pass and close sees them.
+ */
+let heldRows: LogRow[] = [];
+let heldSeqs: number[] = [];
+
+function commitHeld(): void {
+  if (heldSeqs.length === 0) return;
+  const rows = heldRows;
+  const seqs = heldSeqs;
+  heldRows = [];
+  heldSeqs = [];
+  let error: WriterReply['error'];
+  try {
+    engine.writeLog(rows);
+  } catch (err) {
+    error = toWireError(err);
+  }
+  for (const seq of seqs) port.postMessage(error === undefined ? { seq } : { seq, error } satisfies WriterReply);
+}
+
 port.on('message', (msg: WriterMessage) => {
+  if (msg.type === 'log') {
+    for (let i = 0; i < msg.rows.length; i++) heldRows.push(msg.rows[i]);
+    heldSeqs.push(msg.seq);
+    if (msg.hold !== true || heldRows.length >= MAX_HELD_ROWS) commitHeld();
+    return;
+  }
+  commitHeld();
   const reply: WriterReply = { seq: msg.seq };
   try {
     switch (msg.type) {
-      case 'log':
-        engine.writeLog(msg.rows);
-        break;
       case 'rollups':
         engine.mergeRollups(msg.rows, msg.mark);
         break;

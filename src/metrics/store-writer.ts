@@ -28,7 +28,11 @@ export interface StoreWriter {
   readonly restarts: number;
   /** Whether the writer runs (a thread starts with its first operation; the inline writer always runs). */
   readonly started: boolean;
-  writeLog(rows: LogRow[], done: Done): void;
+  /**
+   * `hold`: the rows may wait for a later call's transaction (a writer thread keeps them until a
+   * call without it, or any other operation); `done` runs when they are committed.
+   */
+  writeLog(rows: LogRow[], done: Done, hold?: boolean): void;
   /** `mark` is stored with the rows, in the same transaction. */
   mergeRollups(rows: RollupWire[], mark: RollupMark | undefined, done: Done): void;
   /** `done` gets whether log rows past retention are left for another pass. */
@@ -171,8 +175,8 @@ export class WorkerStoreWriter implements StoreWriter {
     return this.#host.started;
   }
 
-  writeLog(rows: LogRow[], done: Done): void {
-    this.#post({ seq: 0, type: 'log', rows }, (r) => done(r.error === undefined ? null : fromWireError(r.error)));
+  writeLog(rows: LogRow[], done: Done, hold = false): void {
+    this.#post({ seq: 0, type: 'log', rows, hold }, (r) => done(r.error === undefined ? null : fromWireError(r.error)));
   }
 
   mergeRollups(rows: RollupWire[], mark: RollupMark | undefined, done: Done): void {

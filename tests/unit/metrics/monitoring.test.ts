@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { monitoringHomes } from '../../helpers/monitoring-fixture.js';
 import {
-  EARLY_FLUSH_ROWS, MetricsRing, Monitoring, RECORD_KIND, createRecord, getRequestLog, monitoringDbPath, openMonitoringDb, type RequestLogEntry,
+  EARLY_FLUSH_ROWS, PART_ROWS, MetricsRing, Monitoring, RECORD_KIND, createRecord, getRequestLog, monitoringDbPath, openMonitoringDb, type RequestLogEntry,
 } from '../../../src/metrics/index.js';
 
 const DAY = 86_400_000;
@@ -41,7 +41,7 @@ describe.each(['inline', 'worker'] as const)('Monitoring (%s writer)', (writer) 
     m.tick();
     // Visible at once, whether or not the writer has committed yet.
     expect(m.series.totals('client', 60_000).get('alice')!.requests).toBe(3);
-    expect(m.log.get('gen-a')!.client).toBe('alice');
+    expect((await m.lookupLog('gen-a'))!.client).toBe('alice');
     expect(m.prometheus.render()).toContain('localrouter_requests_total{client="alice",provider="none",model="none",status="200"} 3');
     expect((await m.queryLog()).map((r) => r.id)).toEqual(['gen-a']);
     await stop(m);
@@ -120,31 +120,53 @@ describe('Monitoring store', () => {
     expect(m.writerMode).toBe('worker');
     for (let i = 0; i < 2000; i++) m.log.append(entry(`gen-w${i}`));
     m.tick();
-    // Handed over, not yet known to be committed: still found.
+    // Handed over, not yet known to be committed: still found (the thread commits before it reads).
     expect(m.log.pending).toBe(0);
-    expect(m.log.get('gen-w1999')?.id).toBe('gen-w1999');
+    expect((await m.lookupLog('gen-w1999'))?.id).toBe('gen-w1999');
     expect(await m.queryLog({ limit: 1000 })).toHaveLength(1000);
     expect(m.log.written).toBe(2000);
     expect(m.log.inflight).toBe(0);
   });
 });
 
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('Monitoring: early request log flush', () => {
-  it('hands a full batch of log records to the writer thread before the flush timer, and only then', async () => {
+  it('hands log records to the writer thread in parts before the flush timer; the thread holds them, found by lookups, and commits them together', async () => {
     // Records held for a whole flush interval at a high request rate outlive the young generation.
     const m = start(home());
     expect(m.writerMode).toBe('worker');
-    const full = EARLY_FLUSH_ROWS;
-    for (let i = 0; i < full - 1; i++) m.log.append(entry(`gen-b${i}`));
+    for (let i = 0; i < PART_ROWS - 1; i++) m.log.append(entry(`gen-b${i}`));
     await new Promise((r) => setImmediate(r));
-    expect(m.log.pending).toBe(full - 1);
-    for (let i = full - 1; i < full + 188; i++) m.log.append(entry(`gen-b${i}`));
+    expect(m.log.pending).toBe(PART_ROWS - 1);
+    for (let i = PART_ROWS - 1; i < PART_ROWS + 9; i++) m.log.append(entry(`gen-b${i}`));
     await new Promise((r) => setImmediate(r));
-    // The timer is a minute away: the batch went because it was full, with what came meanwhile.
+    // The timer is a minute away: the part went because it was full, with what came meanwhile.
     expect(m.log.pending).toBe(0);
-    expect(m.log.get(`gen-b${full + 187}`)?.id).toBe(`gen-b${full + 187}`);
+    expect(m.log.inflight).toBe(PART_ROWS + 9);
+    // The thread holds the part for a larger transaction: nothing is committed yet.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(m.log.written).toBe(0);
+    // A read commits what the thread holds first.
+    expect((await m.lookupLog(`gen-b${PART_ROWS + 8}`))?.id).toBe(`gen-b${PART_ROWS + 8}`);
+    await until(() => m.log.written === PART_ROWS + 9);
+    // Ten more parts, a moment apart: the thread commits them in one or two transactions, not ten.
+    const seen = new Set<number>();
+    let n = PART_ROWS + 9;
+    for (let part = 0; part < 10; part++) {
+      for (let k = 0; k < PART_ROWS; k++) m.log.append(entry(`gen-b${n++}`));
+      await new Promise((r) => setTimeout(r, 20));
+      seen.add(m.log.written);
+    }
+    expect(seen.size).toBeLessThanOrEqual(3);
     await m.sync();
-    expect(m.log.written).toBe(full + 188);
+    expect(m.log.written).toBe(n);
     await stop(m);
   });
 

@@ -526,29 +526,22 @@ describe('bounded values', () => {
     }
   });
 
-  it('finds the latest record with an upstream id while several batches holding it are still on their way to the store', async () => {
-    const stalled: StoreWriter = {
-      mode: 'inline', restarts: 0, started: true, writeLog: () => {}, mergeRollups: () => {}, deleteExpired: () => {}, query: async () => [],
-      get: async () => undefined, testFault: async () => {}, sync: async () => {}, close: async () => {},
-    };
-    const db = openMonitoringDb(':memory:');
-    try {
-      const log = new RequestLogStore(db, { retentionDays: 1, writer: stalled });
-      const ids: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const e = entry({ clientId: 'c_1', upstreamId: 'chatcmpl-same' });
-        ids.push(e.id);
-        log.append(e);
-        log.flush();
-      }
-      expect(log.inflight).toBe(3);
-      expect((await log.lookup('chatcmpl-same', 'c_1'))?.id).toBe(ids[2]);
-      const queued = entry({ clientId: 'c_1', upstreamId: 'chatcmpl-same' });
-      log.append(queued);
-      expect((await log.lookup('chatcmpl-same', 'c_1'))?.id).toBe(queued.id);
-    } finally {
-      db.close();
+  it('finds the latest record with an upstream id while the writer thread still holds the parts carrying it', async () => {
+    const m = start(home(), { writer: 'worker' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const e = entry({ clientId: 'c_1', upstreamId: 'chatcmpl-same' });
+      ids.push(e.id);
+      m.log.append(e);
+      m.log.flushPart();
     }
+    expect(m.log.inflight).toBe(3);
+    expect(m.log.written).toBe(0);
+    expect((await m.lookupLog('chatcmpl-same', 'c_1'))?.id).toBe(ids[2]);
+    expect((await m.lookupLog(ids[0]))?.id).toBe(ids[0]);
+    const queued = entry({ clientId: 'c_1', upstreamId: 'chatcmpl-same' });
+    m.log.append(queued);
+    expect((await m.lookupLog('chatcmpl-same', 'c_1'))?.id).toBe(queued.id);
   });
 
   it('cuts names and codes from clients and upstreams before they reach the store, so a 1 MB model name costs no MBs', () => {
