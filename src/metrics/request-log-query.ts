@@ -1,5 +1,5 @@
 import type { MonitoringDb } from './monitoring-db.js';
-import type { RequestLogFilter, RequestLogRow, RouteChoice, RowAttempt, SkillStepRecord } from '../workers/protocol.js';
+import type { LogRow, RequestLogFilter, RequestLogRow, RouteChoice, RowAttempt, SkillStepRecord } from '../workers/protocol.js';
 
 const MAX_QUERY_ROWS = 1000;
 /** The longest text a log search takes: a needle, not a document. */
@@ -44,6 +44,23 @@ function fromDb(r: DbRow): RequestLogRow {
     // a damaged cell reads as no steps
   }
   return { ...r, streamed: r.streamed === 1, attempts, route, steps };
+}
+
+/**
+ * A row handed to the writer and not committed yet (insert parameters, in the writer's column
+ * order), as a lookup returns it: seq 0, like a record still queued on the main thread.
+ */
+export function logRowView(row: LogRow): RequestLogRow {
+  const text = (i: number): string | null => row[i] as string | null;
+  const num = (i: number): number | null => row[i] as number | null;
+  return fromDb({
+    seq: 0, id: row[0] as string, ts: row[2] as number, client: text(3), provider: text(4), model: text(5), op: row[6] as string,
+    status: row[7] as number, error_code: text(8), error_class: text(9), latency_ms: row[10] as number, ttft_ms: num(11),
+    prompt_tokens: num(12), completion_tokens: num(13), cached_tokens: num(14), reasoning_tokens: num(15), cost_usd: num(16),
+    streamed: row[17] as number, attempts: row[18] as string, request_body: text(19), response_body: text(20), route: text(21),
+    client_id: text(22), server: text(23), tool: text(24), bytes_in: num(25), bytes_out: num(26), error_message: text(27),
+    steps: text(28), upstream_id: text(29),
+  });
 }
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -267,8 +267,8 @@ export class RequestLogStore {
 
   /**
    * A record still queued here. Records handed over are the writer's to find: a writer thread
-   * handles messages in order, committing what it holds before any read, and the inline writer
-   * commits before `writeLog` returns.
+   * handles messages in order and searches the rows it holds, and the inline writer commits before
+   * `writeLog` returns.
    */
   #held(id: string, clientId?: string): RequestLogRow | undefined {
     const queued = findEntry(this.#pending, id) ?? (clientId === undefined ? undefined : findUpstreamEntry(this.#pending, id, clientId));

@@ -3,11 +3,16 @@
 // dies) by WorkerStoreWriter (store-writer.ts). An exception while handling a message is answered
 // as that message's error, with its stack; only an uncaught one ends the thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LogRow, StoreEvent, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
+import type { LogRow, RequestLogRow, StoreEvent, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
+import { logRowView } from './request-log-query.js';
 import { StoreEngine, toWireError } from './store-engine.js';
 
 /** Held log rows are committed at this many whatever the main thread asked (it asks at 2,048). */
 const MAX_HELD_ROWS = 8192;
+/** Where a LogRow holds the generation id, the client's id and the upstream's answer id (sql-writer.ts's column order). */
+const ID_AT = 0;
+const CLIENT_ID_AT = 22;
+const UPSTREAM_ID_AT = 29;
 
 const data = workerData as WriterWorkerData;
 const port = parentPort!;
@@ -28,8 +33,8 @@ const fileCheck = setInterval(() => {
  * thread hands records over in small parts soon after they finish (records it keeps longer outlive
  * its young-generation collections and are copied into its old generation), and they are committed
  * here together, in transactions as large as the gateway's batches were (a transaction's fixed cost
- * is most of a small one's). Any message without `hold` commits them first, so every read, rollup,
- * retention pass and close sees them.
+ * is most of a small one's). Any other message but a lookup commits them first, so every query,
+ * rollup, retention pass and close sees them; a lookup also searches them.
  */
 let heldRows: LogRow[] = [];
 let heldSeqs: number[] = [];
@@ -49,6 +54,23 @@ function commitHeld(): void {
   for (const seq of seqs) port.postMessage(error === undefined ? { seq } : { seq, error } satisfies WriterReply);
 }
 
+/** The newest held row `match` accepts. */
+function findHeld(match: (row: LogRow) => boolean): RequestLogRow | undefined {
+  for (let i = heldRows.length - 1; i >= 0; i--) if (match(heldRows[i])) return logRowView(heldRows[i]);
+  return undefined;
+}
+
+/**
+ * A record by generation id or, with `clientId`, by that client's upstream answer id, as
+ * `getRequestLog` finds it, held rows included (newer than any stored one): a client that reads each
+ * generation record right after its answer does not cut the held parts' transaction short.
+ */
+function lookup(id: string, clientId: string | undefined): RequestLogRow | undefined {
+  const held = findHeld((row) => row[ID_AT] === id);
+  if (held !== undefined || clientId === undefined) return held ?? engine.get(id);
+  return engine.get(id) ?? findHeld((row) => row[UPSTREAM_ID_AT] === id && row[CLIENT_ID_AT] === clientId) ?? engine.get(id, clientId);
+}
+
 port.on('message', (msg: WriterMessage) => {
   if (msg.type === 'log') {
     for (let i = 0; i < msg.rows.length; i++) heldRows.push(msg.rows[i]);
@@ -56,7 +78,7 @@ port.on('message', (msg: WriterMessage) => {
     if (msg.hold !== true || heldRows.length >= MAX_HELD_ROWS) commitHeld();
     return;
   }
-  commitHeld();
+  if (msg.type !== 'get') commitHeld();
   const reply: WriterReply = { seq: msg.seq };
   try {
     switch (msg.type) {
@@ -70,7 +92,7 @@ port.on('message', (msg: WriterMessage) => {
         reply.rows = engine.query(msg.filter);
         break;
       case 'get':
-        reply.row = engine.get(msg.id, msg.clientId) ?? null;
+        reply.row = lookup(msg.id, msg.clientId) ?? null;
         break;
       case 'sync':
         break;

@@ -138,7 +138,7 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('Monitoring: early request log flush', () => {
-  it('hands log records to the writer thread in parts before the flush timer; the thread holds them, found by lookups, and commits them together', async () => {
+  it('hands log records to the writer thread in parts before the flush timer; the thread holds them, found by lookups and queries, and commits them together', async () => {
     // Records held for a whole flush interval at a high request rate outlive the young generation.
     const m = start(home());
     expect(m.writerMode).toBe('worker');
@@ -153,8 +153,10 @@ describe('Monitoring: early request log flush', () => {
     // The thread holds the part for a larger transaction: nothing is committed yet.
     await new Promise((r) => setTimeout(r, 200));
     expect(m.log.written).toBe(0);
-    // A read commits what the thread holds first.
+    // A lookup searches what the thread holds, and leaves it held; a query commits it first.
     expect((await m.lookupLog(`gen-b${PART_ROWS + 8}`))?.id).toBe(`gen-b${PART_ROWS + 8}`);
+    expect(m.log.written).toBe(0);
+    expect((await m.queryLog({ limit: 1 })).map((r) => r.id)).toEqual([`gen-b${PART_ROWS + 8}`]);
     await until(() => m.log.written === PART_ROWS + 9);
     // Ten more parts, a moment apart: the thread commits them in one or two transactions, not ten.
     const seen = new Set<number>();

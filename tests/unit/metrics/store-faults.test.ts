@@ -526,7 +526,7 @@ describe('bounded values', () => {
     }
   });
 
-  it('finds the latest record with an upstream id while the writer thread still holds the parts carrying it', async () => {
+  it('finds the latest record with an upstream id while the writer thread still holds the parts carrying it, without committing them', async () => {
     const m = start(home(), { writer: 'worker' });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -536,12 +536,23 @@ describe('bounded values', () => {
       m.log.flushPart();
     }
     expect(m.log.inflight).toBe(3);
-    expect(m.log.written).toBe(0);
     expect((await m.lookupLog('chatcmpl-same', 'c_1'))?.id).toBe(ids[2]);
-    expect((await m.lookupLog(ids[0]))?.id).toBe(ids[0]);
+    expect(await m.lookupLog('chatcmpl-same', 'c_2')).toBeUndefined();
+    const heldView = await m.lookupLog(ids[0]);
+    expect(heldView).toMatchObject({ id: ids[0], seq: 0, upstream_id: 'chatcmpl-same', client_id: 'c_1', prompt_tokens: 11 });
+    // Found where they wait: nothing was committed for the lookups.
+    expect(m.log.written).toBe(0);
     const queued = entry({ clientId: 'c_1', upstreamId: 'chatcmpl-same' });
     m.log.append(queued);
     expect((await m.lookupLog('chatcmpl-same', 'c_1'))?.id).toBe(queued.id);
+    // All four committed (sync flushes the queue too): the latest is still the one found, now stored.
+    await m.sync();
+    expect(m.log.written).toBe(4);
+    const stored = await m.lookupLog('chatcmpl-same', 'c_1');
+    expect(stored?.id).toBe(queued.id);
+    expect(stored!.seq).toBeGreaterThan(0);
+    // A held row reads as the stored one does, field for field.
+    expect({ ...(await m.lookupLog(ids[0]))!, seq: 0 }).toEqual(heldView);
   });
 
   it('cuts names and codes from clients and upstreams before they reach the store, so a 1 MB model name costs no MBs', () => {
