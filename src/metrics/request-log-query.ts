@@ -46,21 +46,26 @@ function fromDb(r: DbRow): RequestLogRow {
   return { ...r, streamed: r.streamed === 1, attempts, route, steps };
 }
 
+/** The request log's columns in a LogRow's order (the writer's insert parameters). */
+export const LOG_COLUMNS = [
+  'id', 'id_key', 'ts', 'client', 'provider', 'model', 'op', 'status', 'error_code', 'error_class', 'latency_ms', 'ttft_ms',
+  'prompt_tokens', 'completion_tokens', 'cached_tokens', 'reasoning_tokens', 'cost_usd', 'streamed', 'attempts', 'request_body',
+  'response_body', 'route', 'client_id', 'server', 'tool', 'bytes_in', 'bytes_out', 'error_message', 'steps', 'upstream_id', 'upstream_key',
+] as const;
+/** Where a LogRow holds each column. */
+export const LOG_COLUMN_AT = Object.fromEntries(LOG_COLUMNS.map((c, i) => [c, i])) as Record<(typeof LOG_COLUMNS)[number], number>;
+
 /**
- * A row handed to the writer and not committed yet (insert parameters, in the writer's column
- * order), as a lookup returns it: seq 0, like a record still queued on the main thread.
+ * A row handed to the writer and not committed yet, as a lookup returns it: seq 0, like a record
+ * still queued on the main thread; the index keys left out, as a stored row's are.
  */
 export function logRowView(row: LogRow): RequestLogRow {
-  const text = (i: number): string | null => row[i] as string | null;
-  const num = (i: number): number | null => row[i] as number | null;
-  return fromDb({
-    seq: 0, id: row[0] as string, ts: row[2] as number, client: text(3), provider: text(4), model: text(5), op: row[6] as string,
-    status: row[7] as number, error_code: text(8), error_class: text(9), latency_ms: row[10] as number, ttft_ms: num(11),
-    prompt_tokens: num(12), completion_tokens: num(13), cached_tokens: num(14), reasoning_tokens: num(15), cost_usd: num(16),
-    streamed: row[17] as number, attempts: row[18] as string, request_body: text(19), response_body: text(20), route: text(21),
-    client_id: text(22), server: text(23), tool: text(24), bytes_in: num(25), bytes_out: num(26), error_message: text(27),
-    steps: text(28), upstream_id: text(29),
-  });
+  const r: Record<string, unknown> = { seq: 0 };
+  for (let i = 0; i < LOG_COLUMNS.length; i++) {
+    const column = LOG_COLUMNS[i];
+    if (column !== 'id_key' && column !== 'upstream_key') r[column] = row[i];
+  }
+  return fromDb(r as unknown as DbRow);
 }
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

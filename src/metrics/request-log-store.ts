@@ -308,7 +308,7 @@ export class RequestLogStore {
     return row;
   }
 
-  // The insert parameters, built straight from the entry (no row object), in LogRow column order;
+  // The insert parameters, built straight from the entry (no row object), in LOG_COLUMNS order;
   // the last one, `upstream_key`, is the writer's to fill in (it depends on the row's seq).
   // Every string is bounded (see MAX_NAME): the length checks cost nothing for ordinary values.
   #params(e: RequestLogEntry): LogRow {

@@ -1,16 +1,13 @@
 import type { LogRow, RollupMark, RollupWire } from '../workers/protocol.js';
 import type { MonitoringDb } from './monitoring-db.js';
-import { SEQ_SPAN_SQL, upstreamKey } from './request-log-query.js';
+import { LOG_COLUMNS, LOG_COLUMN_AT, SEQ_SPAN_SQL, upstreamKey } from './request-log-query.js';
 import { RollupStore, rollupFromWire } from './rollup-store.js';
 
-const LOG_INSERT_SQL = `INSERT INTO requests (id, id_key, ts, client, provider, model, op, status, error_code, error_class, latency_ms,
-  ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, streamed, attempts, request_body, response_body, route, client_id,
-  server, tool, bytes_in, bytes_out, error_message, steps, upstream_id, upstream_key)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const LOG_INSERT_SQL = `INSERT INTO requests (${LOG_COLUMNS.join(', ')}) VALUES (${LOG_COLUMNS.map(() => '?').join(', ')})`;
 const DELETE_BATCH = 5000;
 /** Where a LogRow holds `upstream_id` and `upstream_key` (the key is filled in here, see `upstreamKey`). */
-const UPSTREAM_ID_AT = 29;
-const UPSTREAM_KEY_AT = 30;
+const UPSTREAM_ID_AT = LOG_COLUMN_AT.upstream_id;
+const UPSTREAM_KEY_AT = LOG_COLUMN_AT.upstream_key;
 
 /** Everything the monitoring store writes, on whichever thread owns the writing connection. */
 export interface SqlWriter {

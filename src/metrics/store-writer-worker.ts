@@ -4,15 +4,14 @@
 // as that message's error, with its stack; only an uncaught one ends the thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogRow, RequestLogRow, StoreEvent, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
-import { logRowView } from './request-log-query.js';
+import { LOG_COLUMN_AT, logRowView } from './request-log-query.js';
 import { StoreEngine, toWireError } from './store-engine.js';
 
 /** Held log rows are committed at this many whatever the main thread asked (it asks at 2,048). */
 const MAX_HELD_ROWS = 8192;
-/** Where a LogRow holds the generation id, the client's id and the upstream's answer id (sql-writer.ts's column order). */
-const ID_AT = 0;
-const CLIENT_ID_AT = 22;
-const UPSTREAM_ID_AT = 29;
+const ID_AT = LOG_COLUMN_AT.id;
+const CLIENT_ID_AT = LOG_COLUMN_AT.client_id;
+const UPSTREAM_ID_AT = LOG_COLUMN_AT.upstream_id;
 
 const data = workerData as WriterWorkerData;
 const port = parentPort!;
