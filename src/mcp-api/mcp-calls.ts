@@ -51,13 +51,13 @@ interface PendingCall {
   approval?: string;
 }
 
-/** Where a client message goes once admitted: on to the MCP actor, or answered here (a refusal). */
 /** The request a `notifications/cancelled` names (null when it names none a request could have). */
 export function cancelledRequest(message: McpJsonRpcMessage): string | number | null {
   const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
   return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
+/** Where a client message goes once admitted: on to the MCP actor, or answered here (a refusal). */
 export interface CallSink {
   forward(message: McpJsonRpcMessage): void;
   /** The answer to request `id`. */

@@ -30,7 +30,8 @@ export interface StoreWriter {
   readonly started: boolean;
   /**
    * `hold`: the rows may wait for a later call's transaction (a writer thread keeps them until a
-   * call without it, or any other operation); `done` runs when they are committed.
+   * call without it, or any other operation but a lookup, which searches them); `done` runs when
+   * they are committed.
    */
   writeLog(rows: LogRow[], done: Done, hold?: boolean): void;
   /** `mark` is stored with the rows, in the same transaction. */
