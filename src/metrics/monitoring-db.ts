@@ -150,7 +150,9 @@ export function openMonitoringDb(file: string, opts: { readonly?: boolean; write
         if (version >= 5 && version < 7) {
           db.exec('DROP INDEX IF EXISTS requests_upstream_key');
           db.function('lr_upstream_key', { deterministic: true }, (seq, id) => upstreamKey(seq as number, id as string));
-          db.exec('UPDATE requests SET upstream_key = lr_upstream_key(seq, upstream_id) WHERE upstream_id IS NOT NULL');
+          // Only text ids are keyed (as the writer keys them): a cell of another type, which only a
+          // damaged or hand-edited store holds, keeps no key instead of failing the migration.
+          db.exec("UPDATE requests SET upstream_key = CASE WHEN typeof(upstream_id) = 'text' THEN lr_upstream_key(seq, upstream_id) END WHERE upstream_id IS NOT NULL");
         }
         db.exec('CREATE INDEX IF NOT EXISTS requests_upstream_key ON requests(upstream_key) WHERE upstream_key IS NOT NULL');
         if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);

@@ -481,6 +481,9 @@ describe('store file format', () => {
       // What version 6 wrote: the id's own key (idKey), whatever the row.
       old.function('v6_key', (id) => idKey(id as string));
       old.exec('UPDATE requests SET upstream_key = v6_key(upstream_id)');
+      // Hostile cells: an id with CR, LF and NUL in it, and (a damaged store) a blob where an id belongs.
+      old.prepare('UPDATE requests SET upstream_id = ?, upstream_key = ? WHERE id = ?').run('chatcmpl-\r\n\u0000x', idKey('chatcmpl-\r\n\u0000x'), ids[1]);
+      old.prepare('UPDATE requests SET upstream_id = ?, upstream_key = 7 WHERE id = ?').run(Buffer.from([0, 1, 2]), ids[2]);
       old.pragma('user_version = 6');
     } finally {
       old.close();
@@ -497,6 +500,8 @@ describe('store file format', () => {
       expect(db.pragma('user_version', { simple: true })).toBe(7);
       expect(keysOutOfBucket(db)).toBe(0);
       for (const i of [0, UPSTREAM_BUCKET_ROWS, ids.length - 1]) expect(getRequestLog(db, `chatcmpl-v6-${i}`, 'c_alice000001')?.id).toBe(ids[i]);
+      expect(getRequestLog(db, 'chatcmpl-\r\n\u0000x', 'c_alice000001')?.id).toBe(ids[1]);
+      expect(db.prepare('SELECT upstream_key FROM requests WHERE id = ?').get(ids[2])).toEqual({ upstream_key: null });
       const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'requests'").all() as { name: string }[]).map((r) => r.name);
       expect(indexes).toEqual(expect.arrayContaining(['requests_upstream_key', 'requests_errors', 'requests_mcp']));
     } finally {
