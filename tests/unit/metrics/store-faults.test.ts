@@ -560,6 +560,29 @@ describe('bounded values', () => {
     expect({ ...(await m.lookupLog(ids[0]))!, seq: 0 }).toEqual(heldView);
   });
 
+  it('answers hundreds of lookups at once while the writer thread holds, commits and is handed more parts: every record found', async () => {
+    const m = start(home(), { writer: 'worker' });
+    const ids: string[] = [];
+    const lookups: Promise<string | undefined>[] = [];
+    for (let part = 0; part < 12; part++) {
+      for (let i = 0; i < 25; i++) {
+        const e = entry({ clientId: 'c_1', upstreamId: `chatcmpl-p${part}-${i}` });
+        ids.push(e.id);
+        m.log.append(e);
+      }
+      m.log.flushPart();
+      // Lookups of every record so far, by generation id and by upstream id, interleaved with the parts.
+      for (let k = 0; k < ids.length; k += 12) lookups.push(m.lookupLog(ids[k]!).then((r) => r?.id));
+    }
+    lookups.push(...ids.map((id, k) => m.lookupLog(`chatcmpl-p${Math.floor(k / 25)}-${k % 25}`, 'c_1').then((r) => (r?.id === id ? id : undefined))));
+    const found = await Promise.all(lookups);
+    expect(found.every((id) => id !== undefined)).toBe(true);
+    // 168 interleaved lookups by generation id, then all 300 by upstream id.
+    expect(found).toHaveLength(168 + 300);
+    await m.sync();
+    expect(m.log.written).toBe(300);
+  });
+
   it('cuts names and codes from clients and upstreams before they reach the store, so a 1 MB model name costs no MBs', () => {
     const db = openMonitoringDb(':memory:');
     try {
