@@ -105,14 +105,62 @@ export function openRouterGenerationView(r: RequestLogRow): Record<string, unkno
 const MAX_ID_LENGTH = 256;
 
 /**
+ * Lookups one client may have waiting on the store at once, and all clients together. Each waits its
+ * turn on the store's writer thread, in line with the request log's writes: without a bound, a
+ * client sending lookups faster than the store answers them (a miss by upstream id probes every
+ * bucket of a full store) would queue work there without end, delay the log's writes until records
+ * drop, and grow the gateway's memory. A client reading each record after its answer has one or two
+ * waiting; beyond the bound the answer is 429 with `retry-after: 1`, which the OpenAI SDK retries.
+ */
+export const MAX_LOOKUPS_PER_CLIENT = 32;
+export const MAX_LOOKUPS = 256;
+
+/** Counts the lookups waiting on the store, per client and in all ({@link MAX_LOOKUPS_PER_CLIENT}). */
+export class LookupGate {
+  readonly #perClient: number;
+  readonly #total: number;
+  readonly #byClient = new Map<string, number>();
+  #open = 0;
+
+  constructor(perClient = MAX_LOOKUPS_PER_CLIENT, total = MAX_LOOKUPS) {
+    this.#perClient = perClient;
+    this.#total = total;
+  }
+
+  /** Takes a slot for `clientId`; false when the client's or everyone's lookups are at their bound. */
+  enter(clientId: string): boolean {
+    const mine = this.#byClient.get(clientId) ?? 0;
+    if (mine >= this.#perClient || this.#open >= this.#total) return false;
+    this.#byClient.set(clientId, mine + 1);
+    this.#open++;
+    return true;
+  }
+
+  /** Gives back a slot {@link enter} took. */
+  leave(clientId: string): void {
+    const mine = this.#byClient.get(clientId) ?? 0;
+    if (mine <= 1) this.#byClient.delete(clientId);
+    else this.#byClient.set(clientId, mine - 1);
+    this.#open--;
+  }
+
+  /** Lookups waiting now. */
+  get open(): number {
+    return this.#open;
+  }
+}
+
+/**
  * `GET /v1/generation?id=<generation id>`: the record of one finished request (kept as long as the
  * request log, at least a day), for the client that made it. Records are matched by the client's
  * stable id (`clients[].id`), not its name: a client deleted and created again under the same name
  * is another client and does not see the old one's records (nor do records written before the log
  * kept client ids). Another client's id, an unknown id and an expired one all answer 404 alike, so
- * ids cannot be probed. The lookup runs on the store's writer thread, off the event loop.
+ * ids cannot be probed. The lookup runs on the store's writer thread, off the event loop, and at
+ * most `gate`'s bound of them wait there at once (429 beyond it).
  */
-export function generationRoute(monitoring: Monitoring | null, view: (row: RequestLogRow) => unknown = generationView): RouteHandler {
+export function generationRoute(monitoring: Monitoring | null, view: (row: RequestLogRow) => unknown = generationView,
+  gate: LookupGate = new LookupGate()): RouteHandler {
   return (state, res, req, cors) => {
     let aborted = false;
     res.onAborted(() => { aborted = true; });
@@ -125,10 +173,19 @@ export function generationRoute(monitoring: Monitoring | null, view: (row: Reque
       const notFound = (): LocalRouterError => new LocalRouterError('LR_ERR_NOT_FOUND',
         `no generation "${id.slice(0, 100)}" for this client (records are kept for monitoring.log_retention_days)`, { param: 'id' });
       if (id.length > MAX_ID_LENGTH) throw notFound();
+      if (!gate.enter(client.id)) {
+        if (!aborted) writeError(res, new LocalRouterError('LR_ERR_RATE_LIMITED', 'too many generation lookups waiting for this client or the gateway; retry in 1 s',
+          { retryAfterMs: 1000 }), [...cors, ['retry-after', '1']]);
+        return;
+      }
       monitoring.lookupLog(id, client.id).then((row) => {
+        gate.leave(client.id);
         if (row === undefined || row.client_id !== client.id) return fail(notFound());
         if (!aborted) writeJson(res, 200, { data: view(row) }, cors);
-      }, fail);
+      }, (err: unknown) => {
+        gate.leave(client.id);
+        fail(err);
+      });
     } catch (err) {
       fail(err);
     }

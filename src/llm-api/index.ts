@@ -10,7 +10,7 @@
  */
 import type { Routes } from '../ingress/index.js';
 import type { Monitoring } from '../metrics/index.js';
-import { generationRoute, openRouterGenerationView } from './generation-route.js';
+import { generationRoute, LookupGate, openRouterGenerationView } from './generation-route.js';
 import { handleOpenRouterModels, openRouterKeyRoute } from './openrouter-routes.js';
 import { anthropicFront, chatFront, completionsFront, countTokensFront, embeddingsFront, responsesFront } from './llm-fronts.js';
 import { llmRoute } from './llm-request.js';
@@ -34,12 +34,14 @@ export function llmRoutes(monitoring: Monitoring | null): Routes {
     '/v1/messages': { post: llmRoute(anthropicFront) },
     '/v1/messages/count_tokens': { post: llmRoute(countTokensFront) },
   };
+  // One bound for both generation routes: they read the same store.
+  const lookups = new LookupGate();
   const routes: Routes = {
     ...calls,
     '/v1/models': { get: handleModels },
-    '/v1/generation': { get: generationRoute(monitoring) },
+    '/v1/generation': { get: generationRoute(monitoring, undefined, lookups) },
     '/api/v1/models': { get: handleOpenRouterModels },
-    '/api/v1/generation': { get: generationRoute(monitoring, openRouterGenerationView) },
+    '/api/v1/generation': { get: generationRoute(monitoring, openRouterGenerationView, lookups) },
     '/api/v1/key': { get: openRouterKeyRoute(monitoring) },
   };
   for (const [path, methods] of Object.entries(calls)) routes[`/api${path}`] = methods;

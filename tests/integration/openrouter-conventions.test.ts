@@ -1,6 +1,9 @@
+import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_LOOKUPS_PER_CLIENT } from '../../src/llm-api/generation-route.js';
+import { monitoringDbPath } from '../../src/metrics/index.js';
 import { generateClientKey } from '../../src/secrets/index.js';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
@@ -88,6 +91,42 @@ describe('OpenRouter conventions', () => {
     expect(gen.usage).toBe(gen.total_cost);
     expect(typeof gen.created_at).toBe('string');
     expect(gen.latency).toBeGreaterThan(0);
+  });
+
+  it('lookups waiting on the store are bounded per client: beyond the bound 429 with retry-after at once, the rest answered once the store is free', async () => {
+    // Another connection holds the store's exclusive lock, so every lookup that reaches the store
+    // waits there (the writer thread waits out the lock) until it is released.
+    const lock = new Database(monitoringDbPath(fx.home));
+    lock.exec('BEGIN EXCLUSIVE');
+    let released = false;
+    try {
+      const n = MAX_LOOKUPS_PER_CLIENT + 40;
+      const settled: Response[] = [];
+      const all = Array.from({ length: n }, (_, i) => get(`/v1/generation?id=chatcmpl-waiting-${i}`).then((r) => { settled.push(r); return r; }));
+      for (let t = 0; t < 200 && settled.length < n - MAX_LOOKUPS_PER_CLIENT; t++) await new Promise((r) => setTimeout(r, 10));
+      // Exactly the lookups beyond the bound are answered while the others wait.
+      expect(settled).toHaveLength(n - MAX_LOOKUPS_PER_CLIENT);
+      for (const r of settled) {
+        expect(r.status).toBe(429);
+        expect(r.headers.get('retry-after')).toBe('1');
+        expect(((await r.json()) as { error: { code: string; type: string } }).error).toMatchObject({ code: 'LR_ERR_RATE_LIMITED', type: 'rate_limit_error' });
+      }
+      // Another client is not held back by this one's bound: its lookup waits its turn, not refused.
+      const other = get('/v1/generation?id=chatcmpl-other', limited.key);
+      await new Promise((r) => setTimeout(r, 50));
+      lock.exec('COMMIT');
+      released = true;
+      const answered = (await Promise.all(all)).filter((r) => r.status !== 429);
+      expect(answered).toHaveLength(MAX_LOOKUPS_PER_CLIENT);
+      for (const r of answered) expect(r.status).toBe(404);
+      expect((await other).status).toBe(404);
+      // Slots are given back: the next lookup is answered, not refused.
+      const res = await client.chat.completions.create({ model: 'mock/echo', messages: [{ role: 'user', content: 'after the wait' }] });
+      expect((await get(`/v1/generation?id=${res.id}`)).status).toBe(200);
+    } finally {
+      if (!released) lock.exec('COMMIT');
+      lock.close();
+    }
   });
 
   it('a body with only "models" is accepted: the first is the primary, the rest fall back in order', async () => {
