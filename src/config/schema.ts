@@ -24,8 +24,9 @@ export const ServerSchema = z.strictObject({
   shutdown_grace_ms: z.number().int().min(0).max(600_000).default(10_000),
   /**
    * `auto`: a call made while no other client request is open (nor was in the last 100 ms) runs on
-   * the main thread, the others in provider actor threads; `workers`: every call in actor threads;
-   * `inline`: on the main thread.
+   * the main thread, the others in provider actor threads; on a machine of 2 cores or fewer every
+   * call runs on the main thread, as `inline` (measured best there: actor threads compete with it for
+   * the same cores); `workers`: every call in actor threads; `inline`: on the main thread.
    */
   execution: z.enum(['auto', 'workers', 'inline']).default('auto'),
   /** Consecutive failures that open a provider's circuit breaker, and how long it stays open. */
@@ -39,7 +40,7 @@ export const ServerSchema = z.strictObject({
   classifier_timeout_ms: z.number().int().min(1).max(10_000).default(100),
   /** Lifetime of OAuth access tokens from `POST /oauth/token`. */
   oauth_token_ttl_s: z.number().int().min(60).max(86_400).default(3600),
-  /** Number of provider actor threads in `workers` mode; 1 measured best on 2 cores (docs/architecture.md, the worker hop). */
+  /** Number of provider actor threads (`workers`, and `auto` on more than 2 cores); 1 measured best on 2 cores (docs/architecture.md, the worker hop). */
   actors: z.number().int().min(1).max(64).default(1),
   /** Most open connections to one provider; concurrent streams beyond it wait for a free one. */
   upstream_max_connections: z.number().int().min(1).max(100_000).default(2048),

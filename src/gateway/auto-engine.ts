@@ -4,6 +4,15 @@ import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRun
 export const BUSY_HOLD_MS = 100;
 
 /**
+ * Machines with this many cores or fewer run every `auto` call on the main thread, as `inline`:
+ * there the actor threads compete with the main thread (and the clients beside it) for the same
+ * cores, and every hop costs both threads a wake-up and a copy. Measured on 2 vCPUs (README,
+ * Benchmarks): `inline` matched or beat `auto` in throughput in every run (streams ×1.09–1.20,
+ * agent-sized bodies at c=16 ×1.0–1.4, c=256 ×1.04–1.14) and idles ~18 MB smaller.
+ */
+export const AUTO_INLINE_MAX_CORES = 2;
+
+/**
  * `execution: auto`: a call made while the gateway has no other client request open (and no other
  * call in flight) runs on this thread, any other goes to the provider actor threads. One request at
  * a time, the hop to an idle actor and back (two thread wake-ups, 0.1–0.3 ms on a small machine)
@@ -18,6 +27,9 @@ export const BUSY_HOLD_MS = 100;
  * The on-thread engine is loaded in the background once a provider is configured (start-up and a
  * config without providers do not pay for it); until it is there, every call goes to the actors.
  * Calls with the crash test hook always go to an actor.
+ *
+ * With `everyCallLocal` (a machine of {@link AUTO_INLINE_MAX_CORES} cores or fewer) every call runs
+ * on this thread once its engine is loaded; the actors are a fallback until then.
  */
 export class AutoEngine implements UpstreamEngine {
   readonly mode = 'auto' as const;
@@ -31,13 +43,16 @@ export class AutoEngine implements UpstreamEngine {
   readonly #now: () => number;
   /** Until when (`#now` ms) calls go to the actors: the last time one saw company, plus the hold. */
   #busyUntil = Number.NEGATIVE_INFINITY;
+  readonly #everyCallLocal: boolean;
 
   /**
    * `actors`: the actor-thread engine; `loadLocal`: builds the engine for this thread (may import it);
-   * `openRequests`: how many client requests the gateway has open, the caller's own included.
+   * `openRequests`: how many client requests the gateway has open, the caller's own included;
+   * `everyCallLocal`: run every call on this thread, alone or not.
    */
   constructor(providers: ProviderRuntime[], actors: UpstreamEngine, loadLocal: (providers: ProviderRuntime[]) => Promise<UpstreamEngine>,
-    openRequests: () => number, now: () => number = () => performance.now()) {
+    openRequests: () => number, now: () => number = () => performance.now(), options: { everyCallLocal?: boolean } = {}) {
+    this.#everyCallLocal = options.everyCallLocal === true;
     this.#openRequests = openRequests;
     this.#now = now;
     this.#providers = providers;
@@ -48,7 +63,7 @@ export class AutoEngine implements UpstreamEngine {
 
   call(request: CallRequest, handler: CallHandler): CallController {
     const local = this.#local;
-    if (local !== null && request.testCrash !== true && this.#alone(local)) return local.call(request, handler);
+    if (local !== null && request.testCrash !== true && (this.#everyCallLocal || this.#alone(local))) return local.call(request, handler);
     return this.#actors.call(request, handler);
   }
 

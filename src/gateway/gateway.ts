@@ -1,4 +1,5 @@
 import path from 'node:path';
+import os from 'node:os';
 import uWS from 'uWebSockets.js';
 import pino, { type Logger } from 'pino';
 import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
@@ -14,7 +15,7 @@ import { mcpMetricsOf, startMcpGateway } from '../mcp-api/index.js';
 import { dashboardRoutes, GatewayMetrics, loginUrl, startLoginCode } from '../admin-api/index.js';
 import { ClassifierPool } from './classifier-pool.js';
 import { OnDemandEngine } from './on-demand-engine.js';
-import { AutoEngine } from './auto-engine.js';
+import { AUTO_INLINE_MAX_CORES, AutoEngine } from './auto-engine.js';
 import { buildGatewayTables } from './gateway-tables.js';
 
 export interface StartGatewayOptions {
@@ -30,6 +31,8 @@ export interface StartGatewayOptions {
   lastResort?: boolean;
   /** Called with each finished LLM request after it is recorded (`serve --access-log`); what it throws is logged, not raised. */
   onRequestDone?: (outcome: RequestOutcome) => void;
+  /** Cores `execution: auto` plans for (default: `os.availableParallelism()`; see `AUTO_INLINE_MAX_CORES`). */
+  cores?: number;
 }
 
 export interface Gateway {
@@ -82,7 +85,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     providers: providerRuntimes(config, secrets, log),
     testHooks,
     onCrash: (info) => log.error(info, 'provider actor crashed; restarted'),
-  }, () => state.open.size);
+  }, () => state.open.size, opts.cores ?? os.availableParallelism());
   const directory = new ModelDirectory((provider) => fetchModelIds(engine, provider));
   directory.setProviders(enabledProviders(config));
   // Warm the model lists so bare model ids resolve from the first request on.
@@ -299,12 +302,20 @@ function resolveApiKey(p: Config['providers'][number], presetEnv: string | null,
  * The engine for a configured execution mode: actor threads (started once a provider is configured),
  * the provider engine on this thread, or both (`auto`). The provider engine (undici, the upstream
  * call) is loaded on this thread before listening in inline mode, in the background once a provider
- * exists in auto mode, and never in workers mode.
+ * exists in auto mode, and never in workers mode. On a machine of `AUTO_INLINE_MAX_CORES` cores or
+ * fewer, `auto` runs every call on this thread: its engine is loaded before listening (once a
+ * provider exists) and the actors start only if a call ever needs one.
  */
-async function createEngine(mode: 'auto' | 'workers' | 'inline', opts: ActorPoolOptions, openRequests: () => number): Promise<UpstreamEngine> {
-  const actors = (): UpstreamEngine => new OnDemandEngine(opts.providers, (providers) => new ActorPool({ ...opts, providers, onMemory: acceptBody }));
+async function createEngine(mode: 'auto' | 'workers' | 'inline', opts: ActorPoolOptions, openRequests: () => number, cores: number): Promise<UpstreamEngine> {
+  const small = cores <= AUTO_INLINE_MAX_CORES;
+  const actors = (lazy = false): UpstreamEngine => new OnDemandEngine(opts.providers, (providers) => new ActorPool({ ...opts, providers, onMemory: acceptBody }), { lazy });
   if (mode === 'workers') return actors();
-  if (mode === 'auto') return new AutoEngine(opts.providers, actors(), async (providers) => new (await loadProviderEngine())(providers), openRequests);
+  if (mode === 'auto') {
+    const auto = new AutoEngine(opts.providers, actors(small), async (providers) => new (await loadProviderEngine())(providers), openRequests,
+      undefined, { everyCallLocal: small });
+    if (small) await auto.localReady();
+    return auto;
+  }
   const ProviderEngine = await loadProviderEngine();
   return new ProviderEngine(opts.providers);
 }

@@ -5,7 +5,8 @@ import type { CallController, CallHandler, CallRequest, EngineStats, ProviderRun
  * install) holds no provider actor thread, each of which costs about 20 MB idle. The first enabled
  * provider, at start or by a config reload, starts the pool; so would a call (none can name a
  * provider before then, but the pool would answer it as usual). Once started, the pool stays until
- * the gateway closes.
+ * the gateway closes. A `lazy` pool starts at its first call only (for `auto` on a small machine,
+ * where calls run on the main thread and an actor is only a fallback).
  */
 export class OnDemandEngine implements UpstreamEngine {
   readonly mode = 'workers' as const;
@@ -13,11 +14,13 @@ export class OnDemandEngine implements UpstreamEngine {
   #providers: ProviderRuntime[];
   #engine: UpstreamEngine | null = null;
   #closed = false;
+  readonly #lazy: boolean;
 
-  constructor(providers: ProviderRuntime[], start: (providers: ProviderRuntime[]) => UpstreamEngine) {
+  constructor(providers: ProviderRuntime[], start: (providers: ProviderRuntime[]) => UpstreamEngine, options: { lazy?: boolean } = {}) {
     this.#providers = providers;
     this.#start = start;
-    if (providers.length > 0) this.#started();
+    this.#lazy = options.lazy === true;
+    if (providers.length > 0 && !this.#lazy) this.#started();
   }
 
   /** Whether the pool's threads exist. */
@@ -32,7 +35,7 @@ export class OnDemandEngine implements UpstreamEngine {
   setProviders(list: ProviderRuntime[]): void {
     this.#providers = list;
     if (this.#engine !== null) this.#engine.setProviders(list);
-    else if (list.length > 0) this.#started();
+    else if (list.length > 0 && !this.#lazy) this.#started();
   }
 
   ready(): Promise<void> {

@@ -37,6 +37,8 @@ export interface GatewaySpec {
   config?: Record<string, unknown>;
   /** Where the gateway logs (default: stderr at LOCALROUTER_LOG_LEVEL, silent in tests). */
   logger?: Logger;
+  /** The cores `execution: auto` plans for (default: this machine's). */
+  cores?: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function startTestGateway(spec: GatewaySpec): Promise<GatewayFixtur
     ...spec.config,
   };
   fs.writeFileSync(path.join(home, 'config.yaml'), stringify(config), { mode: 0o600 });
-  const gw = await startGateway({ home, host: '127.0.0.1', port: 0, logger: spec.logger });
+  const gw = await startGateway({ home, host: '127.0.0.1', port: 0, logger: spec.logger, cores: spec.cores });
   return {
     gw, home, key: k.key, baseURL: `http://127.0.0.1:${gw.port}/v1`,
     close: async () => { await gw.close(); fs.rmSync(home, { recursive: true, force: true }); },

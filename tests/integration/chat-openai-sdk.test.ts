@@ -3,15 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
-// The same behaviour is required of both execution modes.
-describe.each(['auto', 'workers', 'inline'] as const)('chat completions through the gateway (%s mode)', (execution) => {
+// The same behaviour is required of every execution mode, `auto` planned for a small machine (every
+// call on the main thread) and for a larger one (calls that overlap go to the actors).
+describe.each([['auto', 2], ['auto', 8], ['workers', undefined], ['inline', undefined]] as const)('chat completions through the gateway (%s mode, %s cores)', (execution, cores) => {
   let mock: MockOpenAI;
   let fx: GatewayFixture;
   let client: OpenAI;
 
   beforeAll(async () => {
     mock = await startMockOpenAI();
-    fx = await startGatewayFixture(mock.url, { execution });
+    fx = await startGatewayFixture(mock.url, { execution, cores });
     client = new OpenAI({ apiKey: fx.key, baseURL: fx.baseURL, maxRetries: 0 });
   });
   afterAll(async () => {

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
-describe.each(['auto', 'workers', 'inline'] as const)('fallback across candidates (%s mode)', (execution) => {
+// `auto` planned for a small machine (every call on the main thread) and for a larger one (calls
+// that overlap go to the actors).
+describe.each([['auto', 2], ['auto', 8], ['workers', undefined], ['inline', undefined]] as const)('fallback across candidates (%s mode, %s cores)', (execution, cores) => {
   let mock: MockOpenAI;
   let fx: GatewayFixture;
 
@@ -14,6 +16,7 @@ describe.each(['auto', 'workers', 'inline'] as const)('fallback across candidate
     await dead.close();
     fx = await startGatewayFixture(mock.url, {
       execution,
+      cores,
       // These tests fail providers on purpose; breakers have their own test.
       server: { breaker_failure_threshold: 1000 },
       providers: [

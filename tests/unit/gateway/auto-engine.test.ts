@@ -30,7 +30,7 @@ const request = (model: string, testCrash = false): CallRequest => ({
 });
 const handler = {} as CallHandler;
 
-function auto(providers: ProviderRuntime[]): { engine: AutoEngine; actors: HoldingEngine; local: HoldingEngine; loads: ProviderRuntime[][]; clock: { ms: number }; open: { requests: number } } {
+function auto(providers: ProviderRuntime[], everyCallLocal = false): { engine: AutoEngine; actors: HoldingEngine; local: HoldingEngine; loads: ProviderRuntime[][]; clock: { ms: number }; open: { requests: number } } {
   const actors = new HoldingEngine('workers', 1);
   const local = new HoldingEngine('inline', 0);
   const loads: ProviderRuntime[][] = [];
@@ -39,7 +39,7 @@ function auto(providers: ProviderRuntime[]): { engine: AutoEngine; actors: Holdi
   const engine = new AutoEngine(providers, actors, async (list) => {
     loads.push(list);
     return local;
-  }, () => open.requests, () => clock.ms);
+  }, () => open.requests, () => clock.ms, { everyCallLocal });
   return { engine, actors, local, loads, clock, open };
 }
 
@@ -120,5 +120,16 @@ describe('AutoEngine', () => {
     expect(await engine.localReady()).toBe(false);
     engine.call(request('x'), handler);
     expect(actors.served).toEqual(['x']);
+  });
+
+  it('with everyCallLocal (a small machine) runs overlapping calls on this thread too, once it is loaded; crash-hook calls still go to an actor', async () => {
+    const { engine, actors, local, open } = auto([provider('a')], true);
+    open.requests = 5;
+    engine.call(request('early'), handler); // before the on-thread engine is there
+    expect(await engine.localReady()).toBe(true);
+    for (const m of ['one', 'two', 'three']) engine.call(request(m), handler);
+    expect(local.served).toEqual(['one', 'two', 'three']);
+    engine.call(request('crash', true), handler);
+    expect(actors.served).toEqual(['early', 'crash']);
   });
 });

@@ -21,13 +21,13 @@ class RecordingEngine implements UpstreamEngine {
 
 const provider = (name: string): ProviderRuntime => ({ name } as ProviderRuntime);
 
-function onDemand(providers: ProviderRuntime[]): { engine: OnDemandEngine; started: RecordingEngine[] } {
+function onDemand(providers: ProviderRuntime[], lazy = false): { engine: OnDemandEngine; started: RecordingEngine[] } {
   const started: RecordingEngine[] = [];
   const engine = new OnDemandEngine(providers, (list) => {
     const e = new RecordingEngine(list);
     started.push(e);
     return e;
-  });
+  }, { lazy });
   return { engine, started };
 }
 
@@ -75,5 +75,17 @@ describe('OnDemandEngine', () => {
     await engine.close();
     engine.call({} as CallRequest, {} as CallHandler);
     expect(started[0]!.closed).toBe(true);
+  });
+
+  it('a lazy pool starts at its first call only, with the providers known by then', async () => {
+    const { engine, started } = onDemand([provider('a')], true);
+    engine.setProviders([provider('a'), provider('b')]);
+    expect(started).toHaveLength(0);
+    expect(engine.stats().actors).toBe(0);
+    await engine.ready();
+    engine.call({} as CallRequest, {} as CallHandler);
+    expect(started).toHaveLength(1);
+    expect(started[0]!.startedWith.map((p) => p.name)).toEqual(['a', 'b']);
+    expect(engine.stats().actors).toBe(2);
   });
 });
