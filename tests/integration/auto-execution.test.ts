@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineStats } from '../../src/model/index.js';
 import { startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
@@ -20,26 +21,28 @@ async function overlappingCalls(fx: GatewayFixture): Promise<void> {
 }
 
 describe('execution: auto plans for the machine\'s cores', () => {
-  let mock: MockOpenAI | undefined;
-  let fx: GatewayFixture | undefined;
-  afterEach(async () => {
-    await fx?.close();
-    await mock?.close();
-    fx = undefined;
-    mock = undefined;
+  let mock: MockOpenAI;
+  beforeAll(async () => {
+    mock = await startMockOpenAI();
   });
+  afterAll(() => mock?.close());
+
+  /** The engine's stats after overlapping calls through a gateway whose `auto` plans for `cores`. */
+  async function statsAfterOverlap(cores: number): Promise<EngineStats> {
+    const fx = await startGatewayFixture(mock.url, { cores });
+    try {
+      await overlappingCalls(fx);
+      return fx.gw.state.engine.stats();
+    } finally {
+      await fx.close();
+    }
+  }
 
   it('on 2 cores every call runs on the main thread, however many overlap: no provider actor thread starts', async () => {
-    mock = await startMockOpenAI();
-    fx = await startGatewayFixture(mock.url, { cores: 2 });
-    await overlappingCalls(fx);
-    expect(fx.gw.state.engine.stats()).toMatchObject({ mode: 'auto', actors: 0, inflight: 0 });
+    expect(await statsAfterOverlap(2)).toMatchObject({ mode: 'auto', actors: 0, inflight: 0 });
   });
 
   it('on 8 cores the provider actors are there from the start, for the calls that overlap', async () => {
-    mock = await startMockOpenAI();
-    fx = await startGatewayFixture(mock.url, { cores: 8 });
-    await overlappingCalls(fx);
-    expect(fx.gw.state.engine.stats()).toMatchObject({ mode: 'auto', actors: 1, inflight: 0 });
+    expect(await statsAfterOverlap(8)).toMatchObject({ mode: 'auto', actors: 1, inflight: 0 });
   });
 });
