@@ -27,6 +27,8 @@ function rewriteConfig(home: string, mutate: (cfg: any) => void): void {
 
 const POLL = { timeout: 10_000, interval: 50 };
 
+// `auto` planned for 8 cores, where it has provider actors (on 2 cores it runs every call on the
+// main thread: tests/integration/auto-execution.test.ts).
 describe('provider actors start with the first provider', () => {
   let mock: MockOpenAI;
   let fx: GatewayFixture | null = null;
@@ -36,7 +38,7 @@ describe('provider actors start with the first provider', () => {
   afterAll(async () => { await mock?.close(); });
 
   it('a gateway with no provider holds no actor thread; a provider added by a reload is served', async () => {
-    fx = await startTestGateway({ providers: [] });
+    fx = await startTestGateway({ providers: [], cores: 8 });
     expect(fx.gw.state.engine.stats().actors).toBe(0);
     const chat = (): Promise<Response> => fetch(`${fx!.baseURL}/chat/completions`, {
       method: 'POST', headers: { authorization: `Bearer ${fx!.key}`, 'content-type': 'application/json' },
@@ -53,7 +55,7 @@ describe('provider actors start with the first provider', () => {
   });
 
   it('a provider configured at start is served by its actor from the first request', async () => {
-    fx = await startGatewayFixture(mock.url);
+    fx = await startGatewayFixture(mock.url, { cores: 8 });
     expect(fx.gw.state.engine.stats().actors).toBe(1);
     const res = await fetch(`${fx.baseURL}/chat/completions`, {
       method: 'POST', headers: { authorization: `Bearer ${fx.key}`, 'content-type': 'application/json' },
