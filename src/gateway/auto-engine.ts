@@ -7,8 +7,9 @@ export const BUSY_HOLD_MS = 100;
  * Machines with this many cores or fewer run every `auto` call on the main thread, as `inline`:
  * there the actor threads compete with the main thread (and the clients beside it) for the same
  * cores, and every hop costs both threads a wake-up and a copy. Measured on 2 vCPUs (README,
- * Benchmarks): `inline` matched or beat `auto` in throughput in every run (streams ×1.09–1.20,
- * agent-sized bodies at c=16 ×1.0–1.4, c=256 ×1.04–1.14) and idles ~18 MB smaller.
+ * Benchmarks; inline ÷ auto within each run): streams ×1.09–1.20, agent-sized bodies at c=16 mostly
+ * above 1 (×0.93–1.41), c=256 ×1.04–1.14, small requests at saturation even (×0.93–1.02), and
+ * ~18 MB less idle.
  */
 export const AUTO_INLINE_MAX_CORES = 2;
 
