@@ -1,4 +1,4 @@
-import { openAIErrorBody } from '../../errors/index.js';
+import { LocalRouterError, openAIErrorBody } from '../../errors/index.js';
 import type { ChatResult, FinishReason, Usage } from '../../model/index.js';
 import type { TranslateContext } from '../adapter.js';
 import { defaultResponsesEcho, type ResponsesEcho } from './from-responses-request.js';
@@ -103,24 +103,27 @@ export function outputText(text: string): OutputText {
  * A whole answer → a Response object body. Output order: reasoning (when the upstream returned
  * reasoning text), the message (when it has text or a refusal), then one item per tool call. A 2xx
  * error answer passes through as the upstream's error body (the error shape is the same in both APIs).
+ * A completion without a choice is LR_ERR_UPSTREAM_BAD_RESPONSE, as for Anthropic clients: a
+ * `completed` response with no output would tell the client the model said nothing.
  */
 export function toResponsesBody(result: ChatResult, ctx: ResponsesTranslateContext): string {
   if (result.error) return result.error.upstreamBody ?? openAIErrorBody(result.error);
   const id = ctx.answer?.id ?? ctx.newId('resp_');
   const choice = result.choices.find((c) => c.index === 0) ?? result.choices[0];
-  const reason = incompleteReason(choice?.finishReason ?? 'stop');
+  if (choice === undefined) throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', 'the upstream sent a completion without a choice');
+  const reason = incompleteReason(choice.finishReason);
   const itemStatus: ResponseStatus = reason === null ? 'completed' : 'incomplete';
   const output: OutputItem[] = [];
-  if (choice?.reasoning) {
+  if (choice.reasoning) {
     output.push({ id: ctx.newId('rs_'), type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: choice.reasoning }] });
   }
   const content: Array<OutputText | OutputRefusal> = [];
-  if (choice?.content) content.push(outputText(choice.content));
-  if (choice?.refusal) content.push({ type: 'refusal', refusal: choice.refusal });
+  if (choice.content) content.push(outputText(choice.content));
+  if (choice.refusal) content.push({ type: 'refusal', refusal: choice.refusal });
   if (content.length > 0) {
     output.push({ id: ctx.newId('msg_'), type: 'message', status: itemStatus, content, role: 'assistant' });
   }
-  for (const call of choice?.toolCalls ?? []) {
+  for (const call of choice.toolCalls) {
     output.push({
       id: ctx.newId('fc_'), type: 'function_call', status: itemStatus, arguments: call.arguments,
       call_id: call.id.length > 0 ? call.id : ctx.newId('call_'), name: call.name,

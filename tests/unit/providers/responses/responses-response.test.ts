@@ -29,6 +29,11 @@ describe('Responses dialect: chat.completion → Response object', () => {
     expect(r.id).toMatch(/^resp_/);
   });
 
+  it('refuses a completion without a choice as a bad upstream response, as the Anthropic dialect does', () => {
+    const empty = JSON.stringify({ id: 'c', object: 'chat.completion', created: 1767225600, model: 'up-model', choices: [], usage: null });
+    expect(() => convert(empty)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE', message: 'the upstream sent a completion without a choice' }));
+  });
+
   it('marks a length stop incomplete (response and message)', () => {
     const r = convert(completion({ role: 'assistant', content: 'Once' }, 'length'));
     expect(r).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, output: [{ status: 'incomplete' }] });
