@@ -141,8 +141,6 @@ export class RequestLogStore {
   #pending: RequestLogEntry[] = [];
   /** Records handed to the writer and not committed yet (not kept: a writer thread finds them itself). */
   #inflightRows = 0;
-  /** Rows handed over with `hold` since the last part that commits. */
-  #heldRows = 0;
   #dropped = 0;
   #written = 0;
 
@@ -199,9 +197,6 @@ export class RequestLogStore {
     const n = batch.length;
     const rows = new Array<LogRow>(n);
     for (let i = 0; i < n; i++) rows[i] = this.#params(batch[i]);
-    this.#heldRows += n;
-    const held = hold && this.#heldRows < this.#commitRows;
-    if (!held) this.#heldRows = 0;
     this.#inflightRows += n;
     this.#writer.writeLog(rows, (err) => {
       this.#inflightRows -= n;
@@ -211,7 +206,7 @@ export class RequestLogStore {
       } else {
         this.#written += n;
       }
-    }, held);
+    }, hold ? this.#commitRows : 0);
     return n;
   }
 

@@ -28,7 +28,8 @@ const fileCheck = setInterval(() => {
 }, data.fileCheckMs);
 
 /**
- * Log rows handed over with `hold`, and the messages to answer once they are committed. The main
+ * Log rows handed over with a `commitAt` they have not reached yet, and the messages to answer once
+ * they are committed. The main
  * thread hands records over in small parts soon after they finish (records it keeps longer outlive
  * its young-generation collections and are copied into its old generation), and they are committed
  * here together, in transactions as large as the gateway's batches were (a transaction's fixed cost
@@ -74,7 +75,7 @@ port.on('message', (msg: WriterMessage) => {
   if (msg.type === 'log') {
     for (let i = 0; i < msg.rows.length; i++) heldRows.push(msg.rows[i]);
     heldSeqs.push(msg.seq);
-    if (msg.hold !== true || heldRows.length >= MAX_HELD_ROWS) commitHeld();
+    if (heldRows.length >= Math.min(msg.commitAt ?? 0, MAX_HELD_ROWS)) commitHeld();
     return;
   }
   if (msg.type !== 'get') commitHeld();

@@ -29,11 +29,11 @@ export interface StoreWriter {
   /** Whether the writer runs (a thread starts with its first operation; the inline writer always runs). */
   readonly started: boolean;
   /**
-   * `hold`: the rows may wait for a later call's transaction (a writer thread keeps them until a
-   * call without it, or any other operation but a lookup, which searches them); `done` runs when
-   * they are committed.
+   * `commitAt`: the rows may wait for a later call's transaction until this many rows wait (a writer
+   * thread keeps them until then, or until any other operation but a lookup, which searches them);
+   * `done` runs when they are committed.
    */
-  writeLog(rows: LogRow[], done: Done, hold?: boolean): void;
+  writeLog(rows: LogRow[], done: Done, commitAt?: number): void;
   /** `mark` is stored with the rows, in the same transaction. */
   mergeRollups(rows: RollupWire[], mark: RollupMark | undefined, done: Done): void;
   /** `done` gets whether log rows past retention are left for another pass. */
@@ -176,8 +176,8 @@ export class WorkerStoreWriter implements StoreWriter {
     return this.#host.started;
   }
 
-  writeLog(rows: LogRow[], done: Done, hold = false): void {
-    this.#post({ seq: 0, type: 'log', rows, hold }, (r) => done(r.error === undefined ? null : fromWireError(r.error)));
+  writeLog(rows: LogRow[], done: Done, commitAt = 0): void {
+    this.#post({ seq: 0, type: 'log', rows, commitAt }, (r) => done(r.error === undefined ? null : fromWireError(r.error)));
   }
 
   mergeRollups(rows: RollupWire[], mark: RollupMark | undefined, done: Done): void {

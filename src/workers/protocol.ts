@@ -585,8 +585,8 @@ export type StoreEvent =
 
 /** Messages to the writer thread; each is answered with one {@link WriterReply} of the same seq, in order. */
 export type WriterMessage =
-  /** `hold`: the thread may keep the rows for the transaction of a later message (see store-writer-worker.ts). */
-  | { seq: number; type: 'log'; rows: LogRow[]; hold?: boolean }
+  /** `commitAt`: the thread may keep the rows for a later transaction until this many log rows wait (see store-writer-worker.ts). */
+  | { seq: number; type: 'log'; rows: LogRow[]; commitAt?: number }
   | { seq: number; type: 'rollups'; rows: RollupWire[]; mark?: RollupMark }
   | { seq: number; type: 'retention'; logBefore: number; series: [number, number][] }
   | { seq: number; type: 'query'; filter: RequestLogFilter }
