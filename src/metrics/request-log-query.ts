@@ -123,8 +123,9 @@ const UPSTREAM_BUCKETS_SCHEMA = 7;
  * each written twice (journal and file), and the writer spent 26–30 µs a request (8 with this key
  * and the trim's cheap span read). With the bucket first, a batch's keys fall in the last bucket or
  * two, at the index's end. A lookup does not know the bucket and probes them newest first, one index
- * seek (~5 µs) each: about 50 for a full store of the default size. Buckets of 4,096 rows cost inserts the same and lookups 4 × more;
- * buckets of 65,536 rows cost inserts 25% more (bench/micro/metrics/log-insert.ts at the cap).
+ * seek (~5 µs) each: about 50 for a full store of the default size. Buckets of 4,096 rows cost
+ * inserts the same and lookups 4 × more; buckets of 65,536 rows cost inserts 25% more
+ * (bench/micro/metrics/log-insert.ts at the cap).
  * Keys may collide; lookups also compare the id.
  */
 export function upstreamKey(seq: number, upstreamId: string): number {
