@@ -193,6 +193,44 @@ export function rewriteIdentity(text: string, identity: AnswerIdentity, open = 0
   return strings ? { text: out, upstreamId, headEnd: Math.max(idEnd, modelEnd) } : { text: out, upstreamId };
 }
 
+/** Where a whole answer's identity and one insertion go: value spans from a scan ({@link RangeScan}'s), -1 when absent. */
+export interface IdentitySplice {
+  idStart: number;
+  idEnd: number;
+  modelStart: number;
+  modelEnd: number;
+  /** Where `insert` goes (-1: nowhere); inside neither value. */
+  insertAt: number;
+  insert: string;
+}
+
+/**
+ * `text` with the string values at the spans replaced by `identity`'s and `insert` placed, built in
+ * one concatenation: a scan that already walked the text found the spans, so nothing is scanned
+ * again. The upstream's id is read from its span.
+ */
+export function spliceIdentity(text: string, identity: AnswerIdentity, at: IdentitySplice): RewrittenText {
+  const upstreamId = stringAt(text, at.idStart, at.idEnd);
+  const [id, model] = identityJson(identity);
+  const edits: [start: number, end: number, value: string][] = [];
+  if (at.idStart !== -1) edits.push([at.idStart, at.idEnd, id]);
+  if (at.modelStart !== -1) edits.push([at.modelStart, at.modelEnd, model]);
+  if (at.insertAt !== -1) edits.push([at.insertAt, at.insertAt, at.insert]);
+  if (edits.length === 0) return { text, upstreamId };
+  edits.sort(byStart);
+  let out = '';
+  let from = 0;
+  for (const [start, end, value] of edits) {
+    out += text.slice(from, start) + value;
+    from = end;
+  }
+  return { text: out + text.slice(from), upstreamId };
+}
+
+function byStart(a: [number, number, string], b: [number, number, string]): number {
+  return a[0] - b[0];
+}
+
 /** The rare text the scan gives up on: parsed, its identity set, serialized. */
 function reserialized(text: string, identity: AnswerIdentity): RewrittenText | null {
   let value: unknown;

@@ -5,9 +5,9 @@ import { anthropicMessageUsage, createAnthropicPassStream } from './anthropic/in
 import type { ClientDialect } from './client-dialect.js';
 import { createOpenAIStreamState, endOpenAIStream, passOpenAIStream, type OpenAIStreamState } from './openai-compatible/from-openai-stream.js';
 import { openAIChatDialect } from './openai-compatible/openai-chat-dialect.js';
-import { passedBodyUsage } from './openai-compatible/scan-body.js';
-import { injectCost } from './openai-compatible/usage.js';
-import { rewriteIdentity, type RewrittenText } from './answer-identity.js';
+import { onlyWhitespace, SCAN, scanPassedBody } from './openai-compatible/scan-body.js';
+import { formatUsd, injectCost } from './openai-compatible/usage.js';
+import { rewriteIdentity, spliceIdentity, type RewrittenText } from './answer-identity.js';
 
 /** A streamed answer on its way to the client: upstream text in (any split), the client's text out. */
 export interface AnswerStream {
@@ -67,13 +67,31 @@ function openAIPassPipeline(ctx: TranslateContext, costOf: CostOf): AnswerPipeli
   return {
     route: 'pass',
     stream: () => new OpenAIPassStream(ctx, costOf),
-    response(body) {
-      const usage = passedBodyUsage(body, ctx.provider.name);
-      const costUsd = costOf(usage);
-      const { text, upstreamId } = withIdentity(body, ctx);
-      return { body: costUsd === null ? text : injectCost(text, costUsd), usage, costUsd, upstreamId };
-    },
+    response: (body) => passedOpenAIBody(body, ctx, costOf),
   };
+}
+
+/**
+ * A whole OpenAI answer relayed: one scan checks it and finds its usage object and its top-level
+ * `id` and `model`; the identity and the usage's `cost` are then spliced in at once. A body whose
+ * identity members the scan cannot place (see `SCAN.IDENTITY_ODD`) takes the rewrite that parses.
+ */
+function passedOpenAIBody(body: string, ctx: TranslateContext, costOf: CostOf): AnswerBody {
+  const { scan, usage } = scanPassedBody(body, ctx.provider.name);
+  const costUsd = costOf(usage);
+  const answer = ctx.answer;
+  if (answer === undefined || (scan.found & SCAN.IDENTITY_ODD) !== 0) {
+    const { text, upstreamId } = withIdentity(body, ctx);
+    return { body: costUsd === null ? text : injectCost(text, costUsd), usage, costUsd, upstreamId };
+  }
+  let insertAt = -1;
+  let insert = '';
+  if (costUsd !== null && scan.usageOpen !== -1) {
+    insertAt = scan.usageClose;
+    insert = `${onlyWhitespace(body, scan.usageOpen + 1, scan.usageClose) ? '' : ','}"cost":${formatUsd(costUsd)}`;
+  }
+  const { text, upstreamId } = spliceIdentity(body, answer, { idStart: scan.idStart, idEnd: scan.idEnd, modelStart: scan.modelStart, modelEnd: scan.modelEnd, insertAt, insert });
+  return { body: text, usage, costUsd, upstreamId };
 }
 
 /** The OpenAI pass-through's stream: a class, since it runs once per upstream event on the hottest path. */

@@ -18,7 +18,16 @@ export const SCAN = {
   USAGE_OBJECT: 4,
   /** A top-level `usage` member whose value is `null`. */
   USAGE_NULL: 8,
+  /**
+   * With {@link RangeScan.identity}: the top-level `id` or `model` cannot be spliced at the spans
+   * found (written twice, not a string, or a top-level key written with an escape, which may spell
+   * either).
+   */
+  IDENTITY_ODD: 16,
 } as const;
+
+/** Longest raw top-level key looked at for an escape: `model` written with six-character escapes is 30. */
+const ESCAPED_KEY_MAX = 30;
 
 /** Characters that may stand outside strings in JSON: structure, whitespace, numbers, true/false/null. */
 const BARE = new Uint8Array(128);
@@ -38,14 +47,25 @@ export interface RangeScan {
   usageNullAt: number;
   /** Why the text is not one JSON object, when the scan returned false. */
   reason: string;
+  /**
+   * Set by the owner: also note the value spans of the top-level `id` and `model` strings (quotes
+   * included; -1 when absent), or `SCAN.IDENTITY_ODD` when they cannot be spliced there.
+   */
+  readonly identity: boolean;
+  idStart: number;
+  idEnd: number;
+  modelStart: number;
+  modelEnd: number;
 }
 
-export function createRangeScan(): RangeScan {
-  return { found: 0, usageOpen: -1, usageClose: -1, usageNullAt: -1, reason: '' };
+export function createRangeScan(identity = false): RangeScan {
+  return { found: 0, usageOpen: -1, usageClose: -1, usageNullAt: -1, reason: '', identity, idStart: -1, idEnd: -1, modelStart: -1, modelEnd: -1 };
 }
 
 /** The scan {@link scanOpenAIBody} reuses: it runs to completion and copies out what it returns. */
 const SCRATCH = createRangeScan();
+/** The scan {@link scanPassedBody} reuses, with the identity spans. */
+const IDENTITY_SCRATCH = createRangeScan(true);
 
 /**
  * One cheap pass over a whole JSON body: strings are skipped with `indexOf`, so the cost is mostly
@@ -78,6 +98,13 @@ export function scanJsonRange(text: string, from: number, to: number, resume: bo
   out.usageOpen = -1;
   out.usageClose = -1;
   out.usageNullAt = -1;
+  const identity = out.identity;
+  if (identity) {
+    out.idStart = -1;
+    out.idEnd = -1;
+    out.modelStart = -1;
+    out.modelEnd = -1;
+  }
   let i = from;
   let depth = 1;
   if (!resume) {
@@ -95,6 +122,7 @@ export function scanJsonRange(text: string, from: number, to: number, resume: bo
       if (end === -1) return fail(out, 'a string is not terminated (truncated body?)');
       // Only strings as long as a watched key are looked at: the rest cost one length check.
       const length = end - i - 1;
+      if (identity && depth === 1 && length <= ESCAPED_KEY_MAX) found |= watchIdentity(text, i, end, to, out);
       if (length === 5 && depth === 1) {
         if (text.startsWith('usage"', i + 1)) {
           usageKeyEnd = end + 1;
@@ -133,6 +161,38 @@ export function scanJsonRange(text: string, from: number, to: number, resume: bo
   return true;
 }
 
+/**
+ * For the top-level string at `[open, end]`: when it is the key `id` or `model` with a string value,
+ * notes the value's span; returns `SCAN.IDENTITY_ODD` when that key was seen before or its value is
+ * not a string, or when the string is a key written with an escape; else 0.
+ */
+function watchIdentity(text: string, open: number, end: number, to: number, out: RangeScan): number {
+  const length = end - open - 1;
+  const isId = length === 2 && text.startsWith('id"', open + 1);
+  const isModel = !isId && length === 5 && text.startsWith('model"', open + 1);
+  if (!isId && !isModel) return hasBackslash(text, open + 1, end) && memberValueAt(text, end + 1, to) !== -1 ? SCAN.IDENTITY_ODD : 0;
+  const v = memberValueAt(text, end + 1, to);
+  // A value, not a key (a member whose value is the string "id").
+  if (v === -1) return 0;
+  if ((isId ? out.idStart : out.modelStart) !== -1 || text.charCodeAt(v) !== 34 /* " */) return SCAN.IDENTITY_ODD;
+  const valueEnd = stringEnd(text, v, to);
+  // Unterminated: the scan fails on it next.
+  if (valueEnd === -1) return 0;
+  if (isId) {
+    out.idStart = v;
+    out.idEnd = valueEnd + 1;
+  } else {
+    out.modelStart = v;
+    out.modelEnd = valueEnd + 1;
+  }
+  return 0;
+}
+
+function hasBackslash(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (text.charCodeAt(k) === 92 /* \ */) return true;
+  return false;
+}
+
 function fail(out: RangeScan, reason: string): false {
   out.reason = reason;
   return false;
@@ -141,8 +201,29 @@ function fail(out: RangeScan, reason: string): false {
 /** A whole OpenAI-shaped body relayed as it is: its usage, or LR_ERR_UPSTREAM_BAD_RESPONSE when it is not one JSON object. */
 export function passedBodyUsage(body: string, provider: string): Usage | null {
   const scan = scanOpenAIBody(body);
-  if (!scan.ok) throw new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${provider}" sent a body that is not valid JSON: ${scan.reason}`);
+  if (!scan.ok) throw badBody(provider, scan.reason);
   return scan.usage;
+}
+
+/**
+ * A whole OpenAI-shaped body relayed with the gateway's identity: one pass finds its usage (parsed),
+ * the usage object's braces and the top-level `id` / `model` value spans (see {@link RangeScan}).
+ * Throws LR_ERR_UPSTREAM_BAD_RESPONSE when it is not one JSON object. The scan is shared: read it
+ * before the next call.
+ */
+export function scanPassedBody(body: string, provider: string): { scan: RangeScan; usage: Usage | null } {
+  const scan = IDENTITY_SCRATCH;
+  if (!scanJsonRange(body, 0, body.length, false, scan)) throw badBody(provider, scan.reason);
+  if (scan.usageOpen === -1) return { scan, usage: null };
+  try {
+    return { scan, usage: usageOf(JSON.parse(body.slice(scan.usageOpen, scan.usageClose + 1)) as Parameters<typeof usageOf>[0]) };
+  } catch {
+    throw badBody(provider, 'the usage object is not valid JSON');
+  }
+}
+
+function badBody(provider: string, reason: string): LocalRouterError {
+  return new LocalRouterError('LR_ERR_UPSTREAM_BAD_RESPONSE', `provider "${provider}" sent a body that is not valid JSON: ${reason}`);
 }
 
 /** Index of the quote closing the string opened at `open`; -1 when the range ends first. */
@@ -173,6 +254,11 @@ function onlyColonBetween(text: string, from: number, to: number): boolean {
     else if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
   }
   return colons === 1;
+}
+
+/** True when `text[from, to)` is only JSON whitespace (or empty). */
+export function onlyWhitespace(text: string, from: number, to: number): boolean {
+  return skipWhitespace(text, from, to) >= to;
 }
 
 function skipWhitespace(text: string, from: number, to: number): number {

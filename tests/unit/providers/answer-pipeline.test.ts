@@ -4,6 +4,8 @@ import { answerPipeline, openAIChatDialect, responsesDialect, type ClientDialect
 import { anthropicAdapter, anthropicDialect } from '../../../src/providers/anthropic/index.js';
 import { geminiAdapter } from '../../../src/providers/gemini/index.js';
 import { openAIAdapter } from '../../../src/providers/openai-compatible/openai-adapter.js';
+import { rewriteIdentity } from '../../../src/providers/answer-identity.js';
+import { injectCost } from '../../../src/providers/openai-compatible/usage.js';
 import { readGolden } from './parts-cases.js';
 import { dialectContext } from './responses/dialect-context.js';
 
@@ -70,6 +72,62 @@ describe('same-dialect pass-through', () => {
     const body = '{"id":"c","object":"chat.completion","choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3,"total_tokens":5}}';
     expect(answerPipeline(openAIAdapter, openAIChatDialect, 'chat', ctx('openai'), costOf).response(body).body)
       .toBe('{"id":"c","object":"chat.completion","choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3,"total_tokens":5,"cost":0.000005}}');
+  });
+});
+
+describe('OpenAI → OpenAI chat, whole answers: one scan places the identity and the cost', () => {
+  const identity = { id: 'gen-7Qx', model: 'mock/gpt-4o' };
+  const passCtx = (): TranslateContext => ({ ...ctx('openai'), answer: identity });
+  const pass = (body: string) => answerPipeline(openAIAdapter, openAIChatDialect, 'chat', passCtx(), costOf).response(body);
+  /** What rewriting the identity, then adding the cost to the last usage object, gives. */
+  const reference = (body: string, cost: number | null) => {
+    const rewritten = rewriteIdentity(body, identity)!;
+    return { body: cost === null ? rewritten.text : injectCost(rewritten.text, cost), upstreamId: rewritten.upstreamId };
+  };
+  const usage = '{"prompt_tokens":2,"completion_tokens":3,"total_tokens":5,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}';
+  const content = '{"index":0,"message":{"role":"assistant","content":"the \\"id\\": \\"model\\" é ✓","id":"inner","model":"inner"},"finish_reason":"stop"}';
+  const bodies: [string, string][] = [
+    ['as OpenAI writes it', `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o","choices":[${content}],"usage":${usage},"system_fingerprint":"fp"}`],
+    ['usage first, model before id', `{"usage":${usage},"model":"gpt-4o","choices":[${content}],"id":"chatcmpl-2"}`],
+    ['pretty-printed', `{\n  "id" : "chatcmpl-3",\n  "model":\t"gpt-4o" ,\n  "choices": [ ${content} ],\n  "usage" :  {\n "prompt_tokens": 2, "completion_tokens": 3 \n }\n}\n`],
+    ['no id', `{"model":"gpt-4o","choices":[],"usage":${usage}}`],
+    ['no model', `{"id":"chatcmpl-4","choices":[],"usage":${usage}}`],
+    ['neither', `{"object":"chat.completion","choices":[],"usage":${usage}}`],
+    ['an empty usage object', '{"id":"chatcmpl-5","model":"m","usage":{ \n }}'],
+    ['usage null', '{"id":"chatcmpl-6","model":"m","choices":[],"usage":null}'],
+    ['no usage', '{"id":"chatcmpl-7","model":"m","choices":[]}'],
+    ['values spelled like the keys', `{"object":"id","owner":"model","id":"chatcmpl-8","model":"m","usage":${usage}}`],
+    ['an upstream id with escapes', `{"id":"a\\"b\\u00e9","model":"m","usage":${usage}}`],
+    ['an id written twice', `{"id":"x","model":"m","id":"y","usage":${usage}}`],
+    ['a key written with an escape', `{"\\u0069d":"x","model":"m","usage":${usage}}`],
+    ['a model key written with escapes', `{"id":"x","\\u006dodel":"m","usage":${usage}}`],
+    ['an id that is a number', `{"id":17,"model":"m","usage":${usage}}`],
+    ['a model that is null', `{"id":"x","model":null,"usage":${usage}}`],
+  ];
+
+  it.each(bodies)('%s: byte for byte what the rewrite and the injection give', (_name, body) => {
+    expect(JSON.parse(body)).toBeTypeOf('object');
+    const out = pass(body);
+    const ref = reference(body, out.costUsd);
+    expect(out.body).toBe(ref.body);
+    expect(out.upstreamId).toBe(ref.upstreamId);
+    expect(JSON.parse(out.body)).toBeTypeOf('object');
+  });
+
+  it('the cost goes into the top-level usage object, whose tokens it prices, not a later nested one', () => {
+    const body = `{"id":"c","model":"m","usage":${usage},"x_groq":{"usage":{"queue_time":1}}}`;
+    const out = pass(body);
+    expect(out.costUsd).toBe(5 / 1e6);
+    const parsed = JSON.parse(out.body) as { id: string; model: string; usage: { cost?: number }; x_groq: { usage: { cost?: number } } };
+    expect(parsed.usage.cost).toBe(0.000005);
+    expect(parsed.x_groq.usage.cost).toBeUndefined();
+    expect([parsed.id, parsed.model]).toEqual(['gen-7Qx', 'mock/gpt-4o']);
+  });
+
+  it('a body that is not one JSON object is a bad upstream response, with the reason', () => {
+    for (const body of ['', '<html>', '{"id":"x"', '{"id":"x"} trailing', '{"usage":{"prompt_tokens":}}']) {
+      expect(() => pass(body)).toThrow(expect.objectContaining({ code: 'LR_ERR_UPSTREAM_BAD_RESPONSE' }));
+    }
   });
 });
 
