@@ -15,4 +15,5 @@ export { CONFIG_MIGRATIONS, CONFIG_VERSION, migrateConfig, type ConfigMigration 
 export { defaultConfig, loadConfig, loadOrCreateConfig, saveConfig } from './load-config.js';
 export { updateConfig } from './update-config.js';
 export { ConfigWatcher } from './config-watcher.js';
+export { logBodyBytesOf, settingsForNextStart } from './next-start-settings.js';
 export { acquireInstanceLock, originOf, runningInstance, type InstanceInfo, type InstanceLock } from './instance-lock.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import os from 'node:os';
 import uWS from 'uWebSockets.js';
 import pino, { type Logger } from 'pino';
-import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, type Config, type InstanceLock } from '../config/index.js';
+import { acquireInstanceLock, packageVersion, ConfigWatcher, configPath, loadOrCreateConfig, logBodyBytesOf, settingsForNextStart, type Config, type InstanceLock } from '../config/index.js';
 import { LocalRouterError } from '../errors/index.js';
 import { LiveSet, type ProviderRuntime, type UpstreamEngine } from '../model/index.js';
 import { acceptBody, getPreset, loadProviderEngine, ModelDirectory } from '../providers/index.js';
@@ -115,7 +115,7 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     startedAt: Date.now(),
     version: VERSION,
     onRequestDone: requestObserver(metrics, opts.onRequestDone, log),
-    logBodyBytes: config.monitoring.enabled && config.monitoring.log_bodies ? config.monitoring.log_body_max_bytes : 0,
+    logBodyBytes: logBodyBytesOf(config),
     limiter,
     classifiers,
     tokens,
@@ -154,10 +154,11 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     mcp.reconfigure(next);
     directory.setProviders(enabledProviders(next));
     void directory.list();
-    if (previous.server.host !== next.server.host || previous.server.port !== next.server.port
-      || previous.server.execution !== next.server.execution || previous.server.actors !== next.server.actors) {
-      log.warn('server host, port, execution and actors take effect at the next start');
-    }
+    const bodyBytes = logBodyBytesOf(next, metrics.monitoring !== null);
+    state.logBodyBytes = bodyBytes;
+    metrics.monitoring?.log.setBodyMaxBytes(bodyBytes);
+    const later = settingsForNextStart(previous, next);
+    if (later.length > 0) log.warn({ settings: later }, `the new ${later.join(', ')} take${later.length === 1 ? 's' : ''} effect at the next start`);
     log.info({ providers: next.providers.length, clients: next.clients.length }, 'config reloaded');
   }, (err) => log.error({ err: err.message }, 'config change rejected; the previous config stays in force'), config);
 

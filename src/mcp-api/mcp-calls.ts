@@ -82,8 +82,8 @@ export interface McpCallsOptions {
   limiter(): RateLimiter;
   /** Appends a request log row; null when monitoring is off. */
   log: ((entry: RequestLogEntry) => void) | null;
-  /** `monitoring.log_bodies`: the most bytes kept of the arguments and the result; 0: none. */
-  bodyMaxBytes: number;
+  /** `monitoring.log_bodies` in force: the most bytes kept of the arguments and the result; 0: none. */
+  bodyMaxBytes(): number;
   /** The ring refused calls are counted in (they never reach the MCP actor), and the interner of its names. */
   metrics: { ring: MetricsRing; intern(name: string): number } | null;
   /** Where calls of tools a strategy marks `ask` wait. */
@@ -179,7 +179,7 @@ export class McpCalls {
     const refusal = this.#admit(client, method, target);
     const ask = refusal === null && method === 'tools/call' ? this.#askOf(session, client, target) : null;
     if (refusal === null && ask === null && this.#opts.log === null) return sink.forward(message);
-    const bodyMax = this.#opts.bodyMaxBytes;
+    const bodyMax = this.#opts.bodyMaxBytes();
     const call: PendingCall = {
       id: `mcp-${randomUUID()}`, client, method, target, start,
       bytesIn: bytes ?? Buffer.byteLength(JSON.stringify(message)),
@@ -437,7 +437,7 @@ export class McpCalls {
     const log = this.#opts.log;
     if (log === null) return;
     const info = call.info;
-    const bodyMax = this.#opts.bodyMaxBytes;
+    const bodyMax = this.#opts.bodyMaxBytes();
     const bytesOut = response === null ? 0 : typeof response === 'string' ? Buffer.byteLength(response) : response.byteLength;
     const run = info?.skill;
     log({

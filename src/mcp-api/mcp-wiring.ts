@@ -1,4 +1,4 @@
-import { updateConfig, type Config } from '../config/index.js';
+import { logBodyBytesOf, updateConfig, type Config } from '../config/index.js';
 import { LocalRouterError, toLocalRouterError } from '../errors/index.js';
 import { McpHost, mcpActorConfig, storeMcpOAuth, type McpLog } from '../mcp/index.js';
 import { MetricsRing, type Monitoring, type PromFamily } from '../metrics/index.js';
@@ -78,7 +78,6 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
       return client === undefined ? 'the client session is gone' : calls.admitSkillStep(session, client, tool);
     },
   });
-  const m = opts.config.monitoring;
   const approvals = new Approvals({
     persistAlways: (strategy, kind, name) => persistAlways(opts.configFile, strategy, kind, name),
     validate: validateArguments,
@@ -87,7 +86,7 @@ export function startMcpGateway(opts: McpGatewayOptions): McpGateway {
     approvals,
     limiter: () => opts.state().limiter,
     log: opts.monitoring === null ? null : (entry) => opts.monitoring!.log.append(entry),
-    bodyMaxBytes: m.enabled && m.log_bodies ? m.log_body_max_bytes : 0,
+    bodyMaxBytes: () => logBodyBytesOf(config, opts.monitoring !== null),
     metrics: opts.metrics,
   });
   host.onOpen = (no, client) => clients.set(no, client as AuthedClient);

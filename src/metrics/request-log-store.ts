@@ -131,7 +131,7 @@ export class RequestLogStore {
   readonly #writer: StoreWriter;
   readonly #onError: (err: Error) => void;
   readonly #retentionMs: number;
-  readonly #bodyMax: number;
+  #bodyMax: number;
   readonly #maxPending: number;
   readonly #batchRows: number;
   readonly #onBatchReady: (() => void) | null;
@@ -157,6 +157,11 @@ export class RequestLogStore {
     this.#now = opts.now ?? Date.now;
     this.#writer = opts.writer ?? new InlineStoreWriter(this.#db()!);
     this.#onError = opts.onError ?? (() => {});
+  }
+
+  /** `monitoring.log_bodies` changed: the most bytes kept of each body from now on (0: none). */
+  setBodyMaxBytes(bytes: number): void {
+    this.#bodyMax = bytes;
   }
 
   /** Hot path: queues `entry` for the next flush (the object is kept, not copied). */

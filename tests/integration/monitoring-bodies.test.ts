@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { generateClientKey, openSecretStore } from '../../src/secrets/index.js';
 import { runCli } from '../helpers/cli-run.js';
@@ -95,5 +96,88 @@ describe('request log bodies (monitoring.log_bodies)', () => {
     const long = await search('x'.repeat(201));
     expect(long.status).toBe(400);
     expect(((await long.json()) as { error: { param: string } }).error.param).toBe('q');
+  });
+});
+
+describe('request log bodies switched on a running gateway', () => {
+  let mock: MockOpenAI;
+  let gw: Gateway;
+  let dir: string;
+  let key: string;
+  const warnings: { settings?: string[]; msg: string }[] = [];
+  const reloads = (): number => reloaded;
+  let reloaded = 0;
+
+  beforeAll(async () => {
+    process.env.LOCALROUTER_SECRETS_BACKEND = 'file';
+    mock = await startMockOpenAI();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-bodies-live-'));
+    openSecretStore(dir).set('provider:mock', 'sk-upstream-test');
+    const k = generateClientKey();
+    key = k.key;
+    fs.writeFileSync(path.join(dir, 'config.yaml'), stringify({
+      server: { execution: 'inline' },
+      providers: [{ name: 'mock', type: 'openai-compatible', base_url: mock.url }],
+      clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }],
+      monitoring: { flush_interval_ms: 100 },
+    }));
+    const logger = pino({ level: 'info', base: undefined }, {
+      write: (line: string) => {
+        const entry = JSON.parse(line) as { level: number; msg: string; settings?: string[] };
+        if (entry.msg === 'config reloaded') reloaded++;
+        if (entry.level === 40) warnings.push(entry);
+      },
+    });
+    gw = await startGateway({ home: dir, host: '127.0.0.1', port: 0, logger });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await mock?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ask = async (content: string): Promise<string> => {
+    const res = await fetch(`http://127.0.0.1:${gw.port}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'mock/echo', messages: [{ role: 'user', content }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    return res.headers.get('x-localrouter-generation-id')!;
+  };
+  const row = async (id: string): Promise<{ request_body: string | null; response_body: string | null }> => {
+    const token = fs.readFileSync(path.join(dir, 'admin-token'), 'utf8').trim();
+    for (let i = 0; i < 50; i++) {
+      const logs = (await (await fetch(`http://127.0.0.1:${gw.port}/api/logs?bodies=1`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: { id: string; request_body: string | null; response_body: string | null }[] };
+      const found = logs.data.find((r) => r.id === id);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no log row for ${id}`);
+  };
+  const edit = async (change: (monitoring: Record<string, unknown>) => void): Promise<void> => {
+    const file = path.join(dir, 'config.yaml');
+    const doc = parse(fs.readFileSync(file, 'utf8')) as { monitoring: Record<string, unknown> };
+    change(doc.monitoring);
+    const before = reloads();
+    fs.writeFileSync(file, stringify(doc));
+    for (let i = 0; i < 100 && reloads() === before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(reloads(), 'the gateway reloaded the file').toBe(before + 1);
+  };
+
+  it('log_bodies and log_body_max_bytes apply at once; settings read at start are named in a warning', async () => {
+    expect(await row(await ask('before'))).toMatchObject({ request_body: null, response_body: null });
+
+    await edit((m) => { m.log_bodies = true; m.log_body_max_bytes = 256; });
+    expect(warnings).toEqual([]);
+    const on = await row(await ask(`on ${'y'.repeat(1000)}`));
+    expect(on.request_body!.startsWith('{"model":"mock/echo"')).toBe(true);
+    expect(Buffer.byteLength(on.request_body!)).toBeLessThanOrEqual(256);
+    expect(on.response_body!.length).toBeGreaterThan(0);
+
+    await edit((m) => { m.log_bodies = false; m.log_max_mb = 64; m.log_retention_days = 3; });
+    expect(await row(await ask('off again'))).toMatchObject({ request_body: null, response_body: null });
+    expect(warnings).toEqual([expect.objectContaining({ settings: ['monitoring.log_retention_days', 'monitoring.log_max_mb'] })]);
+    expect(warnings[0]!.msg).toContain('take effect at the next start');
   });
 });
