@@ -92,7 +92,7 @@ function summary(m: Monitoring, q: URLSearchParams, state: GatewayState): unknow
       inflight: state.open.size,
       execution: d.mode, actors: d.actors, actor_restarts: d.restarts,
       ring_overflows: s.overflows,
-      log_pending: m.log.pending, log_dropped: m.log.dropped,
+      log_pending: m.log.pending, log_dropped: m.log.dropped, log_bodies_dropped: m.log.bodiesDropped,
       breakers: Object.fromEntries([...state.tables.providerTypes.keys()].map((p) => [p, state.breakers.state(p)])),
     },
   };

@@ -210,6 +210,10 @@ export class GatewayMetrics {
           name: 'localrouter_request_log_dropped_total', help: 'Request log rows lost (buffer full, a failed write, or written to a store file that was then deleted or replaced).',
           type: 'counter', samples: [[{}, m.log.dropped]],
         },
+        {
+          name: 'localrouter_request_log_bodies_dropped_total', help: 'Request log rows kept without their logged bodies because too many body bytes were waiting to be written.',
+          type: 'counter', samples: [[{}, m.log.bodiesDropped]],
+        },
         { name: 'localrouter_request_log_trimmed_total', help: 'Oldest request log rows deleted to keep the store under monitoring.log_max_mb.', type: 'counter', samples: [[{}, store.logTrimmed]] },
         { name: 'localrouter_store_errors_total', help: 'Failed monitoring store work (writes, reads, retention, file checks, writer thread deaths).', type: 'counter', samples: [[{}, store.errors]] },
         { name: 'localrouter_store_writer_restarts_total', help: 'Monitoring store writer threads started again after one died.', type: 'counter', samples: [[{}, store.writerRestarts]] },

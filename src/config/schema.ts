@@ -313,7 +313,11 @@ export const MonitoringSchema = z.strictObject({
   log_retention_days: z.number().int().min(1).max(3650).default(30),
   /** Keep request and response bodies in the request log. Off by default: prompts stay out of the store. */
   log_bodies: z.boolean().default(false),
-  /** With `log_bodies`: the most bytes kept of each request and each response body. */
+  /**
+   * With `log_bodies`: the most bytes kept of each request and each response body. While more than
+   * 64 MB of bodies wait to be written (a store that fell behind), rows are kept without their bodies
+   * (counted in `localrouter_request_log_bodies_dropped_total`).
+   */
   log_body_max_bytes: z.number().int().min(256).max(1_048_576).default(16_384),
   /** How often buffered log rows and time-series rollups are written to the store, in one transaction. */
   flush_interval_ms: z.number().int().min(50).max(60_000).default(250),

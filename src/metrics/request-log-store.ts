@@ -11,6 +11,18 @@ import { InlineStoreWriter, type StoreWriter } from './store-writer.js';
 const DAY_MS = 86_400_000;
 const DEFAULT_MAX_PENDING = 100_000;
 /**
+ * Logged bodies (characters) waiting here or handed to the writer and not committed yet, past which
+ * a record is kept without its bodies: the row count bound alone lets a writer that falls behind
+ * on 1 MB bodies (`log_body_max_bytes` allows them) hold gigabytes.
+ */
+const DEFAULT_MAX_BODY_BACKLOG = 64 * 1024 * 1024;
+/**
+ * Logged bodies in one part past which it is handed over at once (not waiting for `batchRows`
+ * records) and committed at once (not held for `commitRows`): a part of large bodies gains nothing
+ * from a bigger transaction and would only wait in memory.
+ */
+const DEFAULT_PART_BODY_CHARS = 8 * 1024 * 1024;
+/**
  * Longest name (client, provider, `provider/model`, classifier) and code kept in a row. The values
  * come from clients and upstreams; cut here, so a huge model name cannot grow the store by its size
  * per request.
@@ -101,6 +113,15 @@ export interface RequestLogStoreOptions {
   /** Converts an entry's `startMs` to epoch ms (default `performance.timeOrigin`). */
   timeOrigin?: number;
   now?: () => number;
+  /** See DEFAULT_MAX_BODY_BACKLOG (characters). */
+  maxBodyBacklog?: number;
+  /** See DEFAULT_PART_BODY_CHARS. */
+  partBodyChars?: number;
+}
+
+/** Characters of logged bodies an entry carries. */
+function bodyChars(e: RequestLogEntry): number {
+  return (e.requestBody?.length ?? 0) + (e.responseBody?.length ?? 0);
 }
 
 function capBody(text: string | null | undefined, max: number): string | null {
@@ -138,10 +159,16 @@ export class RequestLogStore {
   readonly #timeOrigin: number;
   readonly #now: () => number;
   readonly #commitRows: number;
+  readonly #maxBodyBacklog: number;
+  readonly #partBodyChars: number;
   #pending: RequestLogEntry[] = [];
   /** Records handed to the writer and not committed yet (not kept: a writer thread finds them itself). */
   #inflightRows = 0;
+  /** Characters of logged bodies in `#pending`, and in records handed over and not committed yet. */
+  #pendingBodyChars = 0;
+  #inflightBodyChars = 0;
   #dropped = 0;
+  #bodiesDropped = 0;
   #written = 0;
 
   /** `db`: the connection {@link get} reads, or a function giving the current one (null: none open). */
@@ -153,6 +180,8 @@ export class RequestLogStore {
     this.#batchRows = opts.batchRows ?? Number.POSITIVE_INFINITY;
     this.#onBatchReady = opts.onBatchReady ?? null;
     this.#commitRows = opts.commitRows ?? 0;
+    this.#maxBodyBacklog = opts.maxBodyBacklog ?? DEFAULT_MAX_BODY_BACKLOG;
+    this.#partBodyChars = opts.partBodyChars ?? DEFAULT_PART_BODY_CHARS;
     this.#timeOrigin = opts.timeOrigin ?? performance.timeOrigin;
     this.#now = opts.now ?? Date.now;
     this.#writer = opts.writer ?? new InlineStoreWriter(this.#db()!);
@@ -170,7 +199,29 @@ export class RequestLogStore {
       this.#dropped++;
       return;
     }
+    const chars = entry.requestBody == null && entry.responseBody == null ? 0 : bodyChars(entry);
+    if (chars > 0) {
+      this.#appendWithBodies(entry, chars);
+      return;
+    }
     this.#pending.push(entry);
+    if (this.#pending.length === this.#batchRows) this.#onBatchReady?.();
+  }
+
+  /** An entry with logged bodies: kept without them past the backlog bound; a part full of bodies is handed on early. */
+  #appendWithBodies(entry: RequestLogEntry, chars: number): void {
+    if (this.#pendingBodyChars + this.#inflightBodyChars + chars > this.#maxBodyBacklog) {
+      this.#bodiesDropped++;
+      this.#pending.push({ ...entry, requestBody: null, responseBody: null });
+    } else {
+      const before = this.#pendingBodyChars;
+      this.#pendingBodyChars += chars;
+      this.#pending.push(entry);
+      if (before < this.#partBodyChars && this.#pendingBodyChars >= this.#partBodyChars && this.#batchRows !== Number.POSITIVE_INFINITY) {
+        this.#onBatchReady?.();
+        return;
+      }
+    }
     if (this.#pending.length === this.#batchRows) this.#onBatchReady?.();
   }
 
@@ -202,16 +253,23 @@ export class RequestLogStore {
     const n = batch.length;
     const rows = new Array<LogRow>(n);
     for (let i = 0; i < n; i++) rows[i] = this.#params(batch[i]);
+    let chars = 0;
+    if (this.#pendingBodyChars > 0) {
+      for (let i = 0; i < n; i++) chars += bodyChars(batch[i]);
+      this.#pendingBodyChars -= chars;
+    }
     this.#inflightRows += n;
+    this.#inflightBodyChars += chars;
     this.#writer.writeLog(rows, (err) => {
       this.#inflightRows -= n;
+      this.#inflightBodyChars -= chars;
       if (err) {
         this.#dropped += n;
         this.#onError(err);
       } else {
         this.#written += n;
       }
-    }, hold ? this.#commitRows : 0);
+    }, hold && chars < this.#partBodyChars ? this.#commitRows : 0);
     return n;
   }
 
@@ -223,6 +281,11 @@ export class RequestLogStore {
   /** Records lost: queue full, a failed write, or written to a store file that was then deleted or replaced. */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** Records kept without their logged bodies because too many body bytes were waiting to be written. */
+  get bodiesDropped(): number {
+    return this.#bodiesDropped;
   }
 
   /** Counts `n` records written earlier and since lost with their file (they stay counted as written too). */

@@ -59,6 +59,9 @@ describe('request log bodies (monitoring.log_bodies)', () => {
     expect(logs.data.find((r) => r.streamed).response_body).toMatch(/^data: /);
     const summary = (await (await fetch(`http://127.0.0.1:${gw.port}/api/stats/summary?range=10m`, { headers: { authorization: `Bearer ${token}` } })).json()) as any;
     expect(summary.by_strategy).toEqual([expect.objectContaining({ key: 'default', requests: 2 })]);
+    // Nothing waited long enough to lose its bodies; the count is exported for when it does.
+    const metrics = await (await fetch(`http://127.0.0.1:${gw.port}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    expect(metrics).toMatch(/^localrouter_request_log_bodies_dropped_total 0$/m);
   });
 
   it('searches the whole log on the server with q: prompts and answers in logged bodies, ids and errors; q is bounded', async () => {

@@ -531,6 +531,55 @@ describe('bounded values', () => {
     }
   });
 
+  it('keeps records without their bodies while too many body bytes wait for the writer, and counts them', () => {
+    const parts: { rows: number; done: (err: Error | null) => void; commitAt: number | undefined }[] = [];
+    const held: StoreWriter = {
+      mode: 'worker', restarts: 0, started: true, writeLog: (rows, done, commitAt) => { parts.push({ rows: rows.length, done, commitAt }); },
+      mergeRollups: () => {}, deleteExpired: () => {}, query: async () => [], get: async () => undefined, testFault: async () => {}, sync: async () => {}, close: async () => {},
+    };
+    const db = openMonitoringDb(':memory:');
+    try {
+      let ready = 0;
+      const log = new RequestLogStore(db, {
+        retentionDays: 1, writer: held, bodyMaxBytes: 1000, batchRows: 256, commitRows: 2048, onBatchReady: () => { ready++; },
+        maxBodyBacklog: 1000, partBodyChars: 500,
+      });
+      const body = 'b'.repeat(150);
+      const withBodies = (): RequestLogEntry => entry({ requestBody: body, responseBody: body });
+      const a = withBodies();
+      log.append(a);
+      expect(ready).toBe(0);
+      // 600 characters of bodies wait: past the part bound, so the part is handed on without waiting for 256 records.
+      const b = withBodies();
+      log.append(b);
+      expect(ready).toBe(1);
+      expect(log.flushPart()).toBe(2);
+      expect(parts.at(-1)).toMatchObject({ rows: 2, commitAt: 0 }); // committed at once, not held for 2048 rows
+      // 600 handed over, not committed: one more record of 300 fits the 1000, the next does not.
+      const c = withBodies();
+      const d = withBodies();
+      const plain = entry();
+      log.append(c);
+      log.append(d);
+      log.append(plain);
+      expect(log.bodiesDropped).toBe(1);
+      expect(log.get(c.id)).toMatchObject({ request_body: body, response_body: body });
+      expect(log.get(d.id)).toMatchObject({ request_body: null, response_body: null, status: 200, prompt_tokens: 11 });
+      expect(log.get(plain.id)?.id).toBe(plain.id);
+      expect(log.dropped).toBe(0);
+      // A small part may still wait in the writer; once the big one is committed, bodies fit again.
+      expect(log.flushPart()).toBe(3);
+      expect(parts.at(-1)).toMatchObject({ rows: 3, commitAt: 2048 });
+      parts[0]!.done(null);
+      const e = withBodies();
+      log.append(e);
+      expect(log.bodiesDropped).toBe(1);
+      expect(log.get(e.id)).toMatchObject({ request_body: body });
+    } finally {
+      db.close();
+    }
+  });
+
   it('finds the latest record with an upstream id while the writer thread still holds the parts carrying it, without committing them', async () => {
     const m = start(home(), { writer: 'worker' });
     const ids: string[] = [];
