@@ -8,6 +8,12 @@ const TRIM_LOW_WATER = 0.9;
 /** A log row's bytes beyond its values, for the estimate of a batch's size: record header, index entries. */
 const ROW_OVERHEAD = 64;
 
+/** SQLite's "database is locked" after busy_timeout: another connection holds the store; the work can be tried again. */
+export function isStoreBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
 export function toWireError(err: unknown): WireError {
   if (err instanceof Error) return { message: err.message, stack: err.stack };
   return { message: String(err) };
@@ -64,23 +70,39 @@ export class StoreEngine {
     return this.#db;
   }
 
+  /**
+   * Commits `rows`. A failure throws with `committedRows` set to how many of them were committed
+   * before it (a batch under a size cap lands in parts): those must not be written again. A failure
+   * of the trim after the last part is reported, not thrown (every row is in).
+   */
   writeLog(rows: LogRow[]): void {
     const sql = this.#ready();
     const max = this.#opts.logMaxBytes;
     if (max <= 0) {
       sql.writeLog(rows);
-    } else {
-      // Room is made before rows land, so the file does not outgrow the cap by a batch. A batch
-      // larger than half the room a trim leaves (large bodies logged, a small cap) lands in parts,
-      // room made before each: else it would pass the cap by its own size.
-      const budget = Math.max(1, Math.floor((max * TRIM_LOW_WATER) / 2));
+      this.#rowsInFile += rows.length;
+      return;
+    }
+    // Room is made before rows land, so the file does not outgrow the cap by a batch. A batch
+    // larger than half the room a trim leaves (large bodies logged, a small cap) lands in parts,
+    // room made before each: else it would pass the cap by its own size.
+    const budget = Math.max(1, Math.floor((max * TRIM_LOW_WATER) / 2));
+    let committed = 0;
+    try {
       for (const part of partsOf(rows, budget)) {
         this.#enforceCap(sql, part.bytes);
         sql.writeLog(part.rows);
+        committed += part.rows.length;
+        this.#rowsInFile += part.rows.length;
       }
+    } catch (err) {
+      throw Object.assign(err instanceof Error ? err : new Error(String(err)), { committedRows: committed });
     }
-    this.#rowsInFile += rows.length;
-    this.#enforceCap(sql, 0);
+    try {
+      this.#enforceCap(sql, 0);
+    } catch (err) {
+      this.#opts.emit({ type: 'error', error: toWireError(err) });
+    }
   }
 
   mergeRollups(rows: RollupWire[], mark?: RollupMark): void {

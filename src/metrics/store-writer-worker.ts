@@ -5,10 +5,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogRow, RequestLogRow, StoreEvent, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
 import { LOG_COLUMN_AT, logRowView } from './request-log-query.js';
-import { StoreEngine, toWireError } from './store-engine.js';
+import { isStoreBusy, StoreEngine, toWireError } from './store-engine.js';
 
 /** Held log rows are committed at this many whatever the main thread asked (it asks at 2,048). */
 const MAX_HELD_ROWS = 8192;
+/**
+ * After a commit found the store locked by another connection (past busy_timeout), the rows stay
+ * held and are tried again this much later, or with a later commit: a program that holds the file
+ * for a while (a backup, a long query in the sqlite3 shell) delays the log instead of costing it
+ * rows. The main thread stops handing records over at its own bound meanwhile.
+ */
+const BUSY_RETRY_MS = 1000;
 const ID_AT = LOG_COLUMN_AT.id;
 const CLIENT_ID_AT = LOG_COLUMN_AT.client_id;
 const UPSTREAM_ID_AT = LOG_COLUMN_AT.upstream_id;
@@ -39,7 +46,12 @@ const fileCheck = setInterval(() => {
 let heldRows: LogRow[] = [];
 let heldSeqs: number[] = [];
 
-function commitHeld(): void {
+let busyRetry: NodeJS.Timeout | null = null;
+/** Store-locked failures since the last commit went through, reported once each time it starts. */
+let busySince = 0;
+
+/** `giveUp`: a locked store fails the rows instead of keeping them (closing). */
+function commitHeld(giveUp = false): void {
   if (heldSeqs.length === 0) return;
   const rows = heldRows;
   const seqs = heldSeqs;
@@ -49,9 +61,25 @@ function commitHeld(): void {
   try {
     engine.writeLog(rows);
   } catch (err) {
+    if (!giveUp && isStoreBusy(err)) {
+      holdAgain(rows.slice((err as { committedRows?: number }).committedRows ?? 0), seqs, err);
+      return;
+    }
     error = toWireError(err);
   }
+  busySince = 0;
   for (const seq of seqs) port.postMessage(error === undefined ? { seq } : { seq, error } satisfies WriterReply);
+}
+
+/** Rows a locked store did not take: held again, ahead of any newer ones, and tried again soon. */
+function holdAgain(rows: LogRow[], seqs: number[], err: unknown): void {
+  heldRows = rows;
+  heldSeqs = seqs;
+  if (busySince++ === 0) event({ type: 'error', error: toWireError(new Error(`the store is locked by another connection (${(err as Error).message}); ${rows.length} request log rows are kept and written once it is free`)) });
+  busyRetry ??= setTimeout(() => {
+    busyRetry = null;
+    commitHeld();
+  }, BUSY_RETRY_MS);
 }
 
 /** The newest held row `match` accepts. */
@@ -75,10 +103,11 @@ port.on('message', (msg: WriterMessage) => {
   if (msg.type === 'log') {
     for (let i = 0; i < msg.rows.length; i++) heldRows.push(msg.rows[i]);
     heldSeqs.push(msg.seq);
-    if (heldRows.length >= Math.min(msg.commitAt ?? 0, MAX_HELD_ROWS)) commitHeld();
+    // While the store is locked, the retry timer commits (not each new part: each try waits out busy_timeout).
+    if (busyRetry === null && heldRows.length >= Math.min(msg.commitAt ?? 0, MAX_HELD_ROWS)) commitHeld();
     return;
   }
-  if (msg.type !== 'get') commitHeld();
+  if (msg.type !== 'get') commitHeld(msg.type === 'close');
   const reply: WriterReply = { seq: msg.seq };
   try {
     switch (msg.type) {
@@ -95,6 +124,7 @@ port.on('message', (msg: WriterMessage) => {
         reply.row = lookup(msg.id, msg.clientId) ?? null;
         break;
       case 'sync':
+        if (heldSeqs.length > 0) throw new Error(`the store is locked by another connection: ${heldRows.length} request log rows wait to be written`);
         break;
       case 'test-fault':
         if (msg.fault === 'crash' && data.testHooks) {
@@ -106,6 +136,7 @@ port.on('message', (msg: WriterMessage) => {
         break;
       case 'close':
         clearInterval(fileCheck);
+        if (busyRetry !== null) clearTimeout(busyRetry);
         engine.close();
         break;
     }

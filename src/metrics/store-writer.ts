@@ -45,7 +45,7 @@ export interface StoreWriter {
   get(id: string, clientId?: string): Promise<RequestLogRow | undefined>;
   /** Test hook: a fault inside the writer (refused unless test hooks are on). */
   testFault(fault: StoreFault): Promise<void>;
-  /** Resolves once everything handed over before the call is committed. */
+  /** Resolves once everything handed over before the call is committed; rejects while a locked store keeps rows waiting. */
   sync(): Promise<void>;
   close(): Promise<void>;
 }
@@ -203,7 +203,7 @@ export class WorkerStoreWriter implements StoreWriter {
   sync(): Promise<void> {
     // Nothing was ever handed over before the thread starts.
     if (!this.#host.started) return Promise.resolve();
-    return new Promise((resolve) => this.#post({ seq: 0, type: 'sync' }, () => resolve()));
+    return new Promise((resolve, reject) => this.#post({ seq: 0, type: 'sync' }, (r) => (r.error === undefined ? resolve() : reject(fromWireError(r.error)))));
   }
 
   close(): Promise<void> {

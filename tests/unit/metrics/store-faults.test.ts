@@ -609,6 +609,38 @@ describe('bounded values', () => {
     expect({ ...(await m.lookupLog(ids[0]))!, seq: 0 }).toEqual(heldView);
   });
 
+  it('keeps the rows a commit could not make while another program holds the store locked, and writes them once it lets go', { timeout: 30_000 }, async () => {
+    const dir = home();
+    const reported: Reported[] = [];
+    const m = start(dir, { writer: 'worker', reported });
+    m.log.append(entry());
+    await m.sync(); // the writer thread runs and the file exists
+    const other = new Database(monitoringDbPath(dir));
+    other.exec('BEGIN EXCLUSIVE');
+    let locked = true;
+    try {
+      for (let i = 0; i < 40; i++) m.log.append(entry());
+      m.log.flush();
+      // The commit waits out busy_timeout (5 s), fails, and keeps the rows.
+      for (let i = 0; i < 80 && !reported.some((r) => /locked by another connection/.test(r.err.message)); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(reported.map((r) => r.err.message)).toEqual([expect.stringMatching(/locked by another connection.*40 request log rows are kept/)]);
+      expect(m.log.inflight).toBe(40);
+      expect(m.log.dropped).toBe(0);
+      await expect(m.sync()).rejects.toThrow(/locked by another connection: 40 request log rows wait/);
+      other.exec('COMMIT');
+      locked = false;
+      for (let i = 0; i < 100 && m.log.written < 41; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(m.log.written).toBe(41);
+      expect(m.log.dropped).toBe(0);
+      expect(m.log.inflight).toBe(0);
+      await m.sync();
+      expect(countRows(monitoringDbPath(dir))).toBe(41);
+    } finally {
+      if (locked) other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
   it('answers hundreds of lookups at once while the writer thread holds, commits and is handed more parts: every record found', async () => {
     const m = start(home(), { writer: 'worker' });
     const ids: string[] = [];
