@@ -252,7 +252,7 @@ export class Monitoring {
         this.#logTrimmed += e.rows;
         break;
       case 'error':
-        this.#report('check the store file', fromWireError(e.error));
+        this.#report(e.what ?? 'check the store file', fromWireError(e.error));
         break;
     }
   }

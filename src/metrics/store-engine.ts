@@ -101,7 +101,7 @@ export class StoreEngine {
     try {
       this.#enforceCap(sql, 0);
     } catch (err) {
-      this.#opts.emit({ type: 'error', error: toWireError(err) });
+      this.#opts.emit({ type: 'error', what: 'keep the store under monitoring.log_max_mb', error: toWireError(err) });
     }
   }
 

@@ -75,7 +75,10 @@ function commitHeld(giveUp = false): void {
 function holdAgain(rows: LogRow[], seqs: number[], err: unknown): void {
   heldRows = rows;
   heldSeqs = seqs;
-  if (busySince++ === 0) event({ type: 'error', error: toWireError(new Error(`the store is locked by another connection (${(err as Error).message}); ${rows.length} request log rows are kept and written once it is free`)) });
+  if (busySince++ === 0) {
+    const what = 'write the request log now (kept for later)';
+    event({ type: 'error', what, error: toWireError(new Error(`the store is locked by another connection (${(err as Error).message}); ${rows.length} request log rows are kept and written once it is free`)) });
+  }
   busyRetry ??= setTimeout(() => {
     busyRetry = null;
     commitHeld();

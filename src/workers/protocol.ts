@@ -580,8 +580,11 @@ export type StoreEvent =
   | { type: 'reopened' }
   /** The size cap deleted this many of the oldest log rows. */
   | { type: 'trimmed'; rows: number }
-  /** Background work of the store failed (the periodic file check, a reopen). */
-  | { type: 'error'; error: WireError };
+  /**
+   * Background work of the store failed: `what` it was doing, as "cannot <what>" reads (default:
+   * the periodic file check or a reopen).
+   */
+  | { type: 'error'; error: WireError; what?: string };
 
 /** Messages to the writer thread; each is answered with one {@link WriterReply} of the same seq, in order. */
 export type WriterMessage =
