@@ -9,6 +9,31 @@ import { generateClientKey, openSecretStore } from '../../src/secrets/index.js';
 import { runCli } from '../helpers/cli-run.js';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/mock-openai.js';
 
+/** One chat request through `gw` (200 expected); its generation id. */
+async function askMock(gw: Gateway, key: string, content: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${gw.port}/v1/chat/completions`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'mock/echo', messages: [{ role: 'user', content }] }),
+  });
+  expect(res.status).toBe(200);
+  await res.text();
+  return res.headers.get('x-localrouter-generation-id')!;
+}
+
+/** A gateway home with the mock as its one provider, one client (its key returned) and `monitoring`. */
+function homeWithMock(mock: MockOpenAI, monitoring: Record<string, unknown>): { dir: string; key: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-bodies-'));
+  openSecretStore(dir).set('provider:mock', 'sk-upstream-test');
+  const k = generateClientKey();
+  fs.writeFileSync(path.join(dir, 'config.yaml'), stringify({
+    server: { execution: 'inline' },
+    providers: [{ name: 'mock', type: 'openai-compatible', base_url: mock.url }],
+    clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }],
+    monitoring,
+  }));
+  return { dir, key: k.key };
+}
+
 describe('request log bodies (monitoring.log_bodies)', () => {
   let mock: MockOpenAI;
   let gw: Gateway;
@@ -19,16 +44,7 @@ describe('request log bodies (monitoring.log_bodies)', () => {
     process.env.LOCALROUTER_SECRETS_BACKEND = 'file';
     process.env.LOCALROUTER_LOG_LEVEL ??= 'silent';
     mock = await startMockOpenAI();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-bodies-'));
-    openSecretStore(dir).set('provider:mock', 'sk-upstream-test');
-    const k = generateClientKey();
-    key = k.key;
-    fs.writeFileSync(path.join(dir, 'config.yaml'), stringify({
-      server: { execution: 'inline' },
-      providers: [{ name: 'mock', type: 'openai-compatible', base_url: mock.url }],
-      clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }],
-      monitoring: { flush_interval_ms: 100, log_bodies: true, log_body_max_bytes: 300 },
-    }));
+    ({ dir, key } = homeWithMock(mock, { flush_interval_ms: 100, log_bodies: true, log_body_max_bytes: 300 }));
     gw = await startGateway({ home: dir, host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -66,15 +82,7 @@ describe('request log bodies (monitoring.log_bodies)', () => {
 
   it('searches the whole log on the server with q: prompts and answers in logged bodies, ids and errors; q is bounded', async () => {
     const token = fs.readFileSync(path.join(dir, 'admin-token'), 'utf8').trim();
-    const ask = async (content: string): Promise<string> => {
-      const res = await fetch(`http://127.0.0.1:${gw.port}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'mock/echo', messages: [{ role: 'user', content }] }),
-      });
-      expect(res.status).toBe(200);
-      await res.text();
-      return res.headers.get('x-localrouter-generation-id')!;
-    };
+    const ask = (content: string): Promise<string> => askMock(gw, key, content);
     const wanted = await ask('the 100% Zebra_Crossing plan');
     // Newer rows after it: a page of the newest rows would not hold it, the search still finds it.
     for (let i = 0; i < 5; i++) await ask(`filler ${i} 100 percent zebraXcrossing`);
@@ -114,16 +122,7 @@ describe('request log bodies switched on a running gateway', () => {
   beforeAll(async () => {
     process.env.LOCALROUTER_SECRETS_BACKEND = 'file';
     mock = await startMockOpenAI();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-bodies-live-'));
-    openSecretStore(dir).set('provider:mock', 'sk-upstream-test');
-    const k = generateClientKey();
-    key = k.key;
-    fs.writeFileSync(path.join(dir, 'config.yaml'), stringify({
-      server: { execution: 'inline' },
-      providers: [{ name: 'mock', type: 'openai-compatible', base_url: mock.url }],
-      clients: [{ id: 'c_testclient01', name: 'test', key_hash: k.hash, key_prefix: k.prefix, enabled: true, created_at: new Date().toISOString() }],
-      monitoring: { flush_interval_ms: 100 },
-    }));
+    ({ dir, key } = homeWithMock(mock, { flush_interval_ms: 100 }));
     const logger = pino({ level: 'info', base: undefined }, {
       write: (line: string) => {
         const entry = JSON.parse(line) as { level: number; msg: string; settings?: string[] };
@@ -139,15 +138,7 @@ describe('request log bodies switched on a running gateway', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const ask = async (content: string): Promise<string> => {
-    const res = await fetch(`http://127.0.0.1:${gw.port}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'mock/echo', messages: [{ role: 'user', content }] }),
-    });
-    expect(res.status).toBe(200);
-    await res.text();
-    return res.headers.get('x-localrouter-generation-id')!;
-  };
+  const ask = (content: string): Promise<string> => askMock(gw, key, content);
   const row = async (id: string): Promise<{ request_body: string | null; response_body: string | null }> => {
     const token = fs.readFileSync(path.join(dir, 'admin-token'), 'utf8').trim();
     for (let i = 0; i < 50; i++) {
