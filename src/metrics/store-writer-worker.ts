@@ -3,7 +3,7 @@
 // dies) by WorkerStoreWriter (store-writer.ts). An exception while handling a message is answered
 // as that message's error, with its stack; only an uncaught one ends the thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LogRow, RequestLogRow, StoreEvent, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
+import type { LogRow, RequestLogRow, RollupMark, RollupWire, StoreEvent, WriterMessage, WriterReply, WriterWorkerData } from '../workers/protocol.js';
 import { LOG_COLUMN_AT, logRowView } from './request-log-query.js';
 import { isStoreBusy, StoreEngine, toWireError } from './store-engine.js';
 
@@ -67,7 +67,7 @@ function commitHeld(giveUp = false): void {
     }
     error = toWireError(err);
   }
-  busySince = 0;
+  if (heldMerges.length === 0) busySince = 0;
   for (const seq of seqs) port.postMessage(error === undefined ? { seq } : { seq, error } satisfies WriterReply);
 }
 
@@ -75,14 +75,47 @@ function commitHeld(giveUp = false): void {
 function holdAgain(rows: LogRow[], seqs: number[], err: unknown): void {
   heldRows = rows;
   heldSeqs = seqs;
+  storeBusy(err, `${rows.length} request log rows are kept and written once it is free`);
+}
+
+/** Reports the first failure of a locked-store episode and arms the retry of what it left waiting. */
+function storeBusy(err: unknown, kept: string): void {
   if (busySince++ === 0) {
-    const what = 'write the request log now (kept for later)';
-    event({ type: 'error', what, error: toWireError(new Error(`the store is locked by another connection (${(err as Error).message}); ${rows.length} request log rows are kept and written once it is free`)) });
+    const what = 'write to the store now (kept for later)';
+    event({ type: 'error', what, error: toWireError(new Error(`the store is locked by another connection (${(err as Error).message}); ${kept}`)) });
   }
   busyRetry ??= setTimeout(() => {
     busyRetry = null;
     commitHeld();
+    mergeHeld();
   }, BUSY_RETRY_MS);
+}
+
+/**
+ * Rollup merges a locked store refused, in order, each answered once it goes in: the main thread
+ * keeps reading a batch as in flight until then, so the dashboard's history has no gap.
+ */
+let heldMerges: { seq: number; rows: RollupWire[]; mark: RollupMark | undefined }[] = [];
+
+/** Merges the held rollups in order; false when the store is still locked (`giveUp`: fail them instead). */
+function mergeHeld(giveUp = false): boolean {
+  while (heldMerges.length > 0) {
+    const merge = heldMerges[0]!;
+    let error: WriterReply['error'];
+    try {
+      engine.mergeRollups(merge.rows, merge.mark);
+    } catch (err) {
+      if (!giveUp && isStoreBusy(err)) {
+        storeBusy(err, `${heldMerges.length} rollup batches are kept and merged once it is free`);
+        return false;
+      }
+      error = toWireError(err);
+    }
+    heldMerges.shift();
+    port.postMessage(error === undefined ? { seq: merge.seq } : { seq: merge.seq, error } satisfies WriterReply);
+  }
+  busySince = heldSeqs.length === 0 ? 0 : busySince;
+  return true;
 }
 
 /** The newest held row `match` accepts. */
@@ -111,12 +144,16 @@ port.on('message', (msg: WriterMessage) => {
     return;
   }
   if (msg.type !== 'get') commitHeld(msg.type === 'close');
+  if (msg.type === 'rollups') {
+    // After any held ones, in order; answered when merged (see heldMerges).
+    heldMerges.push({ seq: msg.seq, rows: msg.rows, mark: msg.mark });
+    if (busyRetry === null) mergeHeld();
+    return;
+  }
+  if (msg.type !== 'get') mergeHeld(msg.type === 'close');
   const reply: WriterReply = { seq: msg.seq };
   try {
     switch (msg.type) {
-      case 'rollups':
-        engine.mergeRollups(msg.rows, msg.mark);
-        break;
       case 'retention':
         reply.more = engine.deleteExpired(msg.logBefore, msg.series, Number.POSITIVE_INFINITY).more;
         break;
@@ -127,7 +164,9 @@ port.on('message', (msg: WriterMessage) => {
         reply.row = lookup(msg.id, msg.clientId) ?? null;
         break;
       case 'sync':
-        if (heldSeqs.length > 0) throw new Error(`the store is locked by another connection: ${heldRows.length} request log rows wait to be written`);
+        if (heldSeqs.length > 0 || heldMerges.length > 0) {
+          throw new Error(`the store is locked by another connection: ${heldRows.length} request log rows and ${heldMerges.length} rollup batches wait to be written`);
+        }
         break;
       case 'test-fault':
         if (msg.fault === 'crash' && data.testHooks) {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { countRows, monitoringHomes } from '../../helpers/monitoring-fixture.js';
 import {
-  Interner, Monitoring, RequestLogStore, RollupStore, emptyBucket, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, storedTotals,
+  Interner, Monitoring, RECORD_KIND, RequestLogStore, RollupStore, createRecord, emptyBucket, getRequestLog, monitoringDbPath, openMonitoringDb, queryRequestLog, storedTotals,
   type MonitoringOptions, type RequestLogEntry, type StoreWriter,
 } from '../../../src/metrics/index.js';
 import { ERROR_ROWS_SQL, MCP_ROWS_SQL, SEQ_SPAN_SQL, UPSTREAM_BUCKET_ROWS, idKey } from '../../../src/metrics/request-log-query.js';
@@ -609,24 +609,32 @@ describe('bounded values', () => {
     expect({ ...(await m.lookupLog(ids[0]))!, seq: 0 }).toEqual(heldView);
   });
 
-  it('keeps the rows a commit could not make while another program holds the store locked, and writes them once it lets go', { timeout: 30_000 }, async () => {
+  it('keeps the rows and rollups a commit could not make while another program holds the store locked, and writes them once it lets go', { timeout: 40_000 }, async () => {
     const dir = home();
     const reported: Reported[] = [];
     const m = start(dir, { writer: 'worker', reported });
     m.log.append(entry());
     await m.sync(); // the writer thread runs and the file exists
+    const record = (): void => {
+      const r = { ...createRecord(), kind: RECORD_KIND.llmRequest, status: 200, durationUs: 10_000, promptTokens: 11, completionTokens: 7 };
+      r.startMs = Date.now() - 180_000; // a closed minute: persist folds it into the minute rollups
+      r.clientId = m.interner.id('alice');
+      m.series.record(r);
+    };
     const other = new Database(monitoringDbPath(dir));
     other.exec('BEGIN EXCLUSIVE');
     let locked = true;
     try {
       for (let i = 0; i < 40; i++) m.log.append(entry());
       m.log.flush();
-      // The commit waits out busy_timeout (5 s), fails, and keeps the rows.
+      for (let i = 0; i < 3; i++) record();
+      expect(m.series.persist()).toBeGreaterThan(0);
+      // The commit waits out busy_timeout (5 s), fails, and keeps the rows; the rollups wait behind them.
       for (let i = 0; i < 80 && !reported.some((r) => /locked by another connection/.test(r.err.message)); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(reported).toEqual([{ what: 'write the request log now (kept for later)', err: expect.objectContaining({ message: expect.stringMatching(/locked by another connection.*40 request log rows are kept/) }) }]);
+      expect(reported).toEqual([{ what: 'write to the store now (kept for later)', err: expect.objectContaining({ message: expect.stringMatching(/locked by another connection.*40 request log rows are kept/) }) }]);
       expect(m.log.inflight).toBe(40);
       expect(m.log.dropped).toBe(0);
-      await expect(m.sync()).rejects.toThrow(/locked by another connection: 40 request log rows wait/);
+      await expect(m.sync()).rejects.toThrow(/locked by another connection: 40 request log rows and 1 rollup batches wait/);
       other.exec('COMMIT');
       locked = false;
       for (let i = 0; i < 100 && m.log.written < 41; i++) await new Promise((r) => setTimeout(r, 100));
@@ -635,6 +643,14 @@ describe('bounded values', () => {
       expect(m.log.inflight).toBe(0);
       await m.sync();
       expect(countRows(monitoringDbPath(dir))).toBe(41);
+      const reader = openMonitoringDb(monitoringDbPath(dir), { readonly: true });
+      try {
+        expect(storedTotals(reader, 'all', 3_600_000).get('')!.requests).toBe(3);
+      } finally {
+        reader.close();
+      }
+      expect(m.series.totals('all', 3_600_000).get('')!.requests).toBe(3);
+      expect(reported).toHaveLength(1);
     } finally {
       if (locked) other.exec('ROLLBACK');
       other.close();
