@@ -46,6 +46,7 @@ const fileCheck = setInterval(() => {
 let heldRows: LogRow[] = [];
 let heldSeqs: number[] = [];
 
+/** Armed while a locked store left rows or rollups waiting (see BUSY_RETRY_MS). */
 let busyRetry: NodeJS.Timeout | null = null;
 /** Store-locked failures since the last commit went through, reported once each time it starts. */
 let busySince = 0;
@@ -97,8 +98,8 @@ function storeBusy(err: unknown, kept: string): void {
  */
 let heldMerges: { seq: number; rows: RollupWire[]; mark: RollupMark | undefined }[] = [];
 
-/** Merges the held rollups in order; false when the store is still locked (`giveUp`: fail them instead). */
-function mergeHeld(giveUp = false): boolean {
+/** Merges the held rollups in order, up to one a locked store refuses (`giveUp`: fails them instead). */
+function mergeHeld(giveUp = false): void {
   while (heldMerges.length > 0) {
     const merge = heldMerges[0]!;
     let error: WriterReply['error'];
@@ -107,15 +108,14 @@ function mergeHeld(giveUp = false): boolean {
     } catch (err) {
       if (!giveUp && isStoreBusy(err)) {
         storeBusy(err, `${heldMerges.length} rollup batches are kept and merged once it is free`);
-        return false;
+        return;
       }
       error = toWireError(err);
     }
     heldMerges.shift();
     port.postMessage(error === undefined ? { seq: merge.seq } : { seq: merge.seq, error } satisfies WriterReply);
   }
-  busySince = heldSeqs.length === 0 ? 0 : busySince;
-  return true;
+  if (heldSeqs.length === 0) busySince = 0;
 }
 
 /** The newest held row `match` accepts. */
