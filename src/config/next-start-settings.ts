@@ -12,11 +12,11 @@ const AT_START = {
   monitoring: ['enabled', 'log_retention_days', 'flush_interval_ms', 'log_max_mb'],
 } as const;
 
-/** The start-only settings (`section.key`) whose value differs between the config in force and the reloaded one. */
-export function settingsForNextStart(current: Config, next: Config): string[] {
+/** The start-only settings (`section.key`) whose value differs between the config the gateway started with and the reloaded one. */
+export function settingsForNextStart(started: Config, next: Config): string[] {
   const changed: string[] = [];
   for (const section of Object.keys(AT_START) as (keyof typeof AT_START)[]) {
-    const before = current[section] as Record<string, unknown>;
+    const before = started[section] as Record<string, unknown>;
     const after = next[section] as Record<string, unknown>;
     for (const key of AT_START[section]) if (before[key] !== after[key]) changed.push(`${section}.${key}`);
   }

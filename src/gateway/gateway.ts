@@ -145,7 +145,6 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
   log.info({ host, port, runs: process.env.LOCALROUTER_RUNS ?? 'src', execution: engine.mode, secrets: secrets.backend, providers: config.providers.length, clients: config.clients.length }, 'listening');
 
   const watcher = new ConfigWatcher(file, (next) => {
-    const previous = config;
     config = next;
     state.tables = buildGatewayTables(next, tokens);
     classifiers.warm(namedClassifiers(next));
@@ -157,7 +156,8 @@ async function runGateway(opts: StartGatewayOptions, log: Logger, initial: Confi
     const bodyBytes = logBodyBytesOf(next, metrics.monitoring !== null);
     state.logBodyBytes = bodyBytes;
     metrics.monitoring?.log.setBodyMaxBytes(bodyBytes);
-    const later = settingsForNextStart(previous, next);
+    // Against the config the gateway started with: that is what runs until the next start.
+    const later = settingsForNextStart(initial, next);
     if (later.length > 0) log.warn({ settings: later }, `the new ${later.join(', ')} take${later.length === 1 ? 's' : ''} effect at the next start`);
     log.info({ providers: next.providers.length, clients: next.clients.length }, 'config reloaded');
   }, (err) => log.error({ err: err.message }, 'config change rejected; the previous config stays in force'), config);

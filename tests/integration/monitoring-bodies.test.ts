@@ -159,7 +159,7 @@ describe('request log bodies switched on a running gateway', () => {
     expect(reloads(), 'the gateway reloaded the file').toBe(before + 1);
   };
 
-  it('log_bodies and log_body_max_bytes apply at once; settings read at start are named in a warning', async () => {
+  it('log_bodies and log_body_max_bytes apply at once; settings read at start are named in a warning while they differ from the running ones', async () => {
     expect(await row(await ask('before'))).toMatchObject({ request_body: null, response_body: null });
 
     await edit((m) => { m.log_bodies = true; m.log_body_max_bytes = 256; });
@@ -173,5 +173,9 @@ describe('request log bodies switched on a running gateway', () => {
     expect(await row(await ask('off again'))).toMatchObject({ request_body: null, response_body: null });
     expect(warnings).toEqual([expect.objectContaining({ settings: ['monitoring.log_retention_days', 'monitoring.log_max_mb'] })]);
     expect(warnings[0]!.msg).toContain('take effect at the next start');
+
+    // Back to the values the gateway started with: nothing is pending, nothing to warn about.
+    await edit((m) => { delete m.log_max_mb; delete m.log_retention_days; m.log_body_max_bytes = 512; });
+    expect(warnings).toHaveLength(1);
   });
 });
