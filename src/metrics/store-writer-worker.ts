@@ -48,8 +48,8 @@ let heldSeqs: number[] = [];
 
 /** Armed while a locked store left rows or rollups waiting (see BUSY_RETRY_MS). */
 let busyRetry: NodeJS.Timeout | null = null;
-/** Store-locked failures since the last commit went through, reported once each time it starts. */
-let busySince = 0;
+/** The store's being locked was reported, and nothing has been written since: said once per episode. */
+let busyReported = false;
 
 /** `giveUp`: a locked store fails the rows instead of keeping them (closing). */
 function commitHeld(giveUp = false): void {
@@ -68,7 +68,7 @@ function commitHeld(giveUp = false): void {
     }
     error = toWireError(err);
   }
-  if (heldMerges.length === 0) busySince = 0;
+  if (heldMerges.length === 0) busyReported = false;
   for (const seq of seqs) port.postMessage(error === undefined ? { seq } : { seq, error } satisfies WriterReply);
 }
 
@@ -81,14 +81,14 @@ function holdAgain(rows: LogRow[], seqs: number[], err: unknown): void {
 
 /** Reports the first failure of a locked-store episode and arms the retry of what it left waiting. */
 function storeBusy(err: unknown, kept: string): void {
-  if (busySince++ === 0) {
+  if (!busyReported) {
+    busyReported = true;
     const what = 'write to the store now (kept for later)';
     event({ type: 'error', what, error: toWireError(new Error(`the store is locked by another connection (${(err as Error).message}); ${kept}`)) });
   }
   busyRetry ??= setTimeout(() => {
     busyRetry = null;
-    commitHeld();
-    mergeHeld();
+    writeHeld();
   }, BUSY_RETRY_MS);
 }
 
@@ -115,7 +115,16 @@ function mergeHeld(giveUp = false): void {
     heldMerges.shift();
     port.postMessage(error === undefined ? { seq: merge.seq } : { seq: merge.seq, error } satisfies WriterReply);
   }
-  if (heldSeqs.length === 0) busySince = 0;
+  if (heldSeqs.length === 0) busyReported = false;
+}
+
+/**
+ * The held log rows, then the held rollups (`giveUp`: a locked store fails them instead). While the
+ * rows cannot go in, the rollups behind them are not tried: each try waits out busy_timeout.
+ */
+function writeHeld(giveUp = false): void {
+  commitHeld(giveUp);
+  if (giveUp || heldSeqs.length === 0) mergeHeld(giveUp);
 }
 
 /** The newest held row `match` accepts. */
@@ -143,14 +152,14 @@ port.on('message', (msg: WriterMessage) => {
     if (busyRetry === null && heldRows.length >= Math.min(msg.commitAt ?? 0, MAX_HELD_ROWS)) commitHeld();
     return;
   }
-  if (msg.type !== 'get') commitHeld(msg.type === 'close');
   if (msg.type === 'rollups') {
-    // After any held ones, in order; answered when merged (see heldMerges).
+    // After any held ones, in order; answered when merged (see heldMerges). While the store is
+    // locked, the retry timer writes them.
     heldMerges.push({ seq: msg.seq, rows: msg.rows, mark: msg.mark });
-    if (busyRetry === null) mergeHeld();
+    if (busyRetry === null) writeHeld();
     return;
   }
-  if (msg.type !== 'get') mergeHeld(msg.type === 'close');
+  if (msg.type !== 'get') writeHeld(msg.type === 'close');
   const reply: WriterReply = { seq: msg.seq };
   try {
     switch (msg.type) {
