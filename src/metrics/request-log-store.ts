@@ -199,7 +199,7 @@ export class RequestLogStore {
       this.#dropped++;
       return;
     }
-    const chars = entry.requestBody == null && entry.responseBody == null ? 0 : bodyChars(entry);
+    const chars = bodyChars(entry);
     if (chars > 0) {
       this.#appendWithBodies(entry, chars);
       return;
